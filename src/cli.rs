@@ -1,0 +1,327 @@
+//! The command line: clap definitions, flags to options, library calls,
+//! errors to exit codes. Exit codes: 0 success, 2 unusable input or usage
+//! (a report of the inputs that could be read is still written).
+
+use crate::analyze::{self, Similarity};
+use crate::input::{self, LoadOptions};
+use crate::parse::{self, Format, ParseOptions};
+use crate::report::{self, GroupOptions, InputReport};
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+
+/// Exit code: success.
+pub const EXIT_OK: u8 = 0;
+/// Exit code: some input could not be used, or the command line is wrong.
+pub const EXIT_INPUT: u8 = 2;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "dumpscope",
+    version,
+    about = "Post-mortem of a hung, leaking or crashed service from its goroutine dumps",
+    long_about = "dumpscope reads goroutine dumps (panic logs, SIGQUIT dumps, \
+/debug/pprof/goroutine?debug=2 downloads, dumps pasted into tickets or buried in logs), \
+groups the goroutines by stack and reports what they are doing.\n\n\
+Exit codes: 0 success; 2 unusable input or wrong usage (a report of the inputs that \
+could be read is still written)."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Analyse one or more dumps.
+    Analyze(AnalyzeArgs),
+    /// Print the JSON Schema of the report.
+    Schema,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Text,
+    Json,
+}
+
+#[derive(Args, Debug)]
+pub struct AnalyzeArgs {
+    /// Dump files; `-` reads stdin. gzip and zstd are detected and decompressed.
+    #[arg(value_name = "FILE", default_value = "-")]
+    pub files: Vec<String>,
+    /// How alike stacks must be to share a group.
+    #[arg(long, value_enum, default_value_t = Similarity::Pointers)]
+    pub similarity: Similarity,
+    /// Also write the JSON report to PATH (`-` for stdout, replacing the text).
+    #[arg(long, value_name = "PATH")]
+    pub json: Option<PathBuf>,
+    /// What to write on stdout.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
+    /// Indent the JSON.
+    #[arg(long)]
+    pub pretty: bool,
+    /// Read the inputs as this format instead of detecting it.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub input_format: Option<Format>,
+    /// Keep only groups whose state, frames (function or file) or creator match.
+    #[arg(long, value_name = "REGEX")]
+    pub filter: Option<String>,
+    /// Show at most N groups per dump (text shows 50 unless told otherwise;
+    /// JSON has every group unless told otherwise).
+    #[arg(long, value_name = "N")]
+    pub max_groups: Option<usize>,
+    /// Never colour the text output (NO_COLOR is honoured too).
+    #[arg(long)]
+    pub no_color: bool,
+    /// Refuse to decompress an input beyond this many bytes (suffixes K, M, G).
+    #[arg(long, value_name = "SIZE", default_value = "4G", value_parser = parse_size)]
+    pub max_decompressed: u64,
+}
+
+fn parse_size(s: &str) -> Result<u64, String> {
+    let s = s.trim();
+    let (num, mult) = match s.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => {
+            let m: u64 = match c.to_ascii_uppercase() {
+                'K' => 1 << 10,
+                'M' => 1 << 20,
+                'G' => 1 << 30,
+                'T' => 1 << 40,
+                _ => return Err(format!("unknown size suffix '{c}' (use K, M, G or T)")),
+            };
+            (&s[..i], m)
+        }
+        _ => (s, 1),
+    };
+    let n: u64 = num
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{s}' is not a size (e.g. 512M, 4G)"))?;
+    n.checked_mul(mult)
+        .ok_or_else(|| format!("'{s}' is too large"))
+}
+
+/// Runs the command line; returns the process exit code.
+pub fn run(cli: Cli) -> u8 {
+    match cli.command {
+        Command::Schema => {
+            let s = serde_json::to_string_pretty(&report::json_schema()).unwrap_or_default();
+            println!("{s}");
+            EXIT_OK
+        }
+        Command::Analyze(a) => match analyze(a) {
+            Ok(code) => code,
+            Err(e) => {
+                eprintln!("dumpscope: error: {e:#}");
+                EXIT_INPUT
+            }
+        },
+    }
+}
+
+fn analyze(a: AnalyzeArgs) -> anyhow::Result<u8> {
+    let filter = match &a.filter {
+        Some(f) => Some(
+            regex::RegexBuilder::new(f)
+                .size_limit(1 << 22)
+                .build()
+                .with_context(|| format!("--filter '{f}' is not a valid regular expression"))?,
+        ),
+        None => None,
+    };
+    let gopts = GroupOptions {
+        similarity: a.similarity,
+        filter,
+        max_groups: a.max_groups,
+    };
+    let load_opts = LoadOptions {
+        max_decompressed: a.max_decompressed,
+    };
+    let mut code = EXIT_OK;
+    let mut inputs = Vec::new();
+    let mut snapshots = Vec::new();
+    let stdin_count = a.files.iter().filter(|f| f.as_str() == "-").count();
+    if stdin_count > 1 {
+        anyhow::bail!("stdin ('-') can be given only once");
+    }
+    for path in &a.files {
+        let loaded = match input::load(path, &load_opts) {
+            Ok(l) => l,
+            Err(e) => {
+                eprintln!("dumpscope: error: {e}");
+                code = EXIT_INPUT;
+                continue;
+            }
+        };
+        for w in &loaded.warnings {
+            eprintln!("dumpscope: warning: {}: {w}", loaded.name);
+        }
+        let progress = Progress::start(loaded.data.len() as u64);
+        let popts = ParseOptions {
+            format: a.input_format,
+            go: parse::go::Options {
+                progress: progress.counter(),
+                ..Default::default()
+            },
+        };
+        let size = loaded.size;
+        let decompressed = loaded.data.len() as u64;
+        let compression = loaded.compression.as_str().to_string();
+        let parsed = parse::parse_input(&loaded.name, loaded.data, &popts);
+        progress.finish();
+        let parsed = match parsed {
+            Ok(p) => p,
+            Err(e) => {
+                eprintln!("dumpscope: error: {e}");
+                code = EXIT_INPUT;
+                continue;
+            }
+        };
+        for s in &parsed.snapshots {
+            if s.truncated {
+                eprintln!(
+                    "dumpscope: warning: {}: dump {} is cut off; its last task is partial",
+                    s.source,
+                    s.index + 1
+                );
+            }
+        }
+        inputs.push(InputReport {
+            source: loaded.name.clone(),
+            size,
+            compression,
+            decompressed_size: decompressed,
+            format: parsed.format.id().to_string(),
+            confidence: parsed.confidence,
+            notes: parsed.notes,
+        });
+        for s in &parsed.snapshots {
+            let groups = analyze::group(s, gopts.similarity);
+            snapshots.push(report::snapshot_report(s, &groups, &gopts));
+        }
+    }
+    if inputs.is_empty() {
+        return Ok(EXIT_INPUT);
+    }
+    let r = report::new_report(inputs, snapshots);
+    let json_to_stdout = a.format == OutputFormat::Json || a.json.as_deref() == Some("-".as_ref());
+    if let Some(p) = &a.json {
+        if p.as_os_str() != "-" {
+            let f = std::fs::File::create(p)
+                .with_context(|| format!("cannot write {}", p.display()))?;
+            let mut w = std::io::BufWriter::new(f);
+            write_json(&r, a.pretty, &mut w)?;
+            w.flush()?;
+        }
+    }
+    let stdout = std::io::stdout();
+    if json_to_stdout {
+        let mut w = std::io::BufWriter::new(stdout.lock());
+        write_json(&r, a.pretty, &mut w)?;
+        w.flush()?;
+    } else {
+        let color =
+            !a.no_color && anstream::AutoStream::choice(&stdout) != anstream::ColorChoice::Never;
+        let mut buf = Vec::with_capacity(1 << 16);
+        let opts = report::text::TextOptions {
+            max_groups: a.max_groups.unwrap_or(report::text::DEFAULT_MAX_GROUPS),
+        };
+        report::text::render(&r, &opts, &mut buf)?;
+        let out = if color {
+            buf
+        } else {
+            anstream::adapter::strip_bytes(&buf).into_vec()
+        };
+        let mut lock = stdout.lock();
+        if let Err(e) = lock.write_all(&out).and_then(|()| lock.flush()) {
+            if e.kind() != std::io::ErrorKind::BrokenPipe {
+                return Err(e.into());
+            }
+        }
+    }
+    Ok(code)
+}
+
+fn write_json(r: &report::Report, pretty: bool, w: &mut dyn Write) -> anyhow::Result<()> {
+    if pretty {
+        serde_json::to_writer_pretty(&mut *w, r)?;
+    } else {
+        serde_json::to_writer(&mut *w, r)?;
+    }
+    w.write_all(b"\n")?;
+    Ok(())
+}
+
+/// A progress bar on stderr for big inputs, only when stderr is a terminal.
+struct Progress {
+    counter: Option<Arc<AtomicU64>>,
+    stop: Option<(
+        Arc<std::sync::atomic::AtomicBool>,
+        std::thread::JoinHandle<()>,
+    )>,
+}
+
+impl Progress {
+    const MIN_BYTES: u64 = 64 << 20;
+
+    fn start(total: u64) -> Progress {
+        if total < Self::MIN_BYTES || !std::io::stderr().is_terminal() {
+            return Progress {
+                counter: None,
+                stop: None,
+            };
+        }
+        let counter = Arc::new(AtomicU64::new(0));
+        let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (c, d) = (Arc::clone(&counter), Arc::clone(&done));
+        let handle = std::thread::spawn(move || {
+            let bar = indicatif::ProgressBar::new(total);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{bar:40} {bytes}/{total_bytes} {bytes_per_sec}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            while !d.load(std::sync::atomic::Ordering::Relaxed) {
+                bar.set_position(c.load(std::sync::atomic::Ordering::Relaxed));
+                std::thread::sleep(std::time::Duration::from_millis(80));
+            }
+            bar.finish_and_clear();
+        });
+        Progress {
+            counter: Some(counter),
+            stop: Some((done, handle)),
+        }
+    }
+
+    fn counter(&self) -> Option<Arc<AtomicU64>> {
+        self.counter.clone()
+    }
+
+    fn finish(self) {
+        if let Some((done, h)) = self.stop {
+            done.store(true, std::sync::atomic::Ordering::Relaxed);
+            let _ = h.join();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("512"), Ok(512));
+        assert_eq!(parse_size("4G"), Ok(4 << 30));
+        assert_eq!(parse_size("10m"), Ok(10 << 20));
+        assert!(parse_size("x").is_err());
+        assert!(parse_size("5Q").is_err());
+        assert!(parse_size("99999999999T").is_err());
+    }
+}

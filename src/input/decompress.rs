@@ -1,0 +1,344 @@
+//! Opening inputs: files (memory-mapped), stdin, gzip and zstd detected by
+//! their magic bytes and decoded with a cap on the decompressed size.
+
+use super::Bytes;
+use serde::Serialize;
+use std::io::Read;
+
+/// How inputs are loaded.
+#[derive(Debug, Clone)]
+pub struct LoadOptions {
+    /// Refuse to decompress beyond this many bytes.
+    pub max_decompressed: u64,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        LoadOptions {
+            max_decompressed: 4 << 30,
+        }
+    }
+}
+
+/// The compression an input arrived in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Compression {
+    None,
+    Gzip,
+    Zstd,
+}
+
+impl Compression {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Compression::None => "none",
+            Compression::Gzip => "gzip",
+            Compression::Zstd => "zstd",
+        }
+    }
+
+    /// Detects the compression from the first bytes.
+    pub fn sniff(head: &[u8]) -> Compression {
+        if head.starts_with(&[0x1f, 0x8b]) {
+            Compression::Gzip
+        } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+            Compression::Zstd
+        } else {
+            Compression::None
+        }
+    }
+}
+
+/// One loaded input.
+#[derive(Debug)]
+pub struct Loaded {
+    /// The path as given, or `<stdin>`.
+    pub name: String,
+    /// Bytes read, before decompression.
+    pub size: u64,
+    pub compression: Compression,
+    /// The decompressed bytes.
+    pub data: Bytes,
+    /// Problems that did not stop the load (a truncated compressed stream).
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum InputError {
+    #[error("cannot read '{name}': {source}")]
+    Io {
+        name: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("'{name}': decompressed size exceeds the limit of {} (raise it with --max-decompressed)", human(*.limit))]
+    TooLarge { name: String, limit: u64 },
+    #[error("'{name}': {what}")]
+    Corrupt { name: String, what: String },
+}
+
+fn human(n: u64) -> String {
+    const UNITS: [(u64, &str); 4] = [
+        (1 << 40, "TiB"),
+        (1 << 30, "GiB"),
+        (1 << 20, "MiB"),
+        (1 << 10, "KiB"),
+    ];
+    for (u, s) in UNITS {
+        if n >= u && n % u == 0 {
+            return format!("{} {s}", n / u);
+        }
+    }
+    format!("{n} bytes")
+}
+
+/// Loads a path (`-` for stdin).
+pub fn load(path: &str, opts: &LoadOptions) -> Result<Loaded, InputError> {
+    let io = |source| InputError::Io {
+        name: path.to_string(),
+        source,
+    };
+    if path == "-" {
+        let mut v = Vec::new();
+        std::io::stdin().lock().read_to_end(&mut v).map_err(io)?;
+        return load_bytes("<stdin>", v, opts);
+    }
+    let mut f = std::fs::File::open(path).map_err(io)?;
+    let meta = f.metadata().map_err(io)?;
+    if meta.is_dir() {
+        return Err(io(std::io::Error::other("is a directory")));
+    }
+    let mut head = [0u8; 4];
+    let n = read_head(&mut f, &mut head).map_err(io)?;
+    if Compression::sniff(&head[..n]) == Compression::None && meta.is_file() && meta.len() > 0 {
+        // SAFETY: the map is read-only; a file truncated by another process
+        // while we read it is outside what we can defend against, as for
+        // every tool that maps files.
+        let map = unsafe { memmap2::Mmap::map(&f) }.map_err(io)?;
+        return Ok(Loaded {
+            name: path.to_string(),
+            size: map.len() as u64,
+            compression: Compression::None,
+            data: Bytes::mapped(map),
+            warnings: Vec::new(),
+        });
+    }
+    let mut v = head[..n].to_vec();
+    f.read_to_end(&mut v).map_err(io)?;
+    load_bytes(path, v, opts)
+}
+
+fn read_head(f: &mut std::fs::File, head: &mut [u8; 4]) -> std::io::Result<usize> {
+    use std::io::{Seek, SeekFrom};
+    let mut n = 0;
+    while n < head.len() {
+        match f.read(&mut head[n..])? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    if f.seek(SeekFrom::Start(n as u64)).is_err() {
+        // Not seekable (a pipe): the bytes read so far are kept by the caller.
+    }
+    Ok(n)
+}
+
+/// Loads bytes already in memory (stdin, tests).
+pub fn load_bytes(name: &str, raw: Vec<u8>, opts: &LoadOptions) -> Result<Loaded, InputError> {
+    let size = raw.len() as u64;
+    let compression = Compression::sniff(&raw);
+    let mut warnings = Vec::new();
+    let data = match compression {
+        Compression::None => raw,
+        Compression::Gzip => decode_gzip(name, &raw, opts, &mut warnings)?,
+        Compression::Zstd => decode_zstd(name, &raw, opts, &mut warnings)?,
+    };
+    Ok(Loaded {
+        name: name.to_string(),
+        size,
+        compression,
+        data: Bytes::owned(data),
+        warnings,
+    })
+}
+
+fn corrupt(name: &str, what: &str, e: impl std::fmt::Display) -> InputError {
+    InputError::Corrupt {
+        name: name.to_string(),
+        what: format!("not a valid {what} stream: {e}"),
+    }
+}
+
+fn truncated(what: &str, len: usize, e: impl std::fmt::Display) -> String {
+    format!(
+        "{what} stream ends early after {len} decompressed bytes ({e}); reading what was decoded"
+    )
+}
+
+/// gzip, every member of a multi-member stream.
+fn decode_gzip(
+    name: &str,
+    raw: &[u8],
+    opts: &LoadOptions,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<u8>, InputError> {
+    let mut r = flate2::read::MultiGzDecoder::new(raw);
+    let mut out = Vec::new();
+    match read_capped(&mut r, &mut out, opts.max_decompressed) {
+        Ok(true) => Ok(out),
+        Ok(false) => Err(InputError::TooLarge {
+            name: name.to_string(),
+            limit: opts.max_decompressed,
+        }),
+        Err(e) if out.is_empty() => Err(corrupt(name, "gzip", e)),
+        Err(e) => {
+            warnings.push(truncated("gzip", out.len(), e));
+            Ok(out)
+        }
+    }
+}
+
+/// zstd, every frame of a multi-frame stream. The decoder reads exactly one
+/// frame from the slice and advances it past that frame.
+fn decode_zstd(
+    name: &str,
+    raw: &[u8],
+    opts: &LoadOptions,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<u8>, InputError> {
+    let mut src: &[u8] = raw;
+    let mut out = Vec::new();
+    while Compression::sniff(src) == Compression::Zstd {
+        let mut d = match ruzstd::decoding::StreamingDecoder::new(&mut src) {
+            Ok(d) => d,
+            Err(e) if out.is_empty() => return Err(corrupt(name, "zstd", e)),
+            Err(e) => {
+                warnings.push(truncated("zstd", out.len(), e));
+                break;
+            }
+        };
+        let cap = opts.max_decompressed.saturating_sub(out.len() as u64);
+        let mut frame = Vec::new();
+        match read_capped(&mut d, &mut frame, cap) {
+            Ok(true) => out.extend_from_slice(&frame),
+            Ok(false) => {
+                return Err(InputError::TooLarge {
+                    name: name.to_string(),
+                    limit: opts.max_decompressed,
+                })
+            }
+            Err(e) => {
+                out.extend_from_slice(&frame);
+                if out.is_empty() {
+                    return Err(corrupt(name, "zstd", e));
+                }
+                warnings.push(truncated("zstd", out.len(), e));
+                break;
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Reads until EOF; `Ok(false)` when the cap was exceeded.
+fn read_capped(r: &mut dyn Read, out: &mut Vec<u8>, cap: u64) -> std::io::Result<bool> {
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = match r.read(&mut buf) {
+            Ok(0) => return Ok(true),
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if out.len() as u64 + n as u64 > cap {
+            return Ok(false);
+        }
+        out.extend_from_slice(&buf[..n]);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn gz(data: &[u8]) -> Vec<u8> {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(data).unwrap();
+        e.finish().unwrap()
+    }
+
+    #[test]
+    fn plain_bytes_pass_through() {
+        let l = load_bytes("x", b"hello".to_vec(), &LoadOptions::default()).unwrap();
+        assert_eq!(&*l.data, b"hello");
+        assert_eq!(l.compression, Compression::None);
+    }
+
+    #[test]
+    fn gzip_multi_member() {
+        let mut raw = gz(b"goroutine 1 [running]:\n");
+        raw.extend(gz(b"main.main()\n"));
+        let l = load_bytes("x.gz", raw, &LoadOptions::default()).unwrap();
+        assert_eq!(l.compression, Compression::Gzip);
+        assert_eq!(&*l.data, b"goroutine 1 [running]:\nmain.main()\n");
+        assert!(l.warnings.is_empty());
+    }
+
+    #[test]
+    fn gzip_truncated_keeps_prefix() {
+        let body: Vec<u8> = (0..200_000u32)
+            .flat_map(|i| format!("line {i}\n").into_bytes())
+            .collect();
+        let raw = gz(&body);
+        let cut = raw[..raw.len() / 2].to_vec();
+        let l = load_bytes("x.gz", cut, &LoadOptions::default()).unwrap();
+        assert!(!l.data.is_empty() && l.data.len() < body.len());
+        assert!(body.starts_with(&l.data));
+        assert_eq!(l.warnings.len(), 1, "{:?}", l.warnings);
+    }
+
+    #[test]
+    fn gzip_cap() {
+        let raw = gz(&vec![b'a'; 100_000]);
+        let e = load_bytes(
+            "x.gz",
+            raw,
+            &LoadOptions {
+                max_decompressed: 1000,
+            },
+        )
+        .unwrap_err();
+        assert!(matches!(e, InputError::TooLarge { limit: 1000, .. }), "{e}");
+        assert!(e.to_string().contains("--max-decompressed"));
+    }
+
+    #[test]
+    fn garbage_after_magic_is_corrupt() {
+        let e = load_bytes(
+            "x",
+            vec![0x1f, 0x8b, 1, 2, 3, 4, 5],
+            &LoadOptions::default(),
+        )
+        .unwrap_err();
+        assert!(matches!(e, InputError::Corrupt { .. }), "{e}");
+        let e = load_bytes(
+            "x",
+            vec![0x28, 0xb5, 0x2f, 0xfd, 0xff, 0xff],
+            &LoadOptions::default(),
+        )
+        .unwrap_err();
+        assert!(matches!(e, InputError::Corrupt { .. }), "{e}");
+    }
+
+    #[test]
+    fn missing_file_is_io_error() {
+        let e = load("/nonexistent/dump.txt", &LoadOptions::default()).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("cannot read '/nonexistent/dump.txt'"),
+            "{e}"
+        );
+    }
+}

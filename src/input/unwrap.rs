@@ -1,0 +1,630 @@
+//! Finding the dump inside messy text, without knowing the dump's format:
+//! the caller passes an [`AnchorFinder`] that recognises a line which
+//! certainly belongs to a dump and says where in the line it starts.
+//!
+//! Steps, in order, each applied only when needed: UTF-16 → UTF-8 and BOM;
+//! CRLF / CR → LF; docker json-file lines; a dump escaped inside one log
+//! record (a JSON string field or a logfmt `key="..."` value); log prefixes
+//! and ticket indentation or quoting in front of the dump's lines.
+//!
+//! Every step but the expansion of escaped dumps keeps one output line per
+//! input line, so line numbers in warnings still match the user's file.
+//! Unrelated text is left in place: the parsers skip it.
+
+use super::Bytes;
+use regex::bytes::Regex;
+use std::sync::OnceLock;
+
+/// Given one line (without its newline), where a dump line starts in it.
+pub type AnchorFinder<'a> = &'a dyn Fn(&[u8]) -> Option<usize>;
+
+/// The unwrapped text and what was done to it.
+#[derive(Debug, Clone)]
+pub struct Unwrapped {
+    pub bytes: Bytes,
+    /// Human-readable notes, e.g. "stripped log prefixes from 812 lines".
+    pub notes: Vec<String>,
+    /// True when `bytes` differs from the input.
+    pub changed: bool,
+}
+
+/// How many anchor lines are sampled to decide about prefixes.
+const SAMPLE_ANCHORS: usize = 64;
+/// How much of the start and the end of the text is sampled for anchors.
+const SAMPLE_BYTES: usize = 1 << 20;
+
+pub fn unwrap(input: Bytes, anchor: AnchorFinder) -> Unwrapped {
+    let mut notes = Vec::new();
+    let mut cur = input;
+    let mut changed = false;
+    let steps: [fn(&[u8], AnchorFinder, &mut Vec<String>) -> Option<Vec<u8>>; 5] = [
+        decode_encoding,
+        normalise_newlines,
+        docker_json,
+        escaped_records,
+        strip_prefixes,
+    ];
+    for step in steps {
+        if let Some(v) = step(&cur, anchor, &mut notes) {
+            cur = Bytes::owned(v);
+            changed = true;
+        }
+    }
+    Unwrapped {
+        bytes: cur,
+        notes,
+        changed,
+    }
+}
+
+fn lines(b: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut rest = b;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        match memchr::memchr(b'\n', rest) {
+            Some(p) => {
+                let l = &rest[..p];
+                rest = &rest[p + 1..];
+                Some(l)
+            }
+            None => {
+                let l = rest;
+                rest = &[];
+                Some(l)
+            }
+        }
+    })
+}
+
+/// UTF-16 (with a BOM) to UTF-8; a UTF-8 BOM removed.
+fn decode_encoding(b: &[u8], _: AnchorFinder, notes: &mut Vec<String>) -> Option<Vec<u8>> {
+    if let Some(rest) = b.strip_prefix(&[0xef, 0xbb, 0xbf]) {
+        notes.push("removed a UTF-8 byte-order mark".into());
+        return Some(rest.to_vec());
+    }
+    let le = b.starts_with(&[0xff, 0xfe]);
+    let be = b.starts_with(&[0xfe, 0xff]);
+    if !le && !be {
+        return None;
+    }
+    let units = b[2..].chunks_exact(2).map(|c| {
+        if le {
+            u16::from_le_bytes([c[0], c[1]])
+        } else {
+            u16::from_be_bytes([c[0], c[1]])
+        }
+    });
+    let s: String = char::decode_utf16(units)
+        .map(|r| r.unwrap_or(char::REPLACEMENT_CHARACTER))
+        .collect();
+    notes.push(format!("decoded UTF-16 {}", if le { "LE" } else { "BE" }));
+    Some(s.into_bytes())
+}
+
+/// CRLF and lone CR to LF.
+fn normalise_newlines(b: &[u8], _: AnchorFinder, notes: &mut Vec<String>) -> Option<Vec<u8>> {
+    memchr::memchr(b'\r', b)?;
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    for p in memchr::memchr_iter(b'\r', b) {
+        out.extend_from_slice(&b[i..p]);
+        if b.get(p + 1) != Some(&b'\n') {
+            out.push(b'\n');
+        }
+        i = p + 1;
+    }
+    out.extend_from_slice(&b[i..]);
+    notes.push("converted CRLF line endings".into());
+    Some(out)
+}
+
+#[derive(serde::Deserialize)]
+struct DockerLine {
+    log: String,
+}
+
+/// docker json-file: `{"log":"...\n","stream":"stderr","time":"..."}` per line.
+fn docker_json(b: &[u8], _: AnchorFinder, notes: &mut Vec<String>) -> Option<Vec<u8>> {
+    let head: Vec<&[u8]> = lines(b)
+        .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
+        .take(20)
+        .collect();
+    let docker = head.iter().filter(|l| l.starts_with(b"{\"log\":")).count();
+    if head.is_empty() || docker * 2 < head.len() {
+        return None;
+    }
+    let mut out = Vec::with_capacity(b.len());
+    let mut n = 0usize;
+    for l in lines(b) {
+        match serde_json::from_slice::<DockerLine>(l) {
+            Ok(d) => {
+                out.extend_from_slice(d.log.as_bytes());
+                if !d.log.ends_with('\n') {
+                    out.push(b'\n');
+                }
+                n += 1;
+            }
+            Err(_) => {
+                out.extend_from_slice(l);
+                out.push(b'\n');
+            }
+        }
+    }
+    notes.push(format!("decoded {n} docker json-file lines"));
+    Some(out)
+}
+
+/// A dump carried inside one log record with `\n` escapes: a JSON object
+/// with a string field holding the dump, or a logfmt `key="..."` value.
+fn escaped_records(b: &[u8], anchor: AnchorFinder, notes: &mut Vec<String>) -> Option<Vec<u8>> {
+    memchr::memmem::find(b, b"\\n")?;
+    let mut out: Option<Vec<u8>> = None;
+    let mut n = 0usize;
+    let mut offset = 0usize;
+    for l in lines(b) {
+        let line_start = offset;
+        offset += l.len() + 1;
+        let decoded = if memchr::memmem::find(l, b"\\n").is_some() && anchor(l).is_some() {
+            decode_record(l, anchor)
+        } else {
+            None
+        };
+        match decoded {
+            Some(d) => {
+                let o = out.get_or_insert_with(|| {
+                    let mut v = Vec::with_capacity(b.len() + d.len());
+                    v.extend_from_slice(&b[..line_start]);
+                    v
+                });
+                o.extend_from_slice(d.as_bytes());
+                if !d.ends_with('\n') {
+                    o.push(b'\n');
+                }
+                n += 1;
+            }
+            None => {
+                if let Some(o) = out.as_mut() {
+                    o.extend_from_slice(l);
+                    o.push(b'\n');
+                }
+            }
+        }
+    }
+    if n > 0 {
+        notes.push(format!(
+            "expanded {n} escaped dump(s) carried inside log records (line numbers refer to the expanded text)"
+        ));
+    }
+    out
+}
+
+fn contains_anchor(s: &str, anchor: AnchorFinder) -> bool {
+    s.lines().any(|l| anchor(l.as_bytes()).is_some())
+}
+
+fn decode_record(l: &[u8], anchor: AnchorFinder) -> Option<String> {
+    // JSON: the object may follow a prefix (a timestamp).
+    if let Some(open) = memchr::memchr(b'{', l) {
+        if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&l[open..]) {
+            if let Some(s) = find_json_string(&v, anchor, 0) {
+                return Some(s);
+            }
+        }
+    }
+    // logfmt: key="...", Go-quoted.
+    let mut from = 0;
+    while let Some(p) = memchr::memmem::find(&l[from..], b"=\"") {
+        let start = from + p + 1;
+        let (s, end) = unquote_go(&l[start..])?;
+        if contains_anchor(&s, anchor) {
+            return Some(s);
+        }
+        from = start + end.max(1);
+        if from >= l.len() {
+            break;
+        }
+    }
+    None
+}
+
+fn find_json_string(v: &serde_json::Value, anchor: AnchorFinder, depth: u32) -> Option<String> {
+    if depth > 8 {
+        return None;
+    }
+    match v {
+        serde_json::Value::String(s) if s.contains('\n') && contains_anchor(s, anchor) => {
+            Some(s.clone())
+        }
+        serde_json::Value::Object(m) => m
+            .values()
+            .find_map(|x| find_json_string(x, anchor, depth + 1)),
+        serde_json::Value::Array(a) => a
+            .iter()
+            .find_map(|x| find_json_string(x, anchor, depth + 1)),
+        _ => None,
+    }
+}
+
+/// Unquotes a Go (strconv.Quote) string starting at `"`; returns the text
+/// and the index just past the closing quote.
+fn unquote_go(b: &[u8]) -> Option<(String, usize)> {
+    if b.first() != Some(&b'"') {
+        return None;
+    }
+    let mut out: Vec<u8> = Vec::new();
+    let mut i = 1;
+    while i < b.len() {
+        let c = b[i];
+        match c {
+            b'"' => return Some((String::from_utf8_lossy(&out).into_owned(), i + 1)),
+            b'\\' => {
+                let e = *b.get(i + 1)?;
+                i += 2;
+                match e {
+                    b'n' => out.push(b'\n'),
+                    b't' => out.push(b'\t'),
+                    b'r' => out.push(b'\r'),
+                    b'"' => out.push(b'"'),
+                    b'\\' => out.push(b'\\'),
+                    b'\'' => out.push(b'\''),
+                    b'a' => out.push(7),
+                    b'b' => out.push(8),
+                    b'f' => out.push(12),
+                    b'v' => out.push(11),
+                    b'x' => {
+                        let h = std::str::from_utf8(b.get(i..i + 2)?).ok()?;
+                        out.push(u8::from_str_radix(h, 16).ok()?);
+                        i += 2;
+                    }
+                    b'u' | b'U' => {
+                        let n = if e == b'u' { 4 } else { 8 };
+                        let h = std::str::from_utf8(b.get(i..i + n)?).ok()?;
+                        let c =
+                            char::from_u32(u32::from_str_radix(h, 16).ok()?).unwrap_or('\u{fffd}');
+                        let mut buf = [0u8; 4];
+                        out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+                        i += n;
+                    }
+                    other => {
+                        out.push(b'\\');
+                        out.push(other);
+                    }
+                }
+            }
+            _ => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    None
+}
+
+/// Known log prefix shapes (anchored at the line start, never eating the tab
+/// that starts a Go file line).
+fn prefix_patterns() -> &'static [(&'static str, Regex)] {
+    static P: OnceLock<Vec<(&'static str, Regex)>> = OnceLock::new();
+    P.get_or_init(|| {
+        let level = r"(?:\[?(?i:trace|debug|info|notice|warn|warning|error|err|crit|fatal|panic)\]?:? +)?";
+        let defs: [(&str, String); 5] = [
+            (
+                "RFC 3339 timestamp",
+                format!(
+                    r"^\d{{4}}-\d{{2}}-\d{{2}}[T ]\d{{2}}:\d{{2}}:\d{{2}}(?:[.,]\d+)?(?:Z|[+-]\d{{2}}:?\d{{2}})? +(?:(?:stdout|stderr) [FP] )?{level}"
+                ),
+            ),
+            (
+                "syslog/journald",
+                format!(r"^[A-Z][a-z]{{2}} [ \d]\d \d{{2}}:\d{{2}}:\d{{2}} \S+ [^:\s\[]+(?:\[\d+\])?: {level}"),
+            ),
+            (
+                "Go log timestamp",
+                format!(r"^\d{{4}}/\d{{2}}/\d{{2}} \d{{2}}:\d{{2}}:\d{{2}}(?:\.\d+)? {level}"),
+            ),
+            ("docker compose", r"^[\w.-]+ +\| ".to_string()),
+            ("bracketed timestamp", format!(r"^\[[^\]\n]{{8,40}}\] +{level}")),
+        ];
+        defs.into_iter()
+            .filter_map(|(n, r)| Regex::new(&r).ok().map(|re| (n, re)))
+            .collect()
+    })
+}
+
+/// Where anchors start in a sample of lines: the start and the end of the text.
+fn sample_anchor_prefixes<'a>(b: &'a [u8], anchor: AnchorFinder) -> Vec<&'a [u8]> {
+    let mut out = Vec::new();
+    let scan = |region: &'a [u8], out: &mut Vec<&'a [u8]>| {
+        for l in lines(region) {
+            if let Some(p) = anchor(l) {
+                out.push(&l[..p.min(l.len())]);
+                if out.len() >= SAMPLE_ANCHORS {
+                    break;
+                }
+            }
+        }
+    };
+    scan(&b[..b.len().min(SAMPLE_BYTES)], &mut out);
+    if b.len() > 2 * SAMPLE_BYTES {
+        let from = b.len() - SAMPLE_BYTES;
+        let from = memchr::memchr(b'\n', &b[from..]).map_or(b.len(), |p| from + p + 1);
+        let before = out.len();
+        scan(&b[from..], &mut out);
+        out.truncate(before + SAMPLE_ANCHORS);
+    }
+    out
+}
+
+/// Log prefixes and ticket indentation in front of the dump's lines.
+fn strip_prefixes(b: &[u8], anchor: AnchorFinder, notes: &mut Vec<String>) -> Option<Vec<u8>> {
+    let prefixes = sample_anchor_prefixes(b, anchor);
+    let prefixed: Vec<&[u8]> = prefixes.iter().copied().filter(|p| !p.is_empty()).collect();
+    if prefixed.is_empty() {
+        return None;
+    }
+    // One literal prefix (indentation, `> ` quotes, a fixed container name)?
+    let first = prefixed[0];
+    if prefixed.iter().all(|p| *p == first) && !starts_with_digit_run(first) {
+        let trimmed = trim_end_ws(first);
+        let mut out = Vec::with_capacity(b.len());
+        let mut n = 0usize;
+        for l in lines(b) {
+            if let Some(rest) = l.strip_prefix(first) {
+                out.extend_from_slice(rest);
+                n += 1;
+            } else if !trimmed.is_empty() && l == trimmed {
+                n += 1;
+            } else {
+                out.extend_from_slice(l);
+            }
+            out.push(b'\n');
+        }
+        fix_final_newline(b, &mut out);
+        notes.push(format!(
+            "stripped the prefix {:?} from {n} lines",
+            String::from_utf8_lossy(first)
+        ));
+        return Some(out);
+    }
+    // A known pattern that matches the prefix of every prefixed anchor line.
+    for (name, re) in prefix_patterns() {
+        let fits = prefixed
+            .iter()
+            .all(|p| re.find(p).is_some_and(|m| m.end() == p.len()));
+        if !fits {
+            continue;
+        }
+        let mut out = Vec::with_capacity(b.len());
+        let mut n = 0usize;
+        for l in lines(b) {
+            match re.find(l) {
+                Some(m) => {
+                    out.extend_from_slice(&l[m.end()..]);
+                    n += 1;
+                }
+                None => out.extend_from_slice(l),
+            }
+            out.push(b'\n');
+        }
+        fix_final_newline(b, &mut out);
+        notes.push(format!("stripped {name} prefixes from {n} lines"));
+        return Some(out);
+    }
+    // Fallback: prefixes of one shape (digits vary, the rest is equal).
+    let shape = |p: &[u8]| -> Vec<u8> {
+        p.iter()
+            .map(|c| if c.is_ascii_digit() { b'9' } else { *c })
+            .collect()
+    };
+    let s0 = shape(first);
+    if prefixed.iter().all(|p| shape(p) == s0) {
+        let len = first.len();
+        let mut out = Vec::with_capacity(b.len());
+        let mut n = 0usize;
+        for l in lines(b) {
+            if l.len() >= len && shape(&l[..len]) == s0 {
+                out.extend_from_slice(&l[len..]);
+                n += 1;
+            } else {
+                out.extend_from_slice(l);
+            }
+            out.push(b'\n');
+        }
+        fix_final_newline(b, &mut out);
+        notes.push(format!("stripped fixed-shape prefixes from {n} lines"));
+        return Some(out);
+    }
+    None
+}
+
+fn starts_with_digit_run(p: &[u8]) -> bool {
+    p.iter().take_while(|c| c.is_ascii_digit()).count() >= 2
+}
+
+fn trim_end_ws(mut b: &[u8]) -> &[u8] {
+    while let [rest @ .., last] = b {
+        if last.is_ascii_whitespace() {
+            b = rest;
+        } else {
+            break;
+        }
+    }
+    b
+}
+
+/// Keeps "no newline at the end" when the input had none (a cut-off dump).
+fn fix_final_newline(input: &[u8], out: &mut Vec<u8>) {
+    if !input.ends_with(b"\n") && out.ends_with(b"\n") {
+        out.pop();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn anchor(l: &[u8]) -> Option<usize> {
+        let p = memchr::memmem::find(l, b"goroutine ")?;
+        let rest = &l[p + 10..];
+        let d = rest.iter().take_while(|c| c.is_ascii_digit()).count();
+        (d > 0 && rest.get(d..d + 2) == Some(b" [")).then_some(p)
+    }
+
+    const DUMP: &str = "goroutine 1 [running]:\nmain.main()\n\t/src/main.go:12 +0x1d\n\ngoroutine 7 [chan receive]:\nmain.worker(0xc000010000)\n\t/src/main.go:20 +0x2a\ncreated by main.main in goroutine 1\n\t/src/main.go:9 +0x44\n";
+
+    fn run(s: &[u8]) -> Unwrapped {
+        unwrap(Bytes::owned(s.to_vec()), &anchor)
+    }
+
+    #[test]
+    fn clean_input_is_not_copied() {
+        let b = Bytes::owned(DUMP.as_bytes().to_vec());
+        let u = unwrap(b.clone(), &anchor);
+        assert!(!u.changed);
+        assert_eq!(u.bytes.as_ptr(), b.as_ptr());
+        assert!(u.notes.is_empty());
+    }
+
+    #[test]
+    fn bom_and_crlf() {
+        let mut s = vec![0xef, 0xbb, 0xbf];
+        s.extend(DUMP.replace('\n', "\r\n").bytes());
+        let u = run(&s);
+        assert_eq!(&*u.bytes, DUMP.as_bytes());
+        assert_eq!(u.notes.len(), 2);
+    }
+
+    #[test]
+    fn utf16() {
+        let mut s = vec![0xff, 0xfe];
+        for u in DUMP.encode_utf16() {
+            s.extend(u.to_le_bytes());
+        }
+        assert_eq!(&*run(&s).bytes, DUMP.as_bytes());
+        let mut s = vec![0xfe, 0xff];
+        for u in DUMP.encode_utf16() {
+            s.extend(u.to_be_bytes());
+        }
+        assert_eq!(&*run(&s).bytes, DUMP.as_bytes());
+    }
+
+    fn prefixed(p: impl Fn(usize) -> String) -> String {
+        DUMP.lines()
+            .enumerate()
+            .map(|(i, l)| format!("{}{l}\n", p(i)))
+            .collect()
+    }
+
+    #[test]
+    fn rfc3339_prefixes_keep_lines_and_tabs() {
+        let s = prefixed(|i| format!("2026-11-02T10:15:{:02}.{}Z ", i, 123456 + i * 7));
+        let u = run(s.as_bytes());
+        assert_eq!(std::str::from_utf8(&u.bytes).unwrap(), DUMP);
+        assert!(u.notes[0].contains("RFC 3339"), "{:?}", u.notes);
+        // With a level word and CRI stream fields.
+        let s = prefixed(|_| "2026-11-02 10:15:42,123 ERROR ".to_string());
+        assert_eq!(std::str::from_utf8(&run(s.as_bytes()).bytes).unwrap(), DUMP);
+        let s = prefixed(|i| format!("2026-11-02T10:15:42.{i}Z stderr F "));
+        assert_eq!(std::str::from_utf8(&run(s.as_bytes()).bytes).unwrap(), DUMP);
+    }
+
+    #[test]
+    fn syslog_and_go_log_prefixes() {
+        let s = prefixed(|i| format!("Nov  2 10:15:{:02} web-3 orders[4242]: ", i));
+        let u = run(s.as_bytes());
+        assert_eq!(std::str::from_utf8(&u.bytes).unwrap(), DUMP);
+        assert!(u.notes[0].contains("syslog"), "{:?}", u.notes);
+        let s = prefixed(|i| format!("2026/11/02 10:15:{:02} ", i));
+        assert_eq!(std::str::from_utf8(&run(s.as_bytes()).bytes).unwrap(), DUMP);
+    }
+
+    #[test]
+    fn literal_prefixes() {
+        for p in ["    ", "\t", "> ", ">> ", "web-1  | "] {
+            let s = prefixed(|_| p.to_string());
+            let u = run(s.as_bytes());
+            // Quoted blank lines may lose their trailing space: both forms work.
+            assert_eq!(std::str::from_utf8(&u.bytes).unwrap(), DUMP, "prefix {p:?}");
+        }
+        let s = prefixed(|_| "> ".to_string()).replace("> \n", ">\n");
+        assert_eq!(std::str::from_utf8(&run(s.as_bytes()).bytes).unwrap(), DUMP);
+    }
+
+    #[test]
+    fn unrelated_text_kept_in_place() {
+        let s = format!("Here is the dump:\n```\n{DUMP}```\nthanks\n");
+        let u = run(s.as_bytes());
+        assert!(!u.changed);
+        let s = format!(
+            "2026-11-02T10:15:42Z starting\n{}",
+            prefixed(|_| "2026-11-02T10:15:43Z ".into())
+        );
+        let u = run(s.as_bytes());
+        assert_eq!(
+            std::str::from_utf8(&u.bytes).unwrap(),
+            format!("starting\n{DUMP}")
+        );
+    }
+
+    #[test]
+    fn docker_json_lines() {
+        let s: String = DUMP
+            .lines()
+            .map(|l| format!("{}\n", serde_json::json!({"log": format!("{l}\n"), "stream": "stderr", "time": "2026-11-02T10:15:42.1Z"})))
+            .collect();
+        let u = run(s.as_bytes());
+        assert_eq!(std::str::from_utf8(&u.bytes).unwrap(), DUMP);
+        assert!(u.notes[0].contains("docker"));
+    }
+
+    #[test]
+    fn escaped_json_and_logfmt_records() {
+        let json = format!(
+            "{}\n",
+            serde_json::json!({"level": "error", "msg": "dump", "stack": DUMP})
+        );
+        let s = format!("{{\"level\":\"info\",\"msg\":\"start\"}}\n{json}");
+        let u = run(s.as_bytes());
+        assert_eq!(
+            std::str::from_utf8(&u.bytes).unwrap(),
+            format!("{{\"level\":\"info\",\"msg\":\"start\"}}\n{DUMP}")
+        );
+        let quoted = format!("{:?}", DUMP); // Rust's Debug quoting matches Go's for this text
+        let s = format!("time=2026-11-02T10:15:42Z level=ERROR msg=dump stack={quoted}\n");
+        let u = run(s.as_bytes());
+        assert_eq!(std::str::from_utf8(&u.bytes).unwrap(), DUMP);
+    }
+
+    #[test]
+    fn go_unquote_escapes() {
+        let (s, end) = unquote_go(br#""a\tb\n\"c\"\\\x41\u00e9" rest"#).unwrap();
+        assert_eq!(s, "a\tb\n\"c\"\\Aé");
+        assert_eq!(end, 25);
+        assert!(unquote_go(br#""unterminated"#).is_none());
+        assert!(unquote_go(br#""bad \x4"#).is_none());
+    }
+
+    #[test]
+    fn cut_input_keeps_missing_final_newline() {
+        let s = prefixed(|_| "    ".into());
+        let s = &s[..s.len() - 5];
+        let u = run(s.as_bytes());
+        assert!(!u.bytes.ends_with(b"\n"));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn never_panics(data in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..2000)) {
+            let _ = run(&data);
+        }
+
+        #[test]
+        fn never_panics_on_mutated_dumps(cut in 0usize..400, pos in 0usize..400, byte in proptest::prelude::any::<u8>()) {
+            let mut s = prefixed(|i| format!("2026-11-02T10:15:{:02}Z ", i)).into_bytes();
+            if pos < s.len() { s[pos] = byte; }
+            s.truncate(cut.min(s.len()));
+            let _ = run(&s);
+        }
+    }
+}

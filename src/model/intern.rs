@@ -1,0 +1,294 @@
+//! Interning tables: strings, functions, frames, stacks and label sets are
+//! stored once per snapshot and referred to by small ids.
+
+use super::{CodeKind, Frame, Function, Stack};
+use rustc_hash::FxHashMap;
+
+macro_rules! id_type {
+    ($(#[$m:meta])* $name:ident) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+        pub struct $name(pub u32);
+        impl $name {
+            pub fn index(self) -> usize {
+                self.0 as usize
+            }
+        }
+    };
+}
+
+id_type!(
+    /// An interned string; `Sym(0)` is the empty string.
+    Sym
+);
+id_type!(
+    /// An interned [`Function`].
+    FuncId
+);
+id_type!(
+    /// An interned [`Frame`].
+    FrameId
+);
+id_type!(
+    /// An interned [`Stack`].
+    StackId
+);
+id_type!(
+    /// An interned label set; `LabelSetId(0)` is the empty set.
+    LabelSetId
+);
+
+/// Marks the start of the elision suffix in a stack key.
+const ELIDED_MARK: u32 = u32::MAX;
+
+/// The interning tables of one snapshot (or of one parser chunk before the
+/// chunks are merged).
+#[derive(Debug, Clone)]
+pub struct Tables {
+    strings: Vec<Box<str>>,
+    string_map: FxHashMap<Box<[u8]>, Sym>,
+    funcs: Vec<Function>,
+    func_map: FxHashMap<Sym, FuncId>,
+    frames: Vec<Frame>,
+    frame_map: FxHashMap<Frame, FrameId>,
+    stacks: Vec<Stack>,
+    stack_map: FxHashMap<Box<[u32]>, StackId>,
+    labels: Vec<Box<[(Sym, Sym)]>>,
+    label_map: FxHashMap<Box<[(Sym, Sym)]>, LabelSetId>,
+}
+
+impl Default for Tables {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Tables {
+    pub fn new() -> Self {
+        let mut t = Tables {
+            strings: Vec::new(),
+            string_map: FxHashMap::default(),
+            funcs: Vec::new(),
+            func_map: FxHashMap::default(),
+            frames: Vec::new(),
+            frame_map: FxHashMap::default(),
+            stacks: Vec::new(),
+            stack_map: FxHashMap::default(),
+            labels: vec![Box::new([])],
+            label_map: FxHashMap::default(),
+        };
+        t.intern_bytes(b"");
+        t.label_map.insert(Box::new([]), LabelSetId(0));
+        t
+    }
+
+    /// Interns raw bytes; invalid UTF-8 is stored lossily.
+    pub fn intern_bytes(&mut self, b: &[u8]) -> Sym {
+        if let Some(&s) = self.string_map.get(b) {
+            return s;
+        }
+        let id = Sym(self.strings.len() as u32);
+        self.strings
+            .push(String::from_utf8_lossy(b).into_owned().into_boxed_str());
+        self.string_map.insert(b.into(), id);
+        id
+    }
+
+    pub fn intern(&mut self, s: &str) -> Sym {
+        self.intern_bytes(s.as_bytes())
+    }
+
+    pub fn str(&self, s: Sym) -> &str {
+        self.strings.get(s.index()).map_or("", |b| b)
+    }
+
+    /// Interns a function by its full name; `split` is called only for a new
+    /// name and returns `(package, receiver, name, kind)`.
+    pub fn intern_function(
+        &mut self,
+        full: &[u8],
+        split: impl FnOnce(&str) -> (String, Option<String>, String, CodeKind),
+    ) -> FuncId {
+        let full = self.intern_bytes(full);
+        if let Some(&f) = self.func_map.get(&full) {
+            return f;
+        }
+        let (pkg, recv, name, kind) = split(&self.strings[full.index()].to_string());
+        let package = self.intern(&pkg);
+        let receiver = recv.map(|r| self.intern(&r));
+        let name = self.intern(&name);
+        let id = FuncId(self.funcs.len() as u32);
+        self.funcs.push(Function {
+            full,
+            package,
+            receiver,
+            name,
+            kind,
+        });
+        self.func_map.insert(full, id);
+        id
+    }
+
+    pub fn function(&self, f: FuncId) -> &Function {
+        &self.funcs[f.index()]
+    }
+
+    pub fn func_name(&self, f: FuncId) -> &str {
+        self.str(self.function(f).full)
+    }
+
+    pub fn intern_frame(&mut self, f: Frame) -> FrameId {
+        if let Some(&id) = self.frame_map.get(&f) {
+            return id;
+        }
+        let id = FrameId(self.frames.len() as u32);
+        self.frames.push(f);
+        self.frame_map.insert(f, id);
+        id
+    }
+
+    pub fn frame(&self, f: FrameId) -> &Frame {
+        &self.frames[f.index()]
+    }
+
+    /// Interns a stack from its frames (innermost first) and elision marker.
+    /// `scratch` is a reusable buffer.
+    pub fn intern_stack(
+        &mut self,
+        frames: &[FrameId],
+        elided: Option<(u32, u32)>,
+        scratch: &mut Vec<u32>,
+    ) -> StackId {
+        scratch.clear();
+        scratch.extend(frames.iter().map(|f| f.0));
+        if let Some((i, n)) = elided {
+            scratch.extend([ELIDED_MARK, i, n]);
+        }
+        if let Some(&id) = self.stack_map.get(scratch.as_slice()) {
+            return id;
+        }
+        let id = StackId(self.stacks.len() as u32);
+        self.stacks.push(Stack {
+            frames: frames.into(),
+            elided,
+        });
+        self.stack_map.insert(scratch.as_slice().into(), id);
+        id
+    }
+
+    pub fn stack(&self, s: StackId) -> &Stack {
+        &self.stacks[s.index()]
+    }
+
+    pub fn stack_count(&self) -> usize {
+        self.stacks.len()
+    }
+
+    pub fn intern_labels(&mut self, mut pairs: Vec<(Sym, Sym)>) -> LabelSetId {
+        if pairs.is_empty() {
+            return LabelSetId(0);
+        }
+        pairs.sort();
+        if let Some(&id) = self.label_map.get(pairs.as_slice()) {
+            return id;
+        }
+        let id = LabelSetId(self.labels.len() as u32);
+        let b: Box<[(Sym, Sym)]> = pairs.into();
+        self.labels.push(b.clone());
+        self.label_map.insert(b, id);
+        id
+    }
+
+    pub fn labels(&self, l: LabelSetId) -> &[(Sym, Sym)] {
+        self.labels.get(l.index()).map_or(&[], |b| b)
+    }
+
+    /// Copies everything of `other` into `self`, returning the id maps used to
+    /// translate `other`'s ids.
+    pub fn absorb(&mut self, other: &Tables) -> IdMap {
+        let syms: Vec<Sym> = other.strings.iter().map(|s| self.intern(s)).collect();
+        let funcs: Vec<FuncId> = other
+            .funcs
+            .iter()
+            .map(|f| {
+                let full = syms[f.full.index()];
+                if let Some(&id) = self.func_map.get(&full) {
+                    return id;
+                }
+                let id = FuncId(self.funcs.len() as u32);
+                self.funcs.push(Function {
+                    full,
+                    package: syms[f.package.index()],
+                    receiver: f.receiver.map(|r| syms[r.index()]),
+                    name: syms[f.name.index()],
+                    kind: f.kind,
+                });
+                self.func_map.insert(full, id);
+                id
+            })
+            .collect();
+        let frames: Vec<FrameId> = other
+            .frames
+            .iter()
+            .map(|f| {
+                self.intern_frame(Frame {
+                    function: funcs[f.function.index()],
+                    file: syms[f.file.index()],
+                    ..*f
+                })
+            })
+            .collect();
+        let mut scratch = Vec::new();
+        let mut buf = Vec::new();
+        let stacks: Vec<StackId> = other
+            .stacks
+            .iter()
+            .map(|s| {
+                buf.clear();
+                buf.extend(s.frames.iter().map(|f| frames[f.index()]));
+                self.intern_stack(&buf, s.elided, &mut scratch)
+            })
+            .collect();
+        let labels: Vec<LabelSetId> = other
+            .labels
+            .iter()
+            .map(|l| {
+                self.intern_labels(
+                    l.iter()
+                        .map(|(k, v)| (syms[k.index()], syms[v.index()]))
+                        .collect(),
+                )
+            })
+            .collect();
+        IdMap {
+            syms,
+            frames,
+            stacks,
+            labels,
+        }
+    }
+}
+
+/// Translation of ids from one [`Tables`] into another.
+#[derive(Debug, Default)]
+pub struct IdMap {
+    pub syms: Vec<Sym>,
+    pub frames: Vec<FrameId>,
+    pub stacks: Vec<StackId>,
+    pub labels: Vec<LabelSetId>,
+}
+
+impl IdMap {
+    pub fn sym(&self, s: Sym) -> Sym {
+        self.syms.get(s.index()).copied().unwrap_or_default()
+    }
+    pub fn frame(&self, f: FrameId) -> FrameId {
+        self.frames.get(f.index()).copied().unwrap_or_default()
+    }
+    pub fn stack(&self, s: StackId) -> StackId {
+        self.stacks.get(s.index()).copied().unwrap_or_default()
+    }
+    pub fn labels(&self, l: LabelSetId) -> LabelSetId {
+        self.labels.get(l.index()).copied().unwrap_or_default()
+    }
+}

@@ -1,0 +1,696 @@
+//! The grammar of single lines of a Go traceback. Pure functions over bytes,
+//! no allocation on the hot path, no panics on any input.
+
+use crate::model::CodeKind;
+
+/// A parsed goroutine header line.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Header<'a> {
+    pub id: u64,
+    pub gp: Option<u64>,
+    /// `m=N` → `Some(Some(N))`, `m=nil` → `Some(None)`.
+    pub m: Option<Option<u32>>,
+    pub mp: Option<u64>,
+    /// The wait reason or status without the markers below.
+    pub state: &'a [u8],
+    /// Comma items that were not understood, kept verbatim.
+    pub extra_state: Option<&'a [u8]>,
+    pub leaked: bool,
+    pub scan: bool,
+    pub durable: bool,
+    pub minutes: Option<u32>,
+    pub locked: bool,
+    pub bubble: Option<u64>,
+    /// The text between `{` and `}` of a Go 1.27 label set.
+    pub labels: Option<&'a [u8]>,
+}
+
+pub fn trim_end(mut b: &[u8]) -> &[u8] {
+    while let [rest @ .., last] = b {
+        if *last == b' ' || *last == b'\t' || *last == b'\r' {
+            b = rest;
+        } else {
+            break;
+        }
+    }
+    b
+}
+
+pub fn trim_start(mut b: &[u8]) -> &[u8] {
+    while let [first, rest @ ..] = b {
+        if *first == b' ' || *first == b'\t' {
+            b = rest;
+        } else {
+            break;
+        }
+    }
+    b
+}
+
+fn parse_u64(b: &[u8]) -> Option<u64> {
+    if b.is_empty() || b.len() > 19 || !b.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    b.iter().try_fold(0u64, |acc, d| {
+        acc.checked_mul(10)?.checked_add(u64::from(d - b'0'))
+    })
+}
+
+pub fn parse_hex(b: &[u8]) -> Option<u64> {
+    let b = b.strip_prefix(b"0x").or_else(|| b.strip_prefix(b"0X"))?;
+    if b.is_empty() || b.len() > 16 {
+        return None;
+    }
+    let mut v: u64 = 0;
+    for &c in b {
+        let d = match c {
+            b'0'..=b'9' => c - b'0',
+            b'a'..=b'f' => c - b'a' + 10,
+            b'A'..=b'F' => c - b'A' + 10,
+            _ => return None,
+        };
+        v = (v << 4) | u64::from(d);
+    }
+    Some(v)
+}
+
+/// Finds `n` in a short haystack (one line): cheaper than building a
+/// `memmem` searcher per call.
+fn find(h: &[u8], n: &[u8]) -> Option<usize> {
+    let (&first, rest) = n.split_first()?;
+    memchr::memchr_iter(first, h).find(|&i| h.get(i + 1..i + 1 + rest.len()) == Some(rest))
+}
+
+/// Where a goroutine header starts in `line`, if it contains one. Used by the
+/// input layer to find log prefixes.
+pub fn find_header(line: &[u8]) -> Option<usize> {
+    let mut from = 0;
+    while let Some(p) = find(line.get(from..)?, b"goroutine ") {
+        let at = from + p;
+        let rest = line.get(at + 10..)?;
+        let digits = rest.iter().take_while(|c| c.is_ascii_digit()).count();
+        if digits > 0 && matches!(rest.get(digits..digits + 2), Some(b" [") | Some(b" g")) {
+            return Some(at);
+        }
+        from = at + 10;
+    }
+    None
+}
+
+/// Parses `goroutine N [state]:` and its Go 1.23+/1.27 extensions.
+pub fn parse_header(line: &[u8]) -> Option<Header<'_>> {
+    let line = trim_end(line);
+    let rest = line.strip_prefix(b"goroutine ")?;
+    let digits = rest.iter().take_while(|c| c.is_ascii_digit()).count();
+    let id = parse_u64(rest.get(..digits)?)?;
+    let mut rest = rest.get(digits..)?;
+    let mut h = Header {
+        id,
+        ..Header::default()
+    };
+    // Optional `gp=0x.. m=N mp=0x..` fields.
+    loop {
+        rest = rest.strip_prefix(b" ")?;
+        if rest.first() == Some(&b'[') {
+            break;
+        }
+        let end = rest.iter().position(|&c| c == b' ')?;
+        let (field, tail) = rest.split_at(end);
+        if let Some(v) = field.strip_prefix(b"gp=") {
+            h.gp = parse_hex(v);
+        } else if let Some(v) = field.strip_prefix(b"mp=") {
+            h.mp = parse_hex(v);
+        } else if let Some(v) = field.strip_prefix(b"m=") {
+            h.m = Some(if v == b"nil" {
+                None
+            } else {
+                Some(u32::try_from(parse_u64(v)?).ok()?)
+            });
+        } else {
+            return None;
+        }
+        rest = tail;
+    }
+    let rest = rest.strip_prefix(b"[")?;
+    let close = rest.iter().position(|&c| c == b']')?;
+    let status = rest.get(..close)?;
+    let mut tail = rest.get(close + 1..)?;
+    if let Some(t) = tail.strip_prefix(b" {") {
+        let end = t.iter().rposition(|&c| c == b'}')?;
+        h.labels = Some(t.get(..end)?);
+        tail = t.get(end + 1..)?;
+    }
+    if tail != b":" {
+        return None;
+    }
+    parse_status(status, &mut h);
+    Some(h)
+}
+
+/// Recognises the start of a header cut off by the end of the input
+/// (`goroutine 123 [chan rec`), returning the id.
+pub fn parse_cut_header(line: &[u8]) -> Option<u64> {
+    let rest = line.strip_prefix(b"goroutine ")?;
+    let digits = rest.iter().take_while(|c| c.is_ascii_digit()).count();
+    let id = parse_u64(rest.get(..digits)?)?;
+    match rest.get(digits..) {
+        Some(t) if t.is_empty() || t.starts_with(b" [") || t.starts_with(b" gp=") => Some(id),
+        _ => None,
+    }
+}
+
+fn parse_status<'a>(status: &'a [u8], h: &mut Header<'a>) {
+    let mut parts = SplitComma(status);
+    let mut reason = parts.next().unwrap_or(b"");
+    loop {
+        if let Some(r) = reason.strip_suffix(b" (leaked)") {
+            h.leaked = true;
+            reason = r;
+        } else if let Some(r) = reason.strip_suffix(b" (scan)") {
+            h.scan = true;
+            reason = r;
+        } else if let Some(r) = reason.strip_suffix(b" (durable)") {
+            h.durable = true;
+            reason = r;
+        } else {
+            break;
+        }
+    }
+    if reason == b"leaked" {
+        h.leaked = true;
+    }
+    h.state = reason;
+    let mut extra_start: Option<usize> = None;
+    for p in parts {
+        if let Some(n) = p.strip_suffix(b" minutes") {
+            if let Some(v) = parse_u64(n) {
+                h.minutes = u32::try_from(v).ok();
+                continue;
+            }
+        }
+        if p == b"locked to thread" {
+            h.locked = true;
+            continue;
+        }
+        if let Some(n) = p.strip_prefix(b"synctest bubble ") {
+            if let Some(v) = parse_u64(n) {
+                h.bubble = Some(v);
+                continue;
+            }
+        }
+        // Keep unknown items verbatim: from the first one to the end.
+        if extra_start.is_none() {
+            let off = p.as_ptr() as usize - status.as_ptr() as usize;
+            extra_start = Some(off);
+        }
+    }
+    if let Some(off) = extra_start {
+        h.extra_state = status.get(off..);
+    }
+}
+
+/// Splits on `", "`.
+struct SplitComma<'a>(&'a [u8]);
+
+impl<'a> Iterator for SplitComma<'a> {
+    type Item = &'a [u8];
+    fn next(&mut self) -> Option<&'a [u8]> {
+        if self.0.is_empty() {
+            return None;
+        }
+        match find(self.0, b", ") {
+            Some(p) => {
+                let (a, b) = self.0.split_at(p);
+                self.0 = b.get(2..).unwrap_or(b"");
+                Some(a)
+            }
+            None => {
+                let a = self.0;
+                self.0 = b"";
+                Some(a)
+            }
+        }
+    }
+}
+
+/// Parses a Go 1.27 label set body `k: v, k2: "quoted, value"`.
+pub fn parse_labels(body: &[u8]) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let s = String::from_utf8_lossy(body);
+    let mut chars = s.chars().peekable();
+    loop {
+        while chars.peek() == Some(&' ') || chars.peek() == Some(&',') {
+            chars.next();
+        }
+        if chars.peek().is_none() {
+            break;
+        }
+        let key = read_label_token(&mut chars, ':');
+        if chars.peek() == Some(&':') {
+            chars.next();
+        }
+        while chars.peek() == Some(&' ') {
+            chars.next();
+        }
+        let value = read_label_token(&mut chars, ',');
+        out.push((key, value));
+        if out.len() >= 64 {
+            break;
+        }
+    }
+    out
+}
+
+fn read_label_token(chars: &mut std::iter::Peekable<std::str::Chars<'_>>, stop: char) -> String {
+    let mut v = String::new();
+    if chars.peek() == Some(&'"') {
+        chars.next();
+        while let Some(c) = chars.next() {
+            match c {
+                '"' => break,
+                '\\' => match chars.next() {
+                    Some('n') => v.push('\n'),
+                    Some('t') => v.push('\t'),
+                    Some(o) => v.push(o),
+                    None => break,
+                },
+                c => v.push(c),
+            }
+        }
+        return v;
+    }
+    while let Some(&c) = chars.peek() {
+        if c == stop {
+            break;
+        }
+        v.push(c);
+        chars.next();
+    }
+    v.trim_end().to_string()
+}
+
+/// Splits a frame line `pkg.F(args)` into name and argument text (without the
+/// parentheses). The argument list is the last parenthesised group.
+pub fn split_call(line: &[u8]) -> Option<(&[u8], &[u8], usize)> {
+    let line = trim_end(line);
+    if line.last() != Some(&b')') {
+        return None;
+    }
+    let open = memchr::memrchr(b'(', line)?;
+    let name = line.get(..open)?;
+    if name.is_empty() || name.first() == Some(&b'\t') || name.first() == Some(&b' ') {
+        return None;
+    }
+    let args = line.get(open + 1..line.len() - 1)?;
+    Some((name, args, open + 1))
+}
+
+/// A parsed source-position line `\t/path/file.go:123 +0x1d fp=.. sp=.. pc=..`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileLine<'a> {
+    pub path: &'a [u8],
+    pub line: u32,
+    pub pc_offset: Option<u32>,
+    /// The part that identifies the location: path, line and offset,
+    /// without the per-goroutine `fp= sp= pc=` fields.
+    pub key: &'a [u8],
+}
+
+/// Parses a file line; the line must start with whitespace.
+pub fn parse_file_line(line: &[u8]) -> Option<FileLine<'_>> {
+    if !matches!(line.first(), Some(b'\t') | Some(b' ')) {
+        return None;
+    }
+    let mut s = trim_end(trim_start(line));
+    if let Some(p) = find(s, b" fp=") {
+        s = s.get(..p)?;
+    }
+    let key = s;
+    let mut pc_offset = None;
+    if let Some(p) = find(s, b" +0x") {
+        if let Some(v) = parse_hex(s.get(p + 2..)?) {
+            pc_offset = u32::try_from(v).ok();
+            s = s.get(..p)?;
+        }
+    }
+    let colon = memchr::memrchr(b':', s)?;
+    let line_no = u32::try_from(parse_u64(s.get(colon + 1..)?)?).ok()?;
+    let path = s.get(..colon)?;
+    if path.is_empty() {
+        return None;
+    }
+    Some(FileLine {
+        path,
+        line: line_no,
+        pc_offset,
+        key,
+    })
+}
+
+/// `created by pkg.F in goroutine 7` → (`pkg.F`, Some(7)).
+pub fn parse_created_by(line: &[u8]) -> Option<(&[u8], Option<u64>)> {
+    let rest = trim_end(line).strip_prefix(b"created by ")?;
+    if let Some(p) = find(rest, b" in goroutine ") {
+        let id = parse_u64(rest.get(p + 14..)?);
+        return Some((rest.get(..p)?, id));
+    }
+    Some((rest, None))
+}
+
+/// `...N frames elided...` → Some(N); `...additional frames elided...` → Some(0).
+pub fn parse_elided(line: &[u8]) -> Option<u32> {
+    let l = trim_end(trim_start(line));
+    if l == b"...additional frames elided..." {
+        return Some(0);
+    }
+    let n = l.strip_prefix(b"...")?.strip_suffix(b" frames elided...")?;
+    u32::try_from(parse_u64(n)?).ok()
+}
+
+/// `[originating from goroutine N]:` → N.
+pub fn parse_ancestor(line: &[u8]) -> Option<u64> {
+    let n = trim_end(line)
+        .strip_prefix(b"[originating from goroutine ")?
+        .strip_suffix(b"]:")?;
+    parse_u64(n)
+}
+
+pub fn is_stack_unavailable(line: &[u8]) -> bool {
+    trim_end(trim_start(line)) == b"goroutine running on other thread; stack unavailable"
+}
+
+/// True when an argument word looks like a pointer rather than a value
+/// (the same floor panicparse uses: at least 1 MiB).
+pub fn is_pointer_word(w: &[u8]) -> bool {
+    let w = w.strip_suffix(b"?").unwrap_or(w);
+    matches!(parse_hex(w), Some(v) if (1 << 20..1 << 56).contains(&v))
+}
+
+/// Go's standard library top-level packages.
+const STD_ROOTS: &[&str] = &[
+    "archive",
+    "bufio",
+    "builtin",
+    "bytes",
+    "cmp",
+    "compress",
+    "container",
+    "context",
+    "crypto",
+    "database",
+    "debug",
+    "embed",
+    "encoding",
+    "errors",
+    "expvar",
+    "flag",
+    "fmt",
+    "go",
+    "hash",
+    "html",
+    "image",
+    "index",
+    "internal",
+    "io",
+    "iter",
+    "log",
+    "maps",
+    "math",
+    "mime",
+    "net",
+    "os",
+    "path",
+    "plugin",
+    "reflect",
+    "regexp",
+    "runtime",
+    "slices",
+    "sort",
+    "strconv",
+    "strings",
+    "structs",
+    "sync",
+    "syscall",
+    "testing",
+    "text",
+    "time",
+    "unicode",
+    "unique",
+    "unsafe",
+    "vendor",
+    "weak",
+];
+
+/// Splits a Go function name into (package, receiver, name, kind).
+pub fn split_go_func(full: &str) -> (String, Option<String>, String, CodeKind) {
+    // The package path ends at the first '.' (or Go 1.4's '·') after the last
+    // '/' that is not inside brackets or parentheses.
+    let bytes = full.as_bytes();
+    let mut depth = 0i32;
+    let mut last_slash = 0usize;
+    for (i, &c) in bytes.iter().enumerate() {
+        match c {
+            b'(' | b'[' => depth += 1,
+            b')' | b']' => depth -= 1,
+            b'/' if depth == 0 => last_slash = i + 1,
+            _ => {}
+        }
+    }
+    let tail = full.get(last_slash..).unwrap_or("");
+    let dot = tail
+        .char_indices()
+        .find(|&(_, c)| c == '.' || c == '·')
+        .map(|(i, c)| (i, c.len_utf8()));
+    let (package, rest) = match dot {
+        Some((i, l)) => (
+            full.get(..last_slash + i).unwrap_or(full).to_string(),
+            tail.get(i + l..).unwrap_or(""),
+        ),
+        None => (String::new(), full),
+    };
+    let (receiver, name) = if let Some(r) = rest.strip_prefix('(') {
+        // (*T).M or (*T[...]).M
+        let mut depth = 1;
+        let mut end = None;
+        for (i, c) in r.char_indices() {
+            match c {
+                '(' | '[' => depth += 1,
+                ')' | ']' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        end = Some(i);
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        match end {
+            Some(e) => (
+                Some(r.get(..e).unwrap_or("").to_string()),
+                r.get(e + 1..)
+                    .unwrap_or("")
+                    .trim_start_matches('.')
+                    .to_string(),
+            ),
+            None => (None, rest.to_string()),
+        }
+    } else {
+        (None, rest.to_string())
+    };
+    let kind = go_code_kind(&package);
+    (package, receiver, name, kind)
+}
+
+/// Classifies a Go package path.
+pub fn go_code_kind(package: &str) -> CodeKind {
+    // Builtins such as `panic` print without a package.
+    if package.is_empty()
+        || package == "runtime"
+        || package.starts_with("runtime/")
+        || package.starts_with("internal/runtime/")
+    {
+        return CodeKind::Runtime;
+    }
+    let root = package.split('/').next().unwrap_or("");
+    if package != "main" && !root.contains('.') && STD_ROOTS.contains(&root) {
+        CodeKind::Stdlib
+    } else {
+        CodeKind::User
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_plain() {
+        let h = parse_header(b"goroutine 1 [running]:").unwrap();
+        assert_eq!(h.id, 1);
+        assert_eq!(h.state, b"running");
+        assert!(h.minutes.is_none() && !h.locked && !h.leaked);
+    }
+
+    #[test]
+    fn header_all_items() {
+        let h = parse_header(
+            b"goroutine 18 gp=0xc000102a80 m=3 mp=0xc000080808 [chan receive (leaked) (scan), 12 minutes, locked to thread, synctest bubble 4] {handler: order, \"tenant\": \"a, b\"}:",
+        )
+        .unwrap();
+        assert_eq!(h.id, 18);
+        assert_eq!(h.gp, Some(0xc000102a80));
+        assert_eq!(h.m, Some(Some(3)));
+        assert_eq!(h.mp, Some(0xc000080808));
+        assert_eq!(h.state, b"chan receive");
+        assert!(h.leaked && h.scan && h.locked);
+        assert_eq!(h.minutes, Some(12));
+        assert_eq!(h.bubble, Some(4));
+        let labels = parse_labels(h.labels.unwrap());
+        assert_eq!(
+            labels,
+            vec![
+                ("handler".to_string(), "order".to_string()),
+                ("tenant".to_string(), "a, b".to_string())
+            ]
+        );
+    }
+
+    #[test]
+    fn header_m_nil_durable_and_unknown_items() {
+        let h = parse_header(b"goroutine 7 gp=0x1 m=nil [select (durable), 3 minutes, new thing]:")
+            .unwrap();
+        assert_eq!(h.m, Some(None));
+        assert!(h.durable);
+        assert_eq!(h.state, b"select");
+        assert_eq!(h.minutes, Some(3));
+        assert_eq!(h.extra_state, Some(&b"new thing"[..]));
+        let h = parse_header(b"goroutine 9 [select (no cases)]:").unwrap();
+        assert_eq!(h.state, b"select (no cases)");
+    }
+
+    #[test]
+    fn header_rejects_non_headers() {
+        assert!(parse_header(b"goroutine 1 [running]").is_none());
+        assert!(parse_header(b"goroutine x [running]:").is_none());
+        assert!(parse_header(b"Goroutine 7 (running) created at:").is_none());
+        assert!(parse_header(b"goroutine 99999999999999999999999 [x]:").is_none());
+        assert_eq!(parse_cut_header(b"goroutine 12 [chan rec"), Some(12));
+        assert_eq!(
+            find_header(b"2024-01-01T00:00:00Z goroutine 12 [x]:"),
+            Some(21)
+        );
+        assert_eq!(find_header(b"the goroutine 12 was"), None);
+    }
+
+    #[test]
+    fn call_lines() {
+        let (n, a, _) =
+            split_call(b"main.(*T).run(0xc000010000, {0x5e73d8, 0xc0000b4000}, ...)").unwrap();
+        assert_eq!(n, b"main.(*T).run");
+        assert_eq!(a, b"0xc000010000, {0x5e73d8, 0xc0000b4000}, ...");
+        let (n, a, _) = split_call(b"main.F[...](...)").unwrap();
+        assert_eq!(n, b"main.F[...]");
+        assert_eq!(a, b"...");
+        assert!(split_call(b"created by main.main in goroutine 1").is_none());
+        assert!(split_call(b"\t/x.go:1 +0x1").is_none());
+    }
+
+    #[test]
+    fn file_lines() {
+        let f = parse_file_line(b"\t/usr/local/go/src/runtime/proc.go:435 +0xce fp=0xc00004e738 sp=0xc00004e718 pc=0x47a1ee").unwrap();
+        assert_eq!(f.path, b"/usr/local/go/src/runtime/proc.go");
+        assert_eq!(f.line, 435);
+        assert_eq!(f.pc_offset, Some(0xce));
+        assert_eq!(f.key, b"/usr/local/go/src/runtime/proc.go:435 +0xce");
+        let f = parse_file_line(b"\tC:/Program Files/Go/src/runtime/proc.go:398 +0x1a").unwrap();
+        assert_eq!(f.path, b"C:/Program Files/Go/src/runtime/proc.go");
+        assert_eq!(f.line, 398);
+        let f = parse_file_line(b"\texample.com/m@v1.2.3/f.go:12").unwrap();
+        assert_eq!(f.path, b"example.com/m@v1.2.3/f.go");
+        assert_eq!(f.pc_offset, None);
+        assert!(parse_file_line(b"main.main()").is_none());
+        assert!(parse_file_line(b"\t:12").is_none());
+    }
+
+    #[test]
+    fn other_lines() {
+        assert_eq!(
+            parse_created_by(b"created by main.main in goroutine 1"),
+            Some((&b"main.main"[..], Some(1)))
+        );
+        assert_eq!(
+            parse_created_by(b"created by main.main"),
+            Some((&b"main.main"[..], None))
+        );
+        assert_eq!(parse_elided(b"...12 frames elided..."), Some(12));
+        assert_eq!(parse_elided(b"...additional frames elided..."), Some(0));
+        assert_eq!(parse_ancestor(b"[originating from goroutine 5]:"), Some(5));
+        assert!(is_stack_unavailable(
+            b"\tgoroutine running on other thread; stack unavailable"
+        ));
+        assert!(is_pointer_word(b"0xc000012345"));
+        assert!(is_pointer_word(b"0xc000012345?"));
+        assert!(!is_pointer_word(b"0x1"));
+        assert!(!is_pointer_word(b"..."));
+    }
+
+    #[test]
+    fn function_names() {
+        let s = |f| split_go_func(f);
+        assert_eq!(
+            s("net/http.(*conn).serve"),
+            (
+                "net/http".into(),
+                Some("*conn".into()),
+                "serve".into(),
+                CodeKind::Stdlib
+            )
+        );
+        assert_eq!(
+            // Go escapes dots of the last import path element as %2e.
+            s("gopkg.in/yaml%2ev2.(*decoder).unmarshal"),
+            (
+                "gopkg.in/yaml%2ev2".into(),
+                Some("*decoder".into()),
+                "unmarshal".into(),
+                CodeKind::User
+            )
+        );
+        assert_eq!(
+            s("main.main.func1"),
+            ("main".into(), None, "main.func1".into(), CodeKind::User)
+        );
+        assert_eq!(
+            s("example.com/m/pkg.(*List[...]).Push"),
+            (
+                "example.com/m/pkg".into(),
+                Some("*List[...]".into()),
+                "Push".into(),
+                CodeKind::User
+            )
+        );
+        assert_eq!(
+            s("runtime.gopark"),
+            ("runtime".into(), None, "gopark".into(), CodeKind::Runtime)
+        );
+        assert_eq!(
+            s("internal/sync.(*Mutex).lockSlow"),
+            (
+                "internal/sync".into(),
+                Some("*Mutex".into()),
+                "lockSlow".into(),
+                CodeKind::Stdlib
+            )
+        );
+        assert_eq!(
+            s("runtime·park"),
+            ("runtime".into(), None, "park".into(), CodeKind::Runtime)
+        );
+        assert_eq!(
+            s("main.func·001"),
+            ("main".into(), None, "func·001".into(), CodeKind::User)
+        );
+        assert_eq!(s("shop/internal/db.Query").3, CodeKind::User);
+    }
+}

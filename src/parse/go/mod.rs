@@ -1,0 +1,882 @@
+//! Go tracebacks: panics, fatal errors, SIGQUIT dumps, `runtime.Stack`,
+//! `/debug/pprof/goroutine?debug=2` and the goroutineleak profile at debug=2.
+//!
+//! One pass over the bytes. Large inputs are cut into chunks at goroutine
+//! boundaries (`\n\ngoroutine `) and the chunks are parsed in parallel, each
+//! with its own interning tables; a sequential merge then translates ids,
+//! splits the input into dumps and assembles the crash records.
+
+mod crash;
+pub mod line;
+
+use crate::input::Bytes;
+use crate::model::{
+    Ancestor, ArgSpan, FrameId, IdMap, Runtime, Snapshot, StateClass, Sym, Tables, Task, TaskExtra,
+    TaskFlags, Warning,
+};
+use crash::CrashBuilder;
+use line::{
+    is_pointer_word, is_stack_unavailable, parse_ancestor, parse_created_by, parse_cut_header,
+    parse_elided, parse_file_line, parse_header, parse_labels, split_call, split_go_func, trim_end,
+    Header,
+};
+use rayon::prelude::*;
+use rustc_hash::{FxHashMap, FxHashSet, FxHasher};
+use std::hash::Hasher;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+/// The format id of Go tracebacks.
+pub const FORMAT: &str = "go-traceback";
+
+/// At most this many warnings are kept per snapshot.
+const MAX_WARNINGS: usize = 1000;
+/// Frames kept per stack; deeper stacks are cut (Go itself prints at most 100).
+const MAX_FRAMES: usize = 4096;
+
+/// How sure we are that `text` is a Go traceback: 0.0 to 1.0.
+pub fn detect(text: &[u8]) -> f32 {
+    let head = &text[..text.len().min(4 << 20)];
+    let mut headers = 0u32;
+    let mut frames_after = 0u32;
+    let mut prev_header = false;
+    for l in head.split(|&c| c == b'\n') {
+        let l = trim_end(l);
+        if parse_header(l).is_some() {
+            headers += 1;
+            prev_header = true;
+            continue;
+        }
+        if prev_header && (split_call(l).is_some() || is_stack_unavailable(l)) {
+            frames_after += 1;
+        }
+        prev_header = false;
+        if headers >= 8 {
+            break;
+        }
+    }
+    match (headers, frames_after) {
+        (0, _) => 0.0,
+        (_, 0) => 0.5,
+        (1, _) => 0.9,
+        _ => 1.0,
+    }
+}
+
+/// Features seen while parsing, used to guess the Go version.
+#[derive(Debug, Default, Clone, Copy)]
+struct Features(u32);
+
+impl Features {
+    const IN_GOROUTINE: u32 = 1; // `created by F in goroutine N`: >= 1.21
+    const N_ELIDED: u32 = 1 << 1; // `...N frames elided...`: >= 1.21
+    const OLD_ELIDED: u32 = 1 << 2; // `...additional frames elided...`: < 1.21
+    const QUESTION_ARG: u32 = 1 << 3; // `0x1?`: >= 1.18
+    const GP_FIELDS: u32 = 1 << 4; // `gp=.. m=..`: >= 1.23
+    const LEAKED: u32 = 1 << 5; // `(leaked)`: >= 1.26
+    const LABELS: u32 = 1 << 6; // label sets in headers: >= 1.27
+    const INTERNAL_SYNC: u32 = 1 << 7; // `internal/sync.`: >= 1.24
+    const SYNC_REASON: u32 = 1 << 8; // `sync.Mutex.Lock` wait reasons: >= 1.20
+    const SEMACQUIRE_SYNC: u32 = 1 << 9; // `semacquire` with sync frames: < 1.20
+    const MIDDOT: u32 = 1 << 10; // `·` in names or `.goc` files: <= 1.4
+    const CREATED_NO_ID: u32 = 1 << 11; // `created by F` without id: < 1.21
+    const BRACE_ARG: u32 = 1 << 12; // `{...}` aggregates in args: >= 1.17
+
+    fn has(self, f: u32) -> bool {
+        self.0 & f != 0
+    }
+
+    fn guess(self) -> Option<String> {
+        let lower: &[(u32, &str)] = &[
+            (Self::LABELS, "1.27"),
+            (Self::LEAKED, "1.26"),
+            (Self::INTERNAL_SYNC, "1.24"),
+            (Self::GP_FIELDS, "1.23"),
+            (Self::IN_GOROUTINE, "1.21"),
+            (Self::N_ELIDED, "1.21"),
+            (Self::SYNC_REASON, "1.20"),
+            (Self::QUESTION_ARG, "1.18"),
+            (Self::BRACE_ARG, "1.17"),
+        ];
+        let upper: &[(u32, &str)] = &[
+            (Self::MIDDOT, "1.4"),
+            (Self::SEMACQUIRE_SYNC, "1.19"),
+            (Self::CREATED_NO_ID, "1.20"),
+            (Self::OLD_ELIDED, "1.20"),
+        ];
+        let lo = lower.iter().find(|(f, _)| self.has(*f)).map(|x| x.1);
+        let hi = upper.iter().find(|(f, _)| self.has(*f)).map(|x| x.1);
+        match (lo, hi) {
+            (Some(l), Some(h)) if l == h => Some(format!("go{l}")),
+            (Some(l), Some(h)) => Some(format!("go{l}..go{h}")),
+            (Some(l), None) => Some(format!(">=go{l}")),
+            (None, Some(h)) => Some(format!("<=go{h}")),
+            (None, None) => None,
+        }
+    }
+}
+
+/// Options of the Go parser.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Parse in parallel when the input is at least this large (bytes);
+    /// 0 means the default (4 MiB).
+    pub parallel_threshold: usize,
+    /// Progress: bytes parsed so far, updated per chunk.
+    pub progress: Option<Arc<AtomicU64>>,
+}
+
+/// Parses every Go dump in `text`. Never fails: unreadable lines become
+/// warnings and a cut-off input yields what was complete plus a flag.
+pub fn parse(text: Bytes, source: &str, opts: &Options) -> Vec<Snapshot> {
+    let threshold = if opts.parallel_threshold == 0 {
+        4 << 20
+    } else {
+        opts.parallel_threshold
+    };
+    let bounds = chunk_bounds(&text, threshold);
+    let chunks: Vec<Chunk> = bounds
+        .par_windows(2)
+        .map(|w| {
+            let c = ChunkParser::new(&text, w[0], w[1]).run();
+            if let Some(p) = &opts.progress {
+                p.fetch_add((w[1] - w[0]) as u64, Ordering::Relaxed);
+            }
+            c
+        })
+        .collect();
+    merge(text.clone(), source, chunks)
+}
+
+/// Chunk start offsets (plus the end), cut right before a goroutine header
+/// that follows a blank line.
+fn chunk_bounds(text: &[u8], threshold: usize) -> Vec<usize> {
+    let len = text.len();
+    let mut bounds = vec![0];
+    if len >= threshold {
+        let n = (rayon::current_num_threads() * 8).clamp(2, 256);
+        let step = len / n;
+        let finder = memchr::memmem::Finder::new(b"\n\ngoroutine ");
+        for i in 1..n {
+            let from = (i * step).max(*bounds.last().unwrap_or(&0));
+            if let Some(p) = text.get(from..).and_then(|t| finder.find(t)) {
+                let at = from + p + 2;
+                if at > *bounds.last().unwrap_or(&0) && at < len {
+                    bounds.push(at);
+                }
+            } else {
+                break;
+            }
+        }
+    }
+    bounds.push(len);
+    bounds
+}
+
+enum Item {
+    Task(Task),
+    Line {
+        line: u32,
+        start: usize,
+        end: usize,
+    },
+    /// A warning with a chunk-relative line.
+    Warn {
+        line: u32,
+        message: String,
+    },
+}
+
+struct Chunk {
+    tables: Tables,
+    items: Vec<Item>,
+    args: Vec<ArgSpan>,
+    lines: u32,
+    features: Features,
+    /// The input ended inside the last task of this chunk.
+    cut: bool,
+}
+
+/// A task being read.
+struct Cur<'a> {
+    task: Task,
+    header: Header<'a>,
+    frames: Vec<FrameId>,
+    elided: Option<(u32, u32)>,
+    /// A function line waiting for its file line: (name, args start, args len).
+    pending: Option<(&'a [u8], u32, u32)>,
+    /// `created by` waiting for its file line.
+    creator_pending: Option<&'a [u8]>,
+    ancestors: Vec<Ancestor>,
+    /// Reading an ancestor block: its id and frames.
+    ancestor: Option<(u64, Vec<FrameId>)>,
+    h_exact: FxHasher,
+    h_ptr: FxHasher,
+}
+
+struct ChunkParser<'a> {
+    text: &'a [u8],
+    start: usize,
+    end: usize,
+    tables: Tables,
+    frame_cache: FxHashMap<(&'a [u8], &'a [u8]), FrameId>,
+    func_cache: FxHashMap<&'a [u8], crate::model::FuncId>,
+    state_cache: FxHashMap<&'a [u8], (Sym, StateClass)>,
+    items: Vec<Item>,
+    args: Vec<ArgSpan>,
+    scratch: Vec<u32>,
+    frames_pool: Vec<FrameId>,
+    features: Features,
+    warnings: usize,
+    cut: bool,
+}
+
+impl<'a> ChunkParser<'a> {
+    fn new(text: &'a [u8], start: usize, end: usize) -> Self {
+        ChunkParser {
+            text,
+            start,
+            end,
+            tables: Tables::new(),
+            frame_cache: FxHashMap::default(),
+            func_cache: FxHashMap::default(),
+            state_cache: FxHashMap::default(),
+            items: Vec::new(),
+            args: Vec::new(),
+            scratch: Vec::new(),
+            frames_pool: Vec::new(),
+            features: Features::default(),
+            warnings: 0,
+            cut: false,
+        }
+    }
+
+    fn warn(&mut self, line: u32, message: String) {
+        if self.warnings < MAX_WARNINGS {
+            self.items.push(Item::Warn { line, message });
+        }
+        self.warnings += 1;
+    }
+
+    fn run(mut self) -> Chunk {
+        let text = self.text;
+        let chunk = &text[self.start..self.end];
+        let at_eof = self.end == text.len();
+        let mut cur: Option<Cur<'a>> = None;
+        let mut pos = 0usize;
+        let mut line_no: u32 = 0;
+        while pos < chunk.len() {
+            line_no += 1;
+            let (raw, next, complete) = match memchr::memchr(b'\n', &chunk[pos..]) {
+                Some(p) => (&chunk[pos..pos + p], pos + p + 1, true),
+                None => (&chunk[pos..], chunk.len(), false),
+            };
+            let abs = self.start + pos;
+            let line = trim_end(raw);
+            pos = next;
+            let last_line = !complete && at_eof;
+            if let Some(c) = cur.as_mut() {
+                match self.task_line(c, line, abs, line_no, last_line) {
+                    Flow::Continue => continue,
+                    Flow::EndTask => {
+                        if let Some(c) = cur.take() {
+                            self.finish(c);
+                        }
+                        continue;
+                    }
+                    Flow::EndTaskReprocess => {
+                        if let Some(c) = cur.take() {
+                            self.finish(c);
+                        }
+                    }
+                }
+            }
+            // Outside a task.
+            if line.first() == Some(&b'g') {
+                if let Some(h) = parse_header(line) {
+                    cur = Some(self.start_task(h, abs, line_no));
+                    continue;
+                }
+                if last_line {
+                    if let Some(id) = parse_cut_header(line) {
+                        let h = Header {
+                            id,
+                            state: b"",
+                            ..Header::default()
+                        };
+                        let mut c = self.start_task(h, abs, line_no);
+                        c.task.flags.set(TaskFlags::PARTIAL);
+                        self.cut = true;
+                        self.finish(c);
+                        continue;
+                    }
+                }
+            }
+            self.items.push(Item::Line {
+                line: line_no,
+                start: abs,
+                end: abs + line.len(),
+            });
+        }
+        if let Some(mut c) = cur.take() {
+            if at_eof
+                && (!chunk.ends_with(b"\n") || c.pending.is_some() || c.creator_pending.is_some())
+            {
+                c.task.flags.set(TaskFlags::PARTIAL);
+                self.cut = true;
+            }
+            self.finish(c);
+        }
+        Chunk {
+            tables: self.tables,
+            items: self.items,
+            args: self.args,
+            lines: line_no,
+            features: self.features,
+            cut: self.cut,
+        }
+    }
+
+    fn start_task(&mut self, h: Header<'a>, abs: usize, line_no: u32) -> Cur<'a> {
+        let (state, class) = match self.state_cache.get(h.state) {
+            Some(&v) => v,
+            None => {
+                let sym = self.tables.intern_bytes(h.state);
+                let class = StateClass::from_go(self.tables.str(sym));
+                self.state_cache.insert(h.state, (sym, class));
+                (sym, class)
+            }
+        };
+        let state = match h.extra_state {
+            None => state,
+            Some(extra) => {
+                let mut s = h.state.to_vec();
+                s.extend_from_slice(b", ");
+                s.extend_from_slice(extra);
+                self.tables.intern_bytes(&s)
+            }
+        };
+        let mut flags = TaskFlags::default();
+        if h.leaked {
+            flags.set(TaskFlags::LEAKED);
+            self.features.0 |= Features::LEAKED;
+        }
+        if h.locked {
+            flags.set(TaskFlags::LOCKED_TO_THREAD);
+        }
+        if h.scan {
+            flags.set(TaskFlags::SCAN);
+        }
+        if h.durable {
+            flags.set(TaskFlags::DURABLE);
+        }
+        if h.id == 0 {
+            flags.set(TaskFlags::SYSTEM_STACK);
+        }
+        if h.gp.is_some() {
+            self.features.0 |= Features::GP_FIELDS;
+        }
+        let labels = match h.labels {
+            Some(body) => {
+                self.features.0 |= Features::LABELS;
+                let pairs = parse_labels(body)
+                    .into_iter()
+                    .map(|(k, v)| (self.tables.intern(&k), self.tables.intern(&v)))
+                    .collect();
+                self.tables.intern_labels(pairs)
+            }
+            None => Default::default(),
+        };
+        if matches!(
+            h.state,
+            b"sync.Mutex.Lock"
+                | b"sync.RWMutex.Lock"
+                | b"sync.RWMutex.RLock"
+                | b"sync.WaitGroup.Wait"
+        ) {
+            self.features.0 |= Features::SYNC_REASON;
+        }
+        let extra = if h.gp.is_some() || h.m.is_some() || h.mp.is_some() || h.bubble.is_some() {
+            Some(Box::new(TaskExtra {
+                gp: h.gp,
+                m: h.m,
+                mp: h.mp,
+                bubble: h.bubble,
+                ..TaskExtra::default()
+            }))
+        } else {
+            None
+        };
+        let mut frames = std::mem::take(&mut self.frames_pool);
+        frames.clear();
+        Cur {
+            task: Task {
+                id: h.id,
+                parent_id: None,
+                state,
+                class,
+                wait_minutes: h.minutes,
+                flags,
+                labels,
+                stack: Default::default(),
+                creator: None,
+                args: self.args.len() as u32,
+                offset: abs as u64,
+                line: line_no,
+                arg_hash: [0; 2],
+                extra,
+            },
+            header: h,
+            frames,
+            elided: None,
+            pending: None,
+            creator_pending: None,
+            ancestors: Vec::new(),
+            ancestor: None,
+            h_exact: FxHasher::default(),
+            h_ptr: FxHasher::default(),
+        }
+    }
+
+    fn task_line(
+        &mut self,
+        c: &mut Cur<'a>,
+        line: &'a [u8],
+        abs: usize,
+        line_no: u32,
+        last_line: bool,
+    ) -> Flow {
+        match line.first() {
+            None => return Flow::EndTask,
+            Some(b'\t') | Some(b' ') => {
+                if let Some(f) = parse_file_line(line) {
+                    if last_line {
+                        // The line may be cut: keep it only if the offset is complete.
+                        c.task.flags.set(TaskFlags::PARTIAL);
+                        self.cut = true;
+                    }
+                    self.file_line(c, f, line_no);
+                    return Flow::Continue;
+                }
+                if is_stack_unavailable(line) {
+                    c.task.flags.set(TaskFlags::STACK_UNAVAILABLE);
+                    return Flow::Continue;
+                }
+                if let Some(n) = parse_elided(line) {
+                    self.elided(c, n);
+                    return Flow::Continue;
+                }
+                if last_line {
+                    c.task.flags.set(TaskFlags::PARTIAL);
+                    self.cut = true;
+                    return Flow::Continue;
+                }
+                self.warn(
+                    line_no,
+                    format!("unreadable line in goroutine {}", c.task.id),
+                );
+                return Flow::Continue;
+            }
+            Some(b'g') => {
+                if line.starts_with(b"goroutine ") {
+                    if is_stack_unavailable(line) {
+                        c.task.flags.set(TaskFlags::STACK_UNAVAILABLE);
+                        return Flow::Continue;
+                    }
+                    if parse_header(line).is_some()
+                        || (last_line && parse_cut_header(line).is_some())
+                    {
+                        return Flow::EndTaskReprocess;
+                    }
+                }
+            }
+            Some(b'c') => {
+                if let Some((name, parent)) = parse_created_by(line) {
+                    self.flush_pending(c, line_no);
+                    c.task.parent_id = parent;
+                    self.features.0 |= if parent.is_some() {
+                        Features::IN_GOROUTINE
+                    } else {
+                        Features::CREATED_NO_ID
+                    };
+                    c.creator_pending = Some(name);
+                    return Flow::Continue;
+                }
+            }
+            Some(b'.') => {
+                if let Some(n) = parse_elided(line) {
+                    self.elided(c, n);
+                    return Flow::Continue;
+                }
+            }
+            Some(b'[') => {
+                if let Some(id) = parse_ancestor(line) {
+                    self.flush_pending(c, line_no);
+                    self.close_ancestor(c);
+                    c.ancestor = Some((id, Vec::new()));
+                    return Flow::Continue;
+                }
+            }
+            _ => {}
+        }
+        if let Some((name, args, args_at)) = split_call(line) {
+            self.flush_pending(c, line_no);
+            c.creator_pending = None;
+            let rel = (abs + args_at) as u64 - c.task.offset;
+            c.pending = Some((name, rel as u32, args.len() as u32));
+            if c.ancestor.is_none() {
+                hash_args(c, args, &mut self.features);
+            }
+            return Flow::Continue;
+        }
+        if last_line {
+            c.task.flags.set(TaskFlags::PARTIAL);
+            self.cut = true;
+            return Flow::Continue;
+        }
+        // Something that is not part of a goroutine: the goroutine ended.
+        Flow::EndTaskReprocess
+    }
+
+    fn elided(&mut self, c: &mut Cur<'a>, n: u32) {
+        if c.ancestor.is_none() && c.elided.is_none() {
+            c.elided = Some((c.frames.len() as u32, n));
+        }
+        self.features.0 |= if n == 0 {
+            Features::OLD_ELIDED
+        } else {
+            Features::N_ELIDED
+        };
+    }
+
+    fn intern_func(&mut self, name: &'a [u8]) -> crate::model::FuncId {
+        if let Some(&f) = self.func_cache.get(name) {
+            return f;
+        }
+        if name.windows(2).any(|w| w == "·".as_bytes()) {
+            self.features.0 |= Features::MIDDOT;
+        }
+        if name.starts_with(b"internal/sync.") {
+            self.features.0 |= Features::INTERNAL_SYNC;
+        }
+        let f = self.tables.intern_function(name, split_go_func);
+        self.func_cache.insert(name, f);
+        f
+    }
+
+    fn file_line(&mut self, c: &mut Cur<'a>, f: line::FileLine<'a>, line_no: u32) {
+        if let Some(name) = c.creator_pending.take() {
+            let id = self.frame_id(name, f, false);
+            c.task.creator = Some(id);
+            return;
+        }
+        let Some((name, astart, alen)) = c.pending.take() else {
+            self.warn(
+                line_no,
+                format!("source line without a function in goroutine {}", c.task.id),
+            );
+            return;
+        };
+        let inlined = self
+            .text
+            .get(c.task.offset as usize + astart as usize..)
+            .and_then(|t| t.get(..alen as usize))
+            == Some(b"...")
+            && f.pc_offset.is_none();
+        let id = self.frame_id(name, f, inlined);
+        self.push_frame(c, id, astart, alen);
+    }
+
+    fn frame_id(&mut self, name: &'a [u8], f: line::FileLine<'a>, inlined: bool) -> FrameId {
+        if let Some(&id) = self.frame_cache.get(&(name, f.key)) {
+            return id;
+        }
+        if f.path.ends_with(b".goc") {
+            self.features.0 |= Features::MIDDOT;
+        }
+        let function = self.intern_func(name);
+        let file = self.tables.intern_bytes(f.path);
+        let id = self.tables.intern_frame(crate::model::Frame {
+            function,
+            file,
+            line: f.line,
+            pc_offset: f.pc_offset,
+            inlined,
+        });
+        self.frame_cache.insert((name, f.key), id);
+        id
+    }
+
+    fn push_frame(&mut self, c: &mut Cur<'a>, id: FrameId, astart: u32, alen: u32) {
+        if let Some((_, frames)) = c.ancestor.as_mut() {
+            if frames.len() < MAX_FRAMES {
+                frames.push(id);
+            }
+            return;
+        }
+        if c.frames.len() < MAX_FRAMES {
+            c.frames.push(id);
+            self.args.push(ArgSpan {
+                start: astart,
+                len: alen,
+            });
+        }
+    }
+
+    /// A function line not followed by its file line.
+    fn flush_pending(&mut self, c: &mut Cur<'a>, line_no: u32) {
+        if let Some((name, astart, alen)) = c.pending.take() {
+            let function = self.intern_func(name);
+            let id = self.tables.intern_frame(crate::model::Frame {
+                function,
+                file: Sym(0),
+                line: 0,
+                pc_offset: None,
+                inlined: false,
+            });
+            self.push_frame(c, id, astart, alen);
+            self.warn(
+                line_no,
+                format!("frame without a source line in goroutine {}", c.task.id),
+            );
+        }
+    }
+
+    fn close_ancestor(&mut self, c: &mut Cur<'a>) {
+        if let Some((id, frames)) = c.ancestor.take() {
+            let stack = self.tables.intern_stack(&frames, None, &mut self.scratch);
+            if c.ancestors.len() < 64 {
+                c.ancestors.push(Ancestor { id, stack });
+            }
+        }
+    }
+
+    fn finish(&mut self, mut c: Cur<'a>) {
+        if c.task.flags.has(TaskFlags::PARTIAL) {
+            // A cut function line at the end: keep it as a frame, no warning.
+            if let Some((name, astart, alen)) = c.pending.take() {
+                let function = self.intern_func(name);
+                let id = self.tables.intern_frame(crate::model::Frame {
+                    function,
+                    file: Sym(0),
+                    line: 0,
+                    pc_offset: None,
+                    inlined: false,
+                });
+                self.push_frame(&mut c, id, astart, alen);
+            }
+        } else {
+            let line = c.task.line;
+            self.flush_pending(&mut c, line);
+        }
+        self.close_ancestor(&mut c);
+        let stack = self
+            .tables
+            .intern_stack(&c.frames, c.elided, &mut self.scratch);
+        c.task.stack = stack;
+        c.task.arg_hash = [c.h_exact.finish(), c.h_ptr.finish()];
+        if c.header.state == b"semacquire" {
+            let sync_frame = c.frames.iter().find_map(|f| {
+                let name = self.tables.func_name(self.tables.frame(*f).function);
+                name.starts_with("sync.").then_some(name)
+            });
+            if let Some(n) = sync_frame {
+                self.features.0 |= Features::SEMACQUIRE_SYNC;
+                if n.starts_with("sync.(*Mutex)") || n.starts_with("sync.(*RWMutex)") {
+                    c.task.class = StateClass::Lock;
+                }
+            }
+        }
+        if !c.ancestors.is_empty() {
+            c.task.extra.get_or_insert_with(Default::default).ancestors = c.ancestors;
+        }
+        self.frames_pool = c.frames;
+        self.items.push(Item::Task(c.task));
+    }
+}
+
+enum Flow {
+    Continue,
+    EndTask,
+    EndTaskReprocess,
+}
+
+fn hash_args(c: &mut Cur<'_>, args: &[u8], features: &mut Features) {
+    c.h_exact.write(args);
+    c.h_exact.write_u8(0xff);
+    for w in args.split(|&b| b == b',' || b == b' ' || b == b'{' || b == b'}') {
+        if w.is_empty() {
+            continue;
+        }
+        if w.last() == Some(&b'?') {
+            features.0 |= Features::QUESTION_ARG;
+        }
+        if is_pointer_word(w) {
+            c.h_ptr.write_u8(b'p');
+        } else {
+            c.h_ptr.write(w);
+        }
+        c.h_ptr.write_u8(b',');
+    }
+    if memchr::memchr(b'{', args).is_some() {
+        features.0 |= Features::BRACE_ARG;
+    }
+    c.h_ptr.write_u8(0xff);
+}
+
+/// Builds one snapshot during the merge.
+struct SnapBuilder {
+    tasks: Vec<Task>,
+    crash: CrashBuilder,
+    warnings: Vec<Warning>,
+    seen: FxHashSet<u64>,
+    start: u64,
+    end: u64,
+    truncated: bool,
+}
+
+impl SnapBuilder {
+    fn new(start: u64) -> Self {
+        SnapBuilder {
+            tasks: Vec::new(),
+            crash: CrashBuilder::default(),
+            warnings: Vec::new(),
+            seen: FxHashSet::default(),
+            start,
+            end: start,
+            truncated: false,
+        }
+    }
+    fn is_empty(&self) -> bool {
+        self.tasks.is_empty() && !self.crash.has_content()
+    }
+}
+
+fn merge(text: Bytes, source: &str, chunks: Vec<Chunk>) -> Vec<Snapshot> {
+    let mut tables = Tables::new();
+    let mut args: Vec<ArgSpan> = Vec::with_capacity(chunks.iter().map(|c| c.args.len()).sum());
+    let mut out: Vec<(SnapBuilder, Features)> = Vec::new();
+    let mut b = SnapBuilder::new(0);
+    let mut snap_features = Features::default();
+    let mut base_line: u64 = 0;
+    let total: usize = chunks.iter().map(|c| c.items.len()).sum();
+    let mut cut = false;
+    let _ = total;
+    for chunk in chunks {
+        let map: IdMap = tables.absorb(&chunk.tables);
+        let args_base = args.len() as u32;
+        args.extend_from_slice(&chunk.args);
+        snap_features.0 |= chunk.features.0;
+        cut |= chunk.cut;
+        for item in chunk.items {
+            match item {
+                Item::Task(mut t) => {
+                    t.state = map.sym(t.state);
+                    t.stack = map.stack(t.stack);
+                    t.creator = t.creator.map(|f| map.frame(f));
+                    t.labels = map.labels(t.labels);
+                    t.args += args_base;
+                    t.line = (base_line + u64::from(t.line)).min(u64::from(u32::MAX)) as u32;
+                    if let Some(e) = t.extra.as_mut() {
+                        for a in e.ancestors.iter_mut() {
+                            a.stack = map.stack(a.stack);
+                        }
+                    }
+                    if t.id != 0 && !b.seen.insert(t.id) {
+                        // The same goroutine again: a second dump starts here.
+                        let next = SnapBuilder::new(t.offset);
+                        out.push((std::mem::replace(&mut b, next), snap_features));
+                        b.seen.insert(t.id);
+                    }
+                    if t.flags.has(TaskFlags::PARTIAL) {
+                        b.truncated = true;
+                    }
+                    b.crash.on_goroutine(t.id);
+                    b.end = t.offset;
+                    b.tasks.push(t);
+                }
+                Item::Line { line, start, end } => {
+                    let l = &text[start..end];
+                    if !b.tasks.is_empty() && b.crash.is_start(l) {
+                        let next = SnapBuilder::new(start as u64);
+                        out.push((std::mem::replace(&mut b, next), snap_features));
+                    }
+                    if b.is_empty() && !l.is_empty() && b.crash.is_start(l) {
+                        b.start = start as u64;
+                    }
+                    b.crash.line(base_line + u64::from(line), l);
+                    if b.crash.has_content() {
+                        b.end = end as u64;
+                    }
+                }
+                Item::Warn { line, message } => {
+                    if b.warnings.len() < MAX_WARNINGS {
+                        b.warnings.push(Warning {
+                            line: base_line + u64::from(line),
+                            message,
+                        });
+                    }
+                }
+            }
+        }
+        base_line += u64::from(chunk.lines);
+    }
+    out.push((b, snap_features));
+    let _ = cut;
+    let tables = Arc::new(tables);
+    let args = Arc::new(args);
+    let mut snaps = Vec::new();
+    for (b, feats) in out {
+        if b.tasks.is_empty() {
+            continue;
+        }
+        let mut warnings = b.warnings;
+        let crash = b.crash.finish();
+        let origin = origin_of(crash.as_ref(), &b.tasks);
+        if b.truncated {
+            warnings.push(Warning {
+                line: b.tasks.last().map_or(0, |t| u64::from(t.line)),
+                message: "the dump is cut off here: the last goroutine is incomplete".into(),
+            });
+        }
+        let end = b.end.max(b.tasks.last().map_or(0, |t| t.offset));
+        snaps.push(Snapshot {
+            source: source.to_string(),
+            index: snaps.len(),
+            format: FORMAT,
+            runtime: Runtime::Go,
+            version_guess: feats.guess(),
+            origin: Some(origin.to_string()),
+            crash,
+            tasks: b.tasks,
+            tables: Arc::clone(&tables),
+            args: Arc::clone(&args),
+            warnings,
+            truncated: b.truncated,
+            text: text.clone(),
+            range: (b.start, end),
+        });
+    }
+    snaps
+}
+
+fn origin_of(crash: Option<&crate::model::Crash>, tasks: &[Task]) -> &'static str {
+    if let Some(c) = crash {
+        if !c.panics.is_empty() {
+            return "panic";
+        }
+        if c.fatal_error.is_some() {
+            return "fatal";
+        }
+        if let Some(s) = &c.signal {
+            if s.name == "SIGQUIT" {
+                return "sigquit";
+            }
+            return "signal";
+        }
+    }
+    if !tasks.is_empty() && tasks.iter().any(|t| t.flags.has(TaskFlags::LEAKED)) {
+        return "goroutineleak";
+    }
+    "stack"
+}

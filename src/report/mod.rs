@@ -1,0 +1,407 @@
+//! The report: serde types that *are* the JSON schema
+//! (`dumpscope.report/v1`), built from snapshots and groups. The text
+//! renderer reads the same value; nothing here recomputes analysis.
+
+mod counts;
+pub mod text;
+
+pub use counts::Counts;
+
+use crate::analyze::{Group, Similarity};
+use crate::model::{CodeKind, Crash, Runtime, Snapshot, StackId, Task, TaskFlags, Warning};
+use schemars::JsonSchema;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// The schema id written in every report.
+pub const SCHEMA_ID: &str = "dumpscope.report/v1";
+
+/// A dumpscope report.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Report {
+    /// Always `dumpscope.report/v1` for this version of the schema.
+    pub schema: String,
+    pub tool: Tool,
+    /// The inputs read, in the order given.
+    pub inputs: Vec<InputReport>,
+    /// Every dump found in the inputs, in order.
+    pub snapshots: Vec<SnapshotReport>,
+    /// Diagnoses, most urgent first (filled by the diagnosis rules).
+    pub findings: Vec<Finding>,
+    /// The wait-for graph (filled by the diagnosis).
+    pub graph: Graph,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Tool {
+    pub name: String,
+    pub version: String,
+}
+
+/// One input file (or stdin).
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct InputReport {
+    /// The path as given, or `<stdin>`.
+    pub source: String,
+    /// Bytes read, before decompression.
+    pub size: u64,
+    /// `none`, `gzip` or `zstd`.
+    pub compression: String,
+    /// Bytes after decompression.
+    pub decompressed_size: u64,
+    /// The detected (or forced) format.
+    pub format: String,
+    /// Detection confidence, 0 to 1 (1 when forced with --input-format).
+    pub confidence: f32,
+    /// What was done to find the dump inside the input (log prefixes stripped, ...).
+    pub notes: Vec<String>,
+}
+
+/// One dump.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct SnapshotReport {
+    pub source: String,
+    /// Position of this dump within its input (0-based).
+    pub index: usize,
+    pub format: String,
+    pub runtime: Runtime,
+    /// A guess at the runtime version from the features present (`>=go1.21`).
+    pub version_guess: Option<String>,
+    /// What produced the dump: `panic`, `fatal`, `signal`, `sigquit`,
+    /// `goroutineleak` or `stack` (runtime.Stack, pprof debug=2).
+    pub origin: Option<String>,
+    /// True when the dump was cut off; the last task is then marked partial.
+    pub truncated: bool,
+    /// Lines that could not be read (line numbers are 1-based in the unwrapped input).
+    pub warnings: Vec<Warning>,
+    /// The crash record, when the dump came with one.
+    pub crash: Option<Crash>,
+    /// The task that crashed, when known.
+    pub crash_task: Option<TaskReport>,
+    /// Every task (goroutine) of the dump.
+    pub task_count: u64,
+    /// Tasks per state as printed, most common first.
+    pub states: Counts,
+    /// Tasks per normalised state class, most common first.
+    pub state_classes: Counts,
+    /// The similarity level used to group.
+    pub similarity: String,
+    /// Number of groups before --filter and --max-groups.
+    pub groups_total: usize,
+    /// Groups, most tasks first, ties by longest wait.
+    pub groups: Vec<GroupReport>,
+}
+
+/// Tasks with the same stack signature and creator.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct GroupReport {
+    /// `g1`, `g2`, ... in report order (stable for a given input and options).
+    pub id: String,
+    pub count: u64,
+    /// The most common state in the group.
+    pub state: String,
+    /// Its normalised class.
+    pub class: String,
+    /// Every state in the group with its count.
+    pub states: Counts,
+    /// Minutes blocked (absent minutes count as 0), or null when the dump
+    /// printed no wait time for any task of the group.
+    pub wait_minutes: Option<WaitMinutes>,
+    /// Ids of the group's tasks in dump order.
+    pub task_ids: Vec<u64>,
+    /// The representative stack, innermost frame first.
+    pub frames: Vec<FrameReport>,
+    /// Frames the runtime left out of the stack.
+    pub elided: Option<Elided>,
+    pub created_by: Option<CreatorReport>,
+    /// Label keys with the distinct values seen in the group.
+    pub labels: BTreeMap<String, Vec<String>>,
+    /// How many tasks carry each flag (`leaked`, `locked_to_thread`, `partial`, ...).
+    pub flags: Counts,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, JsonSchema)]
+pub struct WaitMinutes {
+    pub min: u32,
+    pub median: u32,
+    pub max: u32,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, JsonSchema)]
+pub struct Elided {
+    /// Index in `frames` before which the frames were left out.
+    pub at: u32,
+    /// How many; 0 when the dump did not say.
+    pub count: u32,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct FrameReport {
+    /// Full function name as printed.
+    pub function: String,
+    pub package: String,
+    pub receiver: Option<String>,
+    /// Function name without package and receiver.
+    pub name: String,
+    /// Source file; empty when unknown.
+    pub file: String,
+    /// Source line; 0 when unknown.
+    pub line: u32,
+    /// Offset of the pc in the function (`+0x1d`).
+    pub pc_offset: Option<u32>,
+    pub inlined: bool,
+    /// `user`, `stdlib` or `runtime`.
+    pub kind: CodeKind,
+    /// The argument words of the representative task, as printed.
+    pub args: String,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct CreatorReport {
+    pub function: String,
+    pub file: String,
+    pub line: u32,
+    /// Distinct ids of the goroutines that created the group's tasks.
+    pub parent_ids: Vec<u64>,
+}
+
+/// One task in full (used for the crashing task).
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct TaskReport {
+    pub id: u64,
+    pub state: String,
+    pub wait_minutes: Option<u32>,
+    pub flags: Vec<String>,
+    pub frames: Vec<FrameReport>,
+    pub created_by: Option<CreatorReport>,
+    /// 1-based line of the task's header in the unwrapped input.
+    pub line: u32,
+}
+
+/// A diagnosis. Filled by the diagnosis rules; the fields are fixed here so
+/// that the schema is stable.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Finding {
+    pub id: String,
+    pub rank: u32,
+    pub kind: String,
+    pub rule: String,
+    pub severity: String,
+    pub confidence: String,
+    pub score: f64,
+    pub title: String,
+    pub explanation: String,
+    pub remedy: String,
+    pub task_ids: Vec<u64>,
+    pub groups: Vec<String>,
+    pub resources: Vec<String>,
+    pub evidence: Vec<String>,
+}
+
+/// The wait-for graph.
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
+pub struct Graph {
+    pub nodes: Vec<GraphNode>,
+    pub edges: Vec<GraphEdge>,
+    /// Each cycle as the list of its node ids.
+    pub cycles: Vec<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct GraphNode {
+    pub id: String,
+    pub kind: String,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct GraphEdge {
+    pub from: String,
+    pub to: String,
+    pub kind: String,
+    pub confidence: String,
+}
+
+/// Options that shape the groups in a report.
+#[derive(Debug, Clone, Default)]
+pub struct GroupOptions {
+    pub similarity: Similarity,
+    /// Keep only groups where this matches the state, a frame's function or
+    /// file, or the creator.
+    pub filter: Option<regex::Regex>,
+    pub max_groups: Option<usize>,
+}
+
+/// The JSON Schema of the report, generated from these types.
+pub fn json_schema() -> serde_json::Value {
+    let schema = schemars::schema_for!(Report);
+    serde_json::to_value(schema).unwrap_or(serde_json::Value::Null)
+}
+
+pub fn new_report(inputs: Vec<InputReport>, snapshots: Vec<SnapshotReport>) -> Report {
+    Report {
+        schema: SCHEMA_ID.to_string(),
+        tool: Tool {
+            name: "dumpscope".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+        },
+        inputs,
+        snapshots,
+        findings: Vec::new(),
+        graph: Graph::default(),
+    }
+}
+
+/// Builds the report of one snapshot from its groups.
+pub fn snapshot_report(snap: &Snapshot, groups: &[Group], opts: &GroupOptions) -> SnapshotReport {
+    let mut states: rustc_hash::FxHashMap<crate::model::Sym, u64> = Default::default();
+    let mut classes: BTreeMap<&'static str, u64> = BTreeMap::new();
+    for t in &snap.tasks {
+        *states.entry(t.state).or_default() += 1;
+        *classes.entry(t.class.as_str()).or_default() += 1;
+    }
+    let states = Counts::from_iter_sorted(
+        states
+            .into_iter()
+            .map(|(s, n)| (snap.tables.str(s).to_string(), n)),
+    );
+    let state_classes =
+        Counts::from_iter_sorted(classes.into_iter().map(|(s, n)| (s.to_string(), n)));
+    let crash_task = snap
+        .crash
+        .as_ref()
+        .and_then(|c| c.goroutine_id)
+        .and_then(|id| snap.tasks.iter().find(|t| t.id == id))
+        .map(|t| task_report(snap, t));
+    let mut out = Vec::new();
+    for g in groups {
+        if let Some(re) = &opts.filter {
+            if !group_matches(snap, g, re) {
+                continue;
+            }
+        }
+        if opts.max_groups.is_some_and(|m| out.len() >= m) {
+            break;
+        }
+        out.push(group_report(snap, g, out.len() + 1));
+    }
+    SnapshotReport {
+        source: snap.source.clone(),
+        index: snap.index,
+        format: snap.format.to_string(),
+        runtime: snap.runtime,
+        version_guess: snap.version_guess.clone(),
+        origin: snap.origin.clone(),
+        truncated: snap.truncated,
+        warnings: snap.warnings.clone(),
+        crash: snap.crash.clone(),
+        crash_task,
+        task_count: snap.tasks.len() as u64,
+        states,
+        state_classes,
+        similarity: opts.similarity.as_str().to_string(),
+        groups_total: groups.len(),
+        groups: out,
+    }
+}
+
+fn group_matches(snap: &Snapshot, g: &Group, re: &regex::Regex) -> bool {
+    let t = &snap.tables;
+    if g.states.iter().any(|(s, _)| re.is_match(t.str(*s))) {
+        return true;
+    }
+    let frames = t.stack(g.stack).frames.iter().chain(g.creator.iter());
+    for f in frames {
+        let fr = t.frame(*f);
+        if re.is_match(t.func_name(fr.function)) || re.is_match(t.str(fr.file)) {
+            return true;
+        }
+    }
+    false
+}
+
+fn frames_report(snap: &Snapshot, stack: StackId, task: Option<&Task>) -> Vec<FrameReport> {
+    let t = &snap.tables;
+    let args = task.map(|task| snap.task_args(task)).unwrap_or_default();
+    t.stack(stack)
+        .frames
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let fr = t.frame(*f);
+            let func = t.function(fr.function);
+            FrameReport {
+                function: t.str(func.full).to_string(),
+                package: t.str(func.package).to_string(),
+                receiver: func.receiver.map(|r| t.str(r).to_string()),
+                name: t.str(func.name).to_string(),
+                file: t.str(fr.file).to_string(),
+                line: fr.line,
+                pc_offset: fr.pc_offset,
+                inlined: fr.inlined,
+                kind: func.kind,
+                args: args.get(i).map_or(String::new(), |a| a.to_string()),
+            }
+        })
+        .collect()
+}
+
+fn creator_report(snap: &Snapshot, c: crate::model::FrameId, parents: Vec<u64>) -> CreatorReport {
+    let t = &snap.tables;
+    let fr = t.frame(c);
+    CreatorReport {
+        function: t.func_name(fr.function).to_string(),
+        file: t.str(fr.file).to_string(),
+        line: fr.line,
+        parent_ids: parents,
+    }
+}
+
+fn task_report(snap: &Snapshot, task: &Task) -> TaskReport {
+    TaskReport {
+        id: task.id,
+        state: snap.state(task).to_string(),
+        wait_minutes: task.wait_minutes,
+        flags: task.flags.names().into_iter().map(String::from).collect(),
+        frames: frames_report(snap, task.stack, Some(task)),
+        created_by: task
+            .creator
+            .map(|c| creator_report(snap, c, task.parent_id.into_iter().collect())),
+        line: task.line,
+    }
+}
+
+fn group_report(snap: &Snapshot, g: &Group, n: usize) -> GroupReport {
+    let rep = g.tasks.first().map(|&i| &snap.tasks[i as usize]);
+    let stack = snap.tables.stack(g.stack);
+    GroupReport {
+        id: format!("g{n}"),
+        count: g.count() as u64,
+        state: snap.tables.str(g.state).to_string(),
+        class: g.class.as_str().to_string(),
+        states: Counts::from_iter_sorted(
+            g.states
+                .iter()
+                .map(|(s, c)| (snap.tables.str(*s).to_string(), u64::from(*c))),
+        ),
+        wait_minutes: g.wait.map(|w| WaitMinutes {
+            min: w.min,
+            median: w.median,
+            max: w.max,
+        }),
+        task_ids: g.tasks.iter().map(|&i| snap.tasks[i as usize].id).collect(),
+        frames: frames_report(snap, g.stack, rep),
+        elided: stack.elided.map(|(at, count)| Elided { at, count }),
+        created_by: g
+            .creator
+            .map(|c| creator_report(snap, c, g.parent_ids.clone())),
+        labels: g.labels.clone(),
+        flags: Counts::from_iter_sorted(
+            g.flags.iter().map(|(n, c)| (n.to_string(), u64::from(*c))),
+        ),
+    }
+}
+
+/// Names of task flags, for documentation.
+pub fn flag_names() -> Vec<&'static str> {
+    TaskFlags(0xffff).names()
+}

@@ -1,0 +1,323 @@
+//! The terminal rendering of a [`Report`]: a summary per snapshot, then the
+//! groups with compact stacks, the user's frames emphasised.
+
+use super::{FrameReport, GroupReport, Report, SnapshotReport};
+use crate::model::CodeKind;
+use anstyle::{AnsiColor, Effects, Style};
+use std::io::{self, Write};
+
+const BOLD: Style = Style::new().effects(Effects::BOLD);
+const DIM: Style = Style::new().effects(Effects::DIMMED);
+const HEAD: Style = Style::new()
+    .fg_color(Some(anstyle::Color::Ansi(AnsiColor::Cyan)))
+    .effects(Effects::BOLD);
+const RED: Style = Style::new()
+    .fg_color(Some(anstyle::Color::Ansi(AnsiColor::Red)))
+    .effects(Effects::BOLD);
+const YELLOW: Style = Style::new().fg_color(Some(anstyle::Color::Ansi(AnsiColor::Yellow)));
+
+/// Frames shown per group before the middle is folded.
+const MAX_FRAMES_SHOWN: usize = 14;
+
+/// Groups shown per dump in text unless `--max-groups` says otherwise.
+pub const DEFAULT_MAX_GROUPS: usize = 50;
+
+/// Options of the text rendering.
+#[derive(Debug, Clone)]
+pub struct TextOptions {
+    pub max_groups: usize,
+}
+
+impl Default for TextOptions {
+    fn default() -> Self {
+        TextOptions {
+            max_groups: DEFAULT_MAX_GROUPS,
+        }
+    }
+}
+
+/// Writes the report as text. Styling is emitted as ANSI escapes; strip them
+/// (`anstream::adapter::strip_bytes`) where colour is unwanted. Text that
+/// comes from the dump has its control characters replaced, so a dump cannot
+/// drive the terminal.
+pub fn render(r: &Report, opts: &TextOptions, w: &mut dyn Write) -> io::Result<()> {
+    for (i, s) in r.snapshots.iter().enumerate() {
+        if i > 0 {
+            writeln!(w)?;
+        }
+        snapshot(r, s, opts, w)?;
+    }
+    Ok(())
+}
+
+fn snapshot(
+    r: &Report,
+    s: &SnapshotReport,
+    opts: &TextOptions,
+    w: &mut dyn Write,
+) -> io::Result<()> {
+    let of = r.snapshots.iter().filter(|x| x.source == s.source).count();
+    let which = if of > 1 {
+        format!(" (dump {} of {})", s.index + 1, of)
+    } else {
+        String::new()
+    };
+    writeln!(w, "{HEAD}{}{which}{HEAD:#}", clean(&s.source))?;
+    let version = s
+        .version_guess
+        .as_deref()
+        .map(|v| format!(", {v}"))
+        .unwrap_or_default();
+    let origin = s
+        .origin
+        .as_deref()
+        .map(|o| format!(", {o}"))
+        .unwrap_or_default();
+    writeln!(
+        w,
+        "  format     {} ({}{version}{origin})",
+        s.format,
+        s.runtime.as_str()
+    )?;
+    writeln!(
+        w,
+        "  tasks      {BOLD}{}{BOLD:#} in {} groups (similarity: {})",
+        s.task_count, s.groups_total, s.similarity
+    )?;
+    let states: Vec<String> = s
+        .states
+        .0
+        .iter()
+        .take(8)
+        .map(|(k, v)| format!("{} {v}", clean(k)))
+        .collect();
+    let more = s.states.0.len().saturating_sub(8);
+    let more = if more > 0 {
+        format!(", +{more} more")
+    } else {
+        String::new()
+    };
+    writeln!(w, "  states     {}{more}", states.join(", "))?;
+    if let Some(c) = &s.crash {
+        if !c.message.is_empty() {
+            writeln!(w, "  crash      {RED}{}{RED:#}", one_line(&c.message, 160))?;
+        }
+        for p in c.panics.iter().skip(1) {
+            let rec = if p.recovered { " [recovered]" } else { "" };
+            writeln!(
+                w,
+                "             then panic: {}{rec}",
+                one_line(&p.message, 140)
+            )?;
+        }
+        if let Some(sig) = &c.signal {
+            if !c.message.contains(&sig.raw) {
+                writeln!(w, "  signal     {}", one_line(&sig.raw, 160))?;
+            }
+        }
+        if !c.races.is_empty() {
+            writeln!(w, "  races      {} data race report(s)", c.races.len())?;
+            for race in c.races.iter().take(3) {
+                for a in &race.accesses {
+                    let g = a
+                        .goroutine
+                        .map_or("main goroutine".to_string(), |g| format!("goroutine {g}"));
+                    let at = a.top_frame.as_deref().unwrap_or("?");
+                    writeln!(
+                        w,
+                        "             {} at {} by {g}: {}",
+                        clean(&a.access),
+                        clean(&a.addr),
+                        clean(at)
+                    )?;
+                }
+            }
+        }
+        if let Some(t) = &s.crash_task {
+            writeln!(w, "  crashed in goroutine {} [{}]:", t.id, clean(&t.state))?;
+            frames(&t.frames, None, w, "    ")?;
+        }
+    }
+    if s.truncated {
+        writeln!(
+            w,
+            "  {YELLOW}truncated: the dump is cut off; the last task is partial{YELLOW:#}"
+        )?;
+    }
+    if !s.warnings.is_empty() {
+        writeln!(w, "  {YELLOW}warnings   {}{YELLOW:#}", s.warnings.len())?;
+        for x in s.warnings.iter().take(5) {
+            writeln!(w, "    line {}: {}", x.line, one_line(&x.message, 140))?;
+        }
+        if s.warnings.len() > 5 {
+            writeln!(w, "    ... {} more (see --json)", s.warnings.len() - 5)?;
+        }
+    }
+    if !r.findings.is_empty() {
+        writeln!(w)?;
+        writeln!(w, "{HEAD}findings{HEAD:#}")?;
+        for f in &r.findings {
+            writeln!(w, "  #{} [{}] {}", f.rank, f.severity, f.title)?;
+        }
+    }
+    writeln!(w)?;
+    for g in s.groups.iter().take(opts.max_groups) {
+        group(g, w)?;
+    }
+    let shown = s.groups.len().min(opts.max_groups);
+    if shown < s.groups_total {
+        writeln!(
+            w,
+            "{DIM}({} of {} groups shown; see --max-groups, --filter){DIM:#}",
+            shown, s.groups_total
+        )?;
+    }
+    Ok(())
+}
+
+fn group(g: &GroupReport, w: &mut dyn Write) -> io::Result<()> {
+    let wait = match g.wait_minutes {
+        Some(m) if m.min == m.max => format!(", {} min", m.max),
+        Some(m) => format!(", {}..{} min (median {})", m.min, m.max, m.median),
+        None => String::new(),
+    };
+    let flags: Vec<String> = g.flags.0.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+    let flags = if flags.is_empty() {
+        String::new()
+    } else {
+        format!("  ({})", flags.join(", "))
+    };
+    let noun = if g.count == 1 { "task" } else { "tasks" };
+    writeln!(
+        w,
+        "{BOLD}{:>7} {noun}{BOLD:#}  [{}{wait}]{flags}  {DIM}{}{DIM:#}",
+        g.count,
+        clean(&g.state),
+        g.id
+    )?;
+    if g.states.0.len() > 1 {
+        let st: Vec<String> = g
+            .states
+            .0
+            .iter()
+            .map(|(k, v)| format!("{} {v}", clean(k)))
+            .collect();
+        writeln!(w, "          states: {}", st.join(", "))?;
+    }
+    if !g.labels.is_empty() {
+        let l: Vec<String> = g
+            .labels
+            .iter()
+            .map(|(k, v)| format!("{}={}", clean(k), clean(&v.join("|"))))
+            .collect();
+        writeln!(w, "          labels: {}", one_line(&l.join(" "), 160))?;
+    }
+    frames(
+        &g.frames,
+        g.elided.map(|e| (e.at as usize, e.count)),
+        w,
+        "          ",
+    )?;
+    if let Some(c) = &g.created_by {
+        let parents = match c.parent_ids.len() {
+            0 => String::new(),
+            1 => format!(" in goroutine {}", c.parent_ids[0]),
+            n => format!(" in {n} goroutines"),
+        };
+        writeln!(
+            w,
+            "          {DIM}created by{DIM:#} {}{parents}  {DIM}{}{DIM:#}",
+            clean(&c.function),
+            location(&c.file, c.line)
+        )?;
+    }
+    if g.count > 1 && g.count <= 8 {
+        let ids: Vec<String> = g.task_ids.iter().map(|i| i.to_string()).collect();
+        writeln!(w, "          {DIM}ids: {}{DIM:#}", ids.join(" "))?;
+    }
+    writeln!(w)
+}
+
+fn frames(
+    fs: &[FrameReport],
+    elided: Option<(usize, u32)>,
+    w: &mut dyn Write,
+    indent: &str,
+) -> io::Result<()> {
+    let n = fs.len();
+    let fold = n > MAX_FRAMES_SHOWN;
+    for (i, f) in fs.iter().enumerate() {
+        if let Some((at, count)) = elided {
+            if at == i {
+                let what = if count > 0 {
+                    format!("{count} frames elided")
+                } else {
+                    "frames elided".into()
+                };
+                writeln!(w, "{indent}{DIM}... {what} ...{DIM:#}")?;
+            }
+        }
+        if fold && i == MAX_FRAMES_SHOWN - 4 {
+            writeln!(
+                w,
+                "{indent}{DIM}... {} more frames ...{DIM:#}",
+                n - MAX_FRAMES_SHOWN + 1
+            )?;
+        }
+        if fold && i >= MAX_FRAMES_SHOWN - 4 && i < n - 3 {
+            continue;
+        }
+        let style = match f.kind {
+            CodeKind::User => BOLD,
+            _ => DIM,
+        };
+        let inl = if f.inlined { " (inlined)" } else { "" };
+        writeln!(
+            w,
+            "{indent}{style}{}{style:#}{inl}  {DIM}{}{DIM:#}",
+            clean(&f.function),
+            location(&f.file, f.line)
+        )?;
+    }
+    Ok(())
+}
+
+/// Replaces control characters (escape sequences, newlines) of dump text.
+fn clean(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.chars().any(char::is_control) {
+        s.chars()
+            .map(|c| if c.is_control() { '\u{fffd}' } else { c })
+            .collect::<String>()
+            .into()
+    } else {
+        s.into()
+    }
+}
+
+fn location(file: &str, line: u32) -> String {
+    if file.is_empty() {
+        return "?".into();
+    }
+    let file = clean(file);
+    // The last two path elements are enough to find the file.
+    let mut parts = file.rsplit('/');
+    let base = parts.next().unwrap_or(&file);
+    let short = match parts.next() {
+        Some(dir) => format!("{dir}/{base}"),
+        None => base.to_string(),
+    };
+    format!("{short}:{line}")
+}
+
+fn one_line(s: &str, max: usize) -> String {
+    let first = s.lines().next().unwrap_or("");
+    let mut out: String = first
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(max)
+        .collect();
+    if first.chars().count() > max || s.lines().nth(1).is_some() {
+        out.push('…');
+    }
+    out
+}

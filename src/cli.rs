@@ -2,10 +2,11 @@
 //! errors to exit codes. Exit codes: 0 success, 2 unusable input or usage
 //! (a report of the inputs that could be read is still written).
 
-use crate::analyze::{self, Similarity};
-use crate::input::{self, LoadOptions};
-use crate::parse::{self, Format, ParseOptions};
-use crate::report::{self, GroupOptions, InputReport};
+use crate::analyze::Similarity;
+use crate::input::LoadOptions;
+use crate::parse::Format;
+use crate::pipeline::{self, Config};
+use crate::report::{self, GroupOptions};
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::io::{IsTerminal, Write};
@@ -139,76 +140,44 @@ fn analyze(a: AnalyzeArgs) -> anyhow::Result<u8> {
         filter,
         max_groups: a.max_groups,
     };
-    let load_opts = LoadOptions {
-        max_decompressed: a.max_decompressed,
+    let cfg = Config {
+        load: LoadOptions {
+            max_decompressed: a.max_decompressed,
+        },
+        format: a.input_format,
+        groups: gopts,
     };
-    let mut code = EXIT_OK;
-    let mut inputs = Vec::new();
-    let mut snapshots = Vec::new();
-    let stdin_count = a.files.iter().filter(|f| f.as_str() == "-").count();
-    if stdin_count > 1 {
+    if a.files.iter().filter(|f| f.as_str() == "-").count() > 1 {
         anyhow::bail!("stdin ('-') can be given only once");
     }
-    for path in &a.files {
-        let loaded = match input::load(path, &load_opts) {
-            Ok(l) => l,
-            Err(e) => {
-                eprintln!("dumpscope: error: {e}");
-                code = EXIT_INPUT;
-                continue;
-            }
-        };
-        for w in &loaded.warnings {
-            eprintln!("dumpscope: warning: {}: {w}", loaded.name);
+    let bars: std::cell::RefCell<Vec<Progress>> = Default::default();
+    let progress = |size: u64| {
+        for done in bars.borrow_mut().drain(..) {
+            done.finish();
         }
-        let progress = Progress::start(loaded.data.len() as u64);
-        let popts = ParseOptions {
-            format: a.input_format,
-            go: parse::go::Options {
-                progress: progress.counter(),
-                ..Default::default()
-            },
-        };
-        let size = loaded.size;
-        let decompressed = loaded.data.len() as u64;
-        let compression = loaded.compression.as_str().to_string();
-        let parsed = parse::parse_input(&loaded.name, loaded.data, &popts);
-        progress.finish();
-        let parsed = match parsed {
-            Ok(p) => p,
-            Err(e) => {
-                eprintln!("dumpscope: error: {e}");
-                code = EXIT_INPUT;
-                continue;
-            }
-        };
-        for s in &parsed.snapshots {
-            if s.truncated {
-                eprintln!(
-                    "dumpscope: warning: {}: dump {} is cut off; its last task is partial",
-                    s.source,
-                    s.index + 1
-                );
-            }
-        }
-        inputs.push(InputReport {
-            source: loaded.name.clone(),
-            size,
-            compression,
-            decompressed_size: decompressed,
-            format: parsed.format.id().to_string(),
-            confidence: parsed.confidence,
-            notes: parsed.notes,
-        });
-        for s in &parsed.snapshots {
-            let groups = analyze::group(s, gopts.similarity);
-            snapshots.push(report::snapshot_report(s, &groups, &gopts));
-        }
+        let p = Progress::start(size);
+        let c = p.counter();
+        bars.borrow_mut().push(p);
+        c
+    };
+    let outcome = pipeline::analyze_paths(&a.files, &cfg, &progress);
+    for p in bars.into_inner() {
+        p.finish();
     }
-    if inputs.is_empty() {
+    for w in &outcome.warnings {
+        eprintln!("dumpscope: warning: {w}");
+    }
+    for e in &outcome.errors {
+        eprintln!("dumpscope: error: {e}");
+    }
+    let code = if outcome.errors.is_empty() {
+        EXIT_OK
+    } else {
+        EXIT_INPUT
+    };
+    let Some(r) = outcome.report else {
         return Ok(EXIT_INPUT);
-    }
-    let r = report::new_report(inputs, snapshots);
+    };
     let json_to_stdout = a.format == OutputFormat::Json || a.json.as_deref() == Some("-".as_ref());
     if let Some(p) = &a.json {
         if p.as_os_str() != "-" {

@@ -10,4 +10,5 @@ pub mod cli;
 pub mod input;
 pub mod model;
 pub mod parse;
+pub mod pipeline;
 pub mod report;

@@ -307,7 +307,9 @@ fn unquote_go(b: &[u8]) -> Option<(String, usize)> {
 fn prefix_patterns() -> &'static [(&'static str, Regex)] {
     static P: OnceLock<Vec<(&'static str, Regex)>> = OnceLock::new();
     P.get_or_init(|| {
-        let level = r"(?:\[?(?i:trace|debug|info|notice|warn|warning|error|err|crit|fatal|panic)\]?:? +)?";
+        // Level words: upper case, or bracketed in any case. A bare lower-case
+        // `panic:` or `fatal` belongs to the dump, never to the prefix.
+        let level = r"(?:(?:TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|ERR|CRIT|FATAL|PANIC|\[(?i:trace|debug|info|notice|warn|warning|error|err|crit|fatal|panic)\]):? +)?";
         let defs: [(&str, String); 5] = [
             (
                 "RFC 3339 timestamp",

@@ -21,6 +21,8 @@ pub struct CrashBuilder {
     in_panic: bool,
     /// After a `-----` separator: the next `SIGQUIT:` belongs to this dump.
     after_separator: bool,
+    /// A `-----` separator was seen: per-M sections follow (GOTRACEBACK=crash).
+    in_m_sections: bool,
     in_registers: bool,
     /// Expecting the `PC=` line after `SIGQUIT: quit`.
     expect_pc: bool,
@@ -49,6 +51,12 @@ impl CrashBuilder {
         l.starts_with(b"panic: ")
             || l.starts_with(b"fatal error: ")
             || (is_signal_header(l) && !self.after_separator)
+    }
+
+    /// True inside the per-M sections of a GOTRACEBACK=crash dump, where the
+    /// goroutine running on each M is printed again.
+    pub fn in_m_sections(&self) -> bool {
+        self.in_m_sections
     }
 
     pub fn has_content(&self) -> bool {
@@ -169,6 +177,7 @@ impl CrashBuilder {
         }
         if l == b"-----" {
             self.after_separator = true;
+            self.in_m_sections = true;
             self.in_panic = false;
             return LineEvent::Other;
         }

@@ -31,6 +31,20 @@ pub const FORMAT: &str = "go-traceback";
 
 /// At most this many warnings are kept per snapshot.
 const MAX_WARNINGS: usize = 1000;
+/// Functions at the bottom of a complete stack that has no `created by`.
+const STACK_ROOTS: &[&str] = &[
+    "main.main",
+    "runtime.main",
+    "runtime.goexit",
+    "runtime.goexit1",
+    "runtime.mstart",
+    "runtime.mstart0",
+    "runtime.mstart1",
+    "runtime.rt0_go",
+    "runtime.mcall",
+    "runtime.systemstack",
+    "runtime.morestack",
+];
 /// Frames kept per stack; deeper stacks are cut (Go itself prints at most 100).
 const MAX_FRAMES: usize = 4096;
 
@@ -203,8 +217,9 @@ struct Cur<'a> {
     header: Header<'a>,
     frames: Vec<FrameId>,
     elided: Option<(u32, u32)>,
-    /// A function line waiting for its file line: (name, args start, args len).
-    pending: Option<(&'a [u8], u32, u32)>,
+    /// A function line waiting for its file line: (name, args start, args
+    /// len, line number).
+    pending: Option<(&'a [u8], u32, u32, u32)>,
     /// `created by` waiting for its file line.
     creator_pending: Option<&'a [u8]>,
     ancestors: Vec<Ancestor>,
@@ -319,9 +334,7 @@ impl<'a> ChunkParser<'a> {
             });
         }
         if let Some(mut c) = cur.take() {
-            if at_eof
-                && (!chunk.ends_with(b"\n") || c.pending.is_some() || c.creator_pending.is_some())
-            {
+            if at_eof && self.looks_cut(&c, chunk) {
                 c.task.flags.set(TaskFlags::PARTIAL);
                 self.cut = true;
             }
@@ -334,6 +347,32 @@ impl<'a> ChunkParser<'a> {
             lines: line_no,
             features: self.features,
             cut: self.cut,
+        }
+    }
+
+    /// The input ended inside this task (no blank line after it): was it cut?
+    /// Certainly when the last line is incomplete or a frame lacks its source
+    /// line; also when the stack does not end where Go stacks end (a
+    /// `created by` line, or a root function such as `main.main`).
+    fn looks_cut(&self, c: &Cur<'a>, chunk: &[u8]) -> bool {
+        if !chunk.ends_with(b"\n") || c.pending.is_some() || c.creator_pending.is_some() {
+            return true;
+        }
+        // The runtime cuts stacks at 100 frames (some hidden), before Go 1.21
+        // sometimes without a marker.
+        if c.task.creator.is_some()
+            || c.task.flags.has(TaskFlags::STACK_UNAVAILABLE)
+            || c.elided.is_some()
+            || c.frames.len() >= 90
+        {
+            return false;
+        }
+        match c.frames.last() {
+            None => true,
+            Some(f) => {
+                let name = self.tables.func_name(self.tables.frame(*f).function);
+                !STACK_ROOTS.contains(&name)
+            }
         }
     }
 
@@ -492,7 +531,7 @@ impl<'a> ChunkParser<'a> {
             }
             Some(b'c') => {
                 if let Some((name, parent)) = parse_created_by(line) {
-                    self.flush_pending(c, line_no);
+                    self.flush_pending(c);
                     c.task.parent_id = parent;
                     self.features.0 |= if parent.is_some() {
                         Features::IN_GOROUTINE
@@ -511,7 +550,7 @@ impl<'a> ChunkParser<'a> {
             }
             Some(b'[') => {
                 if let Some(id) = parse_ancestor(line) {
-                    self.flush_pending(c, line_no);
+                    self.flush_pending(c);
                     self.close_ancestor(c);
                     c.ancestor = Some((id, Vec::new()));
                     return Flow::Continue;
@@ -520,10 +559,10 @@ impl<'a> ChunkParser<'a> {
             _ => {}
         }
         if let Some((name, args, args_at)) = split_call(line) {
-            self.flush_pending(c, line_no);
+            self.flush_pending(c);
             c.creator_pending = None;
             let rel = (abs + args_at) as u64 - c.task.offset;
-            c.pending = Some((name, rel as u32, args.len() as u32));
+            c.pending = Some((name, rel as u32, args.len() as u32, line_no));
             if c.ancestor.is_none() {
                 hash_args(c, args, &mut self.features);
             }
@@ -570,7 +609,7 @@ impl<'a> ChunkParser<'a> {
             c.task.creator = Some(id);
             return;
         }
-        let Some((name, astart, alen)) = c.pending.take() else {
+        let Some((name, astart, alen, _)) = c.pending.take() else {
             self.warn(
                 line_no,
                 format!("source line without a function in goroutine {}", c.task.id),
@@ -624,8 +663,8 @@ impl<'a> ChunkParser<'a> {
     }
 
     /// A function line not followed by its file line.
-    fn flush_pending(&mut self, c: &mut Cur<'a>, line_no: u32) {
-        if let Some((name, astart, alen)) = c.pending.take() {
+    fn flush_pending(&mut self, c: &mut Cur<'a>) {
+        if let Some((name, astart, alen, line_no)) = c.pending.take() {
             let function = self.intern_func(name);
             let id = self.tables.intern_frame(crate::model::Frame {
                 function,
@@ -654,7 +693,7 @@ impl<'a> ChunkParser<'a> {
     fn finish(&mut self, mut c: Cur<'a>) {
         if c.task.flags.has(TaskFlags::PARTIAL) {
             // A cut function line at the end: keep it as a frame, no warning.
-            if let Some((name, astart, alen)) = c.pending.take() {
+            if let Some((name, astart, alen, _)) = c.pending.take() {
                 let function = self.intern_func(name);
                 let id = self.tables.intern_frame(crate::model::Frame {
                     function,
@@ -666,8 +705,7 @@ impl<'a> ChunkParser<'a> {
                 self.push_frame(&mut c, id, astart, alen);
             }
         } else {
-            let line = c.task.line;
-            self.flush_pending(&mut c, line);
+            self.flush_pending(&mut c);
         }
         self.close_ancestor(&mut c);
         let stack = self
@@ -676,15 +714,23 @@ impl<'a> ChunkParser<'a> {
         c.task.stack = stack;
         c.task.arg_hash = [c.h_exact.finish(), c.h_ptr.finish()];
         if c.header.state == b"semacquire" {
-            let sync_frame = c.frames.iter().find_map(|f| {
+            // Before Go 1.20 mutexes and WaitGroups both waited in
+            // `semacquire`: the frames tell which.
+            let mut lock = false;
+            let mut sync = false;
+            for f in &c.frames {
                 let name = self.tables.func_name(self.tables.frame(*f).function);
-                name.starts_with("sync.").then_some(name)
-            });
-            if let Some(n) = sync_frame {
+                lock |= name.starts_with("sync.(*Mutex)")
+                    || name.starts_with("sync.(*RWMutex)")
+                    || name.starts_with("sync.runtime_SemacquireMutex")
+                    || name.starts_with("sync.runtime_SemacquireRWMutex");
+                sync |= name.starts_with("sync.");
+            }
+            if lock || sync {
                 self.features.0 |= Features::SEMACQUIRE_SYNC;
-                if n.starts_with("sync.(*Mutex)") || n.starts_with("sync.(*RWMutex)") {
-                    c.task.class = StateClass::Lock;
-                }
+            }
+            if lock {
+                c.task.class = StateClass::Lock;
             }
         }
         if !c.ancestors.is_empty() {
@@ -782,7 +828,10 @@ fn merge(text: Bytes, source: &str, chunks: Vec<Chunk>) -> Vec<Snapshot> {
                             a.stack = map.stack(a.stack);
                         }
                     }
-                    if t.id != 0 && !b.seen.insert(t.id) {
+                    if b.crash.in_m_sections() {
+                        // An M's view of its goroutine, printed a second time.
+                        t.flags.set(TaskFlags::SYSTEM_STACK);
+                    } else if t.id != 0 && !b.seen.insert(t.id) {
                         // The same goroutine again: a second dump starts here.
                         let next = SnapBuilder::new(t.offset);
                         out.push((std::mem::replace(&mut b, next), snap_features));

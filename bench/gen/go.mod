@@ -1,0 +1,3 @@
+module example.com/benchgen
+
+go 1.21

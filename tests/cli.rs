@@ -1,0 +1,256 @@
+//! The `dumpscope` binary: exit codes, stdin, compressed input, output
+//! options, errors on stderr.
+
+mod common;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+fn cmd() -> Command {
+    let mut c = Command::cargo_bin("dumpscope").unwrap();
+    c.current_dir(common::root()).env("NO_COLOR", "1");
+    c
+}
+
+const DUMP: &str = "samples/go/lock-order-deadlock/all.txt";
+
+#[test]
+fn analyze_a_sample() {
+    cmd()
+        .args(["analyze", DUMP])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("main.(*Account).transfer"))
+        .stdout(predicate::str::contains("sync.Mutex.Lock"))
+        .stdout(predicate::str::contains("panic: dumping"));
+}
+
+#[test]
+fn text_has_no_escapes_when_not_a_terminal() {
+    let out = cmd()
+        .args(["analyze", DUMP])
+        .env_remove("NO_COLOR")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(!out.stdout.contains(&0x1b));
+}
+
+#[test]
+fn json_to_stdout_and_to_a_file() {
+    let out = cmd()
+        .args(["analyze", DUMP, "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["schema"], "dumpscope.report/v1");
+    assert_eq!(v["snapshots"][0]["task_count"], 3);
+    let dir = std::env::temp_dir().join(format!("dumpscope-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("r.json");
+    cmd()
+        .args(["analyze", DUMP, "--json"])
+        .arg(&path)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("main.(*Account).transfer"));
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    // The two transfers were started from different lines: two groups.
+    assert_eq!(v["snapshots"][0]["groups_total"], 3);
+    assert_eq!(v["snapshots"][0]["groups"][0]["count"], 1);
+    let out = cmd()
+        .args(["analyze", DUMP, "--json", "-"])
+        .output()
+        .unwrap();
+    assert!(serde_json::from_slice::<serde_json::Value>(&out.stdout).is_ok());
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn stdin_and_compressed_inputs() {
+    let text = std::fs::read(common::root().join(DUMP)).unwrap();
+    cmd()
+        .args(["analyze", "-"])
+        .write_stdin(text)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("<stdin>"))
+        .stdout(predicate::str::contains("main.(*Account).transfer"));
+    let gz =
+        std::fs::read(common::root().join("samples/messy/lock-order-deadlock.txt.gz")).unwrap();
+    cmd()
+        .args(["analyze", "--format", "json"])
+        .write_stdin(gz)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("\"compression\":\"gzip\""));
+    cmd()
+        .args(["analyze", "samples/messy/lock-order-deadlock.txt.zst"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("main.(*Account).transfer"));
+}
+
+#[test]
+fn decompression_cap() {
+    cmd()
+        .args([
+            "analyze",
+            "samples/messy/lock-order-deadlock.txt.gz",
+            "--max-decompressed",
+            "1K",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("exceeds the limit of 1 KiB"));
+}
+
+#[test]
+fn unknown_format_is_exit_2_with_what_was_expected() {
+    cmd()
+        .args(["analyze", "-"])
+        .write_stdin("hello\nthis is not a dump\n")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no known dump format found"))
+        .stderr(predicate::str::contains("goroutine 1 [running]:"));
+}
+
+#[test]
+fn missing_file_and_bad_usage_are_exit_2() {
+    cmd()
+        .args(["analyze", "does/not/exist.txt"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("cannot read 'does/not/exist.txt'"));
+    cmd()
+        .args(["analyze", "--similarity", "bogus", DUMP])
+        .assert()
+        .code(2);
+    cmd()
+        .args(["analyze", "--filter", "(", DUMP])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--filter"));
+    cmd().args(["frobnicate"]).assert().code(2);
+}
+
+#[test]
+fn one_bad_input_still_reports_the_good_one() {
+    cmd()
+        .args(["analyze", DUMP, "does/not/exist.txt"])
+        .assert()
+        .code(2)
+        .stdout(predicate::str::contains("main.(*Account).transfer"))
+        .stderr(predicate::str::contains("cannot read"));
+}
+
+#[test]
+fn truncated_input_warns_and_succeeds() {
+    cmd()
+        .args(["analyze", "samples/messy/truncated-midline.txt"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("cut off"))
+        .stdout(predicate::str::contains("truncated"));
+}
+
+#[test]
+fn filter_max_groups_and_similarity() {
+    let out = cmd()
+        .args([
+            "analyze",
+            "samples/go/healthy-service/all.txt",
+            "--format",
+            "json",
+            "--filter",
+            "worker",
+        ])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let groups = v["snapshots"][0]["groups"].as_array().unwrap();
+    assert_eq!(groups.len(), 1);
+    assert_eq!(
+        groups[0]["frames"][0]["function"]
+            .as_str()
+            .map(|f| f.contains("worker") || f.contains("selectgo")),
+        Some(true)
+    );
+    let out = cmd()
+        .args([
+            "analyze",
+            "samples/go/healthy-service/all.txt",
+            "--format",
+            "json",
+            "--max-groups",
+            "2",
+        ])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["snapshots"][0]["groups"].as_array().unwrap().len(), 2);
+    assert!(v["snapshots"][0]["groups_total"].as_u64().unwrap() > 2);
+    // Distinct pointers split groups at `exact` only, distinct values at
+    // `exact` and `pointers`; `values` and `functions` ignore arguments.
+    let count = |sim: &str| {
+        let out = cmd()
+            .args([
+                "analyze",
+                "samples/go/cond-never-signalled/system.txt",
+                "--format",
+                "json",
+                "--similarity",
+                sim,
+            ])
+            .output()
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["snapshots"][0]["groups_total"].as_u64().unwrap()
+    };
+    assert!(count("exact") > count("pointers"));
+    assert!(count("pointers") > count("values"));
+    assert!(count("values") >= count("functions"));
+}
+
+#[test]
+fn schema_command_matches_docs() {
+    let out = cmd().arg("schema").output().unwrap();
+    assert!(out.status.success());
+    let live: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let doc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(common::root().join("docs/schema.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        live, doc,
+        "docs/schema.json is stale: run `cargo run -- schema > docs/schema.json`"
+    );
+}
+
+#[test]
+fn version_and_help() {
+    cmd()
+        .arg("--version")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(env!("CARGO_PKG_VERSION")));
+    cmd()
+        .args(["analyze", "--help"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("--similarity"));
+}
+
+#[test]
+fn terminal_control_characters_from_a_dump_are_neutralised() {
+    let dump = "goroutine 1 [running]:\nmain.\u{1b}[31mevil()\n\t/a\u{7}.go:1 +0x1\n";
+    let out = cmd()
+        .args(["analyze", "-", "--no-color"])
+        .write_stdin(dump)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(!out.stdout.contains(&0x1b));
+    assert!(!out.stdout.contains(&0x07));
+}

@@ -33,11 +33,14 @@ const SAMPLE_ANCHORS: usize = 64;
 /// How much of the start and the end of the text is sampled for anchors.
 const SAMPLE_BYTES: usize = 1 << 20;
 
+/// One unwrapping step: `Some(new bytes)` when it changed something.
+type Step = fn(&[u8], AnchorFinder, &mut Vec<String>) -> Option<Vec<u8>>;
+
 pub fn unwrap(input: Bytes, anchor: AnchorFinder) -> Unwrapped {
     let mut notes = Vec::new();
     let mut cur = input;
     let mut changed = false;
-    let steps: [fn(&[u8], AnchorFinder, &mut Vec<String>) -> Option<Vec<u8>>; 5] = [
+    let steps: [Step; 5] = [
         decode_encoding,
         normalise_newlines,
         docker_json,

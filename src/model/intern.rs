@@ -113,7 +113,8 @@ impl Tables {
         if let Some(&f) = self.func_map.get(&full) {
             return f;
         }
-        let (pkg, recv, name, kind) = split(&self.strings[full.index()].to_string());
+        let full_name = self.strings[full.index()].to_string();
+        let (pkg, recv, name, kind) = split(&full_name);
         let package = self.intern(&pkg);
         let receiver = recv.map(|r| self.intern(&r));
         let name = self.intern(&name);

@@ -516,17 +516,13 @@ impl<'a> ChunkParser<'a> {
                 );
                 return Flow::Continue;
             }
-            Some(b'g') => {
-                if line.starts_with(b"goroutine ") {
-                    if is_stack_unavailable(line) {
-                        c.task.flags.set(TaskFlags::STACK_UNAVAILABLE);
-                        return Flow::Continue;
-                    }
-                    if parse_header(line).is_some()
-                        || (last_line && parse_cut_header(line).is_some())
-                    {
-                        return Flow::EndTaskReprocess;
-                    }
+            Some(b'g') if line.starts_with(b"goroutine ") => {
+                if is_stack_unavailable(line) {
+                    c.task.flags.set(TaskFlags::STACK_UNAVAILABLE);
+                    return Flow::Continue;
+                }
+                if parse_header(line).is_some() || (last_line && parse_cut_header(line).is_some()) {
+                    return Flow::EndTaskReprocess;
                 }
             }
             Some(b'c') => {

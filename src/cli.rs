@@ -1,8 +1,10 @@
 //! The command line: clap definitions, flags to options, library calls,
-//! errors to exit codes. Exit codes: 0 success, 2 unusable input or usage
-//! (a report of the inputs that could be read is still written).
+//! errors to exit codes. Exit codes: 0 success, 1 a finding at or above
+//! `--fail-on`, 2 unusable input or usage (a report of the inputs that could
+//! be read is still written; 2 wins over 1).
 
-use crate::analyze::Similarity;
+use crate::analyze::rules::Severity;
+use crate::analyze::{DiagnoseOptions, Similarity};
 use crate::input::LoadOptions;
 use crate::parse::Format;
 use crate::pipeline::{self, Config};
@@ -16,6 +18,8 @@ use std::sync::Arc;
 
 /// Exit code: success.
 pub const EXIT_OK: u8 = 0;
+/// Exit code: a finding at or above `--fail-on` exists.
+pub const EXIT_FINDING: u8 = 1;
 /// Exit code: some input could not be used, or the command line is wrong.
 pub const EXIT_INPUT: u8 = 2;
 
@@ -27,8 +31,8 @@ pub const EXIT_INPUT: u8 = 2;
     long_about = "dumpscope reads goroutine dumps (panic logs, SIGQUIT dumps, \
 /debug/pprof/goroutine?debug=2 downloads, dumps pasted into tickets or buried in logs), \
 groups the goroutines by stack and reports what they are doing.\n\n\
-Exit codes: 0 success; 2 unusable input or wrong usage (a report of the inputs that \
-could be read is still written)."
+Exit codes: 0 success; 1 a finding at or above --fail-on; 2 unusable input or wrong \
+usage (a report of the inputs that could be read is still written; 2 wins over 1)."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -41,6 +45,8 @@ pub enum Command {
     Analyze(AnalyzeArgs),
     /// Print the JSON Schema of the report.
     Schema,
+    /// Print the rule catalogue (Markdown).
+    Rules,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -79,6 +85,20 @@ pub struct AnalyzeArgs {
     /// Never colour the text output (NO_COLOR is honoured too).
     #[arg(long)]
     pub no_color: bool,
+    /// Exit with code 1 when a finding at or above this severity exists.
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    pub fail_on: Option<Severity>,
+    /// A rules file (TOML) that marks findings benign or changes their
+    /// severity; see docs/rules.md.
+    #[arg(long, value_name = "FILE")]
+    pub rules: Option<PathBuf>,
+    /// Read Go sources under DIR (matched by the longest suffix of each
+    /// frame's path) to infer which locks a goroutine holds.
+    #[arg(long, value_name = "DIR")]
+    pub source_root: Option<PathBuf>,
+    /// Findings shown in text (JSON has them all).
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub max_findings: usize,
     /// Refuse to decompress an input beyond this many bytes (suffixes K, M, G).
     #[arg(long, value_name = "SIZE", default_value = "4G", value_parser = parse_size)]
     pub max_decompressed: u64,
@@ -115,6 +135,10 @@ pub fn run(cli: Cli) -> u8 {
             println!("{s}");
             EXIT_OK
         }
+        Command::Rules => {
+            print!("{}", crate::analyze::rules::catalogue_markdown());
+            EXIT_OK
+        }
         Command::Analyze(a) => match analyze(a) {
             Ok(code) => code,
             Err(e) => {
@@ -135,6 +159,20 @@ fn analyze(a: AnalyzeArgs) -> anyhow::Result<u8> {
         ),
         None => None,
     };
+    let user_rules = match &a.rules {
+        Some(p) => {
+            let text = read_small(p, 1 << 20)
+                .with_context(|| format!("cannot read rules file {}", p.display()))?;
+            crate::analyze::rules::user::UserRules::parse(&text)
+                .map_err(|e| anyhow::anyhow!("rules file {}: {e}", p.display()))?
+        }
+        None => Default::default(),
+    };
+    if let Some(root) = &a.source_root {
+        if !root.is_dir() {
+            anyhow::bail!("--source-root {} is not a directory", root.display());
+        }
+    }
     let gopts = GroupOptions {
         similarity: a.similarity,
         filter,
@@ -146,6 +184,11 @@ fn analyze(a: AnalyzeArgs) -> anyhow::Result<u8> {
         },
         format: a.input_format,
         groups: gopts,
+        diagnose: DiagnoseOptions {
+            source_root: a.source_root.clone(),
+            dump_paths: a.source_root.is_none(),
+            user_rules,
+        },
     };
     if a.files.iter().filter(|f| f.as_str() == "-").count() > 1 {
         anyhow::bail!("stdin ('-') can be given only once");
@@ -199,6 +242,7 @@ fn analyze(a: AnalyzeArgs) -> anyhow::Result<u8> {
         let mut buf = Vec::with_capacity(1 << 16);
         let opts = report::text::TextOptions {
             max_groups: a.max_groups.unwrap_or(report::text::DEFAULT_MAX_GROUPS),
+            max_findings: a.max_findings,
         };
         report::text::render(&r, &opts, &mut buf)?;
         let out = if color {
@@ -213,7 +257,26 @@ fn analyze(a: AnalyzeArgs) -> anyhow::Result<u8> {
             }
         }
     }
+    if code == EXIT_OK {
+        if let Some(min) = a.fail_on {
+            if r.findings
+                .iter()
+                .any(|f| Severity::parse(&f.severity).is_some_and(|s| s >= min))
+            {
+                return Ok(EXIT_FINDING);
+            }
+        }
+    }
     Ok(code)
+}
+
+/// Reads a small text file, refusing anything larger than `max` bytes.
+fn read_small(p: &std::path::Path, max: u64) -> anyhow::Result<String> {
+    let meta = std::fs::metadata(p)?;
+    if meta.len() > max {
+        anyhow::bail!("larger than {max} bytes");
+    }
+    Ok(String::from_utf8_lossy(&std::fs::read(p)?).into_owned())
 }
 
 fn write_json(r: &report::Report, pretty: bool, w: &mut dyn Write) -> anyhow::Result<()> {

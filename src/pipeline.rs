@@ -15,6 +15,7 @@ pub struct Config {
     pub load: LoadOptions,
     pub format: Option<Format>,
     pub groups: GroupOptions,
+    pub diagnose: analyze::DiagnoseOptions,
 }
 
 /// The result of analysing a set of inputs: a report of everything that
@@ -100,18 +101,59 @@ pub fn load_and_parse(
     Ok(p)
 }
 
-/// Builds the report of parsed inputs.
-pub fn report(parsed: &[ParsedInput], opts: &GroupOptions) -> Report {
+/// Builds the report of parsed inputs: groups, diagnosis and findings for
+/// every snapshot. Snapshots are taken as successive dumps of one process
+/// for growth: each one's clusters are compared with the earlier ones.
+pub fn report(
+    parsed: &[ParsedInput],
+    opts: &GroupOptions,
+    dopts: &analyze::DiagnoseOptions,
+) -> Report {
     let inputs = parsed.iter().map(|p| p.input.clone()).collect();
-    let snapshots = parsed
+    let snaps: Vec<&Snapshot> = parsed.iter().flat_map(|p| p.snapshots.iter()).collect();
+    let mut history = analyze::rules::History::default();
+    let mut groups_all = Vec::with_capacity(snaps.len());
+    let mut diags = Vec::with_capacity(snaps.len());
+    for s in &snaps {
+        let groups = analyze::group(s, opts.similarity);
+        let h = (history.snapshots > 0).then_some(&history);
+        let d = analyze::diagnose(s, &groups, h, dopts);
+        let now: rustc_hash::FxHashMap<&str, usize> = d
+            .clusters
+            .iter()
+            .map(|c| (c.signature.as_str(), c.count()))
+            .collect();
+        for (sig, counts) in history.counts.iter_mut() {
+            counts.push(now.get(sig.as_str()).copied().unwrap_or(0));
+        }
+        for c in &d.clusters {
+            if !history.counts.contains_key(&c.signature) {
+                let mut v = vec![0; history.snapshots];
+                v.push(c.count());
+                history.counts.insert(c.signature.clone(), v);
+            }
+        }
+        history.snapshots += 1;
+        groups_all.push(groups);
+        diags.push(d);
+    }
+    let snapshots = snaps
         .iter()
-        .flat_map(|p| p.snapshots.iter())
-        .map(|s| {
-            let groups = analyze::group(s, opts.similarity);
-            report::snapshot_report(s, &groups, opts)
+        .zip(&groups_all)
+        .map(|(s, g)| report::snapshot_report(s, g, opts))
+        .collect();
+    let items: Vec<report::diag::Analysed> = snaps
+        .iter()
+        .zip(&groups_all)
+        .zip(&diags)
+        .map(|((s, g), d)| report::diag::Analysed {
+            snap: s,
+            groups: g,
+            diagnosis: d,
         })
         .collect();
-    report::new_report(inputs, snapshots)
+    let (findings, graph) = report::diag::build(&items);
+    report::new_report(inputs, snapshots, findings, graph)
 }
 
 /// Analyses every path; `progress` may return a counter the parser advances
@@ -130,7 +172,7 @@ pub fn analyze_paths(
             Err(e) => errors.push(e),
         }
     }
-    let report = (!parsed.is_empty()).then(|| report(&parsed, &cfg.groups));
+    let report = (!parsed.is_empty()).then(|| report(&parsed, &cfg.groups, &cfg.diagnose));
     Outcome {
         report,
         errors,

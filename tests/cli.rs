@@ -254,3 +254,88 @@ fn terminal_control_characters_from_a_dump_are_neutralised() {
     assert!(!out.stdout.contains(&0x1b));
     assert!(!out.stdout.contains(&0x07));
 }
+
+#[test]
+fn findings_come_first_in_text() {
+    let out = cmd()
+        .args(["analyze", "samples/go/lock-order-deadlock/debug2.txt"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    let finding = text.find("Lock-order deadlock").expect("the finding");
+    let first_group = text.find("1 task  [").expect("a group");
+    assert!(finding < first_group, "{text}");
+    assert!(text.contains("fix: Always take the locks in one global order"));
+}
+
+#[test]
+fn fail_on_exits_1_at_or_above_the_severity() {
+    let dump = "samples/go/lock-order-deadlock/debug2.txt";
+    cmd()
+        .args(["analyze", dump, "--fail-on", "critical"])
+        .assert()
+        .code(1);
+    cmd()
+        .args([
+            "analyze",
+            "samples/go/healthy-service/debug2.txt",
+            "--fail-on",
+            "medium",
+        ])
+        .assert()
+        .code(0);
+    // Unusable input wins over findings.
+    cmd()
+        .args(["analyze", dump, "no-such-file", "--fail-on", "info"])
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn a_bad_rules_file_is_a_clear_error() {
+    let dir = std::env::temp_dir().join(format!("dumpscope-rules-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("bad.toml");
+    std::fs::write(
+        &bad,
+        "[[rule]]\nname = \"x\"\nstate = '('\naction = \"benign\"\n",
+    )
+    .unwrap();
+    cmd()
+        .args(["analyze", "samples/go/nil-channel/debug2.txt", "--rules"])
+        .arg(&bad)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("rule 1").and(predicate::str::contains("state")));
+    let good = dir.join("good.toml");
+    std::fs::write(
+        &good,
+        "[[rule]]\nname = \"nil is fine here\"\nfinding = '^chan\\.nil$'\naction = \"benign\"\n",
+    )
+    .unwrap();
+    cmd()
+        .args([
+            "analyze",
+            "samples/go/nil-channel/debug2.txt",
+            "--fail-on",
+            "low",
+            "--rules",
+        ])
+        .arg(&good)
+        .assert()
+        .code(0);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn rules_prints_the_catalogue() {
+    cmd()
+        .arg("rules")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("### `deadlock.lock-order`"))
+        .stdout(predicate::str::contains("### `net.http-body-not-closed`"));
+}

@@ -33,13 +33,28 @@ type Cache struct {
 	items map[int]int
 }
 
-func (c *Cache) Get(k int) int {
+func (c *Cache) Get(r *Request) int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.items[k]
+	return c.items[r.ID]
 }
 
-func (c *Cache) lookup(k int) int { return c.Get(k) }
+// GetID is Get keyed by a plain integer: every goroutine then prints a
+// different argument value (the -distinct-args variant of the benchmark).
+func (c *Cache) GetID(id int) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.items[id]
+}
+
+func (c *Cache) lookup(r *Request) int {
+	if distinctArgs {
+		return c.GetID(r.ID)
+	}
+	return c.Get(r)
+}
+
+var distinctArgs bool
 
 type Server struct {
 	cache *Cache
@@ -49,7 +64,7 @@ type Server struct {
 type Request struct{ ID int }
 
 func (s *Server) handleOrder(r *Request)    { s.loadCustomer(r) }
-func (s *Server) loadCustomer(r *Request)   { s.cache.lookup(r.ID) }
+func (s *Server) loadCustomer(r *Request)   { s.cache.lookup(r) }
 func (s *Server) fetchQuote(out chan<- int) { s.sendQuote(out) }
 func (s *Server) sendQuote(out chan<- int)  { out <- 1 }
 
@@ -69,6 +84,7 @@ func subscribe(ctx context.Context, updates <-chan int) {
 
 func main() {
 	n := flag.Int("n", 500000, "goroutines")
+	flag.BoolVar(&distinctArgs, "distinct-args", false, "pass each handler's request id as a plain integer (one group per goroutine at the default similarity)")
 	flag.Parse()
 	ctx := context.Background()
 	s := &Server{cache: &Cache{items: map[int]int{}}, pool: &Pool{jobs: make(chan Job)}}

@@ -3,6 +3,7 @@
 //! renderer reads the same value; nothing here recomputes analysis.
 
 mod counts;
+pub mod diag;
 pub mod text;
 
 pub use counts::Counts;
@@ -95,7 +96,8 @@ pub struct SnapshotReport {
 /// Tasks with the same stack signature and creator.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct GroupReport {
-    /// `g1`, `g2`, ... in report order (stable for a given input and options).
+    /// `g1`, `g2`, ...: the group's rank among all groups of the snapshot
+    /// (before --filter and --max-groups), so ids do not depend on what is shown.
     pub id: String,
     pub count: u64,
     /// The most common state in the group.
@@ -178,27 +180,52 @@ pub struct TaskReport {
     pub line: u32,
 }
 
-/// A diagnosis. Filled by the diagnosis rules; the fields are fixed here so
-/// that the schema is stable.
+/// A diagnosis: what is wrong, how sure, and what to change.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Finding {
+    /// `f1`, `f2`, ... in rank order.
     pub id: String,
+    /// 1 for the most urgent finding.
     pub rank: u32,
+    /// `deadlock`, `leak`, `blocked-forever`, `contention`, `crash`,
+    /// `starvation`, `growth` or `benign`.
     pub kind: String,
+    /// The catalogue rule that recognised it (docs/rules.md).
     pub rule: String,
+    /// `critical`, `high`, `medium`, `low` or `info`.
     pub severity: String,
+    /// `certain`, `likely` or `possible`.
     pub confidence: String,
+    /// Ranking score (severity × confidence × log of the tasks involved).
     pub score: f64,
+    /// Position of the snapshot in `snapshots`.
+    pub snapshot: usize,
     pub title: String,
+    /// What happened here, then what it means.
     pub explanation: String,
+    /// The usual cause in the code.
+    pub cause: String,
+    /// What to change.
     pub remedy: String,
+    /// A short Go sketch of the fix (may be empty).
+    pub sketch: String,
+    pub references: Vec<String>,
+    /// Ids of the tasks involved.
     pub task_ids: Vec<u64>,
+    /// Ids of the groups (`g1`, ...) the tasks belong to.
     pub groups: Vec<String>,
+    /// Ids of the resources involved (graph node ids).
     pub resources: Vec<String>,
+    /// Durations, proofs and inference notes behind the finding.
     pub evidence: Vec<String>,
+    /// The `--rules` entry that changed this finding, if any.
+    pub user_rule: Option<String>,
 }
 
-/// The wait-for graph.
+/// The wait-for graph. Task nodes are `task:ID` (prefixed `sN/` when the
+/// report has several snapshots); when more than
+/// [`MAX_WAITER_NODES`] tasks wait on one resource, they appear as their
+/// groups (`group:gN`) with a count on the edge.
 #[derive(Debug, Clone, Default, Serialize, JsonSchema)]
 pub struct Graph {
     pub nodes: Vec<GraphNode>,
@@ -207,18 +234,32 @@ pub struct Graph {
     pub cycles: Vec<Vec<String>>,
 }
 
+/// Waiters per resource drawn one by one in the graph.
+pub const MAX_WAITER_NODES: usize = 32;
+
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct GraphNode {
     pub id: String,
+    /// `task`, `group`, or the resource kind (`mutex`, `rwmutex`, `chan`,
+    /// `waitgroup`, `cond`, `select`, `semaphore`, ...).
     pub kind: String,
+    pub snapshot: usize,
+    /// Tasks behind a `group` node.
+    pub count: Option<u64>,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct GraphEdge {
     pub from: String,
     pub to: String,
+    /// `waits-on` (task to resource) or `held-by` (resource to the task
+    /// that holds it or will release or signal it).
     pub kind: String,
     pub confidence: String,
+    /// Why a `held-by` edge was inferred.
+    pub evidence: Option<String>,
+    /// Tasks behind the edge, for group nodes.
+    pub count: Option<u64>,
 }
 
 /// Options that shape the groups in a report.
@@ -237,7 +278,12 @@ pub fn json_schema() -> serde_json::Value {
     serde_json::to_value(schema).unwrap_or(serde_json::Value::Null)
 }
 
-pub fn new_report(inputs: Vec<InputReport>, snapshots: Vec<SnapshotReport>) -> Report {
+pub fn new_report(
+    inputs: Vec<InputReport>,
+    snapshots: Vec<SnapshotReport>,
+    findings: Vec<Finding>,
+    graph: Graph,
+) -> Report {
     Report {
         schema: SCHEMA_ID.to_string(),
         tool: Tool {
@@ -246,8 +292,8 @@ pub fn new_report(inputs: Vec<InputReport>, snapshots: Vec<SnapshotReport>) -> R
         },
         inputs,
         snapshots,
-        findings: Vec::new(),
-        graph: Graph::default(),
+        findings,
+        graph,
     }
 }
 
@@ -273,7 +319,7 @@ pub fn snapshot_report(snap: &Snapshot, groups: &[Group], opts: &GroupOptions) -
         .and_then(|id| snap.tasks.iter().find(|t| t.id == id))
         .map(|t| task_report(snap, t));
     let mut out = Vec::new();
-    for g in groups {
+    for (gi, g) in groups.iter().enumerate() {
         if let Some(re) = &opts.filter {
             if !group_matches(snap, g, re) {
                 continue;
@@ -282,7 +328,7 @@ pub fn snapshot_report(snap: &Snapshot, groups: &[Group], opts: &GroupOptions) -
         if opts.max_groups.is_some_and(|m| out.len() >= m) {
             break;
         }
-        out.push(group_report(snap, g, out.len() + 1));
+        out.push(group_report(snap, g, gi + 1));
     }
     SnapshotReport {
         source: snap.source.clone(),

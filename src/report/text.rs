@@ -1,7 +1,7 @@
 //! The terminal rendering of a [`Report`]: a summary per snapshot, then the
 //! groups with compact stacks, the user's frames emphasised.
 
-use super::{FrameReport, GroupReport, Report, SnapshotReport};
+use super::{Finding, FrameReport, GroupReport, Report, SnapshotReport};
 use crate::model::CodeKind;
 use anstyle::{AnsiColor, Effects, Style};
 use std::io::{self, Write};
@@ -26,12 +26,15 @@ pub const DEFAULT_MAX_GROUPS: usize = 50;
 #[derive(Debug, Clone)]
 pub struct TextOptions {
     pub max_groups: usize,
+    /// Findings shown in full per dump (benign ones are summarised).
+    pub max_findings: usize,
 }
 
 impl Default for TextOptions {
     fn default() -> Self {
         TextOptions {
             max_groups: DEFAULT_MAX_GROUPS,
+            max_findings: 20,
         }
     }
 }
@@ -45,13 +48,14 @@ pub fn render(r: &Report, opts: &TextOptions, w: &mut dyn Write) -> io::Result<(
         if i > 0 {
             writeln!(w)?;
         }
-        snapshot(r, s, opts, w)?;
+        snapshot(r, i, s, opts, w)?;
     }
     Ok(())
 }
 
 fn snapshot(
     r: &Report,
+    si: usize,
     s: &SnapshotReport,
     opts: &TextOptions,
     w: &mut dyn Write,
@@ -153,13 +157,7 @@ fn snapshot(
             writeln!(w, "    ... {} more (see --json)", s.warnings.len() - 5)?;
         }
     }
-    if !r.findings.is_empty() {
-        writeln!(w)?;
-        writeln!(w, "{HEAD}findings{HEAD:#}")?;
-        for f in &r.findings {
-            writeln!(w, "  #{} [{}] {}", f.rank, f.severity, f.title)?;
-        }
-    }
+    findings(r, si, opts, w)?;
     writeln!(w)?;
     for g in s.groups.iter().take(opts.max_groups) {
         group(g, w)?;
@@ -170,6 +168,94 @@ fn snapshot(
             w,
             "{DIM}({} of {} groups shown; see --max-groups, --filter){DIM:#}",
             shown, s.groups_total
+        )?;
+    }
+    Ok(())
+}
+
+fn findings(r: &Report, si: usize, opts: &TextOptions, w: &mut dyn Write) -> io::Result<()> {
+    let mine: Vec<&Finding> = r.findings.iter().filter(|f| f.snapshot == si).collect();
+    let (benign, real): (Vec<&Finding>, Vec<&Finding>) =
+        mine.iter().partition(|f| f.severity == "info");
+    writeln!(w)?;
+    if real.is_empty() {
+        writeln!(w, "{HEAD}findings{HEAD:#}  none above info")?;
+    } else {
+        writeln!(w, "{HEAD}findings{HEAD:#}")?;
+    }
+    for f in real.iter().take(opts.max_findings) {
+        let style = match f.severity.as_str() {
+            "critical" | "high" => RED,
+            "medium" => YELLOW,
+            _ => BOLD,
+        };
+        writeln!(
+            w,
+            "  {BOLD}#{}{BOLD:#} {style}{}{style:#} {} ({})  {}",
+            f.rank,
+            f.severity.to_uppercase(),
+            f.kind,
+            f.confidence,
+            one_line(&f.title, 200)
+        )?;
+        writeln!(w, "     {}", one_line(&f.explanation, 600))?;
+        for e in f.evidence.iter().take(6) {
+            writeln!(w, "     {DIM}- {}{DIM:#}", one_line(e, 300))?;
+        }
+        if f.evidence.len() > 6 {
+            writeln!(
+                w,
+                "     {DIM}- ... {} more (see --json){DIM:#}",
+                f.evidence.len() - 6
+            )?;
+        }
+        writeln!(w, "     fix: {}", one_line(&f.remedy, 400))?;
+        let ids: Vec<String> = f.task_ids.iter().take(12).map(|i| i.to_string()).collect();
+        let more = if f.task_ids.len() > 12 {
+            format!(" (+{} more)", f.task_ids.len() - 12)
+        } else {
+            String::new()
+        };
+        let groups = if f.groups.is_empty() {
+            String::new()
+        } else {
+            let g: Vec<&str> = f.groups.iter().take(8).map(String::as_str).collect();
+            format!(
+                "  groups: {}{}",
+                g.join(", "),
+                if f.groups.len() > 8 { ", ..." } else { "" }
+            )
+        };
+        writeln!(
+            w,
+            "     {DIM}rule: {}  goroutines: {}{more}{groups}{DIM:#}",
+            f.rule,
+            if ids.is_empty() {
+                "-".to_string()
+            } else {
+                ids.join(", ")
+            }
+        )?;
+    }
+    if real.len() > opts.max_findings {
+        writeln!(
+            w,
+            "  {DIM}({} more findings; see --max-findings or --json){DIM:#}",
+            real.len() - opts.max_findings
+        )?;
+    }
+    if !benign.is_empty() {
+        let n: usize = benign.iter().map(|f| f.task_ids.len()).sum();
+        let kinds: Vec<String> = benign
+            .iter()
+            .take(6)
+            .map(|f| one_line(&f.title, 80))
+            .collect();
+        writeln!(
+            w,
+            "  {DIM}benign: {n} goroutine(s) in normal waits: {}{}{DIM:#}",
+            kinds.join("; "),
+            if benign.len() > 6 { "; ..." } else { "" }
         )?;
     }
     Ok(())

@@ -31,7 +31,12 @@ pub fn parse(rel: &str) -> ParsedInput {
 }
 
 pub fn report(rel: &str) -> Report {
-    pipeline::report(&[parse(rel)], &Default::default())
+    pipeline::report(&[parse(rel)], &Default::default(), &Default::default())
+}
+
+/// The report with diagnosis options.
+pub fn report_with(rel: &str, d: &dumpscope::analyze::DiagnoseOptions) -> Report {
+    pipeline::report(&[parse(rel)], &Default::default(), d)
 }
 
 /// Goroutine headers at the start of a line, counted with a regex written

@@ -1,0 +1,175 @@
+//! Leak clusters: tasks blocked at the same site and started from the same
+//! creator site, with what the rules need to judge them (count, wait age,
+//! proof of leaks, whether the creating function has returned).
+
+use super::graph::WaitGraph;
+use super::wait::{ResKind, WaitOp};
+use crate::model::{FrameId, FuncId, Snapshot, TaskFlags};
+use rustc_hash::FxHashMap;
+
+#[derive(Debug, Clone)]
+pub struct Cluster {
+    /// The blocking site (first user frame of the waiters).
+    pub site: Option<FrameId>,
+    pub creator: Option<FrameId>,
+    /// Indices into `snapshot.tasks`, in dump order.
+    pub tasks: Vec<u32>,
+    pub kind: ResKind,
+    pub op: WaitOp,
+    pub wait_max: u32,
+    pub wait_median: u32,
+    /// Tasks marked `(leaked)` by Go's GC.
+    pub leaked: usize,
+    /// Tasks whose creating function is no longer on its parent's stack (or
+    /// whose parent is gone): they outlived the scope that started them.
+    pub outlived: usize,
+    /// Distinct parent ids.
+    pub parents: usize,
+    /// `site <- creator`, by function and line: the same in every snapshot
+    /// of a process, for growth.
+    pub signature: String,
+}
+
+impl Cluster {
+    pub fn count(&self) -> usize {
+        self.tasks.len()
+    }
+}
+
+/// (blocking site, creator site, resource kind, operation).
+type ClusterKey = (Option<FrameId>, Option<FrameId>, ResKind, WaitOp);
+
+/// Groups waiting tasks by (blocking site, creator site); biggest first.
+pub fn clusters(snap: &Snapshot, graph: &WaitGraph) -> Vec<Cluster> {
+    let t = &snap.tables;
+    let mut by_key: FxHashMap<ClusterKey, Vec<u32>> = FxHashMap::default();
+    for (i, w) in graph.waits.iter().enumerate() {
+        let Some(w) = w else { continue };
+        let task = &snap.tasks[i];
+        by_key
+            .entry((w.site, task.creator, w.kind, w.op))
+            .or_default()
+            .push(i as u32);
+    }
+    let mut id_index: FxHashMap<u64, u32> = FxHashMap::default();
+    if by_key.values().any(|v| {
+        v.iter()
+            .any(|&i| snap.tasks[i as usize].parent_id.is_some())
+    }) {
+        id_index.reserve(snap.tasks.len());
+        for (i, task) in snap.tasks.iter().enumerate() {
+            id_index.entry(task.id).or_insert(i as u32);
+        }
+    }
+    let mut alive_cache: FxHashMap<(u64, FuncId), bool> = FxHashMap::default();
+    // Dumps before Go 1.21 do not say which goroutine created which: the
+    // creating function is then alive when it is on any goroutine's stack.
+    let mut on_any_stack: Option<rustc_hash::FxHashSet<FuncId>> = None;
+    let mut out: Vec<Cluster> = Vec::with_capacity(by_key.len());
+    for ((site, creator, kind, op), tasks) in by_key {
+        let mut waits: Vec<u32> = Vec::with_capacity(tasks.len());
+        let mut leaked = 0;
+        let mut outlived = 0;
+        let mut parents: Vec<u64> = Vec::new();
+        for &i in &tasks {
+            let task = &snap.tasks[i as usize];
+            waits.push(task.wait_minutes.unwrap_or(0));
+            if task.flags.has(TaskFlags::LEAKED) {
+                leaked += 1;
+            }
+            if let (None, Some(c)) = (task.parent_id, task.creator) {
+                let funcs = on_any_stack.get_or_insert_with(|| {
+                    let mut set = rustc_hash::FxHashSet::default();
+                    for s in snap
+                        .tasks
+                        .iter()
+                        .map(|t| t.stack)
+                        .collect::<rustc_hash::FxHashSet<_>>()
+                    {
+                        for f in t.stack(s).frames.iter() {
+                            set.insert(t.frame(*f).function);
+                        }
+                    }
+                    set
+                });
+                if !funcs.contains(&t.frame(c).function) {
+                    outlived += 1;
+                }
+            }
+            if let (Some(p), Some(c)) = (task.parent_id, task.creator) {
+                if parents.len() < 1024 && !parents.contains(&p) {
+                    parents.push(p);
+                }
+                let func = t.frame(c).function;
+                let alive = *alive_cache.entry((p, func)).or_insert_with(|| {
+                    id_index.get(&p).is_some_and(|&pi| {
+                        let parent = &snap.tasks[pi as usize];
+                        t.stack(parent.stack)
+                            .frames
+                            .iter()
+                            .any(|f| t.frame(*f).function == func)
+                    })
+                });
+                if !alive {
+                    outlived += 1;
+                }
+            }
+        }
+        waits.sort_unstable();
+        let signature = format!("{} <- {}", site_sig(snap, site), site_sig(snap, creator));
+        out.push(Cluster {
+            site,
+            creator,
+            wait_max: waits.last().copied().unwrap_or(0),
+            wait_median: waits.get(waits.len() / 2).copied().unwrap_or(0),
+            tasks,
+            kind,
+            op,
+            leaked,
+            outlived,
+            parents: parents.len(),
+            signature,
+        });
+    }
+    out.sort_by(|a, b| {
+        b.count()
+            .cmp(&a.count())
+            .then_with(|| a.tasks.first().cmp(&b.tasks.first()))
+    });
+    out
+}
+
+/// `function file:line` of a frame, or `-`.
+pub fn site_sig(snap: &Snapshot, f: Option<FrameId>) -> String {
+    let t = &snap.tables;
+    match f {
+        Some(f) if (f.0 as usize) < usize::MAX && f.0 != u32::MAX => {
+            let fr = t.frame(f);
+            format!(
+                "{} {}:{}",
+                t.func_name(fr.function),
+                t.str(fr.file),
+                fr.line
+            )
+        }
+        _ => "-".to_string(),
+    }
+}
+
+/// `function (file:line)` with the file's base name, for titles.
+pub fn short_site(snap: &Snapshot, f: Option<FrameId>) -> String {
+    let t = &snap.tables;
+    match f {
+        Some(f) if f.0 != u32::MAX => {
+            let fr = t.frame(f);
+            let file = t.str(fr.file);
+            let base = file.rsplit(['/', '\\']).next().unwrap_or(file);
+            if fr.line > 0 {
+                format!("{} ({}:{})", t.func_name(fr.function), base, fr.line)
+            } else {
+                t.func_name(fr.function).to_string()
+            }
+        }
+        _ => "an unknown site".to_string(),
+    }
+}

@@ -1,0 +1,588 @@
+//! The wait-for graph: tasks wait on resources (certain: the dump says so);
+//! resources are held by, or will be released or signalled by, tasks
+//! (inferred: Go dumps never print lock holders, so every such edge carries a
+//! confidence and the evidence behind it). Cycles are strongly connected
+//! components found with petgraph's iterative Kosaraju.
+
+use super::source::SourceIndex;
+use super::wait::{self, ResKey, ResKind, ShapeCache, Wait, WaitOp};
+use crate::model::{CodeKind, FrameId, FuncId, Snapshot, TaskFlags};
+use petgraph::graph::{DiGraph, NodeIndex};
+use rustc_hash::{FxHashMap, FxHashSet};
+
+/// How sure an inferred edge or finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Confidence {
+    Possible,
+    Likely,
+    Certain,
+}
+
+impl Confidence {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Confidence::Certain => "certain",
+            Confidence::Likely => "likely",
+            Confidence::Possible => "possible",
+        }
+    }
+}
+
+/// A task inferred to hold a resource, or to be the one that will release
+/// or signal it.
+#[derive(Debug, Clone)]
+pub struct Holder {
+    /// Index into `snapshot.tasks`.
+    pub task: u32,
+    pub confidence: Confidence,
+    pub evidence: String,
+}
+
+/// A mutex, channel, WaitGroup, ... that tasks wait on.
+#[derive(Debug, Clone)]
+pub struct Resource {
+    pub kind: ResKind,
+    pub key: ResKey,
+    /// Waiting tasks, in dump order.
+    pub waiters: Vec<u32>,
+    pub holders: Vec<Holder>,
+    /// Some task not waiting on it carries its address (it is alive).
+    pub referenced: bool,
+}
+
+/// A deadlock: tasks and resources on a cycle of the wait-for graph.
+#[derive(Debug, Clone)]
+pub struct Cycle {
+    pub tasks: Vec<u32>,
+    pub resources: Vec<u32>,
+    /// The weakest inferred edge on the cycle.
+    pub confidence: Confidence,
+    /// Tasks waiting on the cycle's resources without being on it.
+    pub queued: Vec<u32>,
+}
+
+/// The wait-for graph of one snapshot.
+#[derive(Debug, Default)]
+pub struct WaitGraph {
+    /// Per task: what it waits on.
+    pub waits: Vec<Option<Wait>>,
+    /// Per task: index of its resource.
+    pub res_of: Vec<Option<u32>>,
+    pub resources: Vec<Resource>,
+    pub cycles: Vec<Cycle>,
+}
+
+/// How far above an object's address a primitive inside it may lie.
+const FIELD_RANGE: u64 = 256;
+/// Holders kept per resource.
+const MAX_HOLDERS: usize = 64;
+
+/// Builds the wait-for graph of a snapshot.
+pub fn build(snap: &Snapshot, sources: &mut SourceIndex) -> WaitGraph {
+    let n = snap.tasks.len();
+    let mut cache = ShapeCache::default();
+    let mut waits: Vec<Option<Wait>> = Vec::with_capacity(n);
+    let mut locking_funcs: FxHashSet<FuncId> = FxHashSet::default();
+    for t in &snap.tasks {
+        if t.flags.has(TaskFlags::SYSTEM_STACK) {
+            waits.push(None);
+            continue;
+        }
+        let w = cache.get(snap, t).map(|s| wait::wait_of(snap, t, &s));
+        if let Some(w) = &w {
+            if matches!(w.kind, ResKind::Mutex | ResKind::RwMutex) {
+                let frames = &snap.tables.stack(t.stack).frames;
+                if let Some(f) = frames.get(w.prim_end as usize + 1) {
+                    locking_funcs.insert(snap.tables.frame(*f).function);
+                }
+            }
+        }
+        waits.push(w);
+    }
+    // Resources, keyed by kind and key; an object key is merged into an
+    // address key of the same kind that lies inside the object.
+    let mut index: FxHashMap<(ResKind, ResKey), u32> = FxHashMap::default();
+    let mut resources: Vec<Resource> = Vec::new();
+    let mut res_of: Vec<Option<u32>> = vec![None; n];
+    let mut addrs: Vec<(ResKind, u64)> = waits
+        .iter()
+        .flatten()
+        .filter_map(|w| match w.key {
+            ResKey::Addr(a) => Some((w.kind, a)),
+            _ => None,
+        })
+        .collect();
+    addrs.sort_unstable();
+    addrs.dedup();
+    for (i, w) in waits.iter_mut().enumerate() {
+        let Some(w) = w else { continue };
+        if let ResKey::Object(o) = w.key {
+            let lo = addrs.partition_point(|x| *x < (w.kind, o));
+            if let Some((k, a)) = addrs.get(lo) {
+                if *k == w.kind && *a - o < FIELD_RANGE {
+                    w.key = ResKey::Addr(*a);
+                }
+            }
+        }
+        let r = *index.entry((w.kind, w.key)).or_insert_with(|| {
+            resources.push(Resource {
+                kind: w.kind,
+                key: w.key,
+                waiters: Vec::new(),
+                holders: Vec::new(),
+                referenced: false,
+            });
+            (resources.len() - 1) as u32
+        });
+        resources[r as usize].waiters.push(i as u32);
+        res_of[i] = Some(r);
+    }
+    infer_holders(
+        snap,
+        &waits,
+        &res_of,
+        &mut resources,
+        &locking_funcs,
+        sources,
+    );
+    infer_children(snap, &waits, &res_of, &mut resources);
+    let cycles = find_resource_cycles(&res_of, &resources);
+    WaitGraph {
+        waits,
+        res_of,
+        resources,
+        cycles,
+    }
+}
+
+/// Holders by pointer: a task whose frames carry a pointer to the object
+/// that contains a waited-on primitive.
+fn infer_holders(
+    snap: &Snapshot,
+    waits: &[Option<Wait>],
+    res_of: &[Option<u32>],
+    resources: &mut [Resource],
+    locking_funcs: &FxHashSet<FuncId>,
+    sources: &mut SourceIndex,
+) {
+    // Address-keyed resources, sorted, for range lookups.
+    let mut wanted: Vec<(u64, u32)> = resources
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.kind.is_sync())
+        .filter_map(|(i, r)| match r.key {
+            ResKey::Addr(a) | ResKey::Object(a) => Some((a, i as u32)),
+            ResKey::Site(_) => None,
+        })
+        .collect();
+    if wanted.is_empty() {
+        return;
+    }
+    wanted.sort_unstable();
+    let writer_queued: FxHashSet<u32> = resources
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.kind == ResKind::RwMutex)
+        .filter(|(_, r)| {
+            r.waiters.iter().any(|&t| {
+                waits[t as usize]
+                    .as_ref()
+                    .is_some_and(|w| w.op == WaitOp::Lock)
+            })
+        })
+        .map(|(i, _)| i as u32)
+        .collect();
+    let t = &snap.tables;
+    // Candidates (task, frame, argument, pointer, primitive address,
+    // resource) are found in parallel; judging them needs the sources and
+    // runs in task order.
+    use rayon::prelude::*;
+    let cands: Vec<(u32, u16, u16, u64, u64, u32)> = (0..snap.tasks.len())
+        .into_par_iter()
+        .with_min_len(4096)
+        .flat_map_iter(|ti| {
+            let mut out = Vec::new();
+            let task = &snap.tasks[ti];
+            if task.flags.has(TaskFlags::SYSTEM_STACK) {
+                return out;
+            }
+            let own_wait = waits[ti].as_ref();
+            let frames = &t.stack(task.stack).frames;
+            for (fi, f) in frames.iter().enumerate() {
+                let fr = t.frame(*f);
+                let func = t.function(fr.function);
+                // The primitive's own frames carry the waited address, not a
+                // held one; runtime and sync internals hold nothing of the user's.
+                if func.kind == CodeKind::Runtime
+                    || own_wait.is_some_and(|w| fi <= w.prim_end as usize && w.prim_end > 0)
+                    || wait::is_impl_frame(t.str(func.full), func.kind)
+                {
+                    continue;
+                }
+                let args = wait::frame_args(snap, task, fi);
+                if !args.contains("0x") {
+                    continue;
+                }
+                for (ai, arg) in wait::split_args(args).enumerate() {
+                    for p in wait::ptr_words(arg) {
+                        // Resources whose address lies in [p, p + FIELD_RANGE).
+                        // An exact match wins; otherwise the nearest primitive
+                        // above the pointer.
+                        let lo = wanted.partition_point(|x| x.0 < p);
+                        let first_a = wanted.get(lo).map(|x| x.0);
+                        for &(a, r) in wanted[lo..]
+                            .iter()
+                            .take_while(|x| x.0 < p.saturating_add(FIELD_RANGE))
+                            .take_while(|x| Some(x.0) == first_a)
+                        {
+                            if out.len() < 64 {
+                                out.push((ti as u32, fi as u16, ai as u16, p, a, r));
+                            }
+                        }
+                    }
+                }
+            }
+            out
+        })
+        .collect();
+    let mut seen: Vec<u32> = Vec::new();
+    let mut last_task = u32::MAX;
+    for (ti, fi, ai, p, a, r) in cands {
+        if ti != last_task {
+            seen.clear();
+            last_task = ti;
+        }
+        let ti = ti as usize;
+        let fi = fi as usize;
+        let ai = ai as usize;
+        let own = res_of[ti];
+        let own_wait = waits[ti].as_ref();
+        let f = &t.stack(snap.tasks[ti].stack).frames[fi];
+        let fr = t.frame(*f);
+        if seen.contains(&r) || seen.len() > 16 {
+            continue;
+        }
+        let res_kind = resources[r as usize].kind;
+        let exact = a == p;
+        if res_kind == ResKind::Chan && !exact {
+            continue;
+        }
+        let waits_here = own == Some(r);
+        if waits_here {
+            // Only an outer frame on the same object can
+            // mean the task already holds what it waits on.
+            let Some(w) = own_wait else { continue };
+            if fi <= w.site_index as usize || !matches!(res_kind, ResKind::Mutex | ResKind::RwMutex)
+            {
+                continue;
+            }
+            let rw_reader =
+                res_kind == ResKind::RwMutex && w.op == WaitOp::RLock && writer_queued.contains(&r);
+            let held = sources.held_through(snap, *f, ai);
+            let locks_here = locking_funcs.contains(&fr.function);
+            let conf = match held {
+                Some(h) if h.is_empty() => continue,
+                Some(_) => Confidence::Likely,
+                None if locks_here => Confidence::Likely,
+                None if rw_reader => Confidence::Possible,
+                None => continue,
+            };
+            if res_kind == ResKind::RwMutex && !rw_reader {
+                continue;
+            }
+            seen.push(r);
+            let ev = holder_evidence(snap, *f, p, a, held.as_deref(), Some(locks_here));
+            push_holder(&mut resources[r as usize], ti as u32, conf, ev);
+            continue;
+        }
+        resources[r as usize].referenced = true;
+        let conf = match res_kind {
+            ResKind::Mutex | ResKind::RwMutex => match sources.held_through(snap, *f, ai) {
+                Some(h) if h.is_empty() => None,
+                Some(h) => Some((
+                    Confidence::Likely,
+                    holder_evidence(snap, *f, p, a, Some(&h), None),
+                )),
+                None if locking_funcs.contains(&fr.function) => Some((
+                    Confidence::Likely,
+                    holder_evidence(snap, *f, p, a, None, None),
+                )),
+                None => None,
+            },
+            _ => Some((
+                Confidence::Possible,
+                format!(
+                    "{} carries {} in its arguments and may {} it",
+                    frame_name(snap, *f),
+                    hex(p),
+                    match res_kind {
+                        ResKind::Chan => "send on or close",
+                        ResKind::WaitGroup | ResKind::Errgroup => "call Done on",
+                        ResKind::Cond => "signal",
+                        _ => "release",
+                    }
+                ),
+            )),
+        };
+        if let Some((c, ev)) = conf {
+            seen.push(r);
+            push_holder(&mut resources[r as usize], ti as u32, c, ev);
+        }
+    }
+}
+
+/// Holders by creation: the children a task started from the function it
+/// now waits in are the ones expected to call Done, send or signal.
+fn infer_children(
+    snap: &Snapshot,
+    waits: &[Option<Wait>],
+    res_of: &[Option<u32>],
+    resources: &mut [Resource],
+) {
+    let t = &snap.tables;
+    // (parent id, creator function) -> waiting task index
+    let mut waiting: FxHashMap<(u64, FuncId), u32> = FxHashMap::default();
+    for (i, w) in waits.iter().enumerate() {
+        let Some(w) = w else { continue };
+        if !matches!(
+            w.kind,
+            ResKind::WaitGroup | ResKind::Errgroup | ResKind::Chan | ResKind::Select
+        ) || matches!(w.op, WaitOp::Send)
+            || w.op.is_forever()
+        {
+            continue;
+        }
+        if let Some(site) = w.site {
+            waiting.insert((snap.tasks[i].id, t.frame(site).function), i as u32);
+        }
+    }
+    if waiting.is_empty() {
+        return;
+    }
+    for (ci, c) in snap.tasks.iter().enumerate() {
+        let (Some(pid), Some(cr)) = (c.parent_id, c.creator) else {
+            continue;
+        };
+        let Some(&wi) = waiting.get(&(pid, t.frame(cr).function)) else {
+            continue;
+        };
+        let Some(r) = res_of[wi as usize] else {
+            continue;
+        };
+        if res_of[ci] == Some(r) {
+            continue;
+        }
+        let res = &mut resources[r as usize];
+        if res.holders.iter().any(|h| h.task == ci as u32) {
+            continue;
+        }
+        let ev = format!(
+            "goroutine {} was started by goroutine {} from {}, where it now waits",
+            c.id,
+            pid,
+            t.func_name(t.frame(cr).function)
+        );
+        push_holder(res, ci as u32, Confidence::Possible, ev);
+    }
+}
+
+fn push_holder(r: &mut Resource, task: u32, confidence: Confidence, evidence: String) {
+    if r.holders.len() < MAX_HOLDERS {
+        r.holders.push(Holder {
+            task,
+            confidence,
+            evidence,
+        });
+    }
+}
+
+fn hex(p: u64) -> String {
+    format!("{p:#x}")
+}
+
+fn frame_name(snap: &Snapshot, f: FrameId) -> String {
+    let t = &snap.tables;
+    let fr = t.frame(f);
+    let file = t.str(fr.file);
+    let base = file.rsplit(['/', '\\']).next().unwrap_or(file);
+    format!("{} ({}:{})", t.func_name(fr.function), base, fr.line)
+}
+
+fn holder_evidence(
+    snap: &Snapshot,
+    f: FrameId,
+    p: u64,
+    a: u64,
+    held: Option<&[super::source::Held]>,
+    own: Option<bool>,
+) -> String {
+    let place = frame_name(snap, f);
+    let offset = if a == p {
+        String::new()
+    } else {
+        format!(" (the lock at {} lies {} bytes inside it)", hex(a), a - p)
+    };
+    let why = match held {
+        Some(h) => {
+            let h = &h[0];
+            format!(
+                "; its source takes `{}.{}()` at line {} and has not released it",
+                h.expr,
+                if h.read { "RLock" } else { "Lock" },
+                h.line
+            )
+        }
+        None if own == Some(false) => {
+            "; a method on the same object further up the stack has probably taken the read lock (pass --source-root to confirm)".to_string()
+        }
+        None => "; that function locks this type's mutex elsewhere in the dump".to_string(),
+    };
+    if own.is_some() {
+        format!(
+            "an outer frame {place} holds {}{offset}{why}: the goroutine waits on a lock it already holds",
+            hex(p)
+        )
+    } else {
+        format!("{place} carries {}{offset}{why}", hex(p))
+    }
+}
+
+/// Strongly connected components over task and resource nodes, as cycles.
+fn find_resource_cycles(res_of: &[Option<u32>], resources: &[Resource]) -> Vec<Cycle> {
+    // Only resources with holders can close a cycle.
+    let mut task_node: FxHashMap<u32, u32> = FxHashMap::default();
+    let mut edges: Vec<(u32, u32)> = Vec::new();
+    let mut edge_conf: FxHashMap<(u32, u32), Confidence> = FxHashMap::default();
+    let nres = resources.len() as u32;
+    let node_of_task = |t: u32, m: &mut FxHashMap<u32, u32>| -> u32 {
+        let next = nres + m.len() as u32;
+        *m.entry(t).or_insert(next)
+    };
+    for (ri, r) in resources.iter().enumerate() {
+        if r.holders.is_empty() {
+            continue;
+        }
+        for h in &r.holders {
+            let tn = node_of_task(h.task, &mut task_node);
+            edges.push((ri as u32, tn));
+            let e = edge_conf.entry((ri as u32, tn)).or_insert(h.confidence);
+            *e = (*e).max(h.confidence);
+            // The holder's own wait.
+            if let Some(hr) = res_of.get(h.task as usize).copied().flatten() {
+                edges.push((tn, hr));
+            }
+        }
+        for &w in &r.waiters {
+            let tn = node_of_task(w, &mut task_node);
+            edges.push((tn, ri as u32));
+        }
+    }
+    if edges.is_empty() {
+        return Vec::new();
+    }
+    let total = nres as usize + task_node.len();
+    let mut tasks_of_node: Vec<u32> = vec![u32::MAX; task_node.len()];
+    for (t, n) in &task_node {
+        tasks_of_node[(*n - nres) as usize] = *t;
+    }
+    let mut out = Vec::new();
+    for comp in cycles(total, &edges) {
+        let mut tasks = Vec::new();
+        let mut res = Vec::new();
+        for n in &comp {
+            if *n < nres {
+                res.push(*n);
+            } else {
+                tasks.push(tasks_of_node[(*n - nres) as usize]);
+            }
+        }
+        if tasks.is_empty() || res.is_empty() {
+            continue;
+        }
+        let members: FxHashSet<u32> = comp.iter().copied().collect();
+        let confidence = edge_conf
+            .iter()
+            .filter(|((a, b), _)| members.contains(a) && members.contains(b))
+            .map(|(_, c)| *c)
+            .min()
+            .unwrap_or(Confidence::Possible);
+        tasks.sort_unstable();
+        res.sort_unstable();
+        let on: FxHashSet<u32> = tasks.iter().copied().collect();
+        let mut queued: Vec<u32> = res
+            .iter()
+            .flat_map(|r| resources[*r as usize].waiters.iter().copied())
+            .filter(|t| !on.contains(t))
+            .collect();
+        queued.sort_unstable();
+        queued.dedup();
+        out.push(Cycle {
+            tasks,
+            resources: res,
+            confidence,
+            queued,
+        });
+    }
+    out
+}
+
+/// The cycles of a directed graph given as edges over `0..n`: every
+/// strongly connected component with more than one node, and every node with
+/// an edge to itself. Iterative (Kosaraju), so a long chain cannot overflow
+/// the stack.
+pub fn cycles(n: usize, edges: &[(u32, u32)]) -> Vec<Vec<u32>> {
+    let mut g: DiGraph<(), ()> = DiGraph::with_capacity(n, edges.len());
+    for _ in 0..n {
+        g.add_node(());
+    }
+    let mut self_loops: FxHashSet<u32> = FxHashSet::default();
+    for &(a, b) in edges {
+        if a as usize >= n || b as usize >= n {
+            continue;
+        }
+        if a == b {
+            self_loops.insert(a);
+        }
+        g.update_edge(NodeIndex::new(a as usize), NodeIndex::new(b as usize), ());
+    }
+    let mut out: Vec<Vec<u32>> = petgraph::algo::kosaraju_scc(&g)
+        .into_iter()
+        .filter(|c| c.len() > 1 || self_loops.contains(&(c[0].index() as u32)))
+        .map(|c| {
+            let mut v: Vec<u32> = c.into_iter().map(|x| x.index() as u32).collect();
+            v.sort_unstable();
+            v
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn two_node_cycle_and_self_loop() {
+        let c = cycles(5, &[(0, 1), (1, 0), (2, 2), (3, 4)]);
+        assert_eq!(c, vec![vec![0, 1], vec![2]]);
+    }
+
+    #[test]
+    fn a_chain_has_no_cycle_and_does_not_overflow() {
+        let n = 100_000u32;
+        let edges: Vec<(u32, u32)> = (0..n - 1).map(|i| (i, i + 1)).collect();
+        assert!(cycles(n as usize, &edges).is_empty());
+        // Closing the chain makes one cycle of every node.
+        let mut closed = edges.clone();
+        closed.push((n - 1, 0));
+        let c = cycles(n as usize, &closed);
+        assert_eq!(c.len(), 1);
+        assert_eq!(c[0].len(), n as usize);
+    }
+
+    #[test]
+    fn out_of_range_edges_are_ignored() {
+        assert!(cycles(2, &[(0, 7), (7, 0)]).is_empty());
+    }
+}

@@ -1,0 +1,141 @@
+//! Waits that are normal in a healthy process. They are reported at `info`
+//! so that the leak rules that run after them do not call them leaks.
+
+use super::{Cx, Finding, Kind, RuleInfo, Severity};
+use crate::analyze::cluster::{short_site, Cluster};
+use crate::analyze::graph::Confidence;
+use crate::analyze::wait::{ResKind, WaitOp};
+use crate::model::StateClass;
+
+macro_rules! benign_rule {
+    ($name:ident, $id:literal, $title:literal, $expl:literal) => {
+        pub static $name: RuleInfo = RuleInfo {
+            id: $id,
+            title: $title,
+            kind: Kind::Benign,
+            severity: Severity::Info,
+            explanation: $expl,
+            cause: "Normal operation.",
+            remedy: "Nothing to do. If this wait is a problem in your service, add a rules file entry (--rules) to raise it.",
+            sketch: "",
+            references: &["https://pkg.go.dev/go.uber.org/goleak#IgnoreTopFunction"],
+        };
+    };
+}
+
+benign_rule!(
+    ACCEPT,
+    "benign.accept-loop",
+    "Listener accept loop",
+    "A server waiting for the next connection."
+);
+benign_rule!(
+    KEEPALIVE,
+    "benign.keepalive",
+    "Idle keep-alive connection",
+    "A server connection waiting for the next request on a keep-alive connection (bounded by the server's IdleTimeout)."
+);
+benign_rule!(
+    SIGNAL,
+    "benign.signal",
+    "Signal handling",
+    "The runtime's signal loop (os/signal) waiting for the next signal."
+);
+benign_rule!(
+    IDLE_LOOP,
+    "benign.idle-loop",
+    "Idle worker or ticker loop",
+    "Goroutines waiting in select (workers waiting for jobs, ticker loops) whose owner is still running and can stop them through their context or channel."
+);
+benign_rule!(
+    RUNTIME,
+    "benign.runtime",
+    "Runtime workers",
+    "The runtime's own goroutines (GC workers, finalizers, scavenger)."
+);
+benign_rule!(
+    TEST_RUNNER,
+    "benign.test-runner",
+    "Test runner",
+    "The testing package waiting for a test or its subtests."
+);
+
+pub static RULES: &[&RuleInfo] = &[
+    &ACCEPT,
+    &KEEPALIVE,
+    &SIGNAL,
+    &IDLE_LOOP,
+    &RUNTIME,
+    &TEST_RUNNER,
+];
+
+fn frames_have(cx: &Cx, task: u32, pred: impl Fn(&str) -> bool) -> bool {
+    let snap = cx.snap;
+    let t = &snap.tables;
+    t.stack(snap.tasks[task as usize].stack)
+        .frames
+        .iter()
+        .any(|f| pred(t.func_name(t.frame(*f).function)))
+}
+
+fn classify(cx: &Cx, c: &Cluster) -> Option<&'static RuleInfo> {
+    if c.leaked > 0 {
+        return None;
+    }
+    let t0 = *c.tasks.first()?;
+    let class = cx.snap.tasks[t0 as usize].class;
+    if class == StateClass::Runtime {
+        return Some(&RUNTIME);
+    }
+    if c.kind == ResKind::Net && c.op == WaitOp::Accept {
+        return Some(&ACCEPT);
+    }
+    if c.kind == ResKind::Signal || frames_have(cx, t0, |f| f.starts_with("os/signal.")) {
+        return Some(&SIGNAL);
+    }
+    if c.kind == ResKind::Net
+        && frames_have(cx, t0, |f| {
+            f == "net/http.(*conn).serve" || f == "net/http.(*connReader).backgroundRead"
+        })
+    {
+        return Some(&KEEPALIVE);
+    }
+    if frames_have(cx, t0, |f| {
+        f == "testing.tRunner"
+            || f == "testing.(*T).Run"
+            || f == "testing.runTests"
+            || f == "testing.(*M).Run"
+    }) {
+        return Some(&TEST_RUNNER);
+    }
+    if c.kind == ResKind::Select && c.op == WaitOp::Select && c.outlived == 0 && c.creator.is_some()
+    {
+        return Some(&IDLE_LOOP);
+    }
+    None
+}
+
+pub fn run(cx: &mut Cx) {
+    for c in cx.clusters {
+        let Some(rule) = classify(cx, c) else {
+            continue;
+        };
+        let tasks = cx.unclaimed(&c.tasks);
+        if tasks.is_empty() {
+            continue;
+        }
+        let site = short_site(cx.snap, c.site);
+        let f = Finding::new(
+            rule,
+            format!("{}: {} goroutine(s) at {site}", rule.title, tasks.len()),
+            tasks.clone(),
+        )
+        .confidence(Confidence::Likely)
+        .explain(format!(
+            "{} goroutine(s) at {site}. {}",
+            tasks.len(),
+            rule.explanation
+        ));
+        cx.push(f);
+    }
+}

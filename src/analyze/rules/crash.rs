@@ -1,0 +1,241 @@
+//! The crash record explained: what the panic or fatal error means and
+//! where it happened. (`all goroutines are asleep` is reported by
+//! `deadlock.global`.)
+
+use super::{Cx, Finding, Kind, RuleInfo, Severity};
+use crate::analyze::graph::Confidence;
+use crate::model::CodeKind;
+
+macro_rules! crash_rule {
+    ($name:ident, $id:literal, $title:literal, $expl:literal, $cause:literal, $remedy:literal, $sketch:literal, $refs:expr) => {
+        pub static $name: RuleInfo = RuleInfo {
+            id: $id,
+            title: $title,
+            kind: Kind::Crash,
+            severity: Severity::Critical,
+            explanation: $expl,
+            cause: $cause,
+            remedy: $remedy,
+            sketch: $sketch,
+            references: $refs,
+        };
+    };
+}
+
+crash_rule!(
+    NIL_MAP,
+    "crash.nil-map-write",
+    "Assignment to a nil map",
+    "The program wrote to a map that was never created: writing to a nil map panics (reading it does not).",
+    "A map field of a struct literal or a `var m map[K]V` used without make.",
+    "Create the map with make in the constructor, or lazily before the first write.",
+    "if s.index == nil {\n\ts.index = make(map[string]int)\n}\ns.index[k] = v",
+    &["https://go.dev/blog/maps"]
+);
+crash_rule!(
+    CONCURRENT_MAP,
+    "crash.concurrent-map-writes",
+    "Concurrent map writes",
+    "Two goroutines wrote to the same map at the same time; the runtime detected it and stopped the process (this cannot be recovered).",
+    "A map shared between goroutines without a lock.",
+    "Guard the map with a sync.Mutex (or RWMutex), or use sync.Map for append-mostly caches; run the tests with -race to find the other writer.",
+    "c.mu.Lock()\nc.m[k] = v\nc.mu.Unlock()",
+    &["https://go.dev/doc/faq#atomic_maps", "https://go.dev/doc/articles/race_detector"]
+);
+crash_rule!(
+    SEND_CLOSED,
+    "crash.send-closed-chan",
+    "Send on a closed channel",
+    "A goroutine sent on a channel after it was closed, which panics.",
+    "More than one owner closes or sends: a consumer closed the channel, or a producer closed it while other producers still send.",
+    "Only the sole sender closes a channel; with several senders, close after all of them are done (a WaitGroup), or signal stop with a separate done channel.",
+    "go func() {\n\twg.Wait() // all senders finished\n\tclose(out)\n}()",
+    &["https://go.dev/ref/spec#Close"]
+);
+crash_rule!(
+    NIL_DEREF,
+    "crash.nil-deref",
+    "Nil pointer dereference",
+    "The program used a nil pointer (SIGSEGV at a small address).",
+    "A value returned together with an error used before checking the error, a struct field never set, or a nil interface holding a nil pointer.",
+    "Check the error before using the value; initialise the field in the constructor; look at the innermost user frame below.",
+    "resp, err := fetch()\nif err != nil {\n\treturn err\n}\nuse(resp)",
+    &["https://go.dev/ref/spec#Address_operators"]
+);
+crash_rule!(
+    OUT_OF_RANGE,
+    "crash.out-of-range",
+    "Index out of range",
+    "An index or slice bound was outside the length of the slice, array or string.",
+    "An off-by-one, an unchecked length of external input, or a slice shared and shrunk by another goroutine.",
+    "Check the length before indexing; validate input sizes.",
+    "if i < 0 || i >= len(s) {\n\treturn fmt.Errorf(\"index %d out of range\", i)\n}",
+    &["https://go.dev/ref/spec#Index_expressions"]
+);
+crash_rule!(
+    STACK_OVERFLOW,
+    "crash.stack-overflow",
+    "Stack overflow",
+    "A goroutine's stack grew beyond the limit (1 GB on 64-bit): unbounded recursion.",
+    "A recursive function without a base case for this input, or two methods calling each other (String() calling fmt on itself).",
+    "Find the repeating frames below; add the base case or turn the recursion into a loop.",
+    "func (t T) String() string {\n\ttype plain T // no String method: no recursion\n\treturn fmt.Sprintf(\"%+v\", plain(t))\n}",
+    &["https://pkg.go.dev/runtime/debug#SetMaxStack"]
+);
+crash_rule!(
+    PANIC,
+    "crash.panic",
+    "Panic",
+    "The program panicked and nothing recovered it, so the process exited.",
+    "See the panic message and the innermost user frame of the crashing goroutine.",
+    "Fix the condition the message names; recover only at boundaries that can handle it (an HTTP handler, a job runner).",
+    "",
+    &["https://go.dev/blog/defer-panic-and-recover"]
+);
+crash_rule!(
+    FATAL,
+    "crash.fatal",
+    "Fatal runtime error",
+    "The runtime stopped the process with a fatal error that cannot be recovered.",
+    "See the message: out of memory, a corrupted heap from unsafe or cgo code, a concurrent map access.",
+    "Follow the message; run with -race and GODEBUG settings the message suggests.",
+    "",
+    &["https://pkg.go.dev/runtime"]
+);
+crash_rule!(
+    RACE,
+    "crash.data-race",
+    "Data race reported",
+    "The race detector saw two goroutines access the same memory without synchronisation, at least one of them writing.",
+    "Shared state read and written from several goroutines without a lock, a channel or atomics.",
+    "Protect the variable with a mutex, confine it to one goroutine, or use sync/atomic.",
+    "var n atomic.Int64\nn.Add(1)",
+    &["https://go.dev/doc/articles/race_detector"]
+);
+
+pub static RULES: &[&RuleInfo] = &[
+    &NIL_MAP,
+    &CONCURRENT_MAP,
+    &SEND_CLOSED,
+    &NIL_DEREF,
+    &OUT_OF_RANGE,
+    &STACK_OVERFLOW,
+    &PANIC,
+    &FATAL,
+    &RACE,
+];
+
+pub fn run(cx: &mut Cx) {
+    let snap = cx.snap;
+    let Some(crash) = snap.crash.as_ref() else {
+        return;
+    };
+    let first_panic = crash.panics.first().map(|p| p.message.as_str());
+    let fatal = crash.fatal_error.as_deref();
+    let msg = first_panic.or(fatal).unwrap_or("");
+    let rule: Option<&'static RuleInfo> =
+        if fatal.is_some_and(|f| f.contains("all goroutines are asleep")) {
+            None
+        } else if msg.contains("assignment to entry in nil map") {
+            Some(&NIL_MAP)
+        } else if msg.contains("concurrent map") {
+            Some(&CONCURRENT_MAP)
+        } else if msg.contains("send on closed channel") {
+            Some(&SEND_CLOSED)
+        } else if msg.contains("nil pointer dereference") {
+            Some(&NIL_DEREF)
+        } else if msg.contains("index out of range") || msg.contains("slice bounds out of range") {
+            Some(&OUT_OF_RANGE)
+        } else if msg.contains("stack overflow") {
+            Some(&STACK_OVERFLOW)
+        } else if first_panic.is_some() {
+            Some(&PANIC)
+        } else if fatal.is_some() {
+            Some(&FATAL)
+        } else {
+            None
+        };
+    let crashing = crash
+        .goroutine_id
+        .and_then(|id| snap.tasks.iter().position(|t| t.id == id))
+        .map(|i| i as u32);
+    if let Some(rule) = rule {
+        let place = crashing.and_then(|i| user_frame(cx, i));
+        let title = match &place {
+            Some(p) => format!("{}: {} in {p}", rule.title, one_line(msg)),
+            None => format!("{}: {}", rule.title, one_line(msg)),
+        };
+        let mut f = Finding::new(rule, title, crashing.into_iter().collect())
+            .confidence(Confidence::Certain)
+            .explain(format!(
+                "{}{}. {}",
+                if first_panic.is_some() {
+                    "panic: "
+                } else {
+                    "fatal error: "
+                },
+                one_line(msg),
+                rule.explanation
+            ));
+        if let Some(id) = crash.goroutine_id {
+            f = f.evidence(format!("goroutine {id} crashed"));
+        }
+        if let Some(s) = &crash.signal {
+            f = f.evidence(s.raw.clone());
+        }
+        if crash.panics.len() > 1 {
+            f = f.evidence(format!(
+                "{} panics in sequence (re-panics or panics during recovery)",
+                crash.panics.len()
+            ));
+        }
+        cx.findings.push(f);
+    }
+    if !crash.races.is_empty() {
+        let f = Finding::new(
+            &RACE,
+            format!("{} data race report(s)", crash.races.len()),
+            Vec::new(),
+        )
+        .severity(Severity::High)
+        .confidence(Confidence::Certain)
+        .explain(RACE.explanation.to_string())
+        .evidence(
+            crash.races[0]
+                .accesses
+                .iter()
+                .map(|a| {
+                    format!(
+                        "{} at {} by goroutine {}",
+                        a.access,
+                        a.addr,
+                        a.goroutine.map_or("main".to_string(), |g| g.to_string())
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("; "),
+        );
+        cx.findings.push(f);
+    }
+}
+
+fn one_line(s: &str) -> String {
+    let l = s.lines().next().unwrap_or("");
+    let mut out: String = l.chars().take(200).collect();
+    if l.chars().count() > 200 || s.lines().nth(1).is_some() {
+        out.push('…');
+    }
+    out
+}
+
+/// The innermost user frame of a task.
+fn user_frame(cx: &Cx, task: u32) -> Option<String> {
+    let snap = cx.snap;
+    let t = &snap.tables;
+    let f = t
+        .stack(snap.tasks[task as usize].stack)
+        .frames
+        .iter()
+        .find(|f| t.function(t.frame(**f).function).kind == CodeKind::User)?;
+    Some(crate::analyze::cluster::short_site(snap, Some(*f)))
+}

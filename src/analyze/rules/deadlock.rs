@@ -1,0 +1,222 @@
+//! Deadlocks: cycles of the wait-for graph and the whole-process deadlock.
+
+use super::{Cx, Finding, Kind, RuleInfo, Severity};
+use crate::analyze::graph::Confidence;
+use crate::analyze::wait::{ResKind, WaitOp};
+use crate::model::{StateClass, TaskFlags};
+
+pub static LOCK_ORDER: RuleInfo = RuleInfo {
+    id: "deadlock.lock-order",
+    title: "Lock-order deadlock (AB-BA)",
+    kind: Kind::Deadlock,
+    severity: Severity::Critical,
+    explanation: "Each goroutine on the cycle holds one lock and waits for a lock held by the next: none can ever proceed.",
+    cause: "Two code paths take the same mutexes in different orders, often because the order depends on the arguments (transfer(a, b) and transfer(b, a)).",
+    remedy: "Always take the locks in one global order (by id or address), or restructure so that one lock protects both objects.",
+    sketch: "first, second := a, b\nif b.id < a.id {\n\tfirst, second = b, a\n}\nfirst.mu.Lock()\ndefer first.mu.Unlock()\nsecond.mu.Lock()\ndefer second.mu.Unlock()",
+    references: &["https://go.dev/ref/mem", "https://pkg.go.dev/sync#Mutex"],
+};
+
+pub static RECURSIVE_RLOCK: RuleInfo = RuleInfo {
+    id: "deadlock.recursive-rlock",
+    title: "Recursive RLock with a writer queued",
+    kind: Kind::Deadlock,
+    severity: Severity::Critical,
+    explanation: "A goroutine that already holds a read lock asks for it again while a writer waits: the writer blocks new readers, the reader never releases, the writer never gets in.",
+    cause: "A method that holds RLock calls another method of the same type that takes RLock again. It works until a writer arrives between the two calls.",
+    remedy: "Never take RLock recursively. Split each method into a locked public wrapper and an unlocked internal helper, and call the helper while holding the lock.",
+    sketch: "func (c *Cache) Stats() int {\n\tc.mu.RLock()\n\tdefer c.mu.RUnlock()\n\treturn c.lenLocked() // not c.Len()\n}\n\nfunc (c *Cache) lenLocked() int { return len(c.items) }",
+    references: &["https://pkg.go.dev/sync#RWMutex"],
+};
+
+pub static SELF_LOCK: RuleInfo = RuleInfo {
+    id: "deadlock.self-lock",
+    title: "Goroutine re-locks a mutex it holds",
+    kind: Kind::Deadlock,
+    severity: Severity::Critical,
+    explanation: "sync.Mutex is not re-entrant: a goroutine that calls Lock on a mutex it already holds waits for itself forever.",
+    cause: "A locked method calls another method of the same object that locks the same mutex.",
+    remedy: "Call an unlocked helper from inside the critical section instead of the locking method.",
+    sketch: "func (s *Store) Put(k, v string) {\n\ts.mu.Lock()\n\tdefer s.mu.Unlock()\n\ts.putLocked(k, v) // the helper assumes s.mu is held\n}",
+    references: &["https://pkg.go.dev/sync#Mutex"],
+};
+
+pub static CYCLE: RuleInfo = RuleInfo {
+    id: "deadlock.cycle",
+    title: "Wait-for cycle",
+    kind: Kind::Deadlock,
+    severity: Severity::Critical,
+    explanation: "Goroutines wait on each other in a circle through locks, channels or WaitGroups: none of them can proceed.",
+    cause: "A goroutine waits (for a channel, a WaitGroup, a lock) while holding something the goroutine it waits for needs.",
+    remedy: "Do not block on a channel or a WaitGroup while holding a lock; release it first, or hand the work to a goroutine that holds nothing.",
+    sketch: "mu.Lock()\njob := next()\nmu.Unlock() // release before blocking\nresults <- run(job)",
+    references: &["https://go.dev/ref/mem"],
+};
+
+pub static GLOBAL: RuleInfo = RuleInfo {
+    id: "deadlock.global",
+    title: "Whole process deadlocked",
+    kind: Kind::Deadlock,
+    severity: Severity::Critical,
+    explanation: "No goroutine can make progress: none is running, runnable, in a system call, in network IO or sleeping. Nothing outside the process can wake them either.",
+    cause: "Usually main waits for something (a channel, a WaitGroup) that no goroutine will ever deliver; the runtime reports `all goroutines are asleep - deadlock!`.",
+    remedy: "Follow the goroutine that should have delivered: it has exited or is blocked itself. Make every wait have a sender, a Done, or a close.",
+    sketch: "var wg sync.WaitGroup\nfor _, it := range items {\n\twg.Add(1) // one Add per goroutine, next to the go statement\n\tgo func() { defer wg.Done(); work(it) }()\n}\nwg.Wait()",
+    references: &["https://go.dev/doc/faq#goroutines"],
+};
+
+pub static RULES: &[&RuleInfo] = &[&LOCK_ORDER, &RECURSIVE_RLOCK, &SELF_LOCK, &CYCLE, &GLOBAL];
+
+pub fn run(cx: &mut Cx) {
+    cycles(cx);
+    global(cx);
+}
+
+fn cycles(cx: &mut Cx) {
+    let g = cx.graph;
+    for c in &g.cycles {
+        let kinds: Vec<ResKind> = c
+            .resources
+            .iter()
+            .map(|r| g.resources[*r as usize].kind)
+            .collect();
+        let locks_only = kinds
+            .iter()
+            .all(|k| matches!(k, ResKind::Mutex | ResKind::RwMutex));
+        let rule: &'static RuleInfo = if c.tasks.len() == 1 && locks_only {
+            let t = c.tasks[0] as usize;
+            let rlock = g.waits[t].is_some_and(|w| w.op == WaitOp::RLock);
+            if rlock {
+                &RECURSIVE_RLOCK
+            } else {
+                &SELF_LOCK
+            }
+        } else if locks_only {
+            &LOCK_ORDER
+        } else {
+            &CYCLE
+        };
+        let names: Vec<String> = c
+            .resources
+            .iter()
+            .map(|r| super::super::resource_id(cx.snap, g, *r))
+            .collect();
+        let mut lines = Vec::new();
+        for &t in &c.tasks {
+            let id = cx.snap.tasks[t as usize].id;
+            let held: Vec<String> = c
+                .resources
+                .iter()
+                .filter(|r| {
+                    g.resources[**r as usize]
+                        .holders
+                        .iter()
+                        .any(|h| h.task == t)
+                })
+                .map(|r| super::super::resource_id(cx.snap, g, *r))
+                .collect();
+            let waits = g.res_of[t as usize].map(|r| super::super::resource_id(cx.snap, g, r));
+            lines.push(format!(
+                "goroutine {id} holds {} and waits on {}",
+                if held.is_empty() {
+                    "nothing known".to_string()
+                } else {
+                    held.join(", ")
+                },
+                waits.unwrap_or_else(|| "nothing known".to_string())
+            ));
+        }
+        let mut evidence: Vec<String> = Vec::new();
+        for &r in &c.resources {
+            for h in &g.resources[r as usize].holders {
+                if c.tasks.contains(&h.task) {
+                    evidence.push(format!(
+                        "{} held by goroutine {} ({}): {}",
+                        super::super::resource_id(cx.snap, g, r),
+                        cx.snap.tasks[h.task as usize].id,
+                        h.confidence.as_str(),
+                        h.evidence
+                    ));
+                }
+            }
+        }
+        if !c.queued.is_empty() {
+            evidence.push(format!(
+                "{} more goroutine(s) queued behind the cycle: {}",
+                c.queued.len(),
+                cx.ids(&c.queued, 10)
+            ));
+        }
+        let title = format!(
+            "{}: goroutines {} on {}",
+            rule.title,
+            cx.ids(&c.tasks, 6),
+            names.join(", ")
+        );
+        let mut tasks = c.tasks.clone();
+        tasks.extend(c.queued.iter().copied());
+        let leaked = cx.leaked(&tasks);
+        let mut f = Finding::new(rule, title, tasks)
+            .confidence(c.confidence)
+            .resources(c.resources.clone())
+            .explain(format!("{}. {}", lines.join("; "), rule.explanation));
+        f.evidence = evidence;
+        if leaked > 0 {
+            f = f.evidence(format!(
+                "Go's GC proved {leaked} of these goroutines leaked"
+            ));
+        }
+        cx.push(f);
+    }
+}
+
+fn global(cx: &mut Cx) {
+    let snap = cx.snap;
+    let said = snap
+        .crash
+        .as_ref()
+        .and_then(|c| c.fatal_error.as_deref())
+        .is_some_and(|m| m.contains("all goroutines are asleep"));
+    let mut blocked = Vec::new();
+    let mut any_user = false;
+    for (i, t) in snap.tasks.iter().enumerate() {
+        if t.flags.has(TaskFlags::SYSTEM_STACK)
+            || matches!(t.class, StateClass::Runtime | StateClass::Idle)
+        {
+            continue;
+        }
+        any_user = true;
+        if t.class.can_progress() && !said {
+            return;
+        }
+        blocked.push(i as u32);
+    }
+    if !any_user || blocked.is_empty() {
+        return;
+    }
+    // A dump taken by the process itself has a running goroutine; a
+    // SIGQUIT dump of a process where nothing can move is a deadlock.
+    let tasks = cx.unclaimed(&blocked);
+    let conf = if said {
+        Confidence::Certain
+    } else {
+        Confidence::Likely
+    };
+    let evidence = if said {
+        "the runtime printed `fatal error: all goroutines are asleep - deadlock!`".to_string()
+    } else {
+        format!("all {} goroutines are blocked; none is running, runnable, in a syscall, in IO wait or asleep", blocked.len())
+    };
+    let f = Finding::new(
+        &GLOBAL,
+        format!(
+            "Whole process deadlocked: all {} goroutines are blocked",
+            blocked.len()
+        ),
+        if tasks.is_empty() { blocked } else { tasks },
+    )
+    .confidence(conf)
+    .explain(GLOBAL.explanation.to_string())
+    .evidence(evidence);
+    cx.push(f);
+}

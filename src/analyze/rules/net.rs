@@ -1,0 +1,199 @@
+//! Network and processes: HTTP connections never released, reads without
+//! deadlines, child processes never reaped.
+
+use super::chan::{creator_phrase, with_proof, with_wait};
+use super::{Cx, Finding, Kind, RuleInfo, Severity};
+use crate::analyze::cluster::short_site;
+use crate::analyze::graph::Confidence;
+use crate::analyze::wait::{ResKind, WaitOp};
+use crate::model::TaskFlags;
+
+pub static HTTP_BODY: RuleInfo = RuleInfo {
+    id: "net.http-body-not-closed",
+    title: "HTTP client connections piling up (bodies not closed, or a Transport per request)",
+    kind: Kind::Leak,
+    severity: Severity::Medium,
+    explanation: "Every open HTTP/1 client connection keeps a persistConn readLoop and writeLoop goroutine. Many of them mean connections that are never returned to a pool: response bodies not closed (or not read to EOF), or a new http.Transport (with its own pool) created per request.",
+    cause: "`resp, err := client.Get(url)` without `defer resp.Body.Close()`, or `&http.Client{Transport: &http.Transport{}}` built inside the request path.",
+    remedy: "Close every response body (drain it if you want the connection reused) and share one http.Client / Transport for the whole process.",
+    sketch: "var client = &http.Client{Timeout: 5 * time.Second} // one per process\n\nresp, err := client.Get(url)\nif err != nil {\n\treturn err\n}\ndefer resp.Body.Close()\n_, _ = io.Copy(io.Discard, resp.Body)",
+    references: &["https://pkg.go.dev/net/http#Client", "https://pkg.go.dev/net/http#Transport"],
+};
+
+pub static READ_NO_DEADLINE: RuleInfo = RuleInfo {
+    id: "net.read-no-deadline",
+    title: "Network reads blocked for a long time (no deadline)",
+    kind: Kind::Starvation,
+    severity: Severity::Medium,
+    explanation: "These goroutines have waited in a network read for a long time. Without a read deadline a dead peer or a half-open connection holds them (and their buffers) forever.",
+    cause: "net.Conn reads with no SetReadDeadline, clients without a Timeout, servers without ReadTimeout/IdleTimeout.",
+    remedy: "Set deadlines: conn.SetReadDeadline before each read, http.Client{Timeout: ...}, http.Server{ReadTimeout, IdleTimeout}; or pass a context that closes the connection.",
+    sketch: "_ = conn.SetReadDeadline(time.Now().Add(30 * time.Second))\nn, err := conn.Read(buf)",
+    references: &["https://pkg.go.dev/net#Conn"],
+};
+
+pub static EXEC_WAIT: RuleInfo = RuleInfo {
+    id: "exec.wait-stuck",
+    title: "Waiting for a child process",
+    kind: Kind::Starvation,
+    severity: Severity::Low,
+    explanation: "These goroutines wait for a child process to exit (os/exec Wait, Run, Output). If the child hangs, or its output pipe is never drained, they wait forever.",
+    cause: "A child that blocks on a full stdout/stderr pipe nobody reads, a child that waits for stdin to close, or no timeout on the command.",
+    remedy: "Use exec.CommandContext with a timeout, read the pipes concurrently (or use Output/CombinedOutput), close stdin.",
+    sketch: "ctx, cancel := context.WithTimeout(ctx, time.Minute)\ndefer cancel()\nout, err := exec.CommandContext(ctx, \"tool\", args...).Output()",
+    references: &["https://pkg.go.dev/os/exec#CommandContext"],
+};
+
+pub static RULES: &[&RuleInfo] = &[&HTTP_BODY, &READ_NO_DEADLINE, &EXEC_WAIT];
+
+/// Client connections (readLoop + writeLoop goroutines) from which a pile-up
+/// is reported.
+const HTTP_MIN_LOOPS: usize = 8;
+/// Minutes in a read before it is reported.
+const READ_MINUTES: u32 = 30;
+
+pub fn run(cx: &mut Cx) {
+    http(cx);
+    for c in cx.clusters {
+        if c.kind == ResKind::Net && c.op == WaitOp::Read && c.wait_max >= READ_MINUTES {
+            let tasks = cx.unclaimed(&c.tasks);
+            if tasks.is_empty() || is_server_idle(cx, tasks[0]) {
+                continue;
+            }
+            let site = short_site(cx.snap, c.site);
+            let f = Finding::new(
+                &READ_NO_DEADLINE,
+                format!(
+                    "{} goroutine(s) blocked reading at {site} for up to {} minutes",
+                    tasks.len(),
+                    c.wait_max
+                ),
+                tasks.clone(),
+            )
+            .severity(if c.count() >= 100 {
+                Severity::High
+            } else {
+                Severity::Medium
+            })
+            .confidence(Confidence::Possible)
+            .explain(format!(
+                "{} goroutine(s) read at {site}{}. {}",
+                tasks.len(),
+                creator_phrase(cx, c),
+                READ_NO_DEADLINE.explanation
+            ));
+            let f = with_wait(c, f);
+            cx.push(f);
+        }
+        if c.kind == ResKind::Process {
+            let tasks = cx.unclaimed(&c.tasks);
+            if tasks.is_empty() {
+                continue;
+            }
+            let site = short_site(cx.snap, c.site);
+            let f = Finding::new(
+                &EXEC_WAIT,
+                format!(
+                    "{} goroutine(s) wait for a child process at {site}",
+                    tasks.len()
+                ),
+                tasks.clone(),
+            )
+            .severity(if c.wait_max >= 10 {
+                Severity::Medium
+            } else {
+                Severity::Low
+            })
+            .confidence(Confidence::Possible)
+            .explain(format!(
+                "{} goroutine(s) wait at {site}. {}",
+                tasks.len(),
+                EXEC_WAIT.explanation
+            ));
+            let f = with_wait(c, f);
+            cx.push(f);
+        }
+    }
+}
+
+fn has_frame(cx: &Cx, task: u32, name: &str) -> bool {
+    let snap = cx.snap;
+    let t = &snap.tables;
+    t.stack(snap.tasks[task as usize].stack)
+        .frames
+        .iter()
+        .any(|f| t.func_name(t.frame(*f).function) == name)
+}
+
+fn is_server_idle(cx: &Cx, task: u32) -> bool {
+    has_frame(cx, task, "net/http.(*conn).serve")
+        || has_frame(cx, task, "net/http.(*connReader).backgroundRead")
+}
+
+fn http(cx: &mut Cx) {
+    let snap = cx.snap;
+    let t = &snap.tables;
+    let mut loops: Vec<u32> = Vec::new();
+    let mut read_loops = 0usize;
+    for (i, task) in snap.tasks.iter().enumerate() {
+        if task.flags.has(TaskFlags::SYSTEM_STACK) {
+            continue;
+        }
+        let frames = &t.stack(task.stack).frames;
+        let is = |n: &str| {
+            frames
+                .iter()
+                .any(|f| t.func_name(t.frame(*f).function) == n)
+        };
+        let creator_is = |n: &str| {
+            task.creator
+                .is_some_and(|c| t.func_name(t.frame(c).function) == n)
+        };
+        let read = is("net/http.(*persistConn).readLoop");
+        let write = is("net/http.(*persistConn).writeLoop")
+            || creator_is("net/http.(*Transport).dialConn") && !read;
+        if read {
+            read_loops += 1;
+        }
+        if read || write {
+            loops.push(i as u32);
+        }
+    }
+    if loops.len() < HTTP_MIN_LOOPS {
+        return;
+    }
+    let tasks = cx.unclaimed(&loops);
+    if tasks.is_empty() {
+        return;
+    }
+    let parents: std::collections::BTreeSet<u64> = tasks
+        .iter()
+        .filter_map(|&i| snap.tasks[i as usize].parent_id)
+        .collect();
+    let severity = if read_loops >= 100 {
+        Severity::High
+    } else {
+        Severity::Medium
+    };
+    let mut f = Finding::new(
+        &HTTP_BODY,
+        format!(
+            "{read_loops} HTTP client connections held open ({} readLoop/writeLoop goroutines)",
+            tasks.len()
+        ),
+        tasks.clone(),
+    )
+    .severity(severity)
+    .confidence(Confidence::Possible)
+    .explain(format!(
+        "{} persistConn goroutines keep {read_loops} client connections open. {}",
+        tasks.len(),
+        HTTP_BODY.explanation
+    ))
+    .evidence(format!(
+        "the connections were dialled by {} different goroutines",
+        parents.len()
+    ));
+    f = with_proof(cx, f);
+    cx.push(f);
+}

@@ -1,0 +1,179 @@
+//! sync primitives: WaitGroups that never reach zero, Conds never
+//! signalled, lock convoys.
+
+use super::chan::{creator_phrase, scale, with_proof, with_wait};
+use super::{Cx, Finding, Kind, RuleInfo, Severity};
+use crate::analyze::cluster::short_site;
+use crate::analyze::graph::Confidence;
+use crate::analyze::wait::ResKind;
+
+pub static WAITGROUP: RuleInfo = RuleInfo {
+    id: "sync.waitgroup-mismatch",
+    title: "WaitGroup.Wait that will never return",
+    kind: Kind::BlockedForever,
+    severity: Severity::Medium,
+    explanation: "These goroutines wait for a WaitGroup counter to reach zero, and no goroutine that could call Done is left.",
+    cause: "Add and Done do not match: Add(n) with fewer goroutines started, a Done skipped on an early return, or Add called inside the goroutine.",
+    remedy: "Call Add(1) next to each go statement and `defer wg.Done()` as the first line of the goroutine; never compute the count separately.",
+    sketch: "for _, it := range items {\n\twg.Add(1)\n\tgo func() {\n\t\tdefer wg.Done()\n\t\tprocess(it)\n\t}()\n}\nwg.Wait()",
+    references: &["https://pkg.go.dev/sync#WaitGroup"],
+};
+
+pub static COND: RuleInfo = RuleInfo {
+    id: "sync.cond-never-signalled",
+    title: "sync.Cond waiters never signalled",
+    kind: Kind::BlockedForever,
+    severity: Severity::Medium,
+    explanation: "These goroutines wait on a sync.Cond and no live goroutine can call Signal or Broadcast on it.",
+    cause: "The code that changes the condition does not call Signal/Broadcast (or calls it before the waiters arrive and nobody re-checks), or the producer exited.",
+    remedy: "Call Broadcast (or Signal) after every change of the condition, under the lock; prefer a channel when the condition is 'a value is available'.",
+    sketch: "func (q *Queue) Add(it int) {\n\tq.mu.Lock()\n\tq.items = append(q.items, it)\n\tq.mu.Unlock()\n\tq.cond.Signal() // wake a waiter\n}",
+    references: &["https://pkg.go.dev/sync#Cond"],
+};
+
+pub static CONVOY: RuleInfo = RuleInfo {
+    id: "sync.lock-convoy",
+    title: "Lock convoy: many goroutines queued on one mutex",
+    kind: Kind::Contention,
+    severity: Severity::Medium,
+    explanation: "Many goroutines wait for the same mutex. Whoever holds it is slow (IO, a long computation or a wait while holding it) or has stopped, and every request that needs the lock piles up behind it.",
+    cause: "Work done while holding a lock (network calls, disk, channel operations), or a lock never released on an error path.",
+    remedy: "Find the holder (named below when it could be inferred). Keep critical sections short: copy what you need under the lock, do the slow part outside; shard the lock or use RWMutex for read-mostly data.",
+    sketch: "c.mu.Lock()\nv, ok := c.items[k]\nc.mu.Unlock()\nif !ok {\n\tv = load(k) // slow work outside the lock\n}",
+    references: &["https://pkg.go.dev/sync#Mutex", "https://go.dev/doc/diagnostics#profiling"],
+};
+
+pub static RULES: &[&RuleInfo] = &[&WAITGROUP, &COND, &CONVOY];
+
+/// Waiters on one mutex from which a convoy is reported.
+const CONVOY_MIN: usize = 5;
+
+pub fn run(cx: &mut Cx) {
+    let g = cx.graph;
+    for (ri, r) in g.resources.iter().enumerate() {
+        match r.kind {
+            ResKind::Mutex | ResKind::RwMutex if r.waiters.len() >= CONVOY_MIN => {
+                convoy(cx, ri as u32)
+            }
+            _ => {}
+        }
+    }
+    for c in cx.clusters {
+        let rule: &'static RuleInfo = match c.kind {
+            ResKind::WaitGroup | ResKind::Errgroup => &WAITGROUP,
+            ResKind::Cond => &COND,
+            _ => continue,
+        };
+        let tasks = cx.unclaimed(&c.tasks);
+        if tasks.is_empty() {
+            continue;
+        }
+        // Live goroutines that may still call Done or Signal.
+        let mut helpers: Vec<String> = Vec::new();
+        let mut unknown_key = false;
+        for &t in &tasks {
+            if let Some(r) = g.res_of[t as usize] {
+                let res = &g.resources[r as usize];
+                if matches!(res.key, crate::analyze::wait::ResKey::Site(_)) {
+                    unknown_key = true;
+                }
+                for h in &res.holders {
+                    let s = format!("goroutine {}", cx.snap.tasks[h.task as usize].id);
+                    if !helpers.contains(&s) && helpers.len() < 8 {
+                        helpers.push(s);
+                    }
+                }
+            }
+        }
+        let site = short_site(cx.snap, c.site);
+        let what = if rule.id == WAITGROUP.id {
+            "wait on a WaitGroup"
+        } else {
+            "wait on a sync.Cond"
+        };
+        let mut f = Finding::new(
+            rule,
+            format!("{} goroutine(s) {what} at {site}", tasks.len()),
+            tasks.clone(),
+        )
+        .explain(format!(
+            "{} goroutine(s) {what} at {site}{}. {}",
+            tasks.len(),
+            creator_phrase(cx, c),
+            rule.explanation
+        ));
+        if helpers.is_empty() {
+            f = f
+                .severity(scale(Severity::Medium, c))
+                .confidence(if unknown_key { Confidence::Possible } else { Confidence::Likely })
+                .evidence(if unknown_key {
+                    "no goroutine started by the waiter is alive, and the primitive's address is not in the dump".to_string()
+                } else {
+                    "no other goroutine carries the primitive's address or was started by the waiter".to_string()
+                });
+        } else {
+            f = f
+                .severity(Severity::Low)
+                .confidence(Confidence::Possible)
+                .evidence(format!("{} may still release it", helpers.join(", ")));
+        }
+        f = with_wait(c, f);
+        f = with_proof(cx, f);
+        cx.push(f);
+    }
+}
+
+fn convoy(cx: &mut Cx, r: u32) {
+    let g = cx.graph;
+    let res = &g.resources[r as usize];
+    let tasks = cx.unclaimed(&res.waiters);
+    if tasks.len() < CONVOY_MIN {
+        return;
+    }
+    let id = crate::analyze::resource_id(cx.snap, g, r);
+    let holder = res.holders.iter().max_by_key(|h| h.confidence);
+    let max_wait = tasks
+        .iter()
+        .filter_map(|&t| cx.snap.tasks[t as usize].wait_minutes)
+        .max()
+        .unwrap_or(0);
+    let severity = if tasks.len() >= 100 || max_wait >= 10 {
+        Severity::High
+    } else {
+        Severity::Medium
+    };
+    let who = match holder {
+        Some(h) => format!(
+            "; held by goroutine {} ({})",
+            cx.snap.tasks[h.task as usize].id,
+            h.confidence.as_str()
+        ),
+        None => "; the holder could not be inferred from the dump".to_string(),
+    };
+    let site = g.waits[tasks[0] as usize].and_then(|w| w.site);
+    let mut f = Finding::new(
+        &CONVOY,
+        format!("{} goroutines queued on {id}{who}", tasks.len()),
+        tasks.clone(),
+    )
+    .severity(severity)
+    .confidence(Confidence::Certain)
+    .resources(vec![r])
+    .explain(format!(
+        "{} goroutines wait for {id} at {}{who}. {}",
+        tasks.len(),
+        short_site(cx.snap, site),
+        CONVOY.explanation
+    ));
+    if let Some(h) = holder {
+        f = f.evidence(h.evidence.clone());
+        let mut all = tasks;
+        all.push(h.task);
+        f.tasks = all;
+    }
+    if max_wait > 0 {
+        f = f.evidence(format!("the longest waiter has waited {max_wait} minutes"));
+    }
+    f = with_proof(cx, f);
+    cx.push(f);
+}

@@ -1,0 +1,192 @@
+//! Findings and the wait-for graph in report form.
+
+use super::{Finding, Graph, GraphEdge, GraphNode, MAX_WAITER_NODES};
+use crate::analyze::graph::WaitGraph;
+use crate::analyze::rules;
+use crate::analyze::wait::ResKind;
+use crate::analyze::{resource_id, Diagnosis, Group};
+use crate::model::Snapshot;
+use rustc_hash::{FxHashMap, FxHashSet};
+
+/// One analysed snapshot.
+pub struct Analysed<'a> {
+    pub snap: &'a Snapshot,
+    pub groups: &'a [Group],
+    pub diagnosis: &'a Diagnosis,
+}
+
+/// Task index -> group index.
+fn group_index(snap: &Snapshot, groups: &[Group]) -> Vec<u32> {
+    let mut v = vec![u32::MAX; snap.tasks.len()];
+    for (gi, g) in groups.iter().enumerate() {
+        for &t in &g.tasks {
+            if let Some(x) = v.get_mut(t as usize) {
+                *x = gi as u32;
+            }
+        }
+    }
+    v
+}
+
+/// Ranks the findings of every snapshot together and builds the graph.
+pub fn build(items: &[Analysed]) -> (Vec<Finding>, Graph) {
+    let multi = items.len() > 1;
+    let prefix = |i: usize| {
+        if multi {
+            format!("s{i}/")
+        } else {
+            String::new()
+        }
+    };
+    let gidx: Vec<Vec<u32>> = items
+        .iter()
+        .map(|a| group_index(a.snap, a.groups))
+        .collect();
+    let mut all: Vec<(usize, rules::Finding)> = Vec::new();
+    for (i, a) in items.iter().enumerate() {
+        for f in &a.diagnosis.findings {
+            all.push((i, f.clone()));
+        }
+    }
+    // Rank across snapshots with the same order as within one; snapshots
+    // in input order break ties.
+    for (_, f) in all.iter_mut() {
+        rules::score(f);
+    }
+    let mut order: Vec<usize> = (0..all.len()).collect();
+    order.sort_by(|&x, &y| rules::rank_cmp(&all[x].1, &all[y].1).then(all[x].0.cmp(&all[y].0)));
+    let mut findings = Vec::with_capacity(all.len());
+    for (rank, &k) in order.iter().enumerate() {
+        let (si, f) = &all[k];
+        let a = &items[*si];
+        let snap = a.snap;
+        let p = prefix(*si);
+        let mut groups: Vec<u32> = f
+            .tasks
+            .iter()
+            .filter_map(|&t| gidx[*si].get(t as usize).copied())
+            .filter(|g| *g != u32::MAX)
+            .collect();
+        groups.sort_unstable();
+        groups.dedup();
+        findings.push(Finding {
+            id: format!("f{}", rank + 1),
+            rank: rank as u32 + 1,
+            kind: f.kind.as_str().to_string(),
+            rule: f.rule.id.to_string(),
+            severity: f.severity.as_str().to_string(),
+            confidence: f.confidence.as_str().to_string(),
+            score: f.score,
+            snapshot: *si,
+            title: f.title.clone(),
+            explanation: f.explanation.clone(),
+            cause: f.rule.cause.to_string(),
+            remedy: f.rule.remedy.to_string(),
+            sketch: f.rule.sketch.to_string(),
+            references: f.rule.references.iter().map(|r| r.to_string()).collect(),
+            task_ids: f.tasks.iter().map(|&t| snap.tasks[t as usize].id).collect(),
+            groups: groups.iter().map(|g| format!("g{}", g + 1)).collect(),
+            resources: f
+                .resources
+                .iter()
+                .map(|r| format!("{p}{}", resource_id(snap, &a.diagnosis.graph, *r)))
+                .collect(),
+            evidence: f.evidence.clone(),
+            user_rule: f.user_rule.clone(),
+        });
+    }
+    let mut graph = Graph::default();
+    for (i, a) in items.iter().enumerate() {
+        add_graph(&mut graph, i, &prefix(i), a, &gidx[i]);
+    }
+    (findings, graph)
+}
+
+fn shown(kind: ResKind) -> bool {
+    kind.is_sync() || kind == ResKind::Select
+}
+
+fn add_graph(out: &mut Graph, si: usize, p: &str, a: &Analysed, gidx: &[u32]) {
+    let snap = a.snap;
+    let g: &WaitGraph = &a.diagnosis.graph;
+    let mut nodes: FxHashSet<String> = FxHashSet::default();
+    let mut node = |out: &mut Graph, id: String, kind: &str, count: Option<u64>| {
+        if nodes.insert(id.clone()) {
+            out.nodes.push(GraphNode {
+                id,
+                kind: kind.to_string(),
+                snapshot: si,
+                count,
+            });
+        }
+    };
+    let task_id = |t: u32| format!("{p}task:{}", snap.tasks[t as usize].id);
+    for (ri, r) in g.resources.iter().enumerate() {
+        if !shown(r.kind) {
+            continue;
+        }
+        let rid = format!("{p}{}", resource_id(snap, g, ri as u32));
+        node(out, rid.clone(), r.kind.as_str(), None);
+        if r.waiters.len() <= MAX_WAITER_NODES {
+            for &w in &r.waiters {
+                let tid = task_id(w);
+                node(out, tid.clone(), "task", None);
+                out.edges.push(GraphEdge {
+                    from: tid,
+                    to: rid.clone(),
+                    kind: "waits-on".into(),
+                    confidence: "certain".into(),
+                    evidence: None,
+                    count: None,
+                });
+            }
+        } else {
+            let mut per_group: FxHashMap<u32, u64> = FxHashMap::default();
+            for &w in &r.waiters {
+                *per_group
+                    .entry(gidx.get(w as usize).copied().unwrap_or(u32::MAX))
+                    .or_default() += 1;
+            }
+            let mut pg: Vec<(u32, u64)> = per_group.into_iter().collect();
+            pg.sort_unstable();
+            for (gi, n) in pg {
+                let gid = if gi == u32::MAX {
+                    format!("{p}group:ungrouped")
+                } else {
+                    format!("{p}group:g{}", gi + 1)
+                };
+                node(out, gid.clone(), "group", Some(n));
+                out.edges.push(GraphEdge {
+                    from: gid,
+                    to: rid.clone(),
+                    kind: "waits-on".into(),
+                    confidence: "certain".into(),
+                    evidence: None,
+                    count: Some(n),
+                });
+            }
+        }
+        for h in &r.holders {
+            let tid = task_id(h.task);
+            node(out, tid.clone(), "task", None);
+            out.edges.push(GraphEdge {
+                from: rid.clone(),
+                to: tid,
+                kind: "held-by".into(),
+                confidence: h.confidence.as_str().into(),
+                evidence: Some(h.evidence.clone()),
+                count: None,
+            });
+        }
+    }
+    for c in &g.cycles {
+        let mut ids: Vec<String> = Vec::new();
+        for &t in &c.tasks {
+            ids.push(task_id(t));
+        }
+        for &r in &c.resources {
+            ids.push(format!("{p}{}", resource_id(snap, g, r)));
+        }
+        out.cycles.push(ids);
+    }
+}

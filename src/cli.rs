@@ -96,6 +96,9 @@ pub struct AnalyzeArgs {
     /// frame's path) to infer which locks a goroutine holds.
     #[arg(long, value_name = "DIR")]
     pub source_root: Option<PathBuf>,
+    /// Group only: skip the diagnosis (wait-for graph, clusters, findings).
+    #[arg(long)]
+    pub no_diagnose: bool,
     /// Findings shown in text (JSON has them all).
     #[arg(long, value_name = "N", default_value_t = 20)]
     pub max_findings: usize,
@@ -188,6 +191,7 @@ fn analyze(a: AnalyzeArgs) -> anyhow::Result<u8> {
             source_root: a.source_root.clone(),
             dump_paths: a.source_root.is_none(),
             user_rules,
+            skip: a.no_diagnose,
         },
     };
     if a.files.iter().filter(|f| f.as_str() == "-").count() > 1 {

@@ -115,9 +115,12 @@ pub fn report(
     let mut groups_all = Vec::with_capacity(snaps.len());
     let mut diags = Vec::with_capacity(snaps.len());
     for s in &snaps {
-        let groups = analyze::group(s, opts.similarity);
+        let (groups, pre) = rayon::join(
+            || analyze::group(s, opts.similarity),
+            || analyze::prepare(s, dopts),
+        );
         let h = (history.snapshots > 0).then_some(&history);
-        let d = analyze::diagnose(s, &groups, h, dopts);
+        let d = analyze::conclude(s, &groups, pre, h, dopts);
         let now: rustc_hash::FxHashMap<&str, usize> = d
             .clusters
             .iter()

@@ -3,7 +3,7 @@
 //! proof of leaks, whether the creating function has returned).
 
 use super::graph::WaitGraph;
-use super::wait::{ResKind, WaitOp};
+use super::wait::{ResKind, Wait, WaitOp};
 use crate::model::{FrameId, FuncId, Snapshot, TaskFlags};
 use rustc_hash::FxHashMap;
 
@@ -25,6 +25,9 @@ pub struct Cluster {
     pub outlived: usize,
     /// Distinct parent ids.
     pub parents: usize,
+    /// Tasks that cannot make progress by themselves (not in IO, a
+    /// syscall or a timer).
+    pub stuck: usize,
     /// `site <- creator`, by function and line: the same in every snapshot
     /// of a process, for growth.
     pub signature: String,
@@ -41,9 +44,14 @@ type ClusterKey = (Option<FrameId>, Option<FrameId>, ResKind, WaitOp);
 
 /// Groups waiting tasks by (blocking site, creator site); biggest first.
 pub fn clusters(snap: &Snapshot, graph: &WaitGraph) -> Vec<Cluster> {
+    of_waits(snap, &graph.waits)
+}
+
+/// [`clusters`] from the tasks' waits alone.
+pub fn of_waits(snap: &Snapshot, waits: &[Option<Wait>]) -> Vec<Cluster> {
     let t = &snap.tables;
     let mut by_key: FxHashMap<ClusterKey, Vec<u32>> = FxHashMap::default();
-    for (i, w) in graph.waits.iter().enumerate() {
+    for (i, w) in waits.iter().enumerate() {
         let Some(w) = w else { continue };
         let task = &snap.tasks[i];
         by_key
@@ -51,14 +59,28 @@ pub fn clusters(snap: &Snapshot, graph: &WaitGraph) -> Vec<Cluster> {
             .or_default()
             .push(i as u32);
     }
+    // Index of every parent goroutine the clusters name (few, even when
+    // the dump is large).
     let mut id_index: FxHashMap<u64, u32> = FxHashMap::default();
-    if by_key.values().any(|v| {
-        v.iter()
-            .any(|&i| snap.tasks[i as usize].parent_id.is_some())
-    }) {
-        id_index.reserve(snap.tasks.len());
+    let mut last = None;
+    for tasks in by_key.values() {
+        for &i in tasks {
+            let p = snap.tasks[i as usize].parent_id;
+            if p.is_some() && p != last {
+                last = p;
+                if let Some(p) = p {
+                    id_index.insert(p, u32::MAX);
+                }
+            }
+        }
+    }
+    if !id_index.is_empty() {
         for (i, task) in snap.tasks.iter().enumerate() {
-            id_index.entry(task.id).or_insert(i as u32);
+            if let Some(x) = id_index.get_mut(&task.id) {
+                if *x == u32::MAX {
+                    *x = i as u32;
+                }
+            }
         }
     }
     let mut alive_cache: FxHashMap<(u64, FuncId), bool> = FxHashMap::default();
@@ -70,12 +92,17 @@ pub fn clusters(snap: &Snapshot, graph: &WaitGraph) -> Vec<Cluster> {
         let mut waits: Vec<u32> = Vec::with_capacity(tasks.len());
         let mut leaked = 0;
         let mut outlived = 0;
+        let mut stuck = 0;
         let mut parents: Vec<u64> = Vec::new();
+        let mut last_alive: Option<(u64, FuncId, bool)> = None;
         for &i in &tasks {
             let task = &snap.tasks[i as usize];
             waits.push(task.wait_minutes.unwrap_or(0));
             if task.flags.has(TaskFlags::LEAKED) {
                 leaked += 1;
+            }
+            if !task.class.can_progress() {
+                stuck += 1;
             }
             if let (None, Some(c)) = (task.parent_id, task.creator) {
                 let funcs = on_any_stack.get_or_insert_with(|| {
@@ -97,19 +124,26 @@ pub fn clusters(snap: &Snapshot, graph: &WaitGraph) -> Vec<Cluster> {
                 }
             }
             if let (Some(p), Some(c)) = (task.parent_id, task.creator) {
-                if parents.len() < 1024 && !parents.contains(&p) {
+                if parents.len() < 1024 && parents.last() != Some(&p) && !parents.contains(&p) {
                     parents.push(p);
                 }
                 let func = t.frame(c).function;
-                let alive = *alive_cache.entry((p, func)).or_insert_with(|| {
-                    id_index.get(&p).is_some_and(|&pi| {
-                        let parent = &snap.tasks[pi as usize];
-                        t.stack(parent.stack)
-                            .frames
-                            .iter()
-                            .any(|f| t.frame(*f).function == func)
-                    })
-                });
+                let alive = match last_alive {
+                    Some((lp, lf, a)) if lp == p && lf == func => a,
+                    _ => *alive_cache.entry((p, func)).or_insert_with(|| {
+                        id_index
+                            .get(&p)
+                            .filter(|&&pi| pi != u32::MAX)
+                            .is_some_and(|&pi| {
+                                let parent = &snap.tasks[pi as usize];
+                                t.stack(parent.stack)
+                                    .frames
+                                    .iter()
+                                    .any(|f| t.frame(*f).function == func)
+                            })
+                    }),
+                };
+                last_alive = Some((p, func, alive));
                 if !alive {
                     outlived += 1;
                 }
@@ -128,6 +162,7 @@ pub fn clusters(snap: &Snapshot, graph: &WaitGraph) -> Vec<Cluster> {
             leaked,
             outlived,
             parents: parents.len(),
+            stuck,
             signature,
         });
     }

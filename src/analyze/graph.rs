@@ -5,7 +5,7 @@
 //! components found with petgraph's iterative Kosaraju.
 
 use super::source::SourceIndex;
-use super::wait::{self, ResKey, ResKind, ShapeCache, Wait, WaitOp};
+use super::wait::{self, ResKey, ResKind, Wait, WaitOp, WaitShape};
 use crate::model::{CodeKind, FrameId, FuncId, Snapshot, TaskFlags};
 use petgraph::graph::{DiGraph, NodeIndex};
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -72,6 +72,15 @@ pub struct WaitGraph {
     pub cycles: Vec<Cycle>,
 }
 
+/// A pointer word in a frame's arguments.
+#[derive(Debug, Clone, Copy)]
+struct PtrWord {
+    task: u32,
+    frame: u16,
+    arg: u16,
+    ptr: u64,
+}
+
 /// How far above an object's address a primitive inside it may lie.
 const FIELD_RANGE: u64 = 256;
 /// Holders kept per resource.
@@ -79,25 +88,115 @@ const MAX_HOLDERS: usize = 64;
 
 /// Builds the wait-for graph of a snapshot.
 pub fn build(snap: &Snapshot, sources: &mut SourceIndex) -> WaitGraph {
+    build_with(snap, sources, |_| ()).0
+}
+
+/// [`build`], running `beside` on the tasks' waits while the holders are
+/// inferred (the leak clusters need only the waits).
+pub fn build_with<R: Send>(
+    snap: &Snapshot,
+    sources: &mut SourceIndex,
+    beside: impl FnOnce(&[Option<Wait>]) -> R + Send,
+) -> (WaitGraph, R) {
+    use rayon::prelude::*;
     let n = snap.tasks.len();
-    let mut cache = ShapeCache::default();
-    let mut waits: Vec<Option<Wait>> = Vec::with_capacity(n);
-    let mut locking_funcs: FxHashSet<FuncId> = FxHashSet::default();
+    // Shapes depend on (stack, state) only: computed once per pair, then
+    // each task's address is read in parallel.
+    let mut per_stack: Vec<Vec<(crate::model::Sym, Option<WaitShape>)>> =
+        vec![Vec::new(); snap.tables.stack_count()];
     for t in &snap.tasks {
-        if t.flags.has(TaskFlags::SYSTEM_STACK) {
-            waits.push(None);
-            continue;
-        }
-        let w = cache.get(snap, t).map(|s| wait::wait_of(snap, t, &s));
-        if let Some(w) = &w {
-            if matches!(w.kind, ResKind::Mutex | ResKind::RwMutex) {
-                let frames = &snap.tables.stack(t.stack).frames;
-                if let Some(f) = frames.get(w.prim_end as usize + 1) {
-                    locking_funcs.insert(snap.tables.frame(*f).function);
-                }
+        if let Some(v) = per_stack.get_mut(t.stack.index()) {
+            if !v.iter().any(|(s, _)| *s == t.state) {
+                v.push((t.state, wait::shape(snap, t.stack, t.state, t.class)));
             }
         }
-        waits.push(w);
+    }
+    // Per stack, the frames that may carry a held object: not the runtime's
+    // and not a primitive's own implementation.
+    let t = &snap.tables;
+    let scan: Vec<Vec<u16>> = (0..t.stack_count())
+        .into_par_iter()
+        .with_min_len(256)
+        .map(|si| {
+            let frames = &t.stack(crate::model::StackId(si as u32)).frames;
+            frames
+                .iter()
+                .enumerate()
+                .take(u16::MAX as usize)
+                .filter(|(_, f)| {
+                    let func = t.function(t.frame(**f).function);
+                    func.kind != CodeKind::Runtime
+                        && !wait::is_impl_frame(t.str(func.full), func.kind)
+                })
+                .map(|(i, _)| i as u16)
+                .collect()
+        })
+        .collect();
+    // One pass over the tasks' text: what each task waits on, and every
+    // pointer its other frames carry (for holder inference).
+    let parts: Vec<(Vec<Option<Wait>>, Vec<PtrWord>)> = snap
+        .tasks
+        .par_chunks(8192)
+        .enumerate()
+        .map(|(ci, chunk)| {
+            let mut ws = Vec::with_capacity(chunk.len());
+            let mut ptrs = Vec::new();
+            for (k, t) in chunk.iter().enumerate() {
+                if t.flags.has(TaskFlags::SYSTEM_STACK) {
+                    ws.push(None);
+                    continue;
+                }
+                let w = per_stack
+                    .get(t.stack.index())
+                    .and_then(|v| v.iter().find(|(s, _)| *s == t.state))
+                    .and_then(|x| x.1)
+                    .map(|shape| wait::wait_of(snap, t, &shape));
+                let ti = (ci * 8192 + k) as u32;
+                for &fi in scan.get(t.stack.index()).map_or(&[][..], |v| v.as_slice()) {
+                    // The primitive's own frames carry the waited address, not
+                    // a held one.
+                    if w.is_some_and(|w| fi <= w.prim_end && w.prim_end > 0) {
+                        continue;
+                    }
+                    // `...` (an inlined frame) or a few small words cannot
+                    // hold a pointer; skip them without touching the text.
+                    let args = wait::frame_args(snap, t, fi as usize);
+                    for (ai, p) in wait::ptr_args(args).take(64) {
+                        ptrs.push(PtrWord {
+                            task: ti,
+                            frame: fi,
+                            arg: ai,
+                            ptr: p,
+                        });
+                    }
+                }
+                ws.push(w);
+            }
+            (ws, ptrs)
+        })
+        .collect();
+    let mut waits: Vec<Option<Wait>> = Vec::with_capacity(n);
+    let mut ptrs: Vec<PtrWord> = Vec::with_capacity(parts.iter().map(|p| p.1.len()).sum());
+    for (w, p) in parts {
+        waits.extend(w);
+        ptrs.extend(p);
+    }
+    // Functions that lock a mutex somewhere in the dump: the caller of the
+    // primitive's outermost frame.
+    let mut locking_funcs: FxHashSet<FuncId> = FxHashSet::default();
+    let mut last: Option<(crate::model::StackId, u16)> = None;
+    for (t, w) in snap.tasks.iter().zip(&waits) {
+        let Some(w) = w else { continue };
+        if !matches!(w.kind, ResKind::Mutex | ResKind::RwMutex)
+            || last == Some((t.stack, w.prim_end))
+        {
+            continue;
+        }
+        last = Some((t.stack, w.prim_end));
+        let frames = &snap.tables.stack(t.stack).frames;
+        if let Some(f) = frames.get(w.prim_end as usize + 1) {
+            locking_funcs.insert(snap.tables.frame(*f).function);
+        }
     }
     // Resources, keyed by kind and key; an object key is merged into an
     // address key of the same kind that lies inside the object.
@@ -137,22 +236,31 @@ pub fn build(snap: &Snapshot, sources: &mut SourceIndex) -> WaitGraph {
         resources[r as usize].waiters.push(i as u32);
         res_of[i] = Some(r);
     }
-    infer_holders(
-        snap,
-        &waits,
-        &res_of,
-        &mut resources,
-        &locking_funcs,
-        sources,
+    let (cycles, r) = rayon::join(
+        || {
+            infer_holders(
+                snap,
+                &waits,
+                &ptrs,
+                &res_of,
+                &mut resources,
+                &locking_funcs,
+                sources,
+            );
+            infer_children(snap, &waits, &res_of, &mut resources);
+            find_resource_cycles(&res_of, &resources)
+        },
+        || beside(&waits),
     );
-    infer_children(snap, &waits, &res_of, &mut resources);
-    let cycles = find_resource_cycles(&res_of, &resources);
-    WaitGraph {
-        waits,
-        res_of,
-        resources,
-        cycles,
-    }
+    (
+        WaitGraph {
+            waits,
+            res_of,
+            resources,
+            cycles,
+        },
+        r,
+    )
 }
 
 /// Holders by pointer: a task whose frames carry a pointer to the object
@@ -160,6 +268,7 @@ pub fn build(snap: &Snapshot, sources: &mut SourceIndex) -> WaitGraph {
 fn infer_holders(
     snap: &Snapshot,
     waits: &[Option<Wait>],
+    ptrs: &[PtrWord],
     res_of: &[Option<u32>],
     resources: &mut [Resource],
     locking_funcs: &FxHashSet<FuncId>,
@@ -197,50 +306,39 @@ fn infer_holders(
     // resource) are found in parallel; judging them needs the sources and
     // runs in task order.
     use rayon::prelude::*;
-    let cands: Vec<(u32, u16, u16, u64, u64, u32)> = (0..snap.tasks.len())
-        .into_par_iter()
-        .with_min_len(4096)
-        .flat_map_iter(|ti| {
-            let mut out = Vec::new();
-            let task = &snap.tasks[ti];
-            if task.flags.has(TaskFlags::SYSTEM_STACK) {
+    let cands: Vec<(u32, u16, u16, u64, u64, u32)> = ptrs
+        .par_iter()
+        .with_min_len(8192)
+        .flat_map_iter(|pw| {
+            let mut out: Vec<(u32, u16, u16, u64, u64, u32)> = Vec::new();
+            let (ti, fi, ai, p) = (pw.task, pw.frame, pw.arg, pw.ptr);
+            // Resources whose address lies in [p, p + FIELD_RANGE). An exact
+            // match wins; otherwise the nearest primitive above the pointer.
+            let lo = wanted.partition_point(|x| x.0 < p);
+            let Some(&(a, _)) = wanted.get(lo) else {
+                return out;
+            };
+            if a >= p.saturating_add(FIELD_RANGE) {
                 return out;
             }
-            let own_wait = waits[ti].as_ref();
-            let frames = &t.stack(task.stack).frames;
-            for (fi, f) in frames.iter().enumerate() {
-                let fr = t.frame(*f);
-                let func = t.function(fr.function);
-                // The primitive's own frames carry the waited address, not a
-                // held one; runtime and sync internals hold nothing of the user's.
-                if func.kind == CodeKind::Runtime
-                    || own_wait.is_some_and(|w| fi <= w.prim_end as usize && w.prim_end > 0)
-                    || wait::is_impl_frame(t.str(func.full), func.kind)
-                {
-                    continue;
-                }
-                let args = wait::frame_args(snap, task, fi);
-                if !args.contains("0x") {
-                    continue;
-                }
-                for (ai, arg) in wait::split_args(args).enumerate() {
-                    for p in wait::ptr_words(arg) {
-                        // Resources whose address lies in [p, p + FIELD_RANGE).
-                        // An exact match wins; otherwise the nearest primitive
-                        // above the pointer.
-                        let lo = wanted.partition_point(|x| x.0 < p);
-                        let first_a = wanted.get(lo).map(|x| x.0);
-                        for &(a, r) in wanted[lo..]
-                            .iter()
-                            .take_while(|x| x.0 < p.saturating_add(FIELD_RANGE))
-                            .take_while(|x| Some(x.0) == first_a)
-                        {
-                            if out.len() < 64 {
-                                out.push((ti as u32, fi as u16, ai as u16, p, a, r));
-                            }
-                        }
+            let own_wait = waits[ti as usize].as_ref();
+            let own = res_of[ti as usize];
+            for &(a, r) in wanted[lo..].iter().take_while(|x| x.0 == a).take(4) {
+                let kind = resources[r as usize].kind;
+                let lock = matches!(kind, ResKind::Mutex | ResKind::RwMutex);
+                if own == Some(r) {
+                    // Only an outer frame of a lock waiter on the same object
+                    // can mean it holds what it waits on.
+                    if !lock || own_wait.is_none_or(|w| fi <= w.site_index) {
+                        continue;
                     }
+                } else if a != p && !lock && (kind == ResKind::Chan || ai != 0) {
+                    // A channel is passed by its own address; for other
+                    // primitives a containing object counts only as a
+                    // receiver or first parameter.
+                    continue;
                 }
+                out.push((ti, fi, ai, p, a, r));
             }
             out
         })
@@ -340,10 +438,30 @@ fn infer_children(
     resources: &mut [Resource],
 ) {
     let t = &snap.tables;
+    // Functions that started some goroutine: only waits in those can have
+    // children.
+    let mut creates: FxHashSet<FuncId> = FxHashSet::default();
+    let mut last = None;
+    for c in &snap.tasks {
+        if c.parent_id.is_some() && c.creator != last {
+            last = c.creator;
+            if let Some(cr) = c.creator {
+                creates.insert(t.frame(cr).function);
+            }
+        }
+    }
+    if creates.is_empty() {
+        return;
+    }
     // (parent id, creator function) -> waiting task index
     let mut waiting: FxHashMap<(u64, FuncId), u32> = FxHashMap::default();
     for (i, w) in waits.iter().enumerate() {
         let Some(w) = w else { continue };
+        if w.site
+            .is_none_or(|s| !creates.contains(&t.frame(s).function))
+        {
+            continue;
+        }
         if !matches!(
             w.kind,
             ResKind::WaitGroup | ResKind::Errgroup | ResKind::Chan | ResKind::Select
@@ -359,10 +477,14 @@ fn infer_children(
     if waiting.is_empty() {
         return;
     }
+    let funcs: FxHashSet<FuncId> = waiting.keys().map(|k| k.1).collect();
     for (ci, c) in snap.tasks.iter().enumerate() {
         let (Some(pid), Some(cr)) = (c.parent_id, c.creator) else {
             continue;
         };
+        if !funcs.contains(&t.frame(cr).function) {
+            continue;
+        }
         let Some(&wi) = waiting.get(&(pid, t.frame(cr).function)) else {
             continue;
         };
@@ -458,6 +580,15 @@ fn find_resource_cycles(res_of: &[Option<u32>], resources: &[Resource]) -> Vec<C
         let next = nres + m.len() as u32;
         *m.entry(t).or_insert(next)
     };
+    // A waiter that holds nothing has no incoming edge and cannot be on a
+    // cycle; leaving it out keeps the graph small.
+    let holds: FxHashSet<u32> = resources
+        .iter()
+        .flat_map(|r| r.holders.iter().map(|h| h.task))
+        .collect();
+    if holds.is_empty() {
+        return Vec::new();
+    }
     for (ri, r) in resources.iter().enumerate() {
         if r.holders.is_empty() {
             continue;
@@ -472,7 +603,7 @@ fn find_resource_cycles(res_of: &[Option<u32>], resources: &[Resource]) -> Vec<C
                 edges.push((tn, hr));
             }
         }
-        for &w in &r.waiters {
+        for &w in r.waiters.iter().filter(|w| holds.contains(w)) {
             let tn = node_of_task(w, &mut task_node);
             edges.push((tn, ri as u32));
         }

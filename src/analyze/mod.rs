@@ -23,6 +23,8 @@ pub struct DiagnoseOptions {
     pub dump_paths: bool,
     /// `--rules`.
     pub user_rules: rules::user::UserRules,
+    /// `--no-diagnose`: group only; no graph, clusters or findings.
+    pub skip: bool,
 }
 
 /// The diagnosis of one snapshot.
@@ -39,10 +41,44 @@ pub fn diagnose(
     history: Option<&rules::History>,
     opts: &DiagnoseOptions,
 ) -> Diagnosis {
+    let pre = prepare(snap, opts);
+    conclude(snap, groups, pre, history, opts)
+}
+
+/// The part of the diagnosis that needs no groups: the wait-for graph and
+/// the leak clusters. It can run beside the grouping.
+pub struct Prepared {
+    graph: graph::WaitGraph,
+    clusters: Vec<cluster::Cluster>,
+}
+
+pub fn prepare(snap: &Snapshot, opts: &DiagnoseOptions) -> Prepared {
+    if opts.skip {
+        return Prepared {
+            graph: graph::WaitGraph::default(),
+            clusters: Vec::new(),
+        };
+    }
     let mut sources = source::SourceIndex::new(opts.source_root.clone(), opts.dump_paths);
-    let graph = graph::build(snap, &mut sources);
-    let clusters = cluster::clusters(snap, &graph);
-    let findings = rules::diagnose(snap, &graph, groups, &clusters, history, &opts.user_rules);
+    let (graph, clusters) =
+        graph::build_with(snap, &mut sources, |waits| cluster::of_waits(snap, waits));
+    Prepared { graph, clusters }
+}
+
+/// Runs the rules over a prepared snapshot.
+pub fn conclude(
+    snap: &Snapshot,
+    groups: &[Group],
+    pre: Prepared,
+    history: Option<&rules::History>,
+    opts: &DiagnoseOptions,
+) -> Diagnosis {
+    let Prepared { graph, clusters } = pre;
+    let findings = if opts.skip {
+        Vec::new()
+    } else {
+        rules::diagnose(snap, &graph, groups, &clusters, history, &opts.user_rules)
+    };
     Diagnosis {
         graph,
         clusters,

@@ -4,7 +4,6 @@
 //! address is then read from one argument word of each task.
 
 use crate::model::{CodeKind, FrameId, Snapshot, StackId, StateClass, Sym, Task, TaskFlags};
-use rustc_hash::FxHashMap;
 
 /// The kind of thing a task waits on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -351,81 +350,90 @@ pub fn shape(snap: &Snapshot, stack: StackId, state: Sym, class: StateClass) -> 
 /// Parses one argument word as an address: `0x...` without the `?` that
 /// marks an unreliable value, and not a small integer.
 pub fn parse_ptr(word: &str) -> Option<u64> {
-    let w = word.trim();
-    let hex = w.strip_prefix("0x")?;
-    if hex.is_empty() || hex.len() > 16 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+    parse_ptr_bytes(word.trim().as_bytes())
+}
+
+/// [`parse_ptr`] on bytes (the dump text is not re-validated as UTF-8).
+pub fn parse_ptr_bytes(w: &[u8]) -> Option<u64> {
+    let hex = w.strip_prefix(b"0x")?;
+    if hex.is_empty() || hex.len() > 16 {
         return None;
     }
-    let v = u64::from_str_radix(hex, 16).ok()?;
+    let mut v: u64 = 0;
+    for &b in hex {
+        let d = match b {
+            b'0'..=b'9' => b - b'0',
+            b'a'..=b'f' => b - b'a' + 10,
+            b'A'..=b'F' => b - b'A' + 10,
+            _ => return None,
+        };
+        v = (v << 4) | u64::from(d);
+    }
     (v >= 0x1000).then_some(v)
 }
 
-/// The argument text of frame `i` of a task, without allocating.
-pub fn frame_args<'a>(snap: &'a Snapshot, task: &Task, i: usize) -> &'a str {
+/// The argument text of frame `i` of a task, without allocating or
+/// validating.
+pub fn frame_args<'a>(snap: &'a Snapshot, task: &Task, i: usize) -> &'a [u8] {
     let Some(span) = snap.args.get(task.args as usize + i) else {
-        return "";
+        return b"";
     };
     if span.len == 0 {
-        return "";
+        return b"";
     }
     let a = task.offset as usize + span.start as usize;
     let b = a + span.len as usize;
-    snap.text
-        .get(a..b)
-        .and_then(|b| std::str::from_utf8(b).ok())
-        .unwrap_or("")
+    snap.text.get(a..b).unwrap_or(b"")
 }
 
-/// The top-level arguments of a frame (commas inside braces are kept).
-pub fn split_args(args: &str) -> impl Iterator<Item = &str> {
+/// Every reliable pointer word of a frame's arguments with the index of the
+/// top-level argument it belongs to (words inside braces belong to the
+/// enclosing argument), in one pass and without allocating.
+pub fn ptr_args(args: &[u8]) -> impl Iterator<Item = (u16, u64)> + '_ {
+    // Jumps from separator to separator; only word starts are looked at.
+    let mut pos = 0usize;
     let mut depth = 0i32;
-    let mut start = 0usize;
-    let bytes = args.as_bytes();
-    let mut out: Vec<&str> = Vec::new();
-    for (i, &b) in bytes.iter().enumerate() {
-        match b {
-            b'{' => depth += 1,
-            b'}' => depth -= 1,
-            b',' if depth <= 0 => {
-                out.push(args[start..i].trim());
-                start = i + 1;
+    let mut arg: u16 = 0;
+    let mut done = args.is_empty();
+    std::iter::from_fn(move || {
+        while !done {
+            let rest = args.get(pos..).unwrap_or(b"");
+            let end = memchr::memchr3(b',', b'{', b'}', rest).map_or(args.len(), |e| pos + e);
+            let word = args.get(pos..end).unwrap_or(b"").trim_ascii();
+            let found = if word.starts_with(b"0x") {
+                parse_ptr_bytes(word).map(|p| (arg, p))
+            } else {
+                None
+            };
+            match args.get(end) {
+                None => done = true,
+                Some(b'{') => depth += 1,
+                Some(b'}') => depth -= 1,
+                Some(_) if depth <= 0 => arg = arg.saturating_add(1),
+                Some(_) => {}
             }
-            _ => {}
+            pos = end + 1;
+            if found.is_some() {
+                return found;
+            }
         }
-    }
-    if start < args.len() {
-        out.push(args[start..].trim());
-    }
-    out.into_iter().filter(|s| !s.is_empty())
+        None
+    })
 }
 
-/// The first argument word of frame `i` as an address.
-pub fn first_ptr(snap: &Snapshot, task: &Task, i: usize) -> Option<u64> {
+/// The first argument word of frame `i` as an address; with `lenient`, a
+/// value printed with `?` (possibly stale) is accepted too.
+pub fn first_ptr(snap: &Snapshot, task: &Task, i: usize, lenient: bool) -> Option<u64> {
     let a = frame_args(snap, task, i);
-    let first = a.split(',').next()?;
-    parse_ptr(first.trim_start_matches('{'))
-}
-
-/// Every reliable pointer-like word in a frame's arguments.
-pub fn ptr_words(args: &str) -> impl Iterator<Item = u64> + '_ {
-    args.split([',', '{', '}', ' '])
-        .filter(|w| w.starts_with("0x"))
-        .filter_map(parse_ptr)
-}
-
-/// Per-snapshot cache of wait shapes.
-#[derive(Default)]
-pub struct ShapeCache {
-    map: FxHashMap<(StackId, Sym), Option<WaitShape>>,
-}
-
-impl ShapeCache {
-    pub fn get(&mut self, snap: &Snapshot, task: &Task) -> Option<WaitShape> {
-        *self
-            .map
-            .entry((task.stack, task.state))
-            .or_insert_with(|| shape(snap, task.stack, task.state, task.class))
+    let end = memchr::memchr(b',', a).unwrap_or(a.len());
+    let mut w = a[..end].trim_ascii();
+    while let Some(x) = w.strip_prefix(b"{") {
+        w = x;
     }
+    if lenient {
+        w = w.strip_suffix(b"?").unwrap_or(w);
+    }
+    parse_ptr_bytes(w)
 }
 
 /// The wait of one task, given its shape.
@@ -435,7 +443,7 @@ pub fn wait_of(snap: &Snapshot, task: &Task, shape: &WaitShape) -> Wait {
     let mut key = None;
     if !task.flags.has(TaskFlags::PARTIAL) || shape.addr_frames[0].is_some() {
         for fi in shape.addr_frames.iter().flatten() {
-            if let Some(p) = first_ptr(snap, task, *fi as usize) {
+            if let Some(p) = first_ptr(snap, task, *fi as usize, false) {
                 key = Some(ResKey::Addr(p));
                 break;
             }
@@ -451,11 +459,7 @@ pub fn wait_of(snap: &Snapshot, task: &Task, shape: &WaitShape) -> Wait {
             // A receiver printed with `?` (possibly stale) still names the
             // object in practice; it is only used to identify, never to
             // infer a holder.
-            let first = frame_args(snap, task, si as usize)
-                .split(',')
-                .next()
-                .unwrap_or("");
-            if let Some(p) = parse_ptr(first.trim().trim_end_matches('?')) {
+            if let Some(p) = first_ptr(snap, task, si as usize, true) {
                 key = Some(ResKey::Object(p));
             }
         }
@@ -489,11 +493,27 @@ mod tests {
     }
 
     #[test]
-    fn split_args_keeps_braces_together() {
-        let v: Vec<&str> = split_args("0x1, {0x2, 0x3}, 0x4?, ...").collect();
-        assert_eq!(v, vec!["0x1", "{0x2, 0x3}", "0x4?", "..."]);
-        let w: Vec<u64> = ptr_words("0xc000010000, {0xc000020000, 0x1}, 0xc000030000?").collect();
-        assert_eq!(w, vec![0xc000010000, 0xc000020000]);
+    fn ptr_args_index_top_level_arguments() {
+        let w: Vec<(u16, u64)> = ptr_args(
+            b"0xc000010000, {0xc000020000, 0x1, 0xc000040000}, 0xc000030000?, 0xc000050000, ...",
+        )
+        .collect();
+        assert_eq!(
+            w,
+            vec![
+                (0, 0xc000010000),
+                (1, 0xc000020000),
+                (1, 0xc000040000),
+                (3, 0xc000050000)
+            ]
+        );
+        assert_eq!(ptr_args(b"").count(), 0);
+        assert_eq!(ptr_args(b"0x").count(), 0);
+        assert_eq!(
+            ptr_args(b"{{0xc000010000").collect::<Vec<_>>(),
+            vec![(0, 0xc000010000)]
+        );
+        assert_eq!(parse_ptr_bytes(b"0xC0000100AB"), Some(0xc0000100ab));
     }
 
     #[test]

@@ -61,14 +61,18 @@ pub fn build(items: &[Analysed]) -> (Vec<Finding>, Graph) {
         let a = &items[*si];
         let snap = a.snap;
         let p = prefix(*si);
-        let mut groups: Vec<u32> = f
-            .tasks
-            .iter()
-            .filter_map(|&t| gidx[*si].get(t as usize).copied())
-            .filter(|g| *g != u32::MAX)
+        let mut in_group = vec![false; a.groups.len()];
+        for &t in &f.tasks {
+            if let Some(g) = gidx[*si]
+                .get(t as usize)
+                .and_then(|&g| in_group.get_mut(g as usize))
+            {
+                *g = true;
+            }
+        }
+        let groups: Vec<u32> = (0..in_group.len() as u32)
+            .filter(|&g| in_group[g as usize])
             .collect();
-        groups.sort_unstable();
-        groups.dedup();
         findings.push(Finding {
             id: format!("f{}", rank + 1),
             rank: rank as u32 + 1,
@@ -109,18 +113,28 @@ fn shown(kind: ResKind) -> bool {
 fn add_graph(out: &mut Graph, si: usize, p: &str, a: &Analysed, gidx: &[u32]) {
     let snap = a.snap;
     let g: &WaitGraph = &a.diagnosis.graph;
-    let mut nodes: FxHashSet<String> = FxHashSet::default();
-    let mut node = |out: &mut Graph, id: String, kind: &str, count: Option<u64>| {
-        if nodes.insert(id.clone()) {
-            out.nodes.push(GraphNode {
-                id,
-                kind: kind.to_string(),
-                snapshot: si,
-                count,
-            });
-        }
+    // Resource ids are unique; tasks and groups are added once.
+    let mut seen_task: Vec<bool> = vec![false; snap.tasks.len()];
+    let mut seen_group: FxHashSet<u32> = FxHashSet::default();
+    let node = |out: &mut Graph, id: String, kind: &str, count: Option<u64>| {
+        out.nodes.push(GraphNode {
+            id,
+            kind: kind.to_string(),
+            snapshot: si,
+            count,
+        });
     };
     let task_id = |t: u32| format!("{p}task:{}", snap.tasks[t as usize].id);
+    let mut task_node = |out: &mut Graph, t: u32| -> String {
+        let id = task_id(t);
+        if let Some(s) = seen_task.get_mut(t as usize) {
+            if !*s {
+                *s = true;
+                node(out, id.clone(), "task", None);
+            }
+        }
+        id
+    };
     for (ri, r) in g.resources.iter().enumerate() {
         if !shown(r.kind) {
             continue;
@@ -129,8 +143,7 @@ fn add_graph(out: &mut Graph, si: usize, p: &str, a: &Analysed, gidx: &[u32]) {
         node(out, rid.clone(), r.kind.as_str(), None);
         if r.waiters.len() <= MAX_WAITER_NODES {
             for &w in &r.waiters {
-                let tid = task_id(w);
-                node(out, tid.clone(), "task", None);
+                let tid = task_node(out, w);
                 out.edges.push(GraphEdge {
                     from: tid,
                     to: rid.clone(),
@@ -155,7 +168,9 @@ fn add_graph(out: &mut Graph, si: usize, p: &str, a: &Analysed, gidx: &[u32]) {
                 } else {
                     format!("{p}group:g{}", gi + 1)
                 };
-                node(out, gid.clone(), "group", Some(n));
+                if seen_group.insert(gi) {
+                    node(out, gid.clone(), "group", Some(n));
+                }
                 out.edges.push(GraphEdge {
                     from: gid,
                     to: rid.clone(),
@@ -167,8 +182,7 @@ fn add_graph(out: &mut Graph, si: usize, p: &str, a: &Analysed, gidx: &[u32]) {
             }
         }
         for h in &r.holders {
-            let tid = task_id(h.task);
-            node(out, tid.clone(), "task", None);
+            let tid = task_node(out, h.task);
             out.edges.push(GraphEdge {
                 from: rid.clone(),
                 to: tid,

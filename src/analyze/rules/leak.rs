@@ -65,36 +65,60 @@ const EXPLOSION_MIN: usize = 1000;
 
 pub fn run_explosion(cx: &mut Cx) {
     let snap = cx.snap;
-    let mut by_creator: FxHashMap<FrameId, Vec<u32>> = FxHashMap::default();
-    for (i, t) in snap.tasks.iter().enumerate() {
-        if t.flags.has(TaskFlags::SYSTEM_STACK) || t.class.can_progress() {
-            continue;
-        }
-        if let Some(c) = t.creator {
-            by_creator.entry(c).or_default().push(i as u32);
+    // Blocked goroutines by creator, from the clusters (which hold every
+    // waiting goroutine once).
+    let mut by_creator: FxHashMap<FrameId, (usize, Vec<usize>)> = FxHashMap::default();
+    for (ci, c) in cx.clusters.iter().enumerate() {
+        if let Some(cr) = c.creator {
+            let e = by_creator.entry(cr).or_default();
+            e.0 += c.count();
+            e.1.push(ci);
         }
     }
-    let mut big: Vec<(FrameId, Vec<u32>)> = by_creator
+    let mut big: Vec<(FrameId, usize, Vec<usize>)> = by_creator
         .into_iter()
-        .filter(|(_, v)| {
-            v.len() >= EXPLOSION_MIN || (v.len() >= 200 && v.len() * 2 >= cx.live_tasks)
-        })
+        .filter(|(_, (n, _))| *n >= EXPLOSION_MIN || (*n >= 200 && *n * 2 >= cx.live_tasks))
+        .map(|(f, (n, cs))| (f, n, cs))
         .collect();
-    big.sort_by_key(|b| std::cmp::Reverse(b.1.len()));
-    for (creator, tasks) in big {
-        let tasks = cx.unclaimed(&tasks);
+    big.sort_by_key(|b| (std::cmp::Reverse(b.1), b.0));
+    for (creator, _, cs) in big {
+        // Where they block, most common first; goroutines that can still
+        // make progress (IO, syscalls, timers) are not counted.
+        let stuck = |t: &u32| {
+            let task = &snap.tasks[*t as usize];
+            !task.flags.has(TaskFlags::SYSTEM_STACK) && !task.class.can_progress()
+        };
+        let all: usize = cs.iter().map(|&ci| cx.clusters[ci].stuck).sum();
+        if all < EXPLOSION_MIN && (all < 200 || all * 2 < cx.live_tasks) {
+            continue;
+        }
+        let mut tasks: Vec<u32> = Vec::new();
+        let mut sites: Vec<(Option<FrameId>, usize)> = Vec::new();
+        for &ci in &cs {
+            let c = &cx.clusters[ci];
+            let before = tasks.len();
+            if c.stuck == 0 {
+                continue;
+            }
+            if c.stuck == c.count() {
+                tasks.extend(cx.unclaimed(&c.tasks));
+            } else {
+                tasks.extend(cx.unclaimed(&c.tasks).into_iter().filter(stuck));
+            }
+            let n = tasks.len() - before;
+            if n == 0 {
+                continue;
+            }
+            match sites.iter_mut().find(|s| s.0 == c.site) {
+                Some(s) => s.1 += n,
+                None => sites.push((c.site, n)),
+            }
+        }
         if tasks.len() < 200 {
             continue;
         }
+        tasks.sort_unstable();
         let share = tasks.len() as f64 * 100.0 / cx.live_tasks.max(1) as f64;
-        // Where they block, most common first.
-        let mut sites: FxHashMap<Option<FrameId>, usize> = FxHashMap::default();
-        for &t in &tasks {
-            *sites
-                .entry(cx.graph.waits[t as usize].and_then(|w| w.site))
-                .or_default() += 1;
-        }
-        let mut sites: Vec<(Option<FrameId>, usize)> = sites.into_iter().collect();
         sites.sort_by_key(|s| std::cmp::Reverse(s.1));
         let top = sites
             .iter()

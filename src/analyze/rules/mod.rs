@@ -192,6 +192,8 @@ pub struct Cx<'a> {
     pub graph: &'a WaitGraph,
     pub groups: &'a [Group],
     pub clusters: &'a [Cluster],
+    /// Some task is marked `(leaked)`.
+    pub any_leaked: bool,
     pub history: Option<&'a History>,
     /// Per task: already explained by a finding.
     pub claimed: Vec<bool>,
@@ -226,6 +228,9 @@ impl Cx<'_> {
 
     /// How many of `tasks` Go's GC proved leaked.
     pub fn leaked(&self, tasks: &[u32]) -> usize {
+        if !self.any_leaked {
+            return 0;
+        }
         tasks
             .iter()
             .filter(|&&t| {
@@ -313,16 +318,20 @@ pub fn diagnose(
     history: Option<&History>,
     user_rules: &user::UserRules,
 ) -> Vec<Finding> {
-    let live_tasks = snap
-        .tasks
-        .iter()
-        .filter(|t| !t.flags.has(crate::model::TaskFlags::SYSTEM_STACK))
-        .count();
+    let mut live_tasks = 0;
+    let mut any_leaked = false;
+    for t in &snap.tasks {
+        if !t.flags.has(crate::model::TaskFlags::SYSTEM_STACK) {
+            live_tasks += 1;
+        }
+        any_leaked |= t.flags.has(crate::model::TaskFlags::LEAKED);
+    }
     let mut cx = Cx {
         snap,
         graph,
         groups,
         clusters,
+        any_leaked,
         history,
         claimed: vec![false; snap.tasks.len()],
         findings: Vec::new(),

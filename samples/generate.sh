@@ -4,6 +4,9 @@
 # when missing), Go 1.19 from Debian's golang-1.19-go for the older format,
 # gcc (cgo and the race detector) and python3. Machine paths are replaced by
 # neutral ones. Usage: bash samples/generate.sh
+# ONLY="prog ..." regenerates just those programs' dumps (and the manifest).
+# read-no-deadline needs its clients blocked for over 30 minutes: its dumps
+# take 31 minutes to write (in the background, beside the rest).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 progs=$here/programs
@@ -59,20 +62,42 @@ capture() {
 
 patterns="chan-range-never-closed stranded-senders nil-channel select-forever waitgroup-mismatch
 ctx-never-cancelled lock-order-deadlock recursive-rlock http-body-not-closed goroutine-explosion
-cond-never-signalled healthy-service"
+cond-never-signalled healthy-service lock-convoy self-lock exec-wait-stuck"
+ONLY=${ONLY:-}
+# want NAME: whether NAME is to be regenerated.
+want() { [ -z "$ONLY" ] || [[ " $ONLY " == *" $1 "* ]]; }
+selected=""
+for p in $patterns; do want "$p" && selected="$selected $p"; done
+patterns=$selected
 
 echo "building with $goversion"
-for p in $patterns crash slog-logged; do build "$p" "$GO" main; done
-build race "$GO" race -race
-build stranded-senders "$GO" trimpath -trimpath
+for p in $patterns; do build "$p" "$GO" main; done
+want crash && build crash "$GO" main
+want slog-logged && build slog-logged "$GO" main
+want race && build race "$GO" race -race
+want stranded-senders && build stranded-senders "$GO" trimpath -trimpath
 if [ -n "$goroot119" ]; then
-  for p in $patterns crash; do build "$p" "$GO119" go119; done
+  for p in $patterns; do build "$p" "$GO119" go119; done
+  want crash && build crash "$GO119" go119
 fi
 
+slow_pids=""
 # One program is left blocked for over a minute so headers carry ", N minutes".
-capture "$out/ctx-never-cancelled/minutes.txt" stderr "$build/bin/ctx-never-cancelled-main" \
-  DUMP_FORM=panic GOTRACEBACK=all SETTLE=65s &
-minutes_pid=$!
+if want ctx-never-cancelled; then
+  capture "$out/ctx-never-cancelled/minutes.txt" stderr "$build/bin/ctx-never-cancelled-main" \
+    DUMP_FORM=panic GOTRACEBACK=all SETTLE=65s &
+  slow_pids="$slow_pids $!"
+fi
+# Reads blocked for over 30 minutes (the rule's threshold).
+if want read-no-deadline; then
+  build read-no-deadline "$GO" main
+  capture "$out/read-no-deadline/all.txt" stderr "$build/bin/read-no-deadline-main" \
+    DUMP_FORM=panic GOTRACEBACK=all SETTLE=31m &
+  slow_pids="$slow_pids $!"
+  capture "$out/read-no-deadline/debug2.txt" stdout "$build/bin/read-no-deadline-main" \
+    DUMP_FORM=debug2 SETTLE=31m &
+  slow_pids="$slow_pids $!"
+fi
 
 for p in $patterns; do
   b=$build/bin/$p-main
@@ -93,6 +118,7 @@ for p in $patterns; do
   fi
 done
 
+if [ -z "$ONLY" ]; then
 # GOTRACEBACK=crash: register dumps, `-----` separators, g0 stacks of every M.
 capture "$out/lock-order-deadlock/crash.txt" stderr "$build/bin/lock-order-deadlock-main" DUMP_FORM=panic GOTRACEBACK=crash
 capture "$out/healthy-service/crash.txt" stderr "$build/bin/healthy-service-main" DUMP_FORM=sigquit GOTRACEBACK=crash
@@ -109,27 +135,31 @@ capture "$out/stranded-senders/trimpath.txt" stderr "$build/bin/stranded-senders
 neutral <"$build/gorun" >"$out/select-forever/gorun.txt"
 # runtime.Stack(buf, true) written by the program itself.
 capture "$out/cond-never-signalled/stack.txt" stdout "$build/bin/cond-never-signalled-main" DUMP_FORM=stack
+fi
 
-for c in nil-map concurrent-map-writes nil-pointer send-closed out-of-range all-asleep nested-panic \
+want crash && for c in nil-map concurrent-map-writes nil-pointer send-closed out-of-range all-asleep nested-panic \
          repanic multiline deep-recursion spin; do
   # asyncpreemptoff keeps the spinning goroutine on its CPU through the panic,
   # so the dump shows "goroutine running on other thread; stack unavailable".
   capture "$out/crash-$c/all.txt" stderr "$build/bin/crash-main" CRASH=$c GOTRACEBACK=all GOMAXPROCS=4 \
     GODEBUG=asyncpreemptoff=1
 done
-capture "$out/crash-nil-pointer/system.txt" stderr "$build/bin/crash-main" CRASH=nil-pointer GOTRACEBACK=system
-if [ -n "$goroot119" ]; then
+want crash && capture "$out/crash-nil-pointer/system.txt" stderr "$build/bin/crash-main" CRASH=nil-pointer GOTRACEBACK=system
+if [ -n "$goroot119" ] && want crash; then
   capture "$out/crash-deep-recursion/go119-all.txt" stderr "$build/bin/crash-go119" CRASH=deep-recursion GOTRACEBACK=all
   capture "$out/crash-all-asleep/go119-all.txt" stderr "$build/bin/crash-go119" CRASH=all-asleep GOTRACEBACK=all
 fi
-capture "$out/race/all.txt" stderr "$build/bin/race-race" DUMP_FORM=panic GOTRACEBACK=all
+want race && capture "$out/race/all.txt" stderr "$build/bin/race-race" DUMP_FORM=panic GOTRACEBACK=all
 
-capture "$here/messy/slog-json.txt" stderr "$build/bin/slog-logged-main" LOG_FORMAT=json
-capture "$here/messy/slog-text.txt" stderr "$build/bin/slog-logged-main" LOG_FORMAT=text
+if want slog-logged; then
+  capture "$here/messy/slog-json.txt" stderr "$build/bin/slog-logged-main" LOG_FORMAT=json
+  capture "$here/messy/slog-text.txt" stderr "$build/bin/slog-logged-main" LOG_FORMAT=text
+fi
 
-wait "$minutes_pid"
+# shellcheck disable=SC2086
+[ -n "$slow_pids" ] && wait $slow_pids
 
-python3 "$here/make_messy.py" "$here"
+[ -z "$ONLY" ] && python3 "$here/make_messy.py" "$here"
 python3 "$here/make_manifest.py" "$here" "$goversion"
 if grep -rlE '/work/|/root/|site-packages|/tmp/go-build[0-9]' "$here" --include='*.txt' --include='*.log' --include='*.md' ; then
   echo "machine paths left in the files above" >&2

@@ -35,6 +35,14 @@ FACTS = {
     "cond-never-signalled": {"pattern": "sync.Cond waiters never signalled",
                              "blocked": {"function": "main.(*Queue).Take", "state": "sync.Cond.Wait", "count": 3}},
     "healthy-service": {"pattern": "a healthy service at rest"},
+    "lock-convoy": {"pattern": "requests queued on a mutex held across a call to a backend that never answers",
+                    "blocked": {"function": "main.(*Cache).Get", "state": "sync.Mutex.Lock", "count": 40}},
+    "self-lock": {"pattern": "a method re-locks the mutex its caller holds",
+                  "blocked": {"function": "main.(*Store).Count", "state": "sync.Mutex.Lock", "count": 3}},
+    "exec-wait-stuck": {"pattern": "jobs wait for a hung child process without a timeout",
+                        "blocked": {"function": "main.convert", "state": "syscall", "count": 3}},
+    "read-no-deadline": {"pattern": "clients read from a backend that never answers, without a deadline",
+                         "blocked": {"function": "main.fetchPrice", "state": "IO wait", "count": 5}},
     "race": {"pattern": "a data race reported by the race detector, then a panic"},
 }
 CRASHES = {

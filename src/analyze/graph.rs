@@ -343,6 +343,20 @@ fn infer_holders(
             out
         })
         .collect();
+    // Receiver types of the methods that lock: another method of the same
+    // type carrying the object may be the one holding its lock.
+    let locking_types: FxHashSet<(crate::model::Sym, crate::model::Sym)> = locking_funcs
+        .iter()
+        .filter_map(|f| {
+            let func = t.function(*f);
+            func.receiver.map(|r| (func.package, r))
+        })
+        .collect();
+    let same_type = |f: FuncId| {
+        let func = t.function(f);
+        func.receiver
+            .is_some_and(|r| locking_types.contains(&(func.package, r)))
+    };
     let mut seen: Vec<u32> = Vec::new();
     let mut last_task = u32::MAX;
     for (ti, fi, ai, p, a, r) in cands {
@@ -378,11 +392,12 @@ fn infer_holders(
                 res_kind == ResKind::RwMutex && w.op == WaitOp::RLock && writer_queued.contains(&r);
             let held = sources.held_through(snap, *f, ai);
             let locks_here = locking_funcs.contains(&fr.function);
+            let sibling = ai == 0 && same_type(fr.function);
             let conf = match held {
                 Some(h) if h.is_empty() => continue,
                 Some(_) => Confidence::Likely,
                 None if locks_here => Confidence::Likely,
-                None if rw_reader => Confidence::Possible,
+                None if rw_reader || sibling => Confidence::Possible,
                 None => continue,
             };
             if res_kind == ResKind::RwMutex && !rw_reader {
@@ -404,6 +419,15 @@ fn infer_holders(
                 None if locking_funcs.contains(&fr.function) => Some((
                     Confidence::Likely,
                     holder_evidence(snap, *f, p, a, None, None),
+                )),
+                None if ai == 0 && same_type(fr.function) => Some((
+                    Confidence::Possible,
+                    format!(
+                        "{} is a method of the type whose methods lock {} elsewhere in the dump, and it carries {}; it may hold the lock (pass --source-root to confirm)",
+                        frame_name(snap, *f),
+                        hex(a),
+                        hex(p)
+                    ),
                 )),
                 None => None,
             },
@@ -555,7 +579,7 @@ fn holder_evidence(
             )
         }
         None if own == Some(false) => {
-            "; a method on the same object further up the stack has probably taken the read lock (pass --source-root to confirm)".to_string()
+            "; a method on the same object further up the stack has probably taken the lock already (pass --source-root to confirm)".to_string()
         }
         None => "; that function locks this type's mutex elsewhere in the dump".to_string(),
     };

@@ -158,6 +158,12 @@ fn cycles(cx: &mut Cx) {
         let leaked = cx.leaked(&tasks);
         let mut f = Finding::new(rule, title, tasks)
             .confidence(c.confidence)
+            // A cycle closed only by a guessed holder is a lead, not a verdict.
+            .severity(if c.confidence == Confidence::Possible && leaked == 0 {
+                Severity::High
+            } else {
+                rule.severity
+            })
             .resources(c.resources.clone())
             .explain(format!("{}. {}", lines.join("; "), rule.explanation));
         f.evidence = evidence;

@@ -41,7 +41,8 @@ build() {
   (cd "$progs" && $gocmd build "$@" -o "$build/bin/$name-$tag" "./$name")
 }
 
-# capture OUTFILE STREAM(stdout|stderr) BINARY [ENV=VALUE...]
+# capture OUTFILE STREAM(stdout|stderr) BINARY [ENV=VALUE...]; LIMIT=seconds
+# bounds the run (default 120).
 capture() {
   local file=$1 stream=$2 bin=$3
   shift 3
@@ -51,9 +52,9 @@ capture() {
     cd "$build"
     ulimit -c 0
     if [ "$stream" = stderr ]; then
-      env "$@" timeout 120 "$bin" 2>"$tmp" >/dev/null || true
+      env "$@" timeout "${LIMIT:-120}" "$bin" 2>"$tmp" >/dev/null || true
     else
-      env "$@" timeout 120 "$bin" >"$tmp" 2>/dev/null || true
+      env "$@" timeout "${LIMIT:-120}" "$bin" >"$tmp" 2>/dev/null || true
     fi
   )
   neutral <"$tmp" >"$file"
@@ -91,10 +92,10 @@ fi
 # Reads blocked for over 30 minutes (the rule's threshold).
 if want read-no-deadline; then
   build read-no-deadline "$GO" main
-  capture "$out/read-no-deadline/all.txt" stderr "$build/bin/read-no-deadline-main" \
+  LIMIT=2400 capture "$out/read-no-deadline/all.txt" stderr "$build/bin/read-no-deadline-main" \
     DUMP_FORM=panic GOTRACEBACK=all SETTLE=31m &
   slow_pids="$slow_pids $!"
-  capture "$out/read-no-deadline/debug2.txt" stdout "$build/bin/read-no-deadline-main" \
+  LIMIT=2400 capture "$out/read-no-deadline/debug2.txt" stdout "$build/bin/read-no-deadline-main" \
     DUMP_FORM=debug2 SETTLE=31m &
   slow_pids="$slow_pids $!"
 fi

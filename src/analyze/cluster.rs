@@ -49,31 +49,55 @@ pub fn clusters(snap: &Snapshot, graph: &WaitGraph) -> Vec<Cluster> {
 
 /// [`clusters`] from the tasks' waits alone.
 pub fn of_waits(snap: &Snapshot, waits: &[Option<Wait>]) -> Vec<Cluster> {
-    let t = &snap.tables;
-    let mut by_key: FxHashMap<ClusterKey, Vec<u32>> = FxHashMap::default();
-    for (i, w) in waits.iter().enumerate() {
-        let Some(w) = w else { continue };
-        let task = &snap.tasks[i];
-        by_key
-            .entry((w.site, task.creator, w.kind, w.op))
-            .or_default()
-            .push(i as u32);
-    }
-    // Index of every parent goroutine the clusters name (few, even when
-    // the dump is large).
+    use rayon::prelude::*;
+    const CHUNK: usize = 16384;
+    // Per chunk of tasks, in parallel: tasks by key, and the parents named.
+    type Part = (FxHashMap<ClusterKey, Vec<u32>>, Vec<u64>);
+    let parts: Vec<Part> = waits
+        .par_chunks(CHUNK)
+        .enumerate()
+        .map(|(ci, ws)| {
+            let mut by_key: FxHashMap<ClusterKey, Vec<u32>> = FxHashMap::default();
+            let mut parents: Vec<u64> = Vec::new();
+            for (k, w) in ws.iter().enumerate() {
+                let Some(w) = w else { continue };
+                let i = ci * CHUNK + k;
+                let task = &snap.tasks[i];
+                by_key
+                    .entry((w.site, task.creator, w.kind, w.op))
+                    .or_default()
+                    .push(i as u32);
+                if let Some(p) = task.parent_id {
+                    if parents.last() != Some(&p) {
+                        parents.push(p);
+                    }
+                }
+            }
+            parents.sort_unstable();
+            parents.dedup();
+            (by_key, parents)
+        })
+        .collect();
+    // Merged in chunk order, so every cluster lists its tasks in dump order.
+    let mut index: FxHashMap<ClusterKey, usize> = FxHashMap::default();
+    let mut lists: Vec<(ClusterKey, Vec<u32>)> = Vec::new();
     let mut id_index: FxHashMap<u64, u32> = FxHashMap::default();
-    let mut last = None;
-    for tasks in by_key.values() {
-        for &i in tasks {
-            let p = snap.tasks[i as usize].parent_id;
-            if p.is_some() && p != last {
-                last = p;
-                if let Some(p) = p {
-                    id_index.insert(p, u32::MAX);
+    for (by_key, parents) in parts {
+        for (key, tasks) in by_key {
+            match index.get(&key) {
+                Some(&li) => lists[li].1.extend(tasks),
+                None => {
+                    index.insert(key, lists.len());
+                    lists.push((key, tasks));
                 }
             }
         }
+        for p in parents {
+            id_index.insert(p, u32::MAX);
+        }
     }
+    // Index of every parent goroutine the clusters name (few, even when the
+    // dump is large).
     if !id_index.is_empty() {
         for (i, task) in snap.tasks.iter().enumerate() {
             if let Some(x) = id_index.get_mut(&task.id) {
@@ -83,95 +107,107 @@ pub fn of_waits(snap: &Snapshot, waits: &[Option<Wait>]) -> Vec<Cluster> {
             }
         }
     }
-    let mut alive_cache: FxHashMap<(u64, FuncId), bool> = FxHashMap::default();
     // Dumps before Go 1.21 do not say which goroutine created which: the
     // creating function is then alive when it is on any goroutine's stack.
-    let mut on_any_stack: Option<rustc_hash::FxHashSet<FuncId>> = None;
-    let mut out: Vec<Cluster> = Vec::with_capacity(by_key.len());
-    for ((site, creator, kind, op), tasks) in by_key {
-        let mut waits: Vec<u32> = Vec::with_capacity(tasks.len());
-        let mut leaked = 0;
-        let mut outlived = 0;
-        let mut stuck = 0;
-        let mut parents: Vec<u64> = Vec::new();
-        let mut last_alive: Option<(u64, FuncId, bool)> = None;
-        for &i in &tasks {
-            let task = &snap.tasks[i as usize];
-            waits.push(task.wait_minutes.unwrap_or(0));
-            if task.flags.has(TaskFlags::LEAKED) {
-                leaked += 1;
-            }
-            if !task.class.can_progress() {
-                stuck += 1;
-            }
-            if let (None, Some(c)) = (task.parent_id, task.creator) {
-                let funcs = on_any_stack.get_or_insert_with(|| {
-                    let mut set = rustc_hash::FxHashSet::default();
-                    for s in snap
-                        .tasks
-                        .iter()
-                        .map(|t| t.stack)
-                        .collect::<rustc_hash::FxHashSet<_>>()
-                    {
-                        for f in t.stack(s).frames.iter() {
-                            set.insert(t.frame(*f).function);
-                        }
-                    }
-                    set
-                });
-                if !funcs.contains(&t.frame(c).function) {
-                    outlived += 1;
-                }
-            }
-            if let (Some(p), Some(c)) = (task.parent_id, task.creator) {
-                if parents.len() < 1024 && parents.last() != Some(&p) && !parents.contains(&p) {
-                    parents.push(p);
-                }
-                let func = t.frame(c).function;
-                let alive = match last_alive {
-                    Some((lp, lf, a)) if lp == p && lf == func => a,
-                    _ => *alive_cache.entry((p, func)).or_insert_with(|| {
-                        id_index
-                            .get(&p)
-                            .filter(|&&pi| pi != u32::MAX)
-                            .is_some_and(|&pi| {
-                                let parent = &snap.tasks[pi as usize];
-                                t.stack(parent.stack)
-                                    .frames
-                                    .iter()
-                                    .any(|f| t.frame(*f).function == func)
-                            })
-                    }),
-                };
-                last_alive = Some((p, func, alive));
-                if !alive {
-                    outlived += 1;
-                }
-            }
-        }
-        waits.sort_unstable();
-        let signature = format!("{} <- {}", site_sig(snap, site), site_sig(snap, creator));
-        out.push(Cluster {
-            site,
-            creator,
-            wait_max: waits.last().copied().unwrap_or(0),
-            wait_median: waits.get(waits.len() / 2).copied().unwrap_or(0),
-            tasks,
-            kind,
-            op,
-            leaked,
-            outlived,
-            parents: parents.len(),
-            stuck,
-            signature,
-        });
-    }
+    let on_any_stack: std::sync::OnceLock<rustc_hash::FxHashSet<FuncId>> =
+        std::sync::OnceLock::new();
+    let mut out: Vec<Cluster> = lists
+        .into_par_iter()
+        .map(|(key, tasks)| summarise(snap, key, tasks, &id_index, &on_any_stack))
+        .collect();
     out.sort_by(|a, b| {
         b.count()
             .cmp(&a.count())
             .then_with(|| a.tasks.first().cmp(&b.tasks.first()))
     });
     out
+}
+
+fn summarise(
+    snap: &Snapshot,
+    (site, creator, kind, op): ClusterKey,
+    tasks: Vec<u32>,
+    id_index: &FxHashMap<u64, u32>,
+    on_any_stack: &std::sync::OnceLock<rustc_hash::FxHashSet<FuncId>>,
+) -> Cluster {
+    let t = &snap.tables;
+    let mut alive_cache: FxHashMap<(u64, FuncId), bool> = FxHashMap::default();
+    let mut waits: Vec<u32> = Vec::with_capacity(tasks.len());
+    let mut leaked = 0;
+    let mut outlived = 0;
+    let mut stuck = 0;
+    let mut parents: Vec<u64> = Vec::new();
+    let mut last_alive: Option<(u64, FuncId, bool)> = None;
+    for &i in &tasks {
+        let task = &snap.tasks[i as usize];
+        waits.push(task.wait_minutes.unwrap_or(0));
+        if task.flags.has(TaskFlags::LEAKED) {
+            leaked += 1;
+        }
+        if !task.class.can_progress() {
+            stuck += 1;
+        }
+        if let (None, Some(c)) = (task.parent_id, task.creator) {
+            let funcs = on_any_stack.get_or_init(|| {
+                let mut set = rustc_hash::FxHashSet::default();
+                for s in snap
+                    .tasks
+                    .iter()
+                    .map(|t| t.stack)
+                    .collect::<rustc_hash::FxHashSet<_>>()
+                {
+                    for f in t.stack(s).frames.iter() {
+                        set.insert(t.frame(*f).function);
+                    }
+                }
+                set
+            });
+            if !funcs.contains(&t.frame(c).function) {
+                outlived += 1;
+            }
+        }
+        if let (Some(p), Some(c)) = (task.parent_id, task.creator) {
+            if parents.len() < 1024 && parents.last() != Some(&p) && !parents.contains(&p) {
+                parents.push(p);
+            }
+            let func = t.frame(c).function;
+            let alive = match last_alive {
+                Some((lp, lf, a)) if lp == p && lf == func => a,
+                _ => *alive_cache.entry((p, func)).or_insert_with(|| {
+                    id_index
+                        .get(&p)
+                        .filter(|&&pi| pi != u32::MAX)
+                        .is_some_and(|&pi| {
+                            let parent = &snap.tasks[pi as usize];
+                            t.stack(parent.stack)
+                                .frames
+                                .iter()
+                                .any(|f| t.frame(*f).function == func)
+                        })
+                }),
+            };
+            last_alive = Some((p, func, alive));
+            if !alive {
+                outlived += 1;
+            }
+        }
+    }
+    waits.sort_unstable();
+    let signature = format!("{} <- {}", site_sig(snap, site), site_sig(snap, creator));
+    Cluster {
+        site,
+        creator,
+        wait_max: waits.last().copied().unwrap_or(0),
+        wait_median: waits.get(waits.len() / 2).copied().unwrap_or(0),
+        tasks,
+        kind,
+        op,
+        leaked,
+        outlived,
+        parents: parents.len(),
+        stuck,
+        signature,
+    }
 }
 
 /// `function file:line` of a frame, or `-`.

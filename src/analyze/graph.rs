@@ -134,16 +134,15 @@ pub fn build_with<R: Send>(
         .collect();
     // One pass over the tasks' text: what each task waits on, and every
     // pointer its other frames carry (for holder inference).
-    let parts: Vec<(Vec<Option<Wait>>, Vec<PtrWord>)> = snap
-        .tasks
-        .par_chunks(8192)
+    let mut waits: Vec<Option<Wait>> = vec![None; n];
+    let parts: Vec<Vec<PtrWord>> = waits
+        .par_chunks_mut(8192)
+        .zip(snap.tasks.par_chunks(8192))
         .enumerate()
-        .map(|(ci, chunk)| {
-            let mut ws = Vec::with_capacity(chunk.len());
+        .map(|(ci, (ws, chunk))| {
             let mut ptrs = Vec::new();
-            for (k, t) in chunk.iter().enumerate() {
+            for (k, (t, slot)) in chunk.iter().zip(ws.iter_mut()).enumerate() {
                 if t.flags.has(TaskFlags::SYSTEM_STACK) {
-                    ws.push(None);
                     continue;
                 }
                 let w = per_stack
@@ -158,8 +157,6 @@ pub fn build_with<R: Send>(
                     if w.is_some_and(|w| fi <= w.prim_end && w.prim_end > 0) {
                         continue;
                     }
-                    // `...` (an inlined frame) or a few small words cannot
-                    // hold a pointer; skip them without touching the text.
                     let args = wait::frame_args(snap, t, fi as usize);
                     for (ai, p) in wait::ptr_args(args).take(64) {
                         ptrs.push(PtrWord {
@@ -170,74 +167,112 @@ pub fn build_with<R: Send>(
                         });
                     }
                 }
-                ws.push(w);
+                *slot = w;
             }
-            (ws, ptrs)
+            ptrs
         })
         .collect();
-    let mut waits: Vec<Option<Wait>> = Vec::with_capacity(n);
-    let mut ptrs: Vec<PtrWord> = Vec::with_capacity(parts.iter().map(|p| p.1.len()).sum());
-    for (w, p) in parts {
-        waits.extend(w);
+    let mut ptrs: Vec<PtrWord> = Vec::with_capacity(parts.iter().map(|p| p.len()).sum());
+    for p in parts {
         ptrs.extend(p);
     }
-    // Functions that lock a mutex somewhere in the dump: the caller of the
-    // primitive's outermost frame.
     let mut locking_funcs: FxHashSet<FuncId> = FxHashSet::default();
-    let mut last: Option<(crate::model::StackId, u16)> = None;
-    for (t, w) in snap.tasks.iter().zip(&waits) {
-        let Some(w) = w else { continue };
-        if !matches!(w.kind, ResKind::Mutex | ResKind::RwMutex)
-            || last == Some((t.stack, w.prim_end))
-        {
-            continue;
-        }
-        last = Some((t.stack, w.prim_end));
-        let frames = &snap.tables.stack(t.stack).frames;
-        if let Some(f) = frames.get(w.prim_end as usize + 1) {
-            locking_funcs.insert(snap.tables.frame(*f).function);
+    for (si, shapes) in per_stack.iter().enumerate() {
+        for shape in shapes.iter().filter_map(|x| x.1) {
+            if !matches!(shape.kind, ResKind::Mutex | ResKind::RwMutex) {
+                continue;
+            }
+            let frames = &t.stack(crate::model::StackId(si as u32)).frames;
+            if let Some(f) = frames.get(shape.prim_end as usize + 1) {
+                locking_funcs.insert(t.frame(*f).function);
+            }
         }
     }
     // Resources, keyed by kind and key; an object key is merged into an
     // address key of the same kind that lies inside the object.
-    let mut index: FxHashMap<(ResKind, ResKey), u32> = FxHashMap::default();
-    let mut resources: Vec<Resource> = Vec::new();
-    let mut res_of: Vec<Option<u32>> = vec![None; n];
-    let mut addrs: Vec<(ResKind, u64)> = waits
-        .iter()
-        .flatten()
-        .filter_map(|w| match w.key {
-            ResKey::Addr(a) => Some((w.kind, a)),
-            _ => None,
-        })
-        .collect();
-    addrs.sort_unstable();
-    addrs.dedup();
-    for (i, w) in waits.iter_mut().enumerate() {
-        let Some(w) = w else { continue };
-        if let ResKey::Object(o) = w.key {
-            let lo = addrs.partition_point(|x| *x < (w.kind, o));
-            if let Some((k, a)) = addrs.get(lo) {
-                if *k == w.kind && *a - o < FIELD_RANGE {
-                    w.key = ResKey::Addr(*a);
+    if waits
+        .par_iter()
+        .any(|w| w.is_some_and(|w| matches!(w.key, ResKey::Object(_))))
+    {
+        let mut addrs: Vec<(ResKind, u64)> = waits
+            .iter()
+            .flatten()
+            .filter_map(|w| match w.key {
+                ResKey::Addr(a) => Some((w.kind, a)),
+                _ => None,
+            })
+            .collect::<FxHashSet<_>>()
+            .into_iter()
+            .collect();
+        addrs.sort_unstable();
+        waits.par_iter_mut().flatten().for_each(|w| {
+            if let ResKey::Object(o) = w.key {
+                let lo = addrs.partition_point(|x| *x < (w.kind, o));
+                if let Some((k, a)) = addrs.get(lo) {
+                    if *k == w.kind && *a - o < FIELD_RANGE {
+                        w.key = ResKey::Addr(*a);
+                    }
                 }
             }
-        }
-        let r = *index.entry((w.kind, w.key)).or_insert_with(|| {
-            resources.push(Resource {
-                kind: w.kind,
-                key: w.key,
-                waiters: Vec::new(),
-                holders: Vec::new(),
-                referenced: false,
-            });
-            (resources.len() - 1) as u32
         });
-        resources[r as usize].waiters.push(i as u32);
-        res_of[i] = Some(r);
     }
-    let (cycles, r) = rayon::join(
+    let waits = waits;
+    // The clusters need only the waits: they are built beside the rest.
+    let ((resources, res_of, cycles), r) = rayon::join(
         || {
+            // Indexed per chunk in parallel, then merged in chunk order: resources
+            // are numbered by first appearance and list their waiters in dump order.
+            const CHUNK: usize = 16384;
+            type Local = (Vec<(ResKind, ResKey)>, Vec<Vec<u32>>, Vec<u32>);
+            let parts: Vec<Local> = waits
+                .par_chunks(CHUNK)
+                .enumerate()
+                .map(|(ci, ws)| {
+                    let mut index: FxHashMap<(ResKind, ResKey), u32> = FxHashMap::default();
+                    let mut keys = Vec::new();
+                    let mut lists: Vec<Vec<u32>> = Vec::new();
+                    let mut local = vec![u32::MAX; ws.len()];
+                    for (k, w) in ws.iter().enumerate() {
+                        let Some(w) = w else { continue };
+                        let r = *index.entry((w.kind, w.key)).or_insert_with(|| {
+                            keys.push((w.kind, w.key));
+                            lists.push(Vec::new());
+                            (keys.len() - 1) as u32
+                        });
+                        lists[r as usize].push((ci * CHUNK + k) as u32);
+                        local[k] = r;
+                    }
+                    (keys, lists, local)
+                })
+                .collect();
+            let mut index: FxHashMap<(ResKind, ResKey), u32> = FxHashMap::default();
+            let mut resources: Vec<Resource> = Vec::new();
+            let mut res_of: Vec<Option<u32>> = vec![None; n];
+            for (ci, (keys, lists, local)) in parts.into_iter().enumerate() {
+                let global: Vec<u32> = keys
+                    .into_iter()
+                    .zip(lists)
+                    .map(|((kind, key), list)| {
+                        let r = *index.entry((kind, key)).or_insert_with(|| {
+                            resources.push(Resource {
+                                kind,
+                                key,
+                                waiters: Vec::new(),
+                                holders: Vec::new(),
+                                referenced: false,
+                            });
+                            (resources.len() - 1) as u32
+                        });
+                        resources[r as usize].waiters.extend(list);
+                        r
+                    })
+                    .collect();
+                for (k, l) in local.into_iter().enumerate() {
+                    if let Some(&g) = global.get(l as usize) {
+                        res_of[ci * CHUNK + k] = Some(g);
+                    }
+                }
+            }
             infer_holders(
                 snap,
                 &waits,
@@ -248,7 +283,8 @@ pub fn build_with<R: Send>(
                 sources,
             );
             infer_children(snap, &waits, &res_of, &mut resources);
-            find_resource_cycles(&res_of, &resources)
+            let cycles = find_resource_cycles(&res_of, &resources);
+            (resources, res_of, cycles)
         },
         || beside(&waits),
     );

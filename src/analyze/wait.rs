@@ -241,6 +241,11 @@ pub fn is_impl_frame(name: &str, kind: CodeKind) -> bool {
         || name.starts_with("golang.org/x/sync/")
         || name.starts_with("syscall.")
         || name.starts_with("internal/runtime/")
+        || name.starts_with("internal/syscall/")
+        || name.starts_with("golang.org/x/sys/")
+        || name.starts_with("os.(*Process).")
+        || name == "os.ignoringEINTR"
+        || name == "os.ignoringEINTR2"
 }
 
 /// The wait shape of a stack in a given state, or `None` when the task is

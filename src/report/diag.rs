@@ -55,50 +55,54 @@ pub fn build(items: &[Analysed]) -> (Vec<Finding>, Graph) {
     }
     let mut order: Vec<usize> = (0..all.len()).collect();
     order.sort_by(|&x, &y| rules::rank_cmp(&all[x].1, &all[y].1).then(all[x].0.cmp(&all[y].0)));
-    let mut findings = Vec::with_capacity(all.len());
-    for (rank, &k) in order.iter().enumerate() {
-        let (si, f) = &all[k];
-        let a = &items[*si];
-        let snap = a.snap;
-        let p = prefix(*si);
-        let mut in_group = vec![false; a.groups.len()];
-        for &t in &f.tasks {
-            if let Some(g) = gidx[*si]
-                .get(t as usize)
-                .and_then(|&g| in_group.get_mut(g as usize))
-            {
-                *g = true;
+    use rayon::prelude::*;
+    let findings: Vec<Finding> = order
+        .par_iter()
+        .enumerate()
+        .map(|(rank, &k)| {
+            let (si, f) = &all[k];
+            let a = &items[*si];
+            let snap = a.snap;
+            let p = prefix(*si);
+            let mut in_group = vec![false; a.groups.len()];
+            for &t in &f.tasks {
+                if let Some(g) = gidx[*si]
+                    .get(t as usize)
+                    .and_then(|&g| in_group.get_mut(g as usize))
+                {
+                    *g = true;
+                }
             }
-        }
-        let groups: Vec<u32> = (0..in_group.len() as u32)
-            .filter(|&g| in_group[g as usize])
-            .collect();
-        findings.push(Finding {
-            id: format!("f{}", rank + 1),
-            rank: rank as u32 + 1,
-            kind: f.kind.as_str().to_string(),
-            rule: f.rule.id.to_string(),
-            severity: f.severity.as_str().to_string(),
-            confidence: f.confidence.as_str().to_string(),
-            score: f.score,
-            snapshot: *si,
-            title: f.title.clone(),
-            explanation: f.explanation.clone(),
-            cause: f.rule.cause.to_string(),
-            remedy: f.rule.remedy.to_string(),
-            sketch: f.rule.sketch.to_string(),
-            references: f.rule.references.iter().map(|r| r.to_string()).collect(),
-            task_ids: f.tasks.iter().map(|&t| snap.tasks[t as usize].id).collect(),
-            groups: groups.iter().map(|g| format!("g{}", g + 1)).collect(),
-            resources: f
-                .resources
-                .iter()
-                .map(|r| format!("{p}{}", resource_id(snap, &a.diagnosis.graph, *r)))
-                .collect(),
-            evidence: f.evidence.clone(),
-            user_rule: f.user_rule.clone(),
-        });
-    }
+            let groups: Vec<u32> = (0..in_group.len() as u32)
+                .filter(|&g| in_group[g as usize])
+                .collect();
+            Finding {
+                id: format!("f{}", rank + 1),
+                rank: rank as u32 + 1,
+                kind: f.kind.as_str().to_string(),
+                rule: f.rule.id.to_string(),
+                severity: f.severity.as_str().to_string(),
+                confidence: f.confidence.as_str().to_string(),
+                score: f.score,
+                snapshot: *si,
+                title: f.title.clone(),
+                explanation: f.explanation.clone(),
+                cause: f.rule.cause.to_string(),
+                remedy: f.rule.remedy.to_string(),
+                sketch: f.rule.sketch.to_string(),
+                references: f.rule.references.iter().map(|r| r.to_string()).collect(),
+                task_ids: f.tasks.iter().map(|&t| snap.tasks[t as usize].id).collect(),
+                groups: groups.iter().map(|g| format!("g{}", g + 1)).collect(),
+                resources: f
+                    .resources
+                    .iter()
+                    .map(|r| format!("{p}{}", resource_id(snap, &a.diagnosis.graph, *r)))
+                    .collect(),
+                evidence: f.evidence.clone(),
+                user_rule: f.user_rule.clone(),
+            }
+        })
+        .collect();
     let mut graph = Graph::default();
     for (i, a) in items.iter().enumerate() {
         add_graph(&mut graph, i, &prefix(i), a, &gidx[i]);

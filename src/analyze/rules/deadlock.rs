@@ -74,15 +74,17 @@ pub fn run(cx: &mut Cx) {
 
 fn cycles(cx: &mut Cx) {
     let g = cx.graph;
-    for c in &g.cycles {
-        let kinds: Vec<ResKind> = c
-            .resources
-            .iter()
-            .map(|r| g.resources[*r as usize].kind)
-            .collect();
-        let locks_only = kinds
-            .iter()
-            .all(|k| matches!(k, ResKind::Mutex | ResKind::RwMutex));
+    // Goroutines that each deadlock on their own lock at the same site are
+    // one finding, not one per goroutine.
+    let mut batches: Vec<(&'static RuleInfo, Option<crate::model::FrameId>, Vec<usize>)> =
+        Vec::new();
+    for (ci, c) in g.cycles.iter().enumerate() {
+        let locks_only = c.resources.iter().all(|r| {
+            matches!(
+                g.resources[*r as usize].kind,
+                ResKind::Mutex | ResKind::RwMutex
+            )
+        });
         let rule: &'static RuleInfo = if c.tasks.len() == 1 && locks_only {
             let t = c.tasks[0] as usize;
             let rlock = g.waits[t].is_some_and(|w| w.op == WaitOp::RLock);
@@ -96,13 +98,51 @@ fn cycles(cx: &mut Cx) {
         } else {
             &CYCLE
         };
+        let site = (c.tasks.len() == 1)
+            .then(|| g.waits[c.tasks[0] as usize].and_then(|w| w.site))
+            .flatten();
+        match batches
+            .iter_mut()
+            .find(|b| site.is_some() && b.0.id == rule.id && b.1 == site)
+        {
+            Some(b) => b.2.push(ci),
+            None => batches.push((rule, site, vec![ci])),
+        }
+    }
+    for (rule, _, cs) in batches {
+        cycle_finding(cx, rule, &cs);
+    }
+}
+
+fn cycle_finding(cx: &mut Cx, rule: &'static RuleInfo, cs: &[usize]) {
+    let g = cx.graph;
+    let mut c_tasks: Vec<u32> = Vec::new();
+    let mut c_res: Vec<u32> = Vec::new();
+    let mut queued: Vec<u32> = Vec::new();
+    let mut confidence = Confidence::Certain;
+    for &ci in cs {
+        let c = &g.cycles[ci];
+        c_tasks.extend(&c.tasks);
+        c_res.extend(&c.resources);
+        queued.extend(&c.queued);
+        confidence = confidence.min(c.confidence);
+    }
+    let c = crate::analyze::graph::Cycle {
+        tasks: c_tasks,
+        resources: c_res,
+        confidence,
+        queued,
+    };
+    {
         let names: Vec<String> = c
             .resources
             .iter()
             .map(|r| super::super::resource_id(cx.snap, g, *r))
             .collect();
+        // Large batches are summarised: the first few goroutines in full.
+        const SHOWN: usize = 6;
         let mut lines = Vec::new();
-        for &t in &c.tasks {
+        for &t in c.tasks.iter().take(SHOWN) {
             let id = cx.snap.tasks[t as usize].id;
             let held: Vec<String> = c
                 .resources
@@ -126,8 +166,14 @@ fn cycles(cx: &mut Cx) {
                 waits.unwrap_or_else(|| "nothing known".to_string())
             ));
         }
+        if c.tasks.len() > SHOWN {
+            lines.push(format!(
+                "and {} more goroutines alike",
+                c.tasks.len() - SHOWN
+            ));
+        }
         let mut evidence: Vec<String> = Vec::new();
-        for &r in &c.resources {
+        for &r in c.resources.iter().take(SHOWN) {
             for h in &g.resources[r as usize].holders {
                 if c.tasks.contains(&h.task) {
                     evidence.push(format!(
@@ -147,11 +193,15 @@ fn cycles(cx: &mut Cx) {
                 cx.ids(&c.queued, 10)
             ));
         }
+        let shown_names = if names.len() > 4 {
+            format!("{} (+{} more)", names[..4].join(", "), names.len() - 4)
+        } else {
+            names.join(", ")
+        };
         let title = format!(
-            "{}: goroutines {} on {}",
+            "{}: goroutines {} on {shown_names}",
             rule.title,
             cx.ids(&c.tasks, 6),
-            names.join(", ")
         );
         let mut tasks = c.tasks.clone();
         tasks.extend(c.queued.iter().copied());

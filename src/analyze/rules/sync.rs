@@ -167,6 +167,15 @@ fn convoy(cx: &mut Cx, r: u32) {
     ));
     if let Some(h) = holder {
         f = f.evidence(h.evidence.clone());
+        let ht = &cx.snap.tasks[h.task as usize];
+        if let Some(w) = g.waits[h.task as usize] {
+            f = f.evidence(format!(
+                "goroutine {}, the holder, is itself blocked ({}) at {}: that wait is what the queue is waiting for",
+                ht.id,
+                cx.snap.state(ht),
+                short_site(cx.snap, w.site)
+            ));
+        }
         let mut all = tasks;
         all.push(h.task);
         f.tasks = all;

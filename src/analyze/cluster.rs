@@ -98,12 +98,15 @@ pub fn of_waits(snap: &Snapshot, waits: &[Option<Wait>]) -> Vec<Cluster> {
     }
     // Index of every parent goroutine the clusters name (few, even when the
     // dump is large).
-    if !id_index.is_empty() {
-        for (i, task) in snap.tasks.iter().enumerate() {
-            if let Some(x) = id_index.get_mut(&task.id) {
-                if *x == u32::MAX {
-                    *x = i as u32;
-                }
+    let mut missing = id_index.len();
+    for (i, task) in snap.tasks.iter().enumerate() {
+        if missing == 0 {
+            break;
+        }
+        if let Some(x) = id_index.get_mut(&task.id) {
+            if *x == u32::MAX {
+                *x = i as u32;
+                missing -= 1;
             }
         }
     }

@@ -70,6 +70,10 @@ pub struct WaitGraph {
     pub res_of: Vec<Option<u32>>,
     pub resources: Vec<Resource>,
     pub cycles: Vec<Cycle>,
+    /// Tasks that are not g0 or M stacks.
+    pub live_tasks: usize,
+    /// Some task is marked `(leaked)`.
+    pub any_leaked: bool,
 }
 
 /// A pointer word in a frame's arguments.
@@ -104,7 +108,11 @@ pub fn build_with<R: Send>(
     // each task's address is read in parallel.
     let mut per_stack: Vec<Vec<(crate::model::Sym, Option<WaitShape>)>> =
         vec![Vec::new(); snap.tables.stack_count()];
+    let mut live_tasks = 0;
+    let mut any_leaked = false;
     for t in &snap.tasks {
+        live_tasks += usize::from(!t.flags.has(TaskFlags::SYSTEM_STACK));
+        any_leaked |= t.flags.has(TaskFlags::LEAKED);
         if let Some(v) = per_stack.get_mut(t.stack.index()) {
             if !v.iter().any(|(s, _)| *s == t.state) {
                 v.push((t.state, wait::shape(snap, t.stack, t.state, t.class)));
@@ -294,6 +302,8 @@ pub fn build_with<R: Send>(
             res_of,
             resources,
             cycles,
+            live_tasks,
+            any_leaked,
         },
         r,
     )

@@ -318,14 +318,7 @@ pub fn diagnose(
     history: Option<&History>,
     user_rules: &user::UserRules,
 ) -> Vec<Finding> {
-    let mut live_tasks = 0;
-    let mut any_leaked = false;
-    for t in &snap.tasks {
-        if !t.flags.has(crate::model::TaskFlags::SYSTEM_STACK) {
-            live_tasks += 1;
-        }
-        any_leaked |= t.flags.has(crate::model::TaskFlags::LEAKED);
-    }
+    let (live_tasks, any_leaked) = (graph.live_tasks, graph.any_leaked);
     let mut cx = Cx {
         snap,
         graph,

@@ -52,21 +52,29 @@ pub fn of_waits(snap: &Snapshot, waits: &[Option<Wait>]) -> Vec<Cluster> {
     use rayon::prelude::*;
     const CHUNK: usize = 16384;
     // Per chunk of tasks, in parallel: tasks by key, and the parents named.
-    type Part = (FxHashMap<ClusterKey, Vec<u32>>, Vec<u64>);
+    type Part = (Vec<(ClusterKey, Vec<u32>)>, Vec<u64>);
     let parts: Vec<Part> = waits
         .par_chunks(CHUNK)
         .enumerate()
         .map(|(ci, ws)| {
-            let mut by_key: FxHashMap<ClusterKey, Vec<u32>> = FxHashMap::default();
+            // Keyed by the key packed into two words (cheaper to hash).
+            let mut index: FxHashMap<(u64, u16), usize> = FxHashMap::default();
+            let mut by_key: Vec<(ClusterKey, Vec<u32>)> = Vec::new();
             let mut parents: Vec<u64> = Vec::new();
             for (k, w) in ws.iter().enumerate() {
                 let Some(w) = w else { continue };
                 let i = ci * CHUNK + k;
                 let task = &snap.tasks[i];
-                by_key
-                    .entry((w.site, task.creator, w.kind, w.op))
-                    .or_default()
-                    .push(i as u32);
+                let packed = (
+                    (u64::from(w.site.map_or(u32::MAX, |f| f.0)) << 32)
+                        | u64::from(task.creator.map_or(u32::MAX, |f| f.0)),
+                    ((w.kind as u16) << 8) | w.op as u16,
+                );
+                let li = *index.entry(packed).or_insert_with(|| {
+                    by_key.push(((w.site, task.creator, w.kind, w.op), Vec::new()));
+                    by_key.len() - 1
+                });
+                by_key[li].1.push(i as u32);
                 if let Some(p) = task.parent_id {
                     if parents.last() != Some(&p) {
                         parents.push(p);

@@ -85,6 +85,19 @@ struct PtrWord {
     ptr: u64,
 }
 
+/// A worker's pointer words, moved into the shared sink when the worker's
+/// part of the tasks is done.
+struct PtrBuf<'a>(Vec<PtrWord>, &'a std::sync::Mutex<Vec<Vec<PtrWord>>>);
+
+impl Drop for PtrBuf<'_> {
+    fn drop(&mut self) {
+        if !self.0.is_empty() {
+            let mut sink = self.1.lock().unwrap_or_else(|e| e.into_inner());
+            sink.push(std::mem::take(&mut self.0));
+        }
+    }
+}
+
 /// How far above an object's address a primitive inside it may lie.
 const FIELD_RANGE: u64 = 256;
 /// Holders kept per resource.
@@ -110,9 +123,19 @@ pub fn build_with<R: Send>(
         vec![Vec::new(); snap.tables.stack_count()];
     let mut live_tasks = 0;
     let mut any_leaked = false;
+    // Functions that started some goroutine (only waits in those can have
+    // children to wait for).
+    let mut creates: FxHashSet<FuncId> = FxHashSet::default();
+    let mut last_creator = None;
     for t in &snap.tasks {
         live_tasks += usize::from(!t.flags.has(TaskFlags::SYSTEM_STACK));
         any_leaked |= t.flags.has(TaskFlags::LEAKED);
+        if t.parent_id.is_some() && t.creator != last_creator {
+            last_creator = t.creator;
+            if let Some(cr) = t.creator {
+                creates.insert(snap.tables.frame(cr).function);
+            }
+        }
         if let Some(v) = per_stack.get_mut(t.stack.index()) {
             if !v.iter().any(|(s, _)| *s == t.state) {
                 v.push((t.state, wait::shape(snap, t.stack, t.state, t.class)));
@@ -142,23 +165,25 @@ pub fn build_with<R: Send>(
         .collect();
     // One pass over the tasks' text: what each task waits on, and every
     // pointer its other frames carry (for holder inference).
-    let mut waits: Vec<Option<Wait>> = vec![None; n];
-    let parts: Vec<Vec<PtrWord>> = waits
-        .par_chunks_mut(8192)
-        .zip(snap.tasks.par_chunks(8192))
+    // The waits are collected straight into their vector; each worker
+    // gathers pointer words in its own buffer, handed over when it is done.
+    let sink: std::sync::Mutex<Vec<Vec<PtrWord>>> = std::sync::Mutex::new(Vec::new());
+    let mut waits: Vec<Option<Wait>> = snap
+        .tasks
+        .par_iter()
         .enumerate()
-        .map(|(ci, (ws, chunk))| {
-            let mut ptrs = Vec::new();
-            for (k, (t, slot)) in chunk.iter().zip(ws.iter_mut()).enumerate() {
+        .with_min_len(8192)
+        .map_init(
+            || PtrBuf(Vec::new(), &sink),
+            |buf, (i, t)| {
                 if t.flags.has(TaskFlags::SYSTEM_STACK) {
-                    continue;
+                    return None;
                 }
                 let w = per_stack
                     .get(t.stack.index())
                     .and_then(|v| v.iter().find(|(s, _)| *s == t.state))
                     .and_then(|x| x.1)
                     .map(|shape| wait::wait_of(snap, t, &shape));
-                let ti = (ci * 8192 + k) as u32;
                 for &fi in scan.get(t.stack.index()).map_or(&[][..], |v| v.as_slice()) {
                     // The primitive's own frames carry the waited address, not
                     // a held one.
@@ -167,23 +192,19 @@ pub fn build_with<R: Send>(
                     }
                     let args = wait::frame_args(snap, t, fi as usize);
                     for (ai, p) in wait::ptr_args(args).take(64) {
-                        ptrs.push(PtrWord {
-                            task: ti,
+                        buf.0.push(PtrWord {
+                            task: i as u32,
                             frame: fi,
                             arg: ai,
                             ptr: p,
                         });
                     }
                 }
-                *slot = w;
-            }
-            ptrs
-        })
+                w
+            },
+        )
         .collect();
-    let mut ptrs: Vec<PtrWord> = Vec::with_capacity(parts.iter().map(|p| p.len()).sum());
-    for p in parts {
-        ptrs.extend(p);
-    }
+    let ptrs: Vec<Vec<PtrWord>> = sink.into_inner().unwrap_or_else(|e| e.into_inner());
     let mut locking_funcs: FxHashSet<FuncId> = FxHashSet::default();
     for (si, shapes) in per_stack.iter().enumerate() {
         for shape in shapes.iter().filter_map(|x| x.1) {
@@ -290,7 +311,7 @@ pub fn build_with<R: Send>(
                 &locking_funcs,
                 sources,
             );
-            infer_children(snap, &waits, &res_of, &mut resources);
+            infer_children(snap, &waits, &res_of, &mut resources, &creates);
             let cycles = find_resource_cycles(&res_of, &resources);
             (resources, res_of, cycles)
         },
@@ -314,7 +335,7 @@ pub fn build_with<R: Send>(
 fn infer_holders(
     snap: &Snapshot,
     waits: &[Option<Wait>],
-    ptrs: &[PtrWord],
+    ptrs: &[Vec<PtrWord>],
     res_of: &[Option<u32>],
     resources: &mut [Resource],
     locking_funcs: &FxHashSet<FuncId>,
@@ -352,9 +373,9 @@ fn infer_holders(
     // resource) are found in parallel; judging them needs the sources and
     // runs in task order.
     use rayon::prelude::*;
-    let cands: Vec<(u32, u16, u16, u64, u64, u32)> = ptrs
+    let mut cands: Vec<(u32, u16, u16, u64, u64, u32)> = ptrs
         .par_iter()
-        .with_min_len(8192)
+        .flatten()
         .flat_map_iter(|pw| {
             let mut out: Vec<(u32, u16, u16, u64, u64, u32)> = Vec::new();
             let (ti, fi, ai, p) = (pw.task, pw.frame, pw.arg, pw.ptr);
@@ -389,6 +410,8 @@ fn infer_holders(
             out
         })
         .collect();
+    // Back in task order (each task's words are in text order already).
+    cands.sort_by_key(|c| c.0);
     // Receiver types of the methods that lock: another method of the same
     // type carrying the object may be the one holding its lock.
     let locking_types: FxHashSet<(crate::model::Sym, crate::model::Sym)> = locking_funcs
@@ -506,20 +529,9 @@ fn infer_children(
     waits: &[Option<Wait>],
     res_of: &[Option<u32>],
     resources: &mut [Resource],
+    creates: &FxHashSet<FuncId>,
 ) {
     let t = &snap.tables;
-    // Functions that started some goroutine: only waits in those can have
-    // children.
-    let mut creates: FxHashSet<FuncId> = FxHashSet::default();
-    let mut last = None;
-    for c in &snap.tasks {
-        if c.parent_id.is_some() && c.creator != last {
-            last = c.creator;
-            if let Some(cr) = c.creator {
-                creates.insert(t.frame(cr).function);
-            }
-        }
-    }
     if creates.is_empty() {
         return;
     }

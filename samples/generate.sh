@@ -63,7 +63,7 @@ capture() {
 
 patterns="chan-range-never-closed stranded-senders nil-channel select-forever waitgroup-mismatch
 ctx-never-cancelled lock-order-deadlock recursive-rlock http-body-not-closed goroutine-explosion
-cond-never-signalled healthy-service lock-convoy self-lock exec-wait-stuck"
+cond-never-signalled healthy-service lock-convoy self-lock exec-wait-stuck lock-wait-cycle"
 ONLY=${ONLY:-}
 # want NAME: whether NAME is to be regenerated.
 want() { [ -z "$ONLY" ] || [[ " $ONLY " == *" $1 "* ]]; }

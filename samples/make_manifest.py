@@ -39,6 +39,8 @@ FACTS = {
                     "blocked": {"function": "main.(*Cache).Get", "state": "sync.Mutex.Lock", "count": 40}},
     "self-lock": {"pattern": "a method re-locks the mutex its caller holds",
                   "blocked": {"function": "main.(*Store).Count", "state": "sync.Mutex.Lock", "count": 3}},
+    "lock-wait-cycle": {"pattern": "a goroutine waits for its workers while holding the lock they need",
+                        "blocked": {"function": "main.(*Stats).add", "state": "sync.Mutex.Lock", "count": 3}},
     "exec-wait-stuck": {"pattern": "jobs wait for a hung child process without a timeout",
                         "blocked": {"function": "main.convert", "state": "syscall", "count": 3}},
     "read-no-deadline": {"pattern": "clients read from a backend that never answers, without a deadline",

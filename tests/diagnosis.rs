@@ -25,6 +25,7 @@ const EXPECTED: &[(&str, &str)] = &[
     ("stranded-senders", "chan.stranded-senders"),
     ("waitgroup-mismatch", "sync.waitgroup-mismatch"),
     ("self-lock", "deadlock.self-lock"),
+    ("lock-wait-cycle", "deadlock.cycle"),
 ];
 
 const CRASHES: &[(&str, &str)] = &[
@@ -574,7 +575,12 @@ fn lock_convoy_names_its_holder_and_what_the_holder_waits_for() {
 fn cycles_only_where_the_program_deadlocks() {
     // No false cycle through benign waits (IO, timers, accept loops, idle
     // pools) in any of the real dumps: only the deadlocking programs have one.
-    let deadlocking = ["lock-order-deadlock", "recursive-rlock", "self-lock"];
+    let deadlocking = [
+        "lock-order-deadlock",
+        "recursive-rlock",
+        "self-lock",
+        "lock-wait-cycle",
+    ];
     for e in go_samples() {
         if e.form.contains("debug1") {
             continue;

@@ -130,7 +130,7 @@ pub fn build_with<R: Send>(
     for t in &snap.tasks {
         live_tasks += usize::from(!t.flags.has(TaskFlags::SYSTEM_STACK));
         any_leaked |= t.flags.has(TaskFlags::LEAKED);
-        if t.parent_id.is_some() && t.creator != last_creator {
+        if t.creator != last_creator {
             last_creator = t.creator;
             if let Some(cr) = t.creator {
                 creates.insert(snap.tables.frame(cr).function);
@@ -535,8 +535,10 @@ fn infer_children(
     if creates.is_empty() {
         return;
     }
-    // (parent id, creator function) -> waiting task index
+    // (parent id, creator function) -> waiting task index; per function,
+    // how many wait there and one of them.
     let mut waiting: FxHashMap<(u64, FuncId), u32> = FxHashMap::default();
+    let mut by_func: FxHashMap<FuncId, (u32, u32)> = FxHashMap::default();
     for (i, w) in waits.iter().enumerate() {
         let Some(w) = w else { continue };
         if w.site
@@ -553,23 +555,34 @@ fn infer_children(
             continue;
         }
         if let Some(site) = w.site {
-            waiting.insert((snap.tasks[i].id, t.frame(site).function), i as u32);
+            let f = t.frame(site).function;
+            waiting.insert((snap.tasks[i].id, f), i as u32);
+            let e = by_func.entry(f).or_insert((0, i as u32));
+            e.0 += 1;
         }
     }
     if waiting.is_empty() {
         return;
     }
-    let funcs: FxHashSet<FuncId> = waiting.keys().map(|k| k.1).collect();
     for (ci, c) in snap.tasks.iter().enumerate() {
-        let (Some(pid), Some(cr)) = (c.parent_id, c.creator) else {
+        let Some(cr) = c.creator else {
             continue;
         };
-        if !funcs.contains(&t.frame(cr).function) {
-            continue;
-        }
-        let Some(&wi) = waiting.get(&(pid, t.frame(cr).function)) else {
+        let func = t.frame(cr).function;
+        let Some(&(n, only)) = by_func.get(&func) else {
             continue;
         };
+        // With parent ids (Go >= 1.21) the parent must be the waiter; without
+        // them, only a waiter alone in that function can be the parent.
+        let wi = match c.parent_id {
+            Some(pid) => match waiting.get(&(pid, func)) {
+                Some(&wi) => wi,
+                None => continue,
+            },
+            None if n == 1 => only,
+            None => continue,
+        };
+        let pid = snap.tasks[wi as usize].id;
         let Some(r) = res_of[wi as usize] else {
             continue;
         };

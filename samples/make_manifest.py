@@ -59,6 +59,8 @@ CRASHES = {
     "multiline": "panic: invalid configuration:",
     "deep-recursion": "panic: runtime error: invalid memory address or nil pointer dereference",
     "spin": "panic: giving up while a goroutine spins",
+    "stack-overflow": "fatal error: stack overflow",
+    "unlock-unlocked": "fatal error: sync: unlock of unlocked mutex",
 }
 
 entries = []

@@ -38,6 +38,8 @@ const CRASHES: &[(&str, &str)] = &[
     ("crash-multiline", "crash.panic"),
     ("crash-nested-panic", "crash.panic"),
     ("crash-repanic", "crash.panic"),
+    ("crash-stack-overflow", "crash.stack-overflow"),
+    ("crash-unlock-unlocked", "crash.fatal"),
 ];
 
 fn sev(f: &Finding) -> Severity {

@@ -1,12 +1,14 @@
 // Crashes of every kind the runtime reports, chosen by CRASH: nil-map,
 // concurrent-map-writes, nil-pointer, send-closed, out-of-range, all-asleep,
-// nested-panic, repanic, multiline, deep-recursion, spin.
+// nested-panic, repanic, multiline, deep-recursion, spin, stack-overflow,
+// unlock-unlocked.
 package main
 
 import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime/debug"
 	"sync"
 	"time"
 )
@@ -109,6 +111,22 @@ func spin() {
 	panic("giving up while a goroutine spins")
 }
 
+// grow recurses without end; the stack limit is lowered so the runtime
+// gives up quickly ("goroutine stack exceeds ... limit", fatal error: stack
+// overflow).
+func grow(n int) int { return grow(n+1) + 1 }
+
+func stackOverflow() {
+	debug.SetMaxStack(1 << 20)
+	grow(0)
+}
+
+// unlockUnlocked releases a mutex nobody holds: a fatal error, not a panic.
+func unlockUnlocked() {
+	var mu sync.Mutex
+	mu.Unlock()
+}
+
 func main() {
 	cases := map[string]func(){
 		"nil-map":               nilMap,
@@ -122,6 +140,8 @@ func main() {
 		"multiline":             multiline,
 		"deep-recursion":        deepRecursion,
 		"spin":                  spin,
+		"stack-overflow":        stackOverflow,
+		"unlock-unlocked":       unlockUnlocked,
 	}
 	f, ok := cases[os.Getenv("CRASH")]
 	if !ok {

@@ -339,3 +339,30 @@ fn rules_prints_the_catalogue() {
         .stdout(predicate::str::contains("### `deadlock.lock-order`"))
         .stdout(predicate::str::contains("### `net.http-body-not-closed`"));
 }
+
+#[test]
+fn no_diagnose_groups_only() {
+    let out = cmd()
+        .args(["analyze", DUMP, "--format", "json", "--no-diagnose"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["findings"].as_array().map(|a| a.len()), Some(0));
+    assert_eq!(v["graph"]["nodes"].as_array().map(|a| a.len()), Some(0));
+    assert!(v["snapshots"][0]["groups_total"].as_u64().unwrap_or(0) > 0);
+    // The same dump diagnosed has its deadlock.
+    let out = cmd()
+        .args(["analyze", DUMP, "--format", "json"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["findings"]
+        .as_array()
+        .is_some_and(|f| f.iter().any(|f| f["rule"] == "deadlock.lock-order")));
+    // --fail-on has nothing to fail on without the diagnosis.
+    cmd()
+        .args(["analyze", DUMP, "--no-diagnose", "--fail-on", "info"])
+        .assert()
+        .code(0);
+}

@@ -221,14 +221,31 @@ mod never_panics {
             let groups = dumpscope::analyze::group(&s, Default::default());
             let r = dumpscope::report::snapshot_report(&s, &groups, &Default::default());
             assert_eq!(r.task_count as usize, s.tasks.len());
+            // The diagnosis and its report never panic either, and every
+            // finding names goroutines of the snapshot.
+            let d = dumpscope::analyze::diagnose(&s, &groups, None, &Default::default());
+            let items = [dumpscope::report::diag::Analysed {
+                snap: &s,
+                groups: &groups,
+                diagnosis: &d,
+            }];
+            let (findings, _graph) = dumpscope::report::diag::build(&items);
+            for f in &findings {
+                assert!(f
+                    .task_ids
+                    .iter()
+                    .all(|id| s.tasks.iter().any(|t| t.id == *id)));
+            }
         }
     }
 
-    const SOURCES: [&str; 4] = [
+    const SOURCES: [&str; 6] = [
         "samples/go/healthy-service/crash.txt",
         "samples/go/race/all.txt",
         "samples/go/lock-order-deadlock/system.txt",
         "samples/messy/slog-json.txt",
+        "samples/go/lock-convoy/debug2.txt",
+        "samples/go/lock-wait-cycle/go119-all.txt",
     ];
 
     proptest! {
@@ -240,14 +257,14 @@ mod never_panics {
         }
 
         #[test]
-        fn random_truncations(which in 0usize..4, cut in 0.0f64..1.0) {
+        fn random_truncations(which in 0usize..6, cut in 0.0f64..1.0) {
             let mut d = sample(SOURCES[which]);
             d.truncate((d.len() as f64 * cut) as usize);
             run(d);
         }
 
         #[test]
-        fn random_line_deletions(which in 0usize..4, deletions in proptest::collection::vec(0usize..2000, 1..40)) {
+        fn random_line_deletions(which in 0usize..6, deletions in proptest::collection::vec(0usize..2000, 1..40)) {
             let d = sample(SOURCES[which]);
             let mut lines: Vec<&[u8]> = d.split(|&c| c == b'\n').collect();
             for i in deletions {
@@ -260,7 +277,7 @@ mod never_panics {
         }
 
         #[test]
-        fn random_byte_flips(which in 0usize..4, flips in proptest::collection::vec((0usize..100_000, any::<u8>()), 1..30)) {
+        fn random_byte_flips(which in 0usize..6, flips in proptest::collection::vec((0usize..100_000, any::<u8>()), 1..30)) {
             let mut d = sample(SOURCES[which]);
             for (i, b) in flips {
                 if !d.is_empty() {

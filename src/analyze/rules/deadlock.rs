@@ -133,97 +133,95 @@ fn cycle_finding(cx: &mut Cx, rule: &'static RuleInfo, cs: &[usize]) {
         confidence,
         queued,
     };
-    {
-        let names: Vec<String> = c
+    let names: Vec<String> = c
+        .resources
+        .iter()
+        .map(|r| super::super::resource_id(cx.snap, g, *r))
+        .collect();
+    // Large batches are summarised: the first few goroutines in full.
+    const SHOWN: usize = 6;
+    let mut lines = Vec::new();
+    for &t in c.tasks.iter().take(SHOWN) {
+        let id = cx.snap.tasks[t as usize].id;
+        let held: Vec<String> = c
             .resources
             .iter()
+            .filter(|r| {
+                g.resources[**r as usize]
+                    .holders
+                    .iter()
+                    .any(|h| h.task == t)
+            })
             .map(|r| super::super::resource_id(cx.snap, g, *r))
             .collect();
-        // Large batches are summarised: the first few goroutines in full.
-        const SHOWN: usize = 6;
-        let mut lines = Vec::new();
-        for &t in c.tasks.iter().take(SHOWN) {
-            let id = cx.snap.tasks[t as usize].id;
-            let held: Vec<String> = c
-                .resources
-                .iter()
-                .filter(|r| {
-                    g.resources[**r as usize]
-                        .holders
-                        .iter()
-                        .any(|h| h.task == t)
-                })
-                .map(|r| super::super::resource_id(cx.snap, g, *r))
-                .collect();
-            let waits = g.res_of[t as usize].map(|r| super::super::resource_id(cx.snap, g, r));
-            lines.push(format!(
-                "goroutine {id} holds {} and waits on {}",
-                if held.is_empty() {
-                    "nothing known".to_string()
-                } else {
-                    held.join(", ")
-                },
-                waits.unwrap_or_else(|| "nothing known".to_string())
-            ));
-        }
-        if c.tasks.len() > SHOWN {
-            lines.push(format!(
-                "and {} more goroutines alike",
-                c.tasks.len() - SHOWN
-            ));
-        }
-        let mut evidence: Vec<String> = Vec::new();
-        for &r in c.resources.iter().take(SHOWN) {
-            for h in &g.resources[r as usize].holders {
-                if c.tasks.contains(&h.task) {
-                    evidence.push(format!(
-                        "{} held by goroutine {} ({}): {}",
-                        super::super::resource_id(cx.snap, g, r),
-                        cx.snap.tasks[h.task as usize].id,
-                        h.confidence.as_str(),
-                        h.evidence
-                    ));
-                }
+        let waits = g.res_of[t as usize].map(|r| super::super::resource_id(cx.snap, g, r));
+        lines.push(format!(
+            "goroutine {id} holds {} and waits on {}",
+            if held.is_empty() {
+                "nothing known".to_string()
+            } else {
+                held.join(", ")
+            },
+            waits.unwrap_or_else(|| "nothing known".to_string())
+        ));
+    }
+    if c.tasks.len() > SHOWN {
+        lines.push(format!(
+            "and {} more goroutines alike",
+            c.tasks.len() - SHOWN
+        ));
+    }
+    let mut evidence: Vec<String> = Vec::new();
+    for &r in c.resources.iter().take(SHOWN) {
+        for h in &g.resources[r as usize].holders {
+            if c.tasks.contains(&h.task) {
+                evidence.push(format!(
+                    "{} held by goroutine {} ({}): {}",
+                    super::super::resource_id(cx.snap, g, r),
+                    cx.snap.tasks[h.task as usize].id,
+                    h.confidence.as_str(),
+                    h.evidence
+                ));
             }
         }
-        if !c.queued.is_empty() {
-            evidence.push(format!(
-                "{} more goroutine(s) queued behind the cycle: {}",
-                c.queued.len(),
-                cx.ids(&c.queued, 10)
-            ));
-        }
-        let shown_names = if names.len() > 4 {
-            format!("{} (+{} more)", names[..4].join(", "), names.len() - 4)
-        } else {
-            names.join(", ")
-        };
-        let title = format!(
-            "{}: goroutines {} on {shown_names}",
-            rule.title,
-            cx.ids(&c.tasks, 6),
-        );
-        let mut tasks = c.tasks.clone();
-        tasks.extend(c.queued.iter().copied());
-        let leaked = cx.leaked(&tasks);
-        let mut f = Finding::new(rule, title, tasks)
-            .confidence(c.confidence)
-            // A cycle closed only by a guessed holder is a lead, not a verdict.
-            .severity(if c.confidence == Confidence::Possible && leaked == 0 {
-                Severity::High
-            } else {
-                rule.severity
-            })
-            .resources(c.resources.clone())
-            .explain(format!("{}. {}", lines.join("; "), rule.explanation));
-        f.evidence = evidence;
-        if leaked > 0 {
-            f = f.evidence(format!(
-                "Go's GC proved {leaked} of these goroutines leaked"
-            ));
-        }
-        cx.push(f);
     }
+    if !c.queued.is_empty() {
+        evidence.push(format!(
+            "{} more goroutine(s) queued behind the cycle: {}",
+            c.queued.len(),
+            cx.ids(&c.queued, 10)
+        ));
+    }
+    let shown_names = if names.len() > 4 {
+        format!("{} (+{} more)", names[..4].join(", "), names.len() - 4)
+    } else {
+        names.join(", ")
+    };
+    let title = format!(
+        "{}: goroutines {} on {shown_names}",
+        rule.title,
+        cx.ids(&c.tasks, 6),
+    );
+    let mut tasks = c.tasks.clone();
+    tasks.extend(c.queued.iter().copied());
+    let leaked = cx.leaked(&tasks);
+    let mut f = Finding::new(rule, title, tasks)
+        .confidence(c.confidence)
+        // A cycle closed only by a guessed holder is a lead, not a verdict.
+        .severity(if c.confidence == Confidence::Possible && leaked == 0 {
+            Severity::High
+        } else {
+            rule.severity
+        })
+        .resources(c.resources.clone())
+        .explain(format!("{}. {}", lines.join("; "), rule.explanation));
+    f.evidence = evidence;
+    if leaked > 0 {
+        f = f.evidence(format!(
+            "Go's GC proved {leaked} of these goroutines leaked"
+        ));
+    }
+    cx.push(f);
 }
 
 fn global(cx: &mut Cx) {

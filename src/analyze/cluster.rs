@@ -47,20 +47,56 @@ pub fn clusters(snap: &Snapshot, graph: &WaitGraph) -> Vec<Cluster> {
     of_waits(snap, &graph.waits)
 }
 
+/// What one pass over a cluster's tasks gathers.
+struct Acc {
+    key: ClusterKey,
+    tasks: Vec<u32>,
+    wait_minutes: Vec<u32>,
+    leaked: usize,
+    stuck: usize,
+    /// Tasks per parent goroutine id.
+    parents: FxHashMap<u64, u32>,
+    /// Tasks with a creator but no parent id (dumps before Go 1.21).
+    orphans: usize,
+}
+
+impl Acc {
+    fn new(key: ClusterKey) -> Self {
+        Acc {
+            key,
+            tasks: Vec::new(),
+            wait_minutes: Vec::new(),
+            leaked: 0,
+            stuck: 0,
+            parents: FxHashMap::default(),
+            orphans: 0,
+        }
+    }
+
+    fn merge(&mut self, o: Acc) {
+        self.tasks.extend(o.tasks);
+        self.wait_minutes.extend(o.wait_minutes);
+        self.leaked += o.leaked;
+        self.stuck += o.stuck;
+        self.orphans += o.orphans;
+        for (p, n) in o.parents {
+            *self.parents.entry(p).or_default() += n;
+        }
+    }
+}
+
 /// [`clusters`] from the tasks' waits alone.
 pub fn of_waits(snap: &Snapshot, waits: &[Option<Wait>]) -> Vec<Cluster> {
     use rayon::prelude::*;
     const CHUNK: usize = 16384;
-    // Per chunk of tasks, in parallel: tasks by key, and the parents named.
-    type Part = (Vec<(ClusterKey, Vec<u32>)>, Vec<u64>);
-    let parts: Vec<Part> = waits
+    // Per chunk of tasks, in parallel, in one pass over them.
+    let parts: Vec<Vec<Acc>> = waits
         .par_chunks(CHUNK)
         .enumerate()
         .map(|(ci, ws)| {
             // Keyed by the key packed into two words (cheaper to hash).
             let mut index: FxHashMap<(u64, u16), usize> = FxHashMap::default();
-            let mut by_key: Vec<(ClusterKey, Vec<u32>)> = Vec::new();
-            let mut parents: Vec<u64> = Vec::new();
+            let mut accs: Vec<Acc> = Vec::new();
             for (k, w) in ws.iter().enumerate() {
                 let Some(w) = w else { continue };
                 let i = ci * CHUNK + k;
@@ -71,41 +107,43 @@ pub fn of_waits(snap: &Snapshot, waits: &[Option<Wait>]) -> Vec<Cluster> {
                     ((w.kind as u16) << 8) | w.op as u16,
                 );
                 let li = *index.entry(packed).or_insert_with(|| {
-                    by_key.push(((w.site, task.creator, w.kind, w.op), Vec::new()));
-                    by_key.len() - 1
+                    accs.push(Acc::new((w.site, task.creator, w.kind, w.op)));
+                    accs.len() - 1
                 });
-                by_key[li].1.push(i as u32);
-                if let Some(p) = task.parent_id {
-                    if parents.last() != Some(&p) {
-                        parents.push(p);
-                    }
+                let acc = &mut accs[li];
+                acc.tasks.push(i as u32);
+                acc.wait_minutes.push(task.wait_minutes.unwrap_or(0));
+                acc.leaked += usize::from(task.flags.has(TaskFlags::LEAKED));
+                acc.stuck += usize::from(!task.class.can_progress());
+                match (task.parent_id, task.creator) {
+                    (Some(p), _) => *acc.parents.entry(p).or_default() += 1,
+                    (None, Some(_)) => acc.orphans += 1,
+                    (None, None) => {}
                 }
             }
-            parents.sort_unstable();
-            parents.dedup();
-            (by_key, parents)
+            accs
         })
         .collect();
     // Merged in chunk order, so every cluster lists its tasks in dump order.
     let mut index: FxHashMap<ClusterKey, usize> = FxHashMap::default();
-    let mut lists: Vec<(ClusterKey, Vec<u32>)> = Vec::new();
-    let mut id_index: FxHashMap<u64, u32> = FxHashMap::default();
-    for (by_key, parents) in parts {
-        for (key, tasks) in by_key {
-            match index.get(&key) {
-                Some(&li) => lists[li].1.extend(tasks),
+    let mut accs: Vec<Acc> = Vec::new();
+    for part in parts {
+        for acc in part {
+            match index.get(&acc.key) {
+                Some(&li) => accs[li].merge(acc),
                 None => {
-                    index.insert(key, lists.len());
-                    lists.push((key, tasks));
+                    index.insert(acc.key, accs.len());
+                    accs.push(acc);
                 }
             }
-        }
-        for p in parents {
-            id_index.insert(p, u32::MAX);
         }
     }
     // Index of every parent goroutine the clusters name (few, even when the
     // dump is large).
+    let mut id_index: FxHashMap<u64, u32> = accs
+        .iter()
+        .flat_map(|a| a.parents.keys().map(|p| (*p, u32::MAX)))
+        .collect();
     let mut missing = id_index.len();
     for (i, task) in snap.tasks.iter().enumerate() {
         if missing == 0 {
@@ -122,9 +160,9 @@ pub fn of_waits(snap: &Snapshot, waits: &[Option<Wait>]) -> Vec<Cluster> {
     // creating function is then alive when it is on any goroutine's stack.
     let on_any_stack: std::sync::OnceLock<rustc_hash::FxHashSet<FuncId>> =
         std::sync::OnceLock::new();
-    let mut out: Vec<Cluster> = lists
+    let mut out: Vec<Cluster> = accs
         .into_par_iter()
-        .map(|(key, tasks)| summarise(snap, key, tasks, &id_index, &on_any_stack))
+        .map(|acc| summarise(snap, acc, &id_index, &on_any_stack))
         .collect();
     out.sort_by(|a, b| {
         b.count()
@@ -136,29 +174,33 @@ pub fn of_waits(snap: &Snapshot, waits: &[Option<Wait>]) -> Vec<Cluster> {
 
 fn summarise(
     snap: &Snapshot,
-    (site, creator, kind, op): ClusterKey,
-    tasks: Vec<u32>,
+    acc: Acc,
     id_index: &FxHashMap<u64, u32>,
     on_any_stack: &std::sync::OnceLock<rustc_hash::FxHashSet<FuncId>>,
 ) -> Cluster {
     let t = &snap.tables;
-    let mut alive_cache: FxHashMap<(u64, FuncId), bool> = FxHashMap::default();
-    let mut waits: Vec<u32> = Vec::with_capacity(tasks.len());
-    let mut leaked = 0;
+    let (site, creator, kind, op) = acc.key;
+    let func = creator.map(|c| t.frame(c).function);
     let mut outlived = 0;
-    let mut stuck = 0;
-    let mut parents: Vec<u64> = Vec::new();
-    let mut last_alive: Option<(u64, FuncId, bool)> = None;
-    for &i in &tasks {
-        let task = &snap.tasks[i as usize];
-        waits.push(task.wait_minutes.unwrap_or(0));
-        if task.flags.has(TaskFlags::LEAKED) {
-            leaked += 1;
+    if let Some(func) = func {
+        // A parent outlived its children's creation when the creating
+        // function is no longer on its stack (or the parent is gone).
+        for (p, n) in &acc.parents {
+            let alive = id_index
+                .get(p)
+                .filter(|&&pi| pi != u32::MAX)
+                .is_some_and(|&pi| {
+                    let parent = &snap.tasks[pi as usize];
+                    t.stack(parent.stack)
+                        .frames
+                        .iter()
+                        .any(|f| t.frame(*f).function == func)
+                });
+            if !alive {
+                outlived += *n as usize;
+            }
         }
-        if !task.class.can_progress() {
-            stuck += 1;
-        }
-        if let (None, Some(c)) = (task.parent_id, task.creator) {
+        if acc.orphans > 0 {
             let funcs = on_any_stack.get_or_init(|| {
                 let mut set = rustc_hash::FxHashSet::default();
                 for s in snap
@@ -173,36 +215,12 @@ fn summarise(
                 }
                 set
             });
-            if !funcs.contains(&t.frame(c).function) {
-                outlived += 1;
-            }
-        }
-        if let (Some(p), Some(c)) = (task.parent_id, task.creator) {
-            if parents.len() < 1024 && parents.last() != Some(&p) && !parents.contains(&p) {
-                parents.push(p);
-            }
-            let func = t.frame(c).function;
-            let alive = match last_alive {
-                Some((lp, lf, a)) if lp == p && lf == func => a,
-                _ => *alive_cache.entry((p, func)).or_insert_with(|| {
-                    id_index
-                        .get(&p)
-                        .filter(|&&pi| pi != u32::MAX)
-                        .is_some_and(|&pi| {
-                            let parent = &snap.tasks[pi as usize];
-                            t.stack(parent.stack)
-                                .frames
-                                .iter()
-                                .any(|f| t.frame(*f).function == func)
-                        })
-                }),
-            };
-            last_alive = Some((p, func, alive));
-            if !alive {
-                outlived += 1;
+            if !funcs.contains(&func) {
+                outlived += acc.orphans;
             }
         }
     }
+    let mut waits = acc.wait_minutes;
     waits.sort_unstable();
     let signature = format!("{} <- {}", site_sig(snap, site), site_sig(snap, creator));
     Cluster {
@@ -210,13 +228,13 @@ fn summarise(
         creator,
         wait_max: waits.last().copied().unwrap_or(0),
         wait_median: waits.get(waits.len() / 2).copied().unwrap_or(0),
-        tasks,
+        tasks: acc.tasks,
         kind,
         op,
-        leaked,
+        leaked: acc.leaked,
         outlived,
-        parents: parents.len(),
-        stuck,
+        parents: acc.parents.len(),
+        stuck: acc.stuck,
         signature,
     }
 }

@@ -47,7 +47,8 @@ capture() {
   local file=$1 stream=$2 bin=$3
   shift 3
   mkdir -p "$(dirname "$file")"
-  local tmp=$build/capture
+  local tmp
+  tmp=$(mktemp "$build/capture.XXXXXX")
   (
     cd "$build"
     ulimit -c 0
@@ -58,6 +59,7 @@ capture() {
     fi
   )
   neutral <"$tmp" >"$file"
+  rm -f "$tmp"
   echo "  $(basename "$(dirname "$file")")/$(basename "$file") ($(wc -c <"$file") bytes)"
 }
 

@@ -66,6 +66,38 @@ fn first_non_crash(r: &Report) -> &Finding {
         .expect("a finding")
 }
 
+/// Goroutine ids named by the findings of one rule.
+fn covered_by(r: &Report, rule: &str) -> BTreeSet<u64> {
+    r.findings
+        .iter()
+        .filter(|f| f.rule == rule)
+        .flat_map(|f| f.task_ids.iter().copied())
+        .collect()
+}
+
+/// Per goroutineleak profile: the program, the goroutines Go proves leaked,
+/// and those named by a leak, blocked-forever or deadlock finding of
+/// severity medium or more computed from the plain dump of the same process.
+fn recall_per_sample() -> Vec<(String, String, BTreeSet<u64>, BTreeSet<u64>)> {
+    go_samples()
+        .iter()
+        .filter(|e| e.path.ends_with("/leak-debug2.txt"))
+        .map(|e| {
+            let proof = sample_path(e);
+            let plain = proof.replace("leak-debug2", "debug2");
+            let r = report(&plain);
+            let found: BTreeSet<u64> = r
+                .findings
+                .iter()
+                .filter(|f| matches!(f.kind.as_str(), "leak" | "blocked-forever" | "deadlock"))
+                .filter(|f| sev(f) >= Severity::Medium)
+                .flat_map(|f| f.task_ids.iter().copied())
+                .collect();
+            (e.program.clone(), plain, leaked_ids(&proof), found)
+        })
+        .collect()
+}
+
 #[test]
 fn each_sample_ranks_its_finding_first_covering_exactly_the_proven_leaks() {
     for (prog, rule) in EXPECTED {
@@ -86,12 +118,7 @@ fn each_sample_ranks_its_finding_first_covering_exactly_the_proven_leaks() {
         // Ground truth from the same process: the goroutineleak profile.
         let leaked = leaked_ids(&proof);
         assert!(!leaked.is_empty(), "{proof}: has leaked goroutines");
-        let covered: BTreeSet<u64> = r
-            .findings
-            .iter()
-            .filter(|f| &f.rule == rule)
-            .flat_map(|f| f.task_ids.iter().copied())
-            .collect();
+        let covered = covered_by(&r, rule);
         assert_eq!(
             covered, leaked,
             "{plain}: {rule} covers exactly the proven leaks"
@@ -160,21 +187,8 @@ fn recall_against_the_goroutineleak_profile() {
     // Every goroutine Go proves leaked lies inside a leak, blocked-forever or
     // deadlock finding of severity medium or more, computed from the plain dump.
     let mut proven = 0;
-    for e in go_samples()
-        .iter()
-        .filter(|e| e.path.ends_with("/leak-debug2.txt"))
-    {
-        let proof = sample_path(e);
-        let plain = proof.replace("leak-debug2", "debug2");
-        let r = report(&plain);
-        let found: BTreeSet<u64> = r
-            .findings
-            .iter()
-            .filter(|f| matches!(f.kind.as_str(), "leak" | "blocked-forever" | "deadlock"))
-            .filter(|f| sev(f) >= Severity::Medium)
-            .flat_map(|f| f.task_ids.iter().copied())
-            .collect();
-        for id in leaked_ids(&proof) {
+    for (_, plain, leaked, found) in recall_per_sample() {
+        for id in leaked {
             proven += 1;
             assert!(
                 found.contains(&id),
@@ -382,12 +396,7 @@ fn stuck_but_reachable_samples_rank_their_finding_first() {
             let f = first_non_crash(&r);
             assert_eq!(&f.rule, rule, "{rel}: first finding {:?}", f.title);
             let want = blocked_ids(e).expect("blocked facts");
-            let covered: BTreeSet<u64> = r
-                .findings
-                .iter()
-                .filter(|f| &f.rule == rule)
-                .flat_map(|f| f.task_ids.iter().copied())
-                .collect();
+            let covered = covered_by(&r, rule);
             assert!(
                 want.is_subset(&covered),
                 "{rel}: {rule} covers the blocked goroutines {want:?}, has {covered:?}"
@@ -403,12 +412,7 @@ fn accuracy_table() -> String {
     );
     let mut row = |prog: &str, rel: &str, rule: &str, want: &BTreeSet<u64>, r: &Report| {
         let f = first_non_crash(r);
-        let found: BTreeSet<u64> = r
-            .findings
-            .iter()
-            .filter(|x| x.rule == rule)
-            .flat_map(|x| x.task_ids.iter().copied())
-            .collect();
+        let found = covered_by(r, rule);
         let form = rel.rsplit('/').next().unwrap_or(rel);
         out.push_str(&format!(
             "| {prog} | {form} | `{rule}` | {} `{}` ({}, {}) | {} | {} | {} | {} |\n",
@@ -445,25 +449,11 @@ fn accuracy_table() -> String {
 fn recall_table() -> String {
     let mut out = String::from("| sample | proven leaked (leak-debug2) | in a medium+ leak/blocked-forever/deadlock finding of debug2 |\n| --- | --- | --- |\n");
     let (mut all, mut hit) = (0, 0);
-    for e in go_samples()
-        .iter()
-        .filter(|e| e.path.ends_with("/leak-debug2.txt"))
-    {
-        let proof = sample_path(e);
-        let plain = proof.replace("leak-debug2", "debug2");
-        let r = report(&plain);
-        let found: BTreeSet<u64> = r
-            .findings
-            .iter()
-            .filter(|f| matches!(f.kind.as_str(), "leak" | "blocked-forever" | "deadlock"))
-            .filter(|f| sev(f) >= Severity::Medium)
-            .flat_map(|f| f.task_ids.iter().copied())
-            .collect();
-        let leaked = leaked_ids(&proof);
+    for (program, _, leaked, found) in recall_per_sample() {
         let n = leaked.iter().filter(|id| found.contains(id)).count();
         all += leaked.len();
         hit += n;
-        out.push_str(&format!("| {} | {} | {} |\n", e.program, leaked.len(), n));
+        out.push_str(&format!("| {program} | {} | {n} |\n", leaked.len()));
     }
     out.push_str(&format!("| **all** | **{all}** | **{hit}** |\n"));
     out

@@ -360,21 +360,7 @@ pub fn parse_ptr(word: &str) -> Option<u64> {
 
 /// [`parse_ptr`] on bytes (the dump text is not re-validated as UTF-8).
 pub fn parse_ptr_bytes(w: &[u8]) -> Option<u64> {
-    let hex = w.strip_prefix(b"0x")?;
-    if hex.is_empty() || hex.len() > 16 {
-        return None;
-    }
-    let mut v: u64 = 0;
-    for &b in hex {
-        let d = match b {
-            b'0'..=b'9' => b - b'0',
-            b'a'..=b'f' => b - b'a' + 10,
-            b'A'..=b'F' => b - b'A' + 10,
-            _ => return None,
-        };
-        v = (v << 4) | u64::from(d);
-    }
-    (v >= 0x1000).then_some(v)
+    crate::parse::go::line::parse_hex(w).filter(|v| *v >= 0x1000)
 }
 
 /// The argument text of frame `i` of a task, without allocating or

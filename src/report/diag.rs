@@ -42,19 +42,16 @@ pub fn build(items: &[Analysed]) -> (Vec<Finding>, Graph) {
         .iter()
         .map(|a| group_index(a.snap, a.groups))
         .collect();
-    let mut all: Vec<(usize, rules::Finding)> = Vec::new();
-    for (i, a) in items.iter().enumerate() {
-        for f in &a.diagnosis.findings {
-            all.push((i, f.clone()));
-        }
-    }
-    // Rank across snapshots with the same order as within one; snapshots
-    // in input order break ties.
-    for (_, f) in all.iter_mut() {
-        rules::score(f);
-    }
+    // Findings arrive scored (by the rules' ranking); they are ranked across
+    // snapshots with the same order as within one, snapshots in input order
+    // breaking ties.
+    let all: Vec<(usize, &rules::Finding)> = items
+        .iter()
+        .enumerate()
+        .flat_map(|(i, a)| a.diagnosis.findings.iter().map(move |f| (i, f)))
+        .collect();
     let mut order: Vec<usize> = (0..all.len()).collect();
-    order.sort_by(|&x, &y| rules::rank_cmp(&all[x].1, &all[y].1).then(all[x].0.cmp(&all[y].0)));
+    order.sort_by(|&x, &y| rules::rank_cmp(all[x].1, all[y].1).then(all[x].0.cmp(&all[y].0)));
     use rayon::prelude::*;
     let findings: Vec<Finding> = order
         .par_iter()

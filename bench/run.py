@@ -148,6 +148,13 @@ def measure(dump, label, ds, pp, a):
         m = med["dumpscope"][1] / base[1]
         lines.append(f"diagnosis: dumpscope / dumpscope --no-diagnose = {w:.2f}x the time "
                      f"(+{(w - 1) * 100:.0f}%), {m:.2f}x the memory")
+        # The rounds are interleaved: the ratio within a round is less
+        # exposed to the machine's drift than the ratio of the medians.
+        pairs = sorted(d[0] / b[0] for d, b in zip(results["dumpscope"], results["dumpscope --no-diagnose"]))
+        if len(pairs) >= 4:
+            q = statistics.quantiles(pairs, n=4)
+            lines.append(f"paired per-round time ratio: median {statistics.median(pairs):.2f}, "
+                         f"interquartile range {q[0]:.2f}-{q[2]:.2f}")
     if "panicparse" in med:
         w = med["panicparse"][0] / med["dumpscope"][0]
         m = med["panicparse"][1] / med["dumpscope"][1]

@@ -140,11 +140,6 @@ pub fn report(
         groups_all.push(groups);
         diags.push(d);
     }
-    let snapshots = snaps
-        .iter()
-        .zip(&groups_all)
-        .map(|(s, g)| report::snapshot_report(s, g, opts))
-        .collect();
     let items: Vec<report::diag::Analysed> = snaps
         .iter()
         .zip(&groups_all)
@@ -155,7 +150,17 @@ pub fn report(
             diagnosis: d,
         })
         .collect();
-    let (findings, graph) = report::diag::build(&items);
+    // The groups' report and the findings' are independent.
+    let (snapshots, (findings, graph)) = rayon::join(
+        || {
+            snaps
+                .iter()
+                .zip(&groups_all)
+                .map(|(s, g)| report::snapshot_report(s, g, opts))
+                .collect()
+        },
+        || report::diag::build(&items),
+    );
     report::new_report(inputs, snapshots, findings, graph)
 }
 

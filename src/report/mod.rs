@@ -4,6 +4,8 @@
 
 mod counts;
 pub mod diag;
+pub mod html;
+pub mod md;
 pub mod text;
 
 pub use counts::Counts;

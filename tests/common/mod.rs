@@ -87,3 +87,61 @@ pub fn sample_path(e: &Entry) -> String {
         .to_string_lossy()
         .into_owned()
 }
+
+/// A crafted dump (not a sample: no program wrote it) whose every field a
+/// report shows carries markup, script and Markdown: panic message, state,
+/// function names, receivers, file paths, labels and arguments. Two
+/// goroutines lock each other's mutex, so it has findings, a graph with a
+/// cycle, and groups.
+pub fn hostile_dump() -> String {
+    let evil = "</script><script>alert(1)</script><!--<img src=x onerror=alert(2)>";
+    let md = "*b* _i_ `code` ``` | pipe | [link](https://evil.example/x) <b>&amp;</b>";
+    let mut s = String::new();
+    s.push_str(&format!("panic: {evil} {md}\n\n"));
+    s.push_str(&format!(
+        "goroutine 1 [running] {{\"{evil}\":\"{md}\"}}:\nmain.main()\n\t/home/build/{evil}/main.go:12 +0x1d\n\n"
+    ));
+    for (id, a, b) in [
+        (7, "0xc000010000", "0xc000010040"),
+        (8, "0xc000010040", "0xc000010000"),
+    ] {
+        s.push_str(&format!(
+            "goroutine {id} [sync.Mutex.Lock, 12 minutes]:\n\
+             internal/sync.runtime_SemacquireMutex(0x0?, 0x0?, 0x0?)\n\
+             \t/usr/local/go/src/runtime/sema.go:95 +0x25\n\
+             internal/sync.(*Mutex).lockSlow({b})\n\
+             \t/usr/local/go/src/internal/sync/mutex.go:149 +0x15a\n\
+             sync.(*Mutex).Lock(...)\n\
+             \t/usr/local/go/src/sync/mutex.go:46\n\
+             main.(*T`{md}`).transfer<b>x</b>({a}, {b})\n\
+             \t/home/build/{evil}/main.go:40 +0x4f\n\
+             created by main.main in goroutine 1\n\
+             \t/home/build/{evil}/main.go:20 +0x2c5\n\n"
+        ));
+    }
+    for id in 20..26 {
+        s.push_str(&format!(
+            "goroutine {id} [chan receive {evil}]:\n\
+             main.worker{md}(0xc000020000)\n\
+             \t/home/build/<svg onload=alert(3)>/w.go:9 +0x2a\n\
+             created by main.main in goroutine 1\n\
+             \t/home/build/{evil}/main.go:22 +0x3c\n\n"
+        ));
+    }
+    s
+}
+
+/// The report of [`hostile_dump`].
+pub fn hostile_report() -> Report {
+    let text = hostile_dump();
+    let p = pipeline::parse_bytes(
+        "hostile</script>.txt",
+        text.len() as u64,
+        dumpscope::input::Compression::None,
+        dumpscope::input::Bytes::owned(text.into_bytes()),
+        None,
+        None,
+    )
+    .expect("the crafted dump parses");
+    pipeline::report(&[p], &Default::default(), &Default::default())
+}

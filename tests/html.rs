@@ -1,0 +1,239 @@
+//! The HTML report without a browser: golden snapshots, escaping of a
+//! crafted hostile dump, the Content-Security-Policy, and that the page
+//! carries what the JSON report carries. The browser tests (tests/browser.rs)
+//! check that it renders and works.
+
+mod common;
+
+use base64::Engine as _;
+use dumpscope::report::{html, Report};
+use sha2::Digest as _;
+
+/// The text between `open` and the next `close`, with where it starts.
+fn between<'a>(s: &'a str, open: &str, close: &str) -> Option<(usize, &'a str)> {
+    let a = s.find(open)? + open.len();
+    let b = a + s[a..].find(close)?;
+    Some((a, &s[a..b]))
+}
+
+/// The page's inline code: (style, script), and the JSON data block.
+fn parts(page: &str) -> (String, String, serde_json::Value) {
+    let (_, style) = between(page, "<style>", "</style>").expect("a style block");
+    let (_, data) = between(
+        page,
+        "<script type=\"application/json\" id=\"ds-data\">",
+        "</script>",
+    )
+    .expect("a data block");
+    let code_at = page.rfind("<script>").expect("a code block");
+    let (_, code) = between(&page[code_at..], "<script>", "</script>").expect("closed");
+    (
+        style.to_string(),
+        code.to_string(),
+        serde_json::from_str(data).expect("the data block is JSON"),
+    )
+}
+
+/// The page with the stylesheet, the script and their hashes elided, for
+/// snapshots that change only when the rendered content does.
+fn for_snapshot(page: &str) -> String {
+    let (style, code, _) = parts(page);
+    let mut s = page
+        .replace(&style, "/* report.css */")
+        .replace(&code, "/* report.js */");
+    while let Some(i) = s.find("'sha256-") {
+        let end = i + 1 + s[i + 1..].find('\'').unwrap() + 1;
+        s.replace_range(i..end, "'HASH'");
+    }
+    s
+}
+
+fn b64sha(s: &str) -> String {
+    base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(s.as_bytes()))
+}
+
+/// Decodes the run-length coded ids of the data block.
+fn decode_ids(runs: &[serde_json::Value]) -> Vec<u64> {
+    let mut out = Vec::new();
+    let mut prev: i64 = 0;
+    for pair in runs.chunks(2) {
+        let (d, n) = (pair[0].as_i64().unwrap(), pair[1].as_i64().unwrap());
+        for _ in 0..n {
+            prev += d;
+            out.push(prev as u64);
+        }
+    }
+    out
+}
+
+#[test]
+fn golden_pages() {
+    for rel in [
+        "samples/go/lock-order-deadlock/all.txt",
+        "samples/go/goroutine-explosion/all.txt",
+    ] {
+        let page = html::render(&common::report(rel));
+        insta::assert_snapshot!(rel.replace('/', "__"), for_snapshot(&page));
+    }
+}
+
+#[test]
+fn the_policy_allows_exactly_the_inline_code_and_nothing_from_outside() {
+    let page = html::render(&common::report("samples/go/lock-convoy/all.txt"));
+    let (style, code, _) = parts(&page);
+    let (_, csp) = between(
+        &page,
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"",
+        "\"",
+    )
+    .expect("a CSP meta tag");
+    assert!(csp.starts_with("default-src 'none';"), "{csp}");
+    assert!(csp.contains(&format!("script-src 'sha256-{}'", b64sha(&code))));
+    assert!(csp.contains(&format!("style-src 'sha256-{}'", b64sha(&style))));
+    assert!(!csp.contains("unsafe-inline") && !csp.contains("http"));
+    // Nothing that loads or links out: no src attributes, links only to
+    // anchors of the page, no inline handlers or style attributes.
+    assert!(!page.contains(" src="));
+    for (i, _) in page.match_indices("href=\"") {
+        assert_eq!(
+            &page[i + 6..i + 7],
+            "#",
+            "external link at {}",
+            &page[i..i + 40]
+        );
+    }
+    assert!(!page.contains(" style=\"") && !page.contains(" onclick="));
+    assert_eq!(page.matches("<script").count(), 2);
+}
+
+#[test]
+fn hostile_names_stay_text() {
+    let r = common::hostile_report();
+    assert!(!r.findings.is_empty(), "the crafted dump has findings");
+    let page = html::render(&r);
+    // Exactly the renderer's own two script elements, no markup from the dump.
+    assert_eq!(page.matches("<script").count(), 2);
+    assert_eq!(page.matches("</script>").count(), 2);
+    for bad in ["<img", "<svg onload", "<!--", "<b>&amp;"] {
+        assert!(!page.contains(bad), "{bad} reached the page");
+    }
+    assert!(page.contains("&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;"));
+    // The data block reads back to the very same strings.
+    let (_, _, data) = parts(&page);
+    let strs: Vec<&str> = data["strs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    let names: Vec<&str> = r.snapshots[0]
+        .groups
+        .iter()
+        .flat_map(|g| g.frames.iter().map(|f| f.function.as_str()))
+        .collect();
+    assert!(names.iter().any(|n| n.contains('`')), "{names:?}");
+    for n in names {
+        assert!(strs.contains(&n), "{n} missing from the data");
+    }
+    assert!(strs.iter().any(|s| s.contains("</script><script>alert(1)")));
+}
+
+#[test]
+fn the_page_carries_what_the_json_report_carries() {
+    for rel in [
+        "samples/go/lock-order-deadlock/all.txt",
+        "samples/go/goroutine-explosion/all.txt",
+        "samples/go/crash-nil-pointer/all.txt",
+    ] {
+        let r = common::report(rel);
+        let page = html::render(&r);
+        assert_eq!(
+            page.matches("<details class=\"finding ").count(),
+            r.findings.len(),
+            "{rel}"
+        );
+        for f in &r.findings {
+            assert!(page.contains(&format!("id=\"{}\"", f.id)), "{rel} {}", f.id);
+        }
+        let groups = &r.snapshots[0].groups;
+        assert_eq!(
+            page.matches("<tr class=\"group\"").count(),
+            groups.len().min(html::STATIC_ROWS),
+            "{rel}"
+        );
+        let (_, _, data) = parts(&page);
+        let rows = data["groups"].as_array().unwrap();
+        assert_eq!(rows.len(), groups.len());
+        for (row, g) in rows.iter().zip(groups) {
+            assert_eq!(row[0], g.id.as_str());
+            assert_eq!(row[2].as_u64().unwrap(), g.count);
+            assert_eq!(
+                decode_ids(row[15].as_array().unwrap()),
+                g.task_ids,
+                "{rel} {}",
+                g.id
+            );
+        }
+        let state_bars = page.matches("<g class=\"bar\">").count();
+        assert_eq!(state_bars, r.snapshots[0].states.0.len().min(20), "{rel}");
+        assert!(page.contains("<svg id=\"flame\""));
+    }
+}
+
+#[test]
+fn a_deadlock_is_drawn_as_a_highlighted_cycle() {
+    let r = common::report("samples/go/lock-order-deadlock/all.txt");
+    assert!(!r.graph.cycles.is_empty());
+    let page = html::render(&r);
+    let (_, svg) = between(&page, "<svg id=\"wait-graph\"", "</svg>").unwrap();
+    let on_cycle: usize = r.graph.cycles.iter().map(|c| c.len()).sum();
+    assert_eq!(svg.matches("<g class=\"node").count(), r.graph.nodes.len());
+    assert_eq!(
+        svg.matches("class=\"node task cycle\"").count()
+            + svg.matches("class=\"node res cycle\"").count(),
+        on_cycle
+    );
+    // AB-BA: four edges, all on the cycle.
+    assert_eq!(svg.matches("class=\"edge ").count(), r.graph.edges.len());
+    assert_eq!(svg.matches(" cycle\" d=").count(), r.graph.edges.len());
+}
+
+/// Many groups: the static table stops at a page; the data holds all; the
+/// page grows by a bounded amount per group.
+#[test]
+fn a_big_report_is_paged_and_bounded() {
+    let mut r: Report = common::report("samples/go/goroutine-explosion/all.txt");
+    let base = html::render(&r).len();
+    let template = r.snapshots[0].groups.clone();
+    let mut groups = Vec::new();
+    let mut next_id = 1_000_000u64;
+    for k in 0..20_000 {
+        let mut g = template[k % template.len()].clone();
+        g.id = format!("g{}", k + 1);
+        g.task_ids = (0..3).map(|i| next_id + i).collect();
+        g.count = 3;
+        next_id += 3;
+        groups.push(g);
+    }
+    r.snapshots[0].groups = groups;
+    let page = html::render(&r);
+    assert_eq!(
+        page.matches("<tr class=\"group\"").count(),
+        html::STATIC_ROWS
+    );
+    let (_, _, data) = parts(&page);
+    assert_eq!(data["groups"].as_array().unwrap().len(), 20_000);
+    let per_group = (page.len() - base) / 20_000;
+    assert!(per_group < 200, "{per_group} bytes per group");
+}
+
+#[test]
+fn without_findings_or_graph_the_page_says_so() {
+    let r = common::report("samples/go/healthy-service/all.txt");
+    let page = html::render(&r);
+    assert_eq!(
+        r.graph.nodes.is_empty(),
+        page.contains("<div id=\"wait-graph\"><p class=\"empty\">")
+    );
+    assert_eq!(r.findings.is_empty(), page.contains("No findings"));
+}

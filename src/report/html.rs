@@ -576,6 +576,11 @@ fn select_graph(g: &Graph) -> (Vec<GNode>, Vec<GEdge>, String) {
             ),
             k => {
                 let rest = n.id.split_once('@').map_or(n.id.as_str(), |x| x.1);
+                // A site key: the file's base name and line say enough.
+                let rest = match rest.strip_prefix("site:") {
+                    Some(site) => site.rsplit('/').next().unwrap_or(site),
+                    None => rest,
+                };
                 format!("{k} {rest}")
             }
         };
@@ -650,7 +655,7 @@ fn select_graph(g: &Graph) -> (Vec<GNode>, Vec<GEdge>, String) {
         if rest > 0 {
             out_nodes.push(GNode {
                 id: format!("more:{}", g.nodes[r].id),
-                label: format!("+{rest} more waiting"),
+                label: format!("+{rest} more goroutines"),
                 kind: "more".into(),
                 cycle: false,
             });
@@ -906,7 +911,8 @@ fn graph_svg(nodes: &[GNode], edges: &[GEdge]) -> String {
             t(&e.title)
         );
         if let Some(c) = e.count.filter(|&c| c > 1) {
-            let (lx, ly) = ((x1 + x2) / 2.0, (y1 + y2) / 2.0 - 4.0);
+            // Next to the source, where edges into one node have not met.
+            let (lx, ly) = (x1 + 6.0, y1 - 5.0);
             let _ = writeln!(
                 s,
                 "<text class=\"edge-label\" x=\"{lx:.1}\" y=\"{ly:.1}\">×{c}</text>"

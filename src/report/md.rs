@@ -1,0 +1,665 @@
+//! A compact Markdown rendering of a [`Report`] for a ticket (GitHub,
+//! GitLab, Jira): the inputs, the top findings with their evidence and
+//! stack folded in `<details>`, a table of the largest groups and the
+//! states, all under a byte budget. Only what the report carries is shown;
+//! nothing is recomputed.
+//!
+//! Everything that comes from a dump is untrusted and goes through one of
+//! three escapers: [`escape_text`] for Markdown text (and table cells),
+//! [`escape_html`] for text inside `<summary>`, and [`code_block`] for
+//! fenced stacks.
+
+use super::{Finding, FrameReport, GroupReport, Report, SnapshotReport};
+use crate::model::CodeKind;
+use std::fmt::Write as _;
+
+/// Characters of one dump string shown; longer ones end in `…`.
+pub const MAX_STR: usize = 300;
+/// Frames of a finding's stack shown.
+const MAX_FRAMES: usize = 12;
+/// Goroutine ids listed per finding.
+const MAX_IDS: usize = 20;
+/// Evidence lines listed per finding.
+const MAX_EVIDENCE: usize = 10;
+/// States listed per dump.
+const MAX_STATES: usize = 10;
+/// Inputs and dumps listed in the header.
+const MAX_HEADER_ITEMS: usize = 20;
+/// Bytes kept free for one "left out" note.
+const NOTE_ROOM: usize = 200;
+
+/// Options of the Markdown rendering.
+#[derive(Debug, Clone)]
+pub struct MdOptions {
+    /// The output stays at or under this many bytes (UTF-8).
+    pub max_bytes: usize,
+    /// Findings (above info) shown.
+    pub max_findings: usize,
+    /// Groups shown per dump.
+    pub max_groups: usize,
+}
+
+impl Default for MdOptions {
+    fn default() -> Self {
+        MdOptions {
+            max_bytes: 60_000,
+            max_findings: 10,
+            max_groups: 10,
+        }
+    }
+}
+
+/// Renders the report as Markdown of at most `opts.max_bytes` bytes. Each
+/// section is added piece by piece; a piece that would pass the budget is
+/// left out with a note saying so.
+pub fn render(r: &Report, opts: &MdOptions) -> String {
+    let footer = format!(
+        "\n---\n\n_Made by {} {}. The HTML/JSON report has everything._\n",
+        text(&r.tool.name),
+        text(&r.tool.version)
+    );
+    let mut out = Out {
+        buf: String::with_capacity(opts.max_bytes.min(1 << 16)),
+        max: opts.max_bytes,
+    };
+    // Room kept for the footer and one note per section.
+    let reserve = footer.len() + 4 * NOTE_ROOM;
+    header(r, &mut out, reserve + opts.max_bytes / 2);
+    // Findings leave a fifth of the budget to the groups and states.
+    findings(r, opts, &mut out, reserve + opts.max_bytes / 5);
+    groups(r, opts, &mut out, reserve + opts.max_bytes / 20);
+    states(r, &mut out, reserve);
+    out.push(&footer, 0);
+    out.buf
+}
+
+/// The output under construction and its budget.
+struct Out {
+    buf: String,
+    max: usize,
+}
+
+impl Out {
+    /// Appends `chunk` if the output then still leaves `keep` bytes free.
+    fn push(&mut self, chunk: &str, keep: usize) -> bool {
+        let need = self
+            .buf
+            .len()
+            .saturating_add(chunk.len())
+            .saturating_add(keep);
+        if need <= self.max {
+            self.buf.push_str(chunk);
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Appends a "left out" note into the room kept for notes.
+    fn note(&mut self, line: &str) {
+        debug_assert!(line.len() < NOTE_ROOM);
+        self.push(&format!("\n_{line}_\n"), 0);
+    }
+}
+
+fn header(r: &Report, out: &mut Out, keep: usize) {
+    let mut left_out = 0;
+    out.push("# dumpscope report\n\n", keep);
+    for i in r.inputs.iter().take(MAX_HEADER_ITEMS) {
+        let mut line = format!("- Input {}: {}", text(&i.source), size(i.size));
+        if i.compression != "none" {
+            let _ = write!(
+                line,
+                " {}, {} decompressed",
+                text(&i.compression),
+                size(i.decompressed_size)
+            );
+        }
+        let _ = writeln!(line, ", {}", text(&i.format));
+        if !out.push(&line, keep) {
+            left_out += 1;
+        }
+    }
+    let multi = r.snapshots.len() > 1;
+    for (k, s) in r.snapshots.iter().enumerate().take(MAX_HEADER_ITEMS) {
+        let mut line = if multi {
+            format!("- Dump {} ({}): ", k + 1, text(&s.source))
+        } else {
+            "- Dump: ".to_string()
+        };
+        let mut what = vec![text(s.runtime.as_str())];
+        what.extend(s.version_guess.as_deref().map(text));
+        what.extend(s.origin.as_deref().map(text));
+        let _ = write!(
+            line,
+            "{} ({}), {} {} in {} groups",
+            text(&s.format),
+            what.join(", "),
+            s.task_count,
+            plural(s.task_count, "goroutine", "goroutines"),
+            s.groups_total
+        );
+        if s.truncated {
+            line.push_str(", cut off");
+        }
+        line.push('\n');
+        if let Some(c) = s.crash.as_ref().filter(|c| !c.message.is_empty()) {
+            let _ = writeln!(line, "  - Crash: {}", text(&c.message));
+        }
+        if !out.push(&line, keep) {
+            left_out += 1;
+        }
+    }
+    left_out += r.inputs.len().saturating_sub(MAX_HEADER_ITEMS)
+        + r.snapshots.len().saturating_sub(MAX_HEADER_ITEMS);
+    if left_out > 0 {
+        out.note(&format!("{left_out} more inputs or dumps not listed."));
+    }
+}
+
+fn findings(r: &Report, opts: &MdOptions, out: &mut Out, keep: usize) {
+    let (benign, real): (Vec<&Finding>, Vec<&Finding>) =
+        r.findings.iter().partition(|f| f.severity == "info");
+    if !out.push("\n## Findings\n", keep) {
+        out.note(&format!("{} findings left out for size.", real.len()));
+        return;
+    }
+    if real.is_empty() {
+        out.push("\nNone above info.\n", keep);
+    }
+    let multi = r.snapshots.len() > 1;
+    let mut shown = 0;
+    let mut without_details = 0;
+    for f in real.iter().take(opts.max_findings) {
+        let head = finding_head(f, multi);
+        let full = format!("{head}{}", finding_details(r, f));
+        if out.push(&full, keep) {
+            shown += 1;
+        } else if out.push(&head, keep) {
+            shown += 1;
+            without_details += 1;
+        } else {
+            break;
+        }
+    }
+    let cut = real.len().min(opts.max_findings) - shown;
+    if cut > 0 {
+        out.note(&format!(
+            "{cut} more findings left out for size; the HTML/JSON report has them all."
+        ));
+    } else if real.len() > opts.max_findings {
+        out.note(&format!(
+            "{} more findings not shown; the HTML/JSON report has them all.",
+            real.len() - opts.max_findings
+        ));
+    }
+    if without_details > 0 {
+        out.note(&format!(
+            "The evidence and stack of {without_details} findings were left out for size."
+        ));
+    }
+    if !benign.is_empty() {
+        let n: usize = benign.iter().map(|f| f.task_ids.len()).sum();
+        let titles: Vec<String> = benign.iter().take(3).map(|f| text(&f.title)).collect();
+        let more = if benign.len() > 3 { "; ..." } else { "" };
+        let line = format!(
+            "\nBenign: {n} {} in normal waits: {}{more}\n",
+            plural(n as u64, "goroutine", "goroutines"),
+            titles.join("; ")
+        );
+        out.push(&line, keep);
+    }
+}
+
+/// The visible part of a finding: its line, explanation and fix.
+fn finding_head(f: &Finding, multi: bool) -> String {
+    let dump = if multi {
+        format!(" (dump {})", f.snapshot + 1)
+    } else {
+        String::new()
+    };
+    format!(
+        "\n**{}. {}** {} ({}){dump}: {}\n\n{}\n\n**Fix:** {}\n",
+        f.rank,
+        text(&f.severity.to_uppercase()),
+        text(&f.kind),
+        text(&f.confidence),
+        text(&f.title),
+        text(&f.explanation),
+        text(&f.remedy)
+    )
+}
+
+/// The folded part of a finding: evidence, goroutines, rule, and the stack
+/// of its first group.
+fn finding_details(r: &Report, f: &Finding) -> String {
+    let mut s = format!(
+        "\n<details><summary>{}</summary>\n\n",
+        escape_html("Evidence and stack")
+    );
+    for e in f.evidence.iter().take(MAX_EVIDENCE) {
+        let _ = writeln!(s, "- {}", text(e));
+    }
+    if f.evidence.len() > MAX_EVIDENCE {
+        let _ = writeln!(
+            s,
+            "- and {} more evidence lines",
+            f.evidence.len() - MAX_EVIDENCE
+        );
+    }
+    if !f.task_ids.is_empty() {
+        let ids: Vec<String> = f
+            .task_ids
+            .iter()
+            .take(MAX_IDS)
+            .map(u64::to_string)
+            .collect();
+        let more = if f.task_ids.len() > MAX_IDS {
+            format!(" and {} more", f.task_ids.len() - MAX_IDS)
+        } else {
+            String::new()
+        };
+        let _ = writeln!(s, "- Goroutines: {}{more}", ids.join(", "));
+    }
+    let _ = write!(s, "- Rule: {}", text(&f.rule));
+    if !f.groups.is_empty() {
+        let g: Vec<String> = f.groups.iter().take(8).map(|g| text(g)).collect();
+        let more = if f.groups.len() > 8 { ", ..." } else { "" };
+        let _ = write!(s, "; groups: {}{more}", g.join(", "));
+    }
+    s.push('\n');
+    if let Some(gid) = f.groups.first() {
+        let group = r
+            .snapshots
+            .get(f.snapshot)
+            .and_then(|snap| snap.groups.iter().find(|g| &g.id == gid));
+        match group {
+            Some(g) => {
+                let _ = write!(
+                    s,
+                    "\nStack of {} ({} {}, {}):\n\n{}",
+                    text(&g.id),
+                    g.count,
+                    plural(g.count, "goroutine", "goroutines"),
+                    text(&g.state),
+                    code_block(&traceback(g))
+                );
+            }
+            None => {
+                let _ = writeln!(
+                    s,
+                    "\nGroup {} is not in this report (see --max-groups, --filter).",
+                    text(gid)
+                );
+            }
+        }
+    }
+    s.push_str("\n</details>\n");
+    s
+}
+
+/// A group's representative stack the way Go prints a traceback.
+fn traceback(g: &GroupReport) -> String {
+    let mut s = String::new();
+    for (i, f) in g.frames.iter().enumerate().take(MAX_FRAMES) {
+        if g.elided.is_some_and(|e| e.at as usize == i) {
+            s.push_str("...additional frames elided...\n");
+        }
+        let _ = writeln!(s, "{}\n\t{}", clip(&f.function), position(&f.file, f.line));
+    }
+    if g.frames.len() > MAX_FRAMES {
+        let _ = writeln!(s, "...{} more frames...", g.frames.len() - MAX_FRAMES);
+    }
+    if let Some(c) = &g.created_by {
+        let parents = match c.parent_ids.as_slice() {
+            [] => String::new(),
+            [p] => format!(" in goroutine {p}"),
+            ps => format!(" in {} goroutines", ps.len()),
+        };
+        let _ = writeln!(
+            s,
+            "created by {}{parents}\n\t{}",
+            clip(&c.function),
+            position(&c.file, c.line)
+        );
+    }
+    s
+}
+
+fn position(file: &str, line: u32) -> String {
+    if file.is_empty() {
+        "?".into()
+    } else {
+        format!("{}:{line}", clip(file))
+    }
+}
+
+fn groups(r: &Report, opts: &MdOptions, out: &mut Out, keep: usize) {
+    if !out.push("\n## Groups\n", keep) {
+        let total: usize = r.snapshots.iter().map(|s| s.groups_total).sum();
+        out.note(&format!("{total} groups left out for size."));
+        return;
+    }
+    let multi = r.snapshots.len() > 1;
+    for (k, s) in r.snapshots.iter().enumerate() {
+        if multi
+            && !out.push(
+                &format!("\n### Dump {} ({})\n", k + 1, text(&s.source)),
+                keep,
+            )
+        {
+            out.note("The groups of the remaining dumps were left out for size.");
+            return;
+        }
+        if !group_table(s, opts, out, keep) {
+            return;
+        }
+    }
+}
+
+/// Writes one dump's table; false when the budget ran out.
+fn group_table(s: &SnapshotReport, opts: &MdOptions, out: &mut Out, keep: usize) -> bool {
+    const HEAD: &str = "\n| Group | Goroutines | State | Wait (min) | Top frame | Created by |\n\
+                        | --- | ---: | --- | --- | --- | --- |\n";
+    let mut shown = 0;
+    let mut full = true;
+    for g in s.groups.iter().take(opts.max_groups) {
+        let row = group_row(g);
+        let chunk = if shown == 0 {
+            format!("{HEAD}{row}")
+        } else {
+            row
+        };
+        if !out.push(&chunk, keep) {
+            full = false;
+            break;
+        }
+        shown += 1;
+    }
+    if shown == 0 && s.groups_total == 0 {
+        out.push("\nNo goroutines.\n", keep);
+    }
+    let more = s.groups_total.saturating_sub(shown);
+    if !full {
+        out.note(&format!(
+            "{more} more groups (of {}) left out for size.",
+            s.groups_total
+        ));
+    } else if more > 0 {
+        out.note(&format!(
+            "{more} more groups (of {}) are in the HTML/JSON report.",
+            s.groups_total
+        ));
+    }
+    full
+}
+
+fn group_row(g: &GroupReport) -> String {
+    let wait = match g.wait_minutes {
+        None => "-".to_string(),
+        Some(m) if m.min == m.max => m.max.to_string(),
+        Some(m) => format!("{}–{} (median {})", m.min, m.max, m.median),
+    };
+    let top = g
+        .frames
+        .iter()
+        .find(|f| f.kind == CodeKind::User)
+        .or(g.frames.first())
+        .map_or("-".to_string(), frame_cell);
+    let creator = g.created_by.as_ref().map_or("-".to_string(), |c| {
+        format!("{} {}", text(&c.function), text(&short(&c.file, c.line)))
+    });
+    format!(
+        "| {} | {} | {} | {wait} | {top} | {creator} |\n",
+        text(&g.id),
+        g.count,
+        text(&g.state)
+    )
+}
+
+fn frame_cell(f: &FrameReport) -> String {
+    format!("{} {}", text(&f.function), text(&short(&f.file, f.line)))
+}
+
+/// `dir/file.go:12`: the last two path elements are enough to find a file.
+fn short(file: &str, line: u32) -> String {
+    if file.is_empty() {
+        return "?".into();
+    }
+    let mut parts = file.rsplit('/');
+    let base = parts.next().unwrap_or(file);
+    match parts.next() {
+        Some(dir) => format!("{dir}/{base}:{line}"),
+        None => format!("{base}:{line}"),
+    }
+}
+
+fn states(r: &Report, out: &mut Out, keep: usize) {
+    if !out.push("\n## States\n\n", keep) {
+        out.note("The states were left out for size.");
+        return;
+    }
+    let multi = r.snapshots.len() > 1;
+    for (k, s) in r.snapshots.iter().enumerate() {
+        let mut chunk = String::new();
+        if multi {
+            let _ = writeln!(chunk, "Dump {}:\n", k + 1);
+        }
+        for (name, n) in s.states.0.iter().take(MAX_STATES) {
+            let _ = writeln!(chunk, "- {}: {n}", text(name));
+        }
+        if s.states.0.len() > MAX_STATES {
+            let _ = writeln!(chunk, "- and {} more states", s.states.0.len() - MAX_STATES);
+        }
+        if multi {
+            chunk.push('\n');
+        }
+        if !out.push(&chunk, keep) {
+            out.note("The states of the remaining dumps were left out for size.");
+            return;
+        }
+    }
+}
+
+fn size(n: u64) -> String {
+    match n {
+        0..1024 => format!("{n} B"),
+        1024..1_048_576 => format!("{:.1} KB", n as f64 / 1024.0),
+        _ => format!("{:.1} MB", n as f64 / 1_048_576.0),
+    }
+}
+
+fn plural(n: u64, one: &'static str, many: &'static str) -> &'static str {
+    if n == 1 {
+        one
+    } else {
+        many
+    }
+}
+
+/// Dump text for Markdown: clipped to [`MAX_STR`] characters, then escaped.
+fn text(s: &str) -> String {
+    escape_text(&clip(s))
+}
+
+/// The first [`MAX_STR`] characters of `s`, with `…` when it was longer.
+fn clip(s: &str) -> std::borrow::Cow<'_, str> {
+    match s.char_indices().nth(MAX_STR) {
+        Some((at, _)) => format!("{}…", &s[..at]).into(),
+        None => s.into(),
+    }
+}
+
+/// Characters that would end a line, reorder text, or hide in it: control
+/// characters, Unicode line and paragraph separators, and bidi overrides.
+fn is_breaking(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{202a}'
+                ..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}'
+        )
+}
+
+/// Escapes dump text so that Markdown (CommonMark, GFM) shows it as plain
+/// text, on one line, wherever a renderer puts it: in a paragraph, a list
+/// item or a table cell.
+///
+/// - `&`, `<` and `>` become entities: no HTML, comment or autolink can
+///   start.
+/// - `` \ ` * _ [ ] | # ! ~ $ `` get a backslash: no emphasis, code span,
+///   link, image, table cell break, heading, strikethrough or math.
+/// - `:` before `//` and `.` after `www` get a backslash, so that GFM does
+///   not turn a bare address into a link.
+/// - Control characters (`\r`, `\n`, tab...), line separators and bidi
+///   overrides become spaces, and the ends are trimmed: the text stays on
+///   its line and starts no block.
+/// - A leading `-`, `+`, `=` or `1.`/`1)` is escaped so the text cannot
+///   begin a list or underline a heading when it starts a line.
+pub fn escape_text(s: &str) -> String {
+    let flat: String = s
+        .chars()
+        .map(|c| if is_breaking(c) { ' ' } else { c })
+        .collect();
+    let flat = flat.trim_matches(|c: char| c.is_whitespace());
+    let mut out = String::with_capacity(flat.len() + 16);
+    // A leading ordered-list marker: digits, then `.` or `)`.
+    let digits = flat.bytes().take_while(u8::is_ascii_digit).count();
+    let marker = (1..=9).contains(&digits)
+        && matches!(flat.as_bytes().get(digits), Some(b'.' | b')'))
+        && matches!(flat.as_bytes().get(digits + 1), None | Some(b' '));
+    let list_dot = marker.then_some(digits);
+    let chars: Vec<char> = flat.chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '#' | '!' | '~' | '$' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '-' | '+' | '=' if i == 0 => {
+                out.push('\\');
+                out.push(c);
+            }
+            '.' | ')' if list_dot == Some(i) => {
+                out.push('\\');
+                out.push(c);
+            }
+            ':' if chars.get(i + 1) == Some(&'/') && chars.get(i + 2) == Some(&'/') => {
+                out.push_str("\\:");
+            }
+            '.' if i >= 3 && chars[i - 3..i].iter().all(|w| w.eq_ignore_ascii_case(&'w')) => {
+                out.push_str("\\.");
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Escapes text for an HTML context of the Markdown (`<summary>`,
+/// `<details>`): the five markup characters become entities and control
+/// characters spaces.
+pub fn escape_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 16);
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c if is_breaking(c) => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A fenced code block holding `content` verbatim, one line per `\n`. The
+/// fence is a run of backticks longer than any run in the content (at least
+/// three), so no content line can close it; control characters other than
+/// tabs (a lone `\r` ends a line in Markdown) become `\u{fffd}`. A line
+/// that looks like a fence to a looser renderer (```` ``` ```` or `~~~`
+/// after up to three spaces) is indented by four more spaces, which no
+/// renderer takes for a fence.
+pub fn code_block(content: &str) -> String {
+    let mut longest = 0;
+    let mut run = 0;
+    for c in content.chars() {
+        if c == '`' {
+            run += 1;
+            longest = longest.max(run);
+        } else {
+            run = 0;
+        }
+    }
+    let fence = "`".repeat((longest + 1).max(3));
+    let mut out = String::with_capacity(content.len() + 2 * fence.len() + 8);
+    out.push_str(&fence);
+    out.push('\n');
+    for line in content.strip_suffix('\n').unwrap_or(content).split('\n') {
+        let line: String = line
+            .chars()
+            .map(|c| {
+                if c != '\t' && is_breaking(c) {
+                    '\u{fffd}'
+                } else {
+                    c
+                }
+            })
+            .collect();
+        let body = line.trim_start_matches(' ');
+        if line.len() - body.len() <= 3 && (body.starts_with("```") || body.starts_with("~~~")) {
+            out.push_str("    ");
+        }
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out.push_str(&fence);
+    out.push('\n');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_markup() {
+        assert_eq!(
+            escape_text("<b>*x*</b> & [l](u) | `c` #1 ~s~ !i $m$ a_b \\"),
+            "&lt;b&gt;\\*x\\*&lt;/b&gt; &amp; \\[l\\](u) \\| \\`c\\` \\#1 \\~s\\~ \\!i \\$m\\$ a\\_b \\\\"
+        );
+        assert_eq!(escape_text("  - a\r\n+ b"), "\\- a  + b");
+        assert_eq!(escape_text("12. x"), "12\\. x");
+        assert_eq!(escape_text("1) x"), "1\\) x");
+        assert_eq!(escape_text("3.14"), "3.14");
+        assert_eq!(escape_text("v1.2"), "v1.2");
+        assert_eq!(
+            escape_text("see https://x.example or www.y.example"),
+            "see https\\://x.example or www\\.y.example"
+        );
+    }
+
+    #[test]
+    fn clips_on_char_boundaries() {
+        let s = "é".repeat(MAX_STR + 5);
+        let c = clip(&s);
+        assert_eq!(c.chars().count(), MAX_STR + 1);
+        assert!(c.ends_with('…'));
+        assert_eq!(clip("short"), "short");
+    }
+
+    #[test]
+    fn fence_outlasts_backticks() {
+        let b = code_block("a ````` b\n```\n  ~~~x\n");
+        assert!(b.starts_with("``````\n"));
+        assert!(b.ends_with("\n``````\n"));
+        assert!(b.contains("\n    ```\n"));
+        assert!(b.contains("\n      ~~~x\n"));
+        assert_eq!(code_block("x\ry"), "```\nx\u{fffd}y\n```\n");
+    }
+}

@@ -42,7 +42,7 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Analyse one or more dumps.
-    Analyze(AnalyzeArgs),
+    Analyze(Box<AnalyzeArgs>),
     /// Print the JSON Schema of the report.
     Schema,
     /// Print the rule catalogue (Markdown).
@@ -152,7 +152,7 @@ pub fn run(cli: Cli) -> u8 {
             print!("{}", crate::analyze::rules::catalogue_markdown());
             EXIT_OK
         }
-        Command::Analyze(a) => match analyze(a) {
+        Command::Analyze(a) => match analyze(*a) {
             Ok(code) => code,
             Err(e) => {
                 eprintln!("dumpscope: error: {e:#}");

@@ -237,3 +237,66 @@ fn without_findings_or_graph_the_page_says_so() {
     );
     assert_eq!(r.findings.is_empty(), page.contains("No findings"));
 }
+
+/// Hundreds of resources: every cycle is drawn, then the 30 busiest; the
+/// drawing stays a readable size and says what it left out.
+#[test]
+fn a_big_graph_draws_the_interesting_part() {
+    use dumpscope::report::{GraphEdge, GraphNode};
+    let mut r: Report = common::report("samples/go/lock-order-deadlock/all.txt");
+    let cycle_nodes: usize = r.graph.cycles.iter().map(|c| c.len()).sum();
+    let node = |id: String, kind: &str, count: Option<u64>| GraphNode {
+        id,
+        kind: kind.into(),
+        snapshot: 0,
+        count,
+    };
+    let edge = |from: String, to: String, kind: &str, count: Option<u64>| GraphEdge {
+        from,
+        to,
+        kind: kind.into(),
+        confidence: "likely".into(),
+        evidence: None,
+        count,
+    };
+    for k in 0..300u64 {
+        let res = format!("mutex@0x{:x}", 0xc000100000u64 + k * 64);
+        r.graph.nodes.push(node(res.clone(), "mutex", None));
+        for w in 0..(k % 7 + 1) {
+            let t = format!("task:{}", 10_000 + k * 10 + w);
+            r.graph.nodes.push(node(t.clone(), "task", None));
+            r.graph.edges.push(edge(t, res.clone(), "waits-on", None));
+        }
+        if k % 3 == 0 {
+            let h = format!("task:{}", 90_000 + k);
+            r.graph.nodes.push(node(h.clone(), "task", None));
+            r.graph.edges.push(edge(res.clone(), h, "held-by", None));
+        }
+    }
+    let page = html::render(&r);
+    let (_, svg) = between(&page, "<svg id=\"wait-graph\"", "</svg>").unwrap();
+    let resources = svg.matches("<g class=\"node res").count();
+    assert_eq!(
+        resources, 30,
+        "the cycle's two mutexes, then the 28 busiest"
+    );
+    assert_eq!(
+        svg.matches(" cycle\" data-id=").count(),
+        cycle_nodes,
+        "every node of the cycle is drawn"
+    );
+    let nodes = svg.matches("<g class=\"node").count();
+    // Each: itself, a holder, four waiters and one "+N more" node.
+    assert!(nodes <= 30 * 7, "{nodes} nodes drawn");
+    let height: f64 = between(svg, "height=\"", "\"").unwrap().1.parse().unwrap();
+    assert!(height < 8000.0, "{height} px high");
+    assert!(
+        page.contains("Drawn: 30 of 302 resources"),
+        "the note counts"
+    );
+    // The busiest drawn: all resources with 7 waiters (k % 7 == 6) and a holder.
+    assert!(
+        svg.contains("data-id=\"mutex@0xc0001006c0\""),
+        "k = 27: 7 waiters, held"
+    );
+}

@@ -720,6 +720,8 @@ const NODE_W: f64 = 210.0;
 const NODE_H: f64 = 30.0;
 const COL_GAP: f64 = 90.0;
 const ROW_GAP: f64 = 14.0;
+/// Width beyond which parts of the graph go on a new shelf.
+const GRAPH_MAX_W: f64 = 1340.0;
 
 /// Layered drawing: each weakly connected part on its own band; within it
 /// layers by longest path once back edges (found by a depth-first search)
@@ -817,8 +819,9 @@ fn graph_svg(nodes: &[GNode], edges: &[GEdge]) -> String {
         }
     }
     // Positions.
+    // Parts are packed on shelves, left to right, as wide as a screen.
     let mut pos = vec![(0.0f64, 0.0f64); n];
-    let mut y0 = 20.0;
+    let (mut shelf_x, mut shelf_y, mut shelf_h) = (20.0f64, 20.0f64, 0.0f64);
     let mut max_x: f64 = 0.0;
     for m in &comps {
         let layers = m.iter().map(|&v| layer[v]).max().unwrap_or(0) + 1;
@@ -851,18 +854,27 @@ fn graph_svg(nodes: &[GNode], edges: &[GEdge]) -> String {
             }
         }
         let height = rows.iter().map(|r| r.len()).max().unwrap_or(1) as f64;
+        let comp_w = layers as f64 * (NODE_W + COL_GAP) - COL_GAP;
+        let comp_h = height * (NODE_H + ROW_GAP) - ROW_GAP;
+        if shelf_x > 20.0 && shelf_x + comp_w > GRAPH_MAX_W {
+            shelf_y += shelf_h + 50.0;
+            (shelf_x, shelf_h) = (20.0, 0.0);
+        }
         for (li, row) in rows.iter().enumerate() {
             // Centre short layers in the band.
             let off = (height - row.len() as f64) / 2.0 * (NODE_H + ROW_GAP);
             for (ri, &v) in row.iter().enumerate() {
-                let x = 20.0 + li as f64 * (NODE_W + COL_GAP);
-                let y = y0 + off + ri as f64 * (NODE_H + ROW_GAP);
+                let x = shelf_x + li as f64 * (NODE_W + COL_GAP);
+                let y = shelf_y + off + ri as f64 * (NODE_H + ROW_GAP);
                 pos[v] = (x, y);
                 max_x = max_x.max(x + NODE_W);
             }
         }
-        y0 += height * (NODE_H + ROW_GAP) + 40.0;
+        shelf_x += comp_w + 70.0;
+        shelf_h = shelf_h.max(comp_h);
     }
+    // Room below the last shelf for edges drawn back underneath.
+    let y0 = shelf_y + shelf_h + 50.0;
     let w = max_x + 40.0;
     let hgt = y0;
     let mut s = String::new();
@@ -1266,9 +1278,9 @@ fn creation_tree(h: &mut String, s: &SnapshotReport) {
     }
     let mut children: Vec<Vec<usize>> = vec![Vec::new(); sites.len()];
     let mut top: Vec<usize> = Vec::new();
-    for si in 0..sites.len() {
-        match parent_of[si] {
-            Some(p) => children[p].push(si),
+    for (si, parent) in parent_of.iter().enumerate() {
+        match parent {
+            Some(p) => children[*p].push(si),
             None => top.push(si),
         }
     }

@@ -366,3 +366,55 @@ fn no_diagnose_groups_only() {
         .assert()
         .code(0);
 }
+
+#[test]
+fn report_files_by_flag_and_by_extension() {
+    let dir = std::env::temp_dir().join(format!("dumpscope-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = |n: &str| dir.join(n).to_string_lossy().into_owned();
+    cmd()
+        .args(["analyze", DUMP, "--html", &p("a.html"), "--md", &p("a.md")])
+        .args([
+            "-o",
+            &p("b.HTML"),
+            "-o",
+            &p("b.json"),
+            "-o",
+            &p("b.markdown"),
+        ])
+        .args(["-o", &p("b.txt")])
+        .assert()
+        .success();
+    let read = |n: &str| std::fs::read_to_string(dir.join(n)).unwrap();
+    assert!(read("a.html").starts_with("<!DOCTYPE html>"));
+    assert_eq!(read("a.html"), read("b.HTML"));
+    assert!(read("a.md").starts_with("# dumpscope report"));
+    assert_eq!(read("a.md"), read("b.markdown"));
+    let json: serde_json::Value = serde_json::from_str(&read("b.json")).unwrap();
+    assert_eq!(json["schema"], "dumpscope.report/v1");
+    assert!(read("b.txt").contains("Lock-order deadlock"));
+    assert!(!read("b.txt").contains('\u{1b}'));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn an_unknown_report_extension_is_a_usage_error() {
+    cmd()
+        .args(["analyze", DUMP, "-o", "report.pdf"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("-o report.pdf"))
+        .stderr(predicate::str::contains(".html, .md, .json or .txt"));
+    assert!(!common::root().join("report.pdf").exists());
+}
+
+#[test]
+fn an_unwritable_report_path_is_reported() {
+    cmd()
+        .args(["analyze", DUMP, "--html", "/nonexistent-dir/r.html"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "cannot write /nonexistent-dir/r.html",
+        ));
+}

@@ -1087,8 +1087,7 @@ impl SnapView {
             let pct = nd.value as f64 * 100.0 / total;
             let label_chars = ((w - 6.0) / 7.0).floor();
             let label = if label_chars >= 3.0 {
-                // Short name: the part after the last '/'.
-                let short = nd.name.rsplit('/').next().unwrap_or(&nd.name);
+                let short = short_func(&nd.name);
                 format!(
                     "<text x=\"{:.1}\" y=\"{:.1}\">{}</text>",
                     x[v] + 3.0,
@@ -1129,6 +1128,21 @@ impl SnapView {
             leaf_of_group,
         }
     }
+}
+
+/// A function name without its package path (`net/http.(*conn).serve`
+/// is `http.(*conn).serve`), keeping `internal/` so that
+/// `internal/sync.(*Mutex).Lock` is not taken for `sync.(*Mutex).Lock`.
+fn short_func(name: &str) -> &str {
+    let Some(cut) = name.rfind('/') else {
+        return name;
+    };
+    let (head, _) = name.split_at(cut);
+    if head == "internal" || head.ends_with("/internal") {
+        let from = head.rfind('/').map_or(0, |i| i + 1);
+        return &name[from..];
+    }
+    &name[cut + 1..]
 }
 
 fn snapshot_views(h: &mut String, r: &Report, v: &SnapView, multi: bool) {
@@ -1369,7 +1383,7 @@ fn groups_section(h: &mut String, r: &Report, views: &[SnapView], multi: bool) {
     h.push_str("<section id=\"groups-section\">\n<h2>Groups</h2>\n");
     h.push_str(
         "<div class=\"controls\"><input id=\"group-search\" type=\"search\" \
-         placeholder=\"search functions, files, states, creators, labels\" aria-label=\"search groups\"> \
+         placeholder=\"search functions, files, states, creators…\" aria-label=\"search groups\"> \
          <select id=\"filter-state\" aria-label=\"state\"><option value=\"\">any state</option></select> \
          <select id=\"filter-package\" aria-label=\"package\"><option value=\"\">any package</option></select> \
          <select id=\"filter-severity\" aria-label=\"severity\"><option value=\"\">any severity</option>\
@@ -1670,6 +1684,20 @@ mod tests {
         assert_eq!(encode_ids(&[18, 23, 28, 33]), vec![18, 1, 5, 3]);
         assert_eq!(encode_ids(&[5, 3]), vec![5, 1, -2, 1]);
         assert!(encode_ids(&[]).is_empty());
+    }
+
+    #[test]
+    fn short_names_keep_internal() {
+        assert_eq!(short_func("net/http.(*conn).serve"), "http.(*conn).serve");
+        assert_eq!(
+            short_func("internal/sync.(*Mutex).Lock"),
+            "internal/sync.(*Mutex).Lock"
+        );
+        assert_eq!(
+            short_func("golang.org/x/net/internal/socket.(*Conn).Read"),
+            "internal/socket.(*Conn).Read"
+        );
+        assert_eq!(short_func("main.main"), "main.main");
     }
 
     #[test]

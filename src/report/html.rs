@@ -10,7 +10,7 @@
 //! can hold `</script>`), and the script builds nodes with `textContent`
 //! only.
 
-use super::{Finding, FrameReport, Graph, GroupReport, Report, SnapshotReport};
+use super::{clip, human_size, Finding, FrameReport, Graph, GroupReport, Report, SnapshotReport};
 use crate::model::CodeKind;
 use base64::Engine as _;
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -140,32 +140,9 @@ pub fn script_json<T: serde::Serialize>(v: &T) -> String {
     o
 }
 
-/// At most `n` characters, with an ellipsis when cut.
-fn clip(s: &str, n: usize) -> Cow<'_, str> {
-    match s.char_indices().nth(n) {
-        None => Cow::Borrowed(s),
-        Some((i, _)) => Cow::Owned(format!("{}…", &s[..i])),
-    }
-}
-
 /// Escaped and clipped: the form every dump string takes in markup.
 fn t(s: &str) -> String {
     esc(&clip(s, MAX_TEXT)).into_owned()
-}
-
-fn human_size(n: u64) -> String {
-    const U: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
-    let mut v = n as f64;
-    let mut u = 0;
-    while v >= 1000.0 && u + 1 < U.len() {
-        v /= 1000.0;
-        u += 1;
-    }
-    if u == 0 {
-        format!("{n} B")
-    } else {
-        format!("{v:.1} {}", U[u])
-    }
 }
 
 fn sev_index(s: &str) -> usize {

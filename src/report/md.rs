@@ -106,13 +106,13 @@ fn header(r: &Report, out: &mut Out, keep: usize) {
     let mut left_out = 0;
     out.push("# dumpscope report\n\n", keep);
     for i in r.inputs.iter().take(MAX_HEADER_ITEMS) {
-        let mut line = format!("- Input {}: {}", text(&i.source), size(i.size));
+        let mut line = format!("- Input {}: {}", text(&i.source), super::human_size(i.size));
         if i.compression != "none" {
             let _ = write!(
                 line,
                 " {}, {} decompressed",
                 text(&i.compression),
-                size(i.decompressed_size)
+                super::human_size(i.decompressed_size)
             );
         }
         let _ = writeln!(line, ", {}", text(&i.format));
@@ -461,14 +461,6 @@ fn states(r: &Report, out: &mut Out, keep: usize) {
     }
 }
 
-fn size(n: u64) -> String {
-    match n {
-        0..1024 => format!("{n} B"),
-        1024..1_048_576 => format!("{:.1} KB", n as f64 / 1024.0),
-        _ => format!("{:.1} MB", n as f64 / 1_048_576.0),
-    }
-}
-
 fn plural(n: u64, one: &'static str, many: &'static str) -> &'static str {
     if n == 1 {
         one
@@ -484,10 +476,7 @@ fn text(s: &str) -> String {
 
 /// The first [`MAX_STR`] characters of `s`, with `…` when it was longer.
 fn clip(s: &str) -> std::borrow::Cow<'_, str> {
-    match s.char_indices().nth(MAX_STR) {
-        Some((at, _)) => format!("{}…", &s[..at]).into(),
-        None => s.into(),
-    }
+    super::clip(s, MAX_STR)
 }
 
 /// Characters that would end a line, reorder text, or hide in it: control

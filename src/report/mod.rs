@@ -274,6 +274,30 @@ pub struct GroupOptions {
     pub max_groups: Option<usize>,
 }
 
+/// At most `n` characters of `s`, with `…` when it was longer (dump text
+/// in the HTML and Markdown reports).
+pub(crate) fn clip(s: &str, n: usize) -> std::borrow::Cow<'_, str> {
+    match s.char_indices().nth(n) {
+        Some((at, _)) => format!("{}…", &s[..at]).into(),
+        None => s.into(),
+    }
+}
+
+/// A byte count for people, in powers of 1000: `512 B`, `1.4 KB`, `167.9 MB`.
+pub(crate) fn human_size(n: u64) -> String {
+    const UNITS: [&str; 4] = ["KB", "MB", "GB", "TB"];
+    if n < 1000 {
+        return format!("{n} B");
+    }
+    let mut v = n as f64 / 1000.0;
+    let mut u = 0;
+    while v >= 1000.0 && u + 1 < UNITS.len() {
+        v /= 1000.0;
+        u += 1;
+    }
+    format!("{v:.1} {}", UNITS[u])
+}
+
 /// The JSON Schema of the report, generated from these types.
 pub fn json_schema() -> serde_json::Value {
     let schema = schemars::schema_for!(Report);

@@ -237,6 +237,10 @@ fn analyze(a: AnalyzeArgs) -> anyhow::Result<u8> {
         return Ok(EXIT_INPUT);
     };
     let json_to_stdout = a.format == OutputFormat::Json || a.json.as_deref() == Some("-".as_ref());
+    let text_opts = report::text::TextOptions {
+        max_groups: a.max_groups.unwrap_or(report::text::DEFAULT_MAX_GROUPS),
+        max_findings: a.max_findings,
+    };
     for (p, kind) in &files {
         write_file(p, |w| match kind {
             FileKind::Json => write_json(&r, a.pretty, w),
@@ -245,12 +249,8 @@ fn analyze(a: AnalyzeArgs) -> anyhow::Result<u8> {
                 w.write_all(report::md::render(&r, &report::md::MdOptions::default()).as_bytes())?
             ),
             FileKind::Text => {
-                let opts = report::text::TextOptions {
-                    max_groups: a.max_groups.unwrap_or(report::text::DEFAULT_MAX_GROUPS),
-                    max_findings: a.max_findings,
-                };
                 let mut buf = Vec::new();
-                report::text::render(&r, &opts, &mut buf)?;
+                report::text::render(&r, &text_opts, &mut buf)?;
                 Ok(w.write_all(&anstream::adapter::strip_bytes(&buf).into_vec())?)
             }
         })?;
@@ -264,11 +264,7 @@ fn analyze(a: AnalyzeArgs) -> anyhow::Result<u8> {
         let color =
             !a.no_color && anstream::AutoStream::choice(&stdout) != anstream::ColorChoice::Never;
         let mut buf = Vec::with_capacity(1 << 16);
-        let opts = report::text::TextOptions {
-            max_groups: a.max_groups.unwrap_or(report::text::DEFAULT_MAX_GROUPS),
-            max_findings: a.max_findings,
-        };
-        report::text::render(&r, &opts, &mut buf)?;
+        report::text::render(&r, &text_opts, &mut buf)?;
         let out = if color {
             buf
         } else {

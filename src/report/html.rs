@@ -10,7 +10,7 @@
 //! can hold `</script>`), and the script builds nodes with `textContent`
 //! only.
 
-use super::{clip, human_size, Finding, FrameReport, Graph, GroupReport, Report, SnapshotReport};
+use super::{clip, human_size, Finding, FrameReport, Graph, Report, SnapshotReport};
 use crate::model::CodeKind;
 use base64::Engine as _;
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -25,8 +25,11 @@ const JS: &str = include_str!("assets/report.js");
 pub const STATIC_ROWS: usize = 100;
 /// Icicle rectangles drawn per snapshot, widest first.
 const MAX_FLAME_NODES: usize = 3000;
-/// Resources drawn in the wait-for graph (cycles always are).
+/// Resources drawn in the wait-for graph, those on cycles first.
 const MAX_GRAPH_RESOURCES: usize = 30;
+/// Resources on cycles drawn at most (a dump full of deadlocks still
+/// draws in bounded time and size).
+const MAX_CYCLE_RESOURCES: usize = 200;
 /// Waiter nodes drawn per resource; the rest become one "+N" node.
 const MAX_WAITERS_DRAWN: usize = 4;
 /// Characters of one dump string shown in markup.
@@ -57,9 +60,10 @@ pub fn render(r: &Report) -> String {
     for v in &views {
         snapshot_views(&mut body, r, v, multi);
     }
-    groups_section(&mut body, r, &views, multi);
+    let sev = group_severity(r);
+    groups_section(&mut body, r, &views, &sev, multi);
     body.push_str("</main>\n");
-    let data = table_data(r, &views, multi);
+    let data = table_data(r, &views, &sev, multi);
     let mut h = String::with_capacity(body.len() + data.len() + CSS.len() + JS.len() + 2048);
     h.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
     let _ = writeln!(
@@ -230,15 +234,6 @@ fn nav(h: &mut String) {
     );
 }
 
-/// The group a finding names, by id, in its snapshot.
-fn find_group<'a>(r: &'a Report, snapshot: usize, id: &str) -> Option<&'a GroupReport> {
-    r.snapshots
-        .get(snapshot)?
-        .groups
-        .iter()
-        .find(|g| g.id == id)
-}
-
 fn findings(h: &mut String, r: &Report) {
     h.push_str("<section id=\"findings\">\n<h2>Findings</h2>\n");
     if r.findings.is_empty() {
@@ -345,7 +340,7 @@ fn finding(h: &mut String, r: &Report, f: &Finding, open: bool) {
         h.push_str("</p>\n");
     }
     for gid in f.groups.iter().take(3) {
-        let Some(g) = find_group(r, f.snapshot, gid) else {
+        let Some(g) = r.group(f.snapshot, gid) else {
             continue;
         };
         let wait = g
@@ -354,7 +349,7 @@ fn finding(h: &mut String, r: &Report, f: &Finding, open: bool) {
                 if w.min == w.max {
                     format!(", blocked {} min", w.max)
                 } else {
-                    format!(", blocked {}–{} min (median {})", w.min, w.max, w.median)
+                    format!(", blocked {} min (median {})", w.range(), w.median)
                 }
             })
             .unwrap_or_default();
@@ -528,7 +523,12 @@ fn select_graph(g: &Graph) -> (Vec<GNode>, Vec<GEdge>, String) {
     let total_res = res.len();
     let mut chosen: Vec<usize> = Vec::new();
     for &r in &res {
-        if chosen.len() >= MAX_GRAPH_RESOURCES && !cycle_nodes.contains(&r) {
+        let limit = if cycle_nodes.contains(&r) {
+            MAX_CYCLE_RESOURCES
+        } else {
+            MAX_GRAPH_RESOURCES
+        };
+        if chosen.len() >= limit {
             break;
         }
         chosen.push(r);
@@ -800,26 +800,29 @@ fn graph_svg(nodes: &[GNode], edges: &[GEdge]) -> String {
     let mut pos = vec![(0.0f64, 0.0f64); n];
     let (mut shelf_x, mut shelf_y, mut shelf_h) = (20.0f64, 20.0f64, 0.0f64);
     let mut max_x: f64 = 0.0;
+    // Forward predecessors of each node, for ordering rows.
+    let mut preds: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for (k, e) in edges.iter().enumerate() {
+        if !back[k] && e.from < n && e.to < n {
+            preds[e.to].push(e.from);
+        }
+    }
+    let mut row_of = vec![0.0f64; n];
     for m in &comps {
         let layers = m.iter().map(|&v| layer[v]).max().unwrap_or(0) + 1;
         let mut rows: Vec<Vec<usize>> = vec![Vec::new(); layers];
         for &v in m {
             rows[layer[v]].push(v);
         }
-        let mut row_of = vec![0.0f64; n];
         for (li, row) in rows.iter_mut().enumerate() {
             if li > 0 {
+                // Predecessors are in the same part (edges join parts).
                 let key = |v: usize| -> f64 {
-                    let preds: Vec<f64> = edges
-                        .iter()
-                        .enumerate()
-                        .filter(|(k, e)| e.to == v && !back[*k] && comp[e.from] == comp[v])
-                        .map(|(_, e)| row_of[e.from])
-                        .collect();
-                    if preds.is_empty() {
+                    let p = &preds[v];
+                    if p.is_empty() {
                         f64::MAX
                     } else {
-                        preds.iter().sum::<f64>() / preds.len() as f64
+                        p.iter().map(|&u| row_of[u]).sum::<f64>() / p.len() as f64
                     }
                 };
                 let mut keyed: Vec<(f64, usize)> = row.iter().map(|&v| (key(v), v)).collect();
@@ -1325,16 +1328,8 @@ fn creation_tree(h: &mut String, s: &SnapshotReport) {
 
 // ---------------------------------------------------------------- groups
 
-/// The first user frame of a stack, or the first frame.
-fn top_frame(frames: &[FrameReport]) -> Option<&FrameReport> {
-    frames
-        .iter()
-        .find(|f| f.kind == CodeKind::User)
-        .or_else(|| frames.first())
-}
-
 /// Severity of each group: the highest of the findings naming it.
-fn group_severity(r: &Report) -> FxHashMap<(usize, &str), usize> {
+fn group_severity(r: &Report) -> GroupSeverity<'_> {
     let mut m: FxHashMap<(usize, &str), usize> = FxHashMap::default();
     for f in &r.findings {
         let s = sev_index(&f.severity);
@@ -1354,7 +1349,16 @@ fn group_key(multi: bool, si: usize, id: &str) -> String {
     }
 }
 
-fn groups_section(h: &mut String, r: &Report, views: &[SnapView], multi: bool) {
+/// Highest finding severity per (snapshot, group id).
+type GroupSeverity<'a> = FxHashMap<(usize, &'a str), usize>;
+
+fn groups_section(
+    h: &mut String,
+    r: &Report,
+    views: &[SnapView],
+    sev: &GroupSeverity,
+    multi: bool,
+) {
     let total: usize = r.snapshots.iter().map(|s| s.groups.len()).sum();
     let shown_total: usize = r.snapshots.iter().map(|s| s.groups_total).sum();
     h.push_str("<section id=\"groups-section\">\n<h2>Groups</h2>\n");
@@ -1398,7 +1402,6 @@ fn groups_section(h: &mut String, r: &Report, views: &[SnapView], multi: bool) {
          <th data-sort=\"function\">where (first user frame; open for the stack)</th>\
          <th data-sort=\"creator\">created by</th></tr></thead>\n<tbody>"
     );
-    let sev = group_severity(r);
     let mut n = 0;
     'outer: for (si, s) in r.snapshots.iter().enumerate() {
         let view = views.get(si);
@@ -1413,17 +1416,9 @@ fn groups_section(h: &mut String, r: &Report, views: &[SnapView], multi: bool) {
                 .map(|l| format!(" data-leaf=\"{l}\""))
                 .unwrap_or_default();
             let sv = SEVERITIES[sev.get(&(si, g.id.as_str())).copied().unwrap_or(0)];
-            let wait = g
-                .wait_minutes
-                .map(|w| {
-                    if w.min == w.max {
-                        w.max.to_string()
-                    } else {
-                        format!("{}–{}", w.min, w.max)
-                    }
-                })
-                .unwrap_or_default();
-            let (fname, floc) = top_frame(&g.frames)
+            let wait = g.wait_minutes.map(|w| w.range()).unwrap_or_default();
+            let (fname, floc) = g
+                .top_frame()
                 .map(|f| (f.function.as_str(), format!("{}:{}", f.file, f.line)))
                 .unwrap_or(("", String::new()));
             let creator = g
@@ -1501,7 +1496,7 @@ struct GroupRow(
     Vec<i64>, // goroutine ids, coded
 );
 
-fn table_data(r: &Report, views: &[SnapView], multi: bool) -> String {
+fn table_data(r: &Report, views: &[SnapView], sev: &GroupSeverity, multi: bool) -> String {
     struct Interner<'a> {
         strs: Vec<&'a str>,
         ix: FxHashMap<&'a str, usize>,
@@ -1524,7 +1519,6 @@ fn table_data(r: &Report, views: &[SnapView], multi: bool) -> String {
     let mut frame_ix: FxHashMap<(usize, usize, u32, u8), usize> = FxHashMap::default();
     let mut stacks: Vec<Vec<usize>> = Vec::new();
     let mut stack_ix: FxHashMap<Vec<usize>, usize> = FxHashMap::default();
-    let sev = group_severity(r);
     let mut groups: Vec<GroupRow> = Vec::new();
     for (snap_i, s) in r.snapshots.iter().enumerate() {
         for (gi, g) in s.groups.iter().enumerate() {
@@ -1556,7 +1550,7 @@ fn table_data(r: &Report, views: &[SnapView], multi: bool) -> String {
                 .take(256)
                 .position(|f| f.kind == CodeKind::User)
                 .unwrap_or(0);
-            let pkg = top_frame(&g.frames).map_or("", |f| f.package.as_str());
+            let pkg = g.top_frame().map_or("", |f| f.package.as_str());
             let (creator, creator_file, creator_line) =
                 g.created_by.as_ref().map_or((-1, -1, 0), |c| {
                     (it.get(&c.function) as i64, it.get(&c.file) as i64, c.line)

@@ -10,7 +10,6 @@
 //! fenced stacks.
 
 use super::{Finding, FrameReport, GroupReport, Report, SnapshotReport};
-use crate::model::CodeKind;
 use std::fmt::Write as _;
 
 /// Characters of one dump string shown; longer ones end in `…`.
@@ -269,11 +268,7 @@ fn finding_details(r: &Report, f: &Finding) -> String {
     }
     s.push('\n');
     if let Some(gid) = f.groups.first() {
-        let group = r
-            .snapshots
-            .get(f.snapshot)
-            .and_then(|snap| snap.groups.iter().find(|g| &g.id == gid));
-        match group {
+        match r.group(f.snapshot, gid) {
             Some(g) => {
                 let _ = write!(
                     s,
@@ -397,15 +392,10 @@ fn group_table(s: &SnapshotReport, opts: &MdOptions, out: &mut Out, keep: usize)
 fn group_row(g: &GroupReport) -> String {
     let wait = match g.wait_minutes {
         None => "-".to_string(),
-        Some(m) if m.min == m.max => m.max.to_string(),
-        Some(m) => format!("{}–{} (median {})", m.min, m.max, m.median),
+        Some(m) if m.min == m.max => m.range(),
+        Some(m) => format!("{} (median {})", m.range(), m.median),
     };
-    let top = g
-        .frames
-        .iter()
-        .find(|f| f.kind == CodeKind::User)
-        .or(g.frames.first())
-        .map_or("-".to_string(), frame_cell);
+    let top = g.top_frame().map_or("-".to_string(), frame_cell);
     let creator = g.created_by.as_ref().map_or("-".to_string(), |c| {
         format!("{} {}", text(&c.function), text(&short(&c.file, c.line)))
     });

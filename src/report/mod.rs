@@ -131,6 +131,38 @@ pub struct WaitMinutes {
     pub max: u32,
 }
 
+impl WaitMinutes {
+    /// `12`, or `3–40` when the group's waits differ.
+    pub fn range(&self) -> String {
+        if self.min == self.max {
+            self.max.to_string()
+        } else {
+            format!("{}–{}", self.min, self.max)
+        }
+    }
+}
+
+impl GroupReport {
+    /// The first frame in the user's code, or the innermost frame.
+    pub fn top_frame(&self) -> Option<&FrameReport> {
+        self.frames
+            .iter()
+            .find(|f| f.kind == CodeKind::User)
+            .or_else(|| self.frames.first())
+    }
+}
+
+impl Report {
+    /// Group `id` (`g3`) of snapshot `snapshot`, when the report kept it.
+    pub fn group(&self, snapshot: usize, id: &str) -> Option<&GroupReport> {
+        self.snapshots
+            .get(snapshot)?
+            .groups
+            .iter()
+            .find(|g| g.id == id)
+    }
+}
+
 #[derive(Debug, Clone, Copy, Serialize, JsonSchema)]
 pub struct Elided {
     /// Index in `frames` before which the frames were left out.

@@ -3,6 +3,7 @@
 
 use crate::analyze;
 use crate::input::{self, Bytes, LoadOptions};
+use crate::model::heap::HeapProfile;
 use crate::model::Snapshot;
 use crate::parse::{self, Format, ParseOptions};
 use crate::report::{self, GroupOptions, InputReport, Report};
@@ -34,6 +35,7 @@ pub struct Outcome {
 pub struct ParsedInput {
     pub input: InputReport,
     pub snapshots: Vec<Snapshot>,
+    pub heaps: Vec<HeapProfile>,
 }
 
 /// Parses bytes that are already in memory (or mapped).
@@ -65,6 +67,7 @@ pub fn parse_bytes(
             notes: parsed.notes,
         },
         snapshots: parsed.snapshots,
+        heaps: parsed.heaps,
     })
 }
 

@@ -138,7 +138,7 @@ fn summarise(snap: &Snapshot, tasks: Vec<u32>) -> Group {
     let mut parents: FxHashSet<u64> = FxHashSet::default();
     let mut labels: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut label_sets: FxHashSet<u32> = FxHashSet::default();
-    let mut flag_counts = [0u32; 7];
+    let mut flag_counts = [0u32; TaskFlags::COUNT];
     for &i in &tasks {
         let t = &snap.tasks[i as usize];
         *states.entry(t.state).or_default() += 1;

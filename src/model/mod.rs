@@ -4,6 +4,7 @@
 //! interned in [`Tables`], so a million tasks sharing a hundred stacks cost a
 //! few dozen bytes each.
 
+pub mod heap;
 mod intern;
 mod state;
 
@@ -101,6 +102,12 @@ impl TaskFlags {
     pub const STACK_UNAVAILABLE: u16 = 1 << 5;
     /// An M's g0 block (`goroutine 0 ... [idle]`), not a user goroutine.
     pub const SYSTEM_STACK: u16 = 1 << 6;
+    /// The dump does not identify this task: it is one of the goroutines a
+    /// profile record counts (pprof debug=0/1). Its id is 0 and is never
+    /// reported.
+    pub const NO_ID: u16 = 1 << 7;
+    /// Number of flags, for per-flag counters.
+    pub const COUNT: usize = 8;
 
     pub fn has(self, f: u16) -> bool {
         self.0 & f != 0
@@ -113,7 +120,7 @@ impl TaskFlags {
     }
     /// Names of the flags that are set, for reports.
     pub fn names(self) -> Vec<&'static str> {
-        const NAMES: [(u16, &str); 7] = [
+        const NAMES: [(u16, &str); TaskFlags::COUNT] = [
             (TaskFlags::LEAKED, "leaked"),
             (TaskFlags::LOCKED_TO_THREAD, "locked_to_thread"),
             (TaskFlags::SCAN, "scan"),
@@ -121,6 +128,7 @@ impl TaskFlags {
             (TaskFlags::PARTIAL, "partial"),
             (TaskFlags::STACK_UNAVAILABLE, "stack_unavailable"),
             (TaskFlags::SYSTEM_STACK, "system_stack"),
+            (TaskFlags::NO_ID, "no_id"),
         ];
         NAMES
             .iter()

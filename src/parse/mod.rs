@@ -1,9 +1,13 @@
 //! Parsers: one module per format. Each can say how sure it is that it reads
 //! a text ([`detect`]) and turns it into [`Snapshot`]s.
 
+pub mod dhat;
 pub mod go;
+pub mod jemalloc;
+pub mod pprof;
 
 use crate::input::{self, Bytes};
+use crate::model::heap::HeapProfile;
 use crate::model::Snapshot;
 
 /// A format dumpscope reads.
@@ -12,17 +16,47 @@ pub enum Format {
     /// Go tracebacks: panics, fatal errors, SIGQUIT, pprof debug=2.
     #[value(name = "go-traceback", alias = "go")]
     GoTraceback,
+    /// Go pprof text profiles (debug=1): goroutine, goroutineleak and the
+    /// legacy heap profile.
+    #[value(name = "go-pprof-text", alias = "pprof-text")]
+    GoProfileText,
+    /// pprof protobuf (`profile.proto`, gzip or raw): goroutine,
+    /// goroutineleak and heap profiles, incl. the per-goroutine variant.
+    #[value(name = "pprof", alias = "proto")]
+    Pprof,
+    /// jemalloc heap profiles (`heap_v2/N`, as jeprof reads them).
+    #[value(name = "jemalloc-heap", alias = "jemalloc")]
+    Jemalloc,
+    /// dhat-rs heap profiles (`dhat-heap.json`).
+    #[value(name = "dhat")]
+    Dhat,
 }
 
 impl Format {
     pub fn id(self) -> &'static str {
         match self {
             Format::GoTraceback => go::FORMAT,
+            Format::GoProfileText => pprof::text::GOROUTINE_FORMAT,
+            Format::Pprof => pprof::decode::FORMAT,
+            Format::Jemalloc => jemalloc::FORMAT,
+            Format::Dhat => dhat::FORMAT,
         }
     }
 
     pub fn all() -> &'static [Format] {
-        &[Format::GoTraceback]
+        &[
+            Format::GoTraceback,
+            Format::GoProfileText,
+            Format::Pprof,
+            Format::Jemalloc,
+            Format::Dhat,
+        ]
+    }
+
+    /// Binary or structured formats: read as they are, never unwrapped
+    /// (log prefixes, CRLF) like text.
+    fn is_raw(self) -> bool {
+        matches!(self, Format::Pprof | Format::Dhat)
     }
 
     /// What a line of this format that certainly belongs to a dump looks like,
@@ -30,20 +64,54 @@ impl Format {
     fn anchor(self, line: &[u8]) -> Option<usize> {
         match self {
             Format::GoTraceback => go::line::find_header(line),
+            Format::GoProfileText => pprof::text::find_header(line)
+                .map(|(p, _)| p)
+                .or_else(|| memchr::memmem::find(line, b"#\t0x")),
+            Format::Jemalloc => jemalloc::find_header(line),
+            Format::Pprof | Format::Dhat => None,
         }
     }
 
     fn detect(self, text: &[u8]) -> f32 {
         match self {
             Format::GoTraceback => go::detect(text),
+            Format::GoProfileText => pprof::text::detect(text),
+            Format::Pprof => pprof::decode::detect(text),
+            Format::Jemalloc => jemalloc::detect(text),
+            Format::Dhat => dhat::detect(text),
         }
     }
 
-    fn parse(self, text: Bytes, source: &str, opts: &ParseOptions) -> Vec<Snapshot> {
+    fn parse(self, text: Bytes, source: &str, opts: &ParseOptions) -> Result<Dumps, String> {
+        let mut d = Dumps::default();
         match self {
-            Format::GoTraceback => go::parse(text, source, &opts.go),
+            Format::GoTraceback => d.snapshots = go::parse(text, source, &opts.go),
+            Format::GoProfileText => {
+                let r = pprof::text::parse(text, source);
+                d.snapshots = r.snapshots;
+                d.heaps = r.heaps;
+            }
+            Format::Pprof => match pprof::decode::parse(text, source) {
+                pprof::decode::Read::Goroutines(s) => d.snapshots.push(s),
+                pprof::decode::Read::Heap(h) => d.heaps.push(h),
+                pprof::decode::Read::Unsupported(types) => {
+                    return Err(format!(
+                        "a pprof profile of {types}: dumpscope reads goroutine, goroutineleak and heap profiles"
+                    ))
+                }
+            },
+            Format::Jemalloc => d.heaps = jemalloc::parse(text, source),
+            Format::Dhat => d.heaps.push(dhat::parse(&text, source)?),
         }
+        Ok(d)
     }
+}
+
+/// Everything read from one input.
+#[derive(Default)]
+pub struct Dumps {
+    pub snapshots: Vec<Snapshot>,
+    pub heaps: Vec<HeapProfile>,
 }
 
 /// Options for parsing.
@@ -62,6 +130,8 @@ pub struct Parsed {
     /// What the input layer did to find the dump (`stripped RFC 3339 ...`).
     pub notes: Vec<String>,
     pub snapshots: Vec<Snapshot>,
+    /// Heap snapshots.
+    pub heaps: Vec<HeapProfile>,
 }
 
 /// Why an input could not be read.
@@ -71,6 +141,8 @@ pub enum ParseError {
     UnknownFormat { name: String, expected: String },
     #[error("'{name}': read as {format}, but no {format} dump was found in it")]
     Empty { name: String, format: &'static str },
+    #[error("'{name}': {message}")]
+    Unreadable { name: String, message: String },
 }
 
 /// Unwraps, detects and parses one loaded input.
@@ -79,6 +151,25 @@ pub fn parse_input(name: &str, data: Bytes, opts: &ParseOptions) -> Result<Parse
         Some(f) => vec![f],
         None => Format::all().to_vec(),
     };
+    // Binary and JSON formats are read as they are.
+    let raw = formats
+        .iter()
+        .copied()
+        .filter(|f| f.is_raw())
+        .map(|f| {
+            (
+                f,
+                if opts.format.is_some() {
+                    1.0
+                } else {
+                    f.detect(&data)
+                },
+            )
+        })
+        .find(|(_, c)| *c > 0.0);
+    if let Some((format, confidence)) = raw {
+        return finish(name, format, confidence, Vec::new(), data, opts);
+    }
     let anchor = |l: &[u8]| formats.iter().find_map(|f| f.anchor(l));
     let unwrapped = input::unwrap(data, &anchor);
     let text = unwrapped.bytes;
@@ -103,8 +194,24 @@ pub fn parse_input(name: &str, data: Bytes, opts: &ParseOptions) -> Result<Parse
             }
         }
     };
-    let snapshots = format.parse(text, name, opts);
-    if snapshots.is_empty() {
+    finish(name, format, confidence, unwrapped.notes, text, opts)
+}
+
+fn finish(
+    name: &str,
+    format: Format,
+    confidence: f32,
+    notes: Vec<String>,
+    text: Bytes,
+    opts: &ParseOptions,
+) -> Result<Parsed, ParseError> {
+    let d = format
+        .parse(text, name, opts)
+        .map_err(|message| ParseError::Unreadable {
+            name: name.to_string(),
+            message,
+        })?;
+    if d.snapshots.is_empty() && d.heaps.is_empty() {
         return Err(ParseError::Empty {
             name: name.to_string(),
             format: format.id(),
@@ -113,14 +220,17 @@ pub fn parse_input(name: &str, data: Bytes, opts: &ParseOptions) -> Result<Parse
     Ok(Parsed {
         format,
         confidence,
-        notes: unwrapped.notes,
-        snapshots,
+        notes,
+        snapshots: d.snapshots,
+        heaps: d.heaps,
     })
 }
 
 /// A human list of what dumpscope reads, for error messages.
 pub fn expected_formats() -> String {
     "a Go goroutine dump (panic, fatal error, SIGQUIT or /debug/pprof/goroutine?debug=2 text, \
-     with lines like `goroutine 1 [running]:`)"
+     with lines like `goroutine 1 [running]:`), a pprof goroutine or heap profile (protobuf, \
+     or debug=1 text starting `goroutine profile: total N` or `heap profile:`), a jemalloc \
+     heap profile (`heap_v2/N`) or a dhat-heap.json"
         .to_string()
 }

@@ -5,7 +5,7 @@ use crate::analyze::graph::WaitGraph;
 use crate::analyze::rules;
 use crate::analyze::wait::ResKind;
 use crate::analyze::{resource_id, Diagnosis, Group};
-use crate::model::Snapshot;
+use crate::model::{Snapshot, TaskFlags};
 use rustc_hash::{FxHashMap, FxHashSet};
 
 /// One analysed snapshot.
@@ -88,7 +88,8 @@ pub fn build(items: &[Analysed]) -> (Vec<Finding>, Graph) {
                 remedy: f.rule.remedy.to_string(),
                 sketch: f.rule.sketch.to_string(),
                 references: f.rule.references.iter().map(|r| r.to_string()).collect(),
-                task_ids: f.tasks.iter().map(|&t| snap.tasks[t as usize].id).collect(),
+                task_ids: super::ids_of(snap, &f.tasks),
+                task_count: f.tasks.len() as u64,
                 groups: groups.iter().map(|g| format!("g{}", g + 1)).collect(),
                 resources: f
                     .resources
@@ -125,9 +126,38 @@ fn add_graph(out: &mut Graph, si: usize, p: &str, a: &Analysed, gidx: &[u32]) {
             count,
         });
     };
-    let task_id = |t: u32| format!("{p}task:{}", snap.tasks[t as usize].id);
-    let mut task_node = |out: &mut Graph, t: u32| -> String {
+    // A task the dump does not identify (counted profiles) is drawn as its
+    // group.
+    let anonymous = |t: u32| {
+        snap.tasks
+            .get(t as usize)
+            .is_some_and(|t| t.flags.has(TaskFlags::NO_ID))
+    };
+    let group_of = |t: u32| gidx.get(t as usize).copied().unwrap_or(u32::MAX);
+    let group_id = |gi: u32| {
+        if gi == u32::MAX {
+            format!("{p}group:ungrouped")
+        } else {
+            format!("{p}group:g{}", gi + 1)
+        }
+    };
+    let task_id = |t: u32| {
+        if anonymous(t) {
+            group_id(group_of(t))
+        } else {
+            format!("{p}task:{}", snap.tasks[t as usize].id)
+        }
+    };
+    let mut task_node = |out: &mut Graph, seen_group: &mut FxHashSet<u32>, t: u32| -> String {
         let id = task_id(t);
+        if anonymous(t) {
+            let gi = group_of(t);
+            if seen_group.insert(gi) {
+                let n = a.groups.get(gi as usize).map(|g| g.count() as u64);
+                node(out, id.clone(), "group", n);
+            }
+            return id;
+        }
         if let Some(s) = seen_task.get_mut(t as usize) {
             if !*s {
                 *s = true;
@@ -142,9 +172,9 @@ fn add_graph(out: &mut Graph, si: usize, p: &str, a: &Analysed, gidx: &[u32]) {
         }
         let rid = format!("{p}{}", resource_id(snap, g, ri as u32));
         node(out, rid.clone(), r.kind.as_str(), None);
-        if r.waiters.len() <= MAX_WAITER_NODES {
+        if r.waiters.len() <= MAX_WAITER_NODES && !r.waiters.iter().any(|&w| anonymous(w)) {
             for &w in &r.waiters {
-                let tid = task_node(out, w);
+                let tid = task_node(out, &mut seen_group, w);
                 out.edges.push(GraphEdge {
                     from: tid,
                     to: rid.clone(),
@@ -164,11 +194,7 @@ fn add_graph(out: &mut Graph, si: usize, p: &str, a: &Analysed, gidx: &[u32]) {
             let mut pg: Vec<(u32, u64)> = per_group.into_iter().collect();
             pg.sort_unstable();
             for (gi, n) in pg {
-                let gid = if gi == u32::MAX {
-                    format!("{p}group:ungrouped")
-                } else {
-                    format!("{p}group:g{}", gi + 1)
-                };
+                let gid = group_id(gi);
                 if seen_group.insert(gi) {
                     node(out, gid.clone(), "group", Some(n));
                 }
@@ -183,7 +209,7 @@ fn add_graph(out: &mut Graph, si: usize, p: &str, a: &Analysed, gidx: &[u32]) {
             }
         }
         for h in &r.holders {
-            let tid = task_node(out, h.task);
+            let tid = task_node(out, &mut seen_group, h.task);
             out.edges.push(GraphEdge {
                 from: rid.clone(),
                 to: tid,

@@ -338,6 +338,13 @@ fn finding(h: &mut String, r: &Report, f: &Finding, open: bool) {
             let _ = write!(h, " and {} more", f.task_ids.len() - MAX_IDS);
         }
         h.push_str("</p>\n");
+    } else if f.task_count > 0 {
+        let _ = write!(
+            h,
+            "<p class=\"ids\"><b>{} goroutine{}</b> (the profile does not identify them)</p>\n",
+            f.task_count,
+            if f.task_count == 1 { "" } else { "s" }
+        );
     }
     for gid in f.groups.iter().take(3) {
         let Some(g) = r.group(f.snapshot, gid) else {

@@ -198,7 +198,7 @@ fn findings(r: &Report, opts: &MdOptions, out: &mut Out, keep: usize) {
         ));
     }
     if !benign.is_empty() {
-        let n: usize = benign.iter().map(|f| f.task_ids.len()).sum();
+        let n: u64 = benign.iter().map(|f| f.task_count).sum();
         let titles: Vec<String> = benign.iter().take(3).map(|f| text(&f.title)).collect();
         let more = if benign.len() > 3 { "; ..." } else { "" };
         let line = format!(
@@ -259,6 +259,12 @@ fn finding_details(r: &Report, f: &Finding) -> String {
             String::new()
         };
         let _ = writeln!(s, "- Goroutines: {}{more}", ids.join(", "));
+    } else if f.task_count > 0 {
+        let _ = writeln!(
+            s,
+            "- Goroutines: {} (the profile does not identify them)",
+            f.task_count
+        );
     }
     let _ = write!(s, "- Rule: {}", text(&f.rule));
     if !f.groups.is_empty() {

@@ -111,7 +111,9 @@ pub struct GroupReport {
     /// Minutes blocked (absent minutes count as 0), or null when the dump
     /// printed no wait time for any task of the group.
     pub wait_minutes: Option<WaitMinutes>,
-    /// Ids of the group's tasks in dump order.
+    /// Ids of the group's tasks in dump order. Empty for profiles that
+    /// count goroutines without naming them (pprof debug=0/1): `count` holds
+    /// the number.
     pub task_ids: Vec<u64>,
     /// The representative stack, innermost frame first.
     pub frames: Vec<FrameReport>,
@@ -246,6 +248,8 @@ pub struct Finding {
     pub references: Vec<String>,
     /// Ids of the tasks involved.
     pub task_ids: Vec<u64>,
+    /// How many tasks the finding concerns (also when the dump gives no ids).
+    pub task_count: u64,
     /// Ids of the groups (`g1`, ...) the tasks belong to.
     pub groups: Vec<String>,
     /// Ids of the resources involved (graph node ids).
@@ -492,7 +496,7 @@ fn group_report(snap: &Snapshot, g: &Group, n: usize) -> GroupReport {
             median: w.median,
             max: w.max,
         }),
-        task_ids: g.tasks.iter().map(|&i| snap.tasks[i as usize].id).collect(),
+        task_ids: ids_of(snap, &g.tasks),
         frames: frames_report(snap, g.stack, rep),
         elided: stack.elided.map(|(at, count)| Elided { at, count }),
         created_by: g
@@ -503,6 +507,17 @@ fn group_report(snap: &Snapshot, g: &Group, n: usize) -> GroupReport {
             g.flags.iter().map(|(n, c)| (n.to_string(), u64::from(*c))),
         ),
     }
+}
+
+/// The ids of tasks, leaving out those the dump does not identify
+/// (profiles that only count goroutines): their `count` says how many.
+pub fn ids_of(snap: &Snapshot, tasks: &[u32]) -> Vec<u64> {
+    tasks
+        .iter()
+        .filter_map(|&i| snap.tasks.get(i as usize))
+        .filter(|t| !t.flags.has(TaskFlags::NO_ID))
+        .map(|t| t.id)
+        .collect()
 }
 
 /// Names of task flags, for documentation.

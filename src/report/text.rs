@@ -230,7 +230,9 @@ fn findings(r: &Report, si: usize, opts: &TextOptions, w: &mut dyn Write) -> io:
             w,
             "     {DIM}rule: {}  goroutines: {}{more}{groups}{DIM:#}",
             f.rule,
-            if ids.is_empty() {
+            if ids.is_empty() && f.task_count > 0 {
+                format!("{} (no ids in this profile)", f.task_count)
+            } else if ids.is_empty() {
                 "-".to_string()
             } else {
                 ids.join(", ")
@@ -245,7 +247,7 @@ fn findings(r: &Report, si: usize, opts: &TextOptions, w: &mut dyn Write) -> io:
         )?;
     }
     if !benign.is_empty() {
-        let n: usize = benign.iter().map(|f| f.task_ids.len()).sum();
+        let n: u64 = benign.iter().map(|f| f.task_count).sum();
         let kinds: Vec<String> = benign
             .iter()
             .take(6)
@@ -317,7 +319,7 @@ fn group(g: &GroupReport, w: &mut dyn Write) -> io::Result<()> {
             location(&c.file, c.line)
         )?;
     }
-    if g.count > 1 && g.count <= 8 {
+    if g.count > 1 && g.count <= 8 && !g.task_ids.is_empty() {
         let ids: Vec<String> = g.task_ids.iter().map(|i| i.to_string()).collect();
         writeln!(w, "          {DIM}ids: {}{DIM:#}", ids.join(" "))?;
     }

@@ -5,7 +5,7 @@ use super::{Cx, Finding, Kind, RuleInfo, Severity};
 use crate::analyze::cluster::{short_site, Cluster};
 use crate::analyze::graph::Confidence;
 use crate::analyze::wait::{ResKind, WaitOp};
-use crate::model::StateClass;
+use crate::model::{StateClass, TaskFlags};
 
 macro_rules! benign_rule {
     ($name:ident, $id:literal, $title:literal, $expl:literal) => {
@@ -69,6 +69,9 @@ pub static RULES: &[&RuleInfo] = &[
     &TEST_RUNNER,
 ];
 
+/// Goroutines at one site of a counted profile still read as a loop or pool.
+const COUNTED_LOOP_MAX: usize = 8;
+
 fn frames_have(cx: &Cx, task: u32, pred: impl Fn(&str) -> bool) -> bool {
     let snap = cx.snap;
     let t = &snap.tables;
@@ -108,8 +111,20 @@ fn classify(cx: &Cx, c: &Cluster) -> Option<&'static RuleInfo> {
     }) {
         return Some(&TEST_RUNNER);
     }
-    if c.kind == ResKind::Select && c.op == WaitOp::Select && c.outlived == 0 && c.creator.is_some()
+    // Profiles that count goroutines (pprof debug=0/1) say nothing of who
+    // started them or whether that scope returned: a handful parked at one
+    // site is read as a service's own loop or pool, as in tracebacks.
+    let counted = cx.snap.tasks[t0 as usize].flags.has(TaskFlags::NO_ID)
+        && c.creator.is_none()
+        && c.count() <= COUNTED_LOOP_MAX;
+    if c.kind == ResKind::Select
+        && c.op == WaitOp::Select
+        && c.outlived == 0
+        && (c.creator.is_some() || counted)
     {
+        return Some(&IDLE_LOOP);
+    }
+    if counted && c.kind == ResKind::Other && c.op == WaitOp::Wait {
         return Some(&IDLE_LOOP);
     }
     None

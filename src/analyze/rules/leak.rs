@@ -67,9 +67,17 @@ pub fn run_explosion(cx: &mut Cx) {
     let snap = cx.snap;
     // Blocked goroutines by creator, from the clusters (which hold every
     // waiting goroutine once).
+    // Profiles without `created by` lines (pprof debug=0/1) group by the
+    // function each goroutine started in instead.
     let mut by_creator: FxHashMap<FrameId, (usize, Vec<usize>)> = FxHashMap::default();
+    let mut entry_only = rustc_hash::FxHashSet::default();
     for (ci, c) in cx.clusters.iter().enumerate() {
-        if let Some(cr) = c.creator {
+        let key = c.creator.or_else(|| {
+            let f = entry_frame(snap, c)?;
+            entry_only.insert(f);
+            Some(f)
+        });
+        if let Some(cr) = key {
             let e = by_creator.entry(cr).or_default();
             e.0 += c.count();
             e.1.push(ci);
@@ -127,11 +135,16 @@ pub fn run_explosion(cx: &mut Cx) {
             .collect::<Vec<_>>()
             .join(", ");
         let creator_s = short_site(snap, Some(creator));
+        let started = if entry_only.contains(&creator) {
+            "started as"
+        } else {
+            "started by"
+        };
         let state = snap.state(&snap.tasks[tasks[0] as usize]).to_string();
         let mut f = Finding::new(
             &EXPLOSION,
             format!(
-                "{} goroutines ({share:.0}% of all) started by {creator_s} are blocked",
+                "{} goroutines ({share:.0}% of all) {started} {creator_s} are blocked",
                 tasks.len()
             ),
             tasks.clone(),
@@ -143,7 +156,7 @@ pub fn run_explosion(cx: &mut Cx) {
         })
         .confidence(Confidence::Likely)
         .explain(format!(
-            "{} goroutines started by {creator_s} are blocked ({state}): {top}. {}",
+            "{} goroutines {started} {creator_s} are blocked ({state}): {top}. {}",
             tasks.len(),
             EXPLOSION.explanation
         ))
@@ -154,6 +167,25 @@ pub fn run_explosion(cx: &mut Cx) {
         f = with_proof(cx, f);
         cx.push(f);
     }
+}
+
+/// The function a goroutine of a cluster started in: the outermost frame
+/// that is not the runtime's, for profiles that print no `created by`.
+fn entry_frame(
+    snap: &crate::model::Snapshot,
+    c: &crate::analyze::cluster::Cluster,
+) -> Option<FrameId> {
+    let t = &snap.tables;
+    let task = snap.tasks.get(*c.tasks.first()? as usize)?;
+    if !task.flags.has(TaskFlags::NO_ID) {
+        return None;
+    }
+    t.stack(task.stack)
+        .frames
+        .iter()
+        .rev()
+        .find(|f| t.function(t.frame(**f).function).kind != crate::model::CodeKind::Runtime)
+        .copied()
 }
 
 pub fn run(cx: &mut Cx) {

@@ -1,0 +1,311 @@
+//! jemalloc heap profiles (`prof:true`, what jeprof reads): a `heap_v2/N`
+//! header (N: the sampling interval in bytes), `t*:` totals and per-thread
+//! `tN:` lines, one `@ 0x... 0x...` record per stack with its own `t*:`
+//! line, then `MAPPED_LIBRARIES:` (a copy of /proc/PID/maps).
+//!
+//! Addresses are raw: each becomes a frame named `module+0xoffset` (the
+//! offset in the module's file), which the symbolizer can resolve; the
+//! modules are kept on the profile. Values are unsampled as jeprof does.
+
+use crate::input::Bytes;
+use crate::model::heap::{unsample, HeapProfile, HeapSample, HeapValues, Module, Sampling};
+use crate::model::{CodeKind, FrameId, LabelSetId, Runtime, Sym, Tables, Warning};
+use crate::parse::go::line::{parse_hex, trim_end};
+use std::sync::Arc;
+
+/// Format id.
+pub const FORMAT: &str = "jemalloc-heap";
+/// Addresses kept per stack.
+const MAX_FRAMES: usize = 1024;
+const MAX_WARNINGS: usize = 1000;
+const MAX_MODULES: usize = 100_000;
+
+/// Where `heap_v2/` starts in a line.
+pub fn find_header(line: &[u8]) -> Option<usize> {
+    let p = memchr::memmem::find(line, b"heap_v2/")?;
+    let rest = trim_end(&line[p + 8..]);
+    (!rest.is_empty() && rest.iter().all(u8::is_ascii_digit)).then_some(p)
+}
+
+pub fn detect(text: &[u8]) -> f32 {
+    let head = &text[..text.len().min(64 << 10)];
+    let first = head
+        .split(|&c| c == b'\n')
+        .find(|l| !trim_end(l).is_empty());
+    match first {
+        Some(l) if find_header(l) == Some(0) => 1.0,
+        _ if head
+            .split(|&c| c == b'\n')
+            .any(|l| find_header(l).is_some()) =>
+        {
+            0.8
+        }
+        _ => 0.0,
+    }
+}
+
+/// `t*: 13: 6688 [0: 0]` -> ((13, 6688), (0, 0)).
+fn parse_counts(l: &[u8]) -> Option<((i64, i64), (i64, i64))> {
+    let s = std::str::from_utf8(l).ok()?.trim();
+    let rest = s.strip_prefix("t*:")?;
+    let (a, b) = match rest.split_once('[') {
+        Some((a, b)) => (a, Some(b.trim().trim_end_matches(']'))),
+        None => (rest, None),
+    };
+    let pair = |p: &str| -> Option<(i64, i64)> {
+        let (x, y) = p.split_once(':')?;
+        Some((x.trim().parse().ok()?, y.trim().parse().ok()?))
+    };
+    Some((pair(a)?, b.map_or(Some((0, 0)), pair)?))
+}
+
+/// One line of /proc/PID/maps.
+fn parse_map(l: &[u8]) -> Option<Module> {
+    let s = std::str::from_utf8(l).ok()?;
+    let mut it = s.split_whitespace();
+    let (start, end) = it.next()?.split_once('-')?;
+    let perms = it.next()?;
+    let off = it.next()?;
+    it.next()?; // dev
+    it.next()?; // inode
+    let path: String = it.collect::<Vec<_>>().join(" ");
+    if !perms.contains('x') || path.is_empty() {
+        return None;
+    }
+    Some(Module {
+        start: u64::from_str_radix(start, 16).ok()?,
+        end: u64::from_str_radix(end, 16).ok()?,
+        file_offset: u64::from_str_radix(off, 16).ok()?,
+        path,
+        build_id: None,
+    })
+}
+
+struct Rec {
+    pcs: Vec<u64>,
+    values: ((i64, i64), (i64, i64)),
+}
+
+/// Parses every jemalloc profile in `text` (usually one).
+pub fn parse(text: Bytes, source: &str) -> Vec<HeapProfile> {
+    let mut out = Vec::new();
+    let mut lines = text.split(|&c| c == b'\n').enumerate().peekable();
+    while let Some((_, l)) = lines.next() {
+        let Some(p) = find_header(l) else { continue };
+        let rate: u64 = std::str::from_utf8(trim_end(&l[p + 8..]))
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        let mut recs: Vec<Rec> = Vec::new();
+        let mut modules: Vec<Module> = Vec::new();
+        let mut warnings: Vec<Warning> = Vec::new();
+        let mut in_maps = false;
+        let mut pending: Option<Vec<u64>> = None;
+        let mut truncated = false;
+        while let Some(&(n, l)) = lines.peek() {
+            if find_header(l).is_some() {
+                break;
+            }
+            lines.next();
+            let l = trim_end(l);
+            let t = l.trim_ascii_start();
+            if in_maps {
+                if modules.len() < MAX_MODULES {
+                    if let Some(m) = parse_map(t) {
+                        modules.push(m);
+                    }
+                }
+                continue;
+            }
+            if t.starts_with(b"MAPPED_LIBRARIES:") {
+                in_maps = true;
+                continue;
+            }
+            if let Some(rest) = t.strip_prefix(b"@") {
+                let pcs: Vec<u64> = rest
+                    .split(|&c| c == b' ')
+                    .filter(|w| !w.is_empty())
+                    .filter_map(parse_hex)
+                    .take(MAX_FRAMES)
+                    .collect();
+                pending = Some(pcs);
+                continue;
+            }
+            if t.starts_with(b"t*:") {
+                match (parse_counts(t), pending.take()) {
+                    (Some(values), Some(pcs)) => recs.push(Rec { pcs, values }),
+                    (Some(_), None) => {} // the profile's own totals
+                    (None, p) => {
+                        pending = p;
+                        if warnings.len() < MAX_WARNINGS {
+                            warnings.push(Warning {
+                                line: n as u64 + 1,
+                                message: "unreadable t*: line".into(),
+                            });
+                        }
+                    }
+                }
+                continue;
+            }
+            if t.is_empty() || t.starts_with(b"t") || t.starts_with(b"[...]") {
+                continue;
+            }
+            if warnings.len() < MAX_WARNINGS {
+                warnings.push(Warning {
+                    line: n as u64 + 1,
+                    message: "not a jemalloc profile line".into(),
+                });
+            }
+        }
+        if pending.is_some() {
+            truncated = true;
+        }
+        if !in_maps {
+            warnings.push(Warning {
+                line: 0,
+                message: "no MAPPED_LIBRARIES section: addresses cannot be placed in modules"
+                    .into(),
+            });
+        }
+        out.push(build(
+            source,
+            out.len(),
+            rate,
+            recs,
+            modules,
+            warnings,
+            truncated,
+        ));
+    }
+    out
+}
+
+fn build(
+    source: &str,
+    index: usize,
+    rate: u64,
+    recs: Vec<Rec>,
+    mut modules: Vec<Module>,
+    warnings: Vec<Warning>,
+    truncated: bool,
+) -> HeapProfile {
+    modules.sort_by_key(|m| m.start);
+    // The executable: the first file-backed module that is not a shared
+    // library; its frames are the user's code.
+    let exe = modules
+        .iter()
+        .find(|m| !m.path.contains(".so") && m.path.starts_with('/'))
+        .map(|m| m.path.clone());
+    let mut t = Tables::new();
+    let mut cache: rustc_hash::FxHashMap<u64, (FrameId, bool)> = Default::default();
+    let mut scratch = Vec::new();
+    let mut samples = Vec::with_capacity(recs.len());
+    for r in recs {
+        let mut frames: Vec<FrameId> = Vec::with_capacity(r.pcs.len());
+        for (i, &pc) in r.pcs.iter().enumerate() {
+            let (f, in_allocator) = *cache.entry(pc).or_insert_with(|| {
+                let m = modules
+                    .partition_point(|m| m.start <= pc)
+                    .checked_sub(1)
+                    .and_then(|i| modules.get(i))
+                    .filter(|m| pc < m.end);
+                let (name, kind, alloc) = match m {
+                    Some(m) => {
+                        let base = m.path.rsplit('/').next().unwrap_or("");
+                        let off = pc - m.start + m.file_offset;
+                        let kind = if exe.as_deref() == Some(m.path.as_str()) {
+                            CodeKind::User
+                        } else {
+                            CodeKind::Stdlib
+                        };
+                        (format!("{base}+{off:#x}"), kind, base.contains("jemalloc"))
+                    }
+                    None => (format!("{pc:#x}"), CodeKind::User, false),
+                };
+                let function = t.intern_function(name.as_bytes(), |n| {
+                    let pkg = n.split('+').next().unwrap_or("").to_string();
+                    (pkg, None, n.to_string(), kind)
+                });
+                let f = t.intern_frame(crate::model::Frame {
+                    function,
+                    file: Sym(0),
+                    line: 0,
+                    pc_offset: None,
+                    inlined: false,
+                });
+                (f, alloc)
+            });
+            // The allocator's own frames at the top are not allocation sites.
+            if in_allocator && frames.is_empty() && i + 1 < r.pcs.len() {
+                continue;
+            }
+            frames.push(f);
+        }
+        let stack = t.intern_stack(&frames, None, &mut scratch);
+        let ((io, ib), (ao, ab)) = r.values;
+        let (io, ib) = unsample(io, ib, rate);
+        let (ao, ab) = unsample(ao, ab, rate);
+        samples.push(HeapSample {
+            stack,
+            values: HeapValues {
+                alloc_objects: ao,
+                alloc_bytes: ab,
+                inuse_objects: io,
+                inuse_bytes: ib,
+            },
+            labels: LabelSetId(0),
+        });
+    }
+    let has_alloc = samples.iter().any(|s| s.values.alloc_bytes != 0);
+    HeapProfile {
+        source: source.to_string(),
+        index,
+        format: FORMAT,
+        runtime: Runtime::Native,
+        sample_types: vec![
+            "inuse_objects/count".into(),
+            "inuse_space/bytes".into(),
+            "alloc_objects/count".into(),
+            "alloc_space/bytes".into(),
+        ],
+        has_alloc,
+        period: rate as i64,
+        sampling: if rate > 1 {
+            Sampling::Poisson { rate }
+        } else {
+            Sampling::Exact
+        },
+        samples,
+        tables: Arc::new(t),
+        modules,
+        stats: Vec::new(),
+        time_nanos: None,
+        warnings,
+        truncated,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_and_maps() {
+        assert_eq!(
+            parse_counts(b"  t*: 13: 6688 [0: 0]"),
+            Some(((13, 6688), (0, 0)))
+        );
+        assert_eq!(parse_counts(b"t*: 1: 2"), Some(((1, 2), (0, 0))));
+        assert_eq!(parse_counts(b"t0: 1: 2"), None);
+        let m = parse_map(b"55f0e2a00000-55f0e2a01000 r-xp 00001000 08:01 1234   /opt/app/bin")
+            .unwrap();
+        assert_eq!(
+            (m.start, m.end, m.file_offset),
+            (0x55f0e2a00000, 0x55f0e2a01000, 0x1000)
+        );
+        assert_eq!(m.path, "/opt/app/bin");
+        assert!(parse_map(b"7ffd-7ffe rw-p 00000000 00:00 0  [stack]").is_none());
+        assert_eq!(find_header(b"heap_v2/524288"), Some(0));
+        assert_eq!(find_header(b"heap_v2/x"), None);
+    }
+}

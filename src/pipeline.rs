@@ -153,6 +153,14 @@ pub fn report(
             diagnosis: d,
         })
         .collect();
+    let heaps: Vec<&HeapProfile> = parsed.iter().flat_map(|p| p.heaps.iter()).collect();
+    let analyses = analyse_heaps(&heaps, &snaps, &diags, dopts);
+    let heap_refs: Vec<&analyze::heap::HeapAnalysis> = analyses.iter().collect();
+    let heap_reports: Vec<report::heap::HeapReport> = heaps
+        .iter()
+        .zip(&analyses)
+        .map(|(h, a)| report::heap::heap_report(h, a))
+        .collect();
     // The groups' report and the findings' are independent.
     let (snapshots, (findings, graph)) = rayon::join(
         || {
@@ -162,9 +170,51 @@ pub fn report(
                 .map(|(s, g)| report::snapshot_report(s, g, opts))
                 .collect()
         },
-        || report::diag::build(&items),
+        || report::diag::build(&items, &heap_refs),
     );
-    report::new_report(inputs, snapshots, findings, graph)
+    report::new_report(inputs, snapshots, findings, graph, heap_reports)
+}
+
+/// Analyses the heap snapshots: each alone, then growth between them
+/// (taken as successive snapshots of one process, like the goroutine
+/// dumps) and the leak clusters of the goroutine snapshots that hold heap
+/// memory.
+fn analyse_heaps(
+    heaps: &[&HeapProfile],
+    snaps: &[&Snapshot],
+    diags: &[analyze::Diagnosis],
+    dopts: &analyze::DiagnoseOptions,
+) -> Vec<analyze::heap::HeapAnalysis> {
+    use rayon::prelude::*;
+    let mut analyses: Vec<analyze::heap::HeapAnalysis> =
+        heaps.par_iter().map(|h| analyze::heap::analyze(h)).collect();
+    if dopts.skip {
+        for a in &mut analyses {
+            a.findings.clear();
+        }
+        return analyses;
+    }
+    analyze::heap::growth(heaps, &mut analyses);
+    for (si, (s, d)) in snaps.iter().zip(diags).enumerate() {
+        let leaks: Vec<(String, Vec<u32>)> = d
+            .findings
+            .iter()
+            .filter(|f| f.kind == analyze::rules::Kind::Leak)
+            .map(|f| (f.title.clone(), f.tasks.clone()))
+            .collect();
+        if leaks.is_empty() {
+            continue;
+        }
+        for (h, a) in heaps.iter().zip(analyses.iter_mut()) {
+            analyze::heap::correlate(h, a, s, si, &leaks);
+        }
+    }
+    for a in &mut analyses {
+        for f in &mut a.findings {
+            analyze::heap::score(f);
+        }
+    }
+    analyses
 }
 
 /// Analyses every path; `progress` may return a counter the parser advances

@@ -4,6 +4,7 @@
 pub mod cluster;
 pub mod graph;
 pub mod group;
+pub mod heap;
 pub mod rules;
 pub mod source;
 pub mod wait;

@@ -218,7 +218,7 @@ fn build(
                         } else {
                             CodeKind::Stdlib
                         };
-                        (format!("{base}+{off:#x}"), kind, base.contains("jemalloc"))
+                        (format!("{base}+{off:#x}"), kind, base.starts_with("libjemalloc"))
                     }
                     None => (format!("{pc:#x}"), CodeKind::User, false),
                 };

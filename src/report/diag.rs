@@ -2,6 +2,7 @@
 
 use super::{Finding, Graph, GraphEdge, GraphNode, MAX_WAITER_NODES};
 use crate::analyze::graph::WaitGraph;
+use crate::analyze::heap::{HeapAnalysis, HeapFinding};
 use crate::analyze::rules;
 use crate::analyze::wait::ResKind;
 use crate::analyze::{resource_id, Diagnosis, Group};
@@ -28,8 +29,9 @@ fn group_index(snap: &Snapshot, groups: &[Group]) -> Vec<u32> {
     v
 }
 
-/// Ranks the findings of every snapshot together and builds the graph.
-pub fn build(items: &[Analysed]) -> (Vec<Finding>, Graph) {
+/// Ranks the findings of every snapshot and heap together and builds the
+/// graph. `heaps` are the heap analyses, in the order of the report's `heap`.
+pub fn build(items: &[Analysed], heaps: &[&HeapAnalysis]) -> (Vec<Finding>, Graph) {
     let multi = items.len() > 1;
     let prefix = |i: usize| {
         if multi {
@@ -44,35 +46,72 @@ pub fn build(items: &[Analysed]) -> (Vec<Finding>, Graph) {
         .collect();
     // Findings arrive scored (by the rules' ranking); they are ranked across
     // snapshots with the same order as within one, snapshots in input order
-    // breaking ties.
-    let all: Vec<(usize, &rules::Finding)> = items
+    // (then heaps) breaking ties.
+    enum From<'a> {
+        Snap(usize, &'a rules::Finding),
+        Heap(usize, &'a HeapFinding),
+    }
+    impl From<'_> {
+        fn finding(&self) -> &rules::Finding {
+            match self {
+                From::Snap(_, f) => f,
+                From::Heap(_, h) => &h.finding,
+            }
+        }
+        fn order(&self) -> usize {
+            match self {
+                From::Snap(i, _) => *i,
+                From::Heap(i, _) => usize::MAX / 2 + *i,
+            }
+        }
+    }
+    let mut all: Vec<From> = items
         .iter()
         .enumerate()
-        .flat_map(|(i, a)| a.diagnosis.findings.iter().map(move |f| (i, f)))
+        .flat_map(|(i, a)| a.diagnosis.findings.iter().map(move |f| From::Snap(i, f)))
         .collect();
+    for (hi, h) in heaps.iter().enumerate() {
+        all.extend(h.findings.iter().map(|f| From::Heap(hi, f)));
+    }
     let mut order: Vec<usize> = (0..all.len()).collect();
-    order.sort_by(|&x, &y| rules::rank_cmp(all[x].1, all[y].1).then(all[x].0.cmp(&all[y].0)));
+    order.sort_by(|&x, &y| {
+        rules::rank_cmp(all[x].finding(), all[y].finding())
+            .then(all[x].order().cmp(&all[y].order()))
+    });
     use rayon::prelude::*;
     let findings: Vec<Finding> = order
         .par_iter()
         .enumerate()
         .map(|(rank, &k)| {
-            let (si, f) = &all[k];
-            let a = &items[*si];
-            let snap = a.snap;
-            let p = prefix(*si);
-            let mut in_group = vec![false; a.groups.len()];
-            for &t in &f.tasks {
-                if let Some(g) = gidx[*si]
-                    .get(t as usize)
-                    .and_then(|&g| in_group.get_mut(g as usize))
-                {
-                    *g = true;
+            let (snapshot, heap, f) = match &all[k] {
+                From::Snap(si, f) => (Some(*si), None, *f),
+                From::Heap(hi, h) => (h.snapshot, Some((*hi, *h)), &h.finding),
+            };
+            let a = snapshot.and_then(|si| items.get(si));
+            let mut groups: Vec<u32> = Vec::new();
+            let (mut task_ids, mut resources) = (Vec::new(), Vec::new());
+            if let (Some(a), Some(si)) = (a, snapshot) {
+                let snap = a.snap;
+                let p = prefix(si);
+                let mut in_group = vec![false; a.groups.len()];
+                for &t in &f.tasks {
+                    if let Some(g) = gidx[si]
+                        .get(t as usize)
+                        .and_then(|&g| in_group.get_mut(g as usize))
+                    {
+                        *g = true;
+                    }
                 }
+                groups = (0..in_group.len() as u32)
+                    .filter(|&g| in_group[g as usize])
+                    .collect();
+                task_ids = super::ids_of(snap, &f.tasks);
+                resources = f
+                    .resources
+                    .iter()
+                    .map(|r| format!("{p}{}", resource_id(snap, &a.diagnosis.graph, *r)))
+                    .collect();
             }
-            let groups: Vec<u32> = (0..in_group.len() as u32)
-                .filter(|&g| in_group[g as usize])
-                .collect();
             Finding {
                 id: format!("f{}", rank + 1),
                 rank: rank as u32 + 1,
@@ -81,21 +120,25 @@ pub fn build(items: &[Analysed]) -> (Vec<Finding>, Graph) {
                 severity: f.severity.as_str().to_string(),
                 confidence: f.confidence.as_str().to_string(),
                 score: f.score,
-                snapshot: *si,
+                snapshot,
+                heap: heap.map(|(hi, _)| hi),
+                heap_sites: heap.map_or_else(Vec::new, |(_, h)| {
+                    h.sites
+                        .iter()
+                        .copied()
+                        .filter(|&s| s < super::heap::MAX_SITES)
+                        .collect()
+                }),
                 title: f.title.clone(),
                 explanation: f.explanation.clone(),
                 cause: f.rule.cause.to_string(),
                 remedy: f.rule.remedy.to_string(),
                 sketch: f.rule.sketch.to_string(),
                 references: f.rule.references.iter().map(|r| r.to_string()).collect(),
-                task_ids: super::ids_of(snap, &f.tasks),
+                task_ids,
                 task_count: f.tasks.len() as u64,
                 groups: groups.iter().map(|g| format!("g{}", g + 1)).collect(),
-                resources: f
-                    .resources
-                    .iter()
-                    .map(|r| format!("{p}{}", resource_id(snap, &a.diagnosis.graph, *r)))
-                    .collect(),
+                resources,
                 evidence: f.evidence.clone(),
                 user_rule: f.user_rule.clone(),
             }

@@ -1340,8 +1340,9 @@ fn group_severity(r: &Report) -> GroupSeverity<'_> {
     let mut m: FxHashMap<(usize, &str), usize> = FxHashMap::default();
     for f in &r.findings {
         let s = sev_index(&f.severity);
+        let Some(snapshot) = f.snapshot else { continue };
         for g in &f.groups {
-            let e = m.entry((f.snapshot, g.as_str())).or_default();
+            let e = m.entry((snapshot, g.as_str())).or_default();
             *e = (*e).max(s);
         }
     }

@@ -212,10 +212,10 @@ fn findings(r: &Report, opts: &MdOptions, out: &mut Out, keep: usize) {
 
 /// The visible part of a finding: its line, explanation and fix.
 fn finding_head(f: &Finding, multi: bool) -> String {
-    let dump = if multi {
-        format!(" (dump {})", f.snapshot + 1)
-    } else {
-        String::new()
+    let dump = match (multi, f.snapshot, f.heap) {
+        (true, Some(si), _) => format!(" (dump {})", si + 1),
+        (_, None, Some(hi)) => format!(" (heap {})", hi + 1),
+        _ => String::new(),
     };
     format!(
         "\n**{}. {}** {} ({}){dump}: {}\n\n{}\n\n**Fix:** {}\n",

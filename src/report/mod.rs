@@ -4,6 +4,7 @@
 
 mod counts;
 pub mod diag;
+pub mod heap;
 pub mod html;
 pub mod md;
 pub mod text;
@@ -33,6 +34,8 @@ pub struct Report {
     pub findings: Vec<Finding>,
     /// The wait-for graph (filled by the diagnosis).
     pub graph: Graph,
+    /// Heap snapshots read (pprof heap profiles, jemalloc, dhat), in order.
+    pub heap: Vec<heap::HeapReport>,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -156,9 +159,9 @@ impl GroupReport {
 
 impl Report {
     /// Group `id` (`g3`) of snapshot `snapshot`, when the report kept it.
-    pub fn group(&self, snapshot: usize, id: &str) -> Option<&GroupReport> {
+    pub fn group(&self, snapshot: Option<usize>, id: &str) -> Option<&GroupReport> {
         self.snapshots
-            .get(snapshot)?
+            .get(snapshot?)?
             .groups
             .iter()
             .find(|g| g.id == id)
@@ -234,8 +237,13 @@ pub struct Finding {
     pub confidence: String,
     /// Ranking score (severity × confidence × log of the tasks involved).
     pub score: f64,
-    /// Position of the snapshot in `snapshots`.
-    pub snapshot: usize,
+    /// Position of the goroutine snapshot in `snapshots`; null for a
+    /// finding about a heap snapshot alone.
+    pub snapshot: Option<usize>,
+    /// Position of the heap snapshot in `heap`, for heap findings.
+    pub heap: Option<usize>,
+    /// The allocation sites concerned: indices into that heap's `sites`.
+    pub heap_sites: Vec<usize>,
     pub title: String,
     /// What happened here, then what it means.
     pub explanation: String,
@@ -345,6 +353,7 @@ pub fn new_report(
     snapshots: Vec<SnapshotReport>,
     findings: Vec<Finding>,
     graph: Graph,
+    heap: Vec<heap::HeapReport>,
 ) -> Report {
     Report {
         schema: SCHEMA_ID.to_string(),
@@ -356,6 +365,7 @@ pub fn new_report(
         snapshots,
         findings,
         graph,
+        heap,
     }
 }
 

@@ -174,7 +174,7 @@ fn snapshot(
 }
 
 fn findings(r: &Report, si: usize, opts: &TextOptions, w: &mut dyn Write) -> io::Result<()> {
-    let mine: Vec<&Finding> = r.findings.iter().filter(|f| f.snapshot == si).collect();
+    let mine: Vec<&Finding> = r.findings.iter().filter(|f| f.snapshot == Some(si)).collect();
     let (benign, real): (Vec<&Finding>, Vec<&Finding>) =
         mine.iter().partition(|f| f.severity == "info");
     writeln!(w)?;

@@ -76,6 +76,8 @@ pub enum Kind {
     Starvation,
     Growth,
     Benign,
+    /// Heap memory: a dominant retainer, a cache that only grows, ...
+    Memory,
 }
 
 impl Kind {
@@ -89,6 +91,7 @@ impl Kind {
             Kind::Starvation => "starvation",
             Kind::Growth => "growth",
             Kind::Benign => "benign",
+            Kind::Memory => "memory",
         }
     }
 }
@@ -265,6 +268,7 @@ pub fn catalogue() -> Vec<&'static RuleInfo> {
         net::RULES,
         crash::RULES,
         benign::RULES,
+        crate::analyze::heap::RULES,
     ]
     .iter()
     .flat_map(|r| r.iter().copied())

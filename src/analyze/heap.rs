@@ -1,0 +1,632 @@
+//! Heap analysis: totals, allocation sites by function (flat and cumulative,
+//! the way `go tool pprof -top` counts them) and by full stack, and the
+//! heap rules: a dominant retainer, memory that is never freed (caches and
+//! maps that only grow), timers from `time.After` in loops, buffers kept
+//! per request, growth between snapshots, and leaked goroutines that hold
+//! memory (when a goroutine snapshot of the same process is analysed too).
+
+use super::graph::Confidence;
+use super::rules::{Finding, Kind, RuleInfo, Severity};
+use crate::model::heap::{HeapProfile, HeapValues};
+use crate::model::{CodeKind, FrameId, FuncId, Snapshot, StackId, Tables};
+use rustc_hash::{FxHashMap, FxHashSet};
+
+/// One function's share: `flat` where it is the innermost frame, `cum`
+/// where it is anywhere on the stack (once per stack).
+#[derive(Debug, Clone)]
+pub struct FuncStat {
+    pub function: FuncId,
+    pub flat: HeapValues,
+    pub cum: HeapValues,
+}
+
+/// One allocation stack (samples with equal stacks merged).
+#[derive(Debug, Clone)]
+pub struct SiteStat {
+    pub stack: StackId,
+    pub values: HeapValues,
+}
+
+/// Memory attributed to the first frame of the user's own code on each
+/// stack: the line that allocates, as the user would fix it.
+#[derive(Debug, Clone)]
+pub struct UserSite {
+    pub frame: Option<FrameId>,
+    pub values: HeapValues,
+    /// Sites (indices into [`HeapAnalysis::sites`]) attributed here.
+    pub sites: Vec<usize>,
+}
+
+/// A heap finding, with the allocation sites it is about.
+#[derive(Debug, Clone)]
+pub struct HeapFinding {
+    pub finding: Finding,
+    /// Indices into [`HeapAnalysis::sites`].
+    pub sites: Vec<usize>,
+    /// In-use bytes concerned, for ranking.
+    pub bytes: i64,
+    /// The goroutine snapshot involved (correlation findings).
+    pub snapshot: Option<usize>,
+}
+
+pub struct HeapAnalysis {
+    pub totals: HeapValues,
+    /// Most in-use bytes (flat) first; ties by cumulative, then name.
+    pub functions: Vec<FuncStat>,
+    /// Most in-use bytes first.
+    pub sites: Vec<SiteStat>,
+    pub user_sites: Vec<UserSite>,
+    pub findings: Vec<HeapFinding>,
+}
+
+pub static DOMINANT: RuleInfo = RuleInfo {
+    id: "heap.dominant-site",
+    title: "One allocation site holds most of the heap",
+    kind: Kind::Memory,
+    severity: Severity::Medium,
+    explanation: "A single line of code accounts for most of the memory in use. Whatever it allocates is being kept: this is where the memory went.",
+    cause: "Objects allocated here are referenced from something long-lived (a global, a cache, a slice that is appended to, a goroutine that never returns).",
+    remedy: "Find who keeps the objects: follow the callers on the stack to the map, slice or goroutine that holds them; bound it, or drop the references when done.",
+    sketch: "// keep what you need, not the whole object:\nsummary := clone(big.Field)\nbig = nil",
+    references: &["https://go.dev/doc/diagnostics#profiling", "https://pkg.go.dev/runtime/pprof"],
+};
+
+pub static NEVER_FREED: RuleInfo = RuleInfo {
+    id: "heap.never-freed",
+    title: "Memory allocated here is never freed: a cache or map that only grows",
+    kind: Kind::Memory,
+    severity: Severity::High,
+    explanation: "Nearly everything ever allocated at this site is still in use: nothing is evicted. Memory grows with the number of distinct keys or requests until the process is killed.",
+    cause: "A map or cache keyed by something unbounded (request id, user, URL) with no eviction, size bound or TTL.",
+    remedy: "Bound the cache: an LRU with a maximum size, a TTL with periodic cleanup, or a sharded cache with eviction; never key a cache by a unique-per-request value.",
+    sketch: "cache, _ := lru.New[string, []byte](10_000) // bounded\ncache.Add(key, value)",
+    references: &["https://pkg.go.dev/github.com/hashicorp/golang-lru/v2"],
+};
+
+pub static TIME_AFTER: RuleInfo = RuleInfo {
+    id: "heap.time-after-loop",
+    title: "Timers from time.After in a loop",
+    kind: Kind::Memory,
+    severity: Severity::Medium,
+    explanation: "time.After allocates a new timer and channel every time it is called. In a loop around select, every iteration leaves one behind; before Go 1.23 each stays in memory until it fires.",
+    cause: "`select { case v := <-ch: ... case <-time.After(d): ... }` inside a for loop.",
+    remedy: "Create one timer outside the loop and Reset it, or use a context with a deadline; upgrade to Go 1.23+ where unreferenced timers are collected.",
+    sketch: "t := time.NewTimer(d)\ndefer t.Stop()\nfor {\n\tt.Reset(d)\n\tselect {\n\tcase v := <-ch:\n\t\thandle(v)\n\tcase <-t.C:\n\t\treturn\n\t}\n}",
+    references: &["https://pkg.go.dev/time#After"],
+};
+
+pub static REQUEST_BUFFERS: RuleInfo = RuleInfo {
+    id: "heap.request-buffers",
+    title: "Buffers allocated per request are kept",
+    kind: Kind::Memory,
+    severity: Severity::Medium,
+    explanation: "Buffers allocated while handling requests are still in use in large numbers: each request keeps its buffer after it should be done with it.",
+    cause: "A handler stores its buffer (or a slice of it) somewhere long-lived, or the goroutine handling the request never finishes.",
+    remedy: "Return buffers to a sync.Pool when the request is done, copy out only what must outlive the request, and make sure the handling goroutine can finish.",
+    sketch: "var bufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}\nb := bufs.Get().(*bytes.Buffer)\ndefer func() { b.Reset(); bufs.Put(b) }()",
+    references: &["https://pkg.go.dev/sync#Pool"],
+};
+
+pub static GROWTH: RuleInfo = RuleInfo {
+    id: "heap.growth",
+    title: "Heap in use growing between snapshots",
+    kind: Kind::Growth,
+    severity: Severity::High,
+    explanation: "The same allocation site holds more memory in each heap snapshot of the process.",
+    cause: "Something keeps the objects allocated here: a cache without eviction, an ever-growing slice or map, leaking goroutines.",
+    remedy: "Fix the retainer named on the site's stack, then watch the site stay flat between snapshots.",
+    sketch: "// compare two profiles: dumpscope analyze heap1.pb.gz heap2.pb.gz",
+    references: &["https://go.dev/doc/diagnostics#profiling"],
+};
+
+pub static LEAK_HOLDS: RuleInfo = RuleInfo {
+    id: "leak.holds-memory",
+    title: "Leaked goroutines hold heap memory",
+    kind: Kind::Leak,
+    severity: Severity::High,
+    explanation: "The goroutines of a leak cluster and a top allocation site of the heap share their code: the memory allocated there stays in use because the goroutines that hold it never finish.",
+    cause: "Each leaked goroutine keeps what it allocated (buffers, request data) reachable from its stack.",
+    remedy: "Fix the leak (see the goroutine finding for the blocking site); the memory goes with it.",
+    sketch: "select {\ncase out <- result:\ncase <-ctx.Done(): // the goroutine can always leave\n}",
+    references: &["https://go.dev/doc/diagnostics"],
+};
+
+pub static RULES: &[&RuleInfo] = &[
+    &DOMINANT,
+    &NEVER_FREED,
+    &TIME_AFTER,
+    &REQUEST_BUFFERS,
+    &GROWTH,
+    &LEAK_HOLDS,
+];
+
+const MIB: i64 = 1 << 20;
+
+/// Totals, tables and the single-snapshot rules.
+pub fn analyze(h: &HeapProfile) -> HeapAnalysis {
+    let t = &h.tables;
+    let totals = h.totals();
+    // Merge samples by stack.
+    let mut by_stack: FxHashMap<StackId, HeapValues> = FxHashMap::default();
+    for s in &h.samples {
+        by_stack.entry(s.stack).or_default().add(&s.values);
+    }
+    let mut sites: Vec<SiteStat> = by_stack
+        .into_iter()
+        .map(|(stack, values)| SiteStat { stack, values })
+        .collect();
+    sites.sort_by(|a, b| {
+        b.values
+            .inuse_bytes
+            .cmp(&a.values.inuse_bytes)
+            .then(b.values.alloc_bytes.cmp(&a.values.alloc_bytes))
+            .then(a.stack.cmp(&b.stack))
+    });
+    // Flat and cumulative per function.
+    let mut funcs: FxHashMap<FuncId, (HeapValues, HeapValues)> = FxHashMap::default();
+    let mut seen: FxHashSet<FuncId> = FxHashSet::default();
+    for s in &sites {
+        let frames = &t.stack(s.stack).frames;
+        if let Some(f) = frames.first() {
+            funcs.entry(t.frame(*f).function).or_default().0.add(&s.values);
+        }
+        seen.clear();
+        for f in frames.iter() {
+            let func = t.frame(*f).function;
+            if seen.insert(func) {
+                funcs.entry(func).or_default().1.add(&s.values);
+            }
+        }
+    }
+    let mut functions: Vec<FuncStat> = funcs
+        .into_iter()
+        .map(|(function, (flat, cum))| FuncStat {
+            function,
+            flat,
+            cum,
+        })
+        .collect();
+    functions.sort_by(|a, b| {
+        b.flat
+            .inuse_bytes
+            .cmp(&a.flat.inuse_bytes)
+            .then(b.cum.inuse_bytes.cmp(&a.cum.inuse_bytes))
+            .then_with(|| t.func_name(a.function).cmp(t.func_name(b.function)))
+    });
+    // By the user's own allocating line.
+    let mut users: FxHashMap<Option<FrameId>, UserSite> = FxHashMap::default();
+    for (i, s) in sites.iter().enumerate() {
+        let frame = user_frame(t, s.stack);
+        let u = users.entry(frame).or_insert_with(|| UserSite {
+            frame,
+            values: HeapValues::default(),
+            sites: Vec::new(),
+        });
+        u.values.add(&s.values);
+        u.sites.push(i);
+    }
+    let mut user_sites: Vec<UserSite> = users.into_values().collect();
+    user_sites.sort_by(|a, b| {
+        b.values
+            .inuse_bytes
+            .cmp(&a.values.inuse_bytes)
+            .then(b.values.alloc_bytes.cmp(&a.values.alloc_bytes))
+            .then(a.frame.cmp(&b.frame))
+    });
+    let mut a = HeapAnalysis {
+        totals,
+        functions,
+        sites,
+        user_sites,
+        findings: Vec::new(),
+    };
+    rules(h, &mut a);
+    a
+}
+
+/// The first frame of the user's code on a stack (or the innermost frame).
+pub fn user_frame(t: &Tables, stack: StackId) -> Option<FrameId> {
+    let frames = &t.stack(stack).frames;
+    frames
+        .iter()
+        .find(|f| t.function(t.frame(**f).function).kind == CodeKind::User)
+        .or_else(|| frames.first())
+        .copied()
+}
+
+/// `function (file.go:12)`.
+pub fn frame_name(t: &Tables, f: Option<FrameId>) -> String {
+    match f {
+        Some(f) => {
+            let fr = t.frame(f);
+            let file = t.str(fr.file);
+            let base = file.rsplit(['/', '\\']).next().unwrap_or(file);
+            if fr.line > 0 {
+                format!("{} ({}:{})", t.func_name(fr.function), base, fr.line)
+            } else {
+                t.func_name(fr.function).to_string()
+            }
+        }
+        None => "an unknown site".to_string(),
+    }
+}
+
+/// `12.3 MiB`.
+pub fn mib(b: i64) -> String {
+    if b.abs() >= MIB {
+        format!("{:.1} MiB", b as f64 / MIB as f64)
+    } else {
+        format!("{:.1} KiB", b as f64 / 1024.0)
+    }
+}
+
+fn pct(part: i64, whole: i64) -> f64 {
+    if whole <= 0 {
+        0.0
+    } else {
+        part as f64 * 100.0 / whole as f64
+    }
+}
+
+fn stack_has(t: &Tables, stack: StackId, pred: impl Fn(&str) -> bool) -> bool {
+    t.stack(stack)
+        .frames
+        .iter()
+        .any(|f| pred(t.func_name(t.frame(*f).function)))
+}
+
+fn is_map_or_cache(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    name.starts_with("runtime.mapassign")
+        || name.starts_with("internal/runtime/maps.")
+        || name.starts_with("runtime.hashGrow")
+        || name.starts_with("hashbrown::")
+        || lower.contains("cache")
+        || lower.contains("memo")
+        || lower.contains("registry")
+}
+
+fn is_request_path(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    name.starts_with("net/http.(*conn).serve")
+        || name.starts_with("net/http.HandlerFunc.ServeHTTP")
+        || name.starts_with("google.golang.org/grpc.")
+        || lower.contains("handle")
+        || lower.contains("request")
+        || lower.contains("serve")
+        || lower.contains("render")
+}
+
+fn is_buffer_alloc(name: &str) -> bool {
+    name.starts_with("bytes.")
+        || name.starts_with("bufio.New")
+        || name.starts_with("strings.(*Builder)")
+        || name == "io.ReadAll"
+}
+
+fn rules(h: &HeapProfile, a: &mut HeapAnalysis) {
+    let t = &h.tables;
+    let total = a.totals.inuse_bytes;
+    if total <= 0 {
+        return;
+    }
+    let mut out: Vec<HeapFinding> = Vec::new();
+    for u in &a.user_sites {
+        let share = pct(u.values.inuse_bytes, total);
+        if u.values.inuse_bytes < MIB || share < 10.0 {
+            continue;
+        }
+        let site = frame_name(t, u.frame);
+        let retained = if h.has_alloc && u.values.alloc_bytes > 0 {
+            u.values.inuse_bytes as f64 / u.values.alloc_bytes as f64
+        } else {
+            0.0
+        };
+        // Buffers kept per request.
+        let buffers = u.sites.iter().any(|&si| {
+            let s = &a.sites[si];
+            let frames = &t.stack(s.stack).frames;
+            frames
+                .first()
+                .is_some_and(|f| is_buffer_alloc(t.func_name(t.frame(*f).function)))
+                && stack_has(t, s.stack, is_request_path)
+        });
+        if buffers && u.values.inuse_objects >= 100 {
+            let f = Finding::new(
+                &REQUEST_BUFFERS,
+                format!(
+                    "{} in {} buffers allocated per request at {site} are kept",
+                    mib(u.values.inuse_bytes),
+                    u.values.inuse_objects
+                ),
+                Vec::new(),
+            )
+            .confidence(Confidence::Possible)
+            .explain(format!(
+                "{} buffers ({}, {share:.0}% of the heap in use) allocated at {site} while handling requests are still in use. {}",
+                u.values.inuse_objects,
+                mib(u.values.inuse_bytes),
+                REQUEST_BUFFERS.explanation
+            ));
+            out.push(hf(f, &u.sites, u.values.inuse_bytes, None));
+            continue;
+        }
+        // Never freed: everything allocated is still there.
+        if retained >= 0.9 && share >= 20.0 && u.values.inuse_bytes >= 8 * MIB {
+            let mut f = Finding::new(
+                &NEVER_FREED,
+                format!(
+                    "{} allocated at {site} is never freed ({share:.0}% of the heap in use)",
+                    mib(u.values.inuse_bytes)
+                ),
+                Vec::new(),
+            )
+            .confidence(Confidence::Likely)
+            .explain(format!(
+                "{} of {} allocated at {site} is still in use: {:.0}% was never freed. {}",
+                mib(u.values.inuse_bytes),
+                mib(u.values.alloc_bytes),
+                retained * 100.0,
+                NEVER_FREED.explanation
+            ))
+            .evidence(format!(
+                "{} objects in use of {} allocated",
+                u.values.inuse_objects, u.values.alloc_objects
+            ));
+            // The container: another never-freed site on a map or cache path.
+            let container = a.user_sites.iter().find(|o| {
+                o.frame != u.frame
+                    && o.values.alloc_bytes > 0
+                    && o.values.inuse_bytes as f64 >= 0.5 * o.values.alloc_bytes as f64
+                    && o.sites.iter().any(|&si| {
+                        a.sites
+                            .get(si)
+                            .is_some_and(|s| stack_has(t, s.stack, is_map_or_cache))
+                    })
+            });
+            if let Some(c) = container {
+                f = f.evidence(format!(
+                    "the map or cache that keeps it: {} also only grows ({} in use)",
+                    frame_name(t, c.frame),
+                    mib(c.values.inuse_bytes)
+                ));
+            } else if u
+                .sites
+                .iter()
+                .any(|&si| stack_has(t, a.sites[si].stack, is_map_or_cache))
+            {
+                f = f.evidence("the allocation is on a map or cache path");
+            }
+            if share >= 50.0 {
+                f = f.severity(Severity::High);
+            }
+            let sites = u.sites.clone();
+            out.push(hf(f, &sites, u.values.inuse_bytes, None));
+            continue;
+        }
+        if share >= 40.0 {
+            let f = Finding::new(
+                &DOMINANT,
+                format!(
+                    "{site} holds {share:.0}% of the heap in use ({})",
+                    mib(u.values.inuse_bytes)
+                ),
+                Vec::new(),
+            )
+            .severity(if share >= 60.0 && u.values.inuse_bytes >= 64 * MIB {
+                Severity::High
+            } else {
+                Severity::Medium
+            })
+            .confidence(Confidence::Certain)
+            .explain(format!(
+                "{} of {} in use was allocated at {site}. {}",
+                mib(u.values.inuse_bytes),
+                mib(total),
+                DOMINANT.explanation
+            ));
+            out.push(hf(f, &u.sites, u.values.inuse_bytes, None));
+        }
+    }
+    a.findings.extend(out);
+    // time.After in loops: by allocations, not by what is in use.
+    let all_objects = a.totals.alloc_objects.max(a.totals.inuse_objects);
+    let mut timer_sites: FxHashMap<Option<FrameId>, (HeapValues, Vec<usize>)> =
+        FxHashMap::default();
+    for (i, s) in a.sites.iter().enumerate() {
+        if stack_has(t, s.stack, |n| n == "time.After" || n == "time.NewTimer") {
+            let e = timer_sites.entry(user_frame(t, s.stack)).or_default();
+            e.0.add(&s.values);
+            e.1.push(i);
+        }
+    }
+    let mut timers: Vec<_> = timer_sites.into_iter().collect();
+    timers.sort_by_key(|(f, (v, _))| (std::cmp::Reverse(v.alloc_objects), *f));
+    for (frame, (v, sites)) in timers {
+        let objs = v.alloc_objects.max(v.inuse_objects);
+        if objs < 1000 && pct(objs, all_objects) < 5.0 {
+            continue;
+        }
+        let site = frame_name(t, frame);
+        let f = Finding::new(
+            &TIME_AFTER,
+            format!("{objs} timer allocations from time.After at {site}"),
+            Vec::new(),
+        )
+        .confidence(Confidence::Likely)
+        .explain(format!(
+            "{site} called time.After often enough to allocate {objs} timer objects ({} allocated, {} still in use). {}",
+            mib(v.alloc_bytes),
+            mib(v.inuse_bytes),
+            TIME_AFTER.explanation
+        ))
+        .evidence(format!("{:.1}% of all objects allocated", pct(objs, all_objects)));
+        push(a, f, &sites, v.inuse_bytes, None);
+    }
+}
+
+fn hf(f: Finding, sites: &[usize], bytes: i64, snapshot: Option<usize>) -> HeapFinding {
+    HeapFinding {
+        finding: f,
+        sites: sites.to_vec(),
+        bytes,
+        snapshot,
+    }
+}
+
+fn push(a: &mut HeapAnalysis, f: Finding, sites: &[usize], bytes: i64, snapshot: Option<usize>) {
+    a.findings.push(hf(f, sites, bytes, snapshot));
+}
+
+/// Growth between heap snapshots of one process, oldest first: sites whose
+/// in-use bytes at least doubled by 8 MiB or more. Pushed on the newest.
+pub fn growth(profiles: &[&HeapProfile], analyses: &mut [HeapAnalysis]) {
+    if profiles.len() < 2 || analyses.len() != profiles.len() {
+        return;
+    }
+    let key = |h: &HeapProfile, f: Option<FrameId>| -> String {
+        let t = &h.tables;
+        match f {
+            Some(f) => {
+                let fr = t.frame(f);
+                format!("{}:{}", t.func_name(fr.function), fr.line)
+            }
+            None => String::new(),
+        }
+    };
+    let first: FxHashMap<String, i64> = analyses[0]
+        .user_sites
+        .iter()
+        .map(|u| (key(profiles[0], u.frame), u.values.inuse_bytes))
+        .collect();
+    let last_i = profiles.len() - 1;
+    let last_h = profiles[last_i];
+    let t = &last_h.tables;
+    let mut found = Vec::new();
+    for u in &analyses[last_i].user_sites {
+        let before = first.get(&key(last_h, u.frame)).copied().unwrap_or(0);
+        let now = u.values.inuse_bytes;
+        if now - before >= 8 * MIB && now >= before * 2 {
+            let site = frame_name(t, u.frame);
+            let f = Finding::new(
+                &GROWTH,
+                format!(
+                    "{site} grew from {} to {} in use over {} heap snapshots",
+                    mib(before),
+                    mib(now),
+                    profiles.len()
+                ),
+                Vec::new(),
+            )
+            .confidence(Confidence::Certain)
+            .explain(format!(
+                "In use at {site}: {} in the first snapshot, {} in the last (+{}). {}",
+                mib(before),
+                mib(now),
+                mib(now - before),
+                GROWTH.explanation
+            ));
+            found.push((f, u.sites.clone(), now - before));
+        }
+    }
+    for (f, sites, bytes) in found {
+        push(&mut analyses[last_i], f, &sites, bytes, None);
+    }
+}
+
+/// Leak clusters of a goroutine snapshot that share code with a top
+/// allocation site of a heap of the same process. `leaks` are the
+/// snapshot's leak findings' tasks.
+pub fn correlate(
+    h: &HeapProfile,
+    a: &mut HeapAnalysis,
+    snap: &Snapshot,
+    snap_index: usize,
+    leaks: &[(String, Vec<u32>)],
+) {
+    let total = a.totals.inuse_bytes;
+    if total <= 0 {
+        return;
+    }
+    let ht = &h.tables;
+    let st = &snap.tables;
+    let mut found = Vec::new();
+    for (title, tasks) in leaks {
+        let Some(&t0) = tasks.first() else { continue };
+        let Some(task) = snap.tasks.get(t0 as usize) else {
+            continue;
+        };
+        // The leak's own user functions (not main.main and the like).
+        let funcs: FxHashSet<&str> = st
+            .stack(task.stack)
+            .frames
+            .iter()
+            .map(|f| st.function(st.frame(*f).function))
+            .filter(|f| f.kind == CodeKind::User)
+            .map(|f| st.str(f.full))
+            .filter(|n| *n != "main.main")
+            .collect();
+        if funcs.is_empty() {
+            continue;
+        }
+        let mut bytes = 0i64;
+        let mut objects = 0i64;
+        let mut sites = Vec::new();
+        let mut shared: Vec<String> = Vec::new();
+        for (i, s) in a.sites.iter().enumerate() {
+            if s.values.inuse_bytes <= 0 {
+                continue;
+            }
+            let hit = ht.stack(s.stack).frames.iter().find_map(|f| {
+                let n = ht.func_name(ht.frame(*f).function);
+                funcs.contains(n).then_some(n)
+            });
+            if let Some(n) = hit {
+                bytes += s.values.inuse_bytes;
+                objects += s.values.inuse_objects;
+                sites.push(i);
+                if !shared.iter().any(|x| x == n) && shared.len() < 5 {
+                    shared.push(n.to_string());
+                }
+            }
+        }
+        let share = pct(bytes, total);
+        if sites.is_empty() || (share < 10.0 && bytes < 64 * MIB) {
+            continue;
+        }
+        let site = frame_name(ht, a.sites.get(sites[0]).and_then(|s| user_frame(ht, s.stack)));
+        let f = Finding::new(
+            &LEAK_HOLDS,
+            format!(
+                "{} leaked goroutines hold {} ({share:.0}% of the heap in use) allocated at {site}",
+                tasks.len(),
+                mib(bytes)
+            ),
+            tasks.clone(),
+        )
+        .confidence(Confidence::Likely)
+        .explain(format!(
+            "The leak \"{title}\" and {} in use ({objects} objects) share the function(s) {}. {}",
+            mib(bytes),
+            shared.join(", "),
+            LEAK_HOLDS.explanation
+        ))
+        .evidence(format!(
+            "about {} per leaked goroutine",
+            mib(bytes / (tasks.len() as i64).max(1))
+        ));
+        found.push((f, sites, bytes));
+    }
+    for (f, sites, bytes) in found {
+        push(a, f, &sites, bytes, Some(snap_index));
+    }
+}
+
+/// Ranking score of a heap finding: severity × confidence × (1 + log10 of
+/// the MiB concerned).
+pub fn score(f: &mut HeapFinding) {
+    super::rules::score(&mut f.finding);
+    let mb = (f.bytes as f64 / MIB as f64).max(1.0);
+    let base = f.finding.score / (1.0 + (f.finding.tasks.len().max(1) as f64).log10());
+    f.finding.score = (base * (1.0 + mb.log10()) * 10.0).round() / 10.0;
+}

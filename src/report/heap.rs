@@ -1,0 +1,181 @@
+//! The `heap` section of the report: one entry per heap snapshot read.
+
+use crate::analyze::heap::{HeapAnalysis, SiteStat};
+use crate::model::heap::{HeapProfile, HeapValues, Sampling};
+use crate::model::{CodeKind, Runtime, Warning};
+use schemars::JsonSchema;
+use serde::Serialize;
+
+/// Allocation stacks listed per heap snapshot, most in-use bytes first.
+pub const MAX_SITES: usize = 500;
+/// Functions listed per heap snapshot.
+pub const MAX_FUNCTIONS: usize = 200;
+
+/// One heap snapshot.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct HeapReport {
+    pub source: String,
+    /// Position within its input (0-based).
+    pub index: usize,
+    /// `pprof`, `go-heap-text`, `jemalloc-heap` or `dhat`.
+    pub format: String,
+    pub runtime: Runtime,
+    /// The sample types as the file names them.
+    pub sample_types: Vec<String>,
+    /// False when the file records no allocated totals (only what is in use).
+    pub has_alloc: bool,
+    /// The sampling period the file states, in bytes (0: none).
+    pub period: i64,
+    /// `exact` (values as written; Go's protobuf profiles are already
+    /// scaled) or `poisson` (values scaled back from samples, as pprof does).
+    pub sampling: String,
+    /// Sums over all samples.
+    pub totals: HeapAmounts,
+    /// Allocation stacks, most in-use bytes first (at most 500).
+    pub sites: Vec<HeapSite>,
+    /// How many distinct stacks there are in all.
+    pub sites_total: usize,
+    /// Functions, most flat in-use bytes first (at most 200): `flat` counts
+    /// samples whose innermost frame is the function, `cum` samples with the
+    /// function anywhere on the stack (as `go tool pprof -top`).
+    pub functions: Vec<HeapFunction>,
+    pub functions_total: usize,
+    /// Loaded modules, for formats with raw addresses (jemalloc).
+    pub modules: Vec<HeapModule>,
+    /// Name/value pairs the file carries (`# runtime.MemStats`, dhat's mode).
+    pub stats: Vec<(String, String)>,
+    /// When the snapshot was taken (Unix nanoseconds), when known.
+    pub time_nanos: Option<i64>,
+    pub warnings: Vec<Warning>,
+    pub truncated: bool,
+}
+
+/// Objects and bytes, allocated over the process's life and in use now.
+#[derive(Debug, Clone, Copy, Default, Serialize, JsonSchema)]
+pub struct HeapAmounts {
+    pub alloc_objects: i64,
+    pub alloc_bytes: i64,
+    pub inuse_objects: i64,
+    pub inuse_bytes: i64,
+}
+
+impl From<HeapValues> for HeapAmounts {
+    fn from(v: HeapValues) -> Self {
+        HeapAmounts {
+            alloc_objects: v.alloc_objects,
+            alloc_bytes: v.alloc_bytes,
+            inuse_objects: v.inuse_objects,
+            inuse_bytes: v.inuse_bytes,
+        }
+    }
+}
+
+/// One allocation stack.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct HeapSite {
+    /// The innermost frame's function (where the allocation happened).
+    pub function: String,
+    /// The first frame of the user's own code: the line to look at.
+    pub user_frame: Option<String>,
+    /// The stack, innermost frame first.
+    pub frames: Vec<HeapFrame>,
+    pub values: HeapAmounts,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct HeapFrame {
+    pub function: String,
+    pub file: String,
+    pub line: u32,
+    pub inlined: bool,
+    pub kind: CodeKind,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct HeapFunction {
+    pub function: String,
+    pub flat: HeapAmounts,
+    pub cum: HeapAmounts,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct HeapModule {
+    pub start: u64,
+    pub end: u64,
+    pub file_offset: u64,
+    pub path: String,
+    pub build_id: Option<String>,
+}
+
+fn site(h: &HeapProfile, s: &SiteStat) -> HeapSite {
+    let t = &h.tables;
+    let frames: Vec<HeapFrame> = t
+        .stack(s.stack)
+        .frames
+        .iter()
+        .map(|f| {
+            let fr = t.frame(*f);
+            HeapFrame {
+                function: t.func_name(fr.function).to_string(),
+                file: t.str(fr.file).to_string(),
+                line: fr.line,
+                inlined: fr.inlined,
+                kind: t.function(fr.function).kind,
+            }
+        })
+        .collect();
+    HeapSite {
+        function: frames.first().map_or(String::new(), |f| f.function.clone()),
+        user_frame: crate::analyze::heap::user_frame(t, s.stack)
+            .map(|f| crate::analyze::heap::frame_name(t, Some(f))),
+        frames,
+        values: s.values.into(),
+    }
+}
+
+pub fn heap_report(h: &HeapProfile, a: &HeapAnalysis) -> HeapReport {
+    let t = &h.tables;
+    HeapReport {
+        source: h.source.clone(),
+        index: h.index,
+        format: h.format.to_string(),
+        runtime: h.runtime,
+        sample_types: h.sample_types.clone(),
+        has_alloc: h.has_alloc,
+        period: h.period,
+        sampling: match h.sampling {
+            Sampling::Exact => "exact".into(),
+            Sampling::Poisson { .. } => "poisson".into(),
+        },
+        totals: a.totals.into(),
+        sites: a.sites.iter().take(MAX_SITES).map(|s| site(h, s)).collect(),
+        sites_total: a.sites.len(),
+        functions: a
+            .functions
+            .iter()
+            .take(MAX_FUNCTIONS)
+            .map(|f| HeapFunction {
+                function: t.func_name(f.function).to_string(),
+                flat: f.flat.into(),
+                cum: f.cum.into(),
+            })
+            .collect(),
+        functions_total: a.functions.len(),
+        modules: h
+            .modules
+            .iter()
+            .take(1000)
+            .map(|m| HeapModule {
+                start: m.start,
+                end: m.end,
+                file_offset: m.file_offset,
+                path: m.path.clone(),
+                build_id: m.build_id.clone(),
+            })
+            .collect(),
+        stats: h.stats.clone(),
+        time_nanos: h.time_nanos,
+        warnings: h.warnings.clone(),
+        truncated: h.truncated,
+    }
+}

@@ -5,6 +5,10 @@
 # gcc (cgo and the race detector) and python3. Machine paths are replaced by
 # neutral ones. Usage: bash samples/generate.sh
 # ONLY="prog ..." regenerates just those programs' dumps (and the manifest).
+# FORMS=pprof writes only the go/<program>/pprof/ directories (profiles as a
+# service serves them on /debug/pprof, and go tool pprof's -top of them),
+# leaving every other file as it is; e.g.
+#   FORMS=pprof ONLY="cache-never-evicts leak-holding-memory healthy-service" bash samples/generate.sh
 # read-no-deadline needs its clients blocked for over 30 minutes: its dumps
 # take 31 minutes to write (in the background, beside the rest).
 set -euo pipefail
@@ -32,6 +36,14 @@ neutral() {
   local args=(-e "s#$goroot#/usr/local/go#g" -e "s#$progs#/home/build/shop#g" -e "s#$build#/tmp/build#g")
   [ -n "$goroot119" ] && args+=(-e "s#$goroot119#/usr/lib/go-1.19#g")
   sed "${args[@]}"
+}
+
+# neutral_pb IN OUT: the same replacements in a gzipped profile.proto (its
+# string table only; every other byte stays as Go wrote it).
+neutral_pb() {
+  local args=("$goroot=/usr/local/go" "$progs=/home/build/shop" "$build=/tmp/build")
+  [ -n "$goroot119" ] && args+=("$goroot119=/usr/lib/go-1.19")
+  python3 "$here/neutral_proto.py" "$1" "$2" "${args[@]}"
 }
 
 # build NAME [GOCMD] [extra go build flags...] -> $build/bin/NAME-<tag>
@@ -66,15 +78,101 @@ capture() {
 patterns="chan-range-never-closed stranded-senders nil-channel select-forever waitgroup-mismatch
 ctx-never-cancelled lock-order-deadlock recursive-rlock http-body-not-closed goroutine-explosion
 cond-never-signalled healthy-service lock-convoy self-lock exec-wait-stuck lock-wait-cycle"
+# Programs that also write go/<program>/pprof/ (DUMP_FORM=pprof).
+pprof_programs="cache-never-evicts leak-holding-memory healthy-service"
 ONLY=${ONLY:-}
+FORMS=${FORMS:-all}
 # want NAME: whether NAME is to be regenerated.
 want() { [ -z "$ONLY" ] || [[ " $ONLY " == *" $1 "* ]]; }
 selected=""
 for p in $patterns; do want "$p" && selected="$selected $p"; done
 patterns=$selected
+selected=""
+for p in $pprof_programs; do want "$p" && selected="$selected $p"; done
+pprof_programs=$selected
+
+machine_paths='/work/|/root/|site-packages|/tmp/go-build[0-9]'
+
+# top PROFILE OUTFILE [go tool pprof flags / binary...]: go tool pprof's -top of
+# PROFILE as reference output (machine paths replaced, any line still naming
+# one dropped).
+top() {
+  local prof=$1 file=$2 tmp=$build/top.out
+  shift 2
+  if ! (cd "$build" && $GO tool pprof -top -nodecount=25 "$@" "$prof") >"$tmp" 2>"$tmp.err"; then
+    cat "$tmp.err" >&2
+    echo "go tool pprof failed on $prof" >&2
+    exit 1
+  fi
+  neutral <"$tmp" | { grep -vE "$machine_paths" || true; } >"$file"
+  rm -f "$tmp" "$tmp.err"
+}
+
+# paths_left FILE...: names the files (gzipped profiles unpacked) that still
+# hold machine paths.
+paths_left() {
+  local f
+  for f in "$@"; do
+    case $f in
+      *.pb.gz) gzip -dc "$f" | grep -aqE "$machine_paths" && echo "$f" ;;
+      *) grep -qE "$machine_paths" "$f" && echo "$f" ;;
+    esac
+  done
+  return 0
+}
+
+# pprof_forms PROGRAM: go/PROGRAM/pprof/, as dumpkit's pprof form writes it
+# (see programs/dumpkit/pprof.go), and pprof/reference/ with go tool pprof's
+# -top of the heap and goroutine profiles.
+pprof_forms() {
+  local p=$1 bin=$build/bin/$1-main d=$out/$1/pprof tmp=$build/pprof-$1 f name
+  rm -rf "$tmp" "$d"
+  mkdir -p "$tmp" "$d/reference"
+  (
+    cd "$build"
+    ulimit -c 0
+    env DUMP_FORM=pprof PPROF_DIR="$tmp" timeout "${LIMIT:-120}" "$bin" >/dev/null
+  ) || echo "  $p: exit status $?" >&2
+  for f in "$tmp"/*; do
+    name=$(basename "$f")
+    case $name in
+      *.pb.gz) neutral_pb "$f" "$d/$name" ;;
+      *) neutral <"$f" >"$d/$name" ;;
+    esac
+  done
+  rm -rf "$tmp"
+  local r=$d/reference i
+  for i in inuse_space inuse_objects alloc_space; do
+    top "$d/heap.pb.gz" "$r/heap.pb.gz.$i.top.txt" -sample_index=$i
+    top "$d/heap.pb.gz" "$r/heap.pb.gz.$i.cum.top.txt" -sample_index=$i -cum
+  done
+  # The debug=1 texts carry addresses only (names are comments): pprof
+  # symbolizes them with the program's binary.
+  top "$d/heap-debug1.txt" "$r/heap-debug1.txt.inuse_space.top.txt" -sample_index=inuse_space "$bin"
+  top "$d/goroutine.pb.gz" "$r/goroutine.pb.gz.goroutine.top.txt"
+  top "$d/goroutine-debug1.txt" "$r/goroutine-debug1.txt.goroutine.top.txt" "$bin"
+  top "$d/goroutines-labelled.pb.gz" "$r/goroutines-labelled.pb.gz.goroutine.top.txt"
+  [ -f "$d/goroutineleak.pb.gz" ] && top "$d/goroutineleak.pb.gz" "$r/goroutineleak.pb.gz.goroutine.top.txt"
+  echo "  $p/pprof/ ($(find "$d" -type f | wc -l) files, $(du -sk "$d" | cut -f1) KiB)"
+}
+
+if [ "$FORMS" = pprof ]; then
+  echo "building with $goversion"
+  for p in $pprof_programs; do build "$p" "$GO" main; done
+  for p in $pprof_programs; do pprof_forms "$p"; done
+  left=$(for p in $pprof_programs; do paths_left $(find "$out/$p/pprof" -type f); done)
+  if [ -n "$left" ]; then
+    echo "$left"
+    echo "machine paths left in the files above" >&2
+    exit 1
+  fi
+  echo done
+  exit 0
+fi
 
 echo "building with $goversion"
 for p in $patterns; do build "$p" "$GO" main; done
+for p in $pprof_programs; do [ -x "$build/bin/$p-main" ] || build "$p" "$GO" main; done
 want crash && build crash "$GO" main
 want slog-logged && build slog-logged "$GO" main
 want race && build race "$GO" race -race
@@ -156,6 +254,8 @@ if [ -n "$goroot119" ] && want crash && [ -z "${CRASHES:-}" ]; then
 fi
 want race && capture "$out/race/all.txt" stderr "$build/bin/race-race" DUMP_FORM=panic GOTRACEBACK=all
 
+for p in $pprof_programs; do pprof_forms "$p"; done
+
 if want slog-logged; then
   capture "$here/messy/slog-json.txt" stderr "$build/bin/slog-logged-main" LOG_FORMAT=json
   capture "$here/messy/slog-text.txt" stderr "$build/bin/slog-logged-main" LOG_FORMAT=text
@@ -166,7 +266,9 @@ fi
 
 [ -z "$ONLY" ] && python3 "$here/make_messy.py" "$here"
 python3 "$here/make_manifest.py" "$here" "$goversion"
-if grep -rlE '/work/|/root/|site-packages|/tmp/go-build[0-9]' "$here" --include='*.txt' --include='*.log' --include='*.md' ; then
+left=$(paths_left $(find "$here" -name '*.pb.gz'))
+[ -n "$left" ] && echo "$left"
+if grep -rlE "$machine_paths" "$here" --include='*.txt' --include='*.log' --include='*.md' || [ -n "$left" ]; then
   echo "machine paths left in the files above" >&2
   exit 1
 fi

@@ -67,6 +67,10 @@ entries = []
 for base, kind in (("go", "go"), ("messy", "messy")):
     top = os.path.join(root, base)
     for dirpath, _, files in sorted(os.walk(top)):
+        # go/<program>/pprof/ holds profiles and pprof's reference output
+        # (see README.md), not dumps: they stay out of the manifest.
+        if "pprof" in os.path.relpath(dirpath, top).split(os.sep):
+            continue
         for f in sorted(files):
             path = os.path.relpath(os.path.join(dirpath, f), root)
             e = {"path": path}

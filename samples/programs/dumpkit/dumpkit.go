@@ -63,6 +63,13 @@ func Dump() {
 		os.Exit(0)
 	case "none":
 		select {}
+	case "pprof":
+		// The profiles of /debug/pprof, into the directory PPROF_DIR (see pprof.go).
+		if err := writePprofDir(os.Getenv("PPROF_DIR")); err != nil {
+			fmt.Fprintln(os.Stderr, "pprof:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
 	default:
 		fmt.Fprintf(os.Stderr, "unknown DUMP_FORM %q\n", form)
 		os.Exit(3)

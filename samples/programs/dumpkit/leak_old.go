@@ -3,3 +3,5 @@
 package dumpkit
 
 func writeLeakProfiles() {}
+
+func writeLeakPprof(dir string) {}

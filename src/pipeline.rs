@@ -186,8 +186,10 @@ fn analyse_heaps(
     dopts: &analyze::DiagnoseOptions,
 ) -> Vec<analyze::heap::HeapAnalysis> {
     use rayon::prelude::*;
-    let mut analyses: Vec<analyze::heap::HeapAnalysis> =
-        heaps.par_iter().map(|h| analyze::heap::analyze(h)).collect();
+    let mut analyses: Vec<analyze::heap::HeapAnalysis> = heaps
+        .par_iter()
+        .map(|h| analyze::heap::analyze(h))
+        .collect();
     if dopts.skip {
         for a in &mut analyses {
             a.findings.clear();

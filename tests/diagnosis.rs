@@ -322,7 +322,7 @@ fn growth_between_snapshots_raises_a_leak() {
         .findings
         .iter()
         .all(|f| !f.evidence.iter().any(|e| e.contains("grew"))));
-    assert!(r.findings.iter().any(|f| f.snapshot == 1));
+    assert!(r.findings.iter().any(|f| f.snapshot == Some(1)));
     assert!(r
         .graph
         .nodes

@@ -229,7 +229,7 @@ mod never_panics {
                 groups: &groups,
                 diagnosis: &d,
             }];
-            let (findings, _graph) = dumpscope::report::diag::build(&items);
+            let (findings, _graph) = dumpscope::report::diag::build(&items, &[]);
             for f in &findings {
                 assert!(f
                     .task_ids

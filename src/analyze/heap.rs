@@ -168,7 +168,11 @@ pub fn analyze(h: &HeapProfile) -> HeapAnalysis {
     for s in &sites {
         let frames = &t.stack(s.stack).frames;
         if let Some(f) = frames.first() {
-            funcs.entry(t.frame(*f).function).or_default().0.add(&s.values);
+            funcs
+                .entry(t.frame(*f).function)
+                .or_default()
+                .0
+                .add(&s.values);
         }
         seen.clear();
         for f in frames.iter() {
@@ -253,7 +257,9 @@ pub fn frame_name(t: &Tables, f: Option<FrameId>) -> String {
 
 /// `12.3 MiB`.
 pub fn mib(b: i64) -> String {
-    if b.abs() >= MIB {
+    if b == 0 {
+        "0 B".to_string()
+    } else if b.abs() >= MIB {
         format!("{:.1} MiB", b as f64 / MIB as f64)
     } else {
         format!("{:.1} KiB", b as f64 / 1024.0)
@@ -386,7 +392,7 @@ fn rules(h: &HeapProfile, a: &mut HeapAnalysis) {
             });
             if let Some(c) = container {
                 f = f.evidence(format!(
-                    "the map or cache that keeps it: {} also only grows ({} in use)",
+                    "the map or cache that keeps it: {} ({} in use)",
                     frame_name(t, c.frame),
                     mib(c.values.inuse_bytes)
                 ));
@@ -594,7 +600,10 @@ pub fn correlate(
         if sites.is_empty() || (share < 10.0 && bytes < 64 * MIB) {
             continue;
         }
-        let site = frame_name(ht, a.sites.get(sites[0]).and_then(|s| user_frame(ht, s.stack)));
+        let site = frame_name(
+            ht,
+            a.sites.get(sites[0]).and_then(|s| user_frame(ht, s.stack)),
+        );
         let f = Finding::new(
             &LEAK_HOLDS,
             format!(

@@ -218,7 +218,11 @@ fn build(
                         } else {
                             CodeKind::Stdlib
                         };
-                        (format!("{base}+{off:#x}"), kind, base.starts_with("libjemalloc"))
+                        (
+                            format!("{base}+{off:#x}"),
+                            kind,
+                            base.starts_with("libjemalloc"),
+                        )
                     }
                     None => (format!("{pc:#x}"), CodeKind::User, false),
                 };

@@ -92,8 +92,8 @@ impl Format {
                 d.heaps = r.heaps;
             }
             Format::Pprof => match pprof::decode::parse(text, source) {
-                pprof::decode::Read::Goroutines(s) => d.snapshots.push(s),
-                pprof::decode::Read::Heap(h) => d.heaps.push(h),
+                pprof::decode::Read::Goroutines(s) => d.snapshots.push(*s),
+                pprof::decode::Read::Heap(h) => d.heaps.push(*h),
                 pprof::decode::Read::Unsupported(types) => {
                     return Err(format!(
                         "a pprof profile of {types}: dumpscope reads goroutine, goroutineleak and heap profiles"

@@ -60,6 +60,7 @@ pub fn render(r: &Report) -> String {
     for v in &views {
         snapshot_views(&mut body, r, v, multi);
     }
+    heap_sections(&mut body, r);
     let sev = group_severity(r);
     groups_section(&mut body, r, &views, &sev, multi);
     body.push_str("</main>\n");
@@ -339,9 +340,9 @@ fn finding(h: &mut String, r: &Report, f: &Finding, open: bool) {
         }
         h.push_str("</p>\n");
     } else if f.task_count > 0 {
-        let _ = write!(
+        let _ = writeln!(
             h,
-            "<p class=\"ids\"><b>{} goroutine{}</b> (the profile does not identify them)</p>\n",
+            "<p class=\"ids\"><b>{} goroutine{}</b> (the profile does not identify them)</p>",
             f.task_count,
             if f.task_count == 1 { "" } else { "s" }
         );
@@ -969,152 +970,285 @@ const FLAME_ID_BLOCK: u32 = 1 << 20;
 
 impl SnapView {
     fn new(index: usize, s: &SnapshotReport) -> Self {
-        let mut nodes: Vec<FNode> = vec![FNode {
-            name: "all".into(),
-            kind: CodeKind::Runtime,
-            value: 0,
-            children: FxHashMap::default(),
-            order: Vec::new(),
-            parent: usize::MAX,
-            depth: 0,
-        }];
-        let mut path_end: Vec<usize> = Vec::with_capacity(s.groups.len());
-        for g in &s.groups {
-            nodes[0].value += g.count;
-            let mut cur = 0;
-            for f in g.frames.iter().rev().take(256) {
-                let next = match nodes[cur].children.get(&f.function) {
-                    Some(&c) => c,
-                    None => {
-                        let depth = nodes[cur].depth + 1;
-                        nodes.push(FNode {
-                            name: f.function.clone(),
-                            kind: f.kind,
-                            value: 0,
-                            children: FxHashMap::default(),
-                            order: Vec::new(),
-                            parent: cur,
-                            depth,
-                        });
-                        let c = nodes.len() - 1;
-                        nodes[cur].children.insert(f.function.clone(), c);
-                        nodes[cur].order.push(c);
-                        c
-                    }
-                };
-                nodes[next].value += g.count;
-                cur = next;
-            }
-            path_end.push(cur);
-        }
-        // Widest first, within the budget and at least a pixel wide.
-        const WIDTH: f64 = 1200.0;
-        const ROW: f64 = 18.0;
-        let total = nodes[0].value.max(1) as f64;
-        let mut drawn = vec![false; nodes.len()];
-        let mut x = vec![0.0f64; nodes.len()];
-        let mut heap: std::collections::BinaryHeap<(u64, std::cmp::Reverse<usize>)> =
-            std::collections::BinaryHeap::new();
-        heap.push((nodes[0].value, std::cmp::Reverse(0)));
-        let mut count = 0;
-        while let Some((_, std::cmp::Reverse(v))) = heap.pop() {
-            if count >= MAX_FLAME_NODES || (nodes[v].value as f64 / total * WIDTH) < 1.0 {
-                continue;
-            }
-            drawn[v] = true;
-            count += 1;
-            let mut cx = x[v];
-            let mut kids = nodes[v].order.clone();
-            kids.sort_by(|a, b| nodes[*a].name.cmp(&nodes[*b].name));
-            for c in kids {
-                x[c] = cx;
-                cx += nodes[c].value as f64 / total * WIDTH;
-                heap.push((nodes[c].value, std::cmp::Reverse(c)));
-            }
-        }
-        let base = index as u32 * FLAME_ID_BLOCK;
-        let max_depth = (0..nodes.len())
-            .filter(|&v| drawn[v])
-            .map(|v| nodes[v].depth)
-            .max()
-            .unwrap_or(0);
-        let height = (max_depth + 1) as f64 * ROW + 4.0;
         let id = if index == 0 {
             "flame".to_string()
         } else {
             format!("flame-{}", index + 1)
         };
-        let mut f = String::new();
-        let _ = writeln!(
-            f,
-            "<div class=\"scroll\"><svg id=\"{id}\" class=\"flame\" xmlns=\"http://www.w3.org/2000/svg\" \
-             width=\"{WIDTH}\" height=\"{height:.0}\" viewBox=\"0 0 {WIDTH} {height:.0}\" role=\"img\" \
-             aria-label=\"icicle of all stacks\">"
+        let stacks = s.groups.iter().map(|g| {
+            (
+                g.frames
+                    .iter()
+                    .rev()
+                    .map(|f| (f.function.as_str(), f.kind))
+                    .collect::<Vec<_>>(),
+                g.count,
+            )
+        });
+        let unit = |n: u64| format!("{n} goroutine{}", if n == 1 { "" } else { "s" });
+        let (flame, leaf_of_group) = icicle(
+            stacks,
+            &id,
+            "flame",
+            index as u32 * FLAME_ID_BLOCK,
+            "icicle of all stacks",
+            &unit,
         );
-        for (v, nd) in nodes.iter().enumerate() {
-            if !drawn[v] {
-                continue;
-            }
-            let w = nd.value as f64 / total * WIDTH;
-            let y = nd.depth as f64 * ROW;
-            let kind = if v == 0 {
-                "root"
-            } else {
-                match nd.kind {
-                    CodeKind::User => "user",
-                    CodeKind::Stdlib => "std",
-                    CodeKind::Runtime => "rt",
-                }
-            };
-            let parent = if v == 0 {
-                String::new()
-            } else {
-                format!(" data-parent=\"{}\"", base + nd.parent as u32)
-            };
-            let pct = nd.value as f64 * 100.0 / total;
-            let label_chars = ((w - 6.0) / 7.0).floor();
-            let label = if label_chars >= 3.0 {
-                let short = short_func(&nd.name);
-                format!(
-                    "<text x=\"{:.1}\" y=\"{:.1}\">{}</text>",
-                    x[v] + 3.0,
-                    y + 13.0,
-                    esc(&clip(short, label_chars as usize))
-                )
-            } else {
-                String::new()
-            };
-            let _ = writeln!(
-                f,
-                "<g class=\"frame {kind}\" data-node=\"{}\"{parent} tabindex=\"0\"><title>{} — {} goroutine{} ({pct:.1}%)</title>\
-                 <rect x=\"{:.2}\" y=\"{y:.1}\" width=\"{:.2}\" height=\"{}\"/>{label}</g>",
-                base + v as u32,
-                t(&nd.name),
-                nd.value,
-                if nd.value == 1 { "" } else { "s" },
-                x[v],
-                (w - 0.5).max(0.5),
-                ROW - 1.0
-            );
-        }
-        f.push_str("</svg></div>\n");
-        // A group's leaf: the deepest drawn node of its path.
-        let leaf_of_group = path_end
-            .iter()
-            .map(|&e| {
-                let mut v = e;
-                while v != 0 && !drawn[v] {
-                    v = nodes[v].parent;
-                }
-                base + v as u32
-            })
-            .collect();
         SnapView {
             index,
-            flame: f,
+            flame,
             leaf_of_group,
         }
     }
+}
+
+/// An icicle (outermost call on top) of weighted stacks given outermost
+/// frame first: the SVG markup and, per stack, the node id of its deepest
+/// drawn frame. At most [`MAX_FLAME_NODES`] rectangles, widest first.
+fn icicle<'a>(
+    stacks: impl Iterator<Item = (Vec<(&'a str, CodeKind)>, u64)>,
+    id: &str,
+    class: &str,
+    base: u32,
+    aria: &str,
+    unit: &dyn Fn(u64) -> String,
+) -> (String, Vec<u32>) {
+    let mut nodes: Vec<FNode> = vec![FNode {
+        name: "all".into(),
+        kind: CodeKind::Runtime,
+        value: 0,
+        children: FxHashMap::default(),
+        order: Vec::new(),
+        parent: usize::MAX,
+        depth: 0,
+    }];
+    let mut path_end: Vec<usize> = Vec::new();
+    for (frames, count) in stacks {
+        nodes[0].value += count;
+        let mut cur = 0;
+        for (name, kind) in frames.into_iter().take(256) {
+            let next = match nodes[cur].children.get(name) {
+                Some(&c) => c,
+                None => {
+                    let depth = nodes[cur].depth + 1;
+                    nodes.push(FNode {
+                        name: name.to_string(),
+                        kind,
+                        value: 0,
+                        children: FxHashMap::default(),
+                        order: Vec::new(),
+                        parent: cur,
+                        depth,
+                    });
+                    let c = nodes.len() - 1;
+                    nodes[cur].children.insert(name.to_string(), c);
+                    nodes[cur].order.push(c);
+                    c
+                }
+            };
+            nodes[next].value += count;
+            cur = next;
+        }
+        path_end.push(cur);
+    }
+    // Widest first, within the budget and at least a pixel wide.
+    const WIDTH: f64 = 1200.0;
+    const ROW: f64 = 18.0;
+    let total = nodes[0].value.max(1) as f64;
+    let mut drawn = vec![false; nodes.len()];
+    let mut x = vec![0.0f64; nodes.len()];
+    let mut heap: std::collections::BinaryHeap<(u64, std::cmp::Reverse<usize>)> =
+        std::collections::BinaryHeap::new();
+    heap.push((nodes[0].value, std::cmp::Reverse(0)));
+    let mut count = 0;
+    while let Some((_, std::cmp::Reverse(v))) = heap.pop() {
+        if count >= MAX_FLAME_NODES || (nodes[v].value as f64 / total * WIDTH) < 1.0 {
+            continue;
+        }
+        drawn[v] = true;
+        count += 1;
+        let mut cx = x[v];
+        let mut kids = nodes[v].order.clone();
+        kids.sort_by(|a, b| nodes[*a].name.cmp(&nodes[*b].name));
+        for c in kids {
+            x[c] = cx;
+            cx += nodes[c].value as f64 / total * WIDTH;
+            heap.push((nodes[c].value, std::cmp::Reverse(c)));
+        }
+    }
+    let max_depth = (0..nodes.len())
+        .filter(|&v| drawn[v])
+        .map(|v| nodes[v].depth)
+        .max()
+        .unwrap_or(0);
+    let height = (max_depth + 1) as f64 * ROW + 4.0;
+    let mut f = String::new();
+    let _ = writeln!(
+        f,
+        "<div class=\"scroll\"><svg id=\"{id}\" class=\"{class}\" xmlns=\"http://www.w3.org/2000/svg\" \
+         width=\"{WIDTH}\" height=\"{height:.0}\" viewBox=\"0 0 {WIDTH} {height:.0}\" role=\"img\" \
+         aria-label=\"{aria}\">"
+    );
+    for (v, nd) in nodes.iter().enumerate() {
+        if !drawn[v] {
+            continue;
+        }
+        let w = nd.value as f64 / total * WIDTH;
+        let y = nd.depth as f64 * ROW;
+        let kind = if v == 0 {
+            "root"
+        } else {
+            match nd.kind {
+                CodeKind::User => "user",
+                CodeKind::Stdlib => "std",
+                CodeKind::Runtime => "rt",
+            }
+        };
+        let parent = if v == 0 {
+            String::new()
+        } else {
+            format!(" data-parent=\"{}\"", base + nd.parent as u32)
+        };
+        let pct = nd.value as f64 * 100.0 / total;
+        let label_chars = ((w - 6.0) / 7.0).floor();
+        let label = if label_chars >= 3.0 {
+            let short = short_func(&nd.name);
+            format!(
+                "<text x=\"{:.1}\" y=\"{:.1}\">{}</text>",
+                x[v] + 3.0,
+                y + 13.0,
+                esc(&clip(short, label_chars as usize))
+            )
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            f,
+            "<g class=\"frame {kind}\" data-node=\"{}\"{parent} tabindex=\"0\"><title>{} — {} ({pct:.1}%)</title>\
+             <rect x=\"{:.2}\" y=\"{y:.1}\" width=\"{:.2}\" height=\"{}\"/>{label}</g>",
+            base + v as u32,
+            t(&nd.name),
+            t(&unit(nd.value)),
+            x[v],
+            (w - 0.5).max(0.5),
+            ROW - 1.0
+        );
+    }
+    f.push_str("</svg></div>\n");
+    // A stack's leaf: the deepest drawn node of its path.
+    let leaves = path_end
+        .iter()
+        .map(|&e| {
+            let mut v = e;
+            while v != 0 && !drawn[v] {
+                v = nodes[v].parent;
+            }
+            base + v as u32
+        })
+        .collect();
+    (f, leaves)
+}
+
+/// The heap snapshots: totals, a flame graph by bytes in use, the top
+/// functions and stacks. Findings are in the findings section.
+fn heap_sections(h: &mut String, r: &Report) {
+    for (hi, hp) in r.heap.iter().enumerate() {
+        let _ = writeln!(
+            h,
+            "<section id=\"heap-{}\" class=\"heap\">\n<h2>Heap — {}</h2>",
+            hi + 1,
+            t(&hp.source)
+        );
+        let tot = &hp.totals;
+        let _ = write!(
+            h,
+            "<p class=\"hint\">{} ({}), sampling: {}{}. In use: <b>{}</b> in {} objects",
+            t(&hp.format),
+            hp.runtime.as_str(),
+            t(&hp.sampling),
+            if hp.period > 0 {
+                format!(" every {} bytes", hp.period)
+            } else {
+                String::new()
+            },
+            t(&heap_size(tot.inuse_bytes)),
+            tot.inuse_objects
+        );
+        if hp.has_alloc {
+            let _ = write!(
+                h,
+                "; allocated over the process's life: {} in {} objects",
+                t(&heap_size(tot.alloc_bytes)),
+                tot.alloc_objects
+            );
+        }
+        h.push_str(".</p>\n");
+        let ids: Vec<String> = r
+            .findings
+            .iter()
+            .filter(|f| f.heap == Some(hi))
+            .map(|f| format!("<a href=\"#{}\">{}</a>", t(&f.id), t(&f.title)))
+            .collect();
+        if !ids.is_empty() {
+            let _ = writeln!(h, "<p>Findings: {}</p>", ids.join("; "));
+        }
+        h.push_str("<h3>Memory in use by stack</h3>\n<p class=\"hint\">Outermost call on top, width by bytes in use; hover for names.</p>\n");
+        let stacks = hp.sites.iter().map(|s| {
+            (
+                s.frames
+                    .iter()
+                    .rev()
+                    .map(|f| (f.function.as_str(), f.kind))
+                    .collect::<Vec<_>>(),
+                u64::try_from(s.values.inuse_bytes).unwrap_or(0),
+            )
+        });
+        let unit = |n: u64| heap_size(i64::try_from(n).unwrap_or(i64::MAX));
+        let (svg, _) = icicle(
+            stacks,
+            &format!("heap-flame-{}", hi + 1),
+            "heapflame",
+            (MAX_SNAPSHOT_VIEWS as u32 + hi as u32 + 1) * FLAME_ID_BLOCK,
+            "flame graph of memory in use",
+            &unit,
+        );
+        h.push_str(&svg);
+        let _ = writeln!(
+            h,
+            "<h3>Top functions</h3>\n<table class=\"heaptop\"><thead><tr><th>flat</th><th>flat%</th>\
+             <th>cum</th><th>cum%</th><th>allocated (flat)</th><th>function</th></tr></thead><tbody>"
+        );
+        let pct = |a: i64| {
+            if tot.inuse_bytes > 0 {
+                format!("{:.1}%", a as f64 * 100.0 / tot.inuse_bytes as f64)
+            } else {
+                "-".into()
+            }
+        };
+        for f in hp.functions.iter().take(25) {
+            let _ = writeln!(
+                h,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td></tr>",
+                t(&heap_size(f.flat.inuse_bytes)),
+                pct(f.flat.inuse_bytes),
+                t(&heap_size(f.cum.inuse_bytes)),
+                pct(f.cum.inuse_bytes),
+                t(&heap_size(f.flat.alloc_bytes)),
+                t(&f.function)
+            );
+        }
+        let _ = writeln!(
+            h,
+            "</tbody></table>\n<p class=\"hint\">{} of {} functions; {} stacks in all.</p>\n</section>",
+            hp.functions.len().min(25),
+            hp.functions_total,
+            hp.sites_total
+        );
+    }
+}
+
+fn heap_size(b: i64) -> String {
+    crate::analyze::heap::mib(b)
 }
 
 /// A function name without its package path (`net/http.(*conn).serve`

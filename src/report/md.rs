@@ -66,8 +66,11 @@ pub fn render(r: &Report, opts: &MdOptions) -> String {
     header(r, &mut out, reserve + opts.max_bytes / 2);
     // Findings leave a fifth of the budget to the groups and states.
     findings(r, opts, &mut out, reserve + opts.max_bytes / 5);
-    groups(r, opts, &mut out, reserve + opts.max_bytes / 20);
-    states(r, &mut out, reserve);
+    heap(r, &mut out, reserve + opts.max_bytes / 20);
+    if !r.snapshots.is_empty() {
+        groups(r, opts, &mut out, reserve + opts.max_bytes / 20);
+        states(r, &mut out, reserve);
+    }
     out.push(&footer, 0);
     out.buf
 }
@@ -203,7 +206,7 @@ fn findings(r: &Report, opts: &MdOptions, out: &mut Out, keep: usize) {
         let more = if benign.len() > 3 { "; ..." } else { "" };
         let line = format!(
             "\nBenign: {n} {} in normal waits: {}{more}\n",
-            plural(n as u64, "goroutine", "goroutines"),
+            plural(n, "goroutine", "goroutines"),
             titles.join("; ")
         );
         out.push(&line, keep);
@@ -452,6 +455,59 @@ fn states(r: &Report, out: &mut Out, keep: usize) {
         }
         if !out.push(&chunk, keep) {
             out.note("The states of the remaining dumps were left out for size.");
+            return;
+        }
+    }
+}
+
+/// Functions listed per heap snapshot.
+const MAX_HEAP_ROWS: usize = 10;
+
+fn heap(r: &Report, out: &mut Out, keep: usize) {
+    let size = crate::analyze::heap::mib;
+    for (hi, h) in r.heap.iter().enumerate() {
+        let mut c = String::new();
+        let tot = &h.totals;
+        let _ = writeln!(c, "\n## Heap {}: {}\n", hi + 1, text(&h.source));
+        let _ = write!(
+            c,
+            "{} ({}). In use: **{}** in {} objects",
+            text(&h.format),
+            h.runtime.as_str(),
+            size(tot.inuse_bytes),
+            tot.inuse_objects
+        );
+        if h.has_alloc {
+            let _ = write!(
+                c,
+                "; allocated: {} in {} objects",
+                size(tot.alloc_bytes),
+                tot.alloc_objects
+            );
+        }
+        c.push_str(
+            ".\n\n| flat | flat% | cum | cum% | function |\n| ---: | ---: | ---: | ---: | --- |\n",
+        );
+        let pct = |a: i64| {
+            if tot.inuse_bytes > 0 {
+                format!("{:.1}%", a as f64 * 100.0 / tot.inuse_bytes as f64)
+            } else {
+                "-".into()
+            }
+        };
+        for f in h.functions.iter().take(MAX_HEAP_ROWS) {
+            let _ = writeln!(
+                c,
+                "| {} | {} | {} | {} | {} |",
+                size(f.flat.inuse_bytes),
+                pct(f.flat.inuse_bytes),
+                size(f.cum.inuse_bytes),
+                pct(f.cum.inuse_bytes),
+                text(&f.function)
+            );
+        }
+        if !out.push(&c, keep) {
+            out.note("The remaining heap snapshots were left out for size.");
             return;
         }
     }

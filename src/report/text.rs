@@ -50,6 +50,170 @@ pub fn render(r: &Report, opts: &TextOptions, w: &mut dyn Write) -> io::Result<(
         }
         snapshot(r, i, s, opts, w)?;
     }
+    for (i, h) in r.heap.iter().enumerate() {
+        if i > 0 || !r.snapshots.is_empty() {
+            writeln!(w)?;
+        }
+        heap(r, i, h, opts, w)?;
+    }
+    Ok(())
+}
+
+/// Rows of the heap tables.
+const HEAP_ROWS: usize = 10;
+
+fn size(b: i64) -> String {
+    crate::analyze::heap::mib(b)
+}
+
+fn pct(part: i64, whole: i64) -> String {
+    if whole <= 0 {
+        "-".into()
+    } else {
+        format!("{:.1}%", part as f64 * 100.0 / whole as f64)
+    }
+}
+
+fn heap(
+    r: &Report,
+    hi: usize,
+    h: &super::heap::HeapReport,
+    opts: &TextOptions,
+    w: &mut dyn Write,
+) -> io::Result<()> {
+    writeln!(w, "{HEAD}{}{HEAD:#}  heap snapshot", clean(&h.source))?;
+    let sampling = if h.sampling == "poisson" {
+        format!(", sampled every {} bytes, scaled back", h.period)
+    } else if h.period > 0 {
+        format!(", sampling period {} bytes", h.period)
+    } else {
+        String::new()
+    };
+    writeln!(
+        w,
+        "  format     {} ({}){sampling}",
+        h.format,
+        h.runtime.as_str()
+    )?;
+    let t = &h.totals;
+    writeln!(
+        w,
+        "  in use     {} in {} objects",
+        size(t.inuse_bytes),
+        t.inuse_objects
+    )?;
+    if h.has_alloc {
+        writeln!(
+            w,
+            "  allocated  {} in {} objects over the process's life",
+            size(t.alloc_bytes),
+            t.alloc_objects
+        )?;
+    }
+    for wr in h.warnings.iter().take(5) {
+        writeln!(
+            w,
+            "  {DIM}warning: line {}: {}{DIM:#}",
+            wr.line,
+            one_line(&wr.message, 200)
+        )?;
+    }
+    let mine: Vec<&Finding> = r
+        .findings
+        .iter()
+        .filter(|f| f.heap == Some(hi) && f.snapshot.is_none())
+        .collect();
+    writeln!(w)?;
+    if mine.is_empty() {
+        writeln!(w, "{HEAD}findings{HEAD:#}  none")?;
+    } else {
+        writeln!(w, "{HEAD}findings{HEAD:#}")?;
+    }
+    for f in mine.iter().take(opts.max_findings) {
+        let style = match f.severity.as_str() {
+            "critical" | "high" => RED,
+            "medium" => YELLOW,
+            _ => BOLD,
+        };
+        writeln!(
+            w,
+            "  {BOLD}#{}{BOLD:#} {style}{}{style:#} {} ({})  {}",
+            f.rank,
+            f.severity.to_uppercase(),
+            f.kind,
+            f.confidence,
+            one_line(&f.title, 200)
+        )?;
+        writeln!(w, "     {}", one_line(&f.explanation, 600))?;
+        for e in f.evidence.iter().take(6) {
+            writeln!(w, "     {DIM}- {}{DIM:#}", one_line(e, 300))?;
+        }
+        writeln!(w, "     fix: {}", one_line(&f.remedy, 400))?;
+        writeln!(w, "     {DIM}rule: {}{DIM:#}", f.rule)?;
+    }
+    writeln!(w)?;
+    writeln!(
+        w,
+        "{HEAD}top functions by memory in use{HEAD:#}  ({} of {})",
+        h.functions.len().min(HEAP_ROWS),
+        h.functions_total
+    )?;
+    writeln!(
+        w,
+        "  {DIM}{:>10} {:>6} {:>10} {:>6}  function{DIM:#}",
+        "flat", "flat%", "cum", "cum%"
+    )?;
+    for f in h.functions.iter().take(HEAP_ROWS) {
+        writeln!(
+            w,
+            "  {:>10} {:>6} {:>10} {:>6}  {}",
+            size(f.flat.inuse_bytes),
+            pct(f.flat.inuse_bytes, t.inuse_bytes),
+            size(f.cum.inuse_bytes),
+            pct(f.cum.inuse_bytes, t.inuse_bytes),
+            clean(&f.function)
+        )?;
+    }
+    writeln!(w)?;
+    writeln!(
+        w,
+        "{HEAD}top allocation stacks{HEAD:#}  ({} of {})",
+        h.sites.len().min(5),
+        h.sites_total
+    )?;
+    for s in h.sites.iter().take(5) {
+        let alloc = if h.has_alloc {
+            format!(", {} allocated", size(s.values.alloc_bytes))
+        } else {
+            String::new()
+        };
+        writeln!(
+            w,
+            "  {BOLD}{}{BOLD:#} in use ({} objects){alloc}  at {}",
+            size(s.values.inuse_bytes),
+            s.values.inuse_objects,
+            clean(s.user_frame.as_deref().unwrap_or(&s.function))
+        )?;
+        for fr in s.frames.iter().take(8) {
+            let name = if fr.kind == CodeKind::User {
+                format!("{BOLD}{}{BOLD:#}", clean(&fr.function))
+            } else {
+                clean(&fr.function).into_owned()
+            };
+            writeln!(
+                w,
+                "      {name}  {DIM}{}{DIM:#}",
+                location(&fr.file, fr.line)
+            )?;
+        }
+        if s.frames.len() > 8 {
+            writeln!(
+                w,
+                "      {DIM}... {} more frames{DIM:#}",
+                s.frames.len() - 8
+            )?;
+        }
+    }
     Ok(())
 }
 
@@ -174,7 +338,11 @@ fn snapshot(
 }
 
 fn findings(r: &Report, si: usize, opts: &TextOptions, w: &mut dyn Write) -> io::Result<()> {
-    let mine: Vec<&Finding> = r.findings.iter().filter(|f| f.snapshot == Some(si)).collect();
+    let mine: Vec<&Finding> = r
+        .findings
+        .iter()
+        .filter(|f| f.snapshot == Some(si))
+        .collect();
     let (benign, real): (Vec<&Finding>, Vec<&Finding>) =
         mine.iter().partition(|f| f.severity == "info");
     writeln!(w)?;

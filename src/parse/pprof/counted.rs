@@ -168,6 +168,7 @@ impl Builder {
     }
 
     /// The snapshot; `text` is what task offsets refer to.
+    #[allow(clippy::too_many_arguments)]
     pub fn finish(
         self,
         source: &str,

@@ -101,8 +101,8 @@ enum Kind {
 
 /// Everything read from one profile.
 pub enum Read {
-    Goroutines(Snapshot),
-    Heap(HeapProfile),
+    Goroutines(Box<Snapshot>),
+    Heap(Box<HeapProfile>),
     /// A profile of another kind (CPU, mutex, ...): its sample types.
     Unsupported(String),
 }
@@ -154,16 +154,11 @@ pub fn parse(data: Bytes, source: &str) -> Read {
     }
     match kind {
         Kind::Other => Read::Unsupported(types.join(", ")),
-        Kind::Goroutine { leak } => Read::Goroutines(goroutines(
-            &p,
-            &s,
-            leak,
-            source,
-            data.clone(),
-            warnings,
-            cut,
-        )),
-        Kind::Heap => Read::Heap(heap(&p, &s, &types, source, warnings, cut)),
+        Kind::Goroutine { leak } => {
+            let snap = goroutines(&p, &s, leak, source, data.clone(), warnings, cut);
+            Read::Goroutines(Box::new(snap))
+        }
+        Kind::Heap => Read::Heap(Box::new(heap(&p, &s, &types, source, warnings, cut))),
     }
 }
 

@@ -44,12 +44,15 @@ pub fn find_header(line: &[u8]) -> Option<(usize, Header)> {
     Some((p, Header::Heap))
 }
 
+/// (objects, bytes) in use and allocated.
+type Pairs = ((i64, i64), (i64, i64));
+
 /// `heap profile: 7: 1234 [100: 5678] @ heap/1048576` ->
 /// `(inuse, alloc, kind, rate)`.
-fn parse_heap_header(l: &[u8]) -> Option<((i64, i64), (i64, i64), String, u64)> {
+fn parse_heap_header(l: &[u8]) -> Option<(Pairs, String, u64)> {
     let s = std::str::from_utf8(l).ok()?.strip_prefix("heap profile:")?;
     let (vals, tail) = s.split_once('@')?;
-    let (inuse, alloc) = parse_pairs(vals)?;
+    let pairs = parse_pairs(vals)?;
     let tail = tail.trim();
     let (kind, rate) = match tail.split_once('/') {
         Some((k, r)) => (k.to_string(), r.trim().parse().ok()?),
@@ -58,11 +61,11 @@ fn parse_heap_header(l: &[u8]) -> Option<((i64, i64), (i64, i64), String, u64)> 
     if !kind.starts_with("heap") {
         return None;
     }
-    Some((inuse, alloc, kind, rate))
+    Some((pairs, kind, rate))
 }
 
 /// `a: b [c: d]` -> ((a, b), (c, d)); the bracketed pair is optional.
-fn parse_pairs(s: &str) -> Option<((i64, i64), (i64, i64))> {
+fn parse_pairs(s: &str) -> Option<Pairs> {
     let pair = |p: &str| -> Option<(i64, i64)> {
         let (a, b) = p.split_once(':')?;
         Some((a.trim().parse().ok()?, b.trim().parse().ok()?))
@@ -241,7 +244,7 @@ pub fn parse(text: Bytes, source: &str) -> Read {
                     }
                 }
                 Header::Heap => match parse_heap_header(&l[p..]) {
-                    Some((inuse, alloc, kind, rate)) => Current::Heap(HeapBuilder {
+                    Some(((inuse, alloc), kind, rate)) => Current::Heap(HeapBuilder {
                         tables: Tables::new(),
                         samples: Vec::new(),
                         kind,

@@ -258,18 +258,5 @@ pub fn site_sig(snap: &Snapshot, f: Option<FrameId>) -> String {
 
 /// `function (file:line)` with the file's base name, for titles.
 pub fn short_site(snap: &Snapshot, f: Option<FrameId>) -> String {
-    let t = &snap.tables;
-    match f {
-        Some(f) if f.0 != u32::MAX => {
-            let fr = t.frame(f);
-            let file = t.str(fr.file);
-            let base = file.rsplit(['/', '\\']).next().unwrap_or(file);
-            if fr.line > 0 {
-                format!("{} ({}:{})", t.func_name(fr.function), base, fr.line)
-            } else {
-                t.func_name(fr.function).to_string()
-            }
-        }
-        _ => "an unknown site".to_string(),
-    }
+    super::heap::frame_name(&snap.tables, f)
 }

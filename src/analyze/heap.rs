@@ -241,7 +241,7 @@ pub fn user_frame(t: &Tables, stack: StackId) -> Option<FrameId> {
 /// `function (file.go:12)`.
 pub fn frame_name(t: &Tables, f: Option<FrameId>) -> String {
     match f {
-        Some(f) => {
+        Some(f) if f.0 != u32::MAX => {
             let fr = t.frame(f);
             let file = t.str(fr.file);
             let base = file.rsplit(['/', '\\']).next().unwrap_or(file);
@@ -251,7 +251,7 @@ pub fn frame_name(t: &Tables, f: Option<FrameId>) -> String {
                 t.func_name(fr.function).to_string()
             }
         }
-        None => "an unknown site".to_string(),
+        _ => "an unknown site".to_string(),
     }
 }
 
@@ -634,8 +634,6 @@ pub fn correlate(
 /// Ranking score of a heap finding: severity × confidence × (1 + log10 of
 /// the MiB concerned).
 pub fn score(f: &mut HeapFinding) {
-    super::rules::score(&mut f.finding);
     let mb = (f.bytes as f64 / MIB as f64).max(1.0);
-    let base = f.finding.score / (1.0 + (f.finding.tasks.len().max(1) as f64).log10());
-    f.finding.score = (base * (1.0 + mb.log10()) * 10.0).round() / 10.0;
+    super::rules::score_by(&mut f.finding, 1.0 + mb.log10());
 }

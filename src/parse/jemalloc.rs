@@ -212,7 +212,7 @@ fn build(
                 let (name, kind, alloc) = match m {
                     Some(m) => {
                         let base = m.path.rsplit('/').next().unwrap_or("");
-                        let off = pc - m.start + m.file_offset;
+                        let off = (pc - m.start).wrapping_add(m.file_offset);
                         let kind = if exe.as_deref() == Some(m.path.as_str()) {
                             CodeKind::User
                         } else {

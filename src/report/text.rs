@@ -130,25 +130,7 @@ fn heap(
         writeln!(w, "{HEAD}findings{HEAD:#}")?;
     }
     for f in mine.iter().take(opts.max_findings) {
-        let style = match f.severity.as_str() {
-            "critical" | "high" => RED,
-            "medium" => YELLOW,
-            _ => BOLD,
-        };
-        writeln!(
-            w,
-            "  {BOLD}#{}{BOLD:#} {style}{}{style:#} {} ({})  {}",
-            f.rank,
-            f.severity.to_uppercase(),
-            f.kind,
-            f.confidence,
-            one_line(&f.title, 200)
-        )?;
-        writeln!(w, "     {}", one_line(&f.explanation, 600))?;
-        for e in f.evidence.iter().take(6) {
-            writeln!(w, "     {DIM}- {}{DIM:#}", one_line(e, 300))?;
-        }
-        writeln!(w, "     fix: {}", one_line(&f.remedy, 400))?;
+        finding_head(f, w)?;
         writeln!(w, "     {DIM}rule: {}{DIM:#}", f.rule)?;
     }
     writeln!(w)?;
@@ -337,6 +319,36 @@ fn snapshot(
     Ok(())
 }
 
+/// A finding's title line, explanation, evidence and fix.
+fn finding_head(f: &Finding, w: &mut dyn Write) -> io::Result<()> {
+    let style = match f.severity.as_str() {
+        "critical" | "high" => RED,
+        "medium" => YELLOW,
+        _ => BOLD,
+    };
+    writeln!(
+        w,
+        "  {BOLD}#{}{BOLD:#} {style}{}{style:#} {} ({})  {}",
+        f.rank,
+        f.severity.to_uppercase(),
+        f.kind,
+        f.confidence,
+        one_line(&f.title, 200)
+    )?;
+    writeln!(w, "     {}", one_line(&f.explanation, 600))?;
+    for e in f.evidence.iter().take(6) {
+        writeln!(w, "     {DIM}- {}{DIM:#}", one_line(e, 300))?;
+    }
+    if f.evidence.len() > 6 {
+        writeln!(
+            w,
+            "     {DIM}- ... {} more (see --json){DIM:#}",
+            f.evidence.len() - 6
+        )?;
+    }
+    writeln!(w, "     fix: {}", one_line(&f.remedy, 400))
+}
+
 fn findings(r: &Report, si: usize, opts: &TextOptions, w: &mut dyn Write) -> io::Result<()> {
     let mine: Vec<&Finding> = r
         .findings
@@ -352,32 +364,7 @@ fn findings(r: &Report, si: usize, opts: &TextOptions, w: &mut dyn Write) -> io:
         writeln!(w, "{HEAD}findings{HEAD:#}")?;
     }
     for f in real.iter().take(opts.max_findings) {
-        let style = match f.severity.as_str() {
-            "critical" | "high" => RED,
-            "medium" => YELLOW,
-            _ => BOLD,
-        };
-        writeln!(
-            w,
-            "  {BOLD}#{}{BOLD:#} {style}{}{style:#} {} ({})  {}",
-            f.rank,
-            f.severity.to_uppercase(),
-            f.kind,
-            f.confidence,
-            one_line(&f.title, 200)
-        )?;
-        writeln!(w, "     {}", one_line(&f.explanation, 600))?;
-        for e in f.evidence.iter().take(6) {
-            writeln!(w, "     {DIM}- {}{DIM:#}", one_line(e, 300))?;
-        }
-        if f.evidence.len() > 6 {
-            writeln!(
-                w,
-                "     {DIM}- ... {} more (see --json){DIM:#}",
-                f.evidence.len() - 6
-            )?;
-        }
-        writeln!(w, "     fix: {}", one_line(&f.remedy, 400))?;
+        finding_head(f, w)?;
         let ids: Vec<String> = f.task_ids.iter().take(12).map(|i| i.to_string()).collect();
         let more = if f.task_ids.len() > 12 {
             format!(" (+{} more)", f.task_ids.len() - 12)

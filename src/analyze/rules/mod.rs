@@ -392,13 +392,19 @@ fn growth(clusters: &[Cluster], h: &History, findings: &mut [Finding]) {
 /// Sets a finding's ranking score: severity weight × confidence × (1 +
 /// log10 of the tasks involved).
 pub fn score(f: &mut Finding) {
+    let n = f.tasks.len().max(1) as f64;
+    score_by(f, 1.0 + n.log10());
+}
+
+/// Sets a finding's score from its severity, confidence and a size factor
+/// (`1 + log10` of the tasks, or of the MiB for heap findings).
+pub fn score_by(f: &mut Finding, size: f64) {
     let conf = match f.confidence {
         Confidence::Certain => 1.0,
         Confidence::Likely => 0.8,
         Confidence::Possible => 0.6,
     };
-    let n = f.tasks.len().max(1) as f64;
-    f.score = (f.severity.weight() * conf * (1.0 + n.log10()) * 10.0).round() / 10.0;
+    f.score = (f.severity.weight() * conf * size * 10.0).round() / 10.0;
 }
 
 /// The ranking order: severity, then confidence, then score.

@@ -233,10 +233,8 @@ pub fn parse(text: Bytes, source: &str) -> Read {
             finish(&mut out, &mut cur, source, &text, line_off, false);
             in_memstats = false;
             cur = match h {
-                Header::Goroutines { leak, total } => {
-                    let mut b = Builder::new(leak);
-                    b.declared = 0;
-                    let _ = total;
+                Header::Goroutines { leak, .. } => {
+                    let b = Builder::new(leak);
                     Current::Goroutines {
                         b,
                         leak,

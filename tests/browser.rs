@@ -956,6 +956,54 @@ fn every_sample_renders_without_errors() {
     );
 }
 
+#[test]
+fn heap_pages_render_without_errors() {
+    let Some(chrome) = chrome("heap_pages_render_without_errors") else {
+        return;
+    };
+    let dir = TempDir::new("heaps");
+    let page = chrome.tab(true);
+    let mut problems = Vec::new();
+    for (i, s) in [
+        "samples/go/cache-never-evicts/pprof/heap.pb.gz",
+        "samples/go/healthy-service/pprof/heap-debug1.txt",
+        "samples/native/jemalloc-cache/jeprof.2.heap",
+        "samples/native/dhat-cache/dhat-heap.json",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let r = generate(&dir, &format!("h{i}"), s);
+        page.goto(&r.html);
+        let v = page.eval(
+            r#"const q = (s) => [...document.querySelectorAll(s)];
+            return {
+              frames: q('svg.heapflame g.frame').map((g) => !!g.querySelector('rect') && !!g.querySelector('title')),
+              rows: q('table.heaptop tbody tr').length,
+              sections: q('section.heap').length,
+            };"#,
+        );
+        let functions = r.json["heap"][0]["functions"]
+            .as_array()
+            .map_or(0, Vec::len);
+        if v["sections"] != 1 {
+            problems.push(format!("{s}: {} heap sections", v["sections"]));
+        }
+        if v["rows"].as_u64() != Some(functions.min(25) as u64) {
+            problems.push(format!(
+                "{s}: {} table rows for {functions} functions",
+                v["rows"]
+            ));
+        }
+        let frames = v["frames"].as_array().cloned().unwrap_or_default();
+        if frames.len() < 2 || frames.iter().any(|f| f != true) {
+            problems.push(format!("{s}: flame graph frames {frames:?}"));
+        }
+        problems.extend(page.problems().into_iter().map(|p| format!("{s}: {p}")));
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
 // ---------------------------------------------------------------------------
 // b) search, filters, sorting.
 

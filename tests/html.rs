@@ -181,6 +181,84 @@ fn the_page_carries_what_the_json_report_carries() {
 }
 
 #[test]
+fn the_heap_section_carries_the_heap_report() {
+    use dumpscope::analyze::heap::mib;
+    let rel = "samples/go/cache-never-evicts/pprof/heap.pb.gz";
+    let r = common::report(rel);
+    let hp = &r.heap[0];
+    let page = html::render(&r);
+    let (_, section) = between(
+        &page,
+        "<section id=\"heap-1\" class=\"heap\">",
+        "</section>",
+    )
+    .expect("a heap section");
+    assert!(section.contains(&format!("<h2>Heap — {rel}</h2>")));
+    assert!(section.contains(&format!("In use: <b>{}</b>", mib(hp.totals.inuse_bytes))));
+    // Every heap finding is linked from its section.
+    let heap_findings: Vec<_> = r.findings.iter().filter(|f| f.heap == Some(0)).collect();
+    assert!(!heap_findings.is_empty());
+    for f in heap_findings {
+        assert!(
+            section.contains(&format!("<a href=\"#{}\">", f.id)),
+            "{}",
+            f.id
+        );
+    }
+    // The top table: the report's functions, in its order, with its numbers.
+    let (_, table) = between(section, "<table class=\"heaptop\">", "</table>").unwrap();
+    let rows: Vec<&str> = table.split("<tr><td>").skip(1).collect();
+    assert_eq!(rows.len(), hp.functions.len().min(25));
+    for (row, f) in rows.iter().zip(&hp.functions) {
+        let cells: Vec<&str> = row.split("</td><td>").collect();
+        assert_eq!(cells[0], mib(f.flat.inuse_bytes), "{}", f.function);
+        assert_eq!(cells[2], mib(f.cum.inuse_bytes), "{}", f.function);
+        assert!(cells[5].starts_with(&format!("<code>{}</code>", f.function)));
+    }
+    // The flame graph: its root is everything in use, the allocating
+    // function of the top site is drawn with its share.
+    let (_, svg) = between(
+        section,
+        "<svg id=\"heap-flame-1\" class=\"heapflame\"",
+        "</svg>",
+    )
+    .expect("a flame graph of memory in use");
+    assert!(svg.contains(&format!(
+        "<title>all — {} (100.0%)</title>",
+        mib(hp.totals.inuse_bytes)
+    )));
+    let top = &hp.sites[0];
+    let share = top.values.inuse_bytes as f64 * 100.0 / hp.totals.inuse_bytes as f64;
+    assert!(
+        svg.contains(&format!(
+            "<title>{} — {} ({share:.1}%)</title>",
+            top.function,
+            mib(top.values.inuse_bytes)
+        )),
+        "{}",
+        top.function
+    );
+}
+
+#[test]
+fn a_heap_with_more_stacks_than_the_report_keeps_draws_the_rest_as_one_box() {
+    let rel = "samples/go/cache-never-evicts/pprof/heap.pb.gz";
+    let mut r = common::report(rel);
+    let hp = &mut r.heap[0];
+    let kept = 3;
+    let dropped: i64 = hp.sites[kept..].iter().map(|s| s.values.inuse_bytes).sum();
+    hp.sites.truncate(kept);
+    let page = html::render(&r);
+    let (_, svg) = between(&page, "class=\"heapflame\"", "</svg>").unwrap();
+    let rest = format!(
+        "<title>({} smaller stacks) — {}",
+        r.heap[0].sites_total - kept,
+        dumpscope::analyze::heap::mib(dropped)
+    );
+    assert!(svg.contains(&rest), "{rest}");
+}
+
+#[test]
 fn a_deadlock_is_drawn_as_a_highlighted_cycle() {
     let r = common::report("samples/go/lock-order-deadlock/all.txt");
     assert!(!r.graph.cycles.is_empty());

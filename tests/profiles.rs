@@ -313,6 +313,49 @@ fn legacy_text_heap_is_unsampled_like_the_protobuf() {
 }
 
 #[test]
+fn legacy_text_records_without_frame_lines_keep_their_pcs() {
+    // The same real profile with its `#` lines taken out, as a program that
+    // cannot symbolize itself writes it.
+    let rel = pprof("cache-never-evicts", "heap-debug1.txt");
+    let text = common::read(&rel);
+    let bare: String = text
+        .lines()
+        .filter(|l| !l.starts_with('#') || l.starts_with("# runtime.MemStats"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let parse = |t: &str| {
+        let p = dumpscope::pipeline::parse_bytes(
+            "bare.txt",
+            t.len() as u64,
+            dumpscope::input::Compression::None,
+            dumpscope::input::Bytes::owned(t.as_bytes().to_vec()),
+            None,
+            None,
+        )
+        .expect("a heap profile");
+        pipeline::report(&[p], &Default::default(), &Default::default())
+    };
+    let (full, bare) = (parse(&text), parse(&bare));
+    let (f, b) = (heap(&full), heap(&bare));
+    assert_eq!(b.totals.inuse_bytes, f.totals.inuse_bytes);
+    assert_eq!(b.totals.alloc_bytes, f.totals.alloc_bytes);
+    assert!(b.sites_total >= f.sites_total);
+    // Each stack is its pcs, innermost first, as the record lists them.
+    let first = text
+        .lines()
+        .find(|l| l.contains(" @ 0x") && !l.starts_with("heap profile"))
+        .unwrap();
+    let pcs: Vec<&str> = first.split(" @ ").nth(1).unwrap().split(' ').collect();
+    let site = b
+        .sites
+        .iter()
+        .find(|s| s.frames.first().map(|f| f.function.as_str()) == Some(pcs[0]))
+        .unwrap_or_else(|| panic!("no site starting at {}", pcs[0]));
+    let names: Vec<&str> = site.frames.iter().map(|f| f.function.as_str()).collect();
+    assert_eq!(names, pcs);
+}
+
+#[test]
 fn jemalloc_profiles_match_jeprof() {
     for n in [1, 2] {
         let r = common::report(&format!("samples/native/jemalloc-cache/jeprof.{n}.heap"));
@@ -469,6 +512,217 @@ fn cut_and_damaged_profiles_are_read_up_to_the_damage() {
             }
         }
     }
+}
+
+/// A heap profile.proto built here, with everything the streaming decoder
+/// must get right: more samples than the parallel threshold, repeated
+/// stacks, two locations with the same frames, an inlined location, an
+/// unknown location id, labels, and a few samples appended after the string
+/// table with unpacked repeated fields.
+/// A sample: location ids and the four values.
+type RawSample = (Vec<u64>, [i64; 4]);
+
+fn synthetic_heap_profile(n: usize) -> (Vec<u8>, Vec<RawSample>) {
+    use dumpscope::parse::pprof::proto::{
+        Function, Label, Line, Location, Profile, Sample, ValueType,
+    };
+    use prost::Message;
+    let mut strings: Vec<Vec<u8>> = vec![b"".to_vec()];
+    let mut s = |x: &str| {
+        strings.push(x.as_bytes().to_vec());
+        strings.len() as i64 - 1
+    };
+    let types = [
+        "alloc_objects",
+        "alloc_space",
+        "inuse_objects",
+        "inuse_space",
+    ];
+    let units = ["count", "bytes", "count", "bytes"];
+    let sample_type = types
+        .iter()
+        .zip(units)
+        .map(|(t, u)| ValueType {
+            r#type: s(t),
+            unit: s(u),
+        })
+        .collect();
+    let file = s("/src/app/main.go");
+    let bytes_key = s("bytes");
+    let function: Vec<Function> = (1..=30)
+        .map(|i| Function {
+            id: i,
+            name: s(&format!("main.f{i}")),
+            system_name: 0,
+            filename: file,
+            start_line: 0,
+        })
+        .collect();
+    let line = |f: u64, l: i64| Line {
+        function_id: f,
+        line: l,
+        column: 0,
+    };
+    let mut location: Vec<Location> = (1..=40u64)
+        .map(|i| Location {
+            id: i,
+            mapping_id: 0,
+            address: 0x1000 + i,
+            line: vec![line((i - 1) % 30 + 1, 10 + i as i64)],
+            is_folded: false,
+        })
+        .collect();
+    // Location 7 has an inlined call; location 40 has location 5's frame.
+    location[6].line.insert(0, line(29, 99));
+    location[39].line = location[4].line.clone();
+    let mut rng = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move |m: u64| {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng % m
+    };
+    let mut samples = Vec::new();
+    for _ in 0..n {
+        let depth = 1 + next(6) as usize;
+        // Ids 1..=41: 41 is no location.
+        let ids: Vec<u64> = (0..depth).map(|_| 1 + next(41)).collect();
+        let objs = 1 + next(4) as i64;
+        let size = 16 * (1 + next(64) as i64);
+        let live = next(3) as i64;
+        samples.push((
+            ids,
+            [objs, objs * size, live.min(objs), live.min(objs) * size],
+        ));
+    }
+    let sample: Vec<Sample> = samples[..n - 3]
+        .iter()
+        .map(|(ids, v)| Sample {
+            location_id: ids.clone(),
+            value: v.to_vec(),
+            label: vec![Label {
+                key: bytes_key,
+                str: 0,
+                num: v[1] / v[0],
+                num_unit: 0,
+            }],
+        })
+        .collect();
+    let p = Profile {
+        sample_type,
+        sample,
+        location,
+        function,
+        string_table: strings,
+        period: 1,
+        ..Default::default()
+    };
+    let mut buf = p.encode_to_vec();
+    // The last three samples: unpacked fields, after the string table.
+    for (ids, v) in &samples[n - 3..] {
+        let mut m = Vec::new();
+        for &id in ids {
+            prost::encoding::uint64::encode(1, &id, &mut m);
+        }
+        for x in v {
+            prost::encoding::int64::encode(2, x, &mut m);
+        }
+        prost::encoding::encode_key(2, prost::encoding::WireType::LengthDelimited, &mut buf);
+        prost::encoding::encode_varint(m.len() as u64, &mut buf);
+        buf.extend_from_slice(&m);
+    }
+    (buf, samples)
+}
+
+#[test]
+fn the_streaming_heap_decoder_folds_like_a_naive_one() {
+    let (buf, samples) = synthetic_heap_profile(120_003);
+    // Independently: each location's frames as (function, line) pairs, the
+    // same pairs meaning the same frame.
+    let frames = |id: u64| -> Vec<(u64, i64)> {
+        match id {
+            1..=40 => {
+                let i = if id == 40 { 5 } else { id };
+                let mut v = vec![((i - 1) % 30 + 1, 10 + i as i64)];
+                if i == 7 {
+                    v.insert(0, (29, 99));
+                }
+                v
+            }
+            _ => Vec::new(),
+        }
+    };
+    let mut totals = [0i64; 4];
+    let mut flat: std::collections::HashMap<u64, i64> = Default::default();
+    let mut cum: std::collections::HashMap<u64, i64> = Default::default();
+    let mut by_stack: std::collections::HashMap<Vec<(u64, i64)>, i64> = Default::default();
+    for (ids, v) in &samples {
+        for k in 0..4 {
+            totals[k] += v[k];
+        }
+        let stack: Vec<(u64, i64)> = ids.iter().flat_map(|&id| frames(id)).collect();
+        if let Some(&(f, _)) = stack.first() {
+            *flat.entry(f).or_default() += v[3];
+        }
+        let mut seen = std::collections::HashSet::new();
+        for &(f, _) in &stack {
+            if seen.insert(f) {
+                *cum.entry(f).or_default() += v[3];
+            }
+        }
+        *by_stack.entry(stack).or_default() += v[3];
+    }
+    let run = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            let p = dumpscope::pipeline::parse_bytes(
+                "synthetic.pb",
+                buf.len() as u64,
+                dumpscope::input::Compression::None,
+                dumpscope::input::Bytes::owned(buf.clone()),
+                None,
+                None,
+            )
+            .expect("a heap profile");
+            pipeline::report(&[p], &Default::default(), &Default::default())
+        })
+    };
+    let r = run(3);
+    let h = heap(&r);
+    assert!(h.warnings.is_empty(), "{:?}", h.warnings);
+    assert!(!h.truncated);
+    let t = &h.totals;
+    assert_eq!(
+        [
+            t.alloc_objects,
+            t.alloc_bytes,
+            t.inuse_objects,
+            t.inuse_bytes
+        ],
+        totals
+    );
+    assert_eq!(h.sites_total, by_stack.len());
+    assert_eq!(
+        h.sites[0].values.inuse_bytes,
+        *by_stack.values().max().unwrap()
+    );
+    assert_eq!(h.functions.len(), cum.len());
+    for f in &h.functions {
+        let id: u64 = f.function.trim_start_matches("main.f").parse().unwrap();
+        assert_eq!(
+            f.flat.inuse_bytes,
+            flat.get(&id).copied().unwrap_or(0),
+            "{}",
+            f.function
+        );
+        assert_eq!(f.cum.inuse_bytes, cum[&id], "{}", f.function);
+    }
+    // The same report whatever the number of threads.
+    let one = serde_json::to_string(&run(1)).unwrap();
+    assert_eq!(one, serde_json::to_string(&r).unwrap());
 }
 
 proptest! {

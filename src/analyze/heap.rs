@@ -9,6 +9,7 @@ use super::graph::Confidence;
 use super::rules::{Finding, Kind, RuleInfo, Severity};
 use crate::model::heap::{HeapProfile, HeapValues};
 use crate::model::{CodeKind, FrameId, FuncId, Snapshot, StackId, Tables};
+use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
 
 /// One function's share: `flat` where it is the innermost frame, `cum`
@@ -142,52 +143,176 @@ pub static RULES: &[&RuleInfo] = &[
 
 const MIB: i64 = 1 << 20;
 
+/// What the rules look for in a function's name, worked out once per
+/// function rather than once per frame.
+struct Classes {
+    /// Per function: bits of `MAP`, `REQUEST`, `BUFFER`, `TIMER`, `USER`.
+    bits: Vec<u8>,
+    /// Per frame: its function.
+    frame_func: Vec<u32>,
+}
+
+const MAP: u8 = 1;
+const REQUEST: u8 = 1 << 1;
+const BUFFER: u8 = 1 << 2;
+const TIMER: u8 = 1 << 3;
+const USER: u8 = 1 << 4;
+
+impl Classes {
+    fn new(t: &Tables) -> Self {
+        let bits = (0..t.func_count())
+            .map(|i| {
+                let f = FuncId(i as u32);
+                let name = t.func_name(f);
+                let mut b = 0;
+                for (yes, bit) in [
+                    (is_map_or_cache(name), MAP),
+                    (is_request_path(name), REQUEST),
+                    (is_buffer_alloc(name), BUFFER),
+                    (name == "time.After" || name == "time.NewTimer", TIMER),
+                    (t.function(f).kind == CodeKind::User, USER),
+                ] {
+                    if yes {
+                        b |= bit;
+                    }
+                }
+                b
+            })
+            .collect();
+        let frame_func = (0..t.frame_count())
+            .map(|i| t.frame(FrameId(i as u32)).function.0)
+            .collect();
+        Classes { bits, frame_func }
+    }
+
+    fn func(&self, f: FrameId) -> usize {
+        self.frame_func.get(f.index()).map_or(0, |&x| x as usize)
+    }
+
+    /// What the rules need of one stack, read in one pass over its frames.
+    fn site(&self, t: &Tables, stack: StackId) -> SiteClass {
+        let frames = &t.stack(stack).frames;
+        let bits = |f: FrameId| self.bits.get(self.func(f)).copied().unwrap_or(0);
+        let mut c = SiteClass {
+            user: None,
+            first: frames.first().map_or(0, |&f| bits(f)),
+            any: 0,
+        };
+        for &f in frames.iter() {
+            let b = bits(f);
+            if c.user.is_none() && b & USER != 0 {
+                c.user = Some(f);
+            }
+            c.any |= b;
+        }
+        if c.user.is_none() {
+            c.user = frames.first().copied();
+        }
+        c
+    }
+}
+
+/// One site as the rules see it.
+#[derive(Clone, Copy)]
+struct SiteClass {
+    /// [`user_frame`].
+    user: Option<FrameId>,
+    /// Class bits of the innermost frame's function.
+    first: u8,
+    /// Class bits of any function on the stack.
+    any: u8,
+}
+
+/// Per-function flat and cumulative sums over a run of sites.
+struct FuncSums {
+    flat: Vec<HeapValues>,
+    cum: Vec<HeapValues>,
+    present: Vec<bool>,
+    /// The last site counted in `cum`, per function (once per stack).
+    stamp: Vec<usize>,
+}
+
+impl FuncSums {
+    fn new(n: usize) -> Self {
+        FuncSums {
+            flat: vec![HeapValues::default(); n],
+            cum: vec![HeapValues::default(); n],
+            present: vec![false; n],
+            stamp: vec![usize::MAX; n],
+        }
+    }
+
+    fn merge(mut self, o: FuncSums) -> FuncSums {
+        for i in 0..self.flat.len() {
+            self.flat[i].add(&o.flat[i]);
+            self.cum[i].add(&o.cum[i]);
+            self.present[i] |= o.present[i];
+        }
+        self
+    }
+}
+
 /// Totals, tables and the single-snapshot rules.
 pub fn analyze(h: &HeapProfile) -> HeapAnalysis {
     let t = &h.tables;
+    let classes = Classes::new(t);
     let totals = h.totals();
-    // Merge samples by stack.
-    let mut by_stack: FxHashMap<StackId, HeapValues> = FxHashMap::default();
+    // Merge samples by stack (stack ids are dense).
+    let mut slot = vec![u32::MAX; t.stack_count()];
+    let mut sites: Vec<SiteStat> = Vec::new();
     for s in &h.samples {
-        by_stack.entry(s.stack).or_default().add(&s.values);
-    }
-    let mut sites: Vec<SiteStat> = by_stack
-        .into_iter()
-        .map(|(stack, values)| SiteStat { stack, values })
-        .collect();
-    sites.sort_by(|a, b| {
-        b.values
-            .inuse_bytes
-            .cmp(&a.values.inuse_bytes)
-            .then(b.values.alloc_bytes.cmp(&a.values.alloc_bytes))
-            .then(a.stack.cmp(&b.stack))
-    });
-    // Flat and cumulative per function.
-    let mut funcs: FxHashMap<FuncId, (HeapValues, HeapValues)> = FxHashMap::default();
-    let mut seen: FxHashSet<FuncId> = FxHashSet::default();
-    for s in &sites {
-        let frames = &t.stack(s.stack).frames;
-        if let Some(f) = frames.first() {
-            funcs
-                .entry(t.frame(*f).function)
-                .or_default()
-                .0
-                .add(&s.values);
-        }
-        seen.clear();
-        for f in frames.iter() {
-            let func = t.frame(*f).function;
-            if seen.insert(func) {
-                funcs.entry(func).or_default().1.add(&s.values);
+        let Some(k) = slot.get_mut(s.stack.index()) else {
+            continue;
+        };
+        match sites.get_mut(*k as usize) {
+            Some(site) => site.values.add(&s.values),
+            None => {
+                *k = sites.len() as u32;
+                sites.push(SiteStat {
+                    stack: s.stack,
+                    values: s.values,
+                });
             }
         }
     }
-    let mut functions: Vec<FuncStat> = funcs
-        .into_iter()
-        .map(|(function, (flat, cum))| FuncStat {
-            function,
-            flat,
-            cum,
+    drop(slot);
+    // Each stack is read in the order they were stored (the sorted order
+    // would jump around memory): classes for the rules, then sums by
+    // function.
+    let site_classes: Vec<SiteClass> = sites.par_iter().map(|s| classes.site(t, s.stack)).collect();
+    // Flat and cumulative per function.
+    let nf = t.func_count();
+    let sums = sites
+        .par_iter()
+        .enumerate()
+        .fold(
+            || FuncSums::new(nf),
+            |mut acc, (i, s)| {
+                let frames = &t.stack(s.stack).frames;
+                if let Some(&f) = frames.first() {
+                    let fu = classes.func(f);
+                    if let Some(v) = acc.flat.get_mut(fu) {
+                        v.add(&s.values);
+                    }
+                }
+                for &f in frames.iter() {
+                    let fu = classes.func(f);
+                    if fu < nf && acc.stamp[fu] != i {
+                        acc.stamp[fu] = i;
+                        acc.present[fu] = true;
+                        acc.cum[fu].add(&s.values);
+                    }
+                }
+                acc
+            },
+        )
+        .reduce(|| FuncSums::new(nf), FuncSums::merge);
+    let mut functions: Vec<FuncStat> = (0..nf)
+        .filter(|&i| sums.present[i])
+        .map(|i| FuncStat {
+            function: FuncId(i as u32),
+            flat: sums.flat[i],
+            cum: sums.cum[i],
         })
         .collect();
     functions.sort_by(|a, b| {
@@ -196,11 +321,22 @@ pub fn analyze(h: &HeapProfile) -> HeapAnalysis {
             .cmp(&a.flat.inuse_bytes)
             .then(b.cum.inuse_bytes.cmp(&a.cum.inuse_bytes))
             .then_with(|| t.func_name(a.function).cmp(t.func_name(b.function)))
+            .then(a.function.cmp(&b.function))
     });
+    // Stacks are unique: the order is total.
+    let mut both: Vec<(SiteStat, SiteClass)> = sites.into_iter().zip(site_classes).collect();
+    both.par_sort_unstable_by(|(a, _), (b, _)| {
+        b.values
+            .inuse_bytes
+            .cmp(&a.values.inuse_bytes)
+            .then(b.values.alloc_bytes.cmp(&a.values.alloc_bytes))
+            .then(a.stack.cmp(&b.stack))
+    });
+    let (sites, site_classes): (Vec<SiteStat>, Vec<SiteClass>) = both.into_iter().unzip();
     // By the user's own allocating line.
     let mut users: FxHashMap<Option<FrameId>, UserSite> = FxHashMap::default();
-    for (i, s) in sites.iter().enumerate() {
-        let frame = user_frame(t, s.stack);
+    for (i, (s, c)) in sites.iter().zip(&site_classes).enumerate() {
+        let frame = c.user;
         let u = users.entry(frame).or_insert_with(|| UserSite {
             frame,
             values: HeapValues::default(),
@@ -224,7 +360,7 @@ pub fn analyze(h: &HeapProfile) -> HeapAnalysis {
         user_sites,
         findings: Vec::new(),
     };
-    rules(h, &mut a);
+    rules(h, &site_classes, &mut a);
     a
 }
 
@@ -274,13 +410,6 @@ fn pct(part: i64, whole: i64) -> f64 {
     }
 }
 
-fn stack_has(t: &Tables, stack: StackId, pred: impl Fn(&str) -> bool) -> bool {
-    t.stack(stack)
-        .frames
-        .iter()
-        .any(|f| pred(t.func_name(t.frame(*f).function)))
-}
-
 fn is_map_or_cache(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
     name.starts_with("runtime.mapassign")
@@ -310,7 +439,7 @@ fn is_buffer_alloc(name: &str) -> bool {
         || name == "io.ReadAll"
 }
 
-fn rules(h: &HeapProfile, a: &mut HeapAnalysis) {
+fn rules(h: &HeapProfile, c: &[SiteClass], a: &mut HeapAnalysis) {
     let t = &h.tables;
     let total = a.totals.inuse_bytes;
     if total <= 0 {
@@ -329,14 +458,10 @@ fn rules(h: &HeapProfile, a: &mut HeapAnalysis) {
             0.0
         };
         // Buffers kept per request.
-        let buffers = u.sites.iter().any(|&si| {
-            let s = &a.sites[si];
-            let frames = &t.stack(s.stack).frames;
-            frames
-                .first()
-                .is_some_and(|f| is_buffer_alloc(t.func_name(t.frame(*f).function)))
-                && stack_has(t, s.stack, is_request_path)
-        });
+        let buffers = u
+            .sites
+            .iter()
+            .any(|&si| c[si].first & BUFFER != 0 && c[si].any & REQUEST != 0);
         if buffers && u.values.inuse_objects >= 100 {
             let f = Finding::new(
                 &REQUEST_BUFFERS,
@@ -384,11 +509,7 @@ fn rules(h: &HeapProfile, a: &mut HeapAnalysis) {
                 o.frame != u.frame
                     && o.values.alloc_bytes > 0
                     && o.values.inuse_bytes as f64 >= 0.5 * o.values.alloc_bytes as f64
-                    && o.sites.iter().any(|&si| {
-                        a.sites
-                            .get(si)
-                            .is_some_and(|s| stack_has(t, s.stack, is_map_or_cache))
-                    })
+                    && o.sites.iter().any(|&si| c[si].any & MAP != 0)
             });
             if let Some(c) = container {
                 f = f.evidence(format!(
@@ -396,11 +517,7 @@ fn rules(h: &HeapProfile, a: &mut HeapAnalysis) {
                     frame_name(t, c.frame),
                     mib(c.values.inuse_bytes)
                 ));
-            } else if u
-                .sites
-                .iter()
-                .any(|&si| stack_has(t, a.sites[si].stack, is_map_or_cache))
-            {
+            } else if u.sites.iter().any(|&si| c[si].any & MAP != 0) {
                 f = f.evidence("the allocation is on a map or cache path");
             }
             if share >= 50.0 {
@@ -439,9 +556,9 @@ fn rules(h: &HeapProfile, a: &mut HeapAnalysis) {
     let all_objects = a.totals.alloc_objects.max(a.totals.inuse_objects);
     let mut timer_sites: FxHashMap<Option<FrameId>, (HeapValues, Vec<usize>)> =
         FxHashMap::default();
-    for (i, s) in a.sites.iter().enumerate() {
-        if stack_has(t, s.stack, |n| n == "time.After" || n == "time.NewTimer") {
-            let e = timer_sites.entry(user_frame(t, s.stack)).or_default();
+    for (i, (s, c)) in a.sites.iter().zip(c).enumerate() {
+        if c.any & TIMER != 0 {
+            let e = timer_sites.entry(c.user).or_default();
             e.0.add(&s.values);
             e.1.push(i);
         }

@@ -2,7 +2,9 @@
 //! stored once per snapshot and referred to by small ids.
 
 use super::{CodeKind, Frame, Function, Stack};
-use rustc_hash::FxHashMap;
+use hashbrown::HashTable;
+use rustc_hash::{FxHashMap, FxHasher};
+use std::hash::{Hash, Hasher};
 
 macro_rules! id_type {
     ($(#[$m:meta])* $name:ident) => {
@@ -38,8 +40,13 @@ id_type!(
     LabelSetId
 );
 
-/// Marks the start of the elision suffix in a stack key.
-const ELIDED_MARK: u32 = u32::MAX;
+/// The hash of a stack in [`Tables`]' stack index.
+fn stack_hash(frames: &[FrameId], elided: Option<(u32, u32)>) -> u64 {
+    let mut h = FxHasher::default();
+    frames.hash(&mut h);
+    elided.hash(&mut h);
+    h.finish()
+}
 
 /// The interning tables of one snapshot (or of one parser chunk before the
 /// chunks are merged).
@@ -52,7 +59,10 @@ pub struct Tables {
     frames: Vec<Frame>,
     frame_map: FxHashMap<Frame, FrameId>,
     stacks: Vec<Stack>,
-    stack_map: FxHashMap<Box<[u32]>, StackId>,
+    /// Ids of `stacks`, hashed by their content (stored once, in `stacks`).
+    stack_index: HashTable<StackId>,
+    /// How many of `stacks` are in `stack_index` (see [`Tables::push_stack`]).
+    indexed: usize,
     labels: Vec<Box<[(Sym, Sym)]>>,
     label_map: FxHashMap<Box<[(Sym, Sym)]>, LabelSetId>,
 }
@@ -73,7 +83,8 @@ impl Tables {
             frames: Vec::new(),
             frame_map: FxHashMap::default(),
             stacks: Vec::new(),
-            stack_map: FxHashMap::default(),
+            stack_index: HashTable::new(),
+            indexed: 0,
             labels: vec![Box::new([])],
             label_map: FxHashMap::default(),
         };
@@ -154,27 +165,58 @@ impl Tables {
 
     /// Interns a stack from its frames (innermost first) and elision marker.
     /// `scratch` is a reusable buffer.
-    pub fn intern_stack(
-        &mut self,
-        frames: &[FrameId],
-        elided: Option<(u32, u32)>,
-        scratch: &mut Vec<u32>,
-    ) -> StackId {
-        scratch.clear();
-        scratch.extend(frames.iter().map(|f| f.0));
-        if let Some((i, n)) = elided {
-            scratch.extend([ELIDED_MARK, i, n]);
-        }
-        if let Some(&id) = self.stack_map.get(scratch.as_slice()) {
+    pub fn intern_stack(&mut self, frames: &[FrameId], elided: Option<(u32, u32)>) -> StackId {
+        self.index_pushed();
+        let hash = stack_hash(frames, elided);
+        let stacks = &self.stacks;
+        let found = self.stack_index.find(hash, |id| {
+            let s = &stacks[id.index()];
+            s.elided == elided && *s.frames == *frames
+        });
+        if let Some(&id) = found {
             return id;
         }
+        let id = self.push_stack(frames, elided);
+        self.index_pushed();
+        id
+    }
+
+    /// Adds a stack the caller knows is not in the tables yet, without
+    /// looking it up: for parsers that have already merged their stacks
+    /// (millions of them in a large heap profile). The stack is indexed
+    /// when [`Tables::intern_stack`] is next called.
+    pub fn push_stack(&mut self, frames: &[FrameId], elided: Option<(u32, u32)>) -> StackId {
         let id = StackId(self.stacks.len() as u32);
         self.stacks.push(Stack {
             frames: frames.into(),
             elided,
         });
-        self.stack_map.insert(scratch.as_slice().into(), id);
         id
+    }
+
+    /// Indexes the stacks added by [`Tables::push_stack`].
+    fn index_pushed(&mut self) {
+        let stacks = &self.stacks;
+        let hasher = |id: &StackId| {
+            let s = &stacks[id.index()];
+            stack_hash(&s.frames, s.elided)
+        };
+        if self.indexed < stacks.len() {
+            self.stack_index
+                .reserve(stacks.len() - self.indexed, hasher);
+        }
+        while self.indexed < stacks.len() {
+            let s = &stacks[self.indexed];
+            let hash = stack_hash(&s.frames, s.elided);
+            self.stack_index
+                .insert_unique(hash, StackId(self.indexed as u32), hasher);
+            self.indexed += 1;
+        }
+    }
+
+    /// Makes room for `n` more stacks.
+    pub fn reserve_stacks(&mut self, n: usize) {
+        self.stacks.reserve(n);
     }
 
     pub fn stack(&self, s: StackId) -> &Stack {
@@ -183,6 +225,14 @@ impl Tables {
 
     pub fn stack_count(&self) -> usize {
         self.stacks.len()
+    }
+
+    pub fn func_count(&self) -> usize {
+        self.funcs.len()
+    }
+
+    pub fn frame_count(&self) -> usize {
+        self.frames.len()
     }
 
     pub fn intern_labels(&mut self, mut pairs: Vec<(Sym, Sym)>) -> LabelSetId {
@@ -239,7 +289,6 @@ impl Tables {
                 })
             })
             .collect();
-        let mut scratch = Vec::new();
         let mut buf = Vec::new();
         let stacks: Vec<StackId> = other
             .stacks
@@ -247,7 +296,7 @@ impl Tables {
             .map(|s| {
                 buf.clear();
                 buf.extend(s.frames.iter().map(|f| frames[f.index()]));
-                self.intern_stack(&buf, s.elided, &mut scratch)
+                self.intern_stack(&buf, s.elided)
             })
             .collect();
         let labels: Vec<LabelSetId> = other

@@ -68,7 +68,6 @@ pub fn parse(text: &[u8], source: &str) -> Result<HeapProfile, String> {
     }
     let mut t = Tables::new();
     let frames: Vec<FrameId> = f.ftbl.iter().map(|s| frame(&mut t, s)).collect();
-    let mut scratch = Vec::new();
     let mut warnings = Vec::new();
     let mut samples = Vec::with_capacity(f.pps.len());
     for (i, pp) in f.pps.iter().enumerate() {
@@ -88,7 +87,7 @@ pub fn parse(text: &[u8], source: &str) -> Result<HeapProfile, String> {
                 }
             }
         }
-        let stack = t.intern_stack(&fs, None, &mut scratch);
+        let stack = t.intern_stack(&fs, None);
         samples.push(HeapSample {
             stack,
             values: HeapValues {

@@ -198,7 +198,6 @@ fn build(
         .map(|m| m.path.clone());
     let mut t = Tables::new();
     let mut cache: rustc_hash::FxHashMap<u64, (FrameId, bool)> = Default::default();
-    let mut scratch = Vec::new();
     let mut samples = Vec::with_capacity(recs.len());
     for r in recs {
         let mut frames: Vec<FrameId> = Vec::with_capacity(r.pcs.len());
@@ -245,7 +244,7 @@ fn build(
             }
             frames.push(f);
         }
-        let stack = t.intern_stack(&frames, None, &mut scratch);
+        let stack = t.intern_stack(&frames, None);
         let ((io, ib), (ao, ab)) = r.values;
         let (io, ib) = unsample(io, ib, rate);
         let (ao, ab) = unsample(ao, ab, rate);

@@ -1193,16 +1193,30 @@ fn heap_sections(h: &mut String, r: &Report) {
             let _ = writeln!(h, "<p>Findings: {}</p>", ids.join("; "));
         }
         h.push_str("<h3>Memory in use by stack</h3>\n<p class=\"hint\">Outermost call on top, width by bytes in use; hover for names.</p>\n");
-        let stacks = hp.sites.iter().map(|s| {
-            (
-                s.frames
-                    .iter()
-                    .rev()
-                    .map(|f| (f.function.as_str(), f.kind))
-                    .collect::<Vec<_>>(),
-                u64::try_from(s.values.inuse_bytes).unwrap_or(0),
-            )
-        });
+        // The report keeps the top stacks: the rest is one box, so that
+        // widths are shares of everything in use.
+        let shown: i64 = hp.sites.iter().map(|s| s.values.inuse_bytes.max(0)).sum();
+        let rest = tot.inuse_bytes.saturating_sub(shown);
+        let others = format!(
+            "({} smaller stacks)",
+            hp.sites_total.saturating_sub(hp.sites.len())
+        );
+        let rest_stack = (hp.sites_total > hp.sites.len() && rest > 0)
+            .then(|| (vec![(others.as_str(), CodeKind::Runtime)], rest as u64));
+        let stacks = hp
+            .sites
+            .iter()
+            .map(|s| {
+                (
+                    s.frames
+                        .iter()
+                        .rev()
+                        .map(|f| (f.function.as_str(), f.kind))
+                        .collect::<Vec<_>>(),
+                    u64::try_from(s.values.inuse_bytes).unwrap_or(0),
+                )
+            })
+            .chain(rest_stack);
         let unit = |n: u64| heap_size(i64::try_from(n).unwrap_or(i64::MAX));
         let (svg, _) = icicle(
             stacks,

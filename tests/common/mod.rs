@@ -27,6 +27,9 @@ pub fn parse(rel: &str) -> ParsedInput {
     for s in &mut p.snapshots {
         s.source = rel.to_string();
     }
+    for h in &mut p.heaps {
+        h.source = rel.to_string();
+    }
     p
 }
 

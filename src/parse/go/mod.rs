@@ -239,7 +239,6 @@ struct ChunkParser<'a> {
     state_cache: FxHashMap<&'a [u8], (Sym, StateClass)>,
     items: Vec<Item>,
     args: Vec<ArgSpan>,
-    scratch: Vec<u32>,
     frames_pool: Vec<FrameId>,
     features: Features,
     warnings: usize,
@@ -258,7 +257,6 @@ impl<'a> ChunkParser<'a> {
             state_cache: FxHashMap::default(),
             items: Vec::new(),
             args: Vec::new(),
-            scratch: Vec::new(),
             frames_pool: Vec::new(),
             features: Features::default(),
             warnings: 0,
@@ -679,7 +677,7 @@ impl<'a> ChunkParser<'a> {
 
     fn close_ancestor(&mut self, c: &mut Cur<'a>) {
         if let Some((id, frames)) = c.ancestor.take() {
-            let stack = self.tables.intern_stack(&frames, None, &mut self.scratch);
+            let stack = self.tables.intern_stack(&frames, None);
             if c.ancestors.len() < 64 {
                 c.ancestors.push(Ancestor { id, stack });
             }
@@ -704,9 +702,7 @@ impl<'a> ChunkParser<'a> {
             self.flush_pending(&mut c);
         }
         self.close_ancestor(&mut c);
-        let stack = self
-            .tables
-            .intern_stack(&c.frames, c.elided, &mut self.scratch);
+        let stack = self.tables.intern_stack(&c.frames, c.elided);
         c.task.stack = stack;
         c.task.arg_hash = [c.h_exact.finish(), c.h_ptr.finish()];
         if c.header.state == b"semacquire" {

@@ -67,7 +67,6 @@ pub struct Builder {
     /// Goroutines the profile counts, before any clipping.
     pub declared: u64,
     leaked: bool,
-    scratch: Vec<u32>,
 }
 
 impl Builder {
@@ -80,7 +79,6 @@ impl Builder {
             warnings: Vec::new(),
             declared: 0,
             leaked,
-            scratch: Vec::new(),
         }
     }
 
@@ -128,7 +126,7 @@ impl Builder {
             return;
         }
         r.frames.truncate(MAX_FRAMES);
-        let stack = self.tables.intern_stack(&r.frames, None, &mut self.scratch);
+        let stack = self.tables.intern_stack(&r.frames, None);
         let (state, class) = match r.state.as_deref() {
             Some(s) => (s.to_string(), StateClass::from_go(s)),
             None => {

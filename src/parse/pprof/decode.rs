@@ -4,13 +4,16 @@
 //! damaged file still yields every field before the damage.
 
 use super::counted::{Builder, Record, MAX_FRAMES};
-use super::proto::{Profile, Sample};
+use super::proto::Profile;
 use crate::input::Bytes;
 use crate::model::heap::{HeapProfile, HeapSample, HeapValues, Module, Sampling};
 use crate::model::{FrameId, LabelSetId, Runtime, Snapshot, Sym, Tables, Warning};
 use crate::parse::go::line::split_go_func;
+use hashbrown::HashTable;
 use prost::Message;
+use rayon::prelude::*;
 use rustc_hash::FxHashMap;
+use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 /// Format id of pprof protobuf profiles.
@@ -32,7 +35,7 @@ pub fn detect(data: &[u8]) -> f32 {
         Some(&k) if (1..=15).contains(&(k >> 3)) && matches!(k & 7, 0 | 2) => {}
         _ => return 0.0,
     }
-    let (p, _) = decode_lenient(&data[..data.len().min(64 << 10)]);
+    let (p, _, _) = decode_header(&data[..data.len().min(64 << 10)]);
     if p.sample_type.is_empty() {
         0.0
     } else {
@@ -41,54 +44,265 @@ pub fn detect(data: &[u8]) -> f32 {
 }
 
 /// Reads one varint at `*pos`.
+#[inline(always)]
 fn varint(data: &[u8], pos: &mut usize) -> Option<u64> {
+    // Most varints of a profile (ids, small counts) are one byte.
+    let b = *data.get(*pos)?;
+    if b < 0x80 {
+        *pos += 1;
+        return Some(u64::from(b));
+    }
+    varint_long(data, pos)
+}
+
+#[inline(never)]
+fn varint_long(data: &[u8], pos: &mut usize) -> Option<u64> {
     let mut v = 0u64;
-    for shift in (0..64).step_by(7) {
+    let mut shift = 0;
+    while shift < 64 {
         let b = *data.get(*pos)?;
         *pos += 1;
         v |= u64::from(b & 0x7f) << shift;
         if b < 0x80 {
             return Some(v);
         }
+        shift += 7;
     }
     None
 }
 
-/// The end of the top-level field starting at `pos`, or `None` when it is
-/// cut or malformed.
-fn field_end(data: &[u8], mut pos: usize) -> Option<usize> {
+/// One field of a message: its number, wire type, where its key starts,
+/// where its payload starts (after the length of a length-delimited field)
+/// and where it ends.
+#[derive(Debug, Clone, Copy)]
+struct Field {
+    number: u64,
+    wire: u8,
+    start: usize,
+    payload: usize,
+    end: usize,
+}
+
+/// Reads the field starting at `pos`, or `None` when it is cut or
+/// malformed.
+fn field_at(data: &[u8], start: usize) -> Option<Field> {
+    let mut pos = start;
     let key = varint(data, &mut pos)?;
-    let end = match key & 7 {
+    let wire = (key & 7) as u8;
+    let payload;
+    let end = match wire {
         0 => {
+            payload = pos;
             varint(data, &mut pos)?;
             pos
         }
-        1 => pos.checked_add(8)?,
+        1 => {
+            payload = pos;
+            pos.checked_add(8)?
+        }
         2 => {
             let n = usize::try_from(varint(data, &mut pos)?).ok()?;
+            payload = pos;
+            pos.checked_add(n)?
+        }
+        5 => {
+            payload = pos;
+            pos.checked_add(4)?
+        }
+        _ => return None,
+    };
+    (key >> 3 != 0 && end <= data.len()).then_some(Field {
+        number: key >> 3,
+        wire,
+        start,
+        payload,
+        end,
+    })
+}
+
+/// The fields of a message, in order; [`Fields::cut`] tells where reading
+/// stopped when the data is cut or damaged.
+struct Fields<'a> {
+    data: &'a [u8],
+    pos: usize,
+    cut: Option<usize>,
+}
+
+impl<'a> Fields<'a> {
+    fn new(data: &'a [u8]) -> Self {
+        Fields {
+            data,
+            pos: 0,
+            cut: None,
+        }
+    }
+}
+
+impl Iterator for Fields<'_> {
+    type Item = Field;
+    fn next(&mut self) -> Option<Field> {
+        if self.pos >= self.data.len() || self.cut.is_some() {
+            return None;
+        }
+        match field_at(self.data, self.pos) {
+            Some(f) => {
+                self.pos = f.end;
+                Some(f)
+            }
+            None => {
+                self.cut = Some(self.pos);
+                None
+            }
+        }
+    }
+}
+
+/// `Profile.sample`.
+const SAMPLE_FIELD: u64 = 2;
+
+/// Decodes every top-level field but the samples, which can be millions
+/// and are read one at a time by [`samples`]. Returns the profile, the
+/// number of samples, and, when the data is cut or damaged, the byte offset
+/// where reading stopped.
+fn decode_header(data: &[u8]) -> (Profile, usize, Option<usize>) {
+    let mut p = Profile::default();
+    let mut n = 0;
+    let mut fields = Fields::new(data);
+    for f in fields.by_ref() {
+        if f.number == SAMPLE_FIELD {
+            n += 1;
+        } else if p.merge(&data[f.start..f.end]).is_err() {
+            return (p, n, Some(f.start));
+        }
+    }
+    (p, n, fields.cut)
+}
+
+/// Decodes field by field; returns the profile (samples included) and, when
+/// the data is cut or damaged, the byte offset where reading stopped.
+pub fn decode_lenient(data: &[u8]) -> (Profile, Option<usize>) {
+    let mut p = Profile::default();
+    let mut fields = Fields::new(data);
+    for f in fields.by_ref() {
+        if p.merge(&data[f.start..f.end]).is_err() {
+            return (p, Some(f.start));
+        }
+    }
+    (p, fields.cut)
+}
+
+/// One sample, decoded in place (no allocation per sample).
+#[derive(Default)]
+struct RawSample {
+    locations: Vec<u64>,
+    values: Vec<i64>,
+    /// `(key, str, num)` string indices and number of each label.
+    labels: Vec<(i64, i64, i64)>,
+}
+
+/// Reads the varints of a packed (wire type 2) or single (wire type 0)
+/// repeated field whose key was just read.
+#[inline(always)]
+fn repeated<T>(
+    data: &[u8],
+    pos: &mut usize,
+    wire: u64,
+    out: &mut Vec<T>,
+    conv: impl Fn(u64) -> T,
+) -> Option<()> {
+    if wire == 0 {
+        out.push(conv(varint(data, pos)?));
+        return Some(());
+    }
+    let n = usize::try_from(varint(data, pos)?).ok()?;
+    let end = pos.checked_add(n).filter(|&e| e <= data.len())?;
+    while *pos < end {
+        out.push(conv(varint(data, pos)?));
+    }
+    (*pos == end).then_some(())
+}
+
+/// Skips the payload of a field of wire type `wire` whose key was just read.
+fn skip(data: &[u8], pos: &mut usize, wire: u64) -> Option<()> {
+    let end = match wire {
+        0 => {
+            varint(data, pos)?;
+            *pos
+        }
+        1 => pos.checked_add(8)?,
+        2 => {
+            let n = usize::try_from(varint(data, pos)?).ok()?;
             pos.checked_add(n)?
         }
         5 => pos.checked_add(4)?,
         _ => return None,
     };
-    (key >> 3 != 0 && end <= data.len()).then_some(end)
+    *pos = end;
+    (end <= data.len()).then_some(())
 }
 
-/// Decodes field by field; returns the profile and, when the data is cut or
-/// damaged, the byte offset where reading stopped.
-pub fn decode_lenient(data: &[u8]) -> (Profile, Option<usize>) {
-    let mut p = Profile::default();
+/// Decodes one `Sample` message into `out`. `labels`: whether to read the
+/// labels too. `None` when the message is malformed. Samples can be
+/// millions: this is the decoder's inner loop, written out by hand.
+fn decode_sample(data: &[u8], labels: bool, out: &mut RawSample) -> Option<()> {
+    out.locations.clear();
+    out.values.clear();
+    out.labels.clear();
     let mut pos = 0;
     while pos < data.len() {
-        let Some(end) = field_end(data, pos) else {
-            return (p, Some(pos));
-        };
-        if p.merge(&data[pos..end]).is_err() {
-            return (p, Some(pos));
+        let key = varint(data, &mut pos)?;
+        match (key >> 3, key & 7) {
+            (1, w @ (0 | 2)) => repeated(data, &mut pos, w, &mut out.locations, |v| v)?,
+            (2, w @ (0 | 2)) => repeated(data, &mut pos, w, &mut out.values, |v| v as i64)?,
+            (3, 2) if labels => {
+                let n = usize::try_from(varint(data, &mut pos)?).ok()?;
+                let end = pos.checked_add(n).filter(|&e| e <= data.len())?;
+                let msg = &data[pos..end];
+                pos = end;
+                let mut l = (0i64, 0i64, 0i64);
+                let mut p = 0;
+                while p < msg.len() {
+                    let key = varint(msg, &mut p)?;
+                    if key & 7 != 0 {
+                        skip(msg, &mut p, key & 7)?;
+                        continue;
+                    }
+                    let v = varint(msg, &mut p)? as i64;
+                    match key >> 3 {
+                        1 => l.0 = v,
+                        2 => l.1 = v,
+                        3 => l.2 = v,
+                        _ => {}
+                    }
+                }
+                out.labels.push(l);
+            }
+            (0, _) => return None,
+            (_, w) => skip(data, &mut pos, w)?,
         }
-        pos = end;
     }
-    (p, None)
+    Some(())
+}
+
+/// Calls `f` with every sample of the profile, in file order, with its
+/// ordinal; stops at the first malformed sample and returns its offset.
+fn samples(data: &[u8], labels: bool, mut f: impl FnMut(usize, &RawSample)) -> Option<usize> {
+    let mut raw = RawSample::default();
+    let mut fields = Fields::new(data);
+    let mut i = 0;
+    for field in fields.by_ref() {
+        if field.number != SAMPLE_FIELD {
+            continue;
+        }
+        if field.wire != 2
+            || decode_sample(&data[field.payload..field.end], labels, &mut raw).is_none()
+        {
+            return Some(field.start);
+        }
+        f(i, &raw);
+        i += 1;
+    }
+    fields.cut
 }
 
 /// What a profile holds.
@@ -123,7 +337,7 @@ impl Strings<'_> {
 
 /// Parses a decompressed profile.proto.
 pub fn parse(data: Bytes, source: &str) -> Read {
-    let (p, cut) = decode_lenient(&data);
+    let (p, n_samples, cut) = decode_header(&data);
     let s = Strings(&p.string_table);
     let types: Vec<String> = p
         .sample_type
@@ -142,29 +356,92 @@ pub fn parse(data: Bytes, source: &str) -> Read {
     } else {
         Kind::Other
     };
-    let mut warnings = Vec::new();
-    if let Some(at) = cut {
-        warnings.push(Warning {
-            line: 0,
-            message: format!(
-                "the profile is cut or damaged at byte {at} of {}: what came before was read",
-                data.len()
-            ),
-        });
-    }
+    let h = Header {
+        p: &p,
+        s: &s,
+        data: &data,
+        n_samples,
+    };
     match kind {
         Kind::Other => Read::Unsupported(types.join(", ")),
         Kind::Goroutine { leak } => {
-            let snap = goroutines(&p, &s, leak, source, data.clone(), warnings, cut);
+            let (mut g, bad) = goroutines(&h, leak);
+            let cut = earliest(cut, bad);
+            if let Some(w) = cut_warning(cut, data.len()) {
+                g.builder.warn(w.line, w.message);
+            }
+            let len = data.len() as u64;
+            let snap = g.builder.finish(
+                source,
+                0,
+                FORMAT,
+                g.origin,
+                data.clone(),
+                (0, len),
+                cut.is_some(),
+            );
             Read::Goroutines(Box::new(snap))
         }
-        Kind::Heap => Read::Heap(Box::new(heap(&p, &s, &types, source, warnings, cut))),
+        Kind::Heap => {
+            let (mut heap, bad) = heap(&h, &types, source);
+            let cut = earliest(cut, bad);
+            heap.warnings.extend(cut_warning(cut, data.len()));
+            heap.truncated = cut.is_some();
+            Read::Heap(Box::new(heap))
+        }
+    }
+}
+
+fn earliest(a: Option<usize>, b: Option<usize>) -> Option<usize> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+fn cut_warning(cut: Option<usize>, len: usize) -> Option<Warning> {
+    cut.map(|at| Warning {
+        line: 0,
+        message: format!(
+            "the profile is cut or damaged at byte {at} of {len}: what came before was read"
+        ),
+    })
+}
+
+/// What every sample refers to: the profile without its samples.
+struct Header<'a> {
+    p: &'a Profile,
+    s: &'a Strings<'a>,
+    data: &'a [u8],
+    n_samples: usize,
+}
+
+/// Location ids to dense indices.
+enum LocIndex {
+    /// `ids[id]`, for the usual ids 1..=N.
+    Dense(Vec<u32>),
+    Sparse(FxHashMap<u64, u32>),
+}
+
+const NO_LOC: u32 = u32::MAX;
+
+impl LocIndex {
+    fn get(&self, id: u64) -> Option<u32> {
+        match self {
+            LocIndex::Dense(v) => usize::try_from(id)
+                .ok()
+                .and_then(|i| v.get(i))
+                .copied()
+                .filter(|&i| i != NO_LOC),
+            LocIndex::Sparse(m) => m.get(&id).copied(),
+        }
     }
 }
 
 /// Interned frames of every location, innermost first.
 struct Locations {
-    frames: FxHashMap<u64, Vec<FrameId>>,
+    index: LocIndex,
+    frames: Vec<Vec<FrameId>>,
 }
 
 impl Locations {
@@ -173,7 +450,15 @@ impl Locations {
             p.function.iter().map(|f| (f.id, f)).collect();
         let maps: FxHashMap<u64, &super::proto::Mapping> =
             p.mapping.iter().map(|m| (m.id, m)).collect();
-        let mut frames = FxHashMap::default();
+        let max_id = p.location.iter().map(|l| l.id).max().unwrap_or(0);
+        let dense = max_id <= (p.location.len() as u64).saturating_mul(2) + 1024;
+        let mut index = if dense {
+            LocIndex::Dense(vec![NO_LOC; max_id as usize + 1])
+        } else {
+            LocIndex::Sparse(FxHashMap::default())
+        };
+        let mut frames = Vec::with_capacity(p.location.len());
+        let mut same: FxHashMap<Vec<FrameId>, u32> = FxHashMap::default();
         for loc in &p.location {
             let n = loc.line.len();
             let mut v = Vec::with_capacity(n.max(1));
@@ -222,57 +507,98 @@ impl Locations {
                     inlined: false,
                 }));
             }
-            frames.insert(loc.id, v);
+            // A repeated id keeps its first location.
+            if index.get(loc.id).is_some() {
+                continue;
+            }
+            // Locations with the same frames (several pcs on one line) are
+            // one: stacks are merged by their frames.
+            let next = frames.len() as u32;
+            let at = *same.entry(v.clone()).or_insert(next);
+            if at == next {
+                frames.push(v);
+            }
+            match &mut index {
+                LocIndex::Dense(ids) => {
+                    if let Some(slot) = ids.get_mut(loc.id as usize) {
+                        *slot = at;
+                    }
+                }
+                LocIndex::Sparse(m) => {
+                    m.insert(loc.id, at);
+                }
+            }
         }
-        Locations { frames }
+        Locations { index, frames }
     }
 
-    fn stack(&self, sample: &Sample) -> Vec<FrameId> {
-        let mut out = Vec::new();
-        for id in &sample.location_id {
-            if let Some(fs) = self.frames.get(id) {
-                out.extend_from_slice(fs);
+    /// Dense indices of a sample's known locations (unknown ids dropped).
+    fn indices(&self, ids: &[u64], out: &mut Vec<u32>) {
+        out.clear();
+        out.reserve(ids.len());
+        match &self.index {
+            LocIndex::Dense(v) => {
+                for &id in ids {
+                    if let Some(&i) = usize::try_from(id).ok().and_then(|id| v.get(id)) {
+                        if i != NO_LOC {
+                            out.push(i);
+                        }
+                    }
+                }
+            }
+            LocIndex::Sparse(_) => out.extend(ids.iter().filter_map(|&id| self.index.get(id))),
+        }
+    }
+
+    /// The frames of a sequence of dense location indices.
+    fn frames(&self, locs: &[u32], out: &mut Vec<FrameId>) {
+        out.clear();
+        for &l in locs {
+            match self.frames.get(l as usize).map(Vec::as_slice) {
+                Some(&[f]) => out.push(f),
+                Some(fs) => out.extend_from_slice(fs),
+                None => {}
             }
             if out.len() >= MAX_FRAMES {
                 out.truncate(MAX_FRAMES);
                 break;
             }
         }
-        out
     }
 }
 
-fn goroutines(
-    p: &Profile,
-    s: &Strings,
-    leak: bool,
-    source: &str,
-    data: Bytes,
-    warnings: Vec<Warning>,
-    cut: Option<usize>,
-) -> Snapshot {
+/// A goroutine profile being read.
+struct GoroutineRead {
+    builder: Builder,
+    origin: &'static str,
+}
+
+/// Reads the samples of a goroutine profile; the offset of a malformed
+/// sample, if any, comes back too.
+fn goroutines(h: &Header, leak: bool) -> (GoroutineRead, Option<usize>) {
+    let s = h.s;
     let mut b = Builder::new(leak);
-    for w in warnings {
-        b.warn(w.line, w.message);
-    }
-    let locs = Locations::new(p, s, &mut b.tables);
+    let locs = Locations::new(h.p, s, &mut b.tables);
     let mut per_goroutine = false;
-    for (i, sample) in p.sample.iter().enumerate() {
+    let mut idx = Vec::new();
+    let bad = samples(h.data, true, |i, sample| {
         let count = sample
-            .value
+            .values
             .first()
             .copied()
             .map_or(0, |v| u64::try_from(v).unwrap_or(0));
-        let frames = locs.stack(sample);
+        locs.indices(&sample.locations, &mut idx);
+        let mut frames = Vec::new();
+        locs.frames(&idx, &mut frames);
         let mut r = Record::new(frames, count);
         r.line = u32::try_from(i + 1).unwrap_or(u32::MAX);
         let mut labels: Vec<(String, String)> = Vec::new();
-        for l in &sample.label {
-            let key = s.lossy(l.key);
-            let text = if l.str != 0 {
-                s.lossy(l.str)
+        for &(key, str, num) in &sample.labels {
+            let key = s.lossy(key);
+            let text = if str != 0 {
+                s.lossy(str)
             } else {
-                l.num.to_string()
+                num.to_string()
             };
             match key.as_str() {
                 L_GOROUTINE => r.id = text.parse().ok(),
@@ -305,50 +631,202 @@ fn goroutines(
             r.labels = b.labels(&labels);
         }
         b.push(r);
-    }
+    });
     let origin = match (leak, per_goroutine) {
         (true, _) => "goroutineleak",
         (false, true) => "goroutines",
         (false, false) => "goroutine-profile",
     };
-    let len = data.len() as u64;
-    b.finish(source, 0, FORMAT, origin, data, (0, len), cut.is_some())
+    (GoroutineRead { builder: b, origin }, bad)
 }
 
-fn heap(
-    p: &Profile,
-    s: &Strings,
-    types: &[String],
-    source: &str,
-    warnings: Vec<Warning>,
-    cut: Option<usize>,
-) -> HeapProfile {
+/// Profiles with fewer samples are folded on the calling thread.
+const PARALLEL_MIN_SAMPLES: usize = 100_000;
+
+/// The samples of one heap profile merged by stack (sequence of location
+/// indices), for the stacks whose hash falls in one partition.
+struct Fold {
+    table: HashTable<Slot>,
+    sites: Vec<FoldSite>,
+    arena: Vec<u32>,
+}
+
+/// A site in the hash table: where its stack is in the arena, so that
+/// comparing stacks does not need the site itself.
+#[derive(Clone, Copy)]
+struct Slot {
+    start: usize,
+    len: u32,
+    site: u32,
+}
+
+struct FoldSite {
+    start: usize,
+    len: u32,
+    /// Ordinal of the first sample with this stack: sites are put back in
+    /// file order, whatever the partitioning.
+    first: u32,
+    values: HeapValues,
+}
+
+fn hash_locs(locs: &[u32]) -> u64 {
+    let mut h = rustc_hash::FxHasher::default();
+    locs.hash(&mut h);
+    h.finish()
+}
+
+impl Fold {
+    fn new() -> Self {
+        Fold {
+            table: HashTable::new(),
+            sites: Vec::new(),
+            arena: Vec::new(),
+        }
+    }
+
+    fn add(&mut self, hash: u64, locs: &[u32], ordinal: usize, values: &HeapValues) {
+        let arena = &self.arena;
+        let slice = |s: &Slot| &arena[s.start..s.start + s.len as usize];
+        let entry = self
+            .table
+            .entry(hash, |s| slice(s) == locs, |s| hash_locs(slice(s)));
+        match entry {
+            hashbrown::hash_table::Entry::Occupied(e) => {
+                self.sites[e.get().site as usize].values.add(values);
+            }
+            hashbrown::hash_table::Entry::Vacant(e) => {
+                let slot = Slot {
+                    start: self.arena.len(),
+                    len: locs.len() as u32,
+                    site: self.sites.len() as u32,
+                };
+                e.insert(slot);
+                self.sites.push(FoldSite {
+                    start: slot.start,
+                    len: slot.len,
+                    first: u32::try_from(ordinal).unwrap_or(u32::MAX),
+                    values: *values,
+                });
+                self.arena.extend_from_slice(locs);
+            }
+        }
+    }
+}
+
+/// Which of the four heap values each position of a sample's values holds.
+#[derive(Clone, Copy)]
+struct ValueIndex {
+    alloc_objects: Option<usize>,
+    alloc_bytes: Option<usize>,
+    inuse_objects: Option<usize>,
+    inuse_bytes: Option<usize>,
+}
+
+impl ValueIndex {
+    fn values(&self, v: &[i64]) -> HeapValues {
+        let get = |i: Option<usize>| i.and_then(|i| v.get(i)).copied().unwrap_or(0);
+        HeapValues {
+            alloc_objects: get(self.alloc_objects),
+            alloc_bytes: get(self.alloc_bytes),
+            inuse_objects: get(self.inuse_objects),
+            inuse_bytes: get(self.inuse_bytes),
+        }
+    }
+}
+
+/// Folds the samples whose stack hash falls in partition `part` of `parts`.
+fn fold_part(
+    data: &[u8],
+    n_samples: usize,
+    locs: &Locations,
+    vi: ValueIndex,
+    part: usize,
+    parts: usize,
+) -> (Fold, Option<usize>) {
+    let mut fold = Fold::new();
+    // Room for every sample's stack (a guess for the locations): what is
+    // not used is never touched.
+    fold.table.reserve(n_samples / parts + 1, |_| 0);
+    fold.sites.reserve(n_samples / parts + 1);
+    fold.arena.reserve(data.len() / parts / 2);
+    let mut idx = Vec::new();
+    let bad = samples(data, false, |i, sample| {
+        if sample.locations.len() > MAX_FRAMES {
+            locs.indices(&sample.locations[..MAX_FRAMES], &mut idx);
+        } else {
+            locs.indices(&sample.locations, &mut idx);
+        }
+        let hash = hash_locs(&idx);
+        if parts > 1 && (hash >> 40) as usize % parts != part {
+            return;
+        }
+        fold.add(hash, &idx, i, &vi.values(&sample.values));
+    });
+    (fold, bad)
+}
+
+fn heap(h: &Header, types: &[String], source: &str) -> (HeapProfile, Option<usize>) {
+    let (p, s) = (h.p, h.s);
     let mut t = Tables::new();
     let locs = Locations::new(p, s, &mut t);
     let idx = |name: &str| types.iter().position(|x| x.split('/').next() == Some(name));
-    let (ao, ab, io, ib) = (
-        idx("alloc_objects"),
-        idx("alloc_space"),
-        idx("inuse_objects"),
-        idx("inuse_space"),
-    );
-    let mut scratch = Vec::new();
-    let mut samples = Vec::with_capacity(p.sample.len());
-    for sample in &p.sample {
-        let v = |i: Option<usize>| i.and_then(|i| sample.value.get(i)).copied().unwrap_or(0);
-        let frames = locs.stack(sample);
-        let stack = t.intern_stack(&frames, None, &mut scratch);
+    let vi = ValueIndex {
+        alloc_objects: idx("alloc_objects"),
+        alloc_bytes: idx("alloc_space"),
+        inuse_objects: idx("inuse_objects"),
+        inuse_bytes: idx("inuse_space"),
+    };
+    // Samples merged by stack, in partitions by hash folded in parallel
+    // (every partition reads all samples: decoding is cheap, the hash
+    // tables are not).
+    let parts = if h.n_samples < PARALLEL_MIN_SAMPLES {
+        1
+    } else {
+        rayon::current_num_threads().clamp(1, 8)
+    };
+    let folds: Vec<(Fold, Option<usize>)> = (0..parts)
+        .into_par_iter()
+        .map(|part| fold_part(h.data, h.n_samples, &locs, vi, part, parts))
+        .collect();
+    let bad = folds.iter().filter_map(|f| f.1).min();
+    // Back in order of first appearance.
+    let mut order: Vec<(u32, u32, u32)> = folds
+        .iter()
+        .enumerate()
+        .flat_map(|(fi, (f, _))| {
+            f.sites
+                .iter()
+                .enumerate()
+                .map(move |(si, s)| (s.first, fi as u32, si as u32))
+        })
+        .collect();
+    // Each partition's sites are already in order: a merge of runs.
+    order.sort();
+    let mut frames = Vec::new();
+    let mut samples = Vec::with_capacity(order.len());
+    t.reserve_stacks(order.len());
+    for (_, fi, si) in order {
+        let f = &folds[fi as usize].0;
+        let site = &f.sites[si as usize];
+        locs.frames(
+            &f.arena[site.start..site.start + site.len as usize],
+            &mut frames,
+        );
+        // Distinct location sequences have distinct frames (every location
+        // ends with its one non-inlined frame, and equal locations were
+        // made one), unless cut at MAX_FRAMES.
+        let stack = if frames.len() < MAX_FRAMES {
+            t.push_stack(&frames, None)
+        } else {
+            t.intern_stack(&frames, None)
+        };
         samples.push(HeapSample {
             stack,
-            values: HeapValues {
-                alloc_objects: v(ao),
-                alloc_bytes: v(ab),
-                inuse_objects: v(io),
-                inuse_bytes: v(ib),
-            },
+            values: site.values,
             labels: LabelSetId(0),
         });
     }
+    drop(folds);
     let modules = p
         .mapping
         .iter()
@@ -360,13 +838,13 @@ fn heap(
             build_id: Some(s.lossy(m.build_id)).filter(|b| !b.is_empty()),
         })
         .collect();
-    HeapProfile {
+    let heap = HeapProfile {
         source: source.to_string(),
         index: 0,
         format: FORMAT,
         runtime: Runtime::Go,
         sample_types: types.to_vec(),
-        has_alloc: ab.is_some(),
+        has_alloc: vi.alloc_bytes.is_some(),
         period: p.period,
         // Go scales the values before writing them.
         sampling: Sampling::Exact,
@@ -375,7 +853,8 @@ fn heap(
         modules,
         stats: Vec::new(),
         time_nanos: (p.time_nanos != 0).then_some(p.time_nanos),
-        warnings,
-        truncated: cut.is_some(),
-    }
+        warnings: Vec::new(),
+        truncated: false,
+    };
+    (heap, bad)
 }

@@ -9,7 +9,7 @@
 use super::counted::{Builder, Record, MAX_FRAMES, MAX_WARNINGS};
 use crate::input::Bytes;
 use crate::model::heap::{unsample, HeapProfile, HeapSample, HeapValues, Sampling};
-use crate::model::{FrameId, LabelSetId, Runtime, Snapshot, Tables, Warning};
+use crate::model::{CodeKind, FrameId, LabelSetId, Runtime, Snapshot, Tables, Warning};
 use crate::parse::go::line::{parse_hex, split_go_func, trim_end};
 use std::sync::Arc;
 
@@ -199,7 +199,6 @@ struct HeapBuilder {
     stats: Vec<(String, String)>,
     warnings: Vec<Warning>,
     header: ((i64, i64), (i64, i64)),
-    scratch: Vec<u32>,
 }
 
 /// A record being read: its counts and frames so far.
@@ -250,7 +249,6 @@ pub fn parse(text: Bytes, source: &str) -> Read {
                         stats: Vec::new(),
                         warnings: Vec::new(),
                         header: (inuse, alloc),
-                        scratch: Vec::new(),
                     }),
                     None => Current::None,
                 },
@@ -389,9 +387,40 @@ fn inlined_copy(t: &mut Tables, f: FrameId) -> FrameId {
     t.intern_frame(fr)
 }
 
+/// A record printed without `#` frame lines (the program could not
+/// symbolize itself): its pcs as frames, for the symbolizer.
+fn raw_frames(t: &mut Tables, pcs: &[u64]) -> Vec<FrameId> {
+    pcs.iter()
+        .take(MAX_FRAMES)
+        .map(|pc| {
+            let function = t.intern_function(format!("{pc:#x}").as_bytes(), |n| {
+                (String::new(), None, n.to_string(), CodeKind::User)
+            });
+            t.intern_frame(crate::model::Frame {
+                function,
+                file: crate::model::Sym(0),
+                line: 0,
+                pc_offset: None,
+                inlined: false,
+            })
+        })
+        .collect()
+}
+
 fn flush(cur: &mut Current, pending: &mut Option<Pending>) {
     let Some(p) = pending.take() else { return };
     match cur {
+        Current::Goroutines { b, .. } if p.frames.is_empty() && !p.pcs.is_empty() => {
+            let mut r = Record::new(raw_frames(&mut b.tables, &p.pcs), p.count);
+            r.labels = if p.labels.is_empty() {
+                LabelSetId(0)
+            } else {
+                b.labels(&p.labels)
+            };
+            r.line = p.line;
+            r.offset = p.offset;
+            b.push(r);
+        }
         Current::Goroutines { b, .. } => {
             let frames = mark_inlined(&p.frames, |f| inlined_copy(&mut b.tables, f));
             // debug=1 prints no runtime frames at the top: when the first
@@ -414,8 +443,12 @@ fn flush(cur: &mut Current, pending: &mut Option<Pending>) {
             b.push(r);
         }
         Current::Heap(h) => {
-            let frames = mark_inlined(&p.frames, |f| inlined_copy(&mut h.tables, f));
-            let stack = h.tables.intern_stack(&frames, None, &mut h.scratch);
+            let frames = if p.frames.is_empty() {
+                raw_frames(&mut h.tables, &p.pcs)
+            } else {
+                mark_inlined(&p.frames, |f| inlined_copy(&mut h.tables, f))
+            };
+            let stack = h.tables.intern_stack(&frames, None);
             let ((io, ib), (ao, ab)) = p.heap;
             let rate = h.sampling_rate();
             let (io, ib) = unsample(io, ib, rate);

@@ -261,6 +261,82 @@ if want slog-logged; then
   capture "$here/messy/slog-text.txt" stderr "$build/bin/slog-logged-main" LOG_FORMAT=text
 fi
 
+# leak-and-spin: a service getting worse over time, for comparing snapshots
+# (go/leak-and-spin/, see its README.md). One process writes snapshots at 70,
+# 130 and 190 s after it started: goroutine-N.txt (debug=2), heap-N.pb.gz,
+# and for the middle one goroutine-2-debug1.txt and goroutine-2.pb.gz; two more
+# write before-deploy.txt (the same build) and after-deploy.txt (rebuilt from a
+# copy of main.go with four comment lines inserted below its package clause,
+# so that every later line number shifts) at 70 s. The three run side by side,
+# about 3.5 minutes: ONLY=leak-and-spin bash samples/generate.sh.
+# las_run DIR BINARY SNAPSHOT_AT: one run of a leak-and-spin build.
+las_run() {
+  mkdir -p "$1"
+  (
+    cd "$build"
+    ulimit -c 0
+    env GOMAXPROCS=4 SNAPSHOT_DIR="$1" SNAPSHOT_AT="$3" timeout 300 "$2" >"$1/stdout"
+  ) || echo "  leak-and-spin: $2 exit status $?" >&2
+}
+# las_top OUTFILE ARGS...: go tool pprof -top ARGS, run in go/leak-and-spin/.
+las_top() {
+  local file=$1 tmp=$build/las-top.out
+  shift
+  if ! (cd "$out/leak-and-spin" && $GO tool pprof -top "$@") >"$tmp" 2>"$tmp.err"; then
+    cat "$tmp.err" >&2
+    echo "go tool pprof failed: $*" >&2
+    exit 1
+  fi
+  neutral <"$tmp" | { grep -vE "$machine_paths" || true; } >"$file"
+  rm -f "$tmp" "$tmp.err"
+}
+leak_and_spin() {
+  local p=leak-and-spin d=$out/leak-and-spin run=$build/las dep=$build/deploy k
+  rm -rf "$run" "$dep"
+  mkdir -p "$dep/$p"
+  build "$p" "$GO" main
+  # The "deploy": the same source with four lines more below `package main`.
+  cp "$progs/go.mod" "$dep/"
+  awk '{ print } /^package main$/ && !done { done = 1; print ""
+      print "// Release 2: these comment lines are all that differs from the"
+      print "// build before; every line after them comes four lines later."; print "" }' \
+    "$progs/$p/main.go" >"$dep/$p/main.go"
+  local moved=$(($(wc -l <"$dep/$p/main.go") - $(wc -l <"$progs/$p/main.go")))
+  (cd "$dep" && $GO build -o "$build/bin/$p-deploy" "./$p")
+  las_run "$run/main" "$build/bin/$p-main" 70s,130s,190s &
+  local a=$!
+  las_run "$run/before" "$build/bin/$p-main" 70s &
+  local b=$!
+  las_run "$run/after" "$build/bin/$p-deploy" 70s &
+  local c=$!
+  wait $a $b $c
+  rm -rf "$d"
+  mkdir -p "$d/reference"
+  for k in 1 2 3; do
+    neutral <"$run/main/goroutine-$k.txt" >"$d/goroutine-$k.txt"
+    neutral_pb "$run/main/heap-$k.pb.gz" "$d/heap-$k.pb.gz"
+  done
+  neutral <"$run/main/goroutine-2-debug1.txt" >"$d/goroutine-2-debug1.txt"
+  neutral_pb "$run/main/goroutine-2.pb.gz" "$d/goroutine-2.pb.gz"
+  neutral <"$run/before/goroutine-1.txt" >"$d/before-deploy.txt"
+  # The shifted copy's paths are the program's own.
+  sed "s#$dep#$progs#g" "$run/after/goroutine-1.txt" | neutral >"$d/after-deploy.txt"
+  {
+    cat "$run/main/times.txt"
+    sed -n 's/^snapshot 1 /before-deploy /p' "$run/before/times.txt"
+    sed -n 's/^snapshot 1 /after-deploy /p' "$run/after/times.txt"
+  } >"$d/times.txt"
+  las_top "$d/reference/heap-base.top.txt" -sample_index=inuse_space -base heap-1.pb.gz heap-2.pb.gz
+  las_top "$d/reference/heap-2.top.txt" -sample_index=inuse_space heap-2.pb.gz
+  python3 "$here/leak_and_spin_readme.py" "$d" "$moved"
+  rm -rf "$run" "$dep"
+  echo "  $p/ ($(find "$d" -type f | wc -l) files, $(du -sk "$d" | cut -f1) KiB)"
+}
+if want leak-and-spin; then
+  leak_and_spin &
+  slow_pids="$slow_pids $!"
+fi
+
 # shellcheck disable=SC2086
 [ -n "$slow_pids" ] && wait $slow_pids
 

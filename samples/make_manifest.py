@@ -46,7 +46,13 @@ FACTS = {
     "read-no-deadline": {"pattern": "clients read from a backend that never answers, without a deadline",
                          "blocked": {"function": "main.fetchPrice", "state": "IO wait", "count": 5}},
     "race": {"pattern": "a data race reported by the race detector, then a panic"},
+    "leak-and-spin": {"pattern": "a service getting worse: leaked fetches pile up, a poller spins, "
+                                 "a lock stays held, a cache grows (snapshots to compare)"},
 }
+# go/leak-and-spin/ also holds heap and goroutine profiles (.pb.gz), pprof's
+# reference output (reference/), times.txt and a README: only its goroutine
+# dumps are listed.
+NOT_DUMPS = {"leak-and-spin": ("README.md", "times.txt")}
 CRASHES = {
     "nil-map": "panic: assignment to entry in nil map",
     "concurrent-map-writes": "fatal error: concurrent map writes",
@@ -71,6 +77,11 @@ for base, kind in (("go", "go"), ("messy", "messy")):
         # (see README.md), not dumps: they stay out of the manifest.
         if "pprof" in os.path.relpath(dirpath, top).split(os.sep):
             continue
+        rel = os.path.relpath(dirpath, top)
+        if kind == "go" and rel.split(os.sep)[0] in NOT_DUMPS:
+            if rel not in NOT_DUMPS:
+                continue  # leak-and-spin/reference/
+            files = [f for f in files if f not in NOT_DUMPS[rel] and not f.endswith(".pb.gz")]
         for f in sorted(files):
             path = os.path.relpath(os.path.join(dirpath, f), root)
             e = {"path": path}
@@ -88,7 +99,7 @@ for base, kind in (("go", "go"), ("messy", "messy")):
                     e["pattern"] = facts.get("pattern", "")
                     if "blocked" in facts and form not in ("debug1", "leak-debug1"):
                         e["expect"] = {"blocked": facts["blocked"]}
-                e["format"] = "go-pprof-debug1" if form in ("debug1", "leak-debug1") else "go-traceback"
+                e["format"] = "go-pprof-debug1" if form in ("debug1", "leak-debug1") or form.endswith("-debug1") else "go-traceback"
             else:
                 e["program"] = "messy"
                 e["form"] = "messy-" + re.sub(r"\..*$", "", f)

@@ -43,6 +43,10 @@ pub struct Cli {
 pub enum Command {
     /// Analyse one or more dumps.
     Analyze(Box<AnalyzeArgs>),
+    /// What changed between dumps of one process taken in time order
+    /// (oldest first): goroutine groups that grew, appeared or vanished,
+    /// goroutines stuck or spinning in every dump, heap growth by site.
+    Diff(Box<DiffArgs>),
     /// Print the JSON Schema of the report.
     Schema,
     /// Print the rule catalogue (Markdown).
@@ -117,6 +121,31 @@ pub struct AnalyzeArgs {
     pub max_decompressed: u64,
 }
 
+#[derive(Args, Debug)]
+pub struct DiffArgs {
+    /// Seconds (or `30s`, `5m`, `1h`) between successive dumps, when the
+    /// files' modification times do not tell.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub interval: Option<f64>,
+    #[command(flatten)]
+    pub analyze: AnalyzeArgs,
+}
+
+/// `90`, `90s`, `1.5m`, `2h` -> seconds.
+fn parse_duration(s: &str) -> Result<f64, String> {
+    let t = s.trim();
+    let (num, mult) = match t.char_indices().last() {
+        Some((i, 's')) => (&t[..i], 1.0),
+        Some((i, 'm')) => (&t[..i], 60.0),
+        Some((i, 'h')) => (&t[..i], 3600.0),
+        _ => (t, 1.0),
+    };
+    match num.trim().parse::<f64>() {
+        Ok(v) if v > 0.0 && v.is_finite() => Ok(v * mult),
+        _ => Err(format!("'{s}' is not a duration (e.g. 90, 30s, 5m, 1h)")),
+    }
+}
+
 fn parse_size(s: &str) -> Result<u64, String> {
     let s = s.trim();
     let (num, mult) = match s.char_indices().last() {
@@ -152,17 +181,32 @@ pub fn run(cli: Cli) -> u8 {
             print!("{}", crate::analyze::rules::catalogue_markdown());
             EXIT_OK
         }
-        Command::Analyze(a) => match analyze(*a) {
+        Command::Analyze(a) => match analyze(*a, None) {
             Ok(code) => code,
             Err(e) => {
                 eprintln!("dumpscope: error: {e:#}");
                 EXIT_INPUT
             }
         },
+        Command::Diff(d) => {
+            let d = *d;
+            if d.analyze.files.len() < 2 {
+                eprintln!("dumpscope: error: diff needs at least two inputs, oldest first");
+                return EXIT_INPUT;
+            }
+            match analyze(d.analyze, Some(d.interval)) {
+                Ok(code) => code,
+                Err(e) => {
+                    eprintln!("dumpscope: error: {e:#}");
+                    EXIT_INPUT
+                }
+            }
+        }
     }
 }
 
-fn analyze(a: AnalyzeArgs) -> anyhow::Result<u8> {
+/// `analyze`, or `diff` when `diff` is set (to the `--interval`).
+fn analyze(a: AnalyzeArgs, diff: Option<Option<f64>>) -> anyhow::Result<u8> {
     let filter = match &a.filter {
         Some(f) => Some(
             regex::RegexBuilder::new(f)
@@ -218,7 +262,10 @@ fn analyze(a: AnalyzeArgs) -> anyhow::Result<u8> {
         bars.borrow_mut().push(p);
         c
     };
-    let outcome = pipeline::analyze_paths(&a.files, &cfg, &progress);
+    let outcome = match diff {
+        None => pipeline::analyze_paths(&a.files, &cfg, &progress),
+        Some(interval) => pipeline::diff_paths(&a.files, &cfg, &progress, interval),
+    };
     for p in bars.into_inner() {
         p.finish();
     }

@@ -112,6 +112,79 @@ pub fn report(
     opts: &GroupOptions,
     dopts: &analyze::DiagnoseOptions,
 ) -> Report {
+    build_report(parsed, opts, dopts, None)
+}
+
+/// When the inputs of a diff were taken.
+#[derive(Debug, Clone, Default)]
+pub struct DiffTimes {
+    /// `--interval`: seconds between successive dumps (and heap snapshots).
+    pub interval: Option<f64>,
+    /// Per input, seconds since the epoch it was written (the file's
+    /// modification time), used only when they increase in the order given.
+    pub mtimes: Vec<Option<f64>>,
+}
+
+/// The report of `dumpscope diff`: the inputs are successive dumps of one
+/// process, oldest first. The findings are the diff's (growth, stuck
+/// goroutines, busy loops, heap growth) and the diagnosis of the newest
+/// dump and heap snapshot.
+pub fn diff_report(
+    parsed: &[ParsedInput],
+    opts: &GroupOptions,
+    dopts: &analyze::DiagnoseOptions,
+    times: &DiffTimes,
+) -> Report {
+    build_report(parsed, opts, dopts, Some(times))
+}
+
+/// Seconds from the first point, for points read from `input_of` inputs.
+fn point_times(
+    input_of: &[usize],
+    stamps: Option<Vec<f64>>,
+    times: &DiffTimes,
+) -> analyze::diff::Times {
+    let n = input_of.len();
+    if let Some(iv) = times.interval.filter(|i| *i > 0.0) {
+        return analyze::diff::Times {
+            seconds: (0..n).map(|i| Some(i as f64 * iv)).collect(),
+            from: Some("interval"),
+        };
+    }
+    let increasing = |v: &[f64]| v.len() == n && n > 1 && v.windows(2).all(|w| w[1] > w[0]);
+    if let Some(v) = stamps.filter(|v| increasing(v)) {
+        let t0 = v[0];
+        return analyze::diff::Times {
+            seconds: v.iter().map(|t| Some(t - t0)).collect(),
+            from: Some("timestamps"),
+        };
+    }
+    let m: Option<Vec<f64>> = input_of
+        .iter()
+        .map(|&i| times.mtimes.get(i).copied().flatten())
+        .collect();
+    // Modification times only when at least a second apart (a checkout or
+    // a copy writes files a few milliseconds apart).
+    let spaced = |v: &[f64]| increasing(v) && v.windows(2).all(|w| w[1] - w[0] >= 1.0);
+    if let Some(v) = m.filter(|v| spaced(v)) {
+        let t0 = v[0];
+        return analyze::diff::Times {
+            seconds: v.iter().map(|t| Some(t - t0)).collect(),
+            from: Some("mtime"),
+        };
+    }
+    analyze::diff::Times {
+        seconds: vec![None; n],
+        from: None,
+    }
+}
+
+fn build_report(
+    parsed: &[ParsedInput],
+    opts: &GroupOptions,
+    dopts: &analyze::DiagnoseOptions,
+    diff_times: Option<&DiffTimes>,
+) -> Report {
     let inputs = parsed.iter().map(|p| p.input.clone()).collect();
     let snaps: Vec<&Snapshot> = parsed.iter().flat_map(|p| p.snapshots.iter()).collect();
     let mut history = analyze::rules::History::default();
@@ -143,6 +216,48 @@ pub fn report(
         groups_all.push(groups);
         diags.push(d);
     }
+    let heaps: Vec<&HeapProfile> = parsed.iter().flat_map(|p| p.heaps.iter()).collect();
+    let mut analyses = analyse_heaps(&heaps, &snaps, &diags, dopts);
+    let diff = diff_times.map(|times| {
+        let snap_inputs: Vec<usize> = parsed
+            .iter()
+            .enumerate()
+            .flat_map(|(i, p)| std::iter::repeat_n(i, p.snapshots.len()))
+            .collect();
+        let heap_inputs: Vec<usize> = parsed
+            .iter()
+            .enumerate()
+            .flat_map(|(i, p)| std::iter::repeat_n(i, p.heaps.len()))
+            .collect();
+        let stamps: Option<Vec<f64>> = heaps
+            .iter()
+            .map(|h| h.time_nanos.map(|t| t as f64 / 1e9))
+            .collect();
+        let out = analyze::diff::diff(
+            &snaps,
+            &point_times(&snap_inputs, None, times),
+            &heaps,
+            &point_times(&heap_inputs, stamps, times),
+        );
+        // The diff's findings, and the diagnosis of the newest dump and
+        // heap snapshot only (the diff speaks for the growth between them).
+        if let Some((last, older)) = diags.split_last_mut() {
+            for d in older {
+                d.findings.clear();
+            }
+            last.findings
+                .retain(|f| f.kind != analyze::rules::Kind::Growth);
+            last.findings.extend(out.findings);
+        }
+        if let Some((last, older)) = analyses.split_last_mut() {
+            for a in older {
+                a.findings.clear();
+            }
+            last.findings.retain(|f| f.finding.rule.id != "heap.growth");
+            last.findings.extend(out.heap_findings);
+        }
+        out.report
+    });
     let items: Vec<report::diag::Analysed> = snaps
         .iter()
         .zip(&groups_all)
@@ -153,8 +268,6 @@ pub fn report(
             diagnosis: d,
         })
         .collect();
-    let heaps: Vec<&HeapProfile> = parsed.iter().flat_map(|p| p.heaps.iter()).collect();
-    let analyses = analyse_heaps(&heaps, &snaps, &diags, dopts);
     let heap_refs: Vec<&analyze::heap::HeapAnalysis> = analyses.iter().collect();
     let heap_reports: Vec<report::heap::HeapReport> = heaps
         .iter()
@@ -172,7 +285,9 @@ pub fn report(
         },
         || report::diag::build(&items, &heap_refs),
     );
-    report::new_report(inputs, snapshots, findings, graph, heap_reports)
+    let mut r = report::new_report(inputs, snapshots, findings, graph, heap_reports);
+    r.diff = diff;
+    r
 }
 
 /// Analyses the heap snapshots: each alone, then growth between them
@@ -226,16 +341,52 @@ pub fn analyze_paths(
     cfg: &Config,
     progress: &dyn Fn(u64) -> Option<Arc<AtomicU64>>,
 ) -> Outcome {
+    run_paths(paths, cfg, progress, None)
+}
+
+/// Loads the inputs of `dumpscope diff` (oldest first) and builds the diff
+/// report; `interval` is `--interval` in seconds.
+pub fn diff_paths(
+    paths: &[String],
+    cfg: &Config,
+    progress: &dyn Fn(u64) -> Option<Arc<AtomicU64>>,
+    interval: Option<f64>,
+) -> Outcome {
+    run_paths(paths, cfg, progress, Some(interval))
+}
+
+fn run_paths(
+    paths: &[String],
+    cfg: &Config,
+    progress: &dyn Fn(u64) -> Option<Arc<AtomicU64>>,
+    diff: Option<Option<f64>>,
+) -> Outcome {
     let mut errors = Vec::new();
     let mut warnings = Vec::new();
     let mut parsed = Vec::new();
+    let mut mtimes = Vec::new();
     for p in paths {
         match load_and_parse(p, cfg, progress, &mut warnings) {
-            Ok(x) => parsed.push(x),
+            Ok(x) => {
+                parsed.push(x);
+                mtimes.push(
+                    std::fs::metadata(p)
+                        .and_then(|m| m.modified())
+                        .ok()
+                        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                        .map(|d| d.as_secs_f64()),
+                );
+            }
             Err(e) => errors.push(e),
         }
     }
-    let report = (!parsed.is_empty()).then(|| report(&parsed, &cfg.groups, &cfg.diagnose));
+    let report = (!parsed.is_empty()).then(|| match diff {
+        None => report(&parsed, &cfg.groups, &cfg.diagnose),
+        Some(interval) => {
+            let times = DiffTimes { interval, mtimes };
+            diff_report(&parsed, &cfg.groups, &cfg.diagnose, &times)
+        }
+    });
     Outcome {
         report,
         errors,

@@ -2,6 +2,7 @@
 //! the rule catalogue and ranking. Reads snapshots, never text.
 
 pub mod cluster;
+pub mod diff;
 pub mod graph;
 pub mod group;
 pub mod heap;

@@ -56,6 +56,9 @@ pub fn render(r: &Report) -> String {
     nav(&mut body);
     body.push_str("<main>\n");
     findings(&mut body, r);
+    if let Some(d) = &r.diff {
+        diff_section(&mut body, d);
+    }
     graph_section(&mut body, &r.graph);
     for v in &views {
         snapshot_views(&mut body, r, v, multi);
@@ -1259,6 +1262,141 @@ fn heap_sections(h: &mut String, r: &Report) {
             hp.sites_total
         );
     }
+}
+
+fn signed(n: i64) -> String {
+    if n > 0 {
+        format!("+{n}")
+    } else {
+        n.to_string()
+    }
+}
+
+fn signed_size(b: i64) -> String {
+    if b > 0 {
+        format!("+{}", heap_size(b))
+    } else if b < 0 {
+        format!("-{}", heap_size(-b))
+    } else {
+        heap_size(0)
+    }
+}
+
+/// Rows of the diff tables.
+const DIFF_ROWS: usize = 50;
+
+/// `dumpscope diff`: the series side by side, with sparklines.
+fn diff_section(h: &mut String, d: &super::diff::DiffReport) {
+    use super::diff::sparkline_of;
+    h.push_str("<section id=\"diff\" class=\"diff\">\n<h2>What changed</h2>\n");
+    if !d.snapshots.is_empty() {
+        let _ = writeln!(
+            h,
+            "<h3>Goroutine dumps</h3>\n<table class=\"diffpoints\"><thead><tr><th>#</th><th>dump</th><th>format</th><th>goroutines</th><th>taken</th></tr></thead><tbody>"
+        );
+        for p in &d.snapshots {
+            let _ = writeln!(
+                h,
+                "<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                p.index + 1,
+                t(&p.source),
+                t(&p.format),
+                p.goroutines,
+                p.seconds.map_or(String::new(), |s| format!("+{s:.0} s"))
+            );
+        }
+        h.push_str("</tbody></table>\n");
+        let _ = writeln!(
+            h,
+            "<h3>Groups</h3>\n<p class=\"hint\">Matched by the functions of their stacks (not ids, arguments or lines); largest change first. {} groups in all.</p>\n<table class=\"diffgroups\"><thead><tr><th>change</th><th>trend</th><th>goroutines</th><th>status</th><th>state</th><th>site</th><th>created by</th></tr></thead><tbody>",
+            d.groups_total
+        );
+        for g in d.groups.iter().take(DIFF_ROWS) {
+            let counts: Vec<String> = g.counts.iter().map(|n| n.to_string()).collect();
+            let _ = writeln!(
+                h,
+                "<tr class=\"{}\"><td>{}</td><td class=\"spark\">{}</td><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td><td><code>{}</code></td></tr>",
+                t(&g.status),
+                signed(g.change),
+                sparkline_of(&g.counts, |n| n as f64),
+                counts.join(" → "),
+                t(&g.status),
+                t(&g.state),
+                t(&g.site),
+                t(g.creator.as_deref().unwrap_or(""))
+            );
+        }
+        h.push_str("</tbody></table>\n");
+        if !d.stuck.is_empty() {
+            let _ = writeln!(
+                h,
+                "<h3>Stuck in every dump</h3>\n<table class=\"diffstuck\"><thead><tr><th>goroutine</th><th>state</th><th>minutes blocked</th><th>site</th></tr></thead><tbody>"
+            );
+            for s in d.stuck.iter().take(DIFF_ROWS) {
+                let m: Vec<String> = s
+                    .wait_minutes
+                    .iter()
+                    .map(|m| m.map_or("?".into(), |m| m.to_string()))
+                    .collect();
+                let _ = writeln!(
+                    h,
+                    "<tr><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td></tr>",
+                    s.id,
+                    t(&s.state),
+                    m.join(" → "),
+                    t(&s.site)
+                );
+            }
+            h.push_str("</tbody></table>\n");
+        }
+        if !d.spinning.is_empty() {
+            h.push_str("<h3>Running in every dump</h3>\n<ul class=\"diffspin\">\n");
+            for s in d.spinning.iter().take(DIFF_ROWS) {
+                let _ = writeln!(
+                    h,
+                    "<li>goroutine {} ({}) at <code>{}</code></li>",
+                    s.id,
+                    t(&s.states.join(" → ")),
+                    t(&s.site)
+                );
+            }
+            h.push_str("</ul>\n");
+        }
+        if !d.spawners.is_empty() {
+            h.push_str("<h3>New goroutines by creator</h3>\n<ul class=\"diffspawn\">\n");
+            for s in d.spawners.iter().take(DIFF_ROWS) {
+                let _ = writeln!(
+                    h,
+                    "<li>{} new, created by <code>{}</code>, now at <code>{}</code></li>",
+                    s.new_goroutines,
+                    t(&s.creator),
+                    t(&s.sites.join(", "))
+                );
+            }
+            h.push_str("</ul>\n");
+        }
+    }
+    if let Some(hd) = &d.heap {
+        let _ = writeln!(
+            h,
+            "<h3>Heap</h3>\n<p>In use: <b>{}</b> ({} objects) from the first to the last of {} snapshots.</p>\n<table class=\"diffheap\"><thead><tr><th>flat</th><th>cum</th><th>trend (flat)</th><th>function</th></tr></thead><tbody>",
+            t(&signed_size(hd.delta.inuse_bytes)),
+            signed(hd.delta.inuse_objects),
+            hd.snapshots.len()
+        );
+        for f in hd.functions.iter().take(DIFF_ROWS) {
+            let _ = writeln!(
+                h,
+                "<tr><td>{}</td><td>{}</td><td class=\"spark\">{}</td><td><code>{}</code></td></tr>",
+                t(&signed_size(f.flat_delta)),
+                t(&signed_size(f.cum_delta)),
+                sparkline_of(&f.flat, |b| b as f64),
+                t(&f.function)
+            );
+        }
+        h.push_str("</tbody></table>\n");
+    }
+    h.push_str("</section>\n");
 }
 
 fn heap_size(b: i64) -> String {

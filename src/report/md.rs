@@ -66,6 +66,11 @@ pub fn render(r: &Report, opts: &MdOptions) -> String {
     header(r, &mut out, reserve + opts.max_bytes / 2);
     // Findings leave a fifth of the budget to the groups and states.
     findings(r, opts, &mut out, reserve + opts.max_bytes / 5);
+    if let Some(d) = &r.diff {
+        diff(d, &mut out, reserve);
+        out.push(&footer, 0);
+        return out.buf;
+    }
     heap(r, &mut out, reserve + opts.max_bytes / 20);
     if !r.snapshots.is_empty() {
         groups(r, opts, &mut out, reserve + opts.max_bytes / 20);
@@ -662,6 +667,119 @@ pub fn code_block(content: &str) -> String {
     out.push_str(&fence);
     out.push('\n');
     out
+}
+
+/// Rows of the diff tables.
+const MAX_DIFF_ROWS: usize = 15;
+
+fn signed(n: i64) -> String {
+    if n > 0 {
+        format!("+{n}")
+    } else {
+        n.to_string()
+    }
+}
+
+fn signed_size(b: i64) -> String {
+    let size = crate::analyze::heap::mib;
+    if b > 0 {
+        format!("+{}", size(b))
+    } else if b < 0 {
+        format!("-{}", size(-b))
+    } else {
+        size(0)
+    }
+}
+
+/// `dumpscope diff`: the changed groups, stuck and spinning goroutines,
+/// spawners and the heap's growth.
+fn diff(d: &super::diff::DiffReport, out: &mut Out, keep: usize) {
+    use super::diff::sparkline_of;
+    let mut c = String::new();
+    if !d.snapshots.is_empty() {
+        let changed: Vec<_> = d.groups.iter().filter(|g| g.change != 0).collect();
+        let _ = writeln!(
+            c,
+            "\n## What changed over {} dumps\n\n{} of {} goroutine groups changed.\n",
+            d.snapshots.len(),
+            changed.len(),
+            d.groups_total
+        );
+        if !changed.is_empty() {
+            c.push_str("| change | trend | goroutines | status | state | site |\n| ---: | --- | --- | --- | --- | --- |\n");
+            for g in changed.iter().take(MAX_DIFF_ROWS) {
+                let counts: Vec<String> = g.counts.iter().map(|n| n.to_string()).collect();
+                let _ = writeln!(
+                    c,
+                    "| {} | {} | {} | {} | {} | {} |",
+                    signed(g.change),
+                    sparkline_of(&g.counts, |n| n as f64),
+                    counts.join(" → "),
+                    g.status,
+                    text(&g.state),
+                    text(&g.site)
+                );
+            }
+        }
+        if !d.stuck.is_empty() {
+            let mut sites: Vec<&str> = d.stuck.iter().map(|s| s.site.as_str()).collect();
+            sites.dedup();
+            let _ = writeln!(
+                c,
+                "\n**Stuck in every dump:** {} goroutines, at {}.",
+                d.stuck.len(),
+                sites
+                    .iter()
+                    .take(5)
+                    .map(|s| text(s))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            );
+        }
+        for s in d.spinning.iter().take(MAX_DIFF_ROWS) {
+            let _ = writeln!(
+                c,
+                "\n**Running in every dump:** goroutine {} at {}.",
+                s.id,
+                text(&s.site)
+            );
+        }
+        if let Some(s) = d.spawners.first() {
+            let _ = writeln!(
+                c,
+                "\n**New goroutines:** {} created by {}.",
+                s.new_goroutines,
+                text(&s.creator)
+            );
+        }
+    }
+    if let Some(h) = &d.heap {
+        let _ = writeln!(
+            c,
+            "\n## Heap growth over {} snapshots\n\nIn use: **{}** ({} objects).\n\n| flat | cum | trend | function |\n| ---: | ---: | --- | --- |",
+            h.snapshots.len(),
+            signed_size(h.delta.inuse_bytes),
+            signed(h.delta.inuse_objects)
+        );
+        for f in h
+            .functions
+            .iter()
+            .filter(|f| f.flat_delta != 0)
+            .take(MAX_DIFF_ROWS)
+        {
+            let _ = writeln!(
+                c,
+                "| {} | {} | {} | {} |",
+                signed_size(f.flat_delta),
+                signed_size(f.cum_delta),
+                sparkline_of(&f.flat, |b| b as f64),
+                text(&f.function)
+            );
+        }
+    }
+    if !out.push(&c, keep) {
+        out.note("The diff tables were left out for size; the JSON report has them.");
+    }
 }
 
 #[cfg(test)]

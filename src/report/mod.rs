@@ -4,6 +4,7 @@
 
 mod counts;
 pub mod diag;
+pub mod diff;
 pub mod heap;
 pub mod html;
 pub mod md;
@@ -36,6 +37,10 @@ pub struct Report {
     pub graph: Graph,
     /// Heap snapshots read (pprof heap profiles, jemalloc, dhat), in order.
     pub heap: Vec<heap::HeapReport>,
+    /// What changed between the inputs (`dumpscope diff` only; absent
+    /// from `dumpscope analyze` reports).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub diff: Option<diff::DiffReport>,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -366,6 +371,7 @@ pub fn new_report(
         findings,
         graph,
         heap,
+        diff: None,
     }
 }
 

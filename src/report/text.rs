@@ -44,6 +44,9 @@ impl Default for TextOptions {
 /// comes from the dump has its control characters replaced, so a dump cannot
 /// drive the terminal.
 pub fn render(r: &Report, opts: &TextOptions, w: &mut dyn Write) -> io::Result<()> {
+    if let Some(d) = &r.diff {
+        return diff(r, d, opts, w);
+    }
     for (i, s) in r.snapshots.iter().enumerate() {
         if i > 0 {
             writeln!(w)?;
@@ -563,4 +566,224 @@ fn one_line(s: &str, max: usize) -> String {
         out.push('…');
     }
     out
+}
+
+/// Rows of the diff tables.
+const DIFF_ROWS: usize = 20;
+
+fn signed(n: i64) -> String {
+    if n > 0 {
+        format!("+{n}")
+    } else {
+        n.to_string()
+    }
+}
+
+fn signed_size(b: i64) -> String {
+    if b > 0 {
+        format!("+{}", size(b))
+    } else if b < 0 {
+        format!("-{}", size(-b))
+    } else {
+        size(0)
+    }
+}
+
+/// `  +2.0 min` after a point of a series, or nothing when its time is unknown.
+fn when(s: Option<f64>) -> String {
+    match s {
+        Some(s) if s >= 90.0 => format!("  +{:.1} min", s / 60.0),
+        Some(s) => format!("  +{s:.0} s"),
+        None => String::new(),
+    }
+}
+
+/// `dumpscope diff`: the series, the findings, then what changed.
+fn diff(
+    r: &Report,
+    d: &super::diff::DiffReport,
+    opts: &TextOptions,
+    w: &mut dyn Write,
+) -> io::Result<()> {
+    use super::diff::sparkline_of;
+    if !d.snapshots.is_empty() {
+        writeln!(
+            w,
+            "{HEAD}diff of {} goroutine dumps{HEAD:#}",
+            d.snapshots.len()
+        )?;
+        for p in &d.snapshots {
+            writeln!(
+                w,
+                "  {}. {}  {} goroutines ({}){}",
+                p.index + 1,
+                clean(&p.source),
+                p.goroutines,
+                p.format,
+                when(p.seconds)
+            )?;
+        }
+    }
+    if let Some(h) = &d.heap {
+        writeln!(
+            w,
+            "{HEAD}diff of {} heap snapshots{HEAD:#}",
+            h.snapshots.len()
+        )?;
+        for (p, t) in h.snapshots.iter().zip(&h.totals) {
+            writeln!(
+                w,
+                "  {}. {}  {} in use{}",
+                p.index + 1,
+                clean(&p.source),
+                size(t.inuse_bytes),
+                when(p.seconds)
+            )?;
+        }
+    }
+    writeln!(w)?;
+    let shown: Vec<&Finding> = r.findings.iter().take(opts.max_findings).collect();
+    if shown.is_empty() {
+        writeln!(w, "findings  none")?;
+    } else {
+        writeln!(w, "{BOLD}findings{BOLD:#}  {} in all", r.findings.len())?;
+        for f in shown {
+            finding_head(f, w)?;
+        }
+    }
+    if !d.snapshots.is_empty() {
+        writeln!(w)?;
+        let changed: Vec<_> = d.groups.iter().filter(|g| g.change != 0).collect();
+        writeln!(
+            w,
+            "{BOLD}goroutine groups that changed{BOLD:#}  ({} of {} groups)",
+            changed.len(),
+            d.groups_total
+        )?;
+        for g in changed.iter().take(DIFF_ROWS) {
+            let counts: Vec<String> = g.counts.iter().map(|c| c.to_string()).collect();
+            let rel = g
+                .relative
+                .map(|x| format!(" {:+.0}%", x * 100.0))
+                .unwrap_or_default();
+            let rate = g
+                .per_minute
+                .map(|x| format!(" {x:+.1}/min"))
+                .unwrap_or_default();
+            writeln!(
+                w,
+                "  {:>7}{rel}{rate}  {}  {:<6} {}  [{}]  {}",
+                signed(g.change),
+                sparkline_of(&g.counts, |c| c as f64),
+                g.status,
+                counts.join(" → "),
+                clean(&g.state),
+                clean(&g.site)
+            )?;
+        }
+        if changed.len() > DIFF_ROWS {
+            writeln!(
+                w,
+                "  {DIM}... {} more (see --json){DIM:#}",
+                changed.len() - DIFF_ROWS
+            )?;
+        }
+        if !d.stuck.is_empty() {
+            writeln!(
+                w,
+                "{BOLD}stuck in every dump{BOLD:#}  {} goroutines",
+                d.stuck.len()
+            )?;
+            for s in d.stuck.iter().take(DIFF_ROWS) {
+                let waits: Vec<String> = s
+                    .wait_minutes
+                    .iter()
+                    .map(|m| m.map_or("?".into(), |m| m.to_string()))
+                    .collect();
+                writeln!(
+                    w,
+                    "  goroutine {}  [{}, {} minutes]  {}",
+                    s.id,
+                    clean(&s.state),
+                    waits.join(" → "),
+                    clean(&s.site)
+                )?;
+            }
+        }
+        if !d.spinning.is_empty() {
+            writeln!(
+                w,
+                "{BOLD}running in every dump{BOLD:#}  {} goroutines",
+                d.spinning.len()
+            )?;
+            for s in d.spinning.iter().take(DIFF_ROWS) {
+                writeln!(
+                    w,
+                    "  goroutine {}  [{}]  {}",
+                    s.id,
+                    clean(&s.states.join(" → ")),
+                    clean(&s.site)
+                )?;
+            }
+        }
+        if !d.spawners.is_empty() {
+            writeln!(w, "{BOLD}new goroutines by creator{BOLD:#}")?;
+            for s in d.spawners.iter().take(DIFF_ROWS) {
+                writeln!(
+                    w,
+                    "  {:>7}  {}  now at {}",
+                    signed(s.new_goroutines as i64),
+                    clean(&s.creator),
+                    clean(&s.sites.join(", "))
+                )?;
+            }
+        }
+    }
+    if let Some(h) = &d.heap {
+        writeln!(w)?;
+        writeln!(
+            w,
+            "{BOLD}heap in use{BOLD:#}  {} ({} objects)",
+            signed_size(h.delta.inuse_bytes),
+            signed(h.delta.inuse_objects)
+        )?;
+        writeln!(
+            w,
+            "  {:>12} {:>12}  function (flat, like pprof -base)",
+            "flat", "cum"
+        )?;
+        for f in h
+            .functions
+            .iter()
+            .filter(|f| f.flat_delta != 0 || f.cum_delta != 0)
+            .take(HEAP_ROWS)
+        {
+            writeln!(
+                w,
+                "  {:>12} {:>12}  {}  {}",
+                signed_size(f.flat_delta),
+                signed_size(f.cum_delta),
+                sparkline_of(&f.flat, |b| b as f64),
+                clean(&f.function)
+            )?;
+        }
+        writeln!(
+            w,
+            "  {BOLD}stacks that grew{BOLD:#}  ({} stacks in all)",
+            h.stacks_total
+        )?;
+        for s in h.stacks.iter().filter(|s| s.delta > 0).take(5) {
+            writeln!(
+                w,
+                "  {:>12}  {}  at {}",
+                signed_size(s.delta),
+                sparkline_of(&s.inuse_bytes, |b| b as f64),
+                clean(&s.user_frame)
+            )?;
+            for f in s.frames.iter().take(6) {
+                writeln!(w, "      {DIM}{}{DIM:#}", clean(f))?;
+            }
+        }
+    }
+    Ok(())
 }

@@ -78,6 +78,10 @@ pub enum Kind {
     Benign,
     /// Heap memory: a dominant retainer, a cache that only grows, ...
     Memory,
+    /// The same goroutines blocked at the same place in every dump.
+    Stuck,
+    /// A goroutine running at the same place in every dump.
+    Spin,
 }
 
 impl Kind {
@@ -92,6 +96,8 @@ impl Kind {
             Kind::Growth => "growth",
             Kind::Benign => "benign",
             Kind::Memory => "memory",
+            Kind::Stuck => "stuck",
+            Kind::Spin => "spin",
         }
     }
 }
@@ -269,6 +275,7 @@ pub fn catalogue() -> Vec<&'static RuleInfo> {
         crash::RULES,
         benign::RULES,
         crate::analyze::heap::RULES,
+        crate::analyze::diff::RULES,
     ]
     .iter()
     .flat_map(|r| r.iter().copied())

@@ -1,0 +1,184 @@
+//! The `diff` section of the report (`dumpscope diff OLD NEW ...`): what
+//! changed between goroutine dumps and between heap snapshots, oldest first.
+
+use super::heap::HeapAmounts;
+use schemars::JsonSchema;
+use serde::Serialize;
+
+/// What changed between the inputs of `dumpscope diff`, taken in the order
+/// given (oldest first).
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct DiffReport {
+    /// The goroutine dumps compared, oldest first.
+    pub snapshots: Vec<DiffPoint>,
+    /// How the times of the dumps are known: `interval` (`--interval`),
+    /// `mtime` (the files' modification times, used only when they increase
+    /// in the order given), or null when unknown.
+    pub times_from: Option<String>,
+    /// Seconds from the first to the last dump, when known.
+    pub span_seconds: Option<f64>,
+    /// Groups of goroutines matched across the dumps by signature, before
+    /// the list was cut to its first 500.
+    pub groups_total: usize,
+    /// Matched groups, largest absolute change first.
+    pub groups: Vec<DiffGroup>,
+    /// Goroutines (by id) blocked at the same place in every dump with a
+    /// growing wait.
+    pub stuck: Vec<StuckTask>,
+    /// Goroutines (by id) running or runnable at the same frames in every
+    /// dump: busy loops.
+    pub spinning: Vec<SpinTask>,
+    /// Goroutines only in the newest dump, by the function that created
+    /// them, most first.
+    pub spawners: Vec<Spawner>,
+    /// Heap snapshots compared (two or more), or null.
+    pub heap: Option<HeapDiff>,
+}
+
+/// One goroutine dump of the series.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct DiffPoint {
+    pub source: String,
+    /// Position in the series (0 is the oldest); the same as the index into
+    /// the report's `snapshots`.
+    pub index: usize,
+    pub format: String,
+    /// Seconds after the first dump, when known.
+    pub seconds: Option<f64>,
+    pub goroutines: u64,
+}
+
+/// Goroutines with one signature (the functions of their stack, innermost
+/// first, without the runtime frames at the top; no ids, arguments or line
+/// numbers), counted in every dump.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct DiffGroup {
+    pub signature: String,
+    /// The first frame of the user's code (`function (file.go:12)`), from
+    /// the newest dump that has the group.
+    pub site: String,
+    /// The innermost function of the signature.
+    pub function: String,
+    /// The most common state in the newest dump that has the group.
+    pub state: String,
+    /// The most common `created by` function, when the dumps say.
+    pub creator: Option<String>,
+    /// Goroutines per dump, oldest first.
+    pub counts: Vec<u64>,
+    /// Newest minus oldest count.
+    pub change: i64,
+    /// `change` over the oldest count; null when the group is new.
+    pub relative: Option<f64>,
+    /// `change` per minute, when the times are known.
+    pub per_minute: Option<f64>,
+    /// `new`, `gone`, `grown`, `shrunk` or `same`.
+    pub status: String,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct StuckTask {
+    pub id: u64,
+    pub site: String,
+    pub state: String,
+    /// Minutes blocked in each dump (null when the dump does not say).
+    pub wait_minutes: Vec<Option<u32>>,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct SpinTask {
+    pub id: u64,
+    pub site: String,
+    /// State in each dump (`running`, `runnable`).
+    pub states: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Spawner {
+    /// The `created by` function of the new goroutines.
+    pub creator: String,
+    pub new_goroutines: u64,
+    /// Where most of them are now (up to three sites).
+    pub sites: Vec<String>,
+}
+
+/// Heap snapshots compared, oldest first: what `go tool pprof -base OLDEST
+/// NEWEST` shows, with the series in between.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct HeapDiff {
+    pub snapshots: Vec<HeapPoint>,
+    /// Totals per snapshot.
+    pub totals: Vec<HeapAmounts>,
+    /// Newest minus oldest totals.
+    pub delta: HeapAmounts,
+    pub functions_total: usize,
+    /// In-use bytes by function per snapshot, largest flat growth first
+    /// (200 kept).
+    pub functions: Vec<HeapFunctionDelta>,
+    pub stacks_total: usize,
+    /// In-use bytes by allocation stack per snapshot, largest growth first
+    /// (200 kept).
+    pub stacks: Vec<HeapStackDelta>,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct HeapPoint {
+    pub source: String,
+    /// Position in the series; the same as the index into the report's `heap`.
+    pub index: usize,
+    pub format: String,
+    pub seconds: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct HeapFunctionDelta {
+    pub function: String,
+    /// In-use bytes where the function allocated (innermost frame), per snapshot.
+    pub flat: Vec<i64>,
+    /// In-use bytes with the function anywhere on the stack, per snapshot.
+    pub cum: Vec<i64>,
+    pub flat_delta: i64,
+    pub cum_delta: i64,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct HeapStackDelta {
+    /// The innermost frame.
+    pub function: String,
+    /// The first frame of the user's code.
+    pub user_frame: String,
+    /// `function (file.go:12)`, innermost first.
+    pub frames: Vec<String>,
+    /// In-use bytes per snapshot.
+    pub inuse_bytes: Vec<i64>,
+    pub delta: i64,
+}
+
+/// A sparkline of a series (`▁▃▅█`), scaled from 0 to its maximum.
+pub fn sparkline(v: &[f64]) -> String {
+    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    let max = v.iter().copied().fold(0.0f64, f64::max);
+    v.iter()
+        .map(|&x| {
+            if max <= 0.0 || x <= 0.0 {
+                BARS[0]
+            } else {
+                BARS[((x / max) * 7.0).round().clamp(0.0, 7.0) as usize]
+            }
+        })
+        .collect()
+}
+
+/// [`sparkline`] of counts.
+pub fn sparkline_of<T: Copy>(v: &[T], f: impl Fn(T) -> f64) -> String {
+    sparkline(&v.iter().map(|&x| f(x)).collect::<Vec<_>>())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn sparklines_scale_to_the_maximum() {
+        assert_eq!(super::sparkline(&[0.0, 4.0, 8.0]), "▁▅█");
+        assert_eq!(super::sparkline(&[0.0, 0.0]), "▁▁");
+        assert_eq!(super::sparkline(&[5.0, 5.0]), "██");
+    }
+}

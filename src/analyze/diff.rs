@@ -622,18 +622,21 @@ fn heap_sums(h: &HeapProfile) -> HeapSums {
         });
         let b = sample.values.inuse_bytes;
         if let Some(f) = t.stack(sample.stack).frames.first() {
-            *s.flat
+            let v = s
+                .flat
                 .entry(t.func_name(t.frame(*f).function).to_string())
-                .or_default() += b;
+                .or_default();
+            *v = v.saturating_add(b);
         }
         for f in funcs.iter() {
-            *s.cum.entry(f.clone()).or_default() += b;
+            let v = s.cum.entry(f.clone()).or_default();
+            *v = v.saturating_add(b);
         }
         let e = s
             .stacks
             .entry(key.clone())
             .or_insert_with(|| (0, frames.clone(), user.clone()));
-        e.0 += b;
+        e.0 = e.0.saturating_add(b);
     }
     s
 }
@@ -656,8 +659,8 @@ fn heap_diff(heaps: &[&HeapProfile], times: &Times) -> (Option<HeapDiff>, Vec<He
             let cum = series(&|s| s.cum.get(name).copied().unwrap_or(0));
             HeapFunctionDelta {
                 function: name.clone(),
-                flat_delta: flat[n - 1] - flat[0],
-                cum_delta: cum[n - 1] - cum[0],
+                flat_delta: flat[n - 1].saturating_sub(flat[0]),
+                cum_delta: cum[n - 1].saturating_sub(cum[0]),
                 flat,
                 cum,
             }
@@ -689,7 +692,7 @@ fn heap_diff(heaps: &[&HeapProfile], times: &Times) -> (Option<HeapDiff>, Vec<He
                 function: frames.first().cloned().unwrap_or_default(),
                 user_frame: user,
                 frames,
-                delta: bytes[n - 1] - bytes[0],
+                delta: bytes[n - 1].saturating_sub(bytes[0]),
                 inuse_bytes: bytes,
             }
         })
@@ -703,16 +706,19 @@ fn heap_diff(heaps: &[&HeapProfile], times: &Times) -> (Option<HeapDiff>, Vec<He
             .entry(s.user_frame.as_str())
             .or_insert_with(|| (vec![0; n], 0));
         for (a, b) in e.0.iter_mut().zip(&s.inuse_bytes) {
-            *a += b;
+            *a = a.saturating_add(*b);
         }
         e.1 += 1;
     }
-    let total_growth = sums[n - 1].totals.inuse_bytes - sums[0].totals.inuse_bytes;
+    let total_growth = sums[n - 1]
+        .totals
+        .inuse_bytes
+        .saturating_sub(sums[0].totals.inuse_bytes);
     let mut users: Vec<(&str, Vec<i64>, usize)> =
         by_user.into_iter().map(|(k, (v, c))| (k, v, c)).collect();
     users.sort_by(|a, b| {
-        (b.1[n - 1] - b.1[0])
-            .cmp(&(a.1[n - 1] - a.1[0]))
+        (b.1[n - 1].saturating_sub(b.1[0]))
+            .cmp(&a.1[n - 1].saturating_sub(a.1[0]))
             .then_with(|| a.0.cmp(b.0))
     });
     let minutes = match (times.seconds.first(), times.seconds.last()) {
@@ -721,7 +727,7 @@ fn heap_diff(heaps: &[&HeapProfile], times: &Times) -> (Option<HeapDiff>, Vec<He
     };
     let mut findings = Vec::new();
     for (site, bytes, nstacks) in users.iter().take(3) {
-        let delta = bytes[n - 1] - bytes[0];
+        let delta = bytes[n - 1].saturating_sub(bytes[0]);
         if delta < MIB || (total_growth > 0 && (delta as f64) < 0.1 * total_growth as f64) {
             continue;
         }
@@ -776,11 +782,12 @@ fn heap_diff(heaps: &[&HeapProfile], times: &Times) -> (Option<HeapDiff>, Vec<He
     }
     stacks.truncate(MAX_HEAP_ROWS);
     let totals: Vec<HeapAmounts> = sums.iter().map(|s| amounts(&s.totals)).collect();
+    let (a, z) = (&totals[0], &totals[n - 1]);
     let delta = HeapAmounts {
-        alloc_objects: totals[n - 1].alloc_objects - totals[0].alloc_objects,
-        alloc_bytes: totals[n - 1].alloc_bytes - totals[0].alloc_bytes,
-        inuse_objects: totals[n - 1].inuse_objects - totals[0].inuse_objects,
-        inuse_bytes: totals[n - 1].inuse_bytes - totals[0].inuse_bytes,
+        alloc_objects: z.alloc_objects.saturating_sub(a.alloc_objects),
+        alloc_bytes: z.alloc_bytes.saturating_sub(a.alloc_bytes),
+        inuse_objects: z.inuse_objects.saturating_sub(a.inuse_objects),
+        inuse_bytes: z.inuse_bytes.saturating_sub(a.inuse_bytes),
     };
     let d = HeapDiff {
         snapshots: heaps

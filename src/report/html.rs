@@ -1198,7 +1198,10 @@ fn heap_sections(h: &mut String, r: &Report) {
         h.push_str("<h3>Memory in use by stack</h3>\n<p class=\"hint\">Outermost call on top, width by bytes in use; hover for names.</p>\n");
         // The report keeps the top stacks: the rest is one box, so that
         // widths are shares of everything in use.
-        let shown: i64 = hp.sites.iter().map(|s| s.values.inuse_bytes.max(0)).sum();
+        let shown: i64 = hp
+            .sites
+            .iter()
+            .fold(0i64, |a, s| a.saturating_add(s.values.inuse_bytes.max(0)));
         let rest = tot.inuse_bytes.saturating_sub(shown);
         let others = format!(
             "({} smaller stacks)",

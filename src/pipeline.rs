@@ -233,9 +233,10 @@ fn build_report(
             .iter()
             .map(|h| h.time_nanos.map(|t| t as f64 / 1e9))
             .collect();
+        let snap_stamps: Option<Vec<f64>> = snaps.iter().map(|s| s.time_unix).collect();
         let out = analyze::diff::diff(
             &snaps,
-            &point_times(&snap_inputs, None, times),
+            &point_times(&snap_inputs, snap_stamps, times),
             &heaps,
             &point_times(&heap_inputs, stamps, times),
         );

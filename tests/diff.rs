@@ -413,4 +413,59 @@ fn the_html_report_shows_the_diff_side_by_side() {
     for s in &d.spinning {
         assert!(section.contains(&format!("goroutine {} (", s.id)));
     }
+    insta::assert_snapshot!("leak-and-spin-diff-html-section", section);
+}
+
+#[test]
+fn log_prefix_timestamps_and_protobuf_times_give_the_rate() {
+    // The real dumps as a log shipper keeps them: every line prefixed with
+    // the time it was logged (RFC 3339, a minute apart).
+    let prefixed = |f: &str, stamp: &str| -> pipeline::ParsedInput {
+        let t: String = text(f).lines().map(|l| format!("{stamp} {l}\n")).collect();
+        pipeline::parse_bytes(
+            f,
+            t.len() as u64,
+            dumpscope::input::Compression::None,
+            dumpscope::input::Bytes::owned(t.into_bytes()),
+            None,
+            None,
+        )
+        .unwrap()
+    };
+    let parsed = [
+        prefixed("goroutine-1.txt", "2026-11-23T17:40:00.250Z"),
+        prefixed("goroutine-2.txt", "2026-11-23T17:41:00.250Z"),
+        prefixed("goroutine-3.txt", "2026-11-23T17:42:30.250Z"),
+    ];
+    let r = pipeline::diff_report(
+        &parsed,
+        &Default::default(),
+        &Default::default(),
+        &DiffTimes::default(),
+    );
+    let d = diff(&r);
+    assert_eq!(d.times_from.as_deref(), Some("timestamps"));
+    let secs: Vec<Option<f64>> = d.snapshots.iter().map(|p| p.seconds).collect();
+    assert_eq!(secs, vec![Some(0.0), Some(60.0), Some(150.0)]);
+    let g = &d.groups[0];
+    assert_eq!(g.per_minute, Some(g.change as f64 / 2.5));
+    assert!(
+        r.findings[0].title.contains("per minute"),
+        "{}",
+        r.findings[0].title
+    );
+    // --interval wins over the timestamps.
+    let r = pipeline::diff_report(
+        &parsed,
+        &Default::default(),
+        &Default::default(),
+        &DiffTimes {
+            interval: Some(30.0),
+            mtimes: Vec::new(),
+        },
+    );
+    assert_eq!(diff(&r).span_seconds, Some(60.0));
+    // A protobuf goroutine profile carries its time.
+    let p = common::parse(&format!("{DIR}/goroutine-2.pb.gz"));
+    assert!(p.snapshots[0].time_unix.is_some_and(|t| t > 1.7e9));
 }

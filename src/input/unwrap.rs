@@ -26,7 +26,14 @@ pub struct Unwrapped {
     pub notes: Vec<String>,
     /// True when `bytes` differs from the input.
     pub changed: bool,
+    /// Timestamps of the stripped log prefixes: `(offset in bytes, seconds
+    /// since the Unix epoch)` of the first line of each new second, in
+    /// order (at most [`MAX_TIMES`]).
+    pub times: Vec<(u64, f64)>,
 }
+
+/// Timestamps kept per input.
+pub const MAX_TIMES: usize = 100_000;
 
 /// How many anchor lines are sampled to decide about prefixes.
 const SAMPLE_ANCHORS: usize = 64;
@@ -40,12 +47,11 @@ pub fn unwrap(input: Bytes, anchor: AnchorFinder) -> Unwrapped {
     let mut notes = Vec::new();
     let mut cur = input;
     let mut changed = false;
-    let steps: [Step; 5] = [
+    let steps: [Step; 4] = [
         decode_encoding,
         normalise_newlines,
         docker_json,
         escaped_records,
-        strip_prefixes,
     ];
     for step in steps {
         if let Some(v) = step(&cur, anchor, &mut notes) {
@@ -53,10 +59,16 @@ pub fn unwrap(input: Bytes, anchor: AnchorFinder) -> Unwrapped {
             changed = true;
         }
     }
+    let mut times = Vec::new();
+    if let Some(v) = strip_prefixes(&cur, anchor, &mut notes, &mut times) {
+        cur = Bytes::owned(v);
+        changed = true;
+    }
     Unwrapped {
         bytes: cur,
         notes,
         changed,
+        times,
     }
 }
 
@@ -337,6 +349,67 @@ fn prefix_patterns() -> &'static [(&'static str, Regex)] {
     })
 }
 
+/// Seconds since the Unix epoch of a log prefix's leading timestamp:
+/// `2024-05-01T12:00:00.123Z`, `2024-05-01 12:00:00+02:00`,
+/// `2024/05/01 12:00:00.5` (Go's log package; local time, read as UTC).
+fn parse_stamp(p: &[u8]) -> Option<f64> {
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        let s = p.get(r)?;
+        if s.is_empty() || !s.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        std::str::from_utf8(s).ok()?.parse().ok()
+    };
+    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (h, mi, s) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || s > 60 {
+        return None;
+    }
+    let mut i = 19;
+    let mut frac = 0.0;
+    if matches!(p.get(i), Some(b'.' | b',')) {
+        let start = i + 1;
+        let mut end = start;
+        while p.get(end).is_some_and(u8::is_ascii_digit) {
+            end += 1;
+        }
+        if end > start {
+            let digits = std::str::from_utf8(&p[start..end.min(start + 9)]).ok()?;
+            frac = format!("0.{digits}").parse().unwrap_or(0.0);
+        }
+        i = end;
+    }
+    let offset = match p.get(i) {
+        Some(&c @ (b'+' | b'-')) => {
+            let oh = num(i + 1..i + 3)?;
+            let om = if p.get(i + 3) == Some(&b':') {
+                num(i + 4..i + 6)?
+            } else {
+                num(i + 3..i + 5).unwrap_or(0)
+            };
+            let o = oh * 3600 + om * 60;
+            if c == b'+' {
+                o
+            } else {
+                -o
+            }
+        }
+        _ => 0,
+    };
+    // Days from the civil date (proleptic Gregorian).
+    let (y, m) = if mo <= 2 {
+        (y - 1, mo + 9)
+    } else {
+        (y, mo - 3)
+    };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * m + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some((days * 86_400 + h * 3600 + mi * 60 + s - offset) as f64 + frac)
+}
+
 /// Where anchors start in a sample of lines: the start and the end of the text.
 fn sample_anchor_prefixes<'a>(b: &'a [u8], anchor: AnchorFinder) -> Vec<&'a [u8]> {
     let mut out = Vec::new();
@@ -362,7 +435,12 @@ fn sample_anchor_prefixes<'a>(b: &'a [u8], anchor: AnchorFinder) -> Vec<&'a [u8]
 }
 
 /// Log prefixes and ticket indentation in front of the dump's lines.
-fn strip_prefixes(b: &[u8], anchor: AnchorFinder, notes: &mut Vec<String>) -> Option<Vec<u8>> {
+fn strip_prefixes(
+    b: &[u8],
+    anchor: AnchorFinder,
+    notes: &mut Vec<String>,
+    times: &mut Vec<(u64, f64)>,
+) -> Option<Vec<u8>> {
     let prefixes = sample_anchor_prefixes(b, anchor);
     let prefixed: Vec<&[u8]> = prefixes.iter().copied().filter(|p| !p.is_empty()).collect();
     if prefixed.is_empty() {
@@ -402,9 +480,21 @@ fn strip_prefixes(b: &[u8], anchor: AnchorFinder, notes: &mut Vec<String>) -> Op
         }
         let mut out = Vec::with_capacity(b.len());
         let mut n = 0usize;
+        // The time of the first line of each second (the prefix is parsed
+        // only when its first 19 bytes, up to the seconds, change).
+        let stamped = matches!(*name, "RFC 3339 timestamp" | "Go log timestamp");
+        let mut second: &[u8] = b"";
         for l in lines(b) {
             match re.find(l) {
                 Some(m) => {
+                    let p = &l[..m.end()];
+                    let key = &p[..p.len().min(19)];
+                    if stamped && key != second && times.len() < MAX_TIMES {
+                        if let Some(t) = parse_stamp(p) {
+                            times.push((out.len() as u64, t));
+                        }
+                        second = key;
+                    }
                     out.extend_from_slice(&l[m.end()..]);
                     n += 1;
                 }
@@ -519,6 +609,28 @@ mod tests {
             .enumerate()
             .map(|(i, l)| format!("{}{l}\n", p(i)))
             .collect()
+    }
+
+    #[test]
+    fn prefix_timestamps_are_read_as_utc_seconds() {
+        let t = |s: &str| super::parse_stamp(s.as_bytes());
+        assert_eq!(t("1970-01-01T00:00:00Z "), Some(0.0));
+        assert_eq!(t("2000-03-01T00:00:00Z "), Some(951_868_800.0));
+        assert_eq!(t("1999-12-31 23:59:59 INFO "), Some(946_684_799.0));
+        assert_eq!(t("2024-05-01T12:00:00+02:00 "), Some(1_714_557_600.0));
+        assert_eq!(t("2024-05-01T12:00:00.25Z "), Some(1_714_564_800.25));
+        assert_eq!(t("2024/05/01 12:00:00.5 "), Some(1_714_564_800.5));
+        assert_eq!(t("2024-13-01T00:00:00Z "), None);
+        assert_eq!(t("2024-05-01"), None);
+        // One entry per new second, at the offset of its first line.
+        let s = prefixed(|i| format!("2026-11-02T10:15:{:02}.5Z ", i / 3));
+        let u = run(s.as_bytes());
+        assert!(u.times.len() >= 2, "{:?}", u.times);
+        assert_eq!(u.times[0].0, 0);
+        assert!(u
+            .times
+            .windows(2)
+            .all(|w| w[1].0 > w[0].0 && w[1].1 - w[0].1 == 1.0));
     }
 
     #[test]

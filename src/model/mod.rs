@@ -291,6 +291,10 @@ pub struct Snapshot {
     pub text: Bytes,
     /// Byte range of this dump within `text`.
     pub range: (u64, u64),
+    /// When the dump was written (seconds since the Unix epoch), when the
+    /// input says: the timestamp of a log prefix on its first line, or a
+    /// protobuf profile's `time_nanos`.
+    pub time_unix: Option<f64>,
 }
 
 impl Snapshot {

@@ -194,7 +194,17 @@ pub fn parse_input(name: &str, data: Bytes, opts: &ParseOptions) -> Result<Parse
             }
         }
     };
-    finish(name, format, confidence, unwrapped.notes, text, opts)
+    let times = unwrapped.times;
+    let mut parsed = finish(name, format, confidence, unwrapped.notes, text, opts)?;
+    // Each dump's time: the log prefix timestamp of the line it starts on
+    // (or of the last new second before it).
+    if !times.is_empty() {
+        for s in &mut parsed.snapshots {
+            let i = times.partition_point(|&(off, _)| off <= s.range.0);
+            s.time_unix = i.checked_sub(1).map(|i| times[i].1);
+        }
+    }
+    Ok(parsed)
 }
 
 fn finish(

@@ -12,8 +12,9 @@ pub struct DiffReport {
     /// The goroutine dumps compared, oldest first.
     pub snapshots: Vec<DiffPoint>,
     /// How the times of the dumps are known: `interval` (`--interval`),
-    /// `mtime` (the files' modification times, used only when they increase
-    /// in the order given), or null when unknown.
+    /// `timestamps` (the dumps' own: protobuf `time_nanos`, log prefix
+    /// timestamps), `mtime` (the files' modification times, used only when
+    /// they increase in the order given), or null when unknown.
     pub times_from: Option<String>,
     /// Seconds from the first to the last dump, when known.
     pub span_seconds: Option<f64>,

@@ -896,6 +896,7 @@ fn merge(text: Bytes, source: &str, chunks: Vec<Chunk>) -> Vec<Snapshot> {
             truncated: b.truncated,
             text: text.clone(),
             range: (b.start, end),
+            time_unix: None,
         });
     }
     snaps

@@ -203,6 +203,7 @@ impl Builder {
             truncated,
             text,
             range,
+            time_unix: None,
         }
     }
 }

@@ -371,7 +371,7 @@ pub fn parse(data: Bytes, source: &str) -> Read {
                 g.builder.warn(w.line, w.message);
             }
             let len = data.len() as u64;
-            let snap = g.builder.finish(
+            let mut snap = g.builder.finish(
                 source,
                 0,
                 FORMAT,
@@ -380,6 +380,7 @@ pub fn parse(data: Bytes, source: &str) -> Read {
                 (0, len),
                 cut.is_some(),
             );
+            snap.time_unix = (p.time_nanos > 0).then(|| p.time_nanos as f64 / 1e9);
             Read::Goroutines(Box::new(snap))
         }
         Kind::Heap => {

@@ -174,6 +174,27 @@ pub fn sparkline_of<T: Copy>(v: &[T], f: impl Fn(T) -> f64) -> String {
     sparkline(&v.iter().map(|&x| f(x)).collect::<Vec<_>>())
 }
 
+/// `+3`, `-2`, `0`.
+pub fn signed(n: i64) -> String {
+    if n > 0 {
+        format!("+{n}")
+    } else {
+        n.to_string()
+    }
+}
+
+/// `+1.5 MiB`, `-512.0 KiB`, `0 B`.
+pub fn signed_size(b: i64) -> String {
+    let size = crate::analyze::heap::mib;
+    if b > 0 {
+        format!("+{}", size(b))
+    } else if b < 0 {
+        format!("-{}", size(b.saturating_neg()))
+    } else {
+        size(0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

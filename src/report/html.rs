@@ -1267,30 +1267,12 @@ fn heap_sections(h: &mut String, r: &Report) {
     }
 }
 
-fn signed(n: i64) -> String {
-    if n > 0 {
-        format!("+{n}")
-    } else {
-        n.to_string()
-    }
-}
-
-fn signed_size(b: i64) -> String {
-    if b > 0 {
-        format!("+{}", heap_size(b))
-    } else if b < 0 {
-        format!("-{}", heap_size(-b))
-    } else {
-        heap_size(0)
-    }
-}
-
 /// Rows of the diff tables.
 const DIFF_ROWS: usize = 50;
 
 /// `dumpscope diff`: the series side by side, with sparklines.
 fn diff_section(h: &mut String, d: &super::diff::DiffReport) {
-    use super::diff::sparkline_of;
+    use super::diff::{signed, signed_size, sparkline_of};
     h.push_str("<section id=\"diff\" class=\"diff\">\n<h2>What changed</h2>\n");
     if !d.snapshots.is_empty() {
         let _ = writeln!(

@@ -672,29 +672,10 @@ pub fn code_block(content: &str) -> String {
 /// Rows of the diff tables.
 const MAX_DIFF_ROWS: usize = 15;
 
-fn signed(n: i64) -> String {
-    if n > 0 {
-        format!("+{n}")
-    } else {
-        n.to_string()
-    }
-}
-
-fn signed_size(b: i64) -> String {
-    let size = crate::analyze::heap::mib;
-    if b > 0 {
-        format!("+{}", size(b))
-    } else if b < 0 {
-        format!("-{}", size(-b))
-    } else {
-        size(0)
-    }
-}
-
 /// `dumpscope diff`: the changed groups, stuck and spinning goroutines,
 /// spawners and the heap's growth.
 fn diff(d: &super::diff::DiffReport, out: &mut Out, keep: usize) {
-    use super::diff::sparkline_of;
+    use super::diff::{signed, signed_size, sparkline_of};
     let mut c = String::new();
     if !d.snapshots.is_empty() {
         let changed: Vec<_> = d.groups.iter().filter(|g| g.change != 0).collect();

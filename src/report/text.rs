@@ -571,24 +571,6 @@ fn one_line(s: &str, max: usize) -> String {
 /// Rows of the diff tables.
 const DIFF_ROWS: usize = 20;
 
-fn signed(n: i64) -> String {
-    if n > 0 {
-        format!("+{n}")
-    } else {
-        n.to_string()
-    }
-}
-
-fn signed_size(b: i64) -> String {
-    if b > 0 {
-        format!("+{}", size(b))
-    } else if b < 0 {
-        format!("-{}", size(-b))
-    } else {
-        size(0)
-    }
-}
-
 /// `  +2.0 min` after a point of a series, or nothing when its time is unknown.
 fn when(s: Option<f64>) -> String {
     match s {
@@ -605,7 +587,7 @@ fn diff(
     opts: &TextOptions,
     w: &mut dyn Write,
 ) -> io::Result<()> {
-    use super::diff::sparkline_of;
+    use super::diff::{signed, signed_size, sparkline_of};
     if !d.snapshots.is_empty() {
         writeln!(
             w,

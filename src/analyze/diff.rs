@@ -9,7 +9,7 @@ use super::graph::Confidence;
 use super::heap::{frame_name, HeapFinding};
 use super::rules::{Finding, Kind, RuleInfo, Severity};
 use crate::model::heap::{HeapProfile, HeapValues};
-use crate::model::{FrameId, Snapshot, StackId, StateClass, Tables, TaskFlags};
+use crate::model::{CodeKind, FrameId, FuncId, Snapshot, StackId, StateClass, Tables, TaskFlags};
 use crate::report::diff::{
     DiffGroup, DiffPoint, DiffReport, HeapDiff, HeapFunctionDelta, HeapStackDelta, Spawner,
     SpinTask, StuckTask,
@@ -92,9 +92,7 @@ pub struct DiffOutcome {
 }
 
 fn is_runtime(t: &Tables, f: FrameId) -> bool {
-    let func = t.func_name(t.frame(f).function);
-    let pkg = func.split('.').next().unwrap_or("");
-    pkg == "runtime" || pkg.starts_with("runtime/internal") || pkg.starts_with("internal/runtime")
+    t.function(t.frame(f).function).kind == CodeKind::Runtime
 }
 
 /// The signature of a stack: its functions, innermost first, without the
@@ -144,54 +142,66 @@ pub fn diff(
 ) -> DiffOutcome {
     let n = snaps.len();
     let mut findings = Vec::new();
-    // Groups by signature.
-    let mut groups: FxHashMap<String, GroupAcc> = FxHashMap::default();
+    // Groups by signature (`groups[k]` is signature `sigs[k]`).
+    let mut groups: Vec<GroupAcc> = Vec::new();
     let mut sig_of: Vec<Vec<u32>> = Vec::with_capacity(n);
     let mut sigs: Vec<String> = Vec::new();
     let mut sig_index: FxHashMap<String, u32> = FxHashMap::default();
     for (si, s) in snaps.iter().enumerate() {
         let t = &s.tables;
+        // Per stack: its signature, or `u32::MAX` for the goroutine writing
+        // the dump (not the program's).
         let mut by_stack: FxHashMap<StackId, u32> = FxHashMap::default();
         let mut of = Vec::with_capacity(s.tasks.len());
-        let mut dumper: FxHashMap<StackId, bool> = FxHashMap::default();
+        // Counted by id here, named once per snapshot below.
+        let mut states: FxHashMap<(u32, crate::model::Sym), u64> = FxHashMap::default();
+        let mut creators: FxHashMap<(u32, FuncId), u64> = FxHashMap::default();
         for (ti, task) in s.tasks.iter().enumerate() {
-            // The goroutine writing the dump is not the program's.
-            if *dumper
-                .entry(task.stack)
-                .or_insert_with(|| is_dumper(t, task.stack))
-            {
-                of.push(u32::MAX);
-                continue;
-            }
             let k = *by_stack.entry(task.stack).or_insert_with(|| {
+                if is_dumper(t, task.stack) {
+                    return u32::MAX;
+                }
                 let sig = signature(t, task.stack);
-                let next = sigs.len() as u32;
-                *sig_index.entry(sig.clone()).or_insert_with(|| {
-                    sigs.push(sig);
-                    next
-                })
-            });
-            of.push(k);
-            let g = groups
-                .entry(sigs[k as usize].clone())
-                .or_insert_with(|| GroupAcc {
+                if let Some(&k) = sig_index.get(&sig) {
+                    return k;
+                }
+                let k = sigs.len() as u32;
+                sig_index.insert(sig.clone(), k);
+                sigs.push(sig);
+                groups.push(GroupAcc {
                     counts: vec![0; n],
                     example: (si, ti),
                     states: FxHashMap::default(),
                     creators: FxHashMap::default(),
                     tasks_newest: Vec::new(),
                 });
+                k
+            });
+            of.push(k);
+            let Some(g) = groups.get_mut(k as usize) else {
+                continue;
+            };
             g.counts[si] += 1;
             if si + 1 == n {
                 g.example = (si, ti);
-                *g.states.entry(t.str(task.state).to_string()).or_default() += 1;
+                *states.entry((k, task.state)).or_default() += 1;
                 g.tasks_newest.push(ti as u32);
             }
             if let Some(c) = task.creator {
-                *g.creators
-                    .entry(t.func_name(t.frame(c).function).to_string())
-                    .or_default() += 1;
+                *creators.entry((k, t.frame(c).function)).or_default() += 1;
             }
+        }
+        for ((k, st), c) in states {
+            *groups[k as usize]
+                .states
+                .entry(t.str(st).to_string())
+                .or_default() += c;
+        }
+        for ((k, f), c) in creators {
+            *groups[k as usize]
+                .creators
+                .entry(t.func_name(f).to_string())
+                .or_default() += c;
         }
         sig_of.push(of);
     }
@@ -202,7 +212,8 @@ pub fn diff(
     let minutes = span(snap_times).map(|s| s / 60.0);
     let mut rows: Vec<(DiffGroup, Vec<u32>)> = groups
         .into_iter()
-        .map(|(key, g)| {
+        .zip(sigs)
+        .map(|(g, key)| {
             let (si, ti) = g.example;
             let s = snaps[si];
             let task = &s.tasks[ti];
@@ -222,13 +233,7 @@ pub fn diff(
             } else {
                 top(&g.states)
             };
-            let function = t
-                .stack(task.stack)
-                .frames
-                .iter()
-                .find(|&&f| !is_runtime(t, f))
-                .map(|&f| t.func_name(t.frame(f).function).to_string())
-                .unwrap_or_default();
+            let function = key.lines().next().unwrap_or_default().to_string();
             (
                 DiffGroup {
                     site: frame_name(t, first_user(t, task.stack)),
@@ -586,57 +591,110 @@ fn amounts(v: &HeapValues) -> HeapAmounts {
     }
 }
 
+/// Frames and functions of several heap snapshots by content (function,
+/// file name, line), so that stacks compare across snapshots whose tables
+/// differ. Each distinct frame is named once, not once per stack.
+#[derive(Default)]
+struct Common {
+    frames: FxHashMap<(String, String, u32), u32>,
+    funcs: FxHashMap<String, u32>,
+    func_names: Vec<String>,
+}
+
+/// A stack of one snapshot, keyed by [`Common`] frame ids.
+struct StackSum {
+    bytes: i64,
+    /// The stack in this snapshot's tables.
+    stack: StackId,
+    /// [`Common`] id of its user frame.
+    user: Option<u32>,
+}
+
 /// In-use bytes by function (flat, cum) and by stack, per heap snapshot.
 struct HeapSums {
     totals: HeapValues,
-    flat: FxHashMap<String, i64>,
-    cum: FxHashMap<String, i64>,
-    /// Stack (function and line of every frame) -> (in-use bytes, frames, user frame).
-    stacks: FxHashMap<String, (i64, Vec<String>, String)>,
+    /// By [`Common`] function id.
+    flat: FxHashMap<u32, i64>,
+    cum: FxHashMap<u32, i64>,
+    stacks: FxHashMap<Box<[u32]>, StackSum>,
 }
 
-fn heap_sums(h: &HeapProfile) -> HeapSums {
+fn heap_sums(h: &HeapProfile, common: &mut Common) -> HeapSums {
     let t = &h.tables;
+    let mut frame_ids = vec![u32::MAX; t.frame_count()];
+    let mut func_ids = vec![u32::MAX; t.func_count()];
+    let mut func_id = |f: FuncId, common: &mut Common| -> u32 {
+        let slot = &mut func_ids[f.index()];
+        if *slot == u32::MAX {
+            let name = t.func_name(f);
+            *slot = match common.funcs.get(name) {
+                Some(&id) => id,
+                None => {
+                    let id = common.func_names.len() as u32;
+                    common.funcs.insert(name.to_string(), id);
+                    common.func_names.push(name.to_string());
+                    id
+                }
+            };
+        }
+        *slot
+    };
+    let mut frame_id = |f: FrameId, common: &mut Common| -> u32 {
+        let slot = &mut frame_ids[f.index()];
+        if *slot == u32::MAX {
+            let fr = t.frame(f);
+            let file = t.str(fr.file);
+            let base = file.rsplit(['/', '\\']).next().unwrap_or(file);
+            let key = (
+                t.func_name(fr.function).to_string(),
+                base.to_string(),
+                fr.line,
+            );
+            let next = common.frames.len() as u32;
+            *slot = *common.frames.entry(key).or_insert(next);
+        }
+        *slot
+    };
     let mut s = HeapSums {
         totals: h.totals(),
         flat: FxHashMap::default(),
         cum: FxHashMap::default(),
         stacks: FxHashMap::default(),
     };
-    let mut names: FxHashMap<StackId, (String, Vec<String>, Vec<String>, String)> =
-        FxHashMap::default();
+    let mut seen: Vec<u32> = Vec::new();
+    let mut key: Vec<u32> = Vec::new();
     for sample in &h.samples {
-        let (key, funcs, frames, user) = names.entry(sample.stack).or_insert_with(|| {
-            let st = t.stack(sample.stack);
-            let frames: Vec<String> = st.frames.iter().map(|&f| frame_name(t, Some(f))).collect();
-            let mut funcs: Vec<String> = st
-                .frames
-                .iter()
-                .map(|&f| t.func_name(t.frame(f).function).to_string())
-                .collect();
-            let key = frames.join("\n");
-            let user = frame_name(t, super::heap::user_frame(t, sample.stack));
-            let mut seen = rustc_hash::FxHashSet::default();
-            funcs.retain(|f| seen.insert(f.clone()));
-            (key, funcs, frames, user)
-        });
+        let frames = &t.stack(sample.stack).frames;
         let b = sample.values.inuse_bytes;
-        if let Some(f) = t.stack(sample.stack).frames.first() {
-            let v = s
-                .flat
-                .entry(t.func_name(t.frame(*f).function).to_string())
-                .or_default();
+        seen.clear();
+        key.clear();
+        for &f in frames.iter() {
+            key.push(frame_id(f, common));
+            let func = func_id(t.frame(f).function, common);
+            if !seen.contains(&func) {
+                seen.push(func);
+                let v = s.cum.entry(func).or_default();
+                *v = v.saturating_add(b);
+            }
+        }
+        if let Some(&func) = seen.first() {
+            let v = s.flat.entry(func).or_default();
             *v = v.saturating_add(b);
         }
-        for f in funcs.iter() {
-            let v = s.cum.entry(f.clone()).or_default();
-            *v = v.saturating_add(b);
+        match s.stacks.get_mut(key.as_slice()) {
+            Some(e) => e.bytes = e.bytes.saturating_add(b),
+            None => {
+                let user = super::heap::user_frame(t, sample.stack).map(|f| frame_id(f, common));
+                s.stacks.insert(
+                    key.as_slice().into(),
+                    StackSum {
+                        bytes: b,
+                        stack: sample.stack,
+                        user,
+                    },
+                );
+            }
         }
-        let e = s
-            .stacks
-            .entry(key.clone())
-            .or_insert_with(|| (0, frames.clone(), user.clone()));
-        e.0 = e.0.saturating_add(b);
     }
     s
 }
@@ -645,20 +703,21 @@ fn heap_diff(heaps: &[&HeapProfile], times: &Times) -> (Option<HeapDiff>, Vec<He
     if heaps.len() < 2 {
         return (None, Vec::new());
     }
-    let sums: Vec<HeapSums> = heaps.iter().map(|h| heap_sums(h)).collect();
+    let mut common = Common::default();
+    let sums: Vec<HeapSums> = heaps.iter().map(|h| heap_sums(h, &mut common)).collect();
     let n = sums.len();
     let series = |get: &dyn Fn(&HeapSums) -> i64| -> Vec<i64> { sums.iter().map(get).collect() };
     // Functions.
-    let mut names: Vec<&String> = sums.iter().flat_map(|s| s.cum.keys()).collect();
-    names.sort();
-    names.dedup();
-    let mut functions: Vec<HeapFunctionDelta> = names
+    let mut ids: Vec<u32> = sums.iter().flat_map(|s| s.cum.keys().copied()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut functions: Vec<HeapFunctionDelta> = ids
         .into_iter()
-        .map(|name| {
-            let flat = series(&|s| s.flat.get(name).copied().unwrap_or(0));
-            let cum = series(&|s| s.cum.get(name).copied().unwrap_or(0));
+        .map(|id| {
+            let flat = series(&|s| s.flat.get(&id).copied().unwrap_or(0));
+            let cum = series(&|s| s.cum.get(&id).copied().unwrap_or(0));
             HeapFunctionDelta {
-                function: name.clone(),
+                function: common.func_names[id as usize].clone(),
                 flat_delta: flat[n - 1].saturating_sub(flat[0]),
                 cum_delta: cum[n - 1].saturating_sub(cum[0]),
                 flat,
@@ -674,52 +733,91 @@ fn heap_diff(heaps: &[&HeapProfile], times: &Times) -> (Option<HeapDiff>, Vec<He
     });
     let functions_total = functions.len();
     functions.truncate(MAX_HEAP_ROWS);
-    // Stacks.
-    let mut keys: Vec<&String> = sums.iter().flat_map(|s| s.stacks.keys()).collect();
-    keys.sort();
+    // Stacks: series by key, named only for the ones reported.
+    let mut keys: Vec<&[u32]> = sums
+        .iter()
+        .flat_map(|s| s.stacks.keys().map(|k| &**k))
+        .collect();
+    keys.sort_unstable();
     keys.dedup();
-    let mut stacks: Vec<HeapStackDelta> = keys
+    let stacks_total = keys.len();
+    struct Row<'a> {
+        key: &'a [u32],
+        bytes: Vec<i64>,
+        delta: i64,
+        /// The newest snapshot that has it, and its sum there.
+        example: (usize, &'a StackSum),
+    }
+    let mut rows: Vec<Row> = keys
         .into_iter()
-        .map(|k| {
-            let bytes = series(&|s| s.stacks.get(k).map_or(0, |e| e.0));
-            let (_, frames, user) = sums
+        .filter_map(|k| {
+            let bytes = series(&|s| s.stacks.get(k).map_or(0, |e| e.bytes));
+            let example = sums
                 .iter()
+                .enumerate()
                 .rev()
-                .find_map(|s| s.stacks.get(k))
-                .cloned()
-                .unwrap_or_default();
-            HeapStackDelta {
-                function: frames.first().cloned().unwrap_or_default(),
-                user_frame: user,
-                frames,
+                .find_map(|(i, s)| s.stacks.get(k).map(|e| (i, e)))?;
+            Some(Row {
+                key: k,
                 delta: bytes[n - 1].saturating_sub(bytes[0]),
-                inuse_bytes: bytes,
-            }
+                bytes,
+                example,
+            })
         })
         .collect();
-    stacks.sort_by(|a, b| b.delta.cmp(&a.delta).then_with(|| a.frames.cmp(&b.frames)));
-    let stacks_total = stacks.len();
+    rows.sort_by(|a, b| b.delta.cmp(&a.delta).then_with(|| a.key.cmp(b.key)));
     // Growth by the user's allocating line.
-    let mut by_user: FxHashMap<&str, (Vec<i64>, usize)> = FxHashMap::default();
-    for s in &stacks {
+    // User frame -> (in use per snapshot, stacks, an example stack).
+    type UserSum<'a> = (Vec<i64>, usize, (usize, &'a StackSum));
+    let mut by_user: FxHashMap<Option<u32>, UserSum> = FxHashMap::default();
+    for r in &rows {
         let e = by_user
-            .entry(s.user_frame.as_str())
-            .or_insert_with(|| (vec![0; n], 0));
-        for (a, b) in e.0.iter_mut().zip(&s.inuse_bytes) {
+            .entry(r.example.1.user)
+            .or_insert_with(|| (vec![0; n], 0, r.example));
+        for (a, b) in e.0.iter_mut().zip(&r.bytes) {
             *a = a.saturating_add(*b);
         }
         e.1 += 1;
     }
+    let name_user = |(hi, e): (usize, &StackSum)| {
+        frame_name(
+            &heaps[hi].tables,
+            super::heap::user_frame(&heaps[hi].tables, e.stack),
+        )
+    };
+    let stacks: Vec<HeapStackDelta> = rows
+        .iter()
+        .take(MAX_HEAP_ROWS)
+        .map(|r| {
+            let (hi, e) = r.example;
+            let t = &heaps[hi].tables;
+            let frames: Vec<String> = t
+                .stack(e.stack)
+                .frames
+                .iter()
+                .map(|&f| frame_name(t, Some(f)))
+                .collect();
+            HeapStackDelta {
+                function: frames.first().cloned().unwrap_or_default(),
+                user_frame: name_user(r.example),
+                frames,
+                inuse_bytes: r.bytes.clone(),
+                delta: r.delta,
+            }
+        })
+        .collect();
     let total_growth = sums[n - 1]
         .totals
         .inuse_bytes
         .saturating_sub(sums[0].totals.inuse_bytes);
-    let mut users: Vec<(&str, Vec<i64>, usize)> =
-        by_user.into_iter().map(|(k, (v, c))| (k, v, c)).collect();
+    let mut users: Vec<(String, Vec<i64>, usize)> = by_user
+        .into_values()
+        .map(|(v, c, example)| (name_user(example), v, c))
+        .collect();
     users.sort_by(|a, b| {
         (b.1[n - 1].saturating_sub(b.1[0]))
             .cmp(&a.1[n - 1].saturating_sub(a.1[0]))
-            .then_with(|| a.0.cmp(b.0))
+            .then_with(|| a.0.cmp(&b.0))
     });
     let minutes = match (times.seconds.first(), times.seconds.last()) {
         (Some(Some(a)), Some(Some(b))) if b > a => Some((b - a) / 60.0),
@@ -780,7 +878,6 @@ fn heap_diff(heaps: &[&HeapProfile], times: &Times) -> (Option<HeapDiff>, Vec<He
             snapshot: None,
         });
     }
-    stacks.truncate(MAX_HEAP_ROWS);
     let totals: Vec<HeapAmounts> = sums.iter().map(|s| amounts(&s.totals)).collect();
     let (a, z) = (&totals[0], &totals[n - 1]);
     let delta = HeapAmounts {

@@ -88,36 +88,35 @@ struct Field {
 fn field_at(data: &[u8], start: usize) -> Option<Field> {
     let mut pos = start;
     let key = varint(data, &mut pos)?;
-    let wire = (key & 7) as u8;
-    let payload;
-    let end = match wire {
-        0 => {
-            payload = pos;
-            varint(data, &mut pos)?;
-            pos
-        }
-        1 => {
-            payload = pos;
-            pos.checked_add(8)?
-        }
-        2 => {
-            let n = usize::try_from(varint(data, &mut pos)?).ok()?;
-            payload = pos;
-            pos.checked_add(n)?
-        }
-        5 => {
-            payload = pos;
-            pos.checked_add(4)?
-        }
-        _ => return None,
-    };
-    (key >> 3 != 0 && end <= data.len()).then_some(Field {
+    let end = payload(data, &mut pos, key & 7)?;
+    (key >> 3 != 0).then_some(Field {
         number: key >> 3,
-        wire,
+        wire: (key & 7) as u8,
         start,
-        payload,
+        payload: pos,
         end,
     })
+}
+
+/// The payload of a field of wire type `wire` whose key ends at `*pos`:
+/// moves `*pos` to its start (past the length of a length-delimited field)
+/// and returns its end, or `None` when it is cut or the wire type unknown.
+fn payload(data: &[u8], pos: &mut usize, wire: u64) -> Option<usize> {
+    let end = match wire {
+        0 => {
+            let mut p = *pos;
+            varint(data, &mut p)?;
+            p
+        }
+        1 => pos.checked_add(8)?,
+        2 => {
+            let n = usize::try_from(varint(data, pos)?).ok()?;
+            pos.checked_add(n)?
+        }
+        5 => pos.checked_add(4)?,
+        _ => return None,
+    };
+    (end <= data.len()).then_some(end)
 }
 
 /// The fields of a message, in order; [`Fields::cut`] tells where reading
@@ -178,19 +177,6 @@ fn decode_header(data: &[u8]) -> (Profile, usize, Option<usize>) {
     (p, n, fields.cut)
 }
 
-/// Decodes field by field; returns the profile (samples included) and, when
-/// the data is cut or damaged, the byte offset where reading stopped.
-pub fn decode_lenient(data: &[u8]) -> (Profile, Option<usize>) {
-    let mut p = Profile::default();
-    let mut fields = Fields::new(data);
-    for f in fields.by_ref() {
-        if p.merge(&data[f.start..f.end]).is_err() {
-            return (p, Some(f.start));
-        }
-    }
-    (p, fields.cut)
-}
-
 /// One sample, decoded in place (no allocation per sample).
 #[derive(Default)]
 struct RawSample {
@@ -214,8 +200,7 @@ fn repeated<T>(
         out.push(conv(varint(data, pos)?));
         return Some(());
     }
-    let n = usize::try_from(varint(data, pos)?).ok()?;
-    let end = pos.checked_add(n).filter(|&e| e <= data.len())?;
+    let end = payload(data, pos, 2)?;
     while *pos < end {
         out.push(conv(varint(data, pos)?));
     }
@@ -224,21 +209,8 @@ fn repeated<T>(
 
 /// Skips the payload of a field of wire type `wire` whose key was just read.
 fn skip(data: &[u8], pos: &mut usize, wire: u64) -> Option<()> {
-    let end = match wire {
-        0 => {
-            varint(data, pos)?;
-            *pos
-        }
-        1 => pos.checked_add(8)?,
-        2 => {
-            let n = usize::try_from(varint(data, pos)?).ok()?;
-            pos.checked_add(n)?
-        }
-        5 => pos.checked_add(4)?,
-        _ => return None,
-    };
-    *pos = end;
-    (end <= data.len()).then_some(())
+    *pos = payload(data, pos, wire)?;
+    Some(())
 }
 
 /// Decodes one `Sample` message into `out`. `labels`: whether to read the
@@ -255,8 +227,7 @@ fn decode_sample(data: &[u8], labels: bool, out: &mut RawSample) -> Option<()> {
             (1, w @ (0 | 2)) => repeated(data, &mut pos, w, &mut out.locations, |v| v)?,
             (2, w @ (0 | 2)) => repeated(data, &mut pos, w, &mut out.values, |v| v as i64)?,
             (3, 2) if labels => {
-                let n = usize::try_from(varint(data, &mut pos)?).ok()?;
-                let end = pos.checked_add(n).filter(|&e| e <= data.len())?;
+                let end = payload(data, &mut pos, 2)?;
                 let msg = &data[pos..end];
                 pos = end;
                 let mut l = (0i64, 0i64, 0i64);

@@ -40,35 +40,39 @@ const SAMPLE_ANCHORS: usize = 64;
 /// How much of the start and the end of the text is sampled for anchors.
 const SAMPLE_BYTES: usize = 1 << 20;
 
+/// What the steps learn besides the text: notes, and the timestamps of
+/// stripped log prefixes (see [`Unwrapped::times`]).
+#[derive(Default)]
+struct Side {
+    notes: Vec<String>,
+    times: Vec<(u64, f64)>,
+}
+
 /// One unwrapping step: `Some(new bytes)` when it changed something.
-type Step = fn(&[u8], AnchorFinder, &mut Vec<String>) -> Option<Vec<u8>>;
+type Step = fn(&[u8], AnchorFinder, &mut Side) -> Option<Vec<u8>>;
 
 pub fn unwrap(input: Bytes, anchor: AnchorFinder) -> Unwrapped {
-    let mut notes = Vec::new();
+    let mut side = Side::default();
     let mut cur = input;
     let mut changed = false;
-    let steps: [Step; 4] = [
+    let steps: [Step; 5] = [
         decode_encoding,
         normalise_newlines,
         docker_json,
         escaped_records,
+        strip_prefixes,
     ];
     for step in steps {
-        if let Some(v) = step(&cur, anchor, &mut notes) {
+        if let Some(v) = step(&cur, anchor, &mut side) {
             cur = Bytes::owned(v);
             changed = true;
         }
     }
-    let mut times = Vec::new();
-    if let Some(v) = strip_prefixes(&cur, anchor, &mut notes, &mut times) {
-        cur = Bytes::owned(v);
-        changed = true;
-    }
     Unwrapped {
         bytes: cur,
-        notes,
+        notes: side.notes,
         changed,
-        times,
+        times: side.times,
     }
 }
 
@@ -94,7 +98,8 @@ fn lines(b: &[u8]) -> impl Iterator<Item = &[u8]> {
 }
 
 /// UTF-16 (with a BOM) to UTF-8; a UTF-8 BOM removed.
-fn decode_encoding(b: &[u8], _: AnchorFinder, notes: &mut Vec<String>) -> Option<Vec<u8>> {
+fn decode_encoding(b: &[u8], _: AnchorFinder, side: &mut Side) -> Option<Vec<u8>> {
+    let notes = &mut side.notes;
     if let Some(rest) = b.strip_prefix(&[0xef, 0xbb, 0xbf]) {
         notes.push("removed a UTF-8 byte-order mark".into());
         return Some(rest.to_vec());
@@ -119,7 +124,8 @@ fn decode_encoding(b: &[u8], _: AnchorFinder, notes: &mut Vec<String>) -> Option
 }
 
 /// CRLF and lone CR to LF.
-fn normalise_newlines(b: &[u8], _: AnchorFinder, notes: &mut Vec<String>) -> Option<Vec<u8>> {
+fn normalise_newlines(b: &[u8], _: AnchorFinder, side: &mut Side) -> Option<Vec<u8>> {
+    let notes = &mut side.notes;
     memchr::memchr(b'\r', b)?;
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
@@ -141,7 +147,8 @@ struct DockerLine {
 }
 
 /// docker json-file: `{"log":"...\n","stream":"stderr","time":"..."}` per line.
-fn docker_json(b: &[u8], _: AnchorFinder, notes: &mut Vec<String>) -> Option<Vec<u8>> {
+fn docker_json(b: &[u8], _: AnchorFinder, side: &mut Side) -> Option<Vec<u8>> {
+    let notes = &mut side.notes;
     let head: Vec<&[u8]> = lines(b)
         .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
         .take(20)
@@ -173,7 +180,8 @@ fn docker_json(b: &[u8], _: AnchorFinder, notes: &mut Vec<String>) -> Option<Vec
 
 /// A dump carried inside one log record with `\n` escapes: a JSON object
 /// with a string field holding the dump, or a logfmt `key="..."` value.
-fn escaped_records(b: &[u8], anchor: AnchorFinder, notes: &mut Vec<String>) -> Option<Vec<u8>> {
+fn escaped_records(b: &[u8], anchor: AnchorFinder, side: &mut Side) -> Option<Vec<u8>> {
+    let notes = &mut side.notes;
     memchr::memmem::find(b, b"\\n")?;
     let mut out: Option<Vec<u8>> = None;
     let mut n = 0usize;
@@ -435,12 +443,8 @@ fn sample_anchor_prefixes<'a>(b: &'a [u8], anchor: AnchorFinder) -> Vec<&'a [u8]
 }
 
 /// Log prefixes and ticket indentation in front of the dump's lines.
-fn strip_prefixes(
-    b: &[u8],
-    anchor: AnchorFinder,
-    notes: &mut Vec<String>,
-    times: &mut Vec<(u64, f64)>,
-) -> Option<Vec<u8>> {
+fn strip_prefixes(b: &[u8], anchor: AnchorFinder, side: &mut Side) -> Option<Vec<u8>> {
+    let Side { notes, times } = side;
     let prefixes = sample_anchor_prefixes(b, anchor);
     let prefixed: Vec<&[u8]> = prefixes.iter().copied().filter(|p| !p.is_empty()).collect();
     if prefixed.is_empty() {

@@ -47,6 +47,10 @@ pub enum Command {
     /// (oldest first): goroutine groups that grew, appeared or vanished,
     /// goroutines stuck or spinning in every dump, heap growth by site.
     Diff(Box<DiffArgs>),
+    /// Write a backtrace back with every resolvable address annotated
+    /// (function, file:line, inlined frames) and everything else untouched,
+    /// for pasting into the ticket. Needs --binary or --debug-dir.
+    Symbolize(Box<SymbolizeArgs>),
     /// Print the JSON Schema of the report.
     Schema,
     /// Print the rule catalogue (Markdown).
@@ -119,6 +123,71 @@ pub struct AnalyzeArgs {
     /// Refuse to decompress an input beyond this many bytes (suffixes K, M, G).
     #[arg(long, value_name = "SIZE", default_value = "4G", value_parser = parse_size)]
     pub max_decompressed: u64,
+    #[command(flatten)]
+    pub symbols: SymbolArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct SymbolizeArgs {
+    /// The backtrace; `-` reads stdin. gzip and zstd are decompressed.
+    #[arg(value_name = "FILE", default_value = "-")]
+    pub file: String,
+    /// Write the annotated text to PATH instead of stdout.
+    #[arg(short = 'o', long = "output", value_name = "PATH")]
+    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub symbols: SymbolArgs,
+    /// Refuse to decompress the input beyond this many bytes (suffixes K, M, G).
+    #[arg(long, value_name = "SIZE", default_value = "4G", value_parser = parse_size)]
+    pub max_decompressed: u64,
+}
+
+/// Where to find the code of the modules a dump names by address.
+#[derive(Args, Debug, Clone, Default)]
+pub struct SymbolArgs {
+    /// Resolve raw addresses against this executable or shared object (or
+    /// its debug file). Repeatable; modules are matched by build-id first,
+    /// then by file name.
+    #[arg(long = "binary", value_name = "PATH")]
+    pub binaries: Vec<PathBuf>,
+    /// Look for separate debug files in DIR (`.build-id/xx/rest.debug`,
+    /// `.gnu_debuglink` targets, DWZ files). Repeatable; /usr/lib/debug is
+    /// searched too.
+    #[arg(long = "debug-dir", value_name = "DIR")]
+    pub debug_dirs: Vec<PathBuf>,
+    /// Where MODULE was loaded (the start of its first mapping), for bare
+    /// addresses the dump does not place; e.g. `--base app=0x55d5c1a00000`.
+    /// Without it the base of a lone --binary is inferred.
+    #[arg(long = "base", value_name = "MODULE=ADDR", value_parser = parse_base)]
+    pub bases: Vec<(String, u64)>,
+}
+
+impl SymbolArgs {
+    pub fn options(&self) -> crate::symbolize::Options {
+        crate::symbolize::Options {
+            binaries: self.binaries.clone(),
+            debug_dirs: self.debug_dirs.clone(),
+            bases: self.bases.clone(),
+            system_dirs: true,
+        }
+    }
+}
+
+/// `MODULE=ADDR` with a hex (`0x...`) or decimal address.
+fn parse_base(s: &str) -> Result<(String, u64), String> {
+    let (m, a) = s
+        .rsplit_once('=')
+        .ok_or_else(|| format!("'{s}': expected MODULE=ADDR, e.g. app=0x55d5c1a00000"))?;
+    let a = a.trim();
+    let addr = match a.strip_prefix("0x").or_else(|| a.strip_prefix("0X")) {
+        Some(h) => u64::from_str_radix(h, 16),
+        None => a.parse(),
+    }
+    .map_err(|_| format!("'{a}' is not an address (hex with 0x, or decimal)"))?;
+    if m.is_empty() {
+        return Err(format!("'{s}': the module name is empty"));
+    }
+    Ok((m.to_string(), addr))
 }
 
 #[derive(Args, Debug)]
@@ -181,6 +250,13 @@ pub fn run(cli: Cli) -> u8 {
             print!("{}", crate::analyze::rules::catalogue_markdown());
             EXIT_OK
         }
+        Command::Symbolize(a) => match symbolize(&a) {
+            Ok(code) => code,
+            Err(e) => {
+                eprintln!("dumpscope: error: {e:#}");
+                EXIT_INPUT
+            }
+        },
         Command::Analyze(a) => match analyze(*a, None) {
             Ok(code) => code,
             Err(e) => {
@@ -203,6 +279,42 @@ pub fn run(cli: Cli) -> u8 {
             }
         }
     }
+}
+
+/// `dumpscope symbolize`.
+fn symbolize(a: &SymbolizeArgs) -> anyhow::Result<u8> {
+    let opts = a.symbols.options();
+    if !opts.is_active() {
+        anyhow::bail!("symbolize needs the binaries: give --binary PATH (or --debug-dir DIR)");
+    }
+    let loaded = crate::input::load(
+        &a.file,
+        &LoadOptions {
+            max_decompressed: a.max_decompressed,
+        },
+    )?;
+    let text = String::from_utf8_lossy(&loaded.data);
+    let mut sym = crate::symbolize::Symbolizer::new(&opts);
+    let (out, stats) = crate::symbolize::text::annotate(&text, &mut sym);
+    for n in &stats.notes {
+        eprintln!("dumpscope: note: {n}");
+    }
+    eprintln!(
+        "dumpscope: {} of {} addresses resolved",
+        stats.resolved, stats.addresses
+    );
+    match &a.output {
+        Some(p) => write_file(p, |w| Ok(w.write_all(out.as_bytes())?))?,
+        None => {
+            let mut lock = std::io::stdout().lock();
+            if let Err(e) = lock.write_all(out.as_bytes()).and_then(|()| lock.flush()) {
+                if e.kind() != std::io::ErrorKind::BrokenPipe {
+                    return Err(e.into());
+                }
+            }
+        }
+    }
+    Ok(EXIT_OK)
 }
 
 /// `analyze`, or `diff` when `diff` is set (to the `--interval`).
@@ -247,6 +359,7 @@ fn analyze(a: AnalyzeArgs, diff: Option<Option<f64>>) -> anyhow::Result<u8> {
             user_rules,
             skip: a.no_diagnose,
         },
+        symbolize: a.symbols.options(),
     };
     let files = output_files(&a)?;
     if a.files.iter().filter(|f| f.as_str() == "-").count() > 1 {

@@ -12,3 +12,4 @@ pub mod model;
 pub mod parse;
 pub mod pipeline;
 pub mod report;
+pub mod symbolize;

@@ -17,6 +17,8 @@ pub struct Config {
     pub format: Option<Format>,
     pub groups: GroupOptions,
     pub diagnose: analyze::DiagnoseOptions,
+    /// Binaries and debug directories for raw addresses.
+    pub symbolize: crate::symbolize::Options,
 }
 
 /// The result of analysing a set of inputs: a report of everything that
@@ -356,6 +358,25 @@ pub fn diff_paths(
     run_paths(paths, cfg, progress, Some(interval))
 }
 
+/// Resolves the raw addresses of a parsed input; what happened goes to the
+/// input's notes.
+pub fn symbolize(sym: &mut crate::symbolize::Symbolizer, x: &mut ParsedInput) {
+    use crate::symbolize::apply;
+    let a = apply::snapshots(sym, &mut x.snapshots);
+    let b = apply::heaps(sym, &mut x.heaps);
+    let (n, r) = (a.addresses + b.addresses, a.resolved + b.resolved);
+    if n > 0 {
+        x.input
+            .notes
+            .push(format!("symbolized {r} of {n} distinct addresses"));
+    }
+    for note in a.notes.into_iter().chain(b.notes) {
+        if !x.input.notes.contains(&note) {
+            x.input.notes.push(note);
+        }
+    }
+}
+
 fn run_paths(
     paths: &[String],
     cfg: &Config,
@@ -366,9 +387,16 @@ fn run_paths(
     let mut warnings = Vec::new();
     let mut parsed = Vec::new();
     let mut mtimes = Vec::new();
+    let mut symbolizer = cfg
+        .symbolize
+        .is_active()
+        .then(|| crate::symbolize::Symbolizer::new(&cfg.symbolize));
     for p in paths {
         match load_and_parse(p, cfg, progress, &mut warnings) {
-            Ok(x) => {
+            Ok(mut x) => {
+                if let Some(sym) = symbolizer.as_mut() {
+                    symbolize(sym, &mut x);
+                }
                 parsed.push(x);
                 mtimes.push(
                     std::fs::metadata(p)

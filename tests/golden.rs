@@ -43,3 +43,62 @@ fn text_reports() {
         insta::assert_snapshot!(rel.replace('/', "__"), text);
     }
 }
+
+/// Rust and native backtraces, as read without binaries (raw frames stay
+/// addresses); tests/symbolize.rs covers them symbolized.
+#[test]
+fn native_json_reports() {
+    insta::glob!("../samples", "{native,rust}/**/*.txt", |path| {
+        let rel = path
+            .strip_prefix(common::root())
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
+        if rel.contains("/reference") || rel.ends_with(".maps.txt") || rel.contains("/programs/") {
+            return; // references and side files, not dumps
+        }
+        if rel.ends_with("panic-backtrace1-stripped.txt") {
+            return; // a stripped binary prints no frames: not a backtrace
+        }
+        let report = common::report(&rel);
+        insta::assert_json_snapshot!(report);
+    });
+}
+
+/// The text report of backtraces symbolized against the committed
+/// binaries.
+#[test]
+fn symbolized_text_reports() {
+    for (rel, bin) in [
+        (
+            "samples/native/backtrace-symbols/crash-pie.txt",
+            "samples/native/backtrace-symbols/bin/app.unstripped",
+        ),
+        (
+            "samples/rust/panics/panic-full-stripped.txt",
+            "samples/rust/panics/bin/panics",
+        ),
+        (
+            "samples/native/tsan/report-unsymbolized.txt",
+            "samples/native/tsan/bin/transfers",
+        ),
+    ] {
+        let mut p = common::parse(rel);
+        let opts = dumpscope::symbolize::Options {
+            binaries: vec![common::root().join(bin)],
+            ..Default::default()
+        };
+        let mut sym = dumpscope::symbolize::Symbolizer::new(&opts);
+        dumpscope::pipeline::symbolize(&mut sym, &mut p);
+        // Notes name the binaries by path: keep this machine's out.
+        let root = format!("{}/", common::root().display());
+        for n in &mut p.input.notes {
+            *n = n.replace(&root, "");
+        }
+        let r = dumpscope::pipeline::report(&[p], &Default::default(), &Default::default());
+        let mut buf = Vec::new();
+        dumpscope::report::text::render(&r, &Default::default(), &mut buf).unwrap();
+        let text = String::from_utf8(anstream::adapter::strip_bytes(&buf).into_vec()).unwrap();
+        insta::assert_snapshot!(format!("symbolized__{}", rel.replace('/', "__")), text);
+    }
+}

@@ -1,7 +1,7 @@
 //! Interning tables: strings, functions, frames, stacks and label sets are
 //! stored once per snapshot and referred to by small ids.
 
-use super::{CodeKind, Frame, Function, Stack};
+use super::{CodeKind, Frame, Function, RawAddr, Stack};
 use hashbrown::HashTable;
 use rustc_hash::{FxHashMap, FxHasher};
 use std::hash::{Hash, Hasher};
@@ -65,6 +65,8 @@ pub struct Tables {
     indexed: usize,
     labels: Vec<Box<[(Sym, Sym)]>>,
     label_map: FxHashMap<Box<[(Sym, Sym)]>, LabelSetId>,
+    /// Frames the dump gave as addresses, for the symbolizer.
+    raw: FxHashMap<FrameId, RawAddr>,
 }
 
 impl Default for Tables {
@@ -87,6 +89,7 @@ impl Tables {
             indexed: 0,
             labels: vec![Box::new([])],
             label_map: FxHashMap::default(),
+            raw: FxHashMap::default(),
         };
         t.intern_bytes(b"");
         t.label_map.insert(Box::new([]), LabelSetId(0));
@@ -233,6 +236,107 @@ impl Tables {
 
     pub fn frame_count(&self) -> usize {
         self.frames.len()
+    }
+
+    /// Records that frame `f` was printed at `raw` (the first address
+    /// recorded for a frame is kept).
+    pub fn note_addr(&mut self, f: FrameId, raw: RawAddr) {
+        self.raw.entry(f).or_insert(raw);
+    }
+
+    /// Records (or replaces) the address of frame `f`.
+    pub fn set_addr(&mut self, f: FrameId, raw: RawAddr) {
+        self.raw.insert(f, raw);
+    }
+
+    /// A frame the dump gave only as an address: a function named `name`
+    /// (`app+0x1234`, `0x55d5c1b2c3a1`) with no source position, recorded
+    /// for the symbolizer.
+    pub fn raw_frame(&mut self, name: &str, kind: CodeKind, raw: RawAddr) -> FrameId {
+        let function = self.intern_function(name.as_bytes(), |n| {
+            let module = n.split_once('+').map_or("", |(m, _)| m);
+            (module.to_string(), None, n.to_string(), kind)
+        });
+        let f = self.intern_frame(Frame {
+            function,
+            file: Sym(0),
+            line: 0,
+            pc_offset: None,
+            inlined: false,
+        });
+        self.note_addr(f, raw);
+        f
+    }
+
+    /// The frames recorded with an address, in frame order.
+    pub fn raw_addrs(&self) -> Vec<(FrameId, RawAddr)> {
+        let mut v: Vec<(FrameId, RawAddr)> = self.raw.iter().map(|(f, r)| (*f, *r)).collect();
+        v.sort_unstable_by_key(|(f, _)| *f);
+        v
+    }
+
+    /// Replaces frames by sequences of frames (a symbolized address by its
+    /// inlined frames and function) in every stack, and forgets their
+    /// addresses. Returns, per stack, the stack to use from now on: stacks
+    /// that became equal to an earlier one map to it.
+    pub fn replace_frames(&mut self, repl: &FxHashMap<FrameId, Vec<FrameId>>) -> Vec<StackId> {
+        let mut buf = Vec::new();
+        for s in &mut self.stacks {
+            if !s.frames.iter().any(|f| repl.contains_key(f)) {
+                continue;
+            }
+            buf.clear();
+            let mut elided = s.elided;
+            for (i, f) in s.frames.iter().enumerate() {
+                if let Some((at, _)) = &mut elided {
+                    if *at as usize == i {
+                        *at = buf.len() as u32;
+                    }
+                }
+                match repl.get(f) {
+                    Some(v) if !v.is_empty() => buf.extend_from_slice(v),
+                    _ => buf.push(*f),
+                }
+            }
+            if let Some((at, _)) = &mut elided {
+                if *at as usize >= s.frames.len() {
+                    *at = buf.len() as u32;
+                }
+            }
+            s.frames = buf.as_slice().into();
+            s.elided = elided;
+        }
+        for f in repl.keys() {
+            self.raw.remove(f);
+        }
+        // Re-index from scratch; a stack equal to an earlier one maps to it.
+        self.stack_index = HashTable::new();
+        self.indexed = 0;
+        let mut remap = Vec::with_capacity(self.stacks.len());
+        for i in 0..self.stacks.len() {
+            let s = &self.stacks[i];
+            let hash = stack_hash(&s.frames, s.elided);
+            let stacks = &self.stacks;
+            let found = self.stack_index.find(hash, |id| {
+                let o = &stacks[id.index()];
+                o.elided == s.elided && o.frames == s.frames
+            });
+            let id = match found {
+                Some(&id) => id,
+                None => {
+                    let id = StackId(i as u32);
+                    let hasher = |id: &StackId| {
+                        let s = &stacks[id.index()];
+                        stack_hash(&s.frames, s.elided)
+                    };
+                    self.stack_index.insert_unique(hash, id, hasher);
+                    id
+                }
+            };
+            remap.push(id);
+        }
+        self.indexed = self.stacks.len();
+        remap
     }
 
     pub fn intern_labels(&mut self, mut pairs: Vec<(Sym, Sym)>) -> LabelSetId {

@@ -73,6 +73,33 @@ pub struct Frame {
     pub inlined: bool,
 }
 
+/// What a frame's printed address is relative to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AddrSpace {
+    /// A runtime address: placed through the dump's mappings, `--base`,
+    /// or an inferred load base.
+    Absolute,
+    /// An ELF virtual address of the module (`./app(+0x1234)` of glibc,
+    /// `(module+0x1234)` of the sanitizers, a tombstone's `pc`).
+    Vaddr,
+    /// An offset in the module's file (a mapping's start plus its offset).
+    FileOffset,
+}
+
+/// A frame's address as the dump printed it, for the symbolizer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RawAddr {
+    /// The module as the dump names it; the empty symbol when it does not.
+    pub module: Sym,
+    /// The module's build-id (hex), or the empty symbol.
+    pub build_id: Sym,
+    pub addr: u64,
+    pub space: AddrSpace,
+    /// A return address (looked up at `addr - 1`); false for a faulting pc
+    /// or an already adjusted address.
+    pub call: bool,
+}
+
 /// A call stack, innermost frame first.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Stack {
@@ -295,6 +322,9 @@ pub struct Snapshot {
     /// input says: the timestamp of a log prefix on its first line, or a
     /// protobuf profile's `time_nanos`.
     pub time_unix: Option<f64>,
+    /// Mappings the dump carried (a `/proc/PID/maps` block, a tombstone's
+    /// memory map), for placing absolute addresses in modules.
+    pub maps: Vec<heap::Module>,
 }
 
 impl Snapshot {

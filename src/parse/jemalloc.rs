@@ -9,7 +9,9 @@
 
 use crate::input::Bytes;
 use crate::model::heap::{unsample, HeapProfile, HeapSample, HeapValues, Module, Sampling};
-use crate::model::{CodeKind, FrameId, LabelSetId, Runtime, Sym, Tables, Warning};
+use crate::model::{
+    AddrSpace, CodeKind, FrameId, LabelSetId, RawAddr, Runtime, Sym, Tables, Warning,
+};
 use crate::parse::go::line::{parse_hex, trim_end};
 use std::sync::Arc;
 
@@ -208,7 +210,7 @@ fn build(
                     .checked_sub(1)
                     .and_then(|i| modules.get(i))
                     .filter(|m| pc < m.end);
-                let (name, kind, alloc) = match m {
+                let (name, kind, alloc, raw) = match m {
                     Some(m) => {
                         let base = m.path.rsplit('/').next().unwrap_or("");
                         let off = (pc - m.start).wrapping_add(m.file_offset);
@@ -217,25 +219,34 @@ fn build(
                         } else {
                             CodeKind::Stdlib
                         };
+                        let raw = RawAddr {
+                            module: t.intern(&m.path),
+                            build_id: Sym(0),
+                            addr: off,
+                            space: AddrSpace::FileOffset,
+                            call: true,
+                        };
                         (
                             format!("{base}+{off:#x}"),
                             kind,
                             base.starts_with("libjemalloc"),
+                            raw,
                         )
                     }
-                    None => (format!("{pc:#x}"), CodeKind::User, false),
+                    None => (
+                        format!("{pc:#x}"),
+                        CodeKind::User,
+                        false,
+                        RawAddr {
+                            module: Sym(0),
+                            build_id: Sym(0),
+                            addr: pc,
+                            space: AddrSpace::Absolute,
+                            call: true,
+                        },
+                    ),
                 };
-                let function = t.intern_function(name.as_bytes(), |n| {
-                    let pkg = n.split('+').next().unwrap_or("").to_string();
-                    (pkg, None, n.to_string(), kind)
-                });
-                let f = t.intern_frame(crate::model::Frame {
-                    function,
-                    file: Sym(0),
-                    line: 0,
-                    pc_offset: None,
-                    inlined: false,
-                });
+                let f = t.raw_frame(&name, kind, raw);
                 (f, alloc)
             });
             // The allocator's own frames at the top are not allocation sites.

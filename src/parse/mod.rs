@@ -4,6 +4,7 @@
 pub mod dhat;
 pub mod go;
 pub mod jemalloc;
+pub mod native;
 pub mod pprof;
 
 use crate::input::{self, Bytes};
@@ -30,6 +31,14 @@ pub enum Format {
     /// dhat-rs heap profiles (`dhat-heap.json`).
     #[value(name = "dhat")]
     Dhat,
+    /// Rust panics and backtraces (`RUST_BACKTRACE=1` or `full`,
+    /// `std::backtrace::Backtrace` output).
+    #[value(name = "rust-backtrace", alias = "rust")]
+    RustBacktrace,
+    /// Native backtraces: glibc backtrace_symbols, AddressSanitizer and
+    /// ThreadSanitizer reports, eu-stack, Android tombstones.
+    #[value(name = "native-backtrace", alias = "native")]
+    NativeBacktrace,
 }
 
 impl Format {
@@ -40,6 +49,8 @@ impl Format {
             Format::Pprof => pprof::decode::FORMAT,
             Format::Jemalloc => jemalloc::FORMAT,
             Format::Dhat => dhat::FORMAT,
+            Format::RustBacktrace => native::rust::FORMAT,
+            Format::NativeBacktrace => native::frames::FORMAT,
         }
     }
 
@@ -50,6 +61,8 @@ impl Format {
             Format::Pprof,
             Format::Jemalloc,
             Format::Dhat,
+            Format::RustBacktrace,
+            Format::NativeBacktrace,
         ]
     }
 
@@ -68,6 +81,8 @@ impl Format {
                 .map(|(p, _)| p)
                 .or_else(|| memchr::memmem::find(line, b"#\t0x")),
             Format::Jemalloc => jemalloc::find_header(line),
+            Format::RustBacktrace => native::rust::find_header(line),
+            Format::NativeBacktrace => native::frames::find_header(line),
             Format::Pprof | Format::Dhat => None,
         }
     }
@@ -79,6 +94,8 @@ impl Format {
             Format::Pprof => pprof::decode::detect(text),
             Format::Jemalloc => jemalloc::detect(text),
             Format::Dhat => dhat::detect(text),
+            Format::RustBacktrace => native::rust::detect(text),
+            Format::NativeBacktrace => native::frames::detect(text),
         }
     }
 
@@ -102,6 +119,8 @@ impl Format {
             },
             Format::Jemalloc => d.heaps = jemalloc::parse(text, source),
             Format::Dhat => d.heaps.push(dhat::parse(&text, source)?),
+            Format::RustBacktrace => d.snapshots = native::rust::parse(text, source),
+            Format::NativeBacktrace => d.snapshots = native::frames::parse(text, source),
         }
         Ok(d)
     }
@@ -241,6 +260,8 @@ pub fn expected_formats() -> String {
     "a Go goroutine dump (panic, fatal error, SIGQUIT or /debug/pprof/goroutine?debug=2 text, \
      with lines like `goroutine 1 [running]:`), a pprof goroutine or heap profile (protobuf, \
      or debug=1 text starting `goroutine profile: total N` or `heap profile:`), a jemalloc \
-     heap profile (`heap_v2/N`) or a dhat-heap.json"
+     heap profile (`heap_v2/N`), a dhat-heap.json, a Rust panic or backtrace \
+     (`thread 'main' panicked at`, `stack backtrace:`) or a native backtrace (glibc \
+     backtrace_symbols, AddressSanitizer/ThreadSanitizer, eu-stack, Android tombstone)"
         .to_string()
 }

@@ -232,6 +232,15 @@ fn snapshot(
         s.format,
         s.runtime.as_str()
     )?;
+    // What reading the input involved (symbolization, stripped prefixes),
+    // once per input.
+    if s.index == 0 {
+        if let Some(i) = r.inputs.iter().find(|i| i.source == s.source) {
+            for n in i.notes.iter().take(20) {
+                writeln!(w, "  {DIM}note       {}{DIM:#}", clean(n))?;
+            }
+        }
+    }
     writeln!(
         w,
         "  tasks      {BOLD}{}{BOLD:#} in {} groups (similarity: {})",

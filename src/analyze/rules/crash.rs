@@ -219,7 +219,7 @@ pub fn run(cx: &mut Cx) {
     }
 }
 
-fn one_line(s: &str) -> String {
+pub(super) fn one_line(s: &str) -> String {
     let l = s.lines().next().unwrap_or("");
     let mut out: String = l.chars().take(200).collect();
     if l.chars().count() > 200 || s.lines().nth(1).is_some() {
@@ -229,7 +229,7 @@ fn one_line(s: &str) -> String {
 }
 
 /// The innermost user frame of a task.
-fn user_frame(cx: &Cx, task: u32) -> Option<String> {
+pub(super) fn user_frame(cx: &Cx, task: u32) -> Option<String> {
     let snap = cx.snap;
     let t = &snap.tables;
     let f = t

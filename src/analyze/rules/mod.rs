@@ -13,6 +13,7 @@ pub mod chan;
 pub mod crash;
 pub mod deadlock;
 pub mod leak;
+pub mod native;
 pub mod net;
 pub mod sync;
 pub mod user;
@@ -273,6 +274,7 @@ pub fn catalogue() -> Vec<&'static RuleInfo> {
         leak::RULES,
         net::RULES,
         crash::RULES,
+        native::RULES,
         benign::RULES,
         crate::analyze::heap::RULES,
         crate::analyze::diff::RULES,
@@ -341,15 +343,19 @@ pub fn diagnose(
         findings: Vec::new(),
         live_tasks,
     };
-    crash::run(&mut cx);
-    deadlock::run(&mut cx);
-    chan::run_forever(&mut cx);
-    sync::run(&mut cx);
-    leak::run_explosion(&mut cx);
-    net::run(&mut cx);
-    benign::run(&mut cx);
-    chan::run(&mut cx);
-    leak::run(&mut cx);
+    if snap.runtime == crate::model::Runtime::Go {
+        crash::run(&mut cx);
+        deadlock::run(&mut cx);
+        chan::run_forever(&mut cx);
+        sync::run(&mut cx);
+        leak::run_explosion(&mut cx);
+        net::run(&mut cx);
+        benign::run(&mut cx);
+        chan::run(&mut cx);
+        leak::run(&mut cx);
+    } else {
+        native::run(&mut cx);
+    }
     let mut findings = cx.findings;
     if let Some(h) = history {
         growth(clusters, h, &mut findings);

@@ -897,6 +897,7 @@ fn merge(text: Bytes, source: &str, chunks: Vec<Chunk>) -> Vec<Snapshot> {
             text: text.clone(),
             range: (b.start, end),
             time_unix: None,
+            maps: Vec::new(),
         });
     }
     snaps

@@ -204,6 +204,7 @@ impl Builder {
             text,
             range,
             time_unix: None,
+            maps: Vec::new(),
         }
     }
 }

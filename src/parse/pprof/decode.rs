@@ -451,7 +451,7 @@ impl Locations {
             }
             if v.is_empty() {
                 // Not symbolized: module + offset, for the symbolizer.
-                let name = match maps.get(&loc.mapping_id) {
+                let (name, raw) = match maps.get(&loc.mapping_id) {
                     Some(m) => {
                         let path = s.lossy(m.filename);
                         let base = path.rsplit('/').next().unwrap_or("").to_string();
@@ -459,25 +459,28 @@ impl Locations {
                             .address
                             .wrapping_sub(m.memory_start)
                             .wrapping_add(m.file_offset);
-                        format!("{base}+{off:#x}")
+                        let raw = crate::model::RawAddr {
+                            module: t.intern(&path),
+                            build_id: t.intern_bytes(s.get(m.build_id)),
+                            addr: off,
+                            space: crate::model::AddrSpace::FileOffset,
+                            // pprof addresses are already adjusted.
+                            call: false,
+                        };
+                        (format!("{base}+{off:#x}"), raw)
                     }
-                    None => format!("{:#x}", loc.address),
+                    None => (
+                        format!("{:#x}", loc.address),
+                        crate::model::RawAddr {
+                            module: Sym(0),
+                            build_id: Sym(0),
+                            addr: loc.address,
+                            space: crate::model::AddrSpace::Absolute,
+                            call: false,
+                        },
+                    ),
                 };
-                let function = t.intern_function(name.as_bytes(), |n| {
-                    (
-                        String::new(),
-                        None,
-                        n.to_string(),
-                        crate::model::CodeKind::User,
-                    )
-                });
-                v.push(t.intern_frame(crate::model::Frame {
-                    function,
-                    file: Sym(0),
-                    line: 0,
-                    pc_offset: None,
-                    inlined: false,
-                }));
+                v.push(t.raw_frame(&name, crate::model::CodeKind::User, raw));
             }
             // A repeated id keeps its first location.
             if index.get(loc.id).is_some() {

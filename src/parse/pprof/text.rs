@@ -392,17 +392,15 @@ fn inlined_copy(t: &mut Tables, f: FrameId) -> FrameId {
 fn raw_frames(t: &mut Tables, pcs: &[u64]) -> Vec<FrameId> {
     pcs.iter()
         .take(MAX_FRAMES)
-        .map(|pc| {
-            let function = t.intern_function(format!("{pc:#x}").as_bytes(), |n| {
-                (String::new(), None, n.to_string(), CodeKind::User)
-            });
-            t.intern_frame(crate::model::Frame {
-                function,
-                file: crate::model::Sym(0),
-                line: 0,
-                pc_offset: None,
-                inlined: false,
-            })
+        .map(|&pc| {
+            let raw = crate::model::RawAddr {
+                module: crate::model::Sym(0),
+                build_id: crate::model::Sym(0),
+                addr: pc,
+                space: crate::model::AddrSpace::Absolute,
+                call: true,
+            };
+            t.raw_frame(&format!("{pc:#x}"), CodeKind::User, raw)
         })
         .collect()
 }

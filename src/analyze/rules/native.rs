@@ -1,0 +1,69 @@
+//! Rust panics and native crashes (signals, sanitizer reports), explained
+//! in their own terms. The Go families do not run on these dumps.
+
+use super::crash::{one_line, user_frame};
+use super::{Cx, Finding, Kind, RuleInfo, Severity};
+use crate::analyze::graph::Confidence;
+use crate::model::Runtime;
+
+pub static RUST_PANIC: RuleInfo = RuleInfo {
+    id: "crash.rust-panic",
+    title: "Rust panic",
+    kind: Kind::Crash,
+    severity: Severity::Critical,
+    explanation: "A Rust thread panicked: an `unwrap`/`expect` on an error or `None`, an index out of bounds, an overflow in a debug build, or an explicit `panic!`. A panic in the main thread ends the process; in another thread it ends that thread and poisons the mutexes it held.",
+    cause: "An error path the code assumed impossible: `unwrap()` on input-derived data, slice indexing with an unchecked length.",
+    remedy: "Go to the innermost frame of the program's own code below the panic machinery (`core::panicking`, `std::panicking`) and handle the error there: `?`, `match`, `get()` instead of indexing. Read the message first: it usually names the value.",
+    sketch: "let v = map.get(&key).ok_or(Error::Missing(key))?;",
+    references: &["https://doc.rust-lang.org/book/ch09-00-error-handling.html"],
+};
+
+pub static NATIVE_CRASH: RuleInfo = RuleInfo {
+    id: "crash.native",
+    title: "Native crash",
+    kind: Kind::Crash,
+    severity: Severity::Critical,
+    explanation: "The process stopped on a fatal signal or a sanitizer report (use after free, buffer overflow, lock-order inversion). The first stack is where it was detected; the report's other stacks (where memory was freed or allocated, where the other lock was taken) explain how it got there.",
+    cause: "Memory used after it was freed or outside its bounds, a null pointer, an abort on a failed check, or two locks taken in opposite orders.",
+    remedy: "Symbolize the report against the exact binary (`--binary`, `--debug-dir`) if it shows raw addresses, then start from the innermost frame of the program's own code in the first stack.",
+    sketch: "",
+    references: &["https://github.com/google/sanitizers/wiki/AddressSanitizer"],
+};
+
+pub static RULES: &[&RuleInfo] = &[&RUST_PANIC, &NATIVE_CRASH];
+
+pub fn run(cx: &mut Cx) {
+    let snap = cx.snap;
+    let Some(crash) = &snap.crash else { return };
+    let rule = match snap.runtime {
+        Runtime::Rust => &RUST_PANIC,
+        Runtime::Native => &NATIVE_CRASH,
+        _ => return,
+    };
+    let crashing = crash
+        .goroutine_id
+        .and_then(|id| snap.tasks.iter().position(|t| t.id == id))
+        .or((!snap.tasks.is_empty()).then_some(0))
+        .map(|i| i as u32);
+    let msg = if crash.message.is_empty() {
+        rule.title
+    } else {
+        &crash.message
+    };
+    let place = crashing.and_then(|i| user_frame(cx, i));
+    let title = match &place {
+        Some(p) => format!("{}: {} in {p}", rule.title, one_line(msg)),
+        None => format!("{}: {}", rule.title, one_line(msg)),
+    };
+    let mut f = Finding::new(rule, title, crashing.into_iter().collect())
+        .confidence(Confidence::Certain)
+        .explain(format!("{}. {}", one_line(msg), rule.explanation));
+    for p in crash.panics.iter().skip(1).take(8) {
+        f = f.evidence(format!("also: {}", one_line(&p.message)));
+    }
+    let threads = snap.tasks.len();
+    if threads > 1 {
+        f = f.evidence(format!("{threads} stacks in the dump"));
+    }
+    cx.findings.push(f);
+}

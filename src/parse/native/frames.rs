@@ -1,0 +1,568 @@
+//! Native backtraces: glibc `backtrace_symbols` and `backtrace_symbols_fd`
+//! (with the `/proc/self/maps` block crash handlers often print),
+//! AddressSanitizer and ThreadSanitizer reports (symbolized or
+//! `module+0xoff`), eu-stack (`-m -s -i -b` or plain, with its module
+//! map) and Android tombstones.
+
+use super::{addr_frame, hex_u64, lines, named_frame, note_addr, parse_map_line, Block, Dump};
+use crate::input::Bytes;
+use crate::model::heap::Module;
+use crate::model::{AddrSpace, Crash, FrameId, Runtime, Snapshot, StateClass, Tables, Warning};
+use regex::Regex;
+use std::sync::LazyLock;
+
+pub const FORMAT: &str = "native-backtrace";
+
+static GLIBC: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(?P<module>[^\s(\[#][^(\[]*)\((?P<func>[^()+]*)(?:\+(?P<off>0x[0-9a-fA-F]+))?\) ?\[(?P<addr>0x[0-9a-fA-F]+)\]$")
+        .expect("valid regex")
+});
+static BARE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^\[(?P<addr>0x[0-9a-fA-F]+)\]$").expect("valid regex"));
+/// `#N ...`: sanitizers, eu-stack, tombstones.
+static HASH: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^\s*#(?P<n>\d+)\s+(?P<rest>.*)$").expect("valid regex"));
+static MODOFF: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\s*\((?P<module>[^()\s]+)\+(?P<off>0x[0-9a-fA-F]+)\)(?:\s*\(BuildId: (?P<bid>[0-9a-fA-F]+)\))?$")
+        .expect("valid regex")
+});
+static FILELINE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(?P<func>.*?)\s+(?P<file>\S+?):(?P<line>\d+)(?::\d+)?$").expect("valid regex")
+});
+static TOMB: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^pc (?P<pc>[0-9a-fA-F]+)\s+(?P<module>\S+)(?:\s+\((?P<func>[^()]*(?:\([^()]*\))?[^()]*)\))?(?:\s+\(BuildId: (?P<bid>[0-9a-fA-F]+)\))?")
+        .expect("valid regex")
+});
+static EU_FRAME: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"^(?P<pc>0x[0-9a-fA-F]+)(?:\s+(?P<func>[^-\s][^\n]*?))?(?:\s+-\s+(?P<module>\S+))?$",
+    )
+    .expect("valid regex")
+});
+static EU_BID: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^\s+\[(?P<bid>[0-9a-fA-F]+)\]@(?P<base>0x[0-9a-fA-F]+)\+(?P<off>0x[0-9a-fA-F]+)$")
+        .expect("valid regex")
+});
+static EU_MAP: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^0x(?P<start>[0-9a-fA-F]+)-0x(?P<end>[0-9a-fA-F]+) (?P<name>\S+)$")
+        .expect("valid regex")
+});
+static TID: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(?:TID (?P<tid>\d+):|pid: \d+, tid: (?P<tid2>\d+), name: (?P<name>.*?)\s+>>>.*)$")
+        .expect("valid regex")
+});
+static PC: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\bpc (?P<pc>0x[0-9a-fA-F]+)").expect("valid regex"));
+
+/// Where a native backtrace line starts, for log-prefix detection.
+pub fn find_header(line: &[u8]) -> Option<usize> {
+    let s = std::str::from_utf8(line).ok()?;
+    let s = s.trim_end();
+    for (i, _) in s
+        .char_indices()
+        .filter(|(_, c)| *c == '#' || *c == '/' || *c == '.')
+        .take(4)
+    {
+        let rest = &s[i..];
+        if HASH.is_match(rest) && (rest.contains("(") || rest.contains(" in "))
+            || GLIBC.is_match(rest)
+        {
+            return Some(i);
+        }
+    }
+    None
+}
+
+/// How sure we are that `text` is a native backtrace.
+pub fn detect(text: &[u8]) -> f32 {
+    let head = &text[..text.len().min(256 << 10)];
+    let (mut glibc, mut hash, mut marks) = (0, 0, 0);
+    for l in head.split(|&c| c == b'\n').take(20_000) {
+        let s = String::from_utf8_lossy(l);
+        let s = s.trim_end();
+        if GLIBC.is_match(s) {
+            glibc += 1;
+        } else if let Some(c) = HASH.captures(s) {
+            let rest = c.name("rest").map_or("", |m| m.as_str());
+            if MODOFF.is_match(rest)
+                || TOMB.is_match(rest)
+                || EU_FRAME.is_match(rest)
+                || (rest.starts_with("0x") && rest.contains(" in "))
+            {
+                hash += 1;
+            }
+        } else if s.contains("ERROR: AddressSanitizer")
+            || s.contains("WARNING: ThreadSanitizer")
+            || s.starts_with("*** *** *** ***")
+            || TID.is_match(s)
+        {
+            marks += 1;
+        } else if s.contains("Thread ") && s.contains("(LWP ") {
+            // gdb's `thread apply all bt`: not this format.
+            return 0.0;
+        }
+    }
+    match (glibc, hash, marks) {
+        (_, h, m) if h >= 1 && m >= 1 => 0.9,
+        (g, _, _) if g >= 2 => 0.8,
+        (_, h, _) if h >= 3 => 0.4,
+        _ => 0.0,
+    }
+}
+
+struct Reader {
+    t: Tables,
+    blocks: Vec<Block>,
+    cur: Option<Block>,
+    caption: Option<String>,
+    next_id: u64,
+    maps: Vec<Module>,
+    crash: Option<Crash>,
+    /// Faulting pcs the text names (`pc 0x...`): frames at them are not
+    /// return addresses.
+    fault_pcs: Vec<u64>,
+    /// The last eu-stack frame, waiting for its `[build-id]@base+off` line.
+    last: Option<(FrameId, bool, String)>,
+    runtime: Runtime,
+    in_eu_map: Option<usize>,
+}
+
+impl Reader {
+    fn end_block(&mut self) {
+        self.last = None;
+        if let Some(b) = self.cur.take() {
+            if !b.frames.is_empty() {
+                self.blocks.push(b);
+            }
+        }
+    }
+
+    fn block(&mut self, line: u32, offset: u64, new: bool) -> &mut Block {
+        if new || self.cur.is_none() {
+            self.end_block();
+            self.next_id += 1;
+            let mut b = Block::new(self.next_id, line, offset);
+            b.class = Some(StateClass::Other);
+            b.state = "stack";
+            if let Some(c) = self.caption.take() {
+                if let Some(tid) = c.strip_prefix("TID ").and_then(|r| r.parse::<u64>().ok()) {
+                    b.id = tid;
+                } else {
+                    b.name = Some(c);
+                }
+            }
+            self.cur = Some(b);
+        }
+        self.cur.get_or_insert_with(Block::default)
+    }
+
+    fn push(&mut self, line: u32, offset: u64, n: Option<u64>, f: FrameId) {
+        // `#0` again: the next stack.
+        let new = n == Some(0) && self.cur.as_ref().is_some_and(|b| !b.frames.is_empty());
+        self.block(line, offset, new).push(f);
+    }
+
+    fn crash_line(&mut self, s: &str) {
+        if self.crash.is_none() {
+            self.crash = Some(Crash {
+                message: s.trim_start_matches('=').trim().to_string(),
+                ..Crash::default()
+            });
+        }
+    }
+}
+
+/// Reads native backtraces.
+pub fn parse(text: Bytes, source: &str) -> Vec<Snapshot> {
+    let mut r = Reader {
+        t: Tables::new(),
+        blocks: Vec::new(),
+        cur: None,
+        caption: None,
+        next_id: 0,
+        maps: Vec::new(),
+        crash: None,
+        fault_pcs: Vec::new(),
+        last: None,
+        runtime: Runtime::Native,
+        in_eu_map: None,
+    };
+    let warnings: Vec<Warning> = Vec::new();
+    let mut end = 0u64;
+    for (off, no, l) in lines(&text) {
+        end = off + l.len() as u64;
+        let s = l.trim_end();
+        let trimmed = s.trim();
+        // eu-stack's module map: `0xSTART-0xEND name`, `  [build-id]`, `  path`.
+        if let Some(c) = EU_MAP.captures(s) {
+            let start = hex_u64(c.name("start").map_or("", |m| m.as_str()));
+            let end_ = hex_u64(c.name("end").map_or("", |m| m.as_str()));
+            if let (Some(a), Some(b)) = (start, end_) {
+                r.maps.push(Module {
+                    start: a,
+                    end: b,
+                    file_offset: 0,
+                    path: c.name("name").map_or("", |m| m.as_str()).to_string(),
+                    build_id: None,
+                });
+                r.in_eu_map = Some(r.maps.len() - 1);
+            }
+            continue;
+        }
+        if let Some(i) = r.in_eu_map {
+            if s.starts_with("  ") {
+                if let Some(m) = r.maps.get_mut(i) {
+                    if let Some(id) = trimmed.strip_prefix('[').and_then(|x| x.strip_suffix(']')) {
+                        m.build_id = Some(id.to_ascii_lowercase());
+                    } else if trimmed.starts_with('/') {
+                        m.path = trimmed.to_string();
+                    }
+                }
+                continue;
+            }
+            r.in_eu_map = None;
+        }
+        if let Some(m) = parse_map_line(s) {
+            r.end_block();
+            r.maps.push(m);
+            continue;
+        }
+        if let Some(c) = TID.captures(s) {
+            r.end_block();
+            let tid = c
+                .name("tid")
+                .or_else(|| c.name("tid2"))
+                .map_or("", |m| m.as_str());
+            r.caption = Some(format!("TID {tid}"));
+            if let Some(name) = c.name("name") {
+                r.caption = Some(format!("TID {tid}"));
+                let b = r.block(no, off, true);
+                b.name = Some(name.as_str().to_string());
+            }
+            continue;
+        }
+        if let Some(c) = GLIBC.captures(s) {
+            let module = c.name("module").map_or("", |m| m.as_str().trim());
+            let func = c.name("func").map_or("", |m| m.as_str());
+            let poff = c.name("off").and_then(|m| hex_u64(m.as_str()));
+            let addr = c
+                .name("addr")
+                .and_then(|m| hex_u64(m.as_str()))
+                .unwrap_or(0);
+            let call = !r.fault_pcs.contains(&addr);
+            let f = if func.is_empty() {
+                match poff {
+                    Some(o) => addr_frame(&mut r.t, module, "", o, AddrSpace::Vaddr, call),
+                    None => addr_frame(&mut r.t, module, "", addr, AddrSpace::Absolute, call),
+                }
+            } else {
+                let function =
+                    r.t.intern_function(func.as_bytes(), |n| super::split_function(n, "", module));
+                let f = r.t.intern_frame(crate::model::Frame {
+                    function,
+                    file: crate::model::Sym(0),
+                    line: 0,
+                    pc_offset: poff.and_then(|o| u32::try_from(o).ok()),
+                    inlined: false,
+                });
+                note_addr(&mut r.t, f, module, addr, AddrSpace::Absolute, call);
+                f
+            };
+            r.push(no, off, None, f);
+            continue;
+        }
+        if let Some(c) = BARE.captures(s) {
+            let addr = c
+                .name("addr")
+                .and_then(|m| hex_u64(m.as_str()))
+                .unwrap_or(0);
+            let call = !r.fault_pcs.contains(&addr);
+            let f = addr_frame(&mut r.t, "", "", addr, AddrSpace::Absolute, call);
+            r.push(no, off, None, f);
+            continue;
+        }
+        if let Some(c) = HASH.captures(s) {
+            let n: Option<u64> = c.name("n").and_then(|m| m.as_str().parse().ok());
+            let rest = c.name("rest").map_or("", |m| m.as_str());
+            if let Some(f) = hash_frame(&mut r, rest) {
+                // Starting a new stack must not forget the frame waiting
+                // for its continuation lines.
+                let last = r.last.take();
+                r.push(no, off, n, f);
+                r.last = last;
+                continue;
+            }
+        }
+        // eu-stack continuation lines of the last frame.
+        if let Some((f, has_line, module)) = r.last.clone() {
+            if let Some(c) = EU_BID.captures(s) {
+                let bid = c
+                    .name("bid")
+                    .map_or("", |m| m.as_str())
+                    .to_ascii_lowercase();
+                let off_ = c.name("off").and_then(|m| hex_u64(m.as_str())).unwrap_or(0);
+                if !has_line {
+                    // eu-stack prints the adjusted pc's offset from the
+                    // module's base.
+                    let raw = crate::model::RawAddr {
+                        module: r.t.intern(&module),
+                        build_id: r.t.intern(&bid),
+                        addr: off_,
+                        space: AddrSpace::FileOffset,
+                        call: false,
+                    };
+                    r.t.set_addr(f, raw);
+                }
+                continue;
+            }
+            if s.starts_with("    ") && trimmed.contains(':') && !trimmed.contains(' ') {
+                // `    file:line:col` (eu-stack -s): a source position for
+                // the last frame.
+                if let Some(b) = r.cur.as_mut() {
+                    if let Some(last) = b.frames.last_mut() {
+                        let fr = *r.t.frame(*last);
+                        let mut parts = trimmed.rsplitn(3, ':');
+                        let a = parts.next().unwrap_or("");
+                        let b2 = parts.next().unwrap_or("");
+                        let (file, line) = match parts.next() {
+                            Some(file) => (file, b2.parse().unwrap_or(0)),
+                            None => (b2, a.parse().unwrap_or(0)),
+                        };
+                        let file = r.t.intern(file);
+                        *last = r.t.intern_frame(crate::model::Frame { file, line, ..fr });
+                        r.last = Some((*last, true, module.clone()));
+                    }
+                }
+                continue;
+            }
+        }
+        // Anything else: a caption for the next stack, or a crash summary.
+        r.end_block();
+        if trimmed.is_empty() {
+            continue;
+        }
+        if let Some(c) = PC.captures(s) {
+            if let Some(pc) = c.name("pc").and_then(|m| hex_u64(m.as_str())) {
+                if r.fault_pcs.len() < 64 {
+                    r.fault_pcs.push(pc);
+                }
+            }
+        }
+        if s.contains("ERROR: AddressSanitizer")
+            || s.contains("WARNING: ThreadSanitizer")
+            || s.contains("ERROR: LeakSanitizer")
+            || s.starts_with("Abort message:")
+            || (s.starts_with("signal ") && s.contains("fault addr"))
+            || s.starts_with("*** ") && (s.contains("signal") || s.contains("fault"))
+        {
+            r.crash_line(trimmed);
+        }
+        if trimmed.len() <= 300
+            && !trimmed.starts_with("PID ")
+            && !trimmed.starts_with("*** backtrace")
+        {
+            r.caption = Some(trimmed.trim_end_matches(':').to_string());
+        }
+    }
+    r.end_block();
+    if r.blocks.is_empty() {
+        return Vec::new();
+    }
+    let origin = if r.crash.is_some() { "crash" } else { "stack" };
+    let dump = Dump {
+        format: FORMAT,
+        runtime: r.runtime,
+        origin,
+        blocks: r.blocks,
+        crash: r.crash,
+        maps: r.maps,
+        warnings,
+        range: (0, end),
+        truncated: false,
+    };
+    super::snapshots(&text, source, r.t, vec![dump])
+}
+
+/// A `#N ...` frame: sanitizer (`0xPC in func file:line`, `0xPC
+/// (module+0xoff)`, TSan's `func file:line (module+0xoff)`), tombstone
+/// (`pc 0000abcd  /path/lib.so (func+12)`), eu-stack (`0xPC func - module`).
+fn hash_frame(r: &mut Reader, rest: &str) -> Option<FrameId> {
+    r.last = None;
+    if let Some(c) = TOMB.captures(rest) {
+        let pc = u64::from_str_radix(c.name("pc")?.as_str(), 16).ok()?;
+        let module = c.name("module").map_or("", |m| m.as_str());
+        let bid = c
+            .name("bid")
+            .map_or("", |m| m.as_str())
+            .to_ascii_lowercase();
+        let func = c.name("func").map(|m| m.as_str()).unwrap_or("");
+        // Android's unwinder already adjusts the pcs of callers.
+        let f = match func.rsplit_once('+') {
+            Some((name, _)) if !name.is_empty() => {
+                let f = named_frame(&mut r.t, name, "", 0, module, false);
+                let raw = crate::model::RawAddr {
+                    module: r.t.intern(module),
+                    build_id: r.t.intern(&bid),
+                    addr: pc,
+                    space: AddrSpace::Vaddr,
+                    call: false,
+                };
+                r.t.note_addr(f, raw);
+                f
+            }
+            _ => addr_frame(&mut r.t, module, &bid, pc, AddrSpace::Vaddr, false),
+        };
+        return Some(f);
+    }
+    // Sanitizers: an optional pc, an optional `in`, then the symbol.
+    let mut body = rest;
+    let mut pc = None;
+    if body.starts_with("0x") {
+        let (p, b) = body.split_once(char::is_whitespace).unwrap_or((body, ""));
+        pc = hex_u64(p);
+        body = b.trim_start();
+        // eu-stack: `0xPC func - module` (no `in`).
+        if !body.starts_with("in ") && !body.starts_with('(') {
+            if let Some(c) = EU_FRAME.captures(rest) {
+                let module = c.name("module").map_or("", |m| m.as_str());
+                let func = c.name("func").map_or("", |m| m.as_str().trim());
+                let addr = pc?;
+                let f = if func.is_empty() {
+                    addr_frame(&mut r.t, module, "", addr, AddrSpace::Absolute, true)
+                } else {
+                    let func = func.split("@@").next().unwrap_or(func);
+                    named_frame(&mut r.t, func, "", 0, module, false)
+                };
+                r.last = Some((f, false, module.to_string()));
+                return Some(f);
+            }
+        }
+        body = body.strip_prefix("in ").unwrap_or(body);
+    }
+    let mut module = "";
+    let mut bid = "";
+    let mut moff = None;
+    if let Some(c) = MODOFF.captures(body) {
+        module = c.name("module").map_or("", |m| m.as_str());
+        bid = c.name("bid").map_or("", |m| m.as_str());
+        moff = c.name("off").and_then(|m| hex_u64(m.as_str()));
+        body = &body[..c.get(0).map_or(body.len(), |m| m.start())];
+    }
+    // TSan without symbols: `<null> <null>` (function, file).
+    let body = body.trim();
+    let body = body.strip_suffix(" <null>").unwrap_or(body).trim_end();
+    let (func, file, line) = match FILELINE.captures(body) {
+        Some(c) => (
+            c.name("func").map_or("", |m| m.as_str()),
+            c.name("file").map_or("", |m| m.as_str()),
+            c.name("line")
+                .and_then(|m| m.as_str().parse().ok())
+                .unwrap_or(0),
+        ),
+        None => (body, "", 0),
+    };
+    let func = func.trim();
+    let unknown = func.is_empty() || func == "<null>";
+    let bid = bid.to_ascii_lowercase();
+    // The sanitizers print adjusted pcs and offsets.
+    match (unknown, moff) {
+        (true, Some(o)) => Some(addr_frame(
+            &mut r.t,
+            module,
+            &bid,
+            o,
+            AddrSpace::Vaddr,
+            false,
+        )),
+        (true, None) => pc.map(|p| addr_frame(&mut r.t, "", "", p, AddrSpace::Absolute, false)),
+        (false, _) => {
+            let f = named_frame(
+                &mut r.t,
+                func,
+                if file == "<null>" { "" } else { file },
+                line,
+                module,
+                false,
+            );
+            if line == 0 {
+                if let Some(o) = moff {
+                    let raw = crate::model::RawAddr {
+                        module: r.t.intern(module),
+                        build_id: r.t.intern(&bid),
+                        addr: o,
+                        space: AddrSpace::Vaddr,
+                        call: false,
+                    };
+                    r.t.note_addr(f, raw);
+                }
+            }
+            Some(f)
+        }
+    }
+}
+
+/// An address a line of native backtrace text carries, for `dumpscope
+/// symbolize`: `(module, build-id, address, space, return address)`.
+pub type LineAddr = (String, String, u64, AddrSpace, bool);
+
+/// The address a line of native backtrace text names, if any, and the byte
+/// range of the frame in the line.
+pub fn line_addr(s: &str) -> Option<LineAddr> {
+    if let Some(c) = GLIBC.captures(s) {
+        let module = c
+            .name("module")
+            .map_or("", |m| m.as_str().trim())
+            .to_string();
+        let func = c.name("func").map_or("", |m| m.as_str());
+        let off = c.name("off").and_then(|m| hex_u64(m.as_str()));
+        let addr = c.name("addr").and_then(|m| hex_u64(m.as_str()))?;
+        return Some(match (func.is_empty(), off) {
+            (true, Some(o)) => (module, String::new(), o, AddrSpace::Vaddr, true),
+            _ => (module, String::new(), addr, AddrSpace::Absolute, true),
+        });
+    }
+    if let Some(c) = BARE.captures(s) {
+        let addr = c.name("addr").and_then(|m| hex_u64(m.as_str()))?;
+        return Some((
+            String::new(),
+            String::new(),
+            addr,
+            AddrSpace::Absolute,
+            true,
+        ));
+    }
+    if let Some(c) = EU_BID.captures(s) {
+        let bid = c
+            .name("bid")
+            .map_or("", |m| m.as_str())
+            .to_ascii_lowercase();
+        let off = c.name("off").and_then(|m| hex_u64(m.as_str()))?;
+        return Some((String::new(), bid, off, AddrSpace::FileOffset, false));
+    }
+    let c = HASH.captures(s)?;
+    let rest = c.name("rest")?.as_str();
+    if let Some(c) = TOMB.captures(rest) {
+        let pc = u64::from_str_radix(c.name("pc")?.as_str(), 16).ok()?;
+        let module = c.name("module").map_or("", |m| m.as_str()).to_string();
+        let bid = c
+            .name("bid")
+            .map_or("", |m| m.as_str())
+            .to_ascii_lowercase();
+        return Some((module, bid, pc, AddrSpace::Vaddr, false));
+    }
+    if let Some(c) = MODOFF.captures(rest) {
+        let module = c.name("module").map_or("", |m| m.as_str()).to_string();
+        let bid = c
+            .name("bid")
+            .map_or("", |m| m.as_str())
+            .to_ascii_lowercase();
+        let off = c.name("off").and_then(|m| hex_u64(m.as_str()))?;
+        return Some((module, bid, off, AddrSpace::Vaddr, false));
+    }
+    if let Some(c) = EU_FRAME.captures(rest) {
+        let pc = hex_u64(c.name("pc")?.as_str())?;
+        let module = c.name("module").map_or("", |m| m.as_str()).to_string();
+        return Some((module, String::new(), pc, AddrSpace::Absolute, true));
+    }
+    None
+}

@@ -1,0 +1,122 @@
+//! `dumpscope symbolize`: the input written back with every resolvable
+//! address annotated, everything else untouched, so that it can be pasted
+//! back into the ticket.
+
+use super::{Outcome, Request, Space, SymFrame, Symbolizer};
+use crate::parse::native::{frames, parse_map_line, rust};
+
+/// What was done, for stderr.
+#[derive(Debug, Default)]
+pub struct Stats {
+    pub addresses: usize,
+    pub resolved: usize,
+    pub notes: Vec<String>,
+}
+
+/// Annotates `text`: each line carrying a resolvable address gets
+/// `  [= function file:line; inlined into ...]` appended.
+pub fn annotate(text: &str, sym: &mut Symbolizer) -> (String, Stats) {
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    let mut maps = Vec::new();
+    // (line index, module, build-id, addr, space, call)
+    let mut found: Vec<(usize, frames::LineAddr)> = Vec::new();
+    for (i, l) in lines.iter().enumerate() {
+        let s = l.trim_end_matches(['\n', '\r']);
+        if let Some(m) = parse_map_line(s) {
+            maps.push(m);
+            continue;
+        }
+        if let Some(a) = frames::line_addr(s) {
+            found.push((i, a));
+        } else if let Some(a) = rust::line_addr(s) {
+            found.push((i, (String::new(), String::new(), a, Space::Absolute, true)));
+        }
+    }
+    // eu-stack prints a frame, then its `[build-id]@base+off` line: only
+    // the second is annotated.
+    let eu = |a: &frames::LineAddr| a.0.is_empty() && a.3 == Space::FileOffset;
+    let drop: Vec<bool> = (0..found.len())
+        .map(|k| {
+            found
+                .get(k + 1)
+                .is_some_and(|n| n.0 == found[k].0 + 1 && eu(&n.1))
+        })
+        .collect();
+    let mut k = 0;
+    found.retain(|_| {
+        k += 1;
+        !drop[k - 1]
+    });
+    let ids: Vec<Option<Vec<u8>>> = found
+        .iter()
+        .map(|(_, a)| super::image::unhex(&a.1))
+        .collect();
+    let reqs: Vec<Request> = found
+        .iter()
+        .zip(&ids)
+        .map(|((_, (module, _, addr, space, call)), id)| Request {
+            module,
+            build_id: id.as_deref(),
+            addr: *addr,
+            space: *space,
+            call: *call,
+        })
+        .collect();
+    let out: Outcome = sym.resolve(&reqs, &maps);
+    let mut stats = Stats {
+        addresses: reqs.len(),
+        notes: out.notes,
+        ..Stats::default()
+    };
+    let mut notes_at: Vec<Option<String>> = vec![None; lines.len()];
+    for ((i, _), res) in found.iter().zip(&out.results) {
+        let Some(r) = res else { continue };
+        if r.frames.is_empty() {
+            continue;
+        }
+        stats.resolved += 1;
+        notes_at[*i] = Some(describe(&r.frames));
+    }
+    let mut s = String::with_capacity(text.len() + stats.resolved * 64);
+    for (i, l) in lines.iter().enumerate() {
+        match &notes_at[i] {
+            Some(n) => {
+                let body = l.trim_end_matches(['\n', '\r']);
+                let eol = &l[body.len()..];
+                s.push_str(body);
+                s.push_str("  [= ");
+                s.push_str(n);
+                s.push(']');
+                s.push_str(eol);
+            }
+            None => s.push_str(l),
+        }
+    }
+    (s, stats)
+}
+
+/// `read_value main.c:55, inlined into sum_record main.c:60`.
+fn describe(frames: &[SymFrame]) -> String {
+    frames
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let mut one = f.function.clone();
+            if one.is_empty() {
+                one.push('?');
+            }
+            if let Some(o) = f.symbol_offset {
+                one.push_str(&format!("+{o:#x}"));
+            }
+            if !f.file.is_empty() {
+                one.push_str(&format!(" {}:{}", f.file, f.line));
+            }
+            if i == 0 {
+                one
+            } else {
+                format!("inlined into {one}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}

@@ -1,0 +1,687 @@
+//! Symbolization. The first tests read committed samples (real backtraces
+//! and the binaries that wrote them, see samples/native and samples/rust)
+//! and check every raw frame against `expected.json`, which binutils'
+//! addr2line (and, for Rust, std's own symbolizer) wrote. The rest build
+//! small C and Rust programs here, run them under ASLR, strip them and
+//! split their debug information, then symbolize what they printed; they
+//! skip with a message when gcc, objcopy or rustc is missing.
+
+mod common;
+
+use dumpscope::model::{CodeKind, Snapshot};
+use dumpscope::pipeline::{self, Config, ParsedInput};
+use dumpscope::symbolize::{Options, Symbolizer};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// `(function, file name, line, inlined)`.
+type F = (String, String, u32, bool);
+
+fn load(path: &Path) -> ParsedInput {
+    let mut warnings = Vec::new();
+    let none = |_: u64| None;
+    pipeline::load_and_parse(
+        path.to_str().unwrap(),
+        &Config::default(),
+        &none,
+        &mut warnings,
+    )
+    .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn symbolized(path: &Path, opts: &Options) -> ParsedInput {
+    let mut p = load(path);
+    let mut sym = Symbolizer::new(opts);
+    pipeline::symbolize(&mut sym, &mut p);
+    p
+}
+
+fn opts(binaries: &[PathBuf], dirs: &[PathBuf]) -> Options {
+    Options {
+        binaries: binaries.to_vec(),
+        debug_dirs: dirs.to_vec(),
+        bases: Vec::new(),
+        system_dirs: false,
+    }
+}
+
+fn base_name(p: &str) -> String {
+    p.rsplit('/').next().unwrap_or(p).to_string()
+}
+
+/// Rust names as std prints them carry `[hash]` crate disambiguators and
+/// `::h...` hashes; DWARF names do not.
+fn normal(name: &str) -> String {
+    let mut out = String::new();
+    let mut skip = false;
+    for c in name.chars() {
+        match c {
+            '[' => skip = true,
+            ']' if skip => skip = false,
+            _ if skip => {}
+            _ => out.push(c),
+        }
+    }
+    dumpscope::symbolize::strip_rust_hash(&out).to_string()
+}
+
+/// Every frame of every task, in order, as `F`.
+fn frames(s: &Snapshot) -> Vec<F> {
+    let t = &s.tables;
+    s.tasks
+        .iter()
+        .flat_map(|task| t.stack(task.stack).frames.iter())
+        .map(|&f| {
+            let fr = t.frame(f);
+            (
+                normal(t.func_name(fr.function)),
+                base_name(t.str(fr.file)),
+                fr.line,
+                fr.inlined,
+            )
+        })
+        .collect()
+}
+
+/// The frames `expected.json` gives for the raw frames of `dump`, in the
+/// order of the dump's lines, restricted to `files` (source file names).
+fn expected(dir: &Path, dump: &str, files: &[&str]) -> Vec<F> {
+    let v: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap()).unwrap();
+    let mut raws: Vec<&Value> = v["raw_frames"]
+        .as_array()
+        .expect("raw_frames")
+        .iter()
+        .filter(|r| r["file"] == dump && r["symbolizable"] == true)
+        .collect();
+    raws.sort_by_key(|r| r["line_in_dump"].as_u64());
+    raws.iter()
+        .flat_map(|r| r["frames"].as_array().into_iter().flatten())
+        .map(|f| {
+            (
+                normal(f["function"].as_str().unwrap_or("")),
+                base_name(f["file"].as_str().unwrap_or("")),
+                f["line"].as_u64().unwrap_or(0) as u32,
+                f["inlined"].as_bool().unwrap_or(false),
+            )
+        })
+        .filter(|f| files.contains(&f.1.as_str()))
+        .collect()
+}
+
+fn only(v: Vec<F>, files: &[&str]) -> Vec<F> {
+    v.into_iter()
+        .filter(|f| files.contains(&f.1.as_str()))
+        .collect()
+}
+
+fn notes(p: &ParsedInput) -> String {
+    p.input.notes.join("\n")
+}
+
+#[test]
+fn glibc_backtraces_resolve_through_a_build_id_directory() {
+    let dir = common::root().join("samples/native/backtrace-symbols");
+    let o = opts(&[dir.join("bin/app")], &[dir.join("debug")]);
+    let p = symbolized(&dir.join("crash-pie.txt"), &o);
+    let got = only(frames(&p.snapshots[0]), &["main.c"]);
+    let want = expected(&dir, "crash-pie.txt", &["main.c"]);
+    assert!(want.len() >= 8, "{want:?}");
+    assert_eq!(got, want, "{}", notes(&p));
+    // Inlined frames are there: read_value inlined into sum_record.
+    assert!(got.iter().any(|f| f.0 == "read_value" && f.3));
+    assert!(notes(&p).contains("symbolized"), "{}", notes(&p));
+    // Frames of the user's code are user code; libc's stay addresses.
+    let s = &p.snapshots[0];
+    let t = &s.tables;
+    let stack = t.stack(s.tasks[0].stack);
+    let f0 = t.frame(stack.frames[0]);
+    assert_eq!(t.func_name(f0.function), "crash_handler");
+    assert_eq!(t.function(f0.function).kind, CodeKind::User);
+    assert!(stack
+        .frames
+        .iter()
+        .any(|&f| t.func_name(t.frame(f).function).starts_with("libc.so.6+0x")));
+}
+
+#[test]
+fn a_debuglink_is_followed_only_when_its_crc_matches() {
+    let dir = common::root().join("samples/native/backtrace-symbols");
+    let tmp = tempfile::tempdir().unwrap();
+    // The stripped binary with a debuglink, renamed to the module the dump
+    // names, beside its debug file.
+    std::fs::copy(dir.join("bin/app-debuglink"), tmp.path().join("app")).unwrap();
+    std::fs::copy(
+        dir.join("bin/app-debuglink.debug"),
+        tmp.path().join("app-debuglink.debug"),
+    )
+    .unwrap();
+    let o = opts(&[tmp.path().join("app")], &[]);
+    let p = symbolized(&dir.join("crash-pie.txt"), &o);
+    let want = expected(&dir, "crash-pie.txt", &["main.c"]);
+    assert_eq!(
+        only(frames(&p.snapshots[0]), &["main.c"]),
+        want,
+        "{}",
+        notes(&p)
+    );
+    // A debug file whose CRC does not match is refused, and said so.
+    let mut bytes = std::fs::read(tmp.path().join("app-debuglink.debug")).unwrap();
+    let n = bytes.len();
+    bytes[n - 1] ^= 0xff;
+    std::fs::write(tmp.path().join("app-debuglink.debug"), bytes).unwrap();
+    let p = symbolized(&dir.join("crash-pie.txt"), &o);
+    assert!(only(frames(&p.snapshots[0]), &["main.c"]).is_empty());
+    let n = notes(&p);
+    assert!(n.contains("CRC32") && n.contains("no DWARF found"), "{n}");
+}
+
+#[test]
+fn sanitizer_reports_resolve_module_offsets() {
+    for (dir, dump, bin) in [
+        (
+            "samples/native/asan",
+            "report-unsymbolized.txt",
+            "bin/sessions",
+        ),
+        (
+            "samples/native/tsan",
+            "report-unsymbolized.txt",
+            "bin/transfers",
+        ),
+        (
+            "samples/native/tsan",
+            "report-second-stack-unsymbolized.txt",
+            "bin/transfers",
+        ),
+    ] {
+        let dir = common::root().join(dir);
+        let p = symbolized(&dir.join(dump), &opts(&[dir.join(bin)], &[]));
+        let want = expected(&dir, dump, &["main.c"]);
+        assert!(!want.is_empty(), "{dump}");
+        let got: Vec<F> = p.snapshots.iter().flat_map(frames).collect();
+        assert_eq!(
+            only(got, &["main.c"]),
+            want,
+            "{}: {}",
+            dir.display(),
+            notes(&p)
+        );
+    }
+}
+
+#[test]
+fn eu_stack_frames_resolve_by_build_id_and_module_map() {
+    let dir = common::root().join("samples/native/eu-stack");
+    for dump in ["raw-modules.txt", "raw.txt", "stripped.txt"] {
+        let o = opts(&[dir.join("stripped/deadlock")], &[dir.join("stripped")]);
+        let p = symbolized(&dir.join(dump), &o);
+        let got: Vec<F> = p.snapshots.iter().flat_map(frames).collect();
+        let got = only(got, &["main.c"]);
+        let want = expected(&dir, dump, &["main.c"]);
+        if want.is_empty() {
+            continue; // frames named in the dump already
+        }
+        assert_eq!(got, want, "{dump}: {}", notes(&p));
+    }
+}
+
+#[test]
+fn a_binary_with_another_build_id_is_refused() {
+    let dir = common::root().join("samples/native/eu-stack");
+    let tmp = tempfile::tempdir().unwrap();
+    // Another program, under the name the dump gives.
+    std::fs::copy(
+        common::root().join("samples/native/backtrace-symbols/bin/app.unstripped"),
+        tmp.path().join("deadlock"),
+    )
+    .unwrap();
+    let p = symbolized(
+        &dir.join("raw-modules.txt"),
+        &opts(&[tmp.path().join("deadlock")], &[]),
+    );
+    let n = notes(&p);
+    assert!(n.contains("build-id mismatch"), "{n}");
+    let got: Vec<F> = p.snapshots.iter().flat_map(frames).collect();
+    assert!(only(got, &["main.c"]).is_empty());
+}
+
+/// The true load base the program recorded beside its dump.
+fn true_base(side: &Path) -> u64 {
+    let text = std::fs::read_to_string(side).unwrap();
+    let l = text
+        .lines()
+        .find(|l| l.starts_with("executable_base"))
+        .unwrap();
+    u64::from_str_radix(
+        l.split_whitespace()
+            .nth(1)
+            .unwrap()
+            .trim_start_matches("0x"),
+        16,
+    )
+    .unwrap()
+}
+
+#[test]
+fn a_stripped_rust_backtrace_gets_its_base_inferred() {
+    let dir = common::root().join("samples/rust/panics");
+    // The stripped binary finds its (zlib-compressed) debug file by
+    // .gnu_debuglink.
+    let p = symbolized(
+        &dir.join("panic-full-stripped.txt"),
+        &opts(&[dir.join("bin/panics")], &[]),
+    );
+    let base = true_base(&dir.join("panic-full-stripped.maps.txt"));
+    let n = notes(&p);
+    assert!(
+        n.contains(&format!("load base inferred as {base:#x}")),
+        "{n}"
+    );
+    let got = only(frames(&p.snapshots[0]), &["main.rs"]);
+    let want = expected(&dir, "panic-full-stripped.txt", &["main.rs"]);
+    assert!(want.len() >= 4, "{want:?}");
+    assert_eq!(got, want, "{n}");
+    // The panic's finding names the user's function.
+    let r = pipeline::report(&[p], &Default::default(), &Default::default());
+    assert_eq!(r.findings[0].rule, "crash.rust-panic");
+    assert!(
+        r.findings[0].title.contains("validate_limit"),
+        "{}",
+        r.findings[0].title
+    );
+}
+
+#[test]
+fn a_given_base_is_used_and_a_wrong_binary_is_not_trusted() {
+    let dir = common::root().join("samples/rust/panics");
+    let base = true_base(&dir.join("panic-full-stripped.maps.txt"));
+    let mut o = opts(&[dir.join("bin/panics")], &[]);
+    o.bases = vec![("panics".into(), base)];
+    let p = symbolized(&dir.join("panic-full-stripped.txt"), &o);
+    let want = expected(&dir, "panic-full-stripped.txt", &["main.rs"]);
+    assert_eq!(only(frames(&p.snapshots[0]), &["main.rs"]), want);
+    assert!(!notes(&p).contains("inferred"));
+    // The C program's binary cannot explain these addresses: nothing is
+    // made up, and the note says why.
+    let other = common::root().join("samples/native/backtrace-symbols/bin/app.unstripped");
+    let p = symbolized(&dir.join("panic-full-stripped.txt"), &opts(&[other], &[]));
+    let n = notes(&p);
+    assert!(n.contains("ambiguous") || n.contains("no load base"), "{n}");
+    assert!(
+        only(frames(&p.snapshots[0]), &["main.c", "main.rs"]).is_empty(),
+        "{n}"
+    );
+}
+
+#[test]
+fn the_symbolize_command_annotates_lines_and_leaves_the_rest() {
+    let dir = common::root().join("samples/native/asan");
+    let out = assert_cmd::Command::cargo_bin("dumpscope")
+        .unwrap()
+        .args([
+            "symbolize",
+            "report-unsymbolized.txt",
+            "--binary",
+            "bin/sessions",
+        ])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let input = std::fs::read_to_string(dir.join("report-unsymbolized.txt")).unwrap();
+    assert_eq!(text.lines().count(), input.lines().count());
+    for (a, b) in input.lines().zip(text.lines()) {
+        assert!(b.starts_with(a), "{b}");
+        if a.contains("(/home/build/native/asan/sessions+0x14ac)") {
+            assert!(b.contains("[= main ") && b.contains("main.c:"), "{b}");
+        }
+        if a.contains("libc.so.6+") {
+            assert_eq!(a, b);
+        }
+    }
+    assert!(String::from_utf8_lossy(&out.stderr).contains("addresses resolved"));
+    // Without binaries it says what it needs.
+    assert_cmd::Command::cargo_bin("dumpscope")
+        .unwrap()
+        .args(["symbolize", "report-unsymbolized.txt"])
+        .current_dir(&dir)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("--binary"));
+}
+
+// ---- programs built here -------------------------------------------------
+
+fn have(tool: &str) -> bool {
+    let ok = Command::new(tool)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        eprintln!("skipped: {tool} is not installed");
+    }
+    ok
+}
+
+fn run(cmd: &mut Command) -> std::process::Output {
+    cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"))
+}
+
+fn ok(cmd: &mut Command) {
+    let out = run(cmd);
+    assert!(
+        out.status.success(),
+        "{cmd:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The 1-based line of `needle` in the source.
+fn line_of(src: &str, needle: &str) -> u32 {
+    src.lines()
+        .position(|l| l.contains(needle))
+        .unwrap_or_else(|| panic!("{needle}")) as u32
+        + 1
+}
+
+/// The crash handler program's stack, from the faulting frame to main,
+/// with lines read from its source.
+fn c_expected(src: &str) -> Vec<(&'static str, u32, bool)> {
+    vec![
+        ("read_value", line_of(src, "return r->values[i]"), true),
+        ("sum_record", line_of(src, "s += read_value(r, i)"), false),
+        ("check_record", line_of(src, "int s = sum_record(r);"), true),
+        (
+            "process_batch",
+            line_of(src, "total += check_record(&recs[i])"),
+            false,
+        ),
+        (
+            "run_job",
+            line_of(src, "long t = process_batch(recs, nrecords);"),
+            false,
+        ),
+        ("main", line_of(src, "return run_job(n)"), false),
+    ]
+}
+
+/// Builds the crash program with `flags` in `dir` (from a copy of its
+/// source there) and runs it; returns the binary and what it printed.
+fn build_and_crash(dir: &Path, flags: &[&str]) -> (PathBuf, String, String) {
+    let src_path = common::root().join("samples/native/programs/backtrace-symbols/main.c");
+    let src = std::fs::read_to_string(&src_path).unwrap();
+    std::fs::write(dir.join("main.c"), &src).unwrap();
+    let bin = dir.join("app");
+    ok(Command::new("gcc")
+        .current_dir(dir)
+        .args(flags)
+        .args(["-o", "app", "main.c"]));
+    let out = run(Command::new(&bin).current_dir(dir));
+    assert!(!out.status.success(), "the program should crash");
+    (bin, String::from_utf8_lossy(&out.stderr).into_owned(), src)
+}
+
+fn check_c(dump: &str, src: &str, o: &Options, what: &str) {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("crash.txt");
+    std::fs::write(&path, dump).unwrap();
+    let p = symbolized(&path, o);
+    let n = notes(&p);
+    // The first of the two copies the handler prints.
+    let mut s = p.snapshots.into_iter().next().unwrap();
+    s.tasks.truncate(1);
+    let got: Vec<(String, u32, bool)> = frames(&s)
+        .into_iter()
+        .filter(|f| f.1 == "main.c" && f.0 != "crash_handler")
+        .map(|f| (f.0, f.2, f.3))
+        .collect();
+    let want: Vec<(String, u32, bool)> = c_expected(src)
+        .into_iter()
+        .map(|(f, l, i)| (f.to_string(), l, i))
+        .collect();
+    assert_eq!(got, want, "{what}: {n}");
+}
+
+#[test]
+fn c_programs_built_here_resolve_in_every_debug_layout() {
+    if !have("gcc") || !have("objcopy") || !have("strip") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    // DWARF 5, PIE, run under ASLR: then stripped with the debug file in a
+    // build-id tree.
+    let (bin, dump, src) = build_and_crash(d, &["-O1", "-g", "-Wl,--build-id"]);
+    check_c(
+        &dump,
+        &src,
+        &opts(std::slice::from_ref(&bin), &[]),
+        "unstripped",
+    );
+    ok(Command::new("objcopy")
+        .args(["--only-keep-debug"])
+        .arg(&bin)
+        .arg(d.join("app.debug")));
+    ok(Command::new("strip").arg("--strip-all").arg(&bin));
+    let id = dumpscope::symbolize::image::Image::open(&bin)
+        .unwrap()
+        .build_id
+        .unwrap();
+    let hex = dumpscope::symbolize::image::hex(&id);
+    let tree = d.join("dbg/.build-id").join(&hex[..2]);
+    std::fs::create_dir_all(&tree).unwrap();
+    std::fs::copy(
+        d.join("app.debug"),
+        tree.join(format!("{}.debug", &hex[2..])),
+    )
+    .unwrap();
+    check_c(
+        &dump,
+        &src,
+        &opts(std::slice::from_ref(&bin), &[d.join("dbg")]),
+        "build-id directory",
+    );
+    // debuglink beside the binary.
+    ok(Command::new("objcopy")
+        .current_dir(d)
+        .args(["--add-gnu-debuglink=app.debug", "app"]));
+    check_c(
+        &dump,
+        &src,
+        &opts(std::slice::from_ref(&bin), &[]),
+        "debuglink",
+    );
+    // Symbol table only: functions, no lines.
+    let (bin, dump, _) = build_and_crash(d, &["-O1", "-g"]);
+    ok(Command::new("strip").arg("--strip-debug").arg(&bin));
+    let p = {
+        let path = d.join("crash-symtab.txt");
+        std::fs::write(&path, &dump).unwrap();
+        symbolized(&path, &opts(std::slice::from_ref(&bin), &[]))
+    };
+    let names: Vec<F> = frames(&p.snapshots[0]);
+    assert!(
+        names.iter().any(|f| f.0 == "process_batch" && f.2 == 0),
+        "{names:?}"
+    );
+    assert!(notes(&p).contains("no DWARF found"));
+    // DWARF 4 with zlib-compressed sections (gcc -gz), and DWARF 5
+    // compressed with zstd by objcopy where binutils knows zstd.
+    let (bin, dump, src) = build_and_crash(d, &["-O1", "-gdwarf-4", "-gz=zlib"]);
+    check_c(&dump, &src, &opts(&[bin], &[]), "DWARF 4, zlib");
+    let (bin, dump, src) = build_and_crash(d, &["-O1", "-g"]);
+    let zstd = run(Command::new("objcopy")
+        .arg("--compress-debug-sections=zstd")
+        .arg(&bin));
+    if zstd.status.success() {
+        let sections = run(Command::new("readelf").args(["-S", "-W"]).arg(&bin));
+        let text = String::from_utf8_lossy(&sections.stdout);
+        assert!(
+            text.lines()
+                .any(|l| l.contains(".debug_info") && l.contains(" C ")),
+            "{text}"
+        );
+        check_c(&dump, &src, &opts(&[bin], &[]), "DWARF 5, zstd");
+    } else {
+        eprintln!("skipped zstd: this objcopy cannot compress with zstd");
+    }
+}
+
+#[test]
+fn split_dwarf_is_read_from_dwo_and_dwp_files() {
+    if !have("gcc") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let (bin, dump, src) = build_and_crash(d, &["-O1", "-g", "-gsplit-dwarf"]);
+    let dwo: Vec<_> = std::fs::read_dir(d)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().extension().is_some_and(|x| x == "dwo"))
+        .collect();
+    assert!(!dwo.is_empty(), "gcc wrote no .dwo");
+    check_c(&dump, &src, &opts(std::slice::from_ref(&bin), &[]), "dwo");
+    // A DWARF package (GNU dwp packs DWARF 4 split units), the .dwo files
+    // gone.
+    if !Command::new("dwp")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+    {
+        eprintln!("skipped the .dwp half: dwp is not installed");
+        return;
+    }
+    let d4 = tempfile::tempdir().unwrap();
+    let (bin, dump, src) = build_and_crash(d4.path(), &["-O1", "-gdwarf-4", "-gsplit-dwarf"]);
+    ok(Command::new("dwp")
+        .current_dir(d4.path())
+        .args(["-e", "app", "-o", "app.dwp"]));
+    for e in std::fs::read_dir(d4.path()).unwrap().filter_map(|e| e.ok()) {
+        if e.path().extension().is_some_and(|x| x == "dwo") {
+            std::fs::remove_file(e.path()).unwrap();
+        }
+    }
+    check_c(&dump, &src, &opts(&[bin], &[]), "dwp");
+}
+
+#[test]
+fn dwz_supplementary_files_are_found_by_debugaltlink() {
+    if !have("gcc") || !have("dwz") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let (bin, dump, src) = build_and_crash(d, &["-O1", "-g"]);
+    std::fs::copy(&bin, d.join("app2")).unwrap();
+    // dwz moves what both files share into a supplementary file named by
+    // .gnu_debugaltlink.
+    ok(Command::new("dwz").current_dir(d).args([
+        "-m",
+        "common.debug",
+        "-M",
+        "common.debug",
+        "app",
+        "app2",
+    ]));
+    let img = dumpscope::symbolize::image::Image::open(&bin).unwrap();
+    assert!(img.altlink.is_some(), "dwz wrote no .gnu_debugaltlink");
+    check_c(&dump, &src, &opts(std::slice::from_ref(&bin), &[]), "dwz");
+    // Without the supplementary file, the note says what is missing.
+    std::fs::remove_file(d.join("common.debug")).unwrap();
+    let path = d.join("crash.txt");
+    std::fs::write(&path, &dump).unwrap();
+    let p = symbolized(&path, &opts(&[bin], &[]));
+    assert!(
+        notes(&p).contains("DWZ supplementary file"),
+        "{}",
+        notes(&p)
+    );
+}
+
+#[test]
+fn a_stripped_rust_program_built_here_is_symbolized_with_an_inferred_base() {
+    if !have("rustc") || !have("objcopy") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let src = r#"
+use std::io::Write;
+fn base() -> String {
+    let maps = std::fs::read_to_string("/proc/self/maps").unwrap_or_default();
+    let exe = std::env::current_exe().unwrap();
+    let exe = exe.to_string_lossy();
+    maps.lines().find(|l| l.ends_with(exe.as_ref())).and_then(|l| l.split('-').next()).unwrap_or("0").to_string()
+}
+#[inline(never)]
+fn check(limit: u32, v: u32) -> u32 {
+    if v > limit {
+        panic!("value {v} exceeds {limit}"); // PANIC
+    }
+    v
+}
+#[inline(never)]
+fn configure(values: &[u32]) -> u32 {
+    values.iter().map(|&v| check(100, v)).sum() // CONFIGURE
+}
+fn main() {
+    std::fs::File::create("base.txt").unwrap().write_all(base().as_bytes()).unwrap();
+    let v: Vec<u32> = std::env::args().skip(1).map(|a| a.parse().unwrap()).collect();
+    println!("{}", configure(&v)); // MAIN
+}
+"#;
+    std::fs::write(d.join("main.rs"), src).unwrap();
+    ok(Command::new("rustc").current_dir(d).args([
+        "-O",
+        "-C",
+        "debuginfo=line-tables-only",
+        "-C",
+        "panic=unwind",
+        "-o",
+        "prog",
+        "main.rs",
+    ]));
+    ok(Command::new("objcopy")
+        .current_dir(d)
+        .args(["--only-keep-debug", "prog", "prog.debug"]));
+    ok(Command::new("objcopy").current_dir(d).args([
+        "--strip-all",
+        "--add-gnu-debuglink=prog.debug",
+        "prog",
+    ]));
+    let out = run(Command::new(d.join("prog"))
+        .current_dir(d)
+        .env("RUST_BACKTRACE", "full")
+        .args(["5", "500"]));
+    let dump = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(dump.contains("<unknown>"), "{dump}");
+    let path = d.join("panic.txt");
+    std::fs::write(&path, &dump).unwrap();
+    let p = symbolized(&path, &opts(&[d.join("prog")], &[]));
+    let base = u64::from_str_radix(
+        std::fs::read_to_string(d.join("base.txt")).unwrap().trim(),
+        16,
+    )
+    .unwrap();
+    let n = notes(&p);
+    assert!(
+        n.contains(&format!("load base inferred as {base:#x}")),
+        "{n}\n{dump}"
+    );
+    let got = only(frames(&p.snapshots[0]), &["main.rs"]);
+    let want: Vec<(&str, u32)> = vec![
+        ("main::check", line_of(src, "// PANIC")),
+        ("main::configure", line_of(src, "// CONFIGURE")),
+    ];
+    for (f, l) in want {
+        assert!(
+            got.iter()
+                .any(|g| g.0.ends_with(f.trim_start_matches("main::")) && g.2 == l),
+            "{f}:{l} not in {got:?}\n{n}"
+        );
+    }
+}

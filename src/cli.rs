@@ -295,7 +295,28 @@ fn symbolize(a: &SymbolizeArgs) -> anyhow::Result<u8> {
     )?;
     let text = String::from_utf8_lossy(&loaded.data);
     let mut sym = crate::symbolize::Symbolizer::new(&opts);
-    let (out, stats) = crate::symbolize::text::annotate(&text, &mut sym);
+    let stats = match &a.output {
+        Some(p) => {
+            let f = std::fs::File::create(p)
+                .with_context(|| format!("cannot write {}", p.display()))?;
+            let mut w = std::io::BufWriter::with_capacity(1 << 20, f);
+            let s = crate::symbolize::text::annotate(&text, &mut sym, &mut w)
+                .and_then(|s| w.flush().map(|()| s))
+                .with_context(|| format!("cannot write {}", p.display()))?;
+            s
+        }
+        None => {
+            let stdout = std::io::stdout();
+            let mut w = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
+            match crate::symbolize::text::annotate(&text, &mut sym, &mut w)
+                .and_then(|s| w.flush().map(|()| s))
+            {
+                Ok(s) => s,
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(EXIT_OK),
+                Err(e) => return Err(e.into()),
+            }
+        }
+    };
     for n in &stats.notes {
         eprintln!("dumpscope: note: {n}");
     }
@@ -303,17 +324,6 @@ fn symbolize(a: &SymbolizeArgs) -> anyhow::Result<u8> {
         "dumpscope: {} of {} addresses resolved",
         stats.resolved, stats.addresses
     );
-    match &a.output {
-        Some(p) => write_file(p, |w| Ok(w.write_all(out.as_bytes())?))?,
-        None => {
-            let mut lock = std::io::stdout().lock();
-            if let Err(e) = lock.write_all(out.as_bytes()).and_then(|()| lock.flush()) {
-                if e.kind() != std::io::ErrorKind::BrokenPipe {
-                    return Err(e.into());
-                }
-            }
-        }
-    }
     Ok(EXIT_OK)
 }
 

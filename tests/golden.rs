@@ -69,23 +69,27 @@ fn native_json_reports() {
 /// binaries.
 #[test]
 fn symbolized_text_reports() {
-    for (rel, bin) in [
+    for (rel, bin, dirs) in [
         (
             "samples/native/backtrace-symbols/crash-pie.txt",
-            "samples/native/backtrace-symbols/bin/app.unstripped",
+            "samples/native/backtrace-symbols/bin/app",
+            &["samples/native/backtrace-symbols/debug"][..],
         ),
         (
             "samples/rust/panics/panic-full-stripped.txt",
             "samples/rust/panics/bin/panics",
+            &[],
         ),
         (
             "samples/native/tsan/report-unsymbolized.txt",
             "samples/native/tsan/bin/transfers",
+            &[],
         ),
     ] {
         let mut p = common::parse(rel);
         let opts = dumpscope::symbolize::Options {
             binaries: vec![common::root().join(bin)],
+            debug_dirs: dirs.iter().map(|d| common::root().join(d)).collect(),
             ..Default::default()
         };
         let mut sym = dumpscope::symbolize::Symbolizer::new(&opts);

@@ -685,3 +685,226 @@ fn main() {
         );
     }
 }
+
+/// The `./app` return-address frames of crash-pie.txt's first backtrace:
+/// `(offset as printed, offset looked up, frames)`.
+fn app_return_frames() -> Vec<(u64, u64, Vec<F>)> {
+    let dir = common::root().join("samples/native/backtrace-symbols");
+    let v: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap()).unwrap();
+    let hex =
+        |x: &Value| u64::from_str_radix(x.as_str().unwrap().trim_start_matches("0x"), 16).unwrap();
+    let mut out: Vec<(u64, u64, Vec<F>)> = Vec::new();
+    for r in v["raw_frames"].as_array().unwrap() {
+        if r["file"] != "crash-pie.txt" || r["module"] != "./app" || r["kind"] != "return_address" {
+            continue;
+        }
+        let frames = r["frames"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|f| {
+                (
+                    normal(f["function"].as_str().unwrap_or("")),
+                    base_name(f["file"].as_str().unwrap_or("")),
+                    f["line"].as_u64().unwrap_or(0) as u32,
+                    f["inlined"].as_bool().unwrap_or(false),
+                )
+            })
+            .collect();
+        let off = hex(&r["offset"]);
+        if !out.iter().any(|o| o.0 == off) {
+            out.push((off, hex(&r["lookup_offset"]), frames));
+        }
+    }
+    out
+}
+
+fn heap_frames(p: &ParsedInput) -> Vec<F> {
+    let h = &p.heaps[0];
+    let t = &h.tables;
+    let st = t.stack(h.samples[0].stack);
+    st.frames
+        .iter()
+        .map(|&f| {
+            let fr = t.frame(f);
+            (
+                normal(t.func_name(fr.function)),
+                base_name(t.str(fr.file)),
+                fr.line,
+                fr.inlined,
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn heap_profiles_from_native_producers_are_symbolized() {
+    use dumpscope::parse::pprof::proto::{Location, Mapping, Profile, Sample, ValueType};
+    use prost::Message;
+    let frames = app_return_frames();
+    assert!(frames.len() >= 4, "{frames:?}");
+    let bin = common::root().join("samples/native/backtrace-symbols/bin/app.unstripped");
+    let tmp = tempfile::tempdir().unwrap();
+    // A pprof heap profile without functions (as native profilers write
+    // them): a mapping with the binary's build-id under another path, and
+    // addresses already adjusted (pprof's convention).
+    let start = 0x5555_5555_4000u64;
+    let strings: Vec<Vec<u8>> = [
+        "",
+        "inuse_space",
+        "bytes",
+        "/srv/bin/app",
+        "46aa94e7668d4ffcfbafaf463cfec2d30f19bb1d",
+    ]
+    .iter()
+    .map(|s| s.as_bytes().to_vec())
+    .collect();
+    let location: Vec<Location> = frames
+        .iter()
+        .enumerate()
+        .map(|(i, f)| Location {
+            id: i as u64 + 1,
+            mapping_id: 1,
+            address: start + f.1,
+            ..Default::default()
+        })
+        .collect();
+    let p = Profile {
+        sample_type: vec![ValueType { r#type: 1, unit: 2 }],
+        sample: vec![Sample {
+            location_id: (1..=frames.len() as u64).collect(),
+            value: vec![4096],
+            label: Vec::new(),
+        }],
+        mapping: vec![Mapping {
+            id: 1,
+            memory_start: start,
+            memory_limit: start + 0x5000,
+            file_offset: 0,
+            filename: 3,
+            build_id: 4,
+            ..Default::default()
+        }],
+        location,
+        string_table: strings,
+        ..Default::default()
+    };
+    let path = tmp.path().join("heap.pb");
+    std::fs::write(&path, p.encode_to_vec()).unwrap();
+    let want: Vec<F> = frames.iter().flat_map(|f| f.2.clone()).collect();
+    let before = load(&path);
+    assert!(
+        heap_frames(&before)[0].0.starts_with("app+0x"),
+        "{:?}",
+        heap_frames(&before)
+    );
+    let got = symbolized(&path, &opts(std::slice::from_ref(&bin), &[]));
+    assert_eq!(heap_frames(&got), want, "{}", notes(&got));
+
+    // Go's legacy text heap profile from a program that could not
+    // symbolize itself: bare return addresses, no mappings. The base is
+    // inferred.
+    let base = 0x55d6_eb89_4000u64;
+    let pcs: Vec<String> = frames
+        .iter()
+        .map(|f| format!("{:#x}", base + f.0))
+        .collect();
+    let text = format!(
+        "heap profile: 1: 4096 [1: 4096] @ heap/1\n1: 4096 [1: 4096] @ {}\n",
+        pcs.join(" ")
+    );
+    let path = tmp.path().join("heap.txt");
+    std::fs::write(&path, text).unwrap();
+    let got = symbolized(&path, &opts(&[bin], &[]));
+    let n = notes(&got);
+    assert!(
+        n.contains(&format!("load base inferred as {base:#x}")),
+        "{n}"
+    );
+    assert_eq!(heap_frames(&got), want, "{n}");
+}
+
+mod never_panics {
+    use super::*;
+    use dumpscope::input::Bytes;
+    use proptest::prelude::*;
+
+    const SOURCES: [&str; 6] = [
+        "samples/native/backtrace-symbols/crash-pie.txt",
+        "samples/native/asan/report-unsymbolized.txt",
+        "samples/native/tsan/report.txt",
+        "samples/native/eu-stack/full.txt",
+        "samples/rust/panics/panic-full-stripped.txt",
+        "samples/rust/panics/capture.txt",
+    ];
+
+    /// Parses (as detected, and forced as each backtrace format), then
+    /// symbolizes against a real binary: nothing panics, whatever the
+    /// addresses.
+    fn run(bytes: Vec<u8>) {
+        let data = Bytes::owned(bytes);
+        let bin = common::root().join("samples/native/backtrace-symbols/bin/app.unstripped");
+        for format in [
+            None,
+            Some(dumpscope::parse::Format::RustBacktrace),
+            Some(dumpscope::parse::Format::NativeBacktrace),
+        ] {
+            let popts = dumpscope::parse::ParseOptions {
+                format,
+                ..Default::default()
+            };
+            let Ok(parsed) = dumpscope::parse::parse_input("p", data.clone(), &popts) else {
+                continue;
+            };
+            let mut p = ParsedInput {
+                input: Default::default(),
+                snapshots: parsed.snapshots,
+                heaps: parsed.heaps,
+            };
+            let mut sym = Symbolizer::new(&opts(std::slice::from_ref(&bin), &[]));
+            pipeline::symbolize(&mut sym, &mut p);
+            let _ = pipeline::report(&[p], &Default::default(), &Default::default());
+        }
+        let text = String::from_utf8_lossy(&data);
+        let mut sym = Symbolizer::new(&opts(&[bin], &[]));
+        let mut out = Vec::new();
+        dumpscope::symbolize::text::annotate(&text, &mut sym, &mut out).unwrap();
+        assert!(out.len() >= text.len());
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn random_bytes(data in proptest::collection::vec(any::<u8>(), 0..2048)) {
+            run(data);
+        }
+
+        #[test]
+        fn random_line_edits(which in 0usize..6, edits in proptest::collection::vec((0usize..400, any::<u64>()), 1..20)) {
+            let d = std::fs::read(common::root().join(SOURCES[which])).unwrap();
+            let text = String::from_utf8_lossy(&d).into_owned();
+            let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+            for (i, x) in edits {
+                if lines.is_empty() {
+                    break;
+                }
+                let i = i % lines.len();
+                match x % 4 {
+                    0 => { lines.remove(i); }
+                    // An address anywhere in the 64-bit space.
+                    1 => lines[i] = lines[i].replacen("0x", &format!("0x{x:x}"), 1),
+                    2 => {
+                        let l = &mut lines[i];
+                        let n = (x as usize) % (l.len() + 1);
+                        let cut = (0..=n).rev().find(|&k| l.is_char_boundary(k)).unwrap_or(0);
+                        l.truncate(cut);
+                    }
+                    _ => lines.insert(i, lines[i].clone()),
+                }
+            }
+            run(lines.join("\n").into_bytes());
+        }
+    }
+}

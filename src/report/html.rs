@@ -182,6 +182,10 @@ fn header(h: &mut String, r: &Report) {
             human_size(i.size),
             t(&i.format)
         );
+        // What reading it involved: symbolization, stripped prefixes.
+        for n in i.notes.iter().take(20) {
+            let _ = writeln!(h, "<dt>note</dt><dd>{}</dd>", t(n));
+        }
     }
     for (si, s) in r.snapshots.iter().enumerate() {
         let label = if r.snapshots.len() > 1 {

@@ -123,6 +123,9 @@ fn header(r: &Report, out: &mut Out, keep: usize) {
             );
         }
         let _ = writeln!(line, ", {}", text(&i.format));
+        for n in i.notes.iter().take(20) {
+            let _ = writeln!(line, "  - {}", text(n));
+        }
         if !out.push(&line, keep) {
             left_out += 1;
         }

@@ -50,7 +50,7 @@ pub struct Tool {
 }
 
 /// One input file (or stdin).
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
 pub struct InputReport {
     /// The path as given, or `<stdin>`.
     pub source: String,

@@ -296,7 +296,12 @@ fn snapshot(
             }
         }
         if let Some(t) = &s.crash_task {
-            writeln!(w, "  crashed in goroutine {} [{}]:", t.id, clean(&t.state))?;
+            let noun = if s.runtime == crate::model::Runtime::Go {
+                "goroutine"
+            } else {
+                "thread"
+            };
+            writeln!(w, "  crashed in {noun} {} [{}]:", t.id, clean(&t.state))?;
             frames(&t.frames, None, w, "    ")?;
         }
     }
@@ -393,10 +398,15 @@ fn findings(r: &Report, si: usize, opts: &TextOptions, w: &mut dyn Write) -> io:
                 if f.groups.len() > 8 { ", ..." } else { "" }
             )
         };
+        let go = f
+            .snapshot
+            .and_then(|i| r.snapshots.get(i))
+            .is_none_or(|s| s.runtime == crate::model::Runtime::Go);
         writeln!(
             w,
-            "     {DIM}rule: {}  goroutines: {}{more}{groups}{DIM:#}",
+            "     {DIM}rule: {}  {}: {}{more}{groups}{DIM:#}",
             f.rule,
+            if go { "goroutines" } else { "threads" },
             if ids.is_empty() && f.task_count > 0 {
                 format!("{} (no ids in this profile)", f.task_count)
             } else if ids.is_empty() {

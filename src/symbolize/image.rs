@@ -125,7 +125,7 @@ impl Image {
         self.segments
             .iter()
             .find(|s| off >= s.offset && off - s.offset < s.filesz.max(1))
-            .map(|s| off - s.offset + s.vaddr)
+            .map(|s| (off - s.offset).wrapping_add(s.vaddr))
     }
 
     /// Whether `vaddr` is inside an executable segment.
@@ -141,7 +141,7 @@ impl Image {
         let s = self.segments.iter().find(|s| {
             s.exec && vaddr >= s.vaddr.saturating_add(n) && vaddr - s.vaddr <= s.filesz
         })?;
-        let end = usize::try_from(vaddr - s.vaddr + s.offset).ok()?;
+        let end = usize::try_from((vaddr - s.vaddr).checked_add(s.offset)?).ok()?;
         let start = end.checked_sub(usize::try_from(n).ok()?)?;
         self.map.get(start..end)
     }

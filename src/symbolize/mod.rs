@@ -18,6 +18,7 @@ use image::{hex, Image};
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// What the user gave to symbolize with.
 #[derive(Debug, Clone, Default)]
@@ -62,9 +63,9 @@ pub struct Request<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SymFrame {
     /// Demangled, without Rust's `::h0123...` hash.
-    pub function: String,
+    pub function: Arc<str>,
     /// Empty when unknown.
-    pub file: String,
+    pub file: Arc<str>,
     pub line: u32,
     pub column: u32,
     /// Inlined into the next frame.
@@ -83,7 +84,8 @@ pub struct Resolution {
     /// addresses).
     pub vaddr: u64,
     /// Empty when the address is in the module's code but nothing names it.
-    pub frames: Vec<SymFrame>,
+    /// Shared by every request of the same address.
+    pub frames: Arc<[SymFrame]>,
 }
 
 /// How a module's load bias was found.
@@ -192,7 +194,7 @@ impl Symbolizer {
                         m.path.as_str(),
                         m.build_id.as_deref().and_then(image::unhex),
                         Space::FileOffset,
-                        r.addr - m.start + m.file_offset,
+                        (r.addr - m.start).wrapping_add(m.file_offset),
                     ),
                     None => (r.module, r.build_id.map(<[u8]>::to_vec), r.space, r.addr),
                 },
@@ -219,6 +221,26 @@ impl Symbolizer {
                 Space::FileOffset => placed[i] = image.vaddr_of_offset(addr).map(|v| (img, v)),
                 Space::Absolute => unplaced.entry(img).or_default().push(i),
             }
+        }
+        let mut unmatched: Vec<&str> = chosen
+            .iter()
+            .filter(|(k, v)| v.is_none() && !k.0.is_empty())
+            .map(|(k, _)| k.0)
+            .collect();
+        unmatched.sort_unstable();
+        unmatched.dedup();
+        if !unmatched.is_empty() {
+            let more = unmatched.len().saturating_sub(6);
+            unmatched.truncate(6);
+            out.notes.push(format!(
+                "not symbolized, no --binary of that build-id or file name: {}{}",
+                unmatched.join(", "),
+                if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                }
+            ));
         }
         if nowhere > 0 {
             out.notes.push(format!(
@@ -319,6 +341,30 @@ impl Symbolizer {
                 ));
             }
         }
+        // A return address follows a call instruction. When most do not
+        // (and the dump gave no build-id to check), the binary is not the
+        // one that wrote the dump: its functions would be nonsense.
+        for (img, w) in work.iter_mut().enumerate() {
+            if bases.get(&img).is_some_and(|b| b.how == "inferred") {
+                continue; // the inference already required calls
+            }
+            let image = &self.images[img];
+            let calls: Vec<bool> = w
+                .addrs
+                .keys()
+                .filter(|(_, call)| *call)
+                .filter_map(|&(v, _)| image.follows_call(v))
+                .collect();
+            let hits = calls.iter().filter(|&&c| c).count();
+            if calls.len() >= 3 && hits * 2 < calls.len() {
+                out.notes.push(format!(
+                    "{}: only {hits} of {} return addresses follow a call instruction in it: it is not the binary that wrote the dump (or the addresses are misplaced); not symbolized",
+                    image.name(),
+                    calls.len()
+                ));
+                w.addrs.clear();
+            }
+        }
         // Look up, per image in parallel (and in chunks for big images).
         let dirs = &self.dirs;
         let jobs: Vec<(usize, Vec<(u64, bool)>)> = work
@@ -374,14 +420,16 @@ impl Symbolizer {
             for f in frames {
                 let key = addrs[pos[j]];
                 pos[j] += 1;
+                let reqs_of = work[*img].addrs.get(&key).map_or(&[][..], Vec::as_slice);
                 if !f.is_empty() {
-                    infos[*img].resolved += work[*img].addrs.get(&key).map_or(0, Vec::len);
+                    infos[*img].resolved += reqs_of.len();
                 }
-                for &i in work[*img].addrs.get(&key).into_iter().flatten() {
+                let f: Arc<[SymFrame]> = f.into();
+                for &i in reqs_of {
                     out.results[i] = Some(Resolution {
                         module: *img,
                         vaddr: key.0,
-                        frames: f.clone(),
+                        frames: Arc::clone(&f),
                     });
                 }
             }
@@ -472,33 +520,70 @@ fn lookup(
     let Some(loader) = loader else {
         return (vec![Vec::new(); addrs.len()], err);
     };
+    let mut names = Names::default();
     let frames = addrs
         .iter()
         .map(|&(vaddr, call)| {
             let probe = if call { vaddr.saturating_sub(1) } else { vaddr };
-            frames_at(&loader, probe)
+            frames_at(&loader, probe, &mut names)
         })
         .collect();
     (frames, err)
 }
 
-fn frames_at(loader: &addr2line::Loader, probe: u64) -> Vec<SymFrame> {
+/// Function and file names seen so far, demangled once and shared.
+#[derive(Default)]
+struct Names {
+    functions: FxHashMap<Box<str>, Arc<str>>,
+    files: FxHashMap<Box<str>, Arc<str>>,
+    empty: Option<Arc<str>>,
+}
+
+impl Names {
+    fn function(&mut self, raw: &str, demangle: impl FnOnce() -> String) -> Arc<str> {
+        if let Some(a) = self.functions.get(raw) {
+            return Arc::clone(a);
+        }
+        let d: Arc<str> = strip_rust_hash(&demangle()).into();
+        self.functions.insert(raw.into(), Arc::clone(&d));
+        d
+    }
+
+    fn file(&mut self, f: &str) -> Arc<str> {
+        if let Some(a) = self.files.get(f) {
+            return Arc::clone(a);
+        }
+        let a: Arc<str> = f.into();
+        self.files.insert(f.into(), Arc::clone(&a));
+        a
+    }
+
+    fn empty(&mut self) -> Arc<str> {
+        Arc::clone(self.empty.get_or_insert_with(|| "".into()))
+    }
+}
+
+fn frames_at(loader: &addr2line::Loader, probe: u64, names: &mut Names) -> Vec<SymFrame> {
     let mut out: Vec<SymFrame> = Vec::new();
     if let Ok(mut it) = loader.find_frames(probe) {
         while let Ok(Some(f)) = it.next() {
-            let function = f
-                .function
-                .as_ref()
-                .and_then(|n| n.demangle().ok())
-                .map(|n| strip_rust_hash(&n).to_string())
-                .unwrap_or_default();
-            let (file, line, column) = f.location.map_or((String::new(), 0, 0), |l| {
-                (
-                    l.file.unwrap_or_default().to_string(),
+            let function = match f.function.as_ref() {
+                Some(n) => match n.raw_name() {
+                    Ok(raw) => names.function(&raw, || {
+                        n.demangle().map(|d| d.into_owned()).unwrap_or_default()
+                    }),
+                    Err(_) => names.empty(),
+                },
+                None => names.empty(),
+            };
+            let (file, line, column) = match f.location {
+                Some(l) => (
+                    names.file(l.file.unwrap_or_default()),
                     l.line.unwrap_or(0),
                     l.column.unwrap_or(0),
-                )
-            });
+                ),
+                None => (names.empty(), 0, 0),
+            };
             out.push(SymFrame {
                 function,
                 file,
@@ -519,8 +604,10 @@ fn frames_at(loader: &addr2line::Loader, probe: u64) -> Vec<SymFrame> {
     // table.
     if out.last().is_none_or(|f| f.function.is_empty()) {
         if let Some(sym) = loader.find_symbol_info(probe) {
-            let name = addr2line::demangle_auto(sym.name().into(), None);
-            let function = strip_rust_hash(&name).to_string();
+            let raw = sym.name();
+            let function = names.function(raw, || {
+                addr2line::demangle_auto(raw.into(), None).into_owned()
+            });
             let off = probe - sym.address();
             match out.last_mut() {
                 Some(f) => {
@@ -529,7 +616,7 @@ fn frames_at(loader: &addr2line::Loader, probe: u64) -> Vec<SymFrame> {
                 }
                 None => out.push(SymFrame {
                     function,
-                    file: String::new(),
+                    file: names.empty(),
                     line: 0,
                     column: 0,
                     inlined: false,
@@ -560,6 +647,14 @@ pub fn infer_base(img: &Image, addrs: &[(u64, bool)]) -> Option<BaseInfo> {
     let mut distinct: Vec<(u64, bool)> = addrs.to_vec();
     distinct.sort_unstable();
     distinct.dedup();
+    // Candidates are scored on at most 256 addresses spread over the
+    // range (a heap profile may hold a hundred thousand).
+    if distinct.len() > 256 {
+        let step = distinct.len() as f64 / 256.0;
+        distinct = (0..256)
+            .filter_map(|i| distinct.get((i as f64 * step) as usize).copied())
+            .collect();
+    }
     let link = img.link_base();
     // Candidates from the first addresses (bounded), page by page.
     let mut cands: FxHashMap<u64, ()> = FxHashMap::default();
@@ -574,9 +669,9 @@ pub fn infer_base(img: &Image, addrs: &[(u64, bool)]) -> Option<BaseInfo> {
                         cands.insert(bias.wrapping_add(link), ());
                     }
                 }
-                page += 0x1000;
-                if cands.len() > 2_000_000 {
-                    break;
+                match page.checked_add(0x1000) {
+                    Some(p) if cands.len() <= 2_000_000 => page = p,
+                    _ => break,
                 }
             }
         }

@@ -4,6 +4,7 @@
 
 use super::{Outcome, Request, Space, SymFrame, Symbolizer};
 use crate::parse::native::{frames, parse_map_line, rust};
+use std::io::{self, Write};
 
 /// What was done, for stderr.
 #[derive(Debug, Default)]
@@ -13,9 +14,9 @@ pub struct Stats {
     pub notes: Vec<String>,
 }
 
-/// Annotates `text`: each line carrying a resolvable address gets
-/// `  [= function file:line; inlined into ...]` appended.
-pub fn annotate(text: &str, sym: &mut Symbolizer) -> (String, Stats) {
+/// Writes `text` to `w` annotated: each line carrying a resolvable address
+/// gets `  [= function file:line, inlined into ...]` appended.
+pub fn annotate(text: &str, sym: &mut Symbolizer, w: &mut dyn Write) -> io::Result<Stats> {
     let lines: Vec<&str> = text.split_inclusive('\n').collect();
     let mut maps = Vec::new();
     // (line index, module, build-id, addr, space, call)
@@ -68,55 +69,48 @@ pub fn annotate(text: &str, sym: &mut Symbolizer) -> (String, Stats) {
         notes: out.notes,
         ..Stats::default()
     };
-    let mut notes_at: Vec<Option<String>> = vec![None; lines.len()];
+    let mut at: Vec<Option<&[SymFrame]>> = vec![None; lines.len()];
     for ((i, _), res) in found.iter().zip(&out.results) {
         let Some(r) = res else { continue };
         if r.frames.is_empty() {
             continue;
         }
         stats.resolved += 1;
-        notes_at[*i] = Some(describe(&r.frames));
+        at[*i] = Some(&r.frames);
     }
-    let mut s = String::with_capacity(text.len() + stats.resolved * 64);
     for (i, l) in lines.iter().enumerate() {
-        match &notes_at[i] {
-            Some(n) => {
+        match at[i] {
+            Some(frames) => {
                 let body = l.trim_end_matches(['\n', '\r']);
-                let eol = &l[body.len()..];
-                s.push_str(body);
-                s.push_str("  [= ");
-                s.push_str(n);
-                s.push(']');
-                s.push_str(eol);
+                w.write_all(body.as_bytes())?;
+                w.write_all(b"  [= ")?;
+                describe(frames, w)?;
+                w.write_all(b"]")?;
+                w.write_all(&l.as_bytes()[body.len()..])?;
             }
-            None => s.push_str(l),
+            None => w.write_all(l.as_bytes())?,
         }
     }
-    (s, stats)
+    Ok(stats)
 }
 
 /// `read_value main.c:55, inlined into sum_record main.c:60`.
-fn describe(frames: &[SymFrame]) -> String {
-    frames
-        .iter()
-        .enumerate()
-        .map(|(i, f)| {
-            let mut one = f.function.clone();
-            if one.is_empty() {
-                one.push('?');
-            }
-            if let Some(o) = f.symbol_offset {
-                one.push_str(&format!("+{o:#x}"));
-            }
-            if !f.file.is_empty() {
-                one.push_str(&format!(" {}:{}", f.file, f.line));
-            }
-            if i == 0 {
-                one
-            } else {
-                format!("inlined into {one}")
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
+fn describe(frames: &[SymFrame], w: &mut dyn Write) -> io::Result<()> {
+    for (i, f) in frames.iter().enumerate() {
+        if i > 0 {
+            w.write_all(b", inlined into ")?;
+        }
+        w.write_all(if f.function.is_empty() {
+            b"?"
+        } else {
+            f.function.as_bytes()
+        })?;
+        if let Some(o) = f.symbol_offset {
+            write!(w, "+{o:#x}")?;
+        }
+        if !f.file.is_empty() {
+            write!(w, " {}:{}", f.file, f.line)?;
+        }
+    }
+    Ok(())
 }

@@ -19,13 +19,6 @@ static GLIBC: LazyLock<Regex> = LazyLock::new(|| {
 });
 static BARE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^\[(?P<addr>0x[0-9a-fA-F]+)\]$").expect("valid regex"));
-/// `#N ...`: sanitizers, eu-stack, tombstones.
-static HASH: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^\s*#(?P<n>\d+)\s+(?P<rest>.*)$").expect("valid regex"));
-static MODOFF: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\s*\((?P<module>[^()\s]+)\+(?P<off>0x[0-9a-fA-F]+)\)(?:\s*\(BuildId: (?P<bid>[0-9a-fA-F]+)\))?$")
-        .expect("valid regex")
-});
 static FILELINE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^(?P<func>.*?)\s+(?P<file>\S+?):(?P<line>\d+)(?::\d+)?$").expect("valid regex")
 });
@@ -54,6 +47,48 @@ static TID: LazyLock<Regex> = LazyLock::new(|| {
 static PC: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\bpc (?P<pc>0x[0-9a-fA-F]+)").expect("valid regex"));
 
+/// `#N rest` (sanitizers, eu-stack, tombstones): the frame number and the
+/// rest of the line.
+fn hash_line(s: &str) -> Option<(u64, &str)> {
+    let t = s.trim_start().strip_prefix('#')?;
+    let digits = t.bytes().take_while(u8::is_ascii_digit).count();
+    if digits == 0 || digits > 9 {
+        return None;
+    }
+    let n = t[..digits].parse().ok()?;
+    let rest = &t[digits..];
+    let trimmed = rest.trim_start();
+    if trimmed.len() == rest.len() {
+        return None; // `#12abc`: not a frame
+    }
+    Some((n, trimmed.trim_end()))
+}
+
+/// A trailing `(module+0xoff)`, optionally followed by `(BuildId: hex)`:
+/// `(module, offset, build-id, where the text before it ends)`.
+fn mod_off(rest: &str) -> Option<(&str, u64, &str, usize)> {
+    let mut body = rest.trim_end();
+    let mut bid = "";
+    if body.ends_with(')') {
+        if let Some(p) = body.rfind("(BuildId: ") {
+            let id = &body[p + 10..body.len() - 1];
+            if !id.is_empty() && id.bytes().all(|b| b.is_ascii_hexdigit()) {
+                bid = id;
+                body = body[..p].trim_end();
+            }
+        }
+    }
+    let inner = body.strip_suffix(')')?;
+    let open = inner.rfind('(')?;
+    let inner = &inner[open + 1..];
+    let (module, off) = inner.rsplit_once("+0x")?;
+    if module.is_empty() || module.contains(char::is_whitespace) || module.contains('(') {
+        return None;
+    }
+    let off = u64::from_str_radix(off, 16).ok()?;
+    Some((module, off, bid, open))
+}
+
 /// Where a native backtrace line starts, for log-prefix detection.
 pub fn find_header(line: &[u8]) -> Option<usize> {
     let s = std::str::from_utf8(line).ok()?;
@@ -64,7 +99,7 @@ pub fn find_header(line: &[u8]) -> Option<usize> {
         .take(4)
     {
         let rest = &s[i..];
-        if HASH.is_match(rest) && (rest.contains("(") || rest.contains(" in "))
+        if hash_line(rest).is_some() && (rest.contains('(') || rest.contains(" in "))
             || GLIBC.is_match(rest)
         {
             return Some(i);
@@ -82,9 +117,8 @@ pub fn detect(text: &[u8]) -> f32 {
         let s = s.trim_end();
         if GLIBC.is_match(s) {
             glibc += 1;
-        } else if let Some(c) = HASH.captures(s) {
-            let rest = c.name("rest").map_or("", |m| m.as_str());
-            if MODOFF.is_match(rest)
+        } else if let Some((_, rest)) = hash_line(s) {
+            if mod_off(rest).is_some()
                 || TOMB.is_match(rest)
                 || EU_FRAME.is_match(rest)
                 || (rest.starts_with("0x") && rest.contains(" in "))
@@ -281,9 +315,8 @@ pub fn parse(text: Bytes, source: &str) -> Vec<Snapshot> {
             r.push(no, off, None, f);
             continue;
         }
-        if let Some(c) = HASH.captures(s) {
-            let n: Option<u64> = c.name("n").and_then(|m| m.as_str().parse().ok());
-            let rest = c.name("rest").map_or("", |m| m.as_str());
+        if let Some((n, rest)) = hash_line(s) {
+            let n = Some(n);
             if let Some(f) = hash_frame(&mut r, rest) {
                 // Starting a new stack must not forget the frame waiting
                 // for its continuation lines.
@@ -442,11 +475,11 @@ fn hash_frame(r: &mut Reader, rest: &str) -> Option<FrameId> {
     let mut module = "";
     let mut bid = "";
     let mut moff = None;
-    if let Some(c) = MODOFF.captures(body) {
-        module = c.name("module").map_or("", |m| m.as_str());
-        bid = c.name("bid").map_or("", |m| m.as_str());
-        moff = c.name("off").and_then(|m| hex_u64(m.as_str()));
-        body = &body[..c.get(0).map_or(body.len(), |m| m.start())];
+    if let Some((m, o, b, end)) = mod_off(body) {
+        module = m;
+        bid = b;
+        moff = Some(o);
+        body = &body[..end];
     }
     // TSan without symbols: `<null> <null>` (function, file).
     let body = body.trim();
@@ -508,56 +541,70 @@ pub type LineAddr = (String, String, u64, AddrSpace, bool);
 /// The address a line of native backtrace text names, if any, and the byte
 /// range of the frame in the line.
 pub fn line_addr(s: &str) -> Option<LineAddr> {
-    if let Some(c) = GLIBC.captures(s) {
-        let module = c
-            .name("module")
-            .map_or("", |m| m.as_str().trim())
-            .to_string();
-        let func = c.name("func").map_or("", |m| m.as_str());
-        let off = c.name("off").and_then(|m| hex_u64(m.as_str()));
-        let addr = c.name("addr").and_then(|m| hex_u64(m.as_str()))?;
-        return Some(match (func.is_empty(), off) {
-            (true, Some(o)) => (module, String::new(), o, AddrSpace::Vaddr, true),
-            _ => (module, String::new(), addr, AddrSpace::Absolute, true),
-        });
+    // Cheap tests first: a big input is mostly frame lines of one kind.
+    let b = s.as_bytes();
+    let has = |n: &[u8]| memchr::memmem::find(b, n).is_some();
+    if has(b"[0x") {
+        if let Some(c) = GLIBC.captures(s) {
+            let module = c.name("module").map_or("", |m| m.as_str().trim());
+            let func = c.name("func").map_or("", |m| m.as_str());
+            let off = c.name("off").and_then(|m| hex_u64(m.as_str()));
+            let addr = c.name("addr").and_then(|m| hex_u64(m.as_str()))?;
+            return Some(match (func.is_empty(), off) {
+                (true, Some(o)) => (module.to_string(), String::new(), o, AddrSpace::Vaddr, true),
+                _ => (
+                    module.to_string(),
+                    String::new(),
+                    addr,
+                    AddrSpace::Absolute,
+                    true,
+                ),
+            });
+        }
+        if let Some(c) = BARE.captures(s) {
+            let addr = c.name("addr").and_then(|m| hex_u64(m.as_str()))?;
+            return Some((
+                String::new(),
+                String::new(),
+                addr,
+                AddrSpace::Absolute,
+                true,
+            ));
+        }
     }
-    if let Some(c) = BARE.captures(s) {
-        let addr = c.name("addr").and_then(|m| hex_u64(m.as_str()))?;
+    if has(b"]@0x") {
+        if let Some(c) = EU_BID.captures(s) {
+            let bid = c
+                .name("bid")
+                .map_or("", |m| m.as_str())
+                .to_ascii_lowercase();
+            let off = c.name("off").and_then(|m| hex_u64(m.as_str()))?;
+            return Some((String::new(), bid, off, AddrSpace::FileOffset, false));
+        }
+    }
+    if !has(b"#") {
+        return None;
+    }
+    let (_, rest) = hash_line(s)?;
+    if rest.starts_with("pc ") {
+        if let Some(c) = TOMB.captures(rest) {
+            let pc = u64::from_str_radix(c.name("pc")?.as_str(), 16).ok()?;
+            let module = c.name("module").map_or("", |m| m.as_str()).to_string();
+            let bid = c
+                .name("bid")
+                .map_or("", |m| m.as_str())
+                .to_ascii_lowercase();
+            return Some((module, bid, pc, AddrSpace::Vaddr, false));
+        }
+    }
+    if let Some((module, off, bid, _)) = mod_off(rest) {
         return Some((
-            String::new(),
-            String::new(),
-            addr,
-            AddrSpace::Absolute,
-            true,
+            module.to_string(),
+            bid.to_ascii_lowercase(),
+            off,
+            AddrSpace::Vaddr,
+            false,
         ));
-    }
-    if let Some(c) = EU_BID.captures(s) {
-        let bid = c
-            .name("bid")
-            .map_or("", |m| m.as_str())
-            .to_ascii_lowercase();
-        let off = c.name("off").and_then(|m| hex_u64(m.as_str()))?;
-        return Some((String::new(), bid, off, AddrSpace::FileOffset, false));
-    }
-    let c = HASH.captures(s)?;
-    let rest = c.name("rest")?.as_str();
-    if let Some(c) = TOMB.captures(rest) {
-        let pc = u64::from_str_radix(c.name("pc")?.as_str(), 16).ok()?;
-        let module = c.name("module").map_or("", |m| m.as_str()).to_string();
-        let bid = c
-            .name("bid")
-            .map_or("", |m| m.as_str())
-            .to_ascii_lowercase();
-        return Some((module, bid, pc, AddrSpace::Vaddr, false));
-    }
-    if let Some(c) = MODOFF.captures(rest) {
-        let module = c.name("module").map_or("", |m| m.as_str()).to_string();
-        let bid = c
-            .name("bid")
-            .map_or("", |m| m.as_str())
-            .to_ascii_lowercase();
-        let off = c.name("off").and_then(|m| hex_u64(m.as_str()))?;
-        return Some((module, bid, off, AddrSpace::Vaddr, false));
     }
     if let Some(c) = EU_FRAME.captures(rest) {
         let pc = hex_u64(c.name("pc")?.as_str())?;

@@ -326,6 +326,7 @@ fn first_line(s: &str) -> String {
 /// The address of a `RUST_BACKTRACE=full` frame line, for `dumpscope
 /// symbolize`.
 pub fn line_addr(s: &str) -> Option<u64> {
+    memchr::memmem::find(s.as_bytes(), b" - ")?;
     let c = FRAME.captures(s)?;
     super::hex_u64(c.name("addr")?.as_str())
 }

@@ -512,6 +512,14 @@ fn c_programs_built_here_resolve_in_every_debug_layout() {
     // compressed with zstd by objcopy where binutils knows zstd.
     let (bin, dump, src) = build_and_crash(d, &["-O1", "-gdwarf-4", "-gz=zlib"]);
     check_c(&dump, &src, &opts(&[bin], &[]), "DWARF 4, zlib");
+    // The older GNU form: `.zdebug_*` sections.
+    let (bin, dump, src) = build_and_crash(d, &["-O1", "-g", "-gz=zlib-gnu"]);
+    let sections = run(Command::new("readelf").args(["-S", "-W"]).arg(&bin));
+    if String::from_utf8_lossy(&sections.stdout).contains(".zdebug_info") {
+        check_c(&dump, &src, &opts(&[bin], &[]), ".zdebug_*");
+    } else {
+        eprintln!("skipped .zdebug: this toolchain does not write them");
+    }
     let (bin, dump, src) = build_and_crash(d, &["-O1", "-g"]);
     let zstd = run(Command::new("objcopy")
         .arg("--compress-debug-sections=zstd")
@@ -906,5 +914,64 @@ mod never_panics {
             }
             run(lines.join("\n").into_bytes());
         }
+    }
+}
+
+/// The jemalloc sample symbolized against its program rebuilt here with
+/// the flags its README gives (gcc's output is deterministic for a given
+/// compiler): the top functions and their in-use bytes equal jeprof's
+/// (`reference-jeprof.2.txt`, made with addr2line on the original binary).
+#[test]
+fn jemalloc_profiles_symbolize_like_jeprof() {
+    if !have("gcc") {
+        return;
+    }
+    if !Path::new("/usr/include/jemalloc/jemalloc.h").exists() {
+        eprintln!("skipped: libjemalloc-dev is not installed");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let src = common::root().join("samples/native/programs/jemalloc-cache/main.c");
+    let dir = d.join("programs/jemalloc-cache");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(&src, dir.join("main.c")).unwrap();
+    ok(Command::new("gcc")
+        .current_dir(&dir)
+        .args(["-O1", "-g", "-fno-omit-frame-pointer", "-Wall", "-Wextra"])
+        .arg(format!(
+            "-ffile-prefix-map={}=/home/build/native",
+            d.display()
+        ))
+        .args(["-o"])
+        .arg(d.join("jemalloc-cache"))
+        .args(["main.c", "-ljemalloc", "-lpthread"]));
+    let sample = common::root().join("samples/native/jemalloc-cache");
+    let p = symbolized(
+        &sample.join("jeprof.2.heap"),
+        &opts(&[d.join("jemalloc-cache")], &[]),
+    );
+    let r = pipeline::report(&[p], &Default::default(), &Default::default());
+    let h = &r.heap[0];
+    // jeprof's --text lines: flat flat% sum% cum cum% function (MB).
+    let reference = std::fs::read_to_string(sample.join("reference-jeprof.2.txt")).unwrap();
+    let want: Vec<(String, f64)> = reference
+        .lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            (f.len() >= 6 && f[1].ends_with('%')).then(|| (f[5].to_string(), f[0].parse().unwrap()))
+        })
+        .take(4)
+        .collect();
+    assert_eq!(want.len(), 4, "{reference}");
+    for (i, (name, mb)) in want.iter().enumerate() {
+        let got = &h.functions[i];
+        assert_eq!(&got.function, name);
+        // jeprof's MB are MiB.
+        let got_mb = got.flat.inuse_bytes as f64 / (1u64 << 20) as f64;
+        assert!(
+            (got_mb - mb).abs() < 0.06,
+            "{name}: {got_mb} MB, jeprof {mb} MB"
+        );
     }
 }

@@ -22,18 +22,18 @@ pub struct Summary {
 /// Symbolizes the snapshots of one input (which share their tables).
 pub fn snapshots(sym: &mut Symbolizer, snaps: &mut [Snapshot]) -> Summary {
     let mut sum = Summary::default();
-    let mut i = 0;
-    while i < snaps.len() {
-        // The run of snapshots sharing this one's tables.
+    let mut done: Vec<*const Tables> = Vec::new();
+    for i in 0..snaps.len() {
+        // The snapshots sharing this one's tables, once per table.
         let arc = snaps[i].tables.clone();
+        if done.contains(&Arc::as_ptr(&arc)) {
+            continue;
+        }
         let idx: Vec<usize> = (i..snaps.len())
             .filter(|&j| Arc::ptr_eq(&snaps[j].tables, &arc))
             .collect();
-        i += 1;
-        if idx[0] + 1 != i {
-            continue; // already done with an earlier snapshot
-        }
         if arc.raw_addrs().is_empty() {
+            done.push(Arc::as_ptr(&arc));
             continue;
         }
         let maps: Vec<Module> = idx
@@ -47,6 +47,8 @@ pub fn snapshots(sym: &mut Symbolizer, snaps: &mut [Snapshot]) -> Summary {
         let mut tables = match Arc::try_unwrap(arc) {
             Ok(t) => t,
             Err(a) => {
+                // Held elsewhere: left as it is.
+                done.push(Arc::as_ptr(&a));
                 for &j in &idx {
                     snaps[j].tables = a.clone();
                 }
@@ -84,6 +86,7 @@ pub fn snapshots(sym: &mut Symbolizer, snaps: &mut [Snapshot]) -> Summary {
             }
         }
         let tables = Arc::new(tables);
+        done.push(Arc::as_ptr(&tables));
         for &j in &idx {
             snaps[j].tables = tables.clone();
         }

@@ -132,9 +132,10 @@ pub struct Outcome {
 pub struct Symbolizer {
     opts: Options,
     dirs: Vec<PathBuf>,
+    /// The `--binary` files, then debug files found by a dump's build-id
+    /// in the debug directories (no binary given).
     images: Vec<Image>,
-    /// Debug-only images found by a dump's build-id in the debug
-    /// directories (no binary given).
+    /// Problems opening the binaries, reported with the first outcome.
     notes: Vec<String>,
 }
 

@@ -157,7 +157,6 @@ struct Reader {
     fault_pcs: Vec<u64>,
     /// The last eu-stack frame, waiting for its `[build-id]@base+off` line.
     last: Option<(FrameId, bool, String)>,
-    runtime: Runtime,
     in_eu_map: Option<usize>,
 }
 
@@ -218,7 +217,6 @@ pub fn parse(text: Bytes, source: &str) -> Vec<Snapshot> {
         crash: None,
         fault_pcs: Vec::new(),
         last: None,
-        runtime: Runtime::Native,
         in_eu_map: None,
     };
     let warnings: Vec<Warning> = Vec::new();
@@ -404,7 +402,7 @@ pub fn parse(text: Bytes, source: &str) -> Vec<Snapshot> {
     let origin = if r.crash.is_some() { "crash" } else { "stack" };
     let dump = Dump {
         format: FORMAT,
-        runtime: r.runtime,
+        runtime: Runtime::Native,
         origin,
         blocks: r.blocks,
         crash: r.crash,

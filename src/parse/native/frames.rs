@@ -158,6 +158,9 @@ struct Reader {
     /// The last eu-stack frame, waiting for its `[build-id]@base+off` line.
     last: Option<(FrameId, bool, String)>,
     in_eu_map: Option<usize>,
+    /// `TID n:` or a tombstone's `pid: .., tid: n, name: x`, until the
+    /// thread's first frame.
+    thread: Option<(u64, Option<String>)>,
 }
 
 impl Reader {
@@ -177,12 +180,12 @@ impl Reader {
             let mut b = Block::new(self.next_id, line, offset);
             b.class = Some(StateClass::Other);
             b.state = "stack";
-            if let Some(c) = self.caption.take() {
-                if let Some(tid) = c.strip_prefix("TID ").and_then(|r| r.parse::<u64>().ok()) {
-                    b.id = tid;
-                } else {
-                    b.name = Some(c);
-                }
+            let caption = self.caption.take();
+            if let Some((tid, name)) = self.thread.take() {
+                b.id = tid;
+                b.name = name;
+            } else if let Some(c) = caption {
+                b.name = Some(c);
             }
             self.cur = Some(b);
         }
@@ -218,6 +221,7 @@ pub fn parse(text: Bytes, source: &str) -> Vec<Snapshot> {
         fault_pcs: Vec::new(),
         last: None,
         in_eu_map: None,
+        thread: None,
     };
     let warnings: Vec<Warning> = Vec::new();
     let mut end = 0u64;
@@ -265,12 +269,13 @@ pub fn parse(text: Bytes, source: &str) -> Vec<Snapshot> {
                 .name("tid")
                 .or_else(|| c.name("tid2"))
                 .map_or("", |m| m.as_str());
-            r.caption = Some(format!("TID {tid}"));
-            if let Some(name) = c.name("name") {
-                r.caption = Some(format!("TID {tid}"));
-                let b = r.block(no, off, true);
-                b.name = Some(name.as_str().to_string());
-            }
+            // The thread's id (and a tombstone's name) hold until its first
+            // frame, whatever captions (`backtrace:`) come between.
+            r.caption = None;
+            r.thread = tid
+                .parse()
+                .ok()
+                .map(|id| (id, c.name("name").map(|m| m.as_str().to_string())));
             continue;
         }
         if let Some(c) = GLIBC.captures(s) {
@@ -422,11 +427,16 @@ fn hash_frame(r: &mut Reader, rest: &str) -> Option<FrameId> {
     if let Some(c) = TOMB.captures(rest) {
         let pc = u64::from_str_radix(c.name("pc")?.as_str(), 16).ok()?;
         let module = c.name("module").map_or("", |m| m.as_str());
-        let bid = c
+        let mut bid = c
             .name("bid")
             .map_or("", |m| m.as_str())
             .to_ascii_lowercase();
-        let func = c.name("func").map(|m| m.as_str()).unwrap_or("");
+        let mut func = c.name("func").map(|m| m.as_str()).unwrap_or("");
+        // A frame without a function: its only parenthesis is the build-id.
+        if let Some(id) = func.strip_prefix("BuildId: ") {
+            bid = id.trim().to_ascii_lowercase();
+            func = "";
+        }
         // Android's unwinder already adjusts the pcs of callers.
         let f = match func.rsplit_once('+') {
             Some((name, _)) if !name.is_empty() => {
@@ -610,4 +620,67 @@ pub fn line_addr(s: &str) -> Option<LineAddr> {
         return Some((module, String::new(), pc, AddrSpace::Absolute, true));
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// No Android device is at hand to write a real tombstone, so this is a
+    /// parser test on the documented layout: threads separated by the
+    /// `pid: .., tid: .., name: ..` lines, `#NN pc` frames whose pcs are
+    /// already module-relative (never adjusted again), function names with
+    /// offsets, build-ids.
+    #[test]
+    fn tombstone_threads_and_frames() {
+        let text = "\
+*** *** *** *** *** *** *** *** *** *** *** *** *** *** *** ***
+pid: 4242, tid: 4242, name: app_main  >>> com.example.app <<<
+signal 6 (SIGABRT), code -1 (SI_QUEUE), fault addr --------
+backtrace:
+      #00 pc 000000000004f2c8  /system/lib64/libc.so (abort+120) (BuildId: ab12cd34)
+      #01 pc 0000000000001a40  /data/app/lib/arm64/libnative.so (BuildId: 00ff00ff)
+      #02 pc 0000000000001b00  /data/app/lib/arm64/libnative.so (Java_com_example_Native_crash+32) (BuildId: 00ff00ff)
+--- --- --- --- --- --- --- --- --- --- --- --- --- --- --- ---
+pid: 4242, tid: 4250, name: worker  >>> com.example.app <<<
+backtrace:
+      #00 pc 00000000000d1e8c  /system/lib64/libc.so (syscall+28) (BuildId: ab12cd34)
+";
+        let mut v = parse(Bytes::owned(text.as_bytes().to_vec()), "t");
+        assert_eq!(v.len(), 1);
+        let snap = v.remove(0);
+        assert_eq!(snap.tasks.len(), 2);
+        let t = &snap.tables;
+        let names: Vec<Vec<String>> = snap
+            .tasks
+            .iter()
+            .map(|task| {
+                t.stack(task.stack)
+                    .frames
+                    .iter()
+                    .map(|f| t.str(t.function(t.frame(*f).function).full).to_string())
+                    .collect()
+            })
+            .collect();
+        assert_eq!(names[0][0], "abort");
+        assert_eq!(names[0][2], "Java_com_example_Native_crash");
+        assert_eq!(names[1], vec!["syscall".to_string()]);
+        assert_eq!(
+            snap.tasks[1].extra.as_ref().and_then(|e| e.name.as_deref()),
+            Some("worker")
+        );
+        // The unnamed frame keeps its module-relative pc and build-id for
+        // symbolization, marked as not needing the pc - 1 adjustment.
+        let raws = t.raw_addrs();
+        let unnamed = t.stack(snap.tasks[0].stack).frames[1];
+        let (_, raw) = raws
+            .iter()
+            .find(|(f, _)| *f == unnamed)
+            .expect("raw address of the unnamed frame");
+        assert_eq!(raw.addr, 0x1a40);
+        assert_eq!(raw.space, AddrSpace::Vaddr);
+        assert!(!raw.call);
+        assert_eq!(t.str(raw.build_id), "00ff00ff");
+        assert!(t.str(raw.module).ends_with("libnative.so"));
+    }
 }

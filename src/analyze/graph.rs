@@ -246,6 +246,7 @@ pub fn build_with<R: Send>(
             }
         });
     }
+    let held = stated_waits(snap, &mut waits);
     let waits = waits;
     // The clusters need only the waits: they are built beside the rest.
     let ((resources, res_of, cycles), r) = rayon::join(
@@ -304,6 +305,7 @@ pub fn build_with<R: Send>(
                     }
                 }
             }
+            stated_holders(snap, &held, &res_of, &mut resources);
             infer_holders(
                 snap,
                 &waits,
@@ -555,6 +557,126 @@ fn infer_holders(
         if let Some((c, ev)) = conf {
             seen.push(r);
             push_holder(&mut resources[r as usize], ti as u32, c, ev);
+        }
+    }
+}
+
+/// Waits the dump states outright (Java's `- waiting to lock`, a mutex
+/// printed in a lock call) replace the ones read from the stack; returns the
+/// stated holds, `(task, kind, address, fact)`, without the ones a task
+/// released to wait (`Object.wait` prints the monitor as both locked and
+/// waited on).
+fn stated_waits(snap: &Snapshot, waits: &mut [Option<Wait>]) -> Vec<(u32, ResKind, u64, usize)> {
+    use crate::model::LockRel;
+    let facts = &snap.sync.locks;
+    if facts.is_empty() {
+        return Vec::new();
+    }
+    let t = &snap.tables;
+    let mut stated: FxHashSet<u32> = FxHashSet::default();
+    let mut released: FxHashSet<(u32, u64)> = FxHashSet::default();
+    for f in facts {
+        if f.rel == LockRel::Holds || stated.contains(&f.task) {
+            continue;
+        }
+        let Some(task) = snap.tasks.get(f.task as usize) else {
+            continue;
+        };
+        if f.rel == LockRel::Awaits {
+            released.insert((f.task, f.addr));
+        }
+        let frames = &t.stack(task.stack).frames;
+        let from = (f.frame as usize).min(frames.len().saturating_sub(1));
+        let site_index = frames
+            .iter()
+            .enumerate()
+            .skip(from)
+            .find(|(_, fr)| t.function(t.frame(**fr).function).kind == CodeKind::User)
+            .map_or(from, |(i, _)| i);
+        let kind = wait::kind_of(f.kind);
+        let op = match (f.rel, kind) {
+            (LockRel::Acquires, _) => WaitOp::Lock,
+            (_, ResKind::Queue) => WaitOp::Recv,
+            _ => WaitOp::Wait,
+        };
+        if let Some(w) = waits.get_mut(f.task as usize) {
+            *w = Some(Wait {
+                kind,
+                op,
+                key: ResKey::Addr(f.addr),
+                site: frames.get(site_index).copied(),
+                site_index: site_index as u16,
+                prim_end: site_index.saturating_sub(1) as u16,
+            });
+            stated.insert(f.task);
+        }
+    }
+    facts
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.rel == LockRel::Holds && !released.contains(&(f.task, f.addr)))
+        .map(|(i, f)| (f.task, wait::kind_of(f.kind), f.addr, i))
+        .collect()
+}
+
+/// Holders the dump states: certain edges.
+fn stated_holders(
+    snap: &Snapshot,
+    held: &[(u32, ResKind, u64, usize)],
+    res_of: &[Option<u32>],
+    resources: &mut [Resource],
+) {
+    if held.is_empty() {
+        return;
+    }
+    let mut index: FxHashMap<u64, Vec<u32>> = FxHashMap::default();
+    for (i, r) in resources.iter().enumerate() {
+        if let ResKey::Addr(a) = r.key {
+            index.entry(a).or_default().push(i as u32);
+        }
+    }
+    let t = &snap.tables;
+    for &(task, kind, addr, fi) in held {
+        let Some(rs) = index.get(&addr) else { continue };
+        let fact = &snap.sync.locks[fi];
+        for &r in rs {
+            let res = &mut resources[r as usize];
+            // A lock's holder blocks those that wait to acquire it; one
+            // that waits on a condition waits for a signal, not a holder.
+            let same = res.kind == kind || (wait::is_lock(kind) && wait::is_lock(res.kind));
+            if !same || res.holders.iter().any(|h| h.task == task) {
+                continue;
+            }
+            if res_of.get(task as usize).copied().flatten() == Some(r) && !wait::is_lock(res.kind) {
+                continue;
+            }
+            let Some(tk) = snap.tasks.get(task as usize) else {
+                continue;
+            };
+            let frame = t
+                .stack(tk.stack)
+                .frames
+                .get(fact.frame as usize)
+                .map(|f| frame_name(snap, *f))
+                .unwrap_or_default();
+            let class = t.str(fact.class);
+            let ev = format!(
+                "the dump says {} holds {}{} (line {}{})",
+                snap.task_label(tk),
+                hex(addr),
+                if class.is_empty() {
+                    String::new()
+                } else {
+                    format!(", a {class}")
+                },
+                fact.line,
+                if frame.is_empty() {
+                    String::new()
+                } else {
+                    format!(", in {frame}")
+                }
+            );
+            push_holder(res, task, Confidence::Certain, ev);
         }
     }
 }

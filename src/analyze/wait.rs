@@ -8,6 +8,8 @@ use crate::model::{CodeKind, FrameId, Snapshot, StackId, StateClass, Sym, Task, 
 /// The kind of thing a task waits on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ResKind {
+    /// A Java object monitor.
+    Monitor,
     Mutex,
     RwMutex,
     WaitGroup,
@@ -23,12 +25,17 @@ pub enum ResKind {
     Cgo,
     Process,
     Signal,
+    /// A future or a thread's result.
+    Future,
+    /// A blocking queue.
+    Queue,
     Other,
 }
 
 impl ResKind {
     pub fn as_str(self) -> &'static str {
         match self {
+            ResKind::Monitor => "monitor",
             ResKind::Mutex => "mutex",
             ResKind::RwMutex => "rwmutex",
             ResKind::WaitGroup => "waitgroup",
@@ -44,6 +51,8 @@ impl ResKind {
             ResKind::Cgo => "cgo",
             ResKind::Process => "process",
             ResKind::Signal => "signal",
+            ResKind::Future => "future",
+            ResKind::Queue => "queue",
             ResKind::Other => "other",
         }
     }
@@ -53,7 +62,8 @@ impl ResKind {
     pub fn is_sync(self) -> bool {
         matches!(
             self,
-            ResKind::Mutex
+            ResKind::Monitor
+                | ResKind::Mutex
                 | ResKind::RwMutex
                 | ResKind::WaitGroup
                 | ResKind::Cond
@@ -523,4 +533,26 @@ mod tests {
             Some(ResKind::Syscall)
         );
     }
+}
+
+/// The resource kind of a lock relation the dump states.
+pub fn kind_of(k: crate::model::SyncKind) -> ResKind {
+    use crate::model::SyncKind as S;
+    match k {
+        S::Monitor => ResKind::Monitor,
+        S::Mutex => ResKind::Mutex,
+        S::RwLock => ResKind::RwMutex,
+        S::Cond => ResKind::Cond,
+        S::Latch => ResKind::WaitGroup,
+        S::Semaphore => ResKind::Semaphore,
+        S::Future => ResKind::Future,
+        S::Queue => ResKind::Queue,
+        S::Other => ResKind::Other,
+    }
+}
+
+/// Is this kind a lock (exclusive or shared), whose holder blocks its
+/// waiters?
+pub fn is_lock(k: ResKind) -> bool {
+    matches!(k, ResKind::Monitor | ResKind::Mutex | ResKind::RwMutex)
 }

@@ -292,6 +292,79 @@ pub struct RaceAccess {
     pub top_frame: Option<String>,
 }
 
+/// What a lock relation stated by the dump is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SyncKind {
+    /// A Java object monitor (`synchronized`).
+    Monitor,
+    /// A mutual-exclusion lock: `ReentrantLock`, `pthread_mutex_t`,
+    /// `threading.Lock`, tokio's `Mutex`.
+    Mutex,
+    /// A readers-writer lock.
+    RwLock,
+    /// A condition (`Object.wait`, `Condition.await`, `pthread_cond_t`): the
+    /// waiter released its lock and waits for a signal.
+    Cond,
+    /// A count-down latch or barrier.
+    Latch,
+    Semaphore,
+    /// A future or a task's result (`FutureTask.get`, `pthread_join`).
+    Future,
+    /// A blocking queue.
+    Queue,
+    Other,
+}
+
+/// How a task relates to a lock, as the dump states it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LockRel {
+    /// The task holds it (`- locked <0x..>`, an ownable synchronizer, a
+    /// printed mutex owner).
+    Holds,
+    /// The task waits to acquire it (`- waiting to lock`, `- parking to
+    /// wait for` a lock, `pthread_mutex_lock`).
+    Acquires,
+    /// The task waits for a signal on it after releasing it (`- waiting
+    /// on`, a condition's `await`, a latch, a future).
+    Awaits,
+}
+
+/// One lock relation stated by the dump.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LockFact {
+    /// Index into [`Snapshot::tasks`].
+    pub task: u32,
+    pub rel: LockRel,
+    pub kind: SyncKind,
+    /// The lock's identity: the address the dump prints.
+    pub addr: u64,
+    /// Its type as printed (`java.lang.Object`,
+    /// `java.util.concurrent.locks.ReentrantLock$NonfairSync`).
+    pub class: Sym,
+    /// Index of the frame the dump printed it under.
+    pub frame: u16,
+    /// 1-based line of the statement.
+    pub line: u32,
+}
+
+/// A deadlock the dumped process reported about itself (the JVM's `Found
+/// one Java-level deadlock:` section): checked against the wait-for graph,
+/// never used instead of it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReportedDeadlock {
+    /// The task names it lists, in order.
+    pub names: Vec<String>,
+    /// 1-based line of the report.
+    pub line: u32,
+}
+
+/// Lock relations and self-reported deadlocks of a snapshot.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SyncFacts {
+    pub locks: Vec<LockFact>,
+    pub deadlocks: Vec<ReportedDeadlock>,
+}
+
 /// One dump: everything read from one dump inside an input.
 pub struct Snapshot {
     /// The input's name (path or `<stdin>`).
@@ -325,9 +398,31 @@ pub struct Snapshot {
     /// Mappings the dump carried (a `/proc/PID/maps` block, a tombstone's
     /// memory map), for placing absolute addresses in modules.
     pub maps: Vec<heap::Module>,
+    /// Lock relations the dump states outright (Java monitors and
+    /// synchronizers, printed mutex owners).
+    pub sync: SyncFacts,
 }
 
 impl Snapshot {
+    /// What this dump's tasks are called: goroutines, threads or tasks.
+    pub fn noun(&self) -> (&'static str, &'static str) {
+        match self.runtime {
+            Runtime::Go => ("goroutine", "goroutines"),
+            _ if self.format.contains("task") => ("task", "tasks"),
+            _ => ("thread", "threads"),
+        }
+    }
+
+    /// How a task is named in findings: `goroutine 12`, `thread "worker-1"
+    /// (12)`.
+    pub fn task_label(&self, t: &Task) -> String {
+        let (one, _) = self.noun();
+        match t.extra.as_ref().and_then(|e| e.name.as_deref()) {
+            Some(name) if self.runtime != Runtime::Go => format!("{one} \"{name}\" ({})", t.id),
+            _ => format!("{one} {}", t.id),
+        }
+    }
+
     pub fn stack(&self, t: &Task) -> &Stack {
         self.tables.stack(t.stack)
     }

@@ -3,6 +3,7 @@
 
 pub mod dhat;
 pub mod go;
+pub mod java;
 pub mod jemalloc;
 pub mod native;
 pub mod pprof;
@@ -39,6 +40,9 @@ pub enum Format {
     /// ThreadSanitizer reports, eu-stack, Android tombstones.
     #[value(name = "native-backtrace", alias = "native")]
     NativeBacktrace,
+    /// Java thread dumps: jstack, jcmd Thread.print, SIGQUIT output.
+    #[value(name = "java-threads", alias = "java", alias = "jstack")]
+    JavaThreads,
 }
 
 impl Format {
@@ -51,6 +55,7 @@ impl Format {
             Format::Dhat => dhat::FORMAT,
             Format::RustBacktrace => native::rust::FORMAT,
             Format::NativeBacktrace => native::frames::FORMAT,
+            Format::JavaThreads => java::FORMAT,
         }
     }
 
@@ -63,6 +68,7 @@ impl Format {
             Format::Dhat,
             Format::RustBacktrace,
             Format::NativeBacktrace,
+            Format::JavaThreads,
         ]
     }
 
@@ -83,6 +89,7 @@ impl Format {
             Format::Jemalloc => jemalloc::find_header(line),
             Format::RustBacktrace => native::rust::find_header(line),
             Format::NativeBacktrace => native::frames::find_header(line),
+            Format::JavaThreads => java::find_header(line),
             Format::Pprof | Format::Dhat => None,
         }
     }
@@ -96,6 +103,7 @@ impl Format {
             Format::Dhat => dhat::detect(text),
             Format::RustBacktrace => native::rust::detect(text),
             Format::NativeBacktrace => native::frames::detect(text),
+            Format::JavaThreads => java::detect(text),
         }
     }
 
@@ -121,6 +129,7 @@ impl Format {
             Format::Dhat => d.heaps.push(dhat::parse(&text, source)?),
             Format::RustBacktrace => d.snapshots = native::rust::parse(text, source),
             Format::NativeBacktrace => d.snapshots = native::frames::parse(text, source),
+            Format::JavaThreads => d.snapshots = java::parse(text, source),
         }
         Ok(d)
     }
@@ -262,6 +271,7 @@ pub fn expected_formats() -> String {
      or debug=1 text starting `goroutine profile: total N` or `heap profile:`), a jemalloc \
      heap profile (`heap_v2/N`), a dhat-heap.json, a Rust panic or backtrace \
      (`thread 'main' panicked at`, `stack backtrace:`) or a native backtrace (glibc \
-     backtrace_symbols, AddressSanitizer/ThreadSanitizer, eu-stack, Android tombstone)"
+     backtrace_symbols, AddressSanitizer/ThreadSanitizer, eu-stack, Android tombstone) or a \
+     Java thread dump (jstack, jcmd Thread.print: `\"main\" #1 ... nid=0x...`)"
         .to_string()
 }

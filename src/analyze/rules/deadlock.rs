@@ -72,6 +72,11 @@ pub fn run(cx: &mut Cx) {
     global(cx);
 }
 
+/// The cycles alone, for runtimes whose whole-process view differs.
+pub fn run_cycles(cx: &mut Cx) {
+    cycles(cx);
+}
+
 fn cycles(cx: &mut Cx) {
     let g = cx.graph;
     // Goroutines that each deadlock on their own lock at the same site are
@@ -85,7 +90,9 @@ fn cycles(cx: &mut Cx) {
                 ResKind::Mutex | ResKind::RwMutex
             )
         });
-        let rule: &'static RuleInfo = if c.tasks.len() == 1 && locks_only {
+        let rule: &'static RuleInfo = if let Some(r) = super::threads::deadlock_rule(cx.snap) {
+            r
+        } else if c.tasks.len() == 1 && locks_only {
             let t = c.tasks[0] as usize;
             let rlock = g.waits[t].is_some_and(|w| w.op == WaitOp::RLock);
             if rlock {
@@ -141,8 +148,9 @@ fn cycle_finding(cx: &mut Cx, rule: &'static RuleInfo, cs: &[usize]) {
     // Large batches are summarised: the first few goroutines in full.
     const SHOWN: usize = 6;
     let mut lines = Vec::new();
+    let (one, many) = cx.snap.noun();
     for &t in c.tasks.iter().take(SHOWN) {
-        let id = cx.snap.tasks[t as usize].id;
+        let label = cx.snap.task_label(&cx.snap.tasks[t as usize]);
         let held: Vec<String> = c
             .resources
             .iter()
@@ -156,7 +164,7 @@ fn cycle_finding(cx: &mut Cx, rule: &'static RuleInfo, cs: &[usize]) {
             .collect();
         let waits = g.res_of[t as usize].map(|r| super::super::resource_id(cx.snap, g, r));
         lines.push(format!(
-            "goroutine {id} holds {} and waits on {}",
+            "{label} holds {} and waits on {}",
             if held.is_empty() {
                 "nothing known".to_string()
             } else {
@@ -166,19 +174,16 @@ fn cycle_finding(cx: &mut Cx, rule: &'static RuleInfo, cs: &[usize]) {
         ));
     }
     if c.tasks.len() > SHOWN {
-        lines.push(format!(
-            "and {} more goroutines alike",
-            c.tasks.len() - SHOWN
-        ));
+        lines.push(format!("and {} more {many} alike", c.tasks.len() - SHOWN));
     }
     let mut evidence: Vec<String> = Vec::new();
     for &r in c.resources.iter().take(SHOWN) {
         for h in &g.resources[r as usize].holders {
             if c.tasks.contains(&h.task) {
                 evidence.push(format!(
-                    "{} held by goroutine {} ({}): {}",
+                    "{} held by {} ({}): {}",
                     super::super::resource_id(cx.snap, g, r),
-                    cx.snap.tasks[h.task as usize].id,
+                    cx.snap.task_label(&cx.snap.tasks[h.task as usize]),
                     h.confidence.as_str(),
                     h.evidence
                 ));
@@ -187,9 +192,9 @@ fn cycle_finding(cx: &mut Cx, rule: &'static RuleInfo, cs: &[usize]) {
     }
     if !c.queued.is_empty() {
         evidence.push(format!(
-            "{} more goroutine(s) queued behind the cycle: {}",
+            "{} more {one}(s) queued behind the cycle: {}",
             c.queued.len(),
-            cx.ids(&c.queued, 10)
+            cx.labels(&c.queued, 10)
         ));
     }
     let shown_names = if names.len() > 4 {
@@ -198,9 +203,9 @@ fn cycle_finding(cx: &mut Cx, rule: &'static RuleInfo, cs: &[usize]) {
         names.join(", ")
     };
     let title = format!(
-        "{}: goroutines {} on {shown_names}",
+        "{}: {many} {} on {shown_names}",
         rule.title,
-        cx.ids(&c.tasks, 6),
+        cx.labels(&c.tasks, 6),
     );
     let mut tasks = c.tasks.clone();
     tasks.extend(c.queued.iter().copied());
@@ -216,6 +221,7 @@ fn cycle_finding(cx: &mut Cx, rule: &'static RuleInfo, cs: &[usize]) {
         .resources(c.resources.clone())
         .explain(format!("{}. {}", lines.join("; "), rule.explanation));
     f.evidence = evidence;
+    super::threads::check_reported(cx, &c.tasks, &mut f);
     if leaked > 0 {
         f = f.evidence(format!(
             "Go's GC proved {leaked} of these goroutines leaked"

@@ -16,6 +16,7 @@ pub mod leak;
 pub mod native;
 pub mod net;
 pub mod sync;
+pub mod threads;
 pub mod user;
 
 use super::cluster::Cluster;
@@ -252,6 +253,27 @@ impl Cx<'_> {
     }
 
     /// Ids of tasks, for messages (at most `max`).
+    /// Tasks as findings name them: ids for goroutines, names and ids for
+    /// threads.
+    pub fn labels(&self, tasks: &[u32], max: usize) -> String {
+        if self.snap.runtime == crate::model::Runtime::Go {
+            return self.ids(tasks, max);
+        }
+        let mut s: Vec<String> = tasks
+            .iter()
+            .take(max)
+            .filter_map(|&t| self.snap.tasks.get(t as usize))
+            .map(|t| match t.extra.as_ref().and_then(|e| e.name.as_deref()) {
+                Some(n) => format!("\"{n}\" ({})", t.id),
+                None => t.id.to_string(),
+            })
+            .collect();
+        if tasks.len() > max {
+            s.push(format!("… {} more", tasks.len() - max));
+        }
+        s.join(", ")
+    }
+
     pub fn ids(&self, tasks: &[u32], max: usize) -> String {
         let mut s: Vec<String> = tasks
             .iter()
@@ -275,6 +297,7 @@ pub fn catalogue() -> Vec<&'static RuleInfo> {
         net::RULES,
         crash::RULES,
         native::RULES,
+        threads::RULES,
         benign::RULES,
         crate::analyze::heap::RULES,
         crate::analyze::diff::RULES,
@@ -300,7 +323,14 @@ pub fn catalogue_markdown() -> String {
             r.remedy
         ));
         if !r.sketch.is_empty() {
-            out.push_str(&format!("\n```go\n{}\n```\n", r.sketch));
+            let lang = match r.id.split('.').next() {
+                Some("java") => "java",
+                Some("native") => "c",
+                Some("python") => "python",
+                Some("tokio") | Some("rust") => "rust",
+                _ => "go",
+            };
+            out.push_str(&format!("\n```{lang}\n{}\n```\n", r.sketch));
         }
         if !r.references.is_empty() {
             out.push_str("\nReferences: ");
@@ -355,6 +385,8 @@ pub fn diagnose(
         leak::run(&mut cx);
     } else {
         native::run(&mut cx);
+        deadlock::run_cycles(&mut cx);
+        threads::run(&mut cx);
     }
     let mut findings = cx.findings;
     if let Some(h) = history {

@@ -898,6 +898,7 @@ fn merge(text: Bytes, source: &str, chunks: Vec<Chunk>) -> Vec<Snapshot> {
             range: (b.start, end),
             time_unix: None,
             maps: Vec::new(),
+            sync: Default::default(),
         });
     }
     snaps

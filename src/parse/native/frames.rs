@@ -415,6 +415,7 @@ pub fn parse(text: Bytes, source: &str) -> Vec<Snapshot> {
         warnings,
         range: (0, end),
         truncated: false,
+        sync: Default::default(),
     };
     super::snapshots(&text, source, r.t, vec![dump])
 }

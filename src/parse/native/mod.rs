@@ -34,6 +34,9 @@ pub struct Block {
     pub line: u32,
     pub offset: u64,
     pub partial: bool,
+    /// Per frame, its argument text relative to `offset` (empty when the
+    /// format prints none).
+    pub args: Vec<ArgSpan>,
 }
 
 impl Block {
@@ -68,6 +71,8 @@ pub struct Dump {
     pub warnings: Vec<Warning>,
     pub range: (u64, u64),
     pub truncated: bool,
+    /// Lock relations the dump states; `task` indexes `blocks`.
+    pub sync: crate::model::SyncFacts,
 }
 
 /// Turns what a native parser read into snapshots sharing `tables`.
@@ -78,17 +83,18 @@ pub fn snapshots(
     mut dumps: Vec<Dump>,
 ) -> Vec<Snapshot> {
     let mut tables = tables;
+    let mut all_args: Vec<ArgSpan> = Vec::new();
     let tasks: Vec<Vec<Task>> = dumps
         .iter_mut()
         .map(|d| {
             std::mem::take(&mut d.blocks)
                 .into_iter()
-                .map(|b| task(&mut tables, b))
+                .map(|b| task(&mut tables, &mut all_args, b))
                 .collect()
         })
         .collect();
     let tables = Arc::new(tables);
-    let args: Arc<Vec<ArgSpan>> = Arc::new(Vec::new());
+    let args: Arc<Vec<ArgSpan>> = Arc::new(all_args);
     dumps
         .into_iter()
         .zip(tasks)
@@ -111,12 +117,22 @@ pub fn snapshots(
             range: d.range,
             time_unix: None,
             maps: d.maps,
+            sync: d.sync,
         })
         .collect()
 }
 
-fn task(tables: &mut Tables, b: Block) -> Task {
+fn task(tables: &mut Tables, all_args: &mut Vec<ArgSpan>, b: Block) -> Task {
     let state = tables.intern(b.state);
+    // Argument spans only when every frame has one, so that frame `i`'s
+    // span is at `args + i`.
+    let args = if !b.args.is_empty() && b.args.len() == b.frames.len() {
+        let at = u32::try_from(all_args.len()).unwrap_or(u32::MAX);
+        all_args.extend_from_slice(&b.args);
+        at
+    } else {
+        u32::MAX
+    };
     let stack = tables.intern_stack(&b.frames, b.elided);
     let mut flags = TaskFlags::default();
     if b.partial {
@@ -132,8 +148,7 @@ fn task(tables: &mut Tables, b: Block) -> Task {
         labels: LabelSetId(0),
         stack,
         creator: None,
-        // No argument spans.
-        args: u32::MAX,
+        args,
         offset: b.offset,
         line: b.line,
         arg_hash: [0, 0],

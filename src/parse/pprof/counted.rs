@@ -205,6 +205,7 @@ impl Builder {
             range,
             time_unix: None,
             maps: Vec::new(),
+            sync: Default::default(),
         }
     }
 }

@@ -537,6 +537,38 @@ fn infer_holders(
                         hex(p)
                     ),
                 )),
+                // Native code: a frame that passes the mutex's own address
+                // down, in a thread that holds on to it; likely its holder
+                // when the thread is itself locking another mutex deeper in
+                // the same call (it took this one first).
+                None if snap.runtime != crate::model::Runtime::Go && exact => {
+                    let nested = own_wait.is_some_and(|w| {
+                        matches!(w.kind, ResKind::Mutex | ResKind::RwMutex)
+                            && (w.site_index as usize) < fi
+                    });
+                    Some((
+                        if nested {
+                            Confidence::Likely
+                        } else {
+                            Confidence::Possible
+                        },
+                        if nested {
+                            format!(
+                                "{} carries {} and, deeper in the same call, waits to lock another mutex: it has most likely locked {} first",
+                                frame_name(snap, *f),
+                                hex(p),
+                                hex(a)
+                            )
+                        } else {
+                            format!(
+                                "{} carries {} while its thread waits on nothing else: it may hold the lock (print the mutex in gdb, `p *(pthread_mutex_t *) {}`, to see `__owner`)",
+                                frame_name(snap, *f),
+                                hex(p),
+                                hex(a)
+                            )
+                        },
+                    ))
+                }
                 None => None,
             },
             _ => Some((
@@ -660,6 +692,16 @@ fn stated_holders(
                 .map(|f| frame_name(snap, *f))
                 .unwrap_or_default();
             let class = t.str(fact.class);
+            if kind == ResKind::Future {
+                let ev = format!(
+                    "{} is the thread joined: {} is its pthread_t (line {})",
+                    snap.task_label(tk),
+                    hex(addr),
+                    fact.line
+                );
+                push_holder(res, task, Confidence::Certain, ev);
+                continue;
+            }
             let ev = format!(
                 "the dump says {} holds {}{} (line {}{})",
                 snap.task_label(tk),
@@ -763,6 +805,14 @@ fn infer_children(
 }
 
 fn push_holder(r: &mut Resource, task: u32, confidence: Confidence, evidence: String) {
+    // One edge per holder: the surest evidence wins.
+    if let Some(h) = r.holders.iter_mut().find(|h| h.task == task) {
+        if confidence > h.confidence {
+            h.confidence = confidence;
+            h.evidence = evidence;
+        }
+        return;
+    }
     if r.holders.len() < MAX_HOLDERS {
         r.holders.push(Holder {
             task,

@@ -65,6 +65,7 @@ impl ResKind {
             ResKind::Monitor
                 | ResKind::Mutex
                 | ResKind::RwMutex
+                | ResKind::Future
                 | ResKind::WaitGroup
                 | ResKind::Cond
                 | ResKind::Chan
@@ -225,6 +226,39 @@ fn primitive(name: &str) -> Option<(ResKind, WaitOp, bool)> {
         | "os/exec.(*Cmd).Output"
         | "os/exec.(*Cmd).CombinedOutput" => (ResKind::Process, WaitOp::Wait, false),
         "os/signal.signal_recv" | "os/signal.loop" => (ResKind::Signal, WaitOp::Recv, false),
+        // glibc and libstdc++, as gdb and lldb name them.
+        "___pthread_mutex_lock"
+        | "__pthread_mutex_lock"
+        | "pthread_mutex_lock"
+        | "__GI___pthread_mutex_lock"
+        | "lll_mutex_lock_optimized"
+        | "__GI___lll_lock_wait"
+        | "__lll_lock_wait"
+        | "___pthread_mutex_timedlock"
+        | "__pthread_mutex_clocklock_common"
+        | "pthread_mutex_timedlock"
+        | "__gthread_mutex_lock"
+        | "std::mutex::lock" => (ResKind::Mutex, WaitOp::Lock, true),
+        "___pthread_rwlock_wrlock"
+        | "pthread_rwlock_wrlock"
+        | "__pthread_rwlock_wrlock_full64"
+        | "__pthread_rwlock_wrlock_full" => (ResKind::RwMutex, WaitOp::Lock, true),
+        "___pthread_rwlock_rdlock"
+        | "pthread_rwlock_rdlock"
+        | "__pthread_rwlock_rdlock_full64"
+        | "__pthread_rwlock_rdlock_full" => (ResKind::RwMutex, WaitOp::RLock, true),
+        "___pthread_cond_wait"
+        | "pthread_cond_wait"
+        | "__pthread_cond_wait_common"
+        | "___pthread_cond_timedwait64"
+        | "pthread_cond_timedwait"
+        | "___pthread_cond_clockwait64" => (ResKind::Cond, WaitOp::Wait, true),
+        "__GI___nanosleep"
+        | "__GI___clock_nanosleep"
+        | "__nanosleep"
+        | "nanosleep"
+        | "clock_nanosleep"
+        | "usleep" => (ResKind::Timer, WaitOp::Sleep, false),
         _ => {
             if name.starts_with("syscall.Syscall")
                 || name.starts_with("syscall.RawSyscall")
@@ -256,6 +290,35 @@ pub fn is_impl_frame(name: &str, kind: CodeKind) -> bool {
         || name.starts_with("os.(*Process).")
         || name == "os.ignoringEINTR"
         || name == "os.ignoringEINTR2"
+        || is_native_impl(name)
+}
+
+/// glibc's and libstdc++'s own frames under a lock, condition, join or
+/// sleep call (Go's names never look like these).
+fn is_native_impl(name: &str) -> bool {
+    const PREFIXES: &[&str] = &[
+        "__futex",
+        "futex_",
+        "__GI_",
+        "__lll_",
+        "lll_",
+        "___pthread",
+        "__pthread",
+        "pthread_",
+        "__gthread",
+        "std::mutex::",
+        "std::lock_guard<",
+        "std::unique_lock<",
+        "std::scoped_lock<",
+        "std::condition_variable::",
+        "std::thread::join",
+        "__new_sem",
+        "do_futex_wait",
+        "__libc_",
+        "__condvar",
+        "__internal_syscall",
+    ];
+    PREFIXES.iter().any(|p| name.starts_with(p))
 }
 
 /// The wait shape of a stack in a given state, or `None` when the task is
@@ -400,7 +463,7 @@ pub fn ptr_args(args: &[u8]) -> impl Iterator<Item = (u16, u64)> + '_ {
         while !done {
             let rest = args.get(pos..).unwrap_or(b"");
             let end = memchr::memchr3(b',', b'{', b'}', rest).map_or(args.len(), |e| pos + e);
-            let word = args.get(pos..end).unwrap_or(b"").trim_ascii();
+            let word = native_word(args.get(pos..end).unwrap_or(b"").trim_ascii());
             let found = if word.starts_with(b"0x") {
                 parse_ptr_bytes(word).map(|p| (arg, p))
             } else {
@@ -422,12 +485,26 @@ pub fn ptr_args(args: &[u8]) -> impl Iterator<Item = (u16, u64)> + '_ {
     })
 }
 
+/// A native debugger's argument word as a bare value: gdb prints
+/// `mutex=0x5650 <account_a>` and `futex=futex@entry=0x5650`; the value is
+/// after the last `=` and before any ` <symbol>`. Go's words have neither.
+fn native_word(w: &[u8]) -> &[u8] {
+    let w = match memchr::memrchr(b'=', w) {
+        Some(i) => w[i + 1..].trim_ascii_start(),
+        None => w,
+    };
+    match memchr::memchr(b' ', w) {
+        Some(i) if w.starts_with(b"0x") => &w[..i],
+        _ => w,
+    }
+}
+
 /// The first argument word of frame `i` as an address; with `lenient`, a
 /// value printed with `?` (possibly stale) is accepted too.
 pub fn first_ptr(snap: &Snapshot, task: &Task, i: usize, lenient: bool) -> Option<u64> {
     let a = frame_args(snap, task, i);
     let end = memchr::memchr(b',', a).unwrap_or(a.len());
-    let mut w = a[..end].trim_ascii();
+    let mut w = native_word(a[..end].trim_ascii());
     while let Some(x) = w.strip_prefix(b"{") {
         w = x;
     }

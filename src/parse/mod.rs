@@ -40,6 +40,9 @@ pub enum Format {
     /// ThreadSanitizer reports, eu-stack, Android tombstones.
     #[value(name = "native-backtrace", alias = "native")]
     NativeBacktrace,
+    /// gdb `thread apply all bt [full]` and lldb `bt all`.
+    #[value(name = "gdb-threads", alias = "gdb", alias = "lldb")]
+    GdbThreads,
     /// Java thread dumps: jstack, jcmd Thread.print, SIGQUIT output.
     #[value(name = "java-threads", alias = "java", alias = "jstack")]
     JavaThreads,
@@ -56,6 +59,7 @@ impl Format {
             Format::RustBacktrace => native::rust::FORMAT,
             Format::NativeBacktrace => native::frames::FORMAT,
             Format::JavaThreads => java::FORMAT,
+            Format::GdbThreads => native::gdb::FORMAT,
         }
     }
 
@@ -69,6 +73,7 @@ impl Format {
             Format::RustBacktrace,
             Format::NativeBacktrace,
             Format::JavaThreads,
+            Format::GdbThreads,
         ]
     }
 
@@ -90,6 +95,7 @@ impl Format {
             Format::RustBacktrace => native::rust::find_header(line),
             Format::NativeBacktrace => native::frames::find_header(line),
             Format::JavaThreads => java::find_header(line),
+            Format::GdbThreads => native::gdb::find_header(line),
             Format::Pprof | Format::Dhat => None,
         }
     }
@@ -104,6 +110,7 @@ impl Format {
             Format::RustBacktrace => native::rust::detect(text),
             Format::NativeBacktrace => native::frames::detect(text),
             Format::JavaThreads => java::detect(text),
+            Format::GdbThreads => native::gdb::detect(text),
         }
     }
 
@@ -130,6 +137,7 @@ impl Format {
             Format::RustBacktrace => d.snapshots = native::rust::parse(text, source),
             Format::NativeBacktrace => d.snapshots = native::frames::parse(text, source),
             Format::JavaThreads => d.snapshots = java::parse(text, source),
+            Format::GdbThreads => d.snapshots = native::gdb::parse(text, source),
         }
         Ok(d)
     }
@@ -271,7 +279,7 @@ pub fn expected_formats() -> String {
      or debug=1 text starting `goroutine profile: total N` or `heap profile:`), a jemalloc \
      heap profile (`heap_v2/N`), a dhat-heap.json, a Rust panic or backtrace \
      (`thread 'main' panicked at`, `stack backtrace:`) or a native backtrace (glibc \
-     backtrace_symbols, AddressSanitizer/ThreadSanitizer, eu-stack, Android tombstone) or a \
+     backtrace_symbols, AddressSanitizer/ThreadSanitizer, eu-stack, Android tombstone), gdb or lldb thread backtraces (`Thread 2 (Thread 0x... (LWP n))`) or a \
      Java thread dump (jstack, jcmd Thread.print: `\"main\" #1 ... nid=0x...`)"
         .to_string()
 }

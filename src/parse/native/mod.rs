@@ -4,6 +4,7 @@
 //! resolves later (`crate::symbolize`).
 
 pub mod frames;
+pub mod gdb;
 pub mod rust;
 
 use crate::input::Bytes;

@@ -1,0 +1,662 @@
+//! gdb `thread apply all bt` / `bt full` (attached, from a core, without
+//! libthread_db, wrapped by a terminal) and lldb `bt all`. Frames keep
+//! their argument text, which the wait-for graph reads for mutex, rwlock,
+//! condition and join addresses. Facts the text states outright become lock
+//! relations: the thread a `pthread_join` waits for (its `pthread_t` is in
+//! the thread header), and a mutex's owner when someone printed it
+//! (`$2 = {__data = {__lock = 2, __count = 0, __owner = 14748, ...`).
+
+use super::{addr_frame, hex_u64, lines, named_frame, Block, Dump};
+use crate::input::Bytes;
+use crate::model::{
+    AddrSpace, ArgSpan, LockFact, LockRel, Runtime, Snapshot, StateClass, SyncFacts, SyncKind,
+    Tables, Warning,
+};
+
+pub const FORMAT: &str = "gdb-threads";
+pub const LLDB_FORMAT: &str = "lldb-threads";
+
+/// `Thread 4 (Thread 0x7f.. (LWP 14750) "auditor"):`, `Thread 4 (LWP 14750
+/// "auditor"):`, `Thread 4 (Thread 0x7f.. (LWP 14750)):` (a core file).
+struct Header<'a> {
+    pthread: Option<u64>,
+    lwp: Option<u64>,
+    number: u64,
+    name: Option<&'a str>,
+}
+
+fn header(s: &str) -> Option<Header<'_>> {
+    let rest = s.strip_prefix("Thread ")?;
+    let (num, rest) = rest.split_once(' ')?;
+    let number = num.parse().ok()?;
+    let inner = rest.strip_prefix('(')?.strip_suffix("):")?;
+    let pthread = inner
+        .strip_prefix("Thread 0x")
+        .and_then(|x| x.split(' ').next())
+        .and_then(|h| u64::from_str_radix(h, 16).ok());
+    let lwp = inner
+        .find("LWP ")
+        .map(|i| &inner[i + 4..])
+        .map(|x| x.bytes().take_while(u8::is_ascii_digit).count())
+        .and_then(|n| {
+            let i = inner.find("LWP ")? + 4;
+            inner.get(i..i + n)?.parse().ok()
+        });
+    let name = match (inner.find(" \""), inner.rfind('"')) {
+        (Some(a), Some(b)) if b > a + 1 => Some(&inner[a + 2..b]),
+        _ => None,
+    };
+    Some(Header {
+        pthread,
+        lwp,
+        number,
+        name,
+    })
+}
+
+/// A gdb frame line `#N  [0xADDR in ]func (args) [at file:line | from lib]`:
+/// `(n, addr, func, args range in s, file, line, module)`.
+struct GdbFrame<'a> {
+    n: u64,
+    addr: Option<u64>,
+    func: &'a str,
+    args: Option<(usize, usize)>,
+    file: &'a str,
+    line: u32,
+    module: &'a str,
+}
+
+fn gdb_frame(s: &str) -> Option<GdbFrame<'_>> {
+    let t = s.strip_prefix('#')?;
+    let digits = t.bytes().take_while(u8::is_ascii_digit).count();
+    if digits == 0 || !t[digits..].starts_with(' ') {
+        return None;
+    }
+    let n = t[..digits].parse().ok()?;
+    let mut body = t[digits..].trim_start();
+    let mut start = s.len() - body.len();
+    let mut addr = None;
+    if body.starts_with("0x") {
+        let (a, rest) = body.split_once(" in ")?;
+        addr = hex_u64(a);
+        start += a.len() + 4;
+        body = rest;
+    }
+    // The tail: ` at file:line` or ` from /lib/...`.
+    let (mut file, mut line, mut module) = ("", 0u32, "");
+    let mut end = body.len();
+    if let Some(i) = body.rfind(" at ") {
+        let pos = &body[i + 4..];
+        if let Some((f, l)) = pos.rsplit_once(':') {
+            if let Ok(l) = l.parse() {
+                file = f;
+                line = l;
+                end = i;
+            }
+        }
+    }
+    if end == body.len() {
+        if let Some(i) = body.rfind(" from ") {
+            module = &body[i + 6..];
+            end = i;
+        }
+    }
+    let head = body[..end].trim_end();
+    // The argument list: the last balanced `( ... )`.
+    let mut args = None;
+    let mut func = head;
+    if head.ends_with(')') {
+        let mut depth = 0i32;
+        for (i, c) in head.char_indices().rev() {
+            match c {
+                ')' => depth += 1,
+                '(' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        func = head[..i].trim_end();
+                        args = Some((start + i + 1, start + head.len() - 1));
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    if func.is_empty() {
+        return None;
+    }
+    Some(GdbFrame {
+        n,
+        addr,
+        func,
+        args,
+        file,
+        line,
+        module,
+    })
+}
+
+/// An lldb frame: `frame #3: 0x... module`func(args) at file:line:col`.
+type LldbFrame<'a> = (
+    u64,
+    Option<u64>,
+    String,
+    &'a str,
+    u32,
+    &'a str,
+    Option<(usize, usize)>,
+);
+
+fn lldb_frame(s: &str) -> Option<LldbFrame<'_>> {
+    let t = s
+        .trim_start()
+        .trim_start_matches("* ")
+        .strip_prefix("frame #")?;
+    let (n, rest) = t.split_once(": ")?;
+    let n = n.parse().ok()?;
+    let (addr, rest) = rest.split_once(' ').unwrap_or((rest, ""));
+    let addr = hex_u64(addr);
+    let (module, rest) = rest.split_once('`').unwrap_or(("", rest));
+    let (sym, file, line) = match rest.rfind(" at ") {
+        Some(i) => {
+            let pos = &rest[i + 4..];
+            let mut parts = pos.split(':');
+            let file = parts.next().unwrap_or("");
+            let line = parts.next().and_then(|l| l.parse().ok()).unwrap_or(0);
+            (&rest[..i], file, line)
+        }
+        None => (rest, "", 0),
+    };
+    // `func(args)` or `func + 12`; the name without its arguments.
+    let sym = sym.split(" + ").next().unwrap_or(sym);
+    let (name, args) = match sym.find('(') {
+        Some(i) if sym.ends_with(')') && !sym[..i].ends_with("operator") => {
+            // Offsets of the argument text within `s` (`sym` is a slice of it).
+            let at = sym.as_ptr() as usize - s.as_ptr() as usize;
+            (&sym[..i], Some((at + i + 1, at + sym.len() - 1)))
+        }
+        _ => (sym, None),
+    };
+    Some((n, addr, name.to_string(), file, line, module, args))
+}
+
+/// How sure we are that `text` is gdb or lldb output.
+pub fn detect(text: &[u8]) -> f32 {
+    let head = &text[..text.len().min(256 << 10)];
+    let (mut headers, mut frames, mut lldb) = (0, 0, 0);
+    for l in head.split(|&c| c == b'\n').take(20_000) {
+        let s = String::from_utf8_lossy(l);
+        let s = s.trim_end();
+        if header(s).is_some() {
+            headers += 1;
+        } else if gdb_frame(s).is_some_and(|f| f.args.is_some() || !f.module.is_empty()) {
+            frames += 1;
+        } else if s.trim_start().starts_with("* thread #") || s.starts_with("  thread #") {
+            lldb += 1;
+        }
+    }
+    if headers >= 1 && frames >= 1 {
+        0.95
+    } else if lldb >= 1 && memchr::memmem::find(head, b"frame #").is_some() {
+        0.9
+    } else {
+        0.0
+    }
+}
+
+/// Where a gdb or lldb line starts, for log-prefix detection.
+pub fn find_header(line: &[u8]) -> Option<usize> {
+    let s = std::str::from_utf8(line).ok()?.trim_end();
+    let i = s.find("Thread ")?;
+    (header(&s[i..]).is_some()).then_some(i)
+}
+
+struct Reader {
+    t: Tables,
+    blocks: Vec<Block>,
+    cur: Option<Block>,
+    dumps: Vec<Dump>,
+    facts: Vec<LockFact>,
+    /// `pthread_t` of each block, for joins.
+    pthreads: Vec<Option<u64>>,
+    start: u64,
+    lldb: bool,
+    /// A thread printed again after the stacks (owner printouts): its
+    /// index, and the last mutex address selected or printed there.
+    revisit: Option<usize>,
+    last_ptr: Option<u64>,
+    /// A wrapped frame line waiting for its continuation.
+    wrapped: Option<(String, u64, u32)>,
+    warnings: Vec<Warning>,
+    /// `__owner` printouts: `(mutex, owner LWP, line)`.
+    owners: Vec<(u64, u64, u32)>,
+}
+
+impl Reader {
+    fn end_block(&mut self) {
+        if let Some(b) = self.cur.take() {
+            self.blocks.push(b);
+        }
+    }
+
+    fn end_dump(&mut self, end: u64) {
+        self.end_block();
+        self.revisit = None;
+        if self.blocks.is_empty() {
+            self.start = end;
+            return;
+        }
+        let mut blocks = std::mem::take(&mut self.blocks);
+        let mut facts = std::mem::take(&mut self.facts);
+        let pthreads = std::mem::take(&mut self.pthreads);
+        for b in blocks.iter_mut() {
+            classify(&self.t, b);
+        }
+        // A join waits for the thread whose `pthread_t` it names.
+        for (i, p) in pthreads.iter().enumerate() {
+            if let Some(p) = p {
+                if facts
+                    .iter()
+                    .any(|f| f.kind == SyncKind::Future && f.addr == *p)
+                {
+                    let class = self.t.intern("pthread_t");
+                    facts.push(LockFact {
+                        task: i as u32,
+                        rel: LockRel::Holds,
+                        kind: SyncKind::Future,
+                        addr: *p,
+                        class,
+                        frame: u16::MAX,
+                        line: blocks[i].line,
+                    });
+                }
+            }
+        }
+        for (mutex, lwp, line) in std::mem::take(&mut self.owners) {
+            if let Some(i) = blocks.iter().position(|b| b.id == lwp) {
+                let class = self.t.intern("pthread_mutex_t");
+                facts.push(LockFact {
+                    task: i as u32,
+                    rel: LockRel::Holds,
+                    kind: SyncKind::Mutex,
+                    addr: mutex,
+                    class,
+                    frame: u16::MAX,
+                    line,
+                });
+            }
+        }
+        self.dumps.push(Dump {
+            format: if self.lldb { LLDB_FORMAT } else { FORMAT },
+            runtime: Runtime::Native,
+            origin: "stack",
+            blocks,
+            crash: None,
+            maps: Vec::new(),
+            warnings: std::mem::take(&mut self.warnings),
+            range: (self.start, end),
+            truncated: false,
+            sync: SyncFacts {
+                locks: facts,
+                deadlocks: Vec::new(),
+            },
+        });
+        self.start = end;
+    }
+
+    fn push_frame(&mut self, s: &str, off: u64, no: u32) -> bool {
+        let Some(f) = gdb_frame(s) else {
+            return false;
+        };
+        if self.revisit.is_some() {
+            // An owner printout selects a frame again: remember its lock.
+            if let Some((a, b)) = f.args {
+                self.last_ptr = first_addr(&s[a..b]).or(self.last_ptr);
+            }
+            return true;
+        }
+        let Some(b) = self.cur.as_mut() else {
+            return false;
+        };
+        if f.n == 0 && !b.frames.is_empty() {
+            // `#0` again without a header: a second backtrace.
+            return true;
+        }
+        let id = if f.func == "??" {
+            match f.addr {
+                Some(a) => addr_frame(&mut self.t, f.module, "", a, AddrSpace::Absolute, f.n > 0),
+                None => named_frame(&mut self.t, "??", "", 0, f.module, false),
+            }
+        } else {
+            named_frame(&mut self.t, f.func, f.file, f.line, f.module, false)
+        };
+        if f.func.contains("join") && self.facts.len() < 1 << 20 {
+            if let Some(target) = f.args.and_then(|(a, z)| join_target(s.get(a..z)?)) {
+                let class = self.t.intern("pthread_t");
+                self.facts.push(LockFact {
+                    task: self.blocks.len() as u32,
+                    rel: LockRel::Awaits,
+                    kind: SyncKind::Future,
+                    addr: target,
+                    class,
+                    frame: u16::try_from(b.frames.len()).unwrap_or(u16::MAX),
+                    line: no,
+                });
+            }
+        }
+        let span = match f.args {
+            Some((a, z)) => {
+                let abs = off + a as u64;
+                ArgSpan {
+                    start: u32::try_from(abs.saturating_sub(b.offset)).unwrap_or(0),
+                    len: u32::try_from(z.saturating_sub(a)).unwrap_or(0),
+                }
+            }
+            None => ArgSpan::default(),
+        };
+        if b.frames.len() < super::MAX_FRAMES {
+            b.frames.push(id);
+            b.args.push(span);
+        } else {
+            b.partial = true;
+        }
+        true
+    }
+}
+
+/// The first address in an argument text: `mutex=0x5650 <account_a>`,
+/// `futex=futex@entry=0x5650`.
+fn first_addr(args: &str) -> Option<u64> {
+    let i = args.find("0x")?;
+    let w: String = args[i + 2..]
+        .chars()
+        .take_while(char::is_ascii_hexdigit)
+        .collect();
+    u64::from_str_radix(&w, 16).ok()
+}
+
+/// Joins name the joined thread by its `pthread_t`, in decimal or hex.
+fn join_target(args: &str) -> Option<u64> {
+    let v = args
+        .split(',')
+        .find_map(|a| a.trim().strip_prefix("threadid="))?;
+    let v = v.split_whitespace().next()?;
+    match v.strip_prefix("0x") {
+        Some(h) => u64::from_str_radix(h, 16).ok(),
+        None => v.parse().ok(),
+    }
+}
+
+/// Sets a thread's state from its innermost frames and records joins.
+fn classify(t: &Tables, b: &mut Block) {
+    let (state, class) = {
+        let names: Vec<&str> = b
+            .frames
+            .iter()
+            .take(12)
+            .map(|f| t.str(t.function(t.frame(*f).function).full))
+            .collect();
+        let has = |p: &[&str]| names.iter().any(|n| p.iter().any(|x| n.contains(x)));
+        if has(&[
+            "pthread_mutex_lock",
+            "lll_lock_wait",
+            "pthread_mutex_timedlock",
+            "pthread_mutex_clocklock",
+            "std::mutex::lock",
+            "__gthread_mutex_lock",
+        ]) {
+            ("pthread_mutex_lock", StateClass::Lock)
+        } else if has(&[
+            "pthread_rwlock_wrlock",
+            "pthread_rwlock_rdlock",
+            "pthread_rwlock_timed",
+        ]) {
+            ("pthread_rwlock", StateClass::Lock)
+        } else if has(&[
+            "pthread_cond_wait",
+            "pthread_cond_timedwait",
+            "pthread_cond_clockwait",
+            "condition_variable::wait",
+        ]) {
+            ("pthread_cond_wait", StateClass::Sync)
+        } else if has(&[
+            "pthread_join",
+            "pthread_clockjoin",
+            "pthread_timedjoin",
+            "std::thread::join",
+        ]) {
+            ("pthread_join", StateClass::Sync)
+        } else if has(&["sem_wait", "sem_timedwait", "pthread_barrier_wait"]) {
+            ("sem_wait", StateClass::Sync)
+        } else if has(&["nanosleep", "clock_nanosleep", "usleep"])
+            || names
+                .first()
+                .is_some_and(|n| *n == "sleep" || n.ends_with("_sleep"))
+        {
+            ("sleep", StateClass::Sleep)
+        } else if has(&[
+            "epoll_wait",
+            "__poll",
+            "poll (",
+            "select",
+            "accept",
+            "recv",
+            "__libc_read",
+            "__GI___libc_read",
+            "read_nocancel",
+        ]) || names.first().is_some_and(|n| {
+            matches!(
+                *n,
+                "read" | "poll" | "ppoll" | "pause" | "__pause" | "epoll_pwait" | "accept4"
+            )
+        }) {
+            ("syscall", StateClass::Syscall)
+        } else if names.first().is_some_and(|n| n.contains("futex")) {
+            ("futex wait", StateClass::Sync)
+        } else {
+            ("running", StateClass::Running)
+        }
+    };
+    b.state = state;
+    b.class = Some(class);
+}
+
+/// Reads every gdb or lldb dump in `text`.
+pub fn parse(text: Bytes, source: &str) -> Vec<Snapshot> {
+    let mut r = Reader {
+        t: Tables::new(),
+        blocks: Vec::new(),
+        cur: None,
+        dumps: Vec::new(),
+        facts: Vec::new(),
+        pthreads: Vec::new(),
+        start: 0,
+        lldb: false,
+        revisit: None,
+        last_ptr: None,
+        wrapped: None,
+        warnings: Vec::new(),
+        owners: Vec::new(),
+    };
+    let mut end = 0u64;
+    let mut done_dump = false;
+    for (off, no, l) in lines(&text) {
+        end = off + l.len() as u64;
+        let raw = l.trim_end();
+        // A terminal wraps long frames: continuation lines are indented
+        // (`    op=265, ...`, `    at ./file.c:57`, `   from /lib/...`).
+        if let Some((mut acc, aoff, ano)) = r.wrapped.take() {
+            let cont = raw.starts_with("   ") && !raw.trim_start().starts_with('#');
+            if cont && !raw.starts_with("        ") {
+                let piece = raw.trim_start();
+                if !acc.ends_with('(') && !acc.ends_with(' ') {
+                    acc.push(' ');
+                }
+                acc.push_str(piece);
+                if frame_complete(&acc) {
+                    flush_wrapped(&mut r, &acc, aoff, ano);
+                } else {
+                    r.wrapped = Some((acc, aoff, ano));
+                }
+                continue;
+            }
+            flush_wrapped(&mut r, &acc, aoff, ano);
+        }
+        let s = raw;
+        if s.starts_with("[Inferior ") && s.contains("detached]") {
+            r.end_dump(end);
+            done_dump = true;
+            continue;
+        }
+        if (s.starts_with("[New LWP")
+            || s.starts_with("[Thread debugging using")
+            || s.starts_with("(lldb) process attach")
+            || s.starts_with("Core was generated by"))
+            && (done_dump || !r.blocks.is_empty() || r.cur.is_some())
+        {
+            r.end_dump(off);
+            done_dump = false;
+            continue;
+        }
+        if let Some(h) = header(s) {
+            r.end_block();
+            let id = h.lwp.unwrap_or(h.number);
+            if let Some(i) = r.blocks.iter().position(|b| b.id == id) {
+                // Printed again after the stacks: an owner printout.
+                r.revisit = Some(i);
+                r.last_ptr = None;
+                continue;
+            }
+            r.revisit = None;
+            let mut b = Block::new(id, no, off);
+            b.name = h.name.map(str::to_string);
+            r.pthreads.push(h.pthread);
+            r.cur = Some(b);
+            continue;
+        }
+        // lldb: `* thread #2, name = 'x', stop reason = ...`.
+        let ts = s.trim_start().trim_start_matches("* ");
+        if let Some(rest) = ts.strip_prefix("thread #") {
+            if r.cur.as_ref().is_some_and(|b| !b.frames.is_empty()) || r.cur.is_none() {
+                let num: u64 = rest
+                    .split(|c: char| !c.is_ascii_digit())
+                    .next()
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or(0);
+                let name = rest
+                    .find("name = '")
+                    .map(|i| &rest[i + 8..])
+                    .and_then(|x| x.split_once('\''))
+                    .map(|(n, _)| n.to_string());
+                r.lldb = true;
+                r.end_block();
+                // lldb lists the threads' stop frames before `bt all`
+                // prints them whole: the later listing wins.
+                if let Some(i) = r.blocks.iter().position(|b| b.id == num) {
+                    r.blocks.remove(i);
+                    r.pthreads.remove(i);
+                }
+                let mut b = Block::new(num, no, off);
+                b.name = name;
+                r.pthreads.push(None);
+                r.cur = Some(b);
+            }
+            continue;
+        }
+        if let Some((n, addr, name, file, line, module, args)) = lldb_frame(s) {
+            if let Some(b) = r.cur.as_mut() {
+                if n == 0 && !b.frames.is_empty() {
+                    // The stop summary printed before `bt all`.
+                    b.frames.clear();
+                    b.args.clear();
+                    b.offset = off;
+                    b.line = no;
+                }
+                let f = if name.starts_with("___lldb_unnamed_symbol") || name.is_empty() {
+                    match addr {
+                        Some(a) => addr_frame(&mut r.t, module, "", a, AddrSpace::Absolute, n > 0),
+                        None => named_frame(&mut r.t, &name, file, line, module, false),
+                    }
+                } else {
+                    named_frame(&mut r.t, &name, file, line, module, false)
+                };
+                if b.frames.len() < super::MAX_FRAMES {
+                    b.frames.push(f);
+                    b.args.push(match args {
+                        Some((a, z)) => ArgSpan {
+                            start: u32::try_from((off + a as u64).saturating_sub(b.offset))
+                                .unwrap_or(0),
+                            len: u32::try_from(z.saturating_sub(a)).unwrap_or(0),
+                        },
+                        None => ArgSpan::default(),
+                    });
+                } else {
+                    b.partial = true;
+                }
+            }
+            continue;
+        }
+        if s.starts_with('#') {
+            if gdb_frame(s).is_some() && frame_complete(s) {
+                r.push_frame(s, off, no);
+            } else if s.trim_end().ends_with('(')
+                || s.trim_end().ends_with(',')
+                || gdb_frame(s).is_some()
+            {
+                r.wrapped = Some((s.to_string(), off, no));
+            }
+            continue;
+        }
+        // `$1 = (pthread_mutex_t *) 0x5650 <account_a>` and
+        // `$2 = {__data = {__lock = 2, __count = 0, __owner = 14748, ...`.
+        if s.starts_with('$') {
+            if let Some(i) = s.find("__owner = ") {
+                let owner: String = s[i + 10..]
+                    .chars()
+                    .take_while(char::is_ascii_digit)
+                    .collect();
+                if let (Ok(owner), Some(m)) = (owner.parse::<u64>(), r.last_ptr) {
+                    if owner != 0 && r.owners.len() < 4096 {
+                        r.owners.push((m, owner, no));
+                    }
+                }
+            } else if let Some(p) = s.split_once(" = ").and_then(|(_, v)| first_addr(v)) {
+                if s.contains("_t *)") || s.contains("mutex") {
+                    r.last_ptr = Some(p);
+                }
+            }
+            continue;
+        }
+    }
+    if let Some((acc, aoff, ano)) = r.wrapped.take() {
+        flush_wrapped(&mut r, &acc, aoff, ano);
+    }
+    r.end_dump(end);
+    let dumps = std::mem::take(&mut r.dumps);
+    super::snapshots(&text, source, r.t, dumps)
+}
+
+/// A frame line is complete when its parentheses balance.
+fn frame_complete(s: &str) -> bool {
+    let mut depth = 0i32;
+    for c in s.chars() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            _ => {}
+        }
+    }
+    depth <= 0 && !s.ends_with(',')
+}
+
+/// A wrapped frame joined into one line: its arguments are not at their
+/// places in the text any more, so it carries none.
+fn flush_wrapped(r: &mut Reader, acc: &str, off: u64, no: u32) {
+    if r.push_frame(acc, off, no) {
+        if let Some(b) = r.cur.as_mut() {
+            if let Some(last) = b.args.last_mut() {
+                *last = ArgSpan::default();
+            }
+        }
+    }
+}

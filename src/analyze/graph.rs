@@ -632,10 +632,16 @@ fn stated_waits(snap: &Snapshot, waits: &mut [Option<Wait>]) -> Vec<(u32, ResKin
             _ => WaitOp::Wait,
         };
         if let Some(w) = waits.get_mut(f.task as usize) {
+            // A wait stated without an address is identified by its site.
+            let key = match (f.addr, frames.get(site_index)) {
+                (0, Some(site)) => ResKey::Site(*site),
+                (0, None) => ResKey::Site(FrameId(u32::MAX)),
+                (a, _) => ResKey::Addr(a),
+            };
             *w = Some(Wait {
                 kind,
                 op,
-                key: ResKey::Addr(f.addr),
+                key,
                 site: frames.get(site_index).copied(),
                 site_index: site_index as u16,
                 prim_end: site_index.saturating_sub(1) as u16,

@@ -556,6 +556,28 @@ pub fn wait_of(snap: &Snapshot, task: &Task, shape: &WaitShape) -> Wait {
     }
 }
 
+/// The resource kind of a lock relation the dump states.
+pub fn kind_of(k: crate::model::SyncKind) -> ResKind {
+    use crate::model::SyncKind as S;
+    match k {
+        S::Monitor => ResKind::Monitor,
+        S::Mutex => ResKind::Mutex,
+        S::RwLock => ResKind::RwMutex,
+        S::Cond => ResKind::Cond,
+        S::Latch => ResKind::WaitGroup,
+        S::Semaphore => ResKind::Semaphore,
+        S::Future => ResKind::Future,
+        S::Queue => ResKind::Queue,
+        S::Other => ResKind::Other,
+    }
+}
+
+/// Is this kind a lock (exclusive or shared), whose holder blocks its
+/// waiters?
+pub fn is_lock(k: ResKind) -> bool {
+    matches!(k, ResKind::Monitor | ResKind::Mutex | ResKind::RwMutex)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -610,26 +632,4 @@ mod tests {
             Some(ResKind::Syscall)
         );
     }
-}
-
-/// The resource kind of a lock relation the dump states.
-pub fn kind_of(k: crate::model::SyncKind) -> ResKind {
-    use crate::model::SyncKind as S;
-    match k {
-        S::Monitor => ResKind::Monitor,
-        S::Mutex => ResKind::Mutex,
-        S::RwLock => ResKind::RwMutex,
-        S::Cond => ResKind::Cond,
-        S::Latch => ResKind::WaitGroup,
-        S::Semaphore => ResKind::Semaphore,
-        S::Future => ResKind::Future,
-        S::Queue => ResKind::Queue,
-        S::Other => ResKind::Other,
-    }
-}
-
-/// Is this kind a lock (exclusive or shared), whose holder blocks its
-/// waiters?
-pub fn is_lock(k: ResKind) -> bool {
-    matches!(k, ResKind::Monitor | ResKind::Mutex | ResKind::RwMutex)
 }

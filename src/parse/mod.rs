@@ -7,6 +7,7 @@ pub mod java;
 pub mod jemalloc;
 pub mod native;
 pub mod pprof;
+pub mod python;
 
 use crate::input::{self, Bytes};
 use crate::model::heap::HeapProfile;
@@ -43,6 +44,15 @@ pub enum Format {
     /// gdb `thread apply all bt [full]` and lldb `bt all`.
     #[value(name = "gdb-threads", alias = "gdb", alias = "lldb")]
     GdbThreads,
+    /// Async task trees: tokio task dumps and async-backtrace trees.
+    #[value(name = "tokio-taskdump", alias = "tokio", alias = "async-backtrace")]
+    TokioTasks,
+    /// Python thread dumps: faulthandler and `py-spy dump` text.
+    #[value(name = "python-threads", alias = "python", alias = "py-spy")]
+    PythonThreads,
+    /// `py-spy dump --json`.
+    #[value(name = "py-spy-json")]
+    PySpyJson,
     /// Java thread dumps: jstack, jcmd Thread.print, SIGQUIT output.
     #[value(name = "java-threads", alias = "java", alias = "jstack")]
     JavaThreads,
@@ -60,6 +70,9 @@ impl Format {
             Format::NativeBacktrace => native::frames::FORMAT,
             Format::JavaThreads => java::FORMAT,
             Format::GdbThreads => native::gdb::FORMAT,
+            Format::PythonThreads => python::FORMAT,
+            Format::TokioTasks => native::tokio::FORMAT,
+            Format::PySpyJson => python::JSON_FORMAT,
         }
     }
 
@@ -74,13 +87,16 @@ impl Format {
             Format::NativeBacktrace,
             Format::JavaThreads,
             Format::GdbThreads,
+            Format::PythonThreads,
+            Format::PySpyJson,
+            Format::TokioTasks,
         ]
     }
 
     /// Binary or structured formats: read as they are, never unwrapped
     /// (log prefixes, CRLF) like text.
     fn is_raw(self) -> bool {
-        matches!(self, Format::Pprof | Format::Dhat)
+        matches!(self, Format::Pprof | Format::Dhat | Format::PySpyJson)
     }
 
     /// What a line of this format that certainly belongs to a dump looks like,
@@ -96,7 +112,9 @@ impl Format {
             Format::NativeBacktrace => native::frames::find_header(line),
             Format::JavaThreads => java::find_header(line),
             Format::GdbThreads => native::gdb::find_header(line),
-            Format::Pprof | Format::Dhat => None,
+            Format::PythonThreads => python::find_header(line),
+            Format::TokioTasks => native::tokio::find_header(line),
+            Format::Pprof | Format::Dhat | Format::PySpyJson => None,
         }
     }
 
@@ -111,6 +129,9 @@ impl Format {
             Format::NativeBacktrace => native::frames::detect(text),
             Format::JavaThreads => java::detect(text),
             Format::GdbThreads => native::gdb::detect(text),
+            Format::PythonThreads => python::detect(text),
+            Format::PySpyJson => python::detect_json(text),
+            Format::TokioTasks => native::tokio::detect(text),
         }
     }
 
@@ -138,6 +159,9 @@ impl Format {
             Format::NativeBacktrace => d.snapshots = native::frames::parse(text, source),
             Format::JavaThreads => d.snapshots = java::parse(text, source),
             Format::GdbThreads => d.snapshots = native::gdb::parse(text, source),
+            Format::PythonThreads => d.snapshots = python::parse(text, source),
+            Format::PySpyJson => d.snapshots = python::parse_json(&text, source)?,
+            Format::TokioTasks => d.snapshots = native::tokio::parse(text, source),
         }
         Ok(d)
     }
@@ -279,7 +303,9 @@ pub fn expected_formats() -> String {
      or debug=1 text starting `goroutine profile: total N` or `heap profile:`), a jemalloc \
      heap profile (`heap_v2/N`), a dhat-heap.json, a Rust panic or backtrace \
      (`thread 'main' panicked at`, `stack backtrace:`) or a native backtrace (glibc \
-     backtrace_symbols, AddressSanitizer/ThreadSanitizer, eu-stack, Android tombstone), gdb or lldb thread backtraces (`Thread 2 (Thread 0x... (LWP n))`) or a \
+     backtrace_symbols, AddressSanitizer/ThreadSanitizer, eu-stack, Android tombstone), gdb or lldb thread backtraces (`Thread 2 (Thread 0x... (LWP n))`), a Python \
+     faulthandler or py-spy dump (`Thread 0x... (most recent call first):`, `Thread 42 (idle): \"MainThread\"`), a tokio task dump or async-backtrace tree \
+     (`task 3 trace:`, `╼ app::handler at src/main.rs:12:5`) or a \
      Java thread dump (jstack, jcmd Thread.print: `\"main\" #1 ... nid=0x...`)"
         .to_string()
 }

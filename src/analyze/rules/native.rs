@@ -30,7 +30,19 @@ pub static NATIVE_CRASH: RuleInfo = RuleInfo {
     references: &["https://github.com/google/sanitizers/wiki/AddressSanitizer"],
 };
 
-pub static RULES: &[&RuleInfo] = &[&RUST_PANIC, &NATIVE_CRASH];
+pub static PYTHON_CRASH: RuleInfo = RuleInfo {
+    id: "crash.python",
+    title: "Python interpreter crash",
+    kind: Kind::Crash,
+    severity: Severity::Critical,
+    explanation: "The interpreter itself died (`Fatal Python error`): a segmentation fault or abort in C code, most often an extension module or ctypes, not a Python exception. faulthandler printed every thread's Python stack at that moment; the current thread is the one that crashed.",
+    cause: "A C extension or ctypes call that dereferenced a bad pointer, a native library used from several threads without its lock, or memory exhausted in C.",
+    remedy: "Start from the crashing thread's innermost frame of your own code: that call went into C with something it could not handle. Run it with `python -X dev` and, for extension modules, under gdb (`py-bt`) to see the C side.",
+    sketch: "",
+    references: &["https://docs.python.org/3/library/faulthandler.html"],
+};
+
+pub static RULES: &[&RuleInfo] = &[&RUST_PANIC, &NATIVE_CRASH, &PYTHON_CRASH];
 
 pub fn run(cx: &mut Cx) {
     let snap = cx.snap;
@@ -38,6 +50,7 @@ pub fn run(cx: &mut Cx) {
     let rule = match snap.runtime {
         Runtime::Rust => &RUST_PANIC,
         Runtime::Native => &NATIVE_CRASH,
+        Runtime::Python => &PYTHON_CRASH,
         _ => return,
     };
     let crashing = crash

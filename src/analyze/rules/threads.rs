@@ -99,7 +99,20 @@ pub static REPORTED_DEADLOCK: RuleInfo = RuleInfo {
     references: &["https://docs.oracle.com/en/java/javase/21/docs/specs/man/jstack.html"],
 };
 
+pub static ALL_BLOCKED: RuleInfo = RuleInfo {
+    id: "threads.all-blocked",
+    title: "Every thread is blocked",
+    kind: Kind::Deadlock,
+    severity: Severity::High,
+    explanation: "No thread of the program is running, sleeping or waiting for IO: each waits for a lock, a condition, a queue, a join or a future that only another of these threads could release. Nothing from outside the process can wake them, so the process is stuck for good.",
+    cause: "A thread that should have produced, signalled, released or finished has exited (often on an exception or error path) or is itself waiting on one of the others.",
+    remedy: "Follow what each thread waits for to the thread that should deliver it. Make producers signal on every exit path (`finally`, RAII guards), and give waits a timeout so a lost signal shows up as an error instead of a hang.",
+    sketch: "",
+    references: &["https://docs.python.org/3/library/queue.html#queue.Queue.task_done"],
+};
+
 pub static RULES: &[&RuleInfo] = &[
+    &ALL_BLOCKED,
     &JAVA_DEADLOCK,
     &NATIVE_DEADLOCK,
     &PYTHON_DEADLOCK,
@@ -147,6 +160,62 @@ pub fn run(cx: &mut Cx) {
     reported(cx);
     convoys(cx);
     pools(cx);
+    all_blocked(cx);
+}
+
+/// The whole program stuck: every thread waits on something only another
+/// thread could release.
+fn all_blocked(cx: &mut Cx) {
+    let snap = cx.snap;
+    // A crash, or a deadlock already found, explains the rest.
+    if snap.crash.is_some() || cx.findings.iter().any(|f| f.kind == Kind::Deadlock) {
+        return;
+    }
+    let g = cx.graph;
+    let mut blocked = Vec::new();
+    for (i, t) in snap.tasks.iter().enumerate() {
+        if matches!(t.class, StateClass::Runtime) {
+            continue;
+        }
+        let waits = g.waits.get(i).copied().flatten();
+        let sync = waits
+            .is_some_and(|w| w.kind.is_sync() || matches!(w.kind, ResKind::Queue | ResKind::Cond));
+        // Idle pool workers wait for work from the others: blocked too.
+        if !(sync || t.class == StateClass::Idle) {
+            return;
+        }
+        blocked.push(i as u32);
+    }
+    if blocked.len() < 2 {
+        return;
+    }
+    let (_, many) = snap.noun();
+    let open = cx.unclaimed(&blocked);
+    if open.is_empty() {
+        return;
+    }
+    let mut kinds: Vec<&str> = blocked
+        .iter()
+        .filter_map(|&t| g.waits[t as usize].map(|w| w.kind.as_str()))
+        .collect();
+    kinds.sort_unstable();
+    kinds.dedup();
+    let f = Finding::new(
+        &ALL_BLOCKED,
+        format!(
+            "Every thread is blocked: all {} {many} wait on each other",
+            blocked.len()
+        ),
+        open,
+    )
+    .confidence(Confidence::Likely)
+    .explain(ALL_BLOCKED.explanation.to_string())
+    .evidence(format!(
+        "{} {many}, none running, sleeping or in IO; they wait on: {}",
+        blocked.len(),
+        kinds.join(", ")
+    ));
+    cx.push(f);
 }
 
 /// Deadlocks the JVM reported that the graph did not close.
@@ -204,7 +273,8 @@ fn convoys(cx: &mut Cx) {
     let snap = cx.snap;
     let (one, many) = snap.noun();
     for (ri, r) in g.resources.iter().enumerate() {
-        if !wait::is_lock(r.kind) || r.waiters.len() < CONVOY_MIN {
+        if !(wait::is_lock(r.kind) || r.kind == ResKind::Semaphore) || r.waiters.len() < CONVOY_MIN
+        {
             continue;
         }
         let waiters = cx.unclaimed(&r.waiters);
@@ -341,7 +411,7 @@ fn pools(cx: &mut Cx) {
                 }
             }
         }
-        on.sort_by(|a, b| b.1.cmp(&a.1));
+        on.sort_by_key(|x| std::cmp::Reverse(x.1));
         let what = on
             .iter()
             .map(|(k, n)| format!("{n} on a {}", k.as_str()))

@@ -6,6 +6,7 @@
 pub mod frames;
 pub mod gdb;
 pub mod rust;
+pub mod tokio;
 
 use crate::input::Bytes;
 use crate::model::heap::Module;

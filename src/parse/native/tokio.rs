@@ -1,0 +1,338 @@
+//! Async task trees: tokio task dumps (`Handle::dump()`, each `task N
+//! trace:` followed by a `╼` tree indented with non-breaking spaces) and
+//! async-backtrace's `taskdump_tree` (one `╼` root per task). A task's
+//! stack is the path from its root future to the leaf it is parked in
+//! (the first leaf under a `tokio::sync` primitive when the tree branches),
+//! innermost first. Task dumps carry no lock addresses: waits on tokio's
+//! `Mutex`, `RwLock` and `Semaphore` are identified by the awaiting site.
+
+use super::{lines, snapshots, Block, Dump};
+use crate::input::Bytes;
+use crate::model::{
+    CodeKind, FrameId, LockFact, LockRel, Runtime, Snapshot, StateClass, SyncFacts, SyncKind,
+    Tables,
+};
+
+pub const FORMAT: &str = "tokio-taskdump";
+pub const TREE_FORMAT: &str = "async-backtrace-tasks";
+
+/// `task 3 trace:` or `task 2 (id 3) trace:`: `(index, id)`.
+fn task_header(s: &str) -> Option<(u64, Option<u64>)> {
+    let rest = s.strip_prefix("task ")?.strip_suffix(" trace:")?;
+    let (n, id) = match rest.split_once(" (id ") {
+        Some((n, id)) => (n, id.strip_suffix(')')?.parse().ok()),
+        None => (rest, None),
+    };
+    Some((n.parse().ok()?, id))
+}
+
+/// A tree line: `(depth, content)`; depth counts the characters before the
+/// `╼` (or `┈` for async-backtrace's `[POLLING]`).
+fn tree_line(s: &str) -> Option<(usize, &str)> {
+    let (i, c) = s.char_indices().find(|(_, c)| *c == '╼' || *c == '┈')?;
+    let prefix = &s[..i];
+    if !prefix
+        .chars()
+        .all(|c| matches!(c, ' ' | '\u{a0}' | '│' | '├' | '└' | '─'))
+    {
+        return None;
+    }
+    let depth = prefix.chars().count();
+    let content = s[i + c.len_utf8()..].trim_start_matches([' ', '\u{a0}']);
+    Some((depth, content))
+}
+
+/// Where a task dump line starts, for log-prefix detection.
+pub fn find_header(line: &[u8]) -> Option<usize> {
+    let s = std::str::from_utf8(line).ok()?.trim_end();
+    if let Some(i) = s.find("task ") {
+        if task_header(&s[i..]).is_some() {
+            return Some(i);
+        }
+    }
+    let i = s.find('╼')?;
+    (i == 0).then_some(0)
+}
+
+/// How sure we are that `text` is a task dump.
+pub fn detect(text: &[u8]) -> f32 {
+    let head = &text[..text.len().min(256 << 10)];
+    let (mut headers, mut nodes) = (0, 0);
+    for l in head.split(|c| *c == b'\n').take(20_000) {
+        let s = String::from_utf8_lossy(l);
+        let s = s.trim_end();
+        if task_header(s).is_some() {
+            headers += 1;
+        } else if tree_line(s).is_some_and(|(_, c)| c.contains(" at ") || c.starts_with('[')) {
+            nodes += 1;
+        }
+    }
+    match (headers, nodes) {
+        (h, n) if h >= 1 && n >= 1 => 0.95,
+        (0, n) if n >= 2 => 0.85,
+        _ => 0.0,
+    }
+}
+
+fn kind_of(full: &str) -> CodeKind {
+    let f = full.trim_start_matches(['<', '&']);
+    let krate = f.split("::").next().unwrap_or("");
+    const LIBS: &[&str] = &[
+        "tokio",
+        "futures",
+        "futures_util",
+        "futures_core",
+        "async_backtrace",
+        "core",
+        "std",
+        "alloc",
+        "tracing",
+        "hyper",
+        "tower",
+    ];
+    if LIBS.contains(&krate) {
+        CodeKind::Stdlib
+    } else {
+        CodeKind::User
+    }
+}
+
+/// One node of a task's tree.
+struct Node {
+    depth: usize,
+    frame: FrameId,
+    sync: bool,
+}
+
+struct Reader {
+    t: Tables,
+    blocks: Vec<Block>,
+    cur: Option<(Block, Vec<Node>)>,
+    facts: Vec<LockFact>,
+    tree_only: bool,
+}
+
+impl Reader {
+    fn node(&mut self, depth: usize, content: &str) -> Node {
+        // async-backtrace folds identical siblings: `2x name at ...`.
+        let content = match content.split_once("x ") {
+            Some((n, rest)) if !n.is_empty() && n.bytes().all(|c| c.is_ascii_digit()) => rest,
+            _ => content,
+        };
+        let (func, file, line) = match content.rsplit_once(" at ") {
+            Some((f, pos)) => {
+                let mut it = pos.split(':');
+                let file = it.next().unwrap_or("");
+                let line = it.next().and_then(|l| l.parse().ok()).unwrap_or(0);
+                (f, file, line)
+            }
+            None => (content, "", 0),
+        };
+        let kind = kind_of(func);
+        let function = self.t.intern_function(func.as_bytes(), |n| {
+            let (p, _, name, _) = super::split_function(n, "", "");
+            (p, None, name, kind)
+        });
+        let file_sym = self.t.intern(file);
+        let frame = self.t.intern_frame(crate::model::Frame {
+            function,
+            file: file_sym,
+            line,
+            pc_offset: None,
+            inlined: false,
+        });
+        let sync = func.contains("tokio::sync::");
+        Node { depth, frame, sync }
+    }
+
+    fn end_task(&mut self) {
+        let Some((mut b, nodes)) = self.cur.take() else {
+            return;
+        };
+        // The path to the leaf the task waits in: the first leaf under a
+        // `tokio::sync` frame, else the first leaf.
+        let leaves: Vec<usize> = (0..nodes.len())
+            .filter(|&i| nodes.get(i + 1).is_none_or(|n| n.depth <= nodes[i].depth))
+            .collect();
+        let path_of = |leaf: usize| {
+            let mut path = vec![leaf];
+            let mut depth = nodes[leaf].depth;
+            for j in (0..leaf).rev() {
+                if nodes[j].depth < depth {
+                    path.push(j);
+                    depth = nodes[j].depth;
+                }
+            }
+            path
+        };
+        let chosen = leaves
+            .iter()
+            .map(|&l| path_of(l))
+            .find(|p| p.iter().any(|&i| nodes[i].sync))
+            .or_else(|| leaves.first().map(|&l| path_of(l)))
+            .unwrap_or_default();
+        for &i in chosen.iter().take(super::MAX_FRAMES) {
+            b.frames.push(nodes[i].frame);
+        }
+        let index = self.blocks.len() as u32;
+        classify(&mut self.t, &mut b, index, &mut self.facts);
+        self.blocks.push(b);
+    }
+}
+
+/// Sets a task's state from its innermost futures and states what it waits
+/// on.
+fn classify(t: &mut Tables, b: &mut Block, index: u32, facts: &mut Vec<LockFact>) {
+    let names: Vec<String> = b
+        .frames
+        .iter()
+        .map(|f| t.str(t.function(t.frame(*f).function).full).to_string())
+        .collect();
+    // The outermost frame of the primitive.
+    let last = |p: &str| names.iter().rposition(|n| n.contains(p));
+    let (state, class, fact) = if let Some(i) = last("tokio::sync::mutex::") {
+        (
+            "Mutex::lock",
+            StateClass::Lock,
+            Some((SyncKind::Mutex, LockRel::Acquires, i)),
+        )
+    } else if let Some(i) = last("tokio::sync::rwlock::") {
+        (
+            "RwLock",
+            StateClass::Lock,
+            Some((SyncKind::RwLock, LockRel::Acquires, i)),
+        )
+    } else if let Some(i) =
+        last("tokio::sync::semaphore::").or_else(|| last("batch_semaphore::Acquire"))
+    {
+        (
+            "Semaphore::acquire",
+            StateClass::Sync,
+            Some((SyncKind::Semaphore, LockRel::Acquires, i)),
+        )
+    } else if let Some(i) = last("tokio::sync::oneshot::")
+        .or_else(|| last("tokio::sync::mpsc::"))
+        .or_else(|| last("tokio::sync::broadcast::"))
+        .or_else(|| last("tokio::sync::watch::"))
+    {
+        (
+            "channel receive",
+            StateClass::Chan,
+            Some((SyncKind::Queue, LockRel::Awaits, i)),
+        )
+    } else if let Some(i) = last("tokio::sync::notify::").or_else(|| last("tokio::sync::barrier::"))
+    {
+        (
+            "Notify",
+            StateClass::Sync,
+            Some((SyncKind::Cond, LockRel::Awaits, i)),
+        )
+    } else if names.iter().any(|n| n.contains("[POLLING]")) {
+        ("polling", StateClass::Running, None)
+    } else if names.iter().any(|n| n.contains("tokio::time::")) {
+        ("sleep", StateClass::Sleep, None)
+    } else if names
+        .iter()
+        .any(|n| n.contains("tokio::net::") || n.contains("tokio::io::"))
+    {
+        ("io", StateClass::Io, None)
+    } else {
+        ("idle", StateClass::Other, None)
+    };
+    b.state = state;
+    b.class = Some(class);
+    if let Some((kind, rel, i)) = fact {
+        let class = t.intern(state);
+        facts.push(LockFact {
+            task: index,
+            rel,
+            kind,
+            addr: 0,
+            class,
+            frame: u16::try_from(i).unwrap_or(u16::MAX),
+            line: b.line,
+        });
+    }
+}
+
+/// Reads a tokio task dump or an async-backtrace tree.
+pub fn parse(text: Bytes, source: &str) -> Vec<Snapshot> {
+    let mut r = Reader {
+        t: Tables::new(),
+        blocks: Vec::new(),
+        cur: None,
+        facts: Vec::new(),
+        tree_only: true,
+    };
+    let mut end = 0u64;
+    let mut next = 0u64;
+    for (off, no, l) in lines(&text) {
+        end = off + l.len() as u64;
+        let s = l.trim_end();
+        if let Some((n, id)) = task_header(s.trim_start()) {
+            r.end_task();
+            r.tree_only = false;
+            let mut b = Block::new(id.unwrap_or(n), no, off);
+            b.name = Some(format!("task {n}"));
+            r.cur = Some((b, Vec::new()));
+            continue;
+        }
+        if let Some((depth, content)) = tree_line(s) {
+            if r.tree_only && depth == 0 {
+                // async-backtrace: every root is a task.
+                r.end_task();
+                next += 1;
+                r.cur = Some((Block::new(next, no, off), Vec::new()));
+            }
+            let node = r.node(depth, content);
+            if let Some((_, nodes)) = r.cur.as_mut() {
+                if nodes.len() < super::MAX_FRAMES {
+                    nodes.push(node);
+                }
+            }
+            continue;
+        }
+        if s.trim().is_empty() && r.tree_only {
+            // A blank line ends an async-backtrace dump's tasks.
+            r.end_task();
+        }
+    }
+    r.end_task();
+    if r.blocks.is_empty() {
+        return Vec::new();
+    }
+    let dump = Dump {
+        format: if r.tree_only { TREE_FORMAT } else { FORMAT },
+        runtime: Runtime::Rust,
+        origin: "stack",
+        blocks: std::mem::take(&mut r.blocks),
+        crash: None,
+        maps: Vec::new(),
+        warnings: Vec::new(),
+        range: (0, end),
+        truncated: false,
+        sync: SyncFacts {
+            locks: std::mem::take(&mut r.facts),
+            deadlocks: Vec::new(),
+        },
+    };
+    snapshots(&text, source, r.t, vec![dump])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tree_lines_and_headers() {
+        assert_eq!(task_header("task 2 (id 3) trace:"), Some((2, Some(3))));
+        assert_eq!(task_header("task 0 trace:"), Some((0, None)));
+        assert_eq!(task_header("task trace:"), None);
+        let (d, c) =
+            tree_line("\u{a0}\u{a0}└╼\u{a0}tokio::sync::mutex::Mutex<T>::lock at x.rs:1:2")
+                .expect("node");
+        assert_eq!(d, 3);
+        assert!(c.starts_with("tokio::sync"));
+        assert!(tree_line("a ╼ b").is_none());
+    }
+}

@@ -1,0 +1,494 @@
+//! Python thread dumps: faulthandler (`Thread 0x... (most recent call
+//! first):`, the `Timeout` and `Fatal Python error` forms), `py-spy dump`
+//! (with `--locals` and `--native`) and `py-spy dump --json`. Neither
+//! tool shows who holds a lock; what a thread waits on is read from its
+//! frames (`Queue.get`, `Condition.wait`, `Event.wait`, `Thread.join`, a
+//! native `PyThread_acquire_lock_timed`), and identified by the object
+//! py-spy's `--locals` prints (`self: <Queue at 0x7f..>`) when present.
+
+use super::native::{lines, snapshots, Block, Dump};
+use crate::input::Bytes;
+use crate::model::{
+    CodeKind, Crash, LockFact, LockRel, Runtime, Snapshot, StateClass, SyncFacts, SyncKind, Tables,
+    Warning,
+};
+
+pub const FORMAT: &str = "python-threads";
+pub const JSON_FORMAT: &str = "py-spy-json";
+
+/// Where a Python dump line starts, for log-prefix detection.
+pub fn find_header(line: &[u8]) -> Option<usize> {
+    let s = std::str::from_utf8(line).ok()?.trim_end();
+    for key in ["Current thread 0x", "Thread 0x"] {
+        if let Some(i) = s.find(key) {
+            if s.ends_with("(most recent call first):") {
+                return Some(i);
+            }
+        }
+    }
+    let i = s.find("Thread ")?;
+    pyspy_header(&s[i..]).map(|_| i)
+}
+
+/// How sure we are that `text` is a Python dump.
+pub fn detect(text: &[u8]) -> f32 {
+    let head = &text[..text.len().min(256 << 10)];
+    let has = |n: &[u8]| memchr::memmem::find(head, n).is_some();
+    if has(b"(most recent call first):") && has(b"  File \"") {
+        return 0.95;
+    }
+    let pyspy = head
+        .split(|c| *c == b'\n')
+        .take(5000)
+        .filter(|l| std::str::from_utf8(l).ok().and_then(pyspy_header).is_some())
+        .take(2)
+        .count();
+    match pyspy {
+        0 => 0.0,
+        _ if has(b"\nPython v") || has(b"Process ") => 0.95,
+        _ => 0.6,
+    }
+}
+
+/// `Thread 7183 (idle): "MainThread"`: `(id, status, name)`.
+fn pyspy_header(s: &str) -> Option<(u64, &str, Option<&str>)> {
+    let rest = s.strip_prefix("Thread ")?;
+    let (id, rest) = rest.split_once(" (")?;
+    let id = match id.strip_prefix("0x") {
+        Some(h) => u64::from_str_radix(h, 16).ok()?,
+        None => id.parse().ok()?,
+    };
+    let (status, rest) = rest.split_once(')')?;
+    if !matches!(status, "idle" | "active" | "active+gil" | "gil") {
+        return None;
+    }
+    let rest = rest.strip_prefix(':')?.trim();
+    let name = rest.strip_prefix('"').and_then(|n| n.strip_suffix('"'));
+    Some((id, status, name))
+}
+
+/// Detects `py-spy dump --json`: an array of thread objects.
+pub fn detect_json(text: &[u8]) -> f32 {
+    let start = text.iter().position(|c| !c.is_ascii_whitespace());
+    if start.and_then(|i| text.get(i)) != Some(&b'[') {
+        return 0.0;
+    }
+    let head = &text[..text.len().min(4096)];
+    let has = |n: &[u8]| memchr::memmem::find(head, n).is_some();
+    if has(b"\"thread_id\"") && has(b"\"frames\"") && has(b"\"owns_gil\"") {
+        0.97
+    } else {
+        0.0
+    }
+}
+
+fn code_kind(file: &str) -> CodeKind {
+    let f = file.replace('\\', "/");
+    if f.contains("/lib/python3") || f.contains("/lib/python2") || f.contains("site-packages/") {
+        if f.contains("site-packages/") {
+            CodeKind::User
+        } else {
+            CodeKind::Stdlib
+        }
+    } else if f.ends_with(".so") || f.contains(".so.") {
+        CodeKind::Runtime
+    } else {
+        CodeKind::User
+    }
+}
+
+/// py-spy prints standard-library files relative (`threading.py`,
+/// `asyncio/base_events.py`): known module names are the standard library.
+fn pyspy_kind(file: &str) -> CodeKind {
+    const STD: &[&str] = &[
+        "threading.py",
+        "queue.py",
+        "selectors.py",
+        "socket.py",
+        "socketserver.py",
+        "subprocess.py",
+        "concurrent/futures/",
+        "asyncio/",
+        "multiprocessing/",
+        "ssl.py",
+        "http/",
+        "urllib/",
+        "logging/",
+        "ctypes/",
+        "json/",
+        "time.py",
+    ];
+    if STD.iter().any(|s| file.starts_with(s)) {
+        CodeKind::Stdlib
+    } else {
+        code_kind(file)
+    }
+}
+
+struct Reader {
+    t: Tables,
+    cur: Option<Block>,
+    blocks: Vec<Block>,
+    dumps: Vec<Dump>,
+    facts: Vec<LockFact>,
+    crash: Option<Crash>,
+    start: u64,
+    /// In the `Arguments:`/`Locals:` of the current frame.
+    in_locals: bool,
+    /// `self: <Type at 0x...>` locals: `(task, frame, address)`.
+    selfs: Vec<(u32, u16, u64)>,
+}
+
+impl Reader {
+    fn end_block(&mut self) {
+        if let Some(b) = self.cur.take() {
+            self.blocks.push(b);
+        }
+        self.in_locals = false;
+    }
+
+    fn end_dump(&mut self, end: u64) {
+        self.end_block();
+        if self.blocks.is_empty() {
+            self.start = end;
+            return;
+        }
+        let mut blocks = std::mem::take(&mut self.blocks);
+        let mut facts = std::mem::take(&mut self.facts);
+        let selfs = std::mem::take(&mut self.selfs);
+        for (i, b) in blocks.iter_mut().enumerate() {
+            classify(&mut self.t, b, i as u32, &selfs, &mut facts);
+        }
+        let crash = self.crash.take();
+        self.dumps.push(Dump {
+            format: FORMAT,
+            runtime: Runtime::Python,
+            origin: if crash.is_some() { "crash" } else { "stack" },
+            blocks,
+            crash,
+            maps: Vec::new(),
+            warnings: Vec::<Warning>::new(),
+            range: (self.start, end),
+            truncated: false,
+            sync: SyncFacts {
+                locks: facts,
+                deadlocks: Vec::new(),
+            },
+        });
+        self.start = end;
+    }
+
+    fn new_thread(&mut self, id: u64, name: Option<&str>, no: u32, off: u64, status: Option<&str>) {
+        self.end_block();
+        // A thread seen again in the same dump starts the next dump
+        // (faulthandler prints no separator between dumps).
+        if self.blocks.iter().any(|b| b.id == id) {
+            self.end_dump(off);
+        }
+        let mut b = Block::new(id, no, off);
+        b.name = name.map(str::to_string);
+        b.state = match status {
+            Some("idle") => "idle",
+            Some("active") => "active",
+            Some("active+gil") | Some("gil") => "active+gil",
+            _ => "unknown",
+        };
+        b.class = Some(match status {
+            Some("active") | Some("active+gil") | Some("gil") => StateClass::Running,
+            _ => StateClass::Other,
+        });
+        self.cur = Some(b);
+    }
+
+    fn frame(&mut self, func: &str, file: &str, line: u32, kind: CodeKind) {
+        let Some(b) = self.cur.as_mut() else { return };
+        let function = self.t.intern_function(func.as_bytes(), |n| {
+            let (pkg, name) = match n.rsplit_once('.') {
+                Some((c, m)) => (c.to_string(), m.to_string()),
+                None => (String::new(), n.to_string()),
+            };
+            (pkg, None, name, kind)
+        });
+        let file = self.t.intern(file);
+        let f = self.t.intern_frame(crate::model::Frame {
+            function,
+            file,
+            line,
+            pc_offset: None,
+            inlined: false,
+        });
+        b.push(f);
+        self.in_locals = false;
+    }
+}
+
+/// A wait read from a thread's frames: `(kind, rel, state, frame index,
+/// self type)`.
+fn wait_of(t: &Tables, b: &Block) -> Option<(SyncKind, LockRel, &'static str, usize)> {
+    let frames: Vec<(String, String)> = b
+        .frames
+        .iter()
+        .take(16)
+        .map(|f| {
+            let fr = t.frame(*f);
+            (
+                t.str(t.function(fr.function).full).to_string(),
+                t.str(fr.file).to_string(),
+            )
+        })
+        .collect();
+    let native_lock = frames.iter().position(|(n, _)| {
+        n == "PyThread_acquire_lock_timed"
+            || n == "lock_PyThread_acquire_lock"
+            || n == "rlock_acquire"
+    });
+    for (i, (name, file)) in frames.iter().enumerate() {
+        let base = file.rsplit('/').next().unwrap_or(file);
+        let m = name.rsplit('.').next().unwrap_or(name);
+        let r = match (base, m, name.as_str()) {
+            ("queue.py", "get" | "put", _) => (SyncKind::Queue, LockRel::Awaits, "Queue.get"),
+            ("threading.py", "_wait_for_tstate_lock" | "join", _) => {
+                (SyncKind::Future, LockRel::Awaits, "Thread.join")
+            }
+            ("threading.py", "wait", n) if n.starts_with("Event") => {
+                (SyncKind::Cond, LockRel::Awaits, "Event.wait")
+            }
+            ("threading.py", "acquire", _) => {
+                (SyncKind::Semaphore, LockRel::Acquires, "Semaphore.acquire")
+            }
+            ("threading.py", "wait", n) if n.starts_with("Barrier") => {
+                (SyncKind::Latch, LockRel::Awaits, "Barrier.wait")
+            }
+            ("_base.py" | "thread.py", "result" | "_wait", _) => {
+                (SyncKind::Future, LockRel::Awaits, "Future.result")
+            }
+            _ => continue,
+        };
+        // `Condition.wait` under `Queue.get` or `Event.wait` belongs to them.
+        return Some((r.0, r.1, r.2, i));
+    }
+    if let Some(i) = frames
+        .iter()
+        .position(|(n, f)| (n == "Condition.wait" || n == "wait") && f.ends_with("threading.py"))
+    {
+        return Some((SyncKind::Cond, LockRel::Awaits, "Condition.wait", i));
+    }
+    native_lock.map(|i| (SyncKind::Mutex, LockRel::Acquires, "Lock.acquire", i))
+}
+
+/// Sets a thread's state from its frames and states its wait.
+fn classify(
+    t: &mut Tables,
+    b: &mut Block,
+    index: u32,
+    selfs: &[(u32, u16, u64)],
+    facts: &mut Vec<LockFact>,
+) {
+    if b.class == Some(StateClass::Running) {
+        return;
+    }
+    let Some((kind, rel, state, i)) = wait_of(t, b) else {
+        if b.state == "idle" {
+            b.class = Some(StateClass::Sleep);
+        }
+        return;
+    };
+    b.state = state;
+    b.class = Some(if rel == LockRel::Acquires {
+        StateClass::Lock
+    } else {
+        StateClass::Sync
+    });
+    // The object's address, when py-spy printed `self` for that frame.
+    let addr = selfs
+        .iter()
+        .find(|(ti, fi, _)| *ti == index && *fi as usize == i)
+        .map(|x| x.2);
+    let class = t.intern(state);
+    facts.push(LockFact {
+        task: index,
+        rel,
+        kind,
+        addr: addr.unwrap_or(0),
+        class,
+        frame: i as u16,
+        line: b.line,
+    });
+}
+
+/// Reads every faulthandler or py-spy dump in `text`.
+pub fn parse(text: Bytes, source: &str) -> Vec<Snapshot> {
+    let mut r = Reader {
+        t: Tables::new(),
+        cur: None,
+        blocks: Vec::new(),
+        dumps: Vec::new(),
+        facts: Vec::new(),
+        crash: None,
+        start: 0,
+        in_locals: false,
+        selfs: Vec::new(),
+    };
+    let mut end = 0u64;
+    for (off, no, l) in lines(&text) {
+        end = off + l.len() as u64;
+        let s = l.trim_end();
+        let trimmed = s.trim_start();
+        if let Some(msg) = trimmed.strip_prefix("Fatal Python error: ") {
+            r.end_dump(off);
+            r.crash = Some(Crash {
+                message: format!("Fatal Python error: {msg}"),
+                ..Crash::default()
+            });
+            continue;
+        }
+        if trimmed.starts_with("Process ") && trimmed.contains(": ") && !s.starts_with(' ') {
+            r.end_dump(off);
+            continue;
+        }
+        if trimmed.ends_with("(most recent call first):") {
+            let rest = trimmed
+                .strip_prefix("Current thread ")
+                .or_else(|| trimmed.strip_prefix("Thread "));
+            if let Some(id) = rest.and_then(|x| x.split_whitespace().next()) {
+                let id = id
+                    .strip_prefix("0x")
+                    .and_then(|h| u64::from_str_radix(h, 16).ok());
+                if let Some(id) = id {
+                    r.new_thread(id, None, no, off, None);
+                    if trimmed.starts_with("Current thread") {
+                        if let Some(c) = r.crash.as_mut() {
+                            c.goroutine_id.get_or_insert(id);
+                        }
+                    }
+                    continue;
+                }
+            }
+        }
+        if let Some((id, status, name)) = pyspy_header(trimmed) {
+            r.new_thread(id, name, no, off, Some(status));
+            continue;
+        }
+        // faulthandler: `  File "x.py", line 12 in func`.
+        if let Some(rest) = trimmed.strip_prefix("File \"") {
+            if let Some((file, tail)) = rest.split_once("\", line ") {
+                let (line, func) = tail.split_once(" in ").unwrap_or((tail, "???"));
+                let line = line.trim().parse().unwrap_or(0);
+                r.frame(func, file, line, code_kind(file));
+                continue;
+            }
+        }
+        if r.cur.is_none() {
+            continue;
+        }
+        // py-spy: `    func (file.py:12)`, `    func (libpython3.11.so.1.0)`,
+        // `    0x7f32dd0a3f16 (libc.so.6)`.
+        let indent = s.len() - trimmed.len();
+        if indent == 4 && trimmed.ends_with(')') {
+            if let Some(p) = trimmed.rfind(" (") {
+                let func = &trimmed[..p];
+                let loc = &trimmed[p + 2..trimmed.len() - 1];
+                let (file, line) = match loc.rsplit_once(':') {
+                    Some((f, l)) if l.bytes().all(|c| c.is_ascii_digit()) => {
+                        (f, l.parse().unwrap_or(0))
+                    }
+                    _ => (loc, 0),
+                };
+                let kind = if line == 0 {
+                    CodeKind::Runtime
+                } else {
+                    pyspy_kind(file)
+                };
+                r.frame(func, file, line, kind);
+                continue;
+            }
+        }
+        if indent == 8 && (trimmed == "Arguments:" || trimmed == "Locals:") {
+            r.in_locals = true;
+            continue;
+        }
+        // `            self: <Queue at 0x7f32dcbd6c10>`: the object a frame
+        // of the standard library works on.
+        if r.in_locals && indent >= 12 {
+            if let Some(v) = trimmed.strip_prefix("self: <") {
+                if let Some((ty, addr)) = v.strip_suffix('>').and_then(|v| v.split_once(" at 0x")) {
+                    let _ = ty;
+                    if let (Ok(a), Some(b)) = (u64::from_str_radix(addr, 16), r.cur.as_ref()) {
+                        if r.selfs.len() < 1 << 20 {
+                            let frame = b.frames.len().saturating_sub(1) as u16;
+                            r.selfs.push((r.blocks.len() as u32, frame, a));
+                        }
+                    }
+                }
+            }
+            continue;
+        }
+    }
+    r.end_dump(end);
+    let dumps = std::mem::take(&mut r.dumps);
+    snapshots(&text, source, r.t, dumps)
+}
+
+/// Reads `py-spy dump --json`.
+pub fn parse_json(text: &[u8], source: &str) -> Result<Vec<Snapshot>, String> {
+    #[derive(serde::Deserialize)]
+    struct Thread {
+        thread_id: u64,
+        #[serde(default)]
+        thread_name: Option<String>,
+        #[serde(default)]
+        os_thread_id: Option<u64>,
+        #[serde(default)]
+        active: bool,
+        #[serde(default)]
+        owns_gil: bool,
+        #[serde(default)]
+        frames: Vec<PyFrame>,
+    }
+    #[derive(serde::Deserialize)]
+    struct PyFrame {
+        name: String,
+        #[serde(default)]
+        filename: String,
+        #[serde(default)]
+        line: i64,
+    }
+    let threads: Vec<Thread> = serde_json::from_slice(text).map_err(|e| {
+        format!(
+            "not a py-spy JSON dump: {e} (line {}, column {})",
+            e.line(),
+            e.column()
+        )
+    })?;
+    let mut r = Reader {
+        t: Tables::new(),
+        cur: None,
+        blocks: Vec::new(),
+        dumps: Vec::new(),
+        facts: Vec::new(),
+        crash: None,
+        start: 0,
+        in_locals: false,
+        selfs: Vec::new(),
+    };
+    for th in threads.iter().take(super::native::MAX_TASKS) {
+        let status = match (th.active, th.owns_gil) {
+            (true, true) => "active+gil",
+            (true, false) => "active",
+            _ => "idle",
+        };
+        let id = th.os_thread_id.unwrap_or(th.thread_id);
+        r.new_thread(id, th.thread_name.as_deref(), 0, 0, Some(status));
+        for f in &th.frames {
+            let line = u32::try_from(f.line).unwrap_or(0);
+            r.frame(&f.name, &f.filename, line, code_kind(&f.filename));
+        }
+    }
+    r.end_dump(text.len() as u64);
+    let dumps = std::mem::take(&mut r.dumps);
+    let mut snaps = snapshots(&Bytes::owned(text.to_vec()), source, r.t, dumps);
+    for s in &mut snaps {
+        s.format = JSON_FORMAT;
+    }
+    Ok(snaps)
+}

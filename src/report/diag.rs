@@ -167,6 +167,7 @@ fn add_graph(out: &mut Graph, si: usize, p: &str, a: &Analysed, gidx: &[u32]) {
             kind: kind.to_string(),
             snapshot: si,
             count,
+            name: None,
         });
     };
     // A task the dump does not identify (counted profiles) is drawn as its
@@ -205,6 +206,13 @@ fn add_graph(out: &mut Graph, si: usize, p: &str, a: &Analysed, gidx: &[u32]) {
             if !*s {
                 *s = true;
                 node(out, id.clone(), "task", None);
+                if let Some(n) = out.nodes.last_mut() {
+                    n.name = snap
+                        .tasks
+                        .get(t as usize)
+                        .and_then(|t| t.extra.as_ref())
+                        .and_then(|e| e.name.clone());
+                }
             }
         }
         id

@@ -123,6 +123,10 @@ pub struct GroupReport {
     /// count goroutines without naming them (pprof debug=0/1): `count` holds
     /// the number.
     pub task_ids: Vec<u64>,
+    /// The tasks' names in the order of `task_ids` (threads' names; empty
+    /// when no task of the group has one, as for goroutines).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub task_names: Vec<String>,
     /// The representative stack, innermost frame first.
     pub frames: Vec<FrameReport>,
     /// Frames the runtime left out of the stack.
@@ -297,6 +301,9 @@ pub struct GraphNode {
     pub snapshot: usize,
     /// Tasks behind a `group` node.
     pub count: Option<u64>,
+    /// A task's name (a thread's), when the dump gives one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -513,6 +520,7 @@ fn group_report(snap: &Snapshot, g: &Group, n: usize) -> GroupReport {
             max: w.max,
         }),
         task_ids: ids_of(snap, &g.tasks),
+        task_names: names_of(snap, &g.tasks),
         frames: frames_report(snap, g.stack, rep),
         elided: stack.elided.map(|(at, count)| Elided { at, count }),
         created_by: g
@@ -534,6 +542,21 @@ pub fn ids_of(snap: &Snapshot, tasks: &[u32]) -> Vec<u64> {
         .filter(|t| !t.flags.has(TaskFlags::NO_ID))
         .map(|t| t.id)
         .collect()
+}
+
+/// The names of tasks in the order of [`ids_of`], or nothing when none
+/// has a name.
+pub fn names_of(snap: &Snapshot, tasks: &[u32]) -> Vec<String> {
+    let named = |t: &crate::model::Task| t.extra.as_ref().and_then(|e| e.name.clone());
+    let tasks: Vec<&crate::model::Task> = tasks
+        .iter()
+        .filter_map(|&i| snap.tasks.get(i as usize))
+        .filter(|t| !t.flags.has(TaskFlags::NO_ID))
+        .collect();
+    if !tasks.iter().any(|t| named(t).is_some()) {
+        return Vec::new();
+    }
+    tasks.iter().map(|t| named(t).unwrap_or_default()).collect()
 }
 
 /// Names of task flags, for documentation.

@@ -497,7 +497,17 @@ fn group(g: &GroupReport, w: &mut dyn Write) -> io::Result<()> {
         )?;
     }
     if g.count > 1 && g.count <= 8 && !g.task_ids.is_empty() {
-        let ids: Vec<String> = g.task_ids.iter().map(|i| i.to_string()).collect();
+        let ids: Vec<String> = g
+            .task_ids
+            .iter()
+            .enumerate()
+            .map(
+                |(k, i)| match g.task_names.get(k).filter(|n| !n.is_empty()) {
+                    Some(n) => format!("{i} \"{}\"", clean(n)),
+                    None => i.to_string(),
+                },
+            )
+            .collect();
         writeln!(w, "          {DIM}ids: {}{DIM:#}", ids.join(" "))?;
     }
     writeln!(w)

@@ -1,0 +1,389 @@
+//! Threads and tasks of other runtimes: gdb and lldb, Python, tokio and
+//! Java dumps written by real programs, checked against the ground truth
+//! each program recorded about itself (the samples' expected.json).
+
+mod common;
+
+use dumpscope::report::Report;
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+
+fn expected(rel: &str) -> Value {
+    serde_json::from_str(&common::read(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
+}
+
+/// Every task id with its name, across the report's groups.
+fn names(r: &Report) -> BTreeMap<u64, String> {
+    let mut m = BTreeMap::new();
+    for s in &r.snapshots {
+        for g in &s.groups {
+            for (k, id) in g.task_ids.iter().enumerate() {
+                m.insert(*id, g.task_names.get(k).cloned().unwrap_or_default());
+            }
+        }
+    }
+    m
+}
+
+/// How many tasks of the first snapshot are in a state.
+fn state(r: &Report, name: &str) -> Option<u64> {
+    r.snapshots[0]
+        .states
+        .0
+        .iter()
+        .find(|(s, _)| s == name)
+        .map(|x| x.1)
+}
+
+fn finding<'a>(r: &'a Report, rule: &str) -> Option<&'a dumpscope::report::Finding> {
+    r.findings.iter().find(|f| f.rule == rule)
+}
+
+/// `held-by` edges of the graph as (resource id, task id, confidence).
+fn held_by(r: &Report) -> BTreeSet<(String, u64, String)> {
+    r.graph
+        .edges
+        .iter()
+        .filter(|e| e.kind == "held-by")
+        .map(|e| {
+            let task =
+                e.to.rsplit("task:")
+                    .next()
+                    .and_then(|t| t.parse().ok())
+                    .unwrap_or(u64::MAX);
+            (e.from.clone(), task, e.confidence.clone())
+        })
+        .collect()
+}
+
+fn hex(v: &Value) -> u64 {
+    let s = v.as_str().expect("hex string");
+    u64::from_str_radix(s.trim_start_matches("0x"), 16).expect("hex")
+}
+
+/// gdb and lldb: every thread the program recorded, by LWP and name.
+#[test]
+fn gdb_threads_are_the_programs_threads() {
+    for dir in [
+        "mutex-deadlock",
+        "mutex-convoy",
+        "cond-rwlock-join",
+        "cpp-deadlock",
+    ] {
+        let exp = expected(&format!("samples/native/gdb/{dir}/expected.json"));
+        let want: BTreeMap<u64, String> = exp["threads"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| {
+                (
+                    t["lwp"].as_u64().unwrap(),
+                    t["name"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        for file in ["bt.txt", "bt-full.txt"] {
+            let rel = format!("samples/native/gdb/{dir}/{file}");
+            let r = common::report(&rel);
+            assert_eq!(r.snapshots[0].format, "gdb-threads", "{rel}");
+            assert_eq!(names(&r), want, "{rel}");
+        }
+        // lldb numbers threads 1..n in LWP order and names them alike.
+        let rel = format!("samples/native/gdb/{dir}/lldb-bt.txt");
+        let r = common::report(&rel);
+        assert_eq!(r.snapshots[0].format, "lldb-threads");
+        let got: BTreeSet<String> = names(&r).into_values().collect();
+        let want_names: BTreeSet<String> = want.values().cloned().collect();
+        assert_eq!(got, want_names, "{rel}");
+    }
+}
+
+/// The lock-order deadlock: both threads on the cycle, each holding the
+/// mutex the program says it holds; certain when gdb printed the owners,
+/// likely when inferred from the frames; the bystander is queued.
+#[test]
+fn gdb_mutex_deadlock_matches_the_program() {
+    let exp = expected("samples/native/gdb/mutex-deadlock/expected.json");
+    let threads = exp["threads"].as_array().unwrap();
+    let mut holds: BTreeSet<(String, u64)> = BTreeSet::new();
+    let mut cycle: BTreeSet<u64> = BTreeSet::new();
+    let mut queued: BTreeSet<u64> = BTreeSet::new();
+    for t in threads {
+        let lwp = t["lwp"].as_u64().unwrap();
+        for h in t["holds"].as_array().unwrap() {
+            holds.insert((format!("mutex@{:#x}", hex(&h["address"])), lwp));
+            cycle.insert(lwp);
+        }
+        if t["waits"]["kind"] == "mutex" && t["holds"].as_array().unwrap().is_empty() {
+            queued.insert(lwp);
+        }
+    }
+    assert_eq!(cycle.len(), 2);
+    for (file, conf) in [
+        ("bt-owners.txt", "certain"),
+        ("bt.txt", "likely"),
+        ("bt-full.txt", "likely"),
+        ("bt-no-thread-db.txt", "likely"),
+        ("bt-core.txt", "likely"),
+        ("lldb-bt.txt", "likely"),
+    ] {
+        let rel = format!("samples/native/gdb/mutex-deadlock/{file}");
+        let r = common::report(&rel);
+        let f = finding(&r, "native.deadlock").unwrap_or_else(|| panic!("{rel}: no deadlock"));
+        assert_eq!(f.confidence, conf, "{rel}");
+        if file == "lldb-bt.txt" {
+            // lldb prints thread numbers, not LWPs.
+            assert_eq!(f.task_ids.len(), 3, "{rel}");
+            continue;
+        }
+        let on: BTreeSet<u64> = f.task_ids.iter().copied().collect();
+        let want: BTreeSet<u64> = cycle.union(&queued).copied().collect();
+        assert_eq!(on, want, "{rel}");
+        let edges: BTreeSet<(String, u64)> = held_by(&r)
+            .into_iter()
+            .filter(|e| e.0.starts_with("mutex@"))
+            .map(|(res, t, c)| {
+                assert_eq!(c, conf, "{rel}: {res}");
+                (res, t)
+            })
+            .collect();
+        assert_eq!(edges, holds, "{rel}");
+    }
+}
+
+/// Joins: the joined thread is found by its pthread_t, for certain.
+#[test]
+fn gdb_joins_point_at_the_joined_thread() {
+    for dir in ["cond-rwlock-join", "mutex-deadlock", "mutex-convoy"] {
+        let exp = expected(&format!("samples/native/gdb/{dir}/expected.json"));
+        let rel = format!("samples/native/gdb/{dir}/bt.txt");
+        let r = common::report(&rel);
+        let edges = held_by(&r);
+        for t in exp["threads"].as_array().unwrap() {
+            if t["waits"]["kind"] != "join" {
+                continue;
+            }
+            let target = t["waits"]["target_lwp"].as_u64().unwrap();
+            let res = format!("future@{:#x}", hex(&t["waits"]["pthread"]));
+            assert!(
+                edges.contains(&(res.clone(), target, "certain".to_string())),
+                "{rel}: {res} held by {target}: {edges:?}"
+            );
+            let lwp = t["lwp"].as_u64().unwrap();
+            assert!(
+                r.graph.edges.iter().any(|e| e.kind == "waits-on"
+                    && e.from == format!("task:{lwp}")
+                    && e.to == res),
+                "{rel}: {lwp} waits on {res}"
+            );
+        }
+    }
+}
+
+/// The convoy: eight workers on the cache mutex, the flusher its holder
+/// (certain from the printed owner, possible from the frames).
+#[test]
+fn gdb_mutex_convoy_names_its_holder() {
+    let exp = expected("samples/native/gdb/mutex-convoy/expected.json");
+    let threads = exp["threads"].as_array().unwrap();
+    let holder = threads
+        .iter()
+        .find(|t| !t["holds"].as_array().unwrap().is_empty())
+        .unwrap();
+    let mutex = format!("mutex@{:#x}", hex(&holder["holds"][0]["address"]));
+    let waiters: BTreeSet<u64> = threads
+        .iter()
+        .filter(|t| t["waits"]["kind"] == "mutex")
+        .map(|t| t["lwp"].as_u64().unwrap())
+        .collect();
+    assert_eq!(waiters.len(), 8);
+    for (file, conf) in [("bt.txt", "possible"), ("bt-owners.txt", "certain")] {
+        let rel = format!("samples/native/gdb/mutex-convoy/{file}");
+        let r = common::report(&rel);
+        let f = finding(&r, "threads.lock-convoy").unwrap_or_else(|| panic!("{rel}"));
+        assert_eq!(f.resources, vec![mutex.clone()], "{rel}");
+        let got: BTreeSet<u64> = f.task_ids.iter().copied().collect();
+        assert_eq!(got, waiters, "{rel}");
+        let lwp = holder["lwp"].as_u64().unwrap();
+        assert!(
+            held_by(&r).contains(&(mutex.clone(), lwp, conf.to_string())),
+            "{rel}: {:?}",
+            held_by(&r)
+        );
+    }
+    // Two attaches in one file: two snapshots, the same convoy in each.
+    let r = common::report("samples/native/gdb/mutex-convoy/several.txt");
+    assert_eq!(r.snapshots.len(), 2);
+    assert_eq!(
+        r.findings
+            .iter()
+            .filter(|f| f.rule == "threads.lock-convoy")
+            .count(),
+        2
+    );
+}
+
+/// C++: the deadlock through std::mutex, proven by the printed owners.
+#[test]
+fn gdb_cpp_deadlock_with_owners() {
+    let exp = expected("samples/native/gdb/cpp-deadlock/expected.json");
+    let cycle: BTreeSet<u64> = exp["threads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| !t["holds"].as_array().unwrap().is_empty())
+        .map(|t| t["lwp"].as_u64().unwrap())
+        .collect();
+    let r = common::report("samples/native/gdb/cpp-deadlock/bt-owners.txt");
+    let f = finding(&r, "native.deadlock").expect("deadlock");
+    assert_eq!(f.confidence, "certain");
+    assert_eq!(f.task_ids.iter().copied().collect::<BTreeSet<_>>(), cycle);
+    // The wrapped terminal output still reads as frames.
+    let r = common::report("samples/native/gdb/cpp-deadlock/bt-terminal.txt");
+    assert!(r.snapshots[0].groups[0].frames.len() > 3);
+}
+
+/// Python: thread names and ids, what each waits on (the queue by the
+/// address py-spy prints), and the whole program stuck.
+#[test]
+fn python_dumps_match_the_program() {
+    let exp = expected("samples/python/queue-consumers/expected.json");
+    let proc0 = &exp["processes"][0];
+    let by_name: BTreeMap<String, &Value> = proc0["threads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["state"] != "dead")
+        .map(|t| (t["name"].as_str().unwrap().to_string(), t))
+        .collect();
+    for file in [
+        "py-spy.txt",
+        "py-spy-locals.txt",
+        "py-spy-native.txt",
+        "py-spy.json",
+    ] {
+        let rel = format!("samples/python/queue-consumers/{file}");
+        let r = common::report(&rel);
+        let got = names(&r);
+        for (id, name) in &got {
+            let t = by_name.get(name).unwrap_or_else(|| panic!("{rel}: {name}"));
+            assert_eq!(t["native_id"].as_u64(), Some(*id), "{rel}: {name}");
+        }
+        assert_eq!(got.len(), by_name.len(), "{rel}");
+        let consumers: BTreeSet<u64> = by_name
+            .values()
+            .filter(|t| t["waits_on"]["kind"] == "Queue.get")
+            .map(|t| t["native_id"].as_u64().unwrap())
+            .collect();
+        assert_eq!(consumers.len(), 6);
+        let f = finding(&r, "threads.all-blocked").unwrap_or_else(|| panic!("{rel}"));
+        let on: BTreeSet<u64> = f.task_ids.iter().copied().collect();
+        assert!(consumers.is_subset(&on), "{rel}");
+    }
+    // With --locals the queue is identified by its address.
+    let id = by_name["consumer-1"]["waits_on"]["id_hex"]
+        .as_str()
+        .unwrap();
+    let p = common::parse("samples/python/queue-consumers/py-spy-locals.txt");
+    let snap = &p.snapshots[0];
+    let want = u64::from_str_radix(id.trim_start_matches("0x"), 16).unwrap();
+    let on_queue = snap
+        .sync
+        .locks
+        .iter()
+        .filter(|f| f.addr == want && f.kind == dumpscope::model::SyncKind::Queue)
+        .count();
+    assert_eq!(on_queue, 6);
+}
+
+/// faulthandler: the crash form names the crashing thread; two dumps in one
+/// file are two snapshots.
+#[test]
+fn python_faulthandler_forms() {
+    let r = common::report("samples/python/lock-deadlock/faulthandler-crash.txt");
+    let f = finding(&r, "crash.python").expect("crash");
+    assert!(f.title.contains("Segmentation fault"), "{}", f.title);
+    assert!(f.title.contains("read_status"), "{}", f.title);
+    let r = common::report("samples/python/rlock-convoy/several.txt");
+    assert_eq!(r.snapshots.len(), 2);
+    let exp = expected("samples/python/rlock-convoy/expected.json");
+    let n = exp["processes"][0]["threads"].as_array().unwrap().len() as u64;
+    for s in &r.snapshots {
+        assert_eq!(s.task_count, n);
+    }
+    // The native frames show the lock acquire: a convoy of ten requests.
+    let r = common::report("samples/python/rlock-convoy/py-spy-native.txt");
+    let f = finding(&r, "threads.lock-convoy").expect("convoy");
+    assert_eq!(f.task_ids.len(), 10);
+}
+
+/// tokio task dumps and async-backtrace trees: every task, the waits on
+/// tokio's primitives, the semaphore queue.
+#[test]
+fn tokio_task_dumps_match_the_program() {
+    let exp = expected("samples/rust/tokio/mutex-deadlock/expected.json");
+    for d in exp["dumps"].as_array().unwrap() {
+        let file = d["file"].as_str().unwrap();
+        let rel = format!("samples/rust/tokio/mutex-deadlock/{file}");
+        let r = common::report(&rel);
+        assert_eq!(
+            r.snapshots[0].task_count,
+            d["tasks_in_dump"].as_u64().unwrap(),
+            "{rel}"
+        );
+        assert_eq!(state(&r, "Mutex::lock"), Some(3), "{rel}");
+    }
+    let r = common::report("samples/rust/tokio/semaphore-exhaustion/taskdump.txt");
+    let f = finding(&r, "threads.lock-convoy").expect("semaphore queue");
+    assert_eq!(f.task_ids.len(), 20);
+    assert!(f.resources[0].starts_with("semaphore@site:"));
+    let r = common::report("samples/rust/tokio/mutex-deadlock-framed/tree-nowait.txt");
+    assert_eq!(r.snapshots[0].format, "async-backtrace-tasks");
+    assert_eq!(state(&r, "polling"), Some(1));
+}
+
+/// Parsers of these formats never panic, whatever the bytes.
+mod never_panics {
+    use proptest::prelude::*;
+
+    fn lines() -> impl Strategy<Value = String> {
+        let line = prop_oneof![
+            Just("Thread 2 (Thread 0x7f00 (LWP 12) \"w\"):".to_string()),
+            Just("#1  0x00007f in ___pthread_mutex_lock (mutex=0x5650 <a>) at x.c:9".to_string()),
+            Just("#0  f (a=1,".to_string()),
+            Just("    b=2) at y.c:1".to_string()),
+            Just("$2 = {__data = {__lock = 2, __owner = 12".to_string()),
+            Just("* thread #1, name = 'x'".to_string()),
+            Just("  frame #0: 0x1 a.so`f(x=0x5) at a.c:1:2".to_string()),
+            Just("Thread 0x00007f (most recent call first):".to_string()),
+            Just("  File \"a.py\", line 3 in f".to_string()),
+            Just("Thread 12 (idle): \"MainThread\"".to_string()),
+            Just("    f (a.py:3)".to_string()),
+            Just("            self: <Queue at 0x7f00>".to_string()),
+            Just("task 0 (id 3) trace:".to_string()),
+            Just("\u{a0}\u{a0}└╼\u{a0}tokio::sync::mutex::Mutex<T>::lock at m.rs:1:2".to_string()),
+            Just("╼ app::f at src/main.rs:1:1".to_string()),
+            Just("\"t\" #1 prio=5 os_prio=0 tid=0x1 nid=0x2 waiting for monitor entry".to_string()),
+            Just("   java.lang.Thread.State: BLOCKED (on object monitor)".to_string()),
+            Just("\tat a.B.c(B.java:1)".to_string()),
+            Just("\t- waiting to lock <0x1> (a java.lang.Object)".to_string()),
+            Just("Found one Java-level deadlock:".to_string()),
+            Just("  which is held by \"t\"".to_string()),
+            ".{0,40}",
+        ];
+        prop::collection::vec(line, 0..40).prop_map(|v| v.join("\n"))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+        #[test]
+        fn thread_parsers(text in lines()) {
+            let b = || dumpscope::input::Bytes::owned(text.clone().into_bytes());
+            let _ = dumpscope::parse::native::gdb::parse(b(), "t");
+            let _ = dumpscope::parse::python::parse(b(), "t");
+            let _ = dumpscope::parse::native::tokio::parse(b(), "t");
+            let _ = dumpscope::parse::java::parse(b(), "t");
+            let _ = dumpscope::parse::python::parse_json(text.as_bytes(), "t");
+        }
+    }
+}

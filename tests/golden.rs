@@ -35,6 +35,9 @@ fn text_reports() {
         "samples/go/race/all.txt",
         "samples/messy/two-debug2.txt",
         "samples/messy/truncated-midline.txt",
+        "samples/java/monitor-deadlock/jstack-l.txt",
+        "samples/native/gdb/mutex-deadlock/bt.txt",
+        "samples/python/queue-consumers/py-spy.txt",
     ] {
         let r = common::report(rel);
         let mut buf = Vec::new();
@@ -56,6 +59,9 @@ fn native_json_reports() {
             .replace('\\', "/");
         if rel.contains("/reference") || rel.ends_with(".maps.txt") || rel.contains("/programs/") {
             return; // references and side files, not dumps
+        }
+        if rel.starts_with("samples/native/gdb/") || rel.starts_with("samples/rust/tokio/") {
+            return; // thread dumps: a selection in `thread_json_reports`
         }
         if rel.ends_with("panic-backtrace1-stripped.txt") {
             return; // a stripped binary prints no frames: not a backtrace
@@ -104,5 +110,35 @@ fn symbolized_text_reports() {
         dumpscope::report::text::render(&r, &Default::default(), &mut buf).unwrap();
         let text = String::from_utf8(anstream::adapter::strip_bytes(&buf).into_vec()).unwrap();
         insta::assert_snapshot!(format!("symbolized__{}", rel.replace('/', "__")), text);
+    }
+}
+
+/// Thread and task dumps of the other runtimes: one or two dumps per case
+/// and format (tests/threads.rs checks every dump against its program).
+#[test]
+fn thread_json_reports() {
+    for rel in [
+        "samples/java/monitor-deadlock/jstack-l.txt",
+        "samples/java/juc-deadlock/jstack.txt",
+        "samples/java/lock-convoy/sigquit.txt",
+        "samples/java/pool-exhaustion/jcmd-print.txt",
+        "samples/java/wait-notify/jstack-l.txt",
+        "samples/java/healthy/jstack.txt",
+        "samples/java/virtual-threads/threads.json",
+        "samples/java/virtual-threads/threads.txt",
+        "samples/native/gdb/mutex-deadlock/bt-owners.txt",
+        "samples/native/gdb/mutex-deadlock/lldb-bt.txt",
+        "samples/native/gdb/mutex-convoy/bt.txt",
+        "samples/native/gdb/cond-rwlock-join/bt-full.txt",
+        "samples/native/gdb/cpp-deadlock/bt-terminal.txt",
+        "samples/native/gdb/stripped/bt.txt",
+        "samples/python/queue-consumers/py-spy-locals.txt",
+        "samples/python/lock-deadlock/faulthandler-crash.txt",
+        "samples/python/rlock-convoy/py-spy.json",
+        "samples/rust/tokio/semaphore-exhaustion/taskdump.txt",
+        "samples/rust/tokio/mutex-deadlock-framed/tree-nowait.txt",
+    ] {
+        let report = common::report(rel);
+        insta::assert_json_snapshot!(rel.replace('/', "__"), report);
     }
 }

@@ -387,3 +387,154 @@ mod never_panics {
         }
     }
 }
+
+/// Every Java dump of every case, checked against what the program knows:
+/// its deadlock cycles (by thread name), who holds what each blocked thread
+/// waits for, the convoy and its holder, the exhausted pool, and a healthy
+/// service with nothing to report.
+#[test]
+fn java_dumps_match_the_programs() {
+    let cases = std::fs::read_dir(common::root().join("samples/java")).unwrap();
+    let mut checked = 0;
+    for case in cases {
+        let dir = case.unwrap().path();
+        let exp_path = dir.join("expected.json");
+        if !exp_path.exists() {
+            continue;
+        }
+        let case = dir.file_name().unwrap().to_string_lossy().into_owned();
+        let exp = expected(&format!("samples/java/{case}/expected.json"));
+        for (file, meta) in exp["files"].as_object().unwrap() {
+            let rel = format!("samples/java/{case}/{file}");
+            let r = common::report(&rel);
+            checked += 1;
+            assert_eq!(
+                r.snapshots.len() as u64,
+                meta["dumps"].as_u64().unwrap(),
+                "{rel}: dumps"
+            );
+            let names = names(&r);
+            let id_of = |n: &str| {
+                names
+                    .iter()
+                    .find(|(_, v)| v.as_str() == n)
+                    .map(|(k, _)| *k)
+                    .unwrap_or_else(|| panic!("{rel}: no thread {n}"))
+            };
+            let name_set = |ids: &[u64]| -> BTreeSet<String> {
+                ids.iter().filter_map(|i| names.get(i).cloned()).collect()
+            };
+            // A JSON dump does not say who owns a java.util.concurrent lock.
+            let owners_hidden = meta["format"] == "threaddump-json" && case == "juc-deadlock";
+            for cycle in exp["deadlocks"].as_array().unwrap() {
+                let want: BTreeSet<String> = cycle
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|n| n.as_str().unwrap().to_string())
+                    .collect();
+                let found = r.findings.iter().any(|f| {
+                    f.rule == "java.deadlock"
+                        && f.confidence == "certain"
+                        && want.is_subset(&name_set(&f.task_ids))
+                        && f.task_ids.len() <= want.len() + 1
+                });
+                assert_eq!(found, !owners_hidden, "{rel}: deadlock {want:?}");
+                if !owners_hidden && meta["format"] == "hotspot" {
+                    let f = r
+                        .findings
+                        .iter()
+                        .find(|f| f.rule == "java.deadlock" && want.is_subset(&name_set(&f.task_ids)))
+                        .unwrap();
+                    assert!(
+                        f.evidence.iter().any(|e| e.contains("JVM's own deadlock detector")),
+                        "{rel}: the JVM's report is checked"
+                    );
+                }
+            }
+            if owners_hidden {
+                assert!(finding(&r, "threads.all-blocked").is_some(), "{rel}");
+            }
+            // Who holds what each thread waits for.
+            let edges = held_by(&r);
+            for (name, t) in exp["threads"].as_object().unwrap() {
+                let w = &t["waits_for"];
+                let Some(holder) = w["held_by"].as_str() else {
+                    continue;
+                };
+                if owners_hidden || !matches!(w["kind"].as_str(), Some("monitor" | "ownable")) {
+                    continue;
+                }
+                // Thread.print and jstack leave virtual threads out; the
+                // JDK 25 text and JSON dumps do not name j.u.c owners.
+                if t["virtual"] == true
+                    && (meta["format"] == "hotspot" || w["kind"] == "ownable")
+                {
+                    continue;
+                }
+                let prefix = if r.snapshots.len() > 1 { "s0/" } else { "" };
+                let me = format!("{prefix}task:{}", id_of(name));
+                let res = r
+                    .graph
+                    .edges
+                    .iter()
+                    .find(|e| e.kind == "waits-on" && e.from == me)
+                    .map(|e| e.to.clone())
+                    .unwrap_or_else(|| panic!("{rel}: {name} waits on nothing"));
+                let hid = id_of(holder);
+                assert!(
+                    edges.iter().any(|(r2, t2, c)| *r2 == res && *t2 == hid && c == "certain"),
+                    "{rel}: {res} held by {holder}"
+                );
+            }
+            // Virtual threads appear only in `Thread.dump_to_file` dumps,
+            // which do not name owners of java.util.concurrent locks.
+            let virtual_case = case == "virtual-threads";
+            if let Some(c) = exp
+                .get("convoy")
+                .filter(|c| !c.is_null())
+                .filter(|_| !virtual_case || meta["format"] != "hotspot")
+            {
+                let f = finding(&r, "threads.lock-convoy").unwrap_or_else(|| panic!("{rel}"));
+                let want: BTreeSet<String> = c["waiters"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|n| n.as_str().unwrap().to_string())
+                    .collect();
+                assert_eq!(name_set(&f.task_ids), want, "{rel}");
+                let holder = c["holder"].as_str().unwrap();
+                if virtual_case {
+                    assert!(
+                        f.evidence.iter().any(|e| e.contains("known to hold")),
+                        "{rel}: the owner is not in this format"
+                    );
+                    continue;
+                }
+                assert!(
+                    f.evidence.iter().any(|e| e.contains(&format!("\"{holder}\""))),
+                    "{rel}: holder {holder}: {:?}",
+                    f.evidence
+                );
+            }
+            if let Some(p) = exp.get("pool").filter(|p| p["all_blocked"] == true) {
+                let f = finding(&r, "java.pool-exhaustion").unwrap_or_else(|| panic!("{rel}"));
+                let want: BTreeSet<String> = p["workers"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|n| n.as_str().unwrap().to_string())
+                    .collect();
+                assert_eq!(name_set(&f.task_ids), want, "{rel}");
+            }
+            if exp["healthy"] == true {
+                assert!(
+                    r.findings.iter().all(|f| f.severity == "info" || f.severity == "low"),
+                    "{rel}: {:?}",
+                    r.findings.iter().map(|f| &f.title).collect::<Vec<_>>()
+                );
+            }
+        }
+    }
+    assert!(checked >= 25, "{checked} Java dumps checked");
+}

@@ -708,8 +708,15 @@ fn stated_holders(
                 push_holder(res, task, Confidence::Certain, ev);
                 continue;
             }
+            let mut place: Vec<String> = Vec::new();
+            if fact.line > 0 {
+                place.push(format!("line {}", fact.line));
+            }
+            if !frame.is_empty() {
+                place.push(format!("in {frame}"));
+            }
             let ev = format!(
-                "the dump says {} holds {}{} (line {}{})",
+                "the dump says {} holds {}{}{}",
                 snap.task_label(tk),
                 hex(addr),
                 if class.is_empty() {
@@ -717,11 +724,10 @@ fn stated_holders(
                 } else {
                     format!(", a {class}")
                 },
-                fact.line,
-                if frame.is_empty() {
+                if place.is_empty() {
                     String::new()
                 } else {
-                    format!(", in {frame}")
+                    format!(" ({})", place.join(", "))
                 }
             );
             push_holder(res, task, Confidence::Certain, ev);

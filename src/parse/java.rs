@@ -45,6 +45,15 @@ pub fn detect(text: &[u8]) -> f32 {
     if has(b"Full thread dump ") {
         return 0.8;
     }
+    let plain = head
+        .split(|c| *c == b'\n')
+        .take(5000)
+        .filter(|l| std::str::from_utf8(l).ok().and_then(plain_header).is_some())
+        .take(2)
+        .count();
+    if plain >= 2 && has(b"    at ") {
+        return 0.85;
+    }
     let headers = head
         .split(|c| *c == b'\n')
         .filter(|l| find_header(l).is_some())
@@ -127,13 +136,36 @@ fn header(s: &str) -> Option<Header<'_>> {
     })
 }
 
+/// A thread of `jcmd PID Thread.dump_to_file -format=text` (JDK 21+):
+/// `#26 "vt-order-1" virtual WAITING 2026-12-07T02:34:01.780597802Z`.
+fn plain_header(s: &str) -> Option<(u64, &str, &str)> {
+    let rest = s.strip_prefix('#')?;
+    let (id, rest) = rest.split_once(" \"")?;
+    let id = id.parse().ok()?;
+    let (name, rest) = rest.rsplit_once("\" ")?;
+    let mut words = rest.split_ascii_whitespace();
+    let mut state = words.next()?;
+    if state == "virtual" {
+        state = words.next()?;
+    }
+    if !state.bytes().all(|c| c.is_ascii_uppercase() || c == b'_') {
+        return None;
+    }
+    Some((id, name, state))
+}
+
 /// A lock line under a frame: `- locked <0x...> (a java.lang.Object)`.
 fn lock_line(s: &str) -> Option<(&str, u64, &str)> {
     let body = s.trim_start().strip_prefix("- ")?;
     let lt = body.find('<')?;
     let verb = body[..lt].trim();
     let gt = body[lt..].find('>')? + lt;
-    let addr = body[lt + 1..gt].strip_prefix("0x")?;
+    let inner = &body[lt + 1..gt];
+    // `Thread.dump_to_file` prints `<Class@identityhash>`.
+    if let Some((class, _)) = inner.rsplit_once('@') {
+        return Some((verb, object_key(inner)?, class));
+    }
+    let addr = inner.strip_prefix("0x")?;
     let addr = u64::from_str_radix(addr, 16).ok()?;
     let class = body[gt + 1..]
         .trim()
@@ -141,6 +173,13 @@ fn lock_line(s: &str) -> Option<(&str, u64, &str)> {
         .and_then(|c| c.strip_suffix(')'))
         .unwrap_or("");
     Some((verb, addr, class))
+}
+
+/// The identity of an object printed as `Class@identityhash` (JDK 21+
+/// thread dumps): its hash, which the JVM keeps for the object's life.
+fn object_key(s: &str) -> Option<u64> {
+    let (_, hash) = s.rsplit_once('@')?;
+    u64::from_str_radix(hash, 16).ok().filter(|h| *h != 0)
 }
 
 /// The kind of a `java.util.concurrent` synchronizer from its class, and
@@ -166,6 +205,18 @@ fn juc_kind(class: &str) -> (SyncKind, bool) {
         (SyncKind::Queue, false)
     } else {
         (SyncKind::Other, false)
+    }
+}
+
+/// `java.base/java.lang.Thread.sleep` → `java.lang.Thread.sleep` (the
+/// module prefix of JDK 21+ dumps); a hidden class's `$$Lambda/0x...` keeps
+/// its slash.
+fn strip_module(func: &str) -> &str {
+    match func.split_once('/') {
+        Some((m, rest)) if !m.contains('$') && !rest.starts_with("0x") && rest.contains('.') => {
+            rest.trim_start_matches('/')
+        }
+        _ => func,
     }
 }
 
@@ -441,6 +492,11 @@ fn classify(t: &Tables, b: &mut Block, index: u32, facts: &[LockFact]) {
     let class = b.class.unwrap_or(StateClass::Other);
     let class = match class {
         StateClass::Running if is_io_frame(name_of(0)) => StateClass::Io,
+        StateClass::Sync
+            if (0..b.frames.len().min(4)).any(|i| name_of(i).starts_with("java.lang.Thread.sleep")) =>
+        {
+            StateClass::Sleep
+        }
         StateClass::Sync => {
             let idle = (0..b.frames.len().min(12)).any(|i| IDLE_FRAMES.contains(&name_of(i)));
             let locks = facts.iter().any(|f| {
@@ -465,22 +521,7 @@ fn classify(t: &Tables, b: &mut Block, index: u32, facts: &[LockFact]) {
 
 /// Reads every dump in `text`.
 pub fn parse(text: Bytes, source: &str) -> Vec<Snapshot> {
-    let mut r = Reader {
-        t: Tables::new(),
-        dumps: Vec::new(),
-        cur: None,
-        facts: Vec::new(),
-        reported: Vec::new(),
-        warnings: Vec::new(),
-        ownable: false,
-        deadlock: None,
-        skipping: false,
-        blocks: Vec::new(),
-        pending: None,
-        held_by: Vec::new(),
-        start: 0,
-        next_id: 0,
-    };
+    let mut r = new_reader();
     let mut end = 0u64;
     for (off, no, l) in lines(&text) {
         end = off + l.len() as u64;
@@ -539,6 +580,16 @@ pub fn parse(text: Bytes, source: &str) -> Vec<Snapshot> {
             }
             continue;
         }
+        if let Some((id, name, state)) = plain_header(s) {
+            r.end_block();
+            let mut b = Block::new(id, no, off);
+            b.name = Some(name.to_string());
+            let (state, class) = state_of(state);
+            b.state = state;
+            b.class = Some(class);
+            r.cur = Some(b);
+            continue;
+        }
         if s.starts_with('"') {
             if let Some(h) = header(s) {
                 r.end_block();
@@ -584,6 +635,7 @@ pub fn parse(text: Bytes, source: &str) -> Vec<Snapshot> {
                 _ => (at, ""),
             };
             let src = src.rsplit('/').next().unwrap_or(src);
+            let func = strip_module(func);
             let (file, line) = match src.rsplit_once(':') {
                 Some((f, l)) => (f, l.parse().unwrap_or(0)),
                 None if src.ends_with(".java") || src.ends_with(".kt") => (src, 0),
@@ -655,6 +707,199 @@ pub fn parse(text: Bytes, source: &str) -> Vec<Snapshot> {
     r.end_dump(end);
     let dumps = std::mem::take(&mut r.dumps);
     snapshots(&text, source, r.t, dumps)
+}
+
+/// Detects `jcmd PID Thread.dump_to_file -format=json` (JDK 21+).
+pub fn detect_json(text: &[u8]) -> f32 {
+    let start = text.iter().position(|c| !c.is_ascii_whitespace());
+    if start.and_then(|i| text.get(i)) != Some(&b'{') {
+        return 0.0;
+    }
+    let head = &text[..text.len().min(4096)];
+    if memchr::memmem::find(head, b"\"threadDump\"").is_some() {
+        0.97
+    } else {
+        0.0
+    }
+}
+
+pub const JSON_FORMAT: &str = "java-json";
+
+/// Reads a JDK 21+ JSON thread dump: every thread of every container
+/// (platform and virtual), with `blockedOn`, `waitingOn`, `parkBlocker` and
+/// `monitorsOwned` as stated lock relations. Objects are `Class@hash`.
+pub fn parse_json(text: &[u8], source: &str) -> Result<Vec<Snapshot>, String> {
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Root {
+        thread_dump: Dump_,
+    }
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Dump_ {
+        #[serde(default)]
+        thread_containers: Vec<Container>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Container {
+        #[serde(default)]
+        threads: Vec<Thread>,
+    }
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Thread {
+        tid: serde_json::Value,
+        #[serde(default)]
+        name: String,
+        #[serde(default)]
+        state: Option<String>,
+        #[serde(default, rename = "virtual")]
+        virtual_: Option<bool>,
+        #[serde(default)]
+        stack: Vec<String>,
+        #[serde(default)]
+        blocked_on: Option<String>,
+        #[serde(default)]
+        waiting_on: Option<String>,
+        #[serde(default)]
+        park_blocker: Option<Blocker>,
+        #[serde(default)]
+        monitors_owned: Vec<Owned>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Blocker {
+        object: String,
+    }
+    #[derive(serde::Deserialize)]
+    struct Owned {
+        depth: usize,
+        #[serde(default)]
+        locks: Vec<Option<String>>,
+    }
+    let root: Root = serde_json::from_slice(text).map_err(|e| {
+        format!(
+            "not a JSON thread dump: {e} (line {}, column {})",
+            e.line(),
+            e.column()
+        )
+    })?;
+    let mut r = new_reader();
+    for th in root
+        .thread_dump
+        .thread_containers
+        .iter()
+        .flat_map(|c| c.threads.iter())
+        .take(super::native::MAX_TASKS)
+    {
+        let id = match &th.tid {
+            serde_json::Value::String(s) => s.parse().unwrap_or(0),
+            v => v.as_u64().unwrap_or(0),
+        };
+        r.end_block();
+        let mut b = Block::new(id, 0, 0);
+        b.name = Some(th.name.clone());
+        let (state, class) = state_of(th.state.as_deref().unwrap_or(""));
+        b.state = state;
+        b.class = Some(class);
+        let _ = th.virtual_;
+        r.cur = Some(b);
+        for f in th.stack.iter().take(super::native::MAX_FRAMES) {
+            let (func, src) = match (f.rfind('('), f.ends_with(')')) {
+                (Some(p), true) => (&f[..p], &f[p + 1..f.len() - 1]),
+                _ => (f.as_str(), ""),
+            };
+            let func = strip_module(func);
+            let (file, line) = match src.rsplit_once(':') {
+                Some((f, l)) => (f, l.parse().unwrap_or(0)),
+                None => ("", 0),
+            };
+            let function = r.t.intern_function(func.as_bytes(), split_java);
+            let file = r.t.intern(file);
+            let fr = r.t.intern_frame(crate::model::Frame {
+                function,
+                file,
+                line,
+                pc_offset: None,
+                inlined: false,
+            });
+            if let Some(b) = r.cur.as_mut() {
+                b.push(fr);
+            }
+        }
+        let class_of = |o: &str| o.rsplit_once('@').map_or(o, |x| x.0).to_string();
+        let mut facts: Vec<(LockRel, SyncKind, u64, String, u16)> = Vec::new();
+        if let Some(o) = &th.blocked_on {
+            if let Some(k) = object_key(o) {
+                facts.push((LockRel::Acquires, SyncKind::Monitor, k, class_of(o), 0));
+            }
+        }
+        if let Some(o) = &th.waiting_on {
+            if let Some(k) = object_key(o) {
+                facts.push((LockRel::Awaits, SyncKind::Cond, k, class_of(o), 0));
+            }
+        }
+        if let Some(p) = &th.park_blocker {
+            if let Some(k) = object_key(&p.object) {
+                let class = class_of(&p.object);
+                let (kind, acquires) = juc_kind(&class);
+                let rel = if acquires {
+                    LockRel::Acquires
+                } else {
+                    LockRel::Awaits
+                };
+                facts.push((rel, kind, k, class, 0));
+            }
+        }
+        for m in &th.monitors_owned {
+            for o in m.locks.iter().flatten() {
+                if let Some(k) = object_key(o) {
+                    let depth = u16::try_from(m.depth).unwrap_or(u16::MAX);
+                    facts.push((LockRel::Holds, SyncKind::Monitor, k, class_of(o), depth));
+                }
+            }
+        }
+        for (rel, kind, addr, class, frame) in facts {
+            if r.facts.len() >= MAX_FACTS {
+                break;
+            }
+            let class = r.t.intern(&class);
+            r.facts.push(LockFact {
+                task: r.blocks.len() as u32,
+                rel,
+                kind,
+                addr,
+                class,
+                frame,
+                line: 0,
+            });
+        }
+    }
+    r.end_dump(text.len() as u64);
+    let dumps = std::mem::take(&mut r.dumps);
+    let mut snaps = snapshots(&Bytes::owned(text.to_vec()), source, r.t, dumps);
+    for s in &mut snaps {
+        s.format = JSON_FORMAT;
+    }
+    Ok(snaps)
+}
+
+fn new_reader() -> Reader {
+    Reader {
+        t: Tables::new(),
+        dumps: Vec::new(),
+        cur: None,
+        facts: Vec::new(),
+        reported: Vec::new(),
+        warnings: Vec::new(),
+        ownable: false,
+        deadlock: None,
+        skipping: false,
+        blocks: Vec::new(),
+        pending: None,
+        held_by: Vec::new(),
+        start: 0,
+        next_id: 0,
+    }
 }
 
 #[cfg(test)]

@@ -41,6 +41,9 @@ pub enum Format {
     /// ThreadSanitizer reports, eu-stack, Android tombstones.
     #[value(name = "native-backtrace", alias = "native")]
     NativeBacktrace,
+    /// JDK 21+ JSON thread dumps (`jcmd PID Thread.dump_to_file -format=json`).
+    #[value(name = "java-json")]
+    JavaJson,
     /// gdb `thread apply all bt [full]` and lldb `bt all`.
     #[value(name = "gdb-threads", alias = "gdb", alias = "lldb")]
     GdbThreads,
@@ -70,6 +73,7 @@ impl Format {
             Format::NativeBacktrace => native::frames::FORMAT,
             Format::JavaThreads => java::FORMAT,
             Format::GdbThreads => native::gdb::FORMAT,
+            Format::JavaJson => java::JSON_FORMAT,
             Format::PythonThreads => python::FORMAT,
             Format::TokioTasks => native::tokio::FORMAT,
             Format::PySpyJson => python::JSON_FORMAT,
@@ -87,6 +91,7 @@ impl Format {
             Format::NativeBacktrace,
             Format::JavaThreads,
             Format::GdbThreads,
+            Format::JavaJson,
             Format::PythonThreads,
             Format::PySpyJson,
             Format::TokioTasks,
@@ -96,7 +101,7 @@ impl Format {
     /// Binary or structured formats: read as they are, never unwrapped
     /// (log prefixes, CRLF) like text.
     fn is_raw(self) -> bool {
-        matches!(self, Format::Pprof | Format::Dhat | Format::PySpyJson)
+        matches!(self, Format::Pprof | Format::Dhat | Format::PySpyJson | Format::JavaJson)
     }
 
     /// What a line of this format that certainly belongs to a dump looks like,
@@ -114,7 +119,7 @@ impl Format {
             Format::GdbThreads => native::gdb::find_header(line),
             Format::PythonThreads => python::find_header(line),
             Format::TokioTasks => native::tokio::find_header(line),
-            Format::Pprof | Format::Dhat | Format::PySpyJson => None,
+            Format::Pprof | Format::Dhat | Format::PySpyJson | Format::JavaJson => None,
         }
     }
 
@@ -129,6 +134,7 @@ impl Format {
             Format::NativeBacktrace => native::frames::detect(text),
             Format::JavaThreads => java::detect(text),
             Format::GdbThreads => native::gdb::detect(text),
+            Format::JavaJson => java::detect_json(text),
             Format::PythonThreads => python::detect(text),
             Format::PySpyJson => python::detect_json(text),
             Format::TokioTasks => native::tokio::detect(text),
@@ -159,6 +165,7 @@ impl Format {
             Format::NativeBacktrace => d.snapshots = native::frames::parse(text, source),
             Format::JavaThreads => d.snapshots = java::parse(text, source),
             Format::GdbThreads => d.snapshots = native::gdb::parse(text, source),
+            Format::JavaJson => d.snapshots = java::parse_json(&text, source)?,
             Format::PythonThreads => d.snapshots = python::parse(text, source),
             Format::PySpyJson => d.snapshots = python::parse_json(&text, source)?,
             Format::TokioTasks => d.snapshots = native::tokio::parse(text, source),

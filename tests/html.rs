@@ -328,6 +328,7 @@ fn a_big_graph_draws_the_interesting_part() {
         kind: kind.into(),
         snapshot: 0,
         count,
+        name: None,
     };
     let edge = |from: String, to: String, kind: &str, count: Option<u64>| GraphEdge {
         from,

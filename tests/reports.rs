@@ -7,7 +7,7 @@ mod common;
 use dumpscope::report::{html, md};
 
 /// (sample, name in reports/)
-const EXAMPLES: [(&str, &str); 6] = [
+const EXAMPLES: [(&str, &str); 8] = [
     (
         "samples/go/lock-order-deadlock/all.txt",
         "lock-order-deadlock",
@@ -19,6 +19,11 @@ const EXAMPLES: [(&str, &str); 6] = [
     ("samples/go/lock-convoy/all.txt", "lock-convoy"),
     ("samples/go/read-no-deadline/all.txt", "read-no-deadline"),
     ("samples/go/crash-nil-pointer/all.txt", "crash-nil-pointer"),
+    ("samples/java/juc-deadlock/jstack-l.txt", "java-deadlock"),
+    (
+        "samples/native/gdb/mutex-deadlock/bt.txt",
+        "gdb-mutex-deadlock",
+    ),
     (
         "samples/go/cache-never-evicts/pprof/heap.pb.gz",
         "cache-never-evicts-heap",

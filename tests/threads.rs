@@ -444,10 +444,14 @@ fn java_dumps_match_the_programs() {
                     let f = r
                         .findings
                         .iter()
-                        .find(|f| f.rule == "java.deadlock" && want.is_subset(&name_set(&f.task_ids)))
+                        .find(|f| {
+                            f.rule == "java.deadlock" && want.is_subset(&name_set(&f.task_ids))
+                        })
                         .unwrap();
                     assert!(
-                        f.evidence.iter().any(|e| e.contains("JVM's own deadlock detector")),
+                        f.evidence
+                            .iter()
+                            .any(|e| e.contains("JVM's own deadlock detector")),
                         "{rel}: the JVM's report is checked"
                     );
                 }
@@ -467,9 +471,7 @@ fn java_dumps_match_the_programs() {
                 }
                 // Thread.print and jstack leave virtual threads out; the
                 // JDK 25 text and JSON dumps do not name j.u.c owners.
-                if t["virtual"] == true
-                    && (meta["format"] == "hotspot" || w["kind"] == "ownable")
-                {
+                if t["virtual"] == true && (meta["format"] == "hotspot" || w["kind"] == "ownable") {
                     continue;
                 }
                 let prefix = if r.snapshots.len() > 1 { "s0/" } else { "" };
@@ -483,7 +485,9 @@ fn java_dumps_match_the_programs() {
                     .unwrap_or_else(|| panic!("{rel}: {name} waits on nothing"));
                 let hid = id_of(holder);
                 assert!(
-                    edges.iter().any(|(r2, t2, c)| *r2 == res && *t2 == hid && c == "certain"),
+                    edges
+                        .iter()
+                        .any(|(r2, t2, c)| *r2 == res && *t2 == hid && c == "certain"),
                     "{rel}: {res} held by {holder}"
                 );
             }
@@ -512,7 +516,9 @@ fn java_dumps_match_the_programs() {
                     continue;
                 }
                 assert!(
-                    f.evidence.iter().any(|e| e.contains(&format!("\"{holder}\""))),
+                    f.evidence
+                        .iter()
+                        .any(|e| e.contains(&format!("\"{holder}\""))),
                     "{rel}: holder {holder}: {:?}",
                     f.evidence
                 );
@@ -529,7 +535,9 @@ fn java_dumps_match_the_programs() {
             }
             if exp["healthy"] == true {
                 assert!(
-                    r.findings.iter().all(|f| f.severity == "info" || f.severity == "low"),
+                    r.findings
+                        .iter()
+                        .all(|f| f.severity == "info" || f.severity == "low"),
                     "{rel}: {:?}",
                     r.findings.iter().map(|f| &f.title).collect::<Vec<_>>()
                 );

@@ -493,7 +493,8 @@ fn classify(t: &Tables, b: &mut Block, index: u32, facts: &[LockFact]) {
     let class = match class {
         StateClass::Running if is_io_frame(name_of(0)) => StateClass::Io,
         StateClass::Sync
-            if (0..b.frames.len().min(4)).any(|i| name_of(i).starts_with("java.lang.Thread.sleep")) =>
+            if (0..b.frames.len().min(4))
+                .any(|i| name_of(i).starts_with("java.lang.Thread.sleep")) =>
         {
             StateClass::Sleep
         }

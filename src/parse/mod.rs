@@ -101,7 +101,10 @@ impl Format {
     /// Binary or structured formats: read as they are, never unwrapped
     /// (log prefixes, CRLF) like text.
     fn is_raw(self) -> bool {
-        matches!(self, Format::Pprof | Format::Dhat | Format::PySpyJson | Format::JavaJson)
+        matches!(
+            self,
+            Format::Pprof | Format::Dhat | Format::PySpyJson | Format::JavaJson
+        )
     }
 
     /// What a line of this format that certainly belongs to a dump looks like,

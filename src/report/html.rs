@@ -53,13 +53,18 @@ pub fn render(r: &Report) -> String {
         .collect();
     let multi = r.snapshots.len() > 1;
     header(&mut body, r);
-    nav(&mut body);
+    nav(
+        &mut body,
+        r.snapshots
+            .first()
+            .is_none_or(|s| s.runtime == crate::model::Runtime::Go),
+    );
     body.push_str("<main>\n");
     findings(&mut body, r);
     if let Some(d) = &r.diff {
         diff_section(&mut body, d);
     }
-    graph_section(&mut body, &r.graph);
+    graph_section(&mut body, &r.graph, r.nouns());
     for v in &views {
         snapshot_views(&mut body, r, v, multi);
     }
@@ -194,14 +199,15 @@ fn header(h: &mut String, r: &Report) {
             "dump".to_string()
         };
         let mut d = format!(
-            "{} · runtime {}{} · <b>{}</b> goroutines",
+            "{} · runtime {}{} · <b>{}</b> {}",
             t(&s.format),
             s.runtime.as_str(),
             s.version_guess
                 .as_deref()
                 .map(|v| format!(" ({})", t(v)))
                 .unwrap_or_default(),
-            s.task_count
+            s.task_count,
+            super::snapshot_nouns(std::iter::once(s)).1
         );
         if let Some(o) = &s.origin {
             let _ = write!(d, " · {}", t(o));
@@ -234,12 +240,15 @@ fn header(h: &mut String, r: &Report) {
     h.push_str("</dl>\n</header>\n");
 }
 
-fn nav(h: &mut String) {
+fn nav(h: &mut String, go: bool) {
     h.push_str(
         "<nav><a href=\"#findings\">Findings</a> <a href=\"#graph\">Wait-for graph</a> \
-         <a href=\"#flame-section\">Stacks</a> <a href=\"#states-section\">States</a> \
-         <a href=\"#creation\">Creation</a> <a href=\"#groups-section\">Groups</a></nav>\n",
+         <a href=\"#flame-section\">Stacks</a> <a href=\"#states-section\">States</a> ",
     );
+    if go {
+        h.push_str("<a href=\"#creation\">Creation</a> ");
+    }
+    h.push_str("<a href=\"#groups-section\">Groups</a></nav>\n");
 }
 
 fn findings(h: &mut String, r: &Report) {
@@ -331,9 +340,13 @@ fn finding(h: &mut String, r: &Report, f: &Finding, open: bool) {
     if !f.task_ids.is_empty() {
         let _ = write!(
             h,
-            "<p class=\"ids\"><b>{} goroutine{}:</b> ",
+            "<p class=\"ids\"><b>{} {}:</b> ",
             f.task_ids.len(),
-            if f.task_ids.len() == 1 { "" } else { "s" }
+            if f.task_ids.len() == 1 {
+                r.nouns().0
+            } else {
+                r.nouns().1
+            }
         );
         let ids: Vec<String> = f
             .task_ids
@@ -349,9 +362,13 @@ fn finding(h: &mut String, r: &Report, f: &Finding, open: bool) {
     } else if f.task_count > 0 {
         let _ = writeln!(
             h,
-            "<p class=\"ids\"><b>{} goroutine{}</b> (the profile does not identify them)</p>",
+            "<p class=\"ids\"><b>{} {}</b> (the profile does not identify them)</p>",
             f.task_count,
-            if f.task_count == 1 { "" } else { "s" }
+            if f.task_count == 1 {
+                r.nouns().0
+            } else {
+                r.nouns().1
+            }
         );
     }
     for gid in f.groups.iter().take(3) {
@@ -370,10 +387,14 @@ fn finding(h: &mut String, r: &Report, f: &Finding, open: bool) {
             .unwrap_or_default();
         let _ = writeln!(
             h,
-            "<p class=\"group-ref\">Group <code>{}</code>: {} goroutine{} [{}]{wait}</p>",
+            "<p class=\"group-ref\">Group <code>{}</code>: {} {} [{}]{wait}</p>",
             t(&g.id),
             g.count,
-            if g.count == 1 { "" } else { "s" },
+            if g.count == 1 {
+                r.nouns().0
+            } else {
+                r.nouns().1
+            },
             t(&g.state)
         );
         stack_pre(h, &g.frames, g.created_by.as_ref());
@@ -457,21 +478,23 @@ struct GEdge {
     title: String,
 }
 
-fn graph_section(h: &mut String, g: &Graph) {
+fn graph_section(h: &mut String, g: &Graph, (one, many): (&str, &str)) {
     h.push_str("<section id=\"graph\">\n<h2>Wait-for graph</h2>\n");
     if g.nodes.is_empty() {
-        h.push_str(
-            "<div id=\"wait-graph\"><p class=\"empty\">No goroutine waits on a lock, channel \
+        let _ = write!(
+            h,
+            "<div id=\"wait-graph\"><p class=\"empty\">No {one} waits on a lock, channel \
              or WaitGroup that another could release.</p></div>\n</section>\n",
         );
         return;
     }
-    let (nodes, edges, note) = select_graph(g);
+    let (nodes, edges, note) = select_graph(g, (one, many));
     h.push_str(&graph_svg(&nodes, &edges));
     let _ = writeln!(h, "<p class=\"note\">{note}</p>");
-    h.push_str(
-        "<p class=\"legend\"><span class=\"lg task\">goroutine</span> <span class=\"lg group\">group \
-         of goroutines</span> <span class=\"lg res\">lock, channel, WaitGroup…</span> \
+    let _ = write!(
+        h,
+        "<p class=\"legend\"><span class=\"lg task\">{one}</span> <span class=\"lg group\">group \
+         of {many}</span> <span class=\"lg res\">lock, channel, WaitGroup…</span> \
          <span class=\"lg cycle\">on a cycle (deadlock)</span> · solid arrow: waits on · \
          dashed: held by / released by</p>\n</section>\n",
     );
@@ -480,7 +503,7 @@ fn graph_section(h: &mut String, g: &Graph) {
 /// The interesting part of the graph: every cycle, then the resources with
 /// the most waiters (a held resource first), their holders, and a few of
 /// their waiters; the rest is counted.
-fn select_graph(g: &Graph) -> (Vec<GNode>, Vec<GEdge>, String) {
+fn select_graph(g: &Graph, (one, many): (&str, &str)) -> (Vec<GNode>, Vec<GEdge>, String) {
     let index: FxHashMap<&str, usize> = g
         .nodes
         .iter()
@@ -557,10 +580,13 @@ fn select_graph(g: &Graph) -> (Vec<GNode>, Vec<GEdge>, String) {
         }
         let n = &g.nodes[i];
         let label = match n.kind.as_str() {
-            "task" => format!(
-                "goroutine {}",
-                n.id.rsplit(':').next().unwrap_or(n.id.as_str())
-            ),
+            "task" => match &n.name {
+                Some(name) => format!(
+                    "{one} {} \"{name}\"",
+                    n.id.rsplit(':').next().unwrap_or(n.id.as_str())
+                ),
+                None => format!("{one} {}", n.id.rsplit(':').next().unwrap_or(n.id.as_str())),
+            },
             "group" => format!(
                 "{} · {} goroutines",
                 n.id.rsplit(':').next().unwrap_or(n.id.as_str()),
@@ -647,7 +673,7 @@ fn select_graph(g: &Graph) -> (Vec<GNode>, Vec<GEdge>, String) {
         if rest > 0 {
             out_nodes.push(GNode {
                 id: format!("more:{}", g.nodes[r].id),
-                label: format!("+{rest} more goroutines"),
+                label: format!("+{rest} more {many}"),
                 kind: "more".into(),
                 cycle: false,
             });
@@ -992,7 +1018,8 @@ impl SnapView {
                 g.count,
             )
         });
-        let unit = |n: u64| format!("{n} goroutine{}", if n == 1 { "" } else { "s" });
+        let (one, many) = super::snapshot_nouns(std::iter::once(s));
+        let unit = move |n: u64| format!("{n} {}", if n == 1 { one } else { many });
         let (flame, leaf_of_group) = icicle(
             stacks,
             &id,
@@ -1424,8 +1451,9 @@ fn snapshot_views(h: &mut String, r: &Report, v: &SnapView, multi: bool) {
     let _ = writeln!(
         h,
         "<section id=\"flame-section{suffix}\">\n<h2>All stacks{title}</h2>\n<p class=\"hint\">An icicle of every \
-         goroutine's stack, outermost call on top, width by goroutine count. Click a frame to \
-         list the groups under it; hover for names.</p>"
+         {one}'s stack, outermost call on top, width by {one} count. Click a frame to \
+         list the groups under it; hover for names.</p>",
+        one = super::snapshot_nouns(std::iter::once(s)).0
     );
     h.push_str(&v.flame);
     h.push_str("</section>\n");
@@ -1435,6 +1463,10 @@ fn snapshot_views(h: &mut String, r: &Report, v: &SnapView, multi: bool) {
     );
     states_svg(h, s, &suffix);
     h.push_str("</section>\n");
+    // Only goroutines record who started them.
+    if s.runtime != crate::model::Runtime::Go {
+        return;
+    }
     let _ = writeln!(
         h,
         "<section id=\"creation{suffix}\" class=\"creation\">\n<h2>Creation tree{title}</h2>\n<p class=\"hint\">Which \
@@ -1453,7 +1485,8 @@ fn states_svg(h: &mut String, s: &SnapshotReport, suffix: &str) {
     let _ = writeln!(
         h,
         "<svg id=\"states{suffix}\" class=\"states\" xmlns=\"http://www.w3.org/2000/svg\" width=\"900\" \
-         height=\"{height:.0}\" viewBox=\"0 0 900 {height:.0}\" role=\"img\" aria-label=\"goroutines per state\">"
+         height=\"{height:.0}\" viewBox=\"0 0 900 {height:.0}\" role=\"img\" aria-label=\"{many} per state\">",
+        many = super::snapshot_nouns(std::iter::once(s)).1
     );
     for (i, (name, n)) in rows.iter().enumerate() {
         let y = i as f64 * row_h + 4.0;
@@ -1645,7 +1678,8 @@ fn groups_section(
     let total: usize = r.snapshots.iter().map(|s| s.groups.len()).sum();
     let shown_total: usize = r.snapshots.iter().map(|s| s.groups_total).sum();
     h.push_str("<section id=\"groups-section\">\n<h2>Groups</h2>\n");
-    h.push_str(
+    let _ = write!(
+        h,
         "<div class=\"controls\"><input id=\"group-search\" type=\"search\" \
          placeholder=\"search functions, files, states, creators…\" aria-label=\"search groups\"> \
          <select id=\"filter-state\" aria-label=\"state\"><option value=\"\">any state</option></select> \
@@ -1656,9 +1690,10 @@ fn groups_section(
          <option value=\"5\">critical</option></select> \
          <span id=\"flame-filter\" hidden>under <code id=\"flame-filter-name\"></code> \
          <button id=\"flame-clear\" type=\"button\">clear</button></span></div>\n\
-         <div class=\"controls\"><label>goroutine id <input id=\"goroutine-lookup\" \
+         <div class=\"controls\"><label>{one} id <input id=\"goroutine-lookup\" data-noun=\"{one}\" \
          inputmode=\"numeric\" size=\"10\"></label> <button id=\"goroutine-go\" type=\"button\">find</button> \
          <output id=\"goroutine-result\"></output></div>\n",
+        one = r.nouns().0
     );
     let shown = total.min(STATIC_ROWS);
     let _ = writeln!(
@@ -1680,10 +1715,11 @@ fn groups_section(
     let _ = writeln!(
         h,
         "<div class=\"scroll\"><table id=\"groups\">\n<thead><tr><th data-sort=\"id\">group</th>{dump_col}\
-         <th data-sort=\"count\" class=\"num\">goroutines</th><th data-sort=\"state\">state</th>\
+         <th data-sort=\"count\" class=\"num\">{many}</th><th data-sort=\"state\">state</th>\
          <th data-sort=\"wait\" class=\"num\">minutes</th><th data-sort=\"severity\">severity</th>\
          <th data-sort=\"function\">where (first user frame; open for the stack)</th>\
-         <th data-sort=\"creator\">created by</th></tr></thead>\n<tbody>"
+         <th data-sort=\"creator\">created by</th></tr></thead>\n<tbody>",
+        many = r.nouns().1
     );
     let mut n = 0;
     'outer: for (si, s) in r.snapshots.iter().enumerate() {

@@ -146,7 +146,10 @@ fn header(r: &Report, out: &mut Out, keep: usize) {
             text(&s.format),
             what.join(", "),
             s.task_count,
-            plural(s.task_count, "goroutine", "goroutines"),
+            {
+                let (one, many) = super::snapshot_nouns(std::iter::once(s));
+                plural(s.task_count, one, many)
+            },
             s.groups_total
         );
         if s.truncated {
@@ -214,7 +217,7 @@ fn findings(r: &Report, opts: &MdOptions, out: &mut Out, keep: usize) {
         let more = if benign.len() > 3 { "; ..." } else { "" };
         let line = format!(
             "\nBenign: {n} {} in normal waits: {}{more}\n",
-            plural(n, "goroutine", "goroutines"),
+            plural(n, r.nouns().0, r.nouns().1),
             titles.join("; ")
         );
         out.push(&line, keep);
@@ -269,11 +272,12 @@ fn finding_details(r: &Report, f: &Finding) -> String {
         } else {
             String::new()
         };
-        let _ = writeln!(s, "- Goroutines: {}{more}", ids.join(", "));
+        let _ = writeln!(s, "- {}: {}{more}", title_case(r.nouns().1), ids.join(", "));
     } else if f.task_count > 0 {
         let _ = writeln!(
             s,
-            "- Goroutines: {} (the profile does not identify them)",
+            "- {}: {} (the profile does not identify them)",
+            title_case(r.nouns().1),
             f.task_count
         );
     }
@@ -292,7 +296,7 @@ fn finding_details(r: &Report, f: &Finding) -> String {
                     "\nStack of {} ({} {}, {}):\n\n{}",
                     text(&g.id),
                     g.count,
-                    plural(g.count, "goroutine", "goroutines"),
+                    plural(g.count, r.nouns().0, r.nouns().1),
                     text(&g.state),
                     code_block(&traceback(g))
                 );
@@ -371,14 +375,18 @@ fn groups(r: &Report, opts: &MdOptions, out: &mut Out, keep: usize) {
 
 /// Writes one dump's table; false when the budget ran out.
 fn group_table(s: &SnapshotReport, opts: &MdOptions, out: &mut Out, keep: usize) -> bool {
-    const HEAD: &str = "\n| Group | Goroutines | State | Wait (min) | Top frame | Created by |\n\
-                        | --- | ---: | --- | --- | --- | --- |\n";
+    let (_, many) = super::snapshot_nouns(std::iter::once(s));
+    let head = format!(
+        "\n| Group | {} | State | Wait (min) | Top frame | Created by |\n\
+         | --- | ---: | --- | --- | --- | --- |\n",
+        title_case(many)
+    );
     let mut shown = 0;
     let mut full = true;
     for g in s.groups.iter().take(opts.max_groups) {
         let row = group_row(g);
         let chunk = if shown == 0 {
-            format!("{HEAD}{row}")
+            format!("{head}{row}")
         } else {
             row
         };
@@ -389,7 +397,7 @@ fn group_table(s: &SnapshotReport, opts: &MdOptions, out: &mut Out, keep: usize)
         shown += 1;
     }
     if shown == 0 && s.groups_total == 0 {
-        out.push("\nNo goroutines.\n", keep);
+        out.push(&format!("\nNo {many}.\n"), keep);
     }
     let more = s.groups_total.saturating_sub(shown);
     if !full {
@@ -518,6 +526,15 @@ fn heap(r: &Report, out: &mut Out, keep: usize) {
             out.note("The remaining heap snapshots were left out for size.");
             return;
         }
+    }
+}
+
+/// `threads` → `Threads`.
+fn title_case(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
     }
 }
 

@@ -167,6 +167,12 @@ impl GroupReport {
 }
 
 impl Report {
+    /// What the report's tasks are called, `(one, many)`: goroutines, or
+    /// threads (tasks) when no dump in it is Go's.
+    pub fn nouns(&self) -> (&'static str, &'static str) {
+        snapshot_nouns(self.snapshots.iter())
+    }
+
     /// Group `id` (`g3`) of snapshot `snapshot`, when the report kept it.
     pub fn group(&self, snapshot: Option<usize>, id: &str) -> Option<&GroupReport> {
         self.snapshots
@@ -562,4 +568,24 @@ pub fn names_of(snap: &Snapshot, tasks: &[u32]) -> Vec<String> {
 /// Names of task flags, for documentation.
 pub fn flag_names() -> Vec<&'static str> {
     TaskFlags(0xffff).names()
+}
+
+/// [`Report::nouns`] over some snapshots.
+pub fn snapshot_nouns<'a>(
+    mut snaps: impl Iterator<Item = &'a SnapshotReport>,
+) -> (&'static str, &'static str) {
+    let mut kind = None;
+    for s in snaps.by_ref() {
+        let k = match s.runtime {
+            crate::model::Runtime::Go => return ("goroutine", "goroutines"),
+            _ if s.format.contains("task") => ("task", "tasks"),
+            _ => ("thread", "threads"),
+        };
+        kind = match kind {
+            None => Some(k),
+            Some(prev) if prev == k => Some(k),
+            Some(_) => Some(("thread", "threads")),
+        };
+    }
+    kind.unwrap_or(("goroutine", "goroutines"))
 }

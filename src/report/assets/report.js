@@ -230,17 +230,18 @@
   }
   var look = document.getElementById('goroutine-lookup');
   var res = document.getElementById('goroutine-result');
+  var noun = (look && look.getAttribute('data-noun')) || 'goroutine';
   function lookup() {
     var id = Number(look.value.trim());
     res.textContent = '';
     if (!look.value.trim() || !isFinite(id)) { return; }
     var found = -1;
     for (var i = 0; i < G.length; i++) { if (holds(G[i][IDS], id)) { found = i; break; } }
-    if (found < 0) { res.textContent = 'goroutine ' + id + ' not found in the groups'; return; }
+    if (found < 0) { res.textContent = noun + ' ' + id + ' not found in the groups'; return; }
     var g = G[found];
     var f = topFrame(g);
-    res.appendChild(document.createTextNode('goroutine ' + id + ' is in group ' + g[ID] + ' (' + g[COUNT] +
-      ' goroutines, ' + S[g[STATE]] + (f ? ', ' + S[f[0]] : '') + ') '));
+    res.appendChild(document.createTextNode(noun + ' ' + id + ' is in group ' + g[ID] + ' (' + g[COUNT] +
+      ' ' + noun + 's, ' + S[g[STATE]] + (f ? ', ' + S[f[0]] : '') + ') '));
     var a = make('a', null, 'show it');
     a.setAttribute('role', 'button');
     a.tabIndex = 0;

@@ -214,6 +214,7 @@ fn build_report(
                 history.counts.insert(c.signature.clone(), v);
             }
         }
+        history.note_blocked(s, &d.graph);
         history.snapshots += 1;
         groups_all.push(groups);
         diags.push(d);

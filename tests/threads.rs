@@ -546,3 +546,58 @@ fn java_dumps_match_the_programs() {
     }
     assert!(checked >= 25, "{checked} Java dumps checked");
 }
+
+/// Threads waiting on the same lock at the same place in consecutive dumps
+/// (the JVM's SIGQUIT output twice, two gdb attaches) have been blocked at
+/// least the time between them.
+#[test]
+fn blocked_across_dumps() {
+    let r = common::report("samples/java/lock-convoy/sigquit.txt");
+    let second: Vec<_> = r
+        .findings
+        .iter()
+        .filter(|f| f.rule == "threads.lock-convoy" && f.snapshot == Some(1))
+        .collect();
+    assert_eq!(second.len(), 1);
+    assert_eq!(second[0].severity, "high");
+    let exp = expected("samples/java/lock-convoy/expected.json");
+    let min = exp["convoy"]["min_blocked_seconds"].as_u64().unwrap();
+    let ev = second[0]
+        .evidence
+        .iter()
+        .find(|e| e.contains("consecutive dumps"))
+        .expect("evidence of the earlier dump");
+    let secs: u64 = ev
+        .split("at least ")
+        .nth(1)
+        .and_then(|x| x.split(' ').next())
+        .and_then(|x| x.parse().ok())
+        .expect("seconds");
+    assert!(secs >= min, "{ev}");
+    // The first dump has no earlier one.
+    assert!(r
+        .findings
+        .iter()
+        .filter(|f| f.snapshot == Some(0))
+        .all(|f| f.severity != "high"));
+    // Two attaches given as two inputs: the rwlock writer is blocked in both.
+    let parsed = vec![
+        common::parse("samples/native/gdb/cond-rwlock-join/bt.txt"),
+        common::parse("samples/native/gdb/cond-rwlock-join/bt-full.txt"),
+    ];
+    let r = dumpscope::pipeline::report(&parsed, &Default::default(), &Default::default());
+    let f = r
+        .findings
+        .iter()
+        .find(|f| f.rule == "threads.blocked-long")
+        .expect("blocked across the two attaches");
+    let exp = expected("samples/native/gdb/cond-rwlock-join/expected.json");
+    let writer = exp["threads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["waits"]["kind"] == "rwlock")
+        .unwrap();
+    assert_eq!(f.task_ids, vec![writer["lwp"].as_u64().unwrap()]);
+    assert_eq!(f.snapshot, Some(1));
+}

@@ -20,4 +20,4 @@ mod unwrap;
 
 pub use bytes::Bytes;
 pub use decompress::{load, load_bytes, Compression, InputError, LoadOptions, Loaded};
-pub use unwrap::{unwrap, AnchorFinder, Unwrapped};
+pub use unwrap::{parse_stamp, unwrap, AnchorFinder, Unwrapped};

@@ -360,7 +360,7 @@ fn prefix_patterns() -> &'static [(&'static str, Regex)] {
 /// Seconds since the Unix epoch of a log prefix's leading timestamp:
 /// `2024-05-01T12:00:00.123Z`, `2024-05-01 12:00:00+02:00`,
 /// `2024/05/01 12:00:00.5` (Go's log package; local time, read as UTC).
-fn parse_stamp(p: &[u8]) -> Option<f64> {
+pub fn parse_stamp(p: &[u8]) -> Option<f64> {
     let num = |r: std::ops::Range<usize>| -> Option<i64> {
         let s = p.get(r)?;
         if s.is_empty() || !s.iter().all(u8::is_ascii_digit) {

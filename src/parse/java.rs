@@ -350,6 +350,11 @@ struct Reader {
     pending: Option<(u64, SyncKind, String)>,
     held_by: Vec<(String, u64, SyncKind, String, u32)>,
     start: u64,
+    /// The time line before the current dump's `Full thread dump`, and the
+    /// time of every dump read.
+    pending_time: Option<f64>,
+    cur_time: Option<f64>,
+    times: Vec<Option<f64>>,
     /// The thread number or nid of every thread so far, to number threads
     /// without either.
     next_id: u64,
@@ -403,6 +408,7 @@ impl Reader {
         for (i, b) in blocks.iter_mut().enumerate() {
             classify(&self.t, b, i as u32, &self.facts);
         }
+        self.times.push(self.cur_time);
         self.dumps.push(Dump {
             format: FORMAT,
             runtime: Runtime::Java,
@@ -531,7 +537,16 @@ pub fn parse(text: Bytes, source: &str) -> Vec<Snapshot> {
         if trimmed.starts_with("Full thread dump ") {
             r.end_dump(off);
             r.start = off;
+            r.cur_time = r.pending_time.take();
             continue;
+        }
+        // `2026-12-07 02:33:48`: when the JVM wrote the next dump (its
+        // local time: good for the time between dumps).
+        if trimmed.len() == 19 && r.cur.is_none() {
+            if let Some(t) = crate::input::parse_stamp(trimmed.as_bytes()) {
+                r.pending_time = Some(t);
+                continue;
+            }
         }
         if trimmed.starts_with("Found one Java-level deadlock:")
             || trimmed.starts_with("Found a total of ")
@@ -707,7 +722,12 @@ pub fn parse(text: Bytes, source: &str) -> Vec<Snapshot> {
     }
     r.end_dump(end);
     let dumps = std::mem::take(&mut r.dumps);
-    snapshots(&text, source, r.t, dumps)
+    let times = std::mem::take(&mut r.times);
+    let mut snaps = snapshots(&text, source, r.t, dumps);
+    for (s, t) in snaps.iter_mut().zip(times) {
+        s.time_unix = t;
+    }
+    snaps
 }
 
 /// Detects `jcmd PID Thread.dump_to_file -format=json` (JDK 21+).
@@ -899,6 +919,9 @@ fn new_reader() -> Reader {
         pending: None,
         held_by: Vec::new(),
         start: 0,
+        pending_time: None,
+        cur_time: None,
+        times: Vec::new(),
         next_id: 0,
     }
 }

@@ -195,6 +195,54 @@ pub struct History {
     pub counts: rustc_hash::FxHashMap<String, Vec<usize>>,
     /// How many earlier snapshots there are.
     pub snapshots: usize,
+    /// Threads blocked on a lock in earlier snapshots, by (task id, where it
+    /// waits): the first and last snapshot it was seen so, and the first
+    /// snapshot's time.
+    pub blocked: rustc_hash::FxHashMap<(u64, String), (usize, usize, Option<f64>)>,
+}
+
+impl History {
+    /// Records the lock waits of one more snapshot (call before counting
+    /// it in `snapshots`).
+    pub fn note_blocked(&mut self, snap: &Snapshot, graph: &WaitGraph) {
+        if snap.runtime == crate::model::Runtime::Go {
+            return;
+        }
+        let now = self.snapshots;
+        for (i, w) in graph.waits.iter().enumerate() {
+            let Some(key) = blocked_key(snap, i, w.as_ref()) else {
+                continue;
+            };
+            let e = self
+                .blocked
+                .entry(key)
+                .or_insert((now, now, snap.time_unix));
+            if e.1 + 1 < now {
+                // Not blocked there in the snapshot before: a new wait.
+                *e = (now, now, snap.time_unix);
+            }
+            e.1 = now;
+        }
+    }
+}
+
+/// What identifies a thread's wait on a lock across snapshots: its id and
+/// the function and line it waits at (objects may move between dumps).
+pub fn blocked_key(
+    snap: &Snapshot,
+    task: usize,
+    w: Option<&crate::analyze::wait::Wait>,
+) -> Option<(u64, String)> {
+    let w = w?;
+    if !crate::analyze::wait::is_lock(w.kind) {
+        return None;
+    }
+    let t = snap.tasks.get(task)?;
+    let site = w.site.map(|f| {
+        let fr = snap.tables.frame(f);
+        format!("{}:{}", snap.tables.func_name(fr.function), fr.line)
+    })?;
+    Some((t.id, format!("{}@{site}", w.kind.as_str())))
 }
 
 /// What the rules read and write.

@@ -111,8 +111,21 @@ pub static ALL_BLOCKED: RuleInfo = RuleInfo {
     references: &["https://docs.python.org/3/library/queue.html#queue.Queue.task_done"],
 };
 
+pub static BLOCKED_LONG: RuleInfo = RuleInfo {
+    id: "threads.blocked-long",
+    title: "Threads blocked on a lock across dumps",
+    kind: Kind::Stuck,
+    severity: Severity::Medium,
+    explanation: "These threads waited for the same lock, at the same place, in the earlier dump too: they have been blocked at least as long as the time between the dumps. A lock held that long is held across something slow or stuck.",
+    cause: "The holder does IO, sleeps or waits for another lock while holding this one, or it stopped without releasing it.",
+    remedy: "Find the holder (below when the dump says) and what it is doing; move the slow part out of the critical section, or bound it with a timeout (`tryLock(timeout)`).",
+    sketch: "",
+    references: &["https://docs.oracle.com/en/java/javase/21/docs/api/java.base/java/lang/Thread.State.html#BLOCKED"],
+};
+
 pub static RULES: &[&RuleInfo] = &[
     &ALL_BLOCKED,
+    &BLOCKED_LONG,
     &JAVA_DEADLOCK,
     &NATIVE_DEADLOCK,
     &PYTHON_DEADLOCK,
@@ -160,7 +173,81 @@ pub fn run(cx: &mut Cx) {
     reported(cx);
     convoys(cx);
     pools(cx);
+    blocked_long(cx);
     all_blocked(cx);
+}
+
+/// How long a task has been waiting on its lock at the same place: the
+/// number of consecutive dumps (this one included) and the seconds between
+/// the first of them and this one, when both have a time.
+fn blocked_since(cx: &Cx, task: u32) -> Option<(usize, Option<f64>)> {
+    let h = cx.history?;
+    let w = cx.graph.waits.get(task as usize)?.as_ref();
+    let key = super::blocked_key(cx.snap, task as usize, w)?;
+    let &(first, last, t0) = h.blocked.get(&key)?;
+    if last + 1 != h.snapshots {
+        return None;
+    }
+    let secs = match (t0, cx.snap.time_unix) {
+        (Some(a), Some(b)) if b >= a => Some(b - a),
+        _ => None,
+    };
+    Some((h.snapshots - first + 1, secs))
+}
+
+/// `for at least 5 s (2 consecutive dumps)`.
+fn since_phrase(dumps: usize, secs: Option<f64>) -> String {
+    match secs {
+        Some(s) => format!("for at least {s:.0} s ({dumps} consecutive dumps)"),
+        None => format!("in {dumps} consecutive dumps"),
+    }
+}
+
+/// Lock waiters that were already waiting there in the dump before.
+fn blocked_long(cx: &mut Cx) {
+    let g = cx.graph;
+    let snap = cx.snap;
+    let (_, many) = snap.noun();
+    for (ri, r) in g.resources.iter().enumerate() {
+        if !wait::is_lock(r.kind) {
+            continue;
+        }
+        let waiters = cx.unclaimed(&r.waiters);
+        let long: Vec<(u32, usize, Option<f64>)> = waiters
+            .iter()
+            .filter_map(|&t| blocked_since(cx, t).map(|(d, s)| (t, d, s)))
+            .filter(|x| x.1 >= 2)
+            .collect();
+        if long.is_empty() {
+            continue;
+        }
+        let dumps = long.iter().map(|x| x.1).max().unwrap_or(2);
+        let secs = long.iter().filter_map(|x| x.2).reduce(f64::max);
+        let id = super::super::resource_id(snap, g, ri as u32);
+        let tasks: Vec<u32> = long.iter().map(|x| x.0).collect();
+        let mut f = Finding::new(
+            &BLOCKED_LONG,
+            format!(
+                "{} {many} blocked on {id} {}",
+                tasks.len(),
+                since_phrase(dumps, secs)
+            ),
+            tasks.clone(),
+        )
+        .resources(vec![ri as u32])
+        .confidence(Confidence::Certain)
+        .explain(BLOCKED_LONG.explanation.to_string())
+        .evidence(format!("{}: {}", many, cx.labels(&tasks, 8)));
+        if let Some(h) = r.holders.iter().max_by_key(|h| h.confidence) {
+            f = f.evidence(format!(
+                "held by {} ({}): {}",
+                snap.task_label(&snap.tasks[h.task as usize]),
+                h.confidence.as_str(),
+                h.evidence
+            ));
+        }
+        cx.push(f);
+    }
 }
 
 /// The whole program stuck: every thread waits on something only another
@@ -333,6 +420,22 @@ fn convoys(cx: &mut Cx) {
         f = f
             .explain(explain)
             .evidence(format!("waiters: {}", cx.labels(&waiters, 8)));
+        let long: Vec<(usize, Option<f64>)> = waiters
+            .iter()
+            .filter_map(|&t| blocked_since(cx, t))
+            .filter(|x| x.0 >= 2)
+            .collect();
+        if !long.is_empty() {
+            let dumps = long.iter().map(|x| x.0).max().unwrap_or(2);
+            let secs = long.iter().filter_map(|x| x.1).reduce(f64::max);
+            f = f
+                .evidence(format!(
+                    "{} of them waited here {}",
+                    long.len(),
+                    since_phrase(dumps, secs)
+                ))
+                .severity(Severity::High);
+        }
         cx.push(f);
     }
 }

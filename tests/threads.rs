@@ -601,3 +601,32 @@ fn blocked_across_dumps() {
     assert_eq!(f.task_ids, vec![writer["lwp"].as_u64().unwrap()]);
     assert_eq!(f.snapshot, Some(1));
 }
+
+/// A thread that joins one blocked in a read waits for as long as the read:
+/// the head of the chain is named.
+#[test]
+fn blocked_behind_a_thread_in_a_system_call() {
+    let exp = expected("samples/native/gdb/cond-rwlock-join/expected.json");
+    let threads = exp["threads"].as_array().unwrap();
+    let head = threads
+        .iter()
+        .find(|t| t["waits"]["kind"] == "read")
+        .unwrap();
+    let joiner = threads
+        .iter()
+        .find(|t| t["waits"]["target_name"] == head["name"])
+        .unwrap();
+    for file in ["bt.txt", "bt-full.txt"] {
+        let rel = format!("samples/native/gdb/cond-rwlock-join/{file}");
+        let r = common::report(&rel);
+        let f = finding(&r, "threads.blocked-behind").unwrap_or_else(|| panic!("{rel}"));
+        assert_eq!(f.task_ids, vec![joiner["lwp"].as_u64().unwrap()], "{rel}");
+        assert!(
+            f.title
+                .contains(&format!("\"{}\"", head["name"].as_str().unwrap())),
+            "{rel}: {}",
+            f.title
+        );
+        assert_eq!(f.confidence, "certain");
+    }
+}

@@ -123,8 +123,21 @@ pub static BLOCKED_LONG: RuleInfo = RuleInfo {
     references: &["https://docs.oracle.com/en/java/javase/21/docs/api/java.base/java/lang/Thread.State.html#BLOCKED"],
 };
 
+pub static BLOCKED_BEHIND: RuleInfo = RuleInfo {
+    id: "threads.blocked-behind",
+    title: "Threads blocked behind one that is not waiting on them",
+    kind: Kind::Stuck,
+    severity: Severity::Medium,
+    explanation: "These threads wait, directly or through others, for one thread that is itself not waiting on a lock: it is in a system call, IO, a sleep or running. Until that one returns, none of them moves; if its call has no timeout, they may wait for ever.",
+    cause: "A lock held, or a join or future waited on, across a blocking call: a read without a timeout, a remote call, a sleep in a retry loop.",
+    remedy: "Look at what the thread at the head is doing. Give its blocking call a timeout, and do not hold locks (or make others join it) across IO.",
+    sketch: "",
+    references: &["https://man7.org/linux/man-pages/man7/socket.7.html"],
+};
+
 pub static RULES: &[&RuleInfo] = &[
     &ALL_BLOCKED,
+    &BLOCKED_BEHIND,
     &BLOCKED_LONG,
     &JAVA_DEADLOCK,
     &NATIVE_DEADLOCK,
@@ -174,7 +187,90 @@ pub fn run(cx: &mut Cx) {
     convoys(cx);
     pools(cx);
     blocked_long(cx);
+    blocked_behind(cx);
     all_blocked(cx);
+}
+
+/// Chains of waits that end at a thread which waits on nothing another
+/// thread holds: one finding per thread at the head.
+fn blocked_behind(cx: &mut Cx) {
+    let g = cx.graph;
+    let snap = cx.snap;
+    let n = snap.tasks.len();
+    // The head each waiting task leads to, with the weakest edge on the way.
+    let holder_of = |t: usize| -> Option<(usize, Confidence)> {
+        let r = g.res_of.get(t).copied().flatten()?;
+        let res = g.resources.get(r as usize)?;
+        if !res.kind.is_sync() {
+            return None;
+        }
+        let h = res.holders.iter().max_by_key(|h| h.confidence)?;
+        (h.confidence >= Confidence::Likely).then_some((h.task as usize, h.confidence))
+    };
+    let mut behind: Vec<(usize, Vec<u32>, Confidence)> = Vec::new();
+    for t in 0..n {
+        let Some((mut h, mut conf)) = holder_of(t) else {
+            continue;
+        };
+        let mut steps = 0;
+        while let Some((next, c)) = holder_of(h) {
+            conf = conf.min(c);
+            h = next;
+            steps += 1;
+            if steps > 64 || h == t {
+                break;
+            }
+        }
+        if h == t || steps > 64 {
+            continue; // a cycle: the deadlock rules' business
+        }
+        let head = &snap.tasks[h];
+        if !matches!(
+            head.class,
+            StateClass::Syscall | StateClass::Io | StateClass::Sleep | StateClass::Running
+        ) {
+            continue;
+        }
+        match behind.iter_mut().find(|b| b.0 == h) {
+            Some(b) => {
+                b.1.push(t as u32);
+                b.2 = b.2.min(conf);
+            }
+            None => behind.push((h, vec![t as u32], conf)),
+        }
+    }
+    let (one, many) = snap.noun();
+    for (h, tasks, conf) in behind {
+        let tasks = cx.unclaimed(&tasks);
+        if tasks.is_empty() {
+            continue;
+        }
+        let head = &snap.tasks[h];
+        let place = super::crash::user_frame(cx, h as u32)
+            .map(|p| format!(" in {p}"))
+            .unwrap_or_default();
+        let f = Finding::new(
+            &BLOCKED_BEHIND,
+            format!(
+                "{} {} blocked behind {} ({}{place})",
+                tasks.len(),
+                if tasks.len() == 1 { one } else { many },
+                snap.task_label(head),
+                snap.state(head)
+            ),
+            tasks.clone(),
+        )
+        .confidence(conf)
+        .explain(format!(
+            "{} ({}{place}) is not waiting on any of them, yet {} wait for it. {}",
+            snap.task_label(head),
+            snap.state(head),
+            cx.labels(&tasks, 6),
+            BLOCKED_BEHIND.explanation
+        ))
+        .evidence(format!("waiting behind it: {}", cx.labels(&tasks, 8)));
+        cx.push(f);
+    }
 }
 
 /// How long a task has been waiting on its lock at the same place: the

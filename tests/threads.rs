@@ -630,3 +630,69 @@ fn blocked_behind_a_thread_in_a_system_call() {
         assert_eq!(f.confidence, "certain");
     }
 }
+
+/// Every gdb dump the programs list and every Python dump: the threads are
+/// the program's (by LWP for gdb; by native id and name for py-spy, by
+/// ident for faulthandler), in every snapshot.
+#[test]
+fn every_gdb_and_python_dump_has_the_programs_threads() {
+    for dir in ["mutex-deadlock", "mutex-convoy", "cond-rwlock-join", "cpp-deadlock", "stripped"] {
+        let exp = expected(&format!("samples/native/gdb/{dir}/expected.json"));
+        let lwps: BTreeSet<u64> = exp["threads"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["lwp"].as_u64().unwrap())
+            .collect();
+        for file in exp["dumps"].as_array().unwrap() {
+            let file = file.as_str().unwrap();
+            if file.contains("thread-list") {
+                continue; // `thread list` has no stacks
+            }
+            let rel = format!("samples/native/gdb/{dir}/{file}");
+            let r = common::report(&rel);
+            for s in &r.snapshots {
+                assert_eq!(s.task_count as usize, lwps.len(), "{rel}");
+            }
+            if !file.starts_with("lldb") {
+                let got: BTreeSet<u64> = names(&r).into_keys().collect();
+                assert_eq!(got, lwps, "{rel}");
+            }
+        }
+    }
+    for dir in ["lock-deadlock", "queue-consumers", "rlock-convoy", "asyncio-lock"] {
+        let exp = expected(&format!("samples/python/{dir}/expected.json"));
+        for p in exp["processes"].as_array().unwrap() {
+            let live: Vec<&Value> = p["threads"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|t| t["state"] != "dead")
+                .collect();
+            for file in p["files"].as_array().unwrap() {
+                let file = file.as_str().unwrap();
+                if file == "stderr.txt" {
+                    continue; // an exception's traceback, not a dump
+                }
+                let rel = format!("samples/python/{dir}/{file}");
+                let r = common::report(&rel);
+                assert!(!r.snapshots.is_empty(), "{rel}");
+                for s in &r.snapshots {
+                    assert_eq!(s.task_count as usize, live.len(), "{rel}");
+                }
+                let got = names(&r);
+                if file.starts_with("py-spy") {
+                    for t in &live {
+                        let id = t["native_id"].as_u64().unwrap();
+                        assert_eq!(got.get(&id).map(String::as_str), t["name"].as_str(), "{rel}");
+                    }
+                } else {
+                    for t in &live {
+                        let ident = t["ident"].as_u64().unwrap();
+                        assert!(got.contains_key(&ident), "{rel}: {ident:#x}");
+                    }
+                }
+            }
+        }
+    }
+}

@@ -636,7 +636,13 @@ fn blocked_behind_a_thread_in_a_system_call() {
 /// ident for faulthandler), in every snapshot.
 #[test]
 fn every_gdb_and_python_dump_has_the_programs_threads() {
-    for dir in ["mutex-deadlock", "mutex-convoy", "cond-rwlock-join", "cpp-deadlock", "stripped"] {
+    for dir in [
+        "mutex-deadlock",
+        "mutex-convoy",
+        "cond-rwlock-join",
+        "cpp-deadlock",
+        "stripped",
+    ] {
         let exp = expected(&format!("samples/native/gdb/{dir}/expected.json"));
         let lwps: BTreeSet<u64> = exp["threads"]
             .as_array()
@@ -660,7 +666,12 @@ fn every_gdb_and_python_dump_has_the_programs_threads() {
             }
         }
     }
-    for dir in ["lock-deadlock", "queue-consumers", "rlock-convoy", "asyncio-lock"] {
+    for dir in [
+        "lock-deadlock",
+        "queue-consumers",
+        "rlock-convoy",
+        "asyncio-lock",
+    ] {
         let exp = expected(&format!("samples/python/{dir}/expected.json"));
         for p in exp["processes"].as_array().unwrap() {
             let live: Vec<&Value> = p["threads"]
@@ -684,7 +695,11 @@ fn every_gdb_and_python_dump_has_the_programs_threads() {
                 if file.starts_with("py-spy") {
                     for t in &live {
                         let id = t["native_id"].as_u64().unwrap();
-                        assert_eq!(got.get(&id).map(String::as_str), t["name"].as_str(), "{rel}");
+                        assert_eq!(
+                            got.get(&id).map(String::as_str),
+                            t["name"].as_str(),
+                            "{rel}"
+                        );
                     }
                 } else {
                     for t in &live {

@@ -139,6 +139,6 @@ fn thread_json_reports() {
         "samples/rust/tokio/mutex-deadlock-framed/tree-nowait.txt",
     ] {
         let report = common::report(rel);
-        insta::assert_json_snapshot!(rel.replace('/', "__"), report);
+        insta::assert_json_snapshot!(format!("json__{}", rel.replace('/', "__")), report);
     }
 }

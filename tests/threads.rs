@@ -711,3 +711,38 @@ fn every_gdb_and_python_dump_has_the_programs_threads() {
         }
     }
 }
+
+/// A deadlock the JVM reports but the lock lines do not close is its own
+/// finding: here the owners the JVM's section names are taken out of the
+/// parsed dump, as with a dump whose threads print no owners.
+#[test]
+fn jvm_reported_deadlock_without_owners() {
+    let mut p = common::parse("samples/java/juc-deadlock/jstack.txt");
+    for s in &mut p.snapshots {
+        s.sync
+            .locks
+            .retain(|f| !(f.rel == dumpscope::model::LockRel::Holds && f.frame == u16::MAX));
+    }
+    let r = dumpscope::pipeline::report(&[p], &Default::default(), &Default::default());
+    assert!(finding(&r, "java.deadlock").is_none());
+    let exp = expected("samples/java/juc-deadlock/expected.json");
+    let names = names(&r);
+    for cycle in exp["deadlocks"].as_array().unwrap() {
+        let want: BTreeSet<String> = cycle
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n.as_str().unwrap().to_string())
+            .collect();
+        assert!(
+            r.findings.iter().any(|f| f.rule == "java.reported-deadlock"
+                && f.confidence == "certain"
+                && f.task_ids
+                    .iter()
+                    .filter_map(|t| names.get(t).cloned())
+                    .collect::<BTreeSet<_>>()
+                    == want),
+            "{want:?}"
+        );
+    }
+}

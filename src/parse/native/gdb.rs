@@ -267,7 +267,7 @@ impl Reader {
                         addr: *p,
                         class,
                         frame: u16::MAX,
-                        line: blocks[i].line,
+                        line: blocks.get(i).map_or(0, |b| b.line),
                     });
                 }
             }
@@ -311,7 +311,7 @@ impl Reader {
         if self.revisit.is_some() {
             // An owner printout selects a frame again: remember its lock.
             if let Some((a, b)) = f.args {
-                self.last_ptr = first_addr(&s[a..b]).or(self.last_ptr);
+                self.last_ptr = s.get(a..b).and_then(first_addr).or(self.last_ptr);
             }
             return true;
         }

@@ -11,7 +11,7 @@ use super::native::{lines, snapshots, Block, Dump};
 use crate::input::Bytes;
 use crate::model::{
     CodeKind, LockFact, LockRel, ReportedDeadlock, Runtime, Snapshot, StateClass, SyncFacts,
-    SyncKind, Tables, Warning,
+    SyncKind, Tables,
 };
 
 pub const FORMAT: &str = "java-threads";
@@ -208,6 +208,24 @@ fn juc_kind(class: &str) -> (SyncKind, bool) {
     }
 }
 
+/// A frame as jstack prints it after `at ` (`pkg.Class.method(File.java:42)`,
+/// `(java.base@17/Thread.java:840)`, `(Native Method)`) or as a JSON thread
+/// dump lists it (`java.base/java.lang.Thread.sleep(Unknown Source)`).
+fn java_frame(t: &mut Tables, at: &str) -> crate::model::FrameId {
+    let (func, src) = match (at.rfind('('), at.ends_with(')')) {
+        (Some(p), true) => (&at[..p], &at[p + 1..at.len() - 1]),
+        _ => (at, ""),
+    };
+    let src = src.rsplit('/').next().unwrap_or(src);
+    let func = strip_module(func);
+    let (file, line) = match src.rsplit_once(':') {
+        Some((f, l)) => (f, l.parse().unwrap_or(0)),
+        None if src.ends_with(".java") || src.ends_with(".kt") => (src, 0),
+        None => ("", 0),
+    };
+    super::native::source_frame(t, func, split_java, file, line, false)
+}
+
 /// `java.base/java.lang.Thread.sleep` → `java.lang.Thread.sleep` (the
 /// module prefix of JDK 21+ dumps); a hidden class's `$$Lambda/0x...` keeps
 /// its slash.
@@ -337,7 +355,6 @@ struct Reader {
     cur: Option<Block>,
     facts: Vec<LockFact>,
     reported: Vec<ReportedDeadlock>,
-    warnings: Vec<Warning>,
     /// In the ownable synchronizers list of the current thread.
     ownable: bool,
     /// In a `Found one Java-level deadlock:` section: the report being read,
@@ -409,27 +426,23 @@ impl Reader {
             classify(&self.t, b, i as u32, &self.facts);
         }
         self.times.push(self.cur_time);
-        self.dumps.push(Dump {
-            format: FORMAT,
-            runtime: Runtime::Java,
-            origin: "stack",
+        self.dumps.push(Dump::threads(
+            FORMAT,
+            Runtime::Java,
             blocks,
-            crash: None,
-            maps: Vec::new(),
-            warnings: std::mem::take(&mut self.warnings),
-            range: (self.start, end),
-            truncated: false,
-            sync: SyncFacts {
+            (self.start, end),
+            SyncFacts {
                 locks: std::mem::take(&mut self.facts),
                 deadlocks: std::mem::take(&mut self.reported),
             },
-        });
+        ));
         self.start = end;
     }
 
     fn end_report(&mut self) {
         if let Some(r) = self.deadlock.take() {
-            if !r.names.is_empty() {
+            // Bounded: each report is matched against the threads later.
+            if !r.names.is_empty() && self.reported.len() < 1024 {
                 self.reported.push(r);
             }
         }
@@ -646,27 +659,7 @@ pub fn parse(text: Bytes, source: &str) -> Vec<Snapshot> {
             continue;
         }
         if let Some(at) = trimmed.strip_prefix("at ") {
-            let (func, src) = match (at.rfind('('), at.ends_with(')')) {
-                (Some(p), true) => (&at[..p], &at[p + 1..at.len() - 1]),
-                _ => (at, ""),
-            };
-            let src = src.rsplit('/').next().unwrap_or(src);
-            let func = strip_module(func);
-            let (file, line) = match src.rsplit_once(':') {
-                Some((f, l)) => (f, l.parse().unwrap_or(0)),
-                None if src.ends_with(".java") || src.ends_with(".kt") => (src, 0),
-                None => ("", 0),
-            };
-            let function = r.t.intern_function(func.as_bytes(), split_java);
-            let file = r.t.intern(file);
-            let f = r.t.intern_frame(crate::model::Frame {
-                function,
-                file,
-                line,
-                pc_offset: None,
-                inlined: false,
-            });
-            b.push(f);
+            b.push(java_frame(&mut r.t, at));
             continue;
         }
         if trimmed.starts_with("Locked ownable synchronizers:") {
@@ -825,24 +818,7 @@ pub fn parse_json(text: &[u8], source: &str) -> Result<Vec<Snapshot>, String> {
         let _ = th.virtual_;
         r.cur = Some(b);
         for f in th.stack.iter().take(super::native::MAX_FRAMES) {
-            let (func, src) = match (f.rfind('('), f.ends_with(')')) {
-                (Some(p), true) => (&f[..p], &f[p + 1..f.len() - 1]),
-                _ => (f.as_str(), ""),
-            };
-            let func = strip_module(func);
-            let (file, line) = match src.rsplit_once(':') {
-                Some((f, l)) => (f, l.parse().unwrap_or(0)),
-                None => ("", 0),
-            };
-            let function = r.t.intern_function(func.as_bytes(), split_java);
-            let file = r.t.intern(file);
-            let fr = r.t.intern_frame(crate::model::Frame {
-                function,
-                file,
-                line,
-                pc_offset: None,
-                inlined: false,
-            });
+            let fr = java_frame(&mut r.t, f);
             if let Some(b) = r.cur.as_mut() {
                 b.push(fr);
             }
@@ -911,7 +887,6 @@ fn new_reader() -> Reader {
         cur: None,
         facts: Vec::new(),
         reported: Vec::new(),
-        warnings: Vec::new(),
         ownable: false,
         deadlock: None,
         skipping: false,

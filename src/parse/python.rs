@@ -10,7 +10,6 @@ use super::native::{lines, snapshots, Block, Dump};
 use crate::input::Bytes;
 use crate::model::{
     CodeKind, Crash, LockFact, LockRel, Runtime, Snapshot, StateClass, SyncFacts, SyncKind, Tables,
-    Warning,
 };
 
 pub const FORMAT: &str = "python-threads";
@@ -140,6 +139,20 @@ struct Reader {
 }
 
 impl Reader {
+    fn new() -> Reader {
+        Reader {
+            t: Tables::new(),
+            cur: None,
+            blocks: Vec::new(),
+            dumps: Vec::new(),
+            facts: Vec::new(),
+            crash: None,
+            start: 0,
+            in_locals: false,
+            selfs: Vec::new(),
+        }
+    }
+
     fn end_block(&mut self) {
         if let Some(b) = self.cur.take() {
             self.blocks.push(b);
@@ -160,21 +173,21 @@ impl Reader {
             classify(&mut self.t, b, i as u32, &selfs, &mut facts);
         }
         let crash = self.crash.take();
-        self.dumps.push(Dump {
-            format: FORMAT,
-            runtime: Runtime::Python,
-            origin: if crash.is_some() { "crash" } else { "stack" },
+        let mut dump = Dump::threads(
+            FORMAT,
+            Runtime::Python,
             blocks,
-            crash,
-            maps: Vec::new(),
-            warnings: Vec::<Warning>::new(),
-            range: (self.start, end),
-            truncated: false,
-            sync: SyncFacts {
+            (self.start, end),
+            SyncFacts {
                 locks: facts,
                 deadlocks: Vec::new(),
             },
-        });
+        );
+        if crash.is_some() {
+            dump.origin = "crash";
+        }
+        dump.crash = crash;
+        self.dumps.push(dump);
         self.start = end;
     }
 
@@ -202,22 +215,21 @@ impl Reader {
 
     fn frame(&mut self, func: &str, file: &str, line: u32, kind: CodeKind) {
         let Some(b) = self.cur.as_mut() else { return };
-        let function = self.t.intern_function(func.as_bytes(), |n| {
+        let split = |n: &str| {
             let (pkg, name) = match n.rsplit_once('.') {
                 Some((c, m)) => (c.to_string(), m.to_string()),
                 None => (String::new(), n.to_string()),
             };
             (pkg, None, name, kind)
-        });
-        let file = self.t.intern(file);
-        let f = self.t.intern_frame(crate::model::Frame {
-            function,
+        };
+        b.push(super::native::source_frame(
+            &mut self.t,
+            func,
+            split,
             file,
             line,
-            pc_offset: None,
-            inlined: false,
-        });
-        b.push(f);
+            false,
+        ));
         self.in_locals = false;
     }
 }
@@ -225,27 +237,24 @@ impl Reader {
 /// A wait read from a thread's frames: `(kind, rel, state, frame index,
 /// self type)`.
 fn wait_of(t: &Tables, b: &Block) -> Option<(SyncKind, LockRel, &'static str, usize)> {
-    let frames: Vec<(String, String)> = b
+    let frames: Vec<(&str, &str)> = b
         .frames
         .iter()
         .take(16)
         .map(|f| {
             let fr = t.frame(*f);
-            (
-                t.str(t.function(fr.function).full).to_string(),
-                t.str(fr.file).to_string(),
-            )
+            (t.str(t.function(fr.function).full), t.str(fr.file))
         })
         .collect();
-    let native_lock = frames.iter().position(|(n, _)| {
+    let native_lock = frames.iter().position(|&(n, _)| {
         n == "PyThread_acquire_lock_timed"
             || n == "lock_PyThread_acquire_lock"
             || n == "rlock_acquire"
     });
-    for (i, (name, file)) in frames.iter().enumerate() {
+    for (i, &(name, file)) in frames.iter().enumerate() {
         let base = file.rsplit('/').next().unwrap_or(file);
         let m = name.rsplit('.').next().unwrap_or(name);
-        let r = match (base, m, name.as_str()) {
+        let r = match (base, m, name) {
             ("queue.py", "get" | "put", _) => (SyncKind::Queue, LockRel::Awaits, "Queue.get"),
             ("threading.py", "_wait_for_tstate_lock" | "join", _) => {
                 (SyncKind::Future, LockRel::Awaits, "Thread.join")
@@ -269,7 +278,7 @@ fn wait_of(t: &Tables, b: &Block) -> Option<(SyncKind, LockRel, &'static str, us
     }
     if let Some(i) = frames
         .iter()
-        .position(|(n, f)| (n == "Condition.wait" || n == "wait") && f.ends_with("threading.py"))
+        .position(|&(n, f)| (n == "Condition.wait" || n == "wait") && f.ends_with("threading.py"))
     {
         return Some((SyncKind::Cond, LockRel::Awaits, "Condition.wait", i));
     }
@@ -318,17 +327,7 @@ fn classify(
 
 /// Reads every faulthandler or py-spy dump in `text`.
 pub fn parse(text: Bytes, source: &str) -> Vec<Snapshot> {
-    let mut r = Reader {
-        t: Tables::new(),
-        cur: None,
-        blocks: Vec::new(),
-        dumps: Vec::new(),
-        facts: Vec::new(),
-        crash: None,
-        start: 0,
-        in_locals: false,
-        selfs: Vec::new(),
-    };
+    let mut r = Reader::new();
     let mut end = 0u64;
     for (off, no, l) in lines(&text) {
         end = off + l.len() as u64;
@@ -460,17 +459,7 @@ pub fn parse_json(text: &[u8], source: &str) -> Result<Vec<Snapshot>, String> {
             e.column()
         )
     })?;
-    let mut r = Reader {
-        t: Tables::new(),
-        cur: None,
-        blocks: Vec::new(),
-        dumps: Vec::new(),
-        facts: Vec::new(),
-        crash: None,
-        start: 0,
-        in_locals: false,
-        selfs: Vec::new(),
-    };
+    let mut r = Reader::new();
     for th in threads.iter().take(super::native::MAX_TASKS) {
         let status = match (th.active, th.owns_gil) {
             (true, true) => "active+gil",

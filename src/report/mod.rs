@@ -542,27 +542,32 @@ fn group_report(snap: &Snapshot, g: &Group, n: usize) -> GroupReport {
 /// The ids of tasks, leaving out those the dump does not identify
 /// (profiles that only count goroutines): their `count` says how many.
 pub fn ids_of(snap: &Snapshot, tasks: &[u32]) -> Vec<u64> {
+    identified(snap, tasks).map(|t| t.id).collect()
+}
+
+/// The tasks the dump identifies, of those given.
+fn identified<'a>(
+    snap: &'a Snapshot,
+    tasks: &'a [u32],
+) -> impl Iterator<Item = &'a crate::model::Task> + 'a {
     tasks
         .iter()
         .filter_map(|&i| snap.tasks.get(i as usize))
         .filter(|t| !t.flags.has(TaskFlags::NO_ID))
-        .map(|t| t.id)
-        .collect()
 }
 
 /// The names of tasks in the order of [`ids_of`], or nothing when none
 /// has a name.
 pub fn names_of(snap: &Snapshot, tasks: &[u32]) -> Vec<String> {
-    let named = |t: &crate::model::Task| t.extra.as_ref().and_then(|e| e.name.clone());
-    let tasks: Vec<&crate::model::Task> = tasks
-        .iter()
-        .filter_map(|&i| snap.tasks.get(i as usize))
-        .filter(|t| !t.flags.has(TaskFlags::NO_ID))
-        .collect();
-    if !tasks.iter().any(|t| named(t).is_some()) {
+    fn name(t: &crate::model::Task) -> Option<&str> {
+        t.extra.as_ref().and_then(|e| e.name.as_deref())
+    }
+    if !identified(snap, tasks).any(|t| name(t).is_some()) {
         return Vec::new();
     }
-    tasks.iter().map(|t| named(t).unwrap_or_default()).collect()
+    identified(snap, tasks)
+        .map(|t| name(t).unwrap_or_default().to_string())
+        .collect()
 }
 
 /// Names of task flags, for documentation.

@@ -10,7 +10,7 @@ use super::{addr_frame, hex_u64, lines, named_frame, Block, Dump};
 use crate::input::Bytes;
 use crate::model::{
     AddrSpace, ArgSpan, LockFact, LockRel, Runtime, Snapshot, StateClass, SyncFacts, SyncKind,
-    Tables, Warning,
+    Tables,
 };
 
 pub const FORMAT: &str = "gdb-threads";
@@ -227,7 +227,6 @@ struct Reader {
     last_ptr: Option<u64>,
     /// A wrapped frame line waiting for its continuation.
     wrapped: Option<(String, u64, u32)>,
-    warnings: Vec<Warning>,
     /// `__owner` printouts: `(mutex, owner LWP, line)`.
     owners: Vec<(u64, u64, u32)>,
 }
@@ -286,21 +285,16 @@ impl Reader {
                 });
             }
         }
-        self.dumps.push(Dump {
-            format: if self.lldb { LLDB_FORMAT } else { FORMAT },
-            runtime: Runtime::Native,
-            origin: "stack",
+        self.dumps.push(Dump::threads(
+            if self.lldb { LLDB_FORMAT } else { FORMAT },
+            Runtime::Native,
             blocks,
-            crash: None,
-            maps: Vec::new(),
-            warnings: std::mem::take(&mut self.warnings),
-            range: (self.start, end),
-            truncated: false,
-            sync: SyncFacts {
+            (self.start, end),
+            SyncFacts {
                 locks: facts,
                 deadlocks: Vec::new(),
             },
-        });
+        ));
         self.start = end;
     }
 
@@ -475,7 +469,6 @@ pub fn parse(text: Bytes, source: &str) -> Vec<Snapshot> {
         revisit: None,
         last_ptr: None,
         wrapped: None,
-        warnings: Vec::new(),
         owners: Vec::new(),
     };
     let mut end = 0u64;

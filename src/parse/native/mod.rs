@@ -77,6 +77,31 @@ pub struct Dump {
     pub sync: crate::model::SyncFacts,
 }
 
+impl Dump {
+    /// A dump of thread or task stacks, with the lock relations its text
+    /// states; no crash, mappings or warnings.
+    pub fn threads(
+        format: &'static str,
+        runtime: Runtime,
+        blocks: Vec<Block>,
+        range: (u64, u64),
+        sync: crate::model::SyncFacts,
+    ) -> Dump {
+        Dump {
+            format,
+            runtime,
+            origin: "stack",
+            blocks,
+            crash: None,
+            maps: Vec::new(),
+            warnings: Vec::new(),
+            range,
+            truncated: false,
+            sync,
+        }
+    }
+}
+
 /// Turns what a native parser read into snapshots sharing `tables`.
 pub fn snapshots(
     text: &Bytes,
@@ -172,7 +197,27 @@ pub fn named_frame(
     module: &str,
     inlined: bool,
 ) -> FrameId {
-    let f = t.intern_function(function.as_bytes(), |n| split_function(n, file, module));
+    source_frame(
+        t,
+        function,
+        |n| split_function(n, file, module),
+        file,
+        line,
+        inlined,
+    )
+}
+
+/// Interns a frame of a known function at a source position; `split`
+/// names the function's parts the way its runtime does.
+pub fn source_frame(
+    t: &mut Tables,
+    function: &str,
+    split: impl FnOnce(&str) -> (String, Option<String>, String, CodeKind),
+    file: &str,
+    line: u32,
+    inlined: bool,
+) -> FrameId {
+    let f = t.intern_function(function.as_bytes(), split);
     let file = t.intern(file);
     t.intern_frame(crate::model::Frame {
         function: f,

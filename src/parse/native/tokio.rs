@@ -129,18 +129,11 @@ impl Reader {
             None => (content, "", 0),
         };
         let kind = kind_of(func);
-        let function = self.t.intern_function(func.as_bytes(), |n| {
+        let split = |n: &str| {
             let (p, _, name, _) = super::split_function(n, "", "");
             (p, None, name, kind)
-        });
-        let file_sym = self.t.intern(file);
-        let frame = self.t.intern_frame(crate::model::Frame {
-            function,
-            file: file_sym,
-            line,
-            pc_offset: None,
-            inlined: false,
-        });
+        };
+        let frame = super::source_frame(&mut self.t, func, split, file, line, false);
         let sync = func.contains("tokio::sync::");
         Node { depth, frame, sync }
     }
@@ -183,10 +176,10 @@ impl Reader {
 /// Sets a task's state from its innermost futures and states what it waits
 /// on.
 fn classify(t: &mut Tables, b: &mut Block, index: u32, facts: &mut Vec<LockFact>) {
-    let names: Vec<String> = b
+    let names: Vec<&str> = b
         .frames
         .iter()
-        .map(|f| t.str(t.function(t.frame(*f).function).full).to_string())
+        .map(|f| t.str(t.function(t.frame(*f).function).full))
         .collect();
     // The outermost frame of the primitive.
     let last = |p: &str| names.iter().rposition(|n| n.contains(p));
@@ -301,21 +294,17 @@ pub fn parse(text: Bytes, source: &str) -> Vec<Snapshot> {
     if r.blocks.is_empty() {
         return Vec::new();
     }
-    let dump = Dump {
-        format: if r.tree_only { TREE_FORMAT } else { FORMAT },
-        runtime: Runtime::Rust,
-        origin: "stack",
-        blocks: std::mem::take(&mut r.blocks),
-        crash: None,
-        maps: Vec::new(),
-        warnings: Vec::new(),
-        range: (0, end),
-        truncated: false,
-        sync: SyncFacts {
+    let format = if r.tree_only { TREE_FORMAT } else { FORMAT };
+    let dump = Dump::threads(
+        format,
+        Runtime::Rust,
+        std::mem::take(&mut r.blocks),
+        (0, end),
+        SyncFacts {
             locks: std::mem::take(&mut r.facts),
             deadlocks: Vec::new(),
         },
-    };
+    );
     snapshots(&text, source, r.t, vec![dump])
 }
 

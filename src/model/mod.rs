@@ -27,6 +27,16 @@ pub enum Runtime {
 }
 
 impl Runtime {
+    /// What a dump of this runtime and format calls its tasks, `(one,
+    /// many)`: goroutines, tasks (async task dumps) or threads.
+    pub fn noun(self, format: &str) -> (&'static str, &'static str) {
+        match self {
+            Runtime::Go => ("goroutine", "goroutines"),
+            _ if format.contains("task") => ("task", "tasks"),
+            _ => ("thread", "threads"),
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Runtime::Go => "go",
@@ -406,11 +416,7 @@ pub struct Snapshot {
 impl Snapshot {
     /// What this dump's tasks are called: goroutines, threads or tasks.
     pub fn noun(&self) -> (&'static str, &'static str) {
-        match self.runtime {
-            Runtime::Go => ("goroutine", "goroutines"),
-            _ if self.format.contains("task") => ("task", "tasks"),
-            _ => ("thread", "threads"),
-        }
+        self.runtime.noun(self.format)
     }
 
     /// How a task is named in findings: `goroutine 12`, `thread "worker-1"

@@ -581,11 +581,10 @@ pub fn snapshot_nouns<'a>(
 ) -> (&'static str, &'static str) {
     let mut kind = None;
     for s in snaps.by_ref() {
-        let k = match s.runtime {
-            crate::model::Runtime::Go => return ("goroutine", "goroutines"),
-            _ if s.format.contains("task") => ("task", "tasks"),
-            _ => ("thread", "threads"),
-        };
+        let k = s.runtime.noun(&s.format);
+        if s.runtime == crate::model::Runtime::Go {
+            return k;
+        }
         kind = match kind {
             None => Some(k),
             Some(prev) if prev == k => Some(k),

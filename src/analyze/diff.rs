@@ -5,10 +5,10 @@
 //! loops, what is spawning the new goroutines, and heap growth by function
 //! and by stack (what `go tool pprof -base` shows, ranked).
 
-use super::graph::Confidence;
 use super::heap::{frame_name, HeapFinding};
 use super::rules::{Finding, Kind, RuleInfo, Severity};
 use crate::model::heap::{HeapProfile, HeapValues};
+use crate::model::Confidence;
 use crate::model::{CodeKind, FrameId, FuncId, Snapshot, StackId, StateClass, Tables, TaskFlags};
 use crate::report::diff::{
     DiffGroup, DiffPoint, DiffReport, HeapDiff, HeapFunctionDelta, HeapStackDelta, Spawner,

@@ -6,27 +6,9 @@
 
 use super::source::SourceIndex;
 use super::wait::{self, ResKey, ResKind, Wait, WaitOp, WaitShape};
-use crate::model::{CodeKind, FrameId, FuncId, Snapshot, TaskFlags};
+use crate::model::{CodeKind, Confidence, FrameId, FuncId, Snapshot, TaskFlags};
 use petgraph::graph::{DiGraph, NodeIndex};
 use rustc_hash::{FxHashMap, FxHashSet};
-
-/// How sure an inferred edge or finding is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Confidence {
-    Possible,
-    Likely,
-    Certain,
-}
-
-impl Confidence {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Confidence::Certain => "certain",
-            Confidence::Likely => "likely",
-            Confidence::Possible => "possible",
-        }
-    }
-}
 
 /// A task inferred to hold a resource, or to be the one that will release
 /// or signal it.

@@ -5,9 +5,9 @@
 //! per request, growth between snapshots, and leaked goroutines that hold
 //! memory (when a goroutine snapshot of the same process is analysed too).
 
-use super::graph::Confidence;
 use super::rules::{Finding, Kind, RuleInfo, Severity};
 use crate::model::heap::{HeapProfile, HeapValues};
+use crate::model::Confidence;
 use crate::model::{CodeKind, FrameId, FuncId, Snapshot, StackId, Tables};
 use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};

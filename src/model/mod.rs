@@ -4,10 +4,12 @@
 //! interned in [`Tables`], so a million tasks sharing a hundred stacks cost a
 //! few dozen bytes each.
 
+mod confidence;
 pub mod heap;
 mod intern;
 mod state;
 
+pub use confidence::Confidence;
 pub use intern::{FrameId, FuncId, IdMap, LabelSetId, StackId, Sym, Tables};
 pub use state::StateClass;
 

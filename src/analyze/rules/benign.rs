@@ -3,8 +3,8 @@
 
 use super::{Cx, Finding, Kind, RuleInfo, Severity};
 use crate::analyze::cluster::{short_site, Cluster};
-use crate::analyze::graph::Confidence;
 use crate::analyze::wait::{ResKind, WaitOp};
+use crate::model::Confidence;
 use crate::model::{StateClass, TaskFlags};
 
 macro_rules! benign_rule {

@@ -3,8 +3,8 @@
 
 use super::{Cx, Finding, Kind, RuleInfo, Severity};
 use crate::analyze::cluster::{short_site, Cluster};
-use crate::analyze::graph::Confidence;
 use crate::analyze::wait::{ResKey, ResKind, WaitOp};
+use crate::model::Confidence;
 
 pub static NIL_CHAN: RuleInfo = RuleInfo {
     id: "chan.nil",

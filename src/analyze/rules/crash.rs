@@ -3,8 +3,8 @@
 //! `deadlock.global`.)
 
 use super::{Cx, Finding, Kind, RuleInfo, Severity};
-use crate::analyze::graph::Confidence;
 use crate::model::CodeKind;
+use crate::model::Confidence;
 
 macro_rules! crash_rule {
     ($name:ident, $id:literal, $title:literal, $expl:literal, $cause:literal, $remedy:literal, $sketch:literal, $refs:expr) => {

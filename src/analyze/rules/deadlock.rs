@@ -1,8 +1,8 @@
 //! Deadlocks: cycles of the wait-for graph and the whole-process deadlock.
 
 use super::{Cx, Finding, Kind, RuleInfo, Severity};
-use crate::analyze::graph::Confidence;
 use crate::analyze::wait::{ResKind, WaitOp};
+use crate::model::Confidence;
 use crate::model::{StateClass, TaskFlags};
 
 pub static LOCK_ORDER: RuleInfo = RuleInfo {

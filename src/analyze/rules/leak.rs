@@ -5,8 +5,8 @@
 use super::chan::{creator_phrase, with_proof, with_wait};
 use super::{Cx, Finding, Kind, RuleInfo, Severity};
 use crate::analyze::cluster::short_site;
-use crate::analyze::graph::Confidence;
 use crate::analyze::wait::ResKind;
+use crate::model::Confidence;
 use crate::model::{FrameId, StateClass, TaskFlags};
 use rustc_hash::FxHashMap;
 

@@ -20,8 +20,9 @@ pub mod threads;
 pub mod user;
 
 use super::cluster::Cluster;
-use super::graph::{Confidence, WaitGraph};
+use super::graph::WaitGraph;
 use super::group::Group;
+use crate::model::Confidence;
 use crate::model::Snapshot;
 
 /// How urgent a finding is.

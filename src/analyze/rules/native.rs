@@ -3,7 +3,7 @@
 
 use super::crash::{one_line, user_frame};
 use super::{Cx, Finding, Kind, RuleInfo, Severity};
-use crate::analyze::graph::Confidence;
+use crate::model::Confidence;
 use crate::model::Runtime;
 
 pub static RUST_PANIC: RuleInfo = RuleInfo {

@@ -4,8 +4,8 @@
 use super::chan::{creator_phrase, scale, with_proof, with_wait};
 use super::{Cx, Finding, Kind, RuleInfo, Severity};
 use crate::analyze::cluster::short_site;
-use crate::analyze::graph::Confidence;
 use crate::analyze::wait::ResKind;
+use crate::model::Confidence;
 
 pub static WAITGROUP: RuleInfo = RuleInfo {
     id: "sync.waitgroup-mismatch",

@@ -5,8 +5,8 @@
 //! same as for goroutines.
 
 use super::{Cx, Finding, Kind, RuleInfo, Severity};
-use crate::analyze::graph::Confidence;
 use crate::analyze::wait::{self, ResKind};
+use crate::model::Confidence;
 use crate::model::{Runtime, Snapshot, StateClass};
 
 pub static JAVA_DEADLOCK: RuleInfo = RuleInfo {

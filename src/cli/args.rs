@@ -1,0 +1,240 @@
+//! The command line's arguments: clap definitions for every subcommand
+//! and the parsers of sizes, durations and module bases.
+
+use crate::analyze::rules::Severity;
+use crate::analyze::Similarity;
+use crate::parse::Format;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "dumpscope",
+    version,
+    about = "Post-mortem of a hung, leaking or crashed service from its goroutine dumps",
+    long_about = "dumpscope reads goroutine dumps (panic logs, SIGQUIT dumps, \
+/debug/pprof/goroutine?debug=2 downloads, dumps pasted into tickets or buried in logs), \
+groups the goroutines by stack and reports what they are doing.\n\n\
+Exit codes: 0 success; 1 a finding at or above --fail-on; 2 unusable input or wrong \
+usage (a report of the inputs that could be read is still written; 2 wins over 1)."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Analyse one or more dumps.
+    Analyze(Box<AnalyzeArgs>),
+    /// What changed between dumps of one process taken in time order
+    /// (oldest first): goroutine groups that grew, appeared or vanished,
+    /// goroutines stuck or spinning in every dump, heap growth by site.
+    Diff(Box<DiffArgs>),
+    /// Write a backtrace back with every resolvable address annotated
+    /// (function, file:line, inlined frames) and everything else untouched,
+    /// for pasting into the ticket. Needs --binary or --debug-dir.
+    Symbolize(Box<SymbolizeArgs>),
+    /// Print the JSON Schema of the report.
+    Schema,
+    /// Print the rule catalogue (Markdown).
+    Rules,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Text,
+    Json,
+}
+
+#[derive(Args, Debug)]
+pub struct AnalyzeArgs {
+    /// Dump files; `-` reads stdin. gzip and zstd are detected and decompressed.
+    #[arg(value_name = "FILE", default_value = "-")]
+    pub files: Vec<String>,
+    /// How alike stacks must be to share a group.
+    #[arg(long, value_enum, default_value_t = Similarity::Pointers)]
+    pub similarity: Similarity,
+    /// Also write the JSON report to PATH (`-` for stdout, replacing the text).
+    #[arg(long, value_name = "PATH")]
+    pub json: Option<PathBuf>,
+    /// Write the HTML report (one self-contained file) to PATH.
+    #[arg(long, value_name = "PATH")]
+    pub html: Option<PathBuf>,
+    /// Write a compact Markdown summary (for a ticket comment) to PATH.
+    #[arg(long, value_name = "PATH")]
+    pub md: Option<PathBuf>,
+    /// Write the report to PATH in the format its extension names:
+    /// .html/.htm, .md/.markdown, .json or .txt. May be repeated.
+    #[arg(short = 'o', long = "output", value_name = "PATH")]
+    pub output: Vec<PathBuf>,
+    /// What to write on stdout.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
+    /// Indent the JSON.
+    #[arg(long)]
+    pub pretty: bool,
+    /// Read the inputs as this format instead of detecting it.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub input_format: Option<Format>,
+    /// Keep only groups whose state, frames (function or file) or creator match.
+    #[arg(long, value_name = "REGEX")]
+    pub filter: Option<String>,
+    /// Show at most N groups per dump (text shows 50 unless told otherwise;
+    /// JSON has every group unless told otherwise).
+    #[arg(long, value_name = "N")]
+    pub max_groups: Option<usize>,
+    /// Never colour the text output (NO_COLOR is honoured too).
+    #[arg(long)]
+    pub no_color: bool,
+    /// Exit with code 1 when a finding at or above this severity exists.
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    pub fail_on: Option<Severity>,
+    /// A rules file (TOML) that marks findings benign or changes their
+    /// severity; see docs/rules.md.
+    #[arg(long, value_name = "FILE")]
+    pub rules: Option<PathBuf>,
+    /// Read Go sources under DIR (matched by the longest suffix of each
+    /// frame's path) to infer which locks a goroutine holds.
+    #[arg(long, value_name = "DIR")]
+    pub source_root: Option<PathBuf>,
+    /// Group only: skip the diagnosis (wait-for graph, clusters, findings).
+    #[arg(long)]
+    pub no_diagnose: bool,
+    /// Findings shown in text (JSON has them all).
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub max_findings: usize,
+    /// Refuse to decompress an input beyond this many bytes (suffixes K, M, G).
+    #[arg(long, value_name = "SIZE", default_value = "4G", value_parser = parse_size)]
+    pub max_decompressed: u64,
+    #[command(flatten)]
+    pub symbols: SymbolArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct SymbolizeArgs {
+    /// The backtrace; `-` reads stdin. gzip and zstd are decompressed.
+    #[arg(value_name = "FILE", default_value = "-")]
+    pub file: String,
+    /// Write the annotated text to PATH instead of stdout.
+    #[arg(short = 'o', long = "output", value_name = "PATH")]
+    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub symbols: SymbolArgs,
+    /// Refuse to decompress the input beyond this many bytes (suffixes K, M, G).
+    #[arg(long, value_name = "SIZE", default_value = "4G", value_parser = parse_size)]
+    pub max_decompressed: u64,
+}
+
+/// Where to find the code of the modules a dump names by address.
+#[derive(Args, Debug, Clone, Default)]
+pub struct SymbolArgs {
+    /// Resolve raw addresses against this executable or shared object (or
+    /// its debug file). Repeatable; modules are matched by build-id first,
+    /// then by file name.
+    #[arg(long = "binary", value_name = "PATH")]
+    pub binaries: Vec<PathBuf>,
+    /// Look for separate debug files in DIR (`.build-id/xx/rest.debug`,
+    /// `.gnu_debuglink` targets, DWZ files). Repeatable; /usr/lib/debug is
+    /// searched too.
+    #[arg(long = "debug-dir", value_name = "DIR")]
+    pub debug_dirs: Vec<PathBuf>,
+    /// Where MODULE was loaded (the start of its first mapping), for bare
+    /// addresses the dump does not place; e.g. `--base app=0x55d5c1a00000`.
+    /// Without it the base of a lone --binary is inferred.
+    #[arg(long = "base", value_name = "MODULE=ADDR", value_parser = parse_base)]
+    pub bases: Vec<(String, u64)>,
+}
+
+impl SymbolArgs {
+    /// The symbolizer's options for these flags (system debug directories
+    /// searched too).
+    pub fn options(&self) -> crate::symbolize::Options {
+        crate::symbolize::Options {
+            binaries: self.binaries.clone(),
+            debug_dirs: self.debug_dirs.clone(),
+            bases: self.bases.clone(),
+            system_dirs: true,
+        }
+    }
+}
+
+/// `MODULE=ADDR` with a hex (`0x...`) or decimal address.
+fn parse_base(s: &str) -> Result<(String, u64), String> {
+    let (m, a) = s
+        .rsplit_once('=')
+        .ok_or_else(|| format!("'{s}': expected MODULE=ADDR, e.g. app=0x55d5c1a00000"))?;
+    let a = a.trim();
+    let addr = match a.strip_prefix("0x").or_else(|| a.strip_prefix("0X")) {
+        Some(h) => u64::from_str_radix(h, 16),
+        None => a.parse(),
+    }
+    .map_err(|_| format!("'{a}' is not an address (hex with 0x, or decimal)"))?;
+    if m.is_empty() {
+        return Err(format!("'{s}': the module name is empty"));
+    }
+    Ok((m.to_string(), addr))
+}
+
+#[derive(Args, Debug)]
+pub struct DiffArgs {
+    /// Seconds (or `30s`, `5m`, `1h`) between successive dumps, when the
+    /// files' modification times do not tell.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub interval: Option<f64>,
+    #[command(flatten)]
+    pub analyze: AnalyzeArgs,
+}
+
+/// `90`, `90s`, `1.5m`, `2h` -> seconds.
+fn parse_duration(s: &str) -> Result<f64, String> {
+    let t = s.trim();
+    let (num, mult) = match t.char_indices().last() {
+        Some((i, 's')) => (&t[..i], 1.0),
+        Some((i, 'm')) => (&t[..i], 60.0),
+        Some((i, 'h')) => (&t[..i], 3600.0),
+        _ => (t, 1.0),
+    };
+    match num.trim().parse::<f64>() {
+        Ok(v) if v > 0.0 && v.is_finite() => Ok(v * mult),
+        _ => Err(format!("'{s}' is not a duration (e.g. 90, 30s, 5m, 1h)")),
+    }
+}
+
+fn parse_size(s: &str) -> Result<u64, String> {
+    let s = s.trim();
+    let (num, mult) = match s.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => {
+            let m: u64 = match c.to_ascii_uppercase() {
+                'K' => 1 << 10,
+                'M' => 1 << 20,
+                'G' => 1 << 30,
+                'T' => 1 << 40,
+                _ => return Err(format!("unknown size suffix '{c}' (use K, M, G or T)")),
+            };
+            (&s[..i], m)
+        }
+        _ => (s, 1),
+    };
+    let n: u64 = num
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{s}' is not a size (e.g. 512M, 4G)"))?;
+    n.checked_mul(mult)
+        .ok_or_else(|| format!("'{s}' is too large"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("512"), Ok(512));
+        assert_eq!(parse_size("4G"), Ok(4 << 30));
+        assert_eq!(parse_size("10m"), Ok(10 << 20));
+        assert!(parse_size("x").is_err());
+        assert!(parse_size("5Q").is_err());
+        assert!(parse_size("99999999999T").is_err());
+    }
+}

@@ -1,0 +1,210 @@
+//! Running a subcommand: flags turned into a pipeline configuration, the
+//! library called (analyze, diff, symbolize, rules, schema), errors turned
+//! into exit codes.
+
+use super::args::{AnalyzeArgs, Cli, Command, SymbolizeArgs};
+use super::output::{self, EXIT_FINDING, EXIT_INPUT, EXIT_OK};
+use super::progress::Progress;
+use crate::analyze::rules::Severity;
+use crate::analyze::DiagnoseOptions;
+use crate::input::LoadOptions;
+use crate::pipeline::{self, Config, Outcome};
+use crate::report::{self, GroupOptions};
+use anyhow::Context;
+use std::io::Write;
+
+/// Runs the command line; returns the process exit code.
+pub fn run(cli: Cli) -> u8 {
+    match cli.command {
+        Command::Schema => {
+            let schema = serde_json::to_string_pretty(&report::json_schema()).unwrap_or_default();
+            println!("{schema}");
+            EXIT_OK
+        }
+        Command::Rules => {
+            print!("{}", crate::analyze::rules::catalogue_markdown());
+            EXIT_OK
+        }
+        Command::Symbolize(args) => exit_code(symbolize(&args)),
+        Command::Analyze(args) => exit_code(analyze(*args, None)),
+        Command::Diff(diff) => {
+            let diff = *diff;
+            if diff.analyze.files.len() < 2 {
+                eprintln!("dumpscope: error: diff needs at least two inputs, oldest first");
+                return EXIT_INPUT;
+            }
+            exit_code(analyze(diff.analyze, Some(diff.interval)))
+        }
+    }
+}
+
+/// The exit code of a subcommand; an error is printed and is unusable input.
+fn exit_code(result: anyhow::Result<u8>) -> u8 {
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("dumpscope: error: {e:#}");
+            EXIT_INPUT
+        }
+    }
+}
+
+/// `dumpscope symbolize`.
+fn symbolize(args: &SymbolizeArgs) -> anyhow::Result<u8> {
+    let opts = args.symbols.options();
+    if !opts.is_active() {
+        anyhow::bail!("symbolize needs the binaries: give --binary PATH (or --debug-dir DIR)");
+    }
+    let loaded = crate::input::load(
+        &args.file,
+        &LoadOptions {
+            max_decompressed: args.max_decompressed,
+        },
+    )?;
+    let text = String::from_utf8_lossy(&loaded.data);
+    let mut symbolizer = crate::symbolize::Symbolizer::new(&opts);
+    let stats = match &args.output {
+        Some(path) => {
+            let file = std::fs::File::create(path)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
+            crate::symbolize::text::annotate(&text, &mut symbolizer, &mut w)
+                .and_then(|stats| w.flush().map(|()| stats))
+                .with_context(|| format!("cannot write {}", path.display()))?
+        }
+        None => {
+            let stdout = std::io::stdout();
+            let mut w = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
+            match crate::symbolize::text::annotate(&text, &mut symbolizer, &mut w)
+                .and_then(|stats| w.flush().map(|()| stats))
+            {
+                Ok(stats) => stats,
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(EXIT_OK),
+                Err(e) => return Err(e.into()),
+            }
+        }
+    };
+    for note in &stats.notes {
+        eprintln!("dumpscope: note: {note}");
+    }
+    eprintln!(
+        "dumpscope: {} of {} addresses resolved",
+        stats.resolved, stats.addresses
+    );
+    Ok(EXIT_OK)
+}
+
+/// `analyze`, or `diff` when `diff` is set (to the `--interval`).
+fn analyze(args: AnalyzeArgs, diff: Option<Option<f64>>) -> anyhow::Result<u8> {
+    let cfg = config(&args)?;
+    let files = output::output_files(&args)?;
+    if args.files.iter().filter(|f| f.as_str() == "-").count() > 1 {
+        anyhow::bail!("stdin ('-') can be given only once");
+    }
+    let outcome = run_pipeline(&args.files, &cfg, diff);
+    for warning in &outcome.warnings {
+        eprintln!("dumpscope: warning: {warning}");
+    }
+    for error in &outcome.errors {
+        eprintln!("dumpscope: error: {error}");
+    }
+    let code = if outcome.errors.is_empty() {
+        EXIT_OK
+    } else {
+        EXIT_INPUT
+    };
+    let Some(r) = outcome.report else {
+        return Ok(EXIT_INPUT);
+    };
+    output::write_reports(&r, &args, &files)?;
+    if code == EXIT_OK {
+        if let Some(min) = args.fail_on {
+            if r.findings
+                .iter()
+                .any(|f| Severity::parse(&f.severity).is_some_and(|s| s >= min))
+            {
+                return Ok(EXIT_FINDING);
+            }
+        }
+    }
+    Ok(code)
+}
+
+/// The pipeline configuration the flags ask for; a bad `--filter`,
+/// rules file or `--source-root` is an error.
+fn config(args: &AnalyzeArgs) -> anyhow::Result<Config> {
+    let filter = match &args.filter {
+        Some(pattern) => Some(
+            regex::RegexBuilder::new(pattern)
+                .size_limit(1 << 22)
+                .build()
+                .with_context(|| {
+                    format!("--filter '{pattern}' is not a valid regular expression")
+                })?,
+        ),
+        None => None,
+    };
+    let user_rules = match &args.rules {
+        Some(path) => {
+            let text = read_small(path, 1 << 20)
+                .with_context(|| format!("cannot read rules file {}", path.display()))?;
+            crate::analyze::rules::user::UserRules::parse(&text)
+                .map_err(|e| anyhow::anyhow!("rules file {}: {e}", path.display()))?
+        }
+        None => Default::default(),
+    };
+    if let Some(root) = &args.source_root {
+        if !root.is_dir() {
+            anyhow::bail!("--source-root {} is not a directory", root.display());
+        }
+    }
+    Ok(Config {
+        load: LoadOptions {
+            max_decompressed: args.max_decompressed,
+        },
+        format: args.input_format,
+        groups: GroupOptions {
+            similarity: args.similarity,
+            filter,
+            max_groups: args.max_groups,
+        },
+        diagnose: DiagnoseOptions {
+            source_root: args.source_root.clone(),
+            dump_paths: args.source_root.is_none(),
+            user_rules,
+            skip: args.no_diagnose,
+        },
+        symbolize: args.symbols.options(),
+    })
+}
+
+/// Analyses (or diffs) the inputs with a progress bar per big input.
+fn run_pipeline(paths: &[String], cfg: &Config, diff: Option<Option<f64>>) -> Outcome {
+    let bars: std::cell::RefCell<Vec<Progress>> = Default::default();
+    let progress = |size: u64| {
+        for done in bars.borrow_mut().drain(..) {
+            done.finish();
+        }
+        let bar = Progress::start(size);
+        let counter = bar.counter();
+        bars.borrow_mut().push(bar);
+        counter
+    };
+    let outcome = match diff {
+        None => pipeline::analyze_paths(paths, cfg, &progress),
+        Some(interval) => pipeline::diff_paths(paths, cfg, &progress, interval),
+    };
+    for bar in bars.into_inner() {
+        bar.finish();
+    }
+    outcome
+}
+
+/// Reads a small text file, refusing anything larger than `max` bytes.
+fn read_small(path: &std::path::Path, max: u64) -> anyhow::Result<String> {
+    let meta = std::fs::metadata(path)?;
+    if meta.len() > max {
+        anyhow::bail!("larger than {max} bytes");
+    }
+    Ok(String::from_utf8_lossy(&std::fs::read(path)?).into_owned())
+}

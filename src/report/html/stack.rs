@@ -1,0 +1,43 @@
+//! A stack as markup, as Go prints it.
+
+use super::escape::t;
+use crate::model::CodeKind;
+use crate::report::FrameReport;
+use std::fmt::Write as _;
+
+/// A stack as Go prints it, the user's frames emphasised.
+pub(super) fn stack_pre(
+    h: &mut String,
+    frames: &[FrameReport],
+    creator: Option<&crate::report::CreatorReport>,
+) {
+    h.push_str("<pre class=\"stack\">");
+    for f in frames.iter().take(64) {
+        let class = match f.kind {
+            CodeKind::User => "user",
+            CodeKind::Stdlib => "std",
+            CodeKind::Runtime => "rt",
+        };
+        let _ = write!(
+            h,
+            "<span class=\"{class}\">{}({})</span>\n\t{}:{}\n",
+            t(&f.function),
+            t(&f.args),
+            t(&f.file),
+            f.line
+        );
+    }
+    if frames.len() > 64 {
+        let _ = writeln!(h, "… {} more frames", frames.len() - 64);
+    }
+    if let Some(c) = creator {
+        let _ = writeln!(
+            h,
+            "<span class=\"creator\">created by {}</span>\n\t{}:{}",
+            t(&c.function),
+            t(&c.file),
+            c.line
+        );
+    }
+    h.push_str("</pre>\n");
+}

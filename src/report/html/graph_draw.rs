@@ -4,6 +4,7 @@
 use super::escape::{esc, t};
 use super::graph_select::{GEdge, GNode};
 use crate::report::clip;
+use std::collections::VecDeque;
 use std::fmt::Write as _;
 
 const NODE_W: f64 = 210.0;
@@ -17,30 +18,89 @@ const GRAPH_MAX_W: f64 = 1340.0;
 /// layers by longest path once back edges (found by a depth-first search)
 /// are set aside, rows ordered by the mean row of their predecessors.
 pub(super) fn graph_svg(nodes: &[GNode], edges: &[GEdge]) -> String {
-    let n = nodes.len();
-    let mut out_adj: Vec<Vec<usize>> = vec![Vec::new(); n];
-    let mut und: Vec<Vec<usize>> = vec![Vec::new(); n];
-    for (k, e) in edges.iter().enumerate() {
-        if e.from < n && e.to < n {
-            out_adj[e.from].push(k);
-            und[e.from].push(e.to);
-            und[e.to].push(e.from);
+    let layout = Layout::new(nodes, edges);
+    let (width, height) = (layout.width, layout.height);
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "<div class=\"scroll\"><svg id=\"wait-graph\" xmlns=\"http://www.w3.org/2000/svg\" \
+         width=\"{width:.0}\" height=\"{height:.0}\" viewBox=\"0 0 {width:.0} {height:.0}\" role=\"img\" \
+         aria-label=\"wait-for graph\">"
+    );
+    s.push_str(
+        "<defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerWidth=\"7\" \
+         markerHeight=\"7\" orient=\"auto-start-reverse\"><path d=\"M0,0 L10,5 L0,10 z\" \
+         class=\"arrowhead\"/></marker><marker id=\"arrow-cycle\" viewBox=\"0 0 10 10\" refX=\"10\" \
+         refY=\"5\" markerWidth=\"7\" markerHeight=\"7\" orient=\"auto-start-reverse\"><path \
+         d=\"M0,0 L10,5 L0,10 z\" class=\"arrowhead cycle\"/></marker></defs>\n",
+    );
+    for (k, edge) in edges.iter().enumerate() {
+        if edge.from < nodes.len() && edge.to < nodes.len() {
+            draw_edge(&mut s, edge, &layout.pos, layout.back[k]);
         }
     }
-    // Components, cycles first.
+    for (v, node) in nodes.iter().enumerate() {
+        draw_node(&mut s, node, layout.pos[v]);
+    }
+    s.push_str("</svg></div>\n");
+    s
+}
+
+/// Where each node goes, which edges point back, and the drawing's size.
+struct Layout {
+    pos: Vec<(f64, f64)>,
+    back: Vec<bool>,
+    width: f64,
+    height: f64,
+}
+
+impl Layout {
+    fn new(nodes: &[GNode], edges: &[GEdge]) -> Self {
+        let n = nodes.len();
+        let mut out_adj: Vec<Vec<usize>> = vec![Vec::new(); n];
+        for (k, e) in edges.iter().enumerate() {
+            if e.from < n && e.to < n {
+                out_adj[e.from].push(k);
+            }
+        }
+        let comps = components(nodes, edges);
+        let back = back_edges(n, &out_adj, edges, &comps);
+        let layer = layers(n, &out_adj, edges, &back);
+        let (pos, max_x, bottom) = place(n, edges, &back, &comps, &layer);
+        Layout {
+            pos,
+            back,
+            width: max_x + 40.0,
+            // Room below the last shelf for edges drawn back underneath.
+            height: bottom + 50.0,
+        }
+    }
+}
+
+/// Weakly connected parts, each sorted; parts with a cycle first, then
+/// the biggest.
+fn components(nodes: &[GNode], edges: &[GEdge]) -> Vec<Vec<usize>> {
+    let n = nodes.len();
+    let mut undirected: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for e in edges {
+        if e.from < n && e.to < n {
+            undirected[e.from].push(e.to);
+            undirected[e.to].push(e.from);
+        }
+    }
     let mut comp = vec![usize::MAX; n];
     let mut comps: Vec<Vec<usize>> = Vec::new();
-    for s in 0..n {
-        if comp[s] != usize::MAX {
+    for start in 0..n {
+        if comp[start] != usize::MAX {
             continue;
         }
         let c = comps.len();
-        let mut stack = vec![s];
-        comp[s] = c;
+        let mut stack = vec![start];
+        comp[start] = c;
         let mut members = Vec::new();
         while let Some(v) = stack.pop() {
             members.push(v);
-            for &w in &und[v] {
+            for &w in &undirected[v] {
                 if comp[w] == usize::MAX {
                     comp[w] = c;
                     stack.push(w);
@@ -57,36 +117,49 @@ pub(super) fn graph_svg(nodes: &[GNode], edges: &[GEdge]) -> String {
             m[0],
         )
     });
-    // Back edges by iterative DFS.
+    comps
+}
+
+/// Back edges, found by an iterative depth-first search part by part.
+fn back_edges(
+    n: usize,
+    out_adj: &[Vec<usize>],
+    edges: &[GEdge],
+    comps: &[Vec<usize>],
+) -> Vec<bool> {
     let mut back = vec![false; edges.len()];
     let mut state = vec![0u8; n]; // 0 new, 1 on stack, 2 done
-    for m in &comps {
-        for &s in m {
-            if state[s] != 0 {
+    for m in comps {
+        for &start in m {
+            if state[start] != 0 {
                 continue;
             }
-            let mut st: Vec<(usize, usize)> = vec![(s, 0)];
-            state[s] = 1;
-            while let Some(&mut (v, ref mut i)) = st.last_mut() {
-                if let Some(&k) = out_adj[v].get(*i) {
-                    *i += 1;
+            let mut stack: Vec<(usize, usize)> = vec![(start, 0)];
+            state[start] = 1;
+            while let Some(&mut (v, ref mut next)) = stack.last_mut() {
+                if let Some(&k) = out_adj[v].get(*next) {
+                    *next += 1;
                     let w = edges[k].to;
                     match state[w] {
                         0 => {
                             state[w] = 1;
-                            st.push((w, 0));
+                            stack.push((w, 0));
                         }
                         1 => back[k] = true,
                         _ => {}
                     }
                 } else {
                     state[v] = 2;
-                    st.pop();
+                    stack.pop();
                 }
             }
         }
     }
-    // Longest-path layers over forward edges (Kahn order).
+    back
+}
+
+/// Longest-path layers over forward edges (Kahn order).
+fn layers(n: usize, out_adj: &[Vec<usize>], edges: &[GEdge], back: &[bool]) -> Vec<usize> {
     let mut indeg = vec![0usize; n];
     for (k, e) in edges.iter().enumerate() {
         if !back[k] && e.from < n && e.to < n {
@@ -94,7 +167,7 @@ pub(super) fn graph_svg(nodes: &[GNode], edges: &[GEdge]) -> String {
         }
     }
     let mut layer = vec![0usize; n];
-    let mut queue: std::collections::VecDeque<usize> = (0..n).filter(|&v| indeg[v] == 0).collect();
+    let mut queue: VecDeque<usize> = (0..n).filter(|&v| indeg[v] == 0).collect();
     while let Some(v) = queue.pop_front() {
         for &k in &out_adj[v] {
             if back[k] {
@@ -108,8 +181,19 @@ pub(super) fn graph_svg(nodes: &[GNode], edges: &[GEdge]) -> String {
             }
         }
     }
-    // Positions.
-    // Parts are packed on shelves, left to right, as wide as a screen.
+    layer
+}
+
+/// Node positions: parts packed on shelves, left to right, as wide as a
+/// screen. Returns the positions, the right edge and the bottom of the
+/// last shelf.
+fn place(
+    n: usize,
+    edges: &[GEdge],
+    back: &[bool],
+    comps: &[Vec<usize>],
+    layer: &[usize],
+) -> (Vec<(f64, f64)>, f64, f64) {
     let mut pos = vec![(0.0f64, 0.0f64); n];
     let (mut shelf_x, mut shelf_y, mut shelf_h) = (20.0f64, 20.0f64, 0.0f64);
     let mut max_x: f64 = 0.0;
@@ -121,33 +205,10 @@ pub(super) fn graph_svg(nodes: &[GNode], edges: &[GEdge]) -> String {
         }
     }
     let mut row_of = vec![0.0f64; n];
-    for m in &comps {
-        let layers = m.iter().map(|&v| layer[v]).max().unwrap_or(0) + 1;
-        let mut rows: Vec<Vec<usize>> = vec![Vec::new(); layers];
-        for &v in m {
-            rows[layer[v]].push(v);
-        }
-        for (li, row) in rows.iter_mut().enumerate() {
-            if li > 0 {
-                // Predecessors are in the same part (edges join parts).
-                let key = |v: usize| -> f64 {
-                    let p = &preds[v];
-                    if p.is_empty() {
-                        f64::MAX
-                    } else {
-                        p.iter().map(|&u| row_of[u]).sum::<f64>() / p.len() as f64
-                    }
-                };
-                let mut keyed: Vec<(f64, usize)> = row.iter().map(|&v| (key(v), v)).collect();
-                keyed.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-                *row = keyed.into_iter().map(|x| x.1).collect();
-            }
-            for (ri, &v) in row.iter().enumerate() {
-                row_of[v] = ri as f64;
-            }
-        }
+    for m in comps {
+        let rows = ordered_rows(m, layer, &preds, &mut row_of);
         let height = rows.iter().map(|r| r.len()).max().unwrap_or(1) as f64;
-        let comp_w = layers as f64 * (NODE_W + COL_GAP) - COL_GAP;
+        let comp_w = rows.len() as f64 * (NODE_W + COL_GAP) - COL_GAP;
         let comp_h = height * (NODE_H + ROW_GAP) - ROW_GAP;
         if shelf_x > 20.0 && shelf_x + comp_w > GRAPH_MAX_W {
             shelf_y += shelf_h + 50.0;
@@ -166,85 +227,102 @@ pub(super) fn graph_svg(nodes: &[GNode], edges: &[GEdge]) -> String {
         shelf_x += comp_w + 70.0;
         shelf_h = shelf_h.max(comp_h);
     }
-    // Room below the last shelf for edges drawn back underneath.
-    let y0 = shelf_y + shelf_h + 50.0;
-    let w = max_x + 40.0;
-    let hgt = y0;
-    let mut s = String::new();
+    (pos, max_x, shelf_y + shelf_h)
+}
+
+/// One part's nodes by layer, each layer after the first ordered by the
+/// mean row of its nodes' predecessors; records each node's row.
+fn ordered_rows(
+    members: &[usize],
+    layer: &[usize],
+    preds: &[Vec<usize>],
+    row_of: &mut [f64],
+) -> Vec<Vec<usize>> {
+    let layers = members.iter().map(|&v| layer[v]).max().unwrap_or(0) + 1;
+    let mut rows: Vec<Vec<usize>> = vec![Vec::new(); layers];
+    for &v in members {
+        rows[layer[v]].push(v);
+    }
+    for (li, row) in rows.iter_mut().enumerate() {
+        if li > 0 {
+            // Predecessors are in the same part (edges join parts).
+            let key = |v: usize| -> f64 {
+                let p = &preds[v];
+                if p.is_empty() {
+                    f64::MAX
+                } else {
+                    p.iter().map(|&u| row_of[u]).sum::<f64>() / p.len() as f64
+                }
+            };
+            let mut keyed: Vec<(f64, usize)> = row.iter().map(|&v| (key(v), v)).collect();
+            keyed.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            *row = keyed.into_iter().map(|x| x.1).collect();
+        }
+        for (ri, &v) in row.iter().enumerate() {
+            row_of[v] = ri as f64;
+        }
+    }
+    rows
+}
+
+/// One edge: a curve to the next layer, or a loop below both nodes back
+/// to an earlier one; its count next to the source.
+fn draw_edge(s: &mut String, e: &GEdge, pos: &[(f64, f64)], back: bool) {
+    let (ax, ay) = pos[e.from];
+    let (bx, by) = pos[e.to];
+    let (x1, y1) = (ax + NODE_W, ay + NODE_H / 2.0);
+    let (x2, y2) = (bx, by + NODE_H / 2.0);
+    let d = if back || x2 <= x1 {
+        // Back to an earlier layer: a loop below both nodes.
+        let (sx, sy) = (ax + NODE_W / 2.0, ay + NODE_H);
+        let (tx, ty) = (bx + NODE_W / 2.0, by + NODE_H);
+        let dip = sy.max(ty) + 28.0;
+        format!("M{sx:.1},{sy:.1} C{sx:.1},{dip:.1} {tx:.1},{dip:.1} {tx:.1},{ty:.1}")
+    } else {
+        let mx = (x1 + x2) / 2.0;
+        format!("M{x1:.1},{y1:.1} C{mx:.1},{y1:.1} {mx:.1},{y2:.1} {x2:.1},{y2:.1}")
+    };
+    let mut class = format!("edge {}", e.kind);
+    if e.cycle {
+        class.push_str(" cycle");
+    }
+    if e.possible {
+        class.push_str(" possible");
+    }
+    let marker = if e.cycle { "arrow-cycle" } else { "arrow" };
     let _ = writeln!(
         s,
-        "<div class=\"scroll\"><svg id=\"wait-graph\" xmlns=\"http://www.w3.org/2000/svg\" \
-         width=\"{w:.0}\" height=\"{hgt:.0}\" viewBox=\"0 0 {w:.0} {hgt:.0}\" role=\"img\" \
-         aria-label=\"wait-for graph\">"
+        "<path class=\"{class}\" d=\"{d}\" marker-end=\"url(#{marker})\"><title>{}</title></path>",
+        t(&e.title)
     );
-    s.push_str(
-        "<defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerWidth=\"7\" \
-         markerHeight=\"7\" orient=\"auto-start-reverse\"><path d=\"M0,0 L10,5 L0,10 z\" \
-         class=\"arrowhead\"/></marker><marker id=\"arrow-cycle\" viewBox=\"0 0 10 10\" refX=\"10\" \
-         refY=\"5\" markerWidth=\"7\" markerHeight=\"7\" orient=\"auto-start-reverse\"><path \
-         d=\"M0,0 L10,5 L0,10 z\" class=\"arrowhead cycle\"/></marker></defs>\n",
-    );
-    for (k, e) in edges.iter().enumerate() {
-        if e.from >= n || e.to >= n {
-            continue;
-        }
-        let (ax, ay) = pos[e.from];
-        let (bx, by) = pos[e.to];
-        let (x1, y1) = (ax + NODE_W, ay + NODE_H / 2.0);
-        let (x2, y2) = (bx, by + NODE_H / 2.0);
-        let d = if back[k] || x2 <= x1 {
-            // Back to an earlier layer: a loop below both nodes.
-            let (sx, sy) = (ax + NODE_W / 2.0, ay + NODE_H);
-            let (tx, ty) = (bx + NODE_W / 2.0, by + NODE_H);
-            let dip = sy.max(ty) + 28.0;
-            format!("M{sx:.1},{sy:.1} C{sx:.1},{dip:.1} {tx:.1},{dip:.1} {tx:.1},{ty:.1}")
-        } else {
-            let mx = (x1 + x2) / 2.0;
-            format!("M{x1:.1},{y1:.1} C{mx:.1},{y1:.1} {mx:.1},{y2:.1} {x2:.1},{y2:.1}")
-        };
-        let mut class = format!("edge {}", e.kind);
-        if e.cycle {
-            class.push_str(" cycle");
-        }
-        if e.possible {
-            class.push_str(" possible");
-        }
-        let marker = if e.cycle { "arrow-cycle" } else { "arrow" };
+    if let Some(c) = e.count.filter(|&c| c > 1) {
+        // Next to the source, where edges into one node have not met.
+        let (lx, ly) = (x1 + 6.0, y1 - 5.0);
         let _ = writeln!(
             s,
-            "<path class=\"{class}\" d=\"{d}\" marker-end=\"url(#{marker})\"><title>{}</title></path>",
-            t(&e.title)
-        );
-        if let Some(c) = e.count.filter(|&c| c > 1) {
-            // Next to the source, where edges into one node have not met.
-            let (lx, ly) = (x1 + 6.0, y1 - 5.0);
-            let _ = writeln!(
-                s,
-                "<text class=\"edge-label\" x=\"{lx:.1}\" y=\"{ly:.1}\">×{c}</text>"
-            );
-        }
-    }
-    for (v, nd) in nodes.iter().enumerate() {
-        let (x, y) = pos[v];
-        let kind_class = match nd.kind.as_str() {
-            "task" => "task",
-            "group" => "group",
-            "more" => "more",
-            _ => "res",
-        };
-        let cyc = if nd.cycle { " cycle" } else { "" };
-        let _ = writeln!(
-            s,
-            "<g class=\"node {kind_class}{cyc}\" data-id=\"{}\"><title>{}</title>\
-             <rect x=\"{x:.1}\" y=\"{y:.1}\" width=\"{NODE_W}\" height=\"{NODE_H}\" rx=\"5\"/>\
-             <text x=\"{:.1}\" y=\"{:.1}\">{}</text></g>",
-            t(&nd.id),
-            t(&nd.id),
-            x + 8.0,
-            y + NODE_H / 2.0 + 4.0,
-            esc(&clip(&nd.label, 30))
+            "<text class=\"edge-label\" x=\"{lx:.1}\" y=\"{ly:.1}\">×{c}</text>"
         );
     }
-    s.push_str("</svg></div>\n");
-    s
+}
+
+/// One node: a box with its label, the full id on hover.
+fn draw_node(s: &mut String, node: &GNode, (x, y): (f64, f64)) {
+    let kind_class = match node.kind.as_str() {
+        "task" => "task",
+        "group" => "group",
+        "more" => "more",
+        _ => "res",
+    };
+    let cyc = if node.cycle { " cycle" } else { "" };
+    let _ = writeln!(
+        s,
+        "<g class=\"node {kind_class}{cyc}\" data-id=\"{}\"><title>{}</title>\
+         <rect x=\"{x:.1}\" y=\"{y:.1}\" width=\"{NODE_W}\" height=\"{NODE_H}\" rx=\"5\"/>\
+         <text x=\"{:.1}\" y=\"{:.1}\">{}</text></g>",
+        t(&node.id),
+        t(&node.id),
+        x + 8.0,
+        y + NODE_H / 2.0 + 4.0,
+        esc(&clip(&node.label, 30))
+    );
 }

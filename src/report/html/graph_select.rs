@@ -1,7 +1,7 @@
 //! Which part of the wait-for graph is drawn: every cycle, then the
 //! resources with the most waiters, their holders and a few waiters.
 
-use crate::report::Graph;
+use crate::report::{Graph, GraphNode};
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::fmt::Write as _;
 
@@ -15,6 +15,7 @@ const MAX_CYCLE_RESOURCES: usize = 200;
 /// Waiter nodes drawn per resource; the rest become one "+N" node.
 const MAX_WAITERS_DRAWN: usize = 4;
 
+/// A node as drawn: a task, a group, a resource or a "+N more" box.
 pub(super) struct GNode {
     pub(super) id: String,
     pub(super) label: String,
@@ -22,6 +23,7 @@ pub(super) struct GNode {
     pub(super) cycle: bool,
 }
 
+/// An edge as drawn, between indices into the drawn nodes.
 pub(super) struct GEdge {
     pub(super) from: usize,
     pub(super) to: usize,
@@ -39,128 +41,169 @@ pub(super) fn select_graph(
     g: &Graph,
     (one, many): (&str, &str),
 ) -> (Vec<GNode>, Vec<GEdge>, String) {
-    let index: FxHashMap<&str, usize> = g
-        .nodes
-        .iter()
-        .enumerate()
-        .map(|(i, n)| (n.id.as_str(), i))
-        .collect();
-    let is_res = |i: usize| !matches!(g.nodes[i].kind.as_str(), "task" | "group");
-    // A cycle is listed as the set of its nodes (a strongly connected
-    // component): an edge is on it when both ends are in the same set.
-    let mut cycle_of: FxHashMap<usize, usize> = FxHashMap::default();
-    for (ci, c) in g.cycles.iter().enumerate() {
-        for x in c {
-            if let Some(&i) = index.get(x.as_str()) {
-                cycle_of.insert(i, ci);
+    let mut selection = Selection::new(g, one);
+    let (chosen, total_res) = selection.chosen_resources();
+    for &resource in &chosen {
+        let drawn_resource = selection.add_node(resource);
+        selection.draw_holders(resource, drawn_resource);
+        selection.draw_waiters(resource, drawn_resource, many);
+    }
+    selection.draw_remaining_edges();
+    let note = drawn_note(chosen.len(), total_res, g.cycles.len());
+    (selection.nodes, selection.edges, note)
+}
+
+/// The graph indexed for choosing, and what has been drawn so far.
+struct Selection<'g> {
+    graph: &'g Graph,
+    /// The task noun, singular.
+    one: &'g str,
+    index: FxHashMap<&'g str, usize>,
+    /// The cycle each node is on.
+    cycle_of: FxHashMap<usize, usize>,
+    cycle_nodes: FxHashSet<usize>,
+    /// Per resource: (waiting node, edge index).
+    waiters: FxHashMap<usize, Vec<(usize, usize)>>,
+    /// Per resource: its `held-by` edges.
+    holders: FxHashMap<usize, Vec<usize>>,
+    /// Per resource: the tasks waiting on it.
+    weight: FxHashMap<usize, u64>,
+    /// Tasks that hold (or will release) something.
+    holding: FxHashSet<&'g str>,
+    /// Graph node index to drawn node index.
+    kept: FxHashMap<usize, usize>,
+    drawn_edges: FxHashSet<usize>,
+    nodes: Vec<GNode>,
+    edges: Vec<GEdge>,
+}
+
+impl<'g> Selection<'g> {
+    fn new(g: &'g Graph, one: &'g str) -> Self {
+        let index: FxHashMap<&str, usize> = g
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.id.as_str(), i))
+            .collect();
+        // A cycle is listed as the set of its nodes (a strongly connected
+        // component): an edge is on it when both ends are in the same set.
+        let mut cycle_of: FxHashMap<usize, usize> = FxHashMap::default();
+        for (cycle_index, cycle) in g.cycles.iter().enumerate() {
+            for id in cycle {
+                if let Some(&node) = index.get(id.as_str()) {
+                    cycle_of.insert(node, cycle_index);
+                }
             }
         }
-    }
-    let cycle_nodes: FxHashSet<usize> = cycle_of.keys().copied().collect();
-    let on_cycle = |a: usize, b: usize| {
-        cycle_of
-            .get(&a)
-            .is_some_and(|ca| cycle_of.get(&b) == Some(ca))
-    };
-    // Waiters and holders of each resource.
-    let mut waiters: FxHashMap<usize, Vec<(usize, usize)>> = FxHashMap::default();
-    let mut holders: FxHashMap<usize, Vec<usize>> = FxHashMap::default();
-    let mut weight: FxHashMap<usize, u64> = FxHashMap::default();
-    for (ei, e) in g.edges.iter().enumerate() {
-        let (Some(&a), Some(&b)) = (index.get(e.from.as_str()), index.get(e.to.as_str())) else {
-            continue;
-        };
-        if e.kind == "waits-on" {
-            waiters.entry(b).or_default().push((a, ei));
-            *weight.entry(b).or_default() += e.count.unwrap_or(1);
-        } else {
-            holders.entry(a).or_default().push(ei);
-        }
-    }
-    // Tasks that hold (or will release) something.
-    let holding: FxHashSet<&str> = g
-        .edges
-        .iter()
-        .filter(|e| e.kind != "waits-on")
-        .map(|e| e.to.as_str())
-        .collect();
-    let mut res: Vec<usize> = (0..g.nodes.len()).filter(|&i| is_res(i)).collect();
-    res.sort_by_key(|&i| {
-        (
-            !cycle_nodes.contains(&i),
-            !holders.contains_key(&i),
-            std::cmp::Reverse(weight.get(&i).copied().unwrap_or(0)),
-            i,
-        )
-    });
-    let total_res = res.len();
-    let mut chosen: Vec<usize> = Vec::new();
-    for &r in &res {
-        let limit = if cycle_nodes.contains(&r) {
-            MAX_CYCLE_RESOURCES
-        } else {
-            MAX_GRAPH_RESOURCES
-        };
-        if chosen.len() >= limit {
-            break;
-        }
-        chosen.push(r);
-    }
-    let mut kept: FxHashMap<usize, usize> = FxHashMap::default();
-    let mut out_nodes: Vec<GNode> = Vec::new();
-    let mut out_edges: Vec<GEdge> = Vec::new();
-    let add = |i: usize, kept: &mut FxHashMap<usize, usize>, out: &mut Vec<GNode>| -> usize {
-        if let Some(&k) = kept.get(&i) {
-            return k;
-        }
-        let n = &g.nodes[i];
-        let label = match n.kind.as_str() {
-            "task" => match &n.name {
-                Some(name) => format!(
-                    "{one} {} \"{name}\"",
-                    n.id.rsplit(':').next().unwrap_or(n.id.as_str())
-                ),
-                None => format!("{one} {}", n.id.rsplit(':').next().unwrap_or(n.id.as_str())),
-            },
-            "group" => format!(
-                "{} · {} goroutines",
-                n.id.rsplit(':').next().unwrap_or(n.id.as_str()),
-                n.count.unwrap_or(0)
-            ),
-            k => {
-                let rest = n.id.split_once('@').map_or(n.id.as_str(), |x| x.1);
-                // A site key: the file's base name and line say enough.
-                let rest = match rest.strip_prefix("site:") {
-                    Some(site) => site.rsplit('/').next().unwrap_or(site),
-                    None => rest,
-                };
-                format!("{k} {rest}")
-            }
-        };
-        out.push(GNode {
-            id: n.id.clone(),
-            label,
-            kind: n.kind.clone(),
-            cycle: cycle_nodes.contains(&i),
-        });
-        kept.insert(i, out.len() - 1);
-        out.len() - 1
-    };
-    let mut drawn_edges: FxHashSet<usize> = FxHashSet::default();
-    for &r in &chosen {
-        let rn = add(r, &mut kept, &mut out_nodes);
-        for &ei in holders.get(&r).map_or(&[][..], |v| v.as_slice()) {
-            let e = &g.edges[ei];
-            let Some(&b) = index.get(e.to.as_str()) else {
+        let cycle_nodes: FxHashSet<usize> = cycle_of.keys().copied().collect();
+        // Waiters and holders of each resource.
+        let mut waiters: FxHashMap<usize, Vec<(usize, usize)>> = FxHashMap::default();
+        let mut holders: FxHashMap<usize, Vec<usize>> = FxHashMap::default();
+        let mut weight: FxHashMap<usize, u64> = FxHashMap::default();
+        for (ei, e) in g.edges.iter().enumerate() {
+            let (Some(&a), Some(&b)) = (index.get(e.from.as_str()), index.get(e.to.as_str()))
+            else {
                 continue;
             };
-            let bn = add(b, &mut kept, &mut out_nodes);
-            drawn_edges.insert(ei);
-            out_edges.push(GEdge {
-                from: rn,
-                to: bn,
+            if e.kind == "waits-on" {
+                waiters.entry(b).or_default().push((a, ei));
+                *weight.entry(b).or_default() += e.count.unwrap_or(1);
+            } else {
+                holders.entry(a).or_default().push(ei);
+            }
+        }
+        let holding: FxHashSet<&str> = g
+            .edges
+            .iter()
+            .filter(|e| e.kind != "waits-on")
+            .map(|e| e.to.as_str())
+            .collect();
+        Selection {
+            graph: g,
+            one,
+            index,
+            cycle_of,
+            cycle_nodes,
+            waiters,
+            holders,
+            weight,
+            holding,
+            kept: FxHashMap::default(),
+            drawn_edges: FxHashSet::default(),
+            nodes: Vec::new(),
+            edges: Vec::new(),
+        }
+    }
+
+    /// Whether an edge between these graph nodes lies on a cycle.
+    fn on_cycle(&self, a: usize, b: usize) -> bool {
+        self.cycle_of
+            .get(&a)
+            .is_some_and(|ca| self.cycle_of.get(&b) == Some(ca))
+    }
+
+    /// The resources to draw, in order, and how many there are in all.
+    fn chosen_resources(&self) -> (Vec<usize>, usize) {
+        let g = self.graph;
+        let mut resources: Vec<usize> = (0..g.nodes.len())
+            .filter(|&i| !matches!(g.nodes[i].kind.as_str(), "task" | "group"))
+            .collect();
+        resources.sort_by_key(|&i| {
+            (
+                !self.cycle_nodes.contains(&i),
+                !self.holders.contains_key(&i),
+                std::cmp::Reverse(self.weight.get(&i).copied().unwrap_or(0)),
+                i,
+            )
+        });
+        let total = resources.len();
+        let mut chosen: Vec<usize> = Vec::new();
+        for &resource in &resources {
+            let limit = if self.cycle_nodes.contains(&resource) {
+                MAX_CYCLE_RESOURCES
+            } else {
+                MAX_GRAPH_RESOURCES
+            };
+            if chosen.len() >= limit {
+                break;
+            }
+            chosen.push(resource);
+        }
+        (chosen, total)
+    }
+
+    /// Draws a graph node once; returns its drawn index.
+    fn add_node(&mut self, i: usize) -> usize {
+        if let Some(&drawn) = self.kept.get(&i) {
+            return drawn;
+        }
+        let node = &self.graph.nodes[i];
+        self.nodes.push(GNode {
+            id: node.id.clone(),
+            label: node_label(node, self.one),
+            kind: node.kind.clone(),
+            cycle: self.cycle_nodes.contains(&i),
+        });
+        self.kept.insert(i, self.nodes.len() - 1);
+        self.nodes.len() - 1
+    }
+
+    /// The edges from a resource to the tasks holding it.
+    fn draw_holders(&mut self, resource: usize, drawn_resource: usize) {
+        let g = self.graph;
+        let held_by = self.holders.get(&resource).cloned().unwrap_or_default();
+        for ei in held_by {
+            let e = &g.edges[ei];
+            let Some(&b) = self.index.get(e.to.as_str()) else {
+                continue;
+            };
+            let drawn_holder = self.add_node(b);
+            self.drawn_edges.insert(ei);
+            self.edges.push(GEdge {
+                from: drawn_resource,
+                to: drawn_holder,
                 kind: "held-by",
-                cycle: on_cycle(r, b),
+                cycle: self.on_cycle(resource, b),
                 possible: e.confidence == "possible",
                 count: e.count,
                 title: format!(
@@ -173,49 +216,57 @@ pub(super) fn select_graph(
                 ),
             });
         }
-        let mut ws: Vec<(usize, usize)> = waiters.get(&r).cloned().unwrap_or_default();
-        // Waiters on a cycle or holding something first, then the biggest.
-        ws.sort_by_key(|&(a, ei)| {
+    }
+
+    /// The edges from a few waiters to a resource: those on a cycle or
+    /// holding something first, then the biggest; the rest become one
+    /// "+N more" node.
+    fn draw_waiters(&mut self, resource: usize, drawn_resource: usize, many: &str) {
+        let g = self.graph;
+        let mut waiting: Vec<(usize, usize)> =
+            self.waiters.get(&resource).cloned().unwrap_or_default();
+        waiting.sort_by_key(|&(a, ei)| {
             (
-                !cycle_nodes.contains(&a),
-                !holding.contains(g.nodes[a].id.as_str()),
+                !self.cycle_nodes.contains(&a),
+                !self.holding.contains(g.nodes[a].id.as_str()),
                 std::cmp::Reverse(g.edges[ei].count.unwrap_or(1)),
                 ei,
             )
         });
-        for (k, &(a, ei)) in ws.iter().enumerate() {
-            let e = &g.edges[ei];
-            if k >= MAX_WAITERS_DRAWN && !cycle_nodes.contains(&a) && !kept.contains_key(&a) {
+        for (k, &(a, ei)) in waiting.iter().enumerate() {
+            if k >= MAX_WAITERS_DRAWN
+                && !self.cycle_nodes.contains(&a)
+                && !self.kept.contains_key(&a)
+            {
                 continue;
             }
-            let an = add(a, &mut kept, &mut out_nodes);
-            drawn_edges.insert(ei);
-            out_edges.push(GEdge {
-                from: an,
-                to: rn,
+            let drawn_waiter = self.add_node(a);
+            self.drawn_edges.insert(ei);
+            self.edges.push(GEdge {
+                from: drawn_waiter,
+                to: drawn_resource,
                 kind: "waits-on",
-                cycle: on_cycle(a, r),
+                cycle: self.on_cycle(a, resource),
                 possible: false,
-                count: e.count,
+                count: g.edges[ei].count,
                 title: "waits on".into(),
             });
         }
-        let rest: u64 = ws
+        let rest: u64 = waiting
             .iter()
-            .filter(|(_, ei)| !drawn_edges.contains(ei))
+            .filter(|(_, ei)| !self.drawn_edges.contains(ei))
             .map(|(_, ei)| g.edges[*ei].count.unwrap_or(1))
             .sum();
         if rest > 0 {
-            out_nodes.push(GNode {
-                id: format!("more:{}", g.nodes[r].id),
+            self.nodes.push(GNode {
+                id: format!("more:{}", g.nodes[resource].id),
                 label: format!("+{rest} more {many}"),
                 kind: "more".into(),
                 cycle: false,
             });
-            let m = out_nodes.len() - 1;
-            out_edges.push(GEdge {
-                from: m,
-                to: rn,
+            self.edges.push(GEdge {
+                from: self.nodes.len() - 1,
+                to: drawn_resource,
                 kind: "waits-on",
                 cycle: false,
                 possible: false,
@@ -224,47 +275,78 @@ pub(super) fn select_graph(
             });
         }
     }
-    // Edges between drawn nodes not drawn yet (a holder's own wait).
-    for (ei, e) in g.edges.iter().enumerate() {
-        if drawn_edges.contains(&ei) {
-            continue;
+
+    /// Edges between drawn nodes not drawn yet (a holder's own wait).
+    fn draw_remaining_edges(&mut self) {
+        for (ei, e) in self.graph.edges.iter().enumerate() {
+            if self.drawn_edges.contains(&ei) {
+                continue;
+            }
+            let (Some(&a), Some(&b)) = (
+                self.index.get(e.from.as_str()),
+                self.index.get(e.to.as_str()),
+            ) else {
+                continue;
+            };
+            let (Some(&drawn_a), Some(&drawn_b)) = (self.kept.get(&a), self.kept.get(&b)) else {
+                continue;
+            };
+            self.edges.push(GEdge {
+                from: drawn_a,
+                to: drawn_b,
+                kind: if e.kind == "waits-on" {
+                    "waits-on"
+                } else {
+                    "held-by"
+                },
+                cycle: self.on_cycle(a, b),
+                possible: e.confidence == "possible",
+                count: e.count,
+                title: e.kind.clone(),
+            });
         }
-        let (Some(&a), Some(&b)) = (index.get(e.from.as_str()), index.get(e.to.as_str())) else {
-            continue;
-        };
-        let (Some(&an), Some(&bn)) = (kept.get(&a), kept.get(&b)) else {
-            continue;
-        };
-        out_edges.push(GEdge {
-            from: an,
-            to: bn,
-            kind: if e.kind == "waits-on" {
-                "waits-on"
-            } else {
-                "held-by"
-            },
-            cycle: on_cycle(a, b),
-            possible: e.confidence == "possible",
-            count: e.count,
-            title: e.kind.clone(),
-        });
     }
-    let drawn_res = chosen.len();
+}
+
+/// A node's label: a task by number and name, a group by its id and
+/// size, a resource by kind and address or site.
+fn node_label(node: &GraphNode, one: &str) -> String {
+    let short_id = node.id.rsplit(':').next().unwrap_or(node.id.as_str());
+    match node.kind.as_str() {
+        "task" => match &node.name {
+            Some(name) => format!("{one} {short_id} \"{name}\""),
+            None => format!("{one} {short_id}"),
+        },
+        "group" => format!("{short_id} · {} goroutines", node.count.unwrap_or(0)),
+        kind => {
+            let rest = node.id.split_once('@').map_or(node.id.as_str(), |x| x.1);
+            // A site key: the file's base name and line say enough.
+            let rest = match rest.strip_prefix("site:") {
+                Some(site) => site.rsplit('/').next().unwrap_or(site),
+                None => rest,
+            };
+            format!("{kind} {rest}")
+        }
+    }
+}
+
+/// What the drawing shows of the whole graph.
+fn drawn_note(drawn_res: usize, total_res: usize, cycles: usize) -> String {
     let mut note = format!(
         "Drawn: {drawn_res} of {total_res} resource{}",
         if total_res == 1 { "" } else { "s" }
     );
-    if !g.cycles.is_empty() {
+    if cycles > 0 {
         let _ = write!(
             note,
             ", {} cycle{} (highlighted)",
-            g.cycles.len(),
-            if g.cycles.len() == 1 { "" } else { "s" }
+            cycles,
+            if cycles == 1 { "" } else { "s" }
         );
     }
     if drawn_res < total_res {
         note.push_str("; the others, with fewer waiters, are in the JSON report's graph");
     }
     note.push('.');
-    (out_nodes, out_edges, note)
+    note
 }

@@ -10,6 +10,7 @@ use std::fmt::Write as _;
 /// Icicle rectangles drawn per snapshot, widest first.
 const MAX_FLAME_NODES: usize = 3000;
 
+/// A node of the call tree behind an icicle.
 struct FNode {
     name: String,
     kind: CodeKind,
@@ -24,6 +25,11 @@ struct FNode {
 /// page; each snapshot's block starts at a multiple of this.
 pub(super) const FLAME_ID_BLOCK: u32 = 1 << 20;
 
+/// Width of an icicle in pixels.
+const WIDTH: f64 = 1200.0;
+/// Height of one row of an icicle in pixels.
+const ROW: f64 = 18.0;
+
 /// An icicle (outermost call on top) of weighted stacks given outermost
 /// frame first: the SVG markup and, per stack, the node id of its deepest
 /// drawn frame. At most [`MAX_FLAME_NODES`] rectangles, widest first.
@@ -35,6 +41,47 @@ pub(super) fn icicle<'a>(
     aria: &str,
     unit: &dyn Fn(u64) -> String,
 ) -> (String, Vec<u32>) {
+    let (nodes, path_end) = call_tree(stacks);
+    let total = nodes[0].value.max(1) as f64;
+    let (drawn, x) = drawn_nodes(&nodes, total);
+    let max_depth = (0..nodes.len())
+        .filter(|&v| drawn[v])
+        .map(|v| nodes[v].depth)
+        .max()
+        .unwrap_or(0);
+    let height = (max_depth + 1) as f64 * ROW + 4.0;
+    let mut f = String::new();
+    let _ = writeln!(
+        f,
+        "<div class=\"scroll\"><svg id=\"{id}\" class=\"{class}\" xmlns=\"http://www.w3.org/2000/svg\" \
+         width=\"{WIDTH}\" height=\"{height:.0}\" viewBox=\"0 0 {WIDTH} {height:.0}\" role=\"img\" \
+         aria-label=\"{aria}\">"
+    );
+    for (v, node) in nodes.iter().enumerate() {
+        if drawn[v] {
+            draw_frame(&mut f, node, v, x[v], total, base, unit);
+        }
+    }
+    f.push_str("</svg></div>\n");
+    // A stack's leaf: the deepest drawn node of its path.
+    let leaves = path_end
+        .iter()
+        .map(|&end| {
+            let mut v = end;
+            while v != 0 && !drawn[v] {
+                v = nodes[v].parent;
+            }
+            base + v as u32
+        })
+        .collect();
+    (f, leaves)
+}
+
+/// The stacks merged into one call tree (node 0 is the root, "all"), and
+/// the node each stack ends at.
+fn call_tree<'a>(
+    stacks: impl Iterator<Item = (Vec<(&'a str, CodeKind)>, u64)>,
+) -> (Vec<FNode>, Vec<usize>) {
     let mut nodes: Vec<FNode> = vec![FNode {
         name: "all".into(),
         kind: CodeKind::Runtime,
@@ -73,10 +120,12 @@ pub(super) fn icicle<'a>(
         }
         path_end.push(cur);
     }
-    // Widest first, within the budget and at least a pixel wide.
-    const WIDTH: f64 = 1200.0;
-    const ROW: f64 = 18.0;
-    let total = nodes[0].value.max(1) as f64;
+    (nodes, path_end)
+}
+
+/// Which nodes are drawn, widest first, within the budget and at least a
+/// pixel wide; and the left edge of each.
+fn drawn_nodes(nodes: &[FNode], total: f64) -> (Vec<bool>, Vec<f64>) {
     let mut drawn = vec![false; nodes.len()];
     let mut x = vec![0.0f64; nodes.len()];
     let mut heap: std::collections::BinaryHeap<(u64, std::cmp::Reverse<usize>)> =
@@ -98,77 +147,59 @@ pub(super) fn icicle<'a>(
             heap.push((nodes[c].value, std::cmp::Reverse(c)));
         }
     }
-    let max_depth = (0..nodes.len())
-        .filter(|&v| drawn[v])
-        .map(|v| nodes[v].depth)
-        .max()
-        .unwrap_or(0);
-    let height = (max_depth + 1) as f64 * ROW + 4.0;
-    let mut f = String::new();
+    (drawn, x)
+}
+
+/// One rectangle of an icicle, labelled when wide enough.
+fn draw_frame(
+    f: &mut String,
+    node: &FNode,
+    v: usize,
+    left: f64,
+    total: f64,
+    base: u32,
+    unit: &dyn Fn(u64) -> String,
+) {
+    let w = node.value as f64 / total * WIDTH;
+    let y = node.depth as f64 * ROW;
+    let kind = if v == 0 {
+        "root"
+    } else {
+        match node.kind {
+            CodeKind::User => "user",
+            CodeKind::Stdlib => "std",
+            CodeKind::Runtime => "rt",
+        }
+    };
+    let parent = if v == 0 {
+        String::new()
+    } else {
+        format!(" data-parent=\"{}\"", base + node.parent as u32)
+    };
+    let pct = node.value as f64 * 100.0 / total;
+    let label_chars = ((w - 6.0) / 7.0).floor();
+    let label = if label_chars >= 3.0 {
+        let short = short_func(&node.name);
+        format!(
+            "<text x=\"{:.1}\" y=\"{:.1}\">{}</text>",
+            left + 3.0,
+            y + 13.0,
+            esc(&clip(short, label_chars as usize))
+        )
+    } else {
+        String::new()
+    };
     let _ = writeln!(
         f,
-        "<div class=\"scroll\"><svg id=\"{id}\" class=\"{class}\" xmlns=\"http://www.w3.org/2000/svg\" \
-         width=\"{WIDTH}\" height=\"{height:.0}\" viewBox=\"0 0 {WIDTH} {height:.0}\" role=\"img\" \
-         aria-label=\"{aria}\">"
+        "<g class=\"frame {kind}\" data-node=\"{}\"{parent} tabindex=\"0\"><title>{} — {} ({pct:.1}%)</title>\
+         <rect x=\"{:.2}\" y=\"{y:.1}\" width=\"{:.2}\" height=\"{}\"/>{label}</g>",
+        base + v as u32,
+        t(&node.name),
+        t(&unit(node.value)),
+        left,
+        (w - 0.5).max(0.5),
+        ROW - 1.0
     );
-    for (v, nd) in nodes.iter().enumerate() {
-        if !drawn[v] {
-            continue;
-        }
-        let w = nd.value as f64 / total * WIDTH;
-        let y = nd.depth as f64 * ROW;
-        let kind = if v == 0 {
-            "root"
-        } else {
-            match nd.kind {
-                CodeKind::User => "user",
-                CodeKind::Stdlib => "std",
-                CodeKind::Runtime => "rt",
-            }
-        };
-        let parent = if v == 0 {
-            String::new()
-        } else {
-            format!(" data-parent=\"{}\"", base + nd.parent as u32)
-        };
-        let pct = nd.value as f64 * 100.0 / total;
-        let label_chars = ((w - 6.0) / 7.0).floor();
-        let label = if label_chars >= 3.0 {
-            let short = short_func(&nd.name);
-            format!(
-                "<text x=\"{:.1}\" y=\"{:.1}\">{}</text>",
-                x[v] + 3.0,
-                y + 13.0,
-                esc(&clip(short, label_chars as usize))
-            )
-        } else {
-            String::new()
-        };
-        let _ = writeln!(
-            f,
-            "<g class=\"frame {kind}\" data-node=\"{}\"{parent} tabindex=\"0\"><title>{} — {} ({pct:.1}%)</title>\
-             <rect x=\"{:.2}\" y=\"{y:.1}\" width=\"{:.2}\" height=\"{}\"/>{label}</g>",
-            base + v as u32,
-            t(&nd.name),
-            t(&unit(nd.value)),
-            x[v],
-            (w - 0.5).max(0.5),
-            ROW - 1.0
-        );
-    }
-    f.push_str("</svg></div>\n");
-    // A stack's leaf: the deepest drawn node of its path.
-    let leaves = path_end
-        .iter()
-        .map(|&e| {
-            let mut v = e;
-            while v != 0 && !drawn[v] {
-                v = nodes[v].parent;
-            }
-            base + v as u32
-        })
-        .collect();
-    (f, leaves)
 }
 
 /// A function name without its package path (`net/http.(*conn).serve`

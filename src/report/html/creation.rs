@@ -6,77 +6,17 @@ use crate::report::SnapshotReport;
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::fmt::Write as _;
 
+/// A creation site: function, file and line of a `go` statement.
+type Site = (String, String, u32);
+
+/// Sites listed per level of the tree.
+const MAX_SITES_LISTED: usize = 30;
+
 /// Creation sites nested by parent: a site's goroutines were started by
 /// goroutines of the groups whose ids the dump gives as parents.
 pub(super) fn creation_tree(h: &mut String, s: &SnapshotReport) {
-    type Site = (String, String, u32);
-    let mut site_ix: FxHashMap<Site, usize> = FxHashMap::default();
-    let mut sites: Vec<(Site, u64)> = Vec::new();
-    let mut site_of_group: Vec<Option<usize>> = Vec::with_capacity(s.groups.len());
-    let mut roots_count = 0u64;
-    for g in &s.groups {
-        match &g.created_by {
-            Some(c) => {
-                let key = (c.function.clone(), c.file.clone(), c.line);
-                let i = *site_ix.entry(key.clone()).or_insert_with(|| {
-                    sites.push((key, 0));
-                    sites.len() - 1
-                });
-                sites[i].1 += g.count;
-                site_of_group.push(Some(i));
-            }
-            None => {
-                roots_count += g.count;
-                site_of_group.push(None);
-            }
-        }
-    }
-    // Parent site of each site: the majority site of its parent goroutines.
-    let any_parents = s.groups.iter().any(|g| {
-        g.created_by
-            .as_ref()
-            .is_some_and(|c| !c.parent_ids.is_empty())
-    });
-    let mut parent_of: Vec<Option<usize>> = vec![None; sites.len()];
-    if any_parents {
-        let mut group_of_task: FxHashMap<u64, usize> = FxHashMap::default();
-        for (gi, g) in s.groups.iter().enumerate() {
-            for &id in &g.task_ids {
-                group_of_task.insert(id, gi);
-            }
-        }
-        let mut votes: Vec<FxHashMap<usize, u64>> = vec![FxHashMap::default(); sites.len()];
-        for (gi, g) in s.groups.iter().enumerate() {
-            let (Some(c), Some(si)) = (&g.created_by, site_of_group[gi]) else {
-                continue;
-            };
-            for p in &c.parent_ids {
-                if let Some(ps) = group_of_task.get(p).and_then(|&pg| site_of_group[pg]) {
-                    if ps != si {
-                        *votes[si].entry(ps).or_default() += 1;
-                    }
-                }
-            }
-        }
-        for (si, v) in votes.iter().enumerate() {
-            parent_of[si] = v
-                .iter()
-                .max_by_key(|(k, n)| (**n, std::cmp::Reverse(**k)))
-                .map(|(k, _)| *k);
-        }
-        // Break any loop by cutting the edge into the smallest site.
-        for si in 0..sites.len() {
-            let mut seen = FxHashSet::default();
-            let mut v = si;
-            while let Some(p) = parent_of[v] {
-                if !seen.insert(v) {
-                    parent_of[v] = None;
-                    break;
-                }
-                v = p;
-            }
-        }
-    }
+    let (sites, site_of_group, roots_count) = creation_sites(s);
+    let parent_of = parent_sites(s, sites.len(), &site_of_group);
     let mut children: Vec<Vec<usize>> = vec![Vec::new(); sites.len()];
     let mut top: Vec<usize> = Vec::new();
     for (si, parent) in parent_of.iter().enumerate() {
@@ -98,37 +38,126 @@ pub(super) fn creation_tree(h: &mut String, s: &SnapshotReport) {
              runtime (main, system goroutines)</li>"
         );
     }
-    fn emit(
-        h: &mut String,
-        v: &[usize],
-        sites: &[((String, String, u32), u64)],
-        children: &[Vec<usize>],
-        depth: usize,
-    ) {
-        for &si in v.iter().take(30) {
-            let ((func, file, line), n) = &sites[si];
-            let _ = write!(
-                h,
-                "<li class=\"site\"><span class=\"count\">{n}</span> <code>{}</code> <span class=\"loc\">{}:{line}</span>",
-                t(func),
-                t(file)
-            );
-            if !children[si].is_empty() && depth < 8 {
-                h.push_str("\n<ul>\n");
-                emit(h, &children[si], sites, children, depth + 1);
-                h.push_str("</ul>\n");
+    emit_sites(h, &top, &sites, &children, 0);
+    h.push_str("</ul>\n");
+}
+
+/// The creation sites with their goroutine counts, the site of each
+/// group, and the goroutines no `go` statement started.
+fn creation_sites(s: &SnapshotReport) -> (Vec<(Site, u64)>, Vec<Option<usize>>, u64) {
+    let mut site_ix: FxHashMap<Site, usize> = FxHashMap::default();
+    let mut sites: Vec<(Site, u64)> = Vec::new();
+    let mut site_of_group: Vec<Option<usize>> = Vec::with_capacity(s.groups.len());
+    let mut roots_count = 0u64;
+    for g in &s.groups {
+        match &g.created_by {
+            Some(c) => {
+                let key = (c.function.clone(), c.file.clone(), c.line);
+                let i = *site_ix.entry(key.clone()).or_insert_with(|| {
+                    sites.push((key, 0));
+                    sites.len() - 1
+                });
+                sites[i].1 += g.count;
+                site_of_group.push(Some(i));
             }
-            h.push_str("</li>\n");
-        }
-        if v.len() > 30 {
-            let rest: u64 = v.iter().skip(30).map(|&i| sites[i].1).sum();
-            let _ = writeln!(
-                h,
-                "<li class=\"more\">and {} more sites ({rest} goroutines)</li>",
-                v.len() - 30
-            );
+            None => {
+                roots_count += g.count;
+                site_of_group.push(None);
+            }
         }
     }
-    emit(h, &top, &sites, &children, 0);
-    h.push_str("</ul>\n");
+    (sites, site_of_group, roots_count)
+}
+
+/// Parent site of each site: the majority site of its parent goroutines,
+/// when the dump names parents; loops are cut.
+fn parent_sites(
+    s: &SnapshotReport,
+    site_count: usize,
+    site_of_group: &[Option<usize>],
+) -> Vec<Option<usize>> {
+    let mut parent_of: Vec<Option<usize>> = vec![None; site_count];
+    let any_parents = s.groups.iter().any(|g| {
+        g.created_by
+            .as_ref()
+            .is_some_and(|c| !c.parent_ids.is_empty())
+    });
+    if !any_parents {
+        return parent_of;
+    }
+    let mut group_of_task: FxHashMap<u64, usize> = FxHashMap::default();
+    for (gi, g) in s.groups.iter().enumerate() {
+        for &id in &g.task_ids {
+            group_of_task.insert(id, gi);
+        }
+    }
+    let mut votes: Vec<FxHashMap<usize, u64>> = vec![FxHashMap::default(); site_count];
+    for (gi, g) in s.groups.iter().enumerate() {
+        let (Some(c), Some(si)) = (&g.created_by, site_of_group[gi]) else {
+            continue;
+        };
+        for p in &c.parent_ids {
+            if let Some(ps) = group_of_task.get(p).and_then(|&pg| site_of_group[pg]) {
+                if ps != si {
+                    *votes[si].entry(ps).or_default() += 1;
+                }
+            }
+        }
+    }
+    for (si, v) in votes.iter().enumerate() {
+        parent_of[si] = v
+            .iter()
+            .max_by_key(|(k, n)| (**n, std::cmp::Reverse(**k)))
+            .map(|(k, _)| *k);
+    }
+    // Break any loop by cutting the edge into the smallest site.
+    for si in 0..site_count {
+        let mut seen = FxHashSet::default();
+        let mut v = si;
+        while let Some(p) = parent_of[v] {
+            if !seen.insert(v) {
+                parent_of[v] = None;
+                break;
+            }
+            v = p;
+        }
+    }
+    parent_of
+}
+
+/// One level of the tree, children nested up to a depth of 8.
+fn emit_sites(
+    h: &mut String,
+    level: &[usize],
+    sites: &[(Site, u64)],
+    children: &[Vec<usize>],
+    depth: usize,
+) {
+    for &si in level.iter().take(MAX_SITES_LISTED) {
+        let ((func, file, line), n) = &sites[si];
+        let _ = write!(
+            h,
+            "<li class=\"site\"><span class=\"count\">{n}</span> <code>{}</code> <span class=\"loc\">{}:{line}</span>",
+            t(func),
+            t(file)
+        );
+        if !children[si].is_empty() && depth < 8 {
+            h.push_str("\n<ul>\n");
+            emit_sites(h, &children[si], sites, children, depth + 1);
+            h.push_str("</ul>\n");
+        }
+        h.push_str("</li>\n");
+    }
+    if level.len() > MAX_SITES_LISTED {
+        let rest: u64 = level
+            .iter()
+            .skip(MAX_SITES_LISTED)
+            .map(|&i| sites[i].1)
+            .sum();
+        let _ = writeln!(
+            h,
+            "<li class=\"more\">and {} more sites ({rest} goroutines)</li>",
+            level.len() - MAX_SITES_LISTED
+        );
+    }
 }

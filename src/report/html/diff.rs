@@ -2,121 +2,141 @@
 //! goroutines, creators and heap growth side by side, with sparklines.
 
 use super::escape::t;
+use crate::report::diff::{signed, signed_size, sparkline_of, DiffReport, HeapDiff};
 use std::fmt::Write as _;
 
 /// Rows of the diff tables.
 const DIFF_ROWS: usize = 50;
 
 /// `dumpscope diff`: the series side by side, with sparklines.
-pub(super) fn diff_section(h: &mut String, d: &crate::report::diff::DiffReport) {
-    use crate::report::diff::{signed, signed_size, sparkline_of};
+pub(super) fn diff_section(h: &mut String, d: &DiffReport) {
     h.push_str("<section id=\"diff\" class=\"diff\">\n<h2>What changed</h2>\n");
     if !d.snapshots.is_empty() {
-        let _ = writeln!(
-            h,
-            "<h3>Goroutine dumps</h3>\n<table class=\"diffpoints\"><thead><tr><th>#</th><th>dump</th><th>format</th><th>goroutines</th><th>taken</th></tr></thead><tbody>"
-        );
-        for p in &d.snapshots {
-            let _ = writeln!(
-                h,
-                "<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                p.index + 1,
-                t(&p.source),
-                t(&p.format),
-                p.goroutines,
-                p.seconds.map_or(String::new(), |s| format!("+{s:.0} s"))
-            );
-        }
-        h.push_str("</tbody></table>\n");
-        let _ = writeln!(
-            h,
-            "<h3>Groups</h3>\n<p class=\"hint\">Matched by the functions of their stacks (not ids, arguments or lines); largest change first. {} groups in all.</p>\n<table class=\"diffgroups\"><thead><tr><th>change</th><th>trend</th><th>goroutines</th><th>status</th><th>state</th><th>site</th><th>created by</th></tr></thead><tbody>",
-            d.groups_total
-        );
-        for g in d.groups.iter().take(DIFF_ROWS) {
-            let counts: Vec<String> = g.counts.iter().map(|n| n.to_string()).collect();
-            let _ = writeln!(
-                h,
-                "<tr class=\"{}\"><td>{}</td><td class=\"spark\">{}</td><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td><td><code>{}</code></td></tr>",
-                t(&g.status),
-                signed(g.change),
-                sparkline_of(&g.counts, |n| n as f64),
-                counts.join(" → "),
-                t(&g.status),
-                t(&g.state),
-                t(&g.site),
-                t(g.creator.as_deref().unwrap_or(""))
-            );
-        }
-        h.push_str("</tbody></table>\n");
-        if !d.stuck.is_empty() {
-            let _ = writeln!(
-                h,
-                "<h3>Stuck in every dump</h3>\n<table class=\"diffstuck\"><thead><tr><th>goroutine</th><th>state</th><th>minutes blocked</th><th>site</th></tr></thead><tbody>"
-            );
-            for s in d.stuck.iter().take(DIFF_ROWS) {
-                let m: Vec<String> = s
-                    .wait_minutes
-                    .iter()
-                    .map(|m| m.map_or("?".into(), |m| m.to_string()))
-                    .collect();
-                let _ = writeln!(
-                    h,
-                    "<tr><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td></tr>",
-                    s.id,
-                    t(&s.state),
-                    m.join(" → "),
-                    t(&s.site)
-                );
-            }
-            h.push_str("</tbody></table>\n");
-        }
-        if !d.spinning.is_empty() {
-            h.push_str("<h3>Running in every dump</h3>\n<ul class=\"diffspin\">\n");
-            for s in d.spinning.iter().take(DIFF_ROWS) {
-                let _ = writeln!(
-                    h,
-                    "<li>goroutine {} ({}) at <code>{}</code></li>",
-                    s.id,
-                    t(&s.states.join(" → ")),
-                    t(&s.site)
-                );
-            }
-            h.push_str("</ul>\n");
-        }
-        if !d.spawners.is_empty() {
-            h.push_str("<h3>New goroutines by creator</h3>\n<ul class=\"diffspawn\">\n");
-            for s in d.spawners.iter().take(DIFF_ROWS) {
-                let _ = writeln!(
-                    h,
-                    "<li>{} new, created by <code>{}</code>, now at <code>{}</code></li>",
-                    s.new_goroutines,
-                    t(&s.creator),
-                    t(&s.sites.join(", "))
-                );
-            }
-            h.push_str("</ul>\n");
-        }
+        dump_table(h, d);
+        group_changes(h, d);
+        lasting_tasks(h, d);
     }
     if let Some(hd) = &d.heap {
+        heap_changes(h, hd);
+    }
+    h.push_str("</section>\n");
+}
+
+/// The goroutine dumps compared, in order.
+fn dump_table(h: &mut String, d: &DiffReport) {
+    let _ = writeln!(
+        h,
+        "<h3>Goroutine dumps</h3>\n<table class=\"diffpoints\"><thead><tr><th>#</th><th>dump</th><th>format</th><th>goroutines</th><th>taken</th></tr></thead><tbody>"
+    );
+    for p in &d.snapshots {
         let _ = writeln!(
             h,
-            "<h3>Heap</h3>\n<p>In use: <b>{}</b> ({} objects) from the first to the last of {} snapshots.</p>\n<table class=\"diffheap\"><thead><tr><th>flat</th><th>cum</th><th>trend (flat)</th><th>function</th></tr></thead><tbody>",
-            t(&signed_size(hd.delta.inuse_bytes)),
-            signed(hd.delta.inuse_objects),
-            hd.snapshots.len()
+            "<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            p.index + 1,
+            t(&p.source),
+            t(&p.format),
+            p.goroutines,
+            p.seconds.map_or(String::new(), |s| format!("+{s:.0} s"))
         );
-        for f in hd.functions.iter().take(DIFF_ROWS) {
+    }
+    h.push_str("</tbody></table>\n");
+}
+
+/// Groups matched across the dumps, largest change first.
+fn group_changes(h: &mut String, d: &DiffReport) {
+    let _ = writeln!(
+        h,
+        "<h3>Groups</h3>\n<p class=\"hint\">Matched by the functions of their stacks (not ids, arguments or lines); largest change first. {} groups in all.</p>\n<table class=\"diffgroups\"><thead><tr><th>change</th><th>trend</th><th>goroutines</th><th>status</th><th>state</th><th>site</th><th>created by</th></tr></thead><tbody>",
+        d.groups_total
+    );
+    for g in d.groups.iter().take(DIFF_ROWS) {
+        let counts: Vec<String> = g.counts.iter().map(|n| n.to_string()).collect();
+        let _ = writeln!(
+            h,
+            "<tr class=\"{}\"><td>{}</td><td class=\"spark\">{}</td><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td><td><code>{}</code></td></tr>",
+            t(&g.status),
+            signed(g.change),
+            sparkline_of(&g.counts, |n| n as f64),
+            counts.join(" → "),
+            t(&g.status),
+            t(&g.state),
+            t(&g.site),
+            t(g.creator.as_deref().unwrap_or(""))
+        );
+    }
+    h.push_str("</tbody></table>\n");
+}
+
+/// Goroutines stuck or running in every dump, and creators of new ones.
+fn lasting_tasks(h: &mut String, d: &DiffReport) {
+    if !d.stuck.is_empty() {
+        let _ = writeln!(
+            h,
+            "<h3>Stuck in every dump</h3>\n<table class=\"diffstuck\"><thead><tr><th>goroutine</th><th>state</th><th>minutes blocked</th><th>site</th></tr></thead><tbody>"
+        );
+        for s in d.stuck.iter().take(DIFF_ROWS) {
+            let m: Vec<String> = s
+                .wait_minutes
+                .iter()
+                .map(|m| m.map_or("?".into(), |m| m.to_string()))
+                .collect();
             let _ = writeln!(
                 h,
-                "<tr><td>{}</td><td>{}</td><td class=\"spark\">{}</td><td><code>{}</code></td></tr>",
-                t(&signed_size(f.flat_delta)),
-                t(&signed_size(f.cum_delta)),
-                sparkline_of(&f.flat, |b| b as f64),
-                t(&f.function)
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td></tr>",
+                s.id,
+                t(&s.state),
+                m.join(" → "),
+                t(&s.site)
             );
         }
         h.push_str("</tbody></table>\n");
     }
-    h.push_str("</section>\n");
+    if !d.spinning.is_empty() {
+        h.push_str("<h3>Running in every dump</h3>\n<ul class=\"diffspin\">\n");
+        for s in d.spinning.iter().take(DIFF_ROWS) {
+            let _ = writeln!(
+                h,
+                "<li>goroutine {} ({}) at <code>{}</code></li>",
+                s.id,
+                t(&s.states.join(" → ")),
+                t(&s.site)
+            );
+        }
+        h.push_str("</ul>\n");
+    }
+    if !d.spawners.is_empty() {
+        h.push_str("<h3>New goroutines by creator</h3>\n<ul class=\"diffspawn\">\n");
+        for s in d.spawners.iter().take(DIFF_ROWS) {
+            let _ = writeln!(
+                h,
+                "<li>{} new, created by <code>{}</code>, now at <code>{}</code></li>",
+                s.new_goroutines,
+                t(&s.creator),
+                t(&s.sites.join(", "))
+            );
+        }
+        h.push_str("</ul>\n");
+    }
+}
+
+/// Heap growth from the first to the last profile, by function.
+fn heap_changes(h: &mut String, hd: &HeapDiff) {
+    let _ = writeln!(
+        h,
+        "<h3>Heap</h3>\n<p>In use: <b>{}</b> ({} objects) from the first to the last of {} snapshots.</p>\n<table class=\"diffheap\"><thead><tr><th>flat</th><th>cum</th><th>trend (flat)</th><th>function</th></tr></thead><tbody>",
+        t(&signed_size(hd.delta.inuse_bytes)),
+        signed(hd.delta.inuse_objects),
+        hd.snapshots.len()
+    );
+    for f in hd.functions.iter().take(DIFF_ROWS) {
+        let _ = writeln!(
+            h,
+            "<tr><td>{}</td><td>{}</td><td class=\"spark\">{}</td><td><code>{}</code></td></tr>",
+            t(&signed_size(f.flat_delta)),
+            t(&signed_size(f.cum_delta)),
+            sparkline_of(&f.flat, |b| b as f64),
+            t(&f.function)
+        );
+    }
+    h.push_str("</tbody></table>\n");
 }

@@ -45,6 +45,7 @@ pub(super) fn findings(h: &mut String, r: &Report) {
     h.push_str("</section>\n");
 }
 
+/// One finding: what, why, the fix, then its evidence folded.
 fn finding(h: &mut String, r: &Report, f: &Finding, open: bool) {
     let sev = SEVERITIES[sev_index(&f.severity)];
     let _ = writeln!(
@@ -76,6 +77,24 @@ fn finding(h: &mut String, r: &Report, f: &Finding, open: bool) {
         "<details class=\"evidence\"{}><summary>Evidence</summary>",
         if f.rank == 1 { " open" } else { "" }
     );
+    evidence_lists(h, f);
+    task_list(h, r, f);
+    group_stacks(h, r, f);
+    if let Some(u) = &f.user_rule {
+        let _ = writeln!(h, "<p class=\"user-rule\">Changed by rule {}</p>", t(u));
+    }
+    if !f.references.is_empty() {
+        h.push_str("<p class=\"refs\"><b>References:</b> ");
+        let refs: Vec<String> = f.references.iter().map(|x| t(x)).collect();
+        h.push_str(&refs.join(" · "));
+        h.push_str("</p>\n");
+    }
+    let _ = writeln!(h, "<p class=\"rule\">rule <code>{}</code></p>", t(&f.rule));
+    h.push_str("</details>\n</details>\n");
+}
+
+/// The notes and resources behind a finding.
+fn evidence_lists(h: &mut String, f: &Finding) {
     if !f.evidence.is_empty() {
         h.push_str("<ul class=\"notes\">");
         for e in &f.evidence {
@@ -96,6 +115,10 @@ fn finding(h: &mut String, r: &Report, f: &Finding, open: bool) {
         }
         h.push_str("</p>\n");
     }
+}
+
+/// The tasks a finding names, the first [`MAX_IDS`] by id.
+fn task_list(h: &mut String, r: &Report, f: &Finding) {
     if !f.task_ids.is_empty() {
         let _ = write!(
             h,
@@ -130,6 +153,10 @@ fn finding(h: &mut String, r: &Report, f: &Finding, open: bool) {
             }
         );
     }
+}
+
+/// The stacks of the first groups a finding names; the rest by id.
+fn group_stacks(h: &mut String, r: &Report, f: &Finding) {
     for gid in f.groups.iter().take(3) {
         let Some(g) = r.group(f.snapshot, gid) else {
             continue;
@@ -172,15 +199,4 @@ fn finding(h: &mut String, r: &Report, f: &Finding, open: bool) {
                 .join(", ")
         );
     }
-    if let Some(u) = &f.user_rule {
-        let _ = writeln!(h, "<p class=\"user-rule\">Changed by rule {}</p>", t(u));
-    }
-    if !f.references.is_empty() {
-        h.push_str("<p class=\"refs\"><b>References:</b> ");
-        let refs: Vec<String> = f.references.iter().map(|x| t(x)).collect();
-        h.push_str(&refs.join(" · "));
-        h.push_str("</p>\n");
-    }
-    let _ = writeln!(h, "<p class=\"rule\">rule <code>{}</code></p>", t(&f.rule));
-    h.push_str("</details>\n</details>\n");
 }

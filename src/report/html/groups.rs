@@ -5,7 +5,7 @@ use super::escape::{esc, t};
 use super::severity::{sev_index, SEVERITIES};
 use super::snapshot::SnapView;
 use super::stack::stack_pre;
-use crate::report::Report;
+use crate::report::{GroupReport, Report};
 use rustc_hash::FxHashMap;
 use std::fmt::Write as _;
 
@@ -37,6 +37,7 @@ pub(super) fn group_key(multi: bool, si: usize, id: &str) -> String {
 /// Highest finding severity per (snapshot, group id).
 pub(super) type GroupSeverity<'a> = FxHashMap<(usize, &'a str), usize>;
 
+/// The groups section: controls, then the first [`STATIC_ROWS`] groups.
 pub(super) fn groups_section(
     h: &mut String,
     r: &Report,
@@ -44,9 +45,27 @@ pub(super) fn groups_section(
     sev: &GroupSeverity,
     multi: bool,
 ) {
-    let total: usize = r.snapshots.iter().map(|s| s.groups.len()).sum();
-    let shown_total: usize = r.snapshots.iter().map(|s| s.groups_total).sum();
     h.push_str("<section id=\"groups-section\">\n<h2>Groups</h2>\n");
+    controls(h, r.nouns().0);
+    table_head(h, r, multi);
+    let mut rows = 0;
+    'outer: for (si, s) in r.snapshots.iter().enumerate() {
+        let view = views.get(si);
+        for (gi, g) in s.groups.iter().enumerate() {
+            if rows >= STATIC_ROWS {
+                break 'outer;
+            }
+            rows += 1;
+            let leaf = view.and_then(|v| v.leaf_of_group.get(gi)).copied();
+            let severity = SEVERITIES[sev.get(&(si, g.id.as_str())).copied().unwrap_or(0)];
+            group_row(h, g, (multi, si), leaf, severity);
+        }
+    }
+    h.push_str("</tbody></table></div>\n<div id=\"groups-pager\"></div>\n</section>\n");
+}
+
+/// Search, filters and the lookup of one task by id.
+fn controls(h: &mut String, one: &str) {
     let _ = write!(
         h,
         "<div class=\"controls\"><input id=\"group-search\" type=\"search\" \
@@ -62,8 +81,13 @@ pub(super) fn groups_section(
          <div class=\"controls\"><label>{one} id <input id=\"goroutine-lookup\" data-noun=\"{one}\" \
          inputmode=\"numeric\" size=\"10\"></label> <button id=\"goroutine-go\" type=\"button\">find</button> \
          <output id=\"goroutine-result\"></output></div>\n",
-        one = r.nouns().0
     );
+}
+
+/// How many groups are listed, and the table's header row.
+fn table_head(h: &mut String, r: &Report, multi: bool) {
+    let total: usize = r.snapshots.iter().map(|s| s.groups.len()).sum();
+    let shown_total: usize = r.snapshots.iter().map(|s| s.groups_total).sum();
     let shown = total.min(STATIC_ROWS);
     let _ = writeln!(
         h,
@@ -90,59 +114,57 @@ pub(super) fn groups_section(
          <th data-sort=\"creator\">created by</th></tr></thead>\n<tbody>",
         many = r.nouns().1
     );
-    let mut n = 0;
-    'outer: for (si, s) in r.snapshots.iter().enumerate() {
-        let view = views.get(si);
-        for (gi, g) in s.groups.iter().enumerate() {
-            if n >= STATIC_ROWS {
-                break 'outer;
-            }
-            n += 1;
-            let key = group_key(multi, si, &g.id);
-            let leaf = view
-                .and_then(|v| v.leaf_of_group.get(gi))
-                .map(|l| format!(" data-leaf=\"{l}\""))
-                .unwrap_or_default();
-            let sv = SEVERITIES[sev.get(&(si, g.id.as_str())).copied().unwrap_or(0)];
-            let wait = g.wait_minutes.map(|w| w.range()).unwrap_or_default();
-            let (fname, floc) = g
-                .top_frame()
-                .map(|f| (f.function.as_str(), format!("{}:{}", f.file, f.line)))
-                .unwrap_or(("", String::new()));
-            let creator = g
-                .created_by
-                .as_ref()
-                .map(|c| c.function.as_str())
-                .unwrap_or("");
-            let dump = if multi {
-                format!("<td>{}</td>", si + 1)
-            } else {
-                String::new()
-            };
-            let _ = write!(
-                h,
-                "<tr class=\"group\" data-id=\"{}\"{leaf}><td>{}</td>{dump}<td class=\"num\">{}</td>\
-                 <td>{}</td><td class=\"num\">{wait}</td><td>{}</td><td><details><summary><code>{}</code> \
-                 <span class=\"loc\">{}</span></summary>",
-                esc(&key),
-                esc(&key),
-                g.count,
-                t(&g.state),
-                if sv.is_empty() {
-                    String::new()
-                } else {
-                    format!("<span class=\"severity sev-{sv}\">{sv}</span>")
-                },
-                t(fname),
-                t(&floc)
-            );
-            stack_pre(h, &g.frames, g.created_by.as_ref());
-            let _ = writeln!(
-                h,
-                "</details></td><td><code>{}</code></td></tr>",
-                t(creator)
-            );
-        }
-    }
-    h.push_str("</tbody></table></div>\n<div id=\"groups-pager\"></div>\n</section>\n");
+}
+
+/// One row of the static table, the stack folded under the first user
+/// frame; the pair is whether there are several dumps, and which one.
+fn group_row(
+    h: &mut String,
+    g: &GroupReport,
+    (multi, si): (bool, usize),
+    leaf: Option<u32>,
+    severity: &str,
+) {
+    let leaf = leaf
+        .map(|l| format!(" data-leaf=\"{l}\""))
+        .unwrap_or_default();
+    let key = group_key(multi, si, &g.id);
+    let wait = g.wait_minutes.map(|w| w.range()).unwrap_or_default();
+    let (fname, floc) = g
+        .top_frame()
+        .map(|f| (f.function.as_str(), format!("{}:{}", f.file, f.line)))
+        .unwrap_or(("", String::new()));
+    let creator = g
+        .created_by
+        .as_ref()
+        .map(|c| c.function.as_str())
+        .unwrap_or("");
+    let dump = if multi {
+        format!("<td>{}</td>", si + 1)
+    } else {
+        String::new()
+    };
+    let _ = write!(
+        h,
+        "<tr class=\"group\" data-id=\"{}\"{leaf}><td>{}</td>{dump}<td class=\"num\">{}</td>\
+         <td>{}</td><td class=\"num\">{wait}</td><td>{}</td><td><details><summary><code>{}</code> \
+         <span class=\"loc\">{}</span></summary>",
+        esc(&key),
+        esc(&key),
+        g.count,
+        t(&g.state),
+        if severity.is_empty() {
+            String::new()
+        } else {
+            format!("<span class=\"severity sev-{severity}\">{severity}</span>")
+        },
+        t(fname),
+        t(&floc)
+    );
+    stack_pre(h, &g.frames, g.created_by.as_ref());
+    let _ = writeln!(
+        h,
+        "</details></td><td><code>{}</code></td></tr>",
+        t(creator)
+    );
 }

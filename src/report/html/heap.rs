@@ -5,6 +5,7 @@ use super::escape::t;
 use super::icicle::{icicle, FLAME_ID_BLOCK};
 use super::snapshot::MAX_SNAPSHOT_VIEWS;
 use crate::model::CodeKind;
+use crate::report::heap::HeapReport;
 use crate::report::Report;
 use std::fmt::Write as _;
 
@@ -12,115 +13,133 @@ use std::fmt::Write as _;
 /// functions and stacks. Findings are in the findings section.
 pub(super) fn heap_sections(h: &mut String, r: &Report) {
     for (hi, hp) in r.heap.iter().enumerate() {
-        let _ = writeln!(
-            h,
-            "<section id=\"heap-{}\" class=\"heap\">\n<h2>Heap — {}</h2>",
-            hi + 1,
-            t(&hp.source)
-        );
-        let tot = &hp.totals;
+        heap_summary(h, r, hi, hp);
+        heap_flame(h, hi, hp);
+        top_functions(h, hp);
+    }
+}
+
+/// A heap profile's heading, totals and the findings about it.
+fn heap_summary(h: &mut String, r: &Report, hi: usize, hp: &HeapReport) {
+    let _ = writeln!(
+        h,
+        "<section id=\"heap-{}\" class=\"heap\">\n<h2>Heap — {}</h2>",
+        hi + 1,
+        t(&hp.source)
+    );
+    let tot = &hp.totals;
+    let _ = write!(
+        h,
+        "<p class=\"hint\">{} ({}), sampling: {}{}. In use: <b>{}</b> in {} objects",
+        t(&hp.format),
+        hp.runtime.as_str(),
+        t(&hp.sampling),
+        if hp.period > 0 {
+            format!(" every {} bytes", hp.period)
+        } else {
+            String::new()
+        },
+        t(&heap_size(tot.inuse_bytes)),
+        tot.inuse_objects
+    );
+    if hp.has_alloc {
         let _ = write!(
             h,
-            "<p class=\"hint\">{} ({}), sampling: {}{}. In use: <b>{}</b> in {} objects",
-            t(&hp.format),
-            hp.runtime.as_str(),
-            t(&hp.sampling),
-            if hp.period > 0 {
-                format!(" every {} bytes", hp.period)
-            } else {
-                String::new()
-            },
-            t(&heap_size(tot.inuse_bytes)),
-            tot.inuse_objects
-        );
-        if hp.has_alloc {
-            let _ = write!(
-                h,
-                "; allocated over the process's life: {} in {} objects",
-                t(&heap_size(tot.alloc_bytes)),
-                tot.alloc_objects
-            );
-        }
-        h.push_str(".</p>\n");
-        let ids: Vec<String> = r
-            .findings
-            .iter()
-            .filter(|f| f.heap == Some(hi))
-            .map(|f| format!("<a href=\"#{}\">{}</a>", t(&f.id), t(&f.title)))
-            .collect();
-        if !ids.is_empty() {
-            let _ = writeln!(h, "<p>Findings: {}</p>", ids.join("; "));
-        }
-        h.push_str("<h3>Memory in use by stack</h3>\n<p class=\"hint\">Outermost call on top, width by bytes in use; hover for names.</p>\n");
-        // The report keeps the top stacks: the rest is one box, so that
-        // widths are shares of everything in use.
-        let shown: i64 = hp
-            .sites
-            .iter()
-            .fold(0i64, |a, s| a.saturating_add(s.values.inuse_bytes.max(0)));
-        let rest = tot.inuse_bytes.saturating_sub(shown);
-        let others = format!(
-            "({} smaller stacks)",
-            hp.sites_total.saturating_sub(hp.sites.len())
-        );
-        let rest_stack = (hp.sites_total > hp.sites.len() && rest > 0)
-            .then(|| (vec![(others.as_str(), CodeKind::Runtime)], rest as u64));
-        let stacks = hp
-            .sites
-            .iter()
-            .map(|s| {
-                (
-                    s.frames
-                        .iter()
-                        .rev()
-                        .map(|f| (f.function.as_str(), f.kind))
-                        .collect::<Vec<_>>(),
-                    u64::try_from(s.values.inuse_bytes).unwrap_or(0),
-                )
-            })
-            .chain(rest_stack);
-        let unit = |n: u64| heap_size(i64::try_from(n).unwrap_or(i64::MAX));
-        let (svg, _) = icicle(
-            stacks,
-            &format!("heap-flame-{}", hi + 1),
-            "heapflame",
-            (MAX_SNAPSHOT_VIEWS as u32 + hi as u32 + 1) * FLAME_ID_BLOCK,
-            "flame graph of memory in use",
-            &unit,
-        );
-        h.push_str(&svg);
-        let _ = writeln!(
-            h,
-            "<h3>Top functions</h3>\n<table class=\"heaptop\"><thead><tr><th>flat</th><th>flat%</th>\
-             <th>cum</th><th>cum%</th><th>allocated (flat)</th><th>function</th></tr></thead><tbody>"
-        );
-        let pct = |a: i64| {
-            if tot.inuse_bytes > 0 {
-                format!("{:.1}%", a as f64 * 100.0 / tot.inuse_bytes as f64)
-            } else {
-                "-".into()
-            }
-        };
-        for f in hp.functions.iter().take(25) {
-            let _ = writeln!(
-                h,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td></tr>",
-                t(&heap_size(f.flat.inuse_bytes)),
-                pct(f.flat.inuse_bytes),
-                t(&heap_size(f.cum.inuse_bytes)),
-                pct(f.cum.inuse_bytes),
-                t(&heap_size(f.flat.alloc_bytes)),
-                t(&f.function)
-            );
-        }
-        let _ = writeln!(
-            h,
-            "</tbody></table>\n<p class=\"hint\">{} of {} functions; {} stacks in all.</p>\n</section>",
-            hp.functions.len().min(25),
-            hp.functions_total,
-            hp.sites_total
+            "; allocated over the process's life: {} in {} objects",
+            t(&heap_size(tot.alloc_bytes)),
+            tot.alloc_objects
         );
     }
+    h.push_str(".</p>\n");
+    let ids: Vec<String> = r
+        .findings
+        .iter()
+        .filter(|f| f.heap == Some(hi))
+        .map(|f| format!("<a href=\"#{}\">{}</a>", t(&f.id), t(&f.title)))
+        .collect();
+    if !ids.is_empty() {
+        let _ = writeln!(h, "<p>Findings: {}</p>", ids.join("; "));
+    }
+}
+
+/// An icicle of memory in use by stack; the stacks the report leaves out
+/// are one box, so that widths are shares of everything in use.
+fn heap_flame(h: &mut String, hi: usize, hp: &HeapReport) {
+    let tot = &hp.totals;
+    h.push_str("<h3>Memory in use by stack</h3>\n<p class=\"hint\">Outermost call on top, width by bytes in use; hover for names.</p>\n");
+    // The report keeps the top stacks: the rest is one box, so that
+    // widths are shares of everything in use.
+    let shown: i64 = hp
+        .sites
+        .iter()
+        .fold(0i64, |a, s| a.saturating_add(s.values.inuse_bytes.max(0)));
+    let rest = tot.inuse_bytes.saturating_sub(shown);
+    let others = format!(
+        "({} smaller stacks)",
+        hp.sites_total.saturating_sub(hp.sites.len())
+    );
+    let rest_stack = (hp.sites_total > hp.sites.len() && rest > 0)
+        .then(|| (vec![(others.as_str(), CodeKind::Runtime)], rest as u64));
+    let stacks = hp
+        .sites
+        .iter()
+        .map(|s| {
+            (
+                s.frames
+                    .iter()
+                    .rev()
+                    .map(|f| (f.function.as_str(), f.kind))
+                    .collect::<Vec<_>>(),
+                u64::try_from(s.values.inuse_bytes).unwrap_or(0),
+            )
+        })
+        .chain(rest_stack);
+    let unit = |n: u64| heap_size(i64::try_from(n).unwrap_or(i64::MAX));
+    let (svg, _) = icicle(
+        stacks,
+        &format!("heap-flame-{}", hi + 1),
+        "heapflame",
+        (MAX_SNAPSHOT_VIEWS as u32 + hi as u32 + 1) * FLAME_ID_BLOCK,
+        "flame graph of memory in use",
+        &unit,
+    );
+    h.push_str(&svg);
+}
+
+/// The functions holding the most memory, and the end of the section.
+fn top_functions(h: &mut String, hp: &HeapReport) {
+    let tot = &hp.totals;
+    let _ = writeln!(
+        h,
+        "<h3>Top functions</h3>\n<table class=\"heaptop\"><thead><tr><th>flat</th><th>flat%</th>\
+         <th>cum</th><th>cum%</th><th>allocated (flat)</th><th>function</th></tr></thead><tbody>"
+    );
+    let pct = |a: i64| {
+        if tot.inuse_bytes > 0 {
+            format!("{:.1}%", a as f64 * 100.0 / tot.inuse_bytes as f64)
+        } else {
+            "-".into()
+        }
+    };
+    for f in hp.functions.iter().take(25) {
+        let _ = writeln!(
+            h,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td></tr>",
+            t(&heap_size(f.flat.inuse_bytes)),
+            pct(f.flat.inuse_bytes),
+            t(&heap_size(f.cum.inuse_bytes)),
+            pct(f.cum.inuse_bytes),
+            t(&heap_size(f.flat.alloc_bytes)),
+            t(&f.function)
+        );
+    }
+    let _ = writeln!(
+        h,
+        "</tbody></table>\n<p class=\"hint\">{} of {} functions; {} stacks in all.</p>\n</section>",
+        hp.functions.len().min(25),
+        hp.functions_total,
+        hp.sites_total
+    );
 }
 
 fn heap_size(b: i64) -> String {

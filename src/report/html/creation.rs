@@ -1,7 +1,7 @@
 //! The creation tree: which `go` statements started how many goroutines,
 //! nested by the site that started their parents.
 
-use super::escape::t;
+use super::escape::text;
 use crate::report::SnapshotReport;
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::fmt::Write as _;
@@ -138,8 +138,8 @@ fn emit_sites(
         let _ = write!(
             h,
             "<li class=\"site\"><span class=\"count\">{n}</span> <code>{}</code> <span class=\"loc\">{}:{line}</span>",
-            t(func),
-            t(file)
+            text(func),
+            text(file)
         );
         if !children[si].is_empty() && depth < 8 {
             h.push_str("\n<ul>\n");

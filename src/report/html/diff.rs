@@ -1,7 +1,7 @@
 //! The section of `dumpscope diff`: dumps, groups, stuck and spinning
 //! goroutines, creators and heap growth side by side, with sparklines.
 
-use super::escape::t;
+use super::escape::text;
 use crate::report::diff::{signed, signed_size, sparkline_of, DiffReport, HeapDiff};
 use std::fmt::Write as _;
 
@@ -33,8 +33,8 @@ fn dump_table(h: &mut String, d: &DiffReport) {
             h,
             "<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td></tr>",
             p.index + 1,
-            t(&p.source),
-            t(&p.format),
+            text(&p.source),
+            text(&p.format),
             p.goroutines,
             p.seconds.map_or(String::new(), |s| format!("+{s:.0} s"))
         );
@@ -54,14 +54,14 @@ fn group_changes(h: &mut String, d: &DiffReport) {
         let _ = writeln!(
             h,
             "<tr class=\"{}\"><td>{}</td><td class=\"spark\">{}</td><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td><td><code>{}</code></td></tr>",
-            t(&g.status),
+            text(&g.status),
             signed(g.change),
             sparkline_of(&g.counts, |n| n as f64),
             counts.join(" → "),
-            t(&g.status),
-            t(&g.state),
-            t(&g.site),
-            t(g.creator.as_deref().unwrap_or(""))
+            text(&g.status),
+            text(&g.state),
+            text(&g.site),
+            text(g.creator.as_deref().unwrap_or(""))
         );
     }
     h.push_str("</tbody></table>\n");
@@ -84,9 +84,9 @@ fn lasting_tasks(h: &mut String, d: &DiffReport) {
                 h,
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td></tr>",
                 s.id,
-                t(&s.state),
+                text(&s.state),
                 m.join(" → "),
-                t(&s.site)
+                text(&s.site)
             );
         }
         h.push_str("</tbody></table>\n");
@@ -98,8 +98,8 @@ fn lasting_tasks(h: &mut String, d: &DiffReport) {
                 h,
                 "<li>goroutine {} ({}) at <code>{}</code></li>",
                 s.id,
-                t(&s.states.join(" → ")),
-                t(&s.site)
+                text(&s.states.join(" → ")),
+                text(&s.site)
             );
         }
         h.push_str("</ul>\n");
@@ -111,8 +111,8 @@ fn lasting_tasks(h: &mut String, d: &DiffReport) {
                 h,
                 "<li>{} new, created by <code>{}</code>, now at <code>{}</code></li>",
                 s.new_goroutines,
-                t(&s.creator),
-                t(&s.sites.join(", "))
+                text(&s.creator),
+                text(&s.sites.join(", "))
             );
         }
         h.push_str("</ul>\n");
@@ -124,7 +124,7 @@ fn heap_changes(h: &mut String, hd: &HeapDiff) {
     let _ = writeln!(
         h,
         "<h3>Heap</h3>\n<p>In use: <b>{}</b> ({} objects) from the first to the last of {} snapshots.</p>\n<table class=\"diffheap\"><thead><tr><th>flat</th><th>cum</th><th>trend (flat)</th><th>function</th></tr></thead><tbody>",
-        t(&signed_size(hd.delta.inuse_bytes)),
+        text(&signed_size(hd.delta.inuse_bytes)),
         signed(hd.delta.inuse_objects),
         hd.snapshots.len()
     );
@@ -132,10 +132,10 @@ fn heap_changes(h: &mut String, hd: &HeapDiff) {
         let _ = writeln!(
             h,
             "<tr><td>{}</td><td>{}</td><td class=\"spark\">{}</td><td><code>{}</code></td></tr>",
-            t(&signed_size(f.flat_delta)),
-            t(&signed_size(f.cum_delta)),
+            text(&signed_size(f.flat_delta)),
+            text(&signed_size(f.cum_delta)),
             sparkline_of(&f.flat, |b| b as f64),
-            t(&f.function)
+            text(&f.function)
         );
     }
     h.push_str("</tbody></table>\n");

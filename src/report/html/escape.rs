@@ -1,5 +1,5 @@
 //! Escaping: every string that comes from a dump passes through here on
-//! its way into the page, as markup text ([`esc`], [`t`]) or as data for
+//! its way into the page, as markup text ([`esc`], [`text`]) or as data for
 //! the script ([`script_json`]).
 
 use crate::report::clip;
@@ -57,7 +57,7 @@ pub fn script_json<T: serde::Serialize>(v: &T) -> String {
 }
 
 /// Escaped and clipped: the form every dump string takes in markup.
-pub(super) fn t(s: &str) -> String {
+pub(super) fn text(s: &str) -> String {
     esc(&clip(s, MAX_TEXT)).into_owned()
 }
 

@@ -1,7 +1,7 @@
 //! The findings section: a tally by severity, then each finding with its
 //! explanation, fix, evidence and the stacks of the groups it names.
 
-use super::escape::{esc, t};
+use super::escape::{esc, text};
 use super::severity::{sev_index, SEVERITIES};
 use super::stack::stack_pre;
 use crate::report::{Finding, Report};
@@ -10,6 +10,8 @@ use std::fmt::Write as _;
 /// Goroutine ids listed per finding.
 const MAX_IDS: usize = 50;
 
+/// The findings section: a tally by severity, then every finding, the
+/// first three open.
 pub(super) fn findings(h: &mut String, r: &Report) {
     h.push_str("<section id=\"findings\">\n<h2>Findings</h2>\n");
     if r.findings.is_empty() {
@@ -56,19 +58,19 @@ fn finding(h: &mut String, r: &Report, f: &Finding, open: bool) {
         esc(&f.id),
         if open { " open" } else { "" },
         f.rank,
-        t(&f.kind),
-        t(&f.confidence),
-        t(&f.title)
+        text(&f.kind),
+        text(&f.confidence),
+        text(&f.title)
     );
-    let _ = writeln!(h, "<p class=\"explanation\">{}</p>", t(&f.explanation));
+    let _ = writeln!(h, "<p class=\"explanation\">{}</p>", text(&f.explanation));
     if !f.cause.is_empty() {
         let _ = writeln!(
             h,
             "<p class=\"cause\"><b>Usual cause:</b> {}</p>",
-            t(&f.cause)
+            text(&f.cause)
         );
     }
-    let _ = writeln!(h, "<p class=\"remedy\"><b>Fix:</b> {}</p>", t(&f.remedy));
+    let _ = writeln!(h, "<p class=\"remedy\"><b>Fix:</b> {}</p>", text(&f.remedy));
     if !f.sketch.is_empty() {
         let _ = writeln!(h, "<pre class=\"sketch\">{}</pre>", esc(&f.sketch));
     }
@@ -81,15 +83,19 @@ fn finding(h: &mut String, r: &Report, f: &Finding, open: bool) {
     task_list(h, r, f);
     group_stacks(h, r, f);
     if let Some(u) = &f.user_rule {
-        let _ = writeln!(h, "<p class=\"user-rule\">Changed by rule {}</p>", t(u));
+        let _ = writeln!(h, "<p class=\"user-rule\">Changed by rule {}</p>", text(u));
     }
     if !f.references.is_empty() {
         h.push_str("<p class=\"refs\"><b>References:</b> ");
-        let refs: Vec<String> = f.references.iter().map(|x| t(x)).collect();
+        let refs: Vec<String> = f.references.iter().map(|x| text(x)).collect();
         h.push_str(&refs.join(" · "));
         h.push_str("</p>\n");
     }
-    let _ = writeln!(h, "<p class=\"rule\">rule <code>{}</code></p>", t(&f.rule));
+    let _ = writeln!(
+        h,
+        "<p class=\"rule\">rule <code>{}</code></p>",
+        text(&f.rule)
+    );
     h.push_str("</details>\n</details>\n");
 }
 
@@ -98,7 +104,7 @@ fn evidence_lists(h: &mut String, f: &Finding) {
     if !f.evidence.is_empty() {
         h.push_str("<ul class=\"notes\">");
         for e in &f.evidence {
-            let _ = write!(h, "<li>{}</li>", t(e));
+            let _ = write!(h, "<li>{}</li>", text(e));
         }
         h.push_str("</ul>\n");
     }
@@ -108,7 +114,7 @@ fn evidence_lists(h: &mut String, f: &Finding) {
             if k > 0 {
                 h.push_str(", ");
             }
-            let _ = write!(h, "<code>{}</code>", t(res));
+            let _ = write!(h, "<code>{}</code>", text(res));
         }
         if f.resources.len() > 20 {
             let _ = write!(h, " and {} more", f.resources.len() - 20);
@@ -174,14 +180,14 @@ fn group_stacks(h: &mut String, r: &Report, f: &Finding) {
         let _ = writeln!(
             h,
             "<p class=\"group-ref\">Group <code>{}</code>: {} {} [{}]{wait}</p>",
-            t(&g.id),
+            text(&g.id),
             g.count,
             if g.count == 1 {
                 r.nouns().0
             } else {
                 r.nouns().1
             },
-            t(&g.state)
+            text(&g.state)
         );
         stack_pre(h, &g.frames, g.created_by.as_ref());
     }
@@ -194,7 +200,7 @@ fn group_stacks(h: &mut String, r: &Report, f: &Finding) {
                 .iter()
                 .skip(3)
                 .take(50)
-                .map(|g| t(g))
+                .map(|g| text(g))
                 .collect::<Vec<_>>()
                 .join(", ")
         );

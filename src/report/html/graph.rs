@@ -6,6 +6,7 @@ use super::graph_select::select_graph;
 use crate::report::Graph;
 use std::fmt::Write as _;
 
+/// The wait-for graph section, or a note that nothing waits.
 pub(super) fn graph_section(h: &mut String, g: &Graph, (one, many): (&str, &str)) {
     h.push_str("<section id=\"graph\">\n<h2>Wait-for graph</h2>\n");
     if g.nodes.is_empty() {

@@ -1,15 +1,19 @@
 //! Drawing the wait-for graph as SVG: a layered layout of each connected
 //! part, parts packed on shelves.
 
-use super::escape::{esc, t};
+use super::escape::{esc, text};
 use super::graph_select::{GEdge, GNode};
 use crate::report::clip;
 use std::collections::VecDeque;
 use std::fmt::Write as _;
 
+/// Node box width.
 const NODE_W: f64 = 210.0;
+/// Node box height.
 const NODE_H: f64 = 30.0;
+/// Gap between layers.
 const COL_GAP: f64 = 90.0;
+/// Gap between nodes of one layer.
 const ROW_GAP: f64 = 14.0;
 /// Width beyond which parts of the graph go on a new shelf.
 const GRAPH_MAX_W: f64 = 1340.0;
@@ -293,7 +297,7 @@ fn draw_edge(s: &mut String, e: &GEdge, pos: &[(f64, f64)], back: bool) {
     let _ = writeln!(
         s,
         "<path class=\"{class}\" d=\"{d}\" marker-end=\"url(#{marker})\"><title>{}</title></path>",
-        t(&e.title)
+        text(&e.title)
     );
     if let Some(c) = e.count.filter(|&c| c > 1) {
         // Next to the source, where edges into one node have not met.
@@ -319,8 +323,8 @@ fn draw_node(s: &mut String, node: &GNode, (x, y): (f64, f64)) {
         "<g class=\"node {kind_class}{cyc}\" data-id=\"{}\"><title>{}</title>\
          <rect x=\"{x:.1}\" y=\"{y:.1}\" width=\"{NODE_W}\" height=\"{NODE_H}\" rx=\"5\"/>\
          <text x=\"{:.1}\" y=\"{:.1}\">{}</text></g>",
-        t(&node.id),
-        t(&node.id),
+        text(&node.id),
+        text(&node.id),
         x + 8.0,
         y + NODE_H / 2.0 + 4.0,
         esc(&clip(&node.label, 30))

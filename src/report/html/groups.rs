@@ -1,7 +1,7 @@
 //! The groups section: search and filter controls and the first
 //! [`STATIC_ROWS`] groups as a static table (the script pages through all).
 
-use super::escape::{esc, t};
+use super::escape::{esc, text};
 use super::severity::{sev_index, SEVERITIES};
 use super::snapshot::SnapView;
 use super::stack::stack_pre;
@@ -26,6 +26,7 @@ pub(super) fn group_severity(r: &Report) -> GroupSeverity<'_> {
     m
 }
 
+/// A group's id in the page: prefixed by its dump when there are several.
 pub(super) fn group_key(multi: bool, si: usize, id: &str) -> String {
     if multi {
         format!("s{}/{id}", si + 1)
@@ -152,19 +153,19 @@ fn group_row(
         esc(&key),
         esc(&key),
         g.count,
-        t(&g.state),
+        text(&g.state),
         if severity.is_empty() {
             String::new()
         } else {
             format!("<span class=\"severity sev-{severity}\">{severity}</span>")
         },
-        t(fname),
-        t(&floc)
+        text(fname),
+        text(&floc)
     );
     stack_pre(h, &g.frames, g.created_by.as_ref());
     let _ = writeln!(
         h,
         "</details></td><td><code>{}</code></td></tr>",
-        t(creator)
+        text(creator)
     );
 }

@@ -1,7 +1,7 @@
 //! The heap sections: totals, an icicle of memory in use by stack and
 //! the top functions of each heap profile.
 
-use super::escape::t;
+use super::escape::text;
 use super::icicle::{icicle, FLAME_ID_BLOCK};
 use super::snapshot::MAX_SNAPSHOT_VIEWS;
 use crate::model::CodeKind;
@@ -25,28 +25,28 @@ fn heap_summary(h: &mut String, r: &Report, hi: usize, hp: &HeapReport) {
         h,
         "<section id=\"heap-{}\" class=\"heap\">\n<h2>Heap — {}</h2>",
         hi + 1,
-        t(&hp.source)
+        text(&hp.source)
     );
     let tot = &hp.totals;
     let _ = write!(
         h,
         "<p class=\"hint\">{} ({}), sampling: {}{}. In use: <b>{}</b> in {} objects",
-        t(&hp.format),
+        text(&hp.format),
         hp.runtime.as_str(),
-        t(&hp.sampling),
+        text(&hp.sampling),
         if hp.period > 0 {
             format!(" every {} bytes", hp.period)
         } else {
             String::new()
         },
-        t(&heap_size(tot.inuse_bytes)),
+        text(&heap_size(tot.inuse_bytes)),
         tot.inuse_objects
     );
     if hp.has_alloc {
         let _ = write!(
             h,
             "; allocated over the process's life: {} in {} objects",
-            t(&heap_size(tot.alloc_bytes)),
+            text(&heap_size(tot.alloc_bytes)),
             tot.alloc_objects
         );
     }
@@ -55,7 +55,7 @@ fn heap_summary(h: &mut String, r: &Report, hi: usize, hp: &HeapReport) {
         .findings
         .iter()
         .filter(|f| f.heap == Some(hi))
-        .map(|f| format!("<a href=\"#{}\">{}</a>", t(&f.id), t(&f.title)))
+        .map(|f| format!("<a href=\"#{}\">{}</a>", text(&f.id), text(&f.title)))
         .collect();
     if !ids.is_empty() {
         let _ = writeln!(h, "<p>Findings: {}</p>", ids.join("; "));
@@ -125,12 +125,12 @@ fn top_functions(h: &mut String, hp: &HeapReport) {
         let _ = writeln!(
             h,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td></tr>",
-            t(&heap_size(f.flat.inuse_bytes)),
+            text(&heap_size(f.flat.inuse_bytes)),
             pct(f.flat.inuse_bytes),
-            t(&heap_size(f.cum.inuse_bytes)),
+            text(&heap_size(f.cum.inuse_bytes)),
             pct(f.cum.inuse_bytes),
-            t(&heap_size(f.flat.alloc_bytes)),
-            t(&f.function)
+            text(&heap_size(f.flat.alloc_bytes)),
+            text(&f.function)
         );
     }
     let _ = writeln!(
@@ -142,6 +142,7 @@ fn top_functions(h: &mut String, hp: &HeapReport) {
     );
 }
 
+/// Bytes as the heap sections show them.
 fn heap_size(b: i64) -> String {
     crate::analyze::heap::mib(b)
 }

@@ -1,7 +1,7 @@
 //! Icicles (flame graphs with the outermost call on top) of weighted
 //! stacks, shared by the goroutine and heap sections.
 
-use super::escape::{esc, t};
+use super::escape::{esc, text};
 use crate::model::CodeKind;
 use crate::report::clip;
 use rustc_hash::FxHashMap;
@@ -194,8 +194,8 @@ fn draw_frame(
         "<g class=\"frame {kind}\" data-node=\"{}\"{parent} tabindex=\"0\"><title>{} — {} ({pct:.1}%)</title>\
          <rect x=\"{:.2}\" y=\"{y:.1}\" width=\"{:.2}\" height=\"{}\"/>{label}</g>",
         base + v as u32,
-        t(&node.name),
-        t(&unit(node.value)),
+        text(&node.name),
+        text(&unit(node.value)),
         left,
         (w - 0.5).max(0.5),
         ROW - 1.0

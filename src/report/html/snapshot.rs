@@ -2,7 +2,7 @@
 //! stacks, the states and the creation tree.
 
 use super::creation::creation_tree;
-use super::escape::{esc, t};
+use super::escape::{esc, text};
 use super::icicle::{icicle, FLAME_ID_BLOCK};
 use crate::report::{clip, Report, SnapshotReport};
 use std::fmt::Write as _;
@@ -53,6 +53,7 @@ impl SnapView {
     }
 }
 
+/// One dump's icicle, states and (for goroutines) creation tree.
 pub(super) fn snapshot_views(h: &mut String, r: &Report, v: &SnapView, multi: bool) {
     let Some(s) = r.snapshots.get(v.index) else {
         return;
@@ -63,7 +64,7 @@ pub(super) fn snapshot_views(h: &mut String, r: &Report, v: &SnapView, multi: bo
         format!("-{}", v.index + 1)
     };
     let title = if multi {
-        format!(" — dump {} ({})", v.index + 1, t(&s.source))
+        format!(" — dump {} ({})", v.index + 1, text(&s.source))
     } else {
         String::new()
     };
@@ -96,6 +97,7 @@ pub(super) fn snapshot_views(h: &mut String, r: &Report, v: &SnapView, multi: bo
     h.push_str("</section>\n");
 }
 
+/// Tasks per state as horizontal bars, the 20 commonest.
 fn states_svg(h: &mut String, s: &SnapshotReport, suffix: &str) {
     let rows: Vec<&(String, u64)> = s.states.0.iter().take(20).collect();
     let max = rows.iter().map(|x| x.1).max().unwrap_or(1).max(1) as f64;
@@ -115,7 +117,7 @@ fn states_svg(h: &mut String, s: &SnapshotReport, suffix: &str) {
             "<g class=\"bar\"><title>{}: {n}</title><text class=\"label\" x=\"230\" y=\"{:.1}\">{}</text>\
              <rect x=\"240\" y=\"{y:.1}\" width=\"{w:.1}\" height=\"{:.1}\"/>\
              <text class=\"value\" x=\"{:.1}\" y=\"{:.1}\">{n}</text></g>",
-            t(name),
+            text(name),
             y + 14.0,
             esc(&clip(name, 32)),
             row_h - 6.0,

@@ -1,6 +1,6 @@
 //! A stack as markup, as Go prints it.
 
-use super::escape::t;
+use super::escape::text;
 use crate::model::CodeKind;
 use crate::report::FrameReport;
 use std::fmt::Write as _;
@@ -21,9 +21,9 @@ pub(super) fn stack_pre(
         let _ = write!(
             h,
             "<span class=\"{class}\">{}({})</span>\n\t{}:{}\n",
-            t(&f.function),
-            t(&f.args),
-            t(&f.file),
+            text(&f.function),
+            text(&f.args),
+            text(&f.file),
             f.line
         );
     }
@@ -34,8 +34,8 @@ pub(super) fn stack_pre(
         let _ = writeln!(
             h,
             "<span class=\"creator\">created by {}</span>\n\t{}:{}",
-            t(&c.function),
-            t(&c.file),
+            text(&c.function),
+            text(&c.file),
             c.line
         );
     }

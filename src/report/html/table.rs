@@ -6,7 +6,7 @@ use super::groups::{group_key, GroupSeverity, STATIC_ROWS};
 use super::severity::SEVERITIES;
 use super::snapshot::SnapView;
 use crate::model::CodeKind;
-use crate::report::{clip, Report};
+use crate::report::{clip, FrameReport, GroupReport, Report};
 use rustc_hash::FxHashMap;
 
 /// The data the script needs for the whole groups table, compact:
@@ -46,113 +46,139 @@ struct GroupRow(
     Vec<i64>, // goroutine ids, coded
 );
 
+/// The groups table's data as JSON for the page's data block.
 pub(super) fn table_data(
     r: &Report,
     views: &[SnapView],
     sev: &GroupSeverity,
     multi: bool,
 ) -> String {
-    struct Interner<'a> {
-        strs: Vec<&'a str>,
-        ix: FxHashMap<&'a str, usize>,
-    }
-    impl<'a> Interner<'a> {
-        fn get(&mut self, s: &'a str) -> usize {
-            if let Some(&i) = self.ix.get(s) {
-                return i;
-            }
-            self.strs.push(s);
-            self.ix.insert(s, self.strs.len() - 1);
-            self.strs.len() - 1
-        }
-    }
-    let mut it = Interner {
-        strs: Vec::new(),
-        ix: FxHashMap::default(),
-    };
-    let mut frames: Vec<(usize, usize, u32, u8)> = Vec::new();
-    let mut frame_ix: FxHashMap<(usize, usize, u32, u8), usize> = FxHashMap::default();
-    let mut stacks: Vec<Vec<usize>> = Vec::new();
-    let mut stack_ix: FxHashMap<Vec<usize>, usize> = FxHashMap::default();
+    let mut tables = Tables::default();
     let mut groups: Vec<GroupRow> = Vec::new();
     for (snap_i, s) in r.snapshots.iter().enumerate() {
         for (gi, g) in s.groups.iter().enumerate() {
-            let mut st = Vec::with_capacity(g.frames.len());
-            for f in g.frames.iter().take(256) {
-                let k = match f.kind {
-                    CodeKind::User => 0u8,
-                    CodeKind::Stdlib => 1,
-                    CodeKind::Runtime => 2,
-                };
-                let key = (it.get(&f.function), it.get(&f.file), f.line, k);
-                let fi = *frame_ix.entry(key).or_insert_with(|| {
-                    frames.push(key);
-                    frames.len() - 1
-                });
-                st.push(fi);
-            }
-            let stack = match stack_ix.get(&st) {
-                Some(&x) => x,
-                None => {
-                    stacks.push(st.clone());
-                    stack_ix.insert(st, stacks.len() - 1);
-                    stacks.len() - 1
-                }
-            };
-            let top = g
-                .frames
-                .iter()
-                .take(256)
-                .position(|f| f.kind == CodeKind::User)
-                .unwrap_or(0);
-            let pkg = g.top_frame().map_or("", |f| f.package.as_str());
-            let (creator, creator_file, creator_line) =
-                g.created_by.as_ref().map_or((-1, -1, 0), |c| {
-                    (it.get(&c.function) as i64, it.get(&c.file) as i64, c.line)
-                });
-            let labels: String = g
-                .labels
-                .iter()
-                .map(|(k, v)| format!("{k}={}", v.join("|")))
-                .collect::<Vec<_>>()
-                .join(" ");
-            let (wmin, wmax) = g
-                .wait_minutes
-                .map_or((-1i64, -1i64), |w| (i64::from(w.min), i64::from(w.max)));
             let leaf = views
                 .get(snap_i)
                 .and_then(|v| v.leaf_of_group.get(gi))
                 .map_or(-1i64, |&l| i64::from(l));
-            groups.push(GroupRow(
-                group_key(multi, snap_i, &g.id),
-                snap_i,
-                g.count,
-                it.get(&g.state),
-                stack,
-                top,
-                creator,
-                creator_file,
-                creator_line,
-                wmin,
-                wmax,
-                sev.get(&(snap_i, g.id.as_str())).copied().unwrap_or(0),
-                it.get(pkg),
-                leaf,
-                clip(&labels, MAX_TEXT).into_owned(),
-                encode_ids(&g.task_ids),
-            ));
+            let severity = sev.get(&(snap_i, g.id.as_str())).copied().unwrap_or(0);
+            let key = group_key(multi, snap_i, &g.id);
+            groups.push(tables.group_row(g, key, snap_i, severity, leaf));
         }
     }
     let data = TableData {
         multi,
         sev: SEVERITIES,
         rows: STATIC_ROWS,
-        strs: it.strs,
-        frames,
-        stacks,
+        strs: tables.strs,
+        frames: tables.frames,
+        stacks: tables.stacks,
         groups,
     };
     script_json(&data)
+}
+
+/// The shared tables of strings, frames and stacks, each entry once.
+#[derive(Default)]
+struct Tables<'a> {
+    strs: Vec<&'a str>,
+    str_ix: FxHashMap<&'a str, usize>,
+    frames: Vec<(usize, usize, u32, u8)>,
+    frame_ix: FxHashMap<(usize, usize, u32, u8), usize>,
+    stacks: Vec<Vec<usize>>,
+    stack_ix: FxHashMap<Vec<usize>, usize>,
+}
+
+impl<'a> Tables<'a> {
+    /// The index of a string in the string table.
+    fn string(&mut self, s: &'a str) -> usize {
+        if let Some(&i) = self.str_ix.get(s) {
+            return i;
+        }
+        self.strs.push(s);
+        self.str_ix.insert(s, self.strs.len() - 1);
+        self.strs.len() - 1
+    }
+
+    /// The index of a stack (its first 256 frames) in the stack table.
+    fn stack(&mut self, frames: &'a [FrameReport]) -> usize {
+        let mut stack = Vec::with_capacity(frames.len());
+        for f in frames.iter().take(256) {
+            let kind = match f.kind {
+                CodeKind::User => 0u8,
+                CodeKind::Stdlib => 1,
+                CodeKind::Runtime => 2,
+            };
+            let key = (self.string(&f.function), self.string(&f.file), f.line, kind);
+            let frame = *self.frame_ix.entry(key).or_insert_with(|| {
+                self.frames.push(key);
+                self.frames.len() - 1
+            });
+            stack.push(frame);
+        }
+        match self.stack_ix.get(&stack) {
+            Some(&x) => x,
+            None => {
+                self.stacks.push(stack.clone());
+                self.stack_ix.insert(stack, self.stacks.len() - 1);
+                self.stacks.len() - 1
+            }
+        }
+    }
+
+    /// One group's row, its strings and stack entered in the tables.
+    fn group_row(
+        &mut self,
+        g: &'a GroupReport,
+        key: String,
+        snap_i: usize,
+        severity: usize,
+        leaf: i64,
+    ) -> GroupRow {
+        let stack = self.stack(&g.frames);
+        let top = g
+            .frames
+            .iter()
+            .take(256)
+            .position(|f| f.kind == CodeKind::User)
+            .unwrap_or(0);
+        let pkg = g.top_frame().map_or("", |f| f.package.as_str());
+        let (creator, creator_file, creator_line) =
+            g.created_by.as_ref().map_or((-1, -1, 0), |c| {
+                (
+                    self.string(&c.function) as i64,
+                    self.string(&c.file) as i64,
+                    c.line,
+                )
+            });
+        let labels: String = g
+            .labels
+            .iter()
+            .map(|(k, v)| format!("{k}={}", v.join("|")))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let (wmin, wmax) = g
+            .wait_minutes
+            .map_or((-1i64, -1i64), |w| (i64::from(w.min), i64::from(w.max)));
+        GroupRow(
+            key,
+            snap_i,
+            g.count,
+            self.string(&g.state),
+            stack,
+            top,
+            creator,
+            creator_file,
+            creator_line,
+            wmin,
+            wmax,
+            severity,
+            self.string(pkg),
+            leaf,
+            clip(&labels, MAX_TEXT).into_owned(),
+            encode_ids(&g.task_ids),
+        )
+    }
 }
 
 /// Ids as pairs (difference from the previous id, how many times in a

@@ -1,8 +1,10 @@
 //! The terminal rendering of a [`Report`]: a summary per snapshot, then the
 //! groups with compact stacks, the user's frames emphasised.
 
+use super::diff::{signed, signed_size, sparkline_of, DiffReport, HeapDiff};
+use super::heap::HeapReport;
 use super::{Finding, FrameReport, GroupReport, Report, SnapshotReport};
-use crate::model::CodeKind;
+use crate::model::{CodeKind, Crash};
 use anstyle::{AnsiColor, Effects, Style};
 use std::io::{self, Write};
 
@@ -77,13 +79,23 @@ fn pct(part: i64, whole: i64) -> String {
     }
 }
 
+/// One heap profile: what it is, its findings, the top functions and
+/// the top allocation stacks.
 fn heap(
     r: &Report,
     hi: usize,
-    h: &super::heap::HeapReport,
+    h: &HeapReport,
     opts: &TextOptions,
     w: &mut dyn Write,
 ) -> io::Result<()> {
+    heap_header(h, w)?;
+    heap_findings(r, hi, opts, w)?;
+    heap_top_functions(h, w)?;
+    heap_top_stacks(h, w)
+}
+
+/// A heap profile's source, format, totals and reading warnings.
+fn heap_header(h: &HeapReport, w: &mut dyn Write) -> io::Result<()> {
     writeln!(w, "{HEAD}{}{HEAD:#}  heap snapshot", clean(&h.source))?;
     let sampling = if h.sampling == "poisson" {
         format!(", sampled every {} bytes, scaled back", h.period)
@@ -98,19 +110,19 @@ fn heap(
         h.format,
         h.runtime.as_str()
     )?;
-    let t = &h.totals;
+    let totals = &h.totals;
     writeln!(
         w,
         "  in use     {} in {} objects",
-        size(t.inuse_bytes),
-        t.inuse_objects
+        size(totals.inuse_bytes),
+        totals.inuse_objects
     )?;
     if h.has_alloc {
         writeln!(
             w,
             "  allocated  {} in {} objects over the process's life",
-            size(t.alloc_bytes),
-            t.alloc_objects
+            size(totals.alloc_bytes),
+            totals.alloc_objects
         )?;
     }
     for wr in h.warnings.iter().take(5) {
@@ -121,6 +133,11 @@ fn heap(
             one_line(&wr.message, 200)
         )?;
     }
+    Ok(())
+}
+
+/// The findings about one heap profile alone.
+fn heap_findings(r: &Report, hi: usize, opts: &TextOptions, w: &mut dyn Write) -> io::Result<()> {
     let mine: Vec<&Finding> = r
         .findings
         .iter()
@@ -137,6 +154,12 @@ fn heap(
         writeln!(w, "     {DIM}rule: {}{DIM:#}", f.rule)?;
     }
     writeln!(w)?;
+    Ok(())
+}
+
+/// The functions holding the most memory.
+fn heap_top_functions(h: &HeapReport, w: &mut dyn Write) -> io::Result<()> {
+    let totals = &h.totals;
     writeln!(
         w,
         "{HEAD}top functions by memory in use{HEAD:#}  ({} of {})",
@@ -153,12 +176,17 @@ fn heap(
             w,
             "  {:>10} {:>6} {:>10} {:>6}  {}",
             size(f.flat.inuse_bytes),
-            pct(f.flat.inuse_bytes, t.inuse_bytes),
+            pct(f.flat.inuse_bytes, totals.inuse_bytes),
             size(f.cum.inuse_bytes),
-            pct(f.cum.inuse_bytes, t.inuse_bytes),
+            pct(f.cum.inuse_bytes, totals.inuse_bytes),
             clean(&f.function)
         )?;
     }
+    Ok(())
+}
+
+/// The stacks holding the most memory, their first frames.
+fn heap_top_stacks(h: &HeapReport, w: &mut dyn Write) -> io::Result<()> {
     writeln!(w)?;
     writeln!(
         w,
@@ -202,6 +230,8 @@ fn heap(
     Ok(())
 }
 
+/// One goroutine or thread dump: its header, crash, warnings, findings
+/// and groups.
 fn snapshot(
     r: &Report,
     si: usize,
@@ -209,6 +239,29 @@ fn snapshot(
     opts: &TextOptions,
     w: &mut dyn Write,
 ) -> io::Result<()> {
+    snapshot_header(r, s, w)?;
+    if let Some(c) = &s.crash {
+        crash(s, c, w)?;
+    }
+    snapshot_warnings(s, w)?;
+    findings(r, si, opts, w)?;
+    writeln!(w)?;
+    for g in s.groups.iter().take(opts.max_groups) {
+        group(g, w)?;
+    }
+    let shown = s.groups.len().min(opts.max_groups);
+    if shown < s.groups_total {
+        writeln!(
+            w,
+            "{DIM}({} of {} groups shown; see --max-groups, --filter){DIM:#}",
+            shown, s.groups_total
+        )?;
+    }
+    Ok(())
+}
+
+/// A dump's source, format, reading notes, task count and states.
+fn snapshot_header(r: &Report, s: &SnapshotReport, w: &mut dyn Write) -> io::Result<()> {
     let of = r.snapshots.iter().filter(|x| x.source == s.source).count();
     let which = if of > 1 {
         format!(" (dump {} of {})", s.index + 1, of)
@@ -260,51 +313,65 @@ fn snapshot(
         String::new()
     };
     writeln!(w, "  states     {}{more}", states.join(", "))?;
-    if let Some(c) = &s.crash {
-        if !c.message.is_empty() {
-            writeln!(w, "  crash      {RED}{}{RED:#}", one_line(&c.message, 160))?;
-        }
-        for p in c.panics.iter().skip(1) {
-            let rec = if p.recovered { " [recovered]" } else { "" };
-            writeln!(
-                w,
-                "             then panic: {}{rec}",
-                one_line(&p.message, 140)
-            )?;
-        }
-        if let Some(sig) = &c.signal {
-            if !c.message.contains(&sig.raw) {
-                writeln!(w, "  signal     {}", one_line(&sig.raw, 160))?;
-            }
-        }
-        if !c.races.is_empty() {
-            writeln!(w, "  races      {} data race report(s)", c.races.len())?;
-            for race in c.races.iter().take(3) {
-                for a in &race.accesses {
-                    let g = a
-                        .goroutine
-                        .map_or("main goroutine".to_string(), |g| format!("goroutine {g}"));
-                    let at = a.top_frame.as_deref().unwrap_or("?");
-                    writeln!(
-                        w,
-                        "             {} at {} by {g}: {}",
-                        clean(&a.access),
-                        clean(&a.addr),
-                        clean(at)
-                    )?;
-                }
-            }
-        }
-        if let Some(t) = &s.crash_task {
-            let noun = if s.runtime == crate::model::Runtime::Go {
-                "goroutine"
-            } else {
-                "thread"
-            };
-            writeln!(w, "  crashed in {noun} {} [{}]:", t.id, clean(&t.state))?;
-            frames(&t.frames, None, w, "    ")?;
+    Ok(())
+}
+
+/// The crash: message, later panics, signal, data races and the stack
+/// of the task that crashed.
+fn crash(s: &SnapshotReport, c: &Crash, w: &mut dyn Write) -> io::Result<()> {
+    if !c.message.is_empty() {
+        writeln!(w, "  crash      {RED}{}{RED:#}", one_line(&c.message, 160))?;
+    }
+    for p in c.panics.iter().skip(1) {
+        let rec = if p.recovered { " [recovered]" } else { "" };
+        writeln!(
+            w,
+            "             then panic: {}{rec}",
+            one_line(&p.message, 140)
+        )?;
+    }
+    if let Some(sig) = &c.signal {
+        if !c.message.contains(&sig.raw) {
+            writeln!(w, "  signal     {}", one_line(&sig.raw, 160))?;
         }
     }
+    if !c.races.is_empty() {
+        writeln!(w, "  races      {} data race report(s)", c.races.len())?;
+        for race in c.races.iter().take(3) {
+            for a in &race.accesses {
+                let g = a
+                    .goroutine
+                    .map_or("main goroutine".to_string(), |g| format!("goroutine {g}"));
+                let at = a.top_frame.as_deref().unwrap_or("?");
+                writeln!(
+                    w,
+                    "             {} at {} by {g}: {}",
+                    clean(&a.access),
+                    clean(&a.addr),
+                    clean(at)
+                )?;
+            }
+        }
+    }
+    if let Some(task) = &s.crash_task {
+        let noun = if s.runtime == crate::model::Runtime::Go {
+            "goroutine"
+        } else {
+            "thread"
+        };
+        writeln!(
+            w,
+            "  crashed in {noun} {} [{}]:",
+            task.id,
+            clean(&task.state)
+        )?;
+        frames(&task.frames, None, w, "    ")?;
+    }
+    Ok(())
+}
+
+/// Whether the dump is cut off, and the lines that could not be read.
+fn snapshot_warnings(s: &SnapshotReport, w: &mut dyn Write) -> io::Result<()> {
     if s.truncated {
         writeln!(
             w,
@@ -319,19 +386,6 @@ fn snapshot(
         if s.warnings.len() > 5 {
             writeln!(w, "    ... {} more (see --json)", s.warnings.len() - 5)?;
         }
-    }
-    findings(r, si, opts, w)?;
-    writeln!(w)?;
-    for g in s.groups.iter().take(opts.max_groups) {
-        group(g, w)?;
-    }
-    let shown = s.groups.len().min(opts.max_groups);
-    if shown < s.groups_total {
-        writeln!(
-            w,
-            "{DIM}({} of {} groups shown; see --max-groups, --filter){DIM:#}",
-            shown, s.groups_total
-        )?;
     }
     Ok(())
 }
@@ -610,13 +664,22 @@ fn when(s: Option<f64>) -> String {
 }
 
 /// `dumpscope diff`: the series, the findings, then what changed.
-fn diff(
-    r: &Report,
-    d: &super::diff::DiffReport,
-    opts: &TextOptions,
-    w: &mut dyn Write,
-) -> io::Result<()> {
-    use super::diff::{signed, signed_size, sparkline_of};
+fn diff(r: &Report, d: &DiffReport, opts: &TextOptions, w: &mut dyn Write) -> io::Result<()> {
+    diff_series(d, w)?;
+    diff_findings(r, opts, w)?;
+    if !d.snapshots.is_empty() {
+        changed_groups(d, w)?;
+        lasting_goroutines(d, w)?;
+    }
+    if let Some(h) = &d.heap {
+        heap_growth_by_function(h, w)?;
+        heap_growth_by_stack(h, w)?;
+    }
+    Ok(())
+}
+
+/// The dumps and heap profiles compared, in order.
+fn diff_series(d: &DiffReport, w: &mut dyn Write) -> io::Result<()> {
     if !d.snapshots.is_empty() {
         writeln!(
             w,
@@ -641,17 +704,22 @@ fn diff(
             "{HEAD}diff of {} heap snapshots{HEAD:#}",
             h.snapshots.len()
         )?;
-        for (p, t) in h.snapshots.iter().zip(&h.totals) {
+        for (p, totals) in h.snapshots.iter().zip(&h.totals) {
             writeln!(
                 w,
                 "  {}. {}  {} in use{}",
                 p.index + 1,
                 clean(&p.source),
-                size(t.inuse_bytes),
+                size(totals.inuse_bytes),
                 when(p.seconds)
             )?;
         }
     }
+    Ok(())
+}
+
+/// The findings' titles, at most `--max-findings`.
+fn diff_findings(r: &Report, opts: &TextOptions, w: &mut dyn Write) -> io::Result<()> {
     writeln!(w)?;
     let shown: Vec<&Finding> = r.findings.iter().take(opts.max_findings).collect();
     if shown.is_empty() {
@@ -662,138 +730,154 @@ fn diff(
             finding_head(f, w)?;
         }
     }
-    if !d.snapshots.is_empty() {
-        writeln!(w)?;
-        let changed: Vec<_> = d.groups.iter().filter(|g| g.change != 0).collect();
+    Ok(())
+}
+
+/// Goroutine groups whose size changed, largest change first.
+fn changed_groups(d: &DiffReport, w: &mut dyn Write) -> io::Result<()> {
+    writeln!(w)?;
+    let changed: Vec<_> = d.groups.iter().filter(|g| g.change != 0).collect();
+    writeln!(
+        w,
+        "{BOLD}goroutine groups that changed{BOLD:#}  ({} of {} groups)",
+        changed.len(),
+        d.groups_total
+    )?;
+    for g in changed.iter().take(DIFF_ROWS) {
+        let counts: Vec<String> = g.counts.iter().map(|c| c.to_string()).collect();
+        let rel = g
+            .relative
+            .map(|x| format!(" {:+.0}%", x * 100.0))
+            .unwrap_or_default();
+        let rate = g
+            .per_minute
+            .map(|x| format!(" {x:+.1}/min"))
+            .unwrap_or_default();
         writeln!(
             w,
-            "{BOLD}goroutine groups that changed{BOLD:#}  ({} of {} groups)",
-            changed.len(),
-            d.groups_total
+            "  {:>7}{rel}{rate}  {}  {:<6} {}  [{}]  {}",
+            signed(g.change),
+            sparkline_of(&g.counts, |c| c as f64),
+            g.status,
+            counts.join(" → "),
+            clean(&g.state),
+            clean(&g.site)
         )?;
-        for g in changed.iter().take(DIFF_ROWS) {
-            let counts: Vec<String> = g.counts.iter().map(|c| c.to_string()).collect();
-            let rel = g
-                .relative
-                .map(|x| format!(" {:+.0}%", x * 100.0))
-                .unwrap_or_default();
-            let rate = g
-                .per_minute
-                .map(|x| format!(" {x:+.1}/min"))
-                .unwrap_or_default();
+    }
+    if changed.len() > DIFF_ROWS {
+        writeln!(
+            w,
+            "  {DIM}... {} more (see --json){DIM:#}",
+            changed.len() - DIFF_ROWS
+        )?;
+    }
+    Ok(())
+}
+
+/// Goroutines stuck or running in every dump, and who created new ones.
+fn lasting_goroutines(d: &DiffReport, w: &mut dyn Write) -> io::Result<()> {
+    if !d.stuck.is_empty() {
+        writeln!(
+            w,
+            "{BOLD}stuck in every dump{BOLD:#}  {} goroutines",
+            d.stuck.len()
+        )?;
+        for s in d.stuck.iter().take(DIFF_ROWS) {
+            let waits: Vec<String> = s
+                .wait_minutes
+                .iter()
+                .map(|m| m.map_or("?".into(), |m| m.to_string()))
+                .collect();
             writeln!(
                 w,
-                "  {:>7}{rel}{rate}  {}  {:<6} {}  [{}]  {}",
-                signed(g.change),
-                sparkline_of(&g.counts, |c| c as f64),
-                g.status,
-                counts.join(" → "),
-                clean(&g.state),
-                clean(&g.site)
+                "  goroutine {}  [{}, {} minutes]  {}",
+                s.id,
+                clean(&s.state),
+                waits.join(" → "),
+                clean(&s.site)
             )?;
-        }
-        if changed.len() > DIFF_ROWS {
-            writeln!(
-                w,
-                "  {DIM}... {} more (see --json){DIM:#}",
-                changed.len() - DIFF_ROWS
-            )?;
-        }
-        if !d.stuck.is_empty() {
-            writeln!(
-                w,
-                "{BOLD}stuck in every dump{BOLD:#}  {} goroutines",
-                d.stuck.len()
-            )?;
-            for s in d.stuck.iter().take(DIFF_ROWS) {
-                let waits: Vec<String> = s
-                    .wait_minutes
-                    .iter()
-                    .map(|m| m.map_or("?".into(), |m| m.to_string()))
-                    .collect();
-                writeln!(
-                    w,
-                    "  goroutine {}  [{}, {} minutes]  {}",
-                    s.id,
-                    clean(&s.state),
-                    waits.join(" → "),
-                    clean(&s.site)
-                )?;
-            }
-        }
-        if !d.spinning.is_empty() {
-            writeln!(
-                w,
-                "{BOLD}running in every dump{BOLD:#}  {} goroutines",
-                d.spinning.len()
-            )?;
-            for s in d.spinning.iter().take(DIFF_ROWS) {
-                writeln!(
-                    w,
-                    "  goroutine {}  [{}]  {}",
-                    s.id,
-                    clean(&s.states.join(" → ")),
-                    clean(&s.site)
-                )?;
-            }
-        }
-        if !d.spawners.is_empty() {
-            writeln!(w, "{BOLD}new goroutines by creator{BOLD:#}")?;
-            for s in d.spawners.iter().take(DIFF_ROWS) {
-                writeln!(
-                    w,
-                    "  {:>7}  {}  now at {}",
-                    signed(s.new_goroutines as i64),
-                    clean(&s.creator),
-                    clean(&s.sites.join(", "))
-                )?;
-            }
         }
     }
-    if let Some(h) = &d.heap {
-        writeln!(w)?;
+    if !d.spinning.is_empty() {
         writeln!(
             w,
-            "{BOLD}heap in use{BOLD:#}  {} ({} objects)",
-            signed_size(h.delta.inuse_bytes),
-            signed(h.delta.inuse_objects)
+            "{BOLD}running in every dump{BOLD:#}  {} goroutines",
+            d.spinning.len()
         )?;
-        writeln!(
-            w,
-            "  {:>12} {:>12}  function (flat, like pprof -base)",
-            "flat", "cum"
-        )?;
-        for f in h
-            .functions
-            .iter()
-            .filter(|f| f.flat_delta != 0 || f.cum_delta != 0)
-            .take(HEAP_ROWS)
-        {
+        for s in d.spinning.iter().take(DIFF_ROWS) {
             writeln!(
                 w,
-                "  {:>12} {:>12}  {}  {}",
-                signed_size(f.flat_delta),
-                signed_size(f.cum_delta),
-                sparkline_of(&f.flat, |b| b as f64),
-                clean(&f.function)
+                "  goroutine {}  [{}]  {}",
+                s.id,
+                clean(&s.states.join(" → ")),
+                clean(&s.site)
             )?;
         }
-        writeln!(
-            w,
-            "  {BOLD}stacks that grew{BOLD:#}  ({} stacks in all)",
-            h.stacks_total
-        )?;
-        for s in h.stacks.iter().filter(|s| s.delta > 0).take(5) {
+    }
+    if !d.spawners.is_empty() {
+        writeln!(w, "{BOLD}new goroutines by creator{BOLD:#}")?;
+        for s in d.spawners.iter().take(DIFF_ROWS) {
             writeln!(
                 w,
-                "  {:>12}  {}  at {}",
-                signed_size(s.delta),
-                sparkline_of(&s.inuse_bytes, |b| b as f64),
-                clean(&s.user_frame)
+                "  {:>7}  {}  now at {}",
+                signed(s.new_goroutines as i64),
+                clean(&s.creator),
+                clean(&s.sites.join(", "))
             )?;
-            for f in s.frames.iter().take(6) {
-                writeln!(w, "      {DIM}{}{DIM:#}", clean(f))?;
-            }
+        }
+    }
+    Ok(())
+}
+
+/// Heap growth by function (flat and cumulative).
+fn heap_growth_by_function(h: &HeapDiff, w: &mut dyn Write) -> io::Result<()> {
+    writeln!(w)?;
+    writeln!(
+        w,
+        "{BOLD}heap in use{BOLD:#}  {} ({} objects)",
+        signed_size(h.delta.inuse_bytes),
+        signed(h.delta.inuse_objects)
+    )?;
+    writeln!(
+        w,
+        "  {:>12} {:>12}  function (flat, like pprof -base)",
+        "flat", "cum"
+    )?;
+    for f in h
+        .functions
+        .iter()
+        .filter(|f| f.flat_delta != 0 || f.cum_delta != 0)
+        .take(HEAP_ROWS)
+    {
+        writeln!(
+            w,
+            "  {:>12} {:>12}  {}  {}",
+            signed_size(f.flat_delta),
+            signed_size(f.cum_delta),
+            sparkline_of(&f.flat, |b| b as f64),
+            clean(&f.function)
+        )?;
+    }
+    Ok(())
+}
+
+/// The stacks whose memory in use grew most.
+fn heap_growth_by_stack(h: &HeapDiff, w: &mut dyn Write) -> io::Result<()> {
+    writeln!(
+        w,
+        "  {BOLD}stacks that grew{BOLD:#}  ({} stacks in all)",
+        h.stacks_total
+    )?;
+    for s in h.stacks.iter().filter(|s| s.delta > 0).take(5) {
+        writeln!(
+            w,
+            "  {:>12}  {}  at {}",
+            signed_size(s.delta),
+            sparkline_of(&s.inuse_bytes, |b| b as f64),
+            clean(&s.user_frame)
+        )?;
+        for f in s.frames.iter().take(6) {
+            writeln!(w, "      {DIM}{}{DIM:#}", clean(f))?;
         }
     }
     Ok(())

@@ -9,6 +9,7 @@
 //! [`escape_html`] for text inside `<summary>`, and [`code_block`] for
 //! fenced stacks.
 
+use super::diff::{signed, signed_size, sparkline_of, DiffReport, HeapDiff};
 use super::{Finding, FrameReport, GroupReport, Report, SnapshotReport};
 use std::fmt::Write as _;
 
@@ -694,92 +695,102 @@ const MAX_DIFF_ROWS: usize = 15;
 
 /// `dumpscope diff`: the changed groups, stuck and spinning goroutines,
 /// spawners and the heap's growth.
-fn diff(d: &super::diff::DiffReport, out: &mut Out, keep: usize) {
-    use super::diff::{signed, signed_size, sparkline_of};
-    let mut c = String::new();
+fn diff(d: &DiffReport, out: &mut Out, keep: usize) {
+    let mut section = String::new();
     if !d.snapshots.is_empty() {
-        let changed: Vec<_> = d.groups.iter().filter(|g| g.change != 0).collect();
-        let _ = writeln!(
-            c,
-            "\n## What changed over {} dumps\n\n{} of {} goroutine groups changed.\n",
-            d.snapshots.len(),
-            changed.len(),
-            d.groups_total
-        );
-        if !changed.is_empty() {
-            c.push_str("| change | trend | goroutines | status | state | site |\n| ---: | --- | --- | --- | --- | --- |\n");
-            for g in changed.iter().take(MAX_DIFF_ROWS) {
-                let counts: Vec<String> = g.counts.iter().map(|n| n.to_string()).collect();
-                let _ = writeln!(
-                    c,
-                    "| {} | {} | {} | {} | {} | {} |",
-                    signed(g.change),
-                    sparkline_of(&g.counts, |n| n as f64),
-                    counts.join(" → "),
-                    g.status,
-                    text(&g.state),
-                    text(&g.site)
-                );
-            }
-        }
-        if !d.stuck.is_empty() {
-            let mut sites: Vec<&str> = d.stuck.iter().map(|s| s.site.as_str()).collect();
-            sites.dedup();
-            let _ = writeln!(
-                c,
-                "\n**Stuck in every dump:** {} goroutines, at {}.",
-                d.stuck.len(),
-                sites
-                    .iter()
-                    .take(5)
-                    .map(|s| text(s))
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            );
-        }
-        for s in d.spinning.iter().take(MAX_DIFF_ROWS) {
-            let _ = writeln!(
-                c,
-                "\n**Running in every dump:** goroutine {} at {}.",
-                s.id,
-                text(&s.site)
-            );
-        }
-        if let Some(s) = d.spawners.first() {
-            let _ = writeln!(
-                c,
-                "\n**New goroutines:** {} created by {}.",
-                s.new_goroutines,
-                text(&s.creator)
-            );
-        }
+        goroutine_changes(d, &mut section);
     }
     if let Some(h) = &d.heap {
-        let _ = writeln!(
-            c,
-            "\n## Heap growth over {} snapshots\n\nIn use: **{}** ({} objects).\n\n| flat | cum | trend | function |\n| ---: | ---: | --- | --- |",
-            h.snapshots.len(),
-            signed_size(h.delta.inuse_bytes),
-            signed(h.delta.inuse_objects)
-        );
-        for f in h
-            .functions
-            .iter()
-            .filter(|f| f.flat_delta != 0)
-            .take(MAX_DIFF_ROWS)
-        {
+        heap_growth(h, &mut section);
+    }
+    if !out.push(&section, keep) {
+        out.note("The diff tables were left out for size; the JSON report has them.");
+    }
+}
+
+/// Goroutine groups that changed, then goroutines stuck or running in
+/// every dump and the biggest creator of new ones.
+fn goroutine_changes(d: &DiffReport, section: &mut String) {
+    let changed: Vec<_> = d.groups.iter().filter(|g| g.change != 0).collect();
+    let _ = writeln!(
+        section,
+        "\n## What changed over {} dumps\n\n{} of {} goroutine groups changed.\n",
+        d.snapshots.len(),
+        changed.len(),
+        d.groups_total
+    );
+    if !changed.is_empty() {
+        section.push_str("| change | trend | goroutines | status | state | site |\n| ---: | --- | --- | --- | --- | --- |\n");
+        for g in changed.iter().take(MAX_DIFF_ROWS) {
+            let counts: Vec<String> = g.counts.iter().map(|n| n.to_string()).collect();
             let _ = writeln!(
-                c,
-                "| {} | {} | {} | {} |",
-                signed_size(f.flat_delta),
-                signed_size(f.cum_delta),
-                sparkline_of(&f.flat, |b| b as f64),
-                text(&f.function)
+                section,
+                "| {} | {} | {} | {} | {} | {} |",
+                signed(g.change),
+                sparkline_of(&g.counts, |n| n as f64),
+                counts.join(" → "),
+                g.status,
+                text(&g.state),
+                text(&g.site)
             );
         }
     }
-    if !out.push(&c, keep) {
-        out.note("The diff tables were left out for size; the JSON report has them.");
+    if !d.stuck.is_empty() {
+        let mut sites: Vec<&str> = d.stuck.iter().map(|s| s.site.as_str()).collect();
+        sites.dedup();
+        let _ = writeln!(
+            section,
+            "\n**Stuck in every dump:** {} goroutines, at {}.",
+            d.stuck.len(),
+            sites
+                .iter()
+                .take(5)
+                .map(|s| text(s))
+                .collect::<Vec<_>>()
+                .join("; ")
+        );
+    }
+    for s in d.spinning.iter().take(MAX_DIFF_ROWS) {
+        let _ = writeln!(
+            section,
+            "\n**Running in every dump:** goroutine {} at {}.",
+            s.id,
+            text(&s.site)
+        );
+    }
+    if let Some(s) = d.spawners.first() {
+        let _ = writeln!(
+            section,
+            "\n**New goroutines:** {} created by {}.",
+            s.new_goroutines,
+            text(&s.creator)
+        );
+    }
+}
+
+/// The heap's growth by function.
+fn heap_growth(h: &HeapDiff, section: &mut String) {
+    let _ = writeln!(
+        section,
+        "\n## Heap growth over {} snapshots\n\nIn use: **{}** ({} objects).\n\n| flat | cum | trend | function |\n| ---: | ---: | --- | --- |",
+        h.snapshots.len(),
+        signed_size(h.delta.inuse_bytes),
+        signed(h.delta.inuse_objects)
+    );
+    for f in h
+        .functions
+        .iter()
+        .filter(|f| f.flat_delta != 0)
+        .take(MAX_DIFF_ROWS)
+    {
+        let _ = writeln!(
+            section,
+            "| {} | {} | {} | {} |",
+            signed_size(f.flat_delta),
+            signed_size(f.cum_delta),
+            sparkline_of(&f.flat, |b| b as f64),
+            text(&f.function)
+        );
     }
 }
 

@@ -10,12 +10,12 @@
 //! can hold `</script>`), and the script builds nodes with `textContent`
 //! only.
 //!
-//! One file per part of the page: [`header`] (inputs, dumps, navigation),
-//! [`findings`], [`diff`], [`graph`] ([`graph_select`] chooses what is
-//! drawn, [`graph_draw`] lays it out), [`snapshot`] (icicle, states,
-//! [`creation`] tree), [`heap`], [`groups`] and its script data
-//! ([`table`]); [`icicle`] and [`stack`] are shared drawings, [`escape`],
-//! [`severity`] and [`assets`] the leaves.
+//! One file per part of the page: `header.rs` (inputs, dumps, navigation),
+//! `findings.rs`, `diff.rs`, `graph.rs` (`graph_select.rs` chooses what is
+//! drawn, `graph_draw.rs` lays it out), `snapshot.rs` (icicle, states,
+//! `creation.rs` tree), `heap.rs`, `groups.rs` and its script data
+//! (`table.rs`); `icicle.rs` and `stack.rs` are shared drawings, `escape.rs`,
+//! `severity.rs` and `assets.rs` the leaves.
 
 mod assets;
 mod creation;

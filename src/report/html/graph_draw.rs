@@ -24,14 +24,14 @@ const GRAPH_MAX_W: f64 = 1340.0;
 pub(super) fn graph_svg(nodes: &[GNode], edges: &[GEdge]) -> String {
     let layout = Layout::new(nodes, edges);
     let (width, height) = (layout.width, layout.height);
-    let mut s = String::new();
+    let mut svg = String::new();
     let _ = writeln!(
-        s,
+        svg,
         "<div class=\"scroll\"><svg id=\"wait-graph\" xmlns=\"http://www.w3.org/2000/svg\" \
          width=\"{width:.0}\" height=\"{height:.0}\" viewBox=\"0 0 {width:.0} {height:.0}\" role=\"img\" \
          aria-label=\"wait-for graph\">"
     );
-    s.push_str(
+    svg.push_str(
         "<defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerWidth=\"7\" \
          markerHeight=\"7\" orient=\"auto-start-reverse\"><path d=\"M0,0 L10,5 L0,10 z\" \
          class=\"arrowhead\"/></marker><marker id=\"arrow-cycle\" viewBox=\"0 0 10 10\" refX=\"10\" \
@@ -40,14 +40,14 @@ pub(super) fn graph_svg(nodes: &[GNode], edges: &[GEdge]) -> String {
     );
     for (k, edge) in edges.iter().enumerate() {
         if edge.from < nodes.len() && edge.to < nodes.len() {
-            draw_edge(&mut s, edge, &layout.pos, layout.back[k]);
+            draw_edge(&mut svg, edge, &layout.pos, layout.back[k]);
         }
     }
     for (v, node) in nodes.iter().enumerate() {
-        draw_node(&mut s, node, layout.pos[v]);
+        draw_node(&mut svg, node, layout.pos[v]);
     }
-    s.push_str("</svg></div>\n");
-    s
+    svg.push_str("</svg></div>\n");
+    svg
 }
 
 /// Where each node goes, which edges point back, and the drawing's size.
@@ -271,7 +271,7 @@ fn ordered_rows(
 
 /// One edge: a curve to the next layer, or a loop below both nodes back
 /// to an earlier one; its count next to the source.
-fn draw_edge(s: &mut String, e: &GEdge, pos: &[(f64, f64)], back: bool) {
+fn draw_edge(svg: &mut String, e: &GEdge, pos: &[(f64, f64)], back: bool) {
     let (ax, ay) = pos[e.from];
     let (bx, by) = pos[e.to];
     let (x1, y1) = (ax + NODE_W, ay + NODE_H / 2.0);
@@ -295,7 +295,7 @@ fn draw_edge(s: &mut String, e: &GEdge, pos: &[(f64, f64)], back: bool) {
     }
     let marker = if e.cycle { "arrow-cycle" } else { "arrow" };
     let _ = writeln!(
-        s,
+        svg,
         "<path class=\"{class}\" d=\"{d}\" marker-end=\"url(#{marker})\"><title>{}</title></path>",
         text(&e.title)
     );
@@ -303,14 +303,14 @@ fn draw_edge(s: &mut String, e: &GEdge, pos: &[(f64, f64)], back: bool) {
         // Next to the source, where edges into one node have not met.
         let (lx, ly) = (x1 + 6.0, y1 - 5.0);
         let _ = writeln!(
-            s,
+            svg,
             "<text class=\"edge-label\" x=\"{lx:.1}\" y=\"{ly:.1}\">×{c}</text>"
         );
     }
 }
 
 /// One node: a box with its label, the full id on hover.
-fn draw_node(s: &mut String, node: &GNode, (x, y): (f64, f64)) {
+fn draw_node(svg: &mut String, node: &GNode, (x, y): (f64, f64)) {
     let kind_class = match node.kind.as_str() {
         "task" => "task",
         "group" => "group",
@@ -319,7 +319,7 @@ fn draw_node(s: &mut String, node: &GNode, (x, y): (f64, f64)) {
     };
     let cyc = if node.cycle { " cycle" } else { "" };
     let _ = writeln!(
-        s,
+        svg,
         "<g class=\"node {kind_class}{cyc}\" data-id=\"{}\"><title>{}</title>\
          <rect x=\"{x:.1}\" y=\"{y:.1}\" width=\"{NODE_W}\" height=\"{NODE_H}\" rx=\"5\"/>\
          <text x=\"{:.1}\" y=\"{:.1}\">{}</text></g>",

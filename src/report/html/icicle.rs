@@ -50,19 +50,19 @@ pub(super) fn icicle<'a>(
         .max()
         .unwrap_or(0);
     let height = (max_depth + 1) as f64 * ROW + 4.0;
-    let mut f = String::new();
+    let mut svg = String::new();
     let _ = writeln!(
-        f,
+        svg,
         "<div class=\"scroll\"><svg id=\"{id}\" class=\"{class}\" xmlns=\"http://www.w3.org/2000/svg\" \
          width=\"{WIDTH}\" height=\"{height:.0}\" viewBox=\"0 0 {WIDTH} {height:.0}\" role=\"img\" \
          aria-label=\"{aria}\">"
     );
     for (v, node) in nodes.iter().enumerate() {
         if drawn[v] {
-            draw_frame(&mut f, node, v, x[v], total, base, unit);
+            draw_frame(&mut svg, node, v, x[v], total, base, unit);
         }
     }
-    f.push_str("</svg></div>\n");
+    svg.push_str("</svg></div>\n");
     // A stack's leaf: the deepest drawn node of its path.
     let leaves = path_end
         .iter()
@@ -74,7 +74,7 @@ pub(super) fn icicle<'a>(
             base + v as u32
         })
         .collect();
-    (f, leaves)
+    (svg, leaves)
 }
 
 /// The stacks merged into one call tree (node 0 is the root, "all"), and
@@ -152,7 +152,7 @@ fn drawn_nodes(nodes: &[FNode], total: f64) -> (Vec<bool>, Vec<f64>) {
 
 /// One rectangle of an icicle, labelled when wide enough.
 fn draw_frame(
-    f: &mut String,
+    svg: &mut String,
     node: &FNode,
     v: usize,
     left: f64,
@@ -190,7 +190,7 @@ fn draw_frame(
         String::new()
     };
     let _ = writeln!(
-        f,
+        svg,
         "<g class=\"frame {kind}\" data-node=\"{}\"{parent} tabindex=\"0\"><title>{} — {} ({pct:.1}%)</title>\
          <rect x=\"{:.2}\" y=\"{y:.1}\" width=\"{:.2}\" height=\"{}\"/>{label}</g>",
         base + v as u32,

@@ -627,6 +627,8 @@ fn stated_waits(snap: &Snapshot, waits: &mut [Option<Wait>]) -> Vec<(u32, ResKin
                 site: frames.get(site_index).copied(),
                 site_index: site_index as u16,
                 prim_end: site_index.saturating_sub(1) as u16,
+                confidence: Confidence::Certain,
+                evidence: crate::model::Evidence::Stated,
             });
             stated.insert(f.task);
         }

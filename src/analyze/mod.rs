@@ -8,6 +8,7 @@ pub mod group;
 pub mod heap;
 pub mod rules;
 pub mod source;
+pub mod vocab;
 pub mod wait;
 
 pub use group::{group, Group, Similarity, WaitStats};

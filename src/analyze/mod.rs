@@ -3,6 +3,7 @@
 
 pub mod cluster;
 pub mod diff;
+pub mod facts;
 pub mod graph;
 pub mod group;
 pub mod heap;

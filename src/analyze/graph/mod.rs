@@ -1,0 +1,102 @@
+//! The wait-for graph, built from the wait and hold facts alone
+//! ([`crate::analyze::facts`]): tasks wait on resources; resources are held
+//! by, or will be released or signalled by, tasks (stated by the dump, or
+//! inferred with a confidence and the evidence behind it). Cycles, holders
+//! and "blocked behind" are one mechanism for every runtime.
+
+mod scc;
+mod types;
+
+pub use scc::cycles;
+pub use types::{Cycle, Holder, Resource, WaitGraph};
+
+use crate::analyze::facts::{self, holds::HoldFacts, resources::Resources};
+use crate::analyze::source::SourceIndex;
+use crate::analyze::wait::Wait;
+use crate::model::{Confidence, Snapshot};
+
+/// Holders kept per resource.
+const MAX_HOLDERS: usize = 64;
+
+/// Builds the wait-for graph of a snapshot.
+pub fn build(snap: &Snapshot, sources: &mut SourceIndex) -> WaitGraph {
+    build_with(snap, sources, |_| ()).0
+}
+
+/// [`build`], running `beside` on the tasks' waits while the holders are
+/// inferred (the leak clusters need only the waits).
+pub fn build_with<R: Send>(
+    snap: &Snapshot,
+    sources: &mut SourceIndex,
+    beside: impl FnOnce(&[Option<Wait>]) -> R + Send,
+) -> (WaitGraph, R) {
+    let (wait_facts, stated) = facts::wait_facts(snap);
+    // The clusters need only the waits: they are built beside the rest.
+    let ((resources, res_of, cycles), beside_result) = rayon::join(
+        || {
+            let index = facts::resources::index(&wait_facts.waits);
+            let holds = facts::hold_facts(snap, &wait_facts, &stated, &index, sources);
+            let (resources, res_of) = assemble(index, holds);
+            let cycles = scc::resource_cycles(&res_of, &resources);
+            (resources, res_of, cycles)
+        },
+        || beside(&wait_facts.waits),
+    );
+    (
+        WaitGraph {
+            waits: wait_facts.waits,
+            res_of,
+            resources,
+            cycles,
+            live_tasks: wait_facts.live_tasks,
+            any_leaked: wait_facts.any_leaked,
+        },
+        beside_result,
+    )
+}
+
+/// The graph's resources: each with its waiters, and with the hold facts
+/// about it as holder edges, in the order they were found.
+fn assemble(index: Resources, holds: HoldFacts) -> (Vec<Resource>, Vec<Option<u32>>) {
+    let mut resources: Vec<Resource> = index
+        .keys
+        .iter()
+        .zip(index.waiters)
+        .zip(holds.referenced)
+        .map(|((&(kind, key), waiters), referenced)| Resource {
+            kind,
+            key,
+            waiters,
+            holders: Vec::new(),
+            referenced,
+        })
+        .collect();
+    for hold in holds.holds {
+        let Some(&resource) = index.index.get(&(hold.kind, hold.key)) else {
+            continue;
+        };
+        if let Some(res) = resources.get_mut(resource as usize) {
+            push_holder(res, hold.task, hold.confidence, hold.evidence);
+        }
+    }
+    (resources, index.res_of)
+}
+
+/// Adds a holder edge; one edge per holder, the surest evidence wins.
+fn push_holder(r: &mut Resource, task: u32, confidence: Confidence, evidence: String) {
+    // One edge per holder: the surest evidence wins.
+    if let Some(h) = r.holders.iter_mut().find(|h| h.task == task) {
+        if confidence > h.confidence {
+            h.confidence = confidence;
+            h.evidence = evidence;
+        }
+        return;
+    }
+    if r.holders.len() < MAX_HOLDERS {
+        r.holders.push(Holder {
+            task,
+            confidence,
+            evidence,
+        });
+    }
+}

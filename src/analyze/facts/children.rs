@@ -72,8 +72,7 @@ pub fn by_creation(snap: &Snapshot, facts: &WaitFacts, resources: &Resources, ou
         if res_of[ci] == Some(r) {
             continue;
         }
-        // (A task already listed keeps its surer edge: see
-        // `crate::analyze::graph`.)
+        // (A task already listed keeps its surer fact.)
         let ev = format!(
             "goroutine {} was started by goroutine {} from {}, where it now waits",
             c.id,

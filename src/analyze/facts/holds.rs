@@ -12,17 +12,32 @@ use crate::model::{Confidence, FrameId, FuncId, HoldFact, Runtime, Snapshot, Sym
 use rayon::prelude::*;
 use rustc_hash::FxHashSet;
 
-/// The hold facts of a snapshot, in the order they were found (stated ones
-/// first), and which resources some task not waiting on them references.
+/// Hold facts kept per resource.
+pub const MAX_HOLDERS: usize = 64;
+
+/// The hold facts of a snapshot, per resource in the order they were found
+/// (stated ones first), and which resources some task not waiting on them
+/// references.
 #[derive(Debug, Default)]
 pub struct HoldFacts {
-    pub holds: Vec<HoldFact>,
+    /// Per resource: one fact per holding task (the surest evidence wins),
+    /// at most [`MAX_HOLDERS`].
+    pub holds: Vec<Vec<HoldFact>>,
     /// Per resource: some task not waiting on it carries its address.
     pub referenced: Vec<bool>,
 }
 
 impl HoldFacts {
-    /// Records that `task` holds resource `resource`.
+    /// No facts yet about `count` resources.
+    pub fn new(count: usize) -> Self {
+        HoldFacts {
+            holds: vec![Vec::new(); count],
+            referenced: vec![false; count],
+        }
+    }
+
+    /// Records that `task` holds resource `resource`: a task already listed
+    /// keeps one fact, the surer one (the first of equally sure ones).
     pub fn push(
         &mut self,
         resources: &Resources,
@@ -31,14 +46,26 @@ impl HoldFacts {
         confidence: Confidence,
         evidence: String,
     ) {
-        let (kind, key) = resources.keys[resource as usize];
-        self.holds.push(HoldFact {
-            task,
-            kind,
-            key,
-            confidence,
-            evidence,
-        });
+        let Some(list) = self.holds.get_mut(resource as usize) else {
+            return;
+        };
+        if let Some(known) = list.iter_mut().find(|h| h.task == task) {
+            if confidence > known.confidence {
+                known.confidence = confidence;
+                known.evidence = evidence;
+            }
+            return;
+        }
+        if list.len() < MAX_HOLDERS {
+            let (kind, key) = resources.keys[resource as usize];
+            list.push(HoldFact {
+                task,
+                kind,
+                key,
+                confidence,
+                evidence,
+            });
+        }
     }
 }
 

@@ -28,8 +28,8 @@ pub fn wait_facts(snap: &Snapshot) -> (WaitFacts, Vec<StatedHold>) {
     (facts, held)
 }
 
-/// The hold facts of a snapshot, in order: the ones the dump states, then
-/// the ones inferred by pointer, then by creation.
+/// The hold facts of a snapshot, per resource: the ones the dump states,
+/// then the ones inferred by pointer, then by creation.
 pub fn hold_facts(
     snap: &Snapshot,
     facts: &WaitFacts,
@@ -37,11 +37,8 @@ pub fn hold_facts(
     resources: &Resources,
     sources: &mut SourceIndex,
 ) -> HoldFacts {
-    let mut out = HoldFacts {
-        holds: Vec::new(),
-        referenced: vec![false; resources.keys.len()],
-    };
-    stated::holders(snap, held, resources, &mut out.holds);
+    let mut out = HoldFacts::new(resources.keys.len());
+    stated::holders(snap, held, resources, &mut out);
     holds::by_pointer(snap, facts, resources, sources, &mut out);
     children::by_creation(snap, facts, resources, &mut out);
     out

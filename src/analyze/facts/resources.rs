@@ -14,8 +14,6 @@ pub struct Resources {
     pub waiters: Vec<Vec<u32>>,
     /// Per task: index of the resource it waits on.
     pub res_of: Vec<Option<u32>>,
-    /// Resource index by kind and identity.
-    pub index: FxHashMap<(ResKind, ResKey), u32>,
 }
 
 /// Tasks per chunk of the parallel indexing.
@@ -37,12 +35,13 @@ pub fn index(waits: &[Option<Wait>]) -> Resources {
         res_of: vec![None; waits.len()],
         ..Resources::default()
     };
+    let mut by_key: FxHashMap<(ResKind, ResKey), u32> = FxHashMap::default();
     for (chunk, (keys, lists, local)) in parts.into_iter().enumerate() {
         let global: Vec<u32> = keys
             .into_iter()
             .zip(lists)
             .map(|(key, list)| {
-                let resource = *out.index.entry(key).or_insert_with(|| {
+                let resource = *by_key.entry(key).or_insert_with(|| {
                     out.keys.push(key);
                     out.waiters.push(Vec::new());
                     (out.keys.len() - 1) as u32

@@ -3,9 +3,10 @@
 //! the waits read from the stack and are the certain hold facts.
 
 use super::evidence;
+use super::holds::HoldFacts;
 use super::resources::Resources;
 use crate::analyze::wait::{self, ResKey, ResKind, Wait, WaitOp};
-use crate::model::{CodeKind, Confidence, Evidence, FrameId, HoldFact, LockRel, Snapshot};
+use crate::model::{CodeKind, Confidence, Evidence, FrameId, LockRel, Snapshot};
 use rustc_hash::{FxHashMap, FxHashSet};
 
 /// A hold the dump states: `(task, kind, address, index of its fact in
@@ -78,12 +79,7 @@ pub fn replace_waits(snap: &Snapshot, waits: &mut [Option<Wait>]) -> Vec<StatedH
 }
 
 /// Holders the dump states: certain edges.
-pub fn holders(
-    snap: &Snapshot,
-    held: &[StatedHold],
-    resources: &Resources,
-    out: &mut Vec<HoldFact>,
-) {
+pub fn holders(snap: &Snapshot, held: &[StatedHold], resources: &Resources, out: &mut HoldFacts) {
     if held.is_empty() {
         return;
     }
@@ -99,11 +95,10 @@ pub fn holders(
         let Some(rs) = index.get(&addr) else { continue };
         let fact = &snap.sync.locks[fi];
         for &r in rs {
-            let (res_kind, res_key) = resources.keys[r as usize];
+            let res_kind = resources.keys[r as usize].0;
             // A lock's holder blocks those that wait to acquire it; one
             // that waits on a condition waits for a signal, not a holder.
-            // (A task already listed keeps its first edge: see
-            // `crate::analyze::graph`.)
+            // (A task already listed keeps its first fact.)
             let same = res_kind == kind || (kind.is_lock() && res_kind.is_lock());
             if !same {
                 continue;
@@ -111,15 +106,8 @@ pub fn holders(
             if res_of.get(task as usize).copied().flatten() == Some(r) && !res_kind.is_lock() {
                 continue;
             }
-            let mut push = |evidence: String| {
-                out.push(HoldFact {
-                    task,
-                    kind: res_kind,
-                    key: res_key,
-                    confidence: Confidence::Certain,
-                    evidence,
-                })
-            };
+            let mut push =
+                |evidence: String| out.push(resources, r, task, Confidence::Certain, evidence);
             let Some(tk) = snap.tasks.get(task as usize) else {
                 continue;
             };

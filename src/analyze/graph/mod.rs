@@ -13,10 +13,7 @@ pub use types::{Cycle, Holder, Resource, WaitGraph};
 use crate::analyze::facts::{self, holds::HoldFacts, resources::Resources};
 use crate::analyze::source::SourceIndex;
 use crate::analyze::wait::Wait;
-use crate::model::{Confidence, Snapshot};
-
-/// Holders kept per resource.
-const MAX_HOLDERS: usize = 64;
+use crate::model::Snapshot;
 
 /// Builds the wait-for graph of a snapshot.
 pub fn build(snap: &Snapshot, sources: &mut SourceIndex) -> WaitGraph {
@@ -56,47 +53,27 @@ pub fn build_with<R: Send>(
 }
 
 /// The graph's resources: each with its waiters, and with the hold facts
-/// about it as holder edges, in the order they were found.
+/// about it as holder edges.
 fn assemble(index: Resources, holds: HoldFacts) -> (Vec<Resource>, Vec<Option<u32>>) {
-    let mut resources: Vec<Resource> = index
+    let resources: Vec<Resource> = index
         .keys
         .iter()
         .zip(index.waiters)
-        .zip(holds.referenced)
-        .map(|((&(kind, key), waiters), referenced)| Resource {
+        .zip(holds.holds.into_iter().zip(holds.referenced))
+        .map(|((&(kind, key), waiters), (facts, referenced))| Resource {
             kind,
             key,
             waiters,
-            holders: Vec::new(),
+            holders: facts
+                .into_iter()
+                .map(|fact| Holder {
+                    task: fact.task,
+                    confidence: fact.confidence,
+                    evidence: fact.evidence,
+                })
+                .collect(),
             referenced,
         })
         .collect();
-    for hold in holds.holds {
-        let Some(&resource) = index.index.get(&(hold.kind, hold.key)) else {
-            continue;
-        };
-        if let Some(res) = resources.get_mut(resource as usize) {
-            push_holder(res, hold.task, hold.confidence, hold.evidence);
-        }
-    }
     (resources, index.res_of)
-}
-
-/// Adds a holder edge; one edge per holder, the surest evidence wins.
-fn push_holder(r: &mut Resource, task: u32, confidence: Confidence, evidence: String) {
-    // One edge per holder: the surest evidence wins.
-    if let Some(h) = r.holders.iter_mut().find(|h| h.task == task) {
-        if confidence > h.confidence {
-            h.confidence = confidence;
-            h.evidence = evidence;
-        }
-        return;
-    }
-    if r.holders.len() < MAX_HOLDERS {
-        r.holders.push(Holder {
-            task,
-            confidence,
-            evidence,
-        });
-    }
 }

@@ -50,3 +50,26 @@ pub fn state_wait(state: &str) -> Option<(ResKind, WaitOp)> {
         .find(|(s, _, _)| *s == state)
         .map(|(_, kind, op)| (*kind, *op))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_across_runtimes() {
+        let count = go::PRIMITIVES.len() + pthread::PRIMITIVES.len();
+        assert_eq!(BY_NAME.len(), count);
+    }
+
+    #[test]
+    fn states_and_implementation_frames() {
+        assert_eq!(
+            state_wait("chan receive (nil chan)"),
+            Some((ResKind::Chan, WaitOp::NilRecv))
+        );
+        assert_eq!(state_wait("running"), None);
+        assert!(is_impl_name("internal/poll.(*FD).Read"));
+        assert!(is_impl_name("__lll_lock_wait_private"));
+        assert!(!is_impl_name("main.main"));
+    }
+}

@@ -1,7 +1,8 @@
 //! The evidence strings of inferred hold facts.
 
 use crate::analyze::source::Held;
-use crate::model::{FrameId, Snapshot};
+use crate::analyze::wait::ResKind;
+use crate::model::{FrameId, LockFact, Snapshot, Task};
 
 /// An address as reports print it.
 pub fn hex(p: u64) -> String {
@@ -58,4 +59,53 @@ pub fn holder(
     } else {
         format!("{place} carries {}{offset}{why}", hex(p))
     }
+}
+
+/// Why a hold the dump states is certain: the dump line and frame it was
+/// printed under, or, for a joined thread, its `pthread_t`.
+pub fn stated_hold(
+    snap: &Snapshot,
+    task: &Task,
+    kind: ResKind,
+    addr: u64,
+    fact: &LockFact,
+) -> String {
+    let t = &snap.tables;
+    if kind == ResKind::Future {
+        return format!(
+            "{} is the thread joined: {} is its pthread_t (line {})",
+            snap.task_label(task),
+            hex(addr),
+            fact.line
+        );
+    }
+    let frame = t
+        .stack(task.stack)
+        .frames
+        .get(fact.frame as usize)
+        .map(|f| frame_name(snap, *f))
+        .unwrap_or_default();
+    let class = t.str(fact.class);
+    let mut place: Vec<String> = Vec::new();
+    if fact.line > 0 {
+        place.push(format!("line {}", fact.line));
+    }
+    if !frame.is_empty() {
+        place.push(format!("in {frame}"));
+    }
+    format!(
+        "the dump says {} holds {}{}{}",
+        snap.task_label(task),
+        hex(addr),
+        if class.is_empty() {
+            String::new()
+        } else {
+            format!(", a {class}")
+        },
+        if place.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", place.join(", "))
+        }
+    )
 }

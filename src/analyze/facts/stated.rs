@@ -15,9 +15,8 @@ pub type StatedHold = (u32, ResKind, u64, usize);
 
 /// Waits the dump states outright (Java's `- waiting to lock`, a mutex
 /// printed in a lock call) replace the ones read from the stack; returns the
-/// stated holds, without the ones a task
-/// released to wait (`Object.wait` prints the monitor as both locked and
-/// waited on).
+/// stated holds, without the ones a task released to wait (`Object.wait`
+/// prints the monitor as both locked and waited on).
 pub fn replace_waits(snap: &Snapshot, waits: &mut [Option<Wait>]) -> Vec<StatedHold> {
     let facts = &snap.sync.locks;
     if facts.is_empty() {
@@ -90,7 +89,6 @@ pub fn holders(snap: &Snapshot, held: &[StatedHold], resources: &Resources, out:
             index.entry(*a).or_default().push(i as u32);
         }
     }
-    let t = &snap.tables;
     for &(task, kind, addr, fi) in held {
         let Some(rs) = index.get(&addr) else { continue };
         let fact = &snap.sync.locks[fi];
@@ -106,51 +104,11 @@ pub fn holders(snap: &Snapshot, held: &[StatedHold], resources: &Resources, out:
             if res_of.get(task as usize).copied().flatten() == Some(r) && !res_kind.is_lock() {
                 continue;
             }
-            let mut push =
-                |evidence: String| out.push(resources, r, task, Confidence::Certain, evidence);
             let Some(tk) = snap.tasks.get(task as usize) else {
                 continue;
             };
-            let frame = t
-                .stack(tk.stack)
-                .frames
-                .get(fact.frame as usize)
-                .map(|f| evidence::frame_name(snap, *f))
-                .unwrap_or_default();
-            let class = t.str(fact.class);
-            if kind == ResKind::Future {
-                let ev = format!(
-                    "{} is the thread joined: {} is its pthread_t (line {})",
-                    snap.task_label(tk),
-                    evidence::hex(addr),
-                    fact.line
-                );
-                push(ev);
-                continue;
-            }
-            let mut place: Vec<String> = Vec::new();
-            if fact.line > 0 {
-                place.push(format!("line {}", fact.line));
-            }
-            if !frame.is_empty() {
-                place.push(format!("in {frame}"));
-            }
-            let ev = format!(
-                "the dump says {} holds {}{}{}",
-                snap.task_label(tk),
-                evidence::hex(addr),
-                if class.is_empty() {
-                    String::new()
-                } else {
-                    format!(", a {class}")
-                },
-                if place.is_empty() {
-                    String::new()
-                } else {
-                    format!(" ({})", place.join(", "))
-                }
-            );
-            push(ev);
+            let ev = evidence::stated_hold(snap, tk, kind, addr, fact);
+            out.push(resources, r, task, Confidence::Certain, ev);
         }
     }
 }

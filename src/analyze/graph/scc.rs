@@ -6,12 +6,25 @@ use crate::model::Confidence;
 use petgraph::graph::{DiGraph, NodeIndex};
 use rustc_hash::{FxHashMap, FxHashSet};
 
-/// Strongly connected components over task and resource nodes, as cycles.
-pub fn resource_cycles(res_of: &[Option<u32>], resources: &[Resource]) -> Vec<Cycle> {
-    // Only resources with holders can close a cycle.
-    let mut task_node: FxHashMap<u32, u32> = FxHashMap::default();
-    let mut edges: Vec<(u32, u32)> = Vec::new();
-    let mut edge_conf: FxHashMap<(u32, u32), Confidence> = FxHashMap::default();
+/// The wait-for graph as numbered nodes: resources first, then the tasks
+/// that hold something.
+struct Nodes {
+    /// Node of each task on some edge.
+    task_node: FxHashMap<u32, u32>,
+    edges: Vec<(u32, u32)>,
+    /// The surest holder edge from a resource to a task.
+    edge_conf: FxHashMap<(u32, u32), Confidence>,
+}
+
+/// The edges that can be on a cycle: resource -> holder, holder -> the
+/// resource it waits on, and waiter -> resource for waiters that hold
+/// something. Only resources with holders can close a cycle.
+fn nodes(res_of: &[Option<u32>], resources: &[Resource]) -> Nodes {
+    let mut out = Nodes {
+        task_node: FxHashMap::default(),
+        edges: Vec::new(),
+        edge_conf: FxHashMap::default(),
+    };
     let nres = resources.len() as u32;
     let node_of_task = |t: u32, m: &mut FxHashMap<u32, u32>| -> u32 {
         let next = nres + m.len() as u32;
@@ -24,37 +37,44 @@ pub fn resource_cycles(res_of: &[Option<u32>], resources: &[Resource]) -> Vec<Cy
         .flat_map(|r| r.holders.iter().map(|h| h.task))
         .collect();
     if holds.is_empty() {
-        return Vec::new();
+        return out;
     }
     for (ri, r) in resources.iter().enumerate() {
         if r.holders.is_empty() {
             continue;
         }
         for h in &r.holders {
-            let tn = node_of_task(h.task, &mut task_node);
-            edges.push((ri as u32, tn));
-            let e = edge_conf.entry((ri as u32, tn)).or_insert(h.confidence);
+            let tn = node_of_task(h.task, &mut out.task_node);
+            out.edges.push((ri as u32, tn));
+            let e = out.edge_conf.entry((ri as u32, tn)).or_insert(h.confidence);
             *e = (*e).max(h.confidence);
             // The holder's own wait.
             if let Some(hr) = res_of.get(h.task as usize).copied().flatten() {
-                edges.push((tn, hr));
+                out.edges.push((tn, hr));
             }
         }
         for &w in r.waiters.iter().filter(|w| holds.contains(w)) {
-            let tn = node_of_task(w, &mut task_node);
-            edges.push((tn, ri as u32));
+            let tn = node_of_task(w, &mut out.task_node);
+            out.edges.push((tn, ri as u32));
         }
     }
-    if edges.is_empty() {
+    out
+}
+
+/// Strongly connected components over task and resource nodes, as cycles.
+pub fn resource_cycles(res_of: &[Option<u32>], resources: &[Resource]) -> Vec<Cycle> {
+    let nodes = nodes(res_of, resources);
+    if nodes.edges.is_empty() {
         return Vec::new();
     }
-    let total = nres as usize + task_node.len();
-    let mut tasks_of_node: Vec<u32> = vec![u32::MAX; task_node.len()];
-    for (t, n) in &task_node {
+    let nres = resources.len() as u32;
+    let total = nres as usize + nodes.task_node.len();
+    let mut tasks_of_node: Vec<u32> = vec![u32::MAX; nodes.task_node.len()];
+    for (t, n) in &nodes.task_node {
         tasks_of_node[(*n - nres) as usize] = *t;
     }
     let mut out = Vec::new();
-    for comp in cycles(total, &edges) {
+    for comp in cycles(total, &nodes.edges) {
         let mut tasks = Vec::new();
         let mut res = Vec::new();
         for n in &comp {
@@ -68,30 +88,41 @@ pub fn resource_cycles(res_of: &[Option<u32>], resources: &[Resource]) -> Vec<Cy
             continue;
         }
         let members: FxHashSet<u32> = comp.iter().copied().collect();
-        let confidence = edge_conf
+        let confidence = nodes
+            .edge_conf
             .iter()
             .filter(|((a, b), _)| members.contains(a) && members.contains(b))
             .map(|(_, c)| *c)
             .min()
             .unwrap_or(Confidence::Possible);
-        tasks.sort_unstable();
-        res.sort_unstable();
-        let on: FxHashSet<u32> = tasks.iter().copied().collect();
-        let mut queued: Vec<u32> = res
-            .iter()
-            .flat_map(|r| resources[*r as usize].waiters.iter().copied())
-            .filter(|t| !on.contains(t))
-            .collect();
-        queued.sort_unstable();
-        queued.dedup();
-        out.push(Cycle {
-            tasks,
-            resources: res,
-            confidence,
-            queued,
-        });
+        out.push(cycle(tasks, res, confidence, resources));
     }
     out
+}
+
+/// A cycle of these tasks and resources, with the tasks queued behind it.
+fn cycle(
+    mut tasks: Vec<u32>,
+    mut res: Vec<u32>,
+    confidence: Confidence,
+    resources: &[Resource],
+) -> Cycle {
+    tasks.sort_unstable();
+    res.sort_unstable();
+    let on: FxHashSet<u32> = tasks.iter().copied().collect();
+    let mut queued: Vec<u32> = res
+        .iter()
+        .flat_map(|r| resources[*r as usize].waiters.iter().copied())
+        .filter(|t| !on.contains(t))
+        .collect();
+    queued.sort_unstable();
+    queued.dedup();
+    Cycle {
+        tasks,
+        resources: res,
+        confidence,
+        queued,
+    }
 }
 
 /// The cycles of a directed graph given as edges over `0..n`: every

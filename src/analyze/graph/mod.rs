@@ -60,20 +60,15 @@ fn assemble(index: Resources, holds: HoldFacts) -> (Vec<Resource>, Vec<Option<u3
         .iter()
         .zip(index.waiters)
         .zip(holds.holds.into_iter().zip(holds.referenced))
-        .map(|((&(kind, key), waiters), (facts, referenced))| Resource {
-            kind,
-            key,
-            waiters,
-            holders: facts
-                .into_iter()
-                .map(|fact| Holder {
-                    task: fact.task,
-                    confidence: fact.confidence,
-                    evidence: fact.evidence,
-                })
-                .collect(),
-            referenced,
-        })
+        .map(
+            |((&(kind, key), waiters), (holders, referenced))| Resource {
+                kind,
+                key,
+                waiters,
+                holders,
+                referenced,
+            },
+        )
         .collect();
     (resources, index.res_of)
 }

@@ -2,17 +2,11 @@
 //! cycles, and the graph of one snapshot.
 
 use crate::analyze::wait::{ResKey, ResKind, Wait};
-use crate::model::Confidence;
+use crate::model::{Confidence, HoldFact};
 
-/// A task inferred to hold a resource, or to be the one that will release
-/// or signal it.
-#[derive(Debug, Clone)]
-pub struct Holder {
-    /// Index into `snapshot.tasks`.
-    pub task: u32,
-    pub confidence: Confidence,
-    pub evidence: String,
-}
+/// A holder edge: a task that holds a resource, or is the one expected to
+/// release or signal it — the hold fact itself.
+pub type Holder = HoldFact;
 
 /// A mutex, channel, WaitGroup, ... that tasks wait on.
 #[derive(Debug, Clone)]
@@ -21,6 +15,7 @@ pub struct Resource {
     pub key: ResKey,
     /// Waiting tasks, in dump order.
     pub waiters: Vec<u32>,
+    /// The hold facts about it: one per task, stated ones first.
     pub holders: Vec<Holder>,
     /// Some task not waiting on it carries its address (it is alive).
     pub referenced: bool,

@@ -6,8 +6,9 @@
 //! `- waiting to lock <0x..>`, a printed mutex owner) or inferred from
 //! frames, arguments and sources with a [`Confidence`] and the [`Evidence`]
 //! behind it. Parsers record what the dump states as [`LockFact`]s in
-//! [`SyncFacts`]; the analysis turns those and its own inferences into wait
-//! and hold facts, and builds the wait-for graph from them alone.
+//! [`SyncFacts`]; the analysis (`crate::analyze::facts`) turns those and its
+//! own inferences into wait and hold facts, and builds the wait-for graph
+//! from them alone.
 
 use super::confidence::Confidence;
 use super::intern::{FrameId, Sym};
@@ -186,8 +187,9 @@ pub struct WaitFact {
     pub site_index: u16,
     /// Index of the outermost frame of the primitive (0 when none).
     pub prim_end: u16,
-    /// `Certain` when the dump states the wait, `Likely` when it is read
-    /// from the frames or the state.
+    /// `Certain` when the parser states the wait (a [`LockFact`]),
+    /// `Likely` when it is read from the frames or a state naming the wait,
+    /// `Possible` when only the state's class suggests it.
     pub confidence: Confidence,
     pub evidence: Evidence,
 }
@@ -245,10 +247,14 @@ pub enum LockRel {
     Awaits,
 }
 
-/// One lock relation stated by the dump.
+/// One lock relation as the parser records it: printed by the dump (Java's
+/// monitors and synchronizers, a mutex owner printed in gdb) or recognised
+/// by the parser in a form that names the object (a thread joined by its
+/// `pthread_t`, Python's and tokio's primitives). The facts pass takes them
+/// as certain wait and hold facts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LockFact {
-    /// Index into [`Snapshot::tasks`].
+    /// Index into [`crate::model::Snapshot::tasks`].
     pub task: u32,
     pub rel: LockRel,
     pub kind: SyncKind,

@@ -300,19 +300,8 @@ pub fn wait_of(snap: &Snapshot, task: &Task, shape: &WaitShape) -> Wait {
 }
 
 /// The resource kind of a lock relation the dump states.
-pub fn kind_of(k: crate::model::SyncKind) -> ResKind {
-    use crate::model::SyncKind as S;
-    match k {
-        S::Monitor => ResKind::Monitor,
-        S::Mutex => ResKind::Mutex,
-        S::RwLock => ResKind::RwMutex,
-        S::Cond => ResKind::Cond,
-        S::Latch => ResKind::WaitGroup,
-        S::Semaphore => ResKind::Semaphore,
-        S::Future => ResKind::Future,
-        S::Queue => ResKind::Queue,
-        S::Other => ResKind::Other,
-    }
+pub fn kind_of(kind: crate::model::SyncKind) -> ResKind {
+    kind.resource_kind()
 }
 
 /// Is this kind a lock (exclusive or shared), whose holder blocks its

@@ -233,6 +233,24 @@ pub enum SyncKind {
     Other,
 }
 
+impl SyncKind {
+    /// The kind of resource a stated relation is about, in the vocabulary
+    /// of wait and hold facts.
+    pub fn resource_kind(self) -> ResKind {
+        match self {
+            SyncKind::Monitor => ResKind::Monitor,
+            SyncKind::Mutex => ResKind::Mutex,
+            SyncKind::RwLock => ResKind::RwMutex,
+            SyncKind::Cond => ResKind::Cond,
+            SyncKind::Latch => ResKind::WaitGroup,
+            SyncKind::Semaphore => ResKind::Semaphore,
+            SyncKind::Future => ResKind::Future,
+            SyncKind::Queue => ResKind::Queue,
+            SyncKind::Other => ResKind::Other,
+        }
+    }
+}
+
 /// How a task relates to a lock, as the dump states it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum LockRel {

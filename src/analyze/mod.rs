@@ -3,11 +3,13 @@
 
 pub mod cluster;
 pub mod diff;
+pub mod facts;
 pub mod graph;
 pub mod group;
 pub mod heap;
 pub mod rules;
 pub mod source;
+pub mod vocab;
 pub mod wait;
 
 pub use group::{group, Group, Similarity, WaitStats};

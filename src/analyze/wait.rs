@@ -1,146 +1,14 @@
 //! What each blocked task waits on. The structural part (which primitive,
 //! which frame carries its address, the blocking site) depends only on the
 //! stack and the state, so it is computed once per (stack, state) pair; the
-//! address is then read from one argument word of each task.
+//! address is then read from one argument word of each task. Which frames
+//! and states name a wait is data, in [`super::vocab`].
 
-use crate::model::{CodeKind, FrameId, Snapshot, StackId, StateClass, Sym, Task, TaskFlags};
-
-/// The kind of thing a task waits on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum ResKind {
-    /// A Java object monitor.
-    Monitor,
-    Mutex,
-    RwMutex,
-    WaitGroup,
-    Cond,
-    Chan,
-    Select,
-    Semaphore,
-    Singleflight,
-    Errgroup,
-    Net,
-    Timer,
-    Syscall,
-    Cgo,
-    Process,
-    Signal,
-    /// A future or a thread's result.
-    Future,
-    /// A blocking queue.
-    Queue,
-    Other,
-}
-
-impl ResKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ResKind::Monitor => "monitor",
-            ResKind::Mutex => "mutex",
-            ResKind::RwMutex => "rwmutex",
-            ResKind::WaitGroup => "waitgroup",
-            ResKind::Cond => "cond",
-            ResKind::Chan => "chan",
-            ResKind::Select => "select",
-            ResKind::Semaphore => "semaphore",
-            ResKind::Singleflight => "singleflight",
-            ResKind::Errgroup => "errgroup",
-            ResKind::Net => "netpoll",
-            ResKind::Timer => "timer",
-            ResKind::Syscall => "syscall",
-            ResKind::Cgo => "cgo",
-            ResKind::Process => "process",
-            ResKind::Signal => "signal",
-            ResKind::Future => "future",
-            ResKind::Queue => "queue",
-            ResKind::Other => "other",
-        }
-    }
-
-    /// Resources that another task releases or signals: the ones that can
-    /// carry holder edges and so take part in cycles.
-    pub fn is_sync(self) -> bool {
-        matches!(
-            self,
-            ResKind::Monitor
-                | ResKind::Mutex
-                | ResKind::RwMutex
-                | ResKind::Future
-                | ResKind::WaitGroup
-                | ResKind::Cond
-                | ResKind::Chan
-                | ResKind::Semaphore
-                | ResKind::Singleflight
-                | ResKind::Errgroup
-        )
-    }
-}
-
-/// What the task does on the resource.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum WaitOp {
-    Lock,
-    RLock,
-    Wait,
-    Recv,
-    Send,
-    Select,
-    /// `select {}`: blocked forever by construction.
-    SelectNoCases,
-    /// A receive from a nil channel: blocked forever.
-    NilRecv,
-    /// A send on a nil channel: blocked forever.
-    NilSend,
-    Accept,
-    Read,
-    Write,
-    Sleep,
-    Call,
-    Unknown,
-}
-
-impl WaitOp {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            WaitOp::Lock => "lock",
-            WaitOp::RLock => "rlock",
-            WaitOp::Wait => "wait",
-            WaitOp::Recv => "receive",
-            WaitOp::Send => "send",
-            WaitOp::Select => "select",
-            WaitOp::SelectNoCases => "select-no-cases",
-            WaitOp::NilRecv => "nil-receive",
-            WaitOp::NilSend => "nil-send",
-            WaitOp::Accept => "accept",
-            WaitOp::Read => "read",
-            WaitOp::Write => "write",
-            WaitOp::Sleep => "sleep",
-            WaitOp::Call => "call",
-            WaitOp::Unknown => "unknown",
-        }
-    }
-
-    /// Blocked forever by construction, whatever other tasks do.
-    pub fn is_forever(self) -> bool {
-        matches!(
-            self,
-            WaitOp::SelectNoCases | WaitOp::NilRecv | WaitOp::NilSend
-        )
-    }
-}
-
-/// How a resource is identified.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum ResKey {
-    /// The primitive's own address, read from the runtime or sync frame.
-    Addr(u64),
-    /// The address of the object that contains the primitive (the receiver
-    /// of the method that locked), when the primitive's own frame was
-    /// inlined or printed no reliable address.
-    Object(u64),
-    /// No address: the blocking site stands for the resource.
-    Site(FrameId),
-}
+use super::vocab;
+use crate::model::{
+    CodeKind, Confidence, Evidence, FrameId, Snapshot, StackId, StateClass, Sym, Task, TaskFlags,
+};
+pub use crate::model::{ResKey, ResKind, WaitFact as Wait, WaitOp};
 
 /// The shape of a wait, shared by every task with the same stack and state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -155,273 +23,146 @@ pub struct WaitShape {
     pub prim_end: u16,
     /// Index of the blocking site: the first user frame outside the primitive.
     pub site: Option<u16>,
-}
-
-/// What one task waits on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Wait {
-    pub kind: ResKind,
-    pub op: WaitOp,
-    pub key: ResKey,
-    /// The blocking site (first user frame), when there is one.
-    pub site: Option<FrameId>,
-    /// Index of that frame in the task's stack.
-    pub site_index: u16,
-    pub prim_end: u16,
-}
-
-/// Primitive frames recognised by exact function name.
-fn primitive(name: &str) -> Option<(ResKind, WaitOp, bool)> {
-    // (kind, op, first argument is the primitive's address)
-    let r = match name {
-        "runtime.chanrecv" | "runtime.chanrecv1" | "runtime.chanrecv2" => {
-            (ResKind::Chan, WaitOp::Recv, true)
-        }
-        "runtime.chansend" | "runtime.chansend1" => (ResKind::Chan, WaitOp::Send, true),
-        "runtime.selectgo" | "reflect.rselect" | "reflect.Select" => {
-            (ResKind::Select, WaitOp::Select, false)
-        }
-        "runtime.block" => (ResKind::Select, WaitOp::SelectNoCases, false),
-        "sync.(*Mutex).Lock"
-        | "sync.(*Mutex).lockSlow"
-        | "internal/sync.(*Mutex).Lock"
-        | "internal/sync.(*Mutex).lockSlow" => (ResKind::Mutex, WaitOp::Lock, true),
-        "sync.(*RWMutex).RLock" => (ResKind::RwMutex, WaitOp::RLock, true),
-        "sync.(*RWMutex).Lock" => (ResKind::RwMutex, WaitOp::Lock, true),
-        "sync.(*WaitGroup).Wait" => (ResKind::WaitGroup, WaitOp::Wait, true),
-        "sync.(*Cond).Wait" => (ResKind::Cond, WaitOp::Wait, true),
-        "golang.org/x/sync/semaphore.(*Weighted).Acquire" => {
-            (ResKind::Semaphore, WaitOp::Lock, true)
-        }
-        "golang.org/x/sync/singleflight.(*Group).Do"
-        | "golang.org/x/sync/singleflight.(*Group).DoChan" => {
-            (ResKind::Singleflight, WaitOp::Wait, true)
-        }
-        "golang.org/x/sync/errgroup.(*Group).Wait" => (ResKind::Errgroup, WaitOp::Wait, true),
-        "internal/poll.(*FD).Accept"
-        | "net.(*netFD).accept"
-        | "net.(*TCPListener).Accept"
-        | "net.(*UnixListener).Accept"
-        | "net.(*TCPListener).accept" => (ResKind::Net, WaitOp::Accept, false),
-        "internal/poll.(*FD).Read"
-        | "internal/poll.(*FD).ReadFrom"
-        | "internal/poll.(*FD).ReadMsg"
-        | "net.(*netFD).Read"
-        | "net.(*conn).Read"
-        | "net.(*UDPConn).ReadFrom" => (ResKind::Net, WaitOp::Read, false),
-        "internal/poll.(*FD).Write" | "net.(*netFD).Write" | "net.(*conn).Write" => {
-            (ResKind::Net, WaitOp::Write, false)
-        }
-        "internal/poll.runtime_pollWait"
-        | "internal/poll.(*pollDesc).wait"
-        | "internal/poll.(*pollDesc).waitRead"
-        | "runtime.netpollblock" => (ResKind::Net, WaitOp::Unknown, false),
-        "time.Sleep" => (ResKind::Timer, WaitOp::Sleep, false),
-        "runtime.cgocall" => (ResKind::Cgo, WaitOp::Call, false),
-        "os.(*Process).Wait"
-        | "os.(*Process).wait"
-        | "os.(*Process).blockUntilWaitable"
-        | "os/exec.(*Cmd).Wait"
-        | "os/exec.(*Cmd).Run"
-        | "os/exec.(*Cmd).Output"
-        | "os/exec.(*Cmd).CombinedOutput" => (ResKind::Process, WaitOp::Wait, false),
-        "os/signal.signal_recv" | "os/signal.loop" => (ResKind::Signal, WaitOp::Recv, false),
-        // glibc and libstdc++, as gdb and lldb name them.
-        "___pthread_mutex_lock"
-        | "__pthread_mutex_lock"
-        | "pthread_mutex_lock"
-        | "__GI___pthread_mutex_lock"
-        | "lll_mutex_lock_optimized"
-        | "__GI___lll_lock_wait"
-        | "__lll_lock_wait"
-        | "___pthread_mutex_timedlock"
-        | "__pthread_mutex_clocklock_common"
-        | "pthread_mutex_timedlock"
-        | "__gthread_mutex_lock"
-        | "std::mutex::lock" => (ResKind::Mutex, WaitOp::Lock, true),
-        "___pthread_rwlock_wrlock"
-        | "pthread_rwlock_wrlock"
-        | "__pthread_rwlock_wrlock_full64"
-        | "__pthread_rwlock_wrlock_full" => (ResKind::RwMutex, WaitOp::Lock, true),
-        "___pthread_rwlock_rdlock"
-        | "pthread_rwlock_rdlock"
-        | "__pthread_rwlock_rdlock_full64"
-        | "__pthread_rwlock_rdlock_full" => (ResKind::RwMutex, WaitOp::RLock, true),
-        "___pthread_cond_wait"
-        | "pthread_cond_wait"
-        | "__pthread_cond_wait_common"
-        | "___pthread_cond_timedwait64"
-        | "pthread_cond_timedwait"
-        | "___pthread_cond_clockwait64" => (ResKind::Cond, WaitOp::Wait, true),
-        "__GI___nanosleep"
-        | "__GI___clock_nanosleep"
-        | "__nanosleep"
-        | "nanosleep"
-        | "clock_nanosleep"
-        | "usleep" => (ResKind::Timer, WaitOp::Sleep, false),
-        _ => {
-            if name.starts_with("syscall.Syscall")
-                || name.starts_with("syscall.RawSyscall")
-                || name.starts_with("syscall.syscall")
-                || name.starts_with("internal/runtime/syscall.Syscall")
-                || name.starts_with("runtime/internal/syscall.Syscall")
-            {
-                (ResKind::Syscall, WaitOp::Call, false)
-            } else {
-                return None;
-            }
-        }
-    };
-    Some(r)
+    /// How sure the wait is, and what it was read from.
+    pub confidence: Confidence,
+    pub evidence: Evidence,
 }
 
 /// Frames that belong to a primitive's implementation (so the scan for the
 /// caller goes on past them).
 pub fn is_impl_frame(name: &str, kind: CodeKind) -> bool {
-    kind == CodeKind::Runtime
-        || name.starts_with("sync.")
-        || name.starts_with("internal/sync.")
-        || name.starts_with("internal/poll.")
-        || name.starts_with("golang.org/x/sync/")
-        || name.starts_with("syscall.")
-        || name.starts_with("internal/runtime/")
-        || name.starts_with("internal/syscall/")
-        || name.starts_with("golang.org/x/sys/")
-        || name.starts_with("os.(*Process).")
-        || name == "os.ignoringEINTR"
-        || name == "os.ignoringEINTR2"
-        || is_native_impl(name)
+    kind == CodeKind::Runtime || vocab::is_impl_name(name)
 }
 
-/// glibc's and libstdc++'s own frames under a lock, condition, join or
-/// sleep call (Go's names never look like these).
-fn is_native_impl(name: &str) -> bool {
-    const PREFIXES: &[&str] = &[
-        "__futex",
-        "futex_",
-        "__GI_",
-        "__lll_",
-        "lll_",
-        "___pthread",
-        "__pthread",
-        "pthread_",
-        "__gthread",
-        "std::mutex::",
-        "std::lock_guard<",
-        "std::unique_lock<",
-        "std::scoped_lock<",
-        "std::condition_variable::",
-        "std::thread::join",
-        "__new_sem",
-        "do_futex_wait",
-        "__libc_",
-        "__condvar",
-        "__internal_syscall",
-    ];
-    PREFIXES.iter().any(|p| name.starts_with(p))
+/// What a stack's innermost frames say: the primitive it blocks in.
+struct FrameScan {
+    kind: Option<ResKind>,
+    op: WaitOp,
+    addr_frames: [Option<u16>; 2],
+    prim_end: u16,
+    /// Some frame belonged to a primitive or its implementation.
+    saw_impl: bool,
 }
 
-/// The wait shape of a stack in a given state, or `None` when the task is
-/// not waiting on anything (running, runnable, runtime-internal).
-pub fn shape(snap: &Snapshot, stack: StackId, state: Sym, class: StateClass) -> Option<WaitShape> {
-    let t = &snap.tables;
-    let frames = &t.stack(stack).frames;
-    let mut kind: Option<ResKind> = None;
-    let mut op = WaitOp::Unknown;
-    let mut addr_frames: [Option<u16>; 2] = [None, None];
-    let mut prim_end: u16 = 0;
-    let mut saw_impl = false;
-    for (i, f) in frames.iter().enumerate().take(64) {
-        let func = t.function(t.frame(*f).function);
-        let name = t.str(func.full);
-        if let Some((k, o, has_addr)) = primitive(name) {
+/// Scans a stack from its innermost frame through the primitive and its
+/// implementation frames (at most 64).
+fn scan_frames(snap: &Snapshot, frames: &[FrameId]) -> FrameScan {
+    let tables = &snap.tables;
+    let mut scan = FrameScan {
+        kind: None,
+        op: WaitOp::Unknown,
+        addr_frames: [None, None],
+        prim_end: 0,
+        saw_impl: false,
+    };
+    for (index, frame) in frames.iter().enumerate().take(64) {
+        let func = tables.function(tables.frame(*frame).function);
+        let name = tables.str(func.full);
+        if let Some((kind, op, has_addr)) = vocab::primitive(name) {
             // The outermost recognised primitive names the kind, except that
             // the network and timer wrappers never override a sync primitive.
-            let keep = match kind {
+            let keep = match scan.kind {
                 None => true,
-                Some(prev) => prev == k || !prev.is_sync() || k.is_sync(),
+                Some(prev) => prev == kind || !prev.is_sync() || kind.is_sync(),
             };
             if keep {
-                if kind != Some(k) {
-                    addr_frames = [None, None];
+                if scan.kind != Some(kind) {
+                    scan.addr_frames = [None, None];
                 }
-                kind = Some(k);
-                if o != WaitOp::Unknown || op == WaitOp::Unknown {
-                    op = o;
+                scan.kind = Some(kind);
+                if op != WaitOp::Unknown || scan.op == WaitOp::Unknown {
+                    scan.op = op;
                 }
                 if has_addr {
-                    if addr_frames[0].is_none() {
-                        addr_frames[0] = Some(i as u16);
-                    } else if addr_frames[1].is_none() {
-                        addr_frames[1] = Some(i as u16);
+                    if scan.addr_frames[0].is_none() {
+                        scan.addr_frames[0] = Some(index as u16);
+                    } else if scan.addr_frames[1].is_none() {
+                        scan.addr_frames[1] = Some(index as u16);
                     }
                 }
             }
-            prim_end = i as u16;
-            saw_impl = true;
+            scan.prim_end = index as u16;
+            scan.saw_impl = true;
             continue;
         }
         if is_impl_frame(name, func.kind) {
-            if saw_impl || i == 0 {
-                prim_end = i as u16;
-                saw_impl = true;
+            if scan.saw_impl || index == 0 {
+                scan.prim_end = index as u16;
+                scan.saw_impl = true;
             }
             continue;
         }
         break;
     }
-    let state_str = t.str(state);
+    scan
+}
+
+/// The kind and operation of a wait, what they were read from and how sure
+/// that is; `None` when neither frames, state nor class name a wait.
+fn kind_and_op(
+    scan: &FrameScan,
+    from_state: Option<(ResKind, WaitOp)>,
+    class: StateClass,
+) -> Option<(ResKind, WaitOp, Evidence, Confidence)> {
+    let read = match (scan.kind, from_state) {
+        // A nil-channel or no-case state is more precise than the frames.
+        (Some(kind), Some((state_kind, state_op)))
+            if state_op.is_forever() && (kind == state_kind || kind == ResKind::Select) =>
+        {
+            (state_kind, state_op, Evidence::State, Confidence::Likely)
+        }
+        (Some(kind), _) => (kind, scan.op, Evidence::Frames, Confidence::Likely),
+        (None, Some((kind, op))) => (kind, op, Evidence::State, Confidence::Likely),
+        // The state class alone is a guess.
+        (None, None) => {
+            let (kind, op) = match class {
+                StateClass::Io => (ResKind::Net, WaitOp::Unknown),
+                StateClass::Syscall => (ResKind::Syscall, WaitOp::Call),
+                StateClass::Lock => (ResKind::Mutex, WaitOp::Lock),
+                StateClass::Sync => (ResKind::Other, WaitOp::Wait),
+                StateClass::Chan => (ResKind::Chan, WaitOp::Unknown),
+                StateClass::Select => (ResKind::Select, WaitOp::Select),
+                _ => return None,
+            };
+            (kind, op, Evidence::State, Confidence::Possible)
+        }
+    };
+    Some(read)
+}
+
+/// The wait shape of a stack in a given state, or `None` when the task is
+/// not waiting on anything (running, runnable, runtime-internal).
+pub fn shape(snap: &Snapshot, stack: StackId, state: Sym, class: StateClass) -> Option<WaitShape> {
+    let tables = &snap.tables;
+    let frames = &tables.stack(stack).frames;
+    let scan = scan_frames(snap, frames);
     // The state decides where frames did not (runtime frames are hidden
     // below GOTRACEBACK=system).
-    let from_state = match state_str {
-        "chan receive (nil chan)" => Some((ResKind::Chan, WaitOp::NilRecv)),
-        "chan send (nil chan)" => Some((ResKind::Chan, WaitOp::NilSend)),
-        "select (no cases)" => Some((ResKind::Select, WaitOp::SelectNoCases)),
-        "chan receive" => Some((ResKind::Chan, WaitOp::Recv)),
-        "chan send" => Some((ResKind::Chan, WaitOp::Send)),
-        "select" => Some((ResKind::Select, WaitOp::Select)),
-        "sync.Mutex.Lock" => Some((ResKind::Mutex, WaitOp::Lock)),
-        "sync.RWMutex.RLock" => Some((ResKind::RwMutex, WaitOp::RLock)),
-        "sync.RWMutex.Lock" => Some((ResKind::RwMutex, WaitOp::Lock)),
-        "sync.WaitGroup.Wait" => Some((ResKind::WaitGroup, WaitOp::Wait)),
-        "sync.Cond.Wait" => Some((ResKind::Cond, WaitOp::Wait)),
-        "sleep" => Some((ResKind::Timer, WaitOp::Sleep)),
-        _ => None,
-    };
-    let (kind, op) = match (kind, from_state) {
-        // A nil-channel or no-case state is more precise than the frames.
-        (Some(k), Some((sk, so))) if so.is_forever() && (k == sk || k == ResKind::Select) => {
-            (sk, so)
-        }
-        (Some(k), _) => (k, op),
-        (None, Some(s)) => s,
-        (None, None) => match class {
-            StateClass::Io => (ResKind::Net, WaitOp::Unknown),
-            StateClass::Syscall => (ResKind::Syscall, WaitOp::Call),
-            StateClass::Lock => (ResKind::Mutex, WaitOp::Lock),
-            StateClass::Sync => (ResKind::Other, WaitOp::Wait),
-            StateClass::Chan => (ResKind::Chan, WaitOp::Unknown),
-            StateClass::Select => (ResKind::Select, WaitOp::Select),
-            _ => return None,
-        },
-    };
+    let from_state = vocab::state_wait(tables.str(state));
+    let (kind, op, evidence, confidence) = kind_and_op(&scan, from_state, class)?;
     if matches!(class, StateClass::Running | StateClass::Runnable) {
         return None;
     }
-    let start = if saw_impl { prim_end as usize + 1 } else { 0 };
+    let start = if scan.saw_impl {
+        scan.prim_end as usize + 1
+    } else {
+        0
+    };
     let site = frames
         .iter()
         .enumerate()
         .skip(start)
-        .find(|(_, f)| t.function(t.frame(**f).function).kind == CodeKind::User)
+        .find(|(_, f)| tables.function(tables.frame(**f).function).kind == CodeKind::User)
         .or_else(|| frames.iter().enumerate().nth(start))
         .map(|(i, _)| i as u16);
     Some(WaitShape {
         kind,
         op,
-        addr_frames,
-        prim_end: if saw_impl { prim_end } else { 0 },
+        addr_frames: scan.addr_frames,
+        prim_end: if scan.saw_impl { scan.prim_end } else { 0 },
         site,
+        confidence,
+        evidence,
     })
 }
 
@@ -553,29 +294,20 @@ pub fn wait_of(snap: &Snapshot, task: &Task, shape: &WaitShape) -> Wait {
         site,
         site_index: shape.site.unwrap_or(0),
         prim_end: shape.prim_end,
+        confidence: shape.confidence,
+        evidence: shape.evidence,
     }
 }
 
 /// The resource kind of a lock relation the dump states.
-pub fn kind_of(k: crate::model::SyncKind) -> ResKind {
-    use crate::model::SyncKind as S;
-    match k {
-        S::Monitor => ResKind::Monitor,
-        S::Mutex => ResKind::Mutex,
-        S::RwLock => ResKind::RwMutex,
-        S::Cond => ResKind::Cond,
-        S::Latch => ResKind::WaitGroup,
-        S::Semaphore => ResKind::Semaphore,
-        S::Future => ResKind::Future,
-        S::Queue => ResKind::Queue,
-        S::Other => ResKind::Other,
-    }
+pub fn kind_of(kind: crate::model::SyncKind) -> ResKind {
+    kind.resource_kind()
 }
 
 /// Is this kind a lock (exclusive or shared), whose holder blocks its
 /// waiters?
-pub fn is_lock(k: ResKind) -> bool {
-    matches!(k, ResKind::Monitor | ResKind::Mutex | ResKind::RwMutex)
+pub fn is_lock(kind: ResKind) -> bool {
+    kind.is_lock()
 }
 
 #[cfg(test)]
@@ -618,6 +350,7 @@ mod tests {
 
     #[test]
     fn primitives_name_their_kind() {
+        use vocab::primitive;
         assert_eq!(
             primitive("internal/sync.(*Mutex).lockSlow"),
             Some((ResKind::Mutex, WaitOp::Lock, true))

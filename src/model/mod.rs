@@ -8,10 +8,15 @@ mod confidence;
 pub mod heap;
 mod intern;
 mod state;
+mod sync;
 
 pub use confidence::Confidence;
 pub use intern::{FrameId, FuncId, IdMap, LabelSetId, StackId, Sym, Tables};
 pub use state::StateClass;
+pub use sync::{
+    Evidence, HoldFact, LockFact, LockRel, ReportedDeadlock, ResKey, ResKind, SyncFacts, SyncKind,
+    WaitFact, WaitOp,
+};
 
 use crate::input::Bytes;
 use serde::Serialize;
@@ -302,79 +307,6 @@ pub struct RaceAccess {
     pub goroutine: Option<u64>,
     /// Innermost frame: `function file:line`.
     pub top_frame: Option<String>,
-}
-
-/// What a lock relation stated by the dump is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum SyncKind {
-    /// A Java object monitor (`synchronized`).
-    Monitor,
-    /// A mutual-exclusion lock: `ReentrantLock`, `pthread_mutex_t`,
-    /// `threading.Lock`, tokio's `Mutex`.
-    Mutex,
-    /// A readers-writer lock.
-    RwLock,
-    /// A condition (`Object.wait`, `Condition.await`, `pthread_cond_t`): the
-    /// waiter released its lock and waits for a signal.
-    Cond,
-    /// A count-down latch or barrier.
-    Latch,
-    Semaphore,
-    /// A future or a task's result (`FutureTask.get`, `pthread_join`).
-    Future,
-    /// A blocking queue.
-    Queue,
-    Other,
-}
-
-/// How a task relates to a lock, as the dump states it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum LockRel {
-    /// The task holds it (`- locked <0x..>`, an ownable synchronizer, a
-    /// printed mutex owner).
-    Holds,
-    /// The task waits to acquire it (`- waiting to lock`, `- parking to
-    /// wait for` a lock, `pthread_mutex_lock`).
-    Acquires,
-    /// The task waits for a signal on it after releasing it (`- waiting
-    /// on`, a condition's `await`, a latch, a future).
-    Awaits,
-}
-
-/// One lock relation stated by the dump.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LockFact {
-    /// Index into [`Snapshot::tasks`].
-    pub task: u32,
-    pub rel: LockRel,
-    pub kind: SyncKind,
-    /// The lock's identity: the address the dump prints.
-    pub addr: u64,
-    /// Its type as printed (`java.lang.Object`,
-    /// `java.util.concurrent.locks.ReentrantLock$NonfairSync`).
-    pub class: Sym,
-    /// Index of the frame the dump printed it under.
-    pub frame: u16,
-    /// 1-based line of the statement.
-    pub line: u32,
-}
-
-/// A deadlock the dumped process reported about itself (the JVM's `Found
-/// one Java-level deadlock:` section): checked against the wait-for graph,
-/// never used instead of it.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ReportedDeadlock {
-    /// The task names it lists, in order.
-    pub names: Vec<String>,
-    /// 1-based line of the report.
-    pub line: u32,
-}
-
-/// Lock relations and self-reported deadlocks of a snapshot.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SyncFacts {
-    pub locks: Vec<LockFact>,
-    pub deadlocks: Vec<ReportedDeadlock>,
 }
 
 /// One dump: everything read from one dump inside an input.

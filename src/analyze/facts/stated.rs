@@ -1,0 +1,114 @@
+//! Facts the dump states outright: Java's `- waiting to lock <0x..>` and
+//! `- locked <0x..>`, a printed mutex owner, a joined thread. They replace
+//! the waits read from the stack and are the certain hold facts.
+
+use super::evidence;
+use super::holds::HoldFacts;
+use super::resources::Resources;
+use crate::analyze::wait::{self, ResKey, ResKind, Wait, WaitOp};
+use crate::model::{CodeKind, Confidence, Evidence, FrameId, LockRel, Snapshot};
+use rustc_hash::{FxHashMap, FxHashSet};
+
+/// A hold the dump states: `(task, kind, address, index of its fact in
+/// the snapshot's lock facts)`.
+pub type StatedHold = (u32, ResKind, u64, usize);
+
+/// Waits the dump states outright (Java's `- waiting to lock`, a mutex
+/// printed in a lock call) replace the ones read from the stack; returns the
+/// stated holds, without the ones a task released to wait (`Object.wait`
+/// prints the monitor as both locked and waited on).
+pub fn replace_waits(snap: &Snapshot, waits: &mut [Option<Wait>]) -> Vec<StatedHold> {
+    let facts = &snap.sync.locks;
+    if facts.is_empty() {
+        return Vec::new();
+    }
+    let t = &snap.tables;
+    let mut stated: FxHashSet<u32> = FxHashSet::default();
+    let mut released: FxHashSet<(u32, u64)> = FxHashSet::default();
+    for f in facts {
+        if f.rel == LockRel::Holds || stated.contains(&f.task) {
+            continue;
+        }
+        let Some(task) = snap.tasks.get(f.task as usize) else {
+            continue;
+        };
+        if f.rel == LockRel::Awaits {
+            released.insert((f.task, f.addr));
+        }
+        let frames = &t.stack(task.stack).frames;
+        let from = (f.frame as usize).min(frames.len().saturating_sub(1));
+        let site_index = frames
+            .iter()
+            .enumerate()
+            .skip(from)
+            .find(|(_, fr)| t.function(t.frame(**fr).function).kind == CodeKind::User)
+            .map_or(from, |(i, _)| i);
+        let kind = wait::kind_of(f.kind);
+        let op = match (f.rel, kind) {
+            (LockRel::Acquires, _) => WaitOp::Lock,
+            (_, ResKind::Queue) => WaitOp::Recv,
+            _ => WaitOp::Wait,
+        };
+        if let Some(w) = waits.get_mut(f.task as usize) {
+            // A wait stated without an address is identified by its site.
+            let key = match (f.addr, frames.get(site_index)) {
+                (0, Some(site)) => ResKey::Site(*site),
+                (0, None) => ResKey::Site(FrameId(u32::MAX)),
+                (a, _) => ResKey::Addr(a),
+            };
+            *w = Some(Wait {
+                kind,
+                op,
+                key,
+                site: frames.get(site_index).copied(),
+                site_index: site_index as u16,
+                prim_end: site_index.saturating_sub(1) as u16,
+                confidence: Confidence::Certain,
+                evidence: Evidence::Stated,
+            });
+            stated.insert(f.task);
+        }
+    }
+    facts
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.rel == LockRel::Holds && !released.contains(&(f.task, f.addr)))
+        .map(|(i, f)| (f.task, wait::kind_of(f.kind), f.addr, i))
+        .collect()
+}
+
+/// Holders the dump states: certain edges.
+pub fn holders(snap: &Snapshot, held: &[StatedHold], resources: &Resources, out: &mut HoldFacts) {
+    if held.is_empty() {
+        return;
+    }
+    let res_of = &resources.res_of;
+    let mut index: FxHashMap<u64, Vec<u32>> = FxHashMap::default();
+    for (i, (_, key)) in resources.keys.iter().enumerate() {
+        if let ResKey::Addr(a) = key {
+            index.entry(*a).or_default().push(i as u32);
+        }
+    }
+    for &(task, kind, addr, fi) in held {
+        let Some(rs) = index.get(&addr) else { continue };
+        let fact = &snap.sync.locks[fi];
+        for &r in rs {
+            let res_kind = resources.keys[r as usize].0;
+            // A lock's holder blocks those that wait to acquire it; one
+            // that waits on a condition waits for a signal, not a holder.
+            // (A task already listed keeps its first fact.)
+            let same = res_kind == kind || (kind.is_lock() && res_kind.is_lock());
+            if !same {
+                continue;
+            }
+            if res_of.get(task as usize).copied().flatten() == Some(r) && !res_kind.is_lock() {
+                continue;
+            }
+            let Some(tk) = snap.tasks.get(task as usize) else {
+                continue;
+            };
+            let ev = evidence::stated_hold(snap, tk, kind, addr, fact);
+            out.push(resources, r, task, Confidence::Certain, ev);
+        }
+    }
+}

@@ -1,0 +1,24 @@
+//! One entry of a runtime's table of blocking primitives.
+
+use crate::model::{ResKind, WaitOp};
+
+/// A blocking primitive named by a frame's function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Prim {
+    /// The full function name, exactly as the dump prints it.
+    pub name: &'static str,
+    pub kind: ResKind,
+    pub op: WaitOp,
+    /// The frame's first argument is the primitive's address.
+    pub addr: bool,
+}
+
+/// Shorthand for the tables.
+pub(crate) const fn prim(name: &'static str, kind: ResKind, op: WaitOp, addr: bool) -> Prim {
+    Prim {
+        name,
+        kind,
+        op,
+        addr,
+    }
+}

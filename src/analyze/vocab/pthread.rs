@@ -1,0 +1,67 @@
+//! glibc's and libstdc++'s blocking primitives, as gdb and lldb name them:
+//! mutexes, readers-writer locks, conditions and sleeps; and the names of
+//! their implementation frames (Go's names never look like these).
+
+use super::entry::{prim, Prim};
+use crate::model::{ResKind as K, WaitOp as O};
+
+/// Primitives recognised by exact function name.
+pub static PRIMITIVES: &[Prim] = &[
+    prim("___pthread_mutex_lock", K::Mutex, O::Lock, true),
+    prim("__pthread_mutex_lock", K::Mutex, O::Lock, true),
+    prim("pthread_mutex_lock", K::Mutex, O::Lock, true),
+    prim("__GI___pthread_mutex_lock", K::Mutex, O::Lock, true),
+    prim("lll_mutex_lock_optimized", K::Mutex, O::Lock, true),
+    prim("__GI___lll_lock_wait", K::Mutex, O::Lock, true),
+    prim("__lll_lock_wait", K::Mutex, O::Lock, true),
+    prim("___pthread_mutex_timedlock", K::Mutex, O::Lock, true),
+    prim("__pthread_mutex_clocklock_common", K::Mutex, O::Lock, true),
+    prim("pthread_mutex_timedlock", K::Mutex, O::Lock, true),
+    prim("__gthread_mutex_lock", K::Mutex, O::Lock, true),
+    prim("std::mutex::lock", K::Mutex, O::Lock, true),
+    prim("___pthread_rwlock_wrlock", K::RwMutex, O::Lock, true),
+    prim("pthread_rwlock_wrlock", K::RwMutex, O::Lock, true),
+    prim("__pthread_rwlock_wrlock_full64", K::RwMutex, O::Lock, true),
+    prim("__pthread_rwlock_wrlock_full", K::RwMutex, O::Lock, true),
+    prim("___pthread_rwlock_rdlock", K::RwMutex, O::RLock, true),
+    prim("pthread_rwlock_rdlock", K::RwMutex, O::RLock, true),
+    prim("__pthread_rwlock_rdlock_full64", K::RwMutex, O::RLock, true),
+    prim("__pthread_rwlock_rdlock_full", K::RwMutex, O::RLock, true),
+    prim("___pthread_cond_wait", K::Cond, O::Wait, true),
+    prim("pthread_cond_wait", K::Cond, O::Wait, true),
+    prim("__pthread_cond_wait_common", K::Cond, O::Wait, true),
+    prim("___pthread_cond_timedwait64", K::Cond, O::Wait, true),
+    prim("pthread_cond_timedwait", K::Cond, O::Wait, true),
+    prim("___pthread_cond_clockwait64", K::Cond, O::Wait, true),
+    prim("__GI___nanosleep", K::Timer, O::Sleep, false),
+    prim("__GI___clock_nanosleep", K::Timer, O::Sleep, false),
+    prim("__nanosleep", K::Timer, O::Sleep, false),
+    prim("nanosleep", K::Timer, O::Sleep, false),
+    prim("clock_nanosleep", K::Timer, O::Sleep, false),
+    prim("usleep", K::Timer, O::Sleep, false),
+];
+
+/// Name prefixes of the library's own frames under a lock, condition, join
+/// or sleep call.
+pub static IMPL_PREFIXES: &[&str] = &[
+    "__futex",
+    "futex_",
+    "__GI_",
+    "__lll_",
+    "lll_",
+    "___pthread",
+    "__pthread",
+    "pthread_",
+    "__gthread",
+    "std::mutex::",
+    "std::lock_guard<",
+    "std::unique_lock<",
+    "std::scoped_lock<",
+    "std::condition_variable::",
+    "std::thread::join",
+    "__new_sem",
+    "do_futex_wait",
+    "__libc_",
+    "__condvar",
+    "__internal_syscall",
+];

@@ -1,0 +1,306 @@
+//! Waits and holds as facts, one vocabulary for every runtime.
+//!
+//! A task waits on a resource ([`WaitFact`]: what kind of resource, what it
+//! does on it, which one) and a task holds, or will release or signal, a
+//! resource ([`HoldFact`]). A fact is stated by the dump (`Certain`: Java's
+//! `- waiting to lock <0x..>`, a printed mutex owner) or inferred from
+//! frames, arguments and sources with a [`Confidence`] and the [`Evidence`]
+//! behind it. Parsers record what the dump states as [`LockFact`]s in
+//! [`SyncFacts`]; the analysis (`crate::analyze::facts`) turns those and its
+//! own inferences into wait and hold facts, and builds the wait-for graph
+//! from them alone.
+
+use super::confidence::Confidence;
+use super::intern::{FrameId, Sym};
+
+/// The kind of thing a task waits on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ResKind {
+    /// A Java object monitor.
+    Monitor,
+    Mutex,
+    RwMutex,
+    WaitGroup,
+    Cond,
+    Chan,
+    Select,
+    Semaphore,
+    Singleflight,
+    Errgroup,
+    Net,
+    Timer,
+    Syscall,
+    Cgo,
+    Process,
+    Signal,
+    /// A future or a thread's result.
+    Future,
+    /// A blocking queue.
+    Queue,
+    Other,
+}
+
+impl ResKind {
+    /// The name used in reports and resource ids.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResKind::Monitor => "monitor",
+            ResKind::Mutex => "mutex",
+            ResKind::RwMutex => "rwmutex",
+            ResKind::WaitGroup => "waitgroup",
+            ResKind::Cond => "cond",
+            ResKind::Chan => "chan",
+            ResKind::Select => "select",
+            ResKind::Semaphore => "semaphore",
+            ResKind::Singleflight => "singleflight",
+            ResKind::Errgroup => "errgroup",
+            ResKind::Net => "netpoll",
+            ResKind::Timer => "timer",
+            ResKind::Syscall => "syscall",
+            ResKind::Cgo => "cgo",
+            ResKind::Process => "process",
+            ResKind::Signal => "signal",
+            ResKind::Future => "future",
+            ResKind::Queue => "queue",
+            ResKind::Other => "other",
+        }
+    }
+
+    /// Resources that another task releases or signals: the ones that can
+    /// carry holder edges and so take part in cycles.
+    pub fn is_sync(self) -> bool {
+        matches!(
+            self,
+            ResKind::Monitor
+                | ResKind::Mutex
+                | ResKind::RwMutex
+                | ResKind::Future
+                | ResKind::WaitGroup
+                | ResKind::Cond
+                | ResKind::Chan
+                | ResKind::Semaphore
+                | ResKind::Singleflight
+                | ResKind::Errgroup
+        )
+    }
+
+    /// A lock (exclusive or shared), whose holder blocks its waiters.
+    pub fn is_lock(self) -> bool {
+        matches!(self, ResKind::Monitor | ResKind::Mutex | ResKind::RwMutex)
+    }
+}
+
+/// What the task does on the resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum WaitOp {
+    Lock,
+    RLock,
+    Wait,
+    Recv,
+    Send,
+    Select,
+    /// `select {}`: blocked forever by construction.
+    SelectNoCases,
+    /// A receive from a nil channel: blocked forever.
+    NilRecv,
+    /// A send on a nil channel: blocked forever.
+    NilSend,
+    Accept,
+    Read,
+    Write,
+    Sleep,
+    Call,
+    Unknown,
+}
+
+impl WaitOp {
+    /// The name used in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WaitOp::Lock => "lock",
+            WaitOp::RLock => "rlock",
+            WaitOp::Wait => "wait",
+            WaitOp::Recv => "receive",
+            WaitOp::Send => "send",
+            WaitOp::Select => "select",
+            WaitOp::SelectNoCases => "select-no-cases",
+            WaitOp::NilRecv => "nil-receive",
+            WaitOp::NilSend => "nil-send",
+            WaitOp::Accept => "accept",
+            WaitOp::Read => "read",
+            WaitOp::Write => "write",
+            WaitOp::Sleep => "sleep",
+            WaitOp::Call => "call",
+            WaitOp::Unknown => "unknown",
+        }
+    }
+
+    /// Blocked forever by construction, whatever other tasks do.
+    pub fn is_forever(self) -> bool {
+        matches!(
+            self,
+            WaitOp::SelectNoCases | WaitOp::NilRecv | WaitOp::NilSend
+        )
+    }
+}
+
+/// How a resource is identified.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ResKey {
+    /// The primitive's own address, read from the runtime or sync frame.
+    Addr(u64),
+    /// The address of the object that contains the primitive (the receiver
+    /// of the method that locked), when the primitive's own frame was
+    /// inlined or printed no reliable address.
+    Object(u64),
+    /// No address: the blocking site stands for the resource.
+    Site(FrameId),
+}
+
+/// Where a wait fact comes from (one byte: a wait fact is kept for each of
+/// up to millions of tasks).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Evidence {
+    /// A relation the dump states ([`LockFact`] of the task in
+    /// [`SyncFacts::locks`], with its line).
+    Stated,
+    /// The task's frames: the primitive it blocks in, up to
+    /// [`WaitFact::prim_end`]; its arguments may carry the address.
+    Frames,
+    /// The task's state alone (the frames named no primitive).
+    State,
+}
+
+/// What one task waits on: the resource's kind and identity, the operation,
+/// how sure that is and why. Wait facts are kept per task (the task is the
+/// position in the list).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WaitFact {
+    pub kind: ResKind,
+    pub op: WaitOp,
+    /// Which resource: its address, the object containing it, or the
+    /// blocking site.
+    pub key: ResKey,
+    /// The blocking site (first user frame), when there is one.
+    pub site: Option<FrameId>,
+    /// Index of that frame in the task's stack.
+    pub site_index: u16,
+    /// Index of the outermost frame of the primitive (0 when none).
+    pub prim_end: u16,
+    /// `Certain` when the parser states the wait (a [`LockFact`]),
+    /// `Likely` when it is read from the frames or a state naming the wait,
+    /// `Possible` when only the state's class suggests it.
+    pub confidence: Confidence,
+    pub evidence: Evidence,
+}
+
+/// A task that holds a resource, or is the one expected to release or
+/// signal it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HoldFact {
+    /// Index into [`crate::model::Snapshot::tasks`].
+    pub task: u32,
+    /// The resource held: its kind and identity, as its waiters' wait facts
+    /// name it.
+    pub kind: ResKind,
+    pub key: ResKey,
+    pub confidence: Confidence,
+    /// Why: the dump line, the frame and argument that carry the address,
+    /// the source line that took the lock.
+    pub evidence: String,
+}
+
+/// What a lock relation stated by the dump is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SyncKind {
+    /// A Java object monitor (`synchronized`).
+    Monitor,
+    /// A mutual-exclusion lock: `ReentrantLock`, `pthread_mutex_t`,
+    /// `threading.Lock`, tokio's `Mutex`.
+    Mutex,
+    /// A readers-writer lock.
+    RwLock,
+    /// A condition (`Object.wait`, `Condition.await`, `pthread_cond_t`): the
+    /// waiter released its lock and waits for a signal.
+    Cond,
+    /// A count-down latch or barrier.
+    Latch,
+    Semaphore,
+    /// A future or a task's result (`FutureTask.get`, `pthread_join`).
+    Future,
+    /// A blocking queue.
+    Queue,
+    Other,
+}
+
+impl SyncKind {
+    /// The kind of resource a stated relation is about, in the vocabulary
+    /// of wait and hold facts.
+    pub fn resource_kind(self) -> ResKind {
+        match self {
+            SyncKind::Monitor => ResKind::Monitor,
+            SyncKind::Mutex => ResKind::Mutex,
+            SyncKind::RwLock => ResKind::RwMutex,
+            SyncKind::Cond => ResKind::Cond,
+            SyncKind::Latch => ResKind::WaitGroup,
+            SyncKind::Semaphore => ResKind::Semaphore,
+            SyncKind::Future => ResKind::Future,
+            SyncKind::Queue => ResKind::Queue,
+            SyncKind::Other => ResKind::Other,
+        }
+    }
+}
+
+/// How a task relates to a lock, as the dump states it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LockRel {
+    /// The task holds it (`- locked <0x..>`, an ownable synchronizer, a
+    /// printed mutex owner).
+    Holds,
+    /// The task waits to acquire it (`- waiting to lock`, `- parking to
+    /// wait for` a lock, `pthread_mutex_lock`).
+    Acquires,
+    /// The task waits for a signal on it after releasing it (`- waiting
+    /// on`, a condition's `await`, a latch, a future).
+    Awaits,
+}
+
+/// One lock relation as the parser records it: printed by the dump (Java's
+/// monitors and synchronizers, a mutex owner printed in gdb) or recognised
+/// by the parser in a form that names the object (a thread joined by its
+/// `pthread_t`, Python's and tokio's primitives). The facts pass takes them
+/// as certain wait and hold facts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LockFact {
+    /// Index into [`crate::model::Snapshot::tasks`].
+    pub task: u32,
+    pub rel: LockRel,
+    pub kind: SyncKind,
+    /// The lock's identity: the address the dump prints.
+    pub addr: u64,
+    /// Its type as printed (`java.lang.Object`,
+    /// `java.util.concurrent.locks.ReentrantLock$NonfairSync`).
+    pub class: Sym,
+    /// Index of the frame the dump printed it under.
+    pub frame: u16,
+    /// 1-based line of the statement.
+    pub line: u32,
+}
+
+/// A deadlock the dumped process reported about itself (the JVM's `Found
+/// one Java-level deadlock:` section): checked against the wait-for graph,
+/// never used instead of it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReportedDeadlock {
+    /// The task names it lists, in order.
+    pub names: Vec<String>,
+    /// 1-based line of the report.
+    pub line: u32,
+}
+
+/// Lock relations and self-reported deadlocks of a snapshot.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SyncFacts {
+    pub locks: Vec<LockFact>,
+    pub deadlocks: Vec<ReportedDeadlock>,
+}

@@ -3,7 +3,7 @@
 //! `--fail-on`, 2 unusable input or usage (a report of the inputs that could
 //! be read is still written; 2 wins over 1).
 
-use crate::analyze::rules::Severity;
+use crate::analyze::finding::Severity;
 use crate::analyze::{DiagnoseOptions, Similarity};
 use crate::input::LoadOptions;
 use crate::parse::Format;
@@ -449,10 +449,7 @@ fn analyze(a: AnalyzeArgs, diff: Option<Option<f64>>) -> anyhow::Result<u8> {
     }
     if code == EXIT_OK {
         if let Some(min) = a.fail_on {
-            if r.findings
-                .iter()
-                .any(|f| Severity::parse(&f.severity).is_some_and(|s| s >= min))
-            {
+            if r.max_severity().is_some_and(|s| s >= min) {
                 return Ok(EXIT_FINDING);
             }
         }

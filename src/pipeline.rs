@@ -189,7 +189,7 @@ fn build_report(
 ) -> Report {
     let inputs = parsed.iter().map(|p| p.input.clone()).collect();
     let snaps: Vec<&Snapshot> = parsed.iter().flat_map(|p| p.snapshots.iter()).collect();
-    let mut history = analyze::rules::History::default();
+    let mut history = analyze::history::History::default();
     let mut groups_all = Vec::with_capacity(snaps.len());
     let mut diags = Vec::with_capacity(snaps.len());
     for s in &snaps {
@@ -250,7 +250,7 @@ fn build_report(
                 d.findings.clear();
             }
             last.findings
-                .retain(|f| f.kind != analyze::rules::Kind::Growth);
+                .retain(|f| f.kind != analyze::finding::Kind::Growth);
             last.findings.extend(out.findings);
         }
         if let Some((last, older)) = analyses.split_last_mut() {
@@ -320,7 +320,7 @@ fn analyse_heaps(
         let leaks: Vec<(String, Vec<u32>)> = d
             .findings
             .iter()
-            .filter(|f| f.kind == analyze::rules::Kind::Leak)
+            .filter(|f| f.kind == analyze::finding::Kind::Leak)
             .map(|f| (f.title.clone(), f.tasks.clone()))
             .collect();
         if leaks.is_empty() {

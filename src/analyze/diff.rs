@@ -5,8 +5,9 @@
 //! loops, what is spawning the new goroutines, and heap growth by function
 //! and by stack (what `go tool pprof -base` shows, ranked).
 
-use super::heap::{frame_name, HeapFinding};
-use super::rules::{Finding, Kind, RuleInfo, Severity};
+use super::finding::{score_by, Finding, Kind, RuleInfo, Severity};
+use super::heap::HeapFinding;
+use super::phrase::{frame_name, mib, MIB};
 use crate::model::heap::{HeapProfile, HeapValues};
 use crate::model::Confidence;
 use crate::model::{CodeKind, FrameId, FuncId, Snapshot, StackId, StateClass, Tables, TaskFlags};
@@ -73,7 +74,6 @@ pub const MAX_GROUPS: usize = 500;
 const MAX_TASKS: usize = 1000;
 /// Heap functions and stacks kept.
 const MAX_HEAP_ROWS: usize = 200;
-const MIB: i64 = 1 << 20;
 
 /// When each point was taken, in seconds from the first, and how that is
 /// known (`interval`, `timestamps`, `mtime`).
@@ -306,7 +306,7 @@ pub fn diff(
             if first == 0 {
                 f = f.evidence("none in the first dump");
             }
-            super::rules::score_by(&mut f, 1.0 + (g.change.max(1) as f64).log10());
+            score_by(&mut f, 1.0 + (g.change.max(1) as f64).log10());
             findings.push(f);
         }
     }
@@ -509,7 +509,7 @@ fn per_task(
             STUCK.explanation
         ));
         f = f.evidence(format!("blocked minutes per dump: {waits}"));
-        super::rules::score_by(&mut f, 1.0 + (idx.len() as f64).log10());
+        score_by(&mut f, 1.0 + (idx.len() as f64).log10());
         findings.push(f);
     }
     for (s, ti) in &spinning {
@@ -535,7 +535,7 @@ fn per_task(
             SPIN.explanation
         ))
         .evidence(format!("states per dump: {}", s.states.join(" → ")));
-        super::rules::score_by(&mut f, 1.0);
+        score_by(&mut f, 1.0);
         findings.push(f);
     }
     let mut spawners: Vec<Spawner> = spawned
@@ -831,23 +831,18 @@ fn heap_diff(heaps: &[&HeapProfile], times: &Times) -> (Option<HeapDiff>, Vec<He
         }
         let series = bytes
             .iter()
-            .map(|b| super::heap::mib(*b))
+            .map(|b| mib(*b))
             .collect::<Vec<_>>()
             .join(" → ");
         let rate = minutes
-            .map(|m| {
-                format!(
-                    ", {} per minute",
-                    super::heap::mib((delta as f64 / m) as i64)
-                )
-            })
+            .map(|m| format!(", {} per minute", mib((delta as f64 / m) as i64)))
             .unwrap_or_default();
         let monotone = bytes.windows(2).all(|w| w[1] >= w[0]);
         let mut f = Finding::new(
             &HEAP_GROWTH,
             format!(
                 "{site} holds {} more in use ({series}{rate})",
-                super::heap::mib(delta)
+                mib(delta)
             ),
             Vec::new(),
         )
@@ -858,19 +853,19 @@ fn heap_diff(heaps: &[&HeapProfile], times: &Times) -> (Option<HeapDiff>, Vec<He
         })
         .explain(format!(
             "Memory in use allocated at {site} went from {} to {} over {n} heap snapshots ({} of the heap's growth of {}). {}",
-            super::heap::mib(bytes[0]),
-            super::heap::mib(bytes[n - 1]),
+            mib(bytes[0]),
+            mib(bytes[n - 1]),
             if total_growth > 0 {
                 format!("{:.0}%", delta as f64 * 100.0 / total_growth as f64)
             } else {
                 "all".to_string()
             },
-            super::heap::mib(total_growth),
+            mib(total_growth),
             HEAP_GROWTH.explanation
         ))
         .evidence(format!("in use per snapshot: {series}"))
         .evidence(format!("{nstacks} allocation stacks at this line"));
-        super::rules::score_by(&mut f, 1.0 + (delta as f64 / MIB as f64).max(1.0).log10());
+        score_by(&mut f, 1.0 + (delta as f64 / MIB as f64).max(1.0).log10());
         findings.push(HeapFinding {
             finding: f,
             sites: Vec::new(),

@@ -5,7 +5,8 @@
 //! per request, growth between snapshots, and leaked goroutines that hold
 //! memory (when a goroutine snapshot of the same process is analysed too).
 
-use super::rules::{Finding, Kind, RuleInfo, Severity};
+use super::finding::{score_by, Finding, Kind, RuleInfo, Severity};
+use super::phrase::{frame_name, mib, MIB};
 use crate::model::heap::{HeapProfile, HeapValues};
 use crate::model::Confidence;
 use crate::model::{CodeKind, FrameId, FuncId, Snapshot, StackId, Tables};
@@ -140,8 +141,6 @@ pub static RULES: &[&RuleInfo] = &[
     &GROWTH,
     &LEAK_HOLDS,
 ];
-
-const MIB: i64 = 1 << 20;
 
 /// What the rules look for in a function's name, worked out once per
 /// function rather than once per frame.
@@ -372,34 +371,6 @@ pub fn user_frame(t: &Tables, stack: StackId) -> Option<FrameId> {
         .find(|f| t.function(t.frame(**f).function).kind == CodeKind::User)
         .or_else(|| frames.first())
         .copied()
-}
-
-/// `function (file.go:12)`.
-pub fn frame_name(t: &Tables, f: Option<FrameId>) -> String {
-    match f {
-        Some(f) if f.0 != u32::MAX => {
-            let fr = t.frame(f);
-            let file = t.str(fr.file);
-            let base = file.rsplit(['/', '\\']).next().unwrap_or(file);
-            if fr.line > 0 {
-                format!("{} ({}:{})", t.func_name(fr.function), base, fr.line)
-            } else {
-                t.func_name(fr.function).to_string()
-            }
-        }
-        _ => "an unknown site".to_string(),
-    }
-}
-
-/// `12.3 MiB`.
-pub fn mib(b: i64) -> String {
-    if b == 0 {
-        "0 B".to_string()
-    } else if b.abs() >= MIB {
-        format!("{:.1} MiB", b as f64 / MIB as f64)
-    } else {
-        format!("{:.1} KiB", b as f64 / 1024.0)
-    }
 }
 
 fn pct(part: i64, whole: i64) -> f64 {
@@ -752,5 +723,5 @@ pub fn correlate(
 /// the MiB concerned).
 pub fn score(f: &mut HeapFinding) {
     let mb = (f.bytes as f64 / MIB as f64).max(1.0);
-    super::rules::score_by(&mut f.finding, 1.0 + mb.log10());
+    score_by(&mut f.finding, 1.0 + mb.log10());
 }

@@ -3,9 +3,12 @@
 
 pub mod cluster;
 pub mod diff;
+pub mod finding;
 pub mod graph;
 pub mod group;
 pub mod heap;
+pub mod history;
+pub mod phrase;
 pub mod rules;
 pub mod source;
 pub mod wait;
@@ -14,7 +17,6 @@ pub use group::{group, Group, Similarity, WaitStats};
 
 use crate::model::Snapshot;
 use std::path::PathBuf;
-use wait::ResKey;
 
 /// Options of the diagnosis.
 #[derive(Debug, Clone, Default)]
@@ -33,14 +35,14 @@ pub struct DiagnoseOptions {
 pub struct Diagnosis {
     pub graph: graph::WaitGraph,
     pub clusters: Vec<cluster::Cluster>,
-    pub findings: Vec<rules::Finding>,
+    pub findings: Vec<finding::Finding>,
 }
 
 /// Builds the wait-for graph and the clusters and runs the rules.
 pub fn diagnose(
     snap: &Snapshot,
     groups: &[Group],
-    history: Option<&rules::History>,
+    history: Option<&history::History>,
     opts: &DiagnoseOptions,
 ) -> Diagnosis {
     let pre = prepare(snap, opts);
@@ -72,7 +74,7 @@ pub fn conclude(
     snap: &Snapshot,
     groups: &[Group],
     pre: Prepared,
-    history: Option<&rules::History>,
+    history: Option<&history::History>,
     opts: &DiagnoseOptions,
 ) -> Diagnosis {
     let Prepared { graph, clusters } = pre;
@@ -85,29 +87,5 @@ pub fn conclude(
         graph,
         clusters,
         findings,
-    }
-}
-
-/// The stable id of a resource: `mutex@0xc000123408`, or
-/// `chan@site:/src/app/main.go:24` when no address is known.
-pub fn resource_id(snap: &Snapshot, g: &graph::WaitGraph, r: u32) -> String {
-    let Some(res) = g.resources.get(r as usize) else {
-        return format!("resource#{r}");
-    };
-    let kind = res.kind.as_str();
-    match res.key {
-        ResKey::Addr(a) => format!("{kind}@{a:#x}"),
-        ResKey::Object(a) => format!("{kind}@{a:#x}+"),
-        ResKey::Site(f) if f.0 == u32::MAX => format!("{kind}@site:unknown"),
-        ResKey::Site(f) => {
-            let t = &snap.tables;
-            let fr = t.frame(f);
-            let file = t.str(fr.file);
-            if file.is_empty() {
-                format!("{kind}@site:{}", t.func_name(fr.function))
-            } else {
-                format!("{kind}@site:{}:{}", file, fr.line)
-            }
-        }
     }
 }

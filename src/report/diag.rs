@@ -1,11 +1,12 @@
 //! Findings and the wait-for graph in report form.
 
 use super::{Finding, Graph, GraphEdge, GraphNode, MAX_WAITER_NODES};
+use crate::analyze::finding;
 use crate::analyze::graph::WaitGraph;
 use crate::analyze::heap::{HeapAnalysis, HeapFinding};
-use crate::analyze::rules;
+use crate::analyze::phrase::resource_id;
 use crate::analyze::wait::ResKind;
-use crate::analyze::{resource_id, Diagnosis, Group};
+use crate::analyze::{Diagnosis, Group};
 use crate::model::{Snapshot, TaskFlags};
 use rustc_hash::{FxHashMap, FxHashSet};
 
@@ -48,11 +49,11 @@ pub fn build(items: &[Analysed], heaps: &[&HeapAnalysis]) -> (Vec<Finding>, Grap
     // snapshots with the same order as within one, snapshots in input order
     // (then heaps) breaking ties.
     enum From<'a> {
-        Snap(usize, &'a rules::Finding),
+        Snap(usize, &'a finding::Finding),
         Heap(usize, &'a HeapFinding),
     }
     impl From<'_> {
-        fn finding(&self) -> &rules::Finding {
+        fn finding(&self) -> &finding::Finding {
             match self {
                 From::Snap(_, f) => f,
                 From::Heap(_, h) => &h.finding,
@@ -75,7 +76,7 @@ pub fn build(items: &[Analysed], heaps: &[&HeapAnalysis]) -> (Vec<Finding>, Grap
     }
     let mut order: Vec<usize> = (0..all.len()).collect();
     order.sort_by(|&x, &y| {
-        rules::rank_cmp(all[x].finding(), all[y].finding())
+        finding::rank_cmp(all[x].finding(), all[y].finding())
             .then(all[x].order().cmp(&all[y].order()))
     });
     use rayon::prelude::*;
@@ -118,6 +119,7 @@ pub fn build(items: &[Analysed], heaps: &[&HeapAnalysis]) -> (Vec<Finding>, Grap
                 kind: f.kind.as_str().to_string(),
                 rule: f.rule.id.to_string(),
                 severity: f.severity.as_str().to_string(),
+                level: f.severity,
                 confidence: f.confidence.as_str().to_string(),
                 score: f.score,
                 snapshot,

@@ -185,7 +185,7 @@ pub fn signed(n: i64) -> String {
 
 /// `+1.5 MiB`, `-512.0 KiB`, `0 B`.
 pub fn signed_size(b: i64) -> String {
-    let size = crate::analyze::heap::mib;
+    let size = crate::analyze::phrase::mib;
     if b > 0 {
         format!("+{}", size(b))
     } else if b < 0 {

@@ -1416,7 +1416,7 @@ fn diff_section(h: &mut String, d: &super::diff::DiffReport) {
 }
 
 fn heap_size(b: i64) -> String {
-    crate::analyze::heap::mib(b)
+    crate::analyze::phrase::mib(b)
 }
 
 /// A function name without its package path (`net/http.(*conn).serve`

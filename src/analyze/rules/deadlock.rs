@@ -1,6 +1,8 @@
 //! Deadlocks: cycles of the wait-for graph and the whole-process deadlock.
 
-use super::{Cx, Finding, Kind, RuleInfo, Severity};
+use super::context::Cx;
+use crate::analyze::finding::{Finding, Kind, RuleInfo, Severity};
+use crate::analyze::phrase::{check_reported, resource_id};
 use crate::analyze::wait::{ResKind, WaitOp};
 use crate::model::Confidence;
 use crate::model::{StateClass, TaskFlags};
@@ -67,17 +69,19 @@ pub static GLOBAL: RuleInfo = RuleInfo {
 
 pub static RULES: &[&RuleInfo] = &[&LOCK_ORDER, &RECURSIVE_RLOCK, &SELF_LOCK, &CYCLE, &GLOBAL];
 
+/// Go's deadlocks: cycles of waits, then the whole process blocked.
 pub fn run(cx: &mut Cx) {
-    cycles(cx);
+    cycles(cx, None);
     global(cx);
 }
 
-/// The cycles alone, for runtimes whose whole-process view differs.
-pub fn run_cycles(cx: &mut Cx) {
-    cycles(cx);
+/// The cycles alone, for runtimes whose whole-process view differs; every
+/// cycle is reported as `runtime_rule` (the runtime's own deadlock rule).
+pub fn run_cycles(cx: &mut Cx, runtime_rule: Option<&'static RuleInfo>) {
+    cycles(cx, runtime_rule);
 }
 
-fn cycles(cx: &mut Cx) {
+fn cycles(cx: &mut Cx, runtime_rule: Option<&'static RuleInfo>) {
     let g = cx.graph;
     // Goroutines that each deadlock on their own lock at the same site are
     // one finding, not one per goroutine.
@@ -90,7 +94,7 @@ fn cycles(cx: &mut Cx) {
                 ResKind::Mutex | ResKind::RwMutex
             )
         });
-        let rule: &'static RuleInfo = if let Some(r) = super::threads::deadlock_rule(cx.snap) {
+        let rule: &'static RuleInfo = if let Some(r) = runtime_rule {
             r
         } else if c.tasks.len() == 1 && locks_only {
             let t = c.tasks[0] as usize;
@@ -143,7 +147,7 @@ fn cycle_finding(cx: &mut Cx, rule: &'static RuleInfo, cs: &[usize]) {
     let names: Vec<String> = c
         .resources
         .iter()
-        .map(|r| super::super::resource_id(cx.snap, g, *r))
+        .map(|r| resource_id(cx.snap, g, *r))
         .collect();
     // Large batches are summarised: the first few goroutines in full.
     const SHOWN: usize = 6;
@@ -160,9 +164,9 @@ fn cycle_finding(cx: &mut Cx, rule: &'static RuleInfo, cs: &[usize]) {
                     .iter()
                     .any(|h| h.task == t)
             })
-            .map(|r| super::super::resource_id(cx.snap, g, *r))
+            .map(|r| resource_id(cx.snap, g, *r))
             .collect();
-        let waits = g.res_of[t as usize].map(|r| super::super::resource_id(cx.snap, g, r));
+        let waits = g.res_of[t as usize].map(|r| resource_id(cx.snap, g, r));
         lines.push(format!(
             "{label} holds {} and waits on {}",
             if held.is_empty() {
@@ -182,7 +186,7 @@ fn cycle_finding(cx: &mut Cx, rule: &'static RuleInfo, cs: &[usize]) {
             if c.tasks.contains(&h.task) {
                 evidence.push(format!(
                     "{} held by {} ({}): {}",
-                    super::super::resource_id(cx.snap, g, r),
+                    resource_id(cx.snap, g, r),
                     cx.snap.task_label(&cx.snap.tasks[h.task as usize]),
                     h.confidence.as_str(),
                     h.evidence
@@ -221,7 +225,7 @@ fn cycle_finding(cx: &mut Cx, rule: &'static RuleInfo, cs: &[usize]) {
         .resources(c.resources.clone())
         .explain(format!("{}. {}", lines.join("; "), rule.explanation));
     f.evidence = evidence;
-    super::threads::check_reported(cx, &c.tasks, &mut f);
+    check_reported(cx.snap, &c.tasks, &mut f);
     if leaked > 0 {
         f = f.evidence(format!(
             "Go's GC proved {leaked} of these goroutines leaked"

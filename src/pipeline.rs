@@ -260,7 +260,7 @@ fn build_report(
             last.findings.retain(|f| f.finding.rule.id != "heap.growth");
             last.findings.extend(out.heap_findings);
         }
-        out.report
+        report::diff::diff_report(out.diff)
     });
     let items: Vec<report::diag::Analysed> = snaps
         .iter()

@@ -10,6 +10,7 @@ pub mod heap;
 pub mod history;
 pub mod phrase;
 pub mod rules;
+pub mod series;
 pub mod source;
 pub mod wait;
 

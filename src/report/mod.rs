@@ -8,6 +8,7 @@ pub mod diff;
 pub mod heap;
 pub mod html;
 pub mod md;
+pub mod series;
 pub mod text;
 
 pub use counts::Counts;

@@ -7,6 +7,7 @@ pub mod finding;
 pub mod graph;
 pub mod group;
 pub mod heap;
+mod hex;
 pub mod history;
 pub mod phrase;
 pub mod rules;

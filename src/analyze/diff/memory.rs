@@ -130,9 +130,47 @@ pub fn heap_diff(heaps: &[&HeapProfile], times: &Times) -> (Option<HeapDiff>, Ve
     }
     let mut common = Common::default();
     let sums: Vec<HeapSums> = heaps.iter().map(|h| heap_sums(h, &mut common)).collect();
+    let (functions, functions_total) = function_deltas(&sums, &common);
+    let (rows, stacks_total) = stack_rows(&sums);
+    let name_user = |(hi, e): (usize, &StackSum)| {
+        frame_name(&heaps[hi].tables, user_frame(&heaps[hi].tables, e.stack))
+    };
+    let stacks = stack_deltas(heaps, &rows, &name_user);
+    let users = user_lines(&rows, sums.len(), &name_user);
+    let minutes = times.span().map(|s| s / 60.0);
+    let findings = growth_findings(&sums, &users, minutes);
+    let (totals, delta) = totals_and_delta(&sums);
+    let diff = HeapDiff {
+        snapshots: heaps
+            .iter()
+            .enumerate()
+            .map(|(i, h)| HeapPoint {
+                source: h.source.clone(),
+                index: i,
+                format: h.format.to_string(),
+                seconds: times.seconds.get(i).copied().flatten(),
+            })
+            .collect(),
+        totals,
+        delta,
+        functions_total,
+        functions,
+        stacks_total,
+        stacks,
+    };
+    (Some(diff), findings)
+}
+
+/// The series of one value over the snapshots.
+fn series_of(sums: &[HeapSums], get: &dyn Fn(&HeapSums) -> i64) -> Vec<i64> {
+    sums.iter().map(get).collect()
+}
+
+/// In-use bytes by function per snapshot, largest flat growth first (cut
+/// to [`MAX_HEAP_ROWS`]), and how many functions there are.
+fn function_deltas(sums: &[HeapSums], common: &Common) -> (Vec<HeapFunctionDelta>, usize) {
     let n = sums.len();
-    let series = |get: &dyn Fn(&HeapSums) -> i64| -> Vec<i64> { sums.iter().map(get).collect() };
-    // Functions.
+    let series = |get: &dyn Fn(&HeapSums) -> i64| series_of(sums, get);
     let mut ids: Vec<u32> = sums.iter().flat_map(|s| s.cum.keys().copied()).collect();
     ids.sort_unstable();
     ids.dedup();
@@ -158,6 +196,23 @@ pub fn heap_diff(heaps: &[&HeapProfile], times: &Times) -> (Option<HeapDiff>, Ve
     });
     let functions_total = functions.len();
     functions.truncate(MAX_HEAP_ROWS);
+    (functions, functions_total)
+}
+
+/// One allocation stack across the snapshots.
+struct Row<'a> {
+    key: &'a [u32],
+    bytes: Vec<i64>,
+    delta: i64,
+    /// The newest snapshot that has it, and its sum there.
+    example: (usize, &'a StackSum),
+}
+
+/// Every allocation stack's series, largest growth first, and how many
+/// stacks there are.
+fn stack_rows(sums: &[HeapSums]) -> (Vec<Row<'_>>, usize) {
+    let n = sums.len();
+    let series = |get: &dyn Fn(&HeapSums) -> i64| series_of(sums, get);
     // Stacks: series by key, named only for the ones reported.
     let mut keys: Vec<&[u32]> = sums
         .iter()
@@ -166,13 +221,6 @@ pub fn heap_diff(heaps: &[&HeapProfile], times: &Times) -> (Option<HeapDiff>, Ve
     keys.sort_unstable();
     keys.dedup();
     let stacks_total = keys.len();
-    struct Row<'a> {
-        key: &'a [u32],
-        bytes: Vec<i64>,
-        delta: i64,
-        /// The newest snapshot that has it, and its sum there.
-        example: (usize, &'a StackSum),
-    }
     let mut rows: Vec<Row> = keys
         .into_iter()
         .filter_map(|k| {
@@ -191,24 +239,16 @@ pub fn heap_diff(heaps: &[&HeapProfile], times: &Times) -> (Option<HeapDiff>, Ve
         })
         .collect();
     rows.sort_by(|a, b| b.delta.cmp(&a.delta).then_with(|| a.key.cmp(b.key)));
-    // Growth by the user's allocating line.
-    // User frame -> (in use per snapshot, stacks, an example stack).
-    type UserSum<'a> = (Vec<i64>, usize, (usize, &'a StackSum));
-    let mut by_user: FxHashMap<Option<u32>, UserSum> = FxHashMap::default();
-    for r in &rows {
-        let e = by_user
-            .entry(r.example.1.user)
-            .or_insert_with(|| (vec![0; n], 0, r.example));
-        for (a, b) in e.0.iter_mut().zip(&r.bytes) {
-            *a = a.saturating_add(*b);
-        }
-        e.1 += 1;
-    }
-    let name_user = |(hi, e): (usize, &StackSum)| {
-        frame_name(&heaps[hi].tables, user_frame(&heaps[hi].tables, e.stack))
-    };
-    let stacks: Vec<HeapStackDelta> = rows
-        .iter()
+    (rows, stacks_total)
+}
+
+/// The report rows of the stacks that grew the most, named.
+fn stack_deltas(
+    heaps: &[&HeapProfile],
+    rows: &[Row],
+    name_user: &dyn Fn((usize, &StackSum)) -> String,
+) -> Vec<HeapStackDelta> {
+    rows.iter()
         .take(MAX_HEAP_ROWS)
         .map(|r| {
             let (hi, e) = r.example;
@@ -227,11 +267,29 @@ pub fn heap_diff(heaps: &[&HeapProfile], times: &Times) -> (Option<HeapDiff>, Ve
                 delta: r.delta,
             }
         })
-        .collect();
-    let total_growth = sums[n - 1]
-        .totals
-        .inuse_bytes
-        .saturating_sub(sums[0].totals.inuse_bytes);
+        .collect()
+}
+
+/// In use per snapshot by the user's allocating line, most growth first:
+/// (the line, bytes per snapshot, how many stacks).
+fn user_lines(
+    rows: &[Row],
+    n: usize,
+    name_user: &dyn Fn((usize, &StackSum)) -> String,
+) -> Vec<(String, Vec<i64>, usize)> {
+    // Growth by the user's allocating line.
+    // User frame -> (in use per snapshot, stacks, an example stack).
+    type UserSum<'a> = (Vec<i64>, usize, (usize, &'a StackSum));
+    let mut by_user: FxHashMap<Option<u32>, UserSum> = FxHashMap::default();
+    for r in rows {
+        let e = by_user
+            .entry(r.example.1.user)
+            .or_insert_with(|| (vec![0; n], 0, r.example));
+        for (a, b) in e.0.iter_mut().zip(&r.bytes) {
+            *a = a.saturating_add(*b);
+        }
+        e.1 += 1;
+    }
     let mut users: Vec<(String, Vec<i64>, usize)> = by_user
         .into_values()
         .map(|(v, c, example)| (name_user(example), v, c))
@@ -241,7 +299,20 @@ pub fn heap_diff(heaps: &[&HeapProfile], times: &Times) -> (Option<HeapDiff>, Ve
             .cmp(&a.1[n - 1].saturating_sub(a.1[0]))
             .then_with(|| a.0.cmp(&b.0))
     });
-    let minutes = times.span().map(|s| s / 60.0);
+    users
+}
+
+/// Findings for the allocating lines that grew the most.
+fn growth_findings(
+    sums: &[HeapSums],
+    users: &[(String, Vec<i64>, usize)],
+    minutes: Option<f64>,
+) -> Vec<HeapFinding> {
+    let n = sums.len();
+    let total_growth = sums[n - 1]
+        .totals
+        .inuse_bytes
+        .saturating_sub(sums[0].totals.inuse_bytes);
     let mut findings = Vec::new();
     for (site, bytes, nstacks) in users.iter().take(3) {
         let delta = bytes[n - 1].saturating_sub(bytes[0]);
@@ -292,6 +363,12 @@ pub fn heap_diff(heaps: &[&HeapProfile], times: &Times) -> (Option<HeapDiff>, Ve
             snapshot: None,
         });
     }
+    findings
+}
+
+/// Totals per snapshot, and newest minus oldest.
+fn totals_and_delta(sums: &[HeapSums]) -> (Vec<HeapValues>, HeapValues) {
+    let n = sums.len();
     let totals: Vec<HeapValues> = sums.iter().map(|s| s.totals).collect();
     let (a, z) = (&totals[0], &totals[n - 1]);
     let delta = HeapValues {
@@ -300,23 +377,5 @@ pub fn heap_diff(heaps: &[&HeapProfile], times: &Times) -> (Option<HeapDiff>, Ve
         inuse_objects: z.inuse_objects.saturating_sub(a.inuse_objects),
         inuse_bytes: z.inuse_bytes.saturating_sub(a.inuse_bytes),
     };
-    let d = HeapDiff {
-        snapshots: heaps
-            .iter()
-            .enumerate()
-            .map(|(i, h)| HeapPoint {
-                source: h.source.clone(),
-                index: i,
-                format: h.format.to_string(),
-                seconds: times.seconds.get(i).copied().flatten(),
-            })
-            .collect(),
-        totals,
-        delta,
-        functions_total,
-        functions,
-        stacks_total,
-        stacks,
-    };
-    (Some(d), findings)
+    (totals, delta)
 }

@@ -7,7 +7,7 @@ use super::rules::{SPIN, STUCK};
 use super::types::{Spawner, SpinTask, StuckTask};
 use crate::analyze::finding::{score_by, Confidence, Finding};
 use crate::analyze::phrase::frame_name;
-use crate::model::{Snapshot, StateClass, TaskFlags};
+use crate::model::{Snapshot, StateClass, Tables, Task, TaskFlags};
 use rustc_hash::FxHashMap;
 
 /// Goroutines listed per stuck/spin list.
@@ -33,6 +33,82 @@ pub fn per_task(
         return Default::default();
     }
     let newest = *with_ids.last().unwrap_or(&0);
+    let Followed {
+        mut stuck,
+        mut spinning,
+        spawned,
+    } = follow(snaps, sig_of, &with_ids, newest);
+    stuck.sort_by(|a, b| a.0.site.cmp(&b.0.site).then(a.0.id.cmp(&b.0.id)));
+    spinning.sort_by_key(|a| a.0.id);
+    stuck_findings(&stuck, with_ids.len(), findings);
+    spin_findings(&spinning, with_ids.len(), findings);
+    let spawners = spawners(spawned);
+    // Findings name tasks of the last snapshot: when that one has no ids
+    // (a counted profile), they name none.
+    if newest + 1 != snaps.len() {
+        for f in findings.iter_mut() {
+            if f.rule.id == STUCK.id || f.rule.id == SPIN.id {
+                f.tasks.clear();
+            }
+        }
+    }
+    let stuck = stuck.into_iter().take(MAX_TASKS).map(|(s, _)| s).collect();
+    let spinning = spinning
+        .into_iter()
+        .take(MAX_TASKS)
+        .map(|(s, _)| s)
+        .collect();
+    (stuck, spinning, spawners)
+}
+
+fn ids_text(ids: impl Iterator<Item = u64>) -> String {
+    let v: Vec<String> = ids.map(|i| i.to_string()).collect();
+    if v.len() > 10 {
+        format!("{} and {} more", v[..10].join(", "), v.len() - 10)
+    } else {
+        v.join(", ")
+    }
+}
+
+/// What following the ids found, each with its task index in the newest
+/// dump.
+#[derive(Default)]
+struct Followed {
+    stuck: Vec<(StuckTask, u32)>,
+    spinning: Vec<(SpinTask, u32)>,
+    /// Per creator: new goroutines, and where they are by site.
+    spawned: FxHashMap<String, (u64, FxHashMap<String, u64>)>,
+}
+
+impl Followed {
+    /// Counts a goroutine new in the newest dump under its creator and site.
+    fn note_new(&mut self, tables: &Tables, task: &Task) {
+        let creator = task
+            .creator
+            .map(|c| tables.func_name(tables.frame(c).function).to_string())
+            .unwrap_or_else(|| "an unknown creator".to_string());
+        let (count, sites) = self.spawned.entry(creator).or_default();
+        *count += 1;
+        *sites
+            .entry(frame_name(tables, first_user(tables, task.stack)))
+            .or_default() += 1;
+    }
+}
+
+/// The minutes blocked of one goroutine in each dump, when known in every
+/// dump and growing: a goroutine with no minutes in the first dump may be
+/// another process's that got the same id (dumps before and after a
+/// restart).
+fn growing_waits(tasks: &[&Task]) -> Option<Vec<Option<u32>>> {
+    let waits: Vec<Option<u32>> = tasks.iter().map(|t| t.wait_minutes).collect();
+    let known: Option<Vec<u32>> = waits.iter().copied().collect();
+    let growing = known.is_some_and(|k| k.windows(2).all(|w| w[1] >= w[0]) && k.last() > k.first());
+    growing.then_some(waits)
+}
+
+/// Follows each goroutine of the newest dump (`newest`) through the dumps
+/// with ids (`with_ids`, indices into `snaps`).
+fn follow(snaps: &[&Snapshot], sig_of: &[Vec<u32>], with_ids: &[usize], newest: usize) -> Followed {
     let index: Vec<FxHashMap<u64, usize>> = with_ids
         .iter()
         .map(|&si| {
@@ -47,10 +123,7 @@ pub fn per_task(
         .collect();
     let s_new = snaps[newest];
     let t_new = &s_new.tables;
-    let mut stuck: Vec<(StuckTask, u32)> = Vec::new();
-    let mut spinning: Vec<(SpinTask, u32)> = Vec::new();
-    // Per creator: new goroutines, and where they are by site.
-    let mut spawned: FxHashMap<String, (u64, FxHashMap<String, u64>)> = FxHashMap::default();
+    let mut followed = Followed::default();
     let newest_pos = with_ids.len() - 1;
     for (ti, task) in s_new.tasks.iter().enumerate() {
         if task.flags.0 & TaskFlags::NO_ID != 0 {
@@ -66,14 +139,7 @@ pub fn per_task(
             continue;
         }
         if !seen_before {
-            let creator = task
-                .creator
-                .map(|c| t_new.func_name(t_new.frame(c).function).to_string())
-                .unwrap_or_else(|| "an unknown creator".to_string());
-            let e = spawned.entry(creator).or_default();
-            e.0 += 1;
-            *e.1.entry(frame_name(t_new, first_user(t_new, task.stack)))
-                .or_default() += 1;
+            followed.note_new(t_new, task);
             continue;
         }
         if places.iter().any(Option::is_none) {
@@ -98,7 +164,7 @@ pub fn per_task(
             if is_dumper(t_new, task.stack) {
                 continue;
             }
-            spinning.push((
+            followed.spinning.push((
                 SpinTask {
                     id: task.id,
                     site,
@@ -114,15 +180,8 @@ pub fn per_task(
                 ti as u32,
             ));
         } else if tasks.iter().all(|t| !busy(t.class)) {
-            // Minutes known in every dump and growing: a goroutine with no
-            // minutes in the first dump may be another process's that got
-            // the same id (dumps before and after a restart).
-            let waits: Vec<Option<u32>> = tasks.iter().map(|t| t.wait_minutes).collect();
-            let known: Option<Vec<u32>> = waits.iter().copied().collect();
-            let growing =
-                known.is_some_and(|k| k.windows(2).all(|w| w[1] >= w[0]) && k.last() > k.first());
-            if growing {
-                stuck.push((
+            if let Some(waits) = growing_waits(&tasks) {
+                followed.stuck.push((
                     StuckTask {
                         id: task.id,
                         site,
@@ -134,8 +193,12 @@ pub fn per_task(
             }
         }
     }
-    stuck.sort_by(|a, b| a.0.site.cmp(&b.0.site).then(a.0.id.cmp(&b.0.id)));
-    spinning.sort_by_key(|a| a.0.id);
+    followed
+}
+
+/// One finding per site where goroutines are stuck (`stuck` is sorted by
+/// site), over `dumps` dumps with ids.
+fn stuck_findings(stuck: &[(StuckTask, u32)], dumps: usize, findings: &mut Vec<Finding>) {
     // Stuck: one finding per site.
     let mut by_site: Vec<(String, Vec<usize>)> = Vec::new();
     for (i, (s, _)) in stuck.iter().enumerate() {
@@ -169,14 +232,18 @@ pub fn per_task(
             ids_text(idx.iter().map(|&i| stuck[i].0.id)),
             if idx.len() == 1 { "was" } else { "were" },
             first.state,
-            with_ids.len(),
+            dumps,
             STUCK.explanation
         ));
         f = f.evidence(format!("blocked minutes per dump: {waits}"));
         score_by(&mut f, 1.0 + (idx.len() as f64).log10());
         findings.push(f);
     }
-    for (s, ti) in &spinning {
+}
+
+/// One finding per busy loop, over `dumps` dumps with ids.
+fn spin_findings(spinning: &[(SpinTask, u32)], dumps: usize, findings: &mut Vec<Finding>) {
+    for (s, ti) in spinning {
         let mut f = Finding::new(
             &SPIN,
             format!(
@@ -185,7 +252,7 @@ pub fn per_task(
             ),
             vec![*ti],
         )
-        .confidence(if with_ids.len() >= 3 {
+        .confidence(if dumps >= 3 {
             Confidence::Likely
         } else {
             Confidence::Possible
@@ -195,13 +262,17 @@ pub fn per_task(
             s.id,
             s.states.join(", then "),
             s.site,
-            with_ids.len(),
+            dumps,
             SPIN.explanation
         ))
         .evidence(format!("states per dump: {}", s.states.join(" → ")));
         score_by(&mut f, 1.0);
         findings.push(f);
     }
+}
+
+/// The creators of new goroutines, most first.
+fn spawners(spawned: FxHashMap<String, (u64, FxHashMap<String, u64>)>) -> Vec<Spawner> {
     let mut spawners: Vec<Spawner> = spawned
         .into_iter()
         .map(|(creator, (count, sites))| {
@@ -219,29 +290,5 @@ pub fn per_task(
             .cmp(&a.new_goroutines)
             .then_with(|| a.creator.cmp(&b.creator))
     });
-    // Findings name tasks of the last snapshot: when that one has no ids
-    // (a counted profile), they name none.
-    if newest + 1 != snaps.len() {
-        for f in findings.iter_mut() {
-            if f.rule.id == STUCK.id || f.rule.id == SPIN.id {
-                f.tasks.clear();
-            }
-        }
-    }
-    let stuck = stuck.into_iter().take(MAX_TASKS).map(|(s, _)| s).collect();
-    let spinning = spinning
-        .into_iter()
-        .take(MAX_TASKS)
-        .map(|(s, _)| s)
-        .collect();
-    (stuck, spinning, spawners)
-}
-
-fn ids_text(ids: impl Iterator<Item = u64>) -> String {
-    let v: Vec<String> = ids.map(|i| i.to_string()).collect();
-    if v.len() > 10 {
-        format!("{} and {} more", v[..10].join(", "), v.len() - 10)
-    } else {
-        v.join(", ")
-    }
+    spawners
 }

@@ -8,10 +8,15 @@ pub use crate::model::Confidence;
 /// How urgent a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, clap::ValueEnum)]
 pub enum Severity {
+    /// Worth knowing, nothing to fix.
     Info,
+    /// Probably harmless.
     Low,
+    /// A problem to look at.
     Medium,
+    /// A problem hurting the process.
     High,
+    /// The process is stuck or crashed.
     Critical,
 }
 
@@ -63,13 +68,21 @@ impl std::str::FromStr for Severity {
 /// What kind of problem a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Kind {
+    /// Tasks waiting on each other in a cycle, or the whole process blocked.
     Deadlock,
+    /// Tasks that will never finish.
     Leak,
+    /// Tasks blocked on something that can never happen.
     BlockedForever,
+    /// Tasks queued on a lock or a resource.
     Contention,
+    /// The process crashed.
     Crash,
+    /// Work that cannot get a thread or a slot.
     Starvation,
+    /// More tasks or memory in each snapshot.
     Growth,
+    /// A normal state that looks suspicious.
     Benign,
     /// Heap memory: a dominant retainer, a cache that only grows, ...
     Memory,
@@ -101,8 +114,11 @@ impl Kind {
 /// A rule of the catalogue: what it recognises and what to tell the user.
 #[derive(Debug)]
 pub struct RuleInfo {
+    /// `family.name`, stable: user rules and docs/rules.md refer to it.
     pub id: &'static str,
+    /// What the rule recognises, in a few words.
     pub title: &'static str,
+    /// What kind of problem it is.
     pub kind: Kind,
     /// The severity the rule starts from; the evidence may raise or lower it.
     pub severity: Severity,
@@ -114,15 +130,20 @@ pub struct RuleInfo {
     pub remedy: &'static str,
     /// A short Go sketch of the fix.
     pub sketch: &'static str,
+    /// Where to read more.
     pub references: &'static [&'static str],
 }
 
 /// A diagnosis of one snapshot, before it becomes a report finding.
 #[derive(Debug, Clone)]
 pub struct Finding {
+    /// The rule that recognised it.
     pub rule: &'static RuleInfo,
+    /// What kind of problem it is (the rule's, unless changed).
     pub kind: Kind,
+    /// How urgent.
     pub severity: Severity,
+    /// How sure.
     pub confidence: Confidence,
     /// A title specific to this instance.
     pub title: String,
@@ -132,6 +153,7 @@ pub struct Finding {
     pub tasks: Vec<u32>,
     /// Indices into the graph's resources.
     pub resources: Vec<u32>,
+    /// What was seen, one fact a line.
     pub evidence: Vec<String>,
     /// Set by ranking.
     pub score: f64,

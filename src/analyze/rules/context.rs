@@ -11,21 +11,28 @@ use crate::model::{Runtime, Snapshot, TaskFlags};
 
 /// What the rules read and write.
 pub struct Cx<'a> {
+    /// The snapshot diagnosed.
     pub snap: &'a Snapshot,
+    /// Its wait-for graph.
     pub graph: &'a WaitGraph,
+    /// Its groups.
     pub groups: &'a [Group],
+    /// Its leak clusters.
     pub clusters: &'a [Cluster],
     /// Some task is marked `(leaked)`.
     pub any_leaked: bool,
+    /// The earlier snapshots of the same process, if any.
     pub history: Option<&'a History>,
     /// Per task: already explained by a finding.
     pub claimed: Vec<bool>,
+    /// The findings so far.
     pub findings: Vec<Finding>,
     /// Tasks that count (not system stacks).
     pub live_tasks: usize,
 }
 
 impl Cx<'_> {
+    /// Marks tasks as explained.
     pub fn claim(&mut self, tasks: &[u32]) {
         for &t in tasks {
             if let Some(c) = self.claimed.get_mut(t as usize) {
@@ -43,6 +50,7 @@ impl Cx<'_> {
             .collect()
     }
 
+    /// Adds a finding and claims its tasks.
     pub fn push(&mut self, f: Finding) {
         let tasks = f.tasks.clone();
         self.claim(&tasks);
@@ -60,7 +68,6 @@ impl Cx<'_> {
             .count()
     }
 
-    /// Ids of tasks, for messages (at most `max`).
     /// Tasks as findings name them: ids for goroutines, names and ids for
     /// threads.
     pub fn labels(&self, tasks: &[u32], max: usize) -> String {
@@ -82,6 +89,7 @@ impl Cx<'_> {
         s.join(", ")
     }
 
+    /// Ids of tasks, for messages (at most `max`).
     pub fn ids(&self, tasks: &[u32], max: usize) -> String {
         let mut s: Vec<String> = tasks
             .iter()

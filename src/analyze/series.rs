@@ -207,22 +207,19 @@ impl<'a> Ranked<'a> {
     }
 }
 
-impl SeriesAnalysis {
-    /// Every finding of every snapshot and heap, most urgent first. Findings
-    /// arrive scored (by the rules' ranking); they are ranked across
-    /// snapshots with the same order as within one, snapshots in input
-    /// order (then heaps) breaking ties.
-    pub fn ranked(&self) -> Vec<Ranked<'_>> {
-        let mut all: Vec<Ranked> = self
-            .diagnoses
-            .iter()
-            .enumerate()
-            .flat_map(|(si, d)| d.findings.iter().map(move |f| Ranked::Snapshot(si, f)))
-            .collect();
-        for (hi, analysis) in self.heaps.iter().enumerate() {
-            all.extend(analysis.findings.iter().map(|f| Ranked::Heap(hi, f)));
-        }
-        all.sort_by(|a, b| rank_cmp(a.finding(), b.finding()).then(a.order().cmp(&b.order())));
-        all
+/// Every finding of the diagnoses of the goroutine snapshots and of the heap
+/// analyses, most urgent first. Findings arrive scored (by the rules'
+/// ranking); they are ranked across snapshots with the same order as within
+/// one, snapshots in input order (then heaps) breaking ties.
+pub fn rank_across<'a>(diagnoses: &[&'a Diagnosis], heaps: &[&'a HeapAnalysis]) -> Vec<Ranked<'a>> {
+    let mut all: Vec<Ranked> = diagnoses
+        .iter()
+        .enumerate()
+        .flat_map(|(si, d)| d.findings.iter().map(move |f| Ranked::Snapshot(si, f)))
+        .collect();
+    for (hi, analysis) in heaps.iter().enumerate() {
+        all.extend(analysis.findings.iter().map(|f| Ranked::Heap(hi, f)));
     }
+    all.sort_by(|a, b| rank_cmp(a.finding(), b.finding()).then(a.order().cmp(&b.order())));
+    all
 }

@@ -2,8 +2,9 @@
 
 use super::{Finding, Graph, GraphEdge, GraphNode, MAX_WAITER_NODES};
 use crate::analyze::graph::WaitGraph;
+use crate::analyze::heap::HeapAnalysis;
 use crate::analyze::phrase::resource_id;
-use crate::analyze::series::Ranked;
+use crate::analyze::series::{rank_across, Ranked};
 use crate::analyze::wait::ResKind;
 use crate::analyze::{Diagnosis, Group};
 use crate::model::{Snapshot, TaskFlags};
@@ -29,9 +30,12 @@ fn group_index(snap: &Snapshot, groups: &[Group]) -> Vec<u32> {
     v
 }
 
-/// The report's findings, in the order ranked across the series, and the
-/// graph of every snapshot.
-pub fn build(items: &[Analysed], ranked: &[Ranked]) -> (Vec<Finding>, Graph) {
+/// The report's findings of every snapshot and heap (`heaps` are the heap
+/// analyses, in the order of the report's `heap`), in the order ranked
+/// across them by the analysis, and the graph of every snapshot.
+pub fn build(items: &[Analysed], heaps: &[&HeapAnalysis]) -> (Vec<Finding>, Graph) {
+    let diagnoses: Vec<&Diagnosis> = items.iter().map(|a| a.diagnosis).collect();
+    let ranked = rank_across(&diagnoses, heaps);
     let multi = items.len() > 1;
     let prefix = |i: usize| {
         if multi {

@@ -3,6 +3,7 @@
 
 use super::diag::{self, Analysed};
 use super::{diff, heap, new_report, snapshot_report, GroupOptions, InputReport, Report};
+use crate::analyze::heap::HeapAnalysis;
 use crate::analyze::series::SeriesAnalysis;
 use crate::model::heap::HeapProfile;
 use crate::model::Snapshot;
@@ -32,7 +33,7 @@ pub fn series_report(
         .zip(&series.heaps)
         .map(|(profile, analysis)| heap::heap_report(profile, analysis))
         .collect();
-    let ranked = series.ranked();
+    let heap_analyses: Vec<&HeapAnalysis> = series.heaps.iter().collect();
     // The groups' report and the findings' are independent.
     let (snapshots, (findings, graph)) = rayon::join(
         || {
@@ -42,7 +43,7 @@ pub fn series_report(
                 .map(|(snap, groups)| snapshot_report(snap, groups, opts))
                 .collect()
         },
-        || diag::build(&items, &ranked),
+        || diag::build(&items, &heap_analyses),
     );
     let mut report = new_report(inputs, snapshots, findings, graph, heap_reports);
     report.diff = diff;

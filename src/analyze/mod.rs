@@ -1,5 +1,10 @@
-//! Analysis over the model: grouping, the wait-for graph, leak clusters,
-//! the rule catalogue and ranking. Reads snapshots, never text.
+//! Analysis over the model: grouping (`group`), the wait-for graph
+//! (`wait`, `graph`, `source`), leak clusters (`cluster`), the rule
+//! catalogue and its families (`rules`), findings and their ranking
+//! (`finding`), shared phrasing (`phrase`), the heap analysis (`heap`), the
+//! diff (`diff`) and the series of snapshots of one run (`history`,
+//! `series`). Reads snapshots, never text; returns analysis types that the
+//! report converts.
 
 pub mod cluster;
 pub mod diff;
@@ -35,8 +40,11 @@ pub struct DiagnoseOptions {
 
 /// The diagnosis of one snapshot.
 pub struct Diagnosis {
+    /// The wait-for graph.
     pub graph: graph::WaitGraph,
+    /// Leak clusters: tasks blocked at the same place.
     pub clusters: Vec<cluster::Cluster>,
+    /// Ranked findings, most urgent first.
     pub findings: Vec<finding::Finding>,
 }
 

@@ -181,6 +181,32 @@ fn point_times(
     }
 }
 
+/// The times of the goroutine dumps and heap snapshots of a diff, from
+/// `--interval`, their own timestamps or the files' modification times.
+fn series_times(
+    parsed: &[ParsedInput],
+    snaps: &[&Snapshot],
+    heaps: &[&HeapProfile],
+    times: &DiffTimes,
+) -> analyze::series::DiffTimes {
+    let input_of = |count: fn(&ParsedInput) -> usize| -> Vec<usize> {
+        parsed
+            .iter()
+            .enumerate()
+            .flat_map(|(i, p)| std::iter::repeat_n(i, count(p)))
+            .collect()
+    };
+    let heap_stamps: Option<Vec<f64>> = heaps
+        .iter()
+        .map(|h| h.time_nanos.map(|t| t as f64 / 1e9))
+        .collect();
+    let snap_stamps: Option<Vec<f64>> = snaps.iter().map(|s| s.time_unix).collect();
+    analyze::series::DiffTimes {
+        snapshots: point_times(&input_of(|p| p.snapshots.len()), snap_stamps, times),
+        heaps: point_times(&input_of(|p| p.heaps.len()), heap_stamps, times),
+    }
+}
+
 fn build_report(
     parsed: &[ParsedInput],
     opts: &GroupOptions,
@@ -189,153 +215,11 @@ fn build_report(
 ) -> Report {
     let inputs = parsed.iter().map(|p| p.input.clone()).collect();
     let snaps: Vec<&Snapshot> = parsed.iter().flat_map(|p| p.snapshots.iter()).collect();
-    let mut history = analyze::rules::History::default();
-    let mut groups_all = Vec::with_capacity(snaps.len());
-    let mut diags = Vec::with_capacity(snaps.len());
-    for s in &snaps {
-        let (groups, pre) = rayon::join(
-            || analyze::group(s, opts.similarity),
-            || analyze::prepare(s, dopts),
-        );
-        let h = (history.snapshots > 0).then_some(&history);
-        let d = analyze::conclude(s, &groups, pre, h, dopts);
-        let now: rustc_hash::FxHashMap<&str, usize> = d
-            .clusters
-            .iter()
-            .map(|c| (c.signature.as_str(), c.count()))
-            .collect();
-        for (sig, counts) in history.counts.iter_mut() {
-            counts.push(now.get(sig.as_str()).copied().unwrap_or(0));
-        }
-        for c in &d.clusters {
-            if !history.counts.contains_key(&c.signature) {
-                let mut v = vec![0; history.snapshots];
-                v.push(c.count());
-                history.counts.insert(c.signature.clone(), v);
-            }
-        }
-        history.note_blocked(s, &d.graph);
-        history.snapshots += 1;
-        groups_all.push(groups);
-        diags.push(d);
-    }
     let heaps: Vec<&HeapProfile> = parsed.iter().flat_map(|p| p.heaps.iter()).collect();
-    let mut analyses = analyse_heaps(&heaps, &snaps, &diags, dopts);
-    let diff = diff_times.map(|times| {
-        let snap_inputs: Vec<usize> = parsed
-            .iter()
-            .enumerate()
-            .flat_map(|(i, p)| std::iter::repeat_n(i, p.snapshots.len()))
-            .collect();
-        let heap_inputs: Vec<usize> = parsed
-            .iter()
-            .enumerate()
-            .flat_map(|(i, p)| std::iter::repeat_n(i, p.heaps.len()))
-            .collect();
-        let stamps: Option<Vec<f64>> = heaps
-            .iter()
-            .map(|h| h.time_nanos.map(|t| t as f64 / 1e9))
-            .collect();
-        let snap_stamps: Option<Vec<f64>> = snaps.iter().map(|s| s.time_unix).collect();
-        let out = analyze::diff::diff(
-            &snaps,
-            &point_times(&snap_inputs, snap_stamps, times),
-            &heaps,
-            &point_times(&heap_inputs, stamps, times),
-        );
-        // The diff's findings, and the diagnosis of the newest dump and
-        // heap snapshot only (the diff speaks for the growth between them).
-        if let Some((last, older)) = diags.split_last_mut() {
-            for d in older {
-                d.findings.clear();
-            }
-            last.findings
-                .retain(|f| f.kind != analyze::rules::Kind::Growth);
-            last.findings.extend(out.findings);
-        }
-        if let Some((last, older)) = analyses.split_last_mut() {
-            for a in older {
-                a.findings.clear();
-            }
-            last.findings.retain(|f| f.finding.rule.id != "heap.growth");
-            last.findings.extend(out.heap_findings);
-        }
-        out.report
-    });
-    let items: Vec<report::diag::Analysed> = snaps
-        .iter()
-        .zip(&groups_all)
-        .zip(&diags)
-        .map(|((s, g), d)| report::diag::Analysed {
-            snap: s,
-            groups: g,
-            diagnosis: d,
-        })
-        .collect();
-    let heap_refs: Vec<&analyze::heap::HeapAnalysis> = analyses.iter().collect();
-    let heap_reports: Vec<report::heap::HeapReport> = heaps
-        .iter()
-        .zip(&analyses)
-        .map(|(h, a)| report::heap::heap_report(h, a))
-        .collect();
-    // The groups' report and the findings' are independent.
-    let (snapshots, (findings, graph)) = rayon::join(
-        || {
-            snaps
-                .iter()
-                .zip(&groups_all)
-                .map(|(s, g)| report::snapshot_report(s, g, opts))
-                .collect()
-        },
-        || report::diag::build(&items, &heap_refs),
-    );
-    let mut r = report::new_report(inputs, snapshots, findings, graph, heap_reports);
-    r.diff = diff;
-    r
-}
-
-/// Analyses the heap snapshots: each alone, then growth between them
-/// (taken as successive snapshots of one process, like the goroutine
-/// dumps) and the leak clusters of the goroutine snapshots that hold heap
-/// memory.
-fn analyse_heaps(
-    heaps: &[&HeapProfile],
-    snaps: &[&Snapshot],
-    diags: &[analyze::Diagnosis],
-    dopts: &analyze::DiagnoseOptions,
-) -> Vec<analyze::heap::HeapAnalysis> {
-    use rayon::prelude::*;
-    let mut analyses: Vec<analyze::heap::HeapAnalysis> = heaps
-        .par_iter()
-        .map(|h| analyze::heap::analyze(h))
-        .collect();
-    if dopts.skip {
-        for a in &mut analyses {
-            a.findings.clear();
-        }
-        return analyses;
-    }
-    analyze::heap::growth(heaps, &mut analyses);
-    for (si, (s, d)) in snaps.iter().zip(diags).enumerate() {
-        let leaks: Vec<(String, Vec<u32>)> = d
-            .findings
-            .iter()
-            .filter(|f| f.kind == analyze::rules::Kind::Leak)
-            .map(|f| (f.title.clone(), f.tasks.clone()))
-            .collect();
-        if leaks.is_empty() {
-            continue;
-        }
-        for (h, a) in heaps.iter().zip(analyses.iter_mut()) {
-            analyze::heap::correlate(h, a, s, si, &leaks);
-        }
-    }
-    for a in &mut analyses {
-        for f in &mut a.findings {
-            analyze::heap::score(f);
-        }
-    }
-    analyses
+    let times = diff_times.map(|times| series_times(parsed, &snaps, &heaps, times));
+    let series =
+        analyze::series::analyze_series(&snaps, &heaps, opts.similarity, dopts, times.as_ref());
+    report::series::series_report(inputs, &snaps, &heaps, series, opts)
 }
 
 /// Analyses every path; `progress` may return a counter the parser advances

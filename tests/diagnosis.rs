@@ -6,7 +6,7 @@
 mod common;
 
 use common::*;
-use dumpscope::analyze::rules::Severity;
+use dumpscope::analyze::finding::Severity;
 use dumpscope::analyze::DiagnoseOptions;
 use dumpscope::report::{Finding, Report};
 use std::collections::BTreeSet;
@@ -43,7 +43,7 @@ const CRASHES: &[(&str, &str)] = &[
 ];
 
 fn sev(f: &Finding) -> Severity {
-    Severity::parse(&f.severity).expect("a known severity")
+    f.severity.parse::<Severity>().expect("a known severity")
 }
 
 /// Goroutine ids marked `(leaked)` in a dump.
@@ -277,7 +277,7 @@ fn user_rules_mark_benign_and_change_severity() {
 
 #[test]
 fn growth_between_snapshots_raises_a_leak() {
-    use dumpscope::analyze::{self, cluster, rules};
+    use dumpscope::analyze::{self, cluster};
     let p = parse("samples/go/ctx-never-cancelled/debug2.txt");
     let snap = &p.snapshots[0];
     let groups = analyze::group(snap, Default::default());
@@ -292,9 +292,9 @@ fn growth_between_snapshots_raises_a_leak() {
         .iter()
         .find(|f| f.rule.id == "chan.ctx-never-cancelled")
         .unwrap();
-    assert_eq!(before.severity, rules::Severity::Medium);
+    assert_eq!(before.severity, Severity::Medium);
     // An earlier dump of the process with a single watcher.
-    let mut h = rules::History::default();
+    let mut h = dumpscope::analyze::history::History::default();
     h.counts.insert(c.signature.clone(), vec![1]);
     h.snapshots = 1;
     let d2 = analyze::diagnose(snap, &groups, Some(&h), &Default::default());
@@ -303,7 +303,7 @@ fn growth_between_snapshots_raises_a_leak() {
         .iter()
         .find(|f| f.rule.id == "chan.ctx-never-cancelled")
         .unwrap();
-    assert_eq!(after.severity, rules::Severity::High);
+    assert_eq!(after.severity, Severity::High);
     assert!(
         after
             .evidence

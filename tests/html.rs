@@ -182,7 +182,7 @@ fn the_page_carries_what_the_json_report_carries() {
 
 #[test]
 fn the_heap_section_carries_the_heap_report() {
-    use dumpscope::analyze::heap::mib;
+    use dumpscope::analyze::phrase::mib;
     let rel = "samples/go/cache-never-evicts/pprof/heap.pb.gz";
     let r = common::report(rel);
     let hp = &r.heap[0];
@@ -253,7 +253,7 @@ fn a_heap_with_more_stacks_than_the_report_keeps_draws_the_rest_as_one_box() {
     let rest = format!(
         "<title>({} smaller stacks) — {}",
         r.heap[0].sites_total - kept,
-        dumpscope::analyze::heap::mib(dropped)
+        dumpscope::analyze::phrase::mib(dropped)
     );
     assert!(svg.contains(&rest), "{rest}");
 }

@@ -255,8 +255,3 @@ pub fn site_sig(snap: &Snapshot, f: Option<FrameId>) -> String {
         _ => "-".to_string(),
     }
 }
-
-/// `function (file:line)` with the file's base name, for titles.
-pub fn short_site(snap: &Snapshot, f: Option<FrameId>) -> String {
-    super::heap::frame_name(&snap.tables, f)
-}

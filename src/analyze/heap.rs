@@ -5,7 +5,8 @@
 //! per request, growth between snapshots, and leaked goroutines that hold
 //! memory (when a goroutine snapshot of the same process is analysed too).
 
-use super::rules::{Finding, Kind, RuleInfo, Severity};
+use super::finding::{score_by, Finding, Kind, RuleInfo, Severity};
+use super::phrase::{frame_name, mib, MIB};
 use crate::model::heap::{HeapProfile, HeapValues};
 use crate::model::Confidence;
 use crate::model::{CodeKind, FrameId, FuncId, Snapshot, StackId, Tables};
@@ -140,8 +141,6 @@ pub static RULES: &[&RuleInfo] = &[
     &GROWTH,
     &LEAK_HOLDS,
 ];
-
-const MIB: i64 = 1 << 20;
 
 /// What the rules look for in a function's name, worked out once per
 /// function rather than once per frame.
@@ -280,7 +279,50 @@ pub fn analyze(h: &HeapProfile) -> HeapAnalysis {
     // would jump around memory): classes for the rules, then sums by
     // function.
     let site_classes: Vec<SiteClass> = sites.par_iter().map(|s| classes.site(t, s.stack)).collect();
-    // Flat and cumulative per function.
+    let functions = function_stats(t, &classes, &sites);
+    // Stacks are unique: the order is total.
+    let mut both: Vec<(SiteStat, SiteClass)> = sites.into_iter().zip(site_classes).collect();
+    both.par_sort_unstable_by(|(a, _), (b, _)| {
+        b.values
+            .inuse_bytes
+            .cmp(&a.values.inuse_bytes)
+            .then(b.values.alloc_bytes.cmp(&a.values.alloc_bytes))
+            .then(a.stack.cmp(&b.stack))
+    });
+    let (sites, site_classes): (Vec<SiteStat>, Vec<SiteClass>) = both.into_iter().unzip();
+    // By the user's own allocating line.
+    let mut users: FxHashMap<Option<FrameId>, UserSite> = FxHashMap::default();
+    for (i, (s, c)) in sites.iter().zip(&site_classes).enumerate() {
+        let frame = c.user;
+        let u = users.entry(frame).or_insert_with(|| UserSite {
+            frame,
+            values: HeapValues::default(),
+            sites: Vec::new(),
+        });
+        u.values.add(&s.values);
+        u.sites.push(i);
+    }
+    let mut user_sites: Vec<UserSite> = users.into_values().collect();
+    user_sites.sort_by(|a, b| {
+        b.values
+            .inuse_bytes
+            .cmp(&a.values.inuse_bytes)
+            .then(b.values.alloc_bytes.cmp(&a.values.alloc_bytes))
+            .then(a.frame.cmp(&b.frame))
+    });
+    let mut a = HeapAnalysis {
+        totals,
+        functions,
+        sites,
+        user_sites,
+        findings: Vec::new(),
+    };
+    rules(h, &site_classes, &mut a);
+    a
+}
+
+/// Flat and cumulative values per function, most flat in-use bytes first.
+fn function_stats(t: &Tables, classes: &Classes, sites: &[SiteStat]) -> Vec<FuncStat> {
     let nf = t.func_count();
     let sums = sites
         .par_iter()
@@ -323,45 +365,7 @@ pub fn analyze(h: &HeapProfile) -> HeapAnalysis {
             .then_with(|| t.func_name(a.function).cmp(t.func_name(b.function)))
             .then(a.function.cmp(&b.function))
     });
-    // Stacks are unique: the order is total.
-    let mut both: Vec<(SiteStat, SiteClass)> = sites.into_iter().zip(site_classes).collect();
-    both.par_sort_unstable_by(|(a, _), (b, _)| {
-        b.values
-            .inuse_bytes
-            .cmp(&a.values.inuse_bytes)
-            .then(b.values.alloc_bytes.cmp(&a.values.alloc_bytes))
-            .then(a.stack.cmp(&b.stack))
-    });
-    let (sites, site_classes): (Vec<SiteStat>, Vec<SiteClass>) = both.into_iter().unzip();
-    // By the user's own allocating line.
-    let mut users: FxHashMap<Option<FrameId>, UserSite> = FxHashMap::default();
-    for (i, (s, c)) in sites.iter().zip(&site_classes).enumerate() {
-        let frame = c.user;
-        let u = users.entry(frame).or_insert_with(|| UserSite {
-            frame,
-            values: HeapValues::default(),
-            sites: Vec::new(),
-        });
-        u.values.add(&s.values);
-        u.sites.push(i);
-    }
-    let mut user_sites: Vec<UserSite> = users.into_values().collect();
-    user_sites.sort_by(|a, b| {
-        b.values
-            .inuse_bytes
-            .cmp(&a.values.inuse_bytes)
-            .then(b.values.alloc_bytes.cmp(&a.values.alloc_bytes))
-            .then(a.frame.cmp(&b.frame))
-    });
-    let mut a = HeapAnalysis {
-        totals,
-        functions,
-        sites,
-        user_sites,
-        findings: Vec::new(),
-    };
-    rules(h, &site_classes, &mut a);
-    a
+    functions
 }
 
 /// The first frame of the user's code on a stack (or the innermost frame).
@@ -372,34 +376,6 @@ pub fn user_frame(t: &Tables, stack: StackId) -> Option<FrameId> {
         .find(|f| t.function(t.frame(**f).function).kind == CodeKind::User)
         .or_else(|| frames.first())
         .copied()
-}
-
-/// `function (file.go:12)`.
-pub fn frame_name(t: &Tables, f: Option<FrameId>) -> String {
-    match f {
-        Some(f) if f.0 != u32::MAX => {
-            let fr = t.frame(f);
-            let file = t.str(fr.file);
-            let base = file.rsplit(['/', '\\']).next().unwrap_or(file);
-            if fr.line > 0 {
-                format!("{} ({}:{})", t.func_name(fr.function), base, fr.line)
-            } else {
-                t.func_name(fr.function).to_string()
-            }
-        }
-        _ => "an unknown site".to_string(),
-    }
-}
-
-/// `12.3 MiB`.
-pub fn mib(b: i64) -> String {
-    if b == 0 {
-        "0 B".to_string()
-    } else if b.abs() >= MIB {
-        format!("{:.1} MiB", b as f64 / MIB as f64)
-    } else {
-        format!("{:.1} KiB", b as f64 / 1024.0)
-    }
 }
 
 fn pct(part: i64, whole: i64) -> f64 {
@@ -440,11 +416,19 @@ fn is_buffer_alloc(name: &str) -> bool {
 }
 
 fn rules(h: &HeapProfile, c: &[SiteClass], a: &mut HeapAnalysis) {
-    let t = &h.tables;
-    let total = a.totals.inuse_bytes;
-    if total <= 0 {
+    if a.totals.inuse_bytes <= 0 {
         return;
     }
+    let found = site_rules(h, c, a);
+    a.findings.extend(found);
+    timer_rules(h, c, a);
+}
+
+/// The rules about what one user site holds: buffers kept per request,
+/// memory never freed, a dominant site.
+fn site_rules(h: &HeapProfile, c: &[SiteClass], a: &HeapAnalysis) -> Vec<HeapFinding> {
+    let t = &h.tables;
+    let total = a.totals.inuse_bytes;
     let mut out: Vec<HeapFinding> = Vec::new();
     for u in &a.user_sites {
         let share = pct(u.values.inuse_bytes, total);
@@ -484,45 +468,7 @@ fn rules(h: &HeapProfile, c: &[SiteClass], a: &mut HeapAnalysis) {
         }
         // Never freed: everything allocated is still there.
         if retained >= 0.9 && share >= 20.0 && u.values.inuse_bytes >= 8 * MIB {
-            let mut f = Finding::new(
-                &NEVER_FREED,
-                format!(
-                    "{} allocated at {site} is never freed ({share:.0}% of the heap in use)",
-                    mib(u.values.inuse_bytes)
-                ),
-                Vec::new(),
-            )
-            .confidence(Confidence::Likely)
-            .explain(format!(
-                "{} of {} allocated at {site} is still in use: {:.0}% was never freed. {}",
-                mib(u.values.inuse_bytes),
-                mib(u.values.alloc_bytes),
-                retained * 100.0,
-                NEVER_FREED.explanation
-            ))
-            .evidence(format!(
-                "{} objects in use of {} allocated",
-                u.values.inuse_objects, u.values.alloc_objects
-            ));
-            // The container: another never-freed site on a map or cache path.
-            let container = a.user_sites.iter().find(|o| {
-                o.frame != u.frame
-                    && o.values.alloc_bytes > 0
-                    && o.values.inuse_bytes as f64 >= 0.5 * o.values.alloc_bytes as f64
-                    && o.sites.iter().any(|&si| c[si].any & MAP != 0)
-            });
-            if let Some(c) = container {
-                f = f.evidence(format!(
-                    "the map or cache that keeps it: {} ({} in use)",
-                    frame_name(t, c.frame),
-                    mib(c.values.inuse_bytes)
-                ));
-            } else if u.sites.iter().any(|&si| c[si].any & MAP != 0) {
-                f = f.evidence("the allocation is on a map or cache path");
-            }
-            if share >= 50.0 {
-                f = f.severity(Severity::High);
-            }
+            let f = never_freed(t, c, a, u, share, retained);
             let sites = u.sites.clone();
             out.push(hf(f, &sites, u.values.inuse_bytes, None));
             continue;
@@ -551,8 +497,12 @@ fn rules(h: &HeapProfile, c: &[SiteClass], a: &mut HeapAnalysis) {
             out.push(hf(f, &u.sites, u.values.inuse_bytes, None));
         }
     }
-    a.findings.extend(out);
-    // time.After in loops: by allocations, not by what is in use.
+    out
+}
+
+/// time.After in loops: by allocations, not by what is in use.
+fn timer_rules(h: &HeapProfile, c: &[SiteClass], a: &mut HeapAnalysis) {
+    let t = &h.tables;
     let all_objects = a.totals.alloc_objects.max(a.totals.inuse_objects);
     let mut timer_sites: FxHashMap<Option<FrameId>, (HeapValues, Vec<usize>)> =
         FxHashMap::default();
@@ -586,6 +536,59 @@ fn rules(h: &HeapProfile, c: &[SiteClass], a: &mut HeapAnalysis) {
         .evidence(format!("{:.1}% of all objects allocated", pct(objs, all_objects)));
         push(a, f, &sites, v.inuse_bytes, None);
     }
+}
+
+/// Everything allocated at `u` is still in use, with the map or cache that
+/// keeps it when another site says so.
+fn never_freed(
+    t: &Tables,
+    c: &[SiteClass],
+    a: &HeapAnalysis,
+    u: &UserSite,
+    share: f64,
+    retained: f64,
+) -> Finding {
+    let site = frame_name(t, u.frame);
+    let mut f = Finding::new(
+        &NEVER_FREED,
+        format!(
+            "{} allocated at {site} is never freed ({share:.0}% of the heap in use)",
+            mib(u.values.inuse_bytes)
+        ),
+        Vec::new(),
+    )
+    .confidence(Confidence::Likely)
+    .explain(format!(
+        "{} of {} allocated at {site} is still in use: {:.0}% was never freed. {}",
+        mib(u.values.inuse_bytes),
+        mib(u.values.alloc_bytes),
+        retained * 100.0,
+        NEVER_FREED.explanation
+    ))
+    .evidence(format!(
+        "{} objects in use of {} allocated",
+        u.values.inuse_objects, u.values.alloc_objects
+    ));
+    // The container: another never-freed site on a map or cache path.
+    let container = a.user_sites.iter().find(|o| {
+        o.frame != u.frame
+            && o.values.alloc_bytes > 0
+            && o.values.inuse_bytes as f64 >= 0.5 * o.values.alloc_bytes as f64
+            && o.sites.iter().any(|&si| c[si].any & MAP != 0)
+    });
+    if let Some(keeper) = container {
+        f = f.evidence(format!(
+            "the map or cache that keeps it: {} ({} in use)",
+            frame_name(t, keeper.frame),
+            mib(keeper.values.inuse_bytes)
+        ));
+    } else if u.sites.iter().any(|&si| c[si].any & MAP != 0) {
+        f = f.evidence("the allocation is on a map or cache path");
+    }
+    if share >= 50.0 {
+        f = f.severity(Severity::High);
+    }
+    f
 }
 
 fn hf(f: Finding, sites: &[usize], bytes: i64, snapshot: Option<usize>) -> HeapFinding {
@@ -752,5 +755,5 @@ pub fn correlate(
 /// the MiB concerned).
 pub fn score(f: &mut HeapFinding) {
     let mb = (f.bytes as f64 / MIB as f64).max(1.0);
-    super::rules::score_by(&mut f.finding, 1.0 + mb.log10());
+    score_by(&mut f.finding, 1.0 + mb.log10());
 }

@@ -1,13 +1,23 @@
-//! Analysis over the model: grouping, the wait-for graph, leak clusters,
-//! the rule catalogue and ranking. Reads snapshots, never text.
+//! Analysis over the model: grouping (`group`), the wait-for graph
+//! (`wait`, `graph`, `source`), leak clusters (`cluster`), the rule
+//! catalogue and its families (`rules`), findings and their ranking
+//! (`finding`), shared phrasing (`phrase`), the heap analysis (`heap`), the
+//! diff (`diff`) and the series of snapshots of one run (`history`,
+//! `series`). Reads snapshots, never text; returns analysis types that the
+//! report converts.
 
 pub mod cluster;
 pub mod diff;
 pub mod facts;
+pub mod finding;
 pub mod graph;
 pub mod group;
 pub mod heap;
+mod hex;
+pub mod history;
+pub mod phrase;
 pub mod rules;
+pub mod series;
 pub mod source;
 pub mod vocab;
 pub mod wait;
@@ -16,7 +26,6 @@ pub use group::{group, Group, Similarity, WaitStats};
 
 use crate::model::Snapshot;
 use std::path::PathBuf;
-use wait::ResKey;
 
 /// Options of the diagnosis.
 #[derive(Debug, Clone, Default)]
@@ -33,16 +42,19 @@ pub struct DiagnoseOptions {
 
 /// The diagnosis of one snapshot.
 pub struct Diagnosis {
+    /// The wait-for graph.
     pub graph: graph::WaitGraph,
+    /// Leak clusters: tasks blocked at the same place.
     pub clusters: Vec<cluster::Cluster>,
-    pub findings: Vec<rules::Finding>,
+    /// Ranked findings, most urgent first.
+    pub findings: Vec<finding::Finding>,
 }
 
 /// Builds the wait-for graph and the clusters and runs the rules.
 pub fn diagnose(
     snap: &Snapshot,
     groups: &[Group],
-    history: Option<&rules::History>,
+    history: Option<&history::History>,
     opts: &DiagnoseOptions,
 ) -> Diagnosis {
     let pre = prepare(snap, opts);
@@ -74,7 +86,7 @@ pub fn conclude(
     snap: &Snapshot,
     groups: &[Group],
     pre: Prepared,
-    history: Option<&rules::History>,
+    history: Option<&history::History>,
     opts: &DiagnoseOptions,
 ) -> Diagnosis {
     let Prepared { graph, clusters } = pre;
@@ -87,29 +99,5 @@ pub fn conclude(
         graph,
         clusters,
         findings,
-    }
-}
-
-/// The stable id of a resource: `mutex@0xc000123408`, or
-/// `chan@site:/src/app/main.go:24` when no address is known.
-pub fn resource_id(snap: &Snapshot, g: &graph::WaitGraph, r: u32) -> String {
-    let Some(res) = g.resources.get(r as usize) else {
-        return format!("resource#{r}");
-    };
-    let kind = res.kind.as_str();
-    match res.key {
-        ResKey::Addr(a) => format!("{kind}@{a:#x}"),
-        ResKey::Object(a) => format!("{kind}@{a:#x}+"),
-        ResKey::Site(f) if f.0 == u32::MAX => format!("{kind}@site:unknown"),
-        ResKey::Site(f) => {
-            let t = &snap.tables;
-            let fr = t.frame(f);
-            let file = t.str(fr.file);
-            if file.is_empty() {
-                format!("{kind}@site:{}", t.func_name(fr.function))
-            } else {
-                format!("{kind}@site:{}:{}", file, fr.line)
-            }
-        }
     }
 }

@@ -1,7 +1,7 @@
 //! The command line's arguments: clap definitions for every subcommand
 //! and the parsers of sizes, durations and module bases.
 
-use crate::analyze::rules::Severity;
+use crate::analyze::finding::Severity;
 use crate::analyze::Similarity;
 use crate::parse::Format;
 use clap::{Args, Parser, Subcommand, ValueEnum};

@@ -5,7 +5,6 @@
 use super::args::{AnalyzeArgs, Cli, Command, SymbolizeArgs};
 use super::output::{self, EXIT_FINDING, EXIT_INPUT, EXIT_OK};
 use super::progress::Progress;
-use crate::analyze::rules::Severity;
 use crate::analyze::DiagnoseOptions;
 use crate::input::LoadOptions;
 use crate::pipeline::{self, Config, Outcome};
@@ -119,10 +118,7 @@ fn analyze(args: AnalyzeArgs, diff: Option<Option<f64>>) -> anyhow::Result<u8> {
     output::write_reports(&r, &args, &files)?;
     if code == EXIT_OK {
         if let Some(min) = args.fail_on {
-            if r.findings
-                .iter()
-                .any(|f| Severity::parse(&f.severity).is_some_and(|s| s >= min))
-            {
+            if r.max_severity().is_some_and(|s| s >= min) {
                 return Ok(EXIT_FINDING);
             }
         }

@@ -2,10 +2,11 @@
 
 use super::{Finding, Graph, GraphEdge, GraphNode, MAX_WAITER_NODES};
 use crate::analyze::graph::WaitGraph;
-use crate::analyze::heap::{HeapAnalysis, HeapFinding};
-use crate::analyze::rules;
+use crate::analyze::heap::HeapAnalysis;
+use crate::analyze::phrase::resource_id;
+use crate::analyze::series::{rank_across, Ranked};
 use crate::analyze::wait::ResKind;
-use crate::analyze::{resource_id, Diagnosis, Group};
+use crate::analyze::{Diagnosis, Group};
 use crate::model::{Snapshot, TaskFlags};
 use rustc_hash::{FxHashMap, FxHashSet};
 
@@ -29,9 +30,12 @@ fn group_index(snap: &Snapshot, groups: &[Group]) -> Vec<u32> {
     v
 }
 
-/// Ranks the findings of every snapshot and heap together and builds the
-/// graph. `heaps` are the heap analyses, in the order of the report's `heap`.
+/// The report's findings of every snapshot and heap (`heaps` are the heap
+/// analyses, in the order of the report's `heap`), in the order ranked
+/// across them by the analysis, and the graph of every snapshot.
 pub fn build(items: &[Analysed], heaps: &[&HeapAnalysis]) -> (Vec<Finding>, Graph) {
+    let diagnoses: Vec<&Diagnosis> = items.iter().map(|a| a.diagnosis).collect();
+    let ranked = rank_across(&diagnoses, heaps);
     let multi = items.len() > 1;
     let prefix = |i: usize| {
         if multi {
@@ -44,48 +48,15 @@ pub fn build(items: &[Analysed], heaps: &[&HeapAnalysis]) -> (Vec<Finding>, Grap
         .iter()
         .map(|a| group_index(a.snap, a.groups))
         .collect();
-    // Findings arrive scored (by the rules' ranking); they are ranked across
-    // snapshots with the same order as within one, snapshots in input order
-    // (then heaps) breaking ties.
-    enum From<'a> {
-        Snap(usize, &'a rules::Finding),
-        Heap(usize, &'a HeapFinding),
-    }
-    impl From<'_> {
-        fn finding(&self) -> &rules::Finding {
-            match self {
-                From::Snap(_, f) => f,
-                From::Heap(_, h) => &h.finding,
-            }
-        }
-        fn order(&self) -> usize {
-            match self {
-                From::Snap(i, _) => *i,
-                From::Heap(i, _) => usize::MAX / 2 + *i,
-            }
-        }
-    }
-    let mut all: Vec<From> = items
-        .iter()
-        .enumerate()
-        .flat_map(|(i, a)| a.diagnosis.findings.iter().map(move |f| From::Snap(i, f)))
-        .collect();
-    for (hi, h) in heaps.iter().enumerate() {
-        all.extend(h.findings.iter().map(|f| From::Heap(hi, f)));
-    }
-    let mut order: Vec<usize> = (0..all.len()).collect();
-    order.sort_by(|&x, &y| {
-        rules::rank_cmp(all[x].finding(), all[y].finding())
-            .then(all[x].order().cmp(&all[y].order()))
-    });
     use rayon::prelude::*;
-    let findings: Vec<Finding> = order
+    let findings: Vec<Finding> = ranked
         .par_iter()
         .enumerate()
-        .map(|(rank, &k)| {
-            let (snapshot, heap, f) = match &all[k] {
-                From::Snap(si, f) => (Some(*si), None, *f),
-                From::Heap(hi, h) => (h.snapshot, Some((*hi, *h)), &h.finding),
+        .map(|(rank, origin)| {
+            let (snapshot, f) = (origin.snapshot(), origin.finding());
+            let heap = match origin {
+                Ranked::Heap(hi, h) => Some((*hi, *h)),
+                Ranked::Snapshot(..) => None,
             };
             let a = snapshot.and_then(|si| items.get(si));
             let mut groups: Vec<u32> = Vec::new();
@@ -118,6 +89,7 @@ pub fn build(items: &[Analysed], heaps: &[&HeapAnalysis]) -> (Vec<Finding>, Grap
                 kind: f.kind.as_str().to_string(),
                 rule: f.rule.id.to_string(),
                 severity: f.severity.as_str().to_string(),
+                level: f.severity,
                 confidence: f.confidence.as_str().to_string(),
                 score: f.score,
                 snapshot,

@@ -1,7 +1,9 @@
 //! The `diff` section of the report (`dumpscope diff OLD NEW ...`): what
-//! changed between goroutine dumps and between heap snapshots, oldest first.
+//! changed between goroutine dumps and between heap snapshots, oldest first,
+//! converted from the diff's analysis (`analyze/diff`).
 
 use super::heap::HeapAmounts;
+use crate::analyze::diff::types as analysis;
 use schemars::JsonSchema;
 use serde::Serialize;
 
@@ -154,6 +156,134 @@ pub struct HeapStackDelta {
     pub delta: i64,
 }
 
+/// The report form of the diff's analysis.
+pub fn diff_report(d: analysis::DiffAnalysis) -> DiffReport {
+    DiffReport {
+        snapshots: d.snapshots.into_iter().map(DiffPoint::from).collect(),
+        times_from: d.times_from.map(str::to_string),
+        span_seconds: d.span_seconds,
+        groups_total: d.groups_total,
+        groups: d.groups.into_iter().map(DiffGroup::from).collect(),
+        stuck: d.stuck.into_iter().map(StuckTask::from).collect(),
+        spinning: d.spinning.into_iter().map(SpinTask::from).collect(),
+        spawners: d.spawners.into_iter().map(Spawner::from).collect(),
+        heap: d.heap.map(HeapDiff::from),
+    }
+}
+
+impl From<analysis::DiffPoint> for DiffPoint {
+    fn from(p: analysis::DiffPoint) -> DiffPoint {
+        DiffPoint {
+            source: p.source,
+            index: p.index,
+            format: p.format,
+            seconds: p.seconds,
+            goroutines: p.goroutines,
+        }
+    }
+}
+
+impl From<analysis::DiffGroup> for DiffGroup {
+    fn from(g: analysis::DiffGroup) -> DiffGroup {
+        DiffGroup {
+            signature: g.signature,
+            site: g.site,
+            function: g.function,
+            state: g.state,
+            creator: g.creator,
+            counts: g.counts,
+            change: g.change,
+            relative: g.relative,
+            per_minute: g.per_minute,
+            status: g.status.as_str().to_string(),
+        }
+    }
+}
+
+impl From<analysis::StuckTask> for StuckTask {
+    fn from(t: analysis::StuckTask) -> StuckTask {
+        StuckTask {
+            id: t.id,
+            site: t.site,
+            state: t.state,
+            wait_minutes: t.wait_minutes,
+        }
+    }
+}
+
+impl From<analysis::SpinTask> for SpinTask {
+    fn from(t: analysis::SpinTask) -> SpinTask {
+        SpinTask {
+            id: t.id,
+            site: t.site,
+            states: t.states,
+        }
+    }
+}
+
+impl From<analysis::Spawner> for Spawner {
+    fn from(s: analysis::Spawner) -> Spawner {
+        Spawner {
+            creator: s.creator,
+            new_goroutines: s.new_goroutines,
+            sites: s.sites,
+        }
+    }
+}
+
+impl From<analysis::HeapDiff> for HeapDiff {
+    fn from(d: analysis::HeapDiff) -> HeapDiff {
+        HeapDiff {
+            snapshots: d.snapshots.into_iter().map(HeapPoint::from).collect(),
+            totals: d.totals.into_iter().map(HeapAmounts::from).collect(),
+            delta: d.delta.into(),
+            functions_total: d.functions_total,
+            functions: d
+                .functions
+                .into_iter()
+                .map(HeapFunctionDelta::from)
+                .collect(),
+            stacks_total: d.stacks_total,
+            stacks: d.stacks.into_iter().map(HeapStackDelta::from).collect(),
+        }
+    }
+}
+
+impl From<analysis::HeapPoint> for HeapPoint {
+    fn from(p: analysis::HeapPoint) -> HeapPoint {
+        HeapPoint {
+            source: p.source,
+            index: p.index,
+            format: p.format,
+            seconds: p.seconds,
+        }
+    }
+}
+
+impl From<analysis::HeapFunctionDelta> for HeapFunctionDelta {
+    fn from(f: analysis::HeapFunctionDelta) -> HeapFunctionDelta {
+        HeapFunctionDelta {
+            function: f.function,
+            flat: f.flat,
+            cum: f.cum,
+            flat_delta: f.flat_delta,
+            cum_delta: f.cum_delta,
+        }
+    }
+}
+
+impl From<analysis::HeapStackDelta> for HeapStackDelta {
+    fn from(s: analysis::HeapStackDelta) -> HeapStackDelta {
+        HeapStackDelta {
+            function: s.function,
+            user_frame: s.user_frame,
+            frames: s.frames,
+            inuse_bytes: s.inuse_bytes,
+            delta: s.delta,
+        }
+    }
+}
+
 /// A sparkline of a series (`▁▃▅█`), scaled from 0 to its maximum.
 pub fn sparkline(v: &[f64]) -> String {
     const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
@@ -185,7 +315,7 @@ pub fn signed(n: i64) -> String {
 
 /// `+1.5 MiB`, `-512.0 KiB`, `0 B`.
 pub fn signed_size(b: i64) -> String {
-    let size = crate::analyze::heap::mib;
+    let size = crate::analyze::phrase::mib;
     if b > 0 {
         format!("+{}", size(b))
     } else if b < 0 {

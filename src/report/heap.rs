@@ -127,7 +127,7 @@ fn site(h: &HeapProfile, s: &SiteStat) -> HeapSite {
     HeapSite {
         function: frames.first().map_or(String::new(), |f| f.function.clone()),
         user_frame: crate::analyze::heap::user_frame(t, s.stack)
-            .map(|f| crate::analyze::heap::frame_name(t, Some(f))),
+            .map(|f| crate::analyze::phrase::frame_name(t, Some(f))),
         frames,
         values: s.values.into(),
     }

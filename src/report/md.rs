@@ -481,7 +481,7 @@ fn states(r: &Report, out: &mut Out, keep: usize) {
 const MAX_HEAP_ROWS: usize = 10;
 
 fn heap(r: &Report, out: &mut Out, keep: usize) {
-    let size = crate::analyze::heap::mib;
+    let size = crate::analyze::phrase::mib;
     for (hi, h) in r.heap.iter().enumerate() {
         let mut c = String::new();
         let tot = &h.totals;

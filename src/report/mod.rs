@@ -8,10 +8,12 @@ pub mod diff;
 pub mod heap;
 pub mod html;
 pub mod md;
+pub mod series;
 pub mod text;
 
 pub use counts::Counts;
 
+use crate::analyze::finding::Severity;
 use crate::analyze::{Group, Similarity};
 use crate::model::{CodeKind, Crash, Runtime, Snapshot, StackId, Task, TaskFlags, Warning};
 use schemars::JsonSchema;
@@ -173,6 +175,11 @@ impl Report {
         snapshot_nouns(self.snapshots.iter())
     }
 
+    /// The highest severity among the findings (`--fail-on`), if any.
+    pub fn max_severity(&self) -> Option<Severity> {
+        self.findings.iter().map(|f| f.level).max()
+    }
+
     /// Group `id` (`g3`) of snapshot `snapshot`, when the report kept it.
     pub fn group(&self, snapshot: Option<usize>, id: &str) -> Option<&GroupReport> {
         self.snapshots
@@ -248,6 +255,11 @@ pub struct Finding {
     pub rule: String,
     /// `critical`, `high`, `medium`, `low` or `info`.
     pub severity: String,
+    /// The severity as the analysis graded it (`severity` is its name in
+    /// the JSON); not serialized.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub level: Severity,
     /// `certain`, `likely` or `possible`.
     pub confidence: String,
     /// Ranking score (severity × confidence × log of the tasks involved).

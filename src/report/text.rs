@@ -68,7 +68,7 @@ pub fn render(r: &Report, opts: &TextOptions, w: &mut dyn Write) -> io::Result<(
 const HEAP_ROWS: usize = 10;
 
 fn size(b: i64) -> String {
-    crate::analyze::heap::mib(b)
+    crate::analyze::phrase::mib(b)
 }
 
 fn pct(part: i64, whole: i64) -> String {

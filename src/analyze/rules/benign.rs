@@ -1,8 +1,10 @@
 //! Waits that are normal in a healthy process. They are reported at `info`
 //! so that the leak rules that run after them do not call them leaks.
 
-use super::{Cx, Finding, Kind, RuleInfo, Severity};
-use crate::analyze::cluster::{short_site, Cluster};
+use super::context::Cx;
+use crate::analyze::cluster::Cluster;
+use crate::analyze::finding::{Finding, Kind, RuleInfo, Severity};
+use crate::analyze::phrase::short_site;
 use crate::analyze::wait::{ResKind, WaitOp};
 use crate::model::Confidence;
 use crate::model::{StateClass, TaskFlags};

@@ -1,8 +1,10 @@
 //! Channels: nil channels, `select {}`, stranded senders, receivers on a
 //! channel nobody closes, goroutines that outlive their context.
 
-use super::{Cx, Finding, Kind, RuleInfo, Severity};
-use crate::analyze::cluster::{short_site, Cluster};
+use super::context::{with_proof, Cx};
+use crate::analyze::cluster::Cluster;
+use crate::analyze::finding::{Finding, Kind, RuleInfo, Severity};
+use crate::analyze::phrase::{creator_phrase, scale, short_site, with_wait};
 use crate::analyze::wait::{ResKey, ResKind, WaitOp};
 use crate::model::Confidence;
 
@@ -104,7 +106,7 @@ pub fn run_forever(cx: &mut Cx) {
         .explain(format!(
             "{} goroutine(s) {what} at {site}{}. {}",
             tasks.len(),
-            creator_phrase(cx, c),
+            creator_phrase(cx.snap, c),
             rule.explanation
         ))
         .evidence(format!(
@@ -175,7 +177,7 @@ fn senders(cx: &mut Cx, c: &Cluster) {
         .explain(format!(
             "{} goroutine(s) block sending at {site}{}. {}",
             tasks.len(),
-            creator_phrase(cx, c),
+            creator_phrase(cx.snap, c),
             STRANDED_SENDERS.explanation
         ));
     f.evidence.extend(ev);
@@ -220,7 +222,7 @@ fn receivers(cx: &mut Cx, c: &Cluster) {
     .explain(format!(
         "{} goroutine(s) wait to receive at {site}{}. {}",
         tasks.len(),
-        creator_phrase(cx, c),
+        creator_phrase(cx.snap, c),
         RANGE_NOT_CLOSED.explanation
     ));
     if let Some(h) = held {
@@ -270,7 +272,7 @@ fn selects(cx: &mut Cx, c: &Cluster) {
     .explain(format!(
         "{} goroutine(s) wait in select at {site}{}. {}",
         tasks.len(),
-        creator_phrase(cx, c),
+        creator_phrase(cx.snap, c),
         CTX_NEVER_CANCELLED.explanation
     ));
     if outlived {
@@ -314,46 +316,4 @@ fn live_reference(cx: &Cx, c: &Cluster) -> Option<String> {
         "goroutine {} may still send: {}",
         cx.snap.tasks[h.task as usize].id, h.evidence
     ))
-}
-
-pub(super) fn creator_phrase(cx: &Cx, c: &Cluster) -> String {
-    match c.creator {
-        Some(_) => format!(", started by {}", short_site(cx.snap, c.creator)),
-        None => String::new(),
-    }
-}
-
-/// Raises a severity for big or old clusters.
-pub(super) fn scale(s: Severity, c: &Cluster) -> Severity {
-    if s >= Severity::Medium && (c.count() >= 100 || c.wait_max >= 60 || c.leaked >= 100) {
-        Severity::High
-    } else {
-        s
-    }
-}
-
-pub(super) fn with_wait(c: &Cluster, f: Finding) -> Finding {
-    if c.wait_max > 0 {
-        f.evidence(format!(
-            "blocked for up to {} minutes (median {})",
-            c.wait_max, c.wait_median
-        ))
-    } else {
-        f
-    }
-}
-
-/// Adds Go's own proof, when the dump carries `(leaked)` marks.
-pub(super) fn with_proof(cx: &Cx, mut f: Finding) -> Finding {
-    let n = cx.leaked(&f.tasks);
-    if n > 0 {
-        f.confidence = Confidence::Certain;
-        if f.severity < Severity::Medium {
-            f.severity = Severity::Medium;
-        }
-        f.evidence.push(format!(
-            "Go's GC proved {n} of these goroutines leaked (`(leaked)` in the dump)"
-        ));
-    }
-    f
 }

@@ -2,8 +2,9 @@
 //! where it happened. (`all goroutines are asleep` is reported by
 //! `deadlock.global`.)
 
-use super::{Cx, Finding, Kind, RuleInfo, Severity};
-use crate::model::CodeKind;
+use super::context::Cx;
+use crate::analyze::finding::{Finding, Kind, RuleInfo, Severity};
+use crate::analyze::phrase::{one_line, user_site};
 use crate::model::Confidence;
 
 macro_rules! crash_rule {
@@ -160,7 +161,7 @@ pub fn run(cx: &mut Cx) {
         .and_then(|id| snap.tasks.iter().position(|t| t.id == id))
         .map(|i| i as u32);
     if let Some(rule) = rule {
-        let place = crashing.and_then(|i| user_frame(cx, i));
+        let place = crashing.and_then(|i| user_site(cx.snap, i));
         let title = match &place {
             Some(p) => format!("{}: {} in {p}", rule.title, one_line(msg)),
             None => format!("{}: {}", rule.title, one_line(msg)),
@@ -217,25 +218,4 @@ pub fn run(cx: &mut Cx) {
         );
         cx.findings.push(f);
     }
-}
-
-pub(super) fn one_line(s: &str) -> String {
-    let l = s.lines().next().unwrap_or("");
-    let mut out: String = l.chars().take(200).collect();
-    if l.chars().count() > 200 || s.lines().nth(1).is_some() {
-        out.push('…');
-    }
-    out
-}
-
-/// The innermost user frame of a task.
-pub(super) fn user_frame(cx: &Cx, task: u32) -> Option<String> {
-    let snap = cx.snap;
-    let t = &snap.tables;
-    let f = t
-        .stack(snap.tasks[task as usize].stack)
-        .frames
-        .iter()
-        .find(|f| t.function(t.frame(**f).function).kind == CodeKind::User)?;
-    Some(crate::analyze::cluster::short_site(snap, Some(*f)))
 }

@@ -1,6 +1,9 @@
 //! Deadlocks: cycles of the wait-for graph and the whole-process deadlock.
 
-use super::{Cx, Finding, Kind, RuleInfo, Severity};
+use super::context::Cx;
+use crate::analyze::finding::{Finding, Kind, RuleInfo, Severity};
+use crate::analyze::graph::Cycle;
+use crate::analyze::phrase::{check_reported, resource_id};
 use crate::analyze::wait::{ResKind, WaitOp};
 use crate::model::Confidence;
 use crate::model::{StateClass, TaskFlags};
@@ -67,17 +70,19 @@ pub static GLOBAL: RuleInfo = RuleInfo {
 
 pub static RULES: &[&RuleInfo] = &[&LOCK_ORDER, &RECURSIVE_RLOCK, &SELF_LOCK, &CYCLE, &GLOBAL];
 
+/// Go's deadlocks: cycles of waits, then the whole process blocked.
 pub fn run(cx: &mut Cx) {
-    cycles(cx);
+    cycles(cx, None);
     global(cx);
 }
 
-/// The cycles alone, for runtimes whose whole-process view differs.
-pub fn run_cycles(cx: &mut Cx) {
-    cycles(cx);
+/// The cycles alone, for runtimes whose whole-process view differs; every
+/// cycle is reported as `runtime_rule` (the runtime's own deadlock rule).
+pub fn run_cycles(cx: &mut Cx, runtime_rule: Option<&'static RuleInfo>) {
+    cycles(cx, runtime_rule);
 }
 
-fn cycles(cx: &mut Cx) {
+fn cycles(cx: &mut Cx, runtime_rule: Option<&'static RuleInfo>) {
     let g = cx.graph;
     // Goroutines that each deadlock on their own lock at the same site are
     // one finding, not one per goroutine.
@@ -90,7 +95,7 @@ fn cycles(cx: &mut Cx) {
                 ResKind::Mutex | ResKind::RwMutex
             )
         });
-        let rule: &'static RuleInfo = if let Some(r) = super::threads::deadlock_rule(cx.snap) {
+        let rule: &'static RuleInfo = if let Some(r) = runtime_rule {
             r
         } else if c.tasks.len() == 1 && locks_only {
             let t = c.tasks[0] as usize;
@@ -134,7 +139,7 @@ fn cycle_finding(cx: &mut Cx, rule: &'static RuleInfo, cs: &[usize]) {
         queued.extend(&c.queued);
         confidence = confidence.min(c.confidence);
     }
-    let c = crate::analyze::graph::Cycle {
+    let c = Cycle {
         tasks: c_tasks,
         resources: c_res,
         confidence,
@@ -143,60 +148,11 @@ fn cycle_finding(cx: &mut Cx, rule: &'static RuleInfo, cs: &[usize]) {
     let names: Vec<String> = c
         .resources
         .iter()
-        .map(|r| super::super::resource_id(cx.snap, g, *r))
+        .map(|r| resource_id(cx.snap, g, *r))
         .collect();
-    // Large batches are summarised: the first few goroutines in full.
-    const SHOWN: usize = 6;
-    let mut lines = Vec::new();
-    let (one, many) = cx.snap.noun();
-    for &t in c.tasks.iter().take(SHOWN) {
-        let label = cx.snap.task_label(&cx.snap.tasks[t as usize]);
-        let held: Vec<String> = c
-            .resources
-            .iter()
-            .filter(|r| {
-                g.resources[**r as usize]
-                    .holders
-                    .iter()
-                    .any(|h| h.task == t)
-            })
-            .map(|r| super::super::resource_id(cx.snap, g, *r))
-            .collect();
-        let waits = g.res_of[t as usize].map(|r| super::super::resource_id(cx.snap, g, r));
-        lines.push(format!(
-            "{label} holds {} and waits on {}",
-            if held.is_empty() {
-                "nothing known".to_string()
-            } else {
-                held.join(", ")
-            },
-            waits.unwrap_or_else(|| "nothing known".to_string())
-        ));
-    }
-    if c.tasks.len() > SHOWN {
-        lines.push(format!("and {} more {many} alike", c.tasks.len() - SHOWN));
-    }
-    let mut evidence: Vec<String> = Vec::new();
-    for &r in c.resources.iter().take(SHOWN) {
-        for h in &g.resources[r as usize].holders {
-            if c.tasks.contains(&h.task) {
-                evidence.push(format!(
-                    "{} held by {} ({}): {}",
-                    super::super::resource_id(cx.snap, g, r),
-                    cx.snap.task_label(&cx.snap.tasks[h.task as usize]),
-                    h.confidence.as_str(),
-                    h.evidence
-                ));
-            }
-        }
-    }
-    if !c.queued.is_empty() {
-        evidence.push(format!(
-            "{} more {one}(s) queued behind the cycle: {}",
-            c.queued.len(),
-            cx.labels(&c.queued, 10)
-        ));
-    }
+    let lines = cycle_lines(cx, &c);
+    let evidence = cycle_evidence(cx, &c);
+    let (_, many) = cx.snap.noun();
     let shown_names = if names.len() > 4 {
         format!("{} (+{} more)", names[..4].join(", "), names.len() - 4)
     } else {
@@ -221,13 +177,79 @@ fn cycle_finding(cx: &mut Cx, rule: &'static RuleInfo, cs: &[usize]) {
         .resources(c.resources.clone())
         .explain(format!("{}. {}", lines.join("; "), rule.explanation));
     f.evidence = evidence;
-    super::threads::check_reported(cx, &c.tasks, &mut f);
+    check_reported(cx.snap, &c.tasks, &mut f);
     if leaked > 0 {
         f = f.evidence(format!(
             "Go's GC proved {leaked} of these goroutines leaked"
         ));
     }
     cx.push(f);
+}
+
+/// Large batches are summarised: the first few tasks in full.
+const SHOWN: usize = 6;
+
+/// What each task of the cycle holds and waits on (the first [`SHOWN`]).
+fn cycle_lines(cx: &Cx, c: &Cycle) -> Vec<String> {
+    let g = cx.graph;
+    let mut lines = Vec::new();
+    let (_, many) = cx.snap.noun();
+    for &t in c.tasks.iter().take(SHOWN) {
+        let label = cx.snap.task_label(&cx.snap.tasks[t as usize]);
+        let held: Vec<String> = c
+            .resources
+            .iter()
+            .filter(|r| {
+                g.resources[**r as usize]
+                    .holders
+                    .iter()
+                    .any(|h| h.task == t)
+            })
+            .map(|r| resource_id(cx.snap, g, *r))
+            .collect();
+        let waits = g.res_of[t as usize].map(|r| resource_id(cx.snap, g, r));
+        lines.push(format!(
+            "{label} holds {} and waits on {}",
+            if held.is_empty() {
+                "nothing known".to_string()
+            } else {
+                held.join(", ")
+            },
+            waits.unwrap_or_else(|| "nothing known".to_string())
+        ));
+    }
+    if c.tasks.len() > SHOWN {
+        lines.push(format!("and {} more {many} alike", c.tasks.len() - SHOWN));
+    }
+    lines
+}
+
+/// Who holds the cycle's resources, and who is queued behind it.
+fn cycle_evidence(cx: &Cx, c: &Cycle) -> Vec<String> {
+    let g = cx.graph;
+    let (one, _) = cx.snap.noun();
+    let mut evidence: Vec<String> = Vec::new();
+    for &r in c.resources.iter().take(SHOWN) {
+        for h in &g.resources[r as usize].holders {
+            if c.tasks.contains(&h.task) {
+                evidence.push(format!(
+                    "{} held by {} ({}): {}",
+                    resource_id(cx.snap, g, r),
+                    cx.snap.task_label(&cx.snap.tasks[h.task as usize]),
+                    h.confidence.as_str(),
+                    h.evidence
+                ));
+            }
+        }
+    }
+    if !c.queued.is_empty() {
+        evidence.push(format!(
+            "{} more {one}(s) queued behind the cycle: {}",
+            c.queued.len(),
+            cx.labels(&c.queued, 10)
+        ));
+    }
+    evidence
 }
 
 fn global(cx: &mut Cx) {

@@ -2,9 +2,11 @@
 //! GC proved, blocked clusters that outlived their creator, growth between
 //! snapshots.
 
-use super::chan::{creator_phrase, with_proof, with_wait};
-use super::{Cx, Finding, Kind, RuleInfo, Severity};
-use crate::analyze::cluster::short_site;
+use super::context::with_proof;
+use super::context::Cx;
+use crate::analyze::finding::{Finding, Kind, RuleInfo, Severity};
+use crate::analyze::phrase::short_site;
+use crate::analyze::phrase::{creator_phrase, with_wait};
 use crate::analyze::wait::ResKind;
 use crate::model::Confidence;
 use crate::model::{FrameId, StateClass, TaskFlags};
@@ -225,7 +227,7 @@ pub fn run(cx: &mut Cx) {
             .explain(format!(
                 "{} goroutine(s) at {site}{} grew from {first} to {}. {}",
                 tasks.len(),
-                creator_phrase(cx, c),
+                creator_phrase(cx.snap, c),
                 c.count(),
                 GROWTH.explanation
             ))
@@ -246,7 +248,7 @@ pub fn run(cx: &mut Cx) {
                 "{} goroutine(s) blocked ({}) at {site}{}. {}",
                 tasks.len(),
                 cx.snap.state(&cx.snap.tasks[tasks[0] as usize]),
-                creator_phrase(cx, c),
+                creator_phrase(cx.snap, c),
                 CONFIRMED.explanation
             ));
             let f = with_proof(cx, with_wait(c, f));
@@ -281,7 +283,7 @@ pub fn run(cx: &mut Cx) {
             "{} goroutine(s) blocked ({}) at {site}{}. {}",
             tasks.len(),
             cx.snap.state(first),
-            creator_phrase(cx, c),
+            creator_phrase(cx.snap, c),
             CLUSTER.explanation
         ));
         if outlived && c.creator.is_some() {

@@ -1,8 +1,9 @@
 //! Rust panics and native crashes (signals, sanitizer reports), explained
 //! in their own terms. The Go families do not run on these dumps.
 
-use super::crash::{one_line, user_frame};
-use super::{Cx, Finding, Kind, RuleInfo, Severity};
+use super::context::Cx;
+use crate::analyze::finding::{Finding, Kind, RuleInfo, Severity};
+use crate::analyze::phrase::{one_line, user_site};
 use crate::model::Confidence;
 use crate::model::Runtime;
 
@@ -63,7 +64,7 @@ pub fn run(cx: &mut Cx) {
     } else {
         &crash.message
     };
-    let place = crashing.and_then(|i| user_frame(cx, i));
+    let place = crashing.and_then(|i| user_site(cx.snap, i));
     let title = match &place {
         Some(p) => format!("{}: {} in {p}", rule.title, one_line(msg)),
         None => format!("{}: {}", rule.title, one_line(msg)),

@@ -1,9 +1,11 @@
 //! Network and processes: HTTP connections never released, reads without
 //! deadlines, child processes never reaped.
 
-use super::chan::{creator_phrase, with_proof, with_wait};
-use super::{Cx, Finding, Kind, RuleInfo, Severity};
-use crate::analyze::cluster::short_site;
+use super::context::with_proof;
+use super::context::Cx;
+use crate::analyze::finding::{Finding, Kind, RuleInfo, Severity};
+use crate::analyze::phrase::short_site;
+use crate::analyze::phrase::{creator_phrase, with_wait};
 use crate::analyze::wait::{ResKind, WaitOp};
 use crate::model::Confidence;
 use crate::model::TaskFlags;
@@ -79,7 +81,7 @@ pub fn run(cx: &mut Cx) {
             .explain(format!(
                 "{} goroutine(s) read at {site}{}. {}",
                 tasks.len(),
-                creator_phrase(cx, c),
+                creator_phrase(cx.snap, c),
                 READ_NO_DEADLINE.explanation
             ));
             let f = with_wait(c, f);

@@ -1,9 +1,11 @@
 //! sync primitives: WaitGroups that never reach zero, Conds never
 //! signalled, lock convoys.
 
-use super::chan::{creator_phrase, scale, with_proof, with_wait};
-use super::{Cx, Finding, Kind, RuleInfo, Severity};
-use crate::analyze::cluster::short_site;
+use super::context::with_proof;
+use super::context::Cx;
+use crate::analyze::finding::{Finding, Kind, RuleInfo, Severity};
+use crate::analyze::phrase::{creator_phrase, scale, with_wait};
+use crate::analyze::phrase::{resource_id, short_site};
 use crate::analyze::wait::ResKind;
 use crate::model::Confidence;
 
@@ -99,7 +101,7 @@ pub fn run(cx: &mut Cx) {
         .explain(format!(
             "{} goroutine(s) {what} at {site}{}. {}",
             tasks.len(),
-            creator_phrase(cx, c),
+            creator_phrase(cx.snap, c),
             rule.explanation
         ));
         if helpers.is_empty() {
@@ -130,7 +132,7 @@ fn convoy(cx: &mut Cx, r: u32) {
     if tasks.len() < CONVOY_MIN {
         return;
     }
-    let id = crate::analyze::resource_id(cx.snap, g, r);
+    let id = resource_id(cx.snap, g, r);
     let holder = res.holders.iter().max_by_key(|h| h.confidence);
     let max_wait = tasks
         .iter()

@@ -4,7 +4,9 @@
 //! tokio's `Mutex` for async tasks. The wait-for graph and its cycles are the
 //! same as for goroutines.
 
-use super::{Cx, Finding, Kind, RuleInfo, Severity};
+use super::context::Cx;
+use crate::analyze::finding::{Finding, Kind, RuleInfo, Severity};
+use crate::analyze::phrase::{resource_id, task_name, user_site};
 use crate::analyze::wait::{self, ResKind};
 use crate::model::Confidence;
 use crate::model::{Runtime, Snapshot, StateClass};
@@ -159,29 +161,6 @@ pub fn deadlock_rule(snap: &Snapshot) -> Option<&'static RuleInfo> {
     }
 }
 
-fn name_of(snap: &Snapshot, t: u32) -> Option<&str> {
-    snap.tasks
-        .get(t as usize)
-        .and_then(|t| t.extra.as_ref())
-        .and_then(|e| e.name.as_deref())
-}
-
-/// Checks a cycle against the deadlocks the process reported itself.
-pub fn check_reported(cx: &Cx, tasks: &[u32], f: &mut Finding) {
-    let snap = cx.snap;
-    for r in &snap.sync.deadlocks {
-        let ours: Vec<&str> = tasks.iter().filter_map(|&t| name_of(snap, t)).collect();
-        let same =
-            r.names.len() == ours.len() && r.names.iter().all(|n| ours.contains(&n.as_str()));
-        if same {
-            f.evidence.push(format!(
-                "the JVM's own deadlock detector reports the same threads (line {})",
-                r.line
-            ));
-        }
-    }
-}
-
 pub fn run(cx: &mut Cx) {
     reported(cx);
     convoys(cx);
@@ -246,7 +225,7 @@ fn blocked_behind(cx: &mut Cx) {
             continue;
         }
         let head = &snap.tasks[h];
-        let place = super::crash::user_frame(cx, h as u32)
+        let place = user_site(cx.snap, h as u32)
             .map(|p| format!(" in {p}"))
             .unwrap_or_default();
         let f = Finding::new(
@@ -279,7 +258,7 @@ fn blocked_behind(cx: &mut Cx) {
 fn blocked_since(cx: &Cx, task: u32) -> Option<(usize, Option<f64>)> {
     let h = cx.history?;
     let w = cx.graph.waits.get(task as usize)?.as_ref();
-    let key = super::blocked_key(cx.snap, task as usize, w)?;
+    let key = crate::analyze::history::blocked_key(cx.snap, task as usize, w)?;
     let &(first, last, t0) = h.blocked.get(&key)?;
     if last + 1 != h.snapshots {
         return None;
@@ -319,7 +298,7 @@ fn blocked_long(cx: &mut Cx) {
         }
         let dumps = long.iter().map(|x| x.1).max().unwrap_or(2);
         let secs = long.iter().filter_map(|x| x.2).reduce(f64::max);
-        let id = super::super::resource_id(snap, g, ri as u32);
+        let id = resource_id(snap, g, ri as u32);
         let tasks: Vec<u32> = long.iter().map(|x| x.0).collect();
         let mut f = Finding::new(
             &BLOCKED_LONG,
@@ -410,7 +389,7 @@ fn reported(cx: &mut Cx) {
             c.tasks.len() == r.names.len()
                 && c.tasks
                     .iter()
-                    .all(|&t| name_of(snap, t).is_some_and(|n| r.names.iter().any(|x| x == n)))
+                    .all(|&t| task_name(snap, t).is_some_and(|n| r.names.iter().any(|x| x == n)))
         });
         if found {
             continue;
@@ -464,7 +443,7 @@ fn convoys(cx: &mut Cx) {
         if waiters.len() < CONVOY_MIN {
             continue;
         }
-        let id = super::super::resource_id(snap, g, ri as u32);
+        let id = resource_id(snap, g, ri as u32);
         let class = snap
             .sync
             .locks
@@ -491,7 +470,7 @@ fn convoys(cx: &mut Cx) {
         );
         if let Some(h) = r.holders.iter().max_by_key(|h| h.confidence) {
             let holder = &snap.tasks[h.task as usize];
-            let doing = super::crash::user_frame(cx, h.task)
+            let doing = user_site(cx.snap, h.task)
                 .map(|p| format!(", in {p}"))
                 .unwrap_or_default();
             explain = format!(
@@ -646,7 +625,7 @@ fn pools(cx: &mut Cx) {
                 "workers wait for futures: if those tasks were submitted to this pool they can never start",
             );
         }
-        if let Some(p) = super::crash::user_frame(cx, workers[0]) {
+        if let Some(p) = user_site(cx.snap, workers[0]) {
             f = f.evidence(format!("first worker blocks in {p}"));
         }
         cx.push(f);

@@ -16,7 +16,7 @@
 //! severity = "critical"
 //! ```
 
-use super::{Finding, Kind, Severity};
+use crate::analyze::finding::{Finding, Kind, Severity};
 use crate::model::Snapshot;
 use regex::Regex;
 use serde::Deserialize;
@@ -92,7 +92,7 @@ impl UserRules {
                         .severity
                         .as_deref()
                         .ok_or_else(|| format!("{at}: action \"severity\" needs `severity`"))?;
-                    Action::Severity(Severity::parse(s).ok_or_else(|| {
+                    Action::Severity(s.parse::<Severity>().map_err(|_| {
                         format!(
                             "{at}: severity {s:?} is not one of info, low, medium, high, critical"
                         )

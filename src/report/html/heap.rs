@@ -144,5 +144,5 @@ fn top_functions(h: &mut String, hp: &HeapReport) {
 
 /// Bytes as the heap sections show them.
 fn heap_size(b: i64) -> String {
-    crate::analyze::heap::mib(b)
+    crate::analyze::phrase::mib(b)
 }

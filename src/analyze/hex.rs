@@ -1,0 +1,37 @@
+//! Reading hexadecimal words (`0xc000123408`) out of frame arguments: the
+//! analysis's own reader, so that it does not depend on a parser's.
+
+/// The value of `0x…` (1 to 16 hex digits, either case), or `None`.
+pub fn parse_hex(word: &[u8]) -> Option<u64> {
+    let digits = word
+        .strip_prefix(b"0x")
+        .or_else(|| word.strip_prefix(b"0X"))?;
+    if digits.is_empty() || digits.len() > 16 {
+        return None;
+    }
+    let mut value: u64 = 0;
+    for &c in digits {
+        let digit = match c {
+            b'0'..=b'9' => c - b'0',
+            b'a'..=b'f' => c - b'a' + 10,
+            b'A'..=b'F' => c - b'A' + 10,
+            _ => return None,
+        };
+        value = (value << 4) | u64::from(digit);
+    }
+    Some(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_hex;
+
+    #[test]
+    fn reads_prefixed_words_only() {
+        assert_eq!(parse_hex(b"0xc000123408"), Some(0xc000123408));
+        assert_eq!(parse_hex(b"0XFF"), Some(255));
+        assert_eq!(parse_hex(b"ff"), None);
+        assert_eq!(parse_hex(b"0x"), None);
+        assert_eq!(parse_hex(b"0x11112222333344445"), None);
+    }
+}

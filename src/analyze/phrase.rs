@@ -1,0 +1,144 @@
+//! How findings name things and phrase what they saw: frames, sites,
+//! resources, sizes, the first line of a message, a cluster's creator and
+//! wait. Shared by the rule families, the clusters, the heap analysis and the
+//! diff, so that no family borrows from another.
+
+use super::cluster::Cluster;
+use super::finding::{Finding, Severity};
+use super::graph::WaitGraph;
+use super::wait::ResKey;
+use crate::model::{CodeKind, FrameId, Snapshot, Tables};
+
+/// One mebibyte.
+pub const MIB: i64 = 1 << 20;
+
+/// `function (file.go:12)`.
+pub fn frame_name(t: &Tables, f: Option<FrameId>) -> String {
+    match f {
+        Some(f) if f.0 != u32::MAX => {
+            let fr = t.frame(f);
+            let file = t.str(fr.file);
+            let base = file.rsplit(['/', '\\']).next().unwrap_or(file);
+            if fr.line > 0 {
+                format!("{} ({}:{})", t.func_name(fr.function), base, fr.line)
+            } else {
+                t.func_name(fr.function).to_string()
+            }
+        }
+        _ => "an unknown site".to_string(),
+    }
+}
+
+/// `12.3 MiB`.
+pub fn mib(b: i64) -> String {
+    if b == 0 {
+        "0 B".to_string()
+    } else if b.abs() >= MIB {
+        format!("{:.1} MiB", b as f64 / MIB as f64)
+    } else {
+        format!("{:.1} KiB", b as f64 / 1024.0)
+    }
+}
+
+/// `function (file:line)` with the file's base name, for titles.
+pub fn short_site(snap: &Snapshot, f: Option<FrameId>) -> String {
+    frame_name(&snap.tables, f)
+}
+
+/// The stable id of a resource: `mutex@0xc000123408`, or
+/// `chan@site:/src/app/main.go:24` when no address is known.
+pub fn resource_id(snap: &Snapshot, graph: &WaitGraph, resource: u32) -> String {
+    let Some(res) = graph.resources.get(resource as usize) else {
+        return format!("resource#{resource}");
+    };
+    let kind = res.kind.as_str();
+    match res.key {
+        ResKey::Addr(addr) => format!("{kind}@{addr:#x}"),
+        ResKey::Object(addr) => format!("{kind}@{addr:#x}+"),
+        ResKey::Site(site) if site.0 == u32::MAX => format!("{kind}@site:unknown"),
+        ResKey::Site(site) => {
+            let tables = &snap.tables;
+            let frame = tables.frame(site);
+            let file = tables.str(frame.file);
+            if file.is_empty() {
+                format!("{kind}@site:{}", tables.func_name(frame.function))
+            } else {
+                format!("{kind}@site:{}:{}", file, frame.line)
+            }
+        }
+    }
+}
+
+/// The first line of a message, cut at 200 characters (`…` when cut).
+pub fn one_line(s: &str) -> String {
+    let first = s.lines().next().unwrap_or("");
+    let mut out: String = first.chars().take(200).collect();
+    if first.chars().count() > 200 || s.lines().nth(1).is_some() {
+        out.push('…');
+    }
+    out
+}
+
+/// The innermost user frame of a task, as [`short_site`] names it.
+pub fn user_site(snap: &Snapshot, task: u32) -> Option<String> {
+    let tables = &snap.tables;
+    let frame = tables
+        .stack(snap.tasks.get(task as usize)?.stack)
+        .frames
+        .iter()
+        .find(|f| tables.function(tables.frame(**f).function).kind == CodeKind::User)?;
+    Some(short_site(snap, Some(*frame)))
+}
+
+/// `, started by function (file.go:12)` when the cluster's creator is known.
+pub fn creator_phrase(snap: &Snapshot, c: &Cluster) -> String {
+    match c.creator {
+        Some(_) => format!(", started by {}", short_site(snap, c.creator)),
+        None => String::new(),
+    }
+}
+
+/// Raises a severity for big or old clusters.
+pub fn scale(s: Severity, c: &Cluster) -> Severity {
+    if s >= Severity::Medium && (c.count() >= 100 || c.wait_max >= 60 || c.leaked >= 100) {
+        Severity::High
+    } else {
+        s
+    }
+}
+
+/// Adds how long the cluster's tasks have been blocked, when the dump says.
+pub fn with_wait(c: &Cluster, f: Finding) -> Finding {
+    if c.wait_max > 0 {
+        f.evidence(format!(
+            "blocked for up to {} minutes (median {})",
+            c.wait_max, c.wait_median
+        ))
+    } else {
+        f
+    }
+}
+
+/// A thread's name, when the dump gives one.
+pub fn task_name(snap: &Snapshot, task: u32) -> Option<&str> {
+    snap.tasks
+        .get(task as usize)
+        .and_then(|t| t.extra.as_ref())
+        .and_then(|e| e.name.as_deref())
+}
+
+/// Checks a cycle against the deadlocks the process reported itself, and
+/// says so in the finding's evidence.
+pub fn check_reported(snap: &Snapshot, tasks: &[u32], f: &mut Finding) {
+    for reported in &snap.sync.deadlocks {
+        let ours: Vec<&str> = tasks.iter().filter_map(|&t| task_name(snap, t)).collect();
+        let same = reported.names.len() == ours.len()
+            && reported.names.iter().all(|n| ours.contains(&n.as_str()));
+        if same {
+            f.evidence.push(format!(
+                "the JVM's own deadlock detector reports the same threads (line {})",
+                reported.line
+            ));
+        }
+    }
+}

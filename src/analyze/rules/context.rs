@@ -1,0 +1,119 @@
+//! What a rule family reads and writes: the snapshot, its wait-for graph,
+//! groups and clusters, the history, the tasks already explained and the
+//! findings so far.
+
+use super::super::cluster::Cluster;
+use super::super::finding::{Confidence, Finding, Severity};
+use super::super::graph::WaitGraph;
+use super::super::group::Group;
+use super::super::history::History;
+use crate::model::{Runtime, Snapshot, TaskFlags};
+
+/// What the rules read and write.
+pub struct Cx<'a> {
+    /// The snapshot diagnosed.
+    pub snap: &'a Snapshot,
+    /// Its wait-for graph.
+    pub graph: &'a WaitGraph,
+    /// Its groups.
+    pub groups: &'a [Group],
+    /// Its leak clusters.
+    pub clusters: &'a [Cluster],
+    /// Some task is marked `(leaked)`.
+    pub any_leaked: bool,
+    /// The earlier snapshots of the same process, if any.
+    pub history: Option<&'a History>,
+    /// Per task: already explained by a finding.
+    pub claimed: Vec<bool>,
+    /// The findings so far.
+    pub findings: Vec<Finding>,
+    /// Tasks that count (not system stacks).
+    pub live_tasks: usize,
+}
+
+impl Cx<'_> {
+    /// Marks tasks as explained.
+    pub fn claim(&mut self, tasks: &[u32]) {
+        for &t in tasks {
+            if let Some(c) = self.claimed.get_mut(t as usize) {
+                *c = true;
+            }
+        }
+    }
+
+    /// The tasks of `tasks` not yet explained.
+    pub fn unclaimed(&self, tasks: &[u32]) -> Vec<u32> {
+        tasks
+            .iter()
+            .copied()
+            .filter(|&t| !self.claimed.get(t as usize).copied().unwrap_or(true))
+            .collect()
+    }
+
+    /// Adds a finding and claims its tasks.
+    pub fn push(&mut self, f: Finding) {
+        let tasks = f.tasks.clone();
+        self.claim(&tasks);
+        self.findings.push(f);
+    }
+
+    /// How many of `tasks` Go's GC proved leaked.
+    pub fn leaked(&self, tasks: &[u32]) -> usize {
+        if !self.any_leaked {
+            return 0;
+        }
+        tasks
+            .iter()
+            .filter(|&&t| self.snap.tasks[t as usize].flags.has(TaskFlags::LEAKED))
+            .count()
+    }
+
+    /// Tasks as findings name them: ids for goroutines, names and ids for
+    /// threads.
+    pub fn labels(&self, tasks: &[u32], max: usize) -> String {
+        if self.snap.runtime == Runtime::Go {
+            return self.ids(tasks, max);
+        }
+        let mut s: Vec<String> = tasks
+            .iter()
+            .take(max)
+            .filter_map(|&t| self.snap.tasks.get(t as usize))
+            .map(|t| match t.extra.as_ref().and_then(|e| e.name.as_deref()) {
+                Some(n) => format!("\"{n}\" ({})", t.id),
+                None => t.id.to_string(),
+            })
+            .collect();
+        if tasks.len() > max {
+            s.push(format!("… {} more", tasks.len() - max));
+        }
+        s.join(", ")
+    }
+
+    /// Ids of tasks, for messages (at most `max`).
+    pub fn ids(&self, tasks: &[u32], max: usize) -> String {
+        let mut s: Vec<String> = tasks
+            .iter()
+            .take(max)
+            .map(|&t| self.snap.tasks[t as usize].id.to_string())
+            .collect();
+        if tasks.len() > max {
+            s.push(format!("… {} more", tasks.len() - max));
+        }
+        s.join(", ")
+    }
+}
+
+/// Adds Go's own proof, when the dump carries `(leaked)` marks.
+pub fn with_proof(cx: &Cx, mut f: Finding) -> Finding {
+    let n = cx.leaked(&f.tasks);
+    if n > 0 {
+        f.confidence = Confidence::Certain;
+        if f.severity < Severity::Medium {
+            f.severity = Severity::Medium;
+        }
+        f.evidence.push(format!(
+            "Go's GC proved {n} of these goroutines leaked (`(leaked)` in the dump)"
+        ));
+    }
+    f
+}

@@ -1,0 +1,225 @@
+//! The analysis of every snapshot read in one run, taken as successive dumps
+//! of one process: each snapshot grouped and diagnosed with the history of
+//! the ones before it (growth, how long a thread has been blocked), the heap
+//! snapshots analysed alone, then for growth and against the leaks of the
+//! goroutine snapshots, the diff when asked for, and every finding ranked
+//! across all of them.
+
+use super::diff::{self, DiffAnalysis, Times};
+use super::finding::{rank_cmp, Finding, Kind};
+use super::heap::{self, HeapAnalysis, HeapFinding};
+use super::history::History;
+use super::{conclude, group, prepare, DiagnoseOptions, Diagnosis, Group, Similarity};
+use crate::model::heap::HeapProfile;
+use crate::model::Snapshot;
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
+
+/// When the points of a diff were taken: the goroutine dumps and the heap
+/// snapshots.
+pub struct DiffTimes {
+    /// Per goroutine snapshot.
+    pub snapshots: Times,
+    /// Per heap snapshot.
+    pub heaps: Times,
+}
+
+/// Everything known of the snapshots of one run.
+pub struct SeriesAnalysis {
+    /// Per goroutine snapshot, its groups.
+    pub groups: Vec<Vec<Group>>,
+    /// Per goroutine snapshot, its diagnosis.
+    pub diagnoses: Vec<Diagnosis>,
+    /// Per heap snapshot, its analysis.
+    pub heaps: Vec<HeapAnalysis>,
+    /// What changed between the snapshots (`dumpscope diff` only).
+    pub diff: Option<DiffAnalysis>,
+}
+
+/// Analyses the goroutine snapshots `snaps` and heap snapshots `heaps`, in
+/// the order taken; with `diff_times`, also what changed between them.
+pub fn analyze_series(
+    snaps: &[&Snapshot],
+    heaps: &[&HeapProfile],
+    similarity: Similarity,
+    opts: &DiagnoseOptions,
+    diff_times: Option<&DiffTimes>,
+) -> SeriesAnalysis {
+    let (groups, mut diagnoses) = diagnose_series(snaps, similarity, opts);
+    let mut heap_analyses = analyse_heaps(heaps, snaps, &diagnoses, opts);
+    let diff = diff_times.map(|times| {
+        let outcome = diff::diff(snaps, &times.snapshots, heaps, &times.heaps);
+        keep_newest(
+            &mut diagnoses,
+            &mut heap_analyses,
+            outcome.findings,
+            outcome.heap_findings,
+        );
+        outcome.diff
+    });
+    SeriesAnalysis {
+        groups,
+        diagnoses,
+        heaps: heap_analyses,
+        diff,
+    }
+}
+
+/// Groups and diagnoses every snapshot, each with the history of the ones
+/// before it.
+fn diagnose_series(
+    snaps: &[&Snapshot],
+    similarity: Similarity,
+    opts: &DiagnoseOptions,
+) -> (Vec<Vec<Group>>, Vec<Diagnosis>) {
+    let mut history = History::default();
+    let mut all_groups = Vec::with_capacity(snaps.len());
+    let mut diagnoses = Vec::with_capacity(snaps.len());
+    for snap in snaps {
+        let (groups, prepared) = rayon::join(|| group(snap, similarity), || prepare(snap, opts));
+        let earlier = (history.snapshots > 0).then_some(&history);
+        let diagnosis = conclude(snap, &groups, prepared, earlier, opts);
+        record(&mut history, snap, &diagnosis);
+        all_groups.push(groups);
+        diagnoses.push(diagnosis);
+    }
+    (all_groups, diagnoses)
+}
+
+/// Adds one more snapshot's clusters and lock waits to the history.
+fn record(history: &mut History, snap: &Snapshot, diagnosis: &Diagnosis) {
+    let now: FxHashMap<&str, usize> = diagnosis
+        .clusters
+        .iter()
+        .map(|c| (c.signature.as_str(), c.count()))
+        .collect();
+    for (signature, counts) in history.counts.iter_mut() {
+        counts.push(now.get(signature.as_str()).copied().unwrap_or(0));
+    }
+    for cluster in &diagnosis.clusters {
+        if !history.counts.contains_key(&cluster.signature) {
+            let mut counts = vec![0; history.snapshots];
+            counts.push(cluster.count());
+            history.counts.insert(cluster.signature.clone(), counts);
+        }
+    }
+    history.note_blocked(snap, &diagnosis.graph);
+    history.snapshots += 1;
+}
+
+/// The diff's findings, and the diagnosis of the newest dump and heap
+/// snapshot only: the diff speaks for the growth between them.
+fn keep_newest(
+    diagnoses: &mut [Diagnosis],
+    heap_analyses: &mut [HeapAnalysis],
+    findings: Vec<Finding>,
+    heap_findings: Vec<HeapFinding>,
+) {
+    if let Some((last, older)) = diagnoses.split_last_mut() {
+        for diagnosis in older {
+            diagnosis.findings.clear();
+        }
+        last.findings.retain(|f| f.kind != Kind::Growth);
+        last.findings.extend(findings);
+    }
+    if let Some((last, older)) = heap_analyses.split_last_mut() {
+        for analysis in older {
+            analysis.findings.clear();
+        }
+        last.findings
+            .retain(|f| f.finding.rule.id != heap::GROWTH.id);
+        last.findings.extend(heap_findings);
+    }
+}
+
+/// Analyses the heap snapshots: each alone, then growth between them
+/// (taken as successive snapshots of one process, like the goroutine
+/// dumps) and the leak clusters of the goroutine snapshots that hold heap
+/// memory.
+fn analyse_heaps(
+    heaps: &[&HeapProfile],
+    snaps: &[&Snapshot],
+    diagnoses: &[Diagnosis],
+    opts: &DiagnoseOptions,
+) -> Vec<HeapAnalysis> {
+    let mut analyses: Vec<HeapAnalysis> = heaps.par_iter().map(|h| heap::analyze(h)).collect();
+    if opts.skip {
+        for analysis in &mut analyses {
+            analysis.findings.clear();
+        }
+        return analyses;
+    }
+    heap::growth(heaps, &mut analyses);
+    for (si, (snap, diagnosis)) in snaps.iter().zip(diagnoses).enumerate() {
+        let leaks: Vec<(String, Vec<u32>)> = diagnosis
+            .findings
+            .iter()
+            .filter(|f| f.kind == Kind::Leak)
+            .map(|f| (f.title.clone(), f.tasks.clone()))
+            .collect();
+        if leaks.is_empty() {
+            continue;
+        }
+        for (profile, analysis) in heaps.iter().zip(analyses.iter_mut()) {
+            heap::correlate(profile, analysis, snap, si, &leaks);
+        }
+    }
+    for analysis in &mut analyses {
+        for finding in &mut analysis.findings {
+            heap::score(finding);
+        }
+    }
+    analyses
+}
+
+/// Where a finding of the series comes from.
+#[derive(Clone, Copy)]
+pub enum Ranked<'a> {
+    /// The diagnosis of goroutine snapshot `.0`.
+    Snapshot(usize, &'a Finding),
+    /// The analysis of heap snapshot `.0`.
+    Heap(usize, &'a HeapFinding),
+}
+
+impl<'a> Ranked<'a> {
+    /// The finding itself.
+    pub fn finding(&self) -> &'a Finding {
+        match self {
+            Ranked::Snapshot(_, f) => f,
+            Ranked::Heap(_, h) => &h.finding,
+        }
+    }
+
+    /// The goroutine snapshot the finding concerns, if any.
+    pub fn snapshot(&self) -> Option<usize> {
+        match self {
+            Ranked::Snapshot(si, _) => Some(*si),
+            Ranked::Heap(_, h) => h.snapshot,
+        }
+    }
+
+    /// Ties between equal findings: snapshots in input order, then heaps.
+    fn order(&self) -> usize {
+        match self {
+            Ranked::Snapshot(i, _) => *i,
+            Ranked::Heap(i, _) => usize::MAX / 2 + *i,
+        }
+    }
+}
+
+/// Every finding of the diagnoses of the goroutine snapshots and of the heap
+/// analyses, most urgent first. Findings arrive scored (by the rules'
+/// ranking); they are ranked across snapshots with the same order as within
+/// one, snapshots in input order (then heaps) breaking ties.
+pub fn rank_across<'a>(diagnoses: &[&'a Diagnosis], heaps: &[&'a HeapAnalysis]) -> Vec<Ranked<'a>> {
+    let mut all: Vec<Ranked> = diagnoses
+        .iter()
+        .enumerate()
+        .flat_map(|(si, d)| d.findings.iter().map(move |f| Ranked::Snapshot(si, f)))
+        .collect();
+    for (hi, analysis) in heaps.iter().enumerate() {
+        all.extend(analysis.findings.iter().map(|f| Ranked::Heap(hi, f)));
+    }
+    all.sort_by(|a, b| rank_cmp(a.finding(), b.finding()).then(a.order().cmp(&b.order())));
+    all
+}

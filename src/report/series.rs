@@ -1,0 +1,51 @@
+//! The report of one run: the analysis of every snapshot and heap snapshot
+//! (`analyze::series`) turned into the report's types.
+
+use super::diag::{self, Analysed};
+use super::{diff, heap, new_report, snapshot_report, GroupOptions, InputReport, Report};
+use crate::analyze::heap::HeapAnalysis;
+use crate::analyze::series::SeriesAnalysis;
+use crate::model::heap::HeapProfile;
+use crate::model::Snapshot;
+
+/// The report of the inputs read, their goroutine snapshots `snaps` and
+/// heap snapshots `heaps` (in the order analysed) and their analysis.
+pub fn series_report(
+    inputs: Vec<InputReport>,
+    snaps: &[&Snapshot],
+    heaps: &[&HeapProfile],
+    mut series: SeriesAnalysis,
+    opts: &GroupOptions,
+) -> Report {
+    let diff = series.diff.take().map(diff::diff_report);
+    let items: Vec<Analysed> = snaps
+        .iter()
+        .zip(&series.groups)
+        .zip(&series.diagnoses)
+        .map(|((snap, groups), diagnosis)| Analysed {
+            snap,
+            groups,
+            diagnosis,
+        })
+        .collect();
+    let heap_reports: Vec<heap::HeapReport> = heaps
+        .iter()
+        .zip(&series.heaps)
+        .map(|(profile, analysis)| heap::heap_report(profile, analysis))
+        .collect();
+    let heap_analyses: Vec<&HeapAnalysis> = series.heaps.iter().collect();
+    // The groups' report and the findings' are independent.
+    let (snapshots, (findings, graph)) = rayon::join(
+        || {
+            snaps
+                .iter()
+                .zip(&series.groups)
+                .map(|(snap, groups)| snapshot_report(snap, groups, opts))
+                .collect()
+        },
+        || diag::build(&items, &heap_analyses),
+    );
+    let mut report = new_report(inputs, snapshots, findings, graph, heap_reports);
+    report.diff = diff;
+    report
+}

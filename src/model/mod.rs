@@ -4,123 +4,27 @@
 //! interned in [`Tables`], so a million tasks sharing a hundred stacks cost a
 //! few dozen bytes each.
 
+mod bytes;
 mod confidence;
+mod frame;
 pub mod heap;
+mod ids;
 mod intern;
+mod runtime;
 mod state;
+mod warning;
 
+pub use bytes::Bytes;
 pub use confidence::Confidence;
-pub use intern::{FrameId, FuncId, IdMap, LabelSetId, StackId, Sym, Tables};
+pub use frame::{AddrSpace, CodeKind, Frame, Function, RawAddr, Stack};
+pub use ids::{FrameId, FuncId, LabelSetId, StackId, Sym};
+pub use intern::{IdMap, Tables};
+pub use runtime::Runtime;
 pub use state::StateClass;
+pub use warning::Warning;
 
-use crate::input::Bytes;
 use serde::Serialize;
 use std::sync::Arc;
-
-/// Which runtime produced a snapshot.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Runtime {
-    Go,
-    Native,
-    Java,
-    Rust,
-    Python,
-}
-
-impl Runtime {
-    /// What a dump of this runtime and format calls its tasks, `(one,
-    /// many)`: goroutines, tasks (async task dumps) or threads.
-    pub fn noun(self, format: &str) -> (&'static str, &'static str) {
-        match self {
-            Runtime::Go => ("goroutine", "goroutines"),
-            _ if format.contains("task") => ("task", "tasks"),
-            _ => ("thread", "threads"),
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Runtime::Go => "go",
-            Runtime::Native => "native",
-            Runtime::Java => "java",
-            Runtime::Rust => "rust",
-            Runtime::Python => "python",
-        }
-    }
-}
-
-/// Where a function's code comes from: the user's own code, the language's
-/// standard library, or the runtime itself.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum CodeKind {
-    User,
-    Stdlib,
-    Runtime,
-}
-
-/// A function name split into its parts. For Go, `net/http.(*conn).serve`
-/// has package `net/http`, receiver `*conn` and name `serve`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Function {
-    pub full: Sym,
-    pub package: Sym,
-    pub receiver: Option<Sym>,
-    pub name: Sym,
-    pub kind: CodeKind,
-}
-
-/// One frame location (interned): function, source position, inlining.
-/// Per-task data such as argument values lives in the task, not here.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Frame {
-    pub function: FuncId,
-    /// Source file, or the empty symbol when unknown.
-    pub file: Sym,
-    /// 0 when unknown.
-    pub line: u32,
-    /// Offset of the pc from the function entry (`+0x1d`), when printed.
-    pub pc_offset: Option<u32>,
-    pub inlined: bool,
-}
-
-/// What a frame's printed address is relative to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum AddrSpace {
-    /// A runtime address: placed through the dump's mappings, `--base`,
-    /// or an inferred load base.
-    Absolute,
-    /// An ELF virtual address of the module (`./app(+0x1234)` of glibc,
-    /// `(module+0x1234)` of the sanitizers, a tombstone's `pc`).
-    Vaddr,
-    /// An offset in the module's file (a mapping's start plus its offset).
-    FileOffset,
-}
-
-/// A frame's address as the dump printed it, for the symbolizer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct RawAddr {
-    /// The module as the dump names it; the empty symbol when it does not.
-    pub module: Sym,
-    /// The module's build-id (hex), or the empty symbol.
-    pub build_id: Sym,
-    pub addr: u64,
-    pub space: AddrSpace,
-    /// A return address (looked up at `addr - 1`); false for a faulting pc
-    /// or an already adjusted address.
-    pub call: bool,
-}
-
-/// A call stack, innermost frame first.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Stack {
-    pub frames: Box<[FrameId]>,
-    /// Frames the runtime left out: `(index, count)`, frames before `index`
-    /// were printed above the marker. `count` is 0 when the dump did not say
-    /// how many (`...additional frames elided...`).
-    pub elided: Option<(u32, u32)>,
-}
 
 /// Flags of a task.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
@@ -232,14 +136,6 @@ pub struct Task {
     /// Hashes of the argument text: `[exact, pointers masked]`.
     pub arg_hash: [u64; 2],
     pub extra: Option<Box<TaskExtra>>,
-}
-
-/// A warning about a line that could not be read; line numbers are 1-based in
-/// the unwrapped text of the input.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
-pub struct Warning {
-    pub line: u64,
-    pub message: String,
 }
 
 /// What surrounded the tasks when the process crashed or was dumped.

@@ -112,7 +112,7 @@ impl Reader {
                 }
                 continue;
             }
-            let name = crate::symbolize::strip_rust_hash(func);
+            let name = strip_rust_hash(func);
             let f = named_frame(&mut self.t, name, file, *line, "", i + 1 < n);
             // A function without a line, alone at its address: the
             // symbolizer may add its line and inlined frames.
@@ -330,6 +330,15 @@ pub fn line_addr(s: &str) -> Option<u64> {
     memchr::memmem::find(s.as_bytes(), b" - ")?;
     let c = FRAME.captures(s)?;
     super::hex_u64(c.name("addr")?.as_str())
+}
+
+/// `foo::bar::h0123456789abcdef` → `foo::bar` (Rust's legacy mangling
+/// hash).
+pub fn strip_rust_hash(name: &str) -> &str {
+    match name.rsplit_once("::h") {
+        Some((head, h)) if h.len() == 16 && h.bytes().all(|b| b.is_ascii_hexdigit()) => head,
+        _ => name,
+    }
 }
 
 #[cfg(test)]

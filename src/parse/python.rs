@@ -11,6 +11,7 @@ use crate::input::Bytes;
 use crate::model::{
     CodeKind, Crash, LockFact, LockRel, Runtime, Snapshot, StateClass, SyncFacts, SyncKind, Tables,
 };
+use crate::parse::format::{Dumps, InputFormat, ParseOptions};
 
 pub const FORMAT: &str = "python-threads";
 pub const JSON_FORMAT: &str = "py-spy-json";
@@ -480,4 +481,66 @@ pub fn parse_json(text: &[u8], source: &str) -> Result<Vec<Snapshot>, String> {
         s.format = JSON_FORMAT;
     }
     Ok(snaps)
+}
+
+/// Python text thread dumps as an input format.
+pub struct PythonThreads;
+
+impl InputFormat for PythonThreads {
+    fn id(&self) -> &'static str {
+        FORMAT
+    }
+
+    fn aliases(&self) -> &'static [&'static str] {
+        &["python", "py-spy"]
+    }
+
+    fn help(&self) -> &'static str {
+        "Python thread dumps: faulthandler and `py-spy dump` text"
+    }
+
+    fn expected(&self) -> Option<&'static str> {
+        Some("a Python faulthandler or py-spy dump (`Thread 0x... (most recent call first):`, `Thread 42 (idle): \"MainThread\"`)")
+    }
+
+    fn detect(&self, text: &[u8]) -> f32 {
+        detect(text)
+    }
+
+    fn anchor(&self, line: &[u8]) -> Option<usize> {
+        find_header(line)
+    }
+
+    fn parse(&self, text: Bytes, source: &str, _opts: &ParseOptions) -> Result<Dumps, String> {
+        Ok(Dumps::of_snapshots(parse(text, source)))
+    }
+}
+
+/// `py-spy dump --json` as an input format.
+pub struct PySpyJson;
+
+impl InputFormat for PySpyJson {
+    fn id(&self) -> &'static str {
+        JSON_FORMAT
+    }
+
+    fn help(&self) -> &'static str {
+        "`py-spy dump --json`"
+    }
+
+    fn expected(&self) -> Option<&'static str> {
+        None
+    }
+
+    fn detect(&self, text: &[u8]) -> f32 {
+        detect_json(text)
+    }
+
+    fn is_raw(&self) -> bool {
+        true
+    }
+
+    fn parse(&self, text: Bytes, source: &str, _opts: &ParseOptions) -> Result<Dumps, String> {
+        Ok(Dumps::of_snapshots(parse_json(&text, source)?))
+    }
 }

@@ -14,6 +14,7 @@ use crate::model::{
     Ancestor, ArgSpan, FrameId, IdMap, Runtime, Snapshot, StateClass, Sym, Tables, Task, TaskExtra,
     TaskFlags, Warning,
 };
+use crate::parse::format::{Dumps, InputFormat, ParseOptions};
 use crash::CrashBuilder;
 use line::{
     is_pointer_word, is_stack_unavailable, parse_ancestor, parse_created_by, parse_cut_header,
@@ -23,7 +24,7 @@ use line::{
 use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet, FxHasher};
 use std::hash::Hasher;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 /// The format id of Go tracebacks.
@@ -131,14 +132,7 @@ impl Features {
 }
 
 /// Options of the Go parser.
-#[derive(Debug, Clone, Default)]
-pub struct Options {
-    /// Parse in parallel when the input is at least this large (bytes);
-    /// 0 means the default (4 MiB).
-    pub parallel_threshold: usize,
-    /// Progress: bytes parsed so far, updated per chunk.
-    pub progress: Option<Arc<AtomicU64>>,
-}
+pub use crate::parse::format::GoOptions as Options;
 
 /// Parses every Go dump in `text`. Never fails: unreadable lines become
 /// warnings and a cut-off input yields what was complete plus a flag.
@@ -923,4 +917,37 @@ fn origin_of(crash: Option<&crate::model::Crash>, tasks: &[Task]) -> &'static st
         return "goroutineleak";
     }
     "stack"
+}
+
+/// Go tracebacks as an input format.
+pub struct GoTraceback;
+
+impl InputFormat for GoTraceback {
+    fn id(&self) -> &'static str {
+        FORMAT
+    }
+
+    fn aliases(&self) -> &'static [&'static str] {
+        &["go"]
+    }
+
+    fn help(&self) -> &'static str {
+        "Go tracebacks: panics, fatal errors, SIGQUIT, pprof debug=2"
+    }
+
+    fn expected(&self) -> Option<&'static str> {
+        Some("a Go goroutine dump (panic, fatal error, SIGQUIT or /debug/pprof/goroutine?debug=2 text, with lines like `goroutine 1 [running]:`)")
+    }
+
+    fn detect(&self, text: &[u8]) -> f32 {
+        detect(text)
+    }
+
+    fn anchor(&self, line: &[u8]) -> Option<usize> {
+        line::find_header(line)
+    }
+
+    fn parse(&self, text: Bytes, source: &str, opts: &ParseOptions) -> Result<Dumps, String> {
+        Ok(Dumps::of_snapshots(parse(text, source, &opts.go)))
+    }
 }

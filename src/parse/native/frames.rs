@@ -8,6 +8,7 @@ use super::{addr_frame, hex_u64, lines, named_frame, note_addr, parse_map_line, 
 use crate::input::Bytes;
 use crate::model::heap::Module;
 use crate::model::{AddrSpace, Crash, FrameId, Runtime, Snapshot, StateClass, Tables, Warning};
+use crate::parse::format::{Dumps, InputFormat, ParseOptions};
 use regex::Regex;
 use std::sync::LazyLock;
 
@@ -621,6 +622,39 @@ pub fn line_addr(s: &str) -> Option<LineAddr> {
         return Some((module, String::new(), pc, AddrSpace::Absolute, true));
     }
     None
+}
+
+/// Native backtraces as an input format.
+pub struct NativeBacktrace;
+
+impl InputFormat for NativeBacktrace {
+    fn id(&self) -> &'static str {
+        FORMAT
+    }
+
+    fn aliases(&self) -> &'static [&'static str] {
+        &["native"]
+    }
+
+    fn help(&self) -> &'static str {
+        "Native backtraces: glibc backtrace_symbols, AddressSanitizer and ThreadSanitizer reports, eu-stack, Android tombstones"
+    }
+
+    fn expected(&self) -> Option<&'static str> {
+        Some("a native backtrace (glibc backtrace_symbols, AddressSanitizer/ThreadSanitizer, eu-stack, Android tombstone)")
+    }
+
+    fn detect(&self, text: &[u8]) -> f32 {
+        detect(text)
+    }
+
+    fn anchor(&self, line: &[u8]) -> Option<usize> {
+        find_header(line)
+    }
+
+    fn parse(&self, text: Bytes, source: &str, _opts: &ParseOptions) -> Result<Dumps, String> {
+        Ok(Dumps::of_snapshots(parse(text, source)))
+    }
 }
 
 #[cfg(test)]

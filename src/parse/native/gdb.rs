@@ -12,6 +12,7 @@ use crate::model::{
     AddrSpace, ArgSpan, LockFact, LockRel, Runtime, Snapshot, StateClass, SyncFacts, SyncKind,
     Tables,
 };
+use crate::parse::format::{Dumps, InputFormat, ParseOptions};
 
 pub const FORMAT: &str = "gdb-threads";
 pub const LLDB_FORMAT: &str = "lldb-threads";
@@ -651,5 +652,38 @@ fn flush_wrapped(r: &mut Reader, acc: &str, off: u64, no: u32) {
                 *last = ArgSpan::default();
             }
         }
+    }
+}
+
+/// gdb and lldb thread backtraces as an input format.
+pub struct GdbThreads;
+
+impl InputFormat for GdbThreads {
+    fn id(&self) -> &'static str {
+        FORMAT
+    }
+
+    fn aliases(&self) -> &'static [&'static str] {
+        &["gdb", "lldb"]
+    }
+
+    fn help(&self) -> &'static str {
+        "gdb `thread apply all bt [full]` and lldb `bt all`"
+    }
+
+    fn expected(&self) -> Option<&'static str> {
+        Some("gdb or lldb thread backtraces (`Thread 2 (Thread 0x... (LWP n))`)")
+    }
+
+    fn detect(&self, text: &[u8]) -> f32 {
+        detect(text)
+    }
+
+    fn anchor(&self, line: &[u8]) -> Option<usize> {
+        find_header(line)
+    }
+
+    fn parse(&self, text: Bytes, source: &str, _opts: &ParseOptions) -> Result<Dumps, String> {
+        Ok(Dumps::of_snapshots(parse(text, source)))
     }
 }

@@ -7,6 +7,7 @@
 use super::{addr_frame, lines, named_frame, note_addr, Block, Dump};
 use crate::input::Bytes;
 use crate::model::{AddrSpace, Crash, PanicRecord, Runtime, Snapshot, StateClass, Tables, Warning};
+use crate::parse::format::{Dumps, InputFormat, ParseOptions};
 use regex::Regex;
 use std::sync::LazyLock;
 
@@ -338,6 +339,39 @@ pub fn strip_rust_hash(name: &str) -> &str {
     match name.rsplit_once("::h") {
         Some((head, h)) if h.len() == 16 && h.bytes().all(|b| b.is_ascii_hexdigit()) => head,
         _ => name,
+    }
+}
+
+/// Rust panics and backtraces as an input format.
+pub struct RustBacktrace;
+
+impl InputFormat for RustBacktrace {
+    fn id(&self) -> &'static str {
+        FORMAT
+    }
+
+    fn aliases(&self) -> &'static [&'static str] {
+        &["rust"]
+    }
+
+    fn help(&self) -> &'static str {
+        "Rust panics and backtraces (`RUST_BACKTRACE=1` or `full`, `std::backtrace::Backtrace` output)"
+    }
+
+    fn expected(&self) -> Option<&'static str> {
+        Some("a Rust panic or backtrace (`thread 'main' panicked at`, `stack backtrace:`)")
+    }
+
+    fn detect(&self, text: &[u8]) -> f32 {
+        detect(text)
+    }
+
+    fn anchor(&self, line: &[u8]) -> Option<usize> {
+        find_header(line)
+    }
+
+    fn parse(&self, text: Bytes, source: &str, _opts: &ParseOptions) -> Result<Dumps, String> {
+        Ok(Dumps::of_snapshots(parse(text, source)))
     }
 }
 

@@ -12,6 +12,7 @@ use crate::model::{
     CodeKind, FrameId, LockFact, LockRel, Runtime, Snapshot, StateClass, SyncFacts, SyncKind,
     Tables,
 };
+use crate::parse::format::{Dumps, InputFormat, ParseOptions};
 
 pub const FORMAT: &str = "tokio-taskdump";
 pub const TREE_FORMAT: &str = "async-backtrace-tasks";
@@ -306,6 +307,39 @@ pub fn parse(text: Bytes, source: &str) -> Vec<Snapshot> {
         },
     );
     snapshots(&text, source, r.t, vec![dump])
+}
+
+/// Async task dumps as an input format.
+pub struct TokioTasks;
+
+impl InputFormat for TokioTasks {
+    fn id(&self) -> &'static str {
+        FORMAT
+    }
+
+    fn aliases(&self) -> &'static [&'static str] {
+        &["tokio", "async-backtrace"]
+    }
+
+    fn help(&self) -> &'static str {
+        "Async task trees: tokio task dumps and async-backtrace trees"
+    }
+
+    fn expected(&self) -> Option<&'static str> {
+        Some("a tokio task dump or async-backtrace tree (`task 3 trace:`, `╼ app::handler at src/main.rs:12:5`)")
+    }
+
+    fn detect(&self, text: &[u8]) -> f32 {
+        detect(text)
+    }
+
+    fn anchor(&self, line: &[u8]) -> Option<usize> {
+        find_header(line)
+    }
+
+    fn parse(&self, text: Bytes, source: &str, _opts: &ParseOptions) -> Result<Dumps, String> {
+        Ok(Dumps::of_snapshots(parse(text, source)))
+    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,188 @@
+//! JDK 21+ JSON thread dumps (`jcmd PID Thread.dump_to_file -format=json`).
+
+use super::reader::{java_frame, juc_kind, new_reader, object_key, state_of, MAX_FACTS};
+use crate::model::{Bytes, LockFact, LockRel, Snapshot, SyncKind};
+use crate::parse::format::{Dumps, InputFormat, ParseOptions};
+use crate::parse::native::{snapshots, Block};
+
+/// Detects `jcmd PID Thread.dump_to_file -format=json` (JDK 21+).
+pub fn detect_json(text: &[u8]) -> f32 {
+    let start = text.iter().position(|c| !c.is_ascii_whitespace());
+    if start.and_then(|i| text.get(i)) != Some(&b'{') {
+        return 0.0;
+    }
+    let head = &text[..text.len().min(4096)];
+    if memchr::memmem::find(head, b"\"threadDump\"").is_some() {
+        0.97
+    } else {
+        0.0
+    }
+}
+
+pub const JSON_FORMAT: &str = "java-json";
+
+/// Reads a JDK 21+ JSON thread dump: every thread of every container
+/// (platform and virtual), with `blockedOn`, `waitingOn`, `parkBlocker` and
+/// `monitorsOwned` as stated lock relations. Objects are `Class@hash`.
+pub fn parse_json(text: &[u8], source: &str) -> Result<Vec<Snapshot>, String> {
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Root {
+        thread_dump: Dump_,
+    }
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Dump_ {
+        #[serde(default)]
+        thread_containers: Vec<Container>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Container {
+        #[serde(default)]
+        threads: Vec<Thread>,
+    }
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Thread {
+        tid: serde_json::Value,
+        #[serde(default)]
+        name: String,
+        #[serde(default)]
+        state: Option<String>,
+        #[serde(default, rename = "virtual")]
+        virtual_: Option<bool>,
+        #[serde(default)]
+        stack: Vec<String>,
+        #[serde(default)]
+        blocked_on: Option<String>,
+        #[serde(default)]
+        waiting_on: Option<String>,
+        #[serde(default)]
+        park_blocker: Option<Blocker>,
+        #[serde(default)]
+        monitors_owned: Vec<Owned>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Blocker {
+        object: String,
+    }
+    #[derive(serde::Deserialize)]
+    struct Owned {
+        depth: usize,
+        #[serde(default)]
+        locks: Vec<Option<String>>,
+    }
+    let root: Root = serde_json::from_slice(text).map_err(|e| {
+        format!(
+            "not a JSON thread dump: {e} (line {}, column {})",
+            e.line(),
+            e.column()
+        )
+    })?;
+    let mut r = new_reader(JSON_FORMAT);
+    for th in root
+        .thread_dump
+        .thread_containers
+        .iter()
+        .flat_map(|c| c.threads.iter())
+        .take(crate::parse::native::MAX_TASKS)
+    {
+        let id = match &th.tid {
+            serde_json::Value::String(s) => s.parse().unwrap_or(0),
+            v => v.as_u64().unwrap_or(0),
+        };
+        r.end_block();
+        let mut b = Block::new(id, 0, 0);
+        b.name = Some(th.name.clone());
+        let (state, class) = state_of(th.state.as_deref().unwrap_or(""));
+        b.state = state;
+        b.class = Some(class);
+        let _ = th.virtual_;
+        r.cur = Some(b);
+        for f in th.stack.iter().take(crate::parse::native::MAX_FRAMES) {
+            let fr = java_frame(&mut r.t, f);
+            if let Some(b) = r.cur.as_mut() {
+                b.push(fr);
+            }
+        }
+        let class_of = |o: &str| o.rsplit_once('@').map_or(o, |x| x.0).to_string();
+        let mut facts: Vec<(LockRel, SyncKind, u64, String, u16)> = Vec::new();
+        if let Some(o) = &th.blocked_on {
+            if let Some(k) = object_key(o) {
+                facts.push((LockRel::Acquires, SyncKind::Monitor, k, class_of(o), 0));
+            }
+        }
+        if let Some(o) = &th.waiting_on {
+            if let Some(k) = object_key(o) {
+                facts.push((LockRel::Awaits, SyncKind::Cond, k, class_of(o), 0));
+            }
+        }
+        if let Some(p) = &th.park_blocker {
+            if let Some(k) = object_key(&p.object) {
+                let class = class_of(&p.object);
+                let (kind, acquires) = juc_kind(&class);
+                let rel = if acquires {
+                    LockRel::Acquires
+                } else {
+                    LockRel::Awaits
+                };
+                facts.push((rel, kind, k, class, 0));
+            }
+        }
+        for m in &th.monitors_owned {
+            for o in m.locks.iter().flatten() {
+                if let Some(k) = object_key(o) {
+                    let depth = u16::try_from(m.depth).unwrap_or(u16::MAX);
+                    facts.push((LockRel::Holds, SyncKind::Monitor, k, class_of(o), depth));
+                }
+            }
+        }
+        for (rel, kind, addr, class, frame) in facts {
+            if r.facts.len() >= MAX_FACTS {
+                break;
+            }
+            let class = r.t.intern(&class);
+            r.facts.push(LockFact {
+                task: r.blocks.len() as u32,
+                rel,
+                kind,
+                addr,
+                class,
+                frame,
+                line: 0,
+            });
+        }
+    }
+    r.end_dump(text.len() as u64);
+    let dumps = std::mem::take(&mut r.dumps);
+    Ok(snapshots(&Bytes::owned(text.to_vec()), source, r.t, dumps))
+}
+
+/// JDK 21+ JSON thread dumps as an input format.
+pub struct JavaJson;
+
+impl InputFormat for JavaJson {
+    fn id(&self) -> &'static str {
+        JSON_FORMAT
+    }
+
+    fn help(&self) -> &'static str {
+        "JDK 21+ JSON thread dumps (`jcmd PID Thread.dump_to_file -format=json`)"
+    }
+
+    fn expected(&self) -> Option<&'static str> {
+        None
+    }
+
+    fn detect(&self, text: &[u8]) -> f32 {
+        detect_json(text)
+    }
+
+    fn is_raw(&self) -> bool {
+        true
+    }
+
+    fn parse(&self, text: Bytes, source: &str, _opts: &ParseOptions) -> Result<Dumps, String> {
+        Ok(Dumps::of_snapshots(parse_json(&text, source)?))
+    }
+}

@@ -312,6 +312,40 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
+    /// A snapshot of a dump read from `source` as `format`, with the text
+    /// and tables its tasks refer to. It starts as dump 0 of its input,
+    /// spanning the whole text, with no tasks, origin, crash, warnings,
+    /// mappings or lock facts: the parser sets the fields that apply.
+    pub fn new(
+        source: &str,
+        format: &'static str,
+        runtime: Runtime,
+        text: Bytes,
+        tables: Arc<Tables>,
+        args: Arc<Vec<ArgSpan>>,
+    ) -> Snapshot {
+        let range = (0, text.len() as u64);
+        Snapshot {
+            source: source.to_string(),
+            index: 0,
+            format,
+            runtime,
+            version_guess: None,
+            origin: None,
+            crash: None,
+            tasks: Vec::new(),
+            tables,
+            args,
+            warnings: Vec::new(),
+            truncated: false,
+            text,
+            range,
+            time_unix: None,
+            maps: Vec::new(),
+            sync: SyncFacts::default(),
+        }
+    }
+
     /// What this dump's tasks are called: goroutines, threads or tasks.
     pub fn noun(&self) -> (&'static str, &'static str) {
         self.runtime.noun(self.format)

@@ -10,6 +10,7 @@ pub mod jemalloc;
 pub mod native;
 pub mod pprof;
 pub mod python;
+pub mod threads;
 
 pub mod format;
 

@@ -6,7 +6,7 @@
 //! native `PyThread_acquire_lock_timed`), and identified by the object
 //! py-spy's `--locals` prints (`self: <Queue at 0x7f..>`) when present.
 
-use super::native::{lines, snapshots, Block, Dump};
+use super::threads::{lines, snapshots, source_frame, Block, Dump, MAX_TASKS};
 use crate::input::Bytes;
 use crate::model::{
     CodeKind, Crash, LockFact, LockRel, Runtime, Snapshot, StateClass, SyncFacts, SyncKind, Tables,
@@ -223,14 +223,7 @@ impl Reader {
             };
             (pkg, None, name, kind)
         };
-        b.push(super::native::source_frame(
-            &mut self.t,
-            func,
-            split,
-            file,
-            line,
-            false,
-        ));
+        b.push(source_frame(&mut self.t, func, split, file, line, false));
         self.in_locals = false;
     }
 }
@@ -461,7 +454,7 @@ pub fn parse_json(text: &[u8], source: &str) -> Result<Vec<Snapshot>, String> {
         )
     })?;
     let mut r = Reader::new();
-    for th in threads.iter().take(super::native::MAX_TASKS) {
+    for th in threads.iter().take(MAX_TASKS) {
         let status = match (th.active, th.owns_gil) {
             (true, true) => "active+gil",
             (true, false) => "active",

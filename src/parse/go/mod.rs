@@ -875,25 +875,23 @@ fn merge(text: Bytes, source: &str, chunks: Vec<Chunk>) -> Vec<Snapshot> {
             });
         }
         let end = b.end.max(b.tasks.last().map_or(0, |t| t.offset));
-        snaps.push(Snapshot {
-            source: source.to_string(),
-            index: snaps.len(),
-            format: FORMAT,
-            runtime: Runtime::Go,
-            version_guess: feats.guess(),
-            origin: Some(origin.to_string()),
-            crash,
-            tasks: b.tasks,
-            tables: Arc::clone(&tables),
-            args: Arc::clone(&args),
-            warnings,
-            truncated: b.truncated,
-            text: text.clone(),
-            range: (b.start, end),
-            time_unix: None,
-            maps: Vec::new(),
-            sync: Default::default(),
-        });
+        let mut snapshot = Snapshot::new(
+            source,
+            FORMAT,
+            Runtime::Go,
+            text.clone(),
+            Arc::clone(&tables),
+            Arc::clone(&args),
+        );
+        snapshot.index = snaps.len();
+        snapshot.version_guess = feats.guess();
+        snapshot.origin = Some(origin.to_string());
+        snapshot.crash = crash;
+        snapshot.tasks = b.tasks;
+        snapshot.warnings = warnings;
+        snapshot.truncated = b.truncated;
+        snapshot.range = (b.start, end);
+        snaps.push(snapshot);
     }
     snaps
 }

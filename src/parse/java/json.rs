@@ -3,7 +3,7 @@
 use super::reader::{java_frame, juc_kind, new_reader, object_key, state_of, MAX_FACTS};
 use crate::model::{Bytes, LockFact, LockRel, Snapshot, SyncKind};
 use crate::parse::format::{Dumps, InputFormat, ParseOptions};
-use crate::parse::native::{snapshots, Block};
+use crate::parse::threads::{snapshots, Block, MAX_FRAMES, MAX_TASKS};
 
 /// Detects `jcmd PID Thread.dump_to_file -format=json` (JDK 21+).
 pub fn detect_json(text: &[u8]) -> f32 {
@@ -85,7 +85,7 @@ pub fn parse_json(text: &[u8], source: &str) -> Result<Vec<Snapshot>, String> {
         .thread_containers
         .iter()
         .flat_map(|c| c.threads.iter())
-        .take(crate::parse::native::MAX_TASKS)
+        .take(MAX_TASKS)
     {
         let id = match &th.tid {
             serde_json::Value::String(s) => s.parse().unwrap_or(0),
@@ -99,7 +99,7 @@ pub fn parse_json(text: &[u8], source: &str) -> Result<Vec<Snapshot>, String> {
         b.class = Some(class);
         let _ = th.virtual_;
         r.cur = Some(b);
-        for f in th.stack.iter().take(crate::parse::native::MAX_FRAMES) {
+        for f in th.stack.iter().take(MAX_FRAMES) {
             let fr = java_frame(&mut r.t, f);
             if let Some(b) = r.cur.as_mut() {
                 b.push(fr);

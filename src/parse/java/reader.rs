@@ -5,7 +5,7 @@
 use crate::model::{
     CodeKind, LockFact, LockRel, ReportedDeadlock, Runtime, StateClass, SyncFacts, SyncKind, Tables,
 };
-use crate::parse::native::{Block, Dump};
+use crate::parse::threads::{source_frame, Block, Dump};
 
 /// At most this many stated lock relations per dump.
 pub(super) const MAX_FACTS: usize = 1 << 20;
@@ -58,7 +58,7 @@ pub(super) fn java_frame(t: &mut Tables, at: &str) -> crate::model::FrameId {
         None if src.ends_with(".java") || src.ends_with(".kt") => (src, 0),
         None => ("", 0),
     };
-    crate::parse::native::source_frame(t, func, split_java, file, line, false)
+    source_frame(t, func, split_java, file, line, false)
 }
 
 /// `java.base/java.lang.Thread.sleep` → `java.lang.Thread.sleep` (the

@@ -5,7 +5,7 @@
 use super::reader::{java_frame, juc_kind, new_reader, object_key, state_of};
 use crate::model::{Bytes, LockRel, ReportedDeadlock, Snapshot, StateClass, SyncKind};
 use crate::parse::format::{Dumps, InputFormat, ParseOptions};
-use crate::parse::native::{lines, snapshots, Block};
+use crate::parse::threads::{lines, snapshots, Block};
 
 /// The format id of Java text thread dumps.
 pub const FORMAT: &str = "java-threads";

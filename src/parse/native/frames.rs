@@ -4,11 +4,12 @@
 //! `module+0xoff`), eu-stack (`-m -s -i -b` or plain, with its module
 //! map) and Android tombstones.
 
-use super::{addr_frame, hex_u64, lines, named_frame, note_addr, parse_map_line, Block, Dump};
+use super::{addr_frame, hex_u64, named_frame, note_addr, parse_map_line};
 use crate::input::Bytes;
 use crate::model::heap::Module;
 use crate::model::{AddrSpace, Crash, FrameId, Runtime, Snapshot, StateClass, Tables, Warning};
 use crate::parse::format::{Dumps, InputFormat, ParseOptions};
+use crate::parse::threads::{lines, snapshots, Block, Dump};
 use regex::Regex;
 use std::sync::LazyLock;
 
@@ -418,7 +419,7 @@ pub fn parse(text: Bytes, source: &str) -> Vec<Snapshot> {
         truncated: false,
         sync: Default::default(),
     };
-    super::snapshots(&text, source, r.t, vec![dump])
+    snapshots(&text, source, r.t, vec![dump])
 }
 
 /// A `#N ...` frame: sanitizer (`0xPC in func file:line`, `0xPC

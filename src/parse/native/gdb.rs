@@ -6,13 +6,14 @@
 //! the thread header), and a mutex's owner when someone printed it
 //! (`$2 = {__data = {__lock = 2, __count = 0, __owner = 14748, ...`).
 
-use super::{addr_frame, hex_u64, lines, named_frame, Block, Dump};
+use super::{addr_frame, hex_u64, named_frame};
 use crate::input::Bytes;
 use crate::model::{
     AddrSpace, ArgSpan, LockFact, LockRel, Runtime, Snapshot, StateClass, SyncFacts, SyncKind,
     Tables,
 };
 use crate::parse::format::{Dumps, InputFormat, ParseOptions};
+use crate::parse::threads::{lines, snapshots, Block, Dump, MAX_FRAMES};
 
 pub const FORMAT: &str = "gdb-threads";
 pub const LLDB_FORMAT: &str = "lldb-threads";
@@ -349,7 +350,7 @@ impl Reader {
             }
             None => ArgSpan::default(),
         };
-        if b.frames.len() < super::MAX_FRAMES {
+        if b.frames.len() < MAX_FRAMES {
             b.frames.push(id);
             b.args.push(span);
         } else {
@@ -574,7 +575,7 @@ pub fn parse(text: Bytes, source: &str) -> Vec<Snapshot> {
                 } else {
                     named_frame(&mut r.t, &name, file, line, module, false)
                 };
-                if b.frames.len() < super::MAX_FRAMES {
+                if b.frames.len() < MAX_FRAMES {
                     b.frames.push(f);
                     b.args.push(match args {
                         Some((a, z)) => ArgSpan {
@@ -627,7 +628,7 @@ pub fn parse(text: Bytes, source: &str) -> Vec<Snapshot> {
     }
     r.end_dump(end);
     let dumps = std::mem::take(&mut r.dumps);
-    super::snapshots(&text, source, r.t, dumps)
+    snapshots(&text, source, r.t, dumps)
 }
 
 /// A frame line is complete when its parentheses balance.

@@ -4,10 +4,11 @@
 //! frames (`0x... - <unknown>` when stripped), `[... omitted N frames ...]`,
 //! several threads, and `std::backtrace::Backtrace` printed by a program.
 
-use super::{addr_frame, lines, named_frame, note_addr, Block, Dump};
+use super::{addr_frame, named_frame, note_addr};
 use crate::input::Bytes;
 use crate::model::{AddrSpace, Crash, PanicRecord, Runtime, Snapshot, StateClass, Tables, Warning};
 use crate::parse::format::{Dumps, InputFormat, ParseOptions};
+use crate::parse::threads::{lines, snapshots, Block, Dump};
 use regex::Regex;
 use std::sync::LazyLock;
 
@@ -318,7 +319,7 @@ pub fn parse(text: Bytes, source: &str) -> Vec<Snapshot> {
         truncated: false,
         sync: Default::default(),
     };
-    super::snapshots(&text, source, r.t, vec![dump])
+    snapshots(&text, source, r.t, vec![dump])
 }
 
 fn first_line(s: &str) -> String {

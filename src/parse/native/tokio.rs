@@ -6,13 +6,13 @@
 //! innermost first. Task dumps carry no lock addresses: waits on tokio's
 //! `Mutex`, `RwLock` and `Semaphore` are identified by the awaiting site.
 
-use super::{lines, snapshots, Block, Dump};
 use crate::input::Bytes;
 use crate::model::{
     CodeKind, FrameId, LockFact, LockRel, Runtime, Snapshot, StateClass, SyncFacts, SyncKind,
     Tables,
 };
 use crate::parse::format::{Dumps, InputFormat, ParseOptions};
+use crate::parse::threads::{lines, snapshots, Block, Dump, MAX_FRAMES};
 
 pub const FORMAT: &str = "tokio-taskdump";
 pub const TREE_FORMAT: &str = "async-backtrace-tasks";
@@ -165,7 +165,7 @@ impl Reader {
             .find(|p| p.iter().any(|&i| nodes[i].sync))
             .or_else(|| leaves.first().map(|&l| path_of(l)))
             .unwrap_or_default();
-        for &i in chosen.iter().take(super::MAX_FRAMES) {
+        for &i in chosen.iter().take(MAX_FRAMES) {
             b.frames.push(nodes[i].frame);
         }
         let index = self.blocks.len() as u32;
@@ -280,7 +280,7 @@ pub fn parse(text: Bytes, source: &str) -> Vec<Snapshot> {
             }
             let node = r.node(depth, content);
             if let Some((_, nodes)) = r.cur.as_mut() {
-                if nodes.len() < super::MAX_FRAMES {
+                if nodes.len() < MAX_FRAMES {
                     nodes.push(node);
                 }
             }

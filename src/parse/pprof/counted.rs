@@ -188,25 +188,21 @@ impl Builder {
                 ),
             });
         }
-        Snapshot {
-            source: source.to_string(),
-            index,
+        let mut snapshot = Snapshot::new(
+            source,
             format,
-            runtime: Runtime::Go,
-            version_guess: None,
-            origin: Some(origin.to_string()),
-            crash: None,
-            tasks: self.tasks,
-            tables: Arc::new(self.tables),
-            args: Arc::new(Vec::new()),
-            warnings,
-            truncated,
+            Runtime::Go,
             text,
-            range,
-            time_unix: None,
-            maps: Vec::new(),
-            sync: Default::default(),
-        }
+            Arc::new(self.tables),
+            Arc::new(Vec::new()),
+        );
+        snapshot.index = index;
+        snapshot.origin = Some(origin.to_string());
+        snapshot.tasks = self.tasks;
+        snapshot.warnings = warnings;
+        snapshot.truncated = truncated;
+        snapshot.range = range;
+        snapshot
     }
 }
 

@@ -1,0 +1,227 @@
+//! The thread-dump builder every thread parser uses (native, Rust, gdb and
+//! lldb, tokio, Java, Python): a parser reads each thread into a [`Block`],
+//! each dump into a [`Dump`], and [`snapshots`] turns them into
+//! [`Snapshot`]s sharing one set of tables. Also the line reader and the
+//! frame-interning helper they share.
+
+use crate::model::heap::Module;
+use crate::model::{
+    ArgSpan, Bytes, CodeKind, Crash, FrameId, LabelSetId, Runtime, Snapshot, StateClass, SyncFacts,
+    Tables, Task, TaskExtra, TaskFlags, Warning,
+};
+use std::sync::Arc;
+
+/// At most this many frames are kept per stack (a runaway recursion prints
+/// thousands).
+pub const MAX_FRAMES: usize = 4096;
+/// At most this many tasks per dump.
+pub const MAX_TASKS: usize = 1 << 20;
+
+/// One thread or backtrace being read.
+#[derive(Debug, Default)]
+pub struct Block {
+    pub id: u64,
+    pub name: Option<String>,
+    pub state: &'static str,
+    pub class: Option<StateClass>,
+    pub frames: Vec<FrameId>,
+    /// Frames left out: `(index, count)`.
+    pub elided: Option<(u32, u32)>,
+    /// 1-based line and byte offset of the block's first line.
+    pub line: u32,
+    pub offset: u64,
+    pub partial: bool,
+    /// Per frame, its argument text relative to `offset` (empty when the
+    /// format prints none).
+    pub args: Vec<ArgSpan>,
+}
+
+impl Block {
+    pub fn new(id: u64, line: u32, offset: u64) -> Block {
+        Block {
+            id,
+            line,
+            offset,
+            state: "running",
+            ..Block::default()
+        }
+    }
+
+    /// Adds a frame, up to [`MAX_FRAMES`].
+    pub fn push(&mut self, f: FrameId) {
+        if self.frames.len() < MAX_FRAMES {
+            self.frames.push(f);
+        } else {
+            self.partial = true;
+        }
+    }
+}
+
+/// What a native parser read from one dump.
+pub struct Dump {
+    pub format: &'static str,
+    pub runtime: Runtime,
+    pub origin: &'static str,
+    pub blocks: Vec<Block>,
+    pub crash: Option<Crash>,
+    pub maps: Vec<Module>,
+    pub warnings: Vec<Warning>,
+    pub range: (u64, u64),
+    pub truncated: bool,
+    /// Lock relations the dump states; `task` indexes `blocks`.
+    pub sync: SyncFacts,
+}
+
+impl Dump {
+    /// A dump of thread or task stacks, with the lock relations its text
+    /// states; no crash, mappings or warnings.
+    pub fn threads(
+        format: &'static str,
+        runtime: Runtime,
+        blocks: Vec<Block>,
+        range: (u64, u64),
+        sync: SyncFacts,
+    ) -> Dump {
+        Dump {
+            format,
+            runtime,
+            origin: "stack",
+            blocks,
+            crash: None,
+            maps: Vec::new(),
+            warnings: Vec::new(),
+            range,
+            truncated: false,
+            sync,
+        }
+    }
+}
+
+/// Turns what a native parser read into snapshots sharing `tables`.
+pub fn snapshots(
+    text: &Bytes,
+    source: &str,
+    tables: Tables,
+    mut dumps: Vec<Dump>,
+) -> Vec<Snapshot> {
+    let mut tables = tables;
+    let mut all_args: Vec<ArgSpan> = Vec::new();
+    let tasks: Vec<Vec<Task>> = dumps
+        .iter_mut()
+        .map(|d| {
+            std::mem::take(&mut d.blocks)
+                .into_iter()
+                .map(|b| task(&mut tables, &mut all_args, b))
+                .collect()
+        })
+        .collect();
+    let tables = Arc::new(tables);
+    let args: Arc<Vec<ArgSpan>> = Arc::new(all_args);
+    dumps
+        .into_iter()
+        .zip(tasks)
+        .filter(|(_, tasks)| !tasks.is_empty())
+        .enumerate()
+        .map(|(index, (dump, tasks))| {
+            let mut snapshot = Snapshot::new(
+                source,
+                dump.format,
+                dump.runtime,
+                text.clone(),
+                Arc::clone(&tables),
+                Arc::clone(&args),
+            );
+            snapshot.index = index;
+            snapshot.origin = Some(dump.origin.to_string());
+            snapshot.crash = dump.crash;
+            snapshot.tasks = tasks;
+            snapshot.warnings = dump.warnings;
+            snapshot.truncated = dump.truncated;
+            snapshot.range = dump.range;
+            snapshot.maps = dump.maps;
+            snapshot.sync = dump.sync;
+            snapshot
+        })
+        .collect()
+}
+
+fn task(tables: &mut Tables, all_args: &mut Vec<ArgSpan>, b: Block) -> Task {
+    let state = tables.intern(b.state);
+    // Argument spans only when every frame has one, so that frame `i`'s
+    // span is at `args + i`.
+    let args = if !b.args.is_empty() && b.args.len() == b.frames.len() {
+        let at = u32::try_from(all_args.len()).unwrap_or(u32::MAX);
+        all_args.extend_from_slice(&b.args);
+        at
+    } else {
+        u32::MAX
+    };
+    let stack = tables.intern_stack(&b.frames, b.elided);
+    let mut flags = TaskFlags::default();
+    if b.partial {
+        flags.set(TaskFlags::PARTIAL);
+    }
+    Task {
+        id: b.id,
+        parent_id: None,
+        state,
+        class: b.class.unwrap_or(StateClass::Other),
+        wait_minutes: None,
+        flags,
+        labels: LabelSetId(0),
+        stack,
+        creator: None,
+        args,
+        offset: b.offset,
+        line: b.line,
+        arg_hash: [0, 0],
+        extra: b.name.map(|name| {
+            Box::new(TaskExtra {
+                name: Some(name),
+                ..TaskExtra::default()
+            })
+        }),
+    }
+}
+
+/// Interns a frame of a known function at a source position; `split`
+/// names the function's parts the way its runtime does.
+pub fn source_frame(
+    t: &mut Tables,
+    function: &str,
+    split: impl FnOnce(&str) -> (String, Option<String>, String, CodeKind),
+    file: &str,
+    line: u32,
+    inlined: bool,
+) -> FrameId {
+    let f = t.intern_function(function.as_bytes(), split);
+    let file = t.intern(file);
+    t.intern_frame(crate::model::Frame {
+        function: f,
+        file,
+        line,
+        pc_offset: None,
+        inlined,
+    })
+}
+
+/// Lines of `text` with their byte offsets and 1-based numbers, CR
+/// stripped, invalid UTF-8 lossily replaced.
+pub fn lines(text: &[u8]) -> impl Iterator<Item = (u64, u32, std::borrow::Cow<'_, str>)> {
+    let mut off = 0u64;
+    let mut no = 0u32;
+    text.split_inclusive(|&c| c == b'\n').map(move |l| {
+        let at = off;
+        off += l.len() as u64;
+        no = no.saturating_add(1);
+        let mut l = l;
+        while let Some((&last, rest)) = l.split_last() {
+            if last == b'\n' || last == b'\r' {
+                l = rest;
+            } else {
+                break;
+            }
+        }
+        (at, no, String::from_utf8_lossy(l))
+    })
+}

@@ -49,7 +49,7 @@ fn go_1_4_era_names_and_goc_files() {
         funcs(s, 0),
         ["runtime.park", "runtime.chanrecv", "main.func·001"]
     );
-    assert_eq!(s.tasks[0].parent_id, None);
+    assert_eq!(s.tasks[0].parent_id(), None);
     let c = s.tables.frame(s.tasks[0].creator.unwrap());
     assert_eq!(s.tables.func_name(c.function), "main.main");
     assert_eq!(s.version_guess.as_deref(), Some("<=go1.4"));

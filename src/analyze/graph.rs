@@ -769,7 +769,7 @@ fn infer_children(
         };
         // With parent ids (Go >= 1.21) the parent must be the waiter; without
         // them, only a waiter alone in that function can be the parent.
-        let wi = match c.parent_id {
+        let wi = match c.parent_id() {
             Some(pid) => match waiting.get(&(pid, func)) {
                 Some(&wi) => wi,
                 None => continue,

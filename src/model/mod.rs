@@ -12,6 +12,7 @@ mod ids;
 mod intern;
 mod runtime;
 mod state;
+mod task;
 mod warning;
 
 pub use bytes::Bytes;
@@ -21,122 +22,13 @@ pub use ids::{FrameId, FuncId, LabelSetId, StackId, Sym};
 pub use intern::{IdMap, Tables};
 pub use runtime::Runtime;
 pub use state::StateClass;
+pub use task::{
+    Ancestor, ArgSpan, GoTaskDetail, JavaTaskDetail, Task, TaskDetail, TaskFlags, TaskKind,
+};
 pub use warning::Warning;
 
 use serde::Serialize;
 use std::sync::Arc;
-
-/// Flags of a task.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
-pub struct TaskFlags(pub u16);
-
-impl TaskFlags {
-    /// Proven leaked by the Go GC (`(leaked)`).
-    pub const LEAKED: u16 = 1;
-    /// `, locked to thread`.
-    pub const LOCKED_TO_THREAD: u16 = 1 << 1;
-    /// `(scan)`: the GC was scanning the stack.
-    pub const SCAN: u16 = 1 << 2;
-    /// `(durable)`: a synctest durably blocked wait.
-    pub const DURABLE: u16 = 1 << 3;
-    /// The dump was cut inside this task: frames may be missing.
-    pub const PARTIAL: u16 = 1 << 4;
-    /// `goroutine running on other thread; stack unavailable`.
-    pub const STACK_UNAVAILABLE: u16 = 1 << 5;
-    /// An M's g0 block (`goroutine 0 ... [idle]`), not a user goroutine.
-    pub const SYSTEM_STACK: u16 = 1 << 6;
-    /// The dump does not identify this task: it is one of the goroutines a
-    /// profile record counts (pprof debug=0/1). Its id is 0 and is never
-    /// reported.
-    pub const NO_ID: u16 = 1 << 7;
-    /// Number of flags, for per-flag counters.
-    pub const COUNT: usize = 8;
-
-    pub fn has(self, f: u16) -> bool {
-        self.0 & f != 0
-    }
-    pub fn set(&mut self, f: u16) {
-        self.0 |= f;
-    }
-    pub fn bits(self) -> u16 {
-        self.0
-    }
-    /// Names of the flags that are set, for reports.
-    pub fn names(self) -> Vec<&'static str> {
-        const NAMES: [(u16, &str); TaskFlags::COUNT] = [
-            (TaskFlags::LEAKED, "leaked"),
-            (TaskFlags::LOCKED_TO_THREAD, "locked_to_thread"),
-            (TaskFlags::SCAN, "scan"),
-            (TaskFlags::DURABLE, "durable"),
-            (TaskFlags::PARTIAL, "partial"),
-            (TaskFlags::STACK_UNAVAILABLE, "stack_unavailable"),
-            (TaskFlags::SYSTEM_STACK, "system_stack"),
-            (TaskFlags::NO_ID, "no_id"),
-        ];
-        NAMES
-            .iter()
-            .filter(|(b, _)| self.has(*b))
-            .map(|(_, n)| *n)
-            .collect()
-    }
-}
-
-/// A byte range of a task's argument text, relative to [`Task::offset`].
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct ArgSpan {
-    pub start: u32,
-    pub len: u32,
-}
-
-/// Rarely present task data, boxed to keep [`Task`] small.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TaskExtra {
-    /// `gp=0x...`
-    pub gp: Option<u64>,
-    /// `m=N`; `Some(None)` for `m=nil`.
-    pub m: Option<Option<u32>>,
-    /// `mp=0x...`
-    pub mp: Option<u64>,
-    /// `synctest bubble N`
-    pub bubble: Option<u64>,
-    /// `[originating from goroutine N]:` blocks, newest ancestor first.
-    pub ancestors: Vec<Ancestor>,
-    /// Thread or task name, for runtimes that have one.
-    pub name: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Ancestor {
-    pub id: u64,
-    pub stack: StackId,
-}
-
-/// One goroutine, thread or async task.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Task {
-    pub id: u64,
-    pub parent_id: Option<u64>,
-    /// The state as printed (`chan receive`, `IO wait`, `running`).
-    pub state: Sym,
-    pub class: StateClass,
-    /// Minutes spent blocked, when the dump says (`, 5 minutes`).
-    pub wait_minutes: Option<u32>,
-    pub flags: TaskFlags,
-    pub labels: LabelSetId,
-    pub stack: StackId,
-    /// The frame of the `go` statement (`created by`), when known.
-    pub creator: Option<FrameId>,
-    /// Index of the first of `stack.frames.len()` argument spans in
-    /// [`Snapshot::args`].
-    pub args: u32,
-    /// Byte offset of the task's first line in [`Snapshot::text`].
-    pub offset: u64,
-    /// 1-based line number of the task's first line.
-    pub line: u32,
-    /// Hashes of the argument text: `[exact, pointers masked]`.
-    pub arg_hash: [u64; 2],
-    pub extra: Option<Box<TaskExtra>>,
-}
 
 /// What surrounded the tasks when the process crashed or was dumped.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
@@ -282,6 +174,9 @@ pub struct Snapshot {
     /// Format id, e.g. `go-traceback`.
     pub format: &'static str,
     pub runtime: Runtime,
+    /// What the dump's tasks are (goroutines, threads, async tasks); some
+    /// tasks may say more (virtual threads among threads).
+    pub task_kind: TaskKind,
     /// A guess at the runtime version from the features present.
     pub version_guess: Option<String>,
     /// What kind of dump this is within the format: `panic`, `fatal`,
@@ -314,7 +209,8 @@ pub struct Snapshot {
 impl Snapshot {
     /// A snapshot of a dump read from `source` as `format`, with the text
     /// and tables its tasks refer to. It starts as dump 0 of its input,
-    /// spanning the whole text, with no tasks, origin, crash, warnings,
+    /// spanning the whole text, its tasks goroutines for Go and threads
+    /// otherwise, with no tasks, origin, crash, warnings,
     /// mappings or lock facts: the parser sets the fields that apply.
     pub fn new(
         source: &str,
@@ -330,6 +226,10 @@ impl Snapshot {
             index: 0,
             format,
             runtime,
+            task_kind: match runtime {
+                Runtime::Go => TaskKind::Goroutine,
+                _ => TaskKind::OsThread,
+            },
             version_guess: None,
             origin: None,
             crash: None,
@@ -348,14 +248,19 @@ impl Snapshot {
 
     /// What this dump's tasks are called: goroutines, threads or tasks.
     pub fn noun(&self) -> (&'static str, &'static str) {
-        self.runtime.noun(self.format)
+        self.task_kind.noun()
+    }
+
+    /// A task's name, for runtimes that name their threads or tasks.
+    pub fn task_name(&self, t: &Task) -> Option<&str> {
+        t.name.map(|name| self.tables.str(name))
     }
 
     /// How a task is named in findings: `goroutine 12`, `thread "worker-1"
     /// (12)`.
     pub fn task_label(&self, t: &Task) -> String {
         let (one, _) = self.noun();
-        match t.extra.as_ref().and_then(|e| e.name.as_deref()) {
+        match self.task_name(t) {
             Some(name) if self.runtime != Runtime::Go => format!("{one} \"{name}\" ({})", t.id),
             _ => format!("{one} {}", t.id),
         }

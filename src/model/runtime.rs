@@ -14,16 +14,7 @@ pub enum Runtime {
 }
 
 impl Runtime {
-    /// What a dump of this runtime and format calls its tasks, `(one,
-    /// many)`: goroutines, tasks (async task dumps) or threads.
-    pub fn noun(self, format: &str) -> (&'static str, &'static str) {
-        match self {
-            Runtime::Go => ("goroutine", "goroutines"),
-            _ if format.contains("task") => ("task", "tasks"),
-            _ => ("thread", "threads"),
-        }
-    }
-
+    /// The runtime's name as reports print it (`go`, `java`).
     pub fn as_str(self) -> &'static str {
         match self {
             Runtime::Go => "go",

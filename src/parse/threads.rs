@@ -7,7 +7,7 @@
 use crate::model::heap::Module;
 use crate::model::{
     ArgSpan, Bytes, CodeKind, Crash, FrameId, LabelSetId, Runtime, Snapshot, StateClass, SyncFacts,
-    Tables, Task, TaskExtra, TaskFlags, Warning,
+    Tables, Task, TaskDetail, TaskFlags, TaskKind, Warning,
 };
 use std::sync::Arc;
 
@@ -31,6 +31,11 @@ pub struct Block {
     pub line: u32,
     pub offset: u64,
     pub partial: bool,
+    /// What kind of task this is, when not the dump's kind (a virtual
+    /// thread among threads).
+    pub kind: Option<TaskKind>,
+    /// Runtime-specific detail the block's header printed.
+    pub detail: Option<Box<TaskDetail>>,
     /// Per frame, its argument text relative to `offset` (empty when the
     /// format prints none).
     pub args: Vec<ArgSpan>,
@@ -61,6 +66,8 @@ impl Block {
 pub struct Dump {
     pub format: &'static str,
     pub runtime: Runtime,
+    /// What the dump's tasks are: threads unless the parser says otherwise.
+    pub task_kind: TaskKind,
     pub origin: &'static str,
     pub blocks: Vec<Block>,
     pub crash: Option<Crash>,
@@ -85,6 +92,7 @@ impl Dump {
         Dump {
             format,
             runtime,
+            task_kind: TaskKind::OsThread,
             origin: "stack",
             blocks,
             crash: None,
@@ -111,7 +119,7 @@ pub fn snapshots(
         .map(|d| {
             std::mem::take(&mut d.blocks)
                 .into_iter()
-                .map(|b| task(&mut tables, &mut all_args, b))
+                .map(|b| task(&mut tables, &mut all_args, b, d.task_kind))
                 .collect()
         })
         .collect();
@@ -132,6 +140,7 @@ pub fn snapshots(
                 Arc::clone(&args),
             );
             snapshot.index = index;
+            snapshot.task_kind = dump.task_kind;
             snapshot.origin = Some(dump.origin.to_string());
             snapshot.crash = dump.crash;
             snapshot.tasks = tasks;
@@ -145,8 +154,10 @@ pub fn snapshots(
         .collect()
 }
 
-fn task(tables: &mut Tables, all_args: &mut Vec<ArgSpan>, b: Block) -> Task {
+/// The task of a block; `kind` is the dump's task kind.
+fn task(tables: &mut Tables, all_args: &mut Vec<ArgSpan>, b: Block, kind: TaskKind) -> Task {
     let state = tables.intern(b.state);
+    let name = b.name.as_deref().map(|name| tables.intern(name));
     // Argument spans only when every frame has one, so that frame `i`'s
     // span is at `args + i`.
     let args = if !b.args.is_empty() && b.args.len() == b.frames.len() {
@@ -163,7 +174,9 @@ fn task(tables: &mut Tables, all_args: &mut Vec<ArgSpan>, b: Block) -> Task {
     }
     Task {
         id: b.id,
-        parent_id: None,
+        parent: Task::NO_PARENT,
+        kind: b.kind.unwrap_or(kind),
+        name,
         state,
         class: b.class.unwrap_or(StateClass::Other),
         wait_minutes: None,
@@ -175,12 +188,7 @@ fn task(tables: &mut Tables, all_args: &mut Vec<ArgSpan>, b: Block) -> Task {
         offset: b.offset,
         line: b.line,
         arg_hash: [0, 0],
-        extra: b.name.map(|name| {
-            Box::new(TaskExtra {
-                name: Some(name),
-                ..TaskExtra::default()
-            })
-        }),
+        detail: b.detail,
     }
 }
 

@@ -11,8 +11,8 @@ pub mod line;
 
 use crate::input::Bytes;
 use crate::model::{
-    Ancestor, ArgSpan, FrameId, IdMap, Runtime, Snapshot, StateClass, Sym, Tables, Task, TaskExtra,
-    TaskFlags, Warning,
+    Ancestor, ArgSpan, FrameId, GoTaskDetail, IdMap, Runtime, Snapshot, StateClass, Sym, Tables,
+    Task, TaskDetail, TaskFlags, TaskKind, Warning,
 };
 use crate::parse::format::{Dumps, InputFormat, ParseOptions};
 use crash::CrashBuilder;
@@ -427,14 +427,14 @@ impl<'a> ChunkParser<'a> {
         ) {
             self.features.0 |= Features::SYNC_REASON;
         }
-        let extra = if h.gp.is_some() || h.m.is_some() || h.mp.is_some() || h.bubble.is_some() {
-            Some(Box::new(TaskExtra {
+        let detail = if h.gp.is_some() || h.m.is_some() || h.mp.is_some() || h.bubble.is_some() {
+            Some(Box::new(TaskDetail::Go(GoTaskDetail {
                 gp: h.gp,
                 m: h.m,
                 mp: h.mp,
                 bubble: h.bubble,
-                ..TaskExtra::default()
-            }))
+                ancestors: Vec::new(),
+            })))
         } else {
             None
         };
@@ -443,7 +443,9 @@ impl<'a> ChunkParser<'a> {
         Cur {
             task: Task {
                 id: h.id,
-                parent_id: None,
+                parent: Task::NO_PARENT,
+                kind: TaskKind::Goroutine,
+                name: None,
                 state,
                 class,
                 wait_minutes: h.minutes,
@@ -455,7 +457,7 @@ impl<'a> ChunkParser<'a> {
                 offset: abs as u64,
                 line: line_no,
                 arg_hash: [0; 2],
-                extra,
+                detail,
             },
             header: h,
             frames,
@@ -520,7 +522,7 @@ impl<'a> ChunkParser<'a> {
             Some(b'c') => {
                 if let Some((name, parent)) = parse_created_by(line) {
                     self.flush_pending(c);
-                    c.task.parent_id = parent;
+                    c.task.set_parent_id(parent);
                     self.features.0 |= if parent.is_some() {
                         Features::IN_GOROUTINE
                     } else {
@@ -720,7 +722,7 @@ impl<'a> ChunkParser<'a> {
             }
         }
         if !c.ancestors.is_empty() {
-            c.task.extra.get_or_insert_with(Default::default).ancestors = c.ancestors;
+            c.task.go_detail_mut().ancestors = c.ancestors;
         }
         self.frames_pool = c.frames;
         self.items.push(Item::Task(c.task));
@@ -809,9 +811,9 @@ fn merge(text: Bytes, source: &str, chunks: Vec<Chunk>) -> Vec<Snapshot> {
                     t.labels = map.labels(t.labels);
                     t.args += args_base;
                     t.line = (base_line + u64::from(t.line)).min(u64::from(u32::MAX)) as u32;
-                    if let Some(e) = t.extra.as_mut() {
-                        for a in e.ancestors.iter_mut() {
-                            a.stack = map.stack(a.stack);
+                    if let Some(TaskDetail::Go(go)) = t.detail.as_deref_mut() {
+                        for ancestor in go.ancestors.iter_mut() {
+                            ancestor.stack = map.stack(ancestor.stack);
                         }
                     }
                     if b.crash.in_m_sections() {

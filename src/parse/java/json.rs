@@ -1,7 +1,7 @@
 //! JDK 21+ JSON thread dumps (`jcmd PID Thread.dump_to_file -format=json`).
 
 use super::reader::{java_frame, juc_kind, new_reader, object_key, state_of, MAX_FACTS};
-use crate::model::{Bytes, LockFact, LockRel, Snapshot, SyncKind};
+use crate::model::{Bytes, LockFact, LockRel, Snapshot, SyncKind, TaskKind};
 use crate::parse::format::{Dumps, InputFormat, ParseOptions};
 use crate::parse::threads::{snapshots, Block, MAX_FRAMES, MAX_TASKS};
 
@@ -97,7 +97,9 @@ pub fn parse_json(text: &[u8], source: &str) -> Result<Vec<Snapshot>, String> {
         let (state, class) = state_of(th.state.as_deref().unwrap_or(""));
         b.state = state;
         b.class = Some(class);
-        let _ = th.virtual_;
+        if th.virtual_ == Some(true) {
+            b.kind = Some(TaskKind::VirtualThread);
+        }
         r.cur = Some(b);
         for f in th.stack.iter().take(MAX_FRAMES) {
             let fr = java_frame(&mut r.t, f);

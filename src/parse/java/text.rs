@@ -3,7 +3,10 @@
 //! starts at `Full thread dump`).
 
 use super::reader::{java_frame, juc_kind, new_reader, object_key, state_of};
-use crate::model::{Bytes, LockRel, ReportedDeadlock, Snapshot, StateClass, SyncKind};
+use crate::model::{
+    Bytes, JavaTaskDetail, LockRel, ReportedDeadlock, Snapshot, StateClass, SyncKind, TaskDetail,
+    TaskKind,
+};
 use crate::parse::format::{Dumps, InputFormat, ParseOptions};
 use crate::parse::threads::{lines, snapshots, Block};
 
@@ -65,6 +68,8 @@ struct Header<'a> {
     nid: Option<u64>,
     /// What follows `nid=`: `waiting for monitor entry`, `runnable`, ...
     status: &'a str,
+    /// `daemon` before the fields.
+    daemon: bool,
 }
 
 fn header(s: &str) -> Option<Header<'_>> {
@@ -119,30 +124,37 @@ fn header(s: &str) -> Option<Header<'_>> {
             .find_map(|w| w.strip_prefix('[').and_then(|w| w.strip_suffix(']')))
             .and_then(|n| n.parse().ok());
     }
+    let daemon = rest
+        .split_ascii_whitespace()
+        .take_while(|word| !word.contains('='))
+        .any(|word| word == "daemon");
     Some(Header {
         name,
         number,
         nid,
+        daemon,
         status,
     })
 }
 
 /// A thread of `jcmd PID Thread.dump_to_file -format=text` (JDK 21+):
-/// `#26 "vt-order-1" virtual WAITING 2026-12-07T02:34:01.780597802Z`.
-fn plain_header(s: &str) -> Option<(u64, &str, &str)> {
+/// `#26 "vt-order-1" virtual WAITING 2026-12-07T02:34:01.780597802Z`:
+/// `(id, name, state, virtual)`.
+fn plain_header(s: &str) -> Option<(u64, &str, &str, bool)> {
     let rest = s.strip_prefix('#')?;
     let (id, rest) = rest.split_once(" \"")?;
     let id = id.parse().ok()?;
     let (name, rest) = rest.rsplit_once("\" ")?;
     let mut words = rest.split_ascii_whitespace();
     let mut state = words.next()?;
-    if state == "virtual" {
+    let is_virtual = state == "virtual";
+    if is_virtual {
         state = words.next()?;
     }
     if !state.bytes().all(|c| c.is_ascii_uppercase() || c == b'_') {
         return None;
     }
-    Some((id, name, state))
+    Some((id, name, state, is_virtual))
 }
 
 /// A lock line under a frame: `- locked <0x...> (a java.lang.Object)`.
@@ -260,10 +272,13 @@ pub fn parse(text: Bytes, source: &str) -> Vec<Snapshot> {
             }
             continue;
         }
-        if let Some((id, name, state)) = plain_header(s) {
+        if let Some((id, name, state, is_virtual)) = plain_header(s) {
             r.end_block();
             let mut b = Block::new(id, no, off);
             b.name = Some(name.to_string());
+            if is_virtual {
+                b.kind = Some(TaskKind::VirtualThread);
+            }
             let (state, class) = state_of(state);
             b.state = state;
             b.class = Some(class);
@@ -279,6 +294,9 @@ pub fn parse(text: Bytes, source: &str) -> Vec<Snapshot> {
                 });
                 let mut b = Block::new(id, no, off);
                 b.name = Some(h.name.to_string());
+                if h.daemon {
+                    b.detail = Some(Box::new(TaskDetail::Java(JavaTaskDetail { daemon: true })));
+                }
                 // Threads without a state line (the JVM's own) are as the
                 // header says.
                 b.state = [

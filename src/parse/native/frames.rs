@@ -7,7 +7,9 @@
 use super::{addr_frame, hex_u64, named_frame, note_addr, parse_map_line};
 use crate::input::Bytes;
 use crate::model::heap::Module;
-use crate::model::{AddrSpace, Crash, FrameId, Runtime, Snapshot, StateClass, Tables, Warning};
+use crate::model::{
+    AddrSpace, Crash, FrameId, Runtime, Snapshot, StateClass, Tables, TaskKind, Warning,
+};
 use crate::parse::format::{Dumps, InputFormat, ParseOptions};
 use crate::parse::threads::{lines, snapshots, Block, Dump};
 use regex::Regex;
@@ -409,6 +411,7 @@ pub fn parse(text: Bytes, source: &str) -> Vec<Snapshot> {
     let origin = if r.crash.is_some() { "crash" } else { "stack" };
     let dump = Dump {
         format: FORMAT,
+        task_kind: TaskKind::OsThread,
         runtime: Runtime::Native,
         origin,
         blocks: r.blocks,
@@ -701,10 +704,7 @@ backtrace:
         assert_eq!(names[0][0], "abort");
         assert_eq!(names[0][2], "Java_com_example_Native_crash");
         assert_eq!(names[1], vec!["syscall".to_string()]);
-        assert_eq!(
-            snap.tasks[1].extra.as_ref().and_then(|e| e.name.as_deref()),
-            Some("worker")
-        );
+        assert_eq!(snap.task_name(&snap.tasks[1]), Some("worker"));
         // The unnamed frame keeps its module-relative pc and build-id for
         // symbolization, marked as not needing the pc - 1 adjustment.
         let raws = t.raw_addrs();

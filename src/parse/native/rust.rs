@@ -6,7 +6,9 @@
 
 use super::{addr_frame, named_frame, note_addr};
 use crate::input::Bytes;
-use crate::model::{AddrSpace, Crash, PanicRecord, Runtime, Snapshot, StateClass, Tables, Warning};
+use crate::model::{
+    AddrSpace, Crash, PanicRecord, Runtime, Snapshot, StateClass, Tables, TaskKind, Warning,
+};
 use crate::parse::format::{Dumps, InputFormat, ParseOptions};
 use crate::parse::threads::{lines, snapshots, Block, Dump};
 use regex::Regex;
@@ -309,6 +311,7 @@ pub fn parse(text: Bytes, source: &str) -> Vec<Snapshot> {
     };
     let dump = Dump {
         format: FORMAT,
+        task_kind: TaskKind::OsThread,
         runtime: Runtime::Rust,
         origin,
         blocks: r.blocks,

@@ -9,7 +9,7 @@
 use crate::input::Bytes;
 use crate::model::{
     CodeKind, FrameId, LockFact, LockRel, Runtime, Snapshot, StateClass, SyncFacts, SyncKind,
-    Tables,
+    Tables, TaskKind,
 };
 use crate::parse::format::{Dumps, InputFormat, ParseOptions};
 use crate::parse::threads::{lines, snapshots, Block, Dump, MAX_FRAMES};
@@ -296,7 +296,7 @@ pub fn parse(text: Bytes, source: &str) -> Vec<Snapshot> {
         return Vec::new();
     }
     let format = if r.tree_only { TREE_FORMAT } else { FORMAT };
-    let dump = Dump::threads(
+    let mut dump = Dump::threads(
         format,
         Runtime::Rust,
         std::mem::take(&mut r.blocks),
@@ -306,6 +306,7 @@ pub fn parse(text: Bytes, source: &str) -> Vec<Snapshot> {
             deadlocks: Vec::new(),
         },
     );
+    dump.task_kind = TaskKind::AsyncTask;
     snapshots(&text, source, r.t, vec![dump])
 }
 

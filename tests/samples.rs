@@ -217,7 +217,7 @@ fn sigquit_and_crash_dumps() {
     let s = &p.snapshots[0];
     let separators = text.lines().filter(|l| *l == "-----").count() as u32;
     assert!(separators >= 1);
-    assert_eq!(s.crash.as_ref().unwrap().register_dumps, separators + 1);
+    assert_eq!(s.crash.as_ref().unwrap().register_dumps(), separators + 1);
     assert!(s
         .tasks
         .iter()

@@ -6,6 +6,7 @@
 
 mod bytes;
 mod confidence;
+mod crash;
 mod frame;
 pub mod heap;
 mod ids;
@@ -17,6 +18,9 @@ mod warning;
 
 pub use bytes::Bytes;
 pub use confidence::Confidence;
+pub use crash::{
+    Crash, CrashDetail, GoCrash, PanicRecord, RaceAccess, RaceReport, RustCrash, SignalInfo,
+};
 pub use frame::{AddrSpace, CodeKind, Frame, Function, RawAddr, Stack};
 pub use ids::{FrameId, FuncId, LabelSetId, StackId, Sym};
 pub use intern::{IdMap, Tables};
@@ -27,70 +31,7 @@ pub use task::{
 };
 pub use warning::Warning;
 
-use serde::Serialize;
 use std::sync::Arc;
-
-/// What surrounded the tasks when the process crashed or was dumped.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
-pub struct Crash {
-    /// One-line summary: the first panic or fatal error, or the signal.
-    pub message: String,
-    /// `panic:` records in the order printed (outermost first); nested
-    /// panics and `[recovered]` ones appear in sequence.
-    pub panics: Vec<PanicRecord>,
-    /// `fatal error: ...`
-    pub fatal_error: Option<String>,
-    /// `[signal SIGSEGV: segmentation violation code=... addr=... pc=...]`
-    /// or `SIGQUIT: quit` / `SIGABRT: abort`.
-    pub signal: Option<SignalInfo>,
-    /// The goroutine that panicked or threw (first one printed after the
-    /// panic or fatal error).
-    pub goroutine_id: Option<u64>,
-    /// `exit status N` (printed by `go run`).
-    pub exit_status: Option<i32>,
-    /// How many per-M register dumps were printed (GOTRACEBACK=crash).
-    pub register_dumps: u32,
-    /// Data race reports printed by the race detector.
-    pub races: Vec<RaceReport>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
-pub struct PanicRecord {
-    pub message: String,
-    pub recovered: bool,
-    /// The panic was printed as a continuation of an earlier one
-    /// (`panic: a [recovered]` then indented `panic: b`).
-    pub nested: bool,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
-pub struct SignalInfo {
-    /// `SIGSEGV`, `SIGQUIT`, ...
-    pub name: String,
-    /// The line as printed.
-    pub raw: String,
-    pub code: Option<String>,
-    pub addr: Option<String>,
-    pub pc: Option<String>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
-pub struct RaceReport {
-    /// 1-based line of `WARNING: DATA RACE`.
-    pub line: u64,
-    pub accesses: Vec<RaceAccess>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
-pub struct RaceAccess {
-    /// `Read`, `Write`, `Previous write`, ...
-    pub access: String,
-    pub addr: String,
-    /// The goroutine (`None` for the main goroutine printed as `main goroutine`).
-    pub goroutine: Option<u64>,
-    /// Innermost frame: `function file:line`.
-    pub top_frame: Option<String>,
-}
 
 /// What a lock relation stated by the dump is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

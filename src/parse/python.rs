@@ -351,7 +351,7 @@ pub fn parse(text: Bytes, source: &str) -> Vec<Snapshot> {
                     r.new_thread(id, None, no, off, None);
                     if trimmed.starts_with("Current thread") {
                         if let Some(c) = r.crash.as_mut() {
-                            c.goroutine_id.get_or_insert(id);
+                            c.task_id.get_or_insert(id);
                         }
                     }
                     continue;

@@ -3,6 +3,7 @@
 //! renderer reads the same value; nothing here recomputes analysis.
 
 mod counts;
+pub mod crash;
 pub mod diag;
 pub mod diff;
 pub mod heap;
@@ -13,7 +14,8 @@ pub mod text;
 pub use counts::Counts;
 
 use crate::analyze::{Group, Similarity};
-use crate::model::{CodeKind, Crash, Runtime, Snapshot, StackId, Task, TaskFlags, Warning};
+use crate::model::{CodeKind, Runtime, Snapshot, StackId, Task, TaskFlags, Warning};
+use crash::Crash;
 use schemars::JsonSchema;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -410,7 +412,7 @@ pub fn snapshot_report(snap: &Snapshot, groups: &[Group], opts: &GroupOptions) -
     let crash_task = snap
         .crash
         .as_ref()
-        .and_then(|c| c.goroutine_id)
+        .and_then(|c| c.task_id)
         .and_then(|id| snap.tasks.iter().find(|t| t.id == id))
         .map(|t| task_report(snap, t));
     let mut out = Vec::new();
@@ -435,7 +437,7 @@ pub fn snapshot_report(snap: &Snapshot, groups: &[Group], opts: &GroupOptions) -
         origin: snap.origin.clone(),
         truncated: snap.truncated,
         warnings: snap.warnings.clone(),
-        crash: snap.crash.clone(),
+        crash: snap.crash.as_ref().map(Crash::from),
         crash_task,
         task_count: snap.tasks.len() as u64,
         states,

@@ -900,10 +900,10 @@ fn merge(text: Bytes, source: &str, chunks: Vec<Chunk>) -> Vec<Snapshot> {
 
 fn origin_of(crash: Option<&crate::model::Crash>, tasks: &[Task]) -> &'static str {
     if let Some(c) = crash {
-        if !c.panics.is_empty() {
+        if !c.panics().is_empty() {
             return "panic";
         }
-        if c.fatal_error.is_some() {
+        if c.fatal_error().is_some() {
             return "fatal";
         }
         if let Some(s) = &c.signal {

@@ -7,7 +7,8 @@
 use super::{addr_frame, named_frame, note_addr};
 use crate::input::Bytes;
 use crate::model::{
-    AddrSpace, Crash, PanicRecord, Runtime, Snapshot, StateClass, Tables, TaskKind, Warning,
+    AddrSpace, Crash, CrashDetail, PanicRecord, Runtime, RustCrash, Snapshot, StateClass, Tables,
+    TaskKind, Warning,
 };
 use crate::parse::format::{Dumps, InputFormat, ParseOptions};
 use crate::parse::threads::{lines, snapshots, Block, Dump};
@@ -87,6 +88,8 @@ struct Reader {
     cur: Option<Block>,
     group: Option<AddrGroup>,
     crash: Crash,
+    /// The panics read, moved into `crash` at the end.
+    panics: Vec<PanicRecord>,
     /// The panic message is being read (lines after a 1.73+ header).
     in_message: bool,
     warnings: Vec<Warning>,
@@ -154,6 +157,7 @@ pub fn parse(text: Bytes, source: &str) -> Vec<Snapshot> {
         cur: None,
         group: None,
         crash: Crash::default(),
+        panics: Vec::new(),
         in_message: false,
         warnings: Vec::new(),
         next_id: 0,
@@ -186,10 +190,10 @@ pub fn parse(text: Bytes, source: &str) -> Vec<Snapshot> {
             } else {
                 r.in_message = c.name("loc2").is_some();
             }
-            if r.crash.panics.is_empty() {
-                r.crash.goroutine_id = Some(id);
+            if r.panics.is_empty() {
+                r.crash.task_id = Some(id);
             }
-            r.crash.panics.push(PanicRecord {
+            r.panics.push(PanicRecord {
                 message: msg,
                 ..PanicRecord::default()
             });
@@ -259,7 +263,7 @@ pub fn parse(text: Bytes, source: &str) -> Vec<Snapshot> {
             continue;
         }
         if r.in_message && !trimmed.starts_with("note:") {
-            if let Some(p) = r.crash.panics.last_mut() {
+            if let Some(p) = r.panics.last_mut() {
                 if p.message.len() < 4096 {
                     let sep = if p.message.ends_with(':') || p.message.contains(": ") {
                         "\n"
@@ -285,7 +289,7 @@ pub fn parse(text: Bytes, source: &str) -> Vec<Snapshot> {
         if trimmed.starts_with("fatal runtime error:")
             || trimmed.starts_with("thread caused non-unwinding panic")
         {
-            r.crash.panics.push(PanicRecord {
+            r.panics.push(PanicRecord {
                 message: trimmed.to_string(),
                 ..PanicRecord::default()
             });
@@ -295,14 +299,15 @@ pub fn parse(text: Bytes, source: &str) -> Vec<Snapshot> {
     if r.blocks.is_empty() {
         return Vec::new();
     }
-    let crash = (!r.crash.panics.is_empty()).then(|| {
-        let mut c = r.crash;
-        c.message = c
-            .panics
+    let panics = r.panics;
+    let crash = (!panics.is_empty()).then(|| {
+        let mut crash = r.crash;
+        crash.message = panics
             .first()
             .map(|p| first_line(&p.message))
             .unwrap_or_default();
-        c
+        crash.detail = CrashDetail::Rust(RustCrash { panics });
+        crash
     });
     let origin = if crash.is_some() {
         "panic"

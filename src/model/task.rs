@@ -111,7 +111,9 @@ impl TaskFlags {
 /// A byte range of a task's argument text, relative to [`Task::offset`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ArgSpan {
+    /// Start of the text, relative to the task's offset.
     pub start: u32,
+    /// Length of the text in bytes.
     pub len: u32,
 }
 
@@ -151,13 +153,17 @@ pub struct JavaTaskDetail {
 /// goroutine N]:`), with the stack of its `go` statement.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ancestor {
+    /// The ancestor goroutine's id.
     pub id: u64,
+    /// Where it ran the `go` statement.
     pub stack: StackId,
 }
 
 /// One goroutine, thread or async task.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Task {
+    /// The id the dump prints (goroutine id, thread id or number, task
+    /// id); 0 when it prints none (see [`TaskFlags::NO_ID`]).
     pub id: u64,
     /// The creating task's id, [`Task::NO_PARENT`] when unknown (read it
     /// with [`Task::parent_id`]; stored without an `Option` to keep the task
@@ -170,11 +176,15 @@ pub struct Task {
     pub name: Option<Sym>,
     /// The state as printed (`chan receive`, `IO wait`, `running`).
     pub state: Sym,
+    /// What the state means across runtimes.
     pub class: StateClass,
     /// Minutes spent blocked, when the dump says (`, 5 minutes`).
     pub wait_minutes: Option<u32>,
+    /// Flags the dump states (see [`TaskFlags`]).
     pub flags: TaskFlags,
+    /// pprof labels (Go); the empty set otherwise.
     pub labels: LabelSetId,
+    /// The call stack, innermost frame first.
     pub stack: StackId,
     /// The frame of the `go` statement (`created by`), when known.
     pub creator: Option<FrameId>,

@@ -69,7 +69,9 @@ pub trait InputFormat: Sync {
 /// Everything read from one input.
 #[derive(Default)]
 pub struct Dumps {
+    /// Goroutine, thread and task dumps.
     pub snapshots: Vec<Snapshot>,
+    /// Heap profiles.
     pub heaps: Vec<HeapProfile>,
 }
 

@@ -20,16 +20,22 @@ pub const MAX_TASKS: usize = 1 << 20;
 /// One thread or backtrace being read.
 #[derive(Debug, Default)]
 pub struct Block {
+    /// The task's id.
     pub id: u64,
+    /// The thread or task name, when the dump prints one.
     pub name: Option<String>,
+    /// The state as the snapshot will print it.
     pub state: &'static str,
+    /// What the state means; `Other` when unset.
     pub class: Option<StateClass>,
+    /// The frames read so far, innermost first.
     pub frames: Vec<FrameId>,
     /// Frames left out: `(index, count)`.
     pub elided: Option<(u32, u32)>,
     /// 1-based line and byte offset of the block's first line.
     pub line: u32,
     pub offset: u64,
+    /// Frames were left out (more than [`MAX_FRAMES`], or the dump is cut).
     pub partial: bool,
     /// What kind of task this is, when not the dump's kind (a virtual
     /// thread among threads).
@@ -42,6 +48,7 @@ pub struct Block {
 }
 
 impl Block {
+    /// A running task with no frames yet, starting at `line` and `offset`.
     pub fn new(id: u64, line: u32, offset: u64) -> Block {
         Block {
             id,
@@ -64,16 +71,25 @@ impl Block {
 
 /// What a native parser read from one dump.
 pub struct Dump {
+    /// The format id the dump was read as.
     pub format: &'static str,
+    /// The runtime that wrote it.
     pub runtime: Runtime,
     /// What the dump's tasks are: threads unless the parser says otherwise.
     pub task_kind: TaskKind,
+    /// What kind of dump it is (`stack`, `panic`, `backtrace`, ...).
     pub origin: &'static str,
+    /// Its threads or tasks.
     pub blocks: Vec<Block>,
+    /// The crash it reports, if any.
     pub crash: Option<Crash>,
+    /// Mappings it carries (`/proc/PID/maps`, a tombstone's memory map).
     pub maps: Vec<Module>,
+    /// Lines that could not be read.
     pub warnings: Vec<Warning>,
+    /// Its byte range in the text.
     pub range: (u64, u64),
+    /// The dump is cut off.
     pub truncated: bool,
     /// Lock relations the dump states; `task` indexes `blocks`.
     pub sync: SyncFacts,

@@ -19,59 +19,67 @@ pub fn detect_json(text: &[u8]) -> f32 {
     }
 }
 
+/// The format id of JSON thread dumps.
 pub const JSON_FORMAT: &str = "java-json";
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+/// The document: `{"threadDump": {...}}`.
+struct Root {
+    thread_dump: Dump_,
+}
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+/// `threadDump`: its thread containers.
+struct Dump_ {
+    #[serde(default)]
+    thread_containers: Vec<Container>,
+}
+/// A thread container (the root, an executor, a structured task scope).
+#[derive(serde::Deserialize)]
+struct Container {
+    #[serde(default)]
+    threads: Vec<Thread>,
+}
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+/// One thread as the dump lists it.
+struct Thread {
+    tid: serde_json::Value,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    state: Option<String>,
+    #[serde(default, rename = "virtual")]
+    virtual_: Option<bool>,
+    #[serde(default)]
+    stack: Vec<String>,
+    #[serde(default)]
+    blocked_on: Option<String>,
+    #[serde(default)]
+    waiting_on: Option<String>,
+    #[serde(default)]
+    park_blocker: Option<Blocker>,
+    #[serde(default)]
+    monitors_owned: Vec<Owned>,
+}
+/// A `parkBlocker`: the synchronizer a parked thread waits on.
+#[derive(serde::Deserialize)]
+struct Blocker {
+    object: String,
+}
+/// Monitors a thread holds at one stack depth.
+#[derive(serde::Deserialize)]
+struct Owned {
+    depth: usize,
+    #[serde(default)]
+    locks: Vec<Option<String>>,
+}
 
 /// Reads a JDK 21+ JSON thread dump: every thread of every container
 /// (platform and virtual), with `blockedOn`, `waitingOn`, `parkBlocker` and
 /// `monitorsOwned` as stated lock relations. Objects are `Class@hash`.
 pub fn parse_json(text: &[u8], source: &str) -> Result<Vec<Snapshot>, String> {
-    #[derive(serde::Deserialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Root {
-        thread_dump: Dump_,
-    }
-    #[derive(serde::Deserialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Dump_ {
-        #[serde(default)]
-        thread_containers: Vec<Container>,
-    }
-    #[derive(serde::Deserialize)]
-    struct Container {
-        #[serde(default)]
-        threads: Vec<Thread>,
-    }
-    #[derive(serde::Deserialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Thread {
-        tid: serde_json::Value,
-        #[serde(default)]
-        name: String,
-        #[serde(default)]
-        state: Option<String>,
-        #[serde(default, rename = "virtual")]
-        virtual_: Option<bool>,
-        #[serde(default)]
-        stack: Vec<String>,
-        #[serde(default)]
-        blocked_on: Option<String>,
-        #[serde(default)]
-        waiting_on: Option<String>,
-        #[serde(default)]
-        park_blocker: Option<Blocker>,
-        #[serde(default)]
-        monitors_owned: Vec<Owned>,
-    }
-    #[derive(serde::Deserialize)]
-    struct Blocker {
-        object: String,
-    }
-    #[derive(serde::Deserialize)]
-    struct Owned {
-        depth: usize,
-        #[serde(default)]
-        locks: Vec<Option<String>>,
-    }
     let root: Root = serde_json::from_slice(text).map_err(|e| {
         format!(
             "not a JSON thread dump: {e} (line {}, column {})",
@@ -107,38 +115,7 @@ pub fn parse_json(text: &[u8], source: &str) -> Result<Vec<Snapshot>, String> {
                 b.push(fr);
             }
         }
-        let class_of = |o: &str| o.rsplit_once('@').map_or(o, |x| x.0).to_string();
-        let mut facts: Vec<(LockRel, SyncKind, u64, String, u16)> = Vec::new();
-        if let Some(o) = &th.blocked_on {
-            if let Some(k) = object_key(o) {
-                facts.push((LockRel::Acquires, SyncKind::Monitor, k, class_of(o), 0));
-            }
-        }
-        if let Some(o) = &th.waiting_on {
-            if let Some(k) = object_key(o) {
-                facts.push((LockRel::Awaits, SyncKind::Cond, k, class_of(o), 0));
-            }
-        }
-        if let Some(p) = &th.park_blocker {
-            if let Some(k) = object_key(&p.object) {
-                let class = class_of(&p.object);
-                let (kind, acquires) = juc_kind(&class);
-                let rel = if acquires {
-                    LockRel::Acquires
-                } else {
-                    LockRel::Awaits
-                };
-                facts.push((rel, kind, k, class, 0));
-            }
-        }
-        for m in &th.monitors_owned {
-            for o in m.locks.iter().flatten() {
-                if let Some(k) = object_key(o) {
-                    let depth = u16::try_from(m.depth).unwrap_or(u16::MAX);
-                    facts.push((LockRel::Holds, SyncKind::Monitor, k, class_of(o), depth));
-                }
-            }
-        }
+        let facts = thread_facts(th);
         for (rel, kind, addr, class, frame) in facts {
             if r.facts.len() >= MAX_FACTS {
                 break;
@@ -187,4 +164,59 @@ impl InputFormat for JavaJson {
     fn parse(&self, text: Bytes, source: &str, _opts: &ParseOptions) -> Result<Dumps, String> {
         Ok(Dumps::of_snapshots(parse_json(&text, source)?))
     }
+}
+
+/// The lock relations a thread's entry states: `(relation, kind, object,
+/// class, frame)`.
+fn thread_facts(th: &Thread) -> Vec<(LockRel, SyncKind, u64, String, u16)> {
+    let class_of = |object: &str| {
+        object
+            .rsplit_once('@')
+            .map_or(object, |(class, _)| class)
+            .to_string()
+    };
+    let mut facts: Vec<(LockRel, SyncKind, u64, String, u16)> = Vec::new();
+    if let Some(object) = &th.blocked_on {
+        if let Some(key) = object_key(object) {
+            facts.push((
+                LockRel::Acquires,
+                SyncKind::Monitor,
+                key,
+                class_of(object),
+                0,
+            ));
+        }
+    }
+    if let Some(object) = &th.waiting_on {
+        if let Some(key) = object_key(object) {
+            facts.push((LockRel::Awaits, SyncKind::Cond, key, class_of(object), 0));
+        }
+    }
+    if let Some(blocker) = &th.park_blocker {
+        if let Some(key) = object_key(&blocker.object) {
+            let class = class_of(&blocker.object);
+            let (kind, acquires) = juc_kind(&class);
+            let rel = if acquires {
+                LockRel::Acquires
+            } else {
+                LockRel::Awaits
+            };
+            facts.push((rel, kind, key, class, 0));
+        }
+    }
+    for owned in &th.monitors_owned {
+        for object in owned.locks.iter().flatten() {
+            if let Some(key) = object_key(object) {
+                let depth = u16::try_from(owned.depth).unwrap_or(u16::MAX);
+                facts.push((
+                    LockRel::Holds,
+                    SyncKind::Monitor,
+                    key,
+                    class_of(object),
+                    depth,
+                ));
+            }
+        }
+    }
+    facts
 }

@@ -2,7 +2,7 @@
 //! text thread dumps, JDK 8 to 25 headers. Several dumps per file (each
 //! starts at `Full thread dump`).
 
-use super::reader::{java_frame, juc_kind, new_reader, object_key, state_of};
+use super::reader::{java_frame, juc_kind, new_reader, object_key, state_of, Reader};
 use crate::model::{
     Bytes, JavaTaskDetail, LockRel, ReportedDeadlock, Snapshot, StateClass, SyncKind, TaskDetail,
     TaskKind,
@@ -236,87 +236,13 @@ pub fn parse(text: Bytes, source: &str) -> Vec<Snapshot> {
             continue;
         }
         if r.deadlock.is_some() || r.skipping {
-            if trimmed.starts_with("Java stack information for the threads listed above") {
-                r.skipping = true;
-                continue;
-            }
-            if trimmed.starts_with("Found ") && trimmed.contains(" deadlock") {
-                r.end_report();
-                continue;
-            }
-            if !r.skipping {
-                // `"name":` lines list the threads on the cycle.
-                if let Some(name) = trimmed
-                    .strip_prefix('"')
-                    .and_then(|x| x.strip_suffix("\":"))
-                {
-                    if let Some(d) = r.deadlock.as_mut() {
-                        if d.names.len() < 1024 {
-                            d.names.push(name.to_string());
-                        }
-                    }
-                } else if let Some(w) = section_wait(trimmed) {
-                    r.pending = Some(w);
-                } else if let Some(holder) = trimmed
-                    .strip_prefix("which is held by \"")
-                    .and_then(|x| x.strip_suffix('"'))
-                {
-                    // The section names owners even when the stacks do not
-                    // (`jstack` without `-l`): stated holds, like the others.
-                    if let Some((addr, kind, class)) = r.pending.take() {
-                        if r.held_by.len() < 1024 {
-                            r.held_by.push((holder.to_string(), addr, kind, class, no));
-                        }
-                    }
-                }
-            }
+            section_line(&mut r, trimmed, no);
             continue;
         }
-        if let Some((id, name, state, is_virtual)) = plain_header(s) {
+        if let Some(block) = thread_header(&mut r, s, no, off) {
             r.end_block();
-            let mut b = Block::new(id, no, off);
-            b.name = Some(name.to_string());
-            if is_virtual {
-                b.kind = Some(TaskKind::VirtualThread);
-            }
-            let (state, class) = state_of(state);
-            b.state = state;
-            b.class = Some(class);
-            r.cur = Some(b);
+            r.cur = Some(block);
             continue;
-        }
-        if s.starts_with('"') {
-            if let Some(h) = header(s) {
-                r.end_block();
-                let id = h.nid.or(h.number).unwrap_or_else(|| {
-                    r.next_id += 1;
-                    r.next_id
-                });
-                let mut b = Block::new(id, no, off);
-                b.name = Some(h.name.to_string());
-                if h.daemon {
-                    b.detail = Some(Box::new(TaskDetail::Java(JavaTaskDetail { daemon: true })));
-                }
-                // Threads without a state line (the JVM's own) are as the
-                // header says.
-                b.state = [
-                    "runnable",
-                    "waiting on condition",
-                    "sleeping",
-                    "in Object.wait()",
-                    "waiting for monitor entry",
-                ]
-                .into_iter()
-                .find(|k| h.status.starts_with(k))
-                .unwrap_or("unknown");
-                b.class = Some(if b.state == "runnable" {
-                    StateClass::Running
-                } else {
-                    StateClass::Other
-                });
-                r.cur = Some(b);
-                continue;
-            }
         }
         let Some(b) = r.cur.as_mut() else {
             continue;
@@ -390,6 +316,91 @@ pub fn parse(text: Bytes, source: &str) -> Vec<Snapshot> {
         s.time_unix = t;
     }
     snaps
+}
+
+/// A line of the JVM's deadlock section: the threads on the cycle, the
+/// waits and the holders it names; the stacks it repeats are skipped.
+fn section_line(r: &mut Reader, trimmed: &str, no: u32) {
+    if trimmed.starts_with("Java stack information for the threads listed above") {
+        r.skipping = true;
+        return;
+    }
+    if trimmed.starts_with("Found ") && trimmed.contains(" deadlock") {
+        r.end_report();
+        return;
+    }
+    if !r.skipping {
+        // `"name":` lines list the threads on the cycle.
+        if let Some(name) = trimmed
+            .strip_prefix('"')
+            .and_then(|x| x.strip_suffix("\":"))
+        {
+            if let Some(d) = r.deadlock.as_mut() {
+                if d.names.len() < 1024 {
+                    d.names.push(name.to_string());
+                }
+            }
+        } else if let Some(w) = section_wait(trimmed) {
+            r.pending = Some(w);
+        } else if let Some(holder) = trimmed
+            .strip_prefix("which is held by \"")
+            .and_then(|x| x.strip_suffix('"'))
+        {
+            // The section names owners even when the stacks do not
+            // (`jstack` without `-l`): stated holds, like the others.
+            if let Some((addr, kind, class)) = r.pending.take() {
+                if r.held_by.len() < 1024 {
+                    r.held_by.push((holder.to_string(), addr, kind, class, no));
+                }
+            }
+        }
+    }
+}
+
+/// A thread header line (jstack's or `Thread.dump_to_file`'s) as a new
+/// block.
+fn thread_header(r: &mut Reader, s: &str, no: u32, off: u64) -> Option<Block> {
+    if let Some((id, name, state, is_virtual)) = plain_header(s) {
+        let mut block = Block::new(id, no, off);
+        block.name = Some(name.to_string());
+        if is_virtual {
+            block.kind = Some(TaskKind::VirtualThread);
+        }
+        let (state, class) = state_of(state);
+        block.state = state;
+        block.class = Some(class);
+        return Some(block);
+    }
+    if !s.starts_with('"') {
+        return None;
+    }
+    let h = header(s)?;
+    let id = h.nid.or(h.number).unwrap_or_else(|| {
+        r.next_id += 1;
+        r.next_id
+    });
+    let mut block = Block::new(id, no, off);
+    block.name = Some(h.name.to_string());
+    if h.daemon {
+        block.detail = Some(Box::new(TaskDetail::Java(JavaTaskDetail { daemon: true })));
+    }
+    // Threads without a state line (the JVM's own) are as the header says.
+    block.state = [
+        "runnable",
+        "waiting on condition",
+        "sleeping",
+        "in Object.wait()",
+        "waiting for monitor entry",
+    ]
+    .into_iter()
+    .find(|known| h.status.starts_with(known))
+    .unwrap_or("unknown");
+    block.class = Some(if block.state == "runnable" {
+        StateClass::Running
+    } else {
+        StateClass::Other
+    });
+    Some(block)
 }
 
 /// Java text thread dumps as an input format.

@@ -1,8 +1,11 @@
-//! The runtime-agnostic model: a [`Snapshot`] holds [`Task`]s (goroutines,
-//! threads, async tasks), each with a state, an interned stack of [`Frame`]s, a
-//! creator, labels and flags. Strings, frames, stacks and label sets are
-//! interned in [`Tables`], so a million tasks sharing a hundred stacks cost a
-//! few dozen bytes each.
+//! The runtime-agnostic model, the bottom layer (it imports no other
+//! layer): a [`Snapshot`] holds [`Task`]s of one [`TaskKind`] (goroutines,
+//! OS threads, virtual threads, async tasks), each with a name, a state, an
+//! interned stack of [`Frame`]s, a creator, labels, flags and, rarely,
+//! runtime-specific [`TaskDetail`]; a [`Crash`] is a common part plus a
+//! runtime-specific [`CrashDetail`]. Strings, frames, stacks and label sets
+//! are interned in [`Tables`], so a million tasks sharing a hundred stacks
+//! cost a few dozen bytes each.
 
 mod bytes;
 mod confidence;

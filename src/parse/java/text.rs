@@ -4,8 +4,8 @@
 
 use super::reader::{java_frame, juc_kind, new_reader, object_key, state_of, Reader};
 use crate::model::{
-    Bytes, JavaTaskDetail, LockRel, ReportedDeadlock, Snapshot, StateClass, SyncKind, TaskDetail,
-    TaskKind,
+    Bytes, FrameId, JavaTaskDetail, LockRel, ReportedDeadlock, Snapshot, StateClass, SyncKind,
+    Tables, TaskDetail, TaskKind,
 };
 use crate::parse::format::{Dumps, InputFormat, ParseOptions};
 use crate::parse::threads::{lines, snapshots, Block};
@@ -262,37 +262,8 @@ pub fn parse(text: Bytes, source: &str) -> Vec<Snapshot> {
             continue;
         }
         if let Some((verb, addr, class)) = lock_line(trimmed) {
-            let (rel, kind) = match verb {
-                "" if r.ownable => {
-                    let (k, _) = juc_kind(class);
-                    (LockRel::Holds, k)
-                }
-                "locked" => (LockRel::Holds, SyncKind::Monitor),
-                "waiting to lock" | "waiting to re-lock in wait()" => {
-                    (LockRel::Acquires, SyncKind::Monitor)
-                }
-                "waiting on" => (LockRel::Awaits, SyncKind::Cond),
-                "parking to wait for" => {
-                    let (k, acquires) = juc_kind(class);
-                    let queue = k == SyncKind::Cond
-                        && b.frames.iter().take(12).any(|f| {
-                            let n = r.t.str(r.t.function(r.t.frame(*f).function).full);
-                            n.contains("BlockingQueue.take")
-                                || n.contains("BlockingQueue.poll")
-                                || n.contains("BlockingQueue.put")
-                                || n.contains("BlockingDeque.take")
-                        });
-                    let k = if queue { SyncKind::Queue } else { k };
-                    (
-                        if acquires {
-                            LockRel::Acquires
-                        } else {
-                            LockRel::Awaits
-                        },
-                        k,
-                    )
-                }
-                _ => continue,
+            let Some((rel, kind)) = lock_relation(&r.t, &b.frames, r.ownable, verb, class) else {
+                continue;
             };
             r.fact(rel, kind, addr, class, no);
             continue;
@@ -401,6 +372,51 @@ fn thread_header(r: &mut Reader, s: &str, no: u32, off: u64) -> Option<Block> {
         StateClass::Other
     });
     Some(block)
+}
+
+/// What a lock line under a frame states: `(relation, kind)`, or `None`
+/// for a verb that states no relation. `frames` are the thread's frames
+/// so far; `ownable` is true in its `Locked ownable synchronizers:` list.
+fn lock_relation(
+    t: &Tables,
+    frames: &[FrameId],
+    ownable: bool,
+    verb: &str,
+    class: &str,
+) -> Option<(LockRel, SyncKind)> {
+    let relation = match verb {
+        "" if ownable => {
+            let (kind, _) = juc_kind(class);
+            (LockRel::Holds, kind)
+        }
+        "locked" => (LockRel::Holds, SyncKind::Monitor),
+        "waiting to lock" | "waiting to re-lock in wait()" => {
+            (LockRel::Acquires, SyncKind::Monitor)
+        }
+        "waiting on" => (LockRel::Awaits, SyncKind::Cond),
+        "parking to wait for" => {
+            let (kind, acquires) = juc_kind(class);
+            let queue = kind == SyncKind::Cond
+                && frames.iter().take(12).any(|frame| {
+                    let name = t.str(t.function(t.frame(*frame).function).full);
+                    name.contains("BlockingQueue.take")
+                        || name.contains("BlockingQueue.poll")
+                        || name.contains("BlockingQueue.put")
+                        || name.contains("BlockingDeque.take")
+                });
+            let kind = if queue { SyncKind::Queue } else { kind };
+            (
+                if acquires {
+                    LockRel::Acquires
+                } else {
+                    LockRel::Awaits
+                },
+                kind,
+            )
+        }
+        _ => return None,
+    };
+    Some(relation)
 }
 
 /// Java text thread dumps as an input format.

@@ -234,6 +234,23 @@ struct Reader {
 }
 
 impl Reader {
+    /// A gdb thread header: a new block, or, for a thread printed again
+    /// after the stacks, the start of its owner printout.
+    fn gdb_thread(&mut self, h: Header<'_>, no: u32, off: u64) {
+        self.end_block();
+        let id = h.lwp.unwrap_or(h.number);
+        if let Some(index) = self.blocks.iter().position(|b| b.id == id) {
+            self.revisit = Some(index);
+            self.last_ptr = None;
+            return;
+        }
+        self.revisit = None;
+        let mut block = Block::new(id, no, off);
+        block.name = h.name.map(str::to_string);
+        self.pthreads.push(h.pthread);
+        self.cur = Some(block);
+    }
+
     /// lldb's `* thread #2, name = 'x', stop reason = ...`: a new block,
     /// unless the current one has no frames yet.
     fn lldb_thread(&mut self, rest: &str, no: u32, off: u64) {
@@ -599,19 +616,7 @@ pub fn parse(text: Bytes, source: &str) -> Vec<Snapshot> {
             continue;
         }
         if let Some(h) = header(s) {
-            r.end_block();
-            let id = h.lwp.unwrap_or(h.number);
-            if let Some(i) = r.blocks.iter().position(|b| b.id == id) {
-                // Printed again after the stacks: an owner printout.
-                r.revisit = Some(i);
-                r.last_ptr = None;
-                continue;
-            }
-            r.revisit = None;
-            let mut b = Block::new(id, no, off);
-            b.name = h.name.map(str::to_string);
-            r.pthreads.push(h.pthread);
-            r.cur = Some(b);
+            r.gdb_thread(h, no, off);
             continue;
         }
         // lldb: `* thread #2, name = 'x', stop reason = ...`.

@@ -19,15 +19,15 @@ id_type!(
     Sym
 );
 id_type!(
-    /// An interned [`Function`].
+    /// An interned [`Function`](super::Function).
     FuncId
 );
 id_type!(
-    /// An interned [`Frame`].
+    /// An interned [`Frame`](super::Frame).
     FrameId
 );
 id_type!(
-    /// An interned [`Stack`].
+    /// An interned [`Stack`](super::Stack).
     StackId
 );
 id_type!(

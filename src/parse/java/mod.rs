@@ -1,5 +1,5 @@
 //! Java thread dumps: jstack and `jcmd Thread.print` text ([`text`]) and
-//! JDK 21+ JSON dumps ([`json`]), read by one reader ([`reader`]). Lock
+//! JDK 21+ JSON dumps ([`json`]), read by one reader (`reader.rs`). Lock
 //! lines become stated lock relations ([`crate::model::LockFact`]):
 //! monitors (`- locked`, `- waiting to lock`, `- waiting on`),
 //! `java.util.concurrent` synchronizers (`- parking to wait for` and

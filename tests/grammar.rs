@@ -49,7 +49,7 @@ fn go_1_4_era_names_and_goc_files() {
         funcs(s, 0),
         ["runtime.park", "runtime.chanrecv", "main.func·001"]
     );
-    assert_eq!(s.tasks[0].parent_id, None);
+    assert_eq!(s.tasks[0].parent_id(), None);
     let c = s.tables.frame(s.tasks[0].creator.unwrap());
     assert_eq!(s.tables.func_name(c.function), "main.main");
     assert_eq!(s.version_guess.as_deref(), Some("<=go1.4"));
@@ -124,7 +124,7 @@ fn several_dumps_split_on_repeated_ids_and_crash_lines() {
     let snaps = parse(&format!("{one}{one}panic: boom\n\n{one}"));
     assert_eq!(snaps.len(), 3);
     assert_eq!(snaps[2].crash.as_ref().unwrap().message, "panic: boom");
-    assert_eq!(snaps[2].crash.as_ref().unwrap().goroutine_id, Some(1));
+    assert_eq!(snaps[2].crash.as_ref().unwrap().task_id, Some(1));
     assert_eq!(snaps.iter().map(|s| s.index).collect::<Vec<_>>(), [0, 1, 2]);
 }
 
@@ -132,8 +132,8 @@ fn several_dumps_split_on_repeated_ids_and_crash_lines() {
 fn crash_record_variants() {
     let s = &parse("panic: first [recovered]\n\tpanic: second\n[signal SIGSEGV: segmentation violation code=0x1 addr=0x0 pc=0x4553d5]\n\ngoroutine 1 [running]:\nmain.main()\n\t/a.go:1 +0x1\nexit status 2\n")[0];
     let c = s.crash.as_ref().unwrap();
-    assert_eq!(c.panics.len(), 2);
-    assert!(c.panics[0].recovered && c.panics[1].nested);
+    assert_eq!(c.panics().len(), 2);
+    assert!(c.panics()[0].recovered && c.panics()[1].nested);
     assert_eq!(c.signal.as_ref().unwrap().pc.as_deref(), Some("0x4553d5"));
     assert_eq!(c.exit_status, Some(2));
     assert_eq!(s.tasks.len(), 1);

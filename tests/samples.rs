@@ -217,7 +217,7 @@ fn sigquit_and_crash_dumps() {
     let s = &p.snapshots[0];
     let separators = text.lines().filter(|l| *l == "-----").count() as u32;
     assert!(separators >= 1);
-    assert_eq!(s.crash.as_ref().unwrap().register_dumps, separators + 1);
+    assert_eq!(s.crash.as_ref().unwrap().register_dumps(), separators + 1);
     assert!(s
         .tasks
         .iter()
@@ -229,12 +229,12 @@ fn header_fields_from_real_dumps() {
     // gp= m= mp= at GOTRACEBACK=system.
     let p = parse("samples/go/lock-order-deadlock/system.txt");
     let s = &p.snapshots[0];
-    let e = s.tasks[0].extra.as_ref().unwrap();
+    let e = s.tasks[0].go_detail().unwrap();
     assert!(e.gp.is_some() && e.m.is_some());
     assert!(s
         .tasks
         .iter()
-        .any(|t| t.extra.as_ref().is_some_and(|e| e.m == Some(None))));
+        .any(|t| t.go_detail().is_some_and(|e| e.m == Some(None))));
     // `, N minutes`.
     let p = parse("samples/go/ctx-never-cancelled/minutes.txt");
     let s = &p.snapshots[0];
@@ -283,7 +283,7 @@ fn frames_from_real_dumps() {
     assert!(s
         .tasks
         .iter()
-        .any(|t| t.extra.as_ref().is_some_and(|e| !e.ancestors.is_empty())));
+        .any(|t| t.go_detail().is_some_and(|e| !e.ancestors.is_empty())));
     // Elision, new and old style.
     let p = parse("samples/go/crash-deep-recursion/all.txt");
     let st = p.snapshots[0].stack(&p.snapshots[0].tasks[0]);

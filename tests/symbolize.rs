@@ -855,8 +855,8 @@ mod never_panics {
         let bin = common::root().join("samples/native/backtrace-symbols/bin/app.unstripped");
         for format in [
             None,
-            Some(dumpscope::parse::Format::RustBacktrace),
-            Some(dumpscope::parse::Format::NativeBacktrace),
+            dumpscope::parse::Format::named("rust-backtrace"),
+            dumpscope::parse::Format::named("native-backtrace"),
         ] {
             let popts = dumpscope::parse::ParseOptions {
                 format,

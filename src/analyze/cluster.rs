@@ -115,7 +115,7 @@ pub fn of_waits(snap: &Snapshot, waits: &[Option<Wait>]) -> Vec<Cluster> {
                 acc.wait_minutes.push(task.wait_minutes.unwrap_or(0));
                 acc.leaked += usize::from(task.flags.has(TaskFlags::LEAKED));
                 acc.stuck += usize::from(!task.class.can_progress());
-                match (task.parent_id, task.creator) {
+                match (task.parent_id(), task.creator) {
                     (Some(p), _) => *acc.parents.entry(p).or_default() += 1,
                     (None, Some(_)) => acc.orphans += 1,
                     (None, None) => {}

@@ -148,7 +148,7 @@ fn summarise(snap: &Snapshot, tasks: Vec<u32>) -> Group {
         } else {
             waits.push(0);
         }
-        if let Some(p) = t.parent_id {
+        if let Some(p) = t.parent_id() {
             parents.insert(p);
         }
         if t.labels.0 != 0 && label_sets.insert(t.labels.0) {

@@ -123,8 +123,7 @@ pub fn with_wait(c: &Cluster, f: Finding) -> Finding {
 pub fn task_name(snap: &Snapshot, task: u32) -> Option<&str> {
     snap.tasks
         .get(task as usize)
-        .and_then(|t| t.extra.as_ref())
-        .and_then(|e| e.name.as_deref())
+        .and_then(|t| snap.task_name(t))
 }
 
 /// Checks a cycle against the deadlocks the process reported itself, and

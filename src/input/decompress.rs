@@ -1,7 +1,7 @@
 //! Opening inputs: files (memory-mapped), stdin, gzip and zstd detected by
 //! their magic bytes and decoded with a cap on the decompressed size.
 
-use super::Bytes;
+use crate::model::Bytes;
 use serde::Serialize;
 use std::io::Read;
 

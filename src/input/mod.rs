@@ -14,10 +14,9 @@
 //!   BOM, converts CRLF, strips ticket indentation / quoting. Returns the bytes
 //!   unchanged (no copy) when nothing needs unwrapping.
 
-mod bytes;
 mod decompress;
 mod unwrap;
 
-pub use bytes::Bytes;
+pub use crate::model::Bytes;
 pub use decompress::{load, load_bytes, Compression, InputError, LoadOptions, Loaded};
 pub use unwrap::{parse_stamp, unwrap, AnchorFinder, Unwrapped};

@@ -11,7 +11,7 @@
 //! input line, so line numbers in warnings still match the user's file.
 //! Unrelated text is left in place: the parsers skip it.
 
-use super::Bytes;
+use crate::model::Bytes;
 use regex::bytes::Regex;
 use std::sync::OnceLock;
 

@@ -3,7 +3,10 @@
 //! jemalloc, dhat). Values are stored unsampled, the way `go tool pprof`
 //! reports them.
 
-use super::{LabelSetId, Runtime, StackId, Tables, Warning};
+use super::ids::{LabelSetId, StackId};
+use super::intern::Tables;
+use super::runtime::Runtime;
+use super::warning::Warning;
 use std::sync::Arc;
 
 /// The four values every heap snapshot is read into. Formats that lack one

@@ -1,44 +1,11 @@
 //! Interning tables: strings, functions, frames, stacks and label sets are
 //! stored once per snapshot and referred to by small ids.
 
-use super::{CodeKind, Frame, Function, RawAddr, Stack};
+use super::frame::{CodeKind, Frame, Function, RawAddr, Stack};
+use super::ids::{FrameId, FuncId, LabelSetId, StackId, Sym};
 use hashbrown::HashTable;
 use rustc_hash::{FxHashMap, FxHasher};
 use std::hash::{Hash, Hasher};
-
-macro_rules! id_type {
-    ($(#[$m:meta])* $name:ident) => {
-        $(#[$m])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
-        pub struct $name(pub u32);
-        impl $name {
-            pub fn index(self) -> usize {
-                self.0 as usize
-            }
-        }
-    };
-}
-
-id_type!(
-    /// An interned string; `Sym(0)` is the empty string.
-    Sym
-);
-id_type!(
-    /// An interned [`Function`].
-    FuncId
-);
-id_type!(
-    /// An interned [`Frame`].
-    FrameId
-);
-id_type!(
-    /// An interned [`Stack`].
-    StackId
-);
-id_type!(
-    /// An interned label set; `LabelSetId(0)` is the empty set.
-    LabelSetId
-);
 
 /// The hash of a stack in [`Tables`]' stack index.
 fn stack_hash(frames: &[FrameId], elided: Option<(u32, u32)>) -> u64 {

@@ -1,313 +1,45 @@
-//! The runtime-agnostic model: a [`Snapshot`] holds [`Task`]s (goroutines,
-//! threads, async tasks), each with a state, an interned stack of [`Frame`]s, a
-//! creator, labels and flags. Strings, frames, stacks and label sets are
-//! interned in [`Tables`], so a million tasks sharing a hundred stacks cost a
-//! few dozen bytes each.
+//! The runtime-agnostic model, the bottom layer (it imports no other
+//! layer): a [`Snapshot`] holds [`Task`]s of one [`TaskKind`] (goroutines,
+//! OS threads, virtual threads, async tasks), each with a name, a state, an
+//! interned stack of [`Frame`]s, a creator, labels, flags and, rarely,
+//! runtime-specific [`TaskDetail`]; a [`Crash`] is a common part plus a
+//! runtime-specific [`CrashDetail`]. Strings, frames, stacks and label sets
+//! are interned in [`Tables`], so a million tasks sharing a hundred stacks
+//! cost a few dozen bytes each.
 
+mod bytes;
 mod confidence;
+mod crash;
+mod frame;
 pub mod heap;
+mod ids;
 mod intern;
+mod runtime;
 mod state;
 mod sync;
+mod task;
+mod warning;
 
+pub use bytes::Bytes;
 pub use confidence::Confidence;
-pub use intern::{FrameId, FuncId, IdMap, LabelSetId, StackId, Sym, Tables};
+pub use crash::{
+    Crash, CrashDetail, GoCrash, PanicRecord, RaceAccess, RaceReport, RustCrash, SignalInfo,
+};
+pub use frame::{AddrSpace, CodeKind, Frame, Function, RawAddr, Stack};
+pub use ids::{FrameId, FuncId, LabelSetId, StackId, Sym};
+pub use intern::{IdMap, Tables};
+pub use runtime::Runtime;
 pub use state::StateClass;
 pub use sync::{
     Evidence, HoldFact, LockFact, LockRel, ReportedDeadlock, ResKey, ResKind, SyncFacts, SyncKind,
     WaitFact, WaitOp,
 };
+pub use task::{
+    Ancestor, ArgSpan, GoTaskDetail, JavaTaskDetail, Task, TaskDetail, TaskFlags, TaskKind,
+};
+pub use warning::Warning;
 
-use crate::input::Bytes;
-use serde::Serialize;
 use std::sync::Arc;
-
-/// Which runtime produced a snapshot.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Runtime {
-    Go,
-    Native,
-    Java,
-    Rust,
-    Python,
-}
-
-impl Runtime {
-    /// What a dump of this runtime and format calls its tasks, `(one,
-    /// many)`: goroutines, tasks (async task dumps) or threads.
-    pub fn noun(self, format: &str) -> (&'static str, &'static str) {
-        match self {
-            Runtime::Go => ("goroutine", "goroutines"),
-            _ if format.contains("task") => ("task", "tasks"),
-            _ => ("thread", "threads"),
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Runtime::Go => "go",
-            Runtime::Native => "native",
-            Runtime::Java => "java",
-            Runtime::Rust => "rust",
-            Runtime::Python => "python",
-        }
-    }
-}
-
-/// Where a function's code comes from: the user's own code, the language's
-/// standard library, or the runtime itself.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum CodeKind {
-    User,
-    Stdlib,
-    Runtime,
-}
-
-/// A function name split into its parts. For Go, `net/http.(*conn).serve`
-/// has package `net/http`, receiver `*conn` and name `serve`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Function {
-    pub full: Sym,
-    pub package: Sym,
-    pub receiver: Option<Sym>,
-    pub name: Sym,
-    pub kind: CodeKind,
-}
-
-/// One frame location (interned): function, source position, inlining.
-/// Per-task data such as argument values lives in the task, not here.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Frame {
-    pub function: FuncId,
-    /// Source file, or the empty symbol when unknown.
-    pub file: Sym,
-    /// 0 when unknown.
-    pub line: u32,
-    /// Offset of the pc from the function entry (`+0x1d`), when printed.
-    pub pc_offset: Option<u32>,
-    pub inlined: bool,
-}
-
-/// What a frame's printed address is relative to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum AddrSpace {
-    /// A runtime address: placed through the dump's mappings, `--base`,
-    /// or an inferred load base.
-    Absolute,
-    /// An ELF virtual address of the module (`./app(+0x1234)` of glibc,
-    /// `(module+0x1234)` of the sanitizers, a tombstone's `pc`).
-    Vaddr,
-    /// An offset in the module's file (a mapping's start plus its offset).
-    FileOffset,
-}
-
-/// A frame's address as the dump printed it, for the symbolizer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct RawAddr {
-    /// The module as the dump names it; the empty symbol when it does not.
-    pub module: Sym,
-    /// The module's build-id (hex), or the empty symbol.
-    pub build_id: Sym,
-    pub addr: u64,
-    pub space: AddrSpace,
-    /// A return address (looked up at `addr - 1`); false for a faulting pc
-    /// or an already adjusted address.
-    pub call: bool,
-}
-
-/// A call stack, innermost frame first.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Stack {
-    pub frames: Box<[FrameId]>,
-    /// Frames the runtime left out: `(index, count)`, frames before `index`
-    /// were printed above the marker. `count` is 0 when the dump did not say
-    /// how many (`...additional frames elided...`).
-    pub elided: Option<(u32, u32)>,
-}
-
-/// Flags of a task.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
-pub struct TaskFlags(pub u16);
-
-impl TaskFlags {
-    /// Proven leaked by the Go GC (`(leaked)`).
-    pub const LEAKED: u16 = 1;
-    /// `, locked to thread`.
-    pub const LOCKED_TO_THREAD: u16 = 1 << 1;
-    /// `(scan)`: the GC was scanning the stack.
-    pub const SCAN: u16 = 1 << 2;
-    /// `(durable)`: a synctest durably blocked wait.
-    pub const DURABLE: u16 = 1 << 3;
-    /// The dump was cut inside this task: frames may be missing.
-    pub const PARTIAL: u16 = 1 << 4;
-    /// `goroutine running on other thread; stack unavailable`.
-    pub const STACK_UNAVAILABLE: u16 = 1 << 5;
-    /// An M's g0 block (`goroutine 0 ... [idle]`), not a user goroutine.
-    pub const SYSTEM_STACK: u16 = 1 << 6;
-    /// The dump does not identify this task: it is one of the goroutines a
-    /// profile record counts (pprof debug=0/1). Its id is 0 and is never
-    /// reported.
-    pub const NO_ID: u16 = 1 << 7;
-    /// Number of flags, for per-flag counters.
-    pub const COUNT: usize = 8;
-
-    pub fn has(self, f: u16) -> bool {
-        self.0 & f != 0
-    }
-    pub fn set(&mut self, f: u16) {
-        self.0 |= f;
-    }
-    pub fn bits(self) -> u16 {
-        self.0
-    }
-    /// Names of the flags that are set, for reports.
-    pub fn names(self) -> Vec<&'static str> {
-        const NAMES: [(u16, &str); TaskFlags::COUNT] = [
-            (TaskFlags::LEAKED, "leaked"),
-            (TaskFlags::LOCKED_TO_THREAD, "locked_to_thread"),
-            (TaskFlags::SCAN, "scan"),
-            (TaskFlags::DURABLE, "durable"),
-            (TaskFlags::PARTIAL, "partial"),
-            (TaskFlags::STACK_UNAVAILABLE, "stack_unavailable"),
-            (TaskFlags::SYSTEM_STACK, "system_stack"),
-            (TaskFlags::NO_ID, "no_id"),
-        ];
-        NAMES
-            .iter()
-            .filter(|(b, _)| self.has(*b))
-            .map(|(_, n)| *n)
-            .collect()
-    }
-}
-
-/// A byte range of a task's argument text, relative to [`Task::offset`].
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct ArgSpan {
-    pub start: u32,
-    pub len: u32,
-}
-
-/// Rarely present task data, boxed to keep [`Task`] small.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TaskExtra {
-    /// `gp=0x...`
-    pub gp: Option<u64>,
-    /// `m=N`; `Some(None)` for `m=nil`.
-    pub m: Option<Option<u32>>,
-    /// `mp=0x...`
-    pub mp: Option<u64>,
-    /// `synctest bubble N`
-    pub bubble: Option<u64>,
-    /// `[originating from goroutine N]:` blocks, newest ancestor first.
-    pub ancestors: Vec<Ancestor>,
-    /// Thread or task name, for runtimes that have one.
-    pub name: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Ancestor {
-    pub id: u64,
-    pub stack: StackId,
-}
-
-/// One goroutine, thread or async task.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Task {
-    pub id: u64,
-    pub parent_id: Option<u64>,
-    /// The state as printed (`chan receive`, `IO wait`, `running`).
-    pub state: Sym,
-    pub class: StateClass,
-    /// Minutes spent blocked, when the dump says (`, 5 minutes`).
-    pub wait_minutes: Option<u32>,
-    pub flags: TaskFlags,
-    pub labels: LabelSetId,
-    pub stack: StackId,
-    /// The frame of the `go` statement (`created by`), when known.
-    pub creator: Option<FrameId>,
-    /// Index of the first of `stack.frames.len()` argument spans in
-    /// [`Snapshot::args`].
-    pub args: u32,
-    /// Byte offset of the task's first line in [`Snapshot::text`].
-    pub offset: u64,
-    /// 1-based line number of the task's first line.
-    pub line: u32,
-    /// Hashes of the argument text: `[exact, pointers masked]`.
-    pub arg_hash: [u64; 2],
-    pub extra: Option<Box<TaskExtra>>,
-}
-
-/// A warning about a line that could not be read; line numbers are 1-based in
-/// the unwrapped text of the input.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
-pub struct Warning {
-    pub line: u64,
-    pub message: String,
-}
-
-/// What surrounded the tasks when the process crashed or was dumped.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
-pub struct Crash {
-    /// One-line summary: the first panic or fatal error, or the signal.
-    pub message: String,
-    /// `panic:` records in the order printed (outermost first); nested
-    /// panics and `[recovered]` ones appear in sequence.
-    pub panics: Vec<PanicRecord>,
-    /// `fatal error: ...`
-    pub fatal_error: Option<String>,
-    /// `[signal SIGSEGV: segmentation violation code=... addr=... pc=...]`
-    /// or `SIGQUIT: quit` / `SIGABRT: abort`.
-    pub signal: Option<SignalInfo>,
-    /// The goroutine that panicked or threw (first one printed after the
-    /// panic or fatal error).
-    pub goroutine_id: Option<u64>,
-    /// `exit status N` (printed by `go run`).
-    pub exit_status: Option<i32>,
-    /// How many per-M register dumps were printed (GOTRACEBACK=crash).
-    pub register_dumps: u32,
-    /// Data race reports printed by the race detector.
-    pub races: Vec<RaceReport>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
-pub struct PanicRecord {
-    pub message: String,
-    pub recovered: bool,
-    /// The panic was printed as a continuation of an earlier one
-    /// (`panic: a [recovered]` then indented `panic: b`).
-    pub nested: bool,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
-pub struct SignalInfo {
-    /// `SIGSEGV`, `SIGQUIT`, ...
-    pub name: String,
-    /// The line as printed.
-    pub raw: String,
-    pub code: Option<String>,
-    pub addr: Option<String>,
-    pub pc: Option<String>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
-pub struct RaceReport {
-    /// 1-based line of `WARNING: DATA RACE`.
-    pub line: u64,
-    pub accesses: Vec<RaceAccess>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
-pub struct RaceAccess {
-    /// `Read`, `Write`, `Previous write`, ...
-    pub access: String,
-    pub addr: String,
-    /// The goroutine (`None` for the main goroutine printed as `main goroutine`).
-    pub goroutine: Option<u64>,
-    /// Innermost frame: `function file:line`.
-    pub top_frame: Option<String>,
-}
 
 /// One dump: everything read from one dump inside an input.
 pub struct Snapshot {
@@ -318,6 +50,9 @@ pub struct Snapshot {
     /// Format id, e.g. `go-traceback`.
     pub format: &'static str,
     pub runtime: Runtime,
+    /// What the dump's tasks are (goroutines, threads, async tasks); some
+    /// tasks may say more (virtual threads among threads).
+    pub task_kind: TaskKind,
     /// A guess at the runtime version from the features present.
     pub version_guess: Option<String>,
     /// What kind of dump this is within the format: `panic`, `fatal`,
@@ -348,16 +83,60 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
+    /// A snapshot of a dump read from `source` as `format`, with the text
+    /// and tables its tasks refer to. It starts as dump 0 of its input,
+    /// spanning the whole text, its tasks goroutines for Go and threads
+    /// otherwise, with no tasks, origin, crash, warnings,
+    /// mappings or lock facts: the parser sets the fields that apply.
+    pub fn new(
+        source: &str,
+        format: &'static str,
+        runtime: Runtime,
+        text: Bytes,
+        tables: Arc<Tables>,
+        args: Arc<Vec<ArgSpan>>,
+    ) -> Snapshot {
+        let range = (0, text.len() as u64);
+        Snapshot {
+            source: source.to_string(),
+            index: 0,
+            format,
+            runtime,
+            task_kind: match runtime {
+                Runtime::Go => TaskKind::Goroutine,
+                _ => TaskKind::OsThread,
+            },
+            version_guess: None,
+            origin: None,
+            crash: None,
+            tasks: Vec::new(),
+            tables,
+            args,
+            warnings: Vec::new(),
+            truncated: false,
+            text,
+            range,
+            time_unix: None,
+            maps: Vec::new(),
+            sync: SyncFacts::default(),
+        }
+    }
+
     /// What this dump's tasks are called: goroutines, threads or tasks.
     pub fn noun(&self) -> (&'static str, &'static str) {
-        self.runtime.noun(self.format)
+        self.task_kind.noun()
+    }
+
+    /// A task's name, for runtimes that name their threads or tasks.
+    pub fn task_name(&self, t: &Task) -> Option<&str> {
+        t.name.map(|name| self.tables.str(name))
     }
 
     /// How a task is named in findings: `goroutine 12`, `thread "worker-1"
     /// (12)`.
     pub fn task_label(&self, t: &Task) -> String {
         let (one, _) = self.noun();
-        match t.extra.as_ref().and_then(|e| e.name.as_deref()) {
+        match self.task_name(t) {
             Some(name) if self.runtime != Runtime::Go => format!("{one} \"{name}\" ({})", t.id),
             _ => format!("{one} {}", t.id),
         }

@@ -11,7 +11,7 @@
 //! from them alone.
 
 use super::confidence::Confidence;
-use super::intern::{FrameId, Sym};
+use super::ids::{FrameId, Sym};
 
 /// The kind of thing a task waits on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

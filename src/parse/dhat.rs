@@ -5,7 +5,9 @@
 //! entry 0 is `[root]`). Read as allocated = total, in use = at exit.
 
 use crate::model::heap::{HeapProfile, HeapSample, HeapValues, Sampling};
+use crate::model::Bytes;
 use crate::model::{CodeKind, FrameId, LabelSetId, Runtime, Tables, Warning};
+use crate::parse::format::{Dumps, InputFormat, ParseOptions};
 use serde::Deserialize;
 use std::sync::Arc;
 
@@ -179,6 +181,35 @@ pub fn split_rust_func(full: &str) -> (String, Option<String>, String, CodeKind)
         .unwrap_or(full);
     let name = name.trim_start_matches("::").to_string();
     (krate, None, name, kind)
+}
+
+/// dhat-rs heap profiles as an input format.
+pub struct Dhat;
+
+impl InputFormat for Dhat {
+    fn id(&self) -> &'static str {
+        FORMAT
+    }
+
+    fn help(&self) -> &'static str {
+        "dhat-rs heap profiles (`dhat-heap.json`)"
+    }
+
+    fn expected(&self) -> Option<&'static str> {
+        Some("a dhat-heap.json")
+    }
+
+    fn detect(&self, text: &[u8]) -> f32 {
+        detect(text)
+    }
+
+    fn is_raw(&self) -> bool {
+        true
+    }
+
+    fn parse(&self, text: Bytes, source: &str, _opts: &ParseOptions) -> Result<Dumps, String> {
+        Ok(Dumps::of_heaps(vec![parse(&text, source)?]))
+    }
 }
 
 #[cfg(test)]

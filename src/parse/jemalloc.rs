@@ -12,6 +12,7 @@ use crate::model::heap::{unsample, HeapProfile, HeapSample, HeapValues, Module, 
 use crate::model::{
     AddrSpace, CodeKind, FrameId, LabelSetId, RawAddr, Runtime, Sym, Tables, Warning,
 };
+use crate::parse::format::{Dumps, InputFormat, ParseOptions};
 use crate::parse::go::line::{parse_hex, trim_end};
 use std::sync::Arc;
 
@@ -296,6 +297,39 @@ fn build(
         time_nanos: None,
         warnings,
         truncated,
+    }
+}
+
+/// jemalloc heap profiles as an input format.
+pub struct Jemalloc;
+
+impl InputFormat for Jemalloc {
+    fn id(&self) -> &'static str {
+        FORMAT
+    }
+
+    fn aliases(&self) -> &'static [&'static str] {
+        &["jemalloc"]
+    }
+
+    fn help(&self) -> &'static str {
+        "jemalloc heap profiles (`heap_v2/N`, as jeprof reads them)"
+    }
+
+    fn expected(&self) -> Option<&'static str> {
+        Some("a jemalloc heap profile (`heap_v2/N`)")
+    }
+
+    fn detect(&self, text: &[u8]) -> f32 {
+        detect(text)
+    }
+
+    fn anchor(&self, line: &[u8]) -> Option<usize> {
+        find_header(line)
+    }
+
+    fn parse(&self, text: Bytes, source: &str, _opts: &ParseOptions) -> Result<Dumps, String> {
+        Ok(Dumps::of_heaps(parse(text, source)))
     }
 }
 

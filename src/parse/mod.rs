@@ -1,5 +1,7 @@
-//! Parsers: one module per format. Each can say how sure it is that it reads
-//! a text ([`detect`]) and turns it into [`Snapshot`]s.
+//! Parsers: one module per format, each implementing [`InputFormat`] (how
+//! sure it is that it reads a text, and how it turns it into [`Snapshot`]s
+//! and heap profiles). `FORMATS` lists them in detection order and
+//! [`parse_input`] unwraps, detects and parses one input with them.
 
 pub mod dhat;
 pub mod go;
@@ -8,188 +10,109 @@ pub mod jemalloc;
 pub mod native;
 pub mod pprof;
 pub mod python;
+pub mod threads;
 
-use crate::input::{self, Bytes};
+pub mod format;
+
+pub use format::{Dumps, Format, GoOptions, InputFormat, ParseOptions};
+
+use crate::input;
 use crate::model::heap::HeapProfile;
-use crate::model::Snapshot;
+use crate::model::{Bytes, Snapshot};
 
-/// A format dumpscope reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
-    /// Go tracebacks: panics, fatal errors, SIGQUIT, pprof debug=2.
-    #[value(name = "go-traceback", alias = "go")]
-    GoTraceback,
-    /// Go pprof text profiles (debug=1): goroutine, goroutineleak and the
-    /// legacy heap profile.
-    #[value(name = "go-pprof-text", alias = "pprof-text")]
-    GoProfileText,
-    /// pprof protobuf (`profile.proto`, gzip or raw): goroutine,
-    /// goroutineleak and heap profiles, incl. the per-goroutine variant.
-    #[value(name = "pprof", alias = "proto")]
-    Pprof,
-    /// jemalloc heap profiles (`heap_v2/N`, as jeprof reads them).
-    #[value(name = "jemalloc-heap", alias = "jemalloc")]
-    Jemalloc,
-    /// dhat-rs heap profiles (`dhat-heap.json`).
-    #[value(name = "dhat")]
-    Dhat,
-    /// Rust panics and backtraces (`RUST_BACKTRACE=1` or `full`,
-    /// `std::backtrace::Backtrace` output).
-    #[value(name = "rust-backtrace", alias = "rust")]
-    RustBacktrace,
-    /// Native backtraces: glibc backtrace_symbols, AddressSanitizer and
-    /// ThreadSanitizer reports, eu-stack, Android tombstones.
-    #[value(name = "native-backtrace", alias = "native")]
-    NativeBacktrace,
-    /// JDK 21+ JSON thread dumps (`jcmd PID Thread.dump_to_file -format=json`).
-    #[value(name = "java-json")]
-    JavaJson,
-    /// gdb `thread apply all bt [full]` and lldb `bt all`.
-    #[value(name = "gdb-threads", alias = "gdb", alias = "lldb")]
-    GdbThreads,
-    /// Async task trees: tokio task dumps and async-backtrace trees.
-    #[value(name = "tokio-taskdump", alias = "tokio", alias = "async-backtrace")]
-    TokioTasks,
-    /// Python thread dumps: faulthandler and `py-spy dump` text.
-    #[value(name = "python-threads", alias = "python", alias = "py-spy")]
-    PythonThreads,
-    /// `py-spy dump --json`.
-    #[value(name = "py-spy-json")]
-    PySpyJson,
-    /// Java thread dumps: jstack, jcmd Thread.print, SIGQUIT output.
-    #[value(name = "java-threads", alias = "java", alias = "jstack")]
-    JavaThreads,
+/// Every format dumpscope reads, in detection order: on a tie in
+/// confidence the first wins, raw formats are tried first in this order,
+/// and the first anchor found decides a log line. A new format is one
+/// module implementing [`InputFormat`] plus one line here.
+const FORMATS: &[&dyn InputFormat] = &[
+    &go::GoTraceback,
+    &pprof::text::GoProfileText,
+    &pprof::decode::Pprof,
+    &jemalloc::Jemalloc,
+    &dhat::Dhat,
+    &native::rust::RustBacktrace,
+    &native::frames::NativeBacktrace,
+    &java::JavaThreads,
+    &native::gdb::GdbThreads,
+    &java::JavaJson,
+    &python::PythonThreads,
+    &python::PySpyJson,
+    &native::tokio::TokioTasks,
+];
+
+/// One handle per entry of [`FORMATS`], for [`Format::all`] and clap.
+static HANDLES: [Format; FORMATS.len()] = handles();
+
+const fn handles<const N: usize>() -> [Format; N] {
+    let mut all = [Format(0); N];
+    let mut index = 0;
+    while index < N {
+        all[index] = Format(index as u8);
+        index += 1;
+    }
+    all
 }
 
 impl Format {
+    /// The table entry this handle stands for.
+    fn def(self) -> &'static dyn InputFormat {
+        FORMATS[self.0 as usize]
+    }
+
+    /// The format id (`go-traceback`).
     pub fn id(self) -> &'static str {
-        match self {
-            Format::GoTraceback => go::FORMAT,
-            Format::GoProfileText => pprof::text::GOROUTINE_FORMAT,
-            Format::Pprof => pprof::decode::FORMAT,
-            Format::Jemalloc => jemalloc::FORMAT,
-            Format::Dhat => dhat::FORMAT,
-            Format::RustBacktrace => native::rust::FORMAT,
-            Format::NativeBacktrace => native::frames::FORMAT,
-            Format::JavaThreads => java::FORMAT,
-            Format::GdbThreads => native::gdb::FORMAT,
-            Format::JavaJson => java::JSON_FORMAT,
-            Format::PythonThreads => python::FORMAT,
-            Format::TokioTasks => native::tokio::FORMAT,
-            Format::PySpyJson => python::JSON_FORMAT,
-        }
+        self.def().id()
     }
 
+    /// Every format, in detection order.
     pub fn all() -> &'static [Format] {
-        &[
-            Format::GoTraceback,
-            Format::GoProfileText,
-            Format::Pprof,
-            Format::Jemalloc,
-            Format::Dhat,
-            Format::RustBacktrace,
-            Format::NativeBacktrace,
-            Format::JavaThreads,
-            Format::GdbThreads,
-            Format::JavaJson,
-            Format::PythonThreads,
-            Format::PySpyJson,
-            Format::TokioTasks,
-        ]
+        &HANDLES
     }
 
-    /// Binary or structured formats: read as they are, never unwrapped
-    /// (log prefixes, CRLF) like text.
+    /// The format with this id or alias (as `--input-format` takes it).
+    pub fn named(name: &str) -> Option<Format> {
+        Format::all()
+            .iter()
+            .copied()
+            .find(|format| format.id() == name || format.def().aliases().contains(&name))
+    }
+
     fn is_raw(self) -> bool {
-        matches!(
-            self,
-            Format::Pprof | Format::Dhat | Format::PySpyJson | Format::JavaJson
-        )
+        self.def().is_raw()
     }
 
-    /// What a line of this format that certainly belongs to a dump looks like,
-    /// for the input layer's log-prefix detection.
     fn anchor(self, line: &[u8]) -> Option<usize> {
-        match self {
-            Format::GoTraceback => go::line::find_header(line),
-            Format::GoProfileText => pprof::text::find_header(line)
-                .map(|(p, _)| p)
-                .or_else(|| memchr::memmem::find(line, b"#\t0x")),
-            Format::Jemalloc => jemalloc::find_header(line),
-            Format::RustBacktrace => native::rust::find_header(line),
-            Format::NativeBacktrace => native::frames::find_header(line),
-            Format::JavaThreads => java::find_header(line),
-            Format::GdbThreads => native::gdb::find_header(line),
-            Format::PythonThreads => python::find_header(line),
-            Format::TokioTasks => native::tokio::find_header(line),
-            Format::Pprof | Format::Dhat | Format::PySpyJson | Format::JavaJson => None,
-        }
+        self.def().anchor(line)
     }
 
     fn detect(self, text: &[u8]) -> f32 {
-        match self {
-            Format::GoTraceback => go::detect(text),
-            Format::GoProfileText => pprof::text::detect(text),
-            Format::Pprof => pprof::decode::detect(text),
-            Format::Jemalloc => jemalloc::detect(text),
-            Format::Dhat => dhat::detect(text),
-            Format::RustBacktrace => native::rust::detect(text),
-            Format::NativeBacktrace => native::frames::detect(text),
-            Format::JavaThreads => java::detect(text),
-            Format::GdbThreads => native::gdb::detect(text),
-            Format::JavaJson => java::detect_json(text),
-            Format::PythonThreads => python::detect(text),
-            Format::PySpyJson => python::detect_json(text),
-            Format::TokioTasks => native::tokio::detect(text),
-        }
+        self.def().detect(text)
     }
 
     fn parse(self, text: Bytes, source: &str, opts: &ParseOptions) -> Result<Dumps, String> {
-        let mut d = Dumps::default();
-        match self {
-            Format::GoTraceback => d.snapshots = go::parse(text, source, &opts.go),
-            Format::GoProfileText => {
-                let r = pprof::text::parse(text, source);
-                d.snapshots = r.snapshots;
-                d.heaps = r.heaps;
-            }
-            Format::Pprof => match pprof::decode::parse(text, source) {
-                pprof::decode::Read::Goroutines(s) => d.snapshots.push(*s),
-                pprof::decode::Read::Heap(h) => d.heaps.push(*h),
-                pprof::decode::Read::Unsupported(types) => {
-                    return Err(format!(
-                        "a pprof profile of {types}: dumpscope reads goroutine, goroutineleak and heap profiles"
-                    ))
-                }
-            },
-            Format::Jemalloc => d.heaps = jemalloc::parse(text, source),
-            Format::Dhat => d.heaps.push(dhat::parse(&text, source)?),
-            Format::RustBacktrace => d.snapshots = native::rust::parse(text, source),
-            Format::NativeBacktrace => d.snapshots = native::frames::parse(text, source),
-            Format::JavaThreads => d.snapshots = java::parse(text, source),
-            Format::GdbThreads => d.snapshots = native::gdb::parse(text, source),
-            Format::JavaJson => d.snapshots = java::parse_json(&text, source)?,
-            Format::PythonThreads => d.snapshots = python::parse(text, source),
-            Format::PySpyJson => d.snapshots = python::parse_json(&text, source)?,
-            Format::TokioTasks => d.snapshots = native::tokio::parse(text, source),
-        }
-        Ok(d)
+        self.def().parse(text, source, opts)
     }
 }
 
-/// Everything read from one input.
-#[derive(Default)]
-pub struct Dumps {
-    pub snapshots: Vec<Snapshot>,
-    pub heaps: Vec<HeapProfile>,
+impl std::fmt::Debug for Format {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Format({})", self.id())
+    }
 }
 
-/// Options for parsing.
-#[derive(Debug, Clone, Default)]
-pub struct ParseOptions {
-    /// Force a format instead of detecting it.
-    pub format: Option<Format>,
-    pub go: go::Options,
+impl clap::ValueEnum for Format {
+    fn value_variants<'a>() -> &'a [Self] {
+        Format::all()
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        let def = self.def();
+        Some(
+            clap::builder::PossibleValue::new(def.id())
+                .help(def.help())
+                .aliases(def.aliases().iter().copied()),
+        )
+    }
 }
 
 /// The result of reading one input.
@@ -306,16 +229,16 @@ fn finish(
     })
 }
 
-/// A human list of what dumpscope reads, for error messages.
+/// A human list of what dumpscope reads, for error messages: the formats'
+/// phrases in detection order.
 pub fn expected_formats() -> String {
-    "a Go goroutine dump (panic, fatal error, SIGQUIT or /debug/pprof/goroutine?debug=2 text, \
-     with lines like `goroutine 1 [running]:`), a pprof goroutine or heap profile (protobuf, \
-     or debug=1 text starting `goroutine profile: total N` or `heap profile:`), a jemalloc \
-     heap profile (`heap_v2/N`), a dhat-heap.json, a Rust panic or backtrace \
-     (`thread 'main' panicked at`, `stack backtrace:`) or a native backtrace (glibc \
-     backtrace_symbols, AddressSanitizer/ThreadSanitizer, eu-stack, Android tombstone), gdb or lldb thread backtraces (`Thread 2 (Thread 0x... (LWP n))`), a Python \
-     faulthandler or py-spy dump (`Thread 0x... (most recent call first):`, `Thread 42 (idle): \"MainThread\"`), a tokio task dump or async-backtrace tree \
-     (`task 3 trace:`, `╼ app::handler at src/main.rs:12:5`) or a \
-     Java thread dump (jstack, jcmd Thread.print: `\"main\" #1 ... nid=0x...`)"
-        .to_string()
+    let phrases: Vec<&str> = FORMATS
+        .iter()
+        .filter_map(|format| format.expected())
+        .collect();
+    match phrases.split_last() {
+        Some((last, [])) => last.to_string(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        None => String::new(),
+    }
 }

@@ -6,11 +6,12 @@
 //! native `PyThread_acquire_lock_timed`), and identified by the object
 //! py-spy's `--locals` prints (`self: <Queue at 0x7f..>`) when present.
 
-use super::native::{lines, snapshots, Block, Dump};
+use super::threads::{lines, snapshots, source_frame, Block, Dump, MAX_TASKS};
 use crate::input::Bytes;
 use crate::model::{
     CodeKind, Crash, LockFact, LockRel, Runtime, Snapshot, StateClass, SyncFacts, SyncKind, Tables,
 };
+use crate::parse::format::{Dumps, InputFormat, ParseOptions};
 
 pub const FORMAT: &str = "python-threads";
 pub const JSON_FORMAT: &str = "py-spy-json";
@@ -222,14 +223,7 @@ impl Reader {
             };
             (pkg, None, name, kind)
         };
-        b.push(super::native::source_frame(
-            &mut self.t,
-            func,
-            split,
-            file,
-            line,
-            false,
-        ));
+        b.push(source_frame(&mut self.t, func, split, file, line, false));
         self.in_locals = false;
     }
 }
@@ -357,7 +351,7 @@ pub fn parse(text: Bytes, source: &str) -> Vec<Snapshot> {
                     r.new_thread(id, None, no, off, None);
                     if trimmed.starts_with("Current thread") {
                         if let Some(c) = r.crash.as_mut() {
-                            c.goroutine_id.get_or_insert(id);
+                            c.task_id.get_or_insert(id);
                         }
                     }
                     continue;
@@ -460,7 +454,7 @@ pub fn parse_json(text: &[u8], source: &str) -> Result<Vec<Snapshot>, String> {
         )
     })?;
     let mut r = Reader::new();
-    for th in threads.iter().take(super::native::MAX_TASKS) {
+    for th in threads.iter().take(MAX_TASKS) {
         let status = match (th.active, th.owns_gil) {
             (true, true) => "active+gil",
             (true, false) => "active",
@@ -480,4 +474,66 @@ pub fn parse_json(text: &[u8], source: &str) -> Result<Vec<Snapshot>, String> {
         s.format = JSON_FORMAT;
     }
     Ok(snaps)
+}
+
+/// Python text thread dumps as an input format.
+pub struct PythonThreads;
+
+impl InputFormat for PythonThreads {
+    fn id(&self) -> &'static str {
+        FORMAT
+    }
+
+    fn aliases(&self) -> &'static [&'static str] {
+        &["python", "py-spy"]
+    }
+
+    fn help(&self) -> &'static str {
+        "Python thread dumps: faulthandler and `py-spy dump` text"
+    }
+
+    fn expected(&self) -> Option<&'static str> {
+        Some("a Python faulthandler or py-spy dump (`Thread 0x... (most recent call first):`, `Thread 42 (idle): \"MainThread\"`)")
+    }
+
+    fn detect(&self, text: &[u8]) -> f32 {
+        detect(text)
+    }
+
+    fn anchor(&self, line: &[u8]) -> Option<usize> {
+        find_header(line)
+    }
+
+    fn parse(&self, text: Bytes, source: &str, _opts: &ParseOptions) -> Result<Dumps, String> {
+        Ok(Dumps::of_snapshots(parse(text, source)))
+    }
+}
+
+/// `py-spy dump --json` as an input format.
+pub struct PySpyJson;
+
+impl InputFormat for PySpyJson {
+    fn id(&self) -> &'static str {
+        JSON_FORMAT
+    }
+
+    fn help(&self) -> &'static str {
+        "`py-spy dump --json`"
+    }
+
+    fn expected(&self) -> Option<&'static str> {
+        None
+    }
+
+    fn detect(&self, text: &[u8]) -> f32 {
+        detect_json(text)
+    }
+
+    fn is_raw(&self) -> bool {
+        true
+    }
+
+    fn parse(&self, text: Bytes, source: &str, _opts: &ParseOptions) -> Result<Dumps, String> {
+        Ok(Dumps::of_snapshots(parse_json(&text, source)?))
+    }
 }

@@ -182,8 +182,8 @@ fn add_graph(out: &mut Graph, si: usize, p: &str, a: &Analysed, gidx: &[u32]) {
                     n.name = snap
                         .tasks
                         .get(t as usize)
-                        .and_then(|t| t.extra.as_ref())
-                        .and_then(|e| e.name.clone());
+                        .and_then(|t| snap.task_name(t))
+                        .map(str::to_string);
                 }
             }
         }

@@ -3,6 +3,7 @@
 //! renderer reads the same value; nothing here recomputes analysis.
 
 mod counts;
+pub mod crash;
 pub mod diag;
 pub mod diff;
 pub mod heap;
@@ -15,7 +16,8 @@ pub use counts::Counts;
 
 use crate::analyze::finding::Severity;
 use crate::analyze::{Group, Similarity};
-use crate::model::{CodeKind, Crash, Runtime, Snapshot, StackId, Task, TaskFlags, Warning};
+use crate::model::{CodeKind, Runtime, Snapshot, StackId, Task, TaskFlags, Warning};
+use crash::Crash;
 use schemars::JsonSchema;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -78,6 +80,10 @@ pub struct SnapshotReport {
     pub index: usize,
     pub format: String,
     pub runtime: Runtime,
+    /// What the dump's tasks are, for the noun reports use (not serialized).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub task_kind: crate::model::TaskKind,
     /// A guess at the runtime version from the features present (`>=go1.21`).
     pub version_guess: Option<String>,
     /// What produced the dump: `panic`, `fatal`, `signal`, `sigquit`,
@@ -418,7 +424,7 @@ pub fn snapshot_report(snap: &Snapshot, groups: &[Group], opts: &GroupOptions) -
     let crash_task = snap
         .crash
         .as_ref()
-        .and_then(|c| c.goroutine_id)
+        .and_then(|c| c.task_id)
         .and_then(|id| snap.tasks.iter().find(|t| t.id == id))
         .map(|t| task_report(snap, t));
     let mut out = Vec::new();
@@ -438,11 +444,12 @@ pub fn snapshot_report(snap: &Snapshot, groups: &[Group], opts: &GroupOptions) -
         index: snap.index,
         format: snap.format.to_string(),
         runtime: snap.runtime,
+        task_kind: snap.task_kind,
         version_guess: snap.version_guess.clone(),
         origin: snap.origin.clone(),
         truncated: snap.truncated,
         warnings: snap.warnings.clone(),
-        crash: snap.crash.clone(),
+        crash: snap.crash.as_ref().map(Crash::from),
         crash_task,
         task_count: snap.tasks.len() as u64,
         states,
@@ -514,7 +521,7 @@ fn task_report(snap: &Snapshot, task: &Task) -> TaskReport {
         frames: frames_report(snap, task.stack, Some(task)),
         created_by: task
             .creator
-            .map(|c| creator_report(snap, c, task.parent_id.into_iter().collect())),
+            .map(|c| creator_report(snap, c, task.parent_id().into_iter().collect())),
         line: task.line,
     }
 }
@@ -571,9 +578,7 @@ fn identified<'a>(
 /// The names of tasks in the order of [`ids_of`], or nothing when none
 /// has a name.
 pub fn names_of(snap: &Snapshot, tasks: &[u32]) -> Vec<String> {
-    fn name(t: &crate::model::Task) -> Option<&str> {
-        t.extra.as_ref().and_then(|e| e.name.as_deref())
-    }
+    let name = |t: &crate::model::Task| snap.task_name(t);
     if !identified(snap, tasks).any(|t| name(t).is_some()) {
         return Vec::new();
     }
@@ -593,7 +598,7 @@ pub fn snapshot_nouns<'a>(
 ) -> (&'static str, &'static str) {
     let mut kind = None;
     for s in snaps.by_ref() {
-        let k = s.runtime.noun(&s.format);
+        let k = s.task_kind.noun();
         if s.runtime == crate::model::Runtime::Go {
             return k;
         }

@@ -1,10 +1,11 @@
 //! The terminal rendering of a [`Report`]: a summary per snapshot, then the
 //! groups with compact stacks, the user's frames emphasised.
 
+use super::crash::Crash;
 use super::diff::{signed, signed_size, sparkline_of, DiffReport, HeapDiff};
 use super::heap::HeapReport;
 use super::{Finding, FrameReport, GroupReport, Report, SnapshotReport};
-use crate::model::{CodeKind, Crash};
+use crate::model::CodeKind;
 use anstyle::{AnsiColor, Effects, Style};
 use std::io::{self, Write};
 

@@ -5,7 +5,7 @@
 
 use super::{image, Outcome, Request, Symbolizer};
 use crate::model::heap::{HeapProfile, Module};
-use crate::model::{FrameId, Snapshot, StackId, Tables};
+use crate::model::{FrameId, Snapshot, StackId, Tables, TaskDetail};
 use crate::parse::native::split_function;
 use rustc_hash::FxHashMap;
 use std::sync::Arc;
@@ -78,8 +78,8 @@ pub fn snapshots(sym: &mut Symbolizer, snaps: &mut [Snapshot]) -> Summary {
                         t.creator = v.last().copied().or(Some(c));
                     }
                 }
-                if let Some(x) = t.extra.as_mut() {
-                    for a in &mut x.ancestors {
+                if let Some(TaskDetail::Go(go)) = t.detail.as_deref_mut() {
+                    for a in &mut go.ancestors {
                         a.stack = remap.get(a.stack.index()).copied().unwrap_or(a.stack);
                     }
                 }

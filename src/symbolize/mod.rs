@@ -43,6 +43,7 @@ impl Options {
 }
 
 pub use crate::model::AddrSpace as Space;
+pub use crate::parse::native::rust::strip_rust_hash;
 
 /// One address to resolve.
 #[derive(Debug, Clone, Copy)]
@@ -628,15 +629,6 @@ fn frames_at(loader: &addr2line::Loader, probe: u64, names: &mut Names) -> Vec<S
     }
     out.retain(|f| !f.function.is_empty() || f.line != 0);
     out
-}
-
-/// `foo::bar::h0123456789abcdef` → `foo::bar` (Rust's legacy mangling
-/// hash).
-pub fn strip_rust_hash(name: &str) -> &str {
-    match name.rsplit_once("::h") {
-        Some((head, h)) if h.len() == 16 && h.bytes().all(|b| b.is_ascii_hexdigit()) => head,
-        _ => name,
-    }
 }
 
 /// The base (the runtime address of the module's first mapping) that puts

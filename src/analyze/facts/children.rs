@@ -57,7 +57,7 @@ pub fn by_creation(snap: &Snapshot, facts: &WaitFacts, resources: &Resources, ou
         };
         // With parent ids (Go >= 1.21) the parent must be the waiter; without
         // them, only a waiter alone in that function can be the parent.
-        let wi = match c.parent_id {
+        let wi = match c.parent_id() {
             Some(pid) => match waiting.get(&(pid, func)) {
                 Some(&wi) => wi,
                 None => continue,

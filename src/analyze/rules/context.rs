@@ -78,7 +78,7 @@ impl Cx<'_> {
             .iter()
             .take(max)
             .filter_map(|&t| self.snap.tasks.get(t as usize))
-            .map(|t| match t.extra.as_ref().and_then(|e| e.name.as_deref()) {
+            .map(|t| match self.snap.task_name(t) {
                 Some(n) => format!("\"{n}\" ({})", t.id),
                 None => t.id.to_string(),
             })

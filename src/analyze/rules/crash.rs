@@ -131,8 +131,8 @@ pub fn run(cx: &mut Cx) {
     let Some(crash) = snap.crash.as_ref() else {
         return;
     };
-    let first_panic = crash.panics.first().map(|p| p.message.as_str());
-    let fatal = crash.fatal_error.as_deref();
+    let first_panic = crash.panics().first().map(|p| p.message.as_str());
+    let fatal = crash.fatal_error();
     let msg = first_panic.or(fatal).unwrap_or("");
     let rule: Option<&'static RuleInfo> =
         if fatal.is_some_and(|f| f.contains("all goroutines are asleep")) {
@@ -157,7 +157,7 @@ pub fn run(cx: &mut Cx) {
             None
         };
     let crashing = crash
-        .goroutine_id
+        .task_id
         .and_then(|id| snap.tasks.iter().position(|t| t.id == id))
         .map(|i| i as u32);
     if let Some(rule) = rule {
@@ -178,31 +178,31 @@ pub fn run(cx: &mut Cx) {
                 one_line(msg),
                 rule.explanation
             ));
-        if let Some(id) = crash.goroutine_id {
+        if let Some(id) = crash.task_id {
             f = f.evidence(format!("goroutine {id} crashed"));
         }
         if let Some(s) = &crash.signal {
             f = f.evidence(s.raw.clone());
         }
-        if crash.panics.len() > 1 {
+        if crash.panics().len() > 1 {
             f = f.evidence(format!(
                 "{} panics in sequence (re-panics or panics during recovery)",
-                crash.panics.len()
+                crash.panics().len()
             ));
         }
         cx.findings.push(f);
     }
-    if !crash.races.is_empty() {
+    if !crash.races().is_empty() {
         let f = Finding::new(
             &RACE,
-            format!("{} data race report(s)", crash.races.len()),
+            format!("{} data race report(s)", crash.races().len()),
             Vec::new(),
         )
         .severity(Severity::High)
         .confidence(Confidence::Certain)
         .explain(RACE.explanation.to_string())
         .evidence(
-            crash.races[0]
+            crash.races()[0]
                 .accesses
                 .iter()
                 .map(|a| {

@@ -262,7 +262,7 @@ fn global(cx: &mut Cx) {
     let said = snap
         .crash
         .as_ref()
-        .and_then(|c| c.fatal_error.as_deref())
+        .and_then(|c| c.fatal_error())
         .is_some_and(|m| m.contains("all goroutines are asleep"));
     let mut blocked = Vec::new();
     let mut any_user = false;

@@ -55,7 +55,7 @@ pub fn run(cx: &mut Cx) {
         _ => return,
     };
     let crashing = crash
-        .goroutine_id
+        .task_id
         .and_then(|id| snap.tasks.iter().position(|t| t.id == id))
         .or((!snap.tasks.is_empty()).then_some(0))
         .map(|i| i as u32);
@@ -72,7 +72,7 @@ pub fn run(cx: &mut Cx) {
     let mut f = Finding::new(rule, title, crashing.into_iter().collect())
         .confidence(Confidence::Certain)
         .explain(format!("{}. {}", one_line(msg), rule.explanation));
-    for p in crash.panics.iter().skip(1).take(8) {
+    for p in crash.panics().iter().skip(1).take(8) {
         f = f.evidence(format!("also: {}", one_line(&p.message)));
     }
     let threads = snap.tasks.len();

@@ -190,7 +190,7 @@ fn http(cx: &mut Cx) {
     }
     let parents: std::collections::BTreeSet<u64> = tasks
         .iter()
-        .filter_map(|&i| snap.tasks[i as usize].parent_id)
+        .filter_map(|&i| snap.tasks[i as usize].parent_id())
         .collect();
     let severity = if read_loops >= 100 {
         Severity::High

@@ -9,7 +9,7 @@ use crate::analyze::finding::{Finding, Kind, RuleInfo, Severity};
 use crate::analyze::phrase::{resource_id, task_name, user_site};
 use crate::analyze::wait::{self, ResKind};
 use crate::model::Confidence;
-use crate::model::{Runtime, Snapshot, StateClass};
+use crate::model::{Runtime, Snapshot, StateClass, TaskKind};
 
 pub static JAVA_DEADLOCK: RuleInfo = RuleInfo {
     id: "java.deadlock",
@@ -156,7 +156,7 @@ pub fn deadlock_rule(snap: &Snapshot) -> Option<&'static RuleInfo> {
         Runtime::Go => None,
         Runtime::Java => Some(&JAVA_DEADLOCK),
         Runtime::Python => Some(&PYTHON_DEADLOCK),
-        Runtime::Rust if snap.noun().0 == "task" => Some(&TOKIO_DEADLOCK),
+        Runtime::Rust if snap.task_kind == TaskKind::AsyncTask => Some(&TOKIO_DEADLOCK),
         Runtime::Rust | Runtime::Native => Some(&NATIVE_DEADLOCK),
     }
 }
@@ -400,7 +400,7 @@ fn reported(cx: &mut Cx) {
             .filter_map(|n| {
                 snap.tasks
                     .iter()
-                    .position(|t| t.extra.as_ref().and_then(|e| e.name.as_deref()) == Some(n))
+                    .position(|t| snap.task_name(t) == Some(n))
                     .map(|i| i as u32)
             })
             .collect();
@@ -553,12 +553,7 @@ fn pools(cx: &mut Cx) {
         if !worker {
             continue;
         }
-        let Some(p) = t
-            .extra
-            .as_ref()
-            .and_then(|e| e.name.as_deref())
-            .and_then(pool_of)
-        else {
+        let Some(p) = snap.task_name(t).and_then(pool_of) else {
             continue;
         };
         match by_pool.iter_mut().find(|(n, _)| *n == p) {

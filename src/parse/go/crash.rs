@@ -2,7 +2,7 @@
 //! dumps, `exit status`, race reports. Fed line by line, in order.
 
 use super::line::{parse_file_line, split_call, trim_end, trim_start};
-use crate::model::{Crash, PanicRecord, RaceAccess, RaceReport, SignalInfo};
+use crate::model::{Crash, CrashDetail, GoCrash, PanicRecord, RaceAccess, RaceReport, SignalInfo};
 
 /// What a line means for splitting an input into dumps.
 #[derive(Debug, PartialEq, Eq)]
@@ -16,6 +16,8 @@ pub enum LineEvent {
 #[derive(Debug, Default)]
 pub struct CrashBuilder {
     crash: Crash,
+    /// The Go part, moved into `crash` when finished.
+    go: GoCrash,
     any: bool,
     /// Collecting continuation lines of the last panic message.
     in_panic: bool,
@@ -69,7 +71,7 @@ impl CrashBuilder {
         self.in_registers = false;
         self.after_separator = false;
         if self.want_goroutine {
-            self.crash.goroutine_id = Some(id);
+            self.crash.task_id = Some(id);
             self.want_goroutine = false;
         }
     }
@@ -82,7 +84,7 @@ impl CrashBuilder {
                 let done = self.race.take().map(|r| r.report);
                 if let Some(rep) = done {
                     if !rep.accesses.is_empty() || rep.line > 0 {
-                        self.crash.races.push(rep);
+                        self.go.races.push(rep);
                     }
                 }
                 return LineEvent::Other;
@@ -92,7 +94,7 @@ impl CrashBuilder {
         }
         if l == b"WARNING: DATA RACE" {
             self.any = true;
-            if self.crash.races.len() < 1000 {
+            if self.go.races.len() < 1000 {
                 self.race = Some(RaceState {
                     report: RaceReport {
                         line: line_no,
@@ -105,9 +107,9 @@ impl CrashBuilder {
         }
         let t = trim_start(l);
         if let Some(msg) = t.strip_prefix(b"panic: ") {
-            let nested = l.first() == Some(&b'\t') || !self.crash.panics.is_empty();
+            let nested = l.first() == Some(&b'\t') || !self.go.panics.is_empty();
             let (msg, recovered) = strip_recovered(msg);
-            self.crash.panics.push(PanicRecord {
+            self.go.panics.push(PanicRecord {
                 message: lossy(msg),
                 recovered,
                 nested,
@@ -122,8 +124,8 @@ impl CrashBuilder {
             };
         }
         if let Some(msg) = l.strip_prefix(b"fatal error: ") {
-            if self.crash.fatal_error.is_none() {
-                self.crash.fatal_error = Some(lossy(msg));
+            if self.go.fatal_error.is_none() {
+                self.go.fatal_error = Some(lossy(msg));
             }
             self.any = true;
             self.in_panic = false;
@@ -191,7 +193,7 @@ impl CrashBuilder {
         }
         if is_register_line(l) {
             if !self.in_registers {
-                self.crash.register_dumps += 1;
+                self.go.register_dumps += 1;
                 self.in_registers = true;
             }
             return LineEvent::Other;
@@ -202,7 +204,7 @@ impl CrashBuilder {
             return LineEvent::Other;
         }
         if self.in_panic && !t.starts_with(b"goroutine ") {
-            if let Some(p) = self.crash.panics.last_mut() {
+            if let Some(p) = self.go.panics.last_mut() {
                 let (msg, recovered) = strip_recovered(l);
                 if p.message.len() < MAX_MESSAGE {
                     p.message.push('\n');
@@ -216,24 +218,25 @@ impl CrashBuilder {
 
     pub fn finish(mut self) -> Option<Crash> {
         if let Some(r) = self.race.take() {
-            self.crash.races.push(r.report);
+            self.go.races.push(r.report);
         }
         if !self.any {
             return None;
         }
+        let go = self.go;
         let c = &mut self.crash;
-        c.message = if let Some(p) = c.panics.first() {
+        c.message = if let Some(p) = go.panics.first() {
             let first = p.message.lines().next().unwrap_or("");
             format!("panic: {first}")
-        } else if let Some(f) = &c.fatal_error {
+        } else if let Some(f) = &go.fatal_error {
             format!("fatal error: {f}")
         } else if let Some(s) = &c.signal {
             s.raw.clone()
-        } else if let Some(r) = c.races.first() {
+        } else if let Some(r) = go.races.first() {
             format!(
                 "data race ({} report{})",
-                c.races.len(),
-                if c.races.len() == 1 && r.line > 0 {
+                go.races.len(),
+                if go.races.len() == 1 && r.line > 0 {
                     ""
                 } else {
                     "s"
@@ -244,6 +247,7 @@ impl CrashBuilder {
         } else {
             String::new()
         };
+        c.detail = CrashDetail::Go(go);
         Some(self.crash)
     }
 }

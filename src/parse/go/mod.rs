@@ -11,9 +11,10 @@ pub mod line;
 
 use crate::input::Bytes;
 use crate::model::{
-    Ancestor, ArgSpan, FrameId, IdMap, Runtime, Snapshot, StateClass, Sym, Tables, Task, TaskExtra,
-    TaskFlags, Warning,
+    Ancestor, ArgSpan, FrameId, GoTaskDetail, IdMap, Runtime, Snapshot, StateClass, Sym, Tables,
+    Task, TaskDetail, TaskFlags, TaskKind, Warning,
 };
+use crate::parse::format::{Dumps, InputFormat, ParseOptions};
 use crash::CrashBuilder;
 use line::{
     is_pointer_word, is_stack_unavailable, parse_ancestor, parse_created_by, parse_cut_header,
@@ -23,7 +24,7 @@ use line::{
 use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet, FxHasher};
 use std::hash::Hasher;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 /// The format id of Go tracebacks.
@@ -131,14 +132,7 @@ impl Features {
 }
 
 /// Options of the Go parser.
-#[derive(Debug, Clone, Default)]
-pub struct Options {
-    /// Parse in parallel when the input is at least this large (bytes);
-    /// 0 means the default (4 MiB).
-    pub parallel_threshold: usize,
-    /// Progress: bytes parsed so far, updated per chunk.
-    pub progress: Option<Arc<AtomicU64>>,
-}
+pub use crate::parse::format::GoOptions as Options;
 
 /// Parses every Go dump in `text`. Never fails: unreadable lines become
 /// warnings and a cut-off input yields what was complete plus a flag.
@@ -433,14 +427,14 @@ impl<'a> ChunkParser<'a> {
         ) {
             self.features.0 |= Features::SYNC_REASON;
         }
-        let extra = if h.gp.is_some() || h.m.is_some() || h.mp.is_some() || h.bubble.is_some() {
-            Some(Box::new(TaskExtra {
+        let detail = if h.gp.is_some() || h.m.is_some() || h.mp.is_some() || h.bubble.is_some() {
+            Some(Box::new(TaskDetail::Go(GoTaskDetail {
                 gp: h.gp,
                 m: h.m,
                 mp: h.mp,
                 bubble: h.bubble,
-                ..TaskExtra::default()
-            }))
+                ancestors: Vec::new(),
+            })))
         } else {
             None
         };
@@ -449,7 +443,9 @@ impl<'a> ChunkParser<'a> {
         Cur {
             task: Task {
                 id: h.id,
-                parent_id: None,
+                parent: Task::NO_PARENT,
+                kind: TaskKind::Goroutine,
+                name: None,
                 state,
                 class,
                 wait_minutes: h.minutes,
@@ -461,7 +457,7 @@ impl<'a> ChunkParser<'a> {
                 offset: abs as u64,
                 line: line_no,
                 arg_hash: [0; 2],
-                extra,
+                detail,
             },
             header: h,
             frames,
@@ -526,7 +522,7 @@ impl<'a> ChunkParser<'a> {
             Some(b'c') => {
                 if let Some((name, parent)) = parse_created_by(line) {
                     self.flush_pending(c);
-                    c.task.parent_id = parent;
+                    c.task.set_parent_id(parent);
                     self.features.0 |= if parent.is_some() {
                         Features::IN_GOROUTINE
                     } else {
@@ -726,7 +722,7 @@ impl<'a> ChunkParser<'a> {
             }
         }
         if !c.ancestors.is_empty() {
-            c.task.extra.get_or_insert_with(Default::default).ancestors = c.ancestors;
+            c.task.go_detail_mut().ancestors = c.ancestors;
         }
         self.frames_pool = c.frames;
         self.items.push(Item::Task(c.task));
@@ -815,9 +811,9 @@ fn merge(text: Bytes, source: &str, chunks: Vec<Chunk>) -> Vec<Snapshot> {
                     t.labels = map.labels(t.labels);
                     t.args += args_base;
                     t.line = (base_line + u64::from(t.line)).min(u64::from(u32::MAX)) as u32;
-                    if let Some(e) = t.extra.as_mut() {
-                        for a in e.ancestors.iter_mut() {
-                            a.stack = map.stack(a.stack);
+                    if let Some(TaskDetail::Go(go)) = t.detail.as_deref_mut() {
+                        for ancestor in go.ancestors.iter_mut() {
+                            ancestor.stack = map.stack(ancestor.stack);
                         }
                     }
                     if b.crash.in_m_sections() {
@@ -881,35 +877,33 @@ fn merge(text: Bytes, source: &str, chunks: Vec<Chunk>) -> Vec<Snapshot> {
             });
         }
         let end = b.end.max(b.tasks.last().map_or(0, |t| t.offset));
-        snaps.push(Snapshot {
-            source: source.to_string(),
-            index: snaps.len(),
-            format: FORMAT,
-            runtime: Runtime::Go,
-            version_guess: feats.guess(),
-            origin: Some(origin.to_string()),
-            crash,
-            tasks: b.tasks,
-            tables: Arc::clone(&tables),
-            args: Arc::clone(&args),
-            warnings,
-            truncated: b.truncated,
-            text: text.clone(),
-            range: (b.start, end),
-            time_unix: None,
-            maps: Vec::new(),
-            sync: Default::default(),
-        });
+        let mut snapshot = Snapshot::new(
+            source,
+            FORMAT,
+            Runtime::Go,
+            text.clone(),
+            Arc::clone(&tables),
+            Arc::clone(&args),
+        );
+        snapshot.index = snaps.len();
+        snapshot.version_guess = feats.guess();
+        snapshot.origin = Some(origin.to_string());
+        snapshot.crash = crash;
+        snapshot.tasks = b.tasks;
+        snapshot.warnings = warnings;
+        snapshot.truncated = b.truncated;
+        snapshot.range = (b.start, end);
+        snaps.push(snapshot);
     }
     snaps
 }
 
 fn origin_of(crash: Option<&crate::model::Crash>, tasks: &[Task]) -> &'static str {
     if let Some(c) = crash {
-        if !c.panics.is_empty() {
+        if !c.panics().is_empty() {
             return "panic";
         }
-        if c.fatal_error.is_some() {
+        if c.fatal_error().is_some() {
             return "fatal";
         }
         if let Some(s) = &c.signal {
@@ -923,4 +917,37 @@ fn origin_of(crash: Option<&crate::model::Crash>, tasks: &[Task]) -> &'static st
         return "goroutineleak";
     }
     "stack"
+}
+
+/// Go tracebacks as an input format.
+pub struct GoTraceback;
+
+impl InputFormat for GoTraceback {
+    fn id(&self) -> &'static str {
+        FORMAT
+    }
+
+    fn aliases(&self) -> &'static [&'static str] {
+        &["go"]
+    }
+
+    fn help(&self) -> &'static str {
+        "Go tracebacks: panics, fatal errors, SIGQUIT, pprof debug=2"
+    }
+
+    fn expected(&self) -> Option<&'static str> {
+        Some("a Go goroutine dump (panic, fatal error, SIGQUIT or /debug/pprof/goroutine?debug=2 text, with lines like `goroutine 1 [running]:`)")
+    }
+
+    fn detect(&self, text: &[u8]) -> f32 {
+        detect(text)
+    }
+
+    fn anchor(&self, line: &[u8]) -> Option<usize> {
+        line::find_header(line)
+    }
+
+    fn parse(&self, text: Bytes, source: &str, opts: &ParseOptions) -> Result<Dumps, String> {
+        Ok(Dumps::of_snapshots(parse(text, source, &opts.go)))
+    }
 }

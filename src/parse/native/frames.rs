@@ -4,10 +4,14 @@
 //! `module+0xoff`), eu-stack (`-m -s -i -b` or plain, with its module
 //! map) and Android tombstones.
 
-use super::{addr_frame, hex_u64, lines, named_frame, note_addr, parse_map_line, Block, Dump};
+use super::{addr_frame, hex_u64, named_frame, note_addr, parse_map_line};
 use crate::input::Bytes;
 use crate::model::heap::Module;
-use crate::model::{AddrSpace, Crash, FrameId, Runtime, Snapshot, StateClass, Tables, Warning};
+use crate::model::{
+    AddrSpace, Crash, FrameId, Runtime, Snapshot, StateClass, Tables, TaskKind, Warning,
+};
+use crate::parse::format::{Dumps, InputFormat, ParseOptions};
+use crate::parse::threads::{lines, snapshots, Block, Dump};
 use regex::Regex;
 use std::sync::LazyLock;
 
@@ -407,6 +411,7 @@ pub fn parse(text: Bytes, source: &str) -> Vec<Snapshot> {
     let origin = if r.crash.is_some() { "crash" } else { "stack" };
     let dump = Dump {
         format: FORMAT,
+        task_kind: TaskKind::OsThread,
         runtime: Runtime::Native,
         origin,
         blocks: r.blocks,
@@ -417,7 +422,7 @@ pub fn parse(text: Bytes, source: &str) -> Vec<Snapshot> {
         truncated: false,
         sync: Default::default(),
     };
-    super::snapshots(&text, source, r.t, vec![dump])
+    snapshots(&text, source, r.t, vec![dump])
 }
 
 /// A `#N ...` frame: sanitizer (`0xPC in func file:line`, `0xPC
@@ -623,6 +628,39 @@ pub fn line_addr(s: &str) -> Option<LineAddr> {
     None
 }
 
+/// Native backtraces as an input format.
+pub struct NativeBacktrace;
+
+impl InputFormat for NativeBacktrace {
+    fn id(&self) -> &'static str {
+        FORMAT
+    }
+
+    fn aliases(&self) -> &'static [&'static str] {
+        &["native"]
+    }
+
+    fn help(&self) -> &'static str {
+        "Native backtraces: glibc backtrace_symbols, AddressSanitizer and ThreadSanitizer reports, eu-stack, Android tombstones"
+    }
+
+    fn expected(&self) -> Option<&'static str> {
+        Some("a native backtrace (glibc backtrace_symbols, AddressSanitizer/ThreadSanitizer, eu-stack, Android tombstone)")
+    }
+
+    fn detect(&self, text: &[u8]) -> f32 {
+        detect(text)
+    }
+
+    fn anchor(&self, line: &[u8]) -> Option<usize> {
+        find_header(line)
+    }
+
+    fn parse(&self, text: Bytes, source: &str, _opts: &ParseOptions) -> Result<Dumps, String> {
+        Ok(Dumps::of_snapshots(parse(text, source)))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -666,10 +704,7 @@ backtrace:
         assert_eq!(names[0][0], "abort");
         assert_eq!(names[0][2], "Java_com_example_Native_crash");
         assert_eq!(names[1], vec!["syscall".to_string()]);
-        assert_eq!(
-            snap.tasks[1].extra.as_ref().and_then(|e| e.name.as_deref()),
-            Some("worker")
-        );
+        assert_eq!(snap.task_name(&snap.tasks[1]), Some("worker"));
         // The unnamed frame keeps its module-relative pc and build-id for
         // symbolization, marked as not needing the pc - 1 adjustment.
         let raws = t.raw_addrs();

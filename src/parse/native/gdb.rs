@@ -6,12 +6,14 @@
 //! the thread header), and a mutex's owner when someone printed it
 //! (`$2 = {__data = {__lock = 2, __count = 0, __owner = 14748, ...`).
 
-use super::{addr_frame, hex_u64, lines, named_frame, Block, Dump};
+use super::{addr_frame, hex_u64, named_frame};
 use crate::input::Bytes;
 use crate::model::{
     AddrSpace, ArgSpan, LockFact, LockRel, Runtime, Snapshot, StateClass, SyncFacts, SyncKind,
     Tables,
 };
+use crate::parse::format::{Dumps, InputFormat, ParseOptions};
+use crate::parse::threads::{lines, snapshots, Block, Dump, MAX_FRAMES};
 
 pub const FORMAT: &str = "gdb-threads";
 pub const LLDB_FORMAT: &str = "lldb-threads";
@@ -232,6 +234,108 @@ struct Reader {
 }
 
 impl Reader {
+    /// A gdb thread header: a new block, or, for a thread printed again
+    /// after the stacks, the start of its owner printout.
+    fn gdb_thread(&mut self, h: Header<'_>, no: u32, off: u64) {
+        self.end_block();
+        let id = h.lwp.unwrap_or(h.number);
+        if let Some(index) = self.blocks.iter().position(|b| b.id == id) {
+            self.revisit = Some(index);
+            self.last_ptr = None;
+            return;
+        }
+        self.revisit = None;
+        let mut block = Block::new(id, no, off);
+        block.name = h.name.map(str::to_string);
+        self.pthreads.push(h.pthread);
+        self.cur = Some(block);
+    }
+
+    /// lldb's `* thread #2, name = 'x', stop reason = ...`: a new block,
+    /// unless the current one has no frames yet.
+    fn lldb_thread(&mut self, rest: &str, no: u32, off: u64) {
+        if self.cur.as_ref().is_some_and(|b| !b.frames.is_empty()) || self.cur.is_none() {
+            let num: u64 = rest
+                .split(|c: char| !c.is_ascii_digit())
+                .next()
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0);
+            let name = rest
+                .find("name = '")
+                .map(|i| &rest[i + 8..])
+                .and_then(|x| x.split_once('\''))
+                .map(|(n, _)| n.to_string());
+            self.lldb = true;
+            self.end_block();
+            // lldb lists the threads' stop frames before `bt all`
+            // prints them whole: the later listing wins.
+            if let Some(i) = self.blocks.iter().position(|b| b.id == num) {
+                self.blocks.remove(i);
+                self.pthreads.remove(i);
+            }
+            let mut b = Block::new(num, no, off);
+            b.name = name;
+            self.pthreads.push(None);
+            self.cur = Some(b);
+        }
+    }
+
+    /// An lldb frame line, added to the current block.
+    fn push_lldb_frame(&mut self, frame: LldbFrame<'_>, off: u64, no: u32) {
+        let (n, addr, name, file, line, module, args) = frame;
+        if let Some(b) = self.cur.as_mut() {
+            if n == 0 && !b.frames.is_empty() {
+                // The stop summary printed before `bt all`.
+                b.frames.clear();
+                b.args.clear();
+                b.offset = off;
+                b.line = no;
+            }
+            let f = if name.starts_with("___lldb_unnamed_symbol") || name.is_empty() {
+                match addr {
+                    Some(a) => addr_frame(&mut self.t, module, "", a, AddrSpace::Absolute, n > 0),
+                    None => named_frame(&mut self.t, &name, file, line, module, false),
+                }
+            } else {
+                named_frame(&mut self.t, &name, file, line, module, false)
+            };
+            if b.frames.len() < MAX_FRAMES {
+                b.frames.push(f);
+                b.args.push(match args {
+                    Some((a, z)) => ArgSpan {
+                        start: u32::try_from((off + a as u64).saturating_sub(b.offset))
+                            .unwrap_or(0),
+                        len: u32::try_from(z.saturating_sub(a)).unwrap_or(0),
+                    },
+                    None => ArgSpan::default(),
+                });
+            } else {
+                b.partial = true;
+            }
+        }
+    }
+
+    /// A gdb value printout (`$1 = (pthread_mutex_t *) 0x5650`, `$2 =
+    /// {__data = {... __owner = 14748, ...`): the mutex printed and its
+    /// owner.
+    fn printout(&mut self, s: &str, no: u32) {
+        if let Some(i) = s.find("__owner = ") {
+            let owner: String = s[i + 10..]
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect();
+            if let (Ok(owner), Some(m)) = (owner.parse::<u64>(), self.last_ptr) {
+                if owner != 0 && self.owners.len() < 4096 {
+                    self.owners.push((m, owner, no));
+                }
+            }
+        } else if let Some(p) = s.split_once(" = ").and_then(|(_, v)| first_addr(v)) {
+            if s.contains("_t *)") || s.contains("mutex") {
+                self.last_ptr = Some(p);
+            }
+        }
+    }
+
     fn end_block(&mut self) {
         if let Some(b) = self.cur.take() {
             self.blocks.push(b);
@@ -348,7 +452,7 @@ impl Reader {
             }
             None => ArgSpan::default(),
         };
-        if b.frames.len() < super::MAX_FRAMES {
+        if b.frames.len() < MAX_FRAMES {
             b.frames.push(id);
             b.args.push(span);
         } else {
@@ -512,81 +616,17 @@ pub fn parse(text: Bytes, source: &str) -> Vec<Snapshot> {
             continue;
         }
         if let Some(h) = header(s) {
-            r.end_block();
-            let id = h.lwp.unwrap_or(h.number);
-            if let Some(i) = r.blocks.iter().position(|b| b.id == id) {
-                // Printed again after the stacks: an owner printout.
-                r.revisit = Some(i);
-                r.last_ptr = None;
-                continue;
-            }
-            r.revisit = None;
-            let mut b = Block::new(id, no, off);
-            b.name = h.name.map(str::to_string);
-            r.pthreads.push(h.pthread);
-            r.cur = Some(b);
+            r.gdb_thread(h, no, off);
             continue;
         }
         // lldb: `* thread #2, name = 'x', stop reason = ...`.
         let ts = s.trim_start().trim_start_matches("* ");
         if let Some(rest) = ts.strip_prefix("thread #") {
-            if r.cur.as_ref().is_some_and(|b| !b.frames.is_empty()) || r.cur.is_none() {
-                let num: u64 = rest
-                    .split(|c: char| !c.is_ascii_digit())
-                    .next()
-                    .and_then(|n| n.parse().ok())
-                    .unwrap_or(0);
-                let name = rest
-                    .find("name = '")
-                    .map(|i| &rest[i + 8..])
-                    .and_then(|x| x.split_once('\''))
-                    .map(|(n, _)| n.to_string());
-                r.lldb = true;
-                r.end_block();
-                // lldb lists the threads' stop frames before `bt all`
-                // prints them whole: the later listing wins.
-                if let Some(i) = r.blocks.iter().position(|b| b.id == num) {
-                    r.blocks.remove(i);
-                    r.pthreads.remove(i);
-                }
-                let mut b = Block::new(num, no, off);
-                b.name = name;
-                r.pthreads.push(None);
-                r.cur = Some(b);
-            }
+            r.lldb_thread(rest, no, off);
             continue;
         }
-        if let Some((n, addr, name, file, line, module, args)) = lldb_frame(s) {
-            if let Some(b) = r.cur.as_mut() {
-                if n == 0 && !b.frames.is_empty() {
-                    // The stop summary printed before `bt all`.
-                    b.frames.clear();
-                    b.args.clear();
-                    b.offset = off;
-                    b.line = no;
-                }
-                let f = if name.starts_with("___lldb_unnamed_symbol") || name.is_empty() {
-                    match addr {
-                        Some(a) => addr_frame(&mut r.t, module, "", a, AddrSpace::Absolute, n > 0),
-                        None => named_frame(&mut r.t, &name, file, line, module, false),
-                    }
-                } else {
-                    named_frame(&mut r.t, &name, file, line, module, false)
-                };
-                if b.frames.len() < super::MAX_FRAMES {
-                    b.frames.push(f);
-                    b.args.push(match args {
-                        Some((a, z)) => ArgSpan {
-                            start: u32::try_from((off + a as u64).saturating_sub(b.offset))
-                                .unwrap_or(0),
-                            len: u32::try_from(z.saturating_sub(a)).unwrap_or(0),
-                        },
-                        None => ArgSpan::default(),
-                    });
-                } else {
-                    b.partial = true;
-                }
-            }
+        if let Some(frame) = lldb_frame(s) {
+            r.push_lldb_frame(frame, off, no);
             continue;
         }
         if s.starts_with('#') {
@@ -603,21 +643,7 @@ pub fn parse(text: Bytes, source: &str) -> Vec<Snapshot> {
         // `$1 = (pthread_mutex_t *) 0x5650 <account_a>` and
         // `$2 = {__data = {__lock = 2, __count = 0, __owner = 14748, ...`.
         if s.starts_with('$') {
-            if let Some(i) = s.find("__owner = ") {
-                let owner: String = s[i + 10..]
-                    .chars()
-                    .take_while(char::is_ascii_digit)
-                    .collect();
-                if let (Ok(owner), Some(m)) = (owner.parse::<u64>(), r.last_ptr) {
-                    if owner != 0 && r.owners.len() < 4096 {
-                        r.owners.push((m, owner, no));
-                    }
-                }
-            } else if let Some(p) = s.split_once(" = ").and_then(|(_, v)| first_addr(v)) {
-                if s.contains("_t *)") || s.contains("mutex") {
-                    r.last_ptr = Some(p);
-                }
-            }
+            r.printout(s, no);
             continue;
         }
     }
@@ -626,7 +652,7 @@ pub fn parse(text: Bytes, source: &str) -> Vec<Snapshot> {
     }
     r.end_dump(end);
     let dumps = std::mem::take(&mut r.dumps);
-    super::snapshots(&text, source, r.t, dumps)
+    snapshots(&text, source, r.t, dumps)
 }
 
 /// A frame line is complete when its parentheses balance.
@@ -651,5 +677,38 @@ fn flush_wrapped(r: &mut Reader, acc: &str, off: u64, no: u32) {
                 *last = ArgSpan::default();
             }
         }
+    }
+}
+
+/// gdb and lldb thread backtraces as an input format.
+pub struct GdbThreads;
+
+impl InputFormat for GdbThreads {
+    fn id(&self) -> &'static str {
+        FORMAT
+    }
+
+    fn aliases(&self) -> &'static [&'static str] {
+        &["gdb", "lldb"]
+    }
+
+    fn help(&self) -> &'static str {
+        "gdb `thread apply all bt [full]` and lldb `bt all`"
+    }
+
+    fn expected(&self) -> Option<&'static str> {
+        Some("gdb or lldb thread backtraces (`Thread 2 (Thread 0x... (LWP n))`)")
+    }
+
+    fn detect(&self, text: &[u8]) -> f32 {
+        detect(text)
+    }
+
+    fn anchor(&self, line: &[u8]) -> Option<usize> {
+        find_header(line)
+    }
+
+    fn parse(&self, text: Bytes, source: &str, _opts: &ParseOptions) -> Result<Dumps, String> {
+        Ok(Dumps::of_snapshots(parse(text, source)))
     }
 }

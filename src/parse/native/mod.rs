@@ -1,192 +1,18 @@
 //! Native and Rust backtraces: Rust panics and `std::backtrace` output,
 //! glibc `backtrace_symbols`, sanitizer reports, eu-stack and Android
 //! tombstones. Their frames are often raw addresses, which the symbolizer
-//! resolves later (`crate::symbolize`).
+//! resolves later (`crate::symbolize`). Also gdb/lldb thread backtraces
+//! and async task dumps. This module holds what they share: named and
+//! address-only frames, `/proc/PID/maps` lines, native function names.
 
 pub mod frames;
 pub mod gdb;
 pub mod rust;
 pub mod tokio;
 
-use crate::input::Bytes;
 use crate::model::heap::Module;
-use crate::model::{
-    AddrSpace, ArgSpan, CodeKind, Crash, FrameId, LabelSetId, RawAddr, Runtime, Snapshot,
-    StateClass, Sym, Tables, Task, TaskExtra, TaskFlags, Warning,
-};
-use std::sync::Arc;
-
-/// At most this many frames are kept per stack (a runaway recursion prints
-/// thousands).
-pub const MAX_FRAMES: usize = 4096;
-/// At most this many tasks per dump.
-pub const MAX_TASKS: usize = 1 << 20;
-
-/// One thread or backtrace being read.
-#[derive(Debug, Default)]
-pub struct Block {
-    pub id: u64,
-    pub name: Option<String>,
-    pub state: &'static str,
-    pub class: Option<StateClass>,
-    pub frames: Vec<FrameId>,
-    /// Frames left out: `(index, count)`.
-    pub elided: Option<(u32, u32)>,
-    /// 1-based line and byte offset of the block's first line.
-    pub line: u32,
-    pub offset: u64,
-    pub partial: bool,
-    /// Per frame, its argument text relative to `offset` (empty when the
-    /// format prints none).
-    pub args: Vec<ArgSpan>,
-}
-
-impl Block {
-    pub fn new(id: u64, line: u32, offset: u64) -> Block {
-        Block {
-            id,
-            line,
-            offset,
-            state: "running",
-            ..Block::default()
-        }
-    }
-
-    /// Adds a frame, up to [`MAX_FRAMES`].
-    pub fn push(&mut self, f: FrameId) {
-        if self.frames.len() < MAX_FRAMES {
-            self.frames.push(f);
-        } else {
-            self.partial = true;
-        }
-    }
-}
-
-/// What a native parser read from one dump.
-pub struct Dump {
-    pub format: &'static str,
-    pub runtime: Runtime,
-    pub origin: &'static str,
-    pub blocks: Vec<Block>,
-    pub crash: Option<Crash>,
-    pub maps: Vec<Module>,
-    pub warnings: Vec<Warning>,
-    pub range: (u64, u64),
-    pub truncated: bool,
-    /// Lock relations the dump states; `task` indexes `blocks`.
-    pub sync: crate::model::SyncFacts,
-}
-
-impl Dump {
-    /// A dump of thread or task stacks, with the lock relations its text
-    /// states; no crash, mappings or warnings.
-    pub fn threads(
-        format: &'static str,
-        runtime: Runtime,
-        blocks: Vec<Block>,
-        range: (u64, u64),
-        sync: crate::model::SyncFacts,
-    ) -> Dump {
-        Dump {
-            format,
-            runtime,
-            origin: "stack",
-            blocks,
-            crash: None,
-            maps: Vec::new(),
-            warnings: Vec::new(),
-            range,
-            truncated: false,
-            sync,
-        }
-    }
-}
-
-/// Turns what a native parser read into snapshots sharing `tables`.
-pub fn snapshots(
-    text: &Bytes,
-    source: &str,
-    tables: Tables,
-    mut dumps: Vec<Dump>,
-) -> Vec<Snapshot> {
-    let mut tables = tables;
-    let mut all_args: Vec<ArgSpan> = Vec::new();
-    let tasks: Vec<Vec<Task>> = dumps
-        .iter_mut()
-        .map(|d| {
-            std::mem::take(&mut d.blocks)
-                .into_iter()
-                .map(|b| task(&mut tables, &mut all_args, b))
-                .collect()
-        })
-        .collect();
-    let tables = Arc::new(tables);
-    let args: Arc<Vec<ArgSpan>> = Arc::new(all_args);
-    dumps
-        .into_iter()
-        .zip(tasks)
-        .filter(|(_, tasks)| !tasks.is_empty())
-        .enumerate()
-        .map(|(index, (d, tasks))| Snapshot {
-            source: source.to_string(),
-            index,
-            format: d.format,
-            runtime: d.runtime,
-            version_guess: None,
-            origin: Some(d.origin.to_string()),
-            crash: d.crash,
-            tasks,
-            tables: Arc::clone(&tables),
-            args: Arc::clone(&args),
-            warnings: d.warnings,
-            truncated: d.truncated,
-            text: text.clone(),
-            range: d.range,
-            time_unix: None,
-            maps: d.maps,
-            sync: d.sync,
-        })
-        .collect()
-}
-
-fn task(tables: &mut Tables, all_args: &mut Vec<ArgSpan>, b: Block) -> Task {
-    let state = tables.intern(b.state);
-    // Argument spans only when every frame has one, so that frame `i`'s
-    // span is at `args + i`.
-    let args = if !b.args.is_empty() && b.args.len() == b.frames.len() {
-        let at = u32::try_from(all_args.len()).unwrap_or(u32::MAX);
-        all_args.extend_from_slice(&b.args);
-        at
-    } else {
-        u32::MAX
-    };
-    let stack = tables.intern_stack(&b.frames, b.elided);
-    let mut flags = TaskFlags::default();
-    if b.partial {
-        flags.set(TaskFlags::PARTIAL);
-    }
-    Task {
-        id: b.id,
-        parent_id: None,
-        state,
-        class: b.class.unwrap_or(StateClass::Other),
-        wait_minutes: None,
-        flags,
-        labels: LabelSetId(0),
-        stack,
-        creator: None,
-        args,
-        offset: b.offset,
-        line: b.line,
-        arg_hash: [0, 0],
-        extra: b.name.map(|name| {
-            Box::new(TaskExtra {
-                name: Some(name),
-                ..TaskExtra::default()
-            })
-        }),
-    }
-}
+use crate::model::{AddrSpace, CodeKind, FrameId, RawAddr, Sym, Tables};
+use crate::parse::threads::source_frame;
 
 /// Interns a frame with a known function (and maybe a source position).
 pub fn named_frame(
@@ -205,27 +31,6 @@ pub fn named_frame(
         line,
         inlined,
     )
-}
-
-/// Interns a frame of a known function at a source position; `split`
-/// names the function's parts the way its runtime does.
-pub fn source_frame(
-    t: &mut Tables,
-    function: &str,
-    split: impl FnOnce(&str) -> (String, Option<String>, String, CodeKind),
-    file: &str,
-    line: u32,
-    inlined: bool,
-) -> FrameId {
-    let f = t.intern_function(function.as_bytes(), split);
-    let file = t.intern(file);
-    t.intern_frame(crate::model::Frame {
-        function: f,
-        file,
-        line,
-        pc_offset: None,
-        inlined,
-    })
 }
 
 /// A frame printed only as an address: named `module+0xoff` (or `0xaddr`
@@ -285,27 +90,6 @@ pub fn hex_u64(s: &str) -> Option<u64> {
         return None;
     }
     u64::from_str_radix(s, 16).ok()
-}
-
-/// Lines of `text` with their byte offsets and 1-based numbers, CR
-/// stripped, invalid UTF-8 lossily replaced.
-pub fn lines(text: &[u8]) -> impl Iterator<Item = (u64, u32, std::borrow::Cow<'_, str>)> {
-    let mut off = 0u64;
-    let mut no = 0u32;
-    text.split_inclusive(|&c| c == b'\n').map(move |l| {
-        let at = off;
-        off += l.len() as u64;
-        no = no.saturating_add(1);
-        let mut l = l;
-        while let Some((&last, rest)) = l.split_last() {
-            if last == b'\n' || last == b'\r' {
-                l = rest;
-            } else {
-                break;
-            }
-        }
-        (at, no, String::from_utf8_lossy(l))
-    })
 }
 
 /// Lines that look like `/proc/PID/maps`:

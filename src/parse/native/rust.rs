@@ -4,9 +4,14 @@
 //! frames (`0x... - <unknown>` when stripped), `[... omitted N frames ...]`,
 //! several threads, and `std::backtrace::Backtrace` printed by a program.
 
-use super::{addr_frame, lines, named_frame, note_addr, Block, Dump};
+use super::{addr_frame, named_frame, note_addr};
 use crate::input::Bytes;
-use crate::model::{AddrSpace, Crash, PanicRecord, Runtime, Snapshot, StateClass, Tables, Warning};
+use crate::model::{
+    AddrSpace, Crash, CrashDetail, PanicRecord, Runtime, RustCrash, Snapshot, StateClass, Tables,
+    TaskKind, Warning,
+};
+use crate::parse::format::{Dumps, InputFormat, ParseOptions};
+use crate::parse::threads::{lines, snapshots, Block, Dump};
 use regex::Regex;
 use std::sync::LazyLock;
 
@@ -83,6 +88,8 @@ struct Reader {
     cur: Option<Block>,
     group: Option<AddrGroup>,
     crash: Crash,
+    /// The panics read, moved into `crash` at the end.
+    panics: Vec<PanicRecord>,
     /// The panic message is being read (lines after a 1.73+ header).
     in_message: bool,
     warnings: Vec<Warning>,
@@ -112,7 +119,7 @@ impl Reader {
                 }
                 continue;
             }
-            let name = crate::symbolize::strip_rust_hash(func);
+            let name = strip_rust_hash(func);
             let f = named_frame(&mut self.t, name, file, *line, "", i + 1 < n);
             // A function without a line, alone at its address: the
             // symbolizer may add its line and inlined frames.
@@ -150,6 +157,7 @@ pub fn parse(text: Bytes, source: &str) -> Vec<Snapshot> {
         cur: None,
         group: None,
         crash: Crash::default(),
+        panics: Vec::new(),
         in_message: false,
         warnings: Vec::new(),
         next_id: 0,
@@ -182,10 +190,10 @@ pub fn parse(text: Bytes, source: &str) -> Vec<Snapshot> {
             } else {
                 r.in_message = c.name("loc2").is_some();
             }
-            if r.crash.panics.is_empty() {
-                r.crash.goroutine_id = Some(id);
+            if r.panics.is_empty() {
+                r.crash.task_id = Some(id);
             }
-            r.crash.panics.push(PanicRecord {
+            r.panics.push(PanicRecord {
                 message: msg,
                 ..PanicRecord::default()
             });
@@ -255,7 +263,7 @@ pub fn parse(text: Bytes, source: &str) -> Vec<Snapshot> {
             continue;
         }
         if r.in_message && !trimmed.starts_with("note:") {
-            if let Some(p) = r.crash.panics.last_mut() {
+            if let Some(p) = r.panics.last_mut() {
                 if p.message.len() < 4096 {
                     let sep = if p.message.ends_with(':') || p.message.contains(": ") {
                         "\n"
@@ -281,7 +289,7 @@ pub fn parse(text: Bytes, source: &str) -> Vec<Snapshot> {
         if trimmed.starts_with("fatal runtime error:")
             || trimmed.starts_with("thread caused non-unwinding panic")
         {
-            r.crash.panics.push(PanicRecord {
+            r.panics.push(PanicRecord {
                 message: trimmed.to_string(),
                 ..PanicRecord::default()
             });
@@ -291,14 +299,15 @@ pub fn parse(text: Bytes, source: &str) -> Vec<Snapshot> {
     if r.blocks.is_empty() {
         return Vec::new();
     }
-    let crash = (!r.crash.panics.is_empty()).then(|| {
-        let mut c = r.crash;
-        c.message = c
-            .panics
+    let panics = r.panics;
+    let crash = (!panics.is_empty()).then(|| {
+        let mut crash = r.crash;
+        crash.message = panics
             .first()
             .map(|p| first_line(&p.message))
             .unwrap_or_default();
-        c
+        crash.detail = CrashDetail::Rust(RustCrash { panics });
+        crash
     });
     let origin = if crash.is_some() {
         "panic"
@@ -307,6 +316,7 @@ pub fn parse(text: Bytes, source: &str) -> Vec<Snapshot> {
     };
     let dump = Dump {
         format: FORMAT,
+        task_kind: TaskKind::OsThread,
         runtime: Runtime::Rust,
         origin,
         blocks: r.blocks,
@@ -317,7 +327,7 @@ pub fn parse(text: Bytes, source: &str) -> Vec<Snapshot> {
         truncated: false,
         sync: Default::default(),
     };
-    super::snapshots(&text, source, r.t, vec![dump])
+    snapshots(&text, source, r.t, vec![dump])
 }
 
 fn first_line(s: &str) -> String {
@@ -330,6 +340,48 @@ pub fn line_addr(s: &str) -> Option<u64> {
     memchr::memmem::find(s.as_bytes(), b" - ")?;
     let c = FRAME.captures(s)?;
     super::hex_u64(c.name("addr")?.as_str())
+}
+
+/// `foo::bar::h0123456789abcdef` → `foo::bar` (Rust's legacy mangling
+/// hash).
+pub fn strip_rust_hash(name: &str) -> &str {
+    match name.rsplit_once("::h") {
+        Some((head, h)) if h.len() == 16 && h.bytes().all(|b| b.is_ascii_hexdigit()) => head,
+        _ => name,
+    }
+}
+
+/// Rust panics and backtraces as an input format.
+pub struct RustBacktrace;
+
+impl InputFormat for RustBacktrace {
+    fn id(&self) -> &'static str {
+        FORMAT
+    }
+
+    fn aliases(&self) -> &'static [&'static str] {
+        &["rust"]
+    }
+
+    fn help(&self) -> &'static str {
+        "Rust panics and backtraces (`RUST_BACKTRACE=1` or `full`, `std::backtrace::Backtrace` output)"
+    }
+
+    fn expected(&self) -> Option<&'static str> {
+        Some("a Rust panic or backtrace (`thread 'main' panicked at`, `stack backtrace:`)")
+    }
+
+    fn detect(&self, text: &[u8]) -> f32 {
+        detect(text)
+    }
+
+    fn anchor(&self, line: &[u8]) -> Option<usize> {
+        find_header(line)
+    }
+
+    fn parse(&self, text: Bytes, source: &str, _opts: &ParseOptions) -> Result<Dumps, String> {
+        Ok(Dumps::of_snapshots(parse(text, source)))
+    }
 }
 
 #[cfg(test)]

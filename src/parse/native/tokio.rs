@@ -6,12 +6,13 @@
 //! innermost first. Task dumps carry no lock addresses: waits on tokio's
 //! `Mutex`, `RwLock` and `Semaphore` are identified by the awaiting site.
 
-use super::{lines, snapshots, Block, Dump};
 use crate::input::Bytes;
 use crate::model::{
     CodeKind, FrameId, LockFact, LockRel, Runtime, Snapshot, StateClass, SyncFacts, SyncKind,
-    Tables,
+    Tables, TaskKind,
 };
+use crate::parse::format::{Dumps, InputFormat, ParseOptions};
+use crate::parse::threads::{lines, snapshots, Block, Dump, MAX_FRAMES};
 
 pub const FORMAT: &str = "tokio-taskdump";
 pub const TREE_FORMAT: &str = "async-backtrace-tasks";
@@ -164,7 +165,7 @@ impl Reader {
             .find(|p| p.iter().any(|&i| nodes[i].sync))
             .or_else(|| leaves.first().map(|&l| path_of(l)))
             .unwrap_or_default();
-        for &i in chosen.iter().take(super::MAX_FRAMES) {
+        for &i in chosen.iter().take(MAX_FRAMES) {
             b.frames.push(nodes[i].frame);
         }
         let index = self.blocks.len() as u32;
@@ -279,7 +280,7 @@ pub fn parse(text: Bytes, source: &str) -> Vec<Snapshot> {
             }
             let node = r.node(depth, content);
             if let Some((_, nodes)) = r.cur.as_mut() {
-                if nodes.len() < super::MAX_FRAMES {
+                if nodes.len() < MAX_FRAMES {
                     nodes.push(node);
                 }
             }
@@ -295,7 +296,7 @@ pub fn parse(text: Bytes, source: &str) -> Vec<Snapshot> {
         return Vec::new();
     }
     let format = if r.tree_only { TREE_FORMAT } else { FORMAT };
-    let dump = Dump::threads(
+    let mut dump = Dump::threads(
         format,
         Runtime::Rust,
         std::mem::take(&mut r.blocks),
@@ -305,7 +306,41 @@ pub fn parse(text: Bytes, source: &str) -> Vec<Snapshot> {
             deadlocks: Vec::new(),
         },
     );
+    dump.task_kind = TaskKind::AsyncTask;
     snapshots(&text, source, r.t, vec![dump])
+}
+
+/// Async task dumps as an input format.
+pub struct TokioTasks;
+
+impl InputFormat for TokioTasks {
+    fn id(&self) -> &'static str {
+        FORMAT
+    }
+
+    fn aliases(&self) -> &'static [&'static str] {
+        &["tokio", "async-backtrace"]
+    }
+
+    fn help(&self) -> &'static str {
+        "Async task trees: tokio task dumps and async-backtrace trees"
+    }
+
+    fn expected(&self) -> Option<&'static str> {
+        Some("a tokio task dump or async-backtrace tree (`task 3 trace:`, `╼ app::handler at src/main.rs:12:5`)")
+    }
+
+    fn detect(&self, text: &[u8]) -> f32 {
+        detect(text)
+    }
+
+    fn anchor(&self, line: &[u8]) -> Option<usize> {
+        find_header(line)
+    }
+
+    fn parse(&self, text: Bytes, source: &str, _opts: &ParseOptions) -> Result<Dumps, String> {
+        Ok(Dumps::of_snapshots(parse(text, source)))
+    }
 }
 
 #[cfg(test)]

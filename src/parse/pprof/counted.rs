@@ -9,7 +9,8 @@
 
 use crate::input::Bytes;
 use crate::model::{
-    FrameId, LabelSetId, Runtime, Snapshot, StateClass, Sym, Tables, Task, TaskFlags, Warning,
+    FrameId, LabelSetId, Runtime, Snapshot, StateClass, Sym, Tables, Task, TaskFlags, TaskKind,
+    Warning,
 };
 use crate::parse::go::line::split_go_func;
 use std::sync::Arc;
@@ -144,7 +145,9 @@ impl Builder {
         }
         let task = Task {
             id: r.id.unwrap_or(0),
-            parent_id: r.parent_id,
+            parent: r.parent_id.unwrap_or(Task::NO_PARENT),
+            kind: TaskKind::Goroutine,
+            name: None,
             state,
             class,
             wait_minutes: r.wait_minutes,
@@ -156,7 +159,7 @@ impl Builder {
             offset: r.offset,
             line: r.line,
             arg_hash: [0, 0],
-            extra: None,
+            detail: None,
         };
         self.tasks.reserve(r.count as usize);
         for _ in 1..r.count {
@@ -188,25 +191,21 @@ impl Builder {
                 ),
             });
         }
-        Snapshot {
-            source: source.to_string(),
-            index,
+        let mut snapshot = Snapshot::new(
+            source,
             format,
-            runtime: Runtime::Go,
-            version_guess: None,
-            origin: Some(origin.to_string()),
-            crash: None,
-            tasks: self.tasks,
-            tables: Arc::new(self.tables),
-            args: Arc::new(Vec::new()),
-            warnings,
-            truncated,
+            Runtime::Go,
             text,
-            range,
-            time_unix: None,
-            maps: Vec::new(),
-            sync: Default::default(),
-        }
+            Arc::new(self.tables),
+            Arc::new(Vec::new()),
+        );
+        snapshot.index = index;
+        snapshot.origin = Some(origin.to_string());
+        snapshot.tasks = self.tasks;
+        snapshot.warnings = warnings;
+        snapshot.truncated = truncated;
+        snapshot.range = range;
+        snapshot
     }
 }
 

@@ -8,6 +8,7 @@ use super::proto::Profile;
 use crate::input::Bytes;
 use crate::model::heap::{HeapProfile, HeapSample, HeapValues, Module, Sampling};
 use crate::model::{FrameId, LabelSetId, Runtime, Snapshot, Sym, Tables, Warning};
+use crate::parse::format::{Dumps, InputFormat, ParseOptions};
 use crate::parse::go::line::split_go_func;
 use hashbrown::HashTable;
 use prost::Message;
@@ -832,4 +833,43 @@ fn heap(h: &Header, types: &[String], source: &str) -> (HeapProfile, Option<usiz
         truncated: false,
     };
     (heap, bad)
+}
+
+/// pprof protobuf profiles as an input format.
+pub struct Pprof;
+
+impl InputFormat for Pprof {
+    fn id(&self) -> &'static str {
+        FORMAT
+    }
+
+    fn aliases(&self) -> &'static [&'static str] {
+        &["proto"]
+    }
+
+    fn help(&self) -> &'static str {
+        "pprof protobuf (`profile.proto`, gzip or raw): goroutine, goroutineleak and heap profiles, incl. the per-goroutine variant"
+    }
+
+    fn expected(&self) -> Option<&'static str> {
+        None
+    }
+
+    fn detect(&self, text: &[u8]) -> f32 {
+        detect(text)
+    }
+
+    fn is_raw(&self) -> bool {
+        true
+    }
+
+    fn parse(&self, text: Bytes, source: &str, _opts: &ParseOptions) -> Result<Dumps, String> {
+        match parse(text, source) {
+            Read::Goroutines(snapshot) => Ok(Dumps::of_snapshots(vec![*snapshot])),
+            Read::Heap(heap) => Ok(Dumps::of_heaps(vec![*heap])),
+            Read::Unsupported(types) => Err(format!(
+                "a pprof profile of {types}: dumpscope reads goroutine, goroutineleak and heap profiles"
+            )),
+        }
+    }
 }

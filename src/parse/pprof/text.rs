@@ -10,6 +10,7 @@ use super::counted::{Builder, Record, MAX_FRAMES, MAX_WARNINGS};
 use crate::input::Bytes;
 use crate::model::heap::{unsample, HeapProfile, HeapSample, HeapValues, Sampling};
 use crate::model::{CodeKind, FrameId, LabelSetId, Runtime, Snapshot, Tables, Warning};
+use crate::parse::format::{Dumps, InputFormat, ParseOptions};
 use crate::parse::go::line::{parse_hex, split_go_func, trim_end};
 use std::sync::Arc;
 
@@ -529,6 +530,45 @@ fn finish(out: &mut Read, cur: &mut Current, source: &str, text: &Bytes, end: u6
                 truncated: cut,
             });
         }
+    }
+}
+
+/// Go pprof text profiles (debug=1) as an input format.
+pub struct GoProfileText;
+
+impl InputFormat for GoProfileText {
+    fn id(&self) -> &'static str {
+        GOROUTINE_FORMAT
+    }
+
+    fn aliases(&self) -> &'static [&'static str] {
+        &["pprof-text"]
+    }
+
+    fn help(&self) -> &'static str {
+        "Go pprof text profiles (debug=1): goroutine, goroutineleak and the legacy heap profile"
+    }
+
+    fn expected(&self) -> Option<&'static str> {
+        Some("a pprof goroutine or heap profile (protobuf, or debug=1 text starting `goroutine profile: total N` or `heap profile:`)")
+    }
+
+    fn detect(&self, text: &[u8]) -> f32 {
+        detect(text)
+    }
+
+    fn anchor(&self, line: &[u8]) -> Option<usize> {
+        find_header(line)
+            .map(|(offset, _)| offset)
+            .or_else(|| memchr::memmem::find(line, b"#\t0x"))
+    }
+
+    fn parse(&self, text: Bytes, source: &str, _opts: &ParseOptions) -> Result<Dumps, String> {
+        let read = parse(text, source);
+        Ok(Dumps {
+            snapshots: read.snapshots,
+            heaps: read.heaps,
+        })
     }
 }
 

@@ -1,0 +1,118 @@
+//! The contract every input format implements ([`InputFormat`]), what a
+//! parser returns ([`Dumps`]) and the options parsing takes
+//! ([`ParseOptions`]). The table of formats lives in `parse/mod.rs`; this
+//! file imports no parser, so every parser can implement the trait.
+
+use crate::model::heap::HeapProfile;
+use crate::model::{Bytes, Snapshot};
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+
+/// One input format dumpscope reads: its names, how it is recognised and
+/// how it is parsed. Each parser module has one unit struct implementing
+/// it, and `parse::FORMATS` lists them in detection order.
+pub trait InputFormat: Sync {
+    /// The format id, as reports print it and `--input-format` accepts it
+    /// (`go-traceback`).
+    fn id(&self) -> &'static str;
+
+    /// Other names `--input-format` accepts (`go`).
+    fn aliases(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    /// One line for `--input-format`'s help: what the format is.
+    fn help(&self) -> &'static str;
+
+    /// How the "no known dump format found (expected ...)" message names
+    /// it, or `None` when another format's phrase already covers it (the
+    /// protobuf and text variants of one profiler).
+    fn expected(&self) -> Option<&'static str>;
+
+    /// How sure this format is that it reads `text`, on a scale from 0.0
+    /// to 1.0:
+    ///
+    /// - `0.0`: not this format (nothing it recognises). A format is only
+    ///   chosen with a confidence above 0.0.
+    /// - low (up to about 0.5): a few lines that could belong to it, or its
+    ///   shapes mixed with much unrelated text; a weak guess another format
+    ///   should win over.
+    /// - high (0.8 and above): its headers and frames, in the order it
+    ///   prints them, on most of the lines looked at.
+    /// - `1.0`: certain (a magic number, a structured document of this
+    ///   format).
+    ///
+    /// The format with the highest confidence wins; on a tie, the one
+    /// listed first in `parse::FORMATS`.
+    fn detect(&self, text: &[u8]) -> f32;
+
+    /// Where a line that certainly belongs to a dump of this format starts
+    /// (the byte offset of, for example, `goroutine 1 [running]:`), for the
+    /// input layer's log-prefix detection. `None` for raw formats and lines
+    /// that are not such an anchor.
+    fn anchor(&self, _line: &[u8]) -> Option<usize> {
+        None
+    }
+
+    /// Binary or structured formats (protobuf, JSON): read as they are,
+    /// never unwrapped (log prefixes, CRLF) like text.
+    fn is_raw(&self) -> bool {
+        false
+    }
+
+    /// Reads every dump in `text` (`source` names the input in warnings
+    /// and reports). An `Err` is a message saying why the input cannot be
+    /// read as this format at all.
+    fn parse(&self, text: Bytes, source: &str, opts: &ParseOptions) -> Result<Dumps, String>;
+}
+
+/// Everything read from one input.
+#[derive(Default)]
+pub struct Dumps {
+    /// Goroutine, thread and task dumps.
+    pub snapshots: Vec<Snapshot>,
+    /// Heap profiles.
+    pub heaps: Vec<HeapProfile>,
+}
+
+impl Dumps {
+    /// Dumps holding only thread or goroutine snapshots.
+    pub fn of_snapshots(snapshots: Vec<Snapshot>) -> Self {
+        Dumps {
+            snapshots,
+            heaps: Vec::new(),
+        }
+    }
+
+    /// Dumps holding only heap profiles.
+    pub fn of_heaps(heaps: Vec<HeapProfile>) -> Self {
+        Dumps {
+            snapshots: Vec::new(),
+            heaps,
+        }
+    }
+}
+
+/// A format dumpscope reads: a handle on one entry of `parse::FORMATS`
+/// (its methods, in `parse/mod.rs`, read the entry).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Format(pub(super) u8);
+
+/// Options for parsing.
+#[derive(Debug, Clone, Default)]
+pub struct ParseOptions {
+    /// Force a format instead of detecting it.
+    pub format: Option<Format>,
+    /// Options of the Go traceback parser.
+    pub go: GoOptions,
+}
+
+/// Options of the Go parser.
+#[derive(Debug, Clone, Default)]
+pub struct GoOptions {
+    /// Parse in parallel when the input is at least this large (bytes);
+    /// 0 means the default (4 MiB).
+    pub parallel_threshold: usize,
+    /// Progress: bytes parsed so far, updated per chunk.
+    pub progress: Option<Arc<AtomicU64>>,
+}

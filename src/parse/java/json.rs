@@ -1,0 +1,222 @@
+//! JDK 21+ JSON thread dumps (`jcmd PID Thread.dump_to_file -format=json`).
+
+use super::reader::{java_frame, juc_kind, new_reader, object_key, state_of, MAX_FACTS};
+use crate::model::{Bytes, LockFact, LockRel, Snapshot, SyncKind, TaskKind};
+use crate::parse::format::{Dumps, InputFormat, ParseOptions};
+use crate::parse::threads::{snapshots, Block, MAX_FRAMES, MAX_TASKS};
+
+/// Detects `jcmd PID Thread.dump_to_file -format=json` (JDK 21+).
+pub fn detect_json(text: &[u8]) -> f32 {
+    let start = text.iter().position(|c| !c.is_ascii_whitespace());
+    if start.and_then(|i| text.get(i)) != Some(&b'{') {
+        return 0.0;
+    }
+    let head = &text[..text.len().min(4096)];
+    if memchr::memmem::find(head, b"\"threadDump\"").is_some() {
+        0.97
+    } else {
+        0.0
+    }
+}
+
+/// The format id of JSON thread dumps.
+pub const JSON_FORMAT: &str = "java-json";
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+/// The document: `{"threadDump": {...}}`.
+struct Root {
+    thread_dump: Dump_,
+}
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+/// `threadDump`: its thread containers.
+struct Dump_ {
+    #[serde(default)]
+    thread_containers: Vec<Container>,
+}
+/// A thread container (the root, an executor, a structured task scope).
+#[derive(serde::Deserialize)]
+struct Container {
+    #[serde(default)]
+    threads: Vec<Thread>,
+}
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+/// One thread as the dump lists it.
+struct Thread {
+    tid: serde_json::Value,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    state: Option<String>,
+    #[serde(default, rename = "virtual")]
+    virtual_: Option<bool>,
+    #[serde(default)]
+    stack: Vec<String>,
+    #[serde(default)]
+    blocked_on: Option<String>,
+    #[serde(default)]
+    waiting_on: Option<String>,
+    #[serde(default)]
+    park_blocker: Option<Blocker>,
+    #[serde(default)]
+    monitors_owned: Vec<Owned>,
+}
+/// A `parkBlocker`: the synchronizer a parked thread waits on.
+#[derive(serde::Deserialize)]
+struct Blocker {
+    object: String,
+}
+/// Monitors a thread holds at one stack depth.
+#[derive(serde::Deserialize)]
+struct Owned {
+    depth: usize,
+    #[serde(default)]
+    locks: Vec<Option<String>>,
+}
+
+/// Reads a JDK 21+ JSON thread dump: every thread of every container
+/// (platform and virtual), with `blockedOn`, `waitingOn`, `parkBlocker` and
+/// `monitorsOwned` as stated lock relations. Objects are `Class@hash`.
+pub fn parse_json(text: &[u8], source: &str) -> Result<Vec<Snapshot>, String> {
+    let root: Root = serde_json::from_slice(text).map_err(|e| {
+        format!(
+            "not a JSON thread dump: {e} (line {}, column {})",
+            e.line(),
+            e.column()
+        )
+    })?;
+    let mut r = new_reader(JSON_FORMAT);
+    for th in root
+        .thread_dump
+        .thread_containers
+        .iter()
+        .flat_map(|c| c.threads.iter())
+        .take(MAX_TASKS)
+    {
+        let id = match &th.tid {
+            serde_json::Value::String(s) => s.parse().unwrap_or(0),
+            v => v.as_u64().unwrap_or(0),
+        };
+        r.end_block();
+        let mut b = Block::new(id, 0, 0);
+        b.name = Some(th.name.clone());
+        let (state, class) = state_of(th.state.as_deref().unwrap_or(""));
+        b.state = state;
+        b.class = Some(class);
+        if th.virtual_ == Some(true) {
+            b.kind = Some(TaskKind::VirtualThread);
+        }
+        r.cur = Some(b);
+        for f in th.stack.iter().take(MAX_FRAMES) {
+            let fr = java_frame(&mut r.t, f);
+            if let Some(b) = r.cur.as_mut() {
+                b.push(fr);
+            }
+        }
+        let facts = thread_facts(th);
+        for (rel, kind, addr, class, frame) in facts {
+            if r.facts.len() >= MAX_FACTS {
+                break;
+            }
+            let class = r.t.intern(&class);
+            r.facts.push(LockFact {
+                task: r.blocks.len() as u32,
+                rel,
+                kind,
+                addr,
+                class,
+                frame,
+                line: 0,
+            });
+        }
+    }
+    r.end_dump(text.len() as u64);
+    let dumps = std::mem::take(&mut r.dumps);
+    Ok(snapshots(&Bytes::owned(text.to_vec()), source, r.t, dumps))
+}
+
+/// JDK 21+ JSON thread dumps as an input format.
+pub struct JavaJson;
+
+impl InputFormat for JavaJson {
+    fn id(&self) -> &'static str {
+        JSON_FORMAT
+    }
+
+    fn help(&self) -> &'static str {
+        "JDK 21+ JSON thread dumps (`jcmd PID Thread.dump_to_file -format=json`)"
+    }
+
+    fn expected(&self) -> Option<&'static str> {
+        None
+    }
+
+    fn detect(&self, text: &[u8]) -> f32 {
+        detect_json(text)
+    }
+
+    fn is_raw(&self) -> bool {
+        true
+    }
+
+    fn parse(&self, text: Bytes, source: &str, _opts: &ParseOptions) -> Result<Dumps, String> {
+        Ok(Dumps::of_snapshots(parse_json(&text, source)?))
+    }
+}
+
+/// The lock relations a thread's entry states: `(relation, kind, object,
+/// class, frame)`.
+fn thread_facts(th: &Thread) -> Vec<(LockRel, SyncKind, u64, String, u16)> {
+    let class_of = |object: &str| {
+        object
+            .rsplit_once('@')
+            .map_or(object, |(class, _)| class)
+            .to_string()
+    };
+    let mut facts: Vec<(LockRel, SyncKind, u64, String, u16)> = Vec::new();
+    if let Some(object) = &th.blocked_on {
+        if let Some(key) = object_key(object) {
+            facts.push((
+                LockRel::Acquires,
+                SyncKind::Monitor,
+                key,
+                class_of(object),
+                0,
+            ));
+        }
+    }
+    if let Some(object) = &th.waiting_on {
+        if let Some(key) = object_key(object) {
+            facts.push((LockRel::Awaits, SyncKind::Cond, key, class_of(object), 0));
+        }
+    }
+    if let Some(blocker) = &th.park_blocker {
+        if let Some(key) = object_key(&blocker.object) {
+            let class = class_of(&blocker.object);
+            let (kind, acquires) = juc_kind(&class);
+            let rel = if acquires {
+                LockRel::Acquires
+            } else {
+                LockRel::Awaits
+            };
+            facts.push((rel, kind, key, class, 0));
+        }
+    }
+    for owned in &th.monitors_owned {
+        for object in owned.locks.iter().flatten() {
+            if let Some(key) = object_key(object) {
+                let depth = u16::try_from(owned.depth).unwrap_or(u16::MAX);
+                facts.push((
+                    LockRel::Holds,
+                    SyncKind::Monitor,
+                    key,
+                    class_of(object),
+                    depth,
+                ));
+            }
+        }
+    }
+    facts
+}

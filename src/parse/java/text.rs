@@ -1,0 +1,500 @@
+//! jstack, `jcmd PID Thread.print [-l]` and the JVM's SIGQUIT output: the
+//! text thread dumps, JDK 8 to 25 headers. Several dumps per file (each
+//! starts at `Full thread dump`).
+
+use super::reader::{java_frame, juc_kind, new_reader, object_key, state_of, Reader};
+use crate::model::{
+    Bytes, FrameId, JavaTaskDetail, LockRel, ReportedDeadlock, Snapshot, StateClass, SyncKind,
+    Tables, TaskDetail, TaskKind,
+};
+use crate::parse::format::{Dumps, InputFormat, ParseOptions};
+use crate::parse::threads::{lines, snapshots, Block};
+
+/// The format id of Java text thread dumps.
+pub const FORMAT: &str = "java-threads";
+
+/// Where a Java dump line starts, for log-prefix detection.
+pub fn find_header(line: &[u8]) -> Option<usize> {
+    if let Some(i) = memchr::memmem::find(line, b"Full thread dump ") {
+        return Some(i);
+    }
+    if let Some(i) = memchr::memmem::find(line, b"java.lang.Thread.State: ") {
+        let pad = line[..i].iter().rev().take_while(|c| **c == b' ').count();
+        return Some(i - pad);
+    }
+    let q = memchr::memchr(b'"', line)?;
+    let rest = line.get(q..)?;
+    (memchr::memmem::find(rest, b" nid=").is_some()
+        && memchr::memmem::find(rest, b" tid=").is_some())
+    .then_some(q)
+}
+
+/// How sure we are that `text` is a Java thread dump.
+pub fn detect(text: &[u8]) -> f32 {
+    let head = &text[..text.len().min(1 << 20)];
+    let has = |n: &[u8]| memchr::memmem::find(head, n).is_some();
+    if has(b"java.lang.Thread.State: ") {
+        return if has(b"Full thread dump ") { 0.97 } else { 0.9 };
+    }
+    if has(b"Full thread dump ") {
+        return 0.8;
+    }
+    let plain = head
+        .split(|c| *c == b'\n')
+        .take(5000)
+        .filter(|l| std::str::from_utf8(l).ok().and_then(plain_header).is_some())
+        .take(2)
+        .count();
+    if plain >= 2 && has(b"    at ") {
+        return 0.85;
+    }
+    let headers = head
+        .split(|c| *c == b'\n')
+        .filter(|l| find_header(l).is_some())
+        .take(3)
+        .count();
+    match headers {
+        0 => 0.0,
+        1 => 0.4,
+        _ => 0.7,
+    }
+}
+
+/// A thread header: `"name" #12 [4242] daemon prio=5 os_prio=0 cpu=1.2ms
+/// elapsed=3.4s tid=0x... nid=0x10a2 waiting on condition  [0x...]`.
+struct Header<'a> {
+    name: &'a str,
+    number: Option<u64>,
+    nid: Option<u64>,
+    /// What follows `nid=`: `waiting for monitor entry`, `runnable`, ...
+    status: &'a str,
+    /// `daemon` before the fields.
+    daemon: bool,
+}
+
+fn header(s: &str) -> Option<Header<'_>> {
+    let body = s.strip_prefix('"')?;
+    // The name ends at the last quote that is followed by a header field.
+    let mut end = None;
+    for (i, _) in body.match_indices('"') {
+        let after = &body[i + 1..];
+        if after.starts_with(" #")
+            || after.starts_with(" daemon")
+            || after.starts_with(" prio=")
+            || after.starts_with(" os_prio=")
+            || after.starts_with(" [")
+            || after.starts_with(" Id=")
+        {
+            end = Some(i);
+        }
+    }
+    let end = end?;
+    let name = &body[..end];
+    let rest = &body[end + 1..];
+    if !(rest.contains("tid=") || rest.contains("nid=") || rest.contains("prio=")) {
+        return None;
+    }
+    let number = rest
+        .split_ascii_whitespace()
+        .find_map(|w| w.strip_prefix('#'))
+        .and_then(|n| n.parse().ok());
+    let mut nid = None;
+    let mut status = "";
+    if let Some(i) = rest.find(" nid=") {
+        let after = &rest[i + 5..];
+        let (word, tail) = after.split_once(' ').unwrap_or((after, ""));
+        nid = match word.strip_prefix("0x") {
+            Some(h) => u64::from_str_radix(h, 16).ok(),
+            None => word.parse().ok(),
+        };
+        // The status runs up to the stack address `[0x...]`, if any.
+        let tail = tail.trim();
+        status = match tail
+            .rfind(" [0x")
+            .or_else(|| tail.starts_with("[0x").then_some(0))
+        {
+            Some(j) => tail[..j].trim(),
+            None => tail,
+        };
+    }
+    if nid.is_none() {
+        // JDK 19+ may print the OS thread id in brackets: `#12 [4242]`.
+        nid = rest
+            .split_ascii_whitespace()
+            .find_map(|w| w.strip_prefix('[').and_then(|w| w.strip_suffix(']')))
+            .and_then(|n| n.parse().ok());
+    }
+    let daemon = rest
+        .split_ascii_whitespace()
+        .take_while(|word| !word.contains('='))
+        .any(|word| word == "daemon");
+    Some(Header {
+        name,
+        number,
+        nid,
+        daemon,
+        status,
+    })
+}
+
+/// A thread of `jcmd PID Thread.dump_to_file -format=text` (JDK 21+):
+/// `#26 "vt-order-1" virtual WAITING 2026-12-07T02:34:01.780597802Z`:
+/// `(id, name, state, virtual)`.
+fn plain_header(s: &str) -> Option<(u64, &str, &str, bool)> {
+    let rest = s.strip_prefix('#')?;
+    let (id, rest) = rest.split_once(" \"")?;
+    let id = id.parse().ok()?;
+    let (name, rest) = rest.rsplit_once("\" ")?;
+    let mut words = rest.split_ascii_whitespace();
+    let mut state = words.next()?;
+    let is_virtual = state == "virtual";
+    if is_virtual {
+        state = words.next()?;
+    }
+    if !state.bytes().all(|c| c.is_ascii_uppercase() || c == b'_') {
+        return None;
+    }
+    Some((id, name, state, is_virtual))
+}
+
+/// A lock line under a frame: `- locked <0x...> (a java.lang.Object)`.
+fn lock_line(s: &str) -> Option<(&str, u64, &str)> {
+    let body = s.trim_start().strip_prefix("- ")?;
+    let lt = body.find('<')?;
+    let verb = body[..lt].trim();
+    let gt = body[lt..].find('>')? + lt;
+    let inner = &body[lt + 1..gt];
+    // `Thread.dump_to_file` prints `<Class@identityhash>`.
+    if let Some((class, _)) = inner.rsplit_once('@') {
+        return Some((verb, object_key(inner)?, class));
+    }
+    let addr = inner.strip_prefix("0x")?;
+    let addr = u64::from_str_radix(addr, 16).ok()?;
+    let class = body[gt + 1..]
+        .trim()
+        .strip_prefix("(a ")
+        .and_then(|c| c.strip_suffix(')'))
+        .unwrap_or("");
+    Some((verb, addr, class))
+}
+
+/// A wait in the JVM's deadlock section: `waiting to lock monitor 0x...
+/// (object 0x..., a java.lang.Object),` or `waiting for ownable synchronizer
+/// 0x..., (a java.util.concurrent.locks.ReentrantLock$NonfairSync),`.
+fn section_wait(s: &str) -> Option<(u64, SyncKind, String)> {
+    let hex = |w: &str| {
+        let w = w.trim_end_matches(',');
+        u64::from_str_radix(w.strip_prefix("0x")?, 16).ok()
+    };
+    let class_of = |rest: &str| {
+        rest.split_once("a ")
+            .map(|(_, c)| c.trim_end_matches([',', ')']).to_string())
+            .unwrap_or_default()
+    };
+    if let Some(rest) = s.strip_prefix("waiting to lock monitor ") {
+        let (_, obj) = rest.split_once("(object ")?;
+        let addr = hex(obj.split_ascii_whitespace().next()?)?;
+        return Some((addr, SyncKind::Monitor, class_of(obj)));
+    }
+    let rest = s.strip_prefix("waiting for ownable synchronizer ")?;
+    let addr = hex(rest.split_ascii_whitespace().next()?)?;
+    let class = class_of(rest);
+    Some((addr, juc_kind(&class).0, class))
+}
+
+/// Reads every dump in `text`.
+pub fn parse(text: Bytes, source: &str) -> Vec<Snapshot> {
+    let mut r = new_reader(FORMAT);
+    let mut end = 0u64;
+    for (off, no, l) in lines(&text) {
+        end = off + l.len() as u64;
+        let s = l.trim_end();
+        let trimmed = s.trim_start();
+        if trimmed.starts_with("Full thread dump ") {
+            r.end_dump(off);
+            r.start = off;
+            r.cur_time = r.pending_time.take();
+            continue;
+        }
+        // `2026-12-07 02:33:48`: when the JVM wrote the next dump (its
+        // local time: good for the time between dumps).
+        if trimmed.len() == 19 && r.cur.is_none() {
+            if let Some(t) = crate::input::parse_stamp(trimmed.as_bytes()) {
+                r.pending_time = Some(t);
+                continue;
+            }
+        }
+        if trimmed.starts_with("Found one Java-level deadlock:")
+            || trimmed.starts_with("Found a total of ")
+        {
+            r.end_block();
+            r.end_report();
+            r.deadlock = Some(ReportedDeadlock {
+                names: Vec::new(),
+                line: no,
+            });
+            continue;
+        }
+        if r.deadlock.is_some() || r.skipping {
+            section_line(&mut r, trimmed, no);
+            continue;
+        }
+        if let Some(block) = thread_header(&mut r, s, no, off) {
+            r.end_block();
+            r.cur = Some(block);
+            continue;
+        }
+        let Some(b) = r.cur.as_mut() else {
+            continue;
+        };
+        if let Some(st) = trimmed.strip_prefix("java.lang.Thread.State: ") {
+            let (state, class) = state_of(st);
+            b.state = state;
+            b.class = Some(class);
+            continue;
+        }
+        if let Some(at) = trimmed.strip_prefix("at ") {
+            b.push(java_frame(&mut r.t, at));
+            continue;
+        }
+        if trimmed.starts_with("Locked ownable synchronizers:") {
+            r.ownable = true;
+            continue;
+        }
+        if let Some((verb, addr, class)) = lock_line(trimmed) {
+            let Some((rel, kind)) = lock_relation(&r.t, &b.frames, r.ownable, verb, class) else {
+                continue;
+            };
+            r.fact(rel, kind, addr, class, no);
+            continue;
+        }
+        if trimmed.starts_with("- None") {
+            continue;
+        }
+        if trimmed.is_empty() {
+            continue;
+        }
+        // Anything else ends the thread (`JNI global refs`, heap summary).
+        if !s.starts_with(char::is_whitespace) {
+            r.end_block();
+        }
+    }
+    r.end_dump(end);
+    let dumps = std::mem::take(&mut r.dumps);
+    let times = std::mem::take(&mut r.times);
+    let mut snaps = snapshots(&text, source, r.t, dumps);
+    for (s, t) in snaps.iter_mut().zip(times) {
+        s.time_unix = t;
+    }
+    snaps
+}
+
+/// A line of the JVM's deadlock section: the threads on the cycle, the
+/// waits and the holders it names; the stacks it repeats are skipped.
+fn section_line(r: &mut Reader, trimmed: &str, no: u32) {
+    if trimmed.starts_with("Java stack information for the threads listed above") {
+        r.skipping = true;
+        return;
+    }
+    if trimmed.starts_with("Found ") && trimmed.contains(" deadlock") {
+        r.end_report();
+        return;
+    }
+    if !r.skipping {
+        // `"name":` lines list the threads on the cycle.
+        if let Some(name) = trimmed
+            .strip_prefix('"')
+            .and_then(|x| x.strip_suffix("\":"))
+        {
+            if let Some(d) = r.deadlock.as_mut() {
+                if d.names.len() < 1024 {
+                    d.names.push(name.to_string());
+                }
+            }
+        } else if let Some(w) = section_wait(trimmed) {
+            r.pending = Some(w);
+        } else if let Some(holder) = trimmed
+            .strip_prefix("which is held by \"")
+            .and_then(|x| x.strip_suffix('"'))
+        {
+            // The section names owners even when the stacks do not
+            // (`jstack` without `-l`): stated holds, like the others.
+            if let Some((addr, kind, class)) = r.pending.take() {
+                if r.held_by.len() < 1024 {
+                    r.held_by.push((holder.to_string(), addr, kind, class, no));
+                }
+            }
+        }
+    }
+}
+
+/// A thread header line (jstack's or `Thread.dump_to_file`'s) as a new
+/// block.
+fn thread_header(r: &mut Reader, s: &str, no: u32, off: u64) -> Option<Block> {
+    if let Some((id, name, state, is_virtual)) = plain_header(s) {
+        let mut block = Block::new(id, no, off);
+        block.name = Some(name.to_string());
+        if is_virtual {
+            block.kind = Some(TaskKind::VirtualThread);
+        }
+        let (state, class) = state_of(state);
+        block.state = state;
+        block.class = Some(class);
+        return Some(block);
+    }
+    if !s.starts_with('"') {
+        return None;
+    }
+    let h = header(s)?;
+    let id = h.nid.or(h.number).unwrap_or_else(|| {
+        r.next_id += 1;
+        r.next_id
+    });
+    let mut block = Block::new(id, no, off);
+    block.name = Some(h.name.to_string());
+    if h.daemon {
+        block.detail = Some(Box::new(TaskDetail::Java(JavaTaskDetail { daemon: true })));
+    }
+    // Threads without a state line (the JVM's own) are as the header says.
+    block.state = [
+        "runnable",
+        "waiting on condition",
+        "sleeping",
+        "in Object.wait()",
+        "waiting for monitor entry",
+    ]
+    .into_iter()
+    .find(|known| h.status.starts_with(known))
+    .unwrap_or("unknown");
+    block.class = Some(if block.state == "runnable" {
+        StateClass::Running
+    } else {
+        StateClass::Other
+    });
+    Some(block)
+}
+
+/// What a lock line under a frame states: `(relation, kind)`, or `None`
+/// for a verb that states no relation. `frames` are the thread's frames
+/// so far; `ownable` is true in its `Locked ownable synchronizers:` list.
+fn lock_relation(
+    t: &Tables,
+    frames: &[FrameId],
+    ownable: bool,
+    verb: &str,
+    class: &str,
+) -> Option<(LockRel, SyncKind)> {
+    let relation = match verb {
+        "" if ownable => {
+            let (kind, _) = juc_kind(class);
+            (LockRel::Holds, kind)
+        }
+        "locked" => (LockRel::Holds, SyncKind::Monitor),
+        "waiting to lock" | "waiting to re-lock in wait()" => {
+            (LockRel::Acquires, SyncKind::Monitor)
+        }
+        "waiting on" => (LockRel::Awaits, SyncKind::Cond),
+        "parking to wait for" => {
+            let (kind, acquires) = juc_kind(class);
+            let queue = kind == SyncKind::Cond
+                && frames.iter().take(12).any(|frame| {
+                    let name = t.str(t.function(t.frame(*frame).function).full);
+                    name.contains("BlockingQueue.take")
+                        || name.contains("BlockingQueue.poll")
+                        || name.contains("BlockingQueue.put")
+                        || name.contains("BlockingDeque.take")
+                });
+            let kind = if queue { SyncKind::Queue } else { kind };
+            (
+                if acquires {
+                    LockRel::Acquires
+                } else {
+                    LockRel::Awaits
+                },
+                kind,
+            )
+        }
+        _ => return None,
+    };
+    Some(relation)
+}
+
+/// Java text thread dumps as an input format.
+pub struct JavaThreads;
+
+impl InputFormat for JavaThreads {
+    fn id(&self) -> &'static str {
+        FORMAT
+    }
+
+    fn aliases(&self) -> &'static [&'static str] {
+        &["java", "jstack"]
+    }
+
+    fn help(&self) -> &'static str {
+        "Java thread dumps: jstack, jcmd Thread.print, SIGQUIT output"
+    }
+
+    fn expected(&self) -> Option<&'static str> {
+        Some("a Java thread dump (jstack, jcmd Thread.print: `\"main\" #1 ... nid=0x...`)")
+    }
+
+    fn detect(&self, text: &[u8]) -> f32 {
+        detect(text)
+    }
+
+    fn anchor(&self, line: &[u8]) -> Option<usize> {
+        find_header(line)
+    }
+
+    fn parse(&self, text: Bytes, source: &str, _opts: &ParseOptions) -> Result<Dumps, String> {
+        Ok(Dumps::of_snapshots(parse(text, source)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headers_of_every_jdk() {
+        let h = header(r#""main" #1 prio=5 os_prio=0 cpu=45.12ms elapsed=2.03s tid=0x00007f2c6c028000 nid=0x1a2b waiting on condition  [0x00007f2c72a8e000]"#).expect("jdk 17");
+        assert_eq!(h.name, "main");
+        assert_eq!(h.number, Some(1));
+        assert_eq!(h.nid, Some(0x1a2b));
+        assert_eq!(h.status, "waiting on condition");
+        let h = header(r#""worker "quoted" 1" #22 [4242] daemon prio=5 os_prio=0 cpu=1.00ms elapsed=3.40s tid=0x00007f0001 nid=4242 waiting for monitor entry  [0x00007f0002]"#).expect("jdk 21");
+        assert_eq!(h.name, "worker \"quoted\" 1");
+        assert_eq!(h.nid, Some(4242));
+        assert_eq!(h.status, "waiting for monitor entry");
+        let h = header(r#""VM Thread" os_prio=0 cpu=1.23ms elapsed=2.02s tid=0x00007f2c6c0b2800 nid=0x1a30 runnable  "#).expect("vm");
+        assert_eq!(h.status, "runnable");
+        let h = header(r#""pool-1-thread-1" #9 prio=5 os_prio=0 tid=0x00007f8b4c0f4800 nid=0x2b03 waiting on condition [0x00007f8b2d7f6000]"#).expect("jdk 8");
+        assert_eq!(h.nid, Some(0x2b03));
+        assert!(header(r#""just a quoted log line""#).is_none());
+    }
+
+    #[test]
+    fn lock_lines() {
+        assert_eq!(
+            lock_line("- waiting to lock <0x000000071840e6c8> (a java.lang.Object)"),
+            Some(("waiting to lock", 0x71840e6c8, "java.lang.Object"))
+        );
+        assert_eq!(
+            lock_line("- parking to wait for  <0x00000007ff9c1b70> (a java.util.concurrent.locks.ReentrantLock$NonfairSync)").map(|x| x.0),
+            Some("parking to wait for")
+        );
+        assert_eq!(
+            lock_line(
+                "- <0x00000007ff9c1b70> (a java.util.concurrent.locks.ReentrantLock$NonfairSync)"
+            )
+            .map(|x| x.0),
+            Some("")
+        );
+        assert_eq!(lock_line("- None"), None);
+        assert_eq!(
+            lock_line("- waiting on <no object reference available>"),
+            None
+        );
+    }
+}

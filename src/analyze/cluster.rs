@@ -7,16 +7,23 @@ use super::wait::{ResKind, Wait, WaitOp};
 use crate::model::{FrameId, FuncId, Snapshot, TaskFlags};
 use rustc_hash::FxHashMap;
 
+/// Waiting tasks that block at one site and were started from one creator
+/// site: the unit the leak rules judge.
 #[derive(Debug, Clone)]
 pub struct Cluster {
     /// The blocking site (first user frame of the waiters).
     pub site: Option<FrameId>,
+    /// The `created by` frame shared by the tasks, when the dump names one.
     pub creator: Option<FrameId>,
     /// Indices into `snapshot.tasks`, in dump order.
     pub tasks: Vec<u32>,
+    /// The kind of resource the tasks wait on.
     pub kind: ResKind,
+    /// The operation they are blocked in (receive, send, lock, ...).
     pub op: WaitOp,
+    /// The longest wait the dump states for a task, in minutes (0 if none).
     pub wait_max: u32,
+    /// The median of the stated waits, in minutes.
     pub wait_median: u32,
     /// Tasks marked `(leaked)` by Go's GC.
     pub leaked: usize,
@@ -34,6 +41,7 @@ pub struct Cluster {
 }
 
 impl Cluster {
+    /// How many tasks the cluster holds.
     pub fn count(&self) -> usize {
         self.tasks.len()
     }

@@ -21,6 +21,7 @@ pub enum Similarity {
 }
 
 impl Similarity {
+    /// The name used on the command line and in reports: `exact` … `functions`.
     pub fn as_str(self) -> &'static str {
         match self {
             Similarity::Exact => "exact",
@@ -34,8 +35,11 @@ impl Similarity {
 /// Wait time statistics over a group's tasks, in minutes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WaitStats {
+    /// The shortest wait.
     pub min: u32,
+    /// The median wait.
     pub median: u32,
+    /// The longest wait.
     pub max: u32,
 }
 
@@ -50,9 +54,11 @@ pub struct Group {
     pub creator: Option<FrameId>,
     /// The most common state.
     pub state: Sym,
+    /// The state class of the most common state.
     pub class: StateClass,
     /// Every state with its count, most common first.
     pub states: Vec<(Sym, u32)>,
+    /// How long the tasks have waited, when the dump states it for any.
     pub wait: Option<WaitStats>,
     /// Distinct parent goroutine ids, ascending.
     pub parent_ids: Vec<u64>,
@@ -63,6 +69,7 @@ pub struct Group {
 }
 
 impl Group {
+    /// How many tasks the group holds.
     pub fn count(&self) -> usize {
         self.tasks.len()
     }

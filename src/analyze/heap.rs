@@ -17,15 +17,20 @@ use rustc_hash::{FxHashMap, FxHashSet};
 /// where it is anywhere on the stack (once per stack).
 #[derive(Debug, Clone)]
 pub struct FuncStat {
+    /// The function.
     pub function: FuncId,
+    /// Memory allocated with the function as the innermost frame.
     pub flat: HeapValues,
+    /// Memory allocated with the function anywhere on the stack.
     pub cum: HeapValues,
 }
 
 /// One allocation stack (samples with equal stacks merged).
 #[derive(Debug, Clone)]
 pub struct SiteStat {
+    /// The allocation stack.
     pub stack: StackId,
+    /// The memory of every sample with this stack.
     pub values: HeapValues,
 }
 
@@ -33,7 +38,9 @@ pub struct SiteStat {
 /// stack: the line that allocates, as the user would fix it.
 #[derive(Debug, Clone)]
 pub struct UserSite {
+    /// The user frame (`None` for stacks with no user code).
     pub frame: Option<FrameId>,
+    /// The memory of the sites attributed here.
     pub values: HeapValues,
     /// Sites (indices into [`HeapAnalysis::sites`]) attributed here.
     pub sites: Vec<usize>,
@@ -42,6 +49,7 @@ pub struct UserSite {
 /// A heap finding, with the allocation sites it is about.
 #[derive(Debug, Clone)]
 pub struct HeapFinding {
+    /// The finding itself.
     pub finding: Finding,
     /// Indices into [`HeapAnalysis::sites`].
     pub sites: Vec<usize>,
@@ -51,16 +59,21 @@ pub struct HeapFinding {
     pub snapshot: Option<usize>,
 }
 
+/// The analysis of one heap profile: totals, functions, sites and findings.
 pub struct HeapAnalysis {
+    /// The whole profile's memory.
     pub totals: HeapValues,
     /// Most in-use bytes (flat) first; ties by cumulative, then name.
     pub functions: Vec<FuncStat>,
     /// Most in-use bytes first.
     pub sites: Vec<SiteStat>,
+    /// Memory by the first user frame of each stack, most in-use bytes first.
     pub user_sites: Vec<UserSite>,
+    /// The heap findings, ranked.
     pub findings: Vec<HeapFinding>,
 }
 
+/// `heap.dominant-site`: one allocation site holds most of the heap in use.
 pub static DOMINANT: RuleInfo = RuleInfo {
     id: "heap.dominant-site",
     title: "One allocation site holds most of the heap",
@@ -73,6 +86,7 @@ pub static DOMINANT: RuleInfo = RuleInfo {
     references: &["https://go.dev/doc/diagnostics#profiling", "https://pkg.go.dev/runtime/pprof"],
 };
 
+/// `heap.never-freed`: nearly all that a site ever allocated is still in use.
 pub static NEVER_FREED: RuleInfo = RuleInfo {
     id: "heap.never-freed",
     title: "Memory allocated here is never freed: a cache or map that only grows",
@@ -85,6 +99,7 @@ pub static NEVER_FREED: RuleInfo = RuleInfo {
     references: &["https://pkg.go.dev/github.com/hashicorp/golang-lru/v2"],
 };
 
+/// `heap.time-after-loop`: timers from `time.After` kept in large numbers.
 pub static TIME_AFTER: RuleInfo = RuleInfo {
     id: "heap.time-after-loop",
     title: "Timers from time.After in a loop",
@@ -97,6 +112,7 @@ pub static TIME_AFTER: RuleInfo = RuleInfo {
     references: &["https://pkg.go.dev/time#After"],
 };
 
+/// `heap.request-buffers`: buffers allocated on request paths still in use.
 pub static REQUEST_BUFFERS: RuleInfo = RuleInfo {
     id: "heap.request-buffers",
     title: "Buffers allocated per request are kept",
@@ -109,6 +125,7 @@ pub static REQUEST_BUFFERS: RuleInfo = RuleInfo {
     references: &["https://pkg.go.dev/sync#Pool"],
 };
 
+/// `heap.growth`: a site holding more memory in each heap snapshot.
 pub static GROWTH: RuleInfo = RuleInfo {
     id: "heap.growth",
     title: "Heap in use growing between snapshots",
@@ -121,6 +138,7 @@ pub static GROWTH: RuleInfo = RuleInfo {
     references: &["https://go.dev/doc/diagnostics#profiling"],
 };
 
+/// `leak.holds-memory`: a leak cluster shares its code with a top allocation site.
 pub static LEAK_HOLDS: RuleInfo = RuleInfo {
     id: "leak.holds-memory",
     title: "Leaked goroutines hold heap memory",
@@ -133,6 +151,7 @@ pub static LEAK_HOLDS: RuleInfo = RuleInfo {
     references: &["https://go.dev/doc/diagnostics"],
 };
 
+/// The heap rules, in catalogue order.
 pub static RULES: &[&RuleInfo] = &[
     &DOMINANT,
     &NEVER_FREED,

@@ -68,6 +68,8 @@ pub struct Prepared {
     clusters: Vec<cluster::Cluster>,
 }
 
+/// Builds the wait-for graph and the leak clusters of a snapshot (nothing
+/// when the diagnosis is skipped).
 pub fn prepare(snap: &Snapshot, opts: &DiagnoseOptions) -> Prepared {
     if opts.skip {
         return Prepared {

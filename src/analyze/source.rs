@@ -21,6 +21,7 @@ pub struct Held {
     pub expr: String,
     /// 1-based source line of the Lock call.
     pub line: u32,
+    /// Taken with `RLock` (shared) rather than `Lock`.
     pub read: bool,
 }
 
@@ -38,6 +39,8 @@ pub struct SourceIndex {
 }
 
 impl SourceIndex {
+    /// An index reading sources under `root` and, when `use_dump_paths`, at
+    /// the paths the dump names.
     pub fn new(root: Option<PathBuf>, use_dump_paths: bool) -> Self {
         SourceIndex {
             root,

@@ -11,6 +11,7 @@ use crate::model::{StateClass, TaskFlags};
 
 macro_rules! benign_rule {
     ($name:ident, $id:literal, $title:literal, $expl:literal) => {
+        #[doc = concat!("`", $id, "`: ", $title, ".")]
         pub static $name: RuleInfo = RuleInfo {
             id: $id,
             title: $title,
@@ -62,6 +63,7 @@ benign_rule!(
     "The testing package waiting for a test or its subtests."
 );
 
+/// The rules of this family, in catalogue order.
 pub static RULES: &[&RuleInfo] = &[
     &ACCEPT,
     &KEEPALIVE,
@@ -132,6 +134,9 @@ fn classify(cx: &Cx, c: &Cluster) -> Option<&'static RuleInfo> {
     None
 }
 
+/// Reports the clusters that wait as a healthy process does (accept loops,
+/// keep-alives, signal handlers, idle pools, the runtime, the test runner)
+/// at `info`, and claims their tasks.
 pub fn run(cx: &mut Cx) {
     for c in cx.clusters {
         let Some(rule) = classify(cx, c) else {

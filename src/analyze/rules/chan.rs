@@ -8,6 +8,7 @@ use crate::analyze::phrase::{creator_phrase, scale, short_site, with_wait};
 use crate::analyze::wait::{ResKey, ResKind, WaitOp};
 use crate::model::Confidence;
 
+/// `chan.nil`: operation on a nil channel.
 pub static NIL_CHAN: RuleInfo = RuleInfo {
     id: "chan.nil",
     title: "Operation on a nil channel",
@@ -20,6 +21,7 @@ pub static NIL_CHAN: RuleInfo = RuleInfo {
     references: &["https://go.dev/ref/spec#Channel_types", "https://go.dev/ref/spec#Send_statements"],
 };
 
+/// `chan.select-forever`: goroutine parked in select {}.
 pub static SELECT_FOREVER: RuleInfo = RuleInfo {
     id: "chan.select-forever",
     title: "Goroutine parked in select {}",
@@ -32,6 +34,7 @@ pub static SELECT_FOREVER: RuleInfo = RuleInfo {
     references: &["https://go.dev/ref/spec#Select_statements"],
 };
 
+/// `chan.stranded-senders`: senders stranded on a channel nobody receives from.
 pub static STRANDED_SENDERS: RuleInfo = RuleInfo {
     id: "chan.stranded-senders",
     title: "Senders stranded on a channel nobody receives from",
@@ -44,6 +47,7 @@ pub static STRANDED_SENDERS: RuleInfo = RuleInfo {
     references: &["https://go.dev/blog/pipelines", "https://go.dev/blog/context"],
 };
 
+/// `chan.range-not-closed`: receivers waiting on a channel that is never closed.
 pub static RANGE_NOT_CLOSED: RuleInfo = RuleInfo {
     id: "chan.range-not-closed",
     title: "Receivers waiting on a channel that is never closed",
@@ -56,6 +60,7 @@ pub static RANGE_NOT_CLOSED: RuleInfo = RuleInfo {
     references: &["https://go.dev/blog/pipelines", "https://go.dev/ref/spec#For_range"],
 };
 
+/// `chan.ctx-never-cancelled`: goroutines outlive the request that started them.
 pub static CTX_NEVER_CANCELLED: RuleInfo = RuleInfo {
     id: "chan.ctx-never-cancelled",
     title: "Goroutines outlive the request that started them",
@@ -68,6 +73,7 @@ pub static CTX_NEVER_CANCELLED: RuleInfo = RuleInfo {
     references: &["https://pkg.go.dev/context", "https://go.dev/blog/context"],
 };
 
+/// The rules of this family, in catalogue order.
 pub static RULES: &[&RuleInfo] = &[
     &NIL_CHAN,
     &SELECT_FOREVER,

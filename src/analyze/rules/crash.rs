@@ -9,6 +9,7 @@ use crate::model::Confidence;
 
 macro_rules! crash_rule {
     ($name:ident, $id:literal, $title:literal, $expl:literal, $cause:literal, $remedy:literal, $sketch:literal, $refs:expr) => {
+        #[doc = concat!("`", $id, "`: ", $title, ".")]
         pub static $name: RuleInfo = RuleInfo {
             id: $id,
             title: $title,
@@ -114,6 +115,7 @@ crash_rule!(
     &["https://go.dev/doc/articles/race_detector"]
 );
 
+/// The rules of this family, in catalogue order.
 pub static RULES: &[&RuleInfo] = &[
     &NIL_MAP,
     &CONCURRENT_MAP,
@@ -126,6 +128,8 @@ pub static RULES: &[&RuleInfo] = &[
     &RACE,
 ];
 
+/// Explains the dump's crash record (a Go panic or fatal error) and the
+/// goroutine it happened on.
 pub fn run(cx: &mut Cx) {
     let snap = cx.snap;
     let Some(crash) = snap.crash.as_ref() else {

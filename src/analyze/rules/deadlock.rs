@@ -8,6 +8,7 @@ use crate::analyze::wait::{ResKind, WaitOp};
 use crate::model::Confidence;
 use crate::model::{StateClass, TaskFlags};
 
+/// `deadlock.lock-order`: lock-order deadlock (AB-BA).
 pub static LOCK_ORDER: RuleInfo = RuleInfo {
     id: "deadlock.lock-order",
     title: "Lock-order deadlock (AB-BA)",
@@ -20,6 +21,7 @@ pub static LOCK_ORDER: RuleInfo = RuleInfo {
     references: &["https://go.dev/ref/mem", "https://pkg.go.dev/sync#Mutex"],
 };
 
+/// `deadlock.recursive-rlock`: recursive RLock with a writer queued.
 pub static RECURSIVE_RLOCK: RuleInfo = RuleInfo {
     id: "deadlock.recursive-rlock",
     title: "Recursive RLock with a writer queued",
@@ -32,6 +34,7 @@ pub static RECURSIVE_RLOCK: RuleInfo = RuleInfo {
     references: &["https://pkg.go.dev/sync#RWMutex"],
 };
 
+/// `deadlock.self-lock`: goroutine re-locks a mutex it holds.
 pub static SELF_LOCK: RuleInfo = RuleInfo {
     id: "deadlock.self-lock",
     title: "Goroutine re-locks a mutex it holds",
@@ -44,6 +47,7 @@ pub static SELF_LOCK: RuleInfo = RuleInfo {
     references: &["https://pkg.go.dev/sync#Mutex"],
 };
 
+/// `deadlock.cycle`: wait-for cycle.
 pub static CYCLE: RuleInfo = RuleInfo {
     id: "deadlock.cycle",
     title: "Wait-for cycle",
@@ -56,6 +60,7 @@ pub static CYCLE: RuleInfo = RuleInfo {
     references: &["https://go.dev/ref/mem"],
 };
 
+/// `deadlock.global`: whole process deadlocked.
 pub static GLOBAL: RuleInfo = RuleInfo {
     id: "deadlock.global",
     title: "Whole process deadlocked",
@@ -68,6 +73,7 @@ pub static GLOBAL: RuleInfo = RuleInfo {
     references: &["https://go.dev/doc/faq#goroutines"],
 };
 
+/// The rules of this family, in catalogue order.
 pub static RULES: &[&RuleInfo] = &[&LOCK_ORDER, &RECURSIVE_RLOCK, &SELF_LOCK, &CYCLE, &GLOBAL];
 
 /// Go's deadlocks: cycles of waits, then the whole process blocked.

@@ -12,6 +12,7 @@ use crate::model::Confidence;
 use crate::model::{FrameId, StateClass, TaskFlags};
 use rustc_hash::FxHashMap;
 
+/// `leak.explosion`: goroutine explosion from one creator site.
 pub static EXPLOSION: RuleInfo = RuleInfo {
     id: "leak.explosion",
     title: "Goroutine explosion from one creator site",
@@ -24,6 +25,7 @@ pub static EXPLOSION: RuleInfo = RuleInfo {
     references: &["https://pkg.go.dev/golang.org/x/sync/errgroup#Group.SetLimit"],
 };
 
+/// `leak.confirmed`: goroutines proven leaked by Go's GC.
 pub static CONFIRMED: RuleInfo = RuleInfo {
     id: "leak.confirmed",
     title: "Goroutines proven leaked by Go's GC",
@@ -36,6 +38,7 @@ pub static CONFIRMED: RuleInfo = RuleInfo {
     references: &["https://pkg.go.dev/runtime/pprof#Profile"],
 };
 
+/// `leak.cluster`: blocked goroutines that outlived their creator.
 pub static CLUSTER: RuleInfo = RuleInfo {
     id: "leak.cluster",
     title: "Blocked goroutines that outlived their creator",
@@ -48,6 +51,7 @@ pub static CLUSTER: RuleInfo = RuleInfo {
     references: &["https://go.dev/blog/pipelines", "https://pkg.go.dev/go.uber.org/goleak"],
 };
 
+/// `leak.growth`: blocked goroutines growing between dumps.
 pub static GROWTH: RuleInfo = RuleInfo {
     id: "leak.growth",
     title: "Blocked goroutines growing between dumps",
@@ -60,6 +64,7 @@ pub static GROWTH: RuleInfo = RuleInfo {
     references: &["https://go.dev/doc/diagnostics"],
 };
 
+/// The rules of this family, in catalogue order.
 pub static RULES: &[&RuleInfo] = &[&EXPLOSION, &CONFIRMED, &CLUSTER, &GROWTH];
 
 /// Goroutines from one creator site from which an explosion is reported.

@@ -7,6 +7,7 @@ use crate::analyze::phrase::{one_line, user_site};
 use crate::model::Confidence;
 use crate::model::Runtime;
 
+/// `crash.rust-panic`: rust panic.
 pub static RUST_PANIC: RuleInfo = RuleInfo {
     id: "crash.rust-panic",
     title: "Rust panic",
@@ -19,6 +20,7 @@ pub static RUST_PANIC: RuleInfo = RuleInfo {
     references: &["https://doc.rust-lang.org/book/ch09-00-error-handling.html"],
 };
 
+/// `crash.native`: native crash.
 pub static NATIVE_CRASH: RuleInfo = RuleInfo {
     id: "crash.native",
     title: "Native crash",
@@ -31,6 +33,7 @@ pub static NATIVE_CRASH: RuleInfo = RuleInfo {
     references: &["https://github.com/google/sanitizers/wiki/AddressSanitizer"],
 };
 
+/// `crash.python`: python interpreter crash.
 pub static PYTHON_CRASH: RuleInfo = RuleInfo {
     id: "crash.python",
     title: "Python interpreter crash",
@@ -43,8 +46,11 @@ pub static PYTHON_CRASH: RuleInfo = RuleInfo {
     references: &["https://docs.python.org/3/library/faulthandler.html"],
 };
 
+/// The rules of this family, in catalogue order.
 pub static RULES: &[&RuleInfo] = &[&RUST_PANIC, &NATIVE_CRASH, &PYTHON_CRASH];
 
+/// Explains the crash record of a runtime other than Go: a Rust panic, a
+/// fatal signal, a Python interpreter crash.
 pub fn run(cx: &mut Cx) {
     let snap = cx.snap;
     let Some(crash) = &snap.crash else { return };

@@ -10,6 +10,7 @@ use crate::analyze::wait::{ResKind, WaitOp};
 use crate::model::Confidence;
 use crate::model::TaskFlags;
 
+/// `net.http-body-not-closed`: HTTP client connections piling up (bodies not closed, or a Transport per request).
 pub static HTTP_BODY: RuleInfo = RuleInfo {
     id: "net.http-body-not-closed",
     title: "HTTP client connections piling up (bodies not closed, or a Transport per request)",
@@ -22,6 +23,7 @@ pub static HTTP_BODY: RuleInfo = RuleInfo {
     references: &["https://pkg.go.dev/net/http#Client", "https://pkg.go.dev/net/http#Transport"],
 };
 
+/// `net.read-no-deadline`: network reads blocked for a long time (no deadline).
 pub static READ_NO_DEADLINE: RuleInfo = RuleInfo {
     id: "net.read-no-deadline",
     title: "Network reads blocked for a long time (no deadline)",
@@ -34,6 +36,7 @@ pub static READ_NO_DEADLINE: RuleInfo = RuleInfo {
     references: &["https://pkg.go.dev/net#Conn"],
 };
 
+/// `exec.wait-stuck`: waiting for a child process.
 pub static EXEC_WAIT: RuleInfo = RuleInfo {
     id: "exec.wait-stuck",
     title: "Waiting for a child process",
@@ -46,6 +49,7 @@ pub static EXEC_WAIT: RuleInfo = RuleInfo {
     references: &["https://pkg.go.dev/os/exec#CommandContext"],
 };
 
+/// The rules of this family, in catalogue order.
 pub static RULES: &[&RuleInfo] = &[&HTTP_BODY, &READ_NO_DEADLINE, &EXEC_WAIT];
 
 /// Client connections (readLoop + writeLoop goroutines) from which a pile-up
@@ -54,6 +58,8 @@ const HTTP_MIN_LOOPS: usize = 8;
 /// Minutes in a read before it is reported.
 const READ_MINUTES: u32 = 30;
 
+/// Network and process waits: piled-up HTTP client connections, reads with
+/// no deadline, waits on a child process.
 pub fn run(cx: &mut Cx) {
     http(cx);
     for c in cx.clusters {

@@ -9,6 +9,7 @@ use crate::analyze::phrase::{resource_id, short_site};
 use crate::analyze::wait::ResKind;
 use crate::model::Confidence;
 
+/// `sync.waitgroup-mismatch`: a WaitGroup.Wait that will never return.
 pub static WAITGROUP: RuleInfo = RuleInfo {
     id: "sync.waitgroup-mismatch",
     title: "WaitGroup.Wait that will never return",
@@ -21,6 +22,7 @@ pub static WAITGROUP: RuleInfo = RuleInfo {
     references: &["https://pkg.go.dev/sync#WaitGroup"],
 };
 
+/// `sync.cond-never-signalled`: sync.Cond waiters never signalled.
 pub static COND: RuleInfo = RuleInfo {
     id: "sync.cond-never-signalled",
     title: "sync.Cond waiters never signalled",
@@ -33,6 +35,7 @@ pub static COND: RuleInfo = RuleInfo {
     references: &["https://pkg.go.dev/sync#Cond"],
 };
 
+/// `sync.lock-convoy`: lock convoy: many goroutines queued on one mutex.
 pub static CONVOY: RuleInfo = RuleInfo {
     id: "sync.lock-convoy",
     title: "Lock convoy: many goroutines queued on one mutex",
@@ -45,11 +48,14 @@ pub static CONVOY: RuleInfo = RuleInfo {
     references: &["https://pkg.go.dev/sync#Mutex", "https://go.dev/doc/diagnostics#profiling"],
 };
 
+/// The rules of this family, in catalogue order.
 pub static RULES: &[&RuleInfo] = &[&WAITGROUP, &COND, &CONVOY];
 
 /// Waiters on one mutex from which a convoy is reported.
 const CONVOY_MIN: usize = 5;
 
+/// The `sync` package's waits: WaitGroups and Conds nobody will release, and
+/// convoys of goroutines queued on one mutex.
 pub fn run(cx: &mut Cx) {
     let g = cx.graph;
     for (ri, r) in g.resources.iter().enumerate() {

@@ -11,6 +11,7 @@ use crate::analyze::wait::{self, ResKind};
 use crate::model::Confidence;
 use crate::model::{Runtime, Snapshot, StateClass, TaskKind};
 
+/// `java.deadlock`: Java threads deadlocked on monitors or locks.
 pub static JAVA_DEADLOCK: RuleInfo = RuleInfo {
     id: "java.deadlock",
     title: "Java deadlock",
@@ -26,6 +27,7 @@ pub static JAVA_DEADLOCK: RuleInfo = RuleInfo {
     ],
 };
 
+/// `native.deadlock`: thread deadlock on pthread locks.
 pub static NATIVE_DEADLOCK: RuleInfo = RuleInfo {
     id: "native.deadlock",
     title: "Thread deadlock on pthread locks",
@@ -41,6 +43,7 @@ pub static NATIVE_DEADLOCK: RuleInfo = RuleInfo {
     ],
 };
 
+/// `python.deadlock`: Python threads deadlocked on locks.
 pub static PYTHON_DEADLOCK: RuleInfo = RuleInfo {
     id: "python.deadlock",
     title: "Python threads deadlocked on locks",
@@ -53,6 +56,7 @@ pub static PYTHON_DEADLOCK: RuleInfo = RuleInfo {
     references: &["https://docs.python.org/3/library/threading.html#lock-objects"],
 };
 
+/// `tokio.deadlock`: async tasks deadlocked on locks.
 pub static TOKIO_DEADLOCK: RuleInfo = RuleInfo {
     id: "tokio.deadlock",
     title: "Async tasks deadlocked on locks",
@@ -65,6 +69,7 @@ pub static TOKIO_DEADLOCK: RuleInfo = RuleInfo {
     references: &["https://docs.rs/tokio/latest/tokio/sync/struct.Mutex.html"],
 };
 
+/// `threads.lock-convoy`: lock convoy: many threads queued on one lock.
 pub static CONVOY: RuleInfo = RuleInfo {
     id: "threads.lock-convoy",
     title: "Lock convoy: many threads queued on one lock",
@@ -77,6 +82,7 @@ pub static CONVOY: RuleInfo = RuleInfo {
     references: &["https://docs.oracle.com/javase/tutorial/essential/concurrency/locksync.html"],
 };
 
+/// `java.pool-exhaustion`: thread pool exhausted: every worker is blocked.
 pub static POOL_EXHAUSTION: RuleInfo = RuleInfo {
     id: "java.pool-exhaustion",
     title: "Thread pool exhausted: every worker is blocked",
@@ -89,6 +95,7 @@ pub static POOL_EXHAUSTION: RuleInfo = RuleInfo {
     references: &["https://docs.oracle.com/en/java/javase/21/docs/api/java.base/java/util/concurrent/ThreadPoolExecutor.html"],
 };
 
+/// `java.reported-deadlock`: deadlock reported by the JVM.
 pub static REPORTED_DEADLOCK: RuleInfo = RuleInfo {
     id: "java.reported-deadlock",
     title: "Deadlock reported by the JVM",
@@ -101,6 +108,7 @@ pub static REPORTED_DEADLOCK: RuleInfo = RuleInfo {
     references: &["https://docs.oracle.com/en/java/javase/21/docs/specs/man/jstack.html"],
 };
 
+/// `threads.all-blocked`: every thread is blocked.
 pub static ALL_BLOCKED: RuleInfo = RuleInfo {
     id: "threads.all-blocked",
     title: "Every thread is blocked",
@@ -113,6 +121,7 @@ pub static ALL_BLOCKED: RuleInfo = RuleInfo {
     references: &["https://docs.python.org/3/library/queue.html#queue.Queue.task_done"],
 };
 
+/// `threads.blocked-long`: threads blocked on a lock across dumps.
 pub static BLOCKED_LONG: RuleInfo = RuleInfo {
     id: "threads.blocked-long",
     title: "Threads blocked on a lock across dumps",
@@ -125,6 +134,7 @@ pub static BLOCKED_LONG: RuleInfo = RuleInfo {
     references: &["https://docs.oracle.com/en/java/javase/21/docs/api/java.base/java/lang/Thread.State.html#BLOCKED"],
 };
 
+/// `threads.blocked-behind`: threads blocked behind one that is not waiting on them.
 pub static BLOCKED_BEHIND: RuleInfo = RuleInfo {
     id: "threads.blocked-behind",
     title: "Threads blocked behind one that is not waiting on them",
@@ -137,6 +147,7 @@ pub static BLOCKED_BEHIND: RuleInfo = RuleInfo {
     references: &["https://man7.org/linux/man-pages/man7/socket.7.html"],
 };
 
+/// The rules of this family, in catalogue order.
 pub static RULES: &[&RuleInfo] = &[
     &ALL_BLOCKED,
     &BLOCKED_BEHIND,
@@ -161,6 +172,9 @@ pub fn deadlock_rule(snap: &Snapshot) -> Option<&'static RuleInfo> {
     }
 }
 
+/// The thread rules: deadlocks the JVM reported, lock convoys, exhausted
+/// pools, locks held across dumps, threads blocked behind one that is not
+/// waiting, and the whole process blocked.
 pub fn run(cx: &mut Cx) {
     reported(cx);
     convoys(cx);

@@ -128,6 +128,7 @@ impl UserRules {
         Ok(UserRules { rules })
     }
 
+    /// Whether the file held no rule.
     pub fn is_empty(&self) -> bool {
         self.rules.is_empty()
     }

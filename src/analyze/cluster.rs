@@ -107,8 +107,8 @@ pub fn of_waits(snap: &Snapshot, waits: &[Option<Wait>]) -> Vec<Cluster> {
             let mut accs: Vec<Acc> = Vec::new();
             for (k, w) in ws.iter().enumerate() {
                 let Some(w) = w else { continue };
-                let i = ci * CHUNK + k;
-                let task = &snap.tasks[i];
+                let task_index = ci * CHUNK + k;
+                let task = &snap.tasks[task_index];
                 let packed = (
                     (u64::from(w.site.map_or(u32::MAX, |f| f.0)) << 32)
                         | u64::from(task.creator.map_or(u32::MAX, |f| f.0)),
@@ -119,7 +119,7 @@ pub fn of_waits(snap: &Snapshot, waits: &[Option<Wait>]) -> Vec<Cluster> {
                     accs.len() - 1
                 });
                 let acc = &mut accs[li];
-                acc.tasks.push(i as u32);
+                acc.tasks.push(task_index as u32);
                 acc.wait_minutes.push(task.wait_minutes.unwrap_or(0));
                 acc.leaked += usize::from(task.flags.has(TaskFlags::LEAKED));
                 acc.stuck += usize::from(!task.class.can_progress());
@@ -153,13 +153,13 @@ pub fn of_waits(snap: &Snapshot, waits: &[Option<Wait>]) -> Vec<Cluster> {
         .flat_map(|a| a.parents.keys().map(|p| (*p, u32::MAX)))
         .collect();
     let mut missing = id_index.len();
-    for (i, task) in snap.tasks.iter().enumerate() {
+    for (task_index, task) in snap.tasks.iter().enumerate() {
         if missing == 0 {
             break;
         }
         if let Some(x) = id_index.get_mut(&task.id) {
             if *x == u32::MAX {
-                *x = i as u32;
+                *x = task_index as u32;
                 missing -= 1;
             }
         }
@@ -186,9 +186,9 @@ fn summarise(
     id_index: &FxHashMap<u64, u32>,
     on_any_stack: &std::sync::OnceLock<rustc_hash::FxHashSet<FuncId>>,
 ) -> Cluster {
-    let t = &snap.tables;
+    let tables = &snap.tables;
     let (site, creator, kind, op) = acc.key;
-    let func = creator.map(|c| t.frame(c).function);
+    let func = creator.map(|c| tables.frame(c).function);
     let mut outlived = 0;
     if let Some(func) = func {
         // A parent outlived its children's creation when the creating
@@ -199,10 +199,11 @@ fn summarise(
                 .filter(|&&pi| pi != u32::MAX)
                 .is_some_and(|&pi| {
                     let parent = &snap.tasks[pi as usize];
-                    t.stack(parent.stack)
+                    tables
+                        .stack(parent.stack)
                         .frames
                         .iter()
-                        .any(|f| t.frame(*f).function == func)
+                        .any(|f| tables.frame(*f).function == func)
                 });
             if !alive {
                 outlived += *n as usize;
@@ -214,11 +215,11 @@ fn summarise(
                 for s in snap
                     .tasks
                     .iter()
-                    .map(|t| t.stack)
+                    .map(|tables| tables.stack)
                     .collect::<rustc_hash::FxHashSet<_>>()
                 {
-                    for f in t.stack(s).frames.iter() {
-                        set.insert(t.frame(*f).function);
+                    for f in tables.stack(s).frames.iter() {
+                        set.insert(tables.frame(*f).function);
                     }
                 }
                 set
@@ -249,14 +250,14 @@ fn summarise(
 
 /// `function file:line` of a frame, or `-`.
 pub fn site_sig(snap: &Snapshot, f: Option<FrameId>) -> String {
-    let t = &snap.tables;
+    let tables = &snap.tables;
     match f {
         Some(f) if (f.0 as usize) < usize::MAX && f.0 != u32::MAX => {
-            let fr = t.frame(f);
+            let fr = tables.frame(f);
             format!(
                 "{} {}:{}",
-                t.func_name(fr.function),
-                t.str(fr.file),
+                tables.func_name(fr.function),
+                tables.str(fr.file),
                 fr.line
             )
         }

@@ -213,8 +213,8 @@ impl Finding {
 /// Sets a finding's ranking score: severity weight × confidence × (1 +
 /// log10 of the tasks involved).
 pub fn score(f: &mut Finding) {
-    let n = f.tasks.len().max(1) as f64;
-    score_by(f, 1.0 + n.log10());
+    let tasks = f.tasks.len().max(1) as f64;
+    score_by(f, 1.0 + tasks.log10());
 }
 
 /// Sets a finding's score from its severity, confidence and a size factor

@@ -62,11 +62,11 @@ pub fn per_task(
 }
 
 fn ids_text(ids: impl Iterator<Item = u64>) -> String {
-    let v: Vec<String> = ids.map(|i| i.to_string()).collect();
-    if v.len() > 10 {
-        format!("{} and {} more", v[..10].join(", "), v.len() - 10)
+    let texts: Vec<String> = ids.map(|i| i.to_string()).collect();
+    if texts.len() > 10 {
+        format!("{} and {} more", texts[..10].join(", "), texts.len() - 10)
     } else {
-        v.join(", ")
+        texts.join(", ")
     }
 }
 
@@ -172,8 +172,8 @@ fn follow(snaps: &[&Snapshot], sig_of: &[Vec<u32>], with_ids: &[usize], newest: 
                         .iter()
                         .flatten()
                         .map(|&(si, i)| {
-                            let s = snaps[si];
-                            s.tables.str(s.tasks[i].state).to_string()
+                            let snap = snaps[si];
+                            snap.tables.str(snap.tasks[i].state).to_string()
                         })
                         .collect(),
                 },
@@ -215,7 +215,7 @@ fn stuck_findings(stuck: &[(StuckTask, u32)], dumps: usize, findings: &mut Vec<F
             .map(|w| w.map_or("?".to_string(), |m| m.to_string()))
             .collect::<Vec<_>>()
             .join(" → ");
-        let mut f = Finding::new(
+        let mut finding = Finding::new(
             &STUCK,
             format!(
                 "{} goroutine{} stuck at {site} in every dump ({}, blocked {waits} minutes)",
@@ -235,16 +235,16 @@ fn stuck_findings(stuck: &[(StuckTask, u32)], dumps: usize, findings: &mut Vec<F
             dumps,
             STUCK.explanation
         ));
-        f = f.evidence(format!("blocked minutes per dump: {waits}"));
-        score_by(&mut f, 1.0 + (idx.len() as f64).log10());
-        findings.push(f);
+        finding = finding.evidence(format!("blocked minutes per dump: {waits}"));
+        score_by(&mut finding, 1.0 + (idx.len() as f64).log10());
+        findings.push(finding);
     }
 }
 
 /// One finding per busy loop, over `dumps` dumps with ids.
 fn spin_findings(spinning: &[(SpinTask, u32)], dumps: usize, findings: &mut Vec<Finding>) {
     for (s, ti) in spinning {
-        let mut f = Finding::new(
+        let mut finding = Finding::new(
             &SPIN,
             format!(
                 "goroutine {} is running at {} in every dump: a busy loop",
@@ -266,8 +266,8 @@ fn spin_findings(spinning: &[(SpinTask, u32)], dumps: usize, findings: &mut Vec<
             SPIN.explanation
         ))
         .evidence(format!("states per dump: {}", s.states.join(" → ")));
-        score_by(&mut f, 1.0);
-        findings.push(f);
+        score_by(&mut finding, 1.0);
+        findings.push(finding);
     }
 }
 

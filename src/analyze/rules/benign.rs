@@ -78,11 +78,12 @@ const COUNTED_LOOP_MAX: usize = 8;
 
 fn frames_have(cx: &Cx, task: u32, pred: impl Fn(&str) -> bool) -> bool {
     let snap = cx.snap;
-    let t = &snap.tables;
-    t.stack(snap.tasks[task as usize].stack)
+    let tables = &snap.tables;
+    tables
+        .stack(snap.tasks[task as usize].stack)
         .frames
         .iter()
-        .any(|f| pred(t.func_name(t.frame(*f).function)))
+        .any(|f| pred(tables.func_name(tables.frame(*f).function)))
 }
 
 fn classify(cx: &Cx, c: &Cluster) -> Option<&'static RuleInfo> {
@@ -147,7 +148,7 @@ pub fn run(cx: &mut Cx) {
             continue;
         }
         let site = short_site(cx.snap, c.site);
-        let f = Finding::new(
+        let finding = Finding::new(
             rule,
             format!("{}: {} goroutine(s) at {site}", rule.title, tasks.len()),
             tasks.clone(),
@@ -158,6 +159,6 @@ pub fn run(cx: &mut Cx) {
             tasks.len(),
             rule.explanation
         ));
-        cx.push(f);
+        cx.push(finding);
     }
 }

@@ -75,15 +75,15 @@ pub fn run(cx: &mut Cx) {
         Some(p) => format!("{}: {} in {p}", rule.title, one_line(msg)),
         None => format!("{}: {}", rule.title, one_line(msg)),
     };
-    let mut f = Finding::new(rule, title, crashing.into_iter().collect())
+    let mut finding = Finding::new(rule, title, crashing.into_iter().collect())
         .confidence(Confidence::Certain)
         .explain(format!("{}. {}", one_line(msg), rule.explanation));
     for p in crash.panics().iter().skip(1).take(8) {
-        f = f.evidence(format!("also: {}", one_line(&p.message)));
+        finding = finding.evidence(format!("also: {}", one_line(&p.message)));
     }
     let threads = snap.tasks.len();
     if threads > 1 {
-        f = f.evidence(format!("{threads} stacks in the dump"));
+        finding = finding.evidence(format!("{threads} stacks in the dump"));
     }
-    cx.findings.push(f);
+    cx.findings.push(finding);
 }

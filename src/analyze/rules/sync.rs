@@ -57,8 +57,8 @@ const CONVOY_MIN: usize = 5;
 /// The `sync` package's waits: WaitGroups and Conds nobody will release, and
 /// convoys of goroutines queued on one mutex.
 pub fn run(cx: &mut Cx) {
-    let g = cx.graph;
-    for (ri, r) in g.resources.iter().enumerate() {
+    let graph = cx.graph;
+    for (ri, r) in graph.resources.iter().enumerate() {
         match r.kind {
             ResKind::Mutex | ResKind::RwMutex if r.waiters.len() >= CONVOY_MIN => {
                 convoy(cx, ri as u32)
@@ -80,15 +80,15 @@ pub fn run(cx: &mut Cx) {
         let mut helpers: Vec<String> = Vec::new();
         let mut unknown_key = false;
         for &t in &tasks {
-            if let Some(r) = g.res_of[t as usize] {
-                let res = &g.resources[r as usize];
+            if let Some(r) = graph.res_of[t as usize] {
+                let res = &graph.resources[r as usize];
                 if matches!(res.key, crate::analyze::wait::ResKey::Site(_)) {
                     unknown_key = true;
                 }
                 for h in &res.holders {
-                    let s = format!("goroutine {}", cx.snap.tasks[h.task as usize].id);
-                    if !helpers.contains(&s) && helpers.len() < 8 {
-                        helpers.push(s);
+                    let helper = format!("goroutine {}", cx.snap.tasks[h.task as usize].id);
+                    if !helpers.contains(&helper) && helpers.len() < 8 {
+                        helpers.push(helper);
                     }
                 }
             }
@@ -99,7 +99,7 @@ pub fn run(cx: &mut Cx) {
         } else {
             "wait on a sync.Cond"
         };
-        let mut f = Finding::new(
+        let mut finding = Finding::new(
             rule,
             format!("{} goroutine(s) {what} at {site}", tasks.len()),
             tasks.clone(),
@@ -111,7 +111,7 @@ pub fn run(cx: &mut Cx) {
             rule.explanation
         ));
         if helpers.is_empty() {
-            f = f
+            finding = finding
                 .severity(scale(Severity::Medium, c))
                 .confidence(if unknown_key { Confidence::Possible } else { Confidence::Likely })
                 .evidence(if unknown_key {
@@ -120,25 +120,25 @@ pub fn run(cx: &mut Cx) {
                     "no other goroutine carries the primitive's address or was started by the waiter".to_string()
                 });
         } else {
-            f = f
+            finding = finding
                 .severity(Severity::Low)
                 .confidence(Confidence::Possible)
                 .evidence(format!("{} may still release it", helpers.join(", ")));
         }
-        f = with_wait(c, f);
-        f = with_proof(cx, f);
-        cx.push(f);
+        finding = with_wait(c, finding);
+        finding = with_proof(cx, finding);
+        cx.push(finding);
     }
 }
 
 fn convoy(cx: &mut Cx, r: u32) {
-    let g = cx.graph;
-    let res = &g.resources[r as usize];
+    let graph = cx.graph;
+    let res = &graph.resources[r as usize];
     let tasks = cx.unclaimed(&res.waiters);
     if tasks.len() < CONVOY_MIN {
         return;
     }
-    let id = resource_id(cx.snap, g, r);
+    let id = resource_id(cx.snap, graph, r);
     let holder = res.holders.iter().max_by_key(|h| h.confidence);
     let max_wait = tasks
         .iter()
@@ -158,8 +158,8 @@ fn convoy(cx: &mut Cx, r: u32) {
         ),
         None => "; the holder could not be inferred from the dump".to_string(),
     };
-    let site = g.waits[tasks[0] as usize].and_then(|w| w.site);
-    let mut f = Finding::new(
+    let site = graph.waits[tasks[0] as usize].and_then(|w| w.site);
+    let mut finding = Finding::new(
         &CONVOY,
         format!("{} goroutines queued on {id}{who}", tasks.len()),
         tasks.clone(),
@@ -174,10 +174,10 @@ fn convoy(cx: &mut Cx, r: u32) {
         CONVOY.explanation
     ));
     if let Some(h) = holder {
-        f = f.evidence(h.evidence.clone());
+        finding = finding.evidence(h.evidence.clone());
         let ht = &cx.snap.tasks[h.task as usize];
-        if let Some(w) = g.waits[h.task as usize] {
-            f = f.evidence(format!(
+        if let Some(w) = graph.waits[h.task as usize] {
+            finding = finding.evidence(format!(
                 "goroutine {}, the holder, is itself blocked ({}) at {}: that wait is what the queue is waiting for",
                 ht.id,
                 cx.snap.state(ht),
@@ -186,11 +186,11 @@ fn convoy(cx: &mut Cx, r: u32) {
         }
         let mut all = tasks;
         all.push(h.task);
-        f.tasks = all;
+        finding.tasks = all;
     }
     if max_wait > 0 {
-        f = f.evidence(format!("the longest waiter has waited {max_wait} minutes"));
+        finding = finding.evidence(format!("the longest waiter has waited {max_wait} minutes"));
     }
-    f = with_proof(cx, f);
-    cx.push(f);
+    finding = with_proof(cx, finding);
+    cx.push(finding);
 }

@@ -373,12 +373,12 @@ fn growth_findings(
 fn totals_and_delta(sums: &[HeapSums]) -> (Vec<HeapValues>, HeapValues) {
     let count = sums.len();
     let totals: Vec<HeapValues> = sums.iter().map(|s| s.totals).collect();
-    let (a, z) = (&totals[0], &totals[count - 1]);
+    let (oldest, newest) = (&totals[0], &totals[count - 1]);
     let delta = HeapValues {
-        alloc_objects: z.alloc_objects.saturating_sub(a.alloc_objects),
-        alloc_bytes: z.alloc_bytes.saturating_sub(a.alloc_bytes),
-        inuse_objects: z.inuse_objects.saturating_sub(a.inuse_objects),
-        inuse_bytes: z.inuse_bytes.saturating_sub(a.inuse_bytes),
+        alloc_objects: newest.alloc_objects.saturating_sub(oldest.alloc_objects),
+        alloc_bytes: newest.alloc_bytes.saturating_sub(oldest.alloc_bytes),
+        inuse_objects: newest.inuse_objects.saturating_sub(oldest.inuse_objects),
+        inuse_bytes: newest.inuse_bytes.saturating_sub(oldest.inuse_bytes),
     };
     (totals, delta)
 }

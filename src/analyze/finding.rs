@@ -128,7 +128,8 @@ pub struct RuleInfo {
     pub cause: &'static str,
     /// What to change.
     pub remedy: &'static str,
-    /// A short Go sketch of the fix.
+    /// A short sketch of the fix, in the runtime's language (Go, Java, C,
+    /// Python or Rust).
     pub sketch: &'static str,
     /// Where to read more.
     pub references: &'static [&'static str],

@@ -457,13 +457,13 @@ fn site_rules(
     let total = analysis.totals.inuse_bytes;
     let mut out: Vec<HeapFinding> = Vec::new();
     for user_site in &analysis.user_sites {
-        let share = pct(user_site.values.inuse_bytes, total);
-        if user_site.values.inuse_bytes < MIB || share < 10.0 {
+        let values = &user_site.values;
+        let share = pct(values.inuse_bytes, total);
+        if values.inuse_bytes < MIB || share < 10.0 {
             continue;
         }
-        let site = frame_name(tables, user_site.frame);
-        let retained = if heap.has_alloc && user_site.values.alloc_bytes > 0 {
-            user_site.values.inuse_bytes as f64 / user_site.values.alloc_bytes as f64
+        let retained = if heap.has_alloc && values.alloc_bytes > 0 {
+            values.inuse_bytes as f64 / values.alloc_bytes as f64
         } else {
             0.0
         };
@@ -471,71 +471,70 @@ fn site_rules(
         let buffers = user_site
             .sites
             .iter()
-            .any(|&si| classes[si].first & BUFFER != 0 && classes[si].any & REQUEST != 0);
-        if buffers && user_site.values.inuse_objects >= 100 {
-            let finding = Finding::new(
-                &REQUEST_BUFFERS,
-                format!(
-                    "{} in {} buffers allocated per request at {site} are kept",
-                    mib(user_site.values.inuse_bytes),
-                    user_site.values.inuse_objects
-                ),
-                Vec::new(),
-            )
-            .confidence(Confidence::Possible)
-            .explain(format!(
-                "{} buffers ({}, {share:.0}% of the heap in use) allocated at {site} while handling requests are still in use. {}",
-                user_site.values.inuse_objects,
-                mib(user_site.values.inuse_bytes),
-                REQUEST_BUFFERS.explanation
-            ));
-            out.push(hf(
-                finding,
-                &user_site.sites,
-                user_site.values.inuse_bytes,
-                None,
-            ));
+            .any(|&site| classes[site].first & BUFFER != 0 && classes[site].any & REQUEST != 0);
+        let finding = if buffers && values.inuse_objects >= 100 {
+            request_buffers(tables, user_site, share)
+        } else if retained >= 0.9 && share >= 20.0 && values.inuse_bytes >= 8 * MIB {
+            // Never freed: everything allocated is still there.
+            never_freed(tables, classes, analysis, user_site, share, retained)
+        } else if share >= 40.0 {
+            dominant(tables, user_site, share, total)
+        } else {
             continue;
-        }
-        // Never freed: everything allocated is still there.
-        if retained >= 0.9 && share >= 20.0 && user_site.values.inuse_bytes >= 8 * MIB {
-            let finding = never_freed(tables, classes, analysis, user_site, share, retained);
-            let sites = user_site.sites.clone();
-            out.push(hf(finding, &sites, user_site.values.inuse_bytes, None));
-            continue;
-        }
-        if share >= 40.0 {
-            let finding = Finding::new(
-                &DOMINANT,
-                format!(
-                    "{site} holds {share:.0}% of the heap in use ({})",
-                    mib(user_site.values.inuse_bytes)
-                ),
-                Vec::new(),
-            )
-            .severity(
-                if share >= 60.0 && user_site.values.inuse_bytes >= 64 * MIB {
-                    Severity::High
-                } else {
-                    Severity::Medium
-                },
-            )
-            .confidence(Confidence::Certain)
-            .explain(format!(
-                "{} of {} in use was allocated at {site}. {}",
-                mib(user_site.values.inuse_bytes),
-                mib(total),
-                DOMINANT.explanation
-            ));
-            out.push(hf(
-                finding,
-                &user_site.sites,
-                user_site.values.inuse_bytes,
-                None,
-            ));
-        }
+        };
+        out.push(hf(finding, &user_site.sites, values.inuse_bytes, None));
     }
     out
+}
+
+/// `heap.request-buffers`: buffers allocated at `user_site` while handling
+/// requests, `share` percent of the heap in use.
+fn request_buffers(tables: &Tables, user_site: &UserSite, share: f64) -> Finding {
+    let site = frame_name(tables, user_site.frame);
+    let values = &user_site.values;
+    Finding::new(
+        &REQUEST_BUFFERS,
+        format!(
+            "{} in {} buffers allocated per request at {site} are kept",
+            mib(values.inuse_bytes),
+            values.inuse_objects
+        ),
+        Vec::new(),
+    )
+    .confidence(Confidence::Possible)
+    .explain(format!(
+        "{} buffers ({}, {share:.0}% of the heap in use) allocated at {site} while handling requests are still in use. {}",
+        values.inuse_objects,
+        mib(values.inuse_bytes),
+        REQUEST_BUFFERS.explanation
+    ))
+}
+
+/// `heap.dominant-site`: `user_site` holds `share` percent of the `total`
+/// bytes in use.
+fn dominant(tables: &Tables, user_site: &UserSite, share: f64, total: i64) -> Finding {
+    let site = frame_name(tables, user_site.frame);
+    let inuse = user_site.values.inuse_bytes;
+    Finding::new(
+        &DOMINANT,
+        format!(
+            "{site} holds {share:.0}% of the heap in use ({})",
+            mib(inuse)
+        ),
+        Vec::new(),
+    )
+    .severity(if share >= 60.0 && inuse >= 64 * MIB {
+        Severity::High
+    } else {
+        Severity::Medium
+    })
+    .confidence(Confidence::Certain)
+    .explain(format!(
+        "{} of {} in use was allocated at {site}. {}",
+        mib(inuse),
+        mib(total),
+        DOMINANT.explanation
+    ))
 }
 
 /// time.After in loops: by allocations, not by what is in use.

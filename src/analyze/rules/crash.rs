@@ -1,5 +1,5 @@
-//! The crash record explained: what the panic or fatal error means and
-//! where it happened. (`all goroutines are asleep` is reported by
+//! Go's crash record explained: what the panic or fatal error means and
+//! where it happened, and the race detector's reports. (`all goroutines are asleep` is reported by
 //! `deadlock.global`.)
 
 use super::context::Cx;

@@ -1,4 +1,7 @@
-//! Deadlocks: cycles of the wait-for graph and the whole-process deadlock.
+//! Deadlocks: cycles of the wait-for graph (lock order, recursive read
+//! locks, self-locks, other cycles) and, for Go, the whole process blocked.
+//! Other runtimes' cycles are reported under their own deadlock rule
+//! (`run_cycles`, with the rule from `threads.rs`).
 
 use super::context::Cx;
 use crate::analyze::finding::{Finding, Kind, RuleInfo, Severity};

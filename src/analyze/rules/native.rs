@@ -1,5 +1,6 @@
-//! Rust panics and native crashes (signals, sanitizer reports), explained
-//! in their own terms. The Go families do not run on these dumps.
+//! Crashes of runtimes other than Go, explained in their own terms: Rust
+//! panics, native crashes (fatal signals, sanitizer reports) and Python
+//! interpreter crashes. The Go families do not run on these dumps.
 
 use super::context::Cx;
 use crate::analyze::finding::{Finding, Kind, RuleInfo, Severity};
@@ -7,7 +8,7 @@ use crate::analyze::phrase::{one_line, user_site};
 use crate::model::Confidence;
 use crate::model::Runtime;
 
-/// `crash.rust-panic`: rust panic.
+/// `crash.rust-panic`: a Rust panic.
 pub static RUST_PANIC: RuleInfo = RuleInfo {
     id: "crash.rust-panic",
     title: "Rust panic",
@@ -20,7 +21,7 @@ pub static RUST_PANIC: RuleInfo = RuleInfo {
     references: &["https://doc.rust-lang.org/book/ch09-00-error-handling.html"],
 };
 
-/// `crash.native`: native crash.
+/// `crash.native`: a native crash (a fatal signal or a sanitizer report).
 pub static NATIVE_CRASH: RuleInfo = RuleInfo {
     id: "crash.native",
     title: "Native crash",
@@ -33,7 +34,7 @@ pub static NATIVE_CRASH: RuleInfo = RuleInfo {
     references: &["https://github.com/google/sanitizers/wiki/AddressSanitizer"],
 };
 
-/// `crash.python`: python interpreter crash.
+/// `crash.python`: a Python interpreter crash.
 pub static PYTHON_CRASH: RuleInfo = RuleInfo {
     id: "crash.python",
     title: "Python interpreter crash",

@@ -1,8 +1,10 @@
 //! Threads and tasks of other runtimes (Java, native, Python, Rust async),
 //! explained in their own terms: monitors and `java.util.concurrent` locks
 //! for Java, pthread mutexes for native code, `threading` locks for Python,
-//! tokio's `Mutex` for async tasks. The wait-for graph and its cycles are the
-//! same as for goroutines.
+//! tokio's `Mutex` for async tasks: each runtime's deadlock rule, deadlocks
+//! the JVM reported, lock convoys, exhausted pools, locks waited on across
+//! dumps, threads blocked behind a busy one and the whole process blocked.
+//! The wait-for graph and its cycles are the same as for goroutines.
 
 use super::context::Cx;
 use crate::analyze::finding::{Finding, Kind, RuleInfo, Severity};

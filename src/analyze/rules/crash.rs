@@ -1,6 +1,6 @@
 //! Go's crash record explained: what the panic or fatal error means and
-//! where it happened, and the race detector's reports. (`all goroutines are asleep` is reported by
-//! `deadlock.global`.)
+//! where it happened, and the race detector's reports. (`all goroutines are
+//! asleep` is reported by `deadlock.global`.)
 
 use super::context::Cx;
 use crate::analyze::finding::{Finding, Kind, RuleInfo, Severity};

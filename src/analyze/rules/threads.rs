@@ -525,20 +525,10 @@ fn convoy_finding(cx: &Cx, index: usize, resource: &Resource, waiters: Vec<u32>)
     let snap = cx.snap;
     let (one, many) = snap.noun();
     let id = resource_id(snap, cx.graph, index as u32);
-    let class = snap
-        .sync
-        .locks
-        .iter()
-        .find(|lock| matches!(resource.key, ResKey::Addr(addr) if addr == lock.addr))
-        .map(|lock| snap.tables.str(lock.class))
-        .filter(|class| !class.is_empty());
+    let class = lock_class(snap, resource);
     let count = waiters.len();
     let waiter_labels = cx.labels(&waiters, 8);
-    let long: Vec<(usize, Option<f64>)> = waiters
-        .iter()
-        .filter_map(|&task| blocked_since(cx, task))
-        .filter(|since| since.0 >= 2)
-        .collect();
+    let waited_here = waited_here(cx, &waiters);
     let mut finding = Finding::new(
         &CONVOY,
         format!(
@@ -585,18 +575,41 @@ fn convoy_finding(cx: &Cx, index: usize, resource: &Resource, waiters: Vec<u32>)
     finding = finding
         .explain(explain)
         .evidence(format!("waiters: {waiter_labels}"));
-    if !long.is_empty() {
-        let dumps = long.iter().map(|since| since.0).max().unwrap_or(2);
-        let secs = long.iter().filter_map(|since| since.1).reduce(f64::max);
-        finding = finding
-            .evidence(format!(
-                "{} of them waited here {}",
-                long.len(),
-                since_phrase(dumps, secs)
-            ))
-            .severity(Severity::High);
+    if let Some(waited_here) = waited_here {
+        finding = finding.evidence(waited_here).severity(Severity::High);
     }
     finding
+}
+
+/// The class of a lock, when the dump names it
+/// (`java.util.concurrent.locks.ReentrantLock$NonfairSync`).
+fn lock_class<'s>(snap: &'s Snapshot, resource: &Resource) -> Option<&'s str> {
+    snap.sync
+        .locks
+        .iter()
+        .find(|lock| matches!(resource.key, ResKey::Addr(addr) if addr == lock.addr))
+        .map(|lock| snap.tables.str(lock.class))
+        .filter(|class| !class.is_empty())
+}
+
+/// `3 of them waited here for at least 5 s (2 consecutive dumps)`, when some
+/// of `waiters` were already waiting at the same place in the dump before.
+fn waited_here(cx: &Cx, waiters: &[u32]) -> Option<String> {
+    let long: Vec<(usize, Option<f64>)> = waiters
+        .iter()
+        .filter_map(|&task| blocked_since(cx, task))
+        .filter(|since| since.0 >= 2)
+        .collect();
+    if long.is_empty() {
+        return None;
+    }
+    let dumps = long.iter().map(|since| since.0).max().unwrap_or(2);
+    let secs = long.iter().filter_map(|since| since.1).reduce(f64::max);
+    Some(format!(
+        "{} of them waited here {}",
+        long.len(),
+        since_phrase(dumps, secs)
+    ))
 }
 
 /// The pool a thread belongs to, from its name: `pool-1-thread-3` →

@@ -7,16 +7,23 @@ use super::wait::{ResKind, Wait, WaitOp};
 use crate::model::{FrameId, FuncId, Snapshot, TaskFlags};
 use rustc_hash::FxHashMap;
 
+/// Waiting tasks that block at one site and were started from one creator
+/// site: the unit the leak rules judge.
 #[derive(Debug, Clone)]
 pub struct Cluster {
     /// The blocking site (first user frame of the waiters).
     pub site: Option<FrameId>,
+    /// The `created by` frame shared by the tasks, when the dump names one.
     pub creator: Option<FrameId>,
     /// Indices into `snapshot.tasks`, in dump order.
     pub tasks: Vec<u32>,
+    /// The kind of resource the tasks wait on.
     pub kind: ResKind,
+    /// The operation they are blocked in (receive, send, lock, ...).
     pub op: WaitOp,
+    /// The longest wait the dump states for a task, in minutes (0 if none).
     pub wait_max: u32,
+    /// The median of the stated waits, in minutes.
     pub wait_median: u32,
     /// Tasks marked `(leaked)` by Go's GC.
     pub leaked: usize,
@@ -34,6 +41,7 @@ pub struct Cluster {
 }
 
 impl Cluster {
+    /// How many tasks the cluster holds.
     pub fn count(&self) -> usize {
         self.tasks.len()
     }
@@ -85,77 +93,20 @@ impl Acc {
     }
 }
 
+/// Tasks waited on per chunk, in one pass over the chunk.
+const CHUNK: usize = 16384;
+
 /// [`clusters`] from the tasks' waits alone.
 pub fn of_waits(snap: &Snapshot, waits: &[Option<Wait>]) -> Vec<Cluster> {
     use rayon::prelude::*;
-    const CHUNK: usize = 16384;
     // Per chunk of tasks, in parallel, in one pass over them.
     let parts: Vec<Vec<Acc>> = waits
         .par_chunks(CHUNK)
         .enumerate()
-        .map(|(ci, ws)| {
-            // Keyed by the key packed into two words (cheaper to hash).
-            let mut index: FxHashMap<(u64, u16), usize> = FxHashMap::default();
-            let mut accs: Vec<Acc> = Vec::new();
-            for (k, w) in ws.iter().enumerate() {
-                let Some(w) = w else { continue };
-                let i = ci * CHUNK + k;
-                let task = &snap.tasks[i];
-                let packed = (
-                    (u64::from(w.site.map_or(u32::MAX, |f| f.0)) << 32)
-                        | u64::from(task.creator.map_or(u32::MAX, |f| f.0)),
-                    ((w.kind as u16) << 8) | w.op as u16,
-                );
-                let li = *index.entry(packed).or_insert_with(|| {
-                    accs.push(Acc::new((w.site, task.creator, w.kind, w.op)));
-                    accs.len() - 1
-                });
-                let acc = &mut accs[li];
-                acc.tasks.push(i as u32);
-                acc.wait_minutes.push(task.wait_minutes.unwrap_or(0));
-                acc.leaked += usize::from(task.flags.has(TaskFlags::LEAKED));
-                acc.stuck += usize::from(!task.class.can_progress());
-                match (task.parent_id(), task.creator) {
-                    (Some(p), _) => *acc.parents.entry(p).or_default() += 1,
-                    (None, Some(_)) => acc.orphans += 1,
-                    (None, None) => {}
-                }
-            }
-            accs
-        })
+        .map(|(chunk, chunk_waits)| chunk_clusters(snap, chunk * CHUNK, chunk_waits))
         .collect();
-    // Merged in chunk order, so every cluster lists its tasks in dump order.
-    let mut index: FxHashMap<ClusterKey, usize> = FxHashMap::default();
-    let mut accs: Vec<Acc> = Vec::new();
-    for part in parts {
-        for acc in part {
-            match index.get(&acc.key) {
-                Some(&li) => accs[li].merge(acc),
-                None => {
-                    index.insert(acc.key, accs.len());
-                    accs.push(acc);
-                }
-            }
-        }
-    }
-    // Index of every parent goroutine the clusters name (few, even when the
-    // dump is large).
-    let mut id_index: FxHashMap<u64, u32> = accs
-        .iter()
-        .flat_map(|a| a.parents.keys().map(|p| (*p, u32::MAX)))
-        .collect();
-    let mut missing = id_index.len();
-    for (i, task) in snap.tasks.iter().enumerate() {
-        if missing == 0 {
-            break;
-        }
-        if let Some(x) = id_index.get_mut(&task.id) {
-            if *x == u32::MAX {
-                *x = i as u32;
-                missing -= 1;
-            }
-        }
-    }
+    let accs = merge_chunks(parts);
+    let id_index = parent_indexes(snap, &accs);
     // Dumps before Go 1.21 do not say which goroutine created which: the
     // creating function is then alive when it is on any goroutine's stack.
     let on_any_stack: std::sync::OnceLock<rustc_hash::FxHashSet<FuncId>> =
@@ -172,15 +123,91 @@ pub fn of_waits(snap: &Snapshot, waits: &[Option<Wait>]) -> Vec<Cluster> {
     out
 }
 
+/// The clusters of one chunk of waits, the chunk's first task being
+/// `first_task`, in the order first met.
+fn chunk_clusters(snap: &Snapshot, first_task: usize, waits: &[Option<Wait>]) -> Vec<Acc> {
+    // Keyed by the key packed into two words (cheaper to hash).
+    let mut index: FxHashMap<(u64, u16), usize> = FxHashMap::default();
+    let mut accs: Vec<Acc> = Vec::new();
+    for (offset, wait) in waits.iter().enumerate() {
+        let Some(wait) = wait else { continue };
+        let task_index = first_task + offset;
+        let task = &snap.tasks[task_index];
+        let packed = (
+            (u64::from(wait.site.map_or(u32::MAX, |f| f.0)) << 32)
+                | u64::from(task.creator.map_or(u32::MAX, |f| f.0)),
+            ((wait.kind as u16) << 8) | wait.op as u16,
+        );
+        let acc_index = *index.entry(packed).or_insert_with(|| {
+            accs.push(Acc::new((wait.site, task.creator, wait.kind, wait.op)));
+            accs.len() - 1
+        });
+        let acc = &mut accs[acc_index];
+        acc.tasks.push(task_index as u32);
+        acc.wait_minutes.push(task.wait_minutes.unwrap_or(0));
+        acc.leaked += usize::from(task.flags.has(TaskFlags::LEAKED));
+        acc.stuck += usize::from(!task.class.can_progress());
+        match (task.parent_id(), task.creator) {
+            (Some(parent), _) => *acc.parents.entry(parent).or_default() += 1,
+            (None, Some(_)) => acc.orphans += 1,
+            (None, None) => {}
+        }
+    }
+    accs
+}
+
+/// The chunks' clusters merged in chunk order, so that every cluster lists
+/// its tasks in dump order.
+fn merge_chunks(parts: Vec<Vec<Acc>>) -> Vec<Acc> {
+    let mut index: FxHashMap<ClusterKey, usize> = FxHashMap::default();
+    let mut accs: Vec<Acc> = Vec::new();
+    for part in parts {
+        for acc in part {
+            match index.get(&acc.key) {
+                Some(&acc_index) => accs[acc_index].merge(acc),
+                None => {
+                    index.insert(acc.key, accs.len());
+                    accs.push(acc);
+                }
+            }
+        }
+    }
+    accs
+}
+
+/// The task index of every parent goroutine the clusters name (few, even
+/// when the dump is large); `u32::MAX` for parents not in the dump.
+fn parent_indexes(snap: &Snapshot, accs: &[Acc]) -> FxHashMap<u64, u32> {
+    let mut id_index: FxHashMap<u64, u32> = accs
+        .iter()
+        .flat_map(|acc| acc.parents.keys().map(|parent| (*parent, u32::MAX)))
+        .collect();
+    let mut missing = id_index.len();
+    for (task_index, task) in snap.tasks.iter().enumerate() {
+        if missing == 0 {
+            break;
+        }
+        if let Some(index) = id_index.get_mut(&task.id) {
+            if *index == u32::MAX {
+                *index = task_index as u32;
+                missing -= 1;
+            }
+        }
+    }
+    id_index
+}
+
+/// One cluster from what a pass over its tasks gathered: wait statistics,
+/// parents, and the tasks that outlived the function that started them.
 fn summarise(
     snap: &Snapshot,
     acc: Acc,
     id_index: &FxHashMap<u64, u32>,
     on_any_stack: &std::sync::OnceLock<rustc_hash::FxHashSet<FuncId>>,
 ) -> Cluster {
-    let t = &snap.tables;
+    let tables = &snap.tables;
     let (site, creator, kind, op) = acc.key;
-    let func = creator.map(|c| t.frame(c).function);
+    let func = creator.map(|c| tables.frame(c).function);
     let mut outlived = 0;
     if let Some(func) = func {
         // A parent outlived its children's creation when the creating
@@ -191,10 +218,11 @@ fn summarise(
                 .filter(|&&pi| pi != u32::MAX)
                 .is_some_and(|&pi| {
                     let parent = &snap.tasks[pi as usize];
-                    t.stack(parent.stack)
+                    tables
+                        .stack(parent.stack)
                         .frames
                         .iter()
-                        .any(|f| t.frame(*f).function == func)
+                        .any(|f| tables.frame(*f).function == func)
                 });
             if !alive {
                 outlived += *n as usize;
@@ -206,11 +234,11 @@ fn summarise(
                 for s in snap
                     .tasks
                     .iter()
-                    .map(|t| t.stack)
+                    .map(|tables| tables.stack)
                     .collect::<rustc_hash::FxHashSet<_>>()
                 {
-                    for f in t.stack(s).frames.iter() {
-                        set.insert(t.frame(*f).function);
+                    for f in tables.stack(s).frames.iter() {
+                        set.insert(tables.frame(*f).function);
                     }
                 }
                 set
@@ -241,14 +269,14 @@ fn summarise(
 
 /// `function file:line` of a frame, or `-`.
 pub fn site_sig(snap: &Snapshot, f: Option<FrameId>) -> String {
-    let t = &snap.tables;
+    let tables = &snap.tables;
     match f {
         Some(f) if (f.0 as usize) < usize::MAX && f.0 != u32::MAX => {
-            let fr = t.frame(f);
+            let fr = tables.frame(f);
             format!(
                 "{} {}:{}",
-                t.func_name(fr.function),
-                t.str(fr.file),
+                tables.func_name(fr.function),
+                tables.str(fr.file),
                 fr.line
             )
         }

@@ -128,7 +128,8 @@ pub struct RuleInfo {
     pub cause: &'static str,
     /// What to change.
     pub remedy: &'static str,
-    /// A short Go sketch of the fix.
+    /// A short sketch of the fix, in the runtime's language (Go, Java, C,
+    /// Python or Rust).
     pub sketch: &'static str,
     /// Where to read more.
     pub references: &'static [&'static str],
@@ -213,8 +214,8 @@ impl Finding {
 /// Sets a finding's ranking score: severity weight × confidence × (1 +
 /// log10 of the tasks involved).
 pub fn score(f: &mut Finding) {
-    let n = f.tasks.len().max(1) as f64;
-    score_by(f, 1.0 + n.log10());
+    let tasks = f.tasks.len().max(1) as f64;
+    score_by(f, 1.0 + tasks.log10());
 }
 
 /// Sets a finding's score from its severity, confidence and a size factor

@@ -21,6 +21,7 @@ pub enum Similarity {
 }
 
 impl Similarity {
+    /// The name used on the command line and in reports: `exact` … `functions`.
     pub fn as_str(self) -> &'static str {
         match self {
             Similarity::Exact => "exact",
@@ -34,8 +35,11 @@ impl Similarity {
 /// Wait time statistics over a group's tasks, in minutes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WaitStats {
+    /// The shortest wait.
     pub min: u32,
+    /// The median wait.
     pub median: u32,
+    /// The longest wait.
     pub max: u32,
 }
 
@@ -50,9 +54,11 @@ pub struct Group {
     pub creator: Option<FrameId>,
     /// The most common state.
     pub state: Sym,
+    /// The state class of the most common state.
     pub class: StateClass,
     /// Every state with its count, most common first.
     pub states: Vec<(Sym, u32)>,
+    /// How long the tasks have waited, when the dump states it for any.
     pub wait: Option<WaitStats>,
     /// Distinct parent goroutine ids, ascending.
     pub parent_ids: Vec<u64>,
@@ -63,6 +69,7 @@ pub struct Group {
 }
 
 impl Group {
+    /// How many tasks the group holds.
     pub fn count(&self) -> usize {
         self.tasks.len()
     }
@@ -78,13 +85,13 @@ pub fn group(snap: &Snapshot, level: Similarity) -> Vec<Group> {
     let func_sig: Vec<u64> = if level == Similarity::Functions {
         (0..tables.stack_count())
             .map(|i| {
-                let s = tables.stack(StackId(i as u32));
-                let mut h = FxHasher::default();
-                for f in s.frames.iter() {
-                    tables.frame(*f).function.hash(&mut h);
+                let stack = tables.stack(StackId(i as u32));
+                let mut hasher = FxHasher::default();
+                for f in stack.frames.iter() {
+                    tables.frame(*f).function.hash(&mut hasher);
                 }
-                s.elided.is_some().hash(&mut h);
-                h.finish()
+                stack.elided.is_some().hash(&mut hasher);
+                hasher.finish()
             })
             .collect()
     } else {
@@ -110,11 +117,11 @@ pub fn group(snap: &Snapshot, level: Similarity) -> Vec<Group> {
                 0,
             ),
         };
-        let g = *index.entry(key).or_insert_with(|| {
+        let group_index = *index.entry(key).or_insert_with(|| {
             members.push(Vec::new());
             (members.len() - 1) as u32
         });
-        members[g as usize].push(i as u32);
+        members[group_index as usize].push(i as u32);
     }
     let mut groups: Vec<Group> = members.into_iter().map(|m| summarise(snap, m)).collect();
     groups.sort_by(|a, b| {
@@ -140,35 +147,35 @@ fn summarise(snap: &Snapshot, tasks: Vec<u32>) -> Group {
     let mut label_sets: FxHashSet<u32> = FxHashSet::default();
     let mut flag_counts = [0u32; TaskFlags::COUNT];
     for &i in &tasks {
-        let t = &snap.tasks[i as usize];
-        *states.entry(t.state).or_default() += 1;
-        if let Some(m) = t.wait_minutes {
+        let task = &snap.tasks[i as usize];
+        *states.entry(task.state).or_default() += 1;
+        if let Some(m) = task.wait_minutes {
             any_wait = true;
             waits.push(m);
         } else {
             waits.push(0);
         }
-        if let Some(p) = t.parent_id() {
+        if let Some(p) = task.parent_id() {
             parents.insert(p);
         }
-        if t.labels.0 != 0 && label_sets.insert(t.labels.0) {
-            for (k, v) in snap.labels(t) {
+        if task.labels.0 != 0 && label_sets.insert(task.labels.0) {
+            for (k, value) in snap.labels(task) {
                 let vals = labels.entry(snap.tables.str(*k).to_string()).or_default();
-                let v = snap.tables.str(*v);
-                if vals.len() < MAX_LABEL_VALUES && !vals.iter().any(|x| x == v) {
-                    vals.push(v.to_string());
+                let value = snap.tables.str(*value);
+                if vals.len() < MAX_LABEL_VALUES && !vals.iter().any(|x| x == value) {
+                    vals.push(value.to_string());
                 }
             }
         }
-        let bits = t.flags.bits();
+        let bits = task.flags.bits();
         for (j, c) in flag_counts.iter_mut().enumerate() {
             if bits & (1 << j) != 0 {
                 *c += 1;
             }
         }
     }
-    for v in labels.values_mut() {
-        v.sort();
+    for value in labels.values_mut() {
+        value.sort();
     }
     let wait = any_wait.then(|| {
         waits.sort_unstable();
@@ -184,8 +191,8 @@ fn summarise(snap: &Snapshot, tasks: Vec<u32>) -> Group {
     let class = tasks
         .iter()
         .map(|&i| &snap.tasks[i as usize])
-        .find(|t| t.state == state)
-        .map_or(first.class, |t| t.class);
+        .find(|task| task.state == state)
+        .map_or(first.class, |task| task.class);
     let mut parent_ids: Vec<u64> = parents.into_iter().collect();
     parent_ids.sort_unstable();
     let flag_names = TaskFlags(0xffff).names();

@@ -17,15 +17,20 @@ use rustc_hash::{FxHashMap, FxHashSet};
 /// where it is anywhere on the stack (once per stack).
 #[derive(Debug, Clone)]
 pub struct FuncStat {
+    /// The function.
     pub function: FuncId,
+    /// Memory allocated with the function as the innermost frame.
     pub flat: HeapValues,
+    /// Memory allocated with the function anywhere on the stack.
     pub cum: HeapValues,
 }
 
 /// One allocation stack (samples with equal stacks merged).
 #[derive(Debug, Clone)]
 pub struct SiteStat {
+    /// The allocation stack.
     pub stack: StackId,
+    /// The memory of every sample with this stack.
     pub values: HeapValues,
 }
 
@@ -33,7 +38,9 @@ pub struct SiteStat {
 /// stack: the line that allocates, as the user would fix it.
 #[derive(Debug, Clone)]
 pub struct UserSite {
+    /// The user frame (`None` for stacks with no user code).
     pub frame: Option<FrameId>,
+    /// The memory of the sites attributed here.
     pub values: HeapValues,
     /// Sites (indices into [`HeapAnalysis::sites`]) attributed here.
     pub sites: Vec<usize>,
@@ -42,6 +49,7 @@ pub struct UserSite {
 /// A heap finding, with the allocation sites it is about.
 #[derive(Debug, Clone)]
 pub struct HeapFinding {
+    /// The finding itself.
     pub finding: Finding,
     /// Indices into [`HeapAnalysis::sites`].
     pub sites: Vec<usize>,
@@ -51,16 +59,21 @@ pub struct HeapFinding {
     pub snapshot: Option<usize>,
 }
 
+/// The analysis of one heap profile: totals, functions, sites and findings.
 pub struct HeapAnalysis {
+    /// The whole profile's memory.
     pub totals: HeapValues,
     /// Most in-use bytes (flat) first; ties by cumulative, then name.
     pub functions: Vec<FuncStat>,
     /// Most in-use bytes first.
     pub sites: Vec<SiteStat>,
+    /// Memory by the first user frame of each stack, most in-use bytes first.
     pub user_sites: Vec<UserSite>,
+    /// The heap findings, ranked.
     pub findings: Vec<HeapFinding>,
 }
 
+/// `heap.dominant-site`: one allocation site holds most of the heap in use.
 pub static DOMINANT: RuleInfo = RuleInfo {
     id: "heap.dominant-site",
     title: "One allocation site holds most of the heap",
@@ -73,6 +86,7 @@ pub static DOMINANT: RuleInfo = RuleInfo {
     references: &["https://go.dev/doc/diagnostics#profiling", "https://pkg.go.dev/runtime/pprof"],
 };
 
+/// `heap.never-freed`: nearly all that a site ever allocated is still in use.
 pub static NEVER_FREED: RuleInfo = RuleInfo {
     id: "heap.never-freed",
     title: "Memory allocated here is never freed: a cache or map that only grows",
@@ -85,6 +99,7 @@ pub static NEVER_FREED: RuleInfo = RuleInfo {
     references: &["https://pkg.go.dev/github.com/hashicorp/golang-lru/v2"],
 };
 
+/// `heap.time-after-loop`: timers from `time.After` kept in large numbers.
 pub static TIME_AFTER: RuleInfo = RuleInfo {
     id: "heap.time-after-loop",
     title: "Timers from time.After in a loop",
@@ -97,6 +112,7 @@ pub static TIME_AFTER: RuleInfo = RuleInfo {
     references: &["https://pkg.go.dev/time#After"],
 };
 
+/// `heap.request-buffers`: buffers allocated on request paths still in use.
 pub static REQUEST_BUFFERS: RuleInfo = RuleInfo {
     id: "heap.request-buffers",
     title: "Buffers allocated per request are kept",
@@ -109,6 +125,7 @@ pub static REQUEST_BUFFERS: RuleInfo = RuleInfo {
     references: &["https://pkg.go.dev/sync#Pool"],
 };
 
+/// `heap.growth`: a site holding more memory in each heap snapshot.
 pub static GROWTH: RuleInfo = RuleInfo {
     id: "heap.growth",
     title: "Heap in use growing between snapshots",
@@ -121,6 +138,7 @@ pub static GROWTH: RuleInfo = RuleInfo {
     references: &["https://go.dev/doc/diagnostics#profiling"],
 };
 
+/// `leak.holds-memory`: a leak cluster shares its code with a top allocation site.
 pub static LEAK_HOLDS: RuleInfo = RuleInfo {
     id: "leak.holds-memory",
     title: "Leaked goroutines hold heap memory",
@@ -133,6 +151,7 @@ pub static LEAK_HOLDS: RuleInfo = RuleInfo {
     references: &["https://go.dev/doc/diagnostics"],
 };
 
+/// The heap rules, in catalogue order.
 pub static RULES: &[&RuleInfo] = &[
     &DOMINANT,
     &NEVER_FREED,
@@ -161,21 +180,21 @@ impl Classes {
     fn new(t: &Tables) -> Self {
         let bits = (0..t.func_count())
             .map(|i| {
-                let f = FuncId(i as u32);
-                let name = t.func_name(f);
-                let mut b = 0;
+                let function = FuncId(i as u32);
+                let name = t.func_name(function);
+                let mut class_bits = 0;
                 for (yes, bit) in [
                     (is_map_or_cache(name), MAP),
                     (is_request_path(name), REQUEST),
                     (is_buffer_alloc(name), BUFFER),
                     (name == "time.After" || name == "time.NewTimer", TIMER),
-                    (t.function(f).kind == CodeKind::User, USER),
+                    (t.function(function).kind == CodeKind::User, USER),
                 ] {
                     if yes {
-                        b |= bit;
+                        class_bits |= bit;
                     }
                 }
-                b
+                class_bits
             })
             .collect();
         let frame_func = (0..t.frame_count())
@@ -192,22 +211,22 @@ impl Classes {
     fn site(&self, t: &Tables, stack: StackId) -> SiteClass {
         let frames = &t.stack(stack).frames;
         let bits = |f: FrameId| self.bits.get(self.func(f)).copied().unwrap_or(0);
-        let mut c = SiteClass {
+        let mut class = SiteClass {
             user: None,
             first: frames.first().map_or(0, |&f| bits(f)),
             any: 0,
         };
         for &f in frames.iter() {
-            let b = bits(f);
-            if c.user.is_none() && b & USER != 0 {
-                c.user = Some(f);
+            let class_bits = bits(f);
+            if class.user.is_none() && class_bits & USER != 0 {
+                class.user = Some(f);
             }
-            c.any |= b;
+            class.any |= class_bits;
         }
-        if c.user.is_none() {
-            c.user = frames.first().copied();
+        if class.user.is_none() {
+            class.user = frames.first().copied();
         }
-        c
+        class
     }
 }
 
@@ -253,11 +272,11 @@ impl FuncSums {
 
 /// Totals, tables and the single-snapshot rules.
 pub fn analyze(h: &HeapProfile) -> HeapAnalysis {
-    let t = &h.tables;
-    let classes = Classes::new(t);
+    let tables = &h.tables;
+    let classes = Classes::new(tables);
     let totals = h.totals();
     // Merge samples by stack (stack ids are dense).
-    let mut slot = vec![u32::MAX; t.stack_count()];
+    let mut slot = vec![u32::MAX; tables.stack_count()];
     let mut sites: Vec<SiteStat> = Vec::new();
     for s in &h.samples {
         let Some(k) = slot.get_mut(s.stack.index()) else {
@@ -278,8 +297,11 @@ pub fn analyze(h: &HeapProfile) -> HeapAnalysis {
     // Each stack is read in the order they were stored (the sorted order
     // would jump around memory): classes for the rules, then sums by
     // function.
-    let site_classes: Vec<SiteClass> = sites.par_iter().map(|s| classes.site(t, s.stack)).collect();
-    let functions = function_stats(t, &classes, &sites);
+    let site_classes: Vec<SiteClass> = sites
+        .par_iter()
+        .map(|s| classes.site(tables, s.stack))
+        .collect();
+    let functions = function_stats(tables, &classes, &sites);
     // Stacks are unique: the order is total.
     let mut both: Vec<(SiteStat, SiteClass)> = sites.into_iter().zip(site_classes).collect();
     both.par_sort_unstable_by(|(a, _), (b, _)| {
@@ -294,13 +316,13 @@ pub fn analyze(h: &HeapProfile) -> HeapAnalysis {
     let mut users: FxHashMap<Option<FrameId>, UserSite> = FxHashMap::default();
     for (i, (s, c)) in sites.iter().zip(&site_classes).enumerate() {
         let frame = c.user;
-        let u = users.entry(frame).or_insert_with(|| UserSite {
+        let user_site = users.entry(frame).or_insert_with(|| UserSite {
             frame,
             values: HeapValues::default(),
             sites: Vec::new(),
         });
-        u.values.add(&s.values);
-        u.sites.push(i);
+        user_site.values.add(&s.values);
+        user_site.sites.push(i);
     }
     let mut user_sites: Vec<UserSite> = users.into_values().collect();
     user_sites.sort_by(|a, b| {
@@ -310,15 +332,15 @@ pub fn analyze(h: &HeapProfile) -> HeapAnalysis {
             .then(b.values.alloc_bytes.cmp(&a.values.alloc_bytes))
             .then(a.frame.cmp(&b.frame))
     });
-    let mut a = HeapAnalysis {
+    let mut analysis = HeapAnalysis {
         totals,
         functions,
         sites,
         user_sites,
         findings: Vec::new(),
     };
-    rules(h, &site_classes, &mut a);
-    a
+    rules(h, &site_classes, &mut analysis);
+    analysis
 }
 
 /// Flat and cumulative values per function, most flat in-use bytes first.
@@ -415,113 +437,131 @@ fn is_buffer_alloc(name: &str) -> bool {
         || name == "io.ReadAll"
 }
 
-fn rules(h: &HeapProfile, c: &[SiteClass], a: &mut HeapAnalysis) {
-    if a.totals.inuse_bytes <= 0 {
+fn rules(heap: &HeapProfile, classes: &[SiteClass], analysis: &mut HeapAnalysis) {
+    if analysis.totals.inuse_bytes <= 0 {
         return;
     }
-    let found = site_rules(h, c, a);
-    a.findings.extend(found);
-    timer_rules(h, c, a);
+    let found = site_rules(heap, classes, analysis);
+    analysis.findings.extend(found);
+    timer_rules(heap, classes, analysis);
 }
 
 /// The rules about what one user site holds: buffers kept per request,
 /// memory never freed, a dominant site.
-fn site_rules(h: &HeapProfile, c: &[SiteClass], a: &HeapAnalysis) -> Vec<HeapFinding> {
-    let t = &h.tables;
-    let total = a.totals.inuse_bytes;
+fn site_rules(
+    heap: &HeapProfile,
+    classes: &[SiteClass],
+    analysis: &HeapAnalysis,
+) -> Vec<HeapFinding> {
+    let tables = &heap.tables;
+    let total = analysis.totals.inuse_bytes;
     let mut out: Vec<HeapFinding> = Vec::new();
-    for u in &a.user_sites {
-        let share = pct(u.values.inuse_bytes, total);
-        if u.values.inuse_bytes < MIB || share < 10.0 {
+    for user_site in &analysis.user_sites {
+        let values = &user_site.values;
+        let share = pct(values.inuse_bytes, total);
+        if values.inuse_bytes < MIB || share < 10.0 {
             continue;
         }
-        let site = frame_name(t, u.frame);
-        let retained = if h.has_alloc && u.values.alloc_bytes > 0 {
-            u.values.inuse_bytes as f64 / u.values.alloc_bytes as f64
+        let retained = if heap.has_alloc && values.alloc_bytes > 0 {
+            values.inuse_bytes as f64 / values.alloc_bytes as f64
         } else {
             0.0
         };
         // Buffers kept per request.
-        let buffers = u
+        let buffers = user_site
             .sites
             .iter()
-            .any(|&si| c[si].first & BUFFER != 0 && c[si].any & REQUEST != 0);
-        if buffers && u.values.inuse_objects >= 100 {
-            let f = Finding::new(
-                &REQUEST_BUFFERS,
-                format!(
-                    "{} in {} buffers allocated per request at {site} are kept",
-                    mib(u.values.inuse_bytes),
-                    u.values.inuse_objects
-                ),
-                Vec::new(),
-            )
-            .confidence(Confidence::Possible)
-            .explain(format!(
-                "{} buffers ({}, {share:.0}% of the heap in use) allocated at {site} while handling requests are still in use. {}",
-                u.values.inuse_objects,
-                mib(u.values.inuse_bytes),
-                REQUEST_BUFFERS.explanation
-            ));
-            out.push(hf(f, &u.sites, u.values.inuse_bytes, None));
+            .any(|&site| classes[site].first & BUFFER != 0 && classes[site].any & REQUEST != 0);
+        let finding = if buffers && values.inuse_objects >= 100 {
+            request_buffers(tables, user_site, share)
+        } else if retained >= 0.9 && share >= 20.0 && values.inuse_bytes >= 8 * MIB {
+            // Never freed: everything allocated is still there.
+            never_freed(tables, classes, analysis, user_site, share, retained)
+        } else if share >= 40.0 {
+            dominant(tables, user_site, share, total)
+        } else {
             continue;
-        }
-        // Never freed: everything allocated is still there.
-        if retained >= 0.9 && share >= 20.0 && u.values.inuse_bytes >= 8 * MIB {
-            let f = never_freed(t, c, a, u, share, retained);
-            let sites = u.sites.clone();
-            out.push(hf(f, &sites, u.values.inuse_bytes, None));
-            continue;
-        }
-        if share >= 40.0 {
-            let f = Finding::new(
-                &DOMINANT,
-                format!(
-                    "{site} holds {share:.0}% of the heap in use ({})",
-                    mib(u.values.inuse_bytes)
-                ),
-                Vec::new(),
-            )
-            .severity(if share >= 60.0 && u.values.inuse_bytes >= 64 * MIB {
-                Severity::High
-            } else {
-                Severity::Medium
-            })
-            .confidence(Confidence::Certain)
-            .explain(format!(
-                "{} of {} in use was allocated at {site}. {}",
-                mib(u.values.inuse_bytes),
-                mib(total),
-                DOMINANT.explanation
-            ));
-            out.push(hf(f, &u.sites, u.values.inuse_bytes, None));
-        }
+        };
+        out.push(hf(finding, &user_site.sites, values.inuse_bytes, None));
     }
     out
 }
 
+/// `heap.request-buffers`: buffers allocated at `user_site` while handling
+/// requests, `share` percent of the heap in use.
+fn request_buffers(tables: &Tables, user_site: &UserSite, share: f64) -> Finding {
+    let site = frame_name(tables, user_site.frame);
+    let values = &user_site.values;
+    Finding::new(
+        &REQUEST_BUFFERS,
+        format!(
+            "{} in {} buffers allocated per request at {site} are kept",
+            mib(values.inuse_bytes),
+            values.inuse_objects
+        ),
+        Vec::new(),
+    )
+    .confidence(Confidence::Possible)
+    .explain(format!(
+        "{} buffers ({}, {share:.0}% of the heap in use) allocated at {site} while handling requests are still in use. {}",
+        values.inuse_objects,
+        mib(values.inuse_bytes),
+        REQUEST_BUFFERS.explanation
+    ))
+}
+
+/// `heap.dominant-site`: `user_site` holds `share` percent of the `total`
+/// bytes in use.
+fn dominant(tables: &Tables, user_site: &UserSite, share: f64, total: i64) -> Finding {
+    let site = frame_name(tables, user_site.frame);
+    let inuse = user_site.values.inuse_bytes;
+    Finding::new(
+        &DOMINANT,
+        format!(
+            "{site} holds {share:.0}% of the heap in use ({})",
+            mib(inuse)
+        ),
+        Vec::new(),
+    )
+    .severity(if share >= 60.0 && inuse >= 64 * MIB {
+        Severity::High
+    } else {
+        Severity::Medium
+    })
+    .confidence(Confidence::Certain)
+    .explain(format!(
+        "{} of {} in use was allocated at {site}. {}",
+        mib(inuse),
+        mib(total),
+        DOMINANT.explanation
+    ))
+}
+
 /// time.After in loops: by allocations, not by what is in use.
-fn timer_rules(h: &HeapProfile, c: &[SiteClass], a: &mut HeapAnalysis) {
-    let t = &h.tables;
-    let all_objects = a.totals.alloc_objects.max(a.totals.inuse_objects);
+fn timer_rules(heap: &HeapProfile, classes: &[SiteClass], analysis: &mut HeapAnalysis) {
+    let tables = &heap.tables;
+    let all_objects = analysis
+        .totals
+        .alloc_objects
+        .max(analysis.totals.inuse_objects);
     let mut timer_sites: FxHashMap<Option<FrameId>, (HeapValues, Vec<usize>)> =
         FxHashMap::default();
-    for (i, (s, c)) in a.sites.iter().zip(c).enumerate() {
-        if c.any & TIMER != 0 {
-            let e = timer_sites.entry(c.user).or_default();
-            e.0.add(&s.values);
-            e.1.push(i);
+    for (index, (site, class)) in analysis.sites.iter().zip(classes).enumerate() {
+        if class.any & TIMER != 0 {
+            let entry = timer_sites.entry(class.user).or_default();
+            entry.0.add(&site.values);
+            entry.1.push(index);
         }
     }
     let mut timers: Vec<_> = timer_sites.into_iter().collect();
-    timers.sort_by_key(|(f, (v, _))| (std::cmp::Reverse(v.alloc_objects), *f));
-    for (frame, (v, sites)) in timers {
-        let objs = v.alloc_objects.max(v.inuse_objects);
+    timers.sort_by_key(|(frame, (values, _))| (std::cmp::Reverse(values.alloc_objects), *frame));
+    for (frame, (values, sites)) in timers {
+        let objs = values.alloc_objects.max(values.inuse_objects);
         if objs < 1000 && pct(objs, all_objects) < 5.0 {
             continue;
         }
-        let site = frame_name(t, frame);
-        let f = Finding::new(
+        let site = frame_name(tables, frame);
+        let finding = Finding::new(
             &TIME_AFTER,
             format!("{objs} timer allocations from time.After at {site}"),
             Vec::new(),
@@ -529,79 +569,87 @@ fn timer_rules(h: &HeapProfile, c: &[SiteClass], a: &mut HeapAnalysis) {
         .confidence(Confidence::Likely)
         .explain(format!(
             "{site} called time.After often enough to allocate {objs} timer objects ({} allocated, {} still in use). {}",
-            mib(v.alloc_bytes),
-            mib(v.inuse_bytes),
+            mib(values.alloc_bytes),
+            mib(values.inuse_bytes),
             TIME_AFTER.explanation
         ))
         .evidence(format!("{:.1}% of all objects allocated", pct(objs, all_objects)));
-        push(a, f, &sites, v.inuse_bytes, None);
+        push(analysis, finding, &sites, values.inuse_bytes, None);
     }
 }
 
-/// Everything allocated at `u` is still in use, with the map or cache that
+/// Everything allocated at `user_site` is still in use, with the map or cache that
 /// keeps it when another site says so.
 fn never_freed(
-    t: &Tables,
-    c: &[SiteClass],
-    a: &HeapAnalysis,
-    u: &UserSite,
+    tables: &Tables,
+    classes: &[SiteClass],
+    analysis: &HeapAnalysis,
+    user_site: &UserSite,
     share: f64,
     retained: f64,
 ) -> Finding {
-    let site = frame_name(t, u.frame);
-    let mut f = Finding::new(
+    let site = frame_name(tables, user_site.frame);
+    let mut finding = Finding::new(
         &NEVER_FREED,
         format!(
             "{} allocated at {site} is never freed ({share:.0}% of the heap in use)",
-            mib(u.values.inuse_bytes)
+            mib(user_site.values.inuse_bytes)
         ),
         Vec::new(),
     )
     .confidence(Confidence::Likely)
     .explain(format!(
         "{} of {} allocated at {site} is still in use: {:.0}% was never freed. {}",
-        mib(u.values.inuse_bytes),
-        mib(u.values.alloc_bytes),
+        mib(user_site.values.inuse_bytes),
+        mib(user_site.values.alloc_bytes),
         retained * 100.0,
         NEVER_FREED.explanation
     ))
     .evidence(format!(
         "{} objects in use of {} allocated",
-        u.values.inuse_objects, u.values.alloc_objects
+        user_site.values.inuse_objects, user_site.values.alloc_objects
     ));
     // The container: another never-freed site on a map or cache path.
-    let container = a.user_sites.iter().find(|o| {
-        o.frame != u.frame
-            && o.values.alloc_bytes > 0
-            && o.values.inuse_bytes as f64 >= 0.5 * o.values.alloc_bytes as f64
-            && o.sites.iter().any(|&si| c[si].any & MAP != 0)
+    let container = analysis.user_sites.iter().find(|other| {
+        other.frame != user_site.frame
+            && other.values.alloc_bytes > 0
+            && other.values.inuse_bytes as f64 >= 0.5 * other.values.alloc_bytes as f64
+            && other.sites.iter().any(|&si| classes[si].any & MAP != 0)
     });
     if let Some(keeper) = container {
-        f = f.evidence(format!(
+        finding = finding.evidence(format!(
             "the map or cache that keeps it: {} ({} in use)",
-            frame_name(t, keeper.frame),
+            frame_name(tables, keeper.frame),
             mib(keeper.values.inuse_bytes)
         ));
-    } else if u.sites.iter().any(|&si| c[si].any & MAP != 0) {
-        f = f.evidence("the allocation is on a map or cache path");
+    } else if user_site.sites.iter().any(|&si| classes[si].any & MAP != 0) {
+        finding = finding.evidence("the allocation is on a map or cache path");
     }
     if share >= 50.0 {
-        f = f.severity(Severity::High);
+        finding = finding.severity(Severity::High);
     }
-    f
+    finding
 }
 
-fn hf(f: Finding, sites: &[usize], bytes: i64, snapshot: Option<usize>) -> HeapFinding {
+/// A heap finding about these sites.
+fn hf(finding: Finding, sites: &[usize], bytes: i64, snapshot: Option<usize>) -> HeapFinding {
     HeapFinding {
-        finding: f,
+        finding,
         sites: sites.to_vec(),
         bytes,
         snapshot,
     }
 }
 
-fn push(a: &mut HeapAnalysis, f: Finding, sites: &[usize], bytes: i64, snapshot: Option<usize>) {
-    a.findings.push(hf(f, sites, bytes, snapshot));
+/// Adds a heap finding about these sites to the analysis.
+fn push(
+    analysis: &mut HeapAnalysis,
+    finding: Finding,
+    sites: &[usize],
+    bytes: i64,
+    snapshot: Option<usize>,
+) {
+    analysis.findings.push(hf(finding, sites, bytes, snapshot));
 }
 
 /// Growth between heap snapshots of one process, oldest first: sites whose
@@ -610,12 +658,16 @@ pub fn growth(profiles: &[&HeapProfile], analyses: &mut [HeapAnalysis]) {
     if profiles.len() < 2 || analyses.len() != profiles.len() {
         return;
     }
-    let key = |h: &HeapProfile, f: Option<FrameId>| -> String {
-        let t = &h.tables;
-        match f {
-            Some(f) => {
-                let fr = t.frame(f);
-                format!("{}:{}", t.func_name(fr.function), fr.line)
+    let key = |heap: &HeapProfile, frame: Option<FrameId>| -> String {
+        let tables = &heap.tables;
+        match frame {
+            Some(frame) => {
+                let frame_info = tables.frame(frame);
+                format!(
+                    "{}:{}",
+                    tables.func_name(frame_info.function),
+                    frame_info.line
+                )
             }
             None => String::new(),
         }
@@ -623,18 +675,26 @@ pub fn growth(profiles: &[&HeapProfile], analyses: &mut [HeapAnalysis]) {
     let first: FxHashMap<String, i64> = analyses[0]
         .user_sites
         .iter()
-        .map(|u| (key(profiles[0], u.frame), u.values.inuse_bytes))
+        .map(|user_site| {
+            (
+                key(profiles[0], user_site.frame),
+                user_site.values.inuse_bytes,
+            )
+        })
         .collect();
     let last_i = profiles.len() - 1;
     let last_h = profiles[last_i];
-    let t = &last_h.tables;
+    let tables = &last_h.tables;
     let mut found = Vec::new();
-    for u in &analyses[last_i].user_sites {
-        let before = first.get(&key(last_h, u.frame)).copied().unwrap_or(0);
-        let now = u.values.inuse_bytes;
+    for user_site in &analyses[last_i].user_sites {
+        let before = first
+            .get(&key(last_h, user_site.frame))
+            .copied()
+            .unwrap_or(0);
+        let now = user_site.values.inuse_bytes;
         if now - before >= 8 * MIB && now >= before * 2 {
-            let site = frame_name(t, u.frame);
-            let f = Finding::new(
+            let site = frame_name(tables, user_site.frame);
+            let finding = Finding::new(
                 &GROWTH,
                 format!(
                     "{site} grew from {} to {} in use over {} heap snapshots",
@@ -652,103 +712,149 @@ pub fn growth(profiles: &[&HeapProfile], analyses: &mut [HeapAnalysis]) {
                 mib(now - before),
                 GROWTH.explanation
             ));
-            found.push((f, u.sites.clone(), now - before));
+            found.push((finding, user_site.sites.clone(), now - before));
         }
     }
-    for (f, sites, bytes) in found {
-        push(&mut analyses[last_i], f, &sites, bytes, None);
+    for (finding, sites, bytes) in found {
+        push(&mut analyses[last_i], finding, &sites, bytes, None);
     }
+}
+
+/// The heap sites that share code with one leak: their memory and the
+/// shared function names.
+struct SharedSites {
+    /// In-use bytes of the sites.
+    bytes: i64,
+    /// In-use objects of the sites.
+    objects: i64,
+    /// Indices into [`HeapAnalysis::sites`].
+    sites: Vec<usize>,
+    /// The first five functions shared, in the order met.
+    shared: Vec<String>,
 }
 
 /// Leak clusters of a goroutine snapshot that share code with a top
 /// allocation site of a heap of the same process. `leaks` are the
 /// snapshot's leak findings' tasks.
 pub fn correlate(
-    h: &HeapProfile,
-    a: &mut HeapAnalysis,
+    heap: &HeapProfile,
+    analysis: &mut HeapAnalysis,
     snap: &Snapshot,
     snap_index: usize,
     leaks: &[(String, Vec<u32>)],
 ) {
-    let total = a.totals.inuse_bytes;
+    let total = analysis.totals.inuse_bytes;
     if total <= 0 {
         return;
     }
-    let ht = &h.tables;
-    let st = &snap.tables;
     let mut found = Vec::new();
     for (title, tasks) in leaks {
-        let Some(&t0) = tasks.first() else { continue };
-        let Some(task) = snap.tasks.get(t0 as usize) else {
+        let Some(functions) = leak_functions(snap, tasks) else {
             continue;
         };
-        // The leak's own user functions (not main.main and the like).
-        let funcs: FxHashSet<&str> = st
-            .stack(task.stack)
-            .frames
-            .iter()
-            .map(|f| st.function(st.frame(*f).function))
-            .filter(|f| f.kind == CodeKind::User)
-            .map(|f| st.str(f.full))
-            .filter(|n| *n != "main.main")
-            .collect();
-        if funcs.is_empty() {
+        let shared = sites_sharing(heap, analysis, &functions);
+        let share = pct(shared.bytes, total);
+        if shared.sites.is_empty() || (share < 10.0 && shared.bytes < 64 * MIB) {
             continue;
         }
-        let mut bytes = 0i64;
-        let mut objects = 0i64;
-        let mut sites = Vec::new();
-        let mut shared: Vec<String> = Vec::new();
-        for (i, s) in a.sites.iter().enumerate() {
-            if s.values.inuse_bytes <= 0 {
-                continue;
-            }
-            let hit = ht.stack(s.stack).frames.iter().find_map(|f| {
-                let n = ht.func_name(ht.frame(*f).function);
-                funcs.contains(n).then_some(n)
-            });
-            if let Some(n) = hit {
-                bytes += s.values.inuse_bytes;
-                objects += s.values.inuse_objects;
-                sites.push(i);
-                if !shared.iter().any(|x| x == n) && shared.len() < 5 {
-                    shared.push(n.to_string());
-                }
-            }
-        }
-        let share = pct(bytes, total);
-        if sites.is_empty() || (share < 10.0 && bytes < 64 * MIB) {
+        let finding = leak_holds_finding(heap, analysis, title, tasks, &shared, share);
+        found.push((finding, shared.sites, shared.bytes));
+    }
+    for (finding, sites, bytes) in found {
+        push(analysis, finding, &sites, bytes, Some(snap_index));
+    }
+}
+
+/// The user functions on the stack of a leak's first task (not `main.main`
+/// and the like); none when there are none.
+fn leak_functions<'s>(snap: &'s Snapshot, tasks: &[u32]) -> Option<FxHashSet<&'s str>> {
+    let task = snap.tasks.get(*tasks.first()? as usize)?;
+    let tables = &snap.tables;
+    let functions: FxHashSet<&str> = tables
+        .stack(task.stack)
+        .frames
+        .iter()
+        .map(|frame| tables.function(tables.frame(*frame).function))
+        .filter(|function| function.kind == CodeKind::User)
+        .map(|function| tables.str(function.full))
+        .filter(|name| *name != "main.main")
+        .collect();
+    (!functions.is_empty()).then_some(functions)
+}
+
+/// The heap sites in use whose stacks call one of `functions`.
+fn sites_sharing(
+    heap: &HeapProfile,
+    analysis: &HeapAnalysis,
+    functions: &FxHashSet<&str>,
+) -> SharedSites {
+    let tables = &heap.tables;
+    let mut out = SharedSites {
+        bytes: 0,
+        objects: 0,
+        sites: Vec::new(),
+        shared: Vec::new(),
+    };
+    for (index, site) in analysis.sites.iter().enumerate() {
+        if site.values.inuse_bytes <= 0 {
             continue;
         }
-        let site = frame_name(
-            ht,
-            a.sites.get(sites[0]).and_then(|s| user_frame(ht, s.stack)),
-        );
-        let f = Finding::new(
-            &LEAK_HOLDS,
-            format!(
-                "{} leaked goroutines hold {} ({share:.0}% of the heap in use) allocated at {site}",
-                tasks.len(),
-                mib(bytes)
-            ),
-            tasks.clone(),
-        )
-        .confidence(Confidence::Likely)
-        .explain(format!(
-            "The leak \"{title}\" and {} in use ({objects} objects) share the function(s) {}. {}",
-            mib(bytes),
-            shared.join(", "),
-            LEAK_HOLDS.explanation
-        ))
-        .evidence(format!(
-            "about {} per leaked goroutine",
-            mib(bytes / (tasks.len() as i64).max(1))
-        ));
-        found.push((f, sites, bytes));
+        let hit = tables.stack(site.stack).frames.iter().find_map(|frame| {
+            let name = tables.func_name(tables.frame(*frame).function);
+            functions.contains(name).then_some(name)
+        });
+        if let Some(name) = hit {
+            out.bytes += site.values.inuse_bytes;
+            out.objects += site.values.inuse_objects;
+            out.sites.push(index);
+            if !out.shared.iter().any(|known| known == name) && out.shared.len() < 5 {
+                out.shared.push(name.to_string());
+            }
+        }
     }
-    for (f, sites, bytes) in found {
-        push(a, f, &sites, bytes, Some(snap_index));
-    }
+    out
+}
+
+/// `leak.holds-memory`: the leak titled `title` shares code with sites
+/// holding `share` percent of the heap in use.
+fn leak_holds_finding(
+    heap: &HeapProfile,
+    analysis: &HeapAnalysis,
+    title: &str,
+    tasks: &[u32],
+    shared: &SharedSites,
+    share: f64,
+) -> Finding {
+    let tables = &heap.tables;
+    let bytes = shared.bytes;
+    let site = frame_name(
+        tables,
+        analysis
+            .sites
+            .get(shared.sites[0])
+            .and_then(|site| user_frame(tables, site.stack)),
+    );
+    Finding::new(
+        &LEAK_HOLDS,
+        format!(
+            "{} leaked goroutines hold {} ({share:.0}% of the heap in use) allocated at {site}",
+            tasks.len(),
+            mib(bytes)
+        ),
+        tasks.to_vec(),
+    )
+    .confidence(Confidence::Likely)
+    .explain(format!(
+        "The leak \"{title}\" and {} in use ({} objects) share the function(s) {}. {}",
+        mib(bytes),
+        shared.objects,
+        shared.shared.join(", "),
+        LEAK_HOLDS.explanation
+    ))
+    .evidence(format!(
+        "about {} per leaked goroutine",
+        mib(bytes / (tasks.len() as i64).max(1))
+    ))
 }
 
 /// Ranking score of a heap finding: severity × confidence × (1 + log10 of

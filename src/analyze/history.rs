@@ -33,32 +33,32 @@ impl History {
             let Some(key) = blocked_key(snap, i, w.as_ref()) else {
                 continue;
             };
-            let e = self
+            let entry = self
                 .blocked
                 .entry(key)
                 .or_insert((now, now, snap.time_unix));
-            if e.1 + 1 < now {
+            if entry.1 + 1 < now {
                 // Not blocked there in the snapshot before: a new wait.
-                *e = (now, now, snap.time_unix);
+                *entry = (now, now, snap.time_unix);
             }
-            e.1 = now;
+            entry.1 = now;
         }
     }
 }
 
 /// What identifies a thread's wait on a lock across snapshots: its id and
 /// the function and line it waits at (objects may move between dumps).
-pub fn blocked_key(snap: &Snapshot, task: usize, w: Option<&Wait>) -> Option<(u64, String)> {
-    let w = w?;
-    if !is_lock(w.kind) {
+pub fn blocked_key(snap: &Snapshot, task: usize, wait: Option<&Wait>) -> Option<(u64, String)> {
+    let wait = wait?;
+    if !is_lock(wait.kind) {
         return None;
     }
-    let t = snap.tasks.get(task)?;
-    let site = w.site.map(|f| {
+    let blocked_task = snap.tasks.get(task)?;
+    let site = wait.site.map(|f| {
         let fr = snap.tables.frame(f);
         format!("{}:{}", snap.tables.func_name(fr.function), fr.line)
     })?;
-    Some((t.id, format!("{}@{site}", w.kind.as_str())))
+    Some((blocked_task.id, format!("{}@{site}", wait.kind.as_str())))
 }
 
 impl History {

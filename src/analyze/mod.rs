@@ -1,10 +1,12 @@
-//! Analysis over the model: grouping (`group`), the wait-for graph
-//! (`wait`, `graph`, `source`), leak clusters (`cluster`), the rule
-//! catalogue and its families (`rules`), findings and their ranking
-//! (`finding`), shared phrasing (`phrase`), the heap analysis (`heap`), the
-//! diff (`diff`) and the series of snapshots of one run (`history`,
-//! `series`). Reads snapshots, never text; returns analysis types that the
-//! report converts.
+//! Analysis over the model: grouping (`group`); the waits and holds of
+//! every runtime as facts (`wait` with the per-runtime `vocab` kept as data,
+//! `facts`, locks read from Go sources in `source`) and the wait-for graph
+//! built from them alone (`graph`); leak clusters (`cluster`); the rule
+//! catalogue and its families (`rules`); findings and their ranking
+//! (`finding`); shared phrasing and naming (`phrase`); the heap analysis
+//! (`heap`); the diff (`diff`); and the series of snapshots of one run
+//! (`history`, `series`). Reads snapshots, never text; returns analysis
+//! types that the report converts.
 
 pub mod cluster;
 pub mod diff;
@@ -68,6 +70,8 @@ pub struct Prepared {
     clusters: Vec<cluster::Cluster>,
 }
 
+/// Builds the wait-for graph and the leak clusters of a snapshot (nothing
+/// when the diagnosis is skipped).
 pub fn prepare(snap: &Snapshot, opts: &DiagnoseOptions) -> Prepared {
     if opts.skip {
         return Prepared {

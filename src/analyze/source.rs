@@ -21,6 +21,7 @@ pub struct Held {
     pub expr: String,
     /// 1-based source line of the Lock call.
     pub line: u32,
+    /// Taken with `RLock` (shared) rather than `Lock`.
     pub read: bool,
 }
 
@@ -38,6 +39,8 @@ pub struct SourceIndex {
 }
 
 impl SourceIndex {
+    /// An index reading sources under `root` and, when `use_dump_paths`, at
+    /// the paths the dump names.
     pub fn new(root: Option<PathBuf>, use_dump_paths: bool) -> Self {
         SourceIndex {
             root,
@@ -71,15 +74,15 @@ impl SourceIndex {
         if let Some(root) = &self.root {
             let parts: Vec<&str> = path.split(['/', '\\']).filter(|s| !s.is_empty()).collect();
             for i in 0..parts.len() {
-                let mut p = root.clone();
+                let mut candidate = root.clone();
                 for s in &parts[i..] {
                     if *s == ".." {
                         continue;
                     }
-                    p.push(s);
+                    candidate.push(s);
                 }
-                if p.is_file() {
-                    return Some(p);
+                if candidate.is_file() {
+                    return Some(candidate);
                 }
             }
         }
@@ -205,12 +208,12 @@ pub fn held_locks(lines: &[String], line: usize, name: &str) -> Option<(Vec<Stri
 /// Names from a Go parameter list: `a, b int, c *T` → a, b, c.
 fn param_names(list: &str) -> Vec<String> {
     let mut out = Vec::new();
-    for p in list.split(',') {
-        let p = p.trim();
-        if p.is_empty() {
+    for part in list.split(',') {
+        let part = part.trim();
+        if part.is_empty() {
             continue;
         }
-        let first = p.split_whitespace().next().unwrap_or("_");
+        let first = part.split_whitespace().next().unwrap_or("_");
         if first.chars().all(|c| c.is_alphanumeric() || c == '_') {
             out.push(first.to_string());
         } else {

@@ -20,21 +20,23 @@ fn is_runtime(t: &Tables, f: FrameId) -> bool {
 fn signature(t: &Tables, stack: StackId) -> String {
     let frames = &t.stack(stack).frames;
     let start = frames.iter().position(|&f| !is_runtime(t, f)).unwrap_or(0);
-    let mut s = String::new();
+    let mut out = String::new();
     for &f in &frames[start..] {
-        if !s.is_empty() {
-            s.push('\n');
+        if !out.is_empty() {
+            out.push('\n');
         }
-        s.push_str(t.func_name(t.frame(f).function));
+        out.push_str(t.func_name(t.frame(f).function));
     }
-    s
+    out
 }
 
 /// The goroutine that wrote the dump (a pprof or runtime.Stack call).
 pub fn is_dumper(t: &Tables, stack: StackId) -> bool {
     t.stack(stack).frames.iter().any(|&f| {
-        let n = t.func_name(t.frame(f).function);
-        n.starts_with("runtime/pprof.") || n == "runtime.Stack" || n.starts_with("runtime/debug.")
+        let name = t.func_name(t.frame(f).function);
+        name.starts_with("runtime/pprof.")
+            || name == "runtime.Stack"
+            || name.starts_with("runtime/debug.")
     })
 }
 
@@ -62,14 +64,14 @@ struct Counted {
 
 /// Counts the goroutines of every dump by signature.
 fn count(snaps: &[&Snapshot]) -> Counted {
-    let n = snaps.len();
+    let snap_count = snaps.len();
     // Groups by signature (`groups[k]` is signature `sigs[k]`).
     let mut groups: Vec<GroupAcc> = Vec::new();
-    let mut sig_of: Vec<Vec<u32>> = Vec::with_capacity(n);
+    let mut sig_of: Vec<Vec<u32>> = Vec::with_capacity(snap_count);
     let mut sigs: Vec<String> = Vec::new();
     let mut sig_index: FxHashMap<String, u32> = FxHashMap::default();
     for (si, s) in snaps.iter().enumerate() {
-        let t = &s.tables;
+        let tables = &s.tables;
         // Per stack: its signature, or `u32::MAX` for the goroutine writing
         // the dump (not the program's).
         let mut by_stack: FxHashMap<StackId, u32> = FxHashMap::default();
@@ -78,50 +80,52 @@ fn count(snaps: &[&Snapshot]) -> Counted {
         let mut states: FxHashMap<(u32, crate::model::Sym), u64> = FxHashMap::default();
         let mut creators: FxHashMap<(u32, FuncId), u64> = FxHashMap::default();
         for (ti, task) in s.tasks.iter().enumerate() {
-            let k = *by_stack.entry(task.stack).or_insert_with(|| {
-                if is_dumper(t, task.stack) {
+            let signature_index = *by_stack.entry(task.stack).or_insert_with(|| {
+                if is_dumper(tables, task.stack) {
                     return u32::MAX;
                 }
-                let sig = signature(t, task.stack);
-                if let Some(&k) = sig_index.get(&sig) {
-                    return k;
+                let sig = signature(tables, task.stack);
+                if let Some(&signature_index) = sig_index.get(&sig) {
+                    return signature_index;
                 }
-                let k = sigs.len() as u32;
-                sig_index.insert(sig.clone(), k);
+                let signature_index = sigs.len() as u32;
+                sig_index.insert(sig.clone(), signature_index);
                 sigs.push(sig);
                 groups.push(GroupAcc {
-                    counts: vec![0; n],
+                    counts: vec![0; snap_count],
                     example: (si, ti),
                     states: FxHashMap::default(),
                     creators: FxHashMap::default(),
                     tasks_newest: Vec::new(),
                 });
-                k
+                signature_index
             });
-            of.push(k);
-            let Some(g) = groups.get_mut(k as usize) else {
+            of.push(signature_index);
+            let Some(g) = groups.get_mut(signature_index as usize) else {
                 continue;
             };
             g.counts[si] += 1;
-            if si + 1 == n {
+            if si + 1 == snap_count {
                 g.example = (si, ti);
-                *states.entry((k, task.state)).or_default() += 1;
+                *states.entry((signature_index, task.state)).or_default() += 1;
                 g.tasks_newest.push(ti as u32);
             }
             if let Some(c) = task.creator {
-                *creators.entry((k, t.frame(c).function)).or_default() += 1;
+                *creators
+                    .entry((signature_index, tables.frame(c).function))
+                    .or_default() += 1;
             }
         }
-        for ((k, st), c) in states {
-            *groups[k as usize]
+        for ((signature_index, st), c) in states {
+            *groups[signature_index as usize]
                 .states
-                .entry(t.str(st).to_string())
+                .entry(tables.str(st).to_string())
                 .or_default() += c;
         }
-        for ((k, f), c) in creators {
-            *groups[k as usize]
+        for ((signature_index, f), c) in creators {
+            *groups[signature_index as usize]
                 .creators
-                .entry(t.func_name(f).to_string())
+                .entry(tables.func_name(f).to_string())
                 .or_default() += c;
         }
         sig_of.push(of);
@@ -145,28 +149,28 @@ pub fn match_groups(snaps: &[&Snapshot], snap_times: &Times) -> (Vec<GroupRow>, 
         signatures: sigs,
         group_of,
     } = count(snaps);
-    let minutes = snap_times.span().map(|s| s / 60.0);
+    let minutes = snap_times.span().map(|snap| snap / 60.0);
     let mut rows: Vec<GroupRow> = groups
         .into_iter()
         .zip(sigs)
         .map(|(g, key)| {
             let (si, ti) = g.example;
-            let s = snaps[si];
-            let task = &s.tasks[ti];
-            let t = &s.tables;
+            let snap = snaps[si];
+            let task = &snap.tasks[ti];
+            let tables = &snap.tables;
             let first = g.counts.first().copied().unwrap_or(0);
             let last = g.counts.last().copied().unwrap_or(0);
             let change = last as i64 - first as i64;
             let status = GroupStatus::of(first, last);
             let state = if g.states.is_empty() {
-                t.str(task.state).to_string()
+                tables.str(task.state).to_string()
             } else {
                 top(&g.states)
             };
             let function = key.lines().next().unwrap_or_default().to_string();
             (
                 DiffGroup {
-                    site: frame_name(t, first_user(t, task.stack)),
+                    site: frame_name(tables, first_user(tables, task.stack)),
                     function,
                     signature: key,
                     state,
@@ -212,7 +216,7 @@ pub fn growth_findings(rows: &[GroupRow], n: usize, minutes: Option<f64>) -> Vec
                 .per_minute
                 .map(|r| format!(", {r:+.1} per minute"))
                 .unwrap_or_default();
-            let mut f = Finding::new(
+            let mut finding = Finding::new(
                 &GROWTH,
                 format!(
                     "{} more goroutines at {} ({series}{rate})",
@@ -237,13 +241,13 @@ pub fn growth_findings(rows: &[GroupRow], n: usize, minutes: Option<f64>) -> Vec
             ))
             .evidence(format!("counts per dump: {series}"));
             if let Some(c) = &g.creator {
-                f = f.evidence(format!("created by {c}"));
+                finding = finding.evidence(format!("created by {c}"));
             }
             if first == 0 {
-                f = f.evidence("none in the first dump");
+                finding = finding.evidence("none in the first dump");
             }
-            score_by(&mut f, 1.0 + (g.change.max(1) as f64).log10());
-            findings.push(f);
+            score_by(&mut finding, 1.0 + (g.change.max(1) as f64).log10());
+            findings.push(finding);
         }
     }
     findings

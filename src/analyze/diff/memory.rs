@@ -43,13 +43,13 @@ struct HeapSums {
 }
 
 fn heap_sums(h: &HeapProfile, common: &mut Common) -> HeapSums {
-    let t = &h.tables;
-    let mut frame_ids = vec![u32::MAX; t.frame_count()];
-    let mut func_ids = vec![u32::MAX; t.func_count()];
+    let tables = &h.tables;
+    let mut frame_ids = vec![u32::MAX; tables.frame_count()];
+    let mut func_ids = vec![u32::MAX; tables.func_count()];
     let mut func_id = |f: FuncId, common: &mut Common| -> u32 {
         let slot = &mut func_ids[f.index()];
         if *slot == u32::MAX {
-            let name = t.func_name(f);
+            let name = tables.func_name(f);
             *slot = match common.funcs.get(name) {
                 Some(&id) => id,
                 None => {
@@ -65,11 +65,11 @@ fn heap_sums(h: &HeapProfile, common: &mut Common) -> HeapSums {
     let mut frame_id = |f: FrameId, common: &mut Common| -> u32 {
         let slot = &mut frame_ids[f.index()];
         if *slot == u32::MAX {
-            let fr = t.frame(f);
-            let file = t.str(fr.file);
+            let fr = tables.frame(f);
+            let file = tables.str(fr.file);
             let base = file.rsplit(['/', '\\']).next().unwrap_or(file);
             let key = (
-                t.func_name(fr.function).to_string(),
+                tables.func_name(fr.function).to_string(),
                 base.to_string(),
                 fr.line,
             );
@@ -78,7 +78,7 @@ fn heap_sums(h: &HeapProfile, common: &mut Common) -> HeapSums {
         }
         *slot
     };
-    let mut s = HeapSums {
+    let mut sums = HeapSums {
         totals: h.totals(),
         flat: FxHashMap::default(),
         cum: FxHashMap::default(),
@@ -87,31 +87,31 @@ fn heap_sums(h: &HeapProfile, common: &mut Common) -> HeapSums {
     let mut seen: Vec<u32> = Vec::new();
     let mut key: Vec<u32> = Vec::new();
     for sample in &h.samples {
-        let frames = &t.stack(sample.stack).frames;
-        let b = sample.values.inuse_bytes;
+        let frames = &tables.stack(sample.stack).frames;
+        let inuse = sample.values.inuse_bytes;
         seen.clear();
         key.clear();
         for &f in frames.iter() {
             key.push(frame_id(f, common));
-            let func = func_id(t.frame(f).function, common);
+            let func = func_id(tables.frame(f).function, common);
             if !seen.contains(&func) {
                 seen.push(func);
-                let v = s.cum.entry(func).or_default();
-                *v = v.saturating_add(b);
+                let value = sums.cum.entry(func).or_default();
+                *value = value.saturating_add(inuse);
             }
         }
         if let Some(&func) = seen.first() {
-            let v = s.flat.entry(func).or_default();
-            *v = v.saturating_add(b);
+            let value = sums.flat.entry(func).or_default();
+            *value = value.saturating_add(inuse);
         }
-        match s.stacks.get_mut(key.as_slice()) {
-            Some(e) => e.bytes = e.bytes.saturating_add(b),
+        match sums.stacks.get_mut(key.as_slice()) {
+            Some(e) => e.bytes = e.bytes.saturating_add(inuse),
             None => {
-                let user = user_frame(t, sample.stack).map(|f| frame_id(f, common));
-                s.stacks.insert(
+                let user = user_frame(tables, sample.stack).map(|f| frame_id(f, common));
+                sums.stacks.insert(
                     key.as_slice().into(),
                     StackSum {
-                        bytes: b,
+                        bytes: inuse,
                         stack: sample.stack,
                         user,
                     },
@@ -119,7 +119,7 @@ fn heap_sums(h: &HeapProfile, common: &mut Common) -> HeapSums {
             }
         }
     }
-    s
+    sums
 }
 
 /// Compares heap snapshots taken in time order: growth by function and by
@@ -169,7 +169,7 @@ fn series_of(sums: &[HeapSums], get: &dyn Fn(&HeapSums) -> i64) -> Vec<i64> {
 /// In-use bytes by function per snapshot, largest flat growth first (cut
 /// to [`MAX_HEAP_ROWS`]), and how many functions there are.
 fn function_deltas(sums: &[HeapSums], common: &Common) -> (Vec<HeapFunctionDelta>, usize) {
-    let n = sums.len();
+    let count = sums.len();
     let series = |get: &dyn Fn(&HeapSums) -> i64| series_of(sums, get);
     let mut ids: Vec<u32> = sums.iter().flat_map(|s| s.cum.keys().copied()).collect();
     ids.sort_unstable();
@@ -181,8 +181,8 @@ fn function_deltas(sums: &[HeapSums], common: &Common) -> (Vec<HeapFunctionDelta
             let cum = series(&|s| s.cum.get(&id).copied().unwrap_or(0));
             HeapFunctionDelta {
                 function: common.func_names[id as usize].clone(),
-                flat_delta: flat[n - 1].saturating_sub(flat[0]),
-                cum_delta: cum[n - 1].saturating_sub(cum[0]),
+                flat_delta: flat[count - 1].saturating_sub(flat[0]),
+                cum_delta: cum[count - 1].saturating_sub(cum[0]),
                 flat,
                 cum,
             }
@@ -211,7 +211,7 @@ struct Row<'a> {
 /// Every allocation stack's series, largest growth first, and how many
 /// stacks there are.
 fn stack_rows(sums: &[HeapSums]) -> (Vec<Row<'_>>, usize) {
-    let n = sums.len();
+    let count = sums.len();
     let series = |get: &dyn Fn(&HeapSums) -> i64| series_of(sums, get);
     // Stacks: series by key, named only for the ones reported.
     let mut keys: Vec<&[u32]> = sums
@@ -232,7 +232,7 @@ fn stack_rows(sums: &[HeapSums]) -> (Vec<Row<'_>>, usize) {
                 .find_map(|(i, s)| s.stacks.get(k).map(|e| (i, e)))?;
             Some(Row {
                 key: k,
-                delta: bytes[n - 1].saturating_sub(bytes[0]),
+                delta: bytes[count - 1].saturating_sub(bytes[0]),
                 bytes,
                 example,
             })
@@ -252,12 +252,12 @@ fn stack_deltas(
         .take(MAX_HEAP_ROWS)
         .map(|r| {
             let (hi, e) = r.example;
-            let t = &heaps[hi].tables;
-            let frames: Vec<String> = t
+            let tables = &heaps[hi].tables;
+            let frames: Vec<String> = tables
                 .stack(e.stack)
                 .frames
                 .iter()
-                .map(|&f| frame_name(t, Some(f)))
+                .map(|&f| frame_name(tables, Some(f)))
                 .collect();
             HeapStackDelta {
                 function: frames.first().cloned().unwrap_or_default(),
@@ -282,13 +282,13 @@ fn user_lines(
     type UserSum<'a> = (Vec<i64>, usize, (usize, &'a StackSum));
     let mut by_user: FxHashMap<Option<u32>, UserSum> = FxHashMap::default();
     for r in rows {
-        let e = by_user
+        let entry = by_user
             .entry(r.example.1.user)
             .or_insert_with(|| (vec![0; n], 0, r.example));
-        for (a, b) in e.0.iter_mut().zip(&r.bytes) {
+        for (a, b) in entry.0.iter_mut().zip(&r.bytes) {
             *a = a.saturating_add(*b);
         }
-        e.1 += 1;
+        entry.1 += 1;
     }
     let mut users: Vec<(String, Vec<i64>, usize)> = by_user
         .into_values()
@@ -308,14 +308,14 @@ fn growth_findings(
     users: &[(String, Vec<i64>, usize)],
     minutes: Option<f64>,
 ) -> Vec<HeapFinding> {
-    let n = sums.len();
-    let total_growth = sums[n - 1]
+    let count = sums.len();
+    let total_growth = sums[count - 1]
         .totals
         .inuse_bytes
         .saturating_sub(sums[0].totals.inuse_bytes);
     let mut findings = Vec::new();
     for (site, bytes, nstacks) in users.iter().take(3) {
-        let delta = bytes[n - 1].saturating_sub(bytes[0]);
+        let delta = bytes[count - 1].saturating_sub(bytes[0]);
         if delta < MIB || (total_growth > 0 && (delta as f64) < 0.1 * total_growth as f64) {
             continue;
         }
@@ -328,7 +328,7 @@ fn growth_findings(
             .map(|m| format!(", {} per minute", mib((delta as f64 / m) as i64)))
             .unwrap_or_default();
         let monotone = bytes.windows(2).all(|w| w[1] >= w[0]);
-        let mut f = Finding::new(
+        let mut finding = Finding::new(
             &HEAP_GROWTH,
             format!(
                 "{site} holds {} more in use ({series}{rate})",
@@ -336,15 +336,15 @@ fn growth_findings(
             ),
             Vec::new(),
         )
-        .confidence(if n >= 3 && monotone {
+        .confidence(if count >= 3 && monotone {
             Confidence::Certain
         } else {
             Confidence::Likely
         })
         .explain(format!(
-            "Memory in use allocated at {site} went from {} to {} over {n} heap snapshots ({} of the heap's growth of {}). {}",
+            "Memory in use allocated at {site} went from {} to {} over {count} heap snapshots ({} of the heap's growth of {}). {}",
             mib(bytes[0]),
-            mib(bytes[n - 1]),
+            mib(bytes[count - 1]),
             if total_growth > 0 {
                 format!("{:.0}%", delta as f64 * 100.0 / total_growth as f64)
             } else {
@@ -355,9 +355,12 @@ fn growth_findings(
         ))
         .evidence(format!("in use per snapshot: {series}"))
         .evidence(format!("{nstacks} allocation stacks at this line"));
-        score_by(&mut f, 1.0 + (delta as f64 / MIB as f64).max(1.0).log10());
+        score_by(
+            &mut finding,
+            1.0 + (delta as f64 / MIB as f64).max(1.0).log10(),
+        );
         findings.push(HeapFinding {
-            finding: f,
+            finding,
             sites: Vec::new(),
             bytes: delta,
             snapshot: None,
@@ -368,14 +371,14 @@ fn growth_findings(
 
 /// Totals per snapshot, and newest minus oldest.
 fn totals_and_delta(sums: &[HeapSums]) -> (Vec<HeapValues>, HeapValues) {
-    let n = sums.len();
+    let count = sums.len();
     let totals: Vec<HeapValues> = sums.iter().map(|s| s.totals).collect();
-    let (a, z) = (&totals[0], &totals[n - 1]);
+    let (oldest, newest) = (&totals[0], &totals[count - 1]);
     let delta = HeapValues {
-        alloc_objects: z.alloc_objects.saturating_sub(a.alloc_objects),
-        alloc_bytes: z.alloc_bytes.saturating_sub(a.alloc_bytes),
-        inuse_objects: z.inuse_objects.saturating_sub(a.inuse_objects),
-        inuse_bytes: z.inuse_bytes.saturating_sub(a.inuse_bytes),
+        alloc_objects: newest.alloc_objects.saturating_sub(oldest.alloc_objects),
+        alloc_bytes: newest.alloc_bytes.saturating_sub(oldest.alloc_bytes),
+        inuse_objects: newest.inuse_objects.saturating_sub(oldest.inuse_objects),
+        inuse_bytes: newest.inuse_bytes.saturating_sub(oldest.inuse_bytes),
     };
     (totals, delta)
 }

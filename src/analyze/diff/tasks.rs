@@ -62,11 +62,11 @@ pub fn per_task(
 }
 
 fn ids_text(ids: impl Iterator<Item = u64>) -> String {
-    let v: Vec<String> = ids.map(|i| i.to_string()).collect();
-    if v.len() > 10 {
-        format!("{} and {} more", v[..10].join(", "), v.len() - 10)
+    let texts: Vec<String> = ids.map(|i| i.to_string()).collect();
+    if texts.len() > 10 {
+        format!("{} and {} more", texts[..10].join(", "), texts.len() - 10)
     } else {
-        v.join(", ")
+        texts.join(", ")
     }
 }
 
@@ -106,94 +106,118 @@ fn growing_waits(tasks: &[&Task]) -> Option<Vec<Option<u32>>> {
     growing.then_some(waits)
 }
 
-/// Follows each goroutine of the newest dump (`newest`) through the dumps
-/// with ids (`with_ids`, indices into `snaps`).
-fn follow(snaps: &[&Snapshot], sig_of: &[Vec<u32>], with_ids: &[usize], newest: usize) -> Followed {
-    let index: Vec<FxHashMap<u64, usize>> = with_ids
+/// Per dump with ids: each goroutine id's index in the dump's tasks.
+fn id_indexes(snaps: &[&Snapshot], with_ids: &[usize]) -> Vec<FxHashMap<u64, usize>> {
+    with_ids
         .iter()
-        .map(|&si| {
-            snaps[si]
+        .map(|&snap_index| {
+            snaps[snap_index]
                 .tasks
                 .iter()
                 .enumerate()
-                .filter(|(_, t)| t.flags.0 & TaskFlags::NO_ID == 0)
-                .map(|(i, t)| (t.id, i))
+                .filter(|(_, task)| task.flags.0 & TaskFlags::NO_ID == 0)
+                .map(|(index, task)| (task.id, index))
                 .collect()
         })
-        .collect();
-    let s_new = snaps[newest];
-    let t_new = &s_new.tables;
+        .collect()
+}
+
+/// Follows each goroutine of the newest dump (`newest`) through the dumps
+/// with ids (`with_ids`, indices into `snaps`).
+fn follow(snaps: &[&Snapshot], sig_of: &[Vec<u32>], with_ids: &[usize], newest: usize) -> Followed {
+    let index = id_indexes(snaps, with_ids);
+    let newest_snap = snaps[newest];
+    let tables = &newest_snap.tables;
     let mut followed = Followed::default();
     let newest_pos = with_ids.len() - 1;
-    for (ti, task) in s_new.tasks.iter().enumerate() {
+    for (task_index, task) in newest_snap.tasks.iter().enumerate() {
         if task.flags.0 & TaskFlags::NO_ID != 0 {
             continue;
         }
         // Where this id was in each snapshot.
         let mut places = Vec::with_capacity(with_ids.len());
-        for (k, &si) in with_ids.iter().enumerate() {
-            places.push(index[k].get(&task.id).map(|&i| (si, i)));
+        for (pos, &snap_index) in with_ids.iter().enumerate() {
+            places.push(index[pos].get(&task.id).map(|&found| (snap_index, found)));
         }
         let seen_before = places[..newest_pos].iter().any(Option::is_some);
-        if sig_of[newest][ti] == u32::MAX {
+        if sig_of[newest][task_index] == u32::MAX {
             continue;
         }
         if !seen_before {
-            followed.note_new(t_new, task);
+            followed.note_new(tables, task);
             continue;
         }
         if places.iter().any(Option::is_none) {
             continue;
         }
-        let sig = sig_of[newest][ti];
+        let sig = sig_of[newest][task_index];
         if sig == u32::MAX {
             continue;
         }
-        let same_place = places.iter().flatten().all(|&(si, i)| sig_of[si][i] == sig);
-        if !same_place {
-            continue;
+        let same_place = places
+            .iter()
+            .flatten()
+            .all(|&(snap_index, index)| sig_of[snap_index][index] == sig);
+        if same_place {
+            followed.note_same_place(snaps, tables, task, task_index as u32, &places);
         }
+    }
+    followed
+}
+
+impl Followed {
+    /// A goroutine at the same place in every dump with ids (`places`:
+    /// dump and task index in each): spinning when it runs in all of them,
+    /// stuck when it waits in all of them for ever longer.
+    fn note_same_place(
+        &mut self,
+        snaps: &[&Snapshot],
+        tables: &Tables,
+        task: &Task,
+        task_index: u32,
+        places: &[Option<(usize, usize)>],
+    ) {
         let tasks: Vec<_> = places
             .iter()
             .flatten()
-            .map(|&(si, i)| &snaps[si].tasks[i])
+            .map(|&(snap_index, index)| &snaps[snap_index].tasks[index])
             .collect();
-        let site = frame_name(t_new, first_user(t_new, task.stack));
-        let busy = |c: StateClass| matches!(c, StateClass::Running | StateClass::Runnable);
-        if tasks.iter().all(|t| busy(t.class)) {
-            if is_dumper(t_new, task.stack) {
-                continue;
+        let site = frame_name(tables, first_user(tables, task.stack));
+        let busy = |class: StateClass| matches!(class, StateClass::Running | StateClass::Runnable);
+        if tasks.iter().all(|task| busy(task.class)) {
+            if is_dumper(tables, task.stack) {
+                return;
             }
-            followed.spinning.push((
+            let states = places
+                .iter()
+                .flatten()
+                .map(|&(snap_index, index)| {
+                    let snap = snaps[snap_index];
+                    snap.tables.str(snap.tasks[index].state).to_string()
+                })
+                .collect();
+            self.spinning.push((
                 SpinTask {
                     id: task.id,
                     site,
-                    states: places
-                        .iter()
-                        .flatten()
-                        .map(|&(si, i)| {
-                            let s = snaps[si];
-                            s.tables.str(s.tasks[i].state).to_string()
-                        })
-                        .collect(),
+                    states,
                 },
-                ti as u32,
+                task_index,
             ));
-        } else if tasks.iter().all(|t| !busy(t.class)) {
+        } else if tasks.iter().all(|task| !busy(task.class)) {
             if let Some(waits) = growing_waits(&tasks) {
-                followed.stuck.push((
+                self.stuck.push((
                     StuckTask {
                         id: task.id,
                         site,
-                        state: t_new.str(task.state).to_string(),
+                        state: tables.str(task.state).to_string(),
                         wait_minutes: waits,
                     },
-                    ti as u32,
+                    task_index,
                 ));
             }
         }
     }
-    followed
 }
 
 /// One finding per site where goroutines are stuck (`stuck` is sorted by
@@ -215,7 +239,7 @@ fn stuck_findings(stuck: &[(StuckTask, u32)], dumps: usize, findings: &mut Vec<F
             .map(|w| w.map_or("?".to_string(), |m| m.to_string()))
             .collect::<Vec<_>>()
             .join(" → ");
-        let mut f = Finding::new(
+        let mut finding = Finding::new(
             &STUCK,
             format!(
                 "{} goroutine{} stuck at {site} in every dump ({}, blocked {waits} minutes)",
@@ -235,16 +259,16 @@ fn stuck_findings(stuck: &[(StuckTask, u32)], dumps: usize, findings: &mut Vec<F
             dumps,
             STUCK.explanation
         ));
-        f = f.evidence(format!("blocked minutes per dump: {waits}"));
-        score_by(&mut f, 1.0 + (idx.len() as f64).log10());
-        findings.push(f);
+        finding = finding.evidence(format!("blocked minutes per dump: {waits}"));
+        score_by(&mut finding, 1.0 + (idx.len() as f64).log10());
+        findings.push(finding);
     }
 }
 
 /// One finding per busy loop, over `dumps` dumps with ids.
 fn spin_findings(spinning: &[(SpinTask, u32)], dumps: usize, findings: &mut Vec<Finding>) {
     for (s, ti) in spinning {
-        let mut f = Finding::new(
+        let mut finding = Finding::new(
             &SPIN,
             format!(
                 "goroutine {} is running at {} in every dump: a busy loop",
@@ -266,8 +290,8 @@ fn spin_findings(spinning: &[(SpinTask, u32)], dumps: usize, findings: &mut Vec<
             SPIN.explanation
         ))
         .evidence(format!("states per dump: {}", s.states.join(" → ")));
-        score_by(&mut f, 1.0);
-        findings.push(f);
+        score_by(&mut finding, 1.0);
+        findings.push(finding);
     }
 }
 

@@ -46,8 +46,8 @@ fn nodes(res_of: &[Option<u32>], resources: &[Resource]) -> Nodes {
         for h in &r.holders {
             let tn = node_of_task(h.task, &mut out.task_node);
             out.edges.push((ri as u32, tn));
-            let e = out.edge_conf.entry((ri as u32, tn)).or_insert(h.confidence);
-            *e = (*e).max(h.confidence);
+            let conf_entry = out.edge_conf.entry((ri as u32, tn)).or_insert(h.confidence);
+            *conf_entry = (*conf_entry).max(h.confidence);
             // The holder's own wait.
             if let Some(hr) = res_of.get(h.task as usize).copied().flatten() {
                 out.edges.push((tn, hr));
@@ -130,9 +130,9 @@ fn cycle(
 /// an edge to itself. Iterative (Kosaraju), so a long chain cannot overflow
 /// the stack.
 pub fn cycles(n: usize, edges: &[(u32, u32)]) -> Vec<Vec<u32>> {
-    let mut g: DiGraph<(), ()> = DiGraph::with_capacity(n, edges.len());
+    let mut graph: DiGraph<(), ()> = DiGraph::with_capacity(n, edges.len());
     for _ in 0..n {
-        g.add_node(());
+        graph.add_node(());
     }
     let mut self_loops: FxHashSet<u32> = FxHashSet::default();
     for &(a, b) in edges {
@@ -142,15 +142,15 @@ pub fn cycles(n: usize, edges: &[(u32, u32)]) -> Vec<Vec<u32>> {
         if a == b {
             self_loops.insert(a);
         }
-        g.update_edge(NodeIndex::new(a as usize), NodeIndex::new(b as usize), ());
+        graph.update_edge(NodeIndex::new(a as usize), NodeIndex::new(b as usize), ());
     }
-    let mut out: Vec<Vec<u32>> = petgraph::algo::kosaraju_scc(&g)
+    let mut out: Vec<Vec<u32>> = petgraph::algo::kosaraju_scc(&graph)
         .into_iter()
         .filter(|c| c.len() > 1 || self_loops.contains(&(c[0].index() as u32)))
         .map(|c| {
-            let mut v: Vec<u32> = c.into_iter().map(|x| x.index() as u32).collect();
-            v.sort_unstable();
-            v
+            let mut nodes: Vec<u32> = c.into_iter().map(|x| x.index() as u32).collect();
+            nodes.sort_unstable();
+            nodes
         })
         .collect();
     out.sort();
@@ -163,21 +163,21 @@ mod tests {
 
     #[test]
     fn two_node_cycle_and_self_loop() {
-        let c = cycles(5, &[(0, 1), (1, 0), (2, 2), (3, 4)]);
-        assert_eq!(c, vec![vec![0, 1], vec![2]]);
+        let found = cycles(5, &[(0, 1), (1, 0), (2, 2), (3, 4)]);
+        assert_eq!(found, vec![vec![0, 1], vec![2]]);
     }
 
     #[test]
     fn a_chain_has_no_cycle_and_does_not_overflow() {
-        let n = 100_000u32;
-        let edges: Vec<(u32, u32)> = (0..n - 1).map(|i| (i, i + 1)).collect();
-        assert!(cycles(n as usize, &edges).is_empty());
+        let node_count = 100_000u32;
+        let edges: Vec<(u32, u32)> = (0..node_count - 1).map(|i| (i, i + 1)).collect();
+        assert!(cycles(node_count as usize, &edges).is_empty());
         // Closing the chain makes one cycle of every node.
         let mut closed = edges.clone();
-        closed.push((n - 1, 0));
-        let c = cycles(n as usize, &closed);
-        assert_eq!(c.len(), 1);
-        assert_eq!(c[0].len(), n as usize);
+        closed.push((node_count - 1, 0));
+        let found = cycles(node_count as usize, &closed);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].len(), node_count as usize);
     }
 
     #[test]

@@ -11,7 +11,9 @@ pub type Holder = HoldFact;
 /// A mutex, channel, WaitGroup, ... that tasks wait on.
 #[derive(Debug, Clone)]
 pub struct Resource {
+    /// What sort of resource it is.
     pub kind: ResKind,
+    /// What identifies it: an address, an object, or the site waited at.
     pub key: ResKey,
     /// Waiting tasks, in dump order.
     pub waiters: Vec<u32>,
@@ -24,7 +26,10 @@ pub struct Resource {
 /// A deadlock: tasks and resources on a cycle of the wait-for graph.
 #[derive(Debug, Clone)]
 pub struct Cycle {
+    /// The tasks on the cycle (indices into `snapshot.tasks`), ascending.
     pub tasks: Vec<u32>,
+    /// The resources on the cycle (indices into [`WaitGraph::resources`]),
+    /// ascending.
     pub resources: Vec<u32>,
     /// The weakest inferred edge on the cycle.
     pub confidence: Confidence,
@@ -39,7 +44,9 @@ pub struct WaitGraph {
     pub waits: Vec<Option<Wait>>,
     /// Per task: index of its resource.
     pub res_of: Vec<Option<u32>>,
+    /// Every resource some task waits on.
     pub resources: Vec<Resource>,
+    /// The deadlocks: cycles through tasks and resources.
     pub cycles: Vec<Cycle>,
     /// Tasks that are not g0 or M stacks.
     pub live_tasks: usize,

@@ -11,6 +11,7 @@ use crate::model::{StateClass, TaskFlags};
 
 macro_rules! benign_rule {
     ($name:ident, $id:literal, $title:literal, $expl:literal) => {
+        #[doc = concat!("`", $id, "`: ", $title, ".")]
         pub static $name: RuleInfo = RuleInfo {
             id: $id,
             title: $title,
@@ -62,6 +63,7 @@ benign_rule!(
     "The testing package waiting for a test or its subtests."
 );
 
+/// The rules of this family, in catalogue order.
 pub static RULES: &[&RuleInfo] = &[
     &ACCEPT,
     &KEEPALIVE,
@@ -76,11 +78,12 @@ const COUNTED_LOOP_MAX: usize = 8;
 
 fn frames_have(cx: &Cx, task: u32, pred: impl Fn(&str) -> bool) -> bool {
     let snap = cx.snap;
-    let t = &snap.tables;
-    t.stack(snap.tasks[task as usize].stack)
+    let tables = &snap.tables;
+    tables
+        .stack(snap.tasks[task as usize].stack)
         .frames
         .iter()
-        .any(|f| pred(t.func_name(t.frame(*f).function)))
+        .any(|f| pred(tables.func_name(tables.frame(*f).function)))
 }
 
 fn classify(cx: &Cx, c: &Cluster) -> Option<&'static RuleInfo> {
@@ -132,6 +135,9 @@ fn classify(cx: &Cx, c: &Cluster) -> Option<&'static RuleInfo> {
     None
 }
 
+/// Reports the clusters that wait as a healthy process does (accept loops,
+/// keep-alives, signal handlers, idle pools, the runtime, the test runner)
+/// at `info`, and claims their tasks.
 pub fn run(cx: &mut Cx) {
     for c in cx.clusters {
         let Some(rule) = classify(cx, c) else {
@@ -142,7 +148,7 @@ pub fn run(cx: &mut Cx) {
             continue;
         }
         let site = short_site(cx.snap, c.site);
-        let f = Finding::new(
+        let finding = Finding::new(
             rule,
             format!("{}: {} goroutine(s) at {site}", rule.title, tasks.len()),
             tasks.clone(),
@@ -153,6 +159,6 @@ pub fn run(cx: &mut Cx) {
             tasks.len(),
             rule.explanation
         ));
-        cx.push(f);
+        cx.push(finding);
     }
 }

@@ -8,6 +8,7 @@ use crate::analyze::phrase::{creator_phrase, scale, short_site, with_wait};
 use crate::analyze::wait::{ResKey, ResKind, WaitOp};
 use crate::model::Confidence;
 
+/// `chan.nil`: operation on a nil channel.
 pub static NIL_CHAN: RuleInfo = RuleInfo {
     id: "chan.nil",
     title: "Operation on a nil channel",
@@ -20,6 +21,7 @@ pub static NIL_CHAN: RuleInfo = RuleInfo {
     references: &["https://go.dev/ref/spec#Channel_types", "https://go.dev/ref/spec#Send_statements"],
 };
 
+/// `chan.select-forever`: goroutine parked in select {}.
 pub static SELECT_FOREVER: RuleInfo = RuleInfo {
     id: "chan.select-forever",
     title: "Goroutine parked in select {}",
@@ -32,6 +34,7 @@ pub static SELECT_FOREVER: RuleInfo = RuleInfo {
     references: &["https://go.dev/ref/spec#Select_statements"],
 };
 
+/// `chan.stranded-senders`: senders stranded on a channel nobody receives from.
 pub static STRANDED_SENDERS: RuleInfo = RuleInfo {
     id: "chan.stranded-senders",
     title: "Senders stranded on a channel nobody receives from",
@@ -44,6 +47,7 @@ pub static STRANDED_SENDERS: RuleInfo = RuleInfo {
     references: &["https://go.dev/blog/pipelines", "https://go.dev/blog/context"],
 };
 
+/// `chan.range-not-closed`: receivers waiting on a channel that is never closed.
 pub static RANGE_NOT_CLOSED: RuleInfo = RuleInfo {
     id: "chan.range-not-closed",
     title: "Receivers waiting on a channel that is never closed",
@@ -56,6 +60,7 @@ pub static RANGE_NOT_CLOSED: RuleInfo = RuleInfo {
     references: &["https://go.dev/blog/pipelines", "https://go.dev/ref/spec#For_range"],
 };
 
+/// `chan.ctx-never-cancelled`: goroutines outlive the request that started them.
 pub static CTX_NEVER_CANCELLED: RuleInfo = RuleInfo {
     id: "chan.ctx-never-cancelled",
     title: "Goroutines outlive the request that started them",
@@ -68,6 +73,7 @@ pub static CTX_NEVER_CANCELLED: RuleInfo = RuleInfo {
     references: &["https://pkg.go.dev/context", "https://go.dev/blog/context"],
 };
 
+/// The rules of this family, in catalogue order.
 pub static RULES: &[&RuleInfo] = &[
     &NIL_CHAN,
     &SELECT_FOREVER,
@@ -89,15 +95,18 @@ pub fn run_forever(cx: &mut Cx) {
             continue;
         }
         let site = short_site(cx.snap, c.site);
-        let in_main = c.site.is_some_and(|f| {
-            cx.snap.tables.func_name(cx.snap.tables.frame(f).function) == "main.main"
+        let in_main = c.site.is_some_and(|finding| {
+            cx.snap
+                .tables
+                .func_name(cx.snap.tables.frame(finding).function)
+                == "main.main"
         });
         let what = match c.op {
             WaitOp::NilRecv => "receive from a nil channel",
             WaitOp::NilSend => "send on a nil channel",
             _ => "sit in select {}",
         };
-        let mut f = Finding::new(
+        let mut finding = Finding::new(
             rule,
             format!("{} goroutine(s) {what} at {site}", tasks.len()),
             tasks.clone(),
@@ -114,12 +123,12 @@ pub fn run_forever(cx: &mut Cx) {
             cx.snap.state(&cx.snap.tasks[tasks[0] as usize])
         ));
         if in_main && c.op == WaitOp::SelectNoCases {
-            f = f.severity(Severity::Low).evidence(
+            finding = finding.severity(Severity::Low).evidence(
                 "main parks itself on purpose; the process keeps serving from other goroutines",
             );
         }
-        f = with_proof(cx, f);
-        cx.push(f);
+        finding = with_proof(cx, finding);
+        cx.push(finding);
     }
 }
 
@@ -144,7 +153,7 @@ fn senders(cx: &mut Cx, c: &Cluster) {
     let leaked = cx.leaked(&tasks);
     let outlived = c.outlived == c.count() && c.count() > 0;
     let site = short_site(cx.snap, c.site);
-    let mut f = Finding::new(
+    let mut finding = Finding::new(
         &STRANDED_SENDERS,
         format!("{} goroutine(s) stuck sending at {site}", tasks.len()),
         tasks.clone(),
@@ -160,7 +169,7 @@ fn senders(cx: &mut Cx, c: &Cluster) {
         ev.push(e.clone());
     }
     let strong = outlived || orphan.is_some() || leaked > 0;
-    f = f
+    finding = finding
         .severity(scale(
             if strong {
                 Severity::Medium
@@ -180,10 +189,10 @@ fn senders(cx: &mut Cx, c: &Cluster) {
             creator_phrase(cx.snap, c),
             STRANDED_SENDERS.explanation
         ));
-    f.evidence.extend(ev);
-    f = with_wait(c, f);
-    f = with_proof(cx, f);
-    cx.push(f);
+    finding.evidence.extend(ev);
+    finding = with_wait(c, finding);
+    finding = with_proof(cx, finding);
+    cx.push(finding);
 }
 
 fn receivers(cx: &mut Cx, c: &Cluster) {
@@ -196,7 +205,7 @@ fn receivers(cx: &mut Cx, c: &Cluster) {
     let outlived = c.outlived == c.count() && c.count() > 0;
     let strong = leaked > 0 || (held.is_none() && (c.count() >= 2 || outlived));
     let site = short_site(cx.snap, c.site);
-    let mut f = Finding::new(
+    let mut finding = Finding::new(
         &RANGE_NOT_CLOSED,
         format!(
             "{} goroutine(s) wait to receive at {site} and nothing will send or close",
@@ -226,15 +235,15 @@ fn receivers(cx: &mut Cx, c: &Cluster) {
         RANGE_NOT_CLOSED.explanation
     ));
     if let Some(h) = held {
-        f = f.evidence(h);
+        finding = finding.evidence(h);
     } else if let Some(o) = orphaned(cx, c) {
-        f = f.evidence(o);
+        finding = finding.evidence(o);
     } else {
-        f = f.evidence("the channel's address is not in the dump (run with GOTRACEBACK=system to see it); no goroutine is blocked sending to it");
+        finding = finding.evidence("the channel's address is not in the dump (run with GOTRACEBACK=system to see it); no goroutine is blocked sending to it");
     }
-    f = with_wait(c, f);
-    f = with_proof(cx, f);
-    cx.push(f);
+    finding = with_wait(c, finding);
+    finding = with_proof(cx, finding);
+    cx.push(finding);
 }
 
 fn selects(cx: &mut Cx, c: &Cluster) {
@@ -248,7 +257,7 @@ fn selects(cx: &mut Cx, c: &Cluster) {
         return;
     }
     let site = short_site(cx.snap, c.site);
-    let mut f = Finding::new(
+    let mut finding = Finding::new(
         &CTX_NEVER_CANCELLED,
         format!(
             "{} goroutine(s) wait in select at {site} after their creator returned",
@@ -276,25 +285,25 @@ fn selects(cx: &mut Cx, c: &Cluster) {
         CTX_NEVER_CANCELLED.explanation
     ));
     if outlived {
-        f = f.evidence(format!(
+        finding = finding.evidence(format!(
             "the function that started them ({}) is no longer on its goroutine's stack",
             short_site(cx.snap, c.creator)
         ));
     }
-    f = with_wait(c, f);
-    f = with_proof(cx, f);
-    cx.push(f);
+    finding = with_wait(c, finding);
+    finding = with_proof(cx, finding);
+    cx.push(finding);
 }
 
 /// A channel whose address appears only in the goroutines blocked on it.
 fn orphaned(cx: &Cx, c: &Cluster) -> Option<String> {
-    let g = cx.graph;
-    let r = g
+    let graph = cx.graph;
+    let resource = graph
         .res_of
         .get(*c.tasks.first()? as usize)
         .copied()
         .flatten()?;
-    let res = &g.resources[r as usize];
+    let res = &graph.resources[resource as usize];
     match res.key {
         ResKey::Addr(a) if !res.referenced && res.holders.is_empty() => Some(format!(
             "channel {a:#x} appears only in the goroutines blocked on it: no other goroutine can reach it"
@@ -305,15 +314,15 @@ fn orphaned(cx: &Cx, c: &Cluster) -> Option<String> {
 
 /// A live goroutine that carries the channel, when one is known.
 fn live_reference(cx: &Cx, c: &Cluster) -> Option<String> {
-    let g = cx.graph;
-    let r = g
+    let graph = cx.graph;
+    let resource = graph
         .res_of
         .get(*c.tasks.first()? as usize)
         .copied()
         .flatten()?;
-    let h = g.resources[r as usize].holders.first()?;
+    let holder = graph.resources[resource as usize].holders.first()?;
     Some(format!(
         "goroutine {} may still send: {}",
-        cx.snap.tasks[h.task as usize].id, h.evidence
+        cx.snap.tasks[holder.task as usize].id, holder.evidence
     ))
 }

@@ -74,7 +74,7 @@ impl Cx<'_> {
         if self.snap.runtime == Runtime::Go {
             return self.ids(tasks, max);
         }
-        let mut s: Vec<String> = tasks
+        let mut parts: Vec<String> = tasks
             .iter()
             .take(max)
             .filter_map(|&t| self.snap.tasks.get(t as usize))
@@ -84,35 +84,35 @@ impl Cx<'_> {
             })
             .collect();
         if tasks.len() > max {
-            s.push(format!("… {} more", tasks.len() - max));
+            parts.push(format!("… {} more", tasks.len() - max));
         }
-        s.join(", ")
+        parts.join(", ")
     }
 
     /// Ids of tasks, for messages (at most `max`).
     pub fn ids(&self, tasks: &[u32], max: usize) -> String {
-        let mut s: Vec<String> = tasks
+        let mut parts: Vec<String> = tasks
             .iter()
             .take(max)
             .map(|&t| self.snap.tasks[t as usize].id.to_string())
             .collect();
         if tasks.len() > max {
-            s.push(format!("… {} more", tasks.len() - max));
+            parts.push(format!("… {} more", tasks.len() - max));
         }
-        s.join(", ")
+        parts.join(", ")
     }
 }
 
 /// Adds Go's own proof, when the dump carries `(leaked)` marks.
 pub fn with_proof(cx: &Cx, mut f: Finding) -> Finding {
-    let n = cx.leaked(&f.tasks);
-    if n > 0 {
+    let leaked = cx.leaked(&f.tasks);
+    if leaked > 0 {
         f.confidence = Confidence::Certain;
         if f.severity < Severity::Medium {
             f.severity = Severity::Medium;
         }
         f.evidence.push(format!(
-            "Go's GC proved {n} of these goroutines leaked (`(leaked)` in the dump)"
+            "Go's GC proved {leaked} of these goroutines leaked (`(leaked)` in the dump)"
         ));
     }
     f

@@ -1,14 +1,15 @@
-//! The crash record explained: what the panic or fatal error means and
-//! where it happened. (`all goroutines are asleep` is reported by
-//! `deadlock.global`.)
+//! Go's crash record explained: what the panic or fatal error means and
+//! where it happened, and the race detector's reports. (`all goroutines are
+//! asleep` is reported by `deadlock.global`.)
 
 use super::context::Cx;
 use crate::analyze::finding::{Finding, Kind, RuleInfo, Severity};
 use crate::analyze::phrase::{one_line, user_site};
-use crate::model::Confidence;
+use crate::model::{Confidence, Crash, Snapshot};
 
 macro_rules! crash_rule {
     ($name:ident, $id:literal, $title:literal, $expl:literal, $cause:literal, $remedy:literal, $sketch:literal, $refs:expr) => {
+        #[doc = concat!("`", $id, "`: ", $title, ".")]
         pub static $name: RuleInfo = RuleInfo {
             id: $id,
             title: $title,
@@ -114,6 +115,7 @@ crash_rule!(
     &["https://go.dev/doc/articles/race_detector"]
 );
 
+/// The rules of this family, in catalogue order.
 pub static RULES: &[&RuleInfo] = &[
     &NIL_MAP,
     &CONCURRENT_MAP,
@@ -126,74 +128,117 @@ pub static RULES: &[&RuleInfo] = &[
     &RACE,
 ];
 
+/// Explains the dump's crash record (a Go panic or fatal error) and the
+/// goroutine it happened on.
 pub fn run(cx: &mut Cx) {
     let snap = cx.snap;
     let Some(crash) = snap.crash.as_ref() else {
         return;
     };
-    let first_panic = crash.panics().first().map(|p| p.message.as_str());
+    if let Some(finding) = crash_finding(snap, crash) {
+        cx.findings.push(finding);
+    }
+    if let Some(finding) = race_finding(crash) {
+        cx.findings.push(finding);
+    }
+}
+
+/// The rule that explains a crash's first panic or fatal error; none when
+/// all goroutines are asleep (`deadlock.global` reports that).
+fn classify(
+    first_panic: Option<&str>,
+    fatal: Option<&str>,
+    message: &str,
+) -> Option<&'static RuleInfo> {
+    if fatal.is_some_and(|error| error.contains("all goroutines are asleep")) {
+        None
+    } else if message.contains("assignment to entry in nil map") {
+        Some(&NIL_MAP)
+    } else if message.contains("concurrent map") {
+        Some(&CONCURRENT_MAP)
+    } else if message.contains("send on closed channel") {
+        Some(&SEND_CLOSED)
+    } else if message.contains("nil pointer dereference") {
+        Some(&NIL_DEREF)
+    } else if message.contains("index out of range")
+        || message.contains("slice bounds out of range")
+    {
+        Some(&OUT_OF_RANGE)
+    } else if message.contains("stack overflow") {
+        Some(&STACK_OVERFLOW)
+    } else if first_panic.is_some() {
+        Some(&PANIC)
+    } else if fatal.is_some() {
+        Some(&FATAL)
+    } else {
+        None
+    }
+}
+
+/// The finding for the crash's panic or fatal error, placed at the user
+/// frame of the goroutine that crashed.
+fn crash_finding(snap: &Snapshot, crash: &Crash) -> Option<Finding> {
+    let first_panic = crash.panics().first().map(|panic| panic.message.as_str());
     let fatal = crash.fatal_error();
-    let msg = first_panic.or(fatal).unwrap_or("");
-    let rule: Option<&'static RuleInfo> =
-        if fatal.is_some_and(|f| f.contains("all goroutines are asleep")) {
-            None
-        } else if msg.contains("assignment to entry in nil map") {
-            Some(&NIL_MAP)
-        } else if msg.contains("concurrent map") {
-            Some(&CONCURRENT_MAP)
-        } else if msg.contains("send on closed channel") {
-            Some(&SEND_CLOSED)
-        } else if msg.contains("nil pointer dereference") {
-            Some(&NIL_DEREF)
-        } else if msg.contains("index out of range") || msg.contains("slice bounds out of range") {
-            Some(&OUT_OF_RANGE)
-        } else if msg.contains("stack overflow") {
-            Some(&STACK_OVERFLOW)
-        } else if first_panic.is_some() {
-            Some(&PANIC)
-        } else if fatal.is_some() {
-            Some(&FATAL)
-        } else {
-            None
-        };
+    let message = first_panic.or(fatal).unwrap_or("");
+    let rule = classify(first_panic, fatal, message)?;
     let crashing = crash
         .task_id
-        .and_then(|id| snap.tasks.iter().position(|t| t.id == id))
-        .map(|i| i as u32);
-    if let Some(rule) = rule {
-        let place = crashing.and_then(|i| user_site(cx.snap, i));
-        let title = match &place {
-            Some(p) => format!("{}: {} in {p}", rule.title, one_line(msg)),
-            None => format!("{}: {}", rule.title, one_line(msg)),
-        };
-        let mut f = Finding::new(rule, title, crashing.into_iter().collect())
-            .confidence(Confidence::Certain)
-            .explain(format!(
-                "{}{}. {}",
-                if first_panic.is_some() {
-                    "panic: "
-                } else {
-                    "fatal error: "
-                },
-                one_line(msg),
-                rule.explanation
-            ));
-        if let Some(id) = crash.task_id {
-            f = f.evidence(format!("goroutine {id} crashed"));
-        }
-        if let Some(s) = &crash.signal {
-            f = f.evidence(s.raw.clone());
-        }
-        if crash.panics().len() > 1 {
-            f = f.evidence(format!(
-                "{} panics in sequence (re-panics or panics during recovery)",
-                crash.panics().len()
-            ));
-        }
-        cx.findings.push(f);
+        .and_then(|id| snap.tasks.iter().position(|task| task.id == id))
+        .map(|index| index as u32);
+    let place = crashing.and_then(|index| user_site(snap, index));
+    let title = match &place {
+        Some(place) => format!("{}: {} in {place}", rule.title, one_line(message)),
+        None => format!("{}: {}", rule.title, one_line(message)),
+    };
+    let mut finding = Finding::new(rule, title, crashing.into_iter().collect())
+        .confidence(Confidence::Certain)
+        .explain(format!(
+            "{}{}. {}",
+            if first_panic.is_some() {
+                "panic: "
+            } else {
+                "fatal error: "
+            },
+            one_line(message),
+            rule.explanation
+        ));
+    if let Some(id) = crash.task_id {
+        finding = finding.evidence(format!("goroutine {id} crashed"));
     }
-    if !crash.races().is_empty() {
-        let f = Finding::new(
+    if let Some(signal) = &crash.signal {
+        finding = finding.evidence(signal.raw.clone());
+    }
+    if crash.panics().len() > 1 {
+        finding = finding.evidence(format!(
+            "{} panics in sequence (re-panics or panics during recovery)",
+            crash.panics().len()
+        ));
+    }
+    Some(finding)
+}
+
+/// `crash.data-race`: the race detector's reports, with the accesses of the
+/// first one.
+fn race_finding(crash: &Crash) -> Option<Finding> {
+    let first = crash.races().first()?;
+    let accesses = first
+        .accesses
+        .iter()
+        .map(|access| {
+            format!(
+                "{} at {} by goroutine {}",
+                access.access,
+                access.addr,
+                access
+                    .goroutine
+                    .map_or("main".to_string(), |goroutine| goroutine.to_string())
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    Some(
+        Finding::new(
             &RACE,
             format!("{} data race report(s)", crash.races().len()),
             Vec::new(),
@@ -201,21 +246,6 @@ pub fn run(cx: &mut Cx) {
         .severity(Severity::High)
         .confidence(Confidence::Certain)
         .explain(RACE.explanation.to_string())
-        .evidence(
-            crash.races()[0]
-                .accesses
-                .iter()
-                .map(|a| {
-                    format!(
-                        "{} at {} by goroutine {}",
-                        a.access,
-                        a.addr,
-                        a.goroutine.map_or("main".to_string(), |g| g.to_string())
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join("; "),
-        );
-        cx.findings.push(f);
-    }
+        .evidence(accesses),
+    )
 }

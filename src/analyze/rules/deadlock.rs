@@ -1,4 +1,7 @@
-//! Deadlocks: cycles of the wait-for graph and the whole-process deadlock.
+//! Deadlocks: cycles of the wait-for graph (lock order, recursive read
+//! locks, self-locks, other cycles) and, for Go, the whole process blocked.
+//! Other runtimes' cycles are reported under their own deadlock rule
+//! (`run_cycles`, with the rule from `threads.rs`).
 
 use super::context::Cx;
 use crate::analyze::finding::{Finding, Kind, RuleInfo, Severity};
@@ -8,6 +11,7 @@ use crate::analyze::wait::{ResKind, WaitOp};
 use crate::model::Confidence;
 use crate::model::{StateClass, TaskFlags};
 
+/// `deadlock.lock-order`: lock-order deadlock (AB-BA).
 pub static LOCK_ORDER: RuleInfo = RuleInfo {
     id: "deadlock.lock-order",
     title: "Lock-order deadlock (AB-BA)",
@@ -20,6 +24,7 @@ pub static LOCK_ORDER: RuleInfo = RuleInfo {
     references: &["https://go.dev/ref/mem", "https://pkg.go.dev/sync#Mutex"],
 };
 
+/// `deadlock.recursive-rlock`: recursive RLock with a writer queued.
 pub static RECURSIVE_RLOCK: RuleInfo = RuleInfo {
     id: "deadlock.recursive-rlock",
     title: "Recursive RLock with a writer queued",
@@ -32,6 +37,7 @@ pub static RECURSIVE_RLOCK: RuleInfo = RuleInfo {
     references: &["https://pkg.go.dev/sync#RWMutex"],
 };
 
+/// `deadlock.self-lock`: goroutine re-locks a mutex it holds.
 pub static SELF_LOCK: RuleInfo = RuleInfo {
     id: "deadlock.self-lock",
     title: "Goroutine re-locks a mutex it holds",
@@ -44,6 +50,7 @@ pub static SELF_LOCK: RuleInfo = RuleInfo {
     references: &["https://pkg.go.dev/sync#Mutex"],
 };
 
+/// `deadlock.cycle`: wait-for cycle.
 pub static CYCLE: RuleInfo = RuleInfo {
     id: "deadlock.cycle",
     title: "Wait-for cycle",
@@ -56,6 +63,7 @@ pub static CYCLE: RuleInfo = RuleInfo {
     references: &["https://go.dev/ref/mem"],
 };
 
+/// `deadlock.global`: whole process deadlocked.
 pub static GLOBAL: RuleInfo = RuleInfo {
     id: "deadlock.global",
     title: "Whole process deadlocked",
@@ -68,6 +76,7 @@ pub static GLOBAL: RuleInfo = RuleInfo {
     references: &["https://go.dev/doc/faq#goroutines"],
 };
 
+/// The rules of this family, in catalogue order.
 pub static RULES: &[&RuleInfo] = &[&LOCK_ORDER, &RECURSIVE_RLOCK, &SELF_LOCK, &CYCLE, &GLOBAL];
 
 /// Go's deadlocks: cycles of waits, then the whole process blocked.
@@ -83,23 +92,23 @@ pub fn run_cycles(cx: &mut Cx, runtime_rule: Option<&'static RuleInfo>) {
 }
 
 fn cycles(cx: &mut Cx, runtime_rule: Option<&'static RuleInfo>) {
-    let g = cx.graph;
+    let graph = cx.graph;
     // Goroutines that each deadlock on their own lock at the same site are
     // one finding, not one per goroutine.
     let mut batches: Vec<(&'static RuleInfo, Option<crate::model::FrameId>, Vec<usize>)> =
         Vec::new();
-    for (ci, c) in g.cycles.iter().enumerate() {
+    for (ci, c) in graph.cycles.iter().enumerate() {
         let locks_only = c.resources.iter().all(|r| {
             matches!(
-                g.resources[*r as usize].kind,
+                graph.resources[*r as usize].kind,
                 ResKind::Mutex | ResKind::RwMutex
             )
         });
         let rule: &'static RuleInfo = if let Some(r) = runtime_rule {
             r
         } else if c.tasks.len() == 1 && locks_only {
-            let t = c.tasks[0] as usize;
-            let rlock = g.waits[t].is_some_and(|w| w.op == WaitOp::RLock);
+            let task = c.tasks[0] as usize;
+            let rlock = graph.waits[task].is_some_and(|w| w.op == WaitOp::RLock);
             if rlock {
                 &RECURSIVE_RLOCK
             } else {
@@ -111,7 +120,7 @@ fn cycles(cx: &mut Cx, runtime_rule: Option<&'static RuleInfo>) {
             &CYCLE
         };
         let site = (c.tasks.len() == 1)
-            .then(|| g.waits[c.tasks[0] as usize].and_then(|w| w.site))
+            .then(|| graph.waits[c.tasks[0] as usize].and_then(|w| w.site))
             .flatten();
         match batches
             .iter_mut()
@@ -127,31 +136,31 @@ fn cycles(cx: &mut Cx, runtime_rule: Option<&'static RuleInfo>) {
 }
 
 fn cycle_finding(cx: &mut Cx, rule: &'static RuleInfo, cs: &[usize]) {
-    let g = cx.graph;
+    let graph = cx.graph;
     let mut c_tasks: Vec<u32> = Vec::new();
     let mut c_res: Vec<u32> = Vec::new();
     let mut queued: Vec<u32> = Vec::new();
     let mut confidence = Confidence::Certain;
     for &ci in cs {
-        let c = &g.cycles[ci];
-        c_tasks.extend(&c.tasks);
-        c_res.extend(&c.resources);
-        queued.extend(&c.queued);
-        confidence = confidence.min(c.confidence);
+        let cycle = &graph.cycles[ci];
+        c_tasks.extend(&cycle.tasks);
+        c_res.extend(&cycle.resources);
+        queued.extend(&cycle.queued);
+        confidence = confidence.min(cycle.confidence);
     }
-    let c = Cycle {
+    let cycle = Cycle {
         tasks: c_tasks,
         resources: c_res,
         confidence,
         queued,
     };
-    let names: Vec<String> = c
+    let names: Vec<String> = cycle
         .resources
         .iter()
-        .map(|r| resource_id(cx.snap, g, *r))
+        .map(|r| resource_id(cx.snap, graph, *r))
         .collect();
-    let lines = cycle_lines(cx, &c);
-    let evidence = cycle_evidence(cx, &c);
+    let lines = cycle_lines(cx, &cycle);
+    let evidence = cycle_evidence(cx, &cycle);
     let (_, many) = cx.snap.noun();
     let shown_names = if names.len() > 4 {
         format!("{} (+{} more)", names[..4].join(", "), names.len() - 4)
@@ -161,29 +170,29 @@ fn cycle_finding(cx: &mut Cx, rule: &'static RuleInfo, cs: &[usize]) {
     let title = format!(
         "{}: {many} {} on {shown_names}",
         rule.title,
-        cx.labels(&c.tasks, 6),
+        cx.labels(&cycle.tasks, 6),
     );
-    let mut tasks = c.tasks.clone();
-    tasks.extend(c.queued.iter().copied());
+    let mut tasks = cycle.tasks.clone();
+    tasks.extend(cycle.queued.iter().copied());
     let leaked = cx.leaked(&tasks);
-    let mut f = Finding::new(rule, title, tasks)
-        .confidence(c.confidence)
+    let mut finding = Finding::new(rule, title, tasks)
+        .confidence(cycle.confidence)
         // A cycle closed only by a guessed holder is a lead, not a verdict.
-        .severity(if c.confidence == Confidence::Possible && leaked == 0 {
+        .severity(if cycle.confidence == Confidence::Possible && leaked == 0 {
             Severity::High
         } else {
             rule.severity
         })
-        .resources(c.resources.clone())
+        .resources(cycle.resources.clone())
         .explain(format!("{}. {}", lines.join("; "), rule.explanation));
-    f.evidence = evidence;
-    check_reported(cx.snap, &c.tasks, &mut f);
+    finding.evidence = evidence;
+    check_reported(cx.snap, &cycle.tasks, &mut finding);
     if leaked > 0 {
-        f = f.evidence(format!(
+        finding = finding.evidence(format!(
             "Go's GC proved {leaked} of these goroutines leaked"
         ));
     }
-    cx.push(f);
+    cx.push(finding);
 }
 
 /// Large batches are summarised: the first few tasks in full.
@@ -191,7 +200,7 @@ const SHOWN: usize = 6;
 
 /// What each task of the cycle holds and waits on (the first [`SHOWN`]).
 fn cycle_lines(cx: &Cx, c: &Cycle) -> Vec<String> {
-    let g = cx.graph;
+    let graph = cx.graph;
     let mut lines = Vec::new();
     let (_, many) = cx.snap.noun();
     for &t in c.tasks.iter().take(SHOWN) {
@@ -200,14 +209,14 @@ fn cycle_lines(cx: &Cx, c: &Cycle) -> Vec<String> {
             .resources
             .iter()
             .filter(|r| {
-                g.resources[**r as usize]
+                graph.resources[**r as usize]
                     .holders
                     .iter()
                     .any(|h| h.task == t)
             })
-            .map(|r| resource_id(cx.snap, g, *r))
+            .map(|r| resource_id(cx.snap, graph, *r))
             .collect();
-        let waits = g.res_of[t as usize].map(|r| resource_id(cx.snap, g, r));
+        let waits = graph.res_of[t as usize].map(|r| resource_id(cx.snap, graph, r));
         lines.push(format!(
             "{label} holds {} and waits on {}",
             if held.is_empty() {
@@ -226,15 +235,15 @@ fn cycle_lines(cx: &Cx, c: &Cycle) -> Vec<String> {
 
 /// Who holds the cycle's resources, and who is queued behind it.
 fn cycle_evidence(cx: &Cx, c: &Cycle) -> Vec<String> {
-    let g = cx.graph;
+    let graph = cx.graph;
     let (one, _) = cx.snap.noun();
     let mut evidence: Vec<String> = Vec::new();
     for &r in c.resources.iter().take(SHOWN) {
-        for h in &g.resources[r as usize].holders {
+        for h in &graph.resources[r as usize].holders {
             if c.tasks.contains(&h.task) {
                 evidence.push(format!(
                     "{} held by {} ({}): {}",
-                    resource_id(cx.snap, g, r),
+                    resource_id(cx.snap, graph, r),
                     cx.snap.task_label(&cx.snap.tasks[h.task as usize]),
                     h.confidence.as_str(),
                     h.evidence
@@ -294,7 +303,7 @@ fn global(cx: &mut Cx) {
     } else {
         format!("all {} goroutines are blocked; none is running, runnable, in a syscall, in IO wait or asleep", blocked.len())
     };
-    let f = Finding::new(
+    let finding = Finding::new(
         &GLOBAL,
         format!(
             "Whole process deadlocked: all {} goroutines are blocked",
@@ -305,5 +314,5 @@ fn global(cx: &mut Cx) {
     .confidence(conf)
     .explain(GLOBAL.explanation.to_string())
     .evidence(evidence);
-    cx.push(f);
+    cx.push(finding);
 }

@@ -4,14 +4,16 @@
 
 use super::context::with_proof;
 use super::context::Cx;
+use crate::analyze::cluster::Cluster;
 use crate::analyze::finding::{Finding, Kind, RuleInfo, Severity};
 use crate::analyze::phrase::short_site;
 use crate::analyze::phrase::{creator_phrase, with_wait};
 use crate::analyze::wait::ResKind;
 use crate::model::Confidence;
-use crate::model::{FrameId, StateClass, TaskFlags};
-use rustc_hash::FxHashMap;
+use crate::model::{CodeKind, FrameId, Snapshot, StateClass, TaskFlags};
+use rustc_hash::{FxHashMap, FxHashSet};
 
+/// `leak.explosion`: goroutine explosion from one creator site.
 pub static EXPLOSION: RuleInfo = RuleInfo {
     id: "leak.explosion",
     title: "Goroutine explosion from one creator site",
@@ -24,6 +26,7 @@ pub static EXPLOSION: RuleInfo = RuleInfo {
     references: &["https://pkg.go.dev/golang.org/x/sync/errgroup#Group.SetLimit"],
 };
 
+/// `leak.confirmed`: goroutines proven leaked by Go's GC.
 pub static CONFIRMED: RuleInfo = RuleInfo {
     id: "leak.confirmed",
     title: "Goroutines proven leaked by Go's GC",
@@ -36,6 +39,7 @@ pub static CONFIRMED: RuleInfo = RuleInfo {
     references: &["https://pkg.go.dev/runtime/pprof#Profile"],
 };
 
+/// `leak.cluster`: blocked goroutines that outlived their creator.
 pub static CLUSTER: RuleInfo = RuleInfo {
     id: "leak.cluster",
     title: "Blocked goroutines that outlived their creator",
@@ -48,6 +52,7 @@ pub static CLUSTER: RuleInfo = RuleInfo {
     references: &["https://go.dev/blog/pipelines", "https://pkg.go.dev/go.uber.org/goleak"],
 };
 
+/// `leak.growth`: blocked goroutines growing between dumps.
 pub static GROWTH: RuleInfo = RuleInfo {
     id: "leak.growth",
     title: "Blocked goroutines growing between dumps",
@@ -60,236 +65,307 @@ pub static GROWTH: RuleInfo = RuleInfo {
     references: &["https://go.dev/doc/diagnostics"],
 };
 
+/// The rules of this family, in catalogue order.
 pub static RULES: &[&RuleInfo] = &[&EXPLOSION, &CONFIRMED, &CLUSTER, &GROWTH];
 
 /// Goroutines from one creator site from which an explosion is reported.
 const EXPLOSION_MIN: usize = 1000;
 
+/// Goroutines started from one creator site, with the clusters they fall in.
+struct CreatorSite {
+    /// The `created by` frame, or the entry function for profiles without one.
+    creator: FrameId,
+    /// Indices into the clusters.
+    clusters: Vec<usize>,
+    /// The creator is the function the goroutines started in, not a
+    /// `created by` line.
+    entry_only: bool,
+}
+
+/// Whether `count` goroutines are enough for an explosion: many in absolute
+/// terms, or at least 200 and half of all goroutines.
+fn is_explosion(count: usize, live_tasks: usize) -> bool {
+    count >= EXPLOSION_MIN || (count >= 200 && count * 2 >= live_tasks)
+}
+
+/// Reports creator sites that started a very large share of all goroutines,
+/// now blocked (`leak.explosion`).
 pub fn run_explosion(cx: &mut Cx) {
-    let snap = cx.snap;
-    // Blocked goroutines by creator, from the clusters (which hold every
-    // waiting goroutine once).
-    // Profiles without `created by` lines (pprof debug=0/1) group by the
-    // function each goroutine started in instead.
-    let mut by_creator: FxHashMap<FrameId, (usize, Vec<usize>)> = FxHashMap::default();
-    let mut entry_only = rustc_hash::FxHashSet::default();
-    for (ci, c) in cx.clusters.iter().enumerate() {
-        let key = c.creator.or_else(|| {
-            let f = entry_frame(snap, c)?;
-            entry_only.insert(f);
-            Some(f)
-        });
-        if let Some(cr) = key {
-            let e = by_creator.entry(cr).or_default();
-            e.0 += c.count();
-            e.1.push(ci);
-        }
-    }
-    let mut big: Vec<(FrameId, usize, Vec<usize>)> = by_creator
-        .into_iter()
-        .filter(|(_, (n, _))| *n >= EXPLOSION_MIN || (*n >= 200 && *n * 2 >= cx.live_tasks))
-        .map(|(f, (n, cs))| (f, n, cs))
-        .collect();
-    big.sort_by_key(|b| (std::cmp::Reverse(b.1), b.0));
-    for (creator, _, cs) in big {
-        // Where they block, most common first; goroutines that can still
-        // make progress (IO, syscalls, timers) are not counted.
-        let stuck = |t: &u32| {
-            let task = &snap.tasks[*t as usize];
-            !task.flags.has(TaskFlags::SYSTEM_STACK) && !task.class.can_progress()
-        };
-        let all: usize = cs.iter().map(|&ci| cx.clusters[ci].stuck).sum();
-        if all < EXPLOSION_MIN && (all < 200 || all * 2 < cx.live_tasks) {
+    for site in explosion_candidates(cx) {
+        let stuck_count: usize = site
+            .clusters
+            .iter()
+            .map(|&index| cx.clusters[index].stuck)
+            .sum();
+        if !is_explosion(stuck_count, cx.live_tasks) {
             continue;
         }
-        let mut tasks: Vec<u32> = Vec::new();
-        let mut sites: Vec<(Option<FrameId>, usize)> = Vec::new();
-        for &ci in &cs {
-            let c = &cx.clusters[ci];
-            let before = tasks.len();
-            if c.stuck == 0 {
-                continue;
-            }
-            if c.stuck == c.count() {
-                tasks.extend(cx.unclaimed(&c.tasks));
-            } else {
-                tasks.extend(cx.unclaimed(&c.tasks).into_iter().filter(stuck));
-            }
-            let n = tasks.len() - before;
-            if n == 0 {
-                continue;
-            }
-            match sites.iter_mut().find(|s| s.0 == c.site) {
-                Some(s) => s.1 += n,
-                None => sites.push((c.site, n)),
-            }
-        }
+        let (mut tasks, mut sites) = stuck_tasks(cx, &site.clusters);
         if tasks.len() < 200 {
             continue;
         }
         tasks.sort_unstable();
-        let share = tasks.len() as f64 * 100.0 / cx.live_tasks.max(1) as f64;
-        sites.sort_by_key(|s| std::cmp::Reverse(s.1));
-        let top = sites
-            .iter()
-            .take(3)
-            .map(|(s, n)| format!("{n} at {}", short_site(snap, *s)))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let creator_s = short_site(snap, Some(creator));
-        let started = if entry_only.contains(&creator) {
-            "started as"
-        } else {
-            "started by"
-        };
-        let state = snap.state(&snap.tasks[tasks[0] as usize]).to_string();
-        let mut f = Finding::new(
-            &EXPLOSION,
-            format!(
-                "{} goroutines ({share:.0}% of all) {started} {creator_s} are blocked",
-                tasks.len()
-            ),
-            tasks.clone(),
-        )
-        .severity(if tasks.len() >= 10_000 || share >= 50.0 {
-            Severity::High
-        } else {
-            Severity::Medium
-        })
-        .confidence(Confidence::Likely)
-        .explain(format!(
-            "{} goroutines {started} {creator_s} are blocked ({state}): {top}. {}",
-            tasks.len(),
-            EXPLOSION.explanation
-        ))
-        .evidence(format!(
-            "{share:.1}% of the {} goroutines in the dump",
-            cx.live_tasks
-        ));
-        f = with_proof(cx, f);
-        cx.push(f);
+        sites.sort_by_key(|site| std::cmp::Reverse(site.1));
+        let finding = explosion_finding(cx, &site, tasks, &sites);
+        let finding = with_proof(cx, finding);
+        cx.push(finding);
     }
+}
+
+/// Creator sites whose blocked goroutines are numerous enough, most
+/// goroutines first. The clusters hold every waiting goroutine once;
+/// profiles without `created by` lines (pprof debug=0/1) group by the
+/// function each goroutine started in instead.
+fn explosion_candidates(cx: &Cx) -> Vec<CreatorSite> {
+    let mut by_creator: FxHashMap<FrameId, (usize, Vec<usize>)> = FxHashMap::default();
+    let mut entry_only = FxHashSet::default();
+    for (index, cluster) in cx.clusters.iter().enumerate() {
+        let key = cluster.creator.or_else(|| {
+            let entry = entry_frame(cx.snap, cluster)?;
+            entry_only.insert(entry);
+            Some(entry)
+        });
+        if let Some(creator) = key {
+            let counts = by_creator.entry(creator).or_default();
+            counts.0 += cluster.count();
+            counts.1.push(index);
+        }
+    }
+    let mut big: Vec<(FrameId, usize, Vec<usize>)> = by_creator
+        .into_iter()
+        .filter(|(_, (count, _))| is_explosion(*count, cx.live_tasks))
+        .map(|(creator, (count, clusters))| (creator, count, clusters))
+        .collect();
+    big.sort_by_key(|site| (std::cmp::Reverse(site.1), site.0));
+    big.into_iter()
+        .map(|(creator, _, clusters)| CreatorSite {
+            creator,
+            clusters,
+            entry_only: entry_only.contains(&creator),
+        })
+        .collect()
+}
+
+/// The unclaimed goroutines of these clusters that cannot make progress by
+/// themselves (IO, syscalls and timers are left out), and how many of them
+/// block at each site, in the clusters' order.
+fn stuck_tasks(cx: &Cx, clusters: &[usize]) -> (Vec<u32>, Vec<(Option<FrameId>, usize)>) {
+    let snap = cx.snap;
+    let stuck = |task: &u32| {
+        let task = &snap.tasks[*task as usize];
+        !task.flags.has(TaskFlags::SYSTEM_STACK) && !task.class.can_progress()
+    };
+    let mut tasks: Vec<u32> = Vec::new();
+    let mut sites: Vec<(Option<FrameId>, usize)> = Vec::new();
+    for &index in clusters {
+        let cluster = &cx.clusters[index];
+        let before = tasks.len();
+        if cluster.stuck == 0 {
+            continue;
+        }
+        if cluster.stuck == cluster.count() {
+            tasks.extend(cx.unclaimed(&cluster.tasks));
+        } else {
+            tasks.extend(cx.unclaimed(&cluster.tasks).into_iter().filter(stuck));
+        }
+        let added = tasks.len() - before;
+        if added == 0 {
+            continue;
+        }
+        match sites.iter_mut().find(|site| site.0 == cluster.site) {
+            Some(site) => site.1 += added,
+            None => sites.push((cluster.site, added)),
+        }
+    }
+    (tasks, sites)
+}
+
+/// The `leak.explosion` finding for the stuck goroutines of one creator
+/// site, naming the three sites most of them block at.
+fn explosion_finding(
+    cx: &Cx,
+    site: &CreatorSite,
+    tasks: Vec<u32>,
+    sites: &[(Option<FrameId>, usize)],
+) -> Finding {
+    let snap = cx.snap;
+    let share = tasks.len() as f64 * 100.0 / cx.live_tasks.max(1) as f64;
+    let top = sites
+        .iter()
+        .take(3)
+        .map(|(frame, count)| format!("{count} at {}", short_site(snap, *frame)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let creator = short_site(snap, Some(site.creator));
+    let started = if site.entry_only {
+        "started as"
+    } else {
+        "started by"
+    };
+    let state = snap.state(&snap.tasks[tasks[0] as usize]).to_string();
+    let count = tasks.len();
+    Finding::new(
+        &EXPLOSION,
+        format!("{count} goroutines ({share:.0}% of all) {started} {creator} are blocked"),
+        tasks,
+    )
+    .severity(if count >= 10_000 || share >= 50.0 {
+        Severity::High
+    } else {
+        Severity::Medium
+    })
+    .confidence(Confidence::Likely)
+    .explain(format!(
+        "{count} goroutines {started} {creator} are blocked ({state}): {top}. {}",
+        EXPLOSION.explanation
+    ))
+    .evidence(format!(
+        "{share:.1}% of the {} goroutines in the dump",
+        cx.live_tasks
+    ))
 }
 
 /// The function a goroutine of a cluster started in: the outermost frame
 /// that is not the runtime's, for profiles that print no `created by`.
-fn entry_frame(
-    snap: &crate::model::Snapshot,
-    c: &crate::analyze::cluster::Cluster,
-) -> Option<FrameId> {
-    let t = &snap.tables;
-    let task = snap.tasks.get(*c.tasks.first()? as usize)?;
+fn entry_frame(snap: &Snapshot, cluster: &Cluster) -> Option<FrameId> {
+    let tables = &snap.tables;
+    let task = snap.tasks.get(*cluster.tasks.first()? as usize)?;
     if !task.flags.has(TaskFlags::NO_ID) {
         return None;
     }
-    t.stack(task.stack)
+    tables
+        .stack(task.stack)
         .frames
         .iter()
         .rev()
-        .find(|f| t.function(t.frame(**f).function).kind != crate::model::CodeKind::Runtime)
+        .find(|frame| tables.function(tables.frame(**frame).function).kind != CodeKind::Runtime)
         .copied()
 }
 
+/// Reports the clusters left unclaimed: growing between dumps
+/// (`leak.growth`), proven leaked by Go's GC (`leak.confirmed`), or blocked
+/// (`leak.cluster`).
 pub fn run(cx: &mut Cx) {
-    for c in cx.clusters {
-        let tasks = cx.unclaimed(&c.tasks);
+    for cluster in cx.clusters {
+        let tasks = cx.unclaimed(&cluster.tasks);
         if tasks.is_empty() {
             continue;
         }
-        let leaked = cx.leaked(&tasks);
-        let growth = cx
-            .history
-            .and_then(|h| h.counts.get(&c.signature))
-            .and_then(|v| {
-                let first = *v.first()?;
-                (c.count() >= first * 2 && c.count() >= first + 10).then_some((first, v.len()))
-            });
         let blocked = !matches!(
-            c.kind,
+            cluster.kind,
             ResKind::Net | ResKind::Timer | ResKind::Syscall | ResKind::Cgo | ResKind::Signal
         );
-        let site = short_site(cx.snap, c.site);
-        if let Some((first, n)) = growth {
-            let f = Finding::new(
-                &GROWTH,
-                format!(
-                    "{} goroutines blocked at {site} (was {first} {n} dump(s) earlier)",
-                    tasks.len()
-                ),
-                tasks.clone(),
+        let finding = if let Some(growth) = growth(cx, cluster) {
+            with_proof(
+                cx,
+                with_wait(cluster, growth_finding(cx, cluster, tasks, growth, blocked)),
             )
-            .severity(if blocked {
-                Severity::High
-            } else {
-                Severity::Medium
-            })
-            .confidence(Confidence::Likely)
-            .explain(format!(
-                "{} goroutine(s) at {site}{} grew from {first} to {}. {}",
-                tasks.len(),
-                creator_phrase(cx.snap, c),
-                c.count(),
-                GROWTH.explanation
-            ))
-            .evidence(format!("cluster `{}`", c.signature));
-            let f = with_proof(cx, with_wait(c, f));
-            cx.push(f);
-            continue;
-        }
-        if leaked > 0 {
-            let f = Finding::new(
-                &CONFIRMED,
-                format!("{leaked} goroutine(s) proven leaked at {site}"),
-                tasks.clone(),
+        } else if cx.leaked(&tasks) > 0 {
+            with_proof(
+                cx,
+                with_wait(cluster, confirmed_finding(cx, cluster, tasks)),
             )
-            .severity(Severity::High)
-            .confidence(Confidence::Certain)
-            .explain(format!(
-                "{} goroutine(s) blocked ({}) at {site}{}. {}",
-                tasks.len(),
-                cx.snap.state(&cx.snap.tasks[tasks[0] as usize]),
-                creator_phrase(cx.snap, c),
-                CONFIRMED.explanation
-            ));
-            let f = with_proof(cx, with_wait(c, f));
-            cx.push(f);
-            continue;
-        }
-        if !blocked {
-            continue;
-        }
-        let first = &cx.snap.tasks[tasks[0] as usize];
-        if matches!(first.class, StateClass::Runtime | StateClass::Idle) {
-            continue;
-        }
-        let outlived = c.outlived == c.count();
-        let severity = if outlived && c.count() >= 2 {
-            Severity::Medium
+        } else if blocked {
+            match cluster_finding(cx, cluster, tasks) {
+                Some(finding) => with_wait(cluster, finding),
+                None => continue,
+            }
         } else {
-            Severity::Low
+            continue;
         };
-        let mut f = Finding::new(
-            &CLUSTER,
-            format!(
-                "{} goroutine(s) blocked at {site} ({})",
-                tasks.len(),
-                cx.snap.state(first)
-            ),
-            tasks.clone(),
-        )
-        .severity(severity)
-        .confidence(Confidence::Possible)
-        .explain(format!(
-            "{} goroutine(s) blocked ({}) at {site}{}. {}",
-            tasks.len(),
-            cx.snap.state(first),
-            creator_phrase(cx.snap, c),
-            CLUSTER.explanation
-        ));
-        if outlived && c.creator.is_some() {
-            f = f.evidence("the function that started them has returned");
-        }
-        let f = with_wait(c, f);
-        cx.push(f);
+        cx.push(finding);
     }
+}
+
+/// The cluster's size in the first earlier dump and how many dumps there
+/// were, when it has at least doubled since, by at least ten goroutines.
+fn growth(cx: &Cx, cluster: &Cluster) -> Option<(usize, usize)> {
+    let counts = cx.history?.counts.get(&cluster.signature)?;
+    let first = *counts.first()?;
+    (cluster.count() >= first * 2 && cluster.count() >= first + 10).then_some((first, counts.len()))
+}
+
+/// `leak.growth`: the cluster grew from `first` goroutines `dumps` dumps
+/// earlier; high when the goroutines are blocked rather than in IO.
+fn growth_finding(
+    cx: &Cx,
+    cluster: &Cluster,
+    tasks: Vec<u32>,
+    (first, dumps): (usize, usize),
+    blocked: bool,
+) -> Finding {
+    let site = short_site(cx.snap, cluster.site);
+    let count = tasks.len();
+    Finding::new(
+        &GROWTH,
+        format!("{count} goroutines blocked at {site} (was {first} {dumps} dump(s) earlier)"),
+        tasks,
+    )
+    .severity(if blocked {
+        Severity::High
+    } else {
+        Severity::Medium
+    })
+    .confidence(Confidence::Likely)
+    .explain(format!(
+        "{count} goroutine(s) at {site}{} grew from {first} to {}. {}",
+        creator_phrase(cx.snap, cluster),
+        cluster.count(),
+        GROWTH.explanation
+    ))
+    .evidence(format!("cluster `{}`", cluster.signature))
+}
+
+/// `leak.confirmed`: goroutines of the cluster that Go's GC marked leaked.
+fn confirmed_finding(cx: &Cx, cluster: &Cluster, tasks: Vec<u32>) -> Finding {
+    let site = short_site(cx.snap, cluster.site);
+    let leaked = cx.leaked(&tasks);
+    let count = tasks.len();
+    let state = cx.snap.state(&cx.snap.tasks[tasks[0] as usize]).to_string();
+    Finding::new(
+        &CONFIRMED,
+        format!("{leaked} goroutine(s) proven leaked at {site}"),
+        tasks,
+    )
+    .severity(Severity::High)
+    .confidence(Confidence::Certain)
+    .explain(format!(
+        "{count} goroutine(s) blocked ({state}) at {site}{}. {}",
+        creator_phrase(cx.snap, cluster),
+        CONFIRMED.explanation
+    ))
+}
+
+/// `leak.cluster`: blocked goroutines, medium when all of them outlived the
+/// function that started them; none for runtime or idle goroutines.
+fn cluster_finding(cx: &Cx, cluster: &Cluster, tasks: Vec<u32>) -> Option<Finding> {
+    let first = &cx.snap.tasks[tasks[0] as usize];
+    if matches!(first.class, StateClass::Runtime | StateClass::Idle) {
+        return None;
+    }
+    let site = short_site(cx.snap, cluster.site);
+    let state = cx.snap.state(first);
+    let outlived = cluster.outlived == cluster.count();
+    let severity = if outlived && cluster.count() >= 2 {
+        Severity::Medium
+    } else {
+        Severity::Low
+    };
+    let count = tasks.len();
+    let mut finding = Finding::new(
+        &CLUSTER,
+        format!("{count} goroutine(s) blocked at {site} ({state})"),
+        tasks,
+    )
+    .severity(severity)
+    .confidence(Confidence::Possible)
+    .explain(format!(
+        "{count} goroutine(s) blocked ({state}) at {site}{}. {}",
+        creator_phrase(cx.snap, cluster),
+        CLUSTER.explanation
+    ));
+    if outlived && cluster.creator.is_some() {
+        finding = finding.evidence("the function that started them has returned");
+    }
+    Some(finding)
 }

@@ -1,5 +1,6 @@
-//! Rust panics and native crashes (signals, sanitizer reports), explained
-//! in their own terms. The Go families do not run on these dumps.
+//! Crashes of runtimes other than Go, explained in their own terms: Rust
+//! panics, native crashes (fatal signals, sanitizer reports) and Python
+//! interpreter crashes. The Go families do not run on these dumps.
 
 use super::context::Cx;
 use crate::analyze::finding::{Finding, Kind, RuleInfo, Severity};
@@ -7,6 +8,7 @@ use crate::analyze::phrase::{one_line, user_site};
 use crate::model::Confidence;
 use crate::model::Runtime;
 
+/// `crash.rust-panic`: a Rust panic.
 pub static RUST_PANIC: RuleInfo = RuleInfo {
     id: "crash.rust-panic",
     title: "Rust panic",
@@ -19,6 +21,7 @@ pub static RUST_PANIC: RuleInfo = RuleInfo {
     references: &["https://doc.rust-lang.org/book/ch09-00-error-handling.html"],
 };
 
+/// `crash.native`: a native crash (a fatal signal or a sanitizer report).
 pub static NATIVE_CRASH: RuleInfo = RuleInfo {
     id: "crash.native",
     title: "Native crash",
@@ -31,6 +34,7 @@ pub static NATIVE_CRASH: RuleInfo = RuleInfo {
     references: &["https://github.com/google/sanitizers/wiki/AddressSanitizer"],
 };
 
+/// `crash.python`: a Python interpreter crash.
 pub static PYTHON_CRASH: RuleInfo = RuleInfo {
     id: "crash.python",
     title: "Python interpreter crash",
@@ -43,8 +47,11 @@ pub static PYTHON_CRASH: RuleInfo = RuleInfo {
     references: &["https://docs.python.org/3/library/faulthandler.html"],
 };
 
+/// The rules of this family, in catalogue order.
 pub static RULES: &[&RuleInfo] = &[&RUST_PANIC, &NATIVE_CRASH, &PYTHON_CRASH];
 
+/// Explains the crash record of a runtime other than Go: a Rust panic, a
+/// fatal signal, a Python interpreter crash.
 pub fn run(cx: &mut Cx) {
     let snap = cx.snap;
     let Some(crash) = &snap.crash else { return };
@@ -69,15 +76,15 @@ pub fn run(cx: &mut Cx) {
         Some(p) => format!("{}: {} in {p}", rule.title, one_line(msg)),
         None => format!("{}: {}", rule.title, one_line(msg)),
     };
-    let mut f = Finding::new(rule, title, crashing.into_iter().collect())
+    let mut finding = Finding::new(rule, title, crashing.into_iter().collect())
         .confidence(Confidence::Certain)
         .explain(format!("{}. {}", one_line(msg), rule.explanation));
     for p in crash.panics().iter().skip(1).take(8) {
-        f = f.evidence(format!("also: {}", one_line(&p.message)));
+        finding = finding.evidence(format!("also: {}", one_line(&p.message)));
     }
     let threads = snap.tasks.len();
     if threads > 1 {
-        f = f.evidence(format!("{threads} stacks in the dump"));
+        finding = finding.evidence(format!("{threads} stacks in the dump"));
     }
-    cx.findings.push(f);
+    cx.findings.push(finding);
 }

@@ -3,13 +3,16 @@
 
 use super::context::with_proof;
 use super::context::Cx;
+use crate::analyze::cluster::Cluster;
 use crate::analyze::finding::{Finding, Kind, RuleInfo, Severity};
 use crate::analyze::phrase::short_site;
 use crate::analyze::phrase::{creator_phrase, with_wait};
 use crate::analyze::wait::{ResKind, WaitOp};
 use crate::model::Confidence;
-use crate::model::TaskFlags;
+use crate::model::{FrameId, Snapshot, TaskFlags};
 
+/// `net.http-body-not-closed`: HTTP client connections piling up (bodies
+/// not closed, or a Transport per request).
 pub static HTTP_BODY: RuleInfo = RuleInfo {
     id: "net.http-body-not-closed",
     title: "HTTP client connections piling up (bodies not closed, or a Transport per request)",
@@ -22,6 +25,7 @@ pub static HTTP_BODY: RuleInfo = RuleInfo {
     references: &["https://pkg.go.dev/net/http#Client", "https://pkg.go.dev/net/http#Transport"],
 };
 
+/// `net.read-no-deadline`: network reads blocked for a long time (no deadline).
 pub static READ_NO_DEADLINE: RuleInfo = RuleInfo {
     id: "net.read-no-deadline",
     title: "Network reads blocked for a long time (no deadline)",
@@ -34,6 +38,7 @@ pub static READ_NO_DEADLINE: RuleInfo = RuleInfo {
     references: &["https://pkg.go.dev/net#Conn"],
 };
 
+/// `exec.wait-stuck`: waiting for a child process.
 pub static EXEC_WAIT: RuleInfo = RuleInfo {
     id: "exec.wait-stuck",
     title: "Waiting for a child process",
@@ -46,6 +51,7 @@ pub static EXEC_WAIT: RuleInfo = RuleInfo {
     references: &["https://pkg.go.dev/os/exec#CommandContext"],
 };
 
+/// The rules of this family, in catalogue order.
 pub static RULES: &[&RuleInfo] = &[&HTTP_BODY, &READ_NO_DEADLINE, &EXEC_WAIT];
 
 /// Client connections (readLoop + writeLoop goroutines) from which a pile-up
@@ -54,93 +60,109 @@ const HTTP_MIN_LOOPS: usize = 8;
 /// Minutes in a read before it is reported.
 const READ_MINUTES: u32 = 30;
 
+/// Network and process waits: piled-up HTTP client connections, reads with
+/// no deadline, waits on a child process.
 pub fn run(cx: &mut Cx) {
     http(cx);
-    for c in cx.clusters {
-        if c.kind == ResKind::Net && c.op == WaitOp::Read && c.wait_max >= READ_MINUTES {
-            let tasks = cx.unclaimed(&c.tasks);
+    for cluster in cx.clusters {
+        if cluster.kind == ResKind::Net
+            && cluster.op == WaitOp::Read
+            && cluster.wait_max >= READ_MINUTES
+        {
+            let tasks = cx.unclaimed(&cluster.tasks);
             if tasks.is_empty() || is_server_idle(cx, tasks[0]) {
                 continue;
             }
-            let site = short_site(cx.snap, c.site);
-            let f = Finding::new(
-                &READ_NO_DEADLINE,
-                format!(
-                    "{} goroutine(s) blocked reading at {site} for up to {} minutes",
-                    tasks.len(),
-                    c.wait_max
-                ),
-                tasks.clone(),
-            )
-            .severity(if c.count() >= 100 {
-                Severity::High
-            } else {
-                Severity::Medium
-            })
-            .confidence(Confidence::Possible)
-            .explain(format!(
-                "{} goroutine(s) read at {site}{}. {}",
-                tasks.len(),
-                creator_phrase(cx.snap, c),
-                READ_NO_DEADLINE.explanation
-            ));
-            let f = with_wait(c, f);
-            cx.push(f);
+            let finding = with_wait(cluster, read_finding(cx, cluster, tasks));
+            cx.push(finding);
         }
-        if c.kind == ResKind::Process {
-            let tasks = cx.unclaimed(&c.tasks);
+        if cluster.kind == ResKind::Process {
+            let tasks = cx.unclaimed(&cluster.tasks);
             if tasks.is_empty() {
                 continue;
             }
-            let site = short_site(cx.snap, c.site);
-            let f = Finding::new(
-                &EXEC_WAIT,
-                format!(
-                    "{} goroutine(s) wait for a child process at {site}",
-                    tasks.len()
-                ),
-                tasks.clone(),
-            )
-            .severity(if c.wait_max >= 10 {
-                Severity::Medium
-            } else {
-                Severity::Low
-            })
-            .confidence(Confidence::Possible)
-            .explain(format!(
-                "{} goroutine(s) wait at {site}. {}",
-                tasks.len(),
-                EXEC_WAIT.explanation
-            ));
-            let f = with_wait(c, f);
-            cx.push(f);
+            let finding = with_wait(cluster, exec_finding(cx, cluster, tasks));
+            cx.push(finding);
         }
     }
 }
 
-fn has_frame(cx: &Cx, task: u32, name: &str) -> bool {
-    let snap = cx.snap;
-    let t = &snap.tables;
-    t.stack(snap.tasks[task as usize].stack)
-        .frames
-        .iter()
-        .any(|f| t.func_name(t.frame(*f).function) == name)
+/// `net.read-no-deadline`: goroutines of a cluster reading from the network
+/// for at least [`READ_MINUTES`].
+fn read_finding(cx: &Cx, cluster: &Cluster, tasks: Vec<u32>) -> Finding {
+    let site = short_site(cx.snap, cluster.site);
+    let count = tasks.len();
+    Finding::new(
+        &READ_NO_DEADLINE,
+        format!(
+            "{count} goroutine(s) blocked reading at {site} for up to {} minutes",
+            cluster.wait_max
+        ),
+        tasks,
+    )
+    .severity(if cluster.count() >= 100 {
+        Severity::High
+    } else {
+        Severity::Medium
+    })
+    .confidence(Confidence::Possible)
+    .explain(format!(
+        "{count} goroutine(s) read at {site}{}. {}",
+        creator_phrase(cx.snap, cluster),
+        READ_NO_DEADLINE.explanation
+    ))
 }
 
+/// `exec.wait-stuck`: goroutines of a cluster waiting for a child process.
+fn exec_finding(cx: &Cx, cluster: &Cluster, tasks: Vec<u32>) -> Finding {
+    let site = short_site(cx.snap, cluster.site);
+    let count = tasks.len();
+    Finding::new(
+        &EXEC_WAIT,
+        format!("{count} goroutine(s) wait for a child process at {site}"),
+        tasks,
+    )
+    .severity(if cluster.wait_max >= 10 {
+        Severity::Medium
+    } else {
+        Severity::Low
+    })
+    .confidence(Confidence::Possible)
+    .explain(format!(
+        "{count} goroutine(s) wait at {site}. {}",
+        EXEC_WAIT.explanation
+    ))
+}
+
+/// Whether a frame of the task's stack is in the function named `name`.
+fn has_frame(cx: &Cx, task: u32, name: &str) -> bool {
+    let snap = cx.snap;
+    let tables = &snap.tables;
+    tables
+        .stack(snap.tasks[task as usize].stack)
+        .frames
+        .iter()
+        .any(|frame| tables.func_name(tables.frame(*frame).function) == name)
+}
+
+/// Whether the task is an HTTP server connection waiting for the next
+/// request (normal, not a read without deadline).
 fn is_server_idle(cx: &Cx, task: u32) -> bool {
     has_frame(cx, task, "net/http.(*conn).serve")
         || has_frame(cx, task, "net/http.(*connReader).backgroundRead")
 }
 
-fn http(cx: &mut Cx) {
-    let snap = cx.snap;
-    let t = &snap.tables;
+/// The goroutines of HTTP client connections (`readLoop` and `writeLoop`,
+/// or started by `dialConn`), and how many of them are read loops. Each
+/// stack and the last creator seen are classified once.
+fn connection_loops(snap: &Snapshot) -> (Vec<u32>, usize) {
+    let tables = &snap.tables;
     let mut loops: Vec<u32> = Vec::new();
     let mut read_loops = 0usize;
     // Per stack: 0 unknown, 1 readLoop, 2 writeLoop, 3 neither.
-    let mut by_stack: Vec<u8> = vec![0; t.stack_count()];
-    let mut dial: Option<(crate::model::FrameId, bool)> = None;
-    for (i, task) in snap.tasks.iter().enumerate() {
+    let mut by_stack: Vec<u8> = vec![0; tables.stack_count()];
+    let mut dial: Option<(FrameId, bool)> = None;
+    for (index, task) in snap.tasks.iter().enumerate() {
         if task.flags.has(TaskFlags::SYSTEM_STACK) {
             continue;
         }
@@ -148,15 +170,15 @@ fn http(cx: &mut Cx) {
             continue;
         };
         if *kind == 0 {
-            let frames = &t.stack(task.stack).frames;
-            let is = |n: &str| {
+            let frames = &tables.stack(task.stack).frames;
+            let calls = |name: &str| {
                 frames
                     .iter()
-                    .any(|f| t.func_name(t.frame(*f).function) == n)
+                    .any(|frame| tables.func_name(tables.frame(*frame).function) == name)
             };
-            *kind = if is("net/http.(*persistConn).readLoop") {
+            *kind = if calls("net/http.(*persistConn).readLoop") {
                 1
-            } else if is("net/http.(*persistConn).writeLoop") {
+            } else if calls("net/http.(*persistConn).writeLoop") {
                 2
             } else {
                 3
@@ -165,22 +187,30 @@ fn http(cx: &mut Cx) {
         let read = *kind == 1;
         let write = *kind == 2
             || !read
-                && task.creator.is_some_and(|c| match dial {
-                    Some((f, b)) if f == c => b,
+                && task.creator.is_some_and(|creator| match dial {
+                    Some((known, dials)) if known == creator => dials,
                     _ => {
-                        let b =
-                            t.func_name(t.frame(c).function) == "net/http.(*Transport).dialConn";
-                        dial = Some((c, b));
-                        b
+                        let dials = tables.func_name(tables.frame(creator).function)
+                            == "net/http.(*Transport).dialConn";
+                        dial = Some((creator, dials));
+                        dials
                     }
                 });
         if read {
             read_loops += 1;
         }
         if read || write {
-            loops.push(i as u32);
+            loops.push(index as u32);
         }
     }
+    (loops, read_loops)
+}
+
+/// Client connections left open: at least [`HTTP_MIN_LOOPS`] readLoop and
+/// writeLoop goroutines (`net.http-body-not-closed`).
+fn http(cx: &mut Cx) {
+    let snap = cx.snap;
+    let (loops, read_loops) = connection_loops(snap);
     if loops.len() < HTTP_MIN_LOOPS {
         return;
     }
@@ -190,32 +220,31 @@ fn http(cx: &mut Cx) {
     }
     let parents: std::collections::BTreeSet<u64> = tasks
         .iter()
-        .filter_map(|&i| snap.tasks[i as usize].parent_id())
+        .filter_map(|&index| snap.tasks[index as usize].parent_id())
         .collect();
     let severity = if read_loops >= 100 {
         Severity::High
     } else {
         Severity::Medium
     };
-    let mut f = Finding::new(
+    let count = tasks.len();
+    let finding = Finding::new(
         &HTTP_BODY,
         format!(
-            "{read_loops} HTTP client connections held open ({} readLoop/writeLoop goroutines)",
-            tasks.len()
+            "{read_loops} HTTP client connections held open ({count} readLoop/writeLoop goroutines)"
         ),
-        tasks.clone(),
+        tasks,
     )
     .severity(severity)
     .confidence(Confidence::Possible)
     .explain(format!(
-        "{} persistConn goroutines keep {read_loops} client connections open. {}",
-        tasks.len(),
+        "{count} persistConn goroutines keep {read_loops} client connections open. {}",
         HTTP_BODY.explanation
     ))
     .evidence(format!(
         "the connections were dialled by {} different goroutines",
         parents.len()
     ));
-    f = with_proof(cx, f);
-    cx.push(f);
+    let finding = with_proof(cx, finding);
+    cx.push(finding);
 }

@@ -3,12 +3,14 @@
 
 use super::context::with_proof;
 use super::context::Cx;
+use crate::analyze::cluster::Cluster;
 use crate::analyze::finding::{Finding, Kind, RuleInfo, Severity};
 use crate::analyze::phrase::{creator_phrase, scale, with_wait};
 use crate::analyze::phrase::{resource_id, short_site};
 use crate::analyze::wait::ResKind;
 use crate::model::Confidence;
 
+/// `sync.waitgroup-mismatch`: a WaitGroup.Wait that will never return.
 pub static WAITGROUP: RuleInfo = RuleInfo {
     id: "sync.waitgroup-mismatch",
     title: "WaitGroup.Wait that will never return",
@@ -21,6 +23,7 @@ pub static WAITGROUP: RuleInfo = RuleInfo {
     references: &["https://pkg.go.dev/sync#WaitGroup"],
 };
 
+/// `sync.cond-never-signalled`: sync.Cond waiters never signalled.
 pub static COND: RuleInfo = RuleInfo {
     id: "sync.cond-never-signalled",
     title: "sync.Cond waiters never signalled",
@@ -33,6 +36,7 @@ pub static COND: RuleInfo = RuleInfo {
     references: &["https://pkg.go.dev/sync#Cond"],
 };
 
+/// `sync.lock-convoy`: lock convoy: many goroutines queued on one mutex.
 pub static CONVOY: RuleInfo = RuleInfo {
     id: "sync.lock-convoy",
     title: "Lock convoy: many goroutines queued on one mutex",
@@ -45,94 +49,113 @@ pub static CONVOY: RuleInfo = RuleInfo {
     references: &["https://pkg.go.dev/sync#Mutex", "https://go.dev/doc/diagnostics#profiling"],
 };
 
+/// The rules of this family, in catalogue order.
 pub static RULES: &[&RuleInfo] = &[&WAITGROUP, &COND, &CONVOY];
 
 /// Waiters on one mutex from which a convoy is reported.
 const CONVOY_MIN: usize = 5;
 
+/// The `sync` package's waits: WaitGroups and Conds nobody will release, and
+/// convoys of goroutines queued on one mutex.
 pub fn run(cx: &mut Cx) {
-    let g = cx.graph;
-    for (ri, r) in g.resources.iter().enumerate() {
-        match r.kind {
-            ResKind::Mutex | ResKind::RwMutex if r.waiters.len() >= CONVOY_MIN => {
-                convoy(cx, ri as u32)
+    let graph = cx.graph;
+    for (index, resource) in graph.resources.iter().enumerate() {
+        match resource.kind {
+            ResKind::Mutex | ResKind::RwMutex if resource.waiters.len() >= CONVOY_MIN => {
+                convoy(cx, index as u32)
             }
             _ => {}
         }
     }
-    for c in cx.clusters {
-        let rule: &'static RuleInfo = match c.kind {
+    for cluster in cx.clusters {
+        let rule: &'static RuleInfo = match cluster.kind {
             ResKind::WaitGroup | ResKind::Errgroup => &WAITGROUP,
             ResKind::Cond => &COND,
             _ => continue,
         };
-        let tasks = cx.unclaimed(&c.tasks);
+        let tasks = cx.unclaimed(&cluster.tasks);
         if tasks.is_empty() {
             continue;
         }
-        // Live goroutines that may still call Done or Signal.
-        let mut helpers: Vec<String> = Vec::new();
-        let mut unknown_key = false;
-        for &t in &tasks {
-            if let Some(r) = g.res_of[t as usize] {
-                let res = &g.resources[r as usize];
-                if matches!(res.key, crate::analyze::wait::ResKey::Site(_)) {
-                    unknown_key = true;
-                }
-                for h in &res.holders {
-                    let s = format!("goroutine {}", cx.snap.tasks[h.task as usize].id);
-                    if !helpers.contains(&s) && helpers.len() < 8 {
-                        helpers.push(s);
-                    }
-                }
-            }
-        }
-        let site = short_site(cx.snap, c.site);
-        let what = if rule.id == WAITGROUP.id {
-            "wait on a WaitGroup"
-        } else {
-            "wait on a sync.Cond"
-        };
-        let mut f = Finding::new(
-            rule,
-            format!("{} goroutine(s) {what} at {site}", tasks.len()),
-            tasks.clone(),
-        )
-        .explain(format!(
-            "{} goroutine(s) {what} at {site}{}. {}",
-            tasks.len(),
-            creator_phrase(cx.snap, c),
-            rule.explanation
-        ));
-        if helpers.is_empty() {
-            f = f
-                .severity(scale(Severity::Medium, c))
-                .confidence(if unknown_key { Confidence::Possible } else { Confidence::Likely })
-                .evidence(if unknown_key {
-                    "no goroutine started by the waiter is alive, and the primitive's address is not in the dump".to_string()
-                } else {
-                    "no other goroutine carries the primitive's address or was started by the waiter".to_string()
-                });
-        } else {
-            f = f
-                .severity(Severity::Low)
-                .confidence(Confidence::Possible)
-                .evidence(format!("{} may still release it", helpers.join(", ")));
-        }
-        f = with_wait(c, f);
-        f = with_proof(cx, f);
-        cx.push(f);
+        let finding = never_released(cx, rule, cluster, tasks);
+        let finding = with_proof(cx, with_wait(cluster, finding));
+        cx.push(finding);
     }
 }
 
-fn convoy(cx: &mut Cx, r: u32) {
-    let g = cx.graph;
-    let res = &g.resources[r as usize];
+/// Live goroutines that may still call Done or Signal on what `tasks` wait
+/// on (at most eight, named), and whether some of those primitives have no
+/// known address.
+fn helpers(cx: &Cx, tasks: &[u32]) -> (Vec<String>, bool) {
+    let graph = cx.graph;
+    let mut helpers: Vec<String> = Vec::new();
+    let mut unknown_key = false;
+    for &task in tasks {
+        if let Some(resource) = graph.res_of[task as usize] {
+            let res = &graph.resources[resource as usize];
+            if matches!(res.key, crate::analyze::wait::ResKey::Site(_)) {
+                unknown_key = true;
+            }
+            for h in &res.holders {
+                let helper = format!("goroutine {}", cx.snap.tasks[h.task as usize].id);
+                if !helpers.contains(&helper) && helpers.len() < 8 {
+                    helpers.push(helper);
+                }
+            }
+        }
+    }
+    (helpers, unknown_key)
+}
+
+/// `sync.waitgroup-mismatch` or `sync.cond-never-signalled` for the
+/// unexplained `tasks` of a cluster: medium (raised for big clusters) when
+/// no live goroutine may release them, low otherwise.
+fn never_released(cx: &Cx, rule: &'static RuleInfo, cluster: &Cluster, tasks: Vec<u32>) -> Finding {
+    let (helpers, unknown_key) = helpers(cx, &tasks);
+    let site = short_site(cx.snap, cluster.site);
+    let what = if rule.id == WAITGROUP.id {
+        "wait on a WaitGroup"
+    } else {
+        "wait on a sync.Cond"
+    };
+    let count = tasks.len();
+    let finding = Finding::new(
+        rule,
+        format!("{count} goroutine(s) {what} at {site}"),
+        tasks,
+    )
+    .explain(format!(
+        "{count} goroutine(s) {what} at {site}{}. {}",
+        creator_phrase(cx.snap, cluster),
+        rule.explanation
+    ));
+    if helpers.is_empty() {
+        finding
+            .severity(scale(Severity::Medium, cluster))
+            .confidence(if unknown_key { Confidence::Possible } else { Confidence::Likely })
+            .evidence(if unknown_key {
+                "no goroutine started by the waiter is alive, and the primitive's address is not in the dump".to_string()
+            } else {
+                "no other goroutine carries the primitive's address or was started by the waiter".to_string()
+            })
+    } else {
+        finding
+            .severity(Severity::Low)
+            .confidence(Confidence::Possible)
+            .evidence(format!("{} may still release it", helpers.join(", ")))
+    }
+}
+
+/// `sync.lock-convoy`: at least [`CONVOY_MIN`] unexplained goroutines
+/// queued on the mutex `resource_index`, with its holder when known.
+fn convoy(cx: &mut Cx, resource_index: u32) {
+    let graph = cx.graph;
+    let res = &graph.resources[resource_index as usize];
     let tasks = cx.unclaimed(&res.waiters);
     if tasks.len() < CONVOY_MIN {
         return;
     }
-    let id = resource_id(cx.snap, g, r);
+    let id = resource_id(cx.snap, graph, resource_index);
     let holder = res.holders.iter().max_by_key(|h| h.confidence);
     let max_wait = tasks
         .iter()
@@ -152,15 +175,15 @@ fn convoy(cx: &mut Cx, r: u32) {
         ),
         None => "; the holder could not be inferred from the dump".to_string(),
     };
-    let site = g.waits[tasks[0] as usize].and_then(|w| w.site);
-    let mut f = Finding::new(
+    let site = graph.waits[tasks[0] as usize].and_then(|w| w.site);
+    let mut finding = Finding::new(
         &CONVOY,
         format!("{} goroutines queued on {id}{who}", tasks.len()),
         tasks.clone(),
     )
     .severity(severity)
     .confidence(Confidence::Certain)
-    .resources(vec![r])
+    .resources(vec![resource_index])
     .explain(format!(
         "{} goroutines wait for {id} at {}{who}. {}",
         tasks.len(),
@@ -168,23 +191,23 @@ fn convoy(cx: &mut Cx, r: u32) {
         CONVOY.explanation
     ));
     if let Some(h) = holder {
-        f = f.evidence(h.evidence.clone());
-        let ht = &cx.snap.tasks[h.task as usize];
-        if let Some(w) = g.waits[h.task as usize] {
-            f = f.evidence(format!(
+        finding = finding.evidence(h.evidence.clone());
+        let holder_task = &cx.snap.tasks[h.task as usize];
+        if let Some(w) = graph.waits[h.task as usize] {
+            finding = finding.evidence(format!(
                 "goroutine {}, the holder, is itself blocked ({}) at {}: that wait is what the queue is waiting for",
-                ht.id,
-                cx.snap.state(ht),
+                holder_task.id,
+                cx.snap.state(holder_task),
                 short_site(cx.snap, w.site)
             ));
         }
         let mut all = tasks;
         all.push(h.task);
-        f.tasks = all;
+        finding.tasks = all;
     }
     if max_wait > 0 {
-        f = f.evidence(format!("the longest waiter has waited {max_wait} minutes"));
+        finding = finding.evidence(format!("the longest waiter has waited {max_wait} minutes"));
     }
-    f = with_proof(cx, f);
-    cx.push(f);
+    finding = with_proof(cx, finding);
+    cx.push(finding);
 }

@@ -1,16 +1,21 @@
 //! Threads and tasks of other runtimes (Java, native, Python, Rust async),
 //! explained in their own terms: monitors and `java.util.concurrent` locks
 //! for Java, pthread mutexes for native code, `threading` locks for Python,
-//! tokio's `Mutex` for async tasks. The wait-for graph and its cycles are the
-//! same as for goroutines.
+//! tokio's `Mutex` for async tasks: each runtime's deadlock rule, deadlocks
+//! the JVM reported, lock convoys, exhausted pools, locks waited on across
+//! dumps, threads blocked behind a busy one and the whole process blocked.
+//! The wait-for graph and its cycles are the same as for goroutines.
 
 use super::context::Cx;
 use crate::analyze::finding::{Finding, Kind, RuleInfo, Severity};
+use crate::analyze::graph::{Resource, WaitGraph};
+use crate::analyze::history::blocked_key;
 use crate::analyze::phrase::{resource_id, task_name, user_site};
-use crate::analyze::wait::{self, ResKind};
+use crate::analyze::wait::{self, ResKey, ResKind};
 use crate::model::Confidence;
 use crate::model::{Runtime, Snapshot, StateClass, TaskKind};
 
+/// `java.deadlock`: Java threads deadlocked on monitors or locks.
 pub static JAVA_DEADLOCK: RuleInfo = RuleInfo {
     id: "java.deadlock",
     title: "Java deadlock",
@@ -26,6 +31,7 @@ pub static JAVA_DEADLOCK: RuleInfo = RuleInfo {
     ],
 };
 
+/// `native.deadlock`: thread deadlock on pthread locks.
 pub static NATIVE_DEADLOCK: RuleInfo = RuleInfo {
     id: "native.deadlock",
     title: "Thread deadlock on pthread locks",
@@ -41,6 +47,7 @@ pub static NATIVE_DEADLOCK: RuleInfo = RuleInfo {
     ],
 };
 
+/// `python.deadlock`: Python threads deadlocked on locks.
 pub static PYTHON_DEADLOCK: RuleInfo = RuleInfo {
     id: "python.deadlock",
     title: "Python threads deadlocked on locks",
@@ -53,6 +60,7 @@ pub static PYTHON_DEADLOCK: RuleInfo = RuleInfo {
     references: &["https://docs.python.org/3/library/threading.html#lock-objects"],
 };
 
+/// `tokio.deadlock`: async tasks deadlocked on locks.
 pub static TOKIO_DEADLOCK: RuleInfo = RuleInfo {
     id: "tokio.deadlock",
     title: "Async tasks deadlocked on locks",
@@ -65,6 +73,7 @@ pub static TOKIO_DEADLOCK: RuleInfo = RuleInfo {
     references: &["https://docs.rs/tokio/latest/tokio/sync/struct.Mutex.html"],
 };
 
+/// `threads.lock-convoy`: lock convoy: many threads queued on one lock.
 pub static CONVOY: RuleInfo = RuleInfo {
     id: "threads.lock-convoy",
     title: "Lock convoy: many threads queued on one lock",
@@ -77,6 +86,7 @@ pub static CONVOY: RuleInfo = RuleInfo {
     references: &["https://docs.oracle.com/javase/tutorial/essential/concurrency/locksync.html"],
 };
 
+/// `java.pool-exhaustion`: thread pool exhausted: every worker is blocked.
 pub static POOL_EXHAUSTION: RuleInfo = RuleInfo {
     id: "java.pool-exhaustion",
     title: "Thread pool exhausted: every worker is blocked",
@@ -89,6 +99,7 @@ pub static POOL_EXHAUSTION: RuleInfo = RuleInfo {
     references: &["https://docs.oracle.com/en/java/javase/21/docs/api/java.base/java/util/concurrent/ThreadPoolExecutor.html"],
 };
 
+/// `java.reported-deadlock`: deadlock reported by the JVM.
 pub static REPORTED_DEADLOCK: RuleInfo = RuleInfo {
     id: "java.reported-deadlock",
     title: "Deadlock reported by the JVM",
@@ -101,6 +112,7 @@ pub static REPORTED_DEADLOCK: RuleInfo = RuleInfo {
     references: &["https://docs.oracle.com/en/java/javase/21/docs/specs/man/jstack.html"],
 };
 
+/// `threads.all-blocked`: every thread is blocked.
 pub static ALL_BLOCKED: RuleInfo = RuleInfo {
     id: "threads.all-blocked",
     title: "Every thread is blocked",
@@ -113,6 +125,7 @@ pub static ALL_BLOCKED: RuleInfo = RuleInfo {
     references: &["https://docs.python.org/3/library/queue.html#queue.Queue.task_done"],
 };
 
+/// `threads.blocked-long`: threads blocked on a lock across dumps.
 pub static BLOCKED_LONG: RuleInfo = RuleInfo {
     id: "threads.blocked-long",
     title: "Threads blocked on a lock across dumps",
@@ -125,6 +138,7 @@ pub static BLOCKED_LONG: RuleInfo = RuleInfo {
     references: &["https://docs.oracle.com/en/java/javase/21/docs/api/java.base/java/lang/Thread.State.html#BLOCKED"],
 };
 
+/// `threads.blocked-behind`: threads blocked behind one that is not waiting on them.
 pub static BLOCKED_BEHIND: RuleInfo = RuleInfo {
     id: "threads.blocked-behind",
     title: "Threads blocked behind one that is not waiting on them",
@@ -137,6 +151,7 @@ pub static BLOCKED_BEHIND: RuleInfo = RuleInfo {
     references: &["https://man7.org/linux/man-pages/man7/socket.7.html"],
 };
 
+/// The rules of this family, in catalogue order.
 pub static RULES: &[&RuleInfo] = &[
     &ALL_BLOCKED,
     &BLOCKED_BEHIND,
@@ -161,6 +176,9 @@ pub fn deadlock_rule(snap: &Snapshot) -> Option<&'static RuleInfo> {
     }
 }
 
+/// The thread rules: deadlocks the JVM reported, lock convoys, exhausted
+/// pools, locks held across dumps, threads blocked behind one that is not
+/// waiting, and the whole process blocked.
 pub fn run(cx: &mut Cx) {
     reported(cx);
     convoys(cx);
@@ -170,159 +188,222 @@ pub fn run(cx: &mut Cx) {
     all_blocked(cx);
 }
 
+/// Threads waiting, directly or through a chain of holders, behind one head
+/// thread, with the weakest edge on the way.
+struct Behind {
+    /// The thread at the head of the chains.
+    head: usize,
+    /// The threads blocked behind it, in dump order.
+    tasks: Vec<u32>,
+    /// The weakest holder edge on any of the chains.
+    confidence: Confidence,
+}
+
+/// The task holding the lock `task` waits on, when that holder is at least
+/// likely, with the edge's confidence.
+fn lock_holder(graph: &WaitGraph, task: usize) -> Option<(usize, Confidence)> {
+    let resource = graph.res_of.get(task).copied().flatten()?;
+    let resource = graph.resources.get(resource as usize)?;
+    if !resource.kind.is_sync() {
+        return None;
+    }
+    let holder = resource
+        .holders
+        .iter()
+        .max_by_key(|holder| holder.confidence)?;
+    (holder.confidence >= Confidence::Likely).then_some((holder.task as usize, holder.confidence))
+}
+
+/// The head of the chain of holders `task` waits behind, with the weakest
+/// edge on the way; none for a cycle (the deadlock rules' business) or a
+/// chain longer than 64.
+fn chain_head(graph: &WaitGraph, task: usize) -> Option<(usize, Confidence)> {
+    let (mut head, mut confidence) = lock_holder(graph, task)?;
+    let mut steps = 0;
+    while let Some((next, edge)) = lock_holder(graph, head) {
+        confidence = confidence.min(edge);
+        head = next;
+        steps += 1;
+        if steps > 64 || head == task {
+            break;
+        }
+    }
+    (head != task && steps <= 64).then_some((head, confidence))
+}
+
 /// Chains of waits that end at a thread which waits on nothing another
 /// thread holds: one finding per thread at the head.
 fn blocked_behind(cx: &mut Cx) {
-    let g = cx.graph;
     let snap = cx.snap;
-    let n = snap.tasks.len();
-    // The head each waiting task leads to, with the weakest edge on the way.
-    let holder_of = |t: usize| -> Option<(usize, Confidence)> {
-        let r = g.res_of.get(t).copied().flatten()?;
-        let res = g.resources.get(r as usize)?;
-        if !res.kind.is_sync() {
-            return None;
-        }
-        let h = res.holders.iter().max_by_key(|h| h.confidence)?;
-        (h.confidence >= Confidence::Likely).then_some((h.task as usize, h.confidence))
-    };
-    let mut behind: Vec<(usize, Vec<u32>, Confidence)> = Vec::new();
-    for t in 0..n {
-        let Some((mut h, mut conf)) = holder_of(t) else {
+    let mut behind: Vec<Behind> = Vec::new();
+    for task in 0..snap.tasks.len() {
+        let Some((head, confidence)) = chain_head(cx.graph, task) else {
             continue;
         };
-        let mut steps = 0;
-        while let Some((next, c)) = holder_of(h) {
-            conf = conf.min(c);
-            h = next;
-            steps += 1;
-            if steps > 64 || h == t {
-                break;
-            }
-        }
-        if h == t || steps > 64 {
-            continue; // a cycle: the deadlock rules' business
-        }
-        let head = &snap.tasks[h];
         if !matches!(
-            head.class,
+            snap.tasks[head].class,
             StateClass::Syscall | StateClass::Io | StateClass::Sleep | StateClass::Running
         ) {
             continue;
         }
-        match behind.iter_mut().find(|b| b.0 == h) {
-            Some(b) => {
-                b.1.push(t as u32);
-                b.2 = b.2.min(conf);
+        match behind.iter_mut().find(|chain| chain.head == head) {
+            Some(chain) => {
+                chain.tasks.push(task as u32);
+                chain.confidence = chain.confidence.min(confidence);
             }
-            None => behind.push((h, vec![t as u32], conf)),
+            None => behind.push(Behind {
+                head,
+                tasks: vec![task as u32],
+                confidence,
+            }),
         }
     }
-    let (one, many) = snap.noun();
-    for (h, tasks, conf) in behind {
-        let tasks = cx.unclaimed(&tasks);
+    for chain in behind {
+        let tasks = cx.unclaimed(&chain.tasks);
         if tasks.is_empty() {
             continue;
         }
-        let head = &snap.tasks[h];
-        let place = user_site(cx.snap, h as u32)
-            .map(|p| format!(" in {p}"))
-            .unwrap_or_default();
-        let f = Finding::new(
-            &BLOCKED_BEHIND,
-            format!(
-                "{} {} blocked behind {} ({}{place})",
-                tasks.len(),
-                if tasks.len() == 1 { one } else { many },
-                snap.task_label(head),
-                snap.state(head)
-            ),
-            tasks.clone(),
-        )
-        .confidence(conf)
-        .explain(format!(
-            "{} ({}{place}) is not waiting on any of them, yet {} wait for it. {}",
-            snap.task_label(head),
-            snap.state(head),
-            cx.labels(&tasks, 6),
-            BLOCKED_BEHIND.explanation
-        ))
-        .evidence(format!("waiting behind it: {}", cx.labels(&tasks, 8)));
-        cx.push(f);
+        let finding = blocked_behind_finding(cx, chain.head, tasks, chain.confidence);
+        cx.push(finding);
     }
+}
+
+/// `threads.blocked-behind`: `tasks` wait behind `head`, which is running,
+/// sleeping or in IO.
+fn blocked_behind_finding(
+    cx: &Cx,
+    head: usize,
+    tasks: Vec<u32>,
+    confidence: Confidence,
+) -> Finding {
+    let snap = cx.snap;
+    let (one, many) = snap.noun();
+    let head_task = &snap.tasks[head];
+    let place = user_site(snap, head as u32)
+        .map(|site| format!(" in {site}"))
+        .unwrap_or_default();
+    let explanation = format!(
+        "{} ({}{place}) is not waiting on any of them, yet {} wait for it. {}",
+        snap.task_label(head_task),
+        snap.state(head_task),
+        cx.labels(&tasks, 6),
+        BLOCKED_BEHIND.explanation
+    );
+    let evidence = format!("waiting behind it: {}", cx.labels(&tasks, 8));
+    Finding::new(
+        &BLOCKED_BEHIND,
+        format!(
+            "{} {} blocked behind {} ({}{place})",
+            tasks.len(),
+            if tasks.len() == 1 { one } else { many },
+            snap.task_label(head_task),
+            snap.state(head_task)
+        ),
+        tasks,
+    )
+    .confidence(confidence)
+    .explain(explanation)
+    .evidence(evidence)
 }
 
 /// How long a task has been waiting on its lock at the same place: the
 /// number of consecutive dumps (this one included) and the seconds between
 /// the first of them and this one, when both have a time.
 fn blocked_since(cx: &Cx, task: u32) -> Option<(usize, Option<f64>)> {
-    let h = cx.history?;
-    let w = cx.graph.waits.get(task as usize)?.as_ref();
-    let key = crate::analyze::history::blocked_key(cx.snap, task as usize, w)?;
-    let &(first, last, t0) = h.blocked.get(&key)?;
-    if last + 1 != h.snapshots {
+    let history = cx.history?;
+    let wait = cx.graph.waits.get(task as usize)?.as_ref();
+    let key = blocked_key(cx.snap, task as usize, wait)?;
+    let &(first, last, first_time) = history.blocked.get(&key)?;
+    if last + 1 != history.snapshots {
         return None;
     }
-    let secs = match (t0, cx.snap.time_unix) {
-        (Some(a), Some(b)) if b >= a => Some(b - a),
+    let secs = match (first_time, cx.snap.time_unix) {
+        (Some(then), Some(now)) if now >= then => Some(now - then),
         _ => None,
     };
-    Some((h.snapshots - first + 1, secs))
+    Some((history.snapshots - first + 1, secs))
 }
 
 /// `for at least 5 s (2 consecutive dumps)`.
 fn since_phrase(dumps: usize, secs: Option<f64>) -> String {
     match secs {
-        Some(s) => format!("for at least {s:.0} s ({dumps} consecutive dumps)"),
+        Some(secs) => format!("for at least {secs:.0} s ({dumps} consecutive dumps)"),
         None => format!("in {dumps} consecutive dumps"),
     }
 }
 
 /// Lock waiters that were already waiting there in the dump before.
 fn blocked_long(cx: &mut Cx) {
-    let g = cx.graph;
+    let graph = cx.graph;
     let snap = cx.snap;
     let (_, many) = snap.noun();
-    for (ri, r) in g.resources.iter().enumerate() {
-        if !wait::is_lock(r.kind) {
+    for (index, resource) in graph.resources.iter().enumerate() {
+        if !wait::is_lock(resource.kind) {
             continue;
         }
-        let waiters = cx.unclaimed(&r.waiters);
+        let waiters = cx.unclaimed(&resource.waiters);
         let long: Vec<(u32, usize, Option<f64>)> = waiters
             .iter()
-            .filter_map(|&t| blocked_since(cx, t).map(|(d, s)| (t, d, s)))
-            .filter(|x| x.1 >= 2)
+            .filter_map(|&task| blocked_since(cx, task).map(|(dumps, secs)| (task, dumps, secs)))
+            .filter(|waiter| waiter.1 >= 2)
             .collect();
         if long.is_empty() {
             continue;
         }
-        let dumps = long.iter().map(|x| x.1).max().unwrap_or(2);
-        let secs = long.iter().filter_map(|x| x.2).reduce(f64::max);
-        let id = resource_id(snap, g, ri as u32);
-        let tasks: Vec<u32> = long.iter().map(|x| x.0).collect();
-        let mut f = Finding::new(
+        let dumps = long.iter().map(|waiter| waiter.1).max().unwrap_or(2);
+        let secs = long.iter().filter_map(|waiter| waiter.2).reduce(f64::max);
+        let id = resource_id(snap, graph, index as u32);
+        let tasks: Vec<u32> = long.iter().map(|waiter| waiter.0).collect();
+        let evidence = format!("{}: {}", many, cx.labels(&tasks, 8));
+        let mut finding = Finding::new(
             &BLOCKED_LONG,
             format!(
                 "{} {many} blocked on {id} {}",
                 tasks.len(),
                 since_phrase(dumps, secs)
             ),
-            tasks.clone(),
+            tasks,
         )
-        .resources(vec![ri as u32])
+        .resources(vec![index as u32])
         .confidence(Confidence::Certain)
         .explain(BLOCKED_LONG.explanation.to_string())
-        .evidence(format!("{}: {}", many, cx.labels(&tasks, 8)));
-        if let Some(h) = r.holders.iter().max_by_key(|h| h.confidence) {
-            f = f.evidence(format!(
+        .evidence(evidence);
+        if let Some(holder) = resource
+            .holders
+            .iter()
+            .max_by_key(|holder| holder.confidence)
+        {
+            finding = finding.evidence(format!(
                 "held by {} ({}): {}",
-                snap.task_label(&snap.tasks[h.task as usize]),
-                h.confidence.as_str(),
-                h.evidence
+                snap.task_label(&snap.tasks[holder.task as usize]),
+                holder.confidence.as_str(),
+                holder.evidence
             ));
         }
-        cx.push(f);
+        cx.push(finding);
     }
+}
+
+/// Every thread that is not the runtime's, when all of them wait on a lock,
+/// a queue or a condition, or idle as pool workers; none as soon as one
+/// does something else.
+fn all_waiting(snap: &Snapshot, graph: &WaitGraph) -> Option<Vec<u32>> {
+    let mut blocked = Vec::new();
+    for (index, task) in snap.tasks.iter().enumerate() {
+        if matches!(task.class, StateClass::Runtime) {
+            continue;
+        }
+        let wait = graph.waits.get(index).copied().flatten();
+        let sync = wait.is_some_and(|wait| {
+            wait.kind.is_sync() || matches!(wait.kind, ResKind::Queue | ResKind::Cond)
+        });
+        // Idle pool workers wait for work from the others: blocked too.
+        if !(sync || task.class == StateClass::Idle) {
+            return None;
+        }
+        blocked.push(index as u32);
+    }
+    Some(blocked)
 }
 
 /// The whole program stuck: every thread waits on something only another
@@ -333,21 +414,10 @@ fn all_blocked(cx: &mut Cx) {
     if snap.crash.is_some() || cx.findings.iter().any(|f| f.kind == Kind::Deadlock) {
         return;
     }
-    let g = cx.graph;
-    let mut blocked = Vec::new();
-    for (i, t) in snap.tasks.iter().enumerate() {
-        if matches!(t.class, StateClass::Runtime) {
-            continue;
-        }
-        let waits = g.waits.get(i).copied().flatten();
-        let sync = waits
-            .is_some_and(|w| w.kind.is_sync() || matches!(w.kind, ResKind::Queue | ResKind::Cond));
-        // Idle pool workers wait for work from the others: blocked too.
-        if !(sync || t.class == StateClass::Idle) {
-            return;
-        }
-        blocked.push(i as u32);
-    }
+    let graph = cx.graph;
+    let Some(blocked) = all_waiting(snap, graph) else {
+        return;
+    };
     if blocked.len() < 2 {
         return;
     }
@@ -358,11 +428,11 @@ fn all_blocked(cx: &mut Cx) {
     }
     let mut kinds: Vec<&str> = blocked
         .iter()
-        .filter_map(|&t| g.waits[t as usize].map(|w| w.kind.as_str()))
+        .filter_map(|&task| graph.waits[task as usize].map(|wait| wait.kind.as_str()))
         .collect();
     kinds.sort_unstable();
     kinds.dedup();
-    let f = Finding::new(
+    let finding = Finding::new(
         &ALL_BLOCKED,
         format!(
             "Every thread is blocked: all {} {many} wait on each other",
@@ -377,41 +447,42 @@ fn all_blocked(cx: &mut Cx) {
         blocked.len(),
         kinds.join(", ")
     ));
-    cx.push(f);
+    cx.push(finding);
 }
 
 /// Deadlocks the JVM reported that the graph did not close.
 fn reported(cx: &mut Cx) {
     let snap = cx.snap;
-    let g = cx.graph;
-    for r in &snap.sync.deadlocks {
-        let found = g.cycles.iter().any(|c| {
-            c.tasks.len() == r.names.len()
-                && c.tasks
-                    .iter()
-                    .all(|&t| task_name(snap, t).is_some_and(|n| r.names.iter().any(|x| x == n)))
+    for deadlock in &snap.sync.deadlocks {
+        let found = cx.graph.cycles.iter().any(|cycle| {
+            cycle.tasks.len() == deadlock.names.len()
+                && cycle.tasks.iter().all(|&task| {
+                    task_name(snap, task)
+                        .is_some_and(|name| deadlock.names.iter().any(|named| named == name))
+                })
         });
         if found {
             continue;
         }
-        let tasks: Vec<u32> = r
+        let tasks: Vec<u32> = deadlock
             .names
             .iter()
-            .filter_map(|n| {
+            .filter_map(|name| {
                 snap.tasks
                     .iter()
-                    .position(|t| snap.task_name(t) == Some(n))
-                    .map(|i| i as u32)
+                    .position(|task| snap.task_name(task) == Some(name))
+                    .map(|index| index as u32)
             })
             .collect();
-        let f = Finding::new(
+        let finding = Finding::new(
             &REPORTED_DEADLOCK,
             format!(
                 "{}: threads {}",
                 REPORTED_DEADLOCK.title,
-                r.names
+                deadlock
+                    .names
                     .iter()
-                    .map(|n| format!("\"{n}\""))
+                    .map(|name| format!("\"{name}\""))
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
@@ -421,98 +492,124 @@ fn reported(cx: &mut Cx) {
         .explain(REPORTED_DEADLOCK.explanation.to_string())
         .evidence(format!(
             "`Found one Java-level deadlock` at line {}",
-            r.line
+            deadlock.line
         ));
-        cx.push(f);
+        cx.push(finding);
     }
 }
 
 /// Waiters on one lock from which a convoy is reported.
 const CONVOY_MIN: usize = 5;
 
+/// Locks and semaphores with at least [`CONVOY_MIN`] unexplained waiters.
 fn convoys(cx: &mut Cx) {
-    let g = cx.graph;
-    let snap = cx.snap;
-    let (one, many) = snap.noun();
-    for (ri, r) in g.resources.iter().enumerate() {
-        if !(wait::is_lock(r.kind) || r.kind == ResKind::Semaphore) || r.waiters.len() < CONVOY_MIN
+    let graph = cx.graph;
+    for (index, resource) in graph.resources.iter().enumerate() {
+        if !(wait::is_lock(resource.kind) || resource.kind == ResKind::Semaphore)
+            || resource.waiters.len() < CONVOY_MIN
         {
             continue;
         }
-        let waiters = cx.unclaimed(&r.waiters);
+        let waiters = cx.unclaimed(&resource.waiters);
         if waiters.len() < CONVOY_MIN {
             continue;
         }
-        let id = resource_id(snap, g, ri as u32);
-        let class = snap
-            .sync
-            .locks
-            .iter()
-            .find(|f| matches!(r.key, crate::analyze::wait::ResKey::Addr(a) if a == f.addr))
-            .map(|f| snap.tables.str(f.class))
-            .filter(|c| !c.is_empty());
-        let mut f = Finding::new(
-            &CONVOY,
-            format!(
-                "Lock convoy: {} {many} wait for {}{}",
-                waiters.len(),
-                id,
-                class.map(|c| format!(" (a {c})")).unwrap_or_default()
-            ),
-            waiters.clone(),
-        )
-        .resources(vec![ri as u32])
-        .confidence(Confidence::Certain);
-        let mut explain = format!(
-            "{} {many} wait to acquire {id}. {}",
-            waiters.len(),
+        let finding = convoy_finding(cx, index, resource, waiters);
+        cx.push(finding);
+    }
+}
+
+/// `threads.lock-convoy`: `waiters` queued on one lock, with its holder and
+/// how long they have waited, when known.
+fn convoy_finding(cx: &Cx, index: usize, resource: &Resource, waiters: Vec<u32>) -> Finding {
+    let snap = cx.snap;
+    let (one, many) = snap.noun();
+    let id = resource_id(snap, cx.graph, index as u32);
+    let class = lock_class(snap, resource);
+    let count = waiters.len();
+    let waiter_labels = cx.labels(&waiters, 8);
+    let waited_here = waited_here(cx, &waiters);
+    let mut finding = Finding::new(
+        &CONVOY,
+        format!(
+            "Lock convoy: {count} {many} wait for {id}{}",
+            class
+                .map(|class| format!(" (a {class})"))
+                .unwrap_or_default()
+        ),
+        waiters,
+    )
+    .resources(vec![index as u32])
+    .confidence(Confidence::Certain);
+    let mut explain = format!(
+        "{count} {many} wait to acquire {id}. {}",
+        CONVOY.explanation
+    );
+    if let Some(holder) = resource
+        .holders
+        .iter()
+        .max_by_key(|holder| holder.confidence)
+    {
+        let holder_task = &snap.tasks[holder.task as usize];
+        let doing = user_site(snap, holder.task)
+            .map(|site| format!(", in {site}"))
+            .unwrap_or_default();
+        explain = format!(
+            "{count} {many} wait to acquire {id}, held by {} ({}{doing}). {}",
+            snap.task_label(holder_task),
+            snap.state(holder_task),
             CONVOY.explanation
         );
-        if let Some(h) = r.holders.iter().max_by_key(|h| h.confidence) {
-            let holder = &snap.tasks[h.task as usize];
-            let doing = user_site(cx.snap, h.task)
-                .map(|p| format!(", in {p}"))
-                .unwrap_or_default();
-            explain = format!(
-                "{} {many} wait to acquire {id}, held by {} ({}{doing}). {}",
-                waiters.len(),
-                snap.task_label(holder),
-                snap.state(holder),
-                CONVOY.explanation
-            );
-            f = f.evidence(format!(
-                "held by {} ({}): {}",
-                snap.task_label(holder),
-                h.confidence.as_str(),
-                h.evidence
-            ));
-            if h.confidence < Confidence::Certain {
-                f = f.confidence(Confidence::Likely);
-            }
-        } else {
-            f = f.evidence(format!("no {one} in the dump is known to hold it"));
+        finding = finding.evidence(format!(
+            "held by {} ({}): {}",
+            snap.task_label(holder_task),
+            holder.confidence.as_str(),
+            holder.evidence
+        ));
+        if holder.confidence < Confidence::Certain {
+            finding = finding.confidence(Confidence::Likely);
         }
-        f = f
-            .explain(explain)
-            .evidence(format!("waiters: {}", cx.labels(&waiters, 8)));
-        let long: Vec<(usize, Option<f64>)> = waiters
-            .iter()
-            .filter_map(|&t| blocked_since(cx, t))
-            .filter(|x| x.0 >= 2)
-            .collect();
-        if !long.is_empty() {
-            let dumps = long.iter().map(|x| x.0).max().unwrap_or(2);
-            let secs = long.iter().filter_map(|x| x.1).reduce(f64::max);
-            f = f
-                .evidence(format!(
-                    "{} of them waited here {}",
-                    long.len(),
-                    since_phrase(dumps, secs)
-                ))
-                .severity(Severity::High);
-        }
-        cx.push(f);
+    } else {
+        finding = finding.evidence(format!("no {one} in the dump is known to hold it"));
     }
+    finding = finding
+        .explain(explain)
+        .evidence(format!("waiters: {waiter_labels}"));
+    if let Some(waited_here) = waited_here {
+        finding = finding.evidence(waited_here).severity(Severity::High);
+    }
+    finding
+}
+
+/// The class of a lock, when the dump names it
+/// (`java.util.concurrent.locks.ReentrantLock$NonfairSync`).
+fn lock_class<'s>(snap: &'s Snapshot, resource: &Resource) -> Option<&'s str> {
+    snap.sync
+        .locks
+        .iter()
+        .find(|lock| matches!(resource.key, ResKey::Addr(addr) if addr == lock.addr))
+        .map(|lock| snap.tables.str(lock.class))
+        .filter(|class| !class.is_empty())
+}
+
+/// `3 of them waited here for at least 5 s (2 consecutive dumps)`, when some
+/// of `waiters` were already waiting at the same place in the dump before.
+fn waited_here(cx: &Cx, waiters: &[u32]) -> Option<String> {
+    let long: Vec<(usize, Option<f64>)> = waiters
+        .iter()
+        .filter_map(|&task| blocked_since(cx, task))
+        .filter(|since| since.0 >= 2)
+        .collect();
+    if long.is_empty() {
+        return None;
+    }
+    let dumps = long.iter().map(|since| since.0).max().unwrap_or(2);
+    let secs = long.iter().filter_map(|since| since.1).reduce(f64::max);
+    Some(format!(
+        "{} of them waited here {}",
+        long.len(),
+        since_phrase(dumps, secs)
+    ))
 }
 
 /// The pool a thread belongs to, from its name: `pool-1-thread-3` →
@@ -533,98 +630,125 @@ const POOL_LOOPS: &[&str] = &[
     "io.netty.util.concurrent.SingleThreadEventExecutor",
 ];
 
+/// The workers of each thread pool, by the pool's name stem, in dump order:
+/// threads running an executor's loop, named like `pool-1-thread-3`.
+fn pool_workers(snap: &Snapshot) -> Vec<(&str, Vec<u32>)> {
+    let mut by_pool: Vec<(&str, Vec<u32>)> = Vec::new();
+    let tables = &snap.tables;
+    for (index, task) in snap.tasks.iter().enumerate() {
+        if task.class == StateClass::Runtime {
+            continue;
+        }
+        // A pool's worker runs the executor's loop.
+        let worker = tables
+            .stack(task.stack)
+            .frames
+            .iter()
+            .rev()
+            .take(8)
+            .any(|frame| {
+                let name = tables.str(tables.function(tables.frame(*frame).function).full);
+                POOL_LOOPS.iter().any(|run_loop| name.starts_with(run_loop))
+            });
+        if !worker {
+            continue;
+        }
+        let Some(pool) = snap.task_name(task).and_then(pool_of) else {
+            continue;
+        };
+        match by_pool.iter_mut().find(|(name, _)| *name == pool) {
+            Some((_, workers)) => workers.push(index as u32),
+            None => by_pool.push((pool, vec![index as u32])),
+        }
+    }
+    by_pool
+}
+
+/// What the workers wait on, most common first.
+fn waited_kinds(graph: &WaitGraph, workers: &[u32]) -> Vec<(ResKind, usize)> {
+    let mut kinds: Vec<(ResKind, usize)> = Vec::new();
+    for &worker in workers {
+        if let Some(kind) = graph.waits[worker as usize].map(|wait| wait.kind) {
+            match kinds.iter_mut().find(|(known, _)| *known == kind) {
+                Some((_, count)) => *count += 1,
+                None => kinds.push((kind, 1)),
+            }
+        }
+    }
+    kinds.sort_by_key(|kind| std::cmp::Reverse(kind.1));
+    kinds
+}
+
 /// Pools whose every worker is blocked and none waits for work.
 fn pools(cx: &mut Cx) {
     let snap = cx.snap;
     if snap.runtime != Runtime::Java {
         return;
     }
-    let mut by_pool: Vec<(&str, Vec<u32>)> = Vec::new();
-    let tb = &snap.tables;
-    for (i, t) in snap.tasks.iter().enumerate() {
-        if t.class == StateClass::Runtime {
-            continue;
-        }
-        // A pool's worker runs the executor's loop.
-        let worker = tb.stack(t.stack).frames.iter().rev().take(8).any(|f| {
-            let n = tb.str(tb.function(tb.frame(*f).function).full);
-            POOL_LOOPS.iter().any(|l| n.starts_with(l))
-        });
-        if !worker {
-            continue;
-        }
-        let Some(p) = snap.task_name(t).and_then(pool_of) else {
-            continue;
-        };
-        match by_pool.iter_mut().find(|(n, _)| *n == p) {
-            Some((_, v)) => v.push(i as u32),
-            None => by_pool.push((p, vec![i as u32])),
-        }
-    }
-    let g = cx.graph;
-    for (pool, workers) in by_pool {
+    let graph = cx.graph;
+    for (pool, workers) in pool_workers(snap) {
         if workers.len() < 2 {
             continue;
         }
-        let blocked = workers.iter().all(|&w| {
-            let t = &snap.tasks[w as usize];
-            matches!(t.class, StateClass::Lock | StateClass::Sync)
-                && g.waits.get(w as usize).is_some_and(|x| x.is_some())
+        let blocked = workers.iter().all(|&worker| {
+            let task = &snap.tasks[worker as usize];
+            matches!(task.class, StateClass::Lock | StateClass::Sync)
+                && graph
+                    .waits
+                    .get(worker as usize)
+                    .is_some_and(|wait| wait.is_some())
         });
         if !blocked {
             continue;
         }
-        // What they wait on, most common first.
-        let mut on: Vec<(ResKind, usize)> = Vec::new();
-        for &w in &workers {
-            if let Some(k) = g.waits[w as usize].map(|x| x.kind) {
-                match on.iter_mut().find(|(x, _)| *x == k) {
-                    Some((_, n)) => *n += 1,
-                    None => on.push((k, 1)),
-                }
-            }
-        }
-        on.sort_by_key(|x| std::cmp::Reverse(x.1));
-        let what = on
-            .iter()
-            .map(|(k, n)| format!("{n} on a {}", k.as_str()))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let futures = on.iter().any(|(k, _)| *k == ResKind::Future);
         // Workers already explained (on a deadlock) are not a second finding.
         let tasks = cx.unclaimed(&workers);
         if tasks.is_empty() {
             continue;
         }
-        let mut f = Finding::new(
-            &POOL_EXHAUSTION,
-            format!(
-                "Thread pool exhausted: all {} workers of {pool}* are blocked",
-                workers.len()
-            ),
-            tasks,
-        )
-        .confidence(if futures {
-            Confidence::Certain
-        } else {
-            Confidence::Likely
-        })
-        .explain(format!(
-            "All {} threads named {pool}* are blocked ({what}) and none waits for a task. {}",
-            workers.len(),
-            POOL_EXHAUSTION.explanation
-        ))
-        .evidence(format!("workers: {}", cx.labels(&workers, 8)));
-        if futures {
-            f = f.evidence(
-                "workers wait for futures: if those tasks were submitted to this pool they can never start",
-            );
-        }
-        if let Some(p) = user_site(cx.snap, workers[0]) {
-            f = f.evidence(format!("first worker blocks in {p}"));
-        }
-        cx.push(f);
+        let finding = pool_finding(cx, pool, &workers, tasks);
+        cx.push(finding);
     }
+}
+
+/// `java.pool-exhaustion`: every worker of `pool` is blocked; certain when
+/// they wait for futures.
+fn pool_finding(cx: &Cx, pool: &str, workers: &[u32], tasks: Vec<u32>) -> Finding {
+    let kinds = waited_kinds(cx.graph, workers);
+    let what = kinds
+        .iter()
+        .map(|(kind, count)| format!("{count} on a {}", kind.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let futures = kinds.iter().any(|(kind, _)| *kind == ResKind::Future);
+    let mut finding = Finding::new(
+        &POOL_EXHAUSTION,
+        format!(
+            "Thread pool exhausted: all {} workers of {pool}* are blocked",
+            workers.len()
+        ),
+        tasks,
+    )
+    .confidence(if futures {
+        Confidence::Certain
+    } else {
+        Confidence::Likely
+    })
+    .explain(format!(
+        "All {} threads named {pool}* are blocked ({what}) and none waits for a task. {}",
+        workers.len(),
+        POOL_EXHAUSTION.explanation
+    ))
+    .evidence(format!("workers: {}", cx.labels(workers, 8)));
+    if futures {
+        finding = finding.evidence(
+            "workers wait for futures: if those tasks were submitted to this pool they can never start",
+        );
+    }
+    if let Some(site) = user_site(cx.snap, workers[0]) {
+        finding = finding.evidence(format!("first worker blocks in {site}"));
+    }
+    finding
 }
 
 #[cfg(test)]

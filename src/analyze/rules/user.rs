@@ -79,8 +79,8 @@ impl UserRules {
             let at = format!("rule {} ({:?})", i + 1, r.name);
             let re = |field: &str, v: &Option<String>| -> Result<Option<Regex>, String> {
                 v.as_deref()
-                    .map(|s| {
-                        Regex::new(s)
+                    .map(|severity| {
+                        Regex::new(severity)
                             .map_err(|e| format!("{at}: `{field}` is not a valid regex: {e}"))
                     })
                     .transpose()
@@ -88,13 +88,13 @@ impl UserRules {
             let action = match r.action.as_str() {
                 "benign" => Action::Benign,
                 "severity" => {
-                    let s = r
+                    let severity = r
                         .severity
                         .as_deref()
                         .ok_or_else(|| format!("{at}: action \"severity\" needs `severity`"))?;
-                    Action::Severity(s.parse::<Severity>().map_err(|_| {
+                    Action::Severity(severity.parse::<Severity>().map_err(|_| {
                         format!(
-                            "{at}: severity {s:?} is not one of info, low, medium, high, critical"
+                            "{at}: severity {severity:?} is not one of info, low, medium, high, critical"
                         )
                     })?)
                 }
@@ -128,6 +128,7 @@ impl UserRules {
         Ok(UserRules { rules })
     }
 
+    /// Whether the file held no rule.
     pub fn is_empty(&self) -> bool {
         self.rules.is_empty()
     }
@@ -168,17 +169,17 @@ impl UserRule {
                 && self.creator.is_none();
         };
         let task = &snap.tasks[ti as usize];
-        let t = &snap.tables;
+        let tables = &snap.tables;
         if let Some(re) = &self.state {
             if !re.is_match(snap.state(task)) {
                 return false;
             }
         }
-        let frames = &t.stack(task.stack).frames;
+        let frames = &tables.stack(task.stack).frames;
         if let Some(re) = &self.function {
             if !frames
                 .iter()
-                .any(|fr| re.is_match(t.func_name(t.frame(*fr).function)))
+                .any(|fr| re.is_match(tables.func_name(tables.frame(*fr).function)))
             {
                 return false;
             }
@@ -186,15 +187,15 @@ impl UserRule {
         if let Some(re) = &self.file {
             if !frames
                 .iter()
-                .any(|fr| re.is_match(t.str(t.frame(*fr).file)))
+                .any(|fr| re.is_match(tables.str(tables.frame(*fr).file)))
             {
                 return false;
             }
         }
         if let Some(re) = &self.creator {
             let Some(c) = task.creator else { return false };
-            let fr = t.frame(c);
-            if !re.is_match(t.func_name(fr.function)) && !re.is_match(t.str(fr.file)) {
+            let fr = tables.frame(c);
+            if !re.is_match(tables.func_name(fr.function)) && !re.is_match(tables.str(fr.file)) {
                 return false;
             }
         }
@@ -213,16 +214,20 @@ mod tests {
         )
         .unwrap();
         assert_eq!(ok.rules.len(), 2);
-        let e = UserRules::parse("[[rule]]\nname = \"a\"\nfunction = '('\naction = \"benign\"\n")
-            .unwrap_err();
-        assert!(e.contains("rule 1") && e.contains("function"), "{e}");
-        let e = UserRules::parse("[[rule]]\nname = \"a\"\naction = \"benign\"\n").unwrap_err();
-        assert!(e.contains("at least one"), "{e}");
-        let e = UserRules::parse(
+        let error =
+            UserRules::parse("[[rule]]\nname = \"a\"\nfunction = '('\naction = \"benign\"\n")
+                .unwrap_err();
+        assert!(
+            error.contains("rule 1") && error.contains("function"),
+            "{error}"
+        );
+        let error = UserRules::parse("[[rule]]\nname = \"a\"\naction = \"benign\"\n").unwrap_err();
+        assert!(error.contains("at least one"), "{error}");
+        let error = UserRules::parse(
             "[[rule]]\nname = \"a\"\nstate='x'\naction = \"severity\"\nseverity=\"huge\"\n",
         )
         .unwrap_err();
-        assert!(e.contains("huge"), "{e}");
+        assert!(error.contains("huge"), "{error}");
         assert!(UserRules::parse("[[rule]\n").is_err());
     }
 }

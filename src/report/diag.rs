@@ -1,13 +1,13 @@
 //! Findings and the wait-for graph in report form.
 
-use super::{Finding, Graph, GraphEdge, GraphNode, MAX_WAITER_NODES};
+use super::{EdgeKind, Finding, Graph, GraphEdge, GraphNode, NodeKind, MAX_WAITER_NODES};
 use crate::analyze::graph::WaitGraph;
 use crate::analyze::heap::HeapAnalysis;
 use crate::analyze::phrase::resource_id;
 use crate::analyze::series::{rank_across, Ranked};
 use crate::analyze::wait::ResKind;
 use crate::analyze::{Diagnosis, Group};
-use crate::model::{Snapshot, TaskFlags};
+use crate::model::{Confidence, Snapshot, TaskFlags};
 use rustc_hash::{FxHashMap, FxHashSet};
 
 /// One analysed snapshot.
@@ -86,11 +86,10 @@ pub fn build(items: &[Analysed], heaps: &[&HeapAnalysis]) -> (Vec<Finding>, Grap
             Finding {
                 id: format!("f{}", rank + 1),
                 rank: rank as u32 + 1,
-                kind: f.kind.as_str().to_string(),
+                kind: f.kind,
                 rule: f.rule.id.to_string(),
-                severity: f.severity.as_str().to_string(),
-                level: f.severity,
-                confidence: f.confidence.as_str().to_string(),
+                severity: f.severity,
+                confidence: f.confidence,
                 score: f.score,
                 snapshot,
                 heap: heap.map(|(hi, _)| hi),
@@ -133,10 +132,10 @@ fn add_graph(out: &mut Graph, si: usize, p: &str, a: &Analysed, gidx: &[u32]) {
     // Resource ids are unique; tasks and groups are added once.
     let mut seen_task: Vec<bool> = vec![false; snap.tasks.len()];
     let mut seen_group: FxHashSet<u32> = FxHashSet::default();
-    let node = |out: &mut Graph, id: String, kind: &str, count: Option<u64>| {
+    let node = |out: &mut Graph, id: String, kind: NodeKind, count: Option<u64>| {
         out.nodes.push(GraphNode {
             id,
-            kind: kind.to_string(),
+            kind,
             snapshot: si,
             count,
             name: None,
@@ -170,14 +169,14 @@ fn add_graph(out: &mut Graph, si: usize, p: &str, a: &Analysed, gidx: &[u32]) {
             let gi = group_of(t);
             if seen_group.insert(gi) {
                 let n = a.groups.get(gi as usize).map(|g| g.count() as u64);
-                node(out, id.clone(), "group", n);
+                node(out, id.clone(), NodeKind::Group, n);
             }
             return id;
         }
         if let Some(s) = seen_task.get_mut(t as usize) {
             if !*s {
                 *s = true;
-                node(out, id.clone(), "task", None);
+                node(out, id.clone(), NodeKind::Task, None);
                 if let Some(n) = out.nodes.last_mut() {
                     n.name = snap
                         .tasks
@@ -194,15 +193,15 @@ fn add_graph(out: &mut Graph, si: usize, p: &str, a: &Analysed, gidx: &[u32]) {
             continue;
         }
         let rid = format!("{p}{}", resource_id(snap, g, ri as u32));
-        node(out, rid.clone(), r.kind.as_str(), None);
+        node(out, rid.clone(), NodeKind::Resource(r.kind), None);
         if r.waiters.len() <= MAX_WAITER_NODES && !r.waiters.iter().any(|&w| anonymous(w)) {
             for &w in &r.waiters {
                 let tid = task_node(out, &mut seen_group, w);
                 out.edges.push(GraphEdge {
                     from: tid,
                     to: rid.clone(),
-                    kind: "waits-on".into(),
-                    confidence: "certain".into(),
+                    kind: EdgeKind::WaitsOn,
+                    confidence: Confidence::Certain,
                     evidence: None,
                     count: None,
                 });
@@ -219,13 +218,13 @@ fn add_graph(out: &mut Graph, si: usize, p: &str, a: &Analysed, gidx: &[u32]) {
             for (gi, n) in pg {
                 let gid = group_id(gi);
                 if seen_group.insert(gi) {
-                    node(out, gid.clone(), "group", Some(n));
+                    node(out, gid.clone(), NodeKind::Group, Some(n));
                 }
                 out.edges.push(GraphEdge {
                     from: gid,
                     to: rid.clone(),
-                    kind: "waits-on".into(),
-                    confidence: "certain".into(),
+                    kind: EdgeKind::WaitsOn,
+                    confidence: Confidence::Certain,
                     evidence: None,
                     count: Some(n),
                 });
@@ -236,8 +235,8 @@ fn add_graph(out: &mut Graph, si: usize, p: &str, a: &Analysed, gidx: &[u32]) {
             out.edges.push(GraphEdge {
                 from: rid.clone(),
                 to: tid,
-                kind: "held-by".into(),
-                confidence: h.confidence.as_str().into(),
+                kind: EdgeKind::HeldBy,
+                confidence: h.confidence,
                 evidence: Some(h.evidence.clone()),
                 count: None,
             });

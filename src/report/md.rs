@@ -11,6 +11,7 @@
 
 use super::diff::{signed, signed_size, sparkline_of, DiffReport, HeapDiff};
 use super::{Finding, FrameReport, GroupReport, Report, SnapshotReport};
+use crate::analyze::finding::Severity;
 use std::fmt::Write as _;
 
 /// Characters of one dump string shown; longer ones end in `…`.
@@ -172,8 +173,10 @@ fn header(r: &Report, out: &mut Out, keep: usize) {
 }
 
 fn findings(r: &Report, opts: &MdOptions, out: &mut Out, keep: usize) {
-    let (benign, real): (Vec<&Finding>, Vec<&Finding>) =
-        r.findings.iter().partition(|f| f.severity == "info");
+    let (benign, real): (Vec<&Finding>, Vec<&Finding>) = r
+        .findings
+        .iter()
+        .partition(|f| f.severity == Severity::Info);
     if !out.push("\n## Findings\n", keep) {
         out.note(&format!("{} findings left out for size.", real.len()));
         return;
@@ -235,9 +238,9 @@ fn finding_head(f: &Finding, multi: bool) -> String {
     format!(
         "\n**{}. {}** {} ({}){dump}: {}\n\n{}\n\n**Fix:** {}\n",
         f.rank,
-        text(&f.severity.to_uppercase()),
-        text(&f.kind),
-        text(&f.confidence),
+        text(&f.severity.as_str().to_uppercase()),
+        text(f.kind.as_str()),
+        text(f.confidence.as_str()),
         text(&f.title),
         text(&f.explanation),
         text(&f.remedy)

@@ -8,15 +8,17 @@ pub mod diag;
 pub mod diff;
 pub mod heap;
 pub mod html;
+pub mod labels;
 pub mod md;
 pub mod series;
 pub mod text;
 
 pub use counts::Counts;
+pub use labels::{EdgeKind, NodeKind};
 
-use crate::analyze::finding::Severity;
+use crate::analyze::finding::{Kind, Severity};
 use crate::analyze::{Group, Similarity};
-use crate::model::{CodeKind, Runtime, Snapshot, StackId, Task, TaskFlags, Warning};
+use crate::model::{CodeKind, Confidence, Runtime, Snapshot, StackId, Task, TaskFlags, Warning};
 use crash::Crash;
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -183,7 +185,7 @@ impl Report {
 
     /// The highest severity among the findings (`--fail-on`), if any.
     pub fn max_severity(&self) -> Option<Severity> {
-        self.findings.iter().map(|f| f.level).max()
+        self.findings.iter().map(|f| f.severity).max()
     }
 
     /// Group `id` (`g3`) of snapshot `snapshot`, when the report kept it.
@@ -256,18 +258,19 @@ pub struct Finding {
     pub rank: u32,
     /// `deadlock`, `leak`, `blocked-forever`, `contention`, `crash`,
     /// `starvation`, `growth` or `benign`.
-    pub kind: String,
+    #[serde(serialize_with = "labels::serialize")]
+    #[schemars(with = "String")]
+    pub kind: Kind,
     /// The catalogue rule that recognised it (docs/rules.md).
     pub rule: String,
     /// `critical`, `high`, `medium`, `low` or `info`.
-    pub severity: String,
-    /// The severity as the analysis graded it (`severity` is its name in
-    /// the JSON); not serialized.
-    #[serde(skip)]
-    #[schemars(skip)]
-    pub level: Severity,
+    #[serde(serialize_with = "labels::serialize")]
+    #[schemars(with = "String")]
+    pub severity: Severity,
     /// `certain`, `likely` or `possible`.
-    pub confidence: String,
+    #[serde(serialize_with = "labels::serialize")]
+    #[schemars(with = "String")]
+    pub confidence: Confidence,
     /// Ranking score (severity × confidence × log of the tasks involved).
     pub score: f64,
     /// Position of the goroutine snapshot in `snapshots`; null for a
@@ -321,7 +324,9 @@ pub struct GraphNode {
     pub id: String,
     /// `task`, `group`, or the resource kind (`mutex`, `rwmutex`, `chan`,
     /// `waitgroup`, `cond`, `select`, `semaphore`, ...).
-    pub kind: String,
+    #[serde(serialize_with = "labels::serialize")]
+    #[schemars(with = "String")]
+    pub kind: NodeKind,
     pub snapshot: usize,
     /// Tasks behind a `group` node.
     pub count: Option<u64>,
@@ -336,8 +341,12 @@ pub struct GraphEdge {
     pub to: String,
     /// `waits-on` (task to resource) or `held-by` (resource to the task
     /// that holds it or will release or signal it).
-    pub kind: String,
-    pub confidence: String,
+    #[serde(serialize_with = "labels::serialize")]
+    #[schemars(with = "String")]
+    pub kind: EdgeKind,
+    #[serde(serialize_with = "labels::serialize")]
+    #[schemars(with = "String")]
+    pub confidence: Confidence,
     /// Why a `held-by` edge was inferred.
     pub evidence: Option<String>,
     /// Tasks behind the edge, for group nodes.

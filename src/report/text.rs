@@ -5,6 +5,7 @@ use super::crash::Crash;
 use super::diff::{signed, signed_size, sparkline_of, DiffReport, HeapDiff};
 use super::heap::HeapReport;
 use super::{Finding, FrameReport, GroupReport, Report, SnapshotReport};
+use crate::analyze::finding::Severity;
 use crate::model::CodeKind;
 use anstyle::{AnsiColor, Effects, Style};
 use std::io::{self, Write};
@@ -393,16 +394,16 @@ fn snapshot_warnings(s: &SnapshotReport, w: &mut dyn Write) -> io::Result<()> {
 
 /// A finding's title line, explanation, evidence and fix.
 fn finding_head(f: &Finding, w: &mut dyn Write) -> io::Result<()> {
-    let style = match f.severity.as_str() {
-        "critical" | "high" => RED,
-        "medium" => YELLOW,
-        _ => BOLD,
+    let style = match f.severity {
+        Severity::Critical | Severity::High => RED,
+        Severity::Medium => YELLOW,
+        Severity::Low | Severity::Info => BOLD,
     };
     writeln!(
         w,
         "  {BOLD}#{}{BOLD:#} {style}{}{style:#} {} ({})  {}",
         f.rank,
-        f.severity.to_uppercase(),
+        f.severity.as_str().to_uppercase(),
         f.kind,
         f.confidence,
         one_line(&f.title, 200)
@@ -428,7 +429,7 @@ fn findings(r: &Report, si: usize, opts: &TextOptions, w: &mut dyn Write) -> io:
         .filter(|f| f.snapshot == Some(si))
         .collect();
     let (benign, real): (Vec<&Finding>, Vec<&Finding>) =
-        mine.iter().partition(|f| f.severity == "info");
+        mine.iter().partition(|f| f.severity == Severity::Info);
     writeln!(w)?;
     if real.is_empty() {
         writeln!(w, "{HEAD}findings{HEAD:#}  none above info")?;

@@ -24,7 +24,7 @@ pub(super) fn findings(h: &mut String, r: &Report) {
                 s,
                 r.findings
                     .iter()
-                    .filter(|f| sev_index(&f.severity) == s)
+                    .filter(|f| sev_index(f.severity) == s)
                     .count(),
             )
         })
@@ -49,7 +49,7 @@ pub(super) fn findings(h: &mut String, r: &Report) {
 
 /// One finding: what, why, the fix, then its evidence folded.
 fn finding(h: &mut String, r: &Report, f: &Finding, open: bool) {
-    let sev = SEVERITIES[sev_index(&f.severity)];
+    let sev = SEVERITIES[sev_index(f.severity)];
     let _ = writeln!(
         h,
         "<details class=\"finding sev-{sev}\" id=\"{}\"{}>\n<summary><span class=\"rank\">#{}</span> \
@@ -58,8 +58,8 @@ fn finding(h: &mut String, r: &Report, f: &Finding, open: bool) {
         esc(&f.id),
         if open { " open" } else { "" },
         f.rank,
-        text(&f.kind),
-        text(&f.confidence),
+        text(f.kind.as_str()),
+        text(f.confidence.as_str()),
         text(&f.title)
     );
     let _ = writeln!(h, "<p class=\"explanation\">{}</p>", text(&f.explanation));

@@ -16,7 +16,7 @@ pub const STATIC_ROWS: usize = 100;
 pub(super) fn group_severity(r: &Report) -> GroupSeverity<'_> {
     let mut m: FxHashMap<(usize, &str), usize> = FxHashMap::default();
     for f in &r.findings {
-        let s = sev_index(&f.severity);
+        let s = sev_index(f.severity);
         let Some(snapshot) = f.snapshot else { continue };
         for g in &f.groups {
             let e = m.entry((snapshot, g.as_str())).or_default();

@@ -1,8 +1,11 @@
-//! The whole job for a list of inputs: load, unwrap, detect, parse, group,
-//! report. The CLI and the tests both call this.
+//! The whole job for a list of inputs, in order: load and unwrap each
+//! (`input`), detect and parse it (`parse`), resolve raw addresses
+//! (`symbolize`), then analyse every dump and heap snapshot as one series
+//! (`analyze`) and build the report (`report`). It only orchestrates: the
+//! CLI and the tests both call it.
 
 use crate::analyze;
-use crate::input::{self, Bytes, LoadOptions};
+use crate::input::{self, Bytes, Compression, LoadOptions};
 use crate::model::heap::HeapProfile;
 use crate::model::Snapshot;
 use crate::parse::{self, Format, ParseOptions};
@@ -33,10 +36,64 @@ pub struct Outcome {
     pub warnings: Vec<String>,
 }
 
-/// A loaded and parsed input, before reporting.
+/// What loading and parsing found out about one input: where it came
+/// from, how it was packed and which format it was read as. The report
+/// lists it among its inputs ([`InputReport`]).
+#[derive(Debug, Clone)]
+pub struct InputInfo {
+    /// The path as given, or `<stdin>`.
+    pub source: String,
+    /// Bytes read, before decompression.
+    pub size: u64,
+    /// How the input was compressed.
+    pub compression: Compression,
+    /// Bytes after decompression.
+    pub decompressed_size: u64,
+    /// The detected (or forced) format; `None` for an input put together
+    /// by hand, which the report shows with an empty format.
+    pub format: Option<Format>,
+    /// Detection confidence, 0 to 1 (1 when forced with --input-format).
+    pub confidence: f32,
+    /// What was done to find the dump inside the input (log prefixes
+    /// stripped, addresses symbolized, ...).
+    pub notes: Vec<String>,
+}
+
+impl Default for InputInfo {
+    fn default() -> Self {
+        InputInfo {
+            source: String::new(),
+            size: 0,
+            compression: Compression::None,
+            decompressed_size: 0,
+            format: None,
+            confidence: 0.0,
+            notes: Vec::new(),
+        }
+    }
+}
+
+impl From<&InputInfo> for InputReport {
+    fn from(info: &InputInfo) -> InputReport {
+        InputReport {
+            source: info.source.clone(),
+            size: info.size,
+            compression: info.compression.as_str().to_string(),
+            decompressed_size: info.decompressed_size,
+            format: info.format.map_or("", Format::id).to_string(),
+            confidence: info.confidence,
+            notes: info.notes.clone(),
+        }
+    }
+}
+
+/// A loaded and parsed input, before analysis and reporting.
 pub struct ParsedInput {
-    pub input: InputReport,
+    /// What the input was and how it was read.
+    pub input: InputInfo,
+    /// The goroutine or thread dumps found in it, in order.
     pub snapshots: Vec<Snapshot>,
+    /// The heap snapshots found in it, in order.
     pub heaps: Vec<HeapProfile>,
 }
 
@@ -44,7 +101,7 @@ pub struct ParsedInput {
 pub fn parse_bytes(
     name: &str,
     size: u64,
-    compression: input::Compression,
+    compression: Compression,
     data: Bytes,
     format: Option<Format>,
     progress: Option<Arc<AtomicU64>>,
@@ -59,12 +116,12 @@ pub fn parse_bytes(
     let decompressed = data.len() as u64;
     let parsed = parse::parse_input(name, data, &popts)?;
     Ok(ParsedInput {
-        input: InputReport {
+        input: InputInfo {
             source: name.to_string(),
             size,
-            compression: compression.as_str().to_string(),
+            compression,
             decompressed_size: decompressed,
-            format: parsed.format.id().to_string(),
+            format: Some(parsed.format),
             confidence: parsed.confidence,
             notes: parsed.notes,
         },
@@ -213,7 +270,7 @@ fn build_report(
     dopts: &analyze::DiagnoseOptions,
     diff_times: Option<&DiffTimes>,
 ) -> Report {
-    let inputs = parsed.iter().map(|p| p.input.clone()).collect();
+    let inputs = parsed.iter().map(|p| InputReport::from(&p.input)).collect();
     let snaps: Vec<&Snapshot> = parsed.iter().flat_map(|p| p.snapshots.iter()).collect();
     let heaps: Vec<&HeapProfile> = parsed.iter().flat_map(|p| p.heaps.iter()).collect();
     let times = diff_times.map(|times| series_times(parsed, &snaps, &heaps, times));

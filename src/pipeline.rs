@@ -16,9 +16,13 @@ use std::sync::Arc;
 /// What to do with the inputs.
 #[derive(Debug, Clone, Default)]
 pub struct Config {
+    /// How inputs are read: size limits and unwrapping.
     pub load: LoadOptions,
+    /// The format forced with `--input-format`, or `None` to detect it.
     pub format: Option<Format>,
+    /// Similarity, filter and limits of the groups reported.
     pub groups: GroupOptions,
+    /// Options of the diagnosis: sources to read, user rules, or none at all.
     pub diagnose: analyze::DiagnoseOptions,
     /// Binaries and debug directories for raw addresses.
     pub symbolize: crate::symbolize::Options,

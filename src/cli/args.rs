@@ -7,6 +7,10 @@ use crate::parse::Format;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
+// The command line: a subcommand and its arguments.
+// clap turns doc comments into --help text, which tests check: the items
+// here are described in plain comments.
+#[allow(missing_docs)]
 #[derive(Parser, Debug)]
 #[command(
     name = "dumpscope",
@@ -23,6 +27,10 @@ pub struct Cli {
     pub command: Command,
 }
 
+// The subcommands.
+// clap turns doc comments into --help text, which tests check: the items
+// here are described in plain comments.
+#[allow(missing_docs)]
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Analyse one or more dumps.
@@ -41,12 +49,20 @@ pub enum Command {
     Rules,
 }
 
+// How a report is written: text for people or JSON.
+// clap turns doc comments into --help text, which tests check: the items
+// here are described in plain comments.
+#[allow(missing_docs)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
     Text,
     Json,
 }
 
+// The arguments of `dumpscope analyze` (and of `diff`, flattened).
+// clap turns doc comments into --help text, which tests check: the items
+// here are described in plain comments.
+#[allow(missing_docs)]
 #[derive(Args, Debug)]
 pub struct AnalyzeArgs {
     /// Dump files; `-` reads stdin. gzip and zstd are detected and decompressed.
@@ -111,6 +127,10 @@ pub struct AnalyzeArgs {
     pub symbols: SymbolArgs,
 }
 
+// The arguments of `dumpscope symbolize`.
+// clap turns doc comments into --help text, which tests check: the items
+// here are described in plain comments.
+#[allow(missing_docs)]
 #[derive(Args, Debug)]
 pub struct SymbolizeArgs {
     /// The backtrace; `-` reads stdin. gzip and zstd are decompressed.
@@ -176,6 +196,10 @@ fn parse_base(s: &str) -> Result<(String, u64), String> {
     Ok((m.to_string(), addr))
 }
 
+// The arguments of `dumpscope diff`.
+// clap turns doc comments into --help text, which tests check: the items
+// here are described in plain comments.
+#[allow(missing_docs)]
 #[derive(Args, Debug)]
 pub struct DiffArgs {
     /// Seconds (or `30s`, `5m`, `1h`) between successive dumps, when the

@@ -28,6 +28,9 @@ use std::collections::BTreeMap;
 pub const SCHEMA_ID: &str = "dumpscope.report/v1";
 
 /// A dumpscope report.
+// Items left without a doc comment keep none: it would become a description
+// in docs/schema.json, which must not change.
+#[allow(missing_docs)]
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Report {
     /// Always `dumpscope.report/v1` for this version of the schema.
@@ -49,6 +52,10 @@ pub struct Report {
     pub diff: Option<diff::DiffReport>,
 }
 
+// The program that wrote the report, and its version.
+// Items left without a doc comment keep none: it would become a description
+// in docs/schema.json, which must not change.
+#[allow(missing_docs)]
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Tool {
     pub name: String,
@@ -75,6 +82,9 @@ pub struct InputReport {
 }
 
 /// One dump.
+// Items left without a doc comment keep none: it would become a description
+// in docs/schema.json, which must not change.
+#[allow(missing_docs)]
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct SnapshotReport {
     pub source: String,
@@ -114,6 +124,9 @@ pub struct SnapshotReport {
 }
 
 /// Tasks with the same stack signature and creator.
+// Items left without a doc comment keep none: it would become a description
+// in docs/schema.json, which must not change.
+#[allow(missing_docs)]
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct GroupReport {
     /// `g1`, `g2`, ...: the group's rank among all groups of the snapshot
@@ -148,6 +161,10 @@ pub struct GroupReport {
     pub flags: Counts,
 }
 
+// The spread of a group's waits, in minutes.
+// Items left without a doc comment keep none: it would become a description
+// in docs/schema.json, which must not change.
+#[allow(missing_docs)]
 #[derive(Debug, Clone, Copy, Serialize, JsonSchema)]
 pub struct WaitMinutes {
     pub min: u32,
@@ -198,6 +215,10 @@ impl Report {
     }
 }
 
+// Where the runtime left frames out of a stack, and how many.
+// Items left without a doc comment keep none: it would become a description
+// in docs/schema.json, which must not change.
+#[allow(missing_docs)]
 #[derive(Debug, Clone, Copy, Serialize, JsonSchema)]
 pub struct Elided {
     /// Index in `frames` before which the frames were left out.
@@ -206,6 +227,10 @@ pub struct Elided {
     pub count: u32,
 }
 
+// One stack frame.
+// Items left without a doc comment keep none: it would become a description
+// in docs/schema.json, which must not change.
+#[allow(missing_docs)]
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct FrameReport {
     /// Full function name as printed.
@@ -227,6 +252,10 @@ pub struct FrameReport {
     pub args: String,
 }
 
+// The `created by` frame of a group or task.
+// Items left without a doc comment keep none: it would become a description
+// in docs/schema.json, which must not change.
+#[allow(missing_docs)]
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct CreatorReport {
     pub function: String,
@@ -237,6 +266,9 @@ pub struct CreatorReport {
 }
 
 /// One task in full (used for the crashing task).
+// Items left without a doc comment keep none: it would become a description
+// in docs/schema.json, which must not change.
+#[allow(missing_docs)]
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct TaskReport {
     pub id: u64,
@@ -250,6 +282,9 @@ pub struct TaskReport {
 }
 
 /// A diagnosis: what is wrong, how sure, and what to change.
+// Items left without a doc comment keep none: it would become a description
+// in docs/schema.json, which must not change.
+#[allow(missing_docs)]
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Finding {
     /// `f1`, `f2`, ... in rank order.
@@ -308,6 +343,9 @@ pub struct Finding {
 /// report has several snapshots); when more than
 /// [`MAX_WAITER_NODES`] tasks wait on one resource, they appear as their
 /// groups (`group:gN`) with a count on the edge.
+// Items left without a doc comment keep none: it would become a description
+// in docs/schema.json, which must not change.
+#[allow(missing_docs)]
 #[derive(Debug, Clone, Default, Serialize, JsonSchema)]
 pub struct Graph {
     pub nodes: Vec<GraphNode>,
@@ -319,6 +357,10 @@ pub struct Graph {
 /// Waiters per resource drawn one by one in the graph.
 pub const MAX_WAITER_NODES: usize = 32;
 
+// A node of the wait-for graph: a task, a group or a resource.
+// Items left without a doc comment keep none: it would become a description
+// in docs/schema.json, which must not change.
+#[allow(missing_docs)]
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct GraphNode {
     pub id: String,
@@ -335,6 +377,10 @@ pub struct GraphNode {
     pub name: Option<String>,
 }
 
+// An edge of the wait-for graph: a wait or a hold.
+// Items left without a doc comment keep none: it would become a description
+// in docs/schema.json, which must not change.
+#[allow(missing_docs)]
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct GraphEdge {
     pub from: String,
@@ -356,10 +402,12 @@ pub struct GraphEdge {
 /// Options that shape the groups in a report.
 #[derive(Debug, Clone, Default)]
 pub struct GroupOptions {
+    /// How alike stacks must be to share a group.
     pub similarity: Similarity,
     /// Keep only groups where this matches the state, a frame's function or
     /// file, or the creator.
     pub filter: Option<regex::Regex>,
+    /// Groups kept per snapshot, after the filter (`--max-groups`).
     pub max_groups: Option<usize>,
 }
 
@@ -393,6 +441,8 @@ pub fn json_schema() -> serde_json::Value {
     serde_json::to_value(schema).unwrap_or(serde_json::Value::Null)
 }
 
+/// A report of these parts, stamped with the schema id and this program's
+/// name and version.
 pub fn new_report(
     inputs: Vec<InputReport>,
     snapshots: Vec<SnapshotReport>,

@@ -29,6 +29,7 @@ pub const DEFAULT_MAX_GROUPS: usize = 50;
 /// Options of the text rendering.
 #[derive(Debug, Clone)]
 pub struct TextOptions {
+    /// Groups shown per dump (`--max-groups`).
     pub max_groups: usize,
     /// Findings shown in full per dump (benign ones are summarised).
     pub max_findings: usize,

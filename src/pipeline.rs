@@ -146,7 +146,7 @@ pub fn load_and_parse(
         warnings.push(format!("{}: {w}", loaded.name));
     }
     let counter = progress(loaded.data.len() as u64);
-    let p = parse_bytes(
+    let parsed = parse_bytes(
         &loaded.name,
         loaded.size,
         loaded.compression,
@@ -155,16 +155,16 @@ pub fn load_and_parse(
         counter,
     )
     .map_err(|e| e.to_string())?;
-    for s in &p.snapshots {
-        if s.truncated {
+    for snapshot in &parsed.snapshots {
+        if snapshot.truncated {
             warnings.push(format!(
                 "{}: dump {} is cut off; its last task is partial",
-                s.source,
-                s.index + 1
+                snapshot.source,
+                snapshot.index + 1
             ));
         }
     }
-    Ok(p)
+    Ok(parsed)
 }
 
 /// Builds the report of parsed inputs: groups, diagnosis and findings for
@@ -207,14 +207,14 @@ fn point_times(
     stamps: Option<Vec<f64>>,
     times: &DiffTimes,
 ) -> analyze::diff::Times {
-    let n = input_of.len();
-    if let Some(iv) = times.interval.filter(|i| *i > 0.0) {
+    let count = input_of.len();
+    if let Some(interval) = times.interval.filter(|i| *i > 0.0) {
         return analyze::diff::Times {
-            seconds: (0..n).map(|i| Some(i as f64 * iv)).collect(),
+            seconds: (0..count).map(|i| Some(i as f64 * interval)).collect(),
             from: Some("interval"),
         };
     }
-    let increasing = |v: &[f64]| v.len() == n && n > 1 && v.windows(2).all(|w| w[1] > w[0]);
+    let increasing = |v: &[f64]| v.len() == count && count > 1 && v.windows(2).all(|w| w[1] > w[0]);
     if let Some(v) = stamps.filter(|v| increasing(v)) {
         let t0 = v[0];
         return analyze::diff::Times {
@@ -222,14 +222,14 @@ fn point_times(
             from: Some("timestamps"),
         };
     }
-    let m: Option<Vec<f64>> = input_of
+    let modified: Option<Vec<f64>> = input_of
         .iter()
         .map(|&i| times.mtimes.get(i).copied().flatten())
         .collect();
     // Modification times only when at least a second apart (a checkout or
     // a copy writes files a few milliseconds apart).
     let spaced = |v: &[f64]| increasing(v) && v.windows(2).all(|w| w[1] - w[0] >= 1.0);
-    if let Some(v) = m.filter(|v| spaced(v)) {
+    if let Some(v) = modified.filter(|v| spaced(v)) {
         let t0 = v[0];
         return analyze::diff::Times {
             seconds: v.iter().map(|t| Some(t - t0)).collect(),
@@ -237,7 +237,7 @@ fn point_times(
         };
     }
     analyze::diff::Times {
-        seconds: vec![None; n],
+        seconds: vec![None; count],
         from: None,
     }
 }
@@ -306,19 +306,20 @@ pub fn diff_paths(
 
 /// Resolves the raw addresses of a parsed input; what happened goes to the
 /// input's notes.
-pub fn symbolize(sym: &mut crate::symbolize::Symbolizer, x: &mut ParsedInput) {
+pub fn symbolize(sym: &mut crate::symbolize::Symbolizer, parsed: &mut ParsedInput) {
     use crate::symbolize::apply;
-    let a = apply::snapshots(sym, &mut x.snapshots);
-    let b = apply::heaps(sym, &mut x.heaps);
-    let (n, r) = (a.addresses + b.addresses, a.resolved + b.resolved);
-    if n > 0 {
-        x.input
-            .notes
-            .push(format!("symbolized {r} of {n} distinct addresses"));
+    let in_dumps = apply::snapshots(sym, &mut parsed.snapshots);
+    let in_heaps = apply::heaps(sym, &mut parsed.heaps);
+    let addresses = in_dumps.addresses + in_heaps.addresses;
+    let resolved = in_dumps.resolved + in_heaps.resolved;
+    if addresses > 0 {
+        parsed.input.notes.push(format!(
+            "symbolized {resolved} of {addresses} distinct addresses"
+        ));
     }
-    for note in a.notes.into_iter().chain(b.notes) {
-        if !x.input.notes.contains(&note) {
-            x.input.notes.push(note);
+    for note in in_dumps.notes.into_iter().chain(in_heaps.notes) {
+        if !parsed.input.notes.contains(&note) {
+            parsed.input.notes.push(note);
         }
     }
 }

@@ -181,19 +181,22 @@ impl SymbolArgs {
 
 /// `MODULE=ADDR` with a hex (`0x...`) or decimal address.
 fn parse_base(s: &str) -> Result<(String, u64), String> {
-    let (m, a) = s
+    let (module, address) = s
         .rsplit_once('=')
         .ok_or_else(|| format!("'{s}': expected MODULE=ADDR, e.g. app=0x55d5c1a00000"))?;
-    let a = a.trim();
-    let addr = match a.strip_prefix("0x").or_else(|| a.strip_prefix("0X")) {
-        Some(h) => u64::from_str_radix(h, 16),
-        None => a.parse(),
+    let address = address.trim();
+    let addr = match address
+        .strip_prefix("0x")
+        .or_else(|| address.strip_prefix("0X"))
+    {
+        Some(hex) => u64::from_str_radix(hex, 16),
+        None => address.parse(),
     }
-    .map_err(|_| format!("'{a}' is not an address (hex with 0x, or decimal)"))?;
-    if m.is_empty() {
+    .map_err(|_| format!("'{address}' is not an address (hex with 0x, or decimal)"))?;
+    if module.is_empty() {
         return Err(format!("'{s}': the module name is empty"));
     }
-    Ok((m.to_string(), addr))
+    Ok((module.to_string(), addr))
 }
 
 // The arguments of `dumpscope diff`.
@@ -212,12 +215,12 @@ pub struct DiffArgs {
 
 /// `90`, `90s`, `1.5m`, `2h` -> seconds.
 fn parse_duration(s: &str) -> Result<f64, String> {
-    let t = s.trim();
-    let (num, mult) = match t.char_indices().last() {
-        Some((i, 's')) => (&t[..i], 1.0),
-        Some((i, 'm')) => (&t[..i], 60.0),
-        Some((i, 'h')) => (&t[..i], 3600.0),
-        _ => (t, 1.0),
+    let text = s.trim();
+    let (num, mult) = match text.char_indices().last() {
+        Some((i, 's')) => (&text[..i], 1.0),
+        Some((i, 'm')) => (&text[..i], 60.0),
+        Some((i, 'h')) => (&text[..i], 3600.0),
+        _ => (text, 1.0),
     };
     match num.trim().parse::<f64>() {
         Ok(v) if v > 0.0 && v.is_finite() => Ok(v * mult),
@@ -226,26 +229,27 @@ fn parse_duration(s: &str) -> Result<f64, String> {
 }
 
 fn parse_size(s: &str) -> Result<u64, String> {
-    let s = s.trim();
-    let (num, mult) = match s.char_indices().last() {
+    let text = s.trim();
+    let (num, mult) = match text.char_indices().last() {
         Some((i, c)) if c.is_ascii_alphabetic() => {
-            let m: u64 = match c.to_ascii_uppercase() {
+            let unit: u64 = match c.to_ascii_uppercase() {
                 'K' => 1 << 10,
                 'M' => 1 << 20,
                 'G' => 1 << 30,
                 'T' => 1 << 40,
                 _ => return Err(format!("unknown size suffix '{c}' (use K, M, G or T)")),
             };
-            (&s[..i], m)
+            (&text[..i], unit)
         }
-        _ => (s, 1),
+        _ => (text, 1),
     };
-    let n: u64 = num
+    let count: u64 = num
         .trim()
         .parse()
-        .map_err(|_| format!("'{s}' is not a size (e.g. 512M, 4G)"))?;
-    n.checked_mul(mult)
-        .ok_or_else(|| format!("'{s}' is too large"))
+        .map_err(|_| format!("'{text}' is not a size (e.g. 512M, 4G)"))?;
+    count
+        .checked_mul(mult)
+        .ok_or_else(|| format!("'{text}' is too large"))
 }
 
 #[cfg(test)]

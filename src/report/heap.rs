@@ -129,26 +129,26 @@ pub struct HeapModule {
 }
 
 fn site(h: &HeapProfile, s: &SiteStat) -> HeapSite {
-    let t = &h.tables;
-    let frames: Vec<HeapFrame> = t
+    let tables = &h.tables;
+    let frames: Vec<HeapFrame> = tables
         .stack(s.stack)
         .frames
         .iter()
         .map(|f| {
-            let fr = t.frame(*f);
+            let fr = tables.frame(*f);
             HeapFrame {
-                function: t.func_name(fr.function).to_string(),
-                file: t.str(fr.file).to_string(),
+                function: tables.func_name(fr.function).to_string(),
+                file: tables.str(fr.file).to_string(),
                 line: fr.line,
                 inlined: fr.inlined,
-                kind: t.function(fr.function).kind,
+                kind: tables.function(fr.function).kind,
             }
         })
         .collect();
     HeapSite {
         function: frames.first().map_or(String::new(), |f| f.function.clone()),
-        user_frame: crate::analyze::heap::user_frame(t, s.stack)
-            .map(|f| crate::analyze::phrase::frame_name(t, Some(f))),
+        user_frame: crate::analyze::heap::user_frame(tables, s.stack)
+            .map(|f| crate::analyze::phrase::frame_name(tables, Some(f))),
         frames,
         values: s.values.into(),
     }

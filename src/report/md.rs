@@ -229,71 +229,75 @@ fn findings(r: &Report, opts: &MdOptions, out: &mut Out, keep: usize) {
 }
 
 /// The visible part of a finding: its line, explanation and fix.
-fn finding_head(f: &Finding, multi: bool) -> String {
-    let dump = match (multi, f.snapshot, f.heap) {
+fn finding_head(finding: &Finding, multi: bool) -> String {
+    let dump = match (multi, finding.snapshot, finding.heap) {
         (true, Some(si), _) => format!(" (dump {})", si + 1),
         (_, None, Some(hi)) => format!(" (heap {})", hi + 1),
         _ => String::new(),
     };
     format!(
         "\n**{}. {}** {} ({}){dump}: {}\n\n{}\n\n**Fix:** {}\n",
-        f.rank,
-        text(&f.severity.as_str().to_uppercase()),
-        text(f.kind.as_str()),
-        text(f.confidence.as_str()),
-        text(&f.title),
-        text(&f.explanation),
-        text(&f.remedy)
+        finding.rank,
+        text(&finding.severity.as_str().to_uppercase()),
+        text(finding.kind.as_str()),
+        text(finding.confidence.as_str()),
+        text(&finding.title),
+        text(&finding.explanation),
+        text(&finding.remedy)
     )
 }
 
 /// The folded part of a finding: evidence, goroutines, rule, and the stack
 /// of its first group.
-fn finding_details(r: &Report, f: &Finding) -> String {
+fn finding_details(r: &Report, finding: &Finding) -> String {
     let mut s = format!(
         "\n<details><summary>{}</summary>\n\n",
         escape_html("Evidence and stack")
     );
-    for e in f.evidence.iter().take(MAX_EVIDENCE) {
+    for e in finding.evidence.iter().take(MAX_EVIDENCE) {
         let _ = writeln!(s, "- {}", text(e));
     }
-    if f.evidence.len() > MAX_EVIDENCE {
+    if finding.evidence.len() > MAX_EVIDENCE {
         let _ = writeln!(
             s,
             "- and {} more evidence lines",
-            f.evidence.len() - MAX_EVIDENCE
+            finding.evidence.len() - MAX_EVIDENCE
         );
     }
-    if !f.task_ids.is_empty() {
-        let ids: Vec<String> = f
+    if !finding.task_ids.is_empty() {
+        let ids: Vec<String> = finding
             .task_ids
             .iter()
             .take(MAX_IDS)
             .map(u64::to_string)
             .collect();
-        let more = if f.task_ids.len() > MAX_IDS {
-            format!(" and {} more", f.task_ids.len() - MAX_IDS)
+        let more = if finding.task_ids.len() > MAX_IDS {
+            format!(" and {} more", finding.task_ids.len() - MAX_IDS)
         } else {
             String::new()
         };
         let _ = writeln!(s, "- {}: {}{more}", title_case(r.nouns().1), ids.join(", "));
-    } else if f.task_count > 0 {
+    } else if finding.task_count > 0 {
         let _ = writeln!(
             s,
             "- {}: {} (the profile does not identify them)",
             title_case(r.nouns().1),
-            f.task_count
+            finding.task_count
         );
     }
-    let _ = write!(s, "- Rule: {}", text(&f.rule));
-    if !f.groups.is_empty() {
-        let g: Vec<String> = f.groups.iter().take(8).map(|g| text(g)).collect();
-        let more = if f.groups.len() > 8 { ", ..." } else { "" };
+    let _ = write!(s, "- Rule: {}", text(&finding.rule));
+    if !finding.groups.is_empty() {
+        let g: Vec<String> = finding.groups.iter().take(8).map(|g| text(g)).collect();
+        let more = if finding.groups.len() > 8 {
+            ", ..."
+        } else {
+            ""
+        };
         let _ = write!(s, "; groups: {}{more}", g.join(", "));
     }
     s.push('\n');
-    if let Some(gid) = f.groups.first() {
-        match r.group(f.snapshot, gid) {
+    if let Some(gid) = finding.groups.first() {
+        match r.group(finding.snapshot, gid) {
             Some(g) => {
                 let _ = write!(
                     s,
@@ -319,18 +323,18 @@ fn finding_details(r: &Report, f: &Finding) -> String {
 }
 
 /// A group's representative stack the way Go prints a traceback.
-fn traceback(g: &GroupReport) -> String {
+fn traceback(group: &GroupReport) -> String {
     let mut s = String::new();
-    for (i, f) in g.frames.iter().enumerate().take(MAX_FRAMES) {
-        if g.elided.is_some_and(|e| e.at as usize == i) {
+    for (i, f) in group.frames.iter().enumerate().take(MAX_FRAMES) {
+        if group.elided.is_some_and(|e| e.at as usize == i) {
             s.push_str("...additional frames elided...\n");
         }
         let _ = writeln!(s, "{}\n\t{}", clip(&f.function), position(&f.file, f.line));
     }
-    if g.frames.len() > MAX_FRAMES {
-        let _ = writeln!(s, "...{} more frames...", g.frames.len() - MAX_FRAMES);
+    if group.frames.len() > MAX_FRAMES {
+        let _ = writeln!(s, "...{} more frames...", group.frames.len() - MAX_FRAMES);
     }
-    if let Some(c) = &g.created_by {
+    if let Some(c) = &group.created_by {
         let parents = match c.parent_ids.as_slice() {
             [] => String::new(),
             [p] => format!(" in goroutine {p}"),
@@ -378,8 +382,8 @@ fn groups(r: &Report, opts: &MdOptions, out: &mut Out, keep: usize) {
 }
 
 /// Writes one dump's table; false when the budget ran out.
-fn group_table(s: &SnapshotReport, opts: &MdOptions, out: &mut Out, keep: usize) -> bool {
-    let (_, many) = super::snapshot_nouns(std::iter::once(s));
+fn group_table(snapshot: &SnapshotReport, opts: &MdOptions, out: &mut Out, keep: usize) -> bool {
+    let (_, many) = super::snapshot_nouns(std::iter::once(snapshot));
     let head = format!(
         "\n| Group | {} | State | Wait (min) | Top frame | Created by |\n\
          | --- | ---: | --- | --- | --- | --- |\n",
@@ -387,7 +391,7 @@ fn group_table(s: &SnapshotReport, opts: &MdOptions, out: &mut Out, keep: usize)
     );
     let mut shown = 0;
     let mut full = true;
-    for g in s.groups.iter().take(opts.max_groups) {
+    for g in snapshot.groups.iter().take(opts.max_groups) {
         let row = group_row(g);
         let chunk = if shown == 0 {
             format!("{head}{row}")
@@ -400,19 +404,19 @@ fn group_table(s: &SnapshotReport, opts: &MdOptions, out: &mut Out, keep: usize)
         }
         shown += 1;
     }
-    if shown == 0 && s.groups_total == 0 {
+    if shown == 0 && snapshot.groups_total == 0 {
         out.push(&format!("\nNo {many}.\n"), keep);
     }
-    let more = s.groups_total.saturating_sub(shown);
+    let more = snapshot.groups_total.saturating_sub(shown);
     if !full {
         out.note(&format!(
             "{more} more groups (of {}) left out for size.",
-            s.groups_total
+            snapshot.groups_total
         ));
     } else if more > 0 {
         out.note(&format!(
             "{more} more groups (of {}) are in the HTML/JSON report.",
-            s.groups_total
+            snapshot.groups_total
         ));
     }
     full

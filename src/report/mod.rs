@@ -421,18 +421,18 @@ pub(crate) fn clip(s: &str, n: usize) -> std::borrow::Cow<'_, str> {
 }
 
 /// A byte count for people, in powers of 1000: `512 B`, `1.4 KB`, `167.9 MB`.
-pub(crate) fn human_size(n: u64) -> String {
+pub(crate) fn human_size(bytes: u64) -> String {
     const UNITS: [&str; 4] = ["KB", "MB", "GB", "TB"];
-    if n < 1000 {
-        return format!("{n} B");
+    if bytes < 1000 {
+        return format!("{bytes} B");
     }
-    let mut v = n as f64 / 1000.0;
-    let mut u = 0;
-    while v >= 1000.0 && u + 1 < UNITS.len() {
-        v /= 1000.0;
-        u += 1;
+    let mut value = bytes as f64 / 1000.0;
+    let mut unit = 0;
+    while value >= 1000.0 && unit + 1 < UNITS.len() {
+        value /= 1000.0;
+        unit += 1;
     }
-    format!("{v:.1} {}", UNITS[u])
+    format!("{value:.1} {}", UNITS[unit])
 }
 
 /// The JSON Schema of the report, generated from these types.
@@ -519,15 +519,25 @@ pub fn snapshot_report(snap: &Snapshot, groups: &[Group], opts: &GroupOptions) -
     }
 }
 
-fn group_matches(snap: &Snapshot, g: &Group, re: &regex::Regex) -> bool {
-    let t = &snap.tables;
-    if g.states.iter().any(|(s, _)| re.is_match(t.str(*s))) {
+fn group_matches(snap: &Snapshot, group: &Group, pattern: &regex::Regex) -> bool {
+    let tables = &snap.tables;
+    if group
+        .states
+        .iter()
+        .any(|(state, _)| pattern.is_match(tables.str(*state)))
+    {
         return true;
     }
-    let frames = t.stack(g.stack).frames.iter().chain(g.creator.iter());
-    for f in frames {
-        let fr = t.frame(*f);
-        if re.is_match(t.func_name(fr.function)) || re.is_match(t.str(fr.file)) {
+    let frames = tables
+        .stack(group.stack)
+        .frames
+        .iter()
+        .chain(group.creator.iter());
+    for frame in frames {
+        let frame_info = tables.frame(*frame);
+        if pattern.is_match(tables.func_name(frame_info.function))
+            || pattern.is_match(tables.str(frame_info.file))
+        {
             return true;
         }
     }
@@ -535,38 +545,45 @@ fn group_matches(snap: &Snapshot, g: &Group, re: &regex::Regex) -> bool {
 }
 
 fn frames_report(snap: &Snapshot, stack: StackId, task: Option<&Task>) -> Vec<FrameReport> {
-    let t = &snap.tables;
+    let tables = &snap.tables;
     let args = task.map(|task| snap.task_args(task)).unwrap_or_default();
-    t.stack(stack)
+    tables
+        .stack(stack)
         .frames
         .iter()
         .enumerate()
-        .map(|(i, f)| {
-            let fr = t.frame(*f);
-            let func = t.function(fr.function);
+        .map(|(index, frame)| {
+            let frame_info = tables.frame(*frame);
+            let func = tables.function(frame_info.function);
             FrameReport {
-                function: t.str(func.full).to_string(),
-                package: t.str(func.package).to_string(),
-                receiver: func.receiver.map(|r| t.str(r).to_string()),
-                name: t.str(func.name).to_string(),
-                file: t.str(fr.file).to_string(),
-                line: fr.line,
-                pc_offset: fr.pc_offset,
-                inlined: fr.inlined,
+                function: tables.str(func.full).to_string(),
+                package: tables.str(func.package).to_string(),
+                receiver: func
+                    .receiver
+                    .map(|receiver| tables.str(receiver).to_string()),
+                name: tables.str(func.name).to_string(),
+                file: tables.str(frame_info.file).to_string(),
+                line: frame_info.line,
+                pc_offset: frame_info.pc_offset,
+                inlined: frame_info.inlined,
                 kind: func.kind,
-                args: args.get(i).map_or(String::new(), |a| a.to_string()),
+                args: args.get(index).map_or(String::new(), |arg| arg.to_string()),
             }
         })
         .collect()
 }
 
-fn creator_report(snap: &Snapshot, c: crate::model::FrameId, parents: Vec<u64>) -> CreatorReport {
-    let t = &snap.tables;
-    let fr = t.frame(c);
+fn creator_report(
+    snap: &Snapshot,
+    creator: crate::model::FrameId,
+    parents: Vec<u64>,
+) -> CreatorReport {
+    let tables = &snap.tables;
+    let frame = tables.frame(creator);
     CreatorReport {
-        function: t.func_name(fr.function).to_string(),
-        file: t.str(fr.file).to_string(),
-        line: fr.line,
+        function: tables.func_name(frame.function).to_string(),
+        file: tables.str(frame.file).to_string(),
+        line: frame.line,
         parent_ids: parents,
     }
 }
@@ -656,14 +673,14 @@ pub fn snapshot_nouns<'a>(
     mut snaps: impl Iterator<Item = &'a SnapshotReport>,
 ) -> (&'static str, &'static str) {
     let mut kind = None;
-    for s in snaps.by_ref() {
-        let k = s.task_kind.noun();
-        if s.runtime == crate::model::Runtime::Go {
-            return k;
+    for snapshot in snaps.by_ref() {
+        let noun = snapshot.task_kind.noun();
+        if snapshot.runtime == crate::model::Runtime::Go {
+            return noun;
         }
         kind = match kind {
-            None => Some(k),
-            Some(prev) if prev == k => Some(k),
+            None => Some(noun),
+            Some(prev) if prev == noun => Some(noun),
             Some(_) => Some(("thread", "threads")),
         };
     }

@@ -51,37 +51,38 @@ use std::fmt::Write as _;
 use table::table_data;
 
 /// Renders the whole report as one HTML document.
-pub fn render(r: &Report) -> String {
+pub fn render(report: &Report) -> String {
     let mut body = String::with_capacity(1 << 16);
-    let views: Vec<SnapView> = r
+    let views: Vec<SnapView> = report
         .snapshots
         .iter()
         .take(MAX_SNAPSHOT_VIEWS)
         .enumerate()
         .map(|(i, s)| SnapView::new(i, s))
         .collect();
-    let multi = r.snapshots.len() > 1;
-    header(&mut body, r);
+    let multi = report.snapshots.len() > 1;
+    header(&mut body, report);
     nav(
         &mut body,
-        r.snapshots
+        report
+            .snapshots
             .first()
             .is_none_or(|s| s.runtime == crate::model::Runtime::Go),
     );
     body.push_str("<main>\n");
-    findings(&mut body, r);
-    if let Some(d) = &r.diff {
+    findings(&mut body, report);
+    if let Some(d) = &report.diff {
         diff_section(&mut body, d);
     }
-    graph_section(&mut body, &r.graph, r.nouns());
+    graph_section(&mut body, &report.graph, report.nouns());
     for v in &views {
-        snapshot_views(&mut body, r, v, multi);
+        snapshot_views(&mut body, report, v, multi);
     }
-    heap_sections(&mut body, r);
-    let sev = group_severity(r);
-    groups_section(&mut body, r, &views, &sev, multi);
+    heap_sections(&mut body, report);
+    let sev = group_severity(report);
+    groups_section(&mut body, report, &views, &sev, multi);
     body.push_str("</main>\n");
-    let data = table_data(r, &views, &sev, multi);
+    let data = table_data(report, &views, &sev, multi);
     let mut h = String::with_capacity(body.len() + data.len() + CSS.len() + JS.len() + 2048);
     h.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
     let _ = writeln!(
@@ -94,7 +95,7 @@ pub fn render(r: &Report) -> String {
     );
     h.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
     h.push_str("<meta name=\"referrer\" content=\"no-referrer\">\n");
-    let names: Vec<&str> = r.inputs.iter().map(|i| i.source.as_str()).collect();
+    let names: Vec<&str> = report.inputs.iter().map(|i| i.source.as_str()).collect();
     let _ = writeln!(
         h,
         "<title>dumpscope: {}</title>",

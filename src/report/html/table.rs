@@ -48,14 +48,14 @@ struct GroupRow(
 
 /// The groups table's data as JSON for the page's data block.
 pub(super) fn table_data(
-    r: &Report,
+    report: &Report,
     views: &[SnapView],
     sev: &GroupSeverity,
     multi: bool,
 ) -> String {
     let mut tables = Tables::default();
     let mut groups: Vec<GroupRow> = Vec::new();
-    for (snap_i, s) in r.snapshots.iter().enumerate() {
+    for (snap_i, s) in report.snapshots.iter().enumerate() {
         for (gi, g) in s.groups.iter().enumerate() {
             let leaf = views
                 .get(snap_i)

@@ -14,16 +14,16 @@ pub const STATIC_ROWS: usize = 100;
 
 /// Severity of each group: the highest of the findings naming it.
 pub(super) fn group_severity(report: &Report) -> GroupSeverity<'_> {
-    let mut m: FxHashMap<(usize, &str), usize> = FxHashMap::default();
+    let mut by_group: FxHashMap<(usize, &str), usize> = FxHashMap::default();
     for f in &report.findings {
-        let s = sev_index(f.severity);
+        let severity = sev_index(f.severity);
         let Some(snapshot) = f.snapshot else { continue };
         for g in &f.groups {
-            let e = m.entry((snapshot, g.as_str())).or_default();
-            *e = (*e).max(s);
+            let slot = by_group.entry((snapshot, g.as_str())).or_default();
+            *slot = (*slot).max(severity);
         }
     }
-    m
+    by_group
 }
 
 /// A group's id in the page: prefixed by its dump when there are several.

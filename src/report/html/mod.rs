@@ -83,30 +83,30 @@ pub fn render(report: &Report) -> String {
     groups_section(&mut body, report, &views, &sev, multi);
     body.push_str("</main>\n");
     let data = table_data(report, &views, &sev, multi);
-    let mut h = String::with_capacity(body.len() + data.len() + CSS.len() + JS.len() + 2048);
-    h.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
+    let mut html = String::with_capacity(body.len() + data.len() + CSS.len() + JS.len() + 2048);
+    html.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
     let _ = writeln!(
-        h,
+        html,
         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; \
          script-src 'sha256-{}'; style-src 'sha256-{}'; img-src data:; base-uri 'none'; \
          form-action 'none'\">",
         sha256_b64(JS),
         sha256_b64(CSS)
     );
-    h.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
-    h.push_str("<meta name=\"referrer\" content=\"no-referrer\">\n");
+    html.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
+    html.push_str("<meta name=\"referrer\" content=\"no-referrer\">\n");
     let names: Vec<&str> = report.inputs.iter().map(|i| i.source.as_str()).collect();
     let _ = writeln!(
-        h,
+        html,
         "<title>dumpscope: {}</title>",
         esc(&clip(&names.join(", "), 120))
     );
-    let _ = writeln!(h, "<style>{CSS}</style>\n</head>\n<body>");
-    h.push_str(&body);
+    let _ = writeln!(html, "<style>{CSS}</style>\n</head>\n<body>");
+    html.push_str(&body);
     let _ = writeln!(
-        h,
+        html,
         "<script type=\"application/json\" id=\"ds-data\">{data}</script>"
     );
-    let _ = writeln!(h, "<script>{JS}</script>\n</body>\n</html>");
-    h
+    let _ = writeln!(html, "<script>{JS}</script>\n</body>\n</html>");
+    html
 }

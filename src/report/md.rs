@@ -250,16 +250,16 @@ fn finding_head(finding: &Finding, multi: bool) -> String {
 /// The folded part of a finding: evidence, goroutines, rule, and the stack
 /// of its first group.
 fn finding_details(r: &Report, finding: &Finding) -> String {
-    let mut s = format!(
+    let mut details = format!(
         "\n<details><summary>{}</summary>\n\n",
         escape_html("Evidence and stack")
     );
     for e in finding.evidence.iter().take(MAX_EVIDENCE) {
-        let _ = writeln!(s, "- {}", text(e));
+        let _ = writeln!(details, "- {}", text(e));
     }
     if finding.evidence.len() > MAX_EVIDENCE {
         let _ = writeln!(
-            s,
+            details,
             "- and {} more evidence lines",
             finding.evidence.len() - MAX_EVIDENCE
         );
@@ -276,16 +276,21 @@ fn finding_details(r: &Report, finding: &Finding) -> String {
         } else {
             String::new()
         };
-        let _ = writeln!(s, "- {}: {}{more}", title_case(r.nouns().1), ids.join(", "));
+        let _ = writeln!(
+            details,
+            "- {}: {}{more}",
+            title_case(r.nouns().1),
+            ids.join(", ")
+        );
     } else if finding.task_count > 0 {
         let _ = writeln!(
-            s,
+            details,
             "- {}: {} (the profile does not identify them)",
             title_case(r.nouns().1),
             finding.task_count
         );
     }
-    let _ = write!(s, "- Rule: {}", text(&finding.rule));
+    let _ = write!(details, "- Rule: {}", text(&finding.rule));
     if !finding.groups.is_empty() {
         let g: Vec<String> = finding.groups.iter().take(8).map(|g| text(g)).collect();
         let more = if finding.groups.len() > 8 {
@@ -293,14 +298,14 @@ fn finding_details(r: &Report, finding: &Finding) -> String {
         } else {
             ""
         };
-        let _ = write!(s, "; groups: {}{more}", g.join(", "));
+        let _ = write!(details, "; groups: {}{more}", g.join(", "));
     }
-    s.push('\n');
+    details.push('\n');
     if let Some(gid) = finding.groups.first() {
         match r.group(finding.snapshot, gid) {
             Some(g) => {
                 let _ = write!(
-                    s,
+                    details,
                     "\nStack of {} ({} {}, {}):\n\n{}",
                     text(&g.id),
                     g.count,
@@ -311,28 +316,37 @@ fn finding_details(r: &Report, finding: &Finding) -> String {
             }
             None => {
                 let _ = writeln!(
-                    s,
+                    details,
                     "\nGroup {} is not in this report (see --max-groups, --filter).",
                     text(gid)
                 );
             }
         }
     }
-    s.push_str("\n</details>\n");
-    s
+    details.push_str("\n</details>\n");
+    details
 }
 
 /// A group's representative stack the way Go prints a traceback.
 fn traceback(group: &GroupReport) -> String {
-    let mut s = String::new();
+    let mut lines = String::new();
     for (i, f) in group.frames.iter().enumerate().take(MAX_FRAMES) {
         if group.elided.is_some_and(|e| e.at as usize == i) {
-            s.push_str("...additional frames elided...\n");
+            lines.push_str("...additional frames elided...\n");
         }
-        let _ = writeln!(s, "{}\n\t{}", clip(&f.function), position(&f.file, f.line));
+        let _ = writeln!(
+            lines,
+            "{}\n\t{}",
+            clip(&f.function),
+            position(&f.file, f.line)
+        );
     }
     if group.frames.len() > MAX_FRAMES {
-        let _ = writeln!(s, "...{} more frames...", group.frames.len() - MAX_FRAMES);
+        let _ = writeln!(
+            lines,
+            "...{} more frames...",
+            group.frames.len() - MAX_FRAMES
+        );
     }
     if let Some(c) = &group.created_by {
         let parents = match c.parent_ids.as_slice() {
@@ -341,13 +355,13 @@ fn traceback(group: &GroupReport) -> String {
             ps => format!(" in {} goroutines", ps.len()),
         };
         let _ = writeln!(
-            s,
+            lines,
             "created by {}{parents}\n\t{}",
             clip(&c.function),
             position(&c.file, c.line)
         );
     }
-    s
+    lines
 }
 
 fn position(file: &str, line: u32) -> String {
@@ -490,11 +504,11 @@ const MAX_HEAP_ROWS: usize = 10;
 fn heap(r: &Report, out: &mut Out, keep: usize) {
     let size = crate::analyze::phrase::mib;
     for (hi, h) in r.heap.iter().enumerate() {
-        let mut c = String::new();
+        let mut section = String::new();
         let tot = &h.totals;
-        let _ = writeln!(c, "\n## Heap {}: {}\n", hi + 1, text(&h.source));
+        let _ = writeln!(section, "\n## Heap {}: {}\n", hi + 1, text(&h.source));
         let _ = write!(
-            c,
+            section,
             "{} ({}). In use: **{}** in {} objects",
             text(&h.format),
             h.runtime.as_str(),
@@ -503,13 +517,13 @@ fn heap(r: &Report, out: &mut Out, keep: usize) {
         );
         if h.has_alloc {
             let _ = write!(
-                c,
+                section,
                 "; allocated: {} in {} objects",
                 size(tot.alloc_bytes),
                 tot.alloc_objects
             );
         }
-        c.push_str(
+        section.push_str(
             ".\n\n| flat | flat% | cum | cum% | function |\n| ---: | ---: | ---: | ---: | --- |\n",
         );
         let pct = |a: i64| {
@@ -521,7 +535,7 @@ fn heap(r: &Report, out: &mut Out, keep: usize) {
         };
         for f in h.functions.iter().take(MAX_HEAP_ROWS) {
             let _ = writeln!(
-                c,
+                section,
                 "| {} | {} | {} | {} | {} |",
                 size(f.flat.inuse_bytes),
                 pct(f.flat.inuse_bytes),
@@ -530,7 +544,7 @@ fn heap(r: &Report, out: &mut Out, keep: usize) {
                 text(&f.function)
             );
         }
-        if !out.push(&c, keep) {
+        if !out.push(&section, keep) {
             out.note("The remaining heap snapshots were left out for size.");
             return;
         }
@@ -539,9 +553,9 @@ fn heap(r: &Report, out: &mut Out, keep: usize) {
 
 /// `threads` → `Threads`.
 fn title_case(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_uppercase().chain(c).collect(),
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(f) => f.to_uppercase().chain(chars).collect(),
         None => String::new(),
     }
 }

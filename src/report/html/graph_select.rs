@@ -154,9 +154,9 @@ impl<'g> Selection<'g> {
 
     /// The resources to draw, in order, and how many there are in all.
     fn chosen_resources(&self) -> (Vec<usize>, usize) {
-        let g = self.graph;
-        let mut resources: Vec<usize> = (0..g.nodes.len())
-            .filter(|&i| matches!(g.nodes[i].kind, NodeKind::Resource(_)))
+        let graph = self.graph;
+        let mut resources: Vec<usize> = (0..graph.nodes.len())
+            .filter(|&i| matches!(graph.nodes[i].kind, NodeKind::Resource(_)))
             .collect();
         resources.sort_by_key(|&i| {
             (
@@ -200,11 +200,11 @@ impl<'g> Selection<'g> {
 
     /// The edges from a resource to the tasks holding it.
     fn draw_holders(&mut self, resource: usize, drawn_resource: usize) {
-        let g = self.graph;
+        let graph = self.graph;
         let held_by = self.holders.get(&resource).cloned().unwrap_or_default();
         for ei in held_by {
-            let e = &g.edges[ei];
-            let Some(&b) = self.index.get(e.to.as_str()) else {
+            let edge = &graph.edges[ei];
+            let Some(&b) = self.index.get(edge.to.as_str()) else {
                 continue;
             };
             let drawn_holder = self.add_node(b);
@@ -214,12 +214,12 @@ impl<'g> Selection<'g> {
                 to: drawn_holder,
                 kind: EdgeKind::HeldBy,
                 cycle: self.on_cycle(resource, b),
-                possible: e.confidence == Confidence::Possible,
-                count: e.count,
+                possible: edge.confidence == Confidence::Possible,
+                count: edge.count,
                 title: format!(
                     "held by ({}){}",
-                    e.confidence,
-                    e.evidence
+                    edge.confidence,
+                    edge.evidence
                         .as_deref()
                         .map(|x| format!(": {x}"))
                         .unwrap_or_default()
@@ -232,14 +232,14 @@ impl<'g> Selection<'g> {
     /// holding something first, then the biggest; the rest become one
     /// "+N more" node.
     fn draw_waiters(&mut self, resource: usize, drawn_resource: usize, many: &str) {
-        let g = self.graph;
+        let graph = self.graph;
         let mut waiting: Vec<(usize, usize)> =
             self.waiters.get(&resource).cloned().unwrap_or_default();
         waiting.sort_by_key(|&(a, ei)| {
             (
                 !self.cycle_nodes.contains(&a),
-                !self.holding.contains(g.nodes[a].id.as_str()),
-                std::cmp::Reverse(g.edges[ei].count.unwrap_or(1)),
+                !self.holding.contains(graph.nodes[a].id.as_str()),
+                std::cmp::Reverse(graph.edges[ei].count.unwrap_or(1)),
                 ei,
             )
         });
@@ -258,18 +258,18 @@ impl<'g> Selection<'g> {
                 kind: EdgeKind::WaitsOn,
                 cycle: self.on_cycle(a, resource),
                 possible: false,
-                count: g.edges[ei].count,
+                count: graph.edges[ei].count,
                 title: "waits on".into(),
             });
         }
         let rest: u64 = waiting
             .iter()
             .filter(|(_, ei)| !self.drawn_edges.contains(ei))
-            .map(|(_, ei)| g.edges[*ei].count.unwrap_or(1))
+            .map(|(_, ei)| graph.edges[*ei].count.unwrap_or(1))
             .sum();
         if rest > 0 {
             self.nodes.push(GNode {
-                id: format!("more:{}", g.nodes[resource].id),
+                id: format!("more:{}", graph.nodes[resource].id),
                 label: format!("+{rest} more {many}"),
                 kind: DrawnKind::More,
                 cycle: false,

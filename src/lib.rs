@@ -1,9 +1,23 @@
 //! dumpscope: post-mortem analysis of goroutine dumps, thread dumps,
 //! backtraces and heap snapshots.
 //!
-//! The pipeline: [`input`] (open, decompress, unwrap) → [`parse`] (one
-//! module per format) → [`model`] (runtime-agnostic snapshots) → [`analyze`]
-//! (grouping, later diagnosis) → [`report`] (JSON, text).
+//! The crate is in layers, each importing only the layers before it:
+//!
+//! - [`model`]: the runtime-neutral snapshot (tasks, stacks, interned
+//!   frames, waits and holds, heap profiles);
+//! - [`input`]: opening, decompressing and unwrapping an input;
+//! - [`parse`]: one module per input format, from bytes to snapshots;
+//! - [`symbolize`]: raw addresses to functions, from binaries and debug info;
+//! - [`analyze`]: grouping, the wait-for graph, the diagnosis rules, heap
+//!   analysis and the comparison of successive dumps;
+//! - [`report`]: the JSON report (`dumpscope.report/v1`) built from the
+//!   analysis, and its text, Markdown and HTML renderings;
+//! - [`pipeline`] and [`cli`]: running the layers in order for a list of
+//!   inputs, and the command line.
+//!
+//! ARCHITECTURE.md at the root of the repository maps the layers, follows
+//! one dump through the code and lists the steps to add an input format, a
+//! rule or a runtime.
 
 pub mod analyze;
 pub mod cli;

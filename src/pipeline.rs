@@ -1,8 +1,11 @@
-//! The whole job for a list of inputs: load, unwrap, detect, parse, group,
-//! report. The CLI and the tests both call this.
+//! The whole job for a list of inputs, in order: load and unwrap each
+//! (`input`), detect and parse it (`parse`), resolve raw addresses
+//! (`symbolize`), then analyse every dump and heap snapshot as one series
+//! (`analyze`) and build the report (`report`). It only orchestrates: the
+//! CLI and the tests both call it.
 
 use crate::analyze;
-use crate::input::{self, Bytes, LoadOptions};
+use crate::input::{self, Bytes, Compression, LoadOptions};
 use crate::model::heap::HeapProfile;
 use crate::model::Snapshot;
 use crate::parse::{self, Format, ParseOptions};
@@ -13,9 +16,13 @@ use std::sync::Arc;
 /// What to do with the inputs.
 #[derive(Debug, Clone, Default)]
 pub struct Config {
+    /// How inputs are read: size limits and unwrapping.
     pub load: LoadOptions,
+    /// The format forced with `--input-format`, or `None` to detect it.
     pub format: Option<Format>,
+    /// Similarity, filter and limits of the groups reported.
     pub groups: GroupOptions,
+    /// Options of the diagnosis: sources to read, user rules, or none at all.
     pub diagnose: analyze::DiagnoseOptions,
     /// Binaries and debug directories for raw addresses.
     pub symbolize: crate::symbolize::Options,
@@ -33,10 +40,64 @@ pub struct Outcome {
     pub warnings: Vec<String>,
 }
 
-/// A loaded and parsed input, before reporting.
+/// What loading and parsing found out about one input: where it came
+/// from, how it was packed and which format it was read as. The report
+/// lists it among its inputs ([`InputReport`]).
+#[derive(Debug, Clone)]
+pub struct InputInfo {
+    /// The path as given, or `<stdin>`.
+    pub source: String,
+    /// Bytes read, before decompression.
+    pub size: u64,
+    /// How the input was compressed.
+    pub compression: Compression,
+    /// Bytes after decompression.
+    pub decompressed_size: u64,
+    /// The detected (or forced) format; `None` for an input put together
+    /// by hand, which the report shows with an empty format.
+    pub format: Option<Format>,
+    /// Detection confidence, 0 to 1 (1 when forced with --input-format).
+    pub confidence: f32,
+    /// What was done to find the dump inside the input (log prefixes
+    /// stripped, addresses symbolized, ...).
+    pub notes: Vec<String>,
+}
+
+impl Default for InputInfo {
+    fn default() -> Self {
+        InputInfo {
+            source: String::new(),
+            size: 0,
+            compression: Compression::None,
+            decompressed_size: 0,
+            format: None,
+            confidence: 0.0,
+            notes: Vec::new(),
+        }
+    }
+}
+
+impl From<&InputInfo> for InputReport {
+    fn from(info: &InputInfo) -> InputReport {
+        InputReport {
+            source: info.source.clone(),
+            size: info.size,
+            compression: info.compression.as_str().to_string(),
+            decompressed_size: info.decompressed_size,
+            format: info.format.map_or("", Format::id).to_string(),
+            confidence: info.confidence,
+            notes: info.notes.clone(),
+        }
+    }
+}
+
+/// A loaded and parsed input, before analysis and reporting.
 pub struct ParsedInput {
-    pub input: InputReport,
+    /// What the input was and how it was read.
+    pub input: InputInfo,
+    /// The goroutine or thread dumps found in it, in order.
     pub snapshots: Vec<Snapshot>,
+    /// The heap snapshots found in it, in order.
     pub heaps: Vec<HeapProfile>,
 }
 
@@ -44,7 +105,7 @@ pub struct ParsedInput {
 pub fn parse_bytes(
     name: &str,
     size: u64,
-    compression: input::Compression,
+    compression: Compression,
     data: Bytes,
     format: Option<Format>,
     progress: Option<Arc<AtomicU64>>,
@@ -59,12 +120,12 @@ pub fn parse_bytes(
     let decompressed = data.len() as u64;
     let parsed = parse::parse_input(name, data, &popts)?;
     Ok(ParsedInput {
-        input: InputReport {
+        input: InputInfo {
             source: name.to_string(),
             size,
-            compression: compression.as_str().to_string(),
+            compression,
             decompressed_size: decompressed,
-            format: parsed.format.id().to_string(),
+            format: Some(parsed.format),
             confidence: parsed.confidence,
             notes: parsed.notes,
         },
@@ -85,7 +146,7 @@ pub fn load_and_parse(
         warnings.push(format!("{}: {w}", loaded.name));
     }
     let counter = progress(loaded.data.len() as u64);
-    let p = parse_bytes(
+    let parsed = parse_bytes(
         &loaded.name,
         loaded.size,
         loaded.compression,
@@ -94,16 +155,16 @@ pub fn load_and_parse(
         counter,
     )
     .map_err(|e| e.to_string())?;
-    for s in &p.snapshots {
-        if s.truncated {
+    for snapshot in &parsed.snapshots {
+        if snapshot.truncated {
             warnings.push(format!(
                 "{}: dump {} is cut off; its last task is partial",
-                s.source,
-                s.index + 1
+                snapshot.source,
+                snapshot.index + 1
             ));
         }
     }
-    Ok(p)
+    Ok(parsed)
 }
 
 /// Builds the report of parsed inputs: groups, diagnosis and findings for
@@ -146,14 +207,14 @@ fn point_times(
     stamps: Option<Vec<f64>>,
     times: &DiffTimes,
 ) -> analyze::diff::Times {
-    let n = input_of.len();
-    if let Some(iv) = times.interval.filter(|i| *i > 0.0) {
+    let count = input_of.len();
+    if let Some(interval) = times.interval.filter(|i| *i > 0.0) {
         return analyze::diff::Times {
-            seconds: (0..n).map(|i| Some(i as f64 * iv)).collect(),
+            seconds: (0..count).map(|i| Some(i as f64 * interval)).collect(),
             from: Some("interval"),
         };
     }
-    let increasing = |v: &[f64]| v.len() == n && n > 1 && v.windows(2).all(|w| w[1] > w[0]);
+    let increasing = |v: &[f64]| v.len() == count && count > 1 && v.windows(2).all(|w| w[1] > w[0]);
     if let Some(v) = stamps.filter(|v| increasing(v)) {
         let t0 = v[0];
         return analyze::diff::Times {
@@ -161,14 +222,14 @@ fn point_times(
             from: Some("timestamps"),
         };
     }
-    let m: Option<Vec<f64>> = input_of
+    let modified: Option<Vec<f64>> = input_of
         .iter()
         .map(|&i| times.mtimes.get(i).copied().flatten())
         .collect();
     // Modification times only when at least a second apart (a checkout or
     // a copy writes files a few milliseconds apart).
     let spaced = |v: &[f64]| increasing(v) && v.windows(2).all(|w| w[1] - w[0] >= 1.0);
-    if let Some(v) = m.filter(|v| spaced(v)) {
+    if let Some(v) = modified.filter(|v| spaced(v)) {
         let t0 = v[0];
         return analyze::diff::Times {
             seconds: v.iter().map(|t| Some(t - t0)).collect(),
@@ -176,7 +237,7 @@ fn point_times(
         };
     }
     analyze::diff::Times {
-        seconds: vec![None; n],
+        seconds: vec![None; count],
         from: None,
     }
 }
@@ -213,7 +274,7 @@ fn build_report(
     dopts: &analyze::DiagnoseOptions,
     diff_times: Option<&DiffTimes>,
 ) -> Report {
-    let inputs = parsed.iter().map(|p| p.input.clone()).collect();
+    let inputs = parsed.iter().map(|p| InputReport::from(&p.input)).collect();
     let snaps: Vec<&Snapshot> = parsed.iter().flat_map(|p| p.snapshots.iter()).collect();
     let heaps: Vec<&HeapProfile> = parsed.iter().flat_map(|p| p.heaps.iter()).collect();
     let times = diff_times.map(|times| series_times(parsed, &snaps, &heaps, times));
@@ -245,19 +306,20 @@ pub fn diff_paths(
 
 /// Resolves the raw addresses of a parsed input; what happened goes to the
 /// input's notes.
-pub fn symbolize(sym: &mut crate::symbolize::Symbolizer, x: &mut ParsedInput) {
+pub fn symbolize(sym: &mut crate::symbolize::Symbolizer, parsed: &mut ParsedInput) {
     use crate::symbolize::apply;
-    let a = apply::snapshots(sym, &mut x.snapshots);
-    let b = apply::heaps(sym, &mut x.heaps);
-    let (n, r) = (a.addresses + b.addresses, a.resolved + b.resolved);
-    if n > 0 {
-        x.input
-            .notes
-            .push(format!("symbolized {r} of {n} distinct addresses"));
+    let in_dumps = apply::snapshots(sym, &mut parsed.snapshots);
+    let in_heaps = apply::heaps(sym, &mut parsed.heaps);
+    let addresses = in_dumps.addresses + in_heaps.addresses;
+    let resolved = in_dumps.resolved + in_heaps.resolved;
+    if addresses > 0 {
+        parsed.input.notes.push(format!(
+            "symbolized {resolved} of {addresses} distinct addresses"
+        ));
     }
-    for note in a.notes.into_iter().chain(b.notes) {
-        if !x.input.notes.contains(&note) {
-            x.input.notes.push(note);
+    for note in in_dumps.notes.into_iter().chain(in_heaps.notes) {
+        if !parsed.input.notes.contains(&note) {
+            parsed.input.notes.push(note);
         }
     }
 }

@@ -43,7 +43,10 @@ const CRASHES: &[(&str, &str)] = &[
 ];
 
 fn sev(f: &Finding) -> Severity {
-    f.severity.parse::<Severity>().expect("a known severity")
+    f.severity
+        .as_str()
+        .parse::<Severity>()
+        .expect("a known severity")
 }
 
 /// Goroutine ids marked `(leaked)` in a dump.

@@ -320,36 +320,43 @@ fn without_findings_or_graph_the_page_says_so() {
 /// drawing stays a readable size and says what it left out.
 #[test]
 fn a_big_graph_draws_the_interesting_part() {
-    use dumpscope::report::{GraphEdge, GraphNode};
+    use dumpscope::model::{Confidence, ResKind};
+    use dumpscope::report::{EdgeKind, GraphEdge, GraphNode, NodeKind};
     let mut r: Report = common::report("samples/go/lock-order-deadlock/all.txt");
     let cycle_nodes: usize = r.graph.cycles.iter().map(|c| c.len()).sum();
-    let node = |id: String, kind: &str, count: Option<u64>| GraphNode {
+    let node = |id: String, kind: NodeKind, count: Option<u64>| GraphNode {
         id,
-        kind: kind.into(),
+        kind,
         snapshot: 0,
         count,
         name: None,
     };
-    let edge = |from: String, to: String, kind: &str, count: Option<u64>| GraphEdge {
+    let edge = |from: String, to: String, kind: EdgeKind, count: Option<u64>| GraphEdge {
         from,
         to,
-        kind: kind.into(),
-        confidence: "likely".into(),
+        kind,
+        confidence: Confidence::Likely,
         evidence: None,
         count,
     };
     for k in 0..300u64 {
         let res = format!("mutex@0x{:x}", 0xc000100000u64 + k * 64);
-        r.graph.nodes.push(node(res.clone(), "mutex", None));
+        r.graph
+            .nodes
+            .push(node(res.clone(), NodeKind::Resource(ResKind::Mutex), None));
         for w in 0..(k % 7 + 1) {
             let t = format!("task:{}", 10_000 + k * 10 + w);
-            r.graph.nodes.push(node(t.clone(), "task", None));
-            r.graph.edges.push(edge(t, res.clone(), "waits-on", None));
+            r.graph.nodes.push(node(t.clone(), NodeKind::Task, None));
+            r.graph
+                .edges
+                .push(edge(t, res.clone(), EdgeKind::WaitsOn, None));
         }
         if k % 3 == 0 {
             let h = format!("task:{}", 90_000 + k);
-            r.graph.nodes.push(node(h.clone(), "task", None));
-            r.graph.edges.push(edge(res.clone(), h, "held-by", None));
+            r.graph.nodes.push(node(h.clone(), NodeKind::Task, None));
+            r.graph
+                .edges
+                .push(edge(res.clone(), h, EdgeKind::HeldBy, None));
         }
     }
     let page = html::render(&r);

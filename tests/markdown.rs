@@ -54,7 +54,7 @@ fn finding_head(f: &dumpscope::report::Finding) -> String {
     format!(
         "**{}. {}** {} ({})",
         f.rank,
-        f.severity.to_uppercase(),
+        f.severity.as_str().to_uppercase(),
         f.kind,
         f.confidence
     )

@@ -51,7 +51,7 @@ fn held_by(r: &Report) -> BTreeSet<(String, u64, String)> {
                     .next()
                     .and_then(|t| t.parse().ok())
                     .unwrap_or(u64::MAX);
-            (e.from.clone(), task, e.confidence.clone())
+            (e.from.clone(), task, e.confidence.to_string())
         })
         .collect()
 }

@@ -7,6 +7,10 @@ use crate::parse::Format;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
+// The command line: a subcommand and its arguments.
+// clap turns doc comments into --help text, which tests check: the items
+// here are described in plain comments.
+#[allow(missing_docs)]
 #[derive(Parser, Debug)]
 #[command(
     name = "dumpscope",
@@ -23,6 +27,10 @@ pub struct Cli {
     pub command: Command,
 }
 
+// The subcommands.
+// clap turns doc comments into --help text, which tests check: the items
+// here are described in plain comments.
+#[allow(missing_docs)]
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Analyse one or more dumps.
@@ -41,12 +49,20 @@ pub enum Command {
     Rules,
 }
 
+// How a report is written: text for people or JSON.
+// clap turns doc comments into --help text, which tests check: the items
+// here are described in plain comments.
+#[allow(missing_docs)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
     Text,
     Json,
 }
 
+// The arguments of `dumpscope analyze` (and of `diff`, flattened).
+// clap turns doc comments into --help text, which tests check: the items
+// here are described in plain comments.
+#[allow(missing_docs)]
 #[derive(Args, Debug)]
 pub struct AnalyzeArgs {
     /// Dump files; `-` reads stdin. gzip and zstd are detected and decompressed.
@@ -111,6 +127,10 @@ pub struct AnalyzeArgs {
     pub symbols: SymbolArgs,
 }
 
+// The arguments of `dumpscope symbolize`.
+// clap turns doc comments into --help text, which tests check: the items
+// here are described in plain comments.
+#[allow(missing_docs)]
 #[derive(Args, Debug)]
 pub struct SymbolizeArgs {
     /// The backtrace; `-` reads stdin. gzip and zstd are decompressed.
@@ -161,21 +181,28 @@ impl SymbolArgs {
 
 /// `MODULE=ADDR` with a hex (`0x...`) or decimal address.
 fn parse_base(s: &str) -> Result<(String, u64), String> {
-    let (m, a) = s
+    let (module, address) = s
         .rsplit_once('=')
         .ok_or_else(|| format!("'{s}': expected MODULE=ADDR, e.g. app=0x55d5c1a00000"))?;
-    let a = a.trim();
-    let addr = match a.strip_prefix("0x").or_else(|| a.strip_prefix("0X")) {
-        Some(h) => u64::from_str_radix(h, 16),
-        None => a.parse(),
+    let address = address.trim();
+    let addr = match address
+        .strip_prefix("0x")
+        .or_else(|| address.strip_prefix("0X"))
+    {
+        Some(hex) => u64::from_str_radix(hex, 16),
+        None => address.parse(),
     }
-    .map_err(|_| format!("'{a}' is not an address (hex with 0x, or decimal)"))?;
-    if m.is_empty() {
+    .map_err(|_| format!("'{address}' is not an address (hex with 0x, or decimal)"))?;
+    if module.is_empty() {
         return Err(format!("'{s}': the module name is empty"));
     }
-    Ok((m.to_string(), addr))
+    Ok((module.to_string(), addr))
 }
 
+// The arguments of `dumpscope diff`.
+// clap turns doc comments into --help text, which tests check: the items
+// here are described in plain comments.
+#[allow(missing_docs)]
 #[derive(Args, Debug)]
 pub struct DiffArgs {
     /// Seconds (or `30s`, `5m`, `1h`) between successive dumps, when the
@@ -188,12 +215,12 @@ pub struct DiffArgs {
 
 /// `90`, `90s`, `1.5m`, `2h` -> seconds.
 fn parse_duration(s: &str) -> Result<f64, String> {
-    let t = s.trim();
-    let (num, mult) = match t.char_indices().last() {
-        Some((i, 's')) => (&t[..i], 1.0),
-        Some((i, 'm')) => (&t[..i], 60.0),
-        Some((i, 'h')) => (&t[..i], 3600.0),
-        _ => (t, 1.0),
+    let text = s.trim();
+    let (num, mult) = match text.char_indices().last() {
+        Some((i, 's')) => (&text[..i], 1.0),
+        Some((i, 'm')) => (&text[..i], 60.0),
+        Some((i, 'h')) => (&text[..i], 3600.0),
+        _ => (text, 1.0),
     };
     match num.trim().parse::<f64>() {
         Ok(v) if v > 0.0 && v.is_finite() => Ok(v * mult),
@@ -202,26 +229,27 @@ fn parse_duration(s: &str) -> Result<f64, String> {
 }
 
 fn parse_size(s: &str) -> Result<u64, String> {
-    let s = s.trim();
-    let (num, mult) = match s.char_indices().last() {
+    let text = s.trim();
+    let (num, mult) = match text.char_indices().last() {
         Some((i, c)) if c.is_ascii_alphabetic() => {
-            let m: u64 = match c.to_ascii_uppercase() {
+            let unit: u64 = match c.to_ascii_uppercase() {
                 'K' => 1 << 10,
                 'M' => 1 << 20,
                 'G' => 1 << 30,
                 'T' => 1 << 40,
                 _ => return Err(format!("unknown size suffix '{c}' (use K, M, G or T)")),
             };
-            (&s[..i], m)
+            (&text[..i], unit)
         }
-        _ => (s, 1),
+        _ => (text, 1),
     };
-    let n: u64 = num
+    let count: u64 = num
         .trim()
         .parse()
-        .map_err(|_| format!("'{s}' is not a size (e.g. 512M, 4G)"))?;
-    n.checked_mul(mult)
-        .ok_or_else(|| format!("'{s}' is too large"))
+        .map_err(|_| format!("'{text}' is not a size (e.g. 512M, 4G)"))?;
+    count
+        .checked_mul(mult)
+        .ok_or_else(|| format!("'{text}' is too large"))
 }
 
 #[cfg(test)]

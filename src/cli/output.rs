@@ -86,9 +86,9 @@ pub(super) fn write_reports(
         args.format == OutputFormat::Json || args.json.as_deref() == Some("-".as_ref());
     let stdout = std::io::stdout();
     if json_to_stdout {
-        let mut w = std::io::BufWriter::new(stdout.lock());
-        write_json(report, args.pretty, &mut w)?;
-        w.flush()?;
+        let mut out = std::io::BufWriter::new(stdout.lock());
+        write_json(report, args.pretty, &mut out)?;
+        out.flush()?;
     } else {
         let color =
             !args.no_color && anstream::AutoStream::choice(&stdout) != anstream::ColorChoice::Never;
@@ -116,9 +116,9 @@ pub(super) fn write_file(
 ) -> anyhow::Result<()> {
     let file =
         std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
-    let mut w = std::io::BufWriter::new(file);
-    body(&mut w).with_context(|| format!("cannot write {}", path.display()))?;
-    w.flush()
+    let mut out = std::io::BufWriter::new(file);
+    body(&mut out).with_context(|| format!("cannot write {}", path.display()))?;
+    out.flush()
         .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
 }

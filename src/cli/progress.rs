@@ -25,7 +25,7 @@ impl Progress {
         }
         let counter = Arc::new(AtomicU64::new(0));
         let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let (c, d) = (Arc::clone(&counter), Arc::clone(&done));
+        let (bar_counter, bar_done) = (Arc::clone(&counter), Arc::clone(&done));
         let handle = std::thread::spawn(move || {
             let bar = indicatif::ProgressBar::new(total);
             bar.set_style(
@@ -34,8 +34,8 @@ impl Progress {
                 )
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
             );
-            while !d.load(std::sync::atomic::Ordering::Relaxed) {
-                bar.set_position(c.load(std::sync::atomic::Ordering::Relaxed));
+            while !bar_done.load(std::sync::atomic::Ordering::Relaxed) {
+                bar.set_position(bar_counter.load(std::sync::atomic::Ordering::Relaxed));
                 std::thread::sleep(std::time::Duration::from_millis(80));
             }
             bar.finish_and_clear();
@@ -51,9 +51,9 @@ impl Progress {
     }
 
     pub(super) fn finish(self) {
-        if let Some((done, h)) = self.stop {
+        if let Some((done, handle)) = self.stop {
             done.store(true, std::sync::atomic::Ordering::Relaxed);
-            let _ = h.join();
+            let _ = handle.join();
         }
     }
 }

@@ -66,16 +66,16 @@ fn symbolize(args: &SymbolizeArgs) -> anyhow::Result<u8> {
         Some(path) => {
             let file = std::fs::File::create(path)
                 .with_context(|| format!("cannot write {}", path.display()))?;
-            let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
-            crate::symbolize::text::annotate(&text, &mut symbolizer, &mut w)
-                .and_then(|stats| w.flush().map(|()| stats))
+            let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+            crate::symbolize::text::annotate(&text, &mut symbolizer, &mut out)
+                .and_then(|stats| out.flush().map(|()| stats))
                 .with_context(|| format!("cannot write {}", path.display()))?
         }
         None => {
             let stdout = std::io::stdout();
-            let mut w = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
-            match crate::symbolize::text::annotate(&text, &mut symbolizer, &mut w)
-                .and_then(|stats| w.flush().map(|()| stats))
+            let mut out = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
+            match crate::symbolize::text::annotate(&text, &mut symbolizer, &mut out)
+                .and_then(|stats| out.flush().map(|()| stats))
             {
                 Ok(stats) => stats,
                 Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(EXIT_OK),

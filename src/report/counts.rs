@@ -5,6 +5,8 @@ use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use std::borrow::Cow;
 
+/// Names with their counts, most common first; serialised as a JSON
+/// object in that order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Counts(pub Vec<(String, u64)>);
 
@@ -16,18 +18,22 @@ impl Counts {
         Counts(v)
     }
 
-    pub fn get(&self, k: &str) -> Option<u64> {
-        self.0.iter().find(|(n, _)| n == k).map(|(_, c)| *c)
+    /// The count of `name`, if it is listed.
+    pub fn get(&self, name: &str) -> Option<u64> {
+        self.0
+            .iter()
+            .find(|(listed, _)| listed == name)
+            .map(|(_, count)| *count)
     }
 }
 
 impl Serialize for Counts {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(Some(self.0.len()))?;
-        for (k, v) in &self.0 {
-            m.serialize_entry(k, v)?;
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (name, count) in &self.0 {
+            map.serialize_entry(name, count)?;
         }
-        m.end()
+        map.end()
     }
 }
 

@@ -1,256 +1,357 @@
 //! Findings and the wait-for graph in report form.
 
-use super::{Finding, Graph, GraphEdge, GraphNode, MAX_WAITER_NODES};
+use super::{EdgeKind, Finding, Graph, GraphEdge, GraphNode, NodeKind, MAX_WAITER_NODES};
 use crate::analyze::graph::WaitGraph;
 use crate::analyze::heap::HeapAnalysis;
 use crate::analyze::phrase::resource_id;
 use crate::analyze::series::{rank_across, Ranked};
 use crate::analyze::wait::ResKind;
 use crate::analyze::{Diagnosis, Group};
-use crate::model::{Snapshot, TaskFlags};
+use crate::model::{Confidence, Snapshot, TaskFlags};
 use rustc_hash::{FxHashMap, FxHashSet};
 
 /// One analysed snapshot.
 pub struct Analysed<'a> {
+    /// The snapshot as parsed.
     pub snap: &'a Snapshot,
+    /// Its groups of tasks, in report order.
     pub groups: &'a [Group],
+    /// Its findings and wait-for graph.
     pub diagnosis: &'a Diagnosis,
 }
 
 /// Task index -> group index.
 fn group_index(snap: &Snapshot, groups: &[Group]) -> Vec<u32> {
-    let mut v = vec![u32::MAX; snap.tasks.len()];
-    for (gi, g) in groups.iter().enumerate() {
-        for &t in &g.tasks {
-            if let Some(x) = v.get_mut(t as usize) {
-                *x = gi as u32;
+    let mut group_of = vec![u32::MAX; snap.tasks.len()];
+    for (group_index, group) in groups.iter().enumerate() {
+        for &task in &group.tasks {
+            if let Some(slot) = group_of.get_mut(task as usize) {
+                *slot = group_index as u32;
             }
         }
     }
-    v
+    group_of
 }
 
 /// The report's findings of every snapshot and heap (`heaps` are the heap
 /// analyses, in the order of the report's `heap`), in the order ranked
 /// across them by the analysis, and the graph of every snapshot.
 pub fn build(items: &[Analysed], heaps: &[&HeapAnalysis]) -> (Vec<Finding>, Graph) {
-    let diagnoses: Vec<&Diagnosis> = items.iter().map(|a| a.diagnosis).collect();
+    let diagnoses: Vec<&Diagnosis> = items.iter().map(|item| item.diagnosis).collect();
     let ranked = rank_across(&diagnoses, heaps);
     let multi = items.len() > 1;
-    let prefix = |i: usize| {
+    let prefix = |index: usize| {
         if multi {
-            format!("s{i}/")
+            format!("s{index}/")
         } else {
             String::new()
         }
     };
-    let gidx: Vec<Vec<u32>> = items
+    let group_of: Vec<Vec<u32>> = items
         .iter()
-        .map(|a| group_index(a.snap, a.groups))
+        .map(|item| group_index(item.snap, item.groups))
         .collect();
     use rayon::prelude::*;
     let findings: Vec<Finding> = ranked
         .par_iter()
         .enumerate()
         .map(|(rank, origin)| {
-            let (snapshot, f) = (origin.snapshot(), origin.finding());
-            let heap = match origin {
-                Ranked::Heap(hi, h) => Some((*hi, *h)),
-                Ranked::Snapshot(..) => None,
-            };
-            let a = snapshot.and_then(|si| items.get(si));
-            let mut groups: Vec<u32> = Vec::new();
-            let (mut task_ids, mut resources) = (Vec::new(), Vec::new());
-            if let (Some(a), Some(si)) = (a, snapshot) {
-                let snap = a.snap;
-                let p = prefix(si);
-                let mut in_group = vec![false; a.groups.len()];
-                for &t in &f.tasks {
-                    if let Some(g) = gidx[si]
-                        .get(t as usize)
-                        .and_then(|&g| in_group.get_mut(g as usize))
-                    {
-                        *g = true;
-                    }
-                }
-                groups = (0..in_group.len() as u32)
-                    .filter(|&g| in_group[g as usize])
-                    .collect();
-                task_ids = super::ids_of(snap, &f.tasks);
-                resources = f
-                    .resources
-                    .iter()
-                    .map(|r| format!("{p}{}", resource_id(snap, &a.diagnosis.graph, *r)))
-                    .collect();
-            }
-            Finding {
-                id: format!("f{}", rank + 1),
-                rank: rank as u32 + 1,
-                kind: f.kind.as_str().to_string(),
-                rule: f.rule.id.to_string(),
-                severity: f.severity.as_str().to_string(),
-                level: f.severity,
-                confidence: f.confidence.as_str().to_string(),
-                score: f.score,
-                snapshot,
-                heap: heap.map(|(hi, _)| hi),
-                heap_sites: heap.map_or_else(Vec::new, |(_, h)| {
-                    h.sites
-                        .iter()
-                        .copied()
-                        .filter(|&s| s < super::heap::MAX_SITES)
-                        .collect()
-                }),
-                title: f.title.clone(),
-                explanation: f.explanation.clone(),
-                cause: f.rule.cause.to_string(),
-                remedy: f.rule.remedy.to_string(),
-                sketch: f.rule.sketch.to_string(),
-                references: f.rule.references.iter().map(|r| r.to_string()).collect(),
-                task_ids,
-                task_count: f.tasks.len() as u64,
-                groups: groups.iter().map(|g| format!("g{}", g + 1)).collect(),
-                resources,
-                evidence: f.evidence.clone(),
-                user_rule: f.user_rule.clone(),
-            }
+            let context = origin.snapshot().and_then(|index| {
+                Some(SnapshotContext {
+                    analysed: items.get(index)?,
+                    group_of: group_of.get(index)?,
+                    prefix: prefix(index),
+                })
+            });
+            finding_report(rank, origin, context.as_ref())
         })
         .collect();
     let mut graph = Graph::default();
-    for (i, a) in items.iter().enumerate() {
-        add_graph(&mut graph, i, &prefix(i), a, &gidx[i]);
+    for (index, analysed) in items.iter().enumerate() {
+        add_graph(
+            &mut graph,
+            index,
+            &prefix(index),
+            analysed,
+            &group_of[index],
+        );
     }
     (findings, graph)
+}
+
+/// The snapshot a finding is about, as the report names its parts.
+struct SnapshotContext<'a, 'b> {
+    analysed: &'b Analysed<'a>,
+    /// Task index -> group index.
+    group_of: &'b [u32],
+    /// `sN/` when the report has several snapshots, else empty.
+    prefix: String,
+}
+
+/// The report form of the finding ranked `rank` (0 for the first).
+fn finding_report(rank: usize, origin: &Ranked, context: Option<&SnapshotContext>) -> Finding {
+    let finding = origin.finding();
+    let heap = match origin {
+        Ranked::Heap(heap_index, heap_finding) => Some((*heap_index, *heap_finding)),
+        Ranked::Snapshot(..) => None,
+    };
+    let mut groups: Vec<u32> = Vec::new();
+    let (mut task_ids, mut resources) = (Vec::new(), Vec::new());
+    if let Some(context) = context {
+        let analysed = context.analysed;
+        let snap = analysed.snap;
+        let mut in_group = vec![false; analysed.groups.len()];
+        for &task in &finding.tasks {
+            if let Some(slot) = context
+                .group_of
+                .get(task as usize)
+                .and_then(|&group| in_group.get_mut(group as usize))
+            {
+                *slot = true;
+            }
+        }
+        groups = (0..in_group.len() as u32)
+            .filter(|&group| in_group[group as usize])
+            .collect();
+        task_ids = super::ids_of(snap, &finding.tasks);
+        resources = finding
+            .resources
+            .iter()
+            .map(|&resource| {
+                let id = resource_id(snap, &analysed.diagnosis.graph, resource);
+                format!("{}{id}", context.prefix)
+            })
+            .collect();
+    }
+    let rule = finding.rule;
+    Finding {
+        id: format!("f{}", rank + 1),
+        rank: rank as u32 + 1,
+        kind: finding.kind,
+        rule: rule.id.to_string(),
+        severity: finding.severity,
+        confidence: finding.confidence,
+        score: finding.score,
+        snapshot: origin.snapshot(),
+        heap: heap.map(|(heap_index, _)| heap_index),
+        heap_sites: heap.map_or_else(Vec::new, |(_, heap_finding)| {
+            heap_finding
+                .sites
+                .iter()
+                .copied()
+                .filter(|&site| site < super::heap::MAX_SITES)
+                .collect()
+        }),
+        title: finding.title.clone(),
+        explanation: finding.explanation.clone(),
+        cause: rule.cause.to_string(),
+        remedy: rule.remedy.to_string(),
+        sketch: rule.sketch.to_string(),
+        references: rule.references.iter().map(|r| r.to_string()).collect(),
+        task_ids,
+        task_count: finding.tasks.len() as u64,
+        groups: groups
+            .iter()
+            .map(|group| format!("g{}", group + 1))
+            .collect(),
+        resources,
+        evidence: finding.evidence.clone(),
+        user_rule: finding.user_rule.clone(),
+    }
 }
 
 fn shown(kind: ResKind) -> bool {
     kind.is_sync() || kind == ResKind::Select
 }
 
-fn add_graph(out: &mut Graph, si: usize, p: &str, a: &Analysed, gidx: &[u32]) {
-    let snap = a.snap;
-    let g: &WaitGraph = &a.diagnosis.graph;
-    // Resource ids are unique; tasks and groups are added once.
-    let mut seen_task: Vec<bool> = vec![false; snap.tasks.len()];
-    let mut seen_group: FxHashSet<u32> = FxHashSet::default();
-    let node = |out: &mut Graph, id: String, kind: &str, count: Option<u64>| {
-        out.nodes.push(GraphNode {
-            id,
-            kind: kind.to_string(),
-            snapshot: si,
-            count,
-            name: None,
-        });
+/// Adds one snapshot's part of the wait-for graph to `out`.
+fn add_graph(
+    out: &mut Graph,
+    snapshot: usize,
+    prefix: &str,
+    analysed: &Analysed,
+    group_of: &[u32],
+) {
+    let graph: &WaitGraph = &analysed.diagnosis.graph;
+    let mut builder = GraphBuilder {
+        out,
+        snapshot,
+        prefix,
+        analysed,
+        group_of,
+        seen_task: vec![false; analysed.snap.tasks.len()],
+        seen_group: FxHashSet::default(),
     };
-    // A task the dump does not identify (counted profiles) is drawn as its
-    // group.
-    let anonymous = |t: u32| {
-        snap.tasks
-            .get(t as usize)
-            .is_some_and(|t| t.flags.has(TaskFlags::NO_ID))
-    };
-    let group_of = |t: u32| gidx.get(t as usize).copied().unwrap_or(u32::MAX);
-    let group_id = |gi: u32| {
-        if gi == u32::MAX {
-            format!("{p}group:ungrouped")
-        } else {
-            format!("{p}group:g{}", gi + 1)
-        }
-    };
-    let task_id = |t: u32| {
-        if anonymous(t) {
-            group_id(group_of(t))
-        } else {
-            format!("{p}task:{}", snap.tasks[t as usize].id)
-        }
-    };
-    let mut task_node = |out: &mut Graph, seen_group: &mut FxHashSet<u32>, t: u32| -> String {
-        let id = task_id(t);
-        if anonymous(t) {
-            let gi = group_of(t);
-            if seen_group.insert(gi) {
-                let n = a.groups.get(gi as usize).map(|g| g.count() as u64);
-                node(out, id.clone(), "group", n);
-            }
-            return id;
-        }
-        if let Some(s) = seen_task.get_mut(t as usize) {
-            if !*s {
-                *s = true;
-                node(out, id.clone(), "task", None);
-                if let Some(n) = out.nodes.last_mut() {
-                    n.name = snap
-                        .tasks
-                        .get(t as usize)
-                        .and_then(|t| snap.task_name(t))
-                        .map(str::to_string);
-                }
-            }
-        }
-        id
-    };
-    for (ri, r) in g.resources.iter().enumerate() {
-        if !shown(r.kind) {
+    for (index, resource) in graph.resources.iter().enumerate() {
+        if !shown(resource.kind) {
             continue;
         }
-        let rid = format!("{p}{}", resource_id(snap, g, ri as u32));
-        node(out, rid.clone(), r.kind.as_str(), None);
-        if r.waiters.len() <= MAX_WAITER_NODES && !r.waiters.iter().any(|&w| anonymous(w)) {
-            for &w in &r.waiters {
-                let tid = task_node(out, &mut seen_group, w);
-                out.edges.push(GraphEdge {
-                    from: tid,
-                    to: rid.clone(),
-                    kind: "waits-on".into(),
-                    confidence: "certain".into(),
-                    evidence: None,
-                    count: None,
-                });
-            }
-        } else {
-            let mut per_group: FxHashMap<u32, u64> = FxHashMap::default();
-            for &w in &r.waiters {
-                *per_group
-                    .entry(gidx.get(w as usize).copied().unwrap_or(u32::MAX))
-                    .or_default() += 1;
-            }
-            let mut pg: Vec<(u32, u64)> = per_group.into_iter().collect();
-            pg.sort_unstable();
-            for (gi, n) in pg {
-                let gid = group_id(gi);
-                if seen_group.insert(gi) {
-                    node(out, gid.clone(), "group", Some(n));
-                }
-                out.edges.push(GraphEdge {
-                    from: gid,
-                    to: rid.clone(),
-                    kind: "waits-on".into(),
-                    confidence: "certain".into(),
-                    evidence: None,
-                    count: Some(n),
-                });
-            }
-        }
-        for h in &r.holders {
-            let tid = task_node(out, &mut seen_group, h.task);
-            out.edges.push(GraphEdge {
-                from: rid.clone(),
-                to: tid,
-                kind: "held-by".into(),
-                confidence: h.confidence.as_str().into(),
-                evidence: Some(h.evidence.clone()),
+        let resource_node = builder.prefixed(&resource_id(analysed.snap, graph, index as u32));
+        builder.node(
+            resource_node.clone(),
+            NodeKind::Resource(resource.kind),
+            None,
+        );
+        builder.add_waiters(&resource.waiters, &resource_node);
+        for holder in &resource.holders {
+            let holder_node = builder.task_node(holder.task);
+            builder.out.edges.push(GraphEdge {
+                from: resource_node.clone(),
+                to: holder_node,
+                kind: EdgeKind::HeldBy,
+                confidence: holder.confidence,
+                evidence: Some(holder.evidence.clone()),
                 count: None,
             });
         }
     }
-    for c in &g.cycles {
+    for cycle in &graph.cycles {
         let mut ids: Vec<String> = Vec::new();
-        for &t in &c.tasks {
-            ids.push(task_id(t));
+        for &task in &cycle.tasks {
+            ids.push(builder.task_id(task));
         }
-        for &r in &c.resources {
-            ids.push(format!("{p}{}", resource_id(snap, g, r)));
+        for &resource in &cycle.resources {
+            ids.push(builder.prefixed(&resource_id(analysed.snap, graph, resource)));
         }
-        out.cycles.push(ids);
+        builder.out.cycles.push(ids);
+    }
+}
+
+/// The graph of one snapshot being added to the report's graph: resource
+/// ids are unique, tasks and groups are added once.
+struct GraphBuilder<'a, 'b> {
+    out: &'b mut Graph,
+    /// Position of the snapshot in the report.
+    snapshot: usize,
+    /// `sN/` when the report has several snapshots, else empty.
+    prefix: &'b str,
+    analysed: &'b Analysed<'a>,
+    /// Task index -> group index.
+    group_of: &'b [u32],
+    seen_task: Vec<bool>,
+    seen_group: FxHashSet<u32>,
+}
+
+impl GraphBuilder<'_, '_> {
+    /// A node id with the snapshot's prefix.
+    fn prefixed(&self, id: &str) -> String {
+        format!("{}{id}", self.prefix)
+    }
+
+    fn node(&mut self, id: String, kind: NodeKind, count: Option<u64>) {
+        self.out.nodes.push(GraphNode {
+            id,
+            kind,
+            snapshot: self.snapshot,
+            count,
+            name: None,
+        });
+    }
+
+    /// A task the dump does not identify (counted profiles) is drawn as its
+    /// group.
+    fn anonymous(&self, task: u32) -> bool {
+        self.analysed
+            .snap
+            .tasks
+            .get(task as usize)
+            .is_some_and(|task| task.flags.has(TaskFlags::NO_ID))
+    }
+
+    fn group_of(&self, task: u32) -> u32 {
+        self.group_of
+            .get(task as usize)
+            .copied()
+            .unwrap_or(u32::MAX)
+    }
+
+    fn group_id(&self, group: u32) -> String {
+        if group == u32::MAX {
+            format!("{}group:ungrouped", self.prefix)
+        } else {
+            format!("{}group:g{}", self.prefix, group + 1)
+        }
+    }
+
+    fn task_id(&self, task: u32) -> String {
+        if self.anonymous(task) {
+            self.group_id(self.group_of(task))
+        } else {
+            format!(
+                "{}task:{}",
+                self.prefix, self.analysed.snap.tasks[task as usize].id
+            )
+        }
+    }
+
+    /// The node of a task (or of its group, for an anonymous task), added
+    /// the first time; returns its id.
+    fn task_node(&mut self, task: u32) -> String {
+        let id = self.task_id(task);
+        if self.anonymous(task) {
+            let group = self.group_of(task);
+            if self.seen_group.insert(group) {
+                let count = self
+                    .analysed
+                    .groups
+                    .get(group as usize)
+                    .map(|group| group.count() as u64);
+                self.node(id.clone(), NodeKind::Group, count);
+            }
+            return id;
+        }
+        if self.seen_task.get(task as usize) == Some(&false) {
+            self.seen_task[task as usize] = true;
+            self.node(id.clone(), NodeKind::Task, None);
+            let snap = self.analysed.snap;
+            if let Some(node) = self.out.nodes.last_mut() {
+                node.name = snap
+                    .tasks
+                    .get(task as usize)
+                    .and_then(|task| snap.task_name(task))
+                    .map(str::to_string);
+            }
+        }
+        id
+    }
+
+    /// The `waits-on` edges into a resource: one per waiting task, or one
+    /// per group (with a count) when there are too many waiters or some
+    /// are anonymous.
+    fn add_waiters(&mut self, waiters: &[u32], resource_node: &str) {
+        if waiters.len() <= MAX_WAITER_NODES && !waiters.iter().any(|&task| self.anonymous(task)) {
+            for &waiter in waiters {
+                let waiter_node = self.task_node(waiter);
+                self.out.edges.push(GraphEdge {
+                    from: waiter_node,
+                    to: resource_node.to_string(),
+                    kind: EdgeKind::WaitsOn,
+                    confidence: Confidence::Certain,
+                    evidence: None,
+                    count: None,
+                });
+            }
+            return;
+        }
+        let mut per_group: FxHashMap<u32, u64> = FxHashMap::default();
+        for &waiter in waiters {
+            *per_group.entry(self.group_of(waiter)).or_default() += 1;
+        }
+        let mut per_group: Vec<(u32, u64)> = per_group.into_iter().collect();
+        per_group.sort_unstable();
+        for (group, count) in per_group {
+            let group_node = self.group_id(group);
+            if self.seen_group.insert(group) {
+                self.node(group_node.clone(), NodeKind::Group, Some(count));
+            }
+            self.out.edges.push(GraphEdge {
+                from: group_node,
+                to: resource_node.to_string(),
+                kind: EdgeKind::WaitsOn,
+                confidence: Confidence::Certain,
+                evidence: None,
+                count: Some(count),
+            });
+        }
     }
 }

@@ -39,6 +39,9 @@ pub struct DiffReport {
 }
 
 /// One goroutine dump of the series.
+// Items left without a doc comment keep none: it would become a description
+// in docs/schema.json, which must not change.
+#[allow(missing_docs)]
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct DiffPoint {
     pub source: String,
@@ -54,6 +57,9 @@ pub struct DiffPoint {
 /// Goroutines with one signature (the functions of their stack, innermost
 /// first, without the runtime frames at the top; no ids, arguments or line
 /// numbers), counted in every dump.
+// Items left without a doc comment keep none: it would become a description
+// in docs/schema.json, which must not change.
+#[allow(missing_docs)]
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct DiffGroup {
     pub signature: String,
@@ -78,6 +84,10 @@ pub struct DiffGroup {
     pub status: String,
 }
 
+// A goroutine blocked at the same place in every dump of a diff.
+// Items left without a doc comment keep none: it would become a description
+// in docs/schema.json, which must not change.
+#[allow(missing_docs)]
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct StuckTask {
     pub id: u64,
@@ -87,6 +97,10 @@ pub struct StuckTask {
     pub wait_minutes: Vec<Option<u32>>,
 }
 
+// A goroutine running at the same frames in every dump of a diff.
+// Items left without a doc comment keep none: it would become a description
+// in docs/schema.json, which must not change.
+#[allow(missing_docs)]
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct SpinTask {
     pub id: u64,
@@ -95,6 +109,10 @@ pub struct SpinTask {
     pub states: Vec<String>,
 }
 
+// A function that created goroutines only in the newest dump of a diff.
+// Items left without a doc comment keep none: it would become a description
+// in docs/schema.json, which must not change.
+#[allow(missing_docs)]
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Spawner {
     /// The `created by` function of the new goroutines.
@@ -106,6 +124,9 @@ pub struct Spawner {
 
 /// Heap snapshots compared, oldest first: what `go tool pprof -base OLDEST
 /// NEWEST` shows, with the series in between.
+// Items left without a doc comment keep none: it would become a description
+// in docs/schema.json, which must not change.
+#[allow(missing_docs)]
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct HeapDiff {
     pub snapshots: Vec<HeapPoint>,
@@ -123,6 +144,10 @@ pub struct HeapDiff {
     pub stacks: Vec<HeapStackDelta>,
 }
 
+// One heap snapshot of a diff series.
+// Items left without a doc comment keep none: it would become a description
+// in docs/schema.json, which must not change.
+#[allow(missing_docs)]
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct HeapPoint {
     pub source: String,
@@ -132,6 +157,10 @@ pub struct HeapPoint {
     pub seconds: Option<f64>,
 }
 
+// In-use bytes of one function across the heap snapshots of a diff.
+// Items left without a doc comment keep none: it would become a description
+// in docs/schema.json, which must not change.
+#[allow(missing_docs)]
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct HeapFunctionDelta {
     pub function: String,
@@ -143,6 +172,10 @@ pub struct HeapFunctionDelta {
     pub cum_delta: i64,
 }
 
+// In-use bytes of one allocation stack across the heap snapshots of a diff.
+// Items left without a doc comment keep none: it would become a description
+// in docs/schema.json, which must not change.
+#[allow(missing_docs)]
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct HeapStackDelta {
     /// The innermost frame.

@@ -12,6 +12,9 @@ pub const MAX_SITES: usize = 500;
 pub const MAX_FUNCTIONS: usize = 200;
 
 /// One heap snapshot.
+// Items left without a doc comment keep none: it would become a description
+// in docs/schema.json, which must not change.
+#[allow(missing_docs)]
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct HeapReport {
     pub source: String,
@@ -51,6 +54,9 @@ pub struct HeapReport {
 }
 
 /// Objects and bytes, allocated over the process's life and in use now.
+// Items left without a doc comment keep none: it would become a description
+// in docs/schema.json, which must not change.
+#[allow(missing_docs)]
 #[derive(Debug, Clone, Copy, Default, Serialize, JsonSchema)]
 pub struct HeapAmounts {
     pub alloc_objects: i64,
@@ -71,6 +77,9 @@ impl From<HeapValues> for HeapAmounts {
 }
 
 /// One allocation stack.
+// Items left without a doc comment keep none: it would become a description
+// in docs/schema.json, which must not change.
+#[allow(missing_docs)]
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct HeapSite {
     /// The innermost frame's function (where the allocation happened).
@@ -82,6 +91,10 @@ pub struct HeapSite {
     pub values: HeapAmounts,
 }
 
+// One frame of an allocation stack.
+// Items left without a doc comment keep none: it would become a description
+// in docs/schema.json, which must not change.
+#[allow(missing_docs)]
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct HeapFrame {
     pub function: String,
@@ -91,6 +104,10 @@ pub struct HeapFrame {
     pub kind: CodeKind,
 }
 
+// In-use amounts by function: where it allocated (flat) and anywhere on the stack (cum).
+// Items left without a doc comment keep none: it would become a description
+// in docs/schema.json, which must not change.
+#[allow(missing_docs)]
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct HeapFunction {
     pub function: String,
@@ -98,6 +115,10 @@ pub struct HeapFunction {
     pub cum: HeapAmounts,
 }
 
+// A mapped binary of a heap profile (its address range and file).
+// Items left without a doc comment keep none: it would become a description
+// in docs/schema.json, which must not change.
+#[allow(missing_docs)]
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct HeapModule {
     pub start: u64,
@@ -108,60 +129,67 @@ pub struct HeapModule {
 }
 
 fn site(h: &HeapProfile, s: &SiteStat) -> HeapSite {
-    let t = &h.tables;
-    let frames: Vec<HeapFrame> = t
+    let tables = &h.tables;
+    let frames: Vec<HeapFrame> = tables
         .stack(s.stack)
         .frames
         .iter()
         .map(|f| {
-            let fr = t.frame(*f);
+            let fr = tables.frame(*f);
             HeapFrame {
-                function: t.func_name(fr.function).to_string(),
-                file: t.str(fr.file).to_string(),
+                function: tables.func_name(fr.function).to_string(),
+                file: tables.str(fr.file).to_string(),
                 line: fr.line,
                 inlined: fr.inlined,
-                kind: t.function(fr.function).kind,
+                kind: tables.function(fr.function).kind,
             }
         })
         .collect();
     HeapSite {
         function: frames.first().map_or(String::new(), |f| f.function.clone()),
-        user_frame: crate::analyze::heap::user_frame(t, s.stack)
-            .map(|f| crate::analyze::phrase::frame_name(t, Some(f))),
+        user_frame: crate::analyze::heap::user_frame(tables, s.stack)
+            .map(|f| crate::analyze::phrase::frame_name(tables, Some(f))),
         frames,
         values: s.values.into(),
     }
 }
 
-pub fn heap_report(h: &HeapProfile, a: &HeapAnalysis) -> HeapReport {
-    let t = &h.tables;
+/// The report of one heap snapshot from its analysis: totals, the top
+/// allocation sites and functions, and the mapped modules.
+pub fn heap_report(profile: &HeapProfile, analysis: &HeapAnalysis) -> HeapReport {
+    let tables = &profile.tables;
     HeapReport {
-        source: h.source.clone(),
-        index: h.index,
-        format: h.format.to_string(),
-        runtime: h.runtime,
-        sample_types: h.sample_types.clone(),
-        has_alloc: h.has_alloc,
-        period: h.period,
-        sampling: match h.sampling {
+        source: profile.source.clone(),
+        index: profile.index,
+        format: profile.format.to_string(),
+        runtime: profile.runtime,
+        sample_types: profile.sample_types.clone(),
+        has_alloc: profile.has_alloc,
+        period: profile.period,
+        sampling: match profile.sampling {
             Sampling::Exact => "exact".into(),
             Sampling::Poisson { .. } => "poisson".into(),
         },
-        totals: a.totals.into(),
-        sites: a.sites.iter().take(MAX_SITES).map(|s| site(h, s)).collect(),
-        sites_total: a.sites.len(),
-        functions: a
+        totals: analysis.totals.into(),
+        sites: analysis
+            .sites
+            .iter()
+            .take(MAX_SITES)
+            .map(|s| site(profile, s))
+            .collect(),
+        sites_total: analysis.sites.len(),
+        functions: analysis
             .functions
             .iter()
             .take(MAX_FUNCTIONS)
             .map(|f| HeapFunction {
-                function: t.func_name(f.function).to_string(),
+                function: tables.func_name(f.function).to_string(),
                 flat: f.flat.into(),
                 cum: f.cum.into(),
             })
             .collect(),
-        functions_total: a.functions.len(),
-        modules: h
+        functions_total: analysis.functions.len(),
+        modules: profile
             .modules
             .iter()
             .take(1000)
@@ -173,9 +201,9 @@ pub fn heap_report(h: &HeapProfile, a: &HeapAnalysis) -> HeapReport {
                 build_id: m.build_id.clone(),
             })
             .collect(),
-        stats: h.stats.clone(),
-        time_nanos: h.time_nanos,
-        warnings: h.warnings.clone(),
-        truncated: h.truncated,
+        stats: profile.stats.clone(),
+        time_nanos: profile.time_nanos,
+        warnings: profile.warnings.clone(),
+        truncated: profile.truncated,
     }
 }

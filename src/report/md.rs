@@ -11,6 +11,7 @@
 
 use super::diff::{signed, signed_size, sparkline_of, DiffReport, HeapDiff};
 use super::{Finding, FrameReport, GroupReport, Report, SnapshotReport};
+use crate::analyze::finding::Severity;
 use std::fmt::Write as _;
 
 /// Characters of one dump string shown; longer ones end in `…`.
@@ -172,8 +173,10 @@ fn header(r: &Report, out: &mut Out, keep: usize) {
 }
 
 fn findings(r: &Report, opts: &MdOptions, out: &mut Out, keep: usize) {
-    let (benign, real): (Vec<&Finding>, Vec<&Finding>) =
-        r.findings.iter().partition(|f| f.severity == "info");
+    let (benign, real): (Vec<&Finding>, Vec<&Finding>) = r
+        .findings
+        .iter()
+        .partition(|f| f.severity == Severity::Info);
     if !out.push("\n## Findings\n", keep) {
         out.note(&format!("{} findings left out for size.", real.len()));
         return;
@@ -226,74 +229,83 @@ fn findings(r: &Report, opts: &MdOptions, out: &mut Out, keep: usize) {
 }
 
 /// The visible part of a finding: its line, explanation and fix.
-fn finding_head(f: &Finding, multi: bool) -> String {
-    let dump = match (multi, f.snapshot, f.heap) {
+fn finding_head(finding: &Finding, multi: bool) -> String {
+    let dump = match (multi, finding.snapshot, finding.heap) {
         (true, Some(si), _) => format!(" (dump {})", si + 1),
         (_, None, Some(hi)) => format!(" (heap {})", hi + 1),
         _ => String::new(),
     };
     format!(
         "\n**{}. {}** {} ({}){dump}: {}\n\n{}\n\n**Fix:** {}\n",
-        f.rank,
-        text(&f.severity.to_uppercase()),
-        text(&f.kind),
-        text(&f.confidence),
-        text(&f.title),
-        text(&f.explanation),
-        text(&f.remedy)
+        finding.rank,
+        text(&finding.severity.as_str().to_uppercase()),
+        text(finding.kind.as_str()),
+        text(finding.confidence.as_str()),
+        text(&finding.title),
+        text(&finding.explanation),
+        text(&finding.remedy)
     )
 }
 
 /// The folded part of a finding: evidence, goroutines, rule, and the stack
 /// of its first group.
-fn finding_details(r: &Report, f: &Finding) -> String {
-    let mut s = format!(
+fn finding_details(r: &Report, finding: &Finding) -> String {
+    let mut details = format!(
         "\n<details><summary>{}</summary>\n\n",
         escape_html("Evidence and stack")
     );
-    for e in f.evidence.iter().take(MAX_EVIDENCE) {
-        let _ = writeln!(s, "- {}", text(e));
+    for e in finding.evidence.iter().take(MAX_EVIDENCE) {
+        let _ = writeln!(details, "- {}", text(e));
     }
-    if f.evidence.len() > MAX_EVIDENCE {
+    if finding.evidence.len() > MAX_EVIDENCE {
         let _ = writeln!(
-            s,
+            details,
             "- and {} more evidence lines",
-            f.evidence.len() - MAX_EVIDENCE
+            finding.evidence.len() - MAX_EVIDENCE
         );
     }
-    if !f.task_ids.is_empty() {
-        let ids: Vec<String> = f
+    if !finding.task_ids.is_empty() {
+        let ids: Vec<String> = finding
             .task_ids
             .iter()
             .take(MAX_IDS)
             .map(u64::to_string)
             .collect();
-        let more = if f.task_ids.len() > MAX_IDS {
-            format!(" and {} more", f.task_ids.len() - MAX_IDS)
+        let more = if finding.task_ids.len() > MAX_IDS {
+            format!(" and {} more", finding.task_ids.len() - MAX_IDS)
         } else {
             String::new()
         };
-        let _ = writeln!(s, "- {}: {}{more}", title_case(r.nouns().1), ids.join(", "));
-    } else if f.task_count > 0 {
         let _ = writeln!(
-            s,
+            details,
+            "- {}: {}{more}",
+            title_case(r.nouns().1),
+            ids.join(", ")
+        );
+    } else if finding.task_count > 0 {
+        let _ = writeln!(
+            details,
             "- {}: {} (the profile does not identify them)",
             title_case(r.nouns().1),
-            f.task_count
+            finding.task_count
         );
     }
-    let _ = write!(s, "- Rule: {}", text(&f.rule));
-    if !f.groups.is_empty() {
-        let g: Vec<String> = f.groups.iter().take(8).map(|g| text(g)).collect();
-        let more = if f.groups.len() > 8 { ", ..." } else { "" };
-        let _ = write!(s, "; groups: {}{more}", g.join(", "));
+    let _ = write!(details, "- Rule: {}", text(&finding.rule));
+    if !finding.groups.is_empty() {
+        let g: Vec<String> = finding.groups.iter().take(8).map(|g| text(g)).collect();
+        let more = if finding.groups.len() > 8 {
+            ", ..."
+        } else {
+            ""
+        };
+        let _ = write!(details, "; groups: {}{more}", g.join(", "));
     }
-    s.push('\n');
-    if let Some(gid) = f.groups.first() {
-        match r.group(f.snapshot, gid) {
+    details.push('\n');
+    if let Some(gid) = finding.groups.first() {
+        match r.group(finding.snapshot, gid) {
             Some(g) => {
                 let _ = write!(
-                    s,
+                    details,
                     "\nStack of {} ({} {}, {}):\n\n{}",
                     text(&g.id),
                     g.count,
@@ -304,43 +316,52 @@ fn finding_details(r: &Report, f: &Finding) -> String {
             }
             None => {
                 let _ = writeln!(
-                    s,
+                    details,
                     "\nGroup {} is not in this report (see --max-groups, --filter).",
                     text(gid)
                 );
             }
         }
     }
-    s.push_str("\n</details>\n");
-    s
+    details.push_str("\n</details>\n");
+    details
 }
 
 /// A group's representative stack the way Go prints a traceback.
-fn traceback(g: &GroupReport) -> String {
-    let mut s = String::new();
-    for (i, f) in g.frames.iter().enumerate().take(MAX_FRAMES) {
-        if g.elided.is_some_and(|e| e.at as usize == i) {
-            s.push_str("...additional frames elided...\n");
+fn traceback(group: &GroupReport) -> String {
+    let mut lines = String::new();
+    for (i, f) in group.frames.iter().enumerate().take(MAX_FRAMES) {
+        if group.elided.is_some_and(|e| e.at as usize == i) {
+            lines.push_str("...additional frames elided...\n");
         }
-        let _ = writeln!(s, "{}\n\t{}", clip(&f.function), position(&f.file, f.line));
+        let _ = writeln!(
+            lines,
+            "{}\n\t{}",
+            clip(&f.function),
+            position(&f.file, f.line)
+        );
     }
-    if g.frames.len() > MAX_FRAMES {
-        let _ = writeln!(s, "...{} more frames...", g.frames.len() - MAX_FRAMES);
+    if group.frames.len() > MAX_FRAMES {
+        let _ = writeln!(
+            lines,
+            "...{} more frames...",
+            group.frames.len() - MAX_FRAMES
+        );
     }
-    if let Some(c) = &g.created_by {
+    if let Some(c) = &group.created_by {
         let parents = match c.parent_ids.as_slice() {
             [] => String::new(),
             [p] => format!(" in goroutine {p}"),
             ps => format!(" in {} goroutines", ps.len()),
         };
         let _ = writeln!(
-            s,
+            lines,
             "created by {}{parents}\n\t{}",
             clip(&c.function),
             position(&c.file, c.line)
         );
     }
-    s
+    lines
 }
 
 fn position(file: &str, line: u32) -> String {
@@ -375,8 +396,8 @@ fn groups(r: &Report, opts: &MdOptions, out: &mut Out, keep: usize) {
 }
 
 /// Writes one dump's table; false when the budget ran out.
-fn group_table(s: &SnapshotReport, opts: &MdOptions, out: &mut Out, keep: usize) -> bool {
-    let (_, many) = super::snapshot_nouns(std::iter::once(s));
+fn group_table(snapshot: &SnapshotReport, opts: &MdOptions, out: &mut Out, keep: usize) -> bool {
+    let (_, many) = super::snapshot_nouns(std::iter::once(snapshot));
     let head = format!(
         "\n| Group | {} | State | Wait (min) | Top frame | Created by |\n\
          | --- | ---: | --- | --- | --- | --- |\n",
@@ -384,7 +405,7 @@ fn group_table(s: &SnapshotReport, opts: &MdOptions, out: &mut Out, keep: usize)
     );
     let mut shown = 0;
     let mut full = true;
-    for g in s.groups.iter().take(opts.max_groups) {
+    for g in snapshot.groups.iter().take(opts.max_groups) {
         let row = group_row(g);
         let chunk = if shown == 0 {
             format!("{head}{row}")
@@ -397,19 +418,19 @@ fn group_table(s: &SnapshotReport, opts: &MdOptions, out: &mut Out, keep: usize)
         }
         shown += 1;
     }
-    if shown == 0 && s.groups_total == 0 {
+    if shown == 0 && snapshot.groups_total == 0 {
         out.push(&format!("\nNo {many}.\n"), keep);
     }
-    let more = s.groups_total.saturating_sub(shown);
+    let more = snapshot.groups_total.saturating_sub(shown);
     if !full {
         out.note(&format!(
             "{more} more groups (of {}) left out for size.",
-            s.groups_total
+            snapshot.groups_total
         ));
     } else if more > 0 {
         out.note(&format!(
             "{more} more groups (of {}) are in the HTML/JSON report.",
-            s.groups_total
+            snapshot.groups_total
         ));
     }
     full
@@ -483,11 +504,11 @@ const MAX_HEAP_ROWS: usize = 10;
 fn heap(r: &Report, out: &mut Out, keep: usize) {
     let size = crate::analyze::phrase::mib;
     for (hi, h) in r.heap.iter().enumerate() {
-        let mut c = String::new();
+        let mut section = String::new();
         let tot = &h.totals;
-        let _ = writeln!(c, "\n## Heap {}: {}\n", hi + 1, text(&h.source));
+        let _ = writeln!(section, "\n## Heap {}: {}\n", hi + 1, text(&h.source));
         let _ = write!(
-            c,
+            section,
             "{} ({}). In use: **{}** in {} objects",
             text(&h.format),
             h.runtime.as_str(),
@@ -496,13 +517,13 @@ fn heap(r: &Report, out: &mut Out, keep: usize) {
         );
         if h.has_alloc {
             let _ = write!(
-                c,
+                section,
                 "; allocated: {} in {} objects",
                 size(tot.alloc_bytes),
                 tot.alloc_objects
             );
         }
-        c.push_str(
+        section.push_str(
             ".\n\n| flat | flat% | cum | cum% | function |\n| ---: | ---: | ---: | ---: | --- |\n",
         );
         let pct = |a: i64| {
@@ -514,7 +535,7 @@ fn heap(r: &Report, out: &mut Out, keep: usize) {
         };
         for f in h.functions.iter().take(MAX_HEAP_ROWS) {
             let _ = writeln!(
-                c,
+                section,
                 "| {} | {} | {} | {} | {} |",
                 size(f.flat.inuse_bytes),
                 pct(f.flat.inuse_bytes),
@@ -523,7 +544,7 @@ fn heap(r: &Report, out: &mut Out, keep: usize) {
                 text(&f.function)
             );
         }
-        if !out.push(&c, keep) {
+        if !out.push(&section, keep) {
             out.note("The remaining heap snapshots were left out for size.");
             return;
         }
@@ -532,9 +553,9 @@ fn heap(r: &Report, out: &mut Out, keep: usize) {
 
 /// `threads` → `Threads`.
 fn title_case(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_uppercase().chain(c).collect(),
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(f) => f.to_uppercase().chain(chars).collect(),
         None => String::new(),
     }
 }

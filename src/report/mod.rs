@@ -8,15 +8,17 @@ pub mod diag;
 pub mod diff;
 pub mod heap;
 pub mod html;
+pub mod labels;
 pub mod md;
 pub mod series;
 pub mod text;
 
 pub use counts::Counts;
+pub use labels::{EdgeKind, NodeKind};
 
-use crate::analyze::finding::Severity;
+use crate::analyze::finding::{Kind, Severity};
 use crate::analyze::{Group, Similarity};
-use crate::model::{CodeKind, Runtime, Snapshot, StackId, Task, TaskFlags, Warning};
+use crate::model::{CodeKind, Confidence, Runtime, Snapshot, StackId, Task, TaskFlags, Warning};
 use crash::Crash;
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -26,6 +28,9 @@ use std::collections::BTreeMap;
 pub const SCHEMA_ID: &str = "dumpscope.report/v1";
 
 /// A dumpscope report.
+// Items left without a doc comment keep none: it would become a description
+// in docs/schema.json, which must not change.
+#[allow(missing_docs)]
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Report {
     /// Always `dumpscope.report/v1` for this version of the schema.
@@ -47,6 +52,10 @@ pub struct Report {
     pub diff: Option<diff::DiffReport>,
 }
 
+// The program that wrote the report, and its version.
+// Items left without a doc comment keep none: it would become a description
+// in docs/schema.json, which must not change.
+#[allow(missing_docs)]
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Tool {
     pub name: String,
@@ -73,6 +82,9 @@ pub struct InputReport {
 }
 
 /// One dump.
+// Items left without a doc comment keep none: it would become a description
+// in docs/schema.json, which must not change.
+#[allow(missing_docs)]
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct SnapshotReport {
     pub source: String,
@@ -112,6 +124,9 @@ pub struct SnapshotReport {
 }
 
 /// Tasks with the same stack signature and creator.
+// Items left without a doc comment keep none: it would become a description
+// in docs/schema.json, which must not change.
+#[allow(missing_docs)]
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct GroupReport {
     /// `g1`, `g2`, ...: the group's rank among all groups of the snapshot
@@ -146,6 +161,10 @@ pub struct GroupReport {
     pub flags: Counts,
 }
 
+// The spread of a group's waits, in minutes.
+// Items left without a doc comment keep none: it would become a description
+// in docs/schema.json, which must not change.
+#[allow(missing_docs)]
 #[derive(Debug, Clone, Copy, Serialize, JsonSchema)]
 pub struct WaitMinutes {
     pub min: u32,
@@ -183,7 +202,7 @@ impl Report {
 
     /// The highest severity among the findings (`--fail-on`), if any.
     pub fn max_severity(&self) -> Option<Severity> {
-        self.findings.iter().map(|f| f.level).max()
+        self.findings.iter().map(|f| f.severity).max()
     }
 
     /// Group `id` (`g3`) of snapshot `snapshot`, when the report kept it.
@@ -196,6 +215,10 @@ impl Report {
     }
 }
 
+// Where the runtime left frames out of a stack, and how many.
+// Items left without a doc comment keep none: it would become a description
+// in docs/schema.json, which must not change.
+#[allow(missing_docs)]
 #[derive(Debug, Clone, Copy, Serialize, JsonSchema)]
 pub struct Elided {
     /// Index in `frames` before which the frames were left out.
@@ -204,6 +227,10 @@ pub struct Elided {
     pub count: u32,
 }
 
+// One stack frame.
+// Items left without a doc comment keep none: it would become a description
+// in docs/schema.json, which must not change.
+#[allow(missing_docs)]
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct FrameReport {
     /// Full function name as printed.
@@ -225,6 +252,10 @@ pub struct FrameReport {
     pub args: String,
 }
 
+// The `created by` frame of a group or task.
+// Items left without a doc comment keep none: it would become a description
+// in docs/schema.json, which must not change.
+#[allow(missing_docs)]
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct CreatorReport {
     pub function: String,
@@ -235,6 +266,9 @@ pub struct CreatorReport {
 }
 
 /// One task in full (used for the crashing task).
+// Items left without a doc comment keep none: it would become a description
+// in docs/schema.json, which must not change.
+#[allow(missing_docs)]
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct TaskReport {
     pub id: u64,
@@ -248,6 +282,9 @@ pub struct TaskReport {
 }
 
 /// A diagnosis: what is wrong, how sure, and what to change.
+// Items left without a doc comment keep none: it would become a description
+// in docs/schema.json, which must not change.
+#[allow(missing_docs)]
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Finding {
     /// `f1`, `f2`, ... in rank order.
@@ -256,18 +293,19 @@ pub struct Finding {
     pub rank: u32,
     /// `deadlock`, `leak`, `blocked-forever`, `contention`, `crash`,
     /// `starvation`, `growth` or `benign`.
-    pub kind: String,
+    #[serde(serialize_with = "labels::serialize")]
+    #[schemars(with = "String")]
+    pub kind: Kind,
     /// The catalogue rule that recognised it (docs/rules.md).
     pub rule: String,
     /// `critical`, `high`, `medium`, `low` or `info`.
-    pub severity: String,
-    /// The severity as the analysis graded it (`severity` is its name in
-    /// the JSON); not serialized.
-    #[serde(skip)]
-    #[schemars(skip)]
-    pub level: Severity,
+    #[serde(serialize_with = "labels::serialize")]
+    #[schemars(with = "String")]
+    pub severity: Severity,
     /// `certain`, `likely` or `possible`.
-    pub confidence: String,
+    #[serde(serialize_with = "labels::serialize")]
+    #[schemars(with = "String")]
+    pub confidence: Confidence,
     /// Ranking score (severity × confidence × log of the tasks involved).
     pub score: f64,
     /// Position of the goroutine snapshot in `snapshots`; null for a
@@ -305,6 +343,9 @@ pub struct Finding {
 /// report has several snapshots); when more than
 /// [`MAX_WAITER_NODES`] tasks wait on one resource, they appear as their
 /// groups (`group:gN`) with a count on the edge.
+// Items left without a doc comment keep none: it would become a description
+// in docs/schema.json, which must not change.
+#[allow(missing_docs)]
 #[derive(Debug, Clone, Default, Serialize, JsonSchema)]
 pub struct Graph {
     pub nodes: Vec<GraphNode>,
@@ -316,12 +357,18 @@ pub struct Graph {
 /// Waiters per resource drawn one by one in the graph.
 pub const MAX_WAITER_NODES: usize = 32;
 
+// A node of the wait-for graph: a task, a group or a resource.
+// Items left without a doc comment keep none: it would become a description
+// in docs/schema.json, which must not change.
+#[allow(missing_docs)]
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct GraphNode {
     pub id: String,
     /// `task`, `group`, or the resource kind (`mutex`, `rwmutex`, `chan`,
     /// `waitgroup`, `cond`, `select`, `semaphore`, ...).
-    pub kind: String,
+    #[serde(serialize_with = "labels::serialize")]
+    #[schemars(with = "String")]
+    pub kind: NodeKind,
     pub snapshot: usize,
     /// Tasks behind a `group` node.
     pub count: Option<u64>,
@@ -330,14 +377,22 @@ pub struct GraphNode {
     pub name: Option<String>,
 }
 
+// An edge of the wait-for graph: a wait or a hold.
+// Items left without a doc comment keep none: it would become a description
+// in docs/schema.json, which must not change.
+#[allow(missing_docs)]
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct GraphEdge {
     pub from: String,
     pub to: String,
     /// `waits-on` (task to resource) or `held-by` (resource to the task
     /// that holds it or will release or signal it).
-    pub kind: String,
-    pub confidence: String,
+    #[serde(serialize_with = "labels::serialize")]
+    #[schemars(with = "String")]
+    pub kind: EdgeKind,
+    #[serde(serialize_with = "labels::serialize")]
+    #[schemars(with = "String")]
+    pub confidence: Confidence,
     /// Why a `held-by` edge was inferred.
     pub evidence: Option<String>,
     /// Tasks behind the edge, for group nodes.
@@ -347,10 +402,12 @@ pub struct GraphEdge {
 /// Options that shape the groups in a report.
 #[derive(Debug, Clone, Default)]
 pub struct GroupOptions {
+    /// How alike stacks must be to share a group.
     pub similarity: Similarity,
     /// Keep only groups where this matches the state, a frame's function or
     /// file, or the creator.
     pub filter: Option<regex::Regex>,
+    /// Groups kept per snapshot, after the filter (`--max-groups`).
     pub max_groups: Option<usize>,
 }
 
@@ -364,18 +421,18 @@ pub(crate) fn clip(s: &str, n: usize) -> std::borrow::Cow<'_, str> {
 }
 
 /// A byte count for people, in powers of 1000: `512 B`, `1.4 KB`, `167.9 MB`.
-pub(crate) fn human_size(n: u64) -> String {
+pub(crate) fn human_size(bytes: u64) -> String {
     const UNITS: [&str; 4] = ["KB", "MB", "GB", "TB"];
-    if n < 1000 {
-        return format!("{n} B");
+    if bytes < 1000 {
+        return format!("{bytes} B");
     }
-    let mut v = n as f64 / 1000.0;
-    let mut u = 0;
-    while v >= 1000.0 && u + 1 < UNITS.len() {
-        v /= 1000.0;
-        u += 1;
+    let mut value = bytes as f64 / 1000.0;
+    let mut unit = 0;
+    while value >= 1000.0 && unit + 1 < UNITS.len() {
+        value /= 1000.0;
+        unit += 1;
     }
-    format!("{v:.1} {}", UNITS[u])
+    format!("{value:.1} {}", UNITS[unit])
 }
 
 /// The JSON Schema of the report, generated from these types.
@@ -384,6 +441,8 @@ pub fn json_schema() -> serde_json::Value {
     serde_json::to_value(schema).unwrap_or(serde_json::Value::Null)
 }
 
+/// A report of these parts, stamped with the schema id and this program's
+/// name and version.
 pub fn new_report(
     inputs: Vec<InputReport>,
     snapshots: Vec<SnapshotReport>,
@@ -460,15 +519,25 @@ pub fn snapshot_report(snap: &Snapshot, groups: &[Group], opts: &GroupOptions) -
     }
 }
 
-fn group_matches(snap: &Snapshot, g: &Group, re: &regex::Regex) -> bool {
-    let t = &snap.tables;
-    if g.states.iter().any(|(s, _)| re.is_match(t.str(*s))) {
+fn group_matches(snap: &Snapshot, group: &Group, pattern: &regex::Regex) -> bool {
+    let tables = &snap.tables;
+    if group
+        .states
+        .iter()
+        .any(|(state, _)| pattern.is_match(tables.str(*state)))
+    {
         return true;
     }
-    let frames = t.stack(g.stack).frames.iter().chain(g.creator.iter());
-    for f in frames {
-        let fr = t.frame(*f);
-        if re.is_match(t.func_name(fr.function)) || re.is_match(t.str(fr.file)) {
+    let frames = tables
+        .stack(group.stack)
+        .frames
+        .iter()
+        .chain(group.creator.iter());
+    for frame in frames {
+        let frame_info = tables.frame(*frame);
+        if pattern.is_match(tables.func_name(frame_info.function))
+            || pattern.is_match(tables.str(frame_info.file))
+        {
             return true;
         }
     }
@@ -476,38 +545,45 @@ fn group_matches(snap: &Snapshot, g: &Group, re: &regex::Regex) -> bool {
 }
 
 fn frames_report(snap: &Snapshot, stack: StackId, task: Option<&Task>) -> Vec<FrameReport> {
-    let t = &snap.tables;
+    let tables = &snap.tables;
     let args = task.map(|task| snap.task_args(task)).unwrap_or_default();
-    t.stack(stack)
+    tables
+        .stack(stack)
         .frames
         .iter()
         .enumerate()
-        .map(|(i, f)| {
-            let fr = t.frame(*f);
-            let func = t.function(fr.function);
+        .map(|(index, frame)| {
+            let frame_info = tables.frame(*frame);
+            let func = tables.function(frame_info.function);
             FrameReport {
-                function: t.str(func.full).to_string(),
-                package: t.str(func.package).to_string(),
-                receiver: func.receiver.map(|r| t.str(r).to_string()),
-                name: t.str(func.name).to_string(),
-                file: t.str(fr.file).to_string(),
-                line: fr.line,
-                pc_offset: fr.pc_offset,
-                inlined: fr.inlined,
+                function: tables.str(func.full).to_string(),
+                package: tables.str(func.package).to_string(),
+                receiver: func
+                    .receiver
+                    .map(|receiver| tables.str(receiver).to_string()),
+                name: tables.str(func.name).to_string(),
+                file: tables.str(frame_info.file).to_string(),
+                line: frame_info.line,
+                pc_offset: frame_info.pc_offset,
+                inlined: frame_info.inlined,
                 kind: func.kind,
-                args: args.get(i).map_or(String::new(), |a| a.to_string()),
+                args: args.get(index).map_or(String::new(), |arg| arg.to_string()),
             }
         })
         .collect()
 }
 
-fn creator_report(snap: &Snapshot, c: crate::model::FrameId, parents: Vec<u64>) -> CreatorReport {
-    let t = &snap.tables;
-    let fr = t.frame(c);
+fn creator_report(
+    snap: &Snapshot,
+    creator: crate::model::FrameId,
+    parents: Vec<u64>,
+) -> CreatorReport {
+    let tables = &snap.tables;
+    let frame = tables.frame(creator);
     CreatorReport {
-        function: t.func_name(fr.function).to_string(),
-        file: t.str(fr.file).to_string(),
-        line: fr.line,
+        function: tables.func_name(frame.function).to_string(),
+        file: tables.str(frame.file).to_string(),
+        line: frame.line,
         parent_ids: parents,
     }
 }
@@ -597,14 +673,14 @@ pub fn snapshot_nouns<'a>(
     mut snaps: impl Iterator<Item = &'a SnapshotReport>,
 ) -> (&'static str, &'static str) {
     let mut kind = None;
-    for s in snaps.by_ref() {
-        let k = s.task_kind.noun();
-        if s.runtime == crate::model::Runtime::Go {
-            return k;
+    for snapshot in snaps.by_ref() {
+        let noun = snapshot.task_kind.noun();
+        if snapshot.runtime == crate::model::Runtime::Go {
+            return noun;
         }
         kind = match kind {
-            None => Some(k),
-            Some(prev) if prev == k => Some(k),
+            None => Some(noun),
+            Some(prev) if prev == noun => Some(noun),
             Some(_) => Some(("thread", "threads")),
         };
     }

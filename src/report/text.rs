@@ -5,6 +5,7 @@ use super::crash::Crash;
 use super::diff::{signed, signed_size, sparkline_of, DiffReport, HeapDiff};
 use super::heap::HeapReport;
 use super::{Finding, FrameReport, GroupReport, Report, SnapshotReport};
+use crate::analyze::finding::Severity;
 use crate::model::CodeKind;
 use anstyle::{AnsiColor, Effects, Style};
 use std::io::{self, Write};
@@ -28,6 +29,7 @@ pub const DEFAULT_MAX_GROUPS: usize = 50;
 /// Options of the text rendering.
 #[derive(Debug, Clone)]
 pub struct TextOptions {
+    /// Groups shown per dump (`--max-groups`).
     pub max_groups: usize,
     /// Findings shown in full per dump (benign ones are summarised).
     pub max_findings: usize,
@@ -46,21 +48,21 @@ impl Default for TextOptions {
 /// (`anstream::adapter::strip_bytes`) where colour is unwanted. Text that
 /// comes from the dump has its control characters replaced, so a dump cannot
 /// drive the terminal.
-pub fn render(r: &Report, opts: &TextOptions, w: &mut dyn Write) -> io::Result<()> {
-    if let Some(d) = &r.diff {
-        return diff(r, d, opts, w);
+pub fn render(report: &Report, opts: &TextOptions, w: &mut dyn Write) -> io::Result<()> {
+    if let Some(d) = &report.diff {
+        return diff(report, d, opts, w);
     }
-    for (i, s) in r.snapshots.iter().enumerate() {
+    for (i, s) in report.snapshots.iter().enumerate() {
         if i > 0 {
             writeln!(w)?;
         }
-        snapshot(r, i, s, opts, w)?;
+        snapshot(report, i, s, opts, w)?;
     }
-    for (i, h) in r.heap.iter().enumerate() {
-        if i > 0 || !r.snapshots.is_empty() {
+    for (i, h) in report.heap.iter().enumerate() {
+        if i > 0 || !report.snapshots.is_empty() {
             writeln!(w)?;
         }
-        heap(r, i, h, opts, w)?;
+        heap(report, i, h, opts, w)?;
     }
     Ok(())
 }
@@ -83,14 +85,14 @@ fn pct(part: i64, whole: i64) -> String {
 /// One heap profile: what it is, its findings, the top functions and
 /// the top allocation stacks.
 fn heap(
-    r: &Report,
+    report: &Report,
     hi: usize,
     h: &HeapReport,
     opts: &TextOptions,
     w: &mut dyn Write,
 ) -> io::Result<()> {
     heap_header(h, w)?;
-    heap_findings(r, hi, opts, w)?;
+    heap_findings(report, hi, opts, w)?;
     heap_top_functions(h, w)?;
     heap_top_stacks(h, w)
 }
@@ -138,8 +140,13 @@ fn heap_header(h: &HeapReport, w: &mut dyn Write) -> io::Result<()> {
 }
 
 /// The findings about one heap profile alone.
-fn heap_findings(r: &Report, hi: usize, opts: &TextOptions, w: &mut dyn Write) -> io::Result<()> {
-    let mine: Vec<&Finding> = r
+fn heap_findings(
+    report: &Report,
+    hi: usize,
+    opts: &TextOptions,
+    w: &mut dyn Write,
+) -> io::Result<()> {
+    let mine: Vec<&Finding> = report
         .findings
         .iter()
         .filter(|f| f.heap == Some(hi) && f.snapshot.is_none())
@@ -234,18 +241,18 @@ fn heap_top_stacks(h: &HeapReport, w: &mut dyn Write) -> io::Result<()> {
 /// One goroutine or thread dump: its header, crash, warnings, findings
 /// and groups.
 fn snapshot(
-    r: &Report,
+    report: &Report,
     si: usize,
     s: &SnapshotReport,
     opts: &TextOptions,
     w: &mut dyn Write,
 ) -> io::Result<()> {
-    snapshot_header(r, s, w)?;
+    snapshot_header(report, s, w)?;
     if let Some(c) = &s.crash {
         crash(s, c, w)?;
     }
     snapshot_warnings(s, w)?;
-    findings(r, si, opts, w)?;
+    findings(report, si, opts, w)?;
     writeln!(w)?;
     for g in s.groups.iter().take(opts.max_groups) {
         group(g, w)?;
@@ -262,20 +269,28 @@ fn snapshot(
 }
 
 /// A dump's source, format, reading notes, task count and states.
-fn snapshot_header(r: &Report, s: &SnapshotReport, w: &mut dyn Write) -> io::Result<()> {
-    let of = r.snapshots.iter().filter(|x| x.source == s.source).count();
+fn snapshot_header(
+    report: &Report,
+    snapshot: &SnapshotReport,
+    w: &mut dyn Write,
+) -> io::Result<()> {
+    let of = report
+        .snapshots
+        .iter()
+        .filter(|x| x.source == snapshot.source)
+        .count();
     let which = if of > 1 {
-        format!(" (dump {} of {})", s.index + 1, of)
+        format!(" (dump {} of {})", snapshot.index + 1, of)
     } else {
         String::new()
     };
-    writeln!(w, "{HEAD}{}{which}{HEAD:#}", clean(&s.source))?;
-    let version = s
+    writeln!(w, "{HEAD}{}{which}{HEAD:#}", clean(&snapshot.source))?;
+    let version = snapshot
         .version_guess
         .as_deref()
         .map(|v| format!(", {v}"))
         .unwrap_or_default();
-    let origin = s
+    let origin = snapshot
         .origin
         .as_deref()
         .map(|o| format!(", {o}"))
@@ -283,13 +298,13 @@ fn snapshot_header(r: &Report, s: &SnapshotReport, w: &mut dyn Write) -> io::Res
     writeln!(
         w,
         "  format     {} ({}{version}{origin})",
-        s.format,
-        s.runtime.as_str()
+        snapshot.format,
+        snapshot.runtime.as_str()
     )?;
     // What reading the input involved (symbolization, stripped prefixes),
     // once per input.
-    if s.index == 0 {
-        if let Some(i) = r.inputs.iter().find(|i| i.source == s.source) {
+    if snapshot.index == 0 {
+        if let Some(i) = report.inputs.iter().find(|i| i.source == snapshot.source) {
             for n in i.notes.iter().take(20) {
                 writeln!(w, "  {DIM}note       {}{DIM:#}", clean(n))?;
             }
@@ -298,16 +313,16 @@ fn snapshot_header(r: &Report, s: &SnapshotReport, w: &mut dyn Write) -> io::Res
     writeln!(
         w,
         "  tasks      {BOLD}{}{BOLD:#} in {} groups (similarity: {})",
-        s.task_count, s.groups_total, s.similarity
+        snapshot.task_count, snapshot.groups_total, snapshot.similarity
     )?;
-    let states: Vec<String> = s
+    let states: Vec<String> = snapshot
         .states
         .0
         .iter()
         .take(8)
         .map(|(k, v)| format!("{} {v}", clean(k)))
         .collect();
-    let more = s.states.0.len().saturating_sub(8);
+    let more = snapshot.states.0.len().saturating_sub(8);
     let more = if more > 0 {
         format!(", +{more} more")
     } else {
@@ -319,7 +334,7 @@ fn snapshot_header(r: &Report, s: &SnapshotReport, w: &mut dyn Write) -> io::Res
 
 /// The crash: message, later panics, signal, data races and the stack
 /// of the task that crashed.
-fn crash(s: &SnapshotReport, c: &Crash, w: &mut dyn Write) -> io::Result<()> {
+fn crash(snapshot: &SnapshotReport, c: &Crash, w: &mut dyn Write) -> io::Result<()> {
     if !c.message.is_empty() {
         writeln!(w, "  crash      {RED}{}{RED:#}", one_line(&c.message, 160))?;
     }
@@ -354,8 +369,8 @@ fn crash(s: &SnapshotReport, c: &Crash, w: &mut dyn Write) -> io::Result<()> {
             }
         }
     }
-    if let Some(task) = &s.crash_task {
-        let noun = if s.runtime == crate::model::Runtime::Go {
+    if let Some(task) = &snapshot.crash_task {
+        let noun = if snapshot.runtime == crate::model::Runtime::Go {
             "goroutine"
         } else {
             "thread"
@@ -372,53 +387,61 @@ fn crash(s: &SnapshotReport, c: &Crash, w: &mut dyn Write) -> io::Result<()> {
 }
 
 /// Whether the dump is cut off, and the lines that could not be read.
-fn snapshot_warnings(s: &SnapshotReport, w: &mut dyn Write) -> io::Result<()> {
-    if s.truncated {
+fn snapshot_warnings(snapshot: &SnapshotReport, w: &mut dyn Write) -> io::Result<()> {
+    if snapshot.truncated {
         writeln!(
             w,
             "  {YELLOW}truncated: the dump is cut off; the last task is partial{YELLOW:#}"
         )?;
     }
-    if !s.warnings.is_empty() {
-        writeln!(w, "  {YELLOW}warnings   {}{YELLOW:#}", s.warnings.len())?;
-        for x in s.warnings.iter().take(5) {
+    if !snapshot.warnings.is_empty() {
+        writeln!(
+            w,
+            "  {YELLOW}warnings   {}{YELLOW:#}",
+            snapshot.warnings.len()
+        )?;
+        for x in snapshot.warnings.iter().take(5) {
             writeln!(w, "    line {}: {}", x.line, one_line(&x.message, 140))?;
         }
-        if s.warnings.len() > 5 {
-            writeln!(w, "    ... {} more (see --json)", s.warnings.len() - 5)?;
+        if snapshot.warnings.len() > 5 {
+            writeln!(
+                w,
+                "    ... {} more (see --json)",
+                snapshot.warnings.len() - 5
+            )?;
         }
     }
     Ok(())
 }
 
 /// A finding's title line, explanation, evidence and fix.
-fn finding_head(f: &Finding, w: &mut dyn Write) -> io::Result<()> {
-    let style = match f.severity.as_str() {
-        "critical" | "high" => RED,
-        "medium" => YELLOW,
-        _ => BOLD,
+fn finding_head(finding: &Finding, w: &mut dyn Write) -> io::Result<()> {
+    let style = match finding.severity {
+        Severity::Critical | Severity::High => RED,
+        Severity::Medium => YELLOW,
+        Severity::Low | Severity::Info => BOLD,
     };
     writeln!(
         w,
         "  {BOLD}#{}{BOLD:#} {style}{}{style:#} {} ({})  {}",
-        f.rank,
-        f.severity.to_uppercase(),
-        f.kind,
-        f.confidence,
-        one_line(&f.title, 200)
+        finding.rank,
+        finding.severity.as_str().to_uppercase(),
+        finding.kind,
+        finding.confidence,
+        one_line(&finding.title, 200)
     )?;
-    writeln!(w, "     {}", one_line(&f.explanation, 600))?;
-    for e in f.evidence.iter().take(6) {
+    writeln!(w, "     {}", one_line(&finding.explanation, 600))?;
+    for e in finding.evidence.iter().take(6) {
         writeln!(w, "     {DIM}- {}{DIM:#}", one_line(e, 300))?;
     }
-    if f.evidence.len() > 6 {
+    if finding.evidence.len() > 6 {
         writeln!(
             w,
             "     {DIM}- ... {} more (see --json){DIM:#}",
-            f.evidence.len() - 6
+            finding.evidence.len() - 6
         )?;
     }
-    writeln!(w, "     fix: {}", one_line(&f.remedy, 400))
+    writeln!(w, "     fix: {}", one_line(&finding.remedy, 400))
 }
 
 fn findings(r: &Report, si: usize, opts: &TextOptions, w: &mut dyn Write) -> io::Result<()> {
@@ -428,7 +451,7 @@ fn findings(r: &Report, si: usize, opts: &TextOptions, w: &mut dyn Write) -> io:
         .filter(|f| f.snapshot == Some(si))
         .collect();
     let (benign, real): (Vec<&Finding>, Vec<&Finding>) =
-        mine.iter().partition(|f| f.severity == "info");
+        mine.iter().partition(|f| f.severity == Severity::Info);
     writeln!(w)?;
     if real.is_empty() {
         writeln!(w, "{HEAD}findings{HEAD:#}  none above info")?;
@@ -665,9 +688,9 @@ fn when(s: Option<f64>) -> String {
 }
 
 /// `dumpscope diff`: the series, the findings, then what changed.
-fn diff(r: &Report, d: &DiffReport, opts: &TextOptions, w: &mut dyn Write) -> io::Result<()> {
+fn diff(report: &Report, d: &DiffReport, opts: &TextOptions, w: &mut dyn Write) -> io::Result<()> {
     diff_series(d, w)?;
-    diff_findings(r, opts, w)?;
+    diff_findings(report, opts, w)?;
     if !d.snapshots.is_empty() {
         changed_groups(d, w)?;
         lasting_goroutines(d, w)?;
@@ -720,13 +743,17 @@ fn diff_series(d: &DiffReport, w: &mut dyn Write) -> io::Result<()> {
 }
 
 /// The findings' titles, at most `--max-findings`.
-fn diff_findings(r: &Report, opts: &TextOptions, w: &mut dyn Write) -> io::Result<()> {
+fn diff_findings(report: &Report, opts: &TextOptions, w: &mut dyn Write) -> io::Result<()> {
     writeln!(w)?;
-    let shown: Vec<&Finding> = r.findings.iter().take(opts.max_findings).collect();
+    let shown: Vec<&Finding> = report.findings.iter().take(opts.max_findings).collect();
     if shown.is_empty() {
         writeln!(w, "findings  none")?;
     } else {
-        writeln!(w, "{BOLD}findings{BOLD:#}  {} in all", r.findings.len())?;
+        writeln!(
+            w,
+            "{BOLD}findings{BOLD:#}  {} in all",
+            report.findings.len()
+        )?;
         for f in shown {
             finding_head(f, w)?;
         }

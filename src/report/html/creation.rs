@@ -14,9 +14,9 @@ const MAX_SITES_LISTED: usize = 30;
 
 /// Creation sites nested by parent: a site's goroutines were started by
 /// goroutines of the groups whose ids the dump gives as parents.
-pub(super) fn creation_tree(h: &mut String, s: &SnapshotReport) {
-    let (sites, site_of_group, roots_count) = creation_sites(s);
-    let parent_of = parent_sites(s, sites.len(), &site_of_group);
+pub(super) fn creation_tree(html: &mut String, snapshot: &SnapshotReport) {
+    let (sites, site_of_group, roots_count) = creation_sites(snapshot);
+    let parent_of = parent_sites(snapshot, sites.len(), &site_of_group);
     let mut children: Vec<Vec<usize>> = vec![Vec::new(); sites.len()];
     let mut top: Vec<usize> = Vec::new();
     for (si, parent) in parent_of.iter().enumerate() {
@@ -30,26 +30,26 @@ pub(super) fn creation_tree(h: &mut String, s: &SnapshotReport) {
     for c in &mut children {
         by_count(c);
     }
-    h.push_str("<ul class=\"tree\">\n");
+    html.push_str("<ul class=\"tree\">\n");
     if roots_count > 0 {
         let _ = writeln!(
-            h,
+            html,
             "<li class=\"site root\"><span class=\"count\">{roots_count}</span> started by the \
              runtime (main, system goroutines)</li>"
         );
     }
-    emit_sites(h, &top, &sites, &children, 0);
-    h.push_str("</ul>\n");
+    emit_sites(html, &top, &sites, &children, 0);
+    html.push_str("</ul>\n");
 }
 
 /// The creation sites with their goroutine counts, the site of each
 /// group, and the goroutines no `go` statement started.
-fn creation_sites(s: &SnapshotReport) -> (Vec<(Site, u64)>, Vec<Option<usize>>, u64) {
+fn creation_sites(snapshot: &SnapshotReport) -> (Vec<(Site, u64)>, Vec<Option<usize>>, u64) {
     let mut site_ix: FxHashMap<Site, usize> = FxHashMap::default();
     let mut sites: Vec<(Site, u64)> = Vec::new();
-    let mut site_of_group: Vec<Option<usize>> = Vec::with_capacity(s.groups.len());
+    let mut site_of_group: Vec<Option<usize>> = Vec::with_capacity(snapshot.groups.len());
     let mut roots_count = 0u64;
-    for g in &s.groups {
+    for g in &snapshot.groups {
         match &g.created_by {
             Some(c) => {
                 let key = (c.function.clone(), c.file.clone(), c.line);
@@ -72,12 +72,12 @@ fn creation_sites(s: &SnapshotReport) -> (Vec<(Site, u64)>, Vec<Option<usize>>, 
 /// Parent site of each site: the majority site of its parent goroutines,
 /// when the dump names parents; loops are cut.
 fn parent_sites(
-    s: &SnapshotReport,
+    snapshot: &SnapshotReport,
     site_count: usize,
     site_of_group: &[Option<usize>],
 ) -> Vec<Option<usize>> {
     let mut parent_of: Vec<Option<usize>> = vec![None; site_count];
-    let any_parents = s.groups.iter().any(|g| {
+    let any_parents = snapshot.groups.iter().any(|g| {
         g.created_by
             .as_ref()
             .is_some_and(|c| !c.parent_ids.is_empty())
@@ -86,13 +86,13 @@ fn parent_sites(
         return parent_of;
     }
     let mut group_of_task: FxHashMap<u64, usize> = FxHashMap::default();
-    for (gi, g) in s.groups.iter().enumerate() {
+    for (gi, g) in snapshot.groups.iter().enumerate() {
         for &id in &g.task_ids {
             group_of_task.insert(id, gi);
         }
     }
     let mut votes: Vec<FxHashMap<usize, u64>> = vec![FxHashMap::default(); site_count];
-    for (gi, g) in s.groups.iter().enumerate() {
+    for (gi, g) in snapshot.groups.iter().enumerate() {
         let (Some(c), Some(si)) = (&g.created_by, site_of_group[gi]) else {
             continue;
         };
@@ -127,7 +127,7 @@ fn parent_sites(
 
 /// One level of the tree, children nested up to a depth of 8.
 fn emit_sites(
-    h: &mut String,
+    html: &mut String,
     level: &[usize],
     sites: &[(Site, u64)],
     children: &[Vec<usize>],
@@ -136,17 +136,17 @@ fn emit_sites(
     for &si in level.iter().take(MAX_SITES_LISTED) {
         let ((func, file, line), n) = &sites[si];
         let _ = write!(
-            h,
+            html,
             "<li class=\"site\"><span class=\"count\">{n}</span> <code>{}</code> <span class=\"loc\">{}:{line}</span>",
             text(func),
             text(file)
         );
         if !children[si].is_empty() && depth < 8 {
-            h.push_str("\n<ul>\n");
-            emit_sites(h, &children[si], sites, children, depth + 1);
-            h.push_str("</ul>\n");
+            html.push_str("\n<ul>\n");
+            emit_sites(html, &children[si], sites, children, depth + 1);
+            html.push_str("</ul>\n");
         }
-        h.push_str("</li>\n");
+        html.push_str("</li>\n");
     }
     if level.len() > MAX_SITES_LISTED {
         let rest: u64 = level
@@ -155,7 +155,7 @@ fn emit_sites(
             .map(|&i| sites[i].1)
             .sum();
         let _ = writeln!(
-            h,
+            html,
             "<li class=\"more\">and {} more sites ({rest} goroutines)</li>",
             level.len() - MAX_SITES_LISTED
         );

@@ -9,28 +9,28 @@ use std::fmt::Write as _;
 const DIFF_ROWS: usize = 50;
 
 /// `dumpscope diff`: the series side by side, with sparklines.
-pub(super) fn diff_section(h: &mut String, d: &DiffReport) {
-    h.push_str("<section id=\"diff\" class=\"diff\">\n<h2>What changed</h2>\n");
+pub(super) fn diff_section(html: &mut String, d: &DiffReport) {
+    html.push_str("<section id=\"diff\" class=\"diff\">\n<h2>What changed</h2>\n");
     if !d.snapshots.is_empty() {
-        dump_table(h, d);
-        group_changes(h, d);
-        lasting_tasks(h, d);
+        dump_table(html, d);
+        group_changes(html, d);
+        lasting_tasks(html, d);
     }
     if let Some(hd) = &d.heap {
-        heap_changes(h, hd);
+        heap_changes(html, hd);
     }
-    h.push_str("</section>\n");
+    html.push_str("</section>\n");
 }
 
 /// The goroutine dumps compared, in order.
-fn dump_table(h: &mut String, d: &DiffReport) {
+fn dump_table(html: &mut String, d: &DiffReport) {
     let _ = writeln!(
-        h,
+        html,
         "<h3>Goroutine dumps</h3>\n<table class=\"diffpoints\"><thead><tr><th>#</th><th>dump</th><th>format</th><th>goroutines</th><th>taken</th></tr></thead><tbody>"
     );
     for p in &d.snapshots {
         let _ = writeln!(
-            h,
+            html,
             "<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td></tr>",
             p.index + 1,
             text(&p.source),
@@ -39,20 +39,20 @@ fn dump_table(h: &mut String, d: &DiffReport) {
             p.seconds.map_or(String::new(), |s| format!("+{s:.0} s"))
         );
     }
-    h.push_str("</tbody></table>\n");
+    html.push_str("</tbody></table>\n");
 }
 
 /// Groups matched across the dumps, largest change first.
-fn group_changes(h: &mut String, d: &DiffReport) {
+fn group_changes(html: &mut String, d: &DiffReport) {
     let _ = writeln!(
-        h,
+        html,
         "<h3>Groups</h3>\n<p class=\"hint\">Matched by the functions of their stacks (not ids, arguments or lines); largest change first. {} groups in all.</p>\n<table class=\"diffgroups\"><thead><tr><th>change</th><th>trend</th><th>goroutines</th><th>status</th><th>state</th><th>site</th><th>created by</th></tr></thead><tbody>",
         d.groups_total
     );
     for g in d.groups.iter().take(DIFF_ROWS) {
         let counts: Vec<String> = g.counts.iter().map(|n| n.to_string()).collect();
         let _ = writeln!(
-            h,
+            html,
             "<tr class=\"{}\"><td>{}</td><td class=\"spark\">{}</td><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td><td><code>{}</code></td></tr>",
             text(&g.status),
             signed(g.change),
@@ -64,14 +64,14 @@ fn group_changes(h: &mut String, d: &DiffReport) {
             text(g.creator.as_deref().unwrap_or(""))
         );
     }
-    h.push_str("</tbody></table>\n");
+    html.push_str("</tbody></table>\n");
 }
 
 /// Goroutines stuck or running in every dump, and creators of new ones.
-fn lasting_tasks(h: &mut String, d: &DiffReport) {
+fn lasting_tasks(html: &mut String, d: &DiffReport) {
     if !d.stuck.is_empty() {
         let _ = writeln!(
-            h,
+            html,
             "<h3>Stuck in every dump</h3>\n<table class=\"diffstuck\"><thead><tr><th>goroutine</th><th>state</th><th>minutes blocked</th><th>site</th></tr></thead><tbody>"
         );
         for s in d.stuck.iter().take(DIFF_ROWS) {
@@ -81,7 +81,7 @@ fn lasting_tasks(h: &mut String, d: &DiffReport) {
                 .map(|m| m.map_or("?".into(), |m| m.to_string()))
                 .collect();
             let _ = writeln!(
-                h,
+                html,
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td></tr>",
                 s.id,
                 text(&s.state),
@@ -89,40 +89,40 @@ fn lasting_tasks(h: &mut String, d: &DiffReport) {
                 text(&s.site)
             );
         }
-        h.push_str("</tbody></table>\n");
+        html.push_str("</tbody></table>\n");
     }
     if !d.spinning.is_empty() {
-        h.push_str("<h3>Running in every dump</h3>\n<ul class=\"diffspin\">\n");
+        html.push_str("<h3>Running in every dump</h3>\n<ul class=\"diffspin\">\n");
         for s in d.spinning.iter().take(DIFF_ROWS) {
             let _ = writeln!(
-                h,
+                html,
                 "<li>goroutine {} ({}) at <code>{}</code></li>",
                 s.id,
                 text(&s.states.join(" → ")),
                 text(&s.site)
             );
         }
-        h.push_str("</ul>\n");
+        html.push_str("</ul>\n");
     }
     if !d.spawners.is_empty() {
-        h.push_str("<h3>New goroutines by creator</h3>\n<ul class=\"diffspawn\">\n");
+        html.push_str("<h3>New goroutines by creator</h3>\n<ul class=\"diffspawn\">\n");
         for s in d.spawners.iter().take(DIFF_ROWS) {
             let _ = writeln!(
-                h,
+                html,
                 "<li>{} new, created by <code>{}</code>, now at <code>{}</code></li>",
                 s.new_goroutines,
                 text(&s.creator),
                 text(&s.sites.join(", "))
             );
         }
-        h.push_str("</ul>\n");
+        html.push_str("</ul>\n");
     }
 }
 
 /// Heap growth from the first to the last profile, by function.
-fn heap_changes(h: &mut String, hd: &HeapDiff) {
+fn heap_changes(html: &mut String, hd: &HeapDiff) {
     let _ = writeln!(
-        h,
+        html,
         "<h3>Heap</h3>\n<p>In use: <b>{}</b> ({} objects) from the first to the last of {} snapshots.</p>\n<table class=\"diffheap\"><thead><tr><th>flat</th><th>cum</th><th>trend (flat)</th><th>function</th></tr></thead><tbody>",
         text(&signed_size(hd.delta.inuse_bytes)),
         signed(hd.delta.inuse_objects),
@@ -130,7 +130,7 @@ fn heap_changes(h: &mut String, hd: &HeapDiff) {
     );
     for f in hd.functions.iter().take(DIFF_ROWS) {
         let _ = writeln!(
-            h,
+            html,
             "<tr><td>{}</td><td>{}</td><td class=\"spark\">{}</td><td><code>{}</code></td></tr>",
             text(&signed_size(f.flat_delta)),
             text(&signed_size(f.cum_delta)),
@@ -138,5 +138,5 @@ fn heap_changes(h: &mut String, hd: &HeapDiff) {
             text(&f.function)
         );
     }
-    h.push_str("</tbody></table>\n");
+    html.push_str("</tbody></table>\n");
 }

@@ -16,19 +16,19 @@ pub fn esc(s: &str) -> Cow<'_, str> {
     {
         return Cow::Borrowed(s);
     }
-    let mut o = String::with_capacity(s.len() + 16);
+    let mut out = String::with_capacity(s.len() + 16);
     for c in s.chars() {
         match c {
-            '&' => o.push_str("&amp;"),
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '"' => o.push_str("&quot;"),
-            '\'' => o.push_str("&#39;"),
-            '\0' => o.push('\u{fffd}'),
-            c => o.push(c),
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            '\0' => out.push('\u{fffd}'),
+            c => out.push(c),
         }
     }
-    Cow::Owned(o)
+    Cow::Owned(out)
 }
 
 /// JSON for a `<script type="application/json">` block: `<`, `>` and `&`
@@ -36,10 +36,10 @@ pub fn esc(s: &str) -> Cow<'_, str> {
 /// written as `\u` escapes, which JSON reads back unchanged; so are the
 /// line separators JavaScript once treated as newlines.
 pub fn script_json<T: serde::Serialize>(v: &T) -> String {
-    let s = serde_json::to_string(v).unwrap_or_else(|_| "null".into());
-    let mut o = String::with_capacity(s.len() + 64);
+    let json = serde_json::to_string(v).unwrap_or_else(|_| "null".into());
+    let mut out = String::with_capacity(json.len() + 64);
     let mut last = 0;
-    for (i, c) in s.char_indices() {
+    for (i, c) in json.char_indices() {
         let rep = match c {
             '<' => "\\u003c",
             '>' => "\\u003e",
@@ -48,12 +48,12 @@ pub fn script_json<T: serde::Serialize>(v: &T) -> String {
             '\u{2029}' => "\\u2029",
             _ => continue,
         };
-        o.push_str(&s[last..i]);
-        o.push_str(rep);
+        out.push_str(&json[last..i]);
+        out.push_str(rep);
         last = i + c.len_utf8();
     }
-    o.push_str(&s[last..]);
-    o
+    out.push_str(&json[last..]);
+    out
 }
 
 /// Escaped and clipped: the form every dump string takes in markup.

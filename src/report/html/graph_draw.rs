@@ -2,8 +2,9 @@
 //! part, parts packed on shelves.
 
 use super::escape::{esc, text};
-use super::graph_select::{GEdge, GNode};
+use super::graph_select::{DrawnKind, GEdge, GNode};
 use crate::report::clip;
+use crate::report::NodeKind;
 use std::collections::VecDeque;
 use std::fmt::Write as _;
 
@@ -311,11 +312,11 @@ fn draw_edge(svg: &mut String, e: &GEdge, pos: &[(f64, f64)], back: bool) {
 
 /// One node: a box with its label, the full id on hover.
 fn draw_node(svg: &mut String, node: &GNode, (x, y): (f64, f64)) {
-    let kind_class = match node.kind.as_str() {
-        "task" => "task",
-        "group" => "group",
-        "more" => "more",
-        _ => "res",
+    let kind_class = match node.kind {
+        DrawnKind::Node(NodeKind::Task) => "task",
+        DrawnKind::Node(NodeKind::Group) => "group",
+        DrawnKind::More => "more",
+        DrawnKind::Node(NodeKind::Resource(_)) => "res",
     };
     let cyc = if node.cycle { " cycle" } else { "" };
     let _ = writeln!(

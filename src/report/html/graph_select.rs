@@ -1,7 +1,8 @@
 //! Which part of the wait-for graph is drawn: every cycle, then the
 //! resources with the most waiters, their holders and a few waiters.
 
-use crate::report::{Graph, GraphNode};
+use crate::model::Confidence;
+use crate::report::{EdgeKind, Graph, GraphNode, NodeKind};
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::fmt::Write as _;
 
@@ -15,11 +16,20 @@ const MAX_CYCLE_RESOURCES: usize = 200;
 /// Waiter nodes drawn per resource; the rest become one "+N" node.
 const MAX_WAITERS_DRAWN: usize = 4;
 
+/// What a drawn node stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum DrawnKind {
+    /// A node of the report's graph.
+    Node(NodeKind),
+    /// The "+N more" box standing for the waiters not drawn.
+    More,
+}
+
 /// A node as drawn: a task, a group, a resource or a "+N more" box.
 pub(super) struct GNode {
     pub(super) id: String,
     pub(super) label: String,
-    pub(super) kind: String,
+    pub(super) kind: DrawnKind,
     pub(super) cycle: bool,
 }
 
@@ -27,7 +37,7 @@ pub(super) struct GNode {
 pub(super) struct GEdge {
     pub(super) from: usize,
     pub(super) to: usize,
-    pub(super) kind: &'static str,
+    pub(super) kind: EdgeKind,
     pub(super) cycle: bool,
     pub(super) possible: bool,
     pub(super) count: Option<u64>,
@@ -105,7 +115,7 @@ impl<'g> Selection<'g> {
             else {
                 continue;
             };
-            if e.kind == "waits-on" {
+            if e.kind == EdgeKind::WaitsOn {
                 waiters.entry(b).or_default().push((a, ei));
                 *weight.entry(b).or_default() += e.count.unwrap_or(1);
             } else {
@@ -115,7 +125,7 @@ impl<'g> Selection<'g> {
         let holding: FxHashSet<&str> = g
             .edges
             .iter()
-            .filter(|e| e.kind != "waits-on")
+            .filter(|e| e.kind != EdgeKind::WaitsOn)
             .map(|e| e.to.as_str())
             .collect();
         Selection {
@@ -144,9 +154,9 @@ impl<'g> Selection<'g> {
 
     /// The resources to draw, in order, and how many there are in all.
     fn chosen_resources(&self) -> (Vec<usize>, usize) {
-        let g = self.graph;
-        let mut resources: Vec<usize> = (0..g.nodes.len())
-            .filter(|&i| !matches!(g.nodes[i].kind.as_str(), "task" | "group"))
+        let graph = self.graph;
+        let mut resources: Vec<usize> = (0..graph.nodes.len())
+            .filter(|&i| matches!(graph.nodes[i].kind, NodeKind::Resource(_)))
             .collect();
         resources.sort_by_key(|&i| {
             (
@@ -181,7 +191,7 @@ impl<'g> Selection<'g> {
         self.nodes.push(GNode {
             id: node.id.clone(),
             label: node_label(node, self.one),
-            kind: node.kind.clone(),
+            kind: DrawnKind::Node(node.kind),
             cycle: self.cycle_nodes.contains(&i),
         });
         self.kept.insert(i, self.nodes.len() - 1);
@@ -190,11 +200,11 @@ impl<'g> Selection<'g> {
 
     /// The edges from a resource to the tasks holding it.
     fn draw_holders(&mut self, resource: usize, drawn_resource: usize) {
-        let g = self.graph;
+        let graph = self.graph;
         let held_by = self.holders.get(&resource).cloned().unwrap_or_default();
         for ei in held_by {
-            let e = &g.edges[ei];
-            let Some(&b) = self.index.get(e.to.as_str()) else {
+            let edge = &graph.edges[ei];
+            let Some(&b) = self.index.get(edge.to.as_str()) else {
                 continue;
             };
             let drawn_holder = self.add_node(b);
@@ -202,14 +212,14 @@ impl<'g> Selection<'g> {
             self.edges.push(GEdge {
                 from: drawn_resource,
                 to: drawn_holder,
-                kind: "held-by",
+                kind: EdgeKind::HeldBy,
                 cycle: self.on_cycle(resource, b),
-                possible: e.confidence == "possible",
-                count: e.count,
+                possible: edge.confidence == Confidence::Possible,
+                count: edge.count,
                 title: format!(
                     "held by ({}){}",
-                    e.confidence,
-                    e.evidence
+                    edge.confidence,
+                    edge.evidence
                         .as_deref()
                         .map(|x| format!(": {x}"))
                         .unwrap_or_default()
@@ -222,14 +232,14 @@ impl<'g> Selection<'g> {
     /// holding something first, then the biggest; the rest become one
     /// "+N more" node.
     fn draw_waiters(&mut self, resource: usize, drawn_resource: usize, many: &str) {
-        let g = self.graph;
+        let graph = self.graph;
         let mut waiting: Vec<(usize, usize)> =
             self.waiters.get(&resource).cloned().unwrap_or_default();
         waiting.sort_by_key(|&(a, ei)| {
             (
                 !self.cycle_nodes.contains(&a),
-                !self.holding.contains(g.nodes[a].id.as_str()),
-                std::cmp::Reverse(g.edges[ei].count.unwrap_or(1)),
+                !self.holding.contains(graph.nodes[a].id.as_str()),
+                std::cmp::Reverse(graph.edges[ei].count.unwrap_or(1)),
                 ei,
             )
         });
@@ -245,29 +255,29 @@ impl<'g> Selection<'g> {
             self.edges.push(GEdge {
                 from: drawn_waiter,
                 to: drawn_resource,
-                kind: "waits-on",
+                kind: EdgeKind::WaitsOn,
                 cycle: self.on_cycle(a, resource),
                 possible: false,
-                count: g.edges[ei].count,
+                count: graph.edges[ei].count,
                 title: "waits on".into(),
             });
         }
         let rest: u64 = waiting
             .iter()
             .filter(|(_, ei)| !self.drawn_edges.contains(ei))
-            .map(|(_, ei)| g.edges[*ei].count.unwrap_or(1))
+            .map(|(_, ei)| graph.edges[*ei].count.unwrap_or(1))
             .sum();
         if rest > 0 {
             self.nodes.push(GNode {
-                id: format!("more:{}", g.nodes[resource].id),
+                id: format!("more:{}", graph.nodes[resource].id),
                 label: format!("+{rest} more {many}"),
-                kind: "more".into(),
+                kind: DrawnKind::More,
                 cycle: false,
             });
             self.edges.push(GEdge {
                 from: self.nodes.len() - 1,
                 to: drawn_resource,
-                kind: "waits-on",
+                kind: EdgeKind::WaitsOn,
                 cycle: false,
                 possible: false,
                 count: Some(rest),
@@ -294,15 +304,11 @@ impl<'g> Selection<'g> {
             self.edges.push(GEdge {
                 from: drawn_a,
                 to: drawn_b,
-                kind: if e.kind == "waits-on" {
-                    "waits-on"
-                } else {
-                    "held-by"
-                },
+                kind: e.kind,
                 cycle: self.on_cycle(a, b),
-                possible: e.confidence == "possible",
+                possible: e.confidence == Confidence::Possible,
                 count: e.count,
-                title: e.kind.clone(),
+                title: e.kind.to_string(),
             });
         }
     }
@@ -312,20 +318,20 @@ impl<'g> Selection<'g> {
 /// size, a resource by kind and address or site.
 fn node_label(node: &GraphNode, one: &str) -> String {
     let short_id = node.id.rsplit(':').next().unwrap_or(node.id.as_str());
-    match node.kind.as_str() {
-        "task" => match &node.name {
+    match node.kind {
+        NodeKind::Task => match &node.name {
             Some(name) => format!("{one} {short_id} \"{name}\""),
             None => format!("{one} {short_id}"),
         },
-        "group" => format!("{short_id} · {} goroutines", node.count.unwrap_or(0)),
-        kind => {
+        NodeKind::Group => format!("{short_id} · {} goroutines", node.count.unwrap_or(0)),
+        NodeKind::Resource(kind) => {
             let rest = node.id.split_once('@').map_or(node.id.as_str(), |x| x.1);
             // A site key: the file's base name and line say enough.
             let rest = match rest.strip_prefix("site:") {
                 Some(site) => site.rsplit('/').next().unwrap_or(site),
                 None => rest,
             };
-            format!("{kind} {rest}")
+            format!("{} {rest}", kind.as_str())
         }
     }
 }

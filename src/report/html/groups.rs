@@ -13,17 +13,17 @@ use std::fmt::Write as _;
 pub const STATIC_ROWS: usize = 100;
 
 /// Severity of each group: the highest of the findings naming it.
-pub(super) fn group_severity(r: &Report) -> GroupSeverity<'_> {
-    let mut m: FxHashMap<(usize, &str), usize> = FxHashMap::default();
-    for f in &r.findings {
-        let s = sev_index(&f.severity);
+pub(super) fn group_severity(report: &Report) -> GroupSeverity<'_> {
+    let mut by_group: FxHashMap<(usize, &str), usize> = FxHashMap::default();
+    for f in &report.findings {
+        let severity = sev_index(f.severity);
         let Some(snapshot) = f.snapshot else { continue };
         for g in &f.groups {
-            let e = m.entry((snapshot, g.as_str())).or_default();
-            *e = (*e).max(s);
+            let slot = by_group.entry((snapshot, g.as_str())).or_default();
+            *slot = (*slot).max(severity);
         }
     }
-    m
+    by_group
 }
 
 /// A group's id in the page: prefixed by its dump when there are several.
@@ -40,17 +40,17 @@ pub(super) type GroupSeverity<'a> = FxHashMap<(usize, &'a str), usize>;
 
 /// The groups section: controls, then the first [`STATIC_ROWS`] groups.
 pub(super) fn groups_section(
-    h: &mut String,
-    r: &Report,
+    html: &mut String,
+    report: &Report,
     views: &[SnapView],
     sev: &GroupSeverity,
     multi: bool,
 ) {
-    h.push_str("<section id=\"groups-section\">\n<h2>Groups</h2>\n");
-    controls(h, r.nouns().0);
-    table_head(h, r, multi);
+    html.push_str("<section id=\"groups-section\">\n<h2>Groups</h2>\n");
+    controls(html, report.nouns().0);
+    table_head(html, report, multi);
     let mut rows = 0;
-    'outer: for (si, s) in r.snapshots.iter().enumerate() {
+    'outer: for (si, s) in report.snapshots.iter().enumerate() {
         let view = views.get(si);
         for (gi, g) in s.groups.iter().enumerate() {
             if rows >= STATIC_ROWS {
@@ -59,16 +59,16 @@ pub(super) fn groups_section(
             rows += 1;
             let leaf = view.and_then(|v| v.leaf_of_group.get(gi)).copied();
             let severity = SEVERITIES[sev.get(&(si, g.id.as_str())).copied().unwrap_or(0)];
-            group_row(h, g, (multi, si), leaf, severity);
+            group_row(html, g, (multi, si), leaf, severity);
         }
     }
-    h.push_str("</tbody></table></div>\n<div id=\"groups-pager\"></div>\n</section>\n");
+    html.push_str("</tbody></table></div>\n<div id=\"groups-pager\"></div>\n</section>\n");
 }
 
 /// Search, filters and the lookup of one task by id.
-fn controls(h: &mut String, one: &str) {
+fn controls(html: &mut String, one: &str) {
     let _ = write!(
-        h,
+        html,
         "<div class=\"controls\"><input id=\"group-search\" type=\"search\" \
          placeholder=\"search functions, files, states, creators…\" aria-label=\"search groups\"> \
          <select id=\"filter-state\" aria-label=\"state\"><option value=\"\">any state</option></select> \
@@ -86,12 +86,12 @@ fn controls(h: &mut String, one: &str) {
 }
 
 /// How many groups are listed, and the table's header row.
-fn table_head(h: &mut String, r: &Report, multi: bool) {
-    let total: usize = r.snapshots.iter().map(|s| s.groups.len()).sum();
-    let shown_total: usize = r.snapshots.iter().map(|s| s.groups_total).sum();
+fn table_head(html: &mut String, report: &Report, multi: bool) {
+    let total: usize = report.snapshots.iter().map(|s| s.groups.len()).sum();
+    let shown_total: usize = report.snapshots.iter().map(|s| s.groups_total).sum();
     let shown = total.min(STATIC_ROWS);
     let _ = writeln!(
-        h,
+        html,
         "<p id=\"groups-count\">{} of {} groups{}</p>",
         shown,
         total,
@@ -107,20 +107,20 @@ fn table_head(h: &mut String, r: &Report, multi: bool) {
         ""
     };
     let _ = writeln!(
-        h,
+        html,
         "<div class=\"scroll\"><table id=\"groups\">\n<thead><tr><th data-sort=\"id\">group</th>{dump_col}\
          <th data-sort=\"count\" class=\"num\">{many}</th><th data-sort=\"state\">state</th>\
          <th data-sort=\"wait\" class=\"num\">minutes</th><th data-sort=\"severity\">severity</th>\
          <th data-sort=\"function\">where (first user frame; open for the stack)</th>\
          <th data-sort=\"creator\">created by</th></tr></thead>\n<tbody>",
-        many = r.nouns().1
+        many = report.nouns().1
     );
 }
 
 /// One row of the static table, the stack folded under the first user
 /// frame; the pair is whether there are several dumps, and which one.
 fn group_row(
-    h: &mut String,
+    html: &mut String,
     g: &GroupReport,
     (multi, si): (bool, usize),
     leaf: Option<u32>,
@@ -146,7 +146,7 @@ fn group_row(
         String::new()
     };
     let _ = write!(
-        h,
+        html,
         "<tr class=\"group\" data-id=\"{}\"{leaf}><td>{}</td>{dump}<td class=\"num\">{}</td>\
          <td>{}</td><td class=\"num\">{wait}</td><td>{}</td><td><details><summary><code>{}</code> \
          <span class=\"loc\">{}</span></summary>",
@@ -162,9 +162,9 @@ fn group_row(
         text(fname),
         text(&floc)
     );
-    stack_pre(h, &g.frames, g.created_by.as_ref());
+    stack_pre(html, &g.frames, g.created_by.as_ref());
     let _ = writeln!(
-        h,
+        html,
         "</details></td><td><code>{}</code></td></tr>",
         text(creator)
     );

@@ -6,25 +6,25 @@ use crate::report::{human_size, InputReport, Report, SnapshotReport};
 use std::fmt::Write as _;
 
 /// The page header: tool, inputs and dumps.
-pub(super) fn header(h: &mut String, r: &Report) {
-    h.push_str("<header>\n<h1>dumpscope report</h1>\n<dl class=\"meta\">\n");
+pub(super) fn header(html: &mut String, r: &Report) {
+    html.push_str("<header>\n<h1>dumpscope report</h1>\n<dl class=\"meta\">\n");
     let _ = writeln!(
-        h,
+        html,
         "<dt>tool</dt><dd>{} {}</dd>",
         text(&r.tool.name),
         text(&r.tool.version)
     );
     for input in &r.inputs {
-        input_line(h, input);
+        input_line(html, input);
     }
     for (si, s) in r.snapshots.iter().enumerate() {
-        dump_lines(h, s, si, r.snapshots.len() > 1);
+        dump_lines(html, s, si, r.snapshots.len() > 1);
     }
-    h.push_str("</dl>\n</header>\n");
+    html.push_str("</dl>\n</header>\n");
 }
 
 /// One input: its name, size, compression, format and reading notes.
-fn input_line(h: &mut String, i: &InputReport) {
+fn input_line(html: &mut String, i: &InputReport) {
     let comp = if i.compression == "none" {
         String::new()
     } else {
@@ -35,7 +35,7 @@ fn input_line(h: &mut String, i: &InputReport) {
         )
     };
     let _ = writeln!(
-        h,
+        html,
         "<dt>input</dt><dd><code>{}</code>, {}{comp}, format {}</dd>",
         text(&i.source),
         human_size(i.size),
@@ -43,13 +43,13 @@ fn input_line(h: &mut String, i: &InputReport) {
     );
     // What reading it involved: symbolization, stripped prefixes.
     for n in i.notes.iter().take(20) {
-        let _ = writeln!(h, "<dt>note</dt><dd>{}</dd>", text(n));
+        let _ = writeln!(html, "<dt>note</dt><dd>{}</dd>", text(n));
     }
 }
 
 /// One dump: format, runtime, size and origin; its crash and the lines
 /// that could not be read.
-fn dump_lines(h: &mut String, s: &SnapshotReport, si: usize, multi: bool) {
+fn dump_lines(html: &mut String, snapshot: &SnapshotReport, si: usize, multi: bool) {
     let label = if multi {
         format!("dump {}", si + 1)
     } else {
@@ -57,52 +57,53 @@ fn dump_lines(h: &mut String, s: &SnapshotReport, si: usize, multi: bool) {
     };
     let mut d = format!(
         "{} · runtime {}{} · <b>{}</b> {}",
-        text(&s.format),
-        s.runtime.as_str(),
-        s.version_guess
+        text(&snapshot.format),
+        snapshot.runtime.as_str(),
+        snapshot
+            .version_guess
             .as_deref()
             .map(|v| format!(" ({})", text(v)))
             .unwrap_or_default(),
-        s.task_count,
-        crate::report::snapshot_nouns(std::iter::once(s)).1
+        snapshot.task_count,
+        crate::report::snapshot_nouns(std::iter::once(snapshot)).1
     );
-    if let Some(o) = &s.origin {
+    if let Some(o) = &snapshot.origin {
         let _ = write!(d, " · {}", text(o));
     }
-    if s.truncated {
+    if snapshot.truncated {
         d.push_str(" · <span class=\"warn\">cut off</span>");
     }
-    let _ = writeln!(h, "<dt>{label}</dt><dd>{d}</dd>");
-    if let Some(c) = &s.crash {
+    let _ = writeln!(html, "<dt>{label}</dt><dd>{d}</dd>");
+    if let Some(c) = &snapshot.crash {
         let who = c
             .goroutine_id
             .map(|g| format!(" (goroutine {g})"))
             .unwrap_or_default();
         let _ = writeln!(
-            h,
+            html,
             "<dt>crash</dt><dd class=\"crash\"><code>{}</code>{who}</dd>",
             text(&c.message)
         );
     }
-    if !s.warnings.is_empty() {
+    if !snapshot.warnings.is_empty() {
         let _ = writeln!(
-            h,
+            html,
             "<dt>warnings</dt><dd>{} lines could not be read (first: line {}: {})</dd>",
-            s.warnings.len(),
-            s.warnings[0].line,
-            text(&s.warnings[0].message)
+            snapshot.warnings.len(),
+            snapshot.warnings[0].line,
+            text(&snapshot.warnings[0].message)
         );
     }
 }
 
 /// Links to the sections; the creation tree only for goroutine dumps.
-pub(super) fn nav(h: &mut String, go: bool) {
-    h.push_str(
+pub(super) fn nav(html: &mut String, go: bool) {
+    html.push_str(
         "<nav><a href=\"#findings\">Findings</a> <a href=\"#graph\">Wait-for graph</a> \
          <a href=\"#flame-section\">Stacks</a> <a href=\"#states-section\">States</a> ",
     );
     if go {
-        h.push_str("<a href=\"#creation\">Creation</a> ");
+        html.push_str("<a href=\"#creation\">Creation</a> ");
     }
-    h.push_str("<a href=\"#groups-section\">Groups</a></nav>\n");
+    html.push_str("<a href=\"#groups-section\">Groups</a></nav>\n");
 }

@@ -11,25 +11,25 @@ use std::fmt::Write as _;
 
 /// The heap snapshots: totals, a flame graph by bytes in use, the top
 /// functions and stacks. Findings are in the findings section.
-pub(super) fn heap_sections(h: &mut String, r: &Report) {
-    for (hi, hp) in r.heap.iter().enumerate() {
-        heap_summary(h, r, hi, hp);
-        heap_flame(h, hi, hp);
-        top_functions(h, hp);
+pub(super) fn heap_sections(html: &mut String, report: &Report) {
+    for (hi, hp) in report.heap.iter().enumerate() {
+        heap_summary(html, report, hi, hp);
+        heap_flame(html, hi, hp);
+        top_functions(html, hp);
     }
 }
 
 /// A heap profile's heading, totals and the findings about it.
-fn heap_summary(h: &mut String, r: &Report, hi: usize, hp: &HeapReport) {
+fn heap_summary(html: &mut String, report: &Report, hi: usize, hp: &HeapReport) {
     let _ = writeln!(
-        h,
+        html,
         "<section id=\"heap-{}\" class=\"heap\">\n<h2>Heap — {}</h2>",
         hi + 1,
         text(&hp.source)
     );
     let tot = &hp.totals;
     let _ = write!(
-        h,
+        html,
         "<p class=\"hint\">{} ({}), sampling: {}{}. In use: <b>{}</b> in {} objects",
         text(&hp.format),
         hp.runtime.as_str(),
@@ -44,29 +44,29 @@ fn heap_summary(h: &mut String, r: &Report, hi: usize, hp: &HeapReport) {
     );
     if hp.has_alloc {
         let _ = write!(
-            h,
+            html,
             "; allocated over the process's life: {} in {} objects",
             text(&heap_size(tot.alloc_bytes)),
             tot.alloc_objects
         );
     }
-    h.push_str(".</p>\n");
-    let ids: Vec<String> = r
+    html.push_str(".</p>\n");
+    let ids: Vec<String> = report
         .findings
         .iter()
         .filter(|f| f.heap == Some(hi))
         .map(|f| format!("<a href=\"#{}\">{}</a>", text(&f.id), text(&f.title)))
         .collect();
     if !ids.is_empty() {
-        let _ = writeln!(h, "<p>Findings: {}</p>", ids.join("; "));
+        let _ = writeln!(html, "<p>Findings: {}</p>", ids.join("; "));
     }
 }
 
 /// An icicle of memory in use by stack; the stacks the report leaves out
 /// are one box, so that widths are shares of everything in use.
-fn heap_flame(h: &mut String, hi: usize, hp: &HeapReport) {
+fn heap_flame(html: &mut String, hi: usize, hp: &HeapReport) {
     let tot = &hp.totals;
-    h.push_str("<h3>Memory in use by stack</h3>\n<p class=\"hint\">Outermost call on top, width by bytes in use; hover for names.</p>\n");
+    html.push_str("<h3>Memory in use by stack</h3>\n<p class=\"hint\">Outermost call on top, width by bytes in use; hover for names.</p>\n");
     // The report keeps the top stacks: the rest is one box, so that
     // widths are shares of everything in use.
     let shown: i64 = hp
@@ -103,14 +103,14 @@ fn heap_flame(h: &mut String, hi: usize, hp: &HeapReport) {
         "flame graph of memory in use",
         &unit,
     );
-    h.push_str(&svg);
+    html.push_str(&svg);
 }
 
 /// The functions holding the most memory, and the end of the section.
-fn top_functions(h: &mut String, hp: &HeapReport) {
+fn top_functions(html: &mut String, hp: &HeapReport) {
     let tot = &hp.totals;
     let _ = writeln!(
-        h,
+        html,
         "<h3>Top functions</h3>\n<table class=\"heaptop\"><thead><tr><th>flat</th><th>flat%</th>\
          <th>cum</th><th>cum%</th><th>allocated (flat)</th><th>function</th></tr></thead><tbody>"
     );
@@ -123,7 +123,7 @@ fn top_functions(h: &mut String, hp: &HeapReport) {
     };
     for f in hp.functions.iter().take(25) {
         let _ = writeln!(
-            h,
+            html,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td></tr>",
             text(&heap_size(f.flat.inuse_bytes)),
             pct(f.flat.inuse_bytes),
@@ -134,7 +134,7 @@ fn top_functions(h: &mut String, hp: &HeapReport) {
         );
     }
     let _ = writeln!(
-        h,
+        html,
         "</tbody></table>\n<p class=\"hint\">{} of {} functions; {} stacks in all.</p>\n</section>",
         hp.functions.len().min(25),
         hp.functions_total,

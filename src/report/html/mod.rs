@@ -51,61 +51,62 @@ use std::fmt::Write as _;
 use table::table_data;
 
 /// Renders the whole report as one HTML document.
-pub fn render(r: &Report) -> String {
+pub fn render(report: &Report) -> String {
     let mut body = String::with_capacity(1 << 16);
-    let views: Vec<SnapView> = r
+    let views: Vec<SnapView> = report
         .snapshots
         .iter()
         .take(MAX_SNAPSHOT_VIEWS)
         .enumerate()
         .map(|(i, s)| SnapView::new(i, s))
         .collect();
-    let multi = r.snapshots.len() > 1;
-    header(&mut body, r);
+    let multi = report.snapshots.len() > 1;
+    header(&mut body, report);
     nav(
         &mut body,
-        r.snapshots
+        report
+            .snapshots
             .first()
             .is_none_or(|s| s.runtime == crate::model::Runtime::Go),
     );
     body.push_str("<main>\n");
-    findings(&mut body, r);
-    if let Some(d) = &r.diff {
+    findings(&mut body, report);
+    if let Some(d) = &report.diff {
         diff_section(&mut body, d);
     }
-    graph_section(&mut body, &r.graph, r.nouns());
+    graph_section(&mut body, &report.graph, report.nouns());
     for v in &views {
-        snapshot_views(&mut body, r, v, multi);
+        snapshot_views(&mut body, report, v, multi);
     }
-    heap_sections(&mut body, r);
-    let sev = group_severity(r);
-    groups_section(&mut body, r, &views, &sev, multi);
+    heap_sections(&mut body, report);
+    let sev = group_severity(report);
+    groups_section(&mut body, report, &views, &sev, multi);
     body.push_str("</main>\n");
-    let data = table_data(r, &views, &sev, multi);
-    let mut h = String::with_capacity(body.len() + data.len() + CSS.len() + JS.len() + 2048);
-    h.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
+    let data = table_data(report, &views, &sev, multi);
+    let mut html = String::with_capacity(body.len() + data.len() + CSS.len() + JS.len() + 2048);
+    html.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
     let _ = writeln!(
-        h,
+        html,
         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; \
          script-src 'sha256-{}'; style-src 'sha256-{}'; img-src data:; base-uri 'none'; \
          form-action 'none'\">",
         sha256_b64(JS),
         sha256_b64(CSS)
     );
-    h.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
-    h.push_str("<meta name=\"referrer\" content=\"no-referrer\">\n");
-    let names: Vec<&str> = r.inputs.iter().map(|i| i.source.as_str()).collect();
+    html.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
+    html.push_str("<meta name=\"referrer\" content=\"no-referrer\">\n");
+    let names: Vec<&str> = report.inputs.iter().map(|i| i.source.as_str()).collect();
     let _ = writeln!(
-        h,
+        html,
         "<title>dumpscope: {}</title>",
         esc(&clip(&names.join(", "), 120))
     );
-    let _ = writeln!(h, "<style>{CSS}</style>\n</head>\n<body>");
-    h.push_str(&body);
+    let _ = writeln!(html, "<style>{CSS}</style>\n</head>\n<body>");
+    html.push_str(&body);
     let _ = writeln!(
-        h,
+        html,
         "<script type=\"application/json\" id=\"ds-data\">{data}</script>"
     );
-    let _ = writeln!(h, "<script>{JS}</script>\n</body>\n</html>");
-    h
+    let _ = writeln!(html, "<script>{JS}</script>\n</body>\n</html>");
+    html
 }

@@ -19,13 +19,13 @@ pub(super) struct SnapView {
 }
 
 impl SnapView {
-    pub(super) fn new(index: usize, s: &SnapshotReport) -> Self {
+    pub(super) fn new(index: usize, snapshot: &SnapshotReport) -> Self {
         let id = if index == 0 {
             "flame".to_string()
         } else {
             format!("flame-{}", index + 1)
         };
-        let stacks = s.groups.iter().map(|g| {
+        let stacks = snapshot.groups.iter().map(|g| {
             (
                 g.frames
                     .iter()
@@ -35,7 +35,7 @@ impl SnapView {
                 g.count,
             )
         });
-        let (one, many) = crate::report::snapshot_nouns(std::iter::once(s));
+        let (one, many) = crate::report::snapshot_nouns(std::iter::once(snapshot));
         let unit = move |n: u64| format!("{n} {}", if n == 1 { one } else { many });
         let (flame, leaf_of_group) = icicle(
             stacks,
@@ -54,7 +54,7 @@ impl SnapView {
 }
 
 /// One dump's icicle, states and (for goroutines) creation tree.
-pub(super) fn snapshot_views(h: &mut String, r: &Report, v: &SnapView, multi: bool) {
+pub(super) fn snapshot_views(html: &mut String, r: &Report, v: &SnapView, multi: bool) {
     let Some(s) = r.snapshots.get(v.index) else {
         return;
     };
@@ -69,51 +69,51 @@ pub(super) fn snapshot_views(h: &mut String, r: &Report, v: &SnapView, multi: bo
         String::new()
     };
     let _ = writeln!(
-        h,
+        html,
         "<section id=\"flame-section{suffix}\">\n<h2>All stacks{title}</h2>\n<p class=\"hint\">An icicle of every \
          {one}'s stack, outermost call on top, width by {one} count. Click a frame to \
          list the groups under it; hover for names.</p>",
         one = crate::report::snapshot_nouns(std::iter::once(s)).0
     );
-    h.push_str(&v.flame);
-    h.push_str("</section>\n");
+    html.push_str(&v.flame);
+    html.push_str("</section>\n");
     let _ = writeln!(
-        h,
+        html,
         "<section id=\"states-section{suffix}\">\n<h2>States{title}</h2>"
     );
-    states_svg(h, s, &suffix);
-    h.push_str("</section>\n");
+    states_svg(html, s, &suffix);
+    html.push_str("</section>\n");
     // Only goroutines record who started them.
     if s.runtime != crate::model::Runtime::Go {
         return;
     }
     let _ = writeln!(
-        h,
+        html,
         "<section id=\"creation{suffix}\" class=\"creation\">\n<h2>Creation tree{title}</h2>\n<p class=\"hint\">Which \
          <code>go</code> statements started how many of the goroutines in this dump, nested under \
          the site that started their parent when the dump names parents.</p>"
     );
-    creation_tree(h, s);
-    h.push_str("</section>\n");
+    creation_tree(html, s);
+    html.push_str("</section>\n");
 }
 
 /// Tasks per state as horizontal bars, the 20 commonest.
-fn states_svg(h: &mut String, s: &SnapshotReport, suffix: &str) {
-    let rows: Vec<&(String, u64)> = s.states.0.iter().take(20).collect();
+fn states_svg(html: &mut String, snapshot: &SnapshotReport, suffix: &str) {
+    let rows: Vec<&(String, u64)> = snapshot.states.0.iter().take(20).collect();
     let max = rows.iter().map(|x| x.1).max().unwrap_or(1).max(1) as f64;
     let row_h = 22.0;
     let height = rows.len() as f64 * row_h + 8.0;
     let _ = writeln!(
-        h,
+        html,
         "<svg id=\"states{suffix}\" class=\"states\" xmlns=\"http://www.w3.org/2000/svg\" width=\"900\" \
          height=\"{height:.0}\" viewBox=\"0 0 900 {height:.0}\" role=\"img\" aria-label=\"{many} per state\">",
-        many = crate::report::snapshot_nouns(std::iter::once(s)).1
+        many = crate::report::snapshot_nouns(std::iter::once(snapshot)).1
     );
     for (i, (name, n)) in rows.iter().enumerate() {
         let y = i as f64 * row_h + 4.0;
         let w = (*n as f64 / max * 560.0).max(1.0);
         let _ = writeln!(
-            h,
+            html,
             "<g class=\"bar\"><title>{}: {n}</title><text class=\"label\" x=\"230\" y=\"{:.1}\">{}</text>\
              <rect x=\"240\" y=\"{y:.1}\" width=\"{w:.1}\" height=\"{:.1}\"/>\
              <text class=\"value\" x=\"{:.1}\" y=\"{:.1}\">{n}</text></g>",
@@ -125,12 +125,12 @@ fn states_svg(h: &mut String, s: &SnapshotReport, suffix: &str) {
             y + 14.0
         );
     }
-    h.push_str("</svg>\n");
-    if s.states.0.len() > rows.len() {
+    html.push_str("</svg>\n");
+    if snapshot.states.0.len() > rows.len() {
         let _ = writeln!(
-            h,
+            html,
             "<p class=\"note\">and {} more states</p>",
-            s.states.0.len() - rows.len()
+            snapshot.states.0.len() - rows.len()
         );
     }
 }

@@ -7,11 +7,11 @@ use std::fmt::Write as _;
 
 /// A stack as Go prints it, the user's frames emphasised.
 pub(super) fn stack_pre(
-    h: &mut String,
+    html: &mut String,
     frames: &[FrameReport],
     creator: Option<&crate::report::CreatorReport>,
 ) {
-    h.push_str("<pre class=\"stack\">");
+    html.push_str("<pre class=\"stack\">");
     for f in frames.iter().take(64) {
         let class = match f.kind {
             CodeKind::User => "user",
@@ -19,7 +19,7 @@ pub(super) fn stack_pre(
             CodeKind::Runtime => "rt",
         };
         let _ = write!(
-            h,
+            html,
             "<span class=\"{class}\">{}({})</span>\n\t{}:{}\n",
             text(&f.function),
             text(&f.args),
@@ -28,16 +28,16 @@ pub(super) fn stack_pre(
         );
     }
     if frames.len() > 64 {
-        let _ = writeln!(h, "… {} more frames", frames.len() - 64);
+        let _ = writeln!(html, "… {} more frames", frames.len() - 64);
     }
     if let Some(c) = creator {
         let _ = writeln!(
-            h,
+            html,
             "<span class=\"creator\">created by {}</span>\n\t{}:{}",
             text(&c.function),
             text(&c.file),
             c.line
         );
     }
-    h.push_str("</pre>\n");
+    html.push_str("</pre>\n");
 }

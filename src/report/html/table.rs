@@ -48,14 +48,14 @@ struct GroupRow(
 
 /// The groups table's data as JSON for the page's data block.
 pub(super) fn table_data(
-    r: &Report,
+    report: &Report,
     views: &[SnapView],
     sev: &GroupSeverity,
     multi: bool,
 ) -> String {
     let mut tables = Tables::default();
     let mut groups: Vec<GroupRow> = Vec::new();
-    for (snap_i, s) in r.snapshots.iter().enumerate() {
+    for (snap_i, s) in report.snapshots.iter().enumerate() {
         for (gi, g) in s.groups.iter().enumerate() {
             let leaf = views
                 .get(snap_i)
@@ -189,20 +189,20 @@ pub fn encode_ids(ids: &[u64]) -> Vec<i64> {
     let mut run: Option<(i64, i64)> = None;
     for &id in ids {
         let id = id as i64;
-        let d = id.wrapping_sub(prev);
+        let gap = id.wrapping_sub(prev);
         prev = id;
         run = match run {
-            Some((rd, n)) if rd == d => Some((rd, n + 1)),
+            Some((rd, n)) if rd == gap => Some((rd, n + 1)),
             Some((rd, n)) => {
                 out.push(rd);
                 out.push(n);
-                Some((d, 1))
+                Some((gap, 1))
             }
-            None => Some((d, 1)),
+            None => Some((gap, 1)),
         };
     }
-    if let Some((d, n)) = run {
-        out.push(d);
+    if let Some((gap, n)) = run {
+        out.push(gap);
         out.push(n);
     }
     out

@@ -24,12 +24,16 @@ impl Default for LoadOptions {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Compression {
+    /// Not compressed.
     None,
+    /// gzip, possibly several members.
     Gzip,
+    /// Zstandard.
     Zstd,
 }
 
 impl Compression {
+    /// The compression's name as reports print it (`none`, `gzip`, `zstd`).
     pub fn as_str(self) -> &'static str {
         match self {
             Compression::None => "none",
@@ -57,6 +61,7 @@ pub struct Loaded {
     pub name: String,
     /// Bytes read, before decompression.
     pub size: u64,
+    /// The compression detected from the first bytes.
     pub compression: Compression,
     /// The decompressed bytes.
     pub data: Bytes,
@@ -65,17 +70,33 @@ pub struct Loaded {
 }
 
 #[derive(Debug, thiserror::Error)]
+/// Why an input could not be loaded.
 pub enum InputError {
     #[error("cannot read '{name}': {source}")]
+    /// The file or stdin could not be read.
     Io {
+        /// The input's name.
         name: String,
+        /// The error the operating system reported.
         #[source]
         source: std::io::Error,
     },
     #[error("'{name}': decompressed size exceeds the limit of {} (raise it with --max-decompressed)", human(*.limit))]
-    TooLarge { name: String, limit: u64 },
+    /// The decompressed data would exceed [`LoadOptions::max_decompressed`].
+    TooLarge {
+        /// The input's name.
+        name: String,
+        /// The limit, in bytes.
+        limit: u64,
+    },
     #[error("'{name}': {what}")]
-    Corrupt { name: String, what: String },
+    /// The compressed stream could not be decoded at all.
+    Corrupt {
+        /// The input's name.
+        name: String,
+        /// What the decoder reported.
+        what: String,
+    },
 }
 
 fn human(n: u64) -> String {

@@ -21,6 +21,7 @@ pub type AnchorFinder<'a> = &'a dyn Fn(&[u8]) -> Option<usize>;
 /// The unwrapped text and what was done to it.
 #[derive(Debug, Clone)]
 pub struct Unwrapped {
+    /// The text the parsers read: the input itself when nothing was changed.
     pub bytes: Bytes,
     /// Human-readable notes, e.g. "stripped log prefixes from 812 lines".
     pub notes: Vec<String>,
@@ -51,6 +52,7 @@ struct Side {
 /// One unwrapping step: `Some(new bytes)` when it changed something.
 type Step = fn(&[u8], AnchorFinder, &mut Side) -> Option<Vec<u8>>;
 
+/// Finds the dump inside `input`, applying each unwrapping step that is needed (see the module header).
 pub fn unwrap(input: Bytes, anchor: AnchorFinder) -> Unwrapped {
     let mut side = Side::default();
     let mut cur = input;

@@ -43,6 +43,7 @@ impl Default for Tables {
 }
 
 impl Tables {
+    /// An empty set of tables; id 0 of strings and label sets is the empty one.
     pub fn new() -> Self {
         let mut t = Tables {
             strings: Vec::new(),
@@ -75,10 +76,12 @@ impl Tables {
         id
     }
 
+    /// Interns a string, returning the id of its one copy.
     pub fn intern(&mut self, s: &str) -> Sym {
         self.intern_bytes(s.as_bytes())
     }
 
+    /// The string an id stands for.
     pub fn str(&self, s: Sym) -> &str {
         self.strings.get(s.index()).map_or("", |b| b)
     }
@@ -111,14 +114,17 @@ impl Tables {
         id
     }
 
+    /// The function an id stands for.
     pub fn function(&self, f: FuncId) -> &Function {
         &self.funcs[f.index()]
     }
 
+    /// The full name of the function an id stands for.
     pub fn func_name(&self, f: FuncId) -> &str {
         self.str(self.function(f).full)
     }
 
+    /// Interns a frame, returning the id of its one copy.
     pub fn intern_frame(&mut self, f: Frame) -> FrameId {
         if let Some(&id) = self.frame_map.get(&f) {
             return id;
@@ -129,6 +135,7 @@ impl Tables {
         id
     }
 
+    /// The frame an id stands for.
     pub fn frame(&self, f: FrameId) -> &Frame {
         &self.frames[f.index()]
     }
@@ -189,18 +196,22 @@ impl Tables {
         self.stacks.reserve(n);
     }
 
+    /// The stack an id stands for.
     pub fn stack(&self, s: StackId) -> &Stack {
         &self.stacks[s.index()]
     }
 
+    /// How many distinct stacks are interned.
     pub fn stack_count(&self) -> usize {
         self.stacks.len()
     }
 
+    /// How many distinct functions are interned.
     pub fn func_count(&self) -> usize {
         self.funcs.len()
     }
 
+    /// How many distinct frames are interned.
     pub fn frame_count(&self) -> usize {
         self.frames.len()
     }
@@ -306,6 +317,7 @@ impl Tables {
         remap
     }
 
+    /// Interns a set of label pairs (sorted first, so order does not matter); the empty set is `LabelSetId(0)`.
     pub fn intern_labels(&mut self, mut pairs: Vec<(Sym, Sym)>) -> LabelSetId {
         if pairs.is_empty() {
             return LabelSetId(0);
@@ -321,6 +333,7 @@ impl Tables {
         id
     }
 
+    /// The sorted label pairs of a set (empty for an unknown id).
     pub fn labels(&self, l: LabelSetId) -> &[(Sym, Sym)] {
         self.labels.get(l.index()).map_or(&[], |b| b)
     }
@@ -393,22 +406,30 @@ impl Tables {
 /// Translation of ids from one [`Tables`] into another.
 #[derive(Debug, Default)]
 pub struct IdMap {
+    /// New string id of each old string id, by old index.
     pub syms: Vec<Sym>,
+    /// New frame id of each old frame id, by old index.
     pub frames: Vec<FrameId>,
+    /// New stack id of each old stack id, by old index.
     pub stacks: Vec<StackId>,
+    /// New label set id of each old label set id, by old index.
     pub labels: Vec<LabelSetId>,
 }
 
 impl IdMap {
+    /// The new id of an old string (the empty string when unknown).
     pub fn sym(&self, s: Sym) -> Sym {
         self.syms.get(s.index()).copied().unwrap_or_default()
     }
+    /// The new id of an old frame (frame 0 when unknown).
     pub fn frame(&self, f: FrameId) -> FrameId {
         self.frames.get(f.index()).copied().unwrap_or_default()
     }
+    /// The new id of an old stack (stack 0 when unknown).
     pub fn stack(&self, s: StackId) -> StackId {
         self.stacks.get(s.index()).copied().unwrap_or_default()
     }
+    /// The new id of an old label set (the empty set when unknown).
     pub fn labels(&self, l: LabelSetId) -> LabelSetId {
         self.labels.get(l.index()).copied().unwrap_or_default()
     }

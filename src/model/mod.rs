@@ -49,6 +49,7 @@ pub struct Snapshot {
     pub index: usize,
     /// Format id, e.g. `go-traceback`.
     pub format: &'static str,
+    /// The runtime that wrote the dump.
     pub runtime: Runtime,
     /// What the dump's tasks are (goroutines, threads, async tasks); some
     /// tasks may say more (virtual threads among threads).
@@ -58,13 +59,17 @@ pub struct Snapshot {
     /// What kind of dump this is within the format: `panic`, `fatal`,
     /// `sigquit`, `stack` (runtime.Stack / pprof debug=2), ...
     pub origin: Option<String>,
+    /// The crash the dump reports (panic, fatal signal, data race), when it reports one.
     pub crash: Option<Crash>,
+    /// The dump's tasks (goroutines, threads, async tasks), in the order printed.
     pub tasks: Vec<Task>,
     /// Interned strings, frames and stacks (shared by the snapshots of one input).
     pub tables: Arc<Tables>,
     /// Argument spans of all tasks (see [`Task::args`]), shared likewise.
     pub args: Arc<Vec<ArgSpan>>,
+    /// Lines that could not be read.
     pub warnings: Vec<Warning>,
+    /// The dump was cut off before its end (what was complete is kept).
     pub truncated: bool,
     /// The text the tasks' offsets refer to.
     pub text: Bytes,
@@ -142,6 +147,7 @@ impl Snapshot {
         }
     }
 
+    /// The call stack of a task.
     pub fn stack(&self, t: &Task) -> &Stack {
         self.tables.stack(t.stack)
     }

@@ -43,6 +43,7 @@ struct Pp {
     fs: Vec<u64>,
 }
 
+/// How sure we are that `text` is a dhat heap profile (a JSON object with `dhatFileVersion`).
 pub fn detect(text: &[u8]) -> f32 {
     let head = &text[..text.len().min(4096)];
     let t = head.trim_ascii_start();

@@ -30,6 +30,7 @@ pub fn find_header(line: &[u8]) -> Option<usize> {
     (!rest.is_empty() && rest.iter().all(u8::is_ascii_digit)).then_some(p)
 }
 
+/// How sure we are that `text` is a jemalloc heap profile (`heap_v2/` header).
 pub fn detect(text: &[u8]) -> f32 {
     let head = &text[..text.len().min(64 << 10)];
     let first = head

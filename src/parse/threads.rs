@@ -32,8 +32,9 @@ pub struct Block {
     pub frames: Vec<FrameId>,
     /// Frames left out: `(index, count)`.
     pub elided: Option<(u32, u32)>,
-    /// 1-based line and byte offset of the block's first line.
+    /// 1-based line of the block's first line.
     pub line: u32,
+    /// Byte offset of the block's first line.
     pub offset: u64,
     /// Frames were left out (more than [`MAX_FRAMES`], or the dump is cut).
     pub partial: bool,

@@ -13,9 +13,11 @@ use std::sync::Arc;
 /// What symbolizing one input did, for the report's notes.
 #[derive(Debug, Default)]
 pub struct Summary {
+    /// What the user should know (modules not found, bases inferred).
     pub notes: Vec<String>,
-    /// Addresses recorded / resolved.
+    /// Addresses recorded in the snapshots' frames.
     pub addresses: usize,
+    /// Addresses resolved to a function.
     pub resolved: usize,
 }
 

@@ -13,18 +13,26 @@ const PF_X: u32 = 1;
 /// A loadable segment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Segment {
+    /// The segment's virtual address (`p_vaddr`).
     pub vaddr: u64,
+    /// Its size in memory (`p_memsz`).
     pub memsz: u64,
+    /// Its offset in the file (`p_offset`).
     pub offset: u64,
+    /// Its size in the file (`p_filesz`).
     pub filesz: u64,
+    /// The segment is executable (`PF_X`).
     pub exec: bool,
 }
 
 /// One mapped ELF file and the facts read from it.
 pub struct Image {
+    /// The file's path.
     pub path: PathBuf,
     map: Mmap,
+    /// The `.note.gnu.build-id` bytes, when present.
     pub build_id: Option<Vec<u8>>,
+    /// The file's segments as `object` lists them (the ELF `PT_LOAD` ones).
     pub segments: Vec<Segment>,
     /// `.gnu_debuglink`: file name and CRC32.
     pub debuglink: Option<(String, u32)>,
@@ -33,6 +41,7 @@ pub struct Image {
     /// The file has DWARF line or function information (`.debug_info`,
     /// possibly compressed, or `.zdebug_info`).
     pub has_dwarf: bool,
+    /// The machine the file is for.
     pub arch: object::Architecture,
     /// A position-independent executable or shared object (`ET_DYN`).
     pub relocatable: bool,

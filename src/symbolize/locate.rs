@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 /// Where a module's DWARF was found.
 pub struct DebugFile {
+    /// The debug file's path.
     pub path: PathBuf,
     /// How it was found: `binary`, `build-id`, `debuglink`.
     pub how: &'static str,

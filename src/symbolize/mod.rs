@@ -51,8 +51,11 @@ pub struct Request<'a> {
     /// The module as the dump names it (path or file name); empty when the
     /// dump does not say.
     pub module: &'a str,
+    /// The module's build-id as raw bytes, when the dump gives it.
     pub build_id: Option<&'a [u8]>,
+    /// The address as printed, in the space given by `space`.
     pub addr: u64,
+    /// What `addr` is relative to.
     pub space: Space,
     /// A return address: looked up at `addr - 1` so that the line is the
     /// call's, not the next statement's. False for a faulting pc and for
@@ -67,7 +70,9 @@ pub struct SymFrame {
     pub function: Arc<str>,
     /// Empty when unknown.
     pub file: Arc<str>,
+    /// The source line, 0 when unknown.
     pub line: u32,
+    /// The source column, 0 when unknown.
     pub column: u32,
     /// Inlined into the next frame.
     pub inlined: bool,
@@ -99,6 +104,7 @@ pub struct BaseInfo {
     /// For inferred bases: addresses explained by the chosen base (inside
     /// code, just after a call), of those tried.
     pub explained: usize,
+    /// For inferred bases: how many addresses were tried.
     pub tried: usize,
     /// The next best candidate's count, for inferred bases.
     pub runner_up: usize,
@@ -107,13 +113,18 @@ pub struct BaseInfo {
 /// What happened to one module.
 #[derive(Debug, Clone, Default)]
 pub struct ModuleInfo {
+    /// The module's file as it was opened.
     pub path: String,
+    /// The module's build-id (hex), when the file has one.
     pub build_id: Option<String>,
     /// Where its DWARF came from and how (`binary`, `build-id`,
     /// `debuglink`), or `None` (symbol tables only).
     pub debug: Option<(String, &'static str)>,
+    /// The module's load bias and how it was found, when it was needed and found.
     pub base: Option<BaseInfo>,
+    /// How many requests fell in this module.
     pub requested: usize,
+    /// How many of them were resolved to at least one frame.
     pub resolved: usize,
     /// Addresses that fell outside the module's executable code.
     pub outside: usize,
@@ -122,7 +133,9 @@ pub struct ModuleInfo {
 /// The result of [`Symbolizer::resolve`]: one entry per request.
 #[derive(Debug, Default)]
 pub struct Outcome {
+    /// The resolution of each request, by request index (`None`: not resolved).
     pub results: Vec<Option<Resolution>>,
+    /// Every module the symbolizer opened, indexed by [`Resolution::module`].
     pub modules: Vec<ModuleInfo>,
     /// What the user should know: modules not found, wrong binaries, base
     /// inference, debug files ignored.

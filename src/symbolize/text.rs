@@ -9,8 +9,11 @@ use std::io::{self, Write};
 /// What was done, for stderr.
 #[derive(Debug, Default)]
 pub struct Stats {
+    /// Addresses found in the text.
     pub addresses: usize,
+    /// Addresses resolved to a function.
     pub resolved: usize,
+    /// What the user should know (modules not found, bases inferred).
     pub notes: Vec<String>,
 }
 

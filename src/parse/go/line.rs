@@ -6,25 +6,35 @@ use crate::model::CodeKind;
 /// A parsed goroutine header line.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Header<'a> {
+    /// The goroutine id (`goroutine N`).
     pub id: u64,
+    /// The goroutine's `g` address (`gp=0x...`), printed with `GOTRACEBACK=system` and above.
     pub gp: Option<u64>,
     /// `m=N` → `Some(Some(N))`, `m=nil` → `Some(None)`.
     pub m: Option<Option<u32>>,
+    /// The `m`'s address (`mp=0x...`), when printed.
     pub mp: Option<u64>,
     /// The wait reason or status without the markers below.
     pub state: &'a [u8],
     /// Comma items that were not understood, kept verbatim.
     pub extra_state: Option<&'a [u8]>,
+    /// Marked `(leaked)` (or the state is `leaked`): found leaked by the GC.
     pub leaked: bool,
+    /// Marked `(scan)`: the GC was scanning its stack.
     pub scan: bool,
+    /// Marked `(durable)`: durably blocked inside a synctest bubble.
     pub durable: bool,
+    /// How long it has been blocked (`, N minutes`), when printed.
     pub minutes: Option<u32>,
+    /// Locked to its OS thread (`, locked to thread`).
     pub locked: bool,
+    /// The synctest bubble it runs in (`, synctest bubble N`), when printed.
     pub bubble: Option<u64>,
     /// The text between `{` and `}` of a Go 1.27 label set.
     pub labels: Option<&'a [u8]>,
 }
 
+/// `b` without trailing spaces, tabs and carriage returns.
 pub fn trim_end(mut b: &[u8]) -> &[u8] {
     while let [rest @ .., last] = b {
         if *last == b' ' || *last == b'\t' || *last == b'\r' {
@@ -36,6 +46,7 @@ pub fn trim_end(mut b: &[u8]) -> &[u8] {
     b
 }
 
+/// `b` without leading spaces and tabs.
 pub fn trim_start(mut b: &[u8]) -> &[u8] {
     while let [first, rest @ ..] = b {
         if *first == b' ' || *first == b'\t' {
@@ -56,6 +67,7 @@ fn parse_u64(b: &[u8]) -> Option<u64> {
     })
 }
 
+/// Parses `0x`-prefixed hex of at most 16 digits.
 pub fn parse_hex(b: &[u8]) -> Option<u64> {
     let b = b.strip_prefix(b"0x").or_else(|| b.strip_prefix(b"0X"))?;
     if b.is_empty() || b.len() > 16 {
@@ -308,8 +320,11 @@ pub fn split_call(line: &[u8]) -> Option<(&[u8], &[u8], usize)> {
 /// A parsed source-position line `\t/path/file.go:123 +0x1d fp=.. sp=.. pc=..`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FileLine<'a> {
+    /// The source file as printed.
     pub path: &'a [u8],
+    /// The line number.
     pub line: u32,
+    /// The pc's offset from the function entry (`+0x1d`), when printed.
     pub pc_offset: Option<u32>,
     /// The part that identifies the location: path, line and offset,
     /// without the per-goroutine `fp= sp= pc=` fields.
@@ -375,6 +390,7 @@ pub fn parse_ancestor(line: &[u8]) -> Option<u64> {
     parse_u64(n)
 }
 
+/// Whether the line is Go's `goroutine running on other thread; stack unavailable`.
 pub fn is_stack_unavailable(line: &[u8]) -> bool {
     trim_end(trim_start(line)) == b"goroutine running on other thread; stack unavailable"
 }

@@ -15,6 +15,7 @@ use crate::parse::threads::{lines, snapshots, Block, Dump};
 use regex::Regex;
 use std::sync::LazyLock;
 
+/// Format id of gdb-free native backtraces (glibc `backtrace_symbols`, sanitizers, tombstones).
 pub const FORMAT: &str = "native-backtrace";
 
 static GLIBC: LazyLock<Regex> = LazyLock::new(|| {

@@ -15,6 +15,7 @@ use crate::parse::threads::{lines, snapshots, Block, Dump};
 use regex::Regex;
 use std::sync::LazyLock;
 
+/// Format id of Rust std backtraces (`RUST_BACKTRACE=1` / `full`).
 pub const FORMAT: &str = "rust-backtrace";
 
 static HEADER: LazyLock<Regex> = LazyLock::new(|| {

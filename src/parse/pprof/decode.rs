@@ -287,7 +287,9 @@ enum Kind {
 
 /// Everything read from one profile.
 pub enum Read {
+    /// A goroutine (or goroutineleak) profile, read as one snapshot.
     Goroutines(Box<Snapshot>),
+    /// A heap profile.
     Heap(Box<HeapProfile>),
     /// A profile of another kind (CPU, mutex, ...): its sample types.
     Unsupported(String),

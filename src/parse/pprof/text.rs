@@ -22,8 +22,13 @@ pub const HEAP_FORMAT: &str = "go-heap-text";
 /// What a header line starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Header {
-    /// `goroutine profile: total N` (`leak`: `goroutineleak profile:`).
-    Goroutines { leak: bool, total: u64 },
+    /// `goroutine profile: total N`.
+    Goroutines {
+        /// The header is `goroutineleak profile:`: every goroutine is a proven leak.
+        leak: bool,
+        /// The `total N` the header declares.
+        total: u64,
+    },
     /// `heap profile: ...`
     Heap,
 }
@@ -182,7 +187,9 @@ fn parse_labels(body: &str) -> Vec<(String, String)> {
 /// Everything read from a text of debug=1 profiles.
 #[derive(Default)]
 pub struct Read {
+    /// The goroutine profiles, one snapshot each.
     pub snapshots: Vec<Snapshot>,
+    /// The heap profiles.
     pub heaps: Vec<HeapProfile>,
 }
 

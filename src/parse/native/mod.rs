@@ -1,9 +1,13 @@
-//! Native and Rust backtraces: Rust panics and `std::backtrace` output,
-//! glibc `backtrace_symbols`, sanitizer reports, eu-stack and Android
-//! tombstones. Their frames are often raw addresses, which the symbolizer
-//! resolves later (`crate::symbolize`). Also gdb/lldb thread backtraces
-//! and async task dumps. This module holds what they share: named and
-//! address-only frames, `/proc/PID/maps` lines, native function names.
+//! Parsers for dumps of native code, one file per family: [`frames`] (glibc
+//! `backtrace_symbols`, sanitizer reports, eu-stack, Android tombstones),
+//! [`rust`] (Rust panics and `std::backtrace`), [`gdb`] (gdb and lldb thread
+//! backtraces) and [`tokio`] (async task dumps). Each reads its threads into
+//! the builder of [`crate::parse::threads`].
+//!
+//! This file holds the frame helpers they share: interning named and
+//! address-only frames (the latter recorded for `crate::symbolize`, which
+//! resolves them later), `/proc/PID/maps` lines, and splitting a C, C++ or
+//! Rust function name into its parts and code kind.
 
 pub mod frames;
 pub mod gdb;

@@ -11,8 +11,8 @@ pub mod line;
 
 use crate::input::Bytes;
 use crate::model::{
-    Ancestor, ArgSpan, FrameId, GoTaskDetail, IdMap, Runtime, Snapshot, StateClass, Sym, Tables,
-    Task, TaskDetail, TaskFlags, TaskKind, Warning,
+    Ancestor, ArgSpan, FrameId, GoTaskDetail, IdMap, LabelSetId, Runtime, Snapshot, StateClass,
+    Sym, Tables, Task, TaskDetail, TaskFlags, TaskKind, Warning,
 };
 use crate::parse::format::{Dumps, InputFormat, ParseOptions};
 use crash::CrashBuilder;
@@ -26,6 +26,23 @@ use rustc_hash::{FxHashMap, FxHashSet, FxHasher};
 use std::hash::Hasher;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+
+/// The Go-only detail of a task, when its header prints any (`gp=`, `m=`,
+/// `mp=`, a synctest bubble).
+#[inline]
+fn go_detail(header: &Header<'_>) -> Option<Box<TaskDetail>> {
+    if header.gp.is_some() || header.m.is_some() || header.mp.is_some() || header.bubble.is_some() {
+        Some(Box::new(TaskDetail::Go(GoTaskDetail {
+            gp: header.gp,
+            m: header.m,
+            mp: header.mp,
+            bubble: header.bubble,
+            ancestors: Vec::new(),
+        })))
+    } else {
+        None
+    }
+}
 
 /// The format id of Go tracebacks.
 pub const FORMAT: &str = "go-traceback";
@@ -201,8 +218,6 @@ struct Chunk {
     args: Vec<ArgSpan>,
     lines: u32,
     features: Features,
-    /// The input ended inside the last task of this chunk.
-    cut: bool,
 }
 
 /// A task being read.
@@ -236,7 +251,6 @@ struct ChunkParser<'a> {
     frames_pool: Vec<FrameId>,
     features: Features,
     warnings: usize,
-    cut: bool,
 }
 
 impl<'a> ChunkParser<'a> {
@@ -254,7 +268,6 @@ impl<'a> ChunkParser<'a> {
             frames_pool: Vec::new(),
             features: Features::default(),
             warnings: 0,
-            cut: false,
         }
     }
 
@@ -313,7 +326,6 @@ impl<'a> ChunkParser<'a> {
                         };
                         let mut c = self.start_task(h, abs, line_no);
                         c.task.flags.set(TaskFlags::PARTIAL);
-                        self.cut = true;
                         self.finish(c);
                         continue;
                     }
@@ -328,7 +340,6 @@ impl<'a> ChunkParser<'a> {
         if let Some(mut c) = cur.take() {
             if at_eof && self.looks_cut(&c, chunk) {
                 c.task.flags.set(TaskFlags::PARTIAL);
-                self.cut = true;
             }
             self.finish(c);
         }
@@ -338,7 +349,6 @@ impl<'a> ChunkParser<'a> {
             args: self.args,
             lines: line_no,
             features: self.features,
-            cut: self.cut,
         }
     }
 
@@ -368,87 +378,22 @@ impl<'a> ChunkParser<'a> {
         }
     }
 
-    fn start_task(&mut self, h: Header<'a>, abs: usize, line_no: u32) -> Cur<'a> {
-        let (state, class) = match self.state_cache.get(h.state) {
-            Some(&v) => v,
-            None => {
-                let sym = self.tables.intern_bytes(h.state);
-                let class = StateClass::from_go(self.tables.str(sym));
-                self.state_cache.insert(h.state, (sym, class));
-                (sym, class)
-            }
-        };
-        let state = match h.extra_state {
-            None => state,
-            Some(extra) => {
-                let mut s = h.state.to_vec();
-                s.extend_from_slice(b", ");
-                s.extend_from_slice(extra);
-                self.tables.intern_bytes(&s)
-            }
-        };
-        let mut flags = TaskFlags::default();
-        if h.leaked {
-            flags.set(TaskFlags::LEAKED);
-            self.features.0 |= Features::LEAKED;
-        }
-        if h.locked {
-            flags.set(TaskFlags::LOCKED_TO_THREAD);
-        }
-        if h.scan {
-            flags.set(TaskFlags::SCAN);
-        }
-        if h.durable {
-            flags.set(TaskFlags::DURABLE);
-        }
-        if h.id == 0 {
-            flags.set(TaskFlags::SYSTEM_STACK);
-        }
-        if h.gp.is_some() {
-            self.features.0 |= Features::GP_FIELDS;
-        }
-        let labels = match h.labels {
-            Some(body) => {
-                self.features.0 |= Features::LABELS;
-                let pairs = parse_labels(body)
-                    .into_iter()
-                    .map(|(k, v)| (self.tables.intern(&k), self.tables.intern(&v)))
-                    .collect();
-                self.tables.intern_labels(pairs)
-            }
-            None => Default::default(),
-        };
-        if matches!(
-            h.state,
-            b"sync.Mutex.Lock"
-                | b"sync.RWMutex.Lock"
-                | b"sync.RWMutex.RLock"
-                | b"sync.WaitGroup.Wait"
-        ) {
-            self.features.0 |= Features::SYNC_REASON;
-        }
-        let detail = if h.gp.is_some() || h.m.is_some() || h.mp.is_some() || h.bubble.is_some() {
-            Some(Box::new(TaskDetail::Go(GoTaskDetail {
-                gp: h.gp,
-                m: h.m,
-                mp: h.mp,
-                bubble: h.bubble,
-                ancestors: Vec::new(),
-            })))
-        } else {
-            None
-        };
+    fn start_task(&mut self, header: Header<'a>, abs: usize, line_no: u32) -> Cur<'a> {
+        let (state, class) = self.header_state(&header);
+        let flags = self.header_flags(&header);
+        let labels = self.header_labels(&header);
+        let detail = go_detail(&header);
         let mut frames = std::mem::take(&mut self.frames_pool);
         frames.clear();
         Cur {
             task: Task {
-                id: h.id,
+                id: header.id,
                 parent: Task::NO_PARENT,
                 kind: TaskKind::Goroutine,
                 name: None,
                 state,
                 class,
-                wait_minutes: h.minutes,
+                wait_minutes: header.minutes,
                 flags,
                 labels,
                 stack: Default::default(),
@@ -459,7 +404,7 @@ impl<'a> ChunkParser<'a> {
                 arg_hash: [0; 2],
                 detail,
             },
-            header: h,
+            header,
             frames,
             elided: None,
             pending: None,
@@ -468,6 +413,83 @@ impl<'a> ChunkParser<'a> {
             ancestor: None,
             h_exact: FxHasher::default(),
             h_ptr: FxHasher::default(),
+        }
+    }
+
+    /// The header's state (interned once per distinct text, with any
+    /// unparsed extra items appended) and its class.
+    #[inline]
+    fn header_state(&mut self, header: &Header<'a>) -> (Sym, StateClass) {
+        let (state, class) = match self.state_cache.get(header.state) {
+            Some(&cached) => cached,
+            None => {
+                let sym = self.tables.intern_bytes(header.state);
+                let class = StateClass::from_go(self.tables.str(sym));
+                self.state_cache.insert(header.state, (sym, class));
+                (sym, class)
+            }
+        };
+        let state = match header.extra_state {
+            None => state,
+            Some(extra) => {
+                let mut text = header.state.to_vec();
+                text.extend_from_slice(b", ");
+                text.extend_from_slice(extra);
+                self.tables.intern_bytes(&text)
+            }
+        };
+        (state, class)
+    }
+
+    /// The task flags the header states, noting the version features it
+    /// shows.
+    #[inline]
+    fn header_flags(&mut self, header: &Header<'a>) -> TaskFlags {
+        let mut flags = TaskFlags::default();
+        if header.leaked {
+            flags.set(TaskFlags::LEAKED);
+            self.features.0 |= Features::LEAKED;
+        }
+        if header.locked {
+            flags.set(TaskFlags::LOCKED_TO_THREAD);
+        }
+        if header.scan {
+            flags.set(TaskFlags::SCAN);
+        }
+        if header.durable {
+            flags.set(TaskFlags::DURABLE);
+        }
+        if header.id == 0 {
+            flags.set(TaskFlags::SYSTEM_STACK);
+        }
+        if header.gp.is_some() {
+            self.features.0 |= Features::GP_FIELDS;
+        }
+        if matches!(
+            header.state,
+            b"sync.Mutex.Lock"
+                | b"sync.RWMutex.Lock"
+                | b"sync.RWMutex.RLock"
+                | b"sync.WaitGroup.Wait"
+        ) {
+            self.features.0 |= Features::SYNC_REASON;
+        }
+        flags
+    }
+
+    /// The header's label set (Go 1.27 `{key: value, ...}`), interned.
+    #[inline]
+    fn header_labels(&mut self, header: &Header<'a>) -> LabelSetId {
+        match header.labels {
+            Some(body) => {
+                self.features.0 |= Features::LABELS;
+                let pairs = parse_labels(body)
+                    .into_iter()
+                    .map(|(key, value)| (self.tables.intern(&key), self.tables.intern(&value)))
+                    .collect();
+                self.tables.intern_labels(pairs)
+            }
+            None => Default::default(),
         }
     }
 
@@ -486,7 +508,6 @@ impl<'a> ChunkParser<'a> {
                     if last_line {
                         // The line may be cut: keep it only if the offset is complete.
                         c.task.flags.set(TaskFlags::PARTIAL);
-                        self.cut = true;
                     }
                     self.file_line(c, f, line_no);
                     return Flow::Continue;
@@ -501,7 +522,6 @@ impl<'a> ChunkParser<'a> {
                 }
                 if last_line {
                     c.task.flags.set(TaskFlags::PARTIAL);
-                    self.cut = true;
                     return Flow::Continue;
                 }
                 self.warn(
@@ -560,7 +580,6 @@ impl<'a> ChunkParser<'a> {
         }
         if last_line {
             c.task.flags.set(TaskFlags::PARTIAL);
-            self.cut = true;
             return Flow::Continue;
         }
         // Something that is not part of a goroutine: the goroutine ended.
@@ -784,115 +803,171 @@ impl SnapBuilder {
     fn is_empty(&self) -> bool {
         self.tasks.is_empty() && !self.crash.has_content()
     }
-}
 
-fn merge(text: Bytes, source: &str, chunks: Vec<Chunk>) -> Vec<Snapshot> {
-    let mut tables = Tables::new();
-    let mut args: Vec<ArgSpan> = Vec::with_capacity(chunks.iter().map(|c| c.args.len()).sum());
-    let mut out: Vec<(SnapBuilder, Features)> = Vec::new();
-    let mut b = SnapBuilder::new(0);
-    let mut snap_features = Features::default();
-    let mut base_line: u64 = 0;
-    let total: usize = chunks.iter().map(|c| c.items.len()).sum();
-    let mut cut = false;
-    let _ = total;
-    for chunk in chunks {
-        let map: IdMap = tables.absorb(&chunk.tables);
-        let args_base = args.len() as u32;
-        args.extend_from_slice(&chunk.args);
-        snap_features.0 |= chunk.features.0;
-        cut |= chunk.cut;
-        for item in chunk.items {
-            match item {
-                Item::Task(mut t) => {
-                    t.state = map.sym(t.state);
-                    t.stack = map.stack(t.stack);
-                    t.creator = t.creator.map(|f| map.frame(f));
-                    t.labels = map.labels(t.labels);
-                    t.args += args_base;
-                    t.line = (base_line + u64::from(t.line)).min(u64::from(u32::MAX)) as u32;
-                    if let Some(TaskDetail::Go(go)) = t.detail.as_deref_mut() {
-                        for ancestor in go.ancestors.iter_mut() {
-                            ancestor.stack = map.stack(ancestor.stack);
-                        }
-                    }
-                    if b.crash.in_m_sections() {
-                        // An M's view of its goroutine, printed a second time.
-                        t.flags.set(TaskFlags::SYSTEM_STACK);
-                    } else if t.id != 0 && !b.seen.insert(t.id) {
-                        // The same goroutine again: a second dump starts here.
-                        let next = SnapBuilder::new(t.offset);
-                        out.push((std::mem::replace(&mut b, next), snap_features));
-                        b.seen.insert(t.id);
-                    }
-                    if t.flags.has(TaskFlags::PARTIAL) {
-                        b.truncated = true;
-                    }
-                    b.crash.on_goroutine(t.id);
-                    b.end = t.offset;
-                    b.tasks.push(t);
-                }
-                Item::Line { line, start, end } => {
-                    let l = &text[start..end];
-                    if !b.tasks.is_empty() && b.crash.is_start(l) {
-                        let next = SnapBuilder::new(start as u64);
-                        out.push((std::mem::replace(&mut b, next), snap_features));
-                    }
-                    if b.is_empty() && !l.is_empty() && b.crash.is_start(l) {
-                        b.start = start as u64;
-                    }
-                    b.crash.line(base_line + u64::from(line), l);
-                    if b.crash.has_content() {
-                        b.end = end as u64;
-                    }
-                }
-                Item::Warn { line, message } => {
-                    if b.warnings.len() < MAX_WARNINGS {
-                        b.warnings.push(Warning {
-                            line: base_line + u64::from(line),
-                            message,
-                        });
-                    }
-                }
-            }
-        }
-        base_line += u64::from(chunk.lines);
-    }
-    out.push((b, snap_features));
-    let _ = cut;
-    let tables = Arc::new(tables);
-    let args = Arc::new(args);
-    let mut snaps = Vec::new();
-    for (b, feats) in out {
-        if b.tasks.is_empty() {
-            continue;
-        }
-        let mut warnings = b.warnings;
-        let crash = b.crash.finish();
-        let origin = origin_of(crash.as_ref(), &b.tasks);
-        if b.truncated {
+    /// The snapshot built, sharing the merged `tables` and `args`.
+    fn finish(
+        self,
+        source: &str,
+        text: &Bytes,
+        tables: &Arc<Tables>,
+        args: &Arc<Vec<ArgSpan>>,
+        features: Features,
+    ) -> Snapshot {
+        let mut warnings = self.warnings;
+        let crash = self.crash.finish();
+        let origin = origin_of(crash.as_ref(), &self.tasks);
+        if self.truncated {
             warnings.push(Warning {
-                line: b.tasks.last().map_or(0, |t| u64::from(t.line)),
+                line: self.tasks.last().map_or(0, |task| u64::from(task.line)),
                 message: "the dump is cut off here: the last goroutine is incomplete".into(),
             });
         }
-        let end = b.end.max(b.tasks.last().map_or(0, |t| t.offset));
+        let end = self
+            .end
+            .max(self.tasks.last().map_or(0, |task| task.offset));
         let mut snapshot = Snapshot::new(
             source,
             FORMAT,
             Runtime::Go,
             text.clone(),
-            Arc::clone(&tables),
-            Arc::clone(&args),
+            Arc::clone(tables),
+            Arc::clone(args),
         );
-        snapshot.index = snaps.len();
-        snapshot.version_guess = feats.guess();
+        snapshot.version_guess = features.guess();
         snapshot.origin = Some(origin.to_string());
         snapshot.crash = crash;
-        snapshot.tasks = b.tasks;
+        snapshot.tasks = self.tasks;
         snapshot.warnings = warnings;
-        snapshot.truncated = b.truncated;
-        snapshot.range = (b.start, end);
+        snapshot.truncated = self.truncated;
+        snapshot.range = (self.start, end);
+        snapshot
+    }
+}
+
+/// The snapshots of a merge: those finished, and the one being built.
+struct Merge {
+    done: Vec<(SnapBuilder, Features)>,
+    current: SnapBuilder,
+    /// Version features seen so far (in any chunk up to here).
+    features: Features,
+}
+
+impl Merge {
+    /// Finishes the current snapshot and starts the next at byte `start`.
+    #[inline]
+    fn split(&mut self, start: u64) {
+        let next = SnapBuilder::new(start);
+        self.done
+            .push((std::mem::replace(&mut self.current, next), self.features));
+    }
+
+    /// Adds a goroutine (already remapped); the same goroutine again starts
+    /// a second dump.
+    #[inline]
+    fn task(&mut self, mut task: Task) {
+        if self.current.crash.in_m_sections() {
+            // An M's view of its goroutine, printed a second time.
+            task.flags.set(TaskFlags::SYSTEM_STACK);
+        } else if task.id != 0 && !self.current.seen.insert(task.id) {
+            // The same goroutine again: a second dump starts here.
+            self.split(task.offset);
+            self.current.seen.insert(task.id);
+        }
+        let builder = &mut self.current;
+        if task.flags.has(TaskFlags::PARTIAL) {
+            builder.truncated = true;
+        }
+        builder.crash.on_goroutine(task.id);
+        builder.end = task.offset;
+        builder.tasks.push(task);
+    }
+
+    /// Feeds a line outside the goroutines (bytes `start..end` of the text,
+    /// 1-based `line_no`) to the crash builder; a crash header after
+    /// goroutines starts a new dump.
+    #[inline]
+    fn line(&mut self, text: &[u8], line_no: u64, start: usize, end: usize) {
+        let line = &text[start..end];
+        if !self.current.tasks.is_empty() && self.current.crash.is_start(line) {
+            self.split(start as u64);
+        }
+        let builder = &mut self.current;
+        if builder.is_empty() && !line.is_empty() && builder.crash.is_start(line) {
+            builder.start = start as u64;
+        }
+        builder.crash.line(line_no, line);
+        if builder.crash.has_content() {
+            builder.end = end as u64;
+        }
+    }
+
+    /// Records a warning, keeping at most [`MAX_WARNINGS`] per snapshot.
+    #[inline]
+    fn warn(&mut self, line: u64, message: String) {
+        if self.current.warnings.len() < MAX_WARNINGS {
+            self.current.warnings.push(Warning { line, message });
+        }
+    }
+}
+
+/// Moves a chunk's task into the merged tables (`map`), argument spans
+/// (from `args_base`) and line numbers (from `base_line`).
+#[inline]
+fn remap_task(task: &mut Task, map: &IdMap, args_base: u32, base_line: u64) {
+    task.state = map.sym(task.state);
+    task.stack = map.stack(task.stack);
+    task.creator = task.creator.map(|frame| map.frame(frame));
+    task.labels = map.labels(task.labels);
+    task.args += args_base;
+    task.line = (base_line + u64::from(task.line)).min(u64::from(u32::MAX)) as u32;
+    if let Some(TaskDetail::Go(go)) = task.detail.as_deref_mut() {
+        for ancestor in go.ancestors.iter_mut() {
+            ancestor.stack = map.stack(ancestor.stack);
+        }
+    }
+}
+
+/// Joins the chunks read in parallel, in order, into snapshots: one set of
+/// tables and argument spans, goroutines and crash text split into dumps.
+fn merge(text: Bytes, source: &str, chunks: Vec<Chunk>) -> Vec<Snapshot> {
+    let mut tables = Tables::new();
+    let mut args: Vec<ArgSpan> =
+        Vec::with_capacity(chunks.iter().map(|chunk| chunk.args.len()).sum());
+    let mut merge = Merge {
+        done: Vec::new(),
+        current: SnapBuilder::new(0),
+        features: Features::default(),
+    };
+    let mut base_line: u64 = 0;
+    for chunk in chunks {
+        let map: IdMap = tables.absorb(&chunk.tables);
+        let args_base = args.len() as u32;
+        args.extend_from_slice(&chunk.args);
+        merge.features.0 |= chunk.features.0;
+        for item in chunk.items {
+            match item {
+                Item::Task(mut task) => {
+                    remap_task(&mut task, &map, args_base, base_line);
+                    merge.task(task);
+                }
+                Item::Line { line, start, end } => {
+                    merge.line(&text, base_line + u64::from(line), start, end)
+                }
+                Item::Warn { line, message } => merge.warn(base_line + u64::from(line), message),
+            }
+        }
+        base_line += u64::from(chunk.lines);
+    }
+    merge.done.push((merge.current, merge.features));
+    let tables = Arc::new(tables);
+    let args = Arc::new(args);
+    let mut snaps = Vec::new();
+    for (builder, features) in merge.done {
+        if builder.tasks.is_empty() {
+            continue;
+        }
+        let mut snapshot = builder.finish(source, &text, &tables, &args, features);
+        snapshot.index = snaps.len();
         snaps.push(snapshot);
     }
     snaps

@@ -7,9 +7,7 @@
 use super::{addr_frame, hex_u64, named_frame, note_addr, parse_map_line};
 use crate::input::Bytes;
 use crate::model::heap::Module;
-use crate::model::{
-    AddrSpace, Crash, FrameId, Runtime, Snapshot, StateClass, Tables, TaskKind, Warning,
-};
+use crate::model::{AddrSpace, Crash, FrameId, Runtime, Snapshot, StateClass, Tables, TaskKind};
 use crate::parse::format::{Dumps, InputFormat, ParseOptions};
 use crate::parse::threads::{lines, snapshots, Block, Dump};
 use regex::Regex;

@@ -193,86 +193,44 @@ fn build(
     warnings: Vec<Warning>,
     truncated: bool,
 ) -> HeapProfile {
-    modules.sort_by_key(|m| m.start);
+    modules.sort_by_key(|module| module.start);
     // The executable: the first file-backed module that is not a shared
     // library; its frames are the user's code.
     let exe = modules
         .iter()
-        .find(|m| !m.path.contains(".so") && m.path.starts_with('/'))
-        .map(|m| m.path.clone());
-    let mut t = Tables::new();
+        .find(|module| !module.path.contains(".so") && module.path.starts_with('/'))
+        .map(|module| module.path.clone());
+    let mut tables = Tables::new();
     let mut cache: rustc_hash::FxHashMap<u64, (FrameId, bool)> = Default::default();
     let mut samples = Vec::with_capacity(recs.len());
-    for r in recs {
-        let mut frames: Vec<FrameId> = Vec::with_capacity(r.pcs.len());
-        for (i, &pc) in r.pcs.iter().enumerate() {
-            let (f, in_allocator) = *cache.entry(pc).or_insert_with(|| {
-                let m = modules
-                    .partition_point(|m| m.start <= pc)
-                    .checked_sub(1)
-                    .and_then(|i| modules.get(i))
-                    .filter(|m| pc < m.end);
-                let (name, kind, alloc, raw) = match m {
-                    Some(m) => {
-                        let base = m.path.rsplit('/').next().unwrap_or("");
-                        let off = (pc - m.start).wrapping_add(m.file_offset);
-                        let kind = if exe.as_deref() == Some(m.path.as_str()) {
-                            CodeKind::User
-                        } else {
-                            CodeKind::Stdlib
-                        };
-                        let raw = RawAddr {
-                            module: t.intern(&m.path),
-                            build_id: Sym(0),
-                            addr: off,
-                            space: AddrSpace::FileOffset,
-                            call: true,
-                        };
-                        (
-                            format!("{base}+{off:#x}"),
-                            kind,
-                            base.starts_with("libjemalloc"),
-                            raw,
-                        )
-                    }
-                    None => (
-                        format!("{pc:#x}"),
-                        CodeKind::User,
-                        false,
-                        RawAddr {
-                            module: Sym(0),
-                            build_id: Sym(0),
-                            addr: pc,
-                            space: AddrSpace::Absolute,
-                            call: true,
-                        },
-                    ),
-                };
-                let f = t.raw_frame(&name, kind, raw);
-                (f, alloc)
-            });
+    for rec in recs {
+        let mut frames: Vec<FrameId> = Vec::with_capacity(rec.pcs.len());
+        for (position, &pc) in rec.pcs.iter().enumerate() {
+            let (frame, in_allocator) = *cache
+                .entry(pc)
+                .or_insert_with(|| pc_frame(&mut tables, &modules, exe.as_deref(), pc));
             // The allocator's own frames at the top are not allocation sites.
-            if in_allocator && frames.is_empty() && i + 1 < r.pcs.len() {
+            if in_allocator && frames.is_empty() && position + 1 < rec.pcs.len() {
                 continue;
             }
-            frames.push(f);
+            frames.push(frame);
         }
-        let stack = t.intern_stack(&frames, None);
-        let ((io, ib), (ao, ab)) = r.values;
-        let (io, ib) = unsample(io, ib, rate);
-        let (ao, ab) = unsample(ao, ab, rate);
+        let stack = tables.intern_stack(&frames, None);
+        let ((inuse_objects, inuse_bytes), (alloc_objects, alloc_bytes)) = rec.values;
+        let (inuse_objects, inuse_bytes) = unsample(inuse_objects, inuse_bytes, rate);
+        let (alloc_objects, alloc_bytes) = unsample(alloc_objects, alloc_bytes, rate);
         samples.push(HeapSample {
             stack,
             values: HeapValues {
-                alloc_objects: ao,
-                alloc_bytes: ab,
-                inuse_objects: io,
-                inuse_bytes: ib,
+                alloc_objects,
+                alloc_bytes,
+                inuse_objects,
+                inuse_bytes,
             },
             labels: LabelSetId(0),
         });
     }
-    let has_alloc = samples.iter().any(|s| s.values.alloc_bytes != 0);
+    let has_alloc = samples.iter().any(|sample| sample.values.alloc_bytes != 0);
     HeapProfile {
         source: source.to_string(),
         index,
@@ -292,13 +250,65 @@ fn build(
             Sampling::Exact
         },
         samples,
-        tables: Arc::new(t),
+        tables: Arc::new(tables),
         modules,
         stats: Vec::new(),
         time_nanos: None,
         warnings,
         truncated,
     }
+}
+
+/// The frame of a raw pc, named `module+0xoffset` when a module (sorted by
+/// start) covers it, and whether it is in jemalloc itself.
+fn pc_frame(
+    tables: &mut Tables,
+    modules: &[Module],
+    exe: Option<&str>,
+    pc: u64,
+) -> (FrameId, bool) {
+    let module = modules
+        .partition_point(|module| module.start <= pc)
+        .checked_sub(1)
+        .and_then(|index| modules.get(index))
+        .filter(|module| pc < module.end);
+    let (name, kind, in_allocator, raw) = match module {
+        Some(module) => {
+            let base = module.path.rsplit('/').next().unwrap_or("");
+            let offset = (pc - module.start).wrapping_add(module.file_offset);
+            let kind = if exe == Some(module.path.as_str()) {
+                CodeKind::User
+            } else {
+                CodeKind::Stdlib
+            };
+            let raw = RawAddr {
+                module: tables.intern(&module.path),
+                build_id: Sym(0),
+                addr: offset,
+                space: AddrSpace::FileOffset,
+                call: true,
+            };
+            (
+                format!("{base}+{offset:#x}"),
+                kind,
+                base.starts_with("libjemalloc"),
+                raw,
+            )
+        }
+        None => (
+            format!("{pc:#x}"),
+            CodeKind::User,
+            false,
+            RawAddr {
+                module: Sym(0),
+                build_id: Sym(0),
+                addr: pc,
+                space: AddrSpace::Absolute,
+                call: true,
+            },
+        ),
+    };
+    (tables.raw_frame(&name, kind, raw), in_allocator)
 }
 
 /// jemalloc heap profiles as an input format.

@@ -155,11 +155,11 @@ pub struct HeapProfile {
 impl HeapProfile {
     /// Sum of every sample's values.
     pub fn totals(&self) -> HeapValues {
-        let mut t = HeapValues::default();
+        let mut totals = HeapValues::default();
         for s in &self.samples {
-            t.add(&s.values);
+            totals.add(&s.values);
         }
-        t
+        totals
     }
 }
 

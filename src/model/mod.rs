@@ -154,17 +154,17 @@ impl Snapshot {
 
     /// The argument text of each frame of a task, innermost first.
     pub fn task_args(&self, t: &Task) -> Vec<&str> {
-        let n = self.stack(t).frames.len();
+        let frame_count = self.stack(t).frames.len();
         let start = t.args as usize;
-        let spans = self.args.get(start..start + n).unwrap_or(&[]);
+        let spans = self.args.get(start..start + frame_count).unwrap_or(&[]);
         spans
             .iter()
             .map(|s| {
-                let a = t.offset as usize + s.start as usize;
-                let b = a + s.len as usize;
+                let start = t.offset as usize + s.start as usize;
+                let end = start + s.len as usize;
                 self.text
-                    .get(a..b)
-                    .and_then(|b| std::str::from_utf8(b).ok())
+                    .get(start..end)
+                    .and_then(|bytes| std::str::from_utf8(bytes).ok())
                     .unwrap_or("")
             })
             .collect()

@@ -213,8 +213,8 @@ pub fn parse_input(name: &str, data: Bytes, opts: &ParseOptions) -> Result<Parse
     // (or of the last new second before it).
     if !times.is_empty() {
         for s in &mut parsed.snapshots {
-            let i = times.partition_point(|&(off, _)| off <= s.range.0);
-            s.time_unix = i.checked_sub(1).map(|i| times[i].1);
+            let index = times.partition_point(|&(off, _)| off <= s.range.0);
+            s.time_unix = index.checked_sub(1).map(|index| times[index].1);
         }
     }
     Ok(parsed)
@@ -228,13 +228,13 @@ fn finish(
     text: Bytes,
     opts: &ParseOptions,
 ) -> Result<Parsed, ParseError> {
-    let d = format
+    let dumps = format
         .parse(text, name, opts)
         .map_err(|message| ParseError::Unreadable {
             name: name.to_string(),
             message,
         })?;
-    if d.snapshots.is_empty() && d.heaps.is_empty() {
+    if dumps.snapshots.is_empty() && dumps.heaps.is_empty() {
         return Err(ParseError::Empty {
             name: name.to_string(),
             format: format.id(),
@@ -244,8 +244,8 @@ fn finish(
         format,
         confidence,
         notes,
-        snapshots: d.snapshots,
-        heaps: d.heaps,
+        snapshots: dumps.snapshots,
+        heaps: dumps.heaps,
     })
 }
 

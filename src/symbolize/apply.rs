@@ -165,7 +165,7 @@ fn rewrite(
         }
         sum.resolved += 1;
         let module = module_names.get(res.module).map_or("", String::as_str);
-        let v: Vec<FrameId> = res
+        let frames: Vec<FrameId> = res
             .frames
             .iter()
             .map(|sf| {
@@ -182,7 +182,7 @@ fn rewrite(
                 })
             })
             .collect();
-        repl.insert(*f, v);
+        repl.insert(*f, frames);
     }
     let remap = t.replace_frames(&repl);
     (remap, repl)

@@ -612,8 +612,8 @@ fn module_matches(module: &str, im: &Image) -> bool {
 }
 
 fn find_map<'a>(maps: &[&'a Mapping], addr: u64) -> Option<&'a Mapping> {
-    let i = maps.partition_point(|m| m.start <= addr).checked_sub(1)?;
-    maps.get(i).copied().filter(|m| addr < m.end)
+    let index = maps.partition_point(|m| m.start <= addr).checked_sub(1)?;
+    maps.get(index).copied().filter(|m| addr < m.end)
 }
 
 /// Resolves sorted distinct `(vaddr, call)` pairs of one image; one frame
@@ -662,21 +662,21 @@ struct Names {
 
 impl Names {
     fn function(&mut self, raw: &str, demangle: impl FnOnce() -> String) -> Arc<str> {
-        if let Some(a) = self.functions.get(raw) {
-            return Arc::clone(a);
+        if let Some(known) = self.functions.get(raw) {
+            return Arc::clone(known);
         }
-        let d: Arc<str> = strip_rust_hash(&demangle()).into();
-        self.functions.insert(raw.into(), Arc::clone(&d));
-        d
+        let demangled: Arc<str> = strip_rust_hash(&demangle()).into();
+        self.functions.insert(raw.into(), Arc::clone(&demangled));
+        demangled
     }
 
     fn file(&mut self, f: &str) -> Arc<str> {
-        if let Some(a) = self.files.get(f) {
-            return Arc::clone(a);
+        if let Some(known) = self.files.get(f) {
+            return Arc::clone(known);
         }
-        let a: Arc<str> = f.into();
-        self.files.insert(f.into(), Arc::clone(&a));
-        a
+        let file: Arc<str> = f.into();
+        self.files.insert(f.into(), Arc::clone(&file));
+        file
     }
 
     fn empty(&mut self) -> Arc<str> {
@@ -770,13 +770,13 @@ pub fn infer_base(img: &Image, addrs: &[(u64, bool)]) -> Option<BaseInfo> {
     let link = img.link_base();
     // Candidates from the first addresses (bounded), page by page.
     let mut cands: FxHashMap<u64, ()> = FxHashMap::default();
-    for &(a, _) in distinct.iter().take(64) {
+    for &(addr, _) in distinct.iter().take(64) {
         for (lo, hi) in img.code_ranges() {
             let mut page = lo & !0xfff;
             while page < hi {
-                let v = page | (a & 0xfff);
-                if v >= lo && v < hi && a >= v {
-                    let bias = a - v;
+                let vaddr = page | (addr & 0xfff);
+                if vaddr >= lo && vaddr < hi && addr >= vaddr {
+                    let bias = addr - vaddr;
                     if bias & 0xfff == 0 {
                         cands.insert(bias.wrapping_add(link), ());
                     }
@@ -792,9 +792,9 @@ pub fn infer_base(img: &Image, addrs: &[(u64, bool)]) -> Option<BaseInfo> {
         let bias = base.wrapping_sub(link);
         distinct
             .iter()
-            .filter(|&&(a, call)| {
-                let v = a.wrapping_sub(bias);
-                img.is_code(v) && (!call || img.follows_call(v).unwrap_or(true))
+            .filter(|&&(addr, call)| {
+                let vaddr = addr.wrapping_sub(bias);
+                img.is_code(vaddr) && (!call || img.follows_call(vaddr).unwrap_or(true))
             })
             .count()
     };

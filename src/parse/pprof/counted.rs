@@ -117,11 +117,11 @@ impl Builder {
 
     /// Interns a label set given as key/value strings.
     pub fn labels(&mut self, pairs: &[(String, String)]) -> LabelSetId {
-        let v: Vec<(Sym, Sym)> = pairs
+        let interned: Vec<(Sym, Sym)> = pairs
             .iter()
-            .map(|(k, v)| (self.tables.intern(k), self.tables.intern(v)))
+            .map(|(key, value)| (self.tables.intern(key), self.tables.intern(value)))
             .collect();
-        self.tables.intern_labels(v)
+        self.tables.intern_labels(interned)
     }
 
     /// Adds a record's goroutines as tasks, clipped to [`MAX_TASKS`] in all.
@@ -232,7 +232,7 @@ pub fn infer_state(t: &Tables, frames: &[FrameId], hidden_top: bool) -> (&'stati
     let mut parked = hidden_top;
     for f in frames.iter().take(16) {
         let name = t.func_name(t.frame(*f).function);
-        let s = match name {
+        let state = match name {
             "runtime.gopark" | "runtime.goparkunlock" | "runtime.park_m" => {
                 parked = true;
                 continue;
@@ -279,7 +279,7 @@ pub fn infer_state(t: &Tables, frames: &[FrameId], hidden_top: bool) -> (&'stati
             n if n.starts_with("runtime.") => continue,
             _ => break,
         };
-        return (s, StateClass::from_go(s));
+        return (state, StateClass::from_go(state));
     }
     if parked {
         ("waiting", StateClass::Sync)

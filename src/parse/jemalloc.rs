@@ -25,9 +25,9 @@ const MAX_MODULES: usize = 100_000;
 
 /// Where `heap_v2/` starts in a line.
 pub fn find_header(line: &[u8]) -> Option<usize> {
-    let p = memchr::memmem::find(line, b"heap_v2/")?;
-    let rest = trim_end(&line[p + 8..]);
-    (!rest.is_empty() && rest.iter().all(u8::is_ascii_digit)).then_some(p)
+    let at = memchr::memmem::find(line, b"heap_v2/")?;
+    let rest = trim_end(&line[at + 8..]);
+    (!rest.is_empty() && rest.iter().all(u8::is_ascii_digit)).then_some(at)
 }
 
 /// How sure we are that `text` is a jemalloc heap profile (`heap_v2/` header).
@@ -50,8 +50,8 @@ pub fn detect(text: &[u8]) -> f32 {
 
 /// `t*: 13: 6688 [0: 0]` -> ((13, 6688), (0, 0)).
 fn parse_counts(l: &[u8]) -> Option<((i64, i64), (i64, i64))> {
-    let s = std::str::from_utf8(l).ok()?.trim();
-    let rest = s.strip_prefix("t*:")?;
+    let text = std::str::from_utf8(l).ok()?.trim();
+    let rest = text.strip_prefix("t*:")?;
     let (a, b) = match rest.split_once('[') {
         Some((a, b)) => (a, Some(b.trim().trim_end_matches(']'))),
         None => (rest, None),
@@ -65,8 +65,8 @@ fn parse_counts(l: &[u8]) -> Option<((i64, i64), (i64, i64))> {
 
 /// One line of /proc/PID/maps.
 fn parse_map(l: &[u8]) -> Option<Module> {
-    let s = std::str::from_utf8(l).ok()?;
-    let mut it = s.split_whitespace();
+    let text = std::str::from_utf8(l).ok()?;
+    let mut it = text.split_whitespace();
     let (start, end) = it.next()?.split_once('-')?;
     let perms = it.next()?;
     let off = it.next()?;
@@ -111,21 +111,21 @@ pub fn parse(text: Bytes, source: &str) -> Vec<HeapProfile> {
                 break;
             }
             lines.next();
-            let l = trim_end(l);
-            let t = l.trim_ascii_start();
+            let line = trim_end(l);
+            let trimmed = line.trim_ascii_start();
             if in_maps {
                 if modules.len() < MAX_MODULES {
-                    if let Some(m) = parse_map(t) {
+                    if let Some(m) = parse_map(trimmed) {
                         modules.push(m);
                     }
                 }
                 continue;
             }
-            if t.starts_with(b"MAPPED_LIBRARIES:") {
+            if trimmed.starts_with(b"MAPPED_LIBRARIES:") {
                 in_maps = true;
                 continue;
             }
-            if let Some(rest) = t.strip_prefix(b"@") {
+            if let Some(rest) = trimmed.strip_prefix(b"@") {
                 let pcs: Vec<u64> = rest
                     .split(|&c| c == b' ')
                     .filter(|w| !w.is_empty())
@@ -135,8 +135,8 @@ pub fn parse(text: Bytes, source: &str) -> Vec<HeapProfile> {
                 pending = Some(pcs);
                 continue;
             }
-            if t.starts_with(b"t*:") {
-                match (parse_counts(t), pending.take()) {
+            if trimmed.starts_with(b"t*:") {
+                match (parse_counts(trimmed), pending.take()) {
                     (Some(values), Some(pcs)) => recs.push(Rec { pcs, values }),
                     (Some(_), None) => {} // the profile's own totals
                     (None, p) => {
@@ -151,7 +151,7 @@ pub fn parse(text: Bytes, source: &str) -> Vec<HeapProfile> {
                 }
                 continue;
             }
-            if t.is_empty() || t.starts_with(b"t") || t.starts_with(b"[...]") {
+            if trimmed.is_empty() || trimmed.starts_with(b"t") || trimmed.starts_with(b"[...]") {
                 continue;
             }
             if warnings.len() < MAX_WARNINGS {
@@ -356,13 +356,14 @@ mod tests {
         );
         assert_eq!(parse_counts(b"t*: 1: 2"), Some(((1, 2), (0, 0))));
         assert_eq!(parse_counts(b"t0: 1: 2"), None);
-        let m = parse_map(b"55f0e2a00000-55f0e2a01000 r-xp 00001000 08:01 1234   /opt/app/bin")
-            .unwrap();
+        let module =
+            parse_map(b"55f0e2a00000-55f0e2a01000 r-xp 00001000 08:01 1234   /opt/app/bin")
+                .unwrap();
         assert_eq!(
-            (m.start, m.end, m.file_offset),
+            (module.start, module.end, module.file_offset),
             (0x55f0e2a00000, 0x55f0e2a01000, 0x1000)
         );
-        assert_eq!(m.path, "/opt/app/bin");
+        assert_eq!(module.path, "/opt/app/bin");
         assert!(parse_map(b"7ffd-7ffe rw-p 00000000 00:00 0  [stack]").is_none());
         assert_eq!(find_header(b"heap_v2/524288"), Some(0));
         assert_eq!(find_header(b"heap_v2/x"), None);

@@ -73,13 +73,13 @@ pub fn detect(text: &[u8]) -> f32 {
     let mut frames_after = 0u32;
     let mut prev_header = false;
     for l in head.split(|&c| c == b'\n') {
-        let l = trim_end(l);
-        if parse_header(l).is_some() {
+        let line = trim_end(l);
+        if parse_header(line).is_some() {
             headers += 1;
             prev_header = true;
             continue;
         }
-        if prev_header && (split_call(l).is_some() || is_stack_unavailable(l)) {
+        if prev_header && (split_call(line).is_some() || is_stack_unavailable(line)) {
             frames_after += 1;
         }
         prev_header = false;
@@ -163,11 +163,11 @@ pub fn parse(text: Bytes, source: &str, opts: &Options) -> Vec<Snapshot> {
     let chunks: Vec<Chunk> = bounds
         .par_windows(2)
         .map(|w| {
-            let c = ChunkParser::new(&text, w[0], w[1]).run();
+            let chunk = ChunkParser::new(&text, w[0], w[1]).run();
             if let Some(p) = &opts.progress {
                 p.fetch_add((w[1] - w[0]) as u64, Ordering::Relaxed);
             }
-            c
+            chunk
         })
         .collect();
     merge(text.clone(), source, chunks)
@@ -179,10 +179,10 @@ fn chunk_bounds(text: &[u8], threshold: usize) -> Vec<usize> {
     let len = text.len();
     let mut bounds = vec![0];
     if len >= threshold {
-        let n = (rayon::current_num_threads() * 8).clamp(2, 256);
-        let step = len / n;
+        let pieces = (rayon::current_num_threads() * 8).clamp(2, 256);
+        let step = len / pieces;
         let finder = memchr::memmem::Finder::new(b"\n\ngoroutine ");
-        for i in 1..n {
+        for i in 1..pieces {
             let from = (i * step).max(*bounds.last().unwrap_or(&0));
             if let Some(p) = text.get(from..).and_then(|t| finder.find(t)) {
                 let at = from + p + 2;
@@ -319,14 +319,14 @@ impl<'a> ChunkParser<'a> {
                 }
                 if last_line {
                     if let Some(id) = parse_cut_header(line) {
-                        let h = Header {
+                        let header = Header {
                             id,
                             state: b"",
                             ..Header::default()
                         };
-                        let mut c = self.start_task(h, abs, line_no);
-                        c.task.flags.set(TaskFlags::PARTIAL);
-                        self.finish(c);
+                        let mut cut_task = self.start_task(header, abs, line_no);
+                        cut_task.task.flags.set(TaskFlags::PARTIAL);
+                        self.finish(cut_task);
                         continue;
                     }
                 }
@@ -607,9 +607,9 @@ impl<'a> ChunkParser<'a> {
         if name.starts_with(b"internal/sync.") {
             self.features.0 |= Features::INTERNAL_SYNC;
         }
-        let f = self.tables.intern_function(name, split_go_func);
-        self.func_cache.insert(name, f);
-        f
+        let function = self.tables.intern_function(name, split_go_func);
+        self.func_cache.insert(name, function);
+        function
     }
 
     fn file_line(&mut self, c: &mut Cur<'a>, f: line::FileLine<'a>, line_no: u32) {

@@ -53,18 +53,18 @@ static PC: LazyLock<Regex> =
 /// `#N rest` (sanitizers, eu-stack, tombstones): the frame number and the
 /// rest of the line.
 fn hash_line(s: &str) -> Option<(u64, &str)> {
-    let t = s.trim_start().strip_prefix('#')?;
-    let digits = t.bytes().take_while(u8::is_ascii_digit).count();
+    let after_hash = s.trim_start().strip_prefix('#')?;
+    let digits = after_hash.bytes().take_while(u8::is_ascii_digit).count();
     if digits == 0 || digits > 9 {
         return None;
     }
-    let n = t[..digits].parse().ok()?;
-    let rest = &t[digits..];
+    let number = after_hash[..digits].parse().ok()?;
+    let rest = &after_hash[digits..];
     let trimmed = rest.trim_start();
     if trimmed.len() == rest.len() {
         return None; // `#12abc`: not a frame
     }
-    Some((n, trimmed.trim_end()))
+    Some((number, trimmed.trim_end()))
 }
 
 /// A trailing `(module+0xoff)`, optionally followed by `(BuildId: hex)`:
@@ -94,14 +94,14 @@ fn mod_off(rest: &str) -> Option<(&str, u64, &str, usize)> {
 
 /// Where a native backtrace line starts, for log-prefix detection.
 pub fn find_header(line: &[u8]) -> Option<usize> {
-    let s = std::str::from_utf8(line).ok()?;
-    let s = s.trim_end();
-    for (i, _) in s
+    let text = std::str::from_utf8(line).ok()?;
+    let text = text.trim_end();
+    for (i, _) in text
         .char_indices()
         .filter(|(_, c)| *c == '#' || *c == '/' || *c == '.')
         .take(4)
     {
-        let rest = &s[i..];
+        let rest = &text[i..];
         if hash_line(rest).is_some() && (rest.contains('(') || rest.contains(" in "))
             || GLIBC.is_match(rest)
         {
@@ -116,11 +116,11 @@ pub fn detect(text: &[u8]) -> f32 {
     let head = &text[..text.len().min(256 << 10)];
     let (mut glibc, mut hash, mut marks) = (0, 0, 0);
     for l in head.split(|&c| c == b'\n').take(20_000) {
-        let s = String::from_utf8_lossy(l);
-        let s = s.trim_end();
-        if GLIBC.is_match(s) {
+        let line = String::from_utf8_lossy(l);
+        let line = line.trim_end();
+        if GLIBC.is_match(line) {
             glibc += 1;
-        } else if let Some((_, rest)) = hash_line(s) {
+        } else if let Some((_, rest)) = hash_line(line) {
             if mod_off(rest).is_some()
                 || TOMB.is_match(rest)
                 || EU_FRAME.is_match(rest)
@@ -128,13 +128,13 @@ pub fn detect(text: &[u8]) -> f32 {
             {
                 hash += 1;
             }
-        } else if s.contains("ERROR: AddressSanitizer")
-            || s.contains("WARNING: ThreadSanitizer")
-            || s.starts_with("*** *** *** ***")
-            || TID.is_match(s)
+        } else if line.contains("ERROR: AddressSanitizer")
+            || line.contains("WARNING: ThreadSanitizer")
+            || line.starts_with("*** *** *** ***")
+            || TID.is_match(line)
         {
             marks += 1;
-        } else if s.contains("Thread ") && s.contains("(LWP ") {
+        } else if line.contains("Thread ") && line.contains("(LWP ") {
             // gdb's `thread apply all bt`: not this format.
             return 0.0;
         }
@@ -658,8 +658,8 @@ pub type LineAddr = (String, String, u64, AddrSpace, bool);
 /// range of the frame in the line.
 pub fn line_addr(s: &str) -> Option<LineAddr> {
     // Cheap tests first: a big input is mostly frame lines of one kind.
-    let b = s.as_bytes();
-    let has = |n: &[u8]| memchr::memmem::find(b, n).is_some();
+    let bytes = s.as_bytes();
+    let has = |n: &[u8]| memchr::memmem::find(bytes, n).is_some();
     if has(b"[0x") {
         if let Some(c) = GLIBC.captures(s) {
             let module = c.name("module").map_or("", |m| m.as_str().trim());
@@ -787,19 +787,24 @@ pid: 4242, tid: 4250, name: worker  >>> com.example.app <<<
 backtrace:
       #00 pc 00000000000d1e8c  /system/lib64/libc.so (syscall+28) (BuildId: ab12cd34)
 ";
-        let mut v = parse(Bytes::owned(text.as_bytes().to_vec()), "t");
-        assert_eq!(v.len(), 1);
-        let snap = v.remove(0);
+        let mut snaps = parse(Bytes::owned(text.as_bytes().to_vec()), "t");
+        assert_eq!(snaps.len(), 1);
+        let snap = snaps.remove(0);
         assert_eq!(snap.tasks.len(), 2);
-        let t = &snap.tables;
+        let tables = &snap.tables;
         let names: Vec<Vec<String>> = snap
             .tasks
             .iter()
             .map(|task| {
-                t.stack(task.stack)
+                tables
+                    .stack(task.stack)
                     .frames
                     .iter()
-                    .map(|f| t.str(t.function(t.frame(*f).function).full).to_string())
+                    .map(|f| {
+                        tables
+                            .str(tables.function(tables.frame(*f).function).full)
+                            .to_string()
+                    })
                     .collect()
             })
             .collect();
@@ -809,8 +814,8 @@ backtrace:
         assert_eq!(snap.task_name(&snap.tasks[1]), Some("worker"));
         // The unnamed frame keeps its module-relative pc and build-id for
         // symbolization, marked as not needing the pc - 1 adjustment.
-        let raws = t.raw_addrs();
-        let unnamed = t.stack(snap.tasks[0].stack).frames[1];
+        let raws = tables.raw_addrs();
+        let unnamed = tables.stack(snap.tasks[0].stack).frames[1];
         let (_, raw) = raws
             .iter()
             .find(|(f, _)| *f == unnamed)
@@ -818,7 +823,7 @@ backtrace:
         assert_eq!(raw.addr, 0x1a40);
         assert_eq!(raw.space, AddrSpace::Vaddr);
         assert!(!raw.call);
-        assert_eq!(t.str(raw.build_id), "00ff00ff");
-        assert!(t.str(raw.module).ends_with("libnative.so"));
+        assert_eq!(tables.str(raw.build_id), "00ff00ff");
+        assert!(tables.str(raw.module).ends_with("libnative.so"));
     }
 }

@@ -38,10 +38,10 @@ static OMITTED: LazyLock<Regex> = LazyLock::new(|| {
 
 /// Where a line of Rust backtrace output starts, for log-prefix detection.
 pub fn find_header(line: &[u8]) -> Option<usize> {
-    let p = memchr::memmem::find(line, b"thread '")?;
-    memchr::memmem::find(&line[p..], b"' panicked at ")
-        .or_else(|| memchr::memmem::find(&line[p..], b") panicked at "))
-        .map(|_| p)
+    let at = memchr::memmem::find(line, b"thread '")?;
+    memchr::memmem::find(&line[at..], b"' panicked at ")
+        .or_else(|| memchr::memmem::find(&line[at..], b") panicked at "))
+        .map(|_| at)
         .or_else(|| {
             memchr::memmem::find(line, b"stack backtrace:").filter(|&q| q + 16 == line.len())
         })
@@ -54,13 +54,13 @@ pub fn detect(text: &[u8]) -> f32 {
     let mut frames = 0;
     let mut ats = 0;
     for l in head.split(|&c| c == b'\n').take(20_000) {
-        let s = String::from_utf8_lossy(l);
-        let s = s.trim_end();
-        if HEADER.is_match(s) || s.ends_with("stack backtrace:") {
+        let line = String::from_utf8_lossy(l);
+        let line = line.trim_end();
+        if HEADER.is_match(line) || line.ends_with("stack backtrace:") {
             panics += 1;
-        } else if s.trim_start().starts_with("at ") && s.starts_with("    ") {
+        } else if line.trim_start().starts_with("at ") && line.starts_with("    ") {
             ats += 1;
-        } else if FRAME.is_match(s) && (s.contains("::") || s.contains(" - ")) {
+        } else if FRAME.is_match(line) && (line.contains("::") || line.contains(" - ")) {
             frames += 1;
         }
     }
@@ -406,8 +406,8 @@ fn first_line(s: &str) -> String {
 /// symbolize`.
 pub fn line_addr(s: &str) -> Option<u64> {
     memchr::memmem::find(s.as_bytes(), b" - ")?;
-    let c = FRAME.captures(s)?;
-    super::hex_u64(c.name("addr")?.as_str())
+    let caps = FRAME.captures(s)?;
+    super::hex_u64(caps.name("addr")?.as_str())
 }
 
 /// `foo::bar::h0123456789abcdef` → `foo::bar` (Rust's legacy mangling
@@ -457,9 +457,9 @@ mod tests {
     use super::*;
 
     fn read(text: &str) -> Snapshot {
-        let mut v = parse(Bytes::owned(text.as_bytes().to_vec()), "t");
-        assert_eq!(v.len(), 1, "{text}");
-        v.remove(0)
+        let mut snaps = parse(Bytes::owned(text.as_bytes().to_vec()), "t");
+        assert_eq!(snaps.len(), 1, "{text}");
+        snaps.remove(0)
     }
 
     /// The three header forms Rust has printed (the real samples come from
@@ -486,38 +486,43 @@ mod tests {
         ] {
             let text = format!("{header}{frames}");
             assert!(detect(text.as_bytes()) > 0.9);
-            let s = read(&text);
-            let c = s.crash.as_ref().expect("crash");
-            assert_eq!(c.message, msg);
-            assert_eq!(s.tasks.len(), 1);
+            let snap = read(&text);
+            let crash = snap.crash.as_ref().expect("crash");
+            assert_eq!(crash.message, msg);
+            assert_eq!(snap.tasks.len(), 1);
             if let Some(tid) = tid {
-                assert_eq!(s.tasks[0].id, tid);
+                assert_eq!(snap.tasks[0].id, tid);
             }
-            let t = &s.tables;
-            let st = t.stack(s.tasks[0].stack);
+            let tables = &snap.tables;
+            let st = tables.stack(snap.tasks[0].stack);
             let names: Vec<&str> = st
                 .frames
                 .iter()
-                .map(|&f| t.func_name(t.frame(f).function))
+                .map(|&f| tables.func_name(tables.frame(f).function))
                 .collect();
             assert_eq!(names, ["app::check", "app::main"]);
-            assert_eq!(t.frame(st.frames[1]).line, 12);
+            assert_eq!(tables.frame(st.frames[1]).line, 12);
         }
     }
 
     #[test]
     fn omitted_frames_and_inlined_continuations_are_kept() {
         let text = "thread 'w' panicked at src/lib.rs:1:1:\nboom\nstack backtrace:\n   0:     0x55d5c1b2c3a1 - app::inner::h0123456789abcdef\n                               at ./src/lib.rs:3:5\n                           app::outer\n                               at ./src/lib.rs:9:5\n      [... omitted 2 frames ...]\n   3:     0x55d5c1b2c400 - <unknown>\n";
-        let s = read(text);
-        let t = &s.tables;
-        let st = t.stack(s.tasks[0].stack);
-        let f: Vec<(&str, bool)> = st
+        let snap = read(text);
+        let tables = &snap.tables;
+        let st = tables.stack(snap.tasks[0].stack);
+        let frames: Vec<(&str, bool)> = st
             .frames
             .iter()
-            .map(|&f| (t.func_name(t.frame(f).function), t.frame(f).inlined))
+            .map(|&frames| {
+                (
+                    tables.func_name(tables.frame(frames).function),
+                    tables.frame(frames).inlined,
+                )
+            })
             .collect();
         assert_eq!(
-            f,
+            frames,
             [
                 ("app::inner", true),
                 ("app::outer", false),
@@ -526,6 +531,6 @@ mod tests {
         );
         assert_eq!(st.elided, Some((2, 2)));
         // Only the unknown frame waits for the symbolizer.
-        assert_eq!(t.raw_addrs().len(), 1);
+        assert_eq!(tables.raw_addrs().len(), 1);
     }
 }

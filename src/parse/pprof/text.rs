@@ -45,9 +45,9 @@ pub fn find_header(line: &[u8]) -> Option<(usize, Header)> {
             return Some((p, Header::Goroutines { leak, total }));
         }
     }
-    let p = memchr::memmem::find(line, b"heap profile: ")?;
-    parse_heap_header(&line[p..])?;
-    Some((p, Header::Heap))
+    let at = memchr::memmem::find(line, b"heap profile: ")?;
+    parse_heap_header(&line[at..])?;
+    Some((at, Header::Heap))
 }
 
 /// (objects, bytes) in use and allocated.
@@ -56,8 +56,8 @@ type Pairs = ((i64, i64), (i64, i64));
 /// `heap profile: 7: 1234 [100: 5678] @ heap/1048576` ->
 /// `(inuse, alloc, kind, rate)`.
 fn parse_heap_header(l: &[u8]) -> Option<(Pairs, String, u64)> {
-    let s = std::str::from_utf8(l).ok()?.strip_prefix("heap profile:")?;
-    let (vals, tail) = s.split_once('@')?;
+    let rest = std::str::from_utf8(l).ok()?.strip_prefix("heap profile:")?;
+    let (vals, tail) = rest.split_once('@')?;
     let pairs = parse_pairs(vals)?;
     let tail = tail.trim();
     let (kind, rate) = match tail.split_once('/') {
@@ -117,11 +117,11 @@ fn parse_frame_line(l: &[u8]) -> Option<(u64, &[u8], &[u8], u32)> {
     let loc = parts.next().unwrap_or(b"");
     let (file, line) = match memchr::memrchr(b':', loc) {
         Some(p) => {
-            let n = std::str::from_utf8(&loc[p + 1..])
+            let count = std::str::from_utf8(&loc[p + 1..])
                 .ok()
                 .and_then(|s| s.parse().ok());
-            match n {
-                Some(n) => (&loc[..p], n),
+            match count {
+                Some(count) => (&loc[..p], count),
                 None => (loc, 0),
             }
         }
@@ -161,20 +161,20 @@ fn parse_labels(body: &str) -> Vec<(String, String)> {
         if c != '"' {
             continue;
         }
-        let mut s = String::new();
+        let mut text = String::new();
         while let Some(c) = chars.next() {
             match c {
                 '"' => break,
                 '\\' => match chars.next() {
-                    Some('n') => s.push('\n'),
-                    Some('t') => s.push('\t'),
-                    Some(o) => s.push(o),
+                    Some('n') => text.push('\n'),
+                    Some('t') => text.push('\t'),
+                    Some(o) => text.push(o),
                     None => break,
                 },
-                o => s.push(o),
+                o => text.push(o),
             }
         }
-        strs.push(s);
+        strs.push(text);
         if strs.len() >= 128 {
             break;
         }
@@ -403,14 +403,14 @@ pub fn parse(text: Bytes, source: &str) -> Read {
 }
 
 fn warn(cur: &mut Current, loose: &mut Vec<Warning>, line: u32, what: &str) {
-    let w = Warning {
+    let warning = Warning {
         line: u64::from(line),
         message: what.to_string(),
     };
     match cur {
-        Current::Goroutines { b, .. } => b.warn(w.line, w.message),
-        Current::Heap(h) if h.warnings.len() < MAX_WARNINGS => h.warnings.push(w),
-        _ if loose.len() < MAX_WARNINGS => loose.push(w),
+        Current::Goroutines { b, .. } => b.warn(warning.line, warning.message),
+        Current::Heap(h) if h.warnings.len() < MAX_WARNINGS => h.warnings.push(warning),
+        _ if loose.len() < MAX_WARNINGS => loose.push(warning),
         _ => {}
     }
 }
@@ -471,15 +471,15 @@ fn flush(cur: &mut Current, pending: &mut Option<Pending>) {
     let Some(p) = pending.take() else { return };
     match cur {
         Current::Goroutines { b, .. } if p.frames.is_empty() && !p.pcs.is_empty() => {
-            let mut r = Record::new(raw_frames(&mut b.tables, &p.pcs), p.count);
-            r.labels = if p.labels.is_empty() {
+            let mut record = Record::new(raw_frames(&mut b.tables, &p.pcs), p.count);
+            record.labels = if p.labels.is_empty() {
                 LabelSetId(0)
             } else {
                 b.labels(&p.labels)
             };
-            r.line = p.line;
-            r.offset = p.offset;
-            b.push(r);
+            record.line = p.line;
+            record.offset = p.offset;
+            b.push(record);
         }
         Current::Goroutines { b, .. } => {
             let frames = mark_inlined(&p.frames, |f| inlined_copy(&mut b.tables, f));
@@ -495,12 +495,12 @@ fn flush(cur: &mut Current, pending: &mut Option<Pending>) {
             } else {
                 b.labels(&p.labels)
             };
-            let mut r = Record::new(frames, p.count);
-            r.labels = labels;
-            r.line = p.line;
-            r.offset = p.offset;
-            r.hidden_top = hidden_top;
-            b.push(r);
+            let mut record = Record::new(frames, p.count);
+            record.labels = labels;
+            record.line = p.line;
+            record.offset = p.offset;
+            record.hidden_top = hidden_top;
+            b.push(record);
         }
         Current::Heap(h) => {
             let frames = if p.frames.is_empty() {

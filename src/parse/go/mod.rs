@@ -7,6 +7,7 @@
 //! splits the input into dumps and assembles the crash records.
 
 mod crash;
+mod features;
 pub mod line;
 
 use crate::input::Bytes;
@@ -16,6 +17,7 @@ use crate::model::{
 };
 use crate::parse::format::{Dumps, InputFormat, ParseOptions};
 use crash::CrashBuilder;
+use features::Features;
 use line::{
     is_pointer_word, is_stack_unavailable, parse_ancestor, parse_created_by, parse_cut_header,
     parse_elided, parse_file_line, parse_header, parse_labels, split_call, split_go_func, trim_end,
@@ -92,59 +94,6 @@ pub fn detect(text: &[u8]) -> f32 {
         (_, 0) => 0.5,
         (1, _) => 0.9,
         _ => 1.0,
-    }
-}
-
-/// Features seen while parsing, used to guess the Go version.
-#[derive(Debug, Default, Clone, Copy)]
-struct Features(u32);
-
-impl Features {
-    const IN_GOROUTINE: u32 = 1; // `created by F in goroutine N`: >= 1.21
-    const N_ELIDED: u32 = 1 << 1; // `...N frames elided...`: >= 1.21
-    const OLD_ELIDED: u32 = 1 << 2; // `...additional frames elided...`: < 1.21
-    const QUESTION_ARG: u32 = 1 << 3; // `0x1?`: >= 1.18
-    const GP_FIELDS: u32 = 1 << 4; // `gp=.. m=..`: >= 1.23
-    const LEAKED: u32 = 1 << 5; // `(leaked)`: >= 1.26
-    const LABELS: u32 = 1 << 6; // label sets in headers: >= 1.27
-    const INTERNAL_SYNC: u32 = 1 << 7; // `internal/sync.`: >= 1.24
-    const SYNC_REASON: u32 = 1 << 8; // `sync.Mutex.Lock` wait reasons: >= 1.20
-    const SEMACQUIRE_SYNC: u32 = 1 << 9; // `semacquire` with sync frames: < 1.20
-    const MIDDOT: u32 = 1 << 10; // `·` in names or `.goc` files: <= 1.4
-    const CREATED_NO_ID: u32 = 1 << 11; // `created by F` without id: < 1.21
-    const BRACE_ARG: u32 = 1 << 12; // `{...}` aggregates in args: >= 1.17
-
-    fn has(self, f: u32) -> bool {
-        self.0 & f != 0
-    }
-
-    fn guess(self) -> Option<String> {
-        let lower: &[(u32, &str)] = &[
-            (Self::LABELS, "1.27"),
-            (Self::LEAKED, "1.26"),
-            (Self::INTERNAL_SYNC, "1.24"),
-            (Self::GP_FIELDS, "1.23"),
-            (Self::IN_GOROUTINE, "1.21"),
-            (Self::N_ELIDED, "1.21"),
-            (Self::SYNC_REASON, "1.20"),
-            (Self::QUESTION_ARG, "1.18"),
-            (Self::BRACE_ARG, "1.17"),
-        ];
-        let upper: &[(u32, &str)] = &[
-            (Self::MIDDOT, "1.4"),
-            (Self::SEMACQUIRE_SYNC, "1.19"),
-            (Self::CREATED_NO_ID, "1.20"),
-            (Self::OLD_ELIDED, "1.20"),
-        ];
-        let lo = lower.iter().find(|(f, _)| self.has(*f)).map(|x| x.1);
-        let hi = upper.iter().find(|(f, _)| self.has(*f)).map(|x| x.1);
-        match (lo, hi) {
-            (Some(l), Some(h)) if l == h => Some(format!("go{l}")),
-            (Some(l), Some(h)) => Some(format!("go{l}..go{h}")),
-            (Some(l), None) => Some(format!(">=go{l}")),
-            (None, Some(h)) => Some(format!("<=go{h}")),
-            (None, None) => None,
-        }
     }
 }
 

@@ -582,34 +582,34 @@ mod tests {
 
     #[test]
     fn clean_input_is_not_copied() {
-        let b = Bytes::owned(DUMP.as_bytes().to_vec());
-        let u = unwrap(b.clone(), &anchor);
-        assert!(!u.changed);
-        assert_eq!(u.bytes.as_ptr(), b.as_ptr());
-        assert!(u.notes.is_empty());
+        let input = Bytes::owned(DUMP.as_bytes().to_vec());
+        let unwrapped = unwrap(input.clone(), &anchor);
+        assert!(!unwrapped.changed);
+        assert_eq!(unwrapped.bytes.as_ptr(), input.as_ptr());
+        assert!(unwrapped.notes.is_empty());
     }
 
     #[test]
     fn bom_and_crlf() {
-        let mut s = vec![0xef, 0xbb, 0xbf];
-        s.extend(DUMP.replace('\n', "\r\n").bytes());
-        let u = run(&s);
-        assert_eq!(&*u.bytes, DUMP.as_bytes());
-        assert_eq!(u.notes.len(), 2);
+        let mut text = vec![0xef, 0xbb, 0xbf];
+        text.extend(DUMP.replace('\n', "\r\n").bytes());
+        let unwrapped = run(&text);
+        assert_eq!(&*unwrapped.bytes, DUMP.as_bytes());
+        assert_eq!(unwrapped.notes.len(), 2);
     }
 
     #[test]
     fn utf16() {
-        let mut s = vec![0xff, 0xfe];
+        let mut text = vec![0xff, 0xfe];
         for u in DUMP.encode_utf16() {
-            s.extend(u.to_le_bytes());
+            text.extend(u.to_le_bytes());
         }
-        assert_eq!(&*run(&s).bytes, DUMP.as_bytes());
-        let mut s = vec![0xfe, 0xff];
+        assert_eq!(&*run(&text).bytes, DUMP.as_bytes());
+        let mut text = vec![0xfe, 0xff];
         for u in DUMP.encode_utf16() {
-            s.extend(u.to_be_bytes());
+            text.extend(u.to_be_bytes());
         }
-        assert_eq!(&*run(&s).bytes, DUMP.as_bytes());
+        assert_eq!(&*run(&text).bytes, DUMP.as_bytes());
     }
 
     fn prefixed(p: impl Fn(usize) -> String) -> String {
@@ -621,21 +621,21 @@ mod tests {
 
     #[test]
     fn prefix_timestamps_are_read_as_utc_seconds() {
-        let t = |s: &str| super::parse_stamp(s.as_bytes());
-        assert_eq!(t("1970-01-01T00:00:00Z "), Some(0.0));
-        assert_eq!(t("2000-03-01T00:00:00Z "), Some(951_868_800.0));
-        assert_eq!(t("1999-12-31 23:59:59 INFO "), Some(946_684_799.0));
-        assert_eq!(t("2024-05-01T12:00:00+02:00 "), Some(1_714_557_600.0));
-        assert_eq!(t("2024-05-01T12:00:00.25Z "), Some(1_714_564_800.25));
-        assert_eq!(t("2024/05/01 12:00:00.5 "), Some(1_714_564_800.5));
-        assert_eq!(t("2024-13-01T00:00:00Z "), None);
-        assert_eq!(t("2024-05-01"), None);
+        let stamp = |s: &str| super::parse_stamp(s.as_bytes());
+        assert_eq!(stamp("1970-01-01T00:00:00Z "), Some(0.0));
+        assert_eq!(stamp("2000-03-01T00:00:00Z "), Some(951_868_800.0));
+        assert_eq!(stamp("1999-12-31 23:59:59 INFO "), Some(946_684_799.0));
+        assert_eq!(stamp("2024-05-01T12:00:00+02:00 "), Some(1_714_557_600.0));
+        assert_eq!(stamp("2024-05-01T12:00:00.25Z "), Some(1_714_564_800.25));
+        assert_eq!(stamp("2024/05/01 12:00:00.5 "), Some(1_714_564_800.5));
+        assert_eq!(stamp("2024-13-01T00:00:00Z "), None);
+        assert_eq!(stamp("2024-05-01"), None);
         // One entry per new second, at the offset of its first line.
-        let s = prefixed(|i| format!("2026-11-02T10:15:{:02}.5Z ", i / 3));
-        let u = run(s.as_bytes());
-        assert!(u.times.len() >= 2, "{:?}", u.times);
-        assert_eq!(u.times[0].0, 0);
-        assert!(u
+        let text = prefixed(|i| format!("2026-11-02T10:15:{:02}.5Z ", i / 3));
+        let unwrapped = run(text.as_bytes());
+        assert!(unwrapped.times.len() >= 2, "{:?}", unwrapped.times);
+        assert_eq!(unwrapped.times[0].0, 0);
+        assert!(unwrapped
             .times
             .windows(2)
             .all(|w| w[1].0 > w[0].0 && w[1].1 - w[0].1 == 1.0));
@@ -643,64 +643,88 @@ mod tests {
 
     #[test]
     fn rfc3339_prefixes_keep_lines_and_tabs() {
-        let s = prefixed(|i| format!("2026-11-02T10:15:{:02}.{}Z ", i, 123456 + i * 7));
-        let u = run(s.as_bytes());
-        assert_eq!(std::str::from_utf8(&u.bytes).unwrap(), DUMP);
-        assert!(u.notes[0].contains("RFC 3339"), "{:?}", u.notes);
+        let text = prefixed(|i| format!("2026-11-02T10:15:{:02}.{}Z ", i, 123456 + i * 7));
+        let unwrapped = run(text.as_bytes());
+        assert_eq!(std::str::from_utf8(&unwrapped.bytes).unwrap(), DUMP);
+        assert!(
+            unwrapped.notes[0].contains("RFC 3339"),
+            "{:?}",
+            unwrapped.notes
+        );
         // With a level word and CRI stream fields.
-        let s = prefixed(|_| "2026-11-02 10:15:42,123 ERROR ".to_string());
-        assert_eq!(std::str::from_utf8(&run(s.as_bytes()).bytes).unwrap(), DUMP);
-        let s = prefixed(|i| format!("2026-11-02T10:15:42.{i}Z stderr F "));
-        assert_eq!(std::str::from_utf8(&run(s.as_bytes()).bytes).unwrap(), DUMP);
+        let text = prefixed(|_| "2026-11-02 10:15:42,123 ERROR ".to_string());
+        assert_eq!(
+            std::str::from_utf8(&run(text.as_bytes()).bytes).unwrap(),
+            DUMP
+        );
+        let text = prefixed(|i| format!("2026-11-02T10:15:42.{i}Z stderr F "));
+        assert_eq!(
+            std::str::from_utf8(&run(text.as_bytes()).bytes).unwrap(),
+            DUMP
+        );
     }
 
     #[test]
     fn syslog_and_go_log_prefixes() {
-        let s = prefixed(|i| format!("Nov  2 10:15:{:02} web-3 orders[4242]: ", i));
-        let u = run(s.as_bytes());
-        assert_eq!(std::str::from_utf8(&u.bytes).unwrap(), DUMP);
-        assert!(u.notes[0].contains("syslog"), "{:?}", u.notes);
-        let s = prefixed(|i| format!("2026/11/02 10:15:{:02} ", i));
-        assert_eq!(std::str::from_utf8(&run(s.as_bytes()).bytes).unwrap(), DUMP);
+        let text = prefixed(|i| format!("Nov  2 10:15:{:02} web-3 orders[4242]: ", i));
+        let unwrapped = run(text.as_bytes());
+        assert_eq!(std::str::from_utf8(&unwrapped.bytes).unwrap(), DUMP);
+        assert!(
+            unwrapped.notes[0].contains("syslog"),
+            "{:?}",
+            unwrapped.notes
+        );
+        let text = prefixed(|i| format!("2026/11/02 10:15:{:02} ", i));
+        assert_eq!(
+            std::str::from_utf8(&run(text.as_bytes()).bytes).unwrap(),
+            DUMP
+        );
     }
 
     #[test]
     fn literal_prefixes() {
         for p in ["    ", "\t", "> ", ">> ", "web-1  | "] {
-            let s = prefixed(|_| p.to_string());
-            let u = run(s.as_bytes());
+            let text = prefixed(|_| p.to_string());
+            let unwrapped = run(text.as_bytes());
             // Quoted blank lines may lose their trailing space: both forms work.
-            assert_eq!(std::str::from_utf8(&u.bytes).unwrap(), DUMP, "prefix {p:?}");
+            assert_eq!(
+                std::str::from_utf8(&unwrapped.bytes).unwrap(),
+                DUMP,
+                "prefix {p:?}"
+            );
         }
-        let s = prefixed(|_| "> ".to_string()).replace("> \n", ">\n");
-        assert_eq!(std::str::from_utf8(&run(s.as_bytes()).bytes).unwrap(), DUMP);
+        let text = prefixed(|_| "> ".to_string()).replace("> \n", ">\n");
+        assert_eq!(
+            std::str::from_utf8(&run(text.as_bytes()).bytes).unwrap(),
+            DUMP
+        );
     }
 
     #[test]
     fn unrelated_text_kept_in_place() {
-        let s = format!("Here is the dump:\n```\n{DUMP}```\nthanks\n");
-        let u = run(s.as_bytes());
-        assert!(!u.changed);
-        let s = format!(
+        let text = format!("Here is the dump:\n```\n{DUMP}```\nthanks\n");
+        let unwrapped = run(text.as_bytes());
+        assert!(!unwrapped.changed);
+        let text = format!(
             "2026-11-02T10:15:42Z starting\n{}",
             prefixed(|_| "2026-11-02T10:15:43Z ".into())
         );
-        let u = run(s.as_bytes());
+        let unwrapped = run(text.as_bytes());
         assert_eq!(
-            std::str::from_utf8(&u.bytes).unwrap(),
+            std::str::from_utf8(&unwrapped.bytes).unwrap(),
             format!("starting\n{DUMP}")
         );
     }
 
     #[test]
     fn docker_json_lines() {
-        let s: String = DUMP
+        let text: String = DUMP
             .lines()
             .map(|l| format!("{}\n", serde_json::json!({"log": format!("{l}\n"), "stream": "stderr", "time": "2026-11-02T10:15:42.1Z"})))
             .collect();
-        let u = run(s.as_bytes());
-        assert_eq!(std::str::from_utf8(&u.bytes).unwrap(), DUMP);
-        assert!(u.notes[0].contains("docker"));
+        let unwrapped = run(text.as_bytes());
+        assert_eq!(std::str::from_utf8(&unwrapped.bytes).unwrap(), DUMP);
+        assert!(unwrapped.notes[0].contains("docker"));
     }
 
     #[test]
@@ -709,16 +733,16 @@ mod tests {
             "{}\n",
             serde_json::json!({"level": "error", "msg": "dump", "stack": DUMP})
         );
-        let s = format!("{{\"level\":\"info\",\"msg\":\"start\"}}\n{json}");
-        let u = run(s.as_bytes());
+        let text = format!("{{\"level\":\"info\",\"msg\":\"start\"}}\n{json}");
+        let unwrapped = run(text.as_bytes());
         assert_eq!(
-            std::str::from_utf8(&u.bytes).unwrap(),
+            std::str::from_utf8(&unwrapped.bytes).unwrap(),
             format!("{{\"level\":\"info\",\"msg\":\"start\"}}\n{DUMP}")
         );
         let quoted = format!("{:?}", DUMP); // Rust's Debug quoting matches Go's for this text
-        let s = format!("time=2026-11-02T10:15:42Z level=ERROR msg=dump stack={quoted}\n");
-        let u = run(s.as_bytes());
-        assert_eq!(std::str::from_utf8(&u.bytes).unwrap(), DUMP);
+        let text = format!("time=2026-11-02T10:15:42Z level=ERROR msg=dump stack={quoted}\n");
+        let unwrapped = run(text.as_bytes());
+        assert_eq!(std::str::from_utf8(&unwrapped.bytes).unwrap(), DUMP);
     }
 
     #[test]
@@ -732,10 +756,10 @@ mod tests {
 
     #[test]
     fn cut_input_keeps_missing_final_newline() {
-        let s = prefixed(|_| "    ".into());
-        let s = &s[..s.len() - 5];
-        let u = run(s.as_bytes());
-        assert!(!u.bytes.ends_with(b"\n"));
+        let text = prefixed(|_| "    ".into());
+        let text = &text[..text.len() - 5];
+        let unwrapped = run(text.as_bytes());
+        assert!(!unwrapped.bytes.ends_with(b"\n"));
     }
 
     proptest::proptest! {
@@ -746,10 +770,10 @@ mod tests {
 
         #[test]
         fn never_panics_on_mutated_dumps(cut in 0usize..400, pos in 0usize..400, byte in proptest::prelude::any::<u8>()) {
-            let mut s = prefixed(|i| format!("2026-11-02T10:15:{:02}Z ", i)).into_bytes();
-            if pos < s.len() { s[pos] = byte; }
-            s.truncate(cut.min(s.len()));
-            let _ = run(&s);
+            let mut text = prefixed(|i| format!("2026-11-02T10:15:{:02}Z ", i)).into_bytes();
+            if pos < text.len() { text[pos] = byte; }
+            text.truncate(cut.min(text.len()));
+            let _ = run(&text);
         }
     }
 }

@@ -24,12 +24,16 @@ impl Default for LoadOptions {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Compression {
+    /// Not compressed.
     None,
+    /// gzip, possibly several members.
     Gzip,
+    /// Zstandard.
     Zstd,
 }
 
 impl Compression {
+    /// The compression's name as reports print it (`none`, `gzip`, `zstd`).
     pub fn as_str(self) -> &'static str {
         match self {
             Compression::None => "none",
@@ -57,6 +61,7 @@ pub struct Loaded {
     pub name: String,
     /// Bytes read, before decompression.
     pub size: u64,
+    /// The compression detected from the first bytes.
     pub compression: Compression,
     /// The decompressed bytes.
     pub data: Bytes,
@@ -65,17 +70,33 @@ pub struct Loaded {
 }
 
 #[derive(Debug, thiserror::Error)]
+/// Why an input could not be loaded.
 pub enum InputError {
     #[error("cannot read '{name}': {source}")]
+    /// The file or stdin could not be read.
     Io {
+        /// The input's name.
         name: String,
+        /// The error the operating system reported.
         #[source]
         source: std::io::Error,
     },
     #[error("'{name}': decompressed size exceeds the limit of {} (raise it with --max-decompressed)", human(*.limit))]
-    TooLarge { name: String, limit: u64 },
+    /// The decompressed data would exceed [`LoadOptions::max_decompressed`].
+    TooLarge {
+        /// The input's name.
+        name: String,
+        /// The limit, in bytes.
+        limit: u64,
+    },
     #[error("'{name}': {what}")]
-    Corrupt { name: String, what: String },
+    /// The compressed stream could not be decoded at all.
+    Corrupt {
+        /// The input's name.
+        name: String,
+        /// What the decoder reported.
+        what: String,
+    },
 }
 
 fn human(n: u64) -> String {
@@ -100,22 +121,25 @@ pub fn load(path: &str, opts: &LoadOptions) -> Result<Loaded, InputError> {
         source,
     };
     if path == "-" {
-        let mut v = Vec::new();
-        std::io::stdin().lock().read_to_end(&mut v).map_err(io)?;
-        return load_bytes("<stdin>", v, opts);
+        let mut buf = Vec::new();
+        std::io::stdin().lock().read_to_end(&mut buf).map_err(io)?;
+        return load_bytes("<stdin>", buf, opts);
     }
-    let mut f = std::fs::File::open(path).map_err(io)?;
-    let meta = f.metadata().map_err(io)?;
+    let mut file = std::fs::File::open(path).map_err(io)?;
+    let meta = file.metadata().map_err(io)?;
     if meta.is_dir() {
         return Err(io(std::io::Error::other("is a directory")));
     }
     let mut head = [0u8; 4];
-    let n = read_head(&mut f, &mut head).map_err(io)?;
-    if Compression::sniff(&head[..n]) == Compression::None && meta.is_file() && meta.len() > 0 {
+    let head_len = read_head(&mut file, &mut head).map_err(io)?;
+    if Compression::sniff(&head[..head_len]) == Compression::None
+        && meta.is_file()
+        && meta.len() > 0
+    {
         // SAFETY: the map is read-only; a file truncated by another process
         // while we read it is outside what we can defend against, as for
         // every tool that maps files.
-        let map = unsafe { memmap2::Mmap::map(&f) }.map_err(io)?;
+        let map = unsafe { memmap2::Mmap::map(&file) }.map_err(io)?;
         return Ok(Loaded {
             name: path.to_string(),
             size: map.len() as u64,
@@ -124,24 +148,24 @@ pub fn load(path: &str, opts: &LoadOptions) -> Result<Loaded, InputError> {
             warnings: Vec::new(),
         });
     }
-    let mut v = head[..n].to_vec();
-    f.read_to_end(&mut v).map_err(io)?;
-    load_bytes(path, v, opts)
+    let mut data = head[..head_len].to_vec();
+    file.read_to_end(&mut data).map_err(io)?;
+    load_bytes(path, data, opts)
 }
 
 fn read_head(f: &mut std::fs::File, head: &mut [u8; 4]) -> std::io::Result<usize> {
     use std::io::{Seek, SeekFrom};
-    let mut n = 0;
-    while n < head.len() {
-        match f.read(&mut head[n..])? {
+    let mut filled = 0;
+    while filled < head.len() {
+        match f.read(&mut head[filled..])? {
             0 => break,
-            k => n += k,
+            k => filled += k,
         }
     }
-    if f.seek(SeekFrom::Start(n as u64)).is_err() {
+    if f.seek(SeekFrom::Start(filled as u64)).is_err() {
         // Not seekable (a pipe): the bytes read so far are kept by the caller.
     }
-    Ok(n)
+    Ok(filled)
 }
 
 /// Loads bytes already in memory (stdin, tests).
@@ -183,9 +207,9 @@ fn decode_gzip(
     opts: &LoadOptions,
     warnings: &mut Vec<String>,
 ) -> Result<Vec<u8>, InputError> {
-    let mut r = flate2::read::MultiGzDecoder::new(raw);
+    let mut decoder = flate2::read::MultiGzDecoder::new(raw);
     let mut out = Vec::new();
-    match read_capped(&mut r, &mut out, opts.max_decompressed) {
+    match read_capped(&mut decoder, &mut out, opts.max_decompressed) {
         Ok(true) => Ok(out),
         Ok(false) => Err(InputError::TooLarge {
             name: name.to_string(),
@@ -210,8 +234,8 @@ fn decode_zstd(
     let mut src: &[u8] = raw;
     let mut out = Vec::new();
     while Compression::sniff(src) == Compression::Zstd {
-        let mut d = match ruzstd::decoding::StreamingDecoder::new(&mut src) {
-            Ok(d) => d,
+        let mut decoder = match ruzstd::decoding::StreamingDecoder::new(&mut src) {
+            Ok(decoder) => decoder,
             Err(e) if out.is_empty() => return Err(corrupt(name, "zstd", e)),
             Err(e) => {
                 warnings.push(truncated("zstd", out.len(), e));
@@ -220,7 +244,7 @@ fn decode_zstd(
         };
         let cap = opts.max_decompressed.saturating_sub(out.len() as u64);
         let mut frame = Vec::new();
-        match read_capped(&mut d, &mut frame, cap) {
+        match read_capped(&mut decoder, &mut frame, cap) {
             Ok(true) => out.extend_from_slice(&frame),
             Ok(false) => {
                 return Err(InputError::TooLarge {
@@ -245,16 +269,16 @@ fn decode_zstd(
 fn read_capped(r: &mut dyn Read, out: &mut Vec<u8>, cap: u64) -> std::io::Result<bool> {
     let mut buf = vec![0u8; 1 << 16];
     loop {
-        let n = match r.read(&mut buf) {
+        let count = match r.read(&mut buf) {
             Ok(0) => return Ok(true),
-            Ok(n) => n,
+            Ok(count) => count,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(e),
         };
-        if out.len() as u64 + n as u64 > cap {
+        if out.len() as u64 + count as u64 > cap {
             return Ok(false);
         }
-        out.extend_from_slice(&buf[..n]);
+        out.extend_from_slice(&buf[..count]);
     }
 }
 
@@ -264,26 +288,26 @@ mod tests {
     use std::io::Write;
 
     fn gz(data: &[u8]) -> Vec<u8> {
-        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-        e.write_all(data).unwrap();
-        e.finish().unwrap()
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        encoder.write_all(data).unwrap();
+        encoder.finish().unwrap()
     }
 
     #[test]
     fn plain_bytes_pass_through() {
-        let l = load_bytes("x", b"hello".to_vec(), &LoadOptions::default()).unwrap();
-        assert_eq!(&*l.data, b"hello");
-        assert_eq!(l.compression, Compression::None);
+        let loaded = load_bytes("x", b"hello".to_vec(), &LoadOptions::default()).unwrap();
+        assert_eq!(&*loaded.data, b"hello");
+        assert_eq!(loaded.compression, Compression::None);
     }
 
     #[test]
     fn gzip_multi_member() {
         let mut raw = gz(b"goroutine 1 [running]:\n");
         raw.extend(gz(b"main.main()\n"));
-        let l = load_bytes("x.gz", raw, &LoadOptions::default()).unwrap();
-        assert_eq!(l.compression, Compression::Gzip);
-        assert_eq!(&*l.data, b"goroutine 1 [running]:\nmain.main()\n");
-        assert!(l.warnings.is_empty());
+        let loaded = load_bytes("x.gz", raw, &LoadOptions::default()).unwrap();
+        assert_eq!(loaded.compression, Compression::Gzip);
+        assert_eq!(&*loaded.data, b"goroutine 1 [running]:\nmain.main()\n");
+        assert!(loaded.warnings.is_empty());
     }
 
     #[test]
@@ -293,16 +317,16 @@ mod tests {
             .collect();
         let raw = gz(&body);
         let cut = raw[..raw.len() / 2].to_vec();
-        let l = load_bytes("x.gz", cut, &LoadOptions::default()).unwrap();
-        assert!(!l.data.is_empty() && l.data.len() < body.len());
-        assert!(body.starts_with(&l.data));
-        assert_eq!(l.warnings.len(), 1, "{:?}", l.warnings);
+        let loaded = load_bytes("x.gz", cut, &LoadOptions::default()).unwrap();
+        assert!(!loaded.data.is_empty() && loaded.data.len() < body.len());
+        assert!(body.starts_with(&loaded.data));
+        assert_eq!(loaded.warnings.len(), 1, "{:?}", loaded.warnings);
     }
 
     #[test]
     fn gzip_cap() {
         let raw = gz(&vec![b'a'; 100_000]);
-        let e = load_bytes(
+        let err = load_bytes(
             "x.gz",
             raw,
             &LoadOptions {
@@ -310,35 +334,38 @@ mod tests {
             },
         )
         .unwrap_err();
-        assert!(matches!(e, InputError::TooLarge { limit: 1000, .. }), "{e}");
-        assert!(e.to_string().contains("--max-decompressed"));
+        assert!(
+            matches!(err, InputError::TooLarge { limit: 1000, .. }),
+            "{err}"
+        );
+        assert!(err.to_string().contains("--max-decompressed"));
     }
 
     #[test]
     fn garbage_after_magic_is_corrupt() {
-        let e = load_bytes(
+        let err = load_bytes(
             "x",
             vec![0x1f, 0x8b, 1, 2, 3, 4, 5],
             &LoadOptions::default(),
         )
         .unwrap_err();
-        assert!(matches!(e, InputError::Corrupt { .. }), "{e}");
-        let e = load_bytes(
+        assert!(matches!(err, InputError::Corrupt { .. }), "{err}");
+        let err = load_bytes(
             "x",
             vec![0x28, 0xb5, 0x2f, 0xfd, 0xff, 0xff],
             &LoadOptions::default(),
         )
         .unwrap_err();
-        assert!(matches!(e, InputError::Corrupt { .. }), "{e}");
+        assert!(matches!(err, InputError::Corrupt { .. }), "{err}");
     }
 
     #[test]
     fn missing_file_is_io_error() {
-        let e = load("/nonexistent/dump.txt", &LoadOptions::default()).unwrap_err();
+        let err = load("/nonexistent/dump.txt", &LoadOptions::default()).unwrap_err();
         assert!(
-            e.to_string()
+            err.to_string()
                 .starts_with("cannot read '/nonexistent/dump.txt'"),
-            "{e}"
+            "{err}"
         );
     }
 }

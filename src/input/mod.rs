@@ -1,17 +1,18 @@
-//! Input handling: open a path or stdin, decompress by magic bytes, unwrap dumps
-//! buried in logs or tickets. Knows nothing about any runtime: the caller passes
-//! an *anchor finder* that recognises a line which certainly belongs to a dump.
+//! Input handling, the layer above the model: open a path or stdin,
+//! decompress by magic bytes, unwrap dumps buried in logs or tickets. Knows
+//! nothing about any runtime: the caller passes an *anchor finder* that
+//! recognises a line which certainly belongs to a dump.
 //!
-//! CONTRACT (implemented in submodules; the signatures below are relied on by the
-//! rest of the crate):
-//!
-//! - `load(path, &LoadOptions) -> Result<Loaded, InputError>`: `path == "-"` reads
-//!   stdin. Regular files are memory-mapped when uncompressed. gzip (multi-member)
-//!   and zstd are detected by magic bytes and decoded with a cap
-//!   (`LoadOptions::max_decompressed`), exceeding it is `InputError::TooLarge`.
-//! - `unwrap(bytes, anchor) -> Unwrapped`: strips log prefixes, decodes docker
-//!   json-file lines, expands escaped dumps carried in one log message, removes a
-//!   BOM, converts CRLF, strips ticket indentation / quoting. Returns the bytes
+//! - [`load`] (`decompress.rs`): `"-"` reads stdin; regular files are
+//!   memory-mapped when uncompressed. gzip (multi-member) and zstd are detected
+//!   by magic bytes and decoded up to [`LoadOptions::max_decompressed`]
+//!   (beyond it: [`InputError::TooLarge`]); a truncated compressed stream keeps
+//!   what was decoded, with a warning. [`load_bytes`] does the same for bytes
+//!   already in memory.
+//! - [`unwrap()`] (`unwrap.rs`): converts UTF-16 and removes a BOM, converts
+//!   CRLF, decodes docker json-file lines, expands a dump escaped inside one
+//!   log record, strips log prefixes (keeping their timestamps, read by
+//!   [`parse_stamp`]) and ticket indentation or quoting. Returns the bytes
 //!   unchanged (no copy) when nothing needs unwrapping.
 
 mod decompress;

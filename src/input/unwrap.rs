@@ -21,6 +21,7 @@ pub type AnchorFinder<'a> = &'a dyn Fn(&[u8]) -> Option<usize>;
 /// The unwrapped text and what was done to it.
 #[derive(Debug, Clone)]
 pub struct Unwrapped {
+    /// The text the parsers read: the input itself when nothing was changed.
     pub bytes: Bytes,
     /// Human-readable notes, e.g. "stripped log prefixes from 812 lines".
     pub notes: Vec<String>,
@@ -51,6 +52,7 @@ struct Side {
 /// One unwrapping step: `Some(new bytes)` when it changed something.
 type Step = fn(&[u8], AnchorFinder, &mut Side) -> Option<Vec<u8>>;
 
+/// Finds the dump inside `input`, applying each unwrapping step that is needed (see the module header).
 pub fn unwrap(input: Bytes, anchor: AnchorFinder) -> Unwrapped {
     let mut side = Side::default();
     let mut cur = input;
@@ -84,14 +86,14 @@ fn lines(b: &[u8]) -> impl Iterator<Item = &[u8]> {
         }
         match memchr::memchr(b'\n', rest) {
             Some(p) => {
-                let l = &rest[..p];
+                let line = &rest[..p];
                 rest = &rest[p + 1..];
-                Some(l)
+                Some(line)
             }
             None => {
-                let l = rest;
+                let line = rest;
                 rest = &[];
-                Some(l)
+                Some(line)
             }
         }
     })
@@ -116,11 +118,11 @@ fn decode_encoding(b: &[u8], _: AnchorFinder, side: &mut Side) -> Option<Vec<u8>
             u16::from_be_bytes([c[0], c[1]])
         }
     });
-    let s: String = char::decode_utf16(units)
+    let text: String = char::decode_utf16(units)
         .map(|r| r.unwrap_or(char::REPLACEMENT_CHARACTER))
         .collect();
     notes.push(format!("decoded UTF-16 {}", if le { "LE" } else { "BE" }));
-    Some(s.into_bytes())
+    Some(text.into_bytes())
 }
 
 /// CRLF and lone CR to LF.
@@ -128,15 +130,15 @@ fn normalise_newlines(b: &[u8], _: AnchorFinder, side: &mut Side) -> Option<Vec<
     let notes = &mut side.notes;
     memchr::memchr(b'\r', b)?;
     let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
+    let mut pos = 0;
     for p in memchr::memchr_iter(b'\r', b) {
-        out.extend_from_slice(&b[i..p]);
+        out.extend_from_slice(&b[pos..p]);
         if b.get(p + 1) != Some(&b'\n') {
             out.push(b'\n');
         }
-        i = p + 1;
+        pos = p + 1;
     }
-    out.extend_from_slice(&b[i..]);
+    out.extend_from_slice(&b[pos..]);
     notes.push("converted CRLF line endings".into());
     Some(out)
 }
@@ -158,7 +160,7 @@ fn docker_json(b: &[u8], _: AnchorFinder, side: &mut Side) -> Option<Vec<u8>> {
         return None;
     }
     let mut out = Vec::with_capacity(b.len());
-    let mut n = 0usize;
+    let mut decoded_count = 0usize;
     for l in lines(b) {
         match serde_json::from_slice::<DockerLine>(l) {
             Ok(d) => {
@@ -166,7 +168,7 @@ fn docker_json(b: &[u8], _: AnchorFinder, side: &mut Side) -> Option<Vec<u8>> {
                 if !d.log.ends_with('\n') {
                     out.push(b'\n');
                 }
-                n += 1;
+                decoded_count += 1;
             }
             Err(_) => {
                 out.extend_from_slice(l);
@@ -174,7 +176,7 @@ fn docker_json(b: &[u8], _: AnchorFinder, side: &mut Side) -> Option<Vec<u8>> {
             }
         }
     }
-    notes.push(format!("decoded {n} docker json-file lines"));
+    notes.push(format!("decoded {decoded_count} docker json-file lines"));
     Some(out)
 }
 
@@ -184,7 +186,7 @@ fn escaped_records(b: &[u8], anchor: AnchorFinder, side: &mut Side) -> Option<Ve
     let notes = &mut side.notes;
     memchr::memmem::find(b, b"\\n")?;
     let mut out: Option<Vec<u8>> = None;
-    let mut n = 0usize;
+    let mut expanded_count = 0usize;
     let mut offset = 0usize;
     for l in lines(b) {
         let line_start = offset;
@@ -196,16 +198,16 @@ fn escaped_records(b: &[u8], anchor: AnchorFinder, side: &mut Side) -> Option<Ve
         };
         match decoded {
             Some(d) => {
-                let o = out.get_or_insert_with(|| {
-                    let mut v = Vec::with_capacity(b.len() + d.len());
-                    v.extend_from_slice(&b[..line_start]);
-                    v
+                let target = out.get_or_insert_with(|| {
+                    let mut expanded = Vec::with_capacity(b.len() + d.len());
+                    expanded.extend_from_slice(&b[..line_start]);
+                    expanded
                 });
-                o.extend_from_slice(d.as_bytes());
+                target.extend_from_slice(d.as_bytes());
                 if !d.ends_with('\n') {
-                    o.push(b'\n');
+                    target.push(b'\n');
                 }
-                n += 1;
+                expanded_count += 1;
             }
             None => {
                 if let Some(o) = out.as_mut() {
@@ -215,9 +217,9 @@ fn escaped_records(b: &[u8], anchor: AnchorFinder, side: &mut Side) -> Option<Ve
             }
         }
     }
-    if n > 0 {
+    if expanded_count > 0 {
         notes.push(format!(
-            "expanded {n} escaped dump(s) carried inside log records (line numbers refer to the expanded text)"
+            "expanded {expanded_count} escaped dump(s) carried inside log records (line numbers refer to the expanded text)"
         ));
     }
     out
@@ -277,15 +279,15 @@ fn unquote_go(b: &[u8]) -> Option<(String, usize)> {
         return None;
     }
     let mut out: Vec<u8> = Vec::new();
-    let mut i = 1;
-    while i < b.len() {
-        let c = b[i];
-        match c {
-            b'"' => return Some((String::from_utf8_lossy(&out).into_owned(), i + 1)),
+    let mut pos = 1;
+    while pos < b.len() {
+        let byte = b[pos];
+        match byte {
+            b'"' => return Some((String::from_utf8_lossy(&out).into_owned(), pos + 1)),
             b'\\' => {
-                let e = *b.get(i + 1)?;
-                i += 2;
-                match e {
+                let escape = *b.get(pos + 1)?;
+                pos += 2;
+                match escape {
                     b'n' => out.push(b'\n'),
                     b't' => out.push(b'\t'),
                     b'r' => out.push(b'\r'),
@@ -297,18 +299,18 @@ fn unquote_go(b: &[u8]) -> Option<(String, usize)> {
                     b'f' => out.push(12),
                     b'v' => out.push(11),
                     b'x' => {
-                        let h = std::str::from_utf8(b.get(i..i + 2)?).ok()?;
-                        out.push(u8::from_str_radix(h, 16).ok()?);
-                        i += 2;
+                        let hex = std::str::from_utf8(b.get(pos..pos + 2)?).ok()?;
+                        out.push(u8::from_str_radix(hex, 16).ok()?);
+                        pos += 2;
                     }
                     b'u' | b'U' => {
-                        let n = if e == b'u' { 4 } else { 8 };
-                        let h = std::str::from_utf8(b.get(i..i + n)?).ok()?;
-                        let c =
-                            char::from_u32(u32::from_str_radix(h, 16).ok()?).unwrap_or('\u{fffd}');
+                        let len = if escape == b'u' { 4 } else { 8 };
+                        let hex = std::str::from_utf8(b.get(pos..pos + len)?).ok()?;
+                        let ch = char::from_u32(u32::from_str_radix(hex, 16).ok()?)
+                            .unwrap_or('\u{fffd}');
                         let mut buf = [0u8; 4];
-                        out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
-                        i += n;
+                        out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
+                        pos += len;
                     }
                     other => {
                         out.push(b'\\');
@@ -317,8 +319,8 @@ fn unquote_go(b: &[u8]) -> Option<(String, usize)> {
                 }
             }
             _ => {
-                out.push(c);
-                i += 1;
+                out.push(byte);
+                pos += 1;
             }
         }
     }
@@ -362,21 +364,21 @@ fn prefix_patterns() -> &'static [(&'static str, Regex)] {
 /// `2024/05/01 12:00:00.5` (Go's log package; local time, read as UTC).
 pub fn parse_stamp(p: &[u8]) -> Option<f64> {
     let num = |r: std::ops::Range<usize>| -> Option<i64> {
-        let s = p.get(r)?;
-        if s.is_empty() || !s.iter().all(u8::is_ascii_digit) {
+        let field = p.get(r)?;
+        if field.is_empty() || !field.iter().all(u8::is_ascii_digit) {
             return None;
         }
-        std::str::from_utf8(s).ok()?.parse().ok()
+        std::str::from_utf8(field).ok()?.parse().ok()
     };
     let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
     let (h, mi, s) = (num(11..13)?, num(14..16)?, num(17..19)?);
     if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || s > 60 {
         return None;
     }
-    let mut i = 19;
+    let mut pos = 19;
     let mut frac = 0.0;
-    if matches!(p.get(i), Some(b'.' | b',')) {
-        let start = i + 1;
+    if matches!(p.get(pos), Some(b'.' | b',')) {
+        let start = pos + 1;
         let mut end = start;
         while p.get(end).is_some_and(u8::is_ascii_digit) {
             end += 1;
@@ -385,21 +387,21 @@ pub fn parse_stamp(p: &[u8]) -> Option<f64> {
             let digits = std::str::from_utf8(&p[start..end.min(start + 9)]).ok()?;
             frac = format!("0.{digits}").parse().unwrap_or(0.0);
         }
-        i = end;
+        pos = end;
     }
-    let offset = match p.get(i) {
+    let offset = match p.get(pos) {
         Some(&c @ (b'+' | b'-')) => {
-            let oh = num(i + 1..i + 3)?;
-            let om = if p.get(i + 3) == Some(&b':') {
-                num(i + 4..i + 6)?
+            let oh = num(pos + 1..pos + 3)?;
+            let om = if p.get(pos + 3) == Some(&b':') {
+                num(pos + 4..pos + 6)?
             } else {
-                num(i + 3..i + 5).unwrap_or(0)
+                num(pos + 3..pos + 5).unwrap_or(0)
             };
-            let o = oh * 3600 + om * 60;
+            let offset_secs = oh * 3600 + om * 60;
             if c == b'+' {
-                o
+                offset_secs
             } else {
-                -o
+                -offset_secs
             }
         }
         _ => 0,
@@ -455,13 +457,13 @@ fn strip_prefixes(b: &[u8], anchor: AnchorFinder, side: &mut Side) -> Option<Vec
     if prefixed.iter().all(|p| *p == first) && !starts_with_digit_run(first) {
         let trimmed = trim_end_ws(first);
         let mut out = Vec::with_capacity(b.len());
-        let mut n = 0usize;
+        let mut stripped = 0usize;
         for l in lines(b) {
             if let Some(rest) = l.strip_prefix(first) {
                 out.extend_from_slice(rest);
-                n += 1;
+                stripped += 1;
             } else if !trimmed.is_empty() && l == trimmed {
-                n += 1;
+                stripped += 1;
             } else {
                 out.extend_from_slice(l);
             }
@@ -469,7 +471,7 @@ fn strip_prefixes(b: &[u8], anchor: AnchorFinder, side: &mut Side) -> Option<Vec
         }
         fix_final_newline(b, &mut out);
         notes.push(format!(
-            "stripped the prefix {:?} from {n} lines",
+            "stripped the prefix {:?} from {stripped} lines",
             String::from_utf8_lossy(first)
         ));
         return Some(out);
@@ -483,7 +485,7 @@ fn strip_prefixes(b: &[u8], anchor: AnchorFinder, side: &mut Side) -> Option<Vec
             continue;
         }
         let mut out = Vec::with_capacity(b.len());
-        let mut n = 0usize;
+        let mut stripped = 0usize;
         // The time of the first line of each second (the prefix is parsed
         // only when its first 19 bytes, up to the seconds, change).
         let stamped = matches!(*name, "RFC 3339 timestamp" | "Go log timestamp");
@@ -491,23 +493,23 @@ fn strip_prefixes(b: &[u8], anchor: AnchorFinder, side: &mut Side) -> Option<Vec
         for l in lines(b) {
             match re.find(l) {
                 Some(m) => {
-                    let p = &l[..m.end()];
-                    let key = &p[..p.len().min(19)];
+                    let prefix = &l[..m.end()];
+                    let key = &prefix[..prefix.len().min(19)];
                     if stamped && key != second && times.len() < MAX_TIMES {
-                        if let Some(t) = parse_stamp(p) {
+                        if let Some(t) = parse_stamp(prefix) {
                             times.push((out.len() as u64, t));
                         }
                         second = key;
                     }
                     out.extend_from_slice(&l[m.end()..]);
-                    n += 1;
+                    stripped += 1;
                 }
                 None => out.extend_from_slice(l),
             }
             out.push(b'\n');
         }
         fix_final_newline(b, &mut out);
-        notes.push(format!("stripped {name} prefixes from {n} lines"));
+        notes.push(format!("stripped {name} prefixes from {stripped} lines"));
         return Some(out);
     }
     // Fallback: prefixes of one shape (digits vary, the rest is equal).
@@ -520,18 +522,20 @@ fn strip_prefixes(b: &[u8], anchor: AnchorFinder, side: &mut Side) -> Option<Vec
     if prefixed.iter().all(|p| shape(p) == s0) {
         let len = first.len();
         let mut out = Vec::with_capacity(b.len());
-        let mut n = 0usize;
+        let mut stripped = 0usize;
         for l in lines(b) {
             if l.len() >= len && shape(&l[..len]) == s0 {
                 out.extend_from_slice(&l[len..]);
-                n += 1;
+                stripped += 1;
             } else {
                 out.extend_from_slice(l);
             }
             out.push(b'\n');
         }
         fix_final_newline(b, &mut out);
-        notes.push(format!("stripped fixed-shape prefixes from {n} lines"));
+        notes.push(format!(
+            "stripped fixed-shape prefixes from {stripped} lines"
+        ));
         return Some(out);
     }
     None
@@ -564,10 +568,10 @@ mod tests {
     use super::*;
 
     fn anchor(l: &[u8]) -> Option<usize> {
-        let p = memchr::memmem::find(l, b"goroutine ")?;
-        let rest = &l[p + 10..];
-        let d = rest.iter().take_while(|c| c.is_ascii_digit()).count();
-        (d > 0 && rest.get(d..d + 2) == Some(b" [")).then_some(p)
+        let at = memchr::memmem::find(l, b"goroutine ")?;
+        let rest = &l[at + 10..];
+        let digits = rest.iter().take_while(|c| c.is_ascii_digit()).count();
+        (digits > 0 && rest.get(digits..digits + 2) == Some(b" [")).then_some(at)
     }
 
     const DUMP: &str = "goroutine 1 [running]:\nmain.main()\n\t/src/main.go:12 +0x1d\n\ngoroutine 7 [chan receive]:\nmain.worker(0xc000010000)\n\t/src/main.go:20 +0x2a\ncreated by main.main in goroutine 1\n\t/src/main.go:9 +0x44\n";
@@ -578,34 +582,34 @@ mod tests {
 
     #[test]
     fn clean_input_is_not_copied() {
-        let b = Bytes::owned(DUMP.as_bytes().to_vec());
-        let u = unwrap(b.clone(), &anchor);
-        assert!(!u.changed);
-        assert_eq!(u.bytes.as_ptr(), b.as_ptr());
-        assert!(u.notes.is_empty());
+        let input = Bytes::owned(DUMP.as_bytes().to_vec());
+        let unwrapped = unwrap(input.clone(), &anchor);
+        assert!(!unwrapped.changed);
+        assert_eq!(unwrapped.bytes.as_ptr(), input.as_ptr());
+        assert!(unwrapped.notes.is_empty());
     }
 
     #[test]
     fn bom_and_crlf() {
-        let mut s = vec![0xef, 0xbb, 0xbf];
-        s.extend(DUMP.replace('\n', "\r\n").bytes());
-        let u = run(&s);
-        assert_eq!(&*u.bytes, DUMP.as_bytes());
-        assert_eq!(u.notes.len(), 2);
+        let mut text = vec![0xef, 0xbb, 0xbf];
+        text.extend(DUMP.replace('\n', "\r\n").bytes());
+        let unwrapped = run(&text);
+        assert_eq!(&*unwrapped.bytes, DUMP.as_bytes());
+        assert_eq!(unwrapped.notes.len(), 2);
     }
 
     #[test]
     fn utf16() {
-        let mut s = vec![0xff, 0xfe];
+        let mut text = vec![0xff, 0xfe];
         for u in DUMP.encode_utf16() {
-            s.extend(u.to_le_bytes());
+            text.extend(u.to_le_bytes());
         }
-        assert_eq!(&*run(&s).bytes, DUMP.as_bytes());
-        let mut s = vec![0xfe, 0xff];
+        assert_eq!(&*run(&text).bytes, DUMP.as_bytes());
+        let mut text = vec![0xfe, 0xff];
         for u in DUMP.encode_utf16() {
-            s.extend(u.to_be_bytes());
+            text.extend(u.to_be_bytes());
         }
-        assert_eq!(&*run(&s).bytes, DUMP.as_bytes());
+        assert_eq!(&*run(&text).bytes, DUMP.as_bytes());
     }
 
     fn prefixed(p: impl Fn(usize) -> String) -> String {
@@ -617,21 +621,21 @@ mod tests {
 
     #[test]
     fn prefix_timestamps_are_read_as_utc_seconds() {
-        let t = |s: &str| super::parse_stamp(s.as_bytes());
-        assert_eq!(t("1970-01-01T00:00:00Z "), Some(0.0));
-        assert_eq!(t("2000-03-01T00:00:00Z "), Some(951_868_800.0));
-        assert_eq!(t("1999-12-31 23:59:59 INFO "), Some(946_684_799.0));
-        assert_eq!(t("2024-05-01T12:00:00+02:00 "), Some(1_714_557_600.0));
-        assert_eq!(t("2024-05-01T12:00:00.25Z "), Some(1_714_564_800.25));
-        assert_eq!(t("2024/05/01 12:00:00.5 "), Some(1_714_564_800.5));
-        assert_eq!(t("2024-13-01T00:00:00Z "), None);
-        assert_eq!(t("2024-05-01"), None);
+        let stamp = |s: &str| super::parse_stamp(s.as_bytes());
+        assert_eq!(stamp("1970-01-01T00:00:00Z "), Some(0.0));
+        assert_eq!(stamp("2000-03-01T00:00:00Z "), Some(951_868_800.0));
+        assert_eq!(stamp("1999-12-31 23:59:59 INFO "), Some(946_684_799.0));
+        assert_eq!(stamp("2024-05-01T12:00:00+02:00 "), Some(1_714_557_600.0));
+        assert_eq!(stamp("2024-05-01T12:00:00.25Z "), Some(1_714_564_800.25));
+        assert_eq!(stamp("2024/05/01 12:00:00.5 "), Some(1_714_564_800.5));
+        assert_eq!(stamp("2024-13-01T00:00:00Z "), None);
+        assert_eq!(stamp("2024-05-01"), None);
         // One entry per new second, at the offset of its first line.
-        let s = prefixed(|i| format!("2026-11-02T10:15:{:02}.5Z ", i / 3));
-        let u = run(s.as_bytes());
-        assert!(u.times.len() >= 2, "{:?}", u.times);
-        assert_eq!(u.times[0].0, 0);
-        assert!(u
+        let text = prefixed(|i| format!("2026-11-02T10:15:{:02}.5Z ", i / 3));
+        let unwrapped = run(text.as_bytes());
+        assert!(unwrapped.times.len() >= 2, "{:?}", unwrapped.times);
+        assert_eq!(unwrapped.times[0].0, 0);
+        assert!(unwrapped
             .times
             .windows(2)
             .all(|w| w[1].0 > w[0].0 && w[1].1 - w[0].1 == 1.0));
@@ -639,64 +643,88 @@ mod tests {
 
     #[test]
     fn rfc3339_prefixes_keep_lines_and_tabs() {
-        let s = prefixed(|i| format!("2026-11-02T10:15:{:02}.{}Z ", i, 123456 + i * 7));
-        let u = run(s.as_bytes());
-        assert_eq!(std::str::from_utf8(&u.bytes).unwrap(), DUMP);
-        assert!(u.notes[0].contains("RFC 3339"), "{:?}", u.notes);
+        let text = prefixed(|i| format!("2026-11-02T10:15:{:02}.{}Z ", i, 123456 + i * 7));
+        let unwrapped = run(text.as_bytes());
+        assert_eq!(std::str::from_utf8(&unwrapped.bytes).unwrap(), DUMP);
+        assert!(
+            unwrapped.notes[0].contains("RFC 3339"),
+            "{:?}",
+            unwrapped.notes
+        );
         // With a level word and CRI stream fields.
-        let s = prefixed(|_| "2026-11-02 10:15:42,123 ERROR ".to_string());
-        assert_eq!(std::str::from_utf8(&run(s.as_bytes()).bytes).unwrap(), DUMP);
-        let s = prefixed(|i| format!("2026-11-02T10:15:42.{i}Z stderr F "));
-        assert_eq!(std::str::from_utf8(&run(s.as_bytes()).bytes).unwrap(), DUMP);
+        let text = prefixed(|_| "2026-11-02 10:15:42,123 ERROR ".to_string());
+        assert_eq!(
+            std::str::from_utf8(&run(text.as_bytes()).bytes).unwrap(),
+            DUMP
+        );
+        let text = prefixed(|i| format!("2026-11-02T10:15:42.{i}Z stderr F "));
+        assert_eq!(
+            std::str::from_utf8(&run(text.as_bytes()).bytes).unwrap(),
+            DUMP
+        );
     }
 
     #[test]
     fn syslog_and_go_log_prefixes() {
-        let s = prefixed(|i| format!("Nov  2 10:15:{:02} web-3 orders[4242]: ", i));
-        let u = run(s.as_bytes());
-        assert_eq!(std::str::from_utf8(&u.bytes).unwrap(), DUMP);
-        assert!(u.notes[0].contains("syslog"), "{:?}", u.notes);
-        let s = prefixed(|i| format!("2026/11/02 10:15:{:02} ", i));
-        assert_eq!(std::str::from_utf8(&run(s.as_bytes()).bytes).unwrap(), DUMP);
+        let text = prefixed(|i| format!("Nov  2 10:15:{:02} web-3 orders[4242]: ", i));
+        let unwrapped = run(text.as_bytes());
+        assert_eq!(std::str::from_utf8(&unwrapped.bytes).unwrap(), DUMP);
+        assert!(
+            unwrapped.notes[0].contains("syslog"),
+            "{:?}",
+            unwrapped.notes
+        );
+        let text = prefixed(|i| format!("2026/11/02 10:15:{:02} ", i));
+        assert_eq!(
+            std::str::from_utf8(&run(text.as_bytes()).bytes).unwrap(),
+            DUMP
+        );
     }
 
     #[test]
     fn literal_prefixes() {
         for p in ["    ", "\t", "> ", ">> ", "web-1  | "] {
-            let s = prefixed(|_| p.to_string());
-            let u = run(s.as_bytes());
+            let text = prefixed(|_| p.to_string());
+            let unwrapped = run(text.as_bytes());
             // Quoted blank lines may lose their trailing space: both forms work.
-            assert_eq!(std::str::from_utf8(&u.bytes).unwrap(), DUMP, "prefix {p:?}");
+            assert_eq!(
+                std::str::from_utf8(&unwrapped.bytes).unwrap(),
+                DUMP,
+                "prefix {p:?}"
+            );
         }
-        let s = prefixed(|_| "> ".to_string()).replace("> \n", ">\n");
-        assert_eq!(std::str::from_utf8(&run(s.as_bytes()).bytes).unwrap(), DUMP);
+        let text = prefixed(|_| "> ".to_string()).replace("> \n", ">\n");
+        assert_eq!(
+            std::str::from_utf8(&run(text.as_bytes()).bytes).unwrap(),
+            DUMP
+        );
     }
 
     #[test]
     fn unrelated_text_kept_in_place() {
-        let s = format!("Here is the dump:\n```\n{DUMP}```\nthanks\n");
-        let u = run(s.as_bytes());
-        assert!(!u.changed);
-        let s = format!(
+        let text = format!("Here is the dump:\n```\n{DUMP}```\nthanks\n");
+        let unwrapped = run(text.as_bytes());
+        assert!(!unwrapped.changed);
+        let text = format!(
             "2026-11-02T10:15:42Z starting\n{}",
             prefixed(|_| "2026-11-02T10:15:43Z ".into())
         );
-        let u = run(s.as_bytes());
+        let unwrapped = run(text.as_bytes());
         assert_eq!(
-            std::str::from_utf8(&u.bytes).unwrap(),
+            std::str::from_utf8(&unwrapped.bytes).unwrap(),
             format!("starting\n{DUMP}")
         );
     }
 
     #[test]
     fn docker_json_lines() {
-        let s: String = DUMP
+        let text: String = DUMP
             .lines()
             .map(|l| format!("{}\n", serde_json::json!({"log": format!("{l}\n"), "stream": "stderr", "time": "2026-11-02T10:15:42.1Z"})))
             .collect();
-        let u = run(s.as_bytes());
-        assert_eq!(std::str::from_utf8(&u.bytes).unwrap(), DUMP);
-        assert!(u.notes[0].contains("docker"));
+        let unwrapped = run(text.as_bytes());
+        assert_eq!(std::str::from_utf8(&unwrapped.bytes).unwrap(), DUMP);
+        assert!(unwrapped.notes[0].contains("docker"));
     }
 
     #[test]
@@ -705,16 +733,16 @@ mod tests {
             "{}\n",
             serde_json::json!({"level": "error", "msg": "dump", "stack": DUMP})
         );
-        let s = format!("{{\"level\":\"info\",\"msg\":\"start\"}}\n{json}");
-        let u = run(s.as_bytes());
+        let text = format!("{{\"level\":\"info\",\"msg\":\"start\"}}\n{json}");
+        let unwrapped = run(text.as_bytes());
         assert_eq!(
-            std::str::from_utf8(&u.bytes).unwrap(),
+            std::str::from_utf8(&unwrapped.bytes).unwrap(),
             format!("{{\"level\":\"info\",\"msg\":\"start\"}}\n{DUMP}")
         );
         let quoted = format!("{:?}", DUMP); // Rust's Debug quoting matches Go's for this text
-        let s = format!("time=2026-11-02T10:15:42Z level=ERROR msg=dump stack={quoted}\n");
-        let u = run(s.as_bytes());
-        assert_eq!(std::str::from_utf8(&u.bytes).unwrap(), DUMP);
+        let text = format!("time=2026-11-02T10:15:42Z level=ERROR msg=dump stack={quoted}\n");
+        let unwrapped = run(text.as_bytes());
+        assert_eq!(std::str::from_utf8(&unwrapped.bytes).unwrap(), DUMP);
     }
 
     #[test]
@@ -728,10 +756,10 @@ mod tests {
 
     #[test]
     fn cut_input_keeps_missing_final_newline() {
-        let s = prefixed(|_| "    ".into());
-        let s = &s[..s.len() - 5];
-        let u = run(s.as_bytes());
-        assert!(!u.bytes.ends_with(b"\n"));
+        let text = prefixed(|_| "    ".into());
+        let text = &text[..text.len() - 5];
+        let unwrapped = run(text.as_bytes());
+        assert!(!unwrapped.bytes.ends_with(b"\n"));
     }
 
     proptest::proptest! {
@@ -742,10 +770,10 @@ mod tests {
 
         #[test]
         fn never_panics_on_mutated_dumps(cut in 0usize..400, pos in 0usize..400, byte in proptest::prelude::any::<u8>()) {
-            let mut s = prefixed(|i| format!("2026-11-02T10:15:{:02}Z ", i)).into_bytes();
-            if pos < s.len() { s[pos] = byte; }
-            s.truncate(cut.min(s.len()));
-            let _ = run(&s);
+            let mut text = prefixed(|i| format!("2026-11-02T10:15:{:02}Z ", i)).into_bytes();
+            if pos < text.len() { text[pos] = byte; }
+            text.truncate(cut.min(text.len()));
+            let _ = run(&text);
         }
     }
 }

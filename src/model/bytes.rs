@@ -4,6 +4,7 @@ use std::ops::Deref;
 use std::sync::Arc;
 
 #[derive(Clone)]
+/// The bytes of one input, owned or memory-mapped; clones share the same buffer.
 pub struct Bytes(Arc<Inner>);
 
 enum Inner {
@@ -12,9 +13,11 @@ enum Inner {
 }
 
 impl Bytes {
+    /// Wraps bytes read into memory.
     pub fn owned(v: Vec<u8>) -> Self {
         Bytes(Arc::new(Inner::Owned(v)))
     }
+    /// Wraps a memory-mapped file.
     pub fn mapped(m: memmap2::Mmap) -> Self {
         Bytes(Arc::new(Inner::Mapped(m)))
     }

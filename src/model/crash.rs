@@ -90,37 +90,52 @@ impl Crash {
     }
 }
 
+// A `panic:` printed by the runtime, with its message.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[allow(missing_docs)] // a doc comment here would change docs/schema.json
 pub struct PanicRecord {
+    // The panic's message as printed after `panic: `.
     pub message: String,
+    // The panic was recovered (`[recovered]`) before the program died.
     pub recovered: bool,
     /// The panic was printed as a continuation of an earlier one
     /// (`panic: a [recovered]` then indented `panic: b`).
     pub nested: bool,
 }
 
+// The fatal signal a crash reports (`[signal SIGSEGV: segmentation violation code=... addr=... pc=...]`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[allow(missing_docs)] // a doc comment here would change docs/schema.json
 pub struct SignalInfo {
     /// `SIGSEGV`, `SIGQUIT`, ...
     pub name: String,
     /// The line as printed.
     pub raw: String,
+    // The signal's `code=` value, when printed.
     pub code: Option<String>,
+    // The faulting address (`addr=`), when printed.
     pub addr: Option<String>,
+    // The program counter at the fault (`pc=`), when printed.
     pub pc: Option<String>,
 }
 
+// A data race reported by the race detector (`WARNING: DATA RACE`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[allow(missing_docs)] // a doc comment here would change docs/schema.json
 pub struct RaceReport {
     /// 1-based line of `WARNING: DATA RACE`.
     pub line: u64,
+    // The conflicting accesses, in the order printed.
     pub accesses: Vec<RaceAccess>,
 }
 
+// One access of a data race report.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[allow(missing_docs)] // a doc comment here would change docs/schema.json
 pub struct RaceAccess {
     /// `Read`, `Write`, `Previous write`, ...
     pub access: String,
+    // The accessed address as printed (hex).
     pub addr: String,
     /// The goroutine (`None` for the main goroutine printed as `main goroutine`).
     pub goroutine: Option<u64>,

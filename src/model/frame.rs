@@ -8,9 +8,13 @@ use serde::Serialize;
 /// standard library, or the runtime itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
+#[allow(missing_docs)] // a doc comment here would change docs/schema.json
 pub enum CodeKind {
+    // The program's own code and third-party libraries.
     User,
+    // The language's standard library.
     Stdlib,
+    // The runtime itself (scheduler, GC, VM internals).
     Runtime,
 }
 
@@ -18,10 +22,15 @@ pub enum CodeKind {
 /// has package `net/http`, receiver `*conn` and name `serve`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Function {
+    /// The whole name as printed.
     pub full: Sym,
+    /// The package, module or class the function belongs to (the empty symbol when none).
     pub package: Sym,
+    /// The method's receiver or class (`*conn`), when the name has one.
     pub receiver: Option<Sym>,
+    /// The bare function or method name.
     pub name: Sym,
+    /// Whose code it is: user, standard library or runtime.
     pub kind: CodeKind,
 }
 
@@ -29,6 +38,7 @@ pub struct Function {
 /// Per-task data such as argument values lives in the task, not here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Frame {
+    /// The function executing at this frame.
     pub function: FuncId,
     /// Source file, or the empty symbol when unknown.
     pub file: Sym,
@@ -36,6 +46,7 @@ pub struct Frame {
     pub line: u32,
     /// Offset of the pc from the function entry (`+0x1d`), when printed.
     pub pc_offset: Option<u32>,
+    /// The frame was inlined into its caller (no call of its own).
     pub inlined: bool,
 }
 
@@ -59,7 +70,9 @@ pub struct RawAddr {
     pub module: Sym,
     /// The module's build-id (hex), or the empty symbol.
     pub build_id: Sym,
+    /// The address as printed, in the space given by `space`.
     pub addr: u64,
+    /// What `addr` is relative to.
     pub space: AddrSpace,
     /// A return address (looked up at `addr - 1`); false for a faulting pc
     /// or an already adjusted address.
@@ -69,6 +82,7 @@ pub struct RawAddr {
 /// A call stack, innermost frame first.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Stack {
+    /// The frames' ids, innermost first.
     pub frames: Box<[FrameId]>,
     /// Frames the runtime left out: `(index, count)`, frames before `index`
     /// were printed above the marker. `count` is 0 when the dump did not say

@@ -13,13 +13,18 @@ use std::sync::Arc;
 /// leave it 0 and say so in [`HeapProfile::has_alloc`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct HeapValues {
+    /// Objects allocated over the program's life.
     pub alloc_objects: i64,
+    /// Bytes allocated over the program's life.
     pub alloc_bytes: i64,
+    /// Objects still in use when the snapshot was taken.
     pub inuse_objects: i64,
+    /// Bytes still in use when the snapshot was taken.
     pub inuse_bytes: i64,
 }
 
 impl HeapValues {
+    /// Adds another site's values to these (saturating).
     pub fn add(&mut self, o: &HeapValues) {
         self.alloc_objects = self.alloc_objects.saturating_add(o.alloc_objects);
         self.alloc_bytes = self.alloc_bytes.saturating_add(o.alloc_bytes);
@@ -41,13 +46,18 @@ impl HeapValues {
 /// One of the four values, by the names pprof gives them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HeapValue {
+    /// Objects allocated over the program's life (`alloc_objects`).
     AllocObjects,
+    /// Bytes allocated over the program's life (`alloc_space`).
     AllocBytes,
+    /// Objects in use at the snapshot (`inuse_objects`).
     InuseObjects,
+    /// Bytes in use at the snapshot (`inuse_space`).
     InuseBytes,
 }
 
 impl HeapValue {
+    /// The four kinds, in pprof's sample order.
     pub const ALL: [HeapValue; 4] = [
         HeapValue::AllocObjects,
         HeapValue::AllocBytes,
@@ -71,7 +81,9 @@ impl HeapValue {
 pub struct HeapSample {
     /// Innermost frame first: the allocating function, then its callers.
     pub stack: StackId,
+    /// What the site allocated and still holds.
     pub values: HeapValues,
+    /// The sample's labels (the empty set when none).
     pub labels: LabelSetId,
 }
 
@@ -79,11 +91,15 @@ pub struct HeapSample {
 /// for formats whose frames are raw addresses.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Module {
+    /// The mapping's first runtime address.
     pub start: u64,
+    /// The runtime address just past the mapping's end.
     pub end: u64,
     /// Offset in the file of the mapping's start.
     pub file_offset: u64,
+    /// The module's file as the profile names it.
     pub path: String,
+    /// The module's build-id (hex), when the profile records it.
     pub build_id: Option<String>,
 }
 
@@ -95,7 +111,10 @@ pub enum Sampling {
     Exact,
     /// One sample per `rate` bytes on average (Poisson); values were
     /// multiplied by `1 / (1 - exp(-avg_size / rate))` per record.
-    Poisson { rate: u64 },
+    Poisson {
+        /// The average number of bytes between samples.
+        rate: u64,
+    },
 }
 
 /// One heap snapshot.
@@ -106,6 +125,7 @@ pub struct HeapProfile {
     pub index: usize,
     /// Format id: `pprof-heap`, `go-heap-text`, `jemalloc-heap`, `dhat`.
     pub format: &'static str,
+    /// The runtime whose profiler wrote the file.
     pub runtime: Runtime,
     /// The sample types as the file names them (`inuse_space/bytes`, ...).
     pub sample_types: Vec<String>,
@@ -114,14 +134,19 @@ pub struct HeapProfile {
     pub has_alloc: bool,
     /// The sampling period the file states (bytes), 0 when none.
     pub period: i64,
+    /// How the profiler sampled.
     pub sampling: Sampling,
+    /// The allocation sites, in the file's order.
     pub samples: Vec<HeapSample>,
+    /// The interned strings, functions, frames and stacks the samples refer to.
     pub tables: Arc<Tables>,
+    /// The modules mapped in the process, for symbolizing raw addresses.
     pub modules: Vec<Module>,
     /// `# runtime.MemStats` or other name/value pairs the file carries.
     pub stats: Vec<(String, String)>,
     /// When the snapshot was taken (Unix nanoseconds), when the file says.
     pub time_nanos: Option<i64>,
+    /// Lines that could not be read.
     pub warnings: Vec<Warning>,
     /// The file ended in the middle of a record.
     pub truncated: bool,
@@ -130,11 +155,11 @@ pub struct HeapProfile {
 impl HeapProfile {
     /// Sum of every sample's values.
     pub fn totals(&self) -> HeapValues {
-        let mut t = HeapValues::default();
+        let mut totals = HeapValues::default();
         for s in &self.samples {
-            t.add(&s.values);
+            totals.add(&s.values);
         }
-        t
+        totals
     }
 }
 

@@ -7,6 +7,7 @@ macro_rules! id_type {
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
         pub struct $name(pub u32);
         impl $name {
+            /// The id as an index into the table it was interned in.
             pub fn index(self) -> usize {
                 self.0 as usize
             }

@@ -9,10 +9,10 @@ use std::hash::{Hash, Hasher};
 
 /// The hash of a stack in [`Tables`]' stack index.
 fn stack_hash(frames: &[FrameId], elided: Option<(u32, u32)>) -> u64 {
-    let mut h = FxHasher::default();
-    frames.hash(&mut h);
-    elided.hash(&mut h);
-    h.finish()
+    let mut hasher = FxHasher::default();
+    frames.hash(&mut hasher);
+    elided.hash(&mut hasher);
+    hasher.finish()
 }
 
 /// The interning tables of one snapshot (or of one parser chunk before the
@@ -43,8 +43,9 @@ impl Default for Tables {
 }
 
 impl Tables {
+    /// An empty set of tables; id 0 of strings and label sets is the empty one.
     pub fn new() -> Self {
-        let mut t = Tables {
+        let mut tables = Tables {
             strings: Vec::new(),
             string_map: FxHashMap::default(),
             funcs: Vec::new(),
@@ -58,9 +59,9 @@ impl Tables {
             label_map: FxHashMap::default(),
             raw: FxHashMap::default(),
         };
-        t.intern_bytes(b"");
-        t.label_map.insert(Box::new([]), LabelSetId(0));
-        t
+        tables.intern_bytes(b"");
+        tables.label_map.insert(Box::new([]), LabelSetId(0));
+        tables
     }
 
     /// Interns raw bytes; invalid UTF-8 is stored lossily.
@@ -75,10 +76,12 @@ impl Tables {
         id
     }
 
+    /// Interns a string, returning the id of its one copy.
     pub fn intern(&mut self, s: &str) -> Sym {
         self.intern_bytes(s.as_bytes())
     }
 
+    /// The string an id stands for.
     pub fn str(&self, s: Sym) -> &str {
         self.strings.get(s.index()).map_or("", |b| b)
     }
@@ -111,14 +114,17 @@ impl Tables {
         id
     }
 
+    /// The function an id stands for.
     pub fn function(&self, f: FuncId) -> &Function {
         &self.funcs[f.index()]
     }
 
+    /// The full name of the function an id stands for.
     pub fn func_name(&self, f: FuncId) -> &str {
         self.str(self.function(f).full)
     }
 
+    /// Interns a frame, returning the id of its one copy.
     pub fn intern_frame(&mut self, f: Frame) -> FrameId {
         if let Some(&id) = self.frame_map.get(&f) {
             return id;
@@ -129,6 +135,7 @@ impl Tables {
         id
     }
 
+    /// The frame an id stands for.
     pub fn frame(&self, f: FrameId) -> &Frame {
         &self.frames[f.index()]
     }
@@ -140,8 +147,8 @@ impl Tables {
         let hash = stack_hash(frames, elided);
         let stacks = &self.stacks;
         let found = self.stack_index.find(hash, |id| {
-            let s = &stacks[id.index()];
-            s.elided == elided && *s.frames == *frames
+            let stack = &stacks[id.index()];
+            stack.elided == elided && *stack.frames == *frames
         });
         if let Some(&id) = found {
             return id;
@@ -168,16 +175,16 @@ impl Tables {
     fn index_pushed(&mut self) {
         let stacks = &self.stacks;
         let hasher = |id: &StackId| {
-            let s = &stacks[id.index()];
-            stack_hash(&s.frames, s.elided)
+            let stack = &stacks[id.index()];
+            stack_hash(&stack.frames, stack.elided)
         };
         if self.indexed < stacks.len() {
             self.stack_index
                 .reserve(stacks.len() - self.indexed, hasher);
         }
         while self.indexed < stacks.len() {
-            let s = &stacks[self.indexed];
-            let hash = stack_hash(&s.frames, s.elided);
+            let stack = &stacks[self.indexed];
+            let hash = stack_hash(&stack.frames, stack.elided);
             self.stack_index
                 .insert_unique(hash, StackId(self.indexed as u32), hasher);
             self.indexed += 1;
@@ -189,18 +196,22 @@ impl Tables {
         self.stacks.reserve(n);
     }
 
+    /// The stack an id stands for.
     pub fn stack(&self, s: StackId) -> &Stack {
         &self.stacks[s.index()]
     }
 
+    /// How many distinct stacks are interned.
     pub fn stack_count(&self) -> usize {
         self.stacks.len()
     }
 
+    /// How many distinct functions are interned.
     pub fn func_count(&self) -> usize {
         self.funcs.len()
     }
 
+    /// How many distinct frames are interned.
     pub fn frame_count(&self) -> usize {
         self.frames.len()
     }
@@ -224,22 +235,22 @@ impl Tables {
             let module = n.split_once('+').map_or("", |(m, _)| m);
             (module.to_string(), None, n.to_string(), kind)
         });
-        let f = self.intern_frame(Frame {
+        let frame = self.intern_frame(Frame {
             function,
             file: Sym(0),
             line: 0,
             pc_offset: None,
             inlined: false,
         });
-        self.note_addr(f, raw);
-        f
+        self.note_addr(frame, raw);
+        frame
     }
 
     /// The frames recorded with an address, in frame order.
     pub fn raw_addrs(&self) -> Vec<(FrameId, RawAddr)> {
-        let mut v: Vec<(FrameId, RawAddr)> = self.raw.iter().map(|(f, r)| (*f, *r)).collect();
-        v.sort_unstable_by_key(|(f, _)| *f);
-        v
+        let mut raws: Vec<(FrameId, RawAddr)> = self.raw.iter().map(|(f, r)| (*f, *r)).collect();
+        raws.sort_unstable_by_key(|(f, _)| *f);
+        raws
     }
 
     /// Replaces frames by sequences of frames (a symbolized address by its
@@ -281,20 +292,20 @@ impl Tables {
         self.indexed = 0;
         let mut remap = Vec::with_capacity(self.stacks.len());
         for i in 0..self.stacks.len() {
-            let s = &self.stacks[i];
-            let hash = stack_hash(&s.frames, s.elided);
+            let stack = &self.stacks[i];
+            let hash = stack_hash(&stack.frames, stack.elided);
             let stacks = &self.stacks;
             let found = self.stack_index.find(hash, |id| {
-                let o = &stacks[id.index()];
-                o.elided == s.elided && o.frames == s.frames
+                let other = &stacks[id.index()];
+                other.elided == stack.elided && other.frames == stack.frames
             });
             let id = match found {
                 Some(&id) => id,
                 None => {
                     let id = StackId(i as u32);
                     let hasher = |id: &StackId| {
-                        let s = &stacks[id.index()];
-                        stack_hash(&s.frames, s.elided)
+                        let stack = &stacks[id.index()];
+                        stack_hash(&stack.frames, stack.elided)
                     };
                     self.stack_index.insert_unique(hash, id, hasher);
                     id
@@ -306,6 +317,7 @@ impl Tables {
         remap
     }
 
+    /// Interns a set of label pairs (sorted first, so order does not matter); the empty set is `LabelSetId(0)`.
     pub fn intern_labels(&mut self, mut pairs: Vec<(Sym, Sym)>) -> LabelSetId {
         if pairs.is_empty() {
             return LabelSetId(0);
@@ -315,12 +327,13 @@ impl Tables {
             return id;
         }
         let id = LabelSetId(self.labels.len() as u32);
-        let b: Box<[(Sym, Sym)]> = pairs.into();
-        self.labels.push(b.clone());
-        self.label_map.insert(b, id);
+        let boxed: Box<[(Sym, Sym)]> = pairs.into();
+        self.labels.push(boxed.clone());
+        self.label_map.insert(boxed, id);
         id
     }
 
+    /// The sorted label pairs of a set (empty for an unknown id).
     pub fn labels(&self, l: LabelSetId) -> &[(Sym, Sym)] {
         self.labels.get(l.index()).map_or(&[], |b| b)
     }
@@ -393,22 +406,30 @@ impl Tables {
 /// Translation of ids from one [`Tables`] into another.
 #[derive(Debug, Default)]
 pub struct IdMap {
+    /// New string id of each old string id, by old index.
     pub syms: Vec<Sym>,
+    /// New frame id of each old frame id, by old index.
     pub frames: Vec<FrameId>,
+    /// New stack id of each old stack id, by old index.
     pub stacks: Vec<StackId>,
+    /// New label set id of each old label set id, by old index.
     pub labels: Vec<LabelSetId>,
 }
 
 impl IdMap {
+    /// The new id of an old string (the empty string when unknown).
     pub fn sym(&self, s: Sym) -> Sym {
         self.syms.get(s.index()).copied().unwrap_or_default()
     }
+    /// The new id of an old frame (frame 0 when unknown).
     pub fn frame(&self, f: FrameId) -> FrameId {
         self.frames.get(f.index()).copied().unwrap_or_default()
     }
+    /// The new id of an old stack (stack 0 when unknown).
     pub fn stack(&self, s: StackId) -> StackId {
         self.stacks.get(s.index()).copied().unwrap_or_default()
     }
+    /// The new id of an old label set (the empty set when unknown).
     pub fn labels(&self, l: LabelSetId) -> LabelSetId {
         self.labels.get(l.index()).copied().unwrap_or_default()
     }

@@ -49,6 +49,7 @@ pub struct Snapshot {
     pub index: usize,
     /// Format id, e.g. `go-traceback`.
     pub format: &'static str,
+    /// The runtime that wrote the dump.
     pub runtime: Runtime,
     /// What the dump's tasks are (goroutines, threads, async tasks); some
     /// tasks may say more (virtual threads among threads).
@@ -58,13 +59,17 @@ pub struct Snapshot {
     /// What kind of dump this is within the format: `panic`, `fatal`,
     /// `sigquit`, `stack` (runtime.Stack / pprof debug=2), ...
     pub origin: Option<String>,
+    /// The crash the dump reports (panic, fatal signal, data race), when it reports one.
     pub crash: Option<Crash>,
+    /// The dump's tasks (goroutines, threads, async tasks), in the order printed.
     pub tasks: Vec<Task>,
     /// Interned strings, frames and stacks (shared by the snapshots of one input).
     pub tables: Arc<Tables>,
     /// Argument spans of all tasks (see [`Task::args`]), shared likewise.
     pub args: Arc<Vec<ArgSpan>>,
+    /// Lines that could not be read.
     pub warnings: Vec<Warning>,
+    /// The dump was cut off before its end (what was complete is kept).
     pub truncated: bool,
     /// The text the tasks' offsets refer to.
     pub text: Bytes,
@@ -142,23 +147,24 @@ impl Snapshot {
         }
     }
 
+    /// The call stack of a task.
     pub fn stack(&self, t: &Task) -> &Stack {
         self.tables.stack(t.stack)
     }
 
     /// The argument text of each frame of a task, innermost first.
     pub fn task_args(&self, t: &Task) -> Vec<&str> {
-        let n = self.stack(t).frames.len();
+        let frame_count = self.stack(t).frames.len();
         let start = t.args as usize;
-        let spans = self.args.get(start..start + n).unwrap_or(&[]);
+        let spans = self.args.get(start..start + frame_count).unwrap_or(&[]);
         spans
             .iter()
             .map(|s| {
-                let a = t.offset as usize + s.start as usize;
-                let b = a + s.len as usize;
+                let start = t.offset as usize + s.start as usize;
+                let end = start + s.len as usize;
                 self.text
-                    .get(a..b)
-                    .and_then(|b| std::str::from_utf8(b).ok())
+                    .get(start..end)
+                    .and_then(|bytes| std::str::from_utf8(bytes).ok())
                     .unwrap_or("")
             })
             .collect()

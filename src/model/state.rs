@@ -36,6 +36,7 @@ pub enum StateClass {
 }
 
 impl StateClass {
+    /// The class's name as reports print it (`running`, `sleep`).
     pub fn as_str(self) -> &'static str {
         match self {
             StateClass::Running => "running",

@@ -43,10 +43,11 @@ struct Pp {
     fs: Vec<u64>,
 }
 
+/// How sure we are that `text` is a dhat heap profile (a JSON object with `dhatFileVersion`).
 pub fn detect(text: &[u8]) -> f32 {
     let head = &text[..text.len().min(4096)];
-    let t = head.trim_ascii_start();
-    if t.starts_with(b"{") && memchr::memmem::find(head, b"\"dhatFileVersion\"").is_some() {
+    let trimmed = head.trim_ascii_start();
+    if trimmed.starts_with(b"{") && memchr::memmem::find(head, b"\"dhatFileVersion\"").is_some() {
         1.0
     } else {
         0.0
@@ -55,24 +56,24 @@ pub fn detect(text: &[u8]) -> f32 {
 
 /// Why a dhat file could not be read.
 pub fn parse(text: &[u8], source: &str) -> Result<HeapProfile, String> {
-    let f: File = serde_json::from_slice(text).map_err(|e| {
+    let file: File = serde_json::from_slice(text).map_err(|e| {
         format!(
             "not a readable dhat file: {e} (line {}, column {})",
             e.line(),
             e.column()
         )
     })?;
-    if !f.mode.is_empty() && !f.mode.ends_with("heap") {
+    if !file.mode.is_empty() && !file.mode.ends_with("heap") {
         return Err(format!(
             "a dhat profile in mode '{}': only heap profiles (mode rust-heap or heap) are read",
-            f.mode
+            file.mode
         ));
     }
-    let mut t = Tables::new();
-    let frames: Vec<FrameId> = f.ftbl.iter().map(|s| frame(&mut t, s)).collect();
+    let mut tables = Tables::new();
+    let frames: Vec<FrameId> = file.ftbl.iter().map(|s| frame(&mut tables, s)).collect();
     let mut warnings = Vec::new();
-    let mut samples = Vec::with_capacity(f.pps.len());
-    for (i, pp) in f.pps.iter().enumerate() {
+    let mut samples = Vec::with_capacity(file.pps.len());
+    for (i, pp) in file.pps.iter().enumerate() {
         let mut fs: Vec<FrameId> = Vec::with_capacity(pp.fs.len().min(MAX_FRAMES));
         for &x in pp.fs.iter().take(MAX_FRAMES) {
             match usize::try_from(x).ok().and_then(|x| frames.get(x)) {
@@ -89,7 +90,7 @@ pub fn parse(text: &[u8], source: &str) -> Result<HeapProfile, String> {
                 }
             }
         }
-        let stack = t.intern_stack(&fs, None);
+        let stack = tables.intern_stack(&fs, None);
         samples.push(HeapSample {
             stack,
             values: HeapValues {
@@ -101,12 +102,12 @@ pub fn parse(text: &[u8], source: &str) -> Result<HeapProfile, String> {
             labels: LabelSetId(0),
         });
     }
-    let mut stats = vec![("dhatFileVersion".to_string(), f.version.to_string())];
-    if !f.mode.is_empty() {
-        stats.push(("mode".into(), f.mode.clone()));
+    let mut stats = vec![("dhatFileVersion".to_string(), file.version.to_string())];
+    if !file.mode.is_empty() {
+        stats.push(("mode".into(), file.mode.clone()));
     }
-    if !f.cmd.is_empty() {
-        stats.push(("cmd".into(), f.cmd.chars().take(200).collect()));
+    if !file.cmd.is_empty() {
+        stats.push(("cmd".into(), file.cmd.chars().take(200).collect()));
     }
     Ok(HeapProfile {
         source: source.to_string(),
@@ -123,7 +124,7 @@ pub fn parse(text: &[u8], source: &str) -> Result<HeapProfile, String> {
         period: 0,
         sampling: Sampling::Exact,
         samples,
-        tables: Arc::new(t),
+        tables: Arc::new(tables),
         modules: Vec::new(),
         stats,
         time_nanos: None,
@@ -218,22 +219,28 @@ mod tests {
 
     #[test]
     fn frames() {
-        let mut t = Tables::new();
-        let f = frame(
-            &mut t,
+        let mut tables = Tables::new();
+        let main_frame = frame(
+            &mut tables,
             "0x55d3a1b2: dhat_cache::Cache::insert (src/main.rs:12:5)",
         );
-        let fr = *t.frame(f);
-        assert_eq!(t.func_name(fr.function), "dhat_cache::Cache::insert");
-        assert_eq!(t.str(fr.file), "src/main.rs");
+        let fr = *tables.frame(main_frame);
+        assert_eq!(tables.func_name(fr.function), "dhat_cache::Cache::insert");
+        assert_eq!(tables.str(fr.file), "src/main.rs");
         assert_eq!(fr.line, 12);
-        assert_eq!(t.function(fr.function).kind, CodeKind::User);
-        let g = frame(
-            &mut t,
+        assert_eq!(tables.function(fr.function).kind, CodeKind::User);
+        let grow_frame = frame(
+            &mut tables,
             "0x1: <alloc::vec::Vec<T> as core::clone::Clone>::clone (x.rs:3:1)",
         );
-        assert_eq!(t.function(t.frame(g).function).kind, CodeKind::Stdlib);
-        let r = frame(&mut t, "[root]");
-        assert_eq!(t.func_name(t.frame(r).function), "[root]");
+        assert_eq!(
+            tables.function(tables.frame(grow_frame).function).kind,
+            CodeKind::Stdlib
+        );
+        let root_frame = frame(&mut tables, "[root]");
+        assert_eq!(
+            tables.func_name(tables.frame(root_frame).function),
+            "[root]"
+        );
     }
 }

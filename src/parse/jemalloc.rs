@@ -25,11 +25,12 @@ const MAX_MODULES: usize = 100_000;
 
 /// Where `heap_v2/` starts in a line.
 pub fn find_header(line: &[u8]) -> Option<usize> {
-    let p = memchr::memmem::find(line, b"heap_v2/")?;
-    let rest = trim_end(&line[p + 8..]);
-    (!rest.is_empty() && rest.iter().all(u8::is_ascii_digit)).then_some(p)
+    let at = memchr::memmem::find(line, b"heap_v2/")?;
+    let rest = trim_end(&line[at + 8..]);
+    (!rest.is_empty() && rest.iter().all(u8::is_ascii_digit)).then_some(at)
 }
 
+/// How sure we are that `text` is a jemalloc heap profile (`heap_v2/` header).
 pub fn detect(text: &[u8]) -> f32 {
     let head = &text[..text.len().min(64 << 10)];
     let first = head
@@ -49,8 +50,8 @@ pub fn detect(text: &[u8]) -> f32 {
 
 /// `t*: 13: 6688 [0: 0]` -> ((13, 6688), (0, 0)).
 fn parse_counts(l: &[u8]) -> Option<((i64, i64), (i64, i64))> {
-    let s = std::str::from_utf8(l).ok()?.trim();
-    let rest = s.strip_prefix("t*:")?;
+    let text = std::str::from_utf8(l).ok()?.trim();
+    let rest = text.strip_prefix("t*:")?;
     let (a, b) = match rest.split_once('[') {
         Some((a, b)) => (a, Some(b.trim().trim_end_matches(']'))),
         None => (rest, None),
@@ -64,8 +65,8 @@ fn parse_counts(l: &[u8]) -> Option<((i64, i64), (i64, i64))> {
 
 /// One line of /proc/PID/maps.
 fn parse_map(l: &[u8]) -> Option<Module> {
-    let s = std::str::from_utf8(l).ok()?;
-    let mut it = s.split_whitespace();
+    let text = std::str::from_utf8(l).ok()?;
+    let mut it = text.split_whitespace();
     let (start, end) = it.next()?.split_once('-')?;
     let perms = it.next()?;
     let off = it.next()?;
@@ -110,21 +111,21 @@ pub fn parse(text: Bytes, source: &str) -> Vec<HeapProfile> {
                 break;
             }
             lines.next();
-            let l = trim_end(l);
-            let t = l.trim_ascii_start();
+            let line = trim_end(l);
+            let trimmed = line.trim_ascii_start();
             if in_maps {
                 if modules.len() < MAX_MODULES {
-                    if let Some(m) = parse_map(t) {
+                    if let Some(m) = parse_map(trimmed) {
                         modules.push(m);
                     }
                 }
                 continue;
             }
-            if t.starts_with(b"MAPPED_LIBRARIES:") {
+            if trimmed.starts_with(b"MAPPED_LIBRARIES:") {
                 in_maps = true;
                 continue;
             }
-            if let Some(rest) = t.strip_prefix(b"@") {
+            if let Some(rest) = trimmed.strip_prefix(b"@") {
                 let pcs: Vec<u64> = rest
                     .split(|&c| c == b' ')
                     .filter(|w| !w.is_empty())
@@ -134,8 +135,8 @@ pub fn parse(text: Bytes, source: &str) -> Vec<HeapProfile> {
                 pending = Some(pcs);
                 continue;
             }
-            if t.starts_with(b"t*:") {
-                match (parse_counts(t), pending.take()) {
+            if trimmed.starts_with(b"t*:") {
+                match (parse_counts(trimmed), pending.take()) {
                     (Some(values), Some(pcs)) => recs.push(Rec { pcs, values }),
                     (Some(_), None) => {} // the profile's own totals
                     (None, p) => {
@@ -150,7 +151,7 @@ pub fn parse(text: Bytes, source: &str) -> Vec<HeapProfile> {
                 }
                 continue;
             }
-            if t.is_empty() || t.starts_with(b"t") || t.starts_with(b"[...]") {
+            if trimmed.is_empty() || trimmed.starts_with(b"t") || trimmed.starts_with(b"[...]") {
                 continue;
             }
             if warnings.len() < MAX_WARNINGS {
@@ -192,86 +193,44 @@ fn build(
     warnings: Vec<Warning>,
     truncated: bool,
 ) -> HeapProfile {
-    modules.sort_by_key(|m| m.start);
+    modules.sort_by_key(|module| module.start);
     // The executable: the first file-backed module that is not a shared
     // library; its frames are the user's code.
     let exe = modules
         .iter()
-        .find(|m| !m.path.contains(".so") && m.path.starts_with('/'))
-        .map(|m| m.path.clone());
-    let mut t = Tables::new();
+        .find(|module| !module.path.contains(".so") && module.path.starts_with('/'))
+        .map(|module| module.path.clone());
+    let mut tables = Tables::new();
     let mut cache: rustc_hash::FxHashMap<u64, (FrameId, bool)> = Default::default();
     let mut samples = Vec::with_capacity(recs.len());
-    for r in recs {
-        let mut frames: Vec<FrameId> = Vec::with_capacity(r.pcs.len());
-        for (i, &pc) in r.pcs.iter().enumerate() {
-            let (f, in_allocator) = *cache.entry(pc).or_insert_with(|| {
-                let m = modules
-                    .partition_point(|m| m.start <= pc)
-                    .checked_sub(1)
-                    .and_then(|i| modules.get(i))
-                    .filter(|m| pc < m.end);
-                let (name, kind, alloc, raw) = match m {
-                    Some(m) => {
-                        let base = m.path.rsplit('/').next().unwrap_or("");
-                        let off = (pc - m.start).wrapping_add(m.file_offset);
-                        let kind = if exe.as_deref() == Some(m.path.as_str()) {
-                            CodeKind::User
-                        } else {
-                            CodeKind::Stdlib
-                        };
-                        let raw = RawAddr {
-                            module: t.intern(&m.path),
-                            build_id: Sym(0),
-                            addr: off,
-                            space: AddrSpace::FileOffset,
-                            call: true,
-                        };
-                        (
-                            format!("{base}+{off:#x}"),
-                            kind,
-                            base.starts_with("libjemalloc"),
-                            raw,
-                        )
-                    }
-                    None => (
-                        format!("{pc:#x}"),
-                        CodeKind::User,
-                        false,
-                        RawAddr {
-                            module: Sym(0),
-                            build_id: Sym(0),
-                            addr: pc,
-                            space: AddrSpace::Absolute,
-                            call: true,
-                        },
-                    ),
-                };
-                let f = t.raw_frame(&name, kind, raw);
-                (f, alloc)
-            });
+    for rec in recs {
+        let mut frames: Vec<FrameId> = Vec::with_capacity(rec.pcs.len());
+        for (position, &pc) in rec.pcs.iter().enumerate() {
+            let (frame, in_allocator) = *cache
+                .entry(pc)
+                .or_insert_with(|| pc_frame(&mut tables, &modules, exe.as_deref(), pc));
             // The allocator's own frames at the top are not allocation sites.
-            if in_allocator && frames.is_empty() && i + 1 < r.pcs.len() {
+            if in_allocator && frames.is_empty() && position + 1 < rec.pcs.len() {
                 continue;
             }
-            frames.push(f);
+            frames.push(frame);
         }
-        let stack = t.intern_stack(&frames, None);
-        let ((io, ib), (ao, ab)) = r.values;
-        let (io, ib) = unsample(io, ib, rate);
-        let (ao, ab) = unsample(ao, ab, rate);
+        let stack = tables.intern_stack(&frames, None);
+        let ((inuse_objects, inuse_bytes), (alloc_objects, alloc_bytes)) = rec.values;
+        let (inuse_objects, inuse_bytes) = unsample(inuse_objects, inuse_bytes, rate);
+        let (alloc_objects, alloc_bytes) = unsample(alloc_objects, alloc_bytes, rate);
         samples.push(HeapSample {
             stack,
             values: HeapValues {
-                alloc_objects: ao,
-                alloc_bytes: ab,
-                inuse_objects: io,
-                inuse_bytes: ib,
+                alloc_objects,
+                alloc_bytes,
+                inuse_objects,
+                inuse_bytes,
             },
             labels: LabelSetId(0),
         });
     }
-    let has_alloc = samples.iter().any(|s| s.values.alloc_bytes != 0);
+    let has_alloc = samples.iter().any(|sample| sample.values.alloc_bytes != 0);
     HeapProfile {
         source: source.to_string(),
         index,
@@ -291,13 +250,65 @@ fn build(
             Sampling::Exact
         },
         samples,
-        tables: Arc::new(t),
+        tables: Arc::new(tables),
         modules,
         stats: Vec::new(),
         time_nanos: None,
         warnings,
         truncated,
     }
+}
+
+/// The frame of a raw pc, named `module+0xoffset` when a module (sorted by
+/// start) covers it, and whether it is in jemalloc itself.
+fn pc_frame(
+    tables: &mut Tables,
+    modules: &[Module],
+    exe: Option<&str>,
+    pc: u64,
+) -> (FrameId, bool) {
+    let module = modules
+        .partition_point(|module| module.start <= pc)
+        .checked_sub(1)
+        .and_then(|index| modules.get(index))
+        .filter(|module| pc < module.end);
+    let (name, kind, in_allocator, raw) = match module {
+        Some(module) => {
+            let base = module.path.rsplit('/').next().unwrap_or("");
+            let offset = (pc - module.start).wrapping_add(module.file_offset);
+            let kind = if exe == Some(module.path.as_str()) {
+                CodeKind::User
+            } else {
+                CodeKind::Stdlib
+            };
+            let raw = RawAddr {
+                module: tables.intern(&module.path),
+                build_id: Sym(0),
+                addr: offset,
+                space: AddrSpace::FileOffset,
+                call: true,
+            };
+            (
+                format!("{base}+{offset:#x}"),
+                kind,
+                base.starts_with("libjemalloc"),
+                raw,
+            )
+        }
+        None => (
+            format!("{pc:#x}"),
+            CodeKind::User,
+            false,
+            RawAddr {
+                module: Sym(0),
+                build_id: Sym(0),
+                addr: pc,
+                space: AddrSpace::Absolute,
+                call: true,
+            },
+        ),
+    };
+    (tables.raw_frame(&name, kind, raw), in_allocator)
 }
 
 /// jemalloc heap profiles as an input format.
@@ -345,13 +356,14 @@ mod tests {
         );
         assert_eq!(parse_counts(b"t*: 1: 2"), Some(((1, 2), (0, 0))));
         assert_eq!(parse_counts(b"t0: 1: 2"), None);
-        let m = parse_map(b"55f0e2a00000-55f0e2a01000 r-xp 00001000 08:01 1234   /opt/app/bin")
-            .unwrap();
+        let module =
+            parse_map(b"55f0e2a00000-55f0e2a01000 r-xp 00001000 08:01 1234   /opt/app/bin")
+                .unwrap();
         assert_eq!(
-            (m.start, m.end, m.file_offset),
+            (module.start, module.end, module.file_offset),
             (0x55f0e2a00000, 0x55f0e2a01000, 0x1000)
         );
-        assert_eq!(m.path, "/opt/app/bin");
+        assert_eq!(module.path, "/opt/app/bin");
         assert!(parse_map(b"7ffd-7ffe rw-p 00000000 00:00 0  [stack]").is_none());
         assert_eq!(find_header(b"heap_v2/524288"), Some(0));
         assert_eq!(find_header(b"heap_v2/x"), None);

@@ -117,11 +117,13 @@ impl clap::ValueEnum for Format {
 
 /// The result of reading one input.
 pub struct Parsed {
+    /// The format the input was read as.
     pub format: Format,
     /// How sure detection was (1.0 when forced).
     pub confidence: f32,
     /// What the input layer did to find the dump (`stripped RFC 3339 ...`).
     pub notes: Vec<String>,
+    /// The dumps found, in input order.
     pub snapshots: Vec<Snapshot>,
     /// Heap snapshots.
     pub heaps: Vec<HeapProfile>,
@@ -130,12 +132,30 @@ pub struct Parsed {
 /// Why an input could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum ParseError {
+    /// No format recognised the input.
     #[error("'{name}': no known dump format found (expected {expected}); use --input-format to force one")]
-    UnknownFormat { name: String, expected: String },
+    UnknownFormat {
+        /// The input's name.
+        name: String,
+        /// The formats that were tried, for the message.
+        expected: String,
+    },
+    /// The input was read in the chosen format but held no dump of it.
     #[error("'{name}': read as {format}, but no {format} dump was found in it")]
-    Empty { name: String, format: &'static str },
+    Empty {
+        /// The input's name.
+        name: String,
+        /// The format the input was read as.
+        format: &'static str,
+    },
+    /// The parser gave up on the input (a corrupt protobuf, invalid JSON).
     #[error("'{name}': {message}")]
-    Unreadable { name: String, message: String },
+    Unreadable {
+        /// The input's name.
+        name: String,
+        /// What the parser reported.
+        message: String,
+    },
 }
 
 /// Unwraps, detects and parses one loaded input.
@@ -193,8 +213,8 @@ pub fn parse_input(name: &str, data: Bytes, opts: &ParseOptions) -> Result<Parse
     // (or of the last new second before it).
     if !times.is_empty() {
         for s in &mut parsed.snapshots {
-            let i = times.partition_point(|&(off, _)| off <= s.range.0);
-            s.time_unix = i.checked_sub(1).map(|i| times[i].1);
+            let index = times.partition_point(|&(off, _)| off <= s.range.0);
+            s.time_unix = index.checked_sub(1).map(|index| times[index].1);
         }
     }
     Ok(parsed)
@@ -208,13 +228,13 @@ fn finish(
     text: Bytes,
     opts: &ParseOptions,
 ) -> Result<Parsed, ParseError> {
-    let d = format
+    let dumps = format
         .parse(text, name, opts)
         .map_err(|message| ParseError::Unreadable {
             name: name.to_string(),
             message,
         })?;
-    if d.snapshots.is_empty() && d.heaps.is_empty() {
+    if dumps.snapshots.is_empty() && dumps.heaps.is_empty() {
         return Err(ParseError::Empty {
             name: name.to_string(),
             format: format.id(),
@@ -224,8 +244,8 @@ fn finish(
         format,
         confidence,
         notes,
-        snapshots: d.snapshots,
-        heaps: d.heaps,
+        snapshots: dumps.snapshots,
+        heaps: dumps.heaps,
     })
 }
 

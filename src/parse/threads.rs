@@ -32,8 +32,9 @@ pub struct Block {
     pub frames: Vec<FrameId>,
     /// Frames left out: `(index, count)`.
     pub elided: Option<(u32, u32)>,
-    /// 1-based line and byte offset of the block's first line.
+    /// 1-based line of the block's first line.
     pub line: u32,
+    /// Byte offset of the block's first line.
     pub offset: u64,
     /// Frames were left out (more than [`MAX_FRAMES`], or the dump is cut).
     pub partial: bool,
@@ -218,10 +219,10 @@ pub fn source_frame(
     line: u32,
     inlined: bool,
 ) -> FrameId {
-    let f = t.intern_function(function.as_bytes(), split);
+    let function = t.intern_function(function.as_bytes(), split);
     let file = t.intern(file);
     t.intern_frame(crate::model::Frame {
-        function: f,
+        function,
         file,
         line,
         pc_offset: None,
@@ -238,14 +239,14 @@ pub fn lines(text: &[u8]) -> impl Iterator<Item = (u64, u32, std::borrow::Cow<'_
         let at = off;
         off += l.len() as u64;
         no = no.saturating_add(1);
-        let mut l = l;
-        while let Some((&last, rest)) = l.split_last() {
+        let mut line = l;
+        while let Some((&last, rest)) = line.split_last() {
             if last == b'\n' || last == b'\r' {
-                l = rest;
+                line = rest;
             } else {
                 break;
             }
         }
-        (at, no, String::from_utf8_lossy(l))
+        (at, no, String::from_utf8_lossy(line))
     })
 }

@@ -13,9 +13,11 @@ use std::sync::Arc;
 /// What symbolizing one input did, for the report's notes.
 #[derive(Debug, Default)]
 pub struct Summary {
+    /// What the user should know (modules not found, bases inferred).
     pub notes: Vec<String>,
-    /// Addresses recorded / resolved.
+    /// Addresses recorded in the snapshots' frames.
     pub addresses: usize,
+    /// Addresses resolved to a function.
     pub resolved: usize,
 }
 
@@ -163,7 +165,7 @@ fn rewrite(
         }
         sum.resolved += 1;
         let module = module_names.get(res.module).map_or("", String::as_str);
-        let v: Vec<FrameId> = res
+        let frames: Vec<FrameId> = res
             .frames
             .iter()
             .map(|sf| {
@@ -180,7 +182,7 @@ fn rewrite(
                 })
             })
             .collect();
-        repl.insert(*f, v);
+        repl.insert(*f, frames);
     }
     let remap = t.replace_frames(&repl);
     (remap, repl)

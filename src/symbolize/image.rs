@@ -13,18 +13,26 @@ const PF_X: u32 = 1;
 /// A loadable segment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Segment {
+    /// The segment's virtual address (`p_vaddr`).
     pub vaddr: u64,
+    /// Its size in memory (`p_memsz`).
     pub memsz: u64,
+    /// Its offset in the file (`p_offset`).
     pub offset: u64,
+    /// Its size in the file (`p_filesz`).
     pub filesz: u64,
+    /// The segment is executable (`PF_X`).
     pub exec: bool,
 }
 
 /// One mapped ELF file and the facts read from it.
 pub struct Image {
+    /// The file's path.
     pub path: PathBuf,
     map: Mmap,
+    /// The `.note.gnu.build-id` bytes, when present.
     pub build_id: Option<Vec<u8>>,
+    /// The file's segments as `object` lists them (the ELF `PT_LOAD` ones).
     pub segments: Vec<Segment>,
     /// `.gnu_debuglink`: file name and CRC32.
     pub debuglink: Option<(String, u32)>,
@@ -33,6 +41,7 @@ pub struct Image {
     /// The file has DWARF line or function information (`.debug_info`,
     /// possibly compressed, or `.zdebug_info`).
     pub has_dwarf: bool,
+    /// The machine the file is for.
     pub arch: object::Architecture,
     /// A position-independent executable or shared object (`ET_DYN`).
     pub relocatable: bool,
@@ -138,10 +147,12 @@ impl Image {
     /// The file bytes that hold `vaddr` and the `n` bytes before it, when
     /// they are in the file.
     fn code_before(&self, vaddr: u64, n: u64) -> Option<&[u8]> {
-        let s = self.segments.iter().find(|s| {
-            s.exec && vaddr >= s.vaddr.saturating_add(n) && vaddr - s.vaddr <= s.filesz
+        let segment = self.segments.iter().find(|segment| {
+            segment.exec
+                && vaddr >= segment.vaddr.saturating_add(n)
+                && vaddr - segment.vaddr <= segment.filesz
         })?;
-        let end = usize::try_from((vaddr - s.vaddr).checked_add(s.offset)?).ok()?;
+        let end = usize::try_from((vaddr - segment.vaddr).checked_add(segment.offset)?).ok()?;
         let start = end.checked_sub(usize::try_from(n).ok()?)?;
         self.map.get(start..end)
     }
@@ -152,20 +163,20 @@ impl Image {
     pub fn follows_call(&self, vaddr: u64) -> Option<bool> {
         match self.arch {
             object::Architecture::X86_64 | object::Architecture::I386 => {
-                let b = self.code_before(vaddr, 7)?;
-                Some(x86_call_ends_at(b))
+                let code = self.code_before(vaddr, 7)?;
+                Some(x86_call_ends_at(code))
             }
             object::Architecture::Aarch64 => {
                 if vaddr % 4 != 0 {
                     return Some(false);
                 }
-                let b = self.code_before(vaddr, 4)?;
-                let w = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+                let code = self.code_before(vaddr, 4)?;
+                let word = u32::from_le_bytes([code[0], code[1], code[2], code[3]]);
                 // BL imm26, BLR Xn, BLRAA/BLRAB/BLRAAZ/BLRABZ.
                 Some(
-                    w >> 26 == 0b100101
-                        || w & 0xffff_fc1f == 0xd63f_0000
-                        || w & 0xfeff_f800 == 0xd63f_0800,
+                    word >> 26 == 0b100101
+                        || word & 0xffff_fc1f == 0xd63f_0000
+                        || word & 0xfeff_f800 == 0xd63f_0800,
                 )
             }
             _ => None,
@@ -185,28 +196,30 @@ impl Image {
 /// rel32`, or `FF /2` with any addressing form (register, `[reg]`, disp8,
 /// disp32, SIB, RIP-relative), optionally after a REX prefix.
 fn x86_call_ends_at(b: &[u8]) -> bool {
-    let n = b.len();
-    if n >= 5 && b[n - 5] == 0xe8 {
+    let size = b.len();
+    if size >= 5 && b[size - 5] == 0xe8 {
         return true;
     }
     // FF /2: opcode FF, ModRM with reg field 2; the instruction's length
     // follows from the ModRM (and SIB) byte.
     for len in 2..=7usize {
-        if len > n {
+        if len > size {
             break;
         }
-        let i = n - len;
-        if b[i] != 0xff {
+        let start = size - len;
+        if b[start] != 0xff {
             continue;
         }
-        let Some(&modrm) = b.get(i + 1) else { continue };
+        let Some(&modrm) = b.get(start + 1) else {
+            continue;
+        };
         if (modrm >> 3) & 7 != 2 {
             continue;
         }
         let md = modrm >> 6;
         let rm = modrm & 7;
         let sib = md != 3 && rm == 4;
-        let base5 = sib && b.get(i + 2).is_some_and(|s| s & 7 == 5);
+        let base5 = sib && b.get(start + 2).is_some_and(|s| s & 7 == 5);
         let disp = match md {
             0 if rm == 5 => 4,
             0 if base5 => 4,
@@ -226,9 +239,9 @@ pub fn file_crc(path: &Path) -> Option<u32> {
     let file = File::open(path).ok()?;
     // SAFETY: read-only mapping of a file we only read.
     let map = unsafe { Mmap::map(&file) }.ok()?;
-    let mut h = crc32fast::Hasher::new();
-    h.update(&map);
-    Some(h.finalize())
+    let mut hasher = crc32fast::Hasher::new();
+    hasher.update(&map);
+    Some(hasher.finalize())
 }
 
 /// A build-id as lowercase hex.
@@ -243,13 +256,13 @@ pub fn hex(id: &[u8]) -> String {
 
 /// Parses a hex build-id.
 pub fn unhex(s: &str) -> Option<Vec<u8>> {
-    let s = s.trim();
-    if s.is_empty() || s.len() % 2 != 0 || s.len() > 128 {
+    let text = s.trim();
+    if text.is_empty() || text.len() % 2 != 0 || text.len() > 128 {
         return None;
     }
-    (0..s.len())
+    (0..text.len())
         .step_by(2)
-        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
         .collect()
 }
 

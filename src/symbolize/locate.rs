@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 /// Where a module's DWARF was found.
 pub struct DebugFile {
+    /// The debug file's path.
     pub path: PathBuf,
     /// How it was found: `binary`, `build-id`, `debuglink`.
     pub how: &'static str,
@@ -20,11 +21,11 @@ pub struct DebugFile {
 /// The directories searched, in order: those the user named, then
 /// `/usr/lib/debug`.
 pub fn search_dirs(user: &[PathBuf], system: bool) -> Vec<PathBuf> {
-    let mut v = user.to_vec();
+    let mut dirs = user.to_vec();
     if system {
-        v.push(PathBuf::from("/usr/lib/debug"));
+        dirs.push(PathBuf::from("/usr/lib/debug"));
     }
-    v
+    dirs
 }
 
 /// The debug file of `img`, or `None` when there is no DWARF to be had (the
@@ -46,8 +47,8 @@ pub fn locate(img: &Image, dirs: &[PathBuf], notes: &mut Vec<String>) -> Option<
 /// matches.
 pub fn by_build_id(id: Option<&[u8]>, dirs: &[PathBuf]) -> Option<PathBuf> {
     let id = id.filter(|id| id.len() >= 2)?;
-    let h = hex(id);
-    let (head, rest) = h.split_at(2);
+    let hex_id = hex(id);
+    let (head, rest) = hex_id.split_at(2);
     let file = format!("{rest}.debug");
     dirs.iter()
         .flat_map(|d| {

@@ -51,8 +51,11 @@ pub struct Request<'a> {
     /// The module as the dump names it (path or file name); empty when the
     /// dump does not say.
     pub module: &'a str,
+    /// The module's build-id as raw bytes, when the dump gives it.
     pub build_id: Option<&'a [u8]>,
+    /// The address as printed, in the space given by `space`.
     pub addr: u64,
+    /// What `addr` is relative to.
     pub space: Space,
     /// A return address: looked up at `addr - 1` so that the line is the
     /// call's, not the next statement's. False for a faulting pc and for
@@ -67,7 +70,9 @@ pub struct SymFrame {
     pub function: Arc<str>,
     /// Empty when unknown.
     pub file: Arc<str>,
+    /// The source line, 0 when unknown.
     pub line: u32,
+    /// The source column, 0 when unknown.
     pub column: u32,
     /// Inlined into the next frame.
     pub inlined: bool,
@@ -99,6 +104,7 @@ pub struct BaseInfo {
     /// For inferred bases: addresses explained by the chosen base (inside
     /// code, just after a call), of those tried.
     pub explained: usize,
+    /// For inferred bases: how many addresses were tried.
     pub tried: usize,
     /// The next best candidate's count, for inferred bases.
     pub runner_up: usize,
@@ -107,13 +113,18 @@ pub struct BaseInfo {
 /// What happened to one module.
 #[derive(Debug, Clone, Default)]
 pub struct ModuleInfo {
+    /// The module's file as it was opened.
     pub path: String,
+    /// The module's build-id (hex), when the file has one.
     pub build_id: Option<String>,
     /// Where its DWARF came from and how (`binary`, `build-id`,
     /// `debuglink`), or `None` (symbol tables only).
     pub debug: Option<(String, &'static str)>,
+    /// The module's load bias and how it was found, when it was needed and found.
     pub base: Option<BaseInfo>,
+    /// How many requests fell in this module.
     pub requested: usize,
+    /// How many of them were resolved to at least one frame.
     pub resolved: usize,
     /// Addresses that fell outside the module's executable code.
     pub outside: usize,
@@ -122,7 +133,9 @@ pub struct ModuleInfo {
 /// The result of [`Symbolizer::resolve`]: one entry per request.
 #[derive(Debug, Default)]
 pub struct Outcome {
+    /// The resolution of each request, by request index (`None`: not resolved).
     pub results: Vec<Option<Resolution>>,
+    /// Every module the symbolizer opened, indexed by [`Resolution::module`].
     pub modules: Vec<ModuleInfo>,
     /// What the user should know: modules not found, wrong binaries, base
     /// inference, debug files ignored.
@@ -148,6 +161,77 @@ type Chunk<'a> = (usize, usize, &'a [(u64, bool)]);
 struct Work {
     /// `(vaddr, call)` per distinct request, and the requests it answers.
     addrs: FxHashMap<(u64, bool), Vec<usize>>,
+}
+
+/// Where the requests fall before load bases are applied.
+struct Placement {
+    /// `(image, vaddr)` of each request whose address alone tells.
+    placed: Vec<Option<(usize, u64)>>,
+    /// Absolute addresses without a mapping, per image (sorted by image):
+    /// they wait for `--base` or an inferred base.
+    unplaced: Vec<(usize, Vec<usize>)>,
+}
+
+/// An inferred base is trusted when it explains at least three addresses
+/// and at least twice as many as the next best candidate.
+fn base_accepted(guess: &BaseInfo) -> bool {
+    guess.explained >= 3 && guess.explained >= 2 * guess.runner_up.max(1)
+}
+
+/// Notes the modules no image matched (at most six named) and the bare
+/// addresses no module or mapping covers.
+fn note_unmatched(mut unmatched: Vec<&str>, nowhere: usize, notes: &mut Vec<String>) {
+    unmatched.sort_unstable();
+    unmatched.dedup();
+    if !unmatched.is_empty() {
+        let more = unmatched.len().saturating_sub(6);
+        unmatched.truncate(6);
+        notes.push(format!(
+            "not symbolized, no --binary of that build-id or file name: {}{}",
+            unmatched.join(", "),
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            }
+        ));
+    }
+    if nowhere > 0 {
+        notes.push(format!(
+            "{nowhere} bare address(es) name no module and no mapping covers them: give the binary with --binary (one binary, for its base to be inferred) or its base with --base MODULE=ADDR"
+        ));
+    }
+}
+
+/// Notes how the load base of an image was inferred, or why not.
+fn note_inferred_base(image: &Image, guess: Option<&BaseInfo>, notes: &mut Vec<String>) {
+    match guess {
+        Some(guess) if base_accepted(guess) => {
+            notes.push(format!(
+                "{}: load base inferred as {:#x}: {} of {} addresses fall in its code just after a call (next best candidate: {})",
+                image.name(),
+                guess.base,
+                guess.explained,
+                guess.tried,
+                guess.runner_up
+            ));
+        }
+        Some(guess) => {
+            notes.push(format!(
+                "{}: the load base is ambiguous ({} of {} addresses explained by the best candidate {:#x}, {} by the next): not symbolized; give it with --base {}=ADDR",
+                image.name(),
+                guess.explained,
+                guess.tried,
+                guess.base,
+                guess.runner_up,
+                image.name()
+            ));
+        }
+        None => notes.push(format!(
+            "{}: no load base puts these addresses in its code: not symbolized (is it the binary that wrote the dump?)",
+            image.name()
+        )),
+    }
 }
 
 impl Symbolizer {
@@ -179,8 +263,23 @@ impl Symbolizer {
             notes: std::mem::take(&mut self.notes),
             ..Outcome::default()
         };
+        let Placement {
+            mut placed,
+            unplaced,
+        } = self.place(reqs, maps, &mut out.notes);
+        let bases = self.apply_bases(reqs, unplaced, &mut placed, &mut out.notes);
+        let (mut work, mut modules) = self.gather_work(reqs, &placed, &bases, &mut out.notes);
+        self.drop_foreign_binaries(&mut work, &bases, &mut out.notes);
+        self.look_up_work(&work, &mut modules, &mut out);
+        out.modules = modules;
+        out
+    }
+
+    /// Finds the image each request falls in and, where the address alone
+    /// tells, its virtual address there; notes modules no image matches.
+    fn place(&mut self, reqs: &[Request], maps: &[Mapping], notes: &mut Vec<String>) -> Placement {
         let mut maps: Vec<&Mapping> = maps.iter().collect();
-        maps.sort_by_key(|m| m.start);
+        maps.sort_by_key(|mapping| mapping.start);
         // Which image each (module, build-id) names; images found in the
         // debug directories by build-id are added on the way.
         let mut chosen: FxHashMap<(&str, Option<Vec<u8>>), Option<usize>> = FxHashMap::default();
@@ -189,26 +288,36 @@ impl Symbolizer {
         // inference.
         let mut unplaced: FxHashMap<usize, Vec<usize>> = FxHashMap::default();
         let mut nowhere = 0usize;
-        for (i, r) in reqs.iter().enumerate() {
-            let (module, build_id, space, addr) = match r.space {
-                Space::Absolute => match find_map(&maps, r.addr) {
-                    Some(m) => (
-                        m.path.as_str(),
-                        m.build_id.as_deref().and_then(image::unhex),
+        for (req_index, req) in reqs.iter().enumerate() {
+            let (module, build_id, space, addr) = match req.space {
+                Space::Absolute => match find_map(&maps, req.addr) {
+                    Some(mapping) => (
+                        mapping.path.as_str(),
+                        mapping.build_id.as_deref().and_then(image::unhex),
                         Space::FileOffset,
-                        (r.addr - m.start).wrapping_add(m.file_offset),
+                        (req.addr - mapping.start).wrapping_add(mapping.file_offset),
                     ),
-                    None => (r.module, r.build_id.map(<[u8]>::to_vec), r.space, r.addr),
+                    None => (
+                        req.module,
+                        req.build_id.map(<[u8]>::to_vec),
+                        req.space,
+                        req.addr,
+                    ),
                 },
-                _ => (r.module, r.build_id.map(<[u8]>::to_vec), r.space, r.addr),
+                _ => (
+                    req.module,
+                    req.build_id.map(<[u8]>::to_vec),
+                    req.space,
+                    req.addr,
+                ),
             };
             let key = (module, build_id);
             let img = match chosen.get(&key) {
-                Some(&c) => c,
+                Some(&choice) => choice,
                 None => {
-                    let c = self.choose(key.0, key.1.as_deref(), &mut out.notes);
-                    chosen.insert(key, c);
-                    c
+                    let choice = self.choose(key.0, key.1.as_deref(), notes);
+                    chosen.insert(key, choice);
+                    choice
                 }
             };
             let Some(img) = img else {
@@ -219,43 +328,41 @@ impl Symbolizer {
             };
             let image = &self.images[img];
             match space {
-                Space::Vaddr => placed[i] = Some((img, addr)),
-                Space::FileOffset => placed[i] = image.vaddr_of_offset(addr).map(|v| (img, v)),
-                Space::Absolute => unplaced.entry(img).or_default().push(i),
+                Space::Vaddr => placed[req_index] = Some((img, addr)),
+                Space::FileOffset => {
+                    placed[req_index] = image.vaddr_of_offset(addr).map(|vaddr| (img, vaddr))
+                }
+                Space::Absolute => unplaced.entry(img).or_default().push(req_index),
             }
         }
-        let mut unmatched: Vec<&str> = chosen
+        let unmatched: Vec<&str> = chosen
             .iter()
-            .filter(|(k, v)| v.is_none() && !k.0.is_empty())
-            .map(|(k, _)| k.0)
+            .filter(|(key, choice)| choice.is_none() && !key.0.is_empty())
+            .map(|(key, _)| key.0)
             .collect();
-        unmatched.sort_unstable();
-        unmatched.dedup();
-        if !unmatched.is_empty() {
-            let more = unmatched.len().saturating_sub(6);
-            unmatched.truncate(6);
-            out.notes.push(format!(
-                "not symbolized, no --binary of that build-id or file name: {}{}",
-                unmatched.join(", "),
-                if more > 0 {
-                    format!(" and {more} more")
-                } else {
-                    String::new()
-                }
-            ));
-        }
-        if nowhere > 0 {
-            out.notes.push(format!(
-                "{nowhere} bare address(es) name no module and no mapping covers them: give the binary with --binary (one binary, for its base to be inferred) or its base with --base MODULE=ADDR"
-            ));
-        }
-        let mut bases: FxHashMap<usize, BaseInfo> = FxHashMap::default();
+        note_unmatched(unmatched, nowhere, notes);
         let mut unplaced: Vec<(usize, Vec<usize>)> = unplaced.into_iter().collect();
         unplaced.sort_unstable_by_key(|(img, _)| *img);
-        for (img, idx) in unplaced {
+        Placement { placed, unplaced }
+    }
+
+    /// Places the absolute addresses of each image with its load base
+    /// (`--base`, or inferred), returning the bases used per image.
+    fn apply_bases(
+        &self,
+        reqs: &[Request],
+        unplaced: Vec<(usize, Vec<usize>)>,
+        placed: &mut [Option<(usize, u64)>],
+        notes: &mut Vec<String>,
+    ) -> FxHashMap<usize, BaseInfo> {
+        let mut bases: FxHashMap<usize, BaseInfo> = FxHashMap::default();
+        for (img, req_indices) in unplaced {
             let image = &self.images[img];
-            let given = self.opts.bases.iter().find(|(m, _)| {
-                module_matches(m, image) || idx.iter().any(|&i| reqs[i].module == m)
+            let given = self.opts.bases.iter().find(|(module, _)| {
+                module_matches(module, image)
+                    || req_indices
+                        .iter()
+                        .any(|&req_index| reqs[req_index].module == module)
             });
             let info = match given {
                 Some(&(_, base)) => Some(BaseInfo {
@@ -266,76 +373,63 @@ impl Symbolizer {
                     runner_up: 0,
                 }),
                 None => {
-                    let addrs: Vec<(u64, bool)> =
-                        idx.iter().map(|&i| (reqs[i].addr, reqs[i].call)).collect();
+                    let addrs: Vec<(u64, bool)> = req_indices
+                        .iter()
+                        .map(|&req_index| (reqs[req_index].addr, reqs[req_index].call))
+                        .collect();
                     let guess = infer_base(image, &addrs);
-                    match &guess {
-                        Some(g) if g.explained >= 3 && g.explained >= 2 * g.runner_up.max(1) => {
-                            out.notes.push(format!(
-                                "{}: load base inferred as {:#x}: {} of {} addresses fall in its code just after a call (next best candidate: {})",
-                                image.name(),
-                                g.base,
-                                g.explained,
-                                g.tried,
-                                g.runner_up
-                            ));
-                        }
-                        Some(g) => {
-                            out.notes.push(format!(
-                                "{}: the load base is ambiguous ({} of {} addresses explained by the best candidate {:#x}, {} by the next): not symbolized; give it with --base {}=ADDR",
-                                image.name(),
-                                g.explained,
-                                g.tried,
-                                g.base,
-                                g.runner_up,
-                                image.name()
-                            ));
-                        }
-                        None => out.notes.push(format!(
-                            "{}: no load base puts these addresses in its code: not symbolized (is it the binary that wrote the dump?)",
-                            image.name()
-                        )),
-                    }
-                    guess.filter(|g| g.explained >= 3 && g.explained >= 2 * g.runner_up.max(1))
+                    note_inferred_base(image, guess.as_ref(), notes);
+                    guess.filter(base_accepted)
                 }
             };
             if let Some(info) = info {
                 let bias = info.base.wrapping_sub(image.link_base());
-                for &i in &idx {
-                    placed[i] = Some((img, reqs[i].addr.wrapping_sub(bias)));
+                for &req_index in &req_indices {
+                    placed[req_index] = Some((img, reqs[req_index].addr.wrapping_sub(bias)));
                 }
                 bases.insert(img, info);
             }
         }
-        // Distinct addresses per image.
+        bases
+    }
+
+    /// The distinct addresses to look up per image (those in its code), and
+    /// what happened to each module; notes images most addresses miss.
+    fn gather_work(
+        &self,
+        reqs: &[Request],
+        placed: &[Option<(usize, u64)>],
+        bases: &FxHashMap<usize, BaseInfo>,
+        notes: &mut Vec<String>,
+    ) -> (Vec<Work>, Vec<ModuleInfo>) {
         let mut work: Vec<Work> = (0..self.images.len()).map(|_| Work::default()).collect();
-        let mut infos: Vec<ModuleInfo> = self
+        let mut modules: Vec<ModuleInfo> = self
             .images
             .iter()
             .enumerate()
-            .map(|(i, im)| ModuleInfo {
-                path: im.path.display().to_string(),
-                build_id: im.build_id.as_deref().map(hex),
-                base: bases.get(&i).cloned(),
+            .map(|(img, image)| ModuleInfo {
+                path: image.path.display().to_string(),
+                build_id: image.build_id.as_deref().map(hex),
+                base: bases.get(&img).cloned(),
                 ..ModuleInfo::default()
             })
             .collect();
-        for (i, p) in placed.iter().enumerate() {
-            let Some((img, vaddr)) = *p else { continue };
-            infos[img].requested += 1;
+        for (req_index, place) in placed.iter().enumerate() {
+            let Some((img, vaddr)) = *place else { continue };
+            modules[img].requested += 1;
             if !self.images[img].is_code(vaddr) {
-                infos[img].outside += 1;
+                modules[img].outside += 1;
                 continue;
             }
             work[img]
                 .addrs
-                .entry((vaddr, reqs[i].call))
+                .entry((vaddr, reqs[req_index].call))
                 .or_default()
-                .push(i);
+                .push(req_index);
         }
-        for (img, info) in infos.iter().enumerate() {
+        for (img, info) in modules.iter().enumerate() {
             if info.outside > 0 && info.outside * 2 >= info.requested {
-                out.notes.push(format!(
+                notes.push(format!(
                     "{}: {} of {} addresses fall outside its executable code: is it the binary that wrote the dump? Those addresses are left as they are",
                     self.images[img].name(),
                     info.outside,
@@ -343,69 +437,71 @@ impl Symbolizer {
                 ));
             }
         }
-        // A return address follows a call instruction. When most do not
-        // (and the dump gave no build-id to check), the binary is not the
-        // one that wrote the dump: its functions would be nonsense.
-        for (img, w) in work.iter_mut().enumerate() {
-            if bases.get(&img).is_some_and(|b| b.how == "inferred") {
+        (work, modules)
+    }
+
+    /// A return address follows a call instruction. When most do not (and
+    /// the dump gave no build-id to check), the binary is not the one that
+    /// wrote the dump: its functions would be nonsense, so its work is
+    /// dropped.
+    fn drop_foreign_binaries(
+        &self,
+        work: &mut [Work],
+        bases: &FxHashMap<usize, BaseInfo>,
+        notes: &mut Vec<String>,
+    ) {
+        for (img, image_work) in work.iter_mut().enumerate() {
+            if bases.get(&img).is_some_and(|base| base.how == "inferred") {
                 continue; // the inference already required calls
             }
             let image = &self.images[img];
-            let calls: Vec<bool> = w
+            let calls: Vec<bool> = image_work
                 .addrs
                 .keys()
                 .filter(|(_, call)| *call)
-                .filter_map(|&(v, _)| image.follows_call(v))
+                .filter_map(|&(vaddr, _)| image.follows_call(vaddr))
                 .collect();
-            let hits = calls.iter().filter(|&&c| c).count();
+            let hits = calls.iter().filter(|&&follows| follows).count();
             if calls.len() >= 3 && hits * 2 < calls.len() {
-                out.notes.push(format!(
+                notes.push(format!(
                     "{}: only {hits} of {} return addresses follow a call instruction in it: it is not the binary that wrote the dump (or the addresses are misplaced); not symbolized",
                     image.name(),
                     calls.len()
                 ));
-                w.addrs.clear();
+                image_work.addrs.clear();
             }
         }
-        // Look up, per image in parallel (and in chunks for big images).
-        let dirs = &self.dirs;
+    }
+
+    /// Looks the work up, per image in parallel (and in chunks for big
+    /// images), and fills in `out.results` and the modules' debug files
+    /// and resolved counts.
+    fn look_up_work(&self, work: &[Work], modules: &mut [ModuleInfo], out: &mut Outcome) {
         let jobs: Vec<(usize, Vec<(u64, bool)>)> = work
             .iter()
             .enumerate()
-            .filter(|(_, w)| !w.addrs.is_empty())
-            .map(|(i, w)| {
-                let mut a: Vec<(u64, bool)> = w.addrs.keys().copied().collect();
-                a.sort_unstable();
-                (i, a)
+            .filter(|(_, image_work)| !image_work.addrs.is_empty())
+            .map(|(img, image_work)| {
+                let mut addrs: Vec<(u64, bool)> = image_work.addrs.keys().copied().collect();
+                addrs.sort_unstable();
+                (img, addrs)
             })
             .collect();
         let located: Vec<(usize, Option<locate::DebugFile>, Vec<String>)> = jobs
             .par_iter()
             .map(|(img, _)| {
                 let mut notes = Vec::new();
-                let d = locate::locate(&self.images[*img], dirs, &mut notes);
-                (*img, d, notes)
+                let debug = locate::locate(&self.images[*img], &self.dirs, &mut notes);
+                (*img, debug, notes)
             })
             .collect();
-        let threads = rayon::current_num_threads().max(1);
-        let mut chunks: Vec<Chunk> = Vec::new();
-        for (j, (_, a)) in jobs.iter().enumerate() {
-            let n = if a.len() >= 20_000 { threads } else { 1 };
-            let size = a.len().div_ceil(n).max(1);
-            chunks.extend(a.chunks(size).map(|c| (j, jobs[j].0, c)));
-        }
-        let images = &self.images;
-        let looked: Vec<(usize, Vec<Vec<SymFrame>>, Option<String>)> = chunks
-            .par_iter()
-            .map(|&(j, img, addrs)| {
-                let (frames, err) = lookup(&images[img], located[j].1.as_ref(), addrs);
-                (j, frames, err)
-            })
-            .collect();
-        for (img, d, notes) in &located {
+        let looked = self.look_up_chunks(&jobs, &located);
+        for (img, debug, notes) in &located {
             out.notes.extend(notes.iter().cloned());
-            infos[*img].debug = d.as_ref().map(|d| (d.path.display().to_string(), d.how));
-            if d.is_none() {
+            modules[*img].debug = debug
+                .as_ref()
+                .map(|debug| (debug.path.display().to_string(), debug.how));
+            if debug.is_none() {
                 out.notes.push(format!(
                     "{}: no DWARF found (none in the file, no matching build-id or .gnu_debuglink file): functions from its symbol table, no lines",
                     self.images[*img].name()
@@ -414,32 +510,55 @@ impl Symbolizer {
         }
         let mut errs = Vec::new();
         let mut pos: Vec<usize> = vec![0; jobs.len()];
-        for (j, frames, err) in looked {
-            let (img, addrs) = (&jobs[j].0, &jobs[j].1);
-            if let Some(e) = err {
-                errs.push(e);
+        for (job, frames_per_addr, err) in looked {
+            let (img, addrs) = (&jobs[job].0, &jobs[job].1);
+            if let Some(err) = err {
+                errs.push(err);
             }
-            for f in frames {
-                let key = addrs[pos[j]];
-                pos[j] += 1;
+            for frames in frames_per_addr {
+                let key = addrs[pos[job]];
+                pos[job] += 1;
                 let reqs_of = work[*img].addrs.get(&key).map_or(&[][..], Vec::as_slice);
-                if !f.is_empty() {
-                    infos[*img].resolved += reqs_of.len();
+                if !frames.is_empty() {
+                    modules[*img].resolved += reqs_of.len();
                 }
-                let f: Arc<[SymFrame]> = f.into();
-                for &i in reqs_of {
-                    out.results[i] = Some(Resolution {
+                let frames: Arc<[SymFrame]> = frames.into();
+                for &req_index in reqs_of {
+                    out.results[req_index] = Some(Resolution {
                         module: *img,
                         vaddr: key.0,
-                        frames: Arc::clone(&f),
+                        frames: Arc::clone(&frames),
                     });
                 }
             }
         }
         errs.dedup();
         out.notes.extend(errs);
-        out.modules = infos;
-        out
+    }
+
+    /// Looks up the sorted addresses of each job, splitting jobs of 20,000
+    /// addresses or more into one chunk per thread: `(job, frames per
+    /// address, error)` per chunk, in job and address order.
+    fn look_up_chunks(
+        &self,
+        jobs: &[(usize, Vec<(u64, bool)>)],
+        located: &[(usize, Option<locate::DebugFile>, Vec<String>)],
+    ) -> Vec<(usize, Vec<Vec<SymFrame>>, Option<String>)> {
+        let threads = rayon::current_num_threads().max(1);
+        let mut chunks: Vec<Chunk> = Vec::new();
+        for (job, (img, addrs)) in jobs.iter().enumerate() {
+            let parts = if addrs.len() >= 20_000 { threads } else { 1 };
+            let size = addrs.len().div_ceil(parts).max(1);
+            chunks.extend(addrs.chunks(size).map(|chunk| (job, *img, chunk)));
+        }
+        let images = &self.images;
+        chunks
+            .par_iter()
+            .map(|&(job, img, addrs)| {
+                let (frames, err) = lookup(&images[img], located[job].1.as_ref(), addrs);
+                (job, frames, err)
+            })
+            .collect()
     }
 
     /// The image a dump's module names: by build-id first (a `--binary`, or
@@ -493,8 +612,8 @@ fn module_matches(module: &str, im: &Image) -> bool {
 }
 
 fn find_map<'a>(maps: &[&'a Mapping], addr: u64) -> Option<&'a Mapping> {
-    let i = maps.partition_point(|m| m.start <= addr).checked_sub(1)?;
-    maps.get(i).copied().filter(|m| addr < m.end)
+    let index = maps.partition_point(|m| m.start <= addr).checked_sub(1)?;
+    maps.get(index).copied().filter(|m| addr < m.end)
 }
 
 /// Resolves sorted distinct `(vaddr, call)` pairs of one image; one frame
@@ -543,21 +662,21 @@ struct Names {
 
 impl Names {
     fn function(&mut self, raw: &str, demangle: impl FnOnce() -> String) -> Arc<str> {
-        if let Some(a) = self.functions.get(raw) {
-            return Arc::clone(a);
+        if let Some(known) = self.functions.get(raw) {
+            return Arc::clone(known);
         }
-        let d: Arc<str> = strip_rust_hash(&demangle()).into();
-        self.functions.insert(raw.into(), Arc::clone(&d));
-        d
+        let demangled: Arc<str> = strip_rust_hash(&demangle()).into();
+        self.functions.insert(raw.into(), Arc::clone(&demangled));
+        demangled
     }
 
     fn file(&mut self, f: &str) -> Arc<str> {
-        if let Some(a) = self.files.get(f) {
-            return Arc::clone(a);
+        if let Some(known) = self.files.get(f) {
+            return Arc::clone(known);
         }
-        let a: Arc<str> = f.into();
-        self.files.insert(f.into(), Arc::clone(&a));
-        a
+        let file: Arc<str> = f.into();
+        self.files.insert(f.into(), Arc::clone(&file));
+        file
     }
 
     fn empty(&mut self) -> Arc<str> {
@@ -651,13 +770,13 @@ pub fn infer_base(img: &Image, addrs: &[(u64, bool)]) -> Option<BaseInfo> {
     let link = img.link_base();
     // Candidates from the first addresses (bounded), page by page.
     let mut cands: FxHashMap<u64, ()> = FxHashMap::default();
-    for &(a, _) in distinct.iter().take(64) {
+    for &(addr, _) in distinct.iter().take(64) {
         for (lo, hi) in img.code_ranges() {
             let mut page = lo & !0xfff;
             while page < hi {
-                let v = page | (a & 0xfff);
-                if v >= lo && v < hi && a >= v {
-                    let bias = a - v;
+                let vaddr = page | (addr & 0xfff);
+                if vaddr >= lo && vaddr < hi && addr >= vaddr {
+                    let bias = addr - vaddr;
                     if bias & 0xfff == 0 {
                         cands.insert(bias.wrapping_add(link), ());
                     }
@@ -673,9 +792,9 @@ pub fn infer_base(img: &Image, addrs: &[(u64, bool)]) -> Option<BaseInfo> {
         let bias = base.wrapping_sub(link);
         distinct
             .iter()
-            .filter(|&&(a, call)| {
-                let v = a.wrapping_sub(bias);
-                img.is_code(v) && (!call || img.follows_call(v).unwrap_or(true))
+            .filter(|&&(addr, call)| {
+                let vaddr = addr.wrapping_sub(bias);
+                img.is_code(vaddr) && (!call || img.follows_call(vaddr).unwrap_or(true))
             })
             .count()
     };

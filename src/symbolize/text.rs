@@ -9,8 +9,11 @@ use std::io::{self, Write};
 /// What was done, for stderr.
 #[derive(Debug, Default)]
 pub struct Stats {
+    /// Addresses found in the text.
     pub addresses: usize,
+    /// Addresses resolved to a function.
     pub resolved: usize,
+    /// What the user should know (modules not found, bases inferred).
     pub notes: Vec<String>,
 }
 
@@ -22,14 +25,14 @@ pub fn annotate(text: &str, sym: &mut Symbolizer, w: &mut dyn Write) -> io::Resu
     // (line index, module, build-id, addr, space, call)
     let mut found: Vec<(usize, frames::LineAddr)> = Vec::new();
     for (i, l) in lines.iter().enumerate() {
-        let s = l.trim_end_matches(['\n', '\r']);
-        if let Some(m) = parse_map_line(s) {
+        let line = l.trim_end_matches(['\n', '\r']);
+        if let Some(m) = parse_map_line(line) {
             maps.push(m);
             continue;
         }
-        if let Some(a) = frames::line_addr(s) {
+        if let Some(a) = frames::line_addr(line) {
             found.push((i, a));
-        } else if let Some(a) = rust::line_addr(s) {
+        } else if let Some(a) = rust::line_addr(line) {
             found.push((i, (String::new(), String::new(), a, Space::Absolute, true)));
         }
     }
@@ -43,10 +46,10 @@ pub fn annotate(text: &str, sym: &mut Symbolizer, w: &mut dyn Write) -> io::Resu
                 .is_some_and(|n| n.0 == found[k].0 + 1 && eu(&n.1))
         })
         .collect();
-    let mut k = 0;
+    let mut position = 0;
     found.retain(|_| {
-        k += 1;
-        !drop[k - 1]
+        position += 1;
+        !drop[position - 1]
     });
     let ids: Vec<Option<Vec<u8>>> = found
         .iter()

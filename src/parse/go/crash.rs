@@ -49,10 +49,10 @@ const MAX_MESSAGE: usize = 64 * 1024;
 impl CrashBuilder {
     /// Classifies a line without consuming it: does it start a new dump?
     pub fn is_start(&self, line: &[u8]) -> bool {
-        let l = trim_end(line);
-        l.starts_with(b"panic: ")
-            || l.starts_with(b"fatal error: ")
-            || (is_signal_header(l) && !self.after_separator)
+        let line = trim_end(line);
+        line.starts_with(b"panic: ")
+            || line.starts_with(b"fatal error: ")
+            || (is_signal_header(line) && !self.after_separator)
     }
 
     /// True inside the per-M sections of a GOTRACEBACK=crash dump, where the
@@ -78,176 +78,219 @@ impl CrashBuilder {
 
     /// Feeds one line that is not part of a goroutine.
     pub fn line(&mut self, line_no: u64, raw: &[u8]) -> LineEvent {
-        let l = trim_end(raw);
-        if let Some(r) = self.race.as_mut() {
-            if l.starts_with(b"==================") {
-                let done = self.race.take().map(|r| r.report);
-                if let Some(rep) = done {
-                    if !rep.accesses.is_empty() || rep.line > 0 {
-                        self.go.races.push(rep);
+        let line = trim_end(raw);
+        if self.race.is_some() || line == b"WARNING: DATA RACE" {
+            self.race_report_line(line_no, line);
+            return LineEvent::Other;
+        }
+        let trimmed = trim_start(line);
+        if let Some(event) = self.panic_or_fatal(line, trimmed) {
+            return event;
+        }
+        if let Some(event) = self.signal_line(line) {
+            return event;
+        }
+        if self.section_line(line) {
+            return LineEvent::Other;
+        }
+        self.in_registers = false;
+        if line.is_empty() {
+            self.in_panic = false;
+            return LineEvent::Other;
+        }
+        if self.in_panic && !trimmed.starts_with(b"goroutine ") {
+            self.panic_continuation(line);
+        }
+        LineEvent::Other
+    }
+
+    /// A line of a race report: `WARNING: DATA RACE` starts one, a line of
+    /// `=` ends it.
+    #[inline]
+    fn race_report_line(&mut self, line_no: u64, line: &[u8]) {
+        if let Some(race) = self.race.as_mut() {
+            if line.starts_with(b"==================") {
+                let done = self.race.take().map(|race| race.report);
+                if let Some(report) = done {
+                    if !report.accesses.is_empty() || report.line > 0 {
+                        self.go.races.push(report);
                     }
                 }
-                return LineEvent::Other;
+                return;
             }
-            race_line(r, l);
-            return LineEvent::Other;
+            race_line(race, line);
+            return;
         }
-        if l == b"WARNING: DATA RACE" {
-            self.any = true;
-            if self.go.races.len() < 1000 {
-                self.race = Some(RaceState {
-                    report: RaceReport {
-                        line: line_no,
-                        accesses: Vec::new(),
-                    },
-                    await_frame: None,
-                });
-            }
-            return LineEvent::Other;
+        self.any = true;
+        if self.go.races.len() < 1000 {
+            self.race = Some(RaceState {
+                report: RaceReport {
+                    line: line_no,
+                    accesses: Vec::new(),
+                },
+                await_frame: None,
+            });
         }
-        let t = trim_start(l);
-        if let Some(msg) = t.strip_prefix(b"panic: ") {
-            let nested = l.first() == Some(&b'\t') || !self.go.panics.is_empty();
-            let (msg, recovered) = strip_recovered(msg);
+    }
+
+    /// `panic: ...` (a nested one indented) or `fatal error: ...`.
+    #[inline]
+    fn panic_or_fatal(&mut self, line: &[u8], trimmed: &[u8]) -> Option<LineEvent> {
+        if let Some(message) = trimmed.strip_prefix(b"panic: ") {
+            let indented = line.first() == Some(&b'\t');
+            let nested = indented || !self.go.panics.is_empty();
+            let (message, recovered) = strip_recovered(message);
             self.go.panics.push(PanicRecord {
-                message: lossy(msg),
+                message: lossy(message),
                 recovered,
                 nested,
             });
             self.any = true;
             self.in_panic = true;
             self.want_goroutine = true;
-            return if l.first() == Some(&b'\t') {
+            return Some(if indented {
                 LineEvent::Other
             } else {
                 LineEvent::Start
-            };
+            });
         }
-        if let Some(msg) = l.strip_prefix(b"fatal error: ") {
-            if self.go.fatal_error.is_none() {
-                self.go.fatal_error = Some(lossy(msg));
-            }
-            self.any = true;
+        let message = line.strip_prefix(b"fatal error: ")?;
+        if self.go.fatal_error.is_none() {
+            self.go.fatal_error = Some(lossy(message));
+        }
+        self.any = true;
+        self.in_panic = false;
+        self.want_goroutine = true;
+        Some(LineEvent::Start)
+    }
+
+    /// `[signal SIGSEGV: ...]`, a `SIGQUIT: quit` header, or the `PC=` line
+    /// after it.
+    #[inline]
+    fn signal_line(&mut self, line: &[u8]) -> Option<LineEvent> {
+        if let Some(signal) = line.strip_prefix(b"[signal ") {
             self.in_panic = false;
-            self.want_goroutine = true;
-            return LineEvent::Start;
-        }
-        if let Some(sig) = l.strip_prefix(b"[signal ") {
-            self.in_panic = false;
             self.any = true;
-            let body = sig.strip_suffix(b"]").unwrap_or(sig);
-            self.crash.signal = Some(parse_signal(body, l));
-            return LineEvent::Other;
+            let body = signal.strip_suffix(b"]").unwrap_or(signal);
+            self.crash.signal = Some(parse_signal(body, line));
+            return Some(LineEvent::Other);
         }
-        if is_signal_header(l) {
+        if is_signal_header(line) {
             self.in_panic = false;
             self.any = true;
             let was_separator = self.after_separator;
             self.after_separator = false;
             self.expect_pc = true;
             if !was_separator && self.crash.signal.is_none() {
-                let name = l
+                let name = line
                     .iter()
                     .take_while(|&&c| c != b':')
                     .copied()
                     .collect::<Vec<_>>();
                 self.crash.signal = Some(SignalInfo {
                     name: lossy(&name),
-                    raw: lossy(l),
+                    raw: lossy(line),
                     ..SignalInfo::default()
                 });
-                return LineEvent::Start;
+                return Some(LineEvent::Start);
             }
-            return LineEvent::Other;
+            return Some(LineEvent::Other);
         }
-        if self.expect_pc && l.starts_with(b"PC=") {
-            self.expect_pc = false;
-            if let Some(s) = self.crash.signal.as_mut() {
-                if s.pc.is_none() {
-                    for w in l.split(|&c| c == b' ') {
-                        if let Some(v) = w.strip_prefix(b"PC=") {
-                            s.pc = Some(lossy(v));
-                        } else if let Some(v) = w.strip_prefix(b"sigcode=") {
-                            s.code = Some(lossy(v));
-                        } else if let Some(v) = w.strip_prefix(b"addr=") {
-                            s.addr = Some(lossy(v));
-                        }
+        if !(self.expect_pc && line.starts_with(b"PC=")) {
+            return None;
+        }
+        self.expect_pc = false;
+        if let Some(signal) = self.crash.signal.as_mut() {
+            if signal.pc.is_none() {
+                for word in line.split(|&c| c == b' ') {
+                    if let Some(value) = word.strip_prefix(b"PC=") {
+                        signal.pc = Some(lossy(value));
+                    } else if let Some(value) = word.strip_prefix(b"sigcode=") {
+                        signal.code = Some(lossy(value));
+                    } else if let Some(value) = word.strip_prefix(b"addr=") {
+                        signal.addr = Some(lossy(value));
                     }
                 }
             }
-            return LineEvent::Other;
         }
-        if l == b"-----" {
+        Some(LineEvent::Other)
+    }
+
+    /// The `-----` separator of per-M sections, `exit status N`, or a
+    /// register line. True when the line was one of them.
+    #[inline]
+    fn section_line(&mut self, line: &[u8]) -> bool {
+        if line == b"-----" {
             self.after_separator = true;
             self.in_m_sections = true;
             self.in_panic = false;
-            return LineEvent::Other;
+            return true;
         }
-        if let Some(n) = l.strip_prefix(b"exit status ") {
-            if let Some(v) = std::str::from_utf8(n).ok().and_then(|s| s.parse().ok()) {
-                self.crash.exit_status = Some(v);
+        if let Some(status) = line.strip_prefix(b"exit status ") {
+            if let Some(value) = std::str::from_utf8(status)
+                .ok()
+                .and_then(|text| text.parse().ok())
+            {
+                self.crash.exit_status = Some(value);
                 self.any = true;
             }
             self.in_panic = false;
-            return LineEvent::Other;
+            return true;
         }
-        if is_register_line(l) {
+        if is_register_line(line) {
             if !self.in_registers {
                 self.go.register_dumps += 1;
                 self.in_registers = true;
             }
-            return LineEvent::Other;
+            return true;
         }
-        self.in_registers = false;
-        if l.is_empty() {
-            self.in_panic = false;
-            return LineEvent::Other;
-        }
-        if self.in_panic && !t.starts_with(b"goroutine ") {
-            if let Some(p) = self.go.panics.last_mut() {
-                let (msg, recovered) = strip_recovered(l);
-                if p.message.len() < MAX_MESSAGE {
-                    p.message.push('\n');
-                    p.message.push_str(&String::from_utf8_lossy(msg));
-                }
-                p.recovered |= recovered;
+        false
+    }
+
+    /// Another line of the last panic's message.
+    fn panic_continuation(&mut self, line: &[u8]) {
+        if let Some(panic) = self.go.panics.last_mut() {
+            let (message, recovered) = strip_recovered(line);
+            if panic.message.len() < MAX_MESSAGE {
+                panic.message.push('\n');
+                panic.message.push_str(&String::from_utf8_lossy(message));
             }
+            panic.recovered |= recovered;
         }
-        LineEvent::Other
     }
 
     pub fn finish(mut self) -> Option<Crash> {
-        if let Some(r) = self.race.take() {
-            self.go.races.push(r.report);
+        if let Some(race) = self.race.take() {
+            self.go.races.push(race.report);
         }
         if !self.any {
             return None;
         }
         let go = self.go;
-        let c = &mut self.crash;
-        c.message = if let Some(p) = go.panics.first() {
-            let first = p.message.lines().next().unwrap_or("");
+        let crash = &mut self.crash;
+        crash.message = if let Some(panic) = go.panics.first() {
+            let first = panic.message.lines().next().unwrap_or("");
             format!("panic: {first}")
-        } else if let Some(f) = &go.fatal_error {
-            format!("fatal error: {f}")
-        } else if let Some(s) = &c.signal {
-            s.raw.clone()
-        } else if let Some(r) = go.races.first() {
+        } else if let Some(fatal) = &go.fatal_error {
+            format!("fatal error: {fatal}")
+        } else if let Some(signal) = &crash.signal {
+            signal.raw.clone()
+        } else if let Some(race) = go.races.first() {
             format!(
                 "data race ({} report{})",
                 go.races.len(),
-                if go.races.len() == 1 && r.line > 0 {
+                if go.races.len() == 1 && race.line > 0 {
                     ""
                 } else {
                     "s"
                 }
             )
-        } else if let Some(e) = c.exit_status {
-            format!("exit status {e}")
+        } else if let Some(status) = crash.exit_status {
+            format!("exit status {status}")
         } else {
             String::new()
         };
-        c.detail = CrashDetail::Go(go);
+        crash.detail = CrashDetail::Go(go);
         Some(self.crash)
     }
 }
@@ -294,7 +337,7 @@ fn is_register_line(l: &[u8]) -> bool {
 }
 
 fn parse_signal(body: &[u8], raw: &[u8]) -> SignalInfo {
-    let mut s = SignalInfo {
+    let mut signal = SignalInfo {
         raw: lossy(raw),
         ..SignalInfo::default()
     };
@@ -302,67 +345,73 @@ fn parse_signal(body: &[u8], raw: &[u8]) -> SignalInfo {
         .iter()
         .position(|&c| c == b':' || c == b' ')
         .unwrap_or(body.len());
-    s.name = lossy(&body[..name_end]);
-    for w in body.split(|&c| c == b' ') {
-        if let Some(v) = w.strip_prefix(b"code=") {
-            s.code = Some(lossy(v));
-        } else if let Some(v) = w.strip_prefix(b"addr=") {
-            s.addr = Some(lossy(v));
-        } else if let Some(v) = w.strip_prefix(b"pc=") {
-            s.pc = Some(lossy(v));
+    signal.name = lossy(&body[..name_end]);
+    for word in body.split(|&c| c == b' ') {
+        if let Some(value) = word.strip_prefix(b"code=") {
+            signal.code = Some(lossy(value));
+        } else if let Some(value) = word.strip_prefix(b"addr=") {
+            signal.addr = Some(lossy(value));
+        } else if let Some(value) = word.strip_prefix(b"pc=") {
+            signal.pc = Some(lossy(value));
         }
     }
-    s
+    signal
 }
 
-fn race_line(r: &mut RaceState, l: &[u8]) {
+fn race_line(race: &mut RaceState, line: &[u8]) {
     // `Read at 0x00c00001c0f8 by goroutine 7:` / `Previous write at 0x... by main goroutine:`
-    if !l.starts_with(b" ") && l.ends_with(b":") {
-        if let Some(at) = memchr::memmem::find(l, b" at 0x") {
-            if r.report.accesses.len() >= 64 {
+    if !line.starts_with(b" ") && line.ends_with(b":") {
+        if let Some(at) = memchr::memmem::find(line, b" at 0x") {
+            if race.report.accesses.len() >= 64 {
                 return;
             }
-            let access = lossy(&l[..at]);
-            let rest = &l[at + 4..];
+            let access = lossy(&line[..at]);
+            let rest = &line[at + 4..];
             let addr_end = rest.iter().position(|&c| c == b' ').unwrap_or(rest.len());
             let addr = lossy(&rest[..addr_end]);
             let goroutine = memchr::memmem::find(rest, b"by goroutine ").and_then(|p| {
-                let n = &rest[p + 13..];
-                let d: Vec<u8> = n
+                let after = &rest[p + 13..];
+                let digits: Vec<u8> = after
                     .iter()
                     .take_while(|c| c.is_ascii_digit())
                     .copied()
                     .collect();
-                std::str::from_utf8(&d).ok()?.parse().ok()
+                std::str::from_utf8(&digits).ok()?.parse().ok()
             });
-            r.report.accesses.push(RaceAccess {
+            race.report.accesses.push(RaceAccess {
                 access,
                 addr,
                 goroutine,
                 top_frame: None,
             });
-            r.await_frame = Some(r.report.accesses.len() - 1);
+            race.await_frame = Some(race.report.accesses.len() - 1);
         } else {
-            r.await_frame = None;
+            race.await_frame = None;
         }
         return;
     }
-    let Some(i) = r.await_frame else { return };
-    let t = trim_start(l);
-    if let Some((name, _, _)) = split_call(t) {
-        if let Some(a) = r.report.accesses.get_mut(i) {
-            if a.top_frame.is_none() {
-                a.top_frame = Some(lossy(name));
+    let Some(index) = race.await_frame else {
+        return;
+    };
+    let trimmed = trim_start(line);
+    if let Some((name, _, _)) = split_call(trimmed) {
+        if let Some(access) = race.report.accesses.get_mut(index) {
+            if access.top_frame.is_none() {
+                access.top_frame = Some(lossy(name));
             }
         }
-    } else if let Some(f) = parse_file_line(l) {
-        if let Some(a) = r.report.accesses.get_mut(i) {
-            if let Some(tf) = a.top_frame.as_mut() {
-                if !tf.contains(' ') {
-                    tf.push_str(&format!(" {}:{}", String::from_utf8_lossy(f.path), f.line));
+    } else if let Some(file_line) = parse_file_line(line) {
+        if let Some(access) = race.report.accesses.get_mut(index) {
+            if let Some(top) = access.top_frame.as_mut() {
+                if !top.contains(' ') {
+                    top.push_str(&format!(
+                        " {}:{}",
+                        String::from_utf8_lossy(file_line.path),
+                        file_line.line
+                    ));
                 }
             }
         }
-        r.await_frame = None;
+        race.await_frame = None;
     }
 }

@@ -6,25 +6,35 @@ use crate::model::CodeKind;
 /// A parsed goroutine header line.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Header<'a> {
+    /// The goroutine id (`goroutine N`).
     pub id: u64,
+    /// The goroutine's `g` address (`gp=0x...`), printed with `GOTRACEBACK=system` and above.
     pub gp: Option<u64>,
     /// `m=N` → `Some(Some(N))`, `m=nil` → `Some(None)`.
     pub m: Option<Option<u32>>,
+    /// The `m`'s address (`mp=0x...`), when printed.
     pub mp: Option<u64>,
     /// The wait reason or status without the markers below.
     pub state: &'a [u8],
     /// Comma items that were not understood, kept verbatim.
     pub extra_state: Option<&'a [u8]>,
+    /// Marked `(leaked)` (or the state is `leaked`): found leaked by the GC.
     pub leaked: bool,
+    /// Marked `(scan)`: the GC was scanning its stack.
     pub scan: bool,
+    /// Marked `(durable)`: durably blocked inside a synctest bubble.
     pub durable: bool,
+    /// How long it has been blocked (`, N minutes`), when printed.
     pub minutes: Option<u32>,
+    /// Locked to its OS thread (`, locked to thread`).
     pub locked: bool,
+    /// The synctest bubble it runs in (`, synctest bubble N`), when printed.
     pub bubble: Option<u64>,
     /// The text between `{` and `}` of a Go 1.27 label set.
     pub labels: Option<&'a [u8]>,
 }
 
+/// `b` without trailing spaces, tabs and carriage returns.
 pub fn trim_end(mut b: &[u8]) -> &[u8] {
     while let [rest @ .., last] = b {
         if *last == b' ' || *last == b'\t' || *last == b'\r' {
@@ -36,6 +46,7 @@ pub fn trim_end(mut b: &[u8]) -> &[u8] {
     b
 }
 
+/// `b` without leading spaces and tabs.
 pub fn trim_start(mut b: &[u8]) -> &[u8] {
     while let [first, rest @ ..] = b {
         if *first == b' ' || *first == b'\t' {
@@ -56,22 +67,23 @@ fn parse_u64(b: &[u8]) -> Option<u64> {
     })
 }
 
+/// Parses `0x`-prefixed hex of at most 16 digits.
 pub fn parse_hex(b: &[u8]) -> Option<u64> {
-    let b = b.strip_prefix(b"0x").or_else(|| b.strip_prefix(b"0X"))?;
-    if b.is_empty() || b.len() > 16 {
+    let digits = b.strip_prefix(b"0x").or_else(|| b.strip_prefix(b"0X"))?;
+    if digits.is_empty() || digits.len() > 16 {
         return None;
     }
-    let mut v: u64 = 0;
-    for &c in b {
-        let d = match c {
+    let mut value: u64 = 0;
+    for &c in digits {
+        let digit = match c {
             b'0'..=b'9' => c - b'0',
             b'a'..=b'f' => c - b'a' + 10,
             b'A'..=b'F' => c - b'A' + 10,
             _ => return None,
         };
-        v = (v << 4) | u64::from(d);
+        value = (value << 4) | u64::from(digit);
     }
-    Some(v)
+    Some(value)
 }
 
 /// Finds `n` in a short haystack (one line): cheaper than building a
@@ -104,7 +116,7 @@ pub fn parse_header(line: &[u8]) -> Option<Header<'_>> {
     let digits = rest.iter().take_while(|c| c.is_ascii_digit()).count();
     let id = parse_u64(rest.get(..digits)?)?;
     let mut rest = rest.get(digits..)?;
-    let mut h = Header {
+    let mut header = Header {
         id,
         ..Header::default()
     };
@@ -117,11 +129,11 @@ pub fn parse_header(line: &[u8]) -> Option<Header<'_>> {
         let end = rest.iter().position(|&c| c == b' ')?;
         let (field, tail) = rest.split_at(end);
         if let Some(v) = field.strip_prefix(b"gp=") {
-            h.gp = parse_hex(v);
+            header.gp = parse_hex(v);
         } else if let Some(v) = field.strip_prefix(b"mp=") {
-            h.mp = parse_hex(v);
+            header.mp = parse_hex(v);
         } else if let Some(v) = field.strip_prefix(b"m=") {
-            h.m = Some(if v == b"nil" {
+            header.m = Some(if v == b"nil" {
                 None
             } else {
                 Some(u32::try_from(parse_u64(v)?).ok()?)
@@ -137,14 +149,14 @@ pub fn parse_header(line: &[u8]) -> Option<Header<'_>> {
     let mut tail = rest.get(close + 1..)?;
     if let Some(t) = tail.strip_prefix(b" {") {
         let end = t.iter().rposition(|&c| c == b'}')?;
-        h.labels = Some(t.get(..end)?);
+        header.labels = Some(t.get(..end)?);
         tail = t.get(end + 1..)?;
     }
     if tail != b":" {
         return None;
     }
-    parse_status(status, &mut h);
-    Some(h)
+    parse_status(status, &mut header);
+    Some(header)
 }
 
 /// Recognises the start of a header cut off by the end of the input
@@ -225,9 +237,9 @@ impl<'a> Iterator for SplitComma<'a> {
                 Some(a)
             }
             None => {
-                let a = self.0;
+                let last = self.0;
                 self.0 = b"";
-                Some(a)
+                Some(last)
             }
         }
     }
@@ -236,8 +248,8 @@ impl<'a> Iterator for SplitComma<'a> {
 /// Parses a Go 1.27 label set body `k: v, k2: "quoted, value"`.
 pub fn parse_labels(body: &[u8]) -> Vec<(String, String)> {
     let mut out = Vec::new();
-    let s = String::from_utf8_lossy(body);
-    let mut chars = s.chars().peekable();
+    let text = String::from_utf8_lossy(body);
+    let mut chars = text.chars().peekable();
     loop {
         while chars.peek() == Some(&' ') || chars.peek() == Some(&',') {
             chars.next();
@@ -262,31 +274,31 @@ pub fn parse_labels(body: &[u8]) -> Vec<(String, String)> {
 }
 
 fn read_label_token(chars: &mut std::iter::Peekable<std::str::Chars<'_>>, stop: char) -> String {
-    let mut v = String::new();
+    let mut value = String::new();
     if chars.peek() == Some(&'"') {
         chars.next();
         while let Some(c) = chars.next() {
             match c {
                 '"' => break,
                 '\\' => match chars.next() {
-                    Some('n') => v.push('\n'),
-                    Some('t') => v.push('\t'),
-                    Some(o) => v.push(o),
+                    Some('n') => value.push('\n'),
+                    Some('t') => value.push('\t'),
+                    Some(o) => value.push(o),
                     None => break,
                 },
-                c => v.push(c),
+                c => value.push(c),
             }
         }
-        return v;
+        return value;
     }
     while let Some(&c) = chars.peek() {
         if c == stop {
             break;
         }
-        v.push(c);
+        value.push(c);
         chars.next();
     }
-    v.trim_end().to_string()
+    value.trim_end().to_string()
 }
 
 /// Splits a frame line `pkg.F(args)` into name and argument text (without the
@@ -308,8 +320,11 @@ pub fn split_call(line: &[u8]) -> Option<(&[u8], &[u8], usize)> {
 /// A parsed source-position line `\t/path/file.go:123 +0x1d fp=.. sp=.. pc=..`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FileLine<'a> {
+    /// The source file as printed.
     pub path: &'a [u8],
+    /// The line number.
     pub line: u32,
+    /// The pc's offset from the function entry (`+0x1d`), when printed.
     pub pc_offset: Option<u32>,
     /// The part that identifies the location: path, line and offset,
     /// without the per-goroutine `fp= sp= pc=` fields.
@@ -321,21 +336,21 @@ pub fn parse_file_line(line: &[u8]) -> Option<FileLine<'_>> {
     if !matches!(line.first(), Some(b'\t') | Some(b' ')) {
         return None;
     }
-    let mut s = trim_end(trim_start(line));
-    if let Some(p) = find(s, b" fp=") {
-        s = s.get(..p)?;
+    let mut rest = trim_end(trim_start(line));
+    if let Some(p) = find(rest, b" fp=") {
+        rest = rest.get(..p)?;
     }
-    let key = s;
+    let key = rest;
     let mut pc_offset = None;
-    if let Some(p) = find(s, b" +0x") {
-        if let Some(v) = parse_hex(s.get(p + 2..)?) {
+    if let Some(p) = find(rest, b" +0x") {
+        if let Some(v) = parse_hex(rest.get(p + 2..)?) {
             pc_offset = u32::try_from(v).ok();
-            s = s.get(..p)?;
+            rest = rest.get(..p)?;
         }
     }
-    let colon = memchr::memrchr(b':', s)?;
-    let line_no = u32::try_from(parse_u64(s.get(colon + 1..)?)?).ok()?;
-    let path = s.get(..colon)?;
+    let colon = memchr::memrchr(b':', rest)?;
+    let line_no = u32::try_from(parse_u64(rest.get(colon + 1..)?)?).ok()?;
+    let path = rest.get(..colon)?;
     if path.is_empty() {
         return None;
     }
@@ -359,22 +374,25 @@ pub fn parse_created_by(line: &[u8]) -> Option<(&[u8], Option<u64>)> {
 
 /// `...N frames elided...` → Some(N); `...additional frames elided...` → Some(0).
 pub fn parse_elided(line: &[u8]) -> Option<u32> {
-    let l = trim_end(trim_start(line));
-    if l == b"...additional frames elided..." {
+    let trimmed = trim_end(trim_start(line));
+    if trimmed == b"...additional frames elided..." {
         return Some(0);
     }
-    let n = l.strip_prefix(b"...")?.strip_suffix(b" frames elided...")?;
-    u32::try_from(parse_u64(n)?).ok()
+    let count = trimmed
+        .strip_prefix(b"...")?
+        .strip_suffix(b" frames elided...")?;
+    u32::try_from(parse_u64(count)?).ok()
 }
 
 /// `[originating from goroutine N]:` → N.
 pub fn parse_ancestor(line: &[u8]) -> Option<u64> {
-    let n = trim_end(line)
+    let id = trim_end(line)
         .strip_prefix(b"[originating from goroutine ")?
         .strip_suffix(b"]:")?;
-    parse_u64(n)
+    parse_u64(id)
 }
 
+/// Whether the line is Go's `goroutine running on other thread; stack unavailable`.
 pub fn is_stack_unavailable(line: &[u8]) -> bool {
     trim_end(trim_start(line)) == b"goroutine running on other thread; stack unavailable"
 }
@@ -382,8 +400,8 @@ pub fn is_stack_unavailable(line: &[u8]) -> bool {
 /// True when an argument word looks like a pointer rather than a value
 /// (the same floor panicparse uses: at least 1 MiB).
 pub fn is_pointer_word(w: &[u8]) -> bool {
-    let w = w.strip_suffix(b"?").unwrap_or(w);
-    matches!(parse_hex(w), Some(v) if (1 << 20..1 << 56).contains(&v))
+    let word = w.strip_suffix(b"?").unwrap_or(w);
+    matches!(parse_hex(word), Some(v) if (1 << 20..1 << 56).contains(&v))
 }
 
 /// Go's standard library top-level packages.
@@ -526,27 +544,27 @@ mod tests {
 
     #[test]
     fn header_plain() {
-        let h = parse_header(b"goroutine 1 [running]:").unwrap();
-        assert_eq!(h.id, 1);
-        assert_eq!(h.state, b"running");
-        assert!(h.minutes.is_none() && !h.locked && !h.leaked);
+        let header = parse_header(b"goroutine 1 [running]:").unwrap();
+        assert_eq!(header.id, 1);
+        assert_eq!(header.state, b"running");
+        assert!(header.minutes.is_none() && !header.locked && !header.leaked);
     }
 
     #[test]
     fn header_all_items() {
-        let h = parse_header(
+        let header = parse_header(
             b"goroutine 18 gp=0xc000102a80 m=3 mp=0xc000080808 [chan receive (leaked) (scan), 12 minutes, locked to thread, synctest bubble 4] {handler: order, \"tenant\": \"a, b\"}:",
         )
         .unwrap();
-        assert_eq!(h.id, 18);
-        assert_eq!(h.gp, Some(0xc000102a80));
-        assert_eq!(h.m, Some(Some(3)));
-        assert_eq!(h.mp, Some(0xc000080808));
-        assert_eq!(h.state, b"chan receive");
-        assert!(h.leaked && h.scan && h.locked);
-        assert_eq!(h.minutes, Some(12));
-        assert_eq!(h.bubble, Some(4));
-        let labels = parse_labels(h.labels.unwrap());
+        assert_eq!(header.id, 18);
+        assert_eq!(header.gp, Some(0xc000102a80));
+        assert_eq!(header.m, Some(Some(3)));
+        assert_eq!(header.mp, Some(0xc000080808));
+        assert_eq!(header.state, b"chan receive");
+        assert!(header.leaked && header.scan && header.locked);
+        assert_eq!(header.minutes, Some(12));
+        assert_eq!(header.bubble, Some(4));
+        let labels = parse_labels(header.labels.unwrap());
         assert_eq!(
             labels,
             vec![
@@ -558,15 +576,16 @@ mod tests {
 
     #[test]
     fn header_m_nil_durable_and_unknown_items() {
-        let h = parse_header(b"goroutine 7 gp=0x1 m=nil [select (durable), 3 minutes, new thing]:")
-            .unwrap();
-        assert_eq!(h.m, Some(None));
-        assert!(h.durable);
-        assert_eq!(h.state, b"select");
-        assert_eq!(h.minutes, Some(3));
-        assert_eq!(h.extra_state, Some(&b"new thing"[..]));
-        let h = parse_header(b"goroutine 9 [select (no cases)]:").unwrap();
-        assert_eq!(h.state, b"select (no cases)");
+        let header =
+            parse_header(b"goroutine 7 gp=0x1 m=nil [select (durable), 3 minutes, new thing]:")
+                .unwrap();
+        assert_eq!(header.m, Some(None));
+        assert!(header.durable);
+        assert_eq!(header.state, b"select");
+        assert_eq!(header.minutes, Some(3));
+        assert_eq!(header.extra_state, Some(&b"new thing"[..]));
+        let header = parse_header(b"goroutine 9 [select (no cases)]:").unwrap();
+        assert_eq!(header.state, b"select (no cases)");
     }
 
     #[test]
@@ -598,17 +617,21 @@ mod tests {
 
     #[test]
     fn file_lines() {
-        let f = parse_file_line(b"\t/usr/local/go/src/runtime/proc.go:435 +0xce fp=0xc00004e738 sp=0xc00004e718 pc=0x47a1ee").unwrap();
-        assert_eq!(f.path, b"/usr/local/go/src/runtime/proc.go");
-        assert_eq!(f.line, 435);
-        assert_eq!(f.pc_offset, Some(0xce));
-        assert_eq!(f.key, b"/usr/local/go/src/runtime/proc.go:435 +0xce");
-        let f = parse_file_line(b"\tC:/Program Files/Go/src/runtime/proc.go:398 +0x1a").unwrap();
-        assert_eq!(f.path, b"C:/Program Files/Go/src/runtime/proc.go");
-        assert_eq!(f.line, 398);
-        let f = parse_file_line(b"\texample.com/m@v1.2.3/f.go:12").unwrap();
-        assert_eq!(f.path, b"example.com/m@v1.2.3/f.go");
-        assert_eq!(f.pc_offset, None);
+        let file_line = parse_file_line(b"\t/usr/local/go/src/runtime/proc.go:435 +0xce fp=0xc00004e738 sp=0xc00004e718 pc=0x47a1ee").unwrap();
+        assert_eq!(file_line.path, b"/usr/local/go/src/runtime/proc.go");
+        assert_eq!(file_line.line, 435);
+        assert_eq!(file_line.pc_offset, Some(0xce));
+        assert_eq!(
+            file_line.key,
+            b"/usr/local/go/src/runtime/proc.go:435 +0xce"
+        );
+        let file_line =
+            parse_file_line(b"\tC:/Program Files/Go/src/runtime/proc.go:398 +0x1a").unwrap();
+        assert_eq!(file_line.path, b"C:/Program Files/Go/src/runtime/proc.go");
+        assert_eq!(file_line.line, 398);
+        let file_line = parse_file_line(b"\texample.com/m@v1.2.3/f.go:12").unwrap();
+        assert_eq!(file_line.path, b"example.com/m@v1.2.3/f.go");
+        assert_eq!(file_line.pc_offset, None);
         assert!(parse_file_line(b"main.main()").is_none());
         assert!(parse_file_line(b"\t:12").is_none());
     }
@@ -637,9 +660,9 @@ mod tests {
 
     #[test]
     fn function_names() {
-        let s = |f| split_go_func(f);
+        let split = |f| split_go_func(f);
         assert_eq!(
-            s("net/http.(*conn).serve"),
+            split("net/http.(*conn).serve"),
             (
                 "net/http".into(),
                 Some("*conn".into()),
@@ -649,7 +672,7 @@ mod tests {
         );
         assert_eq!(
             // Go escapes dots of the last import path element as %2e.
-            s("gopkg.in/yaml%2ev2.(*decoder).unmarshal"),
+            split("gopkg.in/yaml%2ev2.(*decoder).unmarshal"),
             (
                 "gopkg.in/yaml%2ev2".into(),
                 Some("*decoder".into()),
@@ -658,11 +681,11 @@ mod tests {
             )
         );
         assert_eq!(
-            s("main.main.func1"),
+            split("main.main.func1"),
             ("main".into(), None, "main.func1".into(), CodeKind::User)
         );
         assert_eq!(
-            s("example.com/m/pkg.(*List[...]).Push"),
+            split("example.com/m/pkg.(*List[...]).Push"),
             (
                 "example.com/m/pkg".into(),
                 Some("*List[...]".into()),
@@ -671,11 +694,11 @@ mod tests {
             )
         );
         assert_eq!(
-            s("runtime.gopark"),
+            split("runtime.gopark"),
             ("runtime".into(), None, "gopark".into(), CodeKind::Runtime)
         );
         assert_eq!(
-            s("internal/sync.(*Mutex).lockSlow"),
+            split("internal/sync.(*Mutex).lockSlow"),
             (
                 "internal/sync".into(),
                 Some("*Mutex".into()),
@@ -684,13 +707,13 @@ mod tests {
             )
         );
         assert_eq!(
-            s("runtime·park"),
+            split("runtime·park"),
             ("runtime".into(), None, "park".into(), CodeKind::Runtime)
         );
         assert_eq!(
-            s("main.func·001"),
+            split("main.func·001"),
             ("main".into(), None, "func·001".into(), CodeKind::User)
         );
-        assert_eq!(s("shop/internal/db.Query").3, CodeKind::User);
+        assert_eq!(split("shop/internal/db.Query").3, CodeKind::User);
     }
 }

@@ -7,15 +7,17 @@
 //! splits the input into dumps and assembles the crash records.
 
 mod crash;
+mod features;
 pub mod line;
 
 use crate::input::Bytes;
 use crate::model::{
-    Ancestor, ArgSpan, FrameId, GoTaskDetail, IdMap, Runtime, Snapshot, StateClass, Sym, Tables,
-    Task, TaskDetail, TaskFlags, TaskKind, Warning,
+    Ancestor, ArgSpan, FrameId, GoTaskDetail, IdMap, LabelSetId, Runtime, Snapshot, StateClass,
+    Sym, Tables, Task, TaskDetail, TaskFlags, TaskKind, Warning,
 };
 use crate::parse::format::{Dumps, InputFormat, ParseOptions};
 use crash::CrashBuilder;
+use features::Features;
 use line::{
     is_pointer_word, is_stack_unavailable, parse_ancestor, parse_created_by, parse_cut_header,
     parse_elided, parse_file_line, parse_header, parse_labels, split_call, split_go_func, trim_end,
@@ -26,6 +28,23 @@ use rustc_hash::{FxHashMap, FxHashSet, FxHasher};
 use std::hash::Hasher;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+
+/// The Go-only detail of a task, when its header prints any (`gp=`, `m=`,
+/// `mp=`, a synctest bubble).
+#[inline]
+fn go_detail(header: &Header<'_>) -> Option<Box<TaskDetail>> {
+    if header.gp.is_some() || header.m.is_some() || header.mp.is_some() || header.bubble.is_some() {
+        Some(Box::new(TaskDetail::Go(GoTaskDetail {
+            gp: header.gp,
+            m: header.m,
+            mp: header.mp,
+            bubble: header.bubble,
+            ancestors: Vec::new(),
+        })))
+    } else {
+        None
+    }
+}
 
 /// The format id of Go tracebacks.
 pub const FORMAT: &str = "go-traceback";
@@ -56,13 +75,13 @@ pub fn detect(text: &[u8]) -> f32 {
     let mut frames_after = 0u32;
     let mut prev_header = false;
     for l in head.split(|&c| c == b'\n') {
-        let l = trim_end(l);
-        if parse_header(l).is_some() {
+        let line = trim_end(l);
+        if parse_header(line).is_some() {
             headers += 1;
             prev_header = true;
             continue;
         }
-        if prev_header && (split_call(l).is_some() || is_stack_unavailable(l)) {
+        if prev_header && (split_call(line).is_some() || is_stack_unavailable(line)) {
             frames_after += 1;
         }
         prev_header = false;
@@ -75,59 +94,6 @@ pub fn detect(text: &[u8]) -> f32 {
         (_, 0) => 0.5,
         (1, _) => 0.9,
         _ => 1.0,
-    }
-}
-
-/// Features seen while parsing, used to guess the Go version.
-#[derive(Debug, Default, Clone, Copy)]
-struct Features(u32);
-
-impl Features {
-    const IN_GOROUTINE: u32 = 1; // `created by F in goroutine N`: >= 1.21
-    const N_ELIDED: u32 = 1 << 1; // `...N frames elided...`: >= 1.21
-    const OLD_ELIDED: u32 = 1 << 2; // `...additional frames elided...`: < 1.21
-    const QUESTION_ARG: u32 = 1 << 3; // `0x1?`: >= 1.18
-    const GP_FIELDS: u32 = 1 << 4; // `gp=.. m=..`: >= 1.23
-    const LEAKED: u32 = 1 << 5; // `(leaked)`: >= 1.26
-    const LABELS: u32 = 1 << 6; // label sets in headers: >= 1.27
-    const INTERNAL_SYNC: u32 = 1 << 7; // `internal/sync.`: >= 1.24
-    const SYNC_REASON: u32 = 1 << 8; // `sync.Mutex.Lock` wait reasons: >= 1.20
-    const SEMACQUIRE_SYNC: u32 = 1 << 9; // `semacquire` with sync frames: < 1.20
-    const MIDDOT: u32 = 1 << 10; // `·` in names or `.goc` files: <= 1.4
-    const CREATED_NO_ID: u32 = 1 << 11; // `created by F` without id: < 1.21
-    const BRACE_ARG: u32 = 1 << 12; // `{...}` aggregates in args: >= 1.17
-
-    fn has(self, f: u32) -> bool {
-        self.0 & f != 0
-    }
-
-    fn guess(self) -> Option<String> {
-        let lower: &[(u32, &str)] = &[
-            (Self::LABELS, "1.27"),
-            (Self::LEAKED, "1.26"),
-            (Self::INTERNAL_SYNC, "1.24"),
-            (Self::GP_FIELDS, "1.23"),
-            (Self::IN_GOROUTINE, "1.21"),
-            (Self::N_ELIDED, "1.21"),
-            (Self::SYNC_REASON, "1.20"),
-            (Self::QUESTION_ARG, "1.18"),
-            (Self::BRACE_ARG, "1.17"),
-        ];
-        let upper: &[(u32, &str)] = &[
-            (Self::MIDDOT, "1.4"),
-            (Self::SEMACQUIRE_SYNC, "1.19"),
-            (Self::CREATED_NO_ID, "1.20"),
-            (Self::OLD_ELIDED, "1.20"),
-        ];
-        let lo = lower.iter().find(|(f, _)| self.has(*f)).map(|x| x.1);
-        let hi = upper.iter().find(|(f, _)| self.has(*f)).map(|x| x.1);
-        match (lo, hi) {
-            (Some(l), Some(h)) if l == h => Some(format!("go{l}")),
-            (Some(l), Some(h)) => Some(format!("go{l}..go{h}")),
-            (Some(l), None) => Some(format!(">=go{l}")),
-            (None, Some(h)) => Some(format!("<=go{h}")),
-            (None, None) => None,
-        }
     }
 }
 
@@ -146,11 +112,11 @@ pub fn parse(text: Bytes, source: &str, opts: &Options) -> Vec<Snapshot> {
     let chunks: Vec<Chunk> = bounds
         .par_windows(2)
         .map(|w| {
-            let c = ChunkParser::new(&text, w[0], w[1]).run();
+            let chunk = ChunkParser::new(&text, w[0], w[1]).run();
             if let Some(p) = &opts.progress {
                 p.fetch_add((w[1] - w[0]) as u64, Ordering::Relaxed);
             }
-            c
+            chunk
         })
         .collect();
     merge(text.clone(), source, chunks)
@@ -162,10 +128,10 @@ fn chunk_bounds(text: &[u8], threshold: usize) -> Vec<usize> {
     let len = text.len();
     let mut bounds = vec![0];
     if len >= threshold {
-        let n = (rayon::current_num_threads() * 8).clamp(2, 256);
-        let step = len / n;
+        let pieces = (rayon::current_num_threads() * 8).clamp(2, 256);
+        let step = len / pieces;
         let finder = memchr::memmem::Finder::new(b"\n\ngoroutine ");
-        for i in 1..n {
+        for i in 1..pieces {
             let from = (i * step).max(*bounds.last().unwrap_or(&0));
             if let Some(p) = text.get(from..).and_then(|t| finder.find(t)) {
                 let at = from + p + 2;
@@ -201,8 +167,6 @@ struct Chunk {
     args: Vec<ArgSpan>,
     lines: u32,
     features: Features,
-    /// The input ended inside the last task of this chunk.
-    cut: bool,
 }
 
 /// A task being read.
@@ -236,7 +200,6 @@ struct ChunkParser<'a> {
     frames_pool: Vec<FrameId>,
     features: Features,
     warnings: usize,
-    cut: bool,
 }
 
 impl<'a> ChunkParser<'a> {
@@ -254,7 +217,6 @@ impl<'a> ChunkParser<'a> {
             frames_pool: Vec::new(),
             features: Features::default(),
             warnings: 0,
-            cut: false,
         }
     }
 
@@ -306,15 +268,14 @@ impl<'a> ChunkParser<'a> {
                 }
                 if last_line {
                     if let Some(id) = parse_cut_header(line) {
-                        let h = Header {
+                        let header = Header {
                             id,
                             state: b"",
                             ..Header::default()
                         };
-                        let mut c = self.start_task(h, abs, line_no);
-                        c.task.flags.set(TaskFlags::PARTIAL);
-                        self.cut = true;
-                        self.finish(c);
+                        let mut cut_task = self.start_task(header, abs, line_no);
+                        cut_task.task.flags.set(TaskFlags::PARTIAL);
+                        self.finish(cut_task);
                         continue;
                     }
                 }
@@ -328,7 +289,6 @@ impl<'a> ChunkParser<'a> {
         if let Some(mut c) = cur.take() {
             if at_eof && self.looks_cut(&c, chunk) {
                 c.task.flags.set(TaskFlags::PARTIAL);
-                self.cut = true;
             }
             self.finish(c);
         }
@@ -338,7 +298,6 @@ impl<'a> ChunkParser<'a> {
             args: self.args,
             lines: line_no,
             features: self.features,
-            cut: self.cut,
         }
     }
 
@@ -368,87 +327,22 @@ impl<'a> ChunkParser<'a> {
         }
     }
 
-    fn start_task(&mut self, h: Header<'a>, abs: usize, line_no: u32) -> Cur<'a> {
-        let (state, class) = match self.state_cache.get(h.state) {
-            Some(&v) => v,
-            None => {
-                let sym = self.tables.intern_bytes(h.state);
-                let class = StateClass::from_go(self.tables.str(sym));
-                self.state_cache.insert(h.state, (sym, class));
-                (sym, class)
-            }
-        };
-        let state = match h.extra_state {
-            None => state,
-            Some(extra) => {
-                let mut s = h.state.to_vec();
-                s.extend_from_slice(b", ");
-                s.extend_from_slice(extra);
-                self.tables.intern_bytes(&s)
-            }
-        };
-        let mut flags = TaskFlags::default();
-        if h.leaked {
-            flags.set(TaskFlags::LEAKED);
-            self.features.0 |= Features::LEAKED;
-        }
-        if h.locked {
-            flags.set(TaskFlags::LOCKED_TO_THREAD);
-        }
-        if h.scan {
-            flags.set(TaskFlags::SCAN);
-        }
-        if h.durable {
-            flags.set(TaskFlags::DURABLE);
-        }
-        if h.id == 0 {
-            flags.set(TaskFlags::SYSTEM_STACK);
-        }
-        if h.gp.is_some() {
-            self.features.0 |= Features::GP_FIELDS;
-        }
-        let labels = match h.labels {
-            Some(body) => {
-                self.features.0 |= Features::LABELS;
-                let pairs = parse_labels(body)
-                    .into_iter()
-                    .map(|(k, v)| (self.tables.intern(&k), self.tables.intern(&v)))
-                    .collect();
-                self.tables.intern_labels(pairs)
-            }
-            None => Default::default(),
-        };
-        if matches!(
-            h.state,
-            b"sync.Mutex.Lock"
-                | b"sync.RWMutex.Lock"
-                | b"sync.RWMutex.RLock"
-                | b"sync.WaitGroup.Wait"
-        ) {
-            self.features.0 |= Features::SYNC_REASON;
-        }
-        let detail = if h.gp.is_some() || h.m.is_some() || h.mp.is_some() || h.bubble.is_some() {
-            Some(Box::new(TaskDetail::Go(GoTaskDetail {
-                gp: h.gp,
-                m: h.m,
-                mp: h.mp,
-                bubble: h.bubble,
-                ancestors: Vec::new(),
-            })))
-        } else {
-            None
-        };
+    fn start_task(&mut self, header: Header<'a>, abs: usize, line_no: u32) -> Cur<'a> {
+        let (state, class) = self.header_state(&header);
+        let flags = self.header_flags(&header);
+        let labels = self.header_labels(&header);
+        let detail = go_detail(&header);
         let mut frames = std::mem::take(&mut self.frames_pool);
         frames.clear();
         Cur {
             task: Task {
-                id: h.id,
+                id: header.id,
                 parent: Task::NO_PARENT,
                 kind: TaskKind::Goroutine,
                 name: None,
                 state,
                 class,
-                wait_minutes: h.minutes,
+                wait_minutes: header.minutes,
                 flags,
                 labels,
                 stack: Default::default(),
@@ -459,7 +353,7 @@ impl<'a> ChunkParser<'a> {
                 arg_hash: [0; 2],
                 detail,
             },
-            header: h,
+            header,
             frames,
             elided: None,
             pending: None,
@@ -468,6 +362,83 @@ impl<'a> ChunkParser<'a> {
             ancestor: None,
             h_exact: FxHasher::default(),
             h_ptr: FxHasher::default(),
+        }
+    }
+
+    /// The header's state (interned once per distinct text, with any
+    /// unparsed extra items appended) and its class.
+    #[inline]
+    fn header_state(&mut self, header: &Header<'a>) -> (Sym, StateClass) {
+        let (state, class) = match self.state_cache.get(header.state) {
+            Some(&cached) => cached,
+            None => {
+                let sym = self.tables.intern_bytes(header.state);
+                let class = StateClass::from_go(self.tables.str(sym));
+                self.state_cache.insert(header.state, (sym, class));
+                (sym, class)
+            }
+        };
+        let state = match header.extra_state {
+            None => state,
+            Some(extra) => {
+                let mut text = header.state.to_vec();
+                text.extend_from_slice(b", ");
+                text.extend_from_slice(extra);
+                self.tables.intern_bytes(&text)
+            }
+        };
+        (state, class)
+    }
+
+    /// The task flags the header states, noting the version features it
+    /// shows.
+    #[inline]
+    fn header_flags(&mut self, header: &Header<'a>) -> TaskFlags {
+        let mut flags = TaskFlags::default();
+        if header.leaked {
+            flags.set(TaskFlags::LEAKED);
+            self.features.0 |= Features::LEAKED;
+        }
+        if header.locked {
+            flags.set(TaskFlags::LOCKED_TO_THREAD);
+        }
+        if header.scan {
+            flags.set(TaskFlags::SCAN);
+        }
+        if header.durable {
+            flags.set(TaskFlags::DURABLE);
+        }
+        if header.id == 0 {
+            flags.set(TaskFlags::SYSTEM_STACK);
+        }
+        if header.gp.is_some() {
+            self.features.0 |= Features::GP_FIELDS;
+        }
+        if matches!(
+            header.state,
+            b"sync.Mutex.Lock"
+                | b"sync.RWMutex.Lock"
+                | b"sync.RWMutex.RLock"
+                | b"sync.WaitGroup.Wait"
+        ) {
+            self.features.0 |= Features::SYNC_REASON;
+        }
+        flags
+    }
+
+    /// The header's label set (Go 1.27 `{key: value, ...}`), interned.
+    #[inline]
+    fn header_labels(&mut self, header: &Header<'a>) -> LabelSetId {
+        match header.labels {
+            Some(body) => {
+                self.features.0 |= Features::LABELS;
+                let pairs = parse_labels(body)
+                    .into_iter()
+                    .map(|(key, value)| (self.tables.intern(&key), self.tables.intern(&value)))
+                    .collect();
+                self.tables.intern_labels(pairs)
+            }
+            None => Default::default(),
         }
     }
 
@@ -486,7 +457,6 @@ impl<'a> ChunkParser<'a> {
                     if last_line {
                         // The line may be cut: keep it only if the offset is complete.
                         c.task.flags.set(TaskFlags::PARTIAL);
-                        self.cut = true;
                     }
                     self.file_line(c, f, line_no);
                     return Flow::Continue;
@@ -501,7 +471,6 @@ impl<'a> ChunkParser<'a> {
                 }
                 if last_line {
                     c.task.flags.set(TaskFlags::PARTIAL);
-                    self.cut = true;
                     return Flow::Continue;
                 }
                 self.warn(
@@ -560,7 +529,6 @@ impl<'a> ChunkParser<'a> {
         }
         if last_line {
             c.task.flags.set(TaskFlags::PARTIAL);
-            self.cut = true;
             return Flow::Continue;
         }
         // Something that is not part of a goroutine: the goroutine ended.
@@ -588,9 +556,9 @@ impl<'a> ChunkParser<'a> {
         if name.starts_with(b"internal/sync.") {
             self.features.0 |= Features::INTERNAL_SYNC;
         }
-        let f = self.tables.intern_function(name, split_go_func);
-        self.func_cache.insert(name, f);
-        f
+        let function = self.tables.intern_function(name, split_go_func);
+        self.func_cache.insert(name, function);
+        function
     }
 
     fn file_line(&mut self, c: &mut Cur<'a>, f: line::FileLine<'a>, line_no: u32) {
@@ -784,115 +752,171 @@ impl SnapBuilder {
     fn is_empty(&self) -> bool {
         self.tasks.is_empty() && !self.crash.has_content()
     }
-}
 
-fn merge(text: Bytes, source: &str, chunks: Vec<Chunk>) -> Vec<Snapshot> {
-    let mut tables = Tables::new();
-    let mut args: Vec<ArgSpan> = Vec::with_capacity(chunks.iter().map(|c| c.args.len()).sum());
-    let mut out: Vec<(SnapBuilder, Features)> = Vec::new();
-    let mut b = SnapBuilder::new(0);
-    let mut snap_features = Features::default();
-    let mut base_line: u64 = 0;
-    let total: usize = chunks.iter().map(|c| c.items.len()).sum();
-    let mut cut = false;
-    let _ = total;
-    for chunk in chunks {
-        let map: IdMap = tables.absorb(&chunk.tables);
-        let args_base = args.len() as u32;
-        args.extend_from_slice(&chunk.args);
-        snap_features.0 |= chunk.features.0;
-        cut |= chunk.cut;
-        for item in chunk.items {
-            match item {
-                Item::Task(mut t) => {
-                    t.state = map.sym(t.state);
-                    t.stack = map.stack(t.stack);
-                    t.creator = t.creator.map(|f| map.frame(f));
-                    t.labels = map.labels(t.labels);
-                    t.args += args_base;
-                    t.line = (base_line + u64::from(t.line)).min(u64::from(u32::MAX)) as u32;
-                    if let Some(TaskDetail::Go(go)) = t.detail.as_deref_mut() {
-                        for ancestor in go.ancestors.iter_mut() {
-                            ancestor.stack = map.stack(ancestor.stack);
-                        }
-                    }
-                    if b.crash.in_m_sections() {
-                        // An M's view of its goroutine, printed a second time.
-                        t.flags.set(TaskFlags::SYSTEM_STACK);
-                    } else if t.id != 0 && !b.seen.insert(t.id) {
-                        // The same goroutine again: a second dump starts here.
-                        let next = SnapBuilder::new(t.offset);
-                        out.push((std::mem::replace(&mut b, next), snap_features));
-                        b.seen.insert(t.id);
-                    }
-                    if t.flags.has(TaskFlags::PARTIAL) {
-                        b.truncated = true;
-                    }
-                    b.crash.on_goroutine(t.id);
-                    b.end = t.offset;
-                    b.tasks.push(t);
-                }
-                Item::Line { line, start, end } => {
-                    let l = &text[start..end];
-                    if !b.tasks.is_empty() && b.crash.is_start(l) {
-                        let next = SnapBuilder::new(start as u64);
-                        out.push((std::mem::replace(&mut b, next), snap_features));
-                    }
-                    if b.is_empty() && !l.is_empty() && b.crash.is_start(l) {
-                        b.start = start as u64;
-                    }
-                    b.crash.line(base_line + u64::from(line), l);
-                    if b.crash.has_content() {
-                        b.end = end as u64;
-                    }
-                }
-                Item::Warn { line, message } => {
-                    if b.warnings.len() < MAX_WARNINGS {
-                        b.warnings.push(Warning {
-                            line: base_line + u64::from(line),
-                            message,
-                        });
-                    }
-                }
-            }
-        }
-        base_line += u64::from(chunk.lines);
-    }
-    out.push((b, snap_features));
-    let _ = cut;
-    let tables = Arc::new(tables);
-    let args = Arc::new(args);
-    let mut snaps = Vec::new();
-    for (b, feats) in out {
-        if b.tasks.is_empty() {
-            continue;
-        }
-        let mut warnings = b.warnings;
-        let crash = b.crash.finish();
-        let origin = origin_of(crash.as_ref(), &b.tasks);
-        if b.truncated {
+    /// The snapshot built, sharing the merged `tables` and `args`.
+    fn finish(
+        self,
+        source: &str,
+        text: &Bytes,
+        tables: &Arc<Tables>,
+        args: &Arc<Vec<ArgSpan>>,
+        features: Features,
+    ) -> Snapshot {
+        let mut warnings = self.warnings;
+        let crash = self.crash.finish();
+        let origin = origin_of(crash.as_ref(), &self.tasks);
+        if self.truncated {
             warnings.push(Warning {
-                line: b.tasks.last().map_or(0, |t| u64::from(t.line)),
+                line: self.tasks.last().map_or(0, |task| u64::from(task.line)),
                 message: "the dump is cut off here: the last goroutine is incomplete".into(),
             });
         }
-        let end = b.end.max(b.tasks.last().map_or(0, |t| t.offset));
+        let end = self
+            .end
+            .max(self.tasks.last().map_or(0, |task| task.offset));
         let mut snapshot = Snapshot::new(
             source,
             FORMAT,
             Runtime::Go,
             text.clone(),
-            Arc::clone(&tables),
-            Arc::clone(&args),
+            Arc::clone(tables),
+            Arc::clone(args),
         );
-        snapshot.index = snaps.len();
-        snapshot.version_guess = feats.guess();
+        snapshot.version_guess = features.guess();
         snapshot.origin = Some(origin.to_string());
         snapshot.crash = crash;
-        snapshot.tasks = b.tasks;
+        snapshot.tasks = self.tasks;
         snapshot.warnings = warnings;
-        snapshot.truncated = b.truncated;
-        snapshot.range = (b.start, end);
+        snapshot.truncated = self.truncated;
+        snapshot.range = (self.start, end);
+        snapshot
+    }
+}
+
+/// The snapshots of a merge: those finished, and the one being built.
+struct Merge {
+    done: Vec<(SnapBuilder, Features)>,
+    current: SnapBuilder,
+    /// Version features seen so far (in any chunk up to here).
+    features: Features,
+}
+
+impl Merge {
+    /// Finishes the current snapshot and starts the next at byte `start`.
+    #[inline]
+    fn split(&mut self, start: u64) {
+        let next = SnapBuilder::new(start);
+        self.done
+            .push((std::mem::replace(&mut self.current, next), self.features));
+    }
+
+    /// Adds a goroutine (already remapped); the same goroutine again starts
+    /// a second dump.
+    #[inline]
+    fn task(&mut self, mut task: Task) {
+        if self.current.crash.in_m_sections() {
+            // An M's view of its goroutine, printed a second time.
+            task.flags.set(TaskFlags::SYSTEM_STACK);
+        } else if task.id != 0 && !self.current.seen.insert(task.id) {
+            // The same goroutine again: a second dump starts here.
+            self.split(task.offset);
+            self.current.seen.insert(task.id);
+        }
+        let builder = &mut self.current;
+        if task.flags.has(TaskFlags::PARTIAL) {
+            builder.truncated = true;
+        }
+        builder.crash.on_goroutine(task.id);
+        builder.end = task.offset;
+        builder.tasks.push(task);
+    }
+
+    /// Feeds a line outside the goroutines (bytes `start..end` of the text,
+    /// 1-based `line_no`) to the crash builder; a crash header after
+    /// goroutines starts a new dump.
+    #[inline]
+    fn line(&mut self, text: &[u8], line_no: u64, start: usize, end: usize) {
+        let line = &text[start..end];
+        if !self.current.tasks.is_empty() && self.current.crash.is_start(line) {
+            self.split(start as u64);
+        }
+        let builder = &mut self.current;
+        if builder.is_empty() && !line.is_empty() && builder.crash.is_start(line) {
+            builder.start = start as u64;
+        }
+        builder.crash.line(line_no, line);
+        if builder.crash.has_content() {
+            builder.end = end as u64;
+        }
+    }
+
+    /// Records a warning, keeping at most [`MAX_WARNINGS`] per snapshot.
+    #[inline]
+    fn warn(&mut self, line: u64, message: String) {
+        if self.current.warnings.len() < MAX_WARNINGS {
+            self.current.warnings.push(Warning { line, message });
+        }
+    }
+}
+
+/// Moves a chunk's task into the merged tables (`map`), argument spans
+/// (from `args_base`) and line numbers (from `base_line`).
+#[inline]
+fn remap_task(task: &mut Task, map: &IdMap, args_base: u32, base_line: u64) {
+    task.state = map.sym(task.state);
+    task.stack = map.stack(task.stack);
+    task.creator = task.creator.map(|frame| map.frame(frame));
+    task.labels = map.labels(task.labels);
+    task.args += args_base;
+    task.line = (base_line + u64::from(task.line)).min(u64::from(u32::MAX)) as u32;
+    if let Some(TaskDetail::Go(go)) = task.detail.as_deref_mut() {
+        for ancestor in go.ancestors.iter_mut() {
+            ancestor.stack = map.stack(ancestor.stack);
+        }
+    }
+}
+
+/// Joins the chunks read in parallel, in order, into snapshots: one set of
+/// tables and argument spans, goroutines and crash text split into dumps.
+fn merge(text: Bytes, source: &str, chunks: Vec<Chunk>) -> Vec<Snapshot> {
+    let mut tables = Tables::new();
+    let mut args: Vec<ArgSpan> =
+        Vec::with_capacity(chunks.iter().map(|chunk| chunk.args.len()).sum());
+    let mut merge = Merge {
+        done: Vec::new(),
+        current: SnapBuilder::new(0),
+        features: Features::default(),
+    };
+    let mut base_line: u64 = 0;
+    for chunk in chunks {
+        let map: IdMap = tables.absorb(&chunk.tables);
+        let args_base = args.len() as u32;
+        args.extend_from_slice(&chunk.args);
+        merge.features.0 |= chunk.features.0;
+        for item in chunk.items {
+            match item {
+                Item::Task(mut task) => {
+                    remap_task(&mut task, &map, args_base, base_line);
+                    merge.task(task);
+                }
+                Item::Line { line, start, end } => {
+                    merge.line(&text, base_line + u64::from(line), start, end)
+                }
+                Item::Warn { line, message } => merge.warn(base_line + u64::from(line), message),
+            }
+        }
+        base_line += u64::from(chunk.lines);
+    }
+    merge.done.push((merge.current, merge.features));
+    let tables = Arc::new(tables);
+    let args = Arc::new(args);
+    let mut snaps = Vec::new();
+    for (builder, features) in merge.done {
+        if builder.tasks.is_empty() {
+            continue;
+        }
+        let mut snapshot = builder.finish(source, &text, &tables, &args, features);
+        snapshot.index = snaps.len();
         snaps.push(snapshot);
     }
     snaps

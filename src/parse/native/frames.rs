@@ -7,14 +7,13 @@
 use super::{addr_frame, hex_u64, named_frame, note_addr, parse_map_line};
 use crate::input::Bytes;
 use crate::model::heap::Module;
-use crate::model::{
-    AddrSpace, Crash, FrameId, Runtime, Snapshot, StateClass, Tables, TaskKind, Warning,
-};
+use crate::model::{AddrSpace, Crash, FrameId, Runtime, Snapshot, StateClass, Tables, TaskKind};
 use crate::parse::format::{Dumps, InputFormat, ParseOptions};
 use crate::parse::threads::{lines, snapshots, Block, Dump};
 use regex::Regex;
 use std::sync::LazyLock;
 
+/// Format id of gdb-free native backtraces (glibc `backtrace_symbols`, sanitizers, tombstones).
 pub const FORMAT: &str = "native-backtrace";
 
 static GLIBC: LazyLock<Regex> = LazyLock::new(|| {
@@ -54,18 +53,18 @@ static PC: LazyLock<Regex> =
 /// `#N rest` (sanitizers, eu-stack, tombstones): the frame number and the
 /// rest of the line.
 fn hash_line(s: &str) -> Option<(u64, &str)> {
-    let t = s.trim_start().strip_prefix('#')?;
-    let digits = t.bytes().take_while(u8::is_ascii_digit).count();
+    let after_hash = s.trim_start().strip_prefix('#')?;
+    let digits = after_hash.bytes().take_while(u8::is_ascii_digit).count();
     if digits == 0 || digits > 9 {
         return None;
     }
-    let n = t[..digits].parse().ok()?;
-    let rest = &t[digits..];
+    let number = after_hash[..digits].parse().ok()?;
+    let rest = &after_hash[digits..];
     let trimmed = rest.trim_start();
     if trimmed.len() == rest.len() {
         return None; // `#12abc`: not a frame
     }
-    Some((n, trimmed.trim_end()))
+    Some((number, trimmed.trim_end()))
 }
 
 /// A trailing `(module+0xoff)`, optionally followed by `(BuildId: hex)`:
@@ -95,14 +94,14 @@ fn mod_off(rest: &str) -> Option<(&str, u64, &str, usize)> {
 
 /// Where a native backtrace line starts, for log-prefix detection.
 pub fn find_header(line: &[u8]) -> Option<usize> {
-    let s = std::str::from_utf8(line).ok()?;
-    let s = s.trim_end();
-    for (i, _) in s
+    let text = std::str::from_utf8(line).ok()?;
+    let text = text.trim_end();
+    for (i, _) in text
         .char_indices()
         .filter(|(_, c)| *c == '#' || *c == '/' || *c == '.')
         .take(4)
     {
-        let rest = &s[i..];
+        let rest = &text[i..];
         if hash_line(rest).is_some() && (rest.contains('(') || rest.contains(" in "))
             || GLIBC.is_match(rest)
         {
@@ -117,11 +116,11 @@ pub fn detect(text: &[u8]) -> f32 {
     let head = &text[..text.len().min(256 << 10)];
     let (mut glibc, mut hash, mut marks) = (0, 0, 0);
     for l in head.split(|&c| c == b'\n').take(20_000) {
-        let s = String::from_utf8_lossy(l);
-        let s = s.trim_end();
-        if GLIBC.is_match(s) {
+        let line = String::from_utf8_lossy(l);
+        let line = line.trim_end();
+        if GLIBC.is_match(line) {
             glibc += 1;
-        } else if let Some((_, rest)) = hash_line(s) {
+        } else if let Some((_, rest)) = hash_line(line) {
             if mod_off(rest).is_some()
                 || TOMB.is_match(rest)
                 || EU_FRAME.is_match(rest)
@@ -129,13 +128,13 @@ pub fn detect(text: &[u8]) -> f32 {
             {
                 hash += 1;
             }
-        } else if s.contains("ERROR: AddressSanitizer")
-            || s.contains("WARNING: ThreadSanitizer")
-            || s.starts_with("*** *** *** ***")
-            || TID.is_match(s)
+        } else if line.contains("ERROR: AddressSanitizer")
+            || line.contains("WARNING: ThreadSanitizer")
+            || line.starts_with("*** *** *** ***")
+            || TID.is_match(line)
         {
             marks += 1;
-        } else if s.contains("Thread ") && s.contains("(LWP ") {
+        } else if line.contains("Thread ") && line.contains("(LWP ") {
             // gdb's `thread apply all bt`: not this format.
             return 0.0;
         }
@@ -149,7 +148,7 @@ pub fn detect(text: &[u8]) -> f32 {
 }
 
 struct Reader {
-    t: Tables,
+    tables: Tables,
     blocks: Vec<Block>,
     cur: Option<Block>,
     caption: Option<String>,
@@ -168,11 +167,27 @@ struct Reader {
 }
 
 impl Reader {
+    fn new() -> Reader {
+        Reader {
+            tables: Tables::new(),
+            blocks: Vec::new(),
+            cur: None,
+            caption: None,
+            next_id: 0,
+            maps: Vec::new(),
+            crash: None,
+            fault_pcs: Vec::new(),
+            last: None,
+            in_eu_map: None,
+            thread: None,
+        }
+    }
+
     fn end_block(&mut self) {
         self.last = None;
-        if let Some(b) = self.cur.take() {
-            if !b.frames.is_empty() {
-                self.blocks.push(b);
+        if let Some(block) = self.cur.take() {
+            if !block.frames.is_empty() {
+                self.blocks.push(block);
             }
         }
     }
@@ -181,328 +196,421 @@ impl Reader {
         if new || self.cur.is_none() {
             self.end_block();
             self.next_id += 1;
-            let mut b = Block::new(self.next_id, line, offset);
-            b.class = Some(StateClass::Other);
-            b.state = "stack";
+            let mut block = Block::new(self.next_id, line, offset);
+            block.class = Some(StateClass::Other);
+            block.state = "stack";
             let caption = self.caption.take();
             if let Some((tid, name)) = self.thread.take() {
-                b.id = tid;
-                b.name = name;
-            } else if let Some(c) = caption {
-                b.name = Some(c);
+                block.id = tid;
+                block.name = name;
+            } else if let Some(caption) = caption {
+                block.name = Some(caption);
             }
-            self.cur = Some(b);
+            self.cur = Some(block);
         }
         self.cur.get_or_insert_with(Block::default)
     }
 
-    fn push(&mut self, line: u32, offset: u64, n: Option<u64>, f: FrameId) {
+    fn push(&mut self, line: u32, offset: u64, number: Option<u64>, frame: FrameId) {
         // `#0` again: the next stack.
-        let new = n == Some(0) && self.cur.as_ref().is_some_and(|b| !b.frames.is_empty());
-        self.block(line, offset, new).push(f);
+        let new = number == Some(0)
+            && self
+                .cur
+                .as_ref()
+                .is_some_and(|block| !block.frames.is_empty());
+        self.block(line, offset, new).push(frame);
     }
 
-    fn crash_line(&mut self, s: &str) {
+    fn crash_line(&mut self, text: &str) {
         if self.crash.is_none() {
             self.crash = Some(Crash {
-                message: s.trim_start_matches('=').trim().to_string(),
+                message: text.trim_start_matches('=').trim().to_string(),
                 ..Crash::default()
             });
+        }
+    }
+
+    /// Reads one line (without its newline), starting at byte `offset` on
+    /// 1-based line `number`.
+    fn line(&mut self, raw: &str, number: u32, offset: u64) {
+        let line = raw.trim_end();
+        let trimmed = line.trim();
+        if self.eu_map_line(line, trimmed) {
+            return;
+        }
+        if let Some(mapping) = parse_map_line(line) {
+            self.end_block();
+            self.maps.push(mapping);
+            return;
+        }
+        if self.thread_line(line) {
+            return;
+        }
+        if let Some(frame) = self.address_frame(line) {
+            self.push(number, offset, None, frame);
+            return;
+        }
+        if let Some((frame_number, rest)) = hash_line(line) {
+            if let Some(frame) = hash_frame(self, rest) {
+                // Starting a new stack must not forget the frame waiting
+                // for its continuation lines.
+                let last = self.last.take();
+                self.push(number, offset, Some(frame_number), frame);
+                self.last = last;
+                return;
+            }
+        }
+        if self.eu_continuation(line, trimmed) {
+            return;
+        }
+        self.other_line(line, trimmed);
+    }
+
+    /// eu-stack's module map: `0xSTART-0xEND name`, then `  [build-id]` and
+    /// `  path` lines. True when the line was one of them.
+    fn eu_map_line(&mut self, line: &str, trimmed: &str) -> bool {
+        if let Some(caps) = EU_MAP.captures(line) {
+            let start = hex_u64(caps.name("start").map_or("", |m| m.as_str()));
+            let end = hex_u64(caps.name("end").map_or("", |m| m.as_str()));
+            if let (Some(start), Some(end)) = (start, end) {
+                self.maps.push(Module {
+                    start,
+                    end,
+                    file_offset: 0,
+                    path: caps.name("name").map_or("", |m| m.as_str()).to_string(),
+                    build_id: None,
+                });
+                self.in_eu_map = Some(self.maps.len() - 1);
+            }
+            return true;
+        }
+        let Some(index) = self.in_eu_map else {
+            return false;
+        };
+        if !line.starts_with("  ") {
+            self.in_eu_map = None;
+            return false;
+        }
+        if let Some(mapping) = self.maps.get_mut(index) {
+            if let Some(id) = trimmed.strip_prefix('[').and_then(|x| x.strip_suffix(']')) {
+                mapping.build_id = Some(id.to_ascii_lowercase());
+            } else if trimmed.starts_with('/') {
+                mapping.path = trimmed.to_string();
+            }
+        }
+        true
+    }
+
+    /// `TID n:` or a tombstone's thread line. True when the line was one.
+    fn thread_line(&mut self, line: &str) -> bool {
+        let Some(caps) = TID.captures(line) else {
+            return false;
+        };
+        self.end_block();
+        let tid = caps
+            .name("tid")
+            .or_else(|| caps.name("tid2"))
+            .map_or("", |m| m.as_str());
+        // The thread's id (and a tombstone's name) hold until its first
+        // frame, whatever captions (`backtrace:`) come between.
+        self.caption = None;
+        self.thread = tid
+            .parse()
+            .ok()
+            .map(|id| (id, caps.name("name").map(|m| m.as_str().to_string())));
+        true
+    }
+
+    /// A frame of glibc's `backtrace_symbols` (`module(func+0xoff)
+    /// [0xaddr]`) or a bare `[0xaddr]`.
+    fn address_frame(&mut self, line: &str) -> Option<FrameId> {
+        if let Some(caps) = GLIBC.captures(line) {
+            let module = caps.name("module").map_or("", |m| m.as_str().trim());
+            let func = caps.name("func").map_or("", |m| m.as_str());
+            let func_off = caps.name("off").and_then(|m| hex_u64(m.as_str()));
+            let addr = caps
+                .name("addr")
+                .and_then(|m| hex_u64(m.as_str()))
+                .unwrap_or(0);
+            return Some(self.glibc_frame(module, func, func_off, addr));
+        }
+        let caps = BARE.captures(line)?;
+        let addr = caps
+            .name("addr")
+            .and_then(|m| hex_u64(m.as_str()))
+            .unwrap_or(0);
+        let call = !self.fault_pcs.contains(&addr);
+        Some(addr_frame(
+            &mut self.tables,
+            "",
+            "",
+            addr,
+            AddrSpace::Absolute,
+            call,
+        ))
+    }
+
+    /// Interns a glibc frame: by its function when printed (with the
+    /// address noted for the symbolizer), else by its address.
+    fn glibc_frame(
+        &mut self,
+        module: &str,
+        func: &str,
+        func_off: Option<u64>,
+        addr: u64,
+    ) -> FrameId {
+        let call = !self.fault_pcs.contains(&addr);
+        if func.is_empty() {
+            return match func_off {
+                Some(off) => addr_frame(&mut self.tables, module, "", off, AddrSpace::Vaddr, call),
+                None => addr_frame(
+                    &mut self.tables,
+                    module,
+                    "",
+                    addr,
+                    AddrSpace::Absolute,
+                    call,
+                ),
+            };
+        }
+        let function = self.tables.intern_function(func.as_bytes(), |name| {
+            super::split_function(name, "", module)
+        });
+        let frame = self.tables.intern_frame(crate::model::Frame {
+            function,
+            file: crate::model::Sym(0),
+            line: 0,
+            pc_offset: func_off.and_then(|off| u32::try_from(off).ok()),
+            inlined: false,
+        });
+        note_addr(
+            &mut self.tables,
+            frame,
+            module,
+            addr,
+            AddrSpace::Absolute,
+            call,
+        );
+        frame
+    }
+
+    /// eu-stack's continuation lines of the last frame: `[build-id]@base+off`
+    /// and `    file:line:col`. True when the line was one.
+    fn eu_continuation(&mut self, line: &str, trimmed: &str) -> bool {
+        let Some((frame, has_line, module)) = self.last.clone() else {
+            return false;
+        };
+        if let Some(caps) = EU_BID.captures(line) {
+            let bid = caps
+                .name("bid")
+                .map_or("", |m| m.as_str())
+                .to_ascii_lowercase();
+            let module_off = caps
+                .name("off")
+                .and_then(|m| hex_u64(m.as_str()))
+                .unwrap_or(0);
+            if !has_line {
+                // eu-stack prints the adjusted pc's offset from the
+                // module's base.
+                let raw = crate::model::RawAddr {
+                    module: self.tables.intern(&module),
+                    build_id: self.tables.intern(&bid),
+                    addr: module_off,
+                    space: AddrSpace::FileOffset,
+                    call: false,
+                };
+                self.tables.set_addr(frame, raw);
+            }
+            return true;
+        }
+        if !(line.starts_with("    ") && trimmed.contains(':') && !trimmed.contains(' ')) {
+            return false;
+        }
+        // `    file:line:col` (eu-stack -s): a source position for the last
+        // frame.
+        if let Some(block) = self.cur.as_mut() {
+            if let Some(last) = block.frames.last_mut() {
+                let old = *self.tables.frame(*last);
+                let mut parts = trimmed.rsplitn(3, ':');
+                let last_part = parts.next().unwrap_or("");
+                let middle = parts.next().unwrap_or("");
+                let (file, line) = match parts.next() {
+                    Some(file) => (file, middle.parse().unwrap_or(0)),
+                    None => (middle, last_part.parse().unwrap_or(0)),
+                };
+                let file = self.tables.intern(file);
+                *last = self
+                    .tables
+                    .intern_frame(crate::model::Frame { file, line, ..old });
+                self.last = Some((*last, true, module.clone()));
+            }
+        }
+        true
+    }
+
+    /// Anything else: a caption for the next stack, a faulting pc, or a
+    /// crash summary.
+    fn other_line(&mut self, line: &str, trimmed: &str) {
+        self.end_block();
+        if trimmed.is_empty() {
+            return;
+        }
+        if let Some(caps) = PC.captures(line) {
+            if let Some(pc) = caps.name("pc").and_then(|m| hex_u64(m.as_str())) {
+                if self.fault_pcs.len() < 64 {
+                    self.fault_pcs.push(pc);
+                }
+            }
+        }
+        if line.contains("ERROR: AddressSanitizer")
+            || line.contains("WARNING: ThreadSanitizer")
+            || line.contains("ERROR: LeakSanitizer")
+            || line.starts_with("Abort message:")
+            || (line.starts_with("signal ") && line.contains("fault addr"))
+            || line.starts_with("*** ") && (line.contains("signal") || line.contains("fault"))
+        {
+            self.crash_line(trimmed);
+        }
+        if trimmed.len() <= 300
+            && !trimmed.starts_with("PID ")
+            && !trimmed.starts_with("*** backtrace")
+        {
+            self.caption = Some(trimmed.trim_end_matches(':').to_string());
         }
     }
 }
 
 /// Reads native backtraces.
 pub fn parse(text: Bytes, source: &str) -> Vec<Snapshot> {
-    let mut r = Reader {
-        t: Tables::new(),
-        blocks: Vec::new(),
-        cur: None,
-        caption: None,
-        next_id: 0,
-        maps: Vec::new(),
-        crash: None,
-        fault_pcs: Vec::new(),
-        last: None,
-        in_eu_map: None,
-        thread: None,
-    };
-    let warnings: Vec<Warning> = Vec::new();
+    let mut reader = Reader::new();
     let mut end = 0u64;
-    for (off, no, l) in lines(&text) {
-        end = off + l.len() as u64;
-        let s = l.trim_end();
-        let trimmed = s.trim();
-        // eu-stack's module map: `0xSTART-0xEND name`, `  [build-id]`, `  path`.
-        if let Some(c) = EU_MAP.captures(s) {
-            let start = hex_u64(c.name("start").map_or("", |m| m.as_str()));
-            let end_ = hex_u64(c.name("end").map_or("", |m| m.as_str()));
-            if let (Some(a), Some(b)) = (start, end_) {
-                r.maps.push(Module {
-                    start: a,
-                    end: b,
-                    file_offset: 0,
-                    path: c.name("name").map_or("", |m| m.as_str()).to_string(),
-                    build_id: None,
-                });
-                r.in_eu_map = Some(r.maps.len() - 1);
-            }
-            continue;
-        }
-        if let Some(i) = r.in_eu_map {
-            if s.starts_with("  ") {
-                if let Some(m) = r.maps.get_mut(i) {
-                    if let Some(id) = trimmed.strip_prefix('[').and_then(|x| x.strip_suffix(']')) {
-                        m.build_id = Some(id.to_ascii_lowercase());
-                    } else if trimmed.starts_with('/') {
-                        m.path = trimmed.to_string();
-                    }
-                }
-                continue;
-            }
-            r.in_eu_map = None;
-        }
-        if let Some(m) = parse_map_line(s) {
-            r.end_block();
-            r.maps.push(m);
-            continue;
-        }
-        if let Some(c) = TID.captures(s) {
-            r.end_block();
-            let tid = c
-                .name("tid")
-                .or_else(|| c.name("tid2"))
-                .map_or("", |m| m.as_str());
-            // The thread's id (and a tombstone's name) hold until its first
-            // frame, whatever captions (`backtrace:`) come between.
-            r.caption = None;
-            r.thread = tid
-                .parse()
-                .ok()
-                .map(|id| (id, c.name("name").map(|m| m.as_str().to_string())));
-            continue;
-        }
-        if let Some(c) = GLIBC.captures(s) {
-            let module = c.name("module").map_or("", |m| m.as_str().trim());
-            let func = c.name("func").map_or("", |m| m.as_str());
-            let poff = c.name("off").and_then(|m| hex_u64(m.as_str()));
-            let addr = c
-                .name("addr")
-                .and_then(|m| hex_u64(m.as_str()))
-                .unwrap_or(0);
-            let call = !r.fault_pcs.contains(&addr);
-            let f = if func.is_empty() {
-                match poff {
-                    Some(o) => addr_frame(&mut r.t, module, "", o, AddrSpace::Vaddr, call),
-                    None => addr_frame(&mut r.t, module, "", addr, AddrSpace::Absolute, call),
-                }
-            } else {
-                let function =
-                    r.t.intern_function(func.as_bytes(), |n| super::split_function(n, "", module));
-                let f = r.t.intern_frame(crate::model::Frame {
-                    function,
-                    file: crate::model::Sym(0),
-                    line: 0,
-                    pc_offset: poff.and_then(|o| u32::try_from(o).ok()),
-                    inlined: false,
-                });
-                note_addr(&mut r.t, f, module, addr, AddrSpace::Absolute, call);
-                f
-            };
-            r.push(no, off, None, f);
-            continue;
-        }
-        if let Some(c) = BARE.captures(s) {
-            let addr = c
-                .name("addr")
-                .and_then(|m| hex_u64(m.as_str()))
-                .unwrap_or(0);
-            let call = !r.fault_pcs.contains(&addr);
-            let f = addr_frame(&mut r.t, "", "", addr, AddrSpace::Absolute, call);
-            r.push(no, off, None, f);
-            continue;
-        }
-        if let Some((n, rest)) = hash_line(s) {
-            let n = Some(n);
-            if let Some(f) = hash_frame(&mut r, rest) {
-                // Starting a new stack must not forget the frame waiting
-                // for its continuation lines.
-                let last = r.last.take();
-                r.push(no, off, n, f);
-                r.last = last;
-                continue;
-            }
-        }
-        // eu-stack continuation lines of the last frame.
-        if let Some((f, has_line, module)) = r.last.clone() {
-            if let Some(c) = EU_BID.captures(s) {
-                let bid = c
-                    .name("bid")
-                    .map_or("", |m| m.as_str())
-                    .to_ascii_lowercase();
-                let off_ = c.name("off").and_then(|m| hex_u64(m.as_str())).unwrap_or(0);
-                if !has_line {
-                    // eu-stack prints the adjusted pc's offset from the
-                    // module's base.
-                    let raw = crate::model::RawAddr {
-                        module: r.t.intern(&module),
-                        build_id: r.t.intern(&bid),
-                        addr: off_,
-                        space: AddrSpace::FileOffset,
-                        call: false,
-                    };
-                    r.t.set_addr(f, raw);
-                }
-                continue;
-            }
-            if s.starts_with("    ") && trimmed.contains(':') && !trimmed.contains(' ') {
-                // `    file:line:col` (eu-stack -s): a source position for
-                // the last frame.
-                if let Some(b) = r.cur.as_mut() {
-                    if let Some(last) = b.frames.last_mut() {
-                        let fr = *r.t.frame(*last);
-                        let mut parts = trimmed.rsplitn(3, ':');
-                        let a = parts.next().unwrap_or("");
-                        let b2 = parts.next().unwrap_or("");
-                        let (file, line) = match parts.next() {
-                            Some(file) => (file, b2.parse().unwrap_or(0)),
-                            None => (b2, a.parse().unwrap_or(0)),
-                        };
-                        let file = r.t.intern(file);
-                        *last = r.t.intern_frame(crate::model::Frame { file, line, ..fr });
-                        r.last = Some((*last, true, module.clone()));
-                    }
-                }
-                continue;
-            }
-        }
-        // Anything else: a caption for the next stack, or a crash summary.
-        r.end_block();
-        if trimmed.is_empty() {
-            continue;
-        }
-        if let Some(c) = PC.captures(s) {
-            if let Some(pc) = c.name("pc").and_then(|m| hex_u64(m.as_str())) {
-                if r.fault_pcs.len() < 64 {
-                    r.fault_pcs.push(pc);
-                }
-            }
-        }
-        if s.contains("ERROR: AddressSanitizer")
-            || s.contains("WARNING: ThreadSanitizer")
-            || s.contains("ERROR: LeakSanitizer")
-            || s.starts_with("Abort message:")
-            || (s.starts_with("signal ") && s.contains("fault addr"))
-            || s.starts_with("*** ") && (s.contains("signal") || s.contains("fault"))
-        {
-            r.crash_line(trimmed);
-        }
-        if trimmed.len() <= 300
-            && !trimmed.starts_with("PID ")
-            && !trimmed.starts_with("*** backtrace")
-        {
-            r.caption = Some(trimmed.trim_end_matches(':').to_string());
-        }
+    for (offset, number, line) in lines(&text) {
+        end = offset + line.len() as u64;
+        reader.line(&line, number, offset);
     }
-    r.end_block();
-    if r.blocks.is_empty() {
+    reader.end_block();
+    if reader.blocks.is_empty() {
         return Vec::new();
     }
-    let origin = if r.crash.is_some() { "crash" } else { "stack" };
+    let origin = if reader.crash.is_some() {
+        "crash"
+    } else {
+        "stack"
+    };
     let dump = Dump {
         format: FORMAT,
         task_kind: TaskKind::OsThread,
         runtime: Runtime::Native,
         origin,
-        blocks: r.blocks,
-        crash: r.crash,
-        maps: r.maps,
-        warnings,
+        blocks: reader.blocks,
+        crash: reader.crash,
+        maps: reader.maps,
+        warnings: Vec::new(),
         range: (0, end),
         truncated: false,
         sync: Default::default(),
     };
-    snapshots(&text, source, r.t, vec![dump])
+    snapshots(&text, source, reader.tables, vec![dump])
 }
 
 /// A `#N ...` frame: sanitizer (`0xPC in func file:line`, `0xPC
 /// (module+0xoff)`, TSan's `func file:line (module+0xoff)`), tombstone
 /// (`pc 0000abcd  /path/lib.so (func+12)`), eu-stack (`0xPC func - module`).
-fn hash_frame(r: &mut Reader, rest: &str) -> Option<FrameId> {
-    r.last = None;
-    if let Some(c) = TOMB.captures(rest) {
-        let pc = u64::from_str_radix(c.name("pc")?.as_str(), 16).ok()?;
-        let module = c.name("module").map_or("", |m| m.as_str());
-        let mut bid = c
-            .name("bid")
-            .map_or("", |m| m.as_str())
-            .to_ascii_lowercase();
-        let mut func = c.name("func").map(|m| m.as_str()).unwrap_or("");
-        // A frame without a function: its only parenthesis is the build-id.
-        if let Some(id) = func.strip_prefix("BuildId: ") {
-            bid = id.trim().to_ascii_lowercase();
-            func = "";
-        }
-        // Android's unwinder already adjusts the pcs of callers.
-        let f = match func.rsplit_once('+') {
-            Some((name, _)) if !name.is_empty() => {
-                let f = named_frame(&mut r.t, name, "", 0, module, false);
-                let raw = crate::model::RawAddr {
-                    module: r.t.intern(module),
-                    build_id: r.t.intern(&bid),
-                    addr: pc,
-                    space: AddrSpace::Vaddr,
-                    call: false,
-                };
-                r.t.note_addr(f, raw);
-                f
-            }
-            _ => addr_frame(&mut r.t, module, &bid, pc, AddrSpace::Vaddr, false),
-        };
-        return Some(f);
+fn hash_frame(reader: &mut Reader, rest: &str) -> Option<FrameId> {
+    reader.last = None;
+    if let Some(caps) = TOMB.captures(rest) {
+        return tombstone_frame(&mut reader.tables, &caps);
     }
     // Sanitizers: an optional pc, an optional `in`, then the symbol.
     let mut body = rest;
     let mut pc = None;
     if body.starts_with("0x") {
-        let (p, b) = body.split_once(char::is_whitespace).unwrap_or((body, ""));
-        pc = hex_u64(p);
-        body = b.trim_start();
+        let (pc_text, after) = body.split_once(char::is_whitespace).unwrap_or((body, ""));
+        pc = hex_u64(pc_text);
+        body = after.trim_start();
         // eu-stack: `0xPC func - module` (no `in`).
         if !body.starts_with("in ") && !body.starts_with('(') {
-            if let Some(c) = EU_FRAME.captures(rest) {
-                let module = c.name("module").map_or("", |m| m.as_str());
-                let func = c.name("func").map_or("", |m| m.as_str().trim());
+            if let Some(caps) = EU_FRAME.captures(rest) {
+                let module = caps.name("module").map_or("", |m| m.as_str());
+                let func = caps.name("func").map_or("", |m| m.as_str().trim());
                 let addr = pc?;
-                let f = if func.is_empty() {
-                    addr_frame(&mut r.t, module, "", addr, AddrSpace::Absolute, true)
+                let frame = if func.is_empty() {
+                    addr_frame(
+                        &mut reader.tables,
+                        module,
+                        "",
+                        addr,
+                        AddrSpace::Absolute,
+                        true,
+                    )
                 } else {
                     let func = func.split("@@").next().unwrap_or(func);
-                    named_frame(&mut r.t, func, "", 0, module, false)
+                    named_frame(&mut reader.tables, func, "", 0, module, false)
                 };
-                r.last = Some((f, false, module.to_string()));
-                return Some(f);
+                reader.last = Some((frame, false, module.to_string()));
+                return Some(frame);
             }
         }
         body = body.strip_prefix("in ").unwrap_or(body);
     }
+    sanitizer_frame(&mut reader.tables, body, pc)
+}
+
+/// A tombstone frame: `pc 0000abcd  /path/lib.so (func+12) (BuildId: ..)`.
+fn tombstone_frame(tables: &mut Tables, caps: &regex::Captures) -> Option<FrameId> {
+    let pc = u64::from_str_radix(caps.name("pc")?.as_str(), 16).ok()?;
+    let module = caps.name("module").map_or("", |m| m.as_str());
+    let mut bid = caps
+        .name("bid")
+        .map_or("", |m| m.as_str())
+        .to_ascii_lowercase();
+    let mut func = caps.name("func").map(|m| m.as_str()).unwrap_or("");
+    // A frame without a function: its only parenthesis is the build-id.
+    if let Some(id) = func.strip_prefix("BuildId: ") {
+        bid = id.trim().to_ascii_lowercase();
+        func = "";
+    }
+    // Android's unwinder already adjusts the pcs of callers.
+    let frame = match func.rsplit_once('+') {
+        Some((name, _)) if !name.is_empty() => {
+            let frame = named_frame(tables, name, "", 0, module, false);
+            let raw = crate::model::RawAddr {
+                module: tables.intern(module),
+                build_id: tables.intern(&bid),
+                addr: pc,
+                space: AddrSpace::Vaddr,
+                call: false,
+            };
+            tables.note_addr(frame, raw);
+            frame
+        }
+        _ => addr_frame(tables, module, &bid, pc, AddrSpace::Vaddr, false),
+    };
+    Some(frame)
+}
+
+/// The symbol part of a sanitizer frame (after its pc and `in`): `func
+/// file:line`, maybe followed by `(module+0xoff)`; `pc` names the frame
+/// when nothing else does.
+fn sanitizer_frame(tables: &mut Tables, body: &str, pc: Option<u64>) -> Option<FrameId> {
+    let mut body = body;
     let mut module = "";
     let mut bid = "";
-    let mut moff = None;
-    if let Some((m, o, b, end)) = mod_off(body) {
-        module = m;
-        bid = b;
-        moff = Some(o);
+    let mut module_off = None;
+    if let Some((name, off, build_id, end)) = mod_off(body) {
+        module = name;
+        bid = build_id;
+        module_off = Some(off);
         body = &body[..end];
     }
     // TSan without symbols: `<null> <null>` (function, file).
     let body = body.trim();
     let body = body.strip_suffix(" <null>").unwrap_or(body).trim_end();
     let (func, file, line) = match FILELINE.captures(body) {
-        Some(c) => (
-            c.name("func").map_or("", |m| m.as_str()),
-            c.name("file").map_or("", |m| m.as_str()),
-            c.name("line")
+        Some(caps) => (
+            caps.name("func").map_or("", |m| m.as_str()),
+            caps.name("file").map_or("", |m| m.as_str()),
+            caps.name("line")
                 .and_then(|m| m.as_str().parse().ok())
                 .unwrap_or(0),
         ),
@@ -512,38 +620,32 @@ fn hash_frame(r: &mut Reader, rest: &str) -> Option<FrameId> {
     let unknown = func.is_empty() || func == "<null>";
     let bid = bid.to_ascii_lowercase();
     // The sanitizers print adjusted pcs and offsets.
-    match (unknown, moff) {
-        (true, Some(o)) => Some(addr_frame(
-            &mut r.t,
+    match (unknown, module_off) {
+        (true, Some(off)) => Some(addr_frame(
+            tables,
             module,
             &bid,
-            o,
+            off,
             AddrSpace::Vaddr,
             false,
         )),
-        (true, None) => pc.map(|p| addr_frame(&mut r.t, "", "", p, AddrSpace::Absolute, false)),
+        (true, None) => pc.map(|pc| addr_frame(tables, "", "", pc, AddrSpace::Absolute, false)),
         (false, _) => {
-            let f = named_frame(
-                &mut r.t,
-                func,
-                if file == "<null>" { "" } else { file },
-                line,
-                module,
-                false,
-            );
+            let file = if file == "<null>" { "" } else { file };
+            let frame = named_frame(tables, func, file, line, module, false);
             if line == 0 {
-                if let Some(o) = moff {
+                if let Some(off) = module_off {
                     let raw = crate::model::RawAddr {
-                        module: r.t.intern(module),
-                        build_id: r.t.intern(&bid),
-                        addr: o,
+                        module: tables.intern(module),
+                        build_id: tables.intern(&bid),
+                        addr: off,
                         space: AddrSpace::Vaddr,
                         call: false,
                     };
-                    r.t.note_addr(f, raw);
+                    tables.note_addr(frame, raw);
                 }
             }
-            Some(f)
+            Some(frame)
         }
     }
 }
@@ -556,8 +658,8 @@ pub type LineAddr = (String, String, u64, AddrSpace, bool);
 /// range of the frame in the line.
 pub fn line_addr(s: &str) -> Option<LineAddr> {
     // Cheap tests first: a big input is mostly frame lines of one kind.
-    let b = s.as_bytes();
-    let has = |n: &[u8]| memchr::memmem::find(b, n).is_some();
+    let bytes = s.as_bytes();
+    let has = |n: &[u8]| memchr::memmem::find(bytes, n).is_some();
     if has(b"[0x") {
         if let Some(c) = GLIBC.captures(s) {
             let module = c.name("module").map_or("", |m| m.as_str().trim());
@@ -685,19 +787,24 @@ pid: 4242, tid: 4250, name: worker  >>> com.example.app <<<
 backtrace:
       #00 pc 00000000000d1e8c  /system/lib64/libc.so (syscall+28) (BuildId: ab12cd34)
 ";
-        let mut v = parse(Bytes::owned(text.as_bytes().to_vec()), "t");
-        assert_eq!(v.len(), 1);
-        let snap = v.remove(0);
+        let mut snaps = parse(Bytes::owned(text.as_bytes().to_vec()), "t");
+        assert_eq!(snaps.len(), 1);
+        let snap = snaps.remove(0);
         assert_eq!(snap.tasks.len(), 2);
-        let t = &snap.tables;
+        let tables = &snap.tables;
         let names: Vec<Vec<String>> = snap
             .tasks
             .iter()
             .map(|task| {
-                t.stack(task.stack)
+                tables
+                    .stack(task.stack)
                     .frames
                     .iter()
-                    .map(|f| t.str(t.function(t.frame(*f).function).full).to_string())
+                    .map(|f| {
+                        tables
+                            .str(tables.function(tables.frame(*f).function).full)
+                            .to_string()
+                    })
                     .collect()
             })
             .collect();
@@ -707,8 +814,8 @@ backtrace:
         assert_eq!(snap.task_name(&snap.tasks[1]), Some("worker"));
         // The unnamed frame keeps its module-relative pc and build-id for
         // symbolization, marked as not needing the pc - 1 adjustment.
-        let raws = t.raw_addrs();
-        let unnamed = t.stack(snap.tasks[0].stack).frames[1];
+        let raws = tables.raw_addrs();
+        let unnamed = tables.stack(snap.tasks[0].stack).frames[1];
         let (_, raw) = raws
             .iter()
             .find(|(f, _)| *f == unnamed)
@@ -716,7 +823,7 @@ backtrace:
         assert_eq!(raw.addr, 0x1a40);
         assert_eq!(raw.space, AddrSpace::Vaddr);
         assert!(!raw.call);
-        assert_eq!(t.str(raw.build_id), "00ff00ff");
-        assert!(t.str(raw.module).ends_with("libnative.so"));
+        assert_eq!(tables.str(raw.build_id), "00ff00ff");
+        assert!(tables.str(raw.module).ends_with("libnative.so"));
     }
 }

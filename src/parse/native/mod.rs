@@ -1,9 +1,13 @@
-//! Native and Rust backtraces: Rust panics and `std::backtrace` output,
-//! glibc `backtrace_symbols`, sanitizer reports, eu-stack and Android
-//! tombstones. Their frames are often raw addresses, which the symbolizer
-//! resolves later (`crate::symbolize`). Also gdb/lldb thread backtraces
-//! and async task dumps. This module holds what they share: named and
-//! address-only frames, `/proc/PID/maps` lines, native function names.
+//! Parsers for dumps of native code, one file per family: [`frames`] (glibc
+//! `backtrace_symbols`, sanitizer reports, eu-stack, Android tombstones),
+//! [`rust`] (Rust panics and `std::backtrace`), [`gdb`] (gdb and lldb thread
+//! backtraces) and [`tokio`] (async task dumps). Each reads its threads into
+//! the builder of [`crate::parse::threads`].
+//!
+//! This file holds the frame helpers they share: interning named and
+//! address-only frames (the latter recorded for `crate::symbolize`, which
+//! resolves them later), `/proc/PID/maps` lines, and splitting a C, C++ or
+//! Rust function name into its parts and code kind.
 
 pub mod frames;
 pub mod gdb;
@@ -81,15 +85,15 @@ pub fn note_addr(
 
 /// Parses `0x1f`, `1f` as hex.
 pub fn hex_u64(s: &str) -> Option<u64> {
-    let s = s.trim();
-    let s = s
+    let hex = s.trim();
+    let hex = hex
         .strip_prefix("0x")
-        .or_else(|| s.strip_prefix("0X"))
-        .unwrap_or(s);
-    if s.is_empty() || s.len() > 16 {
+        .or_else(|| hex.strip_prefix("0X"))
+        .unwrap_or(hex);
+    if hex.is_empty() || hex.len() > 16 {
         return None;
     }
-    u64::from_str_radix(s, 16).ok()
+    u64::from_str_radix(hex, 16).ok()
 }
 
 /// Lines that look like `/proc/PID/maps`:
@@ -133,19 +137,19 @@ pub fn split_function(
     let kind = code_kind(full, file, module);
     let mut depth = 0i32;
     let mut cut = None;
-    let b = full.as_bytes();
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
+    let bytes = full.as_bytes();
+    let mut index = 0;
+    while index < bytes.len() {
+        match bytes[index] {
             b'<' | b'(' | b'[' | b'{' => depth += 1,
             b'>' | b')' | b']' | b'}' => depth -= 1,
-            b':' if depth == 0 && b.get(i + 1) == Some(&b':') => {
-                cut = Some(i);
-                i += 1;
+            b':' if depth == 0 && bytes.get(index + 1) == Some(&b':') => {
+                cut = Some(index);
+                index += 1;
             }
             _ => {}
         }
-        i += 1;
+        index += 1;
     }
     match cut {
         Some(c) => (full[..c].to_string(), None, full[c + 2..].to_string(), kind),
@@ -156,10 +160,10 @@ pub fn split_function(
 /// The language's own code: Rust's standard library, the C library, the
 /// C++ runtime, the sanitizers' runtime.
 pub fn code_kind(full: &str, file: &str, module: &str) -> CodeKind {
-    let f = full
+    let name = full
         .trim_start_matches(['<', '&'])
         .trim_start_matches("dyn ");
-    let krate = f.split("::").next().unwrap_or("");
+    let krate = name.split("::").next().unwrap_or("");
     const RUNTIME: &[&str] = &[
         "_start",
         "__libc_start_main",
@@ -176,12 +180,12 @@ pub fn code_kind(full: &str, file: &str, module: &str) -> CodeKind {
         "__rust_start_panic",
         "__rust_panic_cleanup",
     ];
-    if RUNTIME.contains(&f)
-        || f.starts_with("__asan")
-        || f.starts_with("__tsan")
-        || f.starts_with("__sanitizer")
-        || f.starts_with("__interceptor")
-        || f.starts_with("___interceptor")
+    if RUNTIME.contains(&name)
+        || name.starts_with("__asan")
+        || name.starts_with("__tsan")
+        || name.starts_with("__sanitizer")
+        || name.starts_with("__interceptor")
+        || name.starts_with("___interceptor")
         || file.contains("/sanitizer_common/")
         || file.contains("libsanitizer/")
     {
@@ -198,7 +202,7 @@ pub fn code_kind(full: &str, file: &str, module: &str) -> CodeKind {
         "proc_macro",
         "test",
     ];
-    if (f.contains("::") && STD.contains(&krate))
+    if (name.contains("::") && STD.contains(&krate))
         || file.starts_with("/rustc/")
         || file.contains("/library/std/src/")
         || file.contains("/library/core/src/")
@@ -206,16 +210,16 @@ pub fn code_kind(full: &str, file: &str, module: &str) -> CodeKind {
         || file.starts_with("../sysdeps/")
         || file.starts_with("./stdlib/")
         || file.contains("/glibc")
-        || f.starts_with("__GI_")
-        || f.starts_with("__futex")
-        || f.starts_with("__lll_")
-        || f.starts_with("___pthread")
-        || f.starts_with("__pthread")
-        || f.starts_with("pthread_")
+        || name.starts_with("__GI_")
+        || name.starts_with("__futex")
+        || name.starts_with("__lll_")
+        || name.starts_with("___pthread")
+        || name.starts_with("__pthread")
+        || name.starts_with("pthread_")
     {
         return CodeKind::Stdlib;
     }
-    let m = module.rsplit('/').next().unwrap_or(module);
+    let base = module.rsplit('/').next().unwrap_or(module);
     const LIBS: &[&str] = &[
         "libc.so",
         "libc-",
@@ -229,7 +233,7 @@ pub fn code_kind(full: &str, file: &str, module: &str) -> CodeKind {
         "libasan",
         "libtsan",
     ];
-    if LIBS.iter().any(|l| m.starts_with(l)) {
+    if LIBS.iter().any(|l| base.starts_with(l)) {
         return CodeKind::Stdlib;
     }
     CodeKind::User

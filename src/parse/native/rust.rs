@@ -15,6 +15,7 @@ use crate::parse::threads::{lines, snapshots, Block, Dump};
 use regex::Regex;
 use std::sync::LazyLock;
 
+/// Format id of Rust std backtraces (`RUST_BACKTRACE=1` / `full`).
 pub const FORMAT: &str = "rust-backtrace";
 
 static HEADER: LazyLock<Regex> = LazyLock::new(|| {
@@ -37,10 +38,10 @@ static OMITTED: LazyLock<Regex> = LazyLock::new(|| {
 
 /// Where a line of Rust backtrace output starts, for log-prefix detection.
 pub fn find_header(line: &[u8]) -> Option<usize> {
-    let p = memchr::memmem::find(line, b"thread '")?;
-    memchr::memmem::find(&line[p..], b"' panicked at ")
-        .or_else(|| memchr::memmem::find(&line[p..], b") panicked at "))
-        .map(|_| p)
+    let at = memchr::memmem::find(line, b"thread '")?;
+    memchr::memmem::find(&line[at..], b"' panicked at ")
+        .or_else(|| memchr::memmem::find(&line[at..], b") panicked at "))
+        .map(|_| at)
         .or_else(|| {
             memchr::memmem::find(line, b"stack backtrace:").filter(|&q| q + 16 == line.len())
         })
@@ -53,13 +54,13 @@ pub fn detect(text: &[u8]) -> f32 {
     let mut frames = 0;
     let mut ats = 0;
     for l in head.split(|&c| c == b'\n').take(20_000) {
-        let s = String::from_utf8_lossy(l);
-        let s = s.trim_end();
-        if HEADER.is_match(s) || s.ends_with("stack backtrace:") {
+        let line = String::from_utf8_lossy(l);
+        let line = line.trim_end();
+        if HEADER.is_match(line) || line.ends_with("stack backtrace:") {
             panics += 1;
-        } else if s.trim_start().starts_with("at ") && s.starts_with("    ") {
+        } else if line.trim_start().starts_with("at ") && line.starts_with("    ") {
             ats += 1;
-        } else if FRAME.is_match(s) && (s.contains("::") || s.contains(" - ")) {
+        } else if FRAME.is_match(line) && (line.contains("::") || line.contains(" - ")) {
             frames += 1;
         }
     }
@@ -83,7 +84,7 @@ struct AddrGroup {
 }
 
 struct Reader {
-    t: Tables,
+    tables: Tables,
     blocks: Vec<Block>,
     cur: Option<Block>,
     group: Option<AddrGroup>,
@@ -100,41 +101,60 @@ struct Reader {
 }
 
 impl Reader {
+    fn new() -> Reader {
+        Reader {
+            tables: Tables::new(),
+            blocks: Vec::new(),
+            cur: None,
+            group: None,
+            crash: Crash::default(),
+            panics: Vec::new(),
+            in_message: false,
+            warnings: Vec::new(),
+            next_id: 0,
+            caption: None,
+        }
+    }
+
     fn flush_group(&mut self) {
-        let Some(g) = self.group.take() else { return };
-        let Some(b) = self.cur.as_mut() else { return };
-        let n = g.syms.len();
-        for (i, (func, file, line)) in g.syms.iter().enumerate() {
+        let Some(group) = self.group.take() else {
+            return;
+        };
+        let Some(block) = self.cur.as_mut() else {
+            return;
+        };
+        let count = group.syms.len();
+        for (index, (func, file, line)) in group.syms.iter().enumerate() {
             if func == "<unknown>" {
-                match g.addr {
-                    Some(a) => b.push(addr_frame(
-                        &mut self.t,
+                match group.addr {
+                    Some(addr) => block.push(addr_frame(
+                        &mut self.tables,
                         "",
                         "",
-                        a,
+                        addr,
                         AddrSpace::Absolute,
                         true,
                     )),
-                    None => b.push(named_frame(&mut self.t, func, file, *line, "", false)),
+                    None => block.push(named_frame(&mut self.tables, func, file, *line, "", false)),
                 }
                 continue;
             }
             let name = strip_rust_hash(func);
-            let f = named_frame(&mut self.t, name, file, *line, "", i + 1 < n);
+            let frame = named_frame(&mut self.tables, name, file, *line, "", index + 1 < count);
             // A function without a line, alone at its address: the
             // symbolizer may add its line and inlined frames.
-            if let (Some(a), 1, 0) = (g.addr, n, *line) {
-                note_addr(&mut self.t, f, "", a, AddrSpace::Absolute, true);
+            if let (Some(addr), 1, 0) = (group.addr, count, *line) {
+                note_addr(&mut self.tables, frame, "", addr, AddrSpace::Absolute, true);
             }
-            b.push(f);
+            block.push(frame);
         }
     }
 
     fn end_block(&mut self) {
         self.flush_group();
-        if let Some(b) = self.cur.take() {
-            if !b.frames.is_empty() || b.state == "panicked" {
-                self.blocks.push(b);
+        if let Some(block) = self.cur.take() {
+            if !block.frames.is_empty() || block.state == "panicked" {
+                self.blocks.push(block);
             }
         }
     }
@@ -142,192 +162,240 @@ impl Reader {
     fn start_block(&mut self, line: u32, offset: u64) -> &mut Block {
         self.end_block();
         self.next_id += 1;
-        let mut b = Block::new(self.next_id, line, offset);
-        b.class = Some(StateClass::Running);
-        b.name = self.caption.take();
-        self.cur.insert(b)
+        let mut block = Block::new(self.next_id, line, offset);
+        block.class = Some(StateClass::Running);
+        block.name = self.caption.take();
+        self.cur.insert(block)
     }
-}
 
-/// Reads Rust panics and backtraces.
-pub fn parse(text: Bytes, source: &str) -> Vec<Snapshot> {
-    let mut r = Reader {
-        t: Tables::new(),
-        blocks: Vec::new(),
-        cur: None,
-        group: None,
-        crash: Crash::default(),
-        panics: Vec::new(),
-        in_message: false,
-        warnings: Vec::new(),
-        next_id: 0,
-        caption: None,
-    };
-    let mut end = 0u64;
-    for (off, no, l) in lines(&text) {
-        end = off + l.len() as u64;
-        let s = l.trim_end();
-        if let Some(c) = HEADER.captures(s) {
-            r.in_message = false;
-            let tid: Option<u64> = c.name("tid").and_then(|m| m.as_str().parse().ok());
-            let name = c.name("name").map_or("", |m| m.as_str()).to_string();
-            let loc = c
-                .name("loc")
-                .or_else(|| c.name("loc2"))
-                .or_else(|| c.name("loc3"))
-                .map_or("", |m| m.as_str())
-                .to_string();
-            let b = r.start_block(no, off);
-            if let Some(tid) = tid {
-                b.id = tid;
-            }
-            b.state = "panicked";
-            b.name = Some(name.clone()).filter(|n| n != "<unnamed>");
-            let id = b.id;
-            let mut msg = format!("thread '{name}' panicked at {loc}");
-            if let Some(m) = c.name("msg") {
-                msg = format!("{msg}: {}", m.as_str());
-            } else {
-                r.in_message = c.name("loc2").is_some();
-            }
-            if r.panics.is_empty() {
-                r.crash.task_id = Some(id);
-            }
-            r.panics.push(PanicRecord {
-                message: msg,
-                ..PanicRecord::default()
-            });
-            continue;
+    /// Reads one line (`raw` may still end in spaces), starting at byte
+    /// `offset` on 1-based line `number`.
+    fn line(&mut self, raw: &str, number: u32, offset: u64) {
+        let line = raw.trim_end();
+        if let Some(caps) = HEADER.captures(line) {
+            self.panic_header(&caps, number, offset);
+            return;
         }
-        let trimmed = s.trim_start();
+        let trimmed = line.trim_start();
         if trimmed == "stack backtrace:" {
-            r.in_message = false;
-            if r.cur
+            self.in_message = false;
+            if self
+                .cur
                 .as_ref()
-                .is_none_or(|b| !b.frames.is_empty() || b.state != "panicked")
+                .is_none_or(|block| !block.frames.is_empty() || block.state != "panicked")
             {
-                r.start_block(no, off);
+                self.start_block(number, offset);
             }
-            continue;
+            return;
         }
-        if let Some(c) = FRAME.captures(s) {
-            r.in_message = false;
-            if r.cur.is_none() {
-                r.start_block(no, off);
-            }
-            r.flush_group();
-            let addr = c.name("addr").and_then(|m| super::hex_u64(m.as_str()));
-            let func = c.name("func").map_or("", |m| m.as_str()).to_string();
-            r.group = Some(AddrGroup {
-                addr,
-                syms: vec![(func, String::new(), 0)],
-            });
-            continue;
+        if let Some(caps) = FRAME.captures(line) {
+            self.frame_line(&caps, number, offset);
+            return;
         }
-        if let Some(c) = AT.captures(s) {
-            if let Some(g) = r.group.as_mut() {
-                if let Some(last) = g.syms.last_mut() {
-                    last.1 = c.name("file").map_or("", |m| m.as_str()).to_string();
-                    last.2 = c
-                        .name("line")
-                        .and_then(|m| m.as_str().parse().ok())
-                        .unwrap_or(0);
-                }
-                continue;
-            }
+        if self.at_line(line) {
+            return;
         }
-        if let Some(c) = OMITTED.captures(s) {
-            r.flush_group();
-            if let Some(b) = r.cur.as_mut() {
-                let n: u32 = c.get(1).and_then(|m| m.as_str().parse().ok()).unwrap_or(0);
-                let at = b.frames.len() as u32;
-                b.elided = Some(match b.elided {
-                    Some((i, k)) => (i, k.saturating_add(n)),
-                    None => (at, n),
-                });
-            }
-            continue;
+        if let Some(caps) = OMITTED.captures(line) {
+            self.omitted(&caps);
+            return;
         }
-        // An unnumbered continuation of `=full` output: another function
-        // at the same address (the previous one was inlined into it).
-        if r.group.is_some()
-            && l.starts_with("      ")
-            && !trimmed.is_empty()
-            && !trimmed.starts_with("note:")
-        {
-            if let Some(g) = r.group.as_mut() {
-                if g.syms.len() < 64 {
-                    g.syms.push((trimmed.to_string(), String::new(), 0));
-                }
-            }
-            continue;
-        }
-        if r.in_message && !trimmed.starts_with("note:") {
-            if let Some(p) = r.panics.last_mut() {
-                if p.message.len() < 4096 {
-                    let sep = if p.message.ends_with(':') || p.message.contains(": ") {
-                        "\n"
-                    } else {
-                        ": "
-                    };
-                    p.message.push_str(sep);
-                    p.message.push_str(s);
-                }
-            }
-            continue;
+        if self.continuation(raw, trimmed) || self.message_line(line, trimmed) {
+            return;
         }
         if trimmed.starts_with("note: ") {
-            r.flush_group();
-            continue;
+            self.flush_group();
+            return;
         }
-        // Anything else ends the backtrace being read; a short line may
-        // name the next one.
-        r.end_block();
+        self.other_line(trimmed);
+    }
+
+    /// `thread 'NAME' panicked at ...`: a block of its own, and a panic.
+    fn panic_header(&mut self, caps: &regex::Captures, number: u32, offset: u64) {
+        self.in_message = false;
+        let tid: Option<u64> = caps.name("tid").and_then(|m| m.as_str().parse().ok());
+        let name = caps.name("name").map_or("", |m| m.as_str()).to_string();
+        let location = caps
+            .name("loc")
+            .or_else(|| caps.name("loc2"))
+            .or_else(|| caps.name("loc3"))
+            .map_or("", |m| m.as_str())
+            .to_string();
+        let block = self.start_block(number, offset);
+        if let Some(tid) = tid {
+            block.id = tid;
+        }
+        block.state = "panicked";
+        block.name = Some(name.clone()).filter(|name| name != "<unnamed>");
+        let id = block.id;
+        let mut message = format!("thread '{name}' panicked at {location}");
+        if let Some(inline_message) = caps.name("msg") {
+            message = format!("{message}: {}", inline_message.as_str());
+        } else {
+            self.in_message = caps.name("loc2").is_some();
+        }
+        if self.panics.is_empty() {
+            self.crash.task_id = Some(id);
+        }
+        self.panics.push(PanicRecord {
+            message,
+            ..PanicRecord::default()
+        });
+    }
+
+    /// A numbered frame line: starts a new address group.
+    fn frame_line(&mut self, caps: &regex::Captures, number: u32, offset: u64) {
+        self.in_message = false;
+        if self.cur.is_none() {
+            self.start_block(number, offset);
+        }
+        self.flush_group();
+        let addr = caps.name("addr").and_then(|m| super::hex_u64(m.as_str()));
+        let func = caps.name("func").map_or("", |m| m.as_str()).to_string();
+        self.group = Some(AddrGroup {
+            addr,
+            syms: vec![(func, String::new(), 0)],
+        });
+    }
+
+    /// `at file:line:col`: the source position of the group's last
+    /// function. True when it was one and a group is open.
+    fn at_line(&mut self, line: &str) -> bool {
+        let Some(caps) = AT.captures(line) else {
+            return false;
+        };
+        let Some(group) = self.group.as_mut() else {
+            return false;
+        };
+        if let Some(last) = group.syms.last_mut() {
+            last.1 = caps.name("file").map_or("", |m| m.as_str()).to_string();
+            last.2 = caps
+                .name("line")
+                .and_then(|m| m.as_str().parse().ok())
+                .unwrap_or(0);
+        }
+        true
+    }
+
+    /// `[... omitted N frames ...]`: frames elided at this point.
+    fn omitted(&mut self, caps: &regex::Captures) {
+        self.flush_group();
+        if let Some(block) = self.cur.as_mut() {
+            let count: u32 = caps
+                .get(1)
+                .and_then(|m| m.as_str().parse().ok())
+                .unwrap_or(0);
+            let at = block.frames.len() as u32;
+            block.elided = Some(match block.elided {
+                Some((index, so_far)) => (index, so_far.saturating_add(count)),
+                None => (at, count),
+            });
+        }
+    }
+
+    /// An unnumbered continuation of `=full` output: another function at
+    /// the same address (the previous one was inlined into it).
+    fn continuation(&mut self, raw: &str, trimmed: &str) -> bool {
+        if self.group.is_none()
+            || !raw.starts_with("      ")
+            || trimmed.is_empty()
+            || trimmed.starts_with("note:")
+        {
+            return false;
+        }
+        if let Some(group) = self.group.as_mut() {
+            if group.syms.len() < 64 {
+                group.syms.push((trimmed.to_string(), String::new(), 0));
+            }
+        }
+        true
+    }
+
+    /// A line of a multi-line panic message (1.73+). True when one.
+    fn message_line(&mut self, line: &str, trimmed: &str) -> bool {
+        if !self.in_message || trimmed.starts_with("note:") {
+            return false;
+        }
+        if let Some(panic) = self.panics.last_mut() {
+            if panic.message.len() < 4096 {
+                let sep = if panic.message.ends_with(':') || panic.message.contains(": ") {
+                    "\n"
+                } else {
+                    ": "
+                };
+                panic.message.push_str(sep);
+                panic.message.push_str(line);
+            }
+        }
+        true
+    }
+
+    /// Anything else ends the backtrace being read; a short line may name
+    /// the next one, and a fatal runtime error is a panic of its own.
+    fn other_line(&mut self, trimmed: &str) {
+        self.end_block();
         if !trimmed.is_empty() && trimmed.len() <= 200 {
-            r.caption = Some(trimmed.trim_end_matches(':').to_string());
+            self.caption = Some(trimmed.trim_end_matches(':').to_string());
         }
         if trimmed.starts_with("fatal runtime error:")
             || trimmed.starts_with("thread caused non-unwinding panic")
         {
-            r.panics.push(PanicRecord {
+            self.panics.push(PanicRecord {
                 message: trimmed.to_string(),
                 ..PanicRecord::default()
             });
         }
     }
-    r.end_block();
-    if r.blocks.is_empty() {
-        return Vec::new();
+
+    /// The dump read, ending at byte `end`; `None` when no block was read.
+    fn finish(mut self, end: u64) -> Option<(Tables, Dump)> {
+        self.end_block();
+        if self.blocks.is_empty() {
+            return None;
+        }
+        let panics = self.panics;
+        let crash = (!panics.is_empty()).then(|| {
+            let mut crash = self.crash;
+            crash.message = panics
+                .first()
+                .map(|panic| first_line(&panic.message))
+                .unwrap_or_default();
+            crash.detail = CrashDetail::Rust(RustCrash { panics });
+            crash
+        });
+        let origin = if crash.is_some() {
+            "panic"
+        } else {
+            "backtrace"
+        };
+        let dump = Dump {
+            format: FORMAT,
+            task_kind: TaskKind::OsThread,
+            runtime: Runtime::Rust,
+            origin,
+            blocks: self.blocks,
+            crash,
+            maps: Vec::new(),
+            warnings: self.warnings,
+            range: (0, end),
+            truncated: false,
+            sync: Default::default(),
+        };
+        Some((self.tables, dump))
     }
-    let panics = r.panics;
-    let crash = (!panics.is_empty()).then(|| {
-        let mut crash = r.crash;
-        crash.message = panics
-            .first()
-            .map(|p| first_line(&p.message))
-            .unwrap_or_default();
-        crash.detail = CrashDetail::Rust(RustCrash { panics });
-        crash
-    });
-    let origin = if crash.is_some() {
-        "panic"
-    } else {
-        "backtrace"
-    };
-    let dump = Dump {
-        format: FORMAT,
-        task_kind: TaskKind::OsThread,
-        runtime: Runtime::Rust,
-        origin,
-        blocks: r.blocks,
-        crash,
-        maps: Vec::new(),
-        warnings: r.warnings,
-        range: (0, end),
-        truncated: false,
-        sync: Default::default(),
-    };
-    snapshots(&text, source, r.t, vec![dump])
+}
+
+/// Reads Rust panics and backtraces.
+pub fn parse(text: Bytes, source: &str) -> Vec<Snapshot> {
+    let mut reader = Reader::new();
+    let mut end = 0u64;
+    for (offset, number, line) in lines(&text) {
+        end = offset + line.len() as u64;
+        reader.line(&line, number, offset);
+    }
+    match reader.finish(end) {
+        Some((tables, dump)) => snapshots(&text, source, tables, vec![dump]),
+        None => Vec::new(),
+    }
 }
 
 fn first_line(s: &str) -> String {
@@ -338,8 +406,8 @@ fn first_line(s: &str) -> String {
 /// symbolize`.
 pub fn line_addr(s: &str) -> Option<u64> {
     memchr::memmem::find(s.as_bytes(), b" - ")?;
-    let c = FRAME.captures(s)?;
-    super::hex_u64(c.name("addr")?.as_str())
+    let caps = FRAME.captures(s)?;
+    super::hex_u64(caps.name("addr")?.as_str())
 }
 
 /// `foo::bar::h0123456789abcdef` → `foo::bar` (Rust's legacy mangling
@@ -389,9 +457,9 @@ mod tests {
     use super::*;
 
     fn read(text: &str) -> Snapshot {
-        let mut v = parse(Bytes::owned(text.as_bytes().to_vec()), "t");
-        assert_eq!(v.len(), 1, "{text}");
-        v.remove(0)
+        let mut snaps = parse(Bytes::owned(text.as_bytes().to_vec()), "t");
+        assert_eq!(snaps.len(), 1, "{text}");
+        snaps.remove(0)
     }
 
     /// The three header forms Rust has printed (the real samples come from
@@ -418,38 +486,43 @@ mod tests {
         ] {
             let text = format!("{header}{frames}");
             assert!(detect(text.as_bytes()) > 0.9);
-            let s = read(&text);
-            let c = s.crash.as_ref().expect("crash");
-            assert_eq!(c.message, msg);
-            assert_eq!(s.tasks.len(), 1);
+            let snap = read(&text);
+            let crash = snap.crash.as_ref().expect("crash");
+            assert_eq!(crash.message, msg);
+            assert_eq!(snap.tasks.len(), 1);
             if let Some(tid) = tid {
-                assert_eq!(s.tasks[0].id, tid);
+                assert_eq!(snap.tasks[0].id, tid);
             }
-            let t = &s.tables;
-            let st = t.stack(s.tasks[0].stack);
+            let tables = &snap.tables;
+            let st = tables.stack(snap.tasks[0].stack);
             let names: Vec<&str> = st
                 .frames
                 .iter()
-                .map(|&f| t.func_name(t.frame(f).function))
+                .map(|&f| tables.func_name(tables.frame(f).function))
                 .collect();
             assert_eq!(names, ["app::check", "app::main"]);
-            assert_eq!(t.frame(st.frames[1]).line, 12);
+            assert_eq!(tables.frame(st.frames[1]).line, 12);
         }
     }
 
     #[test]
     fn omitted_frames_and_inlined_continuations_are_kept() {
         let text = "thread 'w' panicked at src/lib.rs:1:1:\nboom\nstack backtrace:\n   0:     0x55d5c1b2c3a1 - app::inner::h0123456789abcdef\n                               at ./src/lib.rs:3:5\n                           app::outer\n                               at ./src/lib.rs:9:5\n      [... omitted 2 frames ...]\n   3:     0x55d5c1b2c400 - <unknown>\n";
-        let s = read(text);
-        let t = &s.tables;
-        let st = t.stack(s.tasks[0].stack);
-        let f: Vec<(&str, bool)> = st
+        let snap = read(text);
+        let tables = &snap.tables;
+        let st = tables.stack(snap.tasks[0].stack);
+        let frames: Vec<(&str, bool)> = st
             .frames
             .iter()
-            .map(|&f| (t.func_name(t.frame(f).function), t.frame(f).inlined))
+            .map(|&frames| {
+                (
+                    tables.func_name(tables.frame(frames).function),
+                    tables.frame(frames).inlined,
+                )
+            })
             .collect();
         assert_eq!(
-            f,
+            frames,
             [
                 ("app::inner", true),
                 ("app::outer", false),
@@ -458,6 +531,6 @@ mod tests {
         );
         assert_eq!(st.elided, Some((2, 2)));
         // Only the unknown frame waits for the symbolizer.
-        assert_eq!(t.raw_addrs().len(), 1);
+        assert_eq!(tables.raw_addrs().len(), 1);
     }
 }

@@ -25,24 +25,33 @@ pub const MAX_WARNINGS: usize = 1000;
 
 /// One goroutine (or a count of identical ones) read from a profile.
 pub struct Record {
+    /// The stack, innermost frame first.
     pub frames: Vec<FrameId>,
+    /// How many goroutines share this record (1 in the per-goroutine variant).
     pub count: u64,
+    /// The record's pprof labels (the empty set when none).
     pub labels: LabelSetId,
     /// 1-based line (text) or sample index (protobuf).
     pub line: u32,
+    /// Byte offset of the record in the text (0 for protobuf).
     pub offset: u64,
     /// Frames the profile hid above the first one (debug=1 prints no
     /// runtime frames at the top): the goroutine is parked in the runtime.
     pub hidden_top: bool,
     /// Set for the per-goroutine variant.
     pub id: Option<u64>,
+    /// The goroutine's state as printed, for the per-goroutine variant.
     pub state: Option<String>,
+    /// How long it has been waiting (minutes), when printed.
     pub wait_minutes: Option<u32>,
+    /// The `created by` frame, when printed.
     pub creator: Option<FrameId>,
+    /// The creating goroutine's id, when printed.
     pub parent_id: Option<u64>,
 }
 
 impl Record {
+    /// A record of `count` goroutines on one stack, everything else unknown.
     pub fn new(frames: Vec<FrameId>, count: u64) -> Self {
         Record {
             frames,
@@ -62,8 +71,11 @@ impl Record {
 
 /// Accumulates the records of one profile into a snapshot.
 pub struct Builder {
+    /// The interned strings, frames and stacks of the snapshot being built.
     pub tables: Tables,
+    /// The tasks read so far.
     pub tasks: Vec<Task>,
+    /// Lines or samples that could not be read.
     pub warnings: Vec<Warning>,
     /// Goroutines the profile counts, before any clipping.
     pub declared: u64,
@@ -83,6 +95,7 @@ impl Builder {
         }
     }
 
+    /// Records a warning, keeping at most [`MAX_WARNINGS`].
     pub fn warn(&mut self, line: u64, message: String) {
         if self.warnings.len() < MAX_WARNINGS {
             self.warnings.push(Warning { line, message });
@@ -102,14 +115,16 @@ impl Builder {
         })
     }
 
+    /// Interns a label set given as key/value strings.
     pub fn labels(&mut self, pairs: &[(String, String)]) -> LabelSetId {
-        let v: Vec<(Sym, Sym)> = pairs
+        let interned: Vec<(Sym, Sym)> = pairs
             .iter()
-            .map(|(k, v)| (self.tables.intern(k), self.tables.intern(v)))
+            .map(|(key, value)| (self.tables.intern(key), self.tables.intern(value)))
             .collect();
-        self.tables.intern_labels(v)
+        self.tables.intern_labels(interned)
     }
 
+    /// Adds a record's goroutines as tasks, clipped to [`MAX_TASKS`] in all.
     pub fn push(&mut self, mut r: Record) {
         self.declared = self.declared.saturating_add(r.count);
         let room = MAX_TASKS.saturating_sub(self.tasks.len() as u64);
@@ -217,7 +232,7 @@ pub fn infer_state(t: &Tables, frames: &[FrameId], hidden_top: bool) -> (&'stati
     let mut parked = hidden_top;
     for f in frames.iter().take(16) {
         let name = t.func_name(t.frame(*f).function);
-        let s = match name {
+        let state = match name {
             "runtime.gopark" | "runtime.goparkunlock" | "runtime.park_m" => {
                 parked = true;
                 continue;
@@ -264,7 +279,7 @@ pub fn infer_state(t: &Tables, frames: &[FrameId], hidden_top: bool) -> (&'stati
             n if n.starts_with("runtime.") => continue,
             _ => break,
         };
-        return (s, StateClass::from_go(s));
+        return (state, StateClass::from_go(state));
     }
     if parked {
         ("waiting", StateClass::Sync)

@@ -48,24 +48,24 @@ pub fn detect(data: &[u8]) -> f32 {
 #[inline(always)]
 fn varint(data: &[u8], pos: &mut usize) -> Option<u64> {
     // Most varints of a profile (ids, small counts) are one byte.
-    let b = *data.get(*pos)?;
-    if b < 0x80 {
+    let byte = *data.get(*pos)?;
+    if byte < 0x80 {
         *pos += 1;
-        return Some(u64::from(b));
+        return Some(u64::from(byte));
     }
     varint_long(data, pos)
 }
 
 #[inline(never)]
 fn varint_long(data: &[u8], pos: &mut usize) -> Option<u64> {
-    let mut v = 0u64;
+    let mut value = 0u64;
     let mut shift = 0;
     while shift < 64 {
-        let b = *data.get(*pos)?;
+        let byte = *data.get(*pos)?;
         *pos += 1;
-        v |= u64::from(b & 0x7f) << shift;
-        if b < 0x80 {
-            return Some(v);
+        value |= u64::from(byte & 0x7f) << shift;
+        if byte < 0x80 {
+            return Some(value);
         }
         shift += 7;
     }
@@ -105,14 +105,14 @@ fn field_at(data: &[u8], start: usize) -> Option<Field> {
 fn payload(data: &[u8], pos: &mut usize, wire: u64) -> Option<usize> {
     let end = match wire {
         0 => {
-            let mut p = *pos;
-            varint(data, &mut p)?;
-            p
+            let mut after = *pos;
+            varint(data, &mut after)?;
+            after
         }
         1 => pos.checked_add(8)?,
         2 => {
-            let n = usize::try_from(varint(data, pos)?).ok()?;
-            pos.checked_add(n)?
+            let len = usize::try_from(varint(data, pos)?).ok()?;
+            pos.checked_add(len)?
         }
         5 => pos.checked_add(4)?,
         _ => return None,
@@ -165,17 +165,17 @@ const SAMPLE_FIELD: u64 = 2;
 /// number of samples, and, when the data is cut or damaged, the byte offset
 /// where reading stopped.
 fn decode_header(data: &[u8]) -> (Profile, usize, Option<usize>) {
-    let mut p = Profile::default();
-    let mut n = 0;
+    let mut profile = Profile::default();
+    let mut sample_count = 0;
     let mut fields = Fields::new(data);
     for f in fields.by_ref() {
         if f.number == SAMPLE_FIELD {
-            n += 1;
-        } else if p.merge(&data[f.start..f.end]).is_err() {
-            return (p, n, Some(f.start));
+            sample_count += 1;
+        } else if profile.merge(&data[f.start..f.end]).is_err() {
+            return (profile, sample_count, Some(f.start));
         }
     }
-    (p, n, fields.cut)
+    (profile, sample_count, fields.cut)
 }
 
 /// One sample, decoded in place (no allocation per sample).
@@ -231,23 +231,23 @@ fn decode_sample(data: &[u8], labels: bool, out: &mut RawSample) -> Option<()> {
                 let end = payload(data, &mut pos, 2)?;
                 let msg = &data[pos..end];
                 pos = end;
-                let mut l = (0i64, 0i64, 0i64);
-                let mut p = 0;
-                while p < msg.len() {
-                    let key = varint(msg, &mut p)?;
+                let mut label = (0i64, 0i64, 0i64);
+                let mut at = 0;
+                while at < msg.len() {
+                    let key = varint(msg, &mut at)?;
                     if key & 7 != 0 {
-                        skip(msg, &mut p, key & 7)?;
+                        skip(msg, &mut at, key & 7)?;
                         continue;
                     }
-                    let v = varint(msg, &mut p)? as i64;
+                    let value = varint(msg, &mut at)? as i64;
                     match key >> 3 {
-                        1 => l.0 = v,
-                        2 => l.1 = v,
-                        3 => l.2 = v,
+                        1 => label.0 = value,
+                        2 => label.1 = value,
+                        3 => label.2 = value,
                         _ => {}
                     }
                 }
-                out.labels.push(l);
+                out.labels.push(label);
             }
             (0, _) => return None,
             (_, w) => skip(data, &mut pos, w)?,
@@ -261,7 +261,7 @@ fn decode_sample(data: &[u8], labels: bool, out: &mut RawSample) -> Option<()> {
 fn samples(data: &[u8], labels: bool, mut f: impl FnMut(usize, &RawSample)) -> Option<usize> {
     let mut raw = RawSample::default();
     let mut fields = Fields::new(data);
-    let mut i = 0;
+    let mut ordinal = 0;
     for field in fields.by_ref() {
         if field.number != SAMPLE_FIELD {
             continue;
@@ -271,8 +271,8 @@ fn samples(data: &[u8], labels: bool, mut f: impl FnMut(usize, &RawSample)) -> O
         {
             return Some(field.start);
         }
-        f(i, &raw);
-        i += 1;
+        f(ordinal, &raw);
+        ordinal += 1;
     }
     fields.cut
 }
@@ -287,7 +287,9 @@ enum Kind {
 
 /// Everything read from one profile.
 pub enum Read {
+    /// A goroutine (or goroutineleak) profile, read as one snapshot.
     Goroutines(Box<Snapshot>),
+    /// A heap profile.
     Heap(Box<HeapProfile>),
     /// A profile of another kind (CPU, mutex, ...): its sample types.
     Unsupported(String),
@@ -310,11 +312,11 @@ impl Strings<'_> {
 /// Parses a decompressed profile.proto.
 pub fn parse(data: Bytes, source: &str) -> Read {
     let (p, n_samples, cut) = decode_header(&data);
-    let s = Strings(&p.string_table);
+    let strings = Strings(&p.string_table);
     let types: Vec<String> = p
         .sample_type
         .iter()
-        .map(|t| format!("{}/{}", s.lossy(t.r#type), s.lossy(t.unit)))
+        .map(|t| format!("{}/{}", strings.lossy(t.r#type), strings.lossy(t.unit)))
         .collect();
     let kind = if types.iter().any(|t| t.starts_with("goroutineleak/")) {
         Kind::Goroutine { leak: true }
@@ -328,16 +330,16 @@ pub fn parse(data: Bytes, source: &str) -> Read {
     } else {
         Kind::Other
     };
-    let h = Header {
+    let header = Header {
         p: &p,
-        s: &s,
+        s: &strings,
         data: &data,
         n_samples,
     };
     match kind {
         Kind::Other => Read::Unsupported(types.join(", ")),
         Kind::Goroutine { leak } => {
-            let (mut g, bad) = goroutines(&h, leak);
+            let (mut g, bad) = goroutines(&header, leak);
             let cut = earliest(cut, bad);
             if let Some(w) = cut_warning(cut, data.len()) {
                 g.builder.warn(w.line, w.message);
@@ -356,7 +358,7 @@ pub fn parse(data: Bytes, source: &str) -> Read {
             Read::Goroutines(Box::new(snap))
         }
         Kind::Heap => {
-            let (mut heap, bad) = heap(&h, &types, source);
+            let (mut heap, bad) = heap(&header, &types, source);
             let cut = earliest(cut, bad);
             heap.warnings.extend(cut_warning(cut, data.len()));
             heap.truncated = cut.is_some();
@@ -433,8 +435,8 @@ impl Locations {
         let mut frames = Vec::with_capacity(p.location.len());
         let mut same: FxHashMap<Vec<FrameId>, u32> = FxHashMap::default();
         for loc in &p.location {
-            let n = loc.line.len();
-            let mut v = Vec::with_capacity(n.max(1));
+            let line_count = loc.line.len();
+            let mut loc_frames = Vec::with_capacity(line_count.max(1));
             for (i, line) in loc.line.iter().enumerate() {
                 let (name, file) = match funcs.get(&line.function_id) {
                     Some(f) => (s.get(f.name), s.get(f.filename)),
@@ -442,15 +444,15 @@ impl Locations {
                 };
                 let function = t.intern_function(name, split_go_func);
                 let file = t.intern_bytes(file);
-                v.push(t.intern_frame(crate::model::Frame {
+                loc_frames.push(t.intern_frame(crate::model::Frame {
                     function,
                     file,
                     line: u32::try_from(line.line).unwrap_or(0),
                     pc_offset: None,
-                    inlined: i + 1 < n,
+                    inlined: i + 1 < line_count,
                 }));
             }
-            if v.is_empty() {
+            if loc_frames.is_empty() {
                 // Not symbolized: module + offset, for the symbolizer.
                 let (name, raw) = match maps.get(&loc.mapping_id) {
                     Some(m) => {
@@ -481,7 +483,7 @@ impl Locations {
                         },
                     ),
                 };
-                v.push(t.raw_frame(&name, crate::model::CodeKind::User, raw));
+                loc_frames.push(t.raw_frame(&name, crate::model::CodeKind::User, raw));
             }
             // A repeated id keeps its first location.
             if index.get(loc.id).is_some() {
@@ -490,9 +492,9 @@ impl Locations {
             // Locations with the same frames (several pcs on one line) are
             // one: stacks are merged by their frames.
             let next = frames.len() as u32;
-            let at = *same.entry(v.clone()).or_insert(next);
+            let at = *same.entry(loc_frames.clone()).or_insert(next);
             if at == next {
-                frames.push(v);
+                frames.push(loc_frames);
             }
             match &mut index {
                 LocIndex::Dense(ids) => {
@@ -552,9 +554,9 @@ struct GoroutineRead {
 /// Reads the samples of a goroutine profile; the offset of a malformed
 /// sample, if any, comes back too.
 fn goroutines(h: &Header, leak: bool) -> (GoroutineRead, Option<usize>) {
-    let s = h.s;
-    let mut b = Builder::new(leak);
-    let locs = Locations::new(h.p, s, &mut b.tables);
+    let strings = h.s;
+    let mut builder = Builder::new(leak);
+    let locs = Locations::new(h.p, strings, &mut builder.tables);
     let mut per_goroutine = false;
     let mut idx = Vec::new();
     let bad = samples(h.data, true, |i, sample| {
@@ -566,33 +568,33 @@ fn goroutines(h: &Header, leak: bool) -> (GoroutineRead, Option<usize>) {
         locs.indices(&sample.locations, &mut idx);
         let mut frames = Vec::new();
         locs.frames(&idx, &mut frames);
-        let mut r = Record::new(frames, count);
-        r.line = u32::try_from(i + 1).unwrap_or(u32::MAX);
+        let mut record = Record::new(frames, count);
+        record.line = u32::try_from(i + 1).unwrap_or(u32::MAX);
         let mut labels: Vec<(String, String)> = Vec::new();
         for &(key, str, num) in &sample.labels {
-            let key = s.lossy(key);
+            let key = strings.lossy(key);
             let text = if str != 0 {
-                s.lossy(str)
+                strings.lossy(str)
             } else {
                 num.to_string()
             };
             match key.as_str() {
-                L_GOROUTINE => r.id = text.parse().ok(),
-                L_STATE => r.state = Some(text),
-                L_WAIT => r.wait_minutes = text.parse().ok(),
+                L_GOROUTINE => record.id = text.parse().ok(),
+                L_STATE => record.state = Some(text),
+                L_WAIT => record.wait_minutes = text.parse().ok(),
                 L_CREATED_BY => {
                     // A goroutine id, or the creating function (optionally
                     // `f in goroutine N`).
                     if let Ok(id) = text.parse::<u64>() {
-                        r.parent_id = Some(id);
+                        record.parent_id = Some(id);
                     } else {
                         let (func, parent) = match text.split_once(" in goroutine ") {
                             Some((f, g)) => (f.to_string(), g.trim().parse().ok()),
                             None => (text.clone(), None),
                         };
-                        r.parent_id = parent;
+                        record.parent_id = parent;
                         if !func.is_empty() {
-                            r.creator = Some(b.frame(func.as_bytes(), b"", 0, false));
+                            record.creator = Some(builder.frame(func.as_bytes(), b"", 0, false));
                         }
                     }
                 }
@@ -600,20 +602,20 @@ fn goroutines(h: &Header, leak: bool) -> (GoroutineRead, Option<usize>) {
                 _ => {}
             }
         }
-        if r.id.is_some() {
+        if record.id.is_some() {
             per_goroutine = true;
         }
         if !labels.is_empty() {
-            r.labels = b.labels(&labels);
+            record.labels = builder.labels(&labels);
         }
-        b.push(r);
+        builder.push(record);
     });
     let origin = match (leak, per_goroutine) {
         (true, _) => "goroutineleak",
         (false, true) => "goroutines",
         (false, false) => "goroutine-profile",
     };
-    (GoroutineRead { builder: b, origin }, bad)
+    (GoroutineRead { builder, origin }, bad)
 }
 
 /// Profiles with fewer samples are folded on the calling thread.
@@ -646,9 +648,9 @@ struct FoldSite {
 }
 
 fn hash_locs(locs: &[u32]) -> u64 {
-    let mut h = rustc_hash::FxHasher::default();
-    locs.hash(&mut h);
-    h.finish()
+    let mut hasher = rustc_hash::FxHasher::default();
+    locs.hash(&mut hasher);
+    hasher.finish()
 }
 
 impl Fold {
@@ -743,8 +745,8 @@ fn fold_part(
 
 fn heap(h: &Header, types: &[String], source: &str) -> (HeapProfile, Option<usize>) {
     let (p, s) = (h.p, h.s);
-    let mut t = Tables::new();
-    let locs = Locations::new(p, s, &mut t);
+    let mut tables = Tables::new();
+    let locs = Locations::new(p, s, &mut tables);
     let idx = |name: &str| types.iter().position(|x| x.split('/').next() == Some(name));
     let vi = ValueIndex {
         alloc_objects: idx("alloc_objects"),
@@ -780,21 +782,21 @@ fn heap(h: &Header, types: &[String], source: &str) -> (HeapProfile, Option<usiz
     order.sort();
     let mut frames = Vec::new();
     let mut samples = Vec::with_capacity(order.len());
-    t.reserve_stacks(order.len());
+    tables.reserve_stacks(order.len());
     for (_, fi, si) in order {
-        let f = &folds[fi as usize].0;
-        let site = &f.sites[si as usize];
+        let folded = &folds[fi as usize].0;
+        let site = &folded.sites[si as usize];
         locs.frames(
-            &f.arena[site.start..site.start + site.len as usize],
+            &folded.arena[site.start..site.start + site.len as usize],
             &mut frames,
         );
         // Distinct location sequences have distinct frames (every location
         // ends with its one non-inlined frame, and equal locations were
         // made one), unless cut at MAX_FRAMES.
         let stack = if frames.len() < MAX_FRAMES {
-            t.push_stack(&frames, None)
+            tables.push_stack(&frames, None)
         } else {
-            t.intern_stack(&frames, None)
+            tables.intern_stack(&frames, None)
         };
         samples.push(HeapSample {
             stack,
@@ -825,7 +827,7 @@ fn heap(h: &Header, types: &[String], source: &str) -> (HeapProfile, Option<usiz
         // Go scales the values before writing them.
         sampling: Sampling::Exact,
         samples,
-        tables: Arc::new(t),
+        tables: Arc::new(tables),
         modules,
         stats: Vec::new(),
         time_nanos: (p.time_nanos != 0).then_some(p.time_nanos),

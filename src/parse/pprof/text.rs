@@ -22,8 +22,13 @@ pub const HEAP_FORMAT: &str = "go-heap-text";
 /// What a header line starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Header {
-    /// `goroutine profile: total N` (`leak`: `goroutineleak profile:`).
-    Goroutines { leak: bool, total: u64 },
+    /// `goroutine profile: total N`.
+    Goroutines {
+        /// The header is `goroutineleak profile:`: every goroutine is a proven leak.
+        leak: bool,
+        /// The `total N` the header declares.
+        total: u64,
+    },
     /// `heap profile: ...`
     Heap,
 }
@@ -40,9 +45,9 @@ pub fn find_header(line: &[u8]) -> Option<(usize, Header)> {
             return Some((p, Header::Goroutines { leak, total }));
         }
     }
-    let p = memchr::memmem::find(line, b"heap profile: ")?;
-    parse_heap_header(&line[p..])?;
-    Some((p, Header::Heap))
+    let at = memchr::memmem::find(line, b"heap profile: ")?;
+    parse_heap_header(&line[at..])?;
+    Some((at, Header::Heap))
 }
 
 /// (objects, bytes) in use and allocated.
@@ -51,8 +56,8 @@ type Pairs = ((i64, i64), (i64, i64));
 /// `heap profile: 7: 1234 [100: 5678] @ heap/1048576` ->
 /// `(inuse, alloc, kind, rate)`.
 fn parse_heap_header(l: &[u8]) -> Option<(Pairs, String, u64)> {
-    let s = std::str::from_utf8(l).ok()?.strip_prefix("heap profile:")?;
-    let (vals, tail) = s.split_once('@')?;
+    let rest = std::str::from_utf8(l).ok()?.strip_prefix("heap profile:")?;
+    let (vals, tail) = rest.split_once('@')?;
     let pairs = parse_pairs(vals)?;
     let tail = tail.trim();
     let (kind, rate) = match tail.split_once('/') {
@@ -112,11 +117,11 @@ fn parse_frame_line(l: &[u8]) -> Option<(u64, &[u8], &[u8], u32)> {
     let loc = parts.next().unwrap_or(b"");
     let (file, line) = match memchr::memrchr(b':', loc) {
         Some(p) => {
-            let n = std::str::from_utf8(&loc[p + 1..])
+            let count = std::str::from_utf8(&loc[p + 1..])
                 .ok()
                 .and_then(|s| s.parse().ok());
-            match n {
-                Some(n) => (&loc[..p], n),
+            match count {
+                Some(count) => (&loc[..p], count),
                 None => (loc, 0),
             }
         }
@@ -156,20 +161,20 @@ fn parse_labels(body: &str) -> Vec<(String, String)> {
         if c != '"' {
             continue;
         }
-        let mut s = String::new();
+        let mut text = String::new();
         while let Some(c) = chars.next() {
             match c {
                 '"' => break,
                 '\\' => match chars.next() {
-                    Some('n') => s.push('\n'),
-                    Some('t') => s.push('\t'),
-                    Some(o) => s.push(o),
+                    Some('n') => text.push('\n'),
+                    Some('t') => text.push('\t'),
+                    Some(o) => text.push(o),
                     None => break,
                 },
-                o => s.push(o),
+                o => text.push(o),
             }
         }
-        strs.push(s);
+        strs.push(text);
         if strs.len() >= 128 {
             break;
         }
@@ -182,7 +187,9 @@ fn parse_labels(body: &str) -> Vec<(String, String)> {
 /// Everything read from a text of debug=1 profiles.
 #[derive(Default)]
 pub struct Read {
+    /// The goroutine profiles, one snapshot each.
     pub snapshots: Vec<Snapshot>,
+    /// The heap profiles.
     pub heaps: Vec<HeapProfile>,
 }
 
@@ -214,109 +221,113 @@ struct Pending {
     labels: Vec<(String, String)>,
 }
 
-/// Parses every debug=1 profile of `text`.
-pub fn parse(text: Bytes, source: &str) -> Read {
-    let mut out = Read::default();
-    let mut cur = Current::None;
-    let mut pending: Option<Pending> = None;
-    let mut in_memstats = false;
-    let mut offset = 0u64;
-    let data: &[u8] = &text;
-    let mut loose: Vec<Warning> = Vec::new();
-    for (n, raw) in data.split(|&c| c == b'\n').enumerate() {
-        let line_no = (n + 1) as u32;
-        let line_off = offset;
-        offset += raw.len() as u64 + 1;
-        let l = trim_end(raw);
-        if let Some((p, h)) = find_header(l) {
-            flush(&mut cur, &mut pending);
-            finish(&mut out, &mut cur, source, &text, line_off, false);
-            in_memstats = false;
-            cur = match h {
-                Header::Goroutines { leak, .. } => {
-                    let b = Builder::new(leak);
-                    Current::Goroutines {
-                        b,
-                        leak,
-                        start: line_off,
-                    }
+/// The state of a pass over a text of debug=1 profiles.
+struct TextReader<'s> {
+    source: &'s str,
+    out: Read,
+    cur: Current,
+    pending: Option<Pending>,
+    in_memstats: bool,
+    /// Warnings before any profile, given to the first snapshot.
+    loose: Vec<Warning>,
+}
+
+impl TextReader<'_> {
+    /// Reads one line (without its newline), which starts at byte
+    /// `line_off` of `text` on 1-based line `line_no`.
+    fn line(&mut self, text: &Bytes, line_no: u32, line_off: u64, raw: &[u8]) {
+        let line = trim_end(raw);
+        if let Some((at, header)) = find_header(line) {
+            flush(&mut self.cur, &mut self.pending);
+            finish(
+                &mut self.out,
+                &mut self.cur,
+                self.source,
+                text,
+                line_off,
+                false,
+            );
+            self.in_memstats = false;
+            self.cur = start_profile(header, &line[at..], line_off);
+            return;
+        }
+        if line.is_empty() {
+            flush(&mut self.cur, &mut self.pending);
+            return;
+        }
+        if matches!(self.cur, Current::None) {
+            return;
+        }
+        if self.in_memstats || line.starts_with(b"# runtime.MemStats") {
+            self.memstats_line(line);
+            return;
+        }
+        if let Some(rest) = line.strip_prefix(b"# labels:") {
+            if let Some(pending) = &mut self.pending {
+                pending.labels = parse_labels(&String::from_utf8_lossy(rest));
+            }
+            return;
+        }
+        if line.starts_with(b"#") {
+            self.frame_line(line, line_no);
+            return;
+        }
+        self.record_line(line, line_no, line_off);
+    }
+
+    /// A `# name = value` line of the `# runtime.MemStats` block.
+    fn memstats_line(&mut self, line: &[u8]) {
+        self.in_memstats = true;
+        flush(&mut self.cur, &mut self.pending);
+        if let (Current::Heap(heap), Some(pair)) = (&mut self.cur, line.strip_prefix(b"# ")) {
+            if let Some(eq) = memchr::memmem::find(pair, b" = ") {
+                if heap.stats.len() < 256 {
+                    heap.stats.push((
+                        String::from_utf8_lossy(&pair[..eq]).into_owned(),
+                        String::from_utf8_lossy(&pair[eq + 3..]).into_owned(),
+                    ));
                 }
-                Header::Heap => match parse_heap_header(&l[p..]) {
-                    Some(((inuse, alloc), kind, rate)) => Current::Heap(HeapBuilder {
-                        tables: Tables::new(),
-                        samples: Vec::new(),
-                        kind,
-                        rate,
-                        stats: Vec::new(),
-                        warnings: Vec::new(),
-                        header: (inuse, alloc),
-                    }),
-                    None => Current::None,
-                },
-            };
-            continue;
+            }
         }
-        if l.is_empty() {
-            flush(&mut cur, &mut pending);
-            continue;
-        }
-        if matches!(cur, Current::None) {
-            continue;
-        }
-        if in_memstats || l.starts_with(b"# runtime.MemStats") {
-            in_memstats = true;
-            flush(&mut cur, &mut pending);
-            if let (Current::Heap(h), Some(kv)) = (&mut cur, l.strip_prefix(b"# ")) {
-                if let Some(p) = memchr::memmem::find(kv, b" = ") {
-                    if h.stats.len() < 256 {
-                        h.stats.push((
-                            String::from_utf8_lossy(&kv[..p]).into_owned(),
-                            String::from_utf8_lossy(&kv[p + 3..]).into_owned(),
-                        ));
-                    }
+    }
+
+    /// A `#\t0xPC\tfunc+0xOFF\tfile:line` frame of the pending record.
+    fn frame_line(&mut self, line: &[u8], line_no: u32) {
+        match (parse_frame_line(line), &mut self.pending) {
+            (Some((pc, func, file, file_line)), Some(pending)) => {
+                if pending.frames.len() < MAX_FRAMES {
+                    let frame = match &mut self.cur {
+                        Current::Goroutines { b, .. } => b.frame(func, file, file_line, false),
+                        Current::Heap(heap) => go_frame(&mut heap.tables, func, file, file_line),
+                        Current::None => return,
+                    };
+                    pending.frames.push((pc, frame));
                 }
             }
-            continue;
+            _ => warn(
+                &mut self.cur,
+                &mut self.loose,
+                line_no,
+                "a frame line outside a record",
+            ),
         }
-        if let Some(rest) = l.strip_prefix(b"# labels:") {
-            if let Some(p) = &mut pending {
-                p.labels = parse_labels(&String::from_utf8_lossy(rest));
-            }
-            continue;
-        }
-        if l.starts_with(b"#") {
-            match (parse_frame_line(l), &mut pending) {
-                (Some((pc, func, file, ln)), Some(p)) => {
-                    if p.frames.len() < MAX_FRAMES {
-                        let f = match &mut cur {
-                            Current::Goroutines { b, .. } => b.frame(func, file, ln, false),
-                            Current::Heap(h) => go_frame(&mut h.tables, func, file, ln),
-                            Current::None => continue,
-                        };
-                        p.frames.push((pc, f));
-                    }
-                }
-                _ => warn(
-                    &mut cur,
-                    &mut loose,
-                    line_no,
-                    "a frame line outside a record",
-                ),
-            }
-            continue;
-        }
-        // A record line.
-        flush(&mut cur, &mut pending);
-        let rec = split_record(l).and_then(|(head, pcs)| match &cur {
-            Current::Goroutines { .. } => {
-                head.parse::<u64>().ok().map(|c| (c, ((0, 0), (0, 0)), pcs))
-            }
-            Current::Heap(_) => parse_pairs(head).map(|p| (0, p, pcs)),
+    }
+
+    /// A record line (`N @ 0x... 0x...`, or the heap's pairs): starts a
+    /// pending record.
+    fn record_line(&mut self, line: &[u8], line_no: u32, line_off: u64) {
+        flush(&mut self.cur, &mut self.pending);
+        let record = split_record(line).and_then(|(head, pcs)| match &self.cur {
+            Current::Goroutines { .. } => head
+                .parse::<u64>()
+                .ok()
+                .map(|count| (count, ((0, 0), (0, 0)), pcs)),
+            Current::Heap(_) => parse_pairs(head).map(|pairs| (0, pairs, pcs)),
             Current::None => None,
         });
-        match rec {
+        match record {
             Some((count, heap, pcs)) => {
-                pending = Some(Pending {
+                self.pending = Some(Pending {
                     line: line_no,
                     offset: line_off,
                     count,
@@ -326,30 +337,80 @@ pub fn parse(text: Bytes, source: &str) -> Read {
                     labels: Vec::new(),
                 });
             }
-            None => warn(&mut cur, &mut loose, line_no, "not a profile record"),
+            None => warn(
+                &mut self.cur,
+                &mut self.loose,
+                line_no,
+                "not a profile record",
+            ),
         }
     }
+}
+
+/// The profile a header line starts (`Current::None` for a heap header
+/// that cannot be read); `line_off` is the header's byte offset.
+fn start_profile(header: Header, header_text: &[u8], line_off: u64) -> Current {
+    match header {
+        Header::Goroutines { leak, .. } => Current::Goroutines {
+            b: Builder::new(leak),
+            leak,
+            start: line_off,
+        },
+        Header::Heap => match parse_heap_header(header_text) {
+            Some(((inuse, alloc), kind, rate)) => Current::Heap(HeapBuilder {
+                tables: Tables::new(),
+                samples: Vec::new(),
+                kind,
+                rate,
+                stats: Vec::new(),
+                warnings: Vec::new(),
+                header: (inuse, alloc),
+            }),
+            None => Current::None,
+        },
+    }
+}
+
+/// Parses every debug=1 profile of `text`.
+pub fn parse(text: Bytes, source: &str) -> Read {
+    let mut reader = TextReader {
+        source,
+        out: Read::default(),
+        cur: Current::None,
+        pending: None,
+        in_memstats: false,
+        loose: Vec::new(),
+    };
+    let mut offset = 0u64;
+    let data: &[u8] = &text;
+    for (index, raw) in data.split(|&c| c == b'\n').enumerate() {
+        let line_off = offset;
+        offset += raw.len() as u64 + 1;
+        reader.line(&text, (index + 1) as u32, line_off, raw);
+    }
     // A record with pcs but no frame lines at the very end: cut off.
-    let cut = pending
+    let cut = reader
+        .pending
         .as_ref()
-        .is_some_and(|p| p.frames.is_empty() && !p.pcs.is_empty());
-    flush(&mut cur, &mut pending);
-    finish(&mut out, &mut cur, source, &text, offset, cut);
-    if let Some(s) = out.snapshots.first_mut() {
-        s.warnings.splice(0..0, loose);
+        .is_some_and(|pending| pending.frames.is_empty() && !pending.pcs.is_empty());
+    flush(&mut reader.cur, &mut reader.pending);
+    finish(&mut reader.out, &mut reader.cur, source, &text, offset, cut);
+    let mut out = reader.out;
+    if let Some(first) = out.snapshots.first_mut() {
+        first.warnings.splice(0..0, reader.loose);
     }
     out
 }
 
 fn warn(cur: &mut Current, loose: &mut Vec<Warning>, line: u32, what: &str) {
-    let w = Warning {
+    let warning = Warning {
         line: u64::from(line),
         message: what.to_string(),
     };
     match cur {
-        Current::Goroutines { b, .. } => b.warn(w.line, w.message),
-        Current::Heap(h) if h.warnings.len() < MAX_WARNINGS => h.warnings.push(w),
-        _ if loose.len() < MAX_WARNINGS => loose.push(w),
+        Current::Goroutines { b, .. } => b.warn(warning.line, warning.message),
+        Current::Heap(h) if h.warnings.len() < MAX_WARNINGS => h.warnings.push(warning),
+        _ if loose.len() < MAX_WARNINGS => loose.push(warning),
         _ => {}
     }
 }
@@ -410,15 +471,15 @@ fn flush(cur: &mut Current, pending: &mut Option<Pending>) {
     let Some(p) = pending.take() else { return };
     match cur {
         Current::Goroutines { b, .. } if p.frames.is_empty() && !p.pcs.is_empty() => {
-            let mut r = Record::new(raw_frames(&mut b.tables, &p.pcs), p.count);
-            r.labels = if p.labels.is_empty() {
+            let mut record = Record::new(raw_frames(&mut b.tables, &p.pcs), p.count);
+            record.labels = if p.labels.is_empty() {
                 LabelSetId(0)
             } else {
                 b.labels(&p.labels)
             };
-            r.line = p.line;
-            r.offset = p.offset;
-            b.push(r);
+            record.line = p.line;
+            record.offset = p.offset;
+            b.push(record);
         }
         Current::Goroutines { b, .. } => {
             let frames = mark_inlined(&p.frames, |f| inlined_copy(&mut b.tables, f));
@@ -434,12 +495,12 @@ fn flush(cur: &mut Current, pending: &mut Option<Pending>) {
             } else {
                 b.labels(&p.labels)
             };
-            let mut r = Record::new(frames, p.count);
-            r.labels = labels;
-            r.line = p.line;
-            r.offset = p.offset;
-            r.hidden_top = hidden_top;
-            b.push(r);
+            let mut record = Record::new(frames, p.count);
+            record.labels = labels;
+            record.line = p.line;
+            record.offset = p.offset;
+            record.hidden_top = hidden_top;
+            b.push(record);
         }
         Current::Heap(h) => {
             let frames = if p.frames.is_empty() {

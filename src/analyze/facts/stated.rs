@@ -1,22 +1,27 @@
-//! Facts the dump states outright: Java's `- waiting to lock <0x..>` and
-//! `- locked <0x..>`, a printed mutex owner, a joined thread. They replace
-//! the waits read from the stack and are the certain hold facts.
+//! The lock relations the parsers record ([`crate::model::LockFact`]): the
+//! ones the dump states outright (Java's `- waiting to lock <0x..>` and
+//! `- locked <0x..>`, a printed mutex owner: certain), and the ones a parser
+//! recognised with its runtime's vocabulary in a class or frame name (a
+//! `java.util.concurrent` class, a joined thread, Python's and tokio's
+//! primitives), with the confidence their [`crate::model::LockBasis`] and
+//! vocabulary give. They replace the waits read from the stack and are the
+//! first hold facts.
 
 use super::evidence;
 use super::holds::HoldFacts;
 use super::resources::Resources;
 use crate::analyze::wait::{self, ResKey, ResKind, Wait, WaitOp};
-use crate::model::{CodeKind, Confidence, Evidence, FrameId, LockRel, Snapshot};
+use crate::model::{CodeKind, Evidence, FrameId, LockBasis, LockRel, Snapshot};
 use rustc_hash::{FxHashMap, FxHashSet};
 
 /// A hold the dump states: `(task, kind, address, index of its fact in
 /// the snapshot's lock facts)`.
 pub type StatedHold = (u32, ResKind, u64, usize);
 
-/// Waits the dump states outright (Java's `- waiting to lock`, a mutex
-/// printed in a lock call) replace the ones read from the stack; returns the
-/// stated holds, without the ones a task released to wait (`Object.wait`
-/// prints the monitor as both locked and waited on).
+/// Waits the parsers record (Java's `- waiting to lock`, a join, Python's
+/// `Queue.get`) replace the ones read from the stack, with the lock fact's
+/// confidence; returns the recorded holds, without the ones a task released
+/// to wait (`Object.wait` prints the monitor as both locked and waited on).
 pub fn replace_waits(snap: &Snapshot, waits: &mut [Option<Wait>]) -> Vec<StatedHold> {
     let facts = &snap.sync.locks;
     if facts.is_empty() {
@@ -63,8 +68,11 @@ pub fn replace_waits(snap: &Snapshot, waits: &mut [Option<Wait>]) -> Vec<StatedH
                 site: frames.get(site_index).copied(),
                 site_index: site_index as u16,
                 prim_end: site_index.saturating_sub(1) as u16,
-                confidence: Confidence::Certain,
-                evidence: Evidence::Stated,
+                confidence: f.confidence,
+                evidence: match f.basis {
+                    LockBasis::Stated | LockBasis::ClassName => Evidence::Stated,
+                    LockBasis::FrameName => Evidence::Recognised,
+                },
             });
             stated.insert(f.task);
         }
@@ -77,7 +85,7 @@ pub fn replace_waits(snap: &Snapshot, waits: &mut [Option<Wait>]) -> Vec<StatedH
         .collect()
 }
 
-/// Holders the dump states: certain edges.
+/// Holders the parsers record: edges as sure as their lock facts.
 pub fn holders(snap: &Snapshot, held: &[StatedHold], resources: &Resources, out: &mut HoldFacts) {
     if held.is_empty() {
         return;
@@ -108,7 +116,7 @@ pub fn holders(snap: &Snapshot, held: &[StatedHold], resources: &Resources, out:
                 continue;
             };
             let ev = evidence::stated_hold(snap, tk, kind, addr, fact);
-            out.push(resources, r, task, Confidence::Certain, ev);
+            out.push(resources, r, task, fact.confidence, ev);
         }
     }
 }

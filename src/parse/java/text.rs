@@ -2,13 +2,14 @@
 //! text thread dumps, JDK 8 to 25 headers. Several dumps per file (each
 //! starts at `Full thread dump`).
 
-use super::reader::{java_frame, juc_kind, new_reader, object_key, state_of, Reader};
+use super::reader::{java_frame, new_reader, object_key, state_of, Reader, Relation, SectionWait};
 use crate::model::{
-    Bytes, FrameId, JavaTaskDetail, LockRel, ReportedDeadlock, Snapshot, StateClass, SyncKind,
-    Tables, TaskDetail, TaskKind,
+    Bytes, FrameId, JavaTaskDetail, LockBasis, LockRel, ReportedDeadlock, Snapshot, StateClass,
+    SyncKind, Tables, TaskDetail, TaskKind,
 };
 use crate::parse::format::{Dumps, InputFormat, ParseOptions};
 use crate::parse::threads::{lines, snapshots, Block};
+use crate::parse::vocab::jvm;
 
 /// The format id of Java text thread dumps.
 pub const FORMAT: &str = "java-threads";
@@ -181,7 +182,7 @@ fn lock_line(s: &str) -> Option<(&str, u64, &str)> {
 /// A wait in the JVM's deadlock section: `waiting to lock monitor 0x...
 /// (object 0x..., a java.lang.Object),` or `waiting for ownable synchronizer
 /// 0x..., (a java.util.concurrent.locks.ReentrantLock$NonfairSync),`.
-fn section_wait(s: &str) -> Option<(u64, SyncKind, String)> {
+fn section_wait(s: &str) -> Option<SectionWait> {
     let hex = |w: &str| {
         let w = w.trim_end_matches(',');
         u64::from_str_radix(w.strip_prefix("0x")?, 16).ok()
@@ -194,12 +195,22 @@ fn section_wait(s: &str) -> Option<(u64, SyncKind, String)> {
     if let Some(rest) = s.strip_prefix("waiting to lock monitor ") {
         let (_, obj) = rest.split_once("(object ")?;
         let addr = hex(obj.split_ascii_whitespace().next()?)?;
-        return Some((addr, SyncKind::Monitor, class_of(obj)));
+        return Some(SectionWait {
+            addr,
+            kind: SyncKind::Monitor,
+            class: class_of(obj),
+            basis: LockBasis::Stated,
+        });
     }
     let rest = s.strip_prefix("waiting for ownable synchronizer ")?;
     let addr = hex(rest.split_ascii_whitespace().next()?)?;
     let class = class_of(rest);
-    Some((addr, juc_kind(&class).0, class))
+    Some(SectionWait {
+        addr,
+        kind: jvm::sync_class(&class).0,
+        class,
+        basis: LockBasis::ClassName,
+    })
 }
 
 /// Reads every dump in `text`.
@@ -262,10 +273,10 @@ pub fn parse(text: Bytes, source: &str) -> Vec<Snapshot> {
             continue;
         }
         if let Some((verb, addr, class)) = lock_line(trimmed) {
-            let Some((rel, kind)) = lock_relation(&r.t, &b.frames, r.ownable, verb, class) else {
+            let Some(relation) = lock_relation(&r.t, &b.frames, r.ownable, verb, class) else {
                 continue;
             };
-            r.fact(rel, kind, addr, class, no);
+            r.fact(relation, addr, class, no);
             continue;
         }
         if trimmed.starts_with("- None") {
@@ -319,9 +330,9 @@ fn section_line(r: &mut Reader, trimmed: &str, no: u32) {
         {
             // The section names owners even when the stacks do not
             // (`jstack` without `-l`): stated holds, like the others.
-            if let Some((addr, kind, class)) = r.pending.take() {
+            if let Some(wait) = r.pending.take() {
                 if r.held_by.len() < 1024 {
-                    r.held_by.push((holder.to_string(), addr, kind, class, no));
+                    r.held_by.push((holder.to_string(), wait, no));
                 }
             }
         }
@@ -374,45 +385,37 @@ fn thread_header(r: &mut Reader, s: &str, no: u32, off: u64) -> Option<Block> {
     Some(block)
 }
 
-/// What a lock line under a frame states: `(relation, kind)`, or `None`
-/// for a verb that states no relation. `frames` are the thread's frames
-/// so far; `ownable` is true in its `Locked ownable synchronizers:` list.
+/// What a lock line under a frame states, or `None` for a verb that
+/// states no relation. `frames` are the thread's frames so far; `ownable`
+/// is true in its `Locked ownable synchronizers:` list. A monitor line
+/// states its kind; a synchronizer's kind comes from its class, and a
+/// condition parked on under a blocking queue's frame is the queue's (the
+/// JVM vocabulary, [`jvm`]).
 fn lock_relation(
-    t: &Tables,
+    tables: &Tables,
     frames: &[FrameId],
     ownable: bool,
     verb: &str,
     class: &str,
-) -> Option<(LockRel, SyncKind)> {
+) -> Option<Relation> {
     let relation = match verb {
-        "" if ownable => {
-            let (kind, _) = juc_kind(class);
-            (LockRel::Holds, kind)
-        }
-        "locked" => (LockRel::Holds, SyncKind::Monitor),
+        "" if ownable => Relation::owned(class),
+        "locked" => Relation::stated(LockRel::Holds, SyncKind::Monitor),
         "waiting to lock" | "waiting to re-lock in wait()" => {
-            (LockRel::Acquires, SyncKind::Monitor)
+            Relation::stated(LockRel::Acquires, SyncKind::Monitor)
         }
-        "waiting on" => (LockRel::Awaits, SyncKind::Cond),
+        "waiting on" => Relation::stated(LockRel::Awaits, SyncKind::Cond),
         "parking to wait for" => {
-            let (kind, acquires) = juc_kind(class);
-            let queue = kind == SyncKind::Cond
-                && frames.iter().take(12).any(|frame| {
-                    let name = t.str(t.function(t.frame(*frame).function).full);
-                    name.contains("BlockingQueue.take")
-                        || name.contains("BlockingQueue.poll")
-                        || name.contains("BlockingQueue.put")
-                        || name.contains("BlockingDeque.take")
+            let mut relation = Relation::parked(class);
+            let queue = relation.kind == SyncKind::Cond
+                && frames.iter().take(jvm::QUEUE_FRAME_DEPTH).any(|frame| {
+                    let function = tables.function(tables.frame(*frame).function);
+                    jvm::is_queue_frame(tables.str(function.full))
                 });
-            let kind = if queue { SyncKind::Queue } else { kind };
-            (
-                if acquires {
-                    LockRel::Acquires
-                } else {
-                    LockRel::Awaits
-                },
-                kind,
-            )
+            if queue {
+                relation.kind = SyncKind::Queue;
+            }
+            relation
         }
         _ => return None,
     };

@@ -1,21 +1,26 @@
 //! gdb `thread apply all bt` / `bt full` (attached, from a core, without
 //! libthread_db, wrapped by a terminal) and lldb `bt all`. Frames keep
 //! their argument text, which the wait-for graph reads for mutex, rwlock,
-//! condition and join addresses. Facts the text states outright become lock
-//! relations: the thread a `pthread_join` waits for (its `pthread_t` is in
-//! the thread header), and a mutex's owner when someone printed it
-//! (`$2 = {__data = {__lock = 2, __count = 0, __owner = 14748, ...`).
+//! condition and join addresses. A mutex's owner, when someone printed it
+//! (`$2 = {__data = {__lock = 2, __count = 0, __owner = 14748, ...`), is a
+//! stated lock relation; a join frame, recognised with the `pthread`
+//! vocabulary ([`crate::parse::vocab::pthread`]), waits for the thread
+//! whose `pthread_t` (printed in its header) is the join's argument: a
+//! relation recognised by frame name, as sure as a stated one.
 
 use super::{addr_frame, hex_u64, named_frame};
 use crate::input::Bytes;
 use crate::model::{
-    AddrSpace, ArgSpan, LockFact, LockRel, Runtime, Snapshot, StateClass, SyncFacts, SyncKind,
-    Tables,
+    AddrSpace, ArgSpan, Confidence, LockBasis, LockFact, LockRel, Runtime, Snapshot, StateClass,
+    SyncFacts, SyncKind, Tables,
 };
 use crate::parse::format::{Dumps, InputFormat, ParseOptions};
 use crate::parse::threads::{lines, snapshots, Block, Dump, MAX_FRAMES};
+use crate::parse::vocab::pthread;
 
+/// The format id of gdb backtraces.
 pub const FORMAT: &str = "gdb-threads";
+/// The format id of lldb backtraces.
 pub const LLDB_FORMAT: &str = "lldb-threads";
 
 /// `Thread 4 (Thread 0x7f.. (LWP 14750) "auditor"):`, `Thread 4 (LWP 14750
@@ -213,6 +218,38 @@ pub fn find_header(line: &[u8]) -> Option<usize> {
     (header(&s[i..]).is_some()).then_some(i)
 }
 
+/// A thread joined by another: it is the one whose `pthread_t` (from its
+/// header) a join frame names, and it holds that join's "future".
+fn add_joined(
+    tables: &mut Tables,
+    blocks: &[Block],
+    pthreads: &[Option<u64>],
+    facts: &mut Vec<LockFact>,
+) {
+    for (task, pthread_id) in pthreads.iter().enumerate() {
+        let Some(pthread_id) = pthread_id else {
+            continue;
+        };
+        let joined = facts
+            .iter()
+            .any(|fact| fact.kind == SyncKind::Future && fact.addr == *pthread_id);
+        if joined {
+            let class = tables.intern(pthread::JOIN_CLASS);
+            facts.push(LockFact {
+                task: task as u32,
+                rel: LockRel::Holds,
+                kind: SyncKind::Future,
+                addr: *pthread_id,
+                class,
+                frame: u16::MAX,
+                line: blocks.get(task).map_or(0, |block| block.line),
+                basis: LockBasis::FrameName,
+                confidence: pthread::JOIN_CONFIDENCE,
+            });
+        }
+    }
+}
+
 struct Reader {
     t: Tables,
     blocks: Vec<Block>,
@@ -355,37 +392,20 @@ impl Reader {
         for b in blocks.iter_mut() {
             classify(&self.t, b);
         }
-        // A join waits for the thread whose `pthread_t` it names.
-        for (i, p) in pthreads.iter().enumerate() {
-            if let Some(p) = p {
-                if facts
-                    .iter()
-                    .any(|f| f.kind == SyncKind::Future && f.addr == *p)
-                {
-                    let class = self.t.intern("pthread_t");
-                    facts.push(LockFact {
-                        task: i as u32,
-                        rel: LockRel::Holds,
-                        kind: SyncKind::Future,
-                        addr: *p,
-                        class,
-                        frame: u16::MAX,
-                        line: blocks.get(i).map_or(0, |b| b.line),
-                    });
-                }
-            }
-        }
+        add_joined(&mut self.t, &blocks, &pthreads, &mut facts);
         for (mutex, lwp, line) in std::mem::take(&mut self.owners) {
-            if let Some(i) = blocks.iter().position(|b| b.id == lwp) {
+            if let Some(task) = blocks.iter().position(|block| block.id == lwp) {
                 let class = self.t.intern("pthread_mutex_t");
                 facts.push(LockFact {
-                    task: i as u32,
+                    task: task as u32,
                     rel: LockRel::Holds,
                     kind: SyncKind::Mutex,
                     addr: mutex,
                     class,
                     frame: u16::MAX,
                     line,
+                    basis: LockBasis::Stated,
+                    confidence: Confidence::Certain,
                 });
             }
         }
@@ -428,9 +448,9 @@ impl Reader {
         } else {
             named_frame(&mut self.t, f.func, f.file, f.line, f.module, false)
         };
-        if f.func.contains("join") && self.facts.len() < 1 << 20 {
+        if pthread::is_join(f.func) && self.facts.len() < 1 << 20 {
             if let Some(target) = f.args.and_then(|(a, z)| join_target(s.get(a..z)?)) {
-                let class = self.t.intern("pthread_t");
+                let class = self.t.intern(pthread::JOIN_CLASS);
                 self.facts.push(LockFact {
                     task: self.blocks.len() as u32,
                     rel: LockRel::Awaits,
@@ -439,6 +459,8 @@ impl Reader {
                     class,
                     frame: u16::try_from(b.frames.len()).unwrap_or(u16::MAX),
                     line: no,
+                    basis: LockBasis::FrameName,
+                    confidence: pthread::JOIN_CONFIDENCE,
                 });
             }
         }

@@ -3,18 +3,24 @@
 //! async-backtrace's `taskdump_tree` (one `╼` root per task). A task's
 //! stack is the path from its root future to the leaf it is parked in
 //! (the first leaf under a `tokio::sync` primitive when the tree branches),
-//! innermost first. Task dumps carry no lock addresses: waits on tokio's
-//! `Mutex`, `RwLock` and `Semaphore` are identified by the awaiting site.
+//! innermost first. Task dumps state no waits and carry no lock addresses:
+//! a task's state, and what it waits on (tokio's `Mutex`, `RwLock`,
+//! `Semaphore`, channels, `Notify`), are recognised in its futures' names
+//! with tokio's vocabulary ([`crate::parse::vocab::tokio`]), recorded as
+//! lock relations recognised by frame name (confidence `Likely`) and
+//! identified by the awaiting site.
 
 use crate::input::Bytes;
 use crate::model::{
-    CodeKind, FrameId, LockFact, LockRel, Runtime, Snapshot, StateClass, SyncFacts, SyncKind,
-    Tables, TaskKind,
+    CodeKind, FrameId, LockBasis, LockFact, Runtime, Snapshot, SyncFacts, Tables, TaskKind,
 };
 use crate::parse::format::{Dumps, InputFormat, ParseOptions};
 use crate::parse::threads::{lines, snapshots, Block, Dump, MAX_FRAMES};
+use crate::parse::vocab::tokio;
 
+/// The format id of tokio task dumps (`Handle::dump()`).
 pub const FORMAT: &str = "tokio-taskdump";
+/// The format id of async-backtrace's task trees.
 pub const TREE_FORMAT: &str = "async-backtrace-tasks";
 
 /// `task 3 trace:` or `task 2 (id 3) trace:`: `(index, id)`.
@@ -135,7 +141,7 @@ impl Reader {
             (p, None, name, kind)
         };
         let frame = super::source_frame(&mut self.t, func, split, file, line, false);
-        let sync = func.contains("tokio::sync::");
+        let sync = func.contains(tokio::SYNC_PATH);
         Node { depth, frame, sync }
     }
 
@@ -174,77 +180,32 @@ impl Reader {
     }
 }
 
-/// Sets a task's state from its innermost futures and states what it waits
-/// on.
-fn classify(t: &mut Tables, b: &mut Block, index: u32, facts: &mut Vec<LockFact>) {
-    let names: Vec<&str> = b
+/// Sets a task's state from its futures and records the wait recognised
+/// there, both with tokio's vocabulary.
+fn classify(tables: &mut Tables, block: &mut Block, index: u32, facts: &mut Vec<LockFact>) {
+    let names: Vec<&str> = block
         .frames
         .iter()
-        .map(|f| t.str(t.function(t.frame(*f).function).full))
+        .map(|frame| tables.str(tables.function(tables.frame(*frame).function).full))
         .collect();
-    // The outermost frame of the primitive.
-    let last = |p: &str| names.iter().rposition(|n| n.contains(p));
-    let (state, class, fact) = if let Some(i) = last("tokio::sync::mutex::") {
-        (
-            "Mutex::lock",
-            StateClass::Lock,
-            Some((SyncKind::Mutex, LockRel::Acquires, i)),
-        )
-    } else if let Some(i) = last("tokio::sync::rwlock::") {
-        (
-            "RwLock",
-            StateClass::Lock,
-            Some((SyncKind::RwLock, LockRel::Acquires, i)),
-        )
-    } else if let Some(i) =
-        last("tokio::sync::semaphore::").or_else(|| last("batch_semaphore::Acquire"))
-    {
-        (
-            "Semaphore::acquire",
-            StateClass::Sync,
-            Some((SyncKind::Semaphore, LockRel::Acquires, i)),
-        )
-    } else if let Some(i) = last("tokio::sync::oneshot::")
-        .or_else(|| last("tokio::sync::mpsc::"))
-        .or_else(|| last("tokio::sync::broadcast::"))
-        .or_else(|| last("tokio::sync::watch::"))
-    {
-        (
-            "channel receive",
-            StateClass::Chan,
-            Some((SyncKind::Queue, LockRel::Awaits, i)),
-        )
-    } else if let Some(i) = last("tokio::sync::notify::").or_else(|| last("tokio::sync::barrier::"))
-    {
-        (
-            "Notify",
-            StateClass::Sync,
-            Some((SyncKind::Cond, LockRel::Awaits, i)),
-        )
-    } else if names.iter().any(|n| n.contains("[POLLING]")) {
-        ("polling", StateClass::Running, None)
-    } else if names.iter().any(|n| n.contains("tokio::time::")) {
-        ("sleep", StateClass::Sleep, None)
-    } else if names
-        .iter()
-        .any(|n| n.contains("tokio::net::") || n.contains("tokio::io::"))
-    {
-        ("io", StateClass::Io, None)
-    } else {
-        ("idle", StateClass::Other, None)
+    let Some((entry, frame)) = tokio::task_wait_of(&names) else {
+        (block.state, block.class) = (tokio::IDLE.0, Some(tokio::IDLE.1));
+        return;
     };
-    b.state = state;
-    b.class = Some(class);
-    if let Some((kind, rel, i)) = fact {
-        let class = t.intern(state);
+    block.state = entry.state;
+    block.class = Some(entry.class);
+    if let Some((kind, rel)) = entry.wait {
+        let class = tables.intern(entry.state);
         facts.push(LockFact {
             task: index,
             rel,
             kind,
             addr: 0,
             class,
-            frame: u16::try_from(i).unwrap_or(u16::MAX),
-            line: b.line,
+            frame: u16::try_from(frame).unwrap_or(u16::MAX),
+            line: block.line,
+            basis: LockBasis::FrameName,
+            confidence: tokio::CONFIDENCE,
         });
     }
 }

@@ -13,7 +13,9 @@ pub use crate::model::{ResKey, ResKind, WaitFact as Wait, WaitOp};
 /// The shape of a wait, shared by every task with the same stack and state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WaitShape {
+    /// The kind of resource waited on.
     pub kind: ResKind,
+    /// What the task does on it.
     pub op: WaitOp,
     /// Frames whose first argument is the primitive's address, innermost
     /// first (at most two are kept).
@@ -23,8 +25,9 @@ pub struct WaitShape {
     pub prim_end: u16,
     /// Index of the blocking site: the first user frame outside the primitive.
     pub site: Option<u16>,
-    /// How sure the wait is, and what it was read from.
+    /// How sure the wait is.
     pub confidence: Confidence,
+    /// What the wait was read from.
     pub evidence: Evidence,
 }
 

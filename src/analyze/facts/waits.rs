@@ -18,6 +18,7 @@ pub struct PtrWord {
     pub frame: u16,
     /// Index of the top-level argument.
     pub arg: u16,
+    /// The pointer's value.
     pub ptr: u64,
 }
 

@@ -27,61 +27,63 @@ pub fn replace_waits(snap: &Snapshot, waits: &mut [Option<Wait>]) -> Vec<StatedH
     if facts.is_empty() {
         return Vec::new();
     }
-    let t = &snap.tables;
+    let tables = &snap.tables;
     let mut stated: FxHashSet<u32> = FxHashSet::default();
     let mut released: FxHashSet<(u32, u64)> = FxHashSet::default();
-    for f in facts {
-        if f.rel == LockRel::Holds || stated.contains(&f.task) {
+    for fact in facts {
+        if fact.rel == LockRel::Holds || stated.contains(&fact.task) {
             continue;
         }
-        let Some(task) = snap.tasks.get(f.task as usize) else {
+        let Some(task) = snap.tasks.get(fact.task as usize) else {
             continue;
         };
-        if f.rel == LockRel::Awaits {
-            released.insert((f.task, f.addr));
+        if fact.rel == LockRel::Awaits {
+            released.insert((fact.task, fact.addr));
         }
-        let frames = &t.stack(task.stack).frames;
-        let from = (f.frame as usize).min(frames.len().saturating_sub(1));
+        let frames = &tables.stack(task.stack).frames;
+        let from = (fact.frame as usize).min(frames.len().saturating_sub(1));
         let site_index = frames
             .iter()
             .enumerate()
             .skip(from)
-            .find(|(_, fr)| t.function(t.frame(**fr).function).kind == CodeKind::User)
+            .find(|(_, fr)| tables.function(tables.frame(**fr).function).kind == CodeKind::User)
             .map_or(from, |(i, _)| i);
-        let kind = wait::kind_of(f.kind);
-        let op = match (f.rel, kind) {
+        let kind = wait::kind_of(fact.kind);
+        let op = match (fact.rel, kind) {
             (LockRel::Acquires, _) => WaitOp::Lock,
             (_, ResKind::Queue) => WaitOp::Recv,
             _ => WaitOp::Wait,
         };
-        if let Some(w) = waits.get_mut(f.task as usize) {
+        if let Some(slot) = waits.get_mut(fact.task as usize) {
             // A wait stated without an address is identified by its site.
-            let key = match (f.addr, frames.get(site_index)) {
+            let key = match (fact.addr, frames.get(site_index)) {
                 (0, Some(site)) => ResKey::Site(*site),
                 (0, None) => ResKey::Site(FrameId(u32::MAX)),
                 (a, _) => ResKey::Addr(a),
             };
-            *w = Some(Wait {
+            *slot = Some(Wait {
                 kind,
                 op,
                 key,
                 site: frames.get(site_index).copied(),
                 site_index: site_index as u16,
                 prim_end: site_index.saturating_sub(1) as u16,
-                confidence: f.confidence,
-                evidence: match f.basis {
+                confidence: fact.confidence,
+                evidence: match fact.basis {
                     LockBasis::Stated | LockBasis::ClassName => Evidence::Stated,
                     LockBasis::FrameName => Evidence::Recognised,
                 },
             });
-            stated.insert(f.task);
+            stated.insert(fact.task);
         }
     }
     facts
         .iter()
         .enumerate()
-        .filter(|(_, f)| f.rel == LockRel::Holds && !released.contains(&(f.task, f.addr)))
-        .map(|(i, f)| (f.task, wait::kind_of(f.kind), f.addr, i))
+        .filter(|(_, fact)| {
+            fact.rel == LockRel::Holds && !released.contains(&(fact.task, fact.addr))
+        })
+        .map(|(i, fact)| (fact.task, wait::kind_of(fact.kind), fact.addr, i))
         .collect()
 }
 

@@ -56,8 +56,8 @@ static BY_NAME: LazyLock<FxHashMap<&'static str, Prim>> = LazyLock::new(|| {
 /// The primitive a function name stands for: an exact name from the tables,
 /// else a name prefix (Go's syscall entry points).
 pub fn primitive(name: &str) -> Option<(ResKind, WaitOp, bool)> {
-    if let Some(p) = BY_NAME.get(name) {
-        return Some((p.kind, p.op, p.addr));
+    if let Some(entry) = BY_NAME.get(name) {
+        return Some((entry.kind, entry.op, entry.addr));
     }
     go::PREFIX_PRIMITIVES
         .iter()

@@ -89,7 +89,7 @@ pub fn parse_json(text: &[u8], source: &str) -> Result<Vec<Snapshot>, String> {
             e.column()
         )
     })?;
-    let mut r = new_reader(JSON_FORMAT);
+    let mut reader = new_reader(JSON_FORMAT);
     for th in root
         .thread_dump
         .thread_containers
@@ -101,30 +101,30 @@ pub fn parse_json(text: &[u8], source: &str) -> Result<Vec<Snapshot>, String> {
             serde_json::Value::String(s) => s.parse().unwrap_or(0),
             v => v.as_u64().unwrap_or(0),
         };
-        r.end_block();
-        let mut b = Block::new(id, 0, 0);
-        b.name = Some(th.name.clone());
+        reader.end_block();
+        let mut block = Block::new(id, 0, 0);
+        block.name = Some(th.name.clone());
         let (state, class) = state_of(th.state.as_deref().unwrap_or(""));
-        b.state = state;
-        b.class = Some(class);
+        block.state = state;
+        block.class = Some(class);
         if th.virtual_ == Some(true) {
-            b.kind = Some(TaskKind::VirtualThread);
+            block.kind = Some(TaskKind::VirtualThread);
         }
-        r.cur = Some(b);
+        reader.cur = Some(block);
         for f in th.stack.iter().take(MAX_FRAMES) {
-            let fr = java_frame(&mut r.t, f);
-            if let Some(b) = r.cur.as_mut() {
-                b.push(fr);
+            let fr = java_frame(&mut reader.t, f);
+            if let Some(block) = reader.cur.as_mut() {
+                block.push(fr);
             }
         }
         let facts = thread_facts(th);
         for (relation, addr, class, frame) in facts {
-            if r.facts.len() >= MAX_FACTS {
+            if reader.facts.len() >= MAX_FACTS {
                 break;
             }
-            let class = r.t.intern(&class);
-            r.facts.push(LockFact {
-                task: r.blocks.len() as u32,
+            let class = reader.t.intern(&class);
+            reader.facts.push(LockFact {
+                task: reader.blocks.len() as u32,
                 rel: relation.rel,
                 kind: relation.kind,
                 addr,
@@ -136,9 +136,14 @@ pub fn parse_json(text: &[u8], source: &str) -> Result<Vec<Snapshot>, String> {
             });
         }
     }
-    r.end_dump(text.len() as u64);
-    let dumps = std::mem::take(&mut r.dumps);
-    Ok(snapshots(&Bytes::owned(text.to_vec()), source, r.t, dumps))
+    reader.end_dump(text.len() as u64);
+    let dumps = std::mem::take(&mut reader.dumps);
+    Ok(snapshots(
+        &Bytes::owned(text.to_vec()),
+        source,
+        reader.t,
+        dumps,
+    ))
 }
 
 /// JDK 21+ JSON thread dumps as an input format.

@@ -118,7 +118,7 @@ pub(super) fn is_jvm_thread(name: &str) -> bool {
 
 /// The state as printed on the `java.lang.Thread.State:` line, as a static
 /// string, and its class.
-pub(super) fn state_of(s: &str) -> (&'static str, StateClass) {
+pub(super) fn state_of(printed: &str) -> (&'static str, StateClass) {
     const KNOWN: &[(&str, StateClass)] = &[
         ("RUNNABLE", StateClass::Running),
         ("BLOCKED (on object monitor)", StateClass::Lock),
@@ -133,11 +133,11 @@ pub(super) fn state_of(s: &str) -> (&'static str, StateClass) {
         ("WAITING", StateClass::Sync),
         ("TIMED_WAITING", StateClass::Sync),
     ];
-    let s = s.trim();
+    let state = printed.trim();
     KNOWN
         .iter()
-        .find(|(k, _)| *k == s)
-        .or_else(|| KNOWN.iter().find(|(k, _)| s.starts_with(k)))
+        .find(|(k, _)| *k == state)
+        .or_else(|| KNOWN.iter().find(|(k, _)| state.starts_with(k)))
         .map_or(("unknown", StateClass::Other), |(k, c)| (*k, *c))
 }
 
@@ -215,8 +215,8 @@ pub(super) struct Reader {
 impl Reader {
     pub(super) fn end_block(&mut self) {
         self.ownable = false;
-        if let Some(b) = self.cur.take() {
-            self.blocks.push(b);
+        if let Some(block) = self.cur.take() {
+            self.blocks.push(block);
         }
     }
 
@@ -283,10 +283,10 @@ impl Reader {
     }
 
     pub(super) fn end_report(&mut self) {
-        if let Some(r) = self.deadlock.take() {
+        if let Some(report) = self.deadlock.take() {
             // Bounded: each report is matched against the threads later.
-            if !r.names.is_empty() && self.reported.len() < 1024 {
-                self.reported.push(r);
+            if !report.names.is_empty() && self.reported.len() < 1024 {
+                self.reported.push(report);
             }
         }
         self.skipping = false;
@@ -296,14 +296,20 @@ impl Reader {
     /// last frame (or in its ownable synchronizers list).
     pub(super) fn fact(&mut self, relation: Relation, addr: u64, class: &str, line: u32) {
         let Relation { rel, kind, basis } = relation;
-        let Some(b) = self.cur.as_ref() else { return };
+        let Some(block) = self.cur.as_ref() else {
+            return;
+        };
         if self.facts.len() >= MAX_FACTS {
             return;
         }
         let frame = if rel == LockRel::Holds && self.ownable {
             u16::MAX
         } else {
-            b.frames.len().saturating_sub(1).min(u16::MAX as usize - 1) as u16
+            block
+                .frames
+                .len()
+                .saturating_sub(1)
+                .min(u16::MAX as usize - 1) as u16
         };
         let class = self.t.intern(class);
         self.facts.push(LockFact {

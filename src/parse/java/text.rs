@@ -16,18 +16,22 @@ pub const FORMAT: &str = "java-threads";
 
 /// Where a Java dump line starts, for log-prefix detection.
 pub fn find_header(line: &[u8]) -> Option<usize> {
-    if let Some(i) = memchr::memmem::find(line, b"Full thread dump ") {
-        return Some(i);
+    if let Some(start) = memchr::memmem::find(line, b"Full thread dump ") {
+        return Some(start);
     }
-    if let Some(i) = memchr::memmem::find(line, b"java.lang.Thread.State: ") {
-        let pad = line[..i].iter().rev().take_while(|c| **c == b' ').count();
-        return Some(i - pad);
+    if let Some(start) = memchr::memmem::find(line, b"java.lang.Thread.State: ") {
+        let pad = line[..start]
+            .iter()
+            .rev()
+            .take_while(|c| **c == b' ')
+            .count();
+        return Some(start - pad);
     }
-    let q = memchr::memchr(b'"', line)?;
-    let rest = line.get(q..)?;
+    let quote = memchr::memchr(b'"', line)?;
+    let rest = line.get(quote..)?;
     (memchr::memmem::find(rest, b" nid=").is_some()
         && memchr::memmem::find(rest, b" tid=").is_some())
-    .then_some(q)
+    .then_some(quote)
 }
 
 /// How sure we are that `text` is a Java thread dump.
@@ -101,8 +105,8 @@ fn header(s: &str) -> Option<Header<'_>> {
         .and_then(|n| n.parse().ok());
     let mut nid = None;
     let mut status = "";
-    if let Some(i) = rest.find(" nid=") {
-        let after = &rest[i + 5..];
+    if let Some(at) = rest.find(" nid=") {
+        let after = &rest[at + 5..];
         let (word, tail) = after.split_once(' ').unwrap_or((after, ""));
         nid = match word.strip_prefix("0x") {
             Some(h) => u64::from_str_radix(h, 16).ok(),
@@ -183,9 +187,9 @@ fn lock_line(s: &str) -> Option<(&str, u64, &str)> {
 /// (object 0x..., a java.lang.Object),` or `waiting for ownable synchronizer
 /// 0x..., (a java.util.concurrent.locks.ReentrantLock$NonfairSync),`.
 fn section_wait(s: &str) -> Option<SectionWait> {
-    let hex = |w: &str| {
-        let w = w.trim_end_matches(',');
-        u64::from_str_radix(w.strip_prefix("0x")?, 16).ok()
+    let hex = |word: &str| {
+        let word = word.trim_end_matches(',');
+        u64::from_str_radix(word.strip_prefix("0x")?, 16).ok()
     };
     let class_of = |rest: &str| {
         rest.split_once("a ")
@@ -215,68 +219,70 @@ fn section_wait(s: &str) -> Option<SectionWait> {
 
 /// Reads every dump in `text`.
 pub fn parse(text: Bytes, source: &str) -> Vec<Snapshot> {
-    let mut r = new_reader(FORMAT);
+    let mut reader = new_reader(FORMAT);
     let mut end = 0u64;
     for (off, no, l) in lines(&text) {
         end = off + l.len() as u64;
-        let s = l.trim_end();
-        let trimmed = s.trim_start();
+        let line = l.trim_end();
+        let trimmed = line.trim_start();
         if trimmed.starts_with("Full thread dump ") {
-            r.end_dump(off);
-            r.start = off;
-            r.cur_time = r.pending_time.take();
+            reader.end_dump(off);
+            reader.start = off;
+            reader.cur_time = reader.pending_time.take();
             continue;
         }
         // `2026-12-07 02:33:48`: when the JVM wrote the next dump (its
         // local time: good for the time between dumps).
-        if trimmed.len() == 19 && r.cur.is_none() {
-            if let Some(t) = crate::input::parse_stamp(trimmed.as_bytes()) {
-                r.pending_time = Some(t);
+        if trimmed.len() == 19 && reader.cur.is_none() {
+            if let Some(stamp) = crate::input::parse_stamp(trimmed.as_bytes()) {
+                reader.pending_time = Some(stamp);
                 continue;
             }
         }
         if trimmed.starts_with("Found one Java-level deadlock:")
             || trimmed.starts_with("Found a total of ")
         {
-            r.end_block();
-            r.end_report();
-            r.deadlock = Some(ReportedDeadlock {
+            reader.end_block();
+            reader.end_report();
+            reader.deadlock = Some(ReportedDeadlock {
                 names: Vec::new(),
                 line: no,
             });
             continue;
         }
-        if r.deadlock.is_some() || r.skipping {
-            section_line(&mut r, trimmed, no);
+        if reader.deadlock.is_some() || reader.skipping {
+            section_line(&mut reader, trimmed, no);
             continue;
         }
-        if let Some(block) = thread_header(&mut r, s, no, off) {
-            r.end_block();
-            r.cur = Some(block);
+        if let Some(block) = thread_header(&mut reader, line, no, off) {
+            reader.end_block();
+            reader.cur = Some(block);
             continue;
         }
-        let Some(b) = r.cur.as_mut() else {
+        let Some(block) = reader.cur.as_mut() else {
             continue;
         };
         if let Some(st) = trimmed.strip_prefix("java.lang.Thread.State: ") {
             let (state, class) = state_of(st);
-            b.state = state;
-            b.class = Some(class);
+            block.state = state;
+            block.class = Some(class);
             continue;
         }
         if let Some(at) = trimmed.strip_prefix("at ") {
-            b.push(java_frame(&mut r.t, at));
+            block.push(java_frame(&mut reader.t, at));
             continue;
         }
         if trimmed.starts_with("Locked ownable synchronizers:") {
-            r.ownable = true;
+            reader.ownable = true;
             continue;
         }
         if let Some((verb, addr, class)) = lock_line(trimmed) {
-            let Some(relation) = lock_relation(&r.t, &b.frames, r.ownable, verb, class) else {
+            let Some(relation) =
+                lock_relation(&reader.t, &block.frames, reader.ownable, verb, class)
+            else {
                 continue;
             };
-            r.fact(relation, addr, class, no);
+            reader.fact(relation, addr, class, no);
             continue;
         }
         if trimmed.starts_with("- None") {
@@ -286,16 +292,16 @@ pub fn parse(text: Bytes, source: &str) -> Vec<Snapshot> {
             continue;
         }
         // Anything else ends the thread (`JNI global refs`, heap summary).
-        if !s.starts_with(char::is_whitespace) {
-            r.end_block();
+        if !line.starts_with(char::is_whitespace) {
+            reader.end_block();
         }
     }
-    r.end_dump(end);
-    let dumps = std::mem::take(&mut r.dumps);
-    let times = std::mem::take(&mut r.times);
-    let mut snaps = snapshots(&text, source, r.t, dumps);
-    for (s, t) in snaps.iter_mut().zip(times) {
-        s.time_unix = t;
+    reader.end_dump(end);
+    let dumps = std::mem::take(&mut reader.dumps);
+    let times = std::mem::take(&mut reader.times);
+    let mut snaps = snapshots(&text, source, reader.t, dumps);
+    for (line, t) in snaps.iter_mut().zip(times) {
+        line.time_unix = t;
     }
     snaps
 }
@@ -317,13 +323,13 @@ fn section_line(r: &mut Reader, trimmed: &str, no: u32) {
             .strip_prefix('"')
             .and_then(|x| x.strip_suffix("\":"))
         {
-            if let Some(d) = r.deadlock.as_mut() {
-                if d.names.len() < 1024 {
-                    d.names.push(name.to_string());
+            if let Some(report) = r.deadlock.as_mut() {
+                if report.names.len() < 1024 {
+                    report.names.push(name.to_string());
                 }
             }
-        } else if let Some(w) = section_wait(trimmed) {
-            r.pending = Some(w);
+        } else if let Some(wait) = section_wait(trimmed) {
+            r.pending = Some(wait);
         } else if let Some(holder) = trimmed
             .strip_prefix("which is held by \"")
             .and_then(|x| x.strip_suffix('"'))
@@ -356,14 +362,14 @@ fn thread_header(r: &mut Reader, s: &str, no: u32, off: u64) -> Option<Block> {
     if !s.starts_with('"') {
         return None;
     }
-    let h = header(s)?;
-    let id = h.nid.or(h.number).unwrap_or_else(|| {
+    let head = header(s)?;
+    let id = head.nid.or(head.number).unwrap_or_else(|| {
         r.next_id += 1;
         r.next_id
     });
     let mut block = Block::new(id, no, off);
-    block.name = Some(h.name.to_string());
-    if h.daemon {
+    block.name = Some(head.name.to_string());
+    if head.daemon {
         block.detail = Some(Box::new(TaskDetail::Java(JavaTaskDetail { daemon: true })));
     }
     // Threads without a state line (the JVM's own) are as the header says.
@@ -375,7 +381,7 @@ fn thread_header(r: &mut Reader, s: &str, no: u32, off: u64) -> Option<Block> {
         "waiting for monitor entry",
     ]
     .into_iter()
-    .find(|known| h.status.starts_with(known))
+    .find(|known| head.status.starts_with(known))
     .unwrap_or("unknown");
     block.class = Some(if block.state == "runnable" {
         StateClass::Running

@@ -166,8 +166,8 @@ impl Reader {
     }
 
     fn end_block(&mut self) {
-        if let Some(b) = self.cur.take() {
-            self.blocks.push(b);
+        if let Some(block) = self.cur.take() {
+            self.blocks.push(block);
         }
         self.in_locals = false;
     }
@@ -226,7 +226,9 @@ impl Reader {
     }
 
     fn frame(&mut self, func: &str, file: &str, line: u32, kind: CodeKind) {
-        let Some(b) = self.cur.as_mut() else { return };
+        let Some(block) = self.cur.as_mut() else {
+            return;
+        };
         let split = |n: &str| {
             let (pkg, name) = match n.rsplit_once('.') {
                 Some((c, m)) => (c.to_string(), m.to_string()),
@@ -234,7 +236,7 @@ impl Reader {
             };
             (pkg, None, name, kind)
         };
-        b.push(source_frame(&mut self.t, func, split, file, line, false));
+        block.push(source_frame(&mut self.t, func, split, file, line, false));
         self.in_locals = false;
     }
 }

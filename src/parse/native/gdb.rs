@@ -710,8 +710,8 @@ fn frame_complete(s: &str) -> bool {
 /// places in the text any more, so it carries none.
 fn flush_wrapped(r: &mut Reader, acc: &str, off: u64, no: u32) {
     if r.push_frame(acc, off, no) {
-        if let Some(b) = r.cur.as_mut() {
-            if let Some(last) = b.args.last_mut() {
+        if let Some(block) = r.cur.as_mut() {
+            if let Some(last) = block.args.last_mut() {
                 *last = ArgSpan::default();
             }
         }

@@ -13,7 +13,9 @@ pub use crate::model::{ResKey, ResKind, WaitFact as Wait, WaitOp};
 /// The shape of a wait, shared by every task with the same stack and state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WaitShape {
+    /// The kind of resource waited on.
     pub kind: ResKind,
+    /// What the task does on it.
     pub op: WaitOp,
     /// Frames whose first argument is the primitive's address, innermost
     /// first (at most two are kept).
@@ -23,8 +25,9 @@ pub struct WaitShape {
     pub prim_end: u16,
     /// Index of the blocking site: the first user frame outside the primitive.
     pub site: Option<u16>,
-    /// How sure the wait is, and what it was read from.
+    /// How sure the wait is.
     pub confidence: Confidence,
+    /// What the wait was read from.
     pub evidence: Evidence,
 }
 
@@ -186,9 +189,9 @@ pub fn frame_args<'a>(snap: &'a Snapshot, task: &Task, i: usize) -> &'a [u8] {
     if span.len == 0 {
         return b"";
     }
-    let a = task.offset as usize + span.start as usize;
-    let b = a + span.len as usize;
-    snap.text.get(a..b).unwrap_or(b"")
+    let start = task.offset as usize + span.start as usize;
+    let end = start + span.len as usize;
+    snap.text.get(start..end).unwrap_or(b"")
 }
 
 /// Every reliable pointer word of a frame's arguments with the index of the
@@ -229,30 +232,30 @@ pub fn ptr_args(args: &[u8]) -> impl Iterator<Item = (u16, u64)> + '_ {
 /// A native debugger's argument word as a bare value: gdb prints
 /// `mutex=0x5650 <account_a>` and `futex=futex@entry=0x5650`; the value is
 /// after the last `=` and before any ` <symbol>`. Go's words have neither.
-fn native_word(w: &[u8]) -> &[u8] {
-    let w = match memchr::memrchr(b'=', w) {
-        Some(i) => w[i + 1..].trim_ascii_start(),
-        None => w,
+fn native_word(word: &[u8]) -> &[u8] {
+    let word = match memchr::memrchr(b'=', word) {
+        Some(i) => word[i + 1..].trim_ascii_start(),
+        None => word,
     };
-    match memchr::memchr(b' ', w) {
-        Some(i) if w.starts_with(b"0x") => &w[..i],
-        _ => w,
+    match memchr::memchr(b' ', word) {
+        Some(i) if word.starts_with(b"0x") => &word[..i],
+        _ => word,
     }
 }
 
 /// The first argument word of frame `i` as an address; with `lenient`, a
 /// value printed with `?` (possibly stale) is accepted too.
 pub fn first_ptr(snap: &Snapshot, task: &Task, i: usize, lenient: bool) -> Option<u64> {
-    let a = frame_args(snap, task, i);
-    let end = memchr::memchr(b',', a).unwrap_or(a.len());
-    let mut w = native_word(a[..end].trim_ascii());
-    while let Some(x) = w.strip_prefix(b"{") {
-        w = x;
+    let args = frame_args(snap, task, i);
+    let end = memchr::memchr(b',', args).unwrap_or(args.len());
+    let mut word = native_word(args[..end].trim_ascii());
+    while let Some(rest) = word.strip_prefix(b"{") {
+        word = rest;
     }
     if lenient {
-        w = w.strip_suffix(b"?").unwrap_or(w);
+        word = word.strip_suffix(b"?").unwrap_or(word);
     }
-    parse_ptr_bytes(w)
+    parse_ptr_bytes(word)
 }
 
 /// The wait of one task, given its shape.
@@ -262,8 +265,8 @@ pub fn wait_of(snap: &Snapshot, task: &Task, shape: &WaitShape) -> Wait {
     let mut key = None;
     if !task.flags.has(TaskFlags::PARTIAL) || shape.addr_frames[0].is_some() {
         for fi in shape.addr_frames.iter().flatten() {
-            if let Some(p) = first_ptr(snap, task, *fi as usize, false) {
-                key = Some(ResKey::Addr(p));
+            if let Some(ptr) = first_ptr(snap, task, *fi as usize, false) {
+                key = Some(ResKey::Addr(ptr));
                 break;
             }
         }
@@ -278,8 +281,8 @@ pub fn wait_of(snap: &Snapshot, task: &Task, shape: &WaitShape) -> Wait {
             // A receiver printed with `?` (possibly stale) still names the
             // object in practice; it is only used to identify, never to
             // infer a holder.
-            if let Some(p) = first_ptr(snap, task, si as usize, true) {
-                key = Some(ResKey::Object(p));
+            if let Some(ptr) = first_ptr(snap, task, si as usize, true) {
+                key = Some(ResKey::Object(ptr));
             }
         }
     }
@@ -326,12 +329,12 @@ mod tests {
 
     #[test]
     fn ptr_args_index_top_level_arguments() {
-        let w: Vec<(u16, u64)> = ptr_args(
+        let words: Vec<(u16, u64)> = ptr_args(
             b"0xc000010000, {0xc000020000, 0x1, 0xc000040000}, 0xc000030000?, 0xc000050000, ...",
         )
         .collect();
         assert_eq!(
-            w,
+            words,
             vec![
                 (0, 0xc000010000),
                 (1, 0xc000020000),

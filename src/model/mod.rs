@@ -31,8 +31,8 @@ pub use intern::{IdMap, Tables};
 pub use runtime::Runtime;
 pub use state::StateClass;
 pub use sync::{
-    Evidence, HoldFact, LockFact, LockRel, ReportedDeadlock, ResKey, ResKind, SyncFacts, SyncKind,
-    WaitFact, WaitOp,
+    Evidence, HoldFact, LockBasis, LockFact, LockRel, ReportedDeadlock, ResKey, ResKind, SyncFacts,
+    SyncKind, WaitFact, WaitOp,
 };
 pub use task::{
     Ancestor, ArgSpan, GoTaskDetail, JavaTaskDetail, Task, TaskDetail, TaskFlags, TaskKind,

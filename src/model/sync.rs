@@ -2,13 +2,19 @@
 //!
 //! A task waits on a resource ([`WaitFact`]: what kind of resource, what it
 //! does on it, which one) and a task holds, or will release or signal, a
-//! resource ([`HoldFact`]). A fact is stated by the dump (`Certain`: Java's
-//! `- waiting to lock <0x..>`, a printed mutex owner) or inferred from
-//! frames, arguments and sources with a [`Confidence`] and the [`Evidence`]
-//! behind it. Parsers record what the dump states as [`LockFact`]s in
-//! [`SyncFacts`]; the analysis (`crate::analyze::facts`) turns those and its
-//! own inferences into wait and hold facts, and builds the wait-for graph
-//! from them alone.
+//! resource ([`HoldFact`]). Each fact carries a [`Confidence`] and the
+//! [`Evidence`] behind it.
+//!
+//! Parsers record lock relations as [`LockFact`]s in [`SyncFacts`], each
+//! with its [`LockBasis`]: stated by the dump (`Certain`: Java's `- waiting
+//! to lock <0x..>`, a printed mutex owner, a py-spy lock address), its kind
+//! read from the object's class name, or recognised in a frame's function
+//! name with the runtime's vocabulary (`crate::parse::vocab`: Python's
+//! `Queue.get`, tokio's `Mutex::lock`, `pthread_join`) with the confidence
+//! that entry gives. The analysis (`crate::analyze::facts`) turns those and
+//! its own inferences from frames, states, arguments, sources and memory
+//! (the Go and glibc vocabulary in `crate::analyze::vocab`) into wait and
+//! hold facts, and builds the wait-for graph from them alone.
 
 use super::confidence::Confidence;
 use super::ids::{FrameId, Sym};
@@ -18,25 +24,41 @@ use super::ids::{FrameId, Sym};
 pub enum ResKind {
     /// A Java object monitor.
     Monitor,
+    /// A mutual-exclusion lock (Go's `sync.Mutex`, `pthread_mutex_t`).
     Mutex,
+    /// A readers-writer lock.
     RwMutex,
+    /// A count of tasks to wait for (`sync.WaitGroup`, a latch, a barrier).
     WaitGroup,
+    /// A condition variable, waiting for a signal.
     Cond,
+    /// A Go channel.
     Chan,
+    /// A Go `select` over several channels.
     Select,
+    /// A counting semaphore.
     Semaphore,
+    /// `golang.org/x/sync/singleflight`: waiting for another caller's result.
     Singleflight,
+    /// `golang.org/x/sync/errgroup`: waiting for the group's tasks.
     Errgroup,
+    /// The network poller (accept, read, write on a socket).
     Net,
+    /// A timer or a sleep.
     Timer,
+    /// A system call.
     Syscall,
+    /// A call into C (cgo).
     Cgo,
+    /// A child process.
     Process,
+    /// A signal delivery.
     Signal,
     /// A future or a thread's result.
     Future,
     /// A blocking queue.
     Queue,
+    /// Anything else.
     Other,
 }
 
@@ -93,11 +115,17 @@ impl ResKind {
 /// What the task does on the resource.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum WaitOp {
+    /// Acquire exclusively.
     Lock,
+    /// Acquire shared (a reader).
     RLock,
+    /// Wait for a signal, a count or a result.
     Wait,
+    /// Receive from a channel or queue.
     Recv,
+    /// Send on a channel.
     Send,
+    /// Wait in a `select` for one of its cases.
     Select,
     /// `select {}`: blocked forever by construction.
     SelectNoCases,
@@ -105,11 +133,17 @@ pub enum WaitOp {
     NilRecv,
     /// A send on a nil channel: blocked forever.
     NilSend,
+    /// Accept a connection.
     Accept,
+    /// Read from a socket or file.
     Read,
+    /// Write to a socket or file.
     Write,
+    /// Sleep until a time.
     Sleep,
+    /// A call that has not returned (a system call, cgo).
     Call,
+    /// Not known (the network poller's generic wait).
     Unknown,
 }
 
@@ -162,13 +196,17 @@ pub enum ResKey {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Evidence {
     /// A relation the dump states ([`LockFact`] of the task in
-    /// [`SyncFacts::locks`], with its line).
+    /// [`SyncFacts::locks`], with its line; its kind may come from the
+    /// object's class name, [`LockBasis::ClassName`]).
     Stated,
     /// The task's frames: the primitive it blocks in, up to
     /// [`WaitFact::prim_end`]; its arguments may carry the address.
     Frames,
     /// The task's state alone (the frames named no primitive).
     State,
+    /// A relation the parser recognised in a frame's function name with the
+    /// runtime's vocabulary ([`LockFact`] with [`LockBasis::FrameName`]).
+    Recognised,
 }
 
 /// What one task waits on: the resource's kind and identity, the operation,
@@ -176,7 +214,9 @@ pub enum Evidence {
 /// position in the list).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WaitFact {
+    /// The kind of resource waited on.
     pub kind: ResKind,
+    /// What the task does on it.
     pub op: WaitOp,
     /// Which resource: its address, the object containing it, or the
     /// blocking site.
@@ -187,10 +227,12 @@ pub struct WaitFact {
     pub site_index: u16,
     /// Index of the outermost frame of the primitive (0 when none).
     pub prim_end: u16,
-    /// `Certain` when the parser states the wait (a [`LockFact`]),
-    /// `Likely` when it is read from the frames or a state naming the wait,
-    /// `Possible` when only the state's class suggests it.
+    /// The [`LockFact`]'s confidence when the parser recorded the wait
+    /// (`Certain` when the dump states it), `Likely` when it is read from
+    /// the frames or a state naming the wait, `Possible` when only the
+    /// state's class suggests it.
     pub confidence: Confidence,
+    /// What the wait was read from.
     pub evidence: Evidence,
 }
 
@@ -203,7 +245,9 @@ pub struct HoldFact {
     /// The resource held: its kind and identity, as its waiters' wait facts
     /// name it.
     pub kind: ResKind,
+    /// Which resource (see [`ResKind`]).
     pub key: ResKey,
+    /// How sure the hold is.
     pub confidence: Confidence,
     /// Why: the dump line, the frame and argument that carry the address,
     /// the source line that took the lock.
@@ -225,11 +269,13 @@ pub enum SyncKind {
     Cond,
     /// A count-down latch or barrier.
     Latch,
+    /// A counting semaphore.
     Semaphore,
     /// A future or a task's result (`FutureTask.get`, `pthread_join`).
     Future,
     /// A blocking queue.
     Queue,
+    /// Anything else.
     Other,
 }
 
@@ -265,26 +311,54 @@ pub enum LockRel {
     Awaits,
 }
 
+/// Where a [`LockFact`] comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LockBasis {
+    /// The dump states the relation and what the object is: Java's monitor
+    /// lines (`- locked`, `- waiting to lock`, `- waiting on`), a mutex
+    /// owner printed in gdb.
+    Stated,
+    /// The dump states the relation and the object; the object's kind, and
+    /// whether the task acquires it or waits for a signal, come from its
+    /// class name (the JVM's vocabulary of `java.util.concurrent` classes).
+    ClassName,
+    /// The parser recognised the relation in a frame's function name with
+    /// the runtime's vocabulary (Python's `Queue.get`, tokio's
+    /// `Mutex::lock`, `pthread_join`); the object's address comes from an
+    /// argument or a local when the dump prints one.
+    FrameName,
+}
+
 /// One lock relation as the parser records it: printed by the dump (Java's
 /// monitors and synchronizers, a mutex owner printed in gdb) or recognised
-/// by the parser in a form that names the object (a thread joined by its
-/// `pthread_t`, Python's and tokio's primitives). The facts pass takes them
-/// as certain wait and hold facts.
+/// by the parser with the runtime's vocabulary (`crate::parse::vocab`) in
+/// a class or frame name (a `java.util.concurrent` class, a thread joined
+/// by its `pthread_t`, Python's and tokio's primitives). The facts pass
+/// turns them into wait and hold facts with their confidence.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LockFact {
     /// Index into [`crate::model::Snapshot::tasks`].
     pub task: u32,
+    /// How the task relates to the lock.
     pub rel: LockRel,
+    /// What kind of lock it is.
     pub kind: SyncKind,
-    /// The lock's identity: the address the dump prints.
+    /// The lock's identity: the address the dump prints (0 when it prints
+    /// none: the waiting site then stands for the lock).
     pub addr: u64,
     /// Its type as printed (`java.lang.Object`,
-    /// `java.util.concurrent.locks.ReentrantLock$NonfairSync`).
+    /// `java.util.concurrent.locks.ReentrantLock$NonfairSync`), or the
+    /// vocabulary's name for a recognised wait (`Queue.get`).
     pub class: Sym,
     /// Index of the frame the dump printed it under.
     pub frame: u16,
     /// 1-based line of the statement.
     pub line: u32,
+    /// Stated by the dump, or recognised in a class or frame name.
+    pub basis: LockBasis,
+    /// How sure the relation is: `Certain` when stated; for a recognised
+    /// one, the confidence its vocabulary entry gives.
+    pub confidence: Confidence,
 }
 
 /// A deadlock the dumped process reported about itself (the JVM's `Found
@@ -301,6 +375,8 @@ pub struct ReportedDeadlock {
 /// Lock relations and self-reported deadlocks of a snapshot.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SyncFacts {
+    /// The lock relations, in dump order.
     pub locks: Vec<LockFact>,
+    /// The deadlocks the process reported about itself.
     pub deadlocks: Vec<ReportedDeadlock>,
 }

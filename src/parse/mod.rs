@@ -11,6 +11,7 @@ pub mod native;
 pub mod pprof;
 pub mod python;
 pub mod threads;
+pub mod vocab;
 
 pub mod format;
 

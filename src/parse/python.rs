@@ -1,33 +1,40 @@
 //! Python thread dumps: faulthandler (`Thread 0x... (most recent call
 //! first):`, the `Timeout` and `Fatal Python error` forms), `py-spy dump`
 //! (with `--locals` and `--native`) and `py-spy dump --json`. Neither
-//! tool shows who holds a lock; what a thread waits on is read from its
-//! frames (`Queue.get`, `Condition.wait`, `Event.wait`, `Thread.join`, a
-//! native `PyThread_acquire_lock_timed`), and identified by the object
+//! tool states what a thread waits on or who holds a lock: the wait is
+//! recognised in its frames with CPython's vocabulary
+//! ([`crate::parse::vocab::cpython`]: `Queue.get`, `Condition.wait`,
+//! `Event.wait`, `Thread.join`, a native `PyThread_acquire_lock_timed`),
+//! which also gives the thread its state, and recorded as a lock relation
+//! recognised by frame name (confidence `Likely`), identified by the object
 //! py-spy's `--locals` prints (`self: <Queue at 0x7f..>`) when present.
 
 use super::threads::{lines, snapshots, source_frame, Block, Dump, MAX_TASKS};
 use crate::input::Bytes;
 use crate::model::{
-    CodeKind, Crash, LockFact, LockRel, Runtime, Snapshot, StateClass, SyncFacts, SyncKind, Tables,
+    CodeKind, Crash, LockBasis, LockFact, LockRel, Runtime, Snapshot, StateClass, SyncFacts,
+    SyncKind, Tables,
 };
 use crate::parse::format::{Dumps, InputFormat, ParseOptions};
+use crate::parse::vocab::cpython;
 
+/// The format id of faulthandler and py-spy text dumps.
 pub const FORMAT: &str = "python-threads";
+/// The format id of `py-spy dump --json`.
 pub const JSON_FORMAT: &str = "py-spy-json";
 
 /// Where a Python dump line starts, for log-prefix detection.
 pub fn find_header(line: &[u8]) -> Option<usize> {
-    let s = std::str::from_utf8(line).ok()?.trim_end();
+    let text = std::str::from_utf8(line).ok()?.trim_end();
     for key in ["Current thread 0x", "Thread 0x"] {
-        if let Some(i) = s.find(key) {
-            if s.ends_with("(most recent call first):") {
-                return Some(i);
+        if let Some(start) = text.find(key) {
+            if text.ends_with("(most recent call first):") {
+                return Some(start);
             }
         }
     }
-    let i = s.find("Thread ")?;
-    pyspy_header(&s[i..]).map(|_| i)
+    let start = text.find("Thread ")?;
+    pyspy_header(&text[start..]).map(|_| start)
 }
 
 /// How sure we are that `text` is a Python dump.
@@ -82,15 +89,19 @@ pub fn detect_json(text: &[u8]) -> f32 {
     }
 }
 
+/// The kind of code in a file faulthandler names by its full path.
 fn code_kind(file: &str) -> CodeKind {
-    let f = file.replace('\\', "/");
-    if f.contains("/lib/python3") || f.contains("/lib/python2") || f.contains("site-packages/") {
-        if f.contains("site-packages/") {
+    let path = file.replace('\\', "/");
+    if path.contains("/lib/python3")
+        || path.contains("/lib/python2")
+        || path.contains("site-packages/")
+    {
+        if path.contains("site-packages/") {
             CodeKind::User
         } else {
             CodeKind::Stdlib
         }
-    } else if f.ends_with(".so") || f.contains(".so.") {
+    } else if path.ends_with(".so") || path.contains(".so.") {
         CodeKind::Runtime
     } else {
         CodeKind::User
@@ -155,8 +166,8 @@ impl Reader {
     }
 
     fn end_block(&mut self) {
-        if let Some(b) = self.cur.take() {
-            self.blocks.push(b);
+        if let Some(block) = self.cur.take() {
+            self.blocks.push(block);
         }
         self.in_locals = false;
     }
@@ -199,23 +210,25 @@ impl Reader {
         if self.blocks.iter().any(|b| b.id == id) {
             self.end_dump(off);
         }
-        let mut b = Block::new(id, no, off);
-        b.name = name.map(str::to_string);
-        b.state = match status {
+        let mut block = Block::new(id, no, off);
+        block.name = name.map(str::to_string);
+        block.state = match status {
             Some("idle") => "idle",
             Some("active") => "active",
             Some("active+gil") | Some("gil") => "active+gil",
             _ => "unknown",
         };
-        b.class = Some(match status {
+        block.class = Some(match status {
             Some("active") | Some("active+gil") | Some("gil") => StateClass::Running,
             _ => StateClass::Other,
         });
-        self.cur = Some(b);
+        self.cur = Some(block);
     }
 
     fn frame(&mut self, func: &str, file: &str, line: u32, kind: CodeKind) {
-        let Some(b) = self.cur.as_mut() else { return };
+        let Some(block) = self.cur.as_mut() else {
+            return;
+        };
         let split = |n: &str| {
             let (pkg, name) = match n.rsplit_once('.') {
                 Some((c, m)) => (c.to_string(), m.to_string()),
@@ -223,81 +236,69 @@ impl Reader {
             };
             (pkg, None, name, kind)
         };
-        b.push(source_frame(&mut self.t, func, split, file, line, false));
+        block.push(source_frame(&mut self.t, func, split, file, line, false));
         self.in_locals = false;
     }
 }
 
-/// A wait read from a thread's frames: `(kind, rel, state, frame index,
-/// self type)`.
-fn wait_of(t: &Tables, b: &Block) -> Option<(SyncKind, LockRel, &'static str, usize)> {
-    let frames: Vec<(&str, &str)> = b
+/// A wait recognised in a thread's frames with CPython's vocabulary:
+/// `(kind, relation, state, frame index)`.
+fn wait_of(tables: &Tables, block: &Block) -> Option<(SyncKind, LockRel, &'static str, usize)> {
+    let frames: Vec<(&str, &str)> = block
         .frames
         .iter()
-        .take(16)
-        .map(|f| {
-            let fr = t.frame(*f);
-            (t.str(t.function(fr.function).full), t.str(fr.file))
+        .take(cpython::FRAME_DEPTH)
+        .map(|frame| {
+            let frame = tables.frame(*frame);
+            (
+                tables.str(tables.function(frame.function).full),
+                tables.str(frame.file),
+            )
         })
         .collect();
-    let native_lock = frames.iter().position(|&(n, _)| {
-        n == "PyThread_acquire_lock_timed"
-            || n == "lock_PyThread_acquire_lock"
-            || n == "rlock_acquire"
-    });
-    for (i, &(name, file)) in frames.iter().enumerate() {
-        let base = file.rsplit('/').next().unwrap_or(file);
-        let m = name.rsplit('.').next().unwrap_or(name);
-        let r = match (base, m, name) {
-            ("queue.py", "get" | "put", _) => (SyncKind::Queue, LockRel::Awaits, "Queue.get"),
-            ("threading.py", "_wait_for_tstate_lock" | "join", _) => {
-                (SyncKind::Future, LockRel::Awaits, "Thread.join")
-            }
-            ("threading.py", "wait", n) if n.starts_with("Event") => {
-                (SyncKind::Cond, LockRel::Awaits, "Event.wait")
-            }
-            ("threading.py", "acquire", _) => {
-                (SyncKind::Semaphore, LockRel::Acquires, "Semaphore.acquire")
-            }
-            ("threading.py", "wait", n) if n.starts_with("Barrier") => {
-                (SyncKind::Latch, LockRel::Awaits, "Barrier.wait")
-            }
-            ("_base.py" | "thread.py", "result" | "_wait", _) => {
-                (SyncKind::Future, LockRel::Awaits, "Future.result")
-            }
-            _ => continue,
-        };
-        // `Condition.wait` under `Queue.get` or `Event.wait` belongs to them.
-        return Some((r.0, r.1, r.2, i));
-    }
-    if let Some(i) = frames
+    let recognised = frames
         .iter()
-        .position(|&(n, f)| (n == "Condition.wait" || n == "wait") && f.ends_with("threading.py"))
-    {
-        return Some((SyncKind::Cond, LockRel::Awaits, "Condition.wait", i));
+        .enumerate()
+        .find_map(|(index, &(name, file))| {
+            cpython::frame_wait(name, file).map(|wait| (wait.kind, wait.rel, wait.state, index))
+        });
+    if recognised.is_some() {
+        return recognised;
     }
-    native_lock.map(|i| (SyncKind::Mutex, LockRel::Acquires, "Lock.acquire", i))
+    let with =
+        |(kind, rel, state): (SyncKind, LockRel, &'static str), index| (kind, rel, state, index);
+    if let Some(index) = frames
+        .iter()
+        .position(|&(name, file)| cpython::is_condition_wait(name, file))
+    {
+        return Some(with(cpython::CONDITION_WAIT, index));
+    }
+    frames
+        .iter()
+        .position(|&(name, _)| cpython::is_native_lock(name))
+        .map(|index| with(cpython::NATIVE_LOCK_WAIT, index))
 }
 
-/// Sets a thread's state from its frames and states its wait.
+/// Sets a thread's state from its frames and records the wait recognised
+/// there.
 fn classify(
-    t: &mut Tables,
-    b: &mut Block,
+    tables: &mut Tables,
+    block: &mut Block,
     index: u32,
     selfs: &[(u32, u16, u64)],
     facts: &mut Vec<LockFact>,
 ) {
-    if b.class == Some(StateClass::Running) {
+    if block.class == Some(StateClass::Running) {
         return;
     }
-    let Some((kind, rel, state, i)) = wait_of(t, b) else {
-        if b.state == "idle" {
-            b.class = Some(StateClass::Sleep);
+    let Some((kind, rel, state, frame)) = wait_of(tables, block) else {
+        if block.state == "idle" {
+            block.class = Some(StateClass::Sleep);
         }
         return;
     };
-    b.state = state;
-    b.class = Some(if rel == LockRel::Acquires {
+    block.state = state;
+    block.class = Some(if rel == LockRel::Acquires {
         StateClass::Lock
     } else {
         StateClass::Sync
@@ -305,85 +306,105 @@ fn classify(
     // The object's address, when py-spy printed `self` for that frame.
     let addr = selfs
         .iter()
-        .find(|(ti, fi, _)| *ti == index && *fi as usize == i)
-        .map(|x| x.2);
-    let class = t.intern(state);
+        .find(|(task, self_frame, _)| *task == index && *self_frame as usize == frame)
+        .map(|entry| entry.2);
+    let class = tables.intern(state);
     facts.push(LockFact {
         task: index,
         rel,
         kind,
         addr: addr.unwrap_or(0),
         class,
-        frame: i as u16,
-        line: b.line,
+        frame: frame as u16,
+        line: block.line,
+        basis: LockBasis::FrameName,
+        confidence: cpython::CONFIDENCE,
     });
 }
 
 /// Reads every faulthandler or py-spy dump in `text`.
 pub fn parse(text: Bytes, source: &str) -> Vec<Snapshot> {
-    let mut r = Reader::new();
+    let mut reader = Reader::new();
     let mut end = 0u64;
-    for (off, no, l) in lines(&text) {
-        end = off + l.len() as u64;
-        let s = l.trim_end();
-        let trimmed = s.trim_start();
+    for (off, no, raw) in lines(&text) {
+        end = off + raw.len() as u64;
+        let line = raw.trim_end();
+        let trimmed = line.trim_start();
         if let Some(msg) = trimmed.strip_prefix("Fatal Python error: ") {
-            r.end_dump(off);
-            r.crash = Some(Crash {
+            reader.end_dump(off);
+            reader.crash = Some(Crash {
                 message: format!("Fatal Python error: {msg}"),
                 ..Crash::default()
             });
             continue;
         }
-        if trimmed.starts_with("Process ") && trimmed.contains(": ") && !s.starts_with(' ') {
-            r.end_dump(off);
+        if trimmed.starts_with("Process ") && trimmed.contains(": ") && !line.starts_with(' ') {
+            reader.end_dump(off);
             continue;
         }
-        if trimmed.ends_with("(most recent call first):") {
-            let rest = trimmed
-                .strip_prefix("Current thread ")
-                .or_else(|| trimmed.strip_prefix("Thread "));
-            if let Some(id) = rest.and_then(|x| x.split_whitespace().next()) {
-                let id = id
-                    .strip_prefix("0x")
-                    .and_then(|h| u64::from_str_radix(h, 16).ok());
-                if let Some(id) = id {
-                    r.new_thread(id, None, no, off, None);
-                    if trimmed.starts_with("Current thread") {
-                        if let Some(c) = r.crash.as_mut() {
-                            c.task_id.get_or_insert(id);
-                        }
-                    }
-                    continue;
-                }
-            }
+        if reader.faulthandler_header(trimmed, no, off) {
+            continue;
         }
         if let Some((id, status, name)) = pyspy_header(trimmed) {
-            r.new_thread(id, name, no, off, Some(status));
+            reader.new_thread(id, name, no, off, Some(status));
             continue;
         }
         // faulthandler: `  File "x.py", line 12 in func`.
         if let Some(rest) = trimmed.strip_prefix("File \"") {
             if let Some((file, tail)) = rest.split_once("\", line ") {
-                let (line, func) = tail.split_once(" in ").unwrap_or((tail, "???"));
-                let line = line.trim().parse().unwrap_or(0);
-                r.frame(func, file, line, code_kind(file));
+                let (line_no, func) = tail.split_once(" in ").unwrap_or((tail, "???"));
+                let line_no = line_no.trim().parse().unwrap_or(0);
+                reader.frame(func, file, line_no, code_kind(file));
                 continue;
             }
         }
-        if r.cur.is_none() {
-            continue;
+        if reader.cur.is_some() {
+            let indent = line.len() - trimmed.len();
+            reader.pyspy_line(trimmed, indent);
         }
-        // py-spy: `    func (file.py:12)`, `    func (libpython3.11.so.1.0)`,
-        // `    0x7f32dd0a3f16 (libc.so.6)`.
-        let indent = s.len() - trimmed.len();
+    }
+    reader.end_dump(end);
+    let dumps = std::mem::take(&mut reader.dumps);
+    snapshots(&text, source, reader.t, dumps)
+}
+
+impl Reader {
+    /// A faulthandler thread header (`Current thread 0x... (most recent
+    /// call first):`) starts a thread; returns whether the line was one.
+    fn faulthandler_header(&mut self, trimmed: &str, no: u32, off: u64) -> bool {
+        if !trimmed.ends_with("(most recent call first):") {
+            return false;
+        }
+        let rest = trimmed
+            .strip_prefix("Current thread ")
+            .or_else(|| trimmed.strip_prefix("Thread "));
+        let Some(id) = rest
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|id| id.strip_prefix("0x"))
+            .and_then(|hex| u64::from_str_radix(hex, 16).ok())
+        else {
+            return false;
+        };
+        self.new_thread(id, None, no, off, None);
+        if trimmed.starts_with("Current thread") {
+            if let Some(crash) = self.crash.as_mut() {
+                crash.task_id.get_or_insert(id);
+            }
+        }
+        true
+    }
+
+    /// A py-spy line inside a thread: a frame (`    func (file.py:12)`,
+    /// `    func (libpython3.11.so.1.0)`, `    0x7f32dd0a3f16 (libc.so.6)`),
+    /// the start of a frame's `Arguments:`/`Locals:`, or a local.
+    fn pyspy_line(&mut self, trimmed: &str, indent: usize) {
         if indent == 4 && trimmed.ends_with(')') {
-            if let Some(p) = trimmed.rfind(" (") {
-                let func = &trimmed[..p];
-                let loc = &trimmed[p + 2..trimmed.len() - 1];
+            if let Some(open) = trimmed.rfind(" (") {
+                let func = &trimmed[..open];
+                let loc = &trimmed[open + 2..trimmed.len() - 1];
                 let (file, line) = match loc.rsplit_once(':') {
-                    Some((f, l)) if l.bytes().all(|c| c.is_ascii_digit()) => {
-                        (f, l.parse().unwrap_or(0))
+                    Some((file, line)) if line.bytes().all(|c| c.is_ascii_digit()) => {
+                        (file, line.parse().unwrap_or(0))
                     }
                     _ => (loc, 0),
                 };
@@ -392,34 +413,37 @@ pub fn parse(text: Bytes, source: &str) -> Vec<Snapshot> {
                 } else {
                     pyspy_kind(file)
                 };
-                r.frame(func, file, line, kind);
-                continue;
+                self.frame(func, file, line, kind);
+                return;
             }
         }
         if indent == 8 && (trimmed == "Arguments:" || trimmed == "Locals:") {
-            r.in_locals = true;
-            continue;
+            self.in_locals = true;
+            return;
         }
-        // `            self: <Queue at 0x7f32dcbd6c10>`: the object a frame
-        // of the standard library works on.
-        if r.in_locals && indent >= 12 {
-            if let Some(v) = trimmed.strip_prefix("self: <") {
-                if let Some((ty, addr)) = v.strip_suffix('>').and_then(|v| v.split_once(" at 0x")) {
-                    let _ = ty;
-                    if let (Ok(a), Some(b)) = (u64::from_str_radix(addr, 16), r.cur.as_ref()) {
-                        if r.selfs.len() < 1 << 20 {
-                            let frame = b.frames.len().saturating_sub(1) as u16;
-                            r.selfs.push((r.blocks.len() as u32, frame, a));
-                        }
-                    }
-                }
-            }
-            continue;
+        if self.in_locals && indent >= 12 {
+            self.local(trimmed);
         }
     }
-    r.end_dump(end);
-    let dumps = std::mem::take(&mut r.dumps);
-    snapshots(&text, source, r.t, dumps)
+
+    /// A local: `self: <Queue at 0x7f32dcbd6c10>` is the object a frame of
+    /// the standard library works on.
+    fn local(&mut self, trimmed: &str) {
+        let Some(addr) = trimmed
+            .strip_prefix("self: <")
+            .and_then(|value| value.strip_suffix('>'))
+            .and_then(|value| value.split_once(" at 0x"))
+            .and_then(|(_, addr)| u64::from_str_radix(addr, 16).ok())
+        else {
+            return;
+        };
+        if let Some(block) = self.cur.as_ref() {
+            if self.selfs.len() < 1 << 20 {
+                let frame = block.frames.len().saturating_sub(1) as u16;
+                self.selfs.push((self.blocks.len() as u32, frame, addr));
+            }
+        }
+    }
 }
 
 /// Reads `py-spy dump --json`.
@@ -453,7 +477,7 @@ pub fn parse_json(text: &[u8], source: &str) -> Result<Vec<Snapshot>, String> {
             e.column()
         )
     })?;
-    let mut r = Reader::new();
+    let mut reader = Reader::new();
     for th in threads.iter().take(MAX_TASKS) {
         let status = match (th.active, th.owns_gil) {
             (true, true) => "active+gil",
@@ -461,15 +485,15 @@ pub fn parse_json(text: &[u8], source: &str) -> Result<Vec<Snapshot>, String> {
             _ => "idle",
         };
         let id = th.os_thread_id.unwrap_or(th.thread_id);
-        r.new_thread(id, th.thread_name.as_deref(), 0, 0, Some(status));
+        reader.new_thread(id, th.thread_name.as_deref(), 0, 0, Some(status));
         for f in &th.frames {
             let line = u32::try_from(f.line).unwrap_or(0);
-            r.frame(&f.name, &f.filename, line, code_kind(&f.filename));
+            reader.frame(&f.name, &f.filename, line, code_kind(&f.filename));
         }
     }
-    r.end_dump(text.len() as u64);
-    let dumps = std::mem::take(&mut r.dumps);
-    let mut snaps = snapshots(&Bytes::owned(text.to_vec()), source, r.t, dumps);
+    reader.end_dump(text.len() as u64);
+    let dumps = std::mem::take(&mut reader.dumps);
+    let mut snaps = snapshots(&Bytes::owned(text.to_vec()), source, reader.t, dumps);
     for s in &mut snaps {
         s.format = JSON_FORMAT;
     }

@@ -14,7 +14,7 @@ use rustc_hash::FxHashMap;
 pub fn by_creation(snap: &Snapshot, facts: &WaitFacts, resources: &Resources, out: &mut HoldFacts) {
     let (waits, creates) = (&facts.waits, &facts.creates);
     let res_of = &resources.res_of;
-    let t = &snap.tables;
+    let tables = &snap.tables;
     if creates.is_empty() {
         return;
     }
@@ -22,26 +22,27 @@ pub fn by_creation(snap: &Snapshot, facts: &WaitFacts, resources: &Resources, ou
     // how many wait there and one of them.
     let mut waiting: FxHashMap<(u64, FuncId), u32> = FxHashMap::default();
     let mut by_func: FxHashMap<FuncId, (u32, u32)> = FxHashMap::default();
-    for (i, w) in waits.iter().enumerate() {
-        let Some(w) = w else { continue };
-        if w.site
-            .is_none_or(|s| !creates.contains(&t.frame(s).function))
+    for (i, wait) in waits.iter().enumerate() {
+        let Some(wait) = wait else { continue };
+        if wait
+            .site
+            .is_none_or(|s| !creates.contains(&tables.frame(s).function))
         {
             continue;
         }
         if !matches!(
-            w.kind,
+            wait.kind,
             ResKind::WaitGroup | ResKind::Errgroup | ResKind::Chan | ResKind::Select
-        ) || matches!(w.op, WaitOp::Send)
-            || w.op.is_forever()
+        ) || matches!(wait.op, WaitOp::Send)
+            || wait.op.is_forever()
         {
             continue;
         }
-        if let Some(site) = w.site {
-            let f = t.frame(site).function;
-            waiting.insert((snap.tasks[i].id, f), i as u32);
-            let e = by_func.entry(f).or_insert((0, i as u32));
-            e.0 += 1;
+        if let Some(site) = wait.site {
+            let func = tables.frame(site).function;
+            waiting.insert((snap.tasks[i].id, func), i as u32);
+            let entry = by_func.entry(func).or_insert((0, i as u32));
+            entry.0 += 1;
         }
     }
     if waiting.is_empty() {
@@ -51,8 +52,8 @@ pub fn by_creation(snap: &Snapshot, facts: &WaitFacts, resources: &Resources, ou
         let Some(cr) = c.creator else {
             continue;
         };
-        let func = t.frame(cr).function;
-        let Some(&(n, only)) = by_func.get(&func) else {
+        let func = tables.frame(cr).function;
+        let Some(&(count, only)) = by_func.get(&func) else {
             continue;
         };
         // With parent ids (Go >= 1.21) the parent must be the waiter; without
@@ -62,14 +63,14 @@ pub fn by_creation(snap: &Snapshot, facts: &WaitFacts, resources: &Resources, ou
                 Some(&wi) => wi,
                 None => continue,
             },
-            None if n == 1 => only,
+            None if count == 1 => only,
             None => continue,
         };
         let pid = snap.tasks[wi as usize].id;
-        let Some(r) = res_of[wi as usize] else {
+        let Some(resource) = res_of[wi as usize] else {
             continue;
         };
-        if res_of[ci] == Some(r) {
+        if res_of[ci] == Some(resource) {
             continue;
         }
         // (A task already listed keeps its surer fact.)
@@ -77,8 +78,8 @@ pub fn by_creation(snap: &Snapshot, facts: &WaitFacts, resources: &Resources, ou
             "goroutine {} was started by goroutine {} from {}, where it now waits",
             c.id,
             pid,
-            t.func_name(t.frame(cr).function)
+            tables.func_name(tables.frame(cr).function)
         );
-        out.push(resources, r, ci as u32, Confidence::Possible, ev);
+        out.push(resources, resource, ci as u32, Confidence::Possible, ev);
     }
 }

@@ -11,11 +11,11 @@ pub fn hex(p: u64) -> String {
 
 /// A frame as evidence names it: `function (file.go:line)`.
 pub fn frame_name(snap: &Snapshot, f: FrameId) -> String {
-    let t = &snap.tables;
-    let fr = t.frame(f);
-    let file = t.str(fr.file);
+    let tables = &snap.tables;
+    let fr = tables.frame(f);
+    let file = tables.str(fr.file);
     let base = file.rsplit(['/', '\\']).next().unwrap_or(file);
-    format!("{} ({}:{})", t.func_name(fr.function), base, fr.line)
+    format!("{} ({}:{})", tables.func_name(fr.function), base, fr.line)
 }
 
 /// Why the task of frame `f` is taken for the holder of the lock at `a`:
@@ -37,13 +37,13 @@ pub fn holder(
         format!(" (the lock at {} lies {} bytes inside it)", hex(a), a - p)
     };
     let why = match held {
-        Some(h) => {
-            let h = &h[0];
+        Some(held_locks) => {
+            let first = &held_locks[0];
             format!(
                 "; its source takes `{}.{}()` at line {} and has not released it",
-                h.expr,
-                if h.read { "RLock" } else { "Lock" },
-                h.line
+                first.expr,
+                if first.read { "RLock" } else { "Lock" },
+                first.line
             )
         }
         None if own == Some(false) => {
@@ -70,7 +70,7 @@ pub fn stated_hold(
     addr: u64,
     fact: &LockFact,
 ) -> String {
-    let t = &snap.tables;
+    let tables = &snap.tables;
     if kind == ResKind::Future {
         return format!(
             "{} is the thread joined: {} is its pthread_t (line {})",
@@ -79,13 +79,13 @@ pub fn stated_hold(
             fact.line
         );
     }
-    let frame = t
+    let frame = tables
         .stack(task.stack)
         .frames
         .get(fact.frame as usize)
         .map(|f| frame_name(snap, *f))
         .unwrap_or_default();
-    let class = t.str(fact.class);
+    let class = tables.str(fact.class);
     let mut place: Vec<String> = Vec::new();
     if fact.line > 0 {
         place.push(format!("line {}", fact.line));

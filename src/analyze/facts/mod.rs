@@ -1,10 +1,17 @@
 //! The facts pass: every wait and hold of a snapshot as a fact, whatever
-//! the runtime. Wait facts come from the dump's statements (certain) or from
-//! frames, states and argument words read with the per-runtime vocabulary;
-//! hold facts from the dump's statements, from pointers the tasks' frames
-//! carry (with the sources when found) and from which task started which.
-//! Each inferred fact carries its confidence and evidence; the wait-for
-//! graph ([`crate::analyze::graph`]) is built from these facts alone.
+//! the runtime, each with its confidence and evidence.
+//!
+//! Wait facts come first from the lock facts the parsers record
+//! ([`stated`]: stated by the dump, certain; or recognised with the JVM,
+//! CPython, tokio or join vocabulary in a class or frame name, with that
+//! vocabulary's confidence), else from frames, states and argument words
+//! read with the Go and glibc vocabulary ([`waits`], through
+//! [`crate::analyze::wait`] and [`crate::analyze::vocab`]). Hold facts come
+//! from the recorded lock facts ([`stated`]), from pointers the tasks'
+//! frames carry, judged with the sources when found ([`holds`]), and from
+//! which task started which ([`children`]); [`evidence`] words why. The
+//! wait-for graph ([`crate::analyze::graph`]) is built from these facts
+//! alone.
 
 pub mod children;
 pub mod evidence;

@@ -1,83 +1,93 @@
-//! Facts the dump states outright: Java's `- waiting to lock <0x..>` and
-//! `- locked <0x..>`, a printed mutex owner, a joined thread. They replace
-//! the waits read from the stack and are the certain hold facts.
+//! The lock relations the parsers record ([`crate::model::LockFact`]): the
+//! ones the dump states outright (Java's `- waiting to lock <0x..>` and
+//! `- locked <0x..>`, a printed mutex owner: certain), and the ones a parser
+//! recognised with its runtime's vocabulary in a class or frame name (a
+//! `java.util.concurrent` class, a joined thread, Python's and tokio's
+//! primitives), with the confidence their [`crate::model::LockBasis`] and
+//! vocabulary give. They replace the waits read from the stack and are the
+//! first hold facts.
 
 use super::evidence;
 use super::holds::HoldFacts;
 use super::resources::Resources;
 use crate::analyze::wait::{self, ResKey, ResKind, Wait, WaitOp};
-use crate::model::{CodeKind, Confidence, Evidence, FrameId, LockRel, Snapshot};
+use crate::model::{CodeKind, Evidence, FrameId, LockBasis, LockRel, Snapshot};
 use rustc_hash::{FxHashMap, FxHashSet};
 
 /// A hold the dump states: `(task, kind, address, index of its fact in
 /// the snapshot's lock facts)`.
 pub type StatedHold = (u32, ResKind, u64, usize);
 
-/// Waits the dump states outright (Java's `- waiting to lock`, a mutex
-/// printed in a lock call) replace the ones read from the stack; returns the
-/// stated holds, without the ones a task released to wait (`Object.wait`
-/// prints the monitor as both locked and waited on).
+/// Waits the parsers record (Java's `- waiting to lock`, a join, Python's
+/// `Queue.get`) replace the ones read from the stack, with the lock fact's
+/// confidence; returns the recorded holds, without the ones a task released
+/// to wait (`Object.wait` prints the monitor as both locked and waited on).
 pub fn replace_waits(snap: &Snapshot, waits: &mut [Option<Wait>]) -> Vec<StatedHold> {
     let facts = &snap.sync.locks;
     if facts.is_empty() {
         return Vec::new();
     }
-    let t = &snap.tables;
+    let tables = &snap.tables;
     let mut stated: FxHashSet<u32> = FxHashSet::default();
     let mut released: FxHashSet<(u32, u64)> = FxHashSet::default();
-    for f in facts {
-        if f.rel == LockRel::Holds || stated.contains(&f.task) {
+    for fact in facts {
+        if fact.rel == LockRel::Holds || stated.contains(&fact.task) {
             continue;
         }
-        let Some(task) = snap.tasks.get(f.task as usize) else {
+        let Some(task) = snap.tasks.get(fact.task as usize) else {
             continue;
         };
-        if f.rel == LockRel::Awaits {
-            released.insert((f.task, f.addr));
+        if fact.rel == LockRel::Awaits {
+            released.insert((fact.task, fact.addr));
         }
-        let frames = &t.stack(task.stack).frames;
-        let from = (f.frame as usize).min(frames.len().saturating_sub(1));
+        let frames = &tables.stack(task.stack).frames;
+        let from = (fact.frame as usize).min(frames.len().saturating_sub(1));
         let site_index = frames
             .iter()
             .enumerate()
             .skip(from)
-            .find(|(_, fr)| t.function(t.frame(**fr).function).kind == CodeKind::User)
+            .find(|(_, fr)| tables.function(tables.frame(**fr).function).kind == CodeKind::User)
             .map_or(from, |(i, _)| i);
-        let kind = wait::kind_of(f.kind);
-        let op = match (f.rel, kind) {
+        let kind = wait::kind_of(fact.kind);
+        let op = match (fact.rel, kind) {
             (LockRel::Acquires, _) => WaitOp::Lock,
             (_, ResKind::Queue) => WaitOp::Recv,
             _ => WaitOp::Wait,
         };
-        if let Some(w) = waits.get_mut(f.task as usize) {
+        if let Some(slot) = waits.get_mut(fact.task as usize) {
             // A wait stated without an address is identified by its site.
-            let key = match (f.addr, frames.get(site_index)) {
+            let key = match (fact.addr, frames.get(site_index)) {
                 (0, Some(site)) => ResKey::Site(*site),
                 (0, None) => ResKey::Site(FrameId(u32::MAX)),
                 (a, _) => ResKey::Addr(a),
             };
-            *w = Some(Wait {
+            *slot = Some(Wait {
                 kind,
                 op,
                 key,
                 site: frames.get(site_index).copied(),
                 site_index: site_index as u16,
                 prim_end: site_index.saturating_sub(1) as u16,
-                confidence: Confidence::Certain,
-                evidence: Evidence::Stated,
+                confidence: fact.confidence,
+                evidence: match fact.basis {
+                    LockBasis::Stated | LockBasis::ClassName => Evidence::Stated,
+                    LockBasis::FrameName => Evidence::Recognised,
+                },
             });
-            stated.insert(f.task);
+            stated.insert(fact.task);
         }
     }
     facts
         .iter()
         .enumerate()
-        .filter(|(_, f)| f.rel == LockRel::Holds && !released.contains(&(f.task, f.addr)))
-        .map(|(i, f)| (f.task, wait::kind_of(f.kind), f.addr, i))
+        .filter(|(_, fact)| {
+            fact.rel == LockRel::Holds && !released.contains(&(fact.task, fact.addr))
+        })
+        .map(|(i, fact)| (fact.task, wait::kind_of(fact.kind), fact.addr, i))
         .collect()
 }
 
-/// Holders the dump states: certain edges.
+/// Holders the parsers record: edges as sure as their lock facts.
 pub fn holders(snap: &Snapshot, held: &[StatedHold], resources: &Resources, out: &mut HoldFacts) {
     if held.is_empty() {
         return;
@@ -108,7 +118,7 @@ pub fn holders(snap: &Snapshot, held: &[StatedHold], resources: &Resources, out:
                 continue;
             };
             let ev = evidence::stated_hold(snap, tk, kind, addr, fact);
-            out.push(resources, r, task, Confidence::Certain, ev);
+            out.push(resources, r, task, fact.confidence, ev);
         }
     }
 }

@@ -18,6 +18,7 @@ pub struct PtrWord {
     pub frame: u16,
     /// Index of the top-level argument.
     pub arg: u16,
+    /// The pointer's value.
     pub ptr: u64,
 }
 
@@ -146,7 +147,7 @@ fn read_tasks(
                 if t.flags.has(TaskFlags::SYSTEM_STACK) {
                     return None;
                 }
-                let w = per_stack
+                let task_wait = per_stack
                     .get(t.stack.index())
                     .and_then(|v| v.iter().find(|(s, _)| *s == t.state))
                     .and_then(|x| x.1)
@@ -154,7 +155,7 @@ fn read_tasks(
                 for &fi in scan.get(t.stack.index()).map_or(&[][..], |v| v.as_slice()) {
                     // The primitive's own frames carry the waited address, not
                     // a held one.
-                    if w.is_some_and(|w| fi <= w.prim_end && w.prim_end > 0) {
+                    if task_wait.is_some_and(|shape| fi <= shape.prim_end && shape.prim_end > 0) {
                         continue;
                     }
                     let args = wait::frame_args(snap, t, fi as usize);
@@ -167,7 +168,7 @@ fn read_tasks(
                         });
                     }
                 }
-                w
+                task_wait
             },
         )
         .collect();
@@ -234,14 +235,14 @@ const PREFETCH_AHEAD: usize = 6;
 /// waits on memory at every task: prefetching a few tasks ahead cut the
 /// address pass of the 500k benchmark by about a third.
 fn prefetch_task(snap: &Snapshot, i: usize) {
-    let (Some(t), Some(next)) = (snap.tasks.get(i), snap.tasks.get(i + 1)) else {
+    let (Some(task), Some(next)) = (snap.tasks.get(i), snap.tasks.get(i + 1)) else {
         return;
     };
-    let (a, b) = (
-        t.offset as usize,
-        (next.offset as usize).min(t.offset as usize + 512),
+    let (start, end) = (
+        task.offset as usize,
+        (next.offset as usize).min(task.offset as usize + 512),
     );
-    let Some(text) = snap.text.get(a..b) else {
+    let Some(text) = snap.text.get(start..end) else {
         return;
     };
     for line in text.chunks(64) {

@@ -7,7 +7,9 @@ use crate::model::{ResKind, WaitOp};
 pub struct Prim {
     /// The full function name, exactly as the dump prints it.
     pub name: &'static str,
+    /// The kind of resource a task blocked in it waits on.
     pub kind: ResKind,
+    /// What the task does on it.
     pub op: WaitOp,
     /// The frame's first argument is the primitive's address.
     pub addr: bool,

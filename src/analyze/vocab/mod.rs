@@ -1,8 +1,38 @@
-//! The per-runtime vocabulary of waits, kept as data: which function names
-//! are blocking primitives (the resource kind, the operation, whether the
-//! frame's first argument is the primitive's address), which frames belong
-//! to a primitive's implementation, and which task states name a wait. One
-//! table per runtime; [`crate::analyze::wait`] reads them all.
+//! The per-runtime vocabulary of waits the analysis reads, kept as data:
+//! which function names are blocking primitives (the resource kind, the
+//! operation, whether the frame's first argument is the primitive's
+//! address), which frames belong to a primitive's implementation, and which
+//! task states name a wait. One table per runtime (Go in [`go`], glibc and
+//! libstdc++ in [`pthread`]); [`crate::analyze::wait`] reads them all
+//! through [`primitive`], [`is_impl_name`] and [`state_wait`], and the waits
+//! it reads from them are `Likely` (`Possible` from a state's class alone).
+//!
+//! The vocabulary that must be applied while the dump is read lives in the
+//! parse layer, `crate::parse::vocab`: the JVM's `java.util.concurrent`
+//! classes, CPython's and tokio's waiting frames (they also give the task its
+//! state, which the parser sets) and the join frame paired with a `pthread_t`
+//! printed in a thread header. Parsers record what they recognise with it as
+//! lock facts with a basis and a confidence, which the facts pass
+//! ([`crate::analyze::facts`]) turns into wait and hold facts like the
+//! stated ones.
+//!
+//! # Adding a runtime's vocabulary
+//!
+//! 1. If its waits can be read from the frames of the parsed stacks (a
+//!    function name names the primitive, an argument may carry its address),
+//!    add a file here like [`go`]: a `PRIMITIVES` table of [`Prim`] entries
+//!    (exact function names), and `IMPL_PREFIXES` for the primitive's own
+//!    frames; chain them into `BY_NAME` and [`is_impl_name`] below. Names
+//!    must be unique across runtimes (a test checks).
+//! 2. If the runtime prints its wait as the task state, add a `STATES`
+//!    table and read it in [`state_wait`].
+//! 3. If the dump text alone identifies the object (a class name, a local,
+//!    a header field) or the same recognition sets the task's state, add a
+//!    table to `crate::parse::vocab` instead and have the parser record a
+//!    `LockFact` with `LockBasis::ClassName` or `LockBasis::FrameName` and
+//!    the table's confidence; what the dump states outright is recorded with
+//!    `LockBasis::Stated`, `Certain`.
+//! 4. Add a sample with its expected waits under `samples/` and a test.
 
 mod entry;
 pub mod go;
@@ -26,8 +56,8 @@ static BY_NAME: LazyLock<FxHashMap<&'static str, Prim>> = LazyLock::new(|| {
 /// The primitive a function name stands for: an exact name from the tables,
 /// else a name prefix (Go's syscall entry points).
 pub fn primitive(name: &str) -> Option<(ResKind, WaitOp, bool)> {
-    if let Some(p) = BY_NAME.get(name) {
-        return Some((p.kind, p.op, p.addr));
+    if let Some(entry) = BY_NAME.get(name) {
+        return Some((entry.kind, entry.op, entry.addr));
     }
     go::PREFIX_PRIMITIVES
         .iter()

@@ -1,6 +1,8 @@
 //! JDK 21+ JSON thread dumps (`jcmd PID Thread.dump_to_file -format=json`).
 
-use super::reader::{java_frame, juc_kind, new_reader, object_key, state_of, MAX_FACTS};
+use super::reader::{
+    confidence_of, java_frame, new_reader, object_key, state_of, Relation, MAX_FACTS,
+};
 use crate::model::{Bytes, LockFact, LockRel, Snapshot, SyncKind, TaskKind};
 use crate::parse::format::{Dumps, InputFormat, ParseOptions};
 use crate::parse::threads::{snapshots, Block, MAX_FRAMES, MAX_TASKS};
@@ -87,7 +89,7 @@ pub fn parse_json(text: &[u8], source: &str) -> Result<Vec<Snapshot>, String> {
             e.column()
         )
     })?;
-    let mut r = new_reader(JSON_FORMAT);
+    let mut reader = new_reader(JSON_FORMAT);
     for th in root
         .thread_dump
         .thread_containers
@@ -99,42 +101,49 @@ pub fn parse_json(text: &[u8], source: &str) -> Result<Vec<Snapshot>, String> {
             serde_json::Value::String(s) => s.parse().unwrap_or(0),
             v => v.as_u64().unwrap_or(0),
         };
-        r.end_block();
-        let mut b = Block::new(id, 0, 0);
-        b.name = Some(th.name.clone());
+        reader.end_block();
+        let mut block = Block::new(id, 0, 0);
+        block.name = Some(th.name.clone());
         let (state, class) = state_of(th.state.as_deref().unwrap_or(""));
-        b.state = state;
-        b.class = Some(class);
+        block.state = state;
+        block.class = Some(class);
         if th.virtual_ == Some(true) {
-            b.kind = Some(TaskKind::VirtualThread);
+            block.kind = Some(TaskKind::VirtualThread);
         }
-        r.cur = Some(b);
+        reader.cur = Some(block);
         for f in th.stack.iter().take(MAX_FRAMES) {
-            let fr = java_frame(&mut r.t, f);
-            if let Some(b) = r.cur.as_mut() {
-                b.push(fr);
+            let fr = java_frame(&mut reader.t, f);
+            if let Some(block) = reader.cur.as_mut() {
+                block.push(fr);
             }
         }
         let facts = thread_facts(th);
-        for (rel, kind, addr, class, frame) in facts {
-            if r.facts.len() >= MAX_FACTS {
+        for (relation, addr, class, frame) in facts {
+            if reader.facts.len() >= MAX_FACTS {
                 break;
             }
-            let class = r.t.intern(&class);
-            r.facts.push(LockFact {
-                task: r.blocks.len() as u32,
-                rel,
-                kind,
+            let class = reader.t.intern(&class);
+            reader.facts.push(LockFact {
+                task: reader.blocks.len() as u32,
+                rel: relation.rel,
+                kind: relation.kind,
                 addr,
                 class,
                 frame,
                 line: 0,
+                basis: relation.basis,
+                confidence: confidence_of(relation.basis),
             });
         }
     }
-    r.end_dump(text.len() as u64);
-    let dumps = std::mem::take(&mut r.dumps);
-    Ok(snapshots(&Bytes::owned(text.to_vec()), source, r.t, dumps))
+    reader.end_dump(text.len() as u64);
+    let dumps = std::mem::take(&mut reader.dumps);
+    Ok(snapshots(
+        &Bytes::owned(text.to_vec()),
+        source,
+        reader.t,
+        dumps,
+    ))
 }
 
 /// JDK 21+ JSON thread dumps as an input format.
@@ -166,55 +175,40 @@ impl InputFormat for JavaJson {
     }
 }
 
-/// The lock relations a thread's entry states: `(relation, kind, object,
-/// class, frame)`.
-fn thread_facts(th: &Thread) -> Vec<(LockRel, SyncKind, u64, String, u16)> {
+/// The lock relations a thread's entry states: `(relation, object, class,
+/// frame)`.
+fn thread_facts(th: &Thread) -> Vec<(Relation, u64, String, u16)> {
     let class_of = |object: &str| {
         object
             .rsplit_once('@')
             .map_or(object, |(class, _)| class)
             .to_string()
     };
-    let mut facts: Vec<(LockRel, SyncKind, u64, String, u16)> = Vec::new();
+    let mut facts: Vec<(Relation, u64, String, u16)> = Vec::new();
     if let Some(object) = &th.blocked_on {
         if let Some(key) = object_key(object) {
-            facts.push((
-                LockRel::Acquires,
-                SyncKind::Monitor,
-                key,
-                class_of(object),
-                0,
-            ));
+            let relation = Relation::stated(LockRel::Acquires, SyncKind::Monitor);
+            facts.push((relation, key, class_of(object), 0));
         }
     }
     if let Some(object) = &th.waiting_on {
         if let Some(key) = object_key(object) {
-            facts.push((LockRel::Awaits, SyncKind::Cond, key, class_of(object), 0));
+            let relation = Relation::stated(LockRel::Awaits, SyncKind::Cond);
+            facts.push((relation, key, class_of(object), 0));
         }
     }
     if let Some(blocker) = &th.park_blocker {
         if let Some(key) = object_key(&blocker.object) {
             let class = class_of(&blocker.object);
-            let (kind, acquires) = juc_kind(&class);
-            let rel = if acquires {
-                LockRel::Acquires
-            } else {
-                LockRel::Awaits
-            };
-            facts.push((rel, kind, key, class, 0));
+            facts.push((Relation::parked(&class), key, class, 0));
         }
     }
     for owned in &th.monitors_owned {
         for object in owned.locks.iter().flatten() {
             if let Some(key) = object_key(object) {
                 let depth = u16::try_from(owned.depth).unwrap_or(u16::MAX);
-                facts.push((
-                    LockRel::Holds,
-                    SyncKind::Monitor,
-                    key,
-                    class_of(object),
-                    depth,
-                ));
+                let relation = Relation::stated(LockRel::Holds, SyncKind::Monitor);
+                facts.push((relation, key, class_of(object), depth));
             }
         }
     }

@@ -3,9 +3,11 @@
 //! function names, thread states and the class of a waiting thread.
 
 use crate::model::{
-    CodeKind, LockFact, LockRel, ReportedDeadlock, Runtime, StateClass, SyncFacts, SyncKind, Tables,
+    CodeKind, Confidence, LockBasis, LockFact, LockRel, ReportedDeadlock, Runtime, StateClass,
+    SyncFacts, SyncKind, Tables,
 };
 use crate::parse::threads::{source_frame, Block, Dump};
+use crate::parse::vocab::jvm;
 
 /// At most this many stated lock relations per dump.
 pub(super) const MAX_FACTS: usize = 1 << 20;
@@ -17,29 +19,13 @@ pub(super) fn object_key(s: &str) -> Option<u64> {
     u64::from_str_radix(hash, 16).ok().filter(|h| *h != 0)
 }
 
-/// The kind of a `java.util.concurrent` synchronizer from its class, and
-/// whether a thread parked on it waits to acquire it (rather than for a
-/// signal).
-pub(super) fn juc_kind(class: &str) -> (SyncKind, bool) {
-    if class.contains("ReentrantReadWriteLock") || class.contains("StampedLock") {
-        (SyncKind::RwLock, true)
-    } else if class.contains("ReentrantLock") {
-        (SyncKind::Mutex, true)
-    } else if class.contains("ConditionObject") {
-        (SyncKind::Cond, false)
-    } else if class.contains("CountDownLatch")
-        || class.contains("CyclicBarrier")
-        || class.contains("Phaser")
-    {
-        (SyncKind::Latch, false)
-    } else if class.contains("Semaphore") {
-        (SyncKind::Semaphore, true)
-    } else if class.contains("Future") || class.contains("CompletableFuture") {
-        (SyncKind::Future, false)
-    } else if class.contains("Queue") || class.contains("Exchanger") {
-        (SyncKind::Queue, false)
-    } else {
-        (SyncKind::Other, false)
+/// How sure a Java lock relation is: a stated one is certain, and so is
+/// one whose kind the JVM vocabulary reads from the class name (the dump
+/// states the thread and the object).
+pub(super) fn confidence_of(basis: LockBasis) -> Confidence {
+    match basis {
+        LockBasis::ClassName => jvm::CONFIDENCE,
+        LockBasis::Stated | LockBasis::FrameName => Confidence::Certain,
     }
 }
 
@@ -132,7 +118,7 @@ pub(super) fn is_jvm_thread(name: &str) -> bool {
 
 /// The state as printed on the `java.lang.Thread.State:` line, as a static
 /// string, and its class.
-pub(super) fn state_of(s: &str) -> (&'static str, StateClass) {
+pub(super) fn state_of(printed: &str) -> (&'static str, StateClass) {
     const KNOWN: &[(&str, StateClass)] = &[
         ("RUNNABLE", StateClass::Running),
         ("BLOCKED (on object monitor)", StateClass::Lock),
@@ -147,11 +133,11 @@ pub(super) fn state_of(s: &str) -> (&'static str, StateClass) {
         ("WAITING", StateClass::Sync),
         ("TIMED_WAITING", StateClass::Sync),
     ];
-    let s = s.trim();
+    let state = printed.trim();
     KNOWN
         .iter()
-        .find(|(k, _)| *k == s)
-        .or_else(|| KNOWN.iter().find(|(k, _)| s.starts_with(k)))
+        .find(|(k, _)| *k == state)
+        .or_else(|| KNOWN.iter().find(|(k, _)| state.starts_with(k)))
         .map_or(("unknown", StateClass::Other), |(k, c)| (*k, *c))
 }
 
@@ -184,6 +170,16 @@ pub(super) fn is_io_frame(name: &str) -> bool {
         || name.ends_with(".readBytes")
 }
 
+/// A lock a thread waits on in the JVM's deadlock section: its address,
+/// kind, class and where the kind comes from.
+#[derive(Debug, Clone)]
+pub(super) struct SectionWait {
+    pub(super) addr: u64,
+    pub(super) kind: SyncKind,
+    pub(super) class: String,
+    pub(super) basis: LockBasis,
+}
+
 /// Collects the threads, lock relations and deadlock reports of the
 /// dumps in one input.
 pub(super) struct Reader {
@@ -202,9 +198,9 @@ pub(super) struct Reader {
     pub(super) skipping: bool,
     pub(super) blocks: Vec<Block>,
     /// The last wait read in a deadlock section, and the holders the
-    /// sections name: `(holder, address, kind, class, line)`.
-    pub(super) pending: Option<(u64, SyncKind, String)>,
-    pub(super) held_by: Vec<(String, u64, SyncKind, String, u32)>,
+    /// sections name.
+    pub(super) pending: Option<SectionWait>,
+    pub(super) held_by: Vec<(String, SectionWait, u32)>,
     pub(super) start: u64,
     /// The time line before the current dump's `Full thread dump`, and the
     /// time of every dump read.
@@ -219,8 +215,8 @@ pub(super) struct Reader {
 impl Reader {
     pub(super) fn end_block(&mut self) {
         self.ownable = false;
-        if let Some(b) = self.cur.take() {
-            self.blocks.push(b);
+        if let Some(block) = self.cur.take() {
+            self.blocks.push(block);
         }
     }
 
@@ -233,33 +229,7 @@ impl Reader {
             self.start = end;
             return;
         }
-        for (holder, addr, kind, class, line) in std::mem::take(&mut self.held_by) {
-            let Some(task) = self
-                .blocks
-                .iter()
-                .position(|b| b.name.as_deref() == Some(holder.as_str()))
-            else {
-                continue;
-            };
-            let task = task as u32;
-            if self
-                .facts
-                .iter()
-                .any(|f| f.task == task && f.addr == addr && f.rel == LockRel::Holds)
-            {
-                continue;
-            }
-            let class = self.t.intern(&class);
-            self.facts.push(LockFact {
-                task,
-                rel: LockRel::Holds,
-                kind,
-                addr,
-                class,
-                frame: u16::MAX,
-                line,
-            });
-        }
+        self.add_section_holders();
         let mut blocks = std::mem::take(&mut self.blocks);
         for (i, b) in blocks.iter_mut().enumerate() {
             classify(&self.t, b, i as u32, &self.facts);
@@ -278,25 +248,68 @@ impl Reader {
         self.start = end;
     }
 
+    /// The holders the deadlock sections name, as stated holds of the
+    /// threads so named (unless the thread's own lines state them).
+    fn add_section_holders(&mut self) {
+        for (holder, wait, line) in std::mem::take(&mut self.held_by) {
+            let Some(task) = self
+                .blocks
+                .iter()
+                .position(|b| b.name.as_deref() == Some(holder.as_str()))
+            else {
+                continue;
+            };
+            let task = task as u32;
+            if self
+                .facts
+                .iter()
+                .any(|f| f.task == task && f.addr == wait.addr && f.rel == LockRel::Holds)
+            {
+                continue;
+            }
+            let class = self.t.intern(&wait.class);
+            self.facts.push(LockFact {
+                task,
+                rel: LockRel::Holds,
+                kind: wait.kind,
+                addr: wait.addr,
+                class,
+                frame: u16::MAX,
+                line,
+                basis: wait.basis,
+                confidence: confidence_of(wait.basis),
+            });
+        }
+    }
+
     pub(super) fn end_report(&mut self) {
-        if let Some(r) = self.deadlock.take() {
+        if let Some(report) = self.deadlock.take() {
             // Bounded: each report is matched against the threads later.
-            if !r.names.is_empty() && self.reported.len() < 1024 {
-                self.reported.push(r);
+            if !report.names.is_empty() && self.reported.len() < 1024 {
+                self.reported.push(report);
             }
         }
         self.skipping = false;
     }
 
-    pub(super) fn fact(&mut self, rel: LockRel, kind: SyncKind, addr: u64, class: &str, line: u32) {
-        let Some(b) = self.cur.as_ref() else { return };
+    /// Records a lock relation of the current thread, stated under its
+    /// last frame (or in its ownable synchronizers list).
+    pub(super) fn fact(&mut self, relation: Relation, addr: u64, class: &str, line: u32) {
+        let Relation { rel, kind, basis } = relation;
+        let Some(block) = self.cur.as_ref() else {
+            return;
+        };
         if self.facts.len() >= MAX_FACTS {
             return;
         }
         let frame = if rel == LockRel::Holds && self.ownable {
             u16::MAX
         } else {
-            b.frames.len().saturating_sub(1).min(u16::MAX as usize - 1) as u16
+            block
+                .frames
+                .len()
+                .saturating_sub(1)
+                .min(u16::MAX as usize - 1) as u16
         };
         let class = self.t.intern(class);
         self.facts.push(LockFact {
@@ -307,7 +320,53 @@ impl Reader {
             class,
             frame,
             line,
+            basis,
+            confidence: confidence_of(basis),
         });
+    }
+}
+
+/// What a lock line or entry states about its thread: the relation, the
+/// lock's kind, and whether the kind is stated or read from the class.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Relation {
+    pub(super) rel: LockRel,
+    pub(super) kind: SyncKind,
+    pub(super) basis: LockBasis,
+}
+
+impl Relation {
+    /// A relation the dump states with its kind (a monitor line).
+    pub(super) fn stated(rel: LockRel, kind: SyncKind) -> Relation {
+        Relation {
+            rel,
+            kind,
+            basis: LockBasis::Stated,
+        }
+    }
+
+    /// A thread parked on a synchronizer of class `class_name`: acquiring
+    /// or awaiting it as the JVM vocabulary says.
+    pub(super) fn parked(class_name: &str) -> Relation {
+        let (kind, acquires) = jvm::sync_class(class_name);
+        Relation {
+            rel: if acquires {
+                LockRel::Acquires
+            } else {
+                LockRel::Awaits
+            },
+            kind,
+            basis: LockBasis::ClassName,
+        }
+    }
+
+    /// A synchronizer of class `class_name` the thread owns.
+    pub(super) fn owned(class_name: &str) -> Relation {
+        Relation {
+            rel: LockRel::Holds,
+            kind: jvm::sync_class(class_name).0,
+            basis: LockBasis::ClassName,
+        }
     }
 }
 

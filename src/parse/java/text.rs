@@ -2,31 +2,36 @@
 //! text thread dumps, JDK 8 to 25 headers. Several dumps per file (each
 //! starts at `Full thread dump`).
 
-use super::reader::{java_frame, juc_kind, new_reader, object_key, state_of, Reader};
+use super::reader::{java_frame, new_reader, object_key, state_of, Reader, Relation, SectionWait};
 use crate::model::{
-    Bytes, FrameId, JavaTaskDetail, LockRel, ReportedDeadlock, Snapshot, StateClass, SyncKind,
-    Tables, TaskDetail, TaskKind,
+    Bytes, FrameId, JavaTaskDetail, LockBasis, LockRel, ReportedDeadlock, Snapshot, StateClass,
+    SyncKind, Tables, TaskDetail, TaskKind,
 };
 use crate::parse::format::{Dumps, InputFormat, ParseOptions};
 use crate::parse::threads::{lines, snapshots, Block};
+use crate::parse::vocab::jvm;
 
 /// The format id of Java text thread dumps.
 pub const FORMAT: &str = "java-threads";
 
 /// Where a Java dump line starts, for log-prefix detection.
 pub fn find_header(line: &[u8]) -> Option<usize> {
-    if let Some(i) = memchr::memmem::find(line, b"Full thread dump ") {
-        return Some(i);
+    if let Some(start) = memchr::memmem::find(line, b"Full thread dump ") {
+        return Some(start);
     }
-    if let Some(i) = memchr::memmem::find(line, b"java.lang.Thread.State: ") {
-        let pad = line[..i].iter().rev().take_while(|c| **c == b' ').count();
-        return Some(i - pad);
+    if let Some(start) = memchr::memmem::find(line, b"java.lang.Thread.State: ") {
+        let pad = line[..start]
+            .iter()
+            .rev()
+            .take_while(|c| **c == b' ')
+            .count();
+        return Some(start - pad);
     }
-    let q = memchr::memchr(b'"', line)?;
-    let rest = line.get(q..)?;
+    let quote = memchr::memchr(b'"', line)?;
+    let rest = line.get(quote..)?;
     (memchr::memmem::find(rest, b" nid=").is_some()
         && memchr::memmem::find(rest, b" tid=").is_some())
-    .then_some(q)
+    .then_some(quote)
 }
 
 /// How sure we are that `text` is a Java thread dump.
@@ -100,8 +105,8 @@ fn header(s: &str) -> Option<Header<'_>> {
         .and_then(|n| n.parse().ok());
     let mut nid = None;
     let mut status = "";
-    if let Some(i) = rest.find(" nid=") {
-        let after = &rest[i + 5..];
+    if let Some(at) = rest.find(" nid=") {
+        let after = &rest[at + 5..];
         let (word, tail) = after.split_once(' ').unwrap_or((after, ""));
         nid = match word.strip_prefix("0x") {
             Some(h) => u64::from_str_radix(h, 16).ok(),
@@ -181,10 +186,10 @@ fn lock_line(s: &str) -> Option<(&str, u64, &str)> {
 /// A wait in the JVM's deadlock section: `waiting to lock monitor 0x...
 /// (object 0x..., a java.lang.Object),` or `waiting for ownable synchronizer
 /// 0x..., (a java.util.concurrent.locks.ReentrantLock$NonfairSync),`.
-fn section_wait(s: &str) -> Option<(u64, SyncKind, String)> {
-    let hex = |w: &str| {
-        let w = w.trim_end_matches(',');
-        u64::from_str_radix(w.strip_prefix("0x")?, 16).ok()
+fn section_wait(s: &str) -> Option<SectionWait> {
+    let hex = |word: &str| {
+        let word = word.trim_end_matches(',');
+        u64::from_str_radix(word.strip_prefix("0x")?, 16).ok()
     };
     let class_of = |rest: &str| {
         rest.split_once("a ")
@@ -194,78 +199,90 @@ fn section_wait(s: &str) -> Option<(u64, SyncKind, String)> {
     if let Some(rest) = s.strip_prefix("waiting to lock monitor ") {
         let (_, obj) = rest.split_once("(object ")?;
         let addr = hex(obj.split_ascii_whitespace().next()?)?;
-        return Some((addr, SyncKind::Monitor, class_of(obj)));
+        return Some(SectionWait {
+            addr,
+            kind: SyncKind::Monitor,
+            class: class_of(obj),
+            basis: LockBasis::Stated,
+        });
     }
     let rest = s.strip_prefix("waiting for ownable synchronizer ")?;
     let addr = hex(rest.split_ascii_whitespace().next()?)?;
     let class = class_of(rest);
-    Some((addr, juc_kind(&class).0, class))
+    Some(SectionWait {
+        addr,
+        kind: jvm::sync_class(&class).0,
+        class,
+        basis: LockBasis::ClassName,
+    })
 }
 
 /// Reads every dump in `text`.
 pub fn parse(text: Bytes, source: &str) -> Vec<Snapshot> {
-    let mut r = new_reader(FORMAT);
+    let mut reader = new_reader(FORMAT);
     let mut end = 0u64;
     for (off, no, l) in lines(&text) {
         end = off + l.len() as u64;
-        let s = l.trim_end();
-        let trimmed = s.trim_start();
+        let line = l.trim_end();
+        let trimmed = line.trim_start();
         if trimmed.starts_with("Full thread dump ") {
-            r.end_dump(off);
-            r.start = off;
-            r.cur_time = r.pending_time.take();
+            reader.end_dump(off);
+            reader.start = off;
+            reader.cur_time = reader.pending_time.take();
             continue;
         }
         // `2026-12-07 02:33:48`: when the JVM wrote the next dump (its
         // local time: good for the time between dumps).
-        if trimmed.len() == 19 && r.cur.is_none() {
-            if let Some(t) = crate::input::parse_stamp(trimmed.as_bytes()) {
-                r.pending_time = Some(t);
+        if trimmed.len() == 19 && reader.cur.is_none() {
+            if let Some(stamp) = crate::input::parse_stamp(trimmed.as_bytes()) {
+                reader.pending_time = Some(stamp);
                 continue;
             }
         }
         if trimmed.starts_with("Found one Java-level deadlock:")
             || trimmed.starts_with("Found a total of ")
         {
-            r.end_block();
-            r.end_report();
-            r.deadlock = Some(ReportedDeadlock {
+            reader.end_block();
+            reader.end_report();
+            reader.deadlock = Some(ReportedDeadlock {
                 names: Vec::new(),
                 line: no,
             });
             continue;
         }
-        if r.deadlock.is_some() || r.skipping {
-            section_line(&mut r, trimmed, no);
+        if reader.deadlock.is_some() || reader.skipping {
+            section_line(&mut reader, trimmed, no);
             continue;
         }
-        if let Some(block) = thread_header(&mut r, s, no, off) {
-            r.end_block();
-            r.cur = Some(block);
+        if let Some(block) = thread_header(&mut reader, line, no, off) {
+            reader.end_block();
+            reader.cur = Some(block);
             continue;
         }
-        let Some(b) = r.cur.as_mut() else {
+        let Some(block) = reader.cur.as_mut() else {
             continue;
         };
         if let Some(st) = trimmed.strip_prefix("java.lang.Thread.State: ") {
             let (state, class) = state_of(st);
-            b.state = state;
-            b.class = Some(class);
+            block.state = state;
+            block.class = Some(class);
             continue;
         }
         if let Some(at) = trimmed.strip_prefix("at ") {
-            b.push(java_frame(&mut r.t, at));
+            block.push(java_frame(&mut reader.t, at));
             continue;
         }
         if trimmed.starts_with("Locked ownable synchronizers:") {
-            r.ownable = true;
+            reader.ownable = true;
             continue;
         }
         if let Some((verb, addr, class)) = lock_line(trimmed) {
-            let Some((rel, kind)) = lock_relation(&r.t, &b.frames, r.ownable, verb, class) else {
+            let Some(relation) =
+                lock_relation(&reader.t, &block.frames, reader.ownable, verb, class)
+            else {
                 continue;
             };
-            r.fact(rel, kind, addr, class, no);
+            reader.fact(relation, addr, class, no);
             continue;
         }
         if trimmed.starts_with("- None") {
@@ -275,16 +292,16 @@ pub fn parse(text: Bytes, source: &str) -> Vec<Snapshot> {
             continue;
         }
         // Anything else ends the thread (`JNI global refs`, heap summary).
-        if !s.starts_with(char::is_whitespace) {
-            r.end_block();
+        if !line.starts_with(char::is_whitespace) {
+            reader.end_block();
         }
     }
-    r.end_dump(end);
-    let dumps = std::mem::take(&mut r.dumps);
-    let times = std::mem::take(&mut r.times);
-    let mut snaps = snapshots(&text, source, r.t, dumps);
-    for (s, t) in snaps.iter_mut().zip(times) {
-        s.time_unix = t;
+    reader.end_dump(end);
+    let dumps = std::mem::take(&mut reader.dumps);
+    let times = std::mem::take(&mut reader.times);
+    let mut snaps = snapshots(&text, source, reader.t, dumps);
+    for (line, t) in snaps.iter_mut().zip(times) {
+        line.time_unix = t;
     }
     snaps
 }
@@ -306,22 +323,22 @@ fn section_line(r: &mut Reader, trimmed: &str, no: u32) {
             .strip_prefix('"')
             .and_then(|x| x.strip_suffix("\":"))
         {
-            if let Some(d) = r.deadlock.as_mut() {
-                if d.names.len() < 1024 {
-                    d.names.push(name.to_string());
+            if let Some(report) = r.deadlock.as_mut() {
+                if report.names.len() < 1024 {
+                    report.names.push(name.to_string());
                 }
             }
-        } else if let Some(w) = section_wait(trimmed) {
-            r.pending = Some(w);
+        } else if let Some(wait) = section_wait(trimmed) {
+            r.pending = Some(wait);
         } else if let Some(holder) = trimmed
             .strip_prefix("which is held by \"")
             .and_then(|x| x.strip_suffix('"'))
         {
             // The section names owners even when the stacks do not
             // (`jstack` without `-l`): stated holds, like the others.
-            if let Some((addr, kind, class)) = r.pending.take() {
+            if let Some(wait) = r.pending.take() {
                 if r.held_by.len() < 1024 {
-                    r.held_by.push((holder.to_string(), addr, kind, class, no));
+                    r.held_by.push((holder.to_string(), wait, no));
                 }
             }
         }
@@ -345,14 +362,14 @@ fn thread_header(r: &mut Reader, s: &str, no: u32, off: u64) -> Option<Block> {
     if !s.starts_with('"') {
         return None;
     }
-    let h = header(s)?;
-    let id = h.nid.or(h.number).unwrap_or_else(|| {
+    let head = header(s)?;
+    let id = head.nid.or(head.number).unwrap_or_else(|| {
         r.next_id += 1;
         r.next_id
     });
     let mut block = Block::new(id, no, off);
-    block.name = Some(h.name.to_string());
-    if h.daemon {
+    block.name = Some(head.name.to_string());
+    if head.daemon {
         block.detail = Some(Box::new(TaskDetail::Java(JavaTaskDetail { daemon: true })));
     }
     // Threads without a state line (the JVM's own) are as the header says.
@@ -364,7 +381,7 @@ fn thread_header(r: &mut Reader, s: &str, no: u32, off: u64) -> Option<Block> {
         "waiting for monitor entry",
     ]
     .into_iter()
-    .find(|known| h.status.starts_with(known))
+    .find(|known| head.status.starts_with(known))
     .unwrap_or("unknown");
     block.class = Some(if block.state == "runnable" {
         StateClass::Running
@@ -374,45 +391,37 @@ fn thread_header(r: &mut Reader, s: &str, no: u32, off: u64) -> Option<Block> {
     Some(block)
 }
 
-/// What a lock line under a frame states: `(relation, kind)`, or `None`
-/// for a verb that states no relation. `frames` are the thread's frames
-/// so far; `ownable` is true in its `Locked ownable synchronizers:` list.
+/// What a lock line under a frame states, or `None` for a verb that
+/// states no relation. `frames` are the thread's frames so far; `ownable`
+/// is true in its `Locked ownable synchronizers:` list. A monitor line
+/// states its kind; a synchronizer's kind comes from its class, and a
+/// condition parked on under a blocking queue's frame is the queue's (the
+/// JVM vocabulary, [`jvm`]).
 fn lock_relation(
-    t: &Tables,
+    tables: &Tables,
     frames: &[FrameId],
     ownable: bool,
     verb: &str,
     class: &str,
-) -> Option<(LockRel, SyncKind)> {
+) -> Option<Relation> {
     let relation = match verb {
-        "" if ownable => {
-            let (kind, _) = juc_kind(class);
-            (LockRel::Holds, kind)
-        }
-        "locked" => (LockRel::Holds, SyncKind::Monitor),
+        "" if ownable => Relation::owned(class),
+        "locked" => Relation::stated(LockRel::Holds, SyncKind::Monitor),
         "waiting to lock" | "waiting to re-lock in wait()" => {
-            (LockRel::Acquires, SyncKind::Monitor)
+            Relation::stated(LockRel::Acquires, SyncKind::Monitor)
         }
-        "waiting on" => (LockRel::Awaits, SyncKind::Cond),
+        "waiting on" => Relation::stated(LockRel::Awaits, SyncKind::Cond),
         "parking to wait for" => {
-            let (kind, acquires) = juc_kind(class);
-            let queue = kind == SyncKind::Cond
-                && frames.iter().take(12).any(|frame| {
-                    let name = t.str(t.function(t.frame(*frame).function).full);
-                    name.contains("BlockingQueue.take")
-                        || name.contains("BlockingQueue.poll")
-                        || name.contains("BlockingQueue.put")
-                        || name.contains("BlockingDeque.take")
+            let mut relation = Relation::parked(class);
+            let queue = relation.kind == SyncKind::Cond
+                && frames.iter().take(jvm::QUEUE_FRAME_DEPTH).any(|frame| {
+                    let function = tables.function(tables.frame(*frame).function);
+                    jvm::is_queue_frame(tables.str(function.full))
                 });
-            let kind = if queue { SyncKind::Queue } else { kind };
-            (
-                if acquires {
-                    LockRel::Acquires
-                } else {
-                    LockRel::Awaits
-                },
-                kind,
-            )
+            if queue {
+                relation.kind = SyncKind::Queue;
+            }
+            relation
         }
         _ => return None,
     };

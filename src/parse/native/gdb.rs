@@ -1,21 +1,26 @@
 //! gdb `thread apply all bt` / `bt full` (attached, from a core, without
 //! libthread_db, wrapped by a terminal) and lldb `bt all`. Frames keep
 //! their argument text, which the wait-for graph reads for mutex, rwlock,
-//! condition and join addresses. Facts the text states outright become lock
-//! relations: the thread a `pthread_join` waits for (its `pthread_t` is in
-//! the thread header), and a mutex's owner when someone printed it
-//! (`$2 = {__data = {__lock = 2, __count = 0, __owner = 14748, ...`).
+//! condition and join addresses. A mutex's owner, when someone printed it
+//! (`$2 = {__data = {__lock = 2, __count = 0, __owner = 14748, ...`), is a
+//! stated lock relation; a join frame, recognised with the `pthread`
+//! vocabulary ([`crate::parse::vocab::pthread`]), waits for the thread
+//! whose `pthread_t` (printed in its header) is the join's argument: a
+//! relation recognised by frame name, as sure as a stated one.
 
 use super::{addr_frame, hex_u64, named_frame};
 use crate::input::Bytes;
 use crate::model::{
-    AddrSpace, ArgSpan, LockFact, LockRel, Runtime, Snapshot, StateClass, SyncFacts, SyncKind,
-    Tables,
+    AddrSpace, ArgSpan, Confidence, LockBasis, LockFact, LockRel, Runtime, Snapshot, StateClass,
+    SyncFacts, SyncKind, Tables,
 };
 use crate::parse::format::{Dumps, InputFormat, ParseOptions};
 use crate::parse::threads::{lines, snapshots, Block, Dump, MAX_FRAMES};
+use crate::parse::vocab::pthread;
 
+/// The format id of gdb backtraces.
 pub const FORMAT: &str = "gdb-threads";
+/// The format id of lldb backtraces.
 pub const LLDB_FORMAT: &str = "lldb-threads";
 
 /// `Thread 4 (Thread 0x7f.. (LWP 14750) "auditor"):`, `Thread 4 (LWP 14750
@@ -41,8 +46,8 @@ fn header(s: &str) -> Option<Header<'_>> {
         .map(|i| &inner[i + 4..])
         .map(|x| x.bytes().take_while(u8::is_ascii_digit).count())
         .and_then(|n| {
-            let i = inner.find("LWP ")? + 4;
-            inner.get(i..i + n)?.parse().ok()
+            let from = inner.find("LWP ")? + 4;
+            inner.get(from..from + n)?.parse().ok()
         });
     let name = match (inner.find(" \""), inner.rfind('"')) {
         (Some(a), Some(b)) if b > a + 1 => Some(&inner[a + 2..b]),
@@ -69,38 +74,38 @@ struct GdbFrame<'a> {
 }
 
 fn gdb_frame(s: &str) -> Option<GdbFrame<'_>> {
-    let t = s.strip_prefix('#')?;
-    let digits = t.bytes().take_while(u8::is_ascii_digit).count();
-    if digits == 0 || !t[digits..].starts_with(' ') {
+    let numbered = s.strip_prefix('#')?;
+    let digits = numbered.bytes().take_while(u8::is_ascii_digit).count();
+    if digits == 0 || !numbered[digits..].starts_with(' ') {
         return None;
     }
-    let n = t[..digits].parse().ok()?;
-    let mut body = t[digits..].trim_start();
+    let number = numbered[..digits].parse().ok()?;
+    let mut body = numbered[digits..].trim_start();
     let mut start = s.len() - body.len();
     let mut addr = None;
     if body.starts_with("0x") {
-        let (a, rest) = body.split_once(" in ")?;
-        addr = hex_u64(a);
-        start += a.len() + 4;
+        let (hex_addr, rest) = body.split_once(" in ")?;
+        addr = hex_u64(hex_addr);
+        start += hex_addr.len() + 4;
         body = rest;
     }
     // The tail: ` at file:line` or ` from /lib/...`.
     let (mut file, mut line, mut module) = ("", 0u32, "");
     let mut end = body.len();
-    if let Some(i) = body.rfind(" at ") {
-        let pos = &body[i + 4..];
-        if let Some((f, l)) = pos.rsplit_once(':') {
-            if let Ok(l) = l.parse() {
-                file = f;
-                line = l;
-                end = i;
+    if let Some(at) = body.rfind(" at ") {
+        let pos = &body[at + 4..];
+        if let Some((path, line_no)) = pos.rsplit_once(':') {
+            if let Ok(line_no) = line_no.parse() {
+                file = path;
+                line = line_no;
+                end = at;
             }
         }
     }
     if end == body.len() {
-        if let Some(i) = body.rfind(" from ") {
-            module = &body[i + 6..];
-            end = i;
+        if let Some(at) = body.rfind(" from ") {
+            module = &body[at + 6..];
+            end = at;
         }
     }
     let head = body[..end].trim_end();
@@ -128,7 +133,7 @@ fn gdb_frame(s: &str) -> Option<GdbFrame<'_>> {
         return None;
     }
     Some(GdbFrame {
-        n,
+        n: number,
         addr,
         func,
         args,
@@ -150,12 +155,12 @@ type LldbFrame<'a> = (
 );
 
 fn lldb_frame(s: &str) -> Option<LldbFrame<'_>> {
-    let t = s
+    let numbered = s
         .trim_start()
         .trim_start_matches("* ")
         .strip_prefix("frame #")?;
-    let (n, rest) = t.split_once(": ")?;
-    let n = n.parse().ok()?;
+    let (number, rest) = numbered.split_once(": ")?;
+    let number = number.parse().ok()?;
     let (addr, rest) = rest.split_once(' ').unwrap_or((rest, ""));
     let addr = hex_u64(addr);
     let (module, rest) = rest.split_once('`').unwrap_or(("", rest));
@@ -179,7 +184,7 @@ fn lldb_frame(s: &str) -> Option<LldbFrame<'_>> {
         }
         _ => (sym, None),
     };
-    Some((n, addr, name.to_string(), file, line, module, args))
+    Some((number, addr, name.to_string(), file, line, module, args))
 }
 
 /// How sure we are that `text` is gdb or lldb output.
@@ -187,13 +192,13 @@ pub fn detect(text: &[u8]) -> f32 {
     let head = &text[..text.len().min(256 << 10)];
     let (mut headers, mut frames, mut lldb) = (0, 0, 0);
     for l in head.split(|&c| c == b'\n').take(20_000) {
-        let s = String::from_utf8_lossy(l);
-        let s = s.trim_end();
-        if header(s).is_some() {
+        let line = String::from_utf8_lossy(l);
+        let line = line.trim_end();
+        if header(line).is_some() {
             headers += 1;
-        } else if gdb_frame(s).is_some_and(|f| f.args.is_some() || !f.module.is_empty()) {
+        } else if gdb_frame(line).is_some_and(|f| f.args.is_some() || !f.module.is_empty()) {
             frames += 1;
-        } else if s.trim_start().starts_with("* thread #") || s.starts_with("  thread #") {
+        } else if line.trim_start().starts_with("* thread #") || line.starts_with("  thread #") {
             lldb += 1;
         }
     }
@@ -208,9 +213,41 @@ pub fn detect(text: &[u8]) -> f32 {
 
 /// Where a gdb or lldb line starts, for log-prefix detection.
 pub fn find_header(line: &[u8]) -> Option<usize> {
-    let s = std::str::from_utf8(line).ok()?.trim_end();
-    let i = s.find("Thread ")?;
-    (header(&s[i..]).is_some()).then_some(i)
+    let text = std::str::from_utf8(line).ok()?.trim_end();
+    let start = text.find("Thread ")?;
+    (header(&text[start..]).is_some()).then_some(start)
+}
+
+/// A thread joined by another: it is the one whose `pthread_t` (from its
+/// header) a join frame names, and it holds that join's "future".
+fn add_joined(
+    tables: &mut Tables,
+    blocks: &[Block],
+    pthreads: &[Option<u64>],
+    facts: &mut Vec<LockFact>,
+) {
+    for (task, pthread_id) in pthreads.iter().enumerate() {
+        let Some(pthread_id) = pthread_id else {
+            continue;
+        };
+        let joined = facts
+            .iter()
+            .any(|fact| fact.kind == SyncKind::Future && fact.addr == *pthread_id);
+        if joined {
+            let class = tables.intern(pthread::JOIN_CLASS);
+            facts.push(LockFact {
+                task: task as u32,
+                rel: LockRel::Holds,
+                kind: SyncKind::Future,
+                addr: *pthread_id,
+                class,
+                frame: u16::MAX,
+                line: blocks.get(task).map_or(0, |block| block.line),
+                basis: LockBasis::FrameName,
+                confidence: pthread::JOIN_CONFIDENCE,
+            });
+        }
+    }
 }
 
 struct Reader {
@@ -269,48 +306,50 @@ impl Reader {
             self.end_block();
             // lldb lists the threads' stop frames before `bt all`
             // prints them whole: the later listing wins.
-            if let Some(i) = self.blocks.iter().position(|b| b.id == num) {
-                self.blocks.remove(i);
-                self.pthreads.remove(i);
+            if let Some(index) = self.blocks.iter().position(|block| block.id == num) {
+                self.blocks.remove(index);
+                self.pthreads.remove(index);
             }
-            let mut b = Block::new(num, no, off);
-            b.name = name;
+            let mut block = Block::new(num, no, off);
+            block.name = name;
             self.pthreads.push(None);
-            self.cur = Some(b);
+            self.cur = Some(block);
         }
     }
 
     /// An lldb frame line, added to the current block.
     fn push_lldb_frame(&mut self, frame: LldbFrame<'_>, off: u64, no: u32) {
-        let (n, addr, name, file, line, module, args) = frame;
-        if let Some(b) = self.cur.as_mut() {
-            if n == 0 && !b.frames.is_empty() {
+        let (number, addr, name, file, line, module, args) = frame;
+        if let Some(block) = self.cur.as_mut() {
+            if number == 0 && !block.frames.is_empty() {
                 // The stop summary printed before `bt all`.
-                b.frames.clear();
-                b.args.clear();
-                b.offset = off;
-                b.line = no;
+                block.frames.clear();
+                block.args.clear();
+                block.offset = off;
+                block.line = no;
             }
-            let f = if name.starts_with("___lldb_unnamed_symbol") || name.is_empty() {
+            let frame_id = if name.starts_with("___lldb_unnamed_symbol") || name.is_empty() {
                 match addr {
-                    Some(a) => addr_frame(&mut self.t, module, "", a, AddrSpace::Absolute, n > 0),
+                    Some(a) => {
+                        addr_frame(&mut self.t, module, "", a, AddrSpace::Absolute, number > 0)
+                    }
                     None => named_frame(&mut self.t, &name, file, line, module, false),
                 }
             } else {
                 named_frame(&mut self.t, &name, file, line, module, false)
             };
-            if b.frames.len() < MAX_FRAMES {
-                b.frames.push(f);
-                b.args.push(match args {
+            if block.frames.len() < MAX_FRAMES {
+                block.frames.push(frame_id);
+                block.args.push(match args {
                     Some((a, z)) => ArgSpan {
-                        start: u32::try_from((off + a as u64).saturating_sub(b.offset))
+                        start: u32::try_from((off + a as u64).saturating_sub(block.offset))
                             .unwrap_or(0),
                         len: u32::try_from(z.saturating_sub(a)).unwrap_or(0),
                     },
                     None => ArgSpan::default(),
                 });
             } else {
-                b.partial = true;
+                block.partial = true;
             }
         }
     }
@@ -319,8 +358,8 @@ impl Reader {
     /// {__data = {... __owner = 14748, ...`): the mutex printed and its
     /// owner.
     fn printout(&mut self, s: &str, no: u32) {
-        if let Some(i) = s.find("__owner = ") {
-            let owner: String = s[i + 10..]
+        if let Some(at) = s.find("__owner = ") {
+            let owner: String = s[at + 10..]
                 .chars()
                 .take_while(char::is_ascii_digit)
                 .collect();
@@ -329,16 +368,16 @@ impl Reader {
                     self.owners.push((m, owner, no));
                 }
             }
-        } else if let Some(p) = s.split_once(" = ").and_then(|(_, v)| first_addr(v)) {
+        } else if let Some(ptr) = s.split_once(" = ").and_then(|(_, v)| first_addr(v)) {
             if s.contains("_t *)") || s.contains("mutex") {
-                self.last_ptr = Some(p);
+                self.last_ptr = Some(ptr);
             }
         }
     }
 
     fn end_block(&mut self) {
-        if let Some(b) = self.cur.take() {
-            self.blocks.push(b);
+        if let Some(block) = self.cur.take() {
+            self.blocks.push(block);
         }
     }
 
@@ -355,37 +394,20 @@ impl Reader {
         for b in blocks.iter_mut() {
             classify(&self.t, b);
         }
-        // A join waits for the thread whose `pthread_t` it names.
-        for (i, p) in pthreads.iter().enumerate() {
-            if let Some(p) = p {
-                if facts
-                    .iter()
-                    .any(|f| f.kind == SyncKind::Future && f.addr == *p)
-                {
-                    let class = self.t.intern("pthread_t");
-                    facts.push(LockFact {
-                        task: i as u32,
-                        rel: LockRel::Holds,
-                        kind: SyncKind::Future,
-                        addr: *p,
-                        class,
-                        frame: u16::MAX,
-                        line: blocks.get(i).map_or(0, |b| b.line),
-                    });
-                }
-            }
-        }
+        add_joined(&mut self.t, &blocks, &pthreads, &mut facts);
         for (mutex, lwp, line) in std::mem::take(&mut self.owners) {
-            if let Some(i) = blocks.iter().position(|b| b.id == lwp) {
+            if let Some(task) = blocks.iter().position(|block| block.id == lwp) {
                 let class = self.t.intern("pthread_mutex_t");
                 facts.push(LockFact {
-                    task: i as u32,
+                    task: task as u32,
                     rel: LockRel::Holds,
                     kind: SyncKind::Mutex,
                     addr: mutex,
                     class,
                     frame: u16::MAX,
                     line,
+                    basis: LockBasis::Stated,
+                    confidence: Confidence::Certain,
                 });
             }
         }
@@ -403,60 +425,76 @@ impl Reader {
     }
 
     fn push_frame(&mut self, s: &str, off: u64, no: u32) -> bool {
-        let Some(f) = gdb_frame(s) else {
+        let Some(frame) = gdb_frame(s) else {
             return false;
         };
         if self.revisit.is_some() {
             // An owner printout selects a frame again: remember its lock.
-            if let Some((a, b)) = f.args {
-                self.last_ptr = s.get(a..b).and_then(first_addr).or(self.last_ptr);
+            if let Some((a, block)) = frame.args {
+                self.last_ptr = s.get(a..block).and_then(first_addr).or(self.last_ptr);
             }
             return true;
         }
-        let Some(b) = self.cur.as_mut() else {
+        let Some(block) = self.cur.as_mut() else {
             return false;
         };
-        if f.n == 0 && !b.frames.is_empty() {
+        if frame.n == 0 && !block.frames.is_empty() {
             // `#0` again without a header: a second backtrace.
             return true;
         }
-        let id = if f.func == "??" {
-            match f.addr {
-                Some(a) => addr_frame(&mut self.t, f.module, "", a, AddrSpace::Absolute, f.n > 0),
-                None => named_frame(&mut self.t, "??", "", 0, f.module, false),
+        let id = if frame.func == "??" {
+            match frame.addr {
+                Some(a) => addr_frame(
+                    &mut self.t,
+                    frame.module,
+                    "",
+                    a,
+                    AddrSpace::Absolute,
+                    frame.n > 0,
+                ),
+                None => named_frame(&mut self.t, "??", "", 0, frame.module, false),
             }
         } else {
-            named_frame(&mut self.t, f.func, f.file, f.line, f.module, false)
+            named_frame(
+                &mut self.t,
+                frame.func,
+                frame.file,
+                frame.line,
+                frame.module,
+                false,
+            )
         };
-        if f.func.contains("join") && self.facts.len() < 1 << 20 {
-            if let Some(target) = f.args.and_then(|(a, z)| join_target(s.get(a..z)?)) {
-                let class = self.t.intern("pthread_t");
+        if pthread::is_join(frame.func) && self.facts.len() < 1 << 20 {
+            if let Some(target) = frame.args.and_then(|(a, z)| join_target(s.get(a..z)?)) {
+                let class = self.t.intern(pthread::JOIN_CLASS);
                 self.facts.push(LockFact {
                     task: self.blocks.len() as u32,
                     rel: LockRel::Awaits,
                     kind: SyncKind::Future,
                     addr: target,
                     class,
-                    frame: u16::try_from(b.frames.len()).unwrap_or(u16::MAX),
+                    frame: u16::try_from(block.frames.len()).unwrap_or(u16::MAX),
                     line: no,
+                    basis: LockBasis::FrameName,
+                    confidence: pthread::JOIN_CONFIDENCE,
                 });
             }
         }
-        let span = match f.args {
+        let span = match frame.args {
             Some((a, z)) => {
                 let abs = off + a as u64;
                 ArgSpan {
-                    start: u32::try_from(abs.saturating_sub(b.offset)).unwrap_or(0),
+                    start: u32::try_from(abs.saturating_sub(block.offset)).unwrap_or(0),
                     len: u32::try_from(z.saturating_sub(a)).unwrap_or(0),
                 }
             }
             None => ArgSpan::default(),
         };
-        if b.frames.len() < MAX_FRAMES {
-            b.frames.push(id);
-            b.args.push(span);
+        if block.frames.len() < MAX_FRAMES {
+            block.frames.push(id);
+            block.args.push(span);
         } else {
-            b.partial = true;
+            block.partial = true;
         }
         true
     }
@@ -465,23 +503,23 @@ impl Reader {
 /// The first address in an argument text: `mutex=0x5650 <account_a>`,
 /// `futex=futex@entry=0x5650`.
 fn first_addr(args: &str) -> Option<u64> {
-    let i = args.find("0x")?;
-    let w: String = args[i + 2..]
+    let at = args.find("0x")?;
+    let digits: String = args[at + 2..]
         .chars()
         .take_while(char::is_ascii_hexdigit)
         .collect();
-    u64::from_str_radix(&w, 16).ok()
+    u64::from_str_radix(&digits, 16).ok()
 }
 
 /// Joins name the joined thread by its `pthread_t`, in decimal or hex.
 fn join_target(args: &str) -> Option<u64> {
-    let v = args
+    let value = args
         .split(',')
         .find_map(|a| a.trim().strip_prefix("threadid="))?;
-    let v = v.split_whitespace().next()?;
-    match v.strip_prefix("0x") {
+    let value = value.split_whitespace().next()?;
+    match value.strip_prefix("0x") {
         Some(h) => u64::from_str_radix(h, 16).ok(),
-        None => v.parse().ok(),
+        None => value.parse().ok(),
     }
 }
 
@@ -561,7 +599,7 @@ fn classify(t: &Tables, b: &mut Block) {
 
 /// Reads every gdb or lldb dump in `text`.
 pub fn parse(text: Bytes, source: &str) -> Vec<Snapshot> {
-    let mut r = Reader {
+    let mut reader = Reader {
         t: Tables::new(),
         blocks: Vec::new(),
         cur: None,
@@ -582,7 +620,7 @@ pub fn parse(text: Bytes, source: &str) -> Vec<Snapshot> {
         let raw = l.trim_end();
         // A terminal wraps long frames: continuation lines are indented
         // (`    op=265, ...`, `    at ./file.c:57`, `   from /lib/...`).
-        if let Some((mut acc, aoff, ano)) = r.wrapped.take() {
+        if let Some((mut acc, aoff, ano)) = reader.wrapped.take() {
             let cont = raw.starts_with("   ") && !raw.trim_start().starts_with('#');
             if cont && !raw.starts_with("        ") {
                 let piece = raw.trim_start();
@@ -591,68 +629,68 @@ pub fn parse(text: Bytes, source: &str) -> Vec<Snapshot> {
                 }
                 acc.push_str(piece);
                 if frame_complete(&acc) {
-                    flush_wrapped(&mut r, &acc, aoff, ano);
+                    flush_wrapped(&mut reader, &acc, aoff, ano);
                 } else {
-                    r.wrapped = Some((acc, aoff, ano));
+                    reader.wrapped = Some((acc, aoff, ano));
                 }
                 continue;
             }
-            flush_wrapped(&mut r, &acc, aoff, ano);
+            flush_wrapped(&mut reader, &acc, aoff, ano);
         }
-        let s = raw;
-        if s.starts_with("[Inferior ") && s.contains("detached]") {
-            r.end_dump(end);
+        let line = raw;
+        if line.starts_with("[Inferior ") && line.contains("detached]") {
+            reader.end_dump(end);
             done_dump = true;
             continue;
         }
-        if (s.starts_with("[New LWP")
-            || s.starts_with("[Thread debugging using")
-            || s.starts_with("(lldb) process attach")
-            || s.starts_with("Core was generated by"))
-            && (done_dump || !r.blocks.is_empty() || r.cur.is_some())
+        if (line.starts_with("[New LWP")
+            || line.starts_with("[Thread debugging using")
+            || line.starts_with("(lldb) process attach")
+            || line.starts_with("Core was generated by"))
+            && (done_dump || !reader.blocks.is_empty() || reader.cur.is_some())
         {
-            r.end_dump(off);
+            reader.end_dump(off);
             done_dump = false;
             continue;
         }
-        if let Some(h) = header(s) {
-            r.gdb_thread(h, no, off);
+        if let Some(head) = header(line) {
+            reader.gdb_thread(head, no, off);
             continue;
         }
         // lldb: `* thread #2, name = 'x', stop reason = ...`.
-        let ts = s.trim_start().trim_start_matches("* ");
+        let ts = line.trim_start().trim_start_matches("* ");
         if let Some(rest) = ts.strip_prefix("thread #") {
-            r.lldb_thread(rest, no, off);
+            reader.lldb_thread(rest, no, off);
             continue;
         }
-        if let Some(frame) = lldb_frame(s) {
-            r.push_lldb_frame(frame, off, no);
+        if let Some(frame) = lldb_frame(line) {
+            reader.push_lldb_frame(frame, off, no);
             continue;
         }
-        if s.starts_with('#') {
-            if gdb_frame(s).is_some() && frame_complete(s) {
-                r.push_frame(s, off, no);
-            } else if s.trim_end().ends_with('(')
-                || s.trim_end().ends_with(',')
-                || gdb_frame(s).is_some()
+        if line.starts_with('#') {
+            if gdb_frame(line).is_some() && frame_complete(line) {
+                reader.push_frame(line, off, no);
+            } else if line.trim_end().ends_with('(')
+                || line.trim_end().ends_with(',')
+                || gdb_frame(line).is_some()
             {
-                r.wrapped = Some((s.to_string(), off, no));
+                reader.wrapped = Some((line.to_string(), off, no));
             }
             continue;
         }
         // `$1 = (pthread_mutex_t *) 0x5650 <account_a>` and
         // `$2 = {__data = {__lock = 2, __count = 0, __owner = 14748, ...`.
-        if s.starts_with('$') {
-            r.printout(s, no);
+        if line.starts_with('$') {
+            reader.printout(line, no);
             continue;
         }
     }
-    if let Some((acc, aoff, ano)) = r.wrapped.take() {
-        flush_wrapped(&mut r, &acc, aoff, ano);
+    if let Some((acc, aoff, ano)) = reader.wrapped.take() {
+        flush_wrapped(&mut reader, &acc, aoff, ano);
     }
-    r.end_dump(end);
-    let dumps = std::mem::take(&mut r.dumps);
-    snapshots(&text, source, r.t, dumps)
+    reader.end_dump(end);
+    let dumps = std::mem::take(&mut reader.dumps);
+    snapshots(&text, source, reader.t, dumps)
 }
 
 /// A frame line is complete when its parentheses balance.
@@ -672,8 +710,8 @@ fn frame_complete(s: &str) -> bool {
 /// places in the text any more, so it carries none.
 fn flush_wrapped(r: &mut Reader, acc: &str, off: u64, no: u32) {
     if r.push_frame(acc, off, no) {
-        if let Some(b) = r.cur.as_mut() {
-            if let Some(last) = b.args.last_mut() {
+        if let Some(block) = r.cur.as_mut() {
+            if let Some(last) = block.args.last_mut() {
                 *last = ArgSpan::default();
             }
         }

@@ -3,56 +3,64 @@
 //! async-backtrace's `taskdump_tree` (one `╼` root per task). A task's
 //! stack is the path from its root future to the leaf it is parked in
 //! (the first leaf under a `tokio::sync` primitive when the tree branches),
-//! innermost first. Task dumps carry no lock addresses: waits on tokio's
-//! `Mutex`, `RwLock` and `Semaphore` are identified by the awaiting site.
+//! innermost first. Task dumps state no waits and carry no lock addresses:
+//! a task's state, and what it waits on (tokio's `Mutex`, `RwLock`,
+//! `Semaphore`, channels, `Notify`), are recognised in its futures' names
+//! with tokio's vocabulary ([`crate::parse::vocab::tokio`]), recorded as
+//! lock relations recognised by frame name (confidence `Likely`) and
+//! identified by the awaiting site.
 
 use crate::input::Bytes;
 use crate::model::{
-    CodeKind, FrameId, LockFact, LockRel, Runtime, Snapshot, StateClass, SyncFacts, SyncKind,
-    Tables, TaskKind,
+    CodeKind, FrameId, LockBasis, LockFact, Runtime, Snapshot, SyncFacts, Tables, TaskKind,
 };
 use crate::parse::format::{Dumps, InputFormat, ParseOptions};
 use crate::parse::threads::{lines, snapshots, Block, Dump, MAX_FRAMES};
+use crate::parse::vocab::tokio;
 
+/// The format id of tokio task dumps (`Handle::dump()`).
 pub const FORMAT: &str = "tokio-taskdump";
+/// The format id of async-backtrace's task trees.
 pub const TREE_FORMAT: &str = "async-backtrace-tasks";
 
 /// `task 3 trace:` or `task 2 (id 3) trace:`: `(index, id)`.
 fn task_header(s: &str) -> Option<(u64, Option<u64>)> {
     let rest = s.strip_prefix("task ")?.strip_suffix(" trace:")?;
-    let (n, id) = match rest.split_once(" (id ") {
-        Some((n, id)) => (n, id.strip_suffix(')')?.parse().ok()),
+    let (number, id) = match rest.split_once(" (id ") {
+        Some((number, id)) => (number, id.strip_suffix(')')?.parse().ok()),
         None => (rest, None),
     };
-    Some((n.parse().ok()?, id))
+    Some((number.parse().ok()?, id))
 }
 
 /// A tree line: `(depth, content)`; depth counts the characters before the
 /// `╼` (or `┈` for async-backtrace's `[POLLING]`).
 fn tree_line(s: &str) -> Option<(usize, &str)> {
-    let (i, c) = s.char_indices().find(|(_, c)| *c == '╼' || *c == '┈')?;
-    let prefix = &s[..i];
+    let (at, glyph) = s
+        .char_indices()
+        .find(|(_, glyph)| *glyph == '╼' || *glyph == '┈')?;
+    let prefix = &s[..at];
     if !prefix
         .chars()
-        .all(|c| matches!(c, ' ' | '\u{a0}' | '│' | '├' | '└' | '─'))
+        .all(|glyph| matches!(glyph, ' ' | '\u{a0}' | '│' | '├' | '└' | '─'))
     {
         return None;
     }
     let depth = prefix.chars().count();
-    let content = s[i + c.len_utf8()..].trim_start_matches([' ', '\u{a0}']);
+    let content = s[at + glyph.len_utf8()..].trim_start_matches([' ', '\u{a0}']);
     Some((depth, content))
 }
 
 /// Where a task dump line starts, for log-prefix detection.
 pub fn find_header(line: &[u8]) -> Option<usize> {
-    let s = std::str::from_utf8(line).ok()?.trim_end();
-    if let Some(i) = s.find("task ") {
-        if task_header(&s[i..]).is_some() {
-            return Some(i);
+    let text = std::str::from_utf8(line).ok()?.trim_end();
+    if let Some(start) = text.find("task ") {
+        if task_header(&text[start..]).is_some() {
+            return Some(start);
         }
     }
-    let i = s.find('╼')?;
-    (i == 0).then_some(0)
+    let start = text.find('╼')?;
+    (start == 0).then_some(0)
 }
 
 /// How sure we are that `text` is a task dump.
@@ -60,11 +68,11 @@ pub fn detect(text: &[u8]) -> f32 {
     let head = &text[..text.len().min(256 << 10)];
     let (mut headers, mut nodes) = (0, 0);
     for l in head.split(|c| *c == b'\n').take(20_000) {
-        let s = String::from_utf8_lossy(l);
-        let s = s.trim_end();
-        if task_header(s).is_some() {
+        let line = String::from_utf8_lossy(l);
+        let line = line.trim_end();
+        if task_header(line).is_some() {
             headers += 1;
-        } else if tree_line(s).is_some_and(|(_, c)| c.contains(" at ") || c.starts_with('[')) {
+        } else if tree_line(line).is_some_and(|(_, c)| c.contains(" at ") || c.starts_with('[')) {
             nodes += 1;
         }
     }
@@ -76,8 +84,8 @@ pub fn detect(text: &[u8]) -> f32 {
 }
 
 fn kind_of(full: &str) -> CodeKind {
-    let f = full.trim_start_matches(['<', '&']);
-    let krate = f.split("::").next().unwrap_or("");
+    let name = full.trim_start_matches(['<', '&']);
+    let krate = name.split("::").next().unwrap_or("");
     const LIBS: &[&str] = &[
         "tokio",
         "futures",
@@ -131,11 +139,11 @@ impl Reader {
         };
         let kind = kind_of(func);
         let split = |n: &str| {
-            let (p, _, name, _) = super::split_function(n, "", "");
-            (p, None, name, kind)
+            let (package, _, name, _) = super::split_function(n, "", "");
+            (package, None, name, kind)
         };
         let frame = super::source_frame(&mut self.t, func, split, file, line, false);
-        let sync = func.contains("tokio::sync::");
+        let sync = func.contains(tokio::SYNC_PATH);
         Node { depth, frame, sync }
     }
 
@@ -174,84 +182,39 @@ impl Reader {
     }
 }
 
-/// Sets a task's state from its innermost futures and states what it waits
-/// on.
-fn classify(t: &mut Tables, b: &mut Block, index: u32, facts: &mut Vec<LockFact>) {
-    let names: Vec<&str> = b
+/// Sets a task's state from its futures and records the wait recognised
+/// there, both with tokio's vocabulary.
+fn classify(tables: &mut Tables, block: &mut Block, index: u32, facts: &mut Vec<LockFact>) {
+    let names: Vec<&str> = block
         .frames
         .iter()
-        .map(|f| t.str(t.function(t.frame(*f).function).full))
+        .map(|frame| tables.str(tables.function(tables.frame(*frame).function).full))
         .collect();
-    // The outermost frame of the primitive.
-    let last = |p: &str| names.iter().rposition(|n| n.contains(p));
-    let (state, class, fact) = if let Some(i) = last("tokio::sync::mutex::") {
-        (
-            "Mutex::lock",
-            StateClass::Lock,
-            Some((SyncKind::Mutex, LockRel::Acquires, i)),
-        )
-    } else if let Some(i) = last("tokio::sync::rwlock::") {
-        (
-            "RwLock",
-            StateClass::Lock,
-            Some((SyncKind::RwLock, LockRel::Acquires, i)),
-        )
-    } else if let Some(i) =
-        last("tokio::sync::semaphore::").or_else(|| last("batch_semaphore::Acquire"))
-    {
-        (
-            "Semaphore::acquire",
-            StateClass::Sync,
-            Some((SyncKind::Semaphore, LockRel::Acquires, i)),
-        )
-    } else if let Some(i) = last("tokio::sync::oneshot::")
-        .or_else(|| last("tokio::sync::mpsc::"))
-        .or_else(|| last("tokio::sync::broadcast::"))
-        .or_else(|| last("tokio::sync::watch::"))
-    {
-        (
-            "channel receive",
-            StateClass::Chan,
-            Some((SyncKind::Queue, LockRel::Awaits, i)),
-        )
-    } else if let Some(i) = last("tokio::sync::notify::").or_else(|| last("tokio::sync::barrier::"))
-    {
-        (
-            "Notify",
-            StateClass::Sync,
-            Some((SyncKind::Cond, LockRel::Awaits, i)),
-        )
-    } else if names.iter().any(|n| n.contains("[POLLING]")) {
-        ("polling", StateClass::Running, None)
-    } else if names.iter().any(|n| n.contains("tokio::time::")) {
-        ("sleep", StateClass::Sleep, None)
-    } else if names
-        .iter()
-        .any(|n| n.contains("tokio::net::") || n.contains("tokio::io::"))
-    {
-        ("io", StateClass::Io, None)
-    } else {
-        ("idle", StateClass::Other, None)
+    let Some((entry, frame)) = tokio::task_wait_of(&names) else {
+        (block.state, block.class) = (tokio::IDLE.0, Some(tokio::IDLE.1));
+        return;
     };
-    b.state = state;
-    b.class = Some(class);
-    if let Some((kind, rel, i)) = fact {
-        let class = t.intern(state);
+    block.state = entry.state;
+    block.class = Some(entry.class);
+    if let Some((kind, rel)) = entry.wait {
+        let class = tables.intern(entry.state);
         facts.push(LockFact {
             task: index,
             rel,
             kind,
             addr: 0,
             class,
-            frame: u16::try_from(i).unwrap_or(u16::MAX),
-            line: b.line,
+            frame: u16::try_from(frame).unwrap_or(u16::MAX),
+            line: block.line,
+            basis: LockBasis::FrameName,
+            confidence: tokio::CONFIDENCE,
         });
     }
 }
 
 /// Reads a tokio task dump or an async-backtrace tree.
 pub fn parse(text: Bytes, source: &str) -> Vec<Snapshot> {
-    let mut r = Reader {
+    let mut reader = Reader {
         t: Tables::new(),
         blocks: Vec::new(),
         cur: None,
@@ -262,52 +225,56 @@ pub fn parse(text: Bytes, source: &str) -> Vec<Snapshot> {
     let mut next = 0u64;
     for (off, no, l) in lines(&text) {
         end = off + l.len() as u64;
-        let s = l.trim_end();
-        if let Some((n, id)) = task_header(s.trim_start()) {
-            r.end_task();
-            r.tree_only = false;
-            let mut b = Block::new(id.unwrap_or(n), no, off);
-            b.name = Some(format!("task {n}"));
-            r.cur = Some((b, Vec::new()));
+        let line = l.trim_end();
+        if let Some((number, id)) = task_header(line.trim_start()) {
+            reader.end_task();
+            reader.tree_only = false;
+            let mut block = Block::new(id.unwrap_or(number), no, off);
+            block.name = Some(format!("task {number}"));
+            reader.cur = Some((block, Vec::new()));
             continue;
         }
-        if let Some((depth, content)) = tree_line(s) {
-            if r.tree_only && depth == 0 {
+        if let Some((depth, content)) = tree_line(line) {
+            if reader.tree_only && depth == 0 {
                 // async-backtrace: every root is a task.
-                r.end_task();
+                reader.end_task();
                 next += 1;
-                r.cur = Some((Block::new(next, no, off), Vec::new()));
+                reader.cur = Some((Block::new(next, no, off), Vec::new()));
             }
-            let node = r.node(depth, content);
-            if let Some((_, nodes)) = r.cur.as_mut() {
+            let node = reader.node(depth, content);
+            if let Some((_, nodes)) = reader.cur.as_mut() {
                 if nodes.len() < MAX_FRAMES {
                     nodes.push(node);
                 }
             }
             continue;
         }
-        if s.trim().is_empty() && r.tree_only {
+        if line.trim().is_empty() && reader.tree_only {
             // A blank line ends an async-backtrace dump's tasks.
-            r.end_task();
+            reader.end_task();
         }
     }
-    r.end_task();
-    if r.blocks.is_empty() {
+    reader.end_task();
+    if reader.blocks.is_empty() {
         return Vec::new();
     }
-    let format = if r.tree_only { TREE_FORMAT } else { FORMAT };
+    let format = if reader.tree_only {
+        TREE_FORMAT
+    } else {
+        FORMAT
+    };
     let mut dump = Dump::threads(
         format,
         Runtime::Rust,
-        std::mem::take(&mut r.blocks),
+        std::mem::take(&mut reader.blocks),
         (0, end),
         SyncFacts {
-            locks: std::mem::take(&mut r.facts),
+            locks: std::mem::take(&mut reader.facts),
             deadlocks: Vec::new(),
         },
     );
     dump.task_kind = TaskKind::AsyncTask;
-    snapshots(&text, source, r.t, vec![dump])
+    snapshots(&text, source, reader.t, vec![dump])
 }
 
 /// Async task dumps as an input format.
@@ -352,11 +319,11 @@ mod tests {
         assert_eq!(task_header("task 2 (id 3) trace:"), Some((2, Some(3))));
         assert_eq!(task_header("task 0 trace:"), Some((0, None)));
         assert_eq!(task_header("task trace:"), None);
-        let (d, c) =
+        let (depth, content) =
             tree_line("\u{a0}\u{a0}└╼\u{a0}tokio::sync::mutex::Mutex<T>::lock at x.rs:1:2")
                 .expect("node");
-        assert_eq!(d, 3);
-        assert!(c.starts_with("tokio::sync"));
+        assert_eq!(depth, 3);
+        assert!(content.starts_with("tokio::sync"));
         assert!(tree_line("a ╼ b").is_none());
     }
 }

@@ -19,6 +19,8 @@
 //! one dump through the code and lists the steps to add an input format, a
 //! rule or a runtime.
 
+#![deny(missing_docs)]
+
 pub mod analyze;
 pub mod cli;
 pub mod input;

@@ -8,8 +8,9 @@ use crate::analyze;
 use crate::input::{self, Bytes, Compression, LoadOptions};
 use crate::model::heap::HeapProfile;
 use crate::model::Snapshot;
+pub use crate::parse::InputInfo;
 use crate::parse::{self, Format, ParseOptions};
-use crate::report::{self, GroupOptions, InputReport, Report};
+use crate::report::{self, GroupOptions, Report};
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
@@ -38,57 +39,6 @@ pub struct Outcome {
     pub errors: Vec<String>,
     /// Problems that did not stop the analysis.
     pub warnings: Vec<String>,
-}
-
-/// What loading and parsing found out about one input: where it came
-/// from, how it was packed and which format it was read as. The report
-/// lists it among its inputs ([`InputReport`]).
-#[derive(Debug, Clone)]
-pub struct InputInfo {
-    /// The path as given, or `<stdin>`.
-    pub source: String,
-    /// Bytes read, before decompression.
-    pub size: u64,
-    /// How the input was compressed.
-    pub compression: Compression,
-    /// Bytes after decompression.
-    pub decompressed_size: u64,
-    /// The detected (or forced) format; `None` for an input put together
-    /// by hand, which the report shows with an empty format.
-    pub format: Option<Format>,
-    /// Detection confidence, 0 to 1 (1 when forced with --input-format).
-    pub confidence: f32,
-    /// What was done to find the dump inside the input (log prefixes
-    /// stripped, addresses symbolized, ...).
-    pub notes: Vec<String>,
-}
-
-impl Default for InputInfo {
-    fn default() -> Self {
-        InputInfo {
-            source: String::new(),
-            size: 0,
-            compression: Compression::None,
-            decompressed_size: 0,
-            format: None,
-            confidence: 0.0,
-            notes: Vec::new(),
-        }
-    }
-}
-
-impl From<&InputInfo> for InputReport {
-    fn from(info: &InputInfo) -> InputReport {
-        InputReport {
-            source: info.source.clone(),
-            size: info.size,
-            compression: info.compression.as_str().to_string(),
-            decompressed_size: info.decompressed_size,
-            format: info.format.map_or("", Format::id).to_string(),
-            confidence: info.confidence,
-            notes: info.notes.clone(),
-        }
-    }
 }
 
 /// A loaded and parsed input, before analysis and reporting.
@@ -274,7 +224,10 @@ fn build_report(
     dopts: &analyze::DiagnoseOptions,
     diff_times: Option<&DiffTimes>,
 ) -> Report {
-    let inputs = parsed.iter().map(|p| InputReport::from(&p.input)).collect();
+    let inputs = parsed
+        .iter()
+        .map(|p| report::InputReport::from(&p.input))
+        .collect();
     let snaps: Vec<&Snapshot> = parsed.iter().flat_map(|p| p.snapshots.iter()).collect();
     let heaps: Vec<&HeapProfile> = parsed.iter().flat_map(|p| p.heaps.iter()).collect();
     let times = diff_times.map(|times| series_times(parsed, &snaps, &heaps, times));

@@ -21,7 +21,6 @@ pub mod phrase;
 pub mod rules;
 pub mod series;
 pub mod source;
-pub mod vocab;
 pub mod wait;
 
 pub use group::{group, Group, Similarity, WaitStats};

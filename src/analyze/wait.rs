@@ -2,9 +2,9 @@
 //! which frame carries its address, the blocking site) depends only on the
 //! stack and the state, so it is computed once per (stack, state) pair; the
 //! address is then read from one argument word of each task. Which frames
-//! and states name a wait is data, in [`super::vocab`].
+//! and states name a wait is data, in [`crate::model::vocab`].
 
-use super::vocab;
+use crate::model::vocab;
 use crate::model::{
     CodeKind, Confidence, Evidence, FrameId, Snapshot, StackId, StateClass, Sym, Task, TaskFlags,
 };

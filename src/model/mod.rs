@@ -18,6 +18,7 @@ mod runtime;
 mod state;
 mod sync;
 mod task;
+pub mod vocab;
 mod warning;
 
 pub use bytes::Bytes;

@@ -9,11 +9,11 @@
 //! with its [`LockBasis`]: stated by the dump (`Certain`: Java's `- waiting
 //! to lock <0x..>`, a printed mutex owner, a py-spy lock address), its kind
 //! read from the object's class name, or recognised in a frame's function
-//! name with the runtime's vocabulary (`crate::parse::vocab`: Python's
+//! name with the runtime's vocabulary (`crate::model::vocab`: Python's
 //! `Queue.get`, tokio's `Mutex::lock`, `pthread_join`) with the confidence
 //! that entry gives. The analysis (`crate::analyze::facts`) turns those and
 //! its own inferences from frames, states, arguments, sources and memory
-//! (the Go and glibc vocabulary in `crate::analyze::vocab`) into wait and
+//! (the Go and glibc tables of `crate::model::vocab`) into wait and
 //! hold facts, and builds the wait-for graph from them alone.
 
 use super::confidence::Confidence;
@@ -331,7 +331,7 @@ pub enum LockBasis {
 
 /// One lock relation as the parser records it: printed by the dump (Java's
 /// monitors and synchronizers, a mutex owner printed in gdb) or recognised
-/// by the parser with the runtime's vocabulary (`crate::parse::vocab`) in
+/// by the parser with the runtime's vocabulary (`crate::model::vocab`) in
 /// a class or frame name (a `java.util.concurrent` class, a thread joined
 /// by its `pthread_t`, Python's and tokio's primitives). The facts pass
 /// turns them into wait and hold facts with their confidence.

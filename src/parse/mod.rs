@@ -11,11 +11,12 @@ pub mod native;
 pub mod pprof;
 pub mod python;
 pub mod threads;
-pub mod vocab;
 
 pub mod format;
+mod info;
 
 pub use format::{Dumps, Format, GoOptions, InputFormat, ParseOptions};
+pub use info::InputInfo;
 
 use crate::input;
 use crate::model::heap::HeapProfile;

@@ -3,7 +3,7 @@
 //! (with `--locals` and `--native`) and `py-spy dump --json`. Neither
 //! tool states what a thread waits on or who holds a lock: the wait is
 //! recognised in its frames with CPython's vocabulary
-//! ([`crate::parse::vocab::cpython`]: `Queue.get`, `Condition.wait`,
+//! ([`crate::model::vocab::cpython`]: `Queue.get`, `Condition.wait`,
 //! `Event.wait`, `Thread.join`, a native `PyThread_acquire_lock_timed`),
 //! which also gives the thread its state, and recorded as a lock relation
 //! recognised by frame name (confidence `Likely`), identified by the object
@@ -11,12 +11,12 @@
 
 use super::threads::{lines, snapshots, source_frame, Block, Dump, MAX_TASKS};
 use crate::input::Bytes;
+use crate::model::vocab::cpython;
 use crate::model::{
     CodeKind, Crash, LockBasis, LockFact, LockRel, Runtime, Snapshot, StateClass, SyncFacts,
     SyncKind, Tables,
 };
 use crate::parse::format::{Dumps, InputFormat, ParseOptions};
-use crate::parse::vocab::cpython;
 
 /// The format id of faulthandler and py-spy text dumps.
 pub const FORMAT: &str = "python-threads";

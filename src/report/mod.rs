@@ -81,6 +81,20 @@ pub struct InputReport {
     pub notes: Vec<String>,
 }
 
+impl From<&crate::parse::InputInfo> for InputReport {
+    fn from(info: &crate::parse::InputInfo) -> InputReport {
+        InputReport {
+            source: info.source.clone(),
+            size: info.size,
+            compression: info.compression.as_str().to_string(),
+            decompressed_size: info.decompressed_size,
+            format: info.format.map_or("", crate::parse::Format::id).to_string(),
+            confidence: info.confidence,
+            notes: info.notes.clone(),
+        }
+    }
+}
+
 /// One dump.
 // Items left without a doc comment keep none: it would become a description
 // in docs/schema.json, which must not change.

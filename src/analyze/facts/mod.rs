@@ -6,7 +6,7 @@
 //! CPython, tokio or join vocabulary in a class or frame name, with that
 //! vocabulary's confidence), else from frames, states and argument words
 //! read with the Go and glibc vocabulary ([`waits`], through
-//! [`crate::analyze::wait`] and [`crate::analyze::vocab`]). Hold facts come
+//! [`crate::analyze::wait`] and [`crate::model::vocab`]). Hold facts come
 //! from the recorded lock facts ([`stated`]), from pointers the tasks'
 //! frames carry, judged with the sources when found ([`holds`]), and from
 //! which task started which ([`children`]); [`evidence`] words why. The

@@ -1,6 +1,6 @@
 //! The wait facts of a snapshot: what each task waits on, read once per
 //! (stack, state) pair from the frames and the state (the per-runtime
-//! vocabulary in [`crate::analyze::vocab`]) and per task from one argument
+//! vocabulary in [`crate::model::vocab`]) and per task from one argument
 //! word; and, in the same pass over the tasks' text, every pointer word the
 //! tasks' other frames carry, from which holders are inferred.
 

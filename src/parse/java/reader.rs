@@ -2,12 +2,12 @@
 //! collects a dump's threads and stated lock relations, Java frames and
 //! function names, thread states and the class of a waiting thread.
 
+use crate::model::vocab::jvm;
 use crate::model::{
     CodeKind, Confidence, LockBasis, LockFact, LockRel, ReportedDeadlock, Runtime, StateClass,
     SyncFacts, SyncKind, Tables,
 };
 use crate::parse::threads::{source_frame, Block, Dump};
-use crate::parse::vocab::jvm;
 
 /// At most this many stated lock relations per dump.
 pub(super) const MAX_FACTS: usize = 1 << 20;

@@ -3,13 +3,13 @@
 //! starts at `Full thread dump`).
 
 use super::reader::{java_frame, new_reader, object_key, state_of, Reader, Relation, SectionWait};
+use crate::model::vocab::jvm;
 use crate::model::{
     Bytes, FrameId, JavaTaskDetail, LockBasis, LockRel, ReportedDeadlock, Snapshot, StateClass,
     SyncKind, Tables, TaskDetail, TaskKind,
 };
 use crate::parse::format::{Dumps, InputFormat, ParseOptions};
 use crate::parse::threads::{lines, snapshots, Block};
-use crate::parse::vocab::jvm;
 
 /// The format id of Java text thread dumps.
 pub const FORMAT: &str = "java-threads";

@@ -4,19 +4,19 @@
 //! condition and join addresses. A mutex's owner, when someone printed it
 //! (`$2 = {__data = {__lock = 2, __count = 0, __owner = 14748, ...`), is a
 //! stated lock relation; a join frame, recognised with the `pthread`
-//! vocabulary ([`crate::parse::vocab::pthread`]), waits for the thread
+//! vocabulary ([`crate::model::vocab::pthread`]), waits for the thread
 //! whose `pthread_t` (printed in its header) is the join's argument: a
 //! relation recognised by frame name, as sure as a stated one.
 
 use super::{addr_frame, hex_u64, named_frame};
 use crate::input::Bytes;
+use crate::model::vocab::pthread;
 use crate::model::{
     AddrSpace, ArgSpan, Confidence, LockBasis, LockFact, LockRel, Runtime, Snapshot, StateClass,
     SyncFacts, SyncKind, Tables,
 };
 use crate::parse::format::{Dumps, InputFormat, ParseOptions};
 use crate::parse::threads::{lines, snapshots, Block, Dump, MAX_FRAMES};
-use crate::parse::vocab::pthread;
 
 /// The format id of gdb backtraces.
 pub const FORMAT: &str = "gdb-threads";

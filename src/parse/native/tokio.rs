@@ -6,17 +6,17 @@
 //! innermost first. Task dumps state no waits and carry no lock addresses:
 //! a task's state, and what it waits on (tokio's `Mutex`, `RwLock`,
 //! `Semaphore`, channels, `Notify`), are recognised in its futures' names
-//! with tokio's vocabulary ([`crate::parse::vocab::tokio`]), recorded as
+//! with tokio's vocabulary ([`crate::model::vocab::tokio`]), recorded as
 //! lock relations recognised by frame name (confidence `Likely`) and
 //! identified by the awaiting site.
 
 use crate::input::Bytes;
+use crate::model::vocab::tokio;
 use crate::model::{
     CodeKind, FrameId, LockBasis, LockFact, Runtime, Snapshot, SyncFacts, Tables, TaskKind,
 };
 use crate::parse::format::{Dumps, InputFormat, ParseOptions};
 use crate::parse::threads::{lines, snapshots, Block, Dump, MAX_FRAMES};
-use crate::parse::vocab::tokio;
 
 /// The format id of tokio task dumps (`Handle::dump()`).
 pub const FORMAT: &str = "tokio-taskdump";

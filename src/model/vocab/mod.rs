@@ -1,42 +1,53 @@
-//! The per-runtime vocabulary of waits the analysis reads, kept as data:
-//! which function names are blocking primitives (the resource kind, the
-//! operation, whether the frame's first argument is the primitive's
-//! address), which frames belong to a primitive's implementation, and which
-//! task states name a wait. One table per runtime (Go in [`go`], glibc and
-//! libstdc++ in [`pthread`]); [`crate::analyze::wait`] reads them all
-//! through [`primitive`], [`is_impl_name`] and [`state_wait`], and the waits
-//! it reads from them are `Likely` (`Possible` from a state's class alone).
+//! The vocabulary of every runtime, kept as data: which function names are
+//! blocking primitives (the resource kind, the operation, whether the
+//! frame's first argument is the primitive's address), which frames belong to
+//! a primitive's implementation, which task states name a wait, which
+//! `java.util.concurrent` class a parked thread's blocker is, which Python
+//! frames wait on a lock, queue, event or future, which tokio futures wait on
+//! a `tokio::sync` primitive, which native frame joins a thread. One file per
+//! runtime: Go ([`go`]), glibc and libstdc++ ([`pthread`]), the JVM
+//! ([`jvm`]), CPython ([`cpython`]), tokio ([`tokio`]).
 //!
-//! The vocabulary that must be applied while the dump is read lives in the
-//! parse layer, `crate::parse::vocab`: the JVM's `java.util.concurrent`
-//! classes, CPython's and tokio's waiting frames (they also give the task its
-//! state, which the parser sets) and the join frame paired with a `pthread_t`
-//! printed in a thread header. Parsers record what they recognise with it as
-//! lock facts with a basis and a confidence, which the facts pass
-//! ([`crate::analyze::facts`]) turns into wait and hold facts like the
-//! stated ones.
+//! The tables are applied in one of two places, by what they need:
+//!
+//! - from the frames of parsed stacks, by the analysis
+//!   (`crate::analyze::wait` through [`primitive`], [`is_impl_name`] and
+//!   [`state_wait`]): Go and glibc primitives, whose waits are `Likely`
+//!   (`Possible` from a state's class alone);
+//! - while the dump is read, by the parsers: the JVM's classes, CPython's and
+//!   tokio's waiting frames (the same recognition sets the task's state, which
+//!   the parser owns) and the join frame paired with a `pthread_t` printed in
+//!   a thread header (the object is in the dump text only). Parsers record
+//!   what they recognise as lock facts whose `LockBasis` says so and whose
+//!   confidence is the table's, never as stated facts.
+//!
+//! Either way the facts pass (`crate::analyze::facts`) turns them into wait
+//! and hold facts, and the wait-for graph is built from those alone.
 //!
 //! # Adding a runtime's vocabulary
 //!
-//! 1. If its waits can be read from the frames of the parsed stacks (a
-//!    function name names the primitive, an argument may carry its address),
-//!    add a file here like [`go`]: a `PRIMITIVES` table of [`Prim`] entries
-//!    (exact function names), and `IMPL_PREFIXES` for the primitive's own
-//!    frames; chain them into `BY_NAME` and [`is_impl_name`] below. Names
-//!    must be unique across runtimes (a test checks).
+//! 1. Add a file here. If its waits can be read from the frames of parsed
+//!    stacks (a function name names the primitive, an argument may carry its
+//!    address), give it a `PRIMITIVES` table of [`Prim`] entries (exact
+//!    function names) and `IMPL_PREFIXES` for the primitive's own frames, and
+//!    chain them into `BY_NAME` and [`is_impl_name`] below. Names must be
+//!    unique across runtimes (a test checks).
 //! 2. If the runtime prints its wait as the task state, add a `STATES`
 //!    table and read it in [`state_wait`].
 //! 3. If the dump text alone identifies the object (a class name, a local,
-//!    a header field) or the same recognition sets the task's state, add a
-//!    table to `crate::parse::vocab` instead and have the parser record a
-//!    `LockFact` with `LockBasis::ClassName` or `LockBasis::FrameName` and
-//!    the table's confidence; what the dump states outright is recorded with
+//!    a header field) or the same recognition sets the task's state, have
+//!    the parser read the table and record a `LockFact` with
+//!    `LockBasis::ClassName` or `LockBasis::FrameName` and the table's
+//!    confidence; what the dump states outright is recorded with
 //!    `LockBasis::Stated`, `Certain`.
 //! 4. Add a sample with its expected waits under `samples/` and a test.
 
+pub mod cpython;
 mod entry;
 pub mod go;
+pub mod jvm;
 pub mod pthread;
+pub mod tokio;
 
 pub use entry::Prim;
 

@@ -1,8 +1,12 @@
 //! glibc's and libstdc++'s blocking primitives, as gdb and lldb name them:
-//! mutexes, readers-writer locks, conditions and sleeps; and the names of
-//! their implementation frames (Go's names never look like these).
+//! mutexes, readers-writer locks, conditions and sleeps, read from the frames
+//! by the analysis; the names of their implementation frames (Go's names
+//! never look like these); and the frame that joins a thread, which the gdb
+//! and lldb parser pairs with the `pthread_t` printed in the joined thread's
+//! header.
 
 use super::entry::{prim, Prim};
+use crate::model::Confidence;
 use crate::model::{ResKind as K, WaitOp as O};
 
 /// Primitives recognised by exact function name.
@@ -65,3 +69,19 @@ pub static IMPL_PREFIXES: &[&str] = &[
     "__condvar",
     "__internal_syscall",
 ];
+
+/// A part of the function name of a frame that joins a thread
+/// (`pthread_join`, `__pthread_clockjoin_ex`, `std::thread::join`).
+pub const JOIN_NAME_PART: &str = "join";
+
+/// The class a join's facts are given: what the address is.
+pub const JOIN_CLASS: &str = "pthread_t";
+
+/// A join whose argument is the `pthread_t` a thread header prints names
+/// that thread outright: as sure as a stated relation.
+pub const JOIN_CONFIDENCE: Confidence = Confidence::Certain;
+
+/// A frame that joins a thread, by its function name.
+pub fn is_join(function: &str) -> bool {
+    function.contains(JOIN_NAME_PART)
+}

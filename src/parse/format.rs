@@ -9,8 +9,10 @@ use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
 /// One input format dumpscope reads: its names, how it is recognised and
-/// how it is parsed. Each parser module has one unit struct implementing
-/// it, and `parse::FORMATS` lists them in detection order.
+/// how it is parsed. Each parser module implements it once: a
+/// [`SnapshotFormat`] constant when its parser needs only the text and
+/// returns snapshots, a unit struct otherwise (heap profiles, raw formats,
+/// options); `parse::FORMATS` lists them in detection order.
 pub trait InputFormat: Sync {
     /// The format id, as reports print it and `--input-format` accepts it
     /// (`go-traceback`).
@@ -64,6 +66,57 @@ pub trait InputFormat: Sync {
     /// and reports). An `Err` is a message saying why the input cannot be
     /// read as this format at all.
     fn parse(&self, text: Bytes, source: &str, opts: &ParseOptions) -> Result<Dumps, String>;
+}
+
+/// A text format whose parser only needs the text and returns snapshots
+/// (the thread dumps and backtraces), described as data: its module states
+/// its names, its detector, its anchor and its parser in one constant, and
+/// this implements [`InputFormat`] for all of them.
+pub struct SnapshotFormat {
+    /// The format id ([`InputFormat::id`]).
+    pub id: &'static str,
+    /// Other names `--input-format` accepts.
+    pub aliases: &'static [&'static str],
+    /// One line for `--input-format`'s help.
+    pub help: &'static str,
+    /// How the "no known dump format" message names it.
+    pub expected: Option<&'static str>,
+    /// The detector, on the scale of [`InputFormat::detect`].
+    pub detect: fn(&[u8]) -> f32,
+    /// Where a line that certainly belongs to the dump starts.
+    pub anchor: fn(&[u8]) -> Option<usize>,
+    /// Reads every dump in the text (`source` names the input).
+    pub parse: fn(Bytes, &str) -> Vec<Snapshot>,
+}
+
+impl InputFormat for SnapshotFormat {
+    fn id(&self) -> &'static str {
+        self.id
+    }
+
+    fn aliases(&self) -> &'static [&'static str] {
+        self.aliases
+    }
+
+    fn help(&self) -> &'static str {
+        self.help
+    }
+
+    fn expected(&self) -> Option<&'static str> {
+        self.expected
+    }
+
+    fn detect(&self, text: &[u8]) -> f32 {
+        (self.detect)(text)
+    }
+
+    fn anchor(&self, line: &[u8]) -> Option<usize> {
+        (self.anchor)(line)
+    }
+
+    fn parse(&self, text: Bytes, source: &str, _opts: &ParseOptions) -> Result<Dumps, String> {
+        Ok(Dumps::of_snapshots((self.parse)(text, source)))
+    }
 }
 
 /// Everything read from one input.

@@ -15,7 +15,7 @@ pub mod threads;
 pub mod format;
 mod info;
 
-pub use format::{Dumps, Format, GoOptions, InputFormat, ParseOptions};
+pub use format::{Dumps, Format, GoOptions, InputFormat, ParseOptions, SnapshotFormat};
 pub use info::InputInfo;
 
 use crate::input;
@@ -32,14 +32,14 @@ const FORMATS: &[&dyn InputFormat] = &[
     &pprof::decode::Pprof,
     &jemalloc::Jemalloc,
     &dhat::Dhat,
-    &native::rust::RustBacktrace,
-    &native::frames::NativeBacktrace,
-    &java::JavaThreads,
-    &native::gdb::GdbThreads,
+    &native::rust::RUST_BACKTRACE,
+    &native::frames::NATIVE_BACKTRACE,
+    &java::JAVA_THREADS,
+    &native::gdb::GDB_THREADS,
     &java::JavaJson,
-    &python::PythonThreads,
+    &python::PYTHON_THREADS,
     &python::PySpyJson,
-    &native::tokio::TokioTasks,
+    &native::tokio::TOKIO_TASKS,
 ];
 
 /// One handle per entry of [`FORMATS`], for [`Format::all`] and clap.

@@ -16,7 +16,7 @@ use crate::model::{
     CodeKind, Crash, LockBasis, LockFact, LockRel, Runtime, Snapshot, StateClass, SyncFacts,
     SyncKind, Tables,
 };
-use crate::parse::format::{Dumps, InputFormat, ParseOptions};
+use crate::parse::format::{Dumps, InputFormat, ParseOptions, SnapshotFormat};
 
 /// The format id of faulthandler and py-spy text dumps.
 pub const FORMAT: &str = "python-threads";
@@ -501,37 +501,15 @@ pub fn parse_json(text: &[u8], source: &str) -> Result<Vec<Snapshot>, String> {
 }
 
 /// Python text thread dumps as an input format.
-pub struct PythonThreads;
-
-impl InputFormat for PythonThreads {
-    fn id(&self) -> &'static str {
-        FORMAT
-    }
-
-    fn aliases(&self) -> &'static [&'static str] {
-        &["python", "py-spy"]
-    }
-
-    fn help(&self) -> &'static str {
-        "Python thread dumps: faulthandler and `py-spy dump` text"
-    }
-
-    fn expected(&self) -> Option<&'static str> {
-        Some("a Python faulthandler or py-spy dump (`Thread 0x... (most recent call first):`, `Thread 42 (idle): \"MainThread\"`)")
-    }
-
-    fn detect(&self, text: &[u8]) -> f32 {
-        detect(text)
-    }
-
-    fn anchor(&self, line: &[u8]) -> Option<usize> {
-        find_header(line)
-    }
-
-    fn parse(&self, text: Bytes, source: &str, _opts: &ParseOptions) -> Result<Dumps, String> {
-        Ok(Dumps::of_snapshots(parse(text, source)))
-    }
-}
+pub const PYTHON_THREADS: SnapshotFormat = SnapshotFormat {
+    id: FORMAT,
+    aliases: &["python", "py-spy"],
+    help: "Python thread dumps: faulthandler and `py-spy dump` text",
+    expected: Some("a Python faulthandler or py-spy dump (`Thread 0x... (most recent call first):`, `Thread 42 (idle): \"MainThread\"`)"),
+    detect,
+    anchor: find_header,
+    parse,
+};
 
 /// `py-spy dump --json` as an input format.
 pub struct PySpyJson;

@@ -12,4 +12,4 @@ mod reader;
 pub mod text;
 
 pub use json::{detect_json, parse_json, JavaJson, JSON_FORMAT};
-pub use text::{detect, find_header, parse, JavaThreads, FORMAT};
+pub use text::{detect, find_header, parse, FORMAT, JAVA_THREADS};

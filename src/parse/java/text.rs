@@ -8,7 +8,7 @@ use crate::model::{
     Bytes, FrameId, JavaTaskDetail, LockBasis, LockRel, ReportedDeadlock, Snapshot, StateClass,
     SyncKind, Tables, TaskDetail, TaskKind,
 };
-use crate::parse::format::{Dumps, InputFormat, ParseOptions};
+use crate::parse::format::SnapshotFormat;
 use crate::parse::threads::{lines, snapshots, Block};
 
 /// The format id of Java text thread dumps.
@@ -429,37 +429,15 @@ fn lock_relation(
 }
 
 /// Java text thread dumps as an input format.
-pub struct JavaThreads;
-
-impl InputFormat for JavaThreads {
-    fn id(&self) -> &'static str {
-        FORMAT
-    }
-
-    fn aliases(&self) -> &'static [&'static str] {
-        &["java", "jstack"]
-    }
-
-    fn help(&self) -> &'static str {
-        "Java thread dumps: jstack, jcmd Thread.print, SIGQUIT output"
-    }
-
-    fn expected(&self) -> Option<&'static str> {
-        Some("a Java thread dump (jstack, jcmd Thread.print: `\"main\" #1 ... nid=0x...`)")
-    }
-
-    fn detect(&self, text: &[u8]) -> f32 {
-        detect(text)
-    }
-
-    fn anchor(&self, line: &[u8]) -> Option<usize> {
-        find_header(line)
-    }
-
-    fn parse(&self, text: Bytes, source: &str, _opts: &ParseOptions) -> Result<Dumps, String> {
-        Ok(Dumps::of_snapshots(parse(text, source)))
-    }
-}
+pub const JAVA_THREADS: SnapshotFormat = SnapshotFormat {
+    id: FORMAT,
+    aliases: &["java", "jstack"],
+    help: "Java thread dumps: jstack, jcmd Thread.print, SIGQUIT output",
+    expected: Some("a Java thread dump (jstack, jcmd Thread.print: `\"main\" #1 ... nid=0x...`)"),
+    detect,
+    anchor: find_header,
+    parse,
+};
 
 #[cfg(test)]
 mod tests {

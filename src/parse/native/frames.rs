@@ -8,7 +8,7 @@ use super::{addr_frame, hex_u64, named_frame, note_addr, parse_map_line};
 use crate::input::Bytes;
 use crate::model::heap::Module;
 use crate::model::{AddrSpace, Crash, FrameId, Runtime, Snapshot, StateClass, Tables, TaskKind};
-use crate::parse::format::{Dumps, InputFormat, ParseOptions};
+use crate::parse::format::SnapshotFormat;
 use crate::parse::threads::{lines, snapshots, Block, Dump};
 use regex::Regex;
 use std::sync::LazyLock;
@@ -731,37 +731,15 @@ pub fn line_addr(s: &str) -> Option<LineAddr> {
 }
 
 /// Native backtraces as an input format.
-pub struct NativeBacktrace;
-
-impl InputFormat for NativeBacktrace {
-    fn id(&self) -> &'static str {
-        FORMAT
-    }
-
-    fn aliases(&self) -> &'static [&'static str] {
-        &["native"]
-    }
-
-    fn help(&self) -> &'static str {
-        "Native backtraces: glibc backtrace_symbols, AddressSanitizer and ThreadSanitizer reports, eu-stack, Android tombstones"
-    }
-
-    fn expected(&self) -> Option<&'static str> {
-        Some("a native backtrace (glibc backtrace_symbols, AddressSanitizer/ThreadSanitizer, eu-stack, Android tombstone)")
-    }
-
-    fn detect(&self, text: &[u8]) -> f32 {
-        detect(text)
-    }
-
-    fn anchor(&self, line: &[u8]) -> Option<usize> {
-        find_header(line)
-    }
-
-    fn parse(&self, text: Bytes, source: &str, _opts: &ParseOptions) -> Result<Dumps, String> {
-        Ok(Dumps::of_snapshots(parse(text, source)))
-    }
-}
+pub const NATIVE_BACKTRACE: SnapshotFormat = SnapshotFormat {
+    id: FORMAT,
+    aliases: &["native"],
+    help: "Native backtraces: glibc backtrace_symbols, AddressSanitizer and ThreadSanitizer reports, eu-stack, Android tombstones",
+    expected: Some("a native backtrace (glibc backtrace_symbols, AddressSanitizer/ThreadSanitizer, eu-stack, Android tombstone)"),
+    detect,
+    anchor: find_header,
+    parse,
+};
 
 #[cfg(test)]
 mod tests {

@@ -15,7 +15,7 @@ use crate::model::{
     AddrSpace, ArgSpan, Confidence, LockBasis, LockFact, LockRel, Runtime, Snapshot, StateClass,
     SyncFacts, SyncKind, Tables,
 };
-use crate::parse::format::{Dumps, InputFormat, ParseOptions};
+use crate::parse::format::SnapshotFormat;
 use crate::parse::threads::{lines, snapshots, Block, Dump, MAX_FRAMES};
 
 /// The format id of gdb backtraces.
@@ -719,34 +719,12 @@ fn flush_wrapped(r: &mut Reader, acc: &str, off: u64, no: u32) {
 }
 
 /// gdb and lldb thread backtraces as an input format.
-pub struct GdbThreads;
-
-impl InputFormat for GdbThreads {
-    fn id(&self) -> &'static str {
-        FORMAT
-    }
-
-    fn aliases(&self) -> &'static [&'static str] {
-        &["gdb", "lldb"]
-    }
-
-    fn help(&self) -> &'static str {
-        "gdb `thread apply all bt [full]` and lldb `bt all`"
-    }
-
-    fn expected(&self) -> Option<&'static str> {
-        Some("gdb or lldb thread backtraces (`Thread 2 (Thread 0x... (LWP n))`)")
-    }
-
-    fn detect(&self, text: &[u8]) -> f32 {
-        detect(text)
-    }
-
-    fn anchor(&self, line: &[u8]) -> Option<usize> {
-        find_header(line)
-    }
-
-    fn parse(&self, text: Bytes, source: &str, _opts: &ParseOptions) -> Result<Dumps, String> {
-        Ok(Dumps::of_snapshots(parse(text, source)))
-    }
-}
+pub const GDB_THREADS: SnapshotFormat = SnapshotFormat {
+    id: FORMAT,
+    aliases: &["gdb", "lldb"],
+    help: "gdb `thread apply all bt [full]` and lldb `bt all`",
+    expected: Some("gdb or lldb thread backtraces (`Thread 2 (Thread 0x... (LWP n))`)"),
+    detect,
+    anchor: find_header,
+    parse,
+};

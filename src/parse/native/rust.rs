@@ -10,7 +10,7 @@ use crate::model::{
     AddrSpace, Crash, CrashDetail, PanicRecord, Runtime, RustCrash, Snapshot, StateClass, Tables,
     TaskKind, Warning,
 };
-use crate::parse::format::{Dumps, InputFormat, ParseOptions};
+use crate::parse::format::SnapshotFormat;
 use crate::parse::threads::{lines, snapshots, Block, Dump};
 use regex::Regex;
 use std::sync::LazyLock;
@@ -420,37 +420,15 @@ pub fn strip_rust_hash(name: &str) -> &str {
 }
 
 /// Rust panics and backtraces as an input format.
-pub struct RustBacktrace;
-
-impl InputFormat for RustBacktrace {
-    fn id(&self) -> &'static str {
-        FORMAT
-    }
-
-    fn aliases(&self) -> &'static [&'static str] {
-        &["rust"]
-    }
-
-    fn help(&self) -> &'static str {
-        "Rust panics and backtraces (`RUST_BACKTRACE=1` or `full`, `std::backtrace::Backtrace` output)"
-    }
-
-    fn expected(&self) -> Option<&'static str> {
-        Some("a Rust panic or backtrace (`thread 'main' panicked at`, `stack backtrace:`)")
-    }
-
-    fn detect(&self, text: &[u8]) -> f32 {
-        detect(text)
-    }
-
-    fn anchor(&self, line: &[u8]) -> Option<usize> {
-        find_header(line)
-    }
-
-    fn parse(&self, text: Bytes, source: &str, _opts: &ParseOptions) -> Result<Dumps, String> {
-        Ok(Dumps::of_snapshots(parse(text, source)))
-    }
-}
+pub const RUST_BACKTRACE: SnapshotFormat = SnapshotFormat {
+    id: FORMAT,
+    aliases: &["rust"],
+    help: "Rust panics and backtraces (`RUST_BACKTRACE=1` or `full`, `std::backtrace::Backtrace` output)",
+    expected: Some("a Rust panic or backtrace (`thread 'main' panicked at`, `stack backtrace:`)"),
+    detect,
+    anchor: find_header,
+    parse,
+};
 
 #[cfg(test)]
 mod tests {

@@ -15,7 +15,7 @@ use crate::model::vocab::tokio;
 use crate::model::{
     CodeKind, FrameId, LockBasis, LockFact, Runtime, Snapshot, SyncFacts, Tables, TaskKind,
 };
-use crate::parse::format::{Dumps, InputFormat, ParseOptions};
+use crate::parse::format::SnapshotFormat;
 use crate::parse::threads::{lines, snapshots, Block, Dump, MAX_FRAMES};
 
 /// The format id of tokio task dumps (`Handle::dump()`).
@@ -278,37 +278,15 @@ pub fn parse(text: Bytes, source: &str) -> Vec<Snapshot> {
 }
 
 /// Async task dumps as an input format.
-pub struct TokioTasks;
-
-impl InputFormat for TokioTasks {
-    fn id(&self) -> &'static str {
-        FORMAT
-    }
-
-    fn aliases(&self) -> &'static [&'static str] {
-        &["tokio", "async-backtrace"]
-    }
-
-    fn help(&self) -> &'static str {
-        "Async task trees: tokio task dumps and async-backtrace trees"
-    }
-
-    fn expected(&self) -> Option<&'static str> {
-        Some("a tokio task dump or async-backtrace tree (`task 3 trace:`, `╼ app::handler at src/main.rs:12:5`)")
-    }
-
-    fn detect(&self, text: &[u8]) -> f32 {
-        detect(text)
-    }
-
-    fn anchor(&self, line: &[u8]) -> Option<usize> {
-        find_header(line)
-    }
-
-    fn parse(&self, text: Bytes, source: &str, _opts: &ParseOptions) -> Result<Dumps, String> {
-        Ok(Dumps::of_snapshots(parse(text, source)))
-    }
-}
+pub const TOKIO_TASKS: SnapshotFormat = SnapshotFormat {
+    id: FORMAT,
+    aliases: &["tokio", "async-backtrace"],
+    help: "Async task trees: tokio task dumps and async-backtrace trees",
+    expected: Some("a tokio task dump or async-backtrace tree (`task 3 trace:`, `╼ app::handler at src/main.rs:12:5`)"),
+    detect,
+    anchor: find_header,
+    parse,
+};
 
 #[cfg(test)]
 mod tests {

@@ -15,7 +15,6 @@ pub mod finding;
 pub mod graph;
 pub mod group;
 pub mod heap;
-mod hex;
 pub mod history;
 pub mod phrase;
 pub mod rules;

@@ -177,7 +177,7 @@ pub fn parse_ptr(word: &str) -> Option<u64> {
 
 /// [`parse_ptr`] on bytes (the dump text is not re-validated as UTF-8).
 pub fn parse_ptr_bytes(w: &[u8]) -> Option<u64> {
-    super::hex::parse_hex(w).filter(|v| *v >= 0x1000)
+    crate::model::parse_hex(w).filter(|v| *v >= 0x1000)
 }
 
 /// The argument text of frame `i` of a task, without allocating or

@@ -12,6 +12,7 @@ mod confidence;
 mod crash;
 mod frame;
 pub mod heap;
+mod hex;
 mod ids;
 mod intern;
 mod runtime;
@@ -27,6 +28,7 @@ pub use crash::{
     Crash, CrashDetail, GoCrash, PanicRecord, RaceAccess, RaceReport, RustCrash, SignalInfo,
 };
 pub use frame::{AddrSpace, CodeKind, Frame, Function, RawAddr, Stack};
+pub use hex::parse_hex;
 pub use ids::{FrameId, FuncId, LabelSetId, StackId, Sym};
 pub use intern::{IdMap, Tables};
 pub use runtime::Runtime;

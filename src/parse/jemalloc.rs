@@ -9,11 +9,12 @@
 
 use crate::input::Bytes;
 use crate::model::heap::{unsample, HeapProfile, HeapSample, HeapValues, Module, Sampling};
+use crate::model::parse_hex;
 use crate::model::{
     AddrSpace, CodeKind, FrameId, LabelSetId, RawAddr, Runtime, Sym, Tables, Warning,
 };
 use crate::parse::format::{Dumps, InputFormat, ParseOptions};
-use crate::parse::go::line::{parse_hex, trim_end};
+use crate::parse::go::line::trim_end;
 use std::sync::Arc;
 
 /// Format id.

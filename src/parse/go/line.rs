@@ -1,7 +1,7 @@
 //! The grammar of single lines of a Go traceback. Pure functions over bytes,
 //! no allocation on the hot path, no panics on any input.
 
-use crate::model::CodeKind;
+use crate::model::{parse_hex, CodeKind};
 
 /// A parsed goroutine header line.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -65,25 +65,6 @@ fn parse_u64(b: &[u8]) -> Option<u64> {
     b.iter().try_fold(0u64, |acc, d| {
         acc.checked_mul(10)?.checked_add(u64::from(d - b'0'))
     })
-}
-
-/// Parses `0x`-prefixed hex of at most 16 digits.
-pub fn parse_hex(b: &[u8]) -> Option<u64> {
-    let digits = b.strip_prefix(b"0x").or_else(|| b.strip_prefix(b"0X"))?;
-    if digits.is_empty() || digits.len() > 16 {
-        return None;
-    }
-    let mut value: u64 = 0;
-    for &c in digits {
-        let digit = match c {
-            b'0'..=b'9' => c - b'0',
-            b'a'..=b'f' => c - b'a' + 10,
-            b'A'..=b'F' => c - b'A' + 10,
-            _ => return None,
-        };
-        value = (value << 4) | u64::from(digit);
-    }
-    Some(value)
 }
 
 /// Finds `n` in a short haystack (one line): cheaper than building a

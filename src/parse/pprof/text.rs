@@ -9,9 +9,10 @@
 use super::counted::{Builder, Record, MAX_FRAMES, MAX_WARNINGS};
 use crate::input::Bytes;
 use crate::model::heap::{unsample, HeapProfile, HeapSample, HeapValues, Sampling};
+use crate::model::parse_hex;
 use crate::model::{CodeKind, FrameId, LabelSetId, Runtime, Snapshot, Tables, Warning};
 use crate::parse::format::{Dumps, InputFormat, ParseOptions};
-use crate::parse::go::line::{parse_hex, split_go_func, trim_end};
+use crate::parse::go::line::{split_go_func, trim_end};
 use std::sync::Arc;
 
 /// Format id of goroutine profiles at debug=1.

@@ -1,7 +1,9 @@
-//! Reading hexadecimal words (`0xc000123408`) out of frame arguments: the
-//! analysis's own reader, so that it does not depend on a parser's.
+//! Hexadecimal words as dumps print addresses and ids (`0xc000123408`,
+//! `gp=0x…`, a pprof `@ 0x…` list): one reader for the parsers and for the
+//! analysis, which reads pointer words out of frame arguments.
 
 /// The value of `0x…` (1 to 16 hex digits, either case), or `None`.
+#[inline]
 pub fn parse_hex(word: &[u8]) -> Option<u64> {
     let digits = word
         .strip_prefix(b"0x")

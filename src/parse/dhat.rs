@@ -8,6 +8,7 @@ use crate::model::heap::{HeapProfile, HeapSample, HeapValues, Sampling};
 use crate::model::Bytes;
 use crate::model::{CodeKind, FrameId, LabelSetId, Runtime, Tables, Warning};
 use crate::parse::format::{Dumps, InputFormat, ParseOptions};
+use crate::parse::threads::source_frame;
 use serde::Deserialize;
 use std::sync::Arc;
 
@@ -154,15 +155,7 @@ fn frame(t: &mut Tables, s: &str) -> FrameId {
         }
         _ => (loc, 0),
     };
-    let function = t.intern_function(func.as_bytes(), split_rust_func);
-    let file = t.intern(file);
-    t.intern_frame(crate::model::Frame {
-        function,
-        file,
-        line,
-        pc_offset: None,
-        inlined: false,
-    })
+    source_frame(t, func, split_rust_func, file, line, false)
 }
 
 /// Splits a Rust path into (crate, None, rest, kind).

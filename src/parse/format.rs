@@ -10,8 +10,8 @@ use std::sync::Arc;
 
 /// One input format dumpscope reads: its names, how it is recognised and
 /// how it is parsed. Each parser module implements it once: a
-/// [`SnapshotFormat`] constant when its parser needs only the text and
-/// returns snapshots, a unit struct otherwise (heap profiles, raw formats,
+/// [`SnapshotFormat`] constant when its parser needs only its input and
+/// returns snapshots, a unit struct otherwise (heap profiles, protobuf,
 /// options); `parse::FORMATS` lists them in detection order.
 pub trait InputFormat: Sync {
     /// The format id, as reports print it and `--input-format` accepts it
@@ -68,10 +68,10 @@ pub trait InputFormat: Sync {
     fn parse(&self, text: Bytes, source: &str, opts: &ParseOptions) -> Result<Dumps, String>;
 }
 
-/// A text format whose parser only needs the text and returns snapshots
-/// (the thread dumps and backtraces), described as data: its module states
-/// its names, its detector, its anchor and its parser in one constant, and
-/// this implements [`InputFormat`] for all of them.
+/// A format whose parser only needs its input and returns snapshots (the
+/// thread dumps, backtraces and JSON thread dumps), described as data: its
+/// module states its names, its detector and its parser in one constant,
+/// and this implements [`InputFormat`] for all of them.
 pub struct SnapshotFormat {
     /// The format id ([`InputFormat::id`]).
     pub id: &'static str,
@@ -83,10 +83,23 @@ pub struct SnapshotFormat {
     pub expected: Option<&'static str>,
     /// The detector, on the scale of [`InputFormat::detect`].
     pub detect: fn(&[u8]) -> f32,
-    /// Where a line that certainly belongs to the dump starts.
-    pub anchor: fn(&[u8]) -> Option<usize>,
-    /// Reads every dump in the text (`source` names the input).
-    pub parse: fn(Bytes, &str) -> Vec<Snapshot>,
+    /// How the input is read.
+    pub reader: SnapshotReader,
+}
+
+/// How a [`SnapshotFormat`] reads its input.
+pub enum SnapshotReader {
+    /// Text, unwrapped first (log prefixes, CRLF): `anchor` finds where a
+    /// line that certainly belongs to the dump starts, `parse` reads every
+    /// dump in the text (`source` names the input).
+    Text {
+        /// [`InputFormat::anchor`].
+        anchor: fn(&[u8]) -> Option<usize>,
+        /// The parser.
+        parse: fn(Bytes, &str) -> Vec<Snapshot>,
+    },
+    /// A JSON document read as it is; an `Err` says why it cannot be read.
+    Json(fn(&[u8], &str) -> Result<Vec<Snapshot>, String>),
 }
 
 impl InputFormat for SnapshotFormat {
@@ -111,11 +124,22 @@ impl InputFormat for SnapshotFormat {
     }
 
     fn anchor(&self, line: &[u8]) -> Option<usize> {
-        (self.anchor)(line)
+        match self.reader {
+            SnapshotReader::Text { anchor, .. } => anchor(line),
+            SnapshotReader::Json(_) => None,
+        }
+    }
+
+    fn is_raw(&self) -> bool {
+        matches!(self.reader, SnapshotReader::Json(_))
     }
 
     fn parse(&self, text: Bytes, source: &str, _opts: &ParseOptions) -> Result<Dumps, String> {
-        Ok(Dumps::of_snapshots((self.parse)(text, source)))
+        let snapshots = match self.reader {
+            SnapshotReader::Text { parse, .. } => parse(text, source),
+            SnapshotReader::Json(parse) => parse(&text, source)?,
+        };
+        Ok(Dumps::of_snapshots(snapshots))
     }
 }
 

@@ -15,7 +15,9 @@ pub mod threads;
 pub mod format;
 mod info;
 
-pub use format::{Dumps, Format, GoOptions, InputFormat, ParseOptions, SnapshotFormat};
+pub use format::{
+    Dumps, Format, GoOptions, InputFormat, ParseOptions, SnapshotFormat, SnapshotReader,
+};
 pub use info::InputInfo;
 
 use crate::input;
@@ -36,9 +38,9 @@ const FORMATS: &[&dyn InputFormat] = &[
     &native::frames::NATIVE_BACKTRACE,
     &java::JAVA_THREADS,
     &native::gdb::GDB_THREADS,
-    &java::JavaJson,
+    &java::JAVA_JSON,
     &python::PYTHON_THREADS,
-    &python::PySpyJson,
+    &python::PY_SPY_JSON,
     &native::tokio::TOKIO_TASKS,
 ];
 

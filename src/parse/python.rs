@@ -16,7 +16,7 @@ use crate::model::{
     CodeKind, Crash, LockBasis, LockFact, LockRel, Runtime, Snapshot, StateClass, SyncFacts,
     SyncKind, Tables,
 };
-use crate::parse::format::{Dumps, InputFormat, ParseOptions, SnapshotFormat};
+use crate::parse::format::{SnapshotFormat, SnapshotReader};
 
 /// The format id of faulthandler and py-spy text dumps.
 pub const FORMAT: &str = "python-threads";
@@ -507,35 +507,18 @@ pub const PYTHON_THREADS: SnapshotFormat = SnapshotFormat {
     help: "Python thread dumps: faulthandler and `py-spy dump` text",
     expected: Some("a Python faulthandler or py-spy dump (`Thread 0x... (most recent call first):`, `Thread 42 (idle): \"MainThread\"`)"),
     detect,
-    anchor: find_header,
-    parse,
+    reader: SnapshotReader::Text {
+        anchor: find_header,
+        parse,
+    },
 };
 
 /// `py-spy dump --json` as an input format.
-pub struct PySpyJson;
-
-impl InputFormat for PySpyJson {
-    fn id(&self) -> &'static str {
-        JSON_FORMAT
-    }
-
-    fn help(&self) -> &'static str {
-        "`py-spy dump --json`"
-    }
-
-    fn expected(&self) -> Option<&'static str> {
-        None
-    }
-
-    fn detect(&self, text: &[u8]) -> f32 {
-        detect_json(text)
-    }
-
-    fn is_raw(&self) -> bool {
-        true
-    }
-
-    fn parse(&self, text: Bytes, source: &str, _opts: &ParseOptions) -> Result<Dumps, String> {
-        Ok(Dumps::of_snapshots(parse_json(&text, source)?))
-    }
-}
+pub const PY_SPY_JSON: SnapshotFormat = SnapshotFormat {
+    id: JSON_FORMAT,
+    aliases: &[],
+    help: "`py-spy dump --json`",
+    expected: None,
+    detect: detect_json,
+    reader: SnapshotReader::Json(parse_json),
+};

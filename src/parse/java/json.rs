@@ -4,7 +4,7 @@ use super::reader::{
     confidence_of, java_frame, new_reader, object_key, state_of, Relation, MAX_FACTS,
 };
 use crate::model::{Bytes, LockFact, LockRel, Snapshot, SyncKind, TaskKind};
-use crate::parse::format::{Dumps, InputFormat, ParseOptions};
+use crate::parse::format::{SnapshotFormat, SnapshotReader};
 use crate::parse::threads::{snapshots, Block, MAX_FRAMES, MAX_TASKS};
 
 /// Detects `jcmd PID Thread.dump_to_file -format=json` (JDK 21+).
@@ -147,33 +147,14 @@ pub fn parse_json(text: &[u8], source: &str) -> Result<Vec<Snapshot>, String> {
 }
 
 /// JDK 21+ JSON thread dumps as an input format.
-pub struct JavaJson;
-
-impl InputFormat for JavaJson {
-    fn id(&self) -> &'static str {
-        JSON_FORMAT
-    }
-
-    fn help(&self) -> &'static str {
-        "JDK 21+ JSON thread dumps (`jcmd PID Thread.dump_to_file -format=json`)"
-    }
-
-    fn expected(&self) -> Option<&'static str> {
-        None
-    }
-
-    fn detect(&self, text: &[u8]) -> f32 {
-        detect_json(text)
-    }
-
-    fn is_raw(&self) -> bool {
-        true
-    }
-
-    fn parse(&self, text: Bytes, source: &str, _opts: &ParseOptions) -> Result<Dumps, String> {
-        Ok(Dumps::of_snapshots(parse_json(&text, source)?))
-    }
-}
+pub const JAVA_JSON: SnapshotFormat = SnapshotFormat {
+    id: JSON_FORMAT,
+    aliases: &[],
+    help: "JDK 21+ JSON thread dumps (`jcmd PID Thread.dump_to_file -format=json`)",
+    expected: None,
+    detect: detect_json,
+    reader: SnapshotReader::Json(parse_json),
+};
 
 /// The lock relations a thread's entry states: `(relation, object, class,
 /// frame)`.

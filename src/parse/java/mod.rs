@@ -11,5 +11,5 @@ pub mod json;
 mod reader;
 pub mod text;
 
-pub use json::{detect_json, parse_json, JavaJson, JSON_FORMAT};
+pub use json::{detect_json, parse_json, JAVA_JSON, JSON_FORMAT};
 pub use text::{detect, find_header, parse, FORMAT, JAVA_THREADS};

@@ -8,7 +8,7 @@ use crate::model::{
     Bytes, FrameId, JavaTaskDetail, LockBasis, LockRel, ReportedDeadlock, Snapshot, StateClass,
     SyncKind, Tables, TaskDetail, TaskKind,
 };
-use crate::parse::format::SnapshotFormat;
+use crate::parse::format::{SnapshotFormat, SnapshotReader};
 use crate::parse::threads::{lines, snapshots, Block};
 
 /// The format id of Java text thread dumps.
@@ -435,8 +435,10 @@ pub const JAVA_THREADS: SnapshotFormat = SnapshotFormat {
     help: "Java thread dumps: jstack, jcmd Thread.print, SIGQUIT output",
     expected: Some("a Java thread dump (jstack, jcmd Thread.print: `\"main\" #1 ... nid=0x...`)"),
     detect,
-    anchor: find_header,
-    parse,
+    reader: SnapshotReader::Text {
+        anchor: find_header,
+        parse,
+    },
 };
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use super::{addr_frame, hex_u64, named_frame, note_addr, parse_map_line};
 use crate::input::Bytes;
 use crate::model::heap::Module;
 use crate::model::{AddrSpace, Crash, FrameId, Runtime, Snapshot, StateClass, Tables, TaskKind};
-use crate::parse::format::SnapshotFormat;
+use crate::parse::format::{SnapshotFormat, SnapshotReader};
 use crate::parse::threads::{lines, snapshots, Block, Dump};
 use regex::Regex;
 use std::sync::LazyLock;
@@ -737,8 +737,10 @@ pub const NATIVE_BACKTRACE: SnapshotFormat = SnapshotFormat {
     help: "Native backtraces: glibc backtrace_symbols, AddressSanitizer and ThreadSanitizer reports, eu-stack, Android tombstones",
     expected: Some("a native backtrace (glibc backtrace_symbols, AddressSanitizer/ThreadSanitizer, eu-stack, Android tombstone)"),
     detect,
-    anchor: find_header,
-    parse,
+    reader: SnapshotReader::Text {
+        anchor: find_header,
+        parse,
+    },
 };
 
 #[cfg(test)]

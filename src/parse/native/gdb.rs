@@ -15,7 +15,7 @@ use crate::model::{
     AddrSpace, ArgSpan, Confidence, LockBasis, LockFact, LockRel, Runtime, Snapshot, StateClass,
     SyncFacts, SyncKind, Tables,
 };
-use crate::parse::format::SnapshotFormat;
+use crate::parse::format::{SnapshotFormat, SnapshotReader};
 use crate::parse::threads::{lines, snapshots, Block, Dump, MAX_FRAMES};
 
 /// The format id of gdb backtraces.
@@ -725,6 +725,8 @@ pub const GDB_THREADS: SnapshotFormat = SnapshotFormat {
     help: "gdb `thread apply all bt [full]` and lldb `bt all`",
     expected: Some("gdb or lldb thread backtraces (`Thread 2 (Thread 0x... (LWP n))`)"),
     detect,
-    anchor: find_header,
-    parse,
+    reader: SnapshotReader::Text {
+        anchor: find_header,
+        parse,
+    },
 };

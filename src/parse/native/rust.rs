@@ -10,7 +10,7 @@ use crate::model::{
     AddrSpace, Crash, CrashDetail, PanicRecord, Runtime, RustCrash, Snapshot, StateClass, Tables,
     TaskKind, Warning,
 };
-use crate::parse::format::SnapshotFormat;
+use crate::parse::format::{SnapshotFormat, SnapshotReader};
 use crate::parse::threads::{lines, snapshots, Block, Dump};
 use regex::Regex;
 use std::sync::LazyLock;
@@ -426,8 +426,10 @@ pub const RUST_BACKTRACE: SnapshotFormat = SnapshotFormat {
     help: "Rust panics and backtraces (`RUST_BACKTRACE=1` or `full`, `std::backtrace::Backtrace` output)",
     expected: Some("a Rust panic or backtrace (`thread 'main' panicked at`, `stack backtrace:`)"),
     detect,
-    anchor: find_header,
-    parse,
+    reader: SnapshotReader::Text {
+        anchor: find_header,
+        parse,
+    },
 };
 
 #[cfg(test)]

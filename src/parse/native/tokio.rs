@@ -15,7 +15,7 @@ use crate::model::vocab::tokio;
 use crate::model::{
     CodeKind, FrameId, LockBasis, LockFact, Runtime, Snapshot, SyncFacts, Tables, TaskKind,
 };
-use crate::parse::format::SnapshotFormat;
+use crate::parse::format::{SnapshotFormat, SnapshotReader};
 use crate::parse::threads::{lines, snapshots, Block, Dump, MAX_FRAMES};
 
 /// The format id of tokio task dumps (`Handle::dump()`).
@@ -284,8 +284,10 @@ pub const TOKIO_TASKS: SnapshotFormat = SnapshotFormat {
     help: "Async task trees: tokio task dumps and async-backtrace trees",
     expected: Some("a tokio task dump or async-backtrace tree (`task 3 trace:`, `╼ app::handler at src/main.rs:12:5`)"),
     detect,
-    anchor: find_header,
-    parse,
+    reader: SnapshotReader::Text {
+        anchor: find_header,
+        parse,
+    },
 };
 
 #[cfg(test)]

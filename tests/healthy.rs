@@ -1,0 +1,107 @@
+//! Precision on healthy, busy services built with real Go modules
+//! (`samples/ext/`): Go's own leak profile of each process proves nothing
+//! leaked, so every finding at medium or above on any of their dumps is a
+//! false alarm. Also generates the table of docs/accuracy.md that says so.
+
+mod common;
+
+use common::*;
+use dumpscope::analyze::finding::Severity;
+use dumpscope::model::TaskFlags;
+use dumpscope::report::Report;
+
+/// The services of samples/ext, as their README lists them.
+const SERVICES: &[&str] = &["nats-busy", "grpc-busy", "pq-busy", "raft-busy"];
+/// The forms each is dumped in (the leak profile is the ground truth).
+const FORMS: &[&str] = &["debug2", "debug1", "sigquit"];
+
+fn actionable(r: &Report) -> Vec<String> {
+    r.findings
+        .iter()
+        .filter(|f| f.kind != "crash")
+        .filter(|f| {
+            f.severity
+                .as_str()
+                .parse::<Severity>()
+                .is_ok_and(|s| s >= Severity::Medium)
+        })
+        .map(|f| format!("{} {}: {}", f.severity, f.rule, f.title))
+        .collect()
+}
+
+fn goroutines_and_leaked(rel: &str) -> (usize, usize) {
+    let parsed = parse(rel);
+    let tasks = parsed.snapshots.iter().flat_map(|s| s.tasks.iter());
+    let (mut all, mut leaked) = (0, 0);
+    for task in tasks {
+        all += 1;
+        leaked += usize::from(task.flags.has(TaskFlags::LEAKED));
+    }
+    (all, leaked)
+}
+
+#[test]
+fn go_proves_nothing_leaked_in_the_healthy_services() {
+    for service in SERVICES {
+        let (all, leaked) =
+            goroutines_and_leaked(&format!("samples/ext/{service}/leak-debug2.txt"));
+        assert!(
+            all >= 10,
+            "{service}: the leak profile lists {all} goroutines"
+        );
+        assert_eq!(leaked, 0, "{service}: Go marks {leaked} goroutines leaked");
+    }
+}
+
+#[test]
+fn healthy_services_under_load_have_nothing_at_medium_or_above() {
+    for service in SERVICES {
+        for form in FORMS {
+            let rel = format!("samples/ext/{service}/{form}.txt");
+            let r = report(&rel);
+            assert!(!r.snapshots.is_empty(), "{rel}: no snapshot read");
+            let alarms = actionable(&r);
+            assert!(alarms.is_empty(), "{rel}: {alarms:#?}");
+        }
+    }
+}
+
+fn table() -> String {
+    let mut out = String::from(
+        "| service | dump | goroutines | proven leaked (Go) | findings | at medium or above |\n| --- | --- | ---: | ---: | ---: | ---: |\n",
+    );
+    for service in SERVICES {
+        let (_, leaked) = goroutines_and_leaked(&format!("samples/ext/{service}/leak-debug2.txt"));
+        for form in FORMS {
+            let rel = format!("samples/ext/{service}/{form}.txt");
+            let (goroutines, _) = goroutines_and_leaked(&rel);
+            let r = report(&rel);
+            out.push_str(&format!(
+                "| {service} | {form} | {goroutines} | {leaked} | {} | {} |\n",
+                r.findings.len(),
+                actionable(&r).len()
+            ));
+        }
+    }
+    out
+}
+
+#[test]
+fn docs_accuracy_healthy_services_table_is_current() {
+    const BEGIN: &str = "<!-- generated (tests/healthy.rs): begin -->\n";
+    const END: &str = "<!-- generated (tests/healthy.rs): end -->";
+    let path = root().join("docs/accuracy.md");
+    let doc = std::fs::read_to_string(&path).unwrap_or_default();
+    let (Some(a), Some(b)) = (doc.find(BEGIN), doc.find(END)) else {
+        panic!("docs/accuracy.md lacks the markers of tests/healthy.rs");
+    };
+    let generated = table();
+    if doc[a + BEGIN.len()..b] != generated {
+        if std::env::var_os("DUMPSCOPE_UPDATE_DOCS").is_some() {
+            let new = format!("{}{BEGIN}{generated}{}", &doc[..a], &doc[b..]);
+            std::fs::write(&path, new).expect("write docs/accuracy.md");
+        } else {
+            panic!("docs/accuracy.md is out of date: run DUMPSCOPE_UPDATE_DOCS=1 cargo test --test healthy");
+        }
+    }
+}

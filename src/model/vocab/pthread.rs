@@ -43,7 +43,38 @@ pub static PRIMITIVES: &[Prim] = &[
     prim("nanosleep", K::Timer, O::Sleep, false),
     prim("clock_nanosleep", K::Timer, O::Sleep, false),
     prim("usleep", K::Timer, O::Sleep, false),
+    // Rust's std (futex-based on Linux): `Mutex::lock` carries the mutex as
+    // `self`; the contended path and its futex wait carry nothing.
+    prim(
+        "std::sys::sync::mutex::futex::Mutex::lock",
+        K::Mutex,
+        O::Lock,
+        true,
+    ),
+    prim(
+        "std::sys::sync::mutex::futex::Mutex::lock_contended",
+        K::Mutex,
+        O::Lock,
+        false,
+    ),
+    prim(
+        "std::sys::pal::unix::futex::futex_wait",
+        K::Mutex,
+        O::Lock,
+        false,
+    ),
+    prim("std::thread::sleep", K::Timer, O::Sleep, false),
+    prim(
+        "std::sys::pal::unix::thread::Thread::sleep",
+        K::Timer,
+        O::Sleep,
+        false,
+    ),
 ];
+
+/// Exact names of the library's own frames (the raw `syscall()` a futex
+/// wait of Rust's std goes through).
+pub static IMPL_NAMES: &[&str] = &["syscall"];
 
 /// Name prefixes of the library's own frames under a lock, condition, join
 /// or sleep call.
@@ -68,6 +99,10 @@ pub static IMPL_PREFIXES: &[&str] = &[
     "__libc_",
     "__condvar",
     "__internal_syscall",
+    "std::sync::poison::mutex::Mutex<",
+    "std::sync::mutex::Mutex<",
+    "std::sys::sync::",
+    "std::thread::functions::sleep",
 ];
 
 /// A part of the function name of a frame that joins a thread

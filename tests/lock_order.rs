@@ -52,8 +52,7 @@ fn report(rel: &str, sources: Option<&str>) -> Report {
 /// The deadlock finding at high or above.
 fn deadlock(r: &Report) -> Option<&Finding> {
     r.findings.iter().find(|f| {
-        f.kind == "deadlock"
-            && matches!(f.severity.to_string().as_str(), "high" | "critical")
+        f.kind == "deadlock" && matches!(f.severity.to_string().as_str(), "high" | "critical")
     })
 }
 

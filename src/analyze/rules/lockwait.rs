@@ -10,7 +10,7 @@ use crate::analyze::finding::{Finding, Kind, RuleInfo, Severity};
 use crate::analyze::graph::{Resource, WaitGraph};
 use crate::analyze::phrase::{frame_name, resource_label};
 use crate::analyze::wait::{ResKey, ResKind, WaitOp};
-use crate::model::{Confidence, Runtime, Snapshot, StateClass, TaskKind};
+use crate::model::{vocab, Confidence, Runtime, Snapshot, StateClass, TaskKind};
 
 /// `threads.likely-lock-deadlock`: the busy threads all wait on locks.
 pub static LIKELY_LOCK_DEADLOCK: RuleInfo = RuleInfo {
@@ -60,10 +60,36 @@ fn role(snap: &Snapshot, graph: &WaitGraph, task: usize) -> Role {
     let wait = graph.waits.get(task).copied().flatten();
     match (wait, graph.res_of.get(task).copied().flatten()) {
         (Some(wait), Some(resource)) if exclusive(&wait) => Role::Locker(resource),
+        (Some(wait), _) if in_call(snap, wait.kind, class) && !parked(snap, task) => Role::Busy,
         (Some(_), _) => Role::Idle,
         (None, _) if matches!(class, StateClass::Running | StateClass::Runnable) => Role::Busy,
+        (None, _) if in_call(snap, ResKind::Syscall, class) && !parked(snap, task) => Role::Busy,
         (None, _) => Role::Idle,
     }
+}
+
+/// A native thread in a system call or IO: it may be in the middle of a
+/// request, holding a lock across it.
+fn in_call(snap: &Snapshot, kind: ResKind, class: StateClass) -> bool {
+    matches!(snap.runtime, Runtime::Native | Runtime::Rust)
+        && snap.task_kind != TaskKind::AsyncTask
+        && matches!(kind, ResKind::Syscall | ResKind::Net | ResKind::Other)
+        && matches!(class, StateClass::Syscall | StateClass::Io)
+}
+
+/// A thread parked in an idle call (an event loop, a listener, a sleep),
+/// read from its innermost frames.
+fn parked(snap: &Snapshot, task: usize) -> bool {
+    let tables = &snap.tables;
+    tables
+        .stack(snap.tasks[task].stack)
+        .frames
+        .iter()
+        .take(8)
+        .any(|frame| {
+            let function = tables.frame(*frame).function;
+            vocab::pthread::is_idle_call(tables.str(tables.function(function).full))
+        })
 }
 
 /// The lock waits, when every task that is not idle waits on a lock, on at

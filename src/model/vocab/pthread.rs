@@ -120,3 +120,41 @@ pub const JOIN_CONFIDENCE: Confidence = Confidence::Certain;
 pub fn is_join(function: &str) -> bool {
     function.contains(JOIN_NAME_PART)
 }
+
+/// Parts of the names of the calls a thread parks in when it is idle,
+/// waiting for work or events (an event loop, a listener, a signal wait),
+/// unlike a `read()` or `write()` in the middle of a request, which may hold
+/// a lock across it.
+pub static IDLE_CALL_PARTS: &[&str] = &[
+    "epoll_wait",
+    "epoll_pwait",
+    "poll",
+    "select",
+    "accept",
+    "pause",
+    "sigwait",
+    "sigtimedwait",
+    "nanosleep",
+    "usleep",
+    "io_uring_enter",
+    "kevent",
+];
+
+/// A frame of a thread idle in an event loop, a listener or a sleep.
+pub fn is_idle_call(function: &str) -> bool {
+    IDLE_CALL_PARTS.iter().any(|part| function.contains(part))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn idle_calls_are_event_loops_listeners_and_sleeps() {
+        assert!(is_idle_call("epoll_wait"));
+        assert!(is_idle_call("__GI___poll"));
+        assert!(is_idle_call("accept4"));
+        assert!(!is_idle_call("__libc_read"));
+        assert!(!is_idle_call("__libc_write"));
+    }
+}

@@ -60,7 +60,10 @@ fn native_json_reports() {
         if rel.contains("/reference") || rel.ends_with(".maps.txt") || rel.contains("/programs/") {
             return; // references and side files, not dumps
         }
-        if rel.starts_with("samples/native/gdb/") || rel.starts_with("samples/rust/tokio/") {
+        if rel.starts_with("samples/native/gdb/")
+            || rel.starts_with("samples/native/lock-order/")
+            || rel.starts_with("samples/rust/tokio/")
+        {
             return; // thread dumps: a selection in `thread_json_reports`
         }
         if rel.ends_with("panic-backtrace1-stripped.txt") {

@@ -190,6 +190,10 @@ if want rlock-convoy; then
   run rlock-convoy rlock_convoy.py SEVERAL_FILE="$work/rlock-convoy/several.txt"
   expected rlock-convoy
 fi
+if want lock-order; then
+  run lock-order lock_order.py
+  expected lock-order
+fi
 if want asyncio-lock; then
   run asyncio-lock asyncio_lock.py
   expected asyncio-lock

@@ -20,6 +20,7 @@ pub mod phrase;
 pub mod rules;
 pub mod series;
 pub mod source;
+pub mod srclocks;
 pub mod wait;
 
 pub use group::{group, Group, Similarity, WaitStats};

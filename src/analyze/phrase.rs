@@ -46,13 +46,18 @@ pub fn short_site(snap: &Snapshot, f: Option<FrameId>) -> String {
 }
 
 /// The stable id of a resource: `mutex@0xc000123408`, or
-/// `chan@site:/src/app/main.go:24` when no address is known.
+/// `chan@site:/src/app/main.go:24` when no address is known,
+/// `mutex@name:orders` for a global lock known by its name only.
 pub fn resource_id(snap: &Snapshot, graph: &WaitGraph, resource: u32) -> String {
     let Some(res) = graph.resources.get(resource as usize) else {
         return format!("resource#{resource}");
     };
     let kind = res.kind.as_str();
     match res.key {
+        ResKey::Named(_) => {
+            let name = res.name.as_deref().unwrap_or("?");
+            format!("{kind}@name:{name}")
+        }
         ResKey::Addr(addr) => format!("{kind}@{addr:#x}"),
         ResKey::Object(addr) => format!("{kind}@{addr:#x}+"),
         ResKey::Site(site) if site.0 == u32::MAX => format!("{kind}@site:unknown"),
@@ -66,6 +71,21 @@ pub fn resource_id(snap: &Snapshot, graph: &WaitGraph, resource: u32) -> String 
                 format!("{kind}@site:{}:{}", file, frame.line)
             }
         }
+    }
+}
+
+/// A resource as findings name it: its name first when known
+/// (``mutex `orders` (mutex@0x5581...)``, a global lock named by the
+/// sources: ``mutex `orders` ``), else its [`resource_id`].
+pub fn resource_label(snap: &Snapshot, graph: &WaitGraph, resource: u32) -> String {
+    let id = resource_id(snap, graph, resource);
+    let Some(res) = graph.resources.get(resource as usize) else {
+        return id;
+    };
+    match (&res.name, res.key) {
+        (Some(name), ResKey::Named(_)) => format!("{} `{name}`", res.kind.as_str()),
+        (Some(name), _) => format!("{} `{name}` ({id})", res.kind.as_str()),
+        (None, _) => id,
     }
 }
 

@@ -54,7 +54,8 @@ impl SourceIndex {
         self.root.is_some() || self.use_dump_paths
     }
 
-    fn lines(&mut self, snap: &Snapshot, file: Sym) -> Option<Arc<Vec<String>>> {
+    /// The lines of a frame's source file, when it can be found.
+    pub fn lines(&mut self, snap: &Snapshot, file: Sym) -> Option<Arc<Vec<String>>> {
         if !self.enabled() {
             return None;
         }

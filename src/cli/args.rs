@@ -110,8 +110,9 @@ pub struct AnalyzeArgs {
     /// severity; see docs/rules.md.
     #[arg(long, value_name = "FILE")]
     pub rules: Option<PathBuf>,
-    /// Read Go sources under DIR (matched by the longest suffix of each
-    /// frame's path) to infer which locks a goroutine holds.
+    /// Read sources under DIR (matched by the longest suffix of each frame's
+    /// path) to infer which locks a task holds (Go; C, C++, Rust, Python
+    /// and tokio global locks).
     #[arg(long, value_name = "DIR")]
     pub source_root: Option<PathBuf>,
     /// Group only: skip the diagnosis (wait-for graph, clusters, findings).

@@ -54,8 +54,10 @@ pub enum ResKind {
     Process,
     /// A signal delivery.
     Signal,
-    /// A future or a thread's result.
+    /// A future or a task's result.
     Future,
+    /// Another thread's end: a join (`pthread_join`, `Thread.join`).
+    Join,
     /// A blocking queue.
     Queue,
     /// Anything else.
@@ -83,6 +85,7 @@ impl ResKind {
             ResKind::Process => "process",
             ResKind::Signal => "signal",
             ResKind::Future => "future",
+            ResKind::Join => "thread",
             ResKind::Queue => "queue",
             ResKind::Other => "other",
         }
@@ -97,6 +100,7 @@ impl ResKind {
                 | ResKind::Mutex
                 | ResKind::RwMutex
                 | ResKind::Future
+                | ResKind::Join
                 | ResKind::WaitGroup
                 | ResKind::Cond
                 | ResKind::Chan
@@ -189,6 +193,9 @@ pub enum ResKey {
     Object(u64),
     /// No address: the blocking site stands for the resource.
     Site(FrameId),
+    /// No address, but the sources name the lock: a global or static lock
+    /// by the hash of its name (the name is kept beside the graph).
+    Named(u64),
 }
 
 /// Where a wait fact comes from (one byte: a wait fact is kept for each of
@@ -207,6 +214,9 @@ pub enum Evidence {
     /// A relation the parser recognised in a frame's function name with the
     /// runtime's vocabulary ([`LockFact`] with [`LockBasis::FrameName`]).
     Recognised,
+    /// The source line of the blocking frame acquires a lock by name
+    /// (`pthread_mutex_lock(&orders)`, `with orders:`, `ORDERS.lock()`).
+    Source,
 }
 
 /// What one task waits on: the resource's kind and identity, the operation,
@@ -271,8 +281,11 @@ pub enum SyncKind {
     Latch,
     /// A counting semaphore.
     Semaphore,
-    /// A future or a task's result (`FutureTask.get`, `pthread_join`).
+    /// A future or a task's result (`FutureTask.get`).
     Future,
+    /// Another thread's end (`pthread_join`, `std::thread::join`,
+    /// `Thread.join`).
+    Join,
     /// A blocking queue.
     Queue,
     /// Anything else.
@@ -291,6 +304,7 @@ impl SyncKind {
             SyncKind::Latch => ResKind::WaitGroup,
             SyncKind::Semaphore => ResKind::Semaphore,
             SyncKind::Future => ResKind::Future,
+            SyncKind::Join => ResKind::Join,
             SyncKind::Queue => ResKind::Queue,
             SyncKind::Other => ResKind::Other,
         }

@@ -192,6 +192,9 @@ fn add_graph(
             NodeKind::Resource(resource.kind),
             None,
         );
+        if let Some(node) = builder.out.nodes.last_mut() {
+            node.name.clone_from(&resource.name);
+        }
         builder.add_waiters(&resource.waiters, &resource_node);
         for holder in &resource.holders {
             let holder_node = builder.task_node(holder.task);

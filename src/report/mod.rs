@@ -386,7 +386,8 @@ pub struct GraphNode {
     pub snapshot: usize,
     /// Tasks behind a `group` node.
     pub count: Option<u64>,
-    /// A task's name (a thread's), when the dump gives one.
+    /// A task's name (a thread's), when the dump gives one; a lock's name
+    /// (a debugger's symbol, or the global the sources take).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }

@@ -249,6 +249,15 @@ poll and the tokio leaf futures it stopped at (one branch per leaf):
   \`#[async_backtrace::framed]\` attribute, the name being the full
   \`type_name\` of the function's future (\`mutex_deadlock_framed::post_transfer::{{closure}}\`).
   Only framed functions appear, not the tokio future a task waits on.
+
+## lock-order
+
+\`lock-order/taskdump.txt\` is written by \`programs/lock-order\` (two tasks take
+the \`static\` tokio \`Mutex\`es \`ORDERS\` and \`INVENTORY\` in opposite order; three
+\`idle_loop\` tasks sleep; \`watchdog\` dumps), built and run like the others by
+\`bash samples/rust/tokio/generate-lock-order.sh\`, which also writes
+\`lock-order/expected.json\` from the program's design and the task ids the run
+recorded.
 EOF
 } >"$here/README.md"
 

@@ -71,7 +71,7 @@ pub fn stated_hold(
     fact: &LockFact,
 ) -> String {
     let tables = &snap.tables;
-    if kind == ResKind::Future {
+    if kind == ResKind::Join {
         return format!(
             "{} is the thread joined: {} is its pthread_t (line {})",
             snap.task_label(task),

@@ -99,7 +99,7 @@ pub fn by_pointer(
         .filter(|(_, (kind, _))| kind.is_sync())
         .filter_map(|(i, (_, key))| match key {
             ResKey::Addr(a) | ResKey::Object(a) => Some((*a, i as u32)),
-            ResKey::Site(_) => None,
+            ResKey::Site(_) | ResKey::Named(_) => None,
         })
         .collect();
     if wanted.is_empty() {
@@ -267,6 +267,9 @@ impl<'a> Judge<'a> {
         }
         let frame = self.frame(cand);
         let function = self.snap.tables.frame(frame).function;
+        if self.snap.runtime != Runtime::Go && self.same_call(cand, wait, function) {
+            return None;
+        }
         let rw_reader = res_kind == ResKind::RwMutex
             && wait.op == WaitOp::RLock
             && self.writer_queued.contains(&cand.resource);
@@ -292,6 +295,20 @@ impl<'a> Judge<'a> {
             Some(locks_here),
         );
         Some((confidence, evidence))
+    }
+
+    /// Native frames of the function the wait is in: lldb names the frames
+    /// of an inlined call (`std::lock_guard` → `pthread_mutex_lock`) by the
+    /// function they were inlined into, so they carry the waited mutex
+    /// without having taken it first.
+    fn same_call(&self, cand: &Candidate, wait: &Wait, function: FuncId) -> bool {
+        let tables = &self.snap.tables;
+        let frames = &tables
+            .stack(self.snap.tasks[cand.task as usize].stack)
+            .frames;
+        frames
+            .get(wait.site_index as usize)
+            .is_some_and(|site| tables.frame(*site).function == function)
     }
 
     /// A candidate in a task that does not wait on the resource.

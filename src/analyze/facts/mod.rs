@@ -16,6 +16,7 @@
 pub mod children;
 pub mod evidence;
 pub mod holds;
+pub mod named;
 pub mod resources;
 pub mod stated;
 pub mod waits;

@@ -27,13 +27,16 @@ pub fn build_with<R: Send>(
     sources: &mut SourceIndex,
     beside: impl FnOnce(&[Option<Wait>]) -> R + Send,
 ) -> (WaitGraph, R) {
-    let (wait_facts, stated) = facts::wait_facts(snap);
+    let (mut wait_facts, stated) = facts::wait_facts(snap);
+    let named = facts::named::name_waits(snap, &mut wait_facts.waits, sources);
     // The clusters need only the waits: they are built beside the rest.
     let ((resources, res_of, cycles), beside_result) = rayon::join(
         || {
             let index = facts::resources::index(&wait_facts.waits);
-            let holds = facts::hold_facts(snap, &wait_facts, &stated, &index, sources);
-            let (resources, res_of) = assemble(index, holds);
+            let names = facts::named::resource_names(snap, &wait_facts.waits, &index, &named);
+            let mut holds = facts::hold_facts(snap, &wait_facts, &stated, &index, sources);
+            facts::named::holders(snap, &index, &names, sources, &mut holds);
+            let (resources, res_of) = assemble(index, holds, names);
             let cycles = scc::resource_cycles(&res_of, &resources);
             (resources, res_of, cycles)
         },
@@ -54,19 +57,25 @@ pub fn build_with<R: Send>(
 
 /// The graph's resources: each with its waiters, and with the hold facts
 /// about it as holder edges.
-fn assemble(index: Resources, holds: HoldFacts) -> (Vec<Resource>, Vec<Option<u32>>) {
+fn assemble(
+    index: Resources,
+    holds: HoldFacts,
+    names: Vec<Option<String>>,
+) -> (Vec<Resource>, Vec<Option<u32>>) {
     let resources: Vec<Resource> = index
         .keys
         .iter()
         .zip(index.waiters)
         .zip(holds.holds.into_iter().zip(holds.referenced))
+        .zip(names)
         .map(
-            |((&(kind, key), waiters), (holders, referenced))| Resource {
+            |(((&(kind, key), waiters), (holders, referenced)), name)| Resource {
                 kind,
                 key,
                 waiters,
                 holders,
                 referenced,
+                name,
             },
         )
         .collect();

@@ -21,6 +21,9 @@ pub struct Resource {
     pub holders: Vec<Holder>,
     /// Some task not waiting on it carries its address (it is alive).
     pub referenced: bool,
+    /// Its name, when known: the symbol a debugger printed after its
+    /// address, or the global lock the sources name.
+    pub name: Option<String>,
 }
 
 /// A deadlock: tasks and resources on a cycle of the wait-for graph.

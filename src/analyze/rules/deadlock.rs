@@ -6,7 +6,7 @@
 use super::context::Cx;
 use crate::analyze::finding::{Finding, Kind, RuleInfo, Severity};
 use crate::analyze::graph::Cycle;
-use crate::analyze::phrase::{check_reported, resource_id};
+use crate::analyze::phrase::{check_reported, resource_label};
 use crate::analyze::wait::{ResKind, WaitOp};
 use crate::model::Confidence;
 use crate::model::{StateClass, TaskFlags};
@@ -157,7 +157,7 @@ fn cycle_finding(cx: &mut Cx, rule: &'static RuleInfo, cs: &[usize]) {
     let names: Vec<String> = cycle
         .resources
         .iter()
-        .map(|r| resource_id(cx.snap, graph, *r))
+        .map(|r| resource_label(cx.snap, graph, *r))
         .collect();
     let lines = cycle_lines(cx, &cycle);
     let evidence = cycle_evidence(cx, &cycle);
@@ -214,9 +214,9 @@ fn cycle_lines(cx: &Cx, c: &Cycle) -> Vec<String> {
                     .iter()
                     .any(|h| h.task == t)
             })
-            .map(|r| resource_id(cx.snap, graph, *r))
+            .map(|r| resource_label(cx.snap, graph, *r))
             .collect();
-        let waits = graph.res_of[t as usize].map(|r| resource_id(cx.snap, graph, r));
+        let waits = graph.res_of[t as usize].map(|r| resource_label(cx.snap, graph, r));
         lines.push(format!(
             "{label} holds {} and waits on {}",
             if held.is_empty() {
@@ -243,7 +243,7 @@ fn cycle_evidence(cx: &Cx, c: &Cycle) -> Vec<String> {
             if c.tasks.contains(&h.task) {
                 evidence.push(format!(
                     "{} held by {} ({}): {}",
-                    resource_id(cx.snap, graph, r),
+                    resource_label(cx.snap, graph, r),
                     cx.snap.task_label(&cx.snap.tasks[h.task as usize]),
                     h.confidence.as_str(),
                     h.evidence

@@ -17,6 +17,7 @@ pub mod chan;
 pub mod crash;
 pub mod deadlock;
 pub mod leak;
+pub mod lockwait;
 pub mod native;
 pub mod net;
 pub mod sync;
@@ -44,6 +45,7 @@ pub fn catalogue() -> Vec<&'static RuleInfo> {
         crash::RULES,
         native::RULES,
         threads::RULES,
+        lockwait::RULES,
         benign::RULES,
         super::heap::RULES,
         super::diff::RULES,
@@ -132,6 +134,7 @@ pub fn diagnose(
     } else {
         native::run(&mut cx);
         deadlock::run_cycles(&mut cx, threads::deadlock_rule(snap));
+        lockwait::run(&mut cx);
         threads::run(&mut cx);
     }
     let mut findings = cx.findings;

@@ -93,7 +93,10 @@ fn helpers(cx: &Cx, tasks: &[u32]) -> (Vec<String>, bool) {
     for &task in tasks {
         if let Some(resource) = graph.res_of[task as usize] {
             let res = &graph.resources[resource as usize];
-            if matches!(res.key, crate::analyze::wait::ResKey::Site(_)) {
+            if matches!(
+                res.key,
+                crate::analyze::wait::ResKey::Site(_) | crate::analyze::wait::ResKey::Named(_)
+            ) {
                 unknown_key = true;
             }
             for h in &res.holders {

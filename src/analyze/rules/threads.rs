@@ -10,7 +10,7 @@ use super::context::Cx;
 use crate::analyze::finding::{Finding, Kind, RuleInfo, Severity};
 use crate::analyze::graph::{Resource, WaitGraph};
 use crate::analyze::history::blocked_key;
-use crate::analyze::phrase::{resource_id, task_name, user_site};
+use crate::analyze::phrase::{resource_label, task_name, user_site};
 use crate::analyze::wait::{self, ResKey, ResKind};
 use crate::model::Confidence;
 use crate::model::{Runtime, Snapshot, StateClass, TaskKind};
@@ -352,7 +352,7 @@ fn blocked_long(cx: &mut Cx) {
         }
         let dumps = long.iter().map(|waiter| waiter.1).max().unwrap_or(2);
         let secs = long.iter().filter_map(|waiter| waiter.2).reduce(f64::max);
-        let id = resource_id(snap, graph, index as u32);
+        let id = resource_label(snap, graph, index as u32);
         let tasks: Vec<u32> = long.iter().map(|waiter| waiter.0).collect();
         let evidence = format!("{}: {}", many, cx.labels(&tasks, 8));
         let mut finding = Finding::new(
@@ -524,7 +524,7 @@ fn convoys(cx: &mut Cx) {
 fn convoy_finding(cx: &Cx, index: usize, resource: &Resource, waiters: Vec<u32>) -> Finding {
     let snap = cx.snap;
     let (one, many) = snap.noun();
-    let id = resource_id(snap, cx.graph, index as u32);
+    let id = resource_label(snap, cx.graph, index as u32);
     let class = lock_class(snap, resource);
     let count = waiters.len();
     let waiter_labels = cx.labels(&waiters, 8);

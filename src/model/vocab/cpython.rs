@@ -59,7 +59,7 @@ pub static FRAME_WAITS: &[FrameWait] = &[
         &["threading.py"],
         &["_wait_for_tstate_lock", "join"],
         "",
-        (SyncKind::Future, AWAITS),
+        (SyncKind::Join, AWAITS),
         "Thread.join",
     ),
     wait(

@@ -82,6 +82,7 @@ pub fn is_impl_name(name: &str) -> bool {
     go::IMPL_PREFIXES.iter().any(|p| name.starts_with(p))
         || go::IMPL_NAMES.contains(&name)
         || pthread::IMPL_PREFIXES.iter().any(|p| name.starts_with(p))
+        || pthread::IMPL_NAMES.contains(&name)
 }
 
 /// The wait a task state names (Go prints the wait reason as the state).

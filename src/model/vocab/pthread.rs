@@ -43,7 +43,38 @@ pub static PRIMITIVES: &[Prim] = &[
     prim("nanosleep", K::Timer, O::Sleep, false),
     prim("clock_nanosleep", K::Timer, O::Sleep, false),
     prim("usleep", K::Timer, O::Sleep, false),
+    // Rust's std (futex-based on Linux): `Mutex::lock` carries the mutex as
+    // `self`; the contended path and its futex wait carry nothing.
+    prim(
+        "std::sys::sync::mutex::futex::Mutex::lock",
+        K::Mutex,
+        O::Lock,
+        true,
+    ),
+    prim(
+        "std::sys::sync::mutex::futex::Mutex::lock_contended",
+        K::Mutex,
+        O::Lock,
+        false,
+    ),
+    prim(
+        "std::sys::pal::unix::futex::futex_wait",
+        K::Mutex,
+        O::Lock,
+        false,
+    ),
+    prim("std::thread::sleep", K::Timer, O::Sleep, false),
+    prim(
+        "std::sys::pal::unix::thread::Thread::sleep",
+        K::Timer,
+        O::Sleep,
+        false,
+    ),
 ];
+
+/// Exact names of the library's own frames (the raw `syscall()` a futex
+/// wait of Rust's std goes through).
+pub static IMPL_NAMES: &[&str] = &["syscall"];
 
 /// Name prefixes of the library's own frames under a lock, condition, join
 /// or sleep call.
@@ -68,6 +99,10 @@ pub static IMPL_PREFIXES: &[&str] = &[
     "__libc_",
     "__condvar",
     "__internal_syscall",
+    "std::sync::poison::mutex::Mutex<",
+    "std::sync::mutex::Mutex<",
+    "std::sys::sync::",
+    "std::thread::functions::sleep",
 ];
 
 /// A part of the function name of a frame that joins a thread
@@ -84,4 +119,42 @@ pub const JOIN_CONFIDENCE: Confidence = Confidence::Certain;
 /// A frame that joins a thread, by its function name.
 pub fn is_join(function: &str) -> bool {
     function.contains(JOIN_NAME_PART)
+}
+
+/// Parts of the names of the calls a thread parks in when it is idle,
+/// waiting for work or events (an event loop, a listener, a signal wait),
+/// unlike a `read()` or `write()` in the middle of a request, which may hold
+/// a lock across it.
+pub static IDLE_CALL_PARTS: &[&str] = &[
+    "epoll_wait",
+    "epoll_pwait",
+    "poll",
+    "select",
+    "accept",
+    "pause",
+    "sigwait",
+    "sigtimedwait",
+    "nanosleep",
+    "usleep",
+    "io_uring_enter",
+    "kevent",
+];
+
+/// A frame of a thread idle in an event loop, a listener or a sleep.
+pub fn is_idle_call(function: &str) -> bool {
+    IDLE_CALL_PARTS.iter().any(|part| function.contains(part))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn idle_calls_are_event_loops_listeners_and_sleeps() {
+        assert!(is_idle_call("epoll_wait"));
+        assert!(is_idle_call("__GI___poll"));
+        assert!(is_idle_call("accept4"));
+        assert!(!is_idle_call("__libc_read"));
+        assert!(!is_idle_call("__libc_write"));
+    }
 }

@@ -545,7 +545,8 @@ fn hash_frame(reader: &mut Reader, rest: &str) -> Option<FrameId> {
                     )
                 } else {
                     let func = func.split("@@").next().unwrap_or(func);
-                    named_frame(&mut reader.tables, func, "", 0, module, false)
+                    let func = super::rust::readable_symbol(func);
+                    named_frame(&mut reader.tables, &func, "", 0, module, false)
                 };
                 reader.last = Some((frame, false, module.to_string()));
                 return Some(frame);

@@ -219,7 +219,7 @@ pub fn find_header(line: &[u8]) -> Option<usize> {
 }
 
 /// A thread joined by another: it is the one whose `pthread_t` (from its
-/// header) a join frame names, and it holds that join's "future".
+/// header) a join frame names, and it holds that join (its own end).
 fn add_joined(
     tables: &mut Tables,
     blocks: &[Block],
@@ -232,13 +232,13 @@ fn add_joined(
         };
         let joined = facts
             .iter()
-            .any(|fact| fact.kind == SyncKind::Future && fact.addr == *pthread_id);
+            .any(|fact| fact.kind == SyncKind::Join && fact.addr == *pthread_id);
         if joined {
             let class = tables.intern(pthread::JOIN_CLASS);
             facts.push(LockFact {
                 task: task as u32,
                 rel: LockRel::Holds,
-                kind: SyncKind::Future,
+                kind: SyncKind::Join,
                 addr: *pthread_id,
                 class,
                 frame: u16::MAX,
@@ -470,7 +470,7 @@ impl Reader {
                 self.facts.push(LockFact {
                     task: self.blocks.len() as u32,
                     rel: LockRel::Awaits,
-                    kind: SyncKind::Future,
+                    kind: SyncKind::Join,
                     addr: target,
                     class,
                     frame: u16::try_from(block.frames.len()).unwrap_or(u16::MAX),
@@ -540,6 +540,7 @@ fn classify(t: &Tables, b: &mut Block) {
             "pthread_mutex_clocklock",
             "std::mutex::lock",
             "__gthread_mutex_lock",
+            "mutex::futex::Mutex::lock",
         ]) {
             ("pthread_mutex_lock", StateClass::Lock)
         } else if has(&[

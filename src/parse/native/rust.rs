@@ -419,6 +419,69 @@ pub fn strip_rust_hash(name: &str) -> &str {
     }
 }
 
+/// A Rust symbol as a tool that does not demangle prints it, made
+/// readable: the legacy form's escapes (`Mutex$LT$T$GT$::lock::h73c5...` →
+/// `Mutex<T>::lock`) and the path of a v0 symbol
+/// (`_RNv...3std3sys4sync5mutex5futexNtB2_5Mutex14lock_contended` →
+/// `std::sys::sync::mutex::futex::Mutex::lock_contended`; generic arguments
+/// and back-references are left out). Other names are returned as they are.
+pub fn readable_symbol(name: &str) -> std::borrow::Cow<'_, str> {
+    if let Some(v0) = name.strip_prefix("_R") {
+        if let Some(path) = v0_path(v0) {
+            return path.into();
+        }
+    }
+    if name.contains('$') && name.contains("::") {
+        let mut out = name.to_string();
+        for (from, to) in [
+            ("$LT$", "<"),
+            ("$GT$", ">"),
+            ("$u20$", " "),
+            ("$u7b$", "{"),
+            ("$u7d$", "}"),
+            ("$RF$", "&"),
+            ("$BP$", "*"),
+            ("$C$", ","),
+            ("$LP$", "("),
+            ("$RP$", ")"),
+            ("..", "::"),
+        ] {
+            out = out.replace(from, to);
+        }
+        return strip_rust_hash(&out).to_string().into();
+    }
+    strip_rust_hash(name).into()
+}
+
+/// The identifiers of a v0 symbol's path, joined by `::`: every
+/// length-prefixed identifier, skipping crate disambiguators (`Cs..._`) and
+/// back-references (`B..._`).
+fn v0_path(v0: &str) -> Option<String> {
+    let bytes = v0.as_bytes();
+    let mut parts: Vec<&str> = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() && parts.len() < 32 {
+        match bytes[i] {
+            b'C' if bytes.get(i + 1) == Some(&b's') => {
+                i += memchr::memchr(b'_', &bytes[i..])? + 1;
+            }
+            b'B' => i += memchr::memchr(b'_', &bytes[i..])? + 1,
+            b'0'..=b'9' => {
+                let digits = bytes[i..].iter().take_while(|b| b.is_ascii_digit()).count();
+                let len: usize = v0.get(i..i + digits)?.parse().ok()?;
+                let mut start = i + digits;
+                if bytes.get(start) == Some(&b'_') {
+                    start += 1;
+                }
+                parts.push(v0.get(start..start + len)?);
+                i = start + len;
+            }
+            _ => i += 1,
+        }
+    }
+    (!parts.is_empty()).then(|| parts.join("::"))
+}
+
 /// Rust panics and backtraces as an input format.
 pub const RUST_BACKTRACE: SnapshotFormat = SnapshotFormat {
     id: FORMAT,
@@ -435,6 +498,28 @@ pub const RUST_BACKTRACE: SnapshotFormat = SnapshotFormat {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mangled_symbols_made_readable() {
+        assert_eq!(
+            readable_symbol(
+                "_RNvMNtNtNtNtCsjrHSEGnQ3l9_3std3sys4sync5mutex5futexNtB2_5Mutex14lock_contended"
+            ),
+            "std::sys::sync::mutex::futex::Mutex::lock_contended"
+        );
+        assert_eq!(
+            readable_symbol("std::sync::poison::mutex::Mutex$LT$T$GT$::lock::h73c5f1efac873838"),
+            "std::sync::poison::mutex::Mutex<T>::lock"
+        );
+        assert_eq!(
+            readable_symbol("main::place_order::h0eea84920413ff13"),
+            "main::place_order"
+        );
+        assert_eq!(
+            readable_symbol("__GI___lll_lock_wait"),
+            "__GI___lll_lock_wait"
+        );
+    }
 
     fn read(text: &str) -> Snapshot {
         let mut snaps = parse(Bytes::owned(text.as_bytes().to_vec()), "t");

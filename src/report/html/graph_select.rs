@@ -315,7 +315,7 @@ impl<'g> Selection<'g> {
 }
 
 /// A node's label: a task by number and name, a group by its id and
-/// size, a resource by kind and address or site.
+/// size, a resource by kind, name (when known) and address or site.
 fn node_label(node: &GraphNode, one: &str) -> String {
     let short_id = node.id.rsplit(':').next().unwrap_or(node.id.as_str());
     match node.kind {
@@ -331,7 +331,11 @@ fn node_label(node: &GraphNode, one: &str) -> String {
                 Some(site) => site.rsplit('/').next().unwrap_or(site),
                 None => rest,
             };
-            format!("{} {rest}", kind.as_str())
+            match &node.name {
+                Some(name) if rest.starts_with("name:") => format!("{} {name}", kind.as_str()),
+                Some(name) => format!("{} {name} {rest}", kind.as_str()),
+                None => format!("{} {rest}", kind.as_str()),
+            }
         }
     }
 }

@@ -217,7 +217,7 @@ fn findings(r: &Report, opts: &MdOptions, out: &mut Out, keep: usize) {
         let titles: Vec<String> = benign.iter().take(3).map(|f| text(&f.title)).collect();
         let more = if benign.len() > 3 { "; ..." } else { "" };
         let line = format!(
-            "\nBenign: {n} {} in normal waits: {}{more}\n",
+            "\nInfo and benign waits, nothing to act on ({n} {}): {}{more}\n",
             plural(n, r.nouns().0, r.nouns().1),
             titles.join("; ")
         );

@@ -522,7 +522,7 @@ fn findings(r: &Report, si: usize, opts: &TextOptions, w: &mut dyn Write) -> io:
             .collect();
         writeln!(
             w,
-            "  {DIM}benign: {n} goroutine(s) in normal waits: {}{}{DIM:#}",
+            "  {DIM}info and benign waits, nothing to act on ({n} goroutine(s)): {}{}{DIM:#}",
             kinds.join("; "),
             if benign.len() > 6 { "; ..." } else { "" }
         )?;

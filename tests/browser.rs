@@ -727,7 +727,7 @@ fn check_page(page: &Tabbed, r: &Report) -> Vec<String> {
             jf.len()
         ));
     }
-    for (i, (h, j)) in hf.iter().zip(jf).enumerate() {
+    for (i, (h, j)) in hf.iter().zip(&jf).enumerate() {
         let want_id = format!("f{}", i + 1);
         if h["id"] != want_id.as_str() {
             bad.push(format!("finding {i}: id {} (want {want_id})", h["id"]));
@@ -1378,8 +1378,11 @@ fn findings_and_groups_read_without_javascript() {
             r.real_findings().len(),
             "{sample}: findings without JavaScript"
         );
+        // A healthy service has only info findings, folded into one line.
         assert!(
-            page.count("#findings details.finding:first-of-type pre.stack, #f1 pre.stack") > 0,
+            r.real_findings().is_empty()
+                || page.count("#findings details.finding:first-of-type pre.stack, #f1 pre.stack")
+                    > 0,
             "{sample}: no pre.stack in the first finding without JavaScript"
         );
         let rows = page.visible_rows();

@@ -77,7 +77,8 @@ capture() {
 
 patterns="chan-range-never-closed stranded-senders nil-channel select-forever waitgroup-mismatch
 ctx-never-cancelled lock-order-deadlock recursive-rlock http-body-not-closed goroutine-explosion
-cond-never-signalled healthy-service lock-convoy self-lock exec-wait-stuck lock-wait-cycle"
+cond-never-signalled healthy-service lock-convoy self-lock exec-wait-stuck lock-wait-cycle
+fanout-timeout waitgroup-strands"
 # Programs that also write go/<program>/pprof/ (DUMP_FORM=pprof).
 pprof_programs="cache-never-evicts leak-holding-memory healthy-service"
 ONLY=${ONLY:-}
@@ -177,6 +178,7 @@ want crash && build crash "$GO" main
 want slog-logged && build slog-logged "$GO" main
 want race && build race "$GO" race -race
 want stranded-senders && build stranded-senders "$GO" trimpath -trimpath
+want watchdog-rlock && build watchdog-rlock "$GO" main
 if [ -n "$goroot119" ]; then
   for p in $patterns; do build "$p" "$GO119" go119; done
   want crash && build crash "$GO119" go119
@@ -253,6 +255,9 @@ if [ -n "$goroot119" ] && want crash && [ -z "${CRASHES:-}" ]; then
   capture "$out/crash-all-asleep/go119-all.txt" stderr "$build/bin/crash-go119" CRASH=all-asleep GOTRACEBACK=all
 fi
 want race && capture "$out/race/all.txt" stderr "$build/bin/race-race" DUMP_FORM=panic GOTRACEBACK=all
+# A watchdog goroutine panics when the deadlock it watches does not end: the
+# program's own panic writes the dump (no dumpkit).
+want watchdog-rlock && capture "$out/watchdog-rlock/all.txt" stderr "$build/bin/watchdog-rlock-main" GOTRACEBACK=all
 
 for p in $pprof_programs; do pprof_forms "$p"; done
 

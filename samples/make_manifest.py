@@ -46,6 +46,12 @@ FACTS = {
     "read-no-deadline": {"pattern": "clients read from a backend that never answers, without a deadline",
                          "blocked": {"function": "main.fetchPrice", "state": "IO wait", "count": 5}},
     "race": {"pattern": "a data race reported by the race detector, then a panic"},
+    "fanout-timeout": {"pattern": "400 senders stranded on unbuffered result channels after the caller timed out",
+                       "blocked": {"function": "main.queryBackend", "state": "chan send", "count": 400}},
+    "waitgroup-strands": {"pattern": "a WaitGroup one Add too many strands the closer and the 20 handlers behind it",
+                          "blocked": {"function": "main.awaitBatch", "state": "chan receive", "count": 20}},
+    "watchdog-rlock": {"pattern": "a watchdog panics on two recursive RLocks with a writer queued",
+                       "blocked": {"function": "main.(*Cache).Put", "state": "sync.RWMutex.Lock", "count": 1}},
     "leak-and-spin": {"pattern": "a service getting worse: leaked fetches pile up, a poller spins, "
                                  "a lock stays held, a cache grows (snapshots to compare)"},
 }

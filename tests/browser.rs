@@ -89,6 +89,15 @@ impl Report {
     fn findings(&self) -> &Vec<Value> {
         self.json["findings"].as_array().expect("findings")
     }
+
+    /// The findings drawn one by one: info findings and benign waits fold
+    /// into one line of the findings section instead.
+    fn real_findings(&self) -> Vec<&Value> {
+        self.findings()
+            .iter()
+            .filter(|f| f["severity"] != "info" && f["kind"] != "benign")
+            .collect()
+    }
 }
 
 /// Runs `dumpscope analyze INPUT --json DIR/NAME.json --html DIR/NAME.html`
@@ -709,7 +718,7 @@ fn check_page(page: &Tabbed, r: &Report) -> Vec<String> {
         };"#,
     );
     // Findings.
-    let jf = r.findings();
+    let jf = r.real_findings();
     let hf = v["findings"].as_array().unwrap();
     if hf.len() != jf.len() {
         bad.push(format!(
@@ -718,7 +727,7 @@ fn check_page(page: &Tabbed, r: &Report) -> Vec<String> {
             jf.len()
         ));
     }
-    for (i, (h, j)) in hf.iter().zip(jf).enumerate() {
+    for (i, (h, j)) in hf.iter().zip(&jf).enumerate() {
         let want_id = format!("f{}", i + 1);
         if h["id"] != want_id.as_str() {
             bad.push(format!("finding {i}: id {} (want {want_id})", h["id"]));
@@ -1366,11 +1375,14 @@ fn findings_and_groups_read_without_javascript() {
         );
         assert_eq!(
             page.count("#findings details.finding"),
-            r.findings().len(),
+            r.real_findings().len(),
             "{sample}: findings without JavaScript"
         );
+        // A healthy service has only info findings, folded into one line.
         assert!(
-            page.count("#findings details.finding:first-of-type pre.stack, #f1 pre.stack") > 0,
+            r.real_findings().is_empty()
+                || page.count("#findings details.finding:first-of-type pre.stack, #f1 pre.stack")
+                    > 0,
             "{sample}: no pre.stack in the first finding without JavaScript"
         );
         let rows = page.visible_rows();

@@ -575,6 +575,7 @@ fn cycles_only_where_the_program_deadlocks() {
         "recursive-rlock",
         "self-lock",
         "lock-wait-cycle",
+        "watchdog-rlock",
     ];
     for e in go_samples() {
         if e.form.contains("debug1") {

@@ -147,9 +147,16 @@ fn the_page_carries_what_the_json_report_carries() {
     ] {
         let r = common::report(rel);
         let page = html::render(&r);
+        let quiet = r.findings.iter().filter(|f| f.is_quiet()).count();
         assert_eq!(
             page.matches("<details class=\"finding ").count(),
-            r.findings.len(),
+            r.findings.len() - quiet,
+            "{rel}"
+        );
+        // Info findings and benign waits: one folded line, each listed in it.
+        assert_eq!(
+            page.matches("<details class=\"quiet\">").count(),
+            usize::from(quiet > 0),
             "{rel}"
         );
         for f in &r.findings {

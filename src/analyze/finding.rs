@@ -160,6 +160,22 @@ pub struct Finding {
     pub score: f64,
     /// Marked benign by a user rule.
     pub user_rule: Option<String>,
+    /// The finding's number within its snapshot's diagnosis, set once every
+    /// family has run; links between findings name it.
+    pub key: u32,
+    /// The findings of the same snapshot this one follows from (their
+    /// `key`s): it is their symptom, and ranks right after them.
+    pub caused_by: Vec<u32>,
+    /// Tasks stranded behind this finding by the findings it causes, beside
+    /// its own: they weigh in its score.
+    pub stranded: usize,
+    /// The rule whose cause, remedy and sketch fit what the tasks wait on,
+    /// when the finding's own rule speaks of a general shape (a leak, an
+    /// explosion) and the tasks show a precise one.
+    pub advice: Option<&'static RuleInfo>,
+    /// Earlier snapshots of the same input where the same finding was seen:
+    /// it persists across them (reported once, on the newest).
+    pub also_in: Vec<usize>,
 }
 
 impl Finding {
@@ -177,6 +193,11 @@ impl Finding {
             evidence: Vec::new(),
             score: 0.0,
             user_rule: None,
+            key: u32::MAX,
+            caused_by: Vec::new(),
+            stranded: 0,
+            advice: None,
+            also_in: Vec::new(),
         }
     }
 
@@ -204,6 +225,12 @@ impl Finding {
         self
     }
 
+    /// The rule whose cause, remedy, sketch and references the report
+    /// gives: the advice when set, else the finding's rule.
+    pub fn advice_rule(&self) -> &'static RuleInfo {
+        self.advice.unwrap_or(self.rule)
+    }
+
     /// Sets the resources involved (indices into the graph).
     pub fn resources(mut self, r: Vec<u32>) -> Self {
         self.resources = r;
@@ -212,9 +239,9 @@ impl Finding {
 }
 
 /// Sets a finding's ranking score: severity weight × confidence × (1 +
-/// log10 of the tasks involved).
+/// log10 of the tasks involved, its own and those stranded behind it).
 pub fn score(f: &mut Finding) {
-    let tasks = f.tasks.len().max(1) as f64;
+    let tasks = (f.tasks.len() + f.stranded).max(1) as f64;
     score_by(f, 1.0 + tasks.log10());
 }
 
@@ -229,19 +256,149 @@ pub fn score_by(f: &mut Finding, size: f64) {
     f.score = (f.severity.weight() * conf * size * 10.0).round() / 10.0;
 }
 
-/// The ranking order: severity, then confidence, then score.
+/// The ranking order: severity, then score (confidence and how many tasks
+/// the finding strands), then confidence.
 pub fn rank_cmp(a: &Finding, b: &Finding) -> std::cmp::Ordering {
     b.severity
         .cmp(&a.severity)
-        .then_with(|| b.confidence.cmp(&a.confidence))
         .then_with(|| b.score.total_cmp(&a.score))
+        .then_with(|| b.confidence.cmp(&a.confidence))
         .then_with(|| a.tasks.first().cmp(&b.tasks.first()))
 }
 
-/// Scores and orders findings, most urgent first.
-pub fn rank(findings: &mut [Finding]) {
+/// Scores and orders findings, most urgent first, each cause right before
+/// the first of its symptoms.
+pub fn rank(findings: &mut Vec<Finding>) {
     for f in findings.iter_mut() {
         score(f);
     }
     findings.sort_by(rank_cmp);
+    causes_first(findings, |f| Some((0, f.key)), |f| &f.caused_by);
+}
+
+/// Reorders ranked `items` so that every cause comes before its symptoms:
+/// an item whose causes are not out yet brings them forward, in their own
+/// order, just before itself. `id` names an item (a group such as its
+/// snapshot, and its key; `None` for items that take no part in links) and
+/// `causes` the keys, in the same group, of the items it follows from.
+pub fn causes_first<T>(
+    items: &mut Vec<T>,
+    id: impl Fn(&T) -> Option<(usize, u32)>,
+    causes: impl Fn(&T) -> &[u32],
+) {
+    if items.iter().all(|item| causes(item).is_empty()) {
+        return;
+    }
+    let position: rustc_hash::FxHashMap<(usize, u32), usize> = items
+        .iter()
+        .enumerate()
+        .filter_map(|(index, item)| Some((id(item)?, index)))
+        .collect();
+    let mut order: Vec<usize> = Vec::with_capacity(items.len());
+    let mut placed = vec![false; items.len()];
+    for index in 0..items.len() {
+        place(
+            index,
+            items,
+            &id,
+            &causes,
+            &position,
+            &mut placed,
+            &mut order,
+        );
+    }
+    let mut slots: Vec<Option<T>> = std::mem::take(items).into_iter().map(Some).collect();
+    items.extend(order.into_iter().filter_map(|index| slots[index].take()));
+}
+
+/// Puts `index` into `order` after the causes not yet placed (an item is
+/// marked before its causes are visited, so a circle of links ends).
+fn place<T>(
+    index: usize,
+    items: &[T],
+    id: &impl Fn(&T) -> Option<(usize, u32)>,
+    causes: &impl Fn(&T) -> &[u32],
+    position: &rustc_hash::FxHashMap<(usize, u32), usize>,
+    placed: &mut [bool],
+    order: &mut Vec<usize>,
+) {
+    if placed[index] {
+        return;
+    }
+    placed[index] = true;
+    if let Some((group, _)) = id(&items[index]) {
+        let mut before: Vec<usize> = causes(&items[index])
+            .iter()
+            .filter_map(|key| position.get(&(group, *key)).copied())
+            .filter(|&cause| !placed[cause])
+            .collect();
+        before.sort_unstable();
+        for cause in before {
+            place(cause, items, id, causes, position, placed, order);
+        }
+    }
+    order.push(index);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    static RULE: RuleInfo = RuleInfo {
+        id: "test.rule",
+        title: "test",
+        kind: Kind::Leak,
+        severity: Severity::Medium,
+        explanation: "",
+        cause: "",
+        remedy: "",
+        sketch: "",
+        references: &[],
+    };
+
+    fn finding(key: u32, severity: Severity, tasks: usize, caused_by: &[u32]) -> Finding {
+        let mut f =
+            Finding::new(&RULE, format!("f{key}"), (0..tasks as u32).collect()).severity(severity);
+        f.key = key;
+        f.caused_by = caused_by.to_vec();
+        f
+    }
+
+    #[test]
+    fn more_goroutines_outrank_more_confidence_at_one_severity() {
+        let mut few = finding(0, Severity::Medium, 1, &[]).confidence(Confidence::Certain);
+        let mut many = finding(1, Severity::Medium, 21, &[]).confidence(Confidence::Possible);
+        score(&mut few);
+        score(&mut many);
+        assert_eq!(rank_cmp(&many, &few), std::cmp::Ordering::Less);
+        let mut stranding = finding(2, Severity::Medium, 1, &[]);
+        stranding.stranded = 20;
+        score(&mut stranding);
+        assert!(stranding.score > few.score);
+    }
+
+    #[test]
+    fn causes_rank_right_before_their_first_symptom() {
+        let mut findings = vec![
+            finding(0, Severity::Low, 1, &[]),
+            finding(1, Severity::Critical, 1, &[2]),
+            finding(2, Severity::High, 1, &[]),
+            finding(3, Severity::Medium, 1, &[0]),
+        ];
+        rank(&mut findings);
+        let keys: Vec<u32> = findings.iter().map(|f| f.key).collect();
+        assert_eq!(keys, vec![2, 1, 0, 3]);
+    }
+
+    #[test]
+    fn a_circle_of_links_keeps_every_finding_once() {
+        let mut findings = vec![
+            finding(0, Severity::High, 1, &[1]),
+            finding(1, Severity::Medium, 1, &[0]),
+        ];
+        rank(&mut findings);
+        assert_eq!(findings.len(), 2);
+        let keys: Vec<u32> = findings.iter().map(|f| f.key).collect();
+        assert_eq!(keys, vec![1, 0]);
+    }
 }

@@ -6,7 +6,7 @@
 //! across all of them.
 
 use super::diff::{self, DiffAnalysis, Times};
-use super::finding::{rank_cmp, Finding, Kind};
+use super::finding::{causes_first, rank_cmp, Finding, Kind};
 use super::heap::{self, HeapAnalysis, HeapFinding};
 use super::history::History;
 use super::{conclude, group, prepare, DiagnoseOptions, Diagnosis, Group, Similarity};
@@ -47,6 +47,9 @@ pub fn analyze_series(
 ) -> SeriesAnalysis {
     let (groups, mut diagnoses) = diagnose_series(snaps, similarity, opts);
     let mut heap_analyses = analyse_heaps(heaps, snaps, &diagnoses, opts);
+    if diff_times.is_none() {
+        merge_persisting(snaps, &mut diagnoses);
+    }
     let diff = diff_times.map(|times| {
         let outcome = diff::diff(snaps, &times.snapshots, heaps, &times.heaps);
         keep_newest(
@@ -221,5 +224,74 @@ pub fn rank_across<'a>(diagnoses: &[&'a Diagnosis], heaps: &[&'a HeapAnalysis]) 
         all.extend(analysis.findings.iter().map(|f| Ranked::Heap(hi, f)));
     }
     all.sort_by(|a, b| rank_cmp(a.finding(), b.finding()).then(a.order().cmp(&b.order())));
+    causes_first(
+        &mut all,
+        |ranked| match ranked {
+            Ranked::Snapshot(si, f) if f.key != u32::MAX => Some((*si, f.key)),
+            _ => None,
+        },
+        |ranked| match ranked {
+            Ranked::Snapshot(_, f) => f.caused_by.as_slice(),
+            Ranked::Heap(..) => &[],
+        },
+    );
     all
+}
+
+/// Findings of successive snapshots of one input that report the same
+/// thing: kept once, on the newest snapshot, with the earlier snapshots it
+/// was seen in (`also_in`). The same thing is the same rule at the same
+/// place: the title with its numbers left out (counts change between
+/// dumps, sites and addresses do not).
+fn merge_persisting(snaps: &[&Snapshot], diagnoses: &mut [Diagnosis]) {
+    type Seen = (usize, usize, Vec<usize>);
+    let mut latest: FxHashMap<(&str, &str, String), Seen> = FxHashMap::default();
+    let mut gone: Vec<(usize, usize)> = Vec::new();
+    for (si, diagnosis) in diagnoses.iter().enumerate() {
+        let source = snaps.get(si).map_or("", |snap| snap.source.as_str());
+        for (fi, finding) in diagnosis.findings.iter().enumerate() {
+            let key = (source, finding.rule.id, without_numbers(&finding.title));
+            match latest.get_mut(&key) {
+                Some(entry) if entry.0 != si => {
+                    gone.push((entry.0, entry.1));
+                    entry.2.push(entry.0);
+                    entry.0 = si;
+                    entry.1 = fi;
+                }
+                Some(_) => {}
+                None => {
+                    latest.insert(key, (si, fi, Vec::new()));
+                }
+            }
+        }
+    }
+    let carried: Vec<Seen> = latest
+        .into_values()
+        .filter(|entry| !entry.2.is_empty())
+        .collect();
+    for (si, fi, seen) in carried {
+        diagnoses[si].findings[fi].also_in = seen;
+    }
+    gone.sort_unstable();
+    for (si, fi) in gone.into_iter().rev() {
+        diagnoses[si].findings.remove(fi);
+    }
+}
+
+/// A title with every run of digits replaced by `#`.
+fn without_numbers(title: &str) -> String {
+    let mut out = String::with_capacity(title.len());
+    let mut in_digits = false;
+    for c in title.chars() {
+        if c.is_ascii_digit() {
+            if !in_digits {
+                out.push('#');
+            }
+            in_digits = true;
+        } else {
+            out.push(c);
+            in_digits = false;
+        }
+    }
+    out
 }

@@ -51,6 +51,7 @@ pub fn build(items: &[Analysed], heaps: &[&HeapAnalysis]) -> (Vec<Finding>, Grap
         .iter()
         .map(|item| group_index(item.snap, item.groups))
         .collect();
+    let links = Links::new(&ranked);
     use rayon::prelude::*;
     let findings: Vec<Finding> = ranked
         .par_iter()
@@ -63,7 +64,16 @@ pub fn build(items: &[Analysed], heaps: &[&HeapAnalysis]) -> (Vec<Finding>, Grap
                     prefix: prefix(index),
                 })
             });
-            finding_report(rank, origin, context.as_ref())
+            let mut report = finding_report(rank, origin, context.as_ref());
+            if let Ranked::Snapshot(index, finding) = origin {
+                report.caused_by = links.ids(*index, &finding.caused_by);
+                report.explains = links
+                    .symptoms
+                    .get(&(*index, finding.key))
+                    .cloned()
+                    .unwrap_or_default();
+            }
+            report
         })
         .collect();
     let mut graph = Graph::default();
@@ -77,6 +87,47 @@ pub fn build(items: &[Analysed], heaps: &[&HeapAnalysis]) -> (Vec<Finding>, Grap
         );
     }
     (findings, graph)
+}
+
+/// The report ids of linked findings: by snapshot and key, and the
+/// symptoms of each cause, in rank order.
+struct Links {
+    ids: FxHashMap<(usize, u32), String>,
+    symptoms: FxHashMap<(usize, u32), Vec<String>>,
+}
+
+impl Links {
+    fn new(ranked: &[Ranked]) -> Links {
+        let mut ids = FxHashMap::default();
+        for (rank, origin) in ranked.iter().enumerate() {
+            if let Ranked::Snapshot(index, finding) = origin {
+                if finding.key != u32::MAX {
+                    ids.insert((*index, finding.key), format!("f{}", rank + 1));
+                }
+            }
+        }
+        let mut symptoms: FxHashMap<(usize, u32), Vec<String>> = FxHashMap::default();
+        for (rank, origin) in ranked.iter().enumerate() {
+            if let Ranked::Snapshot(index, finding) = origin {
+                for &cause in &finding.caused_by {
+                    if ids.contains_key(&(*index, cause)) {
+                        symptoms
+                            .entry((*index, cause))
+                            .or_default()
+                            .push(format!("f{}", rank + 1));
+                    }
+                }
+            }
+        }
+        Links { ids, symptoms }
+    }
+
+    /// The ids of the findings `keys` of snapshot `index` (those reported).
+    fn ids(&self, index: usize, keys: &[u32]) -> Vec<String> {
+        keys.iter()
+            .filter_map(|key| self.ids.get(&(index, *key)).cloned())
+            .collect()
+    }
 }
 
 /// The snapshot a finding is about, as the report names its parts.
@@ -124,6 +175,7 @@ fn finding_report(rank: usize, origin: &Ranked, context: Option<&SnapshotContext
             .collect();
     }
     let rule = finding.rule;
+    let advice = finding.advice_rule();
     Finding {
         id: format!("f{}", rank + 1),
         rank: rank as u32 + 1,
@@ -144,10 +196,14 @@ fn finding_report(rank: usize, origin: &Ranked, context: Option<&SnapshotContext
         }),
         title: finding.title.clone(),
         explanation: finding.explanation.clone(),
-        cause: rule.cause.to_string(),
-        remedy: rule.remedy.to_string(),
-        sketch: rule.sketch.to_string(),
-        references: rule.references.iter().map(|r| r.to_string()).collect(),
+        cause: advice.cause.to_string(),
+        remedy: advice.remedy.to_string(),
+        sketch: advice.sketch.to_string(),
+        references: advice.references.iter().map(|r| r.to_string()).collect(),
+        advice_rule: (!std::ptr::eq(advice, rule)).then(|| advice.id.to_string()),
+        caused_by: Vec::new(),
+        explains: Vec::new(),
+        also_in: finding.also_in.clone(),
         task_ids,
         task_count: finding.tasks.len() as u64,
         groups: groups

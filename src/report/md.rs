@@ -11,7 +11,6 @@
 
 use super::diff::{signed, signed_size, sparkline_of, DiffReport, HeapDiff};
 use super::{Finding, FrameReport, GroupReport, Report, SnapshotReport};
-use crate::analyze::finding::Severity;
 use std::fmt::Write as _;
 
 /// Characters of one dump string shown; longer ones end in `…`.
@@ -173,10 +172,8 @@ fn header(r: &Report, out: &mut Out, keep: usize) {
 }
 
 fn findings(r: &Report, opts: &MdOptions, out: &mut Out, keep: usize) {
-    let (benign, real): (Vec<&Finding>, Vec<&Finding>) = r
-        .findings
-        .iter()
-        .partition(|f| f.severity == Severity::Info);
+    let (benign, real): (Vec<&Finding>, Vec<&Finding>) =
+        r.findings.iter().partition(|f| f.is_quiet());
     if !out.push("\n## Findings\n", keep) {
         out.note(&format!("{} findings left out for size.", real.len()));
         return;
@@ -220,7 +217,7 @@ fn findings(r: &Report, opts: &MdOptions, out: &mut Out, keep: usize) {
         let titles: Vec<String> = benign.iter().take(3).map(|f| text(&f.title)).collect();
         let more = if benign.len() > 3 { "; ..." } else { "" };
         let line = format!(
-            "\nBenign: {n} {} in normal waits: {}{more}\n",
+            "\nInfo and benign waits, nothing to act on ({n} {}): {}{more}\n",
             plural(n, r.nouns().0, r.nouns().1),
             titles.join("; ")
         );
@@ -235,8 +232,12 @@ fn finding_head(finding: &Finding, multi: bool) -> String {
         (_, None, Some(hi)) => format!(" (heap {})", hi + 1),
         _ => String::new(),
     };
+    let links = finding
+        .links_line("finding ")
+        .map(|links| format!("\n\n_{}_", text(&links)))
+        .unwrap_or_default();
     format!(
-        "\n**{}. {}** {} ({}){dump}: {}\n\n{}\n\n**Fix:** {}\n",
+        "\n**{}. {}** {} ({}){dump}: {}{links}\n\n{}\n\n**Fix:** {}\n",
         finding.rank,
         text(&finding.severity.as_str().to_uppercase()),
         text(finding.kind.as_str()),

@@ -351,6 +351,59 @@ pub struct Finding {
     pub evidence: Vec<String>,
     /// The `--rules` entry that changed this finding, if any.
     pub user_rule: Option<String>,
+    /// The rule whose cause, remedy, sketch and references are given, when
+    /// not `rule`: what the tasks wait on calls for that rule's fix.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub advice_rule: Option<String>,
+    /// Ids of the findings this one follows from (it is their symptom:
+    /// fixing them fixes it). They rank before it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub caused_by: Vec<String>,
+    /// Ids of the findings that follow from this one (its symptoms).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub explains: Vec<String>,
+    /// Earlier snapshots of the same input (positions in `snapshots`) where
+    /// the same finding was seen: it persists across them, and is reported
+    /// once, on the newest.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub also_in: Vec<usize>,
+}
+
+impl Finding {
+    /// Info findings and benign waits: nothing to act on, so every report
+    /// folds them into one line.
+    pub fn is_quiet(&self) -> bool {
+        self.severity == Severity::Info || self.kind == Kind::Benign
+    }
+
+    /// The findings this one is linked to and the dumps it persists across,
+    /// in words (`caused by #1; persists across 2 dumps (also in dump 1)`),
+    /// findings named by rank after `prefix` (`#`, `finding `); `None` when
+    /// it stands alone.
+    pub fn links_line(&self, prefix: &str) -> Option<String> {
+        let ranks = |ids: &[String]| {
+            ids.iter()
+                .map(|id| format!("{prefix}{}", id.trim_start_matches('f')))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let mut parts: Vec<String> = Vec::new();
+        if !self.caused_by.is_empty() {
+            parts.push(format!("caused by {}", ranks(&self.caused_by)));
+        }
+        if !self.explains.is_empty() {
+            parts.push(format!("causes {}", ranks(&self.explains)));
+        }
+        if !self.also_in.is_empty() {
+            let dumps: Vec<String> = self.also_in.iter().map(|i| (i + 1).to_string()).collect();
+            parts.push(format!(
+                "persists across {} dumps (also in dump {})",
+                self.also_in.len() + 1,
+                dumps.join(", ")
+            ));
+        }
+        (!parts.is_empty()).then(|| parts.join("; "))
+    }
 }
 
 /// The wait-for graph. Task nodes are `task:ID` (prefixed `sN/` when the

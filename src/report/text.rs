@@ -430,6 +430,9 @@ fn finding_head(finding: &Finding, w: &mut dyn Write) -> io::Result<()> {
         finding.confidence,
         one_line(&finding.title, 200)
     )?;
+    if let Some(links) = finding.links_line("#") {
+        writeln!(w, "     {BOLD}{links}{BOLD:#}")?;
+    }
     writeln!(w, "     {}", one_line(&finding.explanation, 600))?;
     for e in finding.evidence.iter().take(6) {
         writeln!(w, "     {DIM}- {}{DIM:#}", one_line(e, 300))?;
@@ -450,10 +453,19 @@ fn findings(r: &Report, si: usize, opts: &TextOptions, w: &mut dyn Write) -> io:
         .iter()
         .filter(|f| f.snapshot == Some(si))
         .collect();
-    let (benign, real): (Vec<&Finding>, Vec<&Finding>) =
-        mine.iter().partition(|f| f.severity == Severity::Info);
+    let (benign, real): (Vec<&Finding>, Vec<&Finding>) = mine.iter().partition(|f| f.is_quiet());
     writeln!(w)?;
-    if real.is_empty() {
+    let persisting = r
+        .findings
+        .iter()
+        .filter(|f| !f.is_quiet() && f.also_in.contains(&si))
+        .count();
+    if real.is_empty() && persisting > 0 {
+        writeln!(
+            w,
+            "{HEAD}findings{HEAD:#}  {persisting} that persist into a later dump, reported there"
+        )?;
+    } else if real.is_empty() {
         writeln!(w, "{HEAD}findings{HEAD:#}  none above info")?;
     } else {
         writeln!(w, "{HEAD}findings{HEAD:#}")?;
@@ -510,7 +522,7 @@ fn findings(r: &Report, si: usize, opts: &TextOptions, w: &mut dyn Write) -> io:
             .collect();
         writeln!(
             w,
-            "  {DIM}benign: {n} goroutine(s) in normal waits: {}{}{DIM:#}",
+            "  {DIM}info and benign waits, nothing to act on ({n} goroutine(s)): {}{}{DIM:#}",
             kinds.join("; "),
             if benign.len() > 6 { "; ..." } else { "" }
         )?;

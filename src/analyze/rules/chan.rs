@@ -207,10 +207,14 @@ fn receivers(cx: &mut Cx, c: &Cluster) {
     let site = short_site(cx.snap, c.site);
     let mut finding = Finding::new(
         &RANGE_NOT_CLOSED,
-        format!(
-            "{} goroutine(s) wait to receive at {site} and nothing will send or close",
-            tasks.len()
-        ),
+        if held.is_some() {
+            format!("{} goroutine(s) wait to receive at {site}", tasks.len())
+        } else {
+            format!(
+                "{} goroutine(s) wait to receive at {site} and nothing will send or close",
+                tasks.len()
+            )
+        },
         tasks.clone(),
     )
     .severity(scale(
@@ -232,7 +236,13 @@ fn receivers(cx: &mut Cx, c: &Cluster) {
         "{} goroutine(s) wait to receive at {site}{}. {}",
         tasks.len(),
         creator_phrase(cx.snap, c),
-        RANGE_NOT_CLOSED.explanation
+        // The rule says nobody is left to send or close: not when a live
+        // goroutine carries the channel.
+        if held.is_some() {
+            "These goroutines wait to receive (typically `for v := range ch`); a goroutine that carries the channel is alive and may still send on or close it."
+        } else {
+            RANGE_NOT_CLOSED.explanation
+        }
     ));
     if let Some(h) = held {
         finding = finding.evidence(h);

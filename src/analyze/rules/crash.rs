@@ -5,6 +5,7 @@
 use super::context::Cx;
 use crate::analyze::finding::{Finding, Kind, RuleInfo, Severity};
 use crate::analyze::phrase::{one_line, user_site};
+use crate::model::vocab::go;
 use crate::model::{Confidence, Crash, Snapshot};
 
 macro_rules! crash_rule {
@@ -205,6 +206,15 @@ fn crash_finding(snap: &Snapshot, crash: &Crash) -> Option<Finding> {
         ));
     if let Some(id) = crash.task_id {
         finding = finding.evidence(format!("goroutine {id} crashed"));
+    }
+    if first_panic.is_some()
+        && go::mentions(message, go::PANIC_REQUESTS_DUMP)
+        && !go::mentions(message, go::PANIC_REPORTS_HANG)
+    {
+        // Nothing to fix: the program panicked to have its goroutines printed.
+        finding = finding.severity(Severity::Info).evidence(
+            "the message asks for the goroutines to be printed: the program panicked on purpose to write this dump",
+        );
     }
     if let Some(signal) = &crash.signal {
         finding = finding.evidence(signal.raw.clone());

@@ -104,11 +104,21 @@ fn cycles(cx: &mut Cx, runtime_rule: Option<&'static RuleInfo>) {
                 ResKind::Mutex | ResKind::RwMutex
             )
         });
+        // A cycle through one lock is a lock taken again by (or through)
+        // its own holder, whatever the number of tasks queued on it: a
+        // lock-order deadlock needs two locks.
+        let one_lock = c.tasks.len() == 1 || c.resources.len() == 1;
         let rule: &'static RuleInfo = if let Some(r) = runtime_rule {
             r
-        } else if c.tasks.len() == 1 && locks_only {
-            let task = c.tasks[0] as usize;
-            let rlock = graph.waits[task].is_some_and(|w| w.op == WaitOp::RLock);
+        } else if one_lock && locks_only {
+            let rlock = c.tasks.iter().any(|&task| {
+                graph
+                    .waits
+                    .get(task as usize)
+                    .copied()
+                    .flatten()
+                    .is_some_and(|w| w.op == WaitOp::RLock)
+            });
             if rlock {
                 &RECURSIVE_RLOCK
             } else {

@@ -21,7 +21,7 @@ pub static EXPLOSION: RuleInfo = RuleInfo {
     severity: Severity::High,
     explanation: "One go statement started a very large share of all goroutines, and they are blocked. Memory grows with every event until the process is killed.",
     cause: "A goroutine per event or request with no bound, blocked on a resource that does not scale with them (a full semaphore channel, a slow downstream, a lock).",
-    remedy: "Bound the concurrency: a fixed worker pool fed by a channel, a semaphore acquired before the go statement (not inside), or errgroup.SetLimit; shed load when full.",
+    remedy: "When they wait for a slot of a limiter or a slow resource, bound the concurrency: a fixed worker pool fed by a channel, a semaphore acquired before the go statement (not inside), or errgroup.SetLimit; shed load when full. When they wait to send results to a caller that gave up (a timeout, the first answer), give the channel room for every sender or have senders select on ctx.Done().",
     sketch: "sem := make(chan struct{}, 64)\nfor ev := range events {\n\tsem <- struct{}{} // acquire before starting\n\tgo func() {\n\t\tdefer func() { <-sem }()\n\t\tdeliver(ev)\n\t}()\n}",
     references: &["https://pkg.go.dev/golang.org/x/sync/errgroup#Group.SetLimit"],
 };

@@ -26,6 +26,9 @@ pub mod user;
 
 pub mod context;
 
+pub mod advice;
+pub mod links;
+
 use super::cluster::Cluster;
 use super::finding::{rank, Finding, RuleInfo};
 use super::graph::WaitGraph;
@@ -141,6 +144,9 @@ pub fn diagnose(
     if let Some(h) = history {
         h.mark_growth(clusters, &mut findings);
     }
+    advice::fit(graph, clusters, &mut findings);
+    links::number(&mut findings);
+    links::link(snap, graph, &mut findings);
     user_rules.apply(snap, &mut findings);
     rank(&mut findings);
     findings

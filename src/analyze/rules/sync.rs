@@ -122,15 +122,29 @@ fn never_released(cx: &Cx, rule: &'static RuleInfo, cluster: &Cluster, tasks: Ve
         "wait on a sync.Cond"
     };
     let count = tasks.len();
+    // The rule's explanation says nobody is left to release them: true
+    // only when no helper was found.
+    let meaning = if helpers.is_empty() {
+        rule.explanation.to_string()
+    } else if rule.id == WAITGROUP.id {
+        format!(
+            "These goroutines wait for a WaitGroup counter to reach zero; {} may still call Done.",
+            helpers.join(", ")
+        )
+    } else {
+        format!(
+            "These goroutines wait on a sync.Cond; {} may still call Signal or Broadcast.",
+            helpers.join(", ")
+        )
+    };
     let finding = Finding::new(
         rule,
         format!("{count} goroutine(s) {what} at {site}"),
         tasks,
     )
     .explain(format!(
-        "{count} goroutine(s) {what} at {site}{}. {}",
+        "{count} goroutine(s) {what} at {site}{}. {meaning}",
         creator_phrase(cx.snap, cluster),
-        rule.explanation
     ));
     if helpers.is_empty() {
         finding

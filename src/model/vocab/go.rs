@@ -139,3 +139,45 @@ pub static STATES: &[(&str, K, O)] = &[
     ("sync.Cond.Wait", K::Cond, O::Wait),
     ("sleep", K::Timer, O::Sleep),
 ];
+
+/// Phrases of a panic message by which a program reports a hang it noticed
+/// itself (a watchdog, a test's timeout): such a panic is the symptom of
+/// whatever hangs in the dump, not a fault of its own.
+pub static PANIC_REPORTS_HANG: &[&str] = &[
+    "deadlock",
+    "deadlocked",
+    "timed out",
+    "timeout",
+    "time out",
+    "hung",
+    "stuck",
+    "watchdog",
+    "not responding",
+    "did not finish",
+    "did not return",
+    "still waiting",
+];
+
+/// Phrases of a panic message by which a program asks for its goroutines
+/// to be printed (a panic raised under GOTRACEBACK=all only to get the
+/// dump): the panic wrote the dump and reports nothing to fix.
+pub static PANIC_REQUESTS_DUMP: &[&str] = &[
+    "dumping",
+    "goroutine dump",
+    "stack dump",
+    "dump goroutines",
+    "dump stacks",
+    "dump all goroutines",
+];
+
+/// Whether `message` contains one of `phrases` as whole words, in any case.
+pub fn mentions(message: &str, phrases: &[&str]) -> bool {
+    let lower = message.to_ascii_lowercase();
+    phrases.iter().any(|phrase| {
+        lower.match_indices(phrase).any(|(at, _)| {
+            let before = lower[..at].chars().next_back();
+            let after = lower[at + phrase.len()..].chars().next();
+            !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
+        })
+    })
+}

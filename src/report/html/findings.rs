@@ -42,10 +42,81 @@ pub(super) fn findings(html: &mut String, report: &Report) {
         }
         html.push_str("</p>\n");
     }
-    for (i, f) in report.findings.iter().enumerate() {
+    let (quiet, real): (Vec<&Finding>, Vec<&Finding>) =
+        report.findings.iter().partition(|f| f.is_quiet());
+    for (i, f) in real.iter().enumerate() {
         finding(html, report, f, i < 3);
     }
+    quiet_line(html, report, &quiet);
     html.push_str("</section>\n");
+}
+
+/// Info findings and benign waits, folded into one line: nothing to act on.
+fn quiet_line(html: &mut String, report: &Report, quiet: &[&Finding]) {
+    if quiet.is_empty() {
+        return;
+    }
+    let tasks: u64 = quiet.iter().map(|f| f.task_count).sum();
+    let titles: Vec<String> = quiet.iter().take(3).map(|f| text(&f.title)).collect();
+    let _ = writeln!(
+        html,
+        "<details class=\"quiet\"><summary>{} info finding(s) and benign waits ({tasks} {}): {}{}</summary>\n<ul class=\"quiet-list\">",
+        quiet.len(),
+        if tasks == 1 {
+            report.nouns().0
+        } else {
+            report.nouns().1
+        },
+        titles.join("; "),
+        if quiet.len() > 3 { "; …" } else { "" }
+    );
+    for f in quiet {
+        let _ = writeln!(
+            html,
+            "<li id=\"{}\"><span class=\"severity sev-{sev}\">{sev}</span> {} <code>{}</code></li>",
+            esc(&f.id),
+            text(&f.title),
+            text(&f.rule),
+            sev = SEVERITIES[sev_index(f.severity)],
+        );
+    }
+    html.push_str("</ul>\n</details>\n");
+}
+
+/// Links to the findings named by `ids`, by rank.
+fn finding_links(ids: &[String]) -> String {
+    ids.iter()
+        .map(|id| {
+            format!(
+                "<a href=\"#{}\">#{}</a>",
+                esc(id),
+                text(id.trim_start_matches('f'))
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The findings one is linked to, and the dumps it persists across.
+fn links(html: &mut String, f: &Finding) {
+    let mut parts: Vec<String> = Vec::new();
+    if !f.caused_by.is_empty() {
+        parts.push(format!("<b>Caused by</b> {}", finding_links(&f.caused_by)));
+    }
+    if !f.explains.is_empty() {
+        parts.push(format!("<b>Causes</b> {}", finding_links(&f.explains)));
+    }
+    if !f.also_in.is_empty() {
+        let dumps: Vec<String> = f.also_in.iter().map(|i| (i + 1).to_string()).collect();
+        parts.push(format!(
+            "<b>Persists</b> across {} dumps (also in dump {})",
+            f.also_in.len() + 1,
+            dumps.join(", ")
+        ));
+    }
+    if !parts.is_empty() {
+        let _ = writeln!(html, "<p class=\"links\">{}</p>", parts.join(" · "));
+    }
 }
 
 /// One finding: what, why, the fix, then its evidence folded.
@@ -63,6 +134,7 @@ fn finding(html: &mut String, report: &Report, f: &Finding, open: bool) {
         text(f.confidence.as_str()),
         text(&f.title)
     );
+    links(html, f);
     let _ = writeln!(
         html,
         "<p class=\"explanation\">{}</p>",

@@ -18,6 +18,7 @@ pub mod evidence;
 pub mod holds;
 pub mod resources;
 pub mod stated;
+pub mod types;
 pub mod waits;
 
 use crate::analyze::source::SourceIndex;
@@ -47,6 +48,8 @@ pub fn hold_facts(
     let mut out = HoldFacts::new(resources.keys.len());
     stated::holders(snap, held, resources, &mut out);
     holds::by_pointer(snap, facts, resources, sources, &mut out);
+    types::by_type(snap, facts, resources, &mut out);
     children::by_creation(snap, facts, resources, &mut out);
+    children::parent_partners(snap, facts, resources, &mut out);
     out
 }

@@ -139,3 +139,19 @@ pub static STATES: &[(&str, K, O)] = &[
     ("sync.Cond.Wait", K::Cond, O::Wait),
     ("sleep", K::Timer, O::Sleep),
 ];
+
+/// Functions that write a goroutine dump of the process they run in: a
+/// goroutine with one of them on its stack is the one taking the snapshot
+/// (a profile handler, `runtime.Stack`, a program dumping itself), not
+/// progress of the program's own work.
+pub static DUMP_WRITERS: &[&str] = &[
+    "runtime/pprof.writeGoroutineStacks",
+    "runtime/pprof.writeGoroutine",
+    "runtime/pprof.writeRuntimeProfile",
+    "runtime/pprof.writeGoroutineLeak",
+    "runtime/pprof.(*Profile).WriteTo",
+    "runtime.Stack",
+    "runtime.GoroutineProfile",
+    "runtime/debug.Stack",
+    "runtime/debug.PrintStack",
+];

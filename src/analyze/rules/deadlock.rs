@@ -319,8 +319,25 @@ fn global(cx: &mut Cx, after_dump: bool) {
         return;
     }
     if let Some(id) = dumper {
+        // Only when every other goroutine's state says what it waits on,
+        // and the dump is whole (a profile without states, or a cut dump,
+        // says nothing of the goroutines it does not show as blocked).
+        let definite = blocked.iter().all(|&t| {
+            matches!(
+                snap.tasks[t as usize].class,
+                StateClass::Chan | StateClass::Select | StateClass::Lock | StateClass::Sync
+            )
+        });
+        if !definite || snap.truncated {
+            return;
+        }
+        let writer = if id > 0 {
+            format!("goroutine {id} (the one writing this dump)")
+        } else {
+            "the goroutine writing this dump".to_string()
+        };
         let note = format!(
-            "the whole process is blocked: every goroutine but goroutine {id}, which is writing this dump, waits and none can wake another"
+            "the whole process is blocked: every goroutine but {writer} waits, and none can wake another"
         );
         for f in cx.findings.iter_mut() {
             let forever = matches!(f.kind, Kind::Deadlock | Kind::BlockedForever | Kind::Leak);
@@ -345,7 +362,11 @@ fn global(cx: &mut Cx, after_dump: bool) {
         "the runtime printed `fatal error: all goroutines are asleep - deadlock!`".to_string()
     } else {
         let beside = dumper.map_or(String::new(), |id| {
-            format!(" (goroutine {id}, running, is the one writing this dump)")
+            if id > 0 {
+                format!(" (goroutine {id}, running, is the one writing this dump)")
+            } else {
+                " (but the one writing this dump)".to_string()
+            }
         });
         format!("all {} goroutines are blocked; none is running, runnable, in a syscall, in IO wait or asleep{beside}", blocked.len())
     };

@@ -262,9 +262,11 @@ fn carried_by_waiter(cx: &Cx, waiters: &[u32], addr: u64) -> Option<(u32, u64)> 
 fn abandoned(cx: &mut Cx, resource_index: u32) {
     let graph = cx.graph;
     let res = &graph.resources[resource_index as usize];
+    // A cut dump may have lost the holder.
     if !matches!(res.kind, ResKind::Mutex | ResKind::RwMutex)
         || !res.holders.is_empty()
         || res.referenced
+        || cx.snap.truncated
     {
         return;
     }

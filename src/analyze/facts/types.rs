@@ -11,7 +11,7 @@ use super::resources::Resources;
 use super::waits::{WaitFacts, FIELD_RANGE};
 use crate::analyze::wait::{ResKey, ResKind};
 use crate::model::{parse_hex, Confidence, Snapshot, StackId, Sym};
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 /// Lock resources checked per snapshot (the rest keep the other facts).
 const MAX_LOCKS: usize = 4096;
@@ -107,6 +107,9 @@ pub fn by_type(snap: &Snapshot, facts: &WaitFacts, resources: &Resources, out: &
             .collect();
         frames_of.insert(task.stack, hits);
     }
+    // Candidates per lock; when some can run (running, in IO, asleep), the
+    // holder is most plausibly among them, not among goroutines that wait.
+    let mut found: Vec<(u32, u32, String)> = Vec::new();
     for (ti, task) in snap.tasks.iter().enumerate() {
         let Some(hits) = frames_of.get(&task.stack).filter(|h| !h.is_empty()) else {
             continue;
@@ -123,7 +126,7 @@ pub fn by_type(snap: &Snapshot, facts: &WaitFacts, resources: &Resources, out: &
                 continue;
             };
             for &r in locks {
-                if own == Some(r) {
+                if own == Some(r) || found.len() >= MAX_LOCKS * 8 {
                     continue;
                 }
                 let evidence = format!(
@@ -131,8 +134,19 @@ pub fn by_type(snap: &Snapshot, facts: &WaitFacts, resources: &Resources, out: &
                     tables.func_name(tables.frame(frame).function),
                     if word.is_empty() { "…" } else { word }
                 );
-                out.push(resources, r, ti as u32, Confidence::Possible, evidence);
+                found.push((r, ti as u32, evidence));
             }
         }
+    }
+    let live: FxHashSet<u32> = found
+        .iter()
+        .filter(|(_, t, _)| snap.tasks[*t as usize].class.can_progress())
+        .map(|(r, _, _)| *r)
+        .collect();
+    for (r, t, evidence) in found {
+        if live.contains(&r) && !snap.tasks[t as usize].class.can_progress() {
+            continue;
+        }
+        out.push(resources, r, t, Confidence::Possible, evidence);
     }
 }

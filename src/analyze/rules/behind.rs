@@ -94,18 +94,23 @@ fn doomed_partner(
 /// any did.
 fn queue_behind(cx: &mut Cx, doomed: &mut [Option<Severity>]) -> bool {
     let mut joined: Vec<(usize, u32)> = Vec::new();
+    // Per task, the first medium-or-above finding that names it.
+    let mut finding_of: rustc_hash::FxHashMap<u32, usize> = Default::default();
+    for (fi, f) in cx.findings.iter().enumerate() {
+        if forever(f.kind) && f.severity >= Severity::Medium {
+            for &t in &f.tasks {
+                finding_of.entry(t).or_insert(fi);
+            }
+        }
+    }
     for t in 0..cx.snap.tasks.len() as u32 {
         if cx.claimed.get(t as usize).copied().unwrap_or(true) {
             continue;
         }
-        let Some((severity, partner)) = doomed_partner(cx.graph, doomed, t) else {
+        let Some((_, partner)) = doomed_partner(cx.graph, doomed, t) else {
             continue;
         };
-        let Some(fi) = cx
-            .findings
-            .iter()
-            .position(|f| forever(f.kind) && f.severity >= severity && f.tasks.contains(&partner))
-        else {
+        let Some(&fi) = finding_of.get(&partner) else {
             continue;
         };
         joined.push((fi, t));

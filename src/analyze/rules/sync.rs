@@ -76,8 +76,10 @@ const CONVOY_MIN: usize = 5;
 /// convoys of goroutines queued on one mutex.
 pub fn run(cx: &mut Cx) {
     let graph = cx.graph;
+    // Each check without a carried object scans the tasks once: bounded.
+    let mut scans = 0;
     for index in 0..graph.resources.len() {
-        abandoned(cx, index as u32);
+        abandoned(cx, index as u32, &mut scans);
     }
     for (index, resource) in graph.resources.iter().enumerate() {
         match resource.kind {
@@ -232,6 +234,10 @@ fn convoy(cx: &mut Cx, resource_index: u32) {
     cx.push(finding);
 }
 
+/// Locks per snapshot checked by scanning every task's stack for a method
+/// of the waiters' type.
+const MAX_TYPE_SCANS: usize = 16;
+
 /// How far above an object's address a lock inside it may lie.
 const FIELD_RANGE: u64 = 256;
 
@@ -259,7 +265,7 @@ fn carried_by_waiter(cx: &Cx, waiters: &[u32], addr: u64) -> Option<(u32, u64)> 
 /// `sync.lock-abandoned`: waiters on a lock with a known address inside an
 /// object their own frames carry, when no hold fact names any holder and no
 /// goroutine that does not wait on it carries the object.
-fn abandoned(cx: &mut Cx, resource_index: u32) {
+fn abandoned(cx: &mut Cx, resource_index: u32, scans: &mut usize) {
     let graph = cx.graph;
     let res = &graph.resources[resource_index as usize];
     // A cut dump may have lost the holder.
@@ -277,17 +283,22 @@ fn abandoned(cx: &mut Cx, resource_index: u32) {
     if tasks.is_empty() {
         return;
     }
-    let evidence = match carried_by_waiter(cx, &res.waiters, addr) {
-        Some((carrier, object)) => format!(
+    let carried = carried_by_waiter(cx, &res.waiters, addr);
+    let alone = if carried.is_none() && *scans < MAX_TYPE_SCANS {
+        *scans += 1;
+        alone_in_type(cx, &res.waiters)
+    } else {
+        None
+    };
+    let evidence = match (carried, alone) {
+        (Some((carrier, object)), _) => format!(
             "goroutine {} reaches the lock through the object at {object:#x}; no goroutine that is not waiting for the lock carries that object or the lock",
             cx.snap.tasks[carrier as usize].id
         ),
-        None => match alone_in_type(cx, &res.waiters) {
-            Some(ty) => format!(
-                "the waiters block in methods of {ty}, no other goroutine is inside a method of {ty}, and none carries the lock"
-            ),
-            None => return,
-        },
+        (None, Some(ty)) => format!(
+            "the waiters block in methods of {ty}, no other goroutine is inside a method of {ty}, and none carries the lock"
+        ),
+        (None, None) => return,
     };
     let id = resource_id(cx.snap, graph, resource_index);
     let site = graph.waits[tasks[0] as usize].and_then(|w| w.site);

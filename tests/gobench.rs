@@ -229,3 +229,39 @@ fn show() {
         }
     }
 }
+
+#[test]
+fn the_goroutine_writing_the_dump_is_not_progress() {
+    // Programs whose only runnable goroutine is the one writing the dump:
+    // the findings say the whole process is blocked.
+    let said: Vec<String> = programs()
+        .into_iter()
+        .filter(|p| {
+            report(&format!("samples/gobench/{p}/debug2.txt"))
+                .findings
+                .iter()
+                .flat_map(|f| f.evidence.iter())
+                .any(|e| e.contains("writing this dump"))
+        })
+        .collect();
+    assert!(said.len() >= 3, "{said:?}");
+    assert!(said.iter().all(|p| !p.starts_with("healthy-")), "{said:?}");
+}
+
+#[test]
+fn waits_behind_a_stuck_goroutine_take_its_severity() {
+    // sync.Once waiters, WaitGroup parents and lock waiters behind a
+    // goroutine blocked forever are named with it.
+    let behind = programs()
+        .into_iter()
+        .filter(|p| {
+            report(&format!("samples/gobench/{p}/debug2.txt"))
+                .findings
+                .iter()
+                .filter(|f| f.severity.as_str() != "low" && f.severity.as_str() != "info")
+                .flat_map(|f| f.evidence.iter())
+                .any(|e| e.contains("wait behind these") || e.contains("is itself blocked forever"))
+        })
+        .count();
+    assert!(behind >= 3, "{behind} programs");
+}

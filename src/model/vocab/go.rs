@@ -152,6 +152,4 @@ pub static DUMP_WRITERS: &[&str] = &[
     "runtime/pprof.(*Profile).WriteTo",
     "runtime.Stack",
     "runtime.GoroutineProfile",
-    "runtime/debug.Stack",
-    "runtime/debug.PrintStack",
 ];

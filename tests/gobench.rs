@@ -209,28 +209,6 @@ fn docs_accuracy_gobench_is_current() {
 }
 
 #[test]
-fn show() {
-    let Ok(p) = std::env::var("GOBENCH_SHOW") else {
-        return;
-    };
-    for form in ["debug2.txt", "debug1.txt", "goroutine.pb.gz"] {
-        let r = report(&format!("samples/gobench/{p}/{form}"));
-        println!("== {form}");
-        for f in &r.findings {
-            println!(
-                "{} {} {} {:?} {:?}",
-                f.severity, f.rule, f.title, f.task_ids, f.evidence
-            );
-        }
-        if form == "debug2.txt" {
-            for e in &r.graph.edges {
-                println!("  {} -> {} {:?} {:?}", e.from, e.to, e.kind, e.evidence);
-            }
-        }
-    }
-}
-
-#[test]
 fn the_goroutine_writing_the_dump_is_not_progress() {
     // Programs whose only runnable goroutine is the one writing the dump:
     // the findings say the whole process is blocked.

@@ -7,7 +7,8 @@
 //	debug2       pprof goroutine profile, debug=2, on stdout
 //	profiles     debug=2 on stdout, then (Go >= 1.26) the goroutineleak profile at
 //	             debug=2 and debug=1 and the goroutine profile at debug=1, into the
-//	             files named by LEAK2_OUT, LEAK1_OUT and DEBUG1_OUT
+//	             files named by LEAK2_OUT, LEAK1_OUT and DEBUG1_OUT (and the goroutine
+//	             profile as protobuf, debug=0, into PB_OUT when it is set)
 //	stack        runtime.Stack(all) on stdout
 //	none         do nothing (the program keeps running)
 package dumpkit
@@ -54,6 +55,7 @@ func Dump() {
 	case "profiles":
 		_ = pprof.Lookup("goroutine").WriteTo(os.Stdout, 2)
 		writeProfile("goroutine", 1, os.Getenv("DEBUG1_OUT"))
+		writeProfile("goroutine", 0, os.Getenv("PB_OUT"))
 		writeLeakProfiles()
 		os.Exit(0)
 	case "stack":

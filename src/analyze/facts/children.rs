@@ -5,7 +5,7 @@
 use super::holds::HoldFacts;
 use super::resources::Resources;
 use super::waits::WaitFacts;
-use crate::analyze::wait::{ResKind, WaitOp};
+use crate::analyze::wait::{ResKey, ResKind, WaitOp};
 use crate::model::{Confidence, FuncId, Snapshot};
 use rustc_hash::FxHashMap;
 
@@ -81,5 +81,83 @@ pub fn by_creation(snap: &Snapshot, facts: &WaitFacts, resources: &Resources, ou
             tables.func_name(tables.frame(cr).function)
         );
         out.push(resources, resource, ci as u32, Confidence::Possible, ev);
+    }
+}
+
+/// The parent as the child's partner: a child blocked on a channel the dump
+/// gives no address of, started by a parent that now waits for its children
+/// (a WaitGroup or errgroup) in the very function that started it, can only
+/// hand its value to that parent when no sibling started from the same
+/// function waits to receive: the parent (or whoever it shares the channel
+/// with through the function that made it) is its partner.
+pub fn parent_partners(
+    snap: &Snapshot,
+    facts: &WaitFacts,
+    resources: &Resources,
+    out: &mut HoldFacts,
+) {
+    let waits = &facts.waits;
+    let res_of = &resources.res_of;
+    let tables = &snap.tables;
+    if facts.creates.is_empty() {
+        return;
+    }
+    // Parents waiting for their children: (id, function) -> task index.
+    let mut parents: FxHashMap<(u64, FuncId), u32> = FxHashMap::default();
+    for (i, wait) in waits.iter().enumerate() {
+        let Some(wait) = wait else { continue };
+        if !matches!(wait.kind, ResKind::WaitGroup | ResKind::Errgroup) {
+            continue;
+        }
+        if let Some(site) = wait.site {
+            let func = tables.frame(site).function;
+            if facts.creates.contains(&func) {
+                parents.insert((snap.tasks[i].id, func), i as u32);
+            }
+        }
+    }
+    if parents.is_empty() {
+        return;
+    }
+    // Children per (parent, function): the ones blocked on an unaddressed
+    // channel, and whether some sibling waits to receive.
+    let mut children: FxHashMap<(u64, FuncId), (Vec<u32>, bool)> = FxHashMap::default();
+    for (ci, c) in snap.tasks.iter().enumerate() {
+        let (Some(cr), Some(pid)) = (c.creator, c.parent_id()) else {
+            continue;
+        };
+        let key = (pid, tables.frame(cr).function);
+        if !parents.contains_key(&key) {
+            continue;
+        }
+        let Some(wait) = waits[ci].as_ref() else {
+            continue;
+        };
+        let entry = children.entry(key).or_default();
+        match (wait.kind, wait.op, wait.key) {
+            (ResKind::Chan, WaitOp::Send, ResKey::Site(_)) => entry.0.push(ci as u32),
+            (ResKind::Chan | ResKind::Select, _, _) => entry.1 = true,
+            _ => {}
+        }
+    }
+    for (key, (senders, receiving_sibling)) in children {
+        if receiving_sibling || senders.is_empty() {
+            continue;
+        }
+        let Some(&parent) = parents.get(&key) else {
+            continue;
+        };
+        for child in senders {
+            let Some(resource) = res_of[child as usize] else {
+                continue;
+            };
+            let ev = format!(
+                "goroutine {} started goroutine {} from {} and now waits there for its children to finish; no sibling waits to receive: it is the only partner known for the send",
+                key.0,
+                snap.tasks[child as usize].id,
+                tables.func_name(key.1)
+            );
+            out.push(resources, resource, parent, Confidence::Possible, ev);
+        }
     }
 }

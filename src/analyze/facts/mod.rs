@@ -19,6 +19,7 @@ pub mod holds;
 pub mod named;
 pub mod resources;
 pub mod stated;
+pub mod types;
 pub mod waits;
 
 use crate::analyze::source::SourceIndex;
@@ -48,6 +49,8 @@ pub fn hold_facts(
     let mut out = HoldFacts::new(resources.keys.len());
     stated::holders(snap, held, resources, &mut out);
     holds::by_pointer(snap, facts, resources, sources, &mut out);
+    types::by_type(snap, facts, resources, &mut out);
     children::by_creation(snap, facts, resources, &mut out);
+    children::parent_partners(snap, facts, resources, &mut out);
     out
 }

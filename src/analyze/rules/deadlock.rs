@@ -8,6 +8,7 @@ use crate::analyze::finding::{Finding, Kind, RuleInfo, Severity};
 use crate::analyze::graph::Cycle;
 use crate::analyze::phrase::{check_reported, resource_label};
 use crate::analyze::wait::{ResKind, WaitOp};
+use crate::model::vocab;
 use crate::model::Confidence;
 use crate::model::{StateClass, TaskFlags};
 
@@ -82,7 +83,16 @@ pub static RULES: &[&RuleInfo] = &[&LOCK_ORDER, &RECURSIVE_RLOCK, &SELF_LOCK, &C
 /// Go's deadlocks: cycles of waits, then the whole process blocked.
 pub fn run(cx: &mut Cx) {
     cycles(cx, None);
-    global(cx);
+    global(cx, false);
+}
+
+/// After every other family: a process whose only goroutine able to run is
+/// the one writing the dump is deadlocked too. The findings the families
+/// made of its goroutines stand (they name the cause); those left below
+/// medium are raised to medium, and goroutines no finding explains are
+/// reported as the whole process deadlocked.
+pub fn run_after_dump(cx: &mut Cx) {
+    global(cx, true);
 }
 
 /// The cycles alone, for runtimes whose whole-process view differs; every
@@ -271,7 +281,18 @@ fn cycle_evidence(cx: &Cx, c: &Cycle) -> Vec<String> {
     evidence
 }
 
-fn global(cx: &mut Cx) {
+/// Whether a running task is the one writing the dump: a dump writer of the
+/// runtime's vocabulary among its innermost frames.
+fn writes_the_dump(snap: &crate::model::Snapshot, t: &crate::model::Task) -> bool {
+    let tables = &snap.tables;
+    snap.stack(t)
+        .frames
+        .iter()
+        .take(16)
+        .any(|f| vocab::writes_dump(tables.func_name(tables.frame(*f).function)))
+}
+
+fn global(cx: &mut Cx, after_dump: bool) {
     let snap = cx.snap;
     // The goroutineleak profile lists the leaked goroutines only, not the
     // process: that they are all blocked says nothing of the others.
@@ -285,20 +306,59 @@ fn global(cx: &mut Cx) {
         .is_some_and(|m| m.contains("all goroutines are asleep"));
     let mut blocked = Vec::new();
     let mut any_user = false;
+    let mut dumper = None;
     for (i, t) in snap.tasks.iter().enumerate() {
         if t.flags.has(TaskFlags::SYSTEM_STACK)
             || matches!(t.class, StateClass::Runtime | StateClass::Idle)
         {
             continue;
         }
-        any_user = true;
         if t.class.can_progress() && !said {
+            // The goroutine writing this very dump is not the program's
+            // progress: once it is done, it is whatever it was before.
+            if dumper.is_none() && writes_the_dump(snap, t) {
+                dumper = Some(t.id);
+                continue;
+            }
             return;
         }
+        any_user = true;
         blocked.push(i as u32);
     }
-    if !any_user || blocked.is_empty() {
+    if !any_user || blocked.is_empty() || after_dump != dumper.is_some() {
         return;
+    }
+    if let Some(id) = dumper {
+        // Only when every other goroutine's state says what it waits on,
+        // and the dump is whole (a profile without states, or a cut dump,
+        // says nothing of the goroutines it does not show as blocked).
+        let definite = blocked.iter().all(|&t| {
+            matches!(
+                snap.tasks[t as usize].class,
+                StateClass::Chan | StateClass::Select | StateClass::Lock | StateClass::Sync
+            )
+        });
+        if !definite || snap.truncated {
+            return;
+        }
+        let writer = if id > 0 {
+            format!("goroutine {id} (the one writing this dump)")
+        } else {
+            "the goroutine writing this dump".to_string()
+        };
+        let note = format!(
+            "the whole process is blocked: every goroutine but {writer} waits, and none can wake another"
+        );
+        for f in cx.findings.iter_mut() {
+            let forever = matches!(f.kind, Kind::Deadlock | Kind::BlockedForever | Kind::Leak);
+            if forever && f.severity < Severity::Medium {
+                f.severity = Severity::Medium;
+                f.evidence.push(note.clone());
+            }
+        }
+        if cx.unclaimed(&blocked).is_empty() {
+            return;
+        }
     }
     // A dump taken by the process itself has a running goroutine; a
     // SIGQUIT dump of a process where nothing can move is a deadlock.
@@ -311,7 +371,14 @@ fn global(cx: &mut Cx) {
     let evidence = if said {
         "the runtime printed `fatal error: all goroutines are asleep - deadlock!`".to_string()
     } else {
-        format!("all {} goroutines are blocked; none is running, runnable, in a syscall, in IO wait or asleep", blocked.len())
+        let beside = dumper.map_or(String::new(), |id| {
+            if id > 0 {
+                format!(" (goroutine {id}, running, is the one writing this dump)")
+            } else {
+                " (but the one writing this dump)".to_string()
+            }
+        });
+        format!("all {} goroutines are blocked; none is running, runnable, in a syscall, in IO wait or asleep{beside}", blocked.len())
     };
     let finding = Finding::new(
         &GLOBAL,
@@ -319,7 +386,11 @@ fn global(cx: &mut Cx) {
             "Whole process deadlocked: all {} goroutines are blocked",
             blocked.len()
         ),
-        if tasks.is_empty() { blocked } else { tasks },
+        if tasks.is_empty() {
+            blocked.clone()
+        } else {
+            tasks
+        },
     )
     .confidence(conf)
     .explain(GLOBAL.explanation.to_string())

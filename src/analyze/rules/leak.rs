@@ -346,7 +346,8 @@ fn cluster_finding(cx: &Cx, cluster: &Cluster, tasks: Vec<u32>) -> Option<Findin
     let site = short_site(cx.snap, cluster.site);
     let state = cx.snap.state(first);
     let outlived = cluster.outlived == cluster.count();
-    let severity = if outlived && cluster.count() >= 2 {
+    let alive = live_partner(cx, &tasks);
+    let severity = if outlived && cluster.count() >= 2 && alive.is_none() {
         Severity::Medium
     } else {
         Severity::Low
@@ -367,5 +368,40 @@ fn cluster_finding(cx: &Cx, cluster: &Cluster, tasks: Vec<u32>) -> Option<Findin
     if outlived && cluster.creator.is_some() {
         finding = finding.evidence("the function that started them has returned");
     }
+    if let Some(id) = alive {
+        finding = finding.evidence(format!(
+            "goroutine {id}, which may release what they wait on (or what its holder waits on), can still run"
+        ));
+    }
     Some(finding)
+}
+
+/// A goroutine that can still run (running, runnable, in a syscall, in IO,
+/// asleep) among the possible holders of what `tasks` wait on, or among the
+/// holders of what those holders wait on: its id.
+fn live_partner(cx: &Cx, tasks: &[u32]) -> Option<u64> {
+    let graph = cx.graph;
+    let holders = |t: u32| {
+        graph
+            .res_of
+            .get(t as usize)
+            .copied()
+            .flatten()
+            .map(|r| graph.resources[r as usize].holders.as_slice())
+            .unwrap_or(&[])
+    };
+    let can_run = |t: u32| cx.snap.tasks[t as usize].class.can_progress();
+    for &t in tasks.iter().take(64) {
+        for h in holders(t).iter().filter(|h| h.task != t) {
+            if can_run(h.task) {
+                return Some(cx.snap.tasks[h.task as usize].id);
+            }
+            for h2 in holders(h.task).iter().filter(|h2| h2.task != h.task) {
+                if can_run(h2.task) {
+                    return Some(cx.snap.tasks[h2.task as usize].id);
+                }
+            }
+        }
+    }
+    None
 }

@@ -12,6 +12,7 @@
 //! its `RuleInfo` to the family's `RULES`, recognise it in the family's
 //! `run`, add a sample program and a test (see docs/rules.md).
 
+pub mod behind;
 pub mod benign;
 pub mod chan;
 pub mod crash;
@@ -134,6 +135,8 @@ pub fn diagnose(
         benign::run(&mut cx);
         chan::run(&mut cx);
         leak::run(&mut cx);
+        deadlock::run_after_dump(&mut cx);
+        behind::run(&mut cx);
     } else {
         native::run(&mut cx);
         deadlock::run_cycles(&mut cx, threads::deadlock_rule(snap));

@@ -7,7 +7,7 @@ use crate::analyze::cluster::Cluster;
 use crate::analyze::finding::{Finding, Kind, RuleInfo, Severity};
 use crate::analyze::phrase::{creator_phrase, scale, with_wait};
 use crate::analyze::phrase::{resource_id, short_site};
-use crate::analyze::wait::ResKind;
+use crate::analyze::wait::{ResKey, ResKind};
 use crate::model::Confidence;
 
 /// `sync.waitgroup-mismatch`: a WaitGroup.Wait that will never return.
@@ -49,8 +49,25 @@ pub static CONVOY: RuleInfo = RuleInfo {
     references: &["https://pkg.go.dev/sync#Mutex", "https://go.dev/doc/diagnostics#profiling"],
 };
 
+/// `sync.lock-abandoned`: a lock no live goroutine holds.
+pub static ABANDONED: RuleInfo = RuleInfo {
+    id: "sync.lock-abandoned",
+    title: "Lock that no live goroutine holds",
+    kind: Kind::BlockedForever,
+    severity: Severity::Medium,
+    explanation: "These goroutines wait for a lock inside an object they reach by pointer, and no other goroutine carries that object: whoever locked it has returned or is the waiter itself, so nobody is left to unlock it.",
+    cause: "A path that returns (or continues a loop) between Lock and Unlock without unlocking, usually an error path; or a method that locks its own receiver's mutex a second time.",
+    remedy: "Unlock with `defer` right after Lock, so every return path releases it; split a method that needs the lock twice into a locked wrapper and an unlocked helper.",
+    sketch: "s.mu.Lock()
+defer s.mu.Unlock() // released on every return path
+if err := s.check(); err != nil {
+	return err
+}",
+    references: &["https://pkg.go.dev/sync#Mutex"],
+};
+
 /// The rules of this family, in catalogue order.
-pub static RULES: &[&RuleInfo] = &[&WAITGROUP, &COND, &CONVOY];
+pub static RULES: &[&RuleInfo] = &[&WAITGROUP, &COND, &CONVOY, &ABANDONED];
 
 /// Waiters on one mutex from which a convoy is reported.
 const CONVOY_MIN: usize = 5;
@@ -59,6 +76,11 @@ const CONVOY_MIN: usize = 5;
 /// convoys of goroutines queued on one mutex.
 pub fn run(cx: &mut Cx) {
     let graph = cx.graph;
+    // Each check without a carried object scans the tasks once: bounded.
+    let mut scans = 0;
+    for index in 0..graph.resources.len() {
+        abandoned(cx, index as u32, &mut scans);
+    }
     for (index, resource) in graph.resources.iter().enumerate() {
         match resource.kind {
             ResKind::Mutex | ResKind::RwMutex if resource.waiters.len() >= CONVOY_MIN => {
@@ -227,4 +249,125 @@ fn convoy(cx: &mut Cx, resource_index: u32) {
     }
     finding = with_proof(cx, finding);
     cx.push(finding);
+}
+
+/// Locks per snapshot checked by scanning every task's stack for a method
+/// of the waiters' type.
+const MAX_TYPE_SCANS: usize = 16;
+
+/// How far above an object's address a lock inside it may lie.
+const FIELD_RANGE: u64 = 256;
+
+/// The first waiter of `resource` whose blocking frame carries, as its
+/// receiver or first argument, a pointer to the object the lock lies in (so
+/// the lock is not a global any code could reach).
+fn carried_by_waiter(cx: &Cx, waiters: &[u32], addr: u64) -> Option<(u32, u64)> {
+    let graph = cx.graph;
+    waiters.iter().take(8).find_map(|&w| {
+        let wait = graph.waits.get(w as usize).copied().flatten()?;
+        let args = cx.snap.task_args(&cx.snap.tasks[w as usize]);
+        let first = args
+            .get(wait.site_index as usize)?
+            .split(',')
+            .next()?
+            .trim();
+        if first.ends_with('?') {
+            return None;
+        }
+        let p = crate::model::parse_hex(first.as_bytes())?;
+        (p <= addr && addr - p < FIELD_RANGE).then_some((w, p))
+    })
+}
+
+/// `sync.lock-abandoned`: waiters on a lock with a known address inside an
+/// object their own frames carry, when no hold fact names any holder and no
+/// goroutine that does not wait on it carries the object.
+fn abandoned(cx: &mut Cx, resource_index: u32, scans: &mut usize) {
+    let graph = cx.graph;
+    let res = &graph.resources[resource_index as usize];
+    // A cut dump may have lost the holder.
+    if !matches!(res.kind, ResKind::Mutex | ResKind::RwMutex)
+        || !res.holders.is_empty()
+        || res.referenced
+        || cx.snap.truncated
+    {
+        return;
+    }
+    let (ResKey::Addr(addr) | ResKey::Object(addr)) = res.key else {
+        return;
+    };
+    let tasks = cx.unclaimed(&res.waiters);
+    if tasks.is_empty() {
+        return;
+    }
+    let carried = carried_by_waiter(cx, &res.waiters, addr);
+    let alone = if carried.is_none() && *scans < MAX_TYPE_SCANS {
+        *scans += 1;
+        alone_in_type(cx, &res.waiters)
+    } else {
+        None
+    };
+    let evidence = match (carried, alone) {
+        (Some((carrier, object)), _) => format!(
+            "goroutine {} reaches the lock through the object at {object:#x}; no goroutine that is not waiting for the lock carries that object or the lock",
+            cx.snap.tasks[carrier as usize].id
+        ),
+        (None, Some(ty)) => format!(
+            "the waiters block in methods of {ty}, no other goroutine is inside a method of {ty}, and none carries the lock"
+        ),
+        (None, None) => return,
+    };
+    let id = resource_id(cx.snap, graph, resource_index);
+    let site = graph.waits[tasks[0] as usize].and_then(|w| w.site);
+    let count = tasks.len();
+    let finding = Finding::new(
+        &ABANDONED,
+        format!("{count} goroutine(s) wait for {id}, which no live goroutine holds"),
+        tasks,
+    )
+    .confidence(Confidence::Likely)
+    .resources(vec![resource_index])
+    .explain(format!(
+        "{count} goroutine(s) wait for {id} at {}. {}",
+        short_site(cx.snap, site),
+        ABANDONED.explanation
+    ))
+    .evidence(evidence);
+    let finding = with_proof(cx, finding);
+    cx.push(finding);
+}
+
+/// The type whose methods all `waiters` block in (the receiver of their
+/// blocking frames), when no other goroutine has a frame of a method of that
+/// type: whoever took a lock of such an object did it in one of them.
+fn alone_in_type(cx: &Cx, waiters: &[u32]) -> Option<String> {
+    let snap = cx.snap;
+    let tables = &snap.tables;
+    let graph = cx.graph;
+    let mut ty: Option<(crate::model::Sym, crate::model::Sym)> = None;
+    for &w in waiters {
+        let site = graph.waits.get(w as usize).copied().flatten()?.site?;
+        let func = tables.function(tables.frame(site).function);
+        let this = (func.package, func.receiver?);
+        if ty.is_some_and(|t| t != this) {
+            return None;
+        }
+        ty = Some(this);
+    }
+    let ty = ty?;
+    let waiting: rustc_hash::FxHashSet<u32> = waiters.iter().copied().collect();
+    let mut seen: rustc_hash::FxHashSet<crate::model::StackId> = Default::default();
+    for (i, t) in snap.tasks.iter().enumerate() {
+        if waiting.contains(&(i as u32)) || !seen.insert(t.stack) {
+            continue;
+        }
+        let inside = tables.stack(t.stack).frames.iter().any(|f| {
+            let func = tables.function(tables.frame(*f).function);
+            func.receiver.is_some_and(|r| (func.package, r) == ty)
+        });
+        if inside {
+            return None;
+        }
+    }
+    Some(format!("{}.{}", tables.str(ty.0), tables.str(ty.1)))
 }

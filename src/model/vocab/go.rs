@@ -181,3 +181,17 @@ pub fn mentions(message: &str, phrases: &[&str]) -> bool {
         })
     })
 }
+
+/// Functions that write a goroutine dump of the process they run in: a
+/// goroutine with one of them on its stack is the one taking the snapshot
+/// (a profile handler, `runtime.Stack`, a program dumping itself), not
+/// progress of the program's own work.
+pub static DUMP_WRITERS: &[&str] = &[
+    "runtime/pprof.writeGoroutineStacks",
+    "runtime/pprof.writeGoroutine",
+    "runtime/pprof.writeRuntimeProfile",
+    "runtime/pprof.writeGoroutineLeak",
+    "runtime/pprof.(*Profile).WriteTo",
+    "runtime.Stack",
+    "runtime.GoroutineProfile",
+];

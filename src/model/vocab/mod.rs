@@ -93,6 +93,12 @@ pub fn state_wait(state: &str) -> Option<(ResKind, WaitOp)> {
         .map(|(_, kind, op)| (*kind, *op))
 }
 
+/// Whether a function writes a goroutine dump of its own process (see
+/// [`go::DUMP_WRITERS`]).
+pub fn writes_dump(name: &str) -> bool {
+    go::DUMP_WRITERS.contains(&name)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

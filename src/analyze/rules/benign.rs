@@ -51,6 +51,12 @@ benign_rule!(
     "Goroutines waiting in select (workers waiting for jobs, ticker loops) whose owner is still running and can stop them through their context or channel."
 );
 benign_rule!(
+    PARTNER_ALIVE,
+    "benign.partner-alive",
+    "Waiting for a live partner",
+    "Goroutines waiting on a channel, select, sync.Cond or WaitGroup while a live goroutine that can end the wait runs beside them: one carrying the same object (a connection's read loop beside its write loop, a dispatcher beside its pool), a loop of the same library (an HTTP/2 connection's read loop, net/rpc's input loop), or a worker started beside a WaitGroup's waiter."
+);
+benign_rule!(
     RUNTIME,
     "benign.runtime",
     "Runtime workers",
@@ -69,6 +75,7 @@ pub static RULES: &[&RuleInfo] = &[
     &KEEPALIVE,
     &SIGNAL,
     &IDLE_LOOP,
+    &PARTNER_ALIVE,
     &RUNTIME,
     &TEST_RUNNER,
 ];
@@ -132,6 +139,16 @@ fn classify(cx: &Cx, c: &Cluster) -> Option<&'static RuleInfo> {
     if counted && c.kind == ResKind::Other && c.op == WaitOp::Wait {
         return Some(&IDLE_LOOP);
     }
+    let partnered = matches!(
+        (c.kind, c.op),
+        (ResKind::Chan, WaitOp::Recv | WaitOp::Unknown)
+            | (ResKind::Select, WaitOp::Select)
+            | (ResKind::Cond | ResKind::WaitGroup | ResKind::Errgroup, _)
+            | (ResKind::Other, WaitOp::Wait)
+    );
+    if partnered && cx.partner(c).is_some() {
+        return Some(&PARTNER_ALIVE);
+    }
     None
 }
 
@@ -148,7 +165,12 @@ pub fn run(cx: &mut Cx) {
             continue;
         }
         let site = short_site(cx.snap, c.site);
-        let finding = Finding::new(
+        let partner = if rule.id == PARTNER_ALIVE.id {
+            cx.partner(c)
+        } else {
+            None
+        };
+        let mut finding = Finding::new(
             rule,
             format!("{}: {} goroutine(s) at {site}", rule.title, tasks.len()),
             tasks.clone(),
@@ -159,6 +181,9 @@ pub fn run(cx: &mut Cx) {
             tasks.len(),
             rule.explanation
         ));
+        if let Some(partner) = partner {
+            finding = finding.evidence(partner);
+        }
         cx.push(finding);
     }
 }

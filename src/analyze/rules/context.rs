@@ -7,6 +7,7 @@ use super::super::finding::{Confidence, Finding, Severity};
 use super::super::graph::WaitGraph;
 use super::super::group::Group;
 use super::super::history::History;
+use super::super::partner::Partners;
 use crate::model::{Runtime, Snapshot, TaskFlags};
 
 /// What the rules read and write.
@@ -29,6 +30,8 @@ pub struct Cx<'a> {
     pub findings: Vec<Finding>,
     /// Tasks that count (not system stacks).
     pub live_tasks: usize,
+    /// What the live goroutines carry and run, built when first asked.
+    pub partners: std::cell::OnceCell<Partners>,
 }
 
 impl Cx<'_> {
@@ -55,6 +58,14 @@ impl Cx<'_> {
         let tasks = f.tasks.clone();
         self.claim(&tasks);
         self.findings.push(f);
+    }
+
+    /// Why the waits of a cluster may still end: a live goroutine that can
+    /// be their partner (see [`Partners`]); `None` when none is known.
+    pub fn partner(&self, c: &Cluster) -> Option<String> {
+        self.partners
+            .get_or_init(|| Partners::build(self.snap, self.graph))
+            .of_cluster(self.snap, self.graph, c)
     }
 
     /// How many of `tasks` Go's GC proved leaked.

@@ -49,7 +49,7 @@ pub mod jvm;
 pub mod pthread;
 pub mod tokio;
 
-pub use entry::Prim;
+pub use entry::{Partner, Prim};
 
 use crate::model::{ResKind, WaitOp};
 use rustc_hash::FxHashMap;

@@ -1,0 +1,305 @@
+//! Can this wait still end? A waiting goroutine is only blocked forever
+//! when no live goroutine can be its partner. This module finds the partner
+//! from the dump's evidence:
+//!
+//! - the same object: a live goroutine carries, as a receiver or first
+//!   argument, the object a method on the waiter's stack runs on (a
+//!   connection's readLoop beside its writeLoop, a dispatcher beside the
+//!   pool it feeds);
+//! - the ecosystem's own loops ([`crate::model::vocab::go::PARTNERS`]): a
+//!   live loop of the same library that ends such waits (an HTTP/2
+//!   connection's read loop for its streams, net/rpc's input loop for its
+//!   calls);
+//! - for a WaitGroup, a live goroutine started by the waiter's parent from
+//!   the same function (the workers that call Done);
+//! - when the dump prints no argument words (profiles at debug=1), a live
+//!   goroutine in a method of the same type.
+//!
+//! A goroutine is live when it can make progress by itself (running,
+//! runnable, IO, a system call, a timer) or waits in a `select`, on the
+//! network, a timer, a signal or a child process, and Go did not prove it
+//! leaked. The index is built once per snapshot, only when a rule asks.
+
+use super::cluster::Cluster;
+use super::graph::WaitGraph;
+use super::wait::{self, ResKind, WaitOp};
+use crate::model::vocab::go::PARTNERS;
+use crate::model::{CodeKind, FuncId, Snapshot, Sym, TaskFlags};
+use rustc_hash::{FxHashMap, FxHashSet};
+
+/// Tasks kept per carried word.
+const PER_WORD: usize = 4;
+
+/// What the live goroutines of a snapshot carry and run.
+#[derive(Debug, Default)]
+pub struct Partners {
+    /// Pointer words live goroutines carry as a frame's first argument, with
+    /// up to [`PER_WORD`] (task, frame) pairs each.
+    carried: FxHashMap<u64, Vec<(u32, u16)>>,
+    /// Functions on live goroutines' stacks, with one task running each.
+    funcs: FxHashMap<FuncId, u32>,
+    /// (parent id, creating function) of live goroutines, with one of them.
+    spawned: FxHashMap<(u64, FuncId), u32>,
+    /// (package, receiver type) of methods on live goroutines' stacks.
+    types: FxHashMap<(Sym, Sym), u32>,
+}
+
+/// Whether a task is live: it can make progress by itself or waits on
+/// something that ends by itself or from outside the process.
+pub fn is_live(snap: &Snapshot, graph: &WaitGraph, task: u32) -> bool {
+    let Some(t) = snap.tasks.get(task as usize) else {
+        return false;
+    };
+    if t.flags.has(TaskFlags::SYSTEM_STACK) || t.flags.has(TaskFlags::LEAKED) {
+        return false;
+    }
+    match graph.waits.get(task as usize).copied().flatten() {
+        None => t.class.can_progress(),
+        Some(w) => match w.kind {
+            ResKind::Net
+            | ResKind::Timer
+            | ResKind::Syscall
+            | ResKind::Signal
+            | ResKind::Cgo
+            | ResKind::Process => true,
+            ResKind::Select => w.op == WaitOp::Select,
+            // A profile that counts goroutines hides the runtime's frames:
+            // an unnamed wait there may be a select or a timer.
+            ResKind::Other => t.flags.has(TaskFlags::NO_ID) || t.class.can_progress(),
+            _ => t.class.can_progress(),
+        },
+    }
+}
+
+impl Partners {
+    /// The index of a snapshot's live goroutines.
+    pub fn build(snap: &Snapshot, graph: &WaitGraph) -> Self {
+        let tables = &snap.tables;
+        let mut out = Partners::default();
+        let mut seen_stacks: FxHashSet<u32> = FxHashSet::default();
+        for (index, task) in snap.tasks.iter().enumerate() {
+            let index = index as u32;
+            if !is_live(snap, graph, index) {
+                continue;
+            }
+            if let (Some(parent), Some(creator)) = (task.parent_id(), task.creator) {
+                out.spawned
+                    .entry((parent, tables.frame(creator).function))
+                    .or_insert(index);
+            }
+            let frames = &tables.stack(task.stack).frames;
+            let first_of_stack = seen_stacks.insert(task.stack.0);
+            for (fi, frame) in frames.iter().enumerate().take(u16::MAX as usize) {
+                let function = tables.frame(*frame).function;
+                let func = tables.function(function);
+                if first_of_stack {
+                    out.funcs.entry(function).or_insert(index);
+                    if let Some(receiver) = func.receiver {
+                        out.types.entry((func.package, receiver)).or_insert(index);
+                    }
+                }
+                if func.kind == CodeKind::Runtime
+                    || wait::is_impl_frame(tables.str(func.full), func.kind)
+                {
+                    continue;
+                }
+                let args = wait::frame_args(snap, task, fi);
+                for (_, word) in wait::ptr_args(args).take_while(|(arg, _)| *arg == 0) {
+                    let tasks = out.carried.entry(word).or_default();
+                    if tasks.len() < PER_WORD && tasks.last().is_none_or(|t| t.0 != index) {
+                        tasks.push((index, fi as u16));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Why the waits of a cluster may still end, or `None` when no live
+    /// goroutine can be their partner.
+    pub fn of_cluster(&self, snap: &Snapshot, graph: &WaitGraph, c: &Cluster) -> Option<String> {
+        if c.leaked > 0 || c.tasks.is_empty() {
+            return None;
+        }
+        self.by_vocabulary(snap, c)
+            .or_else(|| self.by_object(snap, graph, c))
+            .or_else(|| self.by_siblings(snap, c))
+    }
+
+    /// A live loop of the library the waiters wait in.
+    fn by_vocabulary(&self, snap: &Snapshot, c: &Cluster) -> Option<String> {
+        let tables = &snap.tables;
+        let first = snap.tasks.get(*c.tasks.first()? as usize)?;
+        let frames = &tables.stack(first.stack).frames;
+        for frame in frames {
+            let name = tables.func_name(tables.frame(*frame).function);
+            let Some(entry) = PARTNERS.iter().find(|p| p.waiter == name) else {
+                continue;
+            };
+            for (function, task) in &self.funcs {
+                let partner = tables.func_name(*function);
+                if entry.partners.contains(&partner) && !in_cluster(c, *task) {
+                    return Some(format!(
+                        "goroutine {} in {partner} is live ({}): {}",
+                        snap.tasks[*task as usize].id,
+                        snap.state(&snap.tasks[*task as usize]),
+                        entry.why
+                    ));
+                }
+            }
+        }
+        None
+    }
+
+    /// Every waiter runs a method on an object a live goroutine carries; or,
+    /// when the dump prints no argument words, a live goroutine runs a
+    /// method of the same type.
+    fn by_object(&self, snap: &Snapshot, graph: &WaitGraph, c: &Cluster) -> Option<String> {
+        let tables = &snap.tables;
+        let mut example: Option<(u32, u32, u16, u64)> = None;
+        let mut any_words = false;
+        for &waiter in &c.tasks {
+            let task = snap.tasks.get(waiter as usize)?;
+            let start = graph
+                .waits
+                .get(waiter as usize)
+                .copied()
+                .flatten()
+                .map_or(0, |w| w.prim_end as usize + 1);
+            let frames = &tables.stack(task.stack).frames;
+            let mut found = None;
+            for (fi, frame) in frames.iter().enumerate().skip(start) {
+                let func = tables.function(tables.frame(*frame).function);
+                if func.receiver.is_none() || func.kind == CodeKind::Runtime {
+                    continue;
+                }
+                let args = wait::frame_args(snap, task, fi);
+                for (_, word) in wait::ptr_args(args).take_while(|(arg, _)| *arg == 0) {
+                    any_words = true;
+                    let partner = self.carried.get(&word).and_then(|tasks| {
+                        tasks
+                            .iter()
+                            .find(|(t, _)| *t != waiter && !in_cluster(c, *t))
+                    });
+                    if let Some(&(t, f)) = partner {
+                        found = Some((t, f, word));
+                        break;
+                    }
+                }
+                if found.is_some() {
+                    break;
+                }
+            }
+            match found {
+                Some((t, f, word)) => {
+                    example.get_or_insert((waiter, t, f, word));
+                }
+                None if any_words => return None,
+                None => break,
+            }
+        }
+        if let Some((waiter, partner, frame, word)) = example {
+            let p = &snap.tasks[partner as usize];
+            let fname = tables.func_name(
+                tables
+                    .frame(tables.stack(p.stack).frames[frame as usize])
+                    .function,
+            );
+            return Some(format!(
+                "each waiter runs on an object a live goroutine carries: goroutine {} carries {word:#x}, as goroutine {} in {fname} does ({}), which can still end the wait",
+                snap.tasks[waiter as usize].id,
+                p.id,
+                snap.state(p)
+            ));
+        }
+        if any_words {
+            return None;
+        }
+        self.by_type(snap, c)
+    }
+
+    /// A live goroutine in a method of the type the waiters' method belongs
+    /// to (for dumps without argument words).
+    fn by_type(&self, snap: &Snapshot, c: &Cluster) -> Option<String> {
+        let tables = &snap.tables;
+        let site = c.site?;
+        let func = tables.function(tables.frame(site).function);
+        let receiver = func.receiver?;
+        let task = *self.types.get(&(func.package, receiver))?;
+        if in_cluster(c, task) {
+            return None;
+        }
+        let p = &snap.tasks[task as usize];
+        Some(format!(
+            "the dump prints no argument words; goroutine {} runs a method of the same type {} and is live ({})",
+            p.id,
+            tables.str(receiver),
+            snap.state(p)
+        ))
+    }
+
+    /// A WaitGroup's workers: live goroutines started by the waiter's
+    /// parent from the same function.
+    fn by_siblings(&self, snap: &Snapshot, c: &Cluster) -> Option<String> {
+        if !matches!(c.kind, ResKind::WaitGroup | ResKind::Errgroup) {
+            return None;
+        }
+        let tables = &snap.tables;
+        let Some(creator) = c.creator else {
+            return self.by_closure(snap, c);
+        };
+        let creator = tables.frame(creator).function;
+        for &waiter in &c.tasks {
+            let parent = snap.tasks.get(waiter as usize)?.parent_id()?;
+            match self.spawned.get(&(parent, creator)) {
+                Some(&t) if !in_cluster(c, t) => {
+                    if waiter == c.tasks[c.tasks.len() - 1] {
+                        let p = &snap.tasks[t as usize];
+                        return Some(format!(
+                            "goroutine {}, started beside the waiters by goroutine {parent} from {}, is live ({}) and may still call Done",
+                            p.id,
+                            tables.func_name(creator),
+                            snap.state(p)
+                        ));
+                    }
+                }
+                _ => return None,
+            }
+        }
+        None
+    }
+}
+
+impl Partners {
+    /// A WaitGroup's workers in a dump that names no creators: a live
+    /// goroutine in another closure of the function whose closure waits
+    /// (`main.run.func3` waits, `main.run.func1` works).
+    fn by_closure(&self, snap: &Snapshot, c: &Cluster) -> Option<String> {
+        let tables = &snap.tables;
+        let site = tables.frame(c.site?).function;
+        let name = tables.func_name(site);
+        let enclosing = &name[..name.rfind(".func")?];
+        let prefix_len = enclosing.len() + ".func".len();
+        for (function, task) in &self.funcs {
+            let other = tables.func_name(*function);
+            if *function != site
+                && other.len() > prefix_len
+                && other.starts_with(enclosing)
+                && other[enclosing.len()..].starts_with(".func")
+                && !in_cluster(c, *task)
+            {
+                let p = &snap.tasks[*task as usize];
+                return Some(format!(
+                    "a goroutine in {other}, another closure of {enclosing}, is live ({}) and may still call Done",
+                    snap.state(p)
+                ));
+            }
+        }
+        None
+    }
+}
+
+/// Whether a task is one of the cluster's (its tasks are in dump order).
+fn in_cluster(c: &Cluster, task: u32) -> bool {
+    c.tasks.binary_search(&task).is_ok()
+}

@@ -25,17 +25,40 @@ use super::graph::WaitGraph;
 use super::wait::{self, ResKind, WaitOp};
 use crate::model::vocab::go::PARTNERS;
 use crate::model::{CodeKind, FuncId, Snapshot, Sym, TaskFlags};
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashMap;
 
 /// Tasks kept per carried word.
 const PER_WORD: usize = 4;
+
+/// The live (task, frame) pairs that carry one word, the first
+/// [`PER_WORD`] of them.
+#[derive(Debug, Default, Clone, Copy)]
+struct Carriers {
+    len: u8,
+    at: [(u32, u16); PER_WORD],
+}
+
+impl Carriers {
+    fn push(&mut self, task: u32, frame: u16) {
+        let len = self.len as usize;
+        if len < PER_WORD && (len == 0 || self.at[len - 1].0 != task) {
+            self.at[len] = (task, frame);
+            self.len += 1;
+        }
+    }
+
+    fn as_slice(&self) -> &[(u32, u16)] {
+        &self.at[..self.len as usize]
+    }
+}
 
 /// What the live goroutines of a snapshot carry and run.
 #[derive(Debug, Default)]
 pub struct Partners {
     /// Pointer words live goroutines carry as a frame's first argument, with
-    /// up to [`PER_WORD`] (task, frame) pairs each.
-    carried: FxHashMap<u64, Vec<(u32, u16)>>,
+    /// up to [`PER_WORD`] (task, frame) pairs each (inline: no allocation
+    /// per word).
+    carried: FxHashMap<u64, Carriers>,
     /// Functions on live goroutines' stacks, with one task running each.
     funcs: FxHashMap<FuncId, u32>,
     /// (parent id, creating function) of live goroutines, with one of them.
@@ -76,7 +99,7 @@ impl Partners {
     pub fn build(snap: &Snapshot, graph: &WaitGraph) -> Self {
         let tables = &snap.tables;
         let mut out = Partners::default();
-        let mut seen_stacks: FxHashSet<u32> = FxHashSet::default();
+        let mut seen_stacks = vec![false; tables.stack_count()];
         for (index, task) in snap.tasks.iter().enumerate() {
             let index = index as u32;
             if !is_live(snap, graph, index) {
@@ -88,7 +111,9 @@ impl Partners {
                     .or_insert(index);
             }
             let frames = &tables.stack(task.stack).frames;
-            let first_of_stack = seen_stacks.insert(task.stack.0);
+            let first_of_stack = seen_stacks
+                .get_mut(task.stack.index())
+                .is_some_and(|seen| !std::mem::replace(seen, true));
             for (fi, frame) in frames.iter().enumerate().take(u16::MAX as usize) {
                 let function = tables.frame(*frame).function;
                 let func = tables.function(function);
@@ -105,10 +130,7 @@ impl Partners {
                 }
                 let args = wait::frame_args(snap, task, fi);
                 for (_, word) in wait::ptr_args(args).take_while(|(arg, _)| *arg == 0) {
-                    let tasks = out.carried.entry(word).or_default();
-                    if tasks.len() < PER_WORD && tasks.last().is_none_or(|t| t.0 != index) {
-                        tasks.push((index, fi as u16));
-                    }
+                    out.carried.entry(word).or_default().push(index, fi as u16);
                 }
             }
         }
@@ -178,6 +200,7 @@ impl Partners {
                     any_words = true;
                     let partner = self.carried.get(&word).and_then(|tasks| {
                         tasks
+                            .as_slice()
                             .iter()
                             .find(|(t, _)| *t != waiter && !in_cluster(c, *t))
                     });

@@ -191,12 +191,23 @@ const GRPC_LOOPS: &[&str] = &[
     "google.golang.org/grpc/internal/transport.(*http2Client).reader",
     "google.golang.org/grpc/internal/transport.(*http2Server).HandleStreams",
     "google.golang.org/grpc/internal/transport.(*loopyWriter).run",
-    "google.golang.org/grpc/internal/transport.(*controlBuffer).get",
 ];
+
+/// CockroachDB stores' raft tick loops (they enqueue every replica's tick
+/// on the raft scheduler, which signals its workers).
+const CRDB_TICKERS: &[&str] = &[
+    "github.com/cockroachdb/cockroach/pkg/kv/kvserver.(*Store).raftTickLoop",
+    "github.com/cockroachdb/cockroach/pkg/kv/kvserver.(*Store).coalescedHeartbeatsLoop",
+    "github.com/cockroachdb/cockroach/pkg/storage.(*Store).raftTickLoop",
+    "github.com/cockroachdb/cockroach/pkg/storage.(*Store).coalescedHeartbeatsLoop",
+];
+const CRDB_WHY: &str =
+    "the store's raft tick loop enqueues ranges on the scheduler, which signals its workers";
 
 /// Waits that a loop of the same library ends, with those loops: the
 /// connection, stream and pool goroutines of net/http (HTTP/1 and HTTP/2),
-/// net/rpc, database/sql, grpc-go and the NATS server and client. A waiter
+/// net/rpc, database/sql, grpc-go, CockroachDB's raft scheduler and the
+/// NATS server and client. A waiter
 /// is normal while one of its partners is live; with none left it is judged
 /// as any other wait.
 pub static PARTNERS: &[Partner] = &[
@@ -258,6 +269,9 @@ pub static PARTNERS: &[Partner] = &[
     partner("google.golang.org/grpc/internal/transport.(*controlBuffer).get", GRPC_LOOPS, GRPC_WHY),
     partner("google.golang.org/grpc/internal/transport.(*recvBufferReader).read", GRPC_LOOPS, GRPC_WHY),
     partner("google.golang.org/grpc/internal/transport.(*writeQuota).get", GRPC_LOOPS, GRPC_WHY),
+    partner("github.com/cockroachdb/cockroach/pkg/kv/kvserver.(*raftSchedulerShard).worker", CRDB_TICKERS, CRDB_WHY),
+    partner("github.com/cockroachdb/cockroach/pkg/kv/kvserver.(*raftScheduler).worker", CRDB_TICKERS, CRDB_WHY),
+    partner("github.com/cockroachdb/cockroach/pkg/storage.(*raftScheduler).worker", CRDB_TICKERS, CRDB_WHY),
     partner(
         "github.com/nats-io/nats-server/v2/server.(*client).writeLoop",
         &["github.com/nats-io/nats-server/v2/server.(*client).readLoop"],

@@ -137,15 +137,48 @@ impl Partners {
         out
     }
 
-    /// Why the waits of a cluster may still end, or `None` when no live
-    /// goroutine can be their partner.
-    pub fn of_cluster(&self, snap: &Snapshot, graph: &WaitGraph, c: &Cluster) -> Option<String> {
-        if c.leaked > 0 || c.tasks.is_empty() {
+    /// Which waiters of a cluster may still be woken, and why; `None` when
+    /// no live goroutine can be the partner of any of them. The library's
+    /// loops, the type and the siblings vouch for the whole cluster; a
+    /// carried object for each waiter that shares it.
+    pub fn of_cluster(&self, snap: &Snapshot, graph: &WaitGraph, c: &Cluster) -> Option<Partnered> {
+        // Go's proof overrides any partner: a goroutine it marks leaked is
+        // never partnered.
+        let leaked = |t: &u32| {
+            snap.tasks
+                .get(*t as usize)
+                .is_some_and(|task| task.flags.has(TaskFlags::LEAKED))
+        };
+        let unproven: Vec<u32> = if c.leaked > 0 {
+            c.tasks.iter().copied().filter(|t| !leaked(t)).collect()
+        } else {
+            c.tasks.clone()
+        };
+        if unproven.is_empty() {
             return None;
         }
-        self.by_vocabulary(snap, c)
-            .or_else(|| self.by_object(snap, graph, c))
-            .or_else(|| self.by_siblings(snap, c))
+        let whole = |evidence: String| Partnered {
+            tasks: unproven.clone(),
+            evidence,
+        };
+        if let Some(evidence) = self.by_vocabulary(snap, c) {
+            return Some(whole(evidence));
+        }
+        match self.by_object(snap, graph, c) {
+            Objects::Found(mut partnered) => {
+                partnered.tasks.retain(|t| !leaked(t));
+                if !partnered.tasks.is_empty() {
+                    return Some(partnered);
+                }
+            }
+            Objects::NoWords => {
+                if let Some(evidence) = self.by_type(snap, c) {
+                    return Some(whole(evidence));
+                }
+            }
+            Objects::NoPartner => {}
+        }
+        self.by_siblings(snap, c).map(whole)
     }
 
     /// A live loop of the library the waiters wait in.
@@ -173,15 +206,16 @@ impl Partners {
         None
     }
 
-    /// Every waiter runs a method on an object a live goroutine carries; or,
-    /// when the dump prints no argument words, a live goroutine runs a
-    /// method of the same type.
-    fn by_object(&self, snap: &Snapshot, graph: &WaitGraph, c: &Cluster) -> Option<String> {
+    /// The waiters that run a method on an object a live goroutine carries.
+    fn by_object(&self, snap: &Snapshot, graph: &WaitGraph, c: &Cluster) -> Objects {
         let tables = &snap.tables;
         let mut example: Option<(u32, u32, u16, u64)> = None;
         let mut any_words = false;
+        let mut partnered: Vec<u32> = Vec::new();
         for &waiter in &c.tasks {
-            let task = snap.tasks.get(waiter as usize)?;
+            let Some(task) = snap.tasks.get(waiter as usize) else {
+                continue;
+            };
             let start = graph
                 .waits
                 .get(waiter as usize)
@@ -213,32 +247,35 @@ impl Partners {
                     break;
                 }
             }
-            match found {
-                Some((t, f, word)) => {
-                    example.get_or_insert((waiter, t, f, word));
-                }
-                None if any_words => return None,
-                None => break,
+            if let Some((t, f, word)) = found {
+                example.get_or_insert((waiter, t, f, word));
+                partnered.push(waiter);
             }
         }
-        if let Some((waiter, partner, frame, word)) = example {
-            let p = &snap.tasks[partner as usize];
-            let fname = tables.func_name(
-                tables
-                    .frame(tables.stack(p.stack).frames[frame as usize])
-                    .function,
-            );
-            return Some(format!(
-                "each waiter runs on an object a live goroutine carries: goroutine {} carries {word:#x}, as goroutine {} in {fname} does ({}), which can still end the wait",
-                snap.tasks[waiter as usize].id,
-                p.id,
-                snap.state(p)
-            ));
-        }
-        if any_words {
-            return None;
-        }
-        self.by_type(snap, c)
+        let Some((waiter, partner, frame, word)) = example else {
+            return if any_words {
+                Objects::NoPartner
+            } else {
+                Objects::NoWords
+            };
+        };
+        let p = &snap.tasks[partner as usize];
+        let fname = tables.func_name(
+            tables
+                .frame(tables.stack(p.stack).frames[frame as usize])
+                .function,
+        );
+        let evidence = format!(
+            "{} of these goroutines run on an object a live goroutine carries: goroutine {} carries {word:#x}, as goroutine {} in {fname} does ({}), which can still end the wait",
+            partnered.len(),
+            snap.tasks[waiter as usize].id,
+            p.id,
+            snap.state(p)
+        );
+        Objects::Found(Partnered {
+            tasks: partnered,
+            evidence,
+        })
     }
 
     /// A live goroutine in a method of the type the waiters' method belongs
@@ -320,6 +357,25 @@ impl Partners {
         }
         None
     }
+}
+
+/// Waiters of a cluster that may still be woken, and why.
+#[derive(Debug, Clone)]
+pub struct Partnered {
+    /// The waiters (indices into the snapshot's tasks, in dump order).
+    pub tasks: Vec<u32>,
+    /// The live partner and what it does.
+    pub evidence: String,
+}
+
+/// What the carried objects say about a cluster's waiters.
+enum Objects {
+    /// Some waiters share an object with a live goroutine.
+    Found(Partnered),
+    /// The waiters' methods print no argument words.
+    NoWords,
+    /// They print words no live goroutine carries.
+    NoPartner,
 }
 
 /// Whether a task is one of the cluster's (its tasks are in dump order).

@@ -95,7 +95,8 @@ fn frames_have(cx: &Cx, task: u32, pred: impl Fn(&str) -> bool) -> bool {
 
 fn classify(cx: &Cx, c: &Cluster) -> Option<&'static RuleInfo> {
     if c.leaked > 0 {
-        return None;
+        // Only the waiters Go did not prove leaked may have a partner.
+        return partnered(cx, c);
     }
     let t0 = *c.tasks.first()?;
     let class = cx.snap.tasks[t0 as usize].class;
@@ -139,17 +140,19 @@ fn classify(cx: &Cx, c: &Cluster) -> Option<&'static RuleInfo> {
     if counted && c.kind == ResKind::Other && c.op == WaitOp::Wait {
         return Some(&IDLE_LOOP);
     }
-    let partnered = matches!(
+    partnered(cx, c)
+}
+
+/// `benign.partner-alive` for waits that a live partner can still end.
+fn partnered(cx: &Cx, c: &Cluster) -> Option<&'static RuleInfo> {
+    let kinds = matches!(
         (c.kind, c.op),
         (ResKind::Chan, WaitOp::Recv | WaitOp::Unknown)
             | (ResKind::Select, WaitOp::Select)
             | (ResKind::Cond | ResKind::WaitGroup | ResKind::Errgroup, _)
             | (ResKind::Other, WaitOp::Wait)
     );
-    if partnered && cx.partner(c).is_some() {
-        return Some(&PARTNER_ALIVE);
-    }
-    None
+    (kinds && cx.partner(c).is_some()).then_some(&PARTNER_ALIVE)
 }
 
 /// Reports the clusters that wait as a healthy process does (accept loops,
@@ -160,16 +163,21 @@ pub fn run(cx: &mut Cx) {
         let Some(rule) = classify(cx, c) else {
             continue;
         };
-        let tasks = cx.unclaimed(&c.tasks);
-        if tasks.is_empty() {
-            continue;
-        }
-        let site = short_site(cx.snap, c.site);
+        let mut tasks = cx.unclaimed(&c.tasks);
         let partner = if rule.id == PARTNER_ALIVE.id {
             cx.partner(c)
         } else {
             None
         };
+        if let Some(partnered) = &partner {
+            // Only the waiters that have a partner: the others are left to
+            // the rules that follow.
+            tasks.retain(|t| partnered.tasks.binary_search(t).is_ok());
+        }
+        if tasks.is_empty() {
+            continue;
+        }
+        let site = short_site(cx.snap, c.site);
         let mut finding = Finding::new(
             rule,
             format!("{}: {} goroutine(s) at {site}", rule.title, tasks.len()),
@@ -181,8 +189,8 @@ pub fn run(cx: &mut Cx) {
             tasks.len(),
             rule.explanation
         ));
-        if let Some(partner) = partner {
-            finding = finding.evidence(partner);
+        if let Some(partnered) = partner {
+            finding = finding.evidence(partnered.evidence);
         }
         cx.push(finding);
     }

@@ -7,7 +7,7 @@ use super::super::finding::{Confidence, Finding, Severity};
 use super::super::graph::WaitGraph;
 use super::super::group::Group;
 use super::super::history::History;
-use super::super::partner::Partners;
+use super::super::partner::{Partnered, Partners};
 use crate::model::{Runtime, Snapshot, TaskFlags};
 
 /// What the rules read and write.
@@ -60,9 +60,10 @@ impl Cx<'_> {
         self.findings.push(f);
     }
 
-    /// Why the waits of a cluster may still end: a live goroutine that can
-    /// be their partner (see [`Partners`]); `None` when none is known.
-    pub fn partner(&self, c: &Cluster) -> Option<String> {
+    /// Which waits of a cluster may still end, and why: a live goroutine
+    /// that can be their partner (see [`Partners`]); `None` when none is
+    /// known.
+    pub fn partner(&self, c: &Cluster) -> Option<Partnered> {
         self.partners
             .get_or_init(|| Partners::build(self.snap, self.graph))
             .of_cluster(self.snap, self.graph, c)

@@ -73,10 +73,13 @@ pub fn run(cx: &mut Cx) {
             ResKind::Cond => &COND,
             _ => continue,
         };
-        let tasks = cx.unclaimed(&cluster.tasks);
-        if tasks.is_empty() || cx.partner(cluster).is_some() {
-            // A live partner can still release them: the benign family
-            // reports the wait with its partner.
+        let mut tasks = cx.unclaimed(&cluster.tasks);
+        if let Some(partnered) = cx.partner(cluster) {
+            // A live partner can still release these: the benign family
+            // reports them with their partner.
+            tasks.retain(|t| partnered.tasks.binary_search(t).is_err());
+        }
+        if tasks.is_empty() {
             continue;
         }
         let finding = never_released(cx, rule, cluster, tasks);

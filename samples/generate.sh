@@ -77,7 +77,8 @@ capture() {
 
 patterns="chan-range-never-closed stranded-senders nil-channel select-forever waitgroup-mismatch
 ctx-never-cancelled lock-order-deadlock recursive-rlock http-body-not-closed goroutine-explosion
-cond-never-signalled healthy-service lock-convoy self-lock exec-wait-stuck lock-wait-cycle"
+cond-never-signalled healthy-service lock-convoy self-lock exec-wait-stuck lock-wait-cycle
+writeloop-orphaned"
 # Healthy, busy services under load (HTTP/2, net/rpc and database/sql, a
 # NATS-like server, a node's scheduler and pools): every wait in them ends.
 busy_programs="busy-http2 busy-rpc-sql busy-nats busy-pools"

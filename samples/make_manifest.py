@@ -34,6 +34,8 @@ FACTS = {
                             "blocked": {"function": "main.(*Dispatcher).deliver", "state": "chan send", "count": 2000}},
     "cond-never-signalled": {"pattern": "sync.Cond waiters never signalled",
                              "blocked": {"function": "main.(*Queue).Take", "state": "sync.Cond.Wait", "count": 3}},
+    "writeloop-orphaned": {"pattern": "writeLoops left on their sync.Cond after their readLoop dropped the client",
+                           "blocked": {"function": "main.(*client).writeLoop", "state": "sync.Cond.Wait", "count": 40}},
     "healthy-service": {"pattern": "a healthy service at rest", "healthy": True},
     "busy-http2": {"pattern": "a healthy HTTP/2 service under load: streaming requests and responses in flight",
                    "healthy": True},

@@ -26,6 +26,9 @@ const EXPECTED: &[(&str, &str)] = &[
     ("waitgroup-mismatch", "sync.waitgroup-mismatch"),
     ("self-lock", "deadlock.self-lock"),
     ("lock-wait-cycle", "deadlock.cycle"),
+    // Beside live connections of the same shape: only the writeLoops whose
+    // readLoop is gone.
+    ("writeloop-orphaned", "sync.cond-never-signalled"),
 ];
 
 const CRASHES: &[(&str, &str)] = &[

@@ -10,8 +10,8 @@
 //!   live loop of the same library that ends such waits (an HTTP/2
 //!   connection's read loop for its streams, net/rpc's input loop for its
 //!   calls);
-//! - for a WaitGroup, a live goroutine started by the waiter's parent from
-//!   the same function (the workers that call Done);
+//! - for a WaitGroup waited on in a closure, a live goroutine in another
+//!   closure of the same function (the workers that call Done);
 //! - when the dump prints no argument words (profiles at debug=1), a live
 //!   goroutine in a method of the same type.
 //!
@@ -61,8 +61,6 @@ pub struct Partners {
     carried: FxHashMap<u64, Carriers>,
     /// Functions on live goroutines' stacks, with one task running each.
     funcs: FxHashMap<FuncId, u32>,
-    /// (parent id, creating function) of live goroutines, with one of them.
-    spawned: FxHashMap<(u64, FuncId), u32>,
     /// (package, receiver type) of methods on live goroutines' stacks.
     types: FxHashMap<(Sym, Sym), u32>,
 }
@@ -104,11 +102,6 @@ impl Partners {
             let index = index as u32;
             if !is_live(snap, graph, index) {
                 continue;
-            }
-            if let (Some(parent), Some(creator)) = (task.parent_id(), task.creator) {
-                out.spawned
-                    .entry((parent, tables.frame(creator).function))
-                    .or_insert(index);
             }
             let frames = &tables.stack(task.stack).frames;
             let first_of_stack = seen_stacks
@@ -298,42 +291,19 @@ impl Partners {
         ))
     }
 
-    /// A WaitGroup's workers: live goroutines started by the waiter's
-    /// parent from the same function.
+    /// A WaitGroup's workers: a live goroutine in another closure of the
+    /// function whose closure waits (`main.run.func3` waits on the group
+    /// that `main.run.func1` calls Done on).
     fn by_siblings(&self, snap: &Snapshot, c: &Cluster) -> Option<String> {
         if !matches!(c.kind, ResKind::WaitGroup | ResKind::Errgroup) {
             return None;
         }
-        let tables = &snap.tables;
-        let Some(creator) = c.creator else {
-            return self.by_closure(snap, c);
-        };
-        let creator = tables.frame(creator).function;
-        for &waiter in &c.tasks {
-            let parent = snap.tasks.get(waiter as usize)?.parent_id()?;
-            match self.spawned.get(&(parent, creator)) {
-                Some(&t) if !in_cluster(c, t) => {
-                    if waiter == c.tasks[c.tasks.len() - 1] {
-                        let p = &snap.tasks[t as usize];
-                        return Some(format!(
-                            "goroutine {}, started beside the waiters by goroutine {parent} from {}, is live ({}) and may still call Done",
-                            p.id,
-                            tables.func_name(creator),
-                            snap.state(p)
-                        ));
-                    }
-                }
-                _ => return None,
-            }
-        }
-        None
+        self.by_closure(snap, c)
     }
-}
 
-impl Partners {
-    /// A WaitGroup's workers in a dump that names no creators: a live
-    /// goroutine in another closure of the function whose closure waits
-    /// (`main.run.func3` waits, `main.run.func1` works).
+    /// A live goroutine in another closure of the function whose closure
+    /// the waiters block in: closures of one function share what it
+    /// captured.
     fn by_closure(&self, snap: &Snapshot, c: &Cluster) -> Option<String> {
         let tables = &snap.tables;
         let site = tables.frame(c.site?).function;

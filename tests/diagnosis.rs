@@ -576,7 +576,17 @@ fn healthy_shapes_are_recognised_with_their_partner() {
                 continue;
             }
             let r = report(&rel);
-            let got = claimed_by(&r, "benign", site);
+            // Without argument words (a counted profile, an inlined frame) a
+            // live goroutine in a method of the same type is weak evidence,
+            // kept at low.
+            let weak: u64 = r
+                .findings
+                .iter()
+                .filter(|f| f.title.contains(site) && f.severity == "low")
+                .filter(|f| f.evidence.iter().any(|ev| ev.contains("same type")))
+                .map(|f| f.task_count)
+                .sum();
+            let got = claimed_by(&r, "benign", site) + weak;
             assert_eq!(got, want, "{rel}: {function:?} wait with a live partner");
             // With goroutine ids (tracebacks, debug=2) the partner is named;
             // a counted profile may read a handful as an idle pool instead.

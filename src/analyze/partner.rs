@@ -12,8 +12,9 @@
 //!   calls);
 //! - for a WaitGroup waited on in a closure, a live goroutine in another
 //!   closure of the same function (the workers that call Done);
-//! - when the dump prints no argument words (profiles at debug=1), a live
-//!   goroutine in a method of the same type.
+//! - when no argument word names the waiters' object (profiles at debug=1,
+//!   inlined frames), a live goroutine in a method of the same type: weak
+//!   evidence, which keeps a finding at low rather than dismissing it.
 //!
 //! A goroutine is live when it can make progress by itself (running,
 //! runnable, IO, a system call, a timer) or waits in a `select`, on the
@@ -153,6 +154,7 @@ impl Partners {
         let whole = |evidence: String| Partnered {
             tasks: unproven.clone(),
             evidence,
+            weak: false,
         };
         if let Some(evidence) = self.by_vocabulary(snap, c) {
             return Some(whole(evidence));
@@ -166,7 +168,10 @@ impl Partners {
             }
             Objects::NoWords => {
                 if let Some(evidence) = self.by_type(snap, c) {
-                    return Some(whole(evidence));
+                    return Some(Partnered {
+                        weak: true,
+                        ..whole(evidence)
+                    });
                 }
             }
             Objects::NoPartner => {}
@@ -268,6 +273,7 @@ impl Partners {
         Objects::Found(Partnered {
             tasks: partnered,
             evidence,
+            weak: false,
         })
     }
 
@@ -283,9 +289,13 @@ impl Partners {
             return None;
         }
         let p = &snap.tasks[task as usize];
+        let who = if p.flags.has(TaskFlags::NO_ID) {
+            "a goroutine".to_string()
+        } else {
+            format!("goroutine {}", p.id)
+        };
         Some(format!(
-            "the dump prints no argument words; goroutine {} runs a method of the same type {} and is live ({})",
-            p.id,
+            "no argument word names the waiters' object (a counted profile or an inlined frame); {who} runs a method of the same type {} and is live ({}): it may still end the wait",
             tables.str(receiver),
             snap.state(p)
         ))
@@ -336,6 +346,10 @@ pub struct Partnered {
     pub tasks: Vec<u32>,
     /// The live partner and what it does.
     pub evidence: String,
+    /// Only a goroutine in a method of the same type was found (the dump
+    /// prints no argument words): the wait may end, but nothing shows that
+    /// this goroutine is the partner.
+    pub weak: bool,
 }
 
 /// What the carried objects say about a cluster's waiters.

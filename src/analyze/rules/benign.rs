@@ -152,7 +152,7 @@ fn partnered(cx: &Cx, c: &Cluster) -> Option<&'static RuleInfo> {
             | (ResKind::Cond | ResKind::WaitGroup | ResKind::Errgroup, _)
             | (ResKind::Other, WaitOp::Wait)
     );
-    (kinds && cx.partner(c).is_some()).then_some(&PARTNER_ALIVE)
+    (kinds && cx.partner(c).is_some_and(|p| !p.weak)).then_some(&PARTNER_ALIVE)
 }
 
 /// Reports the clusters that wait as a healthy process does (accept loops,

@@ -69,6 +69,18 @@ impl Cx<'_> {
             .of_cluster(self.snap, self.graph, c)
     }
 
+    /// A finding about a cluster kept at low when a live goroutine may still
+    /// end its waits on weak evidence only (a method of the same type, in a
+    /// dump that prints no argument words).
+    pub fn weakly_partnered(&self, c: &Cluster, mut f: Finding) -> Finding {
+        if let Some(p) = self.partner(c).filter(|p| p.weak) {
+            f.severity = f.severity.min(Severity::Low);
+            f.confidence = Confidence::Possible;
+            f.evidence.push(p.evidence);
+        }
+        f
+    }
+
     /// How many of `tasks` Go's GC proved leaked.
     pub fn leaked(&self, tasks: &[u32]) -> usize {
         if !self.any_leaked {

@@ -78,7 +78,10 @@ capture() {
 patterns="chan-range-never-closed stranded-senders nil-channel select-forever waitgroup-mismatch
 ctx-never-cancelled lock-order-deadlock recursive-rlock http-body-not-closed goroutine-explosion
 cond-never-signalled healthy-service lock-convoy self-lock exec-wait-stuck lock-wait-cycle
-fanout-timeout waitgroup-strands"
+fanout-timeout waitgroup-strands writeloop-orphaned"
+# Healthy, busy services under load (HTTP/2, net/rpc and database/sql, a
+# NATS-like server, a node's scheduler and pools): every wait in them ends.
+busy_programs="busy-http2 busy-rpc-sql busy-nats busy-pools"
 # Programs that also write go/<program>/pprof/ (DUMP_FORM=pprof).
 pprof_programs="cache-never-evicts leak-holding-memory healthy-service"
 ONLY=${ONLY:-}
@@ -91,6 +94,9 @@ patterns=$selected
 selected=""
 for p in $pprof_programs; do want "$p" && selected="$selected $p"; done
 pprof_programs=$selected
+selected=""
+for p in $busy_programs; do want "$p" && selected="$selected $p"; done
+busy_programs=$selected
 
 machine_paths='/work/|/root/|site-packages|/tmp/go-build[0-9]'
 
@@ -174,6 +180,7 @@ fi
 echo "building with $goversion"
 for p in $patterns; do build "$p" "$GO" main; done
 for p in $pprof_programs; do [ -x "$build/bin/$p-main" ] || build "$p" "$GO" main; done
+for p in $busy_programs; do build "$p" "$GO" main; done
 want crash && build crash "$GO" main
 want slog-logged && build slog-logged "$GO" main
 want race && build race "$GO" race -race
@@ -219,6 +226,27 @@ for p in $patterns; do
   if [ -n "$goroot119" ]; then
     capture "$d/go119-all.txt" stderr "$build/bin/$p-go119" DUMP_FORM=panic GOTRACEBACK=all
   fi
+done
+
+# The busy services, dumped under load: debug=2 (and debug=1, the
+# goroutineleak profile at debug=1: Go proves nothing leaked) from one
+# process, GOTRACEBACK=all and SIGQUIT from two more. busy-nats runs 1000
+# client connections for the profiles, 100 for the tracebacks (whose every
+# frame is printed, SIGQUIT's with the runtime's own), to keep them small.
+for p in $busy_programs; do
+  b=$build/bin/$p-main
+  d=$out/$p
+  small=""
+  [ "$p" = busy-nats ] && small="CONNS=100"
+  capture "$d/all.txt" stderr "$b" DUMP_FORM=panic GOTRACEBACK=all $small
+  capture "$d/sigquit.txt" stderr "$b" DUMP_FORM=sigquit $small
+  capture "$d/debug2.txt" stdout "$b" DUMP_FORM=profiles LEAK1_OUT="$build/leak1" DEBUG1_OUT="$build/debug1"
+  for f in leak1:leak-debug1 debug1:debug1; do
+    if [ -s "$build/${f%%:*}" ]; then
+      neutral <"$build/${f%%:*}" >"$d/${f##*:}.txt"
+      rm -f "$build/${f%%:*}"
+    fi
+  done
 done
 
 if [ -z "$ONLY" ]; then

@@ -34,7 +34,17 @@ FACTS = {
                             "blocked": {"function": "main.(*Dispatcher).deliver", "state": "chan send", "count": 2000}},
     "cond-never-signalled": {"pattern": "sync.Cond waiters never signalled",
                              "blocked": {"function": "main.(*Queue).Take", "state": "sync.Cond.Wait", "count": 3}},
-    "healthy-service": {"pattern": "a healthy service at rest"},
+    "writeloop-orphaned": {"pattern": "writeLoops left on their sync.Cond after their readLoop dropped the client",
+                           "blocked": {"function": "main.(*client).writeLoop", "state": "sync.Cond.Wait", "count": 40}},
+    "healthy-service": {"pattern": "a healthy service at rest", "healthy": True},
+    "busy-http2": {"pattern": "a healthy HTTP/2 service under load: streaming requests and responses in flight",
+                   "healthy": True},
+    "busy-rpc-sql": {"pattern": "a healthy backend under load: slow net/rpc calls in flight, database/sql callers queued for a connection",
+                     "healthy": True},
+    "busy-nats": {"pattern": "a healthy NATS-like server under load: per-connection readLoops in IO wait, writeLoops on a sync.Cond",
+                  "healthy": True},
+    "busy-pools": {"pattern": "a healthy node under load: scheduler workers on a sync.Cond, flows on live contexts, a fed worker pool, tickers",
+                   "healthy": True},
     "lock-convoy": {"pattern": "requests queued on a mutex held across a call to a backend that never answers",
                     "blocked": {"function": "main.(*Cache).Get", "state": "sync.Mutex.Lock", "count": 40}},
     "self-lock": {"pattern": "a method re-locks the mutex its caller holds",
@@ -105,6 +115,8 @@ for base, kind in (("go", "go"), ("messy", "messy")):
                     e["pattern"] = facts.get("pattern", "")
                     if "blocked" in facts and form not in ("debug1", "leak-debug1"):
                         e["expect"] = {"blocked": facts["blocked"]}
+                    if facts.get("healthy"):
+                        e["expect"] = {"healthy": True}
                 e["format"] = "go-pprof-debug1" if form in ("debug1", "leak-debug1") or form.endswith("-debug1") else "go-traceback"
             else:
                 e["program"] = "messy"

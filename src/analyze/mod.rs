@@ -16,6 +16,7 @@ pub mod graph;
 pub mod group;
 pub mod heap;
 pub mod history;
+pub mod partner;
 pub mod phrase;
 pub mod rules;
 pub mod series;

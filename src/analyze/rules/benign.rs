@@ -51,6 +51,12 @@ benign_rule!(
     "Goroutines waiting in select (workers waiting for jobs, ticker loops) whose owner is still running and can stop them through their context or channel."
 );
 benign_rule!(
+    PARTNER_ALIVE,
+    "benign.partner-alive",
+    "Waiting for a live partner",
+    "Goroutines waiting on a channel, select, sync.Cond or WaitGroup while a live goroutine that can end the wait runs beside them: one carrying the same object (a connection's read loop beside its write loop, a dispatcher beside its pool), a loop of the same library (an HTTP/2 connection's read loop, net/rpc's input loop), or a worker started beside a WaitGroup's waiter."
+);
+benign_rule!(
     RUNTIME,
     "benign.runtime",
     "Runtime workers",
@@ -69,6 +75,7 @@ pub static RULES: &[&RuleInfo] = &[
     &KEEPALIVE,
     &SIGNAL,
     &IDLE_LOOP,
+    &PARTNER_ALIVE,
     &RUNTIME,
     &TEST_RUNNER,
 ];
@@ -88,7 +95,8 @@ fn frames_have(cx: &Cx, task: u32, pred: impl Fn(&str) -> bool) -> bool {
 
 fn classify(cx: &Cx, c: &Cluster) -> Option<&'static RuleInfo> {
     if c.leaked > 0 {
-        return None;
+        // Only the waiters Go did not prove leaked may have a partner.
+        return partnered(cx, c);
     }
     let t0 = *c.tasks.first()?;
     let class = cx.snap.tasks[t0 as usize].class;
@@ -132,7 +140,19 @@ fn classify(cx: &Cx, c: &Cluster) -> Option<&'static RuleInfo> {
     if counted && c.kind == ResKind::Other && c.op == WaitOp::Wait {
         return Some(&IDLE_LOOP);
     }
-    None
+    partnered(cx, c)
+}
+
+/// `benign.partner-alive` for waits that a live partner can still end.
+fn partnered(cx: &Cx, c: &Cluster) -> Option<&'static RuleInfo> {
+    let kinds = matches!(
+        (c.kind, c.op),
+        (ResKind::Chan, WaitOp::Recv | WaitOp::Unknown)
+            | (ResKind::Select, WaitOp::Select)
+            | (ResKind::Cond | ResKind::WaitGroup | ResKind::Errgroup, _)
+            | (ResKind::Other, WaitOp::Wait)
+    );
+    (kinds && cx.partner(c).is_some_and(|p| !p.weak)).then_some(&PARTNER_ALIVE)
 }
 
 /// Reports the clusters that wait as a healthy process does (accept loops,
@@ -143,12 +163,22 @@ pub fn run(cx: &mut Cx) {
         let Some(rule) = classify(cx, c) else {
             continue;
         };
-        let tasks = cx.unclaimed(&c.tasks);
+        let mut tasks = cx.unclaimed(&c.tasks);
+        let partner = if rule.id == PARTNER_ALIVE.id {
+            cx.partner(c)
+        } else {
+            None
+        };
+        if let Some(partnered) = &partner {
+            // Only the waiters that have a partner: the others are left to
+            // the rules that follow.
+            tasks.retain(|t| partnered.tasks.binary_search(t).is_ok());
+        }
         if tasks.is_empty() {
             continue;
         }
         let site = short_site(cx.snap, c.site);
-        let finding = Finding::new(
+        let mut finding = Finding::new(
             rule,
             format!("{}: {} goroutine(s) at {site}", rule.title, tasks.len()),
             tasks.clone(),
@@ -159,6 +189,9 @@ pub fn run(cx: &mut Cx) {
             tasks.len(),
             rule.explanation
         ));
+        if let Some(partnered) = partner {
+            finding = finding.evidence(partnered.evidence);
+        }
         cx.push(finding);
     }
 }

@@ -251,7 +251,7 @@ fn receivers(cx: &mut Cx, c: &Cluster) {
     } else {
         finding = finding.evidence("the channel's address is not in the dump (run with GOTRACEBACK=system to see it); no goroutine is blocked sending to it");
     }
-    finding = with_wait(c, finding);
+    finding = cx.weakly_partnered(c, with_wait(c, finding));
     finding = with_proof(cx, finding);
     cx.push(finding);
 }
@@ -300,7 +300,7 @@ fn selects(cx: &mut Cx, c: &Cluster) {
             short_site(cx.snap, c.creator)
         ));
     }
-    finding = with_wait(c, finding);
+    finding = cx.weakly_partnered(c, with_wait(c, finding));
     finding = with_proof(cx, finding);
     cx.push(finding);
 }

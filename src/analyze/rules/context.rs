@@ -7,6 +7,7 @@ use super::super::finding::{Confidence, Finding, Severity};
 use super::super::graph::WaitGraph;
 use super::super::group::Group;
 use super::super::history::History;
+use super::super::partner::{Partnered, Partners};
 use crate::model::{Runtime, Snapshot, TaskFlags};
 
 /// What the rules read and write.
@@ -29,6 +30,8 @@ pub struct Cx<'a> {
     pub findings: Vec<Finding>,
     /// Tasks that count (not system stacks).
     pub live_tasks: usize,
+    /// What the live goroutines carry and run, built when first asked.
+    pub partners: std::cell::OnceCell<Partners>,
 }
 
 impl Cx<'_> {
@@ -55,6 +58,27 @@ impl Cx<'_> {
         let tasks = f.tasks.clone();
         self.claim(&tasks);
         self.findings.push(f);
+    }
+
+    /// Which waits of a cluster may still end, and why: a live goroutine
+    /// that can be their partner (see [`Partners`]); `None` when none is
+    /// known.
+    pub fn partner(&self, c: &Cluster) -> Option<Partnered> {
+        self.partners
+            .get_or_init(|| Partners::build(self.snap, self.graph))
+            .of_cluster(self.snap, self.graph, c)
+    }
+
+    /// A finding about a cluster kept at low when a live goroutine may still
+    /// end its waits on weak evidence only (a method of the same type, in a
+    /// dump that prints no argument words).
+    pub fn weakly_partnered(&self, c: &Cluster, mut f: Finding) -> Finding {
+        if let Some(p) = self.partner(c).filter(|p| p.weak) {
+            f.severity = f.severity.min(Severity::Low);
+            f.confidence = Confidence::Possible;
+            f.evidence.push(p.evidence);
+        }
+        f
     }
 
     /// How many of `tasks` Go's GC proved leaked.

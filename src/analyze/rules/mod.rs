@@ -124,6 +124,7 @@ pub fn diagnose(
         claimed: vec![false; snap.tasks.len()],
         findings: Vec::new(),
         live_tasks,
+        partners: std::cell::OnceCell::new(),
     };
     if snap.runtime == Runtime::Go {
         crash::run(&mut cx);

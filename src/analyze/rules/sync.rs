@@ -95,11 +95,18 @@ pub fn run(cx: &mut Cx) {
             ResKind::Cond => &COND,
             _ => continue,
         };
-        let tasks = cx.unclaimed(&cluster.tasks);
+        let mut tasks = cx.unclaimed(&cluster.tasks);
+        let partner = cx.partner(cluster);
+        match &partner {
+            // A live partner can still release these: the benign family
+            // reports them with their partner.
+            Some(p) if !p.weak => tasks.retain(|t| p.tasks.binary_search(t).is_err()),
+            _ => {}
+        }
         if tasks.is_empty() {
             continue;
         }
-        let finding = never_released(cx, rule, cluster, tasks);
+        let finding = cx.weakly_partnered(cluster, never_released(cx, rule, cluster, tasks));
         let finding = with_proof(cx, with_wait(cluster, finding));
         cx.push(finding);
     }

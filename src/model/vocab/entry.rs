@@ -24,3 +24,29 @@ pub(crate) const fn prim(name: &'static str, kind: ResKind, op: WaitOp, addr: bo
         addr,
     }
 }
+
+/// A wait the ecosystem ends from another goroutine it runs beside: while
+/// a goroutine runs one of `partners` (and is itself live), a goroutine
+/// with `waiter` on its stack is waiting for it, not blocked forever.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Partner {
+    /// A function on the waiting goroutine's stack, exactly as printed.
+    pub waiter: &'static str,
+    /// Functions of the goroutines that end the wait, exactly as printed.
+    pub partners: &'static [&'static str],
+    /// What the partner does, for the evidence.
+    pub why: &'static str,
+}
+
+/// Shorthand for the tables.
+pub(crate) const fn partner(
+    waiter: &'static str,
+    partners: &'static [&'static str],
+    why: &'static str,
+) -> Partner {
+    Partner {
+        waiter,
+        partners,
+        why,
+    }
+}

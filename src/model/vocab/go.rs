@@ -2,7 +2,7 @@
 //! `sync`, `golang.org/x/sync`, the network poller, timers, processes,
 //! signals and system calls; and the wait reasons Go prints as states.
 
-use super::entry::{prim, Prim};
+use super::entry::{partner, prim, Partner, Prim};
 use crate::model::{ResKind as K, WaitOp as O};
 
 /// Primitives recognised by exact function name.
@@ -194,4 +194,147 @@ pub static DUMP_WRITERS: &[&str] = &[
     "runtime/pprof.(*Profile).WriteTo",
     "runtime.Stack",
     "runtime.GoroutineProfile",
+
+/// HTTP/2 client connections' read loops (the bundled copy, the standard
+/// library's internal package since Go 1.27, golang.org/x/net).
+const H2_CLIENT_READERS: &[&str] = &[
+    "net/http.(*http2ClientConn).readLoop",
+    "net/http.(*http2clientConnReadLoop).run",
+    "net/http/internal/http2.(*ClientConn).readLoop",
+    "net/http/internal/http2.(*clientConnReadLoop).run",
+    "golang.org/x/net/http2.(*ClientConn).readLoop",
+    "golang.org/x/net/http2.(*clientConnReadLoop).run",
+];
+
+/// HTTP/2 server connections' loops.
+const H2_SERVER_LOOPS: &[&str] = &[
+    "net/http.(*http2serverConn).serve",
+    "net/http.(*http2serverConn).readFrames",
+    "net/http/internal/http2.(*serverConn).serve",
+    "net/http/internal/http2.(*serverConn).readFrames",
+    "golang.org/x/net/http2.(*serverConn).serve",
+    "golang.org/x/net/http2.(*serverConn).readFrames",
+];
+
+/// Both sides' HTTP/2 loops: a pipe carries a response body on a client,
+/// a request body on a server.
+const H2_LOOPS: &[&str] = &[
+    "net/http.(*http2ClientConn).readLoop",
+    "net/http.(*http2clientConnReadLoop).run",
+    "net/http/internal/http2.(*ClientConn).readLoop",
+    "net/http/internal/http2.(*clientConnReadLoop).run",
+    "golang.org/x/net/http2.(*ClientConn).readLoop",
+    "golang.org/x/net/http2.(*clientConnReadLoop).run",
+    "net/http.(*http2serverConn).serve",
+    "net/http.(*http2serverConn).readFrames",
+    "net/http/internal/http2.(*serverConn).serve",
+    "net/http/internal/http2.(*serverConn).readFrames",
+    "golang.org/x/net/http2.(*serverConn).serve",
+    "golang.org/x/net/http2.(*serverConn).readFrames",
+];
+
+const H2_CLIENT_WHY: &str =
+    "the HTTP/2 client connection's read loop delivers the stream's frames and ends it";
+const H2_SERVER_WHY: &str = "the HTTP/2 server connection's loop serves the stream and cancels its handler when the stream ends";
+const H2_PIPE_WHY: &str =
+    "an HTTP/2 connection loop writes the body's data frames into the pipe and closes it";
+const GRPC_WHY: &str =
+    "the grpc transport's reader and writer loops feed the stream and its control buffer";
+
+/// grpc-go transport loops.
+const GRPC_LOOPS: &[&str] = &[
+    "google.golang.org/grpc/internal/transport.(*http2Client).reader",
+    "google.golang.org/grpc/internal/transport.(*http2Server).HandleStreams",
+    "google.golang.org/grpc/internal/transport.(*loopyWriter).run",
+];
+
+/// CockroachDB stores' raft tick loops (they enqueue every replica's tick
+/// on the raft scheduler, which signals its workers).
+const CRDB_TICKERS: &[&str] = &[
+    "github.com/cockroachdb/cockroach/pkg/kv/kvserver.(*Store).raftTickLoop",
+    "github.com/cockroachdb/cockroach/pkg/kv/kvserver.(*Store).coalescedHeartbeatsLoop",
+    "github.com/cockroachdb/cockroach/pkg/storage.(*Store).raftTickLoop",
+    "github.com/cockroachdb/cockroach/pkg/storage.(*Store).coalescedHeartbeatsLoop",
+];
+const CRDB_WHY: &str =
+    "the store's raft tick loop enqueues ranges on the scheduler, which signals its workers";
+
+/// Waits that a loop of the same library ends, with those loops: the
+/// connection, stream and pool goroutines of net/http (HTTP/1 and HTTP/2),
+/// net/rpc, database/sql, grpc-go, CockroachDB's raft scheduler and the
+/// NATS server and client. A waiter
+/// is normal while one of its partners is live; with none left it is judged
+/// as any other wait.
+pub static PARTNERS: &[Partner] = &[
+    partner(
+        "net/http.(*persistConn).writeLoop",
+        &["net/http.(*persistConn).readLoop"],
+        "the connection's readLoop closes it when the connection ends",
+    ),
+    partner("net/http.(*http2clientStream).writeRequest", H2_CLIENT_READERS, H2_CLIENT_WHY),
+    partner("net/http/internal/http2.(*clientStream).writeRequest", H2_CLIENT_READERS, H2_CLIENT_WHY),
+    partner("golang.org/x/net/http2.(*clientStream).writeRequest", H2_CLIENT_READERS, H2_CLIENT_WHY),
+    partner("net/http.(*http2pipe).Read", H2_LOOPS, H2_PIPE_WHY),
+    partner("net/http/internal/http2.(*pipe).Read", H2_LOOPS, H2_PIPE_WHY),
+    partner("golang.org/x/net/http2.(*pipe).Read", H2_LOOPS, H2_PIPE_WHY),
+    partner("net/http.(*http2serverConn).runHandler", H2_SERVER_LOOPS, H2_SERVER_WHY),
+    partner("net/http/internal/http2.(*serverConn).runHandler", H2_SERVER_LOOPS, H2_SERVER_WHY),
+    partner("golang.org/x/net/http2.(*serverConn).runHandler", H2_SERVER_LOOPS, H2_SERVER_WHY),
+    partner(
+        "net/http.(*conn).serve",
+        &["net/http.(*connReader).backgroundRead", "net/http.(*Server).Serve"],
+        "the server cancels the request's context when its connection ends",
+    ),
+    partner(
+        "net/rpc.(*Client).Call",
+        &["net/rpc.(*Client).input"],
+        "the client's input loop delivers every reply and fails the pending calls when the connection ends",
+    ),
+    partner(
+        "database/sql.(*DB).connectionOpener",
+        &[
+            "database/sql.(*DB).conn",
+            "database/sql.(*DB).queryDC",
+            "database/sql.(*DB).execDC",
+            "database/sql.(*Rows).Next",
+            "database/sql.(*Rows).awaitDone",
+            "database/sql.(*DB).QueryContext",
+            "database/sql.(*DB).ExecContext",
+        ],
+        "the pool opens connections on request while it is in use; Close ends the opener",
+    ),
+    partner(
+        "database/sql.(*DB).conn",
+        &[
+            "database/sql.(*DB).queryDC",
+            "database/sql.(*DB).execDC",
+            "database/sql.(*Rows).Next",
+            "database/sql.(*Rows).awaitDone",
+            "database/sql.(*DB).QueryContext",
+            "database/sql.(*DB).ExecContext",
+            "database/sql.(*Tx).awaitDone",
+        ],
+        "a goroutine using a pooled connection returns it to the waiting caller",
+    ),
+    partner(
+        "database/sql.(*Rows).awaitDone",
+        &["database/sql.(*DB).queryDC", "database/sql.(*Rows).Next", "database/sql.(*DB).QueryContext"],
+        "the rows are closed when their query's reader finishes",
+    ),
+    partner("google.golang.org/grpc/internal/transport.(*controlBuffer).get", GRPC_LOOPS, GRPC_WHY),
+    partner("google.golang.org/grpc/internal/transport.(*recvBufferReader).read", GRPC_LOOPS, GRPC_WHY),
+    partner("google.golang.org/grpc/internal/transport.(*writeQuota).get", GRPC_LOOPS, GRPC_WHY),
+    partner("github.com/cockroachdb/cockroach/pkg/kv/kvserver.(*raftSchedulerShard).worker", CRDB_TICKERS, CRDB_WHY),
+    partner("github.com/cockroachdb/cockroach/pkg/kv/kvserver.(*raftScheduler).worker", CRDB_TICKERS, CRDB_WHY),
+    partner("github.com/cockroachdb/cockroach/pkg/storage.(*raftScheduler).worker", CRDB_TICKERS, CRDB_WHY),
+    partner(
+        "github.com/nats-io/nats-server/v2/server.(*client).writeLoop",
+        &["github.com/nats-io/nats-server/v2/server.(*client).readLoop"],
+        "the client's readLoop and the publishers signal the writeLoop when there is something to flush",
+    ),
+    partner(
+        "github.com/nats-io/nats.go.(*Conn).flusher",
+        &["github.com/nats-io/nats.go.(*Conn).readLoop"],
+        "the connection's readLoop and publishers signal the flusher",
+    ),
 ];

@@ -4,7 +4,9 @@
 //! a primitive's implementation, which task states name a wait, which
 //! `java.util.concurrent` class a parked thread's blocker is, which Python
 //! frames wait on a lock, queue, event or future, which tokio futures wait on
-//! a `tokio::sync` primitive, which native frame joins a thread. One file per
+//! a `tokio::sync` primitive, which native frame joins a thread, which loops
+//! of Go's libraries end which waits (`go::PARTNERS`, read by
+//! `crate::analyze::partner`). One file per
 //! runtime: Go ([`go`]), glibc and libstdc++ ([`pthread`]), the JVM
 //! ([`jvm`]), CPython ([`cpython`]), tokio ([`tokio`]).
 //!
@@ -49,7 +51,7 @@ pub mod jvm;
 pub mod pthread;
 pub mod tokio;
 
-pub use entry::Prim;
+pub use entry::{Partner, Prim};
 
 use crate::model::{ResKind, WaitOp};
 use rustc_hash::FxHashMap;
@@ -107,6 +109,18 @@ mod tests {
     fn names_are_unique_across_runtimes() {
         let count = go::PRIMITIVES.len() + pthread::PRIMITIVES.len();
         assert_eq!(BY_NAME.len(), count);
+    }
+
+    #[test]
+    fn each_partner_waiter_is_listed_once_with_partners() {
+        let mut waiters: Vec<&str> = go::PARTNERS.iter().map(|p| p.waiter).collect();
+        waiters.sort_unstable();
+        waiters.dedup();
+        assert_eq!(waiters.len(), go::PARTNERS.len());
+        for p in go::PARTNERS {
+            assert!(!p.partners.is_empty() && !p.why.is_empty(), "{}", p.waiter);
+            assert!(!p.partners.contains(&p.waiter), "{}", p.waiter);
+        }
     }
 
     #[test]

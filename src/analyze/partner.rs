@@ -24,7 +24,7 @@
 use super::cluster::Cluster;
 use super::graph::WaitGraph;
 use super::wait::{self, ResKind, WaitOp};
-use crate::model::vocab::go::PARTNERS;
+use crate::model::vocab::go::{OWNING_LIBRARIES, PARTNERS};
 use crate::model::{CodeKind, FuncId, Snapshot, Sym, TaskFlags};
 use rustc_hash::FxHashMap;
 
@@ -156,7 +156,10 @@ impl Partners {
             evidence,
             weak: false,
         };
-        if let Some(evidence) = self.by_vocabulary(snap, c) {
+        if let Some(evidence) = self
+            .by_vocabulary(snap, c)
+            .or_else(|| self.by_library(snap, c))
+        {
             return Some(whole(evidence));
         }
         match self.by_object(snap, graph, c) {
@@ -177,6 +180,42 @@ impl Partners {
             Objects::NoPartner => {}
         }
         self.by_siblings(snap, c).map(whole)
+    }
+
+    /// The waiters are goroutines a library started and owns (their wait
+    /// site and their creator are both in one of
+    /// [`OWNING_LIBRARIES`]), and a goroutine of the same library is live:
+    /// the library is at work, and it ends its goroutines when the object
+    /// that runs them is closed.
+    fn by_library(&self, snap: &Snapshot, c: &Cluster) -> Option<String> {
+        let tables = &snap.tables;
+        let site = tables.func_name(tables.frame(c.site?).function);
+        let library = OWNING_LIBRARIES.iter().find(|l| site.starts_with(**l))?;
+        // Started by the library: its creator, or (in profiles that print
+        // no creator) the goroutine's outermost function, is the library's.
+        let started_by = match c.creator {
+            Some(creator) => tables.func_name(tables.frame(creator).function),
+            None => {
+                let first = snap.tasks.get(*c.tasks.first()? as usize)?;
+                let outermost = *tables.stack(first.stack).frames.last()?;
+                tables.func_name(tables.frame(outermost).function)
+            }
+        };
+        if !started_by.starts_with(library) {
+            return None;
+        }
+        let (function, task) = self
+            .funcs
+            .iter()
+            .filter(|(_, task)| !in_cluster(c, **task))
+            .find(|(function, _)| tables.func_name(**function).starts_with(library))?;
+        let partner = &snap.tasks[*task as usize];
+        Some(format!(
+            "{library} started them and owns them; its goroutine {} in {} is live ({}): the library ends them when the object that runs them is closed",
+            partner.id,
+            tables.func_name(*function),
+            snap.state(partner)
+        ))
     }
 
     /// A live loop of the library the waiters wait in.

@@ -338,3 +338,48 @@ pub static PARTNERS: &[Partner] = &[
         "the connection's readLoop and publishers signal the flusher",
     ),
 ];
+
+/// Libraries that own the goroutines they start: a connection, stream,
+/// node or pool object of the library runs them and ends them when it is
+/// closed, so while the library is at work (one of its goroutines is live)
+/// their waits are the object's normal idle state, not a leak of their own.
+/// A leaked library object shows as growth between dumps, or as Go's proof.
+/// Each entry is a package path prefix, as the dump prints it.
+pub static OWNING_LIBRARIES: &[&str] = &[
+    "google.golang.org/grpc",
+    "github.com/nats-io/nats-server/",
+    "github.com/nats-io/nats.go",
+    "github.com/nats-io/nats%2ego",
+    "go.etcd.io/raft/",
+    "go.etcd.io/etcd/",
+    "github.com/hashicorp/raft",
+    "github.com/hashicorp/memberlist",
+    "github.com/hashicorp/yamux",
+    "github.com/lib/pq",
+    "github.com/jackc/pgx",
+    "github.com/go-sql-driver/mysql",
+    "github.com/redis/go-redis/",
+    "github.com/go-redis/redis/",
+    "github.com/IBM/sarama",
+    "github.com/Shopify/sarama",
+    "github.com/segmentio/kafka-go",
+    "github.com/confluentinc/confluent-kafka-go",
+    "go.mongodb.org/mongo-driver",
+    "github.com/gocql/gocql",
+    "go.opentelemetry.io/",
+    "github.com/prometheus/client_golang",
+    "go.opencensus.io",
+    "github.com/aws/aws-sdk-go",
+    "cloud.google.com/go/",
+    "k8s.io/client-go/",
+    "k8s.io/apimachinery/",
+    "sigs.k8s.io/controller-runtime",
+    "github.com/quic-go/quic-go",
+    "golang.org/x/net/http2",
+    "github.com/valyala/fasthttp",
+    "go.uber.org/zap",
+    "github.com/dgraph-io/badger",
+    "github.com/dgraph-io/ristretto",
+    "go.etcd.io/bbolt",
+    "github.com/cockroachdb/pebble",
+];

@@ -194,6 +194,7 @@ pub static DUMP_WRITERS: &[&str] = &[
     "runtime/pprof.(*Profile).WriteTo",
     "runtime.Stack",
     "runtime.GoroutineProfile",
+];
 
 /// HTTP/2 client connections' read loops (the bundled copy, the standard
 /// library's internal package since Go 1.27, golang.org/x/net).

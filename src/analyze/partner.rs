@@ -24,7 +24,10 @@
 use super::cluster::Cluster;
 use super::graph::WaitGraph;
 use super::wait::{self, ResKind, WaitOp};
-use crate::model::vocab::go::{OWNING_LIBRARIES, PARTNERS};
+use crate::model::vocab::{
+    self,
+    go::{OWNING_LIBRARIES, PARTNERS},
+};
 use crate::model::{CodeKind, FuncId, Snapshot, Sym, TaskFlags};
 use rustc_hash::FxHashMap;
 
@@ -64,7 +67,13 @@ pub struct Partners {
     funcs: FxHashMap<FuncId, u32>,
     /// (package, receiver type) of methods on live goroutines' stacks.
     types: FxHashMap<(Sym, Sym), u32>,
+    /// The first [`WORKERS`] live goroutines that run the program's or a
+    /// library's code and are not writing the dump.
+    workers: Vec<u32>,
 }
+
+/// Live workers kept: enough to name one outside any cluster.
+const WORKERS: usize = 8;
 
 /// Whether a task is live: it can make progress by itself or waits on
 /// something that ends by itself or from outside the process.
@@ -108,9 +117,12 @@ impl Partners {
             let first_of_stack = seen_stacks
                 .get_mut(task.stack.index())
                 .is_some_and(|seen| !std::mem::replace(seen, true));
+            let (mut user_code, mut dumping) = (false, false);
             for (fi, frame) in frames.iter().enumerate().take(u16::MAX as usize) {
                 let function = tables.frame(*frame).function;
                 let func = tables.function(function);
+                user_code |= func.kind == CodeKind::User;
+                dumping = dumping || vocab::writes_dump(tables.str(func.full));
                 if first_of_stack {
                     out.funcs.entry(function).or_insert(index);
                     if let Some(receiver) = func.receiver {
@@ -127,8 +139,37 @@ impl Partners {
                     out.carried.entry(word).or_default().push(index, fi as u16);
                 }
             }
+            // The goroutine whose panic wrote the dump is ending the process.
+            let crashing = snap
+                .crash
+                .as_ref()
+                .is_some_and(|crash| crash.task_id == Some(task.id));
+            if user_code && !dumping && !crashing && out.workers.len() < WORKERS {
+                out.workers.push(index);
+            }
         }
         out
+    }
+
+    /// A live goroutine outside the cluster that runs the program's or a
+    /// library's code (not the dump writer): when a channel's address is
+    /// not in the dump, such a goroutine may hold it.
+    pub fn live_worker(&self, snap: &Snapshot, c: &Cluster) -> Option<String> {
+        let task = *self.workers.iter().find(|t| !in_cluster(c, **t))?;
+        let worker = snap.tasks.get(task as usize)?;
+        let tables = &snap.tables;
+        let top = tables
+            .stack(worker.stack)
+            .frames
+            .iter()
+            .map(|f| tables.function(tables.frame(*f).function))
+            .find(|f| f.kind == CodeKind::User)
+            .map_or("", |f| tables.str(f.full));
+        Some(format!(
+            "the channel's address is not in the dump, and goroutine {} in {top} is live ({}): nothing shows it cannot send on or close the channel",
+            worker.id,
+            snap.state(worker)
+        ))
     }
 
     /// Which waiters of a cluster may still be woken, and why; `None` when
@@ -344,16 +385,23 @@ impl Partners {
     /// function whose closure waits (`main.run.func3` waits on the group
     /// that `main.run.func1` calls Done on).
     fn by_siblings(&self, snap: &Snapshot, c: &Cluster) -> Option<String> {
-        if !matches!(c.kind, ResKind::WaitGroup | ResKind::Errgroup) {
-            return None;
-        }
-        self.by_closure(snap, c)
+        let what = match (c.kind, c.op) {
+            (ResKind::WaitGroup | ResKind::Errgroup, _) => "may still call Done",
+            (ResKind::Chan, WaitOp::Recv | WaitOp::Unknown) => {
+                "shares the channels they captured and may still send on or close them"
+            }
+            (ResKind::Select, WaitOp::Select) => {
+                "shares what they captured and may still send, close or cancel"
+            }
+            _ => return None,
+        };
+        self.by_closure(snap, c, what)
     }
 
     /// A live goroutine in another closure of the function whose closure
     /// the waiters block in: closures of one function share what it
     /// captured.
-    fn by_closure(&self, snap: &Snapshot, c: &Cluster) -> Option<String> {
+    fn by_closure(&self, snap: &Snapshot, c: &Cluster, what: &str) -> Option<String> {
         let tables = &snap.tables;
         let site = tables.frame(c.site?).function;
         let name = tables.func_name(site);
@@ -369,7 +417,7 @@ impl Partners {
             {
                 let p = &snap.tasks[*task as usize];
                 return Some(format!(
-                    "a goroutine in {other}, another closure of {enclosing}, is live ({}) and may still call Done",
+                    "a goroutine in {other}, another closure of {enclosing}, is live ({}) and {what}",
                     snap.state(p)
                 ));
             }

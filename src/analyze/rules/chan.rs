@@ -203,11 +203,24 @@ fn receivers(cx: &mut Cx, c: &Cluster) {
     let leaked = cx.leaked(&tasks);
     let held = live_reference(cx, c);
     let outlived = c.outlived == c.count() && c.count() > 0;
-    let strong = leaked > 0 || (held.is_none() && (c.count() >= 2 || outlived));
+    // Several goroutines on one unnamed channel are a leak only while no
+    // live goroutine could still hold the channel: with its address not in
+    // the dump, any live worker might.
+    // A channel no other frame carries may still be reached through the
+    // heap by a live worker: it is orphaned only when no worker is live.
+    let unknown_reach = if held.is_none() && !outlived {
+        cx.live_worker(c)
+    } else {
+        None
+    };
+    let orphan = orphaned(cx, c).filter(|_| unknown_reach.is_none());
+    let strong = leaked > 0
+        || (held.is_none()
+            && (outlived || orphan.is_some() || (c.count() >= 2 && unknown_reach.is_none())));
     let site = short_site(cx.snap, c.site);
     let mut finding = Finding::new(
         &RANGE_NOT_CLOSED,
-        if held.is_some() {
+        if held.is_some() || unknown_reach.is_some() {
             format!("{} goroutine(s) wait to receive at {site}", tasks.len())
         } else {
             format!(
@@ -227,7 +240,7 @@ fn receivers(cx: &mut Cx, c: &Cluster) {
     ))
     .confidence(if leaked > 0 {
         Confidence::Certain
-    } else if orphaned(cx, c).is_some() {
+    } else if orphan.is_some() {
         Confidence::Likely
     } else {
         Confidence::Possible
@@ -240,13 +253,17 @@ fn receivers(cx: &mut Cx, c: &Cluster) {
         // goroutine carries the channel.
         if held.is_some() {
             "These goroutines wait to receive (typically `for v := range ch`); a goroutine that carries the channel is alive and may still send on or close it."
+        } else if unknown_reach.is_some() {
+            "These goroutines wait to receive (typically `for v := range ch`); the dump does not show the channel, and live goroutines that may hold it are running: if the wait outlasts the next dump, find who owns the channel and make it close it when done."
         } else {
             RANGE_NOT_CLOSED.explanation
         }
     ));
     if let Some(h) = held {
         finding = finding.evidence(h);
-    } else if let Some(o) = orphaned(cx, c) {
+    } else if let Some(reach) = unknown_reach {
+        finding = finding.evidence(reach);
+    } else if let Some(o) = orphan {
         finding = finding.evidence(o);
     } else {
         finding = finding.evidence("the channel's address is not in the dump (run with GOTRACEBACK=system to see it); no goroutine is blocked sending to it");

@@ -69,6 +69,14 @@ impl Cx<'_> {
             .of_cluster(self.snap, self.graph, c)
     }
 
+    /// A live goroutine outside the cluster running the program's or a
+    /// library's code, when one exists (see [`Partners::live_worker`]).
+    pub fn live_worker(&self, c: &Cluster) -> Option<String> {
+        self.partners
+            .get_or_init(|| Partners::build(self.snap, self.graph))
+            .live_worker(self.snap, c)
+    }
+
     /// A finding about a cluster kept at low when a live goroutine may still
     /// end its waits on weak evidence only (a method of the same type, in a
     /// dump that prints no argument words).

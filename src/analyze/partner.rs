@@ -75,6 +75,13 @@ pub struct Partners {
 /// Live workers kept: enough to name one outside any cluster.
 const WORKERS: usize = 8;
 
+/// Classes of a function, as bits: worked out, the program's or a library's
+/// code, a dump writer, a frame whose argument words say nothing.
+const CLASSIFIED: u8 = 1;
+const USER: u8 = 2;
+const DUMPER: u8 = 4;
+const NO_WORDS: u8 = 8;
+
 /// Whether a task is live: it can make progress by itself or waits on
 /// something that ends by itself or from outside the process.
 pub fn is_live(snap: &Snapshot, graph: &WaitGraph, task: u32) -> bool {
@@ -108,6 +115,25 @@ impl Partners {
         let tables = &snap.tables;
         let mut out = Partners::default();
         let mut seen_stacks = vec![false; tables.stack_count()];
+        // What each function is, worked out once: the program's or a
+        // library's code, a dump writer, a frame whose words say nothing.
+        let mut classes = vec![0u8; tables.func_count()];
+        let mut class_of = |function: FuncId| {
+            let slot = &mut classes[function.index()];
+            if *slot == 0 {
+                let func = tables.function(function);
+                let name = tables.str(func.full);
+                *slot = CLASSIFIED
+                    | if func.kind == CodeKind::User { USER } else { 0 }
+                    | if vocab::writes_dump(name) { DUMPER } else { 0 }
+                    | if func.kind == CodeKind::Runtime || wait::is_impl_frame(name, func.kind) {
+                        NO_WORDS
+                    } else {
+                        0
+                    };
+            }
+            *slot
+        };
         for (index, task) in snap.tasks.iter().enumerate() {
             let index = index as u32;
             if !is_live(snap, graph, index) {
@@ -117,34 +143,37 @@ impl Partners {
             let first_of_stack = seen_stacks
                 .get_mut(task.stack.index())
                 .is_some_and(|seen| !std::mem::replace(seen, true));
-            let (mut user_code, mut dumping) = (false, false);
+            let mut stack_class = 0u8;
             for (fi, frame) in frames.iter().enumerate().take(u16::MAX as usize) {
                 let function = tables.frame(*frame).function;
-                let func = tables.function(function);
-                user_code |= func.kind == CodeKind::User;
-                dumping = dumping || vocab::writes_dump(tables.str(func.full));
+                let class = class_of(function);
+                stack_class |= class;
                 if first_of_stack {
+                    let func = tables.function(function);
                     out.funcs.entry(function).or_insert(index);
                     if let Some(receiver) = func.receiver {
                         out.types.entry((func.package, receiver)).or_insert(index);
                     }
                 }
-                if func.kind == CodeKind::Runtime
-                    || wait::is_impl_frame(tables.str(func.full), func.kind)
-                {
+                if class & NO_WORDS != 0 {
                     continue;
                 }
                 let args = wait::frame_args(snap, task, fi);
-                for (_, word) in wait::ptr_args(args).take_while(|(arg, _)| *arg == 0) {
+                for (_, word) in wait::ptr_args(first_arg(args)) {
                     out.carried.entry(word).or_default().push(index, fi as u16);
                 }
             }
             // The goroutine whose panic wrote the dump is ending the process.
-            let crashing = snap
-                .crash
-                .as_ref()
-                .is_some_and(|crash| crash.task_id == Some(task.id));
-            if user_code && !dumping && !crashing && out.workers.len() < WORKERS {
+            let crashing = || {
+                snap.crash
+                    .as_ref()
+                    .is_some_and(|crash| crash.task_id == Some(task.id))
+            };
+            if out.workers.len() < WORKERS
+                && stack_class & USER != 0
+                && stack_class & DUMPER == 0
+                && !crashing()
+            {
                 out.workers.push(index);
             }
         }
@@ -308,7 +337,7 @@ impl Partners {
                     continue;
                 }
                 let args = wait::frame_args(snap, task, fi);
-                for (_, word) in wait::ptr_args(args).take_while(|(arg, _)| *arg == 0) {
+                for (_, word) in wait::ptr_args(first_arg(args)) {
                     any_words = true;
                     let partner = self.carried.get(&word).and_then(|tasks| {
                         tasks
@@ -447,6 +476,27 @@ enum Objects {
     NoWords,
     /// They print words no live goroutine carries.
     NoPartner,
+}
+
+/// The first top-level argument of a frame's printed arguments (braces
+/// kept together): the receiver or the object a function works on.
+fn first_arg(args: &[u8]) -> &[u8] {
+    let mut depth = 0i32;
+    let mut pos = 0;
+    while let Some(offset) = args
+        .get(pos..)
+        .and_then(|rest| memchr::memchr3(b',', b'{', b'}', rest))
+    {
+        let at = pos + offset;
+        match args[at] {
+            b'{' => depth += 1,
+            b'}' => depth -= 1,
+            _ if depth <= 0 => return &args[..at],
+            _ => {}
+        }
+        pos = at + 1;
+    }
+    args
 }
 
 /// Whether a task is one of the cluster's (its tasks are in dump order).

@@ -9,6 +9,7 @@ use crate::analyze::phrase::{creator_phrase, scale, with_wait};
 use crate::analyze::phrase::{resource_id, short_site};
 use crate::analyze::wait::{ResKey, ResKind};
 use crate::model::Confidence;
+use crate::model::TaskFlags;
 
 /// `sync.waitgroup-mismatch`: a WaitGroup.Wait that will never return.
 pub static WAITGROUP: RuleInfo = RuleInfo {
@@ -300,14 +301,19 @@ fn abandoned(cx: &mut Cx, resource_index: u32, scans: &mut usize) {
     {
         return;
     }
-    let (ResKey::Addr(addr) | ResKey::Object(addr)) = res.key else {
-        return;
+    // A profile that counts goroutines (debug=1, protobuf) prints no
+    // address: the blocking site stands for the lock, and only the types of
+    // the goroutines' methods can say that no live goroutine took it.
+    let addr = match res.key {
+        ResKey::Addr(addr) | ResKey::Object(addr) => Some(addr),
+        ResKey::Site(_) if counted_profile(cx.snap) => None,
+        _ => return,
     };
     let tasks = cx.unclaimed(&res.waiters);
     if tasks.is_empty() {
         return;
     }
-    let carried = carried_by_waiter(cx, &res.waiters, addr);
+    let carried = addr.and_then(|addr| carried_by_waiter(cx, &res.waiters, addr));
     let alone = if carried.is_none() && *scans < MAX_TYPE_SCANS {
         *scans += 1;
         alone_in_type(cx, &res.waiters)
@@ -318,6 +324,9 @@ fn abandoned(cx: &mut Cx, resource_index: u32, scans: &mut usize) {
         (Some((carrier, object)), _) => format!(
             "goroutine {} reaches the lock through the object at {object:#x}; no goroutine that is not waiting for the lock carries that object or the lock",
             cx.snap.tasks[carrier as usize].id
+        ),
+        (None, Some(ty)) if addr.is_none() => format!(
+            "this profile prints no ids or addresses; the waiters block in methods of {ty}, and every other goroutine inside a method of {ty} waits for a lock itself: whoever holds this one is stuck behind another lock (a lock-order cycle) or has returned without unlocking. Confirm with a debug=2 dump (goroutine ids and receivers) or Go's goroutineleak profile"
         ),
         (None, Some(ty)) => format!(
             "the waiters block in methods of {ty}, no other goroutine is inside a method of {ty}, and none carries the lock"
@@ -332,7 +341,11 @@ fn abandoned(cx: &mut Cx, resource_index: u32, scans: &mut usize) {
         format!("{count} goroutine(s) wait for {id}, which no live goroutine holds"),
         tasks,
     )
-    .confidence(Confidence::Likely)
+    .confidence(if addr.is_some() {
+        Confidence::Likely
+    } else {
+        Confidence::Possible
+    })
     .resources(vec![resource_index])
     .explain(format!(
         "{count} goroutine(s) wait for {id} at {}. {}",
@@ -342,6 +355,12 @@ fn abandoned(cx: &mut Cx, resource_index: u32, scans: &mut usize) {
     .evidence(evidence);
     let finding = with_proof(cx, finding);
     cx.push(finding);
+}
+
+/// Whether the snapshot is a profile that counts goroutines instead of
+/// listing them (no ids, no argument words).
+fn counted_profile(snap: &crate::model::Snapshot) -> bool {
+    !snap.tasks.is_empty() && snap.tasks.iter().all(|t| t.flags.has(TaskFlags::NO_ID))
 }
 
 /// The type whose methods all `waiters` block in (the receiver of their
@@ -364,8 +383,20 @@ fn alone_in_type(cx: &Cx, waiters: &[u32]) -> Option<String> {
     let ty = ty?;
     let waiting: rustc_hash::FxHashSet<u32> = waiters.iter().copied().collect();
     let mut seen: rustc_hash::FxHashSet<crate::model::StackId> = Default::default();
+    // In a profile without addresses a goroutine blocked on a lock is no
+    // progress either: it may hold this lock too, but then it is stuck.
+    let counted = counted_profile(snap);
     for (i, t) in snap.tasks.iter().enumerate() {
         if waiting.contains(&(i as u32)) || !seen.insert(t.stack) {
+            continue;
+        }
+        let on_lock = graph
+            .waits
+            .get(i)
+            .copied()
+            .flatten()
+            .is_some_and(|w| matches!(w.kind, ResKind::Mutex | ResKind::RwMutex));
+        if counted && on_lock {
             continue;
         }
         let inside = tables.stack(t.stack).frames.iter().any(|f| {

@@ -10,7 +10,7 @@ use super::holds::HoldFacts;
 use super::resources::Resources;
 use super::waits::{WaitFacts, FIELD_RANGE};
 use crate::analyze::wait::{ResKey, ResKind};
-use crate::model::{parse_hex, Confidence, Snapshot, StackId, Sym};
+use crate::model::{parse_hex, Confidence, Snapshot, Sym};
 use rustc_hash::{FxHashMap, FxHashSet};
 
 /// Lock resources checked per snapshot (the rest keep the other facts).
@@ -87,9 +87,12 @@ pub fn by_type(snap: &Snapshot, facts: &WaitFacts, resources: &Resources, out: &
     }
     // Per stack, the frames that are methods of those types (most stacks
     // have none: the tasks are then skipped without reading their text).
-    let mut frames_of: FxHashMap<StackId, Vec<u16>> = FxHashMap::default();
+    let mut frames_of: Vec<Option<Vec<u16>>> = vec![None; tables.stack_count()];
     for task in &snap.tasks {
-        if frames_of.contains_key(&task.stack) {
+        if frames_of
+            .get(task.stack.index())
+            .is_none_or(|seen| seen.is_some())
+        {
             continue;
         }
         let hits: Vec<u16> = tables
@@ -105,19 +108,34 @@ pub fn by_type(snap: &Snapshot, facts: &WaitFacts, resources: &Resources, out: &
             })
             .map(|(i, _)| i as u16)
             .collect();
-        frames_of.insert(task.stack, hits);
+        frames_of[task.stack.index()] = Some(hits);
     }
     // Candidates per lock; when some can run (running, in IO, asleep), the
     // holder is most plausibly among them, not among goroutines that wait.
     let mut found: Vec<(u32, u32, String)> = Vec::new();
     for (ti, task) in snap.tasks.iter().enumerate() {
-        let Some(hits) = frames_of.get(&task.stack).filter(|h| !h.is_empty()) else {
+        if found.len() >= MAX_LOCKS * 8 {
+            break;
+        }
+        let Some(hits) = frames_of
+            .get(task.stack.index())
+            .and_then(Option::as_ref)
+            .filter(|h| !h.is_empty())
+        else {
             continue;
         };
         let own = resources.res_of[ti];
-        let args = snap.task_args(task);
+        // A task whose frames carry no argument spans (other runtimes)
+        // shows no receivers at all, known or unknown.
+        let frame_count = tables.stack(task.stack).frames.len();
+        let start = task.args as usize;
+        if snap.args.get(start..start + frame_count).is_none() {
+            continue;
+        }
         for &fi in hits {
-            let Some(word) = args.get(fi as usize).and_then(|a| unknown_receiver(a)) else {
+            // Only this frame's arguments are read (no per-task allocation).
+            let bytes = crate::analyze::wait::frame_args(snap, task, fi as usize);
+            let Some(word) = std::str::from_utf8(bytes).ok().and_then(unknown_receiver) else {
                 continue;
             };
             let frame = tables.stack(task.stack).frames[fi as usize];

@@ -95,13 +95,23 @@ fn doomed_partner(
 fn queue_behind(cx: &mut Cx, doomed: &mut [Option<Severity>]) -> bool {
     let mut joined: Vec<(usize, u32)> = Vec::new();
     // Per task, the first medium-or-above finding that names it.
-    let mut finding_of: rustc_hash::FxHashMap<u32, usize> = Default::default();
+    let mut finding_of: Vec<u32> = Vec::new();
     for (fi, f) in cx.findings.iter().enumerate() {
         if forever(f.kind) && f.severity >= Severity::Medium {
+            if finding_of.is_empty() {
+                finding_of = vec![u32::MAX; cx.snap.tasks.len()];
+            }
             for &t in &f.tasks {
-                finding_of.entry(t).or_insert(fi);
+                if let Some(slot) = finding_of.get_mut(t as usize) {
+                    if *slot == u32::MAX {
+                        *slot = fi as u32;
+                    }
+                }
             }
         }
+    }
+    if finding_of.is_empty() {
+        return false;
     }
     for t in 0..cx.snap.tasks.len() as u32 {
         if cx.claimed.get(t as usize).copied().unwrap_or(true) {
@@ -110,10 +120,13 @@ fn queue_behind(cx: &mut Cx, doomed: &mut [Option<Severity>]) -> bool {
         let Some((_, partner)) = doomed_partner(cx.graph, doomed, t) else {
             continue;
         };
-        let Some(&fi) = finding_of.get(&partner) else {
+        let Some(&fi) = finding_of
+            .get(partner as usize)
+            .filter(|fi| **fi != u32::MAX)
+        else {
             continue;
         };
-        joined.push((fi, t));
+        joined.push((fi as usize, t));
     }
     for &(fi, t) in &joined {
         let f = &mut cx.findings[fi];

@@ -300,7 +300,7 @@ impl Partners {
             };
             for (function, task) in &self.funcs {
                 let partner = tables.func_name(*function);
-                if entry.partners.contains(&partner) && !in_cluster(c, *task) {
+                if entry.names().any(|name| name == partner) && !in_cluster(c, *task) {
                     return Some(format!(
                         "goroutine {} in {partner} is live ({}): {}",
                         snap.tasks[*task as usize].id,

@@ -26,14 +26,16 @@ pub(crate) const fn prim(name: &'static str, kind: ResKind, op: WaitOp, addr: bo
 }
 
 /// A wait the ecosystem ends from another goroutine it runs beside: while
-/// a goroutine runs one of `partners` (and is itself live), a goroutine
-/// with `waiter` on its stack is waiting for it, not blocked forever.
+/// a goroutine runs one of the functions of `partners` (and is itself
+/// live), a goroutine with `waiter` on its stack is waiting for it, not
+/// blocked forever.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Partner {
     /// A function on the waiting goroutine's stack, exactly as printed.
     pub waiter: &'static str,
-    /// Functions of the goroutines that end the wait, exactly as printed.
-    pub partners: &'static [&'static str],
+    /// Functions of the goroutines that end the wait, exactly as printed,
+    /// in groups (one library's loops may serve several waiters).
+    pub partners: &'static [&'static [&'static str]],
     /// What the partner does, for the evidence.
     pub why: &'static str,
 }
@@ -41,12 +43,19 @@ pub struct Partner {
 /// Shorthand for the tables.
 pub(crate) const fn partner(
     waiter: &'static str,
-    partners: &'static [&'static str],
+    partners: &'static [&'static [&'static str]],
     why: &'static str,
 ) -> Partner {
     Partner {
         waiter,
         partners,
         why,
+    }
+}
+
+impl Partner {
+    /// Every function of the goroutines that end the wait.
+    pub fn names(&self) -> impl Iterator<Item = &'static str> {
+        self.partners.iter().flat_map(|group| group.iter().copied())
     }
 }

@@ -164,7 +164,9 @@ fn assigned_locally(body: &[String], name: &str) -> bool {
 /// The index of the header line of the function around 1-based `line`.
 fn function_start(lines: &[String], line: usize, python: bool) -> Option<usize> {
     let frame = line.checked_sub(1)?;
-    let indent = lines.get(frame).map_or(0, |l| indent_of(l));
+    // A line past the end of the file (sources that changed since the dump,
+    // or another file of the same name) names no function.
+    let indent = indent_of(lines.get(frame)?);
     (frame.saturating_sub(MAX_FUNC_LINES)..frame)
         .rev()
         .find(|&i| {
@@ -313,6 +315,16 @@ mod tests {
 
     fn name_at(lines: &[String], line: usize, path: &str) -> Option<String> {
         acquired_at(lines, line, path).and_then(|(_, name)| name)
+    }
+
+    #[test]
+    fn a_line_past_the_end_of_the_file_holds_nothing() {
+        let lines = src("void work(void) {\n    pthread_mutex_lock(&orders);\n    pthread_mutex_lock(&inventory);\n}\n");
+        assert_eq!(held_at(&lines, 3, "main.c").len(), 1);
+        for line in [0, 5, 6, 500, usize::MAX] {
+            assert!(held_at(&lines, line, "main.c").is_empty(), "line {line}");
+            assert_eq!(name_at(&lines, line, "main.c"), None, "line {line}");
+        }
     }
 
     #[test]

@@ -473,8 +473,9 @@ fn v0_path(v0: &str) -> Option<String> {
                 if bytes.get(start) == Some(&b'_') {
                     start += 1;
                 }
-                parts.push(v0.get(start..start + len)?);
-                i = start + len;
+                let end = start.checked_add(len)?;
+                parts.push(v0.get(start..end)?);
+                i = end;
             }
             _ => i += 1,
         }
@@ -518,6 +519,11 @@ mod tests {
         assert_eq!(
             readable_symbol("__GI___lll_lock_wait"),
             "__GI___lll_lock_wait"
+        );
+        // A length that overflows is not a path (and does not panic).
+        assert_eq!(
+            readable_symbol("_RNv18446744073709551615x"),
+            "_RNv18446744073709551615x"
         );
     }
 

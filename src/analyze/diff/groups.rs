@@ -30,14 +30,13 @@ fn signature(t: &Tables, stack: StackId) -> String {
     out
 }
 
-/// The goroutine that wrote the dump (a pprof or runtime.Stack call).
+/// The goroutine that wrote the dump (one of the vocabulary's dump
+/// writers on its stack: a pprof writer, `runtime.Stack`).
 pub fn is_dumper(t: &Tables, stack: StackId) -> bool {
-    t.stack(stack).frames.iter().any(|&f| {
-        let name = t.func_name(t.frame(f).function);
-        name.starts_with("runtime/pprof.")
-            || name == "runtime.Stack"
-            || name.starts_with("runtime/debug.")
-    })
+    t.stack(stack)
+        .frames
+        .iter()
+        .any(|&f| crate::model::vocab::writes_dump(t.func_name(t.frame(f).function)))
 }
 
 /// The first frame of the user's code on a stack (or the innermost frame).

@@ -79,6 +79,8 @@ pub struct Builder {
     pub warnings: Vec<Warning>,
     /// Goroutines the profile counts, before any clipping.
     pub declared: u64,
+    /// The `total N` a text profile's header declares, when it has one.
+    pub header_total: Option<u64>,
     leaked: bool,
 }
 
@@ -91,6 +93,7 @@ impl Builder {
             tasks: Vec::new(),
             warnings: Vec::new(),
             declared: 0,
+            header_total: None,
             leaked,
         }
     }
@@ -206,6 +209,19 @@ impl Builder {
                 ),
             });
         }
+        // Records holding fewer goroutines than the header declares: the
+        // profile was cut between records.
+        let cut_short = self.header_total.is_some_and(|total| total > self.declared);
+        if cut_short && warnings.len() < MAX_WARNINGS {
+            warnings.push(Warning {
+                line: 0,
+                message: format!(
+                    "the header counts {} goroutines; the records hold {}: the profile is cut short",
+                    self.header_total.unwrap_or_default(),
+                    self.declared
+                ),
+            });
+        }
         let mut snapshot = Snapshot::new(
             source,
             format,
@@ -218,7 +234,7 @@ impl Builder {
         snapshot.origin = Some(origin.to_string());
         snapshot.tasks = self.tasks;
         snapshot.warnings = warnings;
-        snapshot.truncated = truncated;
+        snapshot.truncated = truncated || cut_short;
         snapshot.range = range;
         snapshot
     }

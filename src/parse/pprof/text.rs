@@ -352,11 +352,15 @@ impl TextReader<'_> {
 /// that cannot be read); `line_off` is the header's byte offset.
 fn start_profile(header: Header, header_text: &[u8], line_off: u64) -> Current {
     match header {
-        Header::Goroutines { leak, .. } => Current::Goroutines {
-            b: Builder::new(leak),
-            leak,
-            start: line_off,
-        },
+        Header::Goroutines { leak, total } => {
+            let mut b = Builder::new(leak);
+            b.header_total = Some(total);
+            Current::Goroutines {
+                b,
+                leak,
+                start: line_off,
+            }
+        }
         Header::Heap => match parse_heap_header(header_text) {
             Some(((inuse, alloc), kind, rate)) => Current::Heap(HeapBuilder {
                 tables: Tables::new(),

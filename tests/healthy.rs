@@ -105,3 +105,57 @@ fn docs_accuracy_healthy_services_table_is_current() {
         }
     }
 }
+
+/// The report of `text` read from memory, under the name `name`.
+fn report_of_text(name: &str, text: &str) -> Report {
+    let parsed = dumpscope::pipeline::parse_bytes(
+        name,
+        text.len() as u64,
+        dumpscope::input::Compression::None,
+        dumpscope::input::Bytes::owned(text.as_bytes().to_vec()),
+        None,
+        None,
+    )
+    .expect("a cut profile is still read");
+    dumpscope::pipeline::report(&[parsed], &Default::default(), &Default::default())
+}
+
+#[test]
+fn a_healthy_profile_cut_short_raises_no_alarm() {
+    // A debug=1 profile cut after any of its lines (the running goroutine
+    // that writes it may be the part that was lost) is known to be cut, and
+    // says nothing at medium or above.
+    let mut rels: Vec<String> = SERVICES
+        .iter()
+        .map(|s| format!("samples/ext/{s}/debug1.txt"))
+        .collect();
+    rels.push("samples/go/healthy-service/debug1.txt".into());
+    for rel in rels {
+        let text = read(&rel);
+        let lines: Vec<&str> = text.lines().collect();
+        for keep in 2..lines.len() {
+            let cut = lines[..keep].join("\n");
+            let r = report_of_text(&rel, &cut);
+            let alarms = actionable(&r);
+            assert!(
+                alarms.is_empty(),
+                "{rel} cut after {keep} lines: {alarms:#?}"
+            );
+            let whole = r.snapshots.iter().all(|s| !s.truncated);
+            let declared_more = cut
+                .lines()
+                .skip(1)
+                .filter(|l| !l.starts_with('#') && l.contains(" @ "))
+                .count()
+                < text
+                    .lines()
+                    .skip(1)
+                    .filter(|l| !l.starts_with('#') && l.contains(" @ "))
+                    .count();
+            assert!(
+                !(whole && declared_more),
+                "{rel} cut after {keep} lines is not marked cut"
+            );
+        }
+    }
+}

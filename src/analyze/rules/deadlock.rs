@@ -328,19 +328,20 @@ fn global(cx: &mut Cx, after_dump: bool) {
     if !any_user || blocked.is_empty() || after_dump != dumper.is_some() {
         return;
     }
+    // Unless the runtime said so, only when every goroutine's state says
+    // what it waits on and the dump is whole: a profile without states, or a
+    // cut dump, says nothing of the goroutines it does not show (the one
+    // running may be the part that was cut).
+    let definite = blocked.iter().all(|&t| {
+        matches!(
+            snap.tasks[t as usize].class,
+            StateClass::Chan | StateClass::Select | StateClass::Lock | StateClass::Sync
+        )
+    });
+    if !said && (!definite || snap.truncated) {
+        return;
+    }
     if let Some(id) = dumper {
-        // Only when every other goroutine's state says what it waits on,
-        // and the dump is whole (a profile without states, or a cut dump,
-        // says nothing of the goroutines it does not show as blocked).
-        let definite = blocked.iter().all(|&t| {
-            matches!(
-                snap.tasks[t as usize].class,
-                StateClass::Chan | StateClass::Select | StateClass::Lock | StateClass::Sync
-            )
-        });
-        if !definite || snap.truncated {
-            return;
-        }
         let writer = if id > 0 {
             format!("goroutine {id} (the one writing this dump)")
         } else {

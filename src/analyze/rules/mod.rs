@@ -31,7 +31,7 @@ pub mod advice;
 pub mod links;
 
 use super::cluster::Cluster;
-use super::finding::{rank, Finding, RuleInfo};
+use super::finding::{rank, Finding, RuleInfo, Severity};
 use super::graph::WaitGraph;
 use super::group::Group;
 use super::history::History;
@@ -104,6 +104,37 @@ pub fn rule(id: &str) -> Option<&'static RuleInfo> {
     catalogue().into_iter().find(|r| r.id == id)
 }
 
+/// Rules whose finding rests on an absence: no goroutine left that could
+/// send, close, signal, call Done or unlock. In a dump that is cut off, the
+/// goroutine that would end the wait may be in the part that is missing.
+const ABSENCE_RULES: &[&str] = &[
+    "chan.range-not-closed",
+    "chan.stranded-senders",
+    "chan.ctx-never-cancelled",
+    "sync.waitgroup-mismatch",
+    "sync.cond-never-signalled",
+    "sync.lock-abandoned",
+    "leak.cluster",
+];
+
+/// Keeps the absence findings of a cut dump at low, unless Go proved their
+/// goroutines leaked.
+fn cap_absence_on_cut_dump(snap: &Snapshot, findings: &mut [Finding]) {
+    for finding in findings.iter_mut() {
+        let proven = finding.tasks.iter().any(|&t| {
+            snap.tasks
+                .get(t as usize)
+                .is_some_and(|task| task.flags.has(crate::model::TaskFlags::LEAKED))
+        });
+        if finding.severity > Severity::Low && !proven && ABSENCE_RULES.contains(&finding.rule.id) {
+            finding.severity = Severity::Low;
+            finding.evidence.push(
+                "the dump is cut off: the goroutine that would end these waits may be in the part that is missing, so this stays low".to_string(),
+            );
+        }
+    }
+}
+
 /// Runs every family over one snapshot and ranks the findings.
 pub fn diagnose(
     snap: &Snapshot,
@@ -138,6 +169,9 @@ pub fn diagnose(
         leak::run(&mut cx);
         deadlock::run_after_dump(&mut cx);
         behind::run(&mut cx);
+        if snap.truncated {
+            cap_absence_on_cut_dump(snap, &mut cx.findings);
+        }
     } else {
         native::run(&mut cx);
         deadlock::run_cycles(&mut cx, threads::deadlock_rule(snap));

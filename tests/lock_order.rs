@@ -331,3 +331,44 @@ fn no_likely_deadlock_without_two_locks() {
         }
     }
 }
+
+#[test]
+fn the_deadlock_survives_log_prefixes() {
+    // The same dumps as a log shipper keeps them: every line behind a
+    // timestamp and a process tag. The finding names the same threads.
+    let prefixed = |rel: &str| -> Report {
+        let text: String = common::read(rel)
+            .lines()
+            .map(|l| format!("2026-12-07T10:00:00Z app[123]: {l}\n"))
+            .collect();
+        let parsed = dumpscope::pipeline::parse_bytes(
+            rel,
+            text.len() as u64,
+            dumpscope::input::Compression::None,
+            dumpscope::input::Bytes::owned(text.into_bytes()),
+            None,
+            None,
+        )
+        .unwrap_or_else(|e| panic!("{rel} with log prefixes: {e}"));
+        dumpscope::pipeline::report(&[parsed], &Default::default(), &Default::default())
+    };
+    for lang in ["c", "cpp", "rust"] {
+        for dump in [
+            "bt.txt",
+            "bt-full.txt",
+            "eu-stack.txt",
+            "eu-stack-lines.txt",
+        ] {
+            let rel = format!("samples/native/lock-order/{lang}/{dump}");
+            let plain = report(&rel, None);
+            let Some(expected) = deadlock(&plain) else {
+                panic!("{rel}: no deadlock without prefixes");
+            };
+            let logged = prefixed(&rel);
+            let found =
+                deadlock(&logged).unwrap_or_else(|| panic!("{rel} with log prefixes: no deadlock"));
+            let ids = |f: &Finding| f.task_ids.iter().copied().collect::<BTreeSet<u64>>();
+            assert_eq!(ids(found), ids(expected), "{rel} with log prefixes");
+        }
+    }
+}

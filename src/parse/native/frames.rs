@@ -102,9 +102,12 @@ pub fn find_header(line: &[u8]) -> Option<usize> {
         .take(4)
     {
         let rest = &text[i..];
-        if hash_line(rest).is_some() && (rest.contains('(') || rest.contains(" in "))
-            || GLIBC.is_match(rest)
-        {
+        // gdb-style frames name a call (`f (...)`, `0x.. in f`); eu-stack's
+        // are a bare pc and symbol (`#0  0x00007f.. __futex_wait`).
+        let frame = hash_line(rest).is_some_and(|(_, frame)| {
+            rest.contains('(') || rest.contains(" in ") || EU_FRAME.is_match(frame.trim())
+        });
+        if frame || GLIBC.is_match(rest) {
             return Some(i);
         }
     }

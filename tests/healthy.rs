@@ -159,3 +159,79 @@ fn a_healthy_profile_cut_short_raises_no_alarm() {
         }
     }
 }
+
+#[test]
+fn a_healthy_dump_with_one_damaged_line_raises_no_alarm() {
+    // One function line of a goroutine's own code garbled (a corrupted
+    // byte that also split the line, as copies through logs and tickets
+    // do): the goroutine keeps its other frames, the line is a warning, and
+    // no wait is called stranded because its partner lost a frame.
+    let mut rels: Vec<String> = SERVICES
+        .iter()
+        .map(|s| format!("samples/ext/{s}/debug2.txt"))
+        .collect();
+    rels.push("samples/go/busy-nats/debug2.txt".into());
+    rels.push("samples/go/healthy-service/debug2.txt".into());
+    for rel in rels {
+        let text = read(&rel);
+        let whole = report_of_text(&rel, &text);
+        let lines: Vec<&str> = text.lines().collect();
+        // Function lines of non-standard-library code (a dot before the
+        // first slash-free segment's call, i.e. a module path).
+        let targets: Vec<usize> = (1..lines.len())
+            .filter(|&i| {
+                let l = lines[i];
+                !l.starts_with('\t')
+                    && l.contains('(')
+                    && l.split('(').next().is_some_and(|f| {
+                        f.starts_with("main.") || f.split('/').next().is_some_and(|p| p.contains('.'))
+                    })
+                    && lines[i - 1].starts_with('\t')
+                    // The goroutine's entry function: the frame that names
+                    // the object its partners share.
+                    && lines.get(i + 2).is_some_and(|n| n.starts_with("created by "))
+            })
+            .collect();
+        assert!(!targets.is_empty(), "{rel}: no user frames");
+        let step = (targets.len() / 16).max(1);
+        let variants = targets
+            .iter()
+            .step_by(step)
+            .flat_map(|&i| [(i, true), (i, false)]);
+        for (i, split) in variants {
+            let mut damaged: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+            let l = lines[i];
+            let cut = l.len() / 2;
+            let cut = (0..=cut)
+                .rev()
+                .find(|&c| l.is_char_boundary(c))
+                .unwrap_or(0);
+            damaged[i] = if split {
+                // A corrupted byte that also split the line in two.
+                format!("{}\u{fffd}\u{fffd}\n{}", &l[..cut], &l[cut..])
+            } else {
+                // The whole line lost (the frame's receiver with it).
+                "\u{fffd}\u{fffd}\u{fffd} garbled".to_string()
+            };
+            let r = report_of_text(&rel, &(damaged.join("\n") + "\n"));
+            assert!(
+                r.snapshots.iter().all(|s| !s.truncated),
+                "{rel} line {} damaged is not cut",
+                i + 1
+            );
+            let alarms = actionable(&r);
+            assert!(
+                alarms.is_empty(),
+                "{rel} with line {} damaged (split: {split}): {alarms:#?}",
+                i + 1
+            );
+            let count = |r: &Report| r.snapshots.iter().map(|s| s.task_count).sum::<u64>();
+            assert_eq!(count(&r), count(&whole), "{rel} line {} damaged", i + 1);
+            assert!(
+                r.snapshots.iter().any(|s| !s.warnings.is_empty()),
+                "{rel} line {} damaged without a warning",
+                i + 1
+            );
+        }
+    }
+}

@@ -64,8 +64,12 @@ impl TaskFlags {
     /// tasks a profile record counts (pprof debug=0/1). Its id is 0 and is
     /// never reported.
     pub const NO_ID: u16 = 1 << 7;
+    /// Any runtime: a line inside this task could not be read (a corrupted
+    /// byte, a log line written into the stack); the frames around it were
+    /// kept, what the line held is missing.
+    pub const DAMAGED: u16 = 1 << 8;
     /// The flags any runtime may set.
-    pub const COMMON: u16 = TaskFlags::PARTIAL | TaskFlags::NO_ID;
+    pub const COMMON: u16 = TaskFlags::PARTIAL | TaskFlags::NO_ID | TaskFlags::DAMAGED;
     /// The flags only goroutines carry.
     pub const GO: u16 = TaskFlags::LEAKED
         | TaskFlags::LOCKED_TO_THREAD
@@ -74,7 +78,7 @@ impl TaskFlags {
         | TaskFlags::STACK_UNAVAILABLE
         | TaskFlags::SYSTEM_STACK;
     /// Number of flags, for per-flag counters.
-    pub const COUNT: usize = 8;
+    pub const COUNT: usize = 9;
 
     /// Whether flag `flag` is set.
     pub fn has(self, flag: u16) -> bool {
@@ -99,6 +103,7 @@ impl TaskFlags {
             (TaskFlags::STACK_UNAVAILABLE, "stack_unavailable"),
             (TaskFlags::SYSTEM_STACK, "system_stack"),
             (TaskFlags::NO_ID, "no_id"),
+            (TaskFlags::DAMAGED, "damaged"),
         ];
         NAMES
             .iter()

@@ -33,10 +33,7 @@ fn signature(t: &Tables, stack: StackId) -> String {
 /// The goroutine that wrote the dump (one of the vocabulary's dump
 /// writers on its stack: a pprof writer, `runtime.Stack`).
 pub fn is_dumper(t: &Tables, stack: StackId) -> bool {
-    t.stack(stack)
-        .frames
-        .iter()
-        .any(|&f| crate::model::vocab::writes_dump(t.func_name(t.frame(f).function)))
+    crate::model::vocab::stack_writes_dump(t, stack)
 }
 
 /// The first frame of the user's code on a stack (or the innermost frame).

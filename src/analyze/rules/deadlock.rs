@@ -284,12 +284,7 @@ fn cycle_evidence(cx: &Cx, c: &Cycle) -> Vec<String> {
 /// Whether a running task is the one writing the dump: a dump writer of the
 /// runtime's vocabulary among its innermost frames.
 fn writes_the_dump(snap: &crate::model::Snapshot, t: &crate::model::Task) -> bool {
-    let tables = &snap.tables;
-    snap.stack(t)
-        .frames
-        .iter()
-        .take(16)
-        .any(|f| vocab::writes_dump(tables.func_name(tables.frame(*f).function)))
+    vocab::stack_writes_dump(&snap.tables, t.stack)
 }
 
 fn global(cx: &mut Cx, after_dump: bool) {

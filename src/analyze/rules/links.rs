@@ -10,7 +10,7 @@
 use crate::analyze::finding::{Finding, Kind, Severity};
 use crate::analyze::graph::WaitGraph;
 use crate::model::vocab::go;
-use crate::model::Snapshot;
+use crate::model::{Snapshot, StateClass};
 use rustc_hash::FxHashSet;
 
 /// In the map of task owners: a task that will release nothing (it
@@ -81,6 +81,16 @@ fn blocked_behind(
         .and_then(|id| snap.tasks.iter().position(|task| task.id == id));
     if let Some(slot) = crashed.and_then(|task| owner.get_mut(task)) {
         *slot = SETTLED;
+    }
+    // Nor does the goroutine writing the dump count as a releaser: the
+    // rules that found these waits did not count it as a partner either.
+    for (slot, task) in owner.iter_mut().zip(&snap.tasks) {
+        if *slot == u32::MAX
+            && matches!(task.class, StateClass::Running | StateClass::Runnable)
+            && crate::model::vocab::stack_writes_dump(&snap.tables, task.stack)
+        {
+            *slot = SETTLED;
+        }
     }
     let mut links = Vec::new();
     for (index, finding) in findings.iter().enumerate() {

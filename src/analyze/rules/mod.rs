@@ -135,6 +135,43 @@ fn cap_absence_on_cut_dump(snap: &Snapshot, findings: &mut [Finding]) {
     }
 }
 
+/// Keeps at low the absence findings that goroutines whose stacks could not
+/// be read whole may explain: a goroutine that lost frames to a damaged
+/// line may be the partner that ends the waits. Only findings with no more
+/// goroutines than there are damaged ones are kept low: one lost partner
+/// explains one stranded waiter, not a crowd of them.
+fn cap_absence_beside_damaged(snap: &Snapshot, findings: &mut [Finding]) {
+    let flags = crate::model::TaskFlags::DAMAGED;
+    let mut damaged = snap
+        .tasks
+        .iter()
+        .filter(|t| t.flags.has(flags))
+        .map(|t| t.id);
+    let Some(first) = damaged.next() else {
+        return;
+    };
+    let count = 1 + damaged.count();
+    for finding in findings.iter_mut() {
+        let proven = finding.tasks.iter().any(|&t| {
+            snap.tasks
+                .get(t as usize)
+                .is_some_and(|task| task.flags.has(crate::model::TaskFlags::LEAKED))
+        });
+        if finding.severity > Severity::Low
+            && !proven
+            && finding.tasks.len() <= count
+            && ABSENCE_RULES.contains(&finding.rule.id)
+        {
+            finding.severity = Severity::Low;
+            finding.evidence.push(format!(
+                "a damaged line hid part of the stack of {}: the goroutine that would end these waits may be {}, so this stays low",
+                if count == 1 { format!("goroutine {first}") } else { format!("{count} goroutines (goroutine {first}, ...)") },
+                if count == 1 { "that one" } else { "among them" }
+            ));
+        }
+    }
+}
+
 /// Runs every family over one snapshot and ranks the findings.
 pub fn diagnose(
     snap: &Snapshot,
@@ -171,6 +208,8 @@ pub fn diagnose(
         behind::run(&mut cx);
         if snap.truncated {
             cap_absence_on_cut_dump(snap, &mut cx.findings);
+        } else {
+            cap_absence_beside_damaged(snap, &mut cx.findings);
         }
     } else {
         native::run(&mut cx);

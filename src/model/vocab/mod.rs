@@ -101,6 +101,15 @@ pub fn writes_dump(name: &str) -> bool {
     go::DUMP_WRITERS.contains(&name)
 }
 
+/// Whether a stack is the one writing the dump: one of the vocabulary's
+/// dump writers (a pprof writer, `runtime.Stack`) among its frames.
+pub fn stack_writes_dump(t: &crate::model::Tables, stack: crate::model::StackId) -> bool {
+    t.stack(stack)
+        .frames
+        .iter()
+        .any(|&f| writes_dump(t.func_name(t.frame(f).function)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -519,6 +519,41 @@ pub fn go_code_kind(package: &str) -> CodeKind {
     }
 }
 
+/// Whether the text after a line (starting at that line's end) goes on
+/// with a goroutine's frames: a file line next (`Some(true)`), or any
+/// other non-blank line (the rest of a line split in two, or the next
+/// function line) followed by a file line (`Some(false)`).
+pub fn frames_continue(rest: &[u8]) -> Option<bool> {
+    let is_file =
+        |l: &[u8]| matches!(l.first(), Some(b'\t') | Some(b' ')) && parse_file_line(l).is_some();
+    let mut lines = rest.split(|&b| b == b'\n').skip(1).map(trim_end);
+    let first = lines.next()?;
+    if is_file(first) {
+        return Some(true);
+    }
+    let second = lines.next()?;
+    (!first.is_empty() && parse_header(first).is_none() && is_file(second)).then_some(false)
+}
+
+/// The Go-only detail of a task, when its header prints any (`gp=`, `m=`,
+/// `mp=`, a synctest bubble).
+#[inline]
+pub fn go_detail(header: &Header<'_>) -> Option<Box<crate::model::TaskDetail>> {
+    if header.gp.is_some() || header.m.is_some() || header.mp.is_some() || header.bubble.is_some() {
+        Some(Box::new(crate::model::TaskDetail::Go(
+            crate::model::GoTaskDetail {
+                gp: header.gp,
+                m: header.m,
+                mp: header.mp,
+                bubble: header.bubble,
+                ancestors: Vec::new(),
+            },
+        )))
+    } else {
+        None
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

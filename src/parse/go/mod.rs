@@ -12,39 +12,22 @@ pub mod line;
 
 use crate::input::Bytes;
 use crate::model::{
-    Ancestor, ArgSpan, FrameId, GoTaskDetail, IdMap, LabelSetId, Runtime, Snapshot, StateClass,
-    Sym, Tables, Task, TaskDetail, TaskFlags, TaskKind, Warning,
+    Ancestor, ArgSpan, FrameId, IdMap, LabelSetId, Runtime, Snapshot, StateClass, Sym, Tables,
+    Task, TaskDetail, TaskFlags, TaskKind, Warning,
 };
 use crate::parse::format::{Dumps, InputFormat, ParseOptions};
 use crash::CrashBuilder;
 use features::Features;
 use line::{
-    is_pointer_word, is_stack_unavailable, parse_ancestor, parse_created_by, parse_cut_header,
-    parse_elided, parse_file_line, parse_header, parse_labels, split_call, split_go_func, trim_end,
-    Header,
+    frames_continue, go_detail, is_pointer_word, is_stack_unavailable, parse_ancestor,
+    parse_created_by, parse_cut_header, parse_elided, parse_file_line, parse_header, parse_labels,
+    split_call, split_go_func, trim_end, Header,
 };
 use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet, FxHasher};
 use std::hash::Hasher;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-
-/// The Go-only detail of a task, when its header prints any (`gp=`, `m=`,
-/// `mp=`, a synctest bubble).
-#[inline]
-fn go_detail(header: &Header<'_>) -> Option<Box<TaskDetail>> {
-    if header.gp.is_some() || header.m.is_some() || header.mp.is_some() || header.bubble.is_some() {
-        Some(Box::new(TaskDetail::Go(GoTaskDetail {
-            gp: header.gp,
-            m: header.m,
-            mp: header.mp,
-            bubble: header.bubble,
-            ancestors: Vec::new(),
-        })))
-    } else {
-        None
-    }
-}
 
 /// The format id of Go tracebacks.
 pub const FORMAT: &str = "go-traceback";
@@ -180,6 +163,11 @@ struct Cur<'a> {
     pending: Option<(&'a [u8], u32, u32, u32)>,
     /// `created by` waiting for its file line.
     creator_pending: Option<&'a [u8]>,
+    /// The function line before this file line could not be read: the
+    /// file line belongs to it and is dropped without a second warning.
+    skip_file_line: bool,
+    /// The line number of the last damaged line (0: none).
+    damaged_at: u32,
     ancestors: Vec<Ancestor>,
     /// Reading an ancestor block: its id and frames.
     ancestor: Option<(u64, Vec<FrameId>)>,
@@ -358,6 +346,8 @@ impl<'a> ChunkParser<'a> {
             elided: None,
             pending: None,
             creator_pending: None,
+            skip_file_line: false,
+            damaged_at: 0,
             ancestors: Vec::new(),
             ancestor: None,
             h_exact: FxHasher::default(),
@@ -531,6 +521,35 @@ impl<'a> ChunkParser<'a> {
             c.task.flags.set(TaskFlags::PARTIAL);
             return Flow::Continue;
         }
+        // A damaged line (a corrupted byte, a log line written into the
+        // middle of the stack) while the goroutine's frames go on below it:
+        // the goroutine keeps the frames around it, lost what the line held,
+        // and says so.
+        if c.task.creator.is_none()
+            && c.creator_pending.is_none()
+            && c.ancestor.is_none()
+            && !c.frames.is_empty()
+        {
+            let rest = self.text.get(abs + line.len()..).unwrap_or_default();
+            if let Some(file_line_next) = frames_continue(rest) {
+                self.flush_pending(c);
+                c.skip_file_line = file_line_next;
+                c.task.flags.set(TaskFlags::DAMAGED);
+                let second_half = c.damaged_at != 0 && c.damaged_at + 1 == line_no;
+                c.damaged_at = line_no;
+                if second_half {
+                    return Flow::Continue;
+                }
+                self.warn(
+                    line_no,
+                    format!(
+                        "unreadable line in goroutine {}; its frames go on below it, the frame this line held is missing",
+                        c.task.id
+                    ),
+                );
+                return Flow::Continue;
+            }
+        }
         // Something that is not part of a goroutine: the goroutine ended.
         Flow::EndTaskReprocess
     }
@@ -565,6 +584,9 @@ impl<'a> ChunkParser<'a> {
         if let Some(name) = c.creator_pending.take() {
             let id = self.frame_id(name, f, false);
             c.task.creator = Some(id);
+            return;
+        }
+        if std::mem::take(&mut c.skip_file_line) && c.pending.is_none() {
             return;
         }
         let Some((name, astart, alen, _)) = c.pending.take() else {

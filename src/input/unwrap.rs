@@ -807,6 +807,21 @@ mod tests {
     }
 
     #[test]
+    fn a_prefix_on_isolated_lines_is_not_stripped() {
+        // Text in front of each goroutine header but of no other line is
+        // part of those lines, not a log prefix: nothing is stripped.
+        let text = DUMP.replace("goroutine ", "waiting: goroutine ");
+        let unwrapped = run(text.as_bytes());
+        assert!(!unwrapped.changed, "{:?}", unwrapped.notes);
+        // The same text on every line is a prefix.
+        let text = prefixed(|_| "waiting: ".into());
+        assert_eq!(
+            std::str::from_utf8(&run(text.as_bytes()).bytes).unwrap(),
+            DUMP
+        );
+    }
+
+    #[test]
     fn unrelated_text_kept_in_place() {
         let text = format!("Here is the dump:\n```\n{DUMP}```\nthanks\n");
         let unwrapped = run(text.as_bytes());

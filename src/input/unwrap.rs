@@ -106,12 +106,17 @@ fn decode_encoding(b: &[u8], _: AnchorFinder, side: &mut Side) -> Option<Vec<u8>
         notes.push("removed a UTF-8 byte-order mark".into());
         return Some(rest.to_vec());
     }
-    let le = b.starts_with(&[0xff, 0xfe]);
-    let be = b.starts_with(&[0xfe, 0xff]);
-    if !le && !be {
-        return None;
-    }
-    let units = b[2..].chunks_exact(2).map(|c| {
+    let (le, skip, how) = if b.starts_with(&[0xff, 0xfe]) {
+        (true, 2, "")
+    } else if b.starts_with(&[0xfe, 0xff]) {
+        (false, 2, "")
+    } else {
+        match utf16_without_bom(b)? {
+            Endian::Little => (true, 0, " (no byte-order mark: told by its NUL bytes)"),
+            Endian::Big => (false, 0, " (no byte-order mark: told by its NUL bytes)"),
+        }
+    };
+    let units = b[skip..].chunks_exact(2).map(|c| {
         if le {
             u16::from_le_bytes([c[0], c[1]])
         } else {
@@ -121,8 +126,44 @@ fn decode_encoding(b: &[u8], _: AnchorFinder, side: &mut Side) -> Option<Vec<u8>
     let text: String = char::decode_utf16(units)
         .map(|r| r.unwrap_or(char::REPLACEMENT_CHARACTER))
         .collect();
-    notes.push(format!("decoded UTF-16 {}", if le { "LE" } else { "BE" }));
+    notes.push(format!(
+        "decoded UTF-16 {}{how}",
+        if le { "LE" } else { "BE" }
+    ));
     Some(text.into_bytes())
+}
+
+/// The byte order of UTF-16 text written without a byte-order mark.
+enum Endian {
+    Little,
+    Big,
+}
+
+/// UTF-16 without a BOM, told by its NUL bytes: text of a dump is mostly
+/// ASCII, whose UTF-16 code units have one zero byte each, always on the
+/// same side (odd offsets in little-endian, even in big-endian), while
+/// UTF-8 text holds no NUL at all.
+fn utf16_without_bom(b: &[u8]) -> Option<Endian> {
+    let head = &b[..b.len().min(4096) & !1];
+    let pairs = head.len() / 2;
+    if pairs < 8 {
+        return None;
+    }
+    let (mut even, mut odd) = (0usize, 0usize);
+    for pair in head.chunks_exact(2) {
+        even += usize::from(pair[0] == 0);
+        odd += usize::from(pair[1] == 0);
+    }
+    // Nine tenths of the units ASCII, hardly a NUL on the other side.
+    let mostly = |n: usize| n * 10 >= pairs * 9;
+    let hardly = |n: usize| n * 20 <= pairs;
+    if mostly(odd) && hardly(even) {
+        Some(Endian::Little)
+    } else if mostly(even) && hardly(odd) {
+        Some(Endian::Big)
+    } else {
+        None
+    }
 }
 
 /// CRLF and lone CR to LF.
@@ -420,42 +461,92 @@ pub fn parse_stamp(p: &[u8]) -> Option<f64> {
     Some((days * 86_400 + h * 3600 + mi * 60 + s - offset) as f64 + frac)
 }
 
+/// An anchor line of the sample: the prefix in front of where the dump
+/// line starts, and the lines around it (the nearest non-blank line before
+/// and after it, when any), which prove the prefix when they carry it too.
+struct Sampled<'a> {
+    prefix: &'a [u8],
+    before: Option<&'a [u8]>,
+    after: Option<&'a [u8]>,
+}
+
 /// Where anchors start in a sample of lines: the start and the end of the text.
-fn sample_anchor_prefixes<'a>(b: &'a [u8], anchor: AnchorFinder) -> Vec<&'a [u8]> {
-    let mut out = Vec::new();
-    let scan = |region: &'a [u8], out: &mut Vec<&'a [u8]>| {
+fn sample_anchor_prefixes<'a>(b: &'a [u8], anchor: AnchorFinder) -> Vec<Sampled<'a>> {
+    let mut out: Vec<Sampled<'a>> = Vec::new();
+    let scan = |region: &'a [u8], out: &mut Vec<Sampled<'a>>| {
+        let mut before: Option<&'a [u8]> = None;
+        // Anchor lines still waiting for the next non-blank line.
+        let mut waiting = 0usize;
+        let mut found = 0usize;
         for l in lines(region) {
-            if let Some(p) = anchor(l) {
-                out.push(&l[..p.min(l.len())]);
-                if out.len() >= SAMPLE_ANCHORS {
-                    break;
-                }
+            if is_blank(l) {
+                continue;
             }
+            let start = out.len() - waiting;
+            for s in &mut out[start..] {
+                s.after = Some(l);
+            }
+            waiting = 0;
+            if found >= SAMPLE_ANCHORS {
+                break;
+            }
+            if let Some(p) = anchor(l) {
+                out.push(Sampled {
+                    prefix: &l[..p.min(l.len())],
+                    before,
+                    after: None,
+                });
+                waiting = 1;
+                found += 1;
+            }
+            before = Some(l);
         }
     };
     scan(&b[..b.len().min(SAMPLE_BYTES)], &mut out);
     if b.len() > 2 * SAMPLE_BYTES {
         let from = b.len() - SAMPLE_BYTES;
         let from = memchr::memchr(b'\n', &b[from..]).map_or(b.len(), |p| from + p + 1);
-        let before = out.len();
         scan(&b[from..], &mut out);
-        out.truncate(before + SAMPLE_ANCHORS);
     }
     out
+}
+
+fn is_blank(l: &[u8]) -> bool {
+    l.iter().all(u8::is_ascii_whitespace)
+}
+
+/// Whether a prefix shape proves itself: a log prefix or a ticket's
+/// indentation sits in front of every line of the dump, so at least half
+/// of the prefixed anchor lines have a neighbouring line that carries the
+/// same shape (`carries`). A shape seen only in front of isolated lines is
+/// part of those lines (a thread header that another format's anchor finds
+/// a frame in, such as `"Finalizer" #3 daemon ... in Object.wait()`).
+fn proved(sample: &[&Sampled], carries: impl Fn(&[u8]) -> bool) -> bool {
+    let with_neighbour = sample
+        .iter()
+        .filter(|s| s.before.is_some_and(&carries) || s.after.is_some_and(&carries))
+        .count();
+    with_neighbour > 0 && with_neighbour * 2 >= sample.len()
 }
 
 /// Log prefixes and ticket indentation in front of the dump's lines.
 fn strip_prefixes(b: &[u8], anchor: AnchorFinder, side: &mut Side) -> Option<Vec<u8>> {
     let Side { notes, times } = side;
-    let prefixes = sample_anchor_prefixes(b, anchor);
-    let prefixed: Vec<&[u8]> = prefixes.iter().copied().filter(|p| !p.is_empty()).collect();
+    let sample = sample_anchor_prefixes(b, anchor);
+    let sampled: Vec<&Sampled> = sample.iter().filter(|s| !s.prefix.is_empty()).collect();
+    let prefixed: Vec<&[u8]> = sampled.iter().map(|s| s.prefix).collect();
     if prefixed.is_empty() {
         return None;
     }
     // One literal prefix (indentation, `> ` quotes, a fixed container name)?
     let first = prefixed[0];
-    if prefixed.iter().all(|p| *p == first) && !starts_with_digit_run(first) {
-        let trimmed = trim_end_ws(first);
+    let trimmed = trim_end_ws(first);
+    if prefixed.iter().all(|p| *p == first)
+        && !starts_with_digit_run(first)
+        && proved(&sampled, |l| {
+            l.starts_with(first) || (!trimmed.is_empty() && l == trimmed)
+        })
+    {
         let mut out = Vec::with_capacity(b.len());
         let mut stripped = 0usize;
         for l in lines(b) {
@@ -481,7 +572,7 @@ fn strip_prefixes(b: &[u8], anchor: AnchorFinder, side: &mut Side) -> Option<Vec
         let fits = prefixed
             .iter()
             .all(|p| re.find(p).is_some_and(|m| m.end() == p.len()));
-        if !fits {
+        if !fits || !proved(&sampled, |l| re.is_match(l)) {
             continue;
         }
         let mut out = Vec::with_capacity(b.len());
@@ -519,12 +610,13 @@ fn strip_prefixes(b: &[u8], anchor: AnchorFinder, side: &mut Side) -> Option<Vec
             .collect()
     };
     let s0 = shape(first);
-    if prefixed.iter().all(|p| shape(p) == s0) {
-        let len = first.len();
+    let len = first.len();
+    let same_shape = |l: &[u8]| l.len() >= len && shape(&l[..len]) == s0;
+    if prefixed.iter().all(|p| shape(p) == s0) && proved(&sampled, same_shape) {
         let mut out = Vec::with_capacity(b.len());
         let mut stripped = 0usize;
         for l in lines(b) {
-            if l.len() >= len && shape(&l[..len]) == s0 {
+            if same_shape(l) {
                 out.extend_from_slice(&l[len..]);
                 stripped += 1;
             } else {
@@ -612,6 +704,20 @@ mod tests {
         assert_eq!(&*run(&text).bytes, DUMP.as_bytes());
     }
 
+    #[test]
+    fn utf16_without_bom_is_told_by_its_nul_bytes() {
+        let le: Vec<u8> = DUMP.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let unwrapped = run(&le);
+        assert_eq!(&*unwrapped.bytes, DUMP.as_bytes());
+        assert!(unwrapped.notes[0].contains("no byte-order mark"));
+        let be: Vec<u8> = DUMP.encode_utf16().flat_map(u16::to_be_bytes).collect();
+        assert_eq!(&*run(&be).bytes, DUMP.as_bytes());
+        // Binary data with NUL bytes here and there is not text.
+        let noise: Vec<u8> = (0..512u32).map(|i| (i * 37 % 251) as u8).collect();
+        assert!(utf16_without_bom(&noise).is_none());
+        assert!(utf16_without_bom(DUMP.as_bytes()).is_none());
+    }
+
     fn prefixed(p: impl Fn(usize) -> String) -> String {
         DUMP.lines()
             .enumerate()
@@ -694,6 +800,21 @@ mod tests {
             );
         }
         let text = prefixed(|_| "> ".to_string()).replace("> \n", ">\n");
+        assert_eq!(
+            std::str::from_utf8(&run(text.as_bytes()).bytes).unwrap(),
+            DUMP
+        );
+    }
+
+    #[test]
+    fn a_prefix_on_isolated_lines_is_not_stripped() {
+        // Text in front of each goroutine header but of no other line is
+        // part of those lines, not a log prefix: nothing is stripped.
+        let text = DUMP.replace("goroutine ", "waiting: goroutine ");
+        let unwrapped = run(text.as_bytes());
+        assert!(!unwrapped.changed, "{:?}", unwrapped.notes);
+        // The same text on every line is a prefix.
+        let text = prefixed(|_| "waiting: ".into());
         assert_eq!(
             std::str::from_utf8(&run(text.as_bytes()).bytes).unwrap(),
             DUMP

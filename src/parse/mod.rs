@@ -26,8 +26,9 @@ use crate::model::{Bytes, Snapshot};
 
 /// Every format dumpscope reads, in detection order: on a tie in
 /// confidence the first wins, raw formats are tried first in this order,
-/// and the first anchor found decides a log line. A new format is one
-/// module implementing [`InputFormat`] plus one line here.
+/// and the earliest anchor any of them finds in a log line is where its
+/// dump part starts. A new format is one module implementing
+/// [`InputFormat`] plus one line here.
 const FORMATS: &[&dyn InputFormat] = &[
     &go::GoTraceback,
     &pprof::text::GoProfileText,
@@ -187,7 +188,10 @@ pub fn parse_input(name: &str, data: Bytes, opts: &ParseOptions) -> Result<Parse
     if let Some((format, confidence)) = raw {
         return finish(name, format, confidence, Vec::new(), data, opts);
     }
-    let anchor = |l: &[u8]| formats.iter().find_map(|f| f.anchor(l));
+    // The earliest start any format finds: a line that is a dump line of
+    // one format as it stands has no prefix, whatever another format finds
+    // further in (a frame-like `#3 ... (` inside a Java thread header).
+    let anchor = |l: &[u8]| formats.iter().filter_map(|f| f.anchor(l)).min();
     let unwrapped = input::unwrap(data, &anchor);
     let text = unwrapped.bytes;
     let (format, confidence) = match opts.format {

@@ -369,7 +369,7 @@ fn position(file: &str, line: u32) -> String {
     if file.is_empty() {
         "?".into()
     } else {
-        format!("{}:{line}", clip(file))
+        crate::report::with_line(&clip(file), line)
     }
 }
 
@@ -467,8 +467,8 @@ fn short(file: &str, line: u32) -> String {
     let mut parts = file.rsplit('/');
     let base = parts.next().unwrap_or(file);
     match parts.next() {
-        Some(dir) => format!("{dir}/{base}:{line}"),
-        None => format!("{base}:{line}"),
+        Some(dir) => crate::report::with_line(&format!("{dir}/{base}"), line),
+        None => crate::report::with_line(base, line),
     }
 }
 

@@ -488,6 +488,17 @@ pub(crate) fn clip(s: &str, n: usize) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// A frame's place, `file:line`, or the file alone when the dump gives no
+/// line (line 0: native methods, `Unknown Source`, a `(File.java)` without
+/// a line number): a missing line is never shown as `:0`.
+pub(crate) fn with_line(file: &str, line: u32) -> String {
+    if line > 0 {
+        format!("{file}:{line}")
+    } else {
+        file.to_string()
+    }
+}
+
 /// A byte count for people, in powers of 1000: `512 B`, `1.4 KB`, `167.9 MB`.
 pub(crate) fn human_size(bytes: u64) -> String {
     const UNITS: [&str; 4] = ["KB", "MB", "GB", "TB"];

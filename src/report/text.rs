@@ -671,7 +671,7 @@ fn location(file: &str, line: u32) -> String {
         Some(dir) => format!("{dir}/{base}"),
         None => base.to_string(),
     };
-    format!("{short}:{line}")
+    crate::report::with_line(&short, line)
 }
 
 fn one_line(s: &str, max: usize) -> String {

@@ -106,6 +106,9 @@ pub(super) fn is_jvm_thread(name: &str) -> bool {
     ];
     EXACT.contains(&name)
         || name.starts_with("GC Thread#")
+        || name.starts_with("GC task thread#")
+        || name.starts_with("ParGC Thread#")
+        || name.starts_with("Concurrent Mark-Sweep GC Thread")
         || name.starts_with("G1 ")
         || name.starts_with("C1 CompilerThread")
         || name.starts_with("C2 CompilerThread")
@@ -139,6 +142,56 @@ pub(super) fn state_of(printed: &str) -> (&'static str, StateClass) {
         .find(|(k, _)| *k == state)
         .or_else(|| KNOWN.iter().find(|(k, _)| state.starts_with(k)))
         .map_or(("unknown", StateClass::Other), |(k, c)| (*k, *c))
+}
+
+/// The state a thread header's words name (`runnable`, `in Object.wait()`,
+/// `waiting for monitor entry`, `waiting on condition`, `sleeping`), in the
+/// words of `java.lang.Thread.State`, so that a dump without state lines
+/// (JVMs before 6, the JVM's own threads) speaks the same vocabulary as one
+/// with them. `waiting on condition` is a park or a sleep: plain `WAITING`
+/// until the frames say which ([`refine_header_state`]).
+pub(super) fn header_state(words: &str) -> (&'static str, StateClass) {
+    const WORDS: &[(&str, &str)] = &[
+        ("runnable", "RUNNABLE"),
+        ("waiting for monitor entry", "BLOCKED (on object monitor)"),
+        ("in Object.wait()", "WAITING (on object monitor)"),
+        ("waiting on condition", "WAITING"),
+        ("sleeping", "TIMED_WAITING (sleeping)"),
+    ];
+    WORDS
+        .iter()
+        .find(|(words_printed, _)| words.starts_with(words_printed))
+        .map_or(("unknown", StateClass::Other), |(_, state)| state_of(state))
+}
+
+/// A state read from a header's `waiting on condition`, made precise by the
+/// thread's innermost frames: a sleep, or a park (timed when the frames
+/// say `parkNanos`/`parkUntil`).
+fn refine_header_state(t: &Tables, b: &mut Block) {
+    if b.state != "WAITING" {
+        return;
+    }
+    let names = b
+        .frames
+        .iter()
+        .take(4)
+        .map(|f| t.str(t.function(t.frame(*f).function).full));
+    let mut parked = false;
+    for name in names {
+        if name == "java.lang.Thread.sleep" || name.starts_with("java.lang.Thread.sleep") {
+            (b.state, _) = state_of("TIMED_WAITING (sleeping)");
+            b.class = Some(StateClass::Sleep);
+            return;
+        }
+        if name.ends_with("LockSupport.parkNanos") || name.ends_with("LockSupport.parkUntil") {
+            (b.state, _) = state_of("TIMED_WAITING (parking)");
+            return;
+        }
+        parked |= name.ends_with("Unsafe.park") || name.ends_with("LockSupport.park");
+    }
+    if parked {
+        (b.state, _) = state_of("WAITING (parking)");
+    }
 }
 
 /// Frames a worker of a pool sits in when it has nothing to do.
@@ -210,12 +263,18 @@ pub(super) struct Reader {
     /// The thread number or nid of every thread so far, to number threads
     /// without either.
     pub(super) next_id: u64,
+    /// The current thread's state was read from its header's words (no
+    /// `java.lang.Thread.State:` line so far).
+    pub(super) header_state: bool,
 }
 
 impl Reader {
     pub(super) fn end_block(&mut self) {
         self.ownable = false;
-        if let Some(block) = self.cur.take() {
+        if let Some(mut block) = self.cur.take() {
+            if std::mem::take(&mut self.header_state) {
+                refine_header_state(&self.t, &mut block);
+            }
             self.blocks.push(block);
         }
     }
@@ -433,5 +492,6 @@ pub(super) fn new_reader(format: &'static str) -> Reader {
         cur_time: None,
         times: Vec::new(),
         next_id: 0,
+        header_state: false,
     }
 }

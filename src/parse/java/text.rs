@@ -2,11 +2,13 @@
 //! text thread dumps, JDK 8 to 25 headers. Several dumps per file (each
 //! starts at `Full thread dump`).
 
-use super::reader::{java_frame, new_reader, object_key, state_of, Reader, Relation, SectionWait};
+use super::reader::{
+    header_state, java_frame, new_reader, object_key, state_of, Reader, Relation, SectionWait,
+};
 use crate::model::vocab::jvm;
 use crate::model::{
-    Bytes, FrameId, JavaTaskDetail, LockBasis, LockRel, ReportedDeadlock, Snapshot, StateClass,
-    SyncKind, Tables, TaskDetail, TaskKind,
+    Bytes, FrameId, JavaTaskDetail, LockBasis, LockRel, ReportedDeadlock, Snapshot, SyncKind,
+    Tables, TaskDetail, TaskKind,
 };
 use crate::parse::format::{SnapshotFormat, SnapshotReader};
 use crate::parse::threads::{lines, snapshots, Block};
@@ -20,9 +22,12 @@ pub fn find_header(line: &[u8]) -> Option<usize> {
         return Some(start);
     }
     if let Some(start) = memchr::memmem::find(line, b"java.lang.Thread.State: ") {
+        // jstack indents the line by three spaces; anything before them
+        // is not the dump's.
         let pad = line[..start]
             .iter()
             .rev()
+            .take(3)
             .take_while(|c| **c == b' ')
             .count();
         return Some(start - pad);
@@ -112,8 +117,18 @@ fn header(s: &str) -> Option<Header<'_>> {
             Some(h) => u64::from_str_radix(h, 16).ok(),
             None => word.parse().ok(),
         };
-        // The status runs up to the stack address `[0x...]`, if any.
-        let tail = tail.trim();
+        // The status runs up to the stack address `[0x...]`, if any, after
+        // any further `key=value` fields (HP-UX's `lwp_id=`).
+        let mut tail = tail.trim();
+        while let Some((word, more)) = tail.split_once(' ') {
+            if !word.contains('=') {
+                break;
+            }
+            tail = more.trim_start();
+        }
+        if tail.contains('=') && !tail.contains(' ') {
+            tail = "";
+        }
         status = match tail
             .rfind(" [0x")
             .or_else(|| tail.starts_with("[0x").then_some(0))
@@ -266,6 +281,7 @@ pub fn parse(text: Bytes, source: &str) -> Vec<Snapshot> {
             let (state, class) = state_of(st);
             block.state = state;
             block.class = Some(class);
+            reader.header_state = false;
             continue;
         }
         if let Some(at) = trimmed.strip_prefix("at ") {
@@ -357,11 +373,20 @@ fn thread_header(r: &mut Reader, s: &str, no: u32, off: u64) -> Option<Block> {
         let (state, class) = state_of(state);
         block.state = state;
         block.class = Some(class);
+        r.header_state = false;
         return Some(block);
     }
-    if !s.starts_with('"') {
+    // A header indented in a ticket, or left behind a prefix that was not
+    // stripped, is still a header: it is the only line naming `tid=` and
+    // `nid=` after a quoted name.
+    let s = s.trim_start();
+    let s = if s.starts_with('"') {
+        s
+    } else if s.contains(" tid=") && s.contains(" nid=") {
+        &s[s.find('"')?..]
+    } else {
         return None;
-    }
+    };
     let head = header(s)?;
     let id = head.nid.or(head.number).unwrap_or_else(|| {
         r.next_id += 1;
@@ -372,22 +397,13 @@ fn thread_header(r: &mut Reader, s: &str, no: u32, off: u64) -> Option<Block> {
     if head.daemon {
         block.detail = Some(Box::new(TaskDetail::Java(JavaTaskDetail { daemon: true })));
     }
-    // Threads without a state line (the JVM's own) are as the header says.
-    block.state = [
-        "runnable",
-        "waiting on condition",
-        "sleeping",
-        "in Object.wait()",
-        "waiting for monitor entry",
-    ]
-    .into_iter()
-    .find(|known| head.status.starts_with(known))
-    .unwrap_or("unknown");
-    block.class = Some(if block.state == "runnable" {
-        StateClass::Running
-    } else {
-        StateClass::Other
-    });
+    // Threads without a state line (the JVM's own, and every thread of a
+    // JVM older than 6) are as the header says, in the words of
+    // `java.lang.Thread.State`; a `java.lang.Thread.State:` line replaces it.
+    let (state, class) = header_state(head.status);
+    block.state = state;
+    block.class = Some(class);
+    r.header_state = true;
     Some(block)
 }
 
@@ -461,6 +477,10 @@ mod tests {
         let h = header(r#""pool-1-thread-1" #9 prio=5 os_prio=0 tid=0x00007f8b4c0f4800 nid=0x2b03 waiting on condition [0x00007f8b2d7f6000]"#).expect("jdk 8");
         assert_eq!(h.nid, Some(0x2b03));
         assert!(header(r#""just a quoted log line""#).is_none());
+        // HP-UX JVM 1.5: `lwp_id=` after the nid, no state line.
+        let h = header(r#""main" prio=10 tid=0x0001d6a0 nid=1 lwp_id=4242 waiting on condition [0x7fff0000..0x7fff0a80]"#).expect("hp-ux");
+        assert_eq!(h.status, "waiting on condition");
+        assert_eq!(h.nid, Some(1));
     }
 
     #[test]

@@ -44,17 +44,22 @@
     return fi === undefined ? null : F[fi];
   }
 
+  // A frame's place: no line when the dump gives none (line 0).
+  function place(file, line) {
+    return line > 0 ? file + ':' + line : file;
+  }
+
   function stackPre(g) {
     var pre = make('pre', 'stack');
     var cls = ['user', 'std', 'rt'];
     K[g[STACK]].forEach(function (fi) {
       var f = F[fi];
       pre.appendChild(make('span', cls[f[3]], S[f[0]] + '(…)'));
-      pre.appendChild(document.createTextNode('\n\t' + S[f[1]] + ':' + f[2] + '\n'));
+      pre.appendChild(document.createTextNode('\n\t' + place(S[f[1]], f[2]) + '\n'));
     });
     if (g[CR] >= 0) {
       pre.appendChild(make('span', 'creator', 'created by ' + S[g[CR]]));
-      pre.appendChild(document.createTextNode('\n\t' + S[g[CRF]] + ':' + g[CRL]));
+      pre.appendChild(document.createTextNode('\n\t' + place(S[g[CRF]], g[CRL])));
     }
     return pre;
   }
@@ -78,7 +83,7 @@
     var f = topFrame(g);
     sum.appendChild(make('code', null, f ? S[f[0]] : ''));
     sum.appendChild(document.createTextNode(' '));
-    sum.appendChild(make('span', 'loc', f ? S[f[1]] + ':' + f[2] : ''));
+    sum.appendChild(make('span', 'loc', f ? place(S[f[1]], f[2]) : ''));
     det.appendChild(sum);
     det.addEventListener('toggle', function once() {
       if (det.open && det.childNodes.length === 1) { det.appendChild(stackPre(g)); }

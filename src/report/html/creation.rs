@@ -137,9 +137,9 @@ fn emit_sites(
         let ((func, file, line), n) = &sites[si];
         let _ = write!(
             html,
-            "<li class=\"site\"><span class=\"count\">{n}</span> <code>{}</code> <span class=\"loc\">{}:{line}</span>",
+            "<li class=\"site\"><span class=\"count\">{n}</span> <code>{}</code> <span class=\"loc\">{}</span>",
             text(func),
-            text(file)
+            text(&crate::report::with_line(file, *line))
         );
         if !children[si].is_empty() && depth < 8 {
             html.push_str("\n<ul>\n");

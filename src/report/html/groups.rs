@@ -133,7 +133,12 @@ fn group_row(
     let wait = g.wait_minutes.map(|w| w.range()).unwrap_or_default();
     let (fname, floc) = g
         .top_frame()
-        .map(|f| (f.function.as_str(), format!("{}:{}", f.file, f.line)))
+        .map(|f| {
+            (
+                f.function.as_str(),
+                crate::report::with_line(&f.file, f.line),
+            )
+        })
         .unwrap_or(("", String::new()));
     let creator = g
         .created_by

@@ -20,11 +20,10 @@ pub(super) fn stack_pre(
         };
         let _ = write!(
             html,
-            "<span class=\"{class}\">{}({})</span>\n\t{}:{}\n",
+            "<span class=\"{class}\">{}({})</span>\n\t{}\n",
             text(&f.function),
             text(&f.args),
-            text(&f.file),
-            f.line
+            text(&crate::report::with_line(&f.file, f.line))
         );
     }
     if frames.len() > 64 {
@@ -33,10 +32,9 @@ pub(super) fn stack_pre(
     if let Some(c) = creator {
         let _ = writeln!(
             html,
-            "<span class=\"creator\">created by {}</span>\n\t{}:{}",
+            "<span class=\"creator\">created by {}</span>\n\t{}",
             text(&c.function),
-            text(&c.file),
-            c.line
+            text(&crate::report::with_line(&c.file, c.line))
         );
     }
     html.push_str("</pre>\n");

@@ -237,3 +237,39 @@ fn info_and_benign_fold_into_one_line_everywhere() {
     assert!(!md.contains("INFO**"), "{md}");
     assert_eq!(md.matches("\nInfo and benign waits").count(), 1, "{md}");
 }
+
+/// Two dumps joined without a newline (the first file lacked its last
+/// one): the second dump's first header, glued to the end of the first
+/// dump's last line, is still a goroutine; both dumps keep every goroutine
+/// and the cycle, and no goroutine lost to the glue makes the process look
+/// wholly deadlocked.
+#[test]
+fn two_dumps_joined_without_a_newline_keep_every_goroutine() {
+    let rel = "samples/go/lock-order-deadlock/debug2.txt";
+    let one = read(rel);
+    let joined = format!("{}{}", one.trim_end_matches('\n'), one);
+    let parsed = dumpscope::pipeline::parse_bytes(
+        "joined.txt",
+        joined.len() as u64,
+        dumpscope::input::Compression::None,
+        dumpscope::input::Bytes::owned(joined.into_bytes()),
+        None,
+        None,
+    )
+    .expect("read");
+    let r = dumpscope::pipeline::report(&[parsed], &Default::default(), &Default::default());
+    let single = report(rel);
+    assert_eq!(r.snapshots.len(), 2);
+    for s in &r.snapshots {
+        assert_eq!(s.task_count, single.snapshots[0].task_count);
+    }
+    assert!(r.snapshots[0].warnings.iter().any(|w| w.message.contains("joined")));
+    let cycles: Vec<&Finding> = r
+        .findings
+        .iter()
+        .filter(|f| f.rule == "deadlock.lock-order")
+        .collect();
+    assert_eq!(cycles.len(), 1, "{:#?}", r.findings);
+    assert_eq!(cycles[0].also_in, vec![0]);
+    assert!(r.findings.iter().all(|f| f.rule != "deadlock.global"));
+}

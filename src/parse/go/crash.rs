@@ -415,3 +415,33 @@ fn race_line(race: &mut RaceState, line: &[u8]) {
         race.await_frame = None;
     }
 }
+
+/// What made the dump: a panic, a fatal error, a signal, Go's leak profile
+/// (its goroutines are marked leaked) or a plain stack dump.
+pub(super) fn origin_of(
+    crash: Option<&crate::model::Crash>,
+    tasks: &[crate::model::Task],
+) -> &'static str {
+    if let Some(c) = crash {
+        if !c.panics().is_empty() {
+            return "panic";
+        }
+        if c.fatal_error().is_some() {
+            return "fatal";
+        }
+        if let Some(s) = &c.signal {
+            if s.name == "SIGQUIT" {
+                return "sigquit";
+            }
+            return "signal";
+        }
+    }
+    if !tasks.is_empty()
+        && tasks
+            .iter()
+            .any(|t| t.flags.has(crate::model::TaskFlags::LEAKED))
+    {
+        return "goroutineleak";
+    }
+    "stack"
+}

@@ -554,6 +554,15 @@ pub fn go_detail(header: &Header<'_>) -> Option<Box<crate::model::TaskDetail>> {
     }
 }
 
+/// Where a goroutine header starts inside a line that holds something
+/// before it (a file line whose newline was lost when two dumps were
+/// joined): `\t/src/main.go:32 +0x11dgoroutine 1 [running]:`.
+pub fn glued_header(line: &[u8]) -> Option<usize> {
+    memchr::memmem::find_iter(line, b"goroutine ")
+        .filter(|&at| at > 0)
+        .find(|&at| parse_header(&line[at..]).is_some())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

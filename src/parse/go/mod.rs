@@ -16,12 +16,12 @@ use crate::model::{
     Task, TaskDetail, TaskFlags, TaskKind, Warning,
 };
 use crate::parse::format::{Dumps, InputFormat, ParseOptions};
-use crash::CrashBuilder;
+use crash::{origin_of, CrashBuilder};
 use features::Features;
 use line::{
-    frames_continue, go_detail, is_pointer_word, is_stack_unavailable, parse_ancestor,
-    parse_created_by, parse_cut_header, parse_elided, parse_file_line, parse_header, parse_labels,
-    split_call, split_go_func, trim_end, Header,
+    frames_continue, glued_header, go_detail, is_pointer_word, is_stack_unavailable,
+    parse_ancestor, parse_created_by, parse_cut_header, parse_elided, parse_file_line,
+    parse_header, parse_labels, split_call, split_go_func, trim_end, Header,
 };
 use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet, FxHasher};
@@ -228,8 +228,8 @@ impl<'a> ChunkParser<'a> {
                 Some(p) => (&chunk[pos..pos + p], pos + p + 1, true),
                 None => (&chunk[pos..], chunk.len(), false),
             };
-            let abs = self.start + pos;
-            let line = trim_end(raw);
+            let mut abs = self.start + pos;
+            let mut line = trim_end(raw);
             pos = next;
             let last_line = !complete && at_eof;
             if let Some(c) = cur.as_mut() {
@@ -245,6 +245,13 @@ impl<'a> ChunkParser<'a> {
                         if let Some(c) = cur.take() {
                             self.finish(c);
                         }
+                    }
+                    Flow::EndTaskReprocessFrom(at) => {
+                        if let Some(c) = cur.take() {
+                            self.finish(c);
+                        }
+                        line = &line[at..];
+                        abs += at;
                     }
                 }
             }
@@ -462,6 +469,17 @@ impl<'a> ChunkParser<'a> {
                 if last_line {
                     c.task.flags.set(TaskFlags::PARTIAL);
                     return Flow::Continue;
+                }
+                if let Some(at) = glued_header(line) {
+                    // Two dumps joined without a newline between them.
+                    if let Some(f) = line.get(..at).and_then(parse_file_line) {
+                        self.file_line(c, f, line_no);
+                    }
+                    self.warn(
+                        line_no,
+                        "a goroutine header runs on from the end of this line (two dumps joined without a newline)".into(),
+                    );
+                    return Flow::EndTaskReprocessFrom(at);
                 }
                 self.warn(
                     line_no,
@@ -723,6 +741,8 @@ enum Flow {
     Continue,
     EndTask,
     EndTaskReprocess,
+    /// The task ended inside the line: read the line again from this byte.
+    EndTaskReprocessFrom(usize),
 }
 
 fn hash_args(c: &mut Cur<'_>, args: &[u8], features: &mut Features) {
@@ -942,27 +962,6 @@ fn merge(text: Bytes, source: &str, chunks: Vec<Chunk>) -> Vec<Snapshot> {
         snaps.push(snapshot);
     }
     snaps
-}
-
-fn origin_of(crash: Option<&crate::model::Crash>, tasks: &[Task]) -> &'static str {
-    if let Some(c) = crash {
-        if !c.panics().is_empty() {
-            return "panic";
-        }
-        if c.fatal_error().is_some() {
-            return "fatal";
-        }
-        if let Some(s) = &c.signal {
-            if s.name == "SIGQUIT" {
-                return "sigquit";
-            }
-            return "signal";
-        }
-    }
-    if !tasks.is_empty() && tasks.iter().any(|t| t.flags.has(TaskFlags::LEAKED)) {
-        return "goroutineleak";
-    }
-    "stack"
 }
 
 /// Go tracebacks as an input format.

@@ -263,7 +263,10 @@ fn two_dumps_joined_without_a_newline_keep_every_goroutine() {
     for s in &r.snapshots {
         assert_eq!(s.task_count, single.snapshots[0].task_count);
     }
-    assert!(r.snapshots[0].warnings.iter().any(|w| w.message.contains("joined")));
+    assert!(r.snapshots[0]
+        .warnings
+        .iter()
+        .any(|w| w.message.contains("joined")));
     let cycles: Vec<&Finding> = r
         .findings
         .iter()

@@ -11,7 +11,8 @@ use std::hash::{Hash, Hasher};
 pub enum Similarity {
     /// Same frames and byte-identical arguments.
     Exact,
-    /// Same frames; arguments equal except pointer-like words (default).
+    /// Same frames; arguments equal except pointer-like words, `?` values
+    /// and the Go distribution's frames' arguments (default).
     #[default]
     Pointers,
     /// Same frames (function, file, line); arguments ignored.

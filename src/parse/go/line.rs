@@ -563,9 +563,105 @@ pub fn glued_header(line: &[u8]) -> Option<usize> {
         .find(|&at| parse_header(&line[at..]).is_some())
 }
 
+/// Whether a function belongs to the Go distribution (the runtime and the
+/// standard library): its package path's first element has no dot, and it
+/// is not the program's `main`.
+pub fn is_go_distribution(func: &[u8]) -> bool {
+    let path_end = func
+        .iter()
+        .rposition(|&b| b == b'/')
+        .map_or(0, |slash| slash + 1);
+    let first = func.split(|&b| b == b'/').next().unwrap_or_default();
+    let first = if path_end == 0 {
+        // No slash: the package is everything before the first dot.
+        func.split(|&b| b == b'.').next().unwrap_or_default()
+    } else {
+        first
+    };
+    !first.is_empty() && !first.contains(&b'.') && first != b"main"
+}
+
+/// Hashes a frame's arguments for grouping: byte for byte (`exact`), and
+/// with the words that do not tell the user's goroutines apart left out
+/// (`pointers`, the default): pointer-like words, values marked `?` (stale
+/// register spills), and every scalar of the Go distribution's own frames
+/// (a `notifyListWait` ticket, a poll descriptor's mode).
+pub(super) fn hash_args(
+    h_exact: &mut rustc_hash::FxHasher,
+    h_ptr: &mut rustc_hash::FxHasher,
+    name: &[u8],
+    args: &[u8],
+    features: &mut super::features::Features,
+) {
+    use super::features::Features;
+    use std::hash::Hasher;
+    h_exact.write(args);
+    h_exact.write_u8(0xff);
+    let internal = is_go_distribution(name);
+    for w in args.split(|&b| b == b',' || b == b' ' || b == b'{' || b == b'}') {
+        if w.is_empty() {
+            continue;
+        }
+        let stale = w.last() == Some(&b'?');
+        if stale {
+            features.0 |= Features::QUESTION_ARG;
+        }
+        if internal || stale || is_pointer_word(w) {
+            h_ptr.write_u8(b'p');
+        } else {
+            h_ptr.write(w);
+        }
+        h_ptr.write_u8(b',');
+    }
+    if memchr::memchr(b'{', args).is_some() {
+        features.0 |= Features::BRACE_ARG;
+    }
+    h_ptr.write_u8(0xff);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_go_distribution_is_told_by_its_package_path() {
+        for f in [
+            "runtime.gopark",
+            "sync.runtime_notifyListWait",
+            "internal/poll.(*FD).Read",
+            "net/http.(*conn).serve",
+        ] {
+            assert!(is_go_distribution(f.as_bytes()), "{f}");
+        }
+        for f in [
+            "main.(*client).readLoop",
+            "main.main.func1",
+            "example.com/shop/dumpkit.Dump",
+            "github.com/nats-io/nats.go.(*Conn).flusher",
+            "golang.org/x/net/http2.(*ClientConn).readLoop",
+        ] {
+            assert!(!is_go_distribution(f.as_bytes()), "{f}");
+        }
+    }
+
+    #[test]
+    fn grouping_ignores_stale_words_and_internal_scalars_but_not_user_scalars() {
+        use rustc_hash::FxHasher;
+        use std::hash::Hasher;
+        let hash = |name: &str, args: &str| {
+            let (mut e, mut p) = (FxHasher::default(), FxHasher::default());
+            let mut f = super::super::features::Features::default();
+            hash_args(&mut e, &mut p, name.as_bytes(), args.as_bytes(), &mut f);
+            (e.finish(), p.finish())
+        };
+        let ticket = |n: &str| hash("sync.runtime_notifyListWait", &format!("0xc000010000, {n}"));
+        assert_eq!(ticket("0x19").1, ticket("0x1e").1);
+        assert_ne!(ticket("0x19").0, ticket("0x1e").0);
+        let spill = |w: &str| hash("main.worker", &format!("0xc000010000, {w}"));
+        assert_eq!(spill("0x0?").1, spill("0x1?").1);
+        let user = |w: &str| hash("main.worker", &format!("0xc000010000, {w}"));
+        assert_ne!(user("0x7").1, user("0x8").1);
+    }
 
     #[test]
     fn header_plain() {

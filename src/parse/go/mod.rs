@@ -19,9 +19,9 @@ use crate::parse::format::{Dumps, InputFormat, ParseOptions};
 use crash::{origin_of, CrashBuilder};
 use features::Features;
 use line::{
-    frames_continue, glued_header, go_detail, is_pointer_word, is_stack_unavailable,
-    parse_ancestor, parse_created_by, parse_cut_header, parse_elided, parse_file_line,
-    parse_header, parse_labels, split_call, split_go_func, trim_end, Header,
+    frames_continue, glued_header, go_detail, hash_args, is_stack_unavailable, parse_ancestor,
+    parse_created_by, parse_cut_header, parse_elided, parse_file_line, parse_header, parse_labels,
+    split_call, split_go_func, trim_end, Header,
 };
 use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet, FxHasher};
@@ -531,7 +531,7 @@ impl<'a> ChunkParser<'a> {
             let rel = (abs + args_at) as u64 - c.task.offset;
             c.pending = Some((name, rel as u32, args.len() as u32, line_no));
             if c.ancestor.is_none() {
-                hash_args(c, args, &mut self.features);
+                hash_args(&mut c.h_exact, &mut c.h_ptr, name, args, &mut self.features);
             }
             return Flow::Continue;
         }
@@ -743,29 +743,6 @@ enum Flow {
     EndTaskReprocess,
     /// The task ended inside the line: read the line again from this byte.
     EndTaskReprocessFrom(usize),
-}
-
-fn hash_args(c: &mut Cur<'_>, args: &[u8], features: &mut Features) {
-    c.h_exact.write(args);
-    c.h_exact.write_u8(0xff);
-    for w in args.split(|&b| b == b',' || b == b' ' || b == b'{' || b == b'}') {
-        if w.is_empty() {
-            continue;
-        }
-        if w.last() == Some(&b'?') {
-            features.0 |= Features::QUESTION_ARG;
-        }
-        if is_pointer_word(w) {
-            c.h_ptr.write_u8(b'p');
-        } else {
-            c.h_ptr.write(w);
-        }
-        c.h_ptr.write_u8(b',');
-    }
-    if memchr::memchr(b'{', args).is_some() {
-        features.0 |= Features::BRACE_ARG;
-    }
-    c.h_ptr.write_u8(0xff);
 }
 
 /// Builds one snapshot during the merge.

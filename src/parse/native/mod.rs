@@ -163,7 +163,9 @@ pub fn code_kind(full: &str, file: &str, module: &str) -> CodeKind {
     let name = full
         .trim_start_matches(['<', '&'])
         .trim_start_matches("dyn ");
+    // A v0-mangled path names its crates with their hash: `std[e282..]::`.
     let krate = name.split("::").next().unwrap_or("");
+    let krate = krate.split('[').next().unwrap_or(krate);
     const RUNTIME: &[&str] = &[
         "_start",
         "__libc_start_main",
@@ -201,6 +203,7 @@ pub fn code_kind(full: &str, file: &str, module: &str) -> CodeKind {
         "std_detect",
         "proc_macro",
         "test",
+        "__rustc",
     ];
     if (name.contains("::") && STD.contains(&krate))
         || file.starts_with("/rustc/")

@@ -1,10 +1,10 @@
-//! Native and Rust crash forms as the real tools print them: a gdb session
-//! with one `bt` after the signal, lldb `bt all` with inlined frames, a
-//! crash handler printing both glibc backtrace forms, eu-stack `-a`, the
-//! sanitizers' titles and TSan's lock-order report, Rust v0 symbols and a
-//! compiler's internal error. Every dump is a committed output of a real
-//! program (samples/native/crash-sessions, samples/native/asan, tsan,
-//! samples/rust/v0-ice).
+//! Native and Rust forms as the real tools print them: a gdb session with
+//! one `bt` after the signal, lldb `bt all` with inlined frames, a crash
+//! handler printing both glibc backtrace forms, eu-stack `-a`, the
+//! sanitizers' titles and TSan's lock-order report, Rust v0 symbols, a
+//! compiler's internal error, and tcmalloc's legacy heap texts. Every dump
+//! is a committed output of a real program (samples/native/crash-sessions,
+//! samples/native/asan, tsan, tcmalloc-cache, samples/rust/v0-ice).
 
 mod common;
 
@@ -331,4 +331,71 @@ fn compiler_ice_message_is_surfaced() {
     let f = first_finding(&r);
     assert!(f.title.contains(ice), "{}", f.title);
     assert!(!f.title.contains(" in __rustc::"), "{}", f.title);
+}
+
+#[test]
+fn tcmalloc_heap_texts_are_native_and_blame_the_program() {
+    for (dump, kind) in [
+        ("heap-sample.heap", "heap_v2/65536"),
+        ("heap-growth.heap", "growth"),
+        ("service.0001.heap", "heapprofile"),
+    ] {
+        let rel = format!("samples/native/tcmalloc-cache/{dump}");
+        let text = common::read(&rel);
+        assert!(text
+            .lines()
+            .next()
+            .is_some_and(|l| l.ends_with(&format!("@ {kind}"))));
+        let r = common::report(&rel);
+        assert_eq!(r.heap.len(), 1, "{rel}: one heap profile");
+        let heap = &r.heap[0];
+        assert_eq!(
+            heap.runtime,
+            dumpscope::model::Runtime::Native,
+            "{rel}: not Go"
+        );
+        assert_eq!(heap.format, "native-heap-text", "{rel}");
+        // The memory map is read, not warned about.
+        assert!(heap.warnings.is_empty(), "{rel}: {:?}", heap.warnings);
+        assert!(!heap.modules.is_empty(), "{rel}: MAPPED_LIBRARIES read");
+        // No site starts in the allocator, and the biggest is the program's.
+        for site in &heap.sites {
+            let top = site.frames.first().map_or("", |f| f.function.as_str());
+            assert!(!top.starts_with("libtcmalloc"), "{rel}: {top}");
+        }
+        let biggest = heap.sites.first().expect("a site");
+        assert!(
+            biggest.function.starts_with("service+0x"),
+            "{rel}: {}",
+            biggest.function
+        );
+        for f in r.findings.iter().filter(|f| f.heap.is_some()) {
+            assert!(!f.title.contains("libtcmalloc"), "{rel}: {}", f.title);
+        }
+        // In use equals allocated on every line: nothing says what was
+        // freed, so nothing is "never freed".
+        assert!(!heap.has_alloc, "{rel}");
+        assert!(
+            !r.findings.iter().any(|f| f.rule == "heap.never-freed"),
+            "{rel}: never-freed inferred from live-only counts"
+        );
+    }
+}
+
+#[test]
+fn go_legacy_heap_text_stays_go() {
+    // The reader of native heap text leaves Go's own `@ heap/N` alone.
+    assert!(dumpscope::parse::jemalloc::legacy_header(
+        b"heap profile: 7: 1234 [100: 5678] @ heap/1048576"
+    )
+    .is_none());
+    for line in [
+        "heap profile: 7: 1234 [100: 5678] @ heapz_v2/524288",
+        "heap profile: 7: 1234 [7: 1234] @ growthz",
+    ] {
+        assert!(
+            dumpscope::parse::jemalloc::legacy_header(line.as_bytes()).is_some(),
+            "{line}"
+        );
+    }
 }

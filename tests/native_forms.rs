@@ -399,3 +399,21 @@ fn go_legacy_heap_text_stays_go() {
         );
     }
 }
+
+#[test]
+fn tokio_barrier_wait_is_not_a_channel_receive() {
+    let rel = "samples/rust/tokio-barrier/taskdump.txt";
+    let text = common::read(rel);
+    // The tasks the dump shows parked in Barrier::wait.
+    let waiting = text
+        .split("trace:")
+        .filter(|task| task.contains("tokio::sync::barrier::Barrier::wait "))
+        .count() as u64;
+    assert_eq!(waiting, 3);
+    let r = common::report(rel);
+    let s = only(&r);
+    let states: std::collections::BTreeMap<&str, u64> =
+        s.states.0.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+    assert_eq!(states.get("Barrier::wait"), Some(&waiting), "{states:?}");
+    assert_eq!(states.get("channel receive"), None, "{states:?}");
+}

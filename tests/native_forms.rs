@@ -417,3 +417,74 @@ fn tokio_barrier_wait_is_not_a_channel_receive() {
     assert_eq!(states.get("Barrier::wait"), Some(&waiting), "{states:?}");
     assert_eq!(states.get("channel receive"), None, "{states:?}");
 }
+
+#[test]
+fn async_tree_sibling_branches_are_not_lost() {
+    for rel in [
+        "samples/rust/tokio/mutex-deadlock-framed/tree-wait.txt",
+        "samples/rust/tokio/mutex-deadlock-framed/tree-nowait.txt",
+        "samples/rust/tokio/mutex-deadlock-framed/taskdump.txt",
+    ] {
+        let text = common::read(rel);
+        let r = common::report(rel);
+        let s = only(&r);
+        let functions = all_functions(s);
+        let warned: Vec<&str> = s.warnings.iter().map(|w| w.message.as_str()).collect();
+        // Every future the tree names is on some task's stack, or its
+        // branch is named in a warning.
+        for line in text.lines() {
+            let Some((_, node)) = line.split_once('╼') else {
+                continue;
+            };
+            let node = node.trim();
+            let node = match node.split_once("x ") {
+                Some((n, rest)) if n.bytes().all(|b| b.is_ascii_digit()) => rest,
+                _ => node,
+            };
+            let function = node.rsplit_once(" at ").map_or(node, |(f, _)| f);
+            if function.starts_with('[') {
+                continue;
+            }
+            let on_stack = functions.iter().any(|f| f == function);
+            let in_warning = warned.iter().any(|w| {
+                w.contains(&format!(": {function}")) || w.contains(&format!("> {function}"))
+            });
+            assert!(on_stack || in_warning, "{rel}: {function} lost");
+        }
+        // The line of `file:LINE:COL` is kept.
+        for g in &s.groups {
+            for f in &g.frames {
+                if !f.file.is_empty() {
+                    assert_ne!(f.line, 0, "{rel}: {}", f.function);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn a_forked_async_tree_names_its_other_branch() {
+    // await_config awaits wait_for_reload and two wait_for_setting futures
+    // together: the stack follows one, a warning names the other.
+    let rel = "samples/rust/tokio/mutex-deadlock-framed/tree-wait.txt";
+    let r = common::report(rel);
+    let s = only(&r);
+    let branch = s
+        .warnings
+        .iter()
+        .find(|w| w.message.contains("await_config"))
+        .expect("a warning on the other branch");
+    let text = common::read(rel);
+    let line = text.lines().nth(branch.line as usize - 1).unwrap_or("");
+    assert!(
+        line.contains('╼'),
+        "the warning points at a tree line: {line}"
+    );
+    let (_, branch_path) = branch
+        .message
+        .rsplit_once("awaited together: ")
+        .expect("the branch's path");
+    let leaf = branch_path.rsplit(" > ").next().unwrap_or(branch_path);
+    assert!(leaf.contains("::"), "{leaf}");
+    assert!(line.contains(leaf), "{line} / {leaf}");
+}

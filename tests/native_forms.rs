@@ -236,6 +236,20 @@ fn sanitizer_titles_and_labelled_stacks() {
             .any(|l| l.starts_with("previously allocated by")),
         "{labels:?}"
     );
+    // The text report labels each one-stack group with its section.
+    let mut buf = Vec::new();
+    dumpscope::report::text::render(&r, &Default::default(), &mut buf).expect("text");
+    let text = String::from_utf8_lossy(&buf);
+    for label in [
+        "\"freed by thread T0 here\"",
+        "\"previously allocated by thread T0 here\"",
+    ] {
+        assert!(
+            text.lines()
+                .any(|l| l.contains("1 task") && l.ends_with(label)),
+            "{label} not on a group's line"
+        );
+    }
 }
 
 #[test]

@@ -502,3 +502,40 @@ fn a_forked_async_tree_names_its_other_branch() {
     assert!(leaf.contains("::"), "{leaf}");
     assert!(line.contains(leaf), "{line} / {leaf}");
 }
+
+#[test]
+fn a_jemalloc_linked_into_the_program_is_not_the_site() {
+    // tikv-jemallocator links jemalloc into the binary: every stack starts
+    // with jemalloc's frames in the program's own module.
+    let rel = "samples/native/jemalloc-static/jeprof.heap";
+    let text = common::read(rel);
+    let tops: std::collections::BTreeSet<&str> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("@ "))
+        .filter_map(|pcs| pcs.split_whitespace().next())
+        .collect();
+    assert_eq!(tops.len(), 1, "one frame starts every stack");
+    let r = common::report(rel);
+    let heap = &r.heap[0];
+    // The sites still holding memory are told apart: each starts where its
+    // own code path allocates, not in the allocator they all share.
+    let live: Vec<&str> = heap
+        .sites
+        .iter()
+        .filter(|s| s.values.inuse_bytes > 0)
+        .map(|s| s.function.as_str())
+        .collect();
+    assert!(live.len() >= 3, "{live:?}");
+    let distinct: std::collections::BTreeSet<&&str> = live.iter().collect();
+    assert_eq!(
+        distinct.len(),
+        live.len(),
+        "sites blamed on one shared frame: {live:?}"
+    );
+    let leak = r
+        .findings
+        .iter()
+        .find(|f| f.heap.is_some())
+        .expect("the cache's leak");
+    assert!(leak.title.contains(live[0]), "{}", leak.title);
+}

@@ -15,8 +15,9 @@
 //! offset in the module's file), which the symbolizer can resolve; the
 //! modules are kept on the profile. Values are unsampled as jeprof does.
 //! The allocator's own frames at the top of each stack
-//! ([`crate::model::vocab::alloc`]) are left out: they are where the
-//! profiler took the stack, not where the program allocated.
+//! ([`crate::model::vocab::alloc`]), and the frames that start every stack
+//! of a profile (an allocator linked into the program), are left out: they
+//! are where the profiler took the stack, not where the program allocated.
 
 use crate::input::Bytes;
 use crate::model::heap::{unsample, HeapProfile, HeapSample, HeapValues, Module, Sampling};
@@ -282,9 +283,17 @@ fn build(
     let mut tables = Tables::new();
     let mut cache: rustc_hash::FxHashMap<u64, (FrameId, bool)> = Default::default();
     let mut samples = Vec::with_capacity(recs.len());
+    let shared = shared_top(&recs);
+    let entries = allocator_entries(&recs, shared);
     for rec in recs {
         let mut frames: Vec<FrameId> = Vec::with_capacity(rec.pcs.len());
-        for &pc in &rec.pcs {
+        // Below the shared frames, the allocator's entry point (reached
+        // from several callers) when the stack goes on below it.
+        let skip = match rec.pcs.get(shared) {
+            Some(pc) if entries.contains(pc) && rec.pcs.len() > shared + 1 => shared + 1,
+            _ => shared,
+        };
+        for &pc in rec.pcs.iter().skip(skip) {
             let (frame, in_allocator) = *cache
                 .entry(pc)
                 .or_insert_with(|| pc_frame(&mut tables, &modules, exe.as_deref(), pc));
@@ -296,7 +305,7 @@ fn build(
                 let top = frames[..frames.len() - 1]
                     .iter()
                     .all(|&f| tables.function(tables.frame(f).function).kind != CodeKind::User);
-                if top && frames.len() < rec.pcs.len() {
+                if top && frames.len() + skip < rec.pcs.len() {
                     frames.clear();
                 }
             }
@@ -342,6 +351,48 @@ fn build(
         warnings,
         truncated,
     }
+}
+
+/// How many frames start every stack of the profile: the allocator and its
+/// profiler's own code, which every allocation passes through (a jemalloc
+/// linked into the program, as Rust's jemallocator does, has no module of
+/// its own to tell it by). They are no allocation site. Each stack keeps
+/// at least one frame; a profile of one stack has nothing to compare.
+fn shared_top(recs: &[Rec]) -> usize {
+    let (Some(first), true) = (recs.first(), recs.len() >= 2) else {
+        return 0;
+    };
+    let shortest = recs.iter().map(|rec| rec.pcs.len()).min().unwrap_or(0);
+    let common = (0..shortest)
+        .take_while(|&i| recs.iter().all(|rec| rec.pcs[i] == first.pcs[i]))
+        .count();
+    common.min(shortest.saturating_sub(1))
+}
+
+/// The allocator's entry points right below the frames every stack starts
+/// with (`shared` of them): a pc there that several different callers
+/// reach (`malloc` as Rust's global allocator, reached from every
+/// allocating function) is the allocator's, not an allocation site. Empty
+/// when no frame starts every stack (no allocator on top to extend).
+fn allocator_entries(recs: &[Rec], shared: usize) -> Vec<u64> {
+    if shared == 0 {
+        return Vec::new();
+    }
+    let mut callers: rustc_hash::FxHashMap<u64, Option<u64>> = Default::default();
+    let mut entries = Vec::new();
+    for rec in recs {
+        let (Some(&pc), Some(&caller)) = (rec.pcs.get(shared), rec.pcs.get(shared + 1)) else {
+            continue;
+        };
+        match callers.get(&pc) {
+            None => {
+                callers.insert(pc, Some(caller));
+            }
+            Some(Some(first)) if *first != caller && !entries.contains(&pc) => entries.push(pc),
+            Some(_) => {}
+        }
+    }
+    entries
 }
 
 /// The frame of a raw pc, named `module+0xoffset` when a module (sorted by

@@ -183,6 +183,7 @@ pub fn code_kind(full: &str, file: &str, module: &str) -> CodeKind {
         "__rust_panic_cleanup",
     ];
     if RUNTIME.contains(&name)
+        || crate::model::vocab::alloc::is_allocator_function(full)
         || name.starts_with("__asan")
         || name.starts_with("__tsan")
         || name.starts_with("__sanitizer")
@@ -269,6 +270,14 @@ mod tests {
             CodeKind::Stdlib
         );
         assert_eq!(code_kind("__libc_start_main", "", ""), CodeKind::Runtime);
+        assert_eq!(
+            code_kind("_rjem_je_malloc_default", "src/jemalloc.c", ""),
+            CodeKind::Runtime
+        );
+        assert_eq!(
+            code_kind("core[c1f1a4ba060b9bfa]::fmt::write", "", ""),
+            CodeKind::Stdlib
+        );
         assert_eq!(
             code_kind("main", "/home/build/app.c", "./app"),
             CodeKind::User

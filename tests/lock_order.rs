@@ -358,6 +358,7 @@ fn the_deadlock_survives_log_prefixes() {
             "bt-full.txt",
             "eu-stack.txt",
             "eu-stack-lines.txt",
+            "lldb-bt.txt",
         ] {
             let rel = format!("samples/native/lock-order/{lang}/{dump}");
             let plain = report(&rel, None);

@@ -3,9 +3,21 @@
 //! `tN:` lines, one `@ 0x... 0x...` record per stack with its own `t*:`
 //! line, then `MAPPED_LIBRARIES:` (a copy of /proc/PID/maps).
 //!
+//! The same reader takes the legacy heap text of other native producers:
+//! `heap profile: N: B [N: B] @ KIND[/RATE]` with one `N: B [N: B] @ 0x..`
+//! line per stack and the same `MAPPED_LIBRARIES:` section, as gperftools'
+//! tcmalloc writes it (`@ heap_v2/N` for its sampled heap,
+//! `@ heapprofile` for its heap profiler, `@ growth` for the stacks that
+//! grew the heap) and Google's tcmalloc (`@ heapz_v2/N`, `@ growthz`).
+//! Go's own legacy text (`@ heap/N`) is the pprof text reader's.
+//!
 //! Addresses are raw: each becomes a frame named `module+0xoffset` (the
 //! offset in the module's file), which the symbolizer can resolve; the
 //! modules are kept on the profile. Values are unsampled as jeprof does.
+//! The allocator's own frames at the top of each stack
+//! ([`crate::model::vocab::alloc`]), and the frames that start every stack
+//! of a profile (an allocator linked into the program), are left out: they
+//! are where the profiler took the stack, not where the program allocated.
 
 use crate::input::Bytes;
 use crate::model::heap::{unsample, HeapProfile, HeapSample, HeapValues, Module, Sampling};
@@ -19,32 +31,55 @@ use std::sync::Arc;
 
 /// Format id.
 pub const FORMAT: &str = "jemalloc-heap";
+/// Format of a profile in the legacy heap text of tcmalloc and others.
+pub const LEGACY_FORMAT: &str = "native-heap-text";
 /// Addresses kept per stack.
 const MAX_FRAMES: usize = 1024;
 const MAX_WARNINGS: usize = 1000;
 const MAX_MODULES: usize = 100_000;
 
-/// Where `heap_v2/` starts in a line.
+/// Where jemalloc's `heap_v2/N` header starts in a line (alone on it, not
+/// the tail of a `heap profile:` line).
 pub fn find_header(line: &[u8]) -> Option<usize> {
     let at = memchr::memmem::find(line, b"heap_v2/")?;
+    if memchr::memmem::find(&line[..at], b"heap profile:").is_some() {
+        return None;
+    }
     let rest = trim_end(&line[at + 8..]);
     (!rest.is_empty() && rest.iter().all(u8::is_ascii_digit)).then_some(at)
 }
 
-/// How sure we are that `text` is a jemalloc heap profile (`heap_v2/` header).
+/// A legacy `heap profile: N: B [N: B] @ KIND[/RATE]` header of a native
+/// producer: where it starts, its kind and its sampling rate (0 when it
+/// states none). Go's `@ heap/N` is not one.
+pub fn legacy_header(line: &[u8]) -> Option<(usize, &str, u64)> {
+    let at = memchr::memmem::find(line, b"heap profile:")?;
+    let text = std::str::from_utf8(trim_end(&line[at..])).ok()?;
+    let (_, tail) = text.split_once('@')?;
+    let tail = tail.trim();
+    let (kind, rate) = match tail.split_once('/') {
+        Some((kind, rate)) => (kind, rate.trim().parse().ok()?),
+        None => (tail, 0),
+    };
+    let native = kind != "heap" && (kind.starts_with("heap") || kind.starts_with("growth"));
+    (native && !kind.contains(char::is_whitespace)).then_some((at, kind, rate))
+}
+
+/// Where either header starts, for log-prefix detection.
+fn anchor(line: &[u8]) -> Option<usize> {
+    find_header(line).or_else(|| legacy_header(line).map(|(at, _, _)| at))
+}
+
+/// How sure we are that `text` is a jemalloc heap profile (`heap_v2/` header)
+/// or legacy heap text of a native producer.
 pub fn detect(text: &[u8]) -> f32 {
     let head = &text[..text.len().min(64 << 10)];
     let first = head
         .split(|&c| c == b'\n')
         .find(|l| !trim_end(l).is_empty());
     match first {
-        Some(l) if find_header(l) == Some(0) => 1.0,
-        _ if head
-            .split(|&c| c == b'\n')
-            .any(|l| find_header(l).is_some()) =>
-        {
-            0.8
-        }
+        Some(l) if anchor(l) == Some(0) => 1.0,
+        _ if head.split(|&c| c == b'\n').any(|l| anchor(l).is_some()) => 0.8,
         _ => 0.0,
     }
 }
@@ -96,11 +131,17 @@ pub fn parse(text: Bytes, source: &str) -> Vec<HeapProfile> {
     let mut out = Vec::new();
     let mut lines = text.split(|&c| c == b'\n').enumerate().peekable();
     while let Some((_, l)) = lines.next() {
-        let Some(p) = find_header(l) else { continue };
-        let rate: u64 = std::str::from_utf8(trim_end(&l[p + 8..]))
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(0);
+        let (legacy, rate) = if let Some(p) = find_header(l) {
+            let rate: u64 = std::str::from_utf8(trim_end(&l[p + 8..]))
+                .ok()
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(0);
+            (false, rate)
+        } else if let Some((_, _, rate)) = legacy_header(l) {
+            (true, rate)
+        } else {
+            continue;
+        };
         let mut recs: Vec<Rec> = Vec::new();
         let mut modules: Vec<Module> = Vec::new();
         let mut warnings: Vec<Warning> = Vec::new();
@@ -108,7 +149,7 @@ pub fn parse(text: Bytes, source: &str) -> Vec<HeapProfile> {
         let mut pending: Option<Vec<u64>> = None;
         let mut truncated = false;
         while let Some(&(n, l)) = lines.peek() {
-            if find_header(l).is_some() {
+            if anchor(l).is_some() {
                 break;
             }
             lines.next();
@@ -125,6 +166,12 @@ pub fn parse(text: Bytes, source: &str) -> Vec<HeapProfile> {
             if trimmed.starts_with(b"MAPPED_LIBRARIES:") {
                 in_maps = true;
                 continue;
+            }
+            if legacy {
+                if let Some(rec) = legacy_record(trimmed) {
+                    recs.push(rec);
+                    continue;
+                }
             }
             if let Some(rest) = trimmed.strip_prefix(b"@") {
                 let pcs: Vec<u64> = rest
@@ -172,10 +219,18 @@ pub fn parse(text: Bytes, source: &str) -> Vec<HeapProfile> {
                     .into(),
             });
         }
+        let format = if legacy { LEGACY_FORMAT } else { FORMAT };
+        // Legacy text written from live objects alone repeats the in-use
+        // pair in brackets: it says nothing of what was freed.
+        let has_alloc = if legacy {
+            recs.iter().any(|rec| rec.values.0 != rec.values.1)
+        } else {
+            recs.iter().any(|rec| rec.values.1 != (0, 0))
+        };
         out.push(build(
             source,
             out.len(),
-            rate,
+            (format, rate, has_alloc),
             recs,
             modules,
             warnings,
@@ -185,10 +240,34 @@ pub fn parse(text: Bytes, source: &str) -> Vec<HeapProfile> {
     out
 }
 
+/// A legacy record `N: B [N: B] @ 0x.. 0x..`: in use, allocated, pcs.
+fn legacy_record(line: &[u8]) -> Option<Rec> {
+    let text = std::str::from_utf8(line).ok()?;
+    let (counts, pcs) = text.split_once('@')?;
+    let pair = |p: &str| -> Option<(i64, i64)> {
+        let (x, y) = p.split_once(':')?;
+        Some((x.trim().parse().ok()?, y.trim().parse().ok()?))
+    };
+    let values = match counts.split_once('[') {
+        Some((inuse, alloc)) => (pair(inuse)?, pair(alloc.trim().strip_suffix(']')?)?),
+        None => (pair(counts)?, (0, 0)),
+    };
+    let pcs: Vec<u64> = pcs
+        .split_ascii_whitespace()
+        .filter_map(|word| parse_hex(word.as_bytes()))
+        .take(MAX_FRAMES)
+        .collect();
+    (!pcs.is_empty()).then_some(Rec { pcs, values })
+}
+
+/// `(format, sampling rate, whether the profile carries allocation
+/// totals of its own)`.
+type Kind = (&'static str, u64, bool);
+
 fn build(
     source: &str,
     index: usize,
-    rate: u64,
+    (format, rate, has_alloc): Kind,
     recs: Vec<Rec>,
     mut modules: Vec<Module>,
     warnings: Vec<Warning>,
@@ -204,17 +283,32 @@ fn build(
     let mut tables = Tables::new();
     let mut cache: rustc_hash::FxHashMap<u64, (FrameId, bool)> = Default::default();
     let mut samples = Vec::with_capacity(recs.len());
+    let shared = shared_top(&recs);
+    let entries = allocator_entries(&recs, shared);
     for rec in recs {
         let mut frames: Vec<FrameId> = Vec::with_capacity(rec.pcs.len());
-        for (position, &pc) in rec.pcs.iter().enumerate() {
+        // Below the shared frames, the allocator's entry point (reached
+        // from several callers) when the stack goes on below it.
+        let skip = match rec.pcs.get(shared) {
+            Some(pc) if entries.contains(pc) && rec.pcs.len() > shared + 1 => shared + 1,
+            _ => shared,
+        };
+        for &pc in rec.pcs.iter().skip(skip) {
             let (frame, in_allocator) = *cache
                 .entry(pc)
                 .or_insert_with(|| pc_frame(&mut tables, &modules, exe.as_deref(), pc));
-            // The allocator's own frames at the top are not allocation sites.
-            if in_allocator && frames.is_empty() && position + 1 < rec.pcs.len() {
-                continue;
-            }
             frames.push(frame);
+            if in_allocator {
+                // The allocator's own frames at the top (with the library
+                // calls among them: its mmap, its locks) are not
+                // allocation sites: the site starts below the last one.
+                let top = frames[..frames.len() - 1]
+                    .iter()
+                    .all(|&f| tables.function(tables.frame(f).function).kind != CodeKind::User);
+                if top && frames.len() + skip < rec.pcs.len() {
+                    frames.clear();
+                }
+            }
         }
         let stack = tables.intern_stack(&frames, None);
         let ((inuse_objects, inuse_bytes), (alloc_objects, alloc_bytes)) = rec.values;
@@ -231,11 +325,10 @@ fn build(
             labels: LabelSetId(0),
         });
     }
-    let has_alloc = samples.iter().any(|sample| sample.values.alloc_bytes != 0);
     HeapProfile {
         source: source.to_string(),
         index,
-        format: FORMAT,
+        format,
         runtime: Runtime::Native,
         sample_types: vec![
             "inuse_objects/count".into(),
@@ -258,6 +351,48 @@ fn build(
         warnings,
         truncated,
     }
+}
+
+/// How many frames start every stack of the profile: the allocator and its
+/// profiler's own code, which every allocation passes through (a jemalloc
+/// linked into the program, as Rust's jemallocator does, has no module of
+/// its own to tell it by). They are no allocation site. Each stack keeps
+/// at least one frame; a profile of one stack has nothing to compare.
+fn shared_top(recs: &[Rec]) -> usize {
+    let (Some(first), true) = (recs.first(), recs.len() >= 2) else {
+        return 0;
+    };
+    let shortest = recs.iter().map(|rec| rec.pcs.len()).min().unwrap_or(0);
+    let common = (0..shortest)
+        .take_while(|&i| recs.iter().all(|rec| rec.pcs[i] == first.pcs[i]))
+        .count();
+    common.min(shortest.saturating_sub(1))
+}
+
+/// The allocator's entry points right below the frames every stack starts
+/// with (`shared` of them): a pc there that several different callers
+/// reach (`malloc` as Rust's global allocator, reached from every
+/// allocating function) is the allocator's, not an allocation site. Empty
+/// when no frame starts every stack (no allocator on top to extend).
+fn allocator_entries(recs: &[Rec], shared: usize) -> Vec<u64> {
+    if shared == 0 {
+        return Vec::new();
+    }
+    let mut callers: rustc_hash::FxHashMap<u64, Option<u64>> = Default::default();
+    let mut entries = Vec::new();
+    for rec in recs {
+        let (Some(&pc), Some(&caller)) = (rec.pcs.get(shared), rec.pcs.get(shared + 1)) else {
+            continue;
+        };
+        match callers.get(&pc) {
+            None => {
+                callers.insert(pc, Some(caller));
+            }
+            Some(Some(first)) if *first != caller && !entries.contains(&pc) => entries.push(pc),
+            Some(_) => {}
+        }
+    }
+    entries
 }
 
 /// The frame of a raw pc, named `module+0xoffset` when a module (sorted by
@@ -292,7 +427,7 @@ fn pc_frame(
             (
                 format!("{base}+{offset:#x}"),
                 kind,
-                base.starts_with("libjemalloc"),
+                crate::model::vocab::alloc::is_allocator_module(&module.path),
                 raw,
             )
         }
@@ -325,11 +460,11 @@ impl InputFormat for Jemalloc {
     }
 
     fn help(&self) -> &'static str {
-        "jemalloc heap profiles (`heap_v2/N`, as jeprof reads them)"
+        "jemalloc heap profiles (`heap_v2/N`, as jeprof reads them) and the legacy heap text of tcmalloc (`heap profile: ... @ heap_v2/N`, `@ heapprofile`, `@ growth`, `@ heapz_v2/N`, `@ growthz`)"
     }
 
     fn expected(&self) -> Option<&'static str> {
-        Some("a jemalloc heap profile (`heap_v2/N`)")
+        Some("a jemalloc heap profile (`heap_v2/N`) or tcmalloc heap text (`heap profile: ... @ heap_v2/N`)")
     }
 
     fn detect(&self, text: &[u8]) -> f32 {
@@ -337,7 +472,7 @@ impl InputFormat for Jemalloc {
     }
 
     fn anchor(&self, line: &[u8]) -> Option<usize> {
-        find_header(line)
+        anchor(line)
     }
 
     fn parse(&self, text: Bytes, source: &str, _opts: &ParseOptions) -> Result<Dumps, String> {

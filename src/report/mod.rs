@@ -564,7 +564,7 @@ pub fn snapshot_report(snap: &Snapshot, groups: &[Group], opts: &GroupOptions) -
         .as_ref()
         .and_then(|c| c.task_id)
         .and_then(|id| snap.tasks.iter().find(|t| t.id == id))
-        .map(|t| task_report(snap, t));
+        .map(|t| crash_preview(task_report(snap, t)));
     let mut out = Vec::new();
     for (gi, g) in groups.iter().enumerate() {
         if let Some(re) = &opts.filter {
@@ -665,6 +665,22 @@ fn creator_report(
         line: frame.line,
         parent_ids: parents,
     }
+}
+
+/// The crashing task as the preview shows it: a Rust panic's stack starts
+/// where the panic began, below the frames that printed the backtrace
+/// and ran the panic hook (everything up to `__rust_end_short_backtrace`,
+/// where Rust's own short backtrace starts too). The whole stack stays in
+/// its group.
+fn crash_preview(mut task: TaskReport) -> TaskReport {
+    let marker = task
+        .frames
+        .iter()
+        .rposition(|frame| frame.function.contains("__rust_end_short_backtrace"));
+    if let Some(at) = marker.filter(|at| at + 1 < task.frames.len()) {
+        task.frames.drain(..=at);
+    }
+    task
 }
 
 fn task_report(snap: &Snapshot, task: &Task) -> TaskReport {

@@ -543,9 +543,15 @@ fn group(g: &GroupReport, w: &mut dyn Write) -> io::Result<()> {
         format!("  ({})", flags.join(", "))
     };
     let noun = if g.count == 1 { "task" } else { "tasks" };
+    // A lone task's name labels its group (a thread's name, a sanitizer
+    // report's `freed by thread T0 here`); larger groups list them below.
+    let label = match (g.count, g.task_names.first()) {
+        (1, Some(name)) if !name.is_empty() => format!("  \"{}\"", one_line(name, 120)),
+        _ => String::new(),
+    };
     writeln!(
         w,
-        "{BOLD}{:>7} {noun}{BOLD:#}  [{}{wait}]{flags}  {DIM}{}{DIM:#}",
+        "{BOLD}{:>7} {noun}{BOLD:#}  [{}{wait}]{flags}  {DIM}{}{DIM:#}{label}",
         g.count,
         clean(&g.state),
         g.id

@@ -34,6 +34,20 @@ pub static NATIVE_CRASH: RuleInfo = RuleInfo {
     references: &["https://github.com/google/sanitizers/wiki/AddressSanitizer"],
 };
 
+/// `crash.lock-order-inversion`: ThreadSanitizer saw two locks taken in
+/// opposite orders: a deadlock waiting to happen, not a stop.
+pub static LOCK_ORDER_INVERSION: RuleInfo = RuleInfo {
+    id: "crash.lock-order-inversion",
+    title: "Potential deadlock (lock-order inversion)",
+    kind: Kind::Crash,
+    severity: Severity::High,
+    explanation: "ThreadSanitizer saw threads take the same mutexes in opposite orders (its cycle in the lock order graph). Nothing hung in this run, and the process went on; the day the threads run at the same moment, each holds one mutex and waits for the other forever. The report's stacks show where each mutex was taken while the other was held.",
+    cause: "Two code paths lock the same pair of mutexes in opposite orders (a transfer from A to B and one from B to A, a callback taking a lock its caller holds the other way round).",
+    remedy: "Take the mutexes in one global order everywhere (by address or by a rank), or take both at once (`std::scoped_lock`, `std::lock`), or do not hold one while taking the other.",
+    sketch: "first, second = sorted([a, b], key=id)  # then lock first, then second, on every path",
+    references: &["https://github.com/google/sanitizers/wiki/ThreadSanitizerDeadlockDetector"],
+};
+
 /// `crash.python`: a Python interpreter crash.
 pub static PYTHON_CRASH: RuleInfo = RuleInfo {
     id: "crash.python",
@@ -48,7 +62,12 @@ pub static PYTHON_CRASH: RuleInfo = RuleInfo {
 };
 
 /// The rules of this family, in catalogue order.
-pub static RULES: &[&RuleInfo] = &[&RUST_PANIC, &NATIVE_CRASH, &PYTHON_CRASH];
+pub static RULES: &[&RuleInfo] = &[
+    &RUST_PANIC,
+    &NATIVE_CRASH,
+    &LOCK_ORDER_INVERSION,
+    &PYTHON_CRASH,
+];
 
 /// Explains the crash record of a runtime other than Go: a Rust panic, a
 /// fatal signal, a Python interpreter crash.
@@ -57,6 +76,8 @@ pub fn run(cx: &mut Cx) {
     let Some(crash) = &snap.crash else { return };
     let rule = match snap.runtime {
         Runtime::Rust => &RUST_PANIC,
+        // The sanitizer names the report's kind in its title.
+        Runtime::Native if crash.message.contains("lock-order-inversion") => &LOCK_ORDER_INVERSION,
         Runtime::Native => &NATIVE_CRASH,
         Runtime::Python => &PYTHON_CRASH,
         _ => return,
@@ -71,12 +92,28 @@ pub fn run(cx: &mut Cx) {
     } else {
         &crash.message
     };
+    // A lock-order report names its cycle after the sanitizer's title.
+    let order = crash
+        .message
+        .split_once("(potential deadlock): ")
+        .map(|(_, cycle)| format!("lock order {cycle}"));
+    let msg = match (std::ptr::eq(rule, &LOCK_ORDER_INVERSION), &order) {
+        (true, Some(order)) => order.as_str(),
+        _ => msg,
+    };
     let place = crashing.and_then(|i| user_site(cx.snap, i));
     let title = match &place {
         Some(p) => format!("{}: {} in {p}", rule.title, one_line(msg)),
         None => format!("{}: {}", rule.title, one_line(msg)),
     };
-    let mut finding = Finding::new(rule, title, crashing.into_iter().collect())
+    // A lock-order report's stacks are all part of it: each shows where
+    // one mutex was taken while the other was held.
+    let tasks = if std::ptr::eq(rule, &LOCK_ORDER_INVERSION) {
+        (0..snap.tasks.len() as u32).collect()
+    } else {
+        crashing.into_iter().collect()
+    };
+    let mut finding = Finding::new(rule, title, tasks)
         .confidence(Confidence::Certain)
         .explain(format!("{}. {}", one_line(msg), rule.explanation));
     for p in crash.panics().iter().skip(1).take(8) {

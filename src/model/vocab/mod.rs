@@ -44,6 +44,7 @@
 //!    `LockBasis::Stated`, `Certain`.
 //! 4. Add a sample with its expected waits under `samples/` and a test.
 
+pub mod alloc;
 pub mod cpython;
 mod entry;
 pub mod go;

@@ -57,6 +57,14 @@ pub static TASK_WAITS: &[TaskWait] = &[
         StateClass::Sync,
         Some((SyncKind::Semaphore, LockRel::Acquires)),
     ),
+    // Before the channels: a Barrier waits on a watch channel inside, and
+    // the primitive the task called is the barrier.
+    task_wait(
+        &["tokio::sync::barrier::"],
+        "Barrier::wait",
+        StateClass::Sync,
+        Some((SyncKind::Cond, LockRel::Awaits)),
+    ),
     task_wait(
         &[
             "tokio::sync::oneshot::",
@@ -69,7 +77,7 @@ pub static TASK_WAITS: &[TaskWait] = &[
         Some((SyncKind::Queue, LockRel::Awaits)),
     ),
     task_wait(
-        &["tokio::sync::notify::", "tokio::sync::barrier::"],
+        &["tokio::sync::notify::"],
         "Notify",
         StateClass::Sync,
         Some((SyncKind::Cond, LockRel::Awaits)),

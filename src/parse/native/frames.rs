@@ -167,6 +167,11 @@ struct Reader {
     /// `TID n:` or a tombstone's `pid: .., tid: n, name: x`, until the
     /// thread's first frame.
     thread: Option<(u64, Option<String>)>,
+    /// The form of the current stack's glibc frames: `backtrace_symbols`
+    /// puts a space before `[0xaddr]`, `backtrace_symbols_fd` none. A
+    /// handler printing both prints two stacks; a change of form starts
+    /// the second.
+    glibc_spaced: Option<bool>,
 }
 
 impl Reader {
@@ -183,11 +188,13 @@ impl Reader {
             last: None,
             in_eu_map: None,
             thread: None,
+            glibc_spaced: None,
         }
     }
 
     fn end_block(&mut self) {
         self.last = None;
+        self.glibc_spaced = None;
         if let Some(block) = self.cur.take() {
             if !block.frames.is_empty() {
                 self.blocks.push(block);
@@ -227,10 +234,24 @@ impl Reader {
     fn crash_line(&mut self, text: &str) {
         if self.crash.is_none() {
             self.crash = Some(Crash {
-                message: text.trim_start_matches('=').trim().to_string(),
+                message: sanitizer_title(text),
                 ..Crash::default()
             });
         }
+    }
+
+    /// TSan's `Cycle in lock order graph: M0 (0x..) => M1 (0x..) => M0`:
+    /// the lock order joins the report's title.
+    fn lock_cycle(&mut self, trimmed: &str) -> bool {
+        let Some(cycle) = trimmed.strip_prefix("Cycle in lock order graph: ") else {
+            return false;
+        };
+        if let Some(crash) = self.crash.as_mut() {
+            if !crash.message.contains(" => ") && crash.message.len() < 4096 {
+                crash.message = format!("{}: {cycle}", crash.message);
+            }
+        }
+        true
     }
 
     /// Reads one line (without its newline), starting at byte `offset` on
@@ -250,7 +271,14 @@ impl Reader {
             return;
         }
         if let Some(frame) = self.address_frame(line) {
+            let spaced = GLIBC.is_match(line).then(|| line.contains(") ["));
+            if spaced.is_some() && self.glibc_spaced.is_some() && spaced != self.glibc_spaced {
+                self.end_block();
+            }
             self.push(number, offset, None, frame);
+            if spaced.is_some() {
+                self.glibc_spaced = spaced;
+            }
             return;
         }
         if let Some((frame_number, rest)) = hash_line(line) {
@@ -465,6 +493,9 @@ impl Reader {
                 }
             }
         }
+        if self.lock_cycle(trimmed) {
+            return;
+        }
         if line.contains("ERROR: AddressSanitizer")
             || line.contains("WARNING: ThreadSanitizer")
             || line.contains("ERROR: LeakSanitizer")
@@ -481,6 +512,34 @@ impl Reader {
             self.caption = Some(trimmed.trim_end_matches(':').to_string());
         }
     }
+}
+
+/// A sanitizer's or a crash handler's title without the decoration around
+/// it: `==3222==ERROR: AddressSanitizer: heap-use-after-free on ...` is
+/// `AddressSanitizer: heap-use-after-free on ...`, `WARNING:
+/// ThreadSanitizer: lock-order-inversion (potential deadlock) (pid=4252)`
+/// is `ThreadSanitizer: lock-order-inversion (potential deadlock)`.
+fn sanitizer_title(text: &str) -> String {
+    let mut title = text.trim().trim_start_matches('=');
+    // `PID==`: the process id between the sanitizer's `==` markers.
+    if let Some((pid, rest)) = title.split_once("==") {
+        if !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()) {
+            title = rest;
+        }
+    }
+    for tag in ["ERROR: ", "WARNING: "] {
+        if let Some(rest) = title.strip_prefix(tag) {
+            if rest.contains("Sanitizer") {
+                title = rest;
+            }
+        }
+    }
+    if let Some(at) = title.rfind(" (pid=") {
+        if title.ends_with(')') {
+            title = &title[..at];
+        }
+    }
+    title.trim().to_string()
 }
 
 /// Reads native backtraces.
@@ -531,9 +590,23 @@ fn hash_frame(reader: &mut Reader, rest: &str) -> Option<FrameId> {
         let (pc_text, after) = body.split_once(char::is_whitespace).unwrap_or((body, ""));
         pc = hex_u64(pc_text);
         body = after.trim_start();
+        // eu-stack -a: `0xPC - 1 func` marks a return address whose
+        // pc - 1 was looked up; the frame without it is where the thread is.
+        let adjusted = body
+            .strip_prefix("- 1")
+            .filter(|tail| tail.is_empty() || tail.starts_with(char::is_whitespace));
+        let unmarked;
+        let eu_text = match adjusted {
+            Some(tail) => {
+                body = tail.trim_start();
+                unmarked = format!("{pc_text} {body}");
+                unmarked.trim_end()
+            }
+            None => rest,
+        };
         // eu-stack: `0xPC func - module` (no `in`).
         if !body.starts_with("in ") && !body.starts_with('(') {
-            if let Some(caps) = EU_FRAME.captures(rest) {
+            if let Some(caps) = EU_FRAME.captures(eu_text) {
                 let module = caps.name("module").map_or("", |m| m.as_str());
                 let func = caps.name("func").map_or("", |m| m.as_str().trim());
                 let addr = pc?;
@@ -597,6 +670,12 @@ fn tombstone_frame(tables: &mut Tables, caps: &regex::Captures) -> Option<FrameI
 /// file:line`, maybe followed by `(module+0xoff)`; `pc` names the frame
 /// when nothing else does.
 fn sanitizer_frame(tables: &mut Tables, body: &str, pc: Option<u64>) -> Option<FrameId> {
+    if let Some((func, file, line, module)) = debugger_call(body) {
+        return Some(match (func, pc) {
+            ("??", Some(pc)) => addr_frame(tables, module, "", pc, AddrSpace::Absolute, true),
+            _ => named_frame(tables, func, file, line, module, false),
+        });
+    }
     let mut body = body;
     let mut module = "";
     let mut bid = "";
@@ -652,6 +731,36 @@ fn sanitizer_frame(tables: &mut Tables, body: &str, pc: Option<u64>) -> Option<F
             Some(frame)
         }
     }
+}
+
+/// A debugger's frame text after `0xPC in`: `func (args) at file:line`
+/// or `func (args) from /lib/module.so` (gdb's `bt` pasted without its
+/// thread header): `(function, file, line, module)`, the argument list
+/// and its qualifiers left out of the name (`Type::f() const ()`).
+fn debugger_call(body: &str) -> Option<(&str, &str, u32, &str)> {
+    let (call, file, line, module) = if let Some(at) = body.rfind(") at ") {
+        let (file, line) = body[at + 5..].rsplit_once(':')?;
+        (&body[..=at], file, line.parse().ok()?, "")
+    } else {
+        let at = body.rfind(") from /")?;
+        (&body[..=at], "", 0, &body[at + 7..])
+    };
+    // The argument list is the last balanced `( ... )`.
+    let mut depth = 0i32;
+    for (i, c) in call.char_indices().rev() {
+        match c {
+            ')' => depth += 1,
+            '(' => {
+                depth -= 1;
+                if depth == 0 {
+                    let func = call[..i].trim_end();
+                    return (!func.is_empty()).then_some((func, file, line, module));
+                }
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 /// An address a line of native backtrace text carries, for `dumpscope

@@ -12,8 +12,8 @@ use super::{addr_frame, hex_u64, named_frame};
 use crate::input::Bytes;
 use crate::model::vocab::pthread;
 use crate::model::{
-    AddrSpace, ArgSpan, Confidence, LockBasis, LockFact, LockRel, Runtime, Snapshot, StateClass,
-    SyncFacts, SyncKind, Tables,
+    AddrSpace, ArgSpan, Confidence, Crash, LockBasis, LockFact, LockRel, Runtime, Snapshot,
+    StateClass, SyncFacts, SyncKind, Tables,
 };
 use crate::parse::format::{SnapshotFormat, SnapshotReader};
 use crate::parse::threads::{lines, snapshots, Block, Dump, MAX_FRAMES};
@@ -143,7 +143,10 @@ fn gdb_frame(s: &str) -> Option<GdbFrame<'_>> {
     })
 }
 
-/// An lldb frame: `frame #3: 0x... module`func(args) at file:line:col`.
+/// An lldb frame: `frame #3: 0x... module`func(args) at file:line:col`:
+/// `(number, address, function, file, line, module, argument range in the
+/// line, inlined)`. An inlined frame reads `module`caller [inlined]
+/// callee(args) at ...`: its function is the callee.
 type LldbFrame<'a> = (
     u64,
     Option<u64>,
@@ -152,6 +155,7 @@ type LldbFrame<'a> = (
     u32,
     &'a str,
     Option<(usize, usize)>,
+    bool,
 );
 
 fn lldb_frame(s: &str) -> Option<LldbFrame<'_>> {
@@ -164,6 +168,10 @@ fn lldb_frame(s: &str) -> Option<LldbFrame<'_>> {
     let (addr, rest) = rest.split_once(' ').unwrap_or((rest, ""));
     let addr = hex_u64(addr);
     let (module, rest) = rest.split_once('`').unwrap_or(("", rest));
+    let (rest, inlined) = match rest.split_once(" [inlined] ") {
+        Some((_, callee)) => (callee, true),
+        None => (rest, false),
+    };
     let (sym, file, line) = match rest.rfind(" at ") {
         Some(i) => {
             let pos = &rest[i + 4..];
@@ -174,17 +182,48 @@ fn lldb_frame(s: &str) -> Option<LldbFrame<'_>> {
         }
         None => (rest, "", 0),
     };
-    // `func(args)` or `func + 12`; the name without its arguments.
+    // `func(args)`, `Type::method(args) const` or `func + 12`; the name
+    // without its arguments and qualifiers.
     let sym = sym.split(" + ").next().unwrap_or(sym);
-    let (name, args) = match sym.find('(') {
-        Some(i) if sym.ends_with(')') && !sym[..i].ends_with("operator") => {
+    let (name, args) = match (sym.find('('), closing_paren(sym)) {
+        (Some(i), Some(close)) if !sym[..i].ends_with("operator") && close > i => {
             // Offsets of the argument text within `s` (`sym` is a slice of it).
             let at = sym.as_ptr() as usize - s.as_ptr() as usize;
-            (&sym[..i], Some((at + i + 1, at + sym.len() - 1)))
+            (&sym[..i], Some((at + i + 1, at + close)))
         }
         _ => (sym, None),
     };
-    Some((number, addr, name.to_string(), file, line, module, args))
+    // A function of the anonymous namespace prints as `::report`.
+    let name = name.strip_prefix("::").unwrap_or(name);
+    Some((
+        number,
+        addr,
+        name.to_string(),
+        file,
+        line,
+        module,
+        args,
+        inlined,
+    ))
+}
+
+/// Where the argument list that opens at the first `(` of `sym` closes.
+fn closing_paren(sym: &str) -> Option<usize> {
+    let open = sym.find('(')?;
+    let mut depth = 0i32;
+    for (i, c) in sym[open..].char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(open + i);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 /// How sure we are that `text` is gdb or lldb output.
@@ -194,7 +233,9 @@ pub fn detect(text: &[u8]) -> f32 {
     for l in head.split(|&c| c == b'\n').take(20_000) {
         let line = String::from_utf8_lossy(l);
         let line = line.trim_end();
-        if header(line).is_some() {
+        // A session's stop (`Program received signal SIGSEGV, ...`)
+        // announces the `bt` that follows as a header does.
+        if header(line).is_some() || stop_line(line).is_some() {
             headers += 1;
         } else if gdb_frame(line).is_some_and(|f| f.args.is_some() || !f.module.is_empty()) {
             frames += 1;
@@ -214,8 +255,37 @@ pub fn detect(text: &[u8]) -> f32 {
 /// Where a gdb or lldb line starts, for log-prefix detection.
 pub fn find_header(line: &[u8]) -> Option<usize> {
     let text = std::str::from_utf8(line).ok()?.trim_end();
-    let start = text.find("Thread ")?;
-    (header(&text[start..]).is_some()).then_some(start)
+    if let Some(start) = text.find("Thread ") {
+        if header(&text[start..]).is_some() || stop_line(&text[start..]).is_some() {
+            return Some(start);
+        }
+    }
+    if let Some(start) = text.find("Program received signal SIG") {
+        return Some(start);
+    }
+    lldb_start(text)
+}
+
+/// Where an lldb thread or frame line starts (`* thread #1, name = ...`,
+/// `    frame #0: 0x...`), its indentation and `* ` marker included, for
+/// log-prefix detection.
+fn lldb_start(text: &str) -> Option<usize> {
+    let numbered = |at: usize, word: &str| {
+        text[at + word.len()..]
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_digit())
+    };
+    let at = match (text.find("thread #"), text.find("frame #")) {
+        (Some(at), _) if numbered(at, "thread #") => at,
+        (_, Some(at)) if numbered(at, "frame #") && lldb_frame(&text[at..]).is_some() => at,
+        _ => return None,
+    };
+    let mut start = at;
+    if text[..start].ends_with("* ") {
+        start -= 2;
+    }
+    Some(text[..start].trim_end_matches(' ').len())
 }
 
 /// A thread joined by another: it is the one whose `pthread_t` (from its
@@ -268,6 +338,69 @@ struct Reader {
     wrapped: Option<(String, u64, u32)>,
     /// `__owner` printouts: `(mutex, owner LWP, line)`.
     owners: Vec<(u64, u64, u32)>,
+    /// The stop the session reported (`Program received signal SIGSEGV,
+    /// ...`, `Thread 2 "name" received signal ...`): its line, and the
+    /// thread it names (gdb's thread number, then the LWP of a following
+    /// `[Switching to Thread 0x.. (LWP n)]`).
+    signal: Option<Stop>,
+}
+
+/// A stop gdb reported before a `bt`: the process received a signal.
+struct Stop {
+    message: String,
+    thread: Option<u64>,
+    lwp: Option<u64>,
+    /// The thread's name, from `Thread 2 "name" received signal`.
+    name: Option<String>,
+    /// The signal is a crash, not the debugger's or the user's stop.
+    fatal: bool,
+}
+
+/// `Program received signal SIGSEGV, Segmentation fault.` or `Thread 2
+/// "worker" received signal SIGABRT, Aborted.`: the stop, with the thread
+/// it names.
+fn stop_line(line: &str) -> Option<Stop> {
+    let at = line.find(" received signal SIG")?;
+    let who = &line[..at];
+    let (thread, name) = match who.strip_prefix("Thread ") {
+        Some(rest) => {
+            let (number, rest) = rest.split_once(' ').unwrap_or((rest, ""));
+            let name = rest
+                .trim()
+                .strip_prefix('"')
+                .and_then(|n| n.strip_suffix('"'))
+                .map(str::to_string);
+            (Some(number.parse().ok()?), name)
+        }
+        None if who == "Program" => (None, None),
+        None => return None,
+    };
+    Some(Stop {
+        message: line.trim().to_string(),
+        thread,
+        lwp: None,
+        name,
+        fatal: fatal_signal(&line[at + 17..]),
+    })
+}
+
+/// A signal that ends the process unless handled (a crash), as opposed
+/// to the debugger's own stops (`SIGINT` from the keyboard, `SIGSTOP` on
+/// attach, `SIGTRAP` at a breakpoint).
+fn fatal_signal(text: &str) -> bool {
+    const FATAL: &[&str] = &["SIGSEGV", "SIGBUS", "SIGABRT", "SIGFPE", "SIGILL", "SIGSYS"];
+    FATAL.iter().any(|name| {
+        text.strip_prefix(name)
+            .is_some_and(|rest| !rest.starts_with(|c: char| c.is_ascii_alphanumeric()))
+    })
+}
+
+/// The LWP of `[Switching to Thread 0x7f.. (LWP 19100)]`.
+fn switching_lwp(line: &str) -> Option<u64> {
+    let rest = line.strip_prefix("[Switching to ")?;
+    let from = rest.find("LWP ")? + 4;
+    let digits = rest[from..].bytes().take_while(u8::is_ascii_digit).count();
+    rest.get(from..from + digits)?.parse().ok()
 }
 
 impl Reader {
@@ -310,6 +443,18 @@ impl Reader {
                 self.blocks.remove(index);
                 self.pthreads.remove(index);
             }
+            if let Some(at) = rest.find("stop reason = signal ") {
+                let signal = &rest[at + 21..];
+                if fatal_signal(signal) && self.signal.is_none() {
+                    self.signal = Some(Stop {
+                        message: format!("thread #{}", rest.trim()),
+                        thread: Some(num),
+                        lwp: None,
+                        name: name.clone(),
+                        fatal: true,
+                    });
+                }
+            }
             let mut block = Block::new(num, no, off);
             block.name = name;
             self.pthreads.push(None);
@@ -317,9 +462,25 @@ impl Reader {
         }
     }
 
+    /// A `bt` printed after a stop, without a thread header: the stopped
+    /// thread's block, named by the stop.
+    fn stopped_thread(&mut self, off: u64, no: u32) {
+        let Some(stop) = self.signal.as_ref() else {
+            return;
+        };
+        let id = stop.lwp.or(stop.thread).unwrap_or(1);
+        if self.blocks.iter().any(|block| block.id == id) {
+            return;
+        }
+        let mut block = Block::new(id, no, off);
+        block.name = stop.name.clone();
+        self.pthreads.push(None);
+        self.cur = Some(block);
+    }
+
     /// An lldb frame line, added to the current block.
     fn push_lldb_frame(&mut self, frame: LldbFrame<'_>, off: u64, no: u32) {
-        let (number, addr, name, file, line, module, args) = frame;
+        let (number, addr, name, file, line, module, args, inlined) = frame;
         if let Some(block) = self.cur.as_mut() {
             if number == 0 && !block.frames.is_empty() {
                 // The stop summary printed before `bt all`.
@@ -336,7 +497,7 @@ impl Reader {
                     None => named_frame(&mut self.t, &name, file, line, module, false),
                 }
             } else {
-                named_frame(&mut self.t, &name, file, line, module, false)
+                named_frame(&mut self.t, &name, file, line, module, inlined)
             };
             if block.frames.len() < MAX_FRAMES {
                 block.frames.push(frame_id);
@@ -411,7 +572,15 @@ impl Reader {
                 });
             }
         }
-        self.dumps.push(Dump::threads(
+        let crash = self.signal.take().filter(|stop| stop.fatal).map(|stop| {
+            let id = stop.lwp.or(stop.thread).unwrap_or(1);
+            Crash {
+                message: stop.message,
+                task_id: blocks.iter().any(|block| block.id == id).then_some(id),
+                ..Crash::default()
+            }
+        });
+        let mut dump = Dump::threads(
             if self.lldb { LLDB_FORMAT } else { FORMAT },
             Runtime::Native,
             blocks,
@@ -420,7 +589,12 @@ impl Reader {
                 locks: facts,
                 deadlocks: Vec::new(),
             },
-        ));
+        );
+        if crash.is_some() {
+            dump.origin = "crash";
+            dump.crash = crash;
+        }
+        self.dumps.push(dump);
         self.start = end;
     }
 
@@ -434,6 +608,9 @@ impl Reader {
                 self.last_ptr = s.get(a..block).and_then(first_addr).or(self.last_ptr);
             }
             return true;
+        }
+        if self.cur.is_none() && frame.n == 0 && self.signal.is_some() {
+            self.stopped_thread(off, no);
         }
         let Some(block) = self.cur.as_mut() else {
             return false;
@@ -613,6 +790,7 @@ pub fn parse(text: Bytes, source: &str) -> Vec<Snapshot> {
         last_ptr: None,
         wrapped: None,
         owners: Vec::new(),
+        signal: None,
     };
     let mut end = 0u64;
     let mut done_dump = false;
@@ -652,6 +830,16 @@ pub fn parse(text: Bytes, source: &str) -> Vec<Snapshot> {
         {
             reader.end_dump(off);
             done_dump = false;
+            continue;
+        }
+        if let Some(stop) = stop_line(line) {
+            reader.signal = Some(stop);
+            continue;
+        }
+        if let Some(lwp) = switching_lwp(line) {
+            if let Some(stop) = reader.signal.as_mut() {
+                stop.lwp = Some(lwp);
+            }
             continue;
         }
         if let Some(head) = header(line) {

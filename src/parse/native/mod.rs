@@ -163,7 +163,9 @@ pub fn code_kind(full: &str, file: &str, module: &str) -> CodeKind {
     let name = full
         .trim_start_matches(['<', '&'])
         .trim_start_matches("dyn ");
+    // A v0-mangled path names its crates with their hash: `std[e282..]::`.
     let krate = name.split("::").next().unwrap_or("");
+    let krate = krate.split('[').next().unwrap_or(krate);
     const RUNTIME: &[&str] = &[
         "_start",
         "__libc_start_main",
@@ -181,6 +183,7 @@ pub fn code_kind(full: &str, file: &str, module: &str) -> CodeKind {
         "__rust_panic_cleanup",
     ];
     if RUNTIME.contains(&name)
+        || crate::model::vocab::alloc::is_allocator_function(full)
         || name.starts_with("__asan")
         || name.starts_with("__tsan")
         || name.starts_with("__sanitizer")
@@ -201,6 +204,7 @@ pub fn code_kind(full: &str, file: &str, module: &str) -> CodeKind {
         "std_detect",
         "proc_macro",
         "test",
+        "__rustc",
     ];
     if (name.contains("::") && STD.contains(&krate))
         || file.starts_with("/rustc/")
@@ -266,6 +270,14 @@ mod tests {
             CodeKind::Stdlib
         );
         assert_eq!(code_kind("__libc_start_main", "", ""), CodeKind::Runtime);
+        assert_eq!(
+            code_kind("_rjem_je_malloc_default", "src/jemalloc.c", ""),
+            CodeKind::Runtime
+        );
+        assert_eq!(
+            code_kind("core[c1f1a4ba060b9bfa]::fmt::write", "", ""),
+            CodeKind::Stdlib
+        );
         assert_eq!(
             code_kind("main", "/home/build/app.c", "./app"),
             CodeKind::User

@@ -98,6 +98,9 @@ struct Reader {
     /// The last line that was not part of a backtrace, naming the next
     /// block printed by a program (`worker-2 backtrace:`).
     caption: Option<String>,
+    /// A compiler's `error: internal compiler error: ...`: the message
+    /// the panic that follows stands for.
+    ice: Option<String>,
 }
 
 impl Reader {
@@ -113,6 +116,7 @@ impl Reader {
             warnings: Vec::new(),
             next_id: 0,
             caption: None,
+            ice: None,
         }
     }
 
@@ -205,6 +209,11 @@ impl Reader {
         if trimmed.starts_with("note: ") {
             self.flush_group();
             return;
+        }
+        if let Some(ice) = trimmed.strip_prefix("error: internal compiler error") {
+            if self.ice.is_none() {
+                self.ice = Some(format!("internal compiler error{}", first_line(ice)));
+            }
         }
         self.other_line(trimmed);
     }
@@ -359,6 +368,11 @@ impl Reader {
                 .first()
                 .map(|panic| first_line(&panic.message))
                 .unwrap_or_default();
+            // A compiler's panic stands for the error it reported first:
+            // that is the message to read, the panic says where.
+            if let Some(ice) = self.ice.take() {
+                crash.message = format!("{ice} ({})", crash.message);
+            }
             crash.detail = CrashDetail::Rust(RustCrash { panics });
             crash
         });

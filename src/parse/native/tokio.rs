@@ -3,7 +3,9 @@
 //! async-backtrace's `taskdump_tree` (one `╼` root per task). A task's
 //! stack is the path from its root future to the leaf it is parked in
 //! (the first leaf under a `tokio::sync` primitive when the tree branches),
-//! innermost first. Task dumps state no waits and carry no lock addresses:
+//! innermost first. The other branches of a forked tree (futures the task
+//! awaits together, `├╼` siblings) are not on that stack: each is named in
+//! a warning on its line, so none is dropped silently. Task dumps state no waits and carry no lock addresses:
 //! a task's state, and what it waits on (tokio's `Mutex`, `RwLock`,
 //! `Semaphore`, channels, `Notify`), are recognised in its futures' names
 //! with tokio's vocabulary ([`crate::model::vocab::tokio`]), recorded as
@@ -13,7 +15,7 @@
 use crate::input::Bytes;
 use crate::model::vocab::tokio;
 use crate::model::{
-    CodeKind, FrameId, LockBasis, LockFact, Runtime, Snapshot, SyncFacts, Tables, TaskKind,
+    CodeKind, FrameId, LockBasis, LockFact, Runtime, Snapshot, SyncFacts, Tables, TaskKind, Warning,
 };
 use crate::parse::format::{SnapshotFormat, SnapshotReader};
 use crate::parse::threads::{lines, snapshots, Block, Dump, MAX_FRAMES};
@@ -111,6 +113,8 @@ struct Node {
     depth: usize,
     frame: FrameId,
     sync: bool,
+    /// Its line in the dump.
+    line: u32,
 }
 
 struct Reader {
@@ -119,10 +123,12 @@ struct Reader {
     cur: Option<(Block, Vec<Node>)>,
     facts: Vec<LockFact>,
     tree_only: bool,
+    /// Branches of forked trees left off their task's stack.
+    warnings: Vec<Warning>,
 }
 
 impl Reader {
-    fn node(&mut self, depth: usize, content: &str) -> Node {
+    fn node(&mut self, depth: usize, content: &str, line_no: u32) -> Node {
         // async-backtrace folds identical siblings: `2x name at ...`.
         let content = match content.split_once("x ") {
             Some((n, rest)) if !n.is_empty() && n.bytes().all(|c| c.is_ascii_digit()) => rest,
@@ -144,7 +150,12 @@ impl Reader {
         };
         let frame = super::source_frame(&mut self.t, func, split, file, line, false);
         let sync = func.contains(tokio::SYNC_PATH);
-        Node { depth, frame, sync }
+        Node {
+            depth,
+            frame,
+            sync,
+            line: line_no,
+        }
     }
 
     fn end_task(&mut self) {
@@ -167,14 +178,52 @@ impl Reader {
             }
             path
         };
-        let chosen = leaves
+        let chosen_leaf = leaves
             .iter()
-            .map(|&l| path_of(l))
-            .find(|p| p.iter().any(|&i| nodes[i].sync))
-            .or_else(|| leaves.first().map(|&l| path_of(l)))
-            .unwrap_or_default();
+            .copied()
+            .find(|&l| path_of(l).iter().any(|&i| nodes[i].sync))
+            .or_else(|| leaves.first().copied());
+        let chosen = chosen_leaf.map(path_of).unwrap_or_default();
         for &i in chosen.iter().take(MAX_FRAMES) {
             b.frames.push(nodes[i].frame);
+        }
+        // The other branches: named, with what they hang from, on their line.
+        for &leaf in leaves.iter().filter(|&&l| Some(l) != chosen_leaf) {
+            if self.warnings.len() >= 10_000 {
+                break;
+            }
+            let path = path_of(leaf);
+            let name = |i: usize| {
+                let t = &self.t;
+                t.str(t.function(t.frame(nodes[i].frame).function).full)
+                    .to_string()
+            };
+            // The branch from below the fork down to its leaf, outermost
+            // first (`path` is innermost first).
+            let fork = path.iter().position(|i| chosen.contains(i));
+            let branch: Vec<String> = path[..fork.unwrap_or(path.len())]
+                .iter()
+                .rev()
+                .take(64)
+                .map(|&i| name(i))
+                .collect();
+            let message = match fork.and_then(|at| path.get(at)) {
+                Some(&fork) => format!(
+                    "task {}: a branch under {} not on its stack, awaited together: {}",
+                    b.id,
+                    name(fork),
+                    branch.join(" > ")
+                ),
+                None => format!(
+                    "task {}: a branch not on its stack: {}",
+                    b.id,
+                    branch.join(" > ")
+                ),
+            };
+            self.warnings.push(Warning {
+                line: u64::from(nodes[leaf].line),
+                message,
+            });
         }
         let index = self.blocks.len() as u32;
         classify(&mut self.t, &mut b, index, &mut self.facts);
@@ -220,6 +269,7 @@ pub fn parse(text: Bytes, source: &str) -> Vec<Snapshot> {
         cur: None,
         facts: Vec::new(),
         tree_only: true,
+        warnings: Vec::new(),
     };
     let mut end = 0u64;
     let mut next = 0u64;
@@ -241,7 +291,7 @@ pub fn parse(text: Bytes, source: &str) -> Vec<Snapshot> {
                 next += 1;
                 reader.cur = Some((Block::new(next, no, off), Vec::new()));
             }
-            let node = reader.node(depth, content);
+            let node = reader.node(depth, content, no);
             if let Some((_, nodes)) = reader.cur.as_mut() {
                 if nodes.len() < MAX_FRAMES {
                     nodes.push(node);
@@ -274,6 +324,7 @@ pub fn parse(text: Bytes, source: &str) -> Vec<Snapshot> {
         },
     );
     dump.task_kind = TaskKind::AsyncTask;
+    dump.warnings = std::mem::take(&mut reader.warnings);
     snapshots(&text, source, reader.t, vec![dump])
 }
 

@@ -9,12 +9,15 @@ pub mod diff;
 pub mod heap;
 pub mod html;
 pub mod labels;
+pub mod lines;
 pub mod md;
 pub mod series;
 pub mod text;
+mod textfmt;
 
 pub use counts::Counts;
 pub use labels::{EdgeKind, NodeKind};
+pub use lines::{AncestorReport, LinesReport};
 
 use crate::analyze::finding::{Kind, Severity};
 use crate::analyze::{Group, Similarity};
@@ -50,6 +53,11 @@ pub struct Report {
     /// from `dumpscope analyze` reports).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub diff: Option<diff::DiffReport>,
+    /// For each input holding several goroutine dumps (`analyze`): the
+    /// summary across them, in the diff's form (groups matched from dump to
+    /// dump: which persist, grow, appear or vanish). Absent otherwise.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub across: Vec<diff::DiffReport>,
 }
 
 // The program that wrote the report, and its version.
@@ -117,6 +125,9 @@ pub struct SnapshotReport {
     pub origin: Option<String>,
     /// True when the dump was cut off; the last task is then marked partial.
     pub truncated: bool,
+    /// Where every line of the dump's text went (null for formats that do
+    /// not keep the account).
+    pub lines: Option<LinesReport>,
     /// Lines that could not be read (line numbers are 1-based in the unwrapped input).
     pub warnings: Vec<Warning>,
     /// The crash record, when the dump came with one.
@@ -169,6 +180,11 @@ pub struct GroupReport {
     /// Frames the runtime left out of the stack.
     pub elided: Option<Elided>,
     pub created_by: Option<CreatorReport>,
+    /// The chain of goroutines that led to the group's first task
+    /// (`GODEBUG=tracebackancestors`), newest first; absent when none was
+    /// printed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ancestors: Vec<AncestorReport>,
     /// Label keys with the distinct values seen in the group.
     pub labels: BTreeMap<String, Vec<String>>,
     /// How many tasks carry each flag (`leaked`, `locked_to_thread`, `partial`, ...).
@@ -291,6 +307,10 @@ pub struct TaskReport {
     pub flags: Vec<String>,
     pub frames: Vec<FrameReport>,
     pub created_by: Option<CreatorReport>,
+    /// The chain of goroutines that led to it, newest first; absent when
+    /// none was printed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ancestors: Vec<AncestorReport>,
     /// 1-based line of the task's header in the unwrapped input.
     pub line: u32,
 }
@@ -530,6 +550,7 @@ pub fn new_report(
         graph,
         heap,
         diff: None,
+        across: Vec::new(),
     }
 }
 
@@ -575,6 +596,7 @@ pub fn snapshot_report(snap: &Snapshot, groups: &[Group], opts: &GroupOptions) -
         version_guess: snap.version_guess.clone(),
         origin: snap.origin.clone(),
         truncated: snap.truncated,
+        lines: snap.lines.as_ref().map(lines::lines_report),
         warnings: snap.warnings.clone(),
         crash: snap.crash.as_ref().map(Crash::from),
         crash_task,
@@ -666,6 +688,7 @@ fn task_report(snap: &Snapshot, task: &Task) -> TaskReport {
         created_by: task
             .creator
             .map(|c| creator_report(snap, c, task.parent_id().into_iter().collect())),
+        ancestors: lines::ancestors_report(snap, task),
         line: task.line,
     }
 }
@@ -695,6 +718,9 @@ fn group_report(snap: &Snapshot, g: &Group, n: usize) -> GroupReport {
         created_by: g
             .creator
             .map(|c| creator_report(snap, c, g.parent_ids.clone())),
+        ancestors: rep
+            .map(|task| lines::ancestors_report(snap, task))
+            .unwrap_or_default(),
         labels: g.labels.clone(),
         flags: Counts::from_iter_sorted(
             g.flags.iter().map(|(n, c)| (n.to_string(), u64::from(*c))),

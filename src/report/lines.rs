@@ -1,9 +1,7 @@
-//! The parts of the report that say where a dump's text went: the line
-//! account of each dump, and the ancestor chains of goroutines
-//! (`GODEBUG=tracebackancestors`), which would otherwise be read and dropped.
+//! The line account of each dump in the report: where every line of its
+//! text went.
 
-use super::{creator_report, frames_report, CreatorReport, FrameReport};
-use crate::model::{LineAccount, SkipReason, Snapshot, Task, TaskDetail};
+use crate::model::{LineAccount, SkipReason};
 use schemars::JsonSchema;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -70,38 +68,4 @@ pub fn describe_skipped(lines: &LinesReport) -> String {
         })
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-/// One goroutine of the chain that led to a task
-/// (`[originating from goroutine N]:`), newest first.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct AncestorReport {
-    /// The ancestor goroutine's id.
-    pub id: u64,
-    /// Where it ran the `go` statement, innermost frame first.
-    pub frames: Vec<FrameReport>,
-    /// What created the ancestor, when printed.
-    pub created_by: Option<CreatorReport>,
-}
-
-/// The ancestor chain of a task, newest first (empty when the dump printed
-/// none).
-pub fn ancestors_report(snap: &Snapshot, task: &Task) -> Vec<AncestorReport> {
-    let Some(TaskDetail::Go(go)) = task.detail.as_deref() else {
-        return Vec::new();
-    };
-    let chain = &go.ancestors;
-    chain
-        .iter()
-        .enumerate()
-        .map(|(i, ancestor)| AncestorReport {
-            id: ancestor.id,
-            frames: frames_report(snap, ancestor.stack, None),
-            created_by: ancestor.creator.map(|frame| {
-                // The next ancestor in the chain is the one that created it.
-                let parent = chain.get(i + 1).map(|next| next.id);
-                creator_report(snap, frame, parent.into_iter().collect())
-            }),
-        })
-        .collect()
 }

@@ -17,11 +17,13 @@ mod textfmt;
 
 pub use counts::Counts;
 pub use labels::{EdgeKind, NodeKind};
-pub use lines::{AncestorReport, LinesReport};
+pub use lines::LinesReport;
 
 use crate::analyze::finding::{Kind, Severity};
 use crate::analyze::{Group, Similarity};
-use crate::model::{CodeKind, Confidence, Runtime, Snapshot, StackId, Task, TaskFlags, Warning};
+use crate::model::{
+    CodeKind, Confidence, Runtime, Snapshot, StackId, Task, TaskDetail, TaskFlags, Warning,
+};
 use crash::Crash;
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -125,8 +127,9 @@ pub struct SnapshotReport {
     pub origin: Option<String>,
     /// True when the dump was cut off; the last task is then marked partial.
     pub truncated: bool,
-    /// Where every line of the dump's text went (null for formats that do
-    /// not keep the account).
+    /// Where every line of the dump's text went; absent for formats that
+    /// do not keep the account.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub lines: Option<LinesReport>,
     /// Lines that could not be read (line numbers are 1-based in the unwrapped input).
     pub warnings: Vec<Warning>,
@@ -688,7 +691,7 @@ fn task_report(snap: &Snapshot, task: &Task) -> TaskReport {
         created_by: task
             .creator
             .map(|c| creator_report(snap, c, task.parent_id().into_iter().collect())),
-        ancestors: lines::ancestors_report(snap, task),
+        ancestors: ancestors_report(snap, task),
         line: task.line,
     }
 }
@@ -719,7 +722,7 @@ fn group_report(snap: &Snapshot, g: &Group, n: usize) -> GroupReport {
             .creator
             .map(|c| creator_report(snap, c, g.parent_ids.clone())),
         ancestors: rep
-            .map(|task| lines::ancestors_report(snap, task))
+            .map(|task| ancestors_report(snap, task))
             .unwrap_or_default(),
         labels: g.labels.clone(),
         flags: Counts::from_iter_sorted(
@@ -779,4 +782,38 @@ pub fn snapshot_nouns<'a>(
         };
     }
     kind.unwrap_or(("goroutine", "goroutines"))
+}
+
+/// One goroutine of the chain that led to a task
+/// (`[originating from goroutine N]:`), newest first.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct AncestorReport {
+    /// The ancestor goroutine's id.
+    pub id: u64,
+    /// Where it ran the `go` statement, innermost frame first.
+    pub frames: Vec<FrameReport>,
+    /// What created the ancestor, when printed.
+    pub created_by: Option<CreatorReport>,
+}
+
+/// The ancestor chain of a task, newest first (empty when the dump printed
+/// none).
+pub fn ancestors_report(snap: &Snapshot, task: &Task) -> Vec<AncestorReport> {
+    let Some(TaskDetail::Go(go)) = task.detail.as_deref() else {
+        return Vec::new();
+    };
+    let chain = &go.ancestors;
+    chain
+        .iter()
+        .enumerate()
+        .map(|(i, ancestor)| AncestorReport {
+            id: ancestor.id,
+            frames: frames_report(snap, ancestor.stack, None),
+            created_by: ancestor.creator.map(|frame| {
+                // The next ancestor in the chain is the one that created it.
+                let parent = chain.get(i + 1).map(|next| next.id);
+                creator_report(snap, frame, parent.into_iter().collect())
+            }),
+        })
+        .collect()
 }

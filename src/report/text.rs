@@ -56,9 +56,10 @@ pub fn render(report: &Report, opts: &TextOptions, w: &mut dyn Write) -> io::Res
                 crash(s, c, w)?;
             }
             snapshot_warnings(s, w)?;
+            findings(report, i, opts, w)?;
             writeln!(
                 w,
-                "  {DIM}groups and findings: see the last dump and the summary across the dumps{DIM:#}"
+                "  {DIM}groups: see the last dump and the summary across the dumps{DIM:#}"
             )?;
         } else {
             snapshot(report, i, s, opts, w)?;

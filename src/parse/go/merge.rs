@@ -2,9 +2,9 @@
 //! and argument spans, goroutines and the text around them split into dumps,
 //! crash records assembled, and every line accounted for.
 
+use super::chunk::{Chunk, Item, TaskLines, FORMAT, MAX_WARNINGS};
 use super::crash::{CrashBuilder, LineUse};
 use super::features::Features;
-use super::{Chunk, Item, TaskLines, FORMAT, MAX_WARNINGS};
 use crate::input::Bytes;
 use crate::model::{
     ArgSpan, IdMap, LineAccount, Runtime, SkipReason, Snapshot, Tables, Task, TaskDetail,

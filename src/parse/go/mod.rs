@@ -6,6 +6,7 @@
 //! with its own interning tables; a sequential merge then translates ids,
 //! splits the input into dumps and assembles the crash records.
 
+mod chunk;
 mod crash;
 mod features;
 pub mod line;
@@ -17,6 +18,8 @@ use crate::model::{
     TaskDetail, TaskFlags, TaskKind,
 };
 use crate::parse::format::{Dumps, InputFormat, ParseOptions};
+pub use chunk::FORMAT;
+use chunk::{Chunk, Item, TaskLines, MAX_WARNINGS};
 use features::Features;
 use line::{
     is_pointer_word, is_stack_unavailable, parse_ancestor, parse_created_by, parse_cut_header,
@@ -46,11 +49,6 @@ fn go_detail(header: &Header<'_>) -> Option<Box<TaskDetail>> {
     }
 }
 
-/// The format id of Go tracebacks.
-pub const FORMAT: &str = "go-traceback";
-
-/// At most this many warnings are kept per snapshot.
-const MAX_WARNINGS: usize = 1000;
 /// Functions at the bottom of a complete stack that has no `created by`.
 const STACK_ROOTS: &[&str] = &[
     "main.main",
@@ -145,44 +143,6 @@ fn chunk_bounds(text: &[u8], threshold: usize) -> Vec<usize> {
     }
     bounds.push(len);
     bounds
-}
-
-/// Where the lines of one goroutine went: all of them used but those
-/// counted here.
-#[derive(Debug, Clone, Copy, Default)]
-struct TaskLines {
-    /// Lines from the header to the last line read into the goroutine.
-    span: u32,
-    /// The blank line that ended it, when one did.
-    blank_after: bool,
-    /// Lines that could not be read (each warned).
-    unreadable: u32,
-    /// A last line cut off by the end of the input, not kept.
-    cut: u32,
-    /// Lines of frames beyond [`MAX_FRAMES`] or ancestors beyond the limit.
-    over_limit: u32,
-}
-
-enum Item {
-    Task(Task, TaskLines),
-    Line {
-        line: u32,
-        start: usize,
-        end: usize,
-    },
-    /// A warning with a chunk-relative line.
-    Warn {
-        line: u32,
-        message: String,
-    },
-}
-
-struct Chunk {
-    tables: Tables,
-    items: Vec<Item>,
-    args: Vec<ArgSpan>,
-    lines: u32,
-    features: Features,
 }
 
 /// A task being read.

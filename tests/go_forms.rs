@@ -247,7 +247,7 @@ fn cuts_at_every_line_keep_complete_goroutines() {
         }
         // Cut at the end of each goroutine's block: nothing is cut.
         for (at, _) in text.match_indices("\n\n") {
-            for s in parse_go(text[..at + 1].as_bytes()) {
+            for s in parse_go(&text.as_bytes()[..at + 1]) {
                 assert!(
                     !s.truncated,
                     "{rel} cut after a whole goroutine at {at}: {:?}",
@@ -547,7 +547,7 @@ proptest! {
         let kept = &text[..at];
         let mut input = rewrap(kept, how);
         if append {
-            input.push_str("\n");
+            input.push('\n');
             input.push_str(&rewrap(&common::read("samples/go/nil-channel/all.txt"), how));
         }
         let snaps = parse_any(input.as_bytes());

@@ -130,6 +130,55 @@ fn every_line_of_every_go_sample_is_accounted_for() {
     }
 }
 
+/// Goroutine profiles at debug=1 keep the account too.
+#[test]
+fn every_line_of_every_goroutine_profile_text_is_accounted_for() {
+    let mut files = Vec::new();
+    for dir in ["samples/go", "samples/gobench", "samples/ext"] {
+        collect_all(&common::root().join(dir), &mut files);
+    }
+    let mut checked = 0;
+    for path in files {
+        let text = std::fs::read(&path).unwrap();
+        if !text.starts_with(b"goroutine profile: total")
+            && !text.starts_with(b"goroutineleak profile: total")
+        {
+            continue;
+        }
+        let read = dumpscope::parse::pprof::text::parse(Bytes::owned(text.clone()), "test");
+        let mut total = 0;
+        for s in &read.snapshots {
+            let lines = s
+                .lines
+                .as_ref()
+                .expect("debug=1 goroutine profiles keep the account");
+            assert_eq!(lines.unexplained(), 0, "{path}: {lines:?}");
+            total += lines.total();
+        }
+        assert_eq!(total, line_count(&text), "{path}");
+        // Without the final newline, nothing is cut.
+        let trimmed = text.strip_suffix(b"\n").unwrap_or(&text).to_vec();
+        let read = dumpscope::parse::pprof::text::parse(Bytes::owned(trimmed), "test");
+        assert!(read.snapshots.iter().all(|s| !s.truncated), "{path}");
+        checked += 1;
+    }
+    assert!(checked > 20, "{checked}");
+}
+
+fn collect_all(dir: &Path, out: &mut Vec<String>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            collect_all(&path, out);
+        } else if path.extension().is_some_and(|e| e == "txt") {
+            out.push(path.to_string_lossy().into_owned());
+        }
+    }
+}
+
 #[test]
 fn a_complete_file_without_its_final_newline_is_not_cut() {
     for rel in [

@@ -34,6 +34,10 @@ pub struct SeriesAnalysis {
     pub heaps: Vec<HeapAnalysis>,
     /// What changed between the snapshots (`dumpscope diff` only).
     pub diff: Option<DiffAnalysis>,
+    /// For each input holding several goroutine dumps (`analyze`), the
+    /// summary across them: which groups persist, grow or vanish (the
+    /// diff's matching of groups, without its findings).
+    pub across: Vec<DiffAnalysis>,
 }
 
 /// Analyses the goroutine snapshots `snaps` and heap snapshots `heaps`, in
@@ -47,8 +51,10 @@ pub fn analyze_series(
 ) -> SeriesAnalysis {
     let (groups, mut diagnoses) = diagnose_series(snaps, similarity, opts);
     let mut heap_analyses = analyse_heaps(heaps, snaps, &diagnoses, opts);
+    let mut across = Vec::new();
     if diff_times.is_none() {
         merge_persisting(snaps, &mut diagnoses);
+        across = summaries(snaps);
     }
     let diff = diff_times.map(|times| {
         let outcome = diff::diff(snaps, &times.snapshots, heaps, &times.heaps);
@@ -65,7 +71,43 @@ pub fn analyze_series(
         diagnoses,
         heaps: heap_analyses,
         diff,
+        across,
     }
+}
+
+/// The summary across the dumps of each input that holds several (in
+/// the order read): the groups matched from dump to dump as the diff does.
+fn summaries(snaps: &[&Snapshot]) -> Vec<DiffAnalysis> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    while start < snaps.len() {
+        let source = &snaps[start].source;
+        let end = snaps[start..]
+            .iter()
+            .position(|s| &s.source != source)
+            .map_or(snaps.len(), |n| start + n);
+        let run = &snaps[start..end];
+        if run.len() > 1 {
+            let stamps: Option<Vec<f64>> = run.iter().map(|s| s.time_unix).collect();
+            let times = match stamps.filter(|v| v.windows(2).all(|w| w[1] > w[0])) {
+                Some(v) => Times {
+                    seconds: v.iter().map(|t| Some(t - v[0])).collect(),
+                    from: Some("timestamps"),
+                },
+                None => Times {
+                    seconds: vec![None; run.len()],
+                    from: None,
+                },
+            };
+            let no_heaps = Times {
+                seconds: Vec::new(),
+                from: None,
+            };
+            out.push(diff::diff(run, &times, &[], &no_heaps).diff);
+        }
+        start = end;
+    }
+    out
 }
 
 /// Groups and diagnoses every snapshot, each with the history of the ones

@@ -15,6 +15,7 @@ pub mod heap;
 mod hex;
 mod ids;
 mod intern;
+mod lines;
 mod runtime;
 mod state;
 mod sync;
@@ -31,6 +32,7 @@ pub use frame::{AddrSpace, CodeKind, Frame, Function, RawAddr, Stack};
 pub use hex::parse_hex;
 pub use ids::{FrameId, FuncId, LabelSetId, StackId, Sym};
 pub use intern::{IdMap, Tables};
+pub use lines::{LineAccount, SkipReason};
 pub use runtime::Runtime;
 pub use state::StateClass;
 pub use sync::{
@@ -74,6 +76,9 @@ pub struct Snapshot {
     pub warnings: Vec<Warning>,
     /// The dump was cut off before its end (what was complete is kept).
     pub truncated: bool,
+    /// Where every line of the dump's text went, for the parsers that keep
+    /// the account (`None` for the others).
+    pub lines: Option<LineAccount>,
     /// The text the tasks' offsets refer to.
     pub text: Bytes,
     /// Byte range of this dump within `text`.
@@ -122,6 +127,7 @@ impl Snapshot {
             args,
             warnings: Vec::new(),
             truncated: false,
+            lines: None,
             text,
             range,
             time_unix: None,

@@ -162,6 +162,9 @@ pub struct Ancestor {
     pub id: u64,
     /// Where it ran the `go` statement.
     pub stack: StackId,
+    /// What created it (its own `created by` line inside the block), when
+    /// printed.
+    pub creator: Option<FrameId>,
 }
 
 /// One goroutine, thread or async task.

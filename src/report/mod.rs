@@ -9,16 +9,21 @@ pub mod diff;
 pub mod heap;
 pub mod html;
 pub mod labels;
+pub mod lines;
 pub mod md;
 pub mod series;
 pub mod text;
+mod textfmt;
 
 pub use counts::Counts;
 pub use labels::{EdgeKind, NodeKind};
+pub use lines::LinesReport;
 
 use crate::analyze::finding::{Kind, Severity};
 use crate::analyze::{Group, Similarity};
-use crate::model::{CodeKind, Confidence, Runtime, Snapshot, StackId, Task, TaskFlags, Warning};
+use crate::model::{
+    CodeKind, Confidence, Runtime, Snapshot, StackId, Task, TaskDetail, TaskFlags, Warning,
+};
 use crash::Crash;
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -50,6 +55,11 @@ pub struct Report {
     /// from `dumpscope analyze` reports).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub diff: Option<diff::DiffReport>,
+    /// For each input holding several goroutine dumps (`analyze`): the
+    /// summary across them, in the diff's form (groups matched from dump to
+    /// dump: which persist, grow, appear or vanish). Absent otherwise.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub across: Vec<diff::DiffReport>,
 }
 
 // The program that wrote the report, and its version.
@@ -117,6 +127,10 @@ pub struct SnapshotReport {
     pub origin: Option<String>,
     /// True when the dump was cut off; the last task is then marked partial.
     pub truncated: bool,
+    /// Where every line of the dump's text went; absent for formats that
+    /// do not keep the account.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lines: Option<LinesReport>,
     /// Lines that could not be read (line numbers are 1-based in the unwrapped input).
     pub warnings: Vec<Warning>,
     /// The crash record, when the dump came with one.
@@ -169,6 +183,11 @@ pub struct GroupReport {
     /// Frames the runtime left out of the stack.
     pub elided: Option<Elided>,
     pub created_by: Option<CreatorReport>,
+    /// The chain of goroutines that led to the group's first task
+    /// (`GODEBUG=tracebackancestors`), newest first; absent when none was
+    /// printed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ancestors: Vec<AncestorReport>,
     /// Label keys with the distinct values seen in the group.
     pub labels: BTreeMap<String, Vec<String>>,
     /// How many tasks carry each flag (`leaked`, `locked_to_thread`, `partial`, ...).
@@ -291,6 +310,10 @@ pub struct TaskReport {
     pub flags: Vec<String>,
     pub frames: Vec<FrameReport>,
     pub created_by: Option<CreatorReport>,
+    /// The chain of goroutines that led to it, newest first; absent when
+    /// none was printed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ancestors: Vec<AncestorReport>,
     /// 1-based line of the task's header in the unwrapped input.
     pub line: u32,
 }
@@ -541,6 +564,7 @@ pub fn new_report(
         graph,
         heap,
         diff: None,
+        across: Vec::new(),
     }
 }
 
@@ -586,6 +610,7 @@ pub fn snapshot_report(snap: &Snapshot, groups: &[Group], opts: &GroupOptions) -
         version_guess: snap.version_guess.clone(),
         origin: snap.origin.clone(),
         truncated: snap.truncated,
+        lines: snap.lines.as_ref().map(lines::lines_report),
         warnings: snap.warnings.clone(),
         crash: snap.crash.as_ref().map(Crash::from),
         crash_task,
@@ -693,6 +718,7 @@ fn task_report(snap: &Snapshot, task: &Task) -> TaskReport {
         created_by: task
             .creator
             .map(|c| creator_report(snap, c, task.parent_id().into_iter().collect())),
+        ancestors: ancestors_report(snap, task),
         line: task.line,
     }
 }
@@ -722,6 +748,9 @@ fn group_report(snap: &Snapshot, g: &Group, n: usize) -> GroupReport {
         created_by: g
             .creator
             .map(|c| creator_report(snap, c, g.parent_ids.clone())),
+        ancestors: rep
+            .map(|task| ancestors_report(snap, task))
+            .unwrap_or_default(),
         labels: g.labels.clone(),
         flags: Counts::from_iter_sorted(
             g.flags.iter().map(|(n, c)| (n.to_string(), u64::from(*c))),
@@ -780,4 +809,38 @@ pub fn snapshot_nouns<'a>(
         };
     }
     kind.unwrap_or(("goroutine", "goroutines"))
+}
+
+/// One goroutine of the chain that led to a task
+/// (`[originating from goroutine N]:`), newest first.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct AncestorReport {
+    /// The ancestor goroutine's id.
+    pub id: u64,
+    /// Where it ran the `go` statement, innermost frame first.
+    pub frames: Vec<FrameReport>,
+    /// What created the ancestor, when printed.
+    pub created_by: Option<CreatorReport>,
+}
+
+/// The ancestor chain of a task, newest first (empty when the dump printed
+/// none).
+pub fn ancestors_report(snap: &Snapshot, task: &Task) -> Vec<AncestorReport> {
+    let Some(TaskDetail::Go(go)) = task.detail.as_deref() else {
+        return Vec::new();
+    };
+    let chain = &go.ancestors;
+    chain
+        .iter()
+        .enumerate()
+        .map(|(i, ancestor)| AncestorReport {
+            id: ancestor.id,
+            frames: frames_report(snap, ancestor.stack, None),
+            created_by: ancestor.creator.map(|frame| {
+                // The next ancestor in the chain is the one that created it.
+                let parent = chain.get(i + 1).map(|next| next.id);
+                creator_report(snap, frame, parent.into_iter().collect())
+            }),
+        })
+        .collect()
 }

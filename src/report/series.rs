@@ -47,5 +47,9 @@ pub fn series_report(
     );
     let mut report = new_report(inputs, snapshots, findings, graph, heap_reports);
     report.diff = diff;
+    report.across = std::mem::take(&mut series.across)
+        .into_iter()
+        .map(diff::diff_report)
+        .collect();
     report
 }

@@ -4,24 +4,11 @@
 use super::crash::Crash;
 use super::diff::{signed, signed_size, sparkline_of, DiffReport, HeapDiff};
 use super::heap::HeapReport;
-use super::{Finding, FrameReport, GroupReport, Report, SnapshotReport};
+use super::textfmt::{clean, frames, location, one_line, BOLD, DIM, HEAD, RED, YELLOW};
+use super::{Finding, GroupReport, Report, SnapshotReport};
 use crate::analyze::finding::Severity;
 use crate::model::CodeKind;
-use anstyle::{AnsiColor, Effects, Style};
 use std::io::{self, Write};
-
-const BOLD: Style = Style::new().effects(Effects::BOLD);
-const DIM: Style = Style::new().effects(Effects::DIMMED);
-const HEAD: Style = Style::new()
-    .fg_color(Some(anstyle::Color::Ansi(AnsiColor::Cyan)))
-    .effects(Effects::BOLD);
-const RED: Style = Style::new()
-    .fg_color(Some(anstyle::Color::Ansi(AnsiColor::Red)))
-    .effects(Effects::BOLD);
-const YELLOW: Style = Style::new().fg_color(Some(anstyle::Color::Ansi(AnsiColor::Yellow)));
-
-/// Frames shown per group before the middle is folded.
-const MAX_FRAMES_SHOWN: usize = 14;
 
 /// Groups shown per dump in text unless `--max-groups` says otherwise.
 pub const DEFAULT_MAX_GROUPS: usize = 50;
@@ -56,7 +43,31 @@ pub fn render(report: &Report, opts: &TextOptions, w: &mut dyn Write) -> io::Res
         if i > 0 {
             writeln!(w)?;
         }
-        snapshot(report, i, s, opts, w)?;
+        // With a summary across the dumps of an input, the dumps before its
+        // last are shown in brief: the summary says what persists.
+        let summarised = !report.across.is_empty()
+            && report
+                .snapshots
+                .get(i + 1)
+                .is_some_and(|next| next.source == s.source);
+        if summarised {
+            snapshot_header(report, s, w)?;
+            if let Some(c) = &s.crash {
+                crash(s, c, w)?;
+            }
+            snapshot_warnings(s, w)?;
+            findings(report, i, opts, w)?;
+            writeln!(
+                w,
+                "  {DIM}groups: see the last dump and the summary across the dumps{DIM:#}"
+            )?;
+        } else {
+            snapshot(report, i, s, opts, w)?;
+        }
+    }
+    for d in &report.across {
+        writeln!(w)?;
+        across(d, w)?;
     }
     for (i, h) in report.heap.iter().enumerate() {
         if i > 0 || !report.snapshots.is_empty() {
@@ -394,6 +405,23 @@ fn snapshot_warnings(snapshot: &SnapshotReport, w: &mut dyn Write) -> io::Result
             "  {YELLOW}truncated: the dump is cut off; the last task is partial{YELLOW:#}"
         )?;
     }
+    if let Some(lines) = &snapshot.lines {
+        if lines.notable() > 0 || lines.unexplained != 0 {
+            let unexplained = if lines.unexplained != 0 {
+                format!(", {} unexplained", lines.unexplained)
+            } else {
+                String::new()
+            };
+            writeln!(
+                w,
+                "  {YELLOW}lines      {}: {} read, {} blank, {}{unexplained}{YELLOW:#}",
+                lines.total,
+                lines.used,
+                lines.skipped.get("blank").copied().unwrap_or(0),
+                super::lines::describe_skipped(lines)
+            )?;
+        }
+    }
     if !snapshot.warnings.is_empty() {
         writeln!(
             w,
@@ -592,6 +620,32 @@ fn group(g: &GroupReport, w: &mut dyn Write) -> io::Result<()> {
             location(&c.file, c.line)
         )?;
     }
+    for a in &g.ancestors {
+        let site = a
+            .frames
+            .first()
+            .map(|f| {
+                format!(
+                    "{}  {DIM}{}{DIM:#}",
+                    clean(&f.function),
+                    location(&f.file, f.line)
+                )
+            })
+            .unwrap_or_default();
+        writeln!(
+            w,
+            "          {DIM}originating from goroutine {}:{DIM:#} {site}",
+            a.id
+        )?;
+        if let Some(c) = &a.created_by {
+            writeln!(
+                w,
+                "            {DIM}created by{DIM:#} {}  {DIM}{}{DIM:#}",
+                clean(&c.function),
+                location(&c.file, c.line)
+            )?;
+        }
+    }
     if g.count > 1 && g.count <= 8 && !g.task_ids.is_empty() {
         let ids: Vec<String> = g
             .task_ids
@@ -607,90 +661,6 @@ fn group(g: &GroupReport, w: &mut dyn Write) -> io::Result<()> {
         writeln!(w, "          {DIM}ids: {}{DIM:#}", ids.join(" "))?;
     }
     writeln!(w)
-}
-
-fn frames(
-    fs: &[FrameReport],
-    elided: Option<(usize, u32)>,
-    w: &mut dyn Write,
-    indent: &str,
-) -> io::Result<()> {
-    let n = fs.len();
-    let fold = n > MAX_FRAMES_SHOWN;
-    for (i, f) in fs.iter().enumerate() {
-        if let Some((at, count)) = elided {
-            if at == i {
-                let what = if count > 0 {
-                    format!("{count} frames elided")
-                } else {
-                    "frames elided".into()
-                };
-                writeln!(w, "{indent}{DIM}... {what} ...{DIM:#}")?;
-            }
-        }
-        if fold && i == MAX_FRAMES_SHOWN - 4 {
-            writeln!(
-                w,
-                "{indent}{DIM}... {} more frames ...{DIM:#}",
-                n - MAX_FRAMES_SHOWN + 1
-            )?;
-        }
-        if fold && i >= MAX_FRAMES_SHOWN - 4 && i < n - 3 {
-            continue;
-        }
-        let style = match f.kind {
-            CodeKind::User => BOLD,
-            _ => DIM,
-        };
-        let inl = if f.inlined { " (inlined)" } else { "" };
-        writeln!(
-            w,
-            "{indent}{style}{}{style:#}{inl}  {DIM}{}{DIM:#}",
-            clean(&f.function),
-            location(&f.file, f.line)
-        )?;
-    }
-    Ok(())
-}
-
-/// Replaces control characters (escape sequences, newlines) of dump text.
-fn clean(s: &str) -> std::borrow::Cow<'_, str> {
-    if s.chars().any(char::is_control) {
-        s.chars()
-            .map(|c| if c.is_control() { '\u{fffd}' } else { c })
-            .collect::<String>()
-            .into()
-    } else {
-        s.into()
-    }
-}
-
-fn location(file: &str, line: u32) -> String {
-    if file.is_empty() {
-        return "?".into();
-    }
-    let file = clean(file);
-    // The last two path elements are enough to find the file.
-    let mut parts = file.rsplit('/');
-    let base = parts.next().unwrap_or(&file);
-    let short = match parts.next() {
-        Some(dir) => format!("{dir}/{base}"),
-        None => base.to_string(),
-    };
-    crate::report::with_line(&short, line)
-}
-
-fn one_line(s: &str, max: usize) -> String {
-    let first = s.lines().next().unwrap_or("");
-    let mut out: String = first
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(max)
-        .collect();
-    if first.chars().count() > max || s.lines().nth(1).is_some() {
-        out.push('…');
-    }
-    out
 }
 
 /// Rows of the diff tables.
@@ -777,6 +747,43 @@ fn diff_findings(report: &Report, opts: &TextOptions, w: &mut dyn Write) -> io::
         }
     }
     Ok(())
+}
+
+/// The summary across the dumps of one input: goroutines per dump, the
+/// groups that changed, how many persist unchanged.
+fn across(d: &DiffReport, w: &mut dyn Write) -> io::Result<()> {
+    let source = d
+        .snapshots
+        .first()
+        .map(|p| clean(&p.source))
+        .unwrap_or_default();
+    let counts: Vec<String> = d
+        .snapshots
+        .iter()
+        .map(|p| p.goroutines.to_string())
+        .collect();
+    writeln!(
+        w,
+        "{HEAD}across {} dumps of {source}{HEAD:#}  goroutines {}",
+        d.snapshots.len(),
+        counts.join(" → ")
+    )?;
+    let every = d
+        .groups
+        .iter()
+        .filter(|g| g.counts.iter().all(|&c| c > 0))
+        .count();
+    let same = d
+        .groups
+        .iter()
+        .filter(|g| g.change == 0 && g.counts.iter().all(|&c| c > 0))
+        .count();
+    writeln!(
+        w,
+        "  {every} of {} groups are in every dump, {same} of them unchanged",
+        d.groups_total
+    )?;
+    changed_groups(d, w)
 }
 
 /// Goroutine groups whose size changed, largest change first.

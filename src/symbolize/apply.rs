@@ -83,6 +83,9 @@ pub fn snapshots(sym: &mut Symbolizer, snaps: &mut [Snapshot]) -> Summary {
                 if let Some(TaskDetail::Go(go)) = t.detail.as_deref_mut() {
                     for a in &mut go.ancestors {
                         a.stack = remap.get(a.stack.index()).copied().unwrap_or(a.stack);
+                        if let Some(v) = a.creator.and_then(|c| repl.get(&c)) {
+                            a.creator = v.last().copied().or(a.creator);
+                        }
                     }
                 }
             }

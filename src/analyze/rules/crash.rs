@@ -4,7 +4,7 @@
 
 use super::context::Cx;
 use crate::analyze::finding::{Finding, Kind, RuleInfo, Severity};
-use crate::analyze::phrase::{one_line, user_site};
+use crate::analyze::phrase::{one_line, short_site, user_site};
 use crate::model::vocab::go;
 use crate::model::{Confidence, Crash, Snapshot};
 
@@ -116,6 +116,20 @@ crash_rule!(
     &["https://go.dev/doc/articles/race_detector"]
 );
 
+/// `crash.inside-panic`: goroutines running deferred calls while a panic
+/// unwinds their stack (most often a handler recovering it).
+pub static INSIDE_PANIC: RuleInfo = RuleInfo {
+    id: "crash.inside-panic",
+    title: "Goroutine inside a panic",
+    kind: Kind::Crash,
+    severity: Severity::Low,
+    explanation: "A goroutine other than the one that crashed has a panic on its stack: a deferred function runs above it while the panic unwinds (typically a recover in a request handler or a worker loop). The panic's value is not in the dump; the frame below `panic` is where it was raised.",
+    cause: "A fault in the frame below `panic` (a nil map, a nil pointer, an index), recovered by a deferred function: the process survives, the request or job failed.",
+    remedy: "Fix the fault where the panic was raised; have the recovering function log the value and the stack (debug.Stack()) so that it is not lost; make sure it does not block (it still holds whatever the failed call held).",
+    sketch: "defer func() {\n\tif v := recover(); v != nil {\n\t\tlog.Printf(\"panic: %v\\n%s\", v, debug.Stack())\n\t}\n}()",
+    references: &["https://go.dev/blog/defer-panic-and-recover"],
+};
+
 /// The rules of this family, in catalogue order.
 pub static RULES: &[&RuleInfo] = &[
     &NIL_MAP,
@@ -127,12 +141,16 @@ pub static RULES: &[&RuleInfo] = &[
     &PANIC,
     &FATAL,
     &RACE,
+    &INSIDE_PANIC,
 ];
 
 /// Explains the dump's crash record (a Go panic or fatal error) and the
 /// goroutine it happened on.
 pub fn run(cx: &mut Cx) {
     let snap = cx.snap;
+    if let Some(finding) = inside_panic_finding(snap) {
+        cx.findings.push(finding);
+    }
     let Some(crash) = snap.crash.as_ref() else {
         return;
     };
@@ -142,6 +160,105 @@ pub fn run(cx: &mut Cx) {
     if let Some(finding) = race_finding(crash) {
         cx.findings.push(finding);
     }
+}
+
+/// The index of the frame that raised the panic in a stack (the caller of
+/// its innermost `panic` frame), when the stack holds one below its top.
+fn raised_at(snap: &Snapshot, task: &crate::model::Task) -> Option<usize> {
+    let tables = &snap.tables;
+    let frames = &snap.stack(task).frames;
+    let at = frames
+        .iter()
+        .position(|f| go::PANIC_FRAMES.contains(&tables.func_name(tables.frame(*f).function)))?;
+    (at > 0 && at + 1 < frames.len()).then_some(at + 1)
+}
+
+/// `crash.inside-panic`: goroutines, other than the crashing one, with a
+/// deferred call running above a panic, grouped by where it was raised.
+fn inside_panic_finding(snap: &Snapshot) -> Option<Finding> {
+    if snap.runtime != crate::model::Runtime::Go {
+        return None;
+    }
+    let crashing = snap.crash.as_ref().and_then(|c| c.task_id);
+    let mut tasks = Vec::new();
+    let mut sites: Vec<String> = Vec::new();
+    for (index, task) in snap.tasks.iter().enumerate() {
+        if Some(task.id) == crashing {
+            continue;
+        }
+        let Some(at) = raised_at(snap, task) else {
+            continue;
+        };
+        tasks.push(index as u32);
+        let frame = snap.stack(task).frames.get(at).copied();
+        let site = short_site(snap, frame);
+        if !sites.contains(&site) && sites.len() < 5 {
+            sites.push(site);
+        }
+    }
+    let first = tasks.first().and_then(|&i| snap.tasks.get(i as usize))?;
+    let ids: Vec<String> = tasks
+        .iter()
+        .take(8)
+        .filter_map(|&i| snap.tasks.get(i as usize).map(|t| t.id.to_string()))
+        .collect();
+    let title = format!(
+        "{} goroutine(s) inside a panic raised at {}",
+        tasks.len(),
+        sites.join(", ")
+    );
+    let state = snap.state(first).to_string();
+    Some(
+        Finding::new(&INSIDE_PANIC, title, tasks)
+            .confidence(Confidence::Certain)
+            .explain(INSIDE_PANIC.explanation.to_string())
+            .evidence(format!(
+                "goroutine(s) {} run a deferred call above `panic` (goroutine {} is {state})",
+                ids.join(", "),
+                first.id
+            )),
+    )
+}
+
+/// For a test timeout's panic, the goroutines of the tests still running
+/// (named in the message), with where each waits.
+fn running_tests(snap: &Snapshot, message: &str) -> Vec<(u32, String)> {
+    let Some((_, list)) = message.split_once(go::RUNNING_TESTS) else {
+        return Vec::new();
+    };
+    let names: Vec<&str> = list
+        .lines()
+        .filter_map(|line| line.split_whitespace().next())
+        .filter(|name| !name.is_empty())
+        .take(16)
+        .collect();
+    let tables = &snap.tables;
+    let mut out = Vec::new();
+    for (index, task) in snap.tasks.iter().enumerate() {
+        let runs = snap.stack(task).frames.iter().any(|f| {
+            let function = tables.func_name(tables.frame(*f).function);
+            names.iter().any(|name| {
+                // `pkg.TestX` or a subtest's `pkg.TestX.func1`.
+                let top = name.split('/').next().unwrap_or(name);
+                function
+                    .rsplit_once('.')
+                    .is_some_and(|(_, last)| last == top)
+                    || function.contains(&format!(".{top}."))
+            })
+        });
+        if runs && out.len() < 8 {
+            let site = user_site(snap, index as u32).unwrap_or_default();
+            out.push((
+                index as u32,
+                format!(
+                    "goroutine {} runs a test still running at the timeout: [{}] at {site}",
+                    task.id,
+                    snap.state(task)
+                ),
+            ));
+        }
+    }
+    out
 }
 
 /// The rule that explains a crash's first panic or fatal error; none when
@@ -206,6 +323,10 @@ fn crash_finding(snap: &Snapshot, crash: &Crash) -> Option<Finding> {
         ));
     if let Some(id) = crash.task_id {
         finding = finding.evidence(format!("goroutine {id} crashed"));
+    }
+    for (task, evidence) in running_tests(snap, message) {
+        finding.tasks.push(task);
+        finding = finding.evidence(evidence);
     }
     if first_panic.is_some()
         && go::mentions(message, go::PANIC_REQUESTS_DUMP)

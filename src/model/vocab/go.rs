@@ -170,6 +170,16 @@ pub static PANIC_REQUESTS_DUMP: &[&str] = &[
     "dump all goroutines",
 ];
 
+/// The functions a goroutine inside a panic has on its stack (the builtin
+/// as tracebacks print it since Go 1.17, and the runtime's name before):
+/// a deferred call above it runs while the panic unwinds, and may recover.
+pub static PANIC_FRAMES: &[&str] = &["panic", "runtime.gopanic"];
+
+/// The line of a test timeout's panic message before the tests still
+/// running (`panic: test timed out after 2s` then `running tests:` and one
+/// `TestName (2s)` per line).
+pub const RUNNING_TESTS: &str = "running tests:";
+
 /// Whether `message` contains one of `phrases` as whole words, in any case.
 pub fn mentions(message: &str, phrases: &[&str]) -> bool {
     let lower = message.to_ascii_lowercase();

@@ -4,12 +4,15 @@
 use super::line::{parse_file_line, split_call, trim_end, trim_start};
 use crate::model::{Crash, CrashDetail, GoCrash, PanicRecord, RaceAccess, RaceReport, SignalInfo};
 
-/// What a line means for splitting an input into dumps.
-#[derive(Debug, PartialEq, Eq)]
-pub enum LineEvent {
-    /// Starts a new crash record (a new dump if goroutines were seen).
-    Start,
-    /// Anything else.
+/// What became of a line fed to the crash builder.
+#[derive(Debug, PartialEq, Eq, Clone, Copy)]
+pub enum LineUse {
+    /// Read into the crash record (a panic, a signal, a register dump, a
+    /// race report, `exit status`).
+    Used,
+    /// An empty line.
+    Blank,
+    /// Not part of the dump.
     Other,
 }
 
@@ -77,31 +80,30 @@ impl CrashBuilder {
     }
 
     /// Feeds one line that is not part of a goroutine.
-    pub fn line(&mut self, line_no: u64, raw: &[u8]) -> LineEvent {
+    pub fn line(&mut self, line_no: u64, raw: &[u8]) -> LineUse {
         let line = trim_end(raw);
         if self.race.is_some() || line == b"WARNING: DATA RACE" {
             self.race_report_line(line_no, line);
-            return LineEvent::Other;
+            return if line.is_empty() {
+                LineUse::Blank
+            } else {
+                LineUse::Used
+            };
         }
         let trimmed = trim_start(line);
-        if let Some(event) = self.panic_or_fatal(line, trimmed) {
-            return event;
-        }
-        if let Some(event) = self.signal_line(line) {
-            return event;
-        }
-        if self.section_line(line) {
-            return LineEvent::Other;
+        if self.panic_or_fatal(line, trimmed) || self.signal_line(line) || self.section_line(line) {
+            return LineUse::Used;
         }
         self.in_registers = false;
         if line.is_empty() {
             self.in_panic = false;
-            return LineEvent::Other;
+            return LineUse::Blank;
         }
         if self.in_panic && !trimmed.starts_with(b"goroutine ") {
             self.panic_continuation(line);
+            return LineUse::Used;
         }
-        LineEvent::Other
+        LineUse::Other
     }
 
     /// A line of a race report: `WARNING: DATA RACE` starts one, a line of
@@ -135,7 +137,7 @@ impl CrashBuilder {
 
     /// `panic: ...` (a nested one indented) or `fatal error: ...`.
     #[inline]
-    fn panic_or_fatal(&mut self, line: &[u8], trimmed: &[u8]) -> Option<LineEvent> {
+    fn panic_or_fatal(&mut self, line: &[u8], trimmed: &[u8]) -> bool {
         if let Some(message) = trimmed.strip_prefix(b"panic: ") {
             let indented = line.first() == Some(&b'\t');
             let nested = indented || !self.go.panics.is_empty();
@@ -148,32 +150,30 @@ impl CrashBuilder {
             self.any = true;
             self.in_panic = true;
             self.want_goroutine = true;
-            return Some(if indented {
-                LineEvent::Other
-            } else {
-                LineEvent::Start
-            });
+            return true;
         }
-        let message = line.strip_prefix(b"fatal error: ")?;
+        let Some(message) = line.strip_prefix(b"fatal error: ") else {
+            return false;
+        };
         if self.go.fatal_error.is_none() {
             self.go.fatal_error = Some(lossy(message));
         }
         self.any = true;
         self.in_panic = false;
         self.want_goroutine = true;
-        Some(LineEvent::Start)
+        true
     }
 
     /// `[signal SIGSEGV: ...]`, a `SIGQUIT: quit` header, or the `PC=` line
     /// after it.
     #[inline]
-    fn signal_line(&mut self, line: &[u8]) -> Option<LineEvent> {
+    fn signal_line(&mut self, line: &[u8]) -> bool {
         if let Some(signal) = line.strip_prefix(b"[signal ") {
             self.in_panic = false;
             self.any = true;
             let body = signal.strip_suffix(b"]").unwrap_or(signal);
             self.crash.signal = Some(parse_signal(body, line));
-            return Some(LineEvent::Other);
+            return true;
         }
         if is_signal_header(line) {
             self.in_panic = false;
@@ -192,12 +192,11 @@ impl CrashBuilder {
                     raw: lossy(line),
                     ..SignalInfo::default()
                 });
-                return Some(LineEvent::Start);
             }
-            return Some(LineEvent::Other);
+            return true;
         }
         if !(self.expect_pc && line.starts_with(b"PC=")) {
-            return None;
+            return false;
         }
         self.expect_pc = false;
         if let Some(signal) = self.crash.signal.as_mut() {
@@ -213,7 +212,7 @@ impl CrashBuilder {
                 }
             }
         }
-        Some(LineEvent::Other)
+        true
     }
 
     /// The `-----` separator of per-M sections, `exit status N`, or a
@@ -414,34 +413,4 @@ fn race_line(race: &mut RaceState, line: &[u8]) {
         }
         race.await_frame = None;
     }
-}
-
-/// What made the dump: a panic, a fatal error, a signal, Go's leak profile
-/// (its goroutines are marked leaked) or a plain stack dump.
-pub(super) fn origin_of(
-    crash: Option<&crate::model::Crash>,
-    tasks: &[crate::model::Task],
-) -> &'static str {
-    if let Some(c) = crash {
-        if !c.panics().is_empty() {
-            return "panic";
-        }
-        if c.fatal_error().is_some() {
-            return "fatal";
-        }
-        if let Some(s) = &c.signal {
-            if s.name == "SIGQUIT" {
-                return "sigquit";
-            }
-            return "signal";
-        }
-    }
-    if !tasks.is_empty()
-        && tasks
-            .iter()
-            .any(|t| t.flags.has(crate::model::TaskFlags::LEAKED))
-    {
-        return "goroutineleak";
-    }
-    "stack"
 }

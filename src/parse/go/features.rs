@@ -46,8 +46,16 @@ impl Features {
             (Self::CREATED_NO_ID, "1.20"),
             (Self::OLD_ELIDED, "1.20"),
         ];
-        let lo = lower.iter().find(|(f, _)| self.has(*f)).map(|x| x.1);
-        let hi = upper.iter().find(|(f, _)| self.has(*f)).map(|x| x.1);
+        // Goroutines a timer or the runtime started print `created by F`
+        // without an id in every version: with `in goroutine N` lines
+        // beside them, the missing id tells nothing.
+        let seen = if self.has(Self::IN_GOROUTINE) {
+            Features(self.0 & !Self::CREATED_NO_ID)
+        } else {
+            self
+        };
+        let lo = lower.iter().find(|(f, _)| seen.has(*f)).map(|x| x.1);
+        let hi = upper.iter().find(|(f, _)| seen.has(*f)).map(|x| x.1);
         match (lo, hi) {
             (Some(low), Some(high)) if low == high => Some(format!("go{low}")),
             (Some(low), Some(high)) => Some(format!("go{low}..go{high}")),

@@ -6,34 +6,32 @@
 //! with its own interning tables; a sequential merge then translates ids,
 //! splits the input into dumps and assembles the crash records.
 
+mod chunk;
 mod crash;
 mod features;
 pub mod line;
+mod merge;
 
 use crate::input::Bytes;
 use crate::model::{
-    Ancestor, ArgSpan, FrameId, IdMap, LabelSetId, Runtime, Snapshot, StateClass, Sym, Tables,
-    Task, TaskDetail, TaskFlags, TaskKind, Warning,
+    Ancestor, ArgSpan, FrameId, LabelSetId, Snapshot, StateClass, Sym, Tables, Task, TaskFlags,
+    TaskKind,
 };
 use crate::parse::format::{Dumps, InputFormat, ParseOptions};
-use crash::{origin_of, CrashBuilder};
+pub use chunk::FORMAT;
+use chunk::{Chunk, Item, TaskLines, MAX_WARNINGS};
 use features::Features;
 use line::{
     frames_continue, glued_header, go_detail, hash_args, is_stack_unavailable, parse_ancestor,
     parse_created_by, parse_cut_header, parse_elided, parse_file_line, parse_header, parse_labels,
     split_call, split_go_func, trim_end, Header,
 };
+use merge::merge;
 use rayon::prelude::*;
-use rustc_hash::{FxHashMap, FxHashSet, FxHasher};
+use rustc_hash::{FxHashMap, FxHasher};
 use std::hash::Hasher;
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
 
-/// The format id of Go tracebacks.
-pub const FORMAT: &str = "go-traceback";
-
-/// At most this many warnings are kept per snapshot.
-const MAX_WARNINGS: usize = 1000;
 /// Functions at the bottom of a complete stack that has no `created by`.
 const STACK_ROOTS: &[&str] = &[
     "main.main",
@@ -130,28 +128,6 @@ fn chunk_bounds(text: &[u8], threshold: usize) -> Vec<usize> {
     bounds
 }
 
-enum Item {
-    Task(Task),
-    Line {
-        line: u32,
-        start: usize,
-        end: usize,
-    },
-    /// A warning with a chunk-relative line.
-    Warn {
-        line: u32,
-        message: String,
-    },
-}
-
-struct Chunk {
-    tables: Tables,
-    items: Vec<Item>,
-    args: Vec<ArgSpan>,
-    lines: u32,
-    features: Features,
-}
-
 /// A task being read.
 struct Cur<'a> {
     task: Task,
@@ -162,7 +138,7 @@ struct Cur<'a> {
     /// len, line number).
     pending: Option<(&'a [u8], u32, u32, u32)>,
     /// `created by` waiting for its file line.
-    creator_pending: Option<&'a [u8]>,
+    creator_pending: Option<(&'a [u8], u32)>,
     /// The function line before this file line could not be read: the
     /// file line belongs to it and is dropped without a second warning.
     skip_file_line: bool,
@@ -170,7 +146,11 @@ struct Cur<'a> {
     damaged_at: u32,
     ancestors: Vec<Ancestor>,
     /// Reading an ancestor block: its id and frames.
-    ancestor: Option<(u64, Vec<FrameId>)>,
+    ancestor: Option<(u64, Vec<FrameId>, Option<FrameId>)>,
+    /// Where its lines went.
+    lines: TaskLines,
+    /// The line number of the header.
+    first_line: u32,
     h_exact: FxHasher,
     h_ptr: FxHasher,
 }
@@ -233,16 +213,33 @@ impl<'a> ChunkParser<'a> {
             pos = next;
             let last_line = !complete && at_eof;
             if let Some(c) = cur.as_mut() {
-                match self.task_line(c, line, abs, line_no, last_line) {
-                    Flow::Continue => continue,
+                let rest = &chunk[pos..];
+                match self.task_line(c, line, abs, line_no, last_line, rest) {
+                    Flow::Continue => {
+                        c.lines.span = line_no - c.first_line + 1;
+                        continue;
+                    }
                     Flow::EndTask => {
-                        if let Some(c) = cur.take() {
+                        if let Some(mut c) = cur.take() {
+                            c.lines.blank_after = true;
                             self.finish(c);
                         }
                         continue;
                     }
                     Flow::EndTaskReprocess => {
-                        if let Some(c) = cur.take() {
+                        if let Some(mut c) = cur.take() {
+                            if !c.task.flags.has(TaskFlags::PARTIAL) && self.unfinished(&c) {
+                                // Something else follows a stack that has
+                                // not reached its end: it was cut off.
+                                c.task.flags.set(TaskFlags::PARTIAL);
+                                self.warn(
+                                    c.first_line,
+                                    format!(
+                                        "goroutine {} stops before the end of its stack: it is cut off",
+                                        c.task.id
+                                    ),
+                                );
+                            }
                             self.finish(c);
                         }
                     }
@@ -261,18 +258,24 @@ impl<'a> ChunkParser<'a> {
                     cur = Some(self.start_task(h, abs, line_no));
                     continue;
                 }
-                if last_line {
-                    if let Some(id) = parse_cut_header(line) {
-                        let header = Header {
-                            id,
-                            state: b"",
-                            ..Header::default()
-                        };
-                        let mut cut_task = self.start_task(header, abs, line_no);
-                        cut_task.task.flags.set(TaskFlags::PARTIAL);
+                if let Some(id) = cut_header(line, last_line) {
+                    let header = Header {
+                        id,
+                        state: b"",
+                        ..Header::default()
+                    };
+                    let mut cut_task = self.start_task(header, abs, line_no);
+                    cut_task.task.flags.set(TaskFlags::PARTIAL);
+                    self.warn(
+                        line_no,
+                        format!("the header of goroutine {id} is cut off: its state is unknown"),
+                    );
+                    if last_line {
                         self.finish(cut_task);
-                        continue;
+                    } else {
+                        cur = Some(cut_task);
                     }
+                    continue;
                 }
             }
             self.items.push(Item::Line {
@@ -282,7 +285,7 @@ impl<'a> ChunkParser<'a> {
             });
         }
         if let Some(mut c) = cur.take() {
-            if at_eof && self.looks_cut(&c, chunk) {
+            if at_eof && self.looks_cut(&c) {
                 c.task.flags.set(TaskFlags::PARTIAL);
             }
             self.finish(c);
@@ -297,11 +300,22 @@ impl<'a> ChunkParser<'a> {
     }
 
     /// The input ended inside this task (no blank line after it): was it cut?
-    /// Certainly when the last line is incomplete or a frame lacks its source
-    /// line; also when the stack does not end where Go stacks end (a
-    /// `created by` line, or a root function such as `main.main`).
-    fn looks_cut(&self, c: &Cur<'a>, chunk: &[u8]) -> bool {
-        if !chunk.ends_with(b"\n") || c.pending.is_some() || c.creator_pending.is_some() {
+    /// Decided by the grammar, not by a final newline: certainly when its
+    /// last line was cut short (`PARTIAL` already) or a frame or `created
+    /// by` line lacks its source line; also when the stack does not end
+    /// where Go stacks end.
+    fn looks_cut(&self, c: &Cur<'a>) -> bool {
+        c.task.flags.has(TaskFlags::PARTIAL)
+            || c.pending.is_some()
+            || c.creator_pending.is_some()
+            || self.unfinished(c)
+    }
+
+    /// Whether a stack has not reached where Go stacks end: a `created by`
+    /// line, a root function such as `main.main`, or a marker that the
+    /// runtime cut or could not print it.
+    fn unfinished(&self, c: &Cur<'a>) -> bool {
+        if c.pending.is_some() || c.creator_pending.is_some() {
             return true;
         }
         // The runtime cuts stacks at 100 frames (some hidden), before Go 1.21
@@ -357,6 +371,11 @@ impl<'a> ChunkParser<'a> {
             damaged_at: 0,
             ancestors: Vec::new(),
             ancestor: None,
+            lines: TaskLines {
+                span: 1,
+                ..TaskLines::default()
+            },
+            first_line: line_no,
             h_exact: FxHasher::default(),
             h_ptr: FxHasher::default(),
         }
@@ -446,12 +465,13 @@ impl<'a> ChunkParser<'a> {
         abs: usize,
         line_no: u32,
         last_line: bool,
+        rest: &[u8],
     ) -> Flow {
         match line.first() {
             None => return Flow::EndTask,
             Some(b'\t') | Some(b' ') => {
                 if let Some(f) = parse_file_line(line) {
-                    if last_line {
+                    if last_line && !self.complete_file_line(c, &f) {
                         // The line may be cut: keep it only if the offset is complete.
                         c.task.flags.set(TaskFlags::PARTIAL);
                     }
@@ -468,6 +488,7 @@ impl<'a> ChunkParser<'a> {
                 }
                 if last_line {
                     c.task.flags.set(TaskFlags::PARTIAL);
+                    c.lines.cut += 1;
                     return Flow::Continue;
                 }
                 if let Some(at) = glued_header(line) {
@@ -481,6 +502,7 @@ impl<'a> ChunkParser<'a> {
                     );
                     return Flow::EndTaskReprocessFrom(at);
                 }
+                c.lines.unreadable += 1;
                 self.warn(
                     line_no,
                     format!("unreadable line in goroutine {}", c.task.id),
@@ -492,20 +514,26 @@ impl<'a> ChunkParser<'a> {
                     c.task.flags.set(TaskFlags::STACK_UNAVAILABLE);
                     return Flow::Continue;
                 }
-                if parse_header(line).is_some() || (last_line && parse_cut_header(line).is_some()) {
+                if parse_header(line).is_some() || cut_header(line, last_line).is_some() {
                     return Flow::EndTaskReprocess;
                 }
             }
             Some(b'c') => {
                 if let Some((name, parent)) = parse_created_by(line) {
                     self.flush_pending(c);
-                    c.task.set_parent_id(parent);
-                    self.features.0 |= if parent.is_some() {
-                        Features::IN_GOROUTINE
-                    } else {
-                        Features::CREATED_NO_ID
-                    };
-                    c.creator_pending = Some(name);
+                    self.flush_creator(c);
+                    if c.ancestor.is_none() {
+                        // An ancestor's `created by` (printed without an id
+                        // inside its `[originating from ...]` block) is the
+                        // ancestor's, not this goroutine's.
+                        c.task.set_parent_id(parent);
+                        self.features.0 |= if parent.is_some() {
+                            Features::IN_GOROUTINE
+                        } else {
+                            Features::CREATED_NO_ID
+                        };
+                    }
+                    c.creator_pending = Some((name, line_no));
                     return Flow::Continue;
                 }
             }
@@ -518,8 +546,9 @@ impl<'a> ChunkParser<'a> {
             Some(b'[') => {
                 if let Some(id) = parse_ancestor(line) {
                     self.flush_pending(c);
+                    self.flush_creator(c);
                     self.close_ancestor(c);
-                    c.ancestor = Some((id, Vec::new()));
+                    c.ancestor = Some((id, Vec::new(), None));
                     return Flow::Continue;
                 }
             }
@@ -527,7 +556,7 @@ impl<'a> ChunkParser<'a> {
         }
         if let Some((name, args, args_at)) = split_call(line) {
             self.flush_pending(c);
-            c.creator_pending = None;
+            self.flush_creator(c);
             let rel = (abs + args_at) as u64 - c.task.offset;
             c.pending = Some((name, rel as u32, args.len() as u32, line_no));
             if c.ancestor.is_none() {
@@ -537,6 +566,26 @@ impl<'a> ChunkParser<'a> {
         }
         if last_line {
             c.task.flags.set(TaskFlags::PARTIAL);
+            c.lines.cut += 1;
+            return Flow::Continue;
+        }
+        if next_is_file_line(rest) {
+            // A frame line we cannot read, followed by its source line:
+            // kept as a frame named by the whole line, with a warning.
+            self.flush_pending(c);
+            c.task.flags.set(TaskFlags::DAMAGED);
+            self.flush_creator(c);
+            let shown = &line[..line.len().min(160)];
+            self.warn(
+                line_no,
+                format!(
+                    "unreadable frame line in goroutine {}: {}",
+                    c.task.id,
+                    String::from_utf8_lossy(shown)
+                ),
+            );
+            let rel = (abs + line.len()) as u64 - c.task.offset;
+            c.pending = Some((shown, rel as u32, 0, line_no));
             return Flow::Continue;
         }
         // A damaged line (a corrupted byte, a log line written into the
@@ -553,6 +602,7 @@ impl<'a> ChunkParser<'a> {
                 self.flush_pending(c);
                 c.skip_file_line = file_line_next;
                 c.task.flags.set(TaskFlags::DAMAGED);
+                c.lines.unreadable += 1;
                 let second_half = c.damaged_at != 0 && c.damaged_at + 1 == line_no;
                 c.damaged_at = line_no;
                 if second_half {
@@ -570,6 +620,63 @@ impl<'a> ChunkParser<'a> {
         }
         // Something that is not part of a goroutine: the goroutine ended.
         Flow::EndTaskReprocess
+    }
+
+    /// Whether a source line that ends the input without a newline is
+    /// complete: it has its pc offset (`+0x1d`), or it belongs to an inlined
+    /// frame (`(...)`), which Go prints without one.
+    fn complete_file_line(&self, c: &Cur<'a>, f: &line::FileLine<'a>) -> bool {
+        if f.pc_offset.is_some() {
+            return true;
+        }
+        match c.pending {
+            Some((_, astart, alen, _)) if c.creator_pending.is_none() => {
+                self.args_text(c, astart, alen) == Some(b"...")
+            }
+            _ => false,
+        }
+    }
+
+    /// The argument text of a pending frame (`astart` relative to the task).
+    fn args_text(&self, c: &Cur<'a>, astart: u32, alen: u32) -> Option<&'a [u8]> {
+        self.text
+            .get(c.task.offset as usize + astart as usize..)
+            .and_then(|t| t.get(..alen as usize))
+    }
+
+    /// A `created by` line not followed by its source line: the creator is
+    /// kept without a location, with a warning (none when the input was cut
+    /// right after it).
+    fn flush_creator(&mut self, c: &mut Cur<'a>) {
+        let Some((name, line_no)) = c.creator_pending.take() else {
+            return;
+        };
+        let function = self.intern_func(name);
+        let id = self.tables.intern_frame(crate::model::Frame {
+            function,
+            file: Sym(0),
+            line: 0,
+            pc_offset: None,
+            inlined: false,
+        });
+        self.set_creator(c, id);
+        if !c.task.flags.has(TaskFlags::PARTIAL) {
+            self.warn(
+                line_no,
+                format!(
+                    "`created by` without a source line in goroutine {}",
+                    c.task.id
+                ),
+            );
+        }
+    }
+
+    /// Sets the creator of the goroutine, or of the ancestor being read.
+    fn set_creator(&mut self, c: &mut Cur<'a>, id: FrameId) {
+        match c.ancestor.as_mut() {
+            Some((_, _, creator)) => *creator = Some(id),
+            None => c.task.creator = Some(id),
+        }
     }
 
     fn elided(&mut self, c: &mut Cur<'a>, n: u32) {
@@ -599,15 +706,16 @@ impl<'a> ChunkParser<'a> {
     }
 
     fn file_line(&mut self, c: &mut Cur<'a>, f: line::FileLine<'a>, line_no: u32) {
-        if let Some(name) = c.creator_pending.take() {
+        if let Some((name, _)) = c.creator_pending.take() {
             let id = self.frame_id(name, f, false);
-            c.task.creator = Some(id);
+            self.set_creator(c, id);
             return;
         }
         if std::mem::take(&mut c.skip_file_line) && c.pending.is_none() {
             return;
         }
         let Some((name, astart, alen, _)) = c.pending.take() else {
+            c.lines.unreadable += 1;
             self.warn(
                 line_no,
                 format!("source line without a function in goroutine {}", c.task.id),
@@ -621,7 +729,7 @@ impl<'a> ChunkParser<'a> {
             == Some(b"...")
             && f.pc_offset.is_none();
         let id = self.frame_id(name, f, inlined);
-        self.push_frame(c, id, astart, alen);
+        self.push_frame(c, id, astart, alen, 2);
     }
 
     fn frame_id(&mut self, name: &'a [u8], f: line::FileLine<'a>, inlined: bool) -> FrameId {
@@ -644,15 +752,28 @@ impl<'a> ChunkParser<'a> {
         id
     }
 
-    fn push_frame(&mut self, c: &mut Cur<'a>, id: FrameId, astart: u32, alen: u32) {
-        if let Some((_, frames)) = c.ancestor.as_mut() {
-            if frames.len() < MAX_FRAMES {
-                frames.push(id);
+    /// Adds a frame read from `lines` lines to the stack (or the ancestor
+    /// being read); beyond [`MAX_FRAMES`] it is dropped and counted.
+    fn push_frame(&mut self, c: &mut Cur<'a>, id: FrameId, astart: u32, alen: u32, lines: u32) {
+        let frames = match c.ancestor.as_mut() {
+            Some((_, frames, _)) => frames,
+            None => &mut c.frames,
+        };
+        if frames.len() >= MAX_FRAMES {
+            if c.lines.over_limit == 0 {
+                self.warn(
+                    c.first_line,
+                    format!(
+                        "goroutine {} has more than {MAX_FRAMES} frames: the deeper ones are left out",
+                        c.task.id
+                    ),
+                );
             }
+            c.lines.over_limit += lines;
             return;
         }
-        if c.frames.len() < MAX_FRAMES {
-            c.frames.push(id);
+        frames.push(id);
+        if c.ancestor.is_none() {
             self.args.push(ArgSpan {
                 start: astart,
                 len: alen,
@@ -671,7 +792,7 @@ impl<'a> ChunkParser<'a> {
                 pc_offset: None,
                 inlined: false,
             });
-            self.push_frame(c, id, astart, alen);
+            self.push_frame(c, id, astart, alen, 1);
             self.warn(
                 line_no,
                 format!("frame without a source line in goroutine {}", c.task.id),
@@ -680,10 +801,10 @@ impl<'a> ChunkParser<'a> {
     }
 
     fn close_ancestor(&mut self, c: &mut Cur<'a>) {
-        if let Some((id, frames)) = c.ancestor.take() {
+        if let Some((id, frames, creator)) = c.ancestor.take() {
             let stack = self.tables.intern_stack(&frames, None);
             if c.ancestors.len() < 64 {
-                c.ancestors.push(Ancestor { id, stack });
+                c.ancestors.push(Ancestor { id, stack, creator });
             }
         }
     }
@@ -700,11 +821,12 @@ impl<'a> ChunkParser<'a> {
                     pc_offset: None,
                     inlined: false,
                 });
-                self.push_frame(&mut c, id, astart, alen);
+                self.push_frame(&mut c, id, astart, alen, 1);
             }
         } else {
             self.flush_pending(&mut c);
         }
+        self.flush_creator(&mut c);
         self.close_ancestor(&mut c);
         let stack = self.tables.intern_stack(&c.frames, c.elided);
         c.task.stack = stack;
@@ -733,8 +855,30 @@ impl<'a> ChunkParser<'a> {
             c.task.go_detail_mut().ancestors = c.ancestors;
         }
         self.frames_pool = c.frames;
-        self.items.push(Item::Task(c.task));
+        self.items.push(Item::Task(c.task, c.lines));
     }
+}
+
+/// The id of a goroutine header cut off: at the end of the input any
+/// start of one (`goroutine 123 [chan rec`); elsewhere only one cut before
+/// its closing `]:` (a line of other text may start with `goroutine N`).
+fn cut_header(line: &[u8], last_line: bool) -> Option<u64> {
+    let id = parse_cut_header(line)?;
+    if last_line {
+        return Some(id);
+    }
+    let close = memchr::memchr(b']', line);
+    match close {
+        None => Some(id),
+        Some(p) if p + 1 == line.len() => Some(id),
+        _ => None,
+    }
+}
+
+/// Whether the next line of `rest` is a frame's source line.
+fn next_is_file_line(rest: &[u8]) -> bool {
+    let end = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
+    parse_file_line(trim_end(&rest[..end])).is_some()
 }
 
 enum Flow {
@@ -743,202 +887,6 @@ enum Flow {
     EndTaskReprocess,
     /// The task ended inside the line: read the line again from this byte.
     EndTaskReprocessFrom(usize),
-}
-
-/// Builds one snapshot during the merge.
-struct SnapBuilder {
-    tasks: Vec<Task>,
-    crash: CrashBuilder,
-    warnings: Vec<Warning>,
-    seen: FxHashSet<u64>,
-    start: u64,
-    end: u64,
-    truncated: bool,
-}
-
-impl SnapBuilder {
-    fn new(start: u64) -> Self {
-        SnapBuilder {
-            tasks: Vec::new(),
-            crash: CrashBuilder::default(),
-            warnings: Vec::new(),
-            seen: FxHashSet::default(),
-            start,
-            end: start,
-            truncated: false,
-        }
-    }
-    fn is_empty(&self) -> bool {
-        self.tasks.is_empty() && !self.crash.has_content()
-    }
-
-    /// The snapshot built, sharing the merged `tables` and `args`.
-    fn finish(
-        self,
-        source: &str,
-        text: &Bytes,
-        tables: &Arc<Tables>,
-        args: &Arc<Vec<ArgSpan>>,
-        features: Features,
-    ) -> Snapshot {
-        let mut warnings = self.warnings;
-        let crash = self.crash.finish();
-        let origin = origin_of(crash.as_ref(), &self.tasks);
-        if self.truncated {
-            warnings.push(Warning {
-                line: self.tasks.last().map_or(0, |task| u64::from(task.line)),
-                message: "the dump is cut off here: the last goroutine is incomplete".into(),
-            });
-        }
-        let end = self
-            .end
-            .max(self.tasks.last().map_or(0, |task| task.offset));
-        let mut snapshot = Snapshot::new(
-            source,
-            FORMAT,
-            Runtime::Go,
-            text.clone(),
-            Arc::clone(tables),
-            Arc::clone(args),
-        );
-        snapshot.version_guess = features.guess();
-        snapshot.origin = Some(origin.to_string());
-        snapshot.crash = crash;
-        snapshot.tasks = self.tasks;
-        snapshot.warnings = warnings;
-        snapshot.truncated = self.truncated;
-        snapshot.range = (self.start, end);
-        snapshot
-    }
-}
-
-/// The snapshots of a merge: those finished, and the one being built.
-struct Merge {
-    done: Vec<(SnapBuilder, Features)>,
-    current: SnapBuilder,
-    /// Version features seen so far (in any chunk up to here).
-    features: Features,
-}
-
-impl Merge {
-    /// Finishes the current snapshot and starts the next at byte `start`.
-    #[inline]
-    fn split(&mut self, start: u64) {
-        let next = SnapBuilder::new(start);
-        self.done
-            .push((std::mem::replace(&mut self.current, next), self.features));
-    }
-
-    /// Adds a goroutine (already remapped); the same goroutine again starts
-    /// a second dump.
-    #[inline]
-    fn task(&mut self, mut task: Task) {
-        if self.current.crash.in_m_sections() {
-            // An M's view of its goroutine, printed a second time.
-            task.flags.set(TaskFlags::SYSTEM_STACK);
-        } else if task.id != 0 && !self.current.seen.insert(task.id) {
-            // The same goroutine again: a second dump starts here.
-            self.split(task.offset);
-            self.current.seen.insert(task.id);
-        }
-        let builder = &mut self.current;
-        if task.flags.has(TaskFlags::PARTIAL) {
-            builder.truncated = true;
-        }
-        builder.crash.on_goroutine(task.id);
-        builder.end = task.offset;
-        builder.tasks.push(task);
-    }
-
-    /// Feeds a line outside the goroutines (bytes `start..end` of the text,
-    /// 1-based `line_no`) to the crash builder; a crash header after
-    /// goroutines starts a new dump.
-    #[inline]
-    fn line(&mut self, text: &[u8], line_no: u64, start: usize, end: usize) {
-        let line = &text[start..end];
-        if !self.current.tasks.is_empty() && self.current.crash.is_start(line) {
-            self.split(start as u64);
-        }
-        let builder = &mut self.current;
-        if builder.is_empty() && !line.is_empty() && builder.crash.is_start(line) {
-            builder.start = start as u64;
-        }
-        builder.crash.line(line_no, line);
-        if builder.crash.has_content() {
-            builder.end = end as u64;
-        }
-    }
-
-    /// Records a warning, keeping at most [`MAX_WARNINGS`] per snapshot.
-    #[inline]
-    fn warn(&mut self, line: u64, message: String) {
-        if self.current.warnings.len() < MAX_WARNINGS {
-            self.current.warnings.push(Warning { line, message });
-        }
-    }
-}
-
-/// Moves a chunk's task into the merged tables (`map`), argument spans
-/// (from `args_base`) and line numbers (from `base_line`).
-#[inline]
-fn remap_task(task: &mut Task, map: &IdMap, args_base: u32, base_line: u64) {
-    task.state = map.sym(task.state);
-    task.stack = map.stack(task.stack);
-    task.creator = task.creator.map(|frame| map.frame(frame));
-    task.labels = map.labels(task.labels);
-    task.args += args_base;
-    task.line = (base_line + u64::from(task.line)).min(u64::from(u32::MAX)) as u32;
-    if let Some(TaskDetail::Go(go)) = task.detail.as_deref_mut() {
-        for ancestor in go.ancestors.iter_mut() {
-            ancestor.stack = map.stack(ancestor.stack);
-        }
-    }
-}
-
-/// Joins the chunks read in parallel, in order, into snapshots: one set of
-/// tables and argument spans, goroutines and crash text split into dumps.
-fn merge(text: Bytes, source: &str, chunks: Vec<Chunk>) -> Vec<Snapshot> {
-    let mut tables = Tables::new();
-    let mut args: Vec<ArgSpan> =
-        Vec::with_capacity(chunks.iter().map(|chunk| chunk.args.len()).sum());
-    let mut merge = Merge {
-        done: Vec::new(),
-        current: SnapBuilder::new(0),
-        features: Features::default(),
-    };
-    let mut base_line: u64 = 0;
-    for chunk in chunks {
-        let map: IdMap = tables.absorb(&chunk.tables);
-        let args_base = args.len() as u32;
-        args.extend_from_slice(&chunk.args);
-        merge.features.0 |= chunk.features.0;
-        for item in chunk.items {
-            match item {
-                Item::Task(mut task) => {
-                    remap_task(&mut task, &map, args_base, base_line);
-                    merge.task(task);
-                }
-                Item::Line { line, start, end } => {
-                    merge.line(&text, base_line + u64::from(line), start, end)
-                }
-                Item::Warn { line, message } => merge.warn(base_line + u64::from(line), message),
-            }
-        }
-        base_line += u64::from(chunk.lines);
-    }
-    merge.done.push((merge.current, merge.features));
-    let tables = Arc::new(tables);
-    let args = Arc::new(args);
-    let mut snaps = Vec::new();
-    for (builder, features) in merge.done {
-        if builder.tasks.is_empty() {
-            continue;
-        }
-        let mut snapshot = builder.finish(source, &text, &tables, &args, features);
-        snapshot.index = snaps.len();
-        snaps.push(snapshot);
-    }
-    snaps
 }
 
 /// Go tracebacks as an input format.

@@ -10,7 +10,9 @@ use super::counted::{Builder, Record, MAX_FRAMES, MAX_WARNINGS};
 use crate::input::Bytes;
 use crate::model::heap::{unsample, HeapProfile, HeapSample, HeapValues, Sampling};
 use crate::model::parse_hex;
-use crate::model::{CodeKind, FrameId, LabelSetId, Runtime, Snapshot, Tables, Warning};
+use crate::model::{
+    CodeKind, FrameId, LabelSetId, LineAccount, Runtime, SkipReason, Snapshot, Tables, Warning,
+};
 use crate::parse::format::{Dumps, InputFormat, ParseOptions};
 use crate::parse::go::line::{split_go_func, trim_end};
 use std::sync::Arc;
@@ -231,49 +233,75 @@ struct TextReader<'s> {
     in_memstats: bool,
     /// Warnings before any profile, given to the first snapshot.
     loose: Vec<Warning>,
+    /// Where the lines since the last goroutine profile was finished went.
+    account: LineAccount,
 }
 
 impl TextReader<'_> {
     /// Reads one line (without its newline), which starts at byte
     /// `line_off` of `text` on 1-based line `line_no`.
-    fn line(&mut self, text: &Bytes, line_no: u32, line_off: u64, raw: &[u8]) {
+    /// Returns why the line was skipped, `None` when it was used.
+    fn line(
+        &mut self,
+        text: &Bytes,
+        line_no: u32,
+        line_off: u64,
+        raw: &[u8],
+    ) -> Option<SkipReason> {
         let line = trim_end(raw);
         if let Some((at, header)) = find_header(line) {
             flush(&mut self.cur, &mut self.pending);
-            finish(
-                &mut self.out,
-                &mut self.cur,
-                self.source,
-                text,
-                line_off,
-                false,
-            );
+            self.close(text, line_off, false);
             self.in_memstats = false;
             self.cur = start_profile(header, &line[at..], line_off);
-            return;
+            return None;
         }
         if line.is_empty() {
             flush(&mut self.cur, &mut self.pending);
-            return;
+            return Some(SkipReason::Blank);
         }
         if matches!(self.cur, Current::None) {
-            return;
+            return Some(SkipReason::NotDump);
         }
         if self.in_memstats || line.starts_with(b"# runtime.MemStats") {
             self.memstats_line(line);
-            return;
+            return None;
         }
         if let Some(rest) = line.strip_prefix(b"# labels:") {
             if let Some(pending) = &mut self.pending {
                 pending.labels = parse_labels(&String::from_utf8_lossy(rest));
             }
-            return;
+            return None;
         }
         if line.starts_with(b"#") {
-            self.frame_line(line, line_no);
-            return;
+            return self.frame_line(line, line_no);
         }
-        self.record_line(line, line_no, line_off);
+        self.record_line(line, line_no, line_off)
+    }
+
+    /// Counts a line in the account of the profile being read.
+    fn count(&mut self, line_no: u32, skipped: Option<SkipReason>) {
+        self.account.cover(u64::from(line_no));
+        match skipped {
+            None => self.account.use_lines(1),
+            Some(reason) => self.account.skip(reason, 1),
+        }
+    }
+
+    /// Finishes the profile being read (it ends at byte `end`); a goroutine
+    /// profile takes the line account with it.
+    fn close(&mut self, text: &Bytes, end: u64, cut: bool) {
+        let goroutines = matches!(self.cur, Current::Goroutines { .. });
+        let heap = matches!(self.cur, Current::Heap(_));
+        finish(&mut self.out, &mut self.cur, self.source, text, end, cut);
+        if goroutines {
+            if let Some(snapshot) = self.out.snapshots.last_mut() {
+                snapshot.lines = Some(std::mem::take(&mut self.account));
+            }
+        } else if heap {
+            // Heap profiles keep no account yet.
+            self.account = LineAccount::default();
+        }
     }
 
     /// A `# name = value` line of the `# runtime.MemStats` block.
@@ -293,30 +321,35 @@ impl TextReader<'_> {
     }
 
     /// A `#\t0xPC\tfunc+0xOFF\tfile:line` frame of the pending record.
-    fn frame_line(&mut self, line: &[u8], line_no: u32) {
+    fn frame_line(&mut self, line: &[u8], line_no: u32) -> Option<SkipReason> {
         match (parse_frame_line(line), &mut self.pending) {
             (Some((pc, func, file, file_line)), Some(pending)) => {
-                if pending.frames.len() < MAX_FRAMES {
-                    let frame = match &mut self.cur {
-                        Current::Goroutines { b, .. } => b.frame(func, file, file_line, false),
-                        Current::Heap(heap) => go_frame(&mut heap.tables, func, file, file_line),
-                        Current::None => return,
-                    };
-                    pending.frames.push((pc, frame));
+                if pending.frames.len() >= MAX_FRAMES {
+                    return Some(SkipReason::OverLimit);
                 }
+                let frame = match &mut self.cur {
+                    Current::Goroutines { b, .. } => b.frame(func, file, file_line, false),
+                    Current::Heap(heap) => go_frame(&mut heap.tables, func, file, file_line),
+                    Current::None => return Some(SkipReason::NotDump),
+                };
+                pending.frames.push((pc, frame));
+                None
             }
-            _ => warn(
-                &mut self.cur,
-                &mut self.loose,
-                line_no,
-                "a frame line outside a record",
-            ),
+            _ => {
+                warn(
+                    &mut self.cur,
+                    &mut self.loose,
+                    line_no,
+                    "a frame line outside a record",
+                );
+                Some(SkipReason::Unreadable)
+            }
         }
     }
 
     /// A record line (`N @ 0x... 0x...`, or the heap's pairs): starts a
     /// pending record.
-    fn record_line(&mut self, line: &[u8], line_no: u32, line_off: u64) {
+    fn record_line(&mut self, line: &[u8], line_no: u32, line_off: u64) -> Option<SkipReason> {
         flush(&mut self.cur, &mut self.pending);
         let record = split_record(line).and_then(|(head, pcs)| match &self.cur {
             Current::Goroutines { .. } => head
@@ -337,13 +370,17 @@ impl TextReader<'_> {
                     frames: Vec::new(),
                     labels: Vec::new(),
                 });
+                None
             }
-            None => warn(
-                &mut self.cur,
-                &mut self.loose,
-                line_no,
-                "not a profile record",
-            ),
+            None => {
+                warn(
+                    &mut self.cur,
+                    &mut self.loose,
+                    line_no,
+                    "not a profile record",
+                );
+                Some(SkipReason::Unreadable)
+            }
         }
     }
 }
@@ -385,13 +422,20 @@ pub fn parse(text: Bytes, source: &str) -> Read {
         pending: None,
         in_memstats: false,
         loose: Vec::new(),
+        account: LineAccount::default(),
     };
     let mut offset = 0u64;
     let data: &[u8] = &text;
+    let lines = data.split(|&c| c == b'\n').count();
     for (index, raw) in data.split(|&c| c == b'\n').enumerate() {
         let line_off = offset;
         offset += raw.len() as u64 + 1;
-        reader.line(&text, (index + 1) as u32, line_off, raw);
+        let line_no = (index + 1) as u32;
+        let skipped = reader.line(&text, line_no, line_off, raw);
+        // The empty piece after a final newline is no line.
+        if index + 1 < lines || !raw.is_empty() {
+            reader.count(line_no, skipped);
+        }
     }
     // A record with pcs but no frame lines at the very end: cut off.
     let cut = reader
@@ -399,7 +443,7 @@ pub fn parse(text: Bytes, source: &str) -> Read {
         .as_ref()
         .is_some_and(|pending| pending.frames.is_empty() && !pending.pcs.is_empty());
     flush(&mut reader.cur, &mut reader.pending);
-    finish(&mut reader.out, &mut reader.cur, source, &text, offset, cut);
+    reader.close(&text, offset, cut);
     let mut out = reader.out;
     if let Some(first) = out.snapshots.first_mut() {
         first.warnings.splice(0..0, reader.loose);

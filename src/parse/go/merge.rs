@@ -1,0 +1,288 @@
+//! The sequential merge of the chunks read in parallel: one set of tables
+//! and argument spans, goroutines and the text around them split into dumps,
+//! crash records assembled, and every line accounted for.
+
+use super::chunk::{Chunk, Item, TaskLines, FORMAT, MAX_WARNINGS};
+use super::crash::{CrashBuilder, LineUse};
+use super::features::Features;
+use crate::input::Bytes;
+use crate::model::{
+    ArgSpan, IdMap, LineAccount, Runtime, SkipReason, Snapshot, Tables, Task, TaskDetail,
+    TaskFlags, Warning,
+};
+use rustc_hash::FxHashSet;
+use std::sync::Arc;
+
+/// Builds one snapshot during the merge.
+struct SnapBuilder {
+    tasks: Vec<Task>,
+    crash: CrashBuilder,
+    warnings: Vec<Warning>,
+    seen: FxHashSet<u64>,
+    start: u64,
+    end: u64,
+    truncated: bool,
+    /// Where the lines of this dump went.
+    lines: LineAccount,
+}
+
+impl SnapBuilder {
+    fn new(start: u64) -> Self {
+        SnapBuilder {
+            tasks: Vec::new(),
+            crash: CrashBuilder::default(),
+            warnings: Vec::new(),
+            seen: FxHashSet::default(),
+            start,
+            end: start,
+            truncated: false,
+            lines: LineAccount::default(),
+        }
+    }
+    fn is_empty(&self) -> bool {
+        self.tasks.is_empty() && !self.crash.has_content()
+    }
+
+    /// The snapshot built, sharing the merged `tables` and `args`.
+    fn finish(
+        self,
+        source: &str,
+        text: &Bytes,
+        tables: &Arc<Tables>,
+        args: &Arc<Vec<ArgSpan>>,
+        features: Features,
+    ) -> Snapshot {
+        let mut warnings = self.warnings;
+        let crash = self.crash.finish();
+        let origin = origin_of(crash.as_ref(), &self.tasks);
+        if self.truncated {
+            warnings.push(Warning {
+                line: self.tasks.last().map_or(0, |task| u64::from(task.line)),
+                message: "the dump is cut off here: the last goroutine is incomplete".into(),
+            });
+        }
+        let end = self
+            .end
+            .max(self.tasks.last().map_or(0, |task| task.offset));
+        let mut snapshot = Snapshot::new(
+            source,
+            FORMAT,
+            Runtime::Go,
+            text.clone(),
+            Arc::clone(tables),
+            Arc::clone(args),
+        );
+        snapshot.version_guess = features.guess();
+        snapshot.origin = Some(origin.to_string());
+        snapshot.crash = crash;
+        snapshot.tasks = self.tasks;
+        snapshot.warnings = warnings;
+        snapshot.truncated = self.truncated;
+        snapshot.lines = Some(self.lines);
+        snapshot.range = (self.start, end);
+        snapshot
+    }
+}
+
+/// The snapshots of a merge: those finished, and the one being built.
+struct Merge {
+    done: Vec<(SnapBuilder, Features)>,
+    current: SnapBuilder,
+    /// Version features seen so far (in any chunk up to here).
+    features: Features,
+}
+
+impl Merge {
+    /// Finishes the current snapshot and starts the next at byte `start`.
+    #[inline]
+    fn split(&mut self, start: u64) {
+        let next = SnapBuilder::new(start);
+        self.done
+            .push((std::mem::replace(&mut self.current, next), self.features));
+    }
+
+    /// Adds a goroutine (already remapped); the same goroutine again starts
+    /// a second dump.
+    #[inline]
+    fn task(&mut self, mut task: Task, lines: TaskLines) {
+        if self.current.crash.in_m_sections() {
+            // An M's view of its goroutine, printed a second time.
+            task.flags.set(TaskFlags::SYSTEM_STACK);
+        } else if task.id != 0 && !self.current.seen.insert(task.id) {
+            // The same goroutine again: a second dump starts here.
+            self.split(task.offset);
+            self.current.seen.insert(task.id);
+        }
+        let builder = &mut self.current;
+        if task.flags.has(TaskFlags::PARTIAL) {
+            builder.truncated = true;
+        }
+        builder.crash.on_goroutine(task.id);
+        builder.end = task.offset;
+        account_task(&mut builder.lines, u64::from(task.line), lines);
+        builder.tasks.push(task);
+    }
+
+    /// Feeds a line outside the goroutines (bytes `start..end` of the text,
+    /// 1-based `line_no`) to the crash builder; a crash header after
+    /// goroutines starts a new dump.
+    #[inline]
+    fn line(&mut self, text: &[u8], line_no: u64, start: usize, end: usize) {
+        let line = &text[start..end];
+        if !self.current.tasks.is_empty() && self.current.crash.is_start(line) {
+            self.split(start as u64);
+        }
+        let builder = &mut self.current;
+        if builder.is_empty() && !line.is_empty() && builder.crash.is_start(line) {
+            builder.start = start as u64;
+        }
+        builder.lines.cover(line_no);
+        match builder.crash.line(line_no, line) {
+            LineUse::Used => builder.lines.use_lines(1),
+            LineUse::Blank => builder.lines.skip(SkipReason::Blank, 1),
+            LineUse::Other => builder.lines.skip(SkipReason::NotDump, 1),
+        }
+        if builder.crash.has_content() {
+            builder.end = end as u64;
+        }
+    }
+
+    /// Records a warning, keeping at most [`MAX_WARNINGS`] per snapshot.
+    #[inline]
+    fn warn(&mut self, line: u64, message: String) {
+        if self.current.warnings.len() < MAX_WARNINGS {
+            self.current.warnings.push(Warning { line, message });
+        }
+    }
+}
+
+/// Counts the lines of a goroutine whose header is line `first`.
+#[inline]
+fn account_task(account: &mut LineAccount, first: u64, lines: TaskLines) {
+    let span = u64::from(lines.span.max(1));
+    account.cover(first);
+    account.cover(first + span - 1);
+    let skipped = u64::from(lines.unreadable) + u64::from(lines.cut) + u64::from(lines.over_limit);
+    account.use_lines(span.saturating_sub(skipped));
+    account.skip(SkipReason::Unreadable, u64::from(lines.unreadable));
+    account.skip(SkipReason::Cut, u64::from(lines.cut));
+    account.skip(SkipReason::OverLimit, u64::from(lines.over_limit));
+    if lines.blank_after {
+        account.cover(first + span);
+        account.skip(SkipReason::Blank, 1);
+    }
+}
+
+/// Moves a chunk's task into the merged tables (`map`), argument spans
+/// (from `args_base`) and line numbers (from `base_line`).
+#[inline]
+fn remap_task(task: &mut Task, map: &IdMap, args_base: u32, base_line: u64) {
+    task.state = map.sym(task.state);
+    task.stack = map.stack(task.stack);
+    task.creator = task.creator.map(|frame| map.frame(frame));
+    task.labels = map.labels(task.labels);
+    task.args += args_base;
+    task.line = (base_line + u64::from(task.line)).min(u64::from(u32::MAX)) as u32;
+    if let Some(TaskDetail::Go(go)) = task.detail.as_deref_mut() {
+        for ancestor in go.ancestors.iter_mut() {
+            ancestor.stack = map.stack(ancestor.stack);
+            ancestor.creator = ancestor.creator.map(|frame| map.frame(frame));
+        }
+    }
+}
+
+/// Joins the chunks read in parallel, in order, into snapshots: one set of
+/// tables and argument spans, goroutines and crash text split into dumps.
+pub(super) fn merge(text: Bytes, source: &str, chunks: Vec<Chunk>) -> Vec<Snapshot> {
+    let mut tables = Tables::new();
+    let mut args: Vec<ArgSpan> =
+        Vec::with_capacity(chunks.iter().map(|chunk| chunk.args.len()).sum());
+    let mut merge = Merge {
+        done: Vec::new(),
+        current: SnapBuilder::new(0),
+        features: Features::default(),
+    };
+    let mut base_line: u64 = 0;
+    for chunk in chunks {
+        let map: IdMap = tables.absorb(&chunk.tables);
+        let args_base = args.len() as u32;
+        args.extend_from_slice(&chunk.args);
+        merge.features.0 |= chunk.features.0;
+        for item in chunk.items {
+            match item {
+                Item::Task(mut task, lines) => {
+                    remap_task(&mut task, &map, args_base, base_line);
+                    merge.task(task, lines);
+                }
+                Item::Line { line, start, end } => {
+                    merge.line(&text, base_line + u64::from(line), start, end)
+                }
+                Item::Warn { line, message } => merge.warn(base_line + u64::from(line), message),
+            }
+        }
+        base_line += u64::from(chunk.lines);
+    }
+    merge.done.push((merge.current, merge.features));
+    let tables = Arc::new(tables);
+    let args = Arc::new(args);
+    let mut snaps: Vec<Snapshot> = Vec::new();
+    // The lines of dumps without goroutines (dropped) go to the next dump
+    // kept, or the last one.
+    let mut carry = LineAccount::default();
+    let mut dropped_crash: Option<u64> = None;
+    for (mut builder, features) in merge.done {
+        if builder.tasks.is_empty() {
+            if builder.lines.used > 0 {
+                dropped_crash.get_or_insert(builder.lines.first);
+            }
+            carry.absorb(&builder.lines.all_skipped(SkipReason::NoTasks));
+            continue;
+        }
+        builder.lines.absorb(&std::mem::take(&mut carry));
+        if let Some(line) = dropped_crash.take() {
+            builder.warnings.push(no_tasks_warning(line));
+        }
+        let mut snapshot = builder.finish(source, &text, &tables, &args, features);
+        snapshot.index = snaps.len();
+        snaps.push(snapshot);
+    }
+    if let Some(last) = snaps.last_mut() {
+        if let Some(lines) = last.lines.as_mut() {
+            lines.absorb(&carry);
+        }
+        if let Some(line) = dropped_crash {
+            last.warnings.push(no_tasks_warning(line));
+        }
+    }
+    snaps
+}
+
+/// The warning for crash text (from line `line`) that no goroutine
+/// follows, so no dump keeps it.
+fn no_tasks_warning(line: u64) -> Warning {
+    Warning {
+        line,
+        message: "a crash report without any goroutine after it is left out".into(),
+    }
+}
+
+fn origin_of(crash: Option<&crate::model::Crash>, tasks: &[Task]) -> &'static str {
+    if let Some(c) = crash {
+        if !c.panics().is_empty() {
+            return "panic";
+        }
+        if c.fatal_error().is_some() {
+            return "fatal";
+        }
+        if let Some(s) = &c.signal {
+            if s.name == "SIGQUIT" {
+                return "sigquit";
+            }
+            return "signal";
+        }
+    }
+    if !tasks.is_empty() && tasks.iter().any(|t| t.flags.has(TaskFlags::LEAKED)) {
+        return "goroutineleak";
+    }
+    "stack"
+}

@@ -192,13 +192,14 @@ fn filter_max_groups_and_similarity() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["snapshots"][0]["groups"].as_array().unwrap().len(), 2);
     assert!(v["snapshots"][0]["groups_total"].as_u64().unwrap() > 2);
-    // Distinct pointers split groups at `exact` only, distinct values at
-    // `exact` and `pointers`; `values` and `functions` ignore arguments.
+    // Distinct pointers split groups at `exact` only, distinct values of
+    // the program's own frames at `exact` and `pointers`; `values` and
+    // `functions` ignore arguments.
     let count = |sim: &str| {
         let out = cmd()
             .args([
                 "analyze",
-                "samples/go/cond-never-signalled/system.txt",
+                "samples/go/busy-pools/debug2.txt",
                 "--format",
                 "json",
                 "--similarity",

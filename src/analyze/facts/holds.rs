@@ -345,7 +345,11 @@ impl<'a> Judge<'a> {
                 Confidence::Likely,
                 evidence::holder(self.snap, frame, ptr, addr, None, None),
             )),
-            None if cand.arg == 0 && self.same_type(function) => Some((
+            None if cand.arg == 0
+                && self.same_type(function)
+                && !self.waits_on_cond_beside(cand.task, ptr, addr) =>
+            {
+                Some((
                 Confidence::Possible,
                 format!(
                     "{} is a method of the type whose methods lock {} elsewhere in the dump, and it carries {}; it may hold the lock (pass --source-root to confirm)",
@@ -353,12 +357,30 @@ impl<'a> Judge<'a> {
                     hex(addr),
                     hex(ptr)
                 ),
-            )),
+                ))
+            }
             None if self.snap.runtime != Runtime::Go && addr == ptr => {
                 Some(self.native_holder(cand, frame))
             }
             None => None,
         }
+    }
+
+    /// Whether `task` waits in `sync.Cond.Wait` on a Cond of the same object
+    /// as the mutex at `addr` (the object at `ptr`): Wait released the
+    /// Cond's lock, which is that object's mutex in the usual
+    /// `sync.NewCond(&x.mu)`, so being a method of the type says nothing of
+    /// holding it.
+    fn waits_on_cond_beside(&self, task: u32, ptr: u64, addr: u64) -> bool {
+        let Some(wait) = self.waits.get(task as usize).copied().flatten() else {
+            return false;
+        };
+        let object = match wait.key {
+            ResKey::Addr(a) | ResKey::Object(a) => a,
+            _ => return false,
+        };
+        let near = |a: u64, base: u64| a >= base && a - base < FIELD_RANGE;
+        wait.kind == ResKind::Cond && (object == ptr || near(object, ptr) || near(addr, object))
     }
 
     /// Native code: a frame that passes the mutex's own address down, in a

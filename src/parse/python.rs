@@ -43,7 +43,9 @@ pub fn find_header(line: &[u8]) -> Option<usize> {
 pub fn detect(text: &[u8]) -> f32 {
     let head = &text[..text.len().min(256 << 10)];
     let has = |n: &[u8]| memchr::memmem::find(head, n).is_some();
-    if has(b"(most recent call first):") && has(b"  File \"") {
+    // `File "` at any indentation: a log prefix stripped with the
+    // whitespace after it takes the frames' indentation too.
+    if has(b"(most recent call first):") && has(b"File \"") {
         return 0.95;
     }
     let pyspy = head
@@ -57,6 +59,26 @@ pub fn detect(text: &[u8]) -> f32 {
         _ if has(b"\nPython v") || has(b"Process ") => 0.95,
         _ => 0.6,
     }
+}
+
+/// A py-spy frame line without its indentation: `func (file.py:12)` or
+/// `func (libpython3.11.so.1.0)`, not a local (`name: value`) nor a
+/// header cut short (`Thread 42 (idle)`).
+fn is_flat_frame(s: &str) -> bool {
+    let location = s
+        .rsplit_once(" (")
+        .map_or("", |(_, location)| location.trim_end_matches(')'));
+    !is_local(s)
+        && !s.starts_with("Thread ")
+        && !location.contains(' ')
+        && (location.contains(':') || location.contains('.'))
+}
+
+/// A py-spy local or argument: `name: value`.
+fn is_local(s: &str) -> bool {
+    s.split_once(": ").is_some_and(|(name, _)| {
+        !name.is_empty() && name.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_')
+    })
 }
 
 /// `Thread 7183 (idle): "MainThread"`: `(id, status, name)`.
@@ -152,6 +174,8 @@ struct Reader {
     selfs: Vec<(u32, u16, u64)>,
     /// Where the lines since the last dump went.
     lines: Ledger,
+    /// The current thread is py-spy's (its frames are indented by 4).
+    pyspy: bool,
 }
 
 impl Reader {
@@ -167,6 +191,7 @@ impl Reader {
             in_locals: false,
             selfs: Vec::new(),
             lines: Ledger::default(),
+            pyspy: false,
         }
     }
 
@@ -216,6 +241,7 @@ impl Reader {
         if self.blocks.iter().any(|b| b.id == id) {
             self.end_dump(off);
         }
+        self.pyspy = status.is_some();
         let mut block = Block::new(id, no, off);
         block.name = name.map(str::to_string);
         block.state = match status {
@@ -417,7 +443,11 @@ impl Reader {
     /// `    func (libpython3.11.so.1.0)`, `    0x7f32dd0a3f16 (libc.so.6)`),
     /// the start of a frame's `Arguments:`/`Locals:`, or a local.
     fn pyspy_line(&mut self, trimmed: &str, indent: usize) -> LineUse {
-        if indent == 4 && trimmed.ends_with(')') {
+        // A log prefix stripped with the whitespace after it leaves every
+        // line at indentation 0: a frame is then any line that is no local
+        // (`name: value`).
+        let flat = indent == 0 && self.pyspy;
+        if (indent == 4 || (flat && is_flat_frame(trimmed))) && trimmed.ends_with(')') {
             if let Some(open) = trimmed.rfind(" (") {
                 let func = &trimmed[..open];
                 let loc = &trimmed[open + 2..trimmed.len() - 1];
@@ -435,11 +465,11 @@ impl Reader {
                 return self.frame(func, file, line, kind);
             }
         }
-        if indent == 8 && (trimmed == "Arguments:" || trimmed == "Locals:") {
+        if (indent == 8 || flat) && (trimmed == "Arguments:" || trimmed == "Locals:") {
             self.in_locals = true;
             return LineUse::Used;
         }
-        if self.in_locals && indent >= 12 && self.local(trimmed) {
+        if self.in_locals && (indent >= 12 || flat) && self.local(trimmed) {
             return LineUse::Used;
         }
         LineUse::unused(trimmed, SkipReason::NotModelled)

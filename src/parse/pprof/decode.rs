@@ -3,11 +3,13 @@
 //! them). A profile is decoded one top-level field at a time, so a cut or
 //! damaged file still yields every field before the damage.
 
-use super::counted::{Builder, Record, MAX_FRAMES};
+use super::counted::{Builder, Record, MAX_FRAMES, MAX_TASKS};
 use super::proto::Profile;
 use crate::input::Bytes;
 use crate::model::heap::{HeapProfile, HeapSample, HeapValues, Module, Sampling};
-use crate::model::{FrameId, LabelSetId, Runtime, Snapshot, Sym, Tables, Warning};
+use crate::model::{
+    FrameId, LabelSetId, LineAccount, Runtime, SkipReason, Snapshot, Sym, Tables, Warning,
+};
 use crate::parse::format::{Dumps, InputFormat, ParseOptions};
 use crate::parse::go::line::split_go_func;
 use hashbrown::HashTable;
@@ -355,6 +357,7 @@ pub fn parse(data: Bytes, source: &str) -> Read {
                 cut.is_some(),
             );
             snap.time_unix = (p.time_nanos > 0).then(|| p.time_nanos as f64 / 1e9);
+            snap.lines = Some(g.lines);
             Read::Goroutines(Box::new(snap))
         }
         Kind::Heap => {
@@ -549,6 +552,8 @@ impl Locations {
 struct GoroutineRead {
     builder: Builder,
     origin: &'static str,
+    /// Where its samples went (one record each).
+    lines: LineAccount,
 }
 
 /// Reads the samples of a goroutine profile; the offset of a malformed
@@ -559,6 +564,7 @@ fn goroutines(h: &Header, leak: bool) -> (GoroutineRead, Option<usize>) {
     let locs = Locations::new(h.p, strings, &mut builder.tables);
     let mut per_goroutine = false;
     let mut idx = Vec::new();
+    let mut lines = LineAccount::of_records();
     let bad = samples(h.data, true, |i, sample| {
         let count = sample
             .values
@@ -608,14 +614,33 @@ fn goroutines(h: &Header, leak: bool) -> (GoroutineRead, Option<usize>) {
         if !labels.is_empty() {
             record.labels = builder.labels(&labels);
         }
+        // A record beyond the goroutine limit is not read.
+        lines.cover(u64::from(record.line));
+        if record.count > 0 && builder.tasks.len() as u64 >= MAX_TASKS {
+            lines.skip(SkipReason::OverLimit, 1);
+        } else {
+            lines.use_lines(1);
+        }
         builder.push(record);
     });
+    if bad.is_some() {
+        // The damaged record.
+        lines.cover(lines.last + 1);
+        lines.skip(SkipReason::Cut, 1);
+    }
     let origin = match (leak, per_goroutine) {
         (true, _) => "goroutineleak",
         (false, true) => "goroutines",
         (false, false) => "goroutine-profile",
     };
-    (GoroutineRead { builder, origin }, bad)
+    (
+        GoroutineRead {
+            builder,
+            origin,
+            lines,
+        },
+        bad,
+    )
 }
 
 /// Profiles with fewer samples are folded on the calling thread.

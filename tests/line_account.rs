@@ -101,35 +101,62 @@ fn every_line_of_every_sample_is_accounted_for() {
             .unwrap_or(path)
             .display()
             .to_string();
-        let mut covered = 0;
+        // Every account of the input (dumps and heap profiles), to check
+        // that the line ranges tile the text.
+        let mut ranges: Vec<(u64, u64)> = Vec::new();
         let mut text_lines = None;
-        for s in &parsed.snapshots {
-            let tally = by_format.entry(s.format).or_default();
+        let accounts = parsed
+            .snapshots
+            .iter()
+            .map(|s| (s.format, s.index, s.lines.as_ref(), !s.tasks.is_empty()))
+            .chain(
+                parsed
+                    .heaps
+                    .iter()
+                    .map(|h| (h.format, h.index, h.lines.as_ref(), !h.samples.is_empty())),
+            );
+        for (format, index, lines, has_content) in accounts {
+            let tally = by_format.entry(format).or_default();
             tally.dumps += 1;
-            let Some(lines) = s.lines.as_ref() else {
+            let Some(lines) = lines else {
                 tally.without_account += 1;
-                failures.push(format!("{rel} dump {} ({}): no account", s.index, s.format));
+                failures.push(format!("{rel} dump {index} ({format}): no account"));
                 continue;
             };
             tally.lines += lines.total();
             tally.unexplained += lines.unexplained().abs();
             if lines.unexplained() != 0 {
-                failures.push(format!("{rel} dump {} ({}): {lines:?}", s.index, s.format));
+                failures.push(format!("{rel} dump {index} ({format}): {lines:?}"));
             }
             if lines.unit == LineUnit::Line {
-                covered += lines.total();
-                text_lines.get_or_insert_with(|| line_count(&s.text));
-            } else if lines.total() == 0 && !s.tasks.is_empty() {
-                failures.push(format!("{rel} dump {}: no record counted", s.index));
+                ranges.push((lines.first, lines.last));
+            } else if lines.total() == 0 && has_content {
+                failures.push(format!("{rel} dump {index}: no record counted"));
             }
         }
-        if let Some(n) = text_lines {
-            if covered != n {
-                failures.push(format!("{rel}: the dumps cover {covered} of {n} lines"));
+        if let Some(s) = parsed.snapshots.first() {
+            text_lines = Some(line_count(&s.text));
+        }
+        ranges.sort();
+        let mut next = 1;
+        for (first, last) in &ranges {
+            if *first != next {
+                failures.push(format!("{rel}: accounts do not tile the text: {ranges:?}"));
+                break;
+            }
+            next = last + 1;
+        }
+        if let (Some(n), false) = (text_lines, ranges.is_empty()) {
+            if next - 1 != n {
+                failures.push(format!("{rel}: the dumps cover {} of {n} lines", next - 1));
             }
         }
-        let formats: std::collections::BTreeSet<_> =
-            parsed.snapshots.iter().map(|s| s.format).collect();
+        let formats: std::collections::BTreeSet<_> = parsed
+            .snapshots
+            .iter()
+            .map(|s| s.format)
+            .chain(parsed.heaps.iter().map(|h| h.format))
+            .collect();
         for f in formats {
             by_format.entry(f).or_default().files += 1;
         }

@@ -114,6 +114,17 @@ impl LineAccount {
         }
     }
 
+    /// An account of `n` records, every one read into the model.
+    pub fn records_used(n: u64) -> LineAccount {
+        let mut account = LineAccount::of_records();
+        if n > 0 {
+            account.cover(1);
+            account.cover(n);
+            account.use_lines(n);
+        }
+        account
+    }
+
     /// Extends the range to cover line `line` (1-based).
     #[inline]
     pub fn cover(&mut self, line: u64) {

@@ -652,6 +652,8 @@ struct Fold {
     table: HashTable<Slot>,
     sites: Vec<FoldSite>,
     arena: Vec<u32>,
+    /// Samples read (in every partition: all of them up to any damage).
+    read: usize,
 }
 
 /// A site in the hash table: where its stack is in the arena, so that
@@ -684,6 +686,7 @@ impl Fold {
             table: HashTable::new(),
             sites: Vec::new(),
             arena: Vec::new(),
+            read: 0,
         }
     }
 
@@ -754,6 +757,7 @@ fn fold_part(
     fold.arena.reserve(data.len() / parts / 2);
     let mut idx = Vec::new();
     let bad = samples(data, false, |i, sample| {
+        fold.read = i + 1;
         if sample.locations.len() > MAX_FRAMES {
             locs.indices(&sample.locations[..MAX_FRAMES], &mut idx);
         } else {
@@ -792,6 +796,19 @@ fn heap(h: &Header, types: &[String], source: &str) -> (HeapProfile, Option<usiz
         .map(|part| fold_part(h.data, h.n_samples, &locs, vi, part, parts))
         .collect();
     let bad = folds.iter().filter_map(|f| f.1).min();
+    // One record per sample: those read, and those the header counted but
+    // a damaged sample kept from being read (at least the damaged one).
+    let read = folds.iter().map(|f| f.0.read).min().unwrap_or(0);
+    let mut lines = LineAccount::records_used(read as u64);
+    let lost = h
+        .n_samples
+        .saturating_sub(read)
+        .max(usize::from(bad.is_some())) as u64;
+    if lost > 0 {
+        lines.cover(read as u64 + 1);
+        lines.cover(read as u64 + lost);
+        lines.skip(SkipReason::Cut, lost);
+    }
     // Back in order of first appearance.
     let mut order: Vec<(u32, u32, u32)> = folds
         .iter()
@@ -858,6 +875,7 @@ fn heap(h: &Header, types: &[String], source: &str) -> (HeapProfile, Option<usiz
         time_nanos: (p.time_nanos != 0).then_some(p.time_nanos),
         warnings: Vec::new(),
         truncated: false,
+        lines: Some(lines),
     };
     (heap, bad)
 }

@@ -77,3 +77,30 @@ pub fn describe_skipped(lines: &LinesReport) -> String {
         .collect::<Vec<_>>()
         .join(", ")
 }
+
+/// The account in one phrase (`120: 96 read, 20 blank, 4 not modelled`;
+/// `records` after the count when it counts records), or `None` when
+/// nothing but blank lines was skipped and nothing is unexplained: what the
+/// text and HTML reports show.
+pub fn summary(lines: &LinesReport) -> Option<String> {
+    if lines.notable() == 0 && lines.unexplained == 0 {
+        return None;
+    }
+    let unexplained = if lines.unexplained != 0 {
+        format!(", {} unexplained", lines.unexplained)
+    } else {
+        String::new()
+    };
+    let unit = lines
+        .unit
+        .as_deref()
+        .map(|unit| format!(" {unit}"))
+        .unwrap_or_default();
+    Some(format!(
+        "{}{unit}: {} read, {} blank, {}{unexplained}",
+        lines.total,
+        lines.used,
+        lines.skipped.get("blank").copied().unwrap_or(0),
+        describe_skipped(lines)
+    ))
+}

@@ -268,6 +268,8 @@ pub(super) struct Reader {
     pub(super) header_state: bool,
     /// Where the lines since the last dump went.
     pub(super) lines: Ledger,
+    /// A `Full thread dump` header was read.
+    pub(super) headed: bool,
 }
 
 impl Reader {
@@ -498,5 +500,6 @@ pub(super) fn new_reader(format: &'static str) -> Reader {
         next_id: 0,
         header_state: false,
         lines: Ledger::default(),
+        headed: false,
     }
 }

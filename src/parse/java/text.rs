@@ -260,6 +260,7 @@ fn read_line(reader: &mut Reader, l: &str, off: u64, no: u32) -> LineUse {
         reader.end_dump(off);
         reader.start = off;
         reader.cur_time = reader.pending_time.take();
+        reader.headed = true;
         return LineUse::Used;
     }
     // `2026-12-07 02:33:48`: when the JVM wrote the next dump (its
@@ -299,7 +300,14 @@ fn read_line(reader: &mut Reader, l: &str, off: u64, no: u32) -> LineUse {
         return LineUse::Used;
     }
     let Some(block) = reader.cur.as_mut() else {
-        return LineUse::unused(trimmed, SkipReason::NotDump);
+        // After a `Full thread dump` header, text outside threads (the
+        // SMR list, JNI refs) is the dump's; before it, not.
+        let reason = if reader.headed {
+            SkipReason::NotModelled
+        } else {
+            SkipReason::NotDump
+        };
+        return LineUse::unused(trimmed, reason);
     };
     if let Some(st) = trimmed.strip_prefix("java.lang.Thread.State: ") {
         let (state, class) = state_of(st);

@@ -353,3 +353,49 @@ pub fn lines(text: &[u8]) -> impl Iterator<Item = (u64, u32, std::borrow::Cow<'_
         (at, no, String::from_utf8_lossy(line))
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dump_with(blocks: Vec<Block>, ledger: &mut Ledger) -> Dump {
+        let mut dump = Dump::threads(
+            "test",
+            Runtime::Native,
+            blocks,
+            (0, 0),
+            SyncFacts::default(),
+        );
+        dump.lines = ledger.take();
+        dump
+    }
+
+    #[test]
+    fn lines_of_a_dump_without_tasks_go_to_the_next() {
+        let mut ledger = Ledger::default();
+        // Lines 1-3: a dump without tasks (a header and a message).
+        ledger.note(1, LineUse::Used);
+        ledger.note(2, LineUse::Used);
+        ledger.note(3, LineUse::Skip(SkipReason::Blank));
+        let empty = dump_with(Vec::new(), &mut ledger);
+        // Lines 4-6: one thread.
+        ledger.note(4, LineUse::Used);
+        ledger.note(5, LineUse::Used);
+        ledger.note(6, LineUse::Used);
+        ledger.demote(SkipReason::NotModelled);
+        let full = dump_with(vec![Block::new(1, 4, 0)], &mut ledger);
+        // Line 7: after the last dump.
+        ledger.note(7, LineUse::Skip(SkipReason::NotDump));
+        let mut dumps = vec![empty, full];
+        ledger.finish(&mut dumps);
+        let text = Bytes::owned(Vec::new());
+        let snaps = snapshots(&text, "test", Tables::new(), dumps);
+        assert_eq!(snaps.len(), 1);
+        let lines = snaps[0].lines.clone().unwrap_or_default();
+        assert_eq!((lines.first, lines.last, lines.unexplained()), (1, 7, 0));
+        assert_eq!(lines.used, 2);
+        assert_eq!(lines.skipped(SkipReason::NoTasks), 2);
+        assert_eq!(lines.skipped(SkipReason::NotModelled), 1);
+        assert_eq!(lines.skipped(SkipReason::NotDump), 1);
+    }
+}

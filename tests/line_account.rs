@@ -187,15 +187,25 @@ struct Form {
     frame: &'static str,
 }
 
-const FORMS: [Form; 4] = [
+const FORMS: [Form; 6] = [
     Form {
         sample: "samples/java/healthy/jstack.txt",
         header: r#"^"([^"]*)" .*\bnid="#,
         frame: r"^\s+at ",
     },
     Form {
+        sample: "samples/java/lock-convoy/jstack-l.txt",
+        header: r#"^"([^"]*)" .*\bnid="#,
+        frame: r"^\s+at ",
+    },
+    Form {
+        sample: "samples/native/gdb/mutex-deadlock/bt-full.txt",
+        header: r"^Thread \d+ \(Thread 0x[0-9a-f]+ \(LWP \d+\)(?: \x22([^\x22]*)\x22)?\):$",
+        frame: r"^#\d+ ",
+    },
+    Form {
         sample: "samples/native/gdb/mutex-deadlock/bt.txt",
-        header: r"^Thread \d+ \(Thread 0x[0-9a-f]+ \(LWP \d+\)\)(?: \x22([^\x22]*)\x22)?:$",
+        header: r"^Thread \d+ \(Thread 0x[0-9a-f]+ \(LWP \d+\)(?: \x22([^\x22]*)\x22)?\):$",
         frame: r"^#\d+ ",
     },
     Form {
@@ -211,8 +221,9 @@ const FORMS: [Form; 4] = [
 ];
 
 /// The threads of `text` that end (a blank line, another header) before
-/// byte `end`: (name, number of frames).
-fn complete_threads(form: &Form, text: &str, end: usize) -> Vec<(String, usize)> {
+/// byte `end`, or at its end when it is the `whole` dump: (name, number of
+/// frames).
+fn complete_threads(form: &Form, text: &str, end: usize, whole: bool) -> Vec<(String, usize)> {
     let header = regex::Regex::new(form.header).unwrap();
     let frame = regex::Regex::new(form.frame).unwrap();
     let mut out = Vec::new();
@@ -220,7 +231,7 @@ fn complete_threads(form: &Form, text: &str, end: usize) -> Vec<(String, usize)>
     let mut pos = 0;
     for line in text.split_inclusive('\n') {
         let l = line.trim_end_matches(['\n', '\r']);
-        let ended = pos + line.len() <= end;
+        let ended = pos + line.len() <= end && (whole || line.ends_with('\n'));
         if let Some(c) = header.captures(l) {
             if let Some(done) = cur.take() {
                 if pos < end {
@@ -238,7 +249,7 @@ fn complete_threads(form: &Form, text: &str, end: usize) -> Vec<(String, usize)>
                     cur = None;
                 }
             }
-        } else if l.trim().is_empty() || !l.starts_with([' ', '\t']) {
+        } else if l.trim().is_empty() {
             if let Some(done) = cur.take() {
                 if pos < end {
                     out.push(done);
@@ -246,6 +257,10 @@ fn complete_threads(form: &Form, text: &str, end: usize) -> Vec<(String, usize)>
             }
         }
         pos += line.len();
+    }
+    // The whole text: its last thread is complete too.
+    if let (Some(done), true) = (cur, whole) {
+        out.push(done);
     }
     out
 }
@@ -287,11 +302,11 @@ proptest! {
         }
         let kept = &text[..at];
         let mut input = rewrap(kept, how);
-        let mut expected = complete_threads(form, kept, at);
+        let mut expected = complete_threads(form, kept, at, false);
         if append {
             input.push('\n');
             input.push_str(&rewrap(&text, how));
-            expected.extend(complete_threads(form, &text, text.len()));
+            expected.extend(complete_threads(form, &text, text.len(), true));
         }
         let snaps = parse_any(input.as_bytes());
         let mut got: Vec<(String, usize)> = snaps
@@ -320,5 +335,24 @@ proptest! {
             let lines = s.lines.as_ref().expect("thread dumps keep the account");
             prop_assert_eq!(lines.unexplained(), 0, "{} how {}: {:?}", form.sample, how, lines);
         }
+    }
+}
+
+/// The property test's own reading of each sample finds its threads, and
+/// the parsers read the same ones from the whole dump.
+#[test]
+fn the_property_test_sees_every_thread_of_its_samples() {
+    for form in &FORMS {
+        let text = common::read(form.sample);
+        let expected = complete_threads(form, &text, text.len(), true);
+        assert!(expected.len() > 2, "{}: {expected:?}", form.sample);
+        assert!(
+            expected.iter().filter(|t| t.1 > 0).count() > 2,
+            "{}",
+            form.sample
+        );
+        let snaps = parse_any(text.as_bytes());
+        let tasks: usize = snaps.iter().map(|s| s.tasks.len()).sum();
+        assert_eq!(tasks, expected.len(), "{}", form.sample);
     }
 }

@@ -5,6 +5,7 @@
 
 use super::ids::{LabelSetId, StackId};
 use super::intern::Tables;
+use super::lines::LineAccount;
 use super::runtime::Runtime;
 use super::warning::Warning;
 use std::sync::Arc;
@@ -150,6 +151,9 @@ pub struct HeapProfile {
     pub warnings: Vec<Warning>,
     /// The file ended in the middle of a record.
     pub truncated: bool,
+    /// Where the lines (or, for JSON and protobuf, the records) of the
+    /// profile went, when its parser keeps the account.
+    pub lines: Option<LineAccount>,
 }
 
 impl HeapProfile {

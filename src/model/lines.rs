@@ -20,17 +20,25 @@ pub enum SkipReason {
     /// Text of a dump that holds no task (a crash message without any
     /// goroutine after it): no snapshot to keep it in.
     NoTasks,
+    /// A line of the dump the model keeps nothing of (a JVM's heap
+    /// summary, a debugger's messages between threads).
+    NotModelled,
+    /// A repetition of lines read elsewhere (the stacks a JVM's deadlock
+    /// report prints again).
+    Repeated,
 }
 
 impl SkipReason {
     /// Every reason, in the order reports list them.
-    pub const ALL: [SkipReason; 6] = [
+    pub const ALL: [SkipReason; 8] = [
         SkipReason::Blank,
         SkipReason::NotDump,
         SkipReason::Unreadable,
         SkipReason::Cut,
         SkipReason::OverLimit,
         SkipReason::NoTasks,
+        SkipReason::NotModelled,
+        SkipReason::Repeated,
     ];
 
     /// The reason's name in the JSON report.
@@ -42,6 +50,8 @@ impl SkipReason {
             SkipReason::Cut => "cut",
             SkipReason::OverLimit => "over_limit",
             SkipReason::NoTasks => "no_tasks",
+            SkipReason::NotModelled => "not_modelled",
+            SkipReason::Repeated => "repeated",
         }
     }
 
@@ -54,6 +64,8 @@ impl SkipReason {
             SkipReason::Cut => "cut off",
             SkipReason::OverLimit => "over a limit",
             SkipReason::NoTasks => "in a dump without tasks",
+            SkipReason::NotModelled => "not modelled",
+            SkipReason::Repeated => "repeated",
         }
     }
 
@@ -62,10 +74,25 @@ impl SkipReason {
     }
 }
 
+/// What an account counts: lines of text, or the records of an input that
+/// is not read line by line (JSON, protobuf).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum LineUnit {
+    /// Lines of the (unwrapped) text.
+    #[default]
+    Line,
+    /// Records: in JSON thread dumps each thread and each frame, in heap
+    /// profiles each sample or stack record; numbered from 1 in input
+    /// order.
+    Record,
+}
+
 /// Where the lines of one dump went: its line range in the text, the lines
 /// used and the lines skipped by reason.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LineAccount {
+    /// What the account counts (lines unless the input is not text).
+    pub unit: LineUnit,
     /// The first line (1-based) of the text this dump accounts for; 0 when
     /// it accounts for none.
     pub first: u64,
@@ -79,6 +106,25 @@ pub struct LineAccount {
 }
 
 impl LineAccount {
+    /// An empty account of records rather than lines.
+    pub fn of_records() -> LineAccount {
+        LineAccount {
+            unit: LineUnit::Record,
+            ..LineAccount::default()
+        }
+    }
+
+    /// An account of `n` records, every one read into the model.
+    pub fn records_used(n: u64) -> LineAccount {
+        let mut account = LineAccount::of_records();
+        if n > 0 {
+            account.cover(1);
+            account.cover(n);
+            account.use_lines(n);
+        }
+        account
+    }
+
     /// Extends the range to cover line `line` (1-based).
     #[inline]
     pub fn cover(&mut self, line: u64) {

@@ -32,7 +32,7 @@ pub use frame::{AddrSpace, CodeKind, Frame, Function, RawAddr, Stack};
 pub use hex::parse_hex;
 pub use ids::{FrameId, FuncId, LabelSetId, StackId, Sym};
 pub use intern::{IdMap, Tables};
-pub use lines::{LineAccount, SkipReason};
+pub use lines::{LineAccount, LineUnit, SkipReason};
 pub use runtime::Runtime;
 pub use state::StateClass;
 pub use sync::{

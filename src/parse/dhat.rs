@@ -6,7 +6,7 @@
 
 use crate::model::heap::{HeapProfile, HeapSample, HeapValues, Sampling};
 use crate::model::Bytes;
-use crate::model::{CodeKind, FrameId, LabelSetId, Runtime, Tables, Warning};
+use crate::model::{CodeKind, FrameId, LabelSetId, LineAccount, Runtime, Tables, Warning};
 use crate::parse::format::{Dumps, InputFormat, ParseOptions};
 use crate::parse::threads::source_frame;
 use serde::Deserialize;
@@ -128,6 +128,8 @@ pub fn parse(text: &[u8], source: &str) -> Result<HeapProfile, String> {
         tables: Arc::new(tables),
         modules: Vec::new(),
         stats,
+        // One record per program point.
+        lines: Some(LineAccount::records_used(file.pps.len() as u64)),
         time_nanos: None,
         warnings,
         truncated: false,

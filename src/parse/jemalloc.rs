@@ -23,7 +23,8 @@ use crate::input::Bytes;
 use crate::model::heap::{unsample, HeapProfile, HeapSample, HeapValues, Module, Sampling};
 use crate::model::parse_hex;
 use crate::model::{
-    AddrSpace, CodeKind, FrameId, LabelSetId, RawAddr, Runtime, Sym, Tables, Warning,
+    AddrSpace, CodeKind, FrameId, LabelSetId, LineAccount, RawAddr, Runtime, SkipReason, Sym,
+    Tables, Warning,
 };
 use crate::parse::format::{Dumps, InputFormat, ParseOptions};
 use crate::parse::go::line::trim_end;
@@ -129,8 +130,16 @@ struct Rec {
 /// Parses every jemalloc profile in `text` (usually one).
 pub fn parse(text: Bytes, source: &str) -> Vec<HeapProfile> {
     let mut out = Vec::new();
-    let mut lines = text.split(|&c| c == b'\n').enumerate().peekable();
-    while let Some((_, l)) = lines.next() {
+    // The empty piece after a final newline is no line.
+    let pieces = text.split(|&c| c == b'\n').count();
+    let last = pieces - usize::from(text.ends_with(b"\n"));
+    let mut acc = LineAccount::default();
+    let mut lines = text
+        .split(|&c| c == b'\n')
+        .enumerate()
+        .take(last)
+        .peekable();
+    while let Some((n, l)) = lines.next() {
         let (legacy, rate) = if let Some(p) = find_header(l) {
             let rate: u64 = std::str::from_utf8(trim_end(&l[p + 8..]))
                 .ok()
@@ -140,8 +149,10 @@ pub fn parse(text: Bytes, source: &str) -> Vec<HeapProfile> {
         } else if let Some((_, _, rate)) = legacy_header(l) {
             (true, rate)
         } else {
+            note(&mut acc, n, unused(l, SkipReason::NotDump));
             continue;
         };
+        note(&mut acc, n, None);
         let mut recs: Vec<Rec> = Vec::new();
         let mut modules: Vec<Module> = Vec::new();
         let mut warnings: Vec<Warning> = Vec::new();
@@ -156,20 +167,26 @@ pub fn parse(text: Bytes, source: &str) -> Vec<HeapProfile> {
             let line = trim_end(l);
             let trimmed = line.trim_ascii_start();
             if in_maps {
-                if modules.len() < MAX_MODULES {
-                    if let Some(m) = parse_map(trimmed) {
+                let mut what = unused(trimmed, SkipReason::NotModelled);
+                if let Some(m) = parse_map(trimmed) {
+                    what = Some(SkipReason::OverLimit);
+                    if modules.len() < MAX_MODULES {
                         modules.push(m);
+                        what = None;
                     }
                 }
+                note(&mut acc, n, what);
                 continue;
             }
             if trimmed.starts_with(b"MAPPED_LIBRARIES:") {
                 in_maps = true;
+                note(&mut acc, n, None);
                 continue;
             }
             if legacy {
                 if let Some(rec) = legacy_record(trimmed) {
                     recs.push(rec);
+                    note(&mut acc, n, None);
                     continue;
                 }
             }
@@ -181,12 +198,17 @@ pub fn parse(text: Bytes, source: &str) -> Vec<HeapProfile> {
                     .take(MAX_FRAMES)
                     .collect();
                 pending = Some(pcs);
+                note(&mut acc, n, None);
                 continue;
             }
             if trimmed.starts_with(b"t*:") {
-                match (parse_counts(trimmed), pending.take()) {
-                    (Some(values), Some(pcs)) => recs.push(Rec { pcs, values }),
-                    (Some(_), None) => {} // the profile's own totals
+                let what = match (parse_counts(trimmed), pending.take()) {
+                    (Some(values), Some(pcs)) => {
+                        recs.push(Rec { pcs, values });
+                        None
+                    }
+                    // The profile's own totals: the samples sum them.
+                    (Some(_), None) => Some(SkipReason::NotModelled),
                     (None, p) => {
                         pending = p;
                         if warnings.len() < MAX_WARNINGS {
@@ -195,13 +217,18 @@ pub fn parse(text: Bytes, source: &str) -> Vec<HeapProfile> {
                                 message: "unreadable t*: line".into(),
                             });
                         }
+                        Some(SkipReason::Unreadable)
                     }
-                }
+                };
+                note(&mut acc, n, what);
                 continue;
             }
+            // Per-thread counts (`t0:`) and elisions are not kept.
             if trimmed.is_empty() || trimmed.starts_with(b"t") || trimmed.starts_with(b"[...]") {
+                note(&mut acc, n, unused(trimmed, SkipReason::NotModelled));
                 continue;
             }
+            note(&mut acc, n, Some(SkipReason::Unreadable));
             if warnings.len() < MAX_WARNINGS {
                 warnings.push(Warning {
                     line: n as u64 + 1,
@@ -211,6 +238,9 @@ pub fn parse(text: Bytes, source: &str) -> Vec<HeapProfile> {
         }
         if pending.is_some() {
             truncated = true;
+            // The stack line whose counts are cut off.
+            acc.used = acc.used.saturating_sub(1);
+            acc.skip(SkipReason::Cut, 1);
         }
         if !in_maps {
             warnings.push(Warning {
@@ -227,7 +257,7 @@ pub fn parse(text: Bytes, source: &str) -> Vec<HeapProfile> {
         } else {
             recs.iter().any(|rec| rec.values.1 != (0, 0))
         };
-        out.push(build(
+        let mut profile = build(
             source,
             out.len(),
             (format, rate, has_alloc),
@@ -235,7 +265,15 @@ pub fn parse(text: Bytes, source: &str) -> Vec<HeapProfile> {
             modules,
             warnings,
             truncated,
-        ));
+        );
+        profile.lines = Some(std::mem::take(&mut acc));
+        out.push(profile);
+    }
+    // Text after the last profile belongs to it.
+    if let Some(profile) = out.last_mut() {
+        if let Some(lines) = profile.lines.as_mut() {
+            lines.absorb(&acc);
+        }
     }
     out
 }
@@ -258,6 +296,24 @@ fn legacy_record(line: &[u8]) -> Option<Rec> {
         .take(MAX_FRAMES)
         .collect();
     (!pcs.is_empty()).then_some(Rec { pcs, values })
+}
+
+/// Counts line `index` (0-based) as used (`None`) or skipped.
+fn note(account: &mut LineAccount, index: usize, skipped: Option<SkipReason>) {
+    account.cover(index as u64 + 1);
+    match skipped {
+        None => account.use_lines(1),
+        Some(reason) => account.skip(reason, 1),
+    }
+}
+
+/// A line the parser has no use for: blank when it is.
+fn unused(line: &[u8], reason: SkipReason) -> Option<SkipReason> {
+    Some(if line.trim_ascii().is_empty() {
+        SkipReason::Blank
+    } else {
+        reason
+    })
 }
 
 /// `(format, sampling rate, whether the profile carries allocation
@@ -338,6 +394,7 @@ fn build(
         ],
         has_alloc,
         period: rate as i64,
+        lines: None,
         sampling: if rate > 1 {
             Sampling::Poisson { rate }
         } else {

@@ -9,12 +9,14 @@
 //! recognised by frame name (confidence `Likely`), identified by the object
 //! py-spy's `--locals` prints (`self: <Queue at 0x7f..>`) when present.
 
-use super::threads::{lines, snapshots, source_frame, Block, Dump, MAX_TASKS};
+use super::threads::{
+    lines, snapshots, source_frame, Block, Dump, Ledger, LineUse, MAX_FRAMES, MAX_TASKS,
+};
 use crate::input::Bytes;
 use crate::model::vocab::cpython;
 use crate::model::{
-    CodeKind, Crash, LockBasis, LockFact, LockRel, Runtime, Snapshot, StateClass, SyncFacts,
-    SyncKind, Tables,
+    CodeKind, Crash, LockBasis, LockFact, LockRel, Runtime, SkipReason, Snapshot, StateClass,
+    SyncFacts, SyncKind, Tables,
 };
 use crate::parse::format::{SnapshotFormat, SnapshotReader};
 
@@ -41,7 +43,9 @@ pub fn find_header(line: &[u8]) -> Option<usize> {
 pub fn detect(text: &[u8]) -> f32 {
     let head = &text[..text.len().min(256 << 10)];
     let has = |n: &[u8]| memchr::memmem::find(head, n).is_some();
-    if has(b"(most recent call first):") && has(b"  File \"") {
+    // `File "` at any indentation: a log prefix stripped with the
+    // whitespace after it takes the frames' indentation too.
+    if has(b"(most recent call first):") && has(b"File \"") {
         return 0.95;
     }
     let pyspy = head
@@ -55,6 +59,26 @@ pub fn detect(text: &[u8]) -> f32 {
         _ if has(b"\nPython v") || has(b"Process ") => 0.95,
         _ => 0.6,
     }
+}
+
+/// A py-spy frame line without its indentation: `func (file.py:12)` or
+/// `func (libpython3.11.so.1.0)`, not a local (`name: value`) nor a
+/// header cut short (`Thread 42 (idle)`).
+fn is_flat_frame(s: &str) -> bool {
+    let location = s
+        .rsplit_once(" (")
+        .map_or("", |(_, location)| location.trim_end_matches(')'));
+    !is_local(s)
+        && !s.starts_with("Thread ")
+        && !location.contains(' ')
+        && (location.contains(':') || location.contains('.'))
+}
+
+/// A py-spy local or argument: `name: value`.
+fn is_local(s: &str) -> bool {
+    s.split_once(": ").is_some_and(|(name, _)| {
+        !name.is_empty() && name.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_')
+    })
 }
 
 /// `Thread 7183 (idle): "MainThread"`: `(id, status, name)`.
@@ -148,6 +172,10 @@ struct Reader {
     in_locals: bool,
     /// `self: <Type at 0x...>` locals: `(task, frame, address)`.
     selfs: Vec<(u32, u16, u64)>,
+    /// Where the lines since the last dump went.
+    lines: Ledger,
+    /// The current thread is py-spy's (its frames are indented by 4).
+    pyspy: bool,
 }
 
 impl Reader {
@@ -162,6 +190,8 @@ impl Reader {
             start: 0,
             in_locals: false,
             selfs: Vec::new(),
+            lines: Ledger::default(),
+            pyspy: false,
         }
     }
 
@@ -199,6 +229,7 @@ impl Reader {
             dump.origin = "crash";
         }
         dump.crash = crash;
+        dump.lines = self.lines.take();
         self.dumps.push(dump);
         self.start = end;
     }
@@ -210,6 +241,7 @@ impl Reader {
         if self.blocks.iter().any(|b| b.id == id) {
             self.end_dump(off);
         }
+        self.pyspy = status.is_some();
         let mut block = Block::new(id, no, off);
         block.name = name.map(str::to_string);
         block.state = match status {
@@ -225,9 +257,14 @@ impl Reader {
         self.cur = Some(block);
     }
 
-    fn frame(&mut self, func: &str, file: &str, line: u32, kind: CodeKind) {
+    fn frame(&mut self, func: &str, file: &str, line: u32, kind: CodeKind) -> LineUse {
         let Some(block) = self.cur.as_mut() else {
-            return;
+            return LineUse::Skip(SkipReason::NotDump);
+        };
+        let what = if block.frames.len() < MAX_FRAMES {
+            LineUse::Used
+        } else {
+            LineUse::Skip(SkipReason::OverLimit)
         };
         let split = |n: &str| {
             let (pkg, name) = match n.rsplit_once('.') {
@@ -238,6 +275,7 @@ impl Reader {
         };
         block.push(source_frame(&mut self.t, func, split, file, line, false));
         self.in_locals = false;
+        what
     }
 }
 
@@ -328,44 +366,51 @@ pub fn parse(text: Bytes, source: &str) -> Vec<Snapshot> {
     let mut end = 0u64;
     for (off, no, raw) in lines(&text) {
         end = off + raw.len() as u64;
-        let line = raw.trim_end();
-        let trimmed = line.trim_start();
-        if let Some(msg) = trimmed.strip_prefix("Fatal Python error: ") {
-            reader.end_dump(off);
-            reader.crash = Some(Crash {
-                message: format!("Fatal Python error: {msg}"),
-                ..Crash::default()
-            });
-            continue;
-        }
-        if trimmed.starts_with("Process ") && trimmed.contains(": ") && !line.starts_with(' ') {
-            reader.end_dump(off);
-            continue;
-        }
-        if reader.faulthandler_header(trimmed, no, off) {
-            continue;
-        }
-        if let Some((id, status, name)) = pyspy_header(trimmed) {
-            reader.new_thread(id, name, no, off, Some(status));
-            continue;
-        }
-        // faulthandler: `  File "x.py", line 12 in func`.
-        if let Some(rest) = trimmed.strip_prefix("File \"") {
-            if let Some((file, tail)) = rest.split_once("\", line ") {
-                let (line_no, func) = tail.split_once(" in ").unwrap_or((tail, "???"));
-                let line_no = line_no.trim().parse().unwrap_or(0);
-                reader.frame(func, file, line_no, code_kind(file));
-                continue;
-            }
-        }
-        if reader.cur.is_some() {
-            let indent = line.len() - trimmed.len();
-            reader.pyspy_line(trimmed, indent);
-        }
+        let what = read_line(&mut reader, &raw, off, no);
+        reader.lines.note(no, what);
     }
     reader.end_dump(end);
-    let dumps = std::mem::take(&mut reader.dumps);
+    let mut dumps = std::mem::take(&mut reader.dumps);
+    std::mem::take(&mut reader.lines).finish(&mut dumps);
     snapshots(&text, source, reader.t, dumps)
+}
+
+/// Reads one line of a dump: what became of it.
+fn read_line(reader: &mut Reader, raw: &str, off: u64, no: u32) -> LineUse {
+    let line = raw.trim_end();
+    let trimmed = line.trim_start();
+    if let Some(msg) = trimmed.strip_prefix("Fatal Python error: ") {
+        reader.end_dump(off);
+        reader.crash = Some(Crash {
+            message: format!("Fatal Python error: {msg}"),
+            ..Crash::default()
+        });
+        return LineUse::Used;
+    }
+    if trimmed.starts_with("Process ") && trimmed.contains(": ") && !line.starts_with(' ') {
+        reader.end_dump(off);
+        return LineUse::Used;
+    }
+    if reader.faulthandler_header(trimmed, no, off) {
+        return LineUse::Used;
+    }
+    if let Some((id, status, name)) = pyspy_header(trimmed) {
+        reader.new_thread(id, name, no, off, Some(status));
+        return LineUse::Used;
+    }
+    // faulthandler: `  File "x.py", line 12 in func`.
+    if let Some(rest) = trimmed.strip_prefix("File \"") {
+        if let Some((file, tail)) = rest.split_once("\", line ") {
+            let (line_no, func) = tail.split_once(" in ").unwrap_or((tail, "???"));
+            let line_no = line_no.trim().parse().unwrap_or(0);
+            return reader.frame(func, file, line_no, code_kind(file));
+        }
+    }
+    if reader.cur.is_some() {
+        let indent = line.len() - trimmed.len();
+        return reader.pyspy_line(trimmed, indent);
+    }
+    LineUse::unused(trimmed, SkipReason::NotDump)
 }
 
 impl Reader {
@@ -397,8 +442,12 @@ impl Reader {
     /// A py-spy line inside a thread: a frame (`    func (file.py:12)`,
     /// `    func (libpython3.11.so.1.0)`, `    0x7f32dd0a3f16 (libc.so.6)`),
     /// the start of a frame's `Arguments:`/`Locals:`, or a local.
-    fn pyspy_line(&mut self, trimmed: &str, indent: usize) {
-        if indent == 4 && trimmed.ends_with(')') {
+    fn pyspy_line(&mut self, trimmed: &str, indent: usize) -> LineUse {
+        // A log prefix stripped with the whitespace after it leaves every
+        // line at indentation 0: a frame is then any line that is no local
+        // (`name: value`).
+        let flat = indent == 0 && self.pyspy;
+        if (indent == 4 || (flat && is_flat_frame(trimmed))) && trimmed.ends_with(')') {
             if let Some(open) = trimmed.rfind(" (") {
                 let func = &trimmed[..open];
                 let loc = &trimmed[open + 2..trimmed.len() - 1];
@@ -413,36 +462,39 @@ impl Reader {
                 } else {
                     pyspy_kind(file)
                 };
-                self.frame(func, file, line, kind);
-                return;
+                return self.frame(func, file, line, kind);
             }
         }
-        if indent == 8 && (trimmed == "Arguments:" || trimmed == "Locals:") {
+        if (indent == 8 || flat) && (trimmed == "Arguments:" || trimmed == "Locals:") {
             self.in_locals = true;
-            return;
+            return LineUse::Used;
         }
-        if self.in_locals && indent >= 12 {
-            self.local(trimmed);
+        if self.in_locals && (indent >= 12 || flat) && self.local(trimmed) {
+            return LineUse::Used;
         }
+        LineUse::unused(trimmed, SkipReason::NotModelled)
     }
 
     /// A local: `self: <Queue at 0x7f32dcbd6c10>` is the object a frame of
     /// the standard library works on.
-    fn local(&mut self, trimmed: &str) {
+    /// True when the local was read (the other locals are not kept).
+    fn local(&mut self, trimmed: &str) -> bool {
         let Some(addr) = trimmed
             .strip_prefix("self: <")
             .and_then(|value| value.strip_suffix('>'))
             .and_then(|value| value.split_once(" at 0x"))
             .and_then(|(_, addr)| u64::from_str_radix(addr, 16).ok())
         else {
-            return;
+            return false;
         };
         if let Some(block) = self.cur.as_ref() {
             if self.selfs.len() < 1 << 20 {
                 let frame = block.frames.len().saturating_sub(1) as u16;
                 self.selfs.push((self.blocks.len() as u32, frame, addr));
+                return true;
             }
         }
+        false
     }
 }
 
@@ -478,6 +530,9 @@ pub fn parse_json(text: &[u8], source: &str) -> Result<Vec<Snapshot>, String> {
         )
     })?;
     let mut reader = Reader::new();
+    // The account counts records: each thread and each frame.
+    reader.lines = Ledger::of_records();
+    let mut record = 0u32;
     for th in threads.iter().take(MAX_TASKS) {
         let status = match (th.active, th.owns_gil) {
             (true, true) => "active+gil",
@@ -486,13 +541,26 @@ pub fn parse_json(text: &[u8], source: &str) -> Result<Vec<Snapshot>, String> {
         };
         let id = th.os_thread_id.unwrap_or(th.thread_id);
         reader.new_thread(id, th.thread_name.as_deref(), 0, 0, Some(status));
+        record = record.saturating_add(1);
+        reader.lines.note(record, LineUse::Used);
         for f in &th.frames {
             let line = u32::try_from(f.line).unwrap_or(0);
-            reader.frame(&f.name, &f.filename, line, code_kind(&f.filename));
+            let what = reader.frame(&f.name, &f.filename, line, code_kind(&f.filename));
+            record = record.saturating_add(1);
+            reader.lines.note(record, what);
+        }
+    }
+    for th in threads.iter().skip(MAX_TASKS) {
+        for _ in 0..=th.frames.len() {
+            record = record.saturating_add(1);
+            reader
+                .lines
+                .note(record, LineUse::Skip(SkipReason::OverLimit));
         }
     }
     reader.end_dump(text.len() as u64);
-    let dumps = std::mem::take(&mut reader.dumps);
+    let mut dumps = std::mem::take(&mut reader.dumps);
+    std::mem::take(&mut reader.lines).finish(&mut dumps);
     let mut snaps = snapshots(&Bytes::owned(text.to_vec()), source, reader.t, dumps);
     for s in &mut snaps {
         s.format = JSON_FORMAT;

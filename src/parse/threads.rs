@@ -6,8 +6,8 @@
 
 use crate::model::heap::Module;
 use crate::model::{
-    ArgSpan, Bytes, CodeKind, Crash, FrameId, LabelSetId, Runtime, Snapshot, StateClass, SyncFacts,
-    Tables, Task, TaskDetail, TaskFlags, TaskKind, Warning,
+    ArgSpan, Bytes, CodeKind, Crash, FrameId, LabelSetId, LineAccount, Runtime, SkipReason,
+    Snapshot, StateClass, SyncFacts, Tables, Task, TaskDetail, TaskFlags, TaskKind, Warning,
 };
 use std::sync::Arc;
 
@@ -94,6 +94,8 @@ pub struct Dump {
     pub truncated: bool,
     /// Lock relations the dump states; `task` indexes `blocks`.
     pub sync: SyncFacts,
+    /// Where its lines went, when the parser keeps the account.
+    pub lines: Option<LineAccount>,
 }
 
 impl Dump {
@@ -118,6 +120,86 @@ impl Dump {
             range,
             truncated: false,
             sync,
+            lines: None,
+        }
+    }
+}
+
+/// What became of one line of the text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineUse {
+    /// Read into the model.
+    Used,
+    /// Skipped for a reason.
+    Skip(SkipReason),
+}
+
+impl LineUse {
+    /// A line the parser has no use for: blank when it is, else skipped
+    /// for `reason`.
+    #[inline]
+    pub fn unused(line: &str, reason: SkipReason) -> LineUse {
+        if line.trim().is_empty() {
+            LineUse::Skip(SkipReason::Blank)
+        } else {
+            LineUse::Skip(reason)
+        }
+    }
+}
+
+/// The account of the lines read since the last dump took its own: a
+/// parser notes every line here and hands the account to each dump it
+/// makes, so that lines between dumps go to the next one.
+#[derive(Debug, Default)]
+pub struct Ledger {
+    pending: LineAccount,
+}
+
+impl Ledger {
+    /// Notes what became of line `line` (1-based).
+    #[inline]
+    pub fn note(&mut self, line: u32, what: LineUse) {
+        self.pending.cover(u64::from(line));
+        match what {
+            LineUse::Used => self.pending.use_lines(1),
+            LineUse::Skip(reason) => self.pending.skip(reason, 1),
+        }
+    }
+
+    /// Counts a line noted as used as skipped for `reason` after all (a
+    /// caption no stack took).
+    pub fn demote(&mut self, reason: SkipReason) {
+        if self.pending.used > 0 {
+            self.pending.used -= 1;
+            self.pending.skip(reason, 1);
+        }
+    }
+
+    /// A ledger of records rather than lines (JSON and protobuf inputs).
+    pub fn of_records() -> Ledger {
+        Ledger {
+            pending: LineAccount::of_records(),
+        }
+    }
+
+    /// The account of the lines noted since the last call, for the dump
+    /// made now.
+    pub fn take(&mut self) -> Option<LineAccount> {
+        let fresh = match self.pending.unit {
+            crate::model::LineUnit::Record => LineAccount::of_records(),
+            crate::model::LineUnit::Line => LineAccount::default(),
+        };
+        Some(std::mem::replace(&mut self.pending, fresh))
+    }
+
+    /// Gives the lines noted after the last dump to the last dump that
+    /// keeps an account.
+    pub fn finish(mut self, dumps: &mut [Dump]) {
+        if self.pending.total() == 0 {
+            return;
+        }
+        if let Some(lines) = dumps.iter_mut().rev().find_map(|d| d.lines.as_mut()) {
+            lines.absorb(&std::mem::take(&mut self.pending));
         }
     }
 }
@@ -142,10 +224,30 @@ pub fn snapshots(
         .collect();
     let tables = Arc::new(tables);
     let args: Arc<Vec<ArgSpan>> = Arc::new(all_args);
-    dumps
-        .into_iter()
-        .zip(tasks)
-        .filter(|(_, tasks)| !tasks.is_empty())
+    // The lines of dumps without tasks (dropped) go to the next dump kept,
+    // or the last one, as lines of a dump without tasks.
+    let mut carry: Option<LineAccount> = None;
+    let mut kept: Vec<(Dump, Vec<Task>)> = Vec::with_capacity(dumps.len());
+    for (mut dump, tasks) in dumps.into_iter().zip(tasks) {
+        if tasks.is_empty() {
+            if let Some(lines) = dump.lines.take() {
+                carry
+                    .get_or_insert_with(LineAccount::default)
+                    .absorb(&lines.all_skipped(SkipReason::NoTasks));
+            }
+            continue;
+        }
+        if let (Some(lines), Some(carried)) = (dump.lines.as_mut(), carry.take()) {
+            lines.absorb(&carried);
+        }
+        kept.push((dump, tasks));
+    }
+    if let (Some(carried), Some((last, _))) = (carry, kept.last_mut()) {
+        if let Some(lines) = last.lines.as_mut() {
+            lines.absorb(&carried);
+        }
+    }
+    kept.into_iter()
         .enumerate()
         .map(|(index, (dump, tasks))| {
             let mut snapshot = Snapshot::new(
@@ -166,6 +268,7 @@ pub fn snapshots(
             snapshot.range = dump.range;
             snapshot.maps = dump.maps;
             snapshot.sync = dump.sync;
+            snapshot.lines = dump.lines;
             snapshot
         })
         .collect()
@@ -249,4 +352,50 @@ pub fn lines(text: &[u8]) -> impl Iterator<Item = (u64, u32, std::borrow::Cow<'_
         }
         (at, no, String::from_utf8_lossy(line))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dump_with(blocks: Vec<Block>, ledger: &mut Ledger) -> Dump {
+        let mut dump = Dump::threads(
+            "test",
+            Runtime::Native,
+            blocks,
+            (0, 0),
+            SyncFacts::default(),
+        );
+        dump.lines = ledger.take();
+        dump
+    }
+
+    #[test]
+    fn lines_of_a_dump_without_tasks_go_to_the_next() {
+        let mut ledger = Ledger::default();
+        // Lines 1-3: a dump without tasks (a header and a message).
+        ledger.note(1, LineUse::Used);
+        ledger.note(2, LineUse::Used);
+        ledger.note(3, LineUse::Skip(SkipReason::Blank));
+        let empty = dump_with(Vec::new(), &mut ledger);
+        // Lines 4-6: one thread.
+        ledger.note(4, LineUse::Used);
+        ledger.note(5, LineUse::Used);
+        ledger.note(6, LineUse::Used);
+        ledger.demote(SkipReason::NotModelled);
+        let full = dump_with(vec![Block::new(1, 4, 0)], &mut ledger);
+        // Line 7: after the last dump.
+        ledger.note(7, LineUse::Skip(SkipReason::NotDump));
+        let mut dumps = vec![empty, full];
+        ledger.finish(&mut dumps);
+        let text = Bytes::owned(Vec::new());
+        let snaps = snapshots(&text, "test", Tables::new(), dumps);
+        assert_eq!(snaps.len(), 1);
+        let lines = snaps[0].lines.clone().unwrap_or_default();
+        assert_eq!((lines.first, lines.last, lines.unexplained()), (1, 7, 0));
+        assert_eq!(lines.used, 2);
+        assert_eq!(lines.skipped(SkipReason::NoTasks), 2);
+        assert_eq!(lines.skipped(SkipReason::NotModelled), 1);
+        assert_eq!(lines.skipped(SkipReason::NotDump), 1);
+    }
 }

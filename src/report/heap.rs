@@ -51,6 +51,10 @@ pub struct HeapReport {
     pub time_nanos: Option<i64>,
     pub warnings: Vec<Warning>,
     pub truncated: bool,
+    /// Where every line of the profile's text went (for protobuf and JSON
+    /// profiles, every record: sample or stack), as for snapshots.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lines: Option<super::lines::LinesReport>,
 }
 
 /// Objects and bytes, allocated over the process's life and in use now.
@@ -205,5 +209,6 @@ pub fn heap_report(profile: &HeapProfile, analysis: &HeapAnalysis) -> HeapReport
         time_nanos: profile.time_nanos,
         warnings: profile.warnings.clone(),
         truncated: profile.truncated,
+        lines: profile.lines.as_ref().map(super::lines::lines_report),
     }
 }

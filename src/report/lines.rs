@@ -1,7 +1,7 @@
 //! The line account of each dump in the report: where every line of its
 //! text went.
 
-use crate::model::{LineAccount, SkipReason};
+use crate::model::{LineAccount, LineUnit, SkipReason};
 use schemars::JsonSchema;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -23,10 +23,17 @@ pub struct LinesReport {
     /// `not_dump` (text around the dump: log lines, program output),
     /// `unreadable` (a warning names each), `cut` (cut off by the end of the
     /// input), `over_limit` (frames beyond the per-stack limit), `no_tasks`
-    /// (crash text without any task after it).
+    /// (crash text without any task after it), `not_modelled` (lines of the
+    /// dump the model keeps nothing of: a heap summary), `repeated` (stacks a
+    /// deadlock report prints again).
     pub skipped: BTreeMap<String, u64>,
     /// Lines neither used nor skipped; 0 when the account is right.
     pub unexplained: i64,
+    /// `records` when the input is not text read line by line (JSON thread
+    /// dumps, protobuf profiles): the account then counts records (threads
+    /// and frames, samples) numbered in input order; absent for lines.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
 }
 
 impl LinesReport {
@@ -53,6 +60,7 @@ pub fn lines_report(account: &LineAccount) -> LinesReport {
             .map(|reason| (reason.as_str().to_string(), account.skipped(*reason)))
             .collect(),
         unexplained: account.unexplained(),
+        unit: (account.unit == LineUnit::Record).then(|| "records".to_string()),
     }
 }
 
@@ -68,4 +76,31 @@ pub fn describe_skipped(lines: &LinesReport) -> String {
         })
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// The account in one phrase (`120: 96 read, 20 blank, 4 not modelled`;
+/// `records` after the count when it counts records), or `None` when
+/// nothing but blank lines was skipped and nothing is unexplained: what the
+/// text and HTML reports show.
+pub fn summary(lines: &LinesReport) -> Option<String> {
+    if lines.notable() == 0 && lines.unexplained == 0 {
+        return None;
+    }
+    let unexplained = if lines.unexplained != 0 {
+        format!(", {} unexplained", lines.unexplained)
+    } else {
+        String::new()
+    };
+    let unit = lines
+        .unit
+        .as_deref()
+        .map(|unit| format!(" {unit}"))
+        .unwrap_or_default();
+    Some(format!(
+        "{}{unit}: {} read, {} blank, {}{unexplained}",
+        lines.total,
+        lines.used,
+        lines.skipped.get("blank").copied().unwrap_or(0),
+        describe_skipped(lines)
+    ))
 }

@@ -139,6 +139,9 @@ fn heap_header(h: &HeapReport, w: &mut dyn Write) -> io::Result<()> {
             totals.alloc_objects
         )?;
     }
+    if let Some(account) = h.lines.as_ref().and_then(super::lines::summary) {
+        writeln!(w, "  {YELLOW}lines      {account}{YELLOW:#}")?;
+    }
     for wr in h.warnings.iter().take(5) {
         writeln!(
             w,
@@ -405,22 +408,8 @@ fn snapshot_warnings(snapshot: &SnapshotReport, w: &mut dyn Write) -> io::Result
             "  {YELLOW}truncated: the dump is cut off; the last task is partial{YELLOW:#}"
         )?;
     }
-    if let Some(lines) = &snapshot.lines {
-        if lines.notable() > 0 || lines.unexplained != 0 {
-            let unexplained = if lines.unexplained != 0 {
-                format!(", {} unexplained", lines.unexplained)
-            } else {
-                String::new()
-            };
-            writeln!(
-                w,
-                "  {YELLOW}lines      {}: {} read, {} blank, {}{unexplained}{YELLOW:#}",
-                lines.total,
-                lines.used,
-                lines.skipped.get("blank").copied().unwrap_or(0),
-                super::lines::describe_skipped(lines)
-            )?;
-        }
+    if let Some(account) = snapshot.lines.as_ref().and_then(super::lines::summary) {
+        writeln!(w, "  {YELLOW}lines      {account}{YELLOW:#}")?;
     }
     if !snapshot.warnings.is_empty() {
         writeln!(

@@ -3,9 +3,9 @@
 use super::reader::{
     confidence_of, java_frame, new_reader, object_key, state_of, Relation, MAX_FACTS,
 };
-use crate::model::{Bytes, LockFact, LockRel, Snapshot, SyncKind, TaskKind};
+use crate::model::{Bytes, LockFact, LockRel, SkipReason, Snapshot, SyncKind, TaskKind};
 use crate::parse::format::{SnapshotFormat, SnapshotReader};
-use crate::parse::threads::{snapshots, Block, MAX_FRAMES, MAX_TASKS};
+use crate::parse::threads::{snapshots, Block, Ledger, LineUse, MAX_FRAMES, MAX_TASKS};
 
 /// Detects `jcmd PID Thread.dump_to_file -format=json` (JDK 21+).
 pub fn detect_json(text: &[u8]) -> f32 {
@@ -90,13 +90,20 @@ pub fn parse_json(text: &[u8], source: &str) -> Result<Vec<Snapshot>, String> {
         )
     })?;
     let mut reader = new_reader(JSON_FORMAT);
-    for th in root
-        .thread_dump
-        .thread_containers
-        .iter()
-        .flat_map(|c| c.threads.iter())
-        .take(MAX_TASKS)
-    {
+    // The account counts records: each thread and each frame.
+    reader.lines = Ledger::of_records();
+    let mut record = 0u32;
+    let mut note = |reader: &mut super::reader::Reader, what: LineUse| {
+        record = record.saturating_add(1);
+        reader.lines.note(record, what);
+    };
+    let threads = || {
+        root.thread_dump
+            .thread_containers
+            .iter()
+            .flat_map(|c| c.threads.iter())
+    };
+    for th in threads().take(MAX_TASKS) {
         let id = match &th.tid {
             serde_json::Value::String(s) => s.parse().unwrap_or(0),
             v => v.as_u64().unwrap_or(0),
@@ -111,11 +118,16 @@ pub fn parse_json(text: &[u8], source: &str) -> Result<Vec<Snapshot>, String> {
             block.kind = Some(TaskKind::VirtualThread);
         }
         reader.cur = Some(block);
+        note(&mut reader, LineUse::Used);
         for f in th.stack.iter().take(MAX_FRAMES) {
             let fr = java_frame(&mut reader.t, f);
             if let Some(block) = reader.cur.as_mut() {
                 block.push(fr);
             }
+            note(&mut reader, LineUse::Used);
+        }
+        for _ in th.stack.iter().skip(MAX_FRAMES) {
+            note(&mut reader, LineUse::Skip(SkipReason::OverLimit));
         }
         let facts = thread_facts(th);
         for (relation, addr, class, frame) in facts {
@@ -136,8 +148,14 @@ pub fn parse_json(text: &[u8], source: &str) -> Result<Vec<Snapshot>, String> {
             });
         }
     }
+    for th in threads().skip(MAX_TASKS) {
+        for _ in 0..=th.stack.len() {
+            note(&mut reader, LineUse::Skip(SkipReason::OverLimit));
+        }
+    }
     reader.end_dump(text.len() as u64);
-    let dumps = std::mem::take(&mut reader.dumps);
+    let mut dumps = std::mem::take(&mut reader.dumps);
+    std::mem::take(&mut reader.lines).finish(&mut dumps);
     Ok(snapshots(
         &Bytes::owned(text.to_vec()),
         source,

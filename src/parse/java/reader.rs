@@ -7,7 +7,7 @@ use crate::model::{
     CodeKind, Confidence, LockBasis, LockFact, LockRel, ReportedDeadlock, Runtime, StateClass,
     SyncFacts, SyncKind, Tables,
 };
-use crate::parse::threads::{source_frame, Block, Dump};
+use crate::parse::threads::{source_frame, Block, Dump, Ledger};
 
 /// At most this many stated lock relations per dump.
 pub(super) const MAX_FACTS: usize = 1 << 20;
@@ -266,6 +266,10 @@ pub(super) struct Reader {
     /// The current thread's state was read from its header's words (no
     /// `java.lang.Thread.State:` line so far).
     pub(super) header_state: bool,
+    /// Where the lines since the last dump went.
+    pub(super) lines: Ledger,
+    /// A `Full thread dump` header was read.
+    pub(super) headed: bool,
 }
 
 impl Reader {
@@ -294,7 +298,7 @@ impl Reader {
             classify(&self.t, b, i as u32, &self.facts);
         }
         self.times.push(self.cur_time);
-        self.dumps.push(Dump::threads(
+        let mut dump = Dump::threads(
             self.format,
             Runtime::Java,
             blocks,
@@ -303,7 +307,9 @@ impl Reader {
                 locks: std::mem::take(&mut self.facts),
                 deadlocks: std::mem::take(&mut self.reported),
             },
-        ));
+        );
+        dump.lines = self.lines.take();
+        self.dumps.push(dump);
         self.start = end;
     }
 
@@ -493,5 +499,7 @@ pub(super) fn new_reader(format: &'static str) -> Reader {
         times: Vec::new(),
         next_id: 0,
         header_state: false,
+        lines: Ledger::default(),
+        headed: false,
     }
 }

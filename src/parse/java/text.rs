@@ -7,11 +7,11 @@ use super::reader::{
 };
 use crate::model::vocab::jvm;
 use crate::model::{
-    Bytes, FrameId, JavaTaskDetail, LockBasis, LockRel, ReportedDeadlock, Snapshot, SyncKind,
-    Tables, TaskDetail, TaskKind,
+    Bytes, FrameId, JavaTaskDetail, LockBasis, LockRel, ReportedDeadlock, SkipReason, Snapshot,
+    SyncKind, Tables, TaskDetail, TaskKind,
 };
 use crate::parse::format::{SnapshotFormat, SnapshotReader};
-use crate::parse::threads::{lines, snapshots, Block};
+use crate::parse::threads::{lines, snapshots, Block, LineUse};
 
 /// The format id of Java text thread dumps.
 pub const FORMAT: &str = "java-threads";
@@ -238,88 +238,110 @@ pub fn parse(text: Bytes, source: &str) -> Vec<Snapshot> {
     let mut end = 0u64;
     for (off, no, l) in lines(&text) {
         end = off + l.len() as u64;
-        let line = l.trim_end();
-        let trimmed = line.trim_start();
-        if trimmed.starts_with("Full thread dump ") {
-            reader.end_dump(off);
-            reader.start = off;
-            reader.cur_time = reader.pending_time.take();
-            continue;
-        }
-        // `2026-12-07 02:33:48`: when the JVM wrote the next dump (its
-        // local time: good for the time between dumps).
-        if trimmed.len() == 19 && reader.cur.is_none() {
-            if let Some(stamp) = crate::input::parse_stamp(trimmed.as_bytes()) {
-                reader.pending_time = Some(stamp);
-                continue;
-            }
-        }
-        if trimmed.starts_with("Found one Java-level deadlock:")
-            || trimmed.starts_with("Found a total of ")
-        {
-            reader.end_block();
-            reader.end_report();
-            reader.deadlock = Some(ReportedDeadlock {
-                names: Vec::new(),
-                line: no,
-            });
-            continue;
-        }
-        if reader.deadlock.is_some() || reader.skipping {
-            section_line(&mut reader, trimmed, no);
-            continue;
-        }
-        if let Some(block) = thread_header(&mut reader, line, no, off) {
-            reader.end_block();
-            reader.cur = Some(block);
-            continue;
-        }
-        let Some(block) = reader.cur.as_mut() else {
-            continue;
-        };
-        if let Some(st) = trimmed.strip_prefix("java.lang.Thread.State: ") {
-            let (state, class) = state_of(st);
-            block.state = state;
-            block.class = Some(class);
-            reader.header_state = false;
-            continue;
-        }
-        if let Some(at) = trimmed.strip_prefix("at ") {
-            block.push(java_frame(&mut reader.t, at));
-            continue;
-        }
-        if trimmed.starts_with("Locked ownable synchronizers:") {
-            reader.ownable = true;
-            continue;
-        }
-        if let Some((verb, addr, class)) = lock_line(trimmed) {
-            let Some(relation) =
-                lock_relation(&reader.t, &block.frames, reader.ownable, verb, class)
-            else {
-                continue;
-            };
-            reader.fact(relation, addr, class, no);
-            continue;
-        }
-        if trimmed.starts_with("- None") {
-            continue;
-        }
-        if trimmed.is_empty() {
-            continue;
-        }
-        // Anything else ends the thread (`JNI global refs`, heap summary).
-        if !line.starts_with(char::is_whitespace) {
-            reader.end_block();
-        }
+        let what = read_line(&mut reader, &l, off, no);
+        reader.lines.note(no, what);
     }
     reader.end_dump(end);
-    let dumps = std::mem::take(&mut reader.dumps);
+    let mut dumps = std::mem::take(&mut reader.dumps);
+    std::mem::take(&mut reader.lines).finish(&mut dumps);
     let times = std::mem::take(&mut reader.times);
     let mut snaps = snapshots(&text, source, reader.t, dumps);
     for (line, t) in snaps.iter_mut().zip(times) {
         line.time_unix = t;
     }
     snaps
+}
+
+/// Reads one line of a dump: what became of it.
+fn read_line(reader: &mut Reader, l: &str, off: u64, no: u32) -> LineUse {
+    let line = l.trim_end();
+    let trimmed = line.trim_start();
+    if trimmed.starts_with("Full thread dump ") {
+        reader.end_dump(off);
+        reader.start = off;
+        reader.cur_time = reader.pending_time.take();
+        reader.headed = true;
+        return LineUse::Used;
+    }
+    // `2026-12-07 02:33:48`: when the JVM wrote the next dump (its
+    // local time: good for the time between dumps).
+    if trimmed.len() == 19 && reader.cur.is_none() {
+        if let Some(stamp) = crate::input::parse_stamp(trimmed.as_bytes()) {
+            reader.pending_time = Some(stamp);
+            return LineUse::Used;
+        }
+    }
+    if trimmed.starts_with("Found one Java-level deadlock:")
+        || trimmed.starts_with("Found a total of ")
+    {
+        reader.end_block();
+        reader.end_report();
+        reader.deadlock = Some(ReportedDeadlock {
+            names: Vec::new(),
+            line: no,
+        });
+        return LineUse::Used;
+    }
+    if reader.deadlock.is_some() || reader.skipping {
+        // The stacks the section repeats are read with their threads.
+        let repeated = reader.skipping;
+        section_line(reader, trimmed, no);
+        return if trimmed.is_empty() {
+            LineUse::Skip(SkipReason::Blank)
+        } else if repeated {
+            LineUse::Skip(SkipReason::Repeated)
+        } else {
+            LineUse::Used
+        };
+    }
+    if let Some(block) = thread_header(reader, line, no, off) {
+        reader.end_block();
+        reader.cur = Some(block);
+        return LineUse::Used;
+    }
+    let Some(block) = reader.cur.as_mut() else {
+        // After a `Full thread dump` header, text outside threads (the
+        // SMR list, JNI refs) is the dump's; before it, not.
+        let reason = if reader.headed {
+            SkipReason::NotModelled
+        } else {
+            SkipReason::NotDump
+        };
+        return LineUse::unused(trimmed, reason);
+    };
+    if let Some(st) = trimmed.strip_prefix("java.lang.Thread.State: ") {
+        let (state, class) = state_of(st);
+        block.state = state;
+        block.class = Some(class);
+        reader.header_state = false;
+        return LineUse::Used;
+    }
+    if let Some(at) = trimmed.strip_prefix("at ") {
+        block.push(java_frame(&mut reader.t, at));
+        return LineUse::Used;
+    }
+    if trimmed.starts_with("Locked ownable synchronizers:") {
+        reader.ownable = true;
+        return LineUse::Used;
+    }
+    if let Some((verb, addr, class)) = lock_line(trimmed) {
+        if let Some(relation) = lock_relation(&reader.t, &block.frames, reader.ownable, verb, class)
+        {
+            reader.fact(relation, addr, class, no);
+        }
+        return LineUse::Used;
+    }
+    if trimmed.starts_with("- None") {
+        return LineUse::Used;
+    }
+    if trimmed.is_empty() {
+        return LineUse::Skip(SkipReason::Blank);
+    }
+    // Anything else ends the thread (`JNI global refs`, heap summary).
+    if !line.starts_with(char::is_whitespace) {
+        reader.end_block();
+    }
+    LineUse::Skip(SkipReason::NotModelled)
 }
 
 /// A line of the JVM's deadlock section: the threads on the cycle, the

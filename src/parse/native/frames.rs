@@ -7,9 +7,11 @@
 use super::{addr_frame, hex_u64, named_frame, note_addr, parse_map_line};
 use crate::input::Bytes;
 use crate::model::heap::Module;
-use crate::model::{AddrSpace, Crash, FrameId, Runtime, Snapshot, StateClass, Tables, TaskKind};
+use crate::model::{
+    AddrSpace, Crash, FrameId, Runtime, SkipReason, Snapshot, StateClass, Tables, TaskKind,
+};
 use crate::parse::format::{SnapshotFormat, SnapshotReader};
-use crate::parse::threads::{lines, snapshots, Block, Dump};
+use crate::parse::threads::{lines, snapshots, Block, Dump, Ledger, LineUse};
 use regex::Regex;
 use std::sync::LazyLock;
 
@@ -172,6 +174,8 @@ struct Reader {
     /// handler printing both prints two stacks; a change of form starts
     /// the second.
     glibc_spaced: Option<bool>,
+    /// Where the lines went; a caption counts as used until it is dropped.
+    lines: Ledger,
 }
 
 impl Reader {
@@ -189,6 +193,14 @@ impl Reader {
             in_eu_map: None,
             thread: None,
             glibc_spaced: None,
+            lines: Ledger::default(),
+        }
+    }
+
+    /// Drops the caption waiting for a stack: its line was not used.
+    fn drop_caption(&mut self) {
+        if self.caption.take().is_some() {
+            self.lines.demote(SkipReason::NotModelled);
         }
     }
 
@@ -209,11 +221,11 @@ impl Reader {
             let mut block = Block::new(self.next_id, line, offset);
             block.class = Some(StateClass::Other);
             block.state = "stack";
-            let caption = self.caption.take();
             if let Some((tid, name)) = self.thread.take() {
                 block.id = tid;
                 block.name = name;
-            } else if let Some(caption) = caption {
+                self.drop_caption();
+            } else if let Some(caption) = self.caption.take() {
                 block.name = Some(caption);
             }
             self.cur = Some(block);
@@ -256,19 +268,19 @@ impl Reader {
 
     /// Reads one line (without its newline), starting at byte `offset` on
     /// 1-based line `number`.
-    fn line(&mut self, raw: &str, number: u32, offset: u64) {
+    fn line(&mut self, raw: &str, number: u32, offset: u64) -> LineUse {
         let line = raw.trim_end();
         let trimmed = line.trim();
         if self.eu_map_line(line, trimmed) {
-            return;
+            return LineUse::Used;
         }
         if let Some(mapping) = parse_map_line(line) {
             self.end_block();
             self.maps.push(mapping);
-            return;
+            return LineUse::Used;
         }
         if self.thread_line(line) {
-            return;
+            return LineUse::Used;
         }
         if let Some(frame) = self.address_frame(line) {
             let spaced = GLIBC.is_match(line).then(|| line.contains(") ["));
@@ -279,7 +291,7 @@ impl Reader {
             if spaced.is_some() {
                 self.glibc_spaced = spaced;
             }
-            return;
+            return LineUse::Used;
         }
         if let Some((frame_number, rest)) = hash_line(line) {
             if let Some(frame) = hash_frame(self, rest) {
@@ -288,13 +300,13 @@ impl Reader {
                 let last = self.last.take();
                 self.push(number, offset, Some(frame_number), frame);
                 self.last = last;
-                return;
+                return LineUse::Used;
             }
         }
         if self.eu_continuation(line, trimmed) {
-            return;
+            return LineUse::Used;
         }
-        self.other_line(line, trimmed);
+        self.other_line(line, trimmed)
     }
 
     /// eu-stack's module map: `0xSTART-0xEND name`, then `  [build-id]` and
@@ -344,7 +356,7 @@ impl Reader {
             .map_or("", |m| m.as_str());
         // The thread's id (and a tombstone's name) hold until its first
         // frame, whatever captions (`backtrace:`) come between.
-        self.caption = None;
+        self.drop_caption();
         self.thread = tid
             .parse()
             .ok()
@@ -481,10 +493,10 @@ impl Reader {
 
     /// Anything else: a caption for the next stack, a faulting pc, or a
     /// crash summary.
-    fn other_line(&mut self, line: &str, trimmed: &str) {
+    fn other_line(&mut self, line: &str, trimmed: &str) -> LineUse {
         self.end_block();
         if trimmed.is_empty() {
-            return;
+            return LineUse::Skip(SkipReason::Blank);
         }
         if let Some(caps) = PC.captures(line) {
             if let Some(pc) = caps.name("pc").and_then(|m| hex_u64(m.as_str())) {
@@ -494,8 +506,9 @@ impl Reader {
             }
         }
         if self.lock_cycle(trimmed) {
-            return;
+            return LineUse::Used;
         }
+        let mut what = LineUse::Skip(SkipReason::NotModelled);
         if line.contains("ERROR: AddressSanitizer")
             || line.contains("WARNING: ThreadSanitizer")
             || line.contains("ERROR: LeakSanitizer")
@@ -504,13 +517,18 @@ impl Reader {
             || line.starts_with("*** ") && (line.contains("signal") || line.contains("fault"))
         {
             self.crash_line(trimmed);
+            what = LineUse::Used;
         }
         if trimmed.len() <= 300
             && !trimmed.starts_with("PID ")
             && !trimmed.starts_with("*** backtrace")
         {
+            // A caption counts as used until a later line replaces it.
+            self.drop_caption();
             self.caption = Some(trimmed.trim_end_matches(':').to_string());
+            what = LineUse::Used;
         }
+        what
     }
 }
 
@@ -548,9 +566,11 @@ pub fn parse(text: Bytes, source: &str) -> Vec<Snapshot> {
     let mut end = 0u64;
     for (offset, number, line) in lines(&text) {
         end = offset + line.len() as u64;
-        reader.line(&line, number, offset);
+        let what = reader.line(&line, number, offset);
+        reader.lines.note(number, what);
     }
     reader.end_block();
+    reader.drop_caption();
     if reader.blocks.is_empty() {
         return Vec::new();
     }
@@ -571,6 +591,7 @@ pub fn parse(text: Bytes, source: &str) -> Vec<Snapshot> {
         range: (0, end),
         truncated: false,
         sync: Default::default(),
+        lines: reader.lines.take(),
     };
     snapshots(&text, source, reader.tables, vec![dump])
 }

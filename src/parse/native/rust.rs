@@ -7,11 +7,11 @@
 use super::{addr_frame, named_frame, note_addr};
 use crate::input::Bytes;
 use crate::model::{
-    AddrSpace, Crash, CrashDetail, PanicRecord, Runtime, RustCrash, Snapshot, StateClass, Tables,
-    TaskKind, Warning,
+    AddrSpace, Crash, CrashDetail, PanicRecord, Runtime, RustCrash, SkipReason, Snapshot,
+    StateClass, Tables, TaskKind, Warning,
 };
 use crate::parse::format::{SnapshotFormat, SnapshotReader};
-use crate::parse::threads::{lines, snapshots, Block, Dump};
+use crate::parse::threads::{lines, snapshots, Block, Dump, Ledger, LineUse};
 use regex::Regex;
 use std::sync::LazyLock;
 
@@ -101,6 +101,8 @@ struct Reader {
     /// A compiler's `error: internal compiler error: ...`: the message
     /// the panic that follows stands for.
     ice: Option<String>,
+    /// Where the lines went; a caption counts as used until it is dropped.
+    lines: Ledger,
 }
 
 impl Reader {
@@ -117,6 +119,14 @@ impl Reader {
             next_id: 0,
             caption: None,
             ice: None,
+            lines: Ledger::default(),
+        }
+    }
+
+    /// Drops the caption waiting for a block: its line was not used.
+    fn drop_caption(&mut self) {
+        if self.caption.take().is_some() {
+            self.lines.demote(SkipReason::NotModelled);
         }
     }
 
@@ -174,11 +184,11 @@ impl Reader {
 
     /// Reads one line (`raw` may still end in spaces), starting at byte
     /// `offset` on 1-based line `number`.
-    fn line(&mut self, raw: &str, number: u32, offset: u64) {
+    fn line(&mut self, raw: &str, number: u32, offset: u64) -> LineUse {
         let line = raw.trim_end();
         if let Some(caps) = HEADER.captures(line) {
             self.panic_header(&caps, number, offset);
-            return;
+            return LineUse::Used;
         }
         let trimmed = line.trim_start();
         if trimmed == "stack backtrace:" {
@@ -190,32 +200,34 @@ impl Reader {
             {
                 self.start_block(number, offset);
             }
-            return;
+            return LineUse::Used;
         }
         if let Some(caps) = FRAME.captures(line) {
             self.frame_line(&caps, number, offset);
-            return;
+            return LineUse::Used;
         }
         if self.at_line(line) {
-            return;
+            return LineUse::Used;
         }
         if let Some(caps) = OMITTED.captures(line) {
             self.omitted(&caps);
-            return;
+            return LineUse::Used;
         }
         if self.continuation(raw, trimmed) || self.message_line(line, trimmed) {
-            return;
+            return LineUse::Used;
         }
         if trimmed.starts_with("note: ") {
             self.flush_group();
-            return;
+            return LineUse::Skip(SkipReason::NotModelled);
         }
         if let Some(ice) = trimmed.strip_prefix("error: internal compiler error") {
             if self.ice.is_none() {
                 self.ice = Some(format!("internal compiler error{}", first_line(ice)));
+                self.other_line(trimmed);
+                return LineUse::Used;
             }
         }
-        self.other_line(trimmed);
+        self.other_line(trimmed)
     }
 
     /// `thread 'NAME' panicked at ...`: a block of its own, and a panic.
@@ -340,10 +352,14 @@ impl Reader {
 
     /// Anything else ends the backtrace being read; a short line may name
     /// the next one, and a fatal runtime error is a panic of its own.
-    fn other_line(&mut self, trimmed: &str) {
+    fn other_line(&mut self, trimmed: &str) -> LineUse {
         self.end_block();
+        let mut what = LineUse::unused(trimmed, SkipReason::NotModelled);
         if !trimmed.is_empty() && trimmed.len() <= 200 {
+            // A caption counts as used until a later line replaces it.
+            self.drop_caption();
             self.caption = Some(trimmed.trim_end_matches(':').to_string());
+            what = LineUse::Used;
         }
         if trimmed.starts_with("fatal runtime error:")
             || trimmed.starts_with("thread caused non-unwinding panic")
@@ -352,12 +368,15 @@ impl Reader {
                 message: trimmed.to_string(),
                 ..PanicRecord::default()
             });
+            what = LineUse::Used;
         }
+        what
     }
 
     /// The dump read, ending at byte `end`; `None` when no block was read.
     fn finish(mut self, end: u64) -> Option<(Tables, Dump)> {
         self.end_block();
+        self.drop_caption();
         if self.blocks.is_empty() {
             return None;
         }
@@ -393,6 +412,7 @@ impl Reader {
             range: (0, end),
             truncated: false,
             sync: Default::default(),
+            lines: self.lines.take(),
         };
         Some((self.tables, dump))
     }
@@ -404,7 +424,8 @@ pub fn parse(text: Bytes, source: &str) -> Vec<Snapshot> {
     let mut end = 0u64;
     for (offset, number, line) in lines(&text) {
         end = offset + line.len() as u64;
-        reader.line(&line, number, offset);
+        let what = reader.line(&line, number, offset);
+        reader.lines.note(number, what);
     }
     match reader.finish(end) {
         Some((tables, dump)) => snapshots(&text, source, tables, vec![dump]),

@@ -15,10 +15,11 @@
 use crate::input::Bytes;
 use crate::model::vocab::tokio;
 use crate::model::{
-    CodeKind, FrameId, LockBasis, LockFact, Runtime, Snapshot, SyncFacts, Tables, TaskKind, Warning,
+    CodeKind, FrameId, LockBasis, LockFact, Runtime, SkipReason, Snapshot, SyncFacts, Tables,
+    TaskKind, Warning,
 };
 use crate::parse::format::{SnapshotFormat, SnapshotReader};
-use crate::parse::threads::{lines, snapshots, Block, Dump, MAX_FRAMES};
+use crate::parse::threads::{lines, snapshots, Block, Dump, Ledger, LineUse, MAX_FRAMES};
 
 /// The format id of tokio task dumps (`Handle::dump()`).
 pub const FORMAT: &str = "tokio-taskdump";
@@ -273,6 +274,7 @@ pub fn parse(text: Bytes, source: &str) -> Vec<Snapshot> {
     };
     let mut end = 0u64;
     let mut next = 0u64;
+    let mut ledger = Ledger::default();
     for (off, no, l) in lines(&text) {
         end = off + l.len() as u64;
         let line = l.trim_end();
@@ -282,6 +284,7 @@ pub fn parse(text: Bytes, source: &str) -> Vec<Snapshot> {
             let mut block = Block::new(id.unwrap_or(number), no, off);
             block.name = Some(format!("task {number}"));
             reader.cur = Some((block, Vec::new()));
+            ledger.note(no, LineUse::Used);
             continue;
         }
         if let Some((depth, content)) = tree_line(line) {
@@ -292,17 +295,22 @@ pub fn parse(text: Bytes, source: &str) -> Vec<Snapshot> {
                 reader.cur = Some((Block::new(next, no, off), Vec::new()));
             }
             let node = reader.node(depth, content, no);
+            let mut what = LineUse::Skip(SkipReason::NotDump);
             if let Some((_, nodes)) = reader.cur.as_mut() {
+                what = LineUse::Skip(SkipReason::OverLimit);
                 if nodes.len() < MAX_FRAMES {
                     nodes.push(node);
+                    what = LineUse::Used;
                 }
             }
+            ledger.note(no, what);
             continue;
         }
         if line.trim().is_empty() && reader.tree_only {
             // A blank line ends an async-backtrace dump's tasks.
             reader.end_task();
         }
+        ledger.note(no, LineUse::unused(line, SkipReason::NotModelled));
     }
     reader.end_task();
     if reader.blocks.is_empty() {
@@ -325,6 +333,7 @@ pub fn parse(text: Bytes, source: &str) -> Vec<Snapshot> {
     );
     dump.task_kind = TaskKind::AsyncTask;
     dump.warnings = std::mem::take(&mut reader.warnings);
+    dump.lines = ledger.take();
     snapshots(&text, source, reader.t, vec![dump])
 }
 

@@ -3,11 +3,13 @@
 //! them). A profile is decoded one top-level field at a time, so a cut or
 //! damaged file still yields every field before the damage.
 
-use super::counted::{Builder, Record, MAX_FRAMES};
+use super::counted::{Builder, Record, MAX_FRAMES, MAX_TASKS};
 use super::proto::Profile;
 use crate::input::Bytes;
 use crate::model::heap::{HeapProfile, HeapSample, HeapValues, Module, Sampling};
-use crate::model::{FrameId, LabelSetId, Runtime, Snapshot, Sym, Tables, Warning};
+use crate::model::{
+    FrameId, LabelSetId, LineAccount, Runtime, SkipReason, Snapshot, Sym, Tables, Warning,
+};
 use crate::parse::format::{Dumps, InputFormat, ParseOptions};
 use crate::parse::go::line::split_go_func;
 use hashbrown::HashTable;
@@ -355,6 +357,7 @@ pub fn parse(data: Bytes, source: &str) -> Read {
                 cut.is_some(),
             );
             snap.time_unix = (p.time_nanos > 0).then(|| p.time_nanos as f64 / 1e9);
+            snap.lines = Some(g.lines);
             Read::Goroutines(Box::new(snap))
         }
         Kind::Heap => {
@@ -549,6 +552,8 @@ impl Locations {
 struct GoroutineRead {
     builder: Builder,
     origin: &'static str,
+    /// Where its samples went (one record each).
+    lines: LineAccount,
 }
 
 /// Reads the samples of a goroutine profile; the offset of a malformed
@@ -559,6 +564,7 @@ fn goroutines(h: &Header, leak: bool) -> (GoroutineRead, Option<usize>) {
     let locs = Locations::new(h.p, strings, &mut builder.tables);
     let mut per_goroutine = false;
     let mut idx = Vec::new();
+    let mut lines = LineAccount::of_records();
     let bad = samples(h.data, true, |i, sample| {
         let count = sample
             .values
@@ -608,14 +614,33 @@ fn goroutines(h: &Header, leak: bool) -> (GoroutineRead, Option<usize>) {
         if !labels.is_empty() {
             record.labels = builder.labels(&labels);
         }
+        // A record beyond the goroutine limit is not read.
+        lines.cover(u64::from(record.line));
+        if record.count > 0 && builder.tasks.len() as u64 >= MAX_TASKS {
+            lines.skip(SkipReason::OverLimit, 1);
+        } else {
+            lines.use_lines(1);
+        }
         builder.push(record);
     });
+    if bad.is_some() {
+        // The damaged record.
+        lines.cover(lines.last + 1);
+        lines.skip(SkipReason::Cut, 1);
+    }
     let origin = match (leak, per_goroutine) {
         (true, _) => "goroutineleak",
         (false, true) => "goroutines",
         (false, false) => "goroutine-profile",
     };
-    (GoroutineRead { builder, origin }, bad)
+    (
+        GoroutineRead {
+            builder,
+            origin,
+            lines,
+        },
+        bad,
+    )
 }
 
 /// Profiles with fewer samples are folded on the calling thread.
@@ -627,6 +652,8 @@ struct Fold {
     table: HashTable<Slot>,
     sites: Vec<FoldSite>,
     arena: Vec<u32>,
+    /// Samples read (in every partition: all of them up to any damage).
+    read: usize,
 }
 
 /// A site in the hash table: where its stack is in the arena, so that
@@ -659,6 +686,7 @@ impl Fold {
             table: HashTable::new(),
             sites: Vec::new(),
             arena: Vec::new(),
+            read: 0,
         }
     }
 
@@ -729,6 +757,7 @@ fn fold_part(
     fold.arena.reserve(data.len() / parts / 2);
     let mut idx = Vec::new();
     let bad = samples(data, false, |i, sample| {
+        fold.read = i + 1;
         if sample.locations.len() > MAX_FRAMES {
             locs.indices(&sample.locations[..MAX_FRAMES], &mut idx);
         } else {
@@ -767,6 +796,19 @@ fn heap(h: &Header, types: &[String], source: &str) -> (HeapProfile, Option<usiz
         .map(|part| fold_part(h.data, h.n_samples, &locs, vi, part, parts))
         .collect();
     let bad = folds.iter().filter_map(|f| f.1).min();
+    // One record per sample: those read, and those the header counted but
+    // a damaged sample kept from being read (at least the damaged one).
+    let read = folds.iter().map(|f| f.0.read).min().unwrap_or(0);
+    let mut lines = LineAccount::records_used(read as u64);
+    let lost = h
+        .n_samples
+        .saturating_sub(read)
+        .max(usize::from(bad.is_some())) as u64;
+    if lost > 0 {
+        lines.cover(read as u64 + 1);
+        lines.cover(read as u64 + lost);
+        lines.skip(SkipReason::Cut, lost);
+    }
     // Back in order of first appearance.
     let mut order: Vec<(u32, u32, u32)> = folds
         .iter()
@@ -833,6 +875,7 @@ fn heap(h: &Header, types: &[String], source: &str) -> (HeapProfile, Option<usiz
         time_nanos: (p.time_nanos != 0).then_some(p.time_nanos),
         warnings: Vec::new(),
         truncated: false,
+        lines: Some(lines),
     };
     (heap, bad)
 }

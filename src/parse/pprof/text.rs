@@ -292,15 +292,16 @@ impl TextReader<'_> {
     /// profile takes the line account with it.
     fn close(&mut self, text: &Bytes, end: u64, cut: bool) {
         let goroutines = matches!(self.cur, Current::Goroutines { .. });
-        let heap = matches!(self.cur, Current::Heap(_));
+        let heaps = self.out.heaps.len();
         finish(&mut self.out, &mut self.cur, self.source, text, end, cut);
         if goroutines {
             if let Some(snapshot) = self.out.snapshots.last_mut() {
                 snapshot.lines = Some(std::mem::take(&mut self.account));
             }
-        } else if heap {
-            // Heap profiles keep no account yet.
-            self.account = LineAccount::default();
+        } else if self.out.heaps.len() > heaps {
+            if let Some(heap) = self.out.heaps.last_mut() {
+                heap.lines = Some(std::mem::take(&mut self.account));
+            }
         }
     }
 
@@ -638,6 +639,7 @@ fn finish(out: &mut Read, cur: &mut Current, source: &str, text: &Bytes, end: u6
                 time_nanos: None,
                 warnings: h.warnings,
                 truncated: cut,
+                lines: None,
             });
         }
     }

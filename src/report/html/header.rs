@@ -85,24 +85,12 @@ fn dump_lines(html: &mut String, snapshot: &SnapshotReport, si: usize, multi: bo
             text(&c.message)
         );
     }
-    if let Some(lines) = snapshot
+    if let Some(account) = snapshot
         .lines
         .as_ref()
-        .filter(|l| l.notable() > 0 || l.unexplained != 0)
+        .and_then(crate::report::lines::summary)
     {
-        let unexplained = if lines.unexplained != 0 {
-            format!(", {} unexplained", lines.unexplained)
-        } else {
-            String::new()
-        };
-        let _ = writeln!(
-            html,
-            "<dt>lines</dt><dd>{}: {} read, {} blank, {}{unexplained}</dd>",
-            lines.total,
-            lines.used,
-            lines.skipped.get("blank").copied().unwrap_or(0),
-            text(&crate::report::lines::describe_skipped(lines))
-        );
+        let _ = writeln!(html, "<dt>lines</dt><dd>{}</dd>", text(&account));
     }
     if !snapshot.warnings.is_empty() {
         let _ = writeln!(

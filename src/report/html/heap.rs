@@ -51,6 +51,9 @@ fn heap_summary(html: &mut String, report: &Report, hi: usize, hp: &HeapReport) 
         );
     }
     html.push_str(".</p>\n");
+    if let Some(account) = hp.lines.as_ref().and_then(crate::report::lines::summary) {
+        let _ = writeln!(html, "<p class=\"hint\">Lines: {}.</p>", text(&account));
+    }
     let ids: Vec<String> = report
         .findings
         .iter()

@@ -1,0 +1,358 @@
+//! The line account on every sample: each line of every dump under
+//! `samples/` is read into the model or skipped with a reason, none is
+//! unexplained, and the dumps of one input tile its text. Thread dumps cut,
+//! concatenated and re-wrapped (log prefixes, CRLF, text around) keep every
+//! thread complete before the cut.
+
+mod common;
+
+use dumpscope::input::Bytes;
+use dumpscope::model::LineUnit;
+use dumpscope::parse::{self, ParseOptions};
+use dumpscope::pipeline::{self, Config};
+use proptest::prelude::*;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// Files that are not dumps by their kind: the programs that wrote the
+/// samples, the scripts that run them, their documentation and build
+/// files, the records programs keep of what they did.
+fn is_not_a_dump(path: &Path) -> bool {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    const SOURCE: [&str; 15] = [
+        "go",
+        "py",
+        "sh",
+        "c",
+        "cc",
+        "cpp",
+        "h",
+        "rs",
+        "java",
+        "md",
+        "toml",
+        "lock",
+        "mod",
+        "sum",
+        "gitignore",
+    ];
+    SOURCE.contains(&ext.as_str()) || name.starts_with("expected") || name == "manifest.json"
+}
+
+fn walk(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            walk(&path, out);
+        } else if !is_not_a_dump(&path) {
+            out.push(path);
+        }
+    }
+}
+
+fn line_count(text: &[u8]) -> u64 {
+    let newlines = text.iter().filter(|&&c| c == b'\n').count() as u64;
+    newlines + u64::from(!text.is_empty() && !text.ends_with(b"\n"))
+}
+
+#[derive(Default, Debug)]
+struct Tally {
+    files: u32,
+    dumps: u32,
+    lines: u64,
+    unexplained: i64,
+    without_account: u32,
+}
+
+/// Every dump of every format under `samples/`: its account balances,
+/// and the accounts of one input's dumps cover its text once.
+#[test]
+fn every_line_of_every_sample_is_accounted_for() {
+    let mut files = Vec::new();
+    walk(&common::root().join("samples"), &mut files);
+    files.sort();
+    let mut by_format: BTreeMap<&'static str, Tally> = BTreeMap::new();
+    let mut failures = Vec::new();
+    for path in &files {
+        let mut warnings = Vec::new();
+        let none = |_: u64| None;
+        // Inputs no format reads (binaries the samples were symbolized
+        // with) are not dumps either.
+        let Ok(parsed) = pipeline::load_and_parse(
+            path.to_str().unwrap(),
+            &Config::default(),
+            &none,
+            &mut warnings,
+        ) else {
+            continue;
+        };
+        let rel = path
+            .strip_prefix(common::root())
+            .unwrap_or(path)
+            .display()
+            .to_string();
+        // Every account of the input (dumps and heap profiles), to check
+        // that the line ranges tile the text.
+        let mut ranges: Vec<(u64, u64)> = Vec::new();
+        let mut text_lines = None;
+        let accounts = parsed
+            .snapshots
+            .iter()
+            .map(|s| (s.format, s.index, s.lines.as_ref(), !s.tasks.is_empty()))
+            .chain(
+                parsed
+                    .heaps
+                    .iter()
+                    .map(|h| (h.format, h.index, h.lines.as_ref(), !h.samples.is_empty())),
+            );
+        for (format, index, lines, has_content) in accounts {
+            let tally = by_format.entry(format).or_default();
+            tally.dumps += 1;
+            let Some(lines) = lines else {
+                tally.without_account += 1;
+                failures.push(format!("{rel} dump {index} ({format}): no account"));
+                continue;
+            };
+            tally.lines += lines.total();
+            tally.unexplained += lines.unexplained().abs();
+            if lines.unexplained() != 0 {
+                failures.push(format!("{rel} dump {index} ({format}): {lines:?}"));
+            }
+            if lines.unit == LineUnit::Line {
+                ranges.push((lines.first, lines.last));
+            } else if lines.total() == 0 && has_content {
+                failures.push(format!("{rel} dump {index}: no record counted"));
+            }
+        }
+        if let Some(s) = parsed.snapshots.first() {
+            text_lines = Some(line_count(&s.text));
+        }
+        ranges.sort();
+        let mut next = 1;
+        for (first, last) in &ranges {
+            if *first != next {
+                failures.push(format!("{rel}: accounts do not tile the text: {ranges:?}"));
+                break;
+            }
+            next = last + 1;
+        }
+        if let (Some(n), false) = (text_lines, ranges.is_empty()) {
+            if next - 1 != n {
+                failures.push(format!("{rel}: the dumps cover {} of {n} lines", next - 1));
+            }
+        }
+        let formats: std::collections::BTreeSet<_> = parsed
+            .snapshots
+            .iter()
+            .map(|s| s.format)
+            .chain(parsed.heaps.iter().map(|h| h.format))
+            .collect();
+        for f in formats {
+            by_format.entry(f).or_default().files += 1;
+        }
+    }
+    for (format, tally) in &by_format {
+        eprintln!("{format:24} {tally:?}");
+    }
+    assert!(by_format.len() > 8, "{by_format:?}");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+fn parse_any(text: &[u8]) -> Vec<dumpscope::model::Snapshot> {
+    parse::parse_input(
+        "test",
+        Bytes::owned(text.to_vec()),
+        &ParseOptions::default(),
+    )
+    .map(|p| p.snapshots)
+    .unwrap_or_default()
+}
+
+/// A thread dump format for the property test: a sample, its thread
+/// header (with the thread's name, when the dump prints one, in group 1)
+/// and its frame lines, read with regexes independent of the parsers.
+struct Form {
+    sample: &'static str,
+    header: &'static str,
+    frame: &'static str,
+}
+
+const FORMS: [Form; 6] = [
+    Form {
+        sample: "samples/java/healthy/jstack.txt",
+        header: r#"^"([^"]*)" .*\bnid="#,
+        frame: r"^\s+at ",
+    },
+    Form {
+        sample: "samples/java/lock-convoy/jstack-l.txt",
+        header: r#"^"([^"]*)" .*\bnid="#,
+        frame: r"^\s+at ",
+    },
+    Form {
+        sample: "samples/native/gdb/mutex-deadlock/bt-full.txt",
+        header: r"^Thread \d+ \(Thread 0x[0-9a-f]+ \(LWP \d+\)(?: \x22([^\x22]*)\x22)?\):$",
+        frame: r"^#\d+ ",
+    },
+    Form {
+        sample: "samples/native/gdb/mutex-deadlock/bt.txt",
+        header: r"^Thread \d+ \(Thread 0x[0-9a-f]+ \(LWP \d+\)(?: \x22([^\x22]*)\x22)?\):$",
+        frame: r"^#\d+ ",
+    },
+    Form {
+        sample: "samples/python/lock-deadlock/faulthandler.txt",
+        header: r"^(?:Current thread|Thread) 0x[0-9a-f]+ \(most recent call first\):$()",
+        frame: r#"^  File ""#,
+    },
+    Form {
+        sample: "samples/python/lock-deadlock/py-spy.txt",
+        header: r#"^Thread \d+ \(\w+\): "([^"]*)"$"#,
+        frame: r"^    \S.* \(\S+\)$",
+    },
+];
+
+/// The threads of `text` that end (a blank line, another header) before
+/// byte `end`, or at its end when it is the `whole` dump: (name, number of
+/// frames).
+fn complete_threads(form: &Form, text: &str, end: usize, whole: bool) -> Vec<(String, usize)> {
+    let header = regex::Regex::new(form.header).unwrap();
+    let frame = regex::Regex::new(form.frame).unwrap();
+    let mut out = Vec::new();
+    let mut cur: Option<(String, usize)> = None;
+    let mut pos = 0;
+    for line in text.split_inclusive('\n') {
+        let l = line.trim_end_matches(['\n', '\r']);
+        let ended = pos + line.len() <= end && (whole || line.ends_with('\n'));
+        if let Some(c) = header.captures(l) {
+            if let Some(done) = cur.take() {
+                if pos < end {
+                    out.push(done);
+                }
+            }
+            let name = c.get(1).map_or("", |m| m.as_str()).to_string();
+            cur = Some((name, 0));
+        } else if frame.is_match(l) {
+            if let Some((_, n)) = cur.as_mut() {
+                if ended {
+                    *n += 1;
+                } else {
+                    // A frame cut in the middle: the thread is not complete.
+                    cur = None;
+                }
+            }
+        } else if l.trim().is_empty() {
+            if let Some(done) = cur.take() {
+                if pos < end {
+                    out.push(done);
+                }
+            }
+        }
+        pos += line.len();
+    }
+    // The whole text: its last thread is complete too.
+    if let (Some(done), true) = (cur, whole) {
+        out.push(done);
+    }
+    out
+}
+
+/// The transformations a dump goes through on its way to a ticket.
+fn rewrap(text: &str, how: u8) -> String {
+    match how {
+        0 => text.replace('\n', "\r\n"),
+        1 => text
+            .lines()
+            .enumerate()
+            .map(|(i, l)| format!("2026-03-01T10:00:{:02}.{:03}Z {l}\n", i % 60, i % 1000))
+            .collect(),
+        2 => format!("service starting\nlistening on :8080\n{text}\nexit status 2\n"),
+        3 => text.lines().map(|l| format!("> {l}\n")).collect(),
+        _ => text.to_string(),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Cut a thread dump anywhere, re-wrap it (CRLF, log prefixes, text
+    /// around, quoting), append a copy of the whole dump: every thread
+    /// complete before the cut is read with all its frames, and every line
+    /// is still accounted for.
+    #[test]
+    fn cut_rewrapped_and_concatenated_thread_dumps_keep_complete_threads(
+        which in 0usize..FORMS.len(),
+        cut in 0.05f64..1.0,
+        how in 0u8..5,
+        append in any::<bool>(),
+    ) {
+        let form = &FORMS[which];
+        let text = common::read(form.sample);
+        let mut at = (text.len() as f64 * cut) as usize;
+        while !text.is_char_boundary(at) {
+            at -= 1;
+        }
+        let kept = &text[..at];
+        let mut input = rewrap(kept, how);
+        let mut expected = complete_threads(form, kept, at, false);
+        if append {
+            input.push('\n');
+            input.push_str(&rewrap(&text, how));
+            expected.extend(complete_threads(form, &text, text.len(), true));
+        }
+        let snaps = parse_any(input.as_bytes());
+        let mut got: Vec<(String, usize)> = snaps
+            .iter()
+            .flat_map(|s| {
+                s.tasks.iter().map(move |t| {
+                    (s.task_name(t).unwrap_or("").to_string(), s.stack(t).frames.len())
+                })
+            })
+            .collect();
+        for thread in &expected {
+            // Faulthandler prints no names: the frame count alone.
+            let found = got.iter().position(|g| {
+                g.1 == thread.1 && (thread.0.is_empty() || g.0 == thread.0)
+            });
+            prop_assert!(
+                found.is_some(),
+                "{} cut at {} how {} append {}: thread {:?} lost; read {:?}",
+                form.sample, at, how, append, thread, got
+            );
+            if let Some(i) = found {
+                got.swap_remove(i);
+            }
+        }
+        for s in &snaps {
+            let lines = s.lines.as_ref().expect("thread dumps keep the account");
+            prop_assert_eq!(lines.unexplained(), 0, "{} how {}: {:?}", form.sample, how, lines);
+        }
+    }
+}
+
+/// The property test's own reading of each sample finds its threads, and
+/// the parsers read the same ones from the whole dump.
+#[test]
+fn the_property_test_sees_every_thread_of_its_samples() {
+    for form in &FORMS {
+        let text = common::read(form.sample);
+        let expected = complete_threads(form, &text, text.len(), true);
+        assert!(expected.len() > 2, "{}: {expected:?}", form.sample);
+        assert!(
+            expected.iter().filter(|t| t.1 > 0).count() > 2,
+            "{}",
+            form.sample
+        );
+        let snaps = parse_any(text.as_bytes());
+        let tasks: usize = snaps.iter().map(|s| s.tasks.len()).sum();
+        assert_eq!(tasks, expected.len(), "{}", form.sample);
+    }
+}

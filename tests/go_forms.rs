@@ -381,6 +381,10 @@ fn ancestor_chains_keep_each_goroutines_own_creator() {
             String::from_utf8_lossy(&out).contains("originating from goroutine"),
             "{rel}"
         );
+        let md = dumpscope::report::md::render(&report, &Default::default());
+        assert!(md.contains("[originating from goroutine "), "{rel}");
+        let html = dumpscope::report::html::render(&report);
+        assert!(html.contains("[originating from goroutine "), "{rel}");
     }
 }
 

@@ -362,6 +362,25 @@ fn traceback(group: &GroupReport) -> String {
             position(&c.file, c.line)
         );
     }
+    for a in &group.ancestors {
+        let _ = writeln!(lines, "[originating from goroutine {}]", a.id);
+        for f in a.frames.iter().take(MAX_FRAMES) {
+            let _ = writeln!(
+                lines,
+                "{}(...)\n\t{}",
+                clip(&f.function),
+                position(&f.file, f.line)
+            );
+        }
+        if let Some(c) = &a.created_by {
+            let _ = writeln!(
+                lines,
+                "created by {}\n\t{}",
+                clip(&c.function),
+                position(&c.file, c.line)
+            );
+        }
+    }
     lines
 }
 

@@ -274,7 +274,7 @@ fn group_stacks(html: &mut String, report: &Report, finding: &Finding) {
             },
             text(&g.state)
         );
-        stack_pre(html, &g.frames, g.created_by.as_ref());
+        stack_pre(html, g);
     }
     if finding.groups.len() > 3 {
         let _ = writeln!(

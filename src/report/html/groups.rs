@@ -167,7 +167,7 @@ fn group_row(
         text(fname),
         text(&floc)
     );
-    stack_pre(html, &g.frames, g.created_by.as_ref());
+    stack_pre(html, g);
     let _ = writeln!(
         html,
         "</details></td><td><code>{}</code></td></tr>",

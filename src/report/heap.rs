@@ -53,7 +53,7 @@ pub struct HeapReport {
     pub truncated: bool,
     /// Where every line of the profile's text went (for protobuf and JSON
     /// profiles, every record: sample or stack), as for snapshots.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lines: Option<super::lines::LinesReport>,
 }
 

@@ -32,7 +32,7 @@ pub struct LinesReport {
     /// `records` when the input is not text read line by line (JSON thread
     /// dumps, protobuf profiles): the account then counts records (threads
     /// and frames, samples) numbered in input order; absent for lines.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unit: Option<String>,
 }
 

@@ -53,12 +53,12 @@ pub struct Report {
     pub heap: Vec<heap::HeapReport>,
     /// What changed between the inputs (`dumpscope diff` only; absent
     /// from `dumpscope analyze` reports).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub diff: Option<diff::DiffReport>,
     /// For each input holding several goroutine dumps (`analyze`): the
     /// summary across them, in the diff's form (groups matched from dump to
     /// dump: which persist, grow, appear or vanish). Absent otherwise.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub across: Vec<diff::DiffReport>,
 }
 
@@ -129,7 +129,7 @@ pub struct SnapshotReport {
     pub truncated: bool,
     /// Where every line of the dump's text went; absent for formats that
     /// do not keep the account.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lines: Option<LinesReport>,
     /// Lines that could not be read (line numbers are 1-based in the unwrapped input).
     pub warnings: Vec<Warning>,
@@ -176,7 +176,7 @@ pub struct GroupReport {
     pub task_ids: Vec<u64>,
     /// The tasks' names in the order of `task_ids` (threads' names; empty
     /// when no task of the group has one, as for goroutines).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub task_names: Vec<String>,
     /// The representative stack, innermost frame first.
     pub frames: Vec<FrameReport>,
@@ -186,7 +186,7 @@ pub struct GroupReport {
     /// The chain of goroutines that led to the group's first task
     /// (`GODEBUG=tracebackancestors`), newest first; absent when none was
     /// printed.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ancestors: Vec<AncestorReport>,
     /// Label keys with the distinct values seen in the group.
     pub labels: BTreeMap<String, Vec<String>>,
@@ -312,7 +312,7 @@ pub struct TaskReport {
     pub created_by: Option<CreatorReport>,
     /// The chain of goroutines that led to it, newest first; absent when
     /// none was printed.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ancestors: Vec<AncestorReport>,
     /// 1-based line of the task's header in the unwrapped input.
     pub line: u32,
@@ -376,19 +376,19 @@ pub struct Finding {
     pub user_rule: Option<String>,
     /// The rule whose cause, remedy, sketch and references are given, when
     /// not `rule`: what the tasks wait on calls for that rule's fix.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub advice_rule: Option<String>,
     /// Ids of the findings this one follows from (it is their symptom:
     /// fixing them fixes it). They rank before it.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub caused_by: Vec<String>,
     /// Ids of the findings that follow from this one (its symptoms).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub explains: Vec<String>,
     /// Earlier snapshots of the same input (positions in `snapshots`) where
     /// the same finding was seen: it persists across them, and is reported
     /// once, on the newest.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub also_in: Vec<usize>,
 }
 
@@ -464,7 +464,7 @@ pub struct GraphNode {
     pub count: Option<u64>,
     /// A task's name (a thread's), when the dump gives one; a lock's name
     /// (a debugger's symbol, or the global the sources take).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }
 

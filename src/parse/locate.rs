@@ -6,7 +6,7 @@
 //! every [`STRIDE`] bytes and each at most [`WINDOW`] bytes long: linear in
 //! the input, and nothing is copied.
 
-use super::Format;
+use super::format::Format;
 
 /// A confidence from which a window is taken for a dump of its format
 /// without looking further (the detectors' "high" range).

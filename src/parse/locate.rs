@@ -13,8 +13,10 @@ use super::format::Format;
 pub(super) const SURE: f32 = 0.8;
 /// The least distance between the starts of two detection windows.
 const STRIDE: usize = 256 << 10;
-/// How much of the text a window after the first one shows the detectors.
-const WINDOW: usize = 1 << 20;
+/// How much of the text a window after the first one shows the detectors
+/// (as much as the stride: on text where every line is an anchor but no
+/// detector is sure, each byte is shown to the detectors about once).
+const WINDOW: usize = STRIDE;
 
 /// A dump start: the format detected there, how sure, and where.
 #[derive(Debug, Clone, Copy)]

@@ -505,8 +505,17 @@ fn sample_anchor_prefixes<'a>(b: &'a [u8], anchor: AnchorFinder) -> Vec<Sampled<
     scan(&b[..b.len().min(SAMPLE_BYTES)], &mut out);
     if b.len() > 2 * SAMPLE_BYTES {
         let from = b.len() - SAMPLE_BYTES;
-        let from = memchr::memchr(b'\n', &b[from..]).map_or(b.len(), |p| from + p + 1);
-        scan(&b[from..], &mut out);
+        let tail = memchr::memchr(b'\n', &b[from..]).map_or(b.len(), |p| from + p + 1);
+        scan(&b[tail..], &mut out);
+        // A dump in the middle of a long log, neither near its start nor
+        // near its end: the lines between, up to the first anchors.
+        if out.is_empty() {
+            let head = SAMPLE_BYTES;
+            let head = memchr::memchr(b'\n', &b[head..]).map_or(b.len(), |p| head + p + 1);
+            if head < tail {
+                scan(&b[head..tail], &mut out);
+            }
+        }
     }
     out
 }
@@ -745,6 +754,24 @@ mod tests {
             .times
             .windows(2)
             .all(|w| w[1].0 > w[0].0 && w[1].1 - w[0].1 == 1.0));
+    }
+
+    #[test]
+    fn a_prefixed_dump_in_the_middle_of_a_long_log_is_unwrapped() {
+        let logs: String = (0..40_000)
+            .map(|i| {
+                format!(
+                    "2026-11-02T10:15:{:02}.5Z INFO handled request id={i} status=200\n",
+                    i % 60
+                )
+            })
+            .collect();
+        assert!(logs.len() > 2 * SAMPLE_BYTES);
+        let dump = prefixed(|_| "2026-11-02T10:16:00.5Z ERROR ".to_string());
+        let text = format!("{logs}{dump}{logs}");
+        let unwrapped = run(text.as_bytes());
+        let out = String::from_utf8_lossy(&unwrapped.bytes);
+        assert!(out.contains(&format!("\n{DUMP}")), "{:?}", unwrapped.notes);
     }
 
     #[test]

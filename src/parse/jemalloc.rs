@@ -68,6 +68,11 @@ pub fn legacy_header(line: &[u8]) -> Option<(usize, &str, u64)> {
 
 /// Where either header starts, for log-prefix detection.
 fn anchor(line: &[u8]) -> Option<usize> {
+    // Both headers hold `heap` (a finder built once: this runs on every
+    // line while an input's dumps are looked for).
+    static HEAP: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"heap"));
+    HEAP.find(line)?;
     find_header(line).or_else(|| legacy_header(line).map(|(at, _, _)| at))
 }
 

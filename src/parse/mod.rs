@@ -14,6 +14,7 @@ pub mod threads;
 
 pub mod format;
 mod info;
+mod locate;
 
 pub use format::{
     Dumps, Format, GoOptions, InputFormat, ParseOptions, SnapshotFormat, SnapshotReader,
@@ -194,29 +195,51 @@ pub fn parse_input(name: &str, data: Bytes, opts: &ParseOptions) -> Result<Parse
     let anchor = |l: &[u8]| formats.iter().filter_map(|f| f.anchor(l)).min();
     let unwrapped = input::unwrap(data, &anchor);
     let text = unwrapped.bytes;
-    let (format, confidence) = match opts.format {
-        Some(f) => (f, 1.0),
-        None => {
-            let best = formats.iter().map(|&f| (f, f.detect(&text))).fold(
-                None::<(Format, f32)>,
-                |acc, x| match acc {
-                    Some(a) if a.1 >= x.1 => Some(a),
-                    _ => Some(x),
-                },
-            );
-            match best {
-                Some((f, c)) if c > 0.0 => (f, c),
-                _ => {
-                    return Err(ParseError::UnknownFormat {
-                        name: name.to_string(),
-                        expected: expected_formats(),
-                    })
-                }
+    // Detection looks at the whole text: a dump after megabytes of logs
+    // is found where it starts (see `locate`).
+    let found = match opts.format {
+        Some(format) => locate::Found {
+            format,
+            confidence: 1.0,
+            start: 0,
+            line: 1,
+        },
+        None => match locate::first_dump(&formats, &text) {
+            Some(found) => found,
+            None => {
+                return Err(ParseError::UnknownFormat {
+                    name: name.to_string(),
+                    expected: expected_formats(),
+                })
             }
-        }
+        },
     };
+    let (format, confidence) = (found.format, found.confidence);
+    let mut notes = unwrapped.notes;
+    if found.start > 0 {
+        notes.push(format!(
+            "the first {} dump starts at line {}, after {} of other text",
+            format.id(),
+            found.line,
+            size(found.start)
+        ));
+    }
     let times = unwrapped.times;
-    let mut parsed = finish(name, format, confidence, unwrapped.notes, text, opts)?;
+    let mut parsed = finish(name, format, confidence, notes, text.clone(), opts)?;
+    if opts.format.is_none() {
+        // Dumps of another format in the text the chosen format left out
+        // (a Java thread dump, then a Go dump): one format is read per
+        // input, so they are named, with how to read them.
+        let gaps = gaps(&parsed.snapshots, found.start, &text);
+        for other in locate::other_dumps(&formats, format, &text, &gaps) {
+            parsed.notes.push(format!(
+                "a {} dump also starts at line {} and was not read (one format per input): read it with --input-format {}",
+                other.format.id(),
+                other.line,
+                other.format.id()
+            ));
+        }
+    }
     // Each dump's time: the log prefix timestamp of the line it starts on
     // (or of the last new second before it).
     if !times.is_empty() {
@@ -226,6 +249,49 @@ pub fn parse_input(name: &str, data: Bytes, opts: &ParseOptions) -> Result<Parse
         }
     }
     Ok(parsed)
+}
+
+/// The byte ranges of `from..text.len()` outside every snapshot: a
+/// snapshot covers its range up to the first blank line after its last
+/// task (some parsers end a dump's range at the end of the text).
+fn gaps(snapshots: &[Snapshot], from: usize, text: &[u8]) -> Vec<(usize, usize)> {
+    let len = text.len();
+    let mut ranges: Vec<(usize, usize)> = snapshots
+        .iter()
+        .map(|s| {
+            let (start, end) = (s.range.0 as usize, (s.range.1 as usize).min(len));
+            let last = s.tasks.iter().map(|t| t.offset as usize).max();
+            let end = match last {
+                Some(last) if last >= start && last < end => {
+                    memchr::memmem::find(&text[last..end], b"\n\n").map_or(end, |i| last + i + 2)
+                }
+                _ => end,
+            };
+            (start, end)
+        })
+        .collect();
+    ranges.sort_unstable();
+    let mut out = Vec::new();
+    let mut at = from;
+    for (start, end) in ranges {
+        if start > at {
+            out.push((at, start.min(len)));
+        }
+        at = at.max(end);
+    }
+    if at < len {
+        out.push((at, len));
+    }
+    out
+}
+
+/// A byte count for a note: `8.0 MiB`, `512 KiB`, `300 bytes`.
+fn size(bytes: usize) -> String {
+    match bytes {
+        b if b >= 1 << 20 => format!("{:.1} MiB", b as f64 / (1 << 20) as f64),
+        b if b >= 1 << 10 => format!("{} KiB", b >> 10),
+        b => format!("{b} bytes"),
+    }
 }
 
 fn finish(

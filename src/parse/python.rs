@@ -27,6 +27,11 @@ pub const JSON_FORMAT: &str = "py-spy-json";
 
 /// Where a Python dump line starts, for log-prefix detection.
 pub fn find_header(line: &[u8]) -> Option<usize> {
+    // Every header holds `hread ` (a finder built once: this runs on every
+    // line while an input's dumps are looked for).
+    static HREAD: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"hread "));
+    HREAD.find(line)?;
     let text = std::str::from_utf8(line).ok()?.trim_end();
     for key in ["Current thread 0x", "Thread 0x"] {
         if let Some(start) = text.find(key) {

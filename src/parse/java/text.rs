@@ -18,10 +18,16 @@ pub const FORMAT: &str = "java-threads";
 
 /// Where a Java dump line starts, for log-prefix detection.
 pub fn find_header(line: &[u8]) -> Option<usize> {
-    if let Some(start) = memchr::memmem::find(line, b"Full thread dump ") {
+    // Finders built once: this runs on every line while an input's dumps
+    // are looked for.
+    static FULL: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"Full thread dump "));
+    static STATE: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"java.lang.Thread.State: "));
+    if let Some(start) = FULL.find(line) {
         return Some(start);
     }
-    if let Some(start) = memchr::memmem::find(line, b"java.lang.Thread.State: ") {
+    if let Some(start) = STATE.find(line) {
         // jstack indents the line by three spaces; anything before them
         // is not the dump's.
         let pad = line[..start]

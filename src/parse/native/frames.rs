@@ -109,7 +109,8 @@ pub fn find_header(line: &[u8]) -> Option<usize> {
         let frame = hash_line(rest).is_some_and(|(_, frame)| {
             rest.contains('(') || rest.contains(" in ") || EU_FRAME.is_match(frame.trim())
         });
-        if frame || GLIBC.is_match(rest) {
+        // The regex ends in `]$`: lines that do not are not run through it.
+        if frame || (text.ends_with(']') && GLIBC.is_match(rest)) {
             return Some(i);
         }
     }

@@ -254,13 +254,19 @@ pub fn detect(text: &[u8]) -> f32 {
 
 /// Where a gdb or lldb line starts, for log-prefix detection.
 pub fn find_header(line: &[u8]) -> Option<usize> {
+    // Finders built once: this runs on every line while an input's dumps
+    // are looked for.
+    static THREAD: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"Thread "));
+    static STOP: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"Program received signal SIG"));
     let text = std::str::from_utf8(line).ok()?.trim_end();
-    if let Some(start) = text.find("Thread ") {
+    if let Some(start) = THREAD.find(text.as_bytes()) {
         if header(&text[start..]).is_some() || stop_line(&text[start..]).is_some() {
             return Some(start);
         }
     }
-    if let Some(start) = text.find("Program received signal SIG") {
+    if let Some(start) = STOP.find(text.as_bytes()) {
         return Some(start);
     }
     lldb_start(text)

@@ -38,7 +38,11 @@ static OMITTED: LazyLock<Regex> = LazyLock::new(|| {
 
 /// Where a line of Rust backtrace output starts, for log-prefix detection.
 pub fn find_header(line: &[u8]) -> Option<usize> {
-    let at = memchr::memmem::find(line, b"thread '")?;
+    // Finders built once: this runs on every line of an input while its
+    // dumps are looked for.
+    static THREAD: LazyLock<memchr::memmem::Finder<'static>> =
+        LazyLock::new(|| memchr::memmem::Finder::new(b"thread '"));
+    let at = THREAD.find(line)?;
     memchr::memmem::find(&line[at..], b"' panicked at ")
         .or_else(|| memchr::memmem::find(&line[at..], b") panicked at "))
         .map(|_| at)

@@ -56,14 +56,17 @@ fn tree_line(s: &str) -> Option<(usize, &str)> {
 
 /// Where a task dump line starts, for log-prefix detection.
 pub fn find_header(line: &[u8]) -> Option<usize> {
+    // A finder built once: this runs on every line while an input's dumps
+    // are looked for.
+    static TASK: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"task "));
     let text = std::str::from_utf8(line).ok()?.trim_end();
-    if let Some(start) = text.find("task ") {
+    if let Some(start) = TASK.find(text.as_bytes()) {
         if task_header(&text[start..]).is_some() {
             return Some(start);
         }
     }
-    let start = text.find('╼')?;
-    (start == 0).then_some(0)
+    text.starts_with('╼').then_some(0)
 }
 
 /// How sure we are that `text` is a task dump.

@@ -38,6 +38,11 @@ pub enum Header {
 
 /// Where a profile header starts in a line, and which.
 pub fn find_header(line: &[u8]) -> Option<(usize, Header)> {
+    // Every header holds `profile: `; a finder built once rules out most
+    // lines (this runs on every line while an input's dumps are looked for).
+    static PROFILE: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"profile: "));
+    PROFILE.find(line)?;
     for (pat, leak) in [
         (&b"goroutineleak profile: total "[..], true),
         (&b"goroutine profile: total "[..], false),
@@ -672,7 +677,7 @@ impl InputFormat for GoProfileText {
     fn anchor(&self, line: &[u8]) -> Option<usize> {
         find_header(line)
             .map(|(offset, _)| offset)
-            .or_else(|| memchr::memmem::find(line, b"#\t0x"))
+            .or_else(|| memchr::memchr_iter(b'#', line).find(|&i| line[i..].starts_with(b"#\t0x")))
     }
 
     fn parse(&self, text: Bytes, source: &str, _opts: &ParseOptions) -> Result<Dumps, String> {

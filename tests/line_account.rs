@@ -356,3 +356,68 @@ fn the_property_test_sees_every_thread_of_its_samples() {
         assert_eq!(tasks, expected.len(), "{}", form.sample);
     }
 }
+
+/// Every report of every sample, a report of several dumps and a diff
+/// validate against the schema `dumpscope schema` prints: the JSON keeps
+/// the contract it publishes.
+#[test]
+fn every_json_report_validates_against_the_schema() {
+    let schema = dumpscope::report::json_schema();
+    let validator = jsonschema::validator_for(&schema).expect("the schema compiles");
+    let mut files = Vec::new();
+    walk(&common::root().join("samples"), &mut files);
+    files.sort();
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    let mut parsed_all = Vec::new();
+    for path in &files {
+        let mut warnings = Vec::new();
+        let none = |_: u64| None;
+        let Ok(parsed) = pipeline::load_and_parse(
+            path.to_str().unwrap(),
+            &Config::default(),
+            &none,
+            &mut warnings,
+        ) else {
+            continue;
+        };
+        let report = pipeline::report(
+            std::slice::from_ref(&parsed),
+            &Default::default(),
+            &Default::default(),
+        );
+        let json = serde_json::to_value(&report).expect("serializes");
+        checked += 1;
+        for error in validator.iter_errors(&json).take(3) {
+            failures.push(format!(
+                "{}: {error} at {}",
+                path.display(),
+                error.instance_path()
+            ));
+        }
+        if parsed_all.len() < 2 && path.to_string_lossy().contains("samples/go/lock-convoy/") {
+            parsed_all.push(parsed);
+        }
+    }
+    assert!(checked > 100, "{checked}");
+    // Several inputs in one report, and a diff of two.
+    let several = pipeline::report(&parsed_all, &Default::default(), &Default::default());
+    let json = serde_json::to_value(&several).expect("serializes");
+    for error in validator.iter_errors(&json).take(3) {
+        failures.push(format!("two inputs: {error} at {}", error.instance_path()));
+    }
+    let diff = pipeline::diff_report(
+        &parsed_all,
+        &Default::default(),
+        &Default::default(),
+        &pipeline::DiffTimes {
+            interval: Some(60.0),
+            mtimes: Vec::new(),
+        },
+    );
+    let json = serde_json::to_value(&diff).expect("serializes");
+    for error in validator.iter_errors(&json).take(3) {
+        failures.push(format!("diff: {error} at {}", error.instance_path()));
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}

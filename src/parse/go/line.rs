@@ -567,18 +567,15 @@ pub fn glued_header(line: &[u8]) -> Option<usize> {
 /// standard library): its package path's first element has no dot, and it
 /// is not the program's `main`.
 pub fn is_go_distribution(func: &[u8]) -> bool {
-    let path_end = func
-        .iter()
-        .rposition(|&b| b == b'/')
-        .map_or(0, |slash| slash + 1);
-    let first = func.split(|&b| b == b'/').next().unwrap_or_default();
-    let first = if path_end == 0 {
-        // No slash: the package is everything before the first dot.
-        func.split(|&b| b == b'.').next().unwrap_or_default()
-    } else {
-        first
-    };
-    !first.is_empty() && !first.contains(&b'.') && first != b"main"
+    // The first path element ends at the first `/`; a package without one
+    // ends at the first `.`. A dot before any slash means a domain
+    // (`github.com/...`) unless no slash follows: then it ended the
+    // package name (`sync.(*Cond).Wait`).
+    match memchr::memchr2(b'/', b'.', func) {
+        Some(0) | None => false,
+        Some(at) if func[at] == b'/' => true,
+        Some(at) => &func[..at] != b"main" && memchr::memchr(b'/', &func[at..]).is_none(),
+    }
 }
 
 /// Hashes a frame's arguments for grouping: byte for byte (`exact`), and

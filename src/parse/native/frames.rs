@@ -246,11 +246,29 @@ impl Reader {
 
     fn crash_line(&mut self, text: &str) {
         if self.crash.is_none() {
+            // A tombstone names the crashing thread just above its signal
+            // line: that thread crashed.
             self.crash = Some(Crash {
                 message: sanitizer_title(text),
+                task_id: self.thread.as_ref().map(|(tid, _)| *tid),
                 ..Crash::default()
             });
         }
+    }
+
+    /// A tombstone's `Cause: null pointer dereference` (Android's reading of
+    /// the fault) leads the crash's message.
+    fn cause_line(&mut self, trimmed: &str) -> bool {
+        let Some(cause) = trimmed.strip_prefix("Cause: ") else {
+            return false;
+        };
+        let Some(crash) = self.crash.as_mut() else {
+            return false;
+        };
+        if crash.message.len() < 4096 && !crash.message.starts_with(cause) {
+            crash.message = format!("{cause} ({})", crash.message);
+        }
+        true
     }
 
     /// TSan's `Cycle in lock order graph: M0 (0x..) => M1 (0x..) => M0`:
@@ -506,7 +524,7 @@ impl Reader {
                 }
             }
         }
-        if self.lock_cycle(trimmed) {
+        if self.lock_cycle(trimmed) || self.cause_line(trimmed) {
             return LineUse::Used;
         }
         let mut what = LineUse::Skip(SkipReason::NotModelled);
@@ -893,6 +911,7 @@ mod tests {
 *** *** *** *** *** *** *** *** *** *** *** *** *** *** *** ***
 pid: 4242, tid: 4242, name: app_main  >>> com.example.app <<<
 signal 6 (SIGABRT), code -1 (SI_QUEUE), fault addr --------
+Cause: stack corruption detected
 backtrace:
       #00 pc 000000000004f2c8  /system/lib64/libc.so (abort+120) (BuildId: ab12cd34)
       #01 pc 0000000000001a40  /data/app/lib/arm64/libnative.so (BuildId: 00ff00ff)
@@ -927,6 +946,15 @@ backtrace:
         assert_eq!(names[0][2], "Java_com_example_Native_crash");
         assert_eq!(names[1], vec!["syscall".to_string()]);
         assert_eq!(snap.task_name(&snap.tasks[1]), Some("worker"));
+        // The thread above the signal line crashed; Android's cause leads
+        // the message.
+        let crash = snap.crash.as_ref().expect("a crash");
+        assert_eq!(crash.task_id, Some(4242));
+        assert!(
+            crash.message.starts_with("stack corruption detected ("),
+            "{}",
+            crash.message
+        );
         // The unnamed frame keeps its module-relative pc and build-id for
         // symbolization, marked as not needing the pc - 1 adjustment.
         let raws = tables.raw_addrs();

@@ -65,6 +65,23 @@ fn line_count(text: &[u8]) -> u64 {
     newlines + u64::from(!text.is_empty() && !text.ends_with(b"\n"))
 }
 
+/// Every input under `samples/` some format reads, with its parse, in
+/// path order (inputs no format reads, such as the binaries samples were
+/// symbolized with, are not dumps either).
+fn sample_dumps() -> impl Iterator<Item = (std::path::PathBuf, pipeline::ParsedInput)> {
+    let mut files = Vec::new();
+    walk(&common::root().join("samples"), &mut files);
+    files.sort();
+    files.into_iter().filter_map(|path| {
+        let mut warnings = Vec::new();
+        let none = |_: u64| None;
+        let parsed =
+            pipeline::load_and_parse(path.to_str()?, &Config::default(), &none, &mut warnings)
+                .ok()?;
+        Some((path, parsed))
+    })
+}
+
 #[derive(Default, Debug)]
 struct Tally {
     files: u32,
@@ -78,24 +95,10 @@ struct Tally {
 /// and the accounts of one input's dumps cover its text once.
 #[test]
 fn every_line_of_every_sample_is_accounted_for() {
-    let mut files = Vec::new();
-    walk(&common::root().join("samples"), &mut files);
-    files.sort();
     let mut by_format: BTreeMap<&'static str, Tally> = BTreeMap::new();
     let mut failures = Vec::new();
-    for path in &files {
-        let mut warnings = Vec::new();
-        let none = |_: u64| None;
-        // Inputs no format reads (binaries the samples were symbolized
-        // with) are not dumps either.
-        let Ok(parsed) = pipeline::load_and_parse(
-            path.to_str().unwrap(),
-            &Config::default(),
-            &none,
-            &mut warnings,
-        ) else {
-            continue;
-        };
+    for (path, parsed) in sample_dumps() {
+        let path = &path;
         let rel = path
             .strip_prefix(common::root())
             .unwrap_or(path)
@@ -364,23 +367,10 @@ fn the_property_test_sees_every_thread_of_its_samples() {
 fn every_json_report_validates_against_the_schema() {
     let schema = dumpscope::report::json_schema();
     let validator = jsonschema::validator_for(&schema).expect("the schema compiles");
-    let mut files = Vec::new();
-    walk(&common::root().join("samples"), &mut files);
-    files.sort();
     let mut failures = Vec::new();
     let mut checked = 0;
     let mut parsed_all = Vec::new();
-    for path in &files {
-        let mut warnings = Vec::new();
-        let none = |_: u64| None;
-        let Ok(parsed) = pipeline::load_and_parse(
-            path.to_str().unwrap(),
-            &Config::default(),
-            &none,
-            &mut warnings,
-        ) else {
-            continue;
-        };
+    for (path, parsed) in sample_dumps() {
         let report = pipeline::report(
             std::slice::from_ref(&parsed),
             &Default::default(),

@@ -651,14 +651,7 @@ impl<'a> ChunkParser<'a> {
         let Some((name, line_no)) = c.creator_pending.take() else {
             return;
         };
-        let function = self.intern_func(name);
-        let id = self.tables.intern_frame(crate::model::Frame {
-            function,
-            file: Sym(0),
-            line: 0,
-            pc_offset: None,
-            inlined: false,
-        });
+        let id = self.frame_without_location(name);
         self.set_creator(c, id);
         if !c.task.flags.has(TaskFlags::PARTIAL) {
             self.warn(
@@ -781,17 +774,22 @@ impl<'a> ChunkParser<'a> {
         }
     }
 
+    /// The frame of a function the dump printed no location for.
+    fn frame_without_location(&mut self, name: &'a [u8]) -> FrameId {
+        let function = self.intern_func(name);
+        self.tables.intern_frame(crate::model::Frame {
+            function,
+            file: Sym(0),
+            line: 0,
+            pc_offset: None,
+            inlined: false,
+        })
+    }
+
     /// A function line not followed by its file line.
     fn flush_pending(&mut self, c: &mut Cur<'a>) {
         if let Some((name, astart, alen, line_no)) = c.pending.take() {
-            let function = self.intern_func(name);
-            let id = self.tables.intern_frame(crate::model::Frame {
-                function,
-                file: Sym(0),
-                line: 0,
-                pc_offset: None,
-                inlined: false,
-            });
+            let id = self.frame_without_location(name);
             self.push_frame(c, id, astart, alen, 1);
             self.warn(
                 line_no,
@@ -813,14 +811,7 @@ impl<'a> ChunkParser<'a> {
         if c.task.flags.has(TaskFlags::PARTIAL) {
             // A cut function line at the end: keep it as a frame, no warning.
             if let Some((name, astart, alen, _)) = c.pending.take() {
-                let function = self.intern_func(name);
-                let id = self.tables.intern_frame(crate::model::Frame {
-                    function,
-                    file: Sym(0),
-                    line: 0,
-                    pc_offset: None,
-                    inlined: false,
-                });
+                let id = self.frame_without_location(name);
                 self.push_frame(&mut c, id, astart, alen, 1);
             }
         } else {

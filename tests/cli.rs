@@ -419,3 +419,44 @@ fn an_unwritable_report_path_is_reported() {
             "cannot write /nonexistent-dir/r.html",
         ));
 }
+
+/// A reader that stops reading (`| head -c 1`) ends the output quietly:
+/// exit 0, nothing on stderr, for JSON, text and the schema.
+#[test]
+fn a_closed_pipe_ends_the_output_quietly() {
+    use std::io::Read;
+    use std::process::Stdio;
+    for args in [
+        &[
+            "analyze",
+            "--format",
+            "json",
+            "samples/go/busy-nats/debug2.txt",
+        ][..],
+        &[
+            "analyze",
+            "--max-groups",
+            "1000",
+            "samples/go/busy-nats/debug2.txt",
+        ][..],
+        &["schema"][..],
+    ] {
+        let bin = assert_cmd::cargo::cargo_bin("dumpscope");
+        let mut child = std::process::Command::new(bin)
+            .args(args)
+            .current_dir(common::root())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdout = child.stdout.take().unwrap();
+        let mut first = [0u8; 1];
+        stdout.read_exact(&mut first).unwrap();
+        drop(stdout);
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("Broken pipe"), "{args:?}: {stderr}");
+        assert!(!stderr.contains("error"), "{args:?}: {stderr}");
+    }
+}

@@ -17,13 +17,9 @@ pub fn run(cli: Cli) -> u8 {
     match cli.command {
         Command::Schema => {
             let schema = serde_json::to_string_pretty(&report::json_schema()).unwrap_or_default();
-            println!("{schema}");
-            EXIT_OK
+            exit_code(print(&format!("{schema}\n")))
         }
-        Command::Rules => {
-            print!("{}", crate::analyze::rules::catalogue_markdown());
-            EXIT_OK
-        }
+        Command::Rules => exit_code(print(&crate::analyze::rules::catalogue_markdown())),
         Command::Symbolize(args) => exit_code(symbolize(&args)),
         Command::Analyze(args) => exit_code(analyze(*args, None)),
         Command::Diff(diff) => {
@@ -37,10 +33,35 @@ pub fn run(cli: Cli) -> u8 {
     }
 }
 
+/// Writes `text` to standard output.
+fn print(text: &str) -> anyhow::Result<u8> {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()?;
+    Ok(EXIT_OK)
+}
+
+/// Whether an error is a write to a pipe whose reader has gone (`| head`).
+fn broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            || cause
+                .downcast_ref::<serde_json::Error>()
+                .and_then(serde_json::Error::io_error_kind)
+                == Some(std::io::ErrorKind::BrokenPipe)
+    })
+}
+
 /// The exit code of a subcommand; an error is printed and is unusable input.
+/// A reader that stopped reading (`| head`) is not an error: the output
+/// ends quietly, as ripgrep's and jq's do.
 fn exit_code(result: anyhow::Result<u8>) -> u8 {
     match result {
         Ok(code) => code,
+        Err(e) if broken_pipe(&e) => EXIT_OK,
         Err(e) => {
             eprintln!("dumpscope: error: {e:#}");
             EXIT_INPUT

@@ -117,40 +117,43 @@ const ABSENCE_RULES: &[&str] = &[
     "leak.cluster",
 ];
 
-/// Keeps the absence findings of a cut dump at low, unless Go proved their
-/// goroutines leaked.
-fn cap_absence_on_cut_dump(snap: &Snapshot, findings: &mut [Finding]) {
-    for finding in findings.iter_mut() {
-        let proven = finding.tasks.iter().any(|&t| {
-            snap.tasks
-                .get(t as usize)
-                .is_some_and(|task| task.flags.has(crate::model::TaskFlags::LEAKED))
-        });
-        if finding.severity > Severity::Low && !proven && ABSENCE_RULES.contains(&finding.rule.id) {
-            finding.severity = Severity::Low;
-            finding.evidence.push(
-                "the dump is cut off: the goroutine that would end these waits may be in the part that is missing, so this stays low".to_string(),
-            );
-        }
-    }
-}
-
-/// Keeps at low the absence findings that goroutines whose stacks could not
-/// be read whole may explain: a goroutine that lost frames to a damaged
-/// line may be the partner that ends the waits. Only findings with no more
-/// goroutines than there are damaged ones are kept low: one lost partner
-/// explains one stranded waiter, not a crowd of them.
-fn cap_absence_beside_damaged(snap: &Snapshot, findings: &mut [Finding]) {
-    let flags = crate::model::TaskFlags::DAMAGED;
-    let mut damaged = snap
-        .tasks
-        .iter()
-        .filter(|t| t.flags.has(flags))
-        .map(|t| t.id);
-    let Some(first) = damaged.next() else {
-        return;
+/// Keeps at low the absence findings (unless Go proved their goroutines
+/// leaked) that the part of the dump that could not be read may explain:
+/// the goroutine that would end the waits may be in it.
+/// - A cut dump: any of them; the missing part may hold anything.
+/// - Goroutines whose stacks a damaged line hid in part: only findings with
+///   no more goroutines than there are damaged ones (one lost partner
+///   explains one stranded waiter, not a crowd of them).
+fn cap_absence_on_missing_text(snap: &Snapshot, findings: &mut [Finding]) {
+    let (limit, why) = if snap.truncated {
+        (
+            usize::MAX,
+            "the dump is cut off: the goroutine that would end these waits may be in the part that is missing, so this stays low".to_string(),
+        )
+    } else {
+        let flag = crate::model::TaskFlags::DAMAGED;
+        let mut damaged = snap
+            .tasks
+            .iter()
+            .filter(|t| t.flags.has(flag))
+            .map(|t| t.id);
+        let Some(first) = damaged.next() else {
+            return;
+        };
+        let count = 1 + damaged.count();
+        let (whose, which) = if count == 1 {
+            (format!("goroutine {first}"), "that one")
+        } else {
+            (
+                format!("{count} goroutines (goroutine {first}, ...)"),
+                "among them",
+            )
+        };
+        (
+            count,
+            format!("a damaged line hid part of the stack of {whose}: the goroutine that would end these waits may be {which}, so this stays low"),
+        )
     };
-    let count = 1 + damaged.count();
     for finding in findings.iter_mut() {
         let proven = finding.tasks.iter().any(|&t| {
             snap.tasks
@@ -159,15 +162,11 @@ fn cap_absence_beside_damaged(snap: &Snapshot, findings: &mut [Finding]) {
         });
         if finding.severity > Severity::Low
             && !proven
-            && finding.tasks.len() <= count
+            && finding.tasks.len() <= limit
             && ABSENCE_RULES.contains(&finding.rule.id)
         {
             finding.severity = Severity::Low;
-            finding.evidence.push(format!(
-                "a damaged line hid part of the stack of {}: the goroutine that would end these waits may be {}, so this stays low",
-                if count == 1 { format!("goroutine {first}") } else { format!("{count} goroutines (goroutine {first}, ...)") },
-                if count == 1 { "that one" } else { "among them" }
-            ));
+            finding.evidence.push(why.clone());
         }
     }
 }
@@ -206,11 +205,7 @@ pub fn diagnose(
         leak::run(&mut cx);
         deadlock::run_after_dump(&mut cx);
         behind::run(&mut cx);
-        if snap.truncated {
-            cap_absence_on_cut_dump(snap, &mut cx.findings);
-        } else {
-            cap_absence_beside_damaged(snap, &mut cx.findings);
-        }
+        cap_absence_on_missing_text(snap, &mut cx.findings);
     } else {
         native::run(&mut cx);
         deadlock::run_cycles(&mut cx, threads::deadlock_rule(snap));

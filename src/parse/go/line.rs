@@ -519,20 +519,21 @@ pub fn go_code_kind(package: &str) -> CodeKind {
     }
 }
 
-/// Whether the text after a line (starting at that line's end) goes on
-/// with a goroutine's frames: a file line next (`Some(true)`), or any
-/// other non-blank line (the rest of a line split in two, or the next
-/// function line) followed by a file line (`Some(false)`).
-pub fn frames_continue(rest: &[u8]) -> Option<bool> {
+/// Whether a goroutine's frames go on after a line it cannot read, given
+/// the text from the next line on: a non-blank line that is not a header
+/// (the rest of a line split in two, or the next function line) and then a
+/// source line. (A source line right after it is the unreadable line's own,
+/// handled before this.)
+pub fn frames_go_on(rest: &[u8]) -> bool {
     let is_file =
         |l: &[u8]| matches!(l.first(), Some(b'\t') | Some(b' ')) && parse_file_line(l).is_some();
-    let mut lines = rest.split(|&b| b == b'\n').skip(1).map(trim_end);
-    let first = lines.next()?;
-    if is_file(first) {
-        return Some(true);
+    let mut lines = rest.split(|&b| b == b'\n').map(trim_end);
+    match (lines.next(), lines.next()) {
+        (Some(first), Some(second)) => {
+            !first.is_empty() && parse_header(first).is_none() && is_file(second)
+        }
+        _ => false,
     }
-    let second = lines.next()?;
-    (!first.is_empty() && parse_header(first).is_none() && is_file(second)).then_some(false)
 }
 
 /// The Go-only detail of a task, when its header prints any (`gp=`, `m=`,

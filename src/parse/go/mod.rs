@@ -22,7 +22,7 @@ pub use chunk::FORMAT;
 use chunk::{Chunk, Item, TaskLines, MAX_WARNINGS};
 use features::Features;
 use line::{
-    frames_continue, glued_header, go_detail, hash_args, is_stack_unavailable, parse_ancestor,
+    frames_go_on, glued_header, go_detail, hash_args, is_stack_unavailable, parse_ancestor,
     parse_created_by, parse_cut_header, parse_elided, parse_file_line, parse_header, parse_labels,
     split_call, split_go_func, trim_end, Header,
 };
@@ -139,11 +139,6 @@ struct Cur<'a> {
     pending: Option<(&'a [u8], u32, u32, u32)>,
     /// `created by` waiting for its file line.
     creator_pending: Option<(&'a [u8], u32)>,
-    /// The function line before this file line could not be read: the
-    /// file line belongs to it and is dropped without a second warning.
-    skip_file_line: bool,
-    /// The line number of the last damaged line (0: none).
-    damaged_at: u32,
     ancestors: Vec<Ancestor>,
     /// Reading an ancestor block: its id and frames.
     ancestor: Option<(u64, Vec<FrameId>, Option<FrameId>)>,
@@ -367,8 +362,6 @@ impl<'a> ChunkParser<'a> {
             elided: None,
             pending: None,
             creator_pending: None,
-            skip_file_line: false,
-            damaged_at: 0,
             ancestors: Vec::new(),
             ancestor: None,
             lines: TaskLines {
@@ -597,17 +590,10 @@ impl<'a> ChunkParser<'a> {
             && c.ancestor.is_none()
             && !c.frames.is_empty()
         {
-            let rest = self.text.get(abs + line.len()..).unwrap_or_default();
-            if let Some(file_line_next) = frames_continue(rest) {
+            if frames_go_on(rest) {
                 self.flush_pending(c);
-                c.skip_file_line = file_line_next;
                 c.task.flags.set(TaskFlags::DAMAGED);
                 c.lines.unreadable += 1;
-                let second_half = c.damaged_at != 0 && c.damaged_at + 1 == line_no;
-                c.damaged_at = line_no;
-                if second_half {
-                    return Flow::Continue;
-                }
                 self.warn(
                     line_no,
                     format!(
@@ -702,9 +688,6 @@ impl<'a> ChunkParser<'a> {
         if let Some((name, _)) = c.creator_pending.take() {
             let id = self.frame_id(name, f, false);
             self.set_creator(c, id);
-            return;
-        }
-        if std::mem::take(&mut c.skip_file_line) && c.pending.is_none() {
             return;
         }
         let Some((name, astart, alen, _)) = c.pending.take() else {

@@ -589,20 +589,19 @@ impl<'a> ChunkParser<'a> {
             && c.creator_pending.is_none()
             && c.ancestor.is_none()
             && !c.frames.is_empty()
+            && frames_go_on(rest)
         {
-            if frames_go_on(rest) {
-                self.flush_pending(c);
-                c.task.flags.set(TaskFlags::DAMAGED);
-                c.lines.unreadable += 1;
-                self.warn(
-                    line_no,
-                    format!(
-                        "unreadable line in goroutine {}; its frames go on below it, the frame this line held is missing",
-                        c.task.id
-                    ),
-                );
-                return Flow::Continue;
-            }
+            self.flush_pending(c);
+            c.task.flags.set(TaskFlags::DAMAGED);
+            c.lines.unreadable += 1;
+            self.warn(
+                line_no,
+                format!(
+                    "unreadable line in goroutine {}; its frames go on below it, the frame this line held is missing",
+                    c.task.id
+                ),
+            );
+            return Flow::Continue;
         }
         // Something that is not part of a goroutine: the goroutine ended.
         Flow::EndTaskReprocess

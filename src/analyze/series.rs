@@ -81,10 +81,10 @@ fn summaries(snaps: &[&Snapshot]) -> Vec<DiffAnalysis> {
     let mut out = Vec::new();
     let mut start = 0;
     while start < snaps.len() {
-        let source = &snaps[start].source;
+        let (source, format) = (&snaps[start].source, snaps[start].format);
         let end = snaps[start..]
             .iter()
-            .position(|s| &s.source != source)
+            .position(|s| &s.source != source || s.format != format)
             .map_or(snaps.len(), |n| start + n);
         let run = &snaps[start..end];
         if run.len() > 1 {
@@ -117,14 +117,17 @@ fn diagnose_series(
     similarity: Similarity,
     opts: &DiagnoseOptions,
 ) -> (Vec<Vec<Group>>, Vec<Diagnosis>) {
-    let mut history = History::default();
+    // One history per format: a Java dump is no earlier state of the Go
+    // service whose dump follows it in the same input.
+    let mut histories: FxHashMap<&str, History> = FxHashMap::default();
     let mut all_groups = Vec::with_capacity(snaps.len());
     let mut diagnoses = Vec::with_capacity(snaps.len());
     for snap in snaps {
         let (groups, prepared) = rayon::join(|| group(snap, similarity), || prepare(snap, opts));
-        let earlier = (history.snapshots > 0).then_some(&history);
+        let history = histories.entry(snap.format).or_default();
+        let earlier = (history.snapshots > 0).then_some(&*history);
         let diagnosis = conclude(snap, &groups, prepared, earlier, opts);
-        record(&mut history, snap, &diagnosis);
+        record(history, snap, &diagnosis);
         all_groups.push(groups);
         diagnoses.push(diagnosis);
     }

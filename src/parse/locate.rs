@@ -244,38 +244,57 @@ mod tests {
     }
 
     #[test]
-    fn a_dump_of_another_format_later_in_the_input_is_named() {
+    fn a_dump_of_another_format_later_in_the_input_is_read_too() {
         let java = sample("java/lock-convoy/jstack.txt");
         let go = sample("go/lock-convoy/sigquit.txt");
-        // Java first, Go after more logs: Java is read, Go is named.
+        let (java_alone, go_alone) = (parse(java.clone()), parse(go.clone()));
+        let formats = |p: &Parsed| -> Vec<&'static str> { p.snapshots.iter().map(|s| s.format).collect() };
+        // Java first, Go after more logs: both are read, each with its own
+        // format, in input order, and the Go dump is named in a note.
         let mut data = buried(&java);
         data.extend_from_slice(&logs(5 << 20));
+        let go_line = 1 + data.iter().filter(|&&b| b == b'\n').count();
         data.extend_from_slice(&go);
         let parsed = parse(data);
         assert_eq!(parsed.format.id(), "java-threads");
-        assert_eq!(tasks(&parsed), tasks(&parse(java.clone())));
+        assert_eq!(formats(&parsed), ["java-threads", "go-traceback"]);
+        let both = [tasks(&java_alone), tasks(&go_alone)].concat();
+        assert_eq!(tasks(&parsed), both);
+        // The note names the line the Go dump starts on (its first anchor
+        // line, within the few lines the SIGQUIT header takes).
+        let at: Vec<usize> = parsed
+            .notes
+            .iter()
+            .filter_map(|n| n.strip_prefix("a go-traceback dump also starts at line "))
+            .filter(|rest| rest.contains(": read as go-traceback (1 dump, "))
+            .filter_map(|rest| rest.split(':').next()?.parse().ok())
+            .collect();
         assert!(
-            parsed
-                .notes
-                .iter()
-                .any(|n| n.contains("go-traceback dump also starts at line")),
-            "{:?}",
+            at.len() == 1 && (go_line..go_line + 5).contains(&at[0]),
+            "{go_line}: {:?}",
             parsed.notes
         );
+        // The Go dump's tasks keep the line numbers of the whole input.
+        let first = parsed.snapshots[1].tasks[0].line as usize;
+        assert!(first > go_line, "{first} <= {go_line}");
         // Go right after Java: the more certain Go detection reads it, and
-        // the Java dump before it is named.
+        // the Java dump before it is read too, first.
         let mut data = java.clone();
         data.extend_from_slice(&go);
         let parsed = parse(data);
         assert_eq!(parsed.format.id(), "go-traceback");
+        assert_eq!(formats(&parsed), ["java-threads", "go-traceback"]);
+        assert_eq!(tasks(&parsed), both);
         assert!(
             parsed
                 .notes
                 .iter()
-                .any(|n| n.contains("java-threads dump also starts at line 2 ")),
+                .any(|n| n.starts_with("a java-threads dump also starts at line 2: read as java-threads")),
             "{:?}",
             parsed.notes
         );
+        let indexes: Vec<usize> = parsed.snapshots.iter().map(|s| s.index).collect();
+        assert_eq!(indexes, [0, 1]);
     }
 
     #[test]

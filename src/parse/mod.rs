@@ -228,16 +228,37 @@ pub fn parse_input(name: &str, data: Bytes, opts: &ParseOptions) -> Result<Parse
     let mut parsed = finish(name, format, confidence, notes, text.clone(), opts)?;
     if opts.format.is_none() {
         // Dumps of another format in the text the chosen format left out
-        // (a Java thread dump, then a Go dump): one format is read per
-        // input, so they are named, with how to read them.
+        // (a Java thread dump, then a Go dump) are read with their own
+        // format, and named in a note.
         let gaps = gaps(&parsed.snapshots, found.start, &text);
+        let mut read_more = false;
         for other in locate::other_dumps(&formats, format, &text, &gaps) {
+            let more = read_other(name, other.format, &text, &gaps, opts);
+            let id = other.format.id();
+            if more.is_empty() {
+                parsed.notes.push(format!(
+                    "a {id} dump also starts at line {} but could not be read: read it alone with --input-format {id}",
+                    other.line
+                ));
+                continue;
+            }
+            let tasks: usize = more.iter().map(|s| s.tasks.len()).sum();
             parsed.notes.push(format!(
-                "a {} dump also starts at line {} and was not read (one format per input): read it with --input-format {}",
-                other.format.id(),
+                "a {id} dump also starts at line {}: read as {id} ({})",
                 other.line,
-                other.format.id()
+                counted(more.len(), "dump", tasks)
             ));
+            parsed.snapshots.extend(more);
+            read_more = true;
+        }
+        if read_more {
+            // In input order: by where each dump's first task is.
+            parsed
+                .snapshots
+                .sort_by_key(|s| s.tasks.iter().map(|t| t.offset).min().unwrap_or(s.range.0));
+            for (index, s) in parsed.snapshots.iter_mut().enumerate() {
+                s.index = index;
+            }
         }
     }
     // Each dump's time: the log prefix timestamp of the line it starts on
@@ -252,14 +273,16 @@ pub fn parse_input(name: &str, data: Bytes, opts: &ParseOptions) -> Result<Parse
 }
 
 /// The byte ranges of `from..text.len()` outside every snapshot: a
-/// snapshot covers its range up to the first blank line after its last
-/// task (some parsers end a dump's range at the end of the text).
+/// snapshot covers its range from its first task (some parsers start the
+/// first dump's range at the start of the text) up to the first blank line
+/// after its last task (some end it at the end of the text).
 fn gaps(snapshots: &[Snapshot], from: usize, text: &[u8]) -> Vec<(usize, usize)> {
     let len = text.len();
     let mut ranges: Vec<(usize, usize)> = snapshots
         .iter()
         .map(|s| {
-            let (start, end) = (s.range.0 as usize, (s.range.1 as usize).min(len));
+            let first = s.tasks.iter().map(|t| t.offset).min().unwrap_or(s.range.0);
+            let (start, end) = (first.max(s.range.0) as usize, (s.range.1 as usize).min(len));
             let last = s.tasks.iter().map(|t| t.offset as usize).max();
             let end = match last {
                 Some(last) if last >= start && last < end => {
@@ -283,6 +306,54 @@ fn gaps(snapshots: &[Snapshot], from: usize, text: &[u8]) -> Vec<(usize, usize)>
         out.push((at, len));
     }
     out
+}
+
+/// The dumps `format` reads in the `gaps` of `text` (the text outside the
+/// dumps of the format chosen first): the whole text is read, so that line
+/// numbers and offsets stay those of the input, and the snapshots whose
+/// every task lies in a gap are kept, with the warnings of their own lines.
+fn read_other(
+    name: &str,
+    format: Format,
+    text: &Bytes,
+    gaps: &[(usize, usize)],
+    opts: &ParseOptions,
+) -> Vec<Snapshot> {
+    let Ok(dumps) = format.parse(text.clone(), name, opts) else {
+        return Vec::new();
+    };
+    let in_gap = |offset: u64| {
+        let i = gaps.partition_point(|&(_, end)| end as u64 <= offset);
+        gaps.get(i).is_some_and(|&(start, _)| start as u64 <= offset)
+    };
+    // The line numbers the gaps span, for the warnings kept.
+    let line_at = |offset: usize| {
+        1 + memchr::memchr_iter(b'\n', &text[..offset.min(text.len())]).count() as u64
+    };
+    let lines: Vec<(u64, u64)> = gaps
+        .iter()
+        .map(|&(start, end)| (line_at(start), line_at(end)))
+        .collect();
+    dumps
+        .snapshots
+        .into_iter()
+        .filter(|s| !s.tasks.is_empty() && s.tasks.iter().all(|t| in_gap(t.offset)))
+        .map(|mut s| {
+            s.warnings
+                .retain(|w| lines.iter().any(|&(a, b)| (a..=b).contains(&w.line)));
+            s
+        })
+        .collect()
+}
+
+/// `2 dumps, 40 tasks`, `1 dump, 1 task`.
+fn counted(dumps: usize, what: &str, tasks: usize) -> String {
+    let plural = |n: usize| if n == 1 { "" } else { "s" };
+    format!(
+        "{dumps} {what}{}, {tasks} task{}",
+        plural(dumps),
+        plural(tasks)
+    )
 }
 
 /// A byte count for a note: `8.0 MiB`, `512 KiB`, `300 bytes`.

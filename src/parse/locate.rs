@@ -248,7 +248,8 @@ mod tests {
         let java = sample("java/lock-convoy/jstack.txt");
         let go = sample("go/lock-convoy/sigquit.txt");
         let (java_alone, go_alone) = (parse(java.clone()), parse(go.clone()));
-        let formats = |p: &Parsed| -> Vec<&'static str> { p.snapshots.iter().map(|s| s.format).collect() };
+        let formats =
+            |p: &Parsed| -> Vec<&'static str> { p.snapshots.iter().map(|s| s.format).collect() };
         // Java first, Go after more logs: both are read, each with its own
         // format, in input order, and the Go dump is named in a note.
         let mut data = buried(&java);
@@ -286,10 +287,8 @@ mod tests {
         assert_eq!(formats(&parsed), ["java-threads", "go-traceback"]);
         assert_eq!(tasks(&parsed), both);
         assert!(
-            parsed
-                .notes
-                .iter()
-                .any(|n| n.starts_with("a java-threads dump also starts at line 2: read as java-threads")),
+            parsed.notes.iter().any(|n| n
+                .starts_with("a java-threads dump also starts at line 2: read as java-threads")),
             "{:?}",
             parsed.notes
         );

@@ -324,7 +324,8 @@ fn read_other(
     };
     let in_gap = |offset: u64| {
         let i = gaps.partition_point(|&(_, end)| end as u64 <= offset);
-        gaps.get(i).is_some_and(|&(start, _)| start as u64 <= offset)
+        gaps.get(i)
+            .is_some_and(|&(start, _)| start as u64 <= offset)
     };
     // The line numbers the gaps span, for the warnings kept.
     let line_at = |offset: usize| {

@@ -5,7 +5,7 @@
 //! finding of severity medium or more computed from the plain dump, and how
 //! many goroutines such findings flag that Go does not prove leaked.
 
-mod common;
+use crate::common;
 
 use common::*;
 use dumpscope::analyze::finding::Severity;
@@ -203,7 +203,7 @@ fn docs_accuracy_gobench_is_current() {
             let new = format!("{}{}{}", &doc[..a], generated, &doc[b + END.len()..]);
             std::fs::write(&path, new).expect("write docs/accuracy.md");
         } else {
-            panic!("docs/accuracy.md is out of date: run DUMPSCOPE_UPDATE_DOCS=1 cargo test --test gobench docs_accuracy");
+            panic!("docs/accuracy.md is out of date: run DUMPSCOPE_UPDATE_DOCS=1 cargo test --test suite gobench::docs_accuracy");
         }
     }
 }

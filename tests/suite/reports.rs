@@ -1,8 +1,8 @@
 //! The example reports in reports/ are the renderers' output for a few
 //! samples: this test fails when they are stale. `reports/generate.sh`
-//! (or `DUMPSCOPE_UPDATE_REPORTS=1 cargo test --test reports`) rewrites them.
+//! (or `DUMPSCOPE_UPDATE_REPORTS=1 cargo test --test suite reports::`) rewrites them.
 
-mod common;
+use crate::common;
 
 use dumpscope::report::{html, md};
 

@@ -5,7 +5,7 @@
 //! exactly the two deadlocked threads of the program's own record, naming
 //! both locks whenever the dump or the sources can name them.
 
-mod common;
+use crate::common;
 
 use dumpscope::analyze::DiagnoseOptions;
 use dumpscope::report::{Finding, Report};

@@ -3,7 +3,7 @@
 //! leaked, so every finding at medium or above on any of their dumps is a
 //! false alarm. Also generates the table of docs/accuracy.md that says so.
 
-mod common;
+use crate::common;
 
 use common::*;
 use dumpscope::analyze::finding::Severity;
@@ -90,12 +90,12 @@ fn table() -> String {
 
 #[test]
 fn docs_accuracy_healthy_services_table_is_current() {
-    const BEGIN: &str = "<!-- generated (tests/healthy.rs): begin -->\n";
-    const END: &str = "<!-- generated (tests/healthy.rs): end -->";
+    const BEGIN: &str = "<!-- generated (tests/suite/healthy.rs): begin -->\n";
+    const END: &str = "<!-- generated (tests/suite/healthy.rs): end -->";
     let path = root().join("docs/accuracy.md");
     let doc = std::fs::read_to_string(&path).unwrap_or_default();
     let (Some(a), Some(b)) = (doc.find(BEGIN), doc.find(END)) else {
-        panic!("docs/accuracy.md lacks the markers of tests/healthy.rs");
+        panic!("docs/accuracy.md lacks the markers of tests/suite/healthy.rs");
     };
     let generated = table();
     if doc[a + BEGIN.len()..b] != generated {
@@ -103,7 +103,7 @@ fn docs_accuracy_healthy_services_table_is_current() {
             let new = format!("{}{BEGIN}{generated}{}", &doc[..a], &doc[b..]);
             std::fs::write(&path, new).expect("write docs/accuracy.md");
         } else {
-            panic!("docs/accuracy.md is out of date: run DUMPSCOPE_UPDATE_DOCS=1 cargo test --test healthy");
+            panic!("docs/accuracy.md is out of date: run DUMPSCOPE_UPDATE_DOCS=1 cargo test --test suite healthy::");
         }
     }
 }

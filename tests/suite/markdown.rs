@@ -1,9 +1,9 @@
 //! The Markdown report: golden snapshots of a few samples, the crafted
 //! hostile dump, the byte budget, and properties of the escapers. Review
 //! snapshot changes with `cargo insta review`, or accept them with
-//! `INSTA_UPDATE=always cargo test --test markdown`.
+//! `INSTA_UPDATE=always cargo test --test suite markdown::`.
 
-mod common;
+use crate::common;
 
 use dumpscope::report::md::{self, MdOptions};
 use dumpscope::report::Report;

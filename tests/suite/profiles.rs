@@ -4,7 +4,7 @@
 //! against the reference tools' output recorded beside the samples
 //! (`go tool pprof -top`, `jeprof --text`).
 
-mod common;
+use crate::common;
 
 use dumpscope::pipeline;
 use dumpscope::report::heap::HeapReport;

@@ -2,7 +2,7 @@
 //! Java dumps written by real programs, checked against the ground truth
 //! each program recorded about itself (the samples' expected.json).
 
-mod common;
+use crate::common;
 
 use dumpscope::report::Report;
 use serde_json::Value;

@@ -5,7 +5,7 @@
 //! committed samples (`samples/go-forms/generate.sh` and the others), cut or
 //! re-wrapped here by code.
 
-mod common;
+use crate::common;
 
 use dumpscope::input::Bytes;
 use dumpscope::model::{Snapshot, TaskDetail, TaskFlags};

@@ -6,7 +6,7 @@
 //! against the thread headers of each file's source dump, counted here by a
 //! pattern written independently of the parser.
 
-mod common;
+use crate::common;
 
 use dumpscope::model::Snapshot;
 use serde_json::Value;

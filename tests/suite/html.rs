@@ -1,9 +1,9 @@
 //! The HTML report without a browser: golden snapshots, escaping of a
 //! crafted hostile dump, the Content-Security-Policy, and that the page
-//! carries what the JSON report carries. The browser tests (tests/browser.rs)
+//! carries what the JSON report carries. The browser tests (tests/suite/browser.rs)
 //! check that it renders and works.
 
-mod common;
+use crate::common;
 
 use base64::Engine as _;
 use dumpscope::report::{html, Report};

@@ -1,13 +1,13 @@
 //! Golden snapshots of the JSON report for every Go sample, and of the text
 //! output for a few. Review changes with `cargo insta review`, or accept them
-//! with `INSTA_UPDATE=always cargo test --test golden`.
+//! with `INSTA_UPDATE=always cargo test --test suite golden::`.
 
-mod common;
+use crate::common;
 
 #[test]
 fn json_reports() {
     insta::glob!(
-        "../samples",
+        "../../samples",
         "{go,messy}/**/*.{txt,log,md,gz,zst}",
         |path| {
             let rel = path
@@ -48,10 +48,10 @@ fn text_reports() {
 }
 
 /// Rust and native backtraces, as read without binaries (raw frames stay
-/// addresses); tests/symbolize.rs covers them symbolized.
+/// addresses); tests/suite/symbolize.rs covers them symbolized.
 #[test]
 fn native_json_reports() {
-    insta::glob!("../samples", "{native,rust}/**/*.txt", |path| {
+    insta::glob!("../../samples", "{native,rust}/**/*.txt", |path| {
         let rel = path
             .strip_prefix(common::root())
             .unwrap()
@@ -117,7 +117,7 @@ fn symbolized_text_reports() {
 }
 
 /// Thread and task dumps of the other runtimes: one or two dumps per case
-/// and format (tests/threads.rs checks every dump against its program).
+/// and format (tests/suite/threads.rs checks every dump against its program).
 #[test]
 fn thread_json_reports() {
     for rel in [

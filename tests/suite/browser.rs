@@ -12,7 +12,7 @@
 //! installed" on stderr and passes, unless `DUMPSCOPE_REQUIRE_BROWSER=1`
 //! (`.ci/run` sets it), which makes a missing browser a failure.
 
-mod common;
+use crate::common;
 
 use headless_chrome::browser::tab::point::Point;
 use headless_chrome::protocol::cdp::types::Event;

@@ -1,8 +1,8 @@
 //! The traceback grammar, item by item. Real samples cover most items (see
-//! tests/samples.rs); the snippets here are for forms no program on this
+//! tests/suite/samples.rs); the snippets here are for forms no program on this
 //! machine can print (Windows paths, Go <= 1.4 names) and for edge cases.
 
-mod common;
+use crate::common;
 
 use dumpscope::input::Bytes;
 use dumpscope::model::{Snapshot, TaskFlags};

@@ -1,7 +1,7 @@
 //! The `dumpscope` binary: exit codes, stdin, compressed input, output
 //! options, errors on stderr.
 
-mod common;
+use crate::common;
 
 use assert_cmd::Command;
 use predicates::prelude::*;

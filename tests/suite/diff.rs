@@ -5,7 +5,7 @@
 //! checked against `go tool pprof -base`. Expected numbers are read from the
 //! dumps' text with regexes written for the test, not from the parser.
 
-mod common;
+use crate::common;
 
 use dumpscope::pipeline::{self, DiffTimes};
 use dumpscope::report::diff::DiffReport;

@@ -3,7 +3,7 @@
 //! the same process; healthy services yield nothing above low; every form of
 //! a sample leads to the same rule.
 
-mod common;
+use crate::common;
 
 use common::*;
 use dumpscope::analyze::finding::Severity;
@@ -676,7 +676,7 @@ fn docs_accuracy_is_current() {
             );
             std::fs::write(&path, new).expect("write docs/accuracy.md");
         } else {
-            panic!("docs/accuracy.md is out of date: run DUMPSCOPE_UPDATE_DOCS=1 cargo test --test diagnosis docs_accuracy");
+            panic!("docs/accuracy.md is out of date: run DUMPSCOPE_UPDATE_DOCS=1 cargo test --test suite diagnosis::docs_accuracy");
         }
     }
 }

@@ -4,7 +4,7 @@
 //! concatenated and re-wrapped (log prefixes, CRLF, text around) keep every
 //! thread complete before the cut.
 
-mod common;
+use crate::common;
 
 use dumpscope::input::Bytes;
 use dumpscope::model::LineUnit;

@@ -2,7 +2,7 @@
 //! against an independent count of headers, the facts each sample program
 //! guarantees, crash records, and the messy wrappings of real dumps.
 
-mod common;
+use crate::common;
 
 use common::*;
 use dumpscope::model::{StateClass, TaskFlags};

@@ -5,7 +5,7 @@
 //! explanation, a finding seen in successive dumps of one file is reported
 //! once, and info findings fold into one line in every report.
 
-mod common;
+use crate::common;
 
 use common::*;
 use dumpscope::analyze::rules::rule;

@@ -6,7 +6,7 @@
 //! split their debug information, then symbolize what they printed; they
 //! skip with a message when gcc, objcopy or rustc is missing.
 
-mod common;
+use crate::common;
 
 use dumpscope::model::{CodeKind, Snapshot};
 use dumpscope::pipeline::{self, Config, ParsedInput};

@@ -6,7 +6,7 @@
 //! is a committed output of a real program (samples/native/crash-sessions,
 //! samples/native/asan, tsan, tcmalloc-cache, samples/rust/v0-ice).
 
-mod common;
+use crate::common;
 
 use dumpscope::model::CodeKind;
 use dumpscope::report::{Finding, Report, SnapshotReport};

@@ -6,10 +6,13 @@
 //! could be read is still written; 2 wins over 1).
 
 mod args;
+mod diag;
 mod output;
 mod progress;
 mod run;
 
-pub use args::{AnalyzeArgs, Cli, Command, DiffArgs, OutputFormat, SymbolArgs, SymbolizeArgs};
+pub use args::{
+    AnalyzeArgs, Cli, ColorWhen, Command, DiffArgs, OutputFormat, SymbolArgs, SymbolizeArgs,
+};
 pub use output::{EXIT_FINDING, EXIT_INPUT, EXIT_OK};
-pub use run::run;
+pub use run::{parse_args, run};

@@ -4,7 +4,7 @@
 use crate::analyze::finding::Severity;
 use crate::analyze::Similarity;
 use crate::parse::Format;
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum, ValueHint};
 use std::path::PathBuf;
 
 // The command line: a subcommand and its arguments.
@@ -128,23 +128,23 @@ pub enum OutputFormat {
 #[derive(Args, Debug)]
 pub struct AnalyzeArgs {
     /// Dump files; `-` reads stdin. gzip and zstd are detected and decompressed.
-    #[arg(value_name = "FILE", default_value = "-")]
+    #[arg(value_name = "FILE", default_value = "-", value_hint = ValueHint::FilePath)]
     pub files: Vec<PathBuf>,
     /// How alike stacks must be to share a group.
     #[arg(long, value_enum, default_value_t = Similarity::Pointers)]
     pub similarity: Similarity,
     /// Also write the JSON report to PATH (`-` for stdout, replacing the text).
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", value_hint = ValueHint::FilePath)]
     pub json: Option<PathBuf>,
     /// Write the HTML report (one self-contained file) to PATH.
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", value_hint = ValueHint::FilePath)]
     pub html: Option<PathBuf>,
     /// Write a compact Markdown summary (for a ticket comment) to PATH.
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", value_hint = ValueHint::FilePath)]
     pub md: Option<PathBuf>,
     /// Write the report to PATH in the format its extension names:
     /// .html/.htm, .md/.markdown, .json or .txt. May be repeated.
-    #[arg(short = 'o', long = "output", value_name = "PATH")]
+    #[arg(short = 'o', long = "output", value_name = "PATH", value_hint = ValueHint::FilePath)]
     pub output: Vec<PathBuf>,
     /// What to write on stdout.
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
@@ -171,12 +171,12 @@ pub struct AnalyzeArgs {
     pub fail_on: Option<Severity>,
     /// A rules file (TOML) that marks findings benign or changes their
     /// severity; see docs/rules.md.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub rules: Option<PathBuf>,
     /// Read sources under DIR (matched by the longest suffix of each frame's
     /// path) to infer which locks a task holds (Go; C, C++, Rust, Python
     /// and tokio global locks).
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath)]
     pub source_root: Option<PathBuf>,
     /// Group only: skip the diagnosis (wait-for graph, clusters, findings).
     #[arg(long)]
@@ -199,10 +199,10 @@ pub struct AnalyzeArgs {
 #[derive(Args, Debug)]
 pub struct SymbolizeArgs {
     /// The backtrace; `-` reads stdin. gzip and zstd are decompressed.
-    #[arg(value_name = "FILE", default_value = "-")]
+    #[arg(value_name = "FILE", default_value = "-", value_hint = ValueHint::FilePath)]
     pub file: PathBuf,
     /// Write the annotated text to PATH instead of stdout.
-    #[arg(short = 'o', long = "output", value_name = "PATH")]
+    #[arg(short = 'o', long = "output", value_name = "PATH", value_hint = ValueHint::FilePath)]
     pub output: Option<PathBuf>,
     #[command(flatten)]
     pub symbols: SymbolArgs,
@@ -218,12 +218,12 @@ pub struct SymbolArgs {
     /// Resolve raw addresses against this executable or shared object (or
     /// its debug file). Repeatable; modules are matched by build-id first,
     /// then by file name.
-    #[arg(long = "binary", value_name = "PATH")]
+    #[arg(long = "binary", value_name = "PATH", value_hint = ValueHint::FilePath)]
     pub binaries: Vec<PathBuf>,
     /// Look for separate debug files in DIR (`.build-id/xx/rest.debug`,
     /// `.gnu_debuglink` targets, DWZ files). Repeatable; /usr/lib/debug is
     /// searched too.
-    #[arg(long = "debug-dir", value_name = "DIR")]
+    #[arg(long = "debug-dir", value_name = "DIR", value_hint = ValueHint::DirPath)]
     pub debug_dirs: Vec<PathBuf>,
     /// Where MODULE was loaded (the start of its first mapping), for bare
     /// addresses the dump does not place; e.g. `--base app=0x55d5c1a00000`.

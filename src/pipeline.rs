@@ -86,7 +86,7 @@ pub fn parse_bytes(
 
 /// Loads and parses one path (`-` for stdin).
 pub fn load_and_parse(
-    path: &str,
+    path: impl AsRef<std::path::Path>,
     cfg: &Config,
     progress: &dyn Fn(u64) -> Option<Arc<AtomicU64>>,
     warnings: &mut Vec<String>,
@@ -239,7 +239,7 @@ fn build_report(
 /// Analyses every path; `progress` may return a counter the parser advances
 /// for an input of the given size (for a progress bar).
 pub fn analyze_paths(
-    paths: &[String],
+    paths: &[impl AsRef<std::path::Path>],
     cfg: &Config,
     progress: &dyn Fn(u64) -> Option<Arc<AtomicU64>>,
 ) -> Outcome {
@@ -249,7 +249,7 @@ pub fn analyze_paths(
 /// Loads the inputs of `dumpscope diff` (oldest first) and builds the diff
 /// report; `interval` is `--interval` in seconds.
 pub fn diff_paths(
-    paths: &[String],
+    paths: &[impl AsRef<std::path::Path>],
     cfg: &Config,
     progress: &dyn Fn(u64) -> Option<Arc<AtomicU64>>,
     interval: Option<f64>,
@@ -278,7 +278,7 @@ pub fn symbolize(sym: &mut crate::symbolize::Symbolizer, parsed: &mut ParsedInpu
 }
 
 fn run_paths(
-    paths: &[String],
+    paths: &[impl AsRef<std::path::Path>],
     cfg: &Config,
     progress: &dyn Fn(u64) -> Option<Arc<AtomicU64>>,
     diff: Option<Option<f64>>,
@@ -292,6 +292,7 @@ fn run_paths(
         .is_active()
         .then(|| crate::symbolize::Symbolizer::new(&cfg.symbolize));
     for p in paths {
+        let p = p.as_ref();
         match load_and_parse(p, cfg, progress, &mut warnings) {
             Ok(mut x) => {
                 if let Some(sym) = symbolizer.as_mut() {

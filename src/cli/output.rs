@@ -53,12 +53,35 @@ pub(super) fn output_files(args: &AnalyzeArgs) -> anyhow::Result<Vec<(PathBuf, F
         };
         out.push((path.clone(), kind));
     }
+    for (path, _) in &out {
+        check_writable(path)?;
+    }
     Ok(out)
 }
 
+/// A report path must name a file in a directory that exists: checked
+/// before any input is read, so a typo costs nothing.
+pub(super) fn check_writable(path: &Path) -> anyhow::Result<()> {
+    if path.is_dir() {
+        anyhow::bail!("cannot write '{}': it is a directory", path.display());
+    }
+    let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
+    if let Some(dir) = parent {
+        if !dir.is_dir() {
+            anyhow::bail!(
+                "cannot write '{}': no directory '{}'",
+                path.display(),
+                dir.display()
+            );
+        }
+    }
+    Ok(())
+}
+
 /// Writes the report files, then the report on stdout: JSON when asked
-/// for, otherwise the text, coloured unless `--no-color`, `NO_COLOR` or a
-/// pipe says not to. A closed stdout is not an error.
+/// for, otherwise the text, coloured as `--color` and the environment
+/// (`NO_COLOR`, `CLICOLOR`, `CLICOLOR_FORCE`, a pipe) say. A closed stdout
+/// is not an error.
 pub(super) fn write_reports(
     report: &Report,
     args: &AnalyzeArgs,
@@ -90,8 +113,7 @@ pub(super) fn write_reports(
         write_json(report, args.pretty, &mut out)?;
         out.flush()?;
     } else {
-        let color =
-            !args.no_color && anstream::AutoStream::choice(&stdout) != anstream::ColorChoice::Never;
+        let color = anstream::AutoStream::choice(&stdout) != anstream::ColorChoice::Never;
         let mut buf = Vec::with_capacity(1 << 16);
         report::text::render(report, &text_opts, &mut buf)?;
         let out = if color {
@@ -114,12 +136,12 @@ pub(super) fn write_file(
     path: &Path,
     body: impl FnOnce(&mut dyn Write) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
-    let file =
-        std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
+    let file = std::fs::File::create(path)
+        .with_context(|| format!("cannot write '{}'", path.display()))?;
     let mut out = std::io::BufWriter::new(file);
-    body(&mut out).with_context(|| format!("cannot write {}", path.display()))?;
+    body(&mut out).with_context(|| format!("cannot write '{}'", path.display()))?;
     out.flush()
-        .with_context(|| format!("cannot write {}", path.display()))?;
+        .with_context(|| format!("cannot write '{}'", path.display()))?;
     Ok(())
 }
 

@@ -2,7 +2,8 @@
 //! library called (analyze, diff, symbolize, rules, schema), errors turned
 //! into exit codes.
 
-use super::args::{AnalyzeArgs, Cli, Command, SymbolizeArgs};
+use super::args::{AnalyzeArgs, Cli, ColorWhen, Command, SymbolArgs, SymbolizeArgs};
+use super::diag;
 use super::output::{self, EXIT_FINDING, EXIT_INPUT, EXIT_OK};
 use super::progress::Progress;
 use crate::analyze::DiagnoseOptions;
@@ -10,22 +11,69 @@ use crate::input::LoadOptions;
 use crate::pipeline::{self, Config, Outcome};
 use crate::report::{self, GroupOptions};
 use anyhow::Context;
-use std::io::Write;
+use clap::{CommandFactory, Parser, ValueEnum};
+use std::ffi::OsString;
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+
+/// Parses the command line as the binary does. The colour flags are read
+/// first, so that clap's own messages (usage errors, help) follow them
+/// too; a usage error is printed and exits with code 2, `--help` and
+/// `--version` with 0.
+pub fn parse_args<I, T>(args: I) -> Cli
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+    diag::set_color(color_in(&args));
+    Cli::parse_from(args)
+}
+
+/// The colour the raw arguments ask for, the last flag winning; anything
+/// clap will reject is left to clap.
+fn color_in(args: &[OsString]) -> ColorWhen {
+    let mut when = ColorWhen::Auto;
+    let mut rest = args.iter().skip(1).map(|a| a.to_str());
+    while let Some(arg) = rest.next() {
+        let value = match arg {
+            Some("--") => break,
+            Some("--no-color") => Some("never"),
+            Some("--color") => rest.next().flatten(),
+            Some(arg) => arg.strip_prefix("--color="),
+            None => None,
+        };
+        if let Some(value) = value.and_then(|v| ColorWhen::from_str(v, false).ok()) {
+            when = value;
+        }
+    }
+    when
+}
 
 /// Runs the command line; returns the process exit code.
 pub fn run(cli: Cli) -> u8 {
+    diag::set_color(cli.color_choice());
     match cli.command {
         Command::Schema => {
             let schema = serde_json::to_string_pretty(&report::json_schema()).unwrap_or_default();
-            exit_code(print(&format!("{schema}\n")))
+            exit_code(print(schema.as_bytes()).and_then(|_| print(b"\n")))
         }
-        Command::Rules => exit_code(print(&crate::analyze::rules::catalogue_markdown())),
+        Command::Rules => exit_code(print(
+            crate::analyze::rules::catalogue_markdown().as_bytes(),
+        )),
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "dumpscope", &mut script);
+            exit_code(print(&script))
+        }
+        Command::Man { command } => exit_code(man(command.as_deref()).and_then(|p| print(&p))),
+        Command::Help { command } => help(&command),
         Command::Symbolize(args) => exit_code(symbolize(&args)),
         Command::Analyze(args) => exit_code(analyze(*args, None)),
         Command::Diff(diff) => {
             let diff = *diff;
             if diff.analyze.files.len() < 2 {
-                eprintln!("dumpscope: error: diff needs at least two inputs, oldest first");
+                diag::error("diff needs at least two inputs, oldest first");
                 return EXIT_INPUT;
             }
             exit_code(analyze(diff.analyze, Some(diff.interval)))
@@ -33,11 +81,47 @@ pub fn run(cli: Cli) -> u8 {
     }
 }
 
-/// Writes `text` to standard output.
-fn print(text: &str) -> anyhow::Result<u8> {
-    use std::io::Write as _;
+/// `dumpscope help [COMMAND]...`: the same text as `dumpscope COMMAND
+/// --help`; an unknown subcommand is a usage error, as clap reports it.
+fn help(path: &[String]) -> u8 {
+    let args = std::iter::once("dumpscope")
+        .chain(path.iter().map(String::as_str))
+        .chain(std::iter::once("--help"));
+    match Cli::try_parse_from(args) {
+        Ok(_) => EXIT_OK,
+        Err(e) => {
+            let code = if e.use_stderr() { EXIT_INPUT } else { EXIT_OK };
+            match e.print() {
+                Err(io) if io.kind() != std::io::ErrorKind::BrokenPipe => EXIT_INPUT,
+                _ => code,
+            }
+        }
+    }
+}
+
+/// The manual page (roff) of dumpscope, or of one of its subcommands
+/// (`dumpscope-analyze(1)`, with every option of the subcommand).
+fn man(command: Option<&str>) -> anyhow::Result<Vec<u8>> {
+    let mut cli = Cli::command();
+    cli.build();
+    let page = match command {
+        None => cli,
+        Some(name) => {
+            let names: Vec<&str> = cli.get_subcommands().map(|c| c.get_name()).collect();
+            cli.find_subcommand(name).cloned().ok_or_else(|| {
+                anyhow::anyhow!("no subcommand '{name}' (one of: {})", names.join(", "))
+            })?
+        }
+    };
+    let mut roff = Vec::new();
+    clap_mangen::Man::new(page).render(&mut roff)?;
+    Ok(roff)
+}
+
+/// Writes `bytes` to standard output.
+fn print(bytes: &[u8]) -> anyhow::Result<u8> {
     let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes())?;
+    out.write_all(bytes)?;
     out.flush()?;
     Ok(EXIT_OK)
 }
@@ -63,7 +147,7 @@ fn exit_code(result: anyhow::Result<u8>) -> u8 {
         Ok(code) => code,
         Err(e) if broken_pipe(&e) => EXIT_OK,
         Err(e) => {
-            eprintln!("dumpscope: error: {e:#}");
+            diag::error(format!("{e:#}"));
             EXIT_INPUT
         }
     }
@@ -75,6 +159,11 @@ fn symbolize(args: &SymbolizeArgs) -> anyhow::Result<u8> {
     if !opts.is_active() {
         anyhow::bail!("symbolize needs the binaries: give --binary PATH (or --debug-dir DIR)");
     }
+    check_symbol_paths(&args.symbols)?;
+    if let Some(path) = &args.output {
+        output::check_writable(path)?;
+    }
+    stdin_hint(std::slice::from_ref(&args.file), "a backtrace");
     let loaded = crate::input::load(
         &args.file,
         &LoadOptions {
@@ -86,11 +175,11 @@ fn symbolize(args: &SymbolizeArgs) -> anyhow::Result<u8> {
     let stats = match &args.output {
         Some(path) => {
             let file = std::fs::File::create(path)
-                .with_context(|| format!("cannot write {}", path.display()))?;
+                .with_context(|| format!("cannot write '{}'", path.display()))?;
             let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
             crate::symbolize::text::annotate(&text, &mut symbolizer, &mut out)
                 .and_then(|stats| out.flush().map(|()| stats))
-                .with_context(|| format!("cannot write {}", path.display()))?
+                .with_context(|| format!("cannot write '{}'", path.display()))?
         }
         None => {
             let stdout = std::io::stdout();
@@ -105,12 +194,12 @@ fn symbolize(args: &SymbolizeArgs) -> anyhow::Result<u8> {
         }
     };
     for note in &stats.notes {
-        eprintln!("dumpscope: note: {note}");
+        diag::note(note);
     }
-    eprintln!(
-        "dumpscope: {} of {} addresses resolved",
+    diag::note(format!(
+        "{} of {} addresses resolved",
         stats.resolved, stats.addresses
-    );
+    ));
     Ok(EXIT_OK)
 }
 
@@ -118,15 +207,16 @@ fn symbolize(args: &SymbolizeArgs) -> anyhow::Result<u8> {
 fn analyze(args: AnalyzeArgs, diff: Option<Option<f64>>) -> anyhow::Result<u8> {
     let cfg = config(&args)?;
     let files = output::output_files(&args)?;
-    if args.files.iter().filter(|f| f.as_str() == "-").count() > 1 {
+    if args.files.iter().filter(|f| f.as_os_str() == "-").count() > 1 {
         anyhow::bail!("stdin ('-') can be given only once");
     }
+    stdin_hint(&args.files, "a dump");
     let outcome = run_pipeline(&args.files, &cfg, diff);
     for warning in &outcome.warnings {
-        eprintln!("dumpscope: warning: {warning}");
+        diag::warning(warning);
     }
     for error in &outcome.errors {
-        eprintln!("dumpscope: error: {error}");
+        diag::error(error);
     }
     let code = if outcome.errors.is_empty() {
         EXIT_OK
@@ -164,17 +254,16 @@ fn config(args: &AnalyzeArgs) -> anyhow::Result<Config> {
     let user_rules = match &args.rules {
         Some(path) => {
             let text = read_small(path, 1 << 20)
-                .with_context(|| format!("cannot read rules file {}", path.display()))?;
+                .with_context(|| format!("cannot read rules file '{}'", path.display()))?;
             crate::analyze::rules::user::UserRules::parse(&text)
-                .map_err(|e| anyhow::anyhow!("rules file {}: {e}", path.display()))?
+                .map_err(|e| anyhow::anyhow!("rules file '{}': {e}", path.display()))?
         }
         None => Default::default(),
     };
     if let Some(root) = &args.source_root {
-        if !root.is_dir() {
-            anyhow::bail!("--source-root {} is not a directory", root.display());
-        }
+        check_dir("--source-root", root)?;
     }
+    check_symbol_paths(&args.symbols)?;
     Ok(Config {
         load: LoadOptions {
             max_decompressed: args.max_decompressed,
@@ -195,8 +284,54 @@ fn config(args: &AnalyzeArgs) -> anyhow::Result<Config> {
     })
 }
 
+/// Every `--binary` must be a file and every `--debug-dir` a directory:
+/// a mistyped path is a usage error, not an address left unresolved.
+fn check_symbol_paths(symbols: &SymbolArgs) -> anyhow::Result<()> {
+    for binary in &symbols.binaries {
+        match std::fs::metadata(binary) {
+            Ok(meta) if meta.is_dir() => {
+                anyhow::bail!("--binary '{}' is a directory", binary.display())
+            }
+            Ok(_) => {}
+            Err(e) => anyhow::bail!("--binary '{}': {}", binary.display(), why(&e)),
+        }
+    }
+    for dir in &symbols.debug_dirs {
+        check_dir("--debug-dir", dir)?;
+    }
+    Ok(())
+}
+
+/// A directory a flag names must exist and be a directory.
+fn check_dir(flag: &str, dir: &Path) -> anyhow::Result<()> {
+    match std::fs::metadata(dir) {
+        Ok(meta) if meta.is_dir() => Ok(()),
+        Ok(_) => anyhow::bail!("{flag} '{}' is not a directory", dir.display()),
+        Err(e) => anyhow::bail!("{flag} '{}': {}", dir.display(), why(&e)),
+    }
+}
+
+/// What the operating system said about a path, in words.
+fn why(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file or directory".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        _ => e.to_string(),
+    }
+}
+
+/// A hint on stderr when stdin is read and is a terminal: without it the
+/// command would wait silently for input.
+fn stdin_hint(files: &[std::path::PathBuf], what: &str) {
+    if files.iter().any(|f| f.as_os_str() == "-") && std::io::stdin().is_terminal() {
+        diag::hint(format!(
+            "reading {what} from standard input (end it with Ctrl-D; see --help)"
+        ));
+    }
+}
+
 /// Analyses (or diffs) the inputs with a progress bar per big input.
-fn run_pipeline(paths: &[String], cfg: &Config, diff: Option<Option<f64>>) -> Outcome {
+fn run_pipeline(paths: &[std::path::PathBuf], cfg: &Config, diff: Option<Option<f64>>) -> Outcome {
     let bars: std::cell::RefCell<Vec<Progress>> = Default::default();
     let progress = |size: u64| {
         for done in bars.borrow_mut().drain(..) {

@@ -114,13 +114,15 @@ fn human(n: u64) -> String {
     format!("{n} bytes")
 }
 
-/// Loads a path (`-` for stdin).
-pub fn load(path: &str, opts: &LoadOptions) -> Result<Loaded, InputError> {
+/// Loads a path (`-` for stdin). The input's name is the path, a name
+/// that is not UTF-8 written with replacement characters.
+pub fn load(path: impl AsRef<std::path::Path>, opts: &LoadOptions) -> Result<Loaded, InputError> {
+    let (path, name) = (path.as_ref(), path.as_ref().to_string_lossy());
     let io = |source| InputError::Io {
-        name: path.to_string(),
+        name: name.to_string(),
         source,
     };
-    if path == "-" {
+    if path.as_os_str() == "-" {
         let mut buf = Vec::new();
         std::io::stdin().lock().read_to_end(&mut buf).map_err(io)?;
         return load_bytes("<stdin>", buf, opts);
@@ -141,7 +143,7 @@ pub fn load(path: &str, opts: &LoadOptions) -> Result<Loaded, InputError> {
         // every tool that maps files.
         let map = unsafe { memmap2::Mmap::map(&file) }.map_err(io)?;
         return Ok(Loaded {
-            name: path.to_string(),
+            name: name.to_string(),
             size: map.len() as u64,
             compression: Compression::None,
             data: Bytes::mapped(map),
@@ -150,7 +152,7 @@ pub fn load(path: &str, opts: &LoadOptions) -> Result<Loaded, InputError> {
     }
     let mut data = head[..head_len].to_vec();
     file.read_to_end(&mut data).map_err(io)?;
-    load_bytes(path, data, opts)
+    load_bytes(&name, data, opts)
 }
 
 fn read_head(f: &mut std::fs::File, head: &mut [u8; 4]) -> std::io::Result<usize> {

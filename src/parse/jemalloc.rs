@@ -518,7 +518,7 @@ impl InputFormat for Jemalloc {
     }
 
     fn aliases(&self) -> &'static [&'static str] {
-        &["jemalloc"]
+        &["jemalloc", LEGACY_FORMAT]
     }
 
     fn help(&self) -> &'static str {

@@ -146,6 +146,12 @@ pub enum ParseError {
         /// The formats that were tried, for the message.
         expected: String,
     },
+    /// The input holds nothing but blank space.
+    #[error("'{name}': the input is empty")]
+    EmptyInput {
+        /// The input's name.
+        name: String,
+    },
     /// The input was read in the chosen format but held no dump of it.
     #[error("'{name}': read as {format}, but no {format} dump was found in it")]
     Empty {
@@ -166,6 +172,11 @@ pub enum ParseError {
 
 /// Unwraps, detects and parses one loaded input.
 pub fn parse_input(name: &str, data: Bytes, opts: &ParseOptions) -> Result<Parsed, ParseError> {
+    if data.iter().all(u8::is_ascii_whitespace) {
+        return Err(ParseError::EmptyInput {
+            name: name.to_string(),
+        });
+    }
     let formats: Vec<Format> = match opts.format {
         Some(f) => vec![f],
         None => Format::all().to_vec(),

@@ -13,7 +13,7 @@ pub mod lines;
 pub mod md;
 pub mod series;
 pub mod text;
-mod textfmt;
+pub(crate) mod textfmt;
 
 pub use counts::Counts;
 pub use labels::{EdgeKind, NodeKind};

@@ -76,8 +76,9 @@ pub(super) fn frames(
     Ok(())
 }
 
-/// Replaces control characters (escape sequences, newlines) of dump text.
-pub(super) fn clean(s: &str) -> std::borrow::Cow<'_, str> {
+/// Replaces control characters (escape sequences, newlines) of dump text;
+/// the command line cleans what it prints on stderr with it too.
+pub(crate) fn clean(s: &str) -> std::borrow::Cow<'_, str> {
     if s.chars().any(char::is_control) {
         s.chars()
             .map(|c| if c.is_control() { '\u{fffd}' } else { c })

@@ -2,6 +2,7 @@
 //! options, errors on stderr.
 
 use crate::common;
+mod docs;
 
 use assert_cmd::Command;
 use predicates::prelude::*;
@@ -416,7 +417,7 @@ fn an_unwritable_report_path_is_reported() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains(
-            "cannot write /nonexistent-dir/r.html",
+            "cannot write '/nonexistent-dir/r.html'",
         ));
 }
 
@@ -459,4 +460,403 @@ fn a_closed_pipe_ends_the_output_quietly() {
         assert!(!stderr.contains("Broken pipe"), "{args:?}: {stderr}");
         assert!(!stderr.contains("error"), "{args:?}: {stderr}");
     }
+}
+
+/// The text of a command's stderr.
+fn stderr_of(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Every path the command line names is checked before any input is
+/// read: a missing one is exit 2 with one `error:` line naming it, and
+/// no report.
+#[test]
+fn every_missing_path_is_exit_2_before_anything_is_read() {
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["analyze", DUMP, "--binary", "no/such/app"],
+            "--binary 'no/such/app'",
+        ),
+        (
+            &["analyze", DUMP, "--debug-dir", "no/such/dbg"],
+            "--debug-dir 'no/such/dbg'",
+        ),
+        (
+            &["analyze", DUMP, "--debug-dir", DUMP],
+            "is not a directory",
+        ),
+        (&["analyze", DUMP, "--binary", "samples"], "is a directory"),
+        (
+            &["analyze", DUMP, "--source-root", "no/such/src"],
+            "--source-root 'no/such/src'",
+        ),
+        (
+            &["analyze", DUMP, "--rules", "no/such/rules.toml"],
+            "no/such/rules.toml",
+        ),
+        (
+            &["analyze", DUMP, "--html", "no/such/dir/r.html"],
+            "no directory 'no/such/dir'",
+        ),
+        (
+            &["analyze", DUMP, "--md", "no/such/dir/r.md"],
+            "no directory 'no/such/dir'",
+        ),
+        (
+            &["analyze", DUMP, "--json", "no/such/dir/r.json"],
+            "no directory 'no/such/dir'",
+        ),
+        (
+            &["analyze", DUMP, "-o", "no/such/dir/r.txt"],
+            "no directory 'no/such/dir'",
+        ),
+        (
+            &["analyze", DUMP, "-o", "samples/README.md/r.json"],
+            "no directory",
+        ),
+        (&["analyze", DUMP, "--html", "samples"], "is a directory"),
+        (
+            &["diff", DUMP, DUMP, "--binary", "no/such/app"],
+            "--binary 'no/such/app'",
+        ),
+        (
+            &["symbolize", DUMP, "--binary", "no/such/app"],
+            "--binary 'no/such/app'",
+        ),
+        (
+            &["symbolize", DUMP, "--debug-dir", "no/such/dbg"],
+            "--debug-dir 'no/such/dbg'",
+        ),
+        (
+            &["symbolize", "no/such/dump.txt", "--debug-dir", "samples"],
+            "no/such/dump.txt",
+        ),
+    ];
+    for (args, names) in cases {
+        let out = cmd().args(*args).output().unwrap();
+        let err = stderr_of(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.starts_with("error: "), "{args:?}: {err}");
+        assert!(err.contains(names), "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        assert!(out.stdout.is_empty(), "{args:?}: a report was written");
+    }
+}
+
+/// An empty input (file, stdin, blank lines only) says so in one short
+/// line instead of listing every format.
+#[test]
+fn an_empty_input_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.txt");
+    std::fs::write(&empty, b"").unwrap();
+    let blank = dir.path().join("blank.txt");
+    std::fs::write(&blank, b"\n  \r\n\t\n").unwrap();
+    for file in [&empty, &blank] {
+        let out = cmd().arg("analyze").arg(file).output().unwrap();
+        let err = stderr_of(&out);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(err.contains("the input is empty"), "{err}");
+        assert!(err.len() < 200, "{err}");
+    }
+    let out = cmd()
+        .args(["analyze", "-"])
+        .write_stdin("")
+        .output()
+        .unwrap();
+    let err = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(err, "error: '<stdin>': the input is empty\n");
+}
+
+/// One prefix for every message: `error:` as clap writes it, for clap's
+/// usage errors and dumpscope's own alike; warnings `warning:`.
+#[test]
+fn one_error_prefix_for_clap_and_dumpscope() {
+    for args in [
+        &["analyze", "--bogus"][..],
+        &["analyze", "--similarity", "bogus", DUMP][..],
+        &["frobnicate"][..],
+        &["analyze", "does/not/exist.txt"][..],
+        &["analyze", "--filter", "(", DUMP][..],
+        &["diff", DUMP][..],
+        &["symbolize", DUMP][..],
+        &["help", "frobnicate"][..],
+        &["man", "frobnicate"][..],
+    ] {
+        let out = cmd().args(args).output().unwrap();
+        let err = stderr_of(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.starts_with("error: "), "{args:?}: {err}");
+        assert!(!err.contains("dumpscope: "), "{args:?}: {err}");
+    }
+    let out = cmd()
+        .args(["analyze", "samples/messy/truncated-midline.txt"])
+        .output()
+        .unwrap();
+    let err = stderr_of(&out);
+    assert!(out.status.success());
+    assert!(
+        !err.is_empty() && err.lines().all(|l| l.starts_with("warning: ")),
+        "{err}"
+    );
+}
+
+/// `--help`, `-h`, `help COMMAND` and `help -h` work for every command,
+/// and `help COMMAND` is `COMMAND --help`.
+#[test]
+fn help_of_every_subcommand() {
+    use clap::CommandFactory;
+    let top = dumpscope::cli::Cli::command();
+    let names: Vec<String> = top
+        .get_subcommands()
+        .map(|c| c.get_name().to_string())
+        .collect();
+    for name in [
+        "analyze",
+        "diff",
+        "symbolize",
+        "schema",
+        "rules",
+        "completions",
+        "man",
+        "help",
+    ] {
+        assert!(names.iter().any(|n| n == name), "{name} missing");
+    }
+    for name in &names {
+        let long = cmd().args([name.as_str(), "--help"]).output().unwrap();
+        assert!(long.status.success(), "{name} --help");
+        assert!(String::from_utf8_lossy(&long.stdout).contains(&format!("dumpscope {name}")));
+        let short = cmd().args([name.as_str(), "-h"]).output().unwrap();
+        assert!(short.status.success(), "{name} -h");
+        assert!(!short.stdout.is_empty());
+        let help = cmd().args(["help", name.as_str()]).output().unwrap();
+        assert!(help.status.success(), "help {name}");
+        assert_eq!(
+            help.stdout, long.stdout,
+            "help {name} differs from {name} --help"
+        );
+    }
+    for args in [
+        &["help"][..],
+        &["help", "-h"],
+        &["help", "--help"],
+        &["help", "help"],
+    ] {
+        let out = cmd().args(args).output().unwrap();
+        assert!(out.status.success(), "{args:?}: {}", stderr_of(&out));
+        assert!(String::from_utf8_lossy(&out.stdout).contains("Usage: dumpscope"));
+    }
+    // The top-level help speaks of every kind of dump, not goroutines only.
+    let top = cmd().arg("--help").output().unwrap();
+    let text = String::from_utf8_lossy(&top.stdout);
+    for kind in [
+        "goroutine",
+        "Java",
+        "gdb",
+        "Python",
+        "tokio",
+        "heap profiles",
+    ] {
+        assert!(text.contains(kind), "top-level help does not name {kind}");
+    }
+}
+
+/// Whether a command's stdout or stderr holds an escape sequence.
+fn has_escape(bytes: &[u8]) -> bool {
+    bytes.contains(&0x1b)
+}
+
+/// `--color auto|always|never`, `--no-color` and the environment
+/// (NO_COLOR, CLICOLOR, CLICOLOR_FORCE), on stdout and on stderr.
+#[test]
+fn color_flags_and_environment() {
+    const VARS: [&str; 4] = ["NO_COLOR", "CLICOLOR", "CLICOLOR_FORCE", "TERM"];
+    let run = |args: &[&str], env: &[(&str, &str)]| {
+        let mut c = cmd();
+        for var in VARS {
+            c.env_remove(var);
+        }
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        c.args(args).output().unwrap()
+    };
+    let text = |flags: &[&str], env: &[(&str, &str)]| {
+        let mut args = vec!["analyze", DUMP];
+        args.extend_from_slice(flags);
+        has_escape(&run(&args, env).stdout)
+    };
+    assert!(!text(&[], &[]), "a pipe is not coloured");
+    assert!(text(&["--color", "always"], &[]));
+    assert!(text(&["--color=always"], &[]));
+    assert!(!text(&["--color", "never"], &[("CLICOLOR_FORCE", "1")]));
+    assert!(!text(&["--no-color"], &[("CLICOLOR_FORCE", "1")]));
+    assert!(text(&["--no-color", "--color", "always"], &[]) == text(&["--no-color"], &[]));
+    assert!(text(&[], &[("CLICOLOR_FORCE", "1")]));
+    assert!(!text(&[], &[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]));
+    assert!(text(&["--color", "always"], &[("NO_COLOR", "1")]));
+    assert!(!text(&[], &[("CLICOLOR", "0"), ("TERM", "xterm")]));
+    // The global flag goes before or after the command.
+    assert!(has_escape(
+        &run(&["--color", "always", "analyze", DUMP], &[]).stdout
+    ));
+    // Errors, ours and clap's, follow the same choice.
+    for args in [
+        &["analyze", "does/not/exist.txt"][..],
+        &["analyze", "--bogus"][..],
+    ] {
+        let mut always = args.to_vec();
+        always.extend(["--color", "always"]);
+        assert!(has_escape(&run(&always, &[]).stderr), "{always:?}");
+        let mut never = args.to_vec();
+        never.extend(["--color", "never"]);
+        assert!(!has_escape(&run(&never, &[("CLICOLOR_FORCE", "1")]).stderr));
+        assert!(!has_escape(&run(args, &[]).stderr), "{args:?}");
+        assert!(has_escape(&run(args, &[("CLICOLOR_FORCE", "1")]).stderr));
+    }
+    let bad = run(&["analyze", DUMP, "--color", "sometimes"], &[]);
+    assert_eq!(bad.status.code(), Some(2));
+}
+
+/// `dumpscope completions SHELL` for every shell clap_complete knows.
+#[test]
+fn completions_for_every_shell() {
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let out = cmd().args(["completions", shell]).output().unwrap();
+        assert!(out.status.success(), "{shell}");
+        let script = String::from_utf8_lossy(&out.stdout);
+        for word in [
+            "dumpscope",
+            "analyze",
+            "symbolize",
+            "input-format",
+            "fail-on",
+        ] {
+            assert!(script.contains(word), "{shell} completion lacks {word}");
+        }
+        // The shells that complete values complete the formats too.
+        if matches!(shell, "bash" | "zsh" | "fish") {
+            assert!(script.contains("go-traceback"), "{shell}");
+        }
+    }
+    cmd().args(["completions", "tcsh"]).assert().code(2);
+}
+
+/// `dumpscope man` prints the roff page of dumpscope; `man COMMAND` that
+/// of a command with all its options.
+#[test]
+fn man_pages() {
+    let out = cmd().arg("man").output().unwrap();
+    assert!(out.status.success());
+    let page = String::from_utf8_lossy(&out.stdout);
+    assert!(page.contains(".TH dumpscope 1"), "{page}");
+    for name in ["analyze", "diff", "symbolize", "completions"] {
+        assert!(page.contains(name), "man lacks {name}");
+    }
+    let out = cmd().args(["man", "analyze"]).output().unwrap();
+    assert!(out.status.success());
+    let page = String::from_utf8_lossy(&out.stdout);
+    assert!(page.contains(".TH dumpscope-analyze 1"), "{page}");
+    assert!(page.contains(env!("CARGO_PKG_VERSION")), "{page}");
+    for option in [r"\-\-input\-format", r"\-\-fail\-on", r"\-\-color"] {
+        assert!(page.contains(option), "man analyze lacks {option}");
+    }
+}
+
+/// When analyze reads a terminal, a hint says so instead of waiting
+/// silently; from a pipe there is no hint. The terminal comes from
+/// util-linux `script`; without it that half is skipped, and says so.
+#[test]
+fn a_hint_when_stdin_is_a_terminal() {
+    let out = cmd()
+        .args(["analyze", "-"])
+        .write_stdin("")
+        .output()
+        .unwrap();
+    assert!(!stderr_of(&out).contains("hint:"));
+    let bin = assert_cmd::cargo::cargo_bin("dumpscope");
+    let script = std::process::Command::new("script")
+        .arg("-qec")
+        .arg(format!("'{}' analyze --no-color", bin.display()))
+        .arg("/dev/null")
+        .stdin(std::process::Stdio::null())
+        .output();
+    // `script -e` exits with the command's code: 2, for the empty input.
+    // Anything else means no terminal could be made here.
+    match script {
+        Ok(out) if out.status.code() == Some(2) => {
+            let text = String::from_utf8_lossy(&out.stdout);
+            assert!(
+                text.contains("hint: reading a dump from standard input (end it with Ctrl-D"),
+                "{text}"
+            );
+            assert!(text.contains("the input is empty"), "{text}");
+        }
+        _ => eprintln!(
+            "SKIPPED the terminal half: `script` (util-linux) could not run the command on a terminal"
+        ),
+    }
+}
+
+/// File names need not be UTF-8 and may hold control characters: the
+/// file is read, and nothing of its name drives the terminal, on stdout
+/// or stderr.
+#[cfg(unix)]
+#[test]
+fn any_file_name_is_read_and_printed_safely() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    let name = OsStr::from_bytes(b"dump-\xff\x1b]0;pwned\x07\r.txt");
+    let path = dir.path().join(name);
+    std::fs::copy(common::root().join(DUMP), &path).unwrap();
+    let out = cmd().arg("analyze").arg(&path).output().unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    for bad in [0x1b, 0x07, b'\r'] {
+        assert!(!out.stdout.contains(&bad), "stdout holds {bad:#x}");
+    }
+    assert!(String::from_utf8_lossy(&out.stdout).contains("main.(*Account).transfer"));
+    let out = cmd()
+        .args(["analyze", "--format", "json"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["inputs"][0]["source"]
+        .as_str()
+        .unwrap()
+        .contains("dump-\u{fffd}"));
+    // Missing, and a warning-producing input: stderr stays clean.
+    let missing = dir
+        .path()
+        .join(OsStr::from_bytes(b"gone-\xfe\x1b[2J\x07.txt"));
+    let cut = dir.path().join(OsStr::from_bytes(b"cut-\x1b]2;x\x07.txt"));
+    std::fs::copy(
+        common::root().join("samples/messy/truncated-midline.txt"),
+        &cut,
+    )
+    .unwrap();
+    let out = cmd()
+        .arg("analyze")
+        .arg(&missing)
+        .arg(&cut)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr_of(&out);
+    assert!(err.contains("gone-\u{fffd}"), "{err}");
+    assert!(err.contains("warning: "), "{err}");
+    for bad in [0x1b, 0x07] {
+        assert!(!out.stderr.contains(&bad), "stderr holds {bad:#x}: {err}");
+    }
+    let out = cmd()
+        .args(["symbolize", "--debug-dir", "samples"])
+        .arg(&missing)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!out.stderr.contains(&0x1b));
 }

@@ -939,7 +939,7 @@ fn flush_wrapped(r: &mut Reader, acc: &str, off: u64, no: u32) {
 /// gdb and lldb thread backtraces as an input format.
 pub const GDB_THREADS: SnapshotFormat = SnapshotFormat {
     id: FORMAT,
-    aliases: &["gdb", "lldb"],
+    aliases: &["gdb", "lldb", LLDB_FORMAT],
     help: "gdb `thread apply all bt [full]` and lldb `bt all`",
     expected: Some("gdb or lldb thread backtraces (`Thread 2 (Thread 0x... (LWP n))`)"),
     detect,

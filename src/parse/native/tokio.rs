@@ -343,7 +343,7 @@ pub fn parse(text: Bytes, source: &str) -> Vec<Snapshot> {
 /// Async task dumps as an input format.
 pub const TOKIO_TASKS: SnapshotFormat = SnapshotFormat {
     id: FORMAT,
-    aliases: &["tokio", "async-backtrace"],
+    aliases: &["tokio", "async-backtrace", TREE_FORMAT],
     help: "Async task trees: tokio task dumps and async-backtrace trees",
     expected: Some("a tokio task dump or async-backtrace tree (`task 3 trace:`, `╼ app::handler at src/main.rs:12:5`)"),
     detect,

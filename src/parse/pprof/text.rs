@@ -659,7 +659,7 @@ impl InputFormat for GoProfileText {
     }
 
     fn aliases(&self) -> &'static [&'static str] {
-        &["pprof-text"]
+        &["pprof-text", HEAP_FORMAT]
     }
 
     fn help(&self) -> &'static str {

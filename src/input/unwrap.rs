@@ -260,7 +260,8 @@ fn escaped_records(b: &[u8], anchor: AnchorFinder, side: &mut Side) -> Option<Ve
     }
     if expanded_count > 0 {
         notes.push(format!(
-            "expanded {expanded_count} escaped dump(s) carried inside log records (line numbers refer to the expanded text)"
+            "expanded {expanded_count} escaped {} carried inside log records (line numbers refer to the expanded text)",
+            if expanded_count == 1 { "dump" } else { "dumps" }
         ));
     }
     out

@@ -13,6 +13,7 @@ pub mod lines;
 pub mod md;
 pub mod series;
 pub mod text;
+mod textfind;
 mod textfmt;
 
 pub use counts::Counts;

@@ -60,8 +60,9 @@ fn quiet_line(html: &mut String, report: &Report, quiet: &[&Finding]) {
     let titles: Vec<String> = quiet.iter().take(3).map(|f| text(&f.title)).collect();
     let _ = writeln!(
         html,
-        "<details class=\"quiet\"><summary>{} info finding(s) and benign waits ({tasks} {}): {}{}</summary>\n<ul class=\"quiet-list\">",
+        "<details class=\"quiet\"><summary>{} info {} and benign waits ({tasks} {}): {}{}</summary>\n<ul class=\"quiet-list\">",
         quiet.len(),
+        if quiet.len() == 1 { "finding" } else { "findings" },
         if tasks == 1 {
             report.nouns().0
         } else {
@@ -279,8 +280,8 @@ fn group_stacks(html: &mut String, report: &Report, finding: &Finding) {
     if finding.groups.len() > 3 {
         let _ = writeln!(
             html,
-            "<p class=\"more\">and {} more groups: {}</p>",
-            finding.groups.len() - 3,
+            "<p class=\"more\">and {}: {}</p>",
+            crate::analyze::phrase::count(finding.groups.len() - 3, "more group", "more groups"),
             finding
                 .groups
                 .iter()

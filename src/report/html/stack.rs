@@ -25,7 +25,11 @@ pub(super) fn stack_pre(html: &mut String, g: &crate::report::GroupReport) {
         );
     }
     if frames.len() > 64 {
-        let _ = writeln!(html, "… {} more frames", frames.len() - 64);
+        let _ = writeln!(
+            html,
+            "… {}",
+            crate::analyze::phrase::count(frames.len() - 64, "more frame", "more frames")
+        );
     }
     if let Some(c) = creator {
         let _ = writeln!(

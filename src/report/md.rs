@@ -189,7 +189,9 @@ fn findings(r: &Report, opts: &MdOptions, out: &mut Out, keep: usize) {
     let mut shown = 0;
     let mut without_details = 0;
     for f in real.iter().take(opts.max_findings) {
-        let head = finding_head(f, multi);
+        // A rule between findings: each reads on its own.
+        let rule = if shown > 0 { "\n---\n" } else { "" };
+        let head = format!("{rule}{}", finding_head(f, multi));
         let full = format!("{head}{}", finding_details(r, f));
         if out.push(&full, keep) {
             shown += 1;
@@ -783,10 +785,10 @@ fn goroutine_changes(d: &DiffReport, section: &mut String) {
     let changed: Vec<_> = d.groups.iter().filter(|g| g.change != 0).collect();
     let _ = writeln!(
         section,
-        "\n## What changed over {} dumps\n\n{} of {} goroutine groups changed.\n",
+        "\n## What changed over {} dumps\n\n{} of {} changed.\n",
         d.snapshots.len(),
         changed.len(),
-        d.groups_total
+        count(d.groups_total, "goroutine group", "goroutine groups")
     );
     if !changed.is_empty() {
         section.push_str("| change | trend | goroutines | status | state | site |\n| ---: | --- | --- | --- | --- | --- |\n");
@@ -809,8 +811,8 @@ fn goroutine_changes(d: &DiffReport, section: &mut String) {
         sites.dedup();
         let _ = writeln!(
             section,
-            "\n**Stuck in every dump:** {} goroutines, at {}.",
-            d.stuck.len(),
+            "\n**Stuck in every dump:** {}, at {}.",
+            count(d.stuck.len(), "goroutine", "goroutines"),
             sites
                 .iter()
                 .take(5)

@@ -645,8 +645,9 @@ fn across(d: &DiffReport, w: &mut dyn Write) -> io::Result<()> {
         .count();
     writeln!(
         w,
-        "  {every} of {} groups are in every dump, {same} of them unchanged",
-        d.groups_total
+        "  {every} of {} {} in every dump, {same} of them unchanged",
+        crate::analyze::phrase::count(d.groups_total, "group", "groups"),
+        plural(every as u64, "is", "are")
     )?;
     changed_groups(d, w)
 }
@@ -657,9 +658,9 @@ fn changed_groups(d: &DiffReport, w: &mut dyn Write) -> io::Result<()> {
     let changed: Vec<_> = d.groups.iter().filter(|g| g.change != 0).collect();
     writeln!(
         w,
-        "{BOLD}goroutine groups that changed{BOLD:#}  ({} of {} groups)",
+        "{BOLD}goroutine groups that changed{BOLD:#}  ({} of {})",
         changed.len(),
-        d.groups_total
+        crate::analyze::phrase::count(d.groups_total, "group", "groups")
     )?;
     for g in changed.iter().take(DIFF_ROWS) {
         let counts: Vec<String> = g.counts.iter().map(|c| c.to_string()).collect();
@@ -697,8 +698,8 @@ fn lasting_goroutines(d: &DiffReport, w: &mut dyn Write) -> io::Result<()> {
     if !d.stuck.is_empty() {
         writeln!(
             w,
-            "{BOLD}stuck in every dump{BOLD:#}  {} goroutines",
-            d.stuck.len()
+            "{BOLD}stuck in every dump{BOLD:#}  {}",
+            crate::analyze::phrase::count(d.stuck.len(), "goroutine", "goroutines")
         )?;
         for s in d.stuck.iter().take(DIFF_ROWS) {
             let waits: Vec<String> = s
@@ -719,8 +720,8 @@ fn lasting_goroutines(d: &DiffReport, w: &mut dyn Write) -> io::Result<()> {
     if !d.spinning.is_empty() {
         writeln!(
             w,
-            "{BOLD}running in every dump{BOLD:#}  {} goroutines",
-            d.spinning.len()
+            "{BOLD}running in every dump{BOLD:#}  {}",
+            crate::analyze::phrase::count(d.spinning.len(), "goroutine", "goroutines")
         )?;
         for s in d.spinning.iter().take(DIFF_ROWS) {
             writeln!(

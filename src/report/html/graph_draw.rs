@@ -60,7 +60,7 @@ pub(super) fn graph_svg(nodes: &[GNode], edges: &[GEdge]) -> String {
         }
     }
     for (v, node) in nodes.iter().enumerate() {
-        draw_node(&mut svg, node, layout.pos[v]);
+        draw_node(&mut svg, v, node, layout.pos[v]);
     }
     svg.push_str("</svg></div>\n");
     svg
@@ -325,9 +325,10 @@ fn draw_edge(svg: &mut String, e: &GEdge, pos: &[(f64, f64)], back: bool) {
     }
 }
 
-/// One node: a box with its label, cut to fit the box (a nested `svg`
-/// clips whatever a font draws wider), the whole label and id on hover.
-fn draw_node(svg: &mut String, node: &GNode, (x, y): (f64, f64)) {
+/// One node (the `v`th drawn): a box with its label, cut to fit the box
+/// (and clipped to it, whatever a font draws wider), the whole label and
+/// id on hover.
+fn draw_node(svg: &mut String, v: usize, node: &GNode, (x, y): (f64, f64)) {
     let kind_class = match node.kind {
         DrawnKind::Node(NodeKind::Task) => "task",
         DrawnKind::Node(NodeKind::Group) => "group",
@@ -344,10 +345,11 @@ fn draw_node(svg: &mut String, node: &GNode, (x, y): (f64, f64)) {
         svg,
         "<g class=\"node {kind_class}{cyc}\" data-id=\"{}\"><title>{tip}</title>\
          <rect x=\"{x:.1}\" y=\"{y:.1}\" width=\"{NODE_W}\" height=\"{NODE_H}\" rx=\"5\"/>\
-         <svg x=\"{x:.1}\" y=\"{y:.1}\" width=\"{NODE_W}\" height=\"{NODE_H}\">\
-         <text x=\"{LABEL_PAD}\" y=\"{:.1}\">{}</text></svg></g>",
+         <clipPath id=\"wg-label-{v}\"><rect x=\"{x:.1}\" y=\"{y:.1}\" width=\"{NODE_W}\" height=\"{NODE_H}\"/></clipPath>\
+         <text x=\"{:.1}\" y=\"{:.1}\" clip-path=\"url(#wg-label-{v})\">{}</text></g>",
         text(&node.id),
-        NODE_H / 2.0 + 4.0,
+        x + LABEL_PAD,
+        y + NODE_H / 2.0 + 4.0,
         esc(&clip(&node.label, LABEL_CHARS - 1))
     );
 }
@@ -365,7 +367,7 @@ mod tests {
             cycle: false,
         };
         let mut svg = String::new();
-        draw_node(&mut svg, &node, (0.0, 0.0));
+        draw_node(&mut svg, 0, &node, (0.0, 0.0));
         let shown = svg
             .split("<text ")
             .nth(1)

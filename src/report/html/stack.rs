@@ -18,11 +18,19 @@ pub(super) fn stack_pre(html: &mut String, g: &crate::report::GroupReport) {
         };
         let _ = write!(
             html,
-            "<span class=\"{class}\">{}({})</span>\n\t{}\n",
+            "<span class=\"{class}\">{}({})</span>\n",
             text(&f.function),
-            text(&f.args),
-            text(&crate::report::with_line(&f.file, f.line))
+            text(&f.args)
         );
+        // A frame the dump gives no place for (a Java native method, an
+        // unknown source) has no second line.
+        if !f.file.is_empty() {
+            let _ = writeln!(
+                html,
+                "\t{}",
+                text(&crate::report::with_line(&f.file, f.line))
+            );
+        }
     }
     if frames.len() > 64 {
         let _ = writeln!(

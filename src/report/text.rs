@@ -44,7 +44,7 @@ pub fn render(report: &Report, opts: &TextOptions, w: &mut dyn Write) -> io::Res
     // The findings of every dump and heap profile first, ranked together;
     // then what each dump holds.
     if !report.snapshots.is_empty() || !report.heap.is_empty() {
-        findings(report, opts, w)?;
+        findings(report, opts.max_findings, w)?;
     }
     for (i, s) in report.snapshots.iter().enumerate() {
         writeln!(w)?;

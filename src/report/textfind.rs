@@ -1,7 +1,6 @@
 //! The findings of the terminal rendering: those of every dump and heap
 //! profile of the report, ranked together, each saying where it was seen.
 
-use super::text::TextOptions;
 use super::textfmt::{clean, one_line, BOLD, DIM, HEAD, RED, YELLOW};
 use super::{Finding, Report};
 use crate::analyze::finding::Severity;
@@ -16,9 +15,9 @@ pub(super) fn plural(n: u64, one: &'static str, many: &'static str) -> &'static 
     }
 }
 
-/// The findings of every dump and heap profile, most urgent first; info
-/// and benign ones on one line.
-pub(super) fn findings(r: &Report, opts: &TextOptions, w: &mut dyn Write) -> io::Result<()> {
+/// The findings of every dump and heap profile, most urgent first, at most
+/// `max_findings` in full; info and benign ones on one line.
+pub(super) fn findings(r: &Report, max_findings: usize, w: &mut dyn Write) -> io::Result<()> {
     let (benign, real): (Vec<&Finding>, Vec<&Finding>) =
         r.findings.iter().partition(|f| f.is_quiet());
     if real.is_empty() {
@@ -27,15 +26,15 @@ pub(super) fn findings(r: &Report, opts: &TextOptions, w: &mut dyn Write) -> io:
         writeln!(w, "{HEAD}findings{HEAD:#}")?;
     }
     let several = r.snapshots.len() + r.heap.len() > 1;
-    for f in real.iter().take(opts.max_findings) {
+    for f in real.iter().take(max_findings) {
         finding_head(f, several.then(|| place(r, f)).as_deref(), w)?;
         rule_line(r, f, w)?;
     }
-    if real.len() > opts.max_findings {
+    if real.len() > max_findings {
         writeln!(
             w,
             "  {DIM}({} more findings; see --max-findings or --json){DIM:#}",
-            real.len() - opts.max_findings
+            real.len() - max_findings
         )?;
     }
     if !benign.is_empty() {

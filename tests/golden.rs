@@ -331,8 +331,13 @@ fn counts_agree_with_their_words() {
 /// Some characters of `out` around the first `needle`.
 fn around(out: &str, needle: &str) -> String {
     let at = out.find(needle).unwrap_or(0);
-    let from = out.floor_char_boundary(at.saturating_sub(80));
-    let to = out.ceil_char_boundary((at + needle.len() + 80).min(out.len()));
+    let from = (0..=at.saturating_sub(80))
+        .rev()
+        .find(|&i| out.is_char_boundary(i))
+        .unwrap_or(0);
+    let to = ((at + needle.len() + 80).min(out.len())..=out.len())
+        .find(|&i| out.is_char_boundary(i))
+        .unwrap_or(out.len());
     out[from..to].to_string()
 }
 

@@ -16,9 +16,9 @@ pub(super) fn stack_pre(html: &mut String, g: &crate::report::GroupReport) {
             CodeKind::Stdlib => "std",
             CodeKind::Runtime => "rt",
         };
-        let _ = write!(
+        let _ = writeln!(
             html,
-            "<span class=\"{class}\">{}({})</span>\n",
+            "<span class=\"{class}\">{}({})</span>",
             text(&f.function),
             text(&f.args)
         );

@@ -303,8 +303,9 @@ fn growth_finding(
     Finding::new(
         &GROWTH,
         format!(
-            "{} blocked at {site} (was {first} {} earlier)",
+            "{} {} at {site} (up from {first}, {} earlier)",
             count_of(count, "goroutine", "goroutines"),
+            if blocked { "blocked" } else { "waiting" },
             count_of(dumps, "dump", "dumps")
         ),
         tasks,

@@ -273,15 +273,16 @@ fn snapshot_header(
     snapshot: &SnapshotReport,
     w: &mut dyn Write,
 ) -> io::Result<()> {
-    let of = report
+    // Dumps are numbered through the run, as findings name them (`also in
+    // dump 1`).
+    let of = report.snapshots.len();
+    let which = match report
         .snapshots
         .iter()
-        .filter(|x| x.source == snapshot.source)
-        .count();
-    let which = if of > 1 {
-        format!(" (dump {} of {})", snapshot.index + 1, of)
-    } else {
-        String::new()
+        .position(|x| std::ptr::eq(x, snapshot))
+    {
+        Some(at) if of > 1 => format!(" (dump {} of {of})", at + 1),
+        _ => String::new(),
     };
     writeln!(w, "{HEAD}{}{which}{HEAD:#}", clean(&snapshot.source))?;
     let version = snapshot

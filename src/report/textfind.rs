@@ -62,10 +62,14 @@ pub(super) fn findings(r: &Report, max_findings: usize, w: &mut dyn Write) -> io
 /// The dump or heap profile a finding is about: its input, and which of
 /// the input's dumps when it holds several.
 fn place(r: &Report, f: &Finding) -> String {
-    if let Some(s) = f.snapshot.and_then(|i| r.snapshots.get(i)) {
-        let of = r.snapshots.iter().filter(|x| x.source == s.source).count();
-        if of > 1 {
-            format!("{}, dump {} of {of}", clean(&s.source), s.index + 1)
+    if let Some((i, s)) = f.snapshot.and_then(|i| Some((i, r.snapshots.get(i)?))) {
+        if r.snapshots.len() > 1 {
+            format!(
+                "{}, dump {} of {}",
+                clean(&s.source),
+                i + 1,
+                r.snapshots.len()
+            )
         } else {
             clean(&s.source).into_owned()
         }

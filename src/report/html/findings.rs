@@ -110,8 +110,13 @@ fn links(html: &mut String, f: &Finding) {
     if !f.also_in.is_empty() {
         let dumps: Vec<String> = f.also_in.iter().map(|i| (i + 1).to_string()).collect();
         parts.push(format!(
-            "<b>Persists</b> across {} dumps (also in dump {})",
+            "<b>Persists</b> across {} dumps (also in {} {})",
             f.also_in.len() + 1,
+            if f.also_in.len() == 1 {
+                "dump"
+            } else {
+                "dumps"
+            },
             dumps.join(", ")
         ));
     }

@@ -81,6 +81,23 @@ fn golden_markdown() {
     }
 }
 
+/// Two inputs of one run: the findings of both first, ranked together,
+/// then each dump's groups.
+#[test]
+fn golden_markdown_of_several_dumps() {
+    let parsed: Vec<_> = [
+        "samples/go/leak-and-spin/goroutine-1.txt",
+        "samples/go/leak-and-spin/goroutine-3.txt",
+    ]
+    .iter()
+    .map(|rel| common::parse(rel))
+    .collect();
+    let r = dumpscope::pipeline::report(&parsed, &Default::default(), &Default::default());
+    let out = md::render(&r, &MdOptions::default());
+    split_fences(&out);
+    insta::assert_snapshot!("several__leak-and-spin", out);
+}
+
 #[test]
 fn hostile_dump_stays_text() {
     let r = common::hostile_report();

@@ -370,6 +370,26 @@ if want leak-and-spin; then
   slow_pids="$slow_pids $!"
 fi
 
+# retry-pileup: payment retries piling up while the backend is down; one
+# process writes go/retry-pileup/goroutine-N.txt (debug=2) 1, 2 and 3 s after
+# it started.
+if want retry-pileup; then
+  build retry-pileup "$GO" main
+  rp=$build/retry-pileup
+  rm -rf "$rp" "$out/retry-pileup"
+  mkdir -p "$rp" "$out/retry-pileup"
+  (
+    cd "$build"
+    ulimit -c 0
+    env SNAPSHOT_DIR="$rp" timeout 60 "$build/bin/retry-pileup-main" >/dev/null
+  ) || echo "  retry-pileup: exit status $?" >&2
+  for k in 1 2 3; do
+    neutral <"$rp/goroutine-$k.txt" >"$out/retry-pileup/goroutine-$k.txt"
+  done
+  rm -rf "$rp"
+  echo "  retry-pileup/ (3 files)"
+fi
+
 # shellcheck disable=SC2086
 [ -n "$slow_pids" ] && wait $slow_pids
 

@@ -62,6 +62,8 @@ FACTS = {
                           "blocked": {"function": "main.awaitBatch", "state": "chan receive", "count": 20}},
     "watchdog-rlock": {"pattern": "a watchdog panics on two recursive RLocks with a writer queued",
                        "blocked": {"function": "main.(*Cache).Put", "state": "sync.RWMutex.Lock", "count": 1}},
+    "retry-pileup": {"pattern": "payment retries pile up while the backend is down, without a limit "
+                                "(three snapshots a second apart)"},
     "leak-and-spin": {"pattern": "a service getting worse: leaked fetches pile up, a poller spins, "
                                  "a lock stays held, a cache grows (snapshots to compare)"},
 }

@@ -6,7 +6,7 @@
 //! memory (when a goroutine snapshot of the same process is analysed too).
 
 use super::finding::{score_by, Finding, Kind, RuleInfo, Severity};
-use super::phrase::{frame_name, mib, MIB};
+use super::phrase::{count, frame_name, mib, percent, MIB};
 use crate::model::heap::{HeapProfile, HeapValues};
 use crate::model::Confidence;
 use crate::model::{CodeKind, FrameId, FuncId, Snapshot, StackId, Tables};
@@ -490,6 +490,7 @@ fn site_rules(
 /// `heap.request-buffers`: buffers allocated at `user_site` while handling
 /// requests, `share` percent of the heap in use.
 fn request_buffers(tables: &Tables, user_site: &UserSite, share: f64) -> Finding {
+    let shown = percent(share, 0);
     let site = frame_name(tables, user_site.frame);
     let values = &user_site.values;
     Finding::new(
@@ -503,7 +504,7 @@ fn request_buffers(tables: &Tables, user_site: &UserSite, share: f64) -> Finding
     )
     .confidence(Confidence::Possible)
     .explain(format!(
-        "{} buffers ({}, {share:.0}% of the heap in use) allocated at {site} while handling requests are still in use. {}",
+        "{} buffers ({}, {shown} of the heap in use) allocated at {site} while handling requests are still in use. {}",
         values.inuse_objects,
         mib(values.inuse_bytes),
         REQUEST_BUFFERS.explanation
@@ -513,14 +514,12 @@ fn request_buffers(tables: &Tables, user_site: &UserSite, share: f64) -> Finding
 /// `heap.dominant-site`: `user_site` holds `share` percent of the `total`
 /// bytes in use.
 fn dominant(tables: &Tables, user_site: &UserSite, share: f64, total: i64) -> Finding {
+    let shown = percent(share, 0);
     let site = frame_name(tables, user_site.frame);
     let inuse = user_site.values.inuse_bytes;
     Finding::new(
         &DOMINANT,
-        format!(
-            "{site} holds {share:.0}% of the heap in use ({})",
-            mib(inuse)
-        ),
+        format!("{site} holds {shown} of the heap in use ({})", mib(inuse)),
         Vec::new(),
     )
     .severity(if share >= 60.0 && inuse >= 64 * MIB {
@@ -573,7 +572,10 @@ fn timer_rules(heap: &HeapProfile, classes: &[SiteClass], analysis: &mut HeapAna
             mib(values.inuse_bytes),
             TIME_AFTER.explanation
         ))
-        .evidence(format!("{:.1}% of all objects allocated", pct(objs, all_objects)));
+        .evidence(format!(
+            "{} of all objects allocated",
+            percent(pct(objs, all_objects), 1)
+        ));
         push(analysis, finding, &sites, values.inuse_bytes, None);
     }
 }
@@ -588,21 +590,22 @@ fn never_freed(
     share: f64,
     retained: f64,
 ) -> Finding {
+    let shown = percent(share, 0);
     let site = frame_name(tables, user_site.frame);
     let mut finding = Finding::new(
         &NEVER_FREED,
         format!(
-            "{} allocated at {site} is never freed ({share:.0}% of the heap in use)",
+            "{} allocated at {site} is never freed ({shown} of the heap in use)",
             mib(user_site.values.inuse_bytes)
         ),
         Vec::new(),
     )
     .confidence(Confidence::Likely)
     .explain(format!(
-        "{} of {} allocated at {site} is still in use: {:.0}% was never freed. {}",
+        "{} of {} allocated at {site} is still in use: {} was never freed. {}",
         mib(user_site.values.inuse_bytes),
         mib(user_site.values.alloc_bytes),
-        retained * 100.0,
+        percent(retained * 100.0, 0),
         NEVER_FREED.explanation
     ))
     .evidence(format!(
@@ -827,6 +830,7 @@ fn leak_holds_finding(
 ) -> Finding {
     let tables = &heap.tables;
     let bytes = shared.bytes;
+    let shown = percent(share, 0);
     let site = frame_name(
         tables,
         analysis
@@ -837,17 +841,22 @@ fn leak_holds_finding(
     Finding::new(
         &LEAK_HOLDS,
         format!(
-            "{} leaked goroutines hold {} ({share:.0}% of the heap in use) allocated at {site}",
-            tasks.len(),
+            "{} hold {} ({shown} of the heap in use) allocated at {site}",
+            count(tasks.len(), "leaked goroutine", "leaked goroutines"),
             mib(bytes)
         ),
         tasks.to_vec(),
     )
     .confidence(Confidence::Likely)
     .explain(format!(
-        "The leak \"{title}\" and {} in use ({} objects) share the function(s) {}. {}",
+        "The leak \"{title}\" and {} in use ({}) share the {} {}. {}",
         mib(bytes),
-        shared.objects,
+        count(shared.objects.max(0) as usize, "object", "objects"),
+        if shared.shared.len() == 1 {
+            "function"
+        } else {
+            "functions"
+        },
         shared.shared.join(", "),
         LEAK_HOLDS.explanation
     ))

@@ -92,9 +92,9 @@ impl History {
             };
             if c.count() >= first * 2 && c.count() >= first + 10 {
                 f.evidence.push(format!(
-                    "grew from {first} to {} goroutines over {} earlier dump(s)",
+                    "grew from {first} to {} goroutines over {}",
                     c.count(),
-                    self.snapshots
+                    crate::analyze::phrase::count(self.snapshots, "earlier dump", "earlier dumps")
                 ));
                 if f.severity < Severity::High {
                     f.severity = Severity::High;

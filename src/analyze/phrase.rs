@@ -9,6 +9,69 @@ use super::graph::WaitGraph;
 use super::wait::ResKey;
 use crate::model::{CodeKind, FrameId, Snapshot, Tables};
 
+/// `n` and the noun agreeing with it: `1 goroutine`, `3 goroutines`.
+pub fn count(n: usize, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
+/// `n` goroutines and what they do, the verb agreeing: `rest` starts with
+/// the verb as after "they" (`wait to receive at ...`), given as `1
+/// goroutine waits to receive at ...` or `3 goroutines wait ...`.
+pub fn goroutines_do(n: usize, rest: &str) -> String {
+    format!("{} {}", count(n, "goroutine", "goroutines"), agree(n, rest))
+}
+
+/// `rest`, starting with a verb as after "they", with the verb in the
+/// singular when `n` is 1: `are blocked` becomes `is blocked`, `wait`
+/// becomes `waits`.
+pub fn agree(n: usize, rest: &str) -> String {
+    if n == 1 {
+        let (verb, tail) = rest.split_once(' ').unwrap_or((rest, ""));
+        let verb = match verb {
+            "are" => "is".to_string(),
+            "have" => "has".to_string(),
+            v => format!("{v}s"),
+        };
+        if tail.is_empty() {
+            verb
+        } else {
+            format!("{verb} {tail}")
+        }
+    } else {
+        rest.to_string()
+    }
+}
+
+/// A share `p` in percent, with `decimals` decimals and as many more (up
+/// to two) as it takes not to round a part up to all or down to nothing:
+/// 2,000 of 2,001 is `99.95%`, never `100%`; beyond two more, `>99.99%`
+/// or `<0.01%`.
+pub fn percent(p: f64, decimals: usize) -> String {
+    if !p.is_finite() {
+        return "-".into();
+    }
+    for d in decimals..=decimals + 2 {
+        let shown = format!("{p:.d$}");
+        let value: f64 = shown.parse().unwrap_or(p);
+        let full = value >= 100.0 && p < 100.0;
+        let none = value <= 0.0 && p > 0.0;
+        if !full && !none {
+            return format!("{shown}%");
+        }
+    }
+    let d = decimals + 2;
+    let step = 10f64.powi(-(d as i32));
+    if p > 50.0 {
+        format!(">{:.d$}%", 100.0 - step)
+    } else {
+        format!("<{step:.d$}%")
+    }
+}
+
 /// One mebibyte.
 pub const MIB: i64 = 1 << 20;
 
@@ -131,8 +194,9 @@ pub fn scale(s: Severity, c: &Cluster) -> Severity {
 pub fn with_wait(c: &Cluster, f: Finding) -> Finding {
     if c.wait_max > 0 {
         f.evidence(format!(
-            "blocked for up to {} minutes (median {})",
-            c.wait_max, c.wait_median
+            "blocked for up to {} (median {})",
+            count(c.wait_max as usize, "minute", "minutes"),
+            c.wait_median
         ))
     } else {
         f
@@ -159,5 +223,32 @@ pub fn check_reported(snap: &Snapshot, tasks: &[u32], f: &mut Finding) {
                 reported.line
             ));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{agree, count, percent};
+
+    #[test]
+    fn percents_never_round_a_part_to_all_or_nothing() {
+        assert_eq!(percent(2000.0 * 100.0 / 2001.0, 0), "99.95%");
+        assert_eq!(percent(630.0 * 100.0 / 638.0, 0), "99%");
+        assert_eq!(percent(100.0, 0), "100%");
+        assert_eq!(percent(0.0, 1), "0.0%");
+        assert_eq!(percent(0.04, 0), "0.04%");
+        assert_eq!(percent(99.9999, 1), ">99.999%");
+        assert_eq!(percent(0.00001, 0), "<0.01%");
+        assert_eq!(percent(99.96, 1), "99.96%");
+    }
+
+    #[test]
+    fn nouns_and_verbs_agree_with_their_count() {
+        assert_eq!(count(1, "minute", "minutes"), "1 minute");
+        assert_eq!(count(0, "minute", "minutes"), "0 minutes");
+        assert_eq!(count(3, "goroutine", "goroutines"), "3 goroutines");
+        assert_eq!(agree(1, "wait to receive"), "waits to receive");
+        assert_eq!(agree(1, "are blocked"), "is blocked");
+        assert_eq!(agree(2, "are blocked"), "are blocked");
     }
 }

@@ -53,7 +53,7 @@ pub fn analyze_series(
     let mut heap_analyses = analyse_heaps(heaps, snaps, &diagnoses, opts);
     let mut across = Vec::new();
     if diff_times.is_none() {
-        merge_persisting(snaps, &mut diagnoses);
+        merge_persisting(&mut diagnoses);
         across = summaries(snaps);
     }
     let diff = diff_times.map(|times| {
@@ -283,19 +283,20 @@ pub fn rank_across<'a>(diagnoses: &[&'a Diagnosis], heaps: &[&'a HeapAnalysis]) 
     all
 }
 
-/// Findings of successive snapshots of one input that report the same
-/// thing: kept once, on the newest snapshot, with the earlier snapshots it
-/// was seen in (`also_in`). The same thing is the same rule at the same
-/// place: the title with its numbers left out (counts change between
-/// dumps, sites and addresses do not).
-fn merge_persisting(snaps: &[&Snapshot], diagnoses: &mut [Diagnosis]) {
+/// Findings of successive snapshots of the run (the dumps of one input, or
+/// inputs given in the order taken) that report the same thing: kept once,
+/// on the newest snapshot, with the earlier snapshots it was seen in
+/// (`also_in`). The same thing is the same rule at the same place: the
+/// title with its numbers left out (counts change between dumps, sites and
+/// addresses do not) and the words that agree with them in either number
+/// (`1 goroutine waits`, `2 goroutines wait`).
+fn merge_persisting(diagnoses: &mut [Diagnosis]) {
     type Seen = (usize, usize, Vec<usize>);
-    let mut latest: FxHashMap<(&str, &str, String), Seen> = FxHashMap::default();
+    let mut latest: FxHashMap<(&str, String), Seen> = FxHashMap::default();
     let mut gone: Vec<(usize, usize)> = Vec::new();
     for (si, diagnosis) in diagnoses.iter().enumerate() {
-        let source = snaps.get(si).map_or("", |snap| snap.source.as_str());
         for (fi, finding) in diagnosis.findings.iter().enumerate() {
-            let key = (source, finding.rule.id, without_numbers(&finding.title));
+            let key = (finding.rule.id, without_numbers(&finding.title));
             match latest.get_mut(&key) {
                 Some(entry) if entry.0 != si => {
                     gone.push((entry.0, entry.1));
@@ -323,20 +324,26 @@ fn merge_persisting(snaps: &[&Snapshot], diagnoses: &mut [Diagnosis]) {
     }
 }
 
-/// A title with every run of digits replaced by `#`.
+/// A title with every run of digits replaced by `#`, and a word's final
+/// `s` left out (the plural of a noun, the singular of a verb).
 fn without_numbers(title: &str) -> String {
     let mut out = String::with_capacity(title.len());
     let mut in_digits = false;
-    for c in title.chars() {
+    let mut chars = title.chars().peekable();
+    while let Some(c) = chars.next() {
         if c.is_ascii_digit() {
             if !in_digits {
                 out.push('#');
             }
             in_digits = true;
-        } else {
-            out.push(c);
-            in_digits = false;
+            continue;
         }
+        in_digits = false;
+        let word_ends = chars.peek().is_none_or(|n| !n.is_alphanumeric());
+        if c == 's' && word_ends {
+            continue;
+        }
+        out.push(c);
     }
     out
 }

@@ -260,7 +260,8 @@ fn escaped_records(b: &[u8], anchor: AnchorFinder, side: &mut Side) -> Option<Ve
     }
     if expanded_count > 0 {
         notes.push(format!(
-            "expanded {expanded_count} escaped dump(s) carried inside log records (line numbers refer to the expanded text)"
+            "expanded {expanded_count} escaped {} carried inside log records (line numbers refer to the expanded text)",
+            if expanded_count == 1 { "dump" } else { "dumps" }
         ));
     }
     out
@@ -571,8 +572,9 @@ fn strip_prefixes(b: &[u8], anchor: AnchorFinder, side: &mut Side) -> Option<Vec
         }
         fix_final_newline(b, &mut out);
         notes.push(format!(
-            "stripped the prefix {:?} from {stripped} lines",
-            String::from_utf8_lossy(first)
+            "stripped the prefix {:?} from {stripped} {}",
+            String::from_utf8_lossy(first),
+            lines_word(stripped)
         ));
         return Some(out);
     }
@@ -609,7 +611,10 @@ fn strip_prefixes(b: &[u8], anchor: AnchorFinder, side: &mut Side) -> Option<Vec
             out.push(b'\n');
         }
         fix_final_newline(b, &mut out);
-        notes.push(format!("stripped {name} prefixes from {stripped} lines"));
+        notes.push(format!(
+            "stripped {name} prefixes from {stripped} {}",
+            lines_word(stripped)
+        ));
         return Some(out);
     }
     // Fallback: prefixes of one shape (digits vary, the rest is equal).
@@ -635,7 +640,8 @@ fn strip_prefixes(b: &[u8], anchor: AnchorFinder, side: &mut Side) -> Option<Vec
         }
         fix_final_newline(b, &mut out);
         notes.push(format!(
-            "stripped fixed-shape prefixes from {stripped} lines"
+            "stripped fixed-shape prefixes from {stripped} {}",
+            lines_word(stripped)
         ));
         return Some(out);
     }
@@ -661,6 +667,15 @@ fn trim_end_ws(mut b: &[u8]) -> &[u8] {
 fn fix_final_newline(input: &[u8], out: &mut Vec<u8>) {
     if !input.ends_with(b"\n") && out.ends_with(b"\n") {
         out.pop();
+    }
+}
+
+/// `line` or `lines`, as `n` asks.
+fn lines_word(n: usize) -> &'static str {
+    if n == 1 {
+        "line"
+    } else {
+        "lines"
     }
 }
 

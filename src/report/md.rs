@@ -11,6 +11,7 @@
 
 use super::diff::{signed, signed_size, sparkline_of, DiffReport, HeapDiff};
 use super::{Finding, FrameReport, GroupReport, Report, SnapshotReport};
+use crate::analyze::phrase::count;
 use std::fmt::Write as _;
 
 /// Characters of one dump string shown; longer ones end in `…`.
@@ -143,7 +144,7 @@ fn header(r: &Report, out: &mut Out, keep: usize) {
         what.extend(s.origin.as_deref().map(text));
         let _ = write!(
             line,
-            "{} ({}), {} {} in {} groups",
+            "{} ({}), {} {} in {}",
             text(&s.format),
             what.join(", "),
             s.task_count,
@@ -151,7 +152,7 @@ fn header(r: &Report, out: &mut Out, keep: usize) {
                 let (one, many) = super::snapshot_nouns(std::iter::once(s));
                 plural(s.task_count, one, many)
             },
-            s.groups_total
+            count(s.groups_total, "group", "groups")
         );
         if s.truncated {
             line.push_str(", cut off");
@@ -175,7 +176,10 @@ fn findings(r: &Report, opts: &MdOptions, out: &mut Out, keep: usize) {
     let (benign, real): (Vec<&Finding>, Vec<&Finding>) =
         r.findings.iter().partition(|f| f.is_quiet());
     if !out.push("\n## Findings\n", keep) {
-        out.note(&format!("{} findings left out for size.", real.len()));
+        out.note(&format!(
+            "{} left out for size.",
+            count(real.len(), "finding", "findings")
+        ));
         return;
     }
     if real.is_empty() {
@@ -185,7 +189,9 @@ fn findings(r: &Report, opts: &MdOptions, out: &mut Out, keep: usize) {
     let mut shown = 0;
     let mut without_details = 0;
     for f in real.iter().take(opts.max_findings) {
-        let head = finding_head(f, multi);
+        // A rule between findings: each reads on its own.
+        let rule = if shown > 0 { "\n---\n" } else { "" };
+        let head = format!("{rule}{}", finding_head(f, multi));
         let full = format!("{head}{}", finding_details(r, f));
         if out.push(&full, keep) {
             shown += 1;
@@ -199,17 +205,24 @@ fn findings(r: &Report, opts: &MdOptions, out: &mut Out, keep: usize) {
     let cut = real.len().min(opts.max_findings) - shown;
     if cut > 0 {
         out.note(&format!(
-            "{cut} more findings left out for size; the HTML/JSON report has them all."
+            "{cut} more {} left out for size; the HTML/JSON report has them all.",
+            plural(cut as u64, "finding", "findings")
         ));
     } else if real.len() > opts.max_findings {
         out.note(&format!(
-            "{} more findings not shown; the HTML/JSON report has them all.",
-            real.len() - opts.max_findings
+            "{} more {} not shown; the HTML/JSON report has them all.",
+            real.len() - opts.max_findings,
+            plural(
+                (real.len() - opts.max_findings) as u64,
+                "finding",
+                "findings"
+            )
         ));
     }
     if without_details > 0 {
         out.note(&format!(
-            "The evidence and stack of {without_details} findings were left out for size."
+            "The evidence and stack of {} left out for size.",
+            count(without_details, "finding was", "findings were")
         ));
     }
     if !benign.is_empty() {
@@ -261,8 +274,13 @@ fn finding_details(r: &Report, finding: &Finding) -> String {
     if finding.evidence.len() > MAX_EVIDENCE {
         let _ = writeln!(
             details,
-            "- and {} more evidence lines",
-            finding.evidence.len() - MAX_EVIDENCE
+            "- and {} more evidence {}",
+            finding.evidence.len() - MAX_EVIDENCE,
+            plural(
+                (finding.evidence.len() - MAX_EVIDENCE) as u64,
+                "line",
+                "lines"
+            )
         );
     }
     if !finding.task_ids.is_empty() {
@@ -345,8 +363,9 @@ fn traceback(group: &GroupReport) -> String {
     if group.frames.len() > MAX_FRAMES {
         let _ = writeln!(
             lines,
-            "...{} more frames...",
-            group.frames.len() - MAX_FRAMES
+            "...{} more {}...",
+            group.frames.len() - MAX_FRAMES,
+            plural((group.frames.len() - MAX_FRAMES) as u64, "frame", "frames")
         );
     }
     if let Some(c) = &group.created_by {
@@ -395,7 +414,10 @@ fn position(file: &str, line: u32) -> String {
 fn groups(r: &Report, opts: &MdOptions, out: &mut Out, keep: usize) {
     if !out.push("\n## Groups\n", keep) {
         let total: usize = r.snapshots.iter().map(|s| s.groups_total).sum();
-        out.note(&format!("{total} groups left out for size."));
+        out.note(&format!(
+            "{} left out for size.",
+            count(total, "group", "groups")
+        ));
         return;
     }
     let multi = r.snapshots.len() > 1;
@@ -444,13 +466,16 @@ fn group_table(snapshot: &SnapshotReport, opts: &MdOptions, out: &mut Out, keep:
     let more = snapshot.groups_total.saturating_sub(shown);
     if !full {
         out.note(&format!(
-            "{more} more groups (of {}) left out for size.",
+            "{more} more {} (of {}) left out for size.",
+            plural(more as u64, "group", "groups"),
             snapshot.groups_total
         ));
     } else if more > 0 {
         out.note(&format!(
-            "{more} more groups (of {}) are in the HTML/JSON report.",
-            snapshot.groups_total
+            "{more} more {} (of {}) {} in the HTML/JSON report.",
+            plural(more as u64, "group", "groups"),
+            snapshot.groups_total,
+            plural(more as u64, "is", "are")
         ));
     }
     full
@@ -506,7 +531,12 @@ fn states(r: &Report, out: &mut Out, keep: usize) {
             let _ = writeln!(chunk, "- {}: {n}", text(name));
         }
         if s.states.0.len() > MAX_STATES {
-            let _ = writeln!(chunk, "- and {} more states", s.states.0.len() - MAX_STATES);
+            let more = s.states.0.len() - MAX_STATES;
+            let _ = writeln!(
+                chunk,
+                "- and {more} more {}",
+                plural(more as u64, "state", "states")
+            );
         }
         if multi {
             chunk.push('\n');
@@ -529,18 +559,18 @@ fn heap(r: &Report, out: &mut Out, keep: usize) {
         let _ = writeln!(section, "\n## Heap {}: {}\n", hi + 1, text(&h.source));
         let _ = write!(
             section,
-            "{} ({}). In use: **{}** in {} objects",
+            "{} ({}). In use: **{}** in {}",
             text(&h.format),
             h.runtime.as_str(),
             size(tot.inuse_bytes),
-            tot.inuse_objects
+            count(tot.inuse_objects.max(0) as usize, "object", "objects")
         );
         if h.has_alloc {
             let _ = write!(
                 section,
-                "; allocated: {} in {} objects",
+                "; allocated: {} in {}",
                 size(tot.alloc_bytes),
-                tot.alloc_objects
+                count(tot.alloc_objects.max(0) as usize, "object", "objects")
             );
         }
         section.push_str(
@@ -755,10 +785,10 @@ fn goroutine_changes(d: &DiffReport, section: &mut String) {
     let changed: Vec<_> = d.groups.iter().filter(|g| g.change != 0).collect();
     let _ = writeln!(
         section,
-        "\n## What changed over {} dumps\n\n{} of {} goroutine groups changed.\n",
+        "\n## What changed over {} dumps\n\n{} of {} changed.\n",
         d.snapshots.len(),
         changed.len(),
-        d.groups_total
+        count(d.groups_total, "goroutine group", "goroutine groups")
     );
     if !changed.is_empty() {
         section.push_str("| change | trend | goroutines | status | state | site |\n| ---: | --- | --- | --- | --- | --- |\n");
@@ -781,8 +811,8 @@ fn goroutine_changes(d: &DiffReport, section: &mut String) {
         sites.dedup();
         let _ = writeln!(
             section,
-            "\n**Stuck in every dump:** {} goroutines, at {}.",
-            d.stuck.len(),
+            "\n**Stuck in every dump:** {}, at {}.",
+            count(d.stuck.len(), "goroutine", "goroutines"),
             sites
                 .iter()
                 .take(5)

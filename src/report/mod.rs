@@ -13,6 +13,7 @@ pub mod lines;
 pub mod md;
 pub mod series;
 pub mod text;
+mod textfind;
 pub(crate) mod textfmt;
 
 pub use counts::Counts;
@@ -420,8 +421,13 @@ impl Finding {
         if !self.also_in.is_empty() {
             let dumps: Vec<String> = self.also_in.iter().map(|i| (i + 1).to_string()).collect();
             parts.push(format!(
-                "persists across {} dumps (also in dump {})",
+                "persists across {} dumps (also in {} {})",
                 self.also_in.len() + 1,
+                if self.also_in.len() == 1 {
+                    "dump"
+                } else {
+                    "dumps"
+                },
                 dumps.join(", ")
             ));
         }

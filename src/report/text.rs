@@ -1,12 +1,13 @@
-//! The terminal rendering of a [`Report`]: a summary per snapshot, then the
-//! groups with compact stacks, the user's frames emphasised.
+//! The terminal rendering of a [`Report`]: the findings of every snapshot
+//! ranked together, then a summary per snapshot with its groups in compact
+//! stacks, the user's frames emphasised.
 
 use super::crash::Crash;
 use super::diff::{signed, signed_size, sparkline_of, DiffReport, HeapDiff};
 use super::heap::HeapReport;
+use super::textfind::{finding_head, findings, plural};
 use super::textfmt::{clean, frames, location, one_line, BOLD, DIM, HEAD, RED, YELLOW};
 use super::{Finding, GroupReport, Report, SnapshotReport};
-use crate::analyze::finding::Severity;
 use crate::model::CodeKind;
 use std::io::{self, Write};
 
@@ -18,7 +19,8 @@ pub const DEFAULT_MAX_GROUPS: usize = 50;
 pub struct TextOptions {
     /// Groups shown per dump (`--max-groups`).
     pub max_groups: usize,
-    /// Findings shown in full per dump (benign ones are summarised).
+    /// Findings shown in full, of all the dumps together (benign ones are
+    /// summarised).
     pub max_findings: usize,
 }
 
@@ -39,10 +41,13 @@ pub fn render(report: &Report, opts: &TextOptions, w: &mut dyn Write) -> io::Res
     if let Some(d) = &report.diff {
         return diff(report, d, opts, w);
     }
+    // The findings of every dump and heap profile first, ranked together;
+    // then what each dump holds.
+    if !report.snapshots.is_empty() || !report.heap.is_empty() {
+        findings(report, opts.max_findings, w)?;
+    }
     for (i, s) in report.snapshots.iter().enumerate() {
-        if i > 0 {
-            writeln!(w)?;
-        }
+        writeln!(w)?;
         // With a summary across the dumps of an input, the dumps before its
         // last are shown in brief: the summary says what persists.
         let summarised = !report.across.is_empty()
@@ -50,19 +55,19 @@ pub fn render(report: &Report, opts: &TextOptions, w: &mut dyn Write) -> io::Res
                 .snapshots
                 .get(i + 1)
                 .is_some_and(|next| next.source == s.source);
+        snapshot_header(report, s, w)?;
+        if let Some(c) = &s.crash {
+            crash(s, c, w)?;
+        }
+        snapshot_warnings(s, w)?;
+        findings_of(report, Some(i), None, w)?;
         if summarised {
-            snapshot_header(report, s, w)?;
-            if let Some(c) = &s.crash {
-                crash(s, c, w)?;
-            }
-            snapshot_warnings(s, w)?;
-            findings(report, i, opts, w)?;
             writeln!(
                 w,
                 "  {DIM}groups: see the last dump and the summary across the dumps{DIM:#}"
             )?;
         } else {
-            snapshot(report, i, s, opts, w)?;
+            snapshot_groups(s, opts, w)?;
         }
     }
     for d in &report.across {
@@ -70,16 +75,49 @@ pub fn render(report: &Report, opts: &TextOptions, w: &mut dyn Write) -> io::Res
         across(d, w)?;
     }
     for (i, h) in report.heap.iter().enumerate() {
-        if i > 0 || !report.snapshots.is_empty() {
-            writeln!(w)?;
-        }
-        heap(report, i, h, opts, w)?;
+        writeln!(w)?;
+        heap_header(h, w)?;
+        findings_of(report, None, Some(i), w)?;
+        writeln!(w)?;
+        heap_top_functions(h, w)?;
+        heap_top_stacks(h, w)?;
     }
     Ok(())
 }
 
+/// The line of a dump's or heap profile's summary naming its findings,
+/// ranked above: those about it and those that persist from it into a
+/// later dump.
+fn findings_of(
+    report: &Report,
+    snapshot: Option<usize>,
+    heap: Option<usize>,
+    w: &mut dyn Write,
+) -> io::Result<()> {
+    let ranks: Vec<String> = report
+        .findings
+        .iter()
+        .filter(|f| !f.is_quiet())
+        .filter(|f| match (snapshot, heap) {
+            (Some(si), _) => f.snapshot == Some(si) || f.also_in.contains(&si),
+            (None, hi) => hi.is_some() && f.heap == hi && f.snapshot.is_none(),
+        })
+        .map(|f| format!("#{}", f.rank))
+        .collect();
+    if ranks.is_empty() {
+        writeln!(w, "  findings   none above info")
+    } else {
+        writeln!(w, "  findings   {} (above)", ranks.join(", "))
+    }
+}
+
 /// Rows of the heap tables.
 const HEAP_ROWS: usize = 10;
+
+/// `1 object`, `3 objects`.
+fn objects(n: i64) -> String {
+    crate::analyze::phrase::count(n.max(0) as usize, "object", "objects")
+}
 
 fn size(b: i64) -> String {
     crate::analyze::phrase::mib(b)
@@ -91,21 +129,6 @@ fn pct(part: i64, whole: i64) -> String {
     } else {
         format!("{:.1}%", part as f64 * 100.0 / whole as f64)
     }
-}
-
-/// One heap profile: what it is, its findings, the top functions and
-/// the top allocation stacks.
-fn heap(
-    report: &Report,
-    hi: usize,
-    h: &HeapReport,
-    opts: &TextOptions,
-    w: &mut dyn Write,
-) -> io::Result<()> {
-    heap_header(h, w)?;
-    heap_findings(report, hi, opts, w)?;
-    heap_top_functions(h, w)?;
-    heap_top_stacks(h, w)
 }
 
 /// A heap profile's source, format, totals and reading warnings.
@@ -127,16 +150,16 @@ fn heap_header(h: &HeapReport, w: &mut dyn Write) -> io::Result<()> {
     let totals = &h.totals;
     writeln!(
         w,
-        "  in use     {} in {} objects",
+        "  in use     {} in {}",
         size(totals.inuse_bytes),
-        totals.inuse_objects
+        objects(totals.inuse_objects)
     )?;
     if h.has_alloc {
         writeln!(
             w,
-            "  allocated  {} in {} objects over the process's life",
+            "  allocated  {} in {} over the process's life",
             size(totals.alloc_bytes),
-            totals.alloc_objects
+            objects(totals.alloc_objects)
         )?;
     }
     if let Some(account) = h.lines.as_ref().and_then(super::lines::summary) {
@@ -150,32 +173,6 @@ fn heap_header(h: &HeapReport, w: &mut dyn Write) -> io::Result<()> {
             one_line(&wr.message, 200)
         )?;
     }
-    Ok(())
-}
-
-/// The findings about one heap profile alone.
-fn heap_findings(
-    report: &Report,
-    hi: usize,
-    opts: &TextOptions,
-    w: &mut dyn Write,
-) -> io::Result<()> {
-    let mine: Vec<&Finding> = report
-        .findings
-        .iter()
-        .filter(|f| f.heap == Some(hi) && f.snapshot.is_none())
-        .collect();
-    writeln!(w)?;
-    if mine.is_empty() {
-        writeln!(w, "{HEAD}findings{HEAD:#}  none")?;
-    } else {
-        writeln!(w, "{HEAD}findings{HEAD:#}")?;
-    }
-    for f in mine.iter().take(opts.max_findings) {
-        finding_head(f, w)?;
-        writeln!(w, "     {DIM}rule: {}{DIM:#}", f.rule)?;
-    }
-    writeln!(w)?;
     Ok(())
 }
 
@@ -224,9 +221,9 @@ fn heap_top_stacks(h: &HeapReport, w: &mut dyn Write) -> io::Result<()> {
         };
         writeln!(
             w,
-            "  {BOLD}{}{BOLD:#} in use ({} objects){alloc}  at {}",
+            "  {BOLD}{}{BOLD:#} in use ({}){alloc}  at {}",
             size(s.values.inuse_bytes),
-            s.values.inuse_objects,
+            objects(s.values.inuse_objects),
             clean(s.user_frame.as_deref().unwrap_or(&s.function))
         )?;
         for fr in s.frames.iter().take(8) {
@@ -244,29 +241,17 @@ fn heap_top_stacks(h: &HeapReport, w: &mut dyn Write) -> io::Result<()> {
         if s.frames.len() > 8 {
             writeln!(
                 w,
-                "      {DIM}... {} more frames{DIM:#}",
-                s.frames.len() - 8
+                "      {DIM}... {} more {}{DIM:#}",
+                s.frames.len() - 8,
+                plural((s.frames.len() - 8) as u64, "frame", "frames")
             )?;
         }
     }
     Ok(())
 }
 
-/// One goroutine or thread dump: its header, crash, warnings, findings
-/// and groups.
-fn snapshot(
-    report: &Report,
-    si: usize,
-    s: &SnapshotReport,
-    opts: &TextOptions,
-    w: &mut dyn Write,
-) -> io::Result<()> {
-    snapshot_header(report, s, w)?;
-    if let Some(c) = &s.crash {
-        crash(s, c, w)?;
-    }
-    snapshot_warnings(s, w)?;
-    findings(report, si, opts, w)?;
+/// A dump's groups, at most `--max-groups`.
+fn snapshot_groups(s: &SnapshotReport, opts: &TextOptions, w: &mut dyn Write) -> io::Result<()> {
     writeln!(w)?;
     for g in s.groups.iter().take(opts.max_groups) {
         group(g, w)?;
@@ -288,15 +273,16 @@ fn snapshot_header(
     snapshot: &SnapshotReport,
     w: &mut dyn Write,
 ) -> io::Result<()> {
-    let of = report
+    // Dumps are numbered through the run, as findings name them (`also in
+    // dump 1`).
+    let of = report.snapshots.len();
+    let which = match report
         .snapshots
         .iter()
-        .filter(|x| x.source == snapshot.source)
-        .count();
-    let which = if of > 1 {
-        format!(" (dump {} of {})", snapshot.index + 1, of)
-    } else {
-        String::new()
+        .position(|x| std::ptr::eq(x, snapshot))
+    {
+        Some(at) if of > 1 => format!(" (dump {} of {of})", at + 1),
+        _ => String::new(),
     };
     writeln!(w, "{HEAD}{}{which}{HEAD:#}", clean(&snapshot.source))?;
     let version = snapshot
@@ -326,8 +312,10 @@ fn snapshot_header(
     }
     writeln!(
         w,
-        "  tasks      {BOLD}{}{BOLD:#} in {} groups (similarity: {})",
-        snapshot.task_count, snapshot.groups_total, snapshot.similarity
+        "  tasks      {BOLD}{}{BOLD:#} in {} (similarity: {})",
+        snapshot.task_count,
+        crate::analyze::phrase::count(snapshot.groups_total, "group", "groups"),
+        snapshot.similarity
     )?;
     let states: Vec<String> = snapshot
         .states
@@ -366,7 +354,12 @@ fn crash(snapshot: &SnapshotReport, c: &Crash, w: &mut dyn Write) -> io::Result<
         }
     }
     if !c.races.is_empty() {
-        writeln!(w, "  races      {} data race report(s)", c.races.len())?;
+        writeln!(
+            w,
+            "  races      {} data race {}",
+            c.races.len(),
+            super::textfind::plural(c.races.len() as u64, "report", "reports")
+        )?;
         for race in c.races.iter().take(3) {
             for a in &race.accesses {
                 let g = a
@@ -427,122 +420,6 @@ fn snapshot_warnings(snapshot: &SnapshotReport, w: &mut dyn Write) -> io::Result
                 snapshot.warnings.len() - 5
             )?;
         }
-    }
-    Ok(())
-}
-
-/// A finding's title line, explanation, evidence and fix.
-fn finding_head(finding: &Finding, w: &mut dyn Write) -> io::Result<()> {
-    let style = match finding.severity {
-        Severity::Critical | Severity::High => RED,
-        Severity::Medium => YELLOW,
-        Severity::Low | Severity::Info => BOLD,
-    };
-    writeln!(
-        w,
-        "  {BOLD}#{}{BOLD:#} {style}{}{style:#} {} ({})  {}",
-        finding.rank,
-        finding.severity.as_str().to_uppercase(),
-        finding.kind,
-        finding.confidence,
-        one_line(&finding.title, 200)
-    )?;
-    if let Some(links) = finding.links_line("#") {
-        writeln!(w, "     {BOLD}{links}{BOLD:#}")?;
-    }
-    writeln!(w, "     {}", one_line(&finding.explanation, 600))?;
-    for e in finding.evidence.iter().take(6) {
-        writeln!(w, "     {DIM}- {}{DIM:#}", one_line(e, 300))?;
-    }
-    if finding.evidence.len() > 6 {
-        writeln!(
-            w,
-            "     {DIM}- ... {} more (see --json){DIM:#}",
-            finding.evidence.len() - 6
-        )?;
-    }
-    writeln!(w, "     fix: {}", one_line(&finding.remedy, 400))
-}
-
-fn findings(r: &Report, si: usize, opts: &TextOptions, w: &mut dyn Write) -> io::Result<()> {
-    let mine: Vec<&Finding> = r
-        .findings
-        .iter()
-        .filter(|f| f.snapshot == Some(si))
-        .collect();
-    let (benign, real): (Vec<&Finding>, Vec<&Finding>) = mine.iter().partition(|f| f.is_quiet());
-    writeln!(w)?;
-    let persisting = r
-        .findings
-        .iter()
-        .filter(|f| !f.is_quiet() && f.also_in.contains(&si))
-        .count();
-    if real.is_empty() && persisting > 0 {
-        writeln!(
-            w,
-            "{HEAD}findings{HEAD:#}  {persisting} that persist into a later dump, reported there"
-        )?;
-    } else if real.is_empty() {
-        writeln!(w, "{HEAD}findings{HEAD:#}  none above info")?;
-    } else {
-        writeln!(w, "{HEAD}findings{HEAD:#}")?;
-    }
-    for f in real.iter().take(opts.max_findings) {
-        finding_head(f, w)?;
-        let ids: Vec<String> = f.task_ids.iter().take(12).map(|i| i.to_string()).collect();
-        let more = if f.task_ids.len() > 12 {
-            format!(" (+{} more)", f.task_ids.len() - 12)
-        } else {
-            String::new()
-        };
-        let groups = if f.groups.is_empty() {
-            String::new()
-        } else {
-            let g: Vec<&str> = f.groups.iter().take(8).map(String::as_str).collect();
-            format!(
-                "  groups: {}{}",
-                g.join(", "),
-                if f.groups.len() > 8 { ", ..." } else { "" }
-            )
-        };
-        let go = f
-            .snapshot
-            .and_then(|i| r.snapshots.get(i))
-            .is_none_or(|s| s.runtime == crate::model::Runtime::Go);
-        writeln!(
-            w,
-            "     {DIM}rule: {}  {}: {}{more}{groups}{DIM:#}",
-            f.rule,
-            if go { "goroutines" } else { "threads" },
-            if ids.is_empty() && f.task_count > 0 {
-                format!("{} (no ids in this profile)", f.task_count)
-            } else if ids.is_empty() {
-                "-".to_string()
-            } else {
-                ids.join(", ")
-            }
-        )?;
-    }
-    if real.len() > opts.max_findings {
-        writeln!(
-            w,
-            "  {DIM}({} more findings; see --max-findings or --json){DIM:#}",
-            real.len() - opts.max_findings
-        )?;
-    }
-    if !benign.is_empty() {
-        let n: u64 = benign.iter().map(|f| f.task_count).sum();
-        let kinds: Vec<String> = benign
-            .iter()
-            .take(6)
-            .map(|f| one_line(&f.title, 80))
-            .collect();
-        writeln!(
-            w,
-            "  {DIM}info and benign waits, nothing to act on ({n} goroutine(s)): {}{}{DIM:#}",
-            kinds.join("; "),
-            if benign.len() > 6 { "; ..." } else { "" }
-        )?;
     }
     Ok(())
 }
@@ -732,7 +609,7 @@ fn diff_findings(report: &Report, opts: &TextOptions, w: &mut dyn Write) -> io::
             report.findings.len()
         )?;
         for f in shown {
-            finding_head(f, w)?;
+            finding_head(f, None, w)?;
         }
     }
     Ok(())
@@ -769,8 +646,9 @@ fn across(d: &DiffReport, w: &mut dyn Write) -> io::Result<()> {
         .count();
     writeln!(
         w,
-        "  {every} of {} groups are in every dump, {same} of them unchanged",
-        d.groups_total
+        "  {every} of {} {} in every dump, {same} of them unchanged",
+        crate::analyze::phrase::count(d.groups_total, "group", "groups"),
+        plural(every as u64, "is", "are")
     )?;
     changed_groups(d, w)
 }
@@ -781,9 +659,9 @@ fn changed_groups(d: &DiffReport, w: &mut dyn Write) -> io::Result<()> {
     let changed: Vec<_> = d.groups.iter().filter(|g| g.change != 0).collect();
     writeln!(
         w,
-        "{BOLD}goroutine groups that changed{BOLD:#}  ({} of {} groups)",
+        "{BOLD}goroutine groups that changed{BOLD:#}  ({} of {})",
         changed.len(),
-        d.groups_total
+        crate::analyze::phrase::count(d.groups_total, "group", "groups")
     )?;
     for g in changed.iter().take(DIFF_ROWS) {
         let counts: Vec<String> = g.counts.iter().map(|c| c.to_string()).collect();
@@ -821,8 +699,8 @@ fn lasting_goroutines(d: &DiffReport, w: &mut dyn Write) -> io::Result<()> {
     if !d.stuck.is_empty() {
         writeln!(
             w,
-            "{BOLD}stuck in every dump{BOLD:#}  {} goroutines",
-            d.stuck.len()
+            "{BOLD}stuck in every dump{BOLD:#}  {}",
+            crate::analyze::phrase::count(d.stuck.len(), "goroutine", "goroutines")
         )?;
         for s in d.stuck.iter().take(DIFF_ROWS) {
             let waits: Vec<String> = s
@@ -843,8 +721,8 @@ fn lasting_goroutines(d: &DiffReport, w: &mut dyn Write) -> io::Result<()> {
     if !d.spinning.is_empty() {
         writeln!(
             w,
-            "{BOLD}running in every dump{BOLD:#}  {} goroutines",
-            d.spinning.len()
+            "{BOLD}running in every dump{BOLD:#}  {}",
+            crate::analyze::phrase::count(d.spinning.len(), "goroutine", "goroutines")
         )?;
         for s in d.spinning.iter().take(DIFF_ROWS) {
             writeln!(

@@ -31,7 +31,7 @@ pub(super) fn frames(
     let folded = |i: usize| fold && i >= MAX_FRAMES_SHOWN - 4 && i < n - 3;
     let marker = |count: u32| {
         let what = if count > 0 {
-            format!("{count} frames elided")
+            crate::analyze::phrase::count(count as usize, "frame", "frames") + " elided"
         } else {
             "additional frames elided".into()
         };

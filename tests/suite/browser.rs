@@ -528,6 +528,12 @@ impl Tabbed {
 
     /// A full-page PNG.
     fn screenshot(&self, path: &Path) {
+        self.screenshot_at(path, WIDTH);
+    }
+
+    /// Lays the page out in a window `width` pixels wide (and as tall as
+    /// the page, for screenshots).
+    fn set_width(&self, width: u32) {
         let h = self
             .eval("return Math.ceil(document.documentElement.scrollHeight)")
             .as_u64()
@@ -535,7 +541,7 @@ impl Tabbed {
             .clamp(u64::from(HEIGHT), 16_000) as u32;
         self.tab
             .call_method(Emulation::SetDeviceMetricsOverride {
-                width: WIDTH,
+                width,
                 height: h,
                 device_scale_factor: 1.0,
                 mobile: false,
@@ -551,6 +557,11 @@ impl Tabbed {
                 device_posture: None,
             })
             .unwrap();
+    }
+
+    /// A full-page PNG of the page laid out `width` pixels wide.
+    fn screenshot_at(&self, path: &Path, width: u32) {
+        self.set_width(width);
         self.settle();
         let png = self
             .tab
@@ -1528,6 +1539,81 @@ fn screenshots() {
             std::fs::metadata(&path).unwrap().len() > 10_000,
             "{name}: tiny screenshot"
         );
+        page.assert_clean(name);
+    }
+}
+
+/// Where the wait-for graph's nodes and labels are once laid out: problems
+/// (a label wider than its box, a node outside the visible frame, a frame
+/// wider than the page), whether the frame scrolls, and the drawing's width.
+const GRAPH_FIT: &str = r#"const frame = document.querySelector('.graph-frame');
+const svg = document.querySelector('#wait-graph');
+const page = document.documentElement.clientWidth;
+const fb = frame.getBoundingClientRect();
+const problems = [];
+if (fb.left < -0.5 || fb.right > page + 0.5)
+  problems.push('frame spans ' + fb.left + '..' + fb.right + ', the page is ' + page + ' wide');
+const scrolls = frame.scrollWidth > frame.clientWidth + 1;
+const nodes = [...document.querySelectorAll('#wait-graph .node')];
+for (const g of nodes) {
+  const r = g.querySelector('rect').getBoundingClientRect();
+  const t = g.querySelector('text');
+  const tb = t.getBoundingClientRect();
+  if (tb.width < 1) problems.push('label of ' + g.dataset.id + ' not drawn');
+  if (tb.left < r.left - 0.5 || tb.right > r.right + 0.5)
+    problems.push('label "' + t.textContent + '" (' + tb.left + '..' + tb.right +
+      ') leaves its box (' + r.left + '..' + r.right + ')');
+  if (!scrolls && (r.left < fb.left - 0.5 || r.right > fb.right + 0.5 || r.width < 1))
+    problems.push('node ' + g.dataset.id + ' (' + r.left + '..' + r.right +
+      ') outside the frame (' + fb.left + '..' + fb.right + ')');
+}
+return { problems, scrolls, nodes: nodes.length, width: svg.getBoundingClientRect().width };"#;
+
+#[test]
+fn wait_graph_fits_its_frame_at_every_width() {
+    let Some(chrome) = chrome("wait_graph_fits_its_frame_at_every_width") else {
+        return;
+    };
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| common::root().join("target"));
+    let out = target.join("browser-screenshots");
+    std::fs::create_dir_all(&out).unwrap();
+    let dir = TempDir::new("graph-fit");
+    // Two goroutines deadlocked (four boxes in a row), and two Java
+    // deadlocks whose one part is wider than any page.
+    for (name, input) in [
+        ("lock-order", "samples/go/lock-order-deadlock/all.txt"),
+        (
+            "java-monitors",
+            "samples/java/monitor-deadlock/jstack-l.txt",
+        ),
+    ] {
+        let r = generate(&dir, name, input);
+        let page = chrome.open(&r.html, true);
+        for width in [1400, 1280, 1024, 800, 480] {
+            page.screenshot_at(&out.join(format!("graph-{name}-{width}.png")), width);
+            page.set_width(width);
+            page.settle();
+            let fit = page.eval(GRAPH_FIT);
+            let problems: Vec<&str> = fit["problems"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(Value::as_str)
+                .collect();
+            assert!(problems.is_empty(), "{name} at {width} px: {problems:#?}");
+            assert!(fit["nodes"].as_u64().unwrap() >= 4, "{name}: {fit}");
+            // Wherever the page leaves the drawing a legible width, every
+            // node is in view without scrolling.
+            if width >= 800 {
+                assert_eq!(
+                    fit["scrolls"],
+                    Value::Bool(false),
+                    "{name} at {width} px: {fit}"
+                );
+            }
+        }
         page.assert_clean(name);
     }
 }

@@ -393,3 +393,40 @@ fn a_big_graph_draws_the_interesting_part() {
         "k = 27: 7 waiters, held"
     );
 }
+
+/// A frame the dump gives no place for (a Java native method) shows no
+/// line number and no empty place line; stacks without frames have their
+/// own box in the icicle, which leaves no empty band under the root.
+#[test]
+fn frames_without_a_place_and_stacks_without_frames() {
+    let r = common::report("samples/java/healthy/jstack-l.txt");
+    let native = r
+        .snapshots
+        .iter()
+        .flat_map(|s| &s.groups)
+        .flat_map(|g| &g.frames)
+        .find(|f| f.function == "java.lang.Thread.sleep")
+        .expect("a native frame");
+    assert_eq!((native.file.as_str(), native.line), ("", 0));
+    let page = html::render(&r);
+    assert!(!page.contains(":0\n") && !page.contains(":0<"), "a :0 line");
+    let stacks: Vec<&str> = page.split("<pre class=\"stack\">").skip(1).collect();
+    assert!(!stacks.is_empty());
+    for s in stacks {
+        let s = s.split("</pre>").next().unwrap();
+        assert!(!s.contains("\n\t\n"), "an empty place line: {s}");
+    }
+    let (_, flame) = between(&page, "<svg id=\"flame", "</svg>").expect("an icicle");
+    let frameless = r
+        .snapshots
+        .iter()
+        .flat_map(|s| &s.groups)
+        .filter(|g| g.frames.is_empty())
+        .map(|g| g.count)
+        .sum::<u64>();
+    assert!(frameless > 0, "the JVM's own threads have no Java frames");
+    assert!(
+        flame.contains(&format!("(no stack) — {frameless} threads")),
+        "no box for the {frameless} threads without frames"
+    );
+}

@@ -81,6 +81,23 @@ fn golden_markdown() {
     }
 }
 
+/// Two inputs of one run: the findings of both first, ranked together,
+/// then each dump's groups.
+#[test]
+fn golden_markdown_of_several_dumps() {
+    let parsed: Vec<_> = [
+        "samples/go/leak-and-spin/goroutine-1.txt",
+        "samples/go/leak-and-spin/goroutine-3.txt",
+    ]
+    .iter()
+    .map(|rel| common::parse(rel))
+    .collect();
+    let r = dumpscope::pipeline::report(&parsed, &Default::default(), &Default::default());
+    let out = md::render(&r, &MdOptions::default());
+    split_fences(&out);
+    insta::assert_snapshot!("several__leak-and-spin", out);
+}
+
 #[test]
 fn hostile_dump_stays_text() {
     let r = common::hostile_report();
@@ -391,5 +408,45 @@ proptest! {
         prop_assert_eq!(blocks.len(), 1);
         let lines = s.strip_suffix('\n').unwrap_or(&s).split('\n').count();
         prop_assert_eq!(blocks[0].1.len(), lines);
+    }
+}
+
+/// Findings are set apart by a rule, none before the first; a report of
+/// several dumps lists them all first, ranked together, before the groups.
+#[test]
+fn findings_are_set_apart_and_come_first() {
+    let r = common::report("samples/java/monitor-deadlock/jstack-l.txt");
+    let out = md::render(&r, &MdOptions::default());
+    let (text, _) = split_fences(&out);
+    let real: Vec<_> = r.findings.iter().filter(|f| !f.is_quiet()).collect();
+    assert!(real.len() >= 2);
+    let heads: Vec<usize> = real
+        .iter()
+        .map(|f| text.find(&finding_head(f)).expect("a finding's head"))
+        .collect();
+    let findings = text.find("## Findings").unwrap();
+    assert!(!text[findings..heads[0]].contains("\n---\n"));
+    for pair in heads.windows(2) {
+        let between = &text[pair[0]..pair[1]];
+        assert!(
+            between.contains("\n\n---\n\n"),
+            "no rule between two findings: {between}"
+        );
+    }
+    let parsed: Vec<_> = [
+        "samples/go/leak-and-spin/before-deploy.txt",
+        "samples/go/leak-and-spin/after-deploy.txt",
+    ]
+    .iter()
+    .map(|rel| common::parse(rel))
+    .collect();
+    let r = dumpscope::pipeline::report(&parsed, &Default::default(), &Default::default());
+    let out = md::render(&r, &MdOptions::default());
+    let groups = out.find("## Groups").expect("groups");
+    let mut last = 0;
+    for f in r.findings.iter().filter(|f| !f.is_quiet()) {
+        let at = out.find(&finding_head(f)).expect("a finding's head");
+        assert!(at < groups && at >= last, "{}", f.title);
+        last = at;
     }
 }

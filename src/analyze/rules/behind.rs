@@ -148,8 +148,13 @@ fn queue_behind(cx: &mut Cx, doomed: &mut [Option<Severity>]) -> bool {
     for (fi, ts) in by_finding {
         let ids = cx.ids(&ts, 8);
         cx.findings[fi].evidence.push(format!(
-            "{} more goroutine(s) wait behind these, on what only they could release: {ids}",
-            ts.len()
+            "{} more {} behind these, on what only they could release: {ids}",
+            ts.len(),
+            if ts.len() == 1 {
+                "goroutine waits"
+            } else {
+                "goroutines wait"
+            }
         ));
     }
     !joined.is_empty()

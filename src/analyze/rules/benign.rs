@@ -4,10 +4,10 @@
 use super::context::Cx;
 use crate::analyze::cluster::Cluster;
 use crate::analyze::finding::{Finding, Kind, RuleInfo, Severity};
-use crate::analyze::phrase::short_site;
+use crate::analyze::phrase::{count, short_site};
 use crate::analyze::wait::{ResKind, WaitOp};
 use crate::model::Confidence;
-use crate::model::{StateClass, TaskFlags};
+use crate::model::TaskFlags;
 
 macro_rules! benign_rule {
     ($name:ident, $id:literal, $title:literal, $expl:literal) => {
@@ -57,12 +57,6 @@ benign_rule!(
     "Goroutines waiting on a channel, select, sync.Cond or WaitGroup while a live goroutine that can end the wait runs beside them: one carrying the same object (a connection's read loop beside its write loop, a dispatcher beside its pool), a loop of the same library (an HTTP/2 connection's read loop, net/rpc's input loop), or a worker started beside a WaitGroup's waiter."
 );
 benign_rule!(
-    RUNTIME,
-    "benign.runtime",
-    "Runtime workers",
-    "The runtime's own goroutines (GC workers, finalizers, scavenger)."
-);
-benign_rule!(
     TEST_RUNNER,
     "benign.test-runner",
     "Test runner",
@@ -76,7 +70,6 @@ pub static RULES: &[&RuleInfo] = &[
     &SIGNAL,
     &IDLE_LOOP,
     &PARTNER_ALIVE,
-    &RUNTIME,
     &TEST_RUNNER,
 ];
 
@@ -99,10 +92,6 @@ fn classify(cx: &Cx, c: &Cluster) -> Option<&'static RuleInfo> {
         return partnered(cx, c);
     }
     let t0 = *c.tasks.first()?;
-    let class = cx.snap.tasks[t0 as usize].class;
-    if class == StateClass::Runtime {
-        return Some(&RUNTIME);
-    }
     if c.kind == ResKind::Net && c.op == WaitOp::Accept {
         return Some(&ACCEPT);
     }
@@ -156,7 +145,7 @@ fn partnered(cx: &Cx, c: &Cluster) -> Option<&'static RuleInfo> {
 }
 
 /// Reports the clusters that wait as a healthy process does (accept loops,
-/// keep-alives, signal handlers, idle pools, the runtime, the test runner)
+/// keep-alives, signal handlers, idle pools, the test runner)
 /// at `info`, and claims their tasks.
 pub fn run(cx: &mut Cx) {
     for c in cx.clusters {
@@ -180,13 +169,17 @@ pub fn run(cx: &mut Cx) {
         let site = short_site(cx.snap, c.site);
         let mut finding = Finding::new(
             rule,
-            format!("{}: {} goroutine(s) at {site}", rule.title, tasks.len()),
+            format!(
+                "{}: {} at {site}",
+                rule.title,
+                count(tasks.len(), "goroutine", "goroutines")
+            ),
             tasks.clone(),
         )
         .confidence(Confidence::Likely)
         .explain(format!(
-            "{} goroutine(s) at {site}. {}",
-            tasks.len(),
+            "{} at {site}. {}",
+            count(tasks.len(), "goroutine", "goroutines"),
             rule.explanation
         ));
         if let Some(partnered) = partner {

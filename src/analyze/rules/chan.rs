@@ -4,7 +4,7 @@
 use super::context::{with_proof, Cx};
 use crate::analyze::cluster::Cluster;
 use crate::analyze::finding::{Finding, Kind, RuleInfo, Severity};
-use crate::analyze::phrase::{creator_phrase, scale, short_site, with_wait};
+use crate::analyze::phrase::{count, creator_phrase, goroutines_do, scale, short_site, with_wait};
 use crate::analyze::wait::{ResKey, ResKind, WaitOp};
 use crate::model::Confidence;
 
@@ -108,13 +108,13 @@ pub fn run_forever(cx: &mut Cx) {
         };
         let mut finding = Finding::new(
             rule,
-            format!("{} goroutine(s) {what} at {site}", tasks.len()),
+            goroutines_do(tasks.len(), &format!("{what} at {site}")),
             tasks.clone(),
         )
         .confidence(Confidence::Certain)
         .explain(format!(
-            "{} goroutine(s) {what} at {site}{}. {}",
-            tasks.len(),
+            "{}{}. {}",
+            goroutines_do(tasks.len(), &format!("{what} at {site}")),
             creator_phrase(cx.snap, c),
             rule.explanation
         ))
@@ -155,7 +155,10 @@ fn senders(cx: &mut Cx, c: &Cluster) {
     let site = short_site(cx.snap, c.site);
     let mut finding = Finding::new(
         &STRANDED_SENDERS,
-        format!("{} goroutine(s) stuck sending at {site}", tasks.len()),
+        format!(
+            "{} stuck sending at {site}",
+            count(tasks.len(), "goroutine", "goroutines")
+        ),
         tasks.clone(),
     );
     let mut ev = Vec::new();
@@ -184,8 +187,8 @@ fn senders(cx: &mut Cx, c: &Cluster) {
             Confidence::Possible
         })
         .explain(format!(
-            "{} goroutine(s) block sending at {site}{}. {}",
-            tasks.len(),
+            "{}{}. {}",
+            goroutines_do(tasks.len(), &format!("block sending at {site}")),
             creator_phrase(cx.snap, c),
             STRANDED_SENDERS.explanation
         ));
@@ -221,11 +224,11 @@ fn receivers(cx: &mut Cx, c: &Cluster) {
     let mut finding = Finding::new(
         &RANGE_NOT_CLOSED,
         if held.is_some() || unknown_reach.is_some() {
-            format!("{} goroutine(s) wait to receive at {site}", tasks.len())
+            goroutines_do(tasks.len(), &format!("wait to receive at {site}"))
         } else {
-            format!(
-                "{} goroutine(s) wait to receive at {site} and nothing will send or close",
-                tasks.len()
+            goroutines_do(
+                tasks.len(),
+                &format!("wait to receive at {site} and nothing will send or close"),
             )
         },
         tasks.clone(),
@@ -246,8 +249,8 @@ fn receivers(cx: &mut Cx, c: &Cluster) {
         Confidence::Possible
     })
     .explain(format!(
-        "{} goroutine(s) wait to receive at {site}{}. {}",
-        tasks.len(),
+        "{}{}. {}",
+        goroutines_do(tasks.len(), &format!("wait to receive at {site}")),
         creator_phrase(cx.snap, c),
         // The rule says nobody is left to send or close: not when a live
         // goroutine carries the channel.
@@ -286,9 +289,9 @@ fn selects(cx: &mut Cx, c: &Cluster) {
     let site = short_site(cx.snap, c.site);
     let mut finding = Finding::new(
         &CTX_NEVER_CANCELLED,
-        format!(
-            "{} goroutine(s) wait in select at {site} after their creator returned",
-            tasks.len()
+        goroutines_do(
+            tasks.len(),
+            &format!("wait in select at {site} after their creator returned"),
         ),
         tasks.clone(),
     )
@@ -306,8 +309,8 @@ fn selects(cx: &mut Cx, c: &Cluster) {
         Confidence::Possible
     })
     .explain(format!(
-        "{} goroutine(s) wait in select at {site}{}. {}",
-        tasks.len(),
+        "{}{}. {}",
+        goroutines_do(tasks.len(), &format!("wait in select at {site}")),
         creator_phrase(cx.snap, c),
         CTX_NEVER_CANCELLED.explanation
     ));

@@ -4,7 +4,7 @@
 
 use super::context::Cx;
 use crate::analyze::finding::{Finding, Kind, RuleInfo, Severity};
-use crate::analyze::phrase::{one_line, short_site, user_site};
+use crate::analyze::phrase::{agree, count, one_line, short_site, user_site};
 use crate::model::vocab::go;
 use crate::model::{Confidence, Crash, Snapshot};
 
@@ -203,8 +203,8 @@ fn inside_panic_finding(snap: &Snapshot) -> Option<Finding> {
         .filter_map(|&i| snap.tasks.get(i as usize).map(|t| t.id.to_string()))
         .collect();
     let title = format!(
-        "{} goroutine(s) inside a panic raised at {}",
-        tasks.len(),
+        "{} inside a panic raised at {}",
+        count(tasks.len(), "goroutine", "goroutines"),
         sites.join(", ")
     );
     let state = snap.state(first).to_string();
@@ -213,8 +213,14 @@ fn inside_panic_finding(snap: &Snapshot) -> Option<Finding> {
             .confidence(Confidence::Certain)
             .explain(INSIDE_PANIC.explanation.to_string())
             .evidence(format!(
-                "goroutine(s) {} run a deferred call above `panic` (goroutine {} is {state})",
+                "{} {} {} a deferred call above `panic` (goroutine {} is {state})",
+                if ids.len() == 1 {
+                    "goroutine"
+                } else {
+                    "goroutines"
+                },
                 ids.join(", "),
+                agree(ids.len(), "run"),
                 first.id
             )),
     )
@@ -371,7 +377,7 @@ fn race_finding(crash: &Crash) -> Option<Finding> {
     Some(
         Finding::new(
             &RACE,
-            format!("{} data race report(s)", crash.races().len()),
+            count(crash.races().len(), "data race report", "data race reports"),
             Vec::new(),
         )
         .severity(Severity::High)

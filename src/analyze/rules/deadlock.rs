@@ -256,7 +256,7 @@ fn cycle_lines(cx: &Cx, c: &Cycle) -> Vec<String> {
 /// Who holds the cycle's resources, and who is queued behind it.
 fn cycle_evidence(cx: &Cx, c: &Cycle) -> Vec<String> {
     let graph = cx.graph;
-    let (one, _) = cx.snap.noun();
+    let (one, many) = cx.snap.noun();
     let mut evidence: Vec<String> = Vec::new();
     for &r in c.resources.iter().take(SHOWN) {
         for h in &graph.resources[r as usize].holders {
@@ -273,8 +273,9 @@ fn cycle_evidence(cx: &Cx, c: &Cycle) -> Vec<String> {
     }
     if !c.queued.is_empty() {
         evidence.push(format!(
-            "{} more {one}(s) queued behind the cycle: {}",
+            "{} more {} queued behind the cycle: {}",
             c.queued.len(),
+            if c.queued.len() == 1 { one } else { many },
             cx.labels(&c.queued, 10)
         ));
     }

@@ -6,7 +6,7 @@ use super::context::with_proof;
 use super::context::Cx;
 use crate::analyze::cluster::Cluster;
 use crate::analyze::finding::{Finding, Kind, RuleInfo, Severity};
-use crate::analyze::phrase::short_site;
+use crate::analyze::phrase::{count as count_of, percent, short_site};
 use crate::analyze::phrase::{creator_phrase, with_wait};
 use crate::analyze::wait::ResKind;
 use crate::model::Confidence;
@@ -206,7 +206,10 @@ fn explosion_finding(
     let count = tasks.len();
     Finding::new(
         &EXPLOSION,
-        format!("{count} goroutines ({share:.0}% of all) {started} {creator} are blocked"),
+        format!(
+            "{count} goroutines ({} of all) {started} {creator} are blocked",
+            percent(share, 0)
+        ),
         tasks,
     )
     .severity(if count >= 10_000 || share >= 50.0 {
@@ -220,8 +223,9 @@ fn explosion_finding(
         EXPLOSION.explanation
     ))
     .evidence(format!(
-        "{share:.1}% of the {} goroutines in the dump",
-        cx.live_tasks
+        "{} of the {} in the dump",
+        percent(share, 1),
+        count_of(cx.live_tasks, "goroutine", "goroutines")
     ))
 }
 
@@ -298,7 +302,12 @@ fn growth_finding(
     let count = tasks.len();
     Finding::new(
         &GROWTH,
-        format!("{count} goroutines blocked at {site} (was {first} {dumps} dump(s) earlier)"),
+        format!(
+            "{} {} at {site} (up from {first}, {} earlier)",
+            count_of(count, "goroutine", "goroutines"),
+            if blocked { "blocked" } else { "waiting" },
+            count_of(dumps, "dump", "dumps")
+        ),
         tasks,
     )
     .severity(if blocked {
@@ -308,7 +317,8 @@ fn growth_finding(
     })
     .confidence(Confidence::Likely)
     .explain(format!(
-        "{count} goroutine(s) at {site}{} grew from {first} to {}. {}",
+        "{} at {site}{} grew from {first} to {}. {}",
+        count_of(count, "goroutine", "goroutines"),
         creator_phrase(cx.snap, cluster),
         cluster.count(),
         GROWTH.explanation
@@ -324,13 +334,17 @@ fn confirmed_finding(cx: &Cx, cluster: &Cluster, tasks: Vec<u32>) -> Finding {
     let state = cx.snap.state(&cx.snap.tasks[tasks[0] as usize]).to_string();
     Finding::new(
         &CONFIRMED,
-        format!("{leaked} goroutine(s) proven leaked at {site}"),
+        format!(
+            "{} proven leaked at {site}",
+            count_of(leaked, "goroutine", "goroutines")
+        ),
         tasks,
     )
     .severity(Severity::High)
     .confidence(Confidence::Certain)
     .explain(format!(
-        "{count} goroutine(s) blocked ({state}) at {site}{}. {}",
+        "{} blocked ({state}) at {site}{}. {}",
+        count_of(count, "goroutine", "goroutines"),
         creator_phrase(cx.snap, cluster),
         CONFIRMED.explanation
     ))
@@ -355,13 +369,17 @@ fn cluster_finding(cx: &Cx, cluster: &Cluster, tasks: Vec<u32>) -> Option<Findin
     let count = tasks.len();
     let mut finding = Finding::new(
         &CLUSTER,
-        format!("{count} goroutine(s) blocked at {site} ({state})"),
+        format!(
+            "{} blocked at {site} ({state})",
+            count_of(count, "goroutine", "goroutines")
+        ),
         tasks,
     )
     .severity(severity)
     .confidence(Confidence::Possible)
     .explain(format!(
-        "{count} goroutine(s) blocked ({state}) at {site}{}. {}",
+        "{} blocked ({state}) at {site}{}. {}",
+        count_of(count, "goroutine", "goroutines"),
         creator_phrase(cx.snap, cluster),
         CLUSTER.explanation
     ));

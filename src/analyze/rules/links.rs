@@ -44,9 +44,9 @@ fn waiting(finding: &Finding) -> bool {
 pub fn link(snap: &Snapshot, graph: &WaitGraph, findings: &mut [Finding]) {
     let mut links = blocked_behind(snap, graph, findings);
     links.extend(hang_reports(snap, findings));
-    let (one, _) = snap.noun();
+    let noun = snap.noun();
     for (symptom, causes) in links {
-        apply(findings, symptom, causes, one);
+        apply(findings, symptom, causes, noun);
     }
 }
 
@@ -175,7 +175,7 @@ fn hang_reports(snap: &Snapshot, findings: &[Finding]) -> Vec<(usize, Vec<usize>
 }
 
 /// Records that `symptom` follows from `causes`.
-fn apply(findings: &mut [Finding], symptom: usize, causes: Vec<usize>, one: &str) {
+fn apply(findings: &mut [Finding], symptom: usize, causes: Vec<usize>, (one, many): (&str, &str)) {
     let (count, severity, title) = {
         let f = &findings[symptom];
         (f.tasks.len(), f.severity, f.title.clone())
@@ -193,7 +193,11 @@ fn apply(findings: &mut [Finding], symptom: usize, causes: Vec<usize>, one: &str
         f.evidence.push(if crash {
             format!("the program's own watchdog gave up on it: {title}")
         } else {
-            format!("{count} more {one}(s) stranded behind it: {title}")
+            format!(
+                "{} more {} stranded behind it: {title}",
+                count,
+                if count == 1 { one } else { many }
+            )
         });
         let cause_rule = f.advice_rule();
         advice = match advice {

@@ -6,7 +6,7 @@ use super::context::Cx;
 use crate::analyze::cluster::Cluster;
 use crate::analyze::finding::{Finding, Kind, RuleInfo, Severity};
 use crate::analyze::phrase::short_site;
-use crate::analyze::phrase::{creator_phrase, with_wait};
+use crate::analyze::phrase::{count as count_of, creator_phrase, goroutines_do, with_wait};
 use crate::analyze::wait::{ResKind, WaitOp};
 use crate::model::Confidence;
 use crate::model::{FrameId, Snapshot, TaskFlags};
@@ -95,8 +95,9 @@ fn read_finding(cx: &Cx, cluster: &Cluster, tasks: Vec<u32>) -> Finding {
     Finding::new(
         &READ_NO_DEADLINE,
         format!(
-            "{count} goroutine(s) blocked reading at {site} for up to {} minutes",
-            cluster.wait_max
+            "{} blocked reading at {site} for up to {}",
+            count_of(count, "goroutine", "goroutines"),
+            count_of(cluster.wait_max as usize, "minute", "minutes")
         ),
         tasks,
     )
@@ -107,7 +108,8 @@ fn read_finding(cx: &Cx, cluster: &Cluster, tasks: Vec<u32>) -> Finding {
     })
     .confidence(Confidence::Possible)
     .explain(format!(
-        "{count} goroutine(s) read at {site}{}. {}",
+        "{}{}. {}",
+        goroutines_do(count, &format!("read at {site}")),
         creator_phrase(cx.snap, cluster),
         READ_NO_DEADLINE.explanation
     ))
@@ -119,7 +121,7 @@ fn exec_finding(cx: &Cx, cluster: &Cluster, tasks: Vec<u32>) -> Finding {
     let count = tasks.len();
     Finding::new(
         &EXEC_WAIT,
-        format!("{count} goroutine(s) wait for a child process at {site}"),
+        goroutines_do(count, &format!("wait for a child process at {site}")),
         tasks,
     )
     .severity(if cluster.wait_max >= 10 {
@@ -129,7 +131,8 @@ fn exec_finding(cx: &Cx, cluster: &Cluster, tasks: Vec<u32>) -> Finding {
     })
     .confidence(Confidence::Possible)
     .explain(format!(
-        "{count} goroutine(s) wait at {site}. {}",
+        "{}. {}",
+        goroutines_do(count, &format!("wait at {site}")),
         EXEC_WAIT.explanation
     ))
 }

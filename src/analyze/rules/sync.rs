@@ -5,8 +5,8 @@ use super::context::with_proof;
 use super::context::Cx;
 use crate::analyze::cluster::Cluster;
 use crate::analyze::finding::{Finding, Kind, RuleInfo, Severity};
+use crate::analyze::phrase::{count as count_of, goroutines_do, resource_id, short_site};
 use crate::analyze::phrase::{creator_phrase, scale, with_wait};
-use crate::analyze::phrase::{resource_id, short_site};
 use crate::analyze::wait::{ResKey, ResKind};
 use crate::model::Confidence;
 use crate::model::TaskFlags;
@@ -169,11 +169,12 @@ fn never_released(cx: &Cx, rule: &'static RuleInfo, cluster: &Cluster, tasks: Ve
     };
     let finding = Finding::new(
         rule,
-        format!("{count} goroutine(s) {what} at {site}"),
+        goroutines_do(count, &format!("{what} at {site}")),
         tasks,
     )
     .explain(format!(
-        "{count} goroutine(s) {what} at {site}{}. {meaning}",
+        "{}{}. {meaning}",
+        goroutines_do(count, &format!("{what} at {site}")),
         creator_phrase(cx.snap, cluster),
     ));
     if helpers.is_empty() {
@@ -253,7 +254,10 @@ fn convoy(cx: &mut Cx, resource_index: u32) {
         finding.tasks = all;
     }
     if max_wait > 0 {
-        finding = finding.evidence(format!("the longest waiter has waited {max_wait} minutes"));
+        finding = finding.evidence(format!(
+            "the longest waiter has waited {}",
+            count_of(max_wait as usize, "minute", "minutes")
+        ));
     }
     finding = with_proof(cx, finding);
     cx.push(finding);
@@ -338,7 +342,10 @@ fn abandoned(cx: &mut Cx, resource_index: u32, scans: &mut usize) {
     let count = tasks.len();
     let finding = Finding::new(
         &ABANDONED,
-        format!("{count} goroutine(s) wait for {id}, which no live goroutine holds"),
+        format!(
+            "{}, which no live goroutine holds",
+            goroutines_do(count, &format!("wait for {id}"))
+        ),
         tasks,
     )
     .confidence(if addr.is_some() {
@@ -348,7 +355,8 @@ fn abandoned(cx: &mut Cx, resource_index: u32, scans: &mut usize) {
     })
     .resources(vec![resource_index])
     .explain(format!(
-        "{count} goroutine(s) wait for {id} at {}. {}",
+        "{} at {}. {}",
+        goroutines_do(count, &format!("wait for {id}")),
         short_site(cx.snap, site),
         ABANDONED.explanation
     ))

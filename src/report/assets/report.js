@@ -55,7 +55,10 @@
     K[g[STACK]].forEach(function (fi) {
       var f = F[fi];
       pre.appendChild(make('span', cls[f[3]], S[f[0]] + '(…)'));
-      pre.appendChild(document.createTextNode('\n\t' + place(S[f[1]], f[2]) + '\n'));
+      // A frame the dump gives no place for (a Java native method) has no
+      // second line.
+      var at = place(S[f[1]], f[2]);
+      pre.appendChild(document.createTextNode(at ? '\n\t' + at + '\n' : '\n'));
     });
     if (g[CR] >= 0) {
       pre.appendChild(make('span', 'creator', 'created by ' + S[g[CR]]));

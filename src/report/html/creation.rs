@@ -156,8 +156,13 @@ fn emit_sites(
             .sum();
         let _ = writeln!(
             html,
-            "<li class=\"more\">and {} more sites ({rest} goroutines)</li>",
-            level.len() - MAX_SITES_LISTED
+            "<li class=\"more\">and {} ({})</li>",
+            crate::analyze::phrase::count(
+                level.len() - MAX_SITES_LISTED,
+                "more site",
+                "more sites"
+            ),
+            crate::analyze::phrase::count(rest as usize, "goroutine", "goroutines")
         );
     }
 }

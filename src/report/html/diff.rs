@@ -46,8 +46,8 @@ fn dump_table(html: &mut String, d: &DiffReport) {
 fn group_changes(html: &mut String, d: &DiffReport) {
     let _ = writeln!(
         html,
-        "<h3>Groups</h3>\n<p class=\"hint\">Matched by the functions of their stacks (not ids, arguments or lines); largest change first. {} groups in all.</p>\n<table class=\"diffgroups\"><thead><tr><th>change</th><th>trend</th><th>goroutines</th><th>status</th><th>state</th><th>site</th><th>created by</th></tr></thead><tbody>",
-        d.groups_total
+        "<h3>Groups</h3>\n<p class=\"hint\">Matched by the functions of their stacks (not ids, arguments or lines); largest change first. {} in all.</p>\n<table class=\"diffgroups\"><thead><tr><th>change</th><th>trend</th><th>goroutines</th><th>status</th><th>state</th><th>site</th><th>created by</th></tr></thead><tbody>",
+        crate::analyze::phrase::count(d.groups_total, "group", "groups")
     );
     for g in d.groups.iter().take(DIFF_ROWS) {
         let counts: Vec<String> = g.counts.iter().map(|n| n.to_string()).collect();

@@ -60,8 +60,9 @@ fn quiet_line(html: &mut String, report: &Report, quiet: &[&Finding]) {
     let titles: Vec<String> = quiet.iter().take(3).map(|f| text(&f.title)).collect();
     let _ = writeln!(
         html,
-        "<details class=\"quiet\"><summary>{} info finding(s) and benign waits ({tasks} {}): {}{}</summary>\n<ul class=\"quiet-list\">",
+        "<details class=\"quiet\"><summary>{} info {} and benign waits ({tasks} {}): {}{}</summary>\n<ul class=\"quiet-list\">",
         quiet.len(),
+        if quiet.len() == 1 { "finding" } else { "findings" },
         if tasks == 1 {
             report.nouns().0
         } else {
@@ -109,8 +110,13 @@ fn links(html: &mut String, f: &Finding) {
     if !f.also_in.is_empty() {
         let dumps: Vec<String> = f.also_in.iter().map(|i| (i + 1).to_string()).collect();
         parts.push(format!(
-            "<b>Persists</b> across {} dumps (also in dump {})",
+            "<b>Persists</b> across {} dumps (also in {} {})",
             f.also_in.len() + 1,
+            if f.also_in.len() == 1 {
+                "dump"
+            } else {
+                "dumps"
+            },
             dumps.join(", ")
         ));
     }
@@ -279,8 +285,8 @@ fn group_stacks(html: &mut String, report: &Report, finding: &Finding) {
     if finding.groups.len() > 3 {
         let _ = writeln!(
             html,
-            "<p class=\"more\">and {} more groups: {}</p>",
-            finding.groups.len() - 3,
+            "<p class=\"more\">and {}: {}</p>",
+            crate::analyze::phrase::count(finding.groups.len() - 3, "more group", "more groups"),
             finding
                 .groups
                 .iter()

@@ -18,6 +18,17 @@ const COL_GAP: f64 = 90.0;
 const ROW_GAP: f64 = 14.0;
 /// Width beyond which parts of the graph go on a new shelf.
 const GRAPH_MAX_W: f64 = 1340.0;
+/// Padding left and right of a node's label.
+const LABEL_PAD: f64 = 8.0;
+/// The advance of one character of the labels' monospace font (12 px; a
+/// monospace font's characters are 0.6 em wide, rounded up).
+const CHAR_W: f64 = 7.3;
+/// Characters of a label that fit in its box; longer labels are cut with
+/// `…`, the whole label in the node's tooltip.
+const LABEL_CHARS: usize = ((NODE_W - 2.0 * LABEL_PAD) / CHAR_W) as usize;
+/// Natural widths from which the drawing stops shrinking with the page and
+/// scrolls in its frame instead (the labels would be too small to read).
+const SHRINK_MIN_W: f64 = 640.0;
 
 /// Layered drawing: each weakly connected part on its own band; within it
 /// layers by longest path once back edges (found by a depth-first search)
@@ -26,11 +37,15 @@ pub(super) fn graph_svg(nodes: &[GNode], edges: &[GEdge]) -> String {
     let layout = Layout::new(nodes, edges);
     let (width, height) = (layout.width, layout.height);
     let mut svg = String::new();
+    // At its natural size when the page has room; scaled down to the
+    // frame's width (viewBox) when not, down to a legible size, below
+    // which the frame scrolls.
+    let wide = if width > SHRINK_MIN_W { " wide" } else { "" };
     let _ = writeln!(
         svg,
-        "<div class=\"scroll\"><svg id=\"wait-graph\" xmlns=\"http://www.w3.org/2000/svg\" \
-         width=\"{width:.0}\" height=\"{height:.0}\" viewBox=\"0 0 {width:.0} {height:.0}\" role=\"img\" \
-         aria-label=\"wait-for graph\">"
+        "<div class=\"scroll graph-frame{wide}\"><svg id=\"wait-graph\" xmlns=\"http://www.w3.org/2000/svg\" \
+         width=\"{width:.0}\" height=\"{height:.0}\" viewBox=\"0 0 {width:.0} {height:.0}\" \
+         preserveAspectRatio=\"xMinYMin meet\" role=\"img\" aria-label=\"wait-for graph\">"
     );
     svg.push_str(
         "<defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerWidth=\"7\" \
@@ -45,7 +60,7 @@ pub(super) fn graph_svg(nodes: &[GNode], edges: &[GEdge]) -> String {
         }
     }
     for (v, node) in nodes.iter().enumerate() {
-        draw_node(&mut svg, node, layout.pos[v]);
+        draw_node(&mut svg, v, node, layout.pos[v]);
     }
     svg.push_str("</svg></div>\n");
     svg
@@ -310,8 +325,10 @@ fn draw_edge(svg: &mut String, e: &GEdge, pos: &[(f64, f64)], back: bool) {
     }
 }
 
-/// One node: a box with its label, the full id on hover.
-fn draw_node(svg: &mut String, node: &GNode, (x, y): (f64, f64)) {
+/// One node (the `v`th drawn): a box with its label, cut to fit the box
+/// (and clipped to it, whatever a font draws wider), the whole label and
+/// id on hover.
+fn draw_node(svg: &mut String, v: usize, node: &GNode, (x, y): (f64, f64)) {
     let kind_class = match node.kind {
         DrawnKind::Node(NodeKind::Task) => "task",
         DrawnKind::Node(NodeKind::Group) => "group",
@@ -319,15 +336,49 @@ fn draw_node(svg: &mut String, node: &GNode, (x, y): (f64, f64)) {
         DrawnKind::Node(NodeKind::Resource(_)) => "res",
     };
     let cyc = if node.cycle { " cycle" } else { "" };
+    let tip = if node.label == node.id {
+        text(&node.id)
+    } else {
+        format!("{}\n{}", text(&node.label), text(&node.id))
+    };
     let _ = writeln!(
         svg,
-        "<g class=\"node {kind_class}{cyc}\" data-id=\"{}\"><title>{}</title>\
+        "<g class=\"node {kind_class}{cyc}\" data-id=\"{}\"><title>{tip}</title>\
          <rect x=\"{x:.1}\" y=\"{y:.1}\" width=\"{NODE_W}\" height=\"{NODE_H}\" rx=\"5\"/>\
-         <text x=\"{:.1}\" y=\"{:.1}\">{}</text></g>",
+         <clipPath id=\"wg-label-{v}\"><rect x=\"{x:.1}\" y=\"{y:.1}\" width=\"{NODE_W}\" height=\"{NODE_H}\"/></clipPath>\
+         <text x=\"{:.1}\" y=\"{:.1}\" clip-path=\"url(#wg-label-{v})\">{}</text></g>",
         text(&node.id),
-        text(&node.id),
-        x + 8.0,
+        x + LABEL_PAD,
         y + NODE_H / 2.0 + 4.0,
-        esc(&clip(&node.label, 30))
+        esc(&clip(&node.label, LABEL_CHARS - 1))
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_are_cut_to_their_box() {
+        let node = GNode {
+            id: "task:16935".into(),
+            label: "thread 16935 \"transfer-B-to-A-with-a-long-name\"".into(),
+            kind: DrawnKind::Node(NodeKind::Task),
+            cycle: false,
+        };
+        let mut svg = String::new();
+        draw_node(&mut svg, 0, &node, (0.0, 0.0));
+        let shown = svg
+            .split("<text ")
+            .nth(1)
+            .and_then(|t| t.split_once('>'))
+            .and_then(|(_, t)| t.split_once("</text>"))
+            .map(|(t, _)| t.replace("&quot;", "\""))
+            .unwrap_or_default();
+        assert!(shown.chars().count() <= LABEL_CHARS, "{shown}");
+        assert!(shown.chars().count() as f64 * CHAR_W + 2.0 * LABEL_PAD <= NODE_W);
+        assert!(shown.ends_with('…'), "{shown}");
+        // The whole label on hover.
+        assert!(svg.contains("transfer-B-to-A-with-a-long-name"), "{svg}");
+    }
 }

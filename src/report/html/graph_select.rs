@@ -51,7 +51,7 @@ pub(super) fn select_graph(
     g: &Graph,
     (one, many): (&str, &str),
 ) -> (Vec<GNode>, Vec<GEdge>, String) {
-    let mut selection = Selection::new(g, one);
+    let mut selection = Selection::new(g, one, many);
     let (chosen, total_res) = selection.chosen_resources();
     for &resource in &chosen {
         let drawn_resource = selection.add_node(resource);
@@ -68,6 +68,8 @@ struct Selection<'g> {
     graph: &'g Graph,
     /// The task noun, singular.
     one: &'g str,
+    /// The task noun, plural.
+    many: &'g str,
     index: FxHashMap<&'g str, usize>,
     /// The cycle each node is on.
     cycle_of: FxHashMap<usize, usize>,
@@ -88,7 +90,7 @@ struct Selection<'g> {
 }
 
 impl<'g> Selection<'g> {
-    fn new(g: &'g Graph, one: &'g str) -> Self {
+    fn new(g: &'g Graph, one: &'g str, many: &'g str) -> Self {
         let index: FxHashMap<&str, usize> = g
             .nodes
             .iter()
@@ -131,6 +133,7 @@ impl<'g> Selection<'g> {
         Selection {
             graph: g,
             one,
+            many,
             index,
             cycle_of,
             cycle_nodes,
@@ -190,7 +193,7 @@ impl<'g> Selection<'g> {
         let node = &self.graph.nodes[i];
         self.nodes.push(GNode {
             id: node.id.clone(),
-            label: node_label(node, self.one),
+            label: node_label(node, (self.one, self.many)),
             kind: DrawnKind::Node(node.kind),
             cycle: self.cycle_nodes.contains(&i),
         });
@@ -270,7 +273,7 @@ impl<'g> Selection<'g> {
         if rest > 0 {
             self.nodes.push(GNode {
                 id: format!("more:{}", graph.nodes[resource].id),
-                label: format!("+{rest} more {many}"),
+                label: format!("+{rest} more {}", if rest == 1 { self.one } else { many }),
                 kind: DrawnKind::More,
                 cycle: false,
             });
@@ -316,14 +319,17 @@ impl<'g> Selection<'g> {
 
 /// A node's label: a task by number and name, a group by its id and
 /// size, a resource by kind, name (when known) and address or site.
-fn node_label(node: &GraphNode, one: &str) -> String {
+fn node_label(node: &GraphNode, (one, many): (&str, &str)) -> String {
     let short_id = node.id.rsplit(':').next().unwrap_or(node.id.as_str());
     match node.kind {
         NodeKind::Task => match &node.name {
             Some(name) => format!("{one} {short_id} \"{name}\""),
             None => format!("{one} {short_id}"),
         },
-        NodeKind::Group => format!("{short_id} · {} goroutines", node.count.unwrap_or(0)),
+        NodeKind::Group => {
+            let n = node.count.unwrap_or(0);
+            format!("{short_id} · {n} {}", if n == 1 { one } else { many })
+        }
         NodeKind::Resource(kind) => {
             let rest = node.id.split_once('@').map_or(node.id.as_str(), |x| x.1);
             // A site key: the file's base name and line say enough.

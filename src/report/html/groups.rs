@@ -92,9 +92,9 @@ fn table_head(html: &mut String, report: &Report, multi: bool) {
     let shown = total.min(STATIC_ROWS);
     let _ = writeln!(
         html,
-        "<p id=\"groups-count\">{} of {} groups{}</p>",
+        "<p id=\"groups-count\">{} of {}{}</p>",
         shown,
-        total,
+        crate::analyze::phrase::count(total, "group", "groups"),
         if shown_total > total {
             format!(" ({shown_total} before --filter / --max-groups)")
         } else {

@@ -95,8 +95,12 @@ fn dump_lines(html: &mut String, snapshot: &SnapshotReport, si: usize, multi: bo
     if !snapshot.warnings.is_empty() {
         let _ = writeln!(
             html,
-            "<dt>warnings</dt><dd>{} lines could not be read (first: line {}: {})</dd>",
-            snapshot.warnings.len(),
+            "<dt>warnings</dt><dd>{} (first: line {}: {})</dd>",
+            crate::analyze::phrase::count(
+                snapshot.warnings.len(),
+                "line could not be read",
+                "lines could not be read"
+            ),
             snapshot.warnings[0].line,
             text(&snapshot.warnings[0].message)
         );

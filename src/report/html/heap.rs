@@ -4,6 +4,7 @@
 use super::escape::text;
 use super::icicle::{icicle, FLAME_ID_BLOCK};
 use super::snapshot::MAX_SNAPSHOT_VIEWS;
+use crate::analyze::phrase::count;
 use crate::model::CodeKind;
 use crate::report::heap::HeapReport;
 use crate::report::Report;
@@ -30,7 +31,7 @@ fn heap_summary(html: &mut String, report: &Report, hi: usize, hp: &HeapReport) 
     let tot = &hp.totals;
     let _ = write!(
         html,
-        "<p class=\"hint\">{} ({}), sampling: {}{}. In use: <b>{}</b> in {} objects",
+        "<p class=\"hint\">{} ({}), sampling: {}{}. In use: <b>{}</b> in {}",
         text(&hp.format),
         hp.runtime.as_str(),
         text(&hp.sampling),
@@ -40,14 +41,14 @@ fn heap_summary(html: &mut String, report: &Report, hi: usize, hp: &HeapReport) 
             String::new()
         },
         text(&heap_size(tot.inuse_bytes)),
-        tot.inuse_objects
+        count(tot.inuse_objects.max(0) as usize, "object", "objects")
     );
     if hp.has_alloc {
         let _ = write!(
             html,
-            "; allocated over the process's life: {} in {} objects",
+            "; allocated over the process's life: {} in {}",
             text(&heap_size(tot.alloc_bytes)),
-            tot.alloc_objects
+            count(tot.alloc_objects.max(0) as usize, "object", "objects")
         );
     }
     html.push_str(".</p>\n");

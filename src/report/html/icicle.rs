@@ -25,8 +25,12 @@ struct FNode {
 /// page; each snapshot's block starts at a multiple of this.
 pub(super) const FLAME_ID_BLOCK: u32 = 1 << 20;
 
-/// Width of an icicle in pixels.
+/// Width of an icicle's drawing (it is scaled to its frame's width).
 const WIDTH: f64 = 1200.0;
+/// The box of the tasks or allocations whose stack has no frame (a JVM's
+/// own threads, a task the dump shows no stack for): without it their
+/// share of the root would be an empty band.
+const NO_STACK: &str = "(no stack)";
 /// Height of one row of an icicle in pixels.
 const ROW: f64 = 18.0;
 
@@ -54,7 +58,8 @@ pub(super) fn icicle<'a>(
     let _ = writeln!(
         svg,
         "<div class=\"scroll\"><svg id=\"{id}\" class=\"{class}\" xmlns=\"http://www.w3.org/2000/svg\" \
-         width=\"{WIDTH}\" height=\"{height:.0}\" viewBox=\"0 0 {WIDTH} {height:.0}\" role=\"img\" \
+         width=\"{WIDTH}\" height=\"{height:.0}\" viewBox=\"0 0 {WIDTH} {height:.0}\" \
+         preserveAspectRatio=\"xMinYMin meet\" role=\"img\" \
          aria-label=\"{aria}\">"
     );
     for (v, node) in nodes.iter().enumerate() {
@@ -92,7 +97,10 @@ fn call_tree<'a>(
         depth: 0,
     }];
     let mut path_end: Vec<usize> = Vec::new();
-    for (frames, count) in stacks {
+    for (mut frames, count) in stacks {
+        if frames.is_empty() {
+            frames.push((NO_STACK, CodeKind::Runtime));
+        }
         nodes[0].value += count;
         let mut cur = 0;
         for (name, kind) in frames.into_iter().take(256) {
@@ -220,6 +228,19 @@ fn short_func(name: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stacks_without_frames_have_their_box() {
+        let stacks = vec![(vec![("main.main", CodeKind::User)], 1), (Vec::new(), 3)];
+        let (svg, leaves) = icicle(stacks.into_iter(), "f", "flame", 0, "a", &|n| n.to_string());
+        assert!(svg.contains("(no stack) — 3"), "{svg}");
+        // Under the root, the boxes fill its whole width: no empty band.
+        let (nodes, _) =
+            call_tree(vec![(vec![("main.main", CodeKind::User)], 1), (Vec::new(), 3)].into_iter());
+        let children: u64 = nodes[0].order.iter().map(|&c| nodes[c].value).sum();
+        assert_eq!(children, nodes[0].value);
+        assert_ne!(leaves[1], 0, "the frameless stack ends at its own box");
+    }
 
     #[test]
     fn short_names_keep_internal() {

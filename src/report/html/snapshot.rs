@@ -129,8 +129,12 @@ fn states_svg(html: &mut String, snapshot: &SnapshotReport, suffix: &str) {
     if snapshot.states.0.len() > rows.len() {
         let _ = writeln!(
             html,
-            "<p class=\"note\">and {} more states</p>",
-            snapshot.states.0.len() - rows.len()
+            "<p class=\"note\">and {}</p>",
+            crate::analyze::phrase::count(
+                snapshot.states.0.len() - rows.len(),
+                "more state",
+                "more states"
+            )
         );
     }
 }

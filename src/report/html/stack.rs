@@ -16,16 +16,28 @@ pub(super) fn stack_pre(html: &mut String, g: &crate::report::GroupReport) {
             CodeKind::Stdlib => "std",
             CodeKind::Runtime => "rt",
         };
-        let _ = write!(
+        let _ = writeln!(
             html,
-            "<span class=\"{class}\">{}({})</span>\n\t{}\n",
+            "<span class=\"{class}\">{}({})</span>",
             text(&f.function),
-            text(&f.args),
-            text(&crate::report::with_line(&f.file, f.line))
+            text(&f.args)
         );
+        // A frame the dump gives no place for (a Java native method, an
+        // unknown source) has no second line.
+        if !f.file.is_empty() {
+            let _ = writeln!(
+                html,
+                "\t{}",
+                text(&crate::report::with_line(&f.file, f.line))
+            );
+        }
     }
     if frames.len() > 64 {
-        let _ = writeln!(html, "… {} more frames", frames.len() - 64);
+        let _ = writeln!(
+            html,
+            "… {}",
+            crate::analyze::phrase::count(frames.len() - 64, "more frame", "more frames")
+        );
     }
     if let Some(c) = creator {
         let _ = writeln!(

@@ -16,6 +16,24 @@ use std::sync::Arc;
 pub const MAX_FRAMES: usize = 4096;
 /// At most this many tasks per dump.
 pub const MAX_TASKS: usize = 1 << 20;
+/// At most this many dumps are kept per input: the last ones. A task id
+/// printed again starts a new dump, so a file that repeats one stack
+/// (a log printing the same thread over and over) would otherwise become
+/// millions of one-task dumps; the earlier ones are left out with a
+/// warning, and their lines counted as skipped over the limit.
+pub const MAX_DUMPS: usize = 1000;
+
+/// The warning on the first dump kept when `count` earlier dumps, from
+/// line `first` to line `last`, were left out over [`MAX_DUMPS`].
+pub fn dumps_left_out(count: usize, first: u64, last: u64) -> Warning {
+    Warning {
+        line: first,
+        message: format!(
+            "{count} earlier dumps (lines {first}-{last}) are left out: at most {MAX_DUMPS} dumps \
+             are analysed per input, the last ones (a task id printed again starts a new dump)"
+        ),
+    }
+}
 
 /// One thread or backtrace being read.
 #[derive(Debug, Default)]
@@ -247,6 +265,7 @@ pub fn snapshots(
             lines.absorb(&carried);
         }
     }
+    cap_dumps(&mut kept);
     kept.into_iter()
         .enumerate()
         .map(|(index, (dump, tasks))| {
@@ -272,6 +291,39 @@ pub fn snapshots(
             snapshot
         })
         .collect()
+}
+
+/// Leaves out the dumps before the last [`MAX_DUMPS`], their lines
+/// counted as skipped over the limit in the first dump kept, which warns.
+fn cap_dumps(kept: &mut Vec<(Dump, Vec<Task>)>) {
+    if kept.len() <= MAX_DUMPS {
+        return;
+    }
+    let excess = kept.len() - MAX_DUMPS;
+    let mut dropped = LineAccount::default();
+    let mut first_line = u64::MAX;
+    let mut last_line = 0;
+    for (dump, tasks) in kept.drain(..excess) {
+        if let Some(lines) = dump.lines {
+            dropped.absorb(&lines.all_skipped(SkipReason::OverLimit));
+        }
+        for task in tasks.iter().take(1).chain(tasks.last()) {
+            first_line = first_line.min(u64::from(task.line));
+            last_line = last_line.max(u64::from(task.line));
+        }
+    }
+    if dropped.first != 0 {
+        first_line = first_line.min(dropped.first);
+        last_line = last_line.max(dropped.last);
+    }
+    if let Some((first, _)) = kept.first_mut() {
+        if let Some(lines) = first.lines.as_mut() {
+            lines.absorb(&dropped);
+        }
+        first
+            .warnings
+            .insert(0, dumps_left_out(excess, first_line, last_line));
+    }
 }
 
 /// The task of a block; `kind` is the dump's task kind.

@@ -163,6 +163,9 @@ struct ChunkParser<'a> {
     frames_pool: Vec<FrameId>,
     features: Features,
     warnings: usize,
+    /// Where the line after the last run of lines outside the goroutines
+    /// starts.
+    run_next: usize,
 }
 
 impl<'a> ChunkParser<'a> {
@@ -180,7 +183,39 @@ impl<'a> ChunkParser<'a> {
             frames_pool: Vec::new(),
             features: Features::default(),
             warnings: 0,
+            run_next: usize::MAX,
         }
+    }
+
+    /// Notes `lines` lines outside the goroutines, the first numbered
+    /// `line` (bytes `start..end`, the last one's newline ending before
+    /// `next`): they extend the run of such lines before them when they
+    /// follow it directly.
+    #[inline]
+    fn outside(&mut self, line: u32, lines: u32, start: usize, end: usize, next: usize) {
+        if let Some(Item::Lines {
+            line: first,
+            count,
+            end: run_end,
+            ..
+        }) = self.items.last_mut()
+        {
+            if self.run_next == start && first.checked_add(*count) == Some(line) {
+                if let Some(total) = count.checked_add(lines) {
+                    *count = total;
+                    *run_end = end;
+                    self.run_next = next;
+                    return;
+                }
+            }
+        }
+        self.items.push(Item::Lines {
+            line,
+            count: lines,
+            start,
+            end,
+        });
+        self.run_next = next;
     }
 
     fn warn(&mut self, line: u32, message: String) {
@@ -198,6 +233,18 @@ impl<'a> ChunkParser<'a> {
         let mut pos = 0usize;
         let mut line_no: u32 = 0;
         while pos < chunk.len() {
+            if cur.is_none() && chunk[pos] == b'\n' {
+                // A run of empty lines outside the goroutines, taken at once.
+                let run = chunk[pos..].iter().take_while(|&&c| c == b'\n').count();
+                let count = u32::try_from(run).unwrap_or(u32::MAX);
+                let run = count as usize;
+                let first = line_no + 1;
+                line_no = line_no.saturating_add(count);
+                let at = self.start + pos;
+                self.outside(first, count, at, at + run - 1, at + run);
+                pos += run;
+                continue;
+            }
             line_no += 1;
             let (raw, next, complete) = match memchr::memchr(b'\n', &chunk[pos..]) {
                 Some(p) => (&chunk[pos..pos + p], pos + p + 1, true),
@@ -273,11 +320,7 @@ impl<'a> ChunkParser<'a> {
                     continue;
                 }
             }
-            self.items.push(Item::Line {
-                line: line_no,
-                start: abs,
-                end: abs + line.len(),
-            });
+            self.outside(line_no, 1, abs, abs + line.len(), self.start + pos);
         }
         if let Some(mut c) = cur.take() {
             if at_eof && self.looks_cut(&c) {

@@ -122,7 +122,7 @@ pub struct AnalyzeArgs {
     #[arg(long, value_name = "N", default_value_t = 20)]
     pub max_findings: usize,
     /// Refuse to decompress an input beyond this many bytes (suffixes K, M, G).
-    #[arg(long, value_name = "SIZE", default_value = "4G", value_parser = parse_size)]
+    #[arg(long, value_name = "SIZE", default_value = "1G", value_parser = parse_size)]
     pub max_decompressed: u64,
     #[command(flatten)]
     pub symbols: SymbolArgs,
@@ -143,7 +143,7 @@ pub struct SymbolizeArgs {
     #[command(flatten)]
     pub symbols: SymbolArgs,
     /// Refuse to decompress the input beyond this many bytes (suffixes K, M, G).
-    #[arg(long, value_name = "SIZE", default_value = "4G", value_parser = parse_size)]
+    #[arg(long, value_name = "SIZE", default_value = "1G", value_parser = parse_size)]
     pub max_decompressed: u64,
 }
 

@@ -220,6 +220,22 @@ def make_inputs():
     add("go-ancestors-50k", "50,000 goroutines each with 20 `[originating from goroutine]` blocks",
         lambda p: ancestors(p, 50_000))
 
+    def distinct_dumps(p, dumps, per):
+        # `dumps` dumps of `per` goroutines, every stack distinct (ids
+        # repeat from one dump to the next, so each starts a new dump).
+        src = go_blocks()
+        with open(p, "wb") as f:
+            for d in range(dumps):
+                for i in range(per):
+                    b = src[i % len(src)]
+                    head, rest = b.split(b"\n", 1)
+                    head = re.sub(rb"goroutine \d+", b"goroutine %d" % (i + 1), head)
+                    fn, rest2 = rest.split(b"(", 1)
+                    f.write(head + b"\n" + fn + b"_%d_%d(" % (d, i) + rest2)
+
+    add("go-distinct-dumps-1000", "1,000 dumps of 1,000 goroutines, every stack distinct",
+        lambda p: distinct_dumps(p, 1000, 1000))
+
     def many_dumps(p):
         # 500 copies of a whole real dump: 500 genuinely separate dumps.
         write_repeated(p, sample("go/busy-pools/all.txt"), count=500)

@@ -451,6 +451,8 @@ fn assert_capped(snaps: &[dumpscope::model::Snapshot], text: &str, repeats: usiz
     let last = snaps.last().and_then(|s| s.tasks.last()).expect("a task");
     assert!(text.len() - last.offset as usize <= text.len() / repeats + 1);
     assert!(snaps.iter().enumerate().all(|(i, s)| s.index == i));
+    // The first dump kept covers the text of those left out.
+    assert_eq!(snaps[0].range.0, 0);
 }
 
 /// A goroutine printed again starts a new dump; a file that prints one

@@ -294,7 +294,8 @@ pub fn snapshots(
 }
 
 /// Leaves out the dumps before the last [`MAX_DUMPS`], their lines
-/// counted as skipped over the limit in the first dump kept, which warns.
+/// counted as skipped over the limit in the first dump kept, which warns
+/// and whose range covers their text.
 fn cap_dumps(kept: &mut Vec<(Dump, Vec<Task>)>) {
     if kept.len() <= MAX_DUMPS {
         return;
@@ -303,7 +304,9 @@ fn cap_dumps(kept: &mut Vec<(Dump, Vec<Task>)>) {
     let mut dropped = LineAccount::default();
     let mut first_line = u64::MAX;
     let mut last_line = 0;
+    let mut start = u64::MAX;
     for (dump, tasks) in kept.drain(..excess) {
+        start = start.min(dump.range.0);
         if let Some(lines) = dump.lines {
             dropped.absorb(&lines.all_skipped(SkipReason::OverLimit));
         }
@@ -320,6 +323,8 @@ fn cap_dumps(kept: &mut Vec<(Dump, Vec<Task>)>) {
         if let Some(lines) = first.lines.as_mut() {
             lines.absorb(&dropped);
         }
+        // Its range covers their text too (nothing else reads it).
+        first.range.0 = first.range.0.min(start);
         first
             .warnings
             .insert(0, dumps_left_out(excess, first_line, last_line));

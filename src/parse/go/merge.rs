@@ -101,12 +101,15 @@ struct Merge {
 struct Dropped {
     dumps: usize,
     lines: LineAccount,
+    /// Where the first dump left out starts.
+    start: Option<u64>,
 }
 
 impl Dropped {
-    fn add(&mut self, lines: LineAccount, with_tasks: bool) {
+    fn add(&mut self, lines: LineAccount, with_tasks: bool, start: u64) {
         self.dumps += usize::from(with_tasks);
         self.lines.absorb(&lines.all_skipped(SkipReason::OverLimit));
+        self.start.get_or_insert(start);
     }
 }
 
@@ -124,7 +127,7 @@ impl Merge {
             let excess = self.done.len() - MAX_DUMPS;
             for (builder, _) in self.done.drain(..excess) {
                 let with_tasks = !builder.tasks.is_empty();
-                self.dropped.add(builder.lines, with_tasks);
+                self.dropped.add(builder.lines, with_tasks, builder.start);
             }
         }
     }
@@ -228,19 +231,30 @@ impl Merge {
     }
 }
 
-/// Counts the lines of a goroutine whose header is line `first`.
+/// Counts the lines of a goroutine whose header is line `first`. Runs once
+/// per goroutine in the sequential merge: the common case (every line
+/// used) is a few additions; goroutines come in line order, so the range
+/// only grows at its end.
 #[inline]
 fn account_task(account: &mut LineAccount, first: u64, lines: TaskLines) {
     let span = u64::from(lines.span.max(1));
-    account.cover(first);
-    account.cover(first + span - 1);
-    let skipped = u64::from(lines.unreadable) + u64::from(lines.cut) + u64::from(lines.over_limit);
-    account.use_lines(span.saturating_sub(skipped));
-    account.skip(SkipReason::Unreadable, u64::from(lines.unreadable));
-    account.skip(SkipReason::Cut, u64::from(lines.cut));
-    account.skip(SkipReason::OverLimit, u64::from(lines.over_limit));
+    if account.first == 0 || first < account.first {
+        account.first = first;
+    }
+    let end = first + span - 1 + u64::from(lines.blank_after);
+    account.last = account.last.max(end);
+    let skipped = lines.unreadable | lines.cut | lines.over_limit;
+    if skipped == 0 {
+        account.use_lines(span);
+    } else {
+        let skipped =
+            u64::from(lines.unreadable) + u64::from(lines.cut) + u64::from(lines.over_limit);
+        account.use_lines(span.saturating_sub(skipped));
+        account.skip(SkipReason::Unreadable, u64::from(lines.unreadable));
+        account.skip(SkipReason::Cut, u64::from(lines.cut));
+        account.skip(SkipReason::OverLimit, u64::from(lines.over_limit));
+    }
     if lines.blank_after {
-        account.cover(first + span);
         account.skip(SkipReason::Blank, 1);
     }
 }
@@ -334,13 +348,14 @@ pub(super) fn merge(text: Bytes, source: &str, chunks: Vec<Chunk>) -> Vec<Snapsh
     snaps
 }
 
-/// Keeps the last [`MAX_DUMPS`] snapshots; the lines of those left out
-/// (here or during the merge) go to the first one kept, with a warning.
+/// Keeps the last [`MAX_DUMPS`] snapshots; the lines and the text of those
+/// left out (here or during the merge) go to the first one kept, with a
+/// warning.
 fn cap_dumps(snaps: &mut Vec<Snapshot>, mut dropped: Dropped) {
     if snaps.len() > MAX_DUMPS {
         let excess = snaps.len() - MAX_DUMPS;
         for snap in snaps.drain(..excess) {
-            dropped.add(snap.lines.unwrap_or_default(), true);
+            dropped.add(snap.lines.unwrap_or_default(), true, snap.range.0);
         }
         for (index, snap) in snaps.iter_mut().enumerate() {
             snap.index = index;
@@ -354,6 +369,8 @@ fn cap_dumps(snaps: &mut Vec<Snapshot>, mut dropped: Dropped) {
         if let Some(lines) = first.lines.as_mut() {
             lines.absorb(&dropped.lines);
         }
+        // Its range covers their text too (nothing else reads it).
+        first.range.0 = first.range.0.min(dropped.start.unwrap_or(u64::MAX));
         first.warnings.insert(0, warning);
     }
 }

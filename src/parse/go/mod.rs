@@ -238,7 +238,7 @@ impl<'a> ChunkParser<'a> {
                 let run = chunk[pos..].iter().take_while(|&&c| c == b'\n').count();
                 let count = u32::try_from(run).unwrap_or(u32::MAX);
                 let run = count as usize;
-                let first = line_no + 1;
+                let first = line_no.saturating_add(1);
                 line_no = line_no.saturating_add(count);
                 let at = self.start + pos;
                 self.outside(first, count, at, at + run - 1, at + run);

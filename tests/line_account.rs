@@ -532,6 +532,10 @@ fn runs_of_blank_lines_are_accounted_for() {
         }
         assert_eq!(total.total(), line_count(text.as_bytes()), "{rel}");
         let blanks = text.lines().filter(|l| l.trim().is_empty()).count() as u64;
-        assert_eq!(total.skipped(dumpscope::model::SkipReason::Blank), blanks, "{rel}");
+        assert_eq!(
+            total.skipped(dumpscope::model::SkipReason::Blank),
+            blanks,
+            "{rel}"
+        );
     }
 }

@@ -7,11 +7,11 @@ use super::crash::{CrashBuilder, LineUse};
 use super::features::Features;
 use super::line::trim_end;
 use crate::input::Bytes;
-use crate::parse::threads::{dumps_left_out, MAX_DUMPS};
 use crate::model::{
     ArgSpan, IdMap, LineAccount, Runtime, SkipReason, Snapshot, Tables, Task, TaskDetail,
     TaskFlags, Warning,
 };
+use crate::parse::threads::{dumps_left_out, MAX_DUMPS};
 use rustc_hash::FxHashSet;
 use std::sync::Arc;
 
@@ -211,7 +211,10 @@ impl Merge {
                     continue;
                 }
             }
-            let stop = match text.get(pos..end).and_then(|rest| memchr::memchr(b'\n', rest)) {
+            let stop = match text
+                .get(pos..end)
+                .and_then(|rest| memchr::memchr(b'\n', rest))
+            {
                 Some(p) => pos + p,
                 None => end,
             };
@@ -279,10 +282,15 @@ fn remap_task(task: &mut Task, map: &IdMap, args_base: u32, base_line: u64) {
 
 /// Joins the chunks read in parallel, in order, into snapshots: one set of
 /// tables and argument spans, goroutines and crash text split into dumps.
-pub(super) fn merge(text: Bytes, source: &str, chunks: Vec<Chunk>) -> Vec<Snapshot> {
+/// The chunks come in waves (each read in parallel when the merge asks for
+/// it), so that only one wave's goroutines wait for the merge at a time.
+pub(super) fn merge(
+    text: Bytes,
+    source: &str,
+    waves: impl Iterator<Item = Vec<Chunk>>,
+) -> Vec<Snapshot> {
     let mut tables = Tables::new();
-    let mut args: Vec<ArgSpan> =
-        Vec::with_capacity(chunks.iter().map(|chunk| chunk.args.len()).sum());
+    let mut args: Vec<ArgSpan> = Vec::new();
     let mut merge = Merge {
         done: Vec::new(),
         current: SnapBuilder::new(0),
@@ -290,27 +298,32 @@ pub(super) fn merge(text: Bytes, source: &str, chunks: Vec<Chunk>) -> Vec<Snapsh
         dropped: Dropped::default(),
     };
     let mut base_line: u64 = 0;
-    for chunk in chunks {
-        let map: IdMap = tables.absorb(&chunk.tables);
-        let args_base = args.len() as u32;
-        args.extend_from_slice(&chunk.args);
-        merge.features.0 |= chunk.features.0;
-        for item in chunk.items {
-            match item {
-                Item::Task(mut task, lines) => {
-                    remap_task(&mut task, &map, args_base, base_line);
-                    merge.task(task, lines);
+    for chunks in waves {
+        args.reserve(chunks.iter().map(|chunk| chunk.args.len()).sum());
+        for chunk in chunks {
+            let map: IdMap = tables.absorb(&chunk.tables);
+            let args_base = args.len() as u32;
+            args.extend_from_slice(&chunk.args);
+            merge.features.0 |= chunk.features.0;
+            for item in chunk.items {
+                match item {
+                    Item::Task(mut task, lines) => {
+                        remap_task(&mut task, &map, args_base, base_line);
+                        merge.task(task, lines);
+                    }
+                    Item::Lines {
+                        line,
+                        count,
+                        start,
+                        end,
+                    } => merge.lines(&text, base_line + u64::from(line), count, start, end),
+                    Item::Warn { line, message } => {
+                        merge.warn(base_line + u64::from(line), message)
+                    }
                 }
-                Item::Lines {
-                    line,
-                    count,
-                    start,
-                    end,
-                } => merge.lines(&text, base_line + u64::from(line), count, start, end),
-                Item::Warn { line, message } => merge.warn(base_line + u64::from(line), message),
             }
+            base_line += u64::from(chunk.lines);
         }
-        base_line += u64::from(chunk.lines);
     }
     merge.done.push((merge.current, merge.features));
     let tables = Arc::new(tables);

@@ -90,18 +90,26 @@ pub fn parse(text: Bytes, source: &str, opts: &Options) -> Vec<Snapshot> {
         opts.parallel_threshold
     };
     let bounds = chunk_bounds(&text, threshold);
-    let chunks: Vec<Chunk> = bounds
-        .par_windows(2)
-        .map(|w| {
-            let chunk = ChunkParser::new(&text, w[0], w[1]).run();
-            if let Some(p) = &opts.progress {
-                p.fetch_add((w[1] - w[0]) as u64, Ordering::Relaxed);
-            }
-            chunk
-        })
-        .collect();
-    merge(text.clone(), source, chunks)
+    let wave = (rayon::current_num_threads() * 8).max(2);
+    let waves = bounds.windows(2).collect::<Vec<_>>();
+    let waves = waves.chunks(wave).map(|group| {
+        group
+            .par_iter()
+            .map(|w| {
+                let chunk = ChunkParser::new(&text, w[0], w[1]).run();
+                if let Some(p) = &opts.progress {
+                    p.fetch_add((w[1] - w[0]) as u64, Ordering::Relaxed);
+                }
+                chunk
+            })
+            .collect::<Vec<Chunk>>()
+    });
+    merge(text.clone(), source, waves)
 }
+
+/// The most text one chunk holds when the input is cut into more chunks
+/// than threads (a chunk's goroutines wait in memory for the merge).
+const MAX_CHUNK: usize = 16 << 20;
 
 /// Chunk start offsets (plus the end), cut right before a goroutine header
 /// that follows a blank line.
@@ -109,7 +117,9 @@ fn chunk_bounds(text: &[u8], threshold: usize) -> Vec<usize> {
     let len = text.len();
     let mut bounds = vec![0];
     if len >= threshold {
-        let pieces = (rayon::current_num_threads() * 8).clamp(2, 256);
+        let pieces = (rayon::current_num_threads() * 8)
+            .max(len / MAX_CHUNK)
+            .clamp(2, 4096);
         let step = len / pieces;
         let finder = memchr::memmem::Finder::new(b"\n\ngoroutine ");
         for i in 1..pieces {

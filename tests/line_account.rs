@@ -539,3 +539,38 @@ fn runs_of_blank_lines_are_accounted_for() {
         );
     }
 }
+
+/// Dumps that each bring thousands of new distinct stacks (function names
+/// no two dumps share) keep fewer dumps than the cap: some passes visit
+/// every stack of the input once per dump, so dumps times stacks is
+/// bounded.
+#[test]
+fn dumps_with_many_distinct_stacks_keep_fewer() {
+    let blocks = sample_blocks("samples/go/healthy-service/debug2.txt", "goroutine ");
+    let block = blocks.iter().min_by_key(|b| b.len()).expect("a goroutine");
+    let (head, rest) = block.split_once('\n').expect("a header line");
+    let (function, tail) = rest.split_once('(').expect("a call");
+    let (dumps, per) = (1500usize, 10usize);
+    let mut text = String::new();
+    for d in 0..dumps {
+        for i in 0..per {
+            let id_at = head.find(|c: char| c.is_ascii_digit()).unwrap_or(0);
+            let digits = head[id_at..]
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .count();
+            let head = format!("{}{}{}", &head[..id_at], i + 1, &head[id_at + digits..]);
+            text.push_str(&format!("{head}\n{function}_{d}_{i}({tail}"));
+        }
+    }
+    let snaps = parse_any(text.as_bytes());
+    let stacks = snaps[0].tables.stack_count();
+    assert!(stacks >= dumps * per, "{stacks} stacks");
+    let kept = parse::threads::dumps_kept(stacks);
+    assert!(kept < parse::threads::MAX_DUMPS, "{kept}");
+    assert_eq!(snaps.len(), kept);
+    assert!(snaps[0].warnings[0]
+        .message
+        .starts_with(&format!("{} earlier dumps", dumps - kept)));
+    assert!(snaps.iter().all(|s| s.tasks.len() == per));
+}

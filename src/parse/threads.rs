@@ -23,14 +23,26 @@ pub const MAX_TASKS: usize = 1 << 20;
 /// warning, and their lines counted as skipped over the limit.
 pub const MAX_DUMPS: usize = 1000;
 
-/// The warning on the first dump kept when `count` earlier dumps, from
-/// line `first` to line `last`, were left out over [`MAX_DUMPS`].
-pub fn dumps_left_out(count: usize, first: u64, last: u64) -> Warning {
+/// The dumps of one input share their tables, and some passes of the
+/// analysis visit every distinct stack of the input once per dump: an input
+/// whose dumps hold more than this many distinct stacks in all keeps fewer
+/// dumps than [`MAX_DUMPS`], so that dumps times stacks stays under it.
+pub const STACK_BUDGET: usize = 10_000_000;
+
+/// How many dumps of an input holding `stacks` distinct stacks are kept.
+pub fn dumps_kept(stacks: usize) -> usize {
+    MAX_DUMPS.min(STACK_BUDGET / stacks.max(1)).max(1)
+}
+
+/// The warning on the first dump kept (of `kept`) when `count` earlier
+/// dumps, from line `first` to line `last`, were left out over the limit.
+pub fn dumps_left_out(count: usize, kept: usize, first: u64, last: u64) -> Warning {
     Warning {
         line: first,
         message: format!(
-            "{count} earlier dumps (lines {first}-{last}) are left out: at most {MAX_DUMPS} dumps \
-             are analysed per input, the last ones (a task id printed again starts a new dump)"
+            "{count} earlier dumps (lines {first}-{last}) are left out: the last {kept} are \
+             analysed (at most {MAX_DUMPS} dumps per input, fewer when they hold millions of \
+             distinct stacks; a task id printed again starts a new dump)"
         ),
     }
 }
@@ -265,7 +277,7 @@ pub fn snapshots(
             lines.absorb(&carried);
         }
     }
-    cap_dumps(&mut kept);
+    cap_dumps(&mut kept, dumps_kept(tables.stack_count()));
     kept.into_iter()
         .enumerate()
         .map(|(index, (dump, tasks))| {
@@ -293,14 +305,14 @@ pub fn snapshots(
         .collect()
 }
 
-/// Leaves out the dumps before the last [`MAX_DUMPS`], their lines
+/// Leaves out the dumps before the last `limit`, their lines
 /// counted as skipped over the limit in the first dump kept, which warns
 /// and whose range covers their text.
-fn cap_dumps(kept: &mut Vec<(Dump, Vec<Task>)>) {
-    if kept.len() <= MAX_DUMPS {
+fn cap_dumps(kept: &mut Vec<(Dump, Vec<Task>)>, limit: usize) {
+    if kept.len() <= limit {
         return;
     }
-    let excess = kept.len() - MAX_DUMPS;
+    let excess = kept.len() - limit;
     let mut dropped = LineAccount::default();
     let mut first_line = u64::MAX;
     let mut last_line = 0;
@@ -327,7 +339,7 @@ fn cap_dumps(kept: &mut Vec<(Dump, Vec<Task>)>) {
         first.range.0 = first.range.0.min(start);
         first
             .warnings
-            .insert(0, dumps_left_out(excess, first_line, last_line));
+            .insert(0, dumps_left_out(excess, limit, first_line, last_line));
     }
 }
 

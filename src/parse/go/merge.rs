@@ -11,7 +11,7 @@ use crate::model::{
     ArgSpan, IdMap, LineAccount, Runtime, SkipReason, Snapshot, Tables, Task, TaskDetail,
     TaskFlags, Warning,
 };
-use crate::parse::threads::{dumps_left_out, MAX_DUMPS};
+use crate::parse::threads::{dumps_kept, dumps_left_out, MAX_DUMPS};
 use rustc_hash::FxHashSet;
 use std::sync::Arc;
 
@@ -357,16 +357,16 @@ pub(super) fn merge(
             last.warnings.push(no_tasks_warning(line));
         }
     }
-    cap_dumps(&mut snaps, merge.dropped);
+    cap_dumps(&mut snaps, merge.dropped, dumps_kept(tables.stack_count()));
     snaps
 }
 
-/// Keeps the last [`MAX_DUMPS`] snapshots; the lines and the text of those
+/// Keeps the last `limit` snapshots; the lines and the text of those
 /// left out (here or during the merge) go to the first one kept, with a
 /// warning.
-fn cap_dumps(snaps: &mut Vec<Snapshot>, mut dropped: Dropped) {
-    if snaps.len() > MAX_DUMPS {
-        let excess = snaps.len() - MAX_DUMPS;
+fn cap_dumps(snaps: &mut Vec<Snapshot>, mut dropped: Dropped, limit: usize) {
+    if snaps.len() > limit {
+        let excess = snaps.len() - limit;
         for snap in snaps.drain(..excess) {
             dropped.add(snap.lines.unwrap_or_default(), true, snap.range.0);
         }
@@ -377,8 +377,9 @@ fn cap_dumps(snaps: &mut Vec<Snapshot>, mut dropped: Dropped) {
     if dropped.dumps == 0 && dropped.lines.total() == 0 {
         return;
     }
+    let kept = snaps.len();
     if let Some(first) = snaps.first_mut() {
-        let warning = dumps_left_out(dropped.dumps, dropped.lines.first, dropped.lines.last);
+        let warning = dumps_left_out(dropped.dumps, kept, dropped.lines.first, dropped.lines.last);
         if let Some(lines) = first.lines.as_mut() {
             lines.absorb(&dropped.lines);
         }

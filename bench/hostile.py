@@ -240,7 +240,7 @@ def make_inputs():
         # 500 copies of a whole real dump: 500 genuinely separate dumps.
         write_repeated(p, sample("go/busy-pools/all.txt"), count=500)
 
-    add("go-dumps-500", "a real dump (busy-pools, 102 goroutines) repeated 500 times", many_dumps)
+    add("go-dumps-500", "a real dump (busy-pools, 27 goroutines) repeated 500 times", many_dumps)
     add("go-dumps-5000", "the same repeated 5,000 times",
         lambda p: write_repeated(p, sample("go/busy-pools/all.txt"), count=5000))
     return inputs

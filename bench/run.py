@@ -232,7 +232,8 @@ def main():
         if not a.skip_distinct:
             dumps.append((make_dump(a.goroutines, distinct=True), "five patterns, distinct integer arguments"))
     sh(["cargo", "build", "--release", "--quiet"], cwd=ROOT)
-    ds = os.path.join(ROOT, "target", "release", "dumpscope")
+    target = os.environ.get("CARGO_TARGET_DIR") or os.path.join(ROOT, "target")
+    ds = os.path.join(target, "release", "dumpscope")
     pp = None
     if not a.skip_panicparse:
         pp = shutil.which("panicparse")

@@ -186,7 +186,7 @@ pub struct AnalyzeArgs {
     pub max_findings: usize,
     /// Refuse to decompress an input beyond this many bytes: a number with
     /// an optional suffix K, M, G or T (powers of 1024), e.g. 512M.
-    #[arg(long, value_name = "SIZE", default_value = "4G", value_parser = parse_size)]
+    #[arg(long, value_name = "SIZE", default_value = "1G", value_parser = parse_size)]
     pub max_decompressed: u64,
     #[command(flatten)]
     pub symbols: SymbolArgs,
@@ -208,7 +208,7 @@ pub struct SymbolizeArgs {
     pub symbols: SymbolArgs,
     /// Refuse to decompress the input beyond this many bytes: a number with
     /// an optional suffix K, M, G or T (powers of 1024), e.g. 512M.
-    #[arg(long, value_name = "SIZE", default_value = "4G", value_parser = parse_size)]
+    #[arg(long, value_name = "SIZE", default_value = "1G", value_parser = parse_size)]
     pub max_decompressed: u64,
 }
 

@@ -15,7 +15,7 @@ pub struct LoadOptions {
 impl Default for LoadOptions {
     fn default() -> Self {
         LoadOptions {
-            max_decompressed: 4 << 30,
+            max_decompressed: 1 << 30,
         }
     }
 }
@@ -244,10 +244,10 @@ fn decode_zstd(
                 break;
             }
         };
-        let cap = opts.max_decompressed.saturating_sub(out.len() as u64);
-        let mut frame = Vec::new();
-        match read_capped(&mut decoder, &mut frame, cap) {
-            Ok(true) => out.extend_from_slice(&frame),
+        // Each frame is decoded straight onto the end of `out`: the data
+        // is held once.
+        match read_capped(&mut decoder, &mut out, opts.max_decompressed) {
+            Ok(true) => {}
             Ok(false) => {
                 return Err(InputError::TooLarge {
                     name: name.to_string(),
@@ -255,7 +255,6 @@ fn decode_zstd(
                 })
             }
             Err(e) => {
-                out.extend_from_slice(&frame);
                 if out.is_empty() {
                     return Err(corrupt(name, "zstd", e));
                 }

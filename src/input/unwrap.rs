@@ -192,7 +192,9 @@ struct DockerLine {
 /// docker json-file: `{"log":"...\n","stream":"stderr","time":"..."}` per line.
 fn docker_json(b: &[u8], _: AnchorFinder, side: &mut Side) -> Option<Vec<u8>> {
     let notes = &mut side.notes;
-    let head: Vec<&[u8]> = lines(b)
+    // The first lines with text, within the first MiB (not every blank
+    // line of a text that has few others).
+    let head: Vec<&[u8]> = lines(&b[..b.len().min(SAMPLE_BYTES)])
         .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
         .take(20)
         .collect();

@@ -141,6 +141,13 @@ fn scan(
     let mut pos = 0usize;
     let mut line = first_line;
     while pos < text.len() {
+        if text[pos] == b'\n' {
+            // Empty lines, which no format anchors, skipped at once.
+            let run = text[pos..].iter().take_while(|&&c| c == b'\n').count();
+            pos += run;
+            line += run as u64;
+            continue;
+        }
         let end = memchr::memchr(b'\n', &text[pos..]).map_or(text.len(), |i| pos + i);
         if pos >= next {
             let l = &text[pos..end];

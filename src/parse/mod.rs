@@ -272,11 +272,13 @@ pub fn parse_input(name: &str, data: Bytes, opts: &ParseOptions) -> Result<Parse
             }
         }
     }
-    // Each dump's time: the log prefix timestamp of the line it starts on
-    // (or of the last new second before it).
+    // Each dump's time: the log prefix timestamp of the line its first task
+    // starts on (or of the last new second before it); the range of a dump
+    // may also cover the dumps left out before it over the limit.
     if !times.is_empty() {
         for s in &mut parsed.snapshots {
-            let index = times.partition_point(|&(off, _)| off <= s.range.0);
+            let at = s.tasks.first().map_or(s.range.0, |t| t.offset);
+            let index = times.partition_point(|&(off, _)| off <= at);
             s.time_unix = index.checked_sub(1).map(|index| times[index].1);
         }
     }

@@ -181,6 +181,8 @@ struct Reader {
     lines: Ledger,
     /// The current thread is py-spy's (its frames are indented by 4).
     pyspy: bool,
+    /// The ids of the threads of the current dump.
+    ids: rustc_hash::FxHashSet<u64>,
 }
 
 impl Reader {
@@ -197,6 +199,7 @@ impl Reader {
             selfs: Vec::new(),
             lines: Ledger::default(),
             pyspy: false,
+            ids: rustc_hash::FxHashSet::default(),
         }
     }
 
@@ -209,6 +212,7 @@ impl Reader {
 
     fn end_dump(&mut self, end: u64) {
         self.end_block();
+        self.ids.clear();
         if self.blocks.is_empty() {
             self.start = end;
             return;
@@ -243,8 +247,9 @@ impl Reader {
         self.end_block();
         // A thread seen again in the same dump starts the next dump
         // (faulthandler prints no separator between dumps).
-        if self.blocks.iter().any(|b| b.id == id) {
+        if !self.ids.insert(id) {
             self.end_dump(off);
+            self.ids.insert(id);
         }
         self.pyspy = status.is_some();
         let mut block = Block::new(id, no, off);

@@ -16,6 +16,36 @@ use std::sync::Arc;
 pub const MAX_FRAMES: usize = 4096;
 /// At most this many tasks per dump.
 pub const MAX_TASKS: usize = 1 << 20;
+/// At most this many dumps are kept per input: the last ones. A task id
+/// printed again starts a new dump, so a file that repeats one stack
+/// (a log printing the same thread over and over) would otherwise become
+/// millions of one-task dumps; the earlier ones are left out with a
+/// warning, and their lines counted as skipped over the limit.
+pub const MAX_DUMPS: usize = 1000;
+
+/// The dumps of one input share their tables, and some passes of the
+/// analysis visit every distinct stack of the input once per dump: an input
+/// whose dumps hold more than this many distinct stacks in all keeps fewer
+/// dumps than [`MAX_DUMPS`], so that dumps times stacks stays under it.
+pub const STACK_BUDGET: usize = 10_000_000;
+
+/// How many dumps of an input holding `stacks` distinct stacks are kept.
+pub fn dumps_kept(stacks: usize) -> usize {
+    MAX_DUMPS.min(STACK_BUDGET / stacks.max(1)).max(1)
+}
+
+/// The warning on the first dump kept (of `kept`) when `count` earlier
+/// dumps, from line `first` to line `last`, were left out over the limit.
+pub fn dumps_left_out(count: usize, kept: usize, first: u64, last: u64) -> Warning {
+    Warning {
+        line: first,
+        message: format!(
+            "{count} earlier dumps (lines {first}-{last}) are left out: the last {kept} are \
+             analysed (at most {MAX_DUMPS} dumps per input, fewer when they hold millions of \
+             distinct stacks; a task id printed again starts a new dump)"
+        ),
+    }
+}
 
 /// One thread or backtrace being read.
 #[derive(Debug, Default)]
@@ -247,6 +277,7 @@ pub fn snapshots(
             lines.absorb(&carried);
         }
     }
+    cap_dumps(&mut kept, dumps_kept(tables.stack_count()));
     kept.into_iter()
         .enumerate()
         .map(|(index, (dump, tasks))| {
@@ -272,6 +303,44 @@ pub fn snapshots(
             snapshot
         })
         .collect()
+}
+
+/// Leaves out the dumps before the last `limit`, their lines
+/// counted as skipped over the limit in the first dump kept, which warns
+/// and whose range covers their text.
+fn cap_dumps(kept: &mut Vec<(Dump, Vec<Task>)>, limit: usize) {
+    if kept.len() <= limit {
+        return;
+    }
+    let excess = kept.len() - limit;
+    let mut dropped = LineAccount::default();
+    let mut first_line = u64::MAX;
+    let mut last_line = 0;
+    let mut start = u64::MAX;
+    for (dump, tasks) in kept.drain(..excess) {
+        start = start.min(dump.range.0);
+        if let Some(lines) = dump.lines {
+            dropped.absorb(&lines.all_skipped(SkipReason::OverLimit));
+        }
+        for task in tasks.iter().take(1).chain(tasks.last()) {
+            first_line = first_line.min(u64::from(task.line));
+            last_line = last_line.max(u64::from(task.line));
+        }
+    }
+    if dropped.first != 0 {
+        first_line = first_line.min(dropped.first);
+        last_line = last_line.max(dropped.last);
+    }
+    if let Some((first, _)) = kept.first_mut() {
+        if let Some(lines) = first.lines.as_mut() {
+            lines.absorb(&dropped);
+        }
+        // Its range covers their text too (nothing else reads it).
+        first.range.0 = first.range.0.min(start);
+        first
+            .warnings
+            .insert(0, dumps_left_out(excess, limit, first_line, last_line));
+    }
 }
 
 /// The task of a block; `kind` is the dump's task kind.

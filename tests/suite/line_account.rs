@@ -411,3 +411,166 @@ fn every_json_report_validates_against_the_schema() {
     }
     assert!(failures.is_empty(), "{failures:#?}");
 }
+
+/// The blocks of a sample's text (split at blank lines) that start with
+/// `prefix`, each with its blank line.
+fn sample_blocks(rel: &str, prefix: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(common::root().join(rel)).expect("sample");
+    text.split("\n\n")
+        .map(|b| b.trim_matches('\n'))
+        .filter(|b| b.starts_with(prefix))
+        .map(|b| format!("{b}\n\n"))
+        .collect()
+}
+
+/// What every dump of a capped input must show: at most
+/// [`parse::threads::MAX_DUMPS`] dumps, the first warning how many earlier
+/// ones were left out, and every line of the input still accounted for
+/// (those of the dumps left out as skipped over the limit).
+fn assert_capped(snaps: &[dumpscope::model::Snapshot], text: &str, repeats: usize) {
+    let cap = parse::threads::MAX_DUMPS;
+    assert_eq!(snaps.len(), cap, "dumps kept");
+    let dropped = repeats - cap;
+    let warning = &snaps[0].warnings[0].message;
+    assert!(
+        warning.starts_with(&format!("{dropped} earlier dumps")) && warning.contains("at most"),
+        "{warning}"
+    );
+    assert!(snaps[1..]
+        .iter()
+        .all(|s| s.warnings.iter().all(|w| !w.message.contains("at most"))));
+    let mut total = dumpscope::model::LineAccount::default();
+    for snap in snaps {
+        let lines = snap.lines.clone().expect("account");
+        assert_eq!(lines.unexplained(), 0, "dump {}", snap.index);
+        total.absorb(&lines);
+    }
+    assert_eq!(total.total(), line_count(text.as_bytes()));
+    assert!(total.skipped(dumpscope::model::SkipReason::OverLimit) > 0);
+    // The last dumps are kept: the last one ends the input.
+    let last = snaps.last().and_then(|s| s.tasks.last()).expect("a task");
+    assert!(text.len() - last.offset as usize <= text.len() / repeats + 1);
+    assert!(snaps.iter().enumerate().all(|(i, s)| s.index == i));
+    // The first dump kept covers the text of those left out.
+    assert_eq!(snaps[0].range.0, 0);
+}
+
+/// A goroutine printed again starts a new dump; a file that prints one
+/// goroutine thousands of times (a log of `debug.Stack()` calls, a hostile
+/// input) keeps the last dumps up to the cap, warns, and accounts for the
+/// rest.
+#[test]
+fn a_goroutine_repeated_thousands_of_times_is_capped_with_a_warning() {
+    let blocks = sample_blocks("samples/go/healthy-service/debug2.txt", "goroutine ");
+    let block = blocks.iter().min_by_key(|b| b.len()).expect("a goroutine");
+    let repeats = 2 * parse::threads::MAX_DUMPS + 500;
+    let text = block.repeat(repeats);
+    let snaps = parse_any(text.as_bytes());
+    assert_capped(&snaps, &text, repeats);
+    assert!(snaps.iter().all(|s| s.tasks.len() == 1));
+    // Goroutine headers alone, repeated (no frames, so each is cut).
+    let header = format!("{}\n", block.lines().next().unwrap_or_default());
+    let headers = header.repeat(repeats);
+    let snaps = parse_any(headers.as_bytes());
+    assert_capped(&snaps, &headers, repeats);
+}
+
+/// The same for the thread dump builder (Python's faulthandler prints no
+/// separator between dumps, so a thread printed again starts the next).
+#[test]
+fn a_thread_repeated_thousands_of_times_is_capped_with_a_warning() {
+    let blocks = sample_blocks("samples/python/lock-deadlock/faulthandler.txt", "Thread 0x");
+    let block = blocks.iter().min_by_key(|b| b.len()).expect("a thread");
+    let repeats = parse::threads::MAX_DUMPS + 700;
+    let text = block.repeat(repeats);
+    let snaps = parse_any(text.as_bytes());
+    assert_capped(&snaps, &text, repeats);
+}
+
+/// Genuinely separate dumps in one file, fewer than the cap, stay
+/// separate dumps, without a warning about the cap.
+#[test]
+fn separate_dumps_under_the_cap_are_all_kept() {
+    let path = common::root().join("samples/go/busy-pools/all.txt");
+    let one = std::fs::read_to_string(path).expect("sample");
+    let text = one.repeat(3);
+    let snaps = parse_any(text.as_bytes());
+    assert_eq!(snaps.len(), 3);
+    let single = parse_any(one.as_bytes());
+    for snap in &snaps {
+        assert_eq!(snap.tasks.len(), single[0].tasks.len());
+        assert!(snap.warnings.iter().all(|w| !w.message.contains("at most")));
+    }
+}
+
+/// Long runs of empty lines between and after goroutines, inside crash
+/// text and a race report, are counted line by line in the account
+/// (they are read as runs, not one by one).
+#[test]
+fn runs_of_blank_lines_are_accounted_for() {
+    for rel in [
+        "samples/go/healthy-service/debug2.txt",
+        "samples/go/crash-nil-map/all.txt",
+        "samples/go/race/all.txt",
+    ] {
+        let Ok(one) = std::fs::read_to_string(common::root().join(rel)) else {
+            continue;
+        };
+        let single = parse_any(one.as_bytes());
+        let blank = "\n".repeat(5000);
+        // Every blank line made a run of 5,000, and 5,000 more at the end.
+        let text = one.replace("\n\n", &format!("\n{blank}")) + &blank;
+        let snaps = parse_any(text.as_bytes());
+        assert_eq!(snaps.len(), single.len(), "{rel}");
+        let mut total = dumpscope::model::LineAccount::default();
+        for (snap, was) in snaps.iter().zip(&single) {
+            assert_eq!(snap.tasks.len(), was.tasks.len(), "{rel}");
+            assert_eq!(snap.crash.is_some(), was.crash.is_some(), "{rel}");
+            let lines = snap.lines.clone().expect("account");
+            assert_eq!(lines.unexplained(), 0, "{rel}");
+            total.absorb(&lines);
+        }
+        assert_eq!(total.total(), line_count(text.as_bytes()), "{rel}");
+        let blanks = text.lines().filter(|l| l.trim().is_empty()).count() as u64;
+        assert_eq!(
+            total.skipped(dumpscope::model::SkipReason::Blank),
+            blanks,
+            "{rel}"
+        );
+    }
+}
+
+/// Dumps that each bring thousands of new distinct stacks (function names
+/// no two dumps share) keep fewer dumps than the cap: some passes visit
+/// every stack of the input once per dump, so dumps times stacks is
+/// bounded.
+#[test]
+fn dumps_with_many_distinct_stacks_keep_fewer() {
+    let blocks = sample_blocks("samples/go/healthy-service/debug2.txt", "goroutine ");
+    let block = blocks.iter().min_by_key(|b| b.len()).expect("a goroutine");
+    let (head, rest) = block.split_once('\n').expect("a header line");
+    let (function, tail) = rest.split_once('(').expect("a call");
+    let (dumps, per) = (1500usize, 10usize);
+    let mut text = String::new();
+    for d in 0..dumps {
+        for i in 0..per {
+            let id_at = head.find(|c: char| c.is_ascii_digit()).unwrap_or(0);
+            let digits = head[id_at..]
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .count();
+            let head = format!("{}{}{}", &head[..id_at], i + 1, &head[id_at + digits..]);
+            text.push_str(&format!("{head}\n{function}_{d}_{i}({tail}"));
+        }
+    }
+    let snaps = parse_any(text.as_bytes());
+    let stacks = snaps[0].tables.stack_count();
+    assert!(stacks >= dumps * per, "{stacks} stacks");
+    let kept = parse::threads::dumps_kept(stacks);
+    assert!(kept < parse::threads::MAX_DUMPS, "{kept}");
+    assert_eq!(snaps.len(), kept);
+    assert!(snaps[0].warnings[0]
+        .message
+        .starts_with(&format!("{} earlier dumps", dumps - kept)));
+    assert!(snaps.iter().all(|s| s.tasks.len() == per));
+}

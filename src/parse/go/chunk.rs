@@ -29,8 +29,14 @@ pub(super) struct TaskLines {
 
 pub(super) enum Item {
     Task(Task, TaskLines),
-    Line {
+    /// `count` consecutive lines outside the goroutines, the first one
+    /// numbered `line` (chunk-relative): bytes `start..end` of the text,
+    /// the last line without its newline and trailing blanks. Kept as one
+    /// item so that a long run of text between goroutines (blank lines,
+    /// logs) costs nothing per line.
+    Lines {
         line: u32,
+        count: u32,
         start: usize,
         end: usize,
     },
@@ -47,4 +53,39 @@ pub(super) struct Chunk {
     pub(super) args: Vec<ArgSpan>,
     pub(super) lines: u32,
     pub(super) features: Features,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::ChunkParser;
+    use super::Item;
+
+    /// Lines outside the goroutines cost one item per run, not per line:
+    /// 150 MB of blank lines after one goroutine must not cost memory per
+    /// line.
+    #[test]
+    fn lines_outside_goroutines_are_kept_as_runs() {
+        let path = format!(
+            "{}/samples/go/healthy-service/debug2.txt",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let dump = std::fs::read(path).expect("sample");
+        let mut text = dump.clone();
+        text.extend(std::iter::repeat_n(b'\n', 100_000));
+        for _ in 0..1000 {
+            text.extend_from_slice(b"some program output between dumps\n\n");
+        }
+        text.extend_from_slice(&dump);
+        let chunk = ChunkParser::new(&text, 0, text.len()).run();
+        let runs: Vec<u32> = chunk
+            .items
+            .iter()
+            .filter_map(|item| match item {
+                Item::Lines { count, .. } => Some(*count),
+                _ => None,
+            })
+            .collect();
+        assert!(runs.len() <= 4, "{} runs", runs.len());
+        assert!(runs.iter().map(|&c| u64::from(c)).sum::<u64>() >= 101_000);
+    }
 }

@@ -64,6 +64,11 @@ impl CrashBuilder {
         self.in_m_sections
     }
 
+    /// Inside a race report (until its closing line of `=`).
+    pub fn in_race(&self) -> bool {
+        self.race.is_some()
+    }
+
     pub fn has_content(&self) -> bool {
         self.any
     }

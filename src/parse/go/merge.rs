@@ -5,11 +5,13 @@
 use super::chunk::{Chunk, Item, TaskLines, FORMAT, MAX_WARNINGS};
 use super::crash::{CrashBuilder, LineUse};
 use super::features::Features;
+use super::line::trim_end;
 use crate::input::Bytes;
 use crate::model::{
     ArgSpan, IdMap, LineAccount, Runtime, SkipReason, Snapshot, Tables, Task, TaskDetail,
     TaskFlags, Warning,
 };
+use crate::parse::threads::{dumps_kept, dumps_left_out, MAX_DUMPS};
 use rustc_hash::FxHashSet;
 use std::sync::Arc;
 
@@ -90,15 +92,44 @@ struct Merge {
     current: SnapBuilder,
     /// Version features seen so far (in any chunk up to here).
     features: Features,
+    /// Dumps left out over [`MAX_DUMPS`] (the earliest ones).
+    dropped: Dropped,
+}
+
+/// The dumps left out over [`MAX_DUMPS`]: how many, and their lines.
+#[derive(Default)]
+struct Dropped {
+    dumps: usize,
+    lines: LineAccount,
+    /// Where the first dump left out starts.
+    start: Option<u64>,
+}
+
+impl Dropped {
+    fn add(&mut self, lines: LineAccount, with_tasks: bool, start: u64) {
+        self.dumps += usize::from(with_tasks);
+        self.lines.absorb(&lines.all_skipped(SkipReason::OverLimit));
+        self.start.get_or_insert(start);
+    }
 }
 
 impl Merge {
     /// Finishes the current snapshot and starts the next at byte `start`.
+    /// Beyond twice [`MAX_DUMPS`] finished dumps, the earliest are left
+    /// out down to [`MAX_DUMPS`], so that memory stays bounded and every
+    /// dump is dropped at most once.
     #[inline]
     fn split(&mut self, start: u64) {
         let next = SnapBuilder::new(start);
         self.done
             .push((std::mem::replace(&mut self.current, next), self.features));
+        if self.done.len() >= 2 * MAX_DUMPS {
+            let excess = self.done.len() - MAX_DUMPS;
+            for (builder, _) in self.done.drain(..excess) {
+                let with_tasks = !builder.tasks.is_empty();
+                self.dropped.add(builder.lines, with_tasks, builder.start);
+            }
+        }
     }
 
     /// Adds a goroutine (already remapped); the same goroutine again starts
@@ -127,7 +158,7 @@ impl Merge {
     /// 1-based `line_no`) to the crash builder; a crash header after
     /// goroutines starts a new dump.
     #[inline]
-    fn line(&mut self, text: &[u8], line_no: u64, start: usize, end: usize) {
+    fn line(&mut self, text: &[u8], line_no: u64, start: usize, end: usize) -> LineUse {
         let line = &text[start..end];
         if !self.current.tasks.is_empty() && self.current.crash.is_start(line) {
             self.split(start as u64);
@@ -137,13 +168,60 @@ impl Merge {
             builder.start = start as u64;
         }
         builder.lines.cover(line_no);
-        match builder.crash.line(line_no, line) {
+        let used = builder.crash.line(line_no, line);
+        match used {
             LineUse::Used => builder.lines.use_lines(1),
             LineUse::Blank => builder.lines.skip(SkipReason::Blank, 1),
             LineUse::Other => builder.lines.skip(SkipReason::NotDump, 1),
         }
         if builder.crash.has_content() {
             builder.end = end as u64;
+        }
+        used
+    }
+
+    /// Feeds `count` consecutive lines outside the goroutines, bytes
+    /// `start..end` of the text, the first numbered `first`. A run of
+    /// empty lines after a blank one is counted at once (a blank line
+    /// changes nothing the next one would not).
+    #[inline]
+    fn lines(&mut self, text: &[u8], first: u64, count: u32, start: usize, end: usize) {
+        let count = u64::from(count);
+        let mut pos = start;
+        let mut k = 0u64;
+        let mut after_blank = false;
+        while k < count {
+            if after_blank && !self.current.crash.in_race() {
+                let run = text
+                    .get(pos..end)
+                    .unwrap_or_default()
+                    .iter()
+                    .take_while(|&&c| c == b'\n')
+                    .count() as u64;
+                let run = run.min(count - k);
+                if run > 0 {
+                    let builder = &mut self.current;
+                    builder.lines.cover(first + k + run - 1);
+                    builder.lines.skip(SkipReason::Blank, run);
+                    if builder.crash.has_content() {
+                        builder.end = (pos as u64 + run - 1).max(builder.end);
+                    }
+                    pos += run as usize;
+                    k += run;
+                    continue;
+                }
+            }
+            let stop = match text
+                .get(pos..end)
+                .and_then(|rest| memchr::memchr(b'\n', rest))
+            {
+                Some(p) => pos + p,
+                None => end,
+            };
+            let piece = trim_end(text.get(pos..stop).unwrap_or_default());
+            after_blank = self.line(text, first + k, pos, pos + piece.len()) == LineUse::Blank;
+            pos = (stop + 1).min(end);
+            k += 1;
         }
     }
 
@@ -156,19 +234,30 @@ impl Merge {
     }
 }
 
-/// Counts the lines of a goroutine whose header is line `first`.
+/// Counts the lines of a goroutine whose header is line `first`. Runs once
+/// per goroutine in the sequential merge: the common case (every line
+/// used) is a few additions; goroutines come in line order, so the range
+/// only grows at its end.
 #[inline]
 fn account_task(account: &mut LineAccount, first: u64, lines: TaskLines) {
     let span = u64::from(lines.span.max(1));
-    account.cover(first);
-    account.cover(first + span - 1);
-    let skipped = u64::from(lines.unreadable) + u64::from(lines.cut) + u64::from(lines.over_limit);
-    account.use_lines(span.saturating_sub(skipped));
-    account.skip(SkipReason::Unreadable, u64::from(lines.unreadable));
-    account.skip(SkipReason::Cut, u64::from(lines.cut));
-    account.skip(SkipReason::OverLimit, u64::from(lines.over_limit));
+    if account.first == 0 || first < account.first {
+        account.first = first;
+    }
+    let end = first + span - 1 + u64::from(lines.blank_after);
+    account.last = account.last.max(end);
+    let skipped = lines.unreadable | lines.cut | lines.over_limit;
+    if skipped == 0 {
+        account.use_lines(span);
+    } else {
+        let skipped =
+            u64::from(lines.unreadable) + u64::from(lines.cut) + u64::from(lines.over_limit);
+        account.use_lines(span.saturating_sub(skipped));
+        account.skip(SkipReason::Unreadable, u64::from(lines.unreadable));
+        account.skip(SkipReason::Cut, u64::from(lines.cut));
+        account.skip(SkipReason::OverLimit, u64::from(lines.over_limit));
+    }
     if lines.blank_after {
-        account.cover(first + span);
         account.skip(SkipReason::Blank, 1);
     }
 }
@@ -193,34 +282,48 @@ fn remap_task(task: &mut Task, map: &IdMap, args_base: u32, base_line: u64) {
 
 /// Joins the chunks read in parallel, in order, into snapshots: one set of
 /// tables and argument spans, goroutines and crash text split into dumps.
-pub(super) fn merge(text: Bytes, source: &str, chunks: Vec<Chunk>) -> Vec<Snapshot> {
+/// The chunks come in waves (each read in parallel when the merge asks for
+/// it), so that only one wave's goroutines wait for the merge at a time.
+pub(super) fn merge(
+    text: Bytes,
+    source: &str,
+    waves: impl Iterator<Item = Vec<Chunk>>,
+) -> Vec<Snapshot> {
     let mut tables = Tables::new();
-    let mut args: Vec<ArgSpan> =
-        Vec::with_capacity(chunks.iter().map(|chunk| chunk.args.len()).sum());
+    let mut args: Vec<ArgSpan> = Vec::new();
     let mut merge = Merge {
         done: Vec::new(),
         current: SnapBuilder::new(0),
         features: Features::default(),
+        dropped: Dropped::default(),
     };
     let mut base_line: u64 = 0;
-    for chunk in chunks {
-        let map: IdMap = tables.absorb(&chunk.tables);
-        let args_base = args.len() as u32;
-        args.extend_from_slice(&chunk.args);
-        merge.features.0 |= chunk.features.0;
-        for item in chunk.items {
-            match item {
-                Item::Task(mut task, lines) => {
-                    remap_task(&mut task, &map, args_base, base_line);
-                    merge.task(task, lines);
+    for chunks in waves {
+        args.reserve(chunks.iter().map(|chunk| chunk.args.len()).sum());
+        for chunk in chunks {
+            let map: IdMap = tables.absorb(&chunk.tables);
+            let args_base = args.len() as u32;
+            args.extend_from_slice(&chunk.args);
+            merge.features.0 |= chunk.features.0;
+            for item in chunk.items {
+                match item {
+                    Item::Task(mut task, lines) => {
+                        remap_task(&mut task, &map, args_base, base_line);
+                        merge.task(task, lines);
+                    }
+                    Item::Lines {
+                        line,
+                        count,
+                        start,
+                        end,
+                    } => merge.lines(&text, base_line + u64::from(line), count, start, end),
+                    Item::Warn { line, message } => {
+                        merge.warn(base_line + u64::from(line), message)
+                    }
                 }
-                Item::Line { line, start, end } => {
-                    merge.line(&text, base_line + u64::from(line), start, end)
-                }
-                Item::Warn { line, message } => merge.warn(base_line + u64::from(line), message),
             }
+            base_line += u64::from(chunk.lines);
         }
-        base_line += u64::from(chunk.lines);
     }
     merge.done.push((merge.current, merge.features));
     let tables = Arc::new(tables);
@@ -254,7 +357,36 @@ pub(super) fn merge(text: Bytes, source: &str, chunks: Vec<Chunk>) -> Vec<Snapsh
             last.warnings.push(no_tasks_warning(line));
         }
     }
+    cap_dumps(&mut snaps, merge.dropped, dumps_kept(tables.stack_count()));
     snaps
+}
+
+/// Keeps the last `limit` snapshots; the lines and the text of those
+/// left out (here or during the merge) go to the first one kept, with a
+/// warning.
+fn cap_dumps(snaps: &mut Vec<Snapshot>, mut dropped: Dropped, limit: usize) {
+    if snaps.len() > limit {
+        let excess = snaps.len() - limit;
+        for snap in snaps.drain(..excess) {
+            dropped.add(snap.lines.unwrap_or_default(), true, snap.range.0);
+        }
+        for (index, snap) in snaps.iter_mut().enumerate() {
+            snap.index = index;
+        }
+    }
+    if dropped.dumps == 0 && dropped.lines.total() == 0 {
+        return;
+    }
+    let kept = snaps.len();
+    if let Some(first) = snaps.first_mut() {
+        let warning = dumps_left_out(dropped.dumps, kept, dropped.lines.first, dropped.lines.last);
+        if let Some(lines) = first.lines.as_mut() {
+            lines.absorb(&dropped.lines);
+        }
+        // Its range covers their text too (nothing else reads it).
+        first.range.0 = first.range.0.min(dropped.start.unwrap_or(u64::MAX));
+        first.warnings.insert(0, warning);
+    }
 }
 
 /// The warning for crash text (from line `line`) that no goroutine

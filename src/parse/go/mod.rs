@@ -90,18 +90,26 @@ pub fn parse(text: Bytes, source: &str, opts: &Options) -> Vec<Snapshot> {
         opts.parallel_threshold
     };
     let bounds = chunk_bounds(&text, threshold);
-    let chunks: Vec<Chunk> = bounds
-        .par_windows(2)
-        .map(|w| {
-            let chunk = ChunkParser::new(&text, w[0], w[1]).run();
-            if let Some(p) = &opts.progress {
-                p.fetch_add((w[1] - w[0]) as u64, Ordering::Relaxed);
-            }
-            chunk
-        })
-        .collect();
-    merge(text.clone(), source, chunks)
+    let wave = (rayon::current_num_threads() * 8).max(2);
+    let waves = bounds.windows(2).collect::<Vec<_>>();
+    let waves = waves.chunks(wave).map(|group| {
+        group
+            .par_iter()
+            .map(|w| {
+                let chunk = ChunkParser::new(&text, w[0], w[1]).run();
+                if let Some(p) = &opts.progress {
+                    p.fetch_add((w[1] - w[0]) as u64, Ordering::Relaxed);
+                }
+                chunk
+            })
+            .collect::<Vec<Chunk>>()
+    });
+    merge(text.clone(), source, waves)
 }
+
+/// The most text one chunk holds when the input is cut into more chunks
+/// than threads (a chunk's goroutines wait in memory for the merge).
+const MAX_CHUNK: usize = 16 << 20;
 
 /// Chunk start offsets (plus the end), cut right before a goroutine header
 /// that follows a blank line.
@@ -109,7 +117,9 @@ fn chunk_bounds(text: &[u8], threshold: usize) -> Vec<usize> {
     let len = text.len();
     let mut bounds = vec![0];
     if len >= threshold {
-        let pieces = (rayon::current_num_threads() * 8).clamp(2, 256);
+        let pieces = (rayon::current_num_threads() * 8)
+            .max(len / MAX_CHUNK)
+            .clamp(2, 4096);
         let step = len / pieces;
         let finder = memchr::memmem::Finder::new(b"\n\ngoroutine ");
         for i in 1..pieces {
@@ -163,6 +173,9 @@ struct ChunkParser<'a> {
     frames_pool: Vec<FrameId>,
     features: Features,
     warnings: usize,
+    /// Where the line after the last run of lines outside the goroutines
+    /// starts.
+    run_next: usize,
 }
 
 impl<'a> ChunkParser<'a> {
@@ -180,7 +193,39 @@ impl<'a> ChunkParser<'a> {
             frames_pool: Vec::new(),
             features: Features::default(),
             warnings: 0,
+            run_next: usize::MAX,
         }
+    }
+
+    /// Notes `lines` lines outside the goroutines, the first numbered
+    /// `line` (bytes `start..end`, the last one's newline ending before
+    /// `next`): they extend the run of such lines before them when they
+    /// follow it directly.
+    #[inline]
+    fn outside(&mut self, line: u32, lines: u32, start: usize, end: usize, next: usize) {
+        if let Some(Item::Lines {
+            line: first,
+            count,
+            end: run_end,
+            ..
+        }) = self.items.last_mut()
+        {
+            if self.run_next == start && first.checked_add(*count) == Some(line) {
+                if let Some(total) = count.checked_add(lines) {
+                    *count = total;
+                    *run_end = end;
+                    self.run_next = next;
+                    return;
+                }
+            }
+        }
+        self.items.push(Item::Lines {
+            line,
+            count: lines,
+            start,
+            end,
+        });
+        self.run_next = next;
     }
 
     fn warn(&mut self, line: u32, message: String) {
@@ -198,6 +243,18 @@ impl<'a> ChunkParser<'a> {
         let mut pos = 0usize;
         let mut line_no: u32 = 0;
         while pos < chunk.len() {
+            if cur.is_none() && chunk[pos] == b'\n' {
+                // A run of empty lines outside the goroutines, taken at once.
+                let run = chunk[pos..].iter().take_while(|&&c| c == b'\n').count();
+                let count = u32::try_from(run).unwrap_or(u32::MAX);
+                let run = count as usize;
+                let first = line_no.saturating_add(1);
+                line_no = line_no.saturating_add(count);
+                let at = self.start + pos;
+                self.outside(first, count, at, at + run - 1, at + run);
+                pos += run;
+                continue;
+            }
             line_no += 1;
             let (raw, next, complete) = match memchr::memchr(b'\n', &chunk[pos..]) {
                 Some(p) => (&chunk[pos..pos + p], pos + p + 1, true),
@@ -273,11 +330,7 @@ impl<'a> ChunkParser<'a> {
                     continue;
                 }
             }
-            self.items.push(Item::Line {
-                line: line_no,
-                start: abs,
-                end: abs + line.len(),
-            });
+            self.outside(line_no, 1, abs, abs + line.len(), self.start + pos);
         }
         if let Some(mut c) = cur.take() {
             if at_eof && self.looks_cut(&c) {

@@ -368,6 +368,9 @@ struct Stop {
 /// "worker" received signal SIGABRT, Aborted.`: the stop, with the thread
 /// it names.
 fn stop_line(line: &str) -> Option<Stop> {
+    if !(line.starts_with("Program ") || line.starts_with("Thread ")) {
+        return None;
+    }
     let at = line.find(" received signal SIG")?;
     let who = &line[..at];
     let (thread, name) = match who.strip_prefix("Thread ") {

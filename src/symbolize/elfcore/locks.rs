@@ -56,10 +56,10 @@ pub fn wait_of(core: &CoreFile, thread: &CoreThread, functions: &[&str]) -> Opti
     let blocking = &functions[..functions.len().min(12)];
     if blocking.iter().any(|f| pthread::locks_owned_mutex(f)) {
         let lock = core.read_u32(word)?;
+        // A locked mutex (its word not 0) records its owner's LWP.
         let owner = core
             .read_u32(word.checked_add(pthread::MUTEX_OWNER_OFFSET)?)
-            .filter(|&o| o != 0 && lock != 0)
-            .filter(|o| core.threads.iter().any(|t| t.lwp == *o) || *o != 0);
+            .filter(|&o| o != 0 && lock != 0);
         return Some(MemWait::Mutex { addr: word, owner });
     }
     if blocking.iter().any(|f| pthread::is_join(f)) {

@@ -435,7 +435,7 @@ fn render(core: &CoreFile, modules: &[Module], stacks: &[Vec<Line>]) -> String {
                     let _ = write!(s, "0x{:016x} in ", l.pc);
                 }
             }
-            let _ = write!(s, "{} ({args})", l.function);
+            let _ = write!(s, "{} ({args})", gdb_name(&l.function));
             if !l.file.is_empty() && l.line > 0 {
                 let _ = write!(s, " at {}:{}", l.file, l.line);
             } else if !l.module.is_empty() {
@@ -473,6 +473,34 @@ fn render(core: &CoreFile, modules: &[Module], stacks: &[Vec<Line>]) -> String {
     out
 }
 
+/// A function name as gdb prints it: Rust's inherent methods without the
+/// angle brackets the DWARF names carry (`<std::sys::sync::mutex::futex::Mutex>::lock_contended`
+/// is `std::sys::sync::mutex::futex::Mutex::lock_contended`); trait
+/// methods (`<T as Trait>::f`) stay as they are.
+fn gdb_name(function: &str) -> std::borrow::Cow<'_, str> {
+    let Some(rest) = function.strip_prefix('<') else {
+        return function.into();
+    };
+    let mut depth = 1usize;
+    for (i, c) in rest.char_indices() {
+        match c {
+            '<' => depth += 1,
+            '>' => {
+                depth -= 1;
+                if depth == 0 {
+                    let inner = &rest[..i];
+                    return match rest[i + 1..].strip_prefix("::") {
+                        Some(tail) if !inner.contains(" as ") => format!("{inner}::{tail}").into(),
+                        _ => function.into(),
+                    };
+                }
+            }
+            _ => {}
+        }
+    }
+    function.into()
+}
+
 fn core_u32(core: &CoreFile, addr: u64) -> u32 {
     use crate::input::elfcore::Memory;
     core.read_u32(addr).unwrap_or(0)
@@ -491,5 +519,20 @@ fn header(core: &CoreFile, n: usize, thread: &crate::input::elfcore::CoreThread)
             thread.lwp
         ),
         None => format!("Thread {} (LWP {}{name}):", n + 1, thread.lwp),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_as_gdb_prints_them() {
+        assert_eq!(
+            gdb_name("<std::sys::sync::mutex::futex::Mutex>::lock_contended"),
+            "std::sys::sync::mutex::futex::Mutex::lock_contended"
+        );
+        assert_eq!(gdb_name("<A as B>::f"), "<A as B>::f");
+        assert_eq!(gdb_name("main"), "main");
     }
 }

@@ -319,7 +319,7 @@ fn same_findings_as_gdbs_text_of_the_same_core() {
             let kinds = |r: &Report| -> BTreeSet<(String, BTreeSet<u64>)> {
                 r.findings
                     .iter()
-                    .filter(|f| f.severity.to_string() != "info")
+                    .filter(|f| f.severity != "info")
                     .map(|f| {
                         (
                             f.kind.as_str().to_string(),

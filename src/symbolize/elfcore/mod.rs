@@ -35,7 +35,6 @@ use unwind::Module;
 pub const FORMAT: &str = "elf-core";
 
 /// A core read into snapshots.
-
 pub struct CoreRead {
     /// The core's one snapshot.
     pub snapshots: Vec<Snapshot>,
@@ -430,10 +429,11 @@ fn render(core: &CoreFile, modules: &[Module], stacks: &[Vec<Line>]) -> String {
                 _ => "",
             };
             let mut s = format!("#{i:<2} ");
-            if !(i > 0 && lines[i - 1].inlined) || i == 0 {
-                if !(l.inlined && i == 0) {
-                    let _ = write!(s, "0x{:016x} in ", l.pc);
-                }
+            // gdb prints the address on the first line of each physical
+            // frame, except an inlined innermost one.
+            let starts_frame = i == 0 || !lines[i - 1].inlined;
+            if starts_frame && !(i == 0 && l.inlined) {
+                let _ = write!(s, "0x{:016x} in ", l.pc);
             }
             let _ = write!(s, "{} ({args})", gdb_name(&l.function));
             if !l.file.is_empty() && l.line > 0 {

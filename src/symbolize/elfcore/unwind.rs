@@ -285,7 +285,7 @@ impl<'a> Unwinder<'a> {
             let first = frames.is_empty();
             let lookup = if first { cur.pc } else { cur.pc - 1 };
             let next = match self.step_cfi(&cur, lookup, first) {
-                Step::Next(next) => Some((next, false)),
+                Step::Next(next) => Some((*next, false)),
                 Step::End => {
                     frames.push(Frame {
                         pc: cur.pc,
@@ -357,7 +357,7 @@ impl<'a> Unwinder<'a> {
                 return match cur.r[ra.0 as usize] {
                     Some(pc) => {
                         next.pc = pc;
-                        Step::Next(next)
+                        Step::Next(Box::new(next))
                     }
                     None => Step::End,
                 };
@@ -388,7 +388,7 @@ impl<'a> Unwinder<'a> {
             return Step::End;
         };
         next.pc = pc;
-        Step::Next(next)
+        Step::Next(Box::new(next))
     }
 
     /// x86-64 and aarch64 frame records: `[fp]` is the caller's fp,
@@ -411,7 +411,7 @@ impl<'a> Unwinder<'a> {
 }
 
 enum Step {
-    Next(Regs),
+    Next(Box<Regs>),
     End,
     NoInfo,
 }

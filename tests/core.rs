@@ -358,17 +358,16 @@ fn truncated_and_foreign_inputs() {
     let path = common::root().join("samples/core/c/kernel.core.zst");
     let loaded = load(path.to_str().unwrap(), &LoadOptions::default()).unwrap();
     let cut = dumpscope::input::Bytes::owned(loaded.data[..loaded.data.len() / 2].to_vec());
-    let read = dumpscope::symbolize::elfcore::read("cut", cut, &Default::default());
-    match read {
-        Ok(read) => {
-            assert!(read
-                .warnings
-                .iter()
-                .any(|w| w.contains("truncated") || w.contains("cut off")));
-        }
-        Err(e) => assert!(e.contains("core"), "{e}"),
-    }
-    // An aarch64-tagged core of an unknown machine: a clear error.
+    let read = dumpscope::symbolize::elfcore::read("cut", cut, &Default::default())
+        .expect("a truncated core is still read");
+    assert!(
+        read.warnings.iter().any(|w| w.contains("truncated")),
+        "{:?}",
+        read.warnings
+    );
+    // The kernel writes the notes first: every thread survives the cut.
+    assert_eq!(read.snapshots[0].tasks.len(), 6);
+    // A core of a machine not read (32-bit ARM): a clear error.
     let mut other = loaded.data[..4096].to_vec();
     other[18] = 0x28; // EM_ARM
     other[19] = 0;

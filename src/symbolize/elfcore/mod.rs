@@ -265,7 +265,8 @@ fn symbolize(
     }
     let outcome = sym.resolve(&reqs, &maps);
     for note in outcome.notes {
-        if !note.contains("bare address") {
+        // Modules without a file are already named above.
+        if !note.contains("bare address") && !note.starts_with("not symbolized, no --binary") {
             warnings.push(note);
         }
     }

@@ -1,15 +1,16 @@
 //! Unwinding a thread of a core with the modules' call-frame information:
 //! `.eh_frame`, found through each module's `PT_GNU_EH_FRAME` header in the
-//! process's memory (the core's pages or the mapped file's), and evaluated
-//! with gimli's unwinder. Where a module has no unwind entry for an address,
+//! process's memory (the core's pages or the mapped file's), else the
+//! `.debug_frame` of the module's file, evaluated with gimli's unwinder. Where a module has no unwind entry for an address,
 //! the x86-64 frame-pointer chain is followed while it stays on the stack.
 
 use crate::input::elfcore::{Arch, CoreFile, Memory};
 use gimli::{
-    BaseAddresses, CfaRule, EhFrame, EhFrameHdr, EndianSlice, LittleEndian, ParsedEhFrameHdr,
-    Register, RegisterRule, UnwindContext, UnwindSection,
+    BaseAddresses, CfaRule, DebugFrame, EhFrame, EhFrameHdr, EndianSlice, LittleEndian,
+    ParsedEhFrameHdr, Register, RegisterRule, UnwindContext, UnwindSection, UnwindTableRow,
 };
 use object::elf;
+use std::borrow::Cow;
 
 /// Frames of one thread, at most.
 pub const MAX_FRAMES: usize = 256;
@@ -246,8 +247,13 @@ pub struct Unwinder<'a> {
     core: &'a CoreFile,
     modules: &'a [Module],
     tables: Vec<Option<Option<Tables<'a>>>>,
+    /// Each module's `.debug_frame`, read from its file once.
+    debug_frames: Vec<Option<Option<Cow<'a, [u8]>>>>,
     ctx: Box<UnwindContext<usize>>,
 }
+
+/// One row of an unwind table.
+type Row = UnwindTableRow<usize>;
 
 impl<'a> Unwinder<'a> {
     /// An unwinder over the core's memory and its modules.
@@ -256,6 +262,7 @@ impl<'a> Unwinder<'a> {
             core,
             modules,
             tables: (0..modules.len()).map(|_| None).collect(),
+            debug_frames: (0..modules.len()).map(|_| None).collect(),
             ctx: Box::new(UnwindContext::new()),
         }
     }
@@ -315,27 +322,67 @@ impl<'a> Unwinder<'a> {
         frames
     }
 
+    /// The unwind row for `lookup` from the module's `.eh_frame`.
+    fn row_eh_frame(&mut self, mi: usize, lookup: u64) -> Option<(Row, Register)> {
+        if self.tables[mi].is_none() {
+            self.tables[mi] = Some(tables(self.core, &self.modules[mi]));
+        }
+        let t = self.tables[mi].as_ref()?.as_ref()?;
+        let table = t.hdr.table()?;
+        let fde = table
+            .fde_for_address(&t.eh_frame, &t.bases, lookup, EhFrame::cie_from_offset)
+            .ok()?;
+        let ra = fde.cie().return_address_register();
+        let row = fde
+            .unwind_info_for_address(&t.eh_frame, &t.bases, &mut self.ctx, lookup)
+            .ok()?;
+        Some((row.clone(), ra))
+    }
+
+    /// The unwind row for `lookup` from the `.debug_frame` of the module's
+    /// file (code built without unwind tables keeps its CFI there).
+    fn row_debug_frame(&mut self, mi: usize, lookup: u64) -> Option<(Row, Register)> {
+        if self.debug_frames[mi].is_none() {
+            let m = &self.modules[mi];
+            let data = self
+                .core
+                .files
+                .iter()
+                .position(|f| f.path == m.path && f.file_offset == 0)
+                .and_then(|i| self.core.attached(i))
+                .and_then(|bytes| {
+                    use object::{Object, ObjectSection};
+                    let file = object::File::parse(&bytes[..]).ok()?;
+                    file.section_by_name(".debug_frame")?
+                        .uncompressed_data()
+                        .ok()
+                });
+            self.debug_frames[mi] = Some(data);
+        }
+        let data = self.debug_frames[mi].as_ref()?.as_ref()?;
+        let mut section = DebugFrame::new(data, LittleEndian);
+        section.set_address_size(8);
+        let bases = BaseAddresses::default();
+        let vaddr = lookup.wrapping_sub(self.modules[mi].bias);
+        let fde = section
+            .fde_for_address(&bases, vaddr, DebugFrame::cie_from_offset)
+            .ok()?;
+        let ra = fde.cie().return_address_register();
+        let row = fde
+            .unwind_info_for_address(&section, &bases, &mut self.ctx, vaddr)
+            .ok()?;
+        Some((row.clone(), ra))
+    }
+
     fn step_cfi(&mut self, cur: &Regs, lookup: u64, first: bool) -> Step {
         let Some(mi) = self.module_of(lookup) else {
             return Step::NoInfo;
         };
-        if self.tables[mi].is_none() {
-            self.tables[mi] = Some(tables(self.core, &self.modules[mi]));
-        }
-        let Some(Some(t)) = &self.tables[mi] else {
-            return Step::NoInfo;
+        let found = match self.row_eh_frame(mi, lookup) {
+            Some(found) => Some(found),
+            None => self.row_debug_frame(mi, lookup),
         };
-        let Some(table) = t.hdr.table() else {
-            return Step::NoInfo;
-        };
-        let Ok(fde) =
-            table.fde_for_address(&t.eh_frame, &t.bases, lookup, EhFrame::cie_from_offset)
-        else {
-            return Step::NoInfo;
-        };
-        let ra = fde.cie().return_address_register();
-        let Ok(row) = fde.unwind_info_for_address(&t.eh_frame, &t.bases, &mut self.ctx, lookup)
-        else {
+        let Some((row, ra)) = found else {
             return Step::NoInfo;
         };
         let cfa = match row.cfa() {

@@ -15,20 +15,25 @@ use dumpscope::report::Report;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-const SAMPLES: [&str; 3] = ["c", "cpp", "rust"];
+const SAMPLES: [&str; 4] = ["c", "cpp", "rust", "rwlock"];
 const CORES: [&str; 2] = ["gcore", "kernel"];
 
 /// The sample's binary, decompressed into a directory of the test's own.
 fn binary(sample: &str) -> PathBuf {
+    let name = if sample == "rwlock" {
+        "rwlock"
+    } else {
+        "lock-order"
+    };
     static ONCE: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let _one_at_a_time = ONCE.lock().unwrap_or_else(|e| e.into_inner());
     let dir = std::env::temp_dir().join(format!("dumpscope-core-{}-{sample}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("lock-order");
+    let path = dir.join(name);
     if !path.exists() {
-        let src = common::root().join(format!("samples/core/{sample}/lock-order.zst"));
+        let src = common::root().join(format!("samples/core/{sample}/{name}.zst"));
         let loaded = load(src.to_str().unwrap(), &LoadOptions::default()).unwrap();
-        let tmp = dir.join("lock-order.part");
+        let tmp = dir.join(format!("{name}.part"));
         std::fs::write(&tmp, &*loaded.data).unwrap();
         std::fs::rename(&tmp, &path).unwrap();
     }
@@ -176,10 +181,11 @@ fn every_thread_and_frame_of_gdbs_answer_key() {
             let key = answer_key(&common::read(&format!(
                 "samples/core/{sample}/{core}-bt.txt"
             )));
+            let threads = expected(sample)["threads"].as_array().unwrap().len();
             assert_eq!(
                 key.len(),
-                6,
-                "{sample}/{core}: the answer key has six threads"
+                threads,
+                "{sample}/{core}: the answer key's threads"
             );
             let (parsed, _) = parse_core(sample, core, true);
             let snap = &parsed.snapshots[0];
@@ -337,6 +343,50 @@ fn same_findings_as_gdbs_text_of_the_same_core() {
                 );
             }
         }
+    }
+}
+
+/// A pthread rwlock held by a sleeping writer: the writer read from the
+/// lock's `__cur_writer` is certain, so the blocked writer, the blocked
+/// reader and main (joining the blocked writer) are certainly stuck behind
+/// it.
+#[test]
+fn rwlock_writer_read_from_memory() {
+    let truth = expected("rwlock");
+    let lwp = |name: &str| {
+        truth["threads"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["name"] == name)
+            .and_then(|t| t["lwp"].as_u64())
+            .unwrap()
+    };
+    assert_eq!(
+        truth["locks"]["table_lock"]["glibc_cur_writer"].as_u64(),
+        Some(lwp("holder"))
+    );
+    for core in CORES {
+        let r = report(parse_core("rwlock", core, true).0);
+        let f = r
+            .findings
+            .iter()
+            .find(|f| f.rule == "threads.blocked-behind")
+            .unwrap_or_else(|| {
+                panic!(
+                    "rwlock/{core}: {:?}",
+                    r.findings.iter().map(|f| &f.title).collect::<Vec<_>>()
+                )
+            });
+        assert_eq!(f.confidence.to_string(), "certain", "rwlock/{core}");
+        assert!(
+            f.title.contains(&format!("thread {}", lwp("holder"))),
+            "{}",
+            f.title
+        );
+        let ids: BTreeSet<u64> = f.task_ids.iter().copied().collect();
+        let want: BTreeSet<u64> = [lwp("rewrite"), lwp("lookup"), lwp("main")].into();
+        assert_eq!(ids, want, "rwlock/{core}");
     }
 }
 

@@ -2,7 +2,9 @@
 # Regenerates the ELF core samples in samples/core/: the lock-order programs of
 # samples/native/lock-order/programs/ (an AB-BA deadlock on two global locks
 # with three idle threads and main joining one of the deadlocked threads) in C
-# (pthread mutexes), C++ (std::mutex) and Rust (std::sync::Mutex), each run
+# (pthread mutexes), C++ (std::mutex) and Rust (std::sync::Mutex), and
+# programs/rwlock.c (a writer holds a pthread rwlock and sleeps, a writer and
+# a reader block on it, main joins the blocked writer), each run
 # until it hangs and then dumped twice:
 #   NAME/gcore.core.zst   by `gcore` while the process runs
 #   NAME/kernel.core.zst  by the kernel (`ulimit -c unlimited`, SIGABRT)
@@ -31,7 +33,7 @@ cleanup() {
   rm -rf "$root"
 }
 trap cleanup EXIT
-ONLY=${ONLY:-c cpp rust}
+ONLY=${ONLY:-c cpp rust rwlock}
 want() { [[ " $ONLY " == *" $1 "* ]]; }
 
 installed() { [[ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" == *"ok installed"* ]]; }
@@ -101,9 +103,9 @@ cores() {
   python3 -c 'import json,sys; json.dump(json.load(sys.stdin), sys.stdout, indent=1); print()' <"$d/truth.json" >"$o/expected.json"
 }
 
-prepare() { # NAME SOURCE: a copy of the source in $root/NAME
+prepare() { # NAME SOURCE [DIR]: a copy of the source in $root/NAME
   mkdir -p "$root/$1"
-  cp "$progs/$2" "$root/$1/"
+  cp "${3:-$progs}/$2" "$root/$1/"
 }
 
 if want c; then
@@ -123,6 +125,12 @@ if want rust; then
   (cd "$root/rust" && rustc -g -C opt-level=0 --edition 2021 -o lock-order main.rs)
   start "$root/rust" "$root/rust/lock-order"
   cores rust "$root/rust/lock-order"
+fi
+if want rwlock; then
+  prepare rwlock rwlock.c "$here/programs"
+  (cd "$root/rwlock" && gcc -O0 -g -pthread -Wall -Wextra -o rwlock rwlock.c)
+  start "$root/rwlock" "$root/rwlock/rwlock"
+  cores rwlock "$root/rwlock/rwlock"
 fi
 
 {

@@ -136,6 +136,15 @@ pub static OWNED_MUTEX_PARTS: &[&str] = &[
 /// `pthread_mutex_t` on x86-64 and aarch64.
 pub const MUTEX_OWNER_OFFSET: u64 = 8;
 
+/// Offsets of the futex words a thread blocked on a glibc
+/// `pthread_rwlock_t` sleeps on (`__wrphase_futex`, `__writers_futex`),
+/// from the lock's start, the writer's first.
+pub const RWLOCK_FUTEX_OFFSETS: [u64; 2] = [12, 8];
+
+/// Offset of `__cur_writer` (the LWP of the writer holding the lock, 0 when
+/// readers hold it) in glibc's `pthread_rwlock_t` on x86-64 and aarch64.
+pub const RWLOCK_WRITER_OFFSET: u64 = 24;
+
 /// A frame that locks a glibc mutex, which records its owner.
 pub fn locks_owned_mutex(function: &str) -> bool {
     OWNED_MUTEX_PARTS.iter().any(|part| function.contains(part))

@@ -3,8 +3,9 @@
 //! kept in the registers of its stop) and what the word belongs to, by the
 //! thread's frames and the `pthread` vocabulary
 //! ([`crate::model::vocab::pthread`]): a glibc mutex, whose `__owner` is the
-//! LWP of the thread holding it, or a thread's id word, which a join waits
-//! on until the thread ends.
+//! LWP of the thread holding it, a readers-writer lock, whose `__cur_writer`
+//! is the writer's, or a thread's id word, which a join waits on until the
+//! thread ends.
 
 use crate::input::elfcore::{Arch, CoreFile, CoreThread, Memory};
 use crate::model::vocab::pthread;
@@ -28,6 +29,14 @@ pub enum MemWait {
     Futex {
         /// The futex word's address.
         addr: u64,
+    },
+    /// A glibc readers-writer lock at `addr`, held for writing by the
+    /// thread `writer` (its LWP), when a thread of the core writes.
+    RwLock {
+        /// The lock's address.
+        addr: u64,
+        /// The writer's LWP.
+        writer: Option<u32>,
     },
     /// A join of the thread whose LWP is `lwp`.
     Join {
@@ -61,6 +70,33 @@ pub fn wait_of(core: &CoreFile, thread: &CoreThread, functions: &[&str]) -> Opti
             .read_u32(word.checked_add(pthread::MUTEX_OWNER_OFFSET)?)
             .filter(|&o| o != 0 && lock != 0);
         return Some(MemWait::Mutex { addr: word, owner });
+    }
+    let rwlock = blocking
+        .iter()
+        .find_map(|f| match crate::model::vocab::primitive(f) {
+            Some((crate::model::ResKind::RwMutex, op, _)) => Some(op),
+            _ => None,
+        });
+    if let Some(op) = rwlock {
+        // The lock whose `__cur_writer` is a thread of the process; a
+        // reader sleeps on `__wrphase_futex` even when readers hold it.
+        for off in pthread::RWLOCK_FUTEX_OFFSETS {
+            let Some(base) = word.checked_sub(off) else {
+                continue;
+            };
+            let writer = core.read_u32(base + pthread::RWLOCK_WRITER_OFFSET);
+            if let Some(w) = writer.filter(|w| *w != 0 && core.threads.iter().any(|t| t.lwp == *w))
+            {
+                return Some(MemWait::RwLock {
+                    addr: base,
+                    writer: Some(w),
+                });
+            }
+        }
+        return (op == crate::model::WaitOp::RLock).then(|| MemWait::RwLock {
+            addr: word - 8,
+            writer: None,
+        });
     }
     if blocking.iter().any(|f| pthread::is_join(f)) {
         let lwp = core.read_u32(word)?;

@@ -23,7 +23,7 @@ pub mod unwind;
 use super::{Options, Request, Space, Symbolizer};
 use crate::input::elfcore::{Arch, CoreFile};
 use crate::model::heap::Module as Mapping;
-use crate::model::{Bytes, Crash, Snapshot};
+use crate::model::{Bytes, Confidence, Crash, LockBasis, LockFact, LockRel, Snapshot, SyncKind};
 use locks::MemWait;
 use rustc_hash::FxHashMap;
 use std::fmt::Write as _;
@@ -186,11 +186,29 @@ pub fn read(name: &str, data: Bytes, opts: &Options) -> Result<CoreRead, String>
         .map(|t| unwinder.unwind(&t.regs))
         .collect();
     let lines = symbolize(&core, &modules, &stacks, &used, opts, &mut warnings);
-    let text = render(&core, &modules, &lines);
+    let (text, writers) = render(&core, &modules, &lines);
     let mut snapshots =
         crate::parse::native::gdb::parse(Bytes::owned(text.clone().into_bytes()), name);
     for snap in &mut snapshots {
         snap.format = FORMAT;
+        // gdb's reader knows mutex owners; a writer is stated here alike.
+        for w in &writers {
+            let Some(task) = snap.tasks.iter().position(|t| t.id == u64::from(w.lwp)) else {
+                continue;
+            };
+            let class = std::sync::Arc::make_mut(&mut snap.tables).intern("pthread_rwlock_t");
+            snap.sync.locks.push(LockFact {
+                task: task as u32,
+                rel: LockRel::Holds,
+                kind: SyncKind::RwLock,
+                addr: w.addr,
+                class,
+                frame: u16::MAX,
+                line: w.line,
+                basis: LockBasis::Stated,
+                confidence: Confidence::Certain,
+            });
+        }
         if core.process.crashed() {
             let lwp = core.threads.first().map(|t| t.lwp as u64);
             snap.crash = Some(Crash {
@@ -376,7 +394,7 @@ fn data_symbol(
 
 /// Writes the threads as gdb's `thread apply all bt` does, then gdb's
 /// printouts of each waited mutex (`print mutex`, `print *mutex`).
-fn render(core: &CoreFile, modules: &[Module], stacks: &[Vec<Line>]) -> String {
+fn render(core: &CoreFile, modules: &[Module], stacks: &[Vec<Line>]) -> (String, Vec<Writer>) {
     let mut out = String::new();
     let p = &core.process;
     if !p.args.is_empty() {
@@ -398,14 +416,22 @@ fn render(core: &CoreFile, modules: &[Module], stacks: &[Vec<Line>]) -> String {
         let _ = writeln!(out);
         let _ = writeln!(out, "{}", header(core, n, thread));
         let arg = match wait {
-            Some(MemWait::Mutex { addr, .. } | MemWait::Futex { addr }) => {
+            Some(
+                MemWait::Mutex { addr, .. }
+                | MemWait::Futex { addr }
+                | MemWait::RwLock { addr, .. },
+            ) => {
                 let sym = data_symbol(core, modules, &mut tables, addr)
                     .map(|s| format!(" <{s}>"))
                     .unwrap_or_default();
                 if let Some(w) = wait {
                     waits.push((n, w, sym.clone()));
                 }
-                Some(format!("mutex={addr:#x}{sym}"))
+                let name = match wait {
+                    Some(MemWait::RwLock { .. }) => "rwlock",
+                    _ => "mutex",
+                };
+                Some(format!("{name}={addr:#x}{sym}"))
             }
             Some(MemWait::Join { lwp }) => core
                 .threads
@@ -422,11 +448,10 @@ fn render(core: &CoreFile, modules: &[Module], stacks: &[Vec<Line>]) -> String {
                 {
                     a.as_str()
                 }
-                (Some(a), Some(MemWait::Mutex { .. } | MemWait::Futex { .. }))
-                    if crate::model::vocab::primitive(&l.function).is_some_and(|p| p.2) =>
-                {
-                    a.as_str()
-                }
+                (
+                    Some(a),
+                    Some(MemWait::Mutex { .. } | MemWait::Futex { .. } | MemWait::RwLock { .. }),
+                ) if crate::model::vocab::primitive(&l.function).is_some_and(|p| p.2) => a.as_str(),
                 _ => "",
             };
             let mut s = format!("#{i:<2} ");
@@ -448,11 +473,40 @@ fn render(core: &CoreFile, modules: &[Module], stacks: &[Vec<Line>]) -> String {
     }
     // gdb's owner printouts (`thread N`, `print mutex`, `print *mutex`).
     let mut value = 1;
+    let mut writers = Vec::new();
     for (n, wait, sym) in waits {
-        let MemWait::Mutex { addr, owner } = wait else {
+        let Some(thread) = core.threads.get(n) else {
             continue;
         };
-        let Some(thread) = core.threads.get(n) else {
+        if let MemWait::RwLock {
+            addr,
+            writer: Some(writer),
+        } = wait
+        {
+            // gdb's `print *rwlock`: the writer holding it.
+            let _ = writeln!(out);
+            let _ = writeln!(out, "{}", header(core, n, thread));
+            let _ = writeln!(out, "${value} = (pthread_rwlock_t *) {addr:#x}{sym}");
+            let word = |o: u64| core_u32(core, addr + o);
+            let _ = writeln!(
+                out,
+                "${} = {{__data = {{__readers = {}, __writers = {}, __wrphase_futex = {}, __writers_futex = {}, __cur_writer = {writer}}}}}",
+                value + 1,
+                word(0),
+                word(4),
+                word(8),
+                word(12),
+            );
+            let line = out.bytes().filter(|b| *b == b'\n').count() as u32;
+            writers.push(Writer {
+                lwp: writer,
+                addr,
+                line,
+            });
+            value += 2;
+            continue;
+        }
+        let MemWait::Mutex { addr, owner } = wait else {
             continue;
         };
         let _ = writeln!(out);
@@ -471,7 +525,15 @@ fn render(core: &CoreFile, modules: &[Module], stacks: &[Vec<Line>]) -> String {
         );
         value += 2;
     }
-    out
+    (out, writers)
+}
+
+/// A readers-writer lock's writer read from memory: its LWP, the lock, the
+/// line of the printout.
+struct Writer {
+    lwp: u32,
+    addr: u64,
+    line: u32,
 }
 
 /// A function name as gdb prints it: Rust's inherent methods without the

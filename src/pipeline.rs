@@ -95,6 +95,9 @@ pub fn load_and_parse(
     for w in &loaded.warnings {
         warnings.push(format!("{}: {w}", loaded.name));
     }
+    if input::elfcore::is_core(&loaded.data) {
+        return read_core(loaded, cfg, warnings);
+    }
     let counter = progress(loaded.data.len() as u64);
     let parsed = parse_bytes(
         &loaded.name,
@@ -115,6 +118,31 @@ pub fn load_and_parse(
         }
     }
     Ok(parsed)
+}
+
+/// Reads an ELF core: threads unwound and symbolized with the binaries and
+/// debug directories of `cfg.symbolize`, waits read from memory.
+fn read_core(
+    loaded: input::Loaded,
+    cfg: &Config,
+    warnings: &mut Vec<String>,
+) -> Result<ParsedInput, String> {
+    let size = loaded.data.len() as u64;
+    let read = crate::symbolize::elfcore::read(&loaded.name, loaded.data, &cfg.symbolize)?;
+    warnings.extend(read.warnings);
+    Ok(ParsedInput {
+        input: InputInfo {
+            source: loaded.name,
+            size: loaded.size,
+            compression: loaded.compression,
+            decompressed_size: size,
+            format: None,
+            confidence: 1.0,
+            notes: Vec::new(),
+        },
+        snapshots: read.snapshots,
+        heaps: Vec::new(),
+    })
 }
 
 /// Builds the report of parsed inputs: groups, diagnosis and findings for

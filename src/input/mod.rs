@@ -16,6 +16,7 @@
 //!   unchanged (no copy) when nothing needs unwrapping.
 
 mod decompress;
+pub mod elfcore;
 mod unwrap;
 
 pub use crate::model::Bytes;

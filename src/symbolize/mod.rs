@@ -9,6 +9,7 @@
 //! sections); `object` reads the ELF facts.
 
 pub mod apply;
+pub mod elfcore;
 pub mod image;
 pub mod locate;
 pub mod text;

@@ -121,6 +121,35 @@ pub fn is_join(function: &str) -> bool {
     function.contains(JOIN_NAME_PART)
 }
 
+/// Parts of the names of the frames that lock a glibc `pthread_mutex_t`
+/// (C's `pthread_mutex_lock`, C++'s `std::mutex` through it): under them,
+/// the futex word a thread sleeps on is the mutex's `__data.__lock`, its
+/// first word, and the mutex records its owner's LWP.
+pub static OWNED_MUTEX_PARTS: &[&str] = &[
+    "pthread_mutex_lock",
+    "pthread_mutex_timedlock",
+    "pthread_mutex_clocklock",
+    "lll_mutex_lock_optimized",
+];
+
+/// Offset of `__data.__owner` (the owner's LWP, a 32-bit word) in glibc's
+/// `pthread_mutex_t` on x86-64 and aarch64.
+pub const MUTEX_OWNER_OFFSET: u64 = 8;
+
+/// Offsets of the futex words a thread blocked on a glibc
+/// `pthread_rwlock_t` sleeps on (`__wrphase_futex`, `__writers_futex`),
+/// from the lock's start, the writer's first.
+pub const RWLOCK_FUTEX_OFFSETS: [u64; 2] = [12, 8];
+
+/// Offset of `__cur_writer` (the LWP of the writer holding the lock, 0 when
+/// readers hold it) in glibc's `pthread_rwlock_t` on x86-64 and aarch64.
+pub const RWLOCK_WRITER_OFFSET: u64 = 24;
+
+/// A frame that locks a glibc mutex, which records its owner.
+pub fn locks_owned_mutex(function: &str) -> bool {
+    OWNED_MUTEX_PARTS.iter().any(|part| function.contains(part))
+}
+
 /// Parts of the names of the calls a thread parks in when it is idle,
 /// waiting for work or events (an event loop, a listener, a signal wait),
 /// unlike a `read()` or `write()` in the middle of a request, which may hold

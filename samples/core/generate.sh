@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# Regenerates the ELF core samples in samples/core/: the lock-order programs of
+# samples/native/lock-order/programs/ (an AB-BA deadlock on two global locks
+# with three idle threads and main joining one of the deadlocked threads) in C
+# (pthread mutexes), C++ (std::mutex) and Rust (std::sync::Mutex), and
+# programs/rwlock.c (a writer holds a pthread rwlock and sleeps, a writer and
+# a reader block on it, main joins the blocked writer), each run
+# until it hangs and then dumped twice:
+#   NAME/gcore.core.zst   by `gcore` while the process runs
+#   NAME/kernel.core.zst  by the kernel (`ulimit -c unlimited`, SIGABRT)
+# beside the binary the analysis needs (`--binary`), zstd-compressed, and the
+# answer keys `gdb -batch -ex 'thread apply all bt' BINARY CORE`
+# (NAME/gcore-bt.txt, NAME/kernel-bt.txt) and the program's own ground truth
+# (NAME/expected.json, nothing in it read from a dump).
+# The processes run with coredump_filter 0x37 (the default 0x33 plus
+# file-backed private mappings), so each core holds the code and the
+# call-frame information of the C library it ran with: the cores unwind on any
+# machine. Programs are built and run in /home/build/core/NAME, the path their
+# debug information and the cores name.
+# Needs gcc, g++, rustc, gdb, zstd, libc6-dbg (installs the Debian packages
+# when missing) and a kernel core_pattern that writes a file (`core`).
+# Usage: bash samples/core/generate.sh
+#        ONLY="c rust" bash samples/core/generate.sh
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+progs=$here/../native/lock-order/programs
+root=/home/build/core
+export LC_ALL=C
+unset DEBUGINFOD_URLS
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+  rm -rf "$root"
+}
+trap cleanup EXIT
+ONLY=${ONLY:-c cpp rust rwlock}
+want() { [[ " $ONLY " == *" $1 "* ]]; }
+
+installed() { [[ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" == *"ok installed"* ]]; }
+need=()
+command -v gdb >/dev/null || need+=(gdb)
+command -v zstd >/dev/null || need+=(zstd)
+installed libc6-dbg || need+=(libc6-dbg)
+if ((${#need[@]})); then
+  (apt-get update -qq && apt-get install -y -qq "${need[@]}") >/dev/null
+fi
+pattern=$(cat /proc/sys/kernel/core_pattern)
+if [[ "$pattern" == "|"* ]]; then
+  echo "core_pattern pipes cores to a handler ($pattern): no kernel cores, gcore only" >&2
+  kernel=no
+else
+  kernel=yes
+fi
+
+ulimit -c unlimited
+echo 0x37 >/proc/self/coredump_filter
+rm -rf "$root"
+mkdir -p "$root"
+
+# start DIR BINARY: runs BINARY truth.json in DIR until it prints "ready";
+# sets $pid.
+start() {
+  local dir=$1 bin=$2
+  (cd "$dir" && exec "$bin" truth.json >"$dir/stdout.txt") &
+  pid=$!
+  pids+=("$pid")
+  for _ in $(seq 300); do
+    grep -qx ready "$dir/stdout.txt" 2>/dev/null && break
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  grep -qx ready "$dir/stdout.txt" || { echo "$bin did not get ready" >&2; exit 1; }
+  sleep 0.5
+}
+
+# cores NAME BINARY: a gcore of the running process $pid, then the kernel's
+# core on SIGABRT; the answer keys of both; everything published in NAME/.
+cores() {
+  local name=$1 bin=$2 d=$root/$1 o=$here/$1
+  rm -rf "$o"
+  mkdir -p "$o"
+  gcore -o "$d/gcore" "$pid" >/dev/null 2>&1
+  mv "$d/gcore.$pid" "$d/gcore.core"
+  if [ "$kernel" = yes ]; then
+    kill -ABRT "$pid"
+    wait "$pid" 2>/dev/null || true
+    for _ in $(seq 100); do
+      ls "$d"/core* >/dev/null 2>&1 && break
+      sleep 0.1
+    done
+    sleep 1
+    mv "$(ls "$d"/core* | head -1)" "$d/kernel.core"
+  else
+    kill -9 "$pid"
+    wait "$pid" 2>/dev/null || true
+  fi
+  for c in gcore kernel; do
+    [ -f "$d/$c.core" ] || continue
+    gdb -batch -ex "thread apply all bt" "$bin" "$d/$c.core" >"$o/$c-bt.txt" 2>&1
+    zstd -q -19 -f "$d/$c.core" -o "$o/$c.core.zst"
+  done
+  zstd -q -19 -f "$bin" -o "$o/$(basename "$bin").zst"
+  python3 -c 'import json,sys; json.dump(json.load(sys.stdin), sys.stdout, indent=1); print()' <"$d/truth.json" >"$o/expected.json"
+}
+
+prepare() { # NAME SOURCE [DIR]: a copy of the source in $root/NAME
+  mkdir -p "$root/$1"
+  cp "${3:-$progs}/$2" "$root/$1/"
+}
+
+if want c; then
+  prepare c main.c
+  (cd "$root/c" && gcc -O0 -g -pthread -Wall -Wextra -o lock-order main.c)
+  start "$root/c" "$root/c/lock-order"
+  cores c "$root/c/lock-order"
+fi
+if want cpp; then
+  prepare cpp main.cpp
+  (cd "$root/cpp" && g++ -O1 -g -pthread -Wall -Wextra -o lock-order main.cpp)
+  start "$root/cpp" "$root/cpp/lock-order"
+  cores cpp "$root/cpp/lock-order"
+fi
+if want rust; then
+  prepare rust main.rs
+  (cd "$root/rust" && rustc -g -C opt-level=0 --edition 2021 -o lock-order main.rs)
+  start "$root/rust" "$root/rust/lock-order"
+  cores rust "$root/rust/lock-order"
+fi
+if want rwlock; then
+  prepare rwlock rwlock.c "$here/programs"
+  (cd "$root/rwlock" && gcc -O0 -g -pthread -Wall -Wextra -o rwlock rwlock.c)
+  start "$root/rwlock" "$root/rwlock/rwlock"
+  cores rwlock "$root/rwlock/rwlock"
+fi
+
+{
+  echo "gdb: $(gdb --version | sed -n 1p)"
+  echo "gcc: $(gcc --version | sed -n 1p)"
+  echo "rustc: $(rustc --version)"
+  echo "glibc: $(ldd --version | sed -n 1p)"
+  echo "kernel: $(uname -r | sed 's/-.*//')"
+} >"$here/versions.txt"
+if grep -rlF --exclude=generate.sh -e "$HOME/" -e /tmp/ -e /work/ "$here"; then
+  echo "machine paths left in the files above" >&2
+  exit 1
+fi

@@ -8,6 +8,7 @@ mod cli;
 mod common;
 mod diagnosis;
 mod diff;
+mod elf_core;
 mod go_forms;
 mod gobench;
 mod golden;

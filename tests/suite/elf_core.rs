@@ -7,7 +7,7 @@
 //! Nothing here runs gdb or a compiler: the cores, the binaries and the
 //! answer keys are committed (zstd-compressed).
 
-mod common;
+use crate::common;
 
 use dumpscope::input::{load, LoadOptions};
 use dumpscope::pipeline::{self, Config, ParsedInput};

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Regenerates the Go core samples in samples/core/go/: three programs of
+# samples/programs (lock-order-deadlock: two goroutines lock two sync.Mutex
+# in opposite order; stranded-senders: goroutines blocked sending on a
+# channel nobody reads; waitgroup-mismatch: WaitGroup.Wait that never
+# returns), built with -trimpath and run with GOTRACEBACK=crash and
+# DUMP_FORM=sigquit: once the goroutines have settled the program sends
+# itself SIGQUIT, the runtime prints every goroutine on stderr and then
+# aborts (SIGABRT), and the kernel writes the core (`ulimit -c unlimited`,
+# core_pattern writing a file). The traceback and the core are of the same
+# moment: NAME/traceback.txt (stderr) is the answer key of NAME/core.zst.
+# Beside them the binary (NAME/NAME.zst, needed with --binary). The heap is
+# small (two forced GC cycles, GOGC default) and the processes run with the
+# default coredump_filter (0x33: anonymous and written private pages), so
+# the binary's code is not in the core: it is read from --binary.
+# Usage: bash samples/core/go/generate.sh
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+progs=$here/../../programs
+build=$(mktemp -d)
+trap 'rm -rf "$build"' EXIT
+export LC_ALL=C GOTOOLCHAIN=local GOFLAGS=-mod=mod GOPROXY=off GOTELEMETRY=off CGO_ENABLED=0
+export GOTMPDIR=$build/tmp GOCACHE=$build/cache
+mkdir -p "$GOTMPDIR"
+pattern=$(cat /proc/sys/kernel/core_pattern)
+if [[ "$pattern" == "|"* ]]; then
+  echo "core_pattern pipes cores to a handler ($pattern): the kernel cannot write the cores here" >&2
+  exit 1
+fi
+ulimit -c unlimited
+echo 0x33 >/proc/self/coredump_filter
+
+for name in lock-order-deadlock stranded-senders waitgroup-mismatch; do
+  o=$here/$name
+  d=$build/run/$name
+  mkdir -p "$o" "$d"
+  (cd "$progs" && go build -trimpath -o "$d/$name" "./$name")
+  (cd "$d" && env GOTRACEBACK=crash DUMP_FORM=sigquit timeout -s KILL 60 sh -c "exec ./$name 2>traceback.txt >/dev/null") 2>/dev/null || true
+  core=$(ls "$d"/core* 2>/dev/null | head -1)
+  [ -n "$core" ] || { echo "$name: no core written" >&2; exit 1; }
+  cp "$d/traceback.txt" "$o/traceback.txt"
+  zstd -q -19 -f "$core" -o "$o/core.zst"
+  zstd -q -19 -f "$d/$name" -o "$o/$name.zst"
+  echo "$name: $(wc -c <"$o/core.zst") bytes of core ($(wc -c <"$core") raw), $(grep -c '^goroutine ' "$o/traceback.txt") goroutines"
+done
+echo "go: $(go env GOVERSION)" >"$here/versions.txt"
+echo "kernel: $(uname -r | sed 's/-.*//')" >>"$here/versions.txt"
+if grep -rlaF --exclude=generate.sh -e "$HOME/" -e "$build" -e /work/ "$here"/*/traceback.txt; then
+  echo "machine paths left in the files above" >&2
+  exit 1
+fi

@@ -11,22 +11,28 @@ use dumpscope::symbolize::Options;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-const SAMPLES: &[&str] = &["lock-order-deadlock", "stranded-senders", "waitgroup-mismatch"];
+const SAMPLES: &[&str] = &[
+    "lock-order-deadlock",
+    "stranded-senders",
+    "waitgroup-mismatch",
+];
 
 /// The sample's binary, decompressed once into the target directory.
 fn binary(name: &str) -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("gocore");
     std::fs::create_dir_all(&dir).expect("tmp dir");
     let out = dir.join(name);
-    if !out.exists() {
-        let zst = common::root().join(format!("samples/core/go/{name}/{name}.zst"));
-        let loaded = dumpscope::input::load(
-            zst.to_str().expect("utf-8 path"),
-            &dumpscope::input::LoadOptions::default(),
-        )
-        .expect("binary sample");
-        let data: &[u8] = &loaded.data;
-        let tmp = dir.join(format!("{name}.part"));
+    let zst = common::root().join(format!("samples/core/go/{name}/{name}.zst"));
+    let loaded = dumpscope::input::load(
+        zst.to_str().expect("utf-8 path"),
+        &dumpscope::input::LoadOptions::default(),
+    )
+    .expect("binary sample");
+    let data: &[u8] = &loaded.data;
+    // Written whole under a name of this thread, then renamed: tests running
+    // at the same time never see half a binary.
+    if std::fs::read(&out).ok().as_deref() != Some(data) {
+        let tmp = dir.join(format!("{name}.{:?}", std::thread::current().id()));
         std::fs::write(&tmp, data).expect("write binary");
         std::fs::rename(&tmp, &out).expect("rename binary");
     }
@@ -34,12 +40,13 @@ fn binary(name: &str) -> PathBuf {
 }
 
 fn config(name: &str) -> Config {
-    let mut cfg = Config::default();
-    cfg.symbolize = Options {
-        binaries: vec![binary(name)],
-        ..Options::default()
-    };
-    cfg
+    Config {
+        symbolize: Options {
+            binaries: vec![binary(name)],
+            ..Options::default()
+        },
+        ..Config::default()
+    }
 }
 
 fn core_input(name: &str) -> pipeline::ParsedInput {
@@ -109,7 +116,9 @@ fn every_goroutine_of_the_answer_key_is_read_from_the_core() {
         for (id, w) in &want {
             match got.get(id) {
                 None => bad.push(format!("goroutine {id:?} missing")),
-                Some(g) if g != w => bad.push(format!("goroutine {id:?}:\n  key  {w:?}\n  core {g:?}")),
+                Some(g) if g != w => {
+                    bad.push(format!("goroutine {id:?}:\n  key  {w:?}\n  core {g:?}"))
+                }
                 Some(_) => {}
             }
         }
@@ -120,4 +129,123 @@ fn every_goroutine_of_the_answer_key_is_read_from_the_core() {
         }
         assert!(bad.is_empty(), "{name}:\n{}", bad.join("\n"));
     }
+}
+
+/// The goroutine blocks of a dump (register printouts left out), keyed by
+/// their header up to the state and their first frame.
+fn blocks(text: &str) -> BTreeMap<String, String> {
+    let register = |l: &str| {
+        let mut w = l.split_whitespace();
+        matches!((w.next(), w.next(), w.next()), (Some(_), Some(v), None) if v.starts_with("0x"))
+    };
+    let mut out = BTreeMap::new();
+    for b in text.split("\n\n") {
+        let b = b.trim_matches('\n');
+        if !b.starts_with("goroutine ") {
+            continue;
+        }
+        let lines: Vec<&str> = b.lines().filter(|l| !register(l)).collect();
+        let key = format!(
+            "{} {}",
+            lines[0].split(" [").next().unwrap_or(""),
+            lines.get(1).copied().unwrap_or("")
+        );
+        out.insert(key, lines.join("\n"));
+    }
+    out
+}
+
+#[test]
+fn the_core_is_written_as_the_runtime_wrote_its_traceback() {
+    // Every goroutine block, frames, arguments, files, lines, offsets and
+    // the frames' sp and fp included, as the runtime printed it.
+    for name in SAMPLES {
+        let key = common::read(&format!("samples/core/go/{name}/traceback.txt"));
+        let path = common::root().join(format!("samples/core/go/{name}/core.zst"));
+        let loaded = dumpscope::input::load(
+            path.to_str().expect("utf-8 path"),
+            &dumpscope::input::LoadOptions::default(),
+        )
+        .expect("core sample");
+        let read = dumpscope::symbolize::elfcore::read(name, loaded.data, &config(name).symbolize)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let (want, got) = (blocks(&key), blocks(&read.text));
+        assert!(want.len() > 10, "{name}: answer key read");
+        for (k, w) in &want {
+            assert_eq!(got.get(k), Some(w), "{name}: {k}");
+        }
+        assert_eq!(want.len(), got.len(), "{name}: as many goroutines");
+        // The signal that stopped the process, as the runtime named it.
+        let head: Vec<&str> = key.lines().take(2).collect();
+        let mine: Vec<&str> = read.text.lines().take(2).collect();
+        assert_eq!(head, mine, "{name}: signal and pc");
+    }
+}
+
+/// The findings at medium or above: (rule, severity, sorted task ids).
+fn serious(r: &dumpscope::report::Report) -> Vec<(String, String, Vec<u64>)> {
+    use dumpscope::analyze::finding::Severity;
+    let mut out: Vec<_> = r
+        .findings
+        .iter()
+        .filter(|f| f.severity >= Severity::Medium)
+        .map(|f| {
+            let mut ids = f.task_ids.clone();
+            ids.sort_unstable();
+            (f.rule.clone(), format!("{:?}", f.severity), ids)
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn the_core_gives_the_findings_of_the_runtimes_traceback() {
+    let mut seen = Vec::new();
+    for name in SAMPLES {
+        let key = common::report(&format!("samples/core/go/{name}/traceback.txt"));
+        let core = pipeline::report(
+            &[core_input(name)],
+            &Default::default(),
+            &Default::default(),
+        );
+        let (want, got) = (serious(&key), serious(&core));
+        assert!(!want.is_empty(), "{name}: the answer key has a finding");
+        assert_eq!(want, got, "{name}: findings at medium or above");
+        seen.extend(got.into_iter().map(|f| f.0));
+    }
+    // The three patterns, each named by its own rule.
+    for rule in [
+        "deadlock.lock-order",
+        "chan.stranded-senders",
+        "sync.waitgroup-mismatch",
+    ] {
+        assert!(seen.iter().any(|r| r == rule), "{rule} in {seen:?}");
+    }
+}
+
+#[test]
+fn a_go_core_without_its_binary_or_with_another_says_so() {
+    let path = common::root().join("samples/core/go/lock-order-deadlock/core.zst");
+    let loaded = dumpscope::input::load(
+        path.to_str().expect("utf-8 path"),
+        &dumpscope::input::LoadOptions::default(),
+    )
+    .expect("core sample");
+    let err = |r: Result<dumpscope::symbolize::elfcore::CoreRead, String>| match r {
+        Ok(_) => panic!("read without the right binary"),
+        Err(e) => e,
+    };
+    let none = err(dumpscope::symbolize::elfcore::read(
+        "core",
+        loaded.data.clone(),
+        &Options::default(),
+    ));
+    assert!(none.contains("--binary"), "{none}");
+    let other = err(dumpscope::symbolize::elfcore::read(
+        "core",
+        loaded.data,
+        &config("stranded-senders").symbolize,
+    ));
+    assert!(other.contains("not the executable of this core"), "{other}");
 }

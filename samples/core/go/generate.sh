@@ -13,12 +13,14 @@
 # small (two forced GC cycles, GOGC default) and the processes run with the
 # default coredump_filter (0x33: anonymous and written private pages), so
 # the binary's code is not in the core: it is read from --binary.
+# The programs run from /home/build/core/go/NAME, the path the cores name.
 # Usage: bash samples/core/go/generate.sh
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 progs=$here/../../programs
 build=$(mktemp -d)
-trap 'rm -rf "$build"' EXIT
+run=/home/build/core/go
+trap 'rm -rf "$build" "$run"' EXIT
 export LC_ALL=C GOTOOLCHAIN=local GOFLAGS=-mod=mod GOPROXY=off GOTELEMETRY=off CGO_ENABLED=0
 export GOTMPDIR=$build/tmp GOCACHE=$build/cache
 mkdir -p "$GOTMPDIR"
@@ -32,7 +34,7 @@ echo 0x33 >/proc/self/coredump_filter
 
 for name in lock-order-deadlock stranded-senders waitgroup-mismatch; do
   o=$here/$name
-  d=$build/run/$name
+  d=$run/$name
   mkdir -p "$o" "$d"
   (cd "$progs" && go build -trimpath -o "$d/$name" "./$name")
   (cd "$d" && env GOTRACEBACK=crash DUMP_FORM=sigquit timeout -s KILL 60 sh -c "exec ./$name 2>traceback.txt >/dev/null") 2>/dev/null || true

@@ -67,6 +67,15 @@ pub struct Layout {
     pub sudog_waitlink: Option<u64>,
     /// `mstats.last_gc_nanotime`.
     pub mstats_last_gc: Option<u64>,
+    /// `pcHeader.minLC`.
+    pub pcheader_minlc: Option<u64>,
+    /// `moduledata.pcHeader`, `.pctab`, `.ftab`, `.text`.
+    pub moduledata: Option<[u64; 4]>,
+    /// `_func.npcdata`, `_func.nfuncdata` (the variable arrays follow the
+    /// latter).
+    pub func: Option<[u64; 2]>,
+    /// `moduledata.gofunc`.
+    pub moduledata_gofunc: Option<u64>,
 }
 
 type Slice<'a> = EndianSlice<'a, LittleEndian>;
@@ -173,10 +182,18 @@ pub fn read(file: &object::File<'_>) -> Result<Layout, String> {
         "runtime.m",
         "runtime.sudog",
         "runtime.mstats",
+        "runtime.pcHeader",
+        "runtime._func",
+        "runtime.moduledata",
     ];
     let s = structs(&dwarf, &want).map_err(|e| format!("the binary's DWARF is damaged: {e}"))?;
     let empty = FxHashMap::default();
     let get = |ty: &str| s.get(ty).unwrap_or(&empty);
+    let (pch, func, md) = (
+        get("runtime.pcHeader"),
+        get("runtime._func"),
+        get("runtime.moduledata"),
+    );
     let (g, gobuf, stack, m, sudog, mstats) = (
         get("runtime.g"),
         get("runtime.gobuf"),
@@ -221,5 +238,16 @@ pub fn read(file: &object::File<'_>) -> Result<Layout, String> {
         sudog_elem: sudog.get("elem").copied(),
         sudog_waitlink: sudog.get("waitlink").copied(),
         mstats_last_gc: mstats.get("last_gc_nanotime").copied(),
+        pcheader_minlc: pch.get("minLC").copied(),
+        moduledata: (|| {
+            Some([
+                *md.get("pcHeader")?,
+                *md.get("pctab")?,
+                *md.get("ftab")?,
+                *md.get("text")?,
+            ])
+        })(),
+        func: (|| Some([*func.get("npcdata")?, *func.get("nfuncdata")?]))(),
+        moduledata_gofunc: md.get("gofunc").copied(),
     })
 }

@@ -18,6 +18,7 @@
 //! the runtime's own dump of the same moment.
 
 pub mod layout;
+pub mod pcln;
 pub mod render;
 pub mod runtime;
 pub mod unwind;
@@ -175,7 +176,11 @@ pub fn read(name: &str, mut core: CoreFile, opts: &Options) -> Result<CoreRead, 
             path.display()
         ));
     }
+    let pcln = syms
+        .data("runtime.firstmoduledata")
+        .and_then(|(md, _)| pcln::Pcln::new(&core, &layout, md));
     let ctx = render::Context {
+        pcln: pcln.as_ref(),
         core: &core,
         layout: &layout,
         syms: &syms,
@@ -189,9 +194,6 @@ pub fn read(name: &str, mut core: CoreFile, opts: &Options) -> Result<CoreRead, 
         binaries.push(path.clone());
     }
     let text = render::render(&ctx, &stacks, &binaries, opts, &mut warnings);
-    if let Some(path) = std::env::var_os("DUMPSCOPE_GOCORE_TEXT") {
-        let _ = std::fs::write(path, &text);
-    }
     let parse_opts = crate::parse::go::Options::default();
     let mut snapshots =
         crate::parse::go::parse(Bytes::owned(text.clone().into_bytes()), name, &parse_opts);

@@ -88,10 +88,7 @@ impl Symbols {
 
     /// The entry of the function named `name`.
     fn entry(&self, name: &str) -> Option<u64> {
-        self.funcs
-            .iter()
-            .find(|f| plain(&f.2) == name)
-            .map(|f| f.0)
+        self.funcs.iter().find(|f| plain(&f.2) == name).map(|f| f.0)
     }
 }
 
@@ -144,6 +141,8 @@ pub struct Context<'a> {
     pub names: &'a Names,
     /// See [`latest_stamp`].
     pub now: i64,
+    /// The pclntab, for the frames' arguments.
+    pub pcln: Option<&'a super::pcln::Pcln>,
 }
 
 /// One goroutine (or a thread's system stack) unwound.
@@ -231,14 +230,10 @@ fn is_top(ctx: &Context<'_>, pc: u64) -> bool {
 }
 
 fn unwind(ctx: &Context<'_>, regs: Regs, g: &G) -> Vec<Frame> {
-    ctx.frames.unwind(
-        ctx.core,
-        regs,
-        g.stack[0],
-        g.stack[1],
-        MAX_FRAMES,
-        &|pc| is_top(ctx, pc),
-    )
+    ctx.frames
+        .unwind(ctx.core, regs, g.stack[0], g.stack[1], MAX_FRAMES, &|pc| {
+            is_top(ctx, pc)
+        })
 }
 
 /// Unwinds every goroutine, then the system stacks of threads that run
@@ -287,7 +282,8 @@ pub fn unwind_all(ctx: &Context<'_>, gs: &[G], ms: &[M]) -> (Vec<Stack>, Option<
         let mut regs = None;
         if status == runtime::RUNNING {
             if let Some(i) = mi {
-                let own = thread_of(&ms[i]).and_then(|t| super::thread_regs(ctx.core.arch, &t.regs));
+                let own =
+                    thread_of(&ms[i]).and_then(|t| super::thread_regs(ctx.core.arch, &t.regs));
                 regs = own
                     .filter(|r| in_stack(g, r.sp))
                     .or_else(|| sig_regs[i].filter(|r| in_stack(g, r.sp)));
@@ -478,7 +474,16 @@ pub fn render(
                     let _ = writeln!(out, "{}(...)", l.function);
                     let _ = writeln!(out, "\t{}:{}", l.file, l.line);
                 } else {
-                    let _ = writeln!(out, "{}()", l.function);
+                    // The argument area starts at the caller's sp (above
+                    // the saved link register on arm64).
+                    let min_frame = if ctx.core.arch == Arch::Aarch64 { 8 } else { 0 };
+                    let args = match ctx.pcln {
+                        Some(p) if f.fp != 0 => p
+                            .args(ctx.core, entry, lookup.max(entry), f.fp + min_frame)
+                            .unwrap_or_default(),
+                        _ => String::new(),
+                    };
+                    let _ = writeln!(out, "{}({args})", l.function);
                     let _ = write!(out, "\t{}:{} +{:#x}", l.file, l.line, f.pc - entry);
                     if f.fp != 0 {
                         let _ = write!(out, " fp={:#x}", f.fp);

@@ -45,8 +45,6 @@ pub struct Layout {
     pub g_m: Option<u64>,
     /// `g.lockedm`.
     pub g_lockedm: Option<u64>,
-    /// `g.waiting`: the sudogs the goroutine is blocked on.
-    pub g_waiting: Option<u64>,
     /// `m.id`.
     pub m_id: Option<u64>,
     /// `m.procid`: the thread's LWP.
@@ -59,12 +57,6 @@ pub struct Layout {
     pub m_gsignal: Option<u64>,
     /// `m.alllink`.
     pub m_alllink: Option<u64>,
-    /// `sudog.c`: the channel of a channel wait.
-    pub sudog_c: Option<u64>,
-    /// `sudog.elem`.
-    pub sudog_elem: Option<u64>,
-    /// `sudog.waitlink`.
-    pub sudog_waitlink: Option<u64>,
     /// `mstats.last_gc_nanotime`.
     pub mstats_last_gc: Option<u64>,
     /// `pcHeader.minLC`.
@@ -74,6 +66,8 @@ pub struct Layout {
     /// `_func.npcdata`, `_func.nfuncdata` (the variable arrays follow the
     /// latter).
     pub func: Option<[u64; 2]>,
+    /// `schedt.lastpoll`: when the network poller last returned.
+    pub sched_lastpoll: Option<u64>,
     /// `moduledata.gofunc`.
     pub moduledata_gofunc: Option<u64>,
 }
@@ -180,11 +174,11 @@ pub fn read(file: &object::File<'_>) -> Result<Layout, String> {
         "runtime.gobuf",
         "runtime.stack",
         "runtime.m",
-        "runtime.sudog",
         "runtime.mstats",
         "runtime.pcHeader",
         "runtime._func",
         "runtime.moduledata",
+        "runtime.schedt",
     ];
     let s = structs(&dwarf, &want).map_err(|e| format!("the binary's DWARF is damaged: {e}"))?;
     let empty = FxHashMap::default();
@@ -194,12 +188,11 @@ pub fn read(file: &object::File<'_>) -> Result<Layout, String> {
         get("runtime._func"),
         get("runtime.moduledata"),
     );
-    let (g, gobuf, stack, m, sudog, mstats) = (
+    let (g, gobuf, stack, m, mstats) = (
         get("runtime.g"),
         get("runtime.gobuf"),
         get("runtime.stack"),
         get("runtime.m"),
-        get("runtime.sudog"),
         get("runtime.mstats"),
     );
     let need = |map: &FxHashMap<String, u64>, ty: &str, field: &str| {
@@ -227,16 +220,12 @@ pub fn read(file: &object::File<'_>) -> Result<Layout, String> {
         g_stack_hi: stk + need(stack, "runtime.stack", "hi")?,
         g_m: g.get("m").copied(),
         g_lockedm: g.get("lockedm").copied(),
-        g_waiting: g.get("waiting").copied(),
         m_id: m.get("id").copied(),
         m_procid: m.get("procid").copied(),
         m_curg: m.get("curg").copied(),
         m_g0: m.get("g0").copied(),
         m_gsignal: m.get("gsignal").copied(),
         m_alllink: m.get("alllink").copied(),
-        sudog_c: sudog.get("c").copied(),
-        sudog_elem: sudog.get("elem").copied(),
-        sudog_waitlink: sudog.get("waitlink").copied(),
         mstats_last_gc: mstats.get("last_gc_nanotime").copied(),
         pcheader_minlc: pch.get("minLC").copied(),
         moduledata: (|| {
@@ -249,5 +238,6 @@ pub fn read(file: &object::File<'_>) -> Result<Layout, String> {
         })(),
         func: (|| Some([*func.get("npcdata")?, *func.get("nfuncdata")?]))(),
         moduledata_gofunc: md.get("gofunc").copied(),
+        sched_lastpoll: get("runtime.schedt").get("lastpoll").copied(),
     })
 }

@@ -117,14 +117,22 @@ pub fn signal_names(mem: &dyn Memory, addr: u64, size: u64) -> Vec<String> {
 }
 
 /// The latest nanotime the core records (the end of the last GC cycle,
-/// the goroutines' wait starts): a lower bound of the time the core was
-/// written, from which wait durations are counted.
+/// the network poller's last return, the goroutines' wait starts): a lower
+/// bound of the time the core was written, from which wait durations are
+/// counted.
 pub fn latest_stamp(core: &CoreFile, layout: &Layout, syms: &Symbols, gs: &[G]) -> i64 {
-    let gc = match (syms.data("runtime.memstats"), layout.mstats_last_gc) {
+    let at = |sym: &str, off: Option<u64>| match (syms.data(sym), off) {
         (Some((a, _)), Some(o)) => core.read_u64(a + o).unwrap_or(0) as i64,
         _ => 0,
     };
-    gs.iter().map(|g| g.waitsince).fold(gc, i64::max)
+    let stamps = [
+        at("runtime.memstats", layout.mstats_last_gc),
+        at("runtime.sched", layout.sched_lastpoll),
+    ];
+    gs.iter()
+        .map(|g| g.waitsince)
+        .chain(stamps)
+        .fold(0, i64::max)
 }
 
 /// What the renderer reads from.

@@ -49,8 +49,6 @@ pub struct G {
     pub m: u64,
     /// `lockedm`.
     pub lockedm: u64,
-    /// `waiting`: the first sudog the goroutine is blocked on.
-    pub waiting: u64,
 }
 
 /// One M (an OS thread of the runtime).
@@ -108,7 +106,6 @@ pub fn read_g(mem: &dyn Memory, l: &Layout, addr: u64) -> Option<G> {
         ],
         m: word(mem, addr, l.g_m),
         lockedm: word(mem, addr, l.g_lockedm),
-        waiting: word(mem, addr, l.g_waiting),
     })
 }
 
@@ -182,22 +179,4 @@ pub fn strings(mem: &dyn Memory, addr: u64, size: u64) -> Vec<String> {
             }
         })
         .collect()
-}
-
-/// The channels a blocked goroutine waits on: `sudog.c` along
-/// `g.waiting` and the `waitlink` chain (a `select` waits on several).
-pub fn waited_channels(mem: &dyn Memory, l: &Layout, g: &G) -> Vec<u64> {
-    let mut out = Vec::new();
-    let (Some(c), Some(link)) = (l.sudog_c, l.sudog_waitlink) else {
-        return out;
-    };
-    let mut at = g.waiting;
-    while at != 0 && out.len() < 64 {
-        match mem.read_u64(at.wrapping_add(c)) {
-            Some(ch) if ch != 0 => out.push(ch),
-            _ => {}
-        }
-        at = mem.read_u64(at.wrapping_add(link)).unwrap_or(0);
-    }
-    out
 }

@@ -10,7 +10,13 @@ use gimli::{
     BaseAddresses, CfaRule, DebugFrame, EndianSlice, LittleEndian, RegisterRule, UnwindContext,
     UnwindSection,
 };
+use rustc_hash::FxHashMap;
 use std::borrow::Cow;
+use std::cell::RefCell;
+
+/// The rules at one pc: the CFA's offset from sp, the return address's
+/// offset from the CFA (`None`: still in the link register).
+type Rules = Option<(i64, Option<i64>)>;
 
 type Slice<'a> = EndianSlice<'a, LittleEndian>;
 
@@ -46,6 +52,9 @@ pub struct FrameTable<'a> {
     arch: Arch,
     /// Runtime minus link-time addresses.
     bias: u64,
+    /// The rules of every pc looked up so far: goroutines share most of
+    /// their frames.
+    cache: RefCell<FxHashMap<u64, Rules>>,
 }
 
 impl<'a> FrameTable<'a> {
@@ -78,6 +87,7 @@ impl<'a> FrameTable<'a> {
             fdes,
             arch,
             bias,
+            cache: RefCell::new(FxHashMap::default()),
         }
     }
 
@@ -89,7 +99,16 @@ impl<'a> FrameTable<'a> {
     /// The CFA and return-address rules at `pc` (runtime address):
     /// `(cfa offset from sp, ra offset from cfa or None when the return
     /// address is still in the link register)`.
-    fn rules(&self, pc: u64, ctx: &mut UnwindContext<usize>) -> Option<(i64, Option<i64>)> {
+    fn rules(&self, pc: u64, ctx: &mut UnwindContext<usize>) -> Rules {
+        if let Some(r) = self.cache.borrow().get(&pc) {
+            return *r;
+        }
+        let r = self.compute(pc, ctx);
+        self.cache.borrow_mut().insert(pc, r);
+        r
+    }
+
+    fn compute(&self, pc: u64, ctx: &mut UnwindContext<usize>) -> Rules {
         let at = pc.wrapping_sub(self.bias);
         let i = self.fdes.partition_point(|f| f.0 <= at).checked_sub(1)?;
         let (start, end, offset) = *self.fdes.get(i)?;

@@ -135,7 +135,16 @@ fn find_file(
 pub fn read(name: &str, data: Bytes, opts: &Options) -> Result<CoreRead, String> {
     let mut core = CoreFile::parse(data).map_err(|e| format!("{name}: {e}"))?;
     if go::is_go(&core) {
-        return go::read(name, core, opts);
+        let read = go::read(name, core, opts)?;
+        let mut snapshots = read.snapshots;
+        for snap in &mut snapshots {
+            snap.format = FORMAT;
+        }
+        return Ok(CoreRead {
+            snapshots,
+            warnings: read.warnings,
+            text: read.text,
+        });
     }
     let mut warnings: Vec<String> = core.warnings.clone();
     let first = unwind::modules(&core);

@@ -23,8 +23,7 @@ pub mod render;
 pub mod runtime;
 pub mod unwind;
 
-use super::CoreRead;
-use crate::input::elfcore::{Arch, CoreFile, Memory};
+use crate::input::elfcore::{CoreFile, Memory};
 use crate::model::Bytes;
 use crate::symbolize::Options;
 use object::{Object, ObjectSegment, ObjectSymbol};
@@ -88,8 +87,19 @@ fn find_binary(exe: &str, opts: &Options) -> Option<(PathBuf, Bytes)> {
     })
 }
 
+/// A Go core read into a snapshot.
+pub struct GoRead {
+    /// The core's one snapshot.
+    pub snapshots: Vec<crate::model::Snapshot>,
+    /// What the user should know: missing goroutines, missing tables.
+    pub warnings: Vec<String>,
+    /// The goroutines written as the runtime writes its crash traceback;
+    /// the snapshot's lines refer to it.
+    pub text: String,
+}
+
 /// Reads the goroutines of the Go core `core` (see [`is_go`]).
-pub fn read(name: &str, mut core: CoreFile, opts: &Options) -> Result<CoreRead, String> {
+pub fn read(name: &str, mut core: CoreFile, opts: &Options) -> Result<GoRead, String> {
     let mut warnings: Vec<String> = core.warnings.clone();
     let exe = core
         .aux(9)
@@ -195,33 +205,11 @@ pub fn read(name: &str, mut core: CoreFile, opts: &Options) -> Result<CoreRead, 
     }
     let text = render::render(&ctx, &stacks, &binaries, opts, &mut warnings);
     let parse_opts = crate::parse::go::Options::default();
-    let mut snapshots =
+    let snapshots =
         crate::parse::go::parse(Bytes::owned(text.clone().into_bytes()), name, &parse_opts);
-    for snap in &mut snapshots {
-        snap.format = super::FORMAT;
-    }
-    Ok(CoreRead {
+    Ok(GoRead {
         snapshots,
         warnings,
         text,
-    })
-}
-
-/// The registers of a thread as unwinding starts from them.
-fn thread_regs(arch: Arch, regs: &[u64]) -> Option<unwind::Regs> {
-    let r = |i: usize| regs.get(i).copied();
-    Some(match arch {
-        Arch::X86_64 => unwind::Regs {
-            pc: r(16)?,
-            sp: r(19)?,
-            fp: r(4)?,
-            lr: 0,
-        },
-        Arch::Aarch64 => unwind::Regs {
-            pc: r(32)?,
-            sp: r(31)?,
-            fp: r(29)?,
-            lr: r(30)?,
-        },
     })
 }

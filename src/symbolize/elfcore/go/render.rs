@@ -12,6 +12,7 @@ use crate::input::elfcore::{Arch, CoreFile, Memory};
 use crate::model::heap::Module as Mapping;
 use crate::symbolize::{Options, Request, Space, Symbolizer};
 use object::{Object, ObjectSymbol, SymbolKind};
+use rustc_hash::FxHashMap;
 use std::fmt::Write as _;
 
 /// Frames per goroutine, as the runtime prints at most.
@@ -260,7 +261,7 @@ pub fn unwind_all(ctx: &Context<'_>, gs: &[G], ms: &[M]) -> (Vec<Stack>, Option<
     let mut sig_regs: Vec<Option<Regs>> = Vec::with_capacity(ms.len());
     for m in ms {
         let regs = thread_of(m).and_then(|t| {
-            let regs = super::thread_regs(ctx.core.arch, &t.regs)?;
+            let regs = super::unwind::thread_regs(ctx.core.arch, &t.regs)?;
             let gsignal = runtime::read_g(ctx.core, ctx.layout, m.gsignal)?;
             if !in_stack(&gsignal, regs.sp) {
                 return None;
@@ -290,8 +291,8 @@ pub fn unwind_all(ctx: &Context<'_>, gs: &[G], ms: &[M]) -> (Vec<Stack>, Option<
         let mut regs = None;
         if status == runtime::RUNNING {
             if let Some(i) = mi {
-                let own =
-                    thread_of(&ms[i]).and_then(|t| super::thread_regs(ctx.core.arch, &t.regs));
+                let own = thread_of(&ms[i])
+                    .and_then(|t| super::unwind::thread_regs(ctx.core.arch, &t.regs));
                 regs = own
                     .filter(|r| in_stack(g, r.sp))
                     .or_else(|| sig_regs[i].filter(|r| in_stack(g, r.sp)));
@@ -344,7 +345,7 @@ pub fn unwind_all(ctx: &Context<'_>, gs: &[G], ms: &[M]) -> (Vec<Stack>, Option<
         let Some(g0) = runtime::read_g(ctx.core, ctx.layout, m.g0) else {
             continue;
         };
-        let own = thread_of(m).and_then(|t| super::thread_regs(ctx.core.arch, &t.regs));
+        let own = thread_of(m).and_then(|t| super::unwind::thread_regs(ctx.core.arch, &t.regs));
         let (regs, trap) = match own.filter(|r| in_stack(&g0, r.sp)) {
             Some(r) => (Some(r), true),
             None => (sig_regs[i].filter(|r| in_stack(&g0, r.sp)), true),
@@ -367,6 +368,36 @@ struct Line {
     file: String,
     line: u32,
     inlined: bool,
+}
+
+/// The source frames of one resolved address, innermost first; the
+/// symbol table's name when the DWARF has none.
+fn lines(ctx: &Context<'_>, r: Option<&crate::symbolize::Resolution>, pc: u64) -> Vec<Line> {
+    let frames = r.map(|r| &r.frames[..]).unwrap_or(&[]);
+    if frames.iter().any(|f| !f.function.is_empty()) {
+        let n = frames.len();
+        return frames
+            .iter()
+            .enumerate()
+            .map(|(k, f)| Line {
+                function: plain(&f.function).to_string(),
+                file: f.file.strip_prefix("./").unwrap_or(&f.file).to_string(),
+                line: f.line,
+                inlined: k + 1 < n,
+            })
+            .collect();
+    }
+    let name = ctx
+        .syms
+        .func(pc.saturating_sub(1))
+        .map_or("?", |(_, n)| n)
+        .to_string();
+    vec![Line {
+        function: name,
+        file: "?".into(),
+        line: 0,
+        inlined: false,
+    }]
 }
 
 /// Writes the dump (see the module's documentation).
@@ -402,62 +433,49 @@ pub fn render(
             },
         })
         .collect();
-    let mut reqs = Vec::new();
+    // Each distinct address is resolved once: goroutines share most frames.
+    let mut uniq: Vec<Request> = Vec::new();
+    let mut index: FxHashMap<(u64, bool), u32> = FxHashMap::default();
+    let mut order: Vec<u32> = Vec::new();
+    let mut add = |addr: u64, call: bool| {
+        let i = *index.entry((addr, call)).or_insert_with(|| {
+            uniq.push(Request {
+                module: "",
+                build_id: None,
+                addr,
+                space: Space::Absolute,
+                call,
+            });
+            (uniq.len() - 1) as u32
+        });
+        order.push(i);
+    };
     for s in stacks {
         for (i, f) in s.frames.iter().enumerate() {
-            reqs.push(Request {
-                module: "",
-                build_id: None,
-                addr: f.pc,
-                space: Space::Absolute,
-                call: !(i == 0 && s.trap),
-            });
+            add(f.pc, !(i == 0 && s.trap));
         }
         if !s.system && s.g.gopc != 0 && s.g.goid != 1 {
-            reqs.push(Request {
-                module: "",
-                build_id: None,
-                addr: s.g.gopc,
-                space: Space::Absolute,
-                call: true,
-            });
+            add(s.g.gopc, true);
         }
     }
-    let outcome = sym.resolve(&reqs, &maps);
+    let outcome = sym.resolve(&uniq, &maps);
     warnings.extend(
         outcome
             .notes
             .into_iter()
             .filter(|n| !n.contains("bare address")),
     );
-    let mut results = outcome.results.into_iter();
-    let mut lines_of = |pc: u64| -> Vec<Line> {
-        let frames = results.next().flatten();
-        let frames = frames.as_ref().map(|r| &r.frames[..]).unwrap_or(&[]);
-        if frames.iter().any(|f| !f.function.is_empty()) {
-            let n = frames.len();
-            return frames
-                .iter()
-                .enumerate()
-                .map(|(k, f)| Line {
-                    function: plain(&f.function).to_string(),
-                    file: f.file.strip_prefix("./").unwrap_or(&f.file).to_string(),
-                    line: f.line,
-                    inlined: k + 1 < n,
-                })
-                .collect();
-        }
-        let name = ctx
-            .syms
-            .func(pc.saturating_sub(1))
-            .map_or("?", |(_, n)| n)
-            .to_string();
-        vec![Line {
-            function: name,
-            file: "?".into(),
-            line: 0,
-            inlined: false,
-        }]
+    let table: Vec<Vec<Line>> = outcome
+        .results
+        .iter()
+        .zip(&uniq)
+        .map(|(r, req)| lines(ctx, r.as_ref(), req.addr))
+        .collect();
+    let mut next = order.into_iter();
+    let mut lines_of = |_pc: u64| -> &[Line] {
+        next.next()
+            .and_then(|i| table.get(i as usize))
+            .map_or(&[], |v| &v[..])
     };
     let mut out = String::new();
     if let Some(sig) = signal {
@@ -477,7 +495,7 @@ pub fn render(
         for (i, f) in s.frames.iter().enumerate() {
             let lookup = if i == 0 && s.trap { f.pc } else { f.pc - 1 };
             let entry = ctx.syms.func(lookup).map_or(f.pc, |(e, _)| e);
-            for l in lines_of(f.pc) {
+            for l in lines_of(f.pc).iter() {
                 if l.inlined {
                     let _ = writeln!(out, "{}(...)", l.function);
                     let _ = writeln!(out, "\t{}:{}", l.file, l.line);

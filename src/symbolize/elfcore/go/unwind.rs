@@ -218,3 +218,22 @@ impl<'a> FrameTable<'a> {
         })
     }
 }
+
+/// The registers of a thread as unwinding starts from them.
+pub fn thread_regs(arch: Arch, regs: &[u64]) -> Option<Regs> {
+    let r = |i: usize| regs.get(i).copied();
+    Some(match arch {
+        Arch::X86_64 => Regs {
+            pc: r(16)?,
+            sp: r(19)?,
+            fp: r(4)?,
+            lr: 0,
+        },
+        Arch::Aarch64 => Regs {
+            pc: r(32)?,
+            sp: r(31)?,
+            fp: r(29)?,
+            lr: r(30)?,
+        },
+    })
+}

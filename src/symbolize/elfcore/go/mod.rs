@@ -107,6 +107,21 @@ pub fn read(name: &str, mut core: CoreFile, opts: &Options) -> Result<GoRead, St
         .map(|(_, f)| f.path.clone())
         .unwrap_or_default();
     let Some((path, bytes)) = find_binary(&exe, opts) else {
+        // A Go binary without its symbol table (built with -ldflags=-s).
+        if let Some(b) = opts.binaries.iter().find(|b| {
+            map_file(b).is_some_and(|bytes| {
+                object::File::parse(&*bytes).is_ok_and(|f| {
+                    use object::ObjectSection;
+                    f.section_by_name(".go.buildinfo").is_some()
+                        && f.section_by_name(".symtab").is_none_or(|s| s.size() == 0)
+                })
+            })
+        }) {
+            return Err(format!(
+                "{name}: {} is a Go binary without its symbol table (built with -ldflags=-s): the goroutines cannot be found; pass the unstripped binary",
+                b.display()
+            ));
+        }
         return Err(format!(
             "{name}: a core of a Go program: its executable {exe} is needed to read the goroutines; pass it with --binary"
         ));

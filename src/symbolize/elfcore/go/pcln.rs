@@ -8,7 +8,10 @@
 
 use super::layout::Layout;
 use crate::input::elfcore::Memory;
+use rustc_hash::FxHashMap;
+use std::cell::RefCell;
 use std::fmt::Write as _;
+use std::rc::Rc;
 
 /// `FUNCDATA_ArgInfo`.
 const FUNCDATA_ARG_INFO: u64 = 5;
@@ -20,7 +23,7 @@ const PCDATA_ARG_LIVE_INDEX: u64 = 3;
 const MAX_ARG_INFO: usize = 161;
 
 /// The pclntab of the executable, in the process's memory.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Pcln {
     min_lc: u64,
     text: u64,
@@ -30,6 +33,18 @@ pub struct Pcln {
     gofunc: u64,
     npcdata: u64,
     nfuncdata: u64,
+    /// What to print at each pc looked up so far.
+    cache: RefCell<FxHashMap<u64, Option<Rc<Program>>>>,
+}
+
+/// How the runtime prints a frame's arguments at one pc.
+#[derive(Debug)]
+struct Program {
+    /// The `ArgInfo` bytes.
+    info: Vec<u8>,
+    /// `ArgLiveInfo`'s address, the pc's liveness index, the first offset
+    /// that needs liveness.
+    live: Option<(u64, i32, u8)>,
 }
 
 impl Pcln {
@@ -49,6 +64,7 @@ impl Pcln {
             gofunc: mem.read_u64(moduledata + l.moduledata_gofunc?)?,
             npcdata,
             nfuncdata,
+            cache: RefCell::new(FxHashMap::default()),
         })
     }
 
@@ -124,19 +140,48 @@ impl Pcln {
         }
     }
 
+    /// What to print for the function at `entry` at `pc`.
+    fn program(&self, mem: &dyn Memory, entry: u64, pc: u64) -> Option<Program> {
+        let f = self.func(mem, entry)?;
+        let info = self.funcdata(mem, f, FUNCDATA_ARG_INFO)?;
+        let bytes = mem.slice(info, MAX_ARG_INFO as u64)?;
+        let end = bytes
+            .iter()
+            .position(|&b| b == 0xff)
+            .map_or(bytes.len(), |e| e + 1);
+        let live = self.funcdata(mem, f, FUNCDATA_ARG_LIVE_INFO).map(|l| {
+            (
+                l,
+                self.pcdata(mem, f, entry, PCDATA_ARG_LIVE_INDEX, pc),
+                Self::byte(mem, l).unwrap_or(0xff),
+            )
+        });
+        Some(Program {
+            info: bytes[..end].to_vec(),
+            live,
+        })
+    }
+
     /// The arguments of the frame of the function at `entry`, its pc
     /// looked up at `pc`, its argument area at `argp`, as the runtime
     /// prints them (without the parentheses); `None` when the function has
     /// no argument information.
     pub fn args(&self, mem: &dyn Memory, entry: u64, pc: u64, argp: u64) -> Option<String> {
-        let f = self.func(mem, entry)?;
-        let info = self.funcdata(mem, f, FUNCDATA_ARG_INFO)?;
-        let p = mem.slice(info, MAX_ARG_INFO as u64)?;
-        let live = self.funcdata(mem, f, FUNCDATA_ARG_LIVE_INFO);
-        let live_idx = self.pcdata(mem, f, entry, PCDATA_ARG_LIVE_INDEX, pc);
-        let start_offset = live.and_then(|l| Self::byte(mem, l)).unwrap_or(0xff);
+        let cached = self.cache.borrow().get(&pc).cloned();
+        let prog = match cached {
+            Some(p) => p?,
+            None => {
+                let p = self.program(mem, entry, pc).map(Rc::new);
+                self.cache.borrow_mut().insert(pc, p.clone());
+                p?
+            }
+        };
+        let p = &prog.info[..];
+        let start_offset = prog.live.map_or(0xff, |l| l.2);
         let is_live = |off: u8, slot: u8| -> bool {
-            let Some(l) = live else { return true };
+            let Some((l, live_idx, start_offset)) = prog.live else {
+                return true;
+            };
             if live_idx <= 0 || off < start_offset {
                 return true;
             }

@@ -477,7 +477,9 @@ pub fn render(
             .and_then(|i| table.get(i as usize))
             .map_or(&[], |v| &v[..])
     };
-    let mut out = String::new();
+    // About 150 bytes a frame: reserved once, not regrown for a large dump.
+    let frames: usize = stacks.iter().map(|s| s.frames.len() + 2).sum();
+    let mut out = String::with_capacity(frames.saturating_mul(150));
     if let Some(sig) = signal {
         let name = ctx
             .names

@@ -15,7 +15,8 @@
 # processes run with the default coredump_filter (0x33: anonymous and
 # written private pages), so the binary's code is not in the core: it is
 # read from --binary.
-# The programs run from /home/build/core/go/NAME, the path the cores name.
+# The programs run from /home/build/core/go/NAME, the path the cores name,
+# with an environment of their own (the cores hold it).
 # Needs go, gdb (gcore) and zstd.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -53,7 +54,7 @@ for name in $names; do
   d=$run/$name
   mkdir -p "$here/$name" "$d"
   (cd "$progs" && go build -trimpath -o "$d/$name" "./$name")
-  (cd "$d" && exec env GOTRACEBACK=crash DUMP_FORM=sigquit SETTLE=${settle}s timeout -s KILL 150 sh -c "exec ./$name 2>traceback.txt >/dev/null") 2>/dev/null &
+  (cd "$d" && exec env -i PATH=/usr/bin:/bin HOME=/home/build LANG=C GOTRACEBACK=crash DUMP_FORM=sigquit SETTLE=${settle}s timeout -s KILL 150 sh -c "exec ./$name 2>traceback.txt >/dev/null") 2>/dev/null &
   pids+=($!)
   runner[$name]=$!
 done
@@ -83,7 +84,8 @@ done
 echo "go: $(go env GOVERSION)" >"$here/versions.txt"
 echo "kernel: $(uname -r | sed 's/-.*//')" >>"$here/versions.txt"
 echo "gdb: $(gdb --version | sed -n 1p)" >>"$here/versions.txt"
-if grep -rlaF --exclude=generate.sh -e "$HOME/" -e "$build" -e /work/ "$here"/*/traceback.txt; then
+if grep -rlaF --exclude=generate.sh -e "$HOME/" -e "$build" -e /work/ "$here"/*/traceback.txt ||
+  for c in "$here"/*/*core.zst; do zstd -dc "$c" | grep -qaF -e "$HOME/" -e "$build" -e /work/ && echo "$c"; done | grep .; then
   echo "machine paths left in the files above" >&2
   exit 1
 fi

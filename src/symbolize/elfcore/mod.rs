@@ -16,6 +16,7 @@
 //! model, facts and findings as gdb's dump of the same process, with the
 //! owners stated.
 
+pub mod go;
 pub mod locks;
 pub mod symbols;
 pub mod unwind;
@@ -132,6 +133,18 @@ fn find_file(
 /// wait on.
 pub fn read(name: &str, data: Bytes, opts: &Options) -> Result<CoreRead, String> {
     let mut core = CoreFile::parse(data).map_err(|e| format!("{name}: {e}"))?;
+    if go::is_go(&core) {
+        let read = go::read(name, core, opts)?;
+        let mut snapshots = read.snapshots;
+        for snap in &mut snapshots {
+            snap.format = FORMAT;
+        }
+        return Ok(CoreRead {
+            snapshots,
+            warnings: read.warnings,
+            text: read.text,
+        });
+    }
     let mut warnings: Vec<String> = core.warnings.clone();
     let first = unwind::modules(&core);
     let exe = core

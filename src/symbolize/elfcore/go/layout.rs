@@ -1,0 +1,243 @@
+//! The layouts of the Go runtime's structures, read from the binary's DWARF
+//! (`.debug_info`: `runtime.g`, `runtime.gobuf`, `runtime.m`, ...), so that
+//! one reader serves every Go release that writes DWARF: fields are found
+//! by name, never by a release's hard-coded offset.
+
+use gimli::{AttributeValue, EndianSlice, LittleEndian};
+use object::{Object, ObjectSection};
+use rustc_hash::FxHashMap;
+use std::borrow::Cow;
+
+/// The byte offsets of the fields the core reader needs. A field the
+/// binary's runtime does not have is `None`.
+#[derive(Debug, Clone, Default)]
+pub struct Layout {
+    /// `g.goid`.
+    pub g_goid: u64,
+    /// `g.atomicstatus` (a `uint32`, or an atomic wrapper whose value is
+    /// its first word).
+    pub g_status: u64,
+    /// `g.waitreason` (one byte).
+    pub g_waitreason: Option<u64>,
+    /// `g.waitsince` (nanotime, `int64`).
+    pub g_waitsince: Option<u64>,
+    /// `g.gopc`: the pc of the `go` statement.
+    pub g_gopc: Option<u64>,
+    /// `g.parentGoid`.
+    pub g_parent: Option<u64>,
+    /// `g.sched.pc`.
+    pub g_sched_pc: u64,
+    /// `g.sched.sp`.
+    pub g_sched_sp: u64,
+    /// `g.sched.bp`, where the architecture has one.
+    pub g_sched_bp: Option<u64>,
+    /// `g.sched.lr`, where the architecture has one.
+    pub g_sched_lr: Option<u64>,
+    /// `g.syscallsp`.
+    pub g_syscallsp: Option<u64>,
+    /// `g.syscallpc`.
+    pub g_syscallpc: Option<u64>,
+    /// `g.stack.lo`.
+    pub g_stack_lo: u64,
+    /// `g.stack.hi`.
+    pub g_stack_hi: u64,
+    /// `g.m`.
+    pub g_m: Option<u64>,
+    /// `g.lockedm`.
+    pub g_lockedm: Option<u64>,
+    /// `m.id`.
+    pub m_id: Option<u64>,
+    /// `m.procid`: the thread's LWP.
+    pub m_procid: Option<u64>,
+    /// `m.curg`.
+    pub m_curg: Option<u64>,
+    /// `m.g0`.
+    pub m_g0: Option<u64>,
+    /// `m.gsignal`.
+    pub m_gsignal: Option<u64>,
+    /// `m.alllink`.
+    pub m_alllink: Option<u64>,
+    /// `mstats.last_gc_nanotime`.
+    pub mstats_last_gc: Option<u64>,
+    /// `pcHeader.minLC`.
+    pub pcheader_minlc: Option<u64>,
+    /// `moduledata.pcHeader`, `.pctab`, `.ftab`, `.text`.
+    pub moduledata: Option<[u64; 4]>,
+    /// `_func.npcdata`, `_func.nfuncdata` (the variable arrays follow the
+    /// latter).
+    pub func: Option<[u64; 2]>,
+    /// `schedt.lastpoll`: when the network poller last returned.
+    pub sched_lastpoll: Option<u64>,
+    /// `moduledata.gofunc`.
+    pub moduledata_gofunc: Option<u64>,
+}
+
+type Slice<'a> = EndianSlice<'a, LittleEndian>;
+
+/// The members (name → offset, type offset) of the structures named in
+/// `want`, from every unit of the DWARF.
+fn structs(
+    dwarf: &gimli::Dwarf<Slice<'_>>,
+    want: &[&str],
+) -> Result<FxHashMap<String, FxHashMap<String, u64>>, gimli::Error> {
+    let mut out: FxHashMap<String, FxHashMap<String, u64>> = FxHashMap::default();
+    let mut units = dwarf.units();
+    while let Some(header) = units.next()? {
+        let unit = dwarf.unit(header)?;
+        let mut entries = unit.entries();
+        // The depth of the structure being read, while inside one.
+        let mut inside: Option<(isize, String)> = None;
+        let mut depth: isize = 0;
+        while let Some((delta, entry)) = entries.next_dfs()? {
+            depth += delta;
+            if let Some((d, _)) = &inside {
+                if depth <= *d {
+                    inside = None;
+                }
+            }
+            match entry.tag() {
+                gimli::DW_TAG_structure_type => {
+                    let Some(name) = entry.attr_value(gimli::DW_AT_name)? else {
+                        continue;
+                    };
+                    let name = dwarf.attr_string(&unit, name)?;
+                    let name = String::from_utf8_lossy(name.slice());
+                    if want.contains(&name.as_ref()) && !out.contains_key(name.as_ref()) {
+                        inside = Some((depth, name.into_owned()));
+                    }
+                }
+                gimli::DW_TAG_member => {
+                    let Some((_, owner)) = &inside else {
+                        continue;
+                    };
+                    let (Some(name), Some(loc)) = (
+                        entry.attr_value(gimli::DW_AT_name)?,
+                        entry.attr_value(gimli::DW_AT_data_member_location)?,
+                    ) else {
+                        continue;
+                    };
+                    let name = dwarf.attr_string(&unit, name)?;
+                    let offset = match loc {
+                        AttributeValue::Udata(v) => v,
+                        AttributeValue::Data1(v) => u64::from(v),
+                        AttributeValue::Data2(v) => u64::from(v),
+                        AttributeValue::Data4(v) => u64::from(v),
+                        AttributeValue::Data8(v) => v,
+                        AttributeValue::Sdata(v) => v as u64,
+                        _ => continue,
+                    };
+                    out.entry(owner.clone())
+                        .or_default()
+                        .insert(String::from_utf8_lossy(name.slice()).into_owned(), offset);
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Reads the layouts from the Go binary `file`.
+pub fn read(file: &object::File<'_>) -> Result<Layout, String> {
+    let mut sections: FxHashMap<&'static str, Cow<'_, [u8]>> = FxHashMap::default();
+    for id in [
+        gimli::SectionId::DebugAbbrev,
+        gimli::SectionId::DebugInfo,
+        gimli::SectionId::DebugLine,
+        gimli::SectionId::DebugStr,
+        gimli::SectionId::DebugLineStr,
+        gimli::SectionId::DebugStrOffsets,
+        gimli::SectionId::DebugAddr,
+        gimli::SectionId::DebugRngLists,
+        gimli::SectionId::DebugLocLists,
+    ] {
+        if let Some(s) = file.section_by_name(id.name()) {
+            if let Ok(data) = s.uncompressed_data() {
+                sections.insert(id.name(), data);
+            }
+        }
+    }
+    if !sections.contains_key(".debug_info") {
+        return Err(
+            "the binary has no DWARF (.debug_info; built with -ldflags=-w?): the Go runtime's structures cannot be laid out; rebuild without -w".into(),
+        );
+    }
+    let dwarf = gimli::Dwarf::load(|id| -> Result<Slice<'_>, gimli::Error> {
+        Ok(EndianSlice::new(
+            sections.get(id.name()).map_or(&[][..], |c| c.as_ref()),
+            LittleEndian,
+        ))
+    })
+    .map_err(|e| format!("the binary's DWARF cannot be read: {e}"))?;
+    let want = [
+        "runtime.g",
+        "runtime.gobuf",
+        "runtime.stack",
+        "runtime.m",
+        "runtime.mstats",
+        "runtime.pcHeader",
+        "runtime._func",
+        "runtime.moduledata",
+        "runtime.schedt",
+    ];
+    let s = structs(&dwarf, &want).map_err(|e| format!("the binary's DWARF is damaged: {e}"))?;
+    let empty = FxHashMap::default();
+    let get = |ty: &str| s.get(ty).unwrap_or(&empty);
+    let (pch, func, md) = (
+        get("runtime.pcHeader"),
+        get("runtime._func"),
+        get("runtime.moduledata"),
+    );
+    let (g, gobuf, stack, m, mstats) = (
+        get("runtime.g"),
+        get("runtime.gobuf"),
+        get("runtime.stack"),
+        get("runtime.m"),
+        get("runtime.mstats"),
+    );
+    let need = |map: &FxHashMap<String, u64>, ty: &str, field: &str| {
+        map.get(field).copied().ok_or_else(|| {
+            format!("the binary's DWARF has no {ty}.{field}: not a Go runtime this reader knows")
+        })
+    };
+    let sched = need(g, "runtime.g", "sched")?;
+    let stk = need(g, "runtime.g", "stack")?;
+    let in_sched = |f: &str| gobuf.get(f).map(|o| sched + o);
+    Ok(Layout {
+        g_goid: need(g, "runtime.g", "goid")?,
+        g_status: need(g, "runtime.g", "atomicstatus")?,
+        g_waitreason: g.get("waitreason").copied(),
+        g_waitsince: g.get("waitsince").copied(),
+        g_gopc: g.get("gopc").copied(),
+        g_parent: g.get("parentGoid").copied(),
+        g_sched_pc: sched + need(gobuf, "runtime.gobuf", "pc")?,
+        g_sched_sp: sched + need(gobuf, "runtime.gobuf", "sp")?,
+        g_sched_bp: in_sched("bp"),
+        g_sched_lr: in_sched("lr"),
+        g_syscallsp: g.get("syscallsp").copied(),
+        g_syscallpc: g.get("syscallpc").copied(),
+        g_stack_lo: stk + need(stack, "runtime.stack", "lo")?,
+        g_stack_hi: stk + need(stack, "runtime.stack", "hi")?,
+        g_m: g.get("m").copied(),
+        g_lockedm: g.get("lockedm").copied(),
+        m_id: m.get("id").copied(),
+        m_procid: m.get("procid").copied(),
+        m_curg: m.get("curg").copied(),
+        m_g0: m.get("g0").copied(),
+        m_gsignal: m.get("gsignal").copied(),
+        m_alllink: m.get("alllink").copied(),
+        mstats_last_gc: mstats.get("last_gc_nanotime").copied(),
+        pcheader_minlc: pch.get("minLC").copied(),
+        moduledata: (|| {
+            Some([
+                *md.get("pcHeader")?,
+                *md.get("pctab")?,
+                *md.get("ftab")?,
+                *md.get("text")?,
+            ])
+        })(),
+        func: (|| Some([*func.get("npcdata")?, *func.get("nfuncdata")?]))(),
+        moduledata_gofunc: md.get("gofunc").copied(),
+        sched_lastpoll: get("runtime.schedt").get("lastpoll").copied(),
+    })
+}

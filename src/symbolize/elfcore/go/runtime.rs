@@ -1,0 +1,182 @@
+//! The Go runtime's state in a core: every goroutine of `runtime.allgs`,
+//! every M of `runtime.allm`, and the runtime's own name tables
+//! (`runtime.waitReasonStrings`, `runtime.gStatusStrings`), read from the
+//! process's memory with the offsets of [`Layout`].
+
+use super::layout::Layout;
+use crate::input::elfcore::Memory;
+
+/// Goroutines read at most (a damaged `allgs` length cannot run away).
+pub const MAX_GOROUTINES: u64 = 10_000_000;
+/// Ms read at most.
+const MAX_MS: usize = 100_000;
+
+/// `_Grunning`.
+pub const RUNNING: u32 = 2;
+/// `_Gsyscall`.
+pub const SYSCALL: u32 = 3;
+/// `_Gwaiting`.
+pub const WAITING: u32 = 4;
+/// `_Gdead`.
+pub const DEAD: u32 = 6;
+/// The scan bit of `atomicstatus`.
+pub const SCAN: u32 = 0x1000;
+
+/// One goroutine as the runtime keeps it.
+#[derive(Debug, Clone, Default)]
+pub struct G {
+    /// The `g`'s address.
+    pub addr: u64,
+    /// `goid`.
+    pub goid: u64,
+    /// `atomicstatus`, scan bit included.
+    pub status: u32,
+    /// `waitreason`.
+    pub waitreason: u8,
+    /// `waitsince` (nanotime), 0 when unset.
+    pub waitsince: i64,
+    /// `gopc`.
+    pub gopc: u64,
+    /// `parentGoid`.
+    pub parent: u64,
+    /// `sched.pc`, `sched.sp`, `sched.bp`, `sched.lr`.
+    pub sched: [u64; 4],
+    /// `syscallsp`, `syscallpc`.
+    pub syscall: [u64; 2],
+    /// `stack.lo`, `stack.hi`.
+    pub stack: [u64; 2],
+    /// `m`.
+    pub m: u64,
+    /// `lockedm`.
+    pub lockedm: u64,
+}
+
+/// One M (an OS thread of the runtime).
+#[derive(Debug, Clone, Default)]
+pub struct M {
+    /// The `m`'s address.
+    pub addr: u64,
+    /// `id`.
+    pub id: i64,
+    /// `procid`: the LWP.
+    pub procid: u64,
+    /// `curg`.
+    pub curg: u64,
+    /// `g0`.
+    pub g0: u64,
+    /// `gsignal`.
+    pub gsignal: u64,
+}
+
+fn word(mem: &dyn Memory, base: u64, off: Option<u64>) -> u64 {
+    off.and_then(|o| mem.read_u64(base.wrapping_add(o)))
+        .unwrap_or(0)
+}
+
+/// Reads the `g` at `addr`; `None` when its memory is not in the core.
+pub fn read_g(mem: &dyn Memory, l: &Layout, addr: u64) -> Option<G> {
+    let goid = mem.read_u64(addr.checked_add(l.g_goid)?)?;
+    let status = mem.read_u32(addr.checked_add(l.g_status)?)?;
+    let mut b = [0u8; 1];
+    let waitreason = match l.g_waitreason {
+        Some(o) if mem.read(addr.wrapping_add(o), &mut b) => b[0],
+        _ => 0,
+    };
+    Some(G {
+        addr,
+        goid,
+        status,
+        waitreason,
+        waitsince: word(mem, addr, l.g_waitsince) as i64,
+        gopc: word(mem, addr, l.g_gopc),
+        parent: word(mem, addr, l.g_parent),
+        sched: [
+            word(mem, addr, Some(l.g_sched_pc)),
+            word(mem, addr, Some(l.g_sched_sp)),
+            word(mem, addr, l.g_sched_bp),
+            word(mem, addr, l.g_sched_lr),
+        ],
+        syscall: [
+            word(mem, addr, l.g_syscallsp),
+            word(mem, addr, l.g_syscallpc),
+        ],
+        stack: [
+            word(mem, addr, Some(l.g_stack_lo)),
+            word(mem, addr, Some(l.g_stack_hi)),
+        ],
+        m: word(mem, addr, l.g_m),
+        lockedm: word(mem, addr, l.g_lockedm),
+    })
+}
+
+/// The goroutines of `runtime.allgs` (a `[]*g` at `allgs`), in its order;
+/// the count of entries that could not be read.
+pub fn all_gs(mem: &dyn Memory, l: &Layout, allgs: u64) -> Result<(Vec<G>, usize), String> {
+    let (Some(ptr), Some(len)) = (mem.read_u64(allgs), mem.read_u64(allgs + 8)) else {
+        return Err(format!(
+            "runtime.allgs at {allgs:#x} is not in the core: the core does not hold the runtime's data"
+        ));
+    };
+    if len > MAX_GOROUTINES {
+        return Err(format!(
+            "runtime.allgs holds {len} goroutines: damaged (or a binary that does not match the core)"
+        ));
+    }
+    let mut out = Vec::with_capacity(len as usize);
+    let mut lost = 0usize;
+    for i in 0..len {
+        let Some(g) = mem
+            .read_u64(ptr.wrapping_add(i * 8))
+            .filter(|&a| a != 0)
+            .and_then(|a| read_g(mem, l, a))
+        else {
+            lost += 1;
+            continue;
+        };
+        out.push(g);
+    }
+    Ok((out, lost))
+}
+
+/// The Ms of `runtime.allm` (the `*m` at `allm`, linked by `alllink`).
+pub fn all_ms(mem: &dyn Memory, l: &Layout, allm: u64) -> Vec<M> {
+    let mut out = Vec::new();
+    let Some(link) = l.m_alllink else {
+        return out;
+    };
+    let mut at = mem.read_u64(allm).unwrap_or(0);
+    while at != 0 && out.len() < MAX_MS {
+        out.push(M {
+            addr: at,
+            id: word(mem, at, l.m_id) as i64,
+            procid: word(mem, at, l.m_procid),
+            curg: word(mem, at, l.m_curg),
+            g0: word(mem, at, l.m_g0),
+            gsignal: word(mem, at, l.m_gsignal),
+        });
+        at = mem.read_u64(at.wrapping_add(link)).unwrap_or(0);
+    }
+    out
+}
+
+/// A `[N]string` array of `size` bytes at `addr` (Go strings: pointer and
+/// length), each string at most 256 bytes.
+pub fn strings(mem: &dyn Memory, addr: u64, size: u64) -> Vec<String> {
+    let n = (size / 16).min(1024);
+    (0..n)
+        .map(|i| {
+            let at = addr + i * 16;
+            match (mem.read_u64(at), mem.read_u64(at + 8)) {
+                (Some(p), Some(len)) if len > 0 && len <= 256 => {
+                    let mut buf = vec![0u8; len as usize];
+                    if mem.read(p, &mut buf) {
+                        String::from_utf8_lossy(&buf).into_owned()
+                    } else {
+                        String::new()
+                    }
+                }
+                _ => String::new(),
+            }
+        })
+        .collect()
+}

@@ -9,6 +9,7 @@ mod common;
 mod diagnosis;
 mod diff;
 mod elf_core;
+mod go_core;
 mod go_forms;
 mod gobench;
 mod golden;

@@ -46,7 +46,14 @@ pub struct GoCrash {
     pub register_dumps: u32,
     /// Data race reports printed by the race detector.
     pub races: Vec<RaceReport>,
+    /// The functions of the `runtime stack:` block a fatal error prints
+    /// (the system stack of the thread that threw), innermost first, at
+    /// most [`MAX_RUNTIME_STACK`].
+    pub runtime_stack: Vec<String>,
 }
+
+/// The most functions of a `runtime stack:` block kept.
+pub const MAX_RUNTIME_STACK: usize = 64;
 
 /// What a Rust panic prints beyond the common part.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -86,6 +93,14 @@ impl Crash {
         match &self.detail {
             CrashDetail::Go(go) => go.register_dumps,
             _ => 0,
+        }
+    }
+
+    /// The functions of Go's `runtime stack:` block, innermost first.
+    pub fn runtime_stack(&self) -> &[String] {
+        match &self.detail {
+            CrashDetail::Go(go) => &go.runtime_stack,
+            _ => &[],
         }
     }
 }

@@ -27,6 +27,7 @@ pub use bytes::Bytes;
 pub use confidence::Confidence;
 pub use crash::{
     Crash, CrashDetail, GoCrash, PanicRecord, RaceAccess, RaceReport, RustCrash, SignalInfo,
+    MAX_RUNTIME_STACK,
 };
 pub use frame::{AddrSpace, CodeKind, Frame, Function, RawAddr, Stack};
 pub use hex::parse_hex;

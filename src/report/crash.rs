@@ -28,6 +28,10 @@ pub struct Crash {
     pub register_dumps: u32,
     /// Data race reports printed by the race detector.
     pub races: Vec<RaceReport>,
+    /// The functions of the `runtime stack:` block a Go fatal error prints
+    /// (the system stack of the thread that threw), innermost first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub runtime_stack: Vec<String>,
 }
 
 impl From<&model::Crash> for Crash {
@@ -41,6 +45,7 @@ impl From<&model::Crash> for Crash {
             exit_status: crash.exit_status,
             register_dumps: crash.register_dumps(),
             races: crash.races().to_vec(),
+            runtime_stack: crash.runtime_stack().to_vec(),
         }
     }
 }

@@ -348,6 +348,20 @@ fn crash(snapshot: &SnapshotReport, c: &Crash, w: &mut dyn Write) -> io::Result<
             one_line(&p.message, 140)
         )?;
     }
+    if !c.runtime_stack.is_empty() {
+        let shown: Vec<&str> = c.runtime_stack.iter().take(6).map(String::as_str).collect();
+        let more = c.runtime_stack.len().saturating_sub(shown.len());
+        let more = if more > 0 {
+            format!(" < {more} more")
+        } else {
+            String::new()
+        };
+        writeln!(
+            w,
+            "  runtime    stack of the thread that threw: {}{more}",
+            one_line(&shown.join(" < "), 160)
+        )?;
+    }
     if let Some(sig) = &c.signal {
         if !c.message.contains(&sig.raw) {
             writeln!(w, "  signal     {}", one_line(&sig.raw, 160))?;

@@ -613,3 +613,34 @@ proptest! {
         }
     }
 }
+
+/// A fatal error's `runtime stack:` block (the system stack of the thread
+/// that threw) is read into the crash, every line of it used, not skipped as
+/// text outside the dump; its functions are those the block prints, in order.
+#[test]
+fn a_fatal_errors_runtime_stack_is_read_into_the_crash() {
+    let text = sample("samples/go/crash-stack-overflow/all.txt");
+    let snaps = parse_go(&text);
+    let crash = snaps[0].crash.as_ref().expect("a crash");
+    let printed = String::from_utf8_lossy(&text);
+    let block: Vec<&str> = printed
+        .lines()
+        .skip_while(|l| *l != "runtime stack:")
+        .skip(1)
+        .take_while(|l| !l.is_empty())
+        .collect();
+    assert!(block.len() >= 4, "{block:?}");
+    let functions: Vec<&str> = block
+        .iter()
+        .filter(|l| !l.starts_with('\t'))
+        .map(|l| l.rsplit_once('(').map_or(*l, |(name, _)| name))
+        .collect();
+    assert_eq!(crash.runtime_stack(), functions.as_slice());
+    // Its lines are read, not "not part of the dump".
+    let lines = snaps[0].lines.as_ref().expect("a line account");
+    let not_dump = lines.skipped(dumpscope::model::SkipReason::NotDump);
+    assert!(
+        not_dump < block.len() as u64,
+        "{not_dump} lines not part of the dump"
+    );
+}

@@ -2,7 +2,9 @@
 //! dumps, `exit status`, race reports. Fed line by line, in order.
 
 use super::line::{parse_file_line, split_call, trim_end, trim_start};
-use crate::model::{Crash, CrashDetail, GoCrash, PanicRecord, RaceAccess, RaceReport, SignalInfo};
+use crate::model::{
+    Crash, CrashDetail, GoCrash, PanicRecord, RaceAccess, RaceReport, SignalInfo, MAX_RUNTIME_STACK,
+};
 
 /// What became of a line fed to the crash builder.
 #[derive(Debug, PartialEq, Eq, Clone, Copy)]
@@ -29,6 +31,8 @@ pub struct CrashBuilder {
     /// A `-----` separator was seen: per-M sections follow (GOTRACEBACK=crash).
     in_m_sections: bool,
     in_registers: bool,
+    /// Inside the `runtime stack:` block of a fatal error.
+    in_runtime_stack: bool,
     /// Expecting the `PC=` line after `SIGQUIT: quit`.
     expect_pc: bool,
     race: Option<RaceState>,
@@ -77,6 +81,7 @@ impl CrashBuilder {
     pub fn on_goroutine(&mut self, id: u64) {
         self.in_panic = false;
         self.in_registers = false;
+        self.in_runtime_stack = false;
         self.after_separator = false;
         if self.want_goroutine {
             self.crash.task_id = Some(id);
@@ -94,6 +99,9 @@ impl CrashBuilder {
             } else {
                 LineUse::Used
             };
+        }
+        if let Some(used) = self.runtime_stack_line(line) {
+            return used;
         }
         let trimmed = trim_start(line);
         if self.panic_or_fatal(line, trimmed) || self.signal_line(line) || self.section_line(line) {
@@ -249,6 +257,31 @@ impl CrashBuilder {
             return true;
         }
         false
+    }
+
+    /// A line of the `runtime stack:` block a fatal error prints before the
+    /// goroutines (the system stack of the thread that threw): its header,
+    /// functions (kept, at most [`MAX_RUNTIME_STACK`]) and their tab-indented
+    /// locations; a blank line ends it.
+    fn runtime_stack_line(&mut self, line: &[u8]) -> Option<LineUse> {
+        if line == b"runtime stack:" {
+            self.in_runtime_stack = true;
+            self.go.runtime_stack.clear();
+            self.any = true;
+            return Some(LineUse::Used);
+        }
+        if !self.in_runtime_stack {
+            return None;
+        }
+        if line.is_empty() || line.starts_with(b"goroutine ") {
+            self.in_runtime_stack = false;
+            return None;
+        }
+        if !line.starts_with(b"\t") && self.go.runtime_stack.len() < MAX_RUNTIME_STACK {
+            let name = split_call(line).map_or(line, |(name, _, _)| name);
+            self.go.runtime_stack.push(lossy(name));
+        }
+        Some(LineUse::Used)
     }
 
     /// Another line of the last panic's message.

@@ -13,7 +13,8 @@
 //! - [`report`]: the JSON report (`dumpscope.report/v1`) built from the
 //!   analysis, and its text, Markdown and HTML renderings;
 //! - [`pipeline`] and [`cli`]: running the layers in order for a list of
-//!   inputs, and the command line.
+//!   inputs, and the command line;
+//! - `fuzzing` (hidden): the entry points of the fuzz targets in `fuzz/`.
 //!
 //! ARCHITECTURE.md at the root of the repository maps the layers, follows
 //! one dump through the code and lists the steps to add an input format, a
@@ -23,6 +24,8 @@
 
 pub mod analyze;
 pub mod cli;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod input;
 pub mod model;
 pub mod parse;

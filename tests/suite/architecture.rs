@@ -21,6 +21,7 @@ const LAYERS: &[&str] = &[
     "report",
     "pipeline",
     "cli",
+    "fuzzing",
 ];
 
 /// The longest a source file may be.

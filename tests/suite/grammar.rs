@@ -1,6 +1,9 @@
 //! The traceback grammar, item by item. Real samples cover most items (see
 //! tests/suite/samples.rs); the snippets here are for forms no program on this
 //! machine can print (Windows paths, Go <= 1.4 names) and for edge cases.
+//! Last, the inputs the fuzz targets found or were seeded with
+//! (`fuzz/regressions/`), replayed through the same entry points on the
+//! stable toolchain (docs/fuzzing.md).
 
 use crate::common;
 
@@ -287,5 +290,57 @@ mod never_panics {
             }
             run(d);
         }
+    }
+}
+
+// ---- fuzz inputs -----------------------------------------------------------
+
+/// Every committed fuzz input replayed through its target's entry point
+/// (`dumpscope::fuzzing::run`, which the fuzz targets call): none panics,
+/// and reports of every kind render. `fuzz/regressions/<target>/` holds
+/// what once crashed a target, and a small seed of each.
+#[test]
+fn every_committed_fuzz_input_replays_without_a_panic() {
+    use dumpscope::fuzzing::{run, Target};
+    let dir = common::root().join("fuzz/regressions");
+    let mut replayed = 0;
+    for entry in std::fs::read_dir(&dir).expect("fuzz/regressions") {
+        let entry = entry.unwrap();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let target = Target::named(&name)
+            .unwrap_or_else(|| panic!("fuzz/regressions/{name}: no such target"));
+        for input in std::fs::read_dir(entry.path()).unwrap() {
+            let path = input.unwrap().path();
+            let data = std::fs::read(&path).unwrap();
+            let result = std::panic::catch_unwind(|| run(target, &data));
+            assert!(result.is_ok(), "{} panics", path.display());
+            replayed += 1;
+        }
+    }
+    assert!(replayed >= Target::ALL.len(), "only {replayed} fuzz inputs");
+}
+
+/// Every format of the table is forced by one parser-family fuzz target,
+/// and every target has a source file in `fuzz/fuzz_targets/` and a
+/// `[[bin]]` in `fuzz/Cargo.toml`.
+#[test]
+fn every_format_and_target_is_fuzzed() {
+    use dumpscope::fuzzing::Target;
+    use dumpscope::parse::Format;
+    for format in Format::all() {
+        let families: Vec<Target> = Target::ALL
+            .into_iter()
+            .filter(|t| t.formats().contains(format))
+            .collect();
+        assert!(!families.is_empty(), "{} is in no fuzz target", format.id());
+    }
+    let manifest = std::fs::read_to_string(common::root().join("fuzz/Cargo.toml")).unwrap();
+    for target in Target::ALL {
+        let path = format!("fuzz_targets/{}.rs", target.name());
+        assert!(common::root().join("fuzz").join(&path).is_file(), "{path}");
+        assert!(
+            manifest.contains(&format!("path = \"{path}\"")),
+            "{path} in fuzz/Cargo.toml"
+        );
     }
 }

@@ -3,8 +3,11 @@
 //! and check every raw frame against `expected.json`, which binutils'
 //! addr2line (and, for Rust, std's own symbolizer) wrote. The rest build
 //! small C and Rust programs here, run them under ASLR, strip them and
-//! split their debug information, then symbolize what they printed; they
-//! skip with a message when gcc, objcopy or rustc is missing.
+//! split their debug information, then symbolize what they printed. A test
+//! whose tool (gcc, objcopy, dwp, dwz, rustc, libjemalloc-dev) is missing
+//! prints `<test>: SKIPPED: ...` on stderr, which `cargo test` shows, and
+//! fails instead when `DUMPSCOPE_REQUIRE_TOOLS=1` (`.ci/run` sets it and
+//! installs them all).
 
 use crate::common;
 
@@ -355,15 +358,20 @@ fn the_symbolize_command_annotates_lines_and_leaves_the_rest() {
 
 // ---- programs built here -------------------------------------------------
 
-fn have(tool: &str) -> bool {
-    let ok = Command::new(tool)
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        eprintln!("skipped: {tool} is not installed");
-    }
-    ok
+/// Whether `tool` runs here; when not, the calling test skips visibly
+/// (and fails in CI: `common::skip`).
+fn have(test: &str, tool: &str) -> bool {
+    common::have_tool(test, tool)
+}
+
+/// A test whose tool is missing says so where `cargo test` shows it, and
+/// fails when CI requires every tool.
+#[test]
+fn a_missing_tool_skips_visibly_or_fails_when_required() {
+    let line = common::skip_line("t", "dwz is not installed", false).unwrap();
+    assert_eq!(line, "t: SKIPPED: dwz is not installed");
+    let failure = common::skip_line("t", "dwz is not installed", true).unwrap_err();
+    assert!(failure.contains("DUMPSCOPE_REQUIRE_TOOLS=1"), "{failure}");
 }
 
 fn run(cmd: &mut Command) -> std::process::Output {
@@ -447,7 +455,8 @@ fn check_c(dump: &str, src: &str, o: &Options, what: &str) {
 
 #[test]
 fn c_programs_built_here_resolve_in_every_debug_layout() {
-    if !have("gcc") || !have("objcopy") || !have("strip") {
+    const T: &str = "c_programs_built_here_resolve_in_every_debug_layout";
+    if !have(T, "gcc") || !have(T, "objcopy") || !have(T, "strip") {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
@@ -518,7 +527,10 @@ fn c_programs_built_here_resolve_in_every_debug_layout() {
     if String::from_utf8_lossy(&sections.stdout).contains(".zdebug_info") {
         check_c(&dump, &src, &opts(&[bin], &[]), ".zdebug_*");
     } else {
-        eprintln!("skipped .zdebug: this toolchain does not write them");
+        common::skip(
+            T,
+            "this toolchain does not write .zdebug sections (gcc -gz=zlib-gnu)",
+        );
     }
     let (bin, dump, src) = build_and_crash(d, &["-O1", "-g"]);
     let zstd = run(Command::new("objcopy")
@@ -534,13 +546,14 @@ fn c_programs_built_here_resolve_in_every_debug_layout() {
         );
         check_c(&dump, &src, &opts(&[bin], &[]), "DWARF 5, zstd");
     } else {
-        eprintln!("skipped zstd: this objcopy cannot compress with zstd");
+        common::skip(T, "this objcopy cannot compress debug sections with zstd");
     }
 }
 
 #[test]
 fn split_dwarf_is_read_from_dwo_and_dwp_files() {
-    if !have("gcc") {
+    const T: &str = "split_dwarf_is_read_from_dwo_and_dwp_files";
+    if !have(T, "gcc") {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
@@ -555,12 +568,7 @@ fn split_dwarf_is_read_from_dwo_and_dwp_files() {
     check_c(&dump, &src, &opts(std::slice::from_ref(&bin), &[]), "dwo");
     // A DWARF package (GNU dwp packs DWARF 4 split units), the .dwo files
     // gone.
-    if !Command::new("dwp")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
-    {
-        eprintln!("skipped the .dwp half: dwp is not installed");
+    if !have(T, "dwp") {
         return;
     }
     let d4 = tempfile::tempdir().unwrap();
@@ -578,7 +586,8 @@ fn split_dwarf_is_read_from_dwo_and_dwp_files() {
 
 #[test]
 fn dwz_supplementary_files_are_found_by_debugaltlink() {
-    if !have("gcc") || !have("dwz") {
+    const T: &str = "dwz_supplementary_files_are_found_by_debugaltlink";
+    if !have(T, "gcc") || !have(T, "dwz") {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
@@ -612,7 +621,8 @@ fn dwz_supplementary_files_are_found_by_debugaltlink() {
 
 #[test]
 fn a_stripped_rust_program_built_here_is_symbolized_with_an_inferred_base() {
-    if !have("rustc") || !have("objcopy") {
+    const T: &str = "a_stripped_rust_program_built_here_is_symbolized_with_an_inferred_base";
+    if !have(T, "rustc") || !have(T, "objcopy") {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
@@ -923,11 +933,12 @@ mod never_panics {
 /// (`reference-jeprof.2.txt`, made with addr2line on the original binary).
 #[test]
 fn jemalloc_profiles_symbolize_like_jeprof() {
-    if !have("gcc") {
+    const T: &str = "jemalloc_profiles_symbolize_like_jeprof";
+    if !have(T, "gcc") {
         return;
     }
     if !Path::new("/usr/include/jemalloc/jemalloc.h").exists() {
-        eprintln!("skipped: libjemalloc-dev is not installed");
+        common::skip(T, "libjemalloc-dev is not installed");
         return;
     }
     let tmp = tempfile::tempdir().unwrap();

@@ -148,3 +148,45 @@ pub fn hostile_report() -> Report {
     .expect("the crafted dump parses");
     pipeline::report(&[p], &Default::default(), &Default::default())
 }
+
+/// The variable `.ci/run` sets so that a test missing one of its tools
+/// fails instead of skipping.
+pub const REQUIRE_TOOLS: &str = "DUMPSCOPE_REQUIRE_TOOLS";
+
+/// A test that cannot run here says so: with `DUMPSCOPE_REQUIRE_TOOLS=1`
+/// (CI) it fails; otherwise a line goes straight to the process's stderr,
+/// where `cargo test` shows it even for a passing test (libtest captures
+/// only `eprintln!`, and shows it only on failure).
+pub fn skip(test: &str, why: &str) {
+    let required = std::env::var(REQUIRE_TOOLS).as_deref() == Ok("1");
+    match skip_line(test, why, required) {
+        Ok(line) => {
+            use std::io::Write;
+            let _ = writeln!(std::io::stderr(), "{line}");
+        }
+        Err(message) => panic!("{message}"),
+    }
+}
+
+/// What [`skip`] does: the line it prints, or the failure when the tools
+/// are required.
+pub fn skip_line(test: &str, why: &str, required: bool) -> Result<String, String> {
+    if required {
+        Err(format!("{test}: {why}, and {REQUIRE_TOOLS}=1"))
+    } else {
+        Ok(format!("{test}: SKIPPED: {why}"))
+    }
+}
+
+/// Whether `tool --version` runs; when it does not, `test` skips (see
+/// [`skip`]).
+pub fn have_tool(test: &str, tool: &str) -> bool {
+    let ok = std::process::Command::new(tool)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        skip(test, &format!("{tool} is not installed"));
+    }
+    ok
+}

@@ -1,0 +1,7 @@
+//! The `go` fuzz target: `dumpscope::fuzzing::Target::Go`.
+#![no_main]
+
+use dumpscope::fuzzing::{run, Target};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| run(Target::Go, data));

@@ -1,0 +1,7 @@
+//! The `heap` fuzz target: `dumpscope::fuzzing::Target::Heap`.
+#![no_main]
+
+use dumpscope::fuzzing::{run, Target};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| run(Target::Heap, data));

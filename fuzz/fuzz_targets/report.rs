@@ -1,0 +1,7 @@
+//! The `report` fuzz target: `dumpscope::fuzzing::Target::Report`.
+#![no_main]
+
+use dumpscope::fuzzing::{run, Target};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| run(Target::Report, data));

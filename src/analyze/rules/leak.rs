@@ -12,6 +12,7 @@ use crate::analyze::wait::ResKind;
 use crate::model::Confidence;
 use crate::model::{CodeKind, FrameId, Snapshot, StateClass, TaskFlags};
 use rustc_hash::{FxHashMap, FxHashSet};
+use std::collections::hash_map::Entry;
 
 /// `leak.explosion`: goroutine explosion from one creator site.
 pub static EXPLOSION: RuleInfo = RuleInfo {
@@ -157,8 +158,9 @@ fn stuck_tasks(cx: &Cx, clusters: &[usize]) -> (Vec<u32>, Vec<(Option<FrameId>, 
     };
     let mut tasks: Vec<u32> = Vec::new();
     let mut sites: Vec<(Option<FrameId>, usize)> = Vec::new();
-    for &index in clusters {
-        let cluster = &cx.clusters[index];
+    let mut index: FxHashMap<Option<FrameId>, usize> = FxHashMap::default();
+    for &cluster_index in clusters {
+        let cluster = &cx.clusters[cluster_index];
         let before = tasks.len();
         if cluster.stuck == 0 {
             continue;
@@ -172,9 +174,14 @@ fn stuck_tasks(cx: &Cx, clusters: &[usize]) -> (Vec<u32>, Vec<(Option<FrameId>, 
         if added == 0 {
             continue;
         }
-        match sites.iter_mut().find(|site| site.0 == cluster.site) {
-            Some(site) => site.1 += added,
-            None => sites.push((cluster.site, added)),
+        // The sites in the order first met, found through an index: a
+        // creator may start goroutines that block at a million sites.
+        match index.entry(cluster.site) {
+            Entry::Occupied(at) => sites[*at.get()].1 += added,
+            Entry::Vacant(at) => {
+                at.insert(sites.len());
+                sites.push((cluster.site, added));
+            }
         }
     }
     (tasks, sites)

@@ -3,7 +3,7 @@
 //! went), the lines around them and the warnings, in input order.
 
 use super::features::Features;
-use crate::model::{ArgSpan, Tables, Task};
+use crate::model::{ArgSpan, Sym, Tables, Task};
 
 /// The format id of Go tracebacks.
 pub const FORMAT: &str = "go-traceback";
@@ -27,8 +27,45 @@ pub(super) struct TaskLines {
     pub(super) over_limit: u32,
 }
 
+/// The bit of a packed line count that says a blank line ended the
+/// goroutine.
+const BLANK_AFTER: u32 = 1 << 31;
+
+impl TaskLines {
+    /// Hands the line count of `task` to the merge: the span and the blank
+    /// line after it travel in the task's `name`, which goroutines never
+    /// have, so that an item stays the size of a task (it is written once
+    /// per goroutine and read again by the merge); the lines that could
+    /// not be used, rare, follow as an item of their own.
+    #[inline]
+    pub(super) fn pack(self, task: &mut Task) -> Option<Item> {
+        let blank = if self.blank_after { BLANK_AFTER } else { 0 };
+        task.name = Some(Sym(self.span.min(BLANK_AFTER - 1) | blank));
+        (self.unreadable | self.cut | self.over_limit != 0).then_some(Item::Skipped {
+            unreadable: self.unreadable,
+            cut: self.cut,
+            over_limit: self.over_limit,
+        })
+    }
+
+    /// Takes back the span and the blank line after it from a task
+    /// [`pack`](Self::pack)ed.
+    #[inline]
+    pub(super) fn unpack(task: &mut Task) -> (u32, bool) {
+        let packed = task.name.take().map_or(1, |sym| sym.0);
+        (packed & !BLANK_AFTER, packed & BLANK_AFTER != 0)
+    }
+}
+
 pub(super) enum Item {
-    Task(Task, TaskLines),
+    /// A goroutine, its line count [packed](TaskLines::pack) in it.
+    Task(Task),
+    /// Lines of the goroutine just before that were not used.
+    Skipped {
+        unreadable: u32,
+        cut: u32,
+        over_limit: u32,
+    },
     /// `count` consecutive lines outside the goroutines, the first one
     /// numbered `line` (chunk-relative): bytes `start..end` of the text,
     /// the last line without its newline and trailing blanks. Kept as one
@@ -41,10 +78,7 @@ pub(super) enum Item {
         end: usize,
     },
     /// A warning with a chunk-relative line.
-    Warn {
-        line: u32,
-        message: String,
-    },
+    Warn { line: u32, message: String },
 }
 
 pub(super) struct Chunk {
@@ -59,6 +93,14 @@ pub(super) struct Chunk {
 mod tests {
     use super::super::ChunkParser;
     use super::Item;
+    use crate::model::Task;
+
+    /// An item, written once per goroutine and read again by the merge,
+    /// is no larger than the goroutine it carries.
+    #[test]
+    fn an_item_is_the_size_of_a_task() {
+        assert_eq!(std::mem::size_of::<Item>(), std::mem::size_of::<Task>());
+    }
 
     /// Lines outside the goroutines cost one item per run, not per line:
     /// 150 MB of blank lines after one goroutine must not cost memory per

@@ -135,7 +135,8 @@ impl Merge {
     /// Adds a goroutine (already remapped); the same goroutine again starts
     /// a second dump.
     #[inline]
-    fn task(&mut self, mut task: Task, lines: TaskLines) {
+    fn task(&mut self, mut task: Task) {
+        let (span, blank_after) = TaskLines::unpack(&mut task);
         if self.current.crash.in_m_sections() {
             // An M's view of its goroutine, printed a second time.
             task.flags.set(TaskFlags::SYSTEM_STACK);
@@ -150,7 +151,7 @@ impl Merge {
         }
         builder.crash.on_goroutine(task.id);
         builder.end = task.offset;
-        account_task(&mut builder.lines, u64::from(task.line), lines);
+        account_task(&mut builder.lines, u64::from(task.line), span, blank_after);
         builder.tasks.push(task);
     }
 
@@ -234,32 +235,33 @@ impl Merge {
     }
 }
 
-/// Counts the lines of a goroutine whose header is line `first`. Runs once
-/// per goroutine in the sequential merge: the common case (every line
-/// used) is a few additions; goroutines come in line order, so the range
-/// only grows at its end.
+/// Counts the lines of a goroutine whose header is line `first`, `span`
+/// lines up to its last one and the blank line after it when
+/// `blank_after`. Runs once per goroutine in the sequential merge: a few
+/// additions; goroutines come in line order, so the range only grows at
+/// its end. Lines it could not use follow as [`Item::Skipped`].
 #[inline]
-fn account_task(account: &mut LineAccount, first: u64, lines: TaskLines) {
-    let span = u64::from(lines.span.max(1));
+fn account_task(account: &mut LineAccount, first: u64, span: u32, blank_after: bool) {
+    let span = u64::from(span.max(1));
     if account.first == 0 || first < account.first {
         account.first = first;
     }
-    let end = first + span - 1 + u64::from(lines.blank_after);
+    let end = first + span - 1 + u64::from(blank_after);
     account.last = account.last.max(end);
-    let skipped = lines.unreadable | lines.cut | lines.over_limit;
-    if skipped == 0 {
-        account.use_lines(span);
-    } else {
-        let skipped =
-            u64::from(lines.unreadable) + u64::from(lines.cut) + u64::from(lines.over_limit);
-        account.use_lines(span.saturating_sub(skipped));
-        account.skip(SkipReason::Unreadable, u64::from(lines.unreadable));
-        account.skip(SkipReason::Cut, u64::from(lines.cut));
-        account.skip(SkipReason::OverLimit, u64::from(lines.over_limit));
-    }
-    if lines.blank_after {
+    account.use_lines(span);
+    if blank_after {
         account.skip(SkipReason::Blank, 1);
     }
+}
+
+/// Moves lines of the goroutine just counted from used to skipped.
+#[inline]
+fn account_skipped(account: &mut LineAccount, unreadable: u32, cut: u32, over_limit: u32) {
+    let skipped = u64::from(unreadable) + u64::from(cut) + u64::from(over_limit);
+    account.used = account.used.saturating_sub(skipped);
+    account.skip(SkipReason::Unreadable, u64::from(unreadable));
+    account.skip(SkipReason::Cut, u64::from(cut));
+    account.skip(SkipReason::OverLimit, u64::from(over_limit));
 }
 
 /// Moves a chunk's task into the merged tables (`map`), argument spans
@@ -307,10 +309,15 @@ pub(super) fn merge(
             merge.features.0 |= chunk.features.0;
             for item in chunk.items {
                 match item {
-                    Item::Task(mut task, lines) => {
+                    Item::Task(mut task) => {
                         remap_task(&mut task, &map, args_base, base_line);
-                        merge.task(task, lines);
+                        merge.task(task);
                     }
+                    Item::Skipped {
+                        unreadable,
+                        cut,
+                        over_limit,
+                    } => account_skipped(&mut merge.current.lines, unreadable, cut, over_limit),
                     Item::Lines {
                         line,
                         count,

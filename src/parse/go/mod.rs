@@ -881,7 +881,11 @@ impl<'a> ChunkParser<'a> {
             c.task.go_detail_mut().ancestors = c.ancestors;
         }
         self.frames_pool = c.frames;
-        self.items.push(Item::Task(c.task, c.lines));
+        let skipped = c.lines.pack(&mut c.task);
+        self.items.push(Item::Task(c.task));
+        if let Some(item) = skipped {
+            self.items.push(item);
+        }
     }
 }
 

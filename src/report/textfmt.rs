@@ -76,17 +76,29 @@ pub(super) fn frames(
     Ok(())
 }
 
-/// Replaces control characters (escape sequences, newlines) of dump text;
-/// the command line cleans what it prints on stderr with it too.
+/// Replaces control characters (escape sequences, newlines) and the
+/// Unicode controls that reorder what a terminal shows (bidirectional
+/// embeddings, overrides and isolates, as in "Trojan Source" text) of dump
+/// text; the command line cleans what it prints on stderr with it too.
 pub(crate) fn clean(s: &str) -> std::borrow::Cow<'_, str> {
-    if s.chars().any(char::is_control) {
+    if s.chars().any(unsafe_char) {
         s.chars()
-            .map(|c| if c.is_control() { '\u{fffd}' } else { c })
+            .map(|c| if unsafe_char(c) { '\u{fffd}' } else { c })
             .collect::<String>()
             .into()
     } else {
         s.into()
     }
+}
+
+/// A character a terminal would act on rather than show: C0 and C1
+/// controls, and the bidirectional formatting characters.
+fn unsafe_char(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+        )
 }
 
 pub(super) fn location(file: &str, line: u32) -> String {
@@ -115,4 +127,20 @@ pub(super) fn one_line(s: &str, max: usize) -> String {
         out.push('…');
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::clean;
+
+    #[test]
+    fn controls_and_bidi_overrides_are_replaced() {
+        assert_eq!(clean("plain text"), "plain text");
+        assert_eq!(clean("a\x1b]0;title\x07b"), "a\u{fffd}]0;title\u{fffd}b");
+        // A right-to-left override would show "main.go" reversed text.
+        assert_eq!(clean("evil\u{202E}og.niam"), "evil\u{fffd}og.niam");
+        assert_eq!(clean("\u{2066}x\u{2069}"), "\u{fffd}x\u{fffd}");
+        // Letters of right-to-left scripts are text, not controls.
+        assert_eq!(clean("שלום"), "שלום");
+    }
 }

@@ -84,7 +84,7 @@ pub fn wait_of(core: &CoreFile, thread: &CoreThread, functions: &[&str]) -> Opti
             let Some(base) = word.checked_sub(off) else {
                 continue;
             };
-            let writer = core.read_u32(base + pthread::RWLOCK_WRITER_OFFSET);
+            let writer = core.read_u32(base.wrapping_add(pthread::RWLOCK_WRITER_OFFSET));
             if let Some(w) = writer.filter(|w| *w != 0 && core.threads.iter().any(|t| t.lwp == *w))
             {
                 return Some(MemWait::RwLock {

@@ -500,7 +500,7 @@ fn render(core: &CoreFile, modules: &[Module], stacks: &[Vec<Line>]) -> (String,
             let _ = writeln!(out);
             let _ = writeln!(out, "{}", header(core, n, thread));
             let _ = writeln!(out, "${value} = (pthread_rwlock_t *) {addr:#x}{sym}");
-            let word = |o: u64| core_u32(core, addr + o);
+            let word = |o: u64| core_u32(core, addr.wrapping_add(o));
             let _ = writeln!(
                 out,
                 "${} = {{__data = {{__readers = {}, __writers = {}, __wrphase_futex = {}, __writers_futex = {}, __cur_writer = {writer}}}}}",
@@ -525,7 +525,7 @@ fn render(core: &CoreFile, modules: &[Module], stacks: &[Vec<Line>]) -> (String,
         let _ = writeln!(out);
         let _ = writeln!(out, "{}", header(core, n, thread));
         let _ = writeln!(out, "${value} = (pthread_mutex_t *) {addr:#x}{sym}");
-        let word = |o: u64| core_u32(core, addr + o);
+        let word = |o: u64| core_u32(core, addr.wrapping_add(o));
         let _ = writeln!(
             out,
             "${} = {{__data = {{__lock = {}, __count = {}, __owner = {}, __nusers = {}, __kind = {}}}}}",

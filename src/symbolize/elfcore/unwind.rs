@@ -63,7 +63,7 @@ pub fn modules(core: &CoreFile) -> Vec<Module> {
     if let Some(base) = core.aux(33) {
         if let Some(mut m) = module_at(core, base) {
             m.path = "[vdso]".into();
-            m.end = base + 0x2000;
+            m.end = base.saturating_add(0x2000);
             out.push(m);
         }
     }
@@ -448,11 +448,11 @@ impl<'a> Unwinder<'a> {
             return None;
         }
         let caller_fp = self.core.read_u64(fp)?;
-        let ra = self.core.read_u64(fp + 8)?;
+        let ra = self.core.read_u64(fp.wrapping_add(8))?;
         self.module_of(ra.checked_sub(1)?)?;
         let mut next = Regs { r: cur.r, pc: ra };
         next.r[fp_reg as usize] = Some(caller_fp);
-        next.r[sp_reg as usize] = Some(fp + 16);
+        next.r[sp_reg as usize] = Some(fp.wrapping_add(16));
         Some(next)
     }
 }

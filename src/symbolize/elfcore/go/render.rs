@@ -110,7 +110,7 @@ pub fn signal_names(mem: &dyn Memory, addr: u64, size: u64) -> Vec<String> {
     let n = (size / 24).min(128);
     (0..n)
         .map(|i| {
-            runtime::strings(mem, addr + i * 24 + 8, 16)
+            runtime::strings(mem, addr.wrapping_add(i * 24 + 8), 16)
                 .pop()
                 .unwrap_or_default()
         })
@@ -196,13 +196,13 @@ fn signal_frame(ctx: &Context<'_>, sp: u64, lo: u64, hi: u64) -> Option<(Regs, u
         .entry("runtime.sigreturn__sigaction")
         .or_else(|| ctx.syms.entry("runtime.sigreturn"))?;
     let mut at = sp & !7;
-    while at + 8 <= hi && at < sp.saturating_add(64 << 10) {
+    while at.saturating_add(8) <= hi && at < sp.saturating_add(64 << 10) {
         if ctx.core.read_u64(at) == Some(restorer) {
             // rt_sigframe: pretcode, ucontext (flags, link, stack_t, then
             // sigcontext: r8..r15, rdi, rsi, rbp, rbx, rdx, rax, rcx, rsp,
             // rip), then siginfo after the 304-byte ucontext.
-            let mc = at + 48;
-            let w = |i: u64| ctx.core.read_u64(mc + 8 * i);
+            let mc = at.wrapping_add(48);
+            let w = |i: u64| ctx.core.read_u64(mc.wrapping_add(8 * i));
             let (Some(rbp), Some(rsp), Some(rip)) = (w(10), w(15), w(16)) else {
                 return None;
             };
@@ -213,9 +213,9 @@ fn signal_frame(ctx: &Context<'_>, sp: u64, lo: u64, hi: u64) -> Option<(Regs, u
                 at += 8;
                 continue;
             }
-            let info = at + 8 + 304;
+            let info = at.wrapping_add(8 + 304);
             let signo = ctx.core.read_u32(info).unwrap_or(0);
-            let code = ctx.core.read_u32(info + 8).unwrap_or(0) as i32;
+            let code = ctx.core.read_u32(info.wrapping_add(8)).unwrap_or(0) as i32;
             return Some((
                 Regs {
                     pc: rip,

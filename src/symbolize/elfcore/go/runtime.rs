@@ -165,8 +165,8 @@ pub fn strings(mem: &dyn Memory, addr: u64, size: u64) -> Vec<String> {
     let n = (size / 16).min(1024);
     (0..n)
         .map(|i| {
-            let at = addr + i * 16;
-            match (mem.read_u64(at), mem.read_u64(at + 8)) {
+            let at = addr.wrapping_add(i * 16);
+            match (mem.read_u64(at), mem.read_u64(at.wrapping_add(8))) {
                 (Some(p), Some(len)) if len > 0 && len <= 256 => {
                     let mut buf = vec![0u8; len as usize];
                     if mem.read(p, &mut buf) {

@@ -212,7 +212,7 @@ impl<'a> FrameTable<'a> {
         let ra = mem.read_u64(cur.fp.checked_add(8)?)?;
         Some(Regs {
             pc: ra,
-            sp: cur.fp + 16,
+            sp: cur.fp.wrapping_add(16),
             fp: saved,
             lr: 0,
         })

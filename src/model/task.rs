@@ -68,8 +68,14 @@ impl TaskFlags {
     /// byte, a log line written into the stack); the frames around it were
     /// kept, what the line held is missing.
     pub const DAMAGED: u16 = 1 << 8;
+    /// Async tasks: one branch of a forked task, a future the task awaits
+    /// together with the one on its own stack (`join!`, `select!`, the timer
+    /// of a `timeout`). Its stack runs from the branch's leaf to the task's
+    /// root; it carries the task's id, and [`Task::parent`] is that id.
+    pub const BRANCH: u16 = 1 << 9;
     /// The flags any runtime may set.
-    pub const COMMON: u16 = TaskFlags::PARTIAL | TaskFlags::NO_ID | TaskFlags::DAMAGED;
+    pub const COMMON: u16 =
+        TaskFlags::PARTIAL | TaskFlags::NO_ID | TaskFlags::DAMAGED | TaskFlags::BRANCH;
     /// The flags only goroutines carry.
     pub const GO: u16 = TaskFlags::LEAKED
         | TaskFlags::LOCKED_TO_THREAD
@@ -78,7 +84,7 @@ impl TaskFlags {
         | TaskFlags::STACK_UNAVAILABLE
         | TaskFlags::SYSTEM_STACK;
     /// Number of flags, for per-flag counters.
-    pub const COUNT: usize = 9;
+    pub const COUNT: usize = 10;
 
     /// Whether flag `flag` is set.
     pub fn has(self, flag: u16) -> bool {
@@ -104,6 +110,7 @@ impl TaskFlags {
             (TaskFlags::SYSTEM_STACK, "system_stack"),
             (TaskFlags::NO_ID, "no_id"),
             (TaskFlags::DAMAGED, "damaged"),
+            (TaskFlags::BRANCH, "branch"),
         ];
         NAMES
             .iter()

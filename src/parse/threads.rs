@@ -76,6 +76,9 @@ pub struct Block {
     /// Per frame, its argument text relative to `offset` (empty when the
     /// format prints none).
     pub args: Vec<ArgSpan>,
+    /// A branch of the forked async task with the same id
+    /// ([`TaskFlags::BRANCH`]).
+    pub branch: bool,
 }
 
 impl Block {
@@ -361,9 +364,14 @@ fn task(tables: &mut Tables, all_args: &mut Vec<ArgSpan>, b: Block, kind: TaskKi
     if b.partial {
         flags.set(TaskFlags::PARTIAL);
     }
+    let mut parent = Task::NO_PARENT;
+    if b.branch {
+        flags.set(TaskFlags::BRANCH);
+        parent = b.id;
+    }
     Task {
         id: b.id,
-        parent: Task::NO_PARENT,
+        parent,
         kind: b.kind.unwrap_or(kind),
         name,
         state,

@@ -144,7 +144,7 @@ fn header(r: &Report, out: &mut Out, keep: usize) {
         what.extend(s.origin.as_deref().map(text));
         let _ = write!(
             line,
-            "{} ({}), {} {} in {}",
+            "{} ({}), {} {}{} in {}",
             text(&s.format),
             what.join(", "),
             s.task_count,
@@ -152,6 +152,7 @@ fn header(r: &Report, out: &mut Out, keep: usize) {
                 let (one, many) = super::snapshot_nouns(std::iter::once(s));
                 plural(s.task_count, one, many)
             },
+            super::branches_note(s.branch_count),
             count(s.groups_total, "group", "groups")
         );
         if s.truncated {

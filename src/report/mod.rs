@@ -140,6 +140,10 @@ pub struct SnapshotReport {
     pub crash_task: Option<TaskReport>,
     /// Every task (goroutine) of the dump.
     pub task_count: u64,
+    /// Of those, the branches of forked async tasks (futures a task awaits
+    /// together, each a task of its own with the task's id; flag `branch`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub branch_count: u64,
     /// Tasks per state as printed, most common first.
     pub states: Counts,
     /// Tasks per normalised state class, most common first.
@@ -621,6 +625,11 @@ pub fn snapshot_report(snap: &Snapshot, groups: &[Group], opts: &GroupOptions) -
         crash: snap.crash.as_ref().map(Crash::from),
         crash_task,
         task_count: snap.tasks.len() as u64,
+        branch_count: snap
+            .tasks
+            .iter()
+            .filter(|t| t.flags.has(TaskFlags::BRANCH))
+            .count() as u64,
         states,
         state_classes,
         similarity: opts.similarity.as_str().to_string(),
@@ -762,6 +771,22 @@ fn group_report(snap: &Snapshot, g: &Group, n: usize) -> GroupReport {
             g.flags.iter().map(|(n, c)| (n.to_string(), u64::from(*c))),
         ),
     }
+}
+
+/// What follows a dump's task count when some of its tasks are branches
+/// of forked async tasks: ` (2 of them branches of forked tasks)`, or
+/// nothing.
+pub fn branches_note(branch_count: u64) -> String {
+    match branch_count {
+        0 => String::new(),
+        1 => " (one a branch of a forked task)".to_string(),
+        n => format!(" ({n} of them branches of forked tasks)"),
+    }
+}
+
+/// Serde's `skip_serializing_if` for counts that are absent when zero.
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// The ids of tasks, leaving out those the dump does not identify

@@ -310,9 +310,10 @@ fn snapshot_header(
             }
         }
     }
+    let branches = super::branches_note(snapshot.branch_count);
     writeln!(
         w,
-        "  tasks      {BOLD}{}{BOLD:#} in {} (similarity: {})",
+        "  tasks      {BOLD}{}{BOLD:#}{branches} in {} (similarity: {})",
         snapshot.task_count,
         crate::analyze::phrase::count(snapshot.groups_total, "group", "groups"),
         snapshot.similarity

@@ -432,20 +432,45 @@ fn tokio_barrier_wait_is_not_a_channel_receive() {
     assert_eq!(states.get("channel receive"), None, "{states:?}");
 }
 
+/// Leaves of the async trees of a dump (each `2x` line counted twice) and
+/// its tasks (roots), read from the text.
+fn tree_leaves_and_roots(text: &str) -> (u64, u64) {
+    let nodes: Vec<(usize, u64)> = text
+        .lines()
+        .filter_map(|line| {
+            let depth = line.chars().position(|c| c == '╼' || c == '┈')?;
+            let node = line.split_once(['╼', '┈'])?.1.trim();
+            let times = node
+                .split_once("x ")
+                .and_then(|(n, _)| n.parse::<u64>().ok())
+                .unwrap_or(1);
+            Some((depth, times))
+        })
+        .collect();
+    let roots = nodes.iter().filter(|(depth, _)| *depth == 0).count() as u64;
+    let leaves = nodes
+        .iter()
+        .enumerate()
+        .filter(|(i, (depth, _))| nodes.get(i + 1).is_none_or(|next| next.0 <= *depth))
+        .map(|(_, (_, times))| times)
+        .sum();
+    (leaves, roots)
+}
+
 #[test]
 fn async_tree_sibling_branches_are_not_lost() {
     for rel in [
         "samples/rust/tokio/mutex-deadlock-framed/tree-wait.txt",
         "samples/rust/tokio/mutex-deadlock-framed/tree-nowait.txt",
         "samples/rust/tokio/mutex-deadlock-framed/taskdump.txt",
+        "samples/rust/tokio/lock-order/taskdump.txt",
+        "samples/rust/tokio/semaphore-exhaustion/taskdump.txt",
     ] {
         let text = common::read(rel);
         let r = common::report(rel);
         let s = only(&r);
         let functions = all_functions(s);
-        let warned: Vec<&str> = s.warnings.iter().map(|w| w.message.as_str()).collect();
-        // Every future the tree names is on some task's stack, or its
-        // branch is named in a warning.
+        // Every future the tree names is on some task's stack.
         for line in text.lines() {
             let Some((_, node)) = line.split_once('╼') else {
                 continue;
@@ -459,12 +484,23 @@ fn async_tree_sibling_branches_are_not_lost() {
             if function.starts_with('[') {
                 continue;
             }
-            let on_stack = functions.iter().any(|f| f == function);
-            let in_warning = warned.iter().any(|w| {
-                w.contains(&format!(": {function}")) || w.contains(&format!("> {function}"))
-            });
-            assert!(on_stack || in_warning, "{rel}: {function} lost");
+            assert!(
+                functions.iter().any(|f| f == function),
+                "{rel}: {function} lost"
+            );
         }
+        // One task per leaf: each task's own stack and its branches.
+        let (leaves, roots) = tree_leaves_and_roots(&text);
+        assert!(leaves > roots, "{rel}: the sample forks");
+        assert_eq!(s.task_count, leaves, "{rel}");
+        assert_eq!(s.branch_count, leaves - roots, "{rel}");
+        let flagged: u64 = s
+            .groups
+            .iter()
+            .filter_map(|g| g.flags.0.iter().find(|(k, _)| k == "branch"))
+            .map(|(_, n)| *n)
+            .sum();
+        assert_eq!(flagged, leaves - roots, "{rel}");
         // The line of `file:LINE:COL` is kept.
         for g in &s.groups {
             for f in &g.frames {
@@ -477,30 +513,43 @@ fn async_tree_sibling_branches_are_not_lost() {
 }
 
 #[test]
-fn a_forked_async_tree_names_its_other_branch() {
+fn a_forked_async_tree_gives_each_branch_its_stack() {
     // await_config awaits wait_for_reload and two wait_for_setting futures
-    // together: the stack follows one, a warning names the other.
+    // together (`2x`): the task's stack follows one, each other future is a
+    // branch with the task's id, its stack from its leaf to the task's root.
     let rel = "samples/rust/tokio/mutex-deadlock-framed/tree-wait.txt";
     let r = common::report(rel);
     let s = only(&r);
-    let branch = s
-        .warnings
+    let root = "mutex_deadlock_framed::await_config::{{closure}}";
+    let forked: Vec<_> = s
+        .groups
         .iter()
-        .find(|w| w.message.contains("await_config"))
-        .expect("a warning on the other branch");
-    let text = common::read(rel);
-    let line = text.lines().nth(branch.line as usize - 1).unwrap_or("");
+        .filter(|g| g.frames.last().is_some_and(|f| f.function == root))
+        .collect();
+    let leaves: Vec<(&str, u64)> = forked
+        .iter()
+        .map(|g| (g.frames[0].function.as_str(), g.count))
+        .collect();
+    assert_eq!(forked.len(), 2, "{leaves:?}");
+    let ids: std::collections::BTreeSet<u64> = forked
+        .iter()
+        .flat_map(|g| g.task_ids.iter().copied())
+        .collect();
+    assert_eq!(ids.len(), 1, "one task: {ids:?}");
+    let total: u64 = forked.iter().map(|g| g.count).sum();
+    assert_eq!(total, 3, "{leaves:?}");
+    let branches: u64 = forked
+        .iter()
+        .filter_map(|g| g.flags.0.iter().find(|(k, _)| k == "branch"))
+        .map(|(_, n)| *n)
+        .sum();
+    assert_eq!(branches, 2, "{leaves:?}");
     assert!(
-        line.contains('╼'),
-        "the warning points at a tree line: {line}"
+        leaves.contains(&("mutex_deadlock_framed::wait_for_setting::{{closure}}", 2)),
+        "{leaves:?}"
     );
-    let (_, branch_path) = branch
-        .message
-        .rsplit_once("awaited together: ")
-        .expect("the branch's path");
-    let leaf = branch_path.rsplit(" > ").next().unwrap_or(branch_path);
-    assert!(leaf.contains("::"), "{leaf}");
-    assert!(line.contains(leaf), "{line} / {leaf}");
+    // The forks are no longer warnings.
+    assert!(s.warnings.is_empty(), "{:?}", s.warnings);
 }
 
 #[test]

@@ -115,7 +115,7 @@ fn id_indexes(snaps: &[&Snapshot], with_ids: &[usize]) -> Vec<FxHashMap<u64, usi
                 .tasks
                 .iter()
                 .enumerate()
-                .filter(|(_, task)| task.flags.0 & TaskFlags::NO_ID == 0)
+                .filter(|(_, task)| task.flags.0 & (TaskFlags::NO_ID | TaskFlags::BRANCH) == 0)
                 .map(|(index, task)| (task.id, index))
                 .collect()
         })
@@ -131,7 +131,7 @@ fn follow(snaps: &[&Snapshot], sig_of: &[Vec<u32>], with_ids: &[usize], newest: 
     let mut followed = Followed::default();
     let newest_pos = with_ids.len() - 1;
     for (task_index, task) in newest_snap.tasks.iter().enumerate() {
-        if task.flags.0 & TaskFlags::NO_ID != 0 {
+        if task.flags.0 & (TaskFlags::NO_ID | TaskFlags::BRANCH) != 0 {
             continue;
         }
         // Where this id was in each snapshot.

@@ -3,9 +3,12 @@
 //! async-backtrace's `taskdump_tree` (one `╼` root per task). A task's
 //! stack is the path from its root future to the leaf it is parked in
 //! (the first leaf under a `tokio::sync` primitive when the tree branches),
-//! innermost first. The other branches of a forked tree (futures the task
-//! awaits together, `├╼` siblings) are not on that stack: each is named in
-//! a warning on its line, so none is dropped silently. Task dumps state no waits and carry no lock addresses:
+//! innermost first. Every other branch of a forked tree (a future the task
+//! awaits together with that one, `├╼` siblings, and each copy of a folded
+//! `2x` line) becomes a task of its own with the task's id and the
+//! [`crate::model::TaskFlags::BRANCH`] flag, its stack the path from the
+//! branch's leaf to the root, so that what each branch waits on is analysed
+//! too. Task dumps state no waits and carry no lock addresses:
 //! a task's state, and what it waits on (tokio's `Mutex`, `RwLock`,
 //! `Semaphore`, channels, `Notify`), are recognised in its futures' names
 //! with tokio's vocabulary ([`crate::model::vocab::tokio`]), recorded as
@@ -19,7 +22,9 @@ use crate::model::{
     TaskKind, Warning,
 };
 use crate::parse::format::{SnapshotFormat, SnapshotReader};
-use crate::parse::threads::{lines, snapshots, Block, Dump, Ledger, LineUse, MAX_FRAMES};
+use crate::parse::threads::{
+    lines, snapshots, Block, Dump, Ledger, LineUse, MAX_FRAMES, MAX_TASKS,
+};
 
 /// The format id of tokio task dumps (`Handle::dump()`).
 pub const FORMAT: &str = "tokio-taskdump";
@@ -119,7 +124,12 @@ struct Node {
     sync: bool,
     /// Its line in the dump.
     line: u32,
+    /// How many identical siblings it stands for (`2x name`).
+    times: u32,
 }
+
+/// At most this many tasks are made of one folded line (`1000x name`).
+const MAX_COPIES: u32 = 64;
 
 struct Reader {
     t: Tables,
@@ -134,9 +144,11 @@ struct Reader {
 impl Reader {
     fn node(&mut self, depth: usize, content: &str, line_no: u32) -> Node {
         // async-backtrace folds identical siblings: `2x name at ...`.
-        let content = match content.split_once("x ") {
-            Some((n, rest)) if !n.is_empty() && n.bytes().all(|c| c.is_ascii_digit()) => rest,
-            _ => content,
+        let (times, content) = match content.split_once("x ") {
+            Some((n, rest)) if !n.is_empty() && n.bytes().all(|c| c.is_ascii_digit()) => {
+                (n.parse::<u32>().unwrap_or(u32::MAX).max(1), rest)
+            }
+            _ => (1, content),
         };
         let (func, file, line) = match content.rsplit_once(" at ") {
             Some((f, pos)) => {
@@ -159,6 +171,7 @@ impl Reader {
             frame,
             sync,
             line: line_no,
+            times,
         }
     }
 
@@ -166,8 +179,8 @@ impl Reader {
         let Some((mut b, nodes)) = self.cur.take() else {
             return;
         };
-        // The path to the leaf the task waits in: the first leaf under a
-        // `tokio::sync` frame, else the first leaf.
+        // The task's own stack is the path to the leaf it waits in: the
+        // first leaf under a `tokio::sync` frame, else the first leaf.
         let leaves: Vec<usize> = (0..nodes.len())
             .filter(|&i| nodes.get(i + 1).is_none_or(|n| n.depth <= nodes[i].depth))
             .collect();
@@ -187,51 +200,56 @@ impl Reader {
             .copied()
             .find(|&l| path_of(l).iter().any(|&i| nodes[i].sync))
             .or_else(|| leaves.first().copied());
-        let chosen = chosen_leaf.map(path_of).unwrap_or_default();
-        for &i in chosen.iter().take(MAX_FRAMES) {
-            b.frames.push(nodes[i].frame);
-        }
-        // The other branches: named, with what they hang from, on their line.
-        for &leaf in leaves.iter().filter(|&&l| Some(l) != chosen_leaf) {
-            if self.warnings.len() >= 10_000 {
-                break;
+        // Every other leaf, and each further copy of a folded leaf
+        // (`2x name`), is a branch of the task: the futures it awaits
+        // together. Each becomes a task of its own with the task's id, its
+        // stack the path from that leaf to the task's root.
+        let mut branches: Vec<usize> = Vec::new();
+        for &leaf in &leaves {
+            let copies = nodes[leaf].times.min(MAX_COPIES) as usize;
+            let extra = if Some(leaf) == chosen_leaf {
+                copies.saturating_sub(1)
+            } else {
+                copies
+            };
+            branches.extend(std::iter::repeat_n(leaf, extra));
+            if nodes[leaf].times > MAX_COPIES && self.warnings.len() < 10_000 {
+                self.warnings.push(Warning {
+                    line: u64::from(nodes[leaf].line),
+                    message: format!(
+                        "task {}: {} identical branches folded on this line, {MAX_COPIES} kept",
+                        b.id, nodes[leaf].times
+                    ),
+                });
             }
-            let path = path_of(leaf);
-            let name = |i: usize| {
-                let t = &self.t;
-                t.str(t.function(t.frame(nodes[i].frame).function).full)
-                    .to_string()
-            };
-            // The branch from below the fork down to its leaf, outermost
-            // first (`path` is innermost first).
-            let fork = path.iter().position(|i| chosen.contains(i));
-            let branch: Vec<String> = path[..fork.unwrap_or(path.len())]
-                .iter()
-                .rev()
-                .take(64)
-                .map(|&i| name(i))
-                .collect();
-            let message = match fork.and_then(|at| path.get(at)) {
-                Some(&fork) => format!(
-                    "task {}: a branch under {} not on its stack, awaited together: {}",
-                    b.id,
-                    name(fork),
-                    branch.join(" > ")
-                ),
-                None => format!(
-                    "task {}: a branch not on its stack: {}",
-                    b.id,
-                    branch.join(" > ")
-                ),
-            };
-            self.warnings.push(Warning {
-                line: u64::from(nodes[leaf].line),
-                message,
-            });
         }
+        let frames_of = |leaf: Option<usize>| -> Vec<FrameId> {
+            leaf.map(path_of)
+                .unwrap_or_default()
+                .iter()
+                .take(MAX_FRAMES)
+                .map(|&i| nodes[i].frame)
+                .collect()
+        };
+        b.frames = frames_of(chosen_leaf);
         let index = self.blocks.len() as u32;
         classify(&mut self.t, &mut b, index, &mut self.facts);
+        let base = b.name.clone().unwrap_or_else(|| format!("task {}", b.id));
+        let (id, line, offset, partial) = (b.id, b.line, b.offset, b.partial);
         self.blocks.push(b);
+        for (k, &leaf) in branches.iter().enumerate() {
+            if self.blocks.len() >= MAX_TASKS {
+                break;
+            }
+            let mut branch = Block::new(id, line, offset);
+            branch.name = Some(format!("{base} branch {}", k + 1));
+            branch.branch = true;
+            branch.partial = partial;
+            branch.frames = frames_of(Some(leaf));
+            let index = self.blocks.len() as u32;
+            classify(&mut self.t, &mut branch, index, &mut self.facts);
+            self.blocks.push(branch);
+        }
     }
 }
 
@@ -368,5 +386,27 @@ mod tests {
         assert_eq!(depth, 3);
         assert!(content.starts_with("tokio::sync"));
         assert!(tree_line("a ╼ b").is_none());
+    }
+
+    #[test]
+    fn a_folded_line_becomes_one_branch_per_copy_up_to_a_cap() {
+        let text = "╼ app::root at src/main.rs:1:1\n  ├╼ 3x app::wait at src/main.rs:2:1\n  └╼ 100000x app::spin at src/main.rs:3:1\n";
+        let snaps = parse(Bytes::owned(text.as_bytes().to_vec()), "t");
+        let snap = &snaps[0];
+        // The task's own stack, two more copies of `wait`, then `spin`'s
+        // copies up to the cap.
+        assert_eq!(snap.tasks.len(), 3 + MAX_COPIES as usize);
+        let branches = snap
+            .tasks
+            .iter()
+            .filter(|t| t.flags.has(crate::model::TaskFlags::BRANCH))
+            .count();
+        assert_eq!(branches, 2 + MAX_COPIES as usize);
+        assert!(snap.tasks.iter().all(|t| t.id == snap.tasks[0].id));
+        assert!(snap.tasks[1..].iter().all(|t| t.parent_id() == Some(t.id)));
+        assert!(snap
+            .warnings
+            .iter()
+            .any(|w| w.line == 3 && w.message.contains("100000")));
     }
 }

@@ -56,7 +56,7 @@ fn dump_lines(html: &mut String, snapshot: &SnapshotReport, si: usize, multi: bo
         "dump".to_string()
     };
     let mut d = format!(
-        "{} · runtime {}{} · <b>{}</b> {}",
+        "{} · runtime {}{} · <b>{}</b> {}{}",
         text(&snapshot.format),
         snapshot.runtime.as_str(),
         snapshot
@@ -65,7 +65,8 @@ fn dump_lines(html: &mut String, snapshot: &SnapshotReport, si: usize, multi: bo
             .map(|v| format!(" ({})", text(v)))
             .unwrap_or_default(),
         snapshot.task_count,
-        crate::report::snapshot_nouns(std::iter::once(snapshot)).1
+        crate::report::snapshot_nouns(std::iter::once(snapshot)).1,
+        crate::report::branches_note(snapshot.branch_count)
     );
     if let Some(o) = &snapshot.origin {
         let _ = write!(d, " · {}", text(o));

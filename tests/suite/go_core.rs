@@ -15,6 +15,7 @@ const SAMPLES: &[&str] = &[
     "lock-order-deadlock",
     "stranded-senders",
     "waitgroup-mismatch",
+    "sync-globals",
 ];
 
 /// The sample's binary, decompressed once into the target directory.

@@ -22,6 +22,7 @@ pub mod pcln;
 pub mod render;
 pub mod runtime;
 pub mod unwind;
+pub mod waits;
 
 use crate::input::elfcore::{CoreFile, Memory};
 use crate::model::Bytes;
@@ -220,8 +221,20 @@ pub fn read(name: &str, mut core: CoreFile, opts: &Options) -> Result<GoRead, St
     }
     let text = render::render(&ctx, &stacks, &binaries, opts, &mut warnings);
     let parse_opts = crate::parse::go::Options::default();
-    let snapshots =
+    let mut snapshots =
         crate::parse::go::parse(Bytes::owned(text.clone().into_bytes()), name, &parse_opts);
+    // What the goroutines wait on, from the runtime's wait queues.
+    if let Some(wl) = &layout.waits {
+        let mw = waits::read(&core, wl, syms.data("runtime.semtable"), &gs);
+        if mw.cut {
+            warnings.push(format!(
+                "{name}: the runtime's wait queues are longer than this reader follows, or damaged: some waits are read from the goroutines' frames only"
+            ));
+        }
+        for snap in &mut snapshots {
+            waits::record(snap, &mw, &gs, wl, &names.wait, &syms);
+        }
+    }
     Ok(GoRead {
         snapshots,
         warnings,

@@ -1,0 +1,375 @@
+//! What each blocked goroutine waits on, read from the runtime's wait
+//! queues rather than guessed from its frames: the channel of a goroutine
+//! parked in a send or receive (its `sudog`'s `c`, from `g.waiting`), the
+//! semaphore word of one parked in `runtime.semacquire1` (the `sudog`s of
+//! `runtime.semtable`'s treaps, each with the word's address in `elem`),
+//! and the state of every channel waited on: its buffer and how many
+//! goroutines queue to send and to receive.
+//!
+//! Everything read here comes from a core and is untrusted: every list is
+//! walked at most a bounded number of steps, the treaps with a set of the
+//! nodes seen, and an address is only ever offset with wrapping adds.
+
+use super::layout::WaitLayout;
+use super::render::Symbols;
+use super::runtime::{self, G};
+use crate::input::elfcore::Memory;
+use crate::model::vocab::go::{SEMA_WAITS, STATES};
+use crate::model::{
+    Confidence, LockBasis, LockFact, LockRel, ObjectNote, ResKind, Snapshot, SyncKind, WaitOp,
+};
+use rustc_hash::{FxHashMap, FxHashSet};
+
+/// `runtime.semTabSize`: the roots of `runtime.semtable`.
+pub const SEM_TAB_SIZE: u64 = 251;
+/// `sudog`s visited at most, all lists and treaps together (a corrupt
+/// core's lists cannot run away).
+const MAX_STEPS: usize = 1 << 23;
+/// `sudog`s counted on one list at most (a `select`'s cases, a channel's
+/// queue).
+const MAX_LIST: usize = 1 << 20;
+
+/// What one goroutine waits on, as the runtime's queues say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Waited {
+    /// A semaphore: the address of its word.
+    Sema(u64),
+    /// A channel (an `hchan`'s address).
+    Chan(u64),
+    /// A `select` over this many channel cases.
+    Select(u32),
+}
+
+/// A channel's state: its buffer and its queues.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ChanState {
+    /// Values in the buffer (`qcount`).
+    pub queued: u64,
+    /// The buffer's size (`dataqsiz`; 0: unbuffered).
+    pub capacity: u64,
+    /// Closed.
+    pub closed: bool,
+    /// Goroutines queued to send (`sendq`).
+    pub senders: usize,
+    /// Goroutines queued to receive (`recvq`).
+    pub receivers: usize,
+}
+
+impl ChanState {
+    /// `unbuffered, 3 senders waiting, no receiver`, `buffer 2/2 (full),
+    /// 2 senders waiting, no receiver`, `closed, ...`.
+    pub fn describe(&self) -> String {
+        let mut parts: Vec<String> = Vec::with_capacity(4);
+        if self.closed {
+            parts.push("closed".into());
+        }
+        if self.capacity == 0 {
+            parts.push("unbuffered".into());
+        } else {
+            let full = if self.queued >= self.capacity {
+                " (full)"
+            } else if self.queued == 0 {
+                " (empty)"
+            } else {
+                ""
+            };
+            parts.push(format!("buffer {}/{}{full}", self.queued, self.capacity));
+        }
+        let waiting = |n: usize, one: &str, many: &str| match n {
+            0 => format!("no {one}"),
+            1 => format!("1 {one} waiting"),
+            n => format!("{n} {many} waiting"),
+        };
+        parts.push(waiting(self.senders, "sender", "senders"));
+        parts.push(waiting(self.receivers, "receiver", "receivers"));
+        parts.join(", ")
+    }
+}
+
+/// The waits read from memory.
+#[derive(Debug, Default)]
+pub struct MemWaits {
+    /// By the `g`'s address.
+    pub by_g: FxHashMap<u64, Waited>,
+    /// Every channel some goroutine waits on, by its address.
+    pub chans: FxHashMap<u64, ChanState>,
+    /// A list was longer than the bound, or looped: some waits may be
+    /// missing.
+    pub cut: bool,
+}
+
+/// Counts the `sudog`s of a list linked at `link`, from `first`; `None`
+/// when the list is longer than [`MAX_LIST`] (or loops) or the steps
+/// `left` run out.
+fn list_len(mem: &dyn Memory, first: u64, link: u64, left: &mut usize) -> Option<usize> {
+    let mut at = first;
+    let mut n = 0usize;
+    while at != 0 {
+        n += 1;
+        if n > MAX_LIST || *left == 0 {
+            return None;
+        }
+        *left -= 1;
+        at = mem.read_u64(at.wrapping_add(link)).unwrap_or(0);
+    }
+    Some(n)
+}
+
+/// Reads the waits of the goroutines `gs`: the semaphore treaps of
+/// `runtime.semtable` (`semtable`: its address and size), then each
+/// waiting goroutine's `g.waiting`, then the channels waited on.
+pub fn read(mem: &dyn Memory, l: &WaitLayout, semtable: Option<(u64, u64)>, gs: &[G]) -> MemWaits {
+    let mut out = MemWaits::default();
+    let mut left = MAX_STEPS;
+    if let Some((addr, size)) = semtable {
+        sema_waits(mem, l, addr, size, &mut left, &mut out);
+    }
+    for g in gs {
+        if g.status & !runtime::SCAN != runtime::WAITING || out.by_g.contains_key(&g.addr) {
+            continue;
+        }
+        let Some(first) = mem
+            .read_u64(g.addr.wrapping_add(l.g_waiting))
+            .filter(|&s| s != 0)
+        else {
+            continue;
+        };
+        // The list is the goroutine's own: every sudog names it.
+        if mem.read_u64(first.wrapping_add(l.sudog_g)) != Some(g.addr) {
+            continue;
+        }
+        let c = mem.read_u64(first.wrapping_add(l.sudog_c)).unwrap_or(0);
+        if c == 0 {
+            // A semaphore waiter (Go 1.26 and later set g.waiting too).
+            if let Some(word) = mem
+                .read_u64(first.wrapping_add(l.sudog_elem))
+                .filter(|&w| w != 0)
+            {
+                out.by_g.insert(g.addr, Waited::Sema(word));
+            }
+            continue;
+        }
+        match list_len(mem, first, l.sudog_waitlink, &mut left) {
+            Some(1) => {
+                out.by_g.insert(g.addr, Waited::Chan(c));
+                out.chans.entry(c).or_default();
+            }
+            Some(n) => {
+                out.by_g
+                    .insert(g.addr, Waited::Select(u32::try_from(n).unwrap_or(u32::MAX)));
+            }
+            None => out.cut = true,
+        }
+    }
+    for (&c, state) in out.chans.iter_mut() {
+        let word = |off: u64| mem.read_u64(c.wrapping_add(off)).unwrap_or(0);
+        let senders = list_len(mem, word(l.hchan_queues[1]), l.sudog_next, &mut left);
+        let receivers = list_len(mem, word(l.hchan_queues[0]), l.sudog_next, &mut left);
+        out.cut |= senders.is_none() || receivers.is_none();
+        *state = ChanState {
+            queued: word(l.hchan[0]),
+            capacity: word(l.hchan[1]),
+            closed: mem.read_u32(c.wrapping_add(l.hchan[2])).unwrap_or(0) != 0,
+            senders: senders.unwrap_or(MAX_LIST),
+            receivers: receivers.unwrap_or(MAX_LIST),
+        };
+    }
+    out
+}
+
+/// The waiters of every semaphore: each root's treap (`prev` and `next`
+/// children, one node per address), and each node's list of waiters on
+/// the same address (`waitlink`).
+fn sema_waits(
+    mem: &dyn Memory,
+    l: &WaitLayout,
+    table: u64,
+    size: u64,
+    left: &mut usize,
+    out: &mut MemWaits,
+) {
+    let stride = size / SEM_TAB_SIZE;
+    if stride < 8 || size % SEM_TAB_SIZE != 0 {
+        return;
+    }
+    let mut seen: FxHashSet<u64> = FxHashSet::default();
+    let mut todo: Vec<u64> = Vec::new();
+    for i in 0..SEM_TAB_SIZE {
+        let root = table.wrapping_add(i.wrapping_mul(stride));
+        if let Some(t) = mem
+            .read_u64(root.wrapping_add(l.sema_treap))
+            .filter(|&t| t != 0)
+        {
+            todo.push(t);
+        }
+        while let Some(node) = todo.pop() {
+            if !seen.insert(node) {
+                continue;
+            }
+            let Some(word) = mem.read_u64(node.wrapping_add(l.sudog_elem)) else {
+                continue;
+            };
+            // The node and the waiters queued behind it on the same word.
+            let mut at = node;
+            while at != 0 {
+                if *left == 0 {
+                    out.cut = true;
+                    return;
+                }
+                *left -= 1;
+                if let Some(g) = mem.read_u64(at.wrapping_add(l.sudog_g)).filter(|&g| g != 0) {
+                    out.by_g.insert(g, Waited::Sema(word));
+                }
+                at = mem.read_u64(at.wrapping_add(l.sudog_waitlink)).unwrap_or(0);
+                if at == node {
+                    break;
+                }
+            }
+            for child in [l.sudog_prev, l.sudog_next] {
+                if let Some(c) = mem.read_u64(node.wrapping_add(child)).filter(|&c| c != 0) {
+                    todo.push(c);
+                }
+            }
+        }
+    }
+}
+
+/// Records the waits `mw` read from memory in the snapshot `snap` (the
+/// goroutines `gs` rendered and parsed): one certain [`LockFact`] per
+/// goroutine parked on a channel or on the semaphore of a `sync` primitive
+/// whose wait reason (`reasons`, the runtime's names) the vocabulary knows
+/// ([`SEMA_WAITS`], [`STATES`]), with the primitive's own address (the
+/// semaphore word's less the word's offset in the primitive); and one
+/// [`ObjectNote`] per object waited on that lies in a data symbol of the
+/// binary or is a channel, with its state.
+pub fn record(
+    snap: &mut Snapshot,
+    mw: &MemWaits,
+    gs: &[G],
+    l: &WaitLayout,
+    reasons: &[String],
+    syms: &Symbols,
+) {
+    if mw.by_g.is_empty() {
+        return;
+    }
+    let by_goid: FxHashMap<u64, (Waited, &str)> = gs
+        .iter()
+        .filter_map(|g| {
+            let w = *mw.by_g.get(&g.addr)?;
+            let reason = reasons.get(usize::from(g.waitreason))?.as_str();
+            Some((g.goid, (w, reason)))
+        })
+        .collect();
+    // (task, relation, kind, address, type)
+    let mut found: Vec<(u32, LockRel, SyncKind, u64, &str)> = Vec::new();
+    for (i, task) in snap.tasks.iter().enumerate() {
+        let Some(&(w, reason)) = by_goid.get(&task.id).filter(|_| task.id != 0) else {
+            continue;
+        };
+        let Some(&(_, kind, op)) = STATES.iter().find(|s| s.0 == reason) else {
+            continue;
+        };
+        let rel = if op == WaitOp::Wait {
+            LockRel::Awaits
+        } else {
+            LockRel::Acquires
+        };
+        match w {
+            Waited::Sema(word) => {
+                let (Some((_, ty, _)), Some((_, off))) = (
+                    SEMA_WAITS.iter().find(|s| s.0 == reason),
+                    l.sema_fields.iter().find(|f| f.0 == reason),
+                ) else {
+                    continue;
+                };
+                let sync_kind = match kind {
+                    ResKind::Mutex => SyncKind::Mutex,
+                    ResKind::RwMutex => SyncKind::RwLock,
+                    ResKind::WaitGroup => SyncKind::Latch,
+                    _ => continue,
+                };
+                found.push((i as u32, rel, sync_kind, word.wrapping_sub(*off), ty));
+            }
+            Waited::Chan(c) if kind == ResKind::Chan => {
+                found.push((i as u32, LockRel::Awaits, SyncKind::Chan, c, "chan"));
+            }
+            _ => {}
+        }
+    }
+    if found.is_empty() {
+        return;
+    }
+    let mut notes: FxHashMap<u64, ObjectNote> = FxHashMap::default();
+    let mut classes: Vec<(&str, crate::model::Sym)> = Vec::with_capacity(4);
+    let tables = std::sync::Arc::make_mut(&mut snap.tables);
+    for (task, rel, kind, addr, ty) in found {
+        let class = match classes.iter().find(|c| c.0 == ty) {
+            Some(c) => c.1,
+            None => {
+                let sym = tables.intern(ty);
+                classes.push((ty, sym));
+                sym
+            }
+        };
+        let line = snap.tasks.get(task as usize).map_or(0, |t| t.line);
+        snap.sync.locks.push(LockFact {
+            task,
+            rel,
+            kind,
+            addr,
+            class,
+            frame: 0,
+            line,
+            basis: LockBasis::Memory,
+            confidence: Confidence::Certain,
+        });
+        if !notes.contains_key(&addr) {
+            let note = ObjectNote {
+                addr,
+                symbol: syms.data_at(addr),
+                state: mw.chans.get(&addr).map(ChanState::describe),
+            };
+            if note.symbol.is_some() || note.state.is_some() {
+                notes.insert(addr, note);
+            }
+        }
+    }
+    let mut notes: Vec<ObjectNote> = notes.into_values().collect();
+    notes.sort_unstable_by_key(|n| n.addr);
+    snap.sync.notes = notes;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn channel_states_read_as_sentences() {
+        let s = ChanState {
+            senders: 3,
+            ..ChanState::default()
+        };
+        assert_eq!(s.describe(), "unbuffered, 3 senders waiting, no receiver");
+        let s = ChanState {
+            queued: 2,
+            capacity: 2,
+            senders: 1,
+            ..ChanState::default()
+        };
+        assert_eq!(
+            s.describe(),
+            "buffer 2/2 (full), 1 sender waiting, no receiver"
+        );
+        let s = ChanState {
+            capacity: 4,
+            closed: true,
+            receivers: 2,
+            ..ChanState::default()
+        };
+        assert_eq!(
+            s.describe(),
+            "closed, buffer 0/4 (empty), no sender, 2 receivers waiting"
+        );
+    }
+}

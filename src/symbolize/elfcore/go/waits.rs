@@ -211,12 +211,18 @@ fn sema_waits(
             };
             // The node and the waiters queued behind it on the same word.
             let mut at = node;
+            let mut steps = 0usize;
             while at != 0 {
                 if *left == 0 {
                     out.cut = true;
                     return;
                 }
+                if steps == MAX_LIST {
+                    out.cut = true;
+                    break;
+                }
                 *left -= 1;
+                steps += 1;
                 if let Some(g) = mem.read_u64(at.wrapping_add(l.sudog_g)).filter(|&g| g != 0) {
                     out.by_g.insert(g, Waited::Sema(word));
                 }
@@ -300,7 +306,7 @@ pub fn record(
     if found.is_empty() {
         return;
     }
-    let mut notes: FxHashMap<u64, ObjectNote> = FxHashMap::default();
+    let mut notes: FxHashMap<u64, Option<ObjectNote>> = FxHashMap::default();
     let mut classes: Vec<(&str, crate::model::Sym)> = Vec::with_capacity(4);
     let tables = std::sync::Arc::make_mut(&mut snap.tables);
     for (task, rel, kind, addr, ty) in found {
@@ -324,18 +330,16 @@ pub fn record(
             basis: LockBasis::Memory,
             confidence: Confidence::Certain,
         });
-        if !notes.contains_key(&addr) {
+        notes.entry(addr).or_insert_with(|| {
             let note = ObjectNote {
                 addr,
                 symbol: syms.data_at(addr),
                 state: mw.chans.get(&addr).map(ChanState::describe),
             };
-            if note.symbol.is_some() || note.state.is_some() {
-                notes.insert(addr, note);
-            }
-        }
+            (note.symbol.is_some() || note.state.is_some()).then_some(note)
+        });
     }
-    let mut notes: Vec<ObjectNote> = notes.into_values().collect();
+    let mut notes: Vec<ObjectNote> = notes.into_values().flatten().collect();
     notes.sort_unstable_by_key(|n| n.addr);
     snap.sync.notes = notes;
 }
@@ -343,6 +347,114 @@ pub fn record(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Memory of 8-byte words.
+    #[derive(Default)]
+    struct Words(FxHashMap<u64, u64>);
+
+    impl Memory for Words {
+        fn read(&self, addr: u64, buf: &mut [u8]) -> bool {
+            match (self.0.get(&addr), buf.len()) {
+                (Some(w), 8) => buf.copy_from_slice(&w.to_le_bytes()),
+                (Some(w), 4) => buf.copy_from_slice(&(*w as u32).to_le_bytes()),
+                _ => return false,
+            }
+            true
+        }
+        fn slice(&self, _: u64, _: u64) -> Option<&[u8]> {
+            None
+        }
+    }
+
+    fn layout() -> WaitLayout {
+        WaitLayout {
+            g_waiting: 0x100,
+            sudog_g: 0,
+            sudog_next: 8,
+            sudog_prev: 16,
+            sudog_elem: 24,
+            sudog_waitlink: 72,
+            sudog_c: 88,
+            hchan: [0, 8, 16],
+            hchan_queues: [48, 64],
+            sema_treap: 8,
+            sema_fields: Vec::new(),
+        }
+    }
+
+    fn waiting(addr: u64) -> G {
+        G {
+            addr,
+            status: runtime::WAITING,
+            ..G::default()
+        }
+    }
+
+    #[test]
+    fn semaphore_waiters_are_found_in_the_treaps() {
+        // Root 3 holds a treap of two words; the first has a second waiter
+        // queued behind it. No goroutine's g.waiting is set (Go before
+        // 1.26).
+        let l = layout();
+        let mut m = Words::default();
+        let table = 0x10_000;
+        let (a, b, c) = (0x20_000, 0x20_100, 0x20_200);
+        m.0.insert(table + 3 * 64 + 8, a);
+        for (s, g, word) in [(a, 0xa0, 0x5000), (b, 0xb0, 0x6000), (c, 0xc0, 0x5000)] {
+            m.0.insert(s, g);
+            m.0.insert(s + 24, word);
+        }
+        m.0.insert(a + 8, b); // next: the treap's right child
+        m.0.insert(a + 72, c); // waitlink: same word
+        let gs = [waiting(0xa0), waiting(0xb0), waiting(0xc0)];
+        let w = read(&m, &l, Some((table, 251 * 64)), &gs);
+        assert_eq!(w.by_g.get(&0xa0), Some(&Waited::Sema(0x5000)));
+        assert_eq!(w.by_g.get(&0xb0), Some(&Waited::Sema(0x6000)));
+        assert_eq!(w.by_g.get(&0xc0), Some(&Waited::Sema(0x5000)));
+        assert!(!w.cut);
+    }
+
+    #[test]
+    fn corrupt_queues_end() {
+        // A treap whose child is its parent, a waitlink list that loops, a
+        // select whose cases loop, a channel queue that loops: every walk
+        // ends, and says it was cut where a list ran on.
+        let l = layout();
+        let mut m = Words::default();
+        let table = 0x10_000;
+        let (a, b) = (0x20_000, 0x20_100);
+        m.0.insert(table + 8, a);
+        m.0.insert(a + 24, 0x5000);
+        m.0.insert(a + 8, b);
+        m.0.insert(b + 16, a);
+        m.0.insert(b + 24, 0x6000);
+        m.0.insert(b + 72, b + 0x1000);
+        m.0.insert(b + 0x1000 + 72, b + 0x2000);
+        m.0.insert(b + 0x2000 + 72, b + 0x1000);
+        // A goroutine on a select whose two cases point at each other.
+        let (g, s1, s2, ch) = (0xd0, 0x30_000, 0x30_100, 0x40_000);
+        m.0.insert(g + 0x100, s1);
+        for s in [s1, s2] {
+            m.0.insert(s, g);
+            m.0.insert(s + 88, ch);
+        }
+        m.0.insert(s1 + 72, s2);
+        m.0.insert(s2 + 72, s1);
+        // A goroutine on one channel whose send queue loops.
+        let (g2, s3) = (0xe0, 0x30_200);
+        m.0.insert(g2 + 0x100, s3);
+        m.0.insert(s3, g2);
+        m.0.insert(s3 + 88, ch);
+        m.0.insert(ch + 64, s3);
+        m.0.insert(s3 + 8, s3);
+        let w = read(&m, &l, Some((table, 251 * 64)), &[waiting(g), waiting(g2)]);
+        assert!(w.cut);
+        assert_eq!(w.by_g.get(&g2), Some(&Waited::Chan(ch)));
+        assert_eq!(w.by_g.get(&g), None);
+        // A table whose size is not 251 roots is not walked.
+        let w = read(&m, &l, Some((table, 1000)), &[]);
+        assert!(w.by_g.is_empty());
+    }
 
     #[test]
     fn channel_states_read_as_sentences() {

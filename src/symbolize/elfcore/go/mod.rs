@@ -9,13 +9,15 @@
 //! reads (functions, files, lines, inlined calls). The core gives the
 //! goroutines ([`runtime`]): id, status and wait reason (named by the
 //! binary's own `runtime.waitReasonStrings`), wait start, creator, parent,
-//! saved registers; and the threads' registers for the goroutines that were
-//! running.
+//! saved registers; the threads' registers for the goroutines that were
+//! running; and what each blocked goroutine waits on, from the runtime's
+//! wait queues ([`waits`]).
 //!
 //! The goroutines are then written as the runtime writes them on a crash
 //! with `GOTRACEBACK=crash` ([`render`]) and read by the Go traceback
 //! reader: a core hands the analysis the same model, facts and findings as
-//! the runtime's own dump of the same moment.
+//! the runtime's own dump of the same moment, with the waits read from
+//! memory recorded as certain lock facts.
 
 pub mod layout;
 pub mod pcln;

@@ -259,21 +259,34 @@ pub fn record(
     if mw.by_g.is_empty() {
         return;
     }
-    let by_goid: FxHashMap<u64, (Waited, &str)> = gs
+    // What a wait under each reason is (the vocabulary read once per
+    // reason, not per goroutine): its kind, operation, and for a
+    // semaphore the primitive's type and the word's offset in it.
+    type Plan = (ResKind, WaitOp, Option<(&'static str, u64)>);
+    let plans: Vec<Option<Plan>> = reasons
+        .iter()
+        .map(|reason| {
+            let &(_, kind, op) = STATES.iter().find(|s| s.0 == reason)?;
+            let sema = SEMA_WAITS
+                .iter()
+                .find(|s| s.0 == reason)
+                .zip(l.sema_fields.iter().find(|f| f.0 == reason))
+                .map(|((_, ty, _), (_, off))| (*ty, *off));
+            Some((kind, op, sema))
+        })
+        .collect();
+    let by_goid: FxHashMap<u64, (Waited, Plan)> = gs
         .iter()
         .filter_map(|g| {
             let w = *mw.by_g.get(&g.addr)?;
-            let reason = reasons.get(usize::from(g.waitreason))?.as_str();
-            Some((g.goid, (w, reason)))
+            let plan = (*plans.get(usize::from(g.waitreason))?)?;
+            Some((g.goid, (w, plan)))
         })
         .collect();
     // (task, relation, kind, address, type)
     let mut found: Vec<(u32, LockRel, SyncKind, u64, &str)> = Vec::new();
     for (i, task) in snap.tasks.iter().enumerate() {
-        let Some(&(w, reason)) = by_goid.get(&task.id).filter(|_| task.id != 0) else {
-            continue;
-        };
-        let Some(&(_, kind, op)) = STATES.iter().find(|s| s.0 == reason) else {
+        let Some(&(w, (kind, op, sema))) = by_goid.get(&task.id).filter(|_| task.id != 0) else {
             continue;
         };
         let rel = if op == WaitOp::Wait {
@@ -283,10 +296,7 @@ pub fn record(
         };
         match w {
             Waited::Sema(word) => {
-                let (Some((_, ty, _)), Some((_, off))) = (
-                    SEMA_WAITS.iter().find(|s| s.0 == reason),
-                    l.sema_fields.iter().find(|f| f.0 == reason),
-                ) else {
+                let Some((ty, off)) = sema else {
                     continue;
                 };
                 let sync_kind = match kind {
@@ -295,7 +305,7 @@ pub fn record(
                     ResKind::WaitGroup => SyncKind::Latch,
                     _ => continue,
                 };
-                found.push((i as u32, rel, sync_kind, word.wrapping_sub(*off), ty));
+                found.push((i as u32, rel, sync_kind, word.wrapping_sub(off), ty));
             }
             Waited::Chan(c) if kind == ResKind::Chan => {
                 found.push((i as u32, LockRel::Awaits, SyncKind::Chan, c, "chan"));

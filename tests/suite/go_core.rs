@@ -323,6 +323,13 @@ fn a_gcore_of_the_live_process_reads_the_same_goroutines() {
             !read.text.starts_with("SIG"),
             "{name}: no signal in a gcore"
         );
+        // The live process's wait queues name the objects the kernel's
+        // core names, for every goroutine but main.
+        let live = memory_waits(&read.snapshots[0]);
+        let mut dead = memory_waits(&core_input(name).snapshots[0]);
+        dead.remove(&1);
+        assert!(!live.is_empty(), "{name}: waits read from the gcore");
+        assert_eq!(live, dead, "{name}: the gcore's waits");
     }
     assert!(read_any, "no gcore sample");
 }

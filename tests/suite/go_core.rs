@@ -466,6 +466,11 @@ fn memory_places_waits_on_the_sample_globals_and_channel_states() {
         names,
         [Some("main.muA".to_string()), Some("main.muB".to_string())]
     );
+    let state_at = |addr: u64| snap.sync.note(addr).and_then(|n| n.state.clone());
+    for a in &want {
+        // Each held by one transfer, the other queued on it.
+        assert_eq!(state_at(*a).as_deref(), Some("locked, 1 waiter"));
+    }
     // The WaitGroup's waiters on pending, the RWMutex's writer and the
     // reader queued behind it on config.
     let waiters = in_state(snap, "sync.WaitGroup.Wait");
@@ -478,6 +483,15 @@ fn memory_places_waits_on_the_sample_globals_and_channel_states() {
     assert_eq!(
         symbol_at(data_symbol(name, "main.config")).as_deref(),
         Some("main.config")
+    );
+    assert_eq!(
+        state_at(data_symbol(name, "main.config")).as_deref(),
+        Some("held by 1 reader, a writer waiting, 1 reader queued behind it")
+    );
+    // One Add without its Done: the counter the waiters wait on.
+    assert_eq!(
+        state_at(data_symbol(name, "main.pending")).as_deref(),
+        Some("counter 1")
     );
     // Each channel with its buffer and queues: three reporters on an
     // unbuffered channel, two producers behind a full buffer of two, two
@@ -507,6 +521,25 @@ fn memory_places_waits_on_the_sample_globals_and_channel_states() {
             (3, "unbuffered, 3 senders waiting, no receiver".to_string()),
         ]
     );
+}
+
+#[test]
+fn each_mismatched_waitgroup_is_read_with_its_counter() {
+    // Three batches, each with its own WaitGroup counting one worker too
+    // many: three WaitGroups, one waiter each, each counter at 1.
+    let core = core_input("waitgroup-mismatch");
+    let snap = &core.snapshots[0];
+    let mem = memory_waits(snap);
+    let waiters = in_state(snap, "sync.WaitGroup.Wait");
+    assert_eq!(waiters.len(), 3);
+    let mut groups: Vec<u64> = waiters.iter().map(|id| mem[id].1).collect();
+    groups.sort_unstable();
+    groups.dedup();
+    assert_eq!(groups.len(), 3);
+    for g in groups {
+        let note = snap.sync.note(g).expect("WaitGroup state");
+        assert_eq!(note.state.as_deref(), Some("counter 1"));
+    }
 }
 
 #[test]

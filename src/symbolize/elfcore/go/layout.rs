@@ -106,6 +106,15 @@ pub struct WaitLayout {
     /// offset of the semaphore word inside the primitive (`sync.Mutex`'s
     /// `sema`), when the binary's DWARF has the type.
     pub sema_fields: Vec<(&'static str, u64)>,
+    /// `sync.Mutex`'s state word (`mu.state` since Go 1.24), when found.
+    pub mutex_state: Option<u64>,
+    /// `sync.RWMutex.readerCount`, when found.
+    pub rw_readers: Option<u64>,
+    /// `sync.RWMutex.readerWait`, when found.
+    pub rw_reader_wait: Option<u64>,
+    /// `sync.WaitGroup.state` (the counter in its high 32 bits), when
+    /// found.
+    pub wg_state: Option<u64>,
 }
 
 type Slice<'a> = EndianSlice<'a, LittleEndian>;
@@ -391,5 +400,9 @@ fn wait_layout(all: &Structs, g: &FxHashMap<String, u64>) -> Option<WaitLayout> 
         hchan_queues: [queue("recvq")?, queue("sendq")?],
         sema_treap: *all.members.get("runtime.semaRoot")?.get("treap")?,
         sema_fields,
+        mutex_state: all.path("sync.Mutex", "state", 3),
+        rw_readers: all.path("sync.RWMutex", "readerCount", 0),
+        rw_reader_wait: all.path("sync.RWMutex", "readerWait", 0),
+        wg_state: all.path("sync.WaitGroup", "state", 0),
     })
 }

@@ -234,7 +234,7 @@ pub fn read(name: &str, mut core: CoreFile, opts: &Options) -> Result<GoRead, St
             ));
         }
         for snap in &mut snapshots {
-            waits::record(snap, &mw, &gs, wl, &names.wait, &syms);
+            waits::record(snap, &core, &mw, &gs, wl, &names.wait, &syms);
         }
     }
     Ok(GoRead {

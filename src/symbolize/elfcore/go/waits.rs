@@ -14,7 +14,9 @@ use super::layout::WaitLayout;
 use super::render::Symbols;
 use super::runtime::{self, G};
 use crate::input::elfcore::Memory;
-use crate::model::vocab::go::{SEMA_WAITS, STATES};
+use crate::model::vocab::go::{
+    MUTEX_LOCKED, MUTEX_WAITER_SHIFT, RWMUTEX_MAX_READERS, SEMA_WAITS, STATES,
+};
 use crate::model::{
     Confidence, LockBasis, LockFact, LockRel, ObjectNote, ResKind, Snapshot, SyncKind, WaitOp,
 };
@@ -250,6 +252,7 @@ fn sema_waits(
 /// binary or is a channel, with its state.
 pub fn record(
     snap: &mut Snapshot,
+    mem: &dyn Memory,
     mw: &MemWaits,
     gs: &[G],
     l: &WaitLayout,
@@ -344,7 +347,10 @@ pub fn record(
             let note = ObjectNote {
                 addr,
                 symbol: syms.data_at(addr),
-                state: mw.chans.get(&addr).map(ChanState::describe),
+                state: match mw.chans.get(&addr) {
+                    Some(c) => Some(c.describe()),
+                    None => sync_state(mem, l, ty, addr),
+                },
             };
             (note.symbol.is_some() || note.state.is_some()).then_some(note)
         });
@@ -352,6 +358,63 @@ pub fn record(
     let mut notes: Vec<ObjectNote> = notes.into_values().flatten().collect();
     notes.sort_unstable_by_key(|n| n.addr);
     snap.sync.notes = notes;
+}
+
+/// The state of the `sync` primitive of type `ty` at `addr`: `locked, 2
+/// waiters` (a `Mutex`), `held by 1 reader, a writer waiting` (an
+/// `RWMutex`), `counter 1` (a `WaitGroup`: the `Done` calls still
+/// awaited).
+fn sync_state(mem: &dyn Memory, l: &WaitLayout, ty: &str, addr: u64) -> Option<String> {
+    let word = |off: Option<u64>| mem.read_u32(addr.wrapping_add(off?)).map(|w| w as i32);
+    match ty {
+        "sync.Mutex" => {
+            let state = word(l.mutex_state)?;
+            let waiters = (state as u32) >> MUTEX_WAITER_SHIFT;
+            let locked = if state & MUTEX_LOCKED != 0 {
+                "locked"
+            } else {
+                "unlocked"
+            };
+            Some(match waiters {
+                0 => locked.to_string(),
+                1 => format!("{locked}, 1 waiter"),
+                n => format!("{locked}, {n} waiters"),
+            })
+        }
+        "sync.RWMutex" => {
+            // Without a writer waiting, readerCount counts the readers that
+            // hold the lock; with one, it is less RWMUTEX_MAX_READERS, and
+            // counts those and the readers queued behind the writer, while
+            // readerWait counts the readers the writer waits for.
+            let count = word(l.rw_readers)?;
+            let plural = |n: i32, what: &str| {
+                if n == 1 {
+                    format!("1 {what}")
+                } else {
+                    format!("{n} {what}s")
+                }
+            };
+            if count >= 0 {
+                return Some(match count {
+                    0 => "no reader".to_string(),
+                    n => format!("held by {}", plural(n, "reader")),
+                });
+            }
+            let pending = count.wrapping_add(RWMUTEX_MAX_READERS);
+            let holding = word(l.rw_reader_wait)?;
+            let queued = pending.wrapping_sub(holding);
+            let mut out = format!("held by {}, a writer waiting", plural(holding, "reader"));
+            if queued > 0 {
+                out.push_str(&format!(", {} queued behind it", plural(queued, "reader")));
+            }
+            Some(out)
+        }
+        "sync.WaitGroup" => {
+            let state = mem.read_u64(addr.wrapping_add(l.wg_state?))?;
+            Some(format!("counter {}", (state >> 32) as i32))
+        }
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -389,6 +452,10 @@ mod tests {
             hchan_queues: [48, 64],
             sema_treap: 8,
             sema_fields: Vec::new(),
+            mutex_state: None,
+            rw_readers: None,
+            rw_reader_wait: None,
+            wg_state: None,
         }
     }
 

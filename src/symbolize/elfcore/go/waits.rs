@@ -51,10 +51,11 @@ pub struct ChanState {
     pub capacity: u64,
     /// Closed.
     pub closed: bool,
-    /// Goroutines queued to send (`sendq`).
-    pub senders: usize,
-    /// Goroutines queued to receive (`recvq`).
-    pub receivers: usize,
+    /// Goroutines queued to send (`sendq`); `None` when the queue could
+    /// not be followed to its end (damaged).
+    pub senders: Option<usize>,
+    /// Goroutines queued to receive (`recvq`), likewise.
+    pub receivers: Option<usize>,
 }
 
 impl ChanState {
@@ -77,10 +78,11 @@ impl ChanState {
             };
             parts.push(format!("buffer {}/{}{full}", self.queued, self.capacity));
         }
-        let waiting = |n: usize, one: &str, many: &str| match n {
-            0 => format!("no {one}"),
-            1 => format!("1 {one} waiting"),
-            n => format!("{n} {many} waiting"),
+        let waiting = |n: Option<usize>, one: &str, many: &str| match n {
+            None => format!("{one} queue unreadable"),
+            Some(0) => format!("no {one}"),
+            Some(1) => format!("1 {one} waiting"),
+            Some(n) => format!("{n} {many} waiting"),
         };
         parts.push(waiting(self.senders, "sender", "senders"));
         parts.push(waiting(self.receivers, "receiver", "receivers"));
@@ -112,9 +114,20 @@ fn list_len(mem: &dyn Memory, first: u64, link: u64, left: &mut usize) -> Option
             return None;
         }
         *left -= 1;
-        at = mem.read_u64(at.wrapping_add(link)).unwrap_or(0);
+        // A link that cannot be read is damage, not the list's end.
+        at = mem.read_u64(at.wrapping_add(link))?;
     }
     Some(n)
+}
+
+/// A semaphore word: 4-byte aligned and in the core.
+fn is_word(mem: &dyn Memory, addr: u64) -> bool {
+    addr != 0 && addr % 4 == 0 && mem.read_u32(addr).is_some()
+}
+
+/// An `hchan`: 8-byte aligned and in the core.
+fn is_chan(mem: &dyn Memory, addr: u64) -> bool {
+    addr != 0 && addr % 8 == 0 && mem.read_u64(addr).is_some()
 }
 
 /// Reads the waits of the goroutines `gs`: the semaphore treaps of
@@ -145,13 +158,14 @@ pub fn read(mem: &dyn Memory, l: &WaitLayout, semtable: Option<(u64, u64)>, gs: 
             // A semaphore waiter (Go 1.26 and later set g.waiting too).
             if let Some(word) = mem
                 .read_u64(first.wrapping_add(l.sudog_elem))
-                .filter(|&w| w != 0)
+                .filter(|&w| is_word(mem, w))
             {
                 out.by_g.insert(g.addr, Waited::Sema(word));
             }
             continue;
         }
         match list_len(mem, first, l.sudog_waitlink, &mut left) {
+            Some(1) if !is_chan(mem, c) => out.cut = true,
             Some(1) => {
                 out.by_g.insert(g.addr, Waited::Chan(c));
                 out.chans.entry(c).or_default();
@@ -172,8 +186,8 @@ pub fn read(mem: &dyn Memory, l: &WaitLayout, semtable: Option<(u64, u64)>, gs: 
             queued: word(l.hchan[0]),
             capacity: word(l.hchan[1]),
             closed: mem.read_u32(c.wrapping_add(l.hchan[2])).unwrap_or(0) != 0,
-            senders: senders.unwrap_or(MAX_LIST),
-            receivers: receivers.unwrap_or(MAX_LIST),
+            senders,
+            receivers,
         };
     }
     out
@@ -208,7 +222,11 @@ fn sema_waits(
             if !seen.insert(node) {
                 continue;
             }
-            let Some(word) = mem.read_u64(node.wrapping_add(l.sudog_elem)) else {
+            let Some(word) = mem
+                .read_u64(node.wrapping_add(l.sudog_elem))
+                .filter(|&w| is_word(mem, w))
+            else {
+                out.cut = true;
                 continue;
             };
             // The node and the waiters queued behind it on the same word.
@@ -228,7 +246,12 @@ fn sema_waits(
                 if let Some(g) = mem.read_u64(at.wrapping_add(l.sudog_g)).filter(|&g| g != 0) {
                     out.by_g.insert(g, Waited::Sema(word));
                 }
-                at = mem.read_u64(at.wrapping_add(l.sudog_waitlink)).unwrap_or(0);
+                at = mem
+                    .read_u64(at.wrapping_add(l.sudog_waitlink))
+                    .unwrap_or_else(|| {
+                        out.cut = true;
+                        0
+                    });
                 if at == node {
                     break;
                 }
@@ -425,6 +448,19 @@ mod tests {
     #[derive(Default)]
     struct Words(FxHashMap<u64, u64>);
 
+    impl Words {
+        /// `sudog`s (and a channel) at these addresses, every word 0.
+        fn zeroed(addrs: &[u64]) -> Words {
+            let mut m = Words::default();
+            for a in addrs {
+                for off in (0..104).step_by(8) {
+                    m.0.insert(a + off, 0);
+                }
+            }
+            m
+        }
+    }
+
     impl Memory for Words {
         fn read(&self, addr: u64, buf: &mut [u8]) -> bool {
             match (self.0.get(&addr), buf.len()) {
@@ -473,15 +509,18 @@ mod tests {
         // queued behind it. No goroutine's g.waiting is set (Go before
         // 1.26).
         let l = layout();
-        let mut m = Words::default();
         let table = 0x10_000;
         let (a, b, c) = (0x20_000, 0x20_100, 0x20_200);
+        let mut m = Words::zeroed(&[a, b, c]);
         m.0.insert(table + 3 * 64 + 8, a);
         for (s, g, word) in [(a, 0xa0, 0x5000), (b, 0xb0, 0x6000), (c, 0xc0, 0x5000)] {
             m.0.insert(s, g);
             m.0.insert(s + 24, word);
         }
         m.0.insert(a + 8, b); // next: the treap's right child
+        for word in [0x5000, 0x6000] {
+            m.0.insert(word, 0);
+        }
         m.0.insert(a + 72, c); // waitlink: same word
         let gs = [waiting(0xa0), waiting(0xb0), waiting(0xc0)];
         let w = read(&m, &l, Some((table, 251 * 64)), &gs);
@@ -497,9 +536,10 @@ mod tests {
         // select whose cases loop, a channel queue that loops: every walk
         // ends, and says it was cut where a list ran on.
         let l = layout();
-        let mut m = Words::default();
         let table = 0x10_000;
         let (a, b) = (0x20_000, 0x20_100);
+        let (s1, s2, s3, ch) = (0x30_000, 0x30_100, 0x30_200, 0x40_000);
+        let mut m = Words::zeroed(&[a, b, s1, s2, s3, ch]);
         m.0.insert(table + 8, a);
         m.0.insert(a + 24, 0x5000);
         m.0.insert(a + 8, b);
@@ -509,16 +549,19 @@ mod tests {
         m.0.insert(b + 0x1000 + 72, b + 0x2000);
         m.0.insert(b + 0x2000 + 72, b + 0x1000);
         // A goroutine on a select whose two cases point at each other.
-        let (g, s1, s2, ch) = (0xd0, 0x30_000, 0x30_100, 0x40_000);
+        let g = 0xd0;
         m.0.insert(g + 0x100, s1);
         for s in [s1, s2] {
             m.0.insert(s, g);
             m.0.insert(s + 88, ch);
         }
         m.0.insert(s1 + 72, s2);
+        for word in [0x5000, 0x6000, ch] {
+            m.0.insert(word, 0);
+        }
         m.0.insert(s2 + 72, s1);
         // A goroutine on one channel whose send queue loops.
-        let (g2, s3) = (0xe0, 0x30_200);
+        let g2 = 0xe0;
         m.0.insert(g2 + 0x100, s3);
         m.0.insert(s3, g2);
         m.0.insert(s3 + 88, ch);
@@ -528,6 +571,12 @@ mod tests {
         assert!(w.cut);
         assert_eq!(w.by_g.get(&g2), Some(&Waited::Chan(ch)));
         assert_eq!(w.by_g.get(&g), None);
+        let state = w.chans.get(&ch).copied().unwrap_or_default();
+        assert_eq!((state.senders, state.receivers), (None, Some(0)));
+        // A sudog whose semaphore word is not in memory names none.
+        m.0.remove(&0x6000);
+        let w = read(&m, &l, Some((table, 251 * 64)), &[]);
+        assert!(w.by_g.values().all(|v| *v != Waited::Sema(0x6000)));
         // A table whose size is not 251 roots is not walked.
         let w = read(&m, &l, Some((table, 1000)), &[]);
         assert!(w.by_g.is_empty());
@@ -536,14 +585,16 @@ mod tests {
     #[test]
     fn channel_states_read_as_sentences() {
         let s = ChanState {
-            senders: 3,
+            senders: Some(3),
+            receivers: Some(0),
             ..ChanState::default()
         };
         assert_eq!(s.describe(), "unbuffered, 3 senders waiting, no receiver");
         let s = ChanState {
             queued: 2,
             capacity: 2,
-            senders: 1,
+            senders: Some(1),
+            receivers: Some(0),
             ..ChanState::default()
         };
         assert_eq!(
@@ -553,12 +604,22 @@ mod tests {
         let s = ChanState {
             capacity: 4,
             closed: true,
-            receivers: 2,
+            senders: Some(0),
+            receivers: Some(2),
             ..ChanState::default()
         };
         assert_eq!(
             s.describe(),
             "closed, buffer 0/4 (empty), no sender, 2 receivers waiting"
+        );
+        let s = ChanState {
+            senders: None,
+            receivers: Some(0),
+            ..ChanState::default()
+        };
+        assert_eq!(
+            s.describe(),
+            "unbuffered, sender queue unreadable, no receiver"
         );
     }
 }

@@ -37,8 +37,8 @@ pub use lines::{LineAccount, LineUnit, SkipReason};
 pub use runtime::Runtime;
 pub use state::StateClass;
 pub use sync::{
-    Evidence, HoldFact, LockBasis, LockFact, LockRel, ReportedDeadlock, ResKey, ResKind, SyncFacts,
-    SyncKind, WaitFact, WaitOp,
+    Evidence, HoldFact, LockBasis, LockFact, LockRel, ObjectNote, ReportedDeadlock, ResKey,
+    ResKind, SyncFacts, SyncKind, WaitFact, WaitOp,
 };
 pub use task::{
     Ancestor, ArgSpan, GoTaskDetail, JavaTaskDetail, Task, TaskDetail, TaskFlags, TaskKind,

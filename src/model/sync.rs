@@ -288,6 +288,9 @@ pub enum SyncKind {
     Join,
     /// A blocking queue.
     Queue,
+    /// A Go channel (a core's `hchan`, read from the runtime's wait
+    /// queues).
+    Chan,
     /// Anything else.
     Other,
 }
@@ -306,6 +309,7 @@ impl SyncKind {
             SyncKind::Future => ResKind::Future,
             SyncKind::Join => ResKind::Join,
             SyncKind::Queue => ResKind::Queue,
+            SyncKind::Chan => ResKind::Chan,
             SyncKind::Other => ResKind::Other,
         }
     }
@@ -341,6 +345,12 @@ pub enum LockBasis {
     /// `Mutex::lock`, `pthread_join`); the object's address comes from an
     /// argument or a local when the dump prints one.
     FrameName,
+    /// Read from the process's memory (a core): the runtime's own wait
+    /// queues say which object the task waits on (a Go goroutine's channel,
+    /// the semaphore of its `sync.Mutex`, `RWMutex` or `WaitGroup`). The
+    /// relation is certain; what the task does on the object (lock, send,
+    /// receive) is read from its frames as for any dump.
+    Memory,
 }
 
 /// One lock relation as the parser records it: printed by the dump (Java's
@@ -386,6 +396,20 @@ pub struct ReportedDeadlock {
     pub line: u32,
 }
 
+/// What the process's memory says of one object that tasks wait on (read
+/// from a core): the data symbol it lies in, its state.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ObjectNote {
+    /// The object's address, as the lock facts name it.
+    pub addr: u64,
+    /// The binary's data symbol the object lies in (`main.muA`,
+    /// `main.cfg+8`), when it lies in one.
+    pub symbol: Option<String>,
+    /// Its state, when memory gives one (a Go channel: `unbuffered, 3
+    /// senders waiting, no receiver`).
+    pub state: Option<String>,
+}
+
 /// Lock relations and self-reported deadlocks of a snapshot.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SyncFacts {
@@ -393,4 +417,15 @@ pub struct SyncFacts {
     pub locks: Vec<LockFact>,
     /// The deadlocks the process reported about itself.
     pub deadlocks: Vec<ReportedDeadlock>,
+    /// What memory says of the objects waited on, one note per object,
+    /// sorted by address (cores only).
+    pub notes: Vec<ObjectNote>,
+}
+
+impl SyncFacts {
+    /// The note of the object at `addr`, when memory gave one.
+    pub fn note(&self, addr: u64) -> Option<&ObjectNote> {
+        let i = self.notes.binary_search_by_key(&addr, |n| n.addr).ok()?;
+        self.notes.get(i)
+    }
 }

@@ -232,6 +232,7 @@ impl Reader {
             SyncFacts {
                 locks: facts,
                 deadlocks: Vec::new(),
+                notes: Vec::new(),
             },
         );
         if crash.is_some() {

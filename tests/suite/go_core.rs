@@ -15,6 +15,7 @@ const SAMPLES: &[&str] = &[
     "lock-order-deadlock",
     "stranded-senders",
     "waitgroup-mismatch",
+    "sync-globals",
 ];
 
 /// The sample's binary, decompressed once into the target directory.
@@ -322,6 +323,369 @@ fn a_gcore_of_the_live_process_reads_the_same_goroutines() {
             !read.text.starts_with("SIG"),
             "{name}: no signal in a gcore"
         );
+        // The live process's wait queues name the objects the kernel's
+        // core names, for every goroutine but main.
+        let live = memory_waits(&read.snapshots[0]);
+        let mut dead = memory_waits(&core_input(name).snapshots[0]);
+        dead.remove(&1);
+        assert!(!live.is_empty(), "{name}: waits read from the gcore");
+        assert_eq!(live, dead, "{name}: the gcore's waits");
     }
     assert!(read_any, "no gcore sample");
+}
+
+/// The goroutine blocks of an answer key by goroutine id.
+fn key_blocks(text: &str) -> BTreeMap<u64, String> {
+    text.split("\n\n")
+        .filter_map(|b| {
+            let b = b.trim_matches('\n');
+            let id = b
+                .strip_prefix("goroutine ")?
+                .split(' ')
+                .next()?
+                .parse()
+                .ok()?;
+            Some((id, b.to_string()))
+        })
+        .collect()
+}
+
+/// The first argument of the frame of `function` in a goroutine block, when
+/// the runtime printed it as a reliable word (no `?`).
+fn first_arg(block: &str, function: &str) -> Option<u64> {
+    let line = block
+        .lines()
+        .find(|l| l.starts_with(function) && l[function.len()..].starts_with('('))?;
+    let arg = line[function.len() + 1..].split([',', ')']).next()?;
+    u64::from_str_radix(arg.strip_prefix("0x")?, 16).ok()
+}
+
+/// The frames whose first argument is the object waited on, by the
+/// goroutine's state, as the runtime prints them.
+const WAITED_ARG: &[(&str, &str)] = &[
+    ("chan send", "runtime.chansend"),
+    ("chan receive", "runtime.chanrecv"),
+    ("sync.Mutex.Lock", "internal/sync.(*Mutex).lockSlow"),
+    ("sync.WaitGroup.Wait", "sync.(*WaitGroup).Wait"),
+];
+
+/// Per goroutine id: what memory says it waits on (its lock fact's kind
+/// and address).
+fn memory_waits(s: &Snapshot) -> BTreeMap<u64, (dumpscope::model::SyncKind, u64)> {
+    use dumpscope::model::{Confidence, LockBasis};
+    s.sync
+        .locks
+        .iter()
+        .filter(|f| f.basis == LockBasis::Memory)
+        .map(|f| {
+            assert_eq!(f.confidence, Confidence::Certain);
+            (s.tasks[f.task as usize].id, (f.kind, f.addr))
+        })
+        .collect()
+}
+
+/// The address of the data symbol `name` in the sample's binary.
+fn data_symbol(sample: &str, name: &str) -> u64 {
+    use object::{Object, ObjectSymbol};
+    let bytes = std::fs::read(binary(sample)).expect("binary");
+    let file = object::File::parse(&*bytes).expect("ELF");
+    let found = file.symbols().find(|s| s.name() == Ok(name));
+    found.map(|s| s.address()).expect(name)
+}
+
+#[test]
+fn memory_names_the_channel_or_primitive_each_blocked_goroutine_waits_on() {
+    // For every goroutine blocked on a channel, a sync.Mutex or a WaitGroup,
+    // the object the runtime's wait queues name is the one its frames
+    // carry in the answer key (where the runtime printed the argument).
+    let mut checked = 0;
+    for name in SAMPLES {
+        let key = key_blocks(&common::read(&format!(
+            "samples/core/go/{name}/traceback.txt"
+        )));
+        let core = core_input(name);
+        let snap = &core.snapshots[0];
+        let mem = memory_waits(snap);
+        for t in &snap.tasks {
+            let state = snap.state(t).to_string();
+            let Some((_, func)) = WAITED_ARG.iter().find(|(s, _)| *s == state) else {
+                continue;
+            };
+            let got = mem.get(&t.id).map(|w| w.1);
+            assert!(
+                got.is_some(),
+                "{name}: goroutine {} [{state}] not read",
+                t.id
+            );
+            if let Some(want) = key.get(&t.id).and_then(|b| first_arg(b, func)) {
+                assert_eq!(got, Some(want), "{name}: goroutine {} [{state}]", t.id);
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 30, "only {checked} waits checked");
+}
+
+/// The goroutines of a snapshot in `state`, by id.
+fn in_state(s: &Snapshot, state: &str) -> Vec<u64> {
+    s.tasks
+        .iter()
+        .filter(|t| s.state(t) == state)
+        .map(|t| t.id)
+        .collect()
+}
+
+#[test]
+fn memory_places_waits_on_the_sample_globals_and_channel_states() {
+    use dumpscope::model::SyncKind;
+    let name = "sync-globals";
+    let core = core_input(name);
+    let snap = &core.snapshots[0];
+    let mem = memory_waits(snap);
+    let addr_of = |ids: &[u64]| -> Vec<u64> {
+        let mut v: Vec<u64> = ids
+            .iter()
+            .filter_map(|id| mem.get(id))
+            .map(|w| w.1)
+            .collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    };
+    let symbol_at = |addr: u64| snap.sync.note(addr).and_then(|n| n.symbol.clone());
+    // The lock-order pair: two goroutines on two distinct mutexes, the
+    // program's muA and muB.
+    let lockers = in_state(snap, "sync.Mutex.Lock");
+    assert_eq!(lockers.len(), 2);
+    let mut want = vec![data_symbol(name, "main.muA"), data_symbol(name, "main.muB")];
+    want.sort_unstable();
+    assert_eq!(addr_of(&lockers), want);
+    let mut names: Vec<Option<String>> = want.iter().map(|a| symbol_at(*a)).collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [Some("main.muA".to_string()), Some("main.muB".to_string())]
+    );
+    let state_at = |addr: u64| snap.sync.note(addr).and_then(|n| n.state.clone());
+    for a in &want {
+        // Each held by one transfer, the other queued on it.
+        assert_eq!(state_at(*a).as_deref(), Some("locked, 1 waiter"));
+    }
+    // The WaitGroup's waiters on pending, the RWMutex's writer and the
+    // reader queued behind it on config.
+    let waiters = in_state(snap, "sync.WaitGroup.Wait");
+    assert_eq!(waiters.len(), 2);
+    assert_eq!(addr_of(&waiters), [data_symbol(name, "main.pending")]);
+    let mut rw = in_state(snap, "sync.RWMutex.Lock");
+    rw.extend(in_state(snap, "sync.RWMutex.RLock"));
+    assert_eq!(rw.len(), 2);
+    assert_eq!(addr_of(&rw), [data_symbol(name, "main.config")]);
+    assert_eq!(
+        symbol_at(data_symbol(name, "main.config")).as_deref(),
+        Some("main.config")
+    );
+    assert_eq!(
+        state_at(data_symbol(name, "main.config")).as_deref(),
+        Some("held by 1 reader, a writer waiting, 1 reader queued behind it")
+    );
+    // One Add without its Done: the counter the waiters wait on.
+    assert_eq!(
+        state_at(data_symbol(name, "main.pending")).as_deref(),
+        Some("counter 1")
+    );
+    // Each channel with its buffer and queues: three reporters on an
+    // unbuffered channel, two producers behind a full buffer of two, two
+    // consumers on a channel nobody sends on.
+    let mut states: Vec<(usize, String)> = Vec::new();
+    let chans: Vec<u64> = mem
+        .values()
+        .filter(|w| w.0 == SyncKind::Chan)
+        .map(|w| w.1)
+        .collect::<std::collections::BTreeSet<u64>>()
+        .into_iter()
+        .collect();
+    for c in chans {
+        let n = mem.values().filter(|w| w.1 == c).count();
+        let state = snap.sync.note(c).and_then(|n| n.state.clone());
+        states.push((n, state.unwrap_or_default()));
+    }
+    states.sort();
+    assert_eq!(
+        states,
+        [
+            (
+                2,
+                "buffer 2/2 (full), 2 senders waiting, no receiver".to_string()
+            ),
+            (2, "unbuffered, no sender, 2 receivers waiting".to_string()),
+            (3, "unbuffered, 3 senders waiting, no receiver".to_string()),
+        ]
+    );
+}
+
+#[test]
+fn each_mismatched_waitgroup_is_read_with_its_counter() {
+    // Three batches, each with its own WaitGroup counting one worker too
+    // many: three WaitGroups, one waiter each, each counter at 1.
+    let core = core_input("waitgroup-mismatch");
+    let snap = &core.snapshots[0];
+    let mem = memory_waits(snap);
+    let waiters = in_state(snap, "sync.WaitGroup.Wait");
+    assert_eq!(waiters.len(), 3);
+    let mut groups: Vec<u64> = waiters.iter().map(|id| mem[id].1).collect();
+    groups.sort_unstable();
+    groups.dedup();
+    assert_eq!(groups.len(), 3);
+    for g in groups {
+        let note = snap.sync.note(g).expect("WaitGroup state");
+        assert_eq!(note.state.as_deref(), Some("counter 1"));
+    }
+}
+
+#[test]
+fn stranded_senders_share_their_channel_and_only_it() {
+    // Five calls, each with its own unbuffered channel and three senders
+    // left behind: five channels, three senders each, no receiver.
+    let core = core_input("stranded-senders");
+    let snap = &core.snapshots[0];
+    let mem = memory_waits(snap);
+    let senders = in_state(snap, "chan send");
+    assert_eq!(senders.len(), 15);
+    let mut per_chan: BTreeMap<u64, usize> = BTreeMap::new();
+    for id in &senders {
+        *per_chan.entry(mem[id].1).or_default() += 1;
+    }
+    assert_eq!(per_chan.values().copied().collect::<Vec<_>>(), [3; 5]);
+    for c in per_chan.keys() {
+        let note = snap.sync.note(*c).expect("channel state");
+        assert_eq!(
+            note.state.as_deref(),
+            Some("unbuffered, 3 senders waiting, no receiver")
+        );
+        assert_eq!(note.symbol, None, "a channel made at run time");
+    }
+}
+
+/// The waits the analysis reads: per goroutine id, (resource key,
+/// confidence).
+fn analysed_waits(
+    s: &Snapshot,
+) -> BTreeMap<u64, (dumpscope::model::ResKey, dumpscope::model::Confidence)> {
+    let (facts, _) = dumpscope::analyze::facts::wait_facts(s);
+    s.tasks
+        .iter()
+        .zip(&facts.waits)
+        .filter_map(|(t, w)| w.map(|w| (t.id, (w.key, w.confidence))))
+        .collect()
+}
+
+#[test]
+fn the_analysis_keys_memory_waits_by_address_with_certainty() {
+    use dumpscope::model::{Confidence, ResKey};
+    for name in SAMPLES {
+        let core = core_input(name);
+        let snap = &core.snapshots[0];
+        let mem = memory_waits(snap);
+        let waits = analysed_waits(snap);
+        assert!(!mem.is_empty(), "{name}: memory waits");
+        for (id, (_, addr)) in &mem {
+            assert_eq!(
+                waits.get(id),
+                Some(&(ResKey::Addr(*addr), Confidence::Certain)),
+                "{name}: goroutine {id}"
+            );
+        }
+    }
+    // The text dump printed no address for the RWMutex's waiters (`0x0?`):
+    // it keys each by its own site, apart; memory puts both on config.
+    let text = common::parse("samples/core/go/sync-globals/traceback.txt");
+    let snap = &text.snapshots[0];
+    let key_of = |waits: &BTreeMap<u64, (ResKey, Confidence)>, state: &str| {
+        let ids = in_state(snap, state);
+        assert_eq!(ids.len(), 1, "{state}");
+        waits.get(&ids[0]).map(|w| w.0)
+    };
+    let text_waits = analysed_waits(snap);
+    let (w, r) = (
+        key_of(&text_waits, "sync.RWMutex.Lock"),
+        key_of(&text_waits, "sync.RWMutex.RLock"),
+    );
+    assert!(matches!(w, Some(ResKey::Site(_))) && w != r, "{w:?} {r:?}");
+    let core = core_input("sync-globals");
+    let core_waits = analysed_waits(&core.snapshots[0]);
+    let (w, r) = (
+        key_of(&core_waits, "sync.RWMutex.Lock"),
+        key_of(&core_waits, "sync.RWMutex.RLock"),
+    );
+    let config = data_symbol("sync-globals", "main.config");
+    assert_eq!(
+        (w, r),
+        (Some(ResKey::Addr(config)), Some(ResKey::Addr(config)))
+    );
+}
+
+#[test]
+fn the_core_is_at_least_as_sure_as_the_traceback_and_says_what_memory_adds() {
+    // Every finding of the answer key, at any severity, is found in the
+    // core with the same rule and goroutines, as severe and as sure.
+    let mut noted = 0;
+    for name in SAMPLES {
+        let key = common::report(&format!("samples/core/go/{name}/traceback.txt"));
+        let core = pipeline::report(
+            &[core_input(name)],
+            &Default::default(),
+            &Default::default(),
+        );
+        for want in &key.findings {
+            let got = core
+                .findings
+                .iter()
+                .find(|f| f.rule == want.rule && f.task_ids == want.task_ids);
+            let Some(got) = got else {
+                panic!("{name}: {} {:?} not in the core", want.rule, want.task_ids);
+            };
+            assert!(
+                got.severity >= want.severity && got.confidence >= want.confidence,
+                "{name}: {}: {:?} {:?} in the core, {:?} {:?} in the traceback",
+                want.rule,
+                got.severity,
+                got.confidence,
+                want.severity,
+                want.confidence
+            );
+            assert!(
+                !want
+                    .evidence
+                    .iter()
+                    .any(|e| e.starts_with("read from the core")),
+                "{name}: a text dump has no memory"
+            );
+            noted += usize::from(
+                got.evidence
+                    .iter()
+                    .any(|e| e.starts_with("read from the core: ")),
+            );
+        }
+    }
+    assert!(noted >= 8, "{noted} findings with what memory says");
+    // The stranded senders' channel as memory shows it.
+    let core = pipeline::report(
+        &[core_input("sync-globals")],
+        &Default::default(),
+        &Default::default(),
+    );
+    let senders = core
+        .findings
+        .iter()
+        .find(|f| f.rule == "chan.stranded-senders" && f.task_ids.len() == 3)
+        .expect("stranded senders");
+    assert!(
+        senders
+            .evidence
+            .iter()
+            .any(|e| e.starts_with("read from the core: channel 0x")
+                && e.ends_with(": unbuffered, 3 senders waiting, no receiver")),
+        "{:?}",
+        senders.evidence
+    );
 }

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Regenerates the Go core samples in samples/core/go/: three programs of
+# Regenerates the Go core samples in samples/core/go/: four programs of
 # samples/programs (lock-order-deadlock: two goroutines lock two sync.Mutex
 # in opposite order; stranded-senders: goroutines blocked sending on a
 # channel nobody reads; waitgroup-mismatch: WaitGroup.Wait that never
-# returns), built with -trimpath and run with GOTRACEBACK=crash and
+# returns; sync-globals: goroutines blocked on package-level mutexes,
+# channels, a WaitGroup and an RWMutex, whose addresses the core names by
+# their symbols), built with -trimpath and run with GOTRACEBACK=crash and
 # DUMP_FORM=sigquit: once the goroutines have settled the program sends
 # itself SIGQUIT, the runtime prints every goroutine on stderr and then
 # aborts (SIGABRT), and the kernel writes the core (`ulimit -c unlimited`,
@@ -35,11 +37,11 @@ fi
 ulimit -c unlimited
 echo 0x33 >/proc/self/coredump_filter
 
-names="lock-order-deadlock stranded-senders waitgroup-mismatch"
+names=${NAMES:-"lock-order-deadlock stranded-senders waitgroup-mismatch sync-globals"}
 settle=${SETTLE_SECONDS:-80}
 # gdb writes the Go runtime's address-space reservations into a gcore
 # (1.2 GB of zeros, 0.5 MB compressed): one sample is enough.
-gcore_names=${GCORE:-lock-order-deadlock}
+gcore_names=${GCORE-lock-order-deadlock}
 # The three run at once. Each settles, sleeps SETTLE (80s: the goroutines
 # have waited over a minute, which the tracebacks print), then sends itself
 # SIGQUIT. Fourteen seconds before that, gcore takes a core of the live
@@ -47,7 +49,8 @@ gcore_names=${GCORE:-lock-order-deadlock}
 # same traceback, but for goroutine 1 (asleep in dumpkit.Settle then,
 # running the SIGQUIT after), the threads' stacks and the wait durations.
 # Usage: bash samples/core/go/generate.sh
-#        SETTLE_SECONDS=80 GCORE="lock-order-deadlock" (the defaults)
+#        SETTLE_SECONDS=80 GCORE="lock-order-deadlock" (the defaults; GCORE=""
+#        takes no gcore), NAMES="sync-globals" regenerates only those samples
 pids=()
 declare -A runner
 for name in $names; do

@@ -156,8 +156,9 @@ fn symbol_of(args: &[u8], addr: u64) -> Option<String> {
     None
 }
 
-/// Per resource, its name: the name of a named lock, or the symbol the
-/// debugger printed after a lock's address in a waiter's frames.
+/// Per resource, its name: the data symbol a core's memory placed it in,
+/// the name of a named lock, or the symbol the debugger printed after a
+/// lock's address in a waiter's frames.
 pub fn resource_names(
     snap: &Snapshot,
     waits: &[Option<Wait>],
@@ -165,6 +166,16 @@ pub fn resource_names(
     names: &Names,
 ) -> Vec<Option<String>> {
     let mut out = vec![None; index.keys.len()];
+    // The data symbols a core's memory placed the objects in (any runtime).
+    if !snap.sync.notes.is_empty() {
+        for (slot, (kind, key)) in out.iter_mut().zip(&index.keys) {
+            if let ResKey::Addr(addr) = key {
+                if kind.is_sync() {
+                    *slot = snap.sync.note(*addr).and_then(|n| n.symbol.clone());
+                }
+            }
+        }
+    }
     if !applies(snap) {
         return out;
     }

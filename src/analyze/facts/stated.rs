@@ -49,6 +49,13 @@ pub fn replace_waits(snap: &Snapshot, waits: &mut [Option<Wait>]) -> Vec<StatedH
             .find(|(_, fr)| tables.function(tables.frame(**fr).function).kind == CodeKind::User)
             .map_or(from, |(i, _)| i);
         let kind = wait::kind_of(fact.kind);
+        if fact.basis == LockBasis::Memory {
+            if let Some(slot) = waits.get_mut(fact.task as usize) {
+                *slot = from_memory(*slot, fact, kind);
+                stated.insert(fact.task);
+            }
+            continue;
+        }
         let op = match (fact.rel, kind) {
             (LockRel::Acquires, _) => WaitOp::Lock,
             (_, ResKind::Queue) => WaitOp::Recv,
@@ -70,7 +77,9 @@ pub fn replace_waits(snap: &Snapshot, waits: &mut [Option<Wait>]) -> Vec<StatedH
                 prim_end: site_index.saturating_sub(1) as u16,
                 confidence: fact.confidence,
                 evidence: match fact.basis {
-                    LockBasis::Stated | LockBasis::ClassName => Evidence::Stated,
+                    LockBasis::Stated | LockBasis::ClassName | LockBasis::Memory => {
+                        Evidence::Stated
+                    }
                     LockBasis::FrameName => Evidence::Recognised,
                 },
             });
@@ -85,6 +94,26 @@ pub fn replace_waits(snap: &Snapshot, waits: &mut [Option<Wait>]) -> Vec<StatedH
         })
         .map(|(i, fact)| (fact.task, wait::kind_of(fact.kind), fact.addr, i))
         .collect()
+}
+
+/// A wait read from the process's memory: the object the runtime's queues
+/// name replaces the one the frames suggest, and the wait is certain; the
+/// site, the operation and the primitive's frames stay the frames' (they
+/// say where and how the task waits, memory says on what). When the
+/// frames read no wait, or one of another kind, their reading stays.
+fn from_memory(frames: Option<Wait>, fact: &crate::model::LockFact, kind: ResKind) -> Option<Wait> {
+    let key = ResKey::Addr(fact.addr);
+    match frames {
+        Some(w) if w.kind == kind || (w.kind.is_lock() && kind.is_lock()) => Some(Wait {
+            key,
+            confidence: fact.confidence,
+            evidence: Evidence::Stated,
+            ..w
+        }),
+        // The frames read another kind of wait: they are kept.
+        Some(w) => Some(w),
+        None => None,
+    }
 }
 
 /// Holders the parsers record: edges as sure as their lock facts.

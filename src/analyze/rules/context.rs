@@ -135,8 +135,13 @@ impl Cx<'_> {
     }
 }
 
-/// Adds Go's own proof, when the dump carries `(leaked)` marks.
+/// Adds what the runtime itself shows: Go's own proof, when the dump
+/// carries `(leaked)` marks, and what a core's memory says of the objects
+/// the tasks wait on ([`memory_notes`]).
 pub fn with_proof(cx: &Cx, mut f: Finding) -> Finding {
+    if let Some(notes) = memory_notes(cx, &f.tasks) {
+        f.evidence.push(notes);
+    }
     let leaked = cx.leaked(&f.tasks);
     if leaked > 0 {
         f.confidence = Confidence::Certain;
@@ -148,4 +153,65 @@ pub fn with_proof(cx: &Cx, mut f: Finding) -> Finding {
         ));
     }
     f
+}
+
+/// Objects named in [`memory_notes`] at most.
+const MAX_NOTES: usize = 3;
+
+/// What a core's memory says of the objects the tasks wait on
+/// ([`crate::model::ObjectNote`]): `read from the core: channel 0x..:
+/// unbuffered, 3 senders waiting, no receiver`, `waitgroup 0x..
+/// (main.pending)`; `None` when it says nothing (every text dump).
+fn memory_notes(cx: &Cx, tasks: &[u32]) -> Option<String> {
+    use crate::model::{ResKey, ResKind};
+    if cx.snap.sync.notes.is_empty() {
+        return None;
+    }
+    let mut seen: Vec<u32> = Vec::new();
+    let mut parts: Vec<String> = Vec::new();
+    let mut more = 0usize;
+    for &t in tasks {
+        let Some(r) = cx.graph.res_of.get(t as usize).copied().flatten() else {
+            continue;
+        };
+        if seen.contains(&r) {
+            continue;
+        }
+        if seen.len() >= 64 {
+            break;
+        }
+        seen.push(r);
+        let Some(res) = cx.graph.resources.get(r as usize) else {
+            continue;
+        };
+        let ResKey::Addr(addr) = res.key else {
+            continue;
+        };
+        let Some(note) = cx.snap.sync.note(addr) else {
+            continue;
+        };
+        if parts.len() == MAX_NOTES {
+            more += 1;
+            continue;
+        }
+        let kind = match res.kind {
+            ResKind::Chan => "channel",
+            k => k.as_str(),
+        };
+        let mut part = format!("{kind} {addr:#x}");
+        if let Some(symbol) = &note.symbol {
+            part.push_str(&format!(" ({symbol})"));
+        }
+        if let Some(state) = &note.state {
+            part.push_str(&format!(": {state}"));
+        }
+        parts.push(part);
+    }
+    if parts.is_empty() {
+        return None;
+    }
+    if more > 0 {
+        parts.push(format!("{more} more"));
+    }
+    Some(format!("read from the core: {}", parts.join("; ")))
 }

@@ -278,7 +278,7 @@ pub fn run(cx: &mut Cx) {
             )
         } else if blocked {
             match cluster_finding(cx, cluster, tasks) {
-                Some(finding) => with_wait(cluster, finding),
+                Some(finding) => with_proof(cx, with_wait(cluster, finding)),
                 None => continue,
             }
         } else {

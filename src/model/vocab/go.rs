@@ -140,6 +140,28 @@ pub static STATES: &[(&str, K, O)] = &[
     ("sleep", K::Timer, O::Sleep),
 ];
 
+/// The semaphores of the `sync` primitives, by the wait reason of a
+/// goroutine parked on one (`runtime.semacquire1` queues its `sudog` in
+/// `runtime.semtable` with the semaphore word's address): the primitive's
+/// type and the field that is the word, so that a core reader finds the
+/// primitive's own address (the word's, less the field's offset).
+pub static SEMA_WAITS: &[(&str, &str, &str)] = &[
+    ("sync.Mutex.Lock", "sync.Mutex", "sema"),
+    ("sync.RWMutex.Lock", "sync.RWMutex", "writerSem"),
+    ("sync.RWMutex.RLock", "sync.RWMutex", "readerSem"),
+    ("sync.WaitGroup.Wait", "sync.WaitGroup", "sema"),
+];
+
+/// A `sync.Mutex`'s state word (`state`, an `int32`, Go 1.9 on): the bit
+/// set while it is locked, and the shift of the count of its waiters.
+pub const MUTEX_LOCKED: i32 = 1;
+/// See [`MUTEX_LOCKED`].
+pub const MUTEX_WAITER_SHIFT: u32 = 3;
+/// `sync.RWMutex`'s `rwmutexMaxReaders`: a writer that waits for the
+/// readers subtracts it from `readerCount`, which otherwise counts the
+/// readers holding the lock.
+pub const RWMUTEX_MAX_READERS: i32 = 1 << 30;
+
 /// Phrases of a panic message by which a program reports a hang it noticed
 /// itself (a watchdog, a test's timeout): such a panic is the symptom of
 /// whatever hangs in the dump, not a fault of its own.

@@ -25,7 +25,7 @@ pub(super) fn object_key(s: &str) -> Option<u64> {
 pub(super) fn confidence_of(basis: LockBasis) -> Confidence {
     match basis {
         LockBasis::ClassName => jvm::CONFIDENCE,
-        LockBasis::Stated | LockBasis::FrameName => Confidence::Certain,
+        LockBasis::Stated | LockBasis::FrameName | LockBasis::Memory => Confidence::Certain,
     }
 }
 
@@ -306,6 +306,7 @@ impl Reader {
             SyncFacts {
                 locks: std::mem::take(&mut self.facts),
                 deadlocks: std::mem::take(&mut self.reported),
+                notes: Vec::new(),
             },
         );
         dump.lines = self.lines.take();

@@ -350,6 +350,7 @@ pub fn parse(text: Bytes, source: &str) -> Vec<Snapshot> {
         SyncFacts {
             locks: std::mem::take(&mut reader.facts),
             deadlocks: Vec::new(),
+            notes: Vec::new(),
         },
     );
     dump.task_kind = TaskKind::AsyncTask;

@@ -70,17 +70,119 @@ pub struct Layout {
     pub sched_lastpoll: Option<u64>,
     /// `moduledata.gofunc`.
     pub moduledata_gofunc: Option<u64>,
+    /// The runtime's wait queues, when the binary has every field of them.
+    pub waits: Option<WaitLayout>,
+}
+
+/// The fields of the runtime's wait queues: the `sudog`s of goroutines
+/// parked on a channel (`g.waiting`, `hchan.recvq` and `sendq`) or a
+/// semaphore (`runtime.semtable`'s treaps of `sudog`s, by address).
+#[derive(Debug, Clone, Default)]
+pub struct WaitLayout {
+    /// `g.waiting`: the goroutine's `sudog` list.
+    pub g_waiting: u64,
+    /// `sudog.g`.
+    pub sudog_g: u64,
+    /// `sudog.next` (a channel's queue; a treap's right child is `next`
+    /// too).
+    pub sudog_next: u64,
+    /// `sudog.prev` (a treap's left child).
+    pub sudog_prev: u64,
+    /// The pointer `sudog.elem` holds: the semaphore word of a semaphore
+    /// waiter.
+    pub sudog_elem: u64,
+    /// `sudog.waitlink`: the next case of a `select`, or the next waiter on
+    /// the same semaphore.
+    pub sudog_waitlink: u64,
+    /// The pointer `sudog.c` holds: the channel.
+    pub sudog_c: u64,
+    /// `hchan.qcount`, `dataqsiz`, `closed` (a `uint32`).
+    pub hchan: [u64; 3],
+    /// `hchan.recvq.first`, `hchan.sendq.first`.
+    pub hchan_queues: [u64; 2],
+    /// `semaRoot.treap`.
+    pub sema_treap: u64,
+    /// Per wait reason of [`crate::model::vocab::go::SEMA_WAITS`], the
+    /// offset of the semaphore word inside the primitive (`sync.Mutex`'s
+    /// `sema`), when the binary's DWARF has the type.
+    pub sema_fields: Vec<(&'static str, u64)>,
+    /// `sync.Mutex`'s state word (`mu.state` since Go 1.24), when found.
+    pub mutex_state: Option<u64>,
+    /// `sync.RWMutex.readerCount`, when found.
+    pub rw_readers: Option<u64>,
+    /// `sync.RWMutex.readerWait`, when found.
+    pub rw_reader_wait: Option<u64>,
+    /// `sync.WaitGroup.state` (the counter in its high 32 bits), when
+    /// found.
+    pub wg_state: Option<u64>,
 }
 
 type Slice<'a> = EndianSlice<'a, LittleEndian>;
 
+/// What [`structs`] reads: per structure, its members' offsets; per
+/// member, the `.debug_info` offset of its type; the names of the wanted
+/// structures and typedefs by their `.debug_info` offsets.
+#[derive(Default)]
+struct Structs {
+    members: FxHashMap<String, FxHashMap<String, u64>>,
+    types: FxHashMap<(String, String), u64>,
+    names: FxHashMap<u64, String>,
+}
+
+impl Structs {
+    /// The offset of the first field named `field` inside `ty`, directly or
+    /// inside one of its members of a wanted structure type (depth first,
+    /// three levels at most): `sync.Mutex`'s `sema` is `mu.sema` since Go
+    /// 1.24.
+    fn path(&self, ty: &str, field: &str, depth: u32) -> Option<u64> {
+        let members = self.members.get(ty)?;
+        if let Some(o) = members.get(field) {
+            return Some(*o);
+        }
+        if depth == 0 {
+            return None;
+        }
+        let mut inner: Vec<(&String, &u64)> = members.iter().collect();
+        inner.sort_unstable_by_key(|(name, o)| (**o, *name));
+        inner.into_iter().find_map(|(name, o)| {
+            let t = self.types.get(&(ty.to_string(), name.clone()))?;
+            let tname = self.names.get(t)?;
+            o.checked_add(self.path(tname, field, depth - 1)?)
+        })
+    }
+
+    /// The offset of the pointer `ty.field` holds: the field itself, or
+    /// the word of a wrapper structure that keeps the pointer as an
+    /// integer (`runtime.maybeTraceablePtr`'s `vu`, since Go 1.26).
+    fn pointer(&self, ty: &str, field: &str) -> Option<u64> {
+        let at = *self.members.get(ty)?.get(field)?;
+        let wrapper = self
+            .types
+            .get(&(ty.to_string(), field.to_string()))
+            .and_then(|t| self.names.get(t));
+        match wrapper {
+            Some(w) if self.members.contains_key(w) => at.checked_add(self.path(w, "vu", 2)?),
+            _ => Some(at),
+        }
+    }
+}
+
+/// The `.debug_info` offset a type attribute refers to.
+fn type_offset(
+    value: AttributeValue<Slice<'_>>,
+    header: &gimli::UnitHeader<Slice<'_>>,
+) -> Option<u64> {
+    match value {
+        AttributeValue::UnitRef(o) => o.to_debug_info_offset(header).map(|d| d.0 as u64),
+        AttributeValue::DebugInfoRef(d) => Some(d.0 as u64),
+        _ => None,
+    }
+}
+
 /// The members (name → offset, type offset) of the structures named in
 /// `want`, from every unit of the DWARF.
-fn structs(
-    dwarf: &gimli::Dwarf<Slice<'_>>,
-    want: &[&str],
-) -> Result<FxHashMap<String, FxHashMap<String, u64>>, gimli::Error> {
-    let mut out: FxHashMap<String, FxHashMap<String, u64>> = FxHashMap::default();
+fn structs(dwarf: &gimli::Dwarf<Slice<'_>>, want: &[&str]) -> Result<Structs, gimli::Error> {
+    let mut out = Structs::default();
     let mut units = dwarf.units();
     while let Some(header) = units.next()? {
         let unit = dwarf.unit(header)?;
@@ -96,13 +198,21 @@ fn structs(
                 }
             }
             match entry.tag() {
-                gimli::DW_TAG_structure_type => {
+                gimli::DW_TAG_structure_type | gimli::DW_TAG_typedef => {
                     let Some(name) = entry.attr_value(gimli::DW_AT_name)? else {
                         continue;
                     };
                     let name = dwarf.attr_string(&unit, name)?;
                     let name = String::from_utf8_lossy(name.slice());
-                    if want.contains(&name.as_ref()) && !out.contains_key(name.as_ref()) {
+                    if !want.contains(&name.as_ref()) {
+                        continue;
+                    }
+                    if let Some(at) = entry.offset().to_debug_info_offset(&unit.header) {
+                        out.names.insert(at.0 as u64, name.to_string());
+                    }
+                    if entry.tag() == gimli::DW_TAG_structure_type
+                        && !out.members.contains_key(name.as_ref())
+                    {
                         inside = Some((depth, name.into_owned()));
                     }
                 }
@@ -126,9 +236,17 @@ fn structs(
                         AttributeValue::Sdata(v) => v as u64,
                         _ => continue,
                     };
-                    out.entry(owner.clone())
+                    let field = String::from_utf8_lossy(name.slice()).into_owned();
+                    if let Some(t) = entry
+                        .attr_value(gimli::DW_AT_type)?
+                        .and_then(|v| type_offset(v, &unit.header))
+                    {
+                        out.types.insert((owner.clone(), field.clone()), t);
+                    }
+                    out.members
+                        .entry(owner.clone())
                         .or_default()
-                        .insert(String::from_utf8_lossy(name.slice()).into_owned(), offset);
+                        .insert(field, offset);
                 }
                 _ => {}
             }
@@ -179,8 +297,19 @@ pub fn read(file: &object::File<'_>) -> Result<Layout, String> {
         "runtime._func",
         "runtime.moduledata",
         "runtime.schedt",
+        "runtime.sudog",
+        "runtime.hchan",
+        "runtime.waitq",
+        "runtime.semaRoot",
+        "runtime.maybeTraceablePtr",
+        "runtime.maybeTraceableChan",
+        "sync.Mutex",
+        "internal/sync.Mutex",
+        "sync.RWMutex",
+        "sync.WaitGroup",
     ];
-    let s = structs(&dwarf, &want).map_err(|e| format!("the binary's DWARF is damaged: {e}"))?;
+    let all = structs(&dwarf, &want).map_err(|e| format!("the binary's DWARF is damaged: {e}"))?;
+    let s = &all.members;
     let empty = FxHashMap::default();
     let get = |ty: &str| s.get(ty).unwrap_or(&empty);
     let (pch, func, md) = (
@@ -239,5 +368,41 @@ pub fn read(file: &object::File<'_>) -> Result<Layout, String> {
         func: (|| Some([*func.get("npcdata")?, *func.get("nfuncdata")?]))(),
         moduledata_gofunc: md.get("gofunc").copied(),
         sched_lastpoll: get("runtime.schedt").get("lastpoll").copied(),
+        waits: wait_layout(&all, g),
+    })
+}
+
+/// The wait queues' layout (see [`WaitLayout`]); `None` when a field is
+/// missing (a runtime this reader does not know: the waits stay those the
+/// frames show).
+fn wait_layout(all: &Structs, g: &FxHashMap<String, u64>) -> Option<WaitLayout> {
+    let sudog = all.members.get("runtime.sudog")?;
+    let hchan = all.members.get("runtime.hchan")?;
+    let waitq_first = *all.members.get("runtime.waitq")?.get("first")?;
+    let queue = |name: &str| hchan.get(name)?.checked_add(waitq_first);
+    let sema_fields = crate::model::vocab::go::SEMA_WAITS
+        .iter()
+        .filter_map(|(reason, ty, field)| Some((*reason, all.path(ty, field, 3)?)))
+        .collect();
+    Some(WaitLayout {
+        g_waiting: *g.get("waiting")?,
+        sudog_g: *sudog.get("g")?,
+        sudog_next: *sudog.get("next")?,
+        sudog_prev: *sudog.get("prev")?,
+        sudog_elem: all.pointer("runtime.sudog", "elem")?,
+        sudog_waitlink: *sudog.get("waitlink")?,
+        sudog_c: all.pointer("runtime.sudog", "c")?,
+        hchan: [
+            *hchan.get("qcount")?,
+            *hchan.get("dataqsiz")?,
+            *hchan.get("closed")?,
+        ],
+        hchan_queues: [queue("recvq")?, queue("sendq")?],
+        sema_treap: *all.members.get("runtime.semaRoot")?.get("treap")?,
+        sema_fields,
+        mutex_state: all.path("sync.Mutex", "state", 3),
+        rw_readers: all.path("sync.RWMutex", "readerCount", 0),
+        rw_reader_wait: all.path("sync.RWMutex", "readerWait", 0),
+        wg_state: all.path("sync.WaitGroup", "state", 0),
     })
 }

@@ -9,19 +9,22 @@
 //! reads (functions, files, lines, inlined calls). The core gives the
 //! goroutines ([`runtime`]): id, status and wait reason (named by the
 //! binary's own `runtime.waitReasonStrings`), wait start, creator, parent,
-//! saved registers; and the threads' registers for the goroutines that were
-//! running.
+//! saved registers; the threads' registers for the goroutines that were
+//! running; and what each blocked goroutine waits on, from the runtime's
+//! wait queues ([`waits`]).
 //!
 //! The goroutines are then written as the runtime writes them on a crash
 //! with `GOTRACEBACK=crash` ([`render`]) and read by the Go traceback
 //! reader: a core hands the analysis the same model, facts and findings as
-//! the runtime's own dump of the same moment.
+//! the runtime's own dump of the same moment, with the waits read from
+//! memory recorded as certain lock facts.
 
 pub mod layout;
 pub mod pcln;
 pub mod render;
 pub mod runtime;
 pub mod unwind;
+pub mod waits;
 
 use crate::input::elfcore::{CoreFile, Memory};
 use crate::model::Bytes;
@@ -220,8 +223,20 @@ pub fn read(name: &str, mut core: CoreFile, opts: &Options) -> Result<GoRead, St
     }
     let text = render::render(&ctx, &stacks, &binaries, opts, &mut warnings);
     let parse_opts = crate::parse::go::Options::default();
-    let snapshots =
+    let mut snapshots =
         crate::parse::go::parse(Bytes::owned(text.clone().into_bytes()), name, &parse_opts);
+    // What the goroutines wait on, from the runtime's wait queues.
+    if let Some(wl) = &layout.waits {
+        let mw = waits::read(&core, wl, syms.data("runtime.semtable"), &gs);
+        if mw.cut {
+            warnings.push(format!(
+                "{name}: the runtime's wait queues are longer than this reader follows, or damaged: some waits are read from the goroutines' frames only"
+            ));
+        }
+        for snap in &mut snapshots {
+            waits::record(snap, &core, &mw, &gs, wl, &names.wait, &syms);
+        }
+    }
     Ok(GoRead {
         snapshots,
         warnings,

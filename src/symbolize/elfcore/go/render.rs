@@ -32,6 +32,8 @@ const TOP_FRAMES: &[&str] = &[
 pub struct Symbols {
     funcs: Vec<(u64, u64, String)>,
     data: Vec<(String, u64, u64)>,
+    /// Positions in `data` sorted by address.
+    by_addr: Vec<u32>,
     /// The GNU build-id (hex).
     pub build_id: Option<String>,
 }
@@ -60,9 +62,12 @@ impl Symbols {
         }
         funcs.sort_unstable_by_key(|f| f.0);
         data.sort_unstable();
+        let mut by_addr: Vec<u32> = (0..data.len() as u32).collect();
+        by_addr.sort_unstable_by_key(|&i| data.get(i as usize).map_or(0, |d| d.1));
         Symbols {
             funcs,
             data,
+            by_addr,
             build_id: file
                 .build_id()
                 .ok()
@@ -78,6 +83,24 @@ impl Symbols {
             .binary_search_by(|d| d.0.as_str().cmp(name))
             .ok()?;
         self.data.get(i).map(|d| (d.1, d.2))
+    }
+
+    /// The data symbol holding `addr`, as `name` or `name+offset`.
+    pub fn data_at(&self, addr: u64) -> Option<String> {
+        let addr_of = |i: &u32| self.data.get(*i as usize).map_or(0, |d| d.1);
+        let at = self.by_addr.partition_point(|i| addr_of(i) <= addr);
+        // The nearest symbols below, past the empty markers the linker
+        // puts at the same address (`runtime.bss`).
+        let (name, off) = self.by_addr[..at].iter().rev().take(8).find_map(|&i| {
+            let (name, start, size) = self.data.get(i as usize)?;
+            let off = addr.checked_sub(*start)?;
+            (off < *size).then_some((name, off))
+        })?;
+        Some(if off == 0 {
+            name.clone()
+        } else {
+            format!("{name}+{off}")
+        })
     }
 
     /// The function holding `pc`: its entry and name.

@@ -181,8 +181,9 @@ impl Partners {
     }
 
     /// A live goroutine outside the cluster that runs the program's or a
-    /// library's code (not the dump writer): when a channel's address is
-    /// not in the dump, such a goroutine may hold it.
+    /// library's code (not the dump writer): when no other frame carries
+    /// the channel, such a goroutine may still reach it through memory the
+    /// dump does not show.
     pub fn live_worker(&self, snap: &Snapshot, c: &Cluster) -> Option<String> {
         let task = *self.workers.iter().find(|t| !in_cluster(c, **t))?;
         let worker = snap.tasks.get(task as usize)?;
@@ -195,7 +196,7 @@ impl Partners {
             .find(|f| f.kind == CodeKind::User)
             .map_or("", |f| tables.str(f.full));
         Some(format!(
-            "the channel's address is not in the dump, and goroutine {} in {top} is live ({}): nothing shows it cannot send on or close the channel",
+            "no other goroutine's frames carry the channel, but goroutine {} in {top} is live ({}) and may reach it through memory the dump does not show: nothing shows it cannot send on or close the channel",
             worker.id,
             snap.state(worker)
         ))

@@ -22,9 +22,9 @@ pub use chunk::FORMAT;
 use chunk::{Chunk, Item, TaskLines, MAX_WARNINGS};
 use features::Features;
 use line::{
-    frames_go_on, glued_header, go_detail, hash_args, is_stack_unavailable, parse_ancestor,
-    parse_created_by, parse_cut_header, parse_elided, parse_file_line, parse_header, parse_labels,
-    split_call, split_go_func, trim_end, Header,
+    frames_go_on, glued_header, go_detail, hash_args, is_go_distribution, is_stack_unavailable,
+    parse_ancestor, parse_created_by, parse_cut_header, parse_elided, parse_file_line,
+    parse_header, parse_labels, split_call, split_go_func, trim_end, Header,
 };
 use merge::merge;
 use rayon::prelude::*;
@@ -165,7 +165,9 @@ struct ChunkParser<'a> {
     start: usize,
     end: usize,
     tables: Tables,
-    frame_cache: FxHashMap<(&'a [u8], &'a [u8]), FrameId>,
+    /// Frames by function name and location, with whether the function
+    /// belongs to the Go distribution (for [`hash_args`]).
+    frame_cache: FxHashMap<(&'a [u8], &'a [u8]), (FrameId, bool)>,
     func_cache: FxHashMap<&'a [u8], crate::model::FuncId>,
     state_cache: FxHashMap<&'a [u8], (Sym, StateClass)>,
     items: Vec<Item>,
@@ -267,14 +269,11 @@ impl<'a> ChunkParser<'a> {
             if let Some(c) = cur.as_mut() {
                 let rest = &chunk[pos..];
                 match self.task_line(c, line, abs, line_no, last_line, rest) {
-                    Flow::Continue => {
-                        c.lines.span = line_no - c.first_line + 1;
-                        continue;
-                    }
+                    Flow::Continue => continue,
                     Flow::EndTask => {
                         if let Some(mut c) = cur.take() {
                             c.lines.blank_after = true;
-                            self.finish(c);
+                            self.finish(c, line_no - 1);
                         }
                         continue;
                     }
@@ -292,12 +291,12 @@ impl<'a> ChunkParser<'a> {
                                     ),
                                 );
                             }
-                            self.finish(c);
+                            self.finish(c, line_no - 1);
                         }
                     }
                     Flow::EndTaskReprocessFrom(at) => {
                         if let Some(c) = cur.take() {
-                            self.finish(c);
+                            self.finish(c, line_no - 1);
                         }
                         line = &line[at..];
                         abs += at;
@@ -323,7 +322,7 @@ impl<'a> ChunkParser<'a> {
                         format!("the header of goroutine {id} is cut off: its state is unknown"),
                     );
                     if last_line {
-                        self.finish(cut_task);
+                        self.finish(cut_task, line_no);
                     } else {
                         cur = Some(cut_task);
                     }
@@ -336,7 +335,7 @@ impl<'a> ChunkParser<'a> {
             if at_eof && self.looks_cut(&c) {
                 c.task.flags.set(TaskFlags::PARTIAL);
             }
-            self.finish(c);
+            self.finish(c, line_no);
         }
         Chunk {
             tables: self.tables,
@@ -605,9 +604,6 @@ impl<'a> ChunkParser<'a> {
             self.flush_creator(c);
             let rel = (abs + args_at) as u64 - c.task.offset;
             c.pending = Some((name, rel as u32, args.len() as u32, line_no));
-            if c.ancestor.is_none() {
-                hash_args(&mut c.h_exact, &mut c.h_ptr, name, args, &mut self.features);
-            }
             return Flow::Continue;
         }
         if last_line {
@@ -685,7 +681,17 @@ impl<'a> ChunkParser<'a> {
     /// A `created by` line not followed by its source line: the creator is
     /// kept without a location, with a warning (none when the input was cut
     /// right after it).
+    #[inline]
     fn flush_creator(&mut self, c: &mut Cur<'a>) {
+        if c.creator_pending.is_some() {
+            self.flush_creator_now(c);
+        }
+    }
+
+    /// [`flush_creator`](Self::flush_creator) when a creator waits (rare).
+    #[cold]
+    #[inline(never)]
+    fn flush_creator_now(&mut self, c: &mut Cur<'a>) {
         let Some((name, line_no)) = c.creator_pending.take() else {
             return;
         };
@@ -738,7 +744,7 @@ impl<'a> ChunkParser<'a> {
 
     fn file_line(&mut self, c: &mut Cur<'a>, f: line::FileLine<'a>, line_no: u32) {
         if let Some((name, _)) = c.creator_pending.take() {
-            let id = self.frame_id(name, f, false);
+            let (id, _) = self.frame_id(name, f, false);
             self.set_creator(c, id);
             return;
         }
@@ -750,19 +756,21 @@ impl<'a> ChunkParser<'a> {
             );
             return;
         };
-        let inlined = self
-            .text
-            .get(c.task.offset as usize + astart as usize..)
-            .and_then(|t| t.get(..alen as usize))
-            == Some(b"...")
-            && f.pc_offset.is_none();
-        let id = self.frame_id(name, f, inlined);
-        self.push_frame(c, id, astart, alen, 2);
+        let inlined = self.args_text(c, astart, alen) == Some(b"...") && f.pc_offset.is_none();
+        let (id, internal) = self.frame_id(name, f, inlined);
+        self.push_frame(c, id, internal, astart, alen, 2);
     }
 
-    fn frame_id(&mut self, name: &'a [u8], f: line::FileLine<'a>, inlined: bool) -> FrameId {
-        if let Some(&id) = self.frame_cache.get(&(name, f.key)) {
-            return id;
+    /// The frame of `name` at `f`, and whether its function belongs to the
+    /// Go distribution (decided once per frame, not once per goroutine).
+    fn frame_id(
+        &mut self,
+        name: &'a [u8],
+        f: line::FileLine<'a>,
+        inlined: bool,
+    ) -> (FrameId, bool) {
+        if let Some(&found) = self.frame_cache.get(&(name, f.key)) {
+            return found;
         }
         if f.path.ends_with(b".goc") {
             self.features.0 |= Features::MIDDOT;
@@ -776,16 +784,38 @@ impl<'a> ChunkParser<'a> {
             pc_offset: f.pc_offset,
             inlined,
         });
-        self.frame_cache.insert((name, f.key), id);
-        id
+        let found = (id, is_go_distribution(name));
+        self.frame_cache.insert((name, f.key), found);
+        found
     }
 
     /// Adds a frame read from `lines` lines to the stack (or the ancestor
-    /// being read); beyond [`MAX_FRAMES`] it is dropped and counted.
-    fn push_frame(&mut self, c: &mut Cur<'a>, id: FrameId, astart: u32, alen: u32, lines: u32) {
+    /// being read), its arguments (`alen` bytes from `astart`, relative to
+    /// the task) hashed for grouping ([`hash_args`]; `internal`: its
+    /// function belongs to the Go distribution); beyond [`MAX_FRAMES`] it
+    /// is dropped and counted.
+    fn push_frame(
+        &mut self,
+        c: &mut Cur<'a>,
+        id: FrameId,
+        internal: bool,
+        astart: u32,
+        alen: u32,
+        lines: u32,
+    ) {
         let frames = match c.ancestor.as_mut() {
             Some((_, frames, _)) => frames,
-            None => &mut c.frames,
+            None => {
+                let args = self.args_text(c, astart, alen).unwrap_or_default();
+                hash_args(
+                    &mut c.h_exact,
+                    &mut c.h_ptr,
+                    internal,
+                    args,
+                    &mut self.features,
+                );
+                &mut c.frames
+            }
         };
         if frames.len() >= MAX_FRAMES {
             if c.lines.over_limit == 0 {
@@ -822,10 +852,20 @@ impl<'a> ChunkParser<'a> {
     }
 
     /// A function line not followed by its file line.
+    #[inline]
     fn flush_pending(&mut self, c: &mut Cur<'a>) {
+        if c.pending.is_some() {
+            self.flush_pending_now(c);
+        }
+    }
+
+    /// [`flush_pending`](Self::flush_pending) when a frame waits (rare).
+    #[cold]
+    #[inline(never)]
+    fn flush_pending_now(&mut self, c: &mut Cur<'a>) {
         if let Some((name, astart, alen, line_no)) = c.pending.take() {
             let id = self.frame_without_location(name);
-            self.push_frame(c, id, astart, alen, 1);
+            self.push_frame(c, id, is_go_distribution(name), astart, alen, 1);
             self.warn(
                 line_no,
                 format!("frame without a source line in goroutine {}", c.task.id),
@@ -842,12 +882,15 @@ impl<'a> ChunkParser<'a> {
         }
     }
 
-    fn finish(&mut self, mut c: Cur<'a>) {
+    /// Hands a goroutine to the merge; `last` is the number of the last
+    /// line read into it.
+    fn finish(&mut self, mut c: Cur<'a>, last: u32) {
+        c.lines.span = last.max(c.first_line) - c.first_line + 1;
         if c.task.flags.has(TaskFlags::PARTIAL) {
             // A cut function line at the end: keep it as a frame, no warning.
             if let Some((name, astart, alen, _)) = c.pending.take() {
                 let id = self.frame_without_location(name);
-                self.push_frame(&mut c, id, astart, alen, 1);
+                self.push_frame(&mut c, id, is_go_distribution(name), astart, alen, 1);
             }
         } else {
             self.flush_pending(&mut c);

@@ -580,10 +580,32 @@ pub fn is_go_distribution(func: &[u8]) -> bool {
     }
 }
 
+/// The bytes that separate the words of a frame's argument list: `,`,
+/// space, `{` and `}`.
+static ARG_SEPARATORS: [bool; 256] = {
+    let mut table = [false; 256];
+    table[b',' as usize] = true;
+    table[b' ' as usize] = true;
+    table[b'{' as usize] = true;
+    table[b'}' as usize] = true;
+    table
+};
+
 /// Whether `b` separates the words of a frame's argument list.
 #[inline]
 fn is_arg_separator(b: u8) -> bool {
-    matches!(b, b',' | b' ' | b'{' | b'}')
+    ARG_SEPARATORS[usize::from(b)]
+}
+
+/// A word of at most 8 bytes as one number (its bytes and its length), so
+/// that hashing it is one step.
+#[inline]
+fn packed_word(w: &[u8]) -> u64 {
+    let mut v = w.len() as u64;
+    for &b in w {
+        v = (v << 8) | u64::from(b);
+    }
+    v
 }
 
 /// Whether an argument list has a word marked `?` (a stale register
@@ -604,6 +626,7 @@ fn has_stale_word(args: &[u8]) -> bool {
 /// own, which the stack already tells). Runs once per frame: one pass over
 /// the words, none for the Go distribution's frames once the version
 /// features they show were seen.
+#[inline]
 pub(super) fn hash_args(
     h_exact: &mut rustc_hash::FxHasher,
     h_ptr: &mut rustc_hash::FxHasher,
@@ -642,10 +665,12 @@ pub(super) fn hash_args(
         }
         if stale || is_pointer_word(w) {
             h_ptr.write_u8(b'p');
+        } else if w.len() <= 7 {
+            h_ptr.write_u64(packed_word(w));
         } else {
             h_ptr.write(w);
+            h_ptr.write_u8(b',');
         }
-        h_ptr.write_u8(b',');
     }
     h_ptr.write_u8(0xff);
 }

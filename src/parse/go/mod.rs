@@ -19,7 +19,7 @@ use crate::model::{
 };
 use crate::parse::format::{Dumps, InputFormat, ParseOptions};
 pub use chunk::FORMAT;
-use chunk::{Chunk, Item, TaskLines, MAX_WARNINGS};
+use chunk::{Chunk, Event, Span, TaskLines, MAX_WARNINGS};
 use features::Features;
 use line::{
     frames_go_on, glued_header, go_detail, hash_args, is_go_distribution, is_stack_unavailable,
@@ -138,10 +138,13 @@ fn chunk_bounds(text: &[u8], threshold: usize) -> Vec<usize> {
     bounds
 }
 
-/// A task being read.
+/// The goroutine being read. One per chunk, reset at each header: the
+/// goroutine is moved out when it ends, nothing else of it is moved.
 struct Cur<'a> {
     task: Task,
-    header: Header<'a>,
+    /// The header's state is `semacquire` (before Go 1.20: the frames tell
+    /// a mutex from a WaitGroup).
+    semacquire: bool,
     frames: Vec<FrameId>,
     elided: Option<(u32, u32)>,
     /// A function line waiting for its file line: (name, args start, args
@@ -160,6 +163,51 @@ struct Cur<'a> {
     h_ptr: FxHasher,
 }
 
+/// A goroutine with nothing read into it yet.
+fn blank_task() -> Task {
+    Task {
+        id: 0,
+        parent: Task::NO_PARENT,
+        kind: TaskKind::Goroutine,
+        name: None,
+        state: Sym(0),
+        class: StateClass::Other,
+        wait_minutes: None,
+        flags: TaskFlags::default(),
+        labels: Default::default(),
+        stack: Default::default(),
+        creator: None,
+        args: 0,
+        offset: 0,
+        line: 0,
+        arg_hash: [0; 2],
+        detail: None,
+    }
+}
+
+impl Cur<'_> {
+    fn new() -> Self {
+        Cur {
+            task: blank_task(),
+            semacquire: false,
+            frames: Vec::new(),
+            elided: None,
+            pending: None,
+            creator_pending: None,
+            ancestors: Vec::new(),
+            ancestor: None,
+            lines: TaskLines::default(),
+            first_line: 0,
+            h_exact: FxHasher::default(),
+            h_ptr: FxHasher::default(),
+        }
+    }
+}
+
+/// Frames by function name and location (the source line's text), with
+/// whether the function belongs to the Go distribution.
+type FrameCache<'a> = FxHashMap<(&'a [u8], &'a [u8]), (FrameId, bool)>;
+
 struct ChunkParser<'a> {
     text: &'a [u8],
     start: usize,
@@ -167,12 +215,13 @@ struct ChunkParser<'a> {
     tables: Tables,
     /// Frames by function name and location, with whether the function
     /// belongs to the Go distribution (for [`hash_args`]).
-    frame_cache: FxHashMap<(&'a [u8], &'a [u8]), (FrameId, bool)>,
+    frame_cache: FrameCache<'a>,
     func_cache: FxHashMap<&'a [u8], crate::model::FuncId>,
     state_cache: FxHashMap<&'a [u8], (Sym, StateClass)>,
-    items: Vec<Item>,
+    tasks: Vec<Task>,
+    spans: Vec<Span>,
+    events: Vec<(u32, Event)>,
     args: Vec<ArgSpan>,
-    frames_pool: Vec<FrameId>,
     features: Features,
     warnings: usize,
     /// Where the line after the last run of lines outside the goroutines
@@ -190,9 +239,10 @@ impl<'a> ChunkParser<'a> {
             frame_cache: FxHashMap::default(),
             func_cache: FxHashMap::default(),
             state_cache: FxHashMap::default(),
-            items: Vec::new(),
+            tasks: Vec::new(),
+            spans: Vec::new(),
+            events: Vec::new(),
             args: Vec::new(),
-            frames_pool: Vec::new(),
             features: Features::default(),
             warnings: 0,
             run_next: usize::MAX,
@@ -205,14 +255,18 @@ impl<'a> ChunkParser<'a> {
     /// follow it directly.
     #[inline]
     fn outside(&mut self, line: u32, lines: u32, start: usize, end: usize, next: usize) {
-        if let Some(Item::Lines {
-            line: first,
-            count,
-            end: run_end,
-            ..
-        }) = self.items.last_mut()
+        let at = self.tasks.len() as u32;
+        if let Some((
+            before,
+            Event::Lines {
+                line: first,
+                count,
+                end: run_end,
+                ..
+            },
+        )) = self.events.last_mut()
         {
-            if self.run_next == start && first.checked_add(*count) == Some(line) {
+            if *before == at && self.run_next == start && first.checked_add(*count) == Some(line) {
                 if let Some(total) = count.checked_add(lines) {
                     *count = total;
                     *run_end = end;
@@ -221,18 +275,22 @@ impl<'a> ChunkParser<'a> {
                 }
             }
         }
-        self.items.push(Item::Lines {
-            line,
-            count: lines,
-            start,
-            end,
-        });
+        self.events.push((
+            at,
+            Event::Lines {
+                line,
+                count: lines,
+                start,
+                end,
+            },
+        ));
         self.run_next = next;
     }
 
     fn warn(&mut self, line: u32, message: String) {
         if self.warnings < MAX_WARNINGS {
-            self.items.push(Item::Warn { line, message });
+            self.events
+                .push((self.tasks.len() as u32, Event::Warn { line, message }));
         }
         self.warnings += 1;
     }
@@ -241,11 +299,13 @@ impl<'a> ChunkParser<'a> {
         let text = self.text;
         let chunk = &text[self.start..self.end];
         let at_eof = self.end == text.len();
-        let mut cur: Option<Cur<'a>> = None;
+        let mut cur = Cur::new();
+        // Whether `cur` holds a goroutine being read.
+        let mut active = false;
         let mut pos = 0usize;
         let mut line_no: u32 = 0;
         while pos < chunk.len() {
-            if cur.is_none() && chunk[pos] == b'\n' {
+            if !active && chunk[pos] == b'\n' {
                 // A run of empty lines outside the goroutines, taken at once.
                 let run = chunk[pos..].iter().take_while(|&&c| c == b'\n').count();
                 let count = u32::try_from(run).unwrap_or(u32::MAX);
@@ -266,38 +326,36 @@ impl<'a> ChunkParser<'a> {
             let mut line = trim_end(raw);
             pos = next;
             let last_line = !complete && at_eof;
-            if let Some(c) = cur.as_mut() {
+            if active {
+                let c = &mut cur;
                 let rest = &chunk[pos..];
                 match self.task_line(c, line, abs, line_no, last_line, rest) {
                     Flow::Continue => continue,
                     Flow::EndTask => {
-                        if let Some(mut c) = cur.take() {
-                            c.lines.blank_after = true;
-                            self.finish(c, line_no - 1);
-                        }
+                        active = false;
+                        c.lines.blank_after = true;
+                        self.finish(c, line_no - 1);
                         continue;
                     }
                     Flow::EndTaskReprocess => {
-                        if let Some(mut c) = cur.take() {
-                            if !c.task.flags.has(TaskFlags::PARTIAL) && self.unfinished(&c) {
-                                // Something else follows a stack that has
-                                // not reached its end: it was cut off.
-                                c.task.flags.set(TaskFlags::PARTIAL);
-                                self.warn(
-                                    c.first_line,
-                                    format!(
-                                        "goroutine {} stops before the end of its stack: it is cut off",
-                                        c.task.id
-                                    ),
-                                );
-                            }
-                            self.finish(c, line_no - 1);
+                        active = false;
+                        if !c.task.flags.has(TaskFlags::PARTIAL) && self.unfinished(c) {
+                            // Something else follows a stack that has not
+                            // reached its end: it was cut off.
+                            c.task.flags.set(TaskFlags::PARTIAL);
+                            self.warn(
+                                c.first_line,
+                                format!(
+                                    "goroutine {} stops before the end of its stack: it is cut off",
+                                    c.task.id
+                                ),
+                            );
                         }
+                        self.finish(c, line_no - 1);
                     }
                     Flow::EndTaskReprocessFrom(at) => {
-                        if let Some(c) = cur.take() {
-                            self.finish(c, line_no - 1);
-                        }
+                        active = false;
+                        self.finish(c, line_no - 1);
                         line = &line[at..];
                         abs += at;
                     }
@@ -306,7 +364,8 @@ impl<'a> ChunkParser<'a> {
             // Outside a task.
             if line.first() == Some(&b'g') {
                 if let Some(h) = parse_header(line) {
-                    cur = Some(self.start_task(h, abs, line_no));
+                    self.start_task(&mut cur, h, abs, line_no);
+                    active = true;
                     continue;
                 }
                 if let Some(id) = cut_header(line, last_line) {
@@ -315,31 +374,33 @@ impl<'a> ChunkParser<'a> {
                         state: b"",
                         ..Header::default()
                     };
-                    let mut cut_task = self.start_task(header, abs, line_no);
-                    cut_task.task.flags.set(TaskFlags::PARTIAL);
+                    self.start_task(&mut cur, header, abs, line_no);
+                    cur.task.flags.set(TaskFlags::PARTIAL);
                     self.warn(
                         line_no,
                         format!("the header of goroutine {id} is cut off: its state is unknown"),
                     );
                     if last_line {
-                        self.finish(cut_task, line_no);
+                        self.finish(&mut cur, line_no);
                     } else {
-                        cur = Some(cut_task);
+                        active = true;
                     }
                     continue;
                 }
             }
             self.outside(line_no, 1, abs, abs + line.len(), self.start + pos);
         }
-        if let Some(mut c) = cur.take() {
-            if at_eof && self.looks_cut(&c) {
-                c.task.flags.set(TaskFlags::PARTIAL);
+        if active {
+            if at_eof && self.looks_cut(&cur) {
+                cur.task.flags.set(TaskFlags::PARTIAL);
             }
-            self.finish(c, line_no);
+            self.finish(&mut cur, line_no);
         }
         Chunk {
             tables: self.tables,
-            items: self.items,
+            tasks: self.tasks,
+            spans: self.spans,
+            events: self.events,
             args: self.args,
             lines: line_no,
             features: self.features,
@@ -383,47 +444,45 @@ impl<'a> ChunkParser<'a> {
         }
     }
 
-    fn start_task(&mut self, header: Header<'a>, abs: usize, line_no: u32) -> Cur<'a> {
+    /// Starts reading the goroutine of `header` (line `line_no`, byte
+    /// `abs`) into `c`.
+    fn start_task(&mut self, c: &mut Cur<'a>, header: Header<'a>, abs: usize, line_no: u32) {
         let (state, class) = self.header_state(&header);
         let flags = self.header_flags(&header);
         let labels = self.header_labels(&header);
         let detail = go_detail(&header);
-        let mut frames = std::mem::take(&mut self.frames_pool);
-        frames.clear();
-        Cur {
-            task: Task {
-                id: header.id,
-                parent: Task::NO_PARENT,
-                kind: TaskKind::Goroutine,
-                name: None,
-                state,
-                class,
-                wait_minutes: header.minutes,
-                flags,
-                labels,
-                stack: Default::default(),
-                creator: None,
-                args: self.args.len() as u32,
-                offset: abs as u64,
-                line: line_no,
-                arg_hash: [0; 2],
-                detail,
-            },
-            header,
-            frames,
-            elided: None,
-            pending: None,
-            creator_pending: None,
-            ancestors: Vec::new(),
-            ancestor: None,
-            lines: TaskLines {
-                span: 1,
-                ..TaskLines::default()
-            },
-            first_line: line_no,
-            h_exact: FxHasher::default(),
-            h_ptr: FxHasher::default(),
-        }
+        c.task = Task {
+            id: header.id,
+            parent: Task::NO_PARENT,
+            kind: TaskKind::Goroutine,
+            name: None,
+            state,
+            class,
+            wait_minutes: header.minutes,
+            flags,
+            labels,
+            stack: Default::default(),
+            creator: None,
+            args: self.args.len() as u32,
+            offset: abs as u64,
+            line: line_no,
+            arg_hash: [0; 2],
+            detail,
+        };
+        c.semacquire = header.state == b"semacquire";
+        c.frames.clear();
+        c.elided = None;
+        c.pending = None;
+        c.creator_pending = None;
+        c.ancestors.clear();
+        c.ancestor = None;
+        c.lines = TaskLines {
+            span: 1,
+            ..TaskLines::default()
+        };
+        c.first_line = line_no;
+        c.h_exact = FxHasher::default();
+        c.h_ptr = FxHasher::default();
     }
 
     /// The header's state (interned once per distinct text, with any
@@ -884,23 +943,23 @@ impl<'a> ChunkParser<'a> {
 
     /// Hands a goroutine to the merge; `last` is the number of the last
     /// line read into it.
-    fn finish(&mut self, mut c: Cur<'a>, last: u32) {
+    fn finish(&mut self, c: &mut Cur<'a>, last: u32) {
         c.lines.span = last.max(c.first_line) - c.first_line + 1;
         if c.task.flags.has(TaskFlags::PARTIAL) {
             // A cut function line at the end: keep it as a frame, no warning.
             if let Some((name, astart, alen, _)) = c.pending.take() {
                 let id = self.frame_without_location(name);
-                self.push_frame(&mut c, id, is_go_distribution(name), astart, alen, 1);
+                self.push_frame(c, id, is_go_distribution(name), astart, alen, 1);
             }
         } else {
-            self.flush_pending(&mut c);
+            self.flush_pending(c);
         }
-        self.flush_creator(&mut c);
-        self.close_ancestor(&mut c);
+        self.flush_creator(c);
+        self.close_ancestor(c);
         let stack = self.tables.intern_stack(&c.frames, c.elided);
         c.task.stack = stack;
         c.task.arg_hash = [c.h_exact.finish(), c.h_ptr.finish()];
-        if c.header.state == b"semacquire" {
+        if c.semacquire {
             // Before Go 1.20 mutexes and WaitGroups both waited in
             // `semacquire`: the frames tell which.
             let mut lock = false;
@@ -921,13 +980,14 @@ impl<'a> ChunkParser<'a> {
             }
         }
         if !c.ancestors.is_empty() {
-            c.task.go_detail_mut().ancestors = c.ancestors;
+            c.task.go_detail_mut().ancestors = std::mem::take(&mut c.ancestors);
         }
-        self.frames_pool = c.frames;
-        let skipped = c.lines.pack(&mut c.task);
-        self.items.push(Item::Task(c.task));
-        if let Some(item) = skipped {
-            self.items.push(item);
+        let (span, skipped) = c.lines.split();
+        self.tasks
+            .push(std::mem::replace(&mut c.task, blank_task()));
+        self.spans.push(span);
+        if let Some(event) = skipped {
+            self.events.push((self.tasks.len() as u32, event));
         }
     }
 }

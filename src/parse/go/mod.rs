@@ -8,6 +8,7 @@
 
 mod chunk;
 mod crash;
+mod cur;
 mod features;
 pub mod line;
 mod merge;
@@ -20,6 +21,7 @@ use crate::model::{
 use crate::parse::format::{Dumps, InputFormat, ParseOptions};
 pub use chunk::FORMAT;
 use chunk::{Chunk, Event, Span, TaskLines, MAX_WARNINGS};
+use cur::{blank_task, Cur};
 use features::Features;
 use line::{
     frames_go_on, glued_header, go_detail, hash_args, is_go_distribution, is_stack_unavailable,
@@ -136,72 +138,6 @@ fn chunk_bounds(text: &[u8], threshold: usize) -> Vec<usize> {
     }
     bounds.push(len);
     bounds
-}
-
-/// The goroutine being read. One per chunk, reset at each header: the
-/// goroutine is moved out when it ends, nothing else of it is moved.
-struct Cur<'a> {
-    task: Task,
-    /// The header's state is `semacquire` (before Go 1.20: the frames tell
-    /// a mutex from a WaitGroup).
-    semacquire: bool,
-    frames: Vec<FrameId>,
-    elided: Option<(u32, u32)>,
-    /// A function line waiting for its file line: (name, args start, args
-    /// len, line number).
-    pending: Option<(&'a [u8], u32, u32, u32)>,
-    /// `created by` waiting for its file line.
-    creator_pending: Option<(&'a [u8], u32)>,
-    ancestors: Vec<Ancestor>,
-    /// Reading an ancestor block: its id and frames.
-    ancestor: Option<(u64, Vec<FrameId>, Option<FrameId>)>,
-    /// Where its lines went.
-    lines: TaskLines,
-    /// The line number of the header.
-    first_line: u32,
-    h_exact: FxHasher,
-    h_ptr: FxHasher,
-}
-
-/// A goroutine with nothing read into it yet.
-fn blank_task() -> Task {
-    Task {
-        id: 0,
-        parent: Task::NO_PARENT,
-        kind: TaskKind::Goroutine,
-        name: None,
-        state: Sym(0),
-        class: StateClass::Other,
-        wait_minutes: None,
-        flags: TaskFlags::default(),
-        labels: Default::default(),
-        stack: Default::default(),
-        creator: None,
-        args: 0,
-        offset: 0,
-        line: 0,
-        arg_hash: [0; 2],
-        detail: None,
-    }
-}
-
-impl Cur<'_> {
-    fn new() -> Self {
-        Cur {
-            task: blank_task(),
-            semacquire: false,
-            frames: Vec::new(),
-            elided: None,
-            pending: None,
-            creator_pending: None,
-            ancestors: Vec::new(),
-            ancestor: None,
-            lines: TaskLines::default(),
-            first_line: 0,
-            h_exact: FxHasher::default(),
-            h_ptr: FxHasher::default(),
-        }
-    }
 }
 
 /// Frames by function name and location (the source line's text), with

@@ -32,13 +32,17 @@ pub(super) struct Found {
 }
 
 /// The format that reads `text` best (on a tie, the first of `formats`),
-/// when any reads it at all.
+/// when any reads it at all. A format certain of it (1.0, the top of the
+/// scale) cannot be beaten by the ones after it, which are then not asked.
 pub(super) fn best(formats: &[Format], text: &[u8]) -> Option<(Format, f32)> {
     let mut best: Option<(Format, f32)> = None;
     for &format in formats {
         let confidence = format.detect(text);
         if confidence > best.map_or(0.0, |b| b.1) {
             best = Some((format, confidence));
+            if confidence >= 1.0 {
+                break;
+            }
         }
     }
     best
@@ -311,5 +315,42 @@ mod tests {
             &ParseOptions::default(),
         );
         assert!(err.is_err());
+    }
+
+    /// Detection stops at the first format certain of its input (1.0),
+    /// which only keeps the result when no detector goes past the top of
+    /// the scale: none does on any sample.
+    #[test]
+    fn every_detector_stays_on_its_scale() {
+        fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+            for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    walk(&path, out);
+                } else {
+                    out.push(path);
+                }
+            }
+        }
+        let mut files = Vec::new();
+        walk(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples"),
+            &mut files,
+        );
+        assert!(files.len() > 100, "{} sample files", files.len());
+        for path in files {
+            let Ok(text) = std::fs::read(&path) else {
+                continue;
+            };
+            for &format in super::Format::all() {
+                let confidence = format.detect(&text);
+                assert!(
+                    (0.0..=1.0).contains(&confidence),
+                    "{} on {}: {confidence}",
+                    format.id(),
+                    path.display()
+                );
+            }
+        }
     }
 }

@@ -202,6 +202,78 @@ fn parallel_and_sequential_parses_agree() {
     }
 }
 
+/// The chunks read in parallel and merged give what one sequential pass
+/// gives, on every Go sample and on all of them in one input (many dumps,
+/// crash text and program output between them, goroutines repeated):
+/// goroutines, warnings, line accounts, ranges and crash records (not the
+/// version guess, which comes from the features of whole chunks).
+#[test]
+fn parallel_and_sequential_parses_agree_on_every_go_sample() {
+    let mut files: Vec<std::path::PathBuf> = Vec::new();
+    for entry in std::fs::read_dir(common::root().join("samples/go")).unwrap() {
+        let dir = entry.unwrap().path();
+        for file in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let path = file.path();
+            if path.extension().is_some_and(|e| e == "txt") {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    assert!(files.len() > 30, "{} samples", files.len());
+    let mut all = Vec::new();
+    let mut inputs = Vec::new();
+    for path in &files {
+        let text = std::fs::read(path).unwrap();
+        all.extend_from_slice(&text);
+        all.extend_from_slice(b"\nsome program output between dumps\n\n");
+        inputs.push((path.display().to_string(), text));
+    }
+    inputs.push(("all samples".into(), all));
+    let key = |s: &Snapshot| {
+        let tasks: Vec<_> = s
+            .tasks
+            .iter()
+            .map(|t| {
+                (
+                    t.id,
+                    t.line,
+                    t.offset,
+                    t.flags,
+                    t.arg_hash,
+                    s.state(t).to_string(),
+                    s.task_args(t).len(),
+                    s.stack(t).frames.len(),
+                )
+            })
+            .collect();
+        (
+            tasks,
+            s.warnings.clone(),
+            s.lines.clone(),
+            s.range,
+            s.truncated,
+            s.crash.clone(),
+        )
+    };
+    for (name, text) in inputs {
+        let bytes = Bytes::owned(text);
+        let parse = |threshold| {
+            let opts = go::Options {
+                parallel_threshold: threshold,
+                ..Default::default()
+            };
+            go::parse(bytes.clone(), "x", &opts)
+        };
+        let seq: Vec<_> = parse(usize::MAX).iter().map(key).collect();
+        let par: Vec<_> = parse(1).iter().map(key).collect();
+        assert_eq!(seq.len(), par.len(), "{name}");
+        for (index, (a, b)) in seq.iter().zip(&par).enumerate() {
+            assert!(a == b, "{name}: dump {index} differs");
+        }
+    }
+}
+
 mod never_panics {
     use super::*;
     use proptest::prelude::*;

@@ -148,7 +148,14 @@ pub static RULES: &[&RuleInfo] = &[
 /// goroutine it happened on.
 pub fn run(cx: &mut Cx) {
     let snap = cx.snap;
-    if let Some(finding) = inside_panic_finding(snap) {
+    // A panic on a stack shows in its group's stack too (a group's tasks
+    // share their frames, or at least their functions): the goroutines
+    // are looked at only when a group holds one.
+    let any_panic = cx
+        .groups
+        .iter()
+        .any(|g| raised_in(snap, snap.tables.stack(g.stack)).is_some());
+    if let Some(finding) = any_panic.then(|| inside_panic_finding(snap)).flatten() {
         cx.findings.push(finding);
     }
     let Some(crash) = snap.crash.as_ref() else {
@@ -165,8 +172,13 @@ pub fn run(cx: &mut Cx) {
 /// The index of the frame that raised the panic in a stack (the caller of
 /// its innermost `panic` frame), when the stack holds one below its top.
 fn raised_at(snap: &Snapshot, task: &crate::model::Task) -> Option<usize> {
+    raised_in(snap, snap.stack(task))
+}
+
+/// [`raised_at`] for a stack.
+fn raised_in(snap: &Snapshot, stack: &crate::model::Stack) -> Option<usize> {
     let tables = &snap.tables;
-    let frames = &snap.stack(task).frames;
+    let frames = &stack.frames;
     let at = frames
         .iter()
         .position(|f| go::PANIC_FRAMES.contains(&tables.func_name(tables.frame(*f).function)))?;

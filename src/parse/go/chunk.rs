@@ -3,7 +3,7 @@
 //! went), the lines around them and the warnings, in input order.
 
 use super::features::Features;
-use crate::model::{ArgSpan, Sym, Tables, Task};
+use crate::model::{ArgSpan, Tables, Task};
 
 /// The format id of Go tracebacks.
 pub const FORMAT: &str = "go-traceback";
@@ -27,39 +27,44 @@ pub(super) struct TaskLines {
     pub(super) over_limit: u32,
 }
 
-/// The bit of a packed line count that says a blank line ended the
-/// goroutine.
+/// The bit of a [`Span`] that says a blank line ended the goroutine.
 const BLANK_AFTER: u32 = 1 << 31;
 
-impl TaskLines {
-    /// Hands the line count of `task` to the merge: the span and the blank
-    /// line after it travel in the task's `name`, which goroutines never
-    /// have, so that an item stays the size of a task (it is written once
-    /// per goroutine and read again by the merge); the lines that could
-    /// not be used, rare, follow as an item of their own.
-    #[inline]
-    pub(super) fn pack(self, task: &mut Task) -> Option<Item> {
-        let blank = if self.blank_after { BLANK_AFTER } else { 0 };
-        task.name = Some(Sym(self.span.min(BLANK_AFTER - 1) | blank));
-        (self.unreadable | self.cut | self.over_limit != 0).then_some(Item::Skipped {
-            unreadable: self.unreadable,
-            cut: self.cut,
-            over_limit: self.over_limit,
-        })
-    }
+/// The lines of one goroutine as the merge counts them: how many from its
+/// header to its last line, and whether a blank line ended it, in one
+/// word (one per goroutine, beside the goroutine).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Span(u32);
 
-    /// Takes back the span and the blank line after it from a task
-    /// [`pack`](Self::pack)ed.
+impl Span {
+    /// The number of lines (at least 1) and whether a blank line followed.
     #[inline]
-    pub(super) fn unpack(task: &mut Task) -> (u32, bool) {
-        let packed = task.name.take().map_or(1, |sym| sym.0);
-        (packed & !BLANK_AFTER, packed & BLANK_AFTER != 0)
+    pub(super) fn get(self) -> (u32, bool) {
+        ((self.0 & !BLANK_AFTER).max(1), self.0 & BLANK_AFTER != 0)
     }
 }
 
-pub(super) enum Item {
-    /// A goroutine, its line count [packed](TaskLines::pack) in it.
-    Task(Task),
+impl TaskLines {
+    /// Splits the count for the merge: the span and the blank line after
+    /// it, and the lines that could not be used (rare) as an event of
+    /// their own.
+    #[inline]
+    pub(super) fn split(self) -> (Span, Option<Event>) {
+        let blank = if self.blank_after { BLANK_AFTER } else { 0 };
+        let span = Span(self.span.min(BLANK_AFTER - 1) | blank);
+        let skipped =
+            (self.unreadable | self.cut | self.over_limit != 0).then_some(Event::Skipped {
+                unreadable: self.unreadable,
+                cut: self.cut,
+                over_limit: self.over_limit,
+            });
+        (span, skipped)
+    }
+}
+
+/// What a chunk holds besides its goroutines, each placed before the
+/// goroutine of its index in [`Chunk::tasks`] (or after the last one).
+pub(super) enum Event {
     /// Lines of the goroutine just before that were not used.
     Skipped {
         unreadable: u32,
@@ -69,7 +74,7 @@ pub(super) enum Item {
     /// `count` consecutive lines outside the goroutines, the first one
     /// numbered `line` (chunk-relative): bytes `start..end` of the text,
     /// the last line without its newline and trailing blanks. Kept as one
-    /// item so that a long run of text between goroutines (blank lines,
+    /// event so that a long run of text between goroutines (blank lines,
     /// logs) costs nothing per line.
     Lines {
         line: u32,
@@ -81,9 +86,19 @@ pub(super) enum Item {
     Warn { line: u32, message: String },
 }
 
+/// What one parallel reader hands to the merge. The goroutines, the bulk
+/// of a dump, travel in a vector of their own that the merge moves in runs
+/// into the snapshot being built; the rest, rare in a dump, comes as
+/// events placed between them.
 pub(super) struct Chunk {
     pub(super) tables: Tables,
-    pub(super) items: Vec<Item>,
+    /// The goroutines, in input order.
+    pub(super) tasks: Vec<Task>,
+    /// The lines of each goroutine of `tasks`, at the same index.
+    pub(super) spans: Vec<Span>,
+    /// The other items, in input order, each with the index in `tasks` of
+    /// the goroutine it comes before.
+    pub(super) events: Vec<(u32, Event)>,
     pub(super) args: Vec<ArgSpan>,
     pub(super) lines: u32,
     pub(super) features: Features,
@@ -92,15 +107,7 @@ pub(super) struct Chunk {
 #[cfg(test)]
 mod tests {
     use super::super::ChunkParser;
-    use super::Item;
-    use crate::model::Task;
-
-    /// An item, written once per goroutine and read again by the merge,
-    /// is no larger than the goroutine it carries.
-    #[test]
-    fn an_item_is_the_size_of_a_task() {
-        assert_eq!(std::mem::size_of::<Item>(), std::mem::size_of::<Task>());
-    }
+    use super::Event;
 
     /// Lines outside the goroutines cost one item per run, not per line:
     /// 150 MB of blank lines after one goroutine must not cost memory per
@@ -120,10 +127,10 @@ mod tests {
         text.extend_from_slice(&dump);
         let chunk = ChunkParser::new(&text, 0, text.len()).run();
         let runs: Vec<u32> = chunk
-            .items
+            .events
             .iter()
-            .filter_map(|item| match item {
-                Item::Lines { count, .. } => Some(*count),
+            .filter_map(|(_, event)| match event {
+                Event::Lines { count, .. } => Some(*count),
                 _ => None,
             })
             .collect();

@@ -571,23 +571,66 @@ pub fn is_go_distribution(func: &[u8]) -> bool {
     // The first path element ends at the first `/`; a package without one
     // ends at the first `.`. A dot before any slash means a domain
     // (`github.com/...`) unless no slash follows: then it ended the
-    // package name (`sync.(*Cond).Wait`).
-    match memchr::memchr2(b'/', b'.', func) {
+    // package name (`sync.(*Cond).Wait`). Names are short: a plain loop
+    // costs less than a vector search here (once per frame).
+    match func.iter().position(|&b| b == b'/' || b == b'.') {
         Some(0) | None => false,
         Some(at) if func[at] == b'/' => true,
-        Some(at) => &func[..at] != b"main" && memchr::memchr(b'/', &func[at..]).is_none(),
+        Some(at) => &func[..at] != b"main" && !func[at..].contains(&b'/'),
     }
+}
+
+/// The bytes that separate the words of a frame's argument list: `,`,
+/// space, `{` and `}`.
+static ARG_SEPARATORS: [bool; 256] = {
+    let mut table = [false; 256];
+    table[b',' as usize] = true;
+    table[b' ' as usize] = true;
+    table[b'{' as usize] = true;
+    table[b'}' as usize] = true;
+    table
+};
+
+/// Whether `b` separates the words of a frame's argument list.
+#[inline]
+fn is_arg_separator(b: u8) -> bool {
+    ARG_SEPARATORS[usize::from(b)]
+}
+
+/// A word of at most 8 bytes as one number (its bytes and its length), so
+/// that hashing it is one step.
+#[inline]
+fn packed_word(w: &[u8]) -> u64 {
+    let mut v = w.len() as u64;
+    for &b in w {
+        v = (v << 8) | u64::from(b);
+    }
+    v
+}
+
+/// Whether an argument list has a word marked `?` (a stale register
+/// spill).
+#[inline]
+fn has_stale_word(args: &[u8]) -> bool {
+    args.iter()
+        .enumerate()
+        .any(|(i, &b)| b == b'?' && args.get(i + 1).is_none_or(|&n| is_arg_separator(n)))
 }
 
 /// Hashes a frame's arguments for grouping: byte for byte (`exact`), and
 /// with the words that do not tell the user's goroutines apart left out
 /// (`pointers`, the default): pointer-like words, values marked `?` (stale
-/// register spills), and every scalar of the Go distribution's own frames
-/// (a `notifyListWait` ticket, a poll descriptor's mode).
+/// register spills), and every word of the Go distribution's own frames
+/// (`internal`, [`is_go_distribution`]: a `notifyListWait` ticket, a poll
+/// descriptor's mode; how many words such a frame prints is the frame's
+/// own, which the stack already tells). Runs once per frame: one pass over
+/// the words, none for the Go distribution's frames once the version
+/// features they show were seen.
+#[inline]
 pub(super) fn hash_args(
     h_exact: &mut rustc_hash::FxHasher,
     h_ptr: &mut rustc_hash::FxHasher,
-    name: &[u8],
+    internal: bool,
     args: &[u8],
     features: &mut super::features::Features,
 ) {
@@ -595,24 +638,39 @@ pub(super) fn hash_args(
     use std::hash::Hasher;
     h_exact.write(args);
     h_exact.write_u8(0xff);
-    let internal = is_go_distribution(name);
-    for w in args.split(|&b| b == b',' || b == b' ' || b == b'{' || b == b'}') {
-        if w.is_empty() {
+    if !features.has(Features::BRACE_ARG) && memchr::memchr(b'{', args).is_some() {
+        features.0 |= Features::BRACE_ARG;
+    }
+    if internal {
+        if !features.has(Features::QUESTION_ARG) && has_stale_word(args) {
+            features.0 |= Features::QUESTION_ARG;
+        }
+        h_ptr.write_u8(0xfe);
+        return;
+    }
+    let mut i = 0;
+    while i < args.len() {
+        if is_arg_separator(args[i]) {
+            i += 1;
             continue;
         }
+        let start = i;
+        while i < args.len() && !is_arg_separator(args[i]) {
+            i += 1;
+        }
+        let w = &args[start..i];
         let stale = w.last() == Some(&b'?');
         if stale {
             features.0 |= Features::QUESTION_ARG;
         }
-        if internal || stale || is_pointer_word(w) {
+        if stale || is_pointer_word(w) {
             h_ptr.write_u8(b'p');
+        } else if w.len() <= 7 {
+            h_ptr.write_u64(packed_word(w));
         } else {
             h_ptr.write(w);
+            h_ptr.write_u8(b',');
         }
-        h_ptr.write_u8(b',');
-    }
-    if memchr::memchr(b'{', args).is_some() {
-        features.0 |= Features::BRACE_ARG;
     }
     h_ptr.write_u8(0xff);
 }
@@ -649,7 +707,8 @@ mod tests {
         let hash = |name: &str, args: &str| {
             let (mut e, mut p) = (FxHasher::default(), FxHasher::default());
             let mut f = super::super::features::Features::default();
-            hash_args(&mut e, &mut p, name.as_bytes(), args.as_bytes(), &mut f);
+            let internal = is_go_distribution(name.as_bytes());
+            hash_args(&mut e, &mut p, internal, args.as_bytes(), &mut f);
             (e.finish(), p.finish())
         };
         let ticket = |n: &str| hash("sync.runtime_notifyListWait", &format!("0xc000010000, {n}"));

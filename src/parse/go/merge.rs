@@ -2,7 +2,7 @@
 //! and argument spans, goroutines and the text around them split into dumps,
 //! crash records assembled, and every line accounted for.
 
-use super::chunk::{Chunk, Item, TaskLines, FORMAT, MAX_WARNINGS};
+use super::chunk::{Chunk, Event, Span, FORMAT, MAX_WARNINGS};
 use super::crash::{CrashBuilder, LineUse};
 use super::features::Features;
 use super::line::trim_end;
@@ -132,27 +132,31 @@ impl Merge {
         }
     }
 
-    /// Adds a goroutine (already remapped); the same goroutine again starts
-    /// a second dump.
+    /// Whether a goroutine (already remapped) starts a second dump: the
+    /// same goroutine again. Notes it as seen in the current dump.
     #[inline]
-    fn task(&mut self, mut task: Task) {
-        let (span, blank_after) = TaskLines::unpack(&mut task);
+    fn repeats(&mut self, task: &mut Task) -> bool {
         if self.current.crash.in_m_sections() {
             // An M's view of its goroutine, printed a second time.
             task.flags.set(TaskFlags::SYSTEM_STACK);
-        } else if task.id != 0 && !self.current.seen.insert(task.id) {
-            // The same goroutine again: a second dump starts here.
-            self.split(task.offset);
-            self.current.seen.insert(task.id);
+            false
+        } else {
+            task.id != 0 && !self.current.seen.insert(task.id)
         }
+    }
+
+    /// Counts a goroutine in the current dump, before it is moved there
+    /// with the ones around it ([`Run`]).
+    #[inline]
+    fn task(&mut self, task: &Task, span: Span) {
         let builder = &mut self.current;
         if task.flags.has(TaskFlags::PARTIAL) {
             builder.truncated = true;
         }
         builder.crash.on_goroutine(task.id);
         builder.end = task.offset;
+        let (span, blank_after) = span.get();
         account_task(&mut builder.lines, u64::from(task.line), span, blank_after);
-        builder.tasks.push(task);
     }
 
     /// Feeds a line outside the goroutines (bytes `start..end` of the text,
@@ -226,6 +230,75 @@ impl Merge {
         }
     }
 
+    /// Takes in the goroutines and events of one chunk, its tables mapped
+    /// by `map`, its argument spans from `args_base` and its lines from
+    /// `base_line`. Goroutines are counted where they lie in the chunk's
+    /// vector and moved in runs; events, rare, come between them.
+    fn chunk(&mut self, text: &[u8], chunk: Chunk, map: &IdMap, args_base: u32, base_line: u64) {
+        let tasks = chunk.tasks;
+        let count = tasks.len();
+        self.current.tasks.reserve(count);
+        self.current.seen.reserve(count);
+        let mut run = Run {
+            tasks: tasks.into_iter(),
+            counted: 0,
+        };
+        let mut events = chunk.events.into_iter();
+        let mut next = events.next();
+        // Where the next event comes (before the goroutine of that index).
+        let at = |next: &Option<(u32, Event)>| next.as_ref().map_or(usize::MAX, |e| e.0 as usize);
+        let mut next_at = at(&next);
+        for (index, &span) in chunk.spans.iter().enumerate().take(count) {
+            while next_at <= index {
+                if let Some((_, event)) = next.take() {
+                    run.flush(&mut self.current.tasks);
+                    self.event(text, event, base_line);
+                }
+                next = events.next();
+                next_at = at(&next);
+            }
+            let Some(task) = run.tasks.as_mut_slice().get_mut(run.counted) else {
+                break;
+            };
+            remap_task(task, map, args_base, base_line);
+            if self.repeats(task) {
+                // The same goroutine again: a second dump starts here,
+                // after the goroutines counted before it.
+                let (id, offset) = (task.id, task.offset);
+                run.flush(&mut self.current.tasks);
+                self.split(offset);
+                self.current.seen.insert(id);
+            }
+            if let Some(task) = run.tasks.as_slice().get(run.counted) {
+                self.task(task, span);
+            }
+            run.counted += 1;
+        }
+        run.flush(&mut self.current.tasks);
+        for (_, event) in next.into_iter().chain(events) {
+            self.event(text, event, base_line);
+        }
+    }
+
+    /// Takes in an event of a chunk whose lines start after `base_line`.
+    #[inline]
+    fn event(&mut self, text: &[u8], event: Event, base_line: u64) {
+        match event {
+            Event::Skipped {
+                unreadable,
+                cut,
+                over_limit,
+            } => account_skipped(&mut self.current.lines, unreadable, cut, over_limit),
+            Event::Lines {
+                line,
+                count,
+                start,
+                end,
+            } => self.lines(text, base_line + u64::from(line), count, start, end),
+            Event::Warn { line, message } => self.warn(base_line + u64::from(line), message),
+        }
+    }
+
     /// Records a warning, keeping at most [`MAX_WARNINGS`] per snapshot.
     #[inline]
     fn warn(&mut self, line: u64, message: String) {
@@ -235,14 +308,38 @@ impl Merge {
     }
 }
 
+/// The goroutines of a chunk on their way into the dumps: those counted
+/// but not yet moved wait at the front of the chunk's vector and move in
+/// one run when something else comes (an event, a new dump, the end of
+/// the chunk).
+struct Run {
+    tasks: std::vec::IntoIter<Task>,
+    /// How many goroutines at the front of `tasks` were counted.
+    counted: usize,
+}
+
+impl Run {
+    /// Moves the goroutines counted into `into`: all that are left in one
+    /// copy (the usual case: nothing else came between them).
+    #[inline]
+    fn flush(&mut self, into: &mut Vec<Task>) {
+        if self.counted == self.tasks.len() {
+            into.extend(std::mem::take(&mut self.tasks));
+        } else if self.counted > 0 {
+            into.extend(self.tasks.by_ref().take(self.counted));
+        }
+        self.counted = 0;
+    }
+}
+
 /// Counts the lines of a goroutine whose header is line `first`, `span`
 /// lines up to its last one and the blank line after it when
 /// `blank_after`. Runs once per goroutine in the sequential merge: a few
 /// additions; goroutines come in line order, so the range only grows at
-/// its end. Lines it could not use follow as [`Item::Skipped`].
+/// its end. Lines it could not use follow as [`Event::Skipped`].
 #[inline]
 fn account_task(account: &mut LineAccount, first: u64, span: u32, blank_after: bool) {
-    let span = u64::from(span.max(1));
+    let span = u64::from(span);
     if account.first == 0 || first < account.first {
         account.first = first;
     }
@@ -307,29 +404,9 @@ pub(super) fn merge(
             let args_base = args.len() as u32;
             args.extend_from_slice(&chunk.args);
             merge.features.0 |= chunk.features.0;
-            for item in chunk.items {
-                match item {
-                    Item::Task(mut task) => {
-                        remap_task(&mut task, &map, args_base, base_line);
-                        merge.task(task);
-                    }
-                    Item::Skipped {
-                        unreadable,
-                        cut,
-                        over_limit,
-                    } => account_skipped(&mut merge.current.lines, unreadable, cut, over_limit),
-                    Item::Lines {
-                        line,
-                        count,
-                        start,
-                        end,
-                    } => merge.lines(&text, base_line + u64::from(line), count, start, end),
-                    Item::Warn { line, message } => {
-                        merge.warn(base_line + u64::from(line), message)
-                    }
-                }
-            }
-            base_line += u64::from(chunk.lines);
+            let lines = chunk.lines;
+            merge.chunk(&text, chunk, &map, args_base, base_line);
+            base_line += u64::from(lines);
         }
     }
     merge.done.push((merge.current, merge.features));

@@ -8,6 +8,7 @@
 
 mod chunk;
 mod crash;
+mod cur;
 mod features;
 pub mod line;
 mod merge;
@@ -19,12 +20,13 @@ use crate::model::{
 };
 use crate::parse::format::{Dumps, InputFormat, ParseOptions};
 pub use chunk::FORMAT;
-use chunk::{Chunk, Item, TaskLines, MAX_WARNINGS};
+use chunk::{Chunk, Event, Span, TaskLines, MAX_WARNINGS};
+use cur::{blank_task, Cur};
 use features::Features;
 use line::{
-    frames_go_on, glued_header, go_detail, hash_args, is_stack_unavailable, parse_ancestor,
-    parse_created_by, parse_cut_header, parse_elided, parse_file_line, parse_header, parse_labels,
-    split_call, split_go_func, trim_end, Header,
+    frames_go_on, glued_header, go_detail, hash_args, is_go_distribution, is_stack_unavailable,
+    parse_ancestor, parse_created_by, parse_cut_header, parse_elided, parse_file_line,
+    parse_header, parse_labels, split_call, split_go_func, trim_end, Header,
 };
 use merge::merge;
 use rayon::prelude::*;
@@ -138,39 +140,24 @@ fn chunk_bounds(text: &[u8], threshold: usize) -> Vec<usize> {
     bounds
 }
 
-/// A task being read.
-struct Cur<'a> {
-    task: Task,
-    header: Header<'a>,
-    frames: Vec<FrameId>,
-    elided: Option<(u32, u32)>,
-    /// A function line waiting for its file line: (name, args start, args
-    /// len, line number).
-    pending: Option<(&'a [u8], u32, u32, u32)>,
-    /// `created by` waiting for its file line.
-    creator_pending: Option<(&'a [u8], u32)>,
-    ancestors: Vec<Ancestor>,
-    /// Reading an ancestor block: its id and frames.
-    ancestor: Option<(u64, Vec<FrameId>, Option<FrameId>)>,
-    /// Where its lines went.
-    lines: TaskLines,
-    /// The line number of the header.
-    first_line: u32,
-    h_exact: FxHasher,
-    h_ptr: FxHasher,
-}
+/// Frames by function name and location (the source line's text), with
+/// whether the function belongs to the Go distribution.
+type FrameCache<'a> = FxHashMap<(&'a [u8], &'a [u8]), (FrameId, bool)>;
 
 struct ChunkParser<'a> {
     text: &'a [u8],
     start: usize,
     end: usize,
     tables: Tables,
-    frame_cache: FxHashMap<(&'a [u8], &'a [u8]), FrameId>,
+    /// Frames by function name and location, with whether the function
+    /// belongs to the Go distribution (for [`hash_args`]).
+    frame_cache: FrameCache<'a>,
     func_cache: FxHashMap<&'a [u8], crate::model::FuncId>,
     state_cache: FxHashMap<&'a [u8], (Sym, StateClass)>,
-    items: Vec<Item>,
+    tasks: Vec<Task>,
+    spans: Vec<Span>,
+    events: Vec<(u32, Event)>,
     args: Vec<ArgSpan>,
-    frames_pool: Vec<FrameId>,
     features: Features,
     warnings: usize,
     /// Where the line after the last run of lines outside the goroutines
@@ -188,9 +175,10 @@ impl<'a> ChunkParser<'a> {
             frame_cache: FxHashMap::default(),
             func_cache: FxHashMap::default(),
             state_cache: FxHashMap::default(),
-            items: Vec::new(),
+            tasks: Vec::new(),
+            spans: Vec::new(),
+            events: Vec::new(),
             args: Vec::new(),
-            frames_pool: Vec::new(),
             features: Features::default(),
             warnings: 0,
             run_next: usize::MAX,
@@ -203,14 +191,18 @@ impl<'a> ChunkParser<'a> {
     /// follow it directly.
     #[inline]
     fn outside(&mut self, line: u32, lines: u32, start: usize, end: usize, next: usize) {
-        if let Some(Item::Lines {
-            line: first,
-            count,
-            end: run_end,
-            ..
-        }) = self.items.last_mut()
+        let at = self.tasks.len() as u32;
+        if let Some((
+            before,
+            Event::Lines {
+                line: first,
+                count,
+                end: run_end,
+                ..
+            },
+        )) = self.events.last_mut()
         {
-            if self.run_next == start && first.checked_add(*count) == Some(line) {
+            if *before == at && self.run_next == start && first.checked_add(*count) == Some(line) {
                 if let Some(total) = count.checked_add(lines) {
                     *count = total;
                     *run_end = end;
@@ -219,18 +211,22 @@ impl<'a> ChunkParser<'a> {
                 }
             }
         }
-        self.items.push(Item::Lines {
-            line,
-            count: lines,
-            start,
-            end,
-        });
+        self.events.push((
+            at,
+            Event::Lines {
+                line,
+                count: lines,
+                start,
+                end,
+            },
+        ));
         self.run_next = next;
     }
 
     fn warn(&mut self, line: u32, message: String) {
         if self.warnings < MAX_WARNINGS {
-            self.items.push(Item::Warn { line, message });
+            self.events
+                .push((self.tasks.len() as u32, Event::Warn { line, message }));
         }
         self.warnings += 1;
     }
@@ -239,11 +235,13 @@ impl<'a> ChunkParser<'a> {
         let text = self.text;
         let chunk = &text[self.start..self.end];
         let at_eof = self.end == text.len();
-        let mut cur: Option<Cur<'a>> = None;
+        let mut cur = Cur::new();
+        // Whether `cur` holds a goroutine being read.
+        let mut active = false;
         let mut pos = 0usize;
         let mut line_no: u32 = 0;
         while pos < chunk.len() {
-            if cur.is_none() && chunk[pos] == b'\n' {
+            if !active && chunk[pos] == b'\n' {
                 // A run of empty lines outside the goroutines, taken at once.
                 let run = chunk[pos..].iter().take_while(|&&c| c == b'\n').count();
                 let count = u32::try_from(run).unwrap_or(u32::MAX);
@@ -264,41 +262,36 @@ impl<'a> ChunkParser<'a> {
             let mut line = trim_end(raw);
             pos = next;
             let last_line = !complete && at_eof;
-            if let Some(c) = cur.as_mut() {
+            if active {
+                let c = &mut cur;
                 let rest = &chunk[pos..];
                 match self.task_line(c, line, abs, line_no, last_line, rest) {
-                    Flow::Continue => {
-                        c.lines.span = line_no - c.first_line + 1;
-                        continue;
-                    }
+                    Flow::Continue => continue,
                     Flow::EndTask => {
-                        if let Some(mut c) = cur.take() {
-                            c.lines.blank_after = true;
-                            self.finish(c);
-                        }
+                        active = false;
+                        c.lines.blank_after = true;
+                        self.finish(c, line_no - 1);
                         continue;
                     }
                     Flow::EndTaskReprocess => {
-                        if let Some(mut c) = cur.take() {
-                            if !c.task.flags.has(TaskFlags::PARTIAL) && self.unfinished(&c) {
-                                // Something else follows a stack that has
-                                // not reached its end: it was cut off.
-                                c.task.flags.set(TaskFlags::PARTIAL);
-                                self.warn(
-                                    c.first_line,
-                                    format!(
-                                        "goroutine {} stops before the end of its stack: it is cut off",
-                                        c.task.id
-                                    ),
-                                );
-                            }
-                            self.finish(c);
+                        active = false;
+                        if !c.task.flags.has(TaskFlags::PARTIAL) && self.unfinished(c) {
+                            // Something else follows a stack that has not
+                            // reached its end: it was cut off.
+                            c.task.flags.set(TaskFlags::PARTIAL);
+                            self.warn(
+                                c.first_line,
+                                format!(
+                                    "goroutine {} stops before the end of its stack: it is cut off",
+                                    c.task.id
+                                ),
+                            );
                         }
+                        self.finish(c, line_no - 1);
                     }
                     Flow::EndTaskReprocessFrom(at) => {
-                        if let Some(c) = cur.take() {
-                            self.finish(c);
-                        }
+                        active = false;
+                        self.finish(c, line_no - 1);
                         line = &line[at..];
                         abs += at;
                     }
@@ -307,7 +300,8 @@ impl<'a> ChunkParser<'a> {
             // Outside a task.
             if line.first() == Some(&b'g') {
                 if let Some(h) = parse_header(line) {
-                    cur = Some(self.start_task(h, abs, line_no));
+                    self.start_task(&mut cur, h, abs, line_no);
+                    active = true;
                     continue;
                 }
                 if let Some(id) = cut_header(line, last_line) {
@@ -316,31 +310,33 @@ impl<'a> ChunkParser<'a> {
                         state: b"",
                         ..Header::default()
                     };
-                    let mut cut_task = self.start_task(header, abs, line_no);
-                    cut_task.task.flags.set(TaskFlags::PARTIAL);
+                    self.start_task(&mut cur, header, abs, line_no);
+                    cur.task.flags.set(TaskFlags::PARTIAL);
                     self.warn(
                         line_no,
                         format!("the header of goroutine {id} is cut off: its state is unknown"),
                     );
                     if last_line {
-                        self.finish(cut_task);
+                        self.finish(&mut cur, line_no);
                     } else {
-                        cur = Some(cut_task);
+                        active = true;
                     }
                     continue;
                 }
             }
             self.outside(line_no, 1, abs, abs + line.len(), self.start + pos);
         }
-        if let Some(mut c) = cur.take() {
-            if at_eof && self.looks_cut(&c) {
-                c.task.flags.set(TaskFlags::PARTIAL);
+        if active {
+            if at_eof && self.looks_cut(&cur) {
+                cur.task.flags.set(TaskFlags::PARTIAL);
             }
-            self.finish(c);
+            self.finish(&mut cur, line_no);
         }
         Chunk {
             tables: self.tables,
-            items: self.items,
+            tasks: self.tasks,
+            spans: self.spans,
+            events: self.events,
             args: self.args,
             lines: line_no,
             features: self.features,
@@ -384,47 +380,45 @@ impl<'a> ChunkParser<'a> {
         }
     }
 
-    fn start_task(&mut self, header: Header<'a>, abs: usize, line_no: u32) -> Cur<'a> {
+    /// Starts reading the goroutine of `header` (line `line_no`, byte
+    /// `abs`) into `c`.
+    fn start_task(&mut self, c: &mut Cur<'a>, header: Header<'a>, abs: usize, line_no: u32) {
         let (state, class) = self.header_state(&header);
         let flags = self.header_flags(&header);
         let labels = self.header_labels(&header);
         let detail = go_detail(&header);
-        let mut frames = std::mem::take(&mut self.frames_pool);
-        frames.clear();
-        Cur {
-            task: Task {
-                id: header.id,
-                parent: Task::NO_PARENT,
-                kind: TaskKind::Goroutine,
-                name: None,
-                state,
-                class,
-                wait_minutes: header.minutes,
-                flags,
-                labels,
-                stack: Default::default(),
-                creator: None,
-                args: self.args.len() as u32,
-                offset: abs as u64,
-                line: line_no,
-                arg_hash: [0; 2],
-                detail,
-            },
-            header,
-            frames,
-            elided: None,
-            pending: None,
-            creator_pending: None,
-            ancestors: Vec::new(),
-            ancestor: None,
-            lines: TaskLines {
-                span: 1,
-                ..TaskLines::default()
-            },
-            first_line: line_no,
-            h_exact: FxHasher::default(),
-            h_ptr: FxHasher::default(),
-        }
+        c.task = Task {
+            id: header.id,
+            parent: Task::NO_PARENT,
+            kind: TaskKind::Goroutine,
+            name: None,
+            state,
+            class,
+            wait_minutes: header.minutes,
+            flags,
+            labels,
+            stack: Default::default(),
+            creator: None,
+            args: self.args.len() as u32,
+            offset: abs as u64,
+            line: line_no,
+            arg_hash: [0; 2],
+            detail,
+        };
+        c.semacquire = header.state == b"semacquire";
+        c.frames.clear();
+        c.elided = None;
+        c.pending = None;
+        c.creator_pending = None;
+        c.ancestors.clear();
+        c.ancestor = None;
+        c.lines = TaskLines {
+            span: 1,
+            ..TaskLines::default()
+        };
+        c.first_line = line_no;
+        c.h_exact = FxHasher::default();
+        c.h_ptr = FxHasher::default();
     }
 
     /// The header's state (interned once per distinct text, with any
@@ -605,9 +599,6 @@ impl<'a> ChunkParser<'a> {
             self.flush_creator(c);
             let rel = (abs + args_at) as u64 - c.task.offset;
             c.pending = Some((name, rel as u32, args.len() as u32, line_no));
-            if c.ancestor.is_none() {
-                hash_args(&mut c.h_exact, &mut c.h_ptr, name, args, &mut self.features);
-            }
             return Flow::Continue;
         }
         if last_line {
@@ -685,7 +676,17 @@ impl<'a> ChunkParser<'a> {
     /// A `created by` line not followed by its source line: the creator is
     /// kept without a location, with a warning (none when the input was cut
     /// right after it).
+    #[inline]
     fn flush_creator(&mut self, c: &mut Cur<'a>) {
+        if c.creator_pending.is_some() {
+            self.flush_creator_now(c);
+        }
+    }
+
+    /// [`flush_creator`](Self::flush_creator) when a creator waits (rare).
+    #[cold]
+    #[inline(never)]
+    fn flush_creator_now(&mut self, c: &mut Cur<'a>) {
         let Some((name, line_no)) = c.creator_pending.take() else {
             return;
         };
@@ -738,7 +739,7 @@ impl<'a> ChunkParser<'a> {
 
     fn file_line(&mut self, c: &mut Cur<'a>, f: line::FileLine<'a>, line_no: u32) {
         if let Some((name, _)) = c.creator_pending.take() {
-            let id = self.frame_id(name, f, false);
+            let (id, _) = self.frame_id(name, f, false);
             self.set_creator(c, id);
             return;
         }
@@ -750,19 +751,21 @@ impl<'a> ChunkParser<'a> {
             );
             return;
         };
-        let inlined = self
-            .text
-            .get(c.task.offset as usize + astart as usize..)
-            .and_then(|t| t.get(..alen as usize))
-            == Some(b"...")
-            && f.pc_offset.is_none();
-        let id = self.frame_id(name, f, inlined);
-        self.push_frame(c, id, astart, alen, 2);
+        let inlined = self.args_text(c, astart, alen) == Some(b"...") && f.pc_offset.is_none();
+        let (id, internal) = self.frame_id(name, f, inlined);
+        self.push_frame(c, id, internal, astart, alen, 2);
     }
 
-    fn frame_id(&mut self, name: &'a [u8], f: line::FileLine<'a>, inlined: bool) -> FrameId {
-        if let Some(&id) = self.frame_cache.get(&(name, f.key)) {
-            return id;
+    /// The frame of `name` at `f`, and whether its function belongs to the
+    /// Go distribution (decided once per frame, not once per goroutine).
+    fn frame_id(
+        &mut self,
+        name: &'a [u8],
+        f: line::FileLine<'a>,
+        inlined: bool,
+    ) -> (FrameId, bool) {
+        if let Some(&found) = self.frame_cache.get(&(name, f.key)) {
+            return found;
         }
         if f.path.ends_with(b".goc") {
             self.features.0 |= Features::MIDDOT;
@@ -776,16 +779,38 @@ impl<'a> ChunkParser<'a> {
             pc_offset: f.pc_offset,
             inlined,
         });
-        self.frame_cache.insert((name, f.key), id);
-        id
+        let found = (id, is_go_distribution(name));
+        self.frame_cache.insert((name, f.key), found);
+        found
     }
 
     /// Adds a frame read from `lines` lines to the stack (or the ancestor
-    /// being read); beyond [`MAX_FRAMES`] it is dropped and counted.
-    fn push_frame(&mut self, c: &mut Cur<'a>, id: FrameId, astart: u32, alen: u32, lines: u32) {
+    /// being read), its arguments (`alen` bytes from `astart`, relative to
+    /// the task) hashed for grouping ([`hash_args`]; `internal`: its
+    /// function belongs to the Go distribution); beyond [`MAX_FRAMES`] it
+    /// is dropped and counted.
+    fn push_frame(
+        &mut self,
+        c: &mut Cur<'a>,
+        id: FrameId,
+        internal: bool,
+        astart: u32,
+        alen: u32,
+        lines: u32,
+    ) {
         let frames = match c.ancestor.as_mut() {
             Some((_, frames, _)) => frames,
-            None => &mut c.frames,
+            None => {
+                let args = self.args_text(c, astart, alen).unwrap_or_default();
+                hash_args(
+                    &mut c.h_exact,
+                    &mut c.h_ptr,
+                    internal,
+                    args,
+                    &mut self.features,
+                );
+                &mut c.frames
+            }
         };
         if frames.len() >= MAX_FRAMES {
             if c.lines.over_limit == 0 {
@@ -822,10 +847,20 @@ impl<'a> ChunkParser<'a> {
     }
 
     /// A function line not followed by its file line.
+    #[inline]
     fn flush_pending(&mut self, c: &mut Cur<'a>) {
+        if c.pending.is_some() {
+            self.flush_pending_now(c);
+        }
+    }
+
+    /// [`flush_pending`](Self::flush_pending) when a frame waits (rare).
+    #[cold]
+    #[inline(never)]
+    fn flush_pending_now(&mut self, c: &mut Cur<'a>) {
         if let Some((name, astart, alen, line_no)) = c.pending.take() {
             let id = self.frame_without_location(name);
-            self.push_frame(c, id, astart, alen, 1);
+            self.push_frame(c, id, is_go_distribution(name), astart, alen, 1);
             self.warn(
                 line_no,
                 format!("frame without a source line in goroutine {}", c.task.id),
@@ -842,22 +877,25 @@ impl<'a> ChunkParser<'a> {
         }
     }
 
-    fn finish(&mut self, mut c: Cur<'a>) {
+    /// Hands a goroutine to the merge; `last` is the number of the last
+    /// line read into it.
+    fn finish(&mut self, c: &mut Cur<'a>, last: u32) {
+        c.lines.span = last.max(c.first_line) - c.first_line + 1;
         if c.task.flags.has(TaskFlags::PARTIAL) {
             // A cut function line at the end: keep it as a frame, no warning.
             if let Some((name, astart, alen, _)) = c.pending.take() {
                 let id = self.frame_without_location(name);
-                self.push_frame(&mut c, id, astart, alen, 1);
+                self.push_frame(c, id, is_go_distribution(name), astart, alen, 1);
             }
         } else {
-            self.flush_pending(&mut c);
+            self.flush_pending(c);
         }
-        self.flush_creator(&mut c);
-        self.close_ancestor(&mut c);
+        self.flush_creator(c);
+        self.close_ancestor(c);
         let stack = self.tables.intern_stack(&c.frames, c.elided);
         c.task.stack = stack;
         c.task.arg_hash = [c.h_exact.finish(), c.h_ptr.finish()];
-        if c.header.state == b"semacquire" {
+        if c.semacquire {
             // Before Go 1.20 mutexes and WaitGroups both waited in
             // `semacquire`: the frames tell which.
             let mut lock = false;
@@ -878,13 +916,14 @@ impl<'a> ChunkParser<'a> {
             }
         }
         if !c.ancestors.is_empty() {
-            c.task.go_detail_mut().ancestors = c.ancestors;
+            c.task.go_detail_mut().ancestors = std::mem::take(&mut c.ancestors);
         }
-        self.frames_pool = c.frames;
-        let skipped = c.lines.pack(&mut c.task);
-        self.items.push(Item::Task(c.task));
-        if let Some(item) = skipped {
-            self.items.push(item);
+        let (span, skipped) = c.lines.split();
+        self.tasks
+            .push(std::mem::replace(&mut c.task, blank_task()));
+        self.spans.push(span);
+        if let Some(event) = skipped {
+            self.events.push((self.tasks.len() as u32, event));
         }
     }
 }

@@ -398,6 +398,10 @@ impl GraphBuilder<'_, '_> {
         }
         let mut per_group: Vec<(u32, u64)> = per_group.into_iter().collect();
         per_group.sort_unstable();
+        // One edge per group and at most one node: room made once, not by
+        // doubling (a resource may have a million groups of waiters).
+        self.out.edges.reserve(per_group.len());
+        self.out.nodes.reserve(per_group.len());
         for (group, count) in per_group {
             let group_node = self.group_id(group);
             if self.seen_group.insert(group) {

@@ -86,6 +86,9 @@ pub fn build(items: &[Analysed], heaps: &[&HeapAnalysis]) -> (Vec<Finding>, Grap
             &group_of[index],
         );
     }
+    // What the room made for the graph's waiters left unused.
+    graph.nodes.shrink_to_fit();
+    graph.edges.shrink_to_fit();
     (findings, graph)
 }
 
@@ -238,6 +241,17 @@ fn add_graph(
         seen_task: vec![false; analysed.snap.tasks.len()],
         seen_group: FxHashSet::default(),
     };
+    // Room for as many nodes and edges as the resources shown can add (a
+    // task or a group per waiter at most), made at once and trimmed at the
+    // end: growing by doubling would hold twice the graph of a dump where
+    // every task waits on a resource of its own.
+    let (mut nodes, mut edges) = (0, 0);
+    for resource in graph.resources.iter().filter(|r| shown(r.kind)) {
+        nodes += 1 + resource.waiters.len() + resource.holders.len();
+        edges += resource.waiters.len() + resource.holders.len();
+    }
+    builder.out.nodes.reserve(nodes);
+    builder.out.edges.reserve(edges);
     for (index, resource) in graph.resources.iter().enumerate() {
         if !shown(resource.kind) {
             continue;
@@ -398,10 +412,6 @@ impl GraphBuilder<'_, '_> {
         }
         let mut per_group: Vec<(u32, u64)> = per_group.into_iter().collect();
         per_group.sort_unstable();
-        // One edge per group and at most one node: room made once, not by
-        // doubling (a resource may have a million groups of waiters).
-        self.out.edges.reserve(per_group.len());
-        self.out.nodes.reserve(per_group.len());
         for (group, count) in per_group {
             let group_node = self.group_id(group);
             if self.seen_group.insert(group) {

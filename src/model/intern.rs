@@ -93,9 +93,8 @@ impl Tables {
         let id = Sym(self.strings.len() as u32);
         self.strings.push(text.into());
         let strings = &self.strings;
-        self.string_index.insert_unique(hash, id, |id| {
-            bytes_hash(strings[id.index()].as_bytes())
-        });
+        self.string_index
+            .insert_unique(hash, id, |id| bytes_hash(strings[id.index()].as_bytes()));
         id
     }
 

@@ -43,6 +43,19 @@ impl<T> LazyList<T> {
     pub fn is_deferred(&self) -> bool {
         self.total() > self.built.len()
     }
+
+    /// Every item, built or not (those not built are made one at a time).
+    pub fn all(&self) -> impl Iterator<Item = std::borrow::Cow<'_, T>> + '_
+    where
+        T: Clone,
+    {
+        let built = self.built.iter().map(std::borrow::Cow::Borrowed);
+        let made = (self.built.len()..self.total()).filter_map(move |index| {
+            let rest = self.rest.as_ref()?;
+            Some(std::borrow::Cow::Owned(rest.item(index)))
+        });
+        built.chain(made)
+    }
 }
 
 impl<T> Default for LazyList<T> {
@@ -146,6 +159,8 @@ mod tests {
         assert_eq!(list.total(), 5);
         assert!(list.is_deferred());
         assert_eq!(serde_json::to_string(&list).unwrap(), "[0,1,4,9,16]");
+        let all: Vec<u64> = list.all().map(|item| *item).collect();
+        assert_eq!(all, [0, 1, 4, 9, 16]);
         let plain = LazyList::from(vec![3u64, 4]);
         assert!(!plain.is_deferred());
         assert_eq!(serde_json::to_string(&plain).unwrap(), "[3,4]");

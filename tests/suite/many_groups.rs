@@ -72,6 +72,9 @@ fn groups_past_the_built_ones_are_written_whole() {
     let groups = value["snapshots"][0]["groups"].as_array().unwrap();
     assert_eq!(groups.len(), count);
     assert_eq!(groups[count - 1]["id"], format!("g{count}"));
+    let ids: Vec<String> = snapshot.groups.all().map(|g| g.id.clone()).collect();
+    assert_eq!(ids.len(), count);
+    assert_eq!(ids[count - 1], format!("g{count}"));
     // Indented JSON walks the same list.
     assert_eq!(
         serde_json::to_string_pretty(&lazy).unwrap(),

@@ -115,7 +115,10 @@ pub fn of_waits(snap: &Snapshot, waits: &[Option<Wait>]) -> Vec<Cluster> {
         .into_par_iter()
         .map(|acc| summarise(snap, acc, &id_index, &on_any_stack))
         .collect();
-    out.sort_by(|a, b| {
+    // The first task breaks every tie (a task is in one cluster only): an
+    // unstable sort gives the same order without a buffer of half the
+    // clusters.
+    out.sort_unstable_by(|a, b| {
         b.count()
             .cmp(&a.count())
             .then_with(|| a.tasks.first().cmp(&b.tasks.first()))
@@ -159,8 +162,12 @@ fn chunk_clusters(snap: &Snapshot, first_task: usize, waits: &[Option<Wait>]) ->
 /// The chunks' clusters merged in chunk order, so that every cluster lists
 /// its tasks in dump order.
 fn merge_chunks(parts: Vec<Vec<Acc>>) -> Vec<Acc> {
+    // Room for every chunk's clusters at once (as many when all differ),
+    // trimmed after.
+    let most: usize = parts.iter().map(Vec::len).sum();
     let mut index: FxHashMap<ClusterKey, usize> = FxHashMap::default();
-    let mut accs: Vec<Acc> = Vec::new();
+    index.reserve(most);
+    let mut accs: Vec<Acc> = Vec::with_capacity(most);
     for part in parts {
         for acc in part {
             match index.get(&acc.key) {
@@ -172,6 +179,7 @@ fn merge_chunks(parts: Vec<Vec<Acc>>) -> Vec<Acc> {
             }
         }
     }
+    accs.shrink_to_fit();
     accs
 }
 

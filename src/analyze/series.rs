@@ -122,12 +122,15 @@ fn diagnose_series(
     let mut histories: FxHashMap<&str, History> = FxHashMap::default();
     let mut all_groups = Vec::with_capacity(snaps.len());
     let mut diagnoses = Vec::with_capacity(snaps.len());
-    for snap in snaps {
+    for (index, snap) in snaps.iter().enumerate() {
         let (groups, prepared) = rayon::join(|| group(snap, similarity), || prepare(snap, opts));
         let history = histories.entry(snap.format).or_default();
         let earlier = (history.snapshots > 0).then_some(&*history);
         let diagnosis = conclude(snap, &groups, prepared, earlier, opts);
-        record(history, snap, &diagnosis);
+        // No later snapshot reads the history of the last one.
+        if index + 1 < snaps.len() {
+            record(history, snap, &diagnosis);
+        }
         all_groups.push(groups);
         diagnoses.push(diagnosis);
     }

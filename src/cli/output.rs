@@ -145,13 +145,17 @@ pub(super) fn write_file(
     Ok(())
 }
 
-/// The JSON report, indented when `pretty`, with a final newline.
+/// The JSON report, indented when `pretty`, with a final newline. The
+/// serializer's many small writes go to a buffer of a known type (inlined
+/// copies), which reaches `w` in large blocks.
 fn write_json(report: &Report, pretty: bool, w: &mut dyn Write) -> anyhow::Result<()> {
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, w);
     if pretty {
-        serde_json::to_writer_pretty(&mut *w, report)?;
+        serde_json::to_writer_pretty(&mut out, report)?;
     } else {
-        serde_json::to_writer(&mut *w, report)?;
+        serde_json::to_writer(&mut out, report)?;
     }
-    w.write_all(b"\n")?;
+    out.write_all(b"\n")?;
+    out.flush()?;
     Ok(())
 }

@@ -15,12 +15,24 @@ fn stack_hash(frames: &[FrameId], elided: Option<(u32, u32)>) -> u64 {
     hasher.finish()
 }
 
+/// The hash of a string in [`Tables`]' string index.
+fn bytes_hash(b: &[u8]) -> u64 {
+    let mut hasher = FxHasher::default();
+    b.hash(&mut hasher);
+    hasher.finish()
+}
+
 /// The interning tables of one snapshot (or of one parser chunk before the
 /// chunks are merged).
 #[derive(Debug, Clone)]
 pub struct Tables {
     strings: Vec<Box<str>>,
-    string_map: FxHashMap<Box<[u8]>, Sym>,
+    /// Ids of `strings`, hashed by their bytes (each string is stored once,
+    /// in `strings`).
+    string_index: HashTable<Sym>,
+    /// Ids of strings interned from bytes that are not UTF-8, by those
+    /// bytes (stored lossily in `strings`).
+    lossy: FxHashMap<Box<[u8]>, Sym>,
     funcs: Vec<Function>,
     func_map: FxHashMap<Sym, FuncId>,
     frames: Vec<Frame>,
@@ -47,7 +59,8 @@ impl Tables {
     pub fn new() -> Self {
         let mut tables = Tables {
             strings: Vec::new(),
-            string_map: FxHashMap::default(),
+            string_index: HashTable::new(),
+            lossy: FxHashMap::default(),
             funcs: Vec::new(),
             func_map: FxHashMap::default(),
             frames: Vec::new(),
@@ -66,13 +79,35 @@ impl Tables {
 
     /// Interns raw bytes; invalid UTF-8 is stored lossily.
     pub fn intern_bytes(&mut self, b: &[u8]) -> Sym {
-        if let Some(&s) = self.string_map.get(b) {
-            return s;
+        let hash = bytes_hash(b);
+        let strings = &self.strings;
+        let found = self
+            .string_index
+            .find(hash, |id| strings[id.index()].as_bytes() == b);
+        if let Some(&id) = found {
+            return id;
+        }
+        let Ok(text) = std::str::from_utf8(b) else {
+            return self.intern_lossy(b);
+        };
+        let id = Sym(self.strings.len() as u32);
+        self.strings.push(text.into());
+        let strings = &self.strings;
+        self.string_index
+            .insert_unique(hash, id, |id| bytes_hash(strings[id.index()].as_bytes()));
+        id
+    }
+
+    /// Interns bytes that are not UTF-8: a string of their own, looked up by
+    /// the bytes (a valid string equal to the lossy text stays distinct).
+    fn intern_lossy(&mut self, b: &[u8]) -> Sym {
+        if let Some(&id) = self.lossy.get(b) {
+            return id;
         }
         let id = Sym(self.strings.len() as u32);
         self.strings
             .push(String::from_utf8_lossy(b).into_owned().into_boxed_str());
-        self.string_map.insert(b.into(), id);
+        self.lossy.insert(b.into(), id);
         id
     }
 

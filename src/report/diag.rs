@@ -86,6 +86,9 @@ pub fn build(items: &[Analysed], heaps: &[&HeapAnalysis]) -> (Vec<Finding>, Grap
             &group_of[index],
         );
     }
+    // What the room made for the graph's waiters left unused.
+    graph.nodes.shrink_to_fit();
+    graph.edges.shrink_to_fit();
     (findings, graph)
 }
 
@@ -238,6 +241,17 @@ fn add_graph(
         seen_task: vec![false; analysed.snap.tasks.len()],
         seen_group: FxHashSet::default(),
     };
+    // Room for as many nodes and edges as the resources shown can add (a
+    // task or a group per waiter at most), made at once and trimmed at the
+    // end: growing by doubling would hold twice the graph of a dump where
+    // every task waits on a resource of its own.
+    let (mut nodes, mut edges) = (0, 0);
+    for resource in graph.resources.iter().filter(|r| shown(r.kind)) {
+        nodes += 1 + resource.waiters.len() + resource.holders.len();
+        edges += resource.waiters.len() + resource.holders.len();
+    }
+    builder.out.nodes.reserve(nodes);
+    builder.out.edges.reserve(edges);
     for (index, resource) in graph.resources.iter().enumerate() {
         if !shown(resource.kind) {
             continue;

@@ -9,6 +9,7 @@ pub mod diff;
 pub mod heap;
 pub mod html;
 pub mod labels;
+pub mod lazy;
 pub mod lines;
 pub mod md;
 pub mod series;
@@ -26,6 +27,7 @@ use crate::model::{
     CodeKind, Confidence, Runtime, Snapshot, StackId, Task, TaskDetail, TaskFlags, Warning,
 };
 use crash::Crash;
+use lazy::{LazyItems, LazyList};
 use schemars::JsonSchema;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -153,7 +155,8 @@ pub struct SnapshotReport {
     /// Number of groups before --filter and --max-groups.
     pub groups_total: usize,
     /// Groups, most tasks first, ties by longest wait.
-    pub groups: Vec<GroupReport>,
+    #[schemars(with = "Vec<GroupReport>")]
+    pub groups: LazyList<GroupReport>,
 }
 
 /// Tasks with the same stack signature and creator.
@@ -578,8 +581,86 @@ pub fn new_report(
     }
 }
 
+/// Groups a dump's report keeps built when it has more and `--max-groups`
+/// is not given (the text, Markdown and HTML reports show at most these);
+/// the JSON report makes the others one at a time as it writes them.
+pub const BUILT_GROUPS: usize = 1000;
+
 /// Builds the report of one snapshot from its groups.
 pub fn snapshot_report(snap: &Snapshot, groups: &[Group], opts: &GroupOptions) -> SnapshotReport {
+    snapshot_start(snap, groups, opts, usize::MAX).0
+}
+
+/// The report of one snapshot with at most [`BUILT_GROUPS`] groups built,
+/// and the positions of every group it lists when it lists more: hand
+/// them with the groups to [`defer_groups`].
+pub fn snapshot_report_start(
+    snap: &Snapshot,
+    groups: &[Group],
+    opts: &GroupOptions,
+) -> (SnapshotReport, Option<Vec<u32>>) {
+    let built = if opts.max_groups.is_some() {
+        usize::MAX
+    } else {
+        BUILT_GROUPS
+    };
+    snapshot_start(snap, groups, opts, built)
+}
+
+/// Lets `report` list every group of `selected` (positions in `groups`,
+/// from [`snapshot_report_start`]): those past the built ones are made
+/// when the report is serialized, from a copy of the snapshot's tasks and
+/// the shared tables.
+pub fn defer_groups(
+    report: &mut SnapshotReport,
+    snap: &Snapshot,
+    groups: Vec<Group>,
+    selected: Vec<u32>,
+) {
+    let mut copy = Snapshot::new(
+        &snap.source,
+        snap.format,
+        snap.runtime,
+        snap.text.clone(),
+        snap.tables.clone(),
+        snap.args.clone(),
+    );
+    copy.tasks = snap.tasks.clone();
+    let built = std::mem::take(&mut *report.groups);
+    let source = DeferredGroups {
+        snap: copy,
+        groups,
+        selected,
+    };
+    report.groups = LazyList::deferred(built, std::sync::Arc::new(source));
+}
+
+/// The groups of a snapshot, made one at a time.
+struct DeferredGroups {
+    snap: Snapshot,
+    groups: Vec<Group>,
+    selected: Vec<u32>,
+}
+
+impl LazyItems<GroupReport> for DeferredGroups {
+    fn count(&self) -> usize {
+        self.selected.len()
+    }
+
+    fn item(&self, index: usize) -> GroupReport {
+        let gi = self.selected[index] as usize;
+        group_report(&self.snap, &self.groups[gi], gi + 1)
+    }
+}
+
+/// The report of one snapshot with at most `built` groups built, and the
+/// positions of every group it lists when that is more.
+fn snapshot_start(
+    snap: &Snapshot,
+    groups: &[Group],
+    opts: &GroupOptions,
+    built: usize,
+) -> (SnapshotReport, Option<Vec<u32>>) {
     let mut states: rustc_hash::FxHashMap<crate::model::Sym, u64> = Default::default();
     let mut classes: BTreeMap<&'static str, u64> = BTreeMap::new();
     for t in &snap.tasks {
@@ -599,19 +680,25 @@ pub fn snapshot_report(snap: &Snapshot, groups: &[Group], opts: &GroupOptions) -
         .and_then(|c| c.task_id)
         .and_then(|id| snap.tasks.iter().find(|t| t.id == id))
         .map(|t| crash_preview(task_report(snap, t)));
-    let mut out = Vec::new();
+    let mut selected: Vec<u32> = Vec::new();
     for (gi, g) in groups.iter().enumerate() {
+        if opts.max_groups.is_some_and(|m| selected.len() >= m) {
+            break;
+        }
         if let Some(re) = &opts.filter {
             if !group_matches(snap, g, re) {
                 continue;
             }
         }
-        if opts.max_groups.is_some_and(|m| out.len() >= m) {
-            break;
-        }
-        out.push(group_report(snap, g, gi + 1));
+        selected.push(gi as u32);
     }
-    SnapshotReport {
+    let out: Vec<GroupReport> = selected
+        .iter()
+        .take(built)
+        .map(|&gi| group_report(snap, &groups[gi as usize], gi as usize + 1))
+        .collect();
+    let rest = (selected.len() > out.len()).then_some(selected);
+    let report = SnapshotReport {
         source: snap.source.clone(),
         index: snap.index,
         format: snap.format.to_string(),
@@ -634,8 +721,9 @@ pub fn snapshot_report(snap: &Snapshot, groups: &[Group], opts: &GroupOptions) -
         state_classes,
         similarity: opts.similarity.as_str().to_string(),
         groups_total: groups.len(),
-        groups: out,
-    }
+        groups: out.into(),
+    };
+    (report, rest)
 }
 
 fn group_matches(snap: &Snapshot, group: &Group, pattern: &regex::Regex) -> bool {

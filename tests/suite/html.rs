@@ -300,7 +300,7 @@ fn a_big_report_is_paged_and_bounded() {
         next_id += 3;
         groups.push(g);
     }
-    r.snapshots[0].groups = groups;
+    r.snapshots[0].groups = groups.into();
     let page = html::render(&r);
     assert_eq!(
         page.matches("<tr class=\"group\"").count(),

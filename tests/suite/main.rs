@@ -19,6 +19,7 @@ mod html;
 mod java_forms;
 mod line_account;
 mod lock_order;
+mod many_groups;
 mod markdown;
 mod native_forms;
 mod profiles;

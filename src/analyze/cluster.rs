@@ -35,15 +35,24 @@ pub struct Cluster {
     /// Tasks that cannot make progress by themselves (not in IO, a
     /// syscall or a timer).
     pub stuck: usize,
-    /// `site <- creator`, by function and line: the same in every snapshot
-    /// of a process, for growth.
-    pub signature: String,
 }
 
 impl Cluster {
     /// How many tasks the cluster holds.
     pub fn count(&self) -> usize {
         self.tasks.len()
+    }
+
+    /// `site <- creator`, by function and line: the same in every snapshot
+    /// of a process, for growth. Made when asked (`snap` is the cluster's
+    /// own snapshot): a dump of a million distinct stacks has a million
+    /// clusters, and most are never compared.
+    pub fn signature(&self, snap: &Snapshot) -> String {
+        format!(
+            "{} <- {}",
+            site_sig(snap, self.site),
+            site_sig(snap, self.creator)
+        )
     }
 }
 
@@ -258,7 +267,6 @@ fn summarise(
     }
     let mut waits = acc.wait_minutes;
     waits.sort_unstable();
-    let signature = format!("{} <- {}", site_sig(snap, site), site_sig(snap, creator));
     Cluster {
         site,
         creator,
@@ -271,7 +279,6 @@ fn summarise(
         outlived,
         parents: acc.parents.len(),
         stuck: acc.stuck,
-        signature,
     }
 }
 

@@ -64,7 +64,7 @@ pub fn blocked_key(snap: &Snapshot, task: usize, wait: Option<&Wait>) -> Option<
 impl History {
     /// Adds growth across earlier snapshots to the leak findings it
     /// concerns, and raises them to high.
-    pub fn mark_growth(&self, clusters: &[Cluster], findings: &mut [Finding]) {
+    pub fn mark_growth(&self, snap: &Snapshot, clusters: &[Cluster], findings: &mut [Finding]) {
         let mut of_task: rustc_hash::FxHashMap<u32, usize> = rustc_hash::FxHashMap::default();
         for (ci, c) in clusters.iter().enumerate() {
             if let Some(&t) = c.tasks.first() {
@@ -85,7 +85,7 @@ impl History {
             };
             let Some(first) = self
                 .counts
-                .get(&c.signature)
+                .get(&c.signature(snap))
                 .and_then(|v| v.first().copied())
             else {
                 continue;

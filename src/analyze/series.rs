@@ -139,19 +139,20 @@ fn diagnose_series(
 
 /// Adds one more snapshot's clusters and lock waits to the history.
 fn record(history: &mut History, snap: &Snapshot, diagnosis: &Diagnosis) {
-    let now: FxHashMap<&str, usize> = diagnosis
+    let now: Vec<(String, usize)> = diagnosis
         .clusters
         .iter()
-        .map(|c| (c.signature.as_str(), c.count()))
+        .map(|c| (c.signature(snap), c.count()))
         .collect();
+    let index: FxHashMap<&str, usize> = now.iter().map(|(s, n)| (s.as_str(), *n)).collect();
     for (signature, counts) in history.counts.iter_mut() {
-        counts.push(now.get(signature.as_str()).copied().unwrap_or(0));
+        counts.push(index.get(signature.as_str()).copied().unwrap_or(0));
     }
-    for cluster in &diagnosis.clusters {
-        if !history.counts.contains_key(&cluster.signature) {
+    for (signature, count) in &now {
+        if !history.counts.contains_key(signature) {
             let mut counts = vec![0; history.snapshots];
-            counts.push(cluster.count());
-            history.counts.insert(cluster.signature.clone(), counts);
+            counts.push(*count);
+            history.counts.insert(signature.clone(), counts);
         }
     }
     history.note_blocked(snap, &diagnosis.graph);

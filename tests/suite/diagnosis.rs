@@ -341,7 +341,7 @@ fn growth_between_snapshots_raises_a_leak() {
     assert_eq!(before.severity, Severity::Medium);
     // An earlier dump of the process with a single watcher.
     let mut h = dumpscope::analyze::history::History::default();
-    h.counts.insert(c.signature.clone(), vec![1]);
+    h.counts.insert(c.signature(snap), vec![1]);
     h.snapshots = 1;
     let d2 = analyze::diagnose(snap, &groups, Some(&h), &Default::default());
     let after = d2

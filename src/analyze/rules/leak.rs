@@ -291,7 +291,7 @@ pub fn run(cx: &mut Cx) {
 /// The cluster's size in the first earlier dump and how many dumps there
 /// were, when it has at least doubled since, by at least ten goroutines.
 fn growth(cx: &Cx, cluster: &Cluster) -> Option<(usize, usize)> {
-    let counts = cx.history?.counts.get(&cluster.signature)?;
+    let counts = cx.history?.counts.get(&cluster.signature(cx.snap))?;
     let first = *counts.first()?;
     (cluster.count() >= first * 2 && cluster.count() >= first + 10).then_some((first, counts.len()))
 }
@@ -330,7 +330,7 @@ fn growth_finding(
         cluster.count(),
         GROWTH.explanation
     ))
-    .evidence(format!("cluster `{}`", cluster.signature))
+    .evidence(format!("cluster `{}`", cluster.signature(cx.snap)))
 }
 
 /// `leak.confirmed`: goroutines of the cluster that Go's GC marked leaked.

@@ -214,7 +214,7 @@ pub fn diagnose(
     }
     let mut findings = cx.findings;
     if let Some(h) = history {
-        h.mark_growth(clusters, &mut findings);
+        h.mark_growth(snap, clusters, &mut findings);
     }
     advice::fit(graph, clusters, &mut findings);
     links::number(&mut findings);

@@ -17,8 +17,19 @@
 # call-frame information of the C library it ran with: the cores unwind on any
 # machine. Programs are built and run in /home/build/core/NAME, the path their
 # debug information and the cores name.
-# Needs gcc, g++, rustc, gdb, zstd, libc6-dbg (installs the Debian packages
-# when missing) and a kernel core_pattern that writes a file (`core`).
+# aarch64 (arm64-c/): programs/lock-order-emulated.c (the C program, waiting
+# for the threads to block on the mutex word, as /proc shows an emulator's
+# system calls) cross-compiled static with aarch64-linux-gnu-gcc and run
+# under qemu-aarch64 (user mode); once it hangs, SIGABRT goes to an idle
+# thread and qemu writes the guest's core (qemu_PROG_DATE_PID.core in the
+# working directory; no NT_FILE, NT_SIGINFO or NT_FPREGSET notes, the
+# read-only code pages left out): arm64-c/qemu.core.zst, its answer key
+# arm64-c/qemu-bt.txt (gdb-multiarch), the binary and expected.json. The
+# signal goes to an idle thread: the thread taking it leaves its system
+# call, and its registers then hold the call's result, not its argument.
+# Needs gcc, g++, rustc, gdb, zstd, libc6-dbg, and for aarch64 qemu-user,
+# gcc-aarch64-linux-gnu, gdb-multiarch (installs the Debian packages when
+# missing) and a kernel core_pattern that writes a file (`core`).
 # Usage: bash samples/core/generate.sh
 #        ONLY="c rust" bash samples/core/generate.sh
 set -euo pipefail
@@ -33,7 +44,7 @@ cleanup() {
   rm -rf "$root"
 }
 trap cleanup EXIT
-ONLY=${ONLY:-c cpp rust rwlock}
+ONLY=${ONLY:-c cpp rust rwlock arm64-c}
 want() { [[ " $ONLY " == *" $1 "* ]]; }
 
 installed() { [[ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" == *"ok installed"* ]]; }
@@ -41,6 +52,11 @@ need=()
 command -v gdb >/dev/null || need+=(gdb)
 command -v zstd >/dev/null || need+=(zstd)
 installed libc6-dbg || need+=(libc6-dbg)
+if want arm64-c; then
+  command -v qemu-aarch64 >/dev/null || need+=(qemu-user)
+  command -v aarch64-linux-gnu-gcc >/dev/null || need+=(gcc-aarch64-linux-gnu)
+  command -v gdb-multiarch >/dev/null || need+=(gdb-multiarch)
+fi
 if ((${#need[@]})); then
   (apt-get update -qq && apt-get install -y -qq "${need[@]}") >/dev/null
 fi
@@ -134,6 +150,33 @@ if want rwlock; then
   start "$root/rwlock" "$root/rwlock/rwlock"
   cores rwlock "$root/rwlock/rwlock"
 fi
+if want arm64-c; then
+  prepare arm64-c lock-order-emulated.c "$here/programs"
+  d=$root/arm64-c o=$here/arm64-c
+  (cd "$d" && aarch64-linux-gnu-gcc -O0 -g -static -pthread -Wall -Wextra -o lock-order lock-order-emulated.c)
+  (cd "$d" && exec env -i PATH=/usr/bin:/bin HOME=/home/build LC_ALL=C qemu-aarch64 ./lock-order truth.json >"$d/stdout.txt") &
+  pid=$!
+  pids+=("$pid")
+  for _ in $(seq 300); do
+    grep -qx ready "$d/stdout.txt" 2>/dev/null && break
+    sleep 0.1
+  done
+  grep -qx ready "$d/stdout.txt" || { echo "arm64-c did not get ready" >&2; exit 1; }
+  sleep 0.5
+  # The emulated threads are host threads of the same ids: the signal
+  # goes to idle-1, which takes it.
+  idle=$(python3 -c 'import json,sys; print([t["lwp"] for t in json.load(open(sys.argv[1]))["threads"] if t["name"] == "idle-1"][0])' "$d/truth.json")
+  kill -ABRT "$idle"
+  wait "$pid" 2>/dev/null || true
+  core=$(ls "$d"/qemu_*.core | head -1)
+  rm -rf "$o"
+  mkdir -p "$o"
+  (cd "$d" && gdb-multiarch -batch -ex "thread apply all bt" ./lock-order "$core") >"$o/qemu-bt.txt" 2>&1
+  sed -i "s|$core|qemu.core|g" "$o/qemu-bt.txt"
+  zstd -q -19 -f "$core" -o "$o/qemu.core.zst"
+  zstd -q -19 -f "$d/lock-order" -o "$o/lock-order.zst"
+  python3 -c 'import json,sys; json.dump(json.load(sys.stdin), sys.stdout, indent=1); print()' <"$d/truth.json" >"$o/expected.json"
+fi
 
 {
   echo "gdb: $(gdb --version | sed -n 1p)"
@@ -141,6 +184,11 @@ fi
   echo "rustc: $(rustc --version)"
   echo "glibc: $(ldd --version | sed -n 1p)"
   echo "kernel: $(uname -r | sed 's/-.*//')"
+  if want arm64-c; then
+    echo "aarch64-linux-gnu-gcc: $(aarch64-linux-gnu-gcc --version | sed -n 1p)"
+    echo "qemu-aarch64: $(qemu-aarch64 --version | sed -n 1p)"
+    echo "gdb-multiarch: $(gdb-multiarch --version | sed -n 1p)"
+  fi
 } >"$here/versions.txt"
 leaks=0
 for f in $(find "$here" -type f ! -name generate.sh); do

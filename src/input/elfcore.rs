@@ -408,6 +408,16 @@ impl CoreFile {
         }
     }
 
+    /// Sets the mapped files of a core whose notes name none (user-mode
+    /// emulators such as qemu-user write no `NT_FILE`): the caller found
+    /// them elsewhere (the executable from the auxiliary vector). Nothing
+    /// is attached yet.
+    pub fn set_files(&mut self, mut files: Vec<FileMapping>) {
+        files.sort_by_key(|f| f.start);
+        self.attached = vec![None; files.len()];
+        self.files = files;
+    }
+
     /// The core's bytes.
     pub fn data(&self) -> &Bytes {
         &self.data

@@ -27,6 +27,13 @@
 # arm64-c/qemu-bt.txt (gdb-multiarch), the binary and expected.json. The
 # signal goes to an idle thread: the thread taking it leaves its system
 # call, and its registers then hold the call's result, not its argument.
+# arm64-go/NAME/: three Go programs of samples/programs (lock-order-deadlock,
+# stranded-senders, waitgroup-mismatch) built with GOARCH=arm64 and run
+# under qemu-aarch64 with GOTRACEBACK=crash DUMP_FORM=sigquit (as
+# samples/core/go/generate.sh runs them natively): the program sends itself
+# SIGQUIT once settled, the runtime prints every goroutine and aborts, and
+# qemu writes the guest's core. NAME/traceback.txt (stderr) is the answer
+# key of NAME/qemu.core.zst; the binary is NAME/NAME.zst. Needs go.
 # Needs gcc, g++, rustc, gdb, zstd, libc6-dbg, and for aarch64 qemu-user,
 # gcc-aarch64-linux-gnu, gdb-multiarch (installs the Debian packages when
 # missing) and a kernel core_pattern that writes a file (`core`).
@@ -44,7 +51,7 @@ cleanup() {
   rm -rf "$root"
 }
 trap cleanup EXIT
-ONLY=${ONLY:-c cpp rust rwlock arm64-c}
+ONLY=${ONLY:-c cpp rust rwlock arm64-c arm64-go}
 want() { [[ " $ONLY " == *" $1 "* ]]; }
 
 installed() { [[ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" == *"ok installed"* ]]; }
@@ -52,7 +59,7 @@ need=()
 command -v gdb >/dev/null || need+=(gdb)
 command -v zstd >/dev/null || need+=(zstd)
 installed libc6-dbg || need+=(libc6-dbg)
-if want arm64-c; then
+if want arm64-c || want arm64-go; then
   command -v qemu-aarch64 >/dev/null || need+=(qemu-user)
   command -v aarch64-linux-gnu-gcc >/dev/null || need+=(gcc-aarch64-linux-gnu)
   command -v gdb-multiarch >/dev/null || need+=(gdb-multiarch)
@@ -177,6 +184,30 @@ if want arm64-c; then
   zstd -q -19 -f "$d/lock-order" -o "$o/lock-order.zst"
   python3 -c 'import json,sys; json.dump(json.load(sys.stdin), sys.stdout, indent=1); print()' <"$d/truth.json" >"$o/expected.json"
 fi
+if want arm64-go; then
+  settle=${SETTLE_SECONDS:-80}
+  gpids=()
+  for name in lock-order-deadlock stranded-senders waitgroup-mismatch; do
+    d=$root/go-arm64/$name
+    mkdir -p "$d"
+    (cd "$here/../programs" && env GOTOOLCHAIN=local GOFLAGS=-mod=mod GOPROXY=off GOTELEMETRY=off \
+      CGO_ENABLED=0 GOOS=linux GOARCH=arm64 GOCACHE="$root/go-cache" GOTMPDIR="$d" \
+      go build -trimpath -o "$d/$name" "./$name")
+    (cd "$d" && exec env -i PATH=/usr/bin:/bin HOME=/home/build LANG=C GOTRACEBACK=crash DUMP_FORM=sigquit SETTLE=${settle}s timeout -s KILL $((settle + 120)) sh -c "exec qemu-aarch64 ./$name 2>traceback.txt >/dev/null") 2>/dev/null &
+    gpids+=($!)
+  done
+  for p in "${gpids[@]}"; do wait "$p" 2>/dev/null || true; done
+  for name in lock-order-deadlock stranded-senders waitgroup-mismatch; do
+    d=$root/go-arm64/$name o=$here/arm64-go/$name
+    core=$(ls "$d"/qemu_*.core 2>/dev/null | head -1)
+    [ -n "$core" ] || { echo "arm64-go/$name: no core written" >&2; exit 1; }
+    rm -rf "$o"
+    mkdir -p "$o"
+    cp "$d/traceback.txt" "$o/traceback.txt"
+    zstd -q -19 -f "$core" -o "$o/qemu.core.zst"
+    zstd -q -19 -f "$d/$name" -o "$o/$name.zst"
+  done
+fi
 
 {
   echo "gdb: $(gdb --version | sed -n 1p)"
@@ -188,6 +219,9 @@ fi
     echo "aarch64-linux-gnu-gcc: $(aarch64-linux-gnu-gcc --version | sed -n 1p)"
     echo "qemu-aarch64: $(qemu-aarch64 --version | sed -n 1p)"
     echo "gdb-multiarch: $(gdb-multiarch --version | sed -n 1p)"
+  fi
+  if want arm64-go; then
+    echo "go: $(go env GOVERSION)"
   fi
 } >"$here/versions.txt"
 leaks=0

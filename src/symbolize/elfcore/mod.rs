@@ -132,8 +132,9 @@ fn find_file(
 /// The executable's mappings for a core without `NT_FILE`: the first
 /// `--binary` whose entry point and program headers sit where the core's
 /// auxiliary vector puts them (`AT_ENTRY`, `AT_PHDR`), its `PT_LOAD`
-/// segments placed at that load bias. Shared libraries stay unknown.
-fn exe_mappings(core: &CoreFile, binaries: &[PathBuf]) -> Option<Vec<FileMapping>> {
+/// segments placed at that load bias, with the file attached. Shared
+/// libraries stay unknown.
+fn exe_mappings(core: &CoreFile, binaries: &[PathBuf]) -> Option<(Vec<FileMapping>, Bytes)> {
     use object::read::elf::{FileHeader, ProgramHeader};
     let entry = core.aux(9)?;
     let phdr = core.aux(3);
@@ -191,7 +192,7 @@ fn exe_mappings(core: &CoreFile, binaries: &[PathBuf]) -> Option<Vec<FileMapping
             })
             .collect::<Vec<_>>();
         if !maps.is_empty() {
-            return Some(maps);
+            return Some((maps, bytes.clone()));
         }
     }
     None
@@ -203,7 +204,12 @@ pub fn read(name: &str, data: Bytes, opts: &Options) -> Result<CoreRead, String>
     let mut core = CoreFile::parse(data).map_err(|e| format!("{name}: {e}"))?;
     if core.files.is_empty() {
         match exe_mappings(&core, &opts.binaries) {
-            Some(maps) => core.set_files(maps),
+            Some((maps, bytes)) => {
+                core.set_files(maps);
+                for i in 0..core.files.len() {
+                    core.attach(i, bytes.clone());
+                }
+            }
             None => core.warnings.push(format!(
                 "{name}: the core names no mapped files (no NT_FILE note, as user-mode emulators write them) and no --binary has its entry point: pass the executable with --binary"
             )),

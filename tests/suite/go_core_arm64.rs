@@ -134,7 +134,7 @@ fn the_aarch64_core_is_written_as_the_runtime_wrote_its_traceback() {
     for name in SAMPLES {
         let key = common::read(&format!("samples/core/arm64-go/{name}/traceback.txt"));
         let loaded =
-            dumpscope::input::load(&core_path(name), &dumpscope::input::LoadOptions::default())
+            dumpscope::input::load(core_path(name), &dumpscope::input::LoadOptions::default())
                 .expect("core sample");
         let read = dumpscope::symbolize::elfcore::read(name, loaded.data, &config(name).symbolize)
             .unwrap_or_else(|e| panic!("{name}: {e}"));

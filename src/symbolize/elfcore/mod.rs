@@ -33,7 +33,7 @@ use symbols::SymbolTable;
 use unwind::Module;
 
 /// The format id of snapshots read from a core.
-pub const FORMAT: &str = "elf-core";
+pub const FORMAT: &str = crate::parse::elfcore::FORMAT;
 
 /// A core read into snapshots.
 pub struct CoreRead {

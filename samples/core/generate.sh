@@ -27,6 +27,8 @@
 # arm64-c/qemu-bt.txt (gdb-multiarch), the binary and expected.json. The
 # signal goes to an idle thread: the thread taking it leaves its system
 # call, and its registers then hold the call's result, not its argument.
+# arm64-c-pac/: the same built with -mbranch-protection=standard (return
+# addresses signed with pointer authentication).
 # arm64-go/NAME/: three Go programs of samples/programs (lock-order-deadlock,
 # stranded-senders, waitgroup-mismatch) built with GOARCH=arm64 and run
 # under qemu-aarch64 with GOTRACEBACK=crash DUMP_FORM=sigquit (as
@@ -51,7 +53,7 @@ cleanup() {
   rm -rf "$root"
 }
 trap cleanup EXIT
-ONLY=${ONLY:-c cpp rust rwlock arm64-c arm64-go}
+ONLY=${ONLY:-c cpp rust rwlock arm64-c arm64-c-pac arm64-go}
 want() { [[ " $ONLY " == *" $1 "* ]]; }
 
 installed() { [[ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" == *"ok installed"* ]]; }
@@ -59,7 +61,7 @@ need=()
 command -v gdb >/dev/null || need+=(gdb)
 command -v zstd >/dev/null || need+=(zstd)
 installed libc6-dbg || need+=(libc6-dbg)
-if want arm64-c || want arm64-go; then
+if want arm64-c || want arm64-c-pac || want arm64-go; then
   command -v qemu-aarch64 >/dev/null || need+=(qemu-user)
   command -v aarch64-linux-gnu-gcc >/dev/null || need+=(gcc-aarch64-linux-gnu)
   command -v gdb-multiarch >/dev/null || need+=(gdb-multiarch)
@@ -157,10 +159,14 @@ if want rwlock; then
   start "$root/rwlock" "$root/rwlock/rwlock"
   cores rwlock "$root/rwlock/rwlock"
 fi
-if want arm64-c; then
-  prepare arm64-c lock-order-emulated.c "$here/programs"
-  d=$root/arm64-c o=$here/arm64-c
-  (cd "$d" && aarch64-linux-gnu-gcc -O0 -g -static -pthread -Wall -Wextra -o lock-order lock-order-emulated.c)
+# emulated NAME CFLAGS: the C lock-order program for aarch64, run under
+# qemu-aarch64 until it hangs, then SIGABRT to idle-1; NAME/ gets qemu's
+# core, gdb-multiarch's answer key, the binary and the program's record.
+emulated() {
+  local name=$1 flags=$2
+  prepare "$name" lock-order-emulated.c "$here/programs"
+  local d=$root/$name o=$here/$name
+  (cd "$d" && aarch64-linux-gnu-gcc -O0 -g -static -pthread $flags -Wall -Wextra -o lock-order lock-order-emulated.c)
   (cd "$d" && exec env -i PATH=/usr/bin:/bin HOME=/home/build LC_ALL=C qemu-aarch64 ./lock-order truth.json >"$d/stdout.txt") &
   pid=$!
   pids+=("$pid")
@@ -168,13 +174,15 @@ if want arm64-c; then
     grep -qx ready "$d/stdout.txt" 2>/dev/null && break
     sleep 0.1
   done
-  grep -qx ready "$d/stdout.txt" || { echo "arm64-c did not get ready" >&2; exit 1; }
+  grep -qx ready "$d/stdout.txt" || { echo "$name did not get ready" >&2; exit 1; }
   sleep 0.5
   # The emulated threads are host threads of the same ids: the signal
   # goes to idle-1, which takes it.
+  local idle
   idle=$(python3 -c 'import json,sys; print([t["lwp"] for t in json.load(open(sys.argv[1]))["threads"] if t["name"] == "idle-1"][0])' "$d/truth.json")
   kill -ABRT "$idle"
   wait "$pid" 2>/dev/null || true
+  local core
   core=$(ls "$d"/qemu_*.core | head -1)
   rm -rf "$o"
   mkdir -p "$o"
@@ -183,7 +191,16 @@ if want arm64-c; then
   zstd -q -19 -f "$core" -o "$o/qemu.core.zst"
   zstd -q -19 -f "$d/lock-order" -o "$o/lock-order.zst"
   python3 -c 'import json,sys; json.dump(json.load(sys.stdin), sys.stdout, indent=1); print()' <"$d/truth.json" >"$o/expected.json"
+}
+if want arm64-c; then
+  emulated arm64-c ""
 fi
+# The same with pointer authentication (return addresses signed on the
+# stack: qemu's default CPU implements it, its core records no mask).
+if want arm64-c-pac; then
+  emulated arm64-c-pac -mbranch-protection=standard
+fi
+
 if want arm64-go; then
   settle=${SETTLE_SECONDS:-80}
   gpids=()
@@ -215,7 +232,7 @@ fi
   echo "rustc: $(rustc --version)"
   echo "glibc: $(ldd --version | sed -n 1p)"
   echo "kernel: $(uname -r | sed 's/-.*//')"
-  if want arm64-c; then
+  if want arm64-c || want arm64-c-pac; then
     echo "aarch64-linux-gnu-gcc: $(aarch64-linux-gnu-gcc --version | sed -n 1p)"
     echo "qemu-aarch64: $(qemu-aarch64 --version | sed -n 1p)"
     echo "gdb-multiarch: $(gdb-multiarch --version | sed -n 1p)"

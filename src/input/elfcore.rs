@@ -177,6 +177,9 @@ pub struct CoreFile {
     pub auxv: Vec<(u64, u64)>,
     /// What could not be read: truncation, malformed notes.
     pub warnings: Vec<String>,
+    /// aarch64: the bits of a code address that pointer authentication
+    /// uses (`insn_mask` of `NT_ARM_PAC_MASK`), when the core records them.
+    pub pac_mask: Option<u64>,
     segments: Vec<Segment>,
     /// The file attached to each entry of `files`.
     attached: Vec<Option<Bytes>>,
@@ -197,6 +200,8 @@ impl std::fmt::Debug for CoreFile {
 const NT_FILE: u32 = 0x4649_4c45;
 /// `NT_SIGINFO`.
 const NT_SIGINFO: u32 = 0x5349_4749;
+/// `NT_ARM_PAC_MASK`: `struct user_pac_mask { data_mask, insn_mask }`.
+const NT_ARM_PAC_MASK: u32 = 0x406;
 /// Offset of `pr_reg` in `struct elf_prstatus` (64-bit).
 const PR_REG: usize = 112;
 /// Offset of `pr_pid` in `struct elf_prstatus` (64-bit).
@@ -262,6 +267,7 @@ impl CoreFile {
             process: ProcessInfo::default(),
             auxv: Vec::new(),
             warnings: Vec::new(),
+            pac_mask: None,
             segments: Vec::new(),
             attached: Vec::new(),
             siginfo_seen: false,
@@ -288,8 +294,13 @@ impl CoreFile {
                     Ok(Some(mut notes)) => loop {
                         match notes.next() {
                             Ok(Some(note)) => {
-                                if note.name() == b"CORE" {
-                                    core.note(note.n_type(endian), note.desc());
+                                // Linux writes its architecture notes
+                                // (`NT_ARM_*`) under the name "LINUX".
+                                let kind = note.n_type(endian);
+                                if note.name() == b"CORE"
+                                    || (note.name() == b"LINUX" && kind == NT_ARM_PAC_MASK)
+                                {
+                                    core.note(kind, note.desc());
                                 }
                             }
                             Ok(None) => break,
@@ -371,6 +382,9 @@ impl CoreFile {
                     .collect();
             }
             NT_FILE => self.file_note(desc),
+            NT_ARM_PAC_MASK if self.arch == Arch::Aarch64 => {
+                self.pac_mask = u64_at(desc, 8).filter(|&m| m != 0);
+            }
             _ => {}
         }
     }
@@ -482,6 +496,22 @@ impl CoreFile {
             return None;
         }
         file.get(start as usize..end as usize)
+    }
+}
+
+impl CoreFile {
+    /// A code address as the CPU runs it: on aarch64 a return address
+    /// saved with pointer authentication carries its signature in the high
+    /// bits, cleared here (by `NT_ARM_PAC_MASK`, else above the 48 bits of
+    /// a user address).
+    pub fn code_addr(&self, addr: u64) -> u64 {
+        match self.arch {
+            Arch::X86_64 => addr,
+            Arch::Aarch64 => match self.pac_mask {
+                Some(mask) => addr & !mask,
+                None => addr & 0x0000_ffff_ffff_ffff,
+            },
+        }
     }
 }
 

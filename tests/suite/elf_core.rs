@@ -593,3 +593,49 @@ fn aarch64_without_the_binary() {
         "{warnings:?}"
     );
 }
+
+/// aarch64 with pointer authentication (samples/core/arm64-c-pac/, built
+/// with `-mbranch-protection=standard`): the program's functions save
+/// their return addresses signed. gdb, without the core recording the
+/// signature's bits, stops at the first signed frame; the unwinder clears
+/// them and every thread has the frames of the same program built without
+/// it (arm64-c), gdb's frames first.
+#[test]
+fn aarch64_signed_return_addresses_are_stripped() {
+    let frames = |sample: &str| -> std::collections::BTreeMap<String, Vec<String>> {
+        let names = names_by_lwp(sample);
+        let (parsed, _) = parse_core(sample, "qemu", true);
+        let snap = &parsed.snapshots[0];
+        let t = &snap.tables;
+        snap.tasks
+            .iter()
+            .map(|task| {
+                let f = t
+                    .stack(task.stack)
+                    .frames
+                    .iter()
+                    .map(|f| t.str(t.function(t.frame(*f).function).full).to_string())
+                    .collect();
+                (names[&task.id].clone(), f)
+            })
+            .collect()
+    };
+    let (signed, plain) = (frames("arm64-c-pac"), frames("arm64-c"));
+    assert_eq!(signed.len(), 6);
+    assert_eq!(signed, plain);
+    assert_eq!(
+        signed["restock"].last().map(String::as_str),
+        Some("thread_start")
+    );
+    let names = names_by_lwp("arm64-c-pac");
+    let key = answer_key(&common::read("samples/core/arm64-c-pac/qemu-bt.txt"));
+    for k in &key {
+        let have = &signed[&names[&k.lwp]];
+        let want: Vec<&str> = k.functions.iter().map(|f| f.function.as_str()).collect();
+        assert_eq!(&have[..want.len()], &want[..], "LWP {}", k.lwp);
+    }
+    // gdb stopped at a signed frame: the test is about them.
+    assert!(key
+        .iter()
+        .any(|k| k.functions.last().is_some_and(|f| f.function == "restock")));
+}

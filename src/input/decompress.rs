@@ -166,8 +166,8 @@ pub const CORE_FILE_FACTOR: u64 = 16;
 /// mapped and at once removed: the core costs disk, not memory, and reads
 /// only the pages the analysis touches, as an uncompressed core does. Its
 /// cap is [`CORE_FILE_FACTOR`] times `--max-decompressed`. `None` when
-/// `raw` is not a compressed core (or no temporary file can be made: then
-/// it is decompressed into memory as any input).
+/// `raw` is not a compressed core, or no temporary file can be made or
+/// written (then it is decompressed into memory as any input).
 fn load_core_to_file(
     name: &str,
     raw: &[u8],
@@ -199,6 +199,7 @@ fn load_core_to_file(
     let mut out = FileOut {
         w: std::io::BufWriter::with_capacity(1 << 20, file),
         n: 0,
+        failed: false,
     };
     let cap = opts.max_decompressed.saturating_mul(CORE_FILE_FACTOR);
     let result = match compression {
@@ -208,7 +209,11 @@ fn load_core_to_file(
     let flushed = out.w.into_inner().map_err(|e| e.into_error());
     // The map keeps the data; the name goes at once.
     let removed = std::fs::remove_file(&path);
-    let file = flushed.map_err(io)?;
+    let file = match flushed {
+        Ok(file) if !out.failed => file,
+        // The temporary directory is full or not writable: in memory.
+        _ => return Ok(None),
+    };
     removed.map_err(io)?;
     let mut warnings = Vec::new();
     match result {
@@ -293,6 +298,8 @@ impl Out for Vec<u8> {
 struct FileOut {
     w: std::io::BufWriter<std::fs::File>,
     n: u64,
+    /// A write failed (the decoder's errors are the stream's).
+    failed: bool,
 }
 
 impl Out for FileOut {
@@ -301,7 +308,10 @@ impl Out for FileOut {
     }
     fn put(&mut self, bytes: &[u8]) -> std::io::Result<()> {
         use std::io::Write;
-        self.w.write_all(bytes)?;
+        if let Err(e) = self.w.write_all(bytes) {
+            self.failed = true;
+            return Err(e);
+        }
         self.n += bytes.len() as u64;
         Ok(())
     }

@@ -107,6 +107,9 @@ pub struct ProcessInfo {
     /// The process that sent the signal (`si_pid`), for a signal sent by
     /// `kill`, `tgkill` or `raise` (`si_code` 0 or below).
     pub sender: Option<u32>,
+    /// The core has no `NT_SIGINFO` (qemu-user's): `signal` is the first
+    /// thread's `pr_cursig`, its code and sender unknown.
+    pub signal_from_prstatus: bool,
 }
 
 impl ProcessInfo {
@@ -116,6 +119,11 @@ impl ProcessInfo {
     pub fn crashed(&self) -> bool {
         if self.signal == 0 {
             return false;
+        }
+        if self.signal_from_prstatus {
+            // Without the signal's code, only the faults (which a process
+            // takes from its own instructions) are certainly a crash.
+            return matches!(self.signal, 4 | 7 | 8 | 11);
         }
         let own = self.signal_code > 0 || (self.sender.is_some() && self.sender == Some(self.pid));
         own && matches!(self.signal, 4 | 5 | 6 | 7 | 8 | 11 | 31)
@@ -332,6 +340,12 @@ impl CoreFile {
             core.warnings
                 .push("the core has no thread (no NT_PRSTATUS note)".into());
         }
+        if !core.siginfo_seen {
+            if let Some(t) = core.threads.first().filter(|t| t.signal != 0) {
+                core.process.signal = i32::from(t.signal);
+                core.process.signal_from_prstatus = true;
+            }
+        }
         Ok(core)
     }
 
@@ -543,6 +557,52 @@ impl Memory for CoreFile {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A core of one thread: an ELF header, one `PT_NOTE` holding its
+    /// `NT_PRSTATUS` (aarch64) with `pr_cursig` = `signal`, no `NT_SIGINFO`.
+    fn one_thread_core(signal: u16) -> Vec<u8> {
+        let mut desc = vec![0u8; PR_REG + 34 * 8 + 8];
+        desc[12..14].copy_from_slice(&signal.to_le_bytes());
+        desc[PR_PID..PR_PID + 4].copy_from_slice(&77u32.to_le_bytes());
+        let mut note = Vec::new();
+        note.extend_from_slice(&5u32.to_le_bytes());
+        note.extend_from_slice(&(desc.len() as u32).to_le_bytes());
+        note.extend_from_slice(&elf::NT_PRSTATUS.to_le_bytes());
+        note.extend_from_slice(b"CORE\0\0\0\0");
+        note.extend_from_slice(&desc);
+        let mut v = b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0\x04\0\xb7\0\x01\0\0\0".to_vec();
+        v.resize(64, 0);
+        v[32..40].copy_from_slice(&64u64.to_le_bytes()); // e_phoff
+        v[52..54].copy_from_slice(&64u16.to_le_bytes()); // e_ehsize
+        v[54..56].copy_from_slice(&56u16.to_le_bytes()); // e_phentsize
+        v[56..58].copy_from_slice(&1u16.to_le_bytes()); // e_phnum
+        let mut ph = vec![0u8; 56];
+        ph[0..4].copy_from_slice(&elf::PT_NOTE.to_le_bytes());
+        ph[8..16].copy_from_slice(&120u64.to_le_bytes());
+        ph[32..40].copy_from_slice(&(note.len() as u64).to_le_bytes());
+        ph[40..48].copy_from_slice(&(note.len() as u64).to_le_bytes());
+        ph[48..56].copy_from_slice(&4u64.to_le_bytes());
+        v.extend_from_slice(&ph);
+        v.extend_from_slice(&note);
+        v
+    }
+
+    /// Without `NT_SIGINFO`, the first thread's `pr_cursig` names the
+    /// signal: a fault is a crash, an abort (maybe sent by `kill`) is not.
+    #[test]
+    fn signal_from_prstatus_without_siginfo() {
+        let core = CoreFile::parse(Bytes::owned(one_thread_core(11))).unwrap();
+        assert_eq!(core.arch, Arch::Aarch64);
+        assert_eq!(core.threads.len(), 1, "{:?}", core.warnings);
+        assert_eq!(core.threads[0].lwp, 77);
+        assert_eq!(core.process.signal, 11);
+        assert!(core.process.crashed());
+        let core = CoreFile::parse(Bytes::owned(one_thread_core(6))).unwrap();
+        assert_eq!(core.process.signal, 6);
+        assert!(!core.process.crashed());
+        let core = CoreFile::parse(Bytes::owned(one_thread_core(0))).unwrap();
+        assert_eq!(core.process.signal, 0);
+    }
 
     #[test]
     fn garbage_is_no_core_and_never_panics() {

@@ -308,11 +308,11 @@ pub fn read(name: &str, data: Bytes, opts: &Options) -> Result<CoreRead, String>
             let lwp = core.threads.first().map(|t| t.lwp as u64);
             snap.crash = Some(Crash {
                 message: format!(
-                    "{} ({})",
+                    "{}{}",
                     signal_name(core.process.signal),
                     core.process
                         .fault_addr
-                        .map_or_else(String::new, |a| format!("address {a:#x}"))
+                        .map_or_else(String::new, |a| format!(" (address {a:#x})"))
                 ),
                 task_id: lwp.filter(|id| snap.tasks.iter().any(|t| t.id == *id)),
                 ..Crash::default()

@@ -213,7 +213,7 @@ fn core(data: &[u8]) {
 }
 
 /// The aarch64 core sample's binary (samples/core/arm64-c/lock-order.zst),
-/// decompressed once into a directory of this process.
+/// decompressed once into the temporary directory.
 fn core_binary() -> Option<std::path::PathBuf> {
     static BINARY: std::sync::OnceLock<Option<std::path::PathBuf>> = std::sync::OnceLock::new();
     BINARY
@@ -223,11 +223,16 @@ fn core_binary() -> Option<std::path::PathBuf> {
                 "/samples/core/arm64-c/lock-order.zst"
             );
             let loaded = input::load(src, &LoadOptions::default()).ok()?;
-            let dir =
-                std::env::temp_dir().join(format!("dumpscope-fuzz-core-{}", std::process::id()));
+            let dir = std::env::temp_dir().join("dumpscope-fuzz-core");
             std::fs::create_dir_all(&dir).ok()?;
             let path = dir.join("lock-order");
-            std::fs::write(&path, &*loaded.data).ok()?;
+            if std::fs::read(&path).ok().as_deref() != Some(&loaded.data[..]) {
+                // Written whole under a name of this process, then renamed:
+                // fuzzers running at once never see half a binary.
+                let part = dir.join(format!("lock-order.{}", std::process::id()));
+                std::fs::write(&part, &*loaded.data).ok()?;
+                std::fs::rename(&part, &path).ok()?;
+            }
             Some(path)
         })
         .clone()

@@ -10,7 +10,7 @@ cd "$(dirname "$0")"
 secs=${1:?usage: fuzz/run.sh SECONDS [TARGET...]}
 shift
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(go java native python heap input report diff)
+[ ${#targets[@]} -gt 0 ] || targets=(go java native python heap input report diff core)
 [ -d seeds ] || bash seed.sh >/dev/null
 mkdir -p logs
 status=0

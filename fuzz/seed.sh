@@ -9,7 +9,7 @@ cd "$(dirname "$0")"
 samples=../samples
 max=16384
 rm -rf seeds
-mkdir -p seeds/{go,java,native,python,heap,input,report,diff}
+mkdir -p seeds/{go,java,native,python,heap,input,report,diff,core}
 
 # The dump files of a directory tree: what the samples' programs wrote, not
 # the programs, scripts, expectations or binaries beside them.
@@ -39,6 +39,19 @@ for f in $(dumps $samples/go/*/pprof $samples/native/jemalloc-* $samples/native/
 done
 for f in $(dumps $samples/messy); do seed input "$f"; done
 for f in $(dumps $samples/go/*/pprof | grep '\.gz$' | head -20); do seed input "$f"; done
+
+# ELF cores: each committed core decompressed and shrunk to its notes, its
+# small segments and the pages around each thread's stack pointer (a few
+# hundred KiB, fuzz/shrink-core.py); and the first 64 KiB of each (headers
+# and notes, then cut: a truncated core).
+for f in $(find $samples/core -name '*core.zst' | sort); do
+  name=$(echo "${f#"$samples"/}" | tr '/' '_')
+  name=${name%.zst}
+  zstd -dcq "$f" > seeds/core/.raw
+  python3 shrink-core.py seeds/core/.raw "seeds/core/$name"
+  head -c 65536 seeds/core/.raw > "seeds/core/cut-$name"
+  rm -f seeds/core/.raw
+done
 
 # The pipeline: the smallest few dumps of every family, and the messy inputs.
 for family in go java native python heap input; do

@@ -35,11 +35,15 @@ pub enum Target {
     Report,
     /// Two inputs (split at the first `\n====\n`) as `dumpscope diff`.
     Diff,
+    /// ELF cores (plain or compressed) read by the core reader, analysed
+    /// and rendered: without a binary, and for inputs of odd length with
+    /// the aarch64 sample's static binary (samples/core/arm64-c).
+    Core,
 }
 
 impl Target {
     /// Every target, in the order `fuzz/` lists them.
-    pub const ALL: [Target; 8] = [
+    pub const ALL: [Target; 9] = [
         Target::Go,
         Target::Java,
         Target::Native,
@@ -48,6 +52,7 @@ impl Target {
         Target::Input,
         Target::Report,
         Target::Diff,
+        Target::Core,
     ];
 
     /// The target's name: its binary in `fuzz/fuzz_targets/` and its
@@ -62,6 +67,7 @@ impl Target {
             Target::Input => "input",
             Target::Report => "report",
             Target::Diff => "diff",
+            Target::Core => "core",
         }
     }
 
@@ -92,9 +98,8 @@ pub fn family_of(id: &str) -> Option<Target> {
     Some(match first {
         "go" => Target::Go,
         "java" => Target::Java,
-        "gdb" | "lldb" | "eu" | "native" | "rust" | "tokio" | "async" | "elf" | "core" => {
-            Target::Native
-        }
+        "gdb" | "lldb" | "eu" | "native" | "rust" | "tokio" | "async" => Target::Native,
+        "elf" | "core" => Target::Core,
         "python" | "py" => Target::Python,
         "pprof" | "jemalloc" | "dhat" => Target::Heap,
         _ => return None,
@@ -108,6 +113,12 @@ pub fn run(target: Target, data: &[u8]) {
         Target::Input => input_layer(data),
         Target::Report => whole_report(data),
         Target::Diff => diff(data),
+        Target::Core => {
+            for format in Target::Core.formats() {
+                parse_as(format, data);
+            }
+            core(data);
+        }
         family => {
             for format in family.formats() {
                 parse_as(format, data);
@@ -157,6 +168,74 @@ fn whole_report(data: &[u8]) {
         &DiagnoseOptions::default(),
     );
     render_all(&report);
+}
+
+/// An ELF core read as `dumpscope analyze CORE [--binary EXE]` reads it,
+/// analysed and rendered in every format.
+fn core(data: &[u8]) {
+    let opts = LoadOptions {
+        max_decompressed: MAX_DECOMPRESSED,
+    };
+    let Ok(loaded) = input::load_bytes("fuzz", data.to_vec(), &opts) else {
+        return;
+    };
+    let sopts = crate::symbolize::Options {
+        binaries: if data.len() % 2 == 1 {
+            core_binary().into_iter().collect()
+        } else {
+            Vec::new()
+        },
+        ..Default::default()
+    };
+    let size = loaded.data.len() as u64;
+    let Ok(read) = crate::symbolize::elfcore::read("fuzz", loaded.data, &sopts) else {
+        return;
+    };
+    let parsed = ParsedInput {
+        input: crate::parse::InputInfo {
+            source: "fuzz".into(),
+            size: loaded.size,
+            compression: loaded.compression,
+            decompressed_size: size,
+            format: None,
+            confidence: 1.0,
+            notes: Vec::new(),
+        },
+        snapshots: read.snapshots,
+        heaps: Vec::new(),
+    };
+    let report = pipeline::report(
+        std::slice::from_ref(&parsed),
+        &GroupOptions::default(),
+        &DiagnoseOptions::default(),
+    );
+    render_all(&report);
+}
+
+/// The aarch64 core sample's binary (samples/core/arm64-c/lock-order.zst),
+/// decompressed once into the temporary directory.
+fn core_binary() -> Option<std::path::PathBuf> {
+    static BINARY: std::sync::OnceLock<Option<std::path::PathBuf>> = std::sync::OnceLock::new();
+    BINARY
+        .get_or_init(|| {
+            let src = concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/samples/core/arm64-c/lock-order.zst"
+            );
+            let loaded = input::load(src, &LoadOptions::default()).ok()?;
+            let dir = std::env::temp_dir().join("dumpscope-fuzz-core");
+            std::fs::create_dir_all(&dir).ok()?;
+            let path = dir.join("lock-order");
+            if std::fs::read(&path).ok().as_deref() != Some(&loaded.data[..]) {
+                // Written whole under a name of this process, then renamed:
+                // fuzzers running at once never see half a binary.
+                let part = dir.join(format!("lock-order.{}", std::process::id()));
+                std::fs::write(&part, &*loaded.data).ok()?;
+                std::fs::rename(&part, &path).ok()?;
+            }
+            Some(path)
+        })
+        .clone()
 }
 
 /// The separator of the two inputs of the diff target.

@@ -17,8 +17,28 @@
 # call-frame information of the C library it ran with: the cores unwind on any
 # machine. Programs are built and run in /home/build/core/NAME, the path their
 # debug information and the cores name.
-# Needs gcc, g++, rustc, gdb, zstd, libc6-dbg (installs the Debian packages
-# when missing) and a kernel core_pattern that writes a file (`core`).
+# aarch64 (arm64-c/): programs/lock-order-emulated.c (the C program, waiting
+# for the threads to block on the mutex word, as /proc shows an emulator's
+# system calls) cross-compiled static with aarch64-linux-gnu-gcc and run
+# under qemu-aarch64 (user mode); once it hangs, SIGABRT goes to an idle
+# thread and qemu writes the guest's core (qemu_PROG_DATE_PID.core in the
+# working directory; no NT_FILE, NT_SIGINFO or NT_FPREGSET notes, the
+# read-only code pages left out): arm64-c/qemu.core.zst, its answer key
+# arm64-c/qemu-bt.txt (gdb-multiarch), the binary and expected.json. The
+# signal goes to an idle thread: the thread taking it leaves its system
+# call, and its registers then hold the call's result, not its argument.
+# arm64-c-pac/: the same built with -mbranch-protection=standard (return
+# addresses signed with pointer authentication).
+# arm64-go/NAME/: three Go programs of samples/programs (lock-order-deadlock,
+# stranded-senders, waitgroup-mismatch) built with GOARCH=arm64 and run
+# under qemu-aarch64 with GOTRACEBACK=crash DUMP_FORM=sigquit (as
+# samples/core/go/generate.sh runs them natively): the program sends itself
+# SIGQUIT once settled, the runtime prints every goroutine and aborts, and
+# qemu writes the guest's core. NAME/traceback.txt (stderr) is the answer
+# key of NAME/qemu.core.zst; the binary is NAME/NAME.zst. Needs go.
+# Needs gcc, g++, rustc, gdb, zstd, libc6-dbg, and for aarch64 qemu-user,
+# gcc-aarch64-linux-gnu, gdb-multiarch (installs the Debian packages when
+# missing) and a kernel core_pattern that writes a file (`core`).
 # Usage: bash samples/core/generate.sh
 #        ONLY="c rust" bash samples/core/generate.sh
 set -euo pipefail
@@ -33,7 +53,7 @@ cleanup() {
   rm -rf "$root"
 }
 trap cleanup EXIT
-ONLY=${ONLY:-c cpp rust rwlock}
+ONLY=${ONLY:-c cpp rust rwlock arm64-c arm64-c-pac arm64-go}
 want() { [[ " $ONLY " == *" $1 "* ]]; }
 
 installed() { [[ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" == *"ok installed"* ]]; }
@@ -41,6 +61,11 @@ need=()
 command -v gdb >/dev/null || need+=(gdb)
 command -v zstd >/dev/null || need+=(zstd)
 installed libc6-dbg || need+=(libc6-dbg)
+if want arm64-c || want arm64-c-pac || want arm64-go; then
+  command -v qemu-aarch64 >/dev/null || need+=(qemu-user)
+  command -v aarch64-linux-gnu-gcc >/dev/null || need+=(gcc-aarch64-linux-gnu)
+  command -v gdb-multiarch >/dev/null || need+=(gdb-multiarch)
+fi
 if ((${#need[@]})); then
   (apt-get update -qq && apt-get install -y -qq "${need[@]}") >/dev/null
 fi
@@ -134,6 +159,72 @@ if want rwlock; then
   start "$root/rwlock" "$root/rwlock/rwlock"
   cores rwlock "$root/rwlock/rwlock"
 fi
+# emulated NAME CFLAGS: the C lock-order program for aarch64, run under
+# qemu-aarch64 until it hangs, then SIGABRT to idle-1; NAME/ gets qemu's
+# core, gdb-multiarch's answer key, the binary and the program's record.
+emulated() {
+  local name=$1 flags=$2
+  prepare "$name" lock-order-emulated.c "$here/programs"
+  local d=$root/$name o=$here/$name
+  (cd "$d" && aarch64-linux-gnu-gcc -O0 -g -static -pthread $flags -Wall -Wextra -o lock-order lock-order-emulated.c)
+  (cd "$d" && exec env -i PATH=/usr/bin:/bin HOME=/home/build LC_ALL=C qemu-aarch64 ./lock-order truth.json >"$d/stdout.txt") &
+  pid=$!
+  pids+=("$pid")
+  for _ in $(seq 300); do
+    grep -qx ready "$d/stdout.txt" 2>/dev/null && break
+    sleep 0.1
+  done
+  grep -qx ready "$d/stdout.txt" || { echo "$name did not get ready" >&2; exit 1; }
+  sleep 0.5
+  # The emulated threads are host threads of the same ids: the signal
+  # goes to idle-1, which takes it.
+  local idle
+  idle=$(python3 -c 'import json,sys; print([t["lwp"] for t in json.load(open(sys.argv[1]))["threads"] if t["name"] == "idle-1"][0])' "$d/truth.json")
+  kill -ABRT "$idle"
+  wait "$pid" 2>/dev/null || true
+  local core
+  core=$(ls "$d"/qemu_*.core | head -1)
+  rm -rf "$o"
+  mkdir -p "$o"
+  (cd "$d" && gdb-multiarch -batch -ex "thread apply all bt" ./lock-order "$core") >"$o/qemu-bt.txt" 2>&1
+  sed -i "s|$core|qemu.core|g" "$o/qemu-bt.txt"
+  zstd -q -19 -f "$core" -o "$o/qemu.core.zst"
+  zstd -q -19 -f "$d/lock-order" -o "$o/lock-order.zst"
+  python3 -c 'import json,sys; json.dump(json.load(sys.stdin), sys.stdout, indent=1); print()' <"$d/truth.json" >"$o/expected.json"
+}
+if want arm64-c; then
+  emulated arm64-c ""
+fi
+# The same with pointer authentication (return addresses signed on the
+# stack: qemu's default CPU implements it, its core records no mask).
+if want arm64-c-pac; then
+  emulated arm64-c-pac -mbranch-protection=standard
+fi
+
+if want arm64-go; then
+  settle=${SETTLE_SECONDS:-80}
+  gpids=()
+  for name in lock-order-deadlock stranded-senders waitgroup-mismatch; do
+    d=$root/go-arm64/$name
+    mkdir -p "$d"
+    (cd "$here/../programs" && env GOTOOLCHAIN=local GOFLAGS=-mod=mod GOPROXY=off GOTELEMETRY=off \
+      CGO_ENABLED=0 GOOS=linux GOARCH=arm64 GOCACHE="$root/go-cache" GOTMPDIR="$d" \
+      go build -trimpath -o "$d/$name" "./$name")
+    (cd "$d" && exec env -i PATH=/usr/bin:/bin HOME=/home/build LANG=C GOTRACEBACK=crash DUMP_FORM=sigquit SETTLE=${settle}s timeout -s KILL $((settle + 120)) sh -c "exec qemu-aarch64 ./$name 2>traceback.txt >/dev/null") 2>/dev/null &
+    gpids+=($!)
+  done
+  for p in "${gpids[@]}"; do wait "$p" 2>/dev/null || true; done
+  for name in lock-order-deadlock stranded-senders waitgroup-mismatch; do
+    d=$root/go-arm64/$name o=$here/arm64-go/$name
+    core=$(ls "$d"/qemu_*.core 2>/dev/null | head -1)
+    [ -n "$core" ] || { echo "arm64-go/$name: no core written" >&2; exit 1; }
+    rm -rf "$o"
+    mkdir -p "$o"
+    cp "$d/traceback.txt" "$o/traceback.txt"
+    zstd -q -19 -f "$core" -o "$o/qemu.core.zst"
+    zstd -q -19 -f "$d/$name" -o "$o/$name.zst"
+  done
+fi
 
 {
   echo "gdb: $(gdb --version | sed -n 1p)"
@@ -141,6 +232,14 @@ fi
   echo "rustc: $(rustc --version)"
   echo "glibc: $(ldd --version | sed -n 1p)"
   echo "kernel: $(uname -r | sed 's/-.*//')"
+  if want arm64-c || want arm64-c-pac; then
+    echo "aarch64-linux-gnu-gcc: $(aarch64-linux-gnu-gcc --version | sed -n 1p)"
+    echo "qemu-aarch64: $(qemu-aarch64 --version | sed -n 1p)"
+    echo "gdb-multiarch: $(gdb-multiarch --version | sed -n 1p)"
+  fi
+  if want arm64-go; then
+    echo "go: $(go env GOVERSION)"
+  fi
 } >"$here/versions.txt"
 leaks=0
 for f in $(find "$here" -type f ! -name generate.sh); do

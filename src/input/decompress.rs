@@ -152,7 +152,188 @@ pub fn load(path: impl AsRef<std::path::Path>, opts: &LoadOptions) -> Result<Loa
     }
     let mut data = head[..head_len].to_vec();
     file.read_to_end(&mut data).map_err(io)?;
+    if let Some(loaded) = load_core_to_file(&name, &data, opts)? {
+        return Ok(loaded);
+    }
     load_bytes(&name, data, opts)
+}
+
+/// How many times `--max-decompressed` a compressed ELF core may take once
+/// decompressed into its temporary file (on disk, not in memory).
+pub const CORE_FILE_FACTOR: u64 = 16;
+
+/// A compressed ELF core is decompressed into a temporary file, which is
+/// mapped and at once removed: the core costs disk, not memory, and reads
+/// only the pages the analysis touches, as an uncompressed core does. Its
+/// cap is [`CORE_FILE_FACTOR`] times `--max-decompressed`. `None` when
+/// `raw` is not a compressed core, or no temporary file can be made or
+/// written (then it is decompressed into memory as any input).
+fn load_core_to_file(
+    name: &str,
+    raw: &[u8],
+    opts: &LoadOptions,
+) -> Result<Option<Loaded>, InputError> {
+    let compression = Compression::sniff(raw);
+    let mut head = [0u8; 64];
+    let filled = match compression {
+        Compression::None => return Ok(None),
+        Compression::Gzip => fill(&mut flate2::read::MultiGzDecoder::new(raw), &mut head),
+        Compression::Zstd => {
+            let mut src: &[u8] = raw;
+            match ruzstd::decoding::StreamingDecoder::new(&mut src) {
+                Ok(mut decoder) => fill(&mut decoder, &mut head),
+                Err(_) => 0,
+            }
+        }
+    };
+    if !super::elfcore::is_core(&head[..filled]) {
+        return Ok(None);
+    }
+    let Some((path, file)) = temp_file() else {
+        return Ok(None);
+    };
+    let io = |source| InputError::Io {
+        name: name.to_string(),
+        source,
+    };
+    let mut out = FileOut {
+        w: std::io::BufWriter::with_capacity(1 << 20, file),
+        n: 0,
+        failed: false,
+    };
+    let cap = opts.max_decompressed.saturating_mul(CORE_FILE_FACTOR);
+    let result = match compression {
+        Compression::Gzip => decode_gzip_into(raw, &mut out, cap),
+        _ => decode_zstd_into(raw, &mut out, cap),
+    };
+    let flushed = out.w.into_inner().map_err(|e| e.into_error());
+    // The map keeps the data; the name goes at once.
+    let removed = std::fs::remove_file(&path);
+    let file = match flushed {
+        Ok(file) if !out.failed => file,
+        // The temporary directory is full or not writable: in memory.
+        _ => return Ok(None),
+    };
+    removed.map_err(io)?;
+    let mut warnings = Vec::new();
+    match result {
+        Ok(true) => {}
+        Ok(false) => {
+            return Err(InputError::TooLarge {
+                name: name.to_string(),
+                limit: cap,
+            })
+        }
+        Err(e) if out.n == 0 => return Err(corrupt(name, compression.as_str(), e)),
+        Err(e) => warnings.push(truncated(compression.as_str(), out.n as usize, e)),
+    }
+    // SAFETY: a read-only map of the file just written, whose name is
+    // already gone: nothing else can change it.
+    let map = unsafe { memmap2::Mmap::map(&file) }.map_err(io)?;
+    Ok(Some(Loaded {
+        name: name.to_string(),
+        size: raw.len() as u64,
+        compression,
+        data: Bytes::mapped(map),
+        warnings,
+    }))
+}
+
+/// Reads into `buf` until it is full or the reader ends or fails.
+fn fill(r: &mut dyn Read, buf: &mut [u8]) -> usize {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match r.read(&mut buf[filled..]) {
+            Ok(0) | Err(_) => break,
+            Ok(k) => filled += k,
+        }
+    }
+    filled
+}
+
+/// A new file of this process in the temporary directory.
+fn temp_file() -> Option<(std::path::PathBuf, std::fs::File)> {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let dir = std::env::temp_dir();
+    for _ in 0..16 {
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let path = dir.join(format!(
+            ".dumpscope-core-{}-{n}-{nanos}",
+            std::process::id()
+        ));
+        if let Ok(file) = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(&path)
+        {
+            return Some((path, file));
+        }
+    }
+    None
+}
+
+/// Where decompressed bytes go: memory or a file.
+trait Out {
+    /// Bytes written so far.
+    fn written(&self) -> u64;
+    /// Appends bytes.
+    fn put(&mut self, bytes: &[u8]) -> std::io::Result<()>;
+}
+
+impl Out for Vec<u8> {
+    fn written(&self) -> u64 {
+        self.len() as u64
+    }
+    fn put(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.extend_from_slice(bytes);
+        Ok(())
+    }
+}
+
+struct FileOut {
+    w: std::io::BufWriter<std::fs::File>,
+    n: u64,
+    /// A write failed (the decoder's errors are the stream's).
+    failed: bool,
+}
+
+impl Out for FileOut {
+    fn written(&self) -> u64 {
+        self.n
+    }
+    fn put(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        use std::io::Write;
+        if let Err(e) = self.w.write_all(bytes) {
+            self.failed = true;
+            return Err(e);
+        }
+        self.n += bytes.len() as u64;
+        Ok(())
+    }
+}
+
+/// gzip (every member) into `out`, up to `cap` bytes: `Ok(false)` past it.
+fn decode_gzip_into(raw: &[u8], out: &mut dyn Out, cap: u64) -> std::io::Result<bool> {
+    let mut decoder = flate2::read::MultiGzDecoder::new(raw);
+    read_capped(&mut decoder, out, cap)
+}
+
+/// zstd (every frame) into `out`, up to `cap` bytes: `Ok(false)` past it.
+fn decode_zstd_into(raw: &[u8], out: &mut dyn Out, cap: u64) -> std::io::Result<bool> {
+    let mut src: &[u8] = raw;
+    while Compression::sniff(src) == Compression::Zstd {
+        let mut decoder =
+            ruzstd::decoding::StreamingDecoder::new(&mut src).map_err(std::io::Error::other)?;
+        if !read_capped(&mut decoder, out, cap)? {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
 
 fn read_head(f: &mut std::fs::File, head: &mut [u8; 4]) -> std::io::Result<usize> {
@@ -267,7 +448,7 @@ fn decode_zstd(
 }
 
 /// Reads until EOF; `Ok(false)` when the cap was exceeded.
-fn read_capped(r: &mut dyn Read, out: &mut Vec<u8>, cap: u64) -> std::io::Result<bool> {
+fn read_capped(r: &mut dyn Read, out: &mut dyn Out, cap: u64) -> std::io::Result<bool> {
     let mut buf = vec![0u8; 1 << 16];
     loop {
         let count = match r.read(&mut buf) {
@@ -276,10 +457,10 @@ fn read_capped(r: &mut dyn Read, out: &mut Vec<u8>, cap: u64) -> std::io::Result
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(e),
         };
-        if out.len() as u64 + count as u64 > cap {
+        if out.written() + count as u64 > cap {
             return Ok(false);
         }
-        out.extend_from_slice(&buf[..count]);
+        out.put(&buf[..count])?;
     }
 }
 
@@ -368,5 +549,46 @@ mod tests {
                 .starts_with("cannot read '/nonexistent/dump.txt'"),
             "{err}"
         );
+    }
+
+    /// A compressed ELF core is decompressed into a temporary file that is
+    /// mapped and removed at once; its cap is 16 times `--max-decompressed`.
+    #[test]
+    fn compressed_core_is_mapped_from_a_removed_temporary_file() {
+        let mut core = b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0\x04\0\xb7\0".to_vec();
+        core.resize(300_000, 7);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("core.gz");
+        std::fs::write(&path, gz(&core)).unwrap();
+        let before = leftovers();
+        let opts = LoadOptions {
+            max_decompressed: 100_000,
+        };
+        let loaded = load(&path, &opts).unwrap();
+        assert_eq!(loaded.compression, Compression::Gzip);
+        assert_eq!(&*loaded.data, &core[..]);
+        assert_eq!(leftovers(), before, "the temporary file is removed");
+        // Over 16 times the cap: refused.
+        let small = LoadOptions {
+            max_decompressed: 10_000,
+        };
+        let err = load(&path, &small).unwrap_err();
+        assert!(err.to_string().contains("--max-decompressed"), "{err}");
+        assert_eq!(leftovers(), before);
+        // Not a core: in memory, under the cap itself.
+        let text = dir.path().join("text.gz");
+        std::fs::write(&text, gz(&vec![b'a'; 200_000])).unwrap();
+        assert!(load(&text, &opts).is_err());
+    }
+
+    fn leftovers() -> usize {
+        let prefix = format!(".dumpscope-core-{}-", std::process::id());
+        std::fs::read_dir(std::env::temp_dir())
+            .map(|d| {
+                d.filter_map(Result::ok)
+                    .filter(|e| e.file_name().to_string_lossy().starts_with(&prefix))
+                    .count()
+            })
+            .unwrap_or(0)
     }
 }

@@ -107,6 +107,9 @@ pub struct ProcessInfo {
     /// The process that sent the signal (`si_pid`), for a signal sent by
     /// `kill`, `tgkill` or `raise` (`si_code` 0 or below).
     pub sender: Option<u32>,
+    /// The core has no `NT_SIGINFO` (qemu-user's): `signal` is the first
+    /// thread's `pr_cursig`, its code and sender unknown.
+    pub signal_from_prstatus: bool,
 }
 
 impl ProcessInfo {
@@ -116,6 +119,11 @@ impl ProcessInfo {
     pub fn crashed(&self) -> bool {
         if self.signal == 0 {
             return false;
+        }
+        if self.signal_from_prstatus {
+            // Without the signal's code, only the faults (which a process
+            // takes from its own instructions) are certainly a crash.
+            return matches!(self.signal, 4 | 7 | 8 | 11);
         }
         let own = self.signal_code > 0 || (self.sender.is_some() && self.sender == Some(self.pid));
         own && matches!(self.signal, 4 | 5 | 6 | 7 | 8 | 11 | 31)
@@ -177,6 +185,9 @@ pub struct CoreFile {
     pub auxv: Vec<(u64, u64)>,
     /// What could not be read: truncation, malformed notes.
     pub warnings: Vec<String>,
+    /// aarch64: the bits of a code address that pointer authentication
+    /// uses (`insn_mask` of `NT_ARM_PAC_MASK`), when the core records them.
+    pub pac_mask: Option<u64>,
     segments: Vec<Segment>,
     /// The file attached to each entry of `files`.
     attached: Vec<Option<Bytes>>,
@@ -197,6 +208,8 @@ impl std::fmt::Debug for CoreFile {
 const NT_FILE: u32 = 0x4649_4c45;
 /// `NT_SIGINFO`.
 const NT_SIGINFO: u32 = 0x5349_4749;
+/// `NT_ARM_PAC_MASK`: `struct user_pac_mask { data_mask, insn_mask }`.
+const NT_ARM_PAC_MASK: u32 = 0x406;
 /// Offset of `pr_reg` in `struct elf_prstatus` (64-bit).
 const PR_REG: usize = 112;
 /// Offset of `pr_pid` in `struct elf_prstatus` (64-bit).
@@ -262,6 +275,7 @@ impl CoreFile {
             process: ProcessInfo::default(),
             auxv: Vec::new(),
             warnings: Vec::new(),
+            pac_mask: None,
             segments: Vec::new(),
             attached: Vec::new(),
             siginfo_seen: false,
@@ -288,8 +302,13 @@ impl CoreFile {
                     Ok(Some(mut notes)) => loop {
                         match notes.next() {
                             Ok(Some(note)) => {
-                                if note.name() == b"CORE" {
-                                    core.note(note.n_type(endian), note.desc());
+                                // Linux writes its architecture notes
+                                // (`NT_ARM_*`) under the name "LINUX".
+                                let kind = note.n_type(endian);
+                                if note.name() == b"CORE"
+                                    || (note.name() == b"LINUX" && kind == NT_ARM_PAC_MASK)
+                                {
+                                    core.note(kind, note.desc());
                                 }
                             }
                             Ok(None) => break,
@@ -320,6 +339,12 @@ impl CoreFile {
         if core.threads.is_empty() {
             core.warnings
                 .push("the core has no thread (no NT_PRSTATUS note)".into());
+        }
+        if !core.siginfo_seen {
+            if let Some(t) = core.threads.first().filter(|t| t.signal != 0) {
+                core.process.signal = i32::from(t.signal);
+                core.process.signal_from_prstatus = true;
+            }
         }
         Ok(core)
     }
@@ -371,6 +396,9 @@ impl CoreFile {
                     .collect();
             }
             NT_FILE => self.file_note(desc),
+            NT_ARM_PAC_MASK if self.arch == Arch::Aarch64 => {
+                self.pac_mask = u64_at(desc, 8).filter(|&m| m != 0);
+            }
             _ => {}
         }
     }
@@ -406,6 +434,16 @@ impl CoreFile {
                 path,
             });
         }
+    }
+
+    /// Sets the mapped files of a core whose notes name none (user-mode
+    /// emulators such as qemu-user write no `NT_FILE`): the caller found
+    /// them elsewhere (the executable from the auxiliary vector). Nothing
+    /// is attached yet.
+    pub fn set_files(&mut self, mut files: Vec<FileMapping>) {
+        files.sort_by_key(|f| f.start);
+        self.attached = vec![None; files.len()];
+        self.files = files;
     }
 
     /// The core's bytes.
@@ -475,6 +513,22 @@ impl CoreFile {
     }
 }
 
+impl CoreFile {
+    /// A code address as the CPU runs it: on aarch64 a return address
+    /// saved with pointer authentication carries its signature in the high
+    /// bits, cleared here (by `NT_ARM_PAC_MASK`, else above the 48 bits of
+    /// a user address).
+    pub fn code_addr(&self, addr: u64) -> u64 {
+        match self.arch {
+            Arch::X86_64 => addr,
+            Arch::Aarch64 => match self.pac_mask {
+                Some(mask) => addr & !mask,
+                None => addr & 0x0000_ffff_ffff_ffff,
+            },
+        }
+    }
+}
+
 impl Memory for CoreFile {
     fn read(&self, addr: u64, buf: &mut [u8]) -> bool {
         let mut done = 0usize;
@@ -503,6 +557,52 @@ impl Memory for CoreFile {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A core of one thread: an ELF header, one `PT_NOTE` holding its
+    /// `NT_PRSTATUS` (aarch64) with `pr_cursig` = `signal`, no `NT_SIGINFO`.
+    fn one_thread_core(signal: u16) -> Vec<u8> {
+        let mut desc = vec![0u8; PR_REG + 34 * 8 + 8];
+        desc[12..14].copy_from_slice(&signal.to_le_bytes());
+        desc[PR_PID..PR_PID + 4].copy_from_slice(&77u32.to_le_bytes());
+        let mut note = Vec::new();
+        note.extend_from_slice(&5u32.to_le_bytes());
+        note.extend_from_slice(&(desc.len() as u32).to_le_bytes());
+        note.extend_from_slice(&elf::NT_PRSTATUS.to_le_bytes());
+        note.extend_from_slice(b"CORE\0\0\0\0");
+        note.extend_from_slice(&desc);
+        let mut v = b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0\x04\0\xb7\0\x01\0\0\0".to_vec();
+        v.resize(64, 0);
+        v[32..40].copy_from_slice(&64u64.to_le_bytes()); // e_phoff
+        v[52..54].copy_from_slice(&64u16.to_le_bytes()); // e_ehsize
+        v[54..56].copy_from_slice(&56u16.to_le_bytes()); // e_phentsize
+        v[56..58].copy_from_slice(&1u16.to_le_bytes()); // e_phnum
+        let mut ph = vec![0u8; 56];
+        ph[0..4].copy_from_slice(&elf::PT_NOTE.to_le_bytes());
+        ph[8..16].copy_from_slice(&120u64.to_le_bytes());
+        ph[32..40].copy_from_slice(&(note.len() as u64).to_le_bytes());
+        ph[40..48].copy_from_slice(&(note.len() as u64).to_le_bytes());
+        ph[48..56].copy_from_slice(&4u64.to_le_bytes());
+        v.extend_from_slice(&ph);
+        v.extend_from_slice(&note);
+        v
+    }
+
+    /// Without `NT_SIGINFO`, the first thread's `pr_cursig` names the
+    /// signal: a fault is a crash, an abort (maybe sent by `kill`) is not.
+    #[test]
+    fn signal_from_prstatus_without_siginfo() {
+        let core = CoreFile::parse(Bytes::owned(one_thread_core(11))).unwrap();
+        assert_eq!(core.arch, Arch::Aarch64);
+        assert_eq!(core.threads.len(), 1, "{:?}", core.warnings);
+        assert_eq!(core.threads[0].lwp, 77);
+        assert_eq!(core.process.signal, 11);
+        assert!(core.process.crashed());
+        let core = CoreFile::parse(Bytes::owned(one_thread_core(6))).unwrap();
+        assert_eq!(core.process.signal, 6);
+        assert!(!core.process.crashed());
+        let core = CoreFile::parse(Bytes::owned(one_thread_core(0))).unwrap();
+        assert_eq!(core.process.signal, 0);
+    }
 
     #[test]
     fn garbage_is_no_core_and_never_panics() {

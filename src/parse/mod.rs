@@ -4,6 +4,7 @@
 //! [`parse_input`] unwraps, detects and parses one input with them.
 
 pub mod dhat;
+pub mod elfcore;
 pub mod go;
 pub mod java;
 pub mod jemalloc;
@@ -44,6 +45,7 @@ const FORMATS: &[&dyn InputFormat] = &[
     &python::PYTHON_THREADS,
     &python::PY_SPY_JSON,
     &native::tokio::TOKIO_TASKS,
+    &elfcore::ElfCore,
 ];
 
 /// One handle per entry of [`FORMATS`], for [`Format::all`] and clap.

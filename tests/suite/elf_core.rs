@@ -64,6 +64,8 @@ struct KeyFrame {
     /// Printed with its address: a call's return address, a frame the
     /// unwinder must find (the others are inlined into it, or frame 0).
     physical: bool,
+    /// The source line gdb names (` at FILE:LINE`).
+    line: Option<u32>,
 }
 
 /// One thread of gdb's answer key: its LWP and its frames.
@@ -113,10 +115,15 @@ fn answer_key(text: &str) -> Vec<KeyThread> {
             }
             let function = rest[..end].to_string();
             let glibc = line.contains(" at ./") || line.contains(" at ../");
+            let at_line = line
+                .rsplit_once(" at ")
+                .and_then(|(_, at)| at.rsplit_once(':'))
+                .and_then(|(_, n)| n.parse().ok());
             t.functions.push(KeyFrame {
                 function,
                 glibc,
                 physical,
+                line: at_line,
             });
         }
     }
@@ -315,8 +322,12 @@ fn rust_deadlock_found() {
 /// The findings of a core are those of gdb's dump of the same core.
 #[test]
 fn same_findings_as_gdbs_text_of_the_same_core() {
-    for sample in SAMPLES {
-        for core in CORES {
+    let pairs = SAMPLES
+        .iter()
+        .flat_map(|s| CORES.iter().map(move |c| (*s, *c)))
+        .chain([("arm64-c", "qemu")]);
+    for (sample, core) in pairs {
+        {
             let from_core = report(parse_core(sample, core, true).0);
             let text = common::report_with(
                 &format!("samples/core/{sample}/{core}-bt.txt"),
@@ -429,4 +440,202 @@ fn truncated_and_foreign_inputs() {
     .err()
     .expect("an error");
     assert!(err.contains("unsupported"), "{err}");
+}
+
+/// aarch64 (samples/core/arm64-c/): the C program cross-compiled (static)
+/// and run under qemu-aarch64, whose core has no `NT_FILE` note (the
+/// executable is placed by the auxiliary vector's entry point) and leaves
+/// the code pages out (read from `--binary`). Every thread of
+/// gdb-multiarch's answer key has exactly gdb's frames, names and lines,
+/// down to `main` (gdb stops there; the unwinder goes on into the C
+/// library's start-up code, nothing else).
+#[test]
+fn aarch64_every_thread_and_frame_of_gdbs_answer_key() {
+    let key = answer_key(&common::read("samples/core/arm64-c/qemu-bt.txt"));
+    assert_eq!(
+        key.len(),
+        expected("arm64-c")["threads"].as_array().unwrap().len()
+    );
+    let (parsed, warnings) = parse_core("arm64-c", "qemu", true);
+    assert!(warnings.is_empty(), "{warnings:?}");
+    let snap = &parsed.snapshots[0];
+    assert_eq!(snap.tasks.len(), key.len());
+    let t = &snap.tables;
+    for k in &key {
+        let task = snap
+            .tasks
+            .iter()
+            .find(|task| task.id == k.lwp)
+            .unwrap_or_else(|| panic!("LWP {} missing", k.lwp));
+        let frames = &t.stack(task.stack).frames;
+        let have: Vec<(String, u32)> = frames
+            .iter()
+            .map(|f| {
+                let fr = t.frame(*f);
+                (t.str(t.function(fr.function).full).to_string(), fr.line)
+            })
+            .collect();
+        assert!(have.len() >= k.functions.len(), "LWP {}: {have:?}", k.lwp);
+        for (i, want) in k.functions.iter().enumerate() {
+            assert_eq!(
+                have[i].0, want.function,
+                "LWP {} frame {i}: {have:?}",
+                k.lwp
+            );
+            if let Some(line) = want.line {
+                assert_eq!(have[i].1, line, "LWP {} frame {i}", k.lwp);
+            }
+        }
+        let after: Vec<&str> = have[k.functions.len()..]
+            .iter()
+            .map(|(f, _)| f.as_str())
+            .collect();
+        assert!(
+            after.is_empty() || after == ["__libc_start_call_main", "__libc_start_main", "_start"],
+            "LWP {}: {after:?}",
+            k.lwp
+        );
+    }
+}
+
+/// The thread names of a sample's record, by LWP.
+fn names_by_lwp(sample: &str) -> std::collections::BTreeMap<u64, String> {
+    expected(sample)["threads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["lwp"].as_u64().unwrap(),
+                t["name"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// The aarch64 core's findings are the x86-64 kernel core's of the same
+/// program, thread for thread (matched by the names the programs record):
+/// the certain deadlock of place-order and restock, with both mutexes
+/// held by the LWP their `__owner` names; and main's join names the thread
+/// it joins by the `pthread_t` gdb gives it.
+#[test]
+fn aarch64_findings_match_x86_64() {
+    let findings = |sample: &str, core: &str| -> BTreeSet<(String, String, String, Vec<String>)> {
+        let names = names_by_lwp(sample);
+        report(parse_core(sample, core, true).0)
+            .findings
+            .iter()
+            .filter(|f| f.severity != "info")
+            .map(|f| {
+                let mut who: Vec<String> = f.task_ids.iter().map(|id| names[id].clone()).collect();
+                who.sort();
+                (
+                    f.rule.to_string(),
+                    f.severity.to_string(),
+                    f.confidence.to_string(),
+                    who,
+                )
+            })
+            .collect()
+    };
+    let arm = findings("arm64-c", "qemu");
+    assert_eq!(arm, findings("c", "kernel"));
+    assert!(
+        arm.iter()
+            .any(|f| f.0 == "native.deadlock" && f.2 == "certain"),
+        "{arm:?}"
+    );
+    let truth = expected("arm64-c");
+    let r = report(parse_core("arm64-c", "qemu", true).0);
+    let f = r.findings.iter().find(|f| f.kind == "deadlock").unwrap();
+    for lock in ["orders", "inventory"] {
+        let holder = truth["locks"][lock]["glibc_owner"].as_u64().unwrap();
+        assert!(
+            f.evidence.iter().any(|e| e.contains(&format!("`{lock}`"))
+                && e.contains(&format!("held by thread {holder} (certain)"))),
+            "{lock}: {:?}",
+            f.evidence
+        );
+    }
+    // main's join: the `pthread_t` of place-order, as gdb names it.
+    let key = common::read("samples/core/arm64-c/qemu-bt.txt");
+    let place_order = truth["threads"][0]["lwp"].as_u64().unwrap();
+    let handle = key
+        .lines()
+        .find(|l| l.starts_with("Thread ") && l.contains(&format!("(LWP {place_order}))")))
+        .and_then(|l| l.split("(Thread 0x").nth(1))
+        .and_then(|r| u64::from_str_radix(r.split(' ').next()?, 16).ok())
+        .expect("place-order's pthread_t in gdb's header");
+    let (parsed, _) = parse_core("arm64-c", "qemu", true);
+    let snap = &parsed.snapshots[0];
+    let main = snap
+        .tasks
+        .iter()
+        .position(|t| t.id == truth["main_lwp"].as_u64().unwrap())
+        .unwrap();
+    assert!(
+        snap.sync.locks.iter().any(|l| l.task as usize == main
+            && l.kind == dumpscope::model::SyncKind::Join
+            && l.addr == handle),
+        "{:?}",
+        snap.sync.locks
+    );
+}
+
+/// Without `--binary`, a core without `NT_FILE` still lists every thread,
+/// and the warning says what to pass.
+#[test]
+fn aarch64_without_the_binary() {
+    let (parsed, warnings) = parse_core("arm64-c", "qemu", false);
+    assert_eq!(parsed.snapshots[0].tasks.len(), 6);
+    assert!(
+        warnings.iter().any(|w| w.contains("--binary")),
+        "{warnings:?}"
+    );
+}
+
+/// aarch64 with pointer authentication (samples/core/arm64-c-pac/, built
+/// with `-mbranch-protection=standard`): the program's functions save
+/// their return addresses signed. gdb, without the core recording the
+/// signature's bits, stops at the first signed frame; the unwinder clears
+/// them and every thread has the frames of the same program built without
+/// it (arm64-c), gdb's frames first.
+#[test]
+fn aarch64_signed_return_addresses_are_stripped() {
+    let frames = |sample: &str| -> std::collections::BTreeMap<String, Vec<String>> {
+        let names = names_by_lwp(sample);
+        let (parsed, _) = parse_core(sample, "qemu", true);
+        let snap = &parsed.snapshots[0];
+        let t = &snap.tables;
+        snap.tasks
+            .iter()
+            .map(|task| {
+                let f = t
+                    .stack(task.stack)
+                    .frames
+                    .iter()
+                    .map(|f| t.str(t.function(t.frame(*f).function).full).to_string())
+                    .collect();
+                (names[&task.id].clone(), f)
+            })
+            .collect()
+    };
+    let (signed, plain) = (frames("arm64-c-pac"), frames("arm64-c"));
+    assert_eq!(signed.len(), 6);
+    assert_eq!(signed, plain);
+    assert_eq!(
+        signed["restock"].last().map(String::as_str),
+        Some("thread_start")
+    );
+    let names = names_by_lwp("arm64-c-pac");
+    let key = answer_key(&common::read("samples/core/arm64-c-pac/qemu-bt.txt"));
+    for k in &key {
+        let have = &signed[&names[&k.lwp]];
+        let want: Vec<&str> = k.functions.iter().map(|f| f.function.as_str()).collect();
+        assert_eq!(&have[..want.len()], &want[..], "LWP {}", k.lwp);
+    }
+    // gdb stopped at a signed frame: the test is about them.
+    assert!(key
+        .iter()
+        .any(|k| k.functions.last().is_some_and(|f| f.function == "restock")));
 }

@@ -10,6 +10,7 @@ mod diagnosis;
 mod diff;
 mod elf_core;
 mod go_core;
+mod go_core_arm64;
 mod go_forms;
 mod gobench;
 mod golden;

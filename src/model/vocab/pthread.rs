@@ -136,6 +136,12 @@ pub static OWNED_MUTEX_PARTS: &[&str] = &[
 /// `pthread_mutex_t` on x86-64 and aarch64.
 pub const MUTEX_OWNER_OFFSET: u64 = 8;
 
+/// Offset of `tid` in glibc's `struct pthread` on aarch64 (after the
+/// 24-pointer header and the `list` links): a join sleeps on this word of
+/// the joined thread, whose `pthread_t` is the struct's address. (x86-64's
+/// thread pointer register is the `pthread_t` itself.)
+pub const THREAD_TID_OFFSET_AARCH64: u64 = 0xd0;
+
 /// Offsets of the futex words a thread blocked on a glibc
 /// `pthread_rwlock_t` sleeps on (`__wrphase_futex`, `__writers_futex`),
 /// from the lock's start, the writer's first.

@@ -12,6 +12,8 @@ use crate::model::vocab::pthread;
 
 /// x86-64's `futex` system call number (`orig_rax`).
 const SYS_FUTEX_X86_64: u64 = 202;
+/// aarch64's `futex` system call number (`x8`).
+const SYS_FUTEX_AARCH64: u64 = 98;
 
 /// A wait read from memory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,15 +48,20 @@ pub enum MemWait {
 }
 
 /// The futex word a thread sleeps on: the first argument of the system
-/// call it stopped in. aarch64's stop registers have lost it (`x0` holds
-/// the call's result), so only x86-64 is read.
+/// call it stopped in. On aarch64 the call's number is in `x8` and its
+/// first argument in `x0`: the kernel puts the argument back there when it
+/// stops a thread in a call it will restart (`orig_x0`), and qemu-user's
+/// cores hold the registers of the call still under way.
 pub fn futex_word(arch: Arch, thread: &CoreThread) -> Option<u64> {
     match arch {
         Arch::X86_64 => {
             let orig_rax = *thread.regs.get(15)?;
             (orig_rax == SYS_FUTEX_X86_64).then(|| thread.regs.get(14).copied())?
         }
-        Arch::Aarch64 => None,
+        Arch::Aarch64 => {
+            let nr = *thread.regs.get(8)?;
+            (nr == SYS_FUTEX_AARCH64).then(|| thread.regs.first().copied())?
+        }
     }
 }
 

@@ -22,7 +22,7 @@ pub mod symbols;
 pub mod unwind;
 
 use super::{Options, Request, Space, Symbolizer};
-use crate::input::elfcore::{Arch, CoreFile};
+use crate::input::elfcore::{Arch, CoreFile, FileMapping};
 use crate::model::heap::Module as Mapping;
 use crate::model::{Bytes, Confidence, Crash, LockBasis, LockFact, LockRel, Snapshot, SyncKind};
 use locks::MemWait;
@@ -33,7 +33,7 @@ use symbols::SymbolTable;
 use unwind::Module;
 
 /// The format id of snapshots read from a core.
-pub const FORMAT: &str = "elf-core";
+pub const FORMAT: &str = crate::parse::elfcore::FORMAT;
 
 /// A core read into snapshots.
 pub struct CoreRead {
@@ -129,10 +129,92 @@ fn find_file(
     None
 }
 
+/// The executable's mappings for a core without `NT_FILE`: the first
+/// `--binary` whose entry point and program headers sit where the core's
+/// auxiliary vector puts them (`AT_ENTRY`, `AT_PHDR`), its `PT_LOAD`
+/// segments placed at that load bias, with the file attached. Shared
+/// libraries stay unknown.
+fn exe_mappings(core: &CoreFile, binaries: &[PathBuf]) -> Option<(Vec<FileMapping>, Bytes)> {
+    use object::read::elf::{FileHeader, ProgramHeader};
+    let entry = core.aux(9)?;
+    let phdr = core.aux(3);
+    for path in binaries {
+        let Some(bytes) = map_file(path) else {
+            continue;
+        };
+        let data: &[u8] = &bytes;
+        let Ok(header) = object::elf::FileHeader64::<object::Endianness>::parse(data) else {
+            continue;
+        };
+        let Ok(endian) = header.endian() else {
+            continue;
+        };
+        let Ok(phdrs) = header.program_headers(endian, data) else {
+            continue;
+        };
+        let bias = entry.wrapping_sub(header.e_entry(endian));
+        if bias % 4096 != 0 {
+            continue;
+        }
+        let loads: Vec<_> = phdrs
+            .iter()
+            .filter(|p| p.p_type(endian) == object::elf::PT_LOAD)
+            .collect();
+        // The program headers' runtime address must be the core's AT_PHDR.
+        let phoff = header.e_phoff(endian);
+        let at_phdr = loads.iter().find_map(|p| {
+            let off = p.p_offset(endian);
+            (off <= phoff && phoff < off.saturating_add(p.p_filesz(endian))).then(|| {
+                bias.wrapping_add(p.p_vaddr(endian))
+                    .wrapping_add(phoff - off)
+            })
+        });
+        if phdr.is_some() && at_phdr != phdr {
+            continue;
+        }
+        let name = path.to_string_lossy().into_owned();
+        let maps = loads
+            .iter()
+            .filter(|p| p.p_filesz(endian) > 0)
+            .map(|p| {
+                let vaddr = p.p_vaddr(endian);
+                let page = vaddr & !0xfff;
+                let end = vaddr
+                    .saturating_add(p.p_filesz(endian))
+                    .saturating_add(0xfff)
+                    & !0xfff;
+                FileMapping {
+                    start: bias.wrapping_add(page),
+                    end: bias.wrapping_add(end),
+                    file_offset: p.p_offset(endian) & !0xfff,
+                    path: name.clone(),
+                }
+            })
+            .collect::<Vec<_>>();
+        if !maps.is_empty() {
+            return Some((maps, bytes.clone()));
+        }
+    }
+    None
+}
+
 /// Reads an ELF core: its threads, unwound and symbolized, and what they
 /// wait on.
 pub fn read(name: &str, data: Bytes, opts: &Options) -> Result<CoreRead, String> {
     let mut core = CoreFile::parse(data).map_err(|e| format!("{name}: {e}"))?;
+    if core.files.is_empty() {
+        match exe_mappings(&core, &opts.binaries) {
+            Some((maps, bytes)) => {
+                core.set_files(maps);
+                for i in 0..core.files.len() {
+                    core.attach(i, bytes.clone());
+                }
+            }
+            None => core.warnings.push(format!(
+                "{name}: the core names no mapped files (no NT_FILE note, as user-mode emulators write them) and no --binary has its entry point: pass the executable with --binary"
+            )),
+        }
+    }
     if go::is_go(&core) {
         let read = go::read(name, core, opts)?;
         let mut snapshots = read.snapshots;
@@ -226,11 +308,11 @@ pub fn read(name: &str, data: Bytes, opts: &Options) -> Result<CoreRead, String>
             let lwp = core.threads.first().map(|t| t.lwp as u64);
             snap.crash = Some(Crash {
                 message: format!(
-                    "{} ({})",
+                    "{}{}",
                     signal_name(core.process.signal),
                     core.process
                         .fault_addr
-                        .map_or_else(String::new, |a| format!("address {a:#x}"))
+                        .map_or_else(String::new, |a| format!(" (address {a:#x})"))
                 ),
                 task_id: lwp.filter(|id| snap.tasks.iter().any(|t| t.id == *id)),
                 ..Crash::default()
@@ -423,11 +505,20 @@ fn render(core: &CoreFile, modules: &[Module], stacks: &[Vec<Line>]) -> (String,
     }
     let mut tables: FxHashMap<String, SymbolTable> = FxHashMap::default();
     let mut waits: Vec<(usize, MemWait, String)> = Vec::new();
+    let all: Vec<Option<MemWait>> = core
+        .threads
+        .iter()
+        .zip(stacks)
+        .map(|(thread, lines)| {
+            let functions: Vec<&str> = lines.iter().map(|l| l.function.as_str()).collect();
+            locks::wait_of(core, thread, &functions)
+        })
+        .collect();
+    let handles = handles(core, &all);
     for (n, (thread, lines)) in core.threads.iter().zip(stacks).enumerate().rev() {
-        let functions: Vec<&str> = lines.iter().map(|l| l.function.as_str()).collect();
-        let wait = locks::wait_of(core, thread, &functions);
+        let wait = all.get(n).copied().flatten();
         let _ = writeln!(out);
-        let _ = writeln!(out, "{}", header(core, n, thread));
+        let _ = writeln!(out, "{}", header(core, &handles, n, thread));
         let arg = match wait {
             Some(
                 MemWait::Mutex { addr, .. }
@@ -446,12 +537,7 @@ fn render(core: &CoreFile, modules: &[Module], stacks: &[Vec<Line>]) -> (String,
                 };
                 Some(format!("{name}={addr:#x}{sym}"))
             }
-            Some(MemWait::Join { lwp }) => core
-                .threads
-                .iter()
-                .find(|t| t.lwp == lwp)
-                .and_then(|t| thread_pointer(core.arch, &t.regs))
-                .map(|tp| format!("threadid={tp:#x}")),
+            Some(MemWait::Join { lwp }) => handles.get(&lwp).map(|tp| format!("threadid={tp:#x}")),
             None => None,
         };
         for (i, l) in lines.iter().enumerate() {
@@ -498,7 +584,7 @@ fn render(core: &CoreFile, modules: &[Module], stacks: &[Vec<Line>]) -> (String,
         {
             // gdb's `print *rwlock`: the writer holding it.
             let _ = writeln!(out);
-            let _ = writeln!(out, "{}", header(core, n, thread));
+            let _ = writeln!(out, "{}", header(core, &handles, n, thread));
             let _ = writeln!(out, "${value} = (pthread_rwlock_t *) {addr:#x}{sym}");
             let word = |o: u64| core_u32(core, addr.wrapping_add(o));
             let _ = writeln!(
@@ -523,7 +609,7 @@ fn render(core: &CoreFile, modules: &[Module], stacks: &[Vec<Line>]) -> (String,
             continue;
         };
         let _ = writeln!(out);
-        let _ = writeln!(out, "{}", header(core, n, thread));
+        let _ = writeln!(out, "{}", header(core, &handles, n, thread));
         let _ = writeln!(out, "${value} = (pthread_mutex_t *) {addr:#x}{sym}");
         let word = |o: u64| core_u32(core, addr.wrapping_add(o));
         let _ = writeln!(
@@ -582,13 +668,42 @@ fn core_u32(core: &CoreFile, addr: u64) -> u32 {
     core.read_u32(addr).unwrap_or(0)
 }
 
-fn header(core: &CoreFile, n: usize, thread: &crate::input::elfcore::CoreThread) -> String {
+/// Each thread's `pthread_t` where it is known: x86-64's thread pointer
+/// register; on aarch64 (whose thread pointer is not the `pthread_t`, and
+/// which emulators' cores leave out) the joined thread's, from the word the
+/// join sleeps on.
+fn handles(core: &CoreFile, waits: &[Option<MemWait>]) -> FxHashMap<u32, u64> {
+    let mut out: FxHashMap<u32, u64> = core
+        .threads
+        .iter()
+        .filter_map(|t| Some((t.lwp, thread_pointer(core.arch, &t.regs)?)))
+        .collect();
+    if core.arch == Arch::Aarch64 {
+        for (thread, wait) in core.threads.iter().zip(waits) {
+            if let Some(MemWait::Join { lwp }) = wait {
+                if let Some(word) = locks::futex_word(core.arch, thread) {
+                    out.entry(*lwp).or_insert(
+                        word.wrapping_sub(crate::model::vocab::pthread::THREAD_TID_OFFSET_AARCH64),
+                    );
+                }
+            }
+        }
+    }
+    out
+}
+
+fn header(
+    core: &CoreFile,
+    handles: &FxHashMap<u32, u64>,
+    n: usize,
+    thread: &crate::input::elfcore::CoreThread,
+) -> String {
     let name = if thread.lwp == core.process.pid && !core.process.name.is_empty() {
         format!(" \"{}\"", core.process.name)
     } else {
         String::new()
     };
-    match thread_pointer(core.arch, &thread.regs) {
+    match handles.get(&thread.lwp) {
         Some(tp) => format!(
             "Thread {} (Thread {tp:#x} (LWP {}){name}):",
             n + 1,

@@ -235,9 +235,14 @@ fn tables<'a>(core: &'a CoreFile, m: &Module) -> Option<Tables<'a>> {
     };
     let eh_bytes = core.slice(eh_addr, 1 << 26)?;
     let bases = bases.set_eh_frame(eh_addr).set_text(m.start);
+    let mut eh_frame = EhFrame::new(eh_bytes, LittleEndian);
+    if core.arch == Arch::Aarch64 {
+        // DW_CFA_AARCH64_negate_ra_state (pointer authentication).
+        eh_frame.set_vendor(gimli::Vendor::AArch64);
+    }
     Some(Tables {
         hdr,
-        eh_frame: EhFrame::new(eh_bytes, LittleEndian),
+        eh_frame,
         bases,
     })
 }
@@ -308,7 +313,8 @@ impl<'a> Unwinder<'a> {
                 sp,
                 by_frame_pointer: reached_by_fp,
             });
-            let Some((next, by_fp)) = next else { break };
+            let Some((mut next, by_fp)) = next else { break };
+            next.pc = self.core.code_addr(next.pc);
             let next_sp = next.r[sp_reg as usize].unwrap_or(0);
             if next_sp < sp || (next_sp == sp && next.pc == cur.pc) {
                 break;
@@ -362,6 +368,9 @@ impl<'a> Unwinder<'a> {
         let data = self.debug_frames[mi].as_ref()?.as_ref()?;
         let mut section = DebugFrame::new(data, LittleEndian);
         section.set_address_size(8);
+        if self.core.arch == Arch::Aarch64 {
+            section.set_vendor(gimli::Vendor::AArch64);
+        }
         let bases = BaseAddresses::default();
         let vaddr = lookup.wrapping_sub(self.modules[mi].bias);
         let fde = section
@@ -448,7 +457,7 @@ impl<'a> Unwinder<'a> {
             return None;
         }
         let caller_fp = self.core.read_u64(fp)?;
-        let ra = self.core.read_u64(fp.wrapping_add(8))?;
+        let ra = self.core.code_addr(self.core.read_u64(fp.wrapping_add(8))?);
         self.module_of(ra.checked_sub(1)?)?;
         let mut next = Regs { r: cur.r, pc: ra };
         next.r[fp_reg as usize] = Some(caller_fp);

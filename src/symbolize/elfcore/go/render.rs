@@ -211,8 +211,8 @@ pub struct Signal {
 /// running on its signal stack (x86-64): the `rt_sigframe` whose return
 /// address is the runtime's `sigreturn`, searched from the thread's sp up.
 fn signal_frame(ctx: &Context<'_>, sp: u64, lo: u64, hi: u64) -> Option<(Regs, u32, i32)> {
-    if ctx.core.arch != Arch::X86_64 {
-        return None;
+    if ctx.core.arch == Arch::Aarch64 {
+        return signal_frame_aarch64(ctx, sp, lo, hi);
     }
     let restorer = ctx
         .syms
@@ -251,6 +251,41 @@ fn signal_frame(ctx: &Context<'_>, sp: u64, lo: u64, hi: u64) -> Option<(Regs, u
             ));
         }
         at += 8;
+    }
+    None
+}
+
+/// aarch64's `rt_sigframe` (the kernel's and qemu-user's alike): the
+/// siginfo (128 bytes), then the ucontext, whose `uc_mcontext` (at 176,
+/// 16-aligned) holds the fault address, x0..x30, sp, pc. The handler is
+/// entered with sp at the frame, and no return address marks it: the
+/// frame is the first 16-aligned siginfo above the thread's sp whose saved
+/// pc is in a function of the binary and whose saved sp is off the signal
+/// stack (a signal taken while handling another is skipped, as on x86-64).
+fn signal_frame_aarch64(ctx: &Context<'_>, sp: u64, lo: u64, hi: u64) -> Option<(Regs, u32, i32)> {
+    const MCONTEXT: u64 = 128 + 176;
+    let mut at = sp.wrapping_add(15) & !15;
+    while at.saturating_add(MCONTEXT + 8 * 35) <= hi && at < sp.saturating_add(64 << 10) {
+        let signo = ctx.core.read_u32(at).unwrap_or(0);
+        if (1..=64).contains(&signo) {
+            let w = |i: u64| ctx.core.read_u64(at.wrapping_add(MCONTEXT + 8 + 8 * i));
+            if let (Some(fp), Some(lr), Some(rsp), Some(pc)) = (w(29), w(30), w(31), w(32)) {
+                if ctx.syms.func(pc).is_some() && !(lo <= rsp && rsp < hi) && rsp % 16 == 0 {
+                    let code = ctx.core.read_u32(at.wrapping_add(8)).unwrap_or(0) as i32;
+                    return Some((
+                        Regs {
+                            pc,
+                            sp: rsp,
+                            fp,
+                            lr,
+                        },
+                        signo,
+                        code,
+                    ));
+                }
+            }
+        }
+        at += 16;
     }
     None
 }

@@ -263,7 +263,24 @@ fn read_label_token(chars: &mut std::iter::Peekable<std::str::Chars<'_>>, stop: 
                 '"' => break,
                 '\\' => match chars.next() {
                     Some('n') => value.push('\n'),
+                    Some('r') => value.push('\r'),
                     Some('t') => value.push('\t'),
+                    // The runtime's `\xNN`, `\uNNNN`, `\UNNNNNNNN`.
+                    Some(e @ ('x' | 'u' | 'U')) => {
+                        let n = match e {
+                            'x' => 2,
+                            'u' => 4,
+                            _ => 8,
+                        };
+                        let digits: String = chars.by_ref().take(n).collect();
+                        match u32::from_str_radix(&digits, 16)
+                            .ok()
+                            .and_then(char::from_u32)
+                        {
+                            Some(c) => value.push(c),
+                            None => value.push(char::REPLACEMENT_CHARACTER),
+                        }
+                    }
                     Some(o) => value.push(o),
                     None => break,
                 },

@@ -72,6 +72,27 @@ pub struct Layout {
     pub moduledata_gofunc: Option<u64>,
     /// The runtime's wait queues, when the binary has every field of them.
     pub waits: Option<WaitLayout>,
+    /// `g.labels`: the goroutine's pprof label set.
+    pub g_labels: Option<u64>,
+    /// The shape of the label set `g.labels` points to, when the binary's
+    /// DWARF has it as a slice of key/value string pairs.
+    pub labels: Option<LabelLayout>,
+}
+
+/// The label set `g.labels` points to, where it is a slice of pairs
+/// (`internal/runtime/pprof/label.Set` of Go 1.27, `runtime/pprof.labelMap`
+/// holding a `LabelSet{list []label}` before it); a `map[string]string`
+/// (older releases) has no such layout and is not read.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LabelLayout {
+    /// The offset of the slice (pointer, length) inside the pointed-to set.
+    pub list: u64,
+    /// The size of one pair.
+    pub size: u64,
+    /// The offsets of the key and value strings inside a pair.
+    pub key: u64,
+    /// See `key`.
+    pub value: u64,
 }
 
 /// The fields of the runtime's wait queues: the `sudog`s of goroutines
@@ -127,6 +148,7 @@ struct Structs {
     members: FxHashMap<String, FxHashMap<String, u64>>,
     types: FxHashMap<(String, String), u64>,
     names: FxHashMap<u64, String>,
+    sizes: FxHashMap<String, u64>,
 }
 
 impl Structs {
@@ -213,6 +235,12 @@ fn structs(dwarf: &gimli::Dwarf<Slice<'_>>, want: &[&str]) -> Result<Structs, gi
                     if entry.tag() == gimli::DW_TAG_structure_type
                         && !out.members.contains_key(name.as_ref())
                     {
+                        if let Some(size) = entry
+                            .attr_value(gimli::DW_AT_byte_size)?
+                            .and_then(|v| v.udata_value())
+                        {
+                            out.sizes.insert(name.to_string(), size);
+                        }
                         inside = Some((depth, name.into_owned()));
                     }
                 }
@@ -307,6 +335,11 @@ pub fn read(file: &object::File<'_>) -> Result<Layout, String> {
         "internal/sync.Mutex",
         "sync.RWMutex",
         "sync.WaitGroup",
+        "internal/runtime/pprof/label.Set",
+        "internal/runtime/pprof/label.Label",
+        "runtime/pprof.labelMap",
+        "runtime/pprof.LabelSet",
+        "runtime/pprof.label",
     ];
     let all = structs(&dwarf, &want).map_err(|e| format!("the binary's DWARF is damaged: {e}"))?;
     let s = &all.members;
@@ -369,6 +402,51 @@ pub fn read(file: &object::File<'_>) -> Result<Layout, String> {
         moduledata_gofunc: md.get("gofunc").copied(),
         sched_lastpoll: get("runtime.schedt").get("lastpoll").copied(),
         waits: wait_layout(&all, g),
+        g_labels: g.get("labels").copied(),
+        labels: label_layout(&all),
+    })
+}
+
+/// The label set's layout (see [`LabelLayout`]): `runtime/pprof.labelMap`
+/// (what `pprof.Do` and `SetGoroutineLabels` store) holding the slice
+/// directly or in an embedded set, else the runtime's own
+/// `internal/runtime/pprof/label.Set`; `None` when neither is a slice of
+/// two-string pairs (a map-shaped label set).
+fn label_layout(all: &Structs) -> Option<LabelLayout> {
+    let shapes = [
+        (
+            "runtime/pprof.labelMap",
+            "List",
+            "internal/runtime/pprof/label.Label",
+            ["Key", "Value"],
+        ),
+        (
+            "runtime/pprof.labelMap",
+            "list",
+            "runtime/pprof.label",
+            ["key", "value"],
+        ),
+        (
+            "internal/runtime/pprof/label.Set",
+            "List",
+            "internal/runtime/pprof/label.Label",
+            ["Key", "Value"],
+        ),
+    ];
+    shapes.iter().find_map(|(set, field, pair, [k, v])| {
+        let list = all.path(set, field, 2)?;
+        let members = all.members.get(*pair)?;
+        let (key, value) = (*members.get(*k)?, *members.get(*v)?);
+        let size = *all.sizes.get(*pair)?;
+        // Two Go strings (pointer, length) inside the pair.
+        (key.checked_add(16)? <= size && value.checked_add(16)? <= size && key != value).then_some(
+            LabelLayout {
+                list,
+                size,
+                key,
+                value,
+            },
+        )
     })
 }
 

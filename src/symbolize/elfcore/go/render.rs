@@ -639,5 +639,9 @@ fn header(ctx: &Context<'_>, s: &Stack, out: &mut String) {
         }
         None => out.push_str("nil"),
     }
-    let _ = writeln!(out, " [{state}]:");
+    let _ = write!(out, " [{state}]");
+    if let (Some(l), false, true) = (&ctx.layout.labels, s.system, g.labels != 0) {
+        super::runtime::write_labels(ctx.core, l, g.labels, out);
+    }
+    out.push_str(":\n");
 }

@@ -3,11 +3,16 @@
 //! (`runtime.waitReasonStrings`, `runtime.gStatusStrings`), read from the
 //! process's memory with the offsets of [`Layout`].
 
-use super::layout::Layout;
+use super::layout::{LabelLayout, Layout};
 use crate::input::elfcore::Memory;
+use std::fmt::Write;
 
 /// Goroutines read at most (a damaged `allgs` length cannot run away).
 pub const MAX_GOROUTINES: u64 = 10_000_000;
+/// Labels read at most per goroutine.
+pub const MAX_LABELS: u64 = 64;
+/// Bytes read at most per label key or value.
+pub const MAX_LABEL_BYTES: u64 = 1024;
 /// Ms read at most.
 const MAX_MS: usize = 100_000;
 
@@ -49,6 +54,8 @@ pub struct G {
     pub m: u64,
     /// `lockedm`.
     pub lockedm: u64,
+    /// `labels`: the pprof label set, 0 when none.
+    pub labels: u64,
 }
 
 /// One M (an OS thread of the runtime).
@@ -106,6 +113,7 @@ pub fn read_g(mem: &dyn Memory, l: &Layout, addr: u64) -> Option<G> {
         ],
         m: word(mem, addr, l.g_m),
         lockedm: word(mem, addr, l.g_lockedm),
+        labels: word(mem, addr, l.g_labels),
     })
 }
 
@@ -179,4 +187,109 @@ pub fn strings(mem: &dyn Memory, addr: u64, size: u64) -> Vec<String> {
             }
         })
         .collect()
+}
+
+/// The Go string (pointer, length) at `at`, when its bytes are in the core
+/// and it is at most [`MAX_LABEL_BYTES`] long.
+fn go_string(mem: &dyn Memory, at: u64, buf: &mut Vec<u8>) -> bool {
+    let (Some(p), Some(len)) = (mem.read_u64(at), mem.read_u64(at.wrapping_add(8))) else {
+        return false;
+    };
+    if len > MAX_LABEL_BYTES {
+        return false;
+    }
+    buf.clear();
+    buf.resize(len as usize, 0);
+    len == 0 || mem.read(p, buf)
+}
+
+/// Whether the runtime prints `s` quoted in a traceback header (anything
+/// but letters, digits, `.`, `/` and `_`).
+fn needs_quoting(s: &str) -> bool {
+    !s.chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '/' || c == '_')
+}
+
+/// `s` as the runtime prints a label key or value: bare, or quoted with
+/// its escapes (`\n`, `\xNN`, `\uNNNN`, ...) when it needs quoting.
+fn write_label_string(bytes: &[u8], out: &mut String) {
+    let s = String::from_utf8_lossy(bytes);
+    if !needs_quoting(&s) {
+        out.push_str(&s);
+        return;
+    }
+    out.push('"');
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            let _ = match c {
+                '\n' => write!(out, "\\n"),
+                '\r' => write!(out, "\\r"),
+                '\t' => write!(out, "\\t"),
+                '\\' | '"' => write!(out, "\\{c}"),
+                ' '..='~' => write!(out, "{c}"),
+                c if (c as u32) < 127 => write!(out, "\\x{:02x}", c as u32),
+                c if (c as u32) < 0x1_0000 => write!(out, "\\u{:04x}", c as u32),
+                c => write!(out, "\\U{:08x}", c as u32),
+            };
+        }
+        for b in chunk.invalid() {
+            let _ = write!(out, "\\x{b:02x}");
+        }
+    }
+    out.push('"');
+}
+
+/// Writes the label set at `set` (a `g.labels`) as the runtime prints it
+/// after a goroutine's state (` {key: value, ...}`, Go 1.27); nothing when
+/// the set is empty or not in the core. At most [`MAX_LABELS`] pairs.
+pub fn write_labels(mem: &dyn Memory, l: &LabelLayout, set: u64, out: &mut String) {
+    let at = set.wrapping_add(l.list);
+    let (Some(ptr), Some(len)) = (mem.read_u64(at), mem.read_u64(at.wrapping_add(8))) else {
+        return;
+    };
+    let len = len.min(MAX_LABELS);
+    let (mut key, mut value) = (Vec::new(), Vec::new());
+    let mut first = true;
+    for i in 0..len {
+        let pair = ptr.wrapping_add(i.wrapping_mul(l.size));
+        if !go_string(mem, pair.wrapping_add(l.key), &mut key)
+            || !go_string(mem, pair.wrapping_add(l.value), &mut value)
+        {
+            continue;
+        }
+        out.push_str(if first { " {" } else { ", " });
+        first = false;
+        write_label_string(&key, out);
+        out.push_str(": ");
+        write_label_string(&value, out);
+    }
+    if !first {
+        out.push('}');
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_are_quoted_as_the_runtime_quotes_them_and_read_back() {
+        let cases: [(&[u8], &str); 6] = [
+            (b"checkout", "checkout"),
+            (b"a/b_c.d", "a/b_c.d"),
+            (b"acme-eu", "\"acme-eu\""),
+            (b"say \"hi\"\n\t\\", "\"say \\\"hi\\\"\\n\\t\\\\\""),
+            ("é\u{1}\u{10000}".as_bytes(), "\"\\u00e9\\x01\\U00010000\""),
+            (b"", ""),
+        ];
+        for (raw, printed) in cases {
+            let mut out = String::new();
+            write_label_string(raw, &mut out);
+            assert_eq!(out, printed);
+            let body = format!("k: {out}");
+            let read = crate::parse::go::line::parse_labels(body.as_bytes());
+            let want = String::from_utf8_lossy(raw).into_owned();
+            assert_eq!(read, vec![("k".to_string(), want)], "{printed}");
+        }
+    }
 }

@@ -16,6 +16,7 @@ const SAMPLES: &[&str] = &[
     "stranded-senders",
     "waitgroup-mismatch",
     "sync-globals",
+    "labelled-handlers",
 ];
 
 /// The sample's binary, decompressed once into the target directory.
@@ -688,4 +689,95 @@ fn the_core_is_at_least_as_sure_as_the_traceback_and_says_what_memory_adds() {
         "{:?}",
         senders.evidence
     );
+}
+
+/// Each task's pprof labels, `key=value` pairs joined by commas.
+fn labels_of(s: &Snapshot, t: &dumpscope::model::Task) -> String {
+    s.tables
+        .labels(t.labels)
+        .iter()
+        .map(|(k, v)| format!("{}={}", s.tables.str(*k), s.tables.str(*v)))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// How many goroutines carry each non-empty label set.
+fn label_counts(s: &Snapshot) -> BTreeMap<String, usize> {
+    let mut out = BTreeMap::new();
+    for t in &s.tasks {
+        let l = labels_of(s, t);
+        if !l.is_empty() {
+            *out.entry(l).or_insert(0) += 1;
+        }
+    }
+    out
+}
+
+#[test]
+fn each_goroutines_labels_are_read_from_the_core() {
+    // The runtime printed each goroutine's labels in its header
+    // (GODEBUG=tracebacklabels=1): the core's, read from g.labels, are
+    // the same, goroutine by goroutine.
+    let mut labelled = 0;
+    for name in SAMPLES {
+        let key = common::parse(&format!("samples/core/go/{name}/traceback.txt"));
+        let core = core_input(name);
+        let (k, c) = (&key.snapshots[0], &core.snapshots[0]);
+        let want: BTreeMap<u64, String> = k
+            .tasks
+            .iter()
+            .filter(|t| t.id != 0)
+            .map(|t| (t.id, labels_of(k, t)))
+            .collect();
+        let got: BTreeMap<u64, String> = c
+            .tasks
+            .iter()
+            .filter(|t| t.id != 0)
+            .map(|t| (t.id, labels_of(c, t)))
+            .collect();
+        assert_eq!(want, got, "{name}: labels per goroutine");
+        labelled += got.values().filter(|l| !l.is_empty()).count();
+    }
+    assert!(labelled >= 5, "labelled goroutines read: {labelled}");
+}
+
+#[test]
+fn the_cores_labels_are_those_of_the_programs_goroutine_profile() {
+    // The program wrote its goroutine profile at debug=1 (`# labels:` per
+    // stack, printed by runtime/pprof) just before it dumped: the same
+    // label sets on as many goroutines, nested sets merged, quoted values
+    // read back.
+    let name = "labelled-handlers";
+    let key = common::parse(&format!("samples/core/go/{name}/labels-debug1.txt"));
+    let core = core_input(name);
+    let want = label_counts(&key.snapshots[0]);
+    let got = label_counts(&core.snapshots[0]);
+    assert!(want.len() >= 3, "answer key read: {want:?}");
+    assert!(
+        want.keys().any(|l| l.split(',').count() == 3),
+        "a nested label set in the key: {want:?}"
+    );
+    assert_eq!(want, got, "{name}: label sets and their goroutines");
+    // The report's groups carry them (`labels` of each group in the JSON):
+    // every pair of the answer key in some group.
+    let report = pipeline::report(&[core], &Default::default(), &Default::default());
+    let json = serde_json::to_value(&report).expect("report as JSON");
+    let groups: Vec<&serde_json::Value> = json["snapshots"]
+        .as_array()
+        .expect("snapshots")
+        .iter()
+        .flat_map(|s| s["groups"].as_array().into_iter().flatten())
+        .collect();
+    assert!(!groups.is_empty(), "groups in the report");
+    for set in want.keys() {
+        for pair in set.split(',') {
+            let (k, v) = pair.split_once('=').expect("key=value");
+            let found = groups.iter().any(|g| {
+                g["labels"][k]
+                    .as_array()
+                    .is_some_and(|vs| vs.iter().any(|x| x.as_str() == Some(v)))
+            });
+            assert!(found, "{k}={v} in no group's labels");
+        }
+    }
 }

@@ -5,12 +5,17 @@
 # channel nobody reads; waitgroup-mismatch: WaitGroup.Wait that never
 # returns; sync-globals: goroutines blocked on package-level mutexes,
 # channels, a WaitGroup and an RWMutex, whose addresses the core names by
-# their symbols), built with -trimpath and run with GOTRACEBACK=crash and
+# their symbols; labelled-handlers: checkout handlers under pprof labels
+# waiting on a reply that never comes), built with -trimpath and run with GOTRACEBACK=crash and
 # DUMP_FORM=sigquit: once the goroutines have settled the program sends
 # itself SIGQUIT, the runtime prints every goroutine on stderr and then
 # aborts (SIGABRT), and the kernel writes the core (`ulimit -c unlimited`,
 # core_pattern writing a file). The traceback and the core are of the same
 # moment: NAME/traceback.txt (stderr) is the answer key of NAME/core.zst.
+# GODEBUG=tracebacklabels=1 makes the runtime print each goroutine's pprof
+# labels in its header; a program that writes its goroutine profile at
+# debug=1 into LABELS_OUT before dumping (labelled-handlers) leaves it as
+# NAME/labels-debug1.txt, a second answer key of the labels.
 # Beside them the binary (NAME/NAME.zst, needed with --binary) and a core
 # of the live process taken by gdb's gcore (NAME/gcore.core.zst, see
 # below). The heap is small (two forced GC cycles, GOGC default) and the
@@ -37,7 +42,7 @@ fi
 ulimit -c unlimited
 echo 0x33 >/proc/self/coredump_filter
 
-names=${NAMES:-"lock-order-deadlock stranded-senders waitgroup-mismatch sync-globals"}
+names=${NAMES:-"lock-order-deadlock stranded-senders waitgroup-mismatch sync-globals labelled-handlers"}
 settle=${SETTLE_SECONDS:-80}
 # gdb writes the Go runtime's address-space reservations into a gcore
 # (1.2 GB of zeros, 0.5 MB compressed): one sample is enough.
@@ -57,7 +62,7 @@ for name in $names; do
   d=$run/$name
   mkdir -p "$here/$name" "$d"
   (cd "$progs" && go build -trimpath -o "$d/$name" "./$name")
-  (cd "$d" && exec env -i PATH=/usr/bin:/bin HOME=/home/build LANG=C GOTRACEBACK=crash DUMP_FORM=sigquit SETTLE=${settle}s timeout -s KILL 150 sh -c "exec ./$name 2>traceback.txt >/dev/null") 2>/dev/null &
+  (cd "$d" && exec env -i PATH=/usr/bin:/bin HOME=/home/build LANG=C GOTRACEBACK=crash GODEBUG=tracebacklabels=1 LABELS_OUT=labels-debug1.txt DUMP_FORM=sigquit SETTLE=${settle}s timeout -s KILL 150 sh -c "exec ./$name 2>traceback.txt >/dev/null") 2>/dev/null &
   pids+=($!)
   runner[$name]=$!
 done
@@ -77,6 +82,9 @@ for name in $names; do
   core=$(ls "$d"/core* 2>/dev/null | head -1)
   [ -n "$core" ] || { echo "$name: no core written" >&2; exit 1; }
   cp "$d/traceback.txt" "$o/traceback.txt"
+  if [ -f "$d/labels-debug1.txt" ]; then
+    cp "$d/labels-debug1.txt" "$o/labels-debug1.txt"
+  fi
   zstd -q -19 -f "$core" -o "$o/core.zst"
   if [ -f "$d/gcore.core" ]; then
     zstd -q -19 -f "$d/gcore.core" -o "$o/gcore.core.zst"
@@ -87,7 +95,7 @@ done
 echo "go: $(go env GOVERSION)" >"$here/versions.txt"
 echo "kernel: $(uname -r | sed 's/-.*//')" >>"$here/versions.txt"
 echo "gdb: $(gdb --version | sed -n 1p)" >>"$here/versions.txt"
-if grep -rlaF --exclude=generate.sh -e "$HOME/" -e "$build" -e /work/ "$here"/*/traceback.txt ||
+if grep -rlaF --exclude=generate.sh -e "$HOME/" -e "$build" -e /work/ "$here"/*/*.txt ||
   for c in "$here"/*/*core.zst; do zstd -dc "$c" | grep -qaF -e "$HOME/" -e "$build" -e /work/ && echo "$c"; done | grep .; then
   echo "machine paths left in the files above" >&2
   exit 1

@@ -191,16 +191,15 @@ pub fn strings(mem: &dyn Memory, addr: u64, size: u64) -> Vec<String> {
 
 /// The Go string (pointer, length) at `at`, when its bytes are in the core
 /// and it is at most [`MAX_LABEL_BYTES`] long.
-fn go_string(mem: &dyn Memory, at: u64, buf: &mut Vec<u8>) -> bool {
-    let (Some(p), Some(len)) = (mem.read_u64(at), mem.read_u64(at.wrapping_add(8))) else {
-        return false;
-    };
-    if len > MAX_LABEL_BYTES {
-        return false;
-    }
-    buf.clear();
-    buf.resize(len as usize, 0);
-    len == 0 || mem.read(p, buf)
+/// Read into `buf` (no allocation per goroutine).
+fn go_string<'b>(
+    mem: &dyn Memory,
+    at: u64,
+    buf: &'b mut [u8; MAX_LABEL_BYTES as usize],
+) -> Option<&'b [u8]> {
+    let (p, len) = (mem.read_u64(at)?, mem.read_u64(at.wrapping_add(8))?);
+    let bytes = buf.get_mut(..usize::try_from(len).ok()?)?;
+    (bytes.is_empty() || mem.read(p, bytes)).then_some(bytes)
 }
 
 /// Whether the runtime prints `s` quoted in a traceback header (anything
@@ -248,20 +247,22 @@ pub fn write_labels(mem: &dyn Memory, l: &LabelLayout, set: u64, out: &mut Strin
         return;
     };
     let len = len.min(MAX_LABELS);
-    let (mut key, mut value) = (Vec::new(), Vec::new());
+    let mut key_buf = [0u8; MAX_LABEL_BYTES as usize];
+    let mut value_buf = [0u8; MAX_LABEL_BYTES as usize];
     let mut first = true;
     for i in 0..len {
         let pair = ptr.wrapping_add(i.wrapping_mul(l.size));
-        if !go_string(mem, pair.wrapping_add(l.key), &mut key)
-            || !go_string(mem, pair.wrapping_add(l.value), &mut value)
-        {
+        let (Some(key), Some(value)) = (
+            go_string(mem, pair.wrapping_add(l.key), &mut key_buf),
+            go_string(mem, pair.wrapping_add(l.value), &mut value_buf),
+        ) else {
             continue;
-        }
+        };
         out.push_str(if first { " {" } else { ", " });
         first = false;
-        write_label_string(&key, out);
+        write_label_string(key, out);
         out.push_str(": ");
-        write_label_string(&value, out);
+        write_label_string(value, out);
     }
     if !first {
         out.push('}');
@@ -291,5 +292,79 @@ mod tests {
             let want = String::from_utf8_lossy(raw).into_owned();
             assert_eq!(read, vec![("k".to_string(), want)], "{printed}");
         }
+    }
+
+    /// Bytes from `base` on.
+    struct Flat(u64, Vec<u8>);
+
+    impl Memory for Flat {
+        fn read(&self, addr: u64, buf: &mut [u8]) -> bool {
+            let Some(at) = addr
+                .checked_sub(self.0)
+                .and_then(|a| usize::try_from(a).ok())
+            else {
+                return false;
+            };
+            match self.1.get(at..at.saturating_add(buf.len())) {
+                Some(b) => {
+                    buf.copy_from_slice(b);
+                    true
+                }
+                None => false,
+            }
+        }
+        fn slice(&self, _: u64, _: u64) -> Option<&[u8]> {
+            None
+        }
+    }
+
+    fn put(m: &mut Flat, at: u64, v: u64) {
+        let i = (at - m.0) as usize;
+        m.1[i..i + 8].copy_from_slice(&v.to_le_bytes());
+    }
+
+    #[test]
+    fn label_sets_are_read_within_bounds() {
+        let base = 0x1000;
+        let mut m = Flat(base, vec![0; 0x2000]);
+        let l = LabelLayout {
+            list: 8,
+            size: 32,
+            key: 0,
+            value: 16,
+        };
+        // The set at base: its slice at +8 points to pairs at base+0x100.
+        let pairs = base + 0x100;
+        put(&mut m, base + 8, pairs);
+        put(&mut m, base + 16, 3);
+        let text = base + 0x40;
+        m.1[0x40..0x4f].copy_from_slice(b"tenantt1handler");
+        let pair = |m: &mut Flat, i: u64, k: (u64, u64), v: (u64, u64)| {
+            let at = pairs + i * 32;
+            put(m, at, k.0);
+            put(m, at + 8, k.1);
+            put(m, at + 16, v.0);
+            put(m, at + 24, v.1);
+        };
+        pair(&mut m, 0, (text, 6), (text + 6, 2));
+        // A value longer than 1 KiB: the pair is left out.
+        pair(&mut m, 1, (text + 8, 7), (text, 5000));
+        pair(&mut m, 2, (text + 8, 7), (text + 8, 0));
+        let mut out = String::new();
+        write_labels(&m, &l, base, &mut out);
+        assert_eq!(out, " {tenant: t1, handler: }");
+        // A damaged length reads at most MAX_LABELS pairs, and a set or
+        // strings near the end of the address space do not overflow.
+        put(&mut m, base + 16, u64::MAX);
+        let mut out = String::new();
+        write_labels(&m, &l, base, &mut out);
+        // 64 pairs read (zeroed memory after the third: empty strings),
+        // the long one left out.
+        assert_eq!(out.matches(": ").count(), 63);
+        put(&mut m, base + 8, u64::MAX - 8);
+        let mut out = String::new();
+        write_labels(&m, &l, base, &mut out);
+        write_labels(&m, &l, u64::MAX - 4, &mut out);
+        assert_eq!(out, "");
     }
 }

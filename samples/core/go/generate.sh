@@ -25,6 +25,10 @@
 # The programs run from /home/build/core/go/NAME, the path the cores name,
 # with an environment of their own (the cores hold it).
 # Needs go, gdb (gcore) and zstd.
+# Older Go releases: GO=/path/to/go SUFFIX=-go121 NAMES=lock-order-deadlock
+# builds with that toolchain and writes the sample NAME-go121 (its binary
+# NAME-go121.zst); versions.txt then records that toolchain's version for
+# the samples with that suffix.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 progs=$here/../../programs
@@ -42,11 +46,13 @@ fi
 ulimit -c unlimited
 echo 0x33 >/proc/self/coredump_filter
 
+go=${GO:-go}
+suffix=${SUFFIX:-}
 names=${NAMES:-"lock-order-deadlock stranded-senders waitgroup-mismatch sync-globals labelled-handlers"}
 settle=${SETTLE_SECONDS:-80}
 # gdb writes the Go runtime's address-space reservations into a gcore
 # (1.2 GB of zeros, 0.5 MB compressed): one sample is enough.
-gcore_names=${GCORE-lock-order-deadlock}
+if [ -n "$suffix" ]; then gcore_names=${GCORE-}; else gcore_names=${GCORE-lock-order-deadlock}; fi
 # The three run at once. Each settles, sleeps SETTLE (80s: the goroutines
 # have waited over a minute, which the tracebacks print), then sends itself
 # SIGQUIT. Fourteen seconds before that, gcore takes a core of the live
@@ -58,17 +64,19 @@ gcore_names=${GCORE-lock-order-deadlock}
 #        takes no gcore), NAMES="sync-globals" regenerates only those samples
 pids=()
 declare -A runner
-for name in $names; do
+for prog in $names; do
+  name=$prog$suffix
   d=$run/$name
   mkdir -p "$here/$name" "$d"
-  (cd "$progs" && go build -trimpath -o "$d/$name" "./$name")
+  (cd "$progs" && "$go" build -trimpath -o "$d/$name" "./$prog")
   (cd "$d" && exec env -i PATH=/usr/bin:/bin HOME=/home/build LANG=C GOTRACEBACK=crash GODEBUG=tracebacklabels=1 LABELS_OUT=labels-debug1.txt DUMP_FORM=sigquit SETTLE=${settle}s timeout -s KILL 150 sh -c "exec ./$name 2>traceback.txt >/dev/null") 2>/dev/null &
   pids+=($!)
   runner[$name]=$!
 done
 sleep $((settle - 14))
 gpids=()
-for name in $gcore_names; do
+for prog in $gcore_names; do
+  name=$prog$suffix
   pid=$(pgrep -P "${runner[$name]}" | head -1)
   [ -n "$pid" ] || { echo "$name: not running" >&2; exit 1; }
   (gcore -o "$run/$name/gcore" "$pid" >/dev/null 2>&1 && mv "$run/$name/gcore.$pid" "$run/$name/gcore.core") &
@@ -76,7 +84,8 @@ for name in $gcore_names; do
 done
 for p in "${gpids[@]}"; do wait "$p"; done
 for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-for name in $names; do
+for prog in $names; do
+  name=$prog$suffix
   o=$here/$name
   d=$run/$name
   core=$(ls "$d"/core* 2>/dev/null | head -1)
@@ -92,9 +101,17 @@ for name in $names; do
   zstd -q -19 -f "$d/$name" -o "$o/$name.zst"
   echo "$name: $(wc -c <"$o/core.zst") bytes of core ($(wc -c <"$core") raw), $(grep -c '^goroutine ' "$o/traceback.txt") goroutines"
 done
-echo "go: $(go env GOVERSION)" >"$here/versions.txt"
-echo "kernel: $(uname -r | sed 's/-.*//')" >>"$here/versions.txt"
-echo "gdb: $(gdb --version | sed -n 1p)" >>"$here/versions.txt"
+# One line per key, replaced in place: "go" for the samples without a
+# suffix, "go (*-go121)" for those of SUFFIX=-go121.
+record() {
+  local f=$here/versions.txt
+  touch "$f"
+  { grep -vF "$1: " "$f" || true; echo "$1: $2"; } >"$f.new"
+  mv "$f.new" "$f"
+}
+record "go${suffix:+ (*$suffix)}" "$("$go" env GOVERSION)"
+record kernel "$(uname -r | sed 's/-.*//')"
+record gdb "$(gdb --version | sed -n 1p)"
 if grep -rlaF --exclude=generate.sh -e "$HOME/" -e "$build" -e /work/ "$here"/*/*.txt ||
   for c in "$here"/*/*core.zst; do zstd -dc "$c" | grep -qaF -e "$HOME/" -e "$build" -e /work/ && echo "$c"; done | grep .; then
   echo "machine paths left in the files above" >&2

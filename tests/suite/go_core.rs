@@ -17,6 +17,8 @@ const SAMPLES: &[&str] = &[
     "waitgroup-mismatch",
     "sync-globals",
     "labelled-handlers",
+    "lock-order-deadlock-go121",
+    "lock-order-deadlock-go124",
 ];
 
 /// The sample's binary, decompressed once into the target directory.
@@ -143,9 +145,11 @@ fn every_goroutine_of_the_answer_key_is_read_from_the_core() {
     assert!(minutes_equal > 0, "no wait duration read");
 }
 
-/// The goroutine blocks of a dump (register printouts left out), keyed by
-/// their header up to the state and their first frame.
-fn blocks(text: &str) -> BTreeMap<String, String> {
+/// The goroutine blocks of a dump (register printouts left out, wait
+/// durations too), keyed by their header up to the state and their first
+/// frame; sorted, as the threads' stacks of a runtime before Go 1.23
+/// (`goroutine 0 [idle]:`, no address in the header) share their keys.
+fn blocks(text: &str) -> BTreeMap<String, Vec<String>> {
     let register = |l: &str| {
         let mut w = l.split_whitespace();
         matches!((w.next(), w.next(), w.next()), (Some(_), Some(v), None) if v.starts_with("0x"))
@@ -162,7 +166,9 @@ fn blocks(text: &str) -> BTreeMap<String, String> {
             lines[0].split(" [").next().unwrap_or(""),
             lines.get(1).copied().unwrap_or("")
         );
-        out.insert(key, lines.join("\n"));
+        let list: &mut Vec<String> = out.entry(key).or_default();
+        list.push(without_minutes(&lines.join("\n")));
+        list.sort();
     }
     out
 }
@@ -184,14 +190,26 @@ fn the_core_is_written_as_the_runtime_wrote_its_traceback() {
         let (want, got) = (blocks(&key), blocks(&read.text));
         assert!(want.len() > 10, "{name}: answer key read");
         for (k, w) in &want {
-            let g = got.get(k).map(|g| without_minutes(g));
-            assert_eq!(g, Some(without_minutes(w)), "{name}: {k}");
+            assert_eq!(got.get(k), Some(w), "{name}: {k}");
         }
         assert_eq!(want.len(), got.len(), "{name}: as many goroutines");
         // The signal that stopped the process, as the runtime named it.
+        // A runtime that aborts on the last thread of its SIGQUIT relay
+        // (before Go 1.22, which the reader says) leaves that thread's
+        // signal in the core: the relay's last header.
         let head: Vec<&str> = key.lines().take(2).collect();
         let mine: Vec<&str> = read.text.lines().take(2).collect();
-        assert_eq!(head, mine, "{name}: signal and pc");
+        let relayed = read
+            .warnings
+            .iter()
+            .any(|w| w.contains("last thread its SIGQUIT"));
+        let last_pc = key.lines().rfind(|l| l.starts_with("PC="));
+        if relayed {
+            assert_eq!(head[0], mine[0], "{name}: signal");
+            assert_eq!(last_pc, mine.get(1).copied(), "{name}: the relay's last pc");
+        } else {
+            assert_eq!(head, mine, "{name}: signal and pc");
+        }
     }
 }
 
@@ -302,15 +320,10 @@ fn a_gcore_of_the_live_process_reads_the_same_goroutines() {
         let read = dumpscope::symbolize::elfcore::read(name, loaded.data, &config(name).symbolize)
             .unwrap_or_else(|e| panic!("{name}: {e}"));
         let keep = |k: &String| !k.starts_with("goroutine 0 ") && !k.starts_with("goroutine 1 ");
-        let want: BTreeMap<_, _> = blocks(&key)
-            .into_iter()
-            .filter(|(k, _)| keep(k))
-            .map(|(k, v)| (k, without_minutes(&v)))
-            .collect();
+        let want: BTreeMap<_, _> = blocks(&key).into_iter().filter(|(k, _)| keep(k)).collect();
         let got: BTreeMap<_, _> = blocks(&read.text)
             .into_iter()
             .filter(|(k, _)| keep(k))
-            .map(|(k, v)| (k, without_minutes(&v)))
             .collect();
         assert!(want.len() > 5, "{name}: answer key read");
         assert_eq!(want, got, "{name}");

@@ -182,6 +182,7 @@ pub fn read(name: &str, mut core: CoreFile, opts: &Options) -> Result<GoRead, St
             .map(|(a, size)| runtime::strings(&core, a, size))
             .unwrap_or_default()
     };
+    let version = table("runtime.buildVersion").pop().unwrap_or_default();
     let names = render::Names {
         wait: table("runtime.waitReasonStrings"),
         status: table("runtime.gStatusStrings"),
@@ -189,6 +190,7 @@ pub fn read(name: &str, mut core: CoreFile, opts: &Options) -> Result<GoRead, St
             .data("runtime.sigtable")
             .map(|(a, size)| render::signal_names(&core, a, size))
             .unwrap_or_default(),
+        ids_in_header: render::ids_in_header(&version),
     };
     if names.wait.is_empty() {
         warnings.push(format!(
@@ -217,6 +219,11 @@ pub fn read(name: &str, mut core: CoreFile, opts: &Options) -> Result<GoRead, St
         now,
     };
     let stacks = render::unwind_all(&ctx, &gs, &ms);
+    if stacks.1.is_some() && !render::crash_thread_is_first(&version) {
+        warnings.push(format!(
+            "{name}: built with {version}, whose runtime aborts on the last thread its SIGQUIT reached: the signal shown is that thread's, not the first one's"
+        ));
+    }
     let mut binaries = opts.binaries.clone();
     if !binaries.contains(&path) {
         binaries.push(path.clone());

@@ -125,6 +125,34 @@ pub struct Names {
     pub status: Vec<String>,
     /// The names of `runtime.sigtable` (`SIGQUIT: quit`), by signal.
     pub signals: Vec<String>,
+    /// Whether the runtime writes `gp=0x.. m=M mp=0x..` in the goroutine
+    /// headers of a crash traceback (see [`ids_in_header`]).
+    pub ids_in_header: bool,
+}
+
+/// The minor version of a `runtime.buildVersion` (`go1.21.13`: 21);
+/// `None` for one that does not read as `go1.N` (a development build, or
+/// not found), taken as a recent one.
+fn go_minor(version: &str) -> Option<u32> {
+    version
+        .strip_prefix("go1.")
+        .map(|v| v.split(|c: char| !c.is_ascii_digit()).next().unwrap_or(""))
+        .and_then(|v| v.parse::<u32>().ok())
+}
+
+/// Whether the runtime of `runtime.buildVersion` writes the goroutine's
+/// and its thread's addresses in the headers of a crash traceback: its
+/// `goroutineheader` does since Go 1.23.
+pub fn ids_in_header(version: &str) -> bool {
+    go_minor(version).is_none_or(|m| m >= 23)
+}
+
+/// Whether the thread that aborts the process (the core's first) is the
+/// one that took the signal first and printed every goroutine: since Go
+/// 1.22 it is; before, the runtime relayed SIGQUIT from thread to thread
+/// and the last one aborted, so the core names that one's signal.
+pub fn crash_thread_is_first(version: &str) -> bool {
+    go_minor(version).is_none_or(|m| m >= 22)
 }
 
 /// The names of `runtime.sigtable` (entries of a 4-byte flag word and a
@@ -599,6 +627,7 @@ pub fn render(
 }
 
 /// `goroutine N gp=0x.. m=M mp=0x.. [state, N minutes, locked to thread]:`
+/// (`goroutine N [..]:` before Go 1.23)
 fn header(ctx: &Context<'_>, s: &Stack, out: &mut String) {
     let g = &s.g;
     let status = g.status & !runtime::SCAN;
@@ -632,16 +661,37 @@ fn header(ctx: &Context<'_>, s: &Stack, out: &mut String) {
         state.push_str(", locked to thread");
     }
     let goid = if s.system { 0 } else { g.goid };
-    let _ = write!(out, "goroutine {goid} gp={:#x} m=", g.addr);
-    match &s.m {
-        Some(m) => {
-            let _ = write!(out, "{} mp={:#x}", m.id, m.addr);
+    let _ = write!(out, "goroutine {goid}");
+    if ctx.names.ids_in_header {
+        let _ = write!(out, " gp={:#x} m=", g.addr);
+        match &s.m {
+            Some(m) => {
+                let _ = write!(out, "{} mp={:#x}", m.id, m.addr);
+            }
+            None => out.push_str("nil"),
         }
-        None => out.push_str("nil"),
     }
     let _ = write!(out, " [{state}]");
     if let (Some(l), false, true) = (&ctx.layout.labels, s.system, g.labels != 0) {
         super::runtime::write_labels(ctx.core, l, g.labels, out);
     }
     out.push_str(":\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{crash_thread_is_first, ids_in_header};
+
+    #[test]
+    fn headers_carry_the_goroutines_address_since_go_1_23() {
+        assert!(!ids_in_header("go1.21.13"));
+        assert!(!ids_in_header("go1.22rc1"));
+        assert!(ids_in_header("go1.23.0"));
+        assert!(ids_in_header("go1.27.3"));
+        assert!(ids_in_header("devel go1.28-abcdef"));
+        assert!(ids_in_header(""));
+        assert!(!crash_thread_is_first("go1.21.13"));
+        assert!(crash_thread_is_first("go1.22.0"));
+        assert!(crash_thread_is_first("go1.24.11"));
+    }
 }

@@ -187,22 +187,8 @@ fn core(data: &[u8]) {
         },
         ..Default::default()
     };
-    let size = loaded.data.len() as u64;
-    let Ok(read) = crate::symbolize::elfcore::read("fuzz", loaded.data, &sopts) else {
+    let Ok(parsed) = pipeline::read_core(loaded, &sopts, &mut Vec::new()) else {
         return;
-    };
-    let parsed = ParsedInput {
-        input: crate::parse::InputInfo {
-            source: "fuzz".into(),
-            size: loaded.size,
-            compression: loaded.compression,
-            decompressed_size: size,
-            format: None,
-            confidence: 1.0,
-            notes: Vec::new(),
-        },
-        snapshots: read.snapshots,
-        heaps: Vec::new(),
     };
     let report = pipeline::report(
         std::slice::from_ref(&parsed),

@@ -96,7 +96,7 @@ pub fn load_and_parse(
         warnings.push(format!("{}: {w}", loaded.name));
     }
     if input::elfcore::is_core(&loaded.data) {
-        return read_core(loaded, cfg, warnings);
+        return read_core(loaded, &cfg.symbolize, warnings);
     }
     let counter = progress(loaded.data.len() as u64);
     let parsed = parse_bytes(
@@ -121,14 +121,14 @@ pub fn load_and_parse(
 }
 
 /// Reads an ELF core: threads unwound and symbolized with the binaries and
-/// debug directories of `cfg.symbolize`, waits read from memory.
-fn read_core(
+/// debug directories of `symbolize`, waits read from memory (also the fuzz target's path).
+pub fn read_core(
     loaded: input::Loaded,
-    cfg: &Config,
+    symbolize: &crate::symbolize::Options,
     warnings: &mut Vec<String>,
 ) -> Result<ParsedInput, String> {
     let size = loaded.data.len() as u64;
-    let read = crate::symbolize::elfcore::read(&loaded.name, loaded.data, &cfg.symbolize)?;
+    let read = crate::symbolize::elfcore::read(&loaded.name, loaded.data, symbolize)?;
     warnings.extend(read.warnings);
     Ok(ParsedInput {
         input: InputInfo {

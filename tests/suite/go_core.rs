@@ -21,36 +21,12 @@ const SAMPLES: &[&str] = &[
     "lock-order-deadlock-go124",
 ];
 
-/// The sample's binary, decompressed once into the target directory.
 fn binary(name: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("gocore");
-    std::fs::create_dir_all(&dir).expect("tmp dir");
-    let out = dir.join(name);
-    let zst = common::root().join(format!("samples/core/go/{name}/{name}.zst"));
-    let loaded = dumpscope::input::load(
-        zst.to_str().expect("utf-8 path"),
-        &dumpscope::input::LoadOptions::default(),
-    )
-    .expect("binary sample");
-    let data: &[u8] = &loaded.data;
-    // Written whole under a name of this thread, then renamed: tests running
-    // at the same time never see half a binary.
-    if std::fs::read(&out).ok().as_deref() != Some(data) {
-        let tmp = dir.join(format!("{name}.{:?}", std::thread::current().id()));
-        std::fs::write(&tmp, data).expect("write binary");
-        std::fs::rename(&tmp, &out).expect("rename binary");
-    }
-    out
+    common::core_binary("go", name)
 }
 
 fn config(name: &str) -> Config {
-    Config {
-        symbolize: Options {
-            binaries: vec![binary(name)],
-            ..Options::default()
-        },
-        ..Config::default()
-    }
+    common::core_config("go", name)
 }
 
 fn core_input(name: &str) -> pipeline::ParsedInput {

@@ -9,9 +9,7 @@ use crate::common;
 
 use dumpscope::model::Snapshot;
 use dumpscope::pipeline::{self, Config};
-use dumpscope::symbolize::Options;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
 const SAMPLES: &[&str] = &[
     "lock-order-deadlock",
@@ -19,34 +17,8 @@ const SAMPLES: &[&str] = &[
     "waitgroup-mismatch",
 ];
 
-/// The sample's binary, decompressed once into the target directory.
-fn binary(name: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("gocore-arm64");
-    std::fs::create_dir_all(&dir).expect("tmp dir");
-    let out = dir.join(name);
-    let zst = common::root().join(format!("samples/core/arm64-go/{name}/{name}.zst"));
-    let loaded = dumpscope::input::load(
-        zst.to_str().expect("utf-8 path"),
-        &dumpscope::input::LoadOptions::default(),
-    )
-    .expect("binary sample");
-    let data: &[u8] = &loaded.data;
-    if std::fs::read(&out).ok().as_deref() != Some(data) {
-        let tmp = dir.join(format!("{name}.{:?}", std::thread::current().id()));
-        std::fs::write(&tmp, data).expect("write binary");
-        std::fs::rename(&tmp, &out).expect("rename binary");
-    }
-    out
-}
-
 fn config(name: &str) -> Config {
-    Config {
-        symbolize: Options {
-            binaries: vec![binary(name)],
-            ..Options::default()
-        },
-        ..Config::default()
-    }
+    common::core_config("arm64-go", name)
 }
 
 fn core_path(name: &str) -> String {

@@ -190,3 +190,38 @@ pub fn have_tool(test: &str, tool: &str) -> bool {
     }
     ok
 }
+
+/// The binary of a core sample (`samples/core/{dir}/{name}/{name}.zst`),
+/// decompressed once into the target directory. Written whole under a name
+/// of this thread, then renamed: tests running at the same time never see
+/// half a binary.
+pub fn core_binary(dir: &str, name: &str) -> PathBuf {
+    let tmp_dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("core-{dir}"));
+    std::fs::create_dir_all(&tmp_dir).expect("tmp dir");
+    let out = tmp_dir.join(name);
+    let zst = root().join(format!("samples/core/{dir}/{name}/{name}.zst"));
+    let loaded = dumpscope::input::load(
+        zst.to_str().expect("utf-8 path"),
+        &dumpscope::input::LoadOptions::default(),
+    )
+    .expect("binary sample");
+    let data: &[u8] = &loaded.data;
+    if std::fs::read(&out).ok().as_deref() != Some(data) {
+        let tmp = tmp_dir.join(format!("{name}.{:?}", std::thread::current().id()));
+        std::fs::write(&tmp, data).expect("write binary");
+        std::fs::rename(&tmp, &out).expect("rename binary");
+    }
+    out
+}
+
+/// The configuration of `dumpscope analyze CORE --binary BIN` for a core
+/// sample (see [`core_binary`]).
+pub fn core_config(dir: &str, name: &str) -> Config {
+    Config {
+        symbolize: dumpscope::symbolize::Options {
+            binaries: vec![core_binary(dir, name)],
+            ..Default::default()
+        },
+        ..Config::default()
+    }
+}

@@ -170,7 +170,8 @@ pub fn read(name: &str, mut core: CoreFile, opts: &Options) -> Result<GoRead, St
     let (gs, lost) = runtime::all_gs(&core, &layout, allgs.0)?;
     if lost > 0 {
         warnings.push(format!(
-            "{name}: {lost} goroutine(s) of runtime.allgs are not in the core (truncated core?): not shown"
+            "{name}: {lost} {} of runtime.allgs not in the core (a truncated core?): not shown",
+            if lost == 1 { "goroutine" } else { "goroutines" }
         ));
     }
     let ms = syms
